@@ -1,0 +1,307 @@
+"""Canvass: the application service. One method per user action; the CLI (and later the API
+and the web pages) are thin skins over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from escrutinio.domain.election import Election
+from escrutinio.domain.errors import StoreError
+from escrutinio.store.engine import resolve_url
+
+Progress = Callable[[str, int, int], None]
+"""progress(step, done, total): how long work reports itself (the CLI draws a bar)."""
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class VerifyReport:
+    events: int
+    head: str
+    national: dict[str, Any]
+    compared_with_store: bool
+    differences: list[dict[str, Any]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head": self.head,
+            "compared_with_store": self.compared_with_store,
+            "differences": self.differences[:100],
+            "national": self.national,
+        }
+
+
+class Canvass:
+    """The canvass of one election in one store."""
+
+    def __init__(self, db: str | None = None, actor: str = "cli") -> None:
+        self.url = resolve_url(db)
+        self.actor = actor
+        self._store = None
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        from escrutinio.store.store import Store
+
+        if self._store is None:
+            self._store = Store.open(self.url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def exists(self) -> bool:
+        from escrutinio.store.store import Store
+
+        return Store.exists(self.url)
+
+    def election(self) -> Election:
+        return self.store.election()
+
+    # -- count -----------------------------------------------------------------------------
+
+    def load(
+        self,
+        path: Path,
+        election: str | None = None,
+        *,
+        mode: str = "reject",
+        new_tables: bool = False,
+        progress: Progress = _quiet,
+    ) -> dict[str, Any]:
+        """Read, check and record a tally-sheet file; refuse it whole or record it whole."""
+        from escrutinio.formats.definition import load_definition
+        from escrutinio.formats.sheets import read_sheets
+        from escrutinio.intake.plan import plan_load
+        from escrutinio.store.store import Store
+
+        if mode not in ("reject", "observe"):
+            raise StoreError(f"--invalid: expected reject or observe, got {mode!r}")
+        exists = self.exists()
+        text = None
+        if exists:
+            current = self.store.election()
+            if election is not None:
+                defined, _ = load_definition(election)
+                if defined.id != current.id:
+                    raise StoreError(f"{self.url}: this store holds election {current.id}, not {defined.id}")
+            defined = current
+        else:
+            if election is None:
+                raise StoreError(f"{self.url}: no store yet: name the election with --election NAME|PATH")
+            defined, text = load_definition(election)
+        progress("read", 0, 4)
+        parsed = read_sheets(path, defined)
+        progress("plan", 1, 4)
+        if exists:
+            areas, roll, sheets = self.store.frames()
+        else:
+            import polars as pl
+
+            from escrutinio.ledger.sheets_payload import current_schema
+            from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
+
+            areas, roll, sheets = (
+                pl.DataFrame(schema=AREA_SCHEMA),
+                pl.DataFrame(schema=TABLE_SCHEMA),
+                pl.DataFrame(schema=current_schema(defined)),
+            )
+        plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables)
+        progress("write", 2, 4)
+        if not exists:
+            assert text is not None
+            self._store = Store.create(self.url, text, self.actor)
+        written = self.store.append(plan.events, self.actor) if plan.events else []
+        progress("done", 4, 4)
+        summary = dict(plan.summary)
+        summary["events"] = len(written)
+        summary["head"] = written[-1].hash if written else self.store.head()[1]
+        summary["store"] = self.url
+        return summary
+
+    # -- results ---------------------------------------------------------------------------
+
+    def results(self, level: str | None = None, area: str | None = None) -> list[dict[str, Any]]:
+        """Results for the nation, an area, or every area of a level (within ``area``)."""
+        from escrutinio.count.results import LEVEL_NAMES, build, national_extras
+        from escrutinio.count.tally import lineage
+
+        election = self.election()
+        if level == "table":
+            return self.table_results(area)
+        areas = self.store.areas()
+        if level is not None and level not in LEVEL_NAMES:
+            raise StoreError(f"--level: expected one of {', '.join((*LEVEL_NAMES, 'table'))}, got {level!r}")
+        depth = LEVEL_NAMES.index(level) if level else None
+        known = set(areas["code"].to_list()) | {election.country}
+        if area is not None and area not in known:
+            raise StoreError(f"--area: no area {area!r} in this election (national code: {election.country})")
+        if depth is None or depth == 0:
+            codes = [area or election.country] if depth is None else [election.country]
+        else:
+            candidates = areas.filter(areas["level"] == depth)["code"].to_list()
+            if area is not None and area != election.country:
+                lin = lineage(areas, election.country)
+                inside = set(lin.filter(lin["ancestor"] == area)["area"].to_list())
+                candidates = [c for c in candidates if c in inside]
+            codes = sorted(candidates)
+        tally = self.store.tally(codes=codes if len(codes) < 500 else None, level=None if len(codes) < 500 else depth)
+        results = build(tally, areas, election, codes)
+        out = []
+        for r in results:
+            if r.code == election.country:
+                r.extra.update(national_extras(r, election))
+                r.extra["at_dispute_body"] = self.sheets_in_state("observed")
+            out.append(r.to_dict())
+        return out
+
+    def sheets_in_state(self, state: str, area: str | None = None) -> list[dict[str, Any]]:
+        """Current sheets in a state, with their figures (e.g. those still at the dispute body)."""
+        import sqlalchemy as sa
+
+        from escrutinio.store import schema as s
+
+        election = self.election()
+        q = (
+            sa.select(s.sheets, s.tables.c.area, s.tables.c.electors)
+            .join(s.tables, s.tables.c.table_id == s.sheets.c.table_id)
+            .where(s.sheets.c.current == 1, s.sheets.c.state == state)
+            .order_by(s.sheets.c.table_id)
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [_sheet_dict(r, election) for r in rows]
+
+    def table_results(self, area: str | None = None) -> list[dict[str, Any]]:
+        """One row per table: roll entry and current sheet."""
+        import polars as pl
+
+        from escrutinio.count.tally import lineage
+
+        election = self.election()
+        areas, roll, sheets = self.store.frames()
+        if area is not None:
+            lin = lineage(areas, election.country)
+            inside = lin.filter(pl.col("ancestor") == area).select("area")
+            roll = roll.join(inside, on="area", how="semi")
+        frame = roll.join(sheets, on="table", how="left").sort("table")
+        return [
+            {k: v for k, v in row.items() if k not in ("seq_right",)} | {"state": row["state"] or "pending"}
+            for row in frame.iter_rows(named=True)
+        ]
+
+    def status(self) -> dict[str, Any]:
+        """Progress (processed, counted, electors counted) and sheets by state and by reason."""
+        import sqlalchemy as sa
+
+        from escrutinio.count.results import share
+        from escrutinio.store import schema as s
+
+        election = self.election()
+        nat = self.results()[0]
+        t = nat["tables"]
+        total = t["total"]
+        processed = total - t["pending"]
+        accounted = t["counted"] + t["resolved"] + t["annulled"]
+        with self.store.engine.connect() as conn:
+            reasons = conn.execute(
+                sa.select(s.sheets.c.state, s.sheets.c.reasons, sa.func.count())
+                .where(s.sheets.c.current == 1)
+                .group_by(s.sheets.c.state, s.sheets.c.reasons)
+            ).all()
+        by_reason: dict[str, int] = {}
+        for _state, text, n in reasons:
+            for reason in (text.split(",") if text else []):
+                by_reason[reason] = by_reason.get(reason, 0) + n
+        seq, head = self.store.head()
+        return {
+            "election": election.id,
+            "tables": total,
+            "processed": processed,
+            "processed_pct": share(processed, total),
+            "counted": accounted,
+            "counted_pct": share(accounted, total),
+            "electors": nat["electors"],
+            "electors_counted": nat["electors_in_count"],
+            "electors_counted_pct": share(nat["electors_in_count"], nat["electors"]),
+            "by_state": t,
+            "by_reason": dict(sorted(by_reason.items())),
+            "events": seq,
+            "head": head,
+        }
+
+    # -- log -------------------------------------------------------------------------------
+
+    def export_log(self, path: Path) -> tuple[int, str]:
+        n = 0
+        with open(path, "wb") as out:
+            for line in self.store.event_lines():
+                out.write(line + b"\n")
+                n += 1
+        return n, self.store.head()[1]
+
+    def verify(self, path: Path, progress: Progress = _quiet) -> VerifyReport:
+        """Rebuild everything from an exported log alone; compare with the store if there is one."""
+        from escrutinio.count.results import build, national_extras
+        from escrutinio.count.tally import full_tally
+        from escrutinio.ledger.state import replay
+        from escrutinio.ledger.verify import read_events
+
+        progress("verify chain", 0, 3)
+        with open(path, "rb") as f:
+            state = replay(read_events(f))
+        progress("recompute", 1, 3)
+        election = state.election
+        tally = full_tally(state.tables, state.sheets, state.areas, election)
+        nat = build(tally, state.areas, election, [election.country])[0]
+        nat.extra.update(national_extras(nat, election))
+        differences: list[dict[str, Any]] = []
+        compared = self.exists()
+        if compared:
+            progress("compare", 2, 3)
+            stored = self.store.tally()
+            if self.store.election().id != election.id:
+                differences.append({"what": "election", "log": election.id, "store": self.store.election().id})
+            seq, head = self.store.head()
+            if head != state.head:
+                differences.append({"what": "head", "log": state.head, "store": head, "store_events": seq})
+            joined = tally.join(stored, on=["area", "key"], how="full", coalesce=True, suffix="_store").fill_null(0)
+            for area, key, log_value, store_value in joined.filter(joined["value"] != joined["value_store"]).iter_rows():
+                differences.append({"area": area, "key": key, "log": log_value, "store": store_value})
+        progress("done", 3, 3)
+        return VerifyReport(state.seq, state.head, nat.to_dict(), compared, differences)
+
+
+def _sheet_dict(row: Any, election: Election) -> dict[str, Any]:
+    import orjson
+
+    votes = orjson.loads(row["votes"])
+    return {
+        "table": row["table_id"],
+        "area": row["area"],
+        "version": row["version"],
+        "state": row["state"],
+        "reasons": row["reasons"].split(",") if row["reasons"] else [],
+        "basis": row["basis"],
+        "electors": row["electors"],
+        "ballots_cast": row["ballots_cast"],
+        "blank": row["blank"],
+        "null": row["null_votes"],
+        "challenged": row["challenged"],
+        "votes": dict(zip(election.contest.choice_ids, votes, strict=True)),
+        "event": row["seq"],
+    }

@@ -1,0 +1,168 @@
+"""Results per area from the stored tallies: tables by state, ballots, votes, shares, margins.
+
+Everything here is integer arithmetic on tallies; shares (percent of valid votes) and margins in
+points are rounded for display only. Sheets still at the dispute body are not in the totals:
+their provisional figures are reported apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from escrutinio.count.tally import FIGURES, STATE_KEYS
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.domain.rules import decide, ranking
+
+LEVEL_NAMES = ("national", "department", "province", "district")
+
+
+def share(part: int, whole: int) -> float | None:
+    """Percentage rounded to 3 decimals for display (None when there is nothing to divide)."""
+    return None if whole == 0 else round(100 * part / whole, 3)
+
+
+@dataclass
+class AreaResult:
+    code: str
+    name: str
+    level: int
+    kind: str
+    tables: dict[str, int]
+    electors: int
+    electors_in_count: int
+    cast: int
+    valid: int
+    blank: int
+    null: int
+    challenged: int
+    votes: dict[str, int]
+    provisional: dict[str, Any]
+    leader: str | None = None
+    runner_up: str | None = None
+    margin: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def shares(self) -> dict[str, float | None]:
+        return {c: share(v, self.valid) for c, v in self.votes.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "area": self.code,
+            "name": self.name,
+            "level": LEVEL_NAMES[self.level] if self.level < len(LEVEL_NAMES) else str(self.level),
+            "kind": self.kind,
+            "tables": self.tables,
+            "electors": self.electors,
+            "electors_in_count": self.electors_in_count,
+            "ballots_cast": self.cast,
+            "valid": self.valid,
+            "blank": self.blank,
+            "null": self.null,
+            "challenged": self.challenged,
+            "votes": self.votes,
+            "shares": self.shares(),
+            "leader": self.leader,
+            "runner_up": self.runner_up,
+            "margin_votes": self.margin,
+            "margin_points": share(self.margin, self.valid),
+            "provisional": self.provisional,
+            **self.extra,
+        }
+
+
+def build(tally: pl.DataFrame, areas: pl.DataFrame, election: Election, codes: list[str]) -> list[AreaResult]:
+    """Area results for ``codes`` (in that order) from long tallies."""
+    values: dict[str, dict[str, int]] = {}
+    for area, key, value in tally.iter_rows():
+        values.setdefault(area, {})[key] = value
+    info = {r[0]: r for r in areas.select("code", "level", "kind", "name").iter_rows()}
+    choices = election.contest.choice_ids
+    out = []
+    for code in codes:
+        v = values.get(code, {})
+        g = v.get
+        _, level, kind, name = info.get(code, (code, 0, "national", election.name))
+        tables = {s: g(f"n_{s}", 0) for s in STATE_KEYS}
+        tables = {"total": g("tables", 0), **tables, "pending": g("tables", 0) - sum(tables.values())}
+        votes = {c: g(tf.choice_column(c), 0) for c in choices}
+        pvotes = {c: g(f"p_{tf.choice_column(c)}", 0) for c in choices}
+        ranked = ranking(votes)
+        leader = ranked[0][0] if ranked and ranked[0][1] > 0 else None
+        runner = ranked[1][0] if len(ranked) > 1 and leader else None
+        provisional = {
+            "tables": tables["observed"],
+            **{f: g(f"p_{f}", 0) for f in FIGURES if f != "valid"},
+            "valid": g("p_valid", 0),
+            "votes": pvotes,
+        }
+        out.append(
+            AreaResult(
+                code=code,
+                name=name,
+                level=level,
+                kind=kind,
+                tables=tables,
+                electors=g("electors", 0),
+                electors_in_count=g("electors_in_count", 0),
+                cast=g("cast", 0),
+                valid=g("valid", 0),
+                blank=g("blank", 0),
+                null=g("null", 0),
+                challenged=g("challenged", 0),
+                votes=votes,
+                provisional=provisional,
+                leader=leader,
+                runner_up=runner,
+                margin=(ranked[0][1] - ranked[1][1]) if runner else 0,
+            )
+        )
+    return out
+
+
+def national_extras(result: AreaResult, election: Election) -> dict[str, Any]:
+    """What only the nation gets: the rules' verdict and the gap to proclaimed figures."""
+    outcome = decide(result.votes, result.blank, result.null, result.cast, election.rules)
+    names = {c.id: c.name for c in election.contest.choices}
+    extra: dict[str, Any] = {
+        "outcome": {
+            "kind": outcome.kind,
+            "winner": outcome.winner,
+            "runoff": list(outcome.runoff),
+            "reading": outcome.describe(names),
+        },
+        "all_sheets": {
+            "note": "counted totals plus the provisional figures of sheets still at the dispute body",
+            "votes": {c: result.votes[c] + result.provisional["votes"][c] for c in result.votes},
+            "ballots_cast": result.cast + result.provisional["cast"],
+            "blank": result.blank + result.provisional["blank"],
+            "null": result.null + result.provisional["null"],
+        },
+    }
+    p = election.proclaimed
+    if p is not None:
+        diff = {c: result.votes[c] - p.votes[c] for c in p.votes}
+        extra["proclaimed"] = {
+            "source": p.source,
+            "votes": dict(p.votes),
+            "blank": p.blank,
+            "null": p.null,
+            "ballots_cast": p.cast,
+            "counted_minus_proclaimed": {
+                "votes": diff,
+                "blank": None if p.blank is None else result.blank - p.blank,
+                "null": None if p.null is None else result.null - p.null,
+                "ballots_cast": None if p.cast is None else result.cast - p.cast,
+            },
+            "matches": all(d == 0 for d in diff.values()),
+            "note": (
+                "the loaded sheets reproduce the proclaimed result"
+                if all(d == 0 for d in diff.values())
+                else "the loaded sheets differ from the proclaimed result: the file is a snapshot taken before "
+                "the last rulings, or sheets are still at the dispute body"
+            ),
+        }
+    return extra

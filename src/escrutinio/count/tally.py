@@ -1,0 +1,142 @@
+"""What each table adds to the totals of every area above it, and the sums themselves.
+
+A table's *contribution* is a row of integers (tables, electors, counted sheets, votes, …)
+that depends only on its roll entry, its current sheet and the counting rules. An area's
+tally is the sum of its tables' contributions; loading or ruling changes a tally by the
+difference between a table's new and old contribution. Keeping one function for both the
+incremental path (the store) and the from-scratch path (replay) is what makes ``verify``
+meaningful: the two must agree to the vote.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import AnnulledBallots, Election
+
+STATE_KEYS = ("counted", "resolved", "observed", "annulled", "not_installed")
+FIGURES = ("cast", "blank", "null", "challenged", "valid")
+
+
+def vote_keys(election: Election) -> list[str]:
+    return [tf.choice_column(c) for c in election.contest.choice_ids]
+
+
+def tally_keys(election: Election) -> list[str]:
+    """Every key of an area tally, in a stable order."""
+    votes = vote_keys(election)
+    return [
+        "tables",
+        "electors",
+        *(f"n_{s}" for s in STATE_KEYS),
+        "electors_in_count",
+        *FIGURES,
+        *votes,
+        *(f"p_{k}" for k in (*FIGURES, *votes)),
+    ]
+
+
+def registration_contribution(tables: pl.DataFrame) -> pl.DataFrame:
+    """What registering tables adds: one table each and its electors (area column kept)."""
+    return tables.select(
+        pl.col("area"),
+        pl.lit(1, dtype=pl.Int64).alias("tables"),
+        pl.col(tf.ELECTORS).fill_null(0).cast(pl.Int64).alias("electors"),
+    )
+
+
+def sheet_contribution(sheets: pl.DataFrame, election: Election) -> pl.DataFrame:
+    """What each sheet adds given its state (``sheets`` needs ``area``, ``electors``, counts, state).
+
+    counted/resolved: its figures; annulled: its ballots as null (or nothing, by the rules);
+    observed: only the provisional ``p_*`` figures; not installed: nothing but its state.
+    """
+    votes = vote_keys(election)
+    state = pl.col(tf.STATE)
+    in_count = state.is_in(list(tf.COUNTED_STATES))
+    annulled = state == "annulled"
+    observed = state == "observed"
+    annulled_as_null = election.rules.annulled_ballots is AnnulledBallots.NULL
+    zero = pl.lit(0, dtype=pl.Int64)
+    valid = pl.sum_horizontal([pl.col(v) for v in votes]).cast(pl.Int64)
+    cast_in = pl.when(in_count | (annulled & annulled_as_null)).then(pl.col(tf.CAST)).otherwise(zero)
+    null_in = (
+        pl.when(in_count)
+        .then(pl.col(tf.NULL))
+        .when(annulled & annulled_as_null)
+        .then(pl.col(tf.CAST))
+        .otherwise(zero)
+    )
+
+    def only(cond: pl.Expr, expr: pl.Expr) -> pl.Expr:
+        return pl.when(cond).then(expr).otherwise(zero)
+
+    return sheets.select(
+        pl.col("area"),
+        *(only(state == s, pl.lit(1, dtype=pl.Int64)).alias(f"n_{s}") for s in STATE_KEYS),
+        only(in_count | annulled, pl.col(tf.ELECTORS).fill_null(0)).alias("electors_in_count"),
+        cast_in.alias("cast"),
+        only(in_count, pl.col(tf.BLANK)).alias("blank"),
+        null_in.alias("null"),
+        only(in_count, pl.col(tf.CHALLENGED)).alias("challenged"),
+        only(in_count, valid).alias("valid"),
+        *(only(in_count, pl.col(v)).alias(v) for v in votes),
+        *(only(observed, pl.col(k)).alias(f"p_{k}") for k in (tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED)),
+        only(observed, valid).alias("p_valid"),
+        *(only(observed, pl.col(v)).alias(f"p_{v}") for v in votes),
+    )
+
+
+def lineage(areas: pl.DataFrame, national: str) -> pl.DataFrame:
+    """(area, ancestor) for every area and each area above it, itself and the nation included."""
+    parent = dict(zip(areas["code"].to_list(), areas["parent"].to_list(), strict=True))
+    rows_area: list[str] = []
+    rows_anc: list[str] = []
+    for code in parent:
+        node: str | None = code
+        seen = 0
+        while node is not None and node != national and seen < 8:
+            rows_area.append(code)
+            rows_anc.append(node)
+            node = parent.get(node)
+            seen += 1
+        rows_area.append(code)
+        rows_anc.append(national)
+    return pl.DataFrame({"area": rows_area, "ancestor": rows_anc})
+
+
+def roll_up(contributions: pl.DataFrame, lineage_frame: pl.DataFrame) -> pl.DataFrame:
+    """Sum contributions (wide, with ``area``) into every ancestor; returns long (area, key, value)."""
+    keys = [c for c in contributions.columns if c != "area"]
+    by_area = contributions.group_by("area").agg(pl.col(keys).sum())
+    summed = (
+        by_area.join(lineage_frame, on="area", how="inner")
+        .group_by("ancestor")
+        .agg(pl.col(keys).sum())
+        .rename({"ancestor": "area"})
+    )
+    long = summed.unpivot(index="area", variable_name="key", value_name="value")
+    return long.filter(pl.col("value") != 0).with_columns(pl.col("value").cast(pl.Int64))
+
+
+def combine(*parts: pl.DataFrame) -> pl.DataFrame:
+    """Add long tallies together (missing keys are zero)."""
+    nonempty = [p for p in parts if p.height]
+    if not nonempty:
+        return pl.DataFrame(schema={"area": pl.String, "key": pl.String, "value": pl.Int64})
+    return (
+        pl.concat(nonempty)
+        .group_by("area", "key")
+        .agg(pl.col("value").sum())
+        .filter(pl.col("value") != 0)
+        .sort("area", "key")
+    )
+
+
+def full_tally(tables: pl.DataFrame, sheets: pl.DataFrame, areas: pl.DataFrame, election: Election) -> pl.DataFrame:
+    """The tally of every area from scratch (replay and verify use this)."""
+    lin = lineage(areas, election.country)
+    reg = roll_up(registration_contribution(tables), lin)
+    with_roll = sheets.join(tables.select("table", "area", tf.ELECTORS), on="table", how="inner")
+    return combine(reg, roll_up(sheet_contribution(with_roll, election), lin))

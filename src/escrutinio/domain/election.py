@@ -1,0 +1,290 @@
+"""The election definition: what is being counted, where, and under which rules.
+
+An election is defined once, in TOML, and recorded as the first event of the log, so that
+anyone replaying the log applies exactly the rules the counting authority applied. Parsing
+is strict: an unknown or missing key is refused with its dotted path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from escrutinio.domain.errors import DefinitionError
+
+
+class AnnulledBallots(StrEnum):
+    """How the ballots of an annulled sheet count (Peru: as null votes, LOE)."""
+
+    NULL = "null"
+    EXCLUDED = "excluded"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option on the ballot (a candidate or a list); ``column`` is its source column."""
+
+    id: str
+    name: str
+    party: str
+    candidate: str
+    column: str | list[str]
+
+
+@dataclass(frozen=True)
+class Contest:
+    """A contest and its choices, in ballot order."""
+
+    id: str
+    name: str
+    choices: tuple[Choice, ...]
+
+    @property
+    def choice_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.choices)
+
+    def choice(self, choice_id: str) -> Choice:
+        for c in self.choices:
+            if c.id == choice_id:
+                return c
+        raise DefinitionError(f"contest {self.id}: no choice {choice_id!r}")
+
+
+@dataclass(frozen=True)
+class CountingRules:
+    """The rules that turn counted sheets into a result.
+
+    ``majority`` is the share of valid votes a choice needs to win outright (Peru: more than
+    one half); otherwise the top ``runoff_size`` go to a runoff. The whole election is void when
+    null + blank exceed ``void_threshold`` of the ballots cast (Peru: two thirds, LOE / Const.
+    art. 184).
+    """
+
+    annulled_ballots: AnnulledBallots = AnnulledBallots.NULL
+    majority: Fraction = Fraction(1, 2)
+    runoff_size: int = 2
+    void_threshold: Fraction | None = Fraction(2, 3)
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """Deadlines and requirements for claims (used by the disputes layer)."""
+
+    deadline: datetime | None = None
+    appeal_days: int = 3
+    fee_per_table: int = 0
+    fee_currency: str = ""
+    grounds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """How this election's tally-sheet files are read: ``onpe`` or a generic column map."""
+
+    format: str = "onpe"
+    separator: str = ","
+    encoding: str = "utf-8"
+    columns: Mapping[str, Any] = field(default_factory=dict)
+    status_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProclaimedResult:
+    """Official figures to compare a file with (a snapshot may differ: say so, never hide it)."""
+
+    source: str
+    votes: Mapping[str, int]
+    blank: int | None = None
+    null: int | None = None
+    cast: int | None = None
+
+
+@dataclass(frozen=True)
+class Election:
+    id: str
+    name: str
+    date: date
+    timezone: str
+    country: str
+    levels: tuple[str, ...]
+    abroad_levels: tuple[str, ...]
+    contest: Contest
+    rules: CountingRules
+    claims: ClaimRules
+    source: SourceFormat
+    proclaimed: ProclaimedResult | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _get(data: Mapping[str, Any], path: str, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    if key not in data:
+        if default is ...:
+            raise DefinitionError(f"{path}{key}: required key is missing")
+        return default
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise DefinitionError(f"{path}{key}: expected {names}, got {value!r}")
+    return value
+
+
+def _check_keys(data: Mapping[str, Any], path: str, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise DefinitionError(f"{path}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _fraction(text: str, path: str) -> Fraction:
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise DefinitionError(f"{path}: expected a fraction such as \"2/3\", got {text!r}") from None
+    if not 0 < value <= 1:
+        raise DefinitionError(f"{path}: expected a fraction between 0 and 1, got {text!r}")
+    return value
+
+
+def _parse_choice(data: Mapping[str, Any], path: str) -> Choice:
+    _check_keys(data, path, {"id", "name", "party", "candidate", "column"})
+    column = _get(data, path, "column", (str, list))
+    if isinstance(column, list) and not all(isinstance(c, str) for c in column):
+        raise DefinitionError(f"{path}column: expected a column name or a list of names")
+    party = _get(data, path, "party", str, "")
+    candidate = _get(data, path, "candidate", str, "")
+    choice_id = _get(data, path, "id", str)
+    if not choice_id.replace("_", "").replace("-", "").isalnum():
+        raise DefinitionError(f"{path}id: expected letters, digits, '-' or '_', got {choice_id!r}")
+    name = _get(data, path, "name", str, party or candidate or choice_id)
+    return Choice(choice_id, name, party, candidate, column)
+
+
+def parse_election(data: Mapping[str, Any]) -> Election:
+    """Build an :class:`Election` from a parsed TOML document, refusing anything unclear."""
+    _check_keys(data, "", {"election", "geography", "contest", "rules", "claims", "source", "proclaimed"})
+    e = _get(data, "", "election", dict)
+    _check_keys(e, "election.", {"id", "name", "date", "timezone", "country"})
+    eid = _get(e, "election.", "id", str)
+    raw_date = _get(e, "election.", "date", (date, str))
+    try:
+        day = raw_date if isinstance(raw_date, date) else date.fromisoformat(raw_date)
+    except ValueError:
+        raise DefinitionError(f"election.date: expected YYYY-MM-DD, got {raw_date!r}") from None
+    tz = _get(e, "election.", "timezone", str)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DefinitionError(f"election.timezone: unknown time zone {tz!r}") from None
+
+    g = _get(data, "", "geography", dict)
+    _check_keys(g, "geography.", {"levels", "abroad_levels"})
+    levels = tuple(_get(g, "geography.", "levels", list))
+    if not 1 <= len(levels) <= 3 or not all(isinstance(x, str) for x in levels):
+        raise DefinitionError("geography.levels: expected 1 to 3 level names, top first")
+    abroad = tuple(_get(g, "geography.", "abroad_levels", list, []))
+
+    c = _get(data, "", "contest", dict)
+    _check_keys(c, "contest.", {"id", "name", "choices"})
+    raw_choices = _get(c, "contest.", "choices", list)
+    if len(raw_choices) < 2:
+        raise DefinitionError("contest.choices: a contest needs at least two choices")
+    choices = tuple(_parse_choice(ch, f"contest.choices[{i}].") for i, ch in enumerate(raw_choices))
+    ids = [ch.id for ch in choices]
+    if len(set(ids)) != len(ids):
+        raise DefinitionError("contest.choices: choice ids must be unique")
+    contest = Contest(_get(c, "contest.", "id", str), _get(c, "contest.", "name", str, ""), choices)
+
+    r = _get(data, "", "rules", dict, {})
+    _check_keys(r, "rules.", {"annulled_ballots", "majority", "runoff_size", "void_threshold"})
+    annulled = _get(r, "rules.", "annulled_ballots", str, "null")
+    if annulled not in {a.value for a in AnnulledBallots}:
+        raise DefinitionError(f"rules.annulled_ballots: expected \"null\" or \"excluded\", got {annulled!r}")
+    void = _get(r, "rules.", "void_threshold", str, "2/3")
+    rules = CountingRules(
+        annulled_ballots=AnnulledBallots(annulled),
+        majority=_fraction(_get(r, "rules.", "majority", str, "1/2"), "rules.majority"),
+        runoff_size=_get(r, "rules.", "runoff_size", int, 2),
+        void_threshold=None if void == "none" else _fraction(void, "rules.void_threshold"),
+    )
+
+    cl = _get(data, "", "claims", dict, {})
+    _check_keys(cl, "claims.", {"deadline", "appeal_days", "fee_per_table", "fee_currency", "grounds"})
+    raw_deadline = _get(cl, "claims.", "deadline", (datetime, str), None)
+    try:
+        deadline = datetime.fromisoformat(raw_deadline) if isinstance(raw_deadline, str) else raw_deadline
+    except ValueError:
+        raise DefinitionError(f"claims.deadline: expected YYYY-MM-DDTHH:MM (local time), got {raw_deadline!r}") from None
+    if deadline is not None and deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=ZoneInfo(tz))
+    claims = ClaimRules(
+        deadline=deadline,
+        appeal_days=_get(cl, "claims.", "appeal_days", int, 3),
+        fee_per_table=_get(cl, "claims.", "fee_per_table", int, 0),
+        fee_currency=_get(cl, "claims.", "fee_currency", str, ""),
+        grounds=tuple(_get(cl, "claims.", "grounds", list, [])),
+    )
+
+    s = _get(data, "", "source", dict, {})
+    _check_keys(s, "source.", {"format", "separator", "encoding", "columns", "status_map"})
+    fmt = _get(s, "source.", "format", str, "onpe")
+    if fmt not in {"onpe", "csv", "parquet"}:
+        raise DefinitionError(f"source.format: expected \"onpe\", \"csv\" or \"parquet\", got {fmt!r}")
+    source = SourceFormat(
+        format=fmt,
+        separator=_get(s, "source.", "separator", str, ","),
+        encoding=_get(s, "source.", "encoding", str, "utf-8"),
+        columns=_get(s, "source.", "columns", dict, {}),
+        status_map=_get(s, "source.", "status_map", dict, {}),
+    )
+
+    proclaimed = None
+    p = _get(data, "", "proclaimed", dict, None)
+    if p is not None:
+        _check_keys(p, "proclaimed.", {"source", "votes", "blank", "null", "cast"})
+        votes = _get(p, "proclaimed.", "votes", dict)
+        for k, v in votes.items():
+            if k not in ids or not isinstance(v, int):
+                raise DefinitionError(f"proclaimed.votes.{k}: expected a choice id with an integer")
+        proclaimed = ProclaimedResult(
+            source=_get(p, "proclaimed.", "source", str),
+            votes=votes,
+            blank=_get(p, "proclaimed.", "blank", int, None),
+            null=_get(p, "proclaimed.", "null", int, None),
+            cast=_get(p, "proclaimed.", "cast", int, None),
+        )
+
+    return Election(
+        id=eid,
+        name=_get(e, "election.", "name", str),
+        date=day,
+        timezone=tz,
+        country=_get(e, "election.", "country", str, "ALL"),
+        levels=levels,
+        abroad_levels=abroad,
+        contest=contest,
+        rules=rules,
+        claims=claims,
+        source=source,
+        proclaimed=proclaimed,
+    )
+
+
+def election_from_toml(origin: str, text: str) -> Election:
+    """Parse TOML text into an Election; errors name where it came from and the key or line."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{origin}: not valid TOML ({exc})") from None
+    try:
+        return parse_election(data)
+    except DefinitionError as exc:
+        raise DefinitionError(f"{origin}: {exc}") from None

@@ -1,0 +1,326 @@
+"""Anomalous tables: sheets that stand out on their own or against their neighbours.
+
+Four checks, each returning one :class:`ForensicResult`:
+
+- ``anomalies.turnout_full``: ballots cast at or above the table's registered electors. Above is
+  impossible on a correct sheet; exactly 100 % is possible but rare on a roll of hundreds (deaths and
+  migration keep real turnout below it), so both are listed for a look. A rule check: no p-value.
+- ``anomalies.unanimous``: one choice with every valid vote (or a major choice with none) on a table
+  with enough votes. Regional voting makes lopsided tables legitimate, so the expected number of such
+  tables comes from a beta-binomial model fitted within each table's own district (falling back to a
+  coarser level when the district is small); the p-value is the Poisson tail of the observed count.
+- ``anomalies.identical``: pairs of tables in the same polling place (or district when the place is
+  unknown) with identical sheets. The expected number of coincidences comes from each count's
+  empirical collision probability in the district, multiplied across counts (an independence
+  approximation); Poisson tail again.
+- ``anomalies.cast_outliers``: turnout (ballots cast over electors; ballots cast when electors are
+  unknown) far from the table's peers, by a robust z-score (median and MAD) within the polling place,
+  district or coarser level; the p-value is Bonferroni over tables of a t tail whose degrees of
+  freedom reflect the MAD's noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy import special, stats
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.forensics import frames as fr
+from escrutinio.forensics.results import ForensicResult, not_applicable
+
+
+def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20) -> ForensicResult:
+    """Counted tables whose ballots cast reach or exceed their electors (electors >= ``min_electors``)."""
+    test = "anomalies.turnout_full"
+    f = fr.counted(frame)
+    if not fr.has_electors(f):
+        return not_applicable(test, "the frame has no registered electors, so turnout is undefined.")
+    electors = fr.as_int(f, tf.ELECTORS)
+    cast = fr.as_int(f, tf.CAST)
+    big = electors >= min_electors
+    over = big & (cast > electors)
+    equal = big & (cast == electors)
+    flagged = over | equal
+    n_over, n_equal = int(over.sum()), int(equal.sum())
+    if n_over == 0 and n_equal == 0:
+        reading = (
+            f"No counted table with at least {min_electors} electors reports ballots cast at or above its "
+            "registered electors."
+        )
+    else:
+        reading = (
+            f"{n_over} counted table(s) report more ballots cast than registered electors, which a correct "
+            f"sheet cannot show, and {n_equal} report exactly 100 % turnout, which is possible but rare. "
+            "Each is worth checking against the sheet image and the roll."
+        )
+    return ForensicResult(
+        test=test,
+        statistic=float(n_over + n_equal),
+        statistic_name="tables",
+        reading=reading,
+        tables=fr.table_ids(f, flagged),
+        caveats=(
+            "Voters added to the roll on election day (officials, voters with court orders) can "
+            "legitimately push a small table to 100 %.",
+        ),
+        details={"over_100": n_over, "at_100": n_equal, "min_electors": min_electors},
+    )
+
+
+def _beta_params(mean: np.ndarray, tau2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Beta(a, b) with the given mean and variance (a huge a+b where the variance is ~0: binomial)."""
+    mean = np.clip(mean, 1e-6, 1 - 1e-6)
+    tau2 = np.maximum(tau2, 0.0)
+    conc = np.where(tau2 > 1e-9, mean * (1 - mean) / np.maximum(tau2, 1e-12) - 1.0, 1e7)
+    conc = np.clip(conc, 0.5, 1e7)
+    return mean * conc, (1 - mean) * conc
+
+
+def _poisson_tail(observed: int, expected: float) -> float:
+    """P(X >= observed) for X ~ Poisson(expected)."""
+    if observed <= 0:
+        return 1.0
+    if expected <= 0:
+        return 0.0
+    return float(stats.poisson.sf(observed - 1, expected))
+
+
+def unanimous(
+    frame: pl.DataFrame,
+    *,
+    choices: list[str] | None = None,
+    min_votes: int = 30,
+    major_share: float = 0.15,
+    start: str = tf.DISTRICT,
+    min_group: int = 10,
+) -> ForensicResult:
+    """Tables where one choice has 100 % of the valid votes, or a major choice 0 %, vs a beta-binomial null."""
+    test = "anomalies.unanimous"
+    f = fr.counted(frame)
+    cols = [tf.choice_column(c) for c in choices] if choices else fr.choice_columns(f)
+    if len(cols) < 2 or f.height == 0:
+        return not_applicable(test, "needs at least two choices and some counted tables.")
+    votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.int64)
+    valid = votes.sum(axis=1)
+    eligible = valid >= min_votes
+    groups, _ = fr.peer_groups(f, start, min_size=min_group, eligible=eligible)
+    ng = int(groups.max()) + 1
+    national = votes.sum(axis=0) / max(int(valid.sum()), 1)
+    major = national >= major_share
+    if len(cols) == 2:
+        major[:] = False  # with two choices, 0 % for one is 100 % for the other
+    expected = np.zeros(f.height)
+    flagged = np.zeros(f.height, dtype=bool)
+    n_valid = valid.astype(np.float64)
+    for j in range(len(cols)):
+        share = fr.safe_ratio(votes[:, j], valid)
+        use = eligible & np.isfinite(share)
+        g_votes = np.bincount(groups[use], weights=votes[use, j], minlength=ng)
+        g_valid = np.bincount(groups[use], weights=valid[use], minlength=ng)
+        p_g = np.where(g_valid > 0, g_votes / np.maximum(g_valid, 1), national[j])
+        med, mad = fr.group_median_mad(np.where(use, share, np.nan), groups)
+        binom_var = np.bincount(
+            groups[use], weights=(p_g[groups] * (1 - p_g[groups]) / np.maximum(n_valid, 1))[use], minlength=ng
+        ) / np.maximum(np.bincount(groups[use], minlength=ng), 1)
+        mad_g = np.zeros(ng)
+        mad_g[groups[use]] = mad[use]
+        tau2 = np.maximum(mad_g**2 - binom_var, 0.0)
+        a, b = _beta_params(p_g, tau2)
+        ai, bi, n = a[groups], b[groups], n_valid
+        log_full = special.betaln(ai + n, bi) - special.betaln(ai, bi)
+        expected += np.where(eligible, np.exp(log_full), 0.0)
+        flagged |= eligible & (votes[:, j] == valid)
+        if major[j]:
+            log_zero = special.betaln(ai, bi + n) - special.betaln(ai, bi)
+            expected += np.where(eligible, np.exp(log_zero), 0.0)
+            flagged |= eligible & (votes[:, j] == 0)
+    observed = int(flagged.sum())
+    exp_total = float(expected.sum())
+    p = _poisson_tail(observed, exp_total)
+    reading = (
+        f"{observed} counted table(s) with at least {min_votes} valid votes give one choice all of them"
+        + (" (or a major choice none)" if major.any() else "")
+        + f"; given how each district voted, about {exp_total:.1f} such tables would be expected "
+        f"(Poisson tail p = {fr.fmt_p(p)}). "
+        + (
+            "More lopsided tables than local voting explains is a pattern worth checking sheet by sheet."
+            if p < 0.05
+            else "That count is in line with local voting patterns."
+        )
+    )
+    return ForensicResult(
+        test=test,
+        statistic=float(observed),
+        statistic_name="unanimous_tables",
+        p_value=p,
+        reading=reading,
+        tables=fr.table_ids(f, flagged),
+        caveats=(
+            "Small communities can vote unanimously; the beta-binomial null allows for that only as far as "
+            "the district's other tables show it.",
+            "The null treats tables as independent; tables of one village are not.",
+        ),
+        details={"expected": exp_total, "min_votes": min_votes, "major_choices": [
+            c for c, m in zip(cols, major, strict=True) if m
+        ]},
+    )
+
+
+def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) -> ForensicResult:
+    """Pairs of neighbouring tables (same polling place, else same district) with identical sheets."""
+    test = "anomalies.identical"
+    f = fr.counted(frame)
+    comps = [*fr.choice_columns(f), tf.BLANK, tf.NULL]
+    comps = [c for c in comps if c in f.columns]
+    if f.height < 2 or not comps:
+        return not_applicable(test, "too few counted tables.")
+    f = f.with_columns(pl.Series("_cast", fr.as_int(f, tf.CAST)))
+    f = f.filter(pl.col("_cast") >= min_votes)
+    if f.height < 2:
+        return not_applicable(test, f"no two counted tables with at least {min_votes} ballots.")
+    has_place = "polling_place" in f.columns and f["polling_place"].null_count() < f.height
+    near = fr.level_keys(f, "polling_place") if has_place else np.full(f.height, -1)
+    district = fr.level_keys(f, tf.DISTRICT)
+    neighbour = np.where(near >= 0, near, district + (int(near.max()) + 1))
+    base, _ = fr.peer_groups(f, tf.DISTRICT, min_size=min_group)
+    work = f.select(comps).with_columns(
+        pl.Series("_nb", neighbour), pl.Series("_base", base), pl.Series("_row", np.arange(f.height))
+    )
+    # Observed: groups of identical sheets within a neighbourhood.
+    dup = work.group_by(["_nb", *comps]).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
+    sizes = dup["_row"].list.len().to_numpy() if dup.height else np.zeros(0)
+    observed = int((sizes * (sizes - 1) // 2).sum())
+    rows = np.concatenate(dup["_row"].to_list()).astype(np.int64) if dup.height else np.zeros(0, np.int64)
+    # Expected: per-count collision probability in the base group, multiplied across counts.
+    nb_base = work.group_by("_nb").agg(pl.len().alias("m"), pl.col("_base").first())
+    m_base = work.group_by("_base").agg(pl.len().alias("M"))
+    logq = pl.DataFrame({"_base": m_base["_base"], "logq": np.zeros(m_base.height)})
+    for c in comps:
+        coll = (
+            work.group_by(["_base", c])
+            .agg(pl.len().alias("k"))
+            .group_by("_base")
+            .agg((pl.col("k") * (pl.col("k") - 1)).sum().alias("s"))
+            .join(m_base, on="_base")
+            .with_columns(
+                ((pl.col("s") + 1) / (pl.col("M") * (pl.col("M") - 1) + 1)).clip(1e-12, 1.0).log().alias("lq")
+            )
+            .select("_base", "lq")
+        )
+        logq = logq.join(coll, on="_base", how="left").with_columns(
+            (pl.col("logq") + pl.col("lq").fill_null(0.0)).alias("logq")
+        ).drop("lq")
+    exp_df = nb_base.join(logq, on="_base").with_columns(
+        (pl.col("m") * (pl.col("m") - 1) / 2 * pl.col("logq").exp()).alias("e")
+    )
+    expected = float(exp_df["e"].sum())
+    p = _poisson_tail(observed, expected)
+    where = "polling place" if has_place else "district"
+    reading = (
+        f"{observed} pair(s) of counted tables in the same {where} carry identical sheets (every choice, "
+        f"blank and null), against about {expected:.2f} expected by chance from how varied the counts are "
+        f"locally (Poisson tail p = {fr.fmt_p(p)}). "
+        + (
+            "Copied sheets are one way this arises; so are tiny, homogeneous tables."
+            if p < 0.05
+            else "That is in line with chance coincidences."
+        )
+    )
+    return ForensicResult(
+        test=test,
+        statistic=float(observed),
+        statistic_name="identical_pairs",
+        p_value=p,
+        reading=reading,
+        tables=fr.table_ids(f, np.isin(np.arange(f.height), rows)),
+        caveats=(
+            "The chance of a coincidence multiplies each count's collision probability as if the counts "
+            "were independent; they share the table size, so the expectation is somewhat low.",
+            f"Only tables with at least {min_votes} ballots cast are compared.",
+        ),
+        details={"expected": expected, "neighbourhood": where, "groups": [
+            fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]
+        ]},
+    )
+
+
+def cast_outliers(
+    frame: pl.DataFrame,
+    *,
+    start: str = tf.DISTRICT,
+    min_group: int = 20,
+    min_electors: int = 50,
+    alpha: float = 0.05,
+) -> ForensicResult:
+    """Tables whose turnout (or ballots cast) is far from their neighbours', by a robust z-score."""
+    test = "anomalies.cast_outliers"
+    f = fr.counted(frame)
+    if f.height < min_group:
+        return not_applicable(test, "too few counted tables.")
+    cast = fr.as_int(f, tf.CAST).astype(np.float64)
+    if fr.has_electors(f):
+        electors = fr.as_int(f, tf.ELECTORS)
+        metric = fr.safe_ratio(cast, electors)
+        metric[electors < min_electors] = np.nan
+        metric_name = "turnout"
+    else:
+        metric = cast
+        metric_name = "ballots cast"
+    eligible = np.isfinite(metric)
+    if start not in f.columns or f[start].null_count() == f.height:
+        start = tf.DISTRICT
+    groups, level_of = fr.peer_groups(f, start, min_size=min_group, eligible=eligible)
+    med, mad = fr.group_median_mad(np.where(eligible, metric, np.nan), groups)
+    size = np.bincount(groups[eligible], minlength=int(groups.max()) + 1)[groups]
+    floor = 1e-3 if metric_name == "turnout" else 1.0
+    z = (metric - med) / np.maximum(mad, floor)
+    z[~eligible] = 0.0
+    df = np.maximum(2.0, 0.37 * (size - 1))
+    p_each = 2 * stats.t.sf(np.abs(z), df)
+    n_tests = int(eligible.sum())
+    p = float(min(1.0, n_tests * float(p_each[eligible].min()))) if n_tests else 1.0
+    flagged = eligible & (p_each * max(n_tests, 1) < alpha)
+    reading = (
+        f"{int(flagged.sum())} counted table(s) have a {metric_name} further from the other tables of "
+        f"their district (or coarser area) than chance allows across {n_tests:,} tables (max |z| = "
+        f"{float(np.abs(z).max()):.1f}; Bonferroni p over {n_tests:,} tables = {fr.fmt_p(p)}). "
+        + (
+            "Such tables are worth a look at the sheet and the roll."
+            if p < 0.05
+            else "No table is further from its neighbours than chance allows across this many tables."
+        )
+    )
+    order = np.argsort(-np.abs(z))
+    top = [
+        {"table": fr.table_ids(f)[i], "z": float(z[i]), metric_name: float(metric[i]), "peer_median": float(med[i])}
+        for i in order[:20]
+        if eligible[i]
+    ]
+    return ForensicResult(
+        test=test,
+        statistic=float(np.abs(z).max()),
+        statistic_name="max_abs_robust_z",
+        p_value=p,
+        reading=reading,
+        tables=fr.table_ids(f, flagged),
+        caveats=(
+            "A table can differ from its neighbours for plain reasons: a hospital or prison table, a roll "
+            "of voters who moved, a remote annex.",
+            f"Tables with fewer than {min_electors} electors are left out (their turnout is too noisy).",
+        ),
+        details={"metric": metric_name, "top": top,
+                 "levels_used": {fr.LEVELS[i]: int((level_of == i).sum()) for i in np.unique(level_of)}},
+    )
+
+
+def run(frame: pl.DataFrame, *, choices: list[str] | None = None, by: str = tf.DISTRICT) -> list[ForensicResult]:
+    """All four anomaly checks (``by`` is the finest level the unanimity null conditions on)."""
+    start = by if by in fr.LEVELS else tf.DISTRICT
+    finer = tf.DISTRICT if fr.LEVELS.index(start) > fr.LEVELS.index(tf.DISTRICT) else start
+    return [
+        turnout_full(frame),
+        unanimous(frame, choices=choices, start=finer),
+        identical(frame),
+        cast_outliers(frame),
+    ]

@@ -1,0 +1,148 @@
+"""Helpers over the table-results frame shared by every forensic test.
+
+They keep three decisions in one place: which rows a statistical test reads (counted sheets only:
+annulled sheets carry all their ballots as null votes and would distort every share), how a share is
+computed (floats only here, never for counts), and how a table's geographic peer group is chosen with
+a fallback to a coarser level when a group is too small to say anything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+
+LEVELS = ("polling_place", tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
+"""Geography from finest to coarsest; "national" is the single group every table belongs to."""
+
+
+def choice_columns(frame: pl.DataFrame) -> list[str]:
+    """The ``v_<choice>`` columns of a frame, in ballot order."""
+    return [c for c in frame.columns if c.startswith(tf.CHOICE_PREFIX)]
+
+
+def counted(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose sheet is counted (normal or after a ruling)."""
+    if tf.STATE not in frame.columns:
+        return frame
+    return frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES)))
+
+
+def has_electors(frame: pl.DataFrame) -> bool:
+    """Whether turnout can be computed (electors known and positive on most rows)."""
+    if tf.ELECTORS not in frame.columns or frame.height == 0:
+        return False
+    col = frame[tf.ELECTORS]
+    return col.null_count() < frame.height and int((col.fill_null(0) > 0).sum()) >= frame.height // 2
+
+
+def as_float(frame: pl.DataFrame, column: str) -> np.ndarray:
+    """A column as float64 numpy (nulls as NaN)."""
+    return frame[column].cast(pl.Float64).to_numpy()
+
+
+def as_int(frame: pl.DataFrame, column: str) -> np.ndarray:
+    """A count column as int64 numpy (nulls as 0)."""
+    return frame[column].fill_null(0).cast(pl.Int64).to_numpy()
+
+
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den as float, NaN where den is 0 (a share is undefined, not zero)."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.full(num.shape, np.nan)
+    ok = den > 0
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+def level_keys(frame: pl.DataFrame, level: str) -> np.ndarray:
+    """Integer group codes of every row at one geography level (nulls become their own code -1).
+
+    A finer level's key is made unique across coarser ones (districts with the same code in two
+    provinces stay apart) by concatenating the columns above it.
+    """
+    if level == "national":
+        return np.zeros(frame.height, dtype=np.int64)
+    order = [tf.DEPARTMENT, tf.PROVINCE, tf.DISTRICT, "polling_place"]
+    cols = [c for c in order[: order.index(level) + 1] if c in frame.columns]
+    if level not in frame.columns:
+        return np.full(frame.height, -1, dtype=np.int64)
+    key = pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("\x00") for c in cols], separator="\x1f")
+    codes = frame.select((key.rank("dense").cast(pl.Int64) - 1).alias("k"))["k"].to_numpy()
+    missing = frame[level].is_null().to_numpy()
+    codes = codes.copy()
+    codes[missing] = -1
+    return codes
+
+
+def peer_groups(
+    frame: pl.DataFrame, start: str, *, min_size: int, eligible: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's peer group: the finest level from ``start`` up with at least ``min_size`` members.
+
+    Returns (group id, level index into :data:`LEVELS`). Group ids are unique across levels.
+    ``eligible`` (bool per row) restricts who counts as a member (e.g. tables with a defined share);
+    ineligible rows still get a group. Falls back level by level to "national".
+    """
+    n = frame.height
+    eligible = np.ones(n, dtype=bool) if eligible is None else eligible
+    group = np.full(n, -1, dtype=np.int64)
+    level_of = np.full(n, len(LEVELS) - 1, dtype=np.int64)
+    offset = 0
+    for li, level in enumerate(LEVELS[LEVELS.index(start) :], start=LEVELS.index(start)):
+        keys = level_keys(frame, level)
+        valid_key = keys >= 0
+        size = np.bincount(keys[valid_key & eligible], minlength=int(keys.max()) + 1 if n else 0)
+        big = np.zeros(n, dtype=bool)
+        big[valid_key] = size[keys[valid_key]] >= min_size
+        take = (group < 0) & big
+        if level == "national":
+            take = group < 0
+        group[take] = keys[take] + offset
+        level_of[take] = li
+        offset += int(keys.max()) + 2 if n else 1
+        if not (group < 0).any():
+            break
+    # compact ids
+    _, compact = np.unique(group, return_inverse=True)
+    return compact.astype(np.int64), level_of
+
+
+def group_median_mad(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row median and MAD (scaled to a normal sd) of ``values`` within each group, NaN-aware."""
+    df = pl.DataFrame({"g": groups, "x": values}).with_columns(
+        pl.when(pl.col("x").is_nan()).then(None).otherwise(pl.col("x")).alias("x")
+    )
+    med = df.select(pl.col("x").median().over("g"))["x"].to_numpy()
+    dev = np.abs(values - med)
+    mad = (
+        pl.DataFrame({"g": groups, "d": dev})
+        .with_columns(pl.when(pl.col("d").is_nan()).then(None).otherwise(pl.col("d")).alias("d"))
+        .select(pl.col("d").median().over("g"))["d"]
+        .to_numpy()
+    )
+    return med.astype(np.float64), 1.4826 * mad.astype(np.float64)
+
+
+def area_labels(frame: pl.DataFrame, level: str) -> np.ndarray:
+    """Human labels of each row's area at a level (the code as given, or "national")."""
+    if level == "national" or level not in frame.columns:
+        return np.full(frame.height, "national", dtype=object)
+    return frame[level].cast(pl.Utf8).fill_null("?").to_numpy()
+
+
+def table_ids(frame: pl.DataFrame, mask: np.ndarray | None = None) -> tuple[str, ...]:
+    """Table ids (as str) of the rows selected by ``mask``."""
+    ids = frame[tf.TABLE].cast(pl.Utf8).to_numpy()
+    if mask is not None:
+        ids = ids[mask]
+    return tuple(str(x) for x in ids)
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value for prose."""
+    if p is None:
+        return "n/a"
+    return f"{p:.2g}" if p >= 0.001 else "< 0.001"

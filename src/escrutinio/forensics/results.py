@@ -1,0 +1,171 @@
+"""The typed result every forensic test returns, and the suite's collection of them.
+
+A forensic test never says "fraud" or "clean": it returns a statistic, a p-value or an interval, the
+tables that drive it and a plain-language reading worded as evidence to weigh. Keeping that shape in
+one dataclass lets the CLI print it, the report render it and JSON carry it without each layer
+re-inventing the wording.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUS_OK = "ok"
+STATUS_NOT_APPLICABLE = "not_applicable"
+STATUS_ERROR = "error"
+
+
+def _clean(value: Any) -> Any:
+    """Turn numpy scalars, tuples and non-finite floats into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        return _clean(value.tolist())
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ForensicResult:
+    """One test's outcome.
+
+    ``test`` is the dotted name (``family.variant``); ``statistic`` is named by ``statistic_name``;
+    ``p_value`` is the probability, under the test's stated null, of a statistic at least as extreme
+    (None for rule checks that have no null distribution); ``interval`` is a (low, high) interval for
+    estimates (e.g. the Klimek fraud fractions or a projected share). ``tables`` are the table ids that
+    drive the result (flagged tables, or the claimed tables that sit at the extremes of their peers).
+    ``figures`` maps a figure name to its data (plain JSON) so the report can draw and publish it.
+    """
+
+    test: str
+    statistic: float | None
+    statistic_name: str
+    reading: str
+    p_value: float | None = None
+    interval: tuple[float, float] | None = None
+    tables: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: str = STATUS_OK
+    level: str | None = None
+
+    @property
+    def family(self) -> str:
+        """The test family (the part of the name before the first dot)."""
+        return self.test.split(".", 1)[0]
+
+    def flagged(self, alpha: float = 0.05) -> bool:
+        """Whether the result is evidence worth a closer look at level ``alpha``.
+
+        With a p-value: p < alpha. Rule checks (no p-value) flag when they name any table.
+        """
+        if self.status != STATUS_OK:
+            return False
+        if self.p_value is not None:
+            return self.p_value < alpha
+        return len(self.tables) > 0
+
+    def to_dict(self, *, with_figures: bool = True) -> dict[str, Any]:
+        """A JSON-serialisable dict (numpy values converted, NaN as null)."""
+        out: dict[str, Any] = {
+            "test": self.test,
+            "family": self.family,
+            "status": self.status,
+            "level": self.level,
+            "statistic_name": self.statistic_name,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "interval": list(self.interval) if self.interval is not None else None,
+            "flagged": self.flagged(),
+            "n_tables": len(self.tables),
+            "tables": list(self.tables),
+            "reading": self.reading,
+            "caveats": list(self.caveats),
+            "details": self.details,
+        }
+        if with_figures:
+            out["figures"] = self.figures
+        return _clean(out)
+
+
+def not_applicable(test: str, why: str, *, level: str | None = None) -> ForensicResult:
+    """A result for a test the data cannot support (e.g. no electors column for turnout)."""
+    return ForensicResult(
+        test=test,
+        statistic=None,
+        statistic_name="",
+        reading=f"Not run: {why}",
+        status=STATUS_NOT_APPLICABLE,
+        level=level,
+    )
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """All results of one run of the suite, with what it was run on."""
+
+    results: tuple[ForensicResult, ...]
+    winner: str
+    choices: tuple[str, ...]
+    by: str
+    n_tables: int
+    n_counted: int
+    elapsed_seconds: float
+    alpha: float = 0.05
+    by_area: tuple[dict[str, Any], ...] = ()
+
+    def get(self, test: str) -> ForensicResult:
+        """The result named ``test`` (KeyError if absent)."""
+        for r in self.results:
+            if r.test == test:
+                return r
+        raise KeyError(test)
+
+    def family(self, family: str) -> list[ForensicResult]:
+        """Every result of one family, in run order."""
+        return [r for r in self.results if r.family == family]
+
+    def to_dict(self, *, with_figures: bool = False) -> dict[str, Any]:
+        """A JSON-serialisable summary (figure data left out unless asked: it can be large)."""
+        return _clean(
+            {
+                "winner": self.winner,
+                "choices": list(self.choices),
+                "by": self.by,
+                "alpha": self.alpha,
+                "n_tables": self.n_tables,
+                "n_counted": self.n_counted,
+                "elapsed_seconds": self.elapsed_seconds,
+                "results": [r.to_dict(with_figures=with_figures) for r in self.results],
+                "by_area": list(self.by_area),
+            }
+        )
+
+    def to_text(self) -> str:
+        """A plain-text summary, one block per test, for the terminal."""
+        lines = [
+            f"Forensic tests on {self.n_counted:,} counted tables of {self.n_tables:,} "
+            f"(winner {self.winner}, conditioned by {self.by}; {self.elapsed_seconds:.1f} s).",
+            "Each result is evidence to weigh, never a verdict.",
+            "",
+        ]
+        for r in self.results:
+            p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
+            iv = "" if r.interval is None else f"  interval=[{r.interval[0]:.3g}, {r.interval[1]:.3g}]"
+            stat = "" if r.statistic is None else f"  {r.statistic_name}={r.statistic:.4g}"
+            mark = "!" if r.flagged(self.alpha) else " "
+            lines.append(f"{mark} {r.test} [{r.status}]{stat}{p}{iv}  tables={len(r.tables)}")
+            lines.append(f"    {r.reading}")
+            for c in r.caveats:
+                lines.append(f"    caveat: {c}")
+        return "\n".join(lines)

@@ -1,0 +1,182 @@
+"""Generic per-table files (CSV or Parquet) read through a column map in the election definition.
+
+``[source.columns]`` names, for each standard field, a source column or a list of columns to
+add up (e.g. Russia's ballots cast = ballots in mobile boxes + ballots in stationary boxes)::
+
+    table = ["region", "uik"]           # one column, or several joined with "/"
+    levels = ["region", "tik"]          # area names, top level first
+    polling_place = "Recinto"           # optional
+    electors = "Inscritos"              # optional: without it, no electors check
+    cast = ["col9", "col10"]            # optional: without it, the sum of the other lines
+    blank = "Blancos"                   # optional (0)
+    null = "Nulos"                      # optional (0)
+    challenged = "..."                  # optional (0)
+    status = "estado"                   # optional, with [source.status_map] value -> state
+
+Area codes are the names path joined with "/" (e.g. ``"La Paz/Murillo"``), so they are unique
+without inventing numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.domain.errors import DefinitionError, InputError, Place, Problem
+from escrutinio.domain.sheet import SheetState
+from escrutinio.formats.fields import ProblemList, count_column, duplicate_tables
+from escrutinio.formats.sheets import (
+    LINE,
+    REPORTED_REASON,
+    REPORTED_STATE,
+    REPORTED_STATUS,
+    SheetFile,
+    file_digest,
+    sheet_columns,
+)
+from escrutinio.formats.text import decode, read_bytes
+
+OPTIONAL_COUNTS = (tf.BLANK, tf.NULL, tf.CHALLENGED)
+
+
+def _names(spec: Any, key: str) -> list[str]:
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, list) and all(isinstance(s, str) for s in spec):
+        return spec
+    raise DefinitionError(f"source.columns.{key}: expected a column name or a list of names")
+
+
+def _frame(path: Path, election: Election) -> tuple[pl.DataFrame, bytes]:
+    source = str(path)
+    fmt = election.source.format
+    raw = read_bytes(path)
+    if fmt == "parquet":
+        try:
+            frame = pl.read_parquet(io.BytesIO(raw))
+        except Exception as exc:  # polars raises several kinds for a bad file
+            raise InputError([Problem(Place(source), f"not a readable Parquet file ({exc})")]) from None
+        frame = frame.with_columns(pl.all().cast(pl.String))
+    else:
+        text = decode(raw, source, election.source.encoding)
+        try:
+            frame = pl.read_csv(io.StringIO(text), separator=election.source.separator, infer_schema=False)
+        except pl.exceptions.PolarsError as exc:
+            raise InputError([Problem(Place(source), f"cannot split the file into columns ({exc})")]) from None
+    if frame.height == 0:
+        raise InputError([Problem(Place(source, 2), "no data rows after the header")])
+    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), raw
+
+
+def read_generic(path: Path, election: Election) -> SheetFile:
+    """Read a CSV/Parquet file through the election's column map."""
+    source = str(path)
+    cols = election.source.columns
+    rows, raw = _frame(path, election)
+    table_cols = _names(cols.get("table"), "table")
+    level_cols = _names(cols.get("levels"), "levels")
+    if not table_cols or not level_cols:
+        raise DefinitionError("source.columns: 'table' and 'levels' are required for a generic reader")
+    spec: dict[str, list[str]] = {
+        "polling_place": _names(cols.get("polling_place"), "polling_place"),
+        tf.ELECTORS: _names(cols.get("electors"), "electors"),
+        tf.CAST: _names(cols.get("cast"), "cast"),
+        **{k: _names(cols.get(k), k) for k in OPTIONAL_COUNTS},
+        "status": _names(cols.get("status"), "status"),
+    }
+    choice_cols = {c.id: _names(c.column, f"choice {c.id}") for c in election.contest.choices}
+    needed = [*table_cols, *level_cols, *(c for v in spec.values() for c in v), *(c for v in choice_cols.values() for c in v)]
+    problems = ProblemList(source)
+    for name in dict.fromkeys(needed):
+        if name not in rows.columns:
+            problems.add(1, name, f"missing column (the election's column map needs it; the file has: {', '.join(rows.columns[:-1][:12])}…)")
+    problems.raise_if_any()
+
+    def summed(names: list[str], label: str) -> pl.Series:
+        parts = [count_column(rows, n, n, problems) for n in names]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + p
+        return out.alias(label)
+
+    counts: dict[str, pl.Series] = {}
+    for key in OPTIONAL_COUNTS:
+        counts[key] = summed(spec[key], key) if spec[key] else pl.Series(key, [0] * rows.height, dtype=pl.Int64)
+    for cid, names in choice_cols.items():
+        counts[tf.choice_column(cid)] = summed(names, tf.choice_column(cid))
+    if spec[tf.CAST]:
+        counts[tf.CAST] = summed(spec[tf.CAST], tf.CAST)
+    else:
+        total = counts[tf.BLANK] + counts[tf.NULL] + counts[tf.CHALLENGED]
+        for cid in choice_cols:
+            total = total + counts[tf.choice_column(cid)]
+        counts[tf.CAST] = total.alias(tf.CAST)
+    electors = (
+        summed(spec[tf.ELECTORS], tf.ELECTORS) if spec[tf.ELECTORS] else pl.Series(tf.ELECTORS, [None] * rows.height, dtype=pl.Int64)
+    )
+    for name in (*table_cols, *level_cols):
+        empty = rows[name].fill_null("").str.strip_chars() == ""
+        for line in rows[LINE].filter(empty).to_list():
+            problems.add(line, name, "expected a value (table ids and area names cannot be empty)")
+    status_map = dict(election.source.status_map)
+    if spec["status"]:
+        status = rows[spec["status"][0]].fill_null("").str.strip_chars()
+        ok = status.is_in(list(status_map))
+        for value, line in zip(status.filter(~ok).to_list(), rows[LINE].filter(~ok).to_list(), strict=True):
+            problems.add(line, spec["status"][0], f"unknown status {value!r}: expected one of {', '.join(status_map)}")
+        states = {k: SheetState(v).value for k, v in status_map.items()}
+        reported_state = status.replace_strict(states, default=None, return_dtype=pl.String)
+    else:
+        status = pl.Series([None] * rows.height, dtype=pl.String)
+        reported_state = status
+    problems.raise_if_any()
+
+    paths = [pl.concat_str([pl.col(c).str.strip_chars() for c in level_cols[: i + 1]], separator="/") for i in range(len(level_cols))]
+    table_id = pl.concat_str([pl.col(c).str.strip_chars() for c in table_cols], separator="/")
+    place = (
+        pl.concat_str([pl.col(c).str.strip_chars() for c in spec["polling_place"]], separator="/")
+        if spec["polling_place"]
+        else pl.lit(None, dtype=pl.String)
+    )
+    base = rows.select(table_id.alias(tf.TABLE), paths[-1].alias(tf.DISTRICT), place.alias(tf.POLLING_PLACE))
+    sheets = pl.DataFrame(
+        {
+            **base.to_dict(),
+            tf.ELECTORS: electors,
+            **counts,
+            REPORTED_STATE: reported_state,
+            REPORTED_REASON: pl.Series([None] * rows.height, dtype=pl.String),
+            REPORTED_STATUS: status,
+            LINE: rows[LINE],
+        }
+    ).select(sheet_columns(election))
+    compare = [c for c in sheet_columns(election) if c != LINE]
+    sheets = duplicate_tables(sheets, tf.TABLE, "/".join(table_cols), compare, problems)
+    problems.raise_if_any()
+    area_frames = []
+    for i, expr in enumerate(paths):
+        parent = pl.lit(election.country) if i == 0 else paths[i - 1]
+        area_frames.append(
+            rows.select(
+                expr.alias("code"),
+                pl.lit(i + 1, dtype=pl.Int64).alias("level"),
+                pl.lit(election.levels[min(i, len(election.levels) - 1)]).alias("kind"),
+                pl.col(level_cols[i]).str.strip_chars().alias("name"),
+                parent.alias("parent"),
+            ).unique(subset=["code"], keep="first")
+        )
+    labels = {
+        tf.TABLE: "/".join(table_cols),
+        tf.DISTRICT: "/".join(level_cols),
+        **{k: "+".join(v) for k, v in spec.items() if v},
+        **{tf.choice_column(cid): "+".join(v) for cid, v in choice_cols.items()},
+    }
+    labels.setdefault(tf.CAST, "sum of votes, blank, null and challenged")
+    return SheetFile(source, file_digest(raw), sheets, pl.concat(area_frames).sort("level", "code"), labels)

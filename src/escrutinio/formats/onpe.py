@@ -1,0 +1,188 @@
+"""ONPE's per-table results files (Resultados por mesa), both rounds of Peru 2021.
+
+Quirks handled (see shared/data/peru-2021-*/PROVENANCE.md): latin-1 text where Ñ was damaged
+upstream into the bytes 0xBF 0xBF; ``;`` separator; CRLF; a trailing ``;`` on every data row
+(one more field than the header); text fields quoted, numbers quoted in one round and not in
+the other; an empty count means 0; UBIGEO and MESA_DE_VOTACION keep their leading zeros;
+UBIGEO follows RENIEC's department order (14 = Lima, 24 = Callao), and codes starting with 9
+are abroad (continent / country / city); annulled sheets carry all their ballots in VOTOS_VN.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.domain.sheet import Reason, SheetState
+from escrutinio.formats.fields import ProblemList, count_column, duplicate_tables, require_pattern
+from escrutinio.formats.sheets import (
+    LINE,
+    REPORTED_REASON,
+    REPORTED_STATE,
+    REPORTED_STATUS,
+    SheetFile,
+    file_digest,
+    sheet_columns,
+)
+from escrutinio.formats.text import decode, read_bytes
+
+STATUS = {
+    "CONTABILIZADA": (SheetState.COUNTED, None),
+    "COMPUTADA RESUELTA": (SheetState.RESOLVED, None),
+    "ANULADA": (SheetState.ANNULLED, Reason.ANNULLED_BY_RULING),
+    "ANULADA POR EXTRAVIADA": (SheetState.ANNULLED, Reason.LOST),
+    "ANULADA POR SINIESTRO": (SheetState.ANNULLED, Reason.DESTROYED),
+    "EN PROCESO": (SheetState.OBSERVED, Reason.AT_DISPUTE_BODY),
+    "SIN INSTALAR": (SheetState.NOT_INSTALLED, None),
+}
+"""ONPE's DESCRIP_ESTADO_ACTA values and the sheet state each one states."""
+
+PLACE_COLUMNS = ["UBIGEO", "DEPARTAMENTO", "PROVINCIA", "DISTRITO"]
+FIXED = [*PLACE_COLUMNS, "TIPO_ELECCION", "MESA_DE_VOTACION", "DESCRIP_ESTADO_ACTA", "TIPO_OBSERVACION", "N_CVAS", "N_ELEC_HABIL"]
+TAIL = ["VOTOS_VB", "VOTOS_VN", "VOTOS_VI"]
+DAMAGED_N = "\u00bf\u00bf"  # what 0xBF 0xBF reads as in latin-1
+
+
+def expected_header(election: Election) -> list[str]:
+    choice_columns = [c.column for c in election.contest.choices]
+    return [*FIXED, *(c if isinstance(c, str) else c[0] for c in choice_columns), *TAIL]
+
+
+def _header(text: str, source: str, expected: list[str]) -> list[str]:
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if ";" not in first:
+        sep = next((s for s in (",", "\t", "|") if s in first), None)
+        hint = f" (found {sep!r}: is this another format?)" if sep else ""
+        raise InputError([Problem(Place(source, 1), f"expected ONPE's ';'-separated header{hint}")])
+    names = [n.strip().strip('"') for n in first.split(";")]
+    if names and names[-1] == "":
+        names = names[:-1]
+    problems = ProblemList(source)
+    for name in expected:
+        if name not in names:
+            problems.add(1, name, "missing column (ONPE's dictionary has it for this election)")
+    for name in names:
+        if name not in expected:
+            problems.add(1, name, f"unexpected column: expected only {', '.join(expected)}")
+    problems.raise_if_any()
+    return names
+
+
+def _rows(text: str, source: str, names: list[str]) -> pl.DataFrame:
+    """Split the rows with polars, all fields as text; ragged rows are named by line."""
+    body = text.replace(";\r\n", "\r\n").replace(";\n", "\n")
+    if body.endswith(";"):
+        body = body[:-1]
+    try:
+        frame = pl.read_csv(
+            io.StringIO(body),
+            separator=";",
+            has_header=True,
+            new_columns=names,
+            infer_schema=False,
+            quote_char='"',
+        )
+    except pl.exceptions.ComputeError:
+        frame = None
+    if frame is None or frame.width != len(names):
+        problems = ProblemList(source)
+        for number, line in enumerate(text.splitlines()[1:], start=2):
+            fields = line.rstrip(";").count(";") + 1 if line.strip() else 0
+            if fields and fields != len(names):
+                problems.add(number, None, f"expected {len(names)} fields (and a trailing ';'), found {fields}")
+        if not problems.items:
+            problems.add(None, None, "cannot split the rows into ONPE's columns: check quoting")
+        problems.raise_if_any()
+    assert frame is not None
+    if frame.height == 0:
+        raise InputError([Problem(Place(source, 2), "no data rows after the header")])
+    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+def read_onpe(path: Path, election: Election) -> SheetFile:
+    """Read an ONPE per-table file into standard sheet columns, or raise with every problem."""
+    source = str(path)
+    raw = read_bytes(path)
+    text = decode(raw, source, "latin-1").replace(DAMAGED_N, "Ñ")
+    expected = expected_header(election)
+    names = _header(text, source, expected)
+    rows = _rows(text, source, names)
+    problems = ProblemList(source)
+
+    require_pattern(rows, "MESA_DE_VOTACION", r"^\d{6}$", "a 6-digit table number (MESA_DE_VOTACION)", problems)
+    require_pattern(rows, "UBIGEO", r"^\d{6}$", "a 6-digit ubigeo code", problems)
+    status = rows["DESCRIP_ESTADO_ACTA"].fill_null("").str.strip_chars()
+    known = status.is_in(list(STATUS))
+    if not known.all():
+        for value, line in zip(status.filter(~known).to_list(), rows[LINE].filter(~known).to_list(), strict=True):
+            problems.add(line, "DESCRIP_ESTADO_ACTA", f"unknown status {value!r}: expected one of {', '.join(STATUS)}")
+
+    counts: dict[str, pl.Series] = {
+        tf.ELECTORS: count_column(rows, "N_ELEC_HABIL", "N_ELEC_HABIL", problems),
+        tf.CAST: count_column(rows, "N_CVAS", "N_CVAS", problems),
+        tf.BLANK: count_column(rows, "VOTOS_VB", "VOTOS_VB", problems),
+        tf.NULL: count_column(rows, "VOTOS_VN", "VOTOS_VN", problems),
+        tf.CHALLENGED: count_column(rows, "VOTOS_VI", "VOTOS_VI", problems),
+    }
+    for choice in election.contest.choices:
+        column = choice.column if isinstance(choice.column, str) else choice.column[0]
+        counts[tf.choice_column(choice.id)] = count_column(rows, column, column, problems)
+    problems.raise_if_any()
+
+    state_of = {k: v[0].value for k, v in STATUS.items()}
+    reason_of = {k: (v[1].value if v[1] else None) for k, v in STATUS.items()}
+    sheets = pl.DataFrame(
+        {
+            tf.TABLE: rows["MESA_DE_VOTACION"],
+            tf.DISTRICT: rows["UBIGEO"],
+            tf.POLLING_PLACE: pl.Series([None] * rows.height, dtype=pl.String),
+            **counts,
+            REPORTED_STATE: status.replace_strict(state_of, return_dtype=pl.String),
+            REPORTED_REASON: status.replace_strict(reason_of, return_dtype=pl.String),
+            REPORTED_STATUS: status,
+            LINE: rows[LINE],
+        }
+    ).select(sheet_columns(election))
+    compare = [c for c in sheet_columns(election) if c not in (LINE,)]
+    sheets = duplicate_tables(sheets, tf.TABLE, "MESA_DE_VOTACION", compare, problems)
+    problems.raise_if_any()
+    labels = {
+        tf.TABLE: "MESA_DE_VOTACION",
+        tf.DISTRICT: "UBIGEO",
+        tf.ELECTORS: "N_ELEC_HABIL",
+        tf.CAST: "N_CVAS",
+        tf.BLANK: "VOTOS_VB",
+        tf.NULL: "VOTOS_VN",
+        tf.CHALLENGED: "VOTOS_VI",
+        **{tf.choice_column(c.id): str(c.column) for c in election.contest.choices},
+    }
+    return SheetFile(source, file_digest(raw), sheets, _areas(rows, election), labels)
+
+
+def _areas(rows: pl.DataFrame, election: Election) -> pl.DataFrame:
+    """Department, province and district (or continent, country, city) from the ubigeo."""
+    domestic = list(election.levels)
+    abroad = list(election.abroad_levels) or domestic
+    places = rows.select(PLACE_COLUMNS).unique(subset=["UBIGEO"], keep="first")
+    frames = []
+    for level, (width, name_col) in enumerate(((2, "DEPARTAMENTO"), (4, "PROVINCIA"), (6, "DISTRITO")), start=1):
+        code = pl.col("UBIGEO").str.slice(0, width)
+        parent = pl.lit(election.country) if level == 1 else pl.col("UBIGEO").str.slice(0, width - 2)
+        frames.append(
+            places.select(
+                code.alias("code"),
+                pl.lit(level, dtype=pl.Int64).alias("level"),
+                pl.when(pl.col("UBIGEO").str.starts_with("9"))
+                .then(pl.lit(abroad[level - 1]))
+                .otherwise(pl.lit(domestic[level - 1]))
+                .alias("kind"),
+                pl.col(name_col).fill_null("").alias("name"),
+                parent.alias("parent"),
+            ).unique(subset=["code"], keep="first")
+        )
+    return pl.concat(frames).sort("level", "code")

@@ -1,0 +1,1 @@
+"""Intake: from a parsed sheet file to the events that record it."""

@@ -1,0 +1,190 @@
+"""Plan a load: compare a parsed file with what the store holds and list the events to append.
+
+Nothing is written here. A plan either lists events (new areas, new tables, sheet records) or
+raises an InputError naming every row it refuses, so a failed load changes nothing. Loading
+the same file again plans no event at all.
+
+Per row, in order:
+1. the table must be on the roll (the first load of a store registers the roll from its file;
+   later loads need ``new_tables`` to add tables), in the same area with the same electors;
+2. the domain rules run (``checks.reasons_expr``); in ``reject`` mode an arithmetic error or
+   ballots above electors refuses the load, in ``observe`` mode the sheet is observed;
+3. a file that states a final status (ONPE's CONTABILIZADA, COMPUTADA RESUELTA, ANULADA…) is
+   taken as that status, and the record says so in its ``basis``;
+4. against the current sheet: same figures and state, nothing to do; same figures, new state,
+   a state change; other figures, a conflict (refused, or observed as a new version). A sheet
+   decided by a ruling is never overridden by a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.domain.sheet import Reason, SheetState
+from escrutinio.formats.fields import MAX_PROBLEMS
+from escrutinio.formats.sheets import LINE, REPORTED_REASON, REPORTED_STATE, REPORTED_STATUS, SheetFile
+from escrutinio.intake.checks import describe, reasons_expr
+from escrutinio.ledger.events import EventType
+from escrutinio.ledger.sheets_payload import to_payload
+from escrutinio.store.store import PendingEvent
+
+CHUNK = 5_000
+"""Sheets (or tables) per event: big enough to load fast, small enough to read."""
+
+REJECTED_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value)
+
+
+@dataclass
+class LoadPlan:
+    events: list[PendingEvent]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _problems(source: str, rows: list[tuple[int, str, str]], total: int) -> InputError:
+    return InputError([Problem(Place(source, line, fld), msg) for line, fld, msg in rows[:MAX_PROBLEMS]], total)
+
+
+def plan_load(
+    election: Election,
+    areas: pl.DataFrame,
+    roll: pl.DataFrame,
+    current: pl.DataFrame,
+    parsed: SheetFile,
+    *,
+    mode: str = "reject",
+    new_tables: bool = False,
+) -> LoadPlan:
+    src = parsed.source
+    label = parsed.labels
+    sheets = parsed.sheets
+    events: list[PendingEvent] = []
+    summary: dict[str, Any] = {"file": src, "sha256": parsed.sha256, "rows": sheets.height}
+
+    new_areas = parsed.areas.join(areas.select("code"), on="code", how="anti")
+    if new_areas.height:
+        events.append(PendingEvent(EventType.AREAS_REGISTERED, {"areas": new_areas.to_dict(as_series=False)}))
+    summary["new_areas"] = new_areas.height
+
+    # 1. The roll.
+    known = sheets.join(roll.select("table", pl.col("area").alias("_area"), pl.col(tf.ELECTORS).alias("_el")), on="table", how="left")
+    unknown = known.filter(pl.col("_area").is_null())
+    register_all = roll.height == 0 or new_tables
+    problems: list[tuple[int, str, str]] = []
+    if unknown.height and not register_all:
+        for table, line in unknown.select("table", LINE).iter_rows():
+            problems.append((line, label[tf.TABLE], f"table {table} is not on the roll (pass --new-tables to register it)"))
+    moved = known.filter(
+        pl.col("_area").is_not_null()
+        & ((pl.col("_area") != pl.col(tf.DISTRICT)) | (pl.col("_el").fill_null(-1) != pl.col(tf.ELECTORS).fill_null(-1)))
+    )
+    for table, line, area, el, farea, fel in moved.select("table", LINE, "_area", "_el", tf.DISTRICT, tf.ELECTORS).iter_rows():
+        problems.append(
+            (line, label[tf.TABLE], f"table {table} is on the roll in area {area} with {el} electors; this file says {farea} with {fel}")
+        )
+    if problems:
+        raise _problems(src, problems, len(problems))
+    if unknown.height:
+        reg = unknown.select("table", pl.col(tf.DISTRICT).alias("area"), tf.POLLING_PLACE, tf.ELECTORS)
+        for i in range(0, reg.height, CHUNK):
+            part = reg.slice(i, CHUNK)
+            events.append(PendingEvent(EventType.TABLES_REGISTERED, {"source": src, "tables": part.to_dict(as_series=False)}))
+    summary["new_tables"] = unknown.height
+
+    # 2-3. Rules and stated status.
+    checked = sheets.with_columns(reasons_expr(election).alias("_rules"))
+    if mode == "reject":
+        bad = checked.filter(pl.col("_rules").list.set_intersection(list(REJECTED_REASONS)).list.len() > 0)
+        if bad.height:
+            for row in bad.head(MAX_PROBLEMS).iter_rows(named=True):
+                for reason in row["_rules"]:
+                    if reason in REJECTED_REASONS:
+                        fld, msg = describe(reason, row, election)
+                        problems.append((row[LINE], label.get(fld, fld), msg))
+            raise _problems(src, problems, bad.height)
+    stated = pl.col(REPORTED_STATE).is_not_null()
+    checked = checked.with_columns(
+        pl.when(stated)
+        .then(pl.col(REPORTED_STATE))
+        .when(pl.col("_rules").list.len() > 0)
+        .then(pl.lit(SheetState.OBSERVED.value))
+        .otherwise(pl.lit(SheetState.COUNTED.value))
+        .alias("state"),
+        pl.when(stated)
+        .then(pl.lit("source:") + pl.col(REPORTED_STATUS))
+        .otherwise(pl.lit("validation"))
+        .alias("basis"),
+        pl.concat_list(
+            pl.when(pl.col(REPORTED_REASON).is_not_null()).then(pl.concat_list(pl.col(REPORTED_REASON))).otherwise(
+                pl.lit([], dtype=pl.List(pl.String))
+            ),
+            pl.col("_rules"),
+        ).alias("_reasons"),
+    )
+
+    # 4. Against the current sheets.
+    votes = [tf.choice_column(c) for c in election.contest.choice_ids]
+    figures = [tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED, *votes]
+    cur = current.select("table", "version", "state", "basis", *figures).rename(
+        {c: f"_cur_{c}" for c in ("version", "state", "basis", *figures)}
+    )
+    joined = checked.join(cur, on="table", how="left")
+    has_current = pl.col("_cur_version").is_not_null()
+    same_figures = pl.all_horizontal([pl.col(f) == pl.col(f"_cur_{f}") for f in figures])
+    ruled = pl.col("_cur_basis").fill_null("").str.starts_with("ruling")
+    joined = joined.with_columns(
+        pl.when(~has_current)
+        .then(pl.lit("new"))
+        .when(ruled)
+        .then(pl.lit("kept_ruling"))
+        .when(same_figures & (pl.col("state") == pl.col("_cur_state")))
+        .then(pl.lit("unchanged"))
+        .when(same_figures)
+        .then(pl.lit("state_change"))
+        .otherwise(pl.lit("conflict"))
+        .alias("_action")
+    )
+    conflicts = joined.filter(pl.col("_action") == "conflict")
+    if conflicts.height and mode == "reject":
+        for table, line, ver in conflicts.select("table", LINE, "_cur_version").iter_rows():
+            problems.append(
+                (line, label[tf.TABLE], f"table {table} already has a sheet (version {ver}) with other figures: a conflict "
+                 "(load with --invalid observe to record it as an observed new version)")
+            )
+        raise _problems(src, problems, conflicts.height)
+    joined = joined.with_columns(
+        pl.when(pl.col("_action") == "conflict")
+        .then(pl.lit(SheetState.OBSERVED.value))
+        .otherwise(pl.col("state"))
+        .alias("state"),
+        pl.when(pl.col("_action") == "conflict")
+        .then(pl.concat_list(pl.lit([Reason.CONFLICT.value]), pl.col("_reasons")))
+        .otherwise(pl.col("_reasons"))
+        .alias("_reasons"),
+        pl.when(pl.col("_action") == "new")
+        .then(pl.lit(1, dtype=pl.Int64))
+        .when(pl.col("_action") == "state_change")
+        .then(pl.col("_cur_version"))
+        .otherwise(pl.col("_cur_version") + 1)
+        .alias("version"),
+    )
+    records = joined.filter(pl.col("_action").is_in(["new", "state_change", "conflict"])).with_columns(
+        pl.col("_reasons").list.unique(maintain_order=True).list.join(",").alias("reasons"),
+        pl.col(LINE).alias("line"),
+    )
+    actions = joined["_action"].value_counts()
+    summary["actions"] = dict(zip(actions["_action"].to_list(), actions["count"].to_list(), strict=True))
+    states = records["state"].value_counts()
+    summary["recorded_by_state"] = dict(zip(states["state"].to_list(), states["count"].to_list(), strict=True))
+    source = {"file": src.rsplit("/", 1)[-1], "sha256": parsed.sha256}
+    for i in range(0, records.height, CHUNK):
+        part = records.slice(i, CHUNK)
+        events.append(
+            PendingEvent(EventType.SHEETS_RECORDED, {"source": source, "sheets": to_payload(part, election)})
+        )
+    return LoadPlan(events, summary)

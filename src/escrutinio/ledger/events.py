@@ -1,0 +1,62 @@
+"""Events and the hash chain that links them.
+
+Every change of state is an event ``{seq, type, at, actor, data, prev}``; its ``hash`` is the
+SHA-256 of the canonical JSON of those six fields, and ``prev`` is the previous event's hash
+(64 zeros for the first), so changing any byte of any event breaks every later link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from escrutinio.ledger.canonical import canonical
+
+GENESIS = "0" * 64
+
+
+class EventType:
+    """The event types escrutinio writes (strings in the log; this is their one spelling)."""
+
+    ELECTION_DEFINED = "election.defined"
+    AREAS_REGISTERED = "areas.registered"
+    TABLES_REGISTERED = "tables.registered"
+    SHEETS_RECORDED = "sheets.recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    type: str
+    at: str
+    actor: str
+    data: dict[str, Any]
+    prev: str
+    hash: str
+
+    def body(self) -> dict[str, Any]:
+        """The six hashed fields."""
+        return {"seq": self.seq, "type": self.type, "at": self.at, "actor": self.actor, "data": self.data, "prev": self.prev}
+
+    def line(self) -> bytes:
+        """The event as one canonical JSON line (with its hash), as exported."""
+        return canonical({**self.body(), "hash": self.hash})
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """UTC ISO-8601 with microseconds and a Z: sortable, unambiguous, canonical."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def seal(seq: int, type_: str, actor: str, data: dict[str, Any], prev: str, at: str | None = None) -> Event:
+    """Make the next event of the chain."""
+    at = at or timestamp()
+    body = {"seq": seq, "type": type_, "at": at, "actor": actor, "data": data, "prev": prev}
+    return Event(seq, type_, at, actor, data, prev, digest(body))

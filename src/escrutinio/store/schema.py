@@ -1,0 +1,81 @@
+"""The store's tables (SQLAlchemy Core): the event log and the projections built from it.
+
+The ``events`` table is the truth; every other table is a projection that ``replay`` can
+rebuild. Column names avoid SQL keywords (``ballots_cast``, ``null_votes``, ``table_id``) so
+the same SQL runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_REVISION = "0001"
+"""The Alembic revision this code expects (see store/migrations/versions)."""
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("prev", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+)
+
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("code", sa.String(128), primary_key=True),
+    sa.Column("level", sa.Integer, nullable=False, index=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("parent", sa.String(128), nullable=True),
+)
+
+tables = sa.Table(
+    "tables",
+    metadata,
+    sa.Column("table_id", sa.String(64), primary_key=True),
+    sa.Column("area", sa.String(128), nullable=False, index=True),
+    sa.Column("polling_place", sa.String(256), nullable=True),
+    sa.Column("electors", sa.Integer, nullable=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+)
+
+sheets = sa.Table(
+    "sheets",
+    metadata,
+    sa.Column("table_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("reasons", sa.String(256), nullable=False),
+    sa.Column("basis", sa.String(128), nullable=False),
+    sa.Column("line", sa.Integer, nullable=True),
+    sa.Column("ballots_cast", sa.Integer, nullable=False),
+    sa.Column("blank", sa.Integer, nullable=False),
+    sa.Column("null_votes", sa.Integer, nullable=False),
+    sa.Column("challenged", sa.Integer, nullable=False),
+    sa.Column("votes", sa.Text, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("current", sa.Integer, nullable=False),
+    sa.Index("ix_sheets_current_state", "current", "state"),
+)
+
+area_tally = sa.Table(
+    "area_tally",
+    metadata,
+    sa.Column("area", sa.String(128), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
