@@ -225,7 +225,7 @@ class Canvass:
             ).all()
         by_reason: dict[str, int] = {}
         for _state, text, n in reasons:
-            for reason in (text.split(",") if text else []):
+            for reason in text.split(",") if text else []:
                 by_reason[reason] = by_reason.get(reason, 0) + n
         seq, head = self.store.head()
         return {

@@ -28,7 +28,9 @@ app.add_typer(log_app, name="log")
 
 STATE: dict[str, Any] = {"db": None, "debug": False}
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
+]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output: table, json or csv")]
 
 
@@ -99,7 +101,9 @@ RESULT_COLUMNS = [
 def load(
     file: Annotated[Path, typer.Argument(help="Tally-sheet file (ONPE CSV, or CSV/Parquet with a column map); .gz is fine")],
     election: Annotated[str | None, typer.Option("--election", "-e", help="Preset name or TOML path (first load only)")] = None,
-    invalid: Annotated[str, typer.Option("--invalid", help="Sheets that break a rule: reject the file, or observe them")] = "reject",
+    invalid: Annotated[
+        str, typer.Option("--invalid", help="Sheets that break a rule: reject the file, or observe them")
+    ] = "reject",
     new_tables: Annotated[bool, typer.Option("--new-tables", help="Register tables not yet on the roll")] = False,
     db: DbOption = None,
     fmt: FormatOption = "table",
@@ -182,9 +186,19 @@ def status(db: DbOption = None, fmt: FormatOption = "table") -> None:
         f"{data['election']}: {data['processed']:,}/{data['tables']:,} sheets processed ({data['processed_pct']}%), "
         f"{data['counted']:,} counted ({data['counted_pct']}%), electors counted {data['electors_counted_pct']}%"
     )
-    emit(data, "table", rows=[{"state": k, "sheets": v} for k, v in data["by_state"].items()], columns=[("state", "state"), ("sheets", "sheets")])
+    emit(
+        data,
+        "table",
+        rows=[{"state": k, "sheets": v} for k, v in data["by_state"].items()],
+        columns=[("state", "state"), ("sheets", "sheets")],
+    )
     if data["by_reason"]:
-        emit(data, "table", rows=[{"reason": k, "sheets": v} for k, v in data["by_reason"].items()], columns=[("reason", "reason"), ("sheets", "sheets")])
+        emit(
+            data,
+            "table",
+            rows=[{"reason": k, "sheets": v} for k, v in data["by_reason"].items()],
+            columns=[("reason", "reason"), ("sheets", "sheets")],
+        )
 
 
 @log_app.command("export")
@@ -257,7 +271,15 @@ def elections(fmt: FormatOption = "table") -> None:
     rows = []
     for name in preset_names():
         e, _ = load_definition(name)
-        rows.append({"preset": name, "name": e.name, "date": e.date.isoformat(), "choices": len(e.contest.choices), "format": e.source.format})
+        rows.append(
+            {
+                "preset": name,
+                "name": e.name,
+                "date": e.date.isoformat(),
+                "choices": len(e.contest.choices),
+                "format": e.source.format,
+            }
+        )
     emit(rows, fmt, rows=rows)
 
 

@@ -71,8 +71,13 @@ def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]
     Console().print(table)
 
 
-def emit(data: Any, fmt: str, rows: Sequence[dict[str, Any]] | None = None, columns: Sequence[tuple[str, str]] = (),
-         title: str | None = None) -> None:
+def emit(
+    data: Any,
+    fmt: str,
+    rows: Sequence[dict[str, Any]] | None = None,
+    columns: Sequence[tuple[str, str]] = (),
+    title: str | None = None,
+) -> None:
     """Print ``data`` as JSON, or ``rows`` as CSV or a table."""
     if fmt == "json":
         emit_json(data)

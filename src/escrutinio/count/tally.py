@@ -61,13 +61,7 @@ def sheet_contribution(sheets: pl.DataFrame, election: Election) -> pl.DataFrame
     zero = pl.lit(0, dtype=pl.Int64)
     valid = pl.sum_horizontal([pl.col(v) for v in votes]).cast(pl.Int64)
     cast_in = pl.when(in_count | (annulled & annulled_as_null)).then(pl.col(tf.CAST)).otherwise(zero)
-    null_in = (
-        pl.when(in_count)
-        .then(pl.col(tf.NULL))
-        .when(annulled & annulled_as_null)
-        .then(pl.col(tf.CAST))
-        .otherwise(zero)
-    )
+    null_in = pl.when(in_count).then(pl.col(tf.NULL)).when(annulled & annulled_as_null).then(pl.col(tf.CAST)).otherwise(zero)
 
     def only(cond: pl.Expr, expr: pl.Expr) -> pl.Expr:
         return pl.when(cond).then(expr).otherwise(zero)
@@ -125,13 +119,7 @@ def combine(*parts: pl.DataFrame) -> pl.DataFrame:
     nonempty = [p for p in parts if p.height]
     if not nonempty:
         return pl.DataFrame(schema={"area": pl.String, "key": pl.String, "value": pl.Int64})
-    return (
-        pl.concat(nonempty)
-        .group_by("area", "key")
-        .agg(pl.col("value").sum())
-        .filter(pl.col("value") != 0)
-        .sort("area", "key")
-    )
+    return pl.concat(nonempty).group_by("area", "key").agg(pl.col("value").sum()).filter(pl.col("value") != 0).sort("area", "key")
 
 
 def full_tally(tables: pl.DataFrame, sheets: pl.DataFrame, areas: pl.DataFrame, election: Election) -> pl.DataFrame:

@@ -146,7 +146,7 @@ def _fraction(text: str, path: str) -> Fraction:
     try:
         value = Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise DefinitionError(f"{path}: expected a fraction such as \"2/3\", got {text!r}") from None
+        raise DefinitionError(f'{path}: expected a fraction such as "2/3", got {text!r}') from None
     if not 0 < value <= 1:
         raise DefinitionError(f"{path}: expected a fraction between 0 and 1, got {text!r}")
     return value
@@ -205,7 +205,7 @@ def parse_election(data: Mapping[str, Any]) -> Election:
     _check_keys(r, "rules.", {"annulled_ballots", "majority", "runoff_size", "void_threshold"})
     annulled = _get(r, "rules.", "annulled_ballots", str, "null")
     if annulled not in {a.value for a in AnnulledBallots}:
-        raise DefinitionError(f"rules.annulled_ballots: expected \"null\" or \"excluded\", got {annulled!r}")
+        raise DefinitionError(f'rules.annulled_ballots: expected "null" or "excluded", got {annulled!r}')
     void = _get(r, "rules.", "void_threshold", str, "2/3")
     rules = CountingRules(
         annulled_ballots=AnnulledBallots(annulled),
@@ -235,7 +235,7 @@ def parse_election(data: Mapping[str, Any]) -> Election:
     _check_keys(s, "source.", {"format", "separator", "encoding", "columns", "status_map"})
     fmt = _get(s, "source.", "format", str, "onpe")
     if fmt not in {"onpe", "csv", "parquet"}:
-        raise DefinitionError(f"source.format: expected \"onpe\", \"csv\" or \"parquet\", got {fmt!r}")
+        raise DefinitionError(f'source.format: expected "onpe", "csv" or "parquet", got {fmt!r}')
     source = SourceFormat(
         format=fmt,
         separator=_get(s, "source.", "separator", str, ","),

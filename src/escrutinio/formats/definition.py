@@ -25,9 +25,7 @@ def read_definition_text(name_or_path: str) -> tuple[str, str]:
             raise DefinitionError(f"{path}: cannot read the election definition ({exc.strerror})") from None
     preset = resources.files("escrutinio") / "presets" / f"{name_or_path}.toml"
     if not preset.is_file():
-        raise DefinitionError(
-            f"{name_or_path}: no such preset or file (presets: {', '.join(preset_names())})"
-        )
+        raise DefinitionError(f"{name_or_path}: no such preset or file (presets: {', '.join(preset_names())})")
     return f"preset:{name_or_path}", preset.read_text(encoding="utf-8")
 
 

@@ -32,7 +32,7 @@ class ProblemList:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise InputError(sorted(self.items, key=lambda p: (p.place.line or 0)), self.total)
+            raise InputError(sorted(self.items, key=lambda p: p.place.line or 0), self.total)
 
 
 def count_column(frame: pl.DataFrame, column: str, label: str, problems: ProblemList) -> pl.Series:

@@ -96,7 +96,11 @@ def read_generic(path: Path, election: Election) -> SheetFile:
     problems = ProblemList(source)
     for name in dict.fromkeys(needed):
         if name not in rows.columns:
-            problems.add(1, name, f"missing column (the election's column map needs it; the file has: {', '.join(rows.columns[:-1][:12])}…)")
+            problems.add(
+                1,
+                name,
+                f"missing column (the election's column map needs it; the file has: {', '.join(rows.columns[:-1][:12])}…)",
+            )
     problems.raise_if_any()
 
     def summed(names: list[str], label: str) -> pl.Series:
@@ -119,7 +123,9 @@ def read_generic(path: Path, election: Election) -> SheetFile:
             total = total + counts[tf.choice_column(cid)]
         counts[tf.CAST] = total.alias(tf.CAST)
     electors = (
-        summed(spec[tf.ELECTORS], tf.ELECTORS) if spec[tf.ELECTORS] else pl.Series(tf.ELECTORS, [None] * rows.height, dtype=pl.Int64)
+        summed(spec[tf.ELECTORS], tf.ELECTORS)
+        if spec[tf.ELECTORS]
+        else pl.Series(tf.ELECTORS, [None] * rows.height, dtype=pl.Int64)
     )
     for name in (*table_cols, *level_cols):
         empty = rows[name].fill_null("").str.strip_chars() == ""
@@ -138,7 +144,9 @@ def read_generic(path: Path, election: Election) -> SheetFile:
         reported_state = status
     problems.raise_if_any()
 
-    paths = [pl.concat_str([pl.col(c).str.strip_chars() for c in level_cols[: i + 1]], separator="/") for i in range(len(level_cols))]
+    paths = [
+        pl.concat_str([pl.col(c).str.strip_chars() for c in level_cols[: i + 1]], separator="/") for i in range(len(level_cols))
+    ]
     table_id = pl.concat_str([pl.col(c).str.strip_chars() for c in table_cols], separator="/")
     place = (
         pl.concat_str([pl.col(c).str.strip_chars() for c in spec["polling_place"]], separator="/")

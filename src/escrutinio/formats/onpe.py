@@ -74,7 +74,20 @@ def _header(text: str, source: str, expected: list[str]) -> list[str]:
 
 
 def _rows(text: str, source: str, names: list[str]) -> pl.DataFrame:
-    """Split the rows with polars, all fields as text; ragged rows are named by line."""
+    """Split the rows with polars, all fields as text; ragged rows are named by line.
+
+    Field counts are checked first, line by line (ONPE never quotes a ';'), because polars
+    pads a short row with nulls instead of refusing it.
+    """
+    want = len(names) - 1
+    problems = ProblemList(source)
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if not line.strip():
+            continue
+        separators = line.count(";") - (1 if line.endswith(";") else 0)
+        if separators != want:
+            problems.add(number, None, f"expected {len(names)} fields (and a trailing ';'), found {separators + 1}")
+    problems.raise_if_any()
     body = text.replace(";\r\n", "\r\n").replace(";\n", "\n")
     if body.endswith(";"):
         body = body[:-1]
@@ -87,18 +100,9 @@ def _rows(text: str, source: str, names: list[str]) -> pl.DataFrame:
             infer_schema=False,
             quote_char='"',
         )
-    except pl.exceptions.ComputeError:
-        frame = None
-    if frame is None or frame.width != len(names):
-        problems = ProblemList(source)
-        for number, line in enumerate(text.splitlines()[1:], start=2):
-            fields = line.rstrip(";").count(";") + 1 if line.strip() else 0
-            if fields and fields != len(names):
-                problems.add(number, None, f"expected {len(names)} fields (and a trailing ';'), found {fields}")
-        if not problems.items:
-            problems.add(None, None, "cannot split the rows into ONPE's columns: check quoting")
-        problems.raise_if_any()
-    assert frame is not None
+    except pl.exceptions.PolarsError as exc:
+        detail = str(exc).splitlines()[0][:200]
+        raise InputError([Problem(Place(source), f"cannot split the rows into ONPE's columns: check the quoting ({detail})")]) from None
     if frame.height == 0:
         raise InputError([Problem(Place(source, 2), "no data rows after the header")])
     return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))

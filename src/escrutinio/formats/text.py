@@ -32,9 +32,7 @@ def decode(raw: bytes, source: str, encoding: str) -> str:
     since no ONPE byte sequence is valid multi-byte UTF-8 by accident in practice.
     """
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4096]:
-        raise InputError(
-            [Problem(Place(source, 1), f"binary or UTF-16 content (NUL bytes): expected {encoding} text")]
-        )
+        raise InputError([Problem(Place(source, 1), f"binary or UTF-16 content (NUL bytes): expected {encoding} text")])
     if raw[:3] == b"\xef\xbb\xbf":
         raw = raw[3:]
         encoding = "utf-8"

@@ -72,7 +72,9 @@ def plan_load(
     summary["new_areas"] = new_areas.height
 
     # 1. The roll.
-    known = sheets.join(roll.select("table", pl.col("area").alias("_area"), pl.col(tf.ELECTORS).alias("_el")), on="table", how="left")
+    known = sheets.join(
+        roll.select("table", pl.col("area").alias("_area"), pl.col(tf.ELECTORS).alias("_el")), on="table", how="left"
+    )
     unknown = known.filter(pl.col("_area").is_null())
     register_all = roll.height == 0 or new_tables
     problems: list[tuple[int, str, str]] = []
@@ -85,7 +87,11 @@ def plan_load(
     )
     for table, line, area, el, farea, fel in moved.select("table", LINE, "_area", "_el", tf.DISTRICT, tf.ELECTORS).iter_rows():
         problems.append(
-            (line, label[tf.TABLE], f"table {table} is on the roll in area {area} with {el} electors; this file says {farea} with {fel}")
+            (
+                line,
+                label[tf.TABLE],
+                f"table {table} is on the roll in area {area} with {el} electors; this file says {farea} with {fel}",
+            )
         )
     if problems:
         raise _problems(src, problems, len(problems))
@@ -115,14 +121,11 @@ def plan_load(
         .then(pl.lit(SheetState.OBSERVED.value))
         .otherwise(pl.lit(SheetState.COUNTED.value))
         .alias("state"),
-        pl.when(stated)
-        .then(pl.lit("source:") + pl.col(REPORTED_STATUS))
-        .otherwise(pl.lit("validation"))
-        .alias("basis"),
+        pl.when(stated).then(pl.lit("source:") + pl.col(REPORTED_STATUS)).otherwise(pl.lit("validation")).alias("basis"),
         pl.concat_list(
-            pl.when(pl.col(REPORTED_REASON).is_not_null()).then(pl.concat_list(pl.col(REPORTED_REASON))).otherwise(
-                pl.lit([], dtype=pl.List(pl.String))
-            ),
+            pl.when(pl.col(REPORTED_REASON).is_not_null())
+            .then(pl.concat_list(pl.col(REPORTED_REASON)))
+            .otherwise(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("_rules"),
         ).alias("_reasons"),
     )
@@ -153,8 +156,12 @@ def plan_load(
     if conflicts.height and mode == "reject":
         for table, line, ver in conflicts.select("table", LINE, "_cur_version").iter_rows():
             problems.append(
-                (line, label[tf.TABLE], f"table {table} already has a sheet (version {ver}) with other figures: a conflict "
-                 "(load with --invalid observe to record it as an observed new version)")
+                (
+                    line,
+                    label[tf.TABLE],
+                    f"table {table} already has a sheet (version {ver}) with other figures: a conflict "
+                    "(load with --invalid observe to record it as an observed new version)",
+                )
             )
         raise _problems(src, problems, conflicts.height)
     joined = joined.with_columns(
@@ -184,7 +191,5 @@ def plan_load(
     source = {"file": src.rsplit("/", 1)[-1], "sha256": parsed.sha256}
     for i in range(0, records.height, CHUNK):
         part = records.slice(i, CHUNK)
-        events.append(
-            PendingEvent(EventType.SHEETS_RECORDED, {"source": source, "sheets": to_payload(part, election)})
-        )
+        events.append(PendingEvent(EventType.SHEETS_RECORDED, {"source": source, "sheets": to_payload(part, election)}))
     return LoadPlan(events, summary)

@@ -62,9 +62,7 @@ class _Builder:
             self.areas.append(pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA))
         elif event.type == EventType.TABLES_REGISTERED:
             t = event.data["tables"]
-            self.tables.append(
-                pl.DataFrame({**t, "seq": [event.seq] * len(t["table"])}, schema=TABLE_SCHEMA)
-            )
+            self.tables.append(pl.DataFrame({**t, "seq": [event.seq] * len(t["table"])}, schema=TABLE_SCHEMA))
         elif event.type == EventType.SHEETS_RECORDED:
             self.sheets.append(from_payload(event.data["sheets"], self.state.election, event.seq))
         assert self.state is not None

@@ -255,7 +255,9 @@ class Store:
             q = q.where(s.area_tally.c.area.in_(list(codes)))
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        return pl.DataFrame([tuple(r) for r in rows], schema={"area": pl.String, "key": pl.String, "value": pl.Int64}, orient="row")
+        return pl.DataFrame(
+            [tuple(r) for r in rows], schema={"area": pl.String, "key": pl.String, "value": pl.Int64}, orient="row"
+        )
 
     def areas(self) -> pl.DataFrame:
         with self.engine.connect() as conn:
@@ -263,9 +265,11 @@ class Store:
 
     def sheet_versions(self, table: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(s.sheets).where(s.sheets.c.table_id == table).order_by(s.sheets.c.version)
-            ).mappings().all()
+            rows = (
+                conn.execute(sa.select(s.sheets).where(s.sheets.c.table_id == table).order_by(s.sheets.c.version))
+                .mappings()
+                .all()
+            )
         return [dict(r) for r in rows]
 
     def event_lines(self, batch: int = 1000) -> Iterator[bytes]:
@@ -273,9 +277,7 @@ class Store:
         last = 0
         with self.engine.connect() as conn:
             while True:
-                rows = conn.execute(
-                    sa.select(s.events).where(s.events.c.seq > last).order_by(s.events.c.seq).limit(batch)
-                ).all()
+                rows = conn.execute(sa.select(s.events).where(s.events.c.seq > last).order_by(s.events.c.seq).limit(batch)).all()
                 if not rows:
                     return
                 for r in rows:
@@ -323,8 +325,10 @@ class Store:
     def _apply(self, proj: _Projection, event: Event) -> None:
         conn = proj.conn
         if event.type == EventType.ELECTION_DEFINED:
-            conn.execute(s.meta.insert(), [{"key": "definition", "value": event.data["definition"]},
-                                           {"key": "election", "value": event.data["election"]}])
+            conn.execute(
+                s.meta.insert(),
+                [{"key": "definition", "value": event.data["definition"]}, {"key": "election", "value": event.data["election"]}],
+            )
         elif event.type == EventType.AREAS_REGISTERED:
             frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
             proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
@@ -368,16 +372,30 @@ class Store:
             )
         votes_cols = [tf.choice_column(c) for c in election.contest.choice_ids]
         votes_json = [orjson.dumps(v).decode() for v in inserted.select(votes_cols).rows()]
-        rows = inserted.select(
-            "table", "version", "state", "reasons", "basis", "line", tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED
-        ).with_columns(pl.Series("votes", votes_json), pl.col("table").alias("_t")).select(
-            pl.exclude("_t"), pl.lit(event.seq).alias("seq"), pl.lit(1).alias("current")
-        ).rows()
+        rows = (
+            inserted.select("table", "version", "state", "reasons", "basis", "line", tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED)
+            .with_columns(pl.Series("votes", votes_json), pl.col("table").alias("_t"))
+            .select(pl.exclude("_t"), pl.lit(event.seq).alias("seq"), pl.lit(1).alias("current"))
+            .rows()
+        )
         bulk_insert(
             conn,
             s.sheets,
-            ["table_id", "version", "state", "reasons", "basis", "line", "ballots_cast", "blank", "null_votes",
-             "challenged", "votes", "seq", "current"],
+            [
+                "table_id",
+                "version",
+                "state",
+                "reasons",
+                "basis",
+                "line",
+                "ballots_cast",
+                "blank",
+                "null_votes",
+                "challenged",
+                "votes",
+                "seq",
+                "current",
+            ],
             rows,
         )
         lin = proj.lineage()

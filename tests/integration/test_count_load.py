@@ -1,0 +1,102 @@
+"""Loading on both engines: states, results, idempotence, conflicts observed, verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from escrutinio.canvass import Canvass
+from escrutinio.domain.errors import EscrutinioError
+from escrutinio.ledger.verify import ChainError
+from tests.onpe_sample import Row, changed, sample_rows, write
+
+
+def test_sample_results_and_states(db_url: str, tmp_path: Path) -> None:
+    canvass = Canvass(db_url)
+    summary = canvass.load(write(tmp_path / "s.csv"), "peru-2021-runoff")
+    assert summary["recorded_by_state"] == {"counted": 6, "resolved": 1, "annulled": 1, "observed": 1, "not_installed": 1}
+    nat = canvass.results()[0]
+    # counted + resolved sheets; the annulled one adds its 180 ballots as null.
+    assert nat["votes"] == {"PL": 115 + 100 + 50 + 120 + 40 + 30, "FP": 87 + 90 + 90 + 110 + 55 + 55}
+    assert nat["null"] == 18 + 8 + 5 + 10 + 4 + 4 + 180
+    assert nat["ballots_cast"] == 220 + 200 + 150 + 250 + 100 + 90 + 180
+    assert nat["provisional"]["votes"] == {"PL": 100, "FP": 100}
+    assert nat["tables"] == {"total": 10, "counted": 6, "resolved": 1, "observed": 1, "annulled": 1, "not_installed": 1, "pending": 0}
+    assert [s["table"] for s in nat["at_dispute_body"]] == ["000007"]
+    deps = {r["area"]: r for r in canvass.results("department")}
+    assert set(deps) == {"14", "24", "94"}
+    assert deps["94"]["kind"] == "continent" and deps["94"]["votes"] == {"PL": 30, "FP": 55}
+    assert deps["24"]["name"] == "CALLAO"
+    districts = canvass.results("district", area="14")
+    assert [d["area"] for d in districts] == ["140101", "140137"]
+    assert sum(d["votes"]["PL"] for d in canvass.results("district")) == nat["votes"]["PL"]
+    canvass.close()
+
+
+def test_loading_twice_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    canvass = Canvass(db_url)
+    f = write(tmp_path / "s.csv")
+    canvass.load(f, "peru-2021-runoff")
+    head = canvass.store.head()
+    tally = canvass.store.tally().sort("area", "key")
+    summary = canvass.load(f)
+    assert summary["events"] == 0 and summary["actions"] == {"unchanged": 10}
+    assert canvass.store.head() == head
+    assert canvass.store.tally().sort("area", "key").equals(tally)
+
+
+def test_later_file_moves_sheets_forward_and_conflicts_become_observations(db_url: str, tmp_path: Path) -> None:
+    canvass = Canvass(db_url)
+    canvass.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    rows = changed(sample_rows(), "000007", status="COMPUTADA RESUELTA")  # the dispute body resolved it
+    rows = changed(rows, "000001", p1=116, null=17)  # another version of a counted sheet
+    with pytest.raises(EscrutinioError, match="000001 already has a sheet"):
+        canvass.load(write(tmp_path / "b.csv", rows))
+    summary = canvass.load(write(tmp_path / "b.csv", rows), mode="observe")
+    assert summary["actions"]["state_change"] == 1 and summary["actions"]["conflict"] == 1
+    nat = canvass.results()[0]
+    assert nat["tables"]["resolved"] == 2 and nat["tables"]["observed"] == 1
+    observed = canvass.sheets_in_state("observed")
+    assert observed[0]["table"] == "000001" and observed[0]["reasons"] == ["version_conflict"]
+    assert observed[0]["version"] == 2
+    versions = canvass.store.sheet_versions("000001")
+    assert [(v["version"], v["current"]) for v in versions] == [(1, 0), (2, 1)]
+    # 000001's first version left the count, 000007 entered it.
+    assert nat["votes"]["PL"] == 115 + 100 + 50 + 120 + 40 + 30 - 115 + 100
+
+
+def test_a_stated_final_status_is_taken_and_the_broken_rule_noted(db_url: str, tmp_path: Path) -> None:
+    rows = [Row("000001", cast=220, p1=116), Row("000002", cast=200, p1=100, p2=90, blank=2, null=8)]
+    path = write(tmp_path / "a.csv", rows)
+    canvass = Canvass(db_url)
+    with pytest.raises(EscrutinioError, match=r"a\.csv:2:N_CVAS: votes 203 .* = 221, but ballots cast = 220"):
+        canvass.load(path, "peru-2021-runoff")
+    assert not canvass.exists()
+    canvass.load(path, "peru-2021-runoff", mode="observe")
+    counted = canvass.sheets_in_state("counted")
+    first = next(s for s in counted if s["table"] == "000001")
+    assert first["reasons"] == ["arithmetic_error"] and first["basis"] == "source:CONTABILIZADA"
+
+
+def test_verify_passes_and_names_the_first_altered_event(db_url: str, tmp_path: Path) -> None:
+    canvass = Canvass(db_url)
+    canvass.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    log = tmp_path / "log.jsonl"
+    n, head = canvass.export_log(log)
+    report = canvass.verify(log)
+    assert report.ok and report.compared_with_store and report.events == n and report.head == head
+    assert report.national["votes"] == canvass.results()[0]["votes"]
+    data = log.read_bytes()
+    lines = data.split(b"\n")
+    starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
+    for pos in range(0, len(data), max(1, len(data) // 150)):
+        tampered = bytearray(data)
+        tampered[pos] = (tampered[pos] + 1) % 256 if tampered[pos] != ord("\n") - 1 else ord("A")
+        bad = tmp_path / "bad.jsonl"
+        bad.write_bytes(bytes(tampered))
+        line_no = max(i for i, s in enumerate(starts) if s <= pos) + 1
+        with pytest.raises(ChainError) as err:
+            canvass.verify(bad)
+        assert err.value.line == line_no, (pos, str(err.value))
+        assert "log broken at line" in str(err.value)
