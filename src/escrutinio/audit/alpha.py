@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -93,6 +93,14 @@ def risk_from_path(log_statistics: np.ndarray) -> float:
     return risk_from_log_statistic(float(np.max(log_statistics)))
 
 
+def _shrink_trunc(
+    earlier: np.ndarray, j: np.ndarray, mus: np.ndarray | float, upper: float, eta0: float, d: float, c: float
+) -> np.ndarray:
+    shrunk = (d * eta0 + earlier) / (d + j - 1)
+    floor = mus + c / np.sqrt(d + j - 1)
+    return np.minimum(upper * _ETA_CEILING, np.maximum(shrunk, floor))
+
+
 def shrink_trunc_etas(
     xs: np.ndarray,
     mus: np.ndarray,
@@ -104,7 +112,8 @@ def shrink_trunc_etas(
     """Stark's shrink-trunc guesses: eta_j = min(u', max((d eta0 + S_{j-1}) / (d + j - 1),
     mu_j + c / sqrt(d + j - 1))), S_{j-1} the sum of earlier draws, u' just below u.
 
-    c defaults to (eta0 - 1/2 * ... ) half the reported edge, (eta0 - mu_1) / 2.
+    c defaults to half the reported edge, (eta0 - mu_1) / 2: early guesses stay clearly above
+    the null so the test can gain, and the margin kept above mu shrinks as evidence accrues.
     """
     xs = np.asarray(xs, dtype=np.float64)
     mus = np.asarray(mus, dtype=np.float64)
@@ -112,25 +121,15 @@ def shrink_trunc_etas(
         c = (eta0 - float(mus[0])) / 2 if len(mus) else 0.0
     j = np.arange(1, len(xs) + 1, dtype=np.float64)
     earlier = np.concatenate(([0.0], np.cumsum(xs)[:-1]))
-    shrunk = (d * eta0 + earlier) / (d + j - 1)
-    floor = mus + c / np.sqrt(d + j - 1)
-    return np.minimum(upper * _ETA_CEILING, np.maximum(shrunk, floor))
+    return _shrink_trunc(earlier, j, mus, upper, eta0, d, c)
 
 
 # --- ballot polling --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PollingSample:
-    """Sampled ballots in draw order, coded 1 (winner), 0 (loser) or 1/2 (neither)."""
-
-    values: tuple[Fraction, ...]
-
-    @classmethod
-    def from_choices(cls, choices: list[str], winner: str, loser: str) -> PollingSample:
-        """Code the choices read on the sampled ballots, in draw order."""
-        half = Fraction(1, 2)
-        return cls(tuple(Fraction(1) if c == winner else Fraction(0) if c == loser else half for c in choices))
+def polling_values(choices: Sequence[str], winner: str, loser: str) -> np.ndarray:
+    """Code the choices read on the sampled ballots (draw order): 1 winner, 0 loser, 1/2 other."""
+    return np.array([1.0 if c == winner else 0.0 if c == loser else 0.5 for c in choices])
 
 
 def reported_polling_mean(pair: PairShares) -> float:
@@ -144,10 +143,7 @@ def alpha_polling_log_path(
     """ln T_j of ALPHA ballot polling; ``eta`` fixes the guess, otherwise shrink-trunc."""
     xs = np.asarray(values, dtype=np.float64)
     mus = null_means(xs, POLLING_NULL_MEAN, population)
-    if eta is None:
-        etas = shrink_trunc_etas(xs, mus, POLLING_UPPER, reported_polling_mean(pair))
-    else:
-        etas = np.full(len(xs), eta)
+    etas = np.full(len(xs), eta) if eta is not None else shrink_trunc_etas(xs, mus, POLLING_UPPER, reported_polling_mean(pair))
     return alpha_log_statistics(xs, mus, POLLING_UPPER, etas)
 
 
@@ -155,15 +151,15 @@ def alpha_polling_risk(
     winner_votes: int,
     loser_votes: int,
     ballots: int,
-    sample: PollingSample,
+    values: np.ndarray,
     *,
     without_replacement: bool = False,
     eta: float | None = None,
 ) -> float:
-    """Measured risk of a polling sample (ballots in draw order)."""
+    """Measured risk of a polling sample, ``values`` as :func:`polling_values` codes them."""
     pair = PairShares(winner_votes, loser_votes, ballots)
     population = ballots if without_replacement else None
-    path = alpha_polling_log_path(pair, np.array([float(v) for v in sample.values]), population=population, eta=eta)
+    path = alpha_polling_log_path(pair, values, population=population, eta=eta)
     return risk_from_path(path)
 
 
@@ -195,8 +191,7 @@ def alpha_polling_sample_size(
     start = 1
     while start <= limit:
         j = np.arange(start, min(limit, start + _CHUNK - 1) + 1, dtype=np.float64)
-        shrunk = (d * eta0 + (j - 1) * expected_x) / (d + j - 1)
-        etas = np.minimum(upper * _ETA_CEILING, np.maximum(shrunk, mu + c / np.sqrt(d + j - 1)))
+        etas = _shrink_trunc((j - 1) * expected_x, j, mu, upper, eta0, d, c)
         lam = (etas - mu) / (mu * (upper - mu))
         growth = sum(p * np.log1p(lam * (x - mu)) for x, p in zip(values, probabilities, strict=True))
         path = total + np.cumsum(growth)
@@ -287,16 +282,15 @@ def alpha_batch_sample_size(total_error_bound: Fraction, risk_limit: RiskLimitLi
 def alpha_batch_more_draws(
     total_error_bound: Fraction, risk_limit: RiskLimitLike, taints: list[Fraction], *, bet: float = DEFAULT_BATCH_BET
 ) -> int | None:
-    """Further draws expected to reach the limit if later draws look like those so far;
-    ``None`` when they would not (count by hand)."""
+    """Further draws expected to reach the limit if later draws gain, on average, what the draws
+    so far gained (a clean sample's gain before any draw); ``None`` when they gain nothing."""
     threshold = math.log(1 / as_risk_limit(risk_limit))
     path = alpha_batch_log_path(total_error_bound, taints, bet=bet)
-    if len(path) and np.max(path) >= threshold:
+    if not taints:
+        return alpha_batch_sample_size(total_error_bound, risk_limit, bet=bet)
+    if np.max(path) >= threshold:
         return 0
-    if len(path) and np.isneginf(path[-1]):
+    drift = float(path[-1]) / len(taints)
+    if not drift > 0:
         return None
-    current = float(path[-1]) if len(path) else 0.0
-    drift = current / len(taints) if taints else math.log1p(bet * (1 - batch_null_mean(total_error_bound)) / batch_null_mean(total_error_bound))
-    if drift <= 0:
-        return None
-    return max(1, math.ceil((threshold - current) / drift))
+    return max(1, math.ceil((threshold - float(path[-1])) / drift))

@@ -64,8 +64,7 @@ class PairShares:
             )
         if self.ballots < self.winner_votes + self.loser_votes:
             raise ValueError(
-                f"ballots ({self.ballots}) cannot be fewer than the pair's votes "
-                f"({self.winner_votes + self.loser_votes})"
+                f"ballots ({self.ballots}) cannot be fewer than the pair's votes ({self.winner_votes + self.loser_votes})"
             )
 
     @property
@@ -187,10 +186,7 @@ def bravo_sample_sizes(
     quantiles: tuple[Fraction, ...] = DEFAULT_QUANTILES,
 ) -> BravoSampleSizes:
     """The ASN and the one-round sizes for each probability in ``quantiles``."""
-    one_round = {
-        _quantile_key(q): bravo_one_round_size(winner_votes, loser_votes, ballots, risk_limit, q)
-        for q in quantiles
-    }
+    one_round = {_quantile_key(q): bravo_one_round_size(winner_votes, loser_votes, ballots, risk_limit, q) for q in quantiles}
     at_90 = one_round.get("0.9", max(one_round.values(), default=0))
     return BravoSampleSizes(
         asn=bravo_asn(winner_votes, loser_votes, ballots, risk_limit),
@@ -203,9 +199,7 @@ def _quantile_key(q: Fraction) -> str:
     return format(float(q), "g")
 
 
-def bravo_log_statistic(
-    winner_votes: int, loser_votes: int, sample_winner: int, sample_loser: int
-) -> float:
+def bravo_log_statistic(winner_votes: int, loser_votes: int, sample_winner: int, sample_loser: int) -> float:
     """ln T for a sample holding ``sample_winner`` and ``sample_loser`` ballots for the pair
     (ballots for anyone else do not change T)."""
     if min(sample_winner, sample_loser) < 0:

@@ -56,9 +56,7 @@ DEFAULT_RATES = Discrepancies(o1=Fraction(1, 1000), o2=Fraction(1, 10000), u1=Fr
 def diluted_margin(winner_votes: int, loser_votes: int, ballots: int) -> Fraction:
     """(winner - loser) / ballots, exactly; must be positive."""
     if ballots <= 0 or winner_votes <= loser_votes or ballots < winner_votes + loser_votes:
-        raise ValueError(
-            f"need winner > loser and ballots >= their votes (got {winner_votes}, {loser_votes}, {ballots})"
-        )
+        raise ValueError(f"need winner > loser and ballots >= their votes (got {winner_votes}, {loser_votes}, {ballots})")
     return Fraction(winner_votes - loser_votes, ballots)
 
 

@@ -34,6 +34,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -65,7 +66,10 @@ class BatchManifest:
     ) -> BatchManifest:
         """Check and freeze the reported figures (ints, non-negative, votes within ballots)."""
         table_ids = tuple(str(t) for t in tables)
-        winner, loser, cast = (np.asarray(list(values), dtype=np.int64) for values in (winner_votes, loser_votes, ballots))
+        winner, loser, cast = (
+            np.array(values if isinstance(values, np.ndarray) else list(values), dtype=np.int64)
+            for values in (winner_votes, loser_votes, ballots)
+        )
         if not len(table_ids) == len(winner) == len(loser) == len(cast):
             raise ValueError("every batch needs an id, winner votes, loser votes and ballots")
         if len(set(table_ids)) != len(table_ids):
@@ -93,11 +97,15 @@ class BatchManifest:
         """U = sum of the batches' maximum relative overstatements (exact)."""
         return Fraction(int(self.bound_numerators.sum()), self.margin)
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {table: index for index, table in enumerate(self.tables)}
+
     def index_of(self, table: str) -> int:
         """Position of a table in the manifest."""
         try:
-            return self.tables.index(table)
-        except ValueError:
+            return self._positions[table]
+        except KeyError:
             raise KeyError(f"table {table!r} is not in the audit's manifest") from None
 
 

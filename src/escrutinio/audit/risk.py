@@ -69,3 +69,20 @@ def risk_from_log_statistic(log_statistic: float) -> float:
     if log_statistic <= 0:
         return 1.0
     return math.exp(-log_statistic)
+
+
+def fraction_text(value: Fraction) -> str:
+    """An exact fraction as text: a finite decimal when it has one ("0.05"), else "p/q"."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    digits = 0
+    while (value * 10**digits).denominator != 1:
+        digits += 1
+    scaled = abs(value.numerator) * 10**digits // value.denominator
+    whole, decimals = divmod(scaled, 10**digits)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole}.{decimals:0{digits}d}" if digits else f"{sign}{whole}"

@@ -1,0 +1,181 @@
+"""Planning an audit of a real election: every method's sample size, side by side.
+
+Given the table-results frame, the reported winner and runner-up and a risk limit, the plan says
+how much hand counting each method needs *if the sheets are right*:
+
+- ballot polling, BRAVO and ALPHA: ballots to draw (uniformly from all ballots cast, with
+  replacement) and the tables they are expected to fall in, i.e. the boxes to open;
+- batch comparison, MACRO and ALPHA: tables to draw by PPEB (with replacement), the distinct
+  tables that is expected to be, and the ballots in them, i.e. the hand-counting work.
+
+Expected counts of distinct tables and ballots are rounded to whole numbers; everything else is
+exact. The plan is a frozen dataclass whose :meth:`AuditPlan.to_dict` holds only ints and
+strings, ready to be stored or printed as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from escrutinio.audit.alpha import alpha_batch_sample_size, alpha_polling_sample_size
+from escrutinio.audit.bravo import bravo_sample_sizes
+from escrutinio.audit.macro import expected_workload, macro_sample_size
+from escrutinio.audit.manifest import AuditManifest, manifest_from_frame
+from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, fraction_text
+
+BRAVO = "bravo"
+ALPHA_POLLING = "alpha_polling"
+MACRO = "macro"
+ALPHA_BATCH = "alpha_batch"
+POLLING_METHODS = (BRAVO, ALPHA_POLLING)
+BATCH_METHODS = (MACRO, ALPHA_BATCH)
+
+
+@dataclass(frozen=True)
+class MethodPlan:
+    """One method's expected work when the sheets are right.
+
+    ``draws`` is the sample size in the method's unit (ballots for polling, tables for batch
+    comparison; draws are with replacement). ``expected_tables`` are the distinct tables those
+    draws should touch and ``expected_ballots`` the ballots to examine (polling: one per draw;
+    batch: every ballot of every distinct table). ``full_hand_count`` says the method would
+    rather count everything. ``details`` holds method-specific sizes (BRAVO's menu).
+    """
+
+    method: str
+    unit: str
+    draws: int
+    expected_tables: int
+    expected_ballots: int
+    full_hand_count: bool
+    details: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "unit": self.unit,
+            "draws": self.draws,
+            "expected_tables": self.expected_tables,
+            "expected_ballots": self.expected_ballots,
+            "full_hand_count": "yes" if self.full_hand_count else "no",
+            "details": dict(self.details),
+        }
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    """The contest as audited and each method's plan."""
+
+    winner: str
+    runner_up: str
+    risk_limit: str
+    tables: int
+    annulled_tables: int
+    excluded_tables: int
+    ballots: int
+    winner_votes: int
+    runner_up_votes: int
+    margin: int
+    diluted_margin: str
+    total_error_bound: str
+    manifest_sha256: str
+    methods: tuple[MethodPlan, ...]
+
+    def method(self, name: str) -> MethodPlan:
+        for plan in self.methods:
+            if plan.method == name:
+                return plan
+        raise KeyError(f"no plan for method {name!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ints and strings only (fractions as exact text)."""
+        return {
+            "winner": self.winner,
+            "runner_up": self.runner_up,
+            "risk_limit": self.risk_limit,
+            "tables": self.tables,
+            "annulled_tables": self.annulled_tables,
+            "excluded_tables": self.excluded_tables,
+            "ballots": self.ballots,
+            "winner_votes": self.winner_votes,
+            "runner_up_votes": self.runner_up_votes,
+            "margin": self.margin,
+            "diluted_margin": self.diluted_margin,
+            "total_error_bound": self.total_error_bound,
+            "manifest_sha256": self.manifest_sha256,
+            "methods": [plan.to_dict() for plan in self.methods],
+        }
+
+
+def _polling_plan(method: str, manifest: AuditManifest, draws: int, full: bool, details: dict[str, int]) -> MethodPlan:
+    batches = manifest.batches
+    tables, _ = expected_workload(batches.ballots, batches.ballots, draws)
+    too_many = full or draws >= int(batches.ballots.sum())
+    return MethodPlan(method, "ballots", draws, round(tables), draws, too_many, details)
+
+
+def _batch_plan(method: str, manifest: AuditManifest, draws: int) -> MethodPlan:
+    batches = manifest.batches
+    tables, ballots = expected_workload(batches.bound_numerators, batches.ballots, draws)
+    return MethodPlan(method, "tables", draws, round(tables), round(ballots), draws >= len(batches.tables))
+
+
+def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, risk_limit: RiskLimitLike) -> AuditPlan:
+    """Every method's plan for the pair's manifest."""
+    alpha = as_risk_limit(risk_limit)
+    batches = manifest.batches
+    won, lost, n = int(batches.winner_votes.sum()), int(batches.loser_votes.sum()), int(batches.ballots.sum())
+    bravo = bravo_sample_sizes(won, lost, n, alpha)
+    alpha_polling = alpha_polling_sample_size(won, lost, n, alpha)
+    U = batches.total_error_bound
+    methods = (
+        _polling_plan(BRAVO, manifest, bravo.asn, bravo.full_hand_count, {"asn": bravo.asn, **bravo.one_round}),
+        _polling_plan(ALPHA_POLLING, manifest, alpha_polling or n, alpha_polling is None, {}),
+        _batch_plan(MACRO, manifest, macro_sample_size(U, alpha)),
+        _batch_plan(ALPHA_BATCH, manifest, alpha_batch_sample_size(U, alpha)),
+    )
+    return AuditPlan(
+        winner=winner,
+        runner_up=runner_up,
+        risk_limit=fraction_text(alpha),
+        tables=len(batches.tables),
+        annulled_tables=manifest.annulled,
+        excluded_tables=manifest.excluded,
+        ballots=n,
+        winner_votes=won,
+        runner_up_votes=lost,
+        margin=batches.margin,
+        diluted_margin=f"{batches.margin}/{n}",
+        total_error_bound=fraction_text(U),
+        manifest_sha256=manifest.digest(),
+        methods=methods,
+    )
+
+
+def plan_audit(frame: pl.DataFrame, winner: str, runner_up: str, risk_limit: RiskLimitLike) -> AuditPlan:
+    """Plan an audit of the pair (winner, runner-up) over a table-results frame.
+
+    Only tables whose ballots are in the count contribute (counted, resolved, annulled; annulled
+    ones with all their ballots null). The pair is the one an audit must confirm in a runoff; in
+    a contest with more choices each other loser is a further pair with a larger margin.
+    """
+    manifest = manifest_from_frame(frame, winner, runner_up)
+    return plan_from_manifest(manifest, winner, runner_up, risk_limit)
+
+
+def describe(plan: AuditPlan) -> str:
+    """The plan as a small text table (for a terminal or a report)."""
+    lines = [
+        f"Audit of {plan.winner} over {plan.runner_up}: margin {plan.margin:,} of {plan.ballots:,} ballots, "
+        f"{plan.tables:,} tables ({plan.annulled_tables} annulled), risk limit {plan.risk_limit}",
+        f"{'method':<14}{'unit':<9}{'draws':>12}{'tables':>12}{'ballots':>14}  full count?",
+    ]
+    for m in plan.methods:
+        lines.append(
+            f"{m.method:<14}{m.unit:<9}{m.draws:>12,}{m.expected_tables:>12,}{m.expected_ballots:>14,}  "
+            f"{'yes' if m.full_hand_count else 'no'}"
+        )
+    return "\n".join(lines)
