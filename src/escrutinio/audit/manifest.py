@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,8 @@ class AuditManifest:
             int(columns["excluded"]),
         )
 
-    def digest(self) -> str:
+    @cached_property
+    def sha256(self) -> str:
         """SHA-256 of the canonical JSON of the columns: names the manifest in reports."""
         text = json.dumps(self.to_columns(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()

@@ -150,7 +150,7 @@ def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, ris
         margin=batches.margin,
         diluted_margin=f"{batches.margin}/{n}",
         total_error_bound=fraction_text(U),
-        manifest_sha256=manifest.digest(),
+        manifest_sha256=manifest.sha256,
         methods=methods,
     )
 
