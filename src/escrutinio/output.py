@@ -68,7 +68,7 @@ def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]
             else:
                 cells.append(str(v))
         table.add_row(*cells)
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 240).print(table)
 
 
 def emit(

@@ -137,7 +137,8 @@ def read_generic(path: Path, election: Election) -> SheetFile:
         ok = status.is_in(list(status_map))
         for value, line in zip(status.filter(~ok).to_list(), rows[LINE].filter(~ok).to_list(), strict=True):
             problems.add(line, spec["status"][0], f"unknown status {value!r}: expected one of {', '.join(status_map)}")
-        states = {k: SheetState(v).value for k, v in status_map.items()}
+        # An empty state means "no stated status": the domain rules decide (counted or observed).
+        states = {k: (SheetState(v).value if v else None) for k, v in status_map.items()}
         reported_state = status.replace_strict(states, default=None, return_dtype=pl.String)
     else:
         status = pl.Series([None] * rows.height, dtype=pl.String)
