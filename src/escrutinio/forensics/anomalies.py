@@ -119,7 +119,7 @@ def unanimous(
         g_votes = np.bincount(groups[use], weights=votes[use, j], minlength=ng)
         g_valid = np.bincount(groups[use], weights=valid[use], minlength=ng)
         p_g = np.where(g_valid > 0, g_votes / np.maximum(g_valid, 1), national[j])
-        med, mad = fr.group_median_mad(np.where(use, share, np.nan), groups)
+        _, mad = fr.group_median_mad(np.where(use, share, np.nan), groups)
         binom_var = np.bincount(
             groups[use], weights=(p_g[groups] * (1 - p_g[groups]) / np.maximum(n_valid, 1))[use], minlength=ng
         ) / np.maximum(np.bincount(groups[use], minlength=ng), 1)
@@ -276,7 +276,7 @@ def cast_outliers(
     floor = 1e-3 if metric_name == "turnout" else 1.0
     z = (metric - med) / np.maximum(mad, floor)
     z[~eligible] = 0.0
-    df = np.maximum(2.0, 0.37 * (size - 1))
+    df = np.maximum(2.0, 0.25 * (size - 1))
     p_each = 2 * stats.t.sf(np.abs(z), df)
     n_tests = int(eligible.sum())
     p = float(min(1.0, n_tests * float(p_each[eligible].min()))) if n_tests else 1.0

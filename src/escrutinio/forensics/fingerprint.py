@@ -8,10 +8,14 @@ non-voters' ballots and of the opponents' votes go to the winner) and the fracti
 fraud (x ≈ 1). See :mod:`simulate` for the exact fraud mechanism (it is shared with the injector).
 
 How geography is conditioned on (Puno gave Castillo 89 %: regional voting is not fraud): the fit is
-one pooled fit for the whole election, but the **clean model is department-demeaned** — each table's
-clean turnout and winner share are drawn around the robust centre (median) of its own area at the
-``by`` level (department by default; an area with too few tables falls back to the next coarser
-level) with that area's own robust spread (MAD less the binomial noise of the table's size). The
+one pooled fit for the whole election, but the **clean model is area-demeaned** — each table's
+clean turnout and winner share are drawn around the robust centre of its own area at the ``by``
+level (**district** by default: department-demeaning left the within-department mix of districts,
+which the fit mistook for incremental fraud in calibration; an area with fewer than 20 tables falls
+back to its province, then department) with that area's own robust spread (less the binomial noise
+of the table's size). The test of f = 0 uses each area's median and MAD; the estimate of (f_i, f_e)
+re-reads the clean model from the lower quantiles, which fraud (it only moves tables up) leaves
+untouched, and refits twice. The
 fraud fractions are then fit by simulation: the clean model and both fraud states are simulated for
 every real table (its own electors, its own area), and the pair (f_i, f_e) on a grid whose simulated
 histogram is closest (least squares) to the observed one is the estimate. Common random numbers make
@@ -64,8 +68,7 @@ def _prepare(frame: pl.DataFrame, winner: str, by: str, min_electors: int, min_g
     valid = fr.as_int(f, tf.VALID)
     keep = (electors >= min_electors) & (valid > 0) & (cast <= electors)
     f = f.filter(pl.Series(keep))
-    start = by if by in fr.LEVELS else tf.DEPARTMENT
-    group, _ = fr.peer_groups(f, start, min_size=min_group)
+    group, _ = fr.peer_groups(f, by if by in fr.LEVELS else tf.DISTRICT, min_size=min_group)
     return _Data(electors[keep], cast[keep], w[keep], valid[keep], group, fr.table_ids(f))
 
 
@@ -76,6 +79,18 @@ _Z_LO, _Z_HI = -1.2815515655446004, -0.2533471031357997
 def _group_quantile(x: np.ndarray, group: np.ndarray, q: float) -> np.ndarray:
     df = pl.DataFrame({"g": group, "x": x})
     return df.select(pl.col("x").quantile(q, interpolation="linear").over("g"))["x"].to_numpy()
+
+
+def _fit_clean_symmetric(d: _Data) -> _CleanModel:
+    """The clean model under the null (no fraud): each area's median and MAD, less binomial noise."""
+    ng = int(d.group.max()) + 1
+    out = []
+    for x, size in ((d.cast / d.electors, d.electors), (d.winner / d.valid, d.valid)):
+        mu, sd = fr.group_median_mad(x, d.group)
+        binom = np.bincount(d.group, weights=x * (1 - x) / size, minlength=ng) / np.bincount(d.group, minlength=ng)
+        out.append((mu, np.maximum(np.sqrt(np.maximum(sd**2 - binom[d.group], (0.25 * sd) ** 2)), 1e-4)))
+    ratio = np.clip(d.valid / np.maximum(d.cast, 1), 0.0, 1.0)
+    return _CleanModel(out[0][0], out[0][1], out[1][0], out[1][1], ratio)
 
 
 def _fit_clean(d: _Data, f_total: float = 0.0) -> _CleanModel:
@@ -194,7 +209,7 @@ def fit(
     frame: pl.DataFrame,
     *,
     winner: str,
-    by: str = tf.DEPARTMENT,
+    by: str = tf.DISTRICT,
     nb: int = 40,
     fi_max: float = 0.6,
     fe_max: float = 0.2,
@@ -215,7 +230,7 @@ def fit(
     k_e = np.arange(0, round(fe_max / STEP) + 1)  # f_e every 0.005
     b_obs = _bins(d.electors, d.cast, d.valid, d.winner, nb)
     obs = np.bincount(b_obs, minlength=nbins) / n
-    m = _fit_clean(d)
+    m = _fit_clean_symmetric(d)
     for it in range(calibration_rounds + 1):
         sim = _grid(rng, d, m, k_i, k_e, nb, replicates)
         s_flat = sim.reshape(-1, nbins)
@@ -228,7 +243,7 @@ def fit(
         if it == calibration_rounds:
             break
         # Re-read the clean model from the quantiles the fitted fraud leaves untouched, and refit.
-        m = _fit_clean(d, float((k_i[gi] + k_e[ge]) * STEP))
+        m = _fit_clean(d, float((k_i[gi] + k_e[ge]) * STEP) if it > 0 else 0.0)
 
     def best(o: np.ndarray, sf: np.ndarray = s_flat, sn: np.ndarray = s_norm) -> tuple[np.ndarray, np.ndarray]:
         """Index of the best grid point and the improvement over f = 0, for columns of o."""
@@ -311,7 +326,7 @@ def _figure_data(d: _Data, m: _CleanModel, rng: np.random.Generator, fitted: np.
     }
 
 
-def test(frame: pl.DataFrame, *, winner: str, by: str = tf.DEPARTMENT, seed: int = 0, **kw) -> ForensicResult:
+def test(frame: pl.DataFrame, *, winner: str, by: str = tf.DISTRICT, seed: int = 0, **kw) -> ForensicResult:
     """The fingerprint as a :class:`ForensicResult` (statistic: the fitted f_i + f_e)."""
     name = "fingerprint.klimek"
     f = fr.counted(frame)

@@ -1,0 +1,207 @@
+"""Claimed tables against their peers: are the tables under claim unlike their neighbours?
+
+A claim list (nullity requests, a party's highlighted tables, the sheets a dispute body resolved) is
+compared with the *other tables of the same polling place* (or district, or a coarser area when
+the finer one has too few tables): each claimed table gets its mid-rank percentile among its peers
+on a metric, and under the null that claimed tables are exchangeable with their peers those
+percentiles are uniform. The statistic is the mean percentile minus 0.5 (positive: claimed tables
+sit above their peers) and the p-value comes from a permutation test that replaces every claimed
+table by a random member of its own peer group (two-sided). Matching within the polling place
+takes geography out of the comparison: a claimed table in Puno is compared with Puno.
+
+Metrics: the winner's share of valid votes, turnout, and the blank-plus-null share of ballots cast;
+with a first-round frame (matched by table id), the swing of the winner's share from the first
+round and the change in turnout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.forensics import frames as fr
+from escrutinio.forensics.results import ForensicResult, not_applicable
+
+
+def rank_against_peers(
+    values: np.ndarray,
+    groups: np.ndarray,
+    claimed: np.ndarray,
+    *,
+    permutations: int = 4999,
+    seed: int = 0,
+) -> tuple[float, float, np.ndarray]:
+    """Mean percentile of the claimed rows among their group minus 0.5, its permutation p, per-row percentiles.
+
+    Rows with NaN values are neither ranked nor peers. Percentile u = (average rank - 0.5) / m in a
+    group of m eligible rows.
+    """
+    ok = np.isfinite(values)
+    u = np.full(len(values), np.nan)
+    df = pl.DataFrame({"g": groups[ok], "x": values[ok]})
+    r = df.select(
+        ((pl.col("x").rank("average").over("g") - 0.5) / pl.len().over("g")).alias("u")
+    )["u"].to_numpy()
+    u[ok] = r
+    use = claimed & ok
+    c = int(use.sum())
+    if c == 0:
+        return float("nan"), 1.0, u
+    obs = float(np.mean(u[use]) - 0.5)
+    # Permutation: each claimed row replaced by a random eligible member of its group.
+    idx = np.flatnonzero(ok)
+    order = idx[np.argsort(groups[idx], kind="stable")]
+    g_sorted = groups[order]
+    ng = int(groups.max()) + 1
+    cnt = np.bincount(g_sorted, minlength=ng)
+    start = np.r_[0, np.cumsum(cnt)[:-1]]
+    gc = groups[use]
+    rng = np.random.default_rng(seed)
+    null = np.empty(permutations)
+    chunk = max(1, 2_000_000 // max(c, 1))
+    for s in range(0, permutations, chunk):
+        k = min(chunk, permutations - s)
+        pick = start[gc][None, :] + np.floor(rng.random((k, c)) * cnt[gc][None, :]).astype(np.int64)
+        null[s : s + k] = u[order[pick]].mean(axis=1) - 0.5
+    p = float((1 + np.sum(np.abs(null) >= abs(obs) - 1e-12)) / (1 + permutations))
+    return obs, p, u
+
+
+def _best_first_round_choice(cur: np.ndarray, first: pl.DataFrame, valid1: np.ndarray) -> str:
+    """The first-round choice whose table-level share correlates best with the runoff winner's."""
+    best, best_r = "", -2.0
+    for col in fr.choice_columns(first):
+        s1 = fr.safe_ratio(fr.as_int(first, col), valid1)
+        ok = np.isfinite(s1) & np.isfinite(cur)
+        if ok.sum() < 10 or np.std(s1[ok]) == 0:
+            continue
+        r = float(np.corrcoef(s1[ok], cur[ok])[0, 1])
+        if r > best_r:
+            best, best_r = col, r
+    return best
+
+
+def test(
+    frame: pl.DataFrame,
+    claimed: Iterable[str],
+    *,
+    winner: str,
+    first_round: pl.DataFrame | None = None,
+    first_round_winner: str | None = None,
+    start: str = "polling_place",
+    min_peers: int = 5,
+    permutations: int = 4999,
+    seed: int = 0,
+    label: str = "claimed",
+) -> list[ForensicResult]:
+    """Claimed tables vs their peers on each metric; one result per metric."""
+    claimed_ids = {str(t) for t in claimed}
+    ids = frame[tf.TABLE].cast(pl.Utf8)
+    is_claimed = ids.is_in(list(claimed_ids)).to_numpy()
+    in_count = frame[tf.STATE].is_in(list(tf.COUNTED_STATES)).to_numpy() if tf.STATE in frame.columns else (
+        np.ones(frame.height, dtype=bool)
+    )
+    f = frame.filter(pl.Series(in_count | is_claimed))
+    is_claimed = f[tf.TABLE].cast(pl.Utf8).is_in(list(claimed_ids)).to_numpy()
+    n_found = int(is_claimed.sum())
+    if n_found == 0:
+        return [not_applicable("claims_vs_peers.winner_share", "none of the claimed tables is in the frame.")]
+    valid = fr.as_int(f, tf.VALID)
+    cast = fr.as_int(f, tf.CAST)
+    metrics: dict[str, np.ndarray] = {"winner_share": fr.safe_ratio(fr.as_int(f, tf.choice_column(winner)), valid)}
+    if fr.has_electors(f):
+        metrics["turnout"] = fr.safe_ratio(cast, fr.as_int(f, tf.ELECTORS))
+    metrics["blank_null_share"] = fr.safe_ratio(fr.as_int(f, tf.BLANK) + fr.as_int(f, tf.NULL), cast)
+    # Annulled sheets carry all ballots as null: their shares describe the ruling, not the table.
+    annulled = (f[tf.STATE] == "annulled").to_numpy() if tf.STATE in f.columns else np.zeros(f.height, bool)
+    metrics["winner_share"][annulled] = np.nan
+    metrics["blank_null_share"][annulled] = np.nan
+    first_choice = None
+    if first_round is not None:
+        j = f.select(tf.TABLE).join(
+            first_round.with_columns(pl.col(tf.TABLE).cast(pl.Utf8)), on=tf.TABLE, how="left"
+        )
+        valid1 = fr.as_int(j, tf.VALID)
+        first_choice = (
+            tf.choice_column(first_round_winner) if first_round_winner
+            else _best_first_round_choice(metrics["winner_share"], j, valid1)
+        )
+        if first_choice and first_choice in j.columns:
+            s1 = fr.safe_ratio(fr.as_int(j, first_choice), valid1)
+            s1[(j[tf.STATE] != "counted").to_numpy() & (j[tf.STATE] != "resolved").to_numpy()] = np.nan
+            metrics["swing_from_first_round"] = metrics["winner_share"] - s1
+            if "turnout" in metrics and tf.ELECTORS in j.columns:
+                metrics["turnout_change"] = metrics["turnout"] - fr.safe_ratio(
+                    fr.as_int(j, tf.CAST), fr.as_int(j, tf.ELECTORS)
+                )
+    if start not in f.columns or f[start].null_count() == f.height:
+        start = tf.DISTRICT
+    out = []
+    for k, (name, values) in enumerate(metrics.items()):
+        groups, level_of = fr.peer_groups(f, start, min_size=min_peers + 1, eligible=np.isfinite(values))
+        stat, p, u = rank_against_peers(values, groups, is_claimed, permutations=permutations, seed=seed + k)
+        used = is_claimed & np.isfinite(u)
+        extreme = used & ((u < 0.025) | (u > 0.975))
+        n_used = int(used.sum())
+        if n_used == 0:
+            out.append(not_applicable(f"claims_vs_peers.{name}", f"no {label} table has a defined {name}."))
+            continue
+        direction = "above" if stat > 0 else "below"
+        levels = {fr.LEVELS[i]: int((level_of[used] == i).sum()) for i in np.unique(level_of[used])}
+        reading = (
+            f"On {name.replace('_', ' ')}, the {n_used:,} {label} table(s) with a defined value sit on average "
+            f"at the {100 * (stat + 0.5):.1f}th percentile of the other tables of their polling place or "
+            f"area (0.5 = like their peers; {direction} them by {abs(stat) * 100:.1f} points; permutation "
+            f"p = {fr.fmt_p(p)}). {int(extreme.sum())} are outside the central 95 % of their peers. "
+            + (
+                f"The {label} tables differ from their neighbours more than chance allows: that is a "
+                "pattern to explain, not proof that they are wrong."
+                if p < 0.05
+                else f"The {label} tables look like their neighbours on this measure."
+            )
+        )
+        per_table = [
+            {"table": t, "percentile": float(x)}
+            for t, x in zip(fr.table_ids(f, used), u[used], strict=True)
+        ]
+        out.append(
+            ForensicResult(
+                test=f"claims_vs_peers.{name}",
+                statistic=stat,
+                statistic_name="mean_percentile_minus_half",
+                p_value=p,
+                reading=reading,
+                tables=fr.table_ids(f, extreme),
+                caveats=(
+                    "Tables are claimed for reasons (an error on the sheet, a complaint); those reasons can "
+                    "go with real differences in the table's voters.",
+                    "The permutation draws peers with replacement and treats tables as independent.",
+                    *(
+                        (f"First-round counterpart of the winner: {first_choice}.",)
+                        if name in ("swing_from_first_round", "turnout_change")
+                        else ()
+                    ),
+                ),
+                details={
+                    "claimed_in_frame": n_found,
+                    "claimed_with_value": n_used,
+                    "claimed_requested": len(claimed_ids),
+                    "peer_levels": levels,
+                    "per_table": per_table[:2000],
+                    "first_round_choice": first_choice,
+                },
+                figures={
+                    f"peers_{name}": {
+                        "kind": "histogram",
+                        "x_label": f"percentile of the {label} table among its peers ({name})",
+                        "edges": np.linspace(0, 1, 21).tolist(),
+                        "counts": np.histogram(u[used], bins=20, range=(0, 1))[0].tolist(),
+                    }
+                },
+                level=start,
+            )
+        )
+    return out

@@ -1,0 +1,164 @@
+"""Run every forensic test on one election, conditioned on geography, and collect the results.
+
+The suite is the one entry point the CLI (``escrutinio forensics``) calls. It reads only counted
+sheets for the distributional tests, runs each family in turn, never lets one family's failure stop
+the others (a failing family becomes a result with status "error"), and reports progress through an
+optional callable so a terminal can draw a progress bar.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.forensics import anomalies, count_order, digits, fingerprint, integer_peaks, peers
+from escrutinio.forensics import frames as fr
+from escrutinio.forensics.results import STATUS_ERROR, ForensicResult, SuiteResult, not_applicable
+
+TESTS = ("anomalies", "fingerprint", "integer_peaks", "digits", "peers", "count_order")
+"""Test families, in the order the suite runs them (``--tests`` takes a subset of these names)."""
+
+Progress = Callable[[str, int, int], None]
+
+
+def _finer(a: str, b: str) -> str:
+    """The finer of two geography levels."""
+    return a if fr.LEVELS.index(a) <= fr.LEVELS.index(b) else b
+
+
+def _by_area(frame: pl.DataFrame, by: str, winner: str, results: list[ForensicResult]) -> tuple[dict, ...]:
+    """Per-area summary at the ``by`` level: tables, winner share, turnout, tables named by any test."""
+    f = fr.counted(frame)
+    if by not in f.columns or f.height == 0:
+        return ()
+    named: set[str] = set()
+    for r in results:
+        if r.family in ("anomalies",):
+            named.update(r.tables)
+    f = f.with_columns(pl.col(tf.TABLE).cast(pl.Utf8).is_in(list(named)).alias("_named"))
+    agg = [
+        pl.len().alias("tables"),
+        pl.col(tf.choice_column(winner)).sum().alias("winner_votes"),
+        pl.col(tf.VALID).sum().alias("valid"),
+        pl.col(tf.CAST).sum().alias("cast"),
+        pl.col("_named").sum().alias("tables_flagged"),
+    ]
+    if tf.ELECTORS in f.columns:
+        agg.append(pl.col(tf.ELECTORS).sum().alias("electors"))
+    g = f.group_by(by).agg(agg).sort(by)
+    out = []
+    for row in g.iter_rows(named=True):
+        d = {
+            "area": row[by],
+            "tables": row["tables"],
+            "winner_share": row["winner_votes"] / row["valid"] if row["valid"] else None,
+            "tables_flagged": int(row["tables_flagged"]),
+        }
+        if row.get("electors"):
+            d["turnout"] = row["cast"] / row["electors"]
+        out.append(d)
+    return tuple(out)
+
+
+def run_suite(
+    frame: pl.DataFrame,
+    *,
+    winner: str,
+    choices: Iterable[str],
+    tests: Iterable[str] | None = None,
+    by: str = tf.DEPARTMENT,
+    claimed_tables: Iterable[str] | None = None,
+    first_round: pl.DataFrame | None = None,
+    progress: Progress | None = None,
+    first_round_winner: str | None = None,
+    order_label: str = "the order column",
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> SuiteResult:
+    """Run the chosen test families (all by default) and return a :class:`SuiteResult`.
+
+    ``winner`` and ``choices`` are choice ids (without the ``v_`` prefix). ``by`` is the geography
+    level the tests condition on (department, province or district). ``claimed_tables`` feeds the
+    claims-vs-peers test (skipped without it) and ``first_round`` its first-round comparison.
+    ``options`` passes keyword overrides to one family (e.g. ``{"fingerprint": {"bootstrap": 50}}``).
+    """
+    chosen = list(tests) if tests is not None else list(TESTS)
+    unknown = [t for t in chosen if t not in TESTS]
+    if unknown:
+        raise ValueError(f"unknown forensic test(s) {unknown}; expected some of {list(TESTS)}")
+    if by not in (tf.DEPARTMENT, tf.PROVINCE, tf.DISTRICT):
+        raise ValueError(f"by must be department, province or district, not {by!r}")
+    choices = list(choices)
+    if winner not in choices:
+        raise ValueError(f"winner {winner!r} is not among the choices {choices}")
+    missing = [tf.choice_column(c) for c in choices if tf.choice_column(c) not in frame.columns]
+    if missing:
+        raise ValueError(f"the frame has no column(s) {missing}")
+    opts = {k: dict(v) for k, v in (options or {}).items()}
+    t0 = time.perf_counter()
+    results: list[ForensicResult] = []
+    claimed = list(claimed_tables) if claimed_tables is not None else None
+
+    def run_family(name: str) -> list[ForensicResult]:
+        o = opts.get(name, {})
+        if name == "anomalies":
+            return anomalies.run(frame, choices=choices, by=tf.DISTRICT, **o)
+        if name == "fingerprint":
+            return [fingerprint.test(frame, winner=winner, by=_finer(by, tf.DISTRICT), seed=seed, **o)]
+        if name == "integer_peaks":
+            return integer_peaks.test(frame, winner=winner, seed=seed, **o)
+        if name == "digits":
+            return digits.test(frame, choices=choices, seed=seed, **o)
+        if name == "peers":
+            if not claimed:
+                return [not_applicable("claims_vs_peers.winner_share", "no claimed tables were given.")]
+            return peers.test(frame, claimed, winner=winner, first_round=first_round,
+                              first_round_winner=first_round_winner, seed=seed, **o)
+        if name == "count_order":
+            return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, **o)]
+        raise AssertionError(name)
+
+    for i, name in enumerate(chosen):
+        if progress:
+            progress(name, i, len(chosen))
+        try:
+            results.extend(run_family(name))
+        except Exception as exc:  # one family's failure must not hide the others' results
+            results.append(
+                ForensicResult(
+                    test=f"{name}.error",
+                    statistic=None,
+                    statistic_name="",
+                    reading=f"The {name} tests failed: {exc}",
+                    status=STATUS_ERROR,
+                    details={"traceback": traceback.format_exc(limit=5)},
+                )
+            )
+    if progress:
+        progress("done", len(chosen), len(chosen))
+    return SuiteResult(
+        results=tuple(results),
+        winner=winner,
+        choices=tuple(choices),
+        by=by,
+        n_tables=frame.height,
+        n_counted=fr.counted(frame).height,
+        elapsed_seconds=time.perf_counter() - t0,
+        alpha=alpha,
+        by_area=_by_area(frame, by, winner, results),
+    )
+
+
+def leading_choices(frame: pl.DataFrame, k: int = 2) -> list[str]:
+    """The ``k`` choices with the most votes over counted tables (ids, winner first)."""
+    f = fr.counted(frame)
+    cols = fr.choice_columns(f)
+    totals = np.array([int(f[c].fill_null(0).sum()) for c in cols])
+    return [cols[i].removeprefix(tf.CHOICE_PREFIX) for i in np.argsort(-totals)[:k]]
