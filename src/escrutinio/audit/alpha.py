@@ -231,8 +231,8 @@ def alpha_polling_sample_size_simulated(
         drawn = np.empty(0)
         stop = limit
         while len(drawn) < limit:
-            more = rng.choice(values, size=min(_CHUNK, limit - len(drawn)), p=probabilities)
-            drawn = np.concatenate((drawn, more))
+            more = min(max(1024, len(drawn)), _CHUNK, limit - len(drawn))
+            drawn = np.concatenate((drawn, rng.choice(values, size=more, p=probabilities)))
             hits = np.flatnonzero(alpha_polling_log_path(pair, drawn) >= threshold)
             if len(hits):
                 stop = int(hits[0]) + 1

@@ -43,6 +43,7 @@ from escrutinio.audit.workflow import (
     sample_event,
     seed_event,
 )
+from escrutinio.domain import table_frame as tf
 
 SHEETS_RIGHT = "sheets_right"
 WINNER_OVERSTATED = "winner_overstated"
@@ -199,3 +200,42 @@ def simulate_scenarios(
         name: run_audit(manifest, truth, winner, runner_up, risk_limit, seed, method=method, scenario=name)
         for name, truth in truths.items()
     }
+
+
+def synthetic_frame(
+    tables: int,
+    winner: str = "A",
+    loser: str = "B",
+    *,
+    winner_share: float = 0.52,
+    seed: str = "0",
+    annulled: int = 0,
+    places: int = 10,
+) -> pl.DataFrame:
+    """A table-results frame for simulations and tests: ``tables`` counted tables of about 200
+    ballots (a few percent blank or null), the winner taking about ``winner_share`` of the pair;
+    the last ``annulled`` tables annulled (their ballots null); tables spread over ``places``
+    polling places in two districts; one observed table that is outside the count."""
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
+    cast = rng.integers(150, 260, size=tables + 1)
+    null = rng.binomial(cast, 0.05)
+    valid = cast - null
+    won = rng.binomial(valid, winner_share)
+    state = ["counted"] * (tables - annulled) + ["annulled"] * annulled + ["observed"]
+    won = np.where(np.array(state) == "annulled", 0, won)
+    lost = np.where(np.array(state) == "annulled", 0, valid - won)
+    null = np.where(np.array(state) == "annulled", cast, null)
+    index = np.arange(tables + 1)
+    return pl.DataFrame(
+        {
+            tf.TABLE: [f"{i + 1:06d}" for i in index],
+            tf.DISTRICT: [f"D{i % 2}" for i in index],
+            tf.POLLING_PLACE: [f"P{i % places:02d}" for i in index],
+            tf.CAST: cast,
+            tf.NULL: null,
+            tf.VALID: won + lost,
+            tf.STATE: state,
+            tf.choice_column(winner): won,
+            tf.choice_column(loser): lost,
+        }
+    )
