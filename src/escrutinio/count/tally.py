@@ -97,7 +97,7 @@ def lineage(areas: pl.DataFrame, national: str) -> pl.DataFrame:
             seen += 1
         rows_area.append(code)
         rows_anc.append(national)
-    return pl.DataFrame({"area": rows_area, "ancestor": rows_anc})
+    return pl.DataFrame({"area": rows_area, "ancestor": rows_anc}, schema={"area": pl.String, "ancestor": pl.String})
 
 
 def roll_up(contributions: pl.DataFrame, lineage_frame: pl.DataFrame) -> pl.DataFrame:

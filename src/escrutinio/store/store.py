@@ -299,6 +299,7 @@ class Store:
             seq, prev = _head(conn)
             election = None if self._election is None and seq == 0 else self.election()
             proj = _Projection(conn, election)
+            sheet_batch: list[Event] = []
             for p in pending:
                 seq += 1
                 event = seal(seq, p.type, actor, p.data, prev)
@@ -313,11 +314,17 @@ class Store:
                         hash=event.hash,
                     )
                 )
-                self._apply(proj, event)
+                if event.type == EventType.SHEETS_RECORDED:
+                    sheet_batch.append(event)  # applied together: one pass of the projection
+                else:
+                    self._apply_sheets(proj, sheet_batch)
+                    sheet_batch = []
+                    self._apply(proj, event)
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
                 sealed.append(event)
                 prev = event.hash
+            self._apply_sheets(proj, sheet_batch)
             # One upsert of all the tally changes: a national load touches each area once.
             self._add_tally(conn, tally.combine(*proj.tally_deltas))
         return sealed
@@ -340,14 +347,19 @@ class Store:
             bulk_insert(conn, s.tables, ["table_id", "area", "polling_place", "electors", "seq"], frame.rows())
             assert proj.election is not None
             proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
-        elif event.type == EventType.SHEETS_RECORDED:
-            self._apply_sheets(proj, event)
 
-    def _apply_sheets(self, proj: _Projection, event: Event) -> None:
+    def _apply_sheets(self, proj: _Projection, events: list[Event]) -> None:
+        """Apply consecutive sheet events at once (each table appears in at most one of them
+        within a write: a load plan records a table once; a ruling is its own write)."""
+        if not events:
+            return
         conn = proj.conn
         election = proj.election
         assert election is not None
-        new = from_payload(event.data["sheets"], election, event.seq)
+        frames = [from_payload(e.data["sheets"], election, e.seq) for e in events]
+        new = pl.concat(frames) if len(frames) > 1 else frames[0]
+        if new["table"].is_duplicated().any():
+            new = new.unique(subset=["table"], keep="last", maintain_order=True)
         ids = new["table"].to_list()
         old = proj.current(ids)
         roll = proj.roll(ids).select("table", "area", tf.ELECTORS)
@@ -374,8 +386,7 @@ class Store:
         votes_json = [orjson.dumps(v).decode() for v in inserted.select(votes_cols).rows()]
         rows = (
             inserted.select("table", "version", "state", "reasons", "basis", "line", tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED)
-            .with_columns(pl.Series("votes", votes_json), pl.col("table").alias("_t"))
-            .select(pl.exclude("_t"), pl.lit(event.seq).alias("seq"), pl.lit(1).alias("current"))
+            .with_columns(pl.Series("votes", votes_json), inserted["seq"], pl.lit(1).alias("current"))
             .rows()
         )
         bulk_insert(
