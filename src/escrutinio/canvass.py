@@ -204,6 +204,13 @@ class Canvass:
             for row in frame.iter_rows(named=True)
         ]
 
+    def table_frame(self):  # type: ignore[no-untyped-def]
+        """The table-results frame (polars) that audit and forensics read."""
+        from escrutinio.count.frame import table_frame
+
+        areas, roll, sheets = self.store.frames()
+        return table_frame(areas, roll, sheets, self.election())
+
     def status(self) -> dict[str, Any]:
         """Progress (processed, counted, electors counted) and sheets by state and by reason."""
         import sqlalchemy as sa
