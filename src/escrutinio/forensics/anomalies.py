@@ -57,7 +57,7 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20) -> ForensicResu
     return ForensicResult(
         test=test,
         statistic=float(n_over + n_equal),
-        statistic_name="tables",
+        statistic_name="tables_at_or_over_100",
         reading=reading,
         tables=fr.table_ids(f, flagged),
         caveats=(

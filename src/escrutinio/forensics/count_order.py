@@ -123,6 +123,11 @@ def project(
             draws[b] += (sub_ratio[pick] * miss_size[:, None]).sum(axis=0)
     total = wc + point_imp
     point = float(total[winner] / max(total.sum(), 1e-9))
+    if len(used) > 1 or next(iter(used), STRATA[0]) != STRATA[0]:
+        # Areas with no counted sheets stand in as random counted sub-areas: the centre of those
+        # draws, not the pooled coarser ratio (dominated by whichever areas counted first), is the
+        # projection.
+        point = float("nan")
     tot_b = wc[None, :] + draws
     shares = tot_b[:, winner] / np.maximum(tot_b.sum(axis=1), 1e-9)
     if cluster_counts:
@@ -132,6 +137,8 @@ def project(
         m = max(int(np.median(np.concatenate(cluster_counts))), 2)
         kappa = np.sqrt(m / (m - 1)) * stats.t.ppf(0.975, m - 1) / stats.norm.ppf(0.975)
         shares = shares.mean() + kappa * (shares - shares.mean())
+    if not np.isfinite(point):
+        point = float(np.median(shares))
     return point, shares, used
 
 
@@ -139,10 +146,10 @@ def test(
     frame: pl.DataFrame,
     *,
     winner: str,
-    checkpoints: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    checkpoints: tuple[float, ...] = (0.1, 0.25, 0.4, 0.6, 0.75, 0.9),
     main_checkpoint: float = 0.5,
     bootstrap: int = 200,
-    curve_bootstrap: int = 60,
+    curve_bootstrap: int = 25,
     min_donors: int = 3,
     order_label: str = "the order column",
     seed: int = 0,

@@ -9,7 +9,8 @@ integer percentage, so they carry no signal.
 The null is Kobak et al.'s binomial Monte Carlo: every table's count is redrawn as
 v* ~ Binomial(n, v/n), which keeps each table's size and rough level but smooths away any
 fine-scale preference for round numbers; the p-value is the share of replicates with at least as
-many integer tables as observed (one-sided: only an excess is a fingerprint). The test runs
+many integer tables as observed (one-sided: only an excess is a fingerprint). By default the same
+null is computed exactly rather than by simulation (see :func:`integer_probability`). The test runs
 separately on turnout (cast of electors) and on the winner's result (of ballots cast, as the
 Russian data and the papers use; ``share_of="valid"`` for the share of valid votes).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
@@ -54,6 +56,30 @@ def integer_peaks(
     return obs, null
 
 
+def integer_probability(v: np.ndarray, n: np.ndarray, *, width: float = 5.0) -> np.ndarray:
+    """P(v* is integer) per table for v* ~ Binomial(n, v/n): the exact binomial null, table by table.
+
+    Sums the binomial pmf over the counts nearest to each integer percentage within ``width``
+    standard deviations of the mean (the rest of the mass is negligible).
+    """
+    v = np.asarray(v, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    p = v / np.maximum(n, 1)
+    sd = np.sqrt(np.maximum(n * p * (1 - p), 1e-12))
+    lo = np.floor(100 * np.maximum(v - width * sd - 1, 0) / np.maximum(n, 1))
+    hi = np.ceil(100 * np.minimum(v + width * sd + 1, n) / np.maximum(n, 1))
+    span = int((hi - lo).max()) + 1 if len(v) else 0
+    out = np.zeros(len(v))
+    for j in range(span):
+        k = lo + j
+        inside = k <= hi
+        c = np.round(k * n / 100.0)
+        # The count c is "integer" only if c maps back to k (it always does for n >= 100).
+        ok = inside & (np.round(100.0 * c / np.maximum(n, 1)) == k) & (c >= 0) & (c <= n)
+        out += np.where(ok, stats.binom.pmf(c, n, p), 0.0)
+    return np.minimum(out, 1.0)
+
+
 def _one(
     f: pl.DataFrame, v: np.ndarray, n: np.ndarray, label: str, test: str, replicates: int, seed: int
 ) -> ForensicResult:
@@ -61,9 +87,19 @@ def _one(
     v, n = v[keep], n[keep]
     if len(v) < 50:
         return not_applicable(test, f"fewer than 50 tables with at least {MIN_DENOMINATOR} in the denominator.")
-    obs, null = integer_peaks(v, n, replicates=replicates, seed=seed)
-    p = float((1 + np.sum(null >= obs)) / (1 + replicates))
-    expected = float(null.mean())
+    if replicates > 0:
+        obs, null = integer_peaks(v, n, replicates=replicates, seed=seed)
+        p = float((1 + np.sum(null >= obs)) / (1 + replicates))
+        expected = float(null.mean())
+        band = (float(np.quantile(null, 0.025)), float(np.quantile(null, 0.975)))
+    else:
+        # Exact binomial null: the count of integer tables is a sum of independent Bernoulli(q_i).
+        obs = int(is_integer_percent(v, n).sum())
+        q = integer_probability(v, n)
+        expected = float(q.sum())
+        sd = float(np.sqrt((q * (1 - q)).sum()))
+        p = float(stats.norm.sf((obs - 0.5 - expected) / max(sd, 1e-9)))
+        band = (expected - 1.96 * sd, expected + 1.96 * sd)
     excess = obs - expected
     pct = 100.0 * v / n
     flags = is_integer_percent(v, n)
@@ -72,17 +108,17 @@ def _one(
     # Per-integer excess (observed vs expected from the first replicate batch's smoothing).
     obs_per_k = np.bincount(ints, minlength=101)[:101]
     rng = np.random.default_rng(seed + 1)
-    for _ in range(20):
+    for _ in range(5):
         d = rng.binomial(n, v / n)
         fl = is_integer_percent(d, n)
         exp_per_k += np.bincount(np.round(100.0 * d[fl] / n[fl]).astype(int), minlength=101)[:101]
-    exp_per_k /= 20
+    exp_per_k /= 5
     top = np.argsort(-(obs_per_k - exp_per_k))[:10]
     ids = np.asarray(fr.table_ids(f))[keep]
     reading = (
         f"{obs:,} of {len(v):,} tables report a {label} that is exactly an integer percentage, against "
         f"{expected:,.0f} expected when each table's count is redrawn binomially around itself (excess "
-        f"{excess:+,.0f}; Monte-Carlo p = {fr.fmt_p(p)}). "
+        f"{excess:+,.0f}; p = {fr.fmt_p(p)}). "
         + (
             "Round-number peaks of this kind are what target figures written onto sheets leave behind."
             if p < 0.05
@@ -95,7 +131,7 @@ def _one(
         statistic=float(obs),
         statistic_name="integer_tables",
         p_value=p,
-        interval=(float(np.quantile(null, 0.025)), float(np.quantile(null, 0.975))),
+        interval=band,
         reading=reading,
         tables=tuple(str(t) for t in ids[flags]) if p < 0.05 else (),
         caveats=(
@@ -127,10 +163,15 @@ def test(
     *,
     winner: str,
     share_of: str = tf.CAST,
-    replicates: int = 199,
+    replicates: int = 0,
     seed: int = 0,
 ) -> list[ForensicResult]:
-    """Integer-percentage peaks in turnout and in the winner's result."""
+    """Integer-percentage peaks in turnout and in the winner's result.
+
+    ``replicates`` > 0 runs Kobak et al.'s Monte Carlo with that many binomial redraws; 0 (default)
+    uses the same binomial null computed exactly (each table's probability of an integer percentage
+    under Binomial(n, v/n), summed; normal approximation of the count), which is ~10x faster.
+    """
     f = fr.counted(frame)
     out = []
     if fr.has_electors(f):

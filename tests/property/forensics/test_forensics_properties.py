@@ -1,0 +1,49 @@
+"""Properties of the simulator and of the rank machinery, over many random inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from escrutinio.forensics import integer_peaks, peers, simulate
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), kind=st.sampled_from(simulate.FRAUD_KINDS),
+       share=st.floats(0.0, 0.5), k=st.integers(2, 4))
+def test_forensics_injected_sheets_stay_consistent(seed, kind, share, k):
+    choices = tuple("ABCD"[:k])
+    f = simulate.synthetic_election(300, seed=seed, choices=choices)
+    g = simulate.inject(f, kind=kind, winner="A", share=share, seed=seed).frame
+    votes = np.column_stack([g[f"v_{c}"].to_numpy() for c in choices])
+    assert (votes >= 0).all()
+    assert (votes.sum(axis=1) == g["valid"].to_numpy()).all()
+    assert (g["valid"] + g["blank"] + g["null"] == g["cast"]).all()
+    assert (g["cast"] <= g["electors"]).all()
+    # The winner never loses votes and nobody else gains any.
+    assert (g["v_A"].to_numpy() >= f["v_A"].to_numpy()).all() or kind == "fabricated"
+    for c in choices[1:]:
+        assert (g[f"v_{c}"].to_numpy() <= f[f"v_{c}"].to_numpy()).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(100, 3000), data=st.data())
+def test_forensics_integer_percent_has_one_count_per_integer(n, data):
+    v = np.arange(n + 1)
+    flags = integer_peaks.is_integer_percent(v, np.full(n + 1, n))
+    assert flags.sum() == 101  # one nearest count for each of 0 %, 1 %, …, 100 %
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_forensics_percentiles_are_in_unit_interval_and_centred(seed):
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, 20, 2000)
+    values = rng.normal(groups / 10, 1)
+    claimed = np.zeros(2000, dtype=bool)
+    claimed[rng.choice(2000, 100, replace=False)] = True
+    stat, p, u = peers.rank_against_peers(values, groups, claimed, permutations=199, seed=seed)
+    assert np.all((u > 0) & (u < 1))
+    assert abs(np.mean(u) - 0.5) < 1e-9
+    assert 0 < p <= 1

@@ -1,0 +1,35 @@
+"""Calibration and power on synthetic elections (the must-show figures of the forensics layer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from escrutinio.forensics import calibration, fingerprint, simulate
+
+
+@pytest.mark.slow
+def test_forensics_false_alarm_rates_at_most_seven_percent():
+    rep = calibration.calibrate(n_clean=200, n_fraud=0, n_tables=1000, fraud_kinds=())
+    assert rep.n_clean == 200
+    too_high = {t: r for t, r in rep.false_alarm.items() if r > 0.07}
+    assert not too_high, rep.to_text()
+    assert len(rep.false_alarm) >= 12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("f_i", "f_e", "seed"), [(0.0, 0.0, 1), (0.2, 0.02, 2), (0.1, 0.05, 3), (0.3, 0.0, 4)])
+def test_forensics_klimek_fit_recovers_injected_fractions(f_i, f_e, seed):
+    frame = simulate.synthetic_election(20_000, seed=100 + seed)
+    inj = simulate.inject(frame, kind="klimek", winner="A", f_incremental=f_i, f_extreme=f_e, seed=seed)
+    fit, _ = fingerprint.fit(inj.frame, winner="A", bootstrap=20, null_replicates=9, seed=seed)
+    assert abs(fit.f_incremental - f_i) <= 0.05, fit
+    assert abs(fit.f_extreme - f_e) <= 0.05, fit
+
+
+def test_forensics_detection_beats_false_alarm():
+    rep = calibration.calibrate(n_clean=10, n_fraud=6, n_tables=1500, fraud_kinds=("round_numbers", "stealing"),
+                                tests=["integer_peaks", "peers"])
+    assert rep.detection["round_numbers"]["integer_peaks.turnout"] >= 0.8
+    assert rep.detection["stealing"]["claims_vs_peers.winner_share"] >= 0.8
+    assert np.isfinite(list(rep.false_alarm.values())).all()

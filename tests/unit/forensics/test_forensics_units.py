@@ -1,0 +1,178 @@
+"""Unit tests of the forensic tests: each must detect what it is built for and stay quiet otherwise."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from escrutinio.forensics import (
+    anomalies,
+    count_order,
+    digits,
+    fingerprint,
+    integer_peaks,
+    peers,
+    report,
+    simulate,
+    suite,
+)
+from escrutinio.forensics.results import ForensicResult
+
+
+@pytest.fixture(scope="module")
+def clean() -> pl.DataFrame:
+    return simulate.synthetic_election(3000, seed=11)
+
+
+def test_forensics_turnout_full_flags_impossible_sheet(clean):
+    assert anomalies.turnout_full(clean).tables == ()
+    bad = clean.with_columns(
+        pl.when(pl.col("table") == "000005").then(pl.col("electors") + 3).otherwise(pl.col("cast")).alias("cast")
+    )
+    r = anomalies.turnout_full(bad)
+    assert r.tables == ("000005",)
+    assert r.details["over_100"] == 1
+
+
+def test_forensics_unanimous_detects_planted_tables(clean):
+    assert anomalies.unanimous(clean, choices=["A", "B"]).p_value > 0.01
+    ids = [f"{i:06d}" for i in range(1, 3001, 100)]
+    planted = clean.with_columns(
+        pl.when(pl.col("table").is_in(ids)).then(pl.col("valid")).otherwise(pl.col("v_A")).alias("v_A"),
+        pl.when(pl.col("table").is_in(ids)).then(0).otherwise(pl.col("v_B")).alias("v_B"),
+    )
+    r = anomalies.unanimous(planted, choices=["A", "B"])
+    assert r.p_value < 0.001
+    assert set(ids) <= set(r.tables)
+
+
+def test_forensics_identical_detects_copied_sheets(clean):
+    rows = clean.head(40)
+    copies = rows.with_columns((pl.col("table") + "c").alias("table"))
+    r = anomalies.identical(pl.concat([clean, copies]))
+    assert r.p_value < 0.001
+    assert r.statistic >= 40
+    assert "000001c" in r.tables
+
+
+def test_forensics_cast_outliers_detects_far_table(clean):
+    assert anomalies.cast_outliers(clean).p_value > 0.01
+    i = clean.filter(pl.col("electors") == 300)["table"][0]
+    odd = clean.with_columns(pl.when(pl.col("table") == i).then(20).otherwise(pl.col("cast")).alias("cast"))
+    r = anomalies.cast_outliers(odd)
+    assert r.p_value < 0.001
+    assert i in r.tables
+
+
+def test_forensics_integer_definition():
+    v = np.array([150, 151, 75, 33, 199])
+    n = np.array([300, 300, 300, 300, 301])
+    assert integer_peaks.is_integer_percent(v, n).tolist() == [True, False, True, True, True]
+
+
+def test_forensics_integer_peaks_exact_matches_monte_carlo(clean):
+    v = clean["cast"].to_numpy()
+    n = clean["electors"].to_numpy()
+    keep = n >= 100
+    obs, null = integer_peaks.integer_peaks(v[keep], n[keep], replicates=200, seed=1)
+    q = integer_peaks.integer_probability(v[keep], n[keep])
+    assert abs(q.sum() - null.mean()) < 4 * null.std() / np.sqrt(200) + 2
+
+
+def test_forensics_integer_peaks_detect_round_numbers(clean):
+    inj = simulate.inject(clean, kind="round_numbers", winner="A", share=0.1, seed=3)
+    r = {x.test: x for x in integer_peaks.test(inj.frame, winner="A")}
+    assert r["integer_peaks.turnout"].p_value < 0.001
+    assert r["integer_peaks.winner"].p_value < 0.001
+    c = {x.test: x for x in integer_peaks.test(clean, winner="A")}
+    assert c["integer_peaks.turnout"].p_value > 0.001
+
+
+def test_forensics_benford_second_digit_law_sums_to_one():
+    assert digits.BENFORD_SECOND.sum() == pytest.approx(1.0)
+    assert digits.second_digit(np.array([10, 123, 4567, 99])).tolist() == [0, 2, 5, 9]
+
+
+def test_forensics_last_digit_detects_fabrication():
+    f = simulate.synthetic_election(6000, seed=5)
+    inj = simulate.inject(f, kind="fabricated", winner="A", share=0.5, seed=5)
+    assert digits.last_digit_test(inj.frame, choices=["A", "B"]).p_value < 0.001
+
+
+def test_forensics_fingerprint_detects_extreme_fraud():
+    f = simulate.synthetic_election(4000, seed=8)
+    inj = simulate.inject(f, kind="klimek", winner="A", f_incremental=0.0, f_extreme=0.05, seed=8)
+    fit, figs = fingerprint.fit(inj.frame, winner="A", bootstrap=50, null_replicates=19, seed=1)
+    assert abs(fit.f_extreme - 0.05) <= 0.02
+    assert fit.p_value <= 0.05
+    assert len(figs["fingerprint"]["counts"]) == 100
+
+
+def test_forensics_peers_detects_stolen_tables(clean):
+    inj = simulate.inject(clean, kind="stealing", winner="A", share=0.03, seed=2)
+    rs = {r.test: r for r in peers.test(inj.frame, inj.tables, winner="A", permutations=999)}
+    assert rs["claims_vs_peers.winner_share"].p_value < 0.01
+    assert rs["claims_vs_peers.winner_share"].statistic > 0.2
+
+
+def test_forensics_peers_first_round_swing(clean):
+    second = simulate.inject(clean, kind="stealing", winner="A", share=0.03, seed=4)
+    rs = {r.test: r for r in peers.test(second.frame, second.tables, winner="A", first_round=clean,
+                                        first_round_winner="A", permutations=999)}
+    assert rs["claims_vs_peers.swing_from_first_round"].p_value < 0.01
+
+
+def test_forensics_count_order_projection_explains_geographic_shift():
+    f = simulate.synthetic_election(4000, seed=21)
+    r = count_order.test(f, winner="A", checkpoints=(0.5,), bootstrap=200)
+    cp = r.details["checkpoints"][0]
+    assert cp["low"] <= r.details["final_share"] <= cp["high"]
+    # Stealing only in late sheets: the projection should not explain it.
+    late = f.filter(pl.col("order") > 3000)["table"].to_list()
+    g = f.with_columns(
+        pl.when(pl.col("table").is_in(late)).then(pl.col("v_A") + pl.col("v_B")).otherwise(pl.col("v_A")).alias("v_A"),
+        pl.when(pl.col("table").is_in(late)).then(0).otherwise(pl.col("v_B")).alias("v_B"),
+    )
+    assert count_order.test(g, winner="A", checkpoints=(0.5,), bootstrap=200).p_value < 0.05
+
+
+def test_forensics_result_to_dict_is_json(clean):
+    res = suite.run_suite(clean, winner="A", choices=["A", "B"], claimed_tables=["000001", "000002", "000003"],
+                          options={"fingerprint": {"bootstrap": 20, "null_replicates": 9}})
+    text = json.dumps(res.to_dict(with_figures=True))
+    assert "fingerprint.klimek" in text
+    assert all(isinstance(r, ForensicResult) for r in res.results)
+    assert all(r.status != "error" for r in res.results), [r.reading for r in res.results if r.status == "error"]
+    assert "never a verdict" in res.to_text()
+
+
+def test_forensics_suite_progress_and_subset(clean):
+    seen = []
+    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["digits"],
+                          progress=lambda s, d, t: seen.append((s, d, t)))
+    assert {r.family for r in res.results} == {"digits"}
+    assert seen[0] == ("digits", 0, 1) and seen[-1] == ("done", 1, 1)
+    with pytest.raises(ValueError):
+        suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["nope"])
+    with pytest.raises(ValueError):
+        suite.run_suite(clean, winner="Z", choices=["A", "B"])
+
+
+def test_forensics_report_writes_html_png_json(clean, tmp_path):
+    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"],
+                          options={"fingerprint": {"bootstrap": 20, "null_replicates": 9}})
+    path = report.write_report(res, tmp_path)
+    html = path.read_text()
+    assert "fingerprint.png" in html and "http" not in html.replace("http-equiv", "")
+    for name in ("fingerprint", "count_order", "second_digit"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+        json.loads((tmp_path / f"{name}.json").read_text())
+
+
+def test_forensics_not_applicable_without_electors(clean):
+    f = clean.with_columns(pl.lit(None, dtype=pl.Int64).alias("electors"))
+    assert fingerprint.test(f, winner="A").status == "not_applicable"
+    assert anomalies.turnout_full(f).status == "not_applicable"
