@@ -77,8 +77,16 @@ def million(tmp: Path) -> tuple[float, float]:
             "provincia": [f"P{x // 10:03d}" for x in dist],
             "distrito": [f"T{x:04d}" for x in dist],
             "local": [f"L{x:04d}-{y}" for x, y in zip(dist, rng.integers(0, 20, n), strict=True)],
-            "electores": electors, "votantes": cast, "NORTE": a, "SUR": b, "CENTRO": c, "VERDE": d,
-            "blancos": blank, "nulos": null, "impugnados": np.zeros(n, dtype=np.int64), "estado": ["CONTADA"] * n,
+            "electores": electors,
+            "votantes": cast,
+            "NORTE": a,
+            "SUR": b,
+            "CENTRO": c,
+            "VERDE": d,
+            "blancos": blank,
+            "nulos": null,
+            "impugnados": np.zeros(n, dtype=np.int64),
+            "estado": ["CONTADA"] * n,
         }
     )
     definition = tmp / "million.toml"
@@ -88,7 +96,9 @@ def million(tmp: Path) -> tuple[float, float]:
     db = tmp / "million.db"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([*CLI, "--db", str(db), "load", str(path), "--election", str(definition)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*CLI, "--db", str(db), "load", str(path), "--election", str(definition)], check=True, stdout=subprocess.DEVNULL
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return seconds, max(peak, before) / 1024
@@ -114,11 +124,20 @@ def main() -> None:
         baseline = timed([sys.executable, "-c", PANDAS_BASELINE], args.runs)
         print("count benchmark (Peru 2021 runoff, 86,488 tables; best of", args.runs, "runs; whole commands)")
         print(f"  pandas baseline (read, filter, group by 3 levels): {baseline:7.3f} s")
-        print(f"  escrutinio load (parse, validate, store, log):     {load:7.3f} s   ratio load/baseline    = {load / baseline:5.2f}  (target <= 1.5)")
-        print(f"  escrutinio results --level district --format json: {results:7.3f} s   ratio baseline/results = {baseline / results:5.2f}  (target >= 3)")
+        print(
+            f"  escrutinio load (parse, validate, store, log):     {load:7.3f} s   "
+                f"ratio load/baseline    = {load / baseline:5.2f}  (target <= 1.5)"
+        )
+        print(
+            f"  escrutinio results --level district --format json: {results:7.3f} s   "
+                f"ratio baseline/results = {baseline / results:5.2f}  (target >= 3)"
+        )
         if not args.no_million:
             seconds, peak = million(tmp)
-            print(f"  1,000,000 synthetic tables: load {seconds:.1f} s (target < 30 s), peak memory {peak:,.0f} MB (target < 1,500 MB)")
+            print(
+                f"  1,000,000 synthetic tables: load {seconds:.1f} s (target < 30 s), "
+                f"peak memory {peak:,.0f} MB (target < 1,500 MB)"
+            )
 
 
 if __name__ == "__main__":

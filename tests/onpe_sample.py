@@ -32,23 +32,26 @@ class Row:
             "94": ("EUROPA", "ESPA\u00bf\u00bfA", "MADRID"),
         }[self.ubigeo[:2]]
         q = lambda v: f'"{v}"' if v != "" else ""  # noqa: E731
-        return ";".join(
-            [
-                q(self.ubigeo),
-                *(q(n) for n in names),
-                q("PRESIDENCIAL"),
-                q(self.table),
-                q(self.status),
-                "",
-                q(self.cast),
-                str(self.electors),
-                q(self.p1),
-                q(self.p2),
-                q(self.blank),
-                q(self.null),
-                q(self.challenged),
-            ]
-        ) + ";"
+        return (
+            ";".join(
+                [
+                    q(self.ubigeo),
+                    *(q(n) for n in names),
+                    q("PRESIDENCIAL"),
+                    q(self.table),
+                    q(self.status),
+                    "",
+                    q(self.cast),
+                    str(self.electors),
+                    q(self.p1),
+                    q(self.p2),
+                    q(self.blank),
+                    q(self.null),
+                    q(self.challenged),
+                ]
+            )
+            + ";"
+        )
 
 
 def sample_rows() -> list[Row]:

@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 log_app = typer.Typer(help="The event log: export it for anyone to verify.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
+audit_app = typer.Typer(help="Risk-limiting audits: plan (sample sizes of every method side by side).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 STATE: dict[str, Any] = {"db": None, "debug": False}
 
@@ -281,6 +283,129 @@ def elections(fmt: FormatOption = "table") -> None:
             }
         )
     emit(rows, fmt, rows=rows)
+
+
+def _contest_leaders(canvass) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    nat = canvass.results()[0]
+    if not nat["leader"] or not nat["runner_up"]:
+        raise EscrutinioError("no counted votes yet: load tally sheets first")
+    return nat["leader"], nat["runner_up"]
+
+
+@audit_app.command("plan")
+def audit_plan(
+    risk_limit: Annotated[float, typer.Option("--risk-limit", help="Risk limit, e.g. 0.05 for 5 %")] = 0.05,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Sample sizes for every audit method, side by side, for the loaded election's contest
+    (ballot polling in ballots; batch comparison with tables as batches, in tables and ballots).
+
+    Example: escrutinio audit plan --risk-limit 0.05 --format json
+    """
+    _check_format(fmt)
+    if not 0 < risk_limit < 1:
+        raise EscrutinioError(f"--risk-limit: expected a number between 0 and 1, got {risk_limit}")
+    from fractions import Fraction
+
+    from escrutinio.audit.plan import plan_audit
+    from escrutinio.output import emit
+
+    canvass = _canvass(db)
+    winner, runner_up = _contest_leaders(canvass)
+    plan = plan_audit(canvass.table_frame(), winner, runner_up, Fraction(str(risk_limit)))
+    data = plan.to_dict()
+    if fmt == "json":
+        emit(data, fmt)
+        return
+    rows = [{**m, **{f"details.{k}": v for k, v in m["details"].items()}} for m in data["methods"]]
+    cols = [
+        ("method", "method"),
+        ("unit", "unit"),
+        ("draws", "draws"),
+        ("tables", "expected_tables"),
+        ("ballots to examine", "expected_ballots"),
+        ("full hand count", "full_hand_count"),
+    ]
+    emit(rows, fmt, rows=rows, columns=cols, title=f"Audit plan at risk limit {risk_limit}: {winner} vs {runner_up}")
+    if fmt == "table":
+        typer.echo(
+            f"{data['tables']:,} tables ({data['annulled_tables']:,} annulled, counted as null), {data['ballots']:,} ballots; "
+            f"margin {data['margin']:,}; manifest sha256 {data['manifest_sha256'][:16]}…"
+        )
+
+
+@app.command()
+def forensics(
+    tests: Annotated[str | None, typer.Option("--tests", help="Comma-separated test families (default: all)")] = None,
+    by: Annotated[str, typer.Option("--by", help="Condition on department, province or district")] = "department",
+    claims: Annotated[
+        Path | None, typer.Option("--claims", help="CSV of claimed tables (column MESA_DE_VOTACION or table)")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write an HTML report with figures (PNG) and data (JSON) here")
+    ] = None,
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text or json")] = "text",
+) -> None:
+    """Statistical election forensics on table-level results, conditioned on geography:
+    anomalous tables, turnout x share fingerprint, integer peaks, digit tests, claims vs peers,
+    count order. Results are evidence to weigh, never a verdict.
+
+    Example: escrutinio forensics --claims fp-highlighted-59-tables.csv --report out/forensics
+    """
+    if fmt not in ("text", "json"):
+        raise EscrutinioError(f"--format: expected text or json, got {fmt!r}")
+    from escrutinio.forensics.suite import run_suite
+    from escrutinio.output import emit_json
+
+    canvass = _canvass(db)
+    winner, _ = _contest_leaders(canvass)
+    claimed = None
+    if claims is not None:
+        import polars as pl
+
+        try:
+            frame = pl.read_csv(claims, infer_schema=False)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise EscrutinioError(f"{claims}: cannot read the claims file ({exc})") from None
+        column = next((c for c in ("MESA_DE_VOTACION", "table", "mesa") if c in frame.columns), None)
+        if column is None:
+            raise EscrutinioError(f"{claims}:1: expected a column MESA_DE_VOTACION, table or mesa")
+        claimed = frame[column].to_list()
+    bar = _progress()
+    kwargs = {
+        "winner": winner,
+        "choices": canvass.election().contest.choice_ids,
+        "tests": tests.split(",") if tests else None,
+        "by": by,
+        "claimed_tables": claimed,
+        "order_label": "the order in which sheets entered the event log",
+    }
+    try:
+        if bar is None:
+            result = run_suite(canvass.table_frame(), **kwargs)
+        else:
+            with bar:
+                task = bar.add_task("forensics", total=None)
+                result = run_suite(
+                    canvass.table_frame(),
+                    progress=lambda step, done, total: bar.update(task, description=step, completed=done, total=total),
+                    **kwargs,
+                )
+    except ValueError as exc:
+        raise EscrutinioError(str(exc)) from None
+    if report is not None:
+        from escrutinio.forensics.report import write_report
+
+        index = write_report(result, report)
+        sys.stderr.write(f"report: {index}\n")
+    if fmt == "json":
+        emit_json(result.to_dict(with_figures=False))
+    else:
+        for r in result.results:
+            d = r.to_dict()
+            typer.echo(f"[{d.get('status', '')}] {d['test']}: {d['reading']}")
 
 
 def main() -> None:

@@ -125,13 +125,22 @@ def synthetic_tables(tables: int, seed: int) -> pl.DataFrame:
     zero_cols = ["votantes", *CHOICES, "blancos", "nulos", "impugnados"]
     frame = frame.with_columns([pl.when(not_installed).then(0).otherwise(pl.col(c)).alias(c) for c in zero_cols])
     frame = frame.with_columns(
-        pl.when((pl.col("impugnados") > 0) & (pl.col("estado") == "CONTADA")).then(pl.lit("RECIBIDA")).otherwise(pl.col("estado")).alias("estado")
+        pl.when((pl.col("impugnados") > 0) & (pl.col("estado") == "CONTADA"))
+        .then(pl.lit("RECIBIDA"))
+        .otherwise(pl.col("estado"))
+        .alias("estado")
     )
     # a few sheets whose arithmetic does not add up: validation observes them
     broken = rng.random(tables) < 0.004
     frame = frame.with_columns(
-        pl.when(pl.Series(broken) & (pl.col("estado") == "CONTADA")).then(pl.col("votantes") + 3).otherwise(pl.col("votantes")).alias("votantes"),
-        pl.when(pl.Series(broken) & (pl.col("estado") == "CONTADA")).then(pl.lit("RECIBIDA")).otherwise(pl.col("estado")).alias("estado"),
+        pl.when(pl.Series(broken) & (pl.col("estado") == "CONTADA"))
+        .then(pl.col("votantes") + 3)
+        .otherwise(pl.col("votantes"))
+        .alias("votantes"),
+        pl.when(pl.Series(broken) & (pl.col("estado") == "CONTADA"))
+        .then(pl.lit("RECIBIDA"))
+        .otherwise(pl.col("estado"))
+        .alias("estado"),
     )
     return frame
 

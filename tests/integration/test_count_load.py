@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.onpe_sample import Row, changed, sample_rows, write
 
 from escrutinio.canvass import Canvass
 from escrutinio.domain.errors import EscrutinioError
 from escrutinio.ledger.verify import ChainError
-from tests.onpe_sample import Row, changed, sample_rows, write
 
 
 def test_sample_results_and_states(db_url: str, tmp_path: Path) -> None:
@@ -22,7 +22,15 @@ def test_sample_results_and_states(db_url: str, tmp_path: Path) -> None:
     assert nat["null"] == 18 + 8 + 5 + 10 + 4 + 4 + 180
     assert nat["ballots_cast"] == 220 + 200 + 150 + 250 + 100 + 90 + 180
     assert nat["provisional"]["votes"] == {"PL": 100, "FP": 100}
-    assert nat["tables"] == {"total": 10, "counted": 6, "resolved": 1, "observed": 1, "annulled": 1, "not_installed": 1, "pending": 0}
+    assert nat["tables"] == {
+        "total": 10,
+        "counted": 6,
+        "resolved": 1,
+        "observed": 1,
+        "annulled": 1,
+        "not_installed": 1,
+        "pending": 0,
+    }
     assert [s["table"] for s in nat["at_dispute_body"]] == ["000007"]
     deps = {r["area"]: r for r in canvass.results("department")}
     assert set(deps) == {"14", "24", "94"}

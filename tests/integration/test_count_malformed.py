@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.onpe_sample import HEADER, Row, changed, render, sample_rows, write
 
 from escrutinio.canvass import Canvass
 from escrutinio.domain.errors import EscrutinioError
-from tests.onpe_sample import HEADER, Row, changed, render, sample_rows, write
 
 
 def _bytes(rows: list[Row] | None = None, header: str = HEADER) -> bytes:
@@ -37,7 +37,11 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("tab separator", lambda: _bytes().decode("latin-1").replace(";", "\t").encode("latin-1"), "found '\\t'"),
     ("missing column", lambda: _bytes(header=HEADER.replace(";VOTOS_P2", "")), ":1:VOTOS_P2: missing column"),
     ("extra column", lambda: _bytes(header=HEADER + ";FOO"), ":1:FOO: unexpected column"),
-    ("row with a field missing", lambda: _lines(lambda ls: [ls[0], ls[1].replace(';"115"', ""), *ls[2:]]), ":2: expected 15 fields"),
+    (
+        "row with a field missing",
+        lambda: _lines(lambda ls: [ls[0], ls[1].replace(';"115"', ""), *ls[2:]]),
+        ":2: expected 15 fields",
+    ),
     ("row with a field too many", lambda: _lines(lambda ls: [ls[0], ls[1] + '"9";', *ls[2:]]), ":2: expected 15 fields"),
     ("text in a count", lambda: _bytes(changed(sample_rows(), "000002", p1="abc")), ":3:VOTOS_P1: expected a whole number"),
     ("negative count", lambda: _bytes(changed(sample_rows(), "000002", p2="-5")), ":3:VOTOS_P2: expected a non-negative"),
@@ -45,20 +49,44 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("huge number", lambda: _bytes(changed(sample_rows(), "000002", p1="99999999999999999999")), ":3:VOTOS_P1: number too large"),
     ("large but below int64", lambda: _bytes(changed(sample_rows(), "000002", null="20000000")), ":3:VOTOS_VN: number too large"),
     ("sums disagree", lambda: _bytes(changed(sample_rows(), "000002", p1=101)), ":3:N_CVAS: votes 191"),
-    ("cast above electors", lambda: _bytes(changed(sample_rows(), "000001", electors=300, cast=320, p1=215)), ":2:N_CVAS: ballots cast 320 exceed the 300 registered electors"),
+    (
+        "cast above electors",
+        lambda: _bytes(changed(sample_rows(), "000001", electors=300, cast=320, p1=215)),
+        ":2:N_CVAS: ballots cast 320 exceed the 300 registered electors",
+    ),
     (
         "duplicate table with other counts",
         lambda: _bytes([*sample_rows(), Row("000001", p1=116, null=17)]),
         ":12:MESA_DE_VOTACION: table 000001 appears again with other counts (first at line 2)",
     ),
-    ("other version of a stored sheet", lambda: _bytes(changed(sample_rows(), "000004", p1=121, p2=109)), ":5:MESA_DE_VOTACION: table 000004 already has"),
+    (
+        "other version of a stored sheet",
+        lambda: _bytes(changed(sample_rows(), "000004", p1=121, p2=109)),
+        ":5:MESA_DE_VOTACION: table 000004 already has",
+    ),
     ("unknown table", lambda: _bytes(_with_extra(sample_rows())), ":12:MESA_DE_VOTACION: table 000011 is not on the roll"),
-    ("table moved to another district", lambda: _bytes(changed(sample_rows(), "000001", ubigeo="140101")), ":2:MESA_DE_VOTACION: table 000001 is on the roll in area 140137"),
-    ("electors changed", lambda: _bytes(changed(sample_rows(), "000002", electors=299)), "with 300 electors; this file says 140137 with 299"),
-    ("table id not six digits", lambda: _bytes(changed(sample_rows(), "000003", table="3")), ":4:MESA_DE_VOTACION: expected a 6-digit table number"),
+    (
+        "table moved to another district",
+        lambda: _bytes(changed(sample_rows(), "000001", ubigeo="140101")),
+        ":2:MESA_DE_VOTACION: table 000001 is on the roll in area 140137",
+    ),
+    (
+        "electors changed",
+        lambda: _bytes(changed(sample_rows(), "000002", electors=299)),
+        "with 300 electors; this file says 140137 with 299",
+    ),
+    (
+        "table id not six digits",
+        lambda: _bytes(changed(sample_rows(), "000003", table="3")),
+        ":4:MESA_DE_VOTACION: expected a 6-digit table number",
+    ),
     ("empty table id", lambda: _bytes(changed(sample_rows(), "000003", table="")), ":4:MESA_DE_VOTACION: expected a 6-digit"),
     ("bad ubigeo", lambda: _bytes(changed(sample_rows(), "000002", ubigeo="14013X")), ":3:UBIGEO: expected a 6-digit ubigeo"),
-    ("unknown status", lambda: _bytes(changed(sample_rows(), "000002", status="CONTADA")), ":3:DESCRIP_ESTADO_ACTA: unknown status 'CONTADA'"),
+    (
+        "unknown status",
+        lambda: _bytes(changed(sample_rows(), "000002", status="CONTADA")),
+        ":3:DESCRIP_ESTADO_ACTA: unknown status 'CONTADA'",
+    ),
     ("damaged gzip", lambda: gzip.compress(_bytes())[:60], "damaged gzip file"),
     ("binary garbage", lambda: bytes(range(256)) * 8, "NUL bytes"),
     ("broken quoting", lambda: _lines(lambda ls: [ls[0], ls[1].replace('"CONTABILIZADA"', '"CONTABILIZADA'), *ls[2:]]), "ONPE"),

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import DATA
 
 from escrutinio.canvass import Canvass
-from tests.conftest import DATA
 
 
 def test_runoff_counted_figures(db_url: str, runoff_file: Path, tmp_path: Path) -> None:
@@ -25,7 +25,13 @@ def test_runoff_counted_figures(db_url: str, runoff_file: Path, tmp_path: Path) 
     assert nat["tables"]["observed"] == 20 and len(nat["at_dispute_body"]) == 20
     assert nat["provisional"]["votes"] == {"PL": 1_530, "FP": 1_639}
     assert nat["tables"] == {
-        "total": 86_488, "counted": 84_863, "resolved": 1_386, "observed": 20, "annulled": 213, "not_installed": 6, "pending": 0,
+        "total": 86_488,
+        "counted": 84_863,
+        "resolved": 1_386,
+        "observed": 20,
+        "annulled": 213,
+        "not_installed": 6,
+        "pending": 0,
     }
     # The file is a snapshot: the gap to the proclaimed result is shown, not hidden.
     assert nat["proclaimed"]["matches"] is False
@@ -92,7 +98,9 @@ def test_cli_json_output_is_scriptable(runoff_file: Path, tmp_path: Path) -> Non
     out = subprocess.run([*base, "results", "--format", "json"], check=True, capture_output=True, text=True).stdout
     nat = json.loads(out)[0]
     assert nat["votes"]["PL"] == 8_834_440 and nat["margin_votes"] == 44_349
-    csv_out = subprocess.run([*base, "results", "--level", "department", "--format", "csv"], check=True, capture_output=True, text=True)
+    csv_out = subprocess.run(
+        [*base, "results", "--level", "department", "--format", "csv"], check=True, capture_output=True, text=True
+    )
     header, *rows = csv_out.stdout.strip().splitlines()
     assert "votes.PL" in header.split(",") and len(rows) == 30
     bad = subprocess.run([*base, "results", "--level", "galaxy"], capture_output=True, text=True)

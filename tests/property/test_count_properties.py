@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.onpe_sample import Row, write
 
 from escrutinio.canvass import Canvass
 from escrutinio.count.tally import full_tally
@@ -18,7 +19,6 @@ from escrutinio.domain.validation import observations
 from escrutinio.formats.definition import load_definition
 from escrutinio.intake.checks import reasons_expr
 from escrutinio.ledger.verify import ChainError, read_events
-from tests.onpe_sample import Row, write
 
 ELECTION, _ = load_definition("peru-2021-runoff")
 counts = st.integers(min_value=0, max_value=400)
@@ -28,8 +28,15 @@ counts = st.integers(min_value=0, max_value=400)
 def test_frame_rules_agree_with_the_domain_rules(rows: list[tuple]) -> None:
     frame = pl.DataFrame(
         rows,
-        schema={"v_PL": pl.Int64, "v_FP": pl.Int64, tf.BLANK: pl.Int64, tf.NULL: pl.Int64, tf.CHALLENGED: pl.Int64, tf.CAST: pl.Int64,
-                tf.ELECTORS: pl.Int64},
+        schema={
+            "v_PL": pl.Int64,
+            "v_FP": pl.Int64,
+            tf.BLANK: pl.Int64,
+            tf.NULL: pl.Int64,
+            tf.CHALLENGED: pl.Int64,
+            tf.CAST: pl.Int64,
+            tf.ELECTORS: pl.Int64,
+        },
         orient="row",
     )
     column = frame.select(reasons_expr(ELECTION).alias("r"))["r"].to_list()
@@ -40,16 +47,29 @@ def test_frame_rules_agree_with_the_domain_rules(rows: list[tuple]) -> None:
 
 def _row(i: int, version: int, status: str) -> Row:
     pl1, pl2, null = 50 + (i * 7 + version) % 40, 60 + (i * 3 + version * 5) % 30, 5 + version % 3
-    return Row(f"{i:06d}", ubigeo=("140137", "140101", "240106", "940101")[i % 4], status=status,
-               cast=pl1 + pl2 + null, p1=pl1, p2=pl2, blank="", null=null)
+    return Row(
+        f"{i:06d}",
+        ubigeo=("140137", "140101", "240106", "940101")[i % 4],
+        status=status,
+        cast=pl1 + pl2 + null,
+        p1=pl1,
+        p2=pl2,
+        blank="",
+        null=null,
+    )
 
 
 STATUSES = ["CONTABILIZADA", "COMPUTADA RESUELTA", "ANULADA", "EN PROCESO", "SIN INSTALAR"]
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 2), st.sampled_from(STATUSES)), min_size=1, max_size=12),
-                min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 11), st.integers(0, 2), st.sampled_from(STATUSES)), min_size=1, max_size=12),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_tallies_kept_by_differences_equal_tallies_from_scratch(loads: list[list[tuple[int, int, str]]]) -> None:
     """Whatever sequence of files (new sheets, state changes, conflicting versions) arrives,
     the stored tallies equal a from-scratch tally of the replayed log, and verify passes."""

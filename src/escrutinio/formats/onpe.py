@@ -102,7 +102,9 @@ def _rows(text: str, source: str, names: list[str]) -> pl.DataFrame:
         )
     except pl.exceptions.PolarsError as exc:
         detail = str(exc).splitlines()[0][:200]
-        raise InputError([Problem(Place(source), f"cannot split the rows into ONPE's columns: check the quoting ({detail})")]) from None
+        raise InputError(
+            [Problem(Place(source), f"cannot split the rows into ONPE's columns: check the quoting ({detail})")]
+        ) from None
     if frame.height == 0:
         raise InputError([Problem(Place(source, 2), "no data rows after the header")])
     return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
