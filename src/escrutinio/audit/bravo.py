@@ -79,8 +79,8 @@ class PairShares:
 
     @property
     def log_loser_factor(self) -> float:
-        """ln(2 - 2 s_w): what a loser ballot adds to ln T (negative)."""
-        return math.log(2 * (1 - self.winner_share))
+        """ln(2 - 2 s_w): what a loser ballot adds to ln T (negative; -inf if the loser has no votes)."""
+        return math.log(2 * (1 - self.winner_share)) if self.loser_votes else -math.inf
 
     @property
     def pair_fraction(self) -> Fraction:
@@ -105,7 +105,12 @@ def bravo_asn(winner_votes: int, loser_votes: int, ballots: int, risk_limit: Ris
     p_w = winner_votes / ballots
     p_l = loser_votes / ballots
     z_w, z_l = pair.log_winner_factor, pair.log_loser_factor
-    return math.ceil((math.log(1 / alpha) + z_w / 2) / (p_w * z_w + p_l * z_l))
+    return math.ceil((math.log(1 / alpha) + z_w / 2) / (p_w * z_w + _scaled(p_l, z_l)))
+
+
+def _scaled(count: float, log_factor: float) -> float:
+    """count * log_factor, with 0 * -inf = 0 (no loser ballot when the loser has no votes)."""
+    return count * log_factor if count else 0.0
 
 
 def _threshold(risk_limit: Fraction) -> float:
@@ -115,6 +120,8 @@ def _threshold(risk_limit: Fraction) -> float:
 def _winner_votes_needed(pair: PairShares, pair_votes: np.ndarray, threshold: float) -> np.ndarray:
     """Fewest winner ballots among ``pair_votes`` ballots for the pair that put ln T at the threshold."""
     plus, minus = pair.log_winner_factor, pair.log_loser_factor
+    if math.isinf(minus):
+        return np.full(pair_votes.shape, math.ceil(threshold / plus - _EPS), dtype=np.float64)
     return np.ceil((threshold - pair_votes * minus) / (plus - minus) - _EPS)
 
 
@@ -145,8 +152,8 @@ def _analytic_one_round_size(pair: PairShares, threshold: float, probability: fl
     p_w = pair.winner_votes / pair.ballots
     p_l = pair.loser_votes / pair.ballots
     plus, minus = pair.log_winner_factor, pair.log_loser_factor
-    mean = p_w * plus + p_l * minus
-    variance = p_w * plus**2 + p_l * minus**2 - mean**2
+    mean = p_w * plus + _scaled(p_l, minus)
+    variance = p_w * plus**2 + _scaled(p_l, minus**2) - mean**2
     z = float(stats.norm.ppf(1 - probability))
     b = z * math.sqrt(variance)
     root = (-b + math.sqrt(b * b + 4 * mean * threshold)) / (2 * mean)
@@ -205,7 +212,7 @@ def bravo_log_statistic(winner_votes: int, loser_votes: int, sample_winner: int,
     if min(sample_winner, sample_loser) < 0:
         raise ValueError("sample counts cannot be negative")
     pair = PairShares(winner_votes, loser_votes, winner_votes + loser_votes)
-    return sample_winner * pair.log_winner_factor + sample_loser * pair.log_loser_factor
+    return _scaled(sample_winner, pair.log_winner_factor) + _scaled(sample_loser, pair.log_loser_factor)
 
 
 def bravo_risk(winner_votes: int, loser_votes: int, sample_winner: int, sample_loser: int) -> float:

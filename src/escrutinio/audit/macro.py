@@ -113,7 +113,9 @@ def taint(reported_winner: int, reported_loser: int, ballots: int, hand_winner: 
     """t_p: the hand count's overstatement of the margin as a share of the table's error bound."""
     bound = reported_winner - reported_loser + ballots
     if bound <= 0:
-        raise ValueError("a table with no ballots has no error bound and cannot be drawn")
+        raise ValueError(
+            "a table whose error bound is zero (no ballots, or all of them for the loser on its sheet) is never drawn"
+        )
     return Fraction((reported_winner - reported_loser) - (hand_winner - hand_loser), bound)
 
 
@@ -132,8 +134,13 @@ def macro_log_p_value(total_error_bound: Fraction, taints: Iterable[Fraction]) -
     for t in taints:
         if t >= 1:
             return math.inf
-        terms.append(step - math.log1p(-float(t)))
+        terms.append(step - _log_one_minus(t))
     return math.fsum(terms)
+
+
+def _log_one_minus(t: Fraction) -> float:
+    """ln(1 - t) for t < 1, exact up to the last float step even when t is within 1e-17 of 1."""
+    return math.log1p(-float(t)) if abs(t) < Fraction(1, 2) else math.log(1 - t)
 
 
 def macro_risk(total_error_bound: Fraction, taints: Iterable[Fraction]) -> float:
@@ -156,7 +163,7 @@ def macro_more_draws(total_error_bound: Fraction, risk_limit: RiskLimitLike, tai
     if math.isinf(log_p):
         return None
     step = math.log1p(-1 / float(total_error_bound))
-    drift = step - (math.fsum(math.log1p(-float(t)) for t in taints) / len(taints) if taints else 0.0)
+    drift = step - (math.fsum(_log_one_minus(t) for t in taints) / len(taints) if taints else 0.0)
     if drift >= 0:
         return None
     return max(1, math.ceil((math.log(alpha) - log_p) / drift))
