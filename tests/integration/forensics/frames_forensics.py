@@ -58,7 +58,8 @@ def peru(round_: int = 2, *, order: str = "file") -> pl.DataFrame:
     """Peru 2021 (round 1 or 2); ``order`` = "file" (file order) or "urban_first"."""
     name = ("peru-2021-runoff/Resultados_2da_vuelta_Version_PCM.csv.gz" if round_ == 2
             else "peru-2021-first-round/Resultados_1ra_vuelta_Version_PCM.csv.gz")
-    raw = gzip.open(shared(name)).read().replace(b"\xbf\xbf", "Ñ".encode("latin-1")).decode("latin-1")
+    with gzip.open(shared(name)) as fh:
+        raw = fh.read().replace(b"\xbf\xbf", "Ñ".encode("latin-1")).decode("latin-1")
     df = pl.read_csv(io.StringIO(raw), separator=";", infer_schema=False, truncate_ragged_lines=True)
     df = df.select([c for c in df.columns if c and not c.startswith("_")])
     parties = [c for c in df.columns if c.startswith("VOTOS_P")]
@@ -149,7 +150,8 @@ BOLIVIA_PARTIES = {"CC": "CC", "FPV": "FPV", "MTS": "MTS", "UCS": "UCS", "MAS - 
 
 def bolivia() -> pl.DataFrame:
     """Bolivia 2019 final cómputo; order = TREP 20 Oct tables, then 21 Oct, then the rest (by mesa)."""
-    raw = gzip.open(shared("bolivia-2019-first-round/final_computo.csv.gz")).read().decode("utf-8-sig")
+    with gzip.open(shared("bolivia-2019-first-round/final_computo.csv.gz")) as fh:
+        raw = fh.read().decode("utf-8-sig")
     df = pl.read_csv(io.StringIO(raw), infer_schema=False)
     df = _ints(df, ["Inscritos", *BOLIVIA_PARTIES, "Blancos", "Nulos"])
     stage = pl.lit(3)

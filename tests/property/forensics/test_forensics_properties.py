@@ -43,7 +43,7 @@ def test_forensics_percentiles_are_in_unit_interval_and_centred(seed):
     values = rng.normal(groups / 10, 1)
     claimed = np.zeros(2000, dtype=bool)
     claimed[rng.choice(2000, 100, replace=False)] = True
-    stat, p, u = peers.rank_against_peers(values, groups, claimed, permutations=199, seed=seed)
+    _stat, p, u = peers.rank_against_peers(values, groups, claimed, permutations=199, seed=seed)
     assert np.all((u > 0) & (u < 1))
     assert abs(np.mean(u) - 0.5) < 1e-9
     assert 0 < p <= 1

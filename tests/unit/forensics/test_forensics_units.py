@@ -77,7 +77,7 @@ def test_forensics_integer_peaks_exact_matches_monte_carlo(clean):
     v = clean["cast"].to_numpy()
     n = clean["electors"].to_numpy()
     keep = n >= 100
-    obs, null = integer_peaks.integer_peaks(v[keep], n[keep], replicates=200, seed=1)
+    _obs, null = integer_peaks.integer_peaks(v[keep], n[keep], replicates=200, seed=1)
     q = integer_peaks.integer_probability(v[keep], n[keep])
     assert abs(q.sum() - null.mean()) < 4 * null.std() / np.sqrt(200) + 2
 
