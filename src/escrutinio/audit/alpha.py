@@ -79,8 +79,8 @@ def alpha_log_statistics(xs: np.ndarray, mus: np.ndarray, upper: float, etas: np
     if len(xs) and (xs.min() < 0 or xs.max() > upper):
         raise ValueError(f"ALPHA needs every value in [0, {upper}]")
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = (xs * etas / mus + (upper - xs) * (upper - etas) / (upper - mus)) / upper
-        logs = np.log(factor)
+        bet = (etas - mus) / (mus * (upper - mus))
+        logs = np.log1p(bet * (xs - mus))
     logs = np.where(mus <= 0, np.inf, logs)
     logs = np.where(mus >= upper, -np.inf, logs)
     return np.cumsum(logs)
@@ -246,7 +246,7 @@ def alpha_polling_sample_size_simulated(
 
 def batch_null_mean(total_error_bound: Fraction) -> float:
     """mu = 1 - 1/U: the largest mean of X = 1 - t under which the reported winner could be wrong."""
-    return 1 - 1 / float(total_error_bound)
+    return float(1 - 1 / total_error_bound)
 
 
 def default_batch_eta(total_error_bound: Fraction, bet: float = DEFAULT_BATCH_BET) -> float:
@@ -259,7 +259,7 @@ def alpha_batch_log_path(total_error_bound: Fraction, taints: list[Fraction], *,
     """ln T_j of ALPHA batch comparison; +inf-free: a taint of 1 or more makes the whole path -inf."""
     if any(t >= 1 for t in taints):
         return np.full(len(taints), -np.inf)
-    xs = np.minimum(BATCH_UPPER, np.array([1 - float(t) for t in taints], dtype=np.float64))
+    xs = np.minimum(BATCH_UPPER, np.array([float(1 - t) for t in taints], dtype=np.float64))
     mus = null_means(xs, batch_null_mean(total_error_bound), None)
     etas = np.full(len(xs), default_batch_eta(total_error_bound, bet))
     return alpha_log_statistics(xs, mus, BATCH_UPPER, etas)

@@ -124,12 +124,12 @@ def macro_sample_size(total_error_bound: Fraction, risk_limit: RiskLimitLike) ->
     alpha = as_risk_limit(risk_limit)
     if total_error_bound <= 1:
         raise ValueError("U must exceed 1 (U <= 1 means a single table could not change the result)")
-    return math.ceil(math.log(alpha) / math.log1p(-1 / float(total_error_bound)))
+    return math.ceil(math.log(alpha) / _log_one_minus(1 / total_error_bound))
 
 
 def macro_log_p_value(total_error_bound: Fraction, taints: Iterable[Fraction]) -> float:
     """ln P for the draws' taints (one per draw, repeats included); +inf once a taint reaches 1."""
-    step = math.log1p(-1 / float(total_error_bound))
+    step = _log_one_minus(1 / total_error_bound)
     terms = []
     for t in taints:
         if t >= 1:
@@ -162,7 +162,7 @@ def macro_more_draws(total_error_bound: Fraction, risk_limit: RiskLimitLike, tai
         return 0
     if math.isinf(log_p):
         return None
-    step = math.log1p(-1 / float(total_error_bound))
+    step = _log_one_minus(1 / total_error_bound)
     drift = step - (math.fsum(_log_one_minus(t) for t in taints) / len(taints) if taints else 0.0)
     if drift >= 0:
         return None

@@ -2,7 +2,8 @@
 
 The reference was computed with Arlo, rlacalc, SHANGRLA and consistent_sampler (see its
 ``about`` and ``conventions``). Sample sizes must match exactly, probabilities to 1e-9, sampler
-draws ticket for ticket. Minerva's vectors are not checked: escrutinio does not implement it.
+draws ticket for ticket. Of Minerva, escrutinio implements the one-round risk, not athena's
+round-size search, so its sample-size vectors are not checked.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from escrutinio.audit.comparison import (
     supersimple_sample_size,
 )
 from escrutinio.audit.macro import BatchManifest, macro_sample_size
+from escrutinio.audit.minerva import minerva_one_round_risk
 from escrutinio.audit.sampler import consistent_sample
 
 pytestmark = pytest.mark.shared
@@ -86,6 +88,14 @@ def test_bravo_risk(reference: dict[str, Any]) -> None:
         n_a, n_b = _sample_counts(key)
         assert bravo_risk(a, b, n_a, n_b) == pytest.approx(capped[key], abs=TOLERANCE), key
         assert bravo_risk_uncapped(a, b, n_a, n_b) == pytest.approx(uncapped[key], rel=TOLERANCE), key
+
+
+def test_minerva_one_round_risk(reference: dict[str, Any]) -> None:
+    a, b, _, _ = _contest(reference, "small_600_400")
+    expected = reference["small_600_400"]["minerva_risk_one_round_of_100"]
+    assert len(expected) == 5
+    for key, risk in expected.items():
+        assert minerva_one_round_risk(a, b, *_sample_counts(key)) == pytest.approx(risk, abs=TOLERANCE), key
 
 
 @pytest.mark.parametrize("name", CONTESTS)

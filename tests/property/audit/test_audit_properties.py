@@ -12,6 +12,7 @@ from escrutinio.audit.alpha import alpha_batch_risk, alpha_polling_risk
 from escrutinio.audit.bravo import bravo_risk
 from escrutinio.audit.comparison import Discrepancies, kaplan_markov_risk
 from escrutinio.audit.macro import macro_risk, taint
+from escrutinio.audit.minerva import minerva_one_round_risk
 from escrutinio.audit.risk import format_risk, parse_risk
 from escrutinio.audit.sampler import consistent_sample, weighted_draws
 
@@ -39,6 +40,8 @@ def test_bravo_risk_does_not_fall_when_a_winner_ballot_turns_out_for_the_loser(
     before = bravo_risk(winner, loser, sample_winner, sample_loser)
     assert bravo_risk(winner, loser, sample_winner - 1, sample_loser + 1) >= before
     assert bravo_risk(winner, loser, sample_winner - 1, sample_loser) >= before
+    minerva_before = minerva_one_round_risk(winner, loser, sample_winner, sample_loser)
+    assert minerva_one_round_risk(winner, loser, sample_winner - 1, sample_loser + 1) >= minerva_before - 1e-12
 
 
 @st.composite
