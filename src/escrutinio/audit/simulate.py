@@ -33,6 +33,7 @@ from escrutinio.audit.plan import MACRO
 from escrutinio.audit.risk import RiskLimitLike
 from escrutinio.audit.workflow import (
     CONFIRMED,
+    DEFAULT_MAX_ROUNDS,
     FULL_HAND_COUNT,
     apply,
     hand_count_event,
@@ -138,7 +139,7 @@ def run_audit(
     *,
     method: str = MACRO,
     scenario: str = "",
-    max_rounds: int = 5,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
 ) -> SimulatedAudit:
     """Play the audit record to its report, the hand counts being ``truth``."""
     batches = manifest.batches
