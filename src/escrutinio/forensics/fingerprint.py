@@ -15,7 +15,7 @@ which the fit mistook for incremental fraud in calibration; an area with fewer t
 back to its province, then department) with that area's own robust spread (less the binomial noise
 of the table's size). The test of f = 0 uses each area's median and MAD; the estimate of (f_i, f_e)
 re-reads the clean model from the lower quantiles, which fraud (it only moves tables up) leaves
-untouched, and refits twice. The
+untouched, and refits (five rounds, damped). The
 fraud fractions are then fit by simulation: the clean model and both fraud states are simulated for
 every real table (its own electors, its own area), and the pair (f_i, f_e) on a grid whose simulated
 histogram is closest (least squares) to the observed one is the estimate. Common random numbers make
@@ -218,7 +218,7 @@ def fit(
     null_replicates: int = 49,
     min_electors: int = 20,
     min_group: int = 20,
-    calibration_rounds: int = 2,
+    calibration_rounds: int = 5,
     seed: int = 0,
 ) -> tuple[FingerprintFit, dict]:
     """Fit (f_i, f_e) by simulation; returns the fit and the figure data."""
@@ -231,6 +231,7 @@ def fit(
     b_obs = _bins(d.electors, d.cast, d.valid, d.winner, nb)
     obs = np.bincount(b_obs, minlength=nbins) / n
     m = _fit_clean_symmetric(d)
+    f_fed = 0.0
     for it in range(calibration_rounds + 1):
         sim = _grid(rng, d, m, k_i, k_e, nb, replicates)
         s_flat = sim.reshape(-1, nbins)
@@ -242,8 +243,11 @@ def fit(
             m0, s_flat0, s_norm0 = m, s_flat, s_norm
         if it == calibration_rounds:
             break
-        # Re-read the clean model from the quantiles the fitted fraud leaves untouched, and refit.
-        m = _fit_clean(d, float((k_i[gi] + k_e[ge]) * STEP) if it > 0 else 0.0)
+        # Re-read the clean model from the quantiles the fitted fraud leaves untouched, and refit; the
+        # fraud fraction fed back is damped (averaged with the previous one) so the iteration settles.
+        f_now = float((k_i[gi] + k_e[ge]) * STEP) if it > 0 else 0.0
+        f_fed = 0.5 * (f_fed + f_now) if it > 1 else f_now
+        m = _fit_clean(d, f_fed)
 
     def best(o: np.ndarray, sf: np.ndarray = s_flat, sn: np.ndarray = s_norm) -> tuple[np.ndarray, np.ndarray]:
         """Index of the best grid point and the improvement over f = 0, for columns of o."""

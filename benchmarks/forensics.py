@@ -1,0 +1,87 @@
+"""Benchmark of the forensic suite: the Peru runoff file and 1,000,000 synthetic tables.
+
+Run: ``python benchmarks/forensics.py`` (add ``--skip-large`` to leave out the million tables).
+Prints wall time (untraced) and peak traced memory (tracemalloc, in a second run: Python and numpy
+allocations) of the suite,
+and of a baseline measured in the same run on the same frame: a plain pandas groupby of the vote
+columns by department plus numpy turnout/share histograms — the cheapest look at the same data —
+with the ratio suite/baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "integration" / "forensics"))
+
+from escrutinio.forensics import simulate, suite  # noqa: E402
+
+
+def measure(fn):
+    """Wall time (untraced run) and peak traced memory (a second run under tracemalloc, which slows
+    allocation-heavy numpy code several-fold, so its time is not used)."""
+    t = time.perf_counter()
+    out = fn()
+    elapsed = time.perf_counter() - t
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return out, elapsed, peak / 2**20
+
+
+def baseline(frame, winner: str) -> None:
+    import pandas as pd
+
+    pdf = frame.select(["department", "cast", "electors", "valid", f"v_{winner}"]).to_pandas()
+    pdf.groupby("department")[["cast", "electors", "valid", f"v_{winner}"]].sum()
+    t = pdf["cast"].to_numpy() / np.maximum(pdf["electors"].to_numpy(), 1)
+    s = pdf[f"v_{winner}"].to_numpy() / np.maximum(pdf["valid"].to_numpy(), 1)
+    np.histogram2d(t, s, bins=100)
+    pd.Series(t).describe()
+
+
+def run(label: str, frame, winner: str, choices: list[str], **kw) -> None:
+    _, b_time, b_mem = measure(lambda: baseline(frame, winner))
+    res, s_time, s_mem = measure(lambda: suite.run_suite(frame, winner=winner, choices=choices, **kw))
+    errors = [r.test for r in res.results if r.status == "error"]
+    print(f"{label}: {frame.height:,} tables")
+    print(f"  suite    {s_time:8.2f} s   peak {s_mem:8.1f} MiB   ({len(res.results)} results, errors: {errors or 'none'})")
+    print(f"  baseline {b_time:8.2f} s   peak {b_mem:8.1f} MiB   (pandas groupby + numpy histograms)")
+    print(f"  ratio    {s_time / max(b_time, 1e-9):8.1f} x time, {s_mem / max(b_mem, 1e-9):.1f} x memory")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-large", action="store_true")
+    args = ap.parse_args()
+    try:
+        import frames_forensics as ff
+
+        runoff = ff.peru(2, order="urban_first")
+        claimed = runoff.filter(runoff["state"] == "resolved")["table"].to_list()
+        run("Peru 2021 runoff (by department, all tests, 1,386 resolved tables as claims, urban-first order)",
+            runoff, "P1", ["P1", "P2"], by="department", claimed_tables=claimed, order_label="urban-first order")
+    except BaseException as exc:  # pytest.skip raises outside pytest when ../shared is missing
+        print(f"Peru runoff skipped: {exc}")
+    if not args.skip_large:
+        t = time.perf_counter()
+        big = simulate.synthetic_election(1_000_000, seed=1, n_departments=25, provinces_per_department=8,
+                                          districts_per_province=9)
+        print(f"(1,000,000 synthetic tables generated in {time.perf_counter() - t:.1f} s)")
+        rng = np.random.default_rng(0)
+        claimed = rng.choice(big["table"].to_numpy(), 1000, replace=False).tolist()
+        run("Synthetic, 1,000,000 tables (by department, all tests, 1,000 random claims)", big, "A", ["A", "B"],
+            by="department", claimed_tables=claimed)
+
+
+if __name__ == "__main__":
+    main()
