@@ -182,7 +182,7 @@ def _requests(
             filed = _between(rng, day + timedelta(days=1, hours=8), deadline)
         else:
             band = rng.choices([(0, 4), (4, 28), (28, 52)], weights=[6, 3, 1])[0]
-            filed = _between(rng, deadline + timedelta(hours=band[0]), deadline + timedelta(hours=band[1]))
+            filed = _between(rng, deadline + timedelta(hours=band[0], minutes=1), deadline + timedelta(hours=band[1]))
         grounds = "d" if on_time and i < table_grounds_timely else "b"
         unpaid = rng.random() < (unpaid_timely if on_time else unpaid_late)
         receipt = None if unpaid else f"BN-{party}-{rng.randrange(10**8):08d}"
