@@ -11,7 +11,7 @@ from typing import Any
 
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import StoreError
-from escrutinio.store.engine import resolve_url
+from escrutinio.store.location import resolve_url
 
 Progress = Callable[[str, int, int], None]
 """progress(step, done, total): how long work reports itself (the CLI draws a bar)."""
@@ -51,6 +51,8 @@ class Canvass:
         self.url = resolve_url(db)
         self.actor = actor
         self._store = None
+        self._reader = None
+        self._election: Election | None = None
 
     @property
     def store(self):  # type: ignore[no-untyped-def]
@@ -60,9 +62,22 @@ class Canvass:
             self._store = Store.open(self.url)
         return self._store
 
+    @property
+    def reader(self):  # type: ignore[no-untyped-def]
+        """Read-only queries (no SQLAlchemy on SQLite): results, status, provisional sheets."""
+        from escrutinio.store.reader import Reader
+
+        if self._reader is None:
+            self._reader = Reader(self.url)
+        return self._reader
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+            self._store = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def exists(self) -> bool:
         from escrutinio.store.store import Store
@@ -70,7 +85,13 @@ class Canvass:
         return Store.exists(self.url)
 
     def election(self) -> Election:
-        return self.store.election()
+        if self._election is None:
+            from escrutinio.domain.election import election_from_toml
+
+            source = self._store if self._store is not None else None
+            text = source.definition_text() if source is not None else self.reader.definition_text()
+            self._election = election_from_toml("store definition", text)
+        return self._election
 
     # -- count -----------------------------------------------------------------------------
 
@@ -138,31 +159,28 @@ class Canvass:
     def results(self, level: str | None = None, area: str | None = None) -> list[dict[str, Any]]:
         """Results for the nation, an area, or every area of a level (within ``area``)."""
         from escrutinio.count.results import LEVEL_NAMES, build, national_extras
-        from escrutinio.count.tally import lineage
 
         election = self.election()
         if level == "table":
             return self.table_results(area)
-        areas = self.store.areas()
         if level is not None and level not in LEVEL_NAMES:
             raise StoreError(f"--level: expected one of {', '.join((*LEVEL_NAMES, 'table'))}, got {level!r}")
-        depth = LEVEL_NAMES.index(level) if level else None
-        known = set(areas["code"].to_list()) | {election.country}
-        if area is not None and area not in known:
+        areas = self.reader.areas()
+        parent = {code: par for code, _lv, _k, _n, par in areas}
+        if area is not None and area not in parent and area != election.country:
             raise StoreError(f"--area: no area {area!r} in this election (national code: {election.country})")
-        if depth is None or depth == 0:
-            codes = [area or election.country] if depth is None else [election.country]
+        depth = LEVEL_NAMES.index(level) if level else None
+        if depth is None:
+            codes = [area or election.country]
+        elif depth == 0:
+            codes = [election.country]
         else:
-            candidates = areas.filter(areas["level"] == depth)["code"].to_list()
+            codes = sorted(code for code, lv, _k, _n, _p in areas if lv == depth)
             if area is not None and area != election.country:
-                lin = lineage(areas, election.country)
-                inside = set(lin.filter(lin["ancestor"] == area)["area"].to_list())
-                candidates = [c for c in candidates if c in inside]
-            codes = sorted(candidates)
-        tally = self.store.tally(codes=codes if len(codes) < 500 else None, level=None if len(codes) < 500 else depth)
-        results = build(tally, areas, election, codes)
+                codes = [c for c in codes if _within(c, area, parent)]
+        tally = self.reader.tally(codes=codes, level=depth)
         out = []
-        for r in results:
+        for r in build(tally, areas, election, codes):
             if r.code == election.country:
                 r.extra.update(national_extras(r, election))
                 r.extra["at_dispute_body"] = self.sheets_in_state("observed")
@@ -171,20 +189,8 @@ class Canvass:
 
     def sheets_in_state(self, state: str, area: str | None = None) -> list[dict[str, Any]]:
         """Current sheets in a state, with their figures (e.g. those still at the dispute body)."""
-        import sqlalchemy as sa
-
-        from escrutinio.store import schema as s
-
         election = self.election()
-        q = (
-            sa.select(s.sheets, s.tables.c.area, s.tables.c.electors)
-            .join(s.tables, s.tables.c.table_id == s.sheets.c.table_id)
-            .where(s.sheets.c.current == 1, s.sheets.c.state == state)
-            .order_by(s.sheets.c.table_id)
-        )
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [_sheet_dict(r, election) for r in rows]
+        return [_sheet_dict(r, election) for r in self.reader.sheets_in_state(state)]
 
     def table_results(self, area: str | None = None) -> list[dict[str, Any]]:
         """One row per table: roll entry and current sheet."""
@@ -213,10 +219,7 @@ class Canvass:
 
     def status(self) -> dict[str, Any]:
         """Progress (processed, counted, electors counted) and sheets by state and by reason."""
-        import sqlalchemy as sa
-
         from escrutinio.count.results import share
-        from escrutinio.store import schema as s
 
         election = self.election()
         nat = self.results()[0]
@@ -224,17 +227,12 @@ class Canvass:
         total = t["total"]
         processed = total - t["pending"]
         accounted = t["counted"] + t["resolved"] + t["annulled"]
-        with self.store.engine.connect() as conn:
-            reasons = conn.execute(
-                sa.select(s.sheets.c.state, s.sheets.c.reasons, sa.func.count())
-                .where(s.sheets.c.current == 1)
-                .group_by(s.sheets.c.state, s.sheets.c.reasons)
-            ).all()
+        reasons = self.reader.reasons_by_state()
         by_reason: dict[str, int] = {}
         for _state, text, n in reasons:
             for reason in text.split(",") if text else []:
                 by_reason[reason] = by_reason.get(reason, 0) + n
-        seq, head = self.store.head()
+        seq, head = self.reader.head()
         return {
             "election": election.id,
             "tables": total,
@@ -274,7 +272,7 @@ class Canvass:
         progress("recompute", 1, 3)
         election = state.election
         tally = full_tally(state.tables, state.sheets, state.areas, election)
-        nat = build(tally, state.areas, election, [election.country])[0]
+        nat = build(tally.iter_rows(), state.areas.iter_rows(), election, [election.country])[0]
         nat.extra.update(national_extras(nat, election))
         differences: list[dict[str, Any]] = []
         compared = self.exists()
@@ -291,6 +289,16 @@ class Canvass:
                 differences.append({"area": area, "key": key, "log": log_value, "store": store_value})
         progress("done", 3, 3)
         return VerifyReport(state.seq, state.head, nat.to_dict(), compared, differences)
+
+
+def _within(code: str, area: str, parent: dict[str, str | None]) -> bool:
+    """Whether ``code`` is ``area`` or lies below it in the geography tree."""
+    node: str | None = code
+    for _ in range(8):
+        if node == area:
+            return True
+        node = parent.get(node) if node is not None else None
+    return False
 
 
 def _sheet_dict(row: Any, election: Election) -> dict[str, Any]:

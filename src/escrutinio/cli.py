@@ -6,13 +6,23 @@ Errors a user can act on are one clear line (no traceback unless ``--debug``).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from escrutinio.cli_audit import audit_app
+from escrutinio.cli_common import (
+    STATE,
+    DbOption,
+    FormatOption,
+    _canvass,
+    _check_format,
+    _contest_leaders,
+    _progress,
+    _with_progress,
+)
 from escrutinio.domain.errors import EscrutinioError
 
 app = typer.Typer(
@@ -25,52 +35,7 @@ app = typer.Typer(
 )
 log_app = typer.Typer(help="The event log: export it for anyone to verify.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
-audit_app = typer.Typer(help="Risk-limiting audits: plan (sample sizes of every method side by side).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-
-STATE: dict[str, Any] = {"db": None, "debug": False}
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
-]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output: table, json or csv")]
-
-
-def _canvass(db: str | None = None):  # type: ignore[no-untyped-def]
-    from escrutinio.canvass import Canvass
-
-    return Canvass(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
-
-
-def _check_format(fmt: str) -> str:
-    from escrutinio.output import FORMATS
-
-    if fmt not in FORMATS:
-        raise EscrutinioError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
-    return fmt
-
-
-def _progress():  # type: ignore[no-untyped-def]
-    """A Rich progress callback on a terminal; a silent one in pipes and CI."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
-        return None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
-    return bar
-
-
-def _with_progress(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-    bar = _progress()
-    if bar is None:
-        return fn(*args, **kwargs)
-    with bar:
-        task = bar.add_task("starting", total=None)
-
-        def report(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=total)
-
-        return fn(*args, progress=report, **kwargs)
 
 
 @app.callback()
@@ -283,56 +248,6 @@ def elections(fmt: FormatOption = "table") -> None:
             }
         )
     emit(rows, fmt, rows=rows)
-
-
-def _contest_leaders(canvass) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    nat = canvass.results()[0]
-    if not nat["leader"] or not nat["runner_up"]:
-        raise EscrutinioError("no counted votes yet: load tally sheets first")
-    return nat["leader"], nat["runner_up"]
-
-
-@audit_app.command("plan")
-def audit_plan(
-    risk_limit: Annotated[float, typer.Option("--risk-limit", help="Risk limit, e.g. 0.05 for 5 %")] = 0.05,
-    db: DbOption = None,
-    fmt: FormatOption = "table",
-) -> None:
-    """Sample sizes for every audit method, side by side, for the loaded election's contest
-    (ballot polling in ballots; batch comparison with tables as batches, in tables and ballots).
-
-    Example: escrutinio audit plan --risk-limit 0.05 --format json
-    """
-    _check_format(fmt)
-    if not 0 < risk_limit < 1:
-        raise EscrutinioError(f"--risk-limit: expected a number between 0 and 1, got {risk_limit}")
-    from fractions import Fraction
-
-    from escrutinio.audit.plan import plan_audit
-    from escrutinio.output import emit
-
-    canvass = _canvass(db)
-    winner, runner_up = _contest_leaders(canvass)
-    plan = plan_audit(canvass.table_frame(), winner, runner_up, Fraction(str(risk_limit)))
-    data = plan.to_dict()
-    if fmt == "json":
-        emit(data, fmt)
-        return
-    rows = [{**m, **{f"details.{k}": v for k, v in m["details"].items()}} for m in data["methods"]]
-    cols = [
-        ("method", "method"),
-        ("unit", "unit"),
-        ("draws", "draws"),
-        ("tables", "expected_tables"),
-        ("ballots to examine", "expected_ballots"),
-        ("full hand count", "full_hand_count"),
-    ]
-    emit(rows, fmt, rows=rows, columns=cols, title=f"Audit plan at risk limit {risk_limit}: {winner} vs {runner_up}")
-    if fmt == "table":
-        typer.echo(
-            f"{data['tables']:,} tables ({data['annulled_tables']:,} annulled, counted as null), {data['ballots']:,} ballots; "
-            f"margin {data['margin']:,}; manifest sha256 {data['manifest_sha256'][:16]}…"
-        )
 
 
 @app.command()

@@ -7,12 +7,11 @@ their provisional figures are reported apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
-
-from escrutinio.count.tally import FIGURES, STATE_KEYS
+from escrutinio.count.keys import FIGURES, STATE_KEYS
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.rules import decide, ranking
@@ -74,12 +73,15 @@ class AreaResult:
         }
 
 
-def build(tally: pl.DataFrame, areas: pl.DataFrame, election: Election, codes: list[str]) -> list[AreaResult]:
-    """Area results for ``codes`` (in that order) from long tallies."""
+def build(
+    tally: Iterable[tuple[str, str, int]], areas: Iterable[tuple[Any, ...]], election: Election, codes: list[str]
+) -> list[AreaResult]:
+    """Area results for ``codes`` (in that order) from long tallies (area, key, value) and area
+    rows (code, level, kind, name, ...). Plain tuples: the results path imports no polars."""
     values: dict[str, dict[str, int]] = {}
-    for area, key, value in tally.iter_rows():
+    for area, key, value in tally:
         values.setdefault(area, {})[key] = value
-    info = {r[0]: r for r in areas.select("code", "level", "kind", "name").iter_rows()}
+    info = {r[0]: r[:4] for r in areas}
     choices = election.contest.choice_ids
     out = []
     for code in codes:

@@ -15,8 +15,9 @@ import polars as pl
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
 
-STATE_KEYS = ("counted", "resolved", "observed", "annulled", "not_installed")
-FIGURES = ("cast", "blank", "null", "challenged", "valid")
+from escrutinio.count.keys import FIGURES, STATE_KEYS
+
+__all__ = ["FIGURES", "STATE_KEYS"]
 
 
 def vote_keys(election: Election) -> list[str]:

@@ -25,8 +25,9 @@ from escrutinio.ledger.events import GENESIS, Event, EventType, seal
 from escrutinio.ledger.sheets_payload import current_schema, from_payload
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import schema as s
-from escrutinio.store.engine import bulk_insert, lock_for_write, make_engine, migrate, sqlite_path, writing
+from escrutinio.store.engine import bulk_insert, create_schema, lock_for_write, make_engine, migrate, sqlite_path, writing
 
+BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
 SMALL_BATCH = 2_000
 """Up to this many tables a write reads only their rows; above it, the whole projection."""
 
@@ -209,7 +210,7 @@ class Store:
         store = cls(url)
         election = election_from_toml("definition", definition)
         with writing(store.engine) as conn, conn.begin():
-            migrate(conn)
+            create_schema(conn)
         store.append([PendingEvent(EventType.ELECTION_DEFINED, {"election": election.id, "definition": definition})], actor)
         return store
 
@@ -299,7 +300,7 @@ class Store:
             seq, prev = _head(conn)
             election = None if self._election is None and seq == 0 else self.election()
             proj = _Projection(conn, election)
-            sheet_batch: list[Event] = []
+            batch: list[Event] = []
             for p in pending:
                 seq += 1
                 event = seal(seq, p.type, actor, p.data, prev)
@@ -314,20 +315,41 @@ class Store:
                         hash=event.hash,
                     )
                 )
-                if event.type == EventType.SHEETS_RECORDED:
-                    sheet_batch.append(event)  # applied together: one pass of the projection
+                # Consecutive events of one bulk type are projected together, in one pass.
+                if batch and batch[0].type != event.type:
+                    self._apply_batch(proj, batch)
+                    batch = []
+                if event.type in BATCHED:
+                    batch.append(event)
                 else:
-                    self._apply_sheets(proj, sheet_batch)
-                    sheet_batch = []
                     self._apply(proj, event)
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
                 sealed.append(event)
                 prev = event.hash
-            self._apply_sheets(proj, sheet_batch)
+            self._apply_batch(proj, batch)
             # One upsert of all the tally changes: a national load touches each area once.
             self._add_tally(conn, tally.combine(*proj.tally_deltas))
         return sealed
+
+    def _apply_batch(self, proj: _Projection, events: list[Event]) -> None:
+        if not events:
+            return
+        if events[0].type == EventType.SHEETS_RECORDED:
+            self._apply_sheets(proj, events)
+        else:
+            self._apply_tables(proj, events)
+
+    def _apply_tables(self, proj: _Projection, events: list[Event]) -> None:
+        frames = [
+            pl.DataFrame({**e.data["tables"], "seq": [e.seq] * len(e.data["tables"]["table"])}, schema=TABLE_SCHEMA)
+            for e in events
+        ]
+        frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+        proj.add_tables(frame)
+        # In key order: a clustered B-tree then fills page after page instead of splitting pages.
+        bulk_insert(proj.conn, s.tables, ["table_id", "area", "polling_place", "electors", "seq"], frame.sort("table").rows())
+        proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
 
     def _apply(self, proj: _Projection, event: Event) -> None:
         conn = proj.conn
@@ -340,13 +362,6 @@ class Store:
             frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
             proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
             bulk_insert(conn, s.areas, ["code", "level", "kind", "name", "parent"], frame.rows())
-        elif event.type == EventType.TABLES_REGISTERED:
-            t = event.data["tables"]
-            frame = pl.DataFrame({**t, "seq": [event.seq] * len(t["table"])}, schema=TABLE_SCHEMA)
-            proj.add_tables(frame)
-            bulk_insert(conn, s.tables, ["table_id", "area", "polling_place", "electors", "seq"], frame.rows())
-            assert proj.election is not None
-            proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
 
     def _apply_sheets(self, proj: _Projection, events: list[Event]) -> None:
         """Apply consecutive sheet events at once (each table appears in at most one of them
@@ -374,7 +389,7 @@ class Store:
                 f"WHERE table_id={mark} AND version={mark}",
                 same.select("state", "reasons", "basis", "seq", "table", "version").rows(),
             )
-        inserted = new.join(same.select("table"), on="table", how="anti")
+        inserted = new.join(same.select("table"), on="table", how="anti").sort("table")
         retired = old.join(inserted.select("table"), on="table", how="semi")
         if retired.height:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -419,6 +434,7 @@ class Store:
     def _add_tally(conn: sa.Connection, delta: pl.DataFrame) -> None:
         if not delta.height:
             return
+        delta = delta.sort("area", "key")
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         conn.exec_driver_sql(
             f"INSERT INTO area_tally (area, key, value) VALUES ({mark}, {mark}, {mark}) "

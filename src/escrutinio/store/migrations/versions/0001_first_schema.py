@@ -16,6 +16,7 @@ def upgrade() -> None:
         "meta",
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "events",
@@ -34,6 +35,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("name", sa.String(256), nullable=False),
         sa.Column("parent", sa.String(128), nullable=True),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_areas_level", "areas", ["level"])
     op.create_table(
@@ -43,6 +45,7 @@ def upgrade() -> None:
         sa.Column("polling_place", sa.String(256), nullable=True),
         sa.Column("electors", sa.Integer, nullable=True),
         sa.Column("seq", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_tables_area", "tables", ["area"])
     op.create_table(
@@ -60,13 +63,14 @@ def upgrade() -> None:
         sa.Column("votes", sa.Text, nullable=False),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("current", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_sheets_current_state", "sheets", ["current", "state"])
     op.create_table(
         "area_tally",
         sa.Column("area", sa.String(128), primary_key=True),
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("value", sa.BigInteger, nullable=False),
+        sqlite_with_rowid=False,
     )
 
 

@@ -1,0 +1,91 @@
+"""Read-only queries for results and progress, without SQLAlchemy on an SQLite store.
+
+Reading a published figure should cost a query, not an import: ``escrutinio results`` on an
+SQLite file opens it read-only with the standard library and runs the same SQL that
+PostgreSQL gets through SQLAlchemy. Writes never come through here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from escrutinio.domain.errors import StoreError
+from escrutinio.store.location import sqlite_path
+
+SHEET_COLUMNS = (
+    "s.table_id, s.version, s.state, s.reasons, s.basis, s.ballots_cast, s.blank, s.null_votes, "
+    "s.challenged, s.votes, s.seq, t.area, t.electors"
+)
+SHEET_KEYS = ("table_id", "version", "state", "reasons", "basis", "ballots_cast", "blank", "null_votes",
+              "challenged", "votes", "seq", "area", "electors")
+
+
+class Reader:
+    """Runs read-only SQL on a store (qmark placeholders; translated for PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._sqlite: sqlite3.Connection | None = None
+        self._engine: Any = None
+        path = sqlite_path(url)
+        if path is not None:
+            if not path.exists():
+                raise StoreError(f"{path}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
+            self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                self._sqlite.execute("SELECT 1 FROM meta LIMIT 1")
+            except sqlite3.DatabaseError:
+                raise StoreError(f"{path}: not an escrutinio store") from None
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._sqlite is not None:
+            return self._sqlite.execute(sql, tuple(params)).fetchall()
+        if self._engine is None:
+            from escrutinio.store.engine import make_engine
+
+            self._engine = make_engine(self.url)
+        with self._engine.connect() as conn:
+            result = conn.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
+            return [tuple(r) for r in result.fetchall()]
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def definition_text(self) -> str:
+        found = self.rows("SELECT value FROM meta WHERE key = ?", ("definition",))
+        if not found:
+            raise StoreError(f"{self.url}: the store has no election definition")
+        return found[0][0]
+
+    def areas(self) -> list[tuple[str, int, str, str, str | None]]:
+        return self.rows("SELECT code, level, kind, name, parent FROM areas ORDER BY level, code")
+
+    def tally(self, codes: Sequence[str] | None = None, level: int | None = None) -> list[tuple[str, str, int]]:
+        if codes is not None and len(codes) <= 500:
+            marks = ", ".join("?" * len(codes))
+            return self.rows(f"SELECT area, key, value FROM area_tally WHERE area IN ({marks})", codes)
+        if level is not None:
+            return self.rows(
+                "SELECT a.area, a.key, a.value FROM area_tally a JOIN areas r ON r.code = a.area WHERE r.level = ?", (level,)
+            )
+        return self.rows("SELECT area, key, value FROM area_tally")
+
+    def sheets_in_state(self, state: str) -> list[dict[str, Any]]:
+        rows = self.rows(
+            f"SELECT {SHEET_COLUMNS} FROM sheets s JOIN tables t ON t.table_id = s.table_id "
+            "WHERE s.current = 1 AND s.state = ? ORDER BY s.table_id",
+            (state,),
+        )
+        return [dict(zip(SHEET_KEYS, r, strict=True)) for r in rows]
+
+    def reasons_by_state(self) -> list[tuple[str, str, int]]:
+        return self.rows("SELECT state, reasons, COUNT(*) FROM sheets WHERE current = 1 GROUP BY state, reasons")
+
+    def head(self) -> tuple[int, str]:
+        found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        return (0, "0" * 64) if not found else (found[0][0], found[0][1])
