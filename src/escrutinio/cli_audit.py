@@ -1,40 +1,109 @@
-"""``escrutinio audit``: the risk-limiting audit workflow, a thin skin over the audit service."""
+"""``escrutinio audit``: the risk-limiting audit workflow, a thin skin over the audit service.
+
+Each command is one user action of :class:`escrutinio.audit.service.AuditService` and records
+one event in the store's log (``plan --record``, ``seed``, ``draw``, ``record``, ``resolve``,
+``measure``, ``report``); ``plan`` without ``--record``, ``status`` and ``report --log`` only read.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from escrutinio.cli_common import DbOption, FormatOption, _canvass, _check_format, _contest_leaders
+from escrutinio.cli_common import DbOption, FormatOption, _canvass, _check_format
 from escrutinio.domain.errors import EscrutinioError
 
-audit_app = typer.Typer(help="Risk-limiting audits: plan, seed, draw, record, measure, report.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Risk-limiting audits: plan, seed, draw, record, resolve, measure, report.\n\n"
+    "Example: escrutinio audit plan --risk-limit 0.05 --method macro --record",
+    no_args_is_help=True,
+)
+
+CountsOption = Annotated[
+    str, typer.Option("--counts", help="Hand-counted votes: CHOICE=N,... (the contest's choice ids; blank, null, other)")
+]
+BallotsOption = Annotated[int, typer.Option("--ballots", help="Ballots found in the box")]
+
+
+def _service(db: str | None):  # type: ignore[no-untyped-def]
+    from escrutinio.audit.service import AuditService
+
+    return AuditService(_canvass(db))
+
+
+def _risk_limit(value: float) -> Any:
+    from fractions import Fraction
+
+    if not 0 < value < 1:
+        raise EscrutinioError(f"--risk-limit: expected a number between 0 and 1, got {value}")
+    return Fraction(str(value))
+
+
+def _emit_fields(data: dict[str, Any], fmt: str, title: str, fields: list[str]) -> None:
+    """A record as JSON, one CSV row, or a two-column table of the named fields."""
+    from escrutinio.output import emit
+
+    if fmt != "table":
+        emit(data, fmt)
+        return
+    rows = [{"field": k, "value": "" if data.get(k) is None else str(data[k])} for k in fields if k in data]
+    emit(rows, fmt, rows=rows, columns=[("field", "field"), ("value", "value")], title=title)
+
+
+SUMMARY_FIELDS = [
+    "phase",
+    "method",
+    "winner",
+    "loser",
+    "risk_limit",
+    "manifest_tables",
+    "manifest_sha256",
+    "seed",
+    "draws",
+    "sampled_tables",
+    "settled_tables",
+    "risk",
+    "decision",
+]
 
 
 @audit_app.command("plan")
 def audit_plan(
     risk_limit: Annotated[float, typer.Option("--risk-limit", help="Risk limit, e.g. 0.05 for 5 %")] = 0.05,
+    method: Annotated[str, typer.Option("--method", help="Method of the recorded audit: macro or alpha_batch")] = "macro",
+    max_rounds: Annotated[int, typer.Option("--max-rounds", help="Rounds before a full hand count")] = 5,
+    record: Annotated[
+        bool, typer.Option("--record", help="Start the audit: record the plan and its manifest in the log")
+    ] = False,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Sample sizes for every audit method, side by side, for the loaded election's contest
+    """Every method's sample size; with --record, start the audit.
+
+    Sample sizes for every audit method, side by side, for the loaded election's contest
     (ballot polling in ballots; batch comparison with tables as batches, in tables and ballots).
+    With --record, start an audit of the chosen batch method: the manifest of every table in the
+    count is frozen into the log, ready for the seed.
 
     Example: escrutinio audit plan --risk-limit 0.05 --format json
+    Example: escrutinio audit plan --risk-limit 0.05 --method macro --record
     """
     _check_format(fmt)
-    if not 0 < risk_limit < 1:
-        raise EscrutinioError(f"--risk-limit: expected a number between 0 and 1, got {risk_limit}")
-    from fractions import Fraction
-
-    from escrutinio.audit.plan import plan_audit
+    limit = _risk_limit(risk_limit)
+    service = _service(db)
+    if record:
+        data = service.plan(limit, method=method, max_rounds=max_rounds)
+        _emit_fields(
+            data, fmt, f"Audit planned (event {data['event']})", [*SUMMARY_FIELDS[:7], "max_rounds", "first_round_draws"]
+        )
+        if fmt == "table":
+            typer.echo("Next: escrutinio audit seed DIGITS (the seed read out at the public ceremony)")
+        return
     from escrutinio.output import emit
 
-    canvass = _canvass(db)
-    winner, runner_up = _contest_leaders(canvass)
-    plan = plan_audit(canvass.table_frame(), winner, runner_up, Fraction(str(risk_limit)))
-    data = plan.to_dict()
+    data = service.preview(limit).to_dict()
     if fmt == "json":
         emit(data, fmt)
         return
@@ -47,9 +116,233 @@ def audit_plan(
         ("ballots to examine", "expected_ballots"),
         ("full hand count", "full_hand_count"),
     ]
-    emit(rows, fmt, rows=rows, columns=cols, title=f"Audit plan at risk limit {risk_limit}: {winner} vs {runner_up}")
+    title = f"Audit plan at risk limit {risk_limit}: {data['winner']} vs {data['runner_up']}"
+    emit(rows, fmt, rows=rows, columns=cols, title=title)
     if fmt == "table":
         typer.echo(
             f"{data['tables']:,} tables ({data['annulled_tables']:,} annulled, counted as null), {data['ballots']:,} ballots; "
             f"margin {data['margin']:,}; manifest sha256 {data['manifest_sha256'][:16]}…"
         )
+
+
+@audit_app.command("seed")
+def audit_seed(
+    seed: Annotated[str, typer.Argument(help="The public seed: the digits read out at the ceremony (at least 20)")],
+    ceremony: Annotated[str, typer.Option("--ceremony", help="How and where the seed was produced")] = "",
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Record the public seed, once, right after the plan.
+
+    The sample follows from the seed and the manifest alone, so anyone can redraw it.
+
+    Example: escrutinio audit seed 73029184650183746529 --ceremony "20 ten-sided dice, JNE, 20 June"
+    """
+    _check_format(fmt)
+    data = _service(db).seed(seed, ceremony)
+    _emit_fields(data, fmt, f"Seed recorded (event {data['event']})", ["seed", "ceremony", "phase"])
+
+
+def _emit_retrieval(data: dict[str, Any], fmt: str) -> None:
+    """Retrieval lists: JSON as is; CSV one row per table (to print and take along); a table one row per centre."""
+    from escrutinio.output import emit
+
+    if fmt == "json":
+        emit(data, fmt)
+        return
+    if fmt == "csv":
+        rows = [
+            {"district": c["district"], "district_name": c["district_name"], "polling_place": c["polling_place"], **t}
+            for c in data["centres"]
+            for t in c["tables"]
+        ]
+        emit(rows, fmt, rows=rows)
+        return
+    rows = [
+        {
+            "district": c["district"],
+            "name": c["district_name"],
+            "place": c["polling_place"],
+            "tables": ", ".join(t["table"] + (f" (x{t['times_drawn']})" if t["times_drawn"] > 1 else "") for t in c["tables"]),
+            "ballots": c["ballots"],
+        }
+        for c in data["centres"]
+    ]
+    cols = [("district", "district"), ("name", "name"), ("polling place", "place"), ("tables", "tables"), ("ballots", "ballots")]
+    emit(rows, fmt, rows=rows, columns=cols, title=f"Round {data['round']}: tables to retrieve, by counting centre")
+    typer.echo(
+        f"Round {data['round']}: {data['draws']:,} draws from draw {data['first_draw']:,}; "
+        f"{data['tables']:,} tables, {data['ballots']:,} ballots to hand count"
+    )
+
+
+@audit_app.command("draw")
+def audit_draw(
+    show: Annotated[bool, typer.Option("--show", help="Only show a round already drawn (records nothing)")] = False,
+    round_number: Annotated[int | None, typer.Option("--round", help="With --show: which round (default: the last)")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Draw the next round of the sample and print its retrieval lists.
+
+    Draws from the seed (round 1 after the seed; another after a next_round decision) and prints
+    the retrieval lists: the tables to fetch from each counting
+    centre (district / polling place). Tables drawn in an earlier round are not listed again.
+
+    Example: escrutinio audit draw --format csv > retrieval.csv
+    """
+    _check_format(fmt)
+    service = _service(db)
+    _emit_retrieval(service.retrieval(round_number) if show else service.draw(), fmt)
+
+
+@audit_app.command("record")
+def audit_record(
+    table: Annotated[str, typer.Argument(help="The sampled table (mesa), e.g. 000123")],
+    entry: Annotated[int, typer.Option("--entry", help="Which entry of the double entry: 1 or 2")],
+    counts: CountsOption,
+    ballots: BallotsOption,
+    by: Annotated[str, typer.Option("--by", help="Who entered it (the two entries need two people)")],
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Record one entry (of two) of a sampled table's hand count.
+
+    Each table is entered twice, by two people; matching entries settle it, differing ones are a
+    discrepancy to resolve.
+
+    Example: escrutinio audit record 000123 --entry 1 --counts PL=115,FP=87,blank=2,null=16 --ballots 220 --by "A. Quispe"
+    """
+    _check_format(fmt)
+    from escrutinio.audit.service import parse_counts
+
+    data = _service(db).record(table, entry, parse_counts(counts), ballots, by)
+    _emit_result(data, fmt, f"entry {entry} recorded")
+
+
+def _emit_result(data: dict[str, Any], fmt: str, what: str) -> None:
+    from escrutinio.output import emit
+
+    if fmt != "table":
+        emit(data, fmt)
+        return
+    typer.echo(
+        f"table {data['table']}: {what} (event {data['event']}): {data['status']}; {data['unsettled']:,} sampled tables unsettled"
+    )
+    if data["status"] == "discrepancy":
+        typer.echo(f"the two entries differ: settle it with escrutinio audit resolve {data['table']} --counts ... --reason ...")
+
+
+@audit_app.command("resolve")
+def audit_resolve(
+    table: Annotated[str, typer.Argument(help="The table whose two entries differ")],
+    counts: CountsOption,
+    ballots: BallotsOption,
+    by: Annotated[str, typer.Option("--by", help="Who resolved it")],
+    reason: Annotated[str, typer.Option("--reason", help="Why: what the recount showed")],
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Settle a discrepancy between a table's two entries.
+
+    Records the count that stands, who settled it and why.
+
+    Example: escrutinio audit resolve 000123 --counts PL=115,FP=87,null=18 --ballots 220 --by board --reason "recounted"
+    """
+    _check_format(fmt)
+    from escrutinio.audit.service import parse_counts
+
+    data = _service(db).resolve(table, parse_counts(counts), ballots, by, reason)
+    _emit_result(data, fmt, "resolved")
+
+
+@audit_app.command("measure")
+def audit_measure(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Measure the risk and decide what comes next.
+
+    Once every sampled table is settled, measures the risk over every draw so far and decides:
+    confirmed (risk at or below the limit), next_round (draw more) or full_hand_count.
+
+    Example: escrutinio audit measure --format json
+    """
+    _check_format(fmt)
+    data = _service(db).measure()
+    if fmt != "table":
+        from escrutinio.output import emit
+
+        emit(data, fmt)
+        return
+    typer.echo(
+        f"round {data['round']}: {data['draws']:,} draws, risk {data['risk']} (limit {data['risk_limit']}): {data['decision']}"
+        + (f", next round draws {data['next_round_draws']:,}" if data["next_round_draws"] else "")
+    )
+
+
+@audit_app.command("report")
+def audit_report(
+    log: Annotated[Path | None, typer.Option("--log", help="Recompute the audit from this exported log alone (no store)")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Issue the final report, or recompute an audit from an exported log (--log).
+
+    Issues the report once the audit confirmed the result or ordered a full hand count (shown
+    again if already issued). With --log, recompute the last audit of an exported log
+    alone: check every hash, redraw the sample from the seed and recompute the risk.
+
+    Example: escrutinio audit report
+    Example: escrutinio log export log.jsonl && escrutinio audit report --log log.jsonl --format json
+    """
+    _check_format(fmt)
+    if log is not None:
+        from escrutinio.audit.service import audit_from_log, summary
+
+        data = summary(audit_from_log(log))
+        title = f"Audit recomputed from {log}"
+    else:
+        data = _service(db).report()
+        title = "Audit report"
+    report = data.get("report") or {}
+    extra = {
+        f"report.{k}": v
+        for k, v in report.items()
+        if k in ("outcome", "tables_counted", "ballots_counted", "tables_with_differences")
+    }
+    _emit_fields({**data, **extra} if fmt == "table" else data, fmt, title, [*SUMMARY_FIELDS, *extra])
+
+
+@audit_app.command("status")
+def audit_status(db: DbOption = None, fmt: FormatOption = "table") -> None:
+    """Where the audit stands, table by table.
+
+    Each sampled table's sheet against its hand count so far.
+
+    Example: escrutinio audit status --format csv
+    """
+    _check_format(fmt)
+    from escrutinio.audit.service import summary
+    from escrutinio.output import emit
+
+    service = _service(db)
+    state = service.state()
+    info = summary(state)
+    rows = service.comparisons() if state.manifest is not None else []
+    if fmt == "json":
+        emit({**info, "tables": rows}, fmt)
+        return
+    if fmt == "csv":
+        emit(rows, fmt, rows=rows)
+        return
+    _emit_fields(info, fmt, "Audit status", SUMMARY_FIELDS)
+    if rows:
+        cols = [
+            ("table", "table"),
+            ("drawn", "times_drawn"),
+            ("status", "status"),
+            ("sheet W", "sheet_winner"),
+            ("sheet L", "sheet_loser"),
+            ("hand W", "hand_winner"),
+            ("hand L", "hand_loser"),
+            ("overstatement", "overstatement_votes"),
+        ]
+        emit(rows, fmt, rows=rows, columns=cols, title="Sampled tables")
