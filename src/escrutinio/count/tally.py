@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from escrutinio.count.keys import FIGURES, STATE_KEYS
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
-
-from escrutinio.count.keys import FIGURES, STATE_KEYS
 
 __all__ = ["FIGURES", "STATE_KEYS"]
 

@@ -36,27 +36,26 @@ class ProblemList:
 
 
 def count_column(frame: pl.DataFrame, column: str, label: str, problems: ProblemList) -> pl.Series:
-    """Parse a text column of counts: empty means 0; anything but digits is a problem."""
-    text = frame[column].str.strip_chars().fill_null("")
-    text = pl.select(pl.when(text == "").then(pl.lit("0")).otherwise(text)).to_series()
-    ok = text.str.contains(r"^\d{1,8}$")
-    if not ok.all():
-        bad = frame.with_columns(_t=text).filter(~ok)
-        for value, line in zip(bad["_t"].to_list(), bad["_line"].to_list(), strict=True):
-            if value.lstrip("-").isdigit() and value.startswith("-"):
+    """Parse a text column of counts: empty means 0; anything but a whole number is a problem.
+
+    The whole column is parsed in one pass (polars); only rows that fail are looked at one by
+    one, to say what is wrong with each.
+    """
+    text = frame[column].str.strip_chars()
+    empty = text.is_null() | (text == "")
+    digits_only = text.str.contains(r"^\d+$") | empty
+    values = text.str.to_integer(strict=False)
+    bad = ~digits_only | (values.is_null() & ~empty) | (values.fill_null(0) > MAX_COUNT)
+    if bad.any():
+        for value, line in zip(text.filter(bad).to_list(), frame["_line"].filter(bad).to_list(), strict=True):
+            if value.startswith("-") and value[1:].isdigit():
                 why = f"expected a non-negative whole number, got {value!r}"
             elif value.isdigit():
                 why = f"number too large for one table: {value} (at most {MAX_COUNT:,})"
             else:
                 why = f"expected a whole number of votes, got {value!r}"
             problems.add(line, label, why)
-        text = pl.select(pl.when(ok).then(text).otherwise(pl.lit("0"))).to_series()
-    values = text.cast(pl.Int64)
-    big = values > MAX_COUNT
-    if big.any():
-        for value, line in zip(values.filter(big).to_list(), frame["_line"].filter(big).to_list(), strict=True):
-            problems.add(line, label, f"number too large for one table: {value} (at most {MAX_COUNT:,})")
-    return values
+    return pl.select(pl.when(pl.lit(bad) | pl.lit(empty)).then(0).otherwise(pl.lit(values)).cast(pl.Int64)).to_series()
 
 
 def require_pattern(frame: pl.DataFrame, column: str, pattern: str, expected: str, problems: ProblemList) -> None:

@@ -65,9 +65,18 @@ def _frame(path: Path, election: Election) -> tuple[pl.DataFrame, bytes]:
             raise InputError([Problem(Place(source), f"not a readable Parquet file ({exc})")]) from None
         frame = frame.with_columns(pl.all().cast(pl.String))
     else:
-        text = decode(raw, source, election.source.encoding)
+        utf8 = election.source.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+        if utf8 and b"\x00" not in raw[:4096]:
+            # Hand polars the bytes (it checks UTF-8 itself): no second copy of the file as str.
+            body: io.BytesIO | io.StringIO = io.BytesIO(raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw)
+        else:
+            body = io.StringIO(decode(raw, source, election.source.encoding))
         try:
-            frame = pl.read_csv(io.StringIO(text), separator=election.source.separator, infer_schema=False)
+            frame = pl.read_csv(body, separator=election.source.separator, infer_schema=False)
+        except pl.exceptions.ComputeError:
+            decode(raw, source, election.source.encoding)  # names the line of a bad byte, if that is the cause
+            problem = Problem(Place(source), "cannot split the file into columns: check the separator and quoting")
+            raise InputError([problem]) from None
         except pl.exceptions.PolarsError as exc:
             raise InputError([Problem(Place(source), f"cannot split the file into columns ({exc})")]) from None
     if frame.height == 0:

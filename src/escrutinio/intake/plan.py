@@ -99,7 +99,13 @@ def plan_load(
         reg = unknown.select("table", pl.col(tf.DISTRICT).alias("area"), tf.POLLING_PLACE, tf.ELECTORS)
         for i in range(0, reg.height, CHUNK):
             part = reg.slice(i, CHUNK)
-            events.append(PendingEvent(EventType.TABLES_REGISTERED, {"source": src, "tables": part.to_dict(as_series=False)}))
+            events.append(
+                PendingEvent(
+                    EventType.TABLES_REGISTERED,
+                    frame=part,
+                    make=lambda f, src=src: {"source": src, "tables": f.to_dict(as_series=False)},
+                )
+            )
     summary["new_tables"] = unknown.height
 
     # 2-3. Rules and stated status.
@@ -191,5 +197,11 @@ def plan_load(
     source = {"file": src.rsplit("/", 1)[-1], "sha256": parsed.sha256}
     for i in range(0, records.height, CHUNK):
         part = records.slice(i, CHUNK)
-        events.append(PendingEvent(EventType.SHEETS_RECORDED, {"source": source, "sheets": to_payload(part, election)}))
+        events.append(
+            PendingEvent(
+                EventType.SHEETS_RECORDED,
+                frame=part,
+                make=lambda f, source=source: {"source": source, "sheets": to_payload(f, election)},
+            )
+        )
     return LoadPlan(events, summary)

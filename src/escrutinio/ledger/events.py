@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from escrutinio.ledger.canonical import canonical
 
 GENESIS = "0" * 64
@@ -60,3 +62,15 @@ def seal(seq: int, type_: str, actor: str, data: dict[str, Any], prev: str, at: 
     at = at or timestamp()
     body = {"seq": seq, "type": type_, "at": at, "actor": actor, "data": data, "prev": prev}
     return Event(seq, type_, at, actor, data, prev, digest(body))
+
+
+def seal_encoded(seq: int, type_: str, actor: str, data: bytes, prev: str, at: str | None = None) -> tuple[str, str]:
+    """(at, hash) of an event whose data is already canonical JSON bytes.
+
+    A bulk event's data is encoded once and spliced into the body (the same bytes canonical()
+    would produce for the whole body, since the data's own keys are already sorted), instead of
+    being encoded twice, once to hash and once to store.
+    """
+    at = at or timestamp()
+    body = {"seq": seq, "type": type_, "at": at, "actor": actor, "data": orjson.Fragment(data), "prev": prev}
+    return at, hashlib.sha256(canonical(body)).hexdigest()

@@ -43,6 +43,12 @@ def to_payload(frame: pl.DataFrame, election: Election) -> dict[str, Any]:
     return out
 
 
+def record_frame(frame: pl.DataFrame, election: Election, seq: int) -> pl.DataFrame:
+    """The current-sheets rows an event carries, from the frame it was made from."""
+    schema = current_schema(election)
+    return frame.with_columns(pl.lit(seq, dtype=pl.Int64).alias("seq")).select([pl.col(c).cast(t) for c, t in schema.items()])
+
+
 def from_payload(sheets: dict[str, Any], election: Election, seq: int) -> pl.DataFrame:
     """Rebuild the frame of one event's sheet records (the ``seq`` is the event's)."""
     columns: dict[str, Any] = {c: sheets[c] for c in SHEET_COLUMNS}

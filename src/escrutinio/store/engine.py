@@ -8,6 +8,7 @@ lock before reading the head of the chain.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -75,6 +76,13 @@ def create_schema(conn: sa.Connection) -> None:
     metadata.create_all(conn)
     conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
     conn.exec_driver_sql(f"INSERT INTO alembic_version (version_num) VALUES ('{SCHEMA_REVISION}')")
+
+
+def bulk_insert_frame(conn: sa.Connection, table: sa.Table, columns: list[str], frame: Any, chunk: int = 50_000) -> None:
+    """Insert a polars frame's rows (in ``columns`` order) a chunk at a time, so only one chunk
+    of Python tuples exists at once."""
+    for start in range(0, frame.height, chunk):
+        bulk_insert(conn, table, columns, frame.slice(start, chunk).rows())
 
 
 def migrate(conn: sa.Connection) -> None:

@@ -18,8 +18,21 @@ SHEET_COLUMNS = (
     "s.table_id, s.version, s.state, s.reasons, s.basis, s.ballots_cast, s.blank, s.null_votes, "
     "s.challenged, s.votes, s.seq, t.area, t.electors"
 )
-SHEET_KEYS = ("table_id", "version", "state", "reasons", "basis", "ballots_cast", "blank", "null_votes",
-              "challenged", "votes", "seq", "area", "electors")
+SHEET_KEYS = (
+    "table_id",
+    "version",
+    "state",
+    "reasons",
+    "basis",
+    "ballots_cast",
+    "blank",
+    "null_votes",
+    "challenged",
+    "votes",
+    "seq",
+    "area",
+    "electors",
+)
 
 
 class Reader:

@@ -8,7 +8,7 @@ all of it or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,23 +21,61 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import StoreError
 from escrutinio.ledger.canonical import canonical
-from escrutinio.ledger.events import GENESIS, Event, EventType, seal
-from escrutinio.ledger.sheets_payload import current_schema, from_payload
+from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded
+from escrutinio.ledger.sheets_payload import current_schema, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import schema as s
-from escrutinio.store.engine import bulk_insert, create_schema, lock_for_write, make_engine, migrate, sqlite_path, writing
+from escrutinio.store.engine import (
+    bulk_insert,
+    bulk_insert_frame,
+    create_schema,
+    lock_for_write,
+    make_engine,
+    migrate,
+    sqlite_path,
+    writing,
+)
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
+SHEET_INSERT_COLUMNS = [
+    "table_id",
+    "version",
+    "state",
+    "reasons",
+    "basis",
+    "line",
+    "ballots_cast",
+    "blank",
+    "null_votes",
+    "challenged",
+    "votes",
+    "seq",
+    "current",
+]
 SMALL_BATCH = 2_000
 """Up to this many tables a write reads only their rows; above it, the whole projection."""
 
 
 @dataclass(frozen=True)
 class PendingEvent:
-    """An event to append: its type and data; the store gives it seq, time, prev and hash."""
+    """An event to append: its type and data; the store gives it seq, time, prev and hash.
+
+    A bulk event (a chunk of tables or sheets) may instead carry its rows as ``frame`` and a
+    ``make`` that turns them into the data: the data is then built only when the event is
+    sealed and dropped once it is stored, and the projection reads the frame directly, so a
+    million-table load never holds a million rows as Python objects.
+    """
 
     type: str
-    data: dict[str, Any]
+    data: dict[str, Any] | None = None
+    frame: pl.DataFrame | None = None
+    make: Callable[[pl.DataFrame], dict[str, Any]] | None = None
+
+    def payload(self) -> dict[str, Any]:
+        if self.data is not None:
+            return self.data
+        assert self.frame is not None and self.make is not None
+        return self.make(self.frame)
 
 
 class _Projection:
@@ -300,27 +338,26 @@ class Store:
             seq, prev = _head(conn)
             election = None if self._election is None and seq == 0 else self.election()
             proj = _Projection(conn, election)
-            batch: list[Event] = []
+            batch: list[tuple[Event, pl.DataFrame | None]] = []
             for p in pending:
                 seq += 1
-                event = seal(seq, p.type, actor, p.data, prev)
+                data = p.payload()
+                encoded = canonical(data)
+                at, digest_ = seal_encoded(seq, p.type, actor, encoded, prev)
                 conn.execute(
                     s.events.insert().values(
-                        seq=event.seq,
-                        type=event.type,
-                        at=event.at,
-                        actor=event.actor,
-                        data=canonical(event.data).decode(),
-                        prev=event.prev,
-                        hash=event.hash,
+                        seq=seq, type=p.type, at=at, actor=actor, data=encoded.decode(), prev=prev, hash=digest_
                     )
                 )
+                # A bulk event's data is dropped once stored; its rows live on in the frame.
+                event = Event(seq, p.type, at, actor, data if p.frame is None else {}, prev, digest_)
+                del data, encoded
                 # Consecutive events of one bulk type are projected together, in one pass.
-                if batch and batch[0].type != event.type:
+                if batch and batch[0][0].type != event.type:
                     self._apply_batch(proj, batch)
                     batch = []
                 if event.type in BATCHED:
-                    batch.append(event)
+                    batch.append((event, p.frame))
                 else:
                     self._apply(proj, event)
                 if event.type == EventType.ELECTION_DEFINED:
@@ -332,23 +369,25 @@ class Store:
             self._add_tally(conn, tally.combine(*proj.tally_deltas))
         return sealed
 
-    def _apply_batch(self, proj: _Projection, events: list[Event]) -> None:
-        if not events:
+    def _apply_batch(self, proj: _Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
+        if not batch:
             return
-        if events[0].type == EventType.SHEETS_RECORDED:
-            self._apply_sheets(proj, events)
+        if batch[0][0].type == EventType.SHEETS_RECORDED:
+            self._apply_sheets(proj, batch)
         else:
-            self._apply_tables(proj, events)
+            self._apply_tables(proj, batch)
 
-    def _apply_tables(self, proj: _Projection, events: list[Event]) -> None:
+    def _apply_tables(self, proj: _Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
         frames = [
-            pl.DataFrame({**e.data["tables"], "seq": [e.seq] * len(e.data["tables"]["table"])}, schema=TABLE_SCHEMA)
-            for e in events
+            (f if f is not None else pl.DataFrame(e.data["tables"]))
+            .with_columns(pl.lit(e.seq, dtype=pl.Int64).alias("seq"))
+            .select([pl.col(c).cast(t) for c, t in TABLE_SCHEMA.items()])
+            for e, f in batch
         ]
         frame = pl.concat(frames) if len(frames) > 1 else frames[0]
         proj.add_tables(frame)
         # In key order: a clustered B-tree then fills page after page instead of splitting pages.
-        bulk_insert(proj.conn, s.tables, ["table_id", "area", "polling_place", "electors", "seq"], frame.sort("table").rows())
+        bulk_insert_frame(proj.conn, s.tables, ["table_id", "area", "polling_place", "electors", "seq"], frame.sort("table"))
         proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
 
     def _apply(self, proj: _Projection, event: Event) -> None:
@@ -363,15 +402,18 @@ class Store:
             proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
             bulk_insert(conn, s.areas, ["code", "level", "kind", "name", "parent"], frame.rows())
 
-    def _apply_sheets(self, proj: _Projection, events: list[Event]) -> None:
+    def _apply_sheets(self, proj: _Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
         """Apply consecutive sheet events at once (each table appears in at most one of them
         within a write: a load plan records a table once; a ruling is its own write)."""
-        if not events:
+        if not batch:
             return
         conn = proj.conn
         election = proj.election
         assert election is not None
-        frames = [from_payload(e.data["sheets"], election, e.seq) for e in events]
+        frames = [
+            record_frame(f, election, e.seq) if f is not None else from_payload(e.data["sheets"], election, e.seq)
+            for e, f in batch
+        ]
         new = pl.concat(frames) if len(frames) > 1 else frames[0]
         if new["table"].is_duplicated().any():
             new = new.unique(subset=["table"], keep="last", maintain_order=True)
@@ -398,32 +440,26 @@ class Store:
                 retired.select("table", "version").rows(),
             )
         votes_cols = [tf.choice_column(c) for c in election.contest.choice_ids]
-        votes_json = [orjson.dumps(v).decode() for v in inserted.select(votes_cols).rows()]
-        rows = (
-            inserted.select("table", "version", "state", "reasons", "basis", "line", tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED)
-            .with_columns(pl.Series("votes", votes_json), inserted["seq"], pl.lit(1).alias("current"))
-            .rows()
+        # The votes column is the JSON list of the choices' votes, built column-wise ("[115,87]").
+        votes_json = pl.concat_str(
+            [pl.lit("["), pl.concat_str([pl.col(c).cast(pl.String) for c in votes_cols], separator=","), pl.lit("]")]
         )
-        bulk_insert(
-            conn,
-            s.sheets,
-            [
-                "table_id",
-                "version",
-                "state",
-                "reasons",
-                "basis",
-                "line",
-                "ballots_cast",
-                "blank",
-                "null_votes",
-                "challenged",
-                "votes",
-                "seq",
-                "current",
-            ],
-            rows,
+        rows = inserted.select(
+            "table",
+            "version",
+            "state",
+            "reasons",
+            "basis",
+            "line",
+            tf.CAST,
+            tf.BLANK,
+            tf.NULL,
+            tf.CHALLENGED,
+            votes_json.alias("votes"),
+            "seq",
+            pl.lit(1).alias("current"),
         )
+        bulk_insert_frame(conn, s.sheets, SHEET_INSERT_COLUMNS, rows)
         lin = proj.lineage()
         plus = tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin)
         minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
