@@ -320,13 +320,10 @@ def audit_status(db: DbOption = None, fmt: FormatOption = "table") -> None:
     Example: escrutinio audit status --format csv
     """
     _check_format(fmt)
-    from escrutinio.audit.service import summary
     from escrutinio.output import emit
 
-    service = _service(db)
-    state = service.state()
-    info = summary(state)
-    rows = service.comparisons() if state.manifest is not None else []
+    info = _service(db).status()
+    rows = info.pop("tables")
     if fmt == "json":
         emit({**info, "tables": rows}, fmt)
         return

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from scipy import stats
 
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, risk_from_log_statistic
 
@@ -132,6 +131,8 @@ def one_round_probability(pair: PairShares, sample_size: int, risk_limit: RiskLi
     the winner's ballots are Binomial(m, s_w); the round confirms when the winner's ballots reach
     the count that puts T at 1/alpha.
     """
+    from scipy import stats  # here, not at the top: scipy.stats costs a second to import
+
     alpha = as_risk_limit(risk_limit)
     threshold = _threshold(alpha)
     s_w = float(pair.winner_share)
@@ -149,6 +150,7 @@ def one_round_probability(pair: PairShares, sample_size: int, risk_limit: RiskLi
 
 def _analytic_one_round_size(pair: PairShares, threshold: float, probability: float) -> float:
     """Lindeman's normal approximation: n with mean(ln T_n) + z_(1-q) sd(ln T_n) = ln(1/alpha)."""
+    from scipy import stats
     p_w = pair.winner_votes / pair.ballots
     p_l = pair.loser_votes / pair.ballots
     plus, minus = pair.log_winner_factor, pair.log_loser_factor

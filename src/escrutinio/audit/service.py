@@ -170,7 +170,7 @@ def summary(state: AuditState) -> dict[str, Any]:
         ],
         "risk": last.risk if last else None,
         "decision": last.decision if last else None,
-        "report": dict(state.report) if state.report is not None else None,
+        "report": {k: v for k, v in state.report.items() if k != "type"} if state.report is not None else None,
     }
 
 
@@ -416,7 +416,8 @@ class AuditService:
             state, _ = self._append(state, [payload])
         return summary(state)
 
-    def comparisons(self) -> list[dict[str, Any]]:
-        """Each sampled table's sheet against its hand count so far."""
+    def status(self) -> dict[str, Any]:
+        """Where the open (or last) audit stands, with each sampled table's sheet against its
+        hand count so far under ``tables``."""
         state = self._open()
-        return state.comparisons() if state.rounds else []
+        return {**summary(state), "tables": state.comparisons() if state.rounds else []}

@@ -1,0 +1,155 @@
+"""The audit service on a real store (SQLite and PostgreSQL): events it writes, a second round when
+hand counts find overstatements, refusals that write nothing, and two clerks on one store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.onpe_sample import Row, write
+
+from escrutinio.audit.risk import parse_risk
+from escrutinio.audit.service import (
+    EVENT_TYPES,
+    AuditService,
+    HandCountEntry,
+    NoAudit,
+    parse_counts,
+    summary,
+    to_event,
+    to_payload,
+)
+from escrutinio.audit.workflow import CONFIRMED, NEXT_ROUND
+from escrutinio.canvass import Canvass
+from escrutinio.domain.errors import InputError, RuleError
+
+SEED = "12345678901234567890"
+
+
+def _rows(tables: int = 600) -> list[Row]:
+    """Tables of 200 ballots, PL (VOTOS_P1) ahead of FP by about 20 votes in each."""
+    rows = []
+    for i in range(tables):
+        pl, fp = 95 + (i * 7) % 15, 75 + (i * 5) % 13
+        ubigeo = ("140137", "140101", "240106")[i % 3]
+        rows.append(Row(f"{i + 1:06d}", ubigeo=ubigeo, cast=200, p1=pl, p2=fp, blank=2, null=198 - pl - fp))
+    return rows
+
+
+@pytest.fixture
+def canvass(db_url: str, tmp_path: Path) -> Canvass:
+    canvass = Canvass(db_url)
+    canvass.load(write(tmp_path / "sheets.csv", _rows()), "peru-2021-runoff")
+    return canvass
+
+
+def _entries(service: AuditService, overstated: int = 0) -> list[HandCountEntry]:
+    """Both entries of every unsettled table, equal to the sheet except that in the first
+    ``overstated`` tables the hand count finds two of the winner's votes to be null."""
+    state = service.state()
+    batches = state.manifest.batches  # type: ignore[union-attr]
+    entries = []
+    for k, table in enumerate(state.unsettled_tables()):
+        i = batches.index_of(table)
+        won = int(batches.winner_votes[i]) - (2 if k < overstated else 0)
+        lost, ballots = int(batches.loser_votes[i]), int(batches.ballots[i])
+        counts = {"PL": won, "FP": lost, "other": ballots - won - lost}
+        entries += [HandCountEntry(table, entry, counts, ballots, f"clerk {entry}") for entry in (1, 2)]
+    return entries
+
+
+def _audit_events(canvass: Canvass) -> list[Any]:
+    return sorted((e for t in EVENT_TYPES.values() for e in canvass.store.events_of_type(t)), key=lambda e: e.seq)
+
+
+def test_overstatements_found_by_hand_lead_to_a_second_round(canvass: Canvass) -> None:
+    service = AuditService(canvass)
+    planned = service.plan("0.05")
+    assert (planned["winner"], planned["manifest_tables"], planned["first_round_draws"]) == ("PL", 600, 30)
+    service.seed(SEED)
+    first = service.draw()
+    assert (first["round"], first["first_draw"], first["draws"]) == (1, 1, 30)
+    service.record_many(_entries(service, overstated=2))
+    measured = service.measure()
+    assert measured["decision"] == NEXT_ROUND and measured["next_round_draws"] == 3
+    assert parse_risk(measured["risk"]) > parse_risk("0.05")
+
+    second = service.draw()
+    assert (second["round"], second["first_draw"], second["draws"]) == (2, 31, 3)
+    round_one = {t["table"] for c in first["centres"] for t in c["tables"]}
+    assert not round_one & {t["table"] for c in second["centres"] for t in c["tables"]}  # not fetched twice
+    assert service.retrieval(1) == {k: v for k, v in first.items() if k != "event"}
+    service.record_many(_entries(service))
+    final = service.measure()
+    assert final["round"] == 2 and final["draws"] == 33 and final["decision"] == CONFIRMED
+    report = service.report()["report"]
+    assert report["rounds"] == 2 and report["tables_with_differences"] == 2 and report["net_overstatement_votes"] == 4
+
+    events = _audit_events(canvass)
+    kinds = [e.type for e in events]
+    assert kinds[:3] == ["audit.planned", "audit.seeded", "audit.sampled"] and kinds[-1] == "audit.reported"
+    assert kinds.count("audit.sampled") == 2 and kinds.count("audit.measured") == 2
+    for event in events:
+        assert "type" not in event.data
+        assert to_event(to_payload(event.type, event.data)) == (event.type, event.data)
+    assert summary(AuditService(Canvass(canvass.url)).state()) == summary(service.state())  # a fresh reader folds the same
+
+
+def test_refused_actions_write_nothing(canvass: Canvass) -> None:
+    service = AuditService(canvass)
+    for action in (lambda: service.seed(SEED), service.draw, service.measure, service.report, service.status):
+        with pytest.raises(NoAudit, match="no audit in this store"):
+            action()
+    with pytest.raises(RuleError, match="batch comparison"):
+        service.plan("0.05", method="bravo")
+    with pytest.raises(RuleError, match="at least one round"):
+        service.plan("0.05", max_rounds=0)
+    service.plan("0.05")
+    head = canvass.store.head()
+    with pytest.raises(RuleError, match="not in phase planned"):
+        service.draw()
+    with pytest.raises(RuleError, match="digits"):
+        service.seed("0123")
+    service.seed(SEED)
+    service.draw()
+    table = service.status()["tables"][0]["table"]
+    head = canvass.store.head()
+    refusals = [
+        (InputError, "unknown choice 'XX'", dict(counts={"XX": 1, "PL": 1, "FP": 1})),
+        (RuleError, "exceed the ballots", dict(counts={"PL": 150, "FP": 150})),
+        (RuleError, "must include", dict(counts={"PL": 1})),
+        (RuleError, "numbered 1 and 2", dict(entry=3)),
+        (RuleError, "not in the sample", dict(table="999999")),
+    ]
+    for error, message, change in refusals:
+        args: dict[str, Any] = dict(table=table, entry=1, counts={"PL": 1, "FP": 1}, ballots=200, by="ana") | change
+        with pytest.raises(error, match=message):
+            service.record(**args)
+    with pytest.raises(RuleError, match="no discrepancy"):
+        service.resolve(table, {"PL": 1, "FP": 1}, 200, "board", "recount")
+    entries = _entries(service)
+    with pytest.raises(RuleError, match="different people"):
+        service.record_many([entries[0], HandCountEntry(entries[0].table, 2, entries[0].counts, entries[0].ballots, "clerk 1")])
+    assert canvass.store.head() == head  # a refused batch writes none of its entries
+    with pytest.raises(InputError, match="--counts: expected CHOICE=N"):
+        parse_counts("PL=1;FP=2")
+    with pytest.raises(InputError, match="given twice"):
+        parse_counts("PL=1,PL=2")
+    assert parse_counts(" PL=1, FP=2 ,null=0") == {"PL": 1, "FP": 2, "null": 0}
+
+
+def test_two_clerks_on_one_store_see_each_other_s_entries(canvass: Canvass) -> None:
+    first = AuditService(canvass)
+    first.plan("0.05")
+    first.seed(SEED)
+    first.draw()
+    second = AuditService(Canvass(canvass.url))  # another terminal, its own connection and cache
+    one, two = _entries(first)[:2]
+    first.record(one.table, 1, one.counts, one.ballots, "ana")
+    assert second.record(two.table, 2, two.counts, two.ballots, "bob")["status"] == "agreed"
+    with pytest.raises(RuleError, match="already recorded"):
+        first.record(two.table, 2, two.counts, two.ballots, "carla")
+    assert summary(first.state()) == summary(second.state())
+    with pytest.raises(RuleError, match="already open"):
+        second.plan("0.05")
