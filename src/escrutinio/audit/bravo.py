@@ -151,6 +151,7 @@ def one_round_probability(pair: PairShares, sample_size: int, risk_limit: RiskLi
 def _analytic_one_round_size(pair: PairShares, threshold: float, probability: float) -> float:
     """Lindeman's normal approximation: n with mean(ln T_n) + z_(1-q) sd(ln T_n) = ln(1/alpha)."""
     from scipy import stats
+
     p_w = pair.winner_votes / pair.ballots
     p_l = pair.loser_votes / pair.ballots
     plus, minus = pair.log_winner_factor, pair.log_loser_factor

@@ -15,6 +15,7 @@ from escrutinio.audit.service import (
     AuditService,
     HandCountEntry,
     NoAudit,
+    audit_from_log,
     parse_counts,
     summary,
     to_event,
@@ -22,7 +23,7 @@ from escrutinio.audit.service import (
 )
 from escrutinio.audit.workflow import CONFIRMED, NEXT_ROUND
 from escrutinio.canvass import Canvass
-from escrutinio.domain.errors import InputError, RuleError
+from escrutinio.domain.errors import EscrutinioError, InputError, RuleError
 
 SEED = "12345678901234567890"
 
@@ -137,6 +138,15 @@ def test_refused_actions_write_nothing(canvass: Canvass) -> None:
     with pytest.raises(InputError, match="given twice"):
         parse_counts("PL=1,PL=2")
     assert parse_counts(" PL=1, FP=2 ,null=0") == {"PL": 1, "FP": 2, "null": 0}
+
+
+def test_a_log_without_an_audit_or_without_a_file_is_refused(canvass: Canvass, tmp_path: Path) -> None:
+    log = tmp_path / "count.jsonl"
+    canvass.export_log(log)
+    with pytest.raises(NoAudit, match=r"no audit\.planned"):
+        audit_from_log(log)
+    with pytest.raises(EscrutinioError, match="no such log"):
+        audit_from_log(tmp_path / "missing.jsonl")
 
 
 def test_two_clerks_on_one_store_see_each_other_s_entries(canvass: Canvass) -> None:
