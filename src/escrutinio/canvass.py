@@ -146,13 +146,41 @@ class Canvass:
         if not exists:
             assert text is not None
             self._store = Store.create(self.url, text, self.actor)
-        written = self.store.append(plan.events, self.actor) if plan.events else []
+        extra = self._observation_cases(plan.events)
+        written = self.store.append([*plan.events, *extra], self.actor) if plan.events else []
         progress("done", 4, 4)
         summary = dict(plan.summary)
         summary["events"] = len(written)
         summary["head"] = written[-1].hash if written else self.store.head()[1]
         summary["store"] = self.url
         return summary
+
+    def _observation_cases(self, events: list[Any]) -> list[Any]:
+        """An observed sheet goes to the dispute body: open an observation case for each one
+        that has no open case yet, in the same transaction as the sheet itself."""
+        from datetime import UTC, datetime
+
+        from escrutinio.disputes.service import OPEN, Disputes
+        from escrutinio.ledger.events import EventType
+
+        observed = [
+            e.frame.filter(e.frame["state"] == "observed").select("table", "reasons")
+            for e in events
+            if e.type == EventType.SHEETS_RECORDED and e.frame is not None
+        ]
+        observed = [o for o in observed if o.height]
+        if not observed:
+            return []
+        import polars as pl
+
+        rows = pl.concat(observed)
+        disputes = Disputes(self)
+        already = {t for r in self.store.case_rows() if r["status"] in OPEN and r["kind"] == "observation" for t in r["tables"].split(",")}
+        rows = rows.filter(~rows["table"].is_in(list(already)))
+        now = datetime.now(UTC)
+        disputes._known = set(rows["table"].to_list()) | disputes.known_tables() if self.exists() else set(rows["table"].to_list())
+        filings = disputes.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), now)
+        return [c.event for c in disputes.open_changes(filings, now)]
 
     # -- results ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from escrutinio.cli_audit import audit_app
+from escrutinio.cli_cases import cases_app, stakes_command
 from escrutinio.cli_common import (
     STATE,
     DbOption,
@@ -36,6 +37,8 @@ app = typer.Typer(
 log_app = typer.Typer(help="The event log: export it for anyone to verify.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 app.add_typer(audit_app, name="audit")
+app.add_typer(cases_app, name="cases")
+app.command("stakes")(stakes_command)
 
 
 @app.callback()

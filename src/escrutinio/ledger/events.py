@@ -26,6 +26,16 @@ class EventType:
     AREAS_REGISTERED = "areas.registered"
     TABLES_REGISTERED = "tables.registered"
     SHEETS_RECORDED = "sheets.recorded"
+    CASE_OPENED = "case.opened"
+    CASE_ADMITTED = "case.admitted"
+    CASE_REFUSED = "case.refused"
+    CASE_RULED = "case.ruled"
+    CASE_APPEALED = "case.appealed"
+    CASE_APPEAL_DECIDED = "case.appeal_decided"
+    CASE_FINALISED = "case.finalised"
+    CASE_EVENTS = (
+        CASE_OPENED, CASE_ADMITTED, CASE_REFUSED, CASE_RULED, CASE_APPEALED, CASE_APPEAL_DECIDED, CASE_FINALISED,
+    )
 
 
 @dataclass(frozen=True, slots=True)

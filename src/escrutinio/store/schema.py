@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -87,3 +87,41 @@ area_tally = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
     **ROWID,
 )
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("number", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("filer", sa.String(64), nullable=False),
+    sa.Column("tables", sa.Text, nullable=False),
+    sa.Column("filed_at", sa.String(40), nullable=False),
+    sa.Column("grounds", sa.String(16), nullable=False),
+    sa.Column("rule", sa.String(32), nullable=True),
+    sa.Column("resolution", sa.String(64), nullable=True),
+    sa.Column("effect", sa.String(32), nullable=True),
+    sa.Column("appeal_until", sa.String(40), nullable=True),
+    sa.Column("updated_seq", sa.Integer, nullable=False),
+    sa.Index("ix_cases_status", "status"),
+    **ROWID,
+)
+"""One row per case: its summary as it stands (the case itself is rebuilt from its events)."""
+
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("number", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    **ROWID,
+)
+"""Which events make each case (to rebuild one case without reading the whole log)."""
+
+case_tables = sa.Table(
+    "case_tables",
+    metadata,
+    sa.Column("table_id", sa.String(64), primary_key=True),
+    sa.Column("number", sa.String(64), primary_key=True),
+    **ROWID,
+)
+"""Which cases concern each table (a ruling recomputes its tables from all of their cases)."""

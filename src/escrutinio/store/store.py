@@ -323,6 +323,50 @@ class Store:
                     yield _line(r)
                 last = rows[-1].seq
 
+    def case_events(self, numbers: Sequence[str]) -> dict[str, list[Event]]:
+        """The events of each case, oldest first."""
+        out: dict[str, list[Event]] = {n: [] for n in numbers}
+        with self.engine.connect() as conn:
+            for i in range(0, len(numbers), 500):
+                q = (
+                    sa.select(s.case_events.c.number, s.events)
+                    .join(s.events, s.events.c.seq == s.case_events.c.seq)
+                    .where(s.case_events.c.number.in_(list(numbers[i : i + 500])))
+                    .order_by(s.events.c.seq)
+                )
+                for r in conn.execute(q).all():
+                    out[r.number].append(Event(r.seq, r.type, r.at, r.actor, orjson.loads(r.data), r.prev, r.hash))
+        return out
+
+    def cases_on_tables(self, tables: Sequence[str]) -> list[str]:
+        with self.engine.connect() as conn:
+            found: set[str] = set()
+            for i in range(0, len(tables), 500):
+                q = sa.select(s.case_tables.c.number).where(s.case_tables.c.table_id.in_(list(tables[i : i + 500])))
+                found.update(r[0] for r in conn.execute(q).all())
+        return sorted(found)
+
+    def case_rows(self, where: Any = None) -> list[dict[str, Any]]:
+        q = sa.select(s.cases).order_by(s.cases.c.number)
+        if where is not None:
+            q = q.where(where)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings().all()]
+
+    def count_cases(self, kind: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(s.cases).where(s.cases.c.kind == kind)).scalar() or 0
+
+    def sheet_history(self, tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every version of each table's sheet, oldest first."""
+        out: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
+        with self.engine.connect() as conn:
+            for i in range(0, len(tables), 500):
+                q = sa.select(s.sheets).where(s.sheets.c.table_id.in_(list(tables[i : i + 500]))).order_by(s.sheets.c.version)
+                for r in conn.execute(q).mappings().all():
+                    out[r["table_id"]].append(dict(r))
+        return out
+
     def events_of_type(self, type_: str) -> list[Event]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(s.events).where(s.events.c.type == type_).order_by(s.events.c.seq)).all()
@@ -397,6 +441,15 @@ class Store:
                 s.meta.insert(),
                 [{"key": "definition", "value": event.data["definition"]}, {"key": "election", "value": event.data["election"]}],
             )
+        elif event.type in EventType.CASE_EVENTS:
+            row = {**event.data["summary"], "updated_seq": event.seq}
+            conn.execute(s.cases.delete().where(s.cases.c.number == row["number"]))
+            conn.execute(s.cases.insert().values(**row))
+            conn.execute(s.case_events.insert().values(number=row["number"], seq=event.seq))
+            if event.type == EventType.CASE_OPENED:
+                tables = sorted(set(event.data["filing"]["tables"]))
+                if tables:
+                    conn.execute(s.case_tables.insert(), [{"table_id": t, "number": row["number"]} for t in tables])
         elif event.type == EventType.AREAS_REGISTERED:
             frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
             proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice

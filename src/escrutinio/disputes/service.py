@@ -1,0 +1,333 @@
+"""The disputes service: filing, admitting, ruling and appealing cases, and their effect on the count.
+
+Every action is one transaction: the case events (each carrying the transition's inputs and
+the docket row it leaves) and, when a decision in force changes what a table counts, a
+``sheets.recorded`` event with the table's new state and version (basis ``ruling:...``).
+What a table counts is always recomputed from *all* of its cases over its sheet as processed
+(``claims.table_outcomes``), so the order in which rulings arrive cannot change the result, a
+table is never counted twice, and it is only dropped by an annulment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.claims import (
+    DISPUTE_BODY,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Effect,
+    EffectKind,
+    FilerRole,
+    Filing,
+    Ruling,
+    admissibility,
+    admit,
+    appeal,
+    decide_appeal,
+    finalise,
+    open_case,
+    refuse,
+    rule,
+    table_outcomes,
+)
+from escrutinio.domain.errors import RuleError
+from escrutinio.domain.sheet import SheetState, TallySheet
+from escrutinio.ledger.cases import rebuild_cases, summary
+from escrutinio.ledger.claims_codec import filing_to, refusal_to, ruling_to
+from escrutinio.ledger.events import EventType
+from escrutinio.ledger.sheets_payload import to_payload
+from escrutinio.store.store import PendingEvent
+
+PREFIX = {
+    CaseKind.OBSERVATION: "OBS",
+    CaseKind.NULLITY_REQUEST: "NUL",
+    CaseKind.CHALLENGED_BALLOTS: "IMP",
+    CaseKind.OWN_MOTION: "OFI",
+}
+OPEN = ("filed", "admitted", "ruled", "appealed")
+
+
+@dataclass
+class Change:
+    """A case after one action, and the event that records the action."""
+
+    case: Case
+    event: PendingEvent
+
+
+class Disputes:
+    """The docket of one store."""
+
+    def __init__(self, canvass: Any) -> None:
+        self.canvass = canvass
+        self._known: set[str] | None = None
+        self._counters: dict[str, int] = {}
+
+    @property
+    def store(self) -> Any:
+        return self.canvass.store
+
+    @property
+    def election(self) -> Any:
+        return self.canvass.election()
+
+    def known_tables(self) -> set[str]:
+        if self._known is None:
+            _areas, roll, _sheets = self.store.frames()
+            self._known = set(roll["table"].to_list())
+        return self._known
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def cases(self, numbers: Sequence[str]) -> dict[str, Case]:
+        events = self.store.case_events(list(numbers))
+        missing = [n for n in numbers if not events.get(n)]
+        if missing:
+            raise RuleError(f"no case {missing[0]!r} on the docket")
+        out: dict[str, Case] = {}
+        for evs in events.values():
+            out.update(rebuild_cases(evs, self.election))
+        return out
+
+    def case(self, number: str) -> Case:
+        return self.cases([number])[number]
+
+    def listing(self, **filters: str | None) -> list[dict[str, Any]]:
+        """Docket rows, filtered by status, kind, filer, grounds, rule, table or overdue (a date)."""
+        rows = self.store.case_rows()
+        out = []
+        for r in rows:
+            if filters.get("status") and r["status"] != filters["status"]:
+                continue
+            if filters.get("kind") and r["kind"] != filters["kind"]:
+                continue
+            if filters.get("filer") and r["filer"] != filters["filer"]:
+                continue
+            if filters.get("grounds") and r["grounds"] != filters["grounds"]:
+                continue
+            if filters.get("rule") and r["rule"] != filters["rule"]:
+                continue
+            if filters.get("table") and filters["table"] not in r["tables"].split(","):
+                continue
+            if filters.get("body"):
+                body = "JNE" if r["status"] == "appealed" else "JEE"
+                if body != filters["body"] or r["status"] not in OPEN:
+                    continue
+            overdue = filters.get("overdue")
+            if overdue and not (r["status"] == "ruled" and r["appeal_until"] and r["appeal_until"] < overdue):
+                continue
+            out.append({**r, "tables": r["tables"].split(",") if r["tables"] else []})
+        return out
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _number(self, kind: CaseKind) -> str:
+        prefix = PREFIX[kind]
+        if prefix not in self._counters:
+            self._counters[prefix] = self.store.count_cases(kind.value)
+        self._counters[prefix] += 1
+        return f"{prefix}-{self._counters[prefix]:06d}"
+
+    def _event(self, type_: str, case: Case, at: datetime, **data: Any) -> PendingEvent:
+        return PendingEvent(type_, {"number": case.number, "at": at.isoformat(), **data, "summary": summary(case)})
+
+    def open_changes(self, filings: Iterable[Filing], now: datetime | None = None) -> list[Change]:
+        """Open a case per filing and decide its admissibility at once (recorded with the rule)."""
+        election = self.election
+        parties = election.contest.choice_ids
+        known = self.known_tables()
+        changes: list[Change] = []
+        acting_for = self.canvass.actor.removeprefix("party:") if self.canvass.actor.startswith("party:") else None
+        for filing in filings:
+            if acting_for is not None and filing.filer != acting_for:
+                raise RuleError(f"no_standing: a representative of {acting_for} cannot file for {filing.filer}")
+            when = now or filing.filed_at
+            kind = CaseKind(filing.kind)
+            if kind is CaseKind.APPEAL:
+                raise RuleError("an appeal is filed against a case: use appeal")
+            case = open_case(self._number(kind), filing, election)
+            changes.append(Change(case, self._event(EventType.CASE_OPENED, case, filing.filed_at, filing=filing_to(filing))))
+            refusal = admissibility(filing, election, known_tables=known, contest_parties=parties, now=max(when, filing.filed_at))
+            if refusal is None:
+                case = admit(case, max(when, filing.filed_at))
+                changes.append(Change(case, self._event(EventType.CASE_ADMITTED, case, max(when, filing.filed_at))))
+            else:
+                ruling = Ruling(
+                    f"{case.number}/IMP", DISPUTE_BODY, max(when, filing.filed_at), str(refusal), Effect(EffectKind.DISMISS)
+                )
+                case = refuse(case, refusal, ruling, max(when, filing.filed_at))
+                changes.append(
+                    Change(
+                        case,
+                        self._event(
+                            EventType.CASE_REFUSED, case, ruling.date, refusal=refusal_to(refusal), ruling=ruling_to(ruling)
+                        ),
+                    )
+                )
+        return changes
+
+    def observation_filings(self, tables: Sequence[str], reasons: Sequence[str], at: datetime) -> list[Filing]:
+        """The counting authority sends observed sheets to the dispute body: one case each."""
+        return [
+            Filing(CaseKind.OBSERVATION, (t,), "ONPE", FilerRole.COUNTING_AUTHORITY, at, grounds=(r.split(",")[0] if r else ""))
+            for t, r in zip(tables, reasons, strict=True)
+        ]
+
+    def step_changes(self, steps: Iterable[tuple[str, str, datetime, Any]]) -> list[Change]:
+        """Rulings, appeals, decisions and finalisations: (action, case number, when, ruling or filing)."""
+        steps = list(steps)
+        cases = self.cases(sorted({n for _, n, _, _ in steps}))
+        changes: list[Change] = []
+        for action, number, at, arg in steps:
+            case = cases[number]
+            if action == "rule":
+                case = rule(case, arg, at, **self._sheet_args(case))
+                event = self._event(EventType.CASE_RULED, case, at, ruling=ruling_to(arg))
+            elif action == "appeal":
+                case = appeal(case, arg, at)
+                event = self._event(EventType.CASE_APPEALED, case, at, filing=filing_to(arg))
+            elif action == "decide_appeal":
+                case = decide_appeal(case, arg, at, **self._sheet_args(case))
+                event = self._event(EventType.CASE_APPEAL_DECIDED, case, at, ruling=ruling_to(arg))
+            elif action == "finalise":
+                case = finalise(case, at)
+                event = self._event(EventType.CASE_FINALISED, case, at)
+            else:
+                raise RuleError(f"unknown action {action!r}")
+            cases[number] = case
+            changes.append(Change(case, event))
+        return changes
+
+    def _sheet_args(self, case: Case) -> dict[str, Any]:
+        """Electors and current sheet of a one-table case, for checking corrected figures."""
+        if len(case.tables) != 1:
+            return {}
+        table = case.tables[0]
+        history = self.store.sheet_history([table])[table]
+        current = next((v for v in history if v["current"]), None)
+        if current is None:
+            return {}
+        electors = self.store.frames()[1].filter(pl.col("table") == table)["electors"].to_list()
+        return {"electors": electors[0] if electors else None, "sheet": _sheet(current)}
+
+    def commit(self, changes: list[Change], extra: Sequence[PendingEvent] = ()) -> list[Any]:
+        """Append the case events, and the count changes they cause, in one transaction."""
+        if not changes and not extra:
+            return []
+        latest = {c.case.number: c.case for c in changes}
+        events = [*extra, *(c.event for c in changes), *self.count_effect(latest)]
+        return self.store.append(events, self.canvass.actor)
+
+    def count_effect(self, changed: dict[str, Case]) -> list[PendingEvent]:
+        """The sheet records that bring each touched table to what all its cases decide."""
+        tables = sorted({t for c in changed.values() for t in c.tables if t in self.known_tables()})
+        if not tables:
+            return []
+        others = [n for n in self.store.cases_on_tables(tables) if n not in changed]
+        cases = {**(self.cases(others) if others else {}), **changed}
+        history = self.store.sheet_history(tables)
+        base: dict[str, tuple[SheetState, TallySheet | None]] = {}
+        current: dict[str, dict[str, Any]] = {}
+        top: dict[str, int] = {}
+        for t in tables:
+            versions = history[t]
+            if not versions:
+                continue
+            processed = [v for v in versions if not v["basis"].startswith("ruling:")] or versions[:1]
+            base[t] = (SheetState(processed[-1]["state"]), _sheet(processed[-1]))
+            current[t] = next(v for v in versions if v["current"])
+            top[t] = versions[-1]["version"]
+        outcomes = table_outcomes(cases.values(), base, self.election)
+        choices = self.election.contest.choice_ids
+        rows = []
+        for t, out in outcomes.items():
+            sheet = out.sheet or base[t][1]
+            cur = current[t]
+            if sheet is None or (out.state.value == cur["state"] and _counts(sheet) == _counts(_sheet(cur))):
+                continue
+            basis = f"ruling:{','.join(out.cases)}"[:120] + (":under_appeal" if out.under_appeal else "")
+            rows.append(
+                {
+                    "table": t,
+                    "version": top[t] + 1,
+                    "state": out.state.value,
+                    "reasons": cur["reasons"],
+                    "basis": basis[:128],
+                    "line": None,
+                    tf.CAST: sheet.cast,
+                    tf.BLANK: sheet.blank,
+                    tf.NULL: sheet.null,
+                    tf.CHALLENGED: sheet.challenged,
+                    **{tf.choice_column(c): v for c, v in zip(choices, sheet.votes, strict=True)},
+                }
+            )
+        if not rows:
+            return []
+        frame = pl.DataFrame(rows, schema_overrides={"line": pl.Int64})
+        return [
+            PendingEvent(
+                EventType.SHEETS_RECORDED, {"source": {"cases": sorted(changed)}, "sheets": to_payload(frame, self.election)}
+            )
+        ]
+
+    # -- user actions ----------------------------------------------------------------------
+
+    def file(self, filings: Sequence[Filing], now: datetime | None = None) -> list[dict[str, Any]]:
+        changes = self.open_changes(filings, now)
+        self.commit(changes)
+        last: dict[str, Case] = {c.case.number: c.case for c in changes}
+        return [summary(c) for c in last.values()]
+
+    def act(self, steps: Sequence[tuple[str, str, datetime, Any]]) -> list[dict[str, Any]]:
+        changes = self.step_changes(steps)
+        self.commit(changes)
+        last: dict[str, Case] = {c.case.number: c.case for c in changes}
+        return [summary(c) for c in last.values()]
+
+    def finalise_due(self, now: datetime) -> list[dict[str, Any]]:
+        """Close every ruled case whose appeal window has passed."""
+        due = [r["number"] for r in self.store.case_rows() if r["status"] in ("ruled", "inadmissible") and r["appeal_until"]]
+        cases = self.cases(due) if due else {}
+        steps = [
+            ("finalise", n, now, None)
+            for n, c in cases.items()
+            if c.status is CaseStatus.RULED and c.appeal_until and c.appeal_until < now
+        ]
+        return self.act(steps) if steps else []
+
+    def open_claims(self) -> list[tuple[str, tuple[str, ...], EffectKind, Any]]:
+        """Open cases as stakes sees them: what each claimant asks for."""
+        rows = [r for r in self.store.case_rows() if r["status"] in OPEN]
+        cases = self.cases([r["number"] for r in rows]) if rows else {}
+        out = []
+        for number, case in cases.items():
+            requested = case.filing.requested or (
+                EffectKind.ANNUL if case.kind is CaseKind.NULLITY_REQUEST else EffectKind.COUNT_AS_IS
+            )
+            out.append((number, case.tables, requested, None))
+        return out
+
+
+def _sheet(row: dict[str, Any]) -> TallySheet:
+    import orjson
+
+    return TallySheet(
+        row["table_id"],
+        tuple(orjson.loads(row["votes"])),
+        row["blank"],
+        row["null_votes"],
+        row["challenged"],
+        row["ballots_cast"],
+    )
+
+
+def _counts(sheet: TallySheet) -> tuple[int, ...]:
+    return sheet.counts

@@ -1,0 +1,67 @@
+"""Rebuild cases from their events by running the claim transitions again.
+
+The same function serves the docket (one case at a time, from the store's index of case
+events) and anyone replaying an exported log: a case is what its events make of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from escrutinio.domain.claims import Case, admit, appeal, decide_appeal, finalise, open_case, refuse, rule
+from escrutinio.domain.election import Election
+from escrutinio.ledger.claims_codec import filing_from, refusal_from, ruling_from
+from escrutinio.ledger.events import Event, EventType
+
+
+def apply_case_event(case: Case | None, event: Event, election: Election) -> Case:
+    """One case event applied to the case it concerns (None before ``case.opened``)."""
+    d = event.data
+    at = datetime.fromisoformat(d["at"])
+    if event.type == EventType.CASE_OPENED:
+        return open_case(d["number"], filing_from(d["filing"]), election)
+    assert case is not None, f"event {event.seq}: case {d['number']} was never opened"
+    if event.type == EventType.CASE_ADMITTED:
+        return admit(case, at)
+    if event.type == EventType.CASE_REFUSED:
+        return refuse(case, refusal_from(d["refusal"]), ruling_from(d["ruling"]), at)
+    if event.type == EventType.CASE_RULED:
+        return rule(case, ruling_from(d["ruling"]), at)
+    if event.type == EventType.CASE_APPEALED:
+        return appeal(case, filing_from(d["filing"]), at)
+    if event.type == EventType.CASE_APPEAL_DECIDED:
+        return decide_appeal(case, ruling_from(d["ruling"]), at)
+    if event.type == EventType.CASE_FINALISED:
+        return finalise(case, at)
+    raise ValueError(f"event {event.seq}: {event.type} is not a case event")
+
+
+def rebuild_cases(events: Iterable[Event], election: Election) -> dict[str, Case]:
+    """Every case the events speak of, as they leave it."""
+    cases: dict[str, Case] = {}
+    for event in events:
+        if event.type in EventType.CASE_EVENTS:
+            number = event.data["number"]
+            cases[number] = apply_case_event(cases.get(number), event, election)
+    return cases
+
+
+def summary(case: Case) -> dict[str, Any]:
+    """The docket row of a case (what the store's ``cases`` table holds)."""
+    effect = case.appeal_ruling.effect if case.appeal_ruling else case.ruling.effect if case.ruling else None
+    until = case.appeal_until
+    return {
+        "number": case.number,
+        "kind": case.kind.value,
+        "status": case.status.value,
+        "filer": case.filer,
+        "tables": ",".join(case.tables),
+        "filed_at": case.filing.filed_at.isoformat(),
+        "grounds": case.filing.grounds,
+        "rule": case.refusal.rule if case.refusal else None,
+        "resolution": (case.appeal_ruling or case.ruling).resolution if (case.appeal_ruling or case.ruling) else None,
+        "effect": effect.kind.value if effect else None,
+        "appeal_until": until.isoformat() if until else None,
+    }
