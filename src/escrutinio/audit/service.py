@@ -18,10 +18,10 @@ reported, a new plan may start another (the state is always that of the last ``a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from escrutinio.audit import workflow as wf
 from escrutinio.audit.plan import MACRO, AuditPlan, plan_from_manifest
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from escrutinio.audit.manifest import AuditManifest
     from escrutinio.canvass import Canvass
     from escrutinio.ledger.events import Event
+
+T = TypeVar("T")
 
 EVENT_TYPES: dict[str, str] = {
     wf.PLANNED: "audit.planned",
@@ -69,6 +71,14 @@ class HandCountEntry:
 
 def _refused(error: AuditRefused, where: str = "") -> RuleError:
     return RuleError(f"{where}{error}" if where else str(error))
+
+
+def _step(build: Callable[..., T], *args: Any) -> T:
+    """Build the next payload from the record, turning its refusal into a :class:`RuleError`."""
+    try:
+        return build(*args)
+    except AuditRefused as error:
+        raise _refused(error) from None
 
 
 def to_event(payload: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -301,10 +311,7 @@ class AuditService:
     def seed(self, seed: str, ceremony: str = "") -> dict[str, Any]:
         """Record the public seed (``audit.seeded``), once, right after the plan."""
         state = self._open()
-        try:
-            payload = wf.seed_event(seed.strip(), ceremony)
-        except AuditRefused as error:
-            raise _refused(error) from None
+        payload = _step(wf.seed_event, seed.strip(), ceremony)
         state, written = self._append(state, [payload])
         return {"event": written[-1].seq, "seed": state.seed, "ceremony": state.ceremony, "phase": state.phase}
 
@@ -312,10 +319,7 @@ class AuditService:
         """Draw the next round (``audit.sampled``): round 1 after the seed, another after a
         next_round decision; returns its retrieval lists."""
         state = self._open()
-        try:
-            payload = wf.sample_event(state)
-        except AuditRefused as error:
-            raise _refused(error) from None
+        payload = _step(wf.sample_event, state)
         state, written = self._append(state, [payload])
         return {**self.retrieval(), "event": written[-1].seq}
 
@@ -325,10 +329,7 @@ class AuditService:
         state = self._open()
         if not state.rounds:
             raise RuleError(f"no sample drawn yet (phase {state.phase}): draw one with escrutinio audit draw")
-        try:
-            centres = wf.retrieval_lists(state, round_number)
-        except AuditRefused as error:
-            raise _refused(error) from None
+        centres = _step(wf.retrieval_lists, state, round_number)
         names = {code: name for code, _level, _kind, name, _parent in self.canvass.reader.areas()}
         number = round_number or len(state.rounds)
         drawn = state.rounds[number - 1]
@@ -393,10 +394,7 @@ class AuditService:
         """Measure the risk over every draw so far (``audit.measured``) and decide: confirmed,
         next_round (with its size) or full_hand_count."""
         state = self._open()
-        try:
-            payload = wf.measure_event(state)
-        except AuditRefused as error:
-            raise _refused(error) from None
+        payload = _step(wf.measure_event, state)
         state, written = self._append(state, [payload])
         return {
             **{k: v for k, v in payload.items() if k != "type"},
@@ -409,10 +407,7 @@ class AuditService:
         decision; when it is already issued, show it again."""
         state = self._open()
         if state.report is None:
-            try:
-                payload = wf.report_event(state)
-            except AuditRefused as error:
-                raise _refused(error) from None
+            payload = _step(wf.report_event, state)
             state, _ = self._append(state, [payload])
         return summary(state)
 
