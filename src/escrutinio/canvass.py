@@ -103,8 +103,13 @@ class Canvass:
         mode: str = "reject",
         new_tables: bool = False,
         progress: Progress = _quiet,
+        as_of: Any = None,
     ) -> dict[str, Any]:
-        """Read, check and record a tally-sheet file; refuse it whole or record it whole."""
+        """Read, check and record a tally-sheet file; refuse it whole or record it whole.
+
+        ``as_of`` is when observed sheets reach the dispute body (their observation cases are
+        opened then); default now. A replay of a past election passes its own night.
+        """
         from escrutinio.formats.definition import load_definition
         from escrutinio.formats.sheets import read_sheets
         from escrutinio.intake.plan import plan_load
@@ -146,7 +151,7 @@ class Canvass:
         if not exists:
             assert text is not None
             self._store = Store.create(self.url, text, self.actor)
-        extra = self._observation_cases(plan.events)
+        extra = self._observation_cases(plan.events, as_of)
         written = self.store.append([*plan.events, *extra], self.actor) if plan.events else []
         progress("done", 4, 4)
         summary = dict(plan.summary)
@@ -155,7 +160,7 @@ class Canvass:
         summary["store"] = self.url
         return summary
 
-    def _observation_cases(self, events: list[Any]) -> list[Any]:
+    def _observation_cases(self, events: list[Any], as_of: Any = None) -> list[Any]:
         """An observed sheet goes to the dispute body: open an observation case for each one
         that has no open case yet, in the same transaction as the sheet itself."""
         from datetime import UTC, datetime
@@ -177,7 +182,7 @@ class Canvass:
         disputes = Disputes(self)
         already = {t for r in self.store.case_rows() if r["status"] in OPEN and r["kind"] == "observation" for t in r["tables"].split(",")}
         rows = rows.filter(~rows["table"].is_in(list(already)))
-        now = datetime.now(UTC)
+        now = as_of or datetime.now(UTC)
         disputes._known = set(rows["table"].to_list()) | disputes.known_tables() if self.exists() else set(rows["table"].to_list())
         filings = disputes.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), now)
         return [c.event for c in disputes.open_changes(filings, now)]

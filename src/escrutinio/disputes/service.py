@@ -23,6 +23,7 @@ from escrutinio.domain.claims import (
     Case,
     CaseKind,
     CaseStatus,
+    ClaimRefused,
     Effect,
     EffectKind,
     FilerRole,
@@ -70,6 +71,7 @@ class Disputes:
         self.canvass = canvass
         self._known: set[str] | None = None
         self._counters: dict[str, int] = {}
+        self._prefetch: tuple[dict[str, list[dict[str, Any]]], dict[str, int | None]] = ({}, {})
 
     @property
     def store(self) -> Any:
@@ -139,8 +141,12 @@ class Disputes:
     def _event(self, type_: str, case: Case, at: datetime, **data: Any) -> PendingEvent:
         return PendingEvent(type_, {"number": case.number, "at": at.isoformat(), **data, "summary": summary(case)})
 
-    def open_changes(self, filings: Iterable[Filing], now: datetime | None = None) -> list[Change]:
-        """Open a case per filing and decide its admissibility at once (recorded with the rule)."""
+    def open_changes(self, filings: Iterable[Filing], now: datetime | None = None, judge: bool = True) -> list[Change]:
+        """Open a case per filing and decide its admissibility at once (recorded with the rule).
+
+        With ``judge=False`` the cases are only opened: the dispute body admits or refuses them
+        later, by the ``admit`` and ``refuse`` steps (a replay of what the bodies did, when).
+        """
         election = self.election
         parties = election.contest.choice_ids
         known = self.known_tables()
@@ -155,6 +161,8 @@ class Disputes:
                 raise RuleError("an appeal is filed against a case: use appeal")
             case = open_case(self._number(kind), filing, election)
             changes.append(Change(case, self._event(EventType.CASE_OPENED, case, filing.filed_at, filing=filing_to(filing))))
+            if not judge:
+                continue
             refusal = admissibility(filing, election, known_tables=known, contest_parties=parties, now=max(when, filing.filed_at))
             if refusal is None:
                 case = admit(case, max(when, filing.filed_at))
@@ -181,42 +189,64 @@ class Disputes:
             for t, r in zip(tables, reasons, strict=True)
         ]
 
-    def step_changes(self, steps: Iterable[tuple[str, str, datetime, Any]]) -> list[Change]:
-        """Rulings, appeals, decisions and finalisations: (action, case number, when, ruling or filing)."""
+    def step_changes(
+        self, steps: Iterable[tuple[str, str, datetime, Any]], refused: list[tuple[Any, ClaimRefused]] | None = None
+    ) -> list[Change]:
+        """Rulings, appeals, decisions and finalisations: (action, case number, when, ruling or filing).
+
+        With ``refused`` given, a step a rule refuses is listed there and changes nothing (a late
+        appeal among hundreds); without it, the first refusal refuses them all.
+        """
         steps = list(steps)
         cases = self.cases(sorted({n for _, n, _, _ in steps}))
+        single = sorted({c.tables[0] for c in cases.values() if len(c.tables) == 1})
+        self._prefetch = (self.store.sheet_history(single), self.store.electors(single))
         changes: list[Change] = []
-        for action, number, at, arg in steps:
-            case = cases[number]
-            if action == "rule":
-                case = rule(case, arg, at, **self._sheet_args(case))
-                event = self._event(EventType.CASE_RULED, case, at, ruling=ruling_to(arg))
-            elif action == "appeal":
-                case = appeal(case, arg, at)
-                event = self._event(EventType.CASE_APPEALED, case, at, filing=filing_to(arg))
-            elif action == "decide_appeal":
-                case = decide_appeal(case, arg, at, **self._sheet_args(case))
-                event = self._event(EventType.CASE_APPEAL_DECIDED, case, at, ruling=ruling_to(arg))
-            elif action == "finalise":
-                case = finalise(case, at)
-                event = self._event(EventType.CASE_FINALISED, case, at)
-            else:
-                raise RuleError(f"unknown action {action!r}")
-            cases[number] = case
-            changes.append(Change(case, event))
+        for step in steps:
+            try:
+                changes.append(self._transition(cases, *step))
+            except ClaimRefused as exc:
+                if refused is None:
+                    raise
+                refused.append((step, exc))
         return changes
+
+    def _transition(self, cases: dict[str, Case], action: str, number: str, at: datetime, arg: Any) -> Change:
+        case = cases[number]
+        if action == "admit":
+            case = admit(case, at)
+            event = self._event(EventType.CASE_ADMITTED, case, at)
+        elif action == "refuse":
+            refusal, ruling = arg
+            case = refuse(case, refusal, ruling, at)
+            event = self._event(EventType.CASE_REFUSED, case, at, refusal=refusal_to(refusal), ruling=ruling_to(ruling))
+        elif action == "rule":
+            case = rule(case, arg, at, **self._sheet_args(case))
+            event = self._event(EventType.CASE_RULED, case, at, ruling=ruling_to(arg))
+        elif action == "appeal":
+            case = appeal(case, arg, at)
+            event = self._event(EventType.CASE_APPEALED, case, at, filing=filing_to(arg))
+        elif action == "decide_appeal":
+            case = decide_appeal(case, arg, at, **self._sheet_args(case))
+            event = self._event(EventType.CASE_APPEAL_DECIDED, case, at, ruling=ruling_to(arg))
+        elif action == "finalise":
+            case = finalise(case, at)
+            event = self._event(EventType.CASE_FINALISED, case, at)
+        else:
+            raise RuleError(f"unknown action {action!r}")
+        cases[number] = case
+        return Change(case, event)
 
     def _sheet_args(self, case: Case) -> dict[str, Any]:
         """Electors and current sheet of a one-table case, for checking corrected figures."""
         if len(case.tables) != 1:
             return {}
         table = case.tables[0]
-        history = self.store.sheet_history([table])[table]
-        current = next((v for v in history if v["current"]), None)
+        history, electors = self._prefetch
+        current = next((v for v in history.get(table, []) if v["current"]), None)
         if current is None:
             return {}
-        electors = self.store.frames()[1].filter(pl.col("table") == table)["electors"].to_list()
-        return {"electors": electors[0] if electors else None, "sheet": _sheet(current)}
+        return {"electors": electors.get(table), "sheet": _sheet(current)}
 
     def commit(self, changes: list[Change], extra: Sequence[PendingEvent] = ()) -> list[Any]:
         """Append the case events, and the count changes they cause, in one transaction."""
@@ -280,14 +310,16 @@ class Disputes:
 
     # -- user actions ----------------------------------------------------------------------
 
-    def file(self, filings: Sequence[Filing], now: datetime | None = None) -> list[dict[str, Any]]:
-        changes = self.open_changes(filings, now)
+    def file(self, filings: Sequence[Filing], now: datetime | None = None, judge: bool = True) -> list[dict[str, Any]]:
+        changes = self.open_changes(filings, now, judge)
         self.commit(changes)
         last: dict[str, Case] = {c.case.number: c.case for c in changes}
         return [summary(c) for c in last.values()]
 
-    def act(self, steps: Sequence[tuple[str, str, datetime, Any]]) -> list[dict[str, Any]]:
-        changes = self.step_changes(steps)
+    def act(
+        self, steps: Sequence[tuple[str, str, datetime, Any]], refused: list[tuple[Any, ClaimRefused]] | None = None
+    ) -> list[dict[str, Any]]:
+        changes = self.step_changes(steps, refused)
         self.commit(changes)
         last: dict[str, Case] = {c.case.number: c.case for c in changes}
         return [summary(c) for c in last.values()]

@@ -367,6 +367,11 @@ class Store:
                     out[r["table_id"]].append(dict(r))
         return out
 
+    def electors(self, tables: Sequence[str]) -> dict[str, int | None]:
+        with self.engine.connect() as conn:
+            frame = read_tables(conn, list(tables))
+        return dict(zip(frame["table"].to_list(), frame["electors"].to_list(), strict=True))
+
     def events_of_type(self, type_: str) -> list[Event]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(s.events).where(s.events.c.type == type_).order_by(s.events.c.seq)).all()
