@@ -336,16 +336,16 @@ class Disputes:
         return self.act(steps) if steps else []
 
     def open_claims(self) -> list[tuple[str, tuple[str, ...], EffectKind, Any]]:
-        """Open cases as stakes sees them: what each claimant asks for."""
-        rows = [r for r in self.store.case_rows() if r["status"] in OPEN]
-        cases = self.cases([r["number"] for r in rows]) if rows else {}
-        out = []
-        for number, case in cases.items():
-            requested = case.filing.requested or (
-                EffectKind.ANNUL if case.kind is CaseKind.NULLITY_REQUEST else EffectKind.COUNT_AS_IS
-            )
-            out.append((number, case.tables, requested, None))
-        return out
+        """Open cases as stakes sees them, from the docket rows (no case is rebuilt): a nullity
+        request or own-motion case asks for annulment; an observation or challenged ballots
+        ask for the sheet to count."""
+        asks = {
+            CaseKind.NULLITY_REQUEST.value: EffectKind.ANNUL,
+            CaseKind.OWN_MOTION.value: EffectKind.ANNUL,
+            CaseKind.OBSERVATION.value: EffectKind.COUNT_AS_IS,
+            CaseKind.CHALLENGED_BALLOTS.value: EffectKind.COUNT_AS_IS,
+        }
+        return [(r["number"], tuple(r["tables"].split(",")), asks[r["kind"]], None) for r in self.store.case_rows(open_only=True)]
 
 
 def _sheet(row: dict[str, Any]) -> TallySheet:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from escrutinio.domain.errors import StoreError
+from escrutinio.domain.sheet import SheetState
 from escrutinio.store.location import sqlite_path
 
 SHEET_COLUMNS = (
@@ -75,6 +76,9 @@ class Reader:
             raise StoreError(f"{self.url}: the store has no election definition")
         return found[0][0]
 
+    def area_count(self) -> int:
+        return self.rows("SELECT COUNT(*) FROM areas")[0][0]
+
     def areas(self) -> list[tuple[str, int, str, str, str | None]]:
         return self.rows("SELECT code, level, kind, name, parent FROM areas ORDER BY level, code")
 
@@ -89,10 +93,13 @@ class Reader:
         return self.rows("SELECT area, key, value FROM area_tally")
 
     def sheets_in_state(self, state: str) -> list[dict[str, Any]]:
+        # The state goes in as a literal (checked against the known states): a partial index on
+        # the observed sheets is only used when the query names that state itself.
+        if state not in {s.value for s in SheetState}:
+            raise StoreError(f"unknown sheet state {state!r}")
         rows = self.rows(
             f"SELECT {SHEET_COLUMNS} FROM sheets s JOIN tables t ON t.table_id = s.table_id "
-            "WHERE s.current = 1 AND s.state = ? ORDER BY s.table_id",
-            (state,),
+            f"WHERE s.current = 1 AND s.state = '{state}' ORDER BY s.table_id"
         )
         return [dict(zip(SHEET_KEYS, r, strict=True)) for r in rows]
 

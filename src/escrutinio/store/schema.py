@@ -76,6 +76,14 @@ sheets = sa.Table(
     sa.Column("votes", sa.Text, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("current", sa.Integer, nullable=False),
+    # Only the sheets at the dispute body: the results list them on every call, and a partial
+    # index costs a national load nothing (few sheets are observed).
+    sa.Index(
+        "ix_sheets_at_dispute_body",
+        "table_id",
+        sqlite_where=sa.text("current = 1 AND state = 'observed'"),
+        postgresql_where=sa.text("current = 1 AND state = 'observed'"),
+    ),
     **ROWID,
 )
 

@@ -346,10 +346,10 @@ class Store:
                 found.update(r[0] for r in conn.execute(q).all())
         return sorted(found)
 
-    def case_rows(self, where: Any = None) -> list[dict[str, Any]]:
+    def case_rows(self, open_only: bool = False) -> list[dict[str, Any]]:
         q = sa.select(s.cases).order_by(s.cases.c.number)
-        if where is not None:
-            q = q.where(where)
+        if open_only:
+            q = q.where(s.cases.c.status.in_(("filed", "admitted", "ruled", "appealed")))
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings().all()]
 
@@ -371,6 +371,14 @@ class Store:
         with self.engine.connect() as conn:
             frame = read_tables(conn, list(tables))
         return dict(zip(frame["table"].to_list(), frame["electors"].to_list(), strict=True))
+
+    def events_since(self, seq: int, types: Sequence[str]) -> list[Event]:
+        """Events after ``seq`` of the given types, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(s.events).where(s.events.c.seq > seq, s.events.c.type.in_(list(types))).order_by(s.events.c.seq)
+            ).all()
+        return [Event(r.seq, r.type, r.at, r.actor, orjson.loads(r.data), r.prev, r.hash) for r in rows]
 
     def events_of_type(self, type_: str) -> list[Event]:
         with self.engine.connect() as conn:

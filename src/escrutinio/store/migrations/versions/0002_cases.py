@@ -43,6 +43,16 @@ def upgrade() -> None:
     )
 
 
+    op.create_index(
+        "ix_sheets_at_dispute_body",
+        "sheets",
+        ["table_id"],
+        sqlite_where=sa.text("current = 1 AND state = 'observed'"),
+        postgresql_where=sa.text("current = 1 AND state = 'observed'"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_index("ix_sheets_at_dispute_body", "sheets")
     for name in ("case_tables", "case_events", "cases"):
         op.drop_table(name)

@@ -1,0 +1,120 @@
+"""Benchmark: disputes (issue 3), on the Peru 2021 runoff loaded into a fresh SQLite store.
+
+- filing 10,000 nullity requests from a CSV (parse, admissibility, one transaction), then
+  ruling all of them (dismissed, in batches);
+- 1,000 single rulings, each followed by the national results and the stakes report (target:
+  under 50 ms each); baseline, in the same run: recomputing the national totals from every
+  current sheet in the store after a ruling (the naive way, what an incremental tally avoids).
+
+Run: ``python benchmarks/disputes.py [--rulings 1000]``. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNOFF = ROOT.parent / "shared" / "data" / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz"
+LIMA = timezone(timedelta(hours=-5))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--rulings", type=int, default=1_000)
+    args = parser.parse_args()
+    from escrutinio.canvass import Canvass
+    from escrutinio.count.stakes import stakes
+    from escrutinio.disputes.scenario import read_requests_csv, write_requests_csv
+    from escrutinio.disputes.service import Disputes
+    from escrutinio.domain.claims import CaseKind, Effect, EffectKind, FilerRole, Filing, Ruling
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        canvass = Canvass(str(tmp / "d.db"))
+        canvass.load(RUNOFF, "peru-2021-runoff", as_of=datetime(2021, 6, 6, 22, tzinfo=LIMA))
+        disputes = Disputes(canvass)
+        rng = random.Random(7)
+        tables = sorted(disputes.known_tables())
+        filings = [
+            Filing(
+                CaseKind.NULLITY_REQUEST,
+                (t,),
+                rng.choice(("FP", "PL")),
+                FilerRole.REPRESENTATIVE,
+                datetime(2021, 6, 7, 9, tzinfo=LIMA) + timedelta(minutes=rng.randrange(4 * 24 * 60)),
+                "b",
+                f"R-{i}" if rng.random() < 0.8 else None,
+                requested=EffectKind.ANNUL,
+            )
+            for i, t in enumerate(rng.sample(tables, args.claims))
+        ]
+        csv_path = tmp / "requests.csv"
+        csv_path.write_text(write_requests_csv(filings), encoding="utf-8")
+        start = time.perf_counter()
+        rows = disputes.file(read_requests_csv(csv_path))
+        filing = time.perf_counter() - start
+        admitted = [r["number"] for r in rows if r["status"] == "admitted"]
+        day = datetime(2021, 6, 14, tzinfo=LIMA)
+        steps = [("rule", n, day, Ruling(f"{n}/R", "JEE", day, "unfounded", Effect(EffectKind.DISMISS))) for n in admitted]
+        start = time.perf_counter()
+        for i in range(0, len(steps), 1_000):
+            disputes.act(steps[i : i + 1_000])
+        ruling_all = time.perf_counter() - start
+        print(f"disputes benchmark (Peru 2021 runoff, {len(tables):,} tables)")
+        print(f"  filing {args.claims:,} requests from CSV: {filing:.2f} s ({len(admitted):,} admitted)")
+        print(f"  ruling the {len(admitted):,} admitted ones (batches of 1,000): {ruling_all:.2f} s")
+
+        observed = [r["number"] for r in disputes.listing(kind="observation", status="admitted")]
+        extra = disputes.file(
+            [
+                Filing(
+                    CaseKind.NULLITY_REQUEST,
+                    (t,),
+                    "FP",
+                    FilerRole.REPRESENTATIVE,
+                    datetime(2021, 6, 8, tzinfo=LIMA),
+                    "b",
+                    "R",
+                    requested=EffectKind.ANNUL,
+                )
+                for t in rng.sample(tables, args.rulings)
+            ]
+        )
+        targets = [r["number"] for r in extra if r["status"] == "admitted"][: args.rulings]
+        canvass.table_frame()  # warm the in-memory frame once, as a long-running service would
+        each = []
+        day = datetime(2021, 6, 15, tzinfo=LIMA)
+        for i, number in enumerate(targets):
+            effect = Effect(EffectKind.ANNUL if i % 10 == 0 else EffectKind.DISMISS)
+            start = time.perf_counter()
+            disputes.act([("rule", number, day, Ruling(f"{number}/S", "JEE", day, "single", effect))])
+            nat = canvass.results()[0]
+            report = stakes(canvass.table_frame(), canvass.election(), disputes.open_claims())
+            each.append(time.perf_counter() - start)
+        assert nat["votes"] and report.margin >= 0
+        start = time.perf_counter()
+        for _ in range(20):
+            _areas, _roll, sheets = canvass.store.frames()
+            sheets.filter(sheets["state"].is_in(["counted", "resolved"])).select("v_PL", "v_FP").sum()
+        baseline = (time.perf_counter() - start) / 20
+        median = statistics.median(each)
+        p95 = sorted(each)[int(0.95 * len(each)) - 1]
+        print(
+            f"  {len(each):,} single rulings, each + results + stakes: median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms "
+            f"(target < 50 ms); {len(observed):,} observed sheets and {len(admitted):,} ruled cases on the docket"
+        )
+        print(
+            f"  baseline, national totals recomputed from every stored sheet: {baseline * 1000:.1f} ms "
+            f"(ratio baseline/ours = {baseline / median:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()

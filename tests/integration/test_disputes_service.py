@@ -1,0 +1,173 @@
+"""Refusals are clear and change nothing; rulings move the count at once (both engines)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from tests.onpe_sample import write
+
+from escrutinio.canvass import Canvass
+from escrutinio.disputes.service import Disputes
+from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, FilerRole, Filing, Ruling
+from escrutinio.domain.errors import RuleError
+
+LIMA = timezone(timedelta(hours=-5))
+T = datetime(2021, 6, 8, 10, 0, tzinfo=LIMA)
+
+
+def _request(table: str, filer: str = "FP", at: datetime = T, receipt: str | None = "R-1") -> Filing:
+    return Filing(
+        CaseKind.NULLITY_REQUEST, (table,), filer, FilerRole.REPRESENTATIVE, at, "b", receipt, requested=EffectKind.ANNUL
+    )
+
+
+def _ruling(effect: Effect, body: str = "JEE", day: int = 12) -> Ruling:
+    return Ruling(f"R-{day}-{effect.kind}", body, datetime(2021, 6, day, tzinfo=LIMA), "reasoning", effect)
+
+
+@pytest.fixture
+def docket(db_url: str, tmp_path: Path) -> tuple[Canvass, Disputes]:
+    canvass = Canvass(db_url)
+    canvass.load(write(tmp_path / "s.csv"), "peru-2021-runoff", as_of=datetime(2021, 6, 6, 22, tzinfo=LIMA))
+    return canvass, Disputes(canvass)
+
+
+def test_admissibility_rules(docket: tuple[Canvass, Disputes]) -> None:
+    _, d = docket
+    rows = d.file(
+        [
+            _request("000001"),
+            _request("000002", at=datetime(2021, 6, 9, 20, 1, tzinfo=LIMA)),
+            _request("000003", receipt=None),
+            _request("000004", filer="XX"),
+            _request("999999"),
+        ]
+    )
+    assert [(r["status"], r["rule"]) for r in rows] == [
+        ("admitted", None),
+        ("inadmissible", "late"),
+        ("inadmissible", "no_fee"),
+        ("inadmissible", "no_standing"),
+        ("inadmissible", "unknown_table"),
+    ]
+
+
+def test_refusals_change_nothing(docket: tuple[Canvass, Disputes]) -> None:
+    canvass, d = docket
+    d.file([_request("000001")])
+    head = canvass.store.head()
+    tally = canvass.store.tally().sort("area", "key")
+    refusals = [
+        (("rule", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), _ruling(Effect(EffectKind.ANNUL), body="JNE")), "wrong_body"),
+        (
+            (
+                "rule",
+                "OBS-000001",
+                datetime(2021, 6, 12, tzinfo=LIMA),
+                _ruling(Effect(EffectKind.COUNT_CORRECTED, figures=Figures((100, 100), 5, 5, 0, 209))),
+            ),
+            "figures",
+        ),
+        (
+            (
+                "rule",
+                "OBS-000001",
+                datetime(2021, 6, 12, tzinfo=LIMA),
+                _ruling(Effect(EffectKind.COUNT_CORRECTED, figures=Figures((200, 100), 5, 5, 0, 310))),
+            ),
+            "figures",
+        ),
+        (("appeal", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), None), None),
+    ]
+    for step, rule in refusals[:3]:
+        with pytest.raises(RuleError) as err:
+            d.act([step])
+        assert str(err.value).startswith(f"{rule}:"), str(err.value)
+    d.act([("rule", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), _ruling(Effect(EffectKind.DISMISS)))])
+    late = Filing(
+        CaseKind.APPEAL, ("000001",), "FP", FilerRole.REPRESENTATIVE, datetime(2021, 6, 16, tzinfo=LIMA), appeal_of="NUL-000001"
+    )
+    with pytest.raises(RuleError, match="^late:"):
+        d.act([("appeal", "NUL-000001", late.filed_at, late)])
+    d.act([("finalise", "NUL-000001", datetime(2021, 6, 16, tzinfo=LIMA), None)])
+    with pytest.raises(RuleError, match="^closed:"):
+        d.act([("rule", "NUL-000001", datetime(2021, 6, 17, tzinfo=LIMA), _ruling(Effect(EffectKind.ANNUL), day=17))])
+    # The dismissal changed no vote, and none of the refusals wrote anything.
+    assert canvass.store.tally().sort("area", "key").equals(tally)
+    assert canvass.store.head()[0] == head[0] + 2
+
+
+def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Canvass, Disputes], tmp_path: Path) -> None:
+    canvass, d = docket
+    before = canvass.results()[0]
+    d.file([_request("000001")])
+    d.act([("rule", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), _ruling(Effect(EffectKind.ANNUL)))])
+    annulled = canvass.results()[0]
+    assert annulled["votes"]["PL"] == before["votes"]["PL"] - 115 and annulled["tables"]["annulled"] == 2
+    assert annulled["null"] == before["null"] - 18 + 220
+    appeal = Filing(
+        CaseKind.APPEAL, ("000001",), "PL", FilerRole.REPRESENTATIVE, datetime(2021, 6, 13, tzinfo=LIMA), appeal_of="NUL-000001"
+    )
+    d.act([("appeal", "NUL-000001", appeal.filed_at, appeal)])
+    d.act(
+        [
+            (
+                "decide_appeal",
+                "NUL-000001",
+                datetime(2021, 6, 15, tzinfo=LIMA),
+                Ruling("0750-JNE", "JNE", datetime(2021, 6, 15, tzinfo=LIMA), "reversed", Effect(EffectKind.REVERSE)),
+            )
+        ]
+    )
+    assert canvass.results()[0]["votes"] == before["votes"]
+    # The observed sheet, corrected: counted with the corrected figures, the old version kept.
+    d.act(
+        [
+            (
+                "rule",
+                "OBS-000001",
+                datetime(2021, 6, 12, tzinfo=LIMA),
+                _ruling(Effect(EffectKind.COUNT_CORRECTED, figures=Figures((101, 99), 5, 5, 0, 210))),
+            )
+        ]
+    )
+    nat = canvass.results()[0]
+    assert nat["votes"]["PL"] == before["votes"]["PL"] + 101 and nat["tables"]["observed"] == 0
+    assert [v["version"] for v in canvass.store.sheet_versions("000007")] == [1, 2]
+    log = tmp_path / "log.jsonl"
+    canvass.export_log(log)
+    assert canvass.verify(log).ok
+
+
+def test_cli_refuses_a_representative_filing_for_another_party(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    base = [sys.executable, "-m", "escrutinio.cli", "--db", str(db)]
+    subprocess.run(
+        [*base, "load", str(write(tmp_path / "s.csv")), "--election", "peru-2021-runoff"], check=True, capture_output=True
+    )
+    env = {**__import__("os").environ, "ESCRUTINIO_ACTOR": "party:FP"}
+    out = subprocess.run(
+        [*base, "cases", "file", "--table", "000001", "--filer", "PL", "--fee-receipt", "R"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert out.returncode == 1 and out.stderr.startswith("error: no_standing: a representative of FP cannot file for PL")
+    ok = subprocess.run(
+        [*base, "cases", "file", "--table", "000001", "--filer", "FP", "--fee-receipt", "R", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert ok.returncode == 0, ok.stderr
+    listed = json.loads(
+        subprocess.run([*base, "cases", "list", "--filer", "FP", "--format", "json"], capture_output=True, text=True).stdout
+    )
+    assert [c["number"] for c in listed] == ["NUL-000001"]
+    stakes = json.loads(subprocess.run([*base, "stakes", "--format", "json"], capture_output=True, text=True).stdout)
+    assert stakes["claims"] >= 1 and isinstance(stakes["can_change_winner"], bool)
