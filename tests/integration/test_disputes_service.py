@@ -92,10 +92,10 @@ def test_refusals_change_nothing(docket: tuple[Canvass, Disputes]) -> None:
     late = Filing(
         CaseKind.APPEAL, ("000001",), "FP", FilerRole.REPRESENTATIVE, datetime(2021, 6, 16, tzinfo=LIMA), appeal_of="NUL-000001"
     )
-    with pytest.raises(RuleError, match="^late:"):
+    with pytest.raises(RuleError, match=r"^late:"):
         d.act([("appeal", "NUL-000001", late.filed_at, late)])
     d.act([("finalise", "NUL-000001", datetime(2021, 6, 16, tzinfo=LIMA), None)])
-    with pytest.raises(RuleError, match="^closed:"):
+    with pytest.raises(RuleError, match=r"^closed:"):
         d.act([("rule", "NUL-000001", datetime(2021, 6, 17, tzinfo=LIMA), _ruling(Effect(EffectKind.ANNUL), day=17))])
     # The dismissal changed no vote, and none of the refusals wrote anything.
     assert canvass.store.tally().sort("area", "key").equals(tally)

@@ -169,7 +169,8 @@ def main() -> None:
 
     out = replay_2021(args.onpe_file, args.db, show)
     print(
-        f"refused steps: {len(out['refused_steps'])} (appeals out of time); log verifies: {out['verify_ok']} ({out['events']} events)"
+        f"refused steps: {len(out['refused_steps'])} (appeals out of time); "
+        f"log verifies: {out['verify_ok']} ({out['events']} events)"
     )
 
 
