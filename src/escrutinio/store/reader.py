@@ -106,6 +106,12 @@ class Reader:
     def reasons_by_state(self) -> list[tuple[str, str, int]]:
         return self.rows("SELECT state, reasons, COUNT(*) FROM sheets WHERE current = 1 GROUP BY state, reasons")
 
+    def open_cases(self) -> list[tuple[str, str, str]]:
+        """(number, kind, tables) of every case not yet closed."""
+        return self.rows(
+            "SELECT number, kind, tables FROM cases WHERE status IN ('filed', 'admitted', 'ruled', 'appealed') ORDER BY number"
+        )
+
     def head(self) -> tuple[int, str]:
         found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (0, "0" * 64) if not found else (found[0][0], found[0][1])
