@@ -133,7 +133,9 @@ class Canvass:
         progress("read", 0, 4)
         parsed = read_sheets(path, defined)
         progress("plan", 1, 4)
+        seen = None
         if exists:
+            seen = self.store.head()[0]  # the plan is made on this state; a racing writer makes us retry
             areas, roll, sheets = self.store.frames()
         else:
             import polars as pl
@@ -152,7 +154,7 @@ class Canvass:
             assert text is not None
             self._store = Store.create(self.url, text, self.actor)
         extra = self._observation_cases(plan.events, as_of)
-        written = self.store.append([*plan.events, *extra], self.actor) if plan.events else []
+        written = self.store.append([*plan.events, *extra], self.actor, expect_seq=seen) if plan.events else []
         progress("done", 4, 4)
         summary = dict(plan.summary)
         summary["events"] = len(written)
@@ -227,6 +229,12 @@ class Canvass:
             if r.code == election.country:
                 r.extra.update(national_extras(r, election))
                 r.extra["at_dispute_body"] = self.sheets_in_state("observed")
+                seq, head = self.reader.head()
+                r.extra["log"] = {
+                    "events": seq,
+                    "head": head,
+                    "note": "these figures are computed from events 1..events of the log; `escrutinio verify` recomputes them",
+                }
             out.append(r.to_dict())
         return out
 
@@ -328,6 +336,19 @@ class Canvass:
 
     # -- log -------------------------------------------------------------------------------
 
+    def _docket_differences(self, state: Any) -> list[dict[str, Any]]:
+        """Every case rebuilt from the log's case events against the store's docket."""
+        from escrutinio.ledger.cases import rebuild_cases
+
+        rebuilt = _docket_rows(rebuild_cases(state.case_events, state.election))
+        keys = ("kind", "status", "filer", "tables", "rule", "resolution", "effect")
+        stored = {r["number"]: tuple(r[k] for k in keys) for r in self.store.case_rows()}
+        return [
+            {"case": n, "log": rebuilt.get(n), "store": stored.get(n)}
+            for n in sorted(set(rebuilt) | set(stored))
+            if rebuilt.get(n) != stored.get(n)
+        ]
+
     def export_log(self, path: Path) -> tuple[int, str]:
         n = 0
         with open(path, "wb") as out:
@@ -364,8 +385,16 @@ class Canvass:
             joined = tally.join(stored, on=["area", "key"], how="full", coalesce=True, suffix="_store").fill_null(0)
             for area, key, log_value, store_value in joined.filter(joined["value"] != joined["value_store"]).iter_rows():
                 differences.append({"area": area, "key": key, "log": log_value, "store": store_value})
+            differences += self._docket_differences(state)
         progress("done", 3, 3)
         return VerifyReport(state.seq, state.head, nat.to_dict(), compared, differences)
+
+
+def _docket_rows(cases: Any) -> dict[str, tuple[Any, ...]]:
+    from escrutinio.ledger.cases import summary
+
+    keys = ("kind", "status", "filer", "tables", "rule", "resolution", "effect")
+    return {n: tuple(summary(c)[k] for k in keys) for n, c in cases.items()}
 
 
 def _within(code: str, area: str, parent: dict[str, str | None]) -> bool:

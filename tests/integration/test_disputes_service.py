@@ -171,3 +171,43 @@ def test_cli_refuses_a_representative_filing_for_another_party(tmp_path: Path) -
     assert [c["number"] for c in listed] == ["NUL-000001"]
     stakes = json.loads(subprocess.run([*base, "stakes", "--format", "json"], capture_output=True, text=True).stdout)
     assert stakes["claims"] >= 1 and isinstance(stakes["can_change_winner"], bool)
+
+
+def test_a_decision_taken_on_a_stale_state_is_refused(docket: tuple[Canvass, Disputes], db_url: str) -> None:
+    """Two clerks act at once: the second one's decision was prepared before the first was
+    written, so it is refused whole instead of being recorded on a state it never saw."""
+    canvass, first = docket
+    first.file([_request("000001"), _request("000002")])
+    second = Disputes(Canvass(db_url))
+    day = datetime(2021, 6, 12, tzinfo=LIMA)
+    stale = second.step_changes([("rule", "NUL-000002", day, _ruling(Effect(EffectKind.DISMISS)))])
+    first.act([("rule", "NUL-000001", day, _ruling(Effect(EffectKind.ANNUL)))])
+    head = canvass.store.head()
+    with pytest.raises(Exception, match="the store changed while this action was prepared"):
+        second.commit(stale)
+    assert canvass.store.head() == head
+    second.act([("rule", "NUL-000002", day, _ruling(Effect(EffectKind.DISMISS)))])  # looking again works
+    assert {r["number"]: r["status"] for r in first.listing(kind="nullity_request")} == {
+        "NUL-000001": "ruled",
+        "NUL-000002": "ruled",
+    }
+
+
+def test_verify_rebuilds_the_docket_from_the_log(docket: tuple[Canvass, Disputes], tmp_path: Path) -> None:
+    canvass, d = docket
+    d.file([_request("000001")])
+    d.act([("rule", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), _ruling(Effect(EffectKind.DISMISS)))])
+    log = tmp_path / "log.jsonl"
+    canvass.export_log(log)
+    assert canvass.verify(log).ok
+    with canvass.store.engine.begin() as conn:  # someone edits the docket behind the log's back
+        conn.exec_driver_sql("UPDATE cases SET status = 'final' WHERE number = 'NUL-000001'")
+    report = canvass.verify(log)
+    assert not report.ok
+    assert report.differences == [
+        {
+            "case": "NUL-000001",
+            "log": ("nullity_request", "ruled", "FP", "000001", None, "R-12-dismiss", "dismiss"),
+            "store": ("nullity_request", "final", "FP", "000001", None, "R-12-dismiss", "dismiss"),
+        }
+    ]

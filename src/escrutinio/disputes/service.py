@@ -71,6 +71,7 @@ class Disputes:
         self.canvass = canvass
         self._known: set[str] | None = None
         self._counters: dict[str, int] = {}
+        self._seen: int | None = None
         self._prefetch: tuple[dict[str, list[dict[str, Any]]], dict[str, int | None]] = ({}, {})
 
     @property
@@ -151,6 +152,7 @@ class Disputes:
         parties = election.contest.choice_ids
         known = self.known_tables()
         changes: list[Change] = []
+        self._seen = self.store.head()[0]
         acting_for = self.canvass.actor.removeprefix("party:") if self.canvass.actor.startswith("party:") else None
         for filing in filings:
             if acting_for is not None and filing.filer != acting_for:
@@ -198,6 +200,7 @@ class Disputes:
         appeal among hundreds); without it, the first refusal refuses them all.
         """
         steps = list(steps)
+        self._seen = self.store.head()[0]  # decisions below are taken on this state
         cases = self.cases(sorted({n for _, n, _, _ in steps}))
         single = sorted({c.tables[0] for c in cases.values() if len(c.tables) == 1})
         self._prefetch = (self.store.sheet_history(single), self.store.electors(single))
@@ -254,7 +257,7 @@ class Disputes:
             return []
         latest = {c.case.number: c.case for c in changes}
         events = [*extra, *(c.event for c in changes), *self.count_effect(latest)]
-        return self.store.append(events, self.canvass.actor)
+        return self.store.append(events, self.canvass.actor, expect_seq=self._seen)
 
     def count_effect(self, changed: dict[str, Case]) -> list[PendingEvent]:
         """The sheet records that bring each touched table to what all its cases decide."""

@@ -32,6 +32,8 @@ class CanvassState:
     seq: int = 0
     head: str = GENESIS
     events_by_type: dict[str, int] = field(default_factory=dict)
+    case_events: list[Event] = field(default_factory=list)
+    """The case events, in order (rebuild the docket with ``ledger.cases.rebuild_cases``)."""
 
 
 class _Builder:
@@ -65,6 +67,8 @@ class _Builder:
             self.tables.append(pl.DataFrame({**t, "seq": [event.seq] * len(t["table"])}, schema=TABLE_SCHEMA))
         elif event.type == EventType.SHEETS_RECORDED:
             self.sheets.append(from_payload(event.data["sheets"], self.state.election, event.seq))
+        elif event.type in EventType.CASE_EVENTS:
+            self.state.case_events.append(event)
         assert self.state is not None
         self.state.seq = event.seq
         self.state.head = event.hash

@@ -387,12 +387,22 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(self, pending: Sequence[PendingEvent], actor: str) -> list[Event]:
-        """Append events and apply them to the projections, all in one transaction."""
+    def append(self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None = None) -> list[Event]:
+        """Append events and apply them to the projections, all in one transaction.
+
+        ``expect_seq`` is the head the caller decided on: if another writer appended since (two
+        clerks ruling on the same case, two loads racing), nothing is written and the caller is
+        told to look again, instead of recording a decision taken on a stale state.
+        """
         sealed: list[Event] = []
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
             seq, prev = _head(conn)
+            if expect_seq is not None and seq != expect_seq:
+                raise StoreError(
+                    f"the store changed while this action was prepared (event {expect_seq} was the last; now {seq}): "
+                    "nothing was written; look again and retry"
+                )
             election = None if self._election is None and seq == 0 else self.election()
             proj = _Projection(conn, election)
             batch: list[tuple[Event, pl.DataFrame | None]] = []
