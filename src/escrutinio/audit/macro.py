@@ -127,6 +127,22 @@ def macro_sample_size(total_error_bound: Fraction, risk_limit: RiskLimitLike) ->
     return math.ceil(math.log(alpha) / _log_one_minus(1 / total_error_bound))
 
 
+def macro_sample_size_first_order(total_error_bound: Fraction, risk_limit: RiskLimitLike) -> int:
+    """Draws needed when no error is found, by the first-order bound: ceil(U ln(1/alpha)).
+
+    The convention-compatible variant for the reference's MACRO vector (U = 101.000, 303 batches
+    at alpha = 0.05), which Stark's ln/ln formula does not give (ceil(301.07) = 302) but this does
+    (ceil(302.57) = 303). It is sufficient, hence still risk-limiting: -ln(1 - 1/U) > 1/U, so
+    (1 - 1/U)^n <= exp(-n/U) <= alpha once n >= U ln(1/alpha). For large U it asks for about
+    ln(1/alpha) / 2 draws more than the exact formula (1.5 at alpha = 0.05). Not the default: the
+    planner and the audit record use :func:`macro_sample_size`.
+    """
+    alpha = as_risk_limit(risk_limit)
+    if total_error_bound <= 1:
+        raise ValueError("U must exceed 1 (U <= 1 means a single table could not change the result)")
+    return math.ceil(float(total_error_bound) * -math.log(alpha))
+
+
 def macro_log_p_value(total_error_bound: Fraction, taints: Iterable[Fraction]) -> float:
     """ln P for the draws' taints (one per draw, repeats included); +inf once a taint reaches 1."""
     step = _log_one_minus(1 / total_error_bound)
