@@ -7,6 +7,7 @@ lock before reading the head of the chain.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,17 @@ def placeholders(conn: sa.Connection, n: int) -> str:
     return ", ".join([mark] * n)
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[tuple]) -> None:
+def bulk_insert(conn: sa.Connection, table: sa.Table, columns: list[str], rows: Iterable[tuple]) -> None:
     """Insert many rows through the driver's executemany: the Core per-row overhead is ~5x."""
-    if not rows:
+    if isinstance(rows, list) and not rows:
         return
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders(conn, len(columns))})"
-    conn.exec_driver_sql(sql, rows)
+    # The DBAPI cursor of this same transaction takes any iterable of rows (SQLAlchemy wants a list).
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def create_schema(conn: sa.Connection) -> None:
@@ -82,7 +88,9 @@ def bulk_insert_frame(conn: sa.Connection, table: sa.Table, columns: list[str], 
     """Insert a polars frame's rows (in ``columns`` order) a chunk at a time, so only one chunk
     of Python tuples exists at once."""
     for start in range(0, frame.height, chunk):
-        bulk_insert(conn, table, columns, frame.slice(start, chunk).rows())
+        part = frame.slice(start, chunk)
+        # Column lists zipped lazily: cheaper than materialising a list of row tuples first.
+        bulk_insert(conn, table, columns, zip(*(part[c].to_list() for c in part.columns), strict=True))
 
 
 def migrate(conn: sa.Connection) -> None:

@@ -1,0 +1,25 @@
+"""The generic reader on Parquet: the same column map reads the same election from either format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from escrutinio.canvass import Canvass
+from tests.conftest import DATA, need_shared
+
+
+def test_parquet_and_csv_give_the_same_results(tmp_path: Path) -> None:
+    csv_file = need_shared(DATA / "chile-2021-first-round" / "chile_election_2021.csv")
+    parquet_file = tmp_path / "chile.parquet"
+    pl.read_csv(csv_file, infer_schema=False).write_parquet(parquet_file)
+    preset = (Path(__file__).resolve().parents[2] / "src/escrutinio/presets/chile-2021-first-round.toml").read_text()
+    definition = tmp_path / "chile-parquet.toml"
+    definition.write_text(preset.replace('format = "csv"', 'format = "parquet"'), encoding="utf-8")
+    from_csv = Canvass(str(tmp_path / "csv.db"))
+    from_csv.load(csv_file, "chile-2021-first-round", mode="observe")
+    from_parquet = Canvass(str(tmp_path / "parquet.db"))
+    from_parquet.load(parquet_file, str(definition), mode="observe")
+    a, b = from_csv.results()[0], from_parquet.results()[0]
+    assert a["votes"] == b["votes"] and a["tables"] == b["tables"] and a["votes"]["KAST"] + a["provisional"]["votes"]["KAST"] == 1_953_207
