@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, Filing, FilerRole, Refusal, Ruling
+from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, FilerRole, Filing, Refusal, Ruling
 
 
 def _time(text: str) -> datetime:
