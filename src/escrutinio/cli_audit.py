@@ -22,9 +22,35 @@ audit_app = typer.Typer(
 )
 
 CountsOption = Annotated[
-    str, typer.Option("--counts", help="Hand-counted votes: CHOICE=N,... (the contest's choice ids; blank, null, other)")
+    str | None,
+    typer.Option("--counts", help="Batch audits: hand-counted votes CHOICE=N,... (the contest's choice ids; blank, null, other)"),
 ]
-BallotsOption = Annotated[int, typer.Option("--ballots", help="Ballots found in the box")]
+BallotsOption = Annotated[int | None, typer.Option("--ballots", help="Batch audits: ballots found in the box")]
+PositionOption = Annotated[
+    int | None,
+    typer.Option("--position", help="Ballot polling: the sampled ballot's number inside the table (from the retrieval list)"),
+]
+VoteOption = Annotated[
+    str | None, typer.Option("--vote", help="Ballot polling: what the ballot shows: a choice id (e.g. PL), blank, null or other")
+]
+
+
+def _table_count(counts: str | None, ballots: int | None) -> tuple[dict[str, int], int]:
+    """--counts and --ballots of a batch audit's hand count (both needed)."""
+    from escrutinio.audit.service import parse_counts
+
+    if counts is None or ballots is None:
+        raise EscrutinioError("a table's hand count needs --counts and --ballots (a ballot's reading: --position and --vote)")
+    return parse_counts(counts), ballots
+
+
+def _ballot_reading(position: int | None, vote: str | None, counts: str | None) -> tuple[int, str] | None:
+    """--position and --vote of a ballot-polling reading, or None when this is a table count."""
+    if position is None and vote is None:
+        return None
+    if position is None or vote is None or counts is not None:
+        raise EscrutinioError("a ballot's reading needs --position and --vote (and no --counts)")
+    return position, vote.strip()
 
 
 def _service(db: str | None):  # type: ignore[no-untyped-def]
@@ -63,7 +89,8 @@ SUMMARY_FIELDS = [
     "seed",
     "draws",
     "sampled_tables",
-    "settled_tables",
+    "sampled_ballots",
+    "settled",
     "risk",
     "decision",
 ]
@@ -72,7 +99,9 @@ SUMMARY_FIELDS = [
 @audit_app.command("plan")
 def audit_plan(
     risk_limit: Annotated[float, typer.Option("--risk-limit", help="Risk limit, e.g. 0.05 for 5 %")] = 0.05,
-    method: Annotated[str, typer.Option("--method", help="Method of the recorded audit: macro or alpha_batch")] = "macro",
+    method: Annotated[
+        str, typer.Option("--method", help="Method of the recorded audit: macro, alpha_batch, bravo or alpha_polling")
+    ] = "macro",
     max_rounds: Annotated[int, typer.Option("--max-rounds", help="Rounds before a full hand count")] = 5,
     record: Annotated[
         bool, typer.Option("--record", help="Start the audit: record the plan and its manifest in the log")
@@ -84,11 +113,13 @@ def audit_plan(
 
     Sample sizes for every audit method, side by side, for the loaded election's contest
     (ballot polling in ballots; batch comparison with tables as batches, in tables and ballots).
-    With --record, start an audit of the chosen batch method: the manifest of every table in the
-    count is frozen into the log, ready for the seed.
+    With --record, start an audit of the chosen method (batch comparison: macro, alpha_batch;
+    ballot polling: bravo, alpha_polling): the manifest of every table in the count (its sheet's
+    figures and ballots) is frozen into the log, ready for the seed.
 
     Example: escrutinio audit plan --risk-limit 0.05 --format json
     Example: escrutinio audit plan --risk-limit 0.05 --method macro --record
+    Example: escrutinio audit plan --risk-limit 0.1 --method bravo --record
     """
     _check_format(fmt)
     limit = _risk_limit(risk_limit)
@@ -150,29 +181,41 @@ def _emit_retrieval(data: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         emit(data, fmt)
         return
+    polling = data.get("unit") == "ballots"
     if fmt == "csv":
-        rows = [
-            {"district": c["district"], "district_name": c["district_name"], "polling_place": c["polling_place"], **t}
+        where = [
+            ({"district": c["district"], "district_name": c["district_name"], "polling_place": c["polling_place"]}, t)
             for c in data["centres"]
             for t in c["tables"]
         ]
+        if polling:  # one row per ballot to pull
+            rows = [{**centre, "table": t["table"], "position": p} for centre, t in where for p in t["positions"]]
+        else:
+            rows = [{**centre, **t} for centre, t in where]
         emit(rows, fmt, rows=rows)
         return
+
+    def listed(t: dict[str, Any]) -> str:
+        if polling:
+            return f"{t['table']} [{' '.join(str(p) for p in t['positions'])}]"
+        return t["table"] + (f" (x{t['times_drawn']})" if t["times_drawn"] > 1 else "")
+
     rows = [
         {
             "district": c["district"],
             "name": c["district_name"],
             "place": c["polling_place"],
-            "tables": ", ".join(t["table"] + (f" (x{t['times_drawn']})" if t["times_drawn"] > 1 else "") for t in c["tables"]),
+            "tables": ", ".join(listed(t) for t in c["tables"]),
             "ballots": c["ballots"],
         }
         for c in data["centres"]
     ]
     cols = [("district", "district"), ("name", "name"), ("polling place", "place"), ("tables", "tables"), ("ballots", "ballots")]
-    emit(rows, fmt, rows=rows, columns=cols, title=f"Round {data['round']}: tables to retrieve, by counting centre")
+    what = "tables [ballot numbers]" if polling else "tables"
+    emit(rows, fmt, rows=rows, columns=cols, title=f"Round {data['round']}: {what} to retrieve, by counting centre")
     typer.echo(
         f"Round {data['round']}: {data['draws']:,} draws from draw {data['first_draw']:,}; "
-        f"{data['tables']:,} tables, {data['ballots']:,} ballots to hand count"
+        f"{data['tables']:,} tables, {data['ballots']:,} ballots to " + ("pull and read" if polling else "hand count")
     )
 
 
@@ -200,23 +243,29 @@ def audit_draw(
 def audit_record(
     table: Annotated[str, typer.Argument(help="The sampled table (mesa), e.g. 000123")],
     entry: Annotated[int, typer.Option("--entry", help="Which entry of the double entry: 1 or 2")],
-    counts: CountsOption,
-    ballots: BallotsOption,
     by: Annotated[str, typer.Option("--by", help="Who entered it (the two entries need two people)")],
+    counts: CountsOption = None,
+    ballots: BallotsOption = None,
+    position: PositionOption = None,
+    vote: VoteOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Record one entry (of two) of a sampled table's hand count.
+    """Record one entry (of two) of a sampled table's hand count, or of a sampled ballot's reading.
 
-    Each table is entered twice, by two people; matching entries settle it, differing ones are a
-    discrepancy to resolve.
+    Each table (batch audits) or ballot (polling audits) is entered twice, by two people;
+    matching entries settle it, differing ones are a discrepancy to resolve.
 
     Example: escrutinio audit record 000123 --entry 1 --counts PL=115,FP=87,blank=2,null=16 --ballots 220 --by "A. Quispe"
+    Example: escrutinio audit record 000123 --position 57 --entry 1 --vote PL --by "A. Quispe"
     """
     _check_format(fmt)
-    from escrutinio.audit.service import parse_counts
-
-    data = _service(db).record(table, entry, parse_counts(counts), ballots, by)
+    service = _service(db)
+    reading = _ballot_reading(position, vote, counts)
+    if reading is not None:
+        data = service.record_ballot(table, reading[0], entry, reading[1], by)
+    else:
+        data = service.record(table, entry, *_table_count(counts, ballots), by)
     _emit_result(data, fmt, f"entry {entry} recorded")
 
 
@@ -225,6 +274,17 @@ def _emit_result(data: dict[str, Any], fmt: str, what: str) -> None:
 
     if fmt != "table":
         emit(data, fmt)
+        return
+    if "ballot" in data:
+        typer.echo(
+            f"ballot {data['position']} of table {data['table']}: {what} (event {data['event']}): {data['status']}; "
+            f"{data['unsettled']:,} sampled ballots unsettled"
+        )
+        if data["status"] == "discrepancy":
+            typer.echo(
+                f"the two readings differ: settle it with escrutinio audit resolve {data['table']} "
+                f"--position {data['position']} --vote ... --reason ..."
+            )
         return
     typer.echo(
         f"table {data['table']}: {what} (event {data['event']}): {data['status']}; {data['unsettled']:,} sampled tables unsettled"
@@ -235,24 +295,30 @@ def _emit_result(data: dict[str, Any], fmt: str, what: str) -> None:
 
 @audit_app.command("resolve")
 def audit_resolve(
-    table: Annotated[str, typer.Argument(help="The table whose two entries differ")],
-    counts: CountsOption,
-    ballots: BallotsOption,
+    table: Annotated[str, typer.Argument(help="The table whose two entries differ (or of the ballot whose readings differ)")],
     by: Annotated[str, typer.Option("--by", help="Who resolved it")],
     reason: Annotated[str, typer.Option("--reason", help="Why: what the recount showed")],
+    counts: CountsOption = None,
+    ballots: BallotsOption = None,
+    position: PositionOption = None,
+    vote: VoteOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Settle a discrepancy between a table's two entries.
+    """Settle a discrepancy between a table's two entries (or a ballot's two readings).
 
-    Records the count that stands, who settled it and why.
+    Records the count (or reading) that stands, who settled it and why.
 
     Example: escrutinio audit resolve 000123 --counts PL=115,FP=87,null=18 --ballots 220 --by board --reason "recounted"
+    Example: escrutinio audit resolve 000123 --position 57 --vote null --by board --reason "two marks"
     """
     _check_format(fmt)
-    from escrutinio.audit.service import parse_counts
-
-    data = _service(db).resolve(table, parse_counts(counts), ballots, by, reason)
+    service = _service(db)
+    reading = _ballot_reading(position, vote, counts)
+    if reading is not None:
+        data = service.resolve_ballot(table, reading[0], reading[1], by, reason)
+    else:
+        data = service.resolve(table, *_table_count(counts, ballots), by, reason)
     _emit_result(data, fmt, "resolved")
 
 
@@ -276,6 +342,17 @@ def audit_measure(db: DbOption = None, fmt: FormatOption = "table") -> None:
         f"round {data['round']}: {data['draws']:,} draws, risk {data['risk']} (limit {data['risk_limit']}): {data['decision']}"
         + (f", next round draws {data['next_round_draws']:,}" if data["next_round_draws"] else "")
     )
+
+
+REPORT_FIELDS = (
+    "outcome",
+    "tables_counted",
+    "ballots_counted",
+    "tables_with_differences",
+    "ballots_examined",
+    "winner_draws",
+    "loser_draws",
+)
 
 
 @audit_app.command("report")
@@ -303,11 +380,7 @@ def audit_report(
         data = _service(db).report()
         title = "Audit report"
     report = data.get("report") or {}
-    extra = {
-        f"report.{k}": v
-        for k, v in report.items()
-        if k in ("outcome", "tables_counted", "ballots_counted", "tables_with_differences")
-    }
+    extra = {f"report.{k}": v for k, v in report.items() if k in REPORT_FIELDS}
     _emit_fields({**data, **extra} if fmt == "table" else data, fmt, title, [*SUMMARY_FIELDS, *extra])
 
 
@@ -331,7 +404,10 @@ def audit_status(db: DbOption = None, fmt: FormatOption = "table") -> None:
         emit(rows, fmt, rows=rows)
         return
     _emit_fields(info, fmt, "Audit status", SUMMARY_FIELDS)
-    if rows:
+    if rows and info.get("unit") == "ballots":
+        cols = [("table", "table"), ("ballot", "position"), ("drawn", "times_drawn"), ("status", "status"), ("shows", "vote")]
+        emit(rows, fmt, rows=rows, columns=cols, title="Sampled ballots")
+    elif rows:
         cols = [
             ("table", "table"),
             ("drawn", "times_drawn"),

@@ -99,9 +99,7 @@ def _normal_stopping_probability(size: float, share: float, log_alpha: float) ->
     alt_sd = math.sqrt(size * share * (1 - share))
 
     def excess(k: float) -> float:
-        return float(
-            stats.norm.logsf((k - size / 2) / null_sd) - stats.norm.logsf((k - size * share) / alt_sd) - log_alpha
-        )
+        return float(stats.norm.logsf((k - size / 2) / null_sd) - stats.norm.logsf((k - size * share) / alt_sd) - log_alpha)
 
     low, high = size / 2, size * share + 8 * alt_sd
     if excess(high) > 0:
@@ -170,6 +168,4 @@ def minerva_sample_sizes(
     quantiles: tuple[Fraction, ...] = DEFAULT_QUANTILES,
 ) -> dict[str, int]:
     """First-round sizes for each stopping probability, keyed as BRAVO's menu is ("0.9")."""
-    return {
-        format(float(q), "g"): minerva_round_size(winner_votes, loser_votes, ballots, risk_limit, q) for q in quantiles
-    }
+    return {format(float(q), "g"): minerva_round_size(winner_votes, loser_votes, ballots, risk_limit, q) for q in quantiles}

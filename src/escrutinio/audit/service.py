@@ -44,6 +44,8 @@ EVENT_TYPES: dict[str, str] = {
     wf.HAND_COUNT_RESOLVED: "audit.resolved",
     wf.RISK_MEASURED: "audit.measured",
     wf.REPORT_ISSUED: "audit.reported",
+    wf.BALLOT_ENTERED: "audit.ballot",
+    wf.BALLOT_RESOLVED: "audit.ballot_resolved",
 }
 """Workflow payload type -> event type in the log."""
 PAYLOAD_TYPES: dict[str, str] = {event: payload for payload, event in EVENT_TYPES.items()}
@@ -152,8 +154,14 @@ def summary(state: AuditState) -> dict[str, Any]:
     if manifest is None:
         return {"phase": state.phase}
     last = state.measurements[-1] if state.measurements else None
-    sampled = state.sampled_tables() if state.rounds else []
-    statuses = [state.table_status(t) for t in sampled]
+    if state.polling:
+        sampled = state.sampled_ballots() if state.rounds else []
+        statuses = [state.ballot_status(b) for b in sampled]
+        settled = sum(1 for b in sampled if state.ballot_vote(b) is not None)
+    else:
+        sampled = state.sampled_tables() if state.rounds else []
+        statuses = [state.table_status(t) for t in sampled]
+        settled = sum(1 for t in sampled if state.hand_count(t) is not None)
     return {
         "phase": state.phase,
         "method": state.method,
@@ -162,7 +170,9 @@ def summary(state: AuditState) -> dict[str, Any]:
         "loser": state.loser,
         "risk_limit": fraction_text(state.risk_limit),
         "max_rounds": state.max_rounds,
+        "unit": "ballots" if state.polling else "tables",
         "manifest_tables": len(manifest.batches.tables),
+        "manifest_ballots": int(manifest.batches.ballots.sum()),
         "manifest_sha256": manifest.sha256,
         "seed": state.seed,
         "ceremony": state.ceremony,
@@ -171,8 +181,10 @@ def summary(state: AuditState) -> dict[str, Any]:
             for r in state.rounds
         ],
         "draws": len(state.draw_indices),
-        "sampled_tables": len(sampled),
-        "settled_tables": sum(1 for t in sampled if state.hand_count(t) is not None),
+        "sampled_tables": len(state.sampled_tables()) if state.rounds else 0,
+        "sampled_ballots": len(sampled) if state.polling else 0,
+        "settled": settled,
+        "settled_tables": 0 if state.polling else settled,
         "discrepancies": [t for t, status in zip(sampled, statuses, strict=True) if status == "discrepancy"],
         "measurements": [
             {"round": m.round, "draws": m.draws, "risk": m.risk, "decision": m.decision, "next_round_draws": m.next_round_draws}
@@ -335,6 +347,7 @@ class AuditService:
         drawn = state.rounds[number - 1]
         return {
             "round": number,
+            "unit": "ballots" if state.polling else "tables",
             "first_draw": drawn.first_draw,
             "draws": len(drawn.indices),
             "tables": sum(len(c["tables"]) for c in centres),
@@ -378,6 +391,43 @@ class AuditService:
         state, written = self._append(state, [payload])
         return self._table_result(state, table, written[-1].seq)
 
+    def record_ballot(self, table: str, position: int, entry: int, vote: str, by: str) -> dict[str, Any]:
+        """Record one reading (1 or 2) of a sampled ballot (``audit.ballot``): the winner's or the
+        loser's id, or blank / null / other. Two readings by different people that agree settle
+        the ballot; two that differ leave a discrepancy for :meth:`resolve_ballot`."""
+        state = self._open()
+        state, written = self._append(state, [wf.ballot_event(table, position, entry, vote, by)])
+        return self._ballot_result(state, table, position, written[-1].seq)
+
+    def record_ballots(self, readings: Iterable[tuple[str, int, int, str, str]]) -> dict[str, Any]:
+        """Record many readings (table, position, entry, vote, by) in one transaction."""
+        state = self._open()
+        payloads = [wf.ballot_event(*reading) for reading in readings]
+        if payloads:
+            state, _ = self._append(state, payloads)
+        return {"events": len(payloads), "phase": state.phase, "unsettled": len(state.unsettled()) if state.rounds else 0}
+
+    def resolve_ballot(self, table: str, position: int, vote: str, by: str, reason: str) -> dict[str, Any]:
+        """Settle a ballot whose two readings disagree (``audit.ballot_resolved``), naming who and why."""
+        state = self._open()
+        payload = wf.ballot_resolution_event(table, position, vote, by, reason)
+        state, written = self._append(state, [payload])
+        return self._ballot_result(state, table, position, written[-1].seq)
+
+    @staticmethod
+    def _ballot_result(state: AuditState, table: str, position: int, seq: int) -> dict[str, Any]:
+        ballot = wf.ballot_id(table, position)
+        return {
+            "event": seq,
+            "table": table,
+            "position": position,
+            "ballot": ballot,
+            "status": state.ballot_status(ballot),
+            "entries": sorted(state.ballot_entries.get(ballot, {})),
+            "phase": state.phase,
+            "unsettled": len(state.unsettled()),
+        }
+
     @staticmethod
     def _table_result(state: AuditState, table: str, seq: int) -> dict[str, Any]:
         entries = state.entries.get(table, {})
@@ -387,7 +437,7 @@ class AuditService:
             "status": state.table_status(table),
             "entries": sorted(entries),
             "phase": state.phase,
-            "unsettled": len(state.unsettled_tables()),
+            "unsettled": len(state.unsettled()),
         }
 
     def measure(self) -> dict[str, Any]:
@@ -415,4 +465,5 @@ class AuditService:
         """Where the open (or last) audit stands, with each sampled table's sheet against its
         hand count so far under ``tables``."""
         state = self._open()
-        return {**summary(state), "tables": state.comparisons() if state.rounds else []}
+        rows = (state.ballot_rows() if state.polling else state.comparisons()) if state.rounds else []
+        return {**summary(state), "tables": rows}

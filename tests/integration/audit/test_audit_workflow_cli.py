@@ -137,7 +137,7 @@ def test_steps_out_of_order_are_refused_and_record_nothing(store: Path, tmp_path
     before = _events(store, tmp_path)
     for step in (["seed", SEED], ["draw"], ["measure"], ["report"], ["status"]):
         assert "no audit in this store" in _refused(store, "audit", *step)
-    assert "batch comparison" in _refused(store, "audit", "plan", "--method", "bravo", "--record")
+    assert "ballot polling" in _refused(store, "audit", "plan", "--method", "minerva", "--record")
     assert _events(store, tmp_path) == before
 
     _ok(store, "audit", "plan", "--record")

@@ -102,8 +102,8 @@ def test_refused_actions_write_nothing(canvass: Canvass) -> None:
     for action in (lambda: service.seed(SEED), service.draw, service.measure, service.report, service.status):
         with pytest.raises(NoAudit, match="no audit in this store"):
             action()
-    with pytest.raises(RuleError, match="batch comparison"):
-        service.plan("0.05", method="bravo")
+    with pytest.raises(RuleError, match="or ballot polling"):
+        service.plan("0.05", method="minerva")
     with pytest.raises(RuleError, match="at least one round"):
         service.plan("0.05", max_rounds=0)
     service.plan("0.05")

@@ -247,6 +247,7 @@ def test_when_the_rounds_are_spent_the_count_goes_to_hand(manifest: AuditManifes
     assert parse_risk(measured["risk"]) > parse_risk("0.05")
 
 
-def test_only_batch_methods_run_in_the_record(manifest: AuditManifest) -> None:
-    with pytest.raises(AuditRefused, match="batch comparison"):
-        planned_event(manifest, "A", "B", "0.05", method="bravo")
+def test_only_known_methods_run_in_the_record(manifest: AuditManifest) -> None:
+    with pytest.raises(AuditRefused, match=r"batch comparison .* or ballot polling"):
+        planned_event(manifest, "A", "B", "0.05", method="minerva")
+    assert planned_event(manifest, "A", "B", "0.05", method="bravo")["method"] == "bravo"
