@@ -292,8 +292,9 @@ def cast_outliers(
         )
     )
     order = np.argsort(-np.abs(z))
+    ids = f[tf.TABLE].cast(pl.Utf8).to_numpy()
     top = [
-        {"table": fr.table_ids(f)[i], "z": float(z[i]), metric_name: float(metric[i]), "peer_median": float(med[i])}
+        {"table": str(ids[i]), "z": float(z[i]), metric_name: float(metric[i]), "peer_median": float(med[i])}
         for i in order[:20]
         if eligible[i]
     ]

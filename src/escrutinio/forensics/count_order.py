@@ -33,6 +33,16 @@ def _dense(keys: np.ndarray) -> np.ndarray:
     return inv.astype(np.int64)
 
 
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The median of ``values`` each repeated ``weights`` times (integer weights), without repeating them."""
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    total = int(cum[-1])
+    lo = values[order][np.searchsorted(cum, (total - 1) // 2, side="right")]
+    hi = values[order][np.searchsorted(cum, total // 2, side="right")]
+    return float(lo + hi) / 2
+
+
 def project(
     votes: np.ndarray,
     size: np.ndarray,
@@ -70,7 +80,7 @@ def project(
     point_imp = np.zeros(votes.shape[1])
     draws = np.zeros((bootstrap, votes.shape[1]))
     used = {}
-    cluster_counts: list[np.ndarray] = []
+    cluster_counts: list[tuple[np.ndarray, np.ndarray]] = []  # (donor sub-areas, electors they stand in for)
     for li, keys in enumerate(level_keys):
         sel = unc[lvl == li]
         if len(sel) == 0:
@@ -117,7 +127,7 @@ def project(
         s_order = has[np.argsort(sub_group[has], kind="stable")]
         s_cnt = np.bincount(sub_group[s_order], minlength=ng)
         s_start = np.r_[0, np.cumsum(s_cnt)[:-1]]
-        cluster_counts.append(np.repeat(s_cnt[miss_group], np.maximum(miss_size.astype(np.int64), 1)))
+        cluster_counts.append((s_cnt[miss_group], np.maximum(miss_size.astype(np.int64), 1)))
         for b in range(bootstrap):
             pick = s_order[s_start[miss_group] + np.floor(rng.random(len(miss)) * s_cnt[miss_group]).astype(np.int64)]
             draws[b] += (sub_ratio[pick] * miss_size[:, None]).sum(axis=0)
@@ -134,7 +144,7 @@ def project(
         # Few counted sub-areas stand in for the missing ones: the bootstrap understates their spread
         # (a small-sample cluster bootstrap); widen the draws by sqrt(m/(m-1)) and a t quantile, m the
         # typical number of donor sub-areas (weighted by the electors they stand in for).
-        m = max(int(np.median(np.concatenate(cluster_counts))), 2)
+        m = max(int(_weighted_median(*map(np.concatenate, zip(*cluster_counts, strict=True)))), 2)
         kappa = np.sqrt(m / (m - 1)) * stats.t.ppf(0.975, m - 1) / stats.norm.ppf(0.975)
         shares = shares.mean() + kappa * (shares - shares.mean())
     if not np.isfinite(point):

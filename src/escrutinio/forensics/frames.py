@@ -135,10 +135,10 @@ def area_labels(frame: pl.DataFrame, level: str) -> np.ndarray:
 
 def table_ids(frame: pl.DataFrame, mask: np.ndarray | None = None) -> tuple[str, ...]:
     """Table ids (as str) of the rows selected by ``mask``."""
-    ids = frame[tf.TABLE].cast(pl.Utf8).to_numpy()
+    ids = frame[tf.TABLE].cast(pl.Utf8)
     if mask is not None:
-        ids = ids[mask]
-    return tuple(str(x) for x in ids)
+        ids = ids.filter(pl.Series(np.asarray(mask, dtype=bool)))  # filter first: a few ids, not all of them
+    return tuple(ids.to_list())
 
 
 def fmt_p(p: float | None) -> str:
