@@ -83,7 +83,7 @@ def _prepare(frame: pl.DataFrame, winner: str, by: str, min_electors: int, min_g
     keep = (electors >= min_electors) & (valid > 0) & (cast <= electors)
     f = f.filter(pl.Series(keep))
     group, _ = fr.peer_groups(f, by if by in fr.LEVELS else tf.DISTRICT, min_size=min_group)
-    return _Data(electors[keep], cast[keep], w[keep], valid[keep], group, fr.table_ids(f))
+    return _Data(electors[keep], cast[keep], w[keep], valid[keep], group, ())
 
 
 def _fit_clean_symmetric(d: _Data) -> _CleanModel:
@@ -401,9 +401,10 @@ def fit(
     k_e = np.arange(0, round(fe_max / STEP) + 1)  # f_e every 0.005
     raw = _raw_binner(d, nb)
     obs = np.bincount(raw(d.cast, d.valid, d.winner), minlength=nbins) / n
-    # The test of f = 0, on the clean model read straight off the data.
+    # The test of f = 0, on the clean model read straight off the data (binomials by their normal
+    # approximation: several times faster than numpy's exact sampler, same false-alarm rate in calibration).
     m0 = _fit_clean_symmetric(d)
-    sim0 = _grid(rng, d, m0, k_i, k_e, raw, nbins, replicates)
+    sim0 = _grid(rng, d, m0, k_i, k_e, raw, nbins, replicates, smooth=True)
     s_flat0 = sim0.reshape(-1, nbins)
     s_norm0 = (s_flat0**2).sum(axis=1)
 
@@ -414,7 +415,7 @@ def fit(
     imp = improvement(obs[:, None])
     nulls = np.empty((nbins, null_replicates))
     for r in range(null_replicates):
-        nulls[:, r] = np.bincount(raw(*_simulate_clean(rng, d, m0)), minlength=nbins) / n
+        nulls[:, r] = np.bincount(raw(*_simulate_clean(rng, d, m0, smooth=True)), minlength=nbins) / n
     imp_null = improvement(nulls)
     p = float((1 + np.sum(imp_null >= imp[0] - 1e-15)) / (1 + null_replicates))
     # The fit on that model: f_e is well identified there (extreme fraud piles tables in the far
