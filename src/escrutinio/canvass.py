@@ -255,11 +255,14 @@ class Canvass:
             lin = lineage(areas, election.country)
             inside = lin.filter(pl.col("ancestor") == area).select("area")
             roll = roll.join(inside, on="area", how="semi")
-        frame = roll.join(sheets, on="table", how="left").sort("table")
-        return [
-            {k: v for k, v in row.items() if k not in ("seq_right",)} | {"state": row["state"] or "pending"}
-            for row in frame.iter_rows(named=True)
-        ]
+        frame = (
+            roll.rename({"seq": "registered_event"})
+            .join(sheets.rename({"seq": "event"}), on="table", how="left")
+            .with_columns(pl.col("state").fill_null("pending"))
+            .sort("table")
+        )
+        # ``event`` is the log event that recorded the table's current sheet (its provenance).
+        return frame.to_dicts()
 
     def table_frame(self):  # type: ignore[no-untyped-def]
         """The table-results frame (polars) that audit, forensics and stakes read.
