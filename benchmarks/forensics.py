@@ -69,7 +69,7 @@ def main() -> None:
         runoff = ff.peru(2, order="urban_first")
         claimed = runoff.filter(runoff["state"] == "resolved")["table"].to_list()
         run("Peru 2021 runoff (by department, all tests, 1,386 resolved tables as claims, urban-first order)",
-            runoff, "P1", ["P1", "P2"], by="department", claimed_tables=claimed, order_label="urban-first order")
+            runoff, "PL", ["PL", "FP"], by="department", claimed_tables=claimed, order_label="urban-first order")
     except BaseException as exc:  # pytest.skip raises outside pytest when ../shared is missing
         print(f"Peru runoff skipped: {exc}")
     if not args.skip_large:

@@ -118,7 +118,7 @@ def _simulate_clean(
         valid = rng.binomial(cast, m.valid_ratio)
         win = rng.binomial(valid, nu)
         return cast, valid, win
-    z = rng.standard_normal((5, len(d.electors)))
+    z = rng.standard_normal((5, len(d.electors)), dtype=np.float32)  # float32: half the cost, ample here
     tau = np.clip(m.mu_t + m.sd_t * z[0], 0.0, 1.0)
     nu = np.clip(m.mu_s + m.sd_s * z[1], 0.0, 1.0)
     cast = _approx_binomial(d.electors, tau, z[2])

@@ -1,7 +1,8 @@
-"""Table-results frames of the real elections in ../shared/data, built with polars for the forensics tests.
+"""Table-results frames of the real elections in ../shared/data for the forensics tests.
 
-The lead's official readers live in ``escrutinio.formats``; these builders read the files directly
-so the forensics tests do not depend on them, and follow each PROVENANCE.md's format notes.
+Peru goes through the official reader (``escrutinio.formats.onpe``), so the forensics tests see the
+frame the CLI sees; the other elections are still built here with polars, following each
+PROVENANCE.md's format notes.
 """
 
 from __future__ import annotations
@@ -19,14 +20,6 @@ from escrutinio.domain import table_frame as tf
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / ".." / "shared" / "data"
-PERU_STATES = {
-    "CONTABILIZADA": "counted",
-    "COMPUTADA RESUELTA": "resolved",
-    "ANULADA": "annulled",
-    "ANULADA POR EXTRAVIADA": "annulled",
-    "EN PROCESO": "observed",
-    "SIN INSTALAR": "not_installed",
-}
 # Approximate department capitals (lat, lon), RENIEC/ONPE department codes, for an urban-first order.
 PERU_CAPITALS = {
     "01": (-6.23, -77.87), "02": (-9.53, -77.53), "03": (-13.63, -72.88), "04": (-16.40, -71.54),
@@ -55,33 +48,18 @@ def _ints(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
 
 
 def peru(round_: int = 2, *, order: str = "file") -> pl.DataFrame:
-    """Peru 2021 (round 1 or 2); ``order`` = "file" (file order) or "urban_first"."""
-    name = ("peru-2021-runoff/Resultados_2da_vuelta_Version_PCM.csv.gz" if round_ == 2
-            else "peru-2021-first-round/Resultados_1ra_vuelta_Version_PCM.csv.gz")
-    with gzip.open(shared(name)) as fh:
-        raw = fh.read().replace(b"\xbf\xbf", "Ñ".encode("latin-1")).decode("latin-1")
-    df = pl.read_csv(io.StringIO(raw), separator=";", infer_schema=False, truncate_ragged_lines=True)
-    df = df.select([c for c in df.columns if c and not c.startswith("_")])
-    parties = [c for c in df.columns if c.startswith("VOTOS_P")]
-    df = _ints(df, ["N_CVAS", "N_ELEC_HABIL", *parties, "VOTOS_VB", "VOTOS_VN", "VOTOS_VI"])
-    ub = pl.col("UBIGEO")
-    frame = df.select(
-        pl.col("MESA_DE_VOTACION").alias(tf.TABLE),
-        ub.str.slice(0, 2).alias(tf.DEPARTMENT),
-        ub.str.slice(0, 4).alias(tf.PROVINCE),
-        ub.alias(tf.DISTRICT),
-        pl.lit(None, dtype=pl.Utf8).alias(tf.POLLING_PLACE),
-        pl.col("N_ELEC_HABIL").alias(tf.ELECTORS),
-        pl.col("N_CVAS").alias(tf.CAST),
-        pl.col("VOTOS_VB").alias(tf.BLANK),
-        pl.col("VOTOS_VN").alias(tf.NULL),
-        pl.col("VOTOS_VI").alias(tf.CHALLENGED),
-        pl.sum_horizontal(parties).alias(tf.VALID),
-        pl.col("DESCRIP_ESTADO_ACTA").replace_strict(PERU_STATES, default="pending").alias(tf.STATE),
-        *[pl.col(p).alias(tf.choice_column(p.removeprefix("VOTOS_"))) for p in parties],
-        pl.col("DEPARTAMENTO").alias("department_name"),
-    )
-    return with_order(frame, order)
+    """Peru 2021 (round 1 or 2) by the official reader; ``order`` = "file" (file order) or "urban_first".
+
+    Choice ids are the presets' party codes: ``PL`` (Castillo) and ``FP`` (Fujimori) in the runoff,
+    ``PL``, ``FP``, ``RP`` … in the first round.
+    """
+    from escrutinio.formats.definition import load_definition
+    from escrutinio.formats.onpe import read_onpe_table_frame
+
+    name = "peru-2021-runoff" if round_ == 2 else "peru-2021-first-round"
+    path = shared(f"{name}/Resultados_{'2da' if round_ == 2 else '1ra'}_vuelta_Version_PCM.csv.gz")
+    election, _ = load_definition(name)
+    return with_order(read_onpe_table_frame(path, election), order)
 
 
 def with_order(frame: pl.DataFrame, order: str, seed: int = 0) -> pl.DataFrame:

@@ -18,7 +18,7 @@ def runoff():
 
 
 def test_forensics_peru_runoff_suite_runs_and_is_sane(runoff):
-    res = suite.run_suite(runoff, winner="P1", choices=["P1", "P2"], options=FAST)
+    res = suite.run_suite(runoff, winner="PL", choices=["PL", "FP"], options=FAST)
     assert all(r.status != "error" for r in res.results), [r.reading for r in res.results if r.status == "error"]
     full = res.get("anomalies.turnout_full")
     assert full.details["over_100"] == 0  # no counted table above 100 % turnout
@@ -31,23 +31,23 @@ def test_forensics_peru_runoff_suite_runs_and_is_sane(runoff):
 def test_forensics_peru_runoff_resolved_tables_vs_peers(runoff):
     resolved = runoff.filter(runoff["state"] == "resolved")["table"].to_list()
     assert len(resolved) == 1386
-    rs = {r.test: r for r in peers.test(runoff, resolved, winner="P1", first_round=peru(1), permutations=1999)}
+    rs = {r.test: r for r in peers.test(runoff, resolved, winner="PL", first_round=peru(1), permutations=1999)}
     share = rs["claims_vs_peers.winner_share"]
     assert share.details["claimed_in_frame"] == 1386
     assert abs(share.statistic) < 0.05  # resolved tables vote like their districts
-    assert rs["claims_vs_peers.swing_from_first_round"].details["first_round_choice"] == "v_P16"
+    assert rs["claims_vs_peers.swing_from_first_round"].details["first_round_choice"] == "v_PL"
 
 
 def test_forensics_peru_59_claimed_tables(runoff):
     tables = claimed_59()
-    rs = {r.test: r for r in peers.test(runoff, tables, winner="P1", permutations=1999)}
+    rs = {r.test: r for r in peers.test(runoff, tables, winner="PL", permutations=1999)}
     # 39 of the 59 are annulled: they have a turnout but no vote shares to compare.
     assert rs["claims_vs_peers.turnout"].details["claimed_with_value"] == 59
     assert rs["claims_vs_peers.winner_share"].details["claimed_with_value"] == 20
 
 
 def test_forensics_peru_count_order_urban_first_shows_late_shift(runoff):
-    r = count_order.test(runoff, winner="P1", order_label="urban-first order")
+    r = count_order.test(runoff, winner="PL", order_label="urban-first order")
     first = r.details["checkpoints"][0]
     assert first["naive_share"] < 0.5 < r.details["final_share"]  # Fujimori led early, Castillo won
     assert r.details["lead_changes"] >= 1
