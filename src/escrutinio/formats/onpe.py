@@ -73,32 +73,50 @@ def _header(text: str, source: str, expected: list[str]) -> list[str]:
     return names
 
 
-def _rows(text: str, source: str, names: list[str]) -> pl.DataFrame:
+def _utf8(raw: bytes, source: str) -> bytes:
+    """The file as UTF-8 bytes with the damaged Ñ repaired, transcoding only when needed.
+
+    ONPE's files are ASCII but for Ñ damaged into 0xBF 0xBF; repairing those bytes in place
+    leaves valid UTF-8, which polars reads directly (no decode to str and encode back).
+    """
+    fixed = raw.replace(b"\xbf\xbf", "Ñ".encode())
+    try:
+        fixed.decode("utf-8")
+    except UnicodeDecodeError:
+        fixed = decode(raw, source, "latin-1").replace(DAMAGED_N, "Ñ").encode("utf-8")
+    return fixed
+
+
+def _rows(data: bytes, source: str, names: list[str]) -> pl.DataFrame:
     """Split the rows with polars, all fields as text; ragged rows are named by line.
 
-    Field counts are checked first, line by line (ONPE never quotes a ';'), because polars
-    pads a short row with nulls instead of refusing it.
+    Field counts are checked first (ONPE never quotes a ';'), because polars pads a short row
+    with nulls instead of refusing it: a count over the whole file settles the usual case, and
+    only a file that fails it is read line by line to name the lines.
     """
     want = len(names) - 1
-    problems = ProblemList(source)
-    lines = text.splitlines()
-    data_lines = sum(1 for _ in filter(None, lines[1:])) if len(lines) < 50 else len(lines) - 1 - lines[1:].count("")
-    trailing = text.count(";\r\n") + text.count(";\n") + (1 if text.endswith(";") else 0)
-    if text.count(";") - lines[0].count(";") - trailing == want * data_lines and trailing in (0, data_lines):
-        lines = []  # every row has the right count (a long row and a short one cannot cancel: polars refuses the long one)
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        separators = line.count(";") - (1 if line.endswith(";") else 0)
-        if separators != want:
-            problems.add(number, None, f"expected {len(names)} fields (and a trailing ';'), found {separators + 1}")
-    problems.raise_if_any()
-    body = text.replace(";\r\n", "\r\n").replace(";\n", "\n")
-    if body.endswith(";"):
+    header_end = data.find(b"\n")
+    body_lines = data[header_end + 1 :].splitlines()
+    data_lines = len(body_lines) - body_lines.count(b"") - sum(1 for line in body_lines if not line.strip() and line)
+    trailing = (
+        data.count(b";\r\n") + data.count(b";\n") + (1 if data.rstrip(b"\r\n").endswith(b";") and not data.endswith(b"\n") else 0)
+    )
+    separators = data.count(b";") - data[:header_end].count(b";") - trailing
+    if not (separators == want * data_lines and trailing in (0, data_lines)):
+        problems = ProblemList(source)
+        for number, line in enumerate(body_lines, start=2):
+            if not line.strip():
+                continue
+            found = line.count(b";") - (1 if line.rstrip(b"\r").endswith(b";") else 0)
+            if found != want:
+                problems.add(number, None, f"expected {len(names)} fields (and a trailing ';'), found {found + 1}")
+        problems.raise_if_any()
+    body = data.replace(b";\r\n", b"\r\n").replace(b";\n", b"\n")
+    if body.endswith(b";"):
         body = body[:-1]
     try:
         frame = pl.read_csv(
-            io.StringIO(body),
+            io.BytesIO(body),
             separator=";",
             has_header=True,
             new_columns=names,
@@ -119,10 +137,11 @@ def read_onpe(path: Path, election: Election) -> SheetFile:
     """Read an ONPE per-table file into standard sheet columns, or raise with every problem."""
     source = str(path)
     raw = read_bytes(path)
-    text = decode(raw, source, "latin-1").replace(DAMAGED_N, "Ñ")
+    decode(raw[:4096], source, "latin-1")  # refuses binary and UTF-16 content with its reason
+    data = _utf8(raw, source)
     expected = expected_header(election)
-    names = _header(text, source, expected)
-    rows = _rows(text, source, names)
+    names = _header(data[: data.find(b"\n") if b"\n" in data else len(data)].decode("utf-8"), source, expected)
+    rows = _rows(data, source, names)
     problems = ProblemList(source)
 
     require_pattern(rows, "MESA_DE_VOTACION", r"^\d{6}$", "a 6-digit table number (MESA_DE_VOTACION)", problems)
