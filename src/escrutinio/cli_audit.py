@@ -197,7 +197,7 @@ def _emit_retrieval(data: dict[str, Any], fmt: str) -> None:
 
     def listed(t: dict[str, Any]) -> str:
         if polling:
-            return f"{t['table']} [{' '.join(str(p) for p in t['positions'])}]"
+            return f"{t['table']}: ballots {' '.join(str(p) for p in t['positions'])}"
         return t["table"] + (f" (x{t['times_drawn']})" if t["times_drawn"] > 1 else "")
 
     rows = [
@@ -211,7 +211,7 @@ def _emit_retrieval(data: dict[str, Any], fmt: str) -> None:
         for c in data["centres"]
     ]
     cols = [("district", "district"), ("name", "name"), ("polling place", "place"), ("tables", "tables"), ("ballots", "ballots")]
-    what = "tables [ballot numbers]" if polling else "tables"
+    what = "tables and ballot numbers" if polling else "tables"
     emit(rows, fmt, rows=rows, columns=cols, title=f"Round {data['round']}: {what} to retrieve, by counting centre")
     typer.echo(
         f"Round {data['round']}: {data['draws']:,} draws from draw {data['first_draw']:,}; "

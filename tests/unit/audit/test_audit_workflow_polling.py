@@ -90,8 +90,11 @@ def test_a_sample_that_looks_as_reported_confirms_and_replays(manifest: AuditMan
     assert record.state.phase == CONFIRMED
 
     shows = [shows_as_reported(manifest, t, p) for t, p in drawn["ballots"]]
-    won, lost, cast = (int(manifest.batches.winner_votes.sum()), int(manifest.batches.loser_votes.sum()),
-                       int(manifest.batches.ballots.sum()))  # fmt: skip
+    won, lost, cast = (
+        int(manifest.batches.winner_votes.sum()),
+        int(manifest.batches.loser_votes.sum()),
+        int(manifest.batches.ballots.sum()),
+    )
     if method == "bravo":
         assert n == bravo_one_round_size(won, lost, cast, "0.05", "0.9")
         direct = bravo_risk(won, lost, shows.count("A"), shows.count("B"))
