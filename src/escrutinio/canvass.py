@@ -181,7 +181,9 @@ class Canvass:
         import polars as pl
 
         rows = pl.concat(observed)
-        disputes = Disputes(self)
+        # The observed tables are on the roll by the time these events are written (the same
+        # transaction registers them), so they are known to the docket.
+        disputes = Disputes(self, known_tables=set(rows["table"].to_list()))
         already = {
             t
             for r in self.store.case_rows()
@@ -190,9 +192,6 @@ class Canvass:
         }
         rows = rows.filter(~rows["table"].is_in(list(already)))
         now = as_of or datetime.now(UTC)
-        disputes._known = (
-            set(rows["table"].to_list()) | disputes.known_tables() if self.exists() else set(rows["table"].to_list())
-        )
         filings = disputes.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), now)
         return [c.event for c in disputes.open_changes(filings, now)]
 

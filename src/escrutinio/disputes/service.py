@@ -67,9 +67,11 @@ class Change:
 class Disputes:
     """The docket of one store."""
 
-    def __init__(self, canvass: Any) -> None:
+    def __init__(self, canvass: Any, known_tables: set[str] | None = None) -> None:
+        """``known_tables`` spares reading the roll when the caller knows which tables a filing
+        may name (the loader opening observation cases for the sheets it records)."""
         self.canvass = canvass
-        self._known: set[str] | None = None
+        self._known: set[str] | None = known_tables
         self._counters: dict[str, int] = {}
         self._seen: int | None = None
         self._prefetch: tuple[dict[str, list[dict[str, Any]]], dict[str, int | None]] = ({}, {})
