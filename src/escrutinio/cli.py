@@ -281,16 +281,9 @@ def forensics(
     winner, _ = _contest_leaders(canvass)
     claimed = None
     if claims is not None:
-        import polars as pl
+        from escrutinio.formats.table_list import read_table_list
 
-        try:
-            frame = pl.read_csv(claims, infer_schema=False)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise EscrutinioError(f"{claims}: cannot read the claims file ({exc})") from None
-        column = next((c for c in ("MESA_DE_VOTACION", "table", "mesa") if c in frame.columns), None)
-        if column is None:
-            raise EscrutinioError(f"{claims}:1: expected a column MESA_DE_VOTACION, table or mesa")
-        claimed = frame[column].to_list()
+        claimed = read_table_list(claims)
     bar = _progress()
     kwargs = {
         "winner": winner,

@@ -373,16 +373,9 @@ def stakes_command(
     disputes = _disputes(db)
     open_claims = disputes.open_claims()
     if claims is not None:
-        import polars as pl
+        from escrutinio.formats.table_list import read_table_list
 
-        try:
-            listed = pl.read_csv(claims, infer_schema=False)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise EscrutinioError(f"{claims}: cannot read the list ({exc})") from None
-        column = next((c for c in ("MESA_DE_VOTACION", "table", "mesa") if c in listed.columns), None)
-        if column is None:
-            raise EscrutinioError(f"{claims}:1: expected a column MESA_DE_VOTACION, table or mesa")
-        open_claims += [(f"LIST-{t}", (t,), EffectKind.ANNUL, None) for t in listed[column].to_list()]
+        open_claims += [(f"LIST-{t}", (t,), EffectKind.ANNUL, None) for t in read_table_list(claims)]
     result = stakes(disputes.canvass.table_frame(), disputes.election, open_claims).to_dict()
     from escrutinio.output import emit
 
@@ -391,7 +384,7 @@ def stakes_command(
         return
     typer.echo(
         f"{result['leader']} leads {result['runner_up']} by {result['margin']:,} votes; {result['claims']:,} open claims "
-        f"(+{result['implicit_observed_cases']:,} observed sheets) on {result['tables_under_claim']:,} tables."
+        f"(of which {result['implicit_observed_cases']:,} are sheets still at the dispute body) on {result['tables_under_claim']:,} tables."
     )
     typer.echo(f"Worst case for the leader if every open claim went the claimant's way: margin {result['worst_case_margin']:,}.")
     if result["can_change_winner"]:
