@@ -384,7 +384,8 @@ def stakes_command(
         return
     typer.echo(
         f"{result['leader']} leads {result['runner_up']} by {result['margin']:,} votes; {result['claims']:,} open claims "
-        f"(of which {result['implicit_observed_cases']:,} are sheets still at the dispute body) on {result['tables_under_claim']:,} tables."
+        f"(of which {result['implicit_observed_cases']:,} are sheets still at the dispute body) "
+        f"on {result['tables_under_claim']:,} tables."
     )
     typer.echo(f"Worst case for the leader if every open claim went the claimant's way: margin {result['worst_case_margin']:,}.")
     if result["can_change_winner"]:
