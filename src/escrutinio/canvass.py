@@ -367,7 +367,11 @@ class Canvass:
         from escrutinio.ledger.verify import read_events
 
         progress("verify chain", 0, 3)
-        with open(path, "rb") as f:
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below, after the replay
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read the log ({exc.strerror})") from None
+        with f:
             state = replay(read_events(f))
         progress("recompute", 1, 3)
         election = state.election
