@@ -163,15 +163,21 @@ def _analytic_one_round_size(pair: PairShares, threshold: float, probability: fl
     return root * root
 
 
+def stopping_probability(probability: Fraction | str) -> float:
+    """A one-round size's chance of finishing, checked to be strictly between 0 and 1."""
+    q = float(Fraction(probability))
+    if not 0 < q < 1:
+        raise ValueError(f"probability must be strictly between 0 and 1, got {probability!r}")
+    return q
+
+
 def bravo_one_round_size(
     winner_votes: int, loser_votes: int, ballots: int, risk_limit: RiskLimitLike, probability: Fraction | str
 ) -> int:
     """Ballots to draw so that one round confirms a correct result with the given probability."""
     pair = PairShares(winner_votes, loser_votes, ballots)
     alpha = as_risk_limit(risk_limit)
-    q = float(Fraction(probability))
-    if not 0 < q < 1:
-        raise ValueError(f"probability must be strictly between 0 and 1, got {probability!r}")
+    q = stopping_probability(probability)
     size = max(1, math.floor(_analytic_one_round_size(pair, _threshold(alpha), q)))
     if one_round_probability(pair, size, alpha) >= q:
         while size > 1 and one_round_probability(pair, size - 1, alpha) >= q:

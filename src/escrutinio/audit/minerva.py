@@ -41,7 +41,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import optimize, stats
 
-from escrutinio.audit.bravo import DEFAULT_QUANTILES, PairShares
+from escrutinio.audit.bravo import DEFAULT_QUANTILES, PairShares, stopping_probability
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit
 
 EXACT_ROUND_LIMIT = 10_000
@@ -147,12 +147,9 @@ def minerva_round_size(
     winner_votes: int, loser_votes: int, ballots: int, risk_limit: RiskLimitLike, probability: Fraction | str
 ) -> int:
     """Ballots to draw so that a first round confirms a correct result with the given probability."""
-    pair = PairShares(winner_votes, loser_votes, ballots)
+    share = float(PairShares(winner_votes, loser_votes, ballots).winner_share)
     alpha = as_risk_limit(risk_limit)
-    q = float(Fraction(probability))
-    if not 0 < q < 1:
-        raise ValueError(f"probability must be strictly between 0 and 1, got {probability!r}")
-    share = float(pair.winner_share)
+    q = stopping_probability(probability)
     pair_ballots = _normal_round_size(share, alpha, q)
     if pair_ballots <= EXACT_ROUND_LIMIT:
         pair_ballots = _exact_round_size(share, alpha, q, 2 * pair_ballots + 16)

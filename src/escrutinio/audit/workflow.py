@@ -42,7 +42,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -117,6 +117,10 @@ class BallotReading:
 
     vote: str
     by: str = ""
+
+    def same_count(self, other: BallotReading) -> bool:
+        """Two readings agree when they say the ballot shows the same thing (whoever read it)."""
+        return self.vote == other.vote
 
 
 @dataclass(frozen=True)
@@ -203,23 +207,11 @@ class AuditState:
 
     def hand_count(self, table: str) -> HandCount | None:
         """The settled count of a table: its resolution, or its two matching entries."""
-        if table in self.resolutions:
-            return self.resolutions[table]
-        entries = self.entries.get(table, {})
-        if len(entries) == 2 and entries[1].same_count(entries[2]):
-            return entries[1]
-        return None
+        return _settled(self.resolutions, self.entries, table)
 
     def table_status(self, table: str) -> str:
         """pending, awaiting_second_entry, discrepancy, agreed or resolved."""
-        if table in self.resolutions:
-            return "resolved"
-        entries = self.entries.get(table, {})
-        if not entries:
-            return "pending"
-        if len(entries) == 1:
-            return "awaiting_second_entry"
-        return "agreed" if entries[1].same_count(entries[2]) else "discrepancy"
+        return _entry_status(self.resolutions, self.entries, table)
 
     def unsettled_tables(self) -> list[str]:
         return [t for t in self.sampled_tables() if self.hand_count(t) is None]
@@ -241,23 +233,12 @@ class AuditState:
 
     def ballot_vote(self, ballot: str) -> str | None:
         """The settled reading of a ballot: its resolution, or its two matching entries."""
-        if ballot in self.ballot_resolutions:
-            return self.ballot_resolutions[ballot].vote
-        entries = self.ballot_entries.get(ballot, {})
-        if len(entries) == 2 and entries[1].vote == entries[2].vote:
-            return entries[1].vote
-        return None
+        reading = _settled(self.ballot_resolutions, self.ballot_entries, ballot)
+        return reading.vote if reading is not None else None
 
     def ballot_status(self, ballot: str) -> str:
         """pending, awaiting_second_entry, discrepancy, agreed or resolved."""
-        if ballot in self.ballot_resolutions:
-            return "resolved"
-        entries = self.ballot_entries.get(ballot, {})
-        if not entries:
-            return "pending"
-        if len(entries) == 1:
-            return "awaiting_second_entry"
-        return "agreed" if entries[1].vote == entries[2].vote else "discrepancy"
+        return _entry_status(self.ballot_resolutions, self.ballot_entries, ballot)
 
     def unsettled_ballots(self) -> list[str]:
         return [b for b in self.sampled_ballots() if self.ballot_vote(b) is None]
@@ -349,6 +330,29 @@ class AuditState:
                 }
             rows.append(row)
         return rows
+
+
+_Entered = TypeVar("_Entered", HandCount, BallotReading)
+
+
+def _settled(resolutions: Mapping[str, _Entered], entries: Mapping[str, Mapping[int, _Entered]], key: str) -> _Entered | None:
+    """What stands for a table or ballot: its resolution, or its two entries when they agree."""
+    if key in resolutions:
+        return resolutions[key]
+    found = entries.get(key, {})
+    if len(found) == 2 and found[1].same_count(found[2]):
+        return found[1]
+    return None
+
+
+def _entry_status(resolutions: Mapping[str, _Entered], entries: Mapping[str, Mapping[int, _Entered]], key: str) -> str:
+    """pending, awaiting_second_entry, discrepancy, agreed or resolved."""
+    if key in resolutions:
+        return "resolved"
+    found = entries.get(key, {})
+    if len(found) < 2:
+        return "awaiting_second_entry" if found else "pending"
+    return "agreed" if found[1].same_count(found[2]) else "discrepancy"
 
 
 def ballot_id(table: str, position: int) -> str:
@@ -583,11 +587,8 @@ def report_event(state: AuditState) -> dict[str, Any]:
     """The final report, once the audit confirmed the result or ordered a full hand count."""
     if state.phase not in (CONFIRMED, FULL_HAND_COUNT):
         raise AuditRefused(f"the report comes after a confirmed or full_hand_count decision, not in phase {state.phase}")
-    if state.polling:
-        return _polling_report(state)
-    comparisons = state.comparisons()
     last = state.measurements[-1]
-    return {
+    head = {
         "type": REPORT_ISSUED,
         "outcome": last.decision,
         "method": state.method,
@@ -597,37 +598,29 @@ def report_event(state: AuditState) -> dict[str, Any]:
         "risk": last.risk,
         "rounds": len(state.rounds),
         "draws": last.draws,
+    }
+    tail = {"seed": state.seed, "manifest_sha256": state._manifest().sha256}
+    if state.polling:
+        counts_for = [state.counts_for(v) for v in state.readings()]
+        return {
+            **head,
+            "ballots_examined": len(state.sampled_ballots()),
+            "tables_opened": len(state.sampled_tables()),
+            "winner_draws": counts_for.count("winner"),
+            "loser_draws": counts_for.count("loser"),
+            "other_draws": counts_for.count("other"),
+            "entry_discrepancies_resolved": len(state.ballot_resolutions),
+            **tail,
+        }
+    comparisons = state.comparisons()
+    return {
+        **head,
         "tables_counted": len(comparisons),
         "ballots_counted": sum(row["hand_ballots"] for row in comparisons),
         "tables_with_differences": sum(1 for row in comparisons if row["overstatement_votes"] != 0),
         "net_overstatement_votes": sum(row["overstatement_votes"] for row in comparisons),
         "entry_discrepancies_resolved": len(state.resolutions),
-        "seed": state.seed,
-        "manifest_sha256": state._manifest().sha256,
-    }
-
-
-def _polling_report(state: AuditState) -> dict[str, Any]:
-    last = state.measurements[-1]
-    counts_for = [state.counts_for(v) for v in state.readings()]
-    return {
-        "type": REPORT_ISSUED,
-        "outcome": last.decision,
-        "method": state.method,
-        "winner": state.winner,
-        "loser": state.loser,
-        "risk_limit": fraction_text(state.risk_limit),
-        "risk": last.risk,
-        "rounds": len(state.rounds),
-        "draws": last.draws,
-        "ballots_examined": len(state.sampled_ballots()),
-        "tables_opened": len(state.sampled_tables()),
-        "winner_draws": counts_for.count("winner"),
-        "loser_draws": counts_for.count("loser"),
-        "other_draws": counts_for.count("other"),
-        "entry_discrepancies_resolved": len(state.ballot_resolutions),
-        "seed": state.seed,
-        "manifest_sha256": state._manifest().sha256,
+        **tail,
     }
 
 
@@ -710,17 +703,22 @@ def _apply_entry(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
     _require(table in state.sampled, f"table {table} is not in the sample")
     _require(entry in (1, 2), "a hand count has two independent entries, numbered 1 and 2")
     _require(table not in state.resolutions, f"table {table} is already resolved")
-    existing = state.entries.get(table, {})
-    _require(entry not in existing, f"entry {entry} of table {table} is already recorded (resolve a mistake instead)")
-    count = _hand_count(payload, state)
+    return replace(state, entries=_double_entry(state.entries, f"table {table}", table, entry, _hand_count(payload, state)))
+
+
+def _double_entry(
+    entries: Mapping[str, Mapping[int, _Entered]], name: str, key: str, entry: int, value: _Entered
+) -> dict[str, Mapping[int, _Entered]]:
+    """The one rule of double entry, for a table's count and a ballot's reading alike: each of the
+    two entries is recorded once, and the two come from two different people."""
+    existing = entries.get(key, {})
+    _require(entry not in existing, f"entry {entry} of {name} is already recorded (resolve a mistake instead)")
     other = existing.get(3 - entry)
     _require(
-        other is None or not count.by or count.by != other.by,
-        f"the two entries of table {table} must come from different people ({count.by!r} entered both)",
+        other is None or not value.by or value.by != other.by,
+        f"the two entries of {name} must come from different people ({value.by!r} entered both)",
     )
-    entries = dict(state.entries)
-    entries[table] = {**existing, entry: count}
-    return replace(state, entries=entries)
+    return {**entries, key: {**existing, entry: value}}
 
 
 def _apply_resolution(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
@@ -757,17 +755,8 @@ def _apply_ballot_entry(state: AuditState, payload: Mapping[str, Any]) -> AuditS
     _require(state.round_open, "ballot readings are entered while a round is open (drawn, not yet measured)")
     _require(entry in (1, 2), "a ballot has two independent readings, numbered 1 and 2")
     _require(ballot not in state.ballot_resolutions, f"ballot {ballot} is already resolved")
-    existing = state.ballot_entries.get(ballot, {})
-    _require(entry not in existing, f"reading {entry} of ballot {ballot} is already recorded (resolve a mistake instead)")
     reading = _reading(payload, state)
-    other = existing.get(3 - entry)
-    _require(
-        other is None or not reading.by or reading.by != other.by,
-        f"the two readings of ballot {ballot} must come from different people ({reading.by!r} entered both)",
-    )
-    entries = dict(state.ballot_entries)
-    entries[ballot] = {**existing, entry: reading}
-    return replace(state, ballot_entries=entries)
+    return replace(state, ballot_entries=_double_entry(state.ballot_entries, f"ballot {ballot}", ballot, entry, reading))
 
 
 def _apply_ballot_resolution(state: AuditState, payload: Mapping[str, Any]) -> AuditState:

@@ -5,12 +5,11 @@ the same risk recomputed by report --log from the exported log alone."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.integration.audit.test_audit_workflow_cli import _ok, _refused
 from tests.onpe_sample import Row, write
 
 from escrutinio.audit.alpha import alpha_polling_risk, polling_values
@@ -21,23 +20,6 @@ SEED = "27182818284590452353"
 TABLES = 8
 FP, PL, CAST = 170, 20, 200
 """Each table: FP (VOTOS_P2) 170, PL (VOTOS_P1) 20, 2 blank, 8 null: a wide margin, so few draws."""
-
-
-def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "escrutinio.cli", "--db", str(db), *args], capture_output=True, text=True)
-
-
-def _ok(db: Path, *args: str) -> Any:
-    out = _cli(db, *args)
-    assert out.returncode == 0, f"{args}: {out.stderr}"
-    return json.loads(out.stdout) if "json" in args else out.stdout
-
-
-def _refused(db: Path, *args: str) -> str:
-    out = _cli(db, *args)
-    assert out.returncode == 1, f"{args} should be refused: {out.stdout}"
-    assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
-    return out.stderr
 
 
 @pytest.fixture
