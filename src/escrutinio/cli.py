@@ -4,7 +4,6 @@ Heavy libraries (polars, SQLAlchemy) are imported inside commands, so ``--help``
 Errors a user can act on are one clear line (no traceback unless ``--debug``).
 """
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

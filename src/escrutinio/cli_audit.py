@@ -5,7 +5,6 @@ one event in the store's log (``plan --record``, ``seed``, ``draw``, ``record``,
 ``measure``, ``report``); ``plan`` without ``--record``, ``status`` and ``report --log`` only read.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any

@@ -1,7 +1,6 @@
 """``escrutinio cases`` and ``escrutinio stakes``: the docket of the dispute bodies, a thin skin
 over :class:`escrutinio.disputes.service.Disputes`."""
 
-from __future__ import annotations
 
 import hashlib
 import shutil

@@ -1,6 +1,5 @@
 """What every ``escrutinio`` command shares: options, the store, progress bars, formats."""
 
-from __future__ import annotations
 
 import os
 import sys

@@ -83,21 +83,26 @@ def build(
         values.setdefault(area, {})[key] = value
     info = {r[0]: r[:4] for r in areas}
     choices = election.contest.choice_ids
+    # Key names built once, not once per area (a district listing has 2,000 areas).
+    state_keys = [(s, f"n_{s}") for s in STATE_KEYS]
+    vote_keys = [(c, tf.choice_column(c)) for c in choices]
+    pvote_keys = [(c, f"p_{tf.choice_column(c)}") for c in choices]
+    provisional_keys = [(f, f"p_{f}") for f in FIGURES if f != "valid"]
     out = []
     for code in codes:
         v = values.get(code, {})
         g = v.get
         _, level, kind, name = info.get(code, (code, 0, "national", election.name))
-        tables = {s: g(f"n_{s}", 0) for s in STATE_KEYS}
+        tables = {s: g(k, 0) for s, k in state_keys}
         tables = {"total": g("tables", 0), **tables, "pending": g("tables", 0) - sum(tables.values())}
-        votes = {c: g(tf.choice_column(c), 0) for c in choices}
-        pvotes = {c: g(f"p_{tf.choice_column(c)}", 0) for c in choices}
+        votes = {c: g(k, 0) for c, k in vote_keys}
+        pvotes = {c: g(k, 0) for c, k in pvote_keys}
         ranked = ranking(votes)
         leader = ranked[0][0] if ranked and ranked[0][1] > 0 else None
         runner = ranked[1][0] if len(ranked) > 1 and leader else None
         provisional = {
             "tables": tables["observed"],
-            **{f: g(f"p_{f}", 0) for f in FIGURES if f != "valid"},
+            **{f: g(k, 0) for f, k in provisional_keys},
             "valid": g("p_valid", 0),
             "votes": pvotes,
         }
