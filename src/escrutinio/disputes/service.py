@@ -350,7 +350,7 @@ class Disputes:
             CaseKind.OBSERVATION.value: EffectKind.COUNT_AS_IS,
             CaseKind.CHALLENGED_BALLOTS.value: EffectKind.COUNT_AS_IS,
         }
-        return [(r["number"], tuple(r["tables"].split(",")), asks[r["kind"]], None) for r in self.store.case_rows(open_only=True)]
+        return [(number, tuple(tables.split(",")), asks[kind], None) for number, kind, tables in self.canvass.reader.open_cases()]
 
 
 def _sheet(row: dict[str, Any]) -> TallySheet:
