@@ -93,6 +93,10 @@ class _Projection:
         self._tables: pl.DataFrame | None = None
         self._sheets: pl.DataFrame | None = None
         self.tally_deltas: list[pl.DataFrame] = []
+        self.event_rows: list[tuple[Any, ...]] = []
+        self.case_rows: dict[str, dict[str, Any]] = {}
+        self.case_event_rows: list[tuple[str, int]] = []
+        self.case_table_rows: list[tuple[str, str]] = []
 
     def areas(self) -> pl.DataFrame:
         if self._areas is None:
@@ -411,11 +415,7 @@ class Store:
                 data = p.payload()
                 encoded = canonical(data)
                 at, digest_ = seal_encoded(seq, p.type, actor, encoded, prev)
-                conn.execute(
-                    s.events.insert().values(
-                        seq=seq, type=p.type, at=at, actor=actor, data=encoded.decode(), prev=prev, hash=digest_
-                    )
-                )
+                proj.event_rows.append((seq, p.type, at, actor, encoded.decode(), prev, digest_))
                 # A bulk event's data is dropped once stored; its rows live on in the frame.
                 event = Event(seq, p.type, at, actor, data if p.frame is None else {}, prev, digest_)
                 del data, encoded
@@ -432,9 +432,25 @@ class Store:
                 sealed.append(event)
                 prev = event.hash
             self._apply_batch(proj, batch)
+            # The log and the docket rows in one statement each, whatever the number of events.
+            bulk_insert(conn, s.events, ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
+            self._write_cases(conn, proj)
             # One upsert of all the tally changes: a national load touches each area once.
             self._add_tally(conn, tally.combine(*proj.tally_deltas))
         return sealed
+
+    @staticmethod
+    def _write_cases(conn: sa.Connection, proj: _Projection) -> None:
+        """The docket rows as the case events of this write leave them (the last summary wins)."""
+        if not proj.case_rows:
+            return
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        numbers = [(n,) for n in proj.case_rows]
+        conn.exec_driver_sql(f"DELETE FROM cases WHERE number = {mark}", numbers)
+        columns = list(next(iter(proj.case_rows.values())))
+        bulk_insert(conn, s.cases, columns, [tuple(r[c] for c in columns) for r in proj.case_rows.values()])
+        bulk_insert(conn, s.case_events, ["number", "seq"], proj.case_event_rows)
+        bulk_insert(conn, s.case_tables, ["table_id", "number"], proj.case_table_rows)
 
     def _apply_batch(self, proj: _Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
         if not batch:
@@ -466,13 +482,10 @@ class Store:
             )
         elif event.type in EventType.CASE_EVENTS:
             row = {**event.data["summary"], "updated_seq": event.seq}
-            conn.execute(s.cases.delete().where(s.cases.c.number == row["number"]))
-            conn.execute(s.cases.insert().values(**row))
-            conn.execute(s.case_events.insert().values(number=row["number"], seq=event.seq))
+            proj.case_rows[row["number"]] = row
+            proj.case_event_rows.append((row["number"], event.seq))
             if event.type == EventType.CASE_OPENED:
-                tables = sorted(set(event.data["filing"]["tables"]))
-                if tables:
-                    conn.execute(s.case_tables.insert(), [{"table_id": t, "number": row["number"]} for t in tables])
+                proj.case_table_rows += [(t, row["number"]) for t in sorted(set(event.data["filing"]["tables"]))]
         elif event.type == EventType.AREAS_REGISTERED:
             frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
             proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
