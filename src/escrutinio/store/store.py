@@ -85,9 +85,12 @@ class _Projection:
     store) and updates them in memory; a small write (a ruling) reads only its own tables.
     """
 
-    def __init__(self, conn: sa.Connection, election: Election | None) -> None:
+    def __init__(self, conn: sa.Connection, election: Election | None, cache: dict[str, Any] | None = None) -> None:
         self.conn = conn
         self.election = election
+        # Survives transactions (held by the Store): the area lineage changes only with new areas,
+        # and recomputing it for every ruling would cost more than the ruling itself.
+        self.cache: dict[str, Any] = cache if cache is not None else {}
         self._areas: pl.DataFrame | None = None
         self._lineage: pl.DataFrame | None = None
         self._tables: pl.DataFrame | None = None
@@ -106,7 +109,15 @@ class _Projection:
     def lineage(self) -> pl.DataFrame:
         assert self.election is not None
         if self._lineage is None:
+            cached = self.cache.get("lineage")
+            count = None
+            if self._areas is None:
+                count = self.conn.exec_driver_sql("SELECT COUNT(*) FROM areas").scalar()
+                if cached is not None and cached[0] == count:
+                    self._lineage = cached[1]
+                    return self._lineage
             self._lineage = tally.lineage(self.areas(), self.election.country)
+            self.cache["lineage"] = (count if count is not None else self.areas().height, self._lineage)
         return self._lineage
 
     def add_areas(self, frame: pl.DataFrame) -> None:
@@ -216,6 +227,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._election: tuple[Election, str] | None = None
+        self._cache: dict[str, Any] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -408,7 +420,7 @@ class Store:
                     "nothing was written; look again and retry"
                 )
             election = None if self._election is None and seq == 0 else self.election()
-            proj = _Projection(conn, election)
+            proj = _Projection(conn, election, self._cache)
             batch: list[tuple[Event, pl.DataFrame | None]] = []
             for p in pending:
                 seq += 1
