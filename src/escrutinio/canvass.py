@@ -53,6 +53,8 @@ class Canvass:
         self._store = None
         self._reader = None
         self._election: Election | None = None
+        self._areas: tuple[int, list[Any]] | None = None  # (number of areas, area rows) for results
+        self._frame: tuple[int, Any] | None = None  # (head seq, table frame) kept between calls
 
     @property
     def store(self):  # type: ignore[no-untyped-def]
@@ -207,7 +209,7 @@ class Canvass:
         if level is not None and level not in LEVEL_NAMES:
             raise StoreError(f"--level: expected one of {', '.join((*LEVEL_NAMES, 'table'))}, got {level!r}")
         count = self.reader.area_count()
-        if getattr(self, "_areas", None) is None or self._areas[0] != count:
+        if self._areas is None or self._areas[0] != count:
             self._areas = (count, self.reader.areas())
         areas = self._areas[1]
         parent = {code: par for code, _lv, _k, _n, par in areas}
@@ -277,7 +279,7 @@ class Canvass:
         from escrutinio.ledger.sheets_payload import from_payload
 
         seq, _ = self.store.head()
-        cached = getattr(self, "_frame", None)
+        cached = self._frame
         if cached is not None and cached[0] != seq:
             newer = self.store.events_since(
                 cached[0], [EventType.SHEETS_RECORDED, EventType.TABLES_REGISTERED, EventType.AREAS_REGISTERED]
