@@ -9,6 +9,7 @@ one seed, so a demo run is reproducible.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,15 @@ def write_files(folder: Path, tables: int, seed: int) -> tuple[Path, Path, Path]
     return definition, early, later
 
 
+def _stepper(stack: contextlib.ExitStack, progress: Any) -> Any:
+    """A step reporter over a Rich progress bar (a terminal), or one that says nothing."""
+    if progress is None:
+        return lambda description, done: None
+    stack.enter_context(progress)
+    task = progress.add_task("demo", total=4)
+    return lambda description, done: progress.update(task, description=description, completed=done)
+
+
 def run_demo(tables: int, seed: int, keep: Path | None, fmt: str, progress: Any = None) -> dict[str, Any]:
     """Build, load and show the demo election; returns the national result."""
     import typer
@@ -167,18 +177,24 @@ def run_demo(tables: int, seed: int, keep: Path | None, fmt: str, progress: Any 
 
     if tables < 10:
         raise typer.BadParameter("--tables: at least 10")
-    with tempfile.TemporaryDirectory(prefix="escrutinio-demo-") as tmp:
-        folder = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        step = _stepper(stack, progress)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="escrutinio-demo-")))
+        step(f"drawing {tables:,} tables", 0)
         definition, early, later = write_files(folder, tables, seed)
         db = keep or folder / "demo.db"
         canvass = Canvass(str(db), actor="demo")
         if canvass.exists():
             raise typer.BadParameter(f"--keep: {db} already exists")
+        step("loading the early count", 1)
         first = canvass.load(early, str(definition), mode="observe")
+        step("loading the late sheets", 2)
         second = canvass.load(later, mode="observe", new_tables=True)
+        step("results", 3)
         rows = canvass.results("department")
         nat = canvass.results()[0]
         canvass.close()
+        step("done", 4)
         if fmt == "json":
             emit({"national": nat, "departments": rows, "loads": [first, second]}, "json")
         else:
