@@ -264,14 +264,82 @@ def smallest_overturning_set(reductions: Sequence[dict[str, int]], needed: int) 
     return tuple(sorted(useful[i] for i in answer)), exact
 
 
+SIMPLE_EFFECTS = (EffectKind.ANNUL, EffectKind.COUNT_AS_IS, EffectKind.DISMISS)
+
+
+def _disjoint_single(claims: Sequence[OpenClaim]) -> bool:
+    tables = [c.tables[0] for c in claims if len(c.tables) == 1]
+    return len(tables) == len(claims) and len(set(tables)) == len(tables) and all(c.requested in SIMPLE_EFFECTS for c in claims)
+
+
+def _simple_challenger(
+    claims: Sequence[OpenClaim], rows: dict[str, _Row], leader: str, challenger: str, margin: int, numbers: Sequence[str]
+) -> ChallengerStakes:
+    """Stakes against one challenger when claims are single-table and disjoint.
+
+    Each claim then cuts the margin by a fixed amount r_i (its table's counted lead minus the
+    lead once granted); the worst case removes every positive cut, granting all removes every
+    cut, and the fewest claims that overturn are the largest cuts first (ties: earliest claim),
+    exactly as :func:`smallest_overturning_set` finds for claims alone in their group.
+    """
+    counted = tf.COUNTED_STATES
+    cuts: list[tuple[int, int]] = []
+    worst = granted = 0
+    for i, claim in enumerate(claims):
+        row = rows.get(claim.tables[0])
+        if row is None:
+            continue
+        lead = row.votes[leader] - row.votes[challenger]
+        base = lead if row.state in counted else 0
+        kind = claim.requested
+        if kind is EffectKind.ANNUL:
+            new = 0
+        elif kind is EffectKind.COUNT_AS_IS:
+            new = lead
+        else:  # dismiss: the sheet stands as it is counted (an observed one then counts)
+            new = lead if row.state in counted or row.state == "observed" else 0
+        cut = base - new
+        granted += cut
+        if cut > 0:
+            worst += cut
+            cuts.append((cut, i))
+    smallest: tuple[str, ...] | None
+    if margin <= 0:
+        smallest = ()
+    else:
+        cuts.sort(key=lambda ci: (-ci[0], ci[1]))
+        total, chosen = 0, []
+        for cut, i in cuts:
+            total += cut
+            chosen.append(i)
+            if total >= margin:
+                break
+        smallest = tuple(numbers[i] for i in sorted(chosen)) if total >= margin else None
+    return ChallengerStakes(
+        challenger=challenger,
+        margin=margin,
+        worst_case_margin=margin - worst,
+        margin_if_all_granted=margin - granted,
+        can_overturn=smallest is not None,
+        smallest_set=smallest,
+        exact=True,
+    )
+
+
 def stakes(
     frame: pl.DataFrame,
     election: Election,
     open_claims: Iterable[OpenClaim | tuple[str, Sequence[str], EffectKind, Figures | None]],
     *,
     include_observed: bool = True,
+    fast: bool = True,
 ) -> Stakes:
     """What the open claims put at stake in ``election``'s contest, from the table frame.
+
+    ``fast``: when every claim names one table, no two claims share a table and each asks for
+    annulment, counting as is or dismissal (the usual docket), each claim's cut of the margin is
+    independent and :func:`_simple_challenger` gets the same answer without the general
+    machinery; a property test holds the two paths equal.
 
     ``open_claims``: ``(case number, tables, requested effect, corrected figures or None)``.
     Tables not in the frame are reported in ``unknown_tables`` and ignored. With
@@ -328,10 +396,14 @@ def stakes(
 
     per: list[ChallengerStakes] = []
     numbers = [c.case for c in claims]
+    simple = fast and _disjoint_single(claims)
     for challenger in ids:
         if leader is None or challenger == leader:
             continue
         margin = votes[leader] - votes[challenger]
+        if simple:
+            per.append(_simple_challenger(claims, rows, leader, challenger, margin, numbers))
+            continue
         reductions: list[dict[str, int]] = []
         for claim in claims:
             red: dict[str, int] = {}
