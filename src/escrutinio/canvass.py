@@ -239,10 +239,26 @@ class Canvass:
             out.append(r.to_dict())
         return out
 
-    def sheets_in_state(self, state: str, area: str | None = None) -> list[dict[str, Any]]:
-        """Current sheets in a state, with their figures (e.g. those still at the dispute body)."""
+    def sheets_in_state(self, state: str) -> list[dict[str, Any]]:
+        """Current sheets in a state, with their figures (e.g. those still at the dispute body).
+
+        The observed ones are read from their rows alone (the results list them on every
+        call); any other state needs the whole projection.
+        """
+        from escrutinio.domain.sheet import SheetState
+
         election = self.election()
-        return [_sheet_dict(r, election) for r in self.reader.sheets_in_state(state)]
+        if state == SheetState.OBSERVED.value:
+            return [_sheet_dict(r, election) for r in self.reader.sheets_at_dispute_body()]
+        if state not in {s.value for s in SheetState}:
+            raise StoreError(f"unknown sheet state {state!r}: expected one of {', '.join(s.value for s in SheetState)}")
+        import polars as pl
+
+        from escrutinio.store.current import as_rows
+
+        _areas, roll, sheets = self.store.frames()
+        frame = sheets.filter(pl.col("state") == state).join(roll.select("table", "area", "electors"), on="table", how="left")
+        return [_sheet_dict(r, election) for r in as_rows(frame, election)]
 
     def table_results(self, area: str | None = None) -> list[dict[str, Any]]:
         """One row per table: roll entry and current sheet."""
@@ -316,9 +332,9 @@ class Canvass:
         total = t["total"]
         processed = total - t["pending"]
         accounted = t["counted"] + t["resolved"] + t["annulled"]
-        reasons = self.reader.reasons_by_state()
+        _areas, _roll, sheets = self.store.frames()
         by_reason: dict[str, int] = {}
-        for _state, text, n in reasons:
+        for text, n in sheets.group_by("reasons").len().rows():
             for reason in text.split(",") if text else []:
                 by_reason[reason] = by_reason.get(reason, 0) + n
         seq, head = self.reader.head()

@@ -32,3 +32,45 @@ def test_create_schema_stamps_the_head_revision(sqlite_db: str) -> None:
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == SCHEMA_REVISION
         assert set(sa.inspect(conn).get_table_names()) == {*metadata.tables, "alembic_version"}
     engine.dispose()
+
+
+def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_url: str) -> None:
+    """0003 moves the roll into a chunk and gives sheet rows their area and electors: the
+    frames a store reads after the upgrade are the rows it held before."""
+    from escrutinio.domain.table_frame import choice_column
+    from escrutinio.formats.definition import load_definition
+    from escrutinio.store.current import read_current_sheets, read_tables
+    from escrutinio.store.store import Store
+
+    url = resolve_url(db_url)
+    engine = make_engine(url)
+    _, definition = load_definition("peru-2021-runoff")
+    with writing(engine) as conn, conn.begin():
+        migrate(conn, "0002")
+        conn.execute(
+            sa.text("INSERT INTO meta (key, value) VALUES ('definition', :text), ('election', 'peru-2021-runoff')"),
+            {"text": definition},
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO events (seq, type, at, actor, data, prev, hash) "
+            "VALUES (2, 'tables.registered', 't', 'a', '{}', 'p', 'h2')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO tables (table_id, area, polling_place, electors, seq) VALUES "
+            "('000001', '140101', NULL, 300, 2), ('000002', '140102', 'IE 1', 250, 2)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO sheets (table_id, version, state, reasons, basis, line, ballots_cast, blank, null_votes, challenged, "
+            "votes, seq, current) VALUES ('000001', 1, 'observed', 'illegible', 'b', 2, 200, 1, 9, 0, '[110,80]', 3, 1)"
+        )
+    engine.dispose()
+    store = Store.open(url)
+    election = store.election()
+    with store.engine.connect() as conn:
+        roll = read_tables(conn, {})
+        sheets = read_current_sheets(conn, election, {})
+        area, electors = conn.exec_driver_sql("SELECT area, electors FROM sheets WHERE table_id = '000001'").one()
+    store.close()
+    assert roll.sort("table").rows() == [("000001", "140101", None, 300, 2), ("000002", "140102", "IE 1", 250, 2)]
+    assert sheets["table"].to_list() == ["000001"] and sheets[choice_column("PL")].to_list() == [110]
+    assert (area, electors) == ("140101", 300)

@@ -7,7 +7,7 @@ lock before reading the head of the chain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +58,20 @@ def placeholders(conn: sa.Connection, n: int) -> str:
     return ", ".join([mark] * n)
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, columns: list[str], rows: Iterable[tuple]) -> None:
-    """Insert many rows through the driver's executemany: the Core per-row overhead is ~5x."""
+def bulk_insert(
+    conn: sa.Connection, table: sa.Table, columns: list[str], rows: Iterable[tuple], replace_on: Sequence[str] = ()
+) -> None:
+    """Insert many rows through the driver's executemany: the Core per-row overhead is ~5x.
+
+    With ``replace_on`` (the key columns), a row whose key exists replaces the other columns
+    (the same ON CONFLICT clause on SQLite and PostgreSQL).
+    """
     if isinstance(rows, list) and not rows:
         return
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders(conn, len(columns))})"
+    if replace_on:
+        others = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in replace_on)
+        sql += f" ON CONFLICT ({', '.join(replace_on)}) DO UPDATE SET {others}"
     # The DBAPI cursor of this same transaction takes any iterable of rows (SQLAlchemy wants a list).
     cursor = conn.connection.cursor()
     try:
@@ -84,21 +93,23 @@ def create_schema(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"INSERT INTO alembic_version (version_num) VALUES ('{SCHEMA_REVISION}')")
 
 
-def bulk_insert_frame(conn: sa.Connection, table: sa.Table, columns: list[str], frame: Any, chunk: int = 50_000) -> None:
+def bulk_insert_frame(
+    conn: sa.Connection, table: sa.Table, columns: list[str], frame: Any, chunk: int = 50_000, replace_on: Sequence[str] = ()
+) -> None:
     """Insert a polars frame's rows (in ``columns`` order) a chunk at a time, so only one chunk
     of Python tuples exists at once."""
     for start in range(0, frame.height, chunk):
         part = frame.slice(start, chunk)
         # Column lists zipped lazily: cheaper than materialising a list of row tuples first.
-        bulk_insert(conn, table, columns, zip(*(part[c].to_list() for c in part.columns), strict=True))
+        bulk_insert(conn, table, columns, zip(*(part[c].to_list() for c in part.columns), strict=True), replace_on)
 
 
-def migrate(conn: sa.Connection) -> None:
-    """Bring the schema to the head revision with Alembic (imported only when needed)."""
+def migrate(conn: sa.Connection, target: str = "head") -> None:
+    """Bring the schema to a revision (the head by default) with Alembic (imported only when needed)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.attributes["connection"] = conn
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, target)

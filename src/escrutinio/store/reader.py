@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from escrutinio.domain.errors import StoreError
-from escrutinio.domain.sheet import SheetState
 from escrutinio.store.location import sqlite_path
 
 SHEET_COLUMNS = (
     "s.table_id, s.version, s.state, s.reasons, s.basis, s.ballots_cast, s.blank, s.null_votes, "
-    "s.challenged, s.votes, s.seq, t.area, t.electors"
+    "s.challenged, s.votes, s.seq, s.area, s.electors"
 )
 SHEET_KEYS = (
     "table_id",
@@ -92,19 +91,13 @@ class Reader:
             )
         return self.rows("SELECT area, key, value FROM area_tally")
 
-    def sheets_in_state(self, state: str) -> list[dict[str, Any]]:
-        # The state goes in as a literal (checked against the known states): a partial index on
-        # the observed sheets is only used when the query names that state itself.
-        if state not in {s.value for s in SheetState}:
-            raise StoreError(f"unknown sheet state {state!r}")
+    def sheets_at_dispute_body(self) -> list[dict[str, Any]]:
+        """The current observed sheets: always kept as rows (a bulk load writes its observed
+        sheets as rows too), so the partial index answers without reading any chunk."""
         rows = self.rows(
-            f"SELECT {SHEET_COLUMNS} FROM sheets s JOIN tables t ON t.table_id = s.table_id "
-            f"WHERE s.current = 1 AND s.state = '{state}' ORDER BY s.table_id"
+            f"SELECT {SHEET_COLUMNS} FROM sheets s WHERE s.current = 1 AND s.state = 'observed' ORDER BY s.table_id"
         )
         return [dict(zip(SHEET_KEYS, r, strict=True)) for r in rows]
-
-    def reasons_by_state(self) -> list[tuple[str, str, int]]:
-        return self.rows("SELECT state, reasons, COUNT(*) FROM sheets WHERE current = 1 GROUP BY state, reasons")
 
     def open_cases(self) -> list[tuple[str, str, str]]:
         """(number, kind, tables) of every case not yet closed."""

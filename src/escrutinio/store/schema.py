@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -49,16 +49,22 @@ areas = sa.Table(
     **ROWID,
 )
 
-tables = sa.Table(
-    "tables",
+chunks = sa.Table(
+    "chunks",
     metadata,
-    sa.Column("table_id", sa.String(64), primary_key=True),
-    sa.Column("area", sa.String(128), nullable=False, index=True),
-    sa.Column("polling_place", sa.String(256), nullable=True),
-    sa.Column("electors", sa.Integer, nullable=True),
-    sa.Column("seq", sa.Integer, nullable=False),
-    **ROWID,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("rows", sa.LargeBinary, nullable=False),
 )
+"""The rows a bulk event adds (a chunk of the roll, or of the sheets a file brings), as one
+Arrow IPC blob keyed by the event that carries them (``kind``: ``roll`` or ``sheets``; ``hash``:
+that event's hash, which names the chunk's content in a process's cache).
+
+A national load is some forty such events; storing their rows column-wise costs one insert
+per event instead of one per table, which is most of what a load used to spend in the store.
+The rows of a chunk never change; a later change to a table is a newer row or chunk.
+"""
 
 sheets = sa.Table(
     "sheets",
@@ -76,6 +82,9 @@ sheets = sa.Table(
     sa.Column("votes", sa.Text, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("current", sa.Integer, nullable=False),
+    # The table's place on the roll, so the sheets at the dispute body list without a join.
+    sa.Column("area", sa.String(128), nullable=True),
+    sa.Column("electors", sa.Integer, nullable=True),
     # Only the sheets at the dispute body: the results list them on every call, and a partial
     # index costs a national load nothing (few sheets are observed).
     sa.Index(
@@ -86,6 +95,10 @@ sheets = sa.Table(
     ),
     **ROWID,
 )
+"""Sheets kept as rows: those recorded a few at a time (rulings, single sheets) and, from bulk
+chunks, those at the dispute body (the results list them on every call). A table's current
+sheet is its newest (version, event) among these rows (``current = 1``) and the chunks."""
+
 
 area_tally = sa.Table(
     "area_tally",

@@ -20,11 +20,14 @@ from escrutinio.count import tally
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import StoreError
+from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded
-from escrutinio.ledger.sheets_payload import current_schema, from_payload, record_frame
+from escrutinio.ledger.sheets_payload import from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
+from escrutinio.store import chunks
 from escrutinio.store import schema as s
+from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
     bulk_insert_frame,
@@ -37,7 +40,7 @@ from escrutinio.store.engine import (
 )
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
-SHEET_INSERT_COLUMNS = [
+SHEET_ROW_COLUMNS = [
     "table_id",
     "version",
     "state",
@@ -51,6 +54,8 @@ SHEET_INSERT_COLUMNS = [
     "votes",
     "seq",
     "current",
+    "area",
+    "electors",
 ]
 SMALL_BATCH = 2_000
 """Up to this many tables a write reads only their rows; above it, the whole projection."""
@@ -95,6 +100,7 @@ class _Projection:
         self._lineage: pl.DataFrame | None = None
         self._tables: pl.DataFrame | None = None
         self._sheets: pl.DataFrame | None = None
+        self._row_tables: set[str] | None = None
         self.tally_deltas: list[pl.DataFrame] = []
         self.event_rows: list[tuple[Any, ...]] = []
         self.case_rows: dict[str, dict[str, Any]] = {}
@@ -127,97 +133,48 @@ class _Projection:
     def add_tables(self, frame: pl.DataFrame) -> None:
         """Called before the insert, so a lazy first read cannot see these rows twice."""
         if self._tables is None and frame.height > SMALL_BATCH:
-            self._tables = read_tables(self.conn)
+            self._tables = read_tables(self.conn, self.cache)
         if self._tables is not None:
             self._tables = pl.concat([self._tables, frame])
 
     def roll(self, ids: list[str]) -> pl.DataFrame:
         if self._tables is None and len(ids) > SMALL_BATCH:
-            self._tables = read_tables(self.conn)
+            self._tables = read_tables(self.conn, self.cache)
         if self._tables is not None:
             return self._tables.join(pl.DataFrame({"table": ids}), on="table", how="semi")
-        return read_tables(self.conn, ids)
+        return read_tables(self.conn, self.cache, ids)
 
     def current(self, ids: list[str]) -> pl.DataFrame:
         assert self.election is not None
         if self._sheets is None and len(ids) > SMALL_BATCH:
-            self._sheets = read_current_sheets(self.conn, self.election)
+            self._sheets = read_current_sheets(self.conn, self.election, self.cache)
         if self._sheets is not None:
             return self._sheets.join(pl.DataFrame({"table": ids}), on="table", how="semi")
-        return read_current_sheets(self.conn, self.election, ids)
+        return read_current_sheets(self.conn, self.election, self.cache, ids)
+
+    def row_tables(self, ids: list[str]) -> set[str]:
+        """Which of these tables have a current sheet kept as a row (to retire it when a newer
+        sheet arrives); a bulk write reads the whole (small) set once."""
+        if self._row_tables is None and len(ids) > SMALL_BATCH:
+            found = self.conn.exec_driver_sql("SELECT table_id FROM sheets WHERE current = 1").fetchall()
+            self._row_tables = {r[0] for r in found}
+        if self._row_tables is not None:
+            return self._row_tables.intersection(ids)
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        out: set[str] = set()
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({', '.join([mark] * len(part))})"
+            out.update(r[0] for r in self.conn.exec_driver_sql(sql, tuple(part)).fetchall())
+        return out
+
+    def rows_changed(self, retired: set[str], kept: list[str]) -> None:
+        if self._row_tables is not None:
+            self._row_tables = (self._row_tables - retired) | set(kept)
 
     def replace_current(self, new: pl.DataFrame) -> None:
         if self._sheets is not None:
             self._sheets = pl.concat([self._sheets.join(new.select("table"), on="table", how="anti"), new])
-
-
-def read_areas(conn: sa.Connection) -> pl.DataFrame:
-    rows = conn.execute(sa.select(s.areas.c.code, s.areas.c.level, s.areas.c.kind, s.areas.c.name, s.areas.c.parent)).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=AREA_SCHEMA, orient="row")
-
-
-def read_tables(conn: sa.Connection, ids: Sequence[str] | None = None) -> pl.DataFrame:
-    cols = (s.tables.c.table_id, s.tables.c.area, s.tables.c.polling_place, s.tables.c.electors, s.tables.c.seq)
-    if ids is None:
-        rows = _fetch(conn, sa.select(*cols))
-    else:
-        rows = []
-        for i in range(0, len(ids), 500):
-            rows += conn.execute(sa.select(*cols).where(s.tables.c.table_id.in_(ids[i : i + 500]))).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=TABLE_SCHEMA, orient="row")
-
-
-SHEET_SELECT = (
-    s.sheets.c.table_id,
-    s.sheets.c.version,
-    s.sheets.c.state,
-    s.sheets.c.reasons,
-    s.sheets.c.basis,
-    s.sheets.c.line,
-    s.sheets.c.ballots_cast,
-    s.sheets.c.blank,
-    s.sheets.c.null_votes,
-    s.sheets.c.challenged,
-    s.sheets.c.votes,
-    s.sheets.c.seq,
-)
-
-
-def sheet_frame(rows: Sequence[Sequence[Any]], election: Election) -> pl.DataFrame:
-    """Rows of the sheets table (votes as a JSON list) as a current-sheets frame."""
-    choices = election.contest.choice_ids
-    schema = current_schema(election)
-    if not rows:
-        return pl.DataFrame(schema=schema)
-    cols = list(zip(*rows, strict=True))
-    votes = [orjson.loads(v) for v in cols[10]]
-    data: dict[str, Any] = {
-        "table": cols[0],
-        "version": cols[1],
-        "state": cols[2],
-        "reasons": cols[3],
-        "basis": cols[4],
-        "line": cols[5],
-        tf.CAST: cols[6],
-        tf.BLANK: cols[7],
-        tf.NULL: cols[8],
-        tf.CHALLENGED: cols[9],
-        "seq": cols[11],
-    }
-    for i, c in enumerate(choices):
-        data[tf.choice_column(c)] = [v[i] for v in votes]
-    return pl.DataFrame(data, schema=schema).select(list(schema))
-
-
-def read_current_sheets(conn: sa.Connection, election: Election, ids: Sequence[str] | None = None) -> pl.DataFrame:
-    base = sa.select(*SHEET_SELECT).where(s.sheets.c.current == 1)
-    if ids is None:
-        rows = _fetch(conn, base)
-    else:
-        rows = []
-        for i in range(0, len(ids), 500):
-            rows += conn.execute(base.where(s.sheets.c.table_id.in_(ids[i : i + 500]))).all()
-    return sheet_frame(rows, election)
 
 
 class Store:
@@ -296,7 +253,7 @@ class Store:
         """(areas, tables, current sheets) as frames."""
         election = self.election()
         with self.engine.connect() as conn:
-            return read_areas(conn), read_tables(conn), read_current_sheets(conn, election)
+            return read_areas(conn), read_tables(conn, self._cache), read_current_sheets(conn, election, self._cache)
 
     def tally(self, codes: Sequence[str] | None = None, level: int | None = None) -> pl.DataFrame:
         """Long (area, key, value) tallies for some areas, or a level (0 = national)."""
@@ -319,13 +276,7 @@ class Store:
             return read_areas(conn)
 
     def sheet_versions(self, table: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = (
-                conn.execute(sa.select(s.sheets).where(s.sheets.c.table_id == table).order_by(s.sheets.c.version))
-                .mappings()
-                .all()
-            )
-        return [dict(r) for r in rows]
+        return self.sheet_history([table])[table]
 
     def event_lines(self, batch: int = 1000) -> Iterator[bytes]:
         """The log, oldest first, as canonical JSON lines."""
@@ -374,18 +325,13 @@ class Store:
             return conn.execute(sa.select(sa.func.count()).select_from(s.cases).where(s.cases.c.kind == kind)).scalar() or 0
 
     def sheet_history(self, tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        """Every version of each table's sheet, oldest first."""
-        out: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
+        """Every version of each table's sheet, oldest first (``current`` marks the one counted)."""
         with self.engine.connect() as conn:
-            for i in range(0, len(tables), 500):
-                q = sa.select(s.sheets).where(s.sheets.c.table_id.in_(list(tables[i : i + 500]))).order_by(s.sheets.c.version)
-                for r in conn.execute(q).mappings().all():
-                    out[r["table_id"]].append(dict(r))
-        return out
+            return sheet_history(conn, self.election(), self._cache, list(tables))
 
     def electors(self, tables: Sequence[str]) -> dict[str, int | None]:
         with self.engine.connect() as conn:
-            frame = read_tables(conn, list(tables))
+            frame = read_tables(conn, self._cache, list(tables))
         return dict(zip(frame["table"].to_list(), frame["electors"].to_list(), strict=True))
 
     def events_since(self, seq: int, types: Sequence[str]) -> list[Event]:
@@ -481,8 +427,7 @@ class Store:
         ]
         frame = pl.concat(frames) if len(frames) > 1 else frames[0]
         proj.add_tables(frame)
-        # In key order: a clustered B-tree then fills page after page instead of splitting pages.
-        bulk_insert_frame(proj.conn, s.tables, ["table_id", "area", "polling_place", "electors", "seq"], frame.sort("table"))
+        chunks.write(proj.conn, batch[-1][0].seq, batch[-1][0].hash, chunks.ROLL, frame)
         proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
 
     def _apply(self, proj: _Projection, event: Event) -> None:
@@ -504,16 +449,23 @@ class Store:
             bulk_insert(conn, s.areas, ["code", "level", "kind", "name", "parent"], frame.rows())
 
     def _apply_sheets(self, proj: _Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
-        """Apply consecutive sheet events at once (each table appears in at most one of them
-        within a write: a load plan records a table once; a ruling is its own write)."""
-        if not batch:
-            return
+        """Apply consecutive sheet events, a run of bulk ones (a file) or of small ones (rulings)
+        at a time; within a write each table appears in at most one of them."""
+        start = 0
+        for i in range(1, len(batch) + 1):
+            if i == len(batch) or (batch[i][1] is None) != (batch[start][1] is None):
+                self._apply_sheet_run(proj, batch[start:i], bulk=batch[start][1] is not None)
+                start = i
+
+    def _apply_sheet_run(self, proj: _Projection, run: list[tuple[Event, pl.DataFrame | None]], bulk: bool) -> None:
+        """A bulk run is stored as one chunk, plus rows for its sheets at the dispute body; a
+        small run as rows. Either way a table's older current row is retired first."""
         conn = proj.conn
         election = proj.election
         assert election is not None
         frames = [
             record_frame(f, election, e.seq) if f is not None else from_payload(e.data["sheets"], election, e.seq)
-            for e, f in batch
+            for e, f in run
         ]
         new = pl.concat(frames) if len(frames) > 1 else frames[0]
         if new["table"].is_duplicated().any():
@@ -521,31 +473,34 @@ class Store:
         ids = new["table"].to_list()
         old = proj.current(ids)
         roll = proj.roll(ids).select("table", "area", tf.ELECTORS)
-        # Same version, new state: update in place. New version: retire the old row, insert.
-        same = new.join(old.select("table", pl.col("version").alias("_old")), on="table", how="inner").filter(
-            pl.col("version") == pl.col("_old")
-        )
-        if same.height:
+        retired = proj.row_tables(ids)
+        if retired:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             conn.exec_driver_sql(
-                f"UPDATE sheets SET state={mark}, reasons={mark}, basis={mark}, seq={mark} "
-                f"WHERE table_id={mark} AND version={mark}",
-                same.select("state", "reasons", "basis", "seq", "table", "version").rows(),
+                f"UPDATE sheets SET current = 0 WHERE table_id = {mark} AND current = 1", [(t,) for t in sorted(retired)]
             )
-        inserted = new.join(same.select("table"), on="table", how="anti").sort("table")
-        retired = old.join(inserted.select("table"), on="table", how="semi")
-        if retired.height:
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            conn.exec_driver_sql(
-                f"UPDATE sheets SET current=0 WHERE table_id={mark} AND version={mark}",
-                retired.select("table", "version").rows(),
-            )
+        if bulk:
+            chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
+        rows = new.filter(pl.col("state") == SheetState.OBSERVED.value) if bulk else new
+        self._write_sheet_rows(conn, rows.sort("table"), roll, election)
+        proj.rows_changed(retired, rows["table"].to_list())
+        lin = proj.lineage()
+        plus = tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin)
+        minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
+        proj.tally_deltas += [plus, minus.with_columns(-pl.col("value"))]
+        proj.replace_current(new)
+
+    @staticmethod
+    def _write_sheet_rows(conn: sa.Connection, rows: pl.DataFrame, roll: pl.DataFrame, election: Election) -> None:
+        """Sheets as current rows; a row for the same version (a new state) is replaced."""
+        if not rows.height:
+            return
         votes_cols = [tf.choice_column(c) for c in election.contest.choice_ids]
         # The votes column is the JSON list of the choices' votes, built column-wise ("[115,87]").
         votes_json = pl.concat_str(
             [pl.lit("["), pl.concat_str([pl.col(c).cast(pl.String) for c in votes_cols], separator=","), pl.lit("]")]
         )
-        rows = inserted.select(
+        frame = rows.join(roll, on="table", how="left").select(
             "table",
             "version",
             "state",
@@ -559,13 +514,10 @@ class Store:
             votes_json.alias("votes"),
             "seq",
             pl.lit(1).alias("current"),
+            "area",
+            tf.ELECTORS,
         )
-        bulk_insert_frame(conn, s.sheets, SHEET_INSERT_COLUMNS, rows)
-        lin = proj.lineage()
-        plus = tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin)
-        minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
-        proj.tally_deltas += [plus, minus.with_columns(-pl.col("value"))]
-        proj.replace_current(new)
+        bulk_insert_frame(conn, s.sheets, SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
     @staticmethod
     def _add_tally(conn: sa.Connection, delta: pl.DataFrame) -> None:
@@ -578,14 +530,6 @@ class Store:
             "ON CONFLICT (area, key) DO UPDATE SET value = area_tally.value + excluded.value",
             delta.rows(),
         )
-
-
-def _fetch(conn: sa.Connection, query: sa.Select) -> list[tuple]:
-    """All rows of a big query as plain tuples (SQLAlchemy Row objects cost ~10x here)."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    cursor = conn.exec_driver_sql(str(compiled)).cursor
-    assert cursor is not None
-    return cursor.fetchall()
 
 
 def _head(conn: sa.Connection) -> tuple[int, str]:

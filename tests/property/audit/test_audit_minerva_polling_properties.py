@@ -94,4 +94,5 @@ def test_more_draws_reach_the_threshold_at_the_mean_gain(log_t: float, draws: in
         assert more is not None and more >= 1
         drift = log_t / draws
         assert log_t + more * drift >= threshold * (1 - 1e-12)
-        assert more == 1 or log_t + (more - 1) * drift < threshold
+        # Minimal up to float rounding (the step where the sum lands on the threshold itself).
+        assert more == 1 or log_t + (more - 1) * drift < threshold * (1 + 1e-12)

@@ -1,0 +1,159 @@
+"""Reading the projection: the roll, and each table's current sheet, from rows and chunks.
+
+A bulk event's tables and sheets live in chunks (see :mod:`escrutinio.store.chunks`); sheets
+recorded a few at a time, and the sheets at the dispute body, live as rows of ``sheets``. A
+table's current sheet is its newest entry by (version, event) across both: a ruling's row
+outranks the chunk it corrects, and a later file's chunk outranks a row it supersedes (the
+write retires that row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import polars as pl
+import sqlalchemy as sa
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.ledger.sheets_payload import current_schema
+from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
+from escrutinio.store import chunks
+from escrutinio.store import schema as s
+
+SHEET_SELECT = (
+    s.sheets.c.table_id,
+    s.sheets.c.version,
+    s.sheets.c.state,
+    s.sheets.c.reasons,
+    s.sheets.c.basis,
+    s.sheets.c.line,
+    s.sheets.c.ballots_cast,
+    s.sheets.c.blank,
+    s.sheets.c.null_votes,
+    s.sheets.c.challenged,
+    s.sheets.c.votes,
+    s.sheets.c.seq,
+)
+ROW_FIELDS = {
+    "table": "table_id",
+    tf.CAST: "ballots_cast",
+    tf.BLANK: "blank",
+    tf.NULL: "null_votes",
+    tf.CHALLENGED: "challenged",
+}
+"""Current-sheet frame columns whose ``sheets`` row column has another name."""
+
+
+def read_areas(conn: sa.Connection) -> pl.DataFrame:
+    rows = conn.execute(sa.select(s.areas.c.code, s.areas.c.level, s.areas.c.kind, s.areas.c.name, s.areas.c.parent)).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=AREA_SCHEMA, orient="row")
+
+
+def _only(frame: pl.DataFrame, ids: Sequence[str] | None) -> pl.DataFrame:
+    if ids is None:
+        return frame
+    return frame.join(pl.DataFrame({"table": list(ids)}, schema={"table": pl.String}), on="table", how="semi")
+
+
+def read_tables(conn: sa.Connection, cache: dict[str, Any], ids: Sequence[str] | None = None) -> pl.DataFrame:
+    """The roll (one row per registered table), or the rows of some tables."""
+    parts = [_only(p, ids) for p in chunks.read(conn, chunks.ROLL, cache)]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=TABLE_SCHEMA)
+
+
+def sheet_frame(rows: Sequence[Sequence[Any]], election: Election) -> pl.DataFrame:
+    """Rows of the sheets table (votes as a JSON list) as a current-sheets frame."""
+    choices = election.contest.choice_ids
+    schema = current_schema(election)
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    cols = list(zip(*rows, strict=True))
+    votes = [orjson.loads(v) for v in cols[10]]
+    data: dict[str, Any] = {
+        "table": cols[0],
+        "version": cols[1],
+        "state": cols[2],
+        "reasons": cols[3],
+        "basis": cols[4],
+        "line": cols[5],
+        tf.CAST: cols[6],
+        tf.BLANK: cols[7],
+        tf.NULL: cols[8],
+        tf.CHALLENGED: cols[9],
+        "seq": cols[11],
+    }
+    for i, c in enumerate(choices):
+        data[tf.choice_column(c)] = [v[i] for v in votes]
+    return pl.DataFrame(data, schema=schema).select(list(schema))
+
+
+def _sheet_rows(conn: sa.Connection, election: Election, ids: Sequence[str] | None, current_only: bool) -> pl.DataFrame:
+    base = sa.select(*SHEET_SELECT)
+    if current_only:
+        base = base.where(s.sheets.c.current == 1)
+    if ids is None:
+        rows = fetch(conn, base)
+    else:
+        rows = []
+        for i in range(0, len(ids), 500):
+            rows += conn.execute(base.where(s.sheets.c.table_id.in_(list(ids[i : i + 500])))).all()
+    return sheet_frame(rows, election)
+
+
+def _entries(
+    conn: sa.Connection, election: Election, cache: dict[str, Any], ids: Sequence[str] | None, current_only: bool
+) -> pl.DataFrame:
+    """Chunk entries and rows together (rows last, so they win a tie with their own chunk)."""
+    parts = [_only(p, ids) for p in chunks.read(conn, chunks.SHEETS, cache)]
+    return pl.concat([*parts, _sheet_rows(conn, election, ids, current_only)])
+
+
+def newest(entries: pl.DataFrame, by: Sequence[str] = ("table",)) -> pl.DataFrame:
+    """The newest entry by (version, event) for each key, in key order."""
+    return entries.sort([*by, "version", "seq"], maintain_order=True).unique(subset=list(by), keep="last", maintain_order=True)
+
+
+def read_current_sheets(
+    conn: sa.Connection, election: Election, cache: dict[str, Any], ids: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Each table's current sheet (tables with no sheet yet have no row)."""
+    return newest(_entries(conn, election, cache, ids, current_only=True))
+
+
+def sheet_history(
+    conn: sa.Connection, election: Election, cache: dict[str, Any], tables: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every version of each table's sheet, oldest first, as ``sheets`` rows (``current`` marks
+    the one that counts); a version whose state changed is shown as it last stood."""
+    versions = newest(_entries(conn, election, cache, tables, current_only=False), by=("table", "version"))
+    latest = newest(versions).select("table", pl.col("version").alias("_current"))
+    versions = versions.join(latest, on="table", how="left").with_columns(
+        (pl.col("version") == pl.col("_current")).cast(pl.Int64).alias("current")
+    )
+    roll = read_tables(conn, cache, tables).select("table", "area", "electors")
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
+    for row in as_rows(versions.join(roll, on="table", how="left"), election):
+        out[row["table_id"]].append(row)
+    return out
+
+
+def as_rows(frame: pl.DataFrame, election: Election) -> list[dict[str, Any]]:
+    """Current-sheet frame rows as ``sheets`` table rows (votes as the JSON list of the choices)."""
+    votes = [tf.choice_column(c) for c in election.contest.choice_ids]
+    out = []
+    for row in frame.iter_rows(named=True):
+        item = {ROW_FIELDS.get(k, k): v for k, v in row.items() if k not in votes and not k.startswith("_")}
+        item["votes"] = orjson.dumps([row[c] for c in votes]).decode()
+        out.append(item)
+    return out
+
+
+def fetch(conn: sa.Connection, query: sa.Select) -> list[tuple]:
+    """All rows of a big query as plain tuples (SQLAlchemy Row objects cost ~10x here)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    cursor = conn.exec_driver_sql(str(compiled)).cursor
+    assert cursor is not None
+    return cursor.fetchall()
