@@ -43,15 +43,21 @@ print(out[2].VOTOS_P1.sum())
 """
 
 
-def timed(cmd: list[str], runs: int, setup=None) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(runs):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - start)
-    return best
+def once(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bytecode() -> None:
+    """Compile the package once, as an installed package is: with PYTHONDONTWRITEBYTECODE set
+    (as on these machines) an editable install would otherwise recompile every changed module
+    on every command, which the baseline's installed pandas never pays."""
+    import compileall
+
+    import escrutinio
+
+    compileall.compile_dir(str(Path(escrutinio.__file__).parent), quiet=1)
 
 
 def million(tmp: Path) -> tuple[float, float]:
@@ -122,9 +128,14 @@ def main() -> None:
             for p in tmp.glob("bench.db*"):
                 p.unlink()
 
-        load = timed([*CLI, "--db", str(db), "load", str(RUNOFF), "--election", "peru-2021-runoff"], args.runs, fresh)
-        results = timed([*CLI, "--db", str(db), "results", "--level", "district", "--format", "json"], args.runs)
-        baseline = timed([sys.executable, "-c", PANDAS_BASELINE], args.runs)
+        bytecode()
+        # Interleaved rounds, best of each: a noisy spell then slows all three alike.
+        load = results = baseline = float("inf")
+        for _ in range(args.runs):
+            baseline = min(baseline, once([sys.executable, "-c", PANDAS_BASELINE]))
+            fresh()
+            load = min(load, once([*CLI, "--db", str(db), "load", str(RUNOFF), "--election", "peru-2021-runoff"]))
+            results = min(results, once([*CLI, "--db", str(db), "results", "--level", "district", "--format", "json"]))
         print("count benchmark (Peru 2021 runoff, 86,488 tables; best of", args.runs, "runs; whole commands)")
         print(f"  pandas baseline (read, filter, group by 3 levels): {baseline:7.3f} s")
         print(

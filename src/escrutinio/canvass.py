@@ -4,6 +4,7 @@ and the web pages) are thin skins over it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,16 +114,15 @@ class Canvass:
         opened then); default now. A replay of a past election passes its own night.
         """
         from escrutinio.formats.definition import load_definition
-        from escrutinio.formats.sheets import read_sheets
-        from escrutinio.intake.plan import plan_load
-        from escrutinio.store.store import Store
+        from escrutinio.store.location import sqlite_path
 
         if mode not in ("reject", "observe"):
             raise StoreError(f"--invalid: expected reject or observe, got {mode!r}")
-        exists = self.exists()
+        file = sqlite_path(self.url)
+        exists = self.exists() if file is None or file.exists() else False
         text = None
         if exists:
-            current = self.store.election()
+            current = self.election()
             if election is not None:
                 defined, _ = load_definition(election)
                 if defined.id != current.id:
@@ -133,24 +133,23 @@ class Canvass:
                 raise StoreError(f"{self.url}: no store yet: name the election with --election NAME|PATH")
             defined, text = load_definition(election)
         progress("read", 0, 4)
-        parsed = read_sheets(path, defined)
+        # A new store's file is read and planned on a worker thread while the store's code
+        # (SQLAlchemy) loads here: the parse and the plan run mostly in polars and zlib, outside
+        # the interpreter lock, so the two overlap. A file for an existing store is planned
+        # against what the store holds, once the file is read.
+        intake = _Intake(path, defined, mode, new_tables, plan_too=not exists)
+        import escrutinio.disputes.service  # noqa: F401  (the write opens observation cases)
+        from escrutinio.store.store import Store
+
+        parsed, plan = intake.result()
         progress("plan", 1, 4)
         seen = None
-        if exists:
+        if plan is None:
+            from escrutinio.intake.plan import plan_load
+
             seen = self.store.head()[0]  # the plan is made on this state; a racing writer makes us retry
             areas, roll, sheets = self.store.frames()
-        else:
-            import polars as pl
-
-            from escrutinio.ledger.sheets_payload import current_schema
-            from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
-
-            areas, roll, sheets = (
-                pl.DataFrame(schema=AREA_SCHEMA),
-                pl.DataFrame(schema=TABLE_SCHEMA),
-                pl.DataFrame(schema=current_schema(defined)),
-            )
-        plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables)
+            plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables)
         progress("write", 2, 4)
         if not exists:
             assert text is not None
@@ -450,3 +449,43 @@ def _sheet_dict(row: Any, election: Election) -> dict[str, Any]:
         "votes": dict(zip(election.contest.choice_ids, votes, strict=True)),
         "event": row["seq"],
     }
+
+
+class _Intake:
+    """A tally-sheet file read (and, for a new store, planned) on a worker thread.
+
+    :meth:`result` waits for it and re-raises its error as the caller's own.
+    """
+
+    def __init__(self, path: Path, election: Election, mode: str, new_tables: bool, plan_too: bool) -> None:
+        import threading
+
+        from escrutinio.formats.sheets import read_sheets, reader_for
+        from escrutinio.intake.plan import plan_load, start_plan
+
+        reader_for(election)  # the modules are imported here, not on the thread
+        self._out: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                parsed = read_sheets(path, election)
+                self._out["parsed"] = parsed
+                if plan_too:
+                    self._out["plan"] = plan_load(election, *start_plan(election), parsed, mode=mode, new_tables=new_tables)
+            except BaseException as exc:  # handed to the caller, which raises it as its own
+                self._out["error"] = exc
+
+        # The worker's Python steps between native calls are short; with the default 5 ms turns
+        # at the interpreter lock, each would wait behind the imports on the main thread.
+        self._interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
+        self._thread = threading.Thread(target=work, name="intake", daemon=True)
+        self._thread.start()
+
+    def result(self) -> tuple[Any, Any]:
+        """(the parsed file, its plan or None)."""
+        self._thread.join()
+        sys.setswitchinterval(self._interval)
+        if "error" in self._out:
+            raise self._out["error"]
+        return self._out["parsed"], self._out.get("plan")

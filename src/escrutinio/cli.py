@@ -5,6 +5,7 @@ Errors a user can act on are one clear line (no traceback unless ``--debug``).
 """
 
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -323,6 +324,10 @@ def main() -> None:
     debug = "--debug" in sys.argv
     try:
         app()
+    except SystemExit as done:
+        if done.code in (0, None):
+            _end_successful_command()
+        raise
     except EscrutinioError as exc:
         if debug:
             raise
@@ -334,6 +339,21 @@ def main() -> None:
             raise
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(1)
+
+
+def _end_successful_command() -> None:
+    """End the process without the interpreter's teardown, once a command has succeeded.
+
+    Everything the command did is committed and its output written by now; what is left is
+    freeing, one by one, the objects of a national load (frames, SQLAlchemy, polars), which
+    costs about 0.1 s and changes nothing on disk. Output is flushed first.
+    """
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (e.g. `| head`); nothing left to write
+        pass
+    os._exit(0)
 
 
 if __name__ == "__main__":

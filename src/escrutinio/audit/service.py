@@ -248,7 +248,7 @@ class AuditService:
         events meanwhile, the record is read again (and a conflict names the event it broke at).
         """
         from escrutinio.ledger.canonical import check_no_floats
-        from escrutinio.store.store import PendingEvent
+        from escrutinio.ledger.pending import PendingEvent
 
         checked = state
         pending = []

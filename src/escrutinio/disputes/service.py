@@ -44,8 +44,8 @@ from escrutinio.domain.sheet import SheetState, TallySheet
 from escrutinio.ledger.cases import rebuild_cases, summary
 from escrutinio.ledger.claims_codec import filing_to, refusal_to, ruling_to
 from escrutinio.ledger.events import EventType
+from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.sheets_payload import to_payload
-from escrutinio.store.store import PendingEvent
 
 PREFIX = {
     CaseKind.OBSERVATION: "OBS",

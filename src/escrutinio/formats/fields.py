@@ -15,6 +15,7 @@ MAX_COUNT = 10_000_000
 overflow attempts and are refused rather than stored."""
 
 MAX_PROBLEMS = 50
+VALUE = "__value__"
 
 
 class ProblemList:
@@ -35,27 +36,48 @@ class ProblemList:
             raise InputError(sorted(self.items, key=lambda p: p.place.line or 0), self.total)
 
 
-def count_column(frame: pl.DataFrame, column: str, label: str, problems: ProblemList) -> pl.Series:
-    """Parse a text column of counts: empty means 0; anything but a whole number is a problem.
+def count_columns(frame: pl.DataFrame, columns: list[str], problems: ProblemList) -> dict[str, pl.Series]:
+    """Parse text columns of counts: empty means 0; anything but a whole number is a problem.
 
-    The whole column is parsed in one pass (polars); only rows that fail are looked at one by
-    one, to say what is wrong with each.
+    Every column is parsed and checked in one polars pass each step (the columns in parallel);
+    only the rows that fail are looked at one by one, to say what is wrong with each.
     """
-    text = frame[column].str.strip_chars()
-    empty = text.is_null() | (text == "")
-    digits_only = text.str.contains(r"^\d+$") | empty
-    values = text.str.to_integer(strict=False)
-    bad = ~digits_only | (values.is_null() & ~empty) | (values.fill_null(0) > MAX_COUNT)
-    if bad.any():
-        for value, line in zip(text.filter(bad).to_list(), frame["_line"].filter(bad).to_list(), strict=True):
-            if value.startswith("-") and value[1:].isdigit():
-                why = f"expected a non-negative whole number, got {value!r}"
-            elif value.isdigit():
-                why = f"number too large for one table: {value} (at most {MAX_COUNT:,})"
-            else:
-                why = f"expected a whole number of votes, got {value!r}"
-            problems.add(line, label, why)
-    return pl.select(pl.when(pl.lit(bad) | pl.lit(empty)).then(0).otherwise(pl.lit(values)).cast(pl.Int64)).to_series()
+    names = list(dict.fromkeys(columns))
+    text = frame.select(pl.col(names).str.strip_chars())
+    values = text.select(pl.col(names).str.to_integer(strict=False))
+    # A count is digits only: the integer parser also takes a sign ("+5", "-0"), which is not.
+    bad = pl.concat([text, values.select(pl.col(names).name.prefix(VALUE))], how="horizontal").select(
+        (
+            pl.col(n).is_not_null()
+            & (pl.col(n) != "")
+            & (
+                pl.col(VALUE + n).is_null()
+                | ~pl.col(VALUE + n).is_between(0, MAX_COUNT)
+                | pl.col(n).str.starts_with("+")
+                | pl.col(n).str.starts_with("-")
+            )
+        ).alias(n)
+        for n in names
+    )
+    flagged = bad.select(pl.all().any()).row(0)
+    out = {}
+    for name, any_bad in zip(names, flagged, strict=True):
+        if any_bad:
+            where = bad[name]
+            for value, line in zip(text[name].filter(where).to_list(), frame["_line"].filter(where).to_list(), strict=True):
+                problems.add(line, name, _why(value))
+            out[name] = values.select(pl.when(where).then(0).otherwise(pl.col(name)).fill_null(0)).to_series()
+        else:
+            out[name] = values[name].fill_null(0)
+    return out
+
+
+def _why(value: str) -> str:
+    if value.startswith("-") and value[1:].isdigit():
+        return f"expected a non-negative whole number, got {value!r}"
+    if value.isdigit():
+        return f"number too large for one table: {value} (at most {MAX_COUNT:,})"
+    return f"expected a whole number of votes, got {value!r}"
 
 
 def require_pattern(frame: pl.DataFrame, column: str, pattern: str, expected: str, problems: ProblemList) -> None:

@@ -29,7 +29,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import DefinitionError, InputError, Place, Problem
 from escrutinio.domain.sheet import SheetState
-from escrutinio.formats.fields import ProblemList, count_column, duplicate_tables
+from escrutinio.formats.fields import ProblemList, count_columns, duplicate_tables
 from escrutinio.formats.sheets import (
     LINE,
     REPORTED_REASON,
@@ -112,8 +112,13 @@ def read_generic(path: Path, election: Election) -> SheetFile:
             )
     problems.raise_if_any()
 
+    count_keys = (tf.ELECTORS, tf.CAST, *OPTIONAL_COUNTS)
+    parsed = count_columns(
+        rows, [*(c for k in count_keys for c in spec[k]), *(c for v in choice_cols.values() for c in v)], problems
+    )
+
     def summed(names: list[str], label: str) -> pl.Series:
-        parts = [count_column(rows, n, n, problems) for n in names]
+        parts = [parsed[n] for n in names]
         out = parts[0]
         for p in parts[1:]:
             out = out + p

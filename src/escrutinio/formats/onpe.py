@@ -19,7 +19,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason, SheetState
-from escrutinio.formats.fields import ProblemList, count_column, duplicate_tables, require_pattern
+from escrutinio.formats.fields import ProblemList, count_columns, duplicate_tables, require_pattern
 from escrutinio.formats.sheets import (
     LINE,
     REPORTED_REASON,
@@ -46,6 +46,7 @@ PLACE_COLUMNS = ["UBIGEO", "DEPARTAMENTO", "PROVINCIA", "DISTRITO"]
 FIXED = [*PLACE_COLUMNS, "TIPO_ELECCION", "MESA_DE_VOTACION", "DESCRIP_ESTADO_ACTA", "TIPO_OBSERVACION", "N_CVAS", "N_ELEC_HABIL"]
 TAIL = ["VOTOS_VB", "VOTOS_VN", "VOTOS_VI"]
 DAMAGED_N = "\u00bf\u00bf"  # what 0xBF 0xBF reads as in latin-1
+TRAILING = "_trailing"  # the empty field after each row's trailing ';'
 
 
 def expected_header(election: Election) -> list[str]:
@@ -91,35 +92,34 @@ def _rows(data: bytes, source: str, names: list[str]) -> pl.DataFrame:
     """Split the rows with polars, all fields as text; ragged rows are named by line.
 
     Field counts are checked first (ONPE never quotes a ';'), because polars pads a short row
-    with nulls instead of refusing it: a count over the whole file settles the usual case, and
-    only a file that fails it is read line by line to name the lines.
+    with nulls instead of refusing it. Three counts over the bytes settle the usual file (every
+    row with its trailing ';', or none with one); polars then reads the trailing empty field
+    as one more column, which is dropped. Any other file is checked line by line, which names
+    the lines that are wrong.
     """
     want = len(names) - 1
     header_end = data.find(b"\n")
-    body_lines = data[header_end + 1 :].splitlines()
-    data_lines = len(body_lines) - body_lines.count(b"") - sum(1 for line in body_lines if not line.strip() and line)
-    trailing = (
-        data.count(b";\r\n") + data.count(b";\n") + (1 if data.rstrip(b"\r\n").endswith(b";") and not data.endswith(b"\n") else 0)
-    )
-    separators = data.count(b";") - data[:header_end].count(b";") - trailing
-    if not (separators == want * data_lines and trailing in (0, data_lines)):
-        problems = ProblemList(source)
-        for number, line in enumerate(body_lines, start=2):
-            if not line.strip():
-                continue
-            found = line.count(b";") - (1 if line.rstrip(b"\r").endswith(b";") else 0)
-            if found != want:
-                problems.add(number, None, f"expected {len(names)} fields (and a trailing ';'), found {found + 1}")
-        problems.raise_if_any()
-    body = data.replace(b";\r\n", b"\r\n").replace(b";\n", b"\n")
-    if body.endswith(b";"):
-        body = body[:-1]
+    body = data[header_end + 1 :] if header_end >= 0 else b""
+    if not body.strip():
+        raise InputError([Problem(Place(source, 2), "no data rows after the header")])
+    lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    newline = b";\r\n" if data[:header_end].endswith(b"\r") else b";\n"
+    trailing = body.count(newline) + (1 if body and not body.endswith(b"\n") and body.rstrip(b"\r").endswith(b";") else 0)
+    uniform = body.count(b";") == want * lines + trailing and trailing in (0, lines)
+    columns = names
+    if uniform and trailing:
+        columns = [*names, TRAILING]
+    elif not uniform:
+        _check_fields(body, source, names)
+        body = body.replace(b";\r\n", b"\r\n").replace(b";\n", b"\n")
+        if body.endswith(b";"):
+            body = body[:-1]
     try:
         frame = pl.read_csv(
             io.BytesIO(body),
             separator=";",
-            has_header=True,
-            new_columns=names,
+            has_header=False,
+            new_columns=columns,
             infer_schema=False,
             quote_char='"',
         )
@@ -130,7 +130,22 @@ def _rows(data: bytes, source: str, names: list[str]) -> pl.DataFrame:
         ) from None
     if frame.height == 0:
         raise InputError([Problem(Place(source, 2), "no data rows after the header")])
+    if TRAILING in frame.columns:
+        frame = frame.drop(TRAILING)
     return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+def _check_fields(body: bytes, source: str, names: list[str]) -> None:
+    """Every non-blank line has the header's fields, and may end with one ';' more."""
+    want = len(names) - 1
+    problems = ProblemList(source)
+    for number, line in enumerate(body.splitlines(), start=2):
+        if not line.strip():
+            continue
+        found = line.count(b";") - (1 if line.rstrip(b"\r").endswith(b";") else 0)
+        if found != want:
+            problems.add(number, None, f"expected {len(names)} fields (and a trailing ';'), found {found + 1}")
+    problems.raise_if_any()
 
 
 def read_onpe(path: Path, election: Election) -> SheetFile:
@@ -152,16 +167,11 @@ def read_onpe(path: Path, election: Election) -> SheetFile:
         for value, line in zip(status.filter(~known).to_list(), rows[LINE].filter(~known).to_list(), strict=True):
             problems.add(line, "DESCRIP_ESTADO_ACTA", f"unknown status {value!r}: expected one of {', '.join(STATUS)}")
 
-    counts: dict[str, pl.Series] = {
-        tf.ELECTORS: count_column(rows, "N_ELEC_HABIL", "N_ELEC_HABIL", problems),
-        tf.CAST: count_column(rows, "N_CVAS", "N_CVAS", problems),
-        tf.BLANK: count_column(rows, "VOTOS_VB", "VOTOS_VB", problems),
-        tf.NULL: count_column(rows, "VOTOS_VN", "VOTOS_VN", problems),
-        tf.CHALLENGED: count_column(rows, "VOTOS_VI", "VOTOS_VI", problems),
-    }
+    fixed = {tf.ELECTORS: "N_ELEC_HABIL", tf.CAST: "N_CVAS", tf.BLANK: "VOTOS_VB", tf.NULL: "VOTOS_VN", tf.CHALLENGED: "VOTOS_VI"}
     for choice in election.contest.choices:
-        column = choice.column if isinstance(choice.column, str) else choice.column[0]
-        counts[tf.choice_column(choice.id)] = count_column(rows, column, column, problems)
+        fixed[tf.choice_column(choice.id)] = choice.column if isinstance(choice.column, str) else choice.column[0]
+    parsed = count_columns(rows, list(fixed.values()), problems)
+    counts = {key: parsed[column] for key, column in fixed.items()}
     problems.raise_if_any()
 
     state_of = {k: v[0].value for k, v in STATUS.items()}

@@ -6,6 +6,7 @@ Readers differ in the file they read; the rest of escrutinio only sees :class:`S
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,12 +65,17 @@ def file_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def read_sheets(path: Path, election: Election) -> SheetFile:
-    """Read a tally-sheet file with the reader the election's definition names."""
+def reader_for(election: Election) -> Callable[[Path, Election], SheetFile]:
+    """The reader the election's definition names (its module imported on first use)."""
     if election.source.format == "onpe":
         from escrutinio.formats.onpe import read_onpe
 
-        return read_onpe(path, election)
+        return read_onpe
     from escrutinio.formats.generic import read_generic
 
-    return read_generic(path, election)
+    return read_generic
+
+
+def read_sheets(path: Path, election: Election) -> SheetFile:
+    """Read a tally-sheet file with the reader the election's definition names."""
+    return reader_for(election)(path, election)

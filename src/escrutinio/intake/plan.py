@@ -31,8 +31,8 @@ from escrutinio.formats.fields import MAX_PROBLEMS
 from escrutinio.formats.sheets import LINE, REPORTED_REASON, REPORTED_STATE, REPORTED_STATUS, SheetFile
 from escrutinio.intake.checks import describe, reasons_expr
 from escrutinio.ledger.events import EventType
+from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.sheets_payload import to_payload
-from escrutinio.store.store import PendingEvent
 
 CHUNK = 5_000
 """Sheets (or tables) per event: big enough to load fast, small enough to read."""
@@ -44,6 +44,14 @@ REJECTED_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value)
 class LoadPlan:
     events: list[PendingEvent]
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+def start_plan(election: Election) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(areas, roll, current sheets) of a store that holds nothing yet: a first load plans on these."""
+    from escrutinio.ledger.sheets_payload import current_schema
+    from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
+
+    return pl.DataFrame(schema=AREA_SCHEMA), pl.DataFrame(schema=TABLE_SCHEMA), pl.DataFrame(schema=current_schema(election))
 
 
 def _problems(source: str, rows: list[tuple[int, str, str]], total: int) -> InputError:

@@ -20,7 +20,7 @@ SHEETS = "sheets"
 
 def encode(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    frame.write_ipc(buffer, compression="uncompressed")
+    frame.write_ipc(buffer, compression="lz4")
     return buffer.getvalue()
 
 

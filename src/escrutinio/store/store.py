@@ -8,8 +8,7 @@ all of it or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +22,7 @@ from escrutinio.domain.errors import StoreError
 from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded
+from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.sheets_payload import from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
@@ -59,28 +59,6 @@ SHEET_ROW_COLUMNS = [
 ]
 SMALL_BATCH = 2_000
 """Up to this many tables a write reads only their rows; above it, the whole projection."""
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    """An event to append: its type and data; the store gives it seq, time, prev and hash.
-
-    A bulk event (a chunk of tables or sheets) may instead carry its rows as ``frame`` and a
-    ``make`` that turns them into the data: the data is then built only when the event is
-    sealed and dropped once it is stored, and the projection reads the frame directly, so a
-    million-table load never holds a million rows as Python objects.
-    """
-
-    type: str
-    data: dict[str, Any] | None = None
-    frame: pl.DataFrame | None = None
-    make: Callable[[pl.DataFrame], dict[str, Any]] | None = None
-
-    def payload(self) -> dict[str, Any]:
-        if self.data is not None:
-            return self.data
-        assert self.frame is not None and self.make is not None
-        return self.make(self.frame)
 
 
 class _Projection:
@@ -220,9 +198,11 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         store = cls(url)
         election = election_from_toml("definition", definition)
-        with writing(store.engine) as conn, conn.begin():
-            create_schema(conn)
-        store.append([PendingEvent(EventType.ELECTION_DEFINED, {"election": election.id, "definition": definition})], actor)
+        # The schema and the first event in one transaction: a store killed in between would
+        # have tables but no election, and no later load could use it.
+        store.append(
+            [PendingEvent(EventType.ELECTION_DEFINED, {"election": election.id, "definition": definition})], actor, create=True
+        )
         return store
 
     def close(self) -> None:
@@ -349,15 +329,20 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None = None) -> list[Event]:
+    def append(
+        self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None = None, create: bool = False
+    ) -> list[Event]:
         """Append events and apply them to the projections, all in one transaction.
 
         ``expect_seq`` is the head the caller decided on: if another writer appended since (two
         clerks ruling on the same case, two loads racing), nothing is written and the caller is
-        told to look again, instead of recording a decision taken on a stale state.
+        told to look again, instead of recording a decision taken on a stale state. ``create``
+        creates the schema first, in the same transaction.
         """
         sealed: list[Event] = []
         with writing(self.engine) as conn, conn.begin():
+            if create:
+                create_schema(conn)
             lock_for_write(conn)
             seq, prev = _head(conn)
             if expect_seq is not None and seq != expect_seq:
