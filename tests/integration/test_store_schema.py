@@ -35,8 +35,8 @@ def test_create_schema_stamps_the_head_revision(sqlite_db: str) -> None:
 
 
 def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_url: str) -> None:
-    """0003 moves the roll into a chunk and gives sheet rows their area and electors: the
-    frames a store reads after the upgrade are the rows it held before."""
+    """0003 moves the roll into a chunk, gives sheet rows their area and electors, and packs
+    each area's tally into one row: what a store reads after the upgrade is what it held."""
     from escrutinio.domain.table_frame import choice_column
     from escrutinio.formats.definition import load_definition
     from escrutinio.store.current import read_current_sheets, read_tables
@@ -60,6 +60,9 @@ def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_u
             "('000001', '140101', NULL, 300, 2), ('000002', '140102', 'IE 1', 250, 2)"
         )
         conn.exec_driver_sql(
+            "INSERT INTO area_tally (area, key, value) VALUES ('PE', 'v:PL', 110), ('PE', 'tables', 2), ('PE', 'v:FP', 0)"
+        )
+        conn.exec_driver_sql(
             "INSERT INTO sheets (table_id, version, state, reasons, basis, line, ballots_cast, blank, null_votes, challenged, "
             "votes, seq, current) VALUES ('000001', 1, 'observed', 'illegible', 'b', 2, 200, 1, 9, 0, '[110,80]', 3, 1)"
         )
@@ -70,7 +73,23 @@ def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_u
         roll = read_tables(conn, {})
         sheets = read_current_sheets(conn, election, {})
         area, electors = conn.exec_driver_sql("SELECT area, electors FROM sheets WHERE table_id = '000001'").one()
+    tally = store.tally()
     store.close()
+    assert tally.sort("key").rows() == [("PE", "tables", 2), ("PE", "v:PL", 110)]
     assert roll.sort("table").rows() == [("000001", "140101", None, 300, 2), ("000002", "140102", "IE 1", 250, 2)]
     assert sheets["table"].to_list() == ["000001"] and sheets[choice_column("PL")].to_list() == [110]
     assert (area, electors) == ("140101", 300)
+
+
+def test_the_index_on_sheets_at_the_dispute_body_is_partial_on_both_engines(db_url: str) -> None:
+    engine = make_engine(resolve_url(db_url))
+    with writing(engine) as conn, conn.begin():
+        create_schema(conn)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            sql = "SELECT sql FROM sqlite_master WHERE name = 'ix_sheets_at_dispute_body'"
+        else:
+            sql = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_sheets_at_dispute_body'"
+        definition = conn.exec_driver_sql(sql).scalar()
+    engine.dispose()
+    assert "WHERE" in definition.upper() and "observed" in definition

@@ -39,6 +39,9 @@ def make_engine(url: str) -> sa.Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
+    from escrutinio.store.schema import for_postgresql
+
+    for_postgresql()
     return sa.create_engine(url, pool_pre_ping=True)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from escrutinio.domain.errors import StoreError
 from escrutinio.store.location import sqlite_path
+from escrutinio.store.packed_tally import unpack
 
 SHEET_COLUMNS = (
     "s.table_id, s.version, s.state, s.reasons, s.basis, s.ballots_cast, s.blank, s.null_votes, "
@@ -82,14 +83,17 @@ class Reader:
         return self.rows("SELECT code, level, kind, name, parent FROM areas ORDER BY level, code")
 
     def tally(self, codes: Sequence[str] | None = None, level: int | None = None) -> list[tuple[str, str, int]]:
+        """Long (area, key, value) tallies of some areas, of a level, or of all."""
         if codes is not None and len(codes) <= 500:
             marks = ", ".join("?" * len(codes))
-            return self.rows(f"SELECT area, key, value FROM area_tally WHERE area IN ({marks})", codes)
-        if level is not None:
-            return self.rows(
-                "SELECT a.area, a.key, a.value FROM area_tally a JOIN areas r ON r.code = a.area WHERE r.level = ?", (level,)
+            rows = self.rows(f"SELECT area, counts FROM area_tally WHERE area IN ({marks})", codes)
+        elif level is not None:
+            rows = self.rows(
+                "SELECT a.area, a.counts FROM area_tally a JOIN areas r ON r.code = a.area WHERE r.level = ?", (level,)
             )
-        return self.rows("SELECT area, key, value FROM area_tally")
+        else:
+            rows = self.rows("SELECT area, counts FROM area_tally")
+        return unpack(rows)
 
     def sheets_at_dispute_body(self) -> list[dict[str, Any]]:
         """The current observed sheets: always kept as rows (a bulk load writes its observed

@@ -38,6 +38,7 @@ from escrutinio.store.engine import (
     sqlite_path,
     writing,
 )
+from escrutinio.store.packed_tally import add, unpack
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
 SHEET_ROW_COLUMNS = [
@@ -235,21 +236,11 @@ class Store:
         with self.engine.connect() as conn:
             return read_areas(conn), read_tables(conn, self._cache), read_current_sheets(conn, election, self._cache)
 
-    def tally(self, codes: Sequence[str] | None = None, level: int | None = None) -> pl.DataFrame:
-        """Long (area, key, value) tallies for some areas, or a level (0 = national)."""
-        q = sa.select(s.area_tally.c.area, s.area_tally.c.key, s.area_tally.c.value)
-        if level is not None:
-            if level == 0:
-                q = q.where(s.area_tally.c.area == self.election().country)
-            else:
-                q = q.join(s.areas, s.areas.c.code == s.area_tally.c.area).where(s.areas.c.level == level)
-        if codes is not None:
-            q = q.where(s.area_tally.c.area.in_(list(codes)))
+    def tally(self) -> pl.DataFrame:
+        """Every area's tally, long: (area, key, value)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
-        return pl.DataFrame(
-            [tuple(r) for r in rows], schema={"area": pl.String, "key": pl.String, "value": pl.Int64}, orient="row"
-        )
+            rows = conn.exec_driver_sql("SELECT area, counts FROM area_tally").fetchall()
+        return pl.DataFrame(unpack(rows), schema={"area": pl.String, "key": pl.String, "value": pl.Int64}, orient="row")
 
     def areas(self) -> pl.DataFrame:
         with self.engine.connect() as conn:
@@ -506,14 +497,25 @@ class Store:
 
     @staticmethod
     def _add_tally(conn: sa.Connection, delta: pl.DataFrame) -> None:
+        """Add long (area, key, value) changes to the stored per-area counts."""
         if not delta.height:
             return
-        delta = delta.sort("area", "key")
+        grouped = delta.group_by("area").agg("key", "value").sort("area")
+        areas = grouped["area"].to_list()
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        stored: dict[str, str] = {}
+        for i in range(0, len(areas), 500):
+            part = areas[i : i + 500]
+            sql = f"SELECT area, counts FROM area_tally WHERE area IN ({', '.join([mark] * len(part))})"
+            stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
+        rows = [
+            (area, add(stored.get(area), keys, values))
+            for area, keys, values in zip(areas, grouped["key"].to_list(), grouped["value"].to_list(), strict=True)
+        ]
         conn.exec_driver_sql(
-            f"INSERT INTO area_tally (area, key, value) VALUES ({mark}, {mark}, {mark}) "
-            "ON CONFLICT (area, key) DO UPDATE SET value = area_tally.value + excluded.value",
-            delta.rows(),
+            f"INSERT INTO area_tally (area, counts) VALUES ({mark}, {mark}) "
+            "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts",
+            rows,
         )
 
 

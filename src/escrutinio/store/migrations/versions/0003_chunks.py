@@ -1,7 +1,8 @@
 """Chunks: bulk events keep their roll and sheet rows column-wise, one blob per event.
 
 The roll moves from the ``tables`` table into one ``roll`` chunk; sheets already stored stay
-rows (rows and chunks are read together) and gain their table's area and electors.
+rows (rows and chunks are read together) and gain their table's area and electors. Area
+tallies become one row per area (its figures as one JSON object).
 
 Revision ID: 0003
 Revises: 0002
@@ -43,6 +44,28 @@ def upgrade() -> None:
         conn.execute(chunks.insert().values(seq=seq, kind=ROLL, hash=digest, rows=encode(frame)))
     op.drop_index("ix_tables_area", table_name="tables")
     op.drop_table("tables")
+    _pack_tallies(conn)
+
+
+def _pack_tallies(conn: sa.Connection) -> None:
+    from itertools import groupby
+
+    from escrutinio.store.packed_tally import add
+
+    long = conn.exec_driver_sql("SELECT area, key, value FROM area_tally ORDER BY area, key").fetchall()
+    op.drop_table("area_tally")
+    op.create_table(
+        "area_tally",
+        sa.Column("area", sa.String(128), primary_key=True),
+        sa.Column("counts", sa.Text, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    packed = []
+    for area, group in groupby(long, key=lambda r: r[0]):
+        rows = list(group)
+        packed.append({"area": area, "counts": add(None, [r[1] for r in rows], [int(r[2]) for r in rows])})
+    if packed:
+        conn.execute(sa.table("area_tally", sa.column("area"), sa.column("counts")).insert(), packed)
 
 
 def downgrade() -> None:
