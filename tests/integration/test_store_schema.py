@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -93,3 +95,30 @@ def test_the_index_on_sheets_at_the_dispute_body_is_partial_on_both_engines(db_u
         definition = conn.exec_driver_sql(sql).scalar()
     engine.dispose()
     assert "WHERE" in definition.upper() and "observed" in definition
+
+
+def test_the_sqlite_ddl_module_is_what_the_metadata_compiles_to() -> None:
+    """A new SQLite store is made from sqlite_ddl.py without SQLAlchemy: it must be what
+    SQLAlchemy would emit (regenerate with ``python -m escrutinio.store.schema``)."""
+    from escrutinio.store import sqlite_ddl
+    from escrutinio.store.schema import sqlite_ddl as compiled
+    from escrutinio.store.schema import sqlite_ddl_module
+
+    assert list(sqlite_ddl.STATEMENTS) == compiled() and sqlite_ddl.SCHEMA_REVISION == SCHEMA_REVISION
+    assert Path(sqlite_ddl.__file__).read_text(encoding="utf-8") == sqlite_ddl_module()
+
+
+def test_a_store_created_through_the_standard_library_matches_the_metadata(sqlite_db: str) -> None:
+    from escrutinio.formats.definition import load_definition
+    from escrutinio.store.lite import LiteEngine
+    from escrutinio.store.store import Store
+
+    url = resolve_url(sqlite_db)
+    store = Store.create(url, load_definition("peru-2021-runoff")[1], "test")
+    assert isinstance(store.engine, LiteEngine)
+    store.close()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
+    assert diffs == []

@@ -209,16 +209,16 @@ class AuditService:
 
     def _new_events(self, columns: Sequence[str] = ("seq", "type", "data")) -> list[tuple[Any, ...]]:
         """Audit events after the last one folded (only their seq when asked), oldest first."""
-        import sqlalchemy as sa
+        from escrutinio.store.engine import placeholders
 
-        from escrutinio.store import schema as s
-
-        cols = [s.events.c[name] for name in columns]
-        query = (
-            sa.select(*cols).where(s.events.c.type.in_(list(PAYLOAD_TYPES)), s.events.c.seq > self._seq).order_by(s.events.c.seq)
-        )
+        if not set(columns) <= {"seq", "type", "data"}:
+            raise ValueError(f"audit events have no columns {sorted(set(columns) - {'seq', 'type', 'data'})}")
         with self.canvass.store.engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(query).all()]
+            sql = (
+                f"SELECT {', '.join(columns)} FROM events WHERE type IN ({placeholders(conn, len(PAYLOAD_TYPES))}) "
+                f"AND seq > {int(self._seq)} ORDER BY seq"
+            )
+            return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(PAYLOAD_TYPES)).fetchall()]
 
     def _refresh(self) -> AuditState:
         import orjson

@@ -12,7 +12,8 @@ import io
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
+
+from escrutinio.store.engine import mark, placeholders
 
 ROLL = "roll"
 SHEETS = "sheets"
@@ -28,27 +29,23 @@ def decode(blob: bytes | memoryview) -> pl.DataFrame:
     return pl.read_ipc(io.BytesIO(bytes(blob)))
 
 
-def write(conn: sa.Connection, seq: int, digest: str, kind: str, frame: pl.DataFrame) -> None:
+def write(conn: Any, seq: int, digest: str, kind: str, frame: pl.DataFrame) -> None:
     """Store a chunk under its event (``seq``, whose hash is ``digest``)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(
-        f"INSERT INTO chunks (seq, kind, hash, rows) VALUES ({mark}, {mark}, {mark}, {mark})", (seq, kind, digest, encode(frame))
+        f"INSERT INTO chunks (seq, kind, hash, rows) VALUES ({placeholders(conn, 4)})", (seq, kind, digest, encode(frame))
     )
 
 
-def read(conn: sa.Connection, kind: str, cache: dict[str, Any]) -> list[pl.DataFrame]:
+def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[pl.DataFrame]:
     """Every chunk of a kind, oldest first; only those this process has not seen are fetched."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    listed = conn.exec_driver_sql(
-        f"SELECT seq, hash FROM chunks WHERE kind = {mark} ORDER BY seq", (kind,)
-    ).fetchall()
+    listed = conn.exec_driver_sql(f"SELECT seq, hash FROM chunks WHERE kind = {mark(conn)} ORDER BY seq", (kind,)).fetchall()
     seen: dict[str, pl.DataFrame] = cache.setdefault(f"chunks:{kind}", {})
     missing = [seq for seq, digest in listed if digest not in seen]
     by_seq: dict[int, Any] = {}
     for i in range(0, len(missing), 500):
         part = missing[i : i + 500]
-        marks = ", ".join([mark] * len(part))
-        by_seq.update(conn.exec_driver_sql(f"SELECT seq, rows FROM chunks WHERE seq IN ({marks})", tuple(part)).fetchall())
+        sql = f"SELECT seq, rows FROM chunks WHERE seq IN ({placeholders(conn, len(part))})"
+        by_seq.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
     for seq, digest in listed:
         if digest not in seen:
             seen[digest] = decode(by_seq[seq])

@@ -14,29 +14,18 @@ from typing import Any
 
 import orjson
 import polars as pl
-import sqlalchemy as sa
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.ledger.sheets_payload import current_schema
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
-from escrutinio.store import schema as s
+from escrutinio.store.engine import placeholders
 
 SHEET_SELECT = (
-    s.sheets.c.table_id,
-    s.sheets.c.version,
-    s.sheets.c.state,
-    s.sheets.c.reasons,
-    s.sheets.c.basis,
-    s.sheets.c.line,
-    s.sheets.c.ballots_cast,
-    s.sheets.c.blank,
-    s.sheets.c.null_votes,
-    s.sheets.c.challenged,
-    s.sheets.c.votes,
-    s.sheets.c.seq,
+    "table_id, version, state, reasons, basis, line, ballots_cast, blank, null_votes, challenged, votes, seq"
 )
+"""The ``sheets`` columns a current-sheets frame is built from (``sheet_frame``'s order)."""
 ROW_FIELDS = {
     "table": "table_id",
     tf.CAST: "ballots_cast",
@@ -47,8 +36,8 @@ ROW_FIELDS = {
 """Current-sheet frame columns whose ``sheets`` row column has another name."""
 
 
-def read_areas(conn: sa.Connection) -> pl.DataFrame:
-    rows = conn.execute(sa.select(s.areas.c.code, s.areas.c.level, s.areas.c.kind, s.areas.c.name, s.areas.c.parent)).all()
+def read_areas(conn: Any) -> pl.DataFrame:
+    rows = conn.exec_driver_sql("SELECT code, level, kind, name, parent FROM areas").fetchall()
     return pl.DataFrame([tuple(r) for r in rows], schema=AREA_SCHEMA, orient="row")
 
 
@@ -58,7 +47,7 @@ def _only(frame: pl.DataFrame, ids: Sequence[str] | None) -> pl.DataFrame:
     return frame.join(pl.DataFrame({"table": list(ids)}, schema={"table": pl.String}), on="table", how="semi")
 
 
-def read_tables(conn: sa.Connection, cache: dict[str, Any], ids: Sequence[str] | None = None) -> pl.DataFrame:
+def read_tables(conn: Any, cache: dict[str, Any], ids: Sequence[str] | None = None) -> pl.DataFrame:
     """The roll (one row per registered table), or the rows of some tables."""
     parts = [_only(p, ids) for p in chunks.read(conn, chunks.ROLL, cache)]
     return pl.concat(parts) if parts else pl.DataFrame(schema=TABLE_SCHEMA)
@@ -90,21 +79,22 @@ def sheet_frame(rows: Sequence[Sequence[Any]], election: Election) -> pl.DataFra
     return pl.DataFrame(data, schema=schema).select(list(schema))
 
 
-def _sheet_rows(conn: sa.Connection, election: Election, ids: Sequence[str] | None, current_only: bool) -> pl.DataFrame:
-    base = sa.select(*SHEET_SELECT)
-    if current_only:
-        base = base.where(s.sheets.c.current == 1)
+def _sheet_rows(conn: Any, election: Election, ids: Sequence[str] | None, current_only: bool) -> pl.DataFrame:
+    where = " WHERE current = 1" if current_only else ""
     if ids is None:
-        rows = fetch(conn, base)
+        rows = conn.exec_driver_sql(f"SELECT {SHEET_SELECT} FROM sheets{where}").fetchall()
     else:
         rows = []
+        joiner = " AND" if where else " WHERE"
         for i in range(0, len(ids), 500):
-            rows += conn.execute(base.where(s.sheets.c.table_id.in_(list(ids[i : i + 500])))).all()
+            part = tuple(ids[i : i + 500])
+            sql = f"SELECT {SHEET_SELECT} FROM sheets{where}{joiner} table_id IN ({placeholders(conn, len(part))})"
+            rows += conn.exec_driver_sql(sql, part).fetchall()
     return sheet_frame(rows, election)
 
 
 def _entries(
-    conn: sa.Connection, election: Election, cache: dict[str, Any], ids: Sequence[str] | None, current_only: bool
+    conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str] | None, current_only: bool
 ) -> pl.DataFrame:
     """Chunk entries and rows together (rows last, so they win a tie with their own chunk)."""
     parts = [_only(p, ids) for p in chunks.read(conn, chunks.SHEETS, cache)]
@@ -117,14 +107,14 @@ def newest(entries: pl.DataFrame, by: Sequence[str] = ("table",)) -> pl.DataFram
 
 
 def read_current_sheets(
-    conn: sa.Connection, election: Election, cache: dict[str, Any], ids: Sequence[str] | None = None
+    conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str] | None = None
 ) -> pl.DataFrame:
     """Each table's current sheet (tables with no sheet yet have no row)."""
     return newest(_entries(conn, election, cache, ids, current_only=True))
 
 
 def sheet_history(
-    conn: sa.Connection, election: Election, cache: dict[str, Any], tables: Sequence[str]
+    conn: Any, election: Election, cache: dict[str, Any], tables: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """Every version of each table's sheet, oldest first, as ``sheets`` rows (``current`` marks
     the one that counts); a version whose state changed is shown as it last stood."""
@@ -149,11 +139,3 @@ def as_rows(frame: pl.DataFrame, election: Election) -> list[dict[str, Any]]:
         item["votes"] = orjson.dumps([row[c] for c in votes]).decode()
         out.append(item)
     return out
-
-
-def fetch(conn: sa.Connection, query: sa.Select) -> list[tuple]:
-    """All rows of a big query as plain tuples (SQLAlchemy Row objects cost ~10x here)."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    cursor = conn.exec_driver_sql(str(compiled)).cursor
-    assert cursor is not None
-    return cursor.fetchall()

@@ -3,34 +3,50 @@
 Writers are serialised so the hash chain stays linear: SQLite takes its write lock at the
 start of every transaction (BEGIN IMMEDIATE); PostgreSQL takes a transaction-level advisory
 lock before reading the head of the chain.
+
+The store itself opens SQLite through the standard library (``open_engine``, see lite.py) and
+PostgreSQL through SQLAlchemy; ``make_engine`` gives an SQLAlchemy engine for either, for
+migrations and schema introspection. SQLAlchemy is imported only when one is made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy import event as sa_event
-
+from escrutinio.store.lite import PRAGMAS, LiteConnection, LiteEngine
 from escrutinio.store.location import resolve_url, sqlite_path
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["resolve_url", "sqlite_path"]
 
 WRITE_LOCK_KEY = 7_245_121  # any fixed 64-bit number; one lock per database
 
 
+def open_engine(url: str) -> Any:
+    """The store's engine: the standard library's sqlite3 for a file, SQLAlchemy for PostgreSQL."""
+    path = sqlite_path(url)
+    if path is not None:
+        return LiteEngine(url, path)
+    return make_engine(url)
+
+
 def make_engine(url: str) -> sa.Engine:
+    """An SQLAlchemy engine (SQLite connections set up as lite.py sets its own)."""
+    import sqlalchemy as sa
+    from sqlalchemy import event as sa_event
+
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"isolation_level": None})
 
         @sa_event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            for pragma in PRAGMAS:
+                cur.execute(pragma)
             cur.close()
 
         @sa_event.listens_for(engine, "begin")
@@ -45,25 +61,27 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def writing(engine: sa.Engine) -> sa.Connection:
-    """A connection whose transaction is a write transaction (see the SQLite begin hook)."""
+def writing(engine: Any) -> Any:
+    """A connection whose transaction is a write transaction (BEGIN IMMEDIATE on SQLite)."""
     return engine.connect().execution_options(write=True)
 
 
-def lock_for_write(conn: sa.Connection) -> None:
+def lock_for_write(conn: Any) -> None:
     """Serialise writers (PostgreSQL); SQLite's BEGIN IMMEDIATE already did."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
-def placeholders(conn: sa.Connection, n: int) -> str:
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return ", ".join([mark] * n)
+def mark(conn: Any) -> str:
+    """The parameter mark of the connection's driver (``?`` for sqlite3, ``%s`` for psycopg)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
-def bulk_insert(
-    conn: sa.Connection, table: sa.Table, columns: list[str], rows: Iterable[tuple], replace_on: Sequence[str] = ()
-) -> None:
+def placeholders(conn: Any, n: int) -> str:
+    return ", ".join([mark(conn)] * n)
+
+
+def bulk_insert(conn: Any, table: str, columns: list[str], rows: Iterable[tuple], replace_on: Sequence[str] = ()) -> None:
     """Insert many rows through the driver's executemany: the Core per-row overhead is ~5x.
 
     With ``replace_on`` (the key columns), a row whose key exists replaces the other columns
@@ -71,7 +89,7 @@ def bulk_insert(
     """
     if isinstance(rows, list) and not rows:
         return
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders(conn, len(columns))})"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders(conn, len(columns))})"
     if replace_on:
         others = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in replace_on)
         sql += f" ON CONFLICT ({', '.join(replace_on)}) DO UPDATE SET {others}"
@@ -83,21 +101,29 @@ def bulk_insert(
         cursor.close()
 
 
-def create_schema(conn: sa.Connection) -> None:
+def create_schema(conn: Any) -> None:
     """A new store: the current schema, stamped with its Alembic revision.
 
     Running every migration from the first would give the same tables (a test holds them
-    equal) but costs Alembic's import and a quarter of a second on every new store.
+    equal) but costs Alembic's import and a quarter of a second on every new store. A file
+    opened through the standard library gets the same DDL, compiled from the metadata
+    beforehand (sqlite_ddl.py; a test holds it equal to SQLAlchemy's).
     """
-    from escrutinio.store.schema import SCHEMA_REVISION, metadata
+    from escrutinio.store.sqlite_ddl import SCHEMA_REVISION, STATEMENTS
 
-    metadata.create_all(conn)
+    if isinstance(conn, LiteConnection):
+        for statement in STATEMENTS:
+            conn.exec_driver_sql(statement)
+    else:
+        from escrutinio.store.schema import metadata
+
+        metadata.create_all(conn)
     conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
     conn.exec_driver_sql(f"INSERT INTO alembic_version (version_num) VALUES ('{SCHEMA_REVISION}')")
 
 
 def bulk_insert_frame(
-    conn: sa.Connection, table: sa.Table, columns: list[str], frame: Any, chunk: int = 50_000, replace_on: Sequence[str] = ()
+    conn: Any, table: str, columns: list[str], frame: Any, chunk: int = 50_000, replace_on: Sequence[str] = ()
 ) -> None:
     """Insert a polars frame's rows (in ``columns`` order) a chunk at a time, so only one chunk
     of Python tuples exists at once."""

@@ -153,3 +153,39 @@ def for_postgresql() -> None:
     index = next(i for i in sheets.indexes if i.name == "ix_sheets_at_dispute_body")
     index.dialect_options["postgresql"]["where"] = sa.text(AT_DISPUTE_BODY)
 
+
+def sqlite_ddl() -> list[str]:
+    """The DDL SQLAlchemy emits for this schema on SQLite, statement by statement."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = sqlite.dialect()
+    out = []
+    for table in metadata.sorted_tables:
+        out.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        out += [str(CreateIndex(i).compile(dialect=dialect)).strip() for i in sorted(table.indexes, key=lambda i: i.name or "")]
+    return out
+
+
+def sqlite_ddl_module() -> str:
+    """The text of store/sqlite_ddl.py: ``python -m escrutinio.store.schema > src/escrutinio/store/sqlite_ddl.py``."""
+    lines = [
+        '"""The SQLite schema as DDL text, compiled from store/schema.py (do not edit: regenerate with',
+        "``python -m escrutinio.store.schema > src/escrutinio/store/sqlite_ddl.py``; a test holds the two equal).",
+        "",
+        "A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.",
+        '"""',
+        "",
+        f"SCHEMA_REVISION = {SCHEMA_REVISION!r}",
+        "",
+        "STATEMENTS = (",
+    ]
+    for statement in sqlite_ddl():
+        lines += ["    (", *(f"        {piece!r}" for piece in statement.splitlines(keepends=True)), "    ),"]
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(sqlite_ddl_module(), end="")
+

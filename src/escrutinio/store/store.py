@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 import polars as pl
-import sqlalchemy as sa
 
 from escrutinio.count import tally
 from escrutinio.domain import table_frame as tf
@@ -26,7 +25,6 @@ from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.sheets_payload import from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
-from escrutinio.store import schema as s
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
@@ -34,11 +32,15 @@ from escrutinio.store.engine import (
     create_schema,
     lock_for_write,
     make_engine,
+    mark,
     migrate,
+    open_engine,
+    placeholders,
     sqlite_path,
     writing,
 )
 from escrutinio.store.packed_tally import add, unpack
+from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
 SHEET_ROW_COLUMNS = [
@@ -69,7 +71,7 @@ class _Projection:
     store) and updates them in memory; a small write (a ruling) reads only its own tables.
     """
 
-    def __init__(self, conn: sa.Connection, election: Election | None, cache: dict[str, Any] | None = None) -> None:
+    def __init__(self, conn: Any, election: Election | None, cache: dict[str, Any] | None = None) -> None:
         self.conn = conn
         self.election = election
         # Survives transactions (held by the Store): the area lineage changes only with new areas,
@@ -139,11 +141,9 @@ class _Projection:
             self._row_tables = {r[0] for r in found}
         if self._row_tables is not None:
             return self._row_tables.intersection(ids)
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
         out: set[str] = set()
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({', '.join([mark] * len(part))})"
+        for part in _parts(ids):
+            sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({placeholders(self.conn, len(part))})"
             out.update(r[0] for r in self.conn.exec_driver_sql(sql, tuple(part)).fetchall())
         return out
 
@@ -161,7 +161,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = open_engine(url)
         self._election: tuple[Election, str] | None = None
         self._cache: dict[str, Any] = {}
 
@@ -172,10 +172,14 @@ class Store:
         path = sqlite_path(url)
         if path is not None and not path.exists():
             return False
-        engine = make_engine(url)
+        engine = open_engine(url)
         try:
             with engine.connect() as conn:
-                return sa.inspect(conn).has_table("meta")
+                if path is not None:
+                    found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+                else:
+                    found = conn.exec_driver_sql("SELECT 1 FROM information_schema.tables WHERE table_name = 'meta'")
+                return found.first() is not None
         finally:
             engine.dispose()
 
@@ -186,9 +190,13 @@ class Store:
         store = cls(url)
         with store.engine.connect() as conn:
             revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-        if revision != s.SCHEMA_REVISION:
-            with writing(store.engine) as conn, conn.begin():
-                migrate(conn)
+        if revision != SCHEMA_REVISION:
+            engine = make_engine(url)  # Alembic runs on SQLAlchemy
+            try:
+                with writing(engine) as conn, conn.begin():
+                    migrate(conn)
+            finally:
+                engine.dispose()
         return store
 
     @classmethod
@@ -220,7 +228,7 @@ class Store:
     def _definition(self) -> tuple[Election, str]:
         if self._election is None:
             with self.engine.connect() as conn:
-                text = conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == "definition")).scalar()
+                text = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'definition'").scalar()
             if text is None:
                 raise StoreError(f"{self.url}: the store has no election definition")
             self._election = (election_from_toml("store definition", text), text)
@@ -254,46 +262,43 @@ class Store:
         last = 0
         with self.engine.connect() as conn:
             while True:
-                rows = conn.execute(sa.select(s.events).where(s.events.c.seq > last).order_by(s.events.c.seq).limit(batch)).all()
+                sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > {int(last)} ORDER BY seq LIMIT {int(batch)}"
+                rows = conn.exec_driver_sql(sql).fetchall()
                 if not rows:
                     return
                 for r in rows:
-                    yield _line(r)
-                last = rows[-1].seq
+                    yield _event(r).line()
+                last = rows[-1][0]
 
     def case_events(self, numbers: Sequence[str]) -> dict[str, list[Event]]:
         """The events of each case, oldest first."""
         out: dict[str, list[Event]] = {n: [] for n in numbers}
         with self.engine.connect() as conn:
-            for i in range(0, len(numbers), 500):
-                q = (
-                    sa.select(s.case_events.c.number, s.events)
-                    .join(s.events, s.events.c.seq == s.case_events.c.seq)
-                    .where(s.case_events.c.number.in_(list(numbers[i : i + 500])))
-                    .order_by(s.events.c.seq)
+            for part in _parts(numbers):
+                sql = (
+                    f"SELECT c.number, {', '.join('e.' + c for c in EVENT_COLUMNS.split(', '))} FROM case_events c "
+                    f"JOIN events e ON e.seq = c.seq WHERE c.number IN ({placeholders(conn, len(part))}) ORDER BY e.seq"
                 )
-                for r in conn.execute(q).all():
-                    out[r.number].append(Event(r.seq, r.type, r.at, r.actor, orjson.loads(r.data), r.prev, r.hash))
+                for r in conn.exec_driver_sql(sql, tuple(part)).fetchall():
+                    out[r[0]].append(_event(r[1:]))
         return out
 
     def cases_on_tables(self, tables: Sequence[str]) -> list[str]:
         with self.engine.connect() as conn:
             found: set[str] = set()
-            for i in range(0, len(tables), 500):
-                q = sa.select(s.case_tables.c.number).where(s.case_tables.c.table_id.in_(list(tables[i : i + 500])))
-                found.update(r[0] for r in conn.execute(q).all())
+            for part in _parts(tables):
+                sql = f"SELECT number FROM case_tables WHERE table_id IN ({placeholders(conn, len(part))})"
+                found.update(r[0] for r in conn.exec_driver_sql(sql, tuple(part)).fetchall())
         return sorted(found)
 
     def case_rows(self, open_only: bool = False) -> list[dict[str, Any]]:
-        q = sa.select(s.cases).order_by(s.cases.c.number)
-        if open_only:
-            q = q.where(s.cases.c.status.in_(("filed", "admitted", "ruled", "appealed")))
+        where = " WHERE status IN ('filed', 'admitted', 'ruled', 'appealed')" if open_only else ""
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(q).mappings().all()]
+            return [dict(r) for r in conn.exec_driver_sql(f"SELECT * FROM cases{where} ORDER BY number").mappings().all()]
 
     def count_cases(self, kind: str) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(s.cases).where(s.cases.c.kind == kind)).scalar() or 0
+            return conn.exec_driver_sql(f"SELECT COUNT(*) FROM cases WHERE kind = {mark(conn)}", (kind,)).scalar() or 0
 
     def sheet_history(self, tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Every version of each table's sheet, oldest first (``current`` marks the one counted)."""
@@ -308,15 +313,18 @@ class Store:
     def events_since(self, seq: int, types: Sequence[str]) -> list[Event]:
         """Events after ``seq`` of the given types, oldest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(s.events).where(s.events.c.seq > seq, s.events.c.type.in_(list(types))).order_by(s.events.c.seq)
-            ).all()
-        return [Event(r.seq, r.type, r.at, r.actor, orjson.loads(r.data), r.prev, r.hash) for r in rows]
+            sql = (
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > {int(seq)} "
+                f"AND type IN ({placeholders(conn, len(types))}) ORDER BY seq"
+            )
+            rows = conn.exec_driver_sql(sql, tuple(types)).fetchall()
+        return [_event(r) for r in rows]
 
     def events_of_type(self, type_: str) -> list[Event]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(s.events).where(s.events.c.type == type_).order_by(s.events.c.seq)).all()
-        return [Event(r.seq, r.type, r.at, r.actor, orjson.loads(r.data), r.prev, r.hash) for r in rows]
+            sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE type = {mark(conn)} ORDER BY seq"
+            rows = conn.exec_driver_sql(sql, (type_,)).fetchall()
+        return [_event(r) for r in rows]
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -367,24 +375,24 @@ class Store:
                 prev = event.hash
             self._apply_batch(proj, batch)
             # The log and the docket rows in one statement each, whatever the number of events.
-            bulk_insert(conn, s.events, ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
+            bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
             self._write_cases(conn, proj)
             # One upsert of all the tally changes: a national load touches each area once.
             self._add_tally(conn, tally.combine(*proj.tally_deltas))
         return sealed
 
     @staticmethod
-    def _write_cases(conn: sa.Connection, proj: _Projection) -> None:
+    def _write_cases(conn: Any, proj: _Projection) -> None:
         """The docket rows as the case events of this write leave them (the last summary wins)."""
         if not proj.case_rows:
             return
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        m = mark(conn)
         numbers = [(n,) for n in proj.case_rows]
-        conn.exec_driver_sql(f"DELETE FROM cases WHERE number = {mark}", numbers)
+        conn.exec_driver_sql(f"DELETE FROM cases WHERE number = {m}", numbers)
         columns = list(next(iter(proj.case_rows.values())))
-        bulk_insert(conn, s.cases, columns, [tuple(r[c] for c in columns) for r in proj.case_rows.values()])
-        bulk_insert(conn, s.case_events, ["number", "seq"], proj.case_event_rows)
-        bulk_insert(conn, s.case_tables, ["table_id", "number"], proj.case_table_rows)
+        bulk_insert(conn, "cases", columns, [tuple(r[c] for c in columns) for r in proj.case_rows.values()])
+        bulk_insert(conn, "case_events", ["number", "seq"], proj.case_event_rows)
+        bulk_insert(conn, "case_tables", ["table_id", "number"], proj.case_table_rows)
 
     def _apply_batch(self, proj: _Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
         if not batch:
@@ -409,9 +417,8 @@ class Store:
     def _apply(self, proj: _Projection, event: Event) -> None:
         conn = proj.conn
         if event.type == EventType.ELECTION_DEFINED:
-            conn.execute(
-                s.meta.insert(),
-                [{"key": "definition", "value": event.data["definition"]}, {"key": "election", "value": event.data["election"]}],
+            bulk_insert(
+                conn, "meta", ["key", "value"], [("definition", event.data["definition"]), ("election", event.data["election"])]
             )
         elif event.type in EventType.CASE_EVENTS:
             row = {**event.data["summary"], "updated_seq": event.seq}
@@ -422,7 +429,7 @@ class Store:
         elif event.type == EventType.AREAS_REGISTERED:
             frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
             proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
-            bulk_insert(conn, s.areas, ["code", "level", "kind", "name", "parent"], frame.rows())
+            bulk_insert(conn, "areas", ["code", "level", "kind", "name", "parent"], frame.rows())
 
     def _apply_sheets(self, proj: _Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
         """Apply consecutive sheet events, a run of bulk ones (a file) or of small ones (rulings)
@@ -451,9 +458,9 @@ class Store:
         roll = proj.roll(ids).select("table", "area", tf.ELECTORS)
         retired = proj.row_tables(ids)
         if retired:
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            m = mark(conn)
             conn.exec_driver_sql(
-                f"UPDATE sheets SET current = 0 WHERE table_id = {mark} AND current = 1", [(t,) for t in sorted(retired)]
+                f"UPDATE sheets SET current = 0 WHERE table_id = {m} AND current = 1", [(t,) for t in sorted(retired)]
             )
         if bulk:
             chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
@@ -467,7 +474,7 @@ class Store:
         proj.replace_current(new)
 
     @staticmethod
-    def _write_sheet_rows(conn: sa.Connection, rows: pl.DataFrame, roll: pl.DataFrame, election: Election) -> None:
+    def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, election: Election) -> None:
         """Sheets as current rows; a row for the same version (a new state) is replaced."""
         if not rows.height:
             return
@@ -493,37 +500,45 @@ class Store:
             "area",
             tf.ELECTORS,
         )
-        bulk_insert_frame(conn, s.sheets, SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
+        bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
     @staticmethod
-    def _add_tally(conn: sa.Connection, delta: pl.DataFrame) -> None:
+    def _add_tally(conn: Any, delta: pl.DataFrame) -> None:
         """Add long (area, key, value) changes to the stored per-area counts."""
         if not delta.height:
             return
         grouped = delta.group_by("area").agg("key", "value").sort("area")
         areas = grouped["area"].to_list()
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         stored: dict[str, str] = {}
-        for i in range(0, len(areas), 500):
-            part = areas[i : i + 500]
-            sql = f"SELECT area, counts FROM area_tally WHERE area IN ({', '.join([mark] * len(part))})"
+        for part in _parts(areas):
+            sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
             stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
         rows = [
             (area, add(stored.get(area), keys, values))
             for area, keys, values in zip(areas, grouped["key"].to_list(), grouped["value"].to_list(), strict=True)
         ]
         conn.exec_driver_sql(
-            f"INSERT INTO area_tally (area, counts) VALUES ({mark}, {mark}) "
+            f"INSERT INTO area_tally (area, counts) VALUES ({placeholders(conn, 2)}) "
             "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts",
             rows,
         )
 
 
-def _head(conn: sa.Connection) -> tuple[int, str]:
-    row = conn.execute(sa.select(s.events.c.seq, s.events.c.hash).order_by(s.events.c.seq.desc()).limit(1)).first()
-    return (0, GENESIS) if row is None else (row.seq, row.hash)
+def _head(conn: Any) -> tuple[int, str]:
+    row = conn.exec_driver_sql("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").first()
+    return (0, GENESIS) if row is None else (row[0], row[1])
 
 
-def _line(row: Any) -> bytes:
-    event = Event(row.seq, row.type, row.at, row.actor, orjson.loads(row.data), row.prev, row.hash)
-    return event.line()
+EVENT_COLUMNS = "seq, type, at, actor, data, prev, hash"
+
+
+def _event(row: Sequence[Any]) -> Event:
+    """An ``events`` row (EVENT_COLUMNS, in order) as an Event."""
+    seq, type_, at, actor, data, prev, digest = row
+    return Event(seq, type_, at, actor, orjson.loads(data), prev, digest)
+
+
+def _parts(items: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """A long IN list in parts the drivers take."""
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])

@@ -1,0 +1,145 @@
+"""An SQLite store through the standard library, with the part of SQLAlchemy's API the store uses.
+
+Importing SQLAlchemy costs about 0.15 s, which every command paid before touching a row: a
+whole national load takes under a second. The store's statements are plain SQL text that
+SQLite and PostgreSQL both accept (``exec_driver_sql``), so on SQLite they run through
+``sqlite3`` here, and SQLAlchemy is imported only for PostgreSQL, for migrations and for
+schema introspection in the tests. The connection settings are the ones ``make_engine``
+gives an SQLAlchemy SQLite engine (WAL, synchronous=NORMAL, a busy timeout, and writers taking
+the lock at BEGIN IMMEDIATE), so both kinds of connection can share one file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
+
+
+class _Dialect:
+    name = "sqlite"
+    paramstyle = "qmark"
+
+
+class LiteResult:
+    """The rows of one statement (fetched at once: the store's statements return few or
+    expect all), with SQLAlchemy Result's accessors."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._keys = [d[0] for d in cursor.description] if cursor.description else []
+        self._rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
+        self.rowcount = cursor.rowcount
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    all = fetchall
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> tuple[Any, ...]:
+        if len(self._rows) != 1:
+            raise LookupError(f"expected one row, got {len(self._rows)}")
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def keys(self) -> list[str]:
+        return self._keys
+
+    def mappings(self) -> _Mappings:
+        return _Mappings([dict(zip(self._keys, r, strict=True)) for r in self._rows])
+
+
+class _Mappings:
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+
+    def all(self) -> list[dict[str, Any]]:
+        return self._rows
+
+
+class LiteConnection:
+    """One sqlite3 connection; ``begin()`` opens a transaction (BEGIN IMMEDIATE for writers)."""
+
+    dialect = _Dialect()
+
+    def __init__(self, path: Path, write: bool = False) -> None:
+        self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        for pragma in PRAGMAS:
+            self.connection.execute(pragma)
+        self._write = write
+
+    def execution_options(self, write: bool = False) -> LiteConnection:
+        self._write = write
+        return self
+
+    def exec_driver_sql(self, sql: str, params: Sequence[Any] | list[Sequence[Any]] | None = None) -> LiteResult:
+        """Run SQL with ``?`` marks; a list of parameter tuples runs it once per tuple."""
+        if isinstance(params, list):
+            return LiteResult(self.connection.executemany(sql, params))
+        return LiteResult(self.connection.execute(sql, tuple(params) if params is not None else ()))
+
+    def begin(self) -> _Transaction:
+        return _Transaction(self.connection, "BEGIN IMMEDIATE" if self._write else "BEGIN")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> LiteConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    def __init__(self, connection: sqlite3.Connection, begin: str) -> None:
+        self.connection = connection
+        self.connection.execute(begin)
+
+    def __enter__(self) -> _Transaction:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+class LiteEngine:
+    """Opens connections to an SQLite file (the part of ``sa.Engine`` the store uses)."""
+
+    dialect = _Dialect()
+
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        self.path = path
+
+    def connect(self) -> LiteConnection:
+        return LiteConnection(self.path)
+
+    def begin(self) -> _Begun:
+        """A connection in a write transaction, committed on leaving (as ``sa.Engine.begin``)."""
+        return _Begun(LiteConnection(self.path, write=True))
+
+    def dispose(self) -> None:
+        """Connections are closed as they are left; nothing is pooled."""
+
+
+class _Begun:
+    def __init__(self, conn: LiteConnection) -> None:
+        self.conn = conn
+        self.transaction = conn.begin()
+
+    def __enter__(self) -> LiteConnection:
+        return self.conn
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            self.transaction.__exit__(kind)
+        finally:
+            self.conn.close()
