@@ -9,6 +9,7 @@ once and keeps it, keyed by its event's hash: a key that no rolled-back write ca
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -36,10 +37,34 @@ def write(conn: Any, seq: int, digest: str, kind: str, frame: pl.DataFrame) -> N
     )
 
 
-def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[pl.DataFrame]:
+class Chunk:
+    """One decoded chunk, with an index from table id to row built the first time a few tables
+    are asked for (a ruling reads one table out of 86,000: a lookup, not a join)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self._index: dict[str, int] | None = None
+
+    def rows_of(self, ids: Sequence[str] | None) -> pl.DataFrame:
+        """The rows of these tables (all rows for ``None``), in the chunk's order for a join."""
+        if ids is None:
+            return self.frame
+        if len(ids) > FEW:
+            return self.frame.join(pl.DataFrame({"table": list(ids)}, schema={"table": pl.String}), on="table", how="semi")
+        if self._index is None:
+            self._index = {t: i for i, t in enumerate(self.frame["table"].to_list())}
+        index = self._index
+        return self.frame[sorted({index[t] for t in ids if t in index})]
+
+
+FEW = 2_000
+"""Up to this many tables a read looks them up by index; above, it joins."""
+
+
+def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[Chunk]:
     """Every chunk of a kind, oldest first; only those this process has not seen are fetched."""
     listed = conn.exec_driver_sql(f"SELECT seq, hash FROM chunks WHERE kind = {mark(conn)} ORDER BY seq", (kind,)).fetchall()
-    seen: dict[str, pl.DataFrame] = cache.setdefault(f"chunks:{kind}", {})
+    seen: dict[str, Chunk] = cache.setdefault(f"chunks:{kind}", {})
     missing = [seq for seq, digest in listed if digest not in seen]
     by_seq: dict[int, Any] = {}
     for i in range(0, len(missing), 500):
@@ -48,5 +73,5 @@ def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[pl.DataFrame]:
         by_seq.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
     for seq, digest in listed:
         if digest not in seen:
-            seen[digest] = decode(by_seq[seq])
+            seen[digest] = Chunk(decode(by_seq[seq]))
     return [seen[digest] for _, digest in listed]

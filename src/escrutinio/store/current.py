@@ -41,15 +41,9 @@ def read_areas(conn: Any) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=AREA_SCHEMA, orient="row")
 
 
-def _only(frame: pl.DataFrame, ids: Sequence[str] | None) -> pl.DataFrame:
-    if ids is None:
-        return frame
-    return frame.join(pl.DataFrame({"table": list(ids)}, schema={"table": pl.String}), on="table", how="semi")
-
-
 def read_tables(conn: Any, cache: dict[str, Any], ids: Sequence[str] | None = None) -> pl.DataFrame:
     """The roll (one row per registered table), or the rows of some tables."""
-    parts = [_only(p, ids) for p in chunks.read(conn, chunks.ROLL, cache)]
+    parts = [c.rows_of(ids) for c in chunks.read(conn, chunks.ROLL, cache)]
     return pl.concat(parts) if parts else pl.DataFrame(schema=TABLE_SCHEMA)
 
 
@@ -97,7 +91,7 @@ def _entries(
     conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str] | None, current_only: bool
 ) -> pl.DataFrame:
     """Chunk entries and rows together (rows last, so they win a tie with their own chunk)."""
-    parts = [_only(p, ids) for p in chunks.read(conn, chunks.SHEETS, cache)]
+    parts = [c.rows_of(ids) for c in chunks.read(conn, chunks.SHEETS, cache)]
     return pl.concat([*parts, _sheet_rows(conn, election, ids, current_only)])
 
 
@@ -113,20 +107,39 @@ def read_current_sheets(
     return newest(_entries(conn, election, cache, ids, current_only=True))
 
 
-def sheet_history(
-    conn: Any, election: Election, cache: dict[str, Any], tables: Sequence[str]
-) -> dict[str, list[dict[str, Any]]]:
+def sheet_history(conn: Any, election: Election, cache: dict[str, Any], tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """Every version of each table's sheet, oldest first, as ``sheets`` rows (``current`` marks
-    the one that counts); a version whose state changed is shown as it last stood."""
-    versions = newest(_entries(conn, election, cache, tables, current_only=False), by=("table", "version"))
-    latest = newest(versions).select("table", pl.col("version").alias("_current"))
-    versions = versions.join(latest, on="table", how="left").with_columns(
-        (pl.col("version") == pl.col("_current")).cast(pl.Int64).alias("current")
-    )
-    roll = read_tables(conn, cache, tables).select("table", "area", "electors")
+    the one that counts); a version whose state changed is shown as it last stood.
+
+    Asked for the few tables of a ruling, so it works on Python rows, not frames.
+    """
+    tables = list(tables)
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def consider(row: dict[str, Any]) -> None:  # the newest event of each version wins
+        key = (row["table_id"], row["version"])
+        if key not in latest or row["seq"] >= latest[key]["seq"]:
+            latest[key] = row
+
+    for chunk in chunks.read(conn, chunks.SHEETS, cache):
+        part = chunk.rows_of(tables)
+        for row in as_rows(part, election) if part.height else []:
+            consider(row)
+    keys = SHEET_SELECT.split(", ")
+    for i in range(0, len(tables), 500):  # rows after chunks: a row wins a tie with its own chunk
+        part = tuple(tables[i : i + 500])
+        sql = f"SELECT {SHEET_SELECT} FROM sheets WHERE table_id IN ({placeholders(conn, len(part))})"
+        for values in conn.exec_driver_sql(sql, part).fetchall():
+            consider(dict(zip(keys, values, strict=True)))
+    roll = {r["table"]: r for r in read_tables(conn, cache, tables).iter_rows(named=True)}
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
-    for row in as_rows(versions.join(roll, on="table", how="left"), election):
-        out[row["table_id"]].append(row)
+    for (table, _version), row in sorted(latest.items()):
+        entry = roll.get(table, {})
+        out[table].append({**row, "area": entry.get("area"), "electors": entry.get(tf.ELECTORS)})
+    for versions in out.values():
+        top = max(versions, key=lambda v: (v["version"], v["seq"]), default=None)
+        for v in versions:
+            v["current"] = int(v is top)
     return out
 
 
