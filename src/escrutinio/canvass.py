@@ -69,9 +69,15 @@ class Canvass:
     def reader(self):  # type: ignore[no-untyped-def]
         """Read-only queries (no SQLAlchemy on SQLite): results, status, provisional sheets."""
         from escrutinio.store.reader import Reader
+        from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
         if self._reader is None:
-            self._reader = Reader(self.url)
+            reader = Reader(self.url)
+            if reader.revision() != SCHEMA_REVISION:  # an older store: opening it migrates it
+                reader.close()
+                self.store  # noqa: B018
+                reader = Reader(self.url)
+            self._reader = reader
         return self._reader
 
     def close(self) -> None:
@@ -138,10 +144,13 @@ class Canvass:
         # the interpreter lock, so the two overlap. A file for an existing store is planned
         # against what the store holds, once the file is read.
         intake = _Intake(path, defined, mode, new_tables, plan_too=not exists)
-        import escrutinio.disputes.service  # noqa: F401  (the write opens observation cases)
-        from escrutinio.store.store import Store
+        try:
+            import escrutinio.disputes.service  # noqa: F401  (the write opens observation cases)
+            from escrutinio.store.store import Store
 
-        parsed, plan = intake.result()
+            parsed, plan = intake.result()
+        finally:
+            intake.restore()
         progress("plan", 1, 4)
         seen = None
         if plan is None:
@@ -482,10 +491,14 @@ class _Intake:
         self._thread = threading.Thread(target=work, name="intake", daemon=True)
         self._thread.start()
 
+    def restore(self) -> None:
+        """Give the interpreter back its usual turns (also when the caller fails first)."""
+        sys.setswitchinterval(self._interval)
+
     def result(self) -> tuple[Any, Any]:
         """(the parsed file, its plan or None)."""
         self._thread.join()
-        sys.setswitchinterval(self._interval)
+        self.restore()
         if "error" in self._out:
             raise self._out["error"]
         return self._out["parsed"], self._out.get("plan")

@@ -36,13 +36,9 @@ def test_create_schema_stamps_the_head_revision(sqlite_db: str) -> None:
     engine.dispose()
 
 
-def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_url: str) -> None:
-    """0003 moves the roll into a chunk, gives sheet rows their area and electors, and packs
-    each area's tally into one row: what a store reads after the upgrade is what it held."""
-    from escrutinio.domain.table_frame import choice_column
+def _a_0002_store(db_url: str) -> str:
+    """A store as revision 0002 left it: a roll, one observed sheet, a long tally."""
     from escrutinio.formats.definition import load_definition
-    from escrutinio.store.current import read_current_sheets, read_tables
-    from escrutinio.store.store import Store
 
     url = resolve_url(db_url)
     engine = make_engine(url)
@@ -62,13 +58,24 @@ def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_u
             "('000001', '140101', NULL, 300, 2), ('000002', '140102', 'IE 1', 250, 2)"
         )
         conn.exec_driver_sql(
-            "INSERT INTO area_tally (area, key, value) VALUES ('PE', 'v:PL', 110), ('PE', 'tables', 2), ('PE', 'v:FP', 0)"
+            "INSERT INTO area_tally (area, key, value) VALUES ('PE', 'v_PL', 110), ('PE', 'tables', 2), ('PE', 'v_FP', 0)"
         )
         conn.exec_driver_sql(
             "INSERT INTO sheets (table_id, version, state, reasons, basis, line, ballots_cast, blank, null_votes, challenged, "
             "votes, seq, current) VALUES ('000001', 1, 'observed', 'illegible', 'b', 2, 200, 1, 9, 0, '[110,80]', 3, 1)"
         )
     engine.dispose()
+    return url
+
+
+def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_url: str) -> None:
+    """0003 moves the roll into a chunk, gives sheet rows their area and electors, and packs
+    each area's tally into one row: what a store reads after the upgrade is what it held."""
+    from escrutinio.domain.table_frame import choice_column
+    from escrutinio.store.current import read_current_sheets, read_tables
+    from escrutinio.store.store import Store
+
+    url = _a_0002_store(db_url)
     store = Store.open(url)
     election = store.election()
     with store.engine.connect() as conn:
@@ -77,7 +84,7 @@ def test_a_0002_store_keeps_its_roll_and_sheets_through_the_chunk_migration(db_u
         area, electors = conn.exec_driver_sql("SELECT area, electors FROM sheets WHERE table_id = '000001'").one()
     tally = store.tally()
     store.close()
-    assert tally.sort("key").rows() == [("PE", "tables", 2), ("PE", "v:PL", 110)]
+    assert tally.sort("key").rows() == [("PE", "tables", 2), ("PE", "v_PL", 110)]
     assert roll.sort("table").rows() == [("000001", "140101", None, 300, 2), ("000002", "140102", "IE 1", 250, 2)]
     assert sheets["table"].to_list() == ["000001"] and sheets[choice_column("PL")].to_list() == [110]
     assert (area, electors) == ("140101", 300)
@@ -122,3 +129,13 @@ def test_a_store_created_through_the_standard_library_matches_the_metadata(sqlit
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diffs == []
+
+
+def test_results_on_an_older_store_migrate_it_first(db_url: str) -> None:
+    """The read-only path (results, status) never migrates by itself: it opens the store,
+    which does, instead of failing on a column the old schema lacks."""
+    from escrutinio.canvass import Canvass
+
+    nat = Canvass(_a_0002_store(db_url)).results()[0]
+    assert nat["votes"]["PL"] == 110 and [s["table"] for s in nat["at_dispute_body"]] == ["000001"]
+

@@ -12,6 +12,7 @@ the lock at BEGIN IMMEDIATE), so both kinds of connection can share one file.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,9 @@ class _Mappings:
 
 
 class LiteConnection:
-    """One sqlite3 connection; ``begin()`` opens a transaction (BEGIN IMMEDIATE for writers)."""
+    """One sqlite3 connection, used as SQLAlchemy's: ``begin()`` opens a transaction (BEGIN
+    IMMEDIATE for writers); without it, the first statement opens a read transaction that
+    lasts until the connection is left, so several reads see one state of the store."""
 
     dialect = _Dialect()
 
@@ -82,6 +85,8 @@ class LiteConnection:
 
     def exec_driver_sql(self, sql: str, params: Sequence[Any] | list[Sequence[Any]] | None = None) -> LiteResult:
         """Run SQL with ``?`` marks; a list of parameter tuples runs it once per tuple."""
+        if not self.connection.in_transaction:
+            self.connection.execute("BEGIN")
         if isinstance(params, list):
             return LiteResult(self.connection.executemany(sql, params))
         return LiteResult(self.connection.execute(sql, tuple(params) if params is not None else ()))
@@ -90,8 +95,10 @@ class LiteConnection:
         return _Transaction(self.connection, "BEGIN IMMEDIATE" if self._write else "BEGIN")
 
     def close(self) -> None:
-        """Back to its engine's pool (if it has room and no transaction is left open)."""
-        if self._pool is not None and len(self._pool) < POOL and not self.connection.in_transaction:
+        """End a read transaction left open, and go back to the engine's pool if it has room."""
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+        if self._pool is not None and len(self._pool) < POOL:
             self._pool.append(self.connection)
         else:
             self.connection.close()
@@ -112,7 +119,10 @@ class _Transaction:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        self.connection.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            self.connection.execute("COMMIT")
+        elif self.connection.in_transaction:  # SQLite may have rolled back already (disk full)
+            self.connection.execute("ROLLBACK")
 
 
 class LiteEngine:
@@ -124,12 +134,15 @@ class LiteEngine:
         self.url = url
         self.path = path
         self._pool: list[sqlite3.Connection] = []
+        _ENGINES.add(self)
 
     def _raw(self) -> sqlite3.Connection:
         """An idle connection, or a new one (opening one and setting its pragmas costs 0.25 ms,
         which a ruling followed by its results would pay a dozen times)."""
-        if self._pool:
+        try:
             return self._pool.pop()
+        except IndexError:
+            pass
         connection = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         for pragma in PRAGMAS:
             connection.execute(pragma)
@@ -147,6 +160,11 @@ class LiteEngine:
         while self._pool:
             self._pool.pop().close()
 
+    def __del__(self) -> None:
+        # Closed explicitly: a connection merely dropped may linger until the process ends,
+        # and then the write-ahead log is never folded back into the file.
+        self.dispose()
+
 
 class _Begun:
     def __init__(self, conn: LiteConnection) -> None:
@@ -161,3 +179,15 @@ class _Begun:
             self.transaction.__exit__(kind)
         finally:
             self.conn.close()
+
+
+_ENGINES: weakref.WeakSet[LiteEngine] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every engine's idle connections: the last connection to a file to close folds its
+    write-ahead log back into the file, so the ``.db`` file alone holds the whole store (a
+    process that ends without closing leaves recent writes in ``-wal`` beside it)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+

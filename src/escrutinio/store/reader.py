@@ -8,6 +8,7 @@ PostgreSQL gets through SQLAlchemy. Writes never come through here.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,10 +49,16 @@ class Reader:
             if not path.exists():
                 raise StoreError(f"{path}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
             self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            _OPEN.add(self)
             try:
                 self._sqlite.execute("SELECT 1 FROM meta LIMIT 1")
             except sqlite3.DatabaseError:
                 raise StoreError(f"{path}: not an escrutinio store") from None
+
+    def revision(self) -> str | None:
+        """The schema revision the store is at (a reader never migrates; the Store does)."""
+        found = self.rows("SELECT version_num FROM alembic_version")
+        return found[0][0] if found else None
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self._sqlite is not None:
@@ -67,8 +74,10 @@ class Reader:
     def close(self) -> None:
         if self._sqlite is not None:
             self._sqlite.close()
+            self._sqlite = None
         if self._engine is not None:
             self._engine.dispose()
+            self._engine = None
 
     def definition_text(self) -> str:
         found = self.rows("SELECT value FROM meta WHERE key = ?", ("definition",))
@@ -112,3 +121,14 @@ class Reader:
     def head(self) -> tuple[int, str]:
         found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (0, "0" * 64) if not found else (found[0][0], found[0][1])
+
+
+_OPEN: weakref.WeakSet[Reader] = weakref.WeakSet()
+
+
+def close_readers() -> None:
+    """Close every reader still open (before the writers' engines, so that the last connection
+    to close is one that may fold the write-ahead log back into the file)."""
+    for reader in list(_OPEN):
+        reader.close()
+

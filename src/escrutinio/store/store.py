@@ -178,7 +178,9 @@ class Store:
                 if path is not None:
                     found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
                 else:
-                    found = conn.exec_driver_sql("SELECT 1 FROM information_schema.tables WHERE table_name = 'meta'")
+                    found = conn.exec_driver_sql(
+                        "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'"
+                    )
                 return found.first() is not None
         finally:
             engine.dispose()
