@@ -87,6 +87,27 @@ def test_a_stated_final_status_is_taken_and_the_broken_rule_noted(db_url: str, t
     assert first["reasons"] == ["arithmetic_error"] and first["basis"] == "source:CONTABILIZADA"
 
 
+def test_verify_compares_every_table_s_roll_entry_and_sheet_with_the_log(db_url: str, tmp_path: Path) -> None:
+    """A sheet at the dispute body counts in no tally: only the table-level comparison sees it
+    altered behind the log's back; a lost roll chunk likewise."""
+    canvass = Canvass(db_url)
+    canvass.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    log = tmp_path / "log.jsonl"
+    canvass.export_log(log)
+    assert canvass.verify(log).ok
+    with canvass.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE sheets SET blank = blank + 1, ballots_cast = ballots_cast + 1 WHERE table_id = '000007'")
+    report = canvass.verify(log)
+    assert [(d["table"], d["what"], d["log"], d["store"]) for d in report.differences] == [
+        ("000007", "sheet", {"cast": 210, "blank": 5}, {"cast": 211, "blank": 6})
+    ]
+    with canvass.store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM chunks WHERE kind = 'roll'")
+    canvass = Canvass(db_url)  # a fresh process: nothing cached
+    missing = [d for d in canvass.verify(log).differences if d["what"] == "roll"]
+    assert len(missing) == 10 and all(d["store"]["area"] is None for d in missing)
+
+
 def test_verify_passes_and_names_the_first_altered_event(db_url: str, tmp_path: Path) -> None:
     canvass = Canvass(db_url)
     canvass.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
