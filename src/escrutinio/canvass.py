@@ -494,15 +494,17 @@ class _Intake:
     def __init__(self, path: Path, election: Election, mode: str, new_tables: bool, plan_too: bool) -> None:
         import threading
 
-        from escrutinio.formats.sheets import read_sheets, reader_for
-        from escrutinio.intake.plan import plan_load, start_plan
+        from escrutinio.formats.text import read_bytes
 
-        reader_for(election)  # the modules are imported here, not on the thread
         self._out: dict[str, Any] = {}
 
         def work() -> None:
             try:
-                parsed = read_sheets(path, election)
+                raw = read_bytes(path)  # zlib lets go of the interpreter: polars loads meanwhile
+                from escrutinio.formats.sheets import read_sheets
+                from escrutinio.intake.plan import plan_load, start_plan
+
+                parsed = read_sheets(path, election, raw)
                 self._out["parsed"] = parsed
                 if plan_too:
                     self._out["plan"] = plan_load(election, *start_plan(election), parsed, mode=mode, new_tables=new_tables)
@@ -515,6 +517,10 @@ class _Intake:
         sys.setswitchinterval(0.0005)
         self._thread = threading.Thread(target=work, name="intake", daemon=True)
         self._thread.start()
+        from escrutinio.formats.sheets import reader_for
+        from escrutinio.intake import plan  # noqa: F401  (imported here while the worker reads the bytes)
+
+        reader_for(election)
 
     def restore(self) -> None:
         """Give the interpreter back its usual turns (also when the caller fails first)."""

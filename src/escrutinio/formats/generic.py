@@ -54,10 +54,10 @@ def _names(spec: Any, key: str) -> list[str]:
     raise DefinitionError(f"source.columns.{key}: expected a column name or a list of names")
 
 
-def _frame(path: Path, election: Election) -> tuple[pl.DataFrame, bytes]:
+def _frame(path: Path, election: Election, raw: bytes | None = None) -> tuple[pl.DataFrame, bytes]:
     source = str(path)
     fmt = election.source.format
-    raw = read_bytes(path)
+    raw = read_bytes(path) if raw is None else raw
     if fmt == "parquet":
         try:
             frame = pl.read_parquet(io.BytesIO(raw))
@@ -84,11 +84,11 @@ def _frame(path: Path, election: Election) -> tuple[pl.DataFrame, bytes]:
     return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), raw
 
 
-def read_generic(path: Path, election: Election) -> SheetFile:
+def read_generic(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
     """Read a CSV/Parquet file through the election's column map."""
     source = str(path)
     cols = election.source.columns
-    rows, raw = _frame(path, election)
+    rows, raw = _frame(path, election, raw)
     table_cols = _names(cols.get("table"), "table")
     level_cols = _names(cols.get("levels"), "levels")
     if not table_cols or not level_cols:

@@ -148,10 +148,12 @@ def _check_fields(body: bytes, source: str, names: list[str]) -> None:
     problems.raise_if_any()
 
 
-def read_onpe(path: Path, election: Election) -> SheetFile:
-    """Read an ONPE per-table file into standard sheet columns, or raise with every problem."""
+def read_onpe(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
+    """Read an ONPE per-table file into standard sheet columns, or raise with every problem.
+
+    ``raw`` is the file's bytes (decompressed), when the caller has read them already."""
     source = str(path)
-    raw = read_bytes(path)
+    raw = read_bytes(path) if raw is None else raw
     decode(raw[:4096], source, "latin-1")  # refuses binary and UTF-16 content with its reason
     data = _utf8(raw, source)
     expected = expected_header(election)

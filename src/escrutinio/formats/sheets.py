@@ -65,7 +65,7 @@ def file_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def reader_for(election: Election) -> Callable[[Path, Election], SheetFile]:
+def reader_for(election: Election) -> Callable[[Path, Election, bytes | None], SheetFile]:
     """The reader the election's definition names (its module imported on first use)."""
     if election.source.format == "onpe":
         from escrutinio.formats.onpe import read_onpe
@@ -76,6 +76,7 @@ def reader_for(election: Election) -> Callable[[Path, Election], SheetFile]:
     return read_generic
 
 
-def read_sheets(path: Path, election: Election) -> SheetFile:
-    """Read a tally-sheet file with the reader the election's definition names."""
-    return reader_for(election)(path, election)
+def read_sheets(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
+    """Read a tally-sheet file with the reader the election's definition names (``raw``: its
+    decompressed bytes, when already read)."""
+    return reader_for(election)(path, election, raw)
