@@ -1,0 +1,283 @@
+"""Applying events to the projection tables, inside the store's write transaction.
+
+:class:`Projection` holds what one transaction has read and changed (the roll, the current
+sheets, tally changes, docket rows), so a bulk load reads the store once and a ruling reads
+only its own tables; the functions below apply each kind of event to it and write the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import polars as pl
+
+from escrutinio.count import tally
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.domain.sheet import SheetState
+from escrutinio.ledger.events import Event, EventType
+from escrutinio.ledger.sheets_payload import from_payload, record_frame
+from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
+from escrutinio.store import chunks
+from escrutinio.store.current import read_areas, read_current_sheets, read_tables
+from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, placeholders
+from escrutinio.store.packed_tally import add
+
+SHEET_ROW_COLUMNS = [
+    "table_id",
+    "version",
+    "state",
+    "reasons",
+    "basis",
+    "line",
+    "ballots_cast",
+    "blank",
+    "null_votes",
+    "challenged",
+    "votes",
+    "seq",
+    "current",
+    "area",
+    "electors",
+]
+SMALL_BATCH = 2_000
+"""Up to this many tables a write reads only their rows; above it, the whole projection."""
+
+
+class Projection:
+    """Projection state read once per transaction and kept in step as events are applied.
+
+    A bulk load reads the roll and the current sheets once (or starts from nothing on a new
+    store) and updates them in memory; a small write (a ruling) reads only its own tables.
+    """
+
+    def __init__(self, conn: Any, election: Election | None, cache: dict[str, Any] | None = None) -> None:
+        self.conn = conn
+        self.election = election
+        # Survives transactions (held by the Store): the area lineage changes only with new areas,
+        # and recomputing it for every ruling would cost more than the ruling itself.
+        self.cache: dict[str, Any] = cache if cache is not None else {}
+        self._areas: pl.DataFrame | None = None
+        self._lineage: pl.DataFrame | None = None
+        self._tables: pl.DataFrame | None = None
+        self._sheets: pl.DataFrame | None = None
+        self._row_tables: set[str] | None = None
+        self.tally_deltas: list[pl.DataFrame] = []
+        self.event_rows: list[tuple[Any, ...]] = []
+        self.case_rows: dict[str, dict[str, Any]] = {}
+        self.case_event_rows: list[tuple[str, int]] = []
+        self.case_table_rows: list[tuple[str, str]] = []
+
+    def areas(self) -> pl.DataFrame:
+        if self._areas is None:
+            self._areas = read_areas(self.conn)
+        return self._areas
+
+    def lineage(self) -> pl.DataFrame:
+        assert self.election is not None
+        if self._lineage is None:
+            cached = self.cache.get("lineage")
+            count = None
+            if self._areas is None:
+                count = self.conn.exec_driver_sql("SELECT COUNT(*) FROM areas").scalar()
+                if cached is not None and cached[0] == count:
+                    self._lineage = cached[1]
+                    return self._lineage
+            self._lineage = tally.lineage(self.areas(), self.election.country)
+            self.cache["lineage"] = (count if count is not None else self.areas().height, self._lineage)
+        return self._lineage
+
+    def add_areas(self, frame: pl.DataFrame) -> None:
+        self._areas = pl.concat([self.areas(), frame])
+        self._lineage = None
+
+    def add_tables(self, frame: pl.DataFrame) -> None:
+        """Called before the insert, so a lazy first read cannot see these rows twice."""
+        if self._tables is None and frame.height > SMALL_BATCH:
+            self._tables = read_tables(self.conn, self.cache)
+        if self._tables is not None:
+            self._tables = pl.concat([self._tables, frame])
+
+    def roll(self, ids: list[str]) -> pl.DataFrame:
+        if self._tables is None and len(ids) > SMALL_BATCH:
+            self._tables = read_tables(self.conn, self.cache)
+        if self._tables is not None:
+            return self._tables.join(pl.DataFrame({"table": ids}), on="table", how="semi")
+        return read_tables(self.conn, self.cache, ids)
+
+    def current(self, ids: list[str]) -> pl.DataFrame:
+        assert self.election is not None
+        if self._sheets is None and len(ids) > SMALL_BATCH:
+            self._sheets = read_current_sheets(self.conn, self.election, self.cache)
+        if self._sheets is not None:
+            return self._sheets.join(pl.DataFrame({"table": ids}), on="table", how="semi")
+        return read_current_sheets(self.conn, self.election, self.cache, ids)
+
+    def row_tables(self, ids: list[str]) -> set[str]:
+        """Which of these tables have a current sheet kept as a row (to retire it when a newer
+        sheet arrives); a bulk write reads the whole (small) set once."""
+        if self._row_tables is None and len(ids) > SMALL_BATCH:
+            found = self.conn.exec_driver_sql("SELECT table_id FROM sheets WHERE current = 1").fetchall()
+            self._row_tables = {r[0] for r in found}
+        if self._row_tables is not None:
+            return self._row_tables.intersection(ids)
+        out: set[str] = set()
+        for part in parts(ids):
+            sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({placeholders(self.conn, len(part))})"
+            out.update(r[0] for r in self.conn.exec_driver_sql(sql, tuple(part)).fetchall())
+        return out
+
+    def rows_changed(self, retired: set[str], kept: list[str]) -> None:
+        if self._row_tables is not None:
+            self._row_tables = (self._row_tables - retired) | set(kept)
+
+    def replace_current(self, new: pl.DataFrame) -> None:
+        if self._sheets is not None:
+            self._sheets = pl.concat([self._sheets.join(new.select("table"), on="table", how="anti"), new])
+
+
+def write_cases(conn: Any, proj: Projection) -> None:
+    """The docket rows as the case events of this write leave them (the last summary wins)."""
+    if not proj.case_rows:
+        return
+    m = mark(conn)
+    numbers = [(n,) for n in proj.case_rows]
+    conn.exec_driver_sql(f"DELETE FROM cases WHERE number = {m}", numbers)
+    columns = list(next(iter(proj.case_rows.values())))
+    bulk_insert(conn, "cases", columns, [tuple(r[c] for c in columns) for r in proj.case_rows.values()])
+    bulk_insert(conn, "case_events", ["number", "seq"], proj.case_event_rows)
+    bulk_insert(conn, "case_tables", ["table_id", "number"], proj.case_table_rows)
+
+def apply_batch(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
+    if not batch:
+        return
+    if batch[0][0].type == EventType.SHEETS_RECORDED:
+        _apply_sheets(proj, batch)
+    else:
+        _apply_tables(proj, batch)
+
+def _apply_tables(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
+    frames = [
+        (f if f is not None else pl.DataFrame(e.data["tables"]))
+        .with_columns(pl.lit(e.seq, dtype=pl.Int64).alias("seq"))
+        .select([pl.col(c).cast(t) for c, t in TABLE_SCHEMA.items()])
+        for e, f in batch
+    ]
+    frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+    proj.add_tables(frame)
+    chunks.write(proj.conn, batch[-1][0].seq, batch[-1][0].hash, chunks.ROLL, frame)
+    proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
+
+def apply_event(proj: Projection, event: Event) -> None:
+    conn = proj.conn
+    if event.type == EventType.ELECTION_DEFINED:
+        bulk_insert(
+            conn, "meta", ["key", "value"], [("definition", event.data["definition"]), ("election", event.data["election"])]
+        )
+    elif event.type in EventType.CASE_EVENTS:
+        row = {**event.data["summary"], "updated_seq": event.seq}
+        proj.case_rows[row["number"]] = row
+        proj.case_event_rows.append((row["number"], event.seq))
+        if event.type == EventType.CASE_OPENED:
+            proj.case_table_rows += [(t, row["number"]) for t in sorted(set(event.data["filing"]["tables"]))]
+    elif event.type == EventType.AREAS_REGISTERED:
+        frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
+        proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
+        bulk_insert(conn, "areas", ["code", "level", "kind", "name", "parent"], frame.rows())
+
+def _apply_sheets(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
+    """Apply consecutive sheet events, a run of bulk ones (a file) or of small ones (rulings)
+    at a time; within a write each table appears in at most one of them."""
+    start = 0
+    for i in range(1, len(batch) + 1):
+        if i == len(batch) or (batch[i][1] is None) != (batch[start][1] is None):
+            _apply_sheet_run(proj, batch[start:i], bulk=batch[start][1] is not None)
+            start = i
+
+def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | None]], bulk: bool) -> None:
+    """A bulk run is stored as one chunk, plus rows for its sheets at the dispute body; a
+    small run as rows. Either way a table's older current row is retired first."""
+    conn = proj.conn
+    election = proj.election
+    assert election is not None
+    frames = [
+        record_frame(f, election, e.seq) if f is not None else from_payload(e.data["sheets"], election, e.seq)
+        for e, f in run
+    ]
+    new = pl.concat(frames) if len(frames) > 1 else frames[0]
+    if new["table"].is_duplicated().any():
+        new = new.unique(subset=["table"], keep="last", maintain_order=True)
+    ids = new["table"].to_list()
+    old = proj.current(ids)
+    roll = proj.roll(ids).select("table", "area", tf.ELECTORS)
+    retired = proj.row_tables(ids)
+    if retired:
+        m = mark(conn)
+        conn.exec_driver_sql(
+            f"UPDATE sheets SET current = 0 WHERE table_id = {m} AND current = 1", [(t,) for t in sorted(retired)]
+        )
+    if bulk:
+        chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
+    rows = new.filter(pl.col("state") == SheetState.OBSERVED.value) if bulk else new
+    _write_sheet_rows(conn, rows.sort("table"), roll, election)
+    proj.rows_changed(retired, rows["table"].to_list())
+    lin = proj.lineage()
+    plus = tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin)
+    minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
+    proj.tally_deltas += [plus, minus.with_columns(-pl.col("value"))]
+    proj.replace_current(new)
+
+def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, election: Election) -> None:
+    """Sheets as current rows; a row for the same version (a new state) is replaced."""
+    if not rows.height:
+        return
+    votes_cols = [tf.choice_column(c) for c in election.contest.choice_ids]
+    # The votes column is the JSON list of the choices' votes, built column-wise ("[115,87]").
+    votes_json = pl.concat_str(
+        [pl.lit("["), pl.concat_str([pl.col(c).cast(pl.String) for c in votes_cols], separator=","), pl.lit("]")]
+    )
+    frame = rows.join(roll, on="table", how="left").select(
+        "table",
+        "version",
+        "state",
+        "reasons",
+        "basis",
+        "line",
+        tf.CAST,
+        tf.BLANK,
+        tf.NULL,
+        tf.CHALLENGED,
+        votes_json.alias("votes"),
+        "seq",
+        pl.lit(1).alias("current"),
+        "area",
+        tf.ELECTORS,
+    )
+    bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
+
+def add_tally(conn: Any, delta: pl.DataFrame) -> None:
+    """Add long (area, key, value) changes to the stored per-area counts."""
+    if not delta.height:
+        return
+    grouped = delta.group_by("area").agg("key", "value").sort("area")
+    areas = grouped["area"].to_list()
+    stored: dict[str, str] = {}
+    for part in parts(areas):
+        sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
+        stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
+    rows = [
+        (area, add(stored.get(area), keys, values))
+        for area, keys, values in zip(areas, grouped["key"].to_list(), grouped["value"].to_list(), strict=True)
+    ]
+    conn.exec_driver_sql(
+        f"INSERT INTO area_tally (area, counts) VALUES ({placeholders(conn, 2)}) "
+        "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts",
+        rows,
+    )
+
+
+def parts(items: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """A long IN list in parts the drivers take."""
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
