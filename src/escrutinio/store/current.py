@@ -20,11 +20,10 @@ from escrutinio.domain.election import Election
 from escrutinio.ledger.sheets_payload import current_schema
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
+from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.engine import placeholders
 
-SHEET_SELECT = (
-    "table_id, version, state, reasons, basis, line, ballots_cast, blank, null_votes, challenged, votes, seq"
-)
+SHEET_SELECT = ", ".join(SHEET_ROW[: SHEET_ROW.index("seq") + 1])
 """The ``sheets`` columns a current-sheets frame is built from (``sheet_frame``'s order)."""
 ROW_FIELDS = {
     "table": "table_id",

@@ -20,27 +20,12 @@ from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
+from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables
 from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, placeholders
 from escrutinio.store.packed_tally import add
 
-SHEET_ROW_COLUMNS = [
-    "table_id",
-    "version",
-    "state",
-    "reasons",
-    "basis",
-    "line",
-    "ballots_cast",
-    "blank",
-    "null_votes",
-    "challenged",
-    "votes",
-    "seq",
-    "current",
-    "area",
-    "electors",
-]
+SHEET_ROW_COLUMNS = list(SHEET_ROW)
 SMALL_BATCH = 2_000
 """Up to this many tables a write reads only their rows; above it, the whole projection."""
 

@@ -13,28 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from escrutinio.domain.errors import StoreError
+from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.location import sqlite_path
 from escrutinio.store.packed_tally import unpack
 
-SHEET_COLUMNS = (
-    "s.table_id, s.version, s.state, s.reasons, s.basis, s.ballots_cast, s.blank, s.null_votes, "
-    "s.challenged, s.votes, s.seq, s.area, s.electors"
-)
-SHEET_KEYS = (
-    "table_id",
-    "version",
-    "state",
-    "reasons",
-    "basis",
-    "ballots_cast",
-    "blank",
-    "null_votes",
-    "challenged",
-    "votes",
-    "seq",
-    "area",
-    "electors",
-)
+SHEET_KEYS = tuple(c for c in SHEET_ROW if c not in ("line", "current"))
+"""What the results list of each sheet at the dispute body."""
+SHEET_COLUMNS = ", ".join(f"s.{c}" for c in SHEET_KEYS)
 
 
 class Reader:
