@@ -7,7 +7,7 @@ Times, as whole commands on this machine, best of N runs:
   sheets and groups and sums by district, province and department;
 - loading 1,000,000 synthetic tables (time and peak memory of the process).
 
-Run: ``python benchmarks/count.py [--runs 3] [--million/--no-million]``. Prints figures and
+Run: ``python benchmarks/count.py [--runs 7] [--no-million]``. Prints figures and
 ratios; asserts nothing (machines are noisy: compare ratios).
 """
 
@@ -115,7 +115,7 @@ def million(tmp: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=7, help="interleaved rounds; the best of each is kept")
     parser.add_argument("--no-million", action="store_true")
     args = parser.parse_args()
     if not RUNOFF.exists():
