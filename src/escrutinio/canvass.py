@@ -4,7 +4,6 @@ and the web pages) are thin skins over it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +119,7 @@ class Canvass:
         opened then); default now. A replay of a past election passes its own night.
         """
         from escrutinio.formats.definition import load_definition
+        from escrutinio.intake.background import BackgroundIntake
         from escrutinio.store.location import sqlite_path
 
         if mode not in ("reject", "observe"):
@@ -140,10 +140,9 @@ class Canvass:
             defined, text = load_definition(election)
         progress("read", 0, 4)
         # A new store's file is read and planned on a worker thread while the store's code
-        # (SQLAlchemy) loads here: the parse and the plan run mostly in polars and zlib, outside
-        # the interpreter lock, so the two overlap. A file for an existing store is planned
+        # loads here (see intake/background.py). A file for an existing store is planned
         # against what the store holds, once the file is read.
-        intake = _Intake(path, defined, mode, new_tables, plan_too=not exists)
+        intake = BackgroundIntake(path, defined, mode, new_tables, plan_too=not exists)
         try:
             import escrutinio.disputes.service  # noqa: F401  (the write opens observation cases)
             from escrutinio.store.store import Store
@@ -483,53 +482,3 @@ def _sheet_dict(row: Any, election: Election) -> dict[str, Any]:
         "votes": dict(zip(election.contest.choice_ids, votes, strict=True)),
         "event": row["seq"],
     }
-
-
-class _Intake:
-    """A tally-sheet file read (and, for a new store, planned) on a worker thread.
-
-    :meth:`result` waits for it and re-raises its error as the caller's own.
-    """
-
-    def __init__(self, path: Path, election: Election, mode: str, new_tables: bool, plan_too: bool) -> None:
-        import threading
-
-        from escrutinio.formats.text import read_bytes
-
-        self._out: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                raw = read_bytes(path)  # zlib lets go of the interpreter: polars loads meanwhile
-                from escrutinio.formats.sheets import read_sheets
-                from escrutinio.intake.plan import plan_load, start_plan
-
-                parsed = read_sheets(path, election, raw)
-                self._out["parsed"] = parsed
-                if plan_too:
-                    self._out["plan"] = plan_load(election, *start_plan(election), parsed, mode=mode, new_tables=new_tables)
-            except BaseException as exc:  # handed to the caller, which raises it as its own
-                self._out["error"] = exc
-
-        # The worker's Python steps between native calls are short; with the default 5 ms turns
-        # at the interpreter lock, each would wait behind the imports on the main thread.
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(0.0005)
-        self._thread = threading.Thread(target=work, name="intake", daemon=True)
-        self._thread.start()
-        from escrutinio.formats.sheets import reader_for
-        from escrutinio.intake import plan  # noqa: F401  (imported here while the worker reads the bytes)
-
-        reader_for(election)
-
-    def restore(self) -> None:
-        """Give the interpreter back its usual turns (also when the caller fails first)."""
-        sys.setswitchinterval(self._interval)
-
-    def result(self) -> tuple[Any, Any]:
-        """(the parsed file, its plan or None)."""
-        self._thread.join()
-        self.restore()
-        if "error" in self._out:
-            raise self._out["error"]
-        return self._out["parsed"], self._out.get("plan")

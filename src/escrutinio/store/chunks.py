@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from escrutinio.store.engine import mark, placeholders
+from escrutinio.store.engine import mark, parts, placeholders
 
 ROLL = "roll"
 SHEETS = "sheets"
@@ -37,6 +37,11 @@ def write(conn: Any, seq: int, digest: str, kind: str, frame: pl.DataFrame) -> N
     )
 
 
+def only_tables(frame: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+    """The rows of a frame keyed by ``table`` that belong to these tables."""
+    return frame.join(pl.DataFrame({"table": list(ids)}, schema={"table": pl.String}), on="table", how="semi")
+
+
 class Chunk:
     """One decoded chunk, with an index from table id to row built the first time a few tables
     are asked for (a ruling reads one table out of 86,000: a lookup, not a join)."""
@@ -50,7 +55,7 @@ class Chunk:
         if ids is None:
             return self.frame
         if len(ids) > FEW:
-            return self.frame.join(pl.DataFrame({"table": list(ids)}, schema={"table": pl.String}), on="table", how="semi")
+            return only_tables(self.frame, ids)
         if self._index is None:
             self._index = {t: i for i, t in enumerate(self.frame["table"].to_list())}
         index = self._index
@@ -67,8 +72,7 @@ def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[Chunk]:
     seen: dict[str, Chunk] = cache.setdefault(f"chunks:{kind}", {})
     missing = [seq for seq, digest in listed if digest not in seen]
     by_seq: dict[int, Any] = {}
-    for i in range(0, len(missing), 500):
-        part = missing[i : i + 500]
+    for part in parts(missing):
         sql = f"SELECT seq, rows FROM chunks WHERE seq IN ({placeholders(conn, len(part))})"
         by_seq.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
     for seq, digest in listed:

@@ -21,9 +21,10 @@ from escrutinio.ledger.sheets_payload import current_schema
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
 from escrutinio.store.columns import SHEET_ROW
-from escrutinio.store.engine import placeholders
+from escrutinio.store.engine import parts, placeholders
 
-SHEET_SELECT = ", ".join(SHEET_ROW[: SHEET_ROW.index("seq") + 1])
+SHEET_SELECTED = SHEET_ROW[: SHEET_ROW.index("seq") + 1]
+SHEET_SELECT = ", ".join(SHEET_SELECTED)
 """The ``sheets`` columns a current-sheets frame is built from (``sheet_frame``'s order)."""
 ROW_FIELDS = {
     "table": "table_id",
@@ -79,10 +80,9 @@ def _sheet_rows(conn: Any, election: Election, ids: Sequence[str] | None, curren
     else:
         rows = []
         joiner = " AND" if where else " WHERE"
-        for i in range(0, len(ids), 500):
-            part = tuple(ids[i : i + 500])
+        for part in parts(ids):
             sql = f"SELECT {SHEET_SELECT} FROM sheets{where}{joiner} table_id IN ({placeholders(conn, len(part))})"
-            rows += conn.exec_driver_sql(sql, part).fetchall()
+            rows += conn.exec_driver_sql(sql, tuple(part)).fetchall()
     return sheet_frame(rows, election)
 
 
@@ -124,12 +124,10 @@ def sheet_history(conn: Any, election: Election, cache: dict[str, Any], tables: 
         part = chunk.rows_of(tables)
         for row in as_rows(part, election) if part.height else []:
             consider(row)
-    keys = SHEET_SELECT.split(", ")
-    for i in range(0, len(tables), 500):  # rows after chunks: a row wins a tie with its own chunk
-        part = tuple(tables[i : i + 500])
+    for part in parts(tables):  # rows after chunks: a row wins a tie with its own chunk
         sql = f"SELECT {SHEET_SELECT} FROM sheets WHERE table_id IN ({placeholders(conn, len(part))})"
-        for values in conn.exec_driver_sql(sql, part).fetchall():
-            consider(dict(zip(keys, values, strict=True)))
+        for values in conn.exec_driver_sql(sql, tuple(part)).fetchall():
+            consider(dict(zip(SHEET_SELECTED, values, strict=True)))
     roll = {r["table"]: r for r in read_tables(conn, cache, tables).iter_rows(named=True)}
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in tables}
     for (table, _version), row in sorted(latest.items()):

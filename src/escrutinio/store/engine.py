@@ -11,7 +11,7 @@ migrations and schema introspection. SQLAlchemy is imported only when one is mad
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +79,12 @@ def mark(conn: Any) -> str:
 
 def placeholders(conn: Any, n: int) -> str:
     return ", ".join([mark(conn)] * n)
+
+
+def parts(items: Sequence[Any], size: int = 500) -> Iterator[list[Any]]:
+    """A long IN list in parts the drivers take."""
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
 
 
 def bulk_insert(conn: Any, table: str, columns: list[str], rows: Iterable[tuple], replace_on: Sequence[str] = ()) -> None:

@@ -7,7 +7,6 @@ only its own tables; the functions below apply each kind of event to it and writ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -20,9 +19,10 @@ from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
+from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables
-from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, placeholders
+from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders
 from escrutinio.store.packed_tally import add
 
 SHEET_ROW_COLUMNS = list(SHEET_ROW)
@@ -88,7 +88,7 @@ class Projection:
         if self._tables is None and len(ids) > SMALL_BATCH:
             self._tables = read_tables(self.conn, self.cache)
         if self._tables is not None:
-            return self._tables.join(pl.DataFrame({"table": ids}), on="table", how="semi")
+            return only_tables(self._tables, ids)
         return read_tables(self.conn, self.cache, ids)
 
     def current(self, ids: list[str]) -> pl.DataFrame:
@@ -96,7 +96,7 @@ class Projection:
         if self._sheets is None and len(ids) > SMALL_BATCH:
             self._sheets = read_current_sheets(self.conn, self.election, self.cache)
         if self._sheets is not None:
-            return self._sheets.join(pl.DataFrame({"table": ids}), on="table", how="semi")
+            return only_tables(self._sheets, ids)
         return read_current_sheets(self.conn, self.election, self.cache, ids)
 
     def row_tables(self, ids: list[str]) -> set[str]:
@@ -134,6 +134,7 @@ def write_cases(conn: Any, proj: Projection) -> None:
     bulk_insert(conn, "case_events", ["number", "seq"], proj.case_event_rows)
     bulk_insert(conn, "case_tables", ["table_id", "number"], proj.case_table_rows)
 
+
 def apply_batch(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
     if not batch:
         return
@@ -141,6 +142,7 @@ def apply_batch(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]
         _apply_sheets(proj, batch)
     else:
         _apply_tables(proj, batch)
+
 
 def _apply_tables(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
     frames = [
@@ -153,6 +155,7 @@ def _apply_tables(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None
     proj.add_tables(frame)
     chunks.write(proj.conn, batch[-1][0].seq, batch[-1][0].hash, chunks.ROLL, frame)
     proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
+
 
 def apply_event(proj: Projection, event: Event) -> None:
     conn = proj.conn
@@ -171,6 +174,7 @@ def apply_event(proj: Projection, event: Event) -> None:
         proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
         bulk_insert(conn, "areas", ["code", "level", "kind", "name", "parent"], frame.rows())
 
+
 def _apply_sheets(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
     """Apply consecutive sheet events, a run of bulk ones (a file) or of small ones (rulings)
     at a time; within a write each table appears in at most one of them."""
@@ -179,6 +183,7 @@ def _apply_sheets(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None
         if i == len(batch) or (batch[i][1] is None) != (batch[start][1] is None):
             _apply_sheet_run(proj, batch[start:i], bulk=batch[start][1] is not None)
             start = i
+
 
 def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | None]], bulk: bool) -> None:
     """A bulk run is stored as one chunk, plus rows for its sheets at the dispute body; a
@@ -213,6 +218,7 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     proj.tally_deltas += [plus, minus.with_columns(-pl.col("value"))]
     proj.replace_current(new)
 
+
 def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, election: Election) -> None:
     """Sheets as current rows; a row for the same version (a new state) is replaced."""
     if not rows.height:
@@ -241,6 +247,7 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     )
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
+
 def add_tally(conn: Any, delta: pl.DataFrame) -> None:
     """Add long (area, key, value) changes to the stored per-area counts."""
     if not delta.height:
@@ -260,9 +267,3 @@ def add_tally(conn: Any, delta: pl.DataFrame) -> None:
         "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts",
         rows,
     )
-
-
-def parts(items: Sequence[str], size: int = 500) -> Iterator[list[str]]:
-    """A long IN list in parts the drivers take."""
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])

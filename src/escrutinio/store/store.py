@@ -29,12 +29,13 @@ from escrutinio.store.engine import (
     mark,
     migrate,
     open_engine,
+    parts,
     placeholders,
     sqlite_path,
     writing,
 )
 from escrutinio.store.packed_tally import unpack
-from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, parts, write_cases
+from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases
 from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
