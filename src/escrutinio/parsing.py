@@ -1,0 +1,47 @@
+"""Typed values from the text a person types: the one parser every skin shares.
+
+The CLI, the HTTP API and the web forms all receive text (``PL=3,FP=4``, ``2021-06-09T18:30``,
+``0.05``, a table id); each is parsed here, once, into the typed value the application takes,
+with one clear message naming the option or field and what was expected. Skins never parse
+values themselves, so a rule (say, how a time without a zone is read) is the same everywhere.
+
+Sections by capability; keep each parser next to its kind.
+"""
+
+from __future__ import annotations
+
+from escrutinio.domain.errors import EscrutinioError
+
+
+class InputError(EscrutinioError):
+    """A value a person typed is not what the option or field expects."""
+
+
+# -- shared: counts, times, ids ---------------------------------------------------------
+
+
+def parse_pairs(text: str | None, what: str) -> dict[str, int]:
+    """``NAME=NUMBER`` pairs separated by commas (``PL=3,FP=4``); empty for no text."""
+    if not text:
+        return {}
+    out: dict[str, int] = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        if not key.strip() or not value.strip().isdigit():
+            raise InputError(f"{what}: expected NAME=NUMBER pairs separated by commas, got {part!r}")
+        if key.strip() in out:
+            raise InputError(f"{what}: {key.strip()!r} is given twice")
+        out[key.strip()] = int(value)
+    return out
+
+
+# -- count ------------------------------------------------------------------------------
+
+
+# -- cases ------------------------------------------------------------------------------
+
+
+# -- audit ------------------------------------------------------------------------------
+
+
+# -- forensics --------------------------------------------------------------------------
