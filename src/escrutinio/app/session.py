@@ -28,7 +28,10 @@ DEFAULT_ACTOR = "cli"
 
 
 class Session:
-    """The application on one store (``db``: SQLite path or PostgreSQL URL) for one actor."""
+    """The application on one store (``db``: SQLite path or PostgreSQL URL) for one actor.
+
+    It is a :class:`escrutinio.store.context.StoreContext`: capability services take it as such.
+    """
 
     def __init__(self, db: str | None = None, actor: str = DEFAULT_ACTOR) -> None:
         from escrutinio.store.location import resolve_url
@@ -48,8 +51,17 @@ class Session:
     def store(self) -> Any:
         return self.canvass.store
 
+    @property
+    def reader(self) -> Any:
+        """Read-only queries (no SQLAlchemy on SQLite)."""
+        return self.canvass.reader
+
     def election(self) -> Any:
         return self.canvass.election()
+
+    def table_frame(self) -> Any:
+        """The table-results frame, kept between calls (see ``StoreContext``)."""
+        return self.canvass.table_frame()
 
     def close(self) -> None:
         """Close the store; a SQLite store's write-ahead log is folded into the ``.db`` file."""
