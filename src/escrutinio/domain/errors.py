@@ -63,3 +63,43 @@ class StoreError(EscrutinioError):
 
 class RuleError(EscrutinioError):
     """A request that a rule of the election refuses (the message names the rule)."""
+
+
+class StaleState(StoreError):
+    """Another write landed after the state this action was decided on: nothing was written.
+
+    Optimistic concurrency: an action is prepared on the log head it read (``expect_seq``); if
+    the head moved before the write, what it decided may no longer hold (a case already ruled,
+    an audit entry already made), so it is refused whole and the caller looks again and retries.
+    """
+
+    def __init__(self, expected: int | None, now: int, message: str | None = None) -> None:
+        self.expected = expected
+        self.now = now
+        super().__init__(
+            message
+            or f"the store changed while this action was prepared (event {expected} was the last; now {now}): "
+            "nothing was written; retry"
+        )
+
+    @classmethod
+    def created_meanwhile(cls, where: str, now: int) -> StaleState:
+        """Two first loads of one new store: the one that lost finds the store made by the other."""
+        return cls(0, now, f"{where}: the store was created meanwhile by another command: nothing was written; retry")
+
+
+class AlreadyDone(StoreError):
+    """The action's key was recorded before (a rerun after a kill, a double submit): nothing was written.
+
+    ``seq`` is the first event the earlier action wrote, so the caller can point to it.
+    """
+
+    def __init__(self, key: str, seq: int) -> None:
+        self.key = key
+        self.seq = seq
+        super().__init__(f"action {key!r} was already recorded at event {seq}: nothing was written")
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or opened (a path that is not a store, a server not listening,
+    a server gone during a write); the message says whether retrying can help."""

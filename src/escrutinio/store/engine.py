@@ -107,6 +107,15 @@ def bulk_insert(conn: Any, table: str, columns: list[str], rows: Iterable[tuple]
         cursor.close()
 
 
+def has_schema(conn: Any) -> bool:
+    """Whether the database holds a store (its ``meta`` table)."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    else:
+        sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'"
+    return conn.exec_driver_sql(sql).first() is not None
+
+
 def create_schema(conn: Any) -> None:
     """A new store: the current schema, stamped with its Alembic revision.
 

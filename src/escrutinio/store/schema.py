@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -146,6 +146,32 @@ case_tables = sa.Table(
     **ROWID,
 )
 """Which cases concern each table (a ruling recomputes its tables from all of their cases)."""
+
+action_keys = sa.Table(
+    "action_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    **ROWID,
+)
+"""The idempotency key of every keyed action and the first event it wrote, inserted in the
+same transaction as those events: a key is never recorded without its events nor its events
+without it, and the primary key makes recording one twice impossible, even for two writers
+racing (see Store.append)."""
+
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("media_type", sa.String(128), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+"""Content-addressed files (evidence, sheet images), named by the SHA-256 of their bytes; the
+event that uses one carries that hash, so the log vouches for the file without holding it.
+(A rowid table: SQLite keeps large rows poorly in a WITHOUT ROWID one.)"""
 
 
 def for_postgresql() -> None:

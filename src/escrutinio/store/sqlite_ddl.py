@@ -4,9 +4,18 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0003'
+SCHEMA_REVISION = '0004'
 
 STATEMENTS = (
+    (
+        'CREATE TABLE action_keys (\n'
+        '\t"key" VARCHAR(200) NOT NULL, \n'
+        '\tseq INTEGER NOT NULL, \n'
+        '\tat VARCHAR(32) NOT NULL, \n'
+        '\tPRIMARY KEY ("key")\n'
+        ')\n'
+        ' WITHOUT ROWID'
+    ),
     (
         'CREATE TABLE area_tally (\n'
         '\tarea VARCHAR(128) NOT NULL, \n'
@@ -28,6 +37,16 @@ STATEMENTS = (
     ),
     (
         'CREATE INDEX ix_areas_level ON areas (level)'
+    ),
+    (
+        'CREATE TABLE blobs (\n'
+        '\tsha256 VARCHAR(64) NOT NULL, \n'
+        '\tmedia_type VARCHAR(128) NOT NULL, \n'
+        '\tsize INTEGER NOT NULL, \n'
+        '\tat VARCHAR(32) NOT NULL, \n'
+        '\tdata BLOB NOT NULL, \n'
+        '\tPRIMARY KEY (sha256)\n'
+        ')'
     ),
     (
         'CREATE TABLE case_events (\n'

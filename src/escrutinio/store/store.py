@@ -8,7 +8,10 @@ all of it or none of it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -16,14 +19,16 @@ import polars as pl
 
 from escrutinio.count import tally
 from escrutinio.domain.election import Election, election_from_toml
-from escrutinio.domain.errors import StoreError
+from escrutinio.domain.errors import AlreadyDone, StaleState, StoreError
+from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, check_media_type
 from escrutinio.ledger.canonical import canonical
-from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded
+from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
     create_schema,
+    has_schema,
     lock_for_write,
     make_engine,
     mark,
@@ -60,13 +65,7 @@ class Store:
         engine = open_engine(url)
         try:
             with engine.connect() as conn:
-                if path is not None:
-                    found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
-                else:
-                    found = conn.exec_driver_sql(
-                        "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'"
-                    )
-                return found.first() is not None
+                return has_schema(conn)
         finally:
             engine.dispose()
 
@@ -81,6 +80,7 @@ class Store:
             engine = make_engine(url)  # Alembic runs on SQLAlchemy
             try:
                 with writing(engine) as conn, conn.begin():
+                    lock_for_write(conn)  # two commands opening an old store migrate it once
                     migrate(conn)
             finally:
                 engine.dispose()
@@ -216,26 +216,50 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
 
     def append(
-        self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None = None, create: bool = False
+        self,
+        pending: Sequence[PendingEvent],
+        actor: str,
+        *,
+        expect_seq: int | None = None,
+        keys: Sequence[str] = (),
+        create: bool = False,
     ) -> list[Event]:
         """Append events and apply them to the projections, all in one transaction.
 
         ``expect_seq`` is the head the caller decided on: if another writer appended since (two
-        clerks ruling on the same case, two loads racing), nothing is written and the caller is
-        told to look again, instead of recording a decision taken on a stale state. ``create``
-        creates the schema first, in the same transaction.
+        clerks ruling on the same case, two loads racing), nothing is written and
+        :class:`StaleState` tells the caller to look again and retry, instead of recording a
+        decision taken on a stale state.
+
+        ``keys`` are the action's idempotency keys (one per action: ``--key``, or a file's hash
+        and row for an import): each is recorded with the first event written, in the same
+        transaction, so a rerun after a kill or a double submit is refused with
+        :class:`AlreadyDone` and writes nothing. A key already recorded is checked before the
+        head, since an action already done is not one to retry.
+
+        ``create`` creates the schema first, in the same transaction; if another command created
+        the store meanwhile, :class:`StaleState` again (nothing written; retry).
+
+        Every event of one append gets one time, the store's clock once the write lock is held
+        (see :meth:`clock`).
         """
+        wanted = _checked_keys(keys, pending)
         sealed: list[Event] = []
         with writing(self.engine) as conn, conn.begin():
-            if create:
-                create_schema(conn)
             lock_for_write(conn)
+            if create:
+                if has_schema(conn):
+                    raise StaleState.created_meanwhile(self.url, _head(conn)[0])
+                create_schema(conn)
+            if wanted:
+                done = _known_keys(conn, wanted)
+                if done:
+                    key = next(k for k in wanted if k in done)
+                    raise AlreadyDone(key, done[key])
             seq, prev = _head(conn)
             if expect_seq is not None and seq != expect_seq:
-                raise StoreError(
-                    f"the store changed while this action was prepared (event {expect_seq} was the last; now {seq}): "
-                    "nothing was written; look again and retry"
-                )
+                raise StaleState(expect_seq, seq)
+            at = timestamp(_clock(conn))
             election = None if self._election is None and seq == 0 else self.election()
             proj = Projection(conn, election, self._cache)
             batch: list[tuple[Event, pl.DataFrame | None]] = []
@@ -243,7 +267,7 @@ class Store:
                 seq += 1
                 data = p.payload()
                 encoded = canonical(data)
-                at, digest_ = seal_encoded(seq, p.type, actor, encoded, prev)
+                _, digest_ = seal_encoded(seq, p.type, actor, encoded, prev, at)
                 proj.event_rows.append((seq, p.type, at, actor, encoded.decode(), prev, digest_))
                 # A bulk event's data is dropped once stored; its rows live on in the frame.
                 event = Event(seq, p.type, at, actor, data if p.frame is None else {}, prev, digest_)
@@ -266,7 +290,115 @@ class Store:
             write_cases(conn, proj)
             # One upsert of all the tally changes: a national load touches each area once.
             add_tally(conn, tally.combine(*proj.tally_deltas))
+            if wanted:
+                # The primary key is the last guard: a duplicate here fails the whole transaction.
+                bulk_insert(conn, "action_keys", ["key", "seq", "at"], [(k, sealed[0].seq, at) for k in wanted])
         return sealed
+
+    def known_keys(self, keys: Sequence[str]) -> dict[str, int]:
+        """Which of ``keys`` are recorded, each with the first event its action wrote: a bulk
+        action (an import rerun after a kill) skips the rows already done."""
+        with self.engine.connect() as conn:
+            return _known_keys(conn, list(keys))
+
+    def clock(self) -> datetime:
+        """The store's time now, in UTC: PostgreSQL's server clock, the machine's for SQLite.
+
+        Admissibility (a filing's deadline) is judged on the time the receiving store stamps,
+        never on a time the filer types: every client of a results centre then shares one
+        clock, the one that also stamps the events (:meth:`append` uses the same clock).
+        """
+        with self.engine.connect() as conn:
+            return _clock(conn)
+
+    # -- blobs -----------------------------------------------------------------------------
+
+    def put_blob(self, data: bytes, media_type: str) -> str:
+        """Keep a file's bytes under their SHA-256 (hex) and return it; idempotent.
+
+        The event that uses the file records this hash, so the log vouches for the bytes
+        without holding them. Putting the same bytes again writes nothing new (the first media
+        type stays); a blob no event names yet is harmless.
+        """
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"a blob is bytes, not {type(data).__name__}")
+        data = bytes(data)
+        if len(data) > MAX_BLOB_BYTES:
+            raise StoreError(f"file of {len(data):,} bytes: at most {MAX_BLOB_BYTES:,} bytes can be kept")
+        check_media_type(media_type)
+        sha = hashlib.sha256(data).hexdigest()
+        with writing(self.engine) as conn, conn.begin():
+            m = placeholders(conn, 5)
+            conn.exec_driver_sql(
+                f"INSERT INTO blobs (sha256, media_type, size, at, data) VALUES ({m}) ON CONFLICT (sha256) DO NOTHING",
+                (sha, media_type, len(data), timestamp(_clock(conn)), data),
+            )
+        return sha
+
+    def blob(self, sha256: str) -> bytes:
+        """The bytes kept under ``sha256`` (checked against it as they are read)."""
+        with self.engine.connect() as conn:
+            data = conn.exec_driver_sql(f"SELECT data FROM blobs WHERE sha256 = {mark(conn)}", (sha256.lower(),)).scalar()
+        if data is None:
+            raise StoreError(f"no file with SHA-256 {sha256} in this store")
+        data = bytes(data)
+        if hashlib.sha256(data).hexdigest() != sha256.lower():
+            raise StoreError(f"the file kept under SHA-256 {sha256} does not match its hash: the store was altered")
+        return data
+
+    def blob_info(self, sha256: str) -> BlobInfo:
+        """A kept file's media type, size and time of receipt (without reading its bytes)."""
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                f"SELECT sha256, media_type, size, at FROM blobs WHERE sha256 = {mark(conn)}", (sha256.lower(),)
+            ).first()
+        if row is None:
+            raise StoreError(f"no file with SHA-256 {sha256} in this store")
+        return BlobInfo(*row)
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    sha256: str
+    media_type: str
+    size: int
+    at: str
+
+
+def _checked_keys(keys: Sequence[str], pending: Sequence[PendingEvent]) -> list[str]:
+    """The keys as a list, refused when malformed (a key marks the events of its action, so
+    one without events, or twice in one action, is a caller's mistake)."""
+    if isinstance(keys, str):
+        raise TypeError("keys is a sequence of keys, not one string")
+    wanted = list(keys)
+    if not wanted:
+        return wanted
+    if not pending:
+        raise ValueError("an action key needs at least one event to mark")
+    seen: set[str] = set()
+    for key in wanted:
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"an action key is a non-empty string, not {key!r}")
+        check_length(key, MAX_KEY, "key")
+        if key in seen:
+            raise ValueError(f"action key {key!r} given twice in one action")
+        seen.add(key)
+    return wanted
+
+
+def _known_keys(conn: Any, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in parts(keys):
+        sql = f"SELECT key, seq FROM action_keys WHERE key IN ({placeholders(conn, len(part))})"
+        found.update((k, s) for k, s in conn.exec_driver_sql(sql, tuple(part)).fetchall())
+    return found
+
+
+def _clock(conn: Any) -> datetime:
+    if conn.dialect.name == "postgresql":
+        moment = conn.exec_driver_sql("SELECT clock_timestamp()").scalar()
+        return moment.astimezone(UTC)
+    return datetime.now(UTC)
 
 
 def _head(conn: Any) -> tuple[int, str]:
