@@ -11,13 +11,15 @@ the lock at BEGIN IMMEDIATE), so both kinds of connection can share one file.
 
 from __future__ import annotations
 
+import atexit
 import sqlite3
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
+BUSY_TIMEOUT = "PRAGMA busy_timeout=30000"
+PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", BUSY_TIMEOUT)
 POOL = 4
 """Idle connections an engine keeps for reuse."""
 
@@ -74,9 +76,9 @@ class LiteConnection:
 
     dialect = _Dialect()
 
-    def __init__(self, connection: sqlite3.Connection, pool: list[sqlite3.Connection] | None = None, write: bool = False) -> None:
+    def __init__(self, connection: sqlite3.Connection, engine: LiteEngine | None = None, write: bool = False) -> None:
         self.connection = connection
-        self._pool = pool
+        self._engine = engine
         self._write = write
 
     def execution_options(self, write: bool = False) -> LiteConnection:
@@ -92,14 +94,16 @@ class LiteConnection:
         return LiteResult(self.connection.execute(sql, tuple(params) if params is not None else ()))
 
     def begin(self) -> _Transaction:
+        if self._write and self._engine is not None:
+            self._engine.wrote = True
         return _Transaction(self.connection, "BEGIN IMMEDIATE" if self._write else "BEGIN")
 
     def close(self) -> None:
         """End a read transaction left open, and go back to the engine's pool if it has room."""
         if self.connection.in_transaction:
             self.connection.execute("ROLLBACK")
-        if self._pool is not None and len(self._pool) < POOL:
-            self._pool.append(self.connection)
+        if self._engine is not None and len(self._engine.pool) < POOL:
+            self._engine.pool.append(self.connection)
         else:
             self.connection.close()
 
@@ -133,14 +137,16 @@ class LiteEngine:
     def __init__(self, url: str, path: Path) -> None:
         self.url = url
         self.path = path
-        self._pool: list[sqlite3.Connection] = []
+        self.pool: list[sqlite3.Connection] = []
+        self.wrote = False
+        """Whether a write transaction began here since the last checkpoint (see dispose)."""
         _ENGINES.add(self)
 
     def _raw(self) -> sqlite3.Connection:
         """An idle connection, or a new one (opening one and setting its pragmas costs 0.25 ms,
         which a ruling followed by its results would pay a dozen times)."""
         try:
-            return self._pool.pop()
+            return self.pool.pop()
         except IndexError:
             pass
         connection = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
@@ -149,16 +155,26 @@ class LiteEngine:
         return connection
 
     def connect(self) -> LiteConnection:
-        return LiteConnection(self._raw(), self._pool)
+        return LiteConnection(self._raw(), self)
 
     def begin(self) -> _Begun:
         """A connection in a write transaction, committed on leaving (as ``sa.Engine.begin``)."""
-        return _Begun(LiteConnection(self._raw(), self._pool, write=True))
+        return _Begun(LiteConnection(self._raw(), self, write=True))
 
     def dispose(self) -> None:
-        """Close the idle connections."""
-        while self._pool:
-            self._pool.pop().close()
+        """Fold the write-ahead log into the file if this engine wrote, and close the idle connections.
+
+        The ``.db`` file alone must hold everything once a command returns (a backup, a copy
+        sent to an observer). SQLite folds the log back when the last connection to the file
+        closes, but not when another process still has it open; an explicit TRUNCATE
+        checkpoint does it (and empties ``-wal``) whenever no reader is mid-transaction. If
+        others keep the file busy past a short wait, the log stays for the last of them to fold.
+        """
+        if self.wrote:
+            self.wrote = False
+            checkpoint(self.pool[-1] if self.pool else None, self.path)
+        while self.pool:
+            self.pool.pop().close()
 
     def __del__(self) -> None:
         # Closed explicitly: a connection merely dropped may linger until the process ends,
@@ -183,6 +199,25 @@ class _Begun:
 
 _ENGINES: weakref.WeakSet[LiteEngine] = weakref.WeakSet()
 
+CHECKPOINT_WAIT_MS = 2000
+"""How long a closing writer waits for other connections to let it fold the log back."""
+
+
+def checkpoint(connection: sqlite3.Connection | None, path: Path) -> None:
+    """``PRAGMA wal_checkpoint(TRUNCATE)`` on ``connection`` (or a new one to ``path``)."""
+    own = connection is None
+    try:
+        if connection is None:
+            connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        connection.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        connection.execute(BUSY_TIMEOUT)
+    except sqlite3.Error:
+        pass  # busy or gone: the log stays beside the file, as complete as before
+    finally:
+        if own and connection is not None:
+            connection.close()
+
 
 def close_all() -> None:
     """Close every engine's idle connections: the last connection to a file to close folds its
@@ -190,4 +225,9 @@ def close_all() -> None:
     process that ends without closing leaves recent writes in ``-wal`` beside it)."""
     for engine in list(_ENGINES):
         engine.dispose()
+
+
+# A command that ends by sys.exit (a refusal after a write, a usage error) folds the log too;
+# the CLI's successful end, which skips the interpreter's teardown, calls close_all itself.
+atexit.register(close_all)
 

@@ -39,6 +39,7 @@ from escrutinio.store.engine import (
     sqlite_path,
     writing,
 )
+from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
 from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases
 from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
@@ -84,6 +85,8 @@ class Store:
                     migrate(conn)
             finally:
                 engine.dispose()
+            if isinstance(store.engine, LiteEngine):
+                store.engine.wrote = True  # fold the migration's log back when the store closes
         return store
 
     @classmethod
