@@ -39,6 +39,7 @@ from escrutinio.store.engine import (
     sqlite_path,
     writing,
 )
+from escrutinio.store.field_limits import check_election, check_event
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
 from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases
@@ -90,18 +91,19 @@ class Store:
         return store
 
     @classmethod
-    def create(cls, url: str, definition: str, actor: str) -> Store:
-        """Create the schema and record the election as the first event."""
+    def create(
+        cls, url: str, definition: str, actor: str, events: Sequence[PendingEvent] = (), *, keys: Sequence[str] = ()
+    ) -> Store:
+        """Create the schema and record the election as the first event, then ``events`` (a
+        first load's), all in one transaction: a store is made whole with its first load, or
+        not at all (a refused first load leaves no store behind to confuse the rerun)."""
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         store = cls(url)
         election = election_from_toml("definition", definition)
-        # The schema and the first event in one transaction: a store killed in between would
-        # have tables but no election, and no later load could use it.
-        store.append(
-            [PendingEvent(EventType.ELECTION_DEFINED, {"election": election.id, "definition": definition})], actor, create=True
-        )
+        defined = PendingEvent(EventType.ELECTION_DEFINED, {"election": election.id, "definition": definition})
+        store.append([defined, *events], actor, create=True, keys=keys)
         return store
 
     def close(self) -> None:
@@ -269,6 +271,7 @@ class Store:
             for p in pending:
                 seq += 1
                 data = p.payload()
+                check_event(p.type, data, p.frame, actor)
                 encoded = canonical(data)
                 _, digest_ = seal_encoded(seq, p.type, actor, encoded, prev, at)
                 proj.event_rows.append((seq, p.type, at, actor, encoded.decode(), prev, digest_))
@@ -285,6 +288,7 @@ class Store:
                     apply_event(proj, event)
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
+                    check_election(proj.election)
                 sealed.append(event)
                 prev = event.hash
             apply_batch(proj, batch)

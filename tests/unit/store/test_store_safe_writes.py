@@ -202,3 +202,14 @@ def test_two_first_loads_racing_make_one_store(db_url: str) -> None:
     store = Store.open(url)
     assert store.head()[0] == 1
     assert store.election().id == "peru-2021-runoff"
+
+
+def test_a_store_is_made_whole_with_its_first_events_or_not_at_all(db_url: str) -> None:
+    url = resolve_url(db_url)
+    _, definition = load_definition("peru-2021-runoff")
+    with pytest.raises(InputError):
+        Store.create(url, definition, "loader", [PendingEvent(NOTE, {"table": "1" * 65})])
+    assert not Store.exists(url)
+    store = Store.create(url, definition, "loader", _notes(1, 2), keys=["first-load"])
+    assert store.head()[0] == 3
+    assert store.known_keys(["first-load"]) == {"first-load": 1}
