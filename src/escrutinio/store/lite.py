@@ -135,11 +135,14 @@ class LiteEngine:
     dialect = _Dialect()
 
     def __init__(self, url: str, path: Path) -> None:
+        from escrutinio.store.failures import check_sqlite_file
+
         self.url = url
         self.path = path
         self.pool: list[sqlite3.Connection] = []
         self.wrote = False
         """Whether a write transaction began here since the last checkpoint (see dispose)."""
+        check_sqlite_file(path)
         _ENGINES.add(self)
 
     def _raw(self) -> sqlite3.Connection:

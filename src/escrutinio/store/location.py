@@ -11,13 +11,29 @@ from pathlib import Path
 DEFAULT_DB = "escrutinio.db"
 
 
+SCHEMES = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "postgresql+psycopg": "postgresql+psycopg"}
+"""The server URLs a store may have, as libpq takes them (``postgres://`` is its alias of
+``postgresql://``), mapped to SQLAlchemy's name for the psycopg 3 driver."""
+
+
 def resolve_url(db: str | None) -> str:
-    """``--db`` value (or ESCRUTINIO_DB, or ./escrutinio.db) as an SQLAlchemy URL."""
+    """``--db`` value (or ESCRUTINIO_DB, or ./escrutinio.db) as an SQLAlchemy URL.
+
+    A path is an SQLite file; a ``postgresql://`` or ``postgres://`` URL a PostgreSQL database.
+    Any other scheme (``mysql://``) is refused by name rather than failing later in a driver.
+    """
     db = db or os.environ.get("ESCRUTINIO_DB") or DEFAULT_DB
     if "://" in db:
-        if db.startswith("postgresql://"):
-            return "postgresql+psycopg://" + db[len("postgresql://") :]
-        return db
+        scheme, rest = db.split("://", 1)
+        if scheme.lower() in SCHEMES:
+            return f"{SCHEMES[scheme.lower()]}://{rest}"
+        if scheme.lower() == "sqlite" and rest.startswith("/") and len(rest) > 1:
+            return db
+        from escrutinio.domain.errors import StoreError
+
+        raise StoreError(
+            f"--db: {scheme}:// stores are not supported; give an SQLite file path or a postgresql:// URL"
+        )
     return f"sqlite:///{Path(db).resolve()}"
 
 

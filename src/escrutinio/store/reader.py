@@ -7,13 +7,17 @@ PostgreSQL gets through SQLAlchemy. Writes never come through here.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import weakref
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from escrutinio.domain.errors import StoreError
 from escrutinio.store.columns import SHEET_ROW
+from escrutinio.store.failures import check_sqlite_file, guarded
 from escrutinio.store.location import sqlite_path
 from escrutinio.store.packed_tally import unpack
 
@@ -22,6 +26,30 @@ SHEET_KEYS = tuple(c for c in SHEET_ROW if c not in ("line", "current"))
 SHEET_COLUMNS = ", ".join(f"s.{c}" for c in SHEET_KEYS)
 
 
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; on read-only media (a directory SQLite cannot write its -shm
+    file in, with no -wal left beside the store) the file cannot change, so it is opened as
+    immutable: a published store can be read from a read-only mount or disc."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchall()
+    except sqlite3.OperationalError:
+        connection.close()
+        if (os.access(path.parent, os.W_OK) and _writable_dir(path.parent)) or path.with_name(path.name + "-wal").exists():
+            raise
+        connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchall()
+    if not found:
+        connection.close()
+        raise StoreError(f"{path}: not an escrutinio store")
+    return connection
+
+
+def _writable_dir(directory: Path) -> bool:
+    return bool(directory.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+@guarded
 class Reader:
     """Runs read-only SQL on a store (qmark placeholders; translated for PostgreSQL)."""
 
@@ -33,12 +61,9 @@ class Reader:
         if path is not None:
             if not path.exists():
                 raise StoreError(f"{path}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
-            self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            check_sqlite_file(path)
+            self._sqlite = _open_read_only(path)
             _OPEN.add(self)
-            try:
-                self._sqlite.execute("SELECT 1 FROM meta LIMIT 1")
-            except sqlite3.DatabaseError:
-                raise StoreError(f"{path}: not an escrutinio store") from None
 
     def revision(self) -> str | None:
         """The schema revision the store is at (a reader never migrates; the Store does)."""

@@ -39,6 +39,7 @@ from escrutinio.store.engine import (
     sqlite_path,
     writing,
 )
+from escrutinio.store.failures import guarded, is_driver_error, shown, translate
 from escrutinio.store.field_limits import check_election, check_event
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
@@ -48,6 +49,7 @@ from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
 
 
+@guarded
 class Store:
     """A canvass store at a URL; create it with :meth:`create`, open it with :meth:`open`."""
 
@@ -56,6 +58,7 @@ class Store:
         self.engine = open_engine(url)
         self._election: tuple[Election, str] | None = None
         self._cache: dict[str, Any] = {}
+        self._committing = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -74,7 +77,7 @@ class Store:
     @classmethod
     def open(cls, url: str) -> Store:
         if not cls.exists(url):
-            raise StoreError(f"{url}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
+            raise StoreError(f"{shown(url)}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
         store = cls(url)
         with store.engine.connect() as conn:
             revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
@@ -249,6 +252,19 @@ class Store:
         (see :meth:`clock`).
         """
         wanted = _checked_keys(keys, pending)
+        try:
+            return self._append(pending, actor, expect_seq, wanted, create)
+        except Exception as exc:
+            if not is_driver_error(exc):
+                raise
+            # A failure before the commit wrote nothing; one during it may have written all.
+            raise translate(exc, self.url, writing=True, committing=self._committing) from exc
+        finally:
+            self._committing = False
+
+    def _append(
+        self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, wanted: list[str], create: bool
+    ) -> list[Event]:
         sealed: list[Event] = []
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
@@ -300,6 +316,8 @@ class Store:
             if wanted:
                 # The primary key is the last guard: a duplicate here fails the whole transaction.
                 bulk_insert(conn, "action_keys", ["key", "seq", "at"], [(k, sealed[0].seq, at) for k in wanted])
+            # Past here only the commit is left: a failure now leaves the outcome unknown.
+            self._committing = True
         return sealed
 
     def known_keys(self, keys: Sequence[str]) -> dict[str, int]:
