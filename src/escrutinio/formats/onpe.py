@@ -228,22 +228,3 @@ def _areas(rows: pl.DataFrame, election: Election) -> pl.DataFrame:
             ).unique(subset=["code"], keep="first")
         )
     return pl.concat(frames).sort("level", "code")
-
-
-def read_onpe_table_frame(path: Path, election: Election) -> pl.DataFrame:
-    """An ONPE file straight to the table-results frame (no store), with the states ONPE states.
-
-    For analysis of a file on its own (forensics, audit planning); the count goes through the
-    store. The ``order`` column is the file's row order.
-    """
-    from escrutinio.count.frame import table_frame
-
-    parsed = read_onpe(path, election)
-    roll = parsed.sheets.select("table", pl.col(tf.DISTRICT).alias("area"), tf.POLLING_PLACE, tf.ELECTORS)
-    sheets = parsed.sheets.select(
-        pl.exclude(tf.DISTRICT, tf.POLLING_PLACE, tf.ELECTORS, REPORTED_REASON, REPORTED_STATUS, LINE, REPORTED_STATE),
-        pl.col(REPORTED_STATE).alias("state"),
-        pl.lit(1, dtype=pl.Int64).alias("seq"),
-        pl.col(LINE).alias("line"),
-    )
-    return table_frame(parsed.areas, roll, sheets, election)

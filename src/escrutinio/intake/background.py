@@ -30,7 +30,7 @@ class BackgroundIntake:
         def work() -> None:
             try:
                 raw = read_bytes(path)  # zlib lets go of the interpreter: polars loads meanwhile
-                from escrutinio.formats.sheets import read_sheets
+                from escrutinio.formats.readers import read_sheets
                 from escrutinio.intake.plan import plan_load, start_plan
 
                 parsed = read_sheets(path, election, raw)
@@ -46,7 +46,7 @@ class BackgroundIntake:
         sys.setswitchinterval(0.0005)
         self._thread = threading.Thread(target=work, name="intake", daemon=True)
         self._thread.start()
-        from escrutinio.formats.sheets import reader_for
+        from escrutinio.formats.readers import reader_for
         from escrutinio.intake import plan  # noqa: F401  (imported here while the worker reads the bytes)
 
         reader_for(election)

@@ -29,7 +29,7 @@ from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason, SheetState
 from escrutinio.formats.fields import MAX_PROBLEMS
 from escrutinio.formats.sheets import LINE, REPORTED_REASON, REPORTED_STATE, REPORTED_STATUS, SheetFile
-from escrutinio.intake.checks import describe, reasons_expr
+from escrutinio.intake.checks import describe, reasons_expr, state_expr
 from escrutinio.ledger.events import EventType
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.sheets_payload import to_payload
@@ -129,12 +129,7 @@ def plan_load(
             raise _problems(src, problems, bad.height)
     stated = pl.col(REPORTED_STATE).is_not_null()
     checked = checked.with_columns(
-        pl.when(stated)
-        .then(pl.col(REPORTED_STATE))
-        .when(pl.col("_rules").list.len() > 0)
-        .then(pl.lit(SheetState.OBSERVED.value))
-        .otherwise(pl.lit(SheetState.COUNTED.value))
-        .alias("state"),
+        state_expr(pl.col("_rules")).alias("state"),
         pl.when(stated).then(pl.lit("source:") + pl.col(REPORTED_STATUS)).otherwise(pl.lit("validation")).alias("basis"),
         pl.concat_list(
             pl.when(pl.col(REPORTED_REASON).is_not_null())

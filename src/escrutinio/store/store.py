@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from escrutinio.count import tally
+from escrutinio.aggregation import tally
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import StoreError
 from escrutinio.ledger.canonical import canonical

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from escrutinio.count.keys import FIGURES, STATE_KEYS
+from escrutinio.aggregation.keys import FIGURES, STATE_KEYS
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
 
