@@ -38,6 +38,8 @@ CHALLENGED = "challenged"
 VALID = "valid"
 STATE = "state"
 ORDER = "order"
+SHEET_COUNTS = (CAST, BLANK, NULL, CHALLENGED)
+"""The counts every tally sheet carries besides the votes per choice, in sheet order."""
 CHOICE_PREFIX = "v_"
 
 SHEET_STATES = ("counted", "resolved", "observed", "annulled", "not_installed", "pending")

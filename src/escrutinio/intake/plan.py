@@ -141,7 +141,7 @@ def plan_load(
 
     # 4. Against the current sheets.
     votes = [tf.choice_column(c) for c in election.contest.choice_ids]
-    figures = [tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED, *votes]
+    figures = [*tf.SHEET_COUNTS, *votes]
     cur = current.select("table", "version", "state", "basis", *figures).rename(
         {c: f"_cur_{c}" for c in ("version", "state", "basis", *figures)}
     )
