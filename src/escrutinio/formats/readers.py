@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from escrutinio.domain.election import Election
+from escrutinio.domain.election import Election, FileFormat
 from escrutinio.formats.sheets import SheetFile
 
 Reader = Callable[[Path, Election, bytes | None], SheetFile]
@@ -18,7 +18,7 @@ Reader = Callable[[Path, Election, bytes | None], SheetFile]
 
 def reader_for(election: Election) -> Reader:
     """The reader the election's definition names (its module imported on first use)."""
-    if election.source.format == "onpe":
+    if election.source.format is FileFormat.ONPE:
         from escrutinio.formats.onpe import read_onpe
 
         return read_onpe

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.election import Election
+
+if TYPE_CHECKING:
+    from escrutinio.intake.plan import LoadMode
 
 
 class BackgroundIntake:
@@ -20,7 +23,7 @@ class BackgroundIntake:
     :meth:`result` waits for it and re-raises its error as the caller's own.
     """
 
-    def __init__(self, path: Path, election: Election, mode: str, new_tables: bool, plan_too: bool) -> None:
+    def __init__(self, path: Path, election: Election, mode: LoadMode, new_tables: bool, plan_too: bool) -> None:
         import threading
 
         from escrutinio.formats.text import read_bytes
