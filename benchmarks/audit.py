@@ -59,10 +59,10 @@ def main() -> int:
     from escrutinio.audit.sampler import consistent_sample, weighted_draws
     from escrutinio.domain import table_frame as tf
     from escrutinio.formats.definition import load_definition
-    from escrutinio.formats.onpe import read_onpe_table_frame
+    from escrutinio.intake.frames import read_table_frame
 
     election, _ = load_definition("peru-2021-runoff")
-    frame = read_onpe_table_frame(RUNOFF, election)
+    frame = read_table_frame(RUNOFF, election)
     manifest = manifest_from_frame(frame, "PL", "FP")
     batches = manifest.batches
     w, lost, n = int(batches.winner_votes.sum()), int(batches.loser_votes.sum()), int(batches.ballots.sum())

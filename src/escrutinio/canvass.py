@@ -271,7 +271,7 @@ class Canvass:
         """One row per table: roll entry and current sheet."""
         import polars as pl
 
-        from escrutinio.count.tally import lineage
+        from escrutinio.aggregation.tally import lineage
 
         election = self.election()
         areas, roll, sheets = self.store.frames()
@@ -296,7 +296,7 @@ class Canvass:
         """
         import polars as pl
 
-        from escrutinio.count.frame import table_frame
+        from escrutinio.aggregation.frame import table_frame
         from escrutinio.domain import table_frame as tf
         from escrutinio.ledger.events import EventType
         from escrutinio.ledger.sheets_payload import from_payload
@@ -386,8 +386,8 @@ class Canvass:
 
     def verify(self, path: Path, progress: Progress = _quiet) -> VerifyReport:
         """Rebuild everything from an exported log alone; compare with the store if there is one."""
+        from escrutinio.aggregation.tally import full_tally
         from escrutinio.count.results import build, national_extras
-        from escrutinio.count.tally import full_tally
         from escrutinio.ledger.state import replay
         from escrutinio.ledger.verify import read_events
 

@@ -33,8 +33,8 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("blank lines only", lambda: b"\r\n\r\n  \r\n", ":1: the file is empty"),
     ("header only", lambda: (HEADER + "\r\n").encode(), ":2: no data rows"),
     ("utf-16", lambda: _bytes().decode("latin-1").encode("utf-16"), "UTF-16"),
-    ("comma separator", lambda: _bytes().decode("latin-1").replace(";", ",").encode("latin-1"), "found ','"),
-    ("tab separator", lambda: _bytes().decode("latin-1").replace(";", "\t").encode("latin-1"), "found '\\t'"),
+    ("comma separator", lambda: _bytes().decode("latin-1").replace(";", ",").encode("latin-1"), "looks like a comma-separated"),
+    ("tab separator", lambda: _bytes().decode("latin-1").replace(";", "\t").encode("latin-1"), "looks like a tab-separated"),
     ("missing column", lambda: _bytes(header=HEADER.replace(";VOTOS_P2", "")), ":1:VOTOS_P2: missing column"),
     ("extra column", lambda: _bytes(header=HEADER + ";FOO"), ":1:FOO: unexpected column"),
     (
@@ -88,7 +88,7 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
         ":3:DESCRIP_ESTADO_ACTA: unknown status 'CONTADA'",
     ),
     ("damaged gzip", lambda: gzip.compress(_bytes())[:60], "damaged gzip file"),
-    ("binary garbage", lambda: bytes(range(256)) * 8, "NUL bytes"),
+    ("binary garbage", lambda: bytes(range(256)) * 8, ":1: this looks like binary data"),
     ("broken quoting", lambda: _lines(lambda ls: [ls[0], ls[1].replace('"CONTABILIZADA"', '"CONTABILIZADA'), *ls[2:]]), "ONPE"),
 ]
 

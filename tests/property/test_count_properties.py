@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.onpe_sample import Row, write
 
+from escrutinio.aggregation.tally import full_tally
 from escrutinio.canvass import Canvass
-from escrutinio.count.tally import full_tally
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.sheet import TallySheet
 from escrutinio.domain.validation import observations

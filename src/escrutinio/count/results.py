@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from escrutinio.count.keys import FIGURES, STATE_KEYS
+from escrutinio.aggregation.keys import FIGURES, STATE_KEYS
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.rules import decide, ranking

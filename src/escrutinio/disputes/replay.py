@@ -86,10 +86,10 @@ def replay_2021(onpe_file: Path, db: str, report: Report | None = None, batch: i
     from escrutinio.disputes.scenario import bodies_2021_rulings, runoff_2021_docket
     from escrutinio.disputes.service import Disputes
     from escrutinio.formats.definition import load_definition
-    from escrutinio.formats.onpe import read_onpe_table_frame
+    from escrutinio.intake.frames import read_table_frame
 
     election, _ = load_definition("peru-2021-runoff")
-    final_frame = read_onpe_table_frame(onpe_file, election)
+    final_frame = read_table_frame(onpe_file, election)
     docket = runoff_2021_docket(final_frame, election)
     steps = bodies_2021_rulings(docket, election)
     observations = docket.of_kind(CaseKind.OBSERVATION)

@@ -58,6 +58,7 @@ from escrutinio.domain.claims import (
 from escrutinio.domain.election import Election
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 from escrutinio.formats.fields import ProblemList
+from escrutinio.formats.text import CsvRows, read_text
 
 FP_REQUESTS = 943
 FP_TIMELY = 165
@@ -467,9 +468,9 @@ def read_requests_csv(source: str | Path, text: str | None = None, *, zone: tzin
     without it they are refused. Admissibility (deadline, fee, standing) is not judged here."""
     name = str(source)
     if text is None:
-        text = Path(source).read_text(encoding="utf-8-sig")
+        text = read_text(Path(source))
     problems = ProblemList(name)
-    reader = csv.reader(io.StringIO(text))
+    reader = CsvRows(text, name)
     header = next(reader, None)
     if header is None:
         problems.add(1, None, f"empty file: expected the header {','.join(REQUEST_COLUMNS)}")

@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import RuleError
+from escrutinio.domain.ids import CaseNumber, TableId
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 
 DISPUTE_BODY = "JEE"
@@ -179,14 +180,14 @@ class Filing:
     """What a party or a body submits: a claim on tables, or an appeal of a case (``appeal_of``)."""
 
     kind: CaseKind
-    tables: tuple[str, ...]
+    tables: tuple[TableId, ...]
     filer: str
     filer_role: FilerRole
     filed_at: datetime
     grounds: str = ""
     fee_receipt: str | None = None
     evidence: tuple[str, ...] = ()
-    appeal_of: str | None = None
+    appeal_of: CaseNumber | None = None
     requested: EffectKind | None = None
 
 
@@ -232,9 +233,9 @@ class Case:
     ``appeal_ruling`` the appeals body's decision. ``rulings`` keeps every decision ever made.
     """
 
-    number: str
+    number: CaseNumber
     kind: CaseKind
-    tables: tuple[str, ...]
+    tables: tuple[TableId, ...]
     filer: str
     status: CaseStatus
     history: tuple[HistoryEntry, ...]

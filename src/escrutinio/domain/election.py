@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from escrutinio.domain.errors import DefinitionError
+from escrutinio.domain.ids import AreaCode, ChoiceId, ElectionId
 
 
 class AnnulledBallots(StrEnum):
@@ -29,7 +30,7 @@ class AnnulledBallots(StrEnum):
 class Choice:
     """One option on the ballot (a candidate or a list); ``column`` is its source column."""
 
-    id: str
+    id: ChoiceId
     name: str
     party: str
     candidate: str
@@ -45,10 +46,10 @@ class Contest:
     choices: tuple[Choice, ...]
 
     @property
-    def choice_ids(self) -> tuple[str, ...]:
+    def choice_ids(self) -> tuple[ChoiceId, ...]:
         return tuple(c.id for c in self.choices)
 
-    def choice(self, choice_id: str) -> Choice:
+    def choice(self, choice_id: ChoiceId) -> Choice:
         for c in self.choices:
             if c.id == choice_id:
                 return c
@@ -82,11 +83,19 @@ class ClaimRules:
     grounds: tuple[str, ...] = ()
 
 
+class FileFormat(StrEnum):
+    """The kinds of tally-sheet file a definition can name in ``source.format``."""
+
+    ONPE = "onpe"  # ONPE's per-table results (Resultados por mesa)
+    CSV = "csv"  # any per-table CSV, read through the definition's column map
+    PARQUET = "parquet"  # the same as Parquet
+
+
 @dataclass(frozen=True)
 class SourceFormat:
     """How this election's tally-sheet files are read: ``onpe`` or a generic column map."""
 
-    format: str = "onpe"
+    format: FileFormat = FileFormat.ONPE
     separator: str = ","
     encoding: str = "utf-8"
     columns: Mapping[str, Any] = field(default_factory=dict)
@@ -98,7 +107,7 @@ class ProclaimedResult:
     """Official figures to compare a file with (a snapshot may differ: say so, never hide it)."""
 
     source: str
-    votes: Mapping[str, int]
+    votes: Mapping[ChoiceId, int]
     blank: int | None = None
     null: int | None = None
     cast: int | None = None
@@ -106,11 +115,12 @@ class ProclaimedResult:
 
 @dataclass(frozen=True)
 class Election:
-    id: str
+    id: ElectionId
     name: str
     date: date
     timezone: str
-    country: str
+    country: AreaCode
+    """The nation's area code: the top of every area's chain of parents."""
     levels: tuple[str, ...]
     abroad_levels: tuple[str, ...]
     contest: Contest
@@ -163,7 +173,7 @@ def _parse_choice(data: Mapping[str, Any], path: str) -> Choice:
     if not choice_id.replace("_", "").replace("-", "").isalnum():
         raise DefinitionError(f"{path}id: expected letters, digits, '-' or '_', got {choice_id!r}")
     name = _get(data, path, "name", str, party or candidate or choice_id)
-    return Choice(choice_id, name, party, candidate, column)
+    return Choice(ChoiceId(choice_id), name, party, candidate, column)
 
 
 def parse_election(data: Mapping[str, Any]) -> Election:
@@ -233,11 +243,12 @@ def parse_election(data: Mapping[str, Any]) -> Election:
 
     s = _get(data, "", "source", dict, {})
     _check_keys(s, "source.", {"format", "separator", "encoding", "columns", "status_map"})
-    fmt = _get(s, "source.", "format", str, "onpe")
-    if fmt not in {"onpe", "csv", "parquet"}:
-        raise DefinitionError(f'source.format: expected "onpe", "csv" or "parquet", got {fmt!r}')
+    fmt = _get(s, "source.", "format", str, FileFormat.ONPE.value)
+    if fmt not in set(FileFormat):
+        expected = ", ".join(f'"{f}"' for f in FileFormat)
+        raise DefinitionError(f"source.format: expected one of {expected}, got {fmt!r}")
     source = SourceFormat(
-        format=fmt,
+        format=FileFormat(fmt),
         separator=_get(s, "source.", "separator", str, ","),
         encoding=_get(s, "source.", "encoding", str, "utf-8"),
         columns=_get(s, "source.", "columns", dict, {}),
@@ -261,11 +272,11 @@ def parse_election(data: Mapping[str, Any]) -> Election:
         )
 
     return Election(
-        id=eid,
+        id=ElectionId(eid),
         name=_get(e, "election.", "name", str),
         date=day,
         timezone=tz,
-        country=_get(e, "election.", "country", str, "ALL"),
+        country=AreaCode(_get(e, "election.", "country", str, "ALL")),
         levels=levels,
         abroad_levels=abroad,
         contest=contest,

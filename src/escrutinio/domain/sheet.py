@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from escrutinio.domain.ids import TableId
+
 
 class SheetState(StrEnum):
     """Where a table's sheet stands; the values are the public, scriptable names."""
@@ -67,7 +69,7 @@ class TallySheet:
     (ciudadanos que votaron); validation checks it against the sum of the other lines.
     """
 
-    table: str
+    table: TableId
     votes: tuple[int, ...]
     blank: int
     null: int

@@ -24,6 +24,8 @@ Columns (all vote counts are non-negative Int64; never floats):
 
 from __future__ import annotations
 
+from escrutinio.domain.ids import ChoiceId
+
 TABLE = "table"
 DEPARTMENT = "department"
 PROVINCE = "province"
@@ -38,6 +40,8 @@ CHALLENGED = "challenged"
 VALID = "valid"
 STATE = "state"
 ORDER = "order"
+SHEET_COUNTS = (CAST, BLANK, NULL, CHALLENGED)
+"""The counts every tally sheet carries besides the votes per choice, in sheet order."""
 CHOICE_PREFIX = "v_"
 
 SHEET_STATES = ("counted", "resolved", "observed", "annulled", "not_installed", "pending")
@@ -48,6 +52,6 @@ observed: at the dispute body, not counted; annulled: its ballots count as the r
 COUNTED_STATES = ("counted", "resolved")
 
 
-def choice_column(choice_id: str) -> str:
+def choice_column(choice_id: ChoiceId) -> str:
     """Column holding the votes of one choice."""
     return f"{CHOICE_PREFIX}{choice_id}"

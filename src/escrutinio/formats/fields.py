@@ -14,7 +14,8 @@ MAX_COUNT = 10_000_000
 """No single polling table plausibly has more ballots than this; larger numbers are typos or
 overflow attempts and are refused rather than stored."""
 
-MAX_PROBLEMS = 50
+MAX_PROBLEMS = 100
+"""Problems listed by one error; beyond them the error says how many more there are."""
 VALUE = "__value__"
 
 
@@ -31,9 +32,13 @@ class ProblemList:
         if len(self.items) < MAX_PROBLEMS:
             self.items.append(Problem(Place(self.source, line, field), message))
 
+    def error(self) -> InputError:
+        """One error listing the problems in file order (the first :data:`MAX_PROBLEMS`)."""
+        return InputError(sorted(self.items, key=lambda p: p.place.line or 0), self.total)
+
     def raise_if_any(self) -> None:
         if self.items:
-            raise InputError(sorted(self.items, key=lambda p: p.place.line or 0), self.total)
+            raise self.error()
 
 
 def count_columns(frame: pl.DataFrame, columns: list[str], problems: ProblemList) -> dict[str, pl.Series]:

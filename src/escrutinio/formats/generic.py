@@ -26,7 +26,7 @@ from typing import Any
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
-from escrutinio.domain.election import Election
+from escrutinio.domain.election import Election, FileFormat
 from escrutinio.domain.errors import DefinitionError, InputError, Place, Problem
 from escrutinio.domain.sheet import SheetState
 from escrutinio.formats.fields import ProblemList, count_columns, duplicate_tables
@@ -39,7 +39,7 @@ from escrutinio.formats.sheets import (
     file_digest,
     sheet_columns,
 )
-from escrutinio.formats.text import decode, read_bytes
+from escrutinio.formats.text import decode, read_bytes, refuse_other_format
 
 OPTIONAL_COUNTS = (tf.BLANK, tf.NULL, tf.CHALLENGED)
 
@@ -56,9 +56,9 @@ def _names(spec: Any, key: str) -> list[str]:
 
 def _frame(path: Path, election: Election, raw: bytes | None = None) -> tuple[pl.DataFrame, bytes]:
     source = str(path)
-    fmt = election.source.format
     raw = read_bytes(path) if raw is None else raw
-    if fmt == "parquet":
+    refuse_other_format(path, raw, election.source.format, election.source.separator)
+    if election.source.format is FileFormat.PARQUET:
         try:
             frame = pl.read_parquet(io.BytesIO(raw))
         except Exception as exc:  # polars raises several kinds for a bad file

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
-from escrutinio.domain.election import Election
+from escrutinio.domain.election import Election, FileFormat
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason, SheetState
 from escrutinio.formats.fields import ProblemList, count_columns, duplicate_tables, require_pattern
@@ -29,7 +29,7 @@ from escrutinio.formats.sheets import (
     file_digest,
     sheet_columns,
 )
-from escrutinio.formats.text import decode, read_bytes
+from escrutinio.formats.text import decode, read_bytes, refuse_other_format
 
 STATUS = {
     "CONTABILIZADA": (SheetState.COUNTED, None),
@@ -154,7 +154,7 @@ def read_onpe(path: Path, election: Election, raw: bytes | None = None) -> Sheet
     ``raw`` is the file's bytes (decompressed), when the caller has read them already."""
     source = str(path)
     raw = read_bytes(path) if raw is None else raw
-    decode(raw[:4096], source, "latin-1")  # refuses binary and UTF-16 content with its reason
+    refuse_other_format(path, raw, FileFormat.ONPE)
     data = _utf8(raw, source)
     expected = expected_header(election)
     names = _header(data[: data.find(b"\n") if b"\n" in data else len(data)].decode("utf-8"), source, expected)
@@ -228,22 +228,3 @@ def _areas(rows: pl.DataFrame, election: Election) -> pl.DataFrame:
             ).unique(subset=["code"], keep="first")
         )
     return pl.concat(frames).sort("level", "code")
-
-
-def read_onpe_table_frame(path: Path, election: Election) -> pl.DataFrame:
-    """An ONPE file straight to the table-results frame (no store), with the states ONPE states.
-
-    For analysis of a file on its own (forensics, audit planning); the count goes through the
-    store. The ``order`` column is the file's row order.
-    """
-    from escrutinio.count.frame import table_frame
-
-    parsed = read_onpe(path, election)
-    roll = parsed.sheets.select("table", pl.col(tf.DISTRICT).alias("area"), tf.POLLING_PLACE, tf.ELECTORS)
-    sheets = parsed.sheets.select(
-        pl.exclude(tf.DISTRICT, tf.POLLING_PLACE, tf.ELECTORS, REPORTED_REASON, REPORTED_STATUS, LINE, REPORTED_STATE),
-        pl.col(REPORTED_STATE).alias("state"),
-        pl.lit(1, dtype=pl.Int64).alias("seq"),
-        pl.col(LINE).alias("line"),
-    )
-    return table_frame(parsed.areas, roll, sheets, election)

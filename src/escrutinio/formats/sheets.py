@@ -1,14 +1,14 @@
 """What every reader returns: a frame of tally sheets in the standard columns, plus areas.
 
 Readers differ in the file they read; the rest of escrutinio only sees :class:`SheetFile`.
+Which reader reads a file is decided in ``formats.readers`` (this module imports no reader, so
+the readers can import it).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 
@@ -49,10 +49,7 @@ def sheet_columns(election: Election) -> list[str]:
         tf.DISTRICT,
         tf.POLLING_PLACE,
         tf.ELECTORS,
-        tf.CAST,
-        tf.BLANK,
-        tf.NULL,
-        tf.CHALLENGED,
+        *tf.SHEET_COUNTS,
         *(tf.choice_column(c) for c in election.contest.choice_ids),
         REPORTED_STATE,
         REPORTED_REASON,
@@ -63,20 +60,3 @@ def sheet_columns(election: Election) -> list[str]:
 
 def file_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
-
-
-def reader_for(election: Election) -> Callable[[Path, Election, bytes | None], SheetFile]:
-    """The reader the election's definition names (its module imported on first use)."""
-    if election.source.format == "onpe":
-        from escrutinio.formats.onpe import read_onpe
-
-        return read_onpe
-    from escrutinio.formats.generic import read_generic
-
-    return read_generic
-
-
-def read_sheets(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
-    """Read a tally-sheet file with the reader the election's definition names (``raw``: its
-    decompressed bytes, when already read)."""
-    return reader_for(election)(path, election, raw)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.domain.ids import TableId
 
 COLUMNS = ("MESA_DE_VOTACION", "table", "mesa")
 
 
-def read_table_list(path: Path) -> list[str]:
+def read_table_list(path: Path) -> list[TableId]:
     """The table ids in the file, in order, kept as text (leading zeros matter)."""
     import polars as pl
 
@@ -25,4 +26,4 @@ def read_table_list(path: Path) -> list[str]:
     empty = [i + 2 for i, t in enumerate(tables.to_list()) if not t]
     if empty:
         raise InputError([Problem(Place(str(path), empty[0], column), "expected a table id, found nothing")])
-    return tables.to_list()
+    return [TableId(t) for t in tables.to_list()]

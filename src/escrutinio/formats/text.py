@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
+import re
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
+from escrutinio.domain.election import FileFormat
 from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.formats.fields import ProblemList
+from escrutinio.formats.sniff import looks_like
 
 
 def read_bytes(path: Path) -> bytes:
@@ -25,7 +32,20 @@ def read_bytes(path: Path) -> bytes:
     return raw
 
 
-def decode(raw: bytes, source: str, encoding: str) -> str:
+DEFINITION_HINT = 'say so with [source] encoding = "latin-1" in its definition'
+
+
+def refuse_other_format(path: Path, raw: bytes, fmt: FileFormat, separator: str = ",") -> None:
+    """Refuse, in one line, a file that is plainly of another kind than the definition reads
+    (a Parquet file for a CSV definition, ONPE's file for a generic one, a spreadsheet...)."""
+    why = looks_like(raw, fmt, separator)
+    if why is not None:
+        with path.open("rb") as file:
+            gzipped = file.read(2) == b"\x1f\x8b"
+        raise InputError([Problem(Place(str(path), 1), f"inside its gzip, {why}" if gzipped else why)])
+
+
+def decode(raw: bytes, source: str, encoding: str, latin_hint: str = DEFINITION_HINT) -> str:
     """Decode text, refusing binary or UTF-16 input with a reason instead of mojibake.
 
     ``encoding="latin-1"`` (ONPE) still accepts a file re-saved as UTF-8: it is tried first,
@@ -43,10 +63,59 @@ def decode(raw: bytes, source: str, encoding: str) -> str:
             return raw.decode("latin-1")
     try:
         return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            [Problem(Place(source, line), f"byte 0x{raw[exc.start]:02x} is not {encoding}: expected {encoding} text")]
-        ) from None
+    except UnicodeDecodeError:
+        raise undecodable(raw, source, encoding, latin_hint) from None
     except LookupError:
         raise InputError([Problem(Place(source), f"unknown encoding {encoding!r}")]) from None
+
+
+ESCAPED = re.compile("[\udc80-\udcff]")
+"""A byte the codec refused, as ``surrogateescape`` leaves it in the text."""
+
+
+def undecodable(raw: bytes, source: str, encoding: str, latin_hint: str = DEFINITION_HINT) -> InputError:
+    """Every line holding a byte that is not ``encoding``, as ``file:line:column`` (the first
+    such byte of the line); for UTF-8, ``latin_hint`` says what to do with a file in Latin-1."""
+    text = raw.decode(encoding, errors="surrogateescape")
+    problems = ProblemList(source)
+    for number, line in enumerate(text.split("\n"), start=1):
+        found = ESCAPED.search(line)
+        if found:
+            byte = ord(found.group()) - 0xDC00
+            problems.add(number, str(found.start() + 1), f"byte 0x{byte:02x} is not {encoding}: expected {encoding} text")
+    if problems.items and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        first = problems.items[0]
+        problems.items[0] = Problem(first.place, f"{first.message} (a file in Latin-1 or Windows-1252? {latin_hint})")
+    return problems.error()
+
+
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """A text file's content (gunzipped when it is gzip, a UTF-8 byte-order mark dropped); a
+    file that cannot be read or decoded is an InputError naming its place."""
+    return decode(read_bytes(path), str(path), encoding, "save it as UTF-8")
+
+
+class CsvRows:
+    """``csv.reader`` over text that turns the module's own errors (a field over its 128 KiB
+    limit, a NUL byte, a quote left open) into one line naming the file and line, where
+    ``csv.Error`` would otherwise surface as a traceback. ``line_num`` is the reader's."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self._reader = csv.reader(io.StringIO(text))
+        self.source = source
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self._reader)
+        except csv.Error as exc:
+            why = str(exc)
+            if "field larger than field limit" in why:
+                why = f"a field longer than {csv.field_size_limit() // 1024} KiB: is a quote left open?"
+            raise InputError([Problem(Place(self.source, self._reader.line_num), f"cannot read this CSV row ({why})")]) from None

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.election import Election
+
+if TYPE_CHECKING:
+    from escrutinio.intake.plan import LoadMode
 
 
 class BackgroundIntake:
@@ -20,7 +23,7 @@ class BackgroundIntake:
     :meth:`result` waits for it and re-raises its error as the caller's own.
     """
 
-    def __init__(self, path: Path, election: Election, mode: str, new_tables: bool, plan_too: bool) -> None:
+    def __init__(self, path: Path, election: Election, mode: LoadMode, new_tables: bool, plan_too: bool) -> None:
         import threading
 
         from escrutinio.formats.text import read_bytes
@@ -30,7 +33,7 @@ class BackgroundIntake:
         def work() -> None:
             try:
                 raw = read_bytes(path)  # zlib lets go of the interpreter: polars loads meanwhile
-                from escrutinio.formats.sheets import read_sheets
+                from escrutinio.formats.readers import read_sheets
                 from escrutinio.intake.plan import plan_load, start_plan
 
                 parsed = read_sheets(path, election, raw)
@@ -46,7 +49,7 @@ class BackgroundIntake:
         sys.setswitchinterval(0.0005)
         self._thread = threading.Thread(target=work, name="intake", daemon=True)
         self._thread.start()
-        from escrutinio.formats.sheets import reader_for
+        from escrutinio.formats.readers import reader_for
         from escrutinio.intake import plan  # noqa: F401  (imported here while the worker reads the bytes)
 
         reader_for(election)

@@ -10,7 +10,8 @@ import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
-from escrutinio.domain.sheet import Reason
+from escrutinio.domain.sheet import Reason, SheetState
+from escrutinio.formats.sheets import REPORTED_STATE
 
 
 def reasons_expr(election: Election) -> pl.Expr:
@@ -24,6 +25,18 @@ def reasons_expr(election: Election) -> pl.Expr:
     ]
     return pl.concat_list(
         [pl.when(cond).then(pl.lit([reason.value])).otherwise(pl.lit([], dtype=pl.List(pl.String))) for cond, reason in checks]
+    )
+
+
+def state_expr(rules: pl.Expr) -> pl.Expr:
+    """The state a sheet takes: the one its file states, else observed when it breaks a rule
+    (``rules``: the list column of :func:`reasons_expr`), else counted."""
+    return (
+        pl.when(pl.col(REPORTED_STATE).is_not_null())
+        .then(pl.col(REPORTED_STATE))
+        .when(rules.list.len() > 0)
+        .then(pl.lit(SheetState.OBSERVED.value))
+        .otherwise(pl.lit(SheetState.COUNTED.value))
     )
 
 

@@ -19,17 +19,17 @@ Per row, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
-from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason, SheetState
-from escrutinio.formats.fields import MAX_PROBLEMS
+from escrutinio.formats.fields import MAX_PROBLEMS, ProblemList
 from escrutinio.formats.sheets import LINE, REPORTED_REASON, REPORTED_STATE, REPORTED_STATUS, SheetFile
-from escrutinio.intake.checks import describe, reasons_expr
+from escrutinio.intake.checks import describe, reasons_expr, state_expr
 from escrutinio.ledger.events import EventType
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.sheets_payload import to_payload
@@ -38,6 +38,27 @@ CHUNK = 5_000
 """Sheets (or tables) per event: big enough to load fast, small enough to read."""
 
 REJECTED_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value)
+
+
+class LoadMode(StrEnum):
+    """What a load does with a sheet that breaks a rule or conflicts with the stored one."""
+
+    REJECT = "reject"  # refuse the whole file, naming every such row
+    OBSERVE = "observe"  # record the sheet as observed: it goes to the dispute body
+
+
+class SheetAction(StrEnum):
+    """What a load does with one row of the file, against the table's current sheet (the
+    values are the keys of the plan's ``actions`` summary)."""
+
+    NEW = "new"  # the table has no sheet yet
+    KEPT_RULING = "kept_ruling"  # a ruling decided the sheet: the file does not override it
+    UNCHANGED = "unchanged"  # same figures, same state: nothing to record
+    STATE_CHANGE = "state_change"  # same figures, another state
+    CONFLICT = "conflict"  # other figures: refused, or observed as a new version
+
+
+RECORDED = (SheetAction.NEW, SheetAction.STATE_CHANGE, SheetAction.CONFLICT)
 
 
 @dataclass
@@ -54,10 +75,6 @@ def start_plan(election: Election) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataF
     return pl.DataFrame(schema=AREA_SCHEMA), pl.DataFrame(schema=TABLE_SCHEMA), pl.DataFrame(schema=current_schema(election))
 
 
-def _problems(source: str, rows: list[tuple[int, str, str]], total: int) -> InputError:
-    return InputError([Problem(Place(source, line, fld), msg) for line, fld, msg in rows[:MAX_PROBLEMS]], total)
-
-
 def plan_load(
     election: Election,
     areas: pl.DataFrame,
@@ -65,7 +82,7 @@ def plan_load(
     current: pl.DataFrame,
     parsed: SheetFile,
     *,
-    mode: str = "reject",
+    mode: LoadMode = LoadMode.REJECT,
     new_tables: bool = False,
 ) -> LoadPlan:
     src = parsed.source
@@ -85,25 +102,23 @@ def plan_load(
     )
     unknown = known.filter(pl.col("_area").is_null())
     register_all = roll.height == 0 or new_tables
-    problems: list[tuple[int, str, str]] = []
+    # Every refusal is gathered (roll, rules, conflicts) and raised once, so one run of the
+    # load lists all that is wrong with the file (up to MAX_PROBLEMS, then how many more).
+    problems = ProblemList(src)
     if unknown.height and not register_all:
         for table, line in unknown.select("table", LINE).iter_rows():
-            problems.append((line, label[tf.TABLE], f"table {table} is not on the roll (pass --new-tables to register it)"))
+            problems.add(line, label[tf.TABLE], f"table {table} is not on the roll (pass --new-tables to register it)")
     moved = known.filter(
         pl.col("_area").is_not_null()
         & ((pl.col("_area") != pl.col(tf.DISTRICT)) | (pl.col("_el").fill_null(-1) != pl.col(tf.ELECTORS).fill_null(-1)))
     )
     for table, line, area, el, farea, fel in moved.select("table", LINE, "_area", "_el", tf.DISTRICT, tf.ELECTORS).iter_rows():
-        problems.append(
-            (
-                line,
-                label[tf.TABLE],
-                f"table {table} is on the roll in area {area} with {el} electors; this file says {farea} with {fel}",
-            )
+        problems.add(
+            line,
+            label[tf.TABLE],
+            f"table {table} is on the roll in area {area} with {el} electors; this file says {farea} with {fel}",
         )
-    if problems:
-        raise _problems(src, problems, len(problems))
-    if unknown.height:
+    if unknown.height and register_all:
         reg = unknown.select("table", pl.col(tf.DISTRICT).alias("area"), tf.POLLING_PLACE, tf.ELECTORS)
         for i in range(0, reg.height, CHUNK):
             part = reg.slice(i, CHUNK)
@@ -118,23 +133,18 @@ def plan_load(
 
     # 2-3. Rules and stated status.
     checked = sheets.with_columns(reasons_expr(election).alias("_rules"))
-    if mode == "reject":
-        bad = checked.filter(pl.col("_rules").list.set_intersection(list(REJECTED_REASONS)).list.len() > 0)
-        if bad.height:
-            for row in bad.head(MAX_PROBLEMS).iter_rows(named=True):
-                for reason in row["_rules"]:
-                    if reason in REJECTED_REASONS:
-                        fld, msg = describe(reason, row, election)
-                        problems.append((row[LINE], label.get(fld, fld), msg))
-            raise _problems(src, problems, bad.height)
+    if mode == LoadMode.REJECT:
+        rejected = pl.col("_rules").list.set_intersection(list(REJECTED_REASONS)).list.len()
+        bad = checked.filter(rejected > 0)
+        for row in bad.head(MAX_PROBLEMS).iter_rows(named=True):
+            for reason in row["_rules"]:
+                if reason in REJECTED_REASONS:
+                    fld, msg = describe(reason, row, election)
+                    problems.add(row[LINE], label.get(fld, fld), msg)
+        problems.total += bad.slice(MAX_PROBLEMS).select(rejected.sum()).item() or 0
     stated = pl.col(REPORTED_STATE).is_not_null()
     checked = checked.with_columns(
-        pl.when(stated)
-        .then(pl.col(REPORTED_STATE))
-        .when(pl.col("_rules").list.len() > 0)
-        .then(pl.lit(SheetState.OBSERVED.value))
-        .otherwise(pl.lit(SheetState.COUNTED.value))
-        .alias("state"),
+        state_expr(pl.col("_rules")).alias("state"),
         pl.when(stated).then(pl.lit("source:") + pl.col(REPORTED_STATUS)).otherwise(pl.lit("validation")).alias("basis"),
         pl.concat_list(
             pl.when(pl.col(REPORTED_REASON).is_not_null())
@@ -146,7 +156,7 @@ def plan_load(
 
     # 4. Against the current sheets.
     votes = [tf.choice_column(c) for c in election.contest.choice_ids]
-    figures = [tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED, *votes]
+    figures = [*tf.SHEET_COUNTS, *votes]
     cur = current.select("table", "version", "state", "basis", *figures).rename(
         {c: f"_cur_{c}" for c in ("version", "state", "basis", *figures)}
     )
@@ -156,45 +166,42 @@ def plan_load(
     ruled = pl.col("_cur_basis").fill_null("").str.starts_with("ruling")
     joined = joined.with_columns(
         pl.when(~has_current)
-        .then(pl.lit("new"))
+        .then(pl.lit(SheetAction.NEW.value))
         .when(ruled)
-        .then(pl.lit("kept_ruling"))
+        .then(pl.lit(SheetAction.KEPT_RULING.value))
         .when(same_figures & (pl.col("state") == pl.col("_cur_state")))
-        .then(pl.lit("unchanged"))
+        .then(pl.lit(SheetAction.UNCHANGED.value))
         .when(same_figures)
-        .then(pl.lit("state_change"))
-        .otherwise(pl.lit("conflict"))
+        .then(pl.lit(SheetAction.STATE_CHANGE.value))
+        .otherwise(pl.lit(SheetAction.CONFLICT.value))
         .alias("_action")
     )
-    conflicts = joined.filter(pl.col("_action") == "conflict")
-    if conflicts.height and mode == "reject":
-        for table, line, ver in conflicts.select("table", LINE, "_cur_version").iter_rows():
-            problems.append(
-                (
-                    line,
-                    label[tf.TABLE],
-                    f"table {table} already has a sheet (version {ver}) with other figures: a conflict "
-                    "(load with --invalid observe to record it as an observed new version)",
-                )
+    conflict = pl.col("_action") == SheetAction.CONFLICT.value
+    conflicts = joined.filter(conflict)
+    if conflicts.height and mode == LoadMode.REJECT:
+        for table, line, ver in conflicts.head(MAX_PROBLEMS).select("table", LINE, "_cur_version").iter_rows():
+            problems.add(
+                line,
+                label[tf.TABLE],
+                f"table {table} already has a sheet (version {ver}) with other figures: a conflict "
+                "(load with --invalid observe to record it as an observed new version)",
             )
-        raise _problems(src, problems, conflicts.height)
+        problems.total += max(conflicts.height - MAX_PROBLEMS, 0)
+    problems.raise_if_any()
     joined = joined.with_columns(
-        pl.when(pl.col("_action") == "conflict")
-        .then(pl.lit(SheetState.OBSERVED.value))
-        .otherwise(pl.col("state"))
-        .alias("state"),
-        pl.when(pl.col("_action") == "conflict")
+        pl.when(conflict).then(pl.lit(SheetState.OBSERVED.value)).otherwise(pl.col("state")).alias("state"),
+        pl.when(conflict)
         .then(pl.concat_list(pl.lit([Reason.CONFLICT.value]), pl.col("_reasons")))
         .otherwise(pl.col("_reasons"))
         .alias("_reasons"),
-        pl.when(pl.col("_action") == "new")
+        pl.when(pl.col("_action") == SheetAction.NEW.value)
         .then(pl.lit(1, dtype=pl.Int64))
-        .when(pl.col("_action") == "state_change")
+        .when(pl.col("_action") == SheetAction.STATE_CHANGE.value)
         .then(pl.col("_cur_version"))
         .otherwise(pl.col("_cur_version") + 1)
         .alias("version"),
     )
-    records = joined.filter(pl.col("_action").is_in(["new", "state_change", "conflict"])).with_columns(
+    records = joined.filter(pl.col("_action").is_in([a.value for a in RECORDED])).with_columns(
         pl.col("_reasons").list.unique(maintain_order=True).list.join(",").alias("reasons"),
         pl.col(LINE).alias("line"),
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from escrutinio.count import tally
+from escrutinio.aggregation import tally
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.sheet import SheetState

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from escrutinio.count import tally
+from escrutinio.aggregation import tally
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import AlreadyDone, StaleState, StoreError
 from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, check_media_type

@@ -21,7 +21,7 @@ from escrutinio.audit.simulate import (
 )
 from escrutinio.audit.workflow import CONFIRMED, FULL_HAND_COUNT, replay
 from escrutinio.formats.definition import load_definition
-from escrutinio.formats.onpe import read_onpe_table_frame
+from escrutinio.intake.frames import read_table_frame
 
 pytestmark = pytest.mark.shared
 
@@ -44,7 +44,7 @@ def runoff() -> pl.DataFrame:
             pytest.fail(message)
         pytest.skip(message)
     election, _ = load_definition("peru-2021-runoff")
-    return read_onpe_table_frame(RUNOFF, election)
+    return read_table_frame(RUNOFF, election)
 
 
 def test_the_audit_covers_every_table_in_the_count(runoff: pl.DataFrame) -> None:

@@ -54,12 +54,12 @@ def peru(round_: int = 2, *, order: str = "file") -> pl.DataFrame:
     ``PL``, ``FP``, ``RP`` … in the first round.
     """
     from escrutinio.formats.definition import load_definition
-    from escrutinio.formats.onpe import read_onpe_table_frame
+    from escrutinio.intake.frames import read_table_frame
 
     name = "peru-2021-runoff" if round_ == 2 else "peru-2021-first-round"
     path = shared(f"{name}/Resultados_{'2da' if round_ == 2 else '1ra'}_vuelta_Version_PCM.csv.gz")
     election, _ = load_definition(name)
-    return with_order(read_onpe_table_frame(path, election), order)
+    return with_order(read_table_frame(path, election), order)
 
 
 def with_order(frame: pl.DataFrame, order: str, seed: int = 0) -> pl.DataFrame:

@@ -23,7 +23,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import CaseKind, CaseStatus, EffectKind, Figures, FilerRole, Filing, table_outcomes
 from escrutinio.domain.errors import InputError, RuleError
 from escrutinio.formats.definition import load_definition
-from escrutinio.formats.onpe import read_onpe_table_frame
+from escrutinio.intake.frames import read_table_frame
 
 ELECTION = load_definition("peru-2021-runoff")[0]
 LIMA = ZoneInfo("America/Lima")
@@ -125,7 +125,7 @@ def test_smallest_set_within_a_group_of_shared_tables() -> None:
 
 
 def test_docket_and_rulings_reproduce_the_files_states(runoff_file: Path) -> None:
-    f = read_onpe_table_frame(runoff_file, ELECTION)
+    f = read_table_frame(runoff_file, ELECTION)
     docket = runoff_2021_docket(f, ELECTION)
     assert docket == runoff_2021_docket(f, ELECTION)  # same seed, same docket
     assert runoff_2021_docket(f, ELECTION, seed=7).entries != docket.entries

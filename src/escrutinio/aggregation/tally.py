@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from escrutinio.count.keys import FIGURES, STATE_KEYS
+from escrutinio.aggregation.keys import FIGURES, STATE_KEYS
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
 
@@ -76,7 +76,7 @@ def sheet_contribution(sheets: pl.DataFrame, election: Election) -> pl.DataFrame
         only(in_count, pl.col(tf.CHALLENGED)).alias("challenged"),
         only(in_count, valid).alias("valid"),
         *(only(in_count, pl.col(v)).alias(v) for v in votes),
-        *(only(observed, pl.col(k)).alias(f"p_{k}") for k in (tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED)),
+        *(only(observed, pl.col(k)).alias(f"p_{k}") for k in tf.SHEET_COUNTS),
         only(observed, valid).alias("p_valid"),
         *(only(observed, pl.col(v)).alias(f"p_{v}") for v in votes),
     )

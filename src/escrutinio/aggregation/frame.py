@@ -34,7 +34,7 @@ def area_levels(areas: pl.DataFrame) -> pl.DataFrame:
 def table_frame(areas: pl.DataFrame, roll: pl.DataFrame, sheets: pl.DataFrame, election: Election) -> pl.DataFrame:
     """One row per table on the roll; tables without a sheet are ``pending`` with zero counts."""
     votes = [tf.choice_column(c) for c in election.contest.choice_ids]
-    counts = [tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED, *votes]
+    counts = [*tf.SHEET_COUNTS, *votes]
     frame = (
         roll.select("table", "area", tf.POLLING_PLACE, tf.ELECTORS)
         .join(area_levels(areas), on="area", how="left")
@@ -52,10 +52,7 @@ def table_frame(areas: pl.DataFrame, roll: pl.DataFrame, sheets: pl.DataFrame, e
         tf.DISTRICT,
         tf.POLLING_PLACE,
         tf.ELECTORS,
-        tf.CAST,
-        tf.BLANK,
-        tf.NULL,
-        tf.CHALLENGED,
+        *tf.SHEET_COUNTS,
         tf.VALID,
         tf.STATE,
         *votes,
