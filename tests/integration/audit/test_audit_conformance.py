@@ -2,9 +2,10 @@
 
 The reference was computed with Arlo, rlacalc, SHANGRLA and consistent_sampler (see its
 ``about`` and ``conventions``). Sample sizes must match exactly, probabilities to 1e-9, sampler
-draws ticket for ticket. Minerva's round sizes follow the reading of athena's quantiles set out in
-:mod:`escrutinio.audit.minerva`; MACRO's sample size follows the first-order variant (see
-``test_macro_sample_size_vector``), its U stays a strict xfail (see ``test_macro_u_vector``).
+draws ticket for ticket. Minerva's round sizes are exact-law sizes (athena's small-contest sizes
+are reproduced; its large-contest sizes, from a normal approximation, are shown to fall short);
+r2b2's documented Minerva numbers are in ``tests/unit/audit/test_audit_minerva.py``. MACRO is
+checked on the reference's ``erratum`` vector (batches that sum to the contest's totals).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from escrutinio.audit.bravo import bravo_risk, bravo_risk_uncapped, bravo_sample_sizes
@@ -27,7 +29,12 @@ from escrutinio.audit.comparison import (
     supersimple_sample_size,
 )
 from escrutinio.audit.macro import BatchManifest, macro_sample_size, macro_sample_size_first_order
-from escrutinio.audit.minerva import minerva_one_round_risk, minerva_sample_sizes
+from escrutinio.audit.minerva import (
+    STABLE_SIZES,
+    minerva_one_round_risk,
+    minerva_sample_sizes,
+    minerva_stopping_probabilities,
+)
 from escrutinio.audit.sampler import consistent_sample
 
 pytestmark = pytest.mark.shared
@@ -99,12 +106,27 @@ def test_minerva_one_round_risk(reference: dict[str, Any]) -> None:
         assert minerva_one_round_risk(a, b, *_sample_counts(key)) == pytest.approx(risk, abs=TOLERANCE), key
 
 
-@pytest.mark.parametrize("name", CONTESTS)
-def test_minerva_sample_sizes(reference: dict[str, Any], name: str) -> None:
-    a, b, ballots, alpha = _contest(reference, name)
-    expected = reference[name]["minerva_sample_size"]
-    assert len(expected) == 3
-    assert minerva_sample_sizes(a, b, ballots, alpha) == expected
+def test_minerva_sample_sizes_small_contest(reference: dict[str, Any]) -> None:
+    """athena's quantiles for the small contest are exact-law sizes: reproduced to the ballot."""
+    a, b, ballots, alpha = _contest(reference, "small_600_400")
+    assert minerva_sample_sizes(a, b, ballots, alpha) == reference["small_600_400"]["minerva_sample_size"]
+
+
+def test_minerva_sample_sizes_close_contest_reach_their_probability(reference: dict[str, Any]) -> None:
+    """athena sizes the close contest by a normal approximation, and its sizes fall short of the
+    asked stopping probability under the exact binomial law (0.6990, 0.7998, 0.8992); ours are
+    the least sizes reaching it at n, n + 1 and n + 2 (each 188 to 292 ballots more)."""
+    a, b, ballots, alpha = _contest(reference, "close_50_5")
+    athena = reference["close_50_5"]["minerva_sample_size"]
+    ours = minerva_sample_sizes(a, b, ballots, alpha)
+    assert ours == {"0.7": 54_771, "0.8": 67_458, "0.9": 88_911}
+    share = a / (a + b)
+    for key, size in ours.items():
+        q = float(key)
+        assert (minerva_stopping_probabilities(np.arange(size, size + STABLE_SIZES), share, alpha) >= q).all()
+        assert not (minerva_stopping_probabilities(np.arange(size - 1, size - 1 + STABLE_SIZES), share, alpha) >= q).all()
+        assert minerva_stopping_probabilities(np.array([athena[key]]), share, alpha)[0] < q
+        assert size > athena[key]
 
 
 @pytest.mark.parametrize("name", CONTESTS)
