@@ -72,17 +72,30 @@ def null_means(xs: np.ndarray, mu: float, population: int | None) -> np.ndarray:
     return (population * mu - drawn_before) / (population - j)
 
 
+_MEAN_ATOL = 1e-12
+"""Null means this close to 0 or to u are taken to be exactly there (they are sums of draws)."""
+
+
 def alpha_log_statistics(xs: np.ndarray, mus: np.ndarray, upper: float, etas: np.ndarray) -> np.ndarray:
-    """ln T_j for every j. A null mean below 0 means the null is already impossible (+inf);
-    above ``upper``, certain (-inf)."""
+    """ln T_j for every j, with the edge cases of sampling without replacement:
+
+    - null mean of what is left below 0: the null is impossible (+inf);
+    - exactly 0: the null says every item left is 0, so a draw above 0 refutes it (+inf) and a
+      draw of 0 is what it predicts: a factor of 1, not evidence (the bet's formula would divide
+      by zero; treating the draw as a refutation made a tied population's risk 0);
+    - u or more: the null can no longer be rejected (-inf, the risk stays where it was).
+    """
     xs, mus, etas = (np.asarray(a, dtype=np.float64) for a in (xs, mus, etas))
     if len(xs) and (xs.min() < 0 or xs.max() > upper):
         raise ValueError(f"ALPHA needs every value in [0, {upper}]")
+    at_zero = np.abs(mus) <= _MEAN_ATOL
+    at_top = mus >= upper - _MEAN_ATOL
     with np.errstate(divide="ignore", invalid="ignore"):
         bet = (etas - mus) / (mus * (upper - mus))
         logs = np.log1p(bet * (xs - mus))
-    logs = np.where(mus <= 0, np.inf, logs)
-    logs = np.where(mus >= upper, -np.inf, logs)
+    logs = np.where(at_zero, np.where(xs > _MEAN_ATOL, np.inf, 0.0), logs)
+    logs = np.where(~at_zero & (mus < 0), np.inf, logs)
+    logs = np.where(at_top, -np.inf, logs)
     return np.cumsum(logs)
 
 
