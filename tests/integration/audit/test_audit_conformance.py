@@ -28,7 +28,7 @@ from escrutinio.audit.comparison import (
     kaplan_markov_sample_size,
     supersimple_sample_size,
 )
-from escrutinio.audit.macro import BatchManifest, macro_sample_size, macro_sample_size_first_order
+from escrutinio.audit.macro import BatchManifest, macro_sample_size, macro_sample_size_arlo
 from escrutinio.audit.minerva import (
     STABLE_SIZES,
     minerva_one_round_risk,
@@ -156,7 +156,7 @@ def test_kaplan_markov_risk(reference: dict[str, Any]) -> None:
         assert kaplan_markov_risk(a, b, ballots, 20, found) == pytest.approx(expected[key], abs=TOLERANCE), key
 
 
-def _macro_batches(description: str) -> BatchManifest:
+def _described_batches(description: str) -> BatchManifest:
     """The batches as the reference describes them in words (checked against the text)."""
     assert description == (
         "455 batches named 'Mesa 000001'..'Mesa 000455': 454 of 220 ballots (A 111, B 109) "
@@ -166,41 +166,37 @@ def _macro_batches(description: str) -> BatchManifest:
     return BatchManifest.build(names, [111] * 454 + [61], [109] * 454 + [59], [220] * 454 + [120], margin=1000)
 
 
-def test_macro_sample_size_vector(reference: dict[str, Any]) -> None:
-    """303 batches: the first-order size ceil(U ln(1/alpha)), from the vector's U and from the batches' U.
+def _erratum_batches(reference: dict[str, Any]) -> BatchManifest:
+    """The batches the erratum gives: the same 454, and a last batch of A 106, B 14 (120 ballots),
+    so that they sum to the contest's totals."""
+    erratum = reference["close_50_5"]["macro"]["erratum"]
+    assert "a last batch of A 106, B 14" in erratum
+    names = [f"Mesa {i:06d}" for i in range(1, 456)]
+    batches = BatchManifest.build(names, [111] * 454 + [106], [109] * 454 + [14], [220] * 454 + [120])
+    contest = reference["close_50_5"]["contest"]
+    assert int(batches.winner_votes.sum()) == contest["A"] and int(batches.loser_votes.sum()) == contest["B"]
+    assert int(batches.ballots.sum()) == contest["ballots"]
+    return batches
 
-    Stark's ln/ln formula gives 302 from U = 101 (ceil(301.07)) and 301 from the described batches'
-    U = 100.91 (ceil(300.80)); ceil(U ln 20) is ceil(302.57) and ceil(302.30), 303 both ways, so the
-    size does not depend on which U the reference meant.
-    """
+
+def test_macro_erratum_vector(reference: dict[str, Any]) -> None:
+    """U = 101 exactly; the smallest size is 302 and Arlo reports 303 (= the vector's 303)."""
     macro = reference["close_50_5"]["macro"]
-    batches = _macro_batches(macro["batches"])
-    assert macro_sample_size_first_order(Fraction(macro["U"]), "0.05") == macro["sample_size_batches"]
-    assert macro_sample_size_first_order(batches.total_error_bound, "0.05") == macro["sample_size_batches"]
+    batches = _erratum_batches(reference)
+    assert batches.total_error_bound == Fraction(macro["U"]) == 101
+    assert "302" in macro["erratum"] and "(303)" in macro["erratum"]
+    assert macro_sample_size(batches.total_error_bound, "0.05") == 302
+    assert macro_sample_size_arlo(batches.total_error_bound, "0.05") == macro["sample_size_batches"] == 303
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the reference's U = 101.000 is not what its described batches give: they sum to A 50,455 / B 49,545 "
-        "(not the contest's 50,500 / 49,500), so U = sum (v_w - v_l + b_p) / V = (910 + 100,000) / 1,000 = 100.910. "
-        "Readings tried: V from the batches (910) gives 110.89; per-batch bounds with the diluted margin are "
-        "not dimensionless; no per-batch formula of Stark's kind gives 101 without a margin sum of 1,000. "
-        "U = 101 exactly is 1 + ballots / margin, i.e. batches summing to the contest totals, which the "
-        "description contradicts; rounding U up to an integer would give it but is not Stark's U, so it is not adopted"
-    ),
-)
-def test_macro_u_vector(reference: dict[str, Any]) -> None:
-    macro = reference["close_50_5"]["macro"]
-    assert _macro_batches(macro["batches"]).total_error_bound == Fraction(macro["U"])
-
-
-def test_macro_as_escrutinio_computes_it(reference: dict[str, Any]) -> None:
-    """What the described batches give under Stark's definitions (pins the inconsistency above)."""
-    batches = _macro_batches(reference["close_50_5"]["macro"]["batches"])
+def test_macro_on_the_described_batches_as_the_erratum_says(reference: dict[str, Any]) -> None:
+    """The described (inconsistent) batches: A 50,455 / B 49,545, U = 100.910, sizes 301 and 302."""
+    batches = _described_batches(reference["close_50_5"]["macro"]["batches"])
+    assert (int(batches.winner_votes.sum()), int(batches.loser_votes.sum())) == (50_455, 49_545)
     assert batches.total_error_bound == Fraction("100.910")
+    assert "U = 100.910 and the sizes are 301 (smallest) and 302 (Arlo)" in reference["close_50_5"]["macro"]["erratum"]
     assert macro_sample_size(batches.total_error_bound, "0.05") == 301
-    assert macro_sample_size(Fraction(reference["close_50_5"]["macro"]["U"]), "0.05") == 302
+    assert macro_sample_size_arlo(batches.total_error_bound, "0.05") == 302
 
 
 def test_sampler_tickets(reference: dict[str, Any]) -> None:
