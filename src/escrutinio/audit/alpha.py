@@ -216,6 +216,31 @@ def alpha_polling_sample_size(
     return None
 
 
+def alpha_polling_more_draws(
+    winner_votes: int, loser_votes: int, ballots: int, risk_limit: RiskLimitLike, values: np.ndarray
+) -> int | None:
+    """Further draws (with replacement) expected to reach the limit from where the sample stands:
+    each draw distributed as reported, the bet held at the guess shrink-trunc makes for the next
+    draw. 0 when the limit is reached; ``None`` when such draws would not gain evidence."""
+    xs = np.asarray(values, dtype=np.float64)
+    if not len(xs):
+        return alpha_polling_sample_size(winner_votes, loser_votes, ballots, risk_limit)
+    pair = PairShares(winner_votes, loser_votes, ballots)
+    threshold = math.log(1 / as_risk_limit(risk_limit))
+    path = alpha_polling_log_path(pair, xs)
+    if float(np.max(path)) >= threshold:
+        return 0
+    mu, upper, eta0 = POLLING_NULL_MEAN, POLLING_UPPER, reported_polling_mean(pair)
+    j = float(len(xs) + 1)
+    eta = float(_shrink_trunc(float(xs.sum()), j, mu, upper, eta0, DEFAULT_SHRINK_WEIGHT, (eta0 - mu) / 2))
+    bet = (eta - mu) / (mu * (upper - mu))
+    outcomes, probabilities = _polling_outcomes(pair)
+    growth = float(probabilities @ np.log1p(bet * (outcomes - mu)))
+    if not growth > 0:
+        return None
+    return max(1, math.ceil((threshold - float(path[-1])) / growth))
+
+
 def seed_to_generator(seed: str) -> np.random.Generator:
     """A numpy generator keyed by SHA-256 of a seed string (for simulations, not for audits)."""
     return np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big"))

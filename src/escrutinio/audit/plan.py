@@ -114,15 +114,19 @@ class AuditPlan:
 
 def _polling_plan(method: str, manifest: AuditManifest, draws: int, full: bool, details: dict[str, int]) -> MethodPlan:
     batches = manifest.batches
+    population = int(batches.ballots.sum())
+    draws = min(draws, population)
     tables, _ = expected_workload(batches.ballots, batches.ballots, draws)
-    too_many = full or draws >= int(batches.ballots.sum())
-    return MethodPlan(method, "ballots", draws, round(tables), draws, too_many, details)
+    return MethodPlan(method, "ballots", draws, round(tables), draws, full or draws >= population, details)
 
 
 def _batch_plan(method: str, manifest: AuditManifest, draws: int, details: dict[str, int] | None = None) -> MethodPlan:
+    """Draws capped at the tables (more draws than tables: count them all)."""
     batches = manifest.batches
+    population = len(batches.tables)
+    draws = min(draws, population)
     tables, ballots = expected_workload(batches.bound_numerators, batches.ballots, draws)
-    return MethodPlan(method, "tables", draws, round(tables), round(ballots), draws >= len(batches.tables), details or {})
+    return MethodPlan(method, "tables", draws, round(tables), round(ballots), draws >= population, details or {})
 
 
 def macro_details(total_error_bound: Fraction, risk_limit: RiskLimitLike) -> dict[str, int]:
