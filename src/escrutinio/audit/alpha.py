@@ -72,17 +72,30 @@ def null_means(xs: np.ndarray, mu: float, population: int | None) -> np.ndarray:
     return (population * mu - drawn_before) / (population - j)
 
 
+_MEAN_ATOL = 1e-12
+"""Null means this close to 0 or to u are taken to be exactly there (they are sums of draws)."""
+
+
 def alpha_log_statistics(xs: np.ndarray, mus: np.ndarray, upper: float, etas: np.ndarray) -> np.ndarray:
-    """ln T_j for every j. A null mean below 0 means the null is already impossible (+inf);
-    above ``upper``, certain (-inf)."""
+    """ln T_j for every j, with the edge cases of sampling without replacement:
+
+    - null mean of what is left below 0: the null is impossible (+inf);
+    - exactly 0: the null says every item left is 0, so a draw above 0 refutes it (+inf) and a
+      draw of 0 is what it predicts: a factor of 1, not evidence (the bet's formula would divide
+      by zero; treating the draw as a refutation made a tied population's risk 0);
+    - u or more: the null can no longer be rejected (-inf, the risk stays where it was).
+    """
     xs, mus, etas = (np.asarray(a, dtype=np.float64) for a in (xs, mus, etas))
     if len(xs) and (xs.min() < 0 or xs.max() > upper):
         raise ValueError(f"ALPHA needs every value in [0, {upper}]")
+    at_zero = np.abs(mus) <= _MEAN_ATOL
+    at_top = mus >= upper - _MEAN_ATOL
     with np.errstate(divide="ignore", invalid="ignore"):
         bet = (etas - mus) / (mus * (upper - mus))
         logs = np.log1p(bet * (xs - mus))
-    logs = np.where(mus <= 0, np.inf, logs)
-    logs = np.where(mus >= upper, -np.inf, logs)
+    logs = np.where(at_zero, np.where(xs > _MEAN_ATOL, np.inf, 0.0), logs)
+    logs = np.where(~at_zero & (mus < 0), np.inf, logs)
+    logs = np.where(at_top, -np.inf, logs)
     return np.cumsum(logs)
 
 
@@ -201,6 +214,31 @@ def alpha_polling_sample_size(
         total = float(path[-1])
         start = int(j[-1]) + 1
     return None
+
+
+def alpha_polling_more_draws(
+    winner_votes: int, loser_votes: int, ballots: int, risk_limit: RiskLimitLike, values: np.ndarray
+) -> int | None:
+    """Further draws (with replacement) expected to reach the limit from where the sample stands:
+    each draw distributed as reported, the bet held at the guess shrink-trunc makes for the next
+    draw. 0 when the limit is reached; ``None`` when such draws would not gain evidence."""
+    xs = np.asarray(values, dtype=np.float64)
+    if not len(xs):
+        return alpha_polling_sample_size(winner_votes, loser_votes, ballots, risk_limit)
+    pair = PairShares(winner_votes, loser_votes, ballots)
+    threshold = math.log(1 / as_risk_limit(risk_limit))
+    path = alpha_polling_log_path(pair, xs)
+    if float(np.max(path)) >= threshold:
+        return 0
+    mu, upper, eta0 = POLLING_NULL_MEAN, POLLING_UPPER, reported_polling_mean(pair)
+    j = float(len(xs) + 1)
+    eta = float(_shrink_trunc(float(xs.sum()), j, mu, upper, eta0, DEFAULT_SHRINK_WEIGHT, (eta0 - mu) / 2))
+    bet = (eta - mu) / (mu * (upper - mu))
+    outcomes, probabilities = _polling_outcomes(pair)
+    growth = float(probabilities @ np.log1p(bet * (outcomes - mu)))
+    if not growth > 0:
+        return None
+    return max(1, math.ceil((threshold - float(path[-1])) / growth))
 
 
 def seed_to_generator(seed: str) -> np.random.Generator:

@@ -131,10 +131,13 @@ def one_round_probability(pair: PairShares, sample_size: int, risk_limit: RiskLi
     the winner's ballots are Binomial(m, s_w); the round confirms when the winner's ballots reach
     the count that puts T at 1/alpha.
     """
+    return _round_probability(pair, sample_size, _threshold(as_risk_limit(risk_limit)))
+
+
+def _round_probability(pair: PairShares, sample_size: int, threshold: float) -> float:
+    """Chance that ``sample_size`` more ballots raise ln T by at least ``threshold``."""
     from scipy import stats  # here, not at the top: scipy.stats costs a second to import
 
-    alpha = as_risk_limit(risk_limit)
-    threshold = _threshold(alpha)
     s_w = float(pair.winner_share)
     if pair.pair_fraction == 1:
         needed = _winner_votes_needed(pair, np.array([sample_size]), threshold)[0]
@@ -174,18 +177,42 @@ def stopping_probability(probability: Fraction | str) -> float:
 def bravo_one_round_size(
     winner_votes: int, loser_votes: int, ballots: int, risk_limit: RiskLimitLike, probability: Fraction | str
 ) -> int:
-    """Ballots to draw so that one round confirms a correct result with the given probability."""
+    """Ballots to draw so that one round confirms a correct result with the given probability
+    (draws are with replacement and, as in Arlo's menu, not capped at the ballots: the plan and
+    :mod:`~escrutinio.audit.rounds` turn a size reaching the ballots into a full hand count)."""
     pair = PairShares(winner_votes, loser_votes, ballots)
-    alpha = as_risk_limit(risk_limit)
-    q = stopping_probability(probability)
-    size = max(1, math.floor(_analytic_one_round_size(pair, _threshold(alpha), q)))
-    if one_round_probability(pair, size, alpha) >= q:
-        while size > 1 and one_round_probability(pair, size - 1, alpha) >= q:
+    return _size_for_threshold(pair, _threshold(as_risk_limit(risk_limit)), stopping_probability(probability))
+
+
+def _size_for_threshold(pair: PairShares, threshold: float, q: float) -> int:
+    """Draws whose round raises ln T by ``threshold`` with probability q: Lindeman's estimate,
+    then the exact probability walked down or up from it (see the module docstring)."""
+    if threshold <= 0:
+        return 0
+    size = max(1, math.floor(_analytic_one_round_size(pair, threshold, q)))
+    if _round_probability(pair, size, threshold) >= q:
+        while size > 1 and _round_probability(pair, size - 1, threshold) >= q:
             size -= 1
     else:
-        while one_round_probability(pair, size, alpha) < q:
+        while _round_probability(pair, size, threshold) < q:
             size += 1
     return size
+
+
+def bravo_more_draws(
+    winner_votes: int,
+    loser_votes: int,
+    ballots: int,
+    risk_limit: RiskLimitLike,
+    probability: Fraction | str,
+    sample_winner: int,
+    sample_loser: int,
+) -> int:
+    """Further ballots whose round brings the whole sample to risk <= alpha with probability q,
+    from where the sample stands (its ln T counts towards ln(1/alpha)); 0 if it is there."""
+    pair = PairShares(winner_votes, loser_votes, ballots)
+    log_t = bravo_log_statistic(winner_votes, loser_votes, sample_winner, sample_loser)
+    return _size_for_threshold(pair, _threshold(as_risk_limit(risk_limit)) - log_t, stopping_probability(probability))
 
 
 def suggests_full_hand_count(ballots: int, size_at_90: int) -> bool:

@@ -127,12 +127,21 @@ def macro_sample_size(total_error_bound: Fraction, risk_limit: RiskLimitLike) ->
     return math.ceil(math.log(alpha) / _log_one_minus(1 / total_error_bound))
 
 
+ARLO_EXTRA_DRAWS = 1
+"""Arlo's audit math reports one draw more than the smallest MACRO size (both are risk-limiting)."""
+
+
+def macro_sample_size_arlo(total_error_bound: Fraction, risk_limit: RiskLimitLike) -> int:
+    """The size Arlo reports: the smallest size plus one draw (303 where the smallest is 302 for
+    U = 101 at 5 %; see ``shared/reference/audit.json``'s MACRO erratum). Stated beside the
+    smallest size so that figures from Arlo can be matched; the audit draws the smallest."""
+    return macro_sample_size(total_error_bound, risk_limit) + ARLO_EXTRA_DRAWS
+
+
 def macro_sample_size_first_order(total_error_bound: Fraction, risk_limit: RiskLimitLike) -> int:
     """Draws needed when no error is found, by the first-order bound: ceil(U ln(1/alpha)).
 
-    The convention-compatible variant for the reference's MACRO vector (U = 101.000, 303 batches
-    at alpha = 0.05), which Stark's ln/ln formula does not give (ceil(301.07) = 302) but this does
-    (ceil(302.57) = 303). It is sufficient, hence still risk-limiting: -ln(1 - 1/U) > 1/U, so
+    A sufficient bound, hence still risk-limiting: -ln(1 - 1/U) > 1/U, so
     (1 - 1/U)^n <= exp(-n/U) <= alpha once n >= U ln(1/alpha). For large U it asks for about
     ln(1/alpha) / 2 draws more than the exact formula (1.5 at alpha = 0.05). Not the default: the
     planner and the audit record use :func:`macro_sample_size`.

@@ -16,13 +16,14 @@ strings, ready to be stored or printed as JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import polars as pl
 
 from escrutinio.audit.alpha import alpha_batch_sample_size, alpha_polling_sample_size
 from escrutinio.audit.bravo import bravo_sample_sizes
-from escrutinio.audit.macro import expected_workload, macro_sample_size
+from escrutinio.audit.macro import expected_workload, macro_sample_size, macro_sample_size_arlo
 from escrutinio.audit.manifest import AuditManifest, manifest_from_frame
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, fraction_text
 
@@ -42,7 +43,8 @@ class MethodPlan:
     comparison; draws are with replacement). ``expected_tables`` are the distinct tables those
     draws should touch and ``expected_ballots`` the ballots to examine (polling: one per draw;
     batch: every ballot of every distinct table). ``full_hand_count`` says the method would
-    rather count everything. ``details`` holds method-specific sizes (BRAVO's menu).
+    rather count everything. ``details`` holds method-specific sizes (BRAVO's menu; MACRO's
+    ``smallest`` size, which it draws, and ``arlo``, the size Arlo reports, one draw more).
     """
 
     method: str
@@ -112,15 +114,27 @@ class AuditPlan:
 
 def _polling_plan(method: str, manifest: AuditManifest, draws: int, full: bool, details: dict[str, int]) -> MethodPlan:
     batches = manifest.batches
+    population = int(batches.ballots.sum())
+    draws = min(draws, population)
     tables, _ = expected_workload(batches.ballots, batches.ballots, draws)
-    too_many = full or draws >= int(batches.ballots.sum())
-    return MethodPlan(method, "ballots", draws, round(tables), draws, too_many, details)
+    return MethodPlan(method, "ballots", draws, round(tables), draws, full or draws >= population, details)
 
 
-def _batch_plan(method: str, manifest: AuditManifest, draws: int) -> MethodPlan:
+def _batch_plan(method: str, manifest: AuditManifest, draws: int, details: dict[str, int] | None = None) -> MethodPlan:
+    """Draws capped at the tables (more draws than tables: count them all)."""
     batches = manifest.batches
+    population = len(batches.tables)
+    draws = min(draws, population)
     tables, ballots = expected_workload(batches.bound_numerators, batches.ballots, draws)
-    return MethodPlan(method, "tables", draws, round(tables), round(ballots), draws >= len(batches.tables))
+    return MethodPlan(method, "tables", draws, round(tables), round(ballots), draws >= population, details or {})
+
+
+def macro_details(total_error_bound: Fraction, risk_limit: RiskLimitLike) -> dict[str, int]:
+    """MACRO's smallest size (what the audit draws) and Arlo's convention (one draw more) beside it."""
+    return {
+        "smallest": macro_sample_size(total_error_bound, risk_limit),
+        "arlo": macro_sample_size_arlo(total_error_bound, risk_limit),
+    }
 
 
 def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, risk_limit: RiskLimitLike) -> AuditPlan:
@@ -134,7 +148,7 @@ def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, ris
     methods = (
         _polling_plan(BRAVO, manifest, bravo.asn, bravo.full_hand_count, {"asn": bravo.asn, **bravo.one_round}),
         _polling_plan(ALPHA_POLLING, manifest, alpha_polling or n, alpha_polling is None, {}),
-        _batch_plan(MACRO, manifest, macro_sample_size(U, alpha)),
+        _batch_plan(MACRO, manifest, macro_sample_size(U, alpha), macro_details(U, alpha)),
         _batch_plan(ALPHA_BATCH, manifest, alpha_batch_sample_size(U, alpha)),
     )
     return AuditPlan(

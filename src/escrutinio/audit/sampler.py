@@ -1,7 +1,11 @@
 """Drawing an audit sample from a public seed, so that anyone can draw it again.
 
 Two samplers, both driven only by a seed read out at a public ceremony (for example 20 rolls of
-a ten-sided die) and both deterministic down to the last draw:
+a ten-sided die) and both deterministic down to the last draw. The samplers are primitives and
+take *any* seed string, as ``consistent_sampler`` does (its own published examples use seeds such
+as ``314159``), so that every published example can be redrawn; whether a seed is strong enough
+for an audit is the ceremony's question, answered by :func:`validate_seed` when the seed is
+recorded (the audit record refuses fewer than :data:`MIN_SEED_DIGITS` digits).
 
 **Rivest's consistent sampler** (the algorithm of the MIT-licensed package ``consistent_sampler``
 1.0.10, reproduced ticket for ticket). Every id gets a *ticket number* in (0, 1): the decimal
@@ -50,6 +54,9 @@ BALLOTS = "ballots"
 
 def validate_seed(seed: str, *, min_digits: int = MIN_SEED_DIGITS) -> str:
     """Check a ceremony seed: decimal digits only, at least ``min_digits`` of them.
+
+    The audit ceremony calls this when it records the seed; the samplers below do not, so that a
+    weak seed is refused once, with a clear message, where it is read out.
 
     The seed is used exactly as written (no spaces removed, no leading zeros dropped): whoever
     redraws the sample must hash the very same string.
@@ -118,7 +125,7 @@ def _trim(number: str, digits: int) -> str:
 
 def consistent_sample(
     ids: Iterable[Hashable],
-    seed: str,
+    seed: object,
     count: int,
     *,
     with_replacement: bool = True,
@@ -127,17 +134,17 @@ def consistent_sample(
 ) -> list[Ticket]:
     """Draws ``skip + 1`` to ``skip + count`` of Rivest's consistent sampler over ``ids``.
 
-    ``str(id)`` is what is hashed, so ids must be distinct as strings. Without replacement the
-    sample stops when every id has been drawn. Ticket numbers are truncated to ``digits``
-    significant digits for display (the full tickets decide the order).
+    ``str(id)`` and ``str(seed)`` are what is hashed (as in the package, whose examples pass
+    ``seed=314159``), so ids must be distinct as strings. Without replacement the sample stops
+    when every id has been drawn. Ticket numbers are truncated to ``digits`` significant digits
+    after their leading 9s for display (the full tickets decide the order).
     """
-    validate_seed(seed)
     id_list = list(ids)
     if len({str(i) for i in id_list}) != len(id_list):
         raise ValueError("ids must be distinct (as strings): the sampler hashes their text")
     if count < 0 or skip < 0:
         raise ValueError("count and skip must be non-negative")
-    seed_hash = _sha256_hex(seed)
+    seed_hash = _sha256_hex(str(seed))
     heap = [(_sha256_fraction(seed_hash + str(i)), position, 1) for position, i in enumerate(id_list)]
     heapq.heapify(heap)
     drawn: list[Ticket] = []
@@ -167,8 +174,10 @@ class Draw:
 
 
 def draw_targets(seed: str, purpose: str, total_weight: int, first: int, count: int) -> list[int]:
-    """Targets of draws ``first`` .. ``first + count - 1``: ``floor(SHA-256(seed,purpose,i) * W / 2**256)``."""
-    validate_seed(seed)
+    """Targets of draws ``first`` .. ``first + count - 1``: ``floor(SHA-256(seed,purpose,i) * W / 2**256)``.
+
+    Any seed string is accepted here; the ceremony checks its strength (:func:`validate_seed`).
+    """
     if total_weight <= 0:
         raise ValueError("nothing to draw from: the weights sum to zero")
     if first < 1 or count < 0:

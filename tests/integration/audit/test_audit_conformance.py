@@ -2,9 +2,10 @@
 
 The reference was computed with Arlo, rlacalc, SHANGRLA and consistent_sampler (see its
 ``about`` and ``conventions``). Sample sizes must match exactly, probabilities to 1e-9, sampler
-draws ticket for ticket. Minerva's round sizes follow the reading of athena's quantiles set out in
-:mod:`escrutinio.audit.minerva`; MACRO's sample size follows the first-order variant (see
-``test_macro_sample_size_vector``), its U stays a strict xfail (see ``test_macro_u_vector``).
+draws ticket for ticket. Minerva's round sizes are exact-law sizes (athena's small-contest sizes
+are reproduced; its large-contest sizes, from a normal approximation, are shown to fall short);
+r2b2's documented Minerva numbers are in ``tests/unit/audit/test_audit_minerva.py``. MACRO is
+checked on the reference's ``erratum`` vector (batches that sum to the contest's totals).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from escrutinio.audit.bravo import bravo_risk, bravo_risk_uncapped, bravo_sample_sizes
@@ -26,8 +28,13 @@ from escrutinio.audit.comparison import (
     kaplan_markov_sample_size,
     supersimple_sample_size,
 )
-from escrutinio.audit.macro import BatchManifest, macro_sample_size, macro_sample_size_first_order
-from escrutinio.audit.minerva import minerva_one_round_risk, minerva_sample_sizes
+from escrutinio.audit.macro import BatchManifest, macro_sample_size, macro_sample_size_arlo
+from escrutinio.audit.minerva import (
+    STABLE_SIZES,
+    minerva_one_round_risk,
+    minerva_sample_sizes,
+    minerva_stopping_probabilities,
+)
 from escrutinio.audit.sampler import consistent_sample
 
 pytestmark = pytest.mark.shared
@@ -99,12 +106,27 @@ def test_minerva_one_round_risk(reference: dict[str, Any]) -> None:
         assert minerva_one_round_risk(a, b, *_sample_counts(key)) == pytest.approx(risk, abs=TOLERANCE), key
 
 
-@pytest.mark.parametrize("name", CONTESTS)
-def test_minerva_sample_sizes(reference: dict[str, Any], name: str) -> None:
-    a, b, ballots, alpha = _contest(reference, name)
-    expected = reference[name]["minerva_sample_size"]
-    assert len(expected) == 3
-    assert minerva_sample_sizes(a, b, ballots, alpha) == expected
+def test_minerva_sample_sizes_small_contest(reference: dict[str, Any]) -> None:
+    """athena's quantiles for the small contest are exact-law sizes: reproduced to the ballot."""
+    a, b, ballots, alpha = _contest(reference, "small_600_400")
+    assert minerva_sample_sizes(a, b, ballots, alpha) == reference["small_600_400"]["minerva_sample_size"]
+
+
+def test_minerva_sample_sizes_close_contest_reach_their_probability(reference: dict[str, Any]) -> None:
+    """athena sizes the close contest by a normal approximation, and its sizes fall short of the
+    asked stopping probability under the exact binomial law (0.6990, 0.7998, 0.8992); ours are
+    the least sizes reaching it at n, n + 1 and n + 2 (each 188 to 292 ballots more)."""
+    a, b, ballots, alpha = _contest(reference, "close_50_5")
+    athena = reference["close_50_5"]["minerva_sample_size"]
+    ours = minerva_sample_sizes(a, b, ballots, alpha)
+    assert ours == {"0.7": 54_771, "0.8": 67_458, "0.9": 88_911}
+    share = a / (a + b)
+    for key, size in ours.items():
+        q = float(key)
+        assert (minerva_stopping_probabilities(np.arange(size, size + STABLE_SIZES), share, alpha) >= q).all()
+        assert not (minerva_stopping_probabilities(np.arange(size - 1, size - 1 + STABLE_SIZES), share, alpha) >= q).all()
+        assert minerva_stopping_probabilities(np.array([athena[key]]), share, alpha)[0] < q
+        assert size > athena[key]
 
 
 @pytest.mark.parametrize("name", CONTESTS)
@@ -134,7 +156,7 @@ def test_kaplan_markov_risk(reference: dict[str, Any]) -> None:
         assert kaplan_markov_risk(a, b, ballots, 20, found) == pytest.approx(expected[key], abs=TOLERANCE), key
 
 
-def _macro_batches(description: str) -> BatchManifest:
+def _described_batches(description: str) -> BatchManifest:
     """The batches as the reference describes them in words (checked against the text)."""
     assert description == (
         "455 batches named 'Mesa 000001'..'Mesa 000455': 454 of 220 ballots (A 111, B 109) "
@@ -144,41 +166,37 @@ def _macro_batches(description: str) -> BatchManifest:
     return BatchManifest.build(names, [111] * 454 + [61], [109] * 454 + [59], [220] * 454 + [120], margin=1000)
 
 
-def test_macro_sample_size_vector(reference: dict[str, Any]) -> None:
-    """303 batches: the first-order size ceil(U ln(1/alpha)), from the vector's U and from the batches' U.
+def _erratum_batches(reference: dict[str, Any]) -> BatchManifest:
+    """The batches the erratum gives: the same 454, and a last batch of A 106, B 14 (120 ballots),
+    so that they sum to the contest's totals."""
+    erratum = reference["close_50_5"]["macro"]["erratum"]
+    assert "a last batch of A 106, B 14" in erratum
+    names = [f"Mesa {i:06d}" for i in range(1, 456)]
+    batches = BatchManifest.build(names, [111] * 454 + [106], [109] * 454 + [14], [220] * 454 + [120])
+    contest = reference["close_50_5"]["contest"]
+    assert int(batches.winner_votes.sum()) == contest["A"] and int(batches.loser_votes.sum()) == contest["B"]
+    assert int(batches.ballots.sum()) == contest["ballots"]
+    return batches
 
-    Stark's ln/ln formula gives 302 from U = 101 (ceil(301.07)) and 301 from the described batches'
-    U = 100.91 (ceil(300.80)); ceil(U ln 20) is ceil(302.57) and ceil(302.30), 303 both ways, so the
-    size does not depend on which U the reference meant.
-    """
+
+def test_macro_erratum_vector(reference: dict[str, Any]) -> None:
+    """U = 101 exactly; the smallest size is 302 and Arlo reports 303 (= the vector's 303)."""
     macro = reference["close_50_5"]["macro"]
-    batches = _macro_batches(macro["batches"])
-    assert macro_sample_size_first_order(Fraction(macro["U"]), "0.05") == macro["sample_size_batches"]
-    assert macro_sample_size_first_order(batches.total_error_bound, "0.05") == macro["sample_size_batches"]
+    batches = _erratum_batches(reference)
+    assert batches.total_error_bound == Fraction(macro["U"]) == 101
+    assert "302" in macro["erratum"] and "(303)" in macro["erratum"]
+    assert macro_sample_size(batches.total_error_bound, "0.05") == 302
+    assert macro_sample_size_arlo(batches.total_error_bound, "0.05") == macro["sample_size_batches"] == 303
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the reference's U = 101.000 is not what its described batches give: they sum to A 50,455 / B 49,545 "
-        "(not the contest's 50,500 / 49,500), so U = sum (v_w - v_l + b_p) / V = (910 + 100,000) / 1,000 = 100.910. "
-        "Readings tried: V from the batches (910) gives 110.89; per-batch bounds with the diluted margin are "
-        "not dimensionless; no per-batch formula of Stark's kind gives 101 without a margin sum of 1,000. "
-        "U = 101 exactly is 1 + ballots / margin, i.e. batches summing to the contest totals, which the "
-        "description contradicts; rounding U up to an integer would give it but is not Stark's U, so it is not adopted"
-    ),
-)
-def test_macro_u_vector(reference: dict[str, Any]) -> None:
-    macro = reference["close_50_5"]["macro"]
-    assert _macro_batches(macro["batches"]).total_error_bound == Fraction(macro["U"])
-
-
-def test_macro_as_escrutinio_computes_it(reference: dict[str, Any]) -> None:
-    """What the described batches give under Stark's definitions (pins the inconsistency above)."""
-    batches = _macro_batches(reference["close_50_5"]["macro"]["batches"])
+def test_macro_on_the_described_batches_as_the_erratum_says(reference: dict[str, Any]) -> None:
+    """The described (inconsistent) batches: A 50,455 / B 49,545, U = 100.910, sizes 301 and 302."""
+    batches = _described_batches(reference["close_50_5"]["macro"]["batches"])
+    assert (int(batches.winner_votes.sum()), int(batches.loser_votes.sum())) == (50_455, 49_545)
     assert batches.total_error_bound == Fraction("100.910")
+    assert "U = 100.910 and the sizes are 301 (smallest) and 302 (Arlo)" in reference["close_50_5"]["macro"]["erratum"]
     assert macro_sample_size(batches.total_error_bound, "0.05") == 301
-    assert macro_sample_size(Fraction(reference["close_50_5"]["macro"]["U"]), "0.05") == 302
+    assert macro_sample_size_arlo(batches.total_error_bound, "0.05") == 302
 
 
 def test_sampler_tickets(reference: dict[str, Any]) -> None:

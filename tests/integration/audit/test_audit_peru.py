@@ -65,6 +65,8 @@ def test_plan_for_the_runoff_at_five_percent(runoff: pl.DataFrame) -> None:
     assert sizes == {BRAVO: 1_012_591, ALPHA_POLLING: 1_016_479, MACRO: 1_275, ALPHA_BATCH: 1_288}
     assert plan.method(BRAVO).details == {"asn": 1_012_591, "0.7": 1_548_607, "0.8": 1_987_525, "0.9": 2_763_414}
     macro = plan.method(MACRO)
+    assert macro.details == {"smallest": 1_275, "arlo": 1_276}
+    assert macro.to_dict()["details"] == {"smallest": 1_275, "arlo": 1_276}
     assert 1_250 <= macro.expected_tables <= 1_275
     assert 270_000 <= macro.expected_ballots <= 290_000
     assert not any(m.full_hand_count for m in plan.methods)

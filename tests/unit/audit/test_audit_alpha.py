@@ -101,3 +101,12 @@ def test_simulated_sizes_are_reproducible_and_ordered() -> None:
 def test_values_outside_the_bound_are_refused() -> None:
     with pytest.raises(ValueError, match=r"\[0, 1"):
         alpha_log_statistics(np.array([1.5]), np.array([0.5]), 1.0, np.array([0.6]))
+
+
+def test_a_draw_of_zero_when_the_null_mean_left_is_zero_is_no_evidence() -> None:
+    """The issue's case: 1, 1, then 0 from 4 ballots leaves a null mean of 0 and draws 0, as the
+    null predicts; the risk is that of the first two draws, not 0."""
+    values = np.array([1.0, 1.0, 0.0])
+    risk = alpha_polling_risk(2, 1, 4, values, without_replacement=True)
+    assert risk == pytest.approx(alpha_polling_risk(2, 1, 4, values[:2], without_replacement=True))
+    assert 0.0 < risk < 1.0

@@ -83,3 +83,12 @@ def test_expected_workload_for_one_draw_is_the_weighted_mean() -> None:
     assert counted == pytest.approx(0.25 * 100 + 0.75 * 300)
     tables, counted = expected_workload(weights, ballots, 2)
     assert tables == pytest.approx(2 - (0.25**2 + 0.75**2))
+
+
+def test_arlo_reports_one_draw_more_than_the_smallest_size() -> None:
+    from escrutinio.audit.macro import macro_sample_size_arlo
+
+    for bound in (Fraction(101), Fraction("100.910"), Fraction(6_298_955, 14_783)):
+        smallest = macro_sample_size(bound, "0.05")
+        assert macro_sample_size_arlo(bound, "0.05") == smallest + 1
+        assert (1 - 1 / bound) ** smallest <= Fraction(1, 20) < (1 - 1 / bound) ** (smallest - 1)

@@ -105,3 +105,53 @@ def test_draws_follow_the_weights() -> None:
 def test_weighted_draws_refuse_bad_weights(weights: list, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         weighted_draws(SEED, weights, 1)
+
+
+# consistent_sampler 1.0.10's own published examples (its docstrings), redrawn with their seeds:
+# the primitive takes any seed; only the audit ceremony insists on 20 digits.
+
+
+def test_published_example_sampler_tuples() -> None:
+    """``sampler(['ab-1', 'ab-2', 'cd-1', 'ef-3'], seed=314159)`` without replacement, 9 digits."""
+    drawn = consistent_sample(["ab-1", "ab-2", "cd-1", "ef-3"], 314159, 4, with_replacement=False, digits=9)
+    assert [t.as_tuple() for t in drawn] == [
+        ("0.317685817", "cd-1", 1),
+        ("0.832984519", "ef-3", 1),
+        ("0.9098039269", "ab-1", 1),
+        ("0.9231549043", "ab-2", 1),
+    ]
+
+
+def test_published_example_with_replacement_ids() -> None:
+    """``sampler(['A#2', 'B#7', 'C#1', 'D#4'], with_replacement=True, take=8, seed=314159)``."""
+    drawn = consistent_sample(["A#2", "B#7", "C#1", "D#4"], "314159", 8)
+    assert [t.id for t in drawn] == ["D#4", "C#1", "C#1", "B#7", "A#2", "C#1", "D#4", "B#7"]
+
+
+def test_published_example_ticket_heap() -> None:
+    """``make_ticket_heap(['dog', 'cat', 'fish', 'goat'], 'xy()134!g2n')``: the full first tickets."""
+    drawn = consistent_sample(["dog", "cat", "fish", "goat"], "xy()134!g2n", 4, with_replacement=False, digits=80)
+    assert {t.id: t.number for t in drawn} == {
+        "cat": "0.24866413894129579898796850445568128508290132707747976039848637531569373309555",
+        "dog": "0.33886035615681875183111698317327684455682722683976874746986356932751818935066",
+        "fish": "0.74685932088827950509145941729789143204056041958068799542050396198792954500593",
+        "goat": "0.49599842072022713663423753308080171636735689997237236247068925068573448764387",
+    }
+
+
+def test_published_example_first_ticket() -> None:
+    """``first_ticket('AB-130', '01382438112797316654')`` and its next generation."""
+    first, second = consistent_sample(["AB-130"], "01382438112797316654", 2, digits=80)
+    assert first.number == "0.26299714122838008416507544297546663599715395525154425586041245287750224561854"
+    assert second.as_tuple() == (
+        "0.8232357229934205790595761924514048157652891124687533667363938813600770093316",
+        "AB-130",
+        2,
+    )
+
+
+@pytest.mark.parametrize("seed", ["", "7", "not digits at all", "1234567890123456789"])
+def test_weighted_draws_take_any_seed_string(seed: str) -> None:
+    digest = hashlib.sha256(f"{seed},{PPEB},1".encode()).digest()
+    assert draw_targets(seed, PPEB, 1000, 1, 1) == [int.from_bytes(digest, "big") * 1000 >> 256]
+    assert len(weighted_draws(seed, [1, 2, 3], 5)) == 5
