@@ -13,6 +13,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The machines that run the suite are shared and noisy (two cores, other work beside it): a
+# strategy that is slow to draw on a loaded machine is not a failing property. Deadlines and the
+# "too slow" check measure the machine, not the code, so neither is used.
+settings.register_profile("escrutinio", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("escrutinio")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
