@@ -1,18 +1,14 @@
-"""``escrutinio demo``: a seeded synthetic national election, counted end to end.
+"""A seeded synthetic national election: its definition and tally-sheet files.
 
-It writes an election definition and two tally-sheet files (the early count and the late
-sheets) into a temporary folder, loads them through the same readers, rules and store a real
-election uses, and prints the results. Regional leanings, turnout spread, arithmetic errors
-(observed sheets), annulled and uninstalled tables, and late rural sheets are all drawn from
-one seed, so a demo run is reproducible.
+The scenario generator behind ``escrutinio demo`` (run by :mod:`escrutinio.app.demo`, which
+loads the files through the same readers, rules and store a real election uses). Regional
+leanings, turnout spread, arithmetic errors (observed sheets), annulled and uninstalled
+tables, and late rural sheets are all drawn from one seed, so a demo run is reproducible.
 """
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -157,57 +153,3 @@ def write_files(folder: Path, tables: int, seed: int) -> tuple[Path, Path, Path]
     frame.filter(~late).drop("urbano").write_csv(early)
     frame.filter(late).drop("urbano").write_csv(later)
     return definition, early, later
-
-
-def _stepper(stack: contextlib.ExitStack, progress: Any) -> Any:
-    """A step reporter over a Rich progress bar (a terminal), or one that says nothing."""
-    if progress is None:
-        return lambda description, done: None
-    stack.enter_context(progress)
-    task = progress.add_task("demo", total=4)
-    return lambda description, done: progress.update(task, description=description, completed=done)
-
-
-def run_demo(tables: int, seed: int, keep: Path | None, fmt: str, progress: Any = None) -> dict[str, Any]:
-    """Build, load and show the demo election; returns the national result."""
-    import typer
-
-    from escrutinio.canvass import Canvass
-    from escrutinio.output import emit
-
-    if tables < 10:
-        raise typer.BadParameter("--tables: at least 10")
-    with contextlib.ExitStack() as stack:
-        step = _stepper(stack, progress)
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="escrutinio-demo-")))
-        step(f"drawing {tables:,} tables", 0)
-        definition, early, later = write_files(folder, tables, seed)
-        db = keep or folder / "demo.db"
-        canvass = Canvass(str(db), actor="demo")
-        if canvass.exists():
-            raise typer.BadParameter(f"--keep: {db} already exists")
-        step("loading the early count", 1)
-        first = canvass.load(early, str(definition), mode="observe")
-        step("loading the late sheets", 2)
-        second = canvass.load(later, mode="observe", new_tables=True)
-        step("results", 3)
-        rows = canvass.results("department")
-        nat = canvass.results()[0]
-        canvass.close()
-        step("done", 4)
-        if fmt == "json":
-            emit({"national": nat, "departments": rows, "loads": [first, second]}, "json")
-        else:
-            from escrutinio.cli import RESULT_COLUMNS
-
-            cols = [*RESULT_COLUMNS, *((c, f"votes.{c}") for c in CHOICES), ("leader", "leader"), ("margin", "margin_votes")]
-            emit(rows, fmt, rows=[nat, *rows], columns=cols, title="Demo Republic (synthetic): results by department")
-            if fmt == "table":
-                print(f"Outcome: {nat['outcome']['reading']}.")
-                print(
-                    f"{nat['tables']['observed']:,} sheets observed (not counted until a ruling); "
-                    f"{second['rows']:,} late sheets arrived in a second load."
-                )
-                if keep:
-                    print(f"Store kept at {keep}: try `escrutinio --db {keep} status`.")
-        return nat
