@@ -46,6 +46,8 @@ app.add_typer(elections_app, name="elections")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
 
+FIGURE_ROWS = (("blank", "blank"), ("null", "null"), ("challenged", "challenged"), ("ballots cast", "ballots_cast"))
+"""The figures of a sheet below its votes, as the table view lists them."""
 TOP_CHOICES = 2
 """Choices a wide listing always shows (by national votes); the rest as many as fit, then "others"."""
 
@@ -267,6 +269,11 @@ def _print_tables(rows: list[dict[str, Any]], contest: dict[str, Any]) -> None:
 # -- status, one table, changes -----------------------------------------------------------
 
 
+def _when(at: str | None) -> str:
+    """A log time (``2021-06-07T03:00:00.000000Z``) to the second, as a person reads it."""
+    return "" if not at else at[:19].replace("T", " ")
+
+
 @app.command()
 def status(db: DbOption = None, fmt: FormatOption = "table") -> None:
     """Progress: sheets received, in the count and accounted for; electors accounted for;
@@ -318,35 +325,35 @@ def table_command(
     data = session(db).count.table(parse_table_id(table))
     if _emit(data, fmt, data["versions"]):
         return
-    from escrutinio.output import emit_table, say
+    from escrutinio.output import emit_table, nonempty, say
 
     state = data["state"] + (f" (final at source despite {' and '.join(data['despite'])})" if data["despite"] else "")
     say(f"Table {data['table']}: area {data['area']} {data['area_name']}; {data['electors'] or 0:,} electors; state {state}.")
-    if data["versions"]:
-        choices = list(data["versions"][0]["votes"])
-        rows = [{**v, "now": "*" if v["current"] else "", "reasons": ",".join(v["reasons"])} for v in data["versions"]]
-        cols = [("v", "version"), ("now", "now"), ("state", "state"), ("cast", "ballots_cast")]
-        cols += [(c, f"votes.{c}") for c in choices]
-        cols += [
-            ("blank", "blank"),
-            ("null", "null"),
-            ("event", "event"),
-            ("at", "at"),
-            ("basis", "basis"),
-            ("reasons", "reasons"),
-        ]
-        emit_table(rows, cols, title="Versions of its sheet (* the one that counts)")
+    versions = data["versions"]
+    if versions:
+        heads = [f"v{v['version']}{'*' if v['current'] else ''}" for v in versions]
+        figures = [(c, lambda v, c=c: v["votes"][c]) for c in versions[0]["votes"]]
+        figures += [(name, lambda v, key=key: v[key]) for name, key in FIGURE_ROWS]
+        rows = [{"figure": name, **{h: get(v) for h, v in zip(heads, versions, strict=True)}} for name, get in figures]
+        emit_table(rows, [("figure", "figure"), *((h, h) for h in heads)], title="Its sheet, version by version (* counts)")
+        rows = [{**v, "v": heads[i], "at": _when(v["at"]), "reasons": ",".join(v["reasons"])} for i, v in enumerate(versions)]
+        cols = [("v", "v"), ("state", "state"), ("event", "event"), ("at (UTC)", "at"), ("by", "actor"), ("basis", "basis")]
+        emit_table(rows, [*cols, ("reasons", "reasons")], title="Versions: the event that recorded each", whole=["at", "state"])
     if data["cases"]:
         cols = [("case", "number"), ("kind", "kind"), ("status", "status"), ("filer", "filer"), ("filed", "filed_at"),
                 ("rule", "rule"), ("resolution", "resolution"), ("effect", "effect")]  # fmt: skip
-        emit_table(data["cases"], cols, title="Cases")
+        rows = [{**c, "filed_at": _when(c["filed_at"])} for c in data["cases"]]
+        emit_table(rows, nonempty(rows, cols), title="Cases", whole=["number", "filed_at", "status"])
     else:
         say("Cases: none.")
     if data["audit"]:
-        rows = [{**a, "drawn": ", ".join(str(d) for d in a.get("draws", a.get("ballots", [])))} for a in data["audit"]]
+        rows = [
+            {**a, "at": _when(a["at"]), "drawn": ", ".join(str(d) for d in a.get("draws", a.get("ballots", [])))}
+            for a in data["audit"]
+        ]
         cols = [("event", "event"), ("type", "type"), ("at", "at"), ("round", "round"), ("draws", "drawn"),
                 ("entry", "entry"), ("by", "by")]  # fmt: skip
-        emit_table(rows, cols, title="Audit")
+        emit_table(rows, nonempty(rows, cols), title="Audit", whole=["at"])
     else:
         say("Audit: not drawn.")
 

@@ -85,7 +85,7 @@ WRAPPED = 24
 
 
 def _widths(
-    flat: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], wrap: Sequence[str], room: int
+    flat: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], wrap: Sequence[str], room: int, whole: Sequence[str] = ()
 ) -> tuple[list[int], list[bool], bool]:
     """Each column's width, whether it is numeric, and whether the whole fits in ``room``.
 
@@ -100,7 +100,7 @@ def _widths(
         widths.append(natural)
         numeric.append(number)
         least = WRAPPED if key in wrap else NARROWEST
-        floor.append(natural if number else min(natural, max(least, len(header))))
+        floor.append(natural if number or key in whole else min(natural, max(least, len(header))))
     excess = sum(widths) + GAP * (len(widths) - 1) - room
     while excess > 0:
         shrinkable = [i for i, w in enumerate(widths) if w > floor[i]]
@@ -118,18 +118,22 @@ def table(
     columns: Sequence[tuple[str, str]],
     title: str | None = None,
     wrap: Sequence[str] = (),
+    whole: Sequence[str] = (),
 ) -> Any:
     """A Rich table of selected (header, dotted key) columns, laid out for the page.
 
     Numbers are right-aligned and never cut (a figure shown as ``8…`` is worse than no figure):
     their columns keep their full width, and only text columns give way, with an ellipsis (or
-    wrapped, for the keys in ``wrap``: sentences a reader needs whole).
+    wrapped, for the keys in ``wrap``: sentences a reader needs whole). Text columns in
+    ``whole`` (times, ids) are never cut either.
     """
     from rich import box
     from rich.table import Table
 
     flat = [flatten(r) for r in rows]
-    widths, numeric, _fits = _widths(flat, columns, wrap, width())
+    widths, numeric, _fits = _widths(flat, columns, wrap, width(), whole)
+    # Too many figures for the page: each keeps its width and the line runs on (a terminal
+    # wraps it) rather than cutting a number.
     out = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left")
     for (header, key), w, number in zip(columns, widths, numeric, strict=True):
         if number:
@@ -162,11 +166,28 @@ def fitted(
     return sorted(chosen, key=order.__getitem__)
 
 
+def nonempty(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The columns that hold a value in some row (an empty column is room taken for nothing)."""
+    flat = [flatten(r) for r in rows]
+    return [(h, k) for h, k in columns if any(r.get(k) not in (None, "") for r in flat)]
+
+
 def emit_table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str | None = None, wrap: Sequence[str] = ()
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str | None = None,
+    wrap: Sequence[str] = (),
+    whole: Sequence[str] = (),
 ) -> None:
     """Print a table of selected (header, dotted key) columns (see :func:`table`)."""
-    console().print(table(rows, columns, title, wrap))
+    from rich.console import Console
+
+    flat = [flatten(r) for r in rows]
+    widths, _numeric, fit = _widths(flat, columns, wrap, width(), whole)
+    page = console() if fit else Console(width=sum(widths) + GAP * (len(widths) - 1), highlight=False)
+    if title:
+        page.print(title, soft_wrap=False, markup=False)
+    page.print(table(rows, columns, None, wrap, whole))
 
 
 def say(text: str) -> None:

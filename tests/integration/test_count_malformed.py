@@ -12,7 +12,6 @@ import pytest
 from tests.onpe_sample import HEADER, Row, changed, render, sample_rows, write
 
 from escrutinio.app import Session
-
 from escrutinio.domain.errors import EscrutinioError
 
 
