@@ -446,8 +446,7 @@ class CountService:
         sheet_seqs = [s for s, t, _at, _a in index if t == EventType.SHEETS_RECORDED]
         case_seqs = [s for s, t, _at, _a in index if t in EventType.CASE_EVENTS]
         if sheet_seqs:
-            tables = sorted({t for data in session.reader.event_data(sheet_seqs).values() for t in data["sheets"]["table"]})
-            out.sheets, out.tallies = self._sheet_changes(tables, since)
+            out.sheets, out.tallies = self._sheet_changes(sheet_seqs, since)
         if case_seqs:
             numbers = {data["number"] for data in session.reader.event_data(case_seqs).values()}
             out.cases = [
@@ -457,41 +456,43 @@ class CountService:
             ]
         return out
 
-    def _sheet_changes(self, tables: list[str], since: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """For each table: its current sheet as of ``since`` and now; and per area the change in
-        every figure the results show (votes, valid, blank, null, sheets in the count)."""
+    def _sheet_changes(self, seqs: list[int], since: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each table a sheet event after ``since`` touched: its current sheet as of ``since``
+        and now; and per area the change in every figure the results show.
+
+        Read from the sheet events themselves (the log keeps every record; the projection
+        keeps one per version), newest by (version, event) as the store decides.
+        """
         from escrutinio.count.states import IN_COUNT
+        from escrutinio.ledger.events import EventType
 
         session = self.session
         election = session.election()
         choices = election.contest.choice_ids
-        history = session.store.sheet_history(tables)
+        after = _newest(session.reader.event_data(seqs), set())
+        earlier = [s for s, t, _at, _a in session.reader.event_index() if t == EventType.SHEETS_RECORDED and s <= since]
+        before: dict[str, dict[str, Any]] = {}
+        for seq in earlier:  # one event at a time: a national load's events are large
+            for table, record in _newest(session.reader.event_data([seq]), set(after)).items():
+                _keep_newest(before, table, record)
+        roll = {r["table"]: r["area"] for r in self.tables_on_roll(sorted(after))}
         parent = {code: par for code, _lv, _k, _n, par in self._area_rows()}
         rows: list[dict[str, Any]] = []
         deltas: dict[str, dict[str, int]] = {}
-        for table in tables:
-            versions = history.get(table, [])
-            if not versions:
+        for table in sorted(after):
+            old = before.get(table)
+            held = {table: old} if old else {}
+            _keep_newest(held, table, after[table])
+            new = held[table]
+            if old is not None and (old["version"], old["seq"]) == (new["version"], new["seq"]):
                 continue
-            before = max((v for v in versions if v["seq"] <= since), key=lambda v: (v["version"], v["seq"]), default=None)
-            after = max(versions, key=lambda v: (v["version"], v["seq"]))
-            if before is not None and (before["version"], before["seq"]) == (after["version"], after["seq"]):
-                continue
-            rows.append(
-                {
-                    "table": table,
-                    "area": after["area"],
-                    "before": _brief(before),
-                    "after": _brief(after),
-                }
-            )
-            change = _minus(_contribution(after, choices, IN_COUNT), _contribution(before, choices, IN_COUNT))
-            reached: set[str] = set()
-            node: str | None = after["area"]
-            while node is not None and node not in reached and len(reached) < 8:
+            rows.append({"table": table, "area": roll.get(table), "before": _brief(old), "after": _brief(new)})
+            change = _minus(_contribution(new, choices, IN_COUNT), _contribution(old, choices, IN_COUNT))
+            reached: set[str] = {election.country}
+            node: str | None = roll.get(table)
+            while node is not None and node not in reached and len(reached) < 9:
                 reached.add(node)
                 node = parent.get(node)
-            reached.add(election.country)
             for code in reached:
                 bucket = deltas.setdefault(code, {})
                 for k, v in change.items():
@@ -507,25 +508,47 @@ class CountService:
         return rows, tallies
 
 
+def _newest(events: dict[int, dict[str, Any]], only: set[str]) -> dict[str, dict[str, Any]]:
+    """The newest record by (version, event) of each table in these sheet events' data (of the
+    tables in ``only``, when given)."""
+    out: dict[str, dict[str, Any]] = {}
+    for seq, data in sorted(events.items()):
+        sheets = data["sheets"]
+        fields = [k for k in sheets if k != "votes"]
+        for i, table in enumerate(sheets["table"]):
+            if only and table not in only:
+                continue
+            record = {k: sheets[k][i] for k in fields}
+            record["votes"] = {c: v[i] for c, v in sheets["votes"].items()}
+            record["seq"] = seq
+            _keep_newest(out, table, record)
+    return out
+
+
+def _keep_newest(records: dict[str, dict[str, Any]], table: str, record: dict[str, Any]) -> None:
+    """Keep ``record`` as the table's if it is newer by (version, event) than the one held."""
+    mine = records.get(table)
+    if mine is None or (record["version"], record["seq"]) >= (mine["version"], mine["seq"]):
+        records[table] = record
+
+
 def _brief(version: dict[str, Any] | None) -> dict[str, Any] | None:
     if version is None:
         return None
     return {"version": version["version"], "state": version["state"], "event": version["seq"]}
 
 
-def _contribution(version: dict[str, Any] | None, choices: tuple[str, ...], in_count: tuple[str, ...]) -> dict[str, int]:
-    """What a sheet adds to the figures results show (zero when it is not in the count)."""
-    if version is None or version["state"] not in in_count:
+def _contribution(record: dict[str, Any] | None, choices: tuple[str, ...], in_count: tuple[str, ...]) -> dict[str, int]:
+    """What a sheet record adds to the figures results show (nothing when it is not in the count)."""
+    if record is None or record["state"] not in in_count:
         return {}
-    import orjson
-
-    votes = dict(zip(choices, orjson.loads(version["votes"]), strict=True))
+    votes = {c: record["votes"][c] for c in choices}
     return {
         "in_count": 1,
-        "ballots_cast": version["ballots_cast"],
+        "ballots_cast": record["cast"],
         "valid": sum(votes.values()),
-        "blank": version["blank"],
-        "null": version["null_votes"],
+        "blank": record["blank"],
+        "null": record["null"],
         **{f"votes.{c}": v for c, v in votes.items()},
     }
 
