@@ -478,7 +478,7 @@ def demo(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from escrutinio.app.demo import run_demo
+    from escrutinio.demo import run_demo  # the scenario generator, beside the skins
 
     check_format(fmt)
     bar = _progress()

@@ -1,17 +1,27 @@
-"""A seeded synthetic national election: its definition and tally-sheet files.
+"""``escrutinio demo``: a seeded synthetic national election, counted end to end, as data.
 
-The scenario generator behind ``escrutinio demo`` (run by :mod:`escrutinio.app.demo`, which
-loads the files through the same readers, rules and store a real election uses). Regional
-leanings, turnout spread, arithmetic errors (observed sheets), annulled and uninstalled
-tables, and late rural sheets are all drawn from one seed, so a demo run is reproducible.
+It writes an election definition and two tally-sheet files (the early count, then the late
+rural sheets) and loads them through a session of the application like any real election
+(sheets that break a rule are observed, not refused); :func:`run_demo` returns the results and
+the skin prints them. Regional leanings, turnout spread, arithmetic errors (observed sheets),
+annulled and uninstalled tables, and late rural sheets are all drawn from one seed, so a demo
+run is reproducible. The scenario generator lives here, beside the skins, out of the library
+core: it uses the application, nothing uses it.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
+
+from escrutinio.app import Session, StoreError
+from escrutinio.count.options import InvalidSheets, Level
+from escrutinio.parsing import InputError
 
 CHOICES = ("NORTE", "SUR", "CENTRO", "VERDE")
 DEFINITION = """
@@ -153,3 +163,47 @@ def write_files(folder: Path, tables: int, seed: int) -> tuple[Path, Path, Path]
     frame.filter(~late).drop("urbano").write_csv(early)
     frame.filter(late).drop("urbano").write_csv(later)
     return definition, early, later
+
+
+Progress = Callable[[str, int, int], None]
+
+MIN_TABLES = 10
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    return None
+
+
+def run_demo(tables: int = 86_000, seed: int = 2021, keep: Path | None = None, progress: Progress = _quiet) -> dict[str, Any]:
+    """Build, load and count the demo election. Returns ``national`` (the nation's results),
+    ``departments`` (one row each), ``loads`` (the two load summaries), ``contest`` (its
+    choices) and ``store`` (the kept store, or None when it was temporary)."""
+    if tables < MIN_TABLES:
+        raise InputError(f"--tables: at least {MIN_TABLES} tables, got {tables}")
+    with tempfile.TemporaryDirectory(prefix="escrutinio-demo-") as tmp:
+        folder = Path(tmp)
+        db = keep or folder / "demo.db"
+        if keep is not None and keep.exists():
+            raise StoreError(f"--keep: {keep} already exists")
+        progress(f"drawing {tables:,} tables", 0, 4)
+        definition, early, later = write_files(folder, tables, seed)
+        session = Session(str(db), actor="demo")
+        try:
+            progress("loading the early count", 1, 4)
+            first = session.count.load(early, str(definition), invalid=InvalidSheets.OBSERVE)
+            progress("loading the late sheets", 2, 4)
+            second = session.count.load(later, invalid=InvalidSheets.OBSERVE, new_tables=True)
+            progress("results", 3, 4)
+            departments = session.count.results(Level.DEPARTMENT)
+            national = session.count.results()[0]
+            contest = session.count.contest()
+        finally:
+            session.close()
+        progress("done", 4, 4)
+        return {
+            "national": national,
+            "departments": departments,
+            "loads": [first.to_dict(), second.to_dict()],
+            "contest": contest,
+            "store": str(keep) if keep is not None else None,
+        }

@@ -1,6 +1,6 @@
 """The table-results frame kept in memory between calls, brought up to date from the log.
 
-Audit, forensics and stakes read one frame (``count.frame.table_frame``): one row per table.
+Audit, forensics and stakes read one frame (``aggregation.frame.table_frame``): one row per table.
 Building it reads all 86,000 tables (about 0.3 s); a ruling changes a few. So a long-lived
 session keeps the frame with the head it was built at and, on the next call, applies only the
 sheet events appended since; anything else (new areas or tables, a big load) rebuilds it.

@@ -62,8 +62,8 @@ class VerifyReport:
 
 def verify_log(path: Path, store: Store | None, progress: Progress = quiet) -> VerifyReport:
     """Rebuild everything from the log at ``path``; compare with ``store`` when there is one."""
-    from escrutinio.count.results import build, national_extras
     from escrutinio.aggregation.tally import full_tally
+    from escrutinio.count.results import build, national_extras
     from escrutinio.ledger.state import replay
     from escrutinio.ledger.verify import read_events
 
