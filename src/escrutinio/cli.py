@@ -377,7 +377,7 @@ def changes(
     rows += [{"what": "tally", **t} for t in data["tallies"]]
     if _emit(data, fmt, rows):
         return
-    from escrutinio.output import emit_table, say
+    from escrutinio.output import emit_table, nonempty, say
 
     kinds: dict[str, int] = {}
     for e in data["events"]:
@@ -410,9 +410,11 @@ def changes(
         emit_table(data["cases"], cols, title="Cases")
     if data["tallies"]:
         order = [c["id"] for c in current.count.contest()["choices"]]
-        rows = [{**t, **{k: v for k, v in t["change"].items()}} for t in data["tallies"][:50]]
-        cols = [("area", "area"), ("name", "name"), ("in count", "in_count"), *((f"{c}", f"votes.{c}") for c in order)]
-        emit_table(rows, [*cols, ("valid", "valid"), ("cast", "ballots_cast")], title="Tallies that moved (change)")
+        rows = [{**t, **t["change"]} for t in data["tallies"][:50]]
+        cols = [("area", "area"), ("name", "name"), *((c, f"votes.{c}") for c in order), ("valid", "valid")]
+        cols += [("cast", "ballots_cast"), ("counted", "tables.counted"), ("resolved", "tables.resolved")]
+        cols += [("observed", "tables.observed"), ("annulled", "tables.annulled")]
+        emit_table(rows, nonempty(rows, cols), title="Tallies that moved (the change in each figure)")
 
 
 # -- log ----------------------------------------------------------------------------------

@@ -463,22 +463,20 @@ class CountService:
         Read from the sheet events themselves (the log keeps every record; the projection
         keeps one per version), newest by (version, event) as the store decides.
         """
-        from escrutinio.count.states import IN_COUNT
         from escrutinio.ledger.events import EventType
 
         session = self.session
-        election = session.election()
-        choices = election.contest.choice_ids
         after = _newest(session.reader.event_data(seqs), set())
         earlier = [s for s, t, _at, _a in session.reader.event_index() if t == EventType.SHEETS_RECORDED and s <= since]
         before: dict[str, dict[str, Any]] = {}
         for seq in earlier:  # one event at a time: a national load's events are large
             for table, record in _newest(session.reader.event_data([seq]), set(after)).items():
                 _keep_newest(before, table, record)
-        roll = {r["table"]: r["area"] for r in self.tables_on_roll(sorted(after))}
-        parent = {code: par for code, _lv, _k, _n, par in self._area_rows()}
+        _areas, roll, _sheets = session.store.frames()
+        where = dict(zip(roll["table"].to_list(), roll["area"].to_list(), strict=True))
         rows: list[dict[str, Any]] = []
-        deltas: dict[str, dict[str, int]] = {}
+        olds: list[dict[str, Any]] = []
+        news: list[dict[str, Any]] = []
         for table in sorted(after):
             old = before.get(table)
             held = {table: old} if old else {}
@@ -486,26 +484,65 @@ class CountService:
             new = held[table]
             if old is not None and (old["version"], old["seq"]) == (new["version"], new["seq"]):
                 continue
-            rows.append({"table": table, "area": roll.get(table), "before": _brief(old), "after": _brief(new)})
-            change = _minus(_contribution(new, choices, IN_COUNT), _contribution(old, choices, IN_COUNT))
-            reached: set[str] = {election.country}
-            node: str | None = roll.get(table)
-            while node is not None and node not in reached and len(reached) < 9:
-                reached.add(node)
-                node = parent.get(node)
-            for code in reached:
-                bucket = deltas.setdefault(code, {})
-                for k, v in change.items():
-                    bucket[k] = bucket.get(k, 0) + v
+            rows.append({"table": table, "area": where.get(table), "before": _brief(old), "after": _brief(new)})
+            news.append(new)
+            if old is not None:
+                olds.append(old)
+        return rows, self._tally_changes(news, olds, roll)
+
+    def _tally_changes(self, news: list[dict[str, Any]], olds: list[dict[str, Any]], roll: Any) -> list[dict[str, Any]]:
+        """Per area, what the new records add and the old ones took away, by the very rules the
+        tallies are kept by (``aggregation.tally``), named as the results name each figure."""
+        import polars as pl
+
+        from escrutinio.aggregation.tally import combine, lineage, roll_up, sheet_contribution
+        from escrutinio.domain import table_frame as tf
+
+        session = self.session
+        election = session.election()
+        lin = lineage(session.store.areas(), election.country)
+
+        def tallied(records: list[dict[str, Any]], sign: int) -> pl.DataFrame:
+            if not records:
+                return pl.DataFrame(schema={"area": pl.String, "key": pl.String, "value": pl.Int64})
+            frame = pl.DataFrame(
+                {
+                    "table": [r["table"] for r in records],
+                    tf.STATE: [r["state"] for r in records],
+                    **{f: [r[f] for r in records] for f in tf.SHEET_COUNTS},
+                    **{tf.choice_column(c): [r["votes"][c] for r in records] for c in election.contest.choice_ids},
+                }
+            ).join(roll.select("table", "area", tf.ELECTORS), on="table", how="inner")
+            long = roll_up(sheet_contribution(frame, election), lin)
+            return long.with_columns(pl.col("value") * sign)
+
+        moved = combine(tallied(news, 1), tallied(olds, -1))
         names = {code: (lv, name) for code, lv, _k, name, _p in self._area_rows()}
+        out: dict[str, dict[str, int]] = {}
+        for area, key, value in moved.iter_rows():
+            out.setdefault(area, {})[_figure_name(key)] = value
         tallies = []
-        for code, figures in deltas.items():
-            moved = {k: v for k, v in figures.items() if v}
-            if moved:
-                level, name = names.get(code, (0, election.name))
-                tallies.append({"area": code, "name": name, "level": level, "change": moved})
+        for code, change in out.items():
+            level, name = names.get(code, (0, election.name))
+            tallies.append({"area": code, "name": name, "level": level, "change": dict(sorted(change.items()))})
         tallies.sort(key=lambda r: (r["level"], r["area"]))
-        return rows, tallies
+        return tallies
+
+
+def _figure_name(key: str) -> str:
+    """A tally key as the results name the figure (``v_PL`` -> ``votes.PL``, ``n_counted`` ->
+    ``tables.counted``, ``p_v_PL`` -> ``provisional.votes.PL``, ``cast`` -> ``ballots_cast``,
+    ``p_cast`` -> ``provisional.cast``)."""
+    from escrutinio.domain import table_frame as tf
+
+    if key.startswith("p_"):  # the provisional figures keep the sheet's own names, as the results do
+        inner = key[2:]
+        return f"provisional.{_figure_name(inner) if inner.startswith(tf.CHOICE_PREFIX) else inner}"
+    if key.startswith(tf.CHOICE_PREFIX):
+        return f"votes.{key[len(tf.CHOICE_PREFIX) :]}"
+    if key.startswith("n_"):
+        return f"tables.{key[2:]}"
+    return {"cast": "ballots_cast"}.get(key, key)
 
 
 def _newest(events: dict[int, dict[str, Any]], only: set[str]) -> dict[str, dict[str, Any]]:
@@ -536,25 +573,6 @@ def _brief(version: dict[str, Any] | None) -> dict[str, Any] | None:
     if version is None:
         return None
     return {"version": version["version"], "state": version["state"], "event": version["seq"]}
-
-
-def _contribution(record: dict[str, Any] | None, choices: tuple[str, ...], in_count: tuple[str, ...]) -> dict[str, int]:
-    """What a sheet record adds to the figures results show (nothing when it is not in the count)."""
-    if record is None or record["state"] not in in_count:
-        return {}
-    votes = {c: record["votes"][c] for c in choices}
-    return {
-        "in_count": 1,
-        "ballots_cast": record["cast"],
-        "valid": sum(votes.values()),
-        "blank": record["blank"],
-        "null": record["null"],
-        **{f"votes.{c}": v for c, v in votes.items()},
-    }
-
-
-def _minus(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return {k: a.get(k, 0) - b.get(k, 0) for k in {*a, *b}}
 
 
 def _in_zone(moment: datetime, election: Election) -> datetime:

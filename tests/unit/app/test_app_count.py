@@ -107,7 +107,8 @@ def test_changes_since_an_event(db_url: str, tmp_path: Path) -> None:
     }
     nation = next(t for t in news.tallies if t["area"] == "PE")
     assert nation["change"]["votes.PL"] == 100 - 115 and nation["change"]["votes.FP"] == 100 - 87
-    assert "in_count" not in nation["change"]  # one in, one out
+    assert nation["change"]["tables.counted"] == -1 and nation["change"]["tables.resolved"] == 1
+    assert "tables.observed" not in nation["change"]  # one in, one out
     district = next(t for t in news.tallies if t["area"] == "140137")
     assert district["change"]["votes.PL"] == 100 - 115
     assert [c["tables"] for c in news.cases] == ["000001"]  # the conflict opened an observation case
