@@ -1,30 +1,23 @@
-"""The ``escrutinio`` command: a thin skin over :class:`escrutinio.canvass.Canvass`.
+"""The ``escrutinio`` command: a thin skin over :mod:`escrutinio.app`.
 
-Heavy libraries (polars, SQLAlchemy) are imported inside commands, so ``--help`` is instant.
-Errors a user can act on are one clear line (no traceback unless ``--debug``).
+Each command parses its text with :mod:`escrutinio.parsing`, calls the session and prints what
+it returns with :mod:`escrutinio.output`. Heavy libraries are imported inside the application,
+so ``--help`` is instant. Errors a user can act on are one clear line (no traceback unless
+``--debug``).
 """
-
 
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from escrutinio.app import EscrutinioError
 from escrutinio.cli_audit import audit_app
 from escrutinio.cli_cases import cases_app, stakes_command
-from escrutinio.cli_common import (
-    STATE,
-    DbOption,
-    FormatOption,
-    _canvass,
-    _check_format,
-    _progress,
-    _with_progress,
-)
+from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
 from escrutinio.cli_forensics import forensics_command
-from escrutinio.domain.errors import EscrutinioError
 
 app = typer.Typer(
     name="escrutinio",
@@ -35,11 +28,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 log_app = typer.Typer(help="The event log: export it for anyone to verify.", no_args_is_help=True)
+demo_app = typer.Typer(
+    help="Build a seeded synthetic national election, count it, and show the results.\n\nExample: escrutinio demo --tables 20000",
+    invoke_without_command=True,
+)
+"""``escrutinio demo``: bare, today's synthetic election; other demos register as subcommands."""
+elections_app = typer.Typer(
+    help="The election definitions shipped with escrutinio (use one with --election NAME).\n\n"
+    "Example: escrutinio elections show peru-2021-runoff",
+    invoke_without_command=True,
+)
 app.add_typer(log_app, name="log")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
+app.add_typer(demo_app, name="demo")
+app.add_typer(elections_app, name="elections")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
+
+FIGURE_ROWS = (("blank", "blank"), ("null", "null"), ("challenged", "challenged"), ("ballots cast", "ballots_cast"))
+"""The figures of a sheet below its votes, as the table view lists them."""
+TOP_CHOICES = 2
+"""Choices a wide listing always shows (by national votes); the rest as many as fit, then "others"."""
 
 
 @app.callback()
@@ -51,21 +61,17 @@ def main_options(
     STATE["debug"] = debug
 
 
-RESULT_COLUMNS = [
-    ("area", "area"),
-    ("name", "name"),
-    ("tables", "tables.total"),
-    ("counted", "tables.counted"),
-    ("resolved", "tables.resolved"),
-    ("observed", "tables.observed"),
-    ("annulled", "tables.annulled"),
-    ("not inst.", "tables.not_installed"),
-    ("pending", "tables.pending"),
-    ("cast", "ballots_cast"),
-    ("valid", "valid"),
-    ("blank", "blank"),
-    ("null", "null"),
-]
+def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None) -> bool:
+    """Print JSON or CSV; True when done (the table format is the caller's to draw)."""
+    from escrutinio.output import emit
+
+    if fmt == "table":
+        return False
+    emit(data, fmt, rows=rows)
+    return True
+
+
+# -- load ---------------------------------------------------------------------------------
 
 
 @app.command()
@@ -76,6 +82,14 @@ def load(
         str, typer.Option("--invalid", help="Sheets that break a rule: reject the file, or observe them")
     ] = "reject",
     new_tables: Annotated[bool, typer.Option("--new-tables", help="Register tables not yet on the roll")] = False,
+    declared_at: Annotated[
+        str | None,
+        typer.Option(
+            "--declared-at",
+            help="Reconstructing history: the time observation cases opened by this load reached the "
+            "dispute body (recorded beside the time of receipt); in the election's zone unless an offset is given",
+        ),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -83,21 +97,24 @@ def load(
 
     Example: escrutinio load Resultados_2da_vuelta_Version_PCM.csv.gz --election peru-2021-runoff
     """
-    _check_format(fmt)
-    canvass = _canvass(db)
-    summary = _with_progress(canvass.load, file, election, mode=invalid, new_tables=new_tables)
-    from escrutinio.output import emit
+    from escrutinio.parsing import parse_declared_at, parse_invalid
 
-    if fmt == "table":
-        actions = summary.get("actions", {})
-        typer.echo(
-            f"{summary['file']}: {summary['rows']:,} rows; {summary['new_tables']:,} new tables; "
-            f"recorded {sum(summary['recorded_by_state'].values()):,} sheets "
-            f"({', '.join(f'{k} {v:,}' for k, v in sorted(summary['recorded_by_state'].items()))}); "
-            f"unchanged {actions.get('unchanged', 0):,}; {summary['events']} events; head {summary['head'][:16]}…"
-        )
-    else:
-        emit(summary, fmt)
+    check_format(fmt)
+    mode, when = parse_invalid(invalid), parse_declared_at(declared_at)
+    summary = _with_progress(session(db).count.load, file, election, invalid=mode, new_tables=new_tables, declared_at=when)
+    if _emit(summary.to_dict(), fmt):
+        return
+    from escrutinio.output import say
+
+    states = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.recorded_by_state.items()))
+    say(
+        f"{summary.file}: {summary.rows:,} rows; {summary.new_tables:,} new tables; "
+        f"recorded {summary.recorded:,} sheets ({states or 'none'}); "
+        f"unchanged {summary.actions.get('unchanged', 0):,}; {summary.events} events; head {summary.head[:16]}…"
+    )
+
+
+# -- results ------------------------------------------------------------------------------
 
 
 @app.command()
@@ -109,77 +126,314 @@ def results(
 ) -> None:
     """Results: tables by state, ballots, votes, shares, leader and margin, for each area.
 
+    The nation, or one area (--area alone), is shown one row per choice; a level (--level) lists
+    its areas with the leading choices and "others". One table: `escrutinio table ID`.
+
     Example: escrutinio results --level department --format json
     """
-    _check_format(fmt)
-    canvass = _canvass(db)
-    rows = canvass.results(level, area)
-    from escrutinio.output import emit
+    from escrutinio.parsing import parse_level
 
-    if fmt == "json":
-        emit(rows, fmt)
+    check_format(fmt)
+    lv = parse_level(level)
+    current = session(db)
+    rows = current.count.results(lv, area)
+    if _emit(rows, fmt, rows):
         return
-    election = canvass.election()
-    choices = election.contest.choice_ids
-    if level == "table":
-        cols = [("table", "table"), ("area", "area"), ("state", "state"), ("electors", "electors"), ("cast", "cast")]
-        cols += [(c, f"v_{c}") for c in choices]
+    contest = current.count.contest()
+    if lv is None:
+        _print_area(rows[0], contest)
+    elif lv.value == "table":
+        _print_tables(rows, contest)
     else:
-        cols = [*RESULT_COLUMNS, *((c, f"votes.{c}") for c in choices), *((f"{c} %", f"shares.{c}") for c in choices[:4])]
-        cols += [("leader", "leader"), ("margin", "margin_votes")]
-    emit(rows, fmt, rows=rows, columns=cols, title=f"{election.name}: results")
-    if fmt == "table" and rows and "outcome" in rows[0]:
-        nat = rows[0]
-        typer.echo(f"Outcome: {nat['outcome']['reading']}.")
-        prov = nat["provisional"]
-        if prov["tables"]:
-            votes = ", ".join(f"{c} {v:,}" for c, v in prov["votes"].items())
-            typer.echo(f"At the dispute body, not counted: {prov['tables']:,} sheets (provisional: {votes}).")
-        if "proclaimed" in nat and not nat["proclaimed"]["matches"]:
-            diff = ", ".join(f"{c} {v:+,}" for c, v in nat["proclaimed"]["counted_minus_proclaimed"]["votes"].items())
-            typer.echo(f"Counted minus proclaimed ({nat['proclaimed']['source']}): {diff}. {nat['proclaimed']['note']}.")
+        _print_listing(rows, contest, lv.value)
+        if rows and "outcome" in rows[0]:
+            _print_national_notes(rows[0])
+
+
+def _choice_order(row: dict[str, Any], contest: dict[str, Any]) -> list[str]:
+    """Choices by votes in ``row`` (the nation's order in a listing), ties in the contest's order."""
+    ids = [c["id"] for c in contest["choices"]]
+    return sorted(ids, key=lambda c: (-row["votes"].get(c, 0), ids.index(c)))
+
+
+def _print_area(r: dict[str, Any], contest: dict[str, Any]) -> None:
+    """One area, long: one row per choice (votes, share, provisional), then the totals."""
+    from escrutinio.output import emit_table, say
+
+    names = {c["id"]: c["name"] for c in contest["choices"]}
+    prov = r["provisional"]
+    rows: list[dict[str, Any]] = [
+        {"choice": c, "name": names[c], "votes": r["votes"][c], "share": r["shares"][c], "provisional": prov["votes"][c]}
+        for c in _choice_order(r, contest)
+    ]
+    rows += [
+        {"name": "valid votes", "votes": r["valid"], "provisional": prov["valid"]},
+        {"name": "blank", "votes": r["blank"], "provisional": prov["blank"]},
+        {"name": "null", "votes": r["null"], "provisional": prov["null"]},
+        {"name": "ballots cast", "votes": r["ballots_cast"], "provisional": prov["cast"]},
+    ]
+    columns = [("choice", "choice"), ("name", "name"), ("votes", "votes"), ("%", "share")]
+    if prov["tables"]:
+        columns.append(("provisional", "provisional"))
+    where = "the nation" if r["level"] == "national" else f"{r['level']} {r['area']}"
+    emit_table(rows, columns, title=f"{r['name']} ({where})")
+    t = r["tables"]
+    say(
+        f"Tables {t['total']:,}: in the count {t['in_count']:,} (counted {t['counted']:,}, resolved {t['resolved']:,}); "
+        f"observed {t['observed']:,}; annulled {t['annulled']:,}; not installed {t['not_installed']:,}; pending {t['pending']:,}."
+    )
+    if prov["tables"]:
+        say(f"Provisional: the {prov['tables']:,} observed sheets at the dispute body, not in the totals.")
+    if r["leader"]:
+        say(f"Leader {r['leader']} by {r['margin_votes']:,} votes ({r['margin_points']} points of valid votes).")
+    if "outcome" in r:
+        _print_national_notes(r)
+
+
+def _print_national_notes(nat: dict[str, Any]) -> None:
+    from escrutinio.output import say
+
+    say(f"Outcome: {nat['outcome']['reading']}.")
+    if "proclaimed" in nat and not nat["proclaimed"]["matches"]:
+        diff = ", ".join(f"{c} {v:+,}" for c, v in nat["proclaimed"]["counted_minus_proclaimed"]["votes"].items())
+        say(f"Counted minus proclaimed ({nat['proclaimed']['source']}): {diff}; {nat['proclaimed']['note']}.")
+    despite = nat.get("final_at_source_despite")
+    if despite:
+        listed = ", ".join(f"{rule} {n:,}" for rule, n in despite.items())
+        say(f"In the count as the source states, although they break a rule (final at source despite): {listed}.")
+
+
+def _with_others(rows: list[dict[str, Any]], shown: list[str], order: list[str]) -> list[dict[str, Any]]:
+    """Each row with ``others``: the votes of the choices not shown."""
+    hidden = [c for c in order if c not in shown]
+    return [{**r, "others": sum(r["votes"].get(c, 0) for c in hidden)} for r in rows]
+
+
+def _choice_columns(
+    rows: list[dict[str, Any]], order: list[str], key: str, required: list[tuple[str, str]], tail: list[tuple[str, str]]
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The most choice columns that fit beside the required ones (at least the top two), with
+    "others" for the rest."""
+    from escrutinio.output import fits
+
+    for k in range(len(order), 0, -1):
+        shown = order[:k]
+        cols = [*required, *((c, key.format(c)) for c in shown)]
+        if k < len(order):
+            cols.append(("others", "others"))
+        cols += tail
+        data = _with_others(rows, shown, order)
+        if k <= TOP_CHOICES or fits(data, cols):
+            return data, cols
+    return rows, [*required, *tail]
+
+
+def _print_listing(rows: list[dict[str, Any]], contest: dict[str, Any], level: str) -> None:
+    """Areas of a level, one row each: the leading choices, then as many figures as fit."""
+    from escrutinio.output import emit_table, fitted
+
+    if not rows:
+        return
+    order = _choice_order(rows[0] if rows[0]["level"] == "national" else _summed(rows), contest)
+    same = all(r["area"] == r["name"] for r in rows)  # areas coded by their names (Bolivia)
+    required = [("area", "area")] if same else [("area", "area"), ("name", "name")]
+    tail = [("leader", "leader"), ("margin", "margin_votes")]
+    data, cols = _choice_columns(rows, order, "votes.{}", required, tail)
+    optional = [("tables", "tables.total"), ("in count", "tables.in_count"), ("observed", "tables.observed"),
+                ("valid", "valid"), ("cast", "ballots_cast"), ("blank", "blank"), ("null", "null")]  # fmt: skip
+    picked = fitted(data, cols, optional)
+    emit_table(data, picked, title=f"{contest['name']}: results by {level}")
+
+
+def _summed(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    votes: dict[str, int] = {}
+    for r in rows:
+        for c, v in r["votes"].items():
+            votes[c] = votes.get(c, 0) + v
+    return {"votes": votes}
+
+
+def _print_tables(rows: list[dict[str, Any]], contest: dict[str, Any]) -> None:
+    """Polling tables, one row each: state and the leading choices' votes."""
+    from escrutinio.output import emit_table, fitted
+
+    ids = [c["id"] for c in contest["choices"]]
+    data = [{**r, "votes": {c: r.get(f"v_{c}") or 0 for c in ids}} for r in rows]
+    order = _choice_order(_summed(data), contest)
+    required = [("table", "table"), ("area", "area"), ("state", "state")]
+    data, cols = _choice_columns(data, order, "votes.{}", required, [])
+    picked = fitted(data, cols, [("electors", "electors"), ("cast", "cast"), ("event", "event")])
+    emit_table(data, picked, title=f"{contest['name']}: polling tables")
+
+
+# -- status, one table, changes -----------------------------------------------------------
+
+
+def _when(at: str | None) -> str:
+    """A log time (``2021-06-07T03:00:00.000000Z``) to the second, as a person reads it."""
+    return "" if not at else at[:19].replace("T", " ")
 
 
 @app.command()
 def status(db: DbOption = None, fmt: FormatOption = "table") -> None:
-    """Progress: share of sheets processed and counted, electors counted; sheets by state and reason.
+    """Progress: sheets received, in the count and accounted for; electors accounted for;
+    sheets by state (with what each state means) and by reason; sheets final at source despite a rule.
 
     Example: escrutinio status --format json
     """
-    _check_format(fmt)
-    data = _canvass(db).status()
-    from escrutinio.output import emit
-
-    if fmt != "table":
-        emit(data, fmt)
+    check_format(fmt)
+    current = session(db)
+    data = current.count.status()
+    if _emit(data, fmt):
         return
-    typer.echo(
-        f"{data['election']}: {data['processed']:,}/{data['tables']:,} sheets processed ({data['processed_pct']}%), "
-        f"{data['counted']:,} counted ({data['counted_pct']}%), electors counted {data['electors_counted_pct']}%"
+    from escrutinio.output import emit_table, say
+
+    say(
+        f"{data['election']}: {data['tables']:,} tables; sheets received {data['received']:,} ({data['received_pct']}%); "
+        f"in the count {data['in_count']:,} ({data['in_count_pct']}%); accounted for {data['accounted']:,} "
+        f"({data['accounted_pct']}%); electors of the tables accounted for {data['electors_accounted_pct']}%."
     )
-    emit(
-        data,
-        "table",
-        rows=[{"state": k, "sheets": v} for k, v in data["by_state"].items()],
-        columns=[("state", "state"), ("sheets", "sheets")],
-    )
+    meanings = current.count.states()
+    rows = [{"state": k, "sheets": v, "meaning": meanings[k]} for k, v in data["by_state"].items()]
+    emit_table(rows, [("state", "state"), ("sheets", "sheets"), ("meaning", "meaning")], wrap=["meaning"])
     if data["by_reason"]:
-        emit(
-            data,
-            "table",
-            rows=[{"reason": k, "sheets": v} for k, v in data["by_reason"].items()],
-            columns=[("reason", "reason"), ("sheets", "sheets")],
+        emit_table(
+            [{"reason": k, "sheets": v} for k, v in data["by_reason"].items()], [("reason", "reason"), ("sheets", "sheets")]
         )
+    flagged = data["final_at_source_despite"]
+    if flagged:
+        shown = ", ".join(f"{f['table']} ({' and '.join(f['despite'])})" for f in flagged[:20])
+        more = f" and {len(flagged) - 20:,} more" if len(flagged) > 20 else ""
+        say(f"Final at source despite a rule: {len(flagged):,} sheets in the count as the source states: {shown}{more}.")
+    else:
+        say("Final at source despite a rule: none (every sheet in the count passes the counting rules).")
+
+
+@app.command("table")
+def table_command(
+    table: Annotated[str, typer.Argument(help="Polling table id, as the source writes it (e.g. 052235)")],
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """One polling table: its sheet and state, every version with its event and time, its cases and audit draws.
+
+    Example: escrutinio table 000001
+    """
+    from escrutinio.parsing import parse_table_id
+
+    check_format(fmt)
+    data = session(db).count.table(parse_table_id(table))
+    if _emit(data, fmt, data["versions"]):
+        return
+    from escrutinio.output import emit_table, nonempty, say
+
+    state = data["state"] + (f" (final at source despite {' and '.join(data['despite'])})" if data["despite"] else "")
+    say(f"Table {data['table']}: area {data['area']} {data['area_name']}; {data['electors'] or 0:,} electors; state {state}.")
+    versions = data["versions"]
+    if versions:
+        heads = [f"v{v['version']}{'*' if v['current'] else ''}" for v in versions]
+        figures = [(c, lambda v, c=c: v["votes"][c]) for c in versions[0]["votes"]]
+        figures += [(name, lambda v, key=key: v[key]) for name, key in FIGURE_ROWS]
+        rows = [{"figure": name, **{h: get(v) for h, v in zip(heads, versions, strict=True)}} for name, get in figures]
+        emit_table(rows, [("figure", "figure"), *((h, h) for h in heads)], title="Its sheet, version by version (* counts)")
+        rows = [{**v, "v": heads[i], "at": _when(v["at"]), "reasons": ",".join(v["reasons"])} for i, v in enumerate(versions)]
+        cols = [("v", "v"), ("state", "state"), ("event", "event"), ("at (UTC)", "at"), ("by", "actor"), ("basis", "basis")]
+        emit_table(rows, [*cols, ("reasons", "reasons")], title="Versions: the event that recorded each", whole=["at", "state"])
+    if data["cases"]:
+        cols = [("case", "number"), ("kind", "kind"), ("status", "status"), ("filer", "filer"), ("filed", "filed_at"),
+                ("rule", "rule"), ("resolution", "resolution"), ("effect", "effect")]  # fmt: skip
+        rows = [{**c, "filed_at": _when(c["filed_at"])} for c in data["cases"]]
+        emit_table(rows, nonempty(rows, cols), title="Cases", whole=["number", "filed_at", "status"])
+    else:
+        say("Cases: none.")
+    if data["audit"]:
+        rows = [
+            {**a, "at": _when(a["at"]), "drawn": ", ".join(str(d) for d in a.get("draws", a.get("ballots", [])))}
+            for a in data["audit"]
+        ]
+        cols = [("event", "event"), ("type", "type"), ("at", "at"), ("round", "round"), ("draws", "drawn"),
+                ("entry", "entry"), ("by", "by")]  # fmt: skip
+        emit_table(rows, nonempty(rows, cols), title="Audit", whole=["at"])
+    else:
+        say("Audit: not drawn.")
+
+
+@app.command()
+def changes(
+    since: Annotated[str, typer.Option("--since", help="Event number: list what changed after it")] = "0",
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """What changed after event N: sheets recorded, cases acted on, tallies that moved.
+
+    Example: escrutinio changes --since 1
+    """
+    from escrutinio.parsing import parse_event_number
+
+    check_format(fmt)
+    current = session(db)
+    data = current.count.changes(parse_event_number(since)).to_dict()
+    rows = [{"what": "sheet", **s} for s in data["sheets"]] + [{"what": "case", **c} for c in data["cases"]]
+    rows += [{"what": "tally", **t} for t in data["tallies"]]
+    if _emit(data, fmt, rows):
+        return
+    from escrutinio.output import emit_table, nonempty, say
+
+    kinds: dict[str, int] = {}
+    for e in data["events"]:
+        kinds[e["type"]] = kinds.get(e["type"], 0) + 1
+    listed = ", ".join(f"{k} {v:,}" for k, v in kinds.items()) or "nothing"
+    say(f"After event {data['since']} (the log now ends at event {data['head']}): {listed}.")
+    sheets = data["sheets"]
+    if sheets:
+        rows = [
+            {
+                "table": s["table"],
+                "area": s["area"],
+                "before": "" if s["before"] is None else f"{s['before']['state']} v{s['before']['version']}",
+                "now": f"{s['after']['state']} v{s['after']['version']}",
+                "event": s["after"]["event"],
+            }
+            for s in sheets[:50]
+        ]
+        more = f" (first 50 of {len(sheets):,}; --format csv lists all)" if len(sheets) > 50 else ""
+        emit_table(rows, [(k, k) for k in ("table", "area", "before", "now", "event")], title=f"Sheets{more}")
+    if data["cases"]:
+        cols = [
+            ("case", "number"),
+            ("kind", "kind"),
+            ("status", "status"),
+            ("tables", "tables"),
+            ("rule", "rule"),
+            ("effect", "effect"),
+        ]
+        emit_table(data["cases"], cols, title="Cases")
+    if data["tallies"]:
+        order = [c["id"] for c in current.count.contest()["choices"]]
+        rows = [{**t, **t["change"]} for t in data["tallies"][:50]]
+        cols = [("area", "area"), ("name", "name"), *((c, f"votes.{c}") for c in order), ("valid", "valid")]
+        cols += [("cast", "ballots_cast"), ("counted", "tables.counted"), ("resolved", "tables.resolved")]
+        cols += [("observed", "tables.observed"), ("annulled", "tables.annulled")]
+        emit_table(rows, nonempty(rows, cols), title="Tallies that moved (the change in each figure)")
+
+
+# -- log ----------------------------------------------------------------------------------
 
 
 @log_app.command("export")
-def log_export(file: Annotated[Path, typer.Argument(help="Where to write the log (JSON Lines)")], db: DbOption = None) -> None:
+def log_export(
+    file: Annotated[Path, typer.Argument(help="Where to write the log (JSON Lines)")],
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
     """Write the whole event log as JSON Lines, one canonical event per line.
 
     Example: escrutinio log export escrutinio-log.jsonl
     """
-    n, head = _canvass(db).export_log(file)
-    typer.echo(f"{file}: {n:,} events, head {head}")
+    check_format(fmt)
+    done = session(db).log.export(file)
+    if not _emit(done.to_dict(), fmt):
+        typer.echo(f"{done.file}: {done.events:,} events, head {done.head}")
 
 
 @app.command()
@@ -193,27 +447,28 @@ def verify(
 
     Example: escrutinio verify escrutinio-log.jsonl
     """
-    _check_format(fmt)
-    canvass = _canvass(db)
-    report = _with_progress(canvass.verify, file)
-    from escrutinio.output import emit
+    check_format(fmt)
+    report = _with_progress(session(db).log.verify, file)
+    if not _emit(report.to_dict(), fmt):
+        from escrutinio.output import say
 
-    if fmt != "table":
-        emit(report.to_dict(), fmt)
-    else:
         nat = report.national
         votes = ", ".join(f"{c} {v:,}" for c, v in nat["votes"].items())
         where = "matches the store" if report.compared_with_store and report.ok else "no store to compare with"
         if report.differences:
             where = f"DIFFERS from the store in {len(report.differences)} figures (first: {report.differences[0]})"
-        typer.echo(f"{file}: {report.events:,} events, every hash and link checks; head {report.head}")
-        typer.echo(f"Recomputed: {votes}; ballots cast {nat['ballots_cast']:,}; {where}.")
+        say(f"{file}: {report.events:,} events, every hash and link checks; head {report.head}")
+        say(f"Recomputed: {votes}; ballots cast {nat['ballots_cast']:,}; {where}.")
     if not report.ok:
         raise typer.Exit(1)
 
 
-@app.command()
+# -- demo, elections ----------------------------------------------------------------------
+
+
+@demo_app.callback()
 def demo(
+    ctx: typer.Context,
     tables: Annotated[int, typer.Option("--tables", "-n", help="Number of polling tables")] = 86_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic election")] = 2021,
     keep: Annotated[Path | None, typer.Option("--keep", help="Keep the store at this path instead of a temporary one")] = None,
@@ -223,35 +478,74 @@ def demo(
 
     Example: escrutinio demo --tables 20000
     """
-    _check_format(fmt)
-    from escrutinio.demo import run_demo
+    if ctx.invoked_subcommand is not None:
+        return
+    from escrutinio.demo import run_demo  # the scenario generator, beside the skins
 
-    run_demo(tables=tables, seed=seed, keep=keep, fmt=fmt, progress=_progress())
+    check_format(fmt)
+    bar = _progress()
+    if bar is None:
+        data = run_demo(tables=tables, seed=seed, keep=keep)
+    else:
+        with bar:
+            task = bar.add_task("demo", total=4)
+            data = run_demo(tables, seed, keep, lambda step, done, total: bar.update(task, description=step, completed=done))
+    if _emit(data, fmt, [data["national"], *data["departments"]]):
+        return
+    from escrutinio.output import say
+
+    nat = data["national"]
+    _print_area(nat, data["contest"])
+    _print_listing(data["departments"], data["contest"], "department")
+    say(
+        f"{nat['tables']['observed']:,} sheets observed (not counted until a ruling); "
+        f"{data['loads'][1]['rows']:,} late sheets arrived in a second load."
+    )
+    if data["store"]:
+        say(f"Store kept at {data['store']}: try `escrutinio --db {data['store']} status`.")
 
 
-@app.command()
-def elections(fmt: FormatOption = "table") -> None:
+@elections_app.callback()
+def elections(ctx: typer.Context, fmt: FormatOption = "table") -> None:
     """List the election definitions shipped with escrutinio (use one with --election NAME).
 
     Example: escrutinio elections
     """
-    _check_format(fmt)
-    from escrutinio.formats.definition import load_definition, preset_names
-    from escrutinio.output import emit
+    if ctx.invoked_subcommand is not None:
+        return
+    check_format(fmt)
+    rows = session().elections.list()
+    if not _emit(rows, fmt, rows):
+        from escrutinio.output import emit_table
 
-    rows = []
-    for name in preset_names():
-        e, _ = load_definition(name)
-        rows.append(
-            {
-                "preset": name,
-                "name": e.name,
-                "date": e.date.isoformat(),
-                "choices": len(e.contest.choices),
-                "format": e.source.format,
-            }
-        )
-    emit(rows, fmt, rows=rows)
+        emit_table(rows, [(k, k) for k in ("preset", "name", "date", "choices", "format")])
+
+
+@elections_app.command("show")
+def elections_show(
+    name: Annotated[str, typer.Argument(help="Preset name (see `escrutinio elections`) or a TOML file")],
+    fmt: FormatOption = "table",
+) -> None:
+    """One election definition: geography, choices, counting and claim rules, source format.
+
+    Example: escrutinio elections show bolivia-2019-first-round
+    """
+    check_format(fmt)
+    data = session().elections.show(name)
+    if _emit(data, fmt, data["choices"]):
+        return
+    from escrutinio.output import emit_table, say
+
+    say(f"{data['name']} ({data['id']}), {data['date']}, {data['country']}; levels: {', '.join(data['levels'])}.")
+    emit_table(data["choices"], [("id", "id"), ("name", "name"), ("candidate", "candidate")], title=data["contest"])
+    rules = data["rules"]
+    say(
+        f"Rules: majority {rules['majority']} of valid votes, runoff of {rules['runoff_size']}; void above "
+        f"{rules['void_threshold']} blank and null; annulled ballots count as {rules['annulled_ballots']}."
+    )
+
+
+# -- entry point --------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -266,8 +560,7 @@ def main() -> None:
     except EscrutinioError as exc:
         if debug:
             raise
-        message = str(exc)
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {exc}\n")
         sys.exit(1)
     except (OSError, ValueError) as exc:
         if debug:
@@ -284,10 +577,9 @@ def _end_successful_command() -> None:
     costs about 0.1 s and changes nothing on disk. SQLite connections are closed first (the
     last one folds the write-ahead log into the ``.db`` file), then output is flushed.
     """
-    if "escrutinio.store.reader" in sys.modules:
-        sys.modules["escrutinio.store.reader"].close_readers()
-    if "escrutinio.store.lite" in sys.modules:
-        sys.modules["escrutinio.store.lite"].close_all()
+    for name, closer in (("escrutinio.store.reader", "close_readers"), ("escrutinio.store.lite", "close_all")):
+        if name in sys.modules:
+            getattr(sys.modules[name], closer)()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -1,5 +1,9 @@
-"""What every ``escrutinio`` command shares: options, the store, progress bars, formats."""
+"""What every ``escrutinio`` command shares: options, the session, progress bars, formats.
 
+CLI modules import only :mod:`escrutinio.app`, :mod:`escrutinio.parsing` and
+:mod:`escrutinio.output` (and Typer/Rich): they parse text, call the application and print what
+it returns.
+"""
 
 import os
 import sys
@@ -7,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from escrutinio.domain.errors import EscrutinioError
+from escrutinio.app import EscrutinioError, Session
 
 STATE: dict[str, Any] = {"db": None, "debug": False}
 
@@ -17,7 +21,14 @@ DbOption = Annotated[
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output: table, json or csv")]
 
 
+def session(db: str | None = None) -> Session:
+    """The session of this command: the store from ``--db`` (here or before the command), the
+    actor from ``ESCRUTINIO_ACTOR``."""
+    return Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
+
+
 def _canvass(db: str | None = None):  # type: ignore[no-untyped-def]
+    """Deprecated (for CLI modules not yet on :func:`session`): a session with the old names."""
     from escrutinio.canvass import Canvass
 
     return Canvass(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
@@ -31,17 +42,20 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
+check_format = _check_format
+
+
 def _progress():  # type: ignore[no-untyped-def]
-    """A Rich progress callback on a terminal; a silent one in pipes and CI."""
+    """A Rich progress bar on a terminal; None in pipes and CI."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
         return None
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
-    return bar
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True)
 
 
 def _with_progress(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Call ``fn`` with a ``progress`` callback drawing a bar (on a terminal only)."""
     bar = _progress()
     if bar is None:
         return fn(*args, **kwargs)
@@ -54,8 +68,8 @@ def _with_progress(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return fn(*args, progress=report, **kwargs)
 
 
-def _contest_leaders(canvass) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    nat = canvass.results()[0]
+def _contest_leaders(current: Session) -> tuple[str, str]:
+    nat = current.count.results()[0]
     if not nat["leader"] or not nat["runner_up"]:
         raise EscrutinioError("no counted votes yet: load tally sheets first")
     return nat["leader"], nat["runner_up"]

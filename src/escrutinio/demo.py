@@ -1,21 +1,27 @@
-"""``escrutinio demo``: a seeded synthetic national election, counted end to end.
+"""``escrutinio demo``: a seeded synthetic national election, counted end to end, as data.
 
-It writes an election definition and two tally-sheet files (the early count and the late
-sheets) into a temporary folder, loads them through the same readers, rules and store a real
-election uses, and prints the results. Regional leanings, turnout spread, arithmetic errors
-(observed sheets), annulled and uninstalled tables, and late rural sheets are all drawn from
-one seed, so a demo run is reproducible.
+It writes an election definition and two tally-sheet files (the early count, then the late
+rural sheets) and loads them through a session of the application like any real election
+(sheets that break a rule are observed, not refused); :func:`run_demo` returns the results and
+the skin prints them. Regional leanings, turnout spread, arithmetic errors (observed sheets),
+annulled and uninstalled tables, and late rural sheets are all drawn from one seed, so a demo
+run is reproducible. The scenario generator lives here, beside the skins, out of the library
+core: it uses the application, nothing uses it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
+
+from escrutinio.app import Session, StoreError
+from escrutinio.count.options import InvalidSheets, Level
+from escrutinio.parsing import InputError
 
 CHOICES = ("NORTE", "SUR", "CENTRO", "VERDE")
 DEFINITION = """
@@ -159,55 +165,45 @@ def write_files(folder: Path, tables: int, seed: int) -> tuple[Path, Path, Path]
     return definition, early, later
 
 
-def _stepper(stack: contextlib.ExitStack, progress: Any) -> Any:
-    """A step reporter over a Rich progress bar (a terminal), or one that says nothing."""
-    if progress is None:
-        return lambda description, done: None
-    stack.enter_context(progress)
-    task = progress.add_task("demo", total=4)
-    return lambda description, done: progress.update(task, description=description, completed=done)
+Progress = Callable[[str, int, int], None]
+
+MIN_TABLES = 10
 
 
-def run_demo(tables: int, seed: int, keep: Path | None, fmt: str, progress: Any = None) -> dict[str, Any]:
-    """Build, load and show the demo election; returns the national result."""
-    import typer
+def _quiet(step: str, done: int, total: int) -> None:
+    return None
 
-    from escrutinio.canvass import Canvass
-    from escrutinio.output import emit
 
-    if tables < 10:
-        raise typer.BadParameter("--tables: at least 10")
-    with contextlib.ExitStack() as stack:
-        step = _stepper(stack, progress)
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="escrutinio-demo-")))
-        step(f"drawing {tables:,} tables", 0)
-        definition, early, later = write_files(folder, tables, seed)
+def run_demo(tables: int = 86_000, seed: int = 2021, keep: Path | None = None, progress: Progress = _quiet) -> dict[str, Any]:
+    """Build, load and count the demo election. Returns ``national`` (the nation's results),
+    ``departments`` (one row each), ``loads`` (the two load summaries), ``contest`` (its
+    choices) and ``store`` (the kept store, or None when it was temporary)."""
+    if tables < MIN_TABLES:
+        raise InputError(f"--tables: at least {MIN_TABLES} tables, got {tables}")
+    with tempfile.TemporaryDirectory(prefix="escrutinio-demo-") as tmp:
+        folder = Path(tmp)
         db = keep or folder / "demo.db"
-        canvass = Canvass(str(db), actor="demo")
-        if canvass.exists():
-            raise typer.BadParameter(f"--keep: {db} already exists")
-        step("loading the early count", 1)
-        first = canvass.load(early, str(definition), mode="observe")
-        step("loading the late sheets", 2)
-        second = canvass.load(later, mode="observe", new_tables=True)
-        step("results", 3)
-        rows = canvass.results("department")
-        nat = canvass.results()[0]
-        canvass.close()
-        step("done", 4)
-        if fmt == "json":
-            emit({"national": nat, "departments": rows, "loads": [first, second]}, "json")
-        else:
-            from escrutinio.cli import RESULT_COLUMNS
-
-            cols = [*RESULT_COLUMNS, *((c, f"votes.{c}") for c in CHOICES), ("leader", "leader"), ("margin", "margin_votes")]
-            emit(rows, fmt, rows=[nat, *rows], columns=cols, title="Demo Republic (synthetic): results by department")
-            if fmt == "table":
-                print(f"Outcome: {nat['outcome']['reading']}.")
-                print(
-                    f"{nat['tables']['observed']:,} sheets observed (not counted until a ruling); "
-                    f"{second['rows']:,} late sheets arrived in a second load."
-                )
-                if keep:
-                    print(f"Store kept at {keep}: try `escrutinio --db {keep} status`.")
-        return nat
+        if keep is not None and keep.exists():
+            raise StoreError(f"--keep: {keep} already exists")
+        progress(f"drawing {tables:,} tables", 0, 4)
+        definition, early, later = write_files(folder, tables, seed)
+        session = Session(str(db), actor="demo")
+        try:
+            progress("loading the early count", 1, 4)
+            first = session.count.load(early, str(definition), invalid=InvalidSheets.OBSERVE)
+            progress("loading the late sheets", 2, 4)
+            second = session.count.load(later, invalid=InvalidSheets.OBSERVE, new_tables=True)
+            progress("results", 3, 4)
+            departments = session.count.results(Level.DEPARTMENT)
+            national = session.count.results()[0]
+            contest = session.count.contest()
+        finally:
+            session.close()
+        progress("done", 4, 4)
+        return {
+            "national": national,
+            "departments": departments,
+            "loads": [first.to_dict(), second.to_dict()],
+            "contest": contest,
+            "store": str(keep) if keep is not None else None,
+        }

@@ -45,30 +45,154 @@ def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
     writer.writerows(flat)
 
 
-def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str | None = None) -> None:
-    """A Rich table of selected (header, dotted key) columns; numbers right-aligned with separators."""
+def width() -> int:
+    """The columns to print in: ``COLUMNS`` when set, the terminal's width on a terminal, and a
+    wide page (240) in a pipe, where nothing wraps a line."""
+    import os
+    import shutil
+
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return 240
+
+
+def console() -> Any:
     from rich.console import Console
+
+    return Console(width=width(), highlight=False)
+
+
+def cell(value: Any) -> str:
+    """A value as a person reads it: integers with separators, floats to 3 places, None empty."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+GAP = 3
+"""Characters between two columns of a table (padding and rule)."""
+NARROWEST = 8
+"""A text column cut with an ellipsis keeps at least this many characters."""
+WRAPPED = 24
+"""A text column that wraps keeps at least this many characters a line."""
+
+
+def _widths(
+    flat: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], wrap: Sequence[str], room: int, whole: Sequence[str] = ()
+) -> tuple[list[int], list[bool], bool]:
+    """Each column's width, whether it is numeric, and whether the whole fits in ``room``.
+
+    Figures keep their full width; text columns give way, widest first, down to
+    :data:`NARROWEST` characters (:data:`WRAPPED` for the ones that wrap).
+    """
+    widths, numeric, floor = [], [], []
+    for header, key in columns:
+        values = [r.get(key) for r in flat]
+        number = any(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        natural = max([len(header), *(len(cell(v)) for v in values)])
+        widths.append(natural)
+        numeric.append(number)
+        least = WRAPPED if key in wrap else NARROWEST
+        floor.append(natural if number or key in whole else min(natural, max(least, len(header))))
+    excess = sum(widths) + GAP * (len(widths) - 1) - room
+    while excess > 0:
+        shrinkable = [i for i, w in enumerate(widths) if w > floor[i]]
+        if not shrinkable:
+            return widths, numeric, False
+        i = max(shrinkable, key=lambda j: widths[j])
+        step = min(excess, widths[i] - floor[i])
+        widths[i] -= step
+        excess -= step
+    return widths, numeric, True
+
+
+def table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str | None = None,
+    wrap: Sequence[str] = (),
+    whole: Sequence[str] = (),
+) -> Any:
+    """A Rich table of selected (header, dotted key) columns, laid out for the page.
+
+    Numbers are right-aligned and never cut (a figure shown as ``8…`` is worse than no figure):
+    their columns keep their full width, and only text columns give way, with an ellipsis (or
+    wrapped, for the keys in ``wrap``: sentences a reader needs whole). Text columns in
+    ``whole`` (times, ids) are never cut either.
+    """
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
     flat = [flatten(r) for r in rows]
-    for header, key in columns:
-        numeric = any(isinstance(r.get(key), int | float) and not isinstance(r.get(key), bool) for r in flat)
-        table.add_column(header, justify="right" if numeric else "left")
+    widths, numeric, _fits = _widths(flat, columns, wrap, width(), whole)
+    # Too many figures for the page: each keeps its width and the line runs on (a terminal
+    # wraps it) rather than cutting a number.
+    out = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, title_justify="left")
+    for (header, key), w, number in zip(columns, widths, numeric, strict=True):
+        if number:
+            out.add_column(header, justify="right", no_wrap=True, width=w)
+        elif key in wrap:
+            out.add_column(header, justify="left", overflow="fold", width=w)
+        else:
+            out.add_column(header, justify="left", no_wrap=True, overflow="ellipsis", width=w)
     for r in flat:
-        cells = []
-        for _, key in columns:
-            v = r.get(key)
-            if isinstance(v, bool) or v is None:
-                cells.append("" if v is None else str(v))
-            elif isinstance(v, int):
-                cells.append(f"{v:,}")
-            elif isinstance(v, float):
-                cells.append(f"{v:.3f}")
-            else:
-                cells.append(str(v))
-        table.add_row(*cells)
-    Console(width=None if sys.stdout.isatty() else 240).print(table)
+        out.add_row(*(cell(r.get(key)) for _, key in columns))
+    return out
+
+
+def fits(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], room: int | None = None) -> bool:
+    """Whether these columns fit in ``room`` columns (the page width) with every figure whole."""
+    return _widths([flatten(r) for r in rows], columns, (), room or width())[2]
+
+
+def fitted(
+    rows: Sequence[dict[str, Any]], required: Sequence[tuple[str, str]], optional: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """``required`` columns plus as many ``optional`` ones (in priority order) as fit the page;
+    the columns keep the order in which ``required`` and ``optional`` list them together."""
+    order = {c: i for i, c in enumerate([*required, *optional])}
+    chosen = list(required)
+    for col in optional:
+        trial = sorted([*chosen, col], key=order.__getitem__)
+        if fits(rows, trial):
+            chosen = trial
+    return sorted(chosen, key=order.__getitem__)
+
+
+def nonempty(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The columns that hold a value in some row (an empty column is room taken for nothing)."""
+    flat = [flatten(r) for r in rows]
+    return [(h, k) for h, k in columns if any(r.get(k) not in (None, "") for r in flat)]
+
+
+def emit_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str | None = None,
+    wrap: Sequence[str] = (),
+    whole: Sequence[str] = (),
+) -> None:
+    """Print a table of selected (header, dotted key) columns (see :func:`table`)."""
+    from rich.console import Console
+
+    flat = [flatten(r) for r in rows]
+    widths, _numeric, fit = _widths(flat, columns, wrap, width(), whole)
+    page = console() if fit else Console(width=sum(widths) + GAP * (len(widths) - 1), highlight=False)
+    if title:
+        page.print(title, soft_wrap=False, markup=False)
+    page.print(table(rows, columns, None, wrap, whole))
+
+
+def say(text: str) -> None:
+    """A line of prose for a person, wrapped to the page."""
+    console().print(text, soft_wrap=False, markup=False)
 
 
 def emit(

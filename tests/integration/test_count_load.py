@@ -7,16 +7,17 @@ from pathlib import Path
 import pytest
 from tests.onpe_sample import Row, changed, sample_rows, write
 
-from escrutinio.canvass import Canvass
+from escrutinio.app import Session
+from escrutinio.count.options import InvalidSheets, Level
 from escrutinio.domain.errors import EscrutinioError
 from escrutinio.ledger.verify import ChainError
 
 
 def test_sample_results_and_states(db_url: str, tmp_path: Path) -> None:
-    canvass = Canvass(db_url)
-    summary = canvass.load(write(tmp_path / "s.csv"), "peru-2021-runoff")
-    assert summary["recorded_by_state"] == {"counted": 6, "resolved": 1, "annulled": 1, "observed": 1, "not_installed": 1}
-    nat = canvass.results()[0]
+    session = Session(db_url)
+    summary = session.count.load(write(tmp_path / "s.csv"), "peru-2021-runoff")
+    assert summary.recorded_by_state == {"counted": 6, "resolved": 1, "annulled": 1, "observed": 1, "not_installed": 1}
+    nat = session.count.results()[0]
     # counted + resolved sheets; the annulled one adds its 180 ballots as null.
     assert nat["votes"] == {"PL": 115 + 100 + 50 + 120 + 40 + 30, "FP": 87 + 90 + 90 + 110 + 55 + 55}
     assert nat["null"] == 18 + 8 + 5 + 10 + 4 + 4 + 180
@@ -30,45 +31,47 @@ def test_sample_results_and_states(db_url: str, tmp_path: Path) -> None:
         "annulled": 1,
         "not_installed": 1,
         "pending": 0,
+        "in_count": 7,
+        "accounted": 8,
     }
     assert [s["table"] for s in nat["at_dispute_body"]] == ["000007"]
-    deps = {r["area"]: r for r in canvass.results("department")}
+    deps = {r["area"]: r for r in session.count.results(Level.DEPARTMENT)}
     assert set(deps) == {"14", "24", "94"}
     assert deps["94"]["kind"] == "continent" and deps["94"]["votes"] == {"PL": 30, "FP": 55}
     assert deps["24"]["name"] == "CALLAO"
-    districts = canvass.results("district", area="14")
+    districts = session.count.results(Level.DISTRICT, area="14")
     assert [d["area"] for d in districts] == ["140101", "140137"]
-    assert sum(d["votes"]["PL"] for d in canvass.results("district")) == nat["votes"]["PL"]
-    canvass.close()
+    assert sum(d["votes"]["PL"] for d in session.count.results(Level.DISTRICT)) == nat["votes"]["PL"]
+    session.close()
 
 
 def test_loading_twice_changes_nothing(db_url: str, tmp_path: Path) -> None:
-    canvass = Canvass(db_url)
+    session = Session(db_url)
     f = write(tmp_path / "s.csv")
-    canvass.load(f, "peru-2021-runoff")
-    head = canvass.store.head()
-    tally = canvass.store.tally().sort("area", "key")
-    summary = canvass.load(f)
-    assert summary["events"] == 0 and summary["actions"] == {"unchanged": 10}
-    assert canvass.store.head() == head
-    assert canvass.store.tally().sort("area", "key").equals(tally)
+    session.count.load(f, "peru-2021-runoff")
+    head = session.store.head()
+    tally = session.store.tally().sort("area", "key")
+    summary = session.count.load(f)
+    assert summary.events == 0 and summary.actions == {"unchanged": 10}
+    assert session.store.head() == head
+    assert session.store.tally().sort("area", "key").equals(tally)
 
 
 def test_later_file_moves_sheets_forward_and_conflicts_become_observations(db_url: str, tmp_path: Path) -> None:
-    canvass = Canvass(db_url)
-    canvass.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    session = Session(db_url)
+    session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
     rows = changed(sample_rows(), "000007", status="COMPUTADA RESUELTA")  # the dispute body resolved it
     rows = changed(rows, "000001", p1=116, null=17)  # another version of a counted sheet
     with pytest.raises(EscrutinioError, match="000001 already has a sheet"):
-        canvass.load(write(tmp_path / "b.csv", rows))
-    summary = canvass.load(write(tmp_path / "b.csv", rows), mode="observe")
-    assert summary["actions"]["state_change"] == 1 and summary["actions"]["conflict"] == 1
-    nat = canvass.results()[0]
+        session.count.load(write(tmp_path / "b.csv", rows))
+    summary = session.count.load(write(tmp_path / "b.csv", rows), invalid=InvalidSheets.OBSERVE)
+    assert summary.actions["state_change"] == 1 and summary.actions["conflict"] == 1
+    nat = session.count.results()[0]
     assert nat["tables"]["resolved"] == 2 and nat["tables"]["observed"] == 1
-    observed = canvass.sheets_in_state("observed")
+    observed = session.count.sheets_in_state("observed")
     assert observed[0]["table"] == "000001" and observed[0]["reasons"] == ["version_conflict"]
     assert observed[0]["version"] == 2
-    versions = canvass.store.sheet_versions("000001")
+    versions = session.store.sheet_versions("000001")
     assert [(v["version"], v["current"]) for v in versions] == [(1, 0), (2, 1)]
     # 000001's first version left the count, 000007 entered it.
     assert nat["votes"]["PL"] == 115 + 100 + 50 + 120 + 40 + 30 - 115 + 100
@@ -77,12 +80,12 @@ def test_later_file_moves_sheets_forward_and_conflicts_become_observations(db_ur
 def test_a_stated_final_status_is_taken_and_the_broken_rule_noted(db_url: str, tmp_path: Path) -> None:
     rows = [Row("000001", cast=220, p1=116), Row("000002", cast=200, p1=100, p2=90, blank=2, null=8)]
     path = write(tmp_path / "a.csv", rows)
-    canvass = Canvass(db_url)
+    session = Session(db_url)
     with pytest.raises(EscrutinioError, match=r"a\.csv:2:N_CVAS: votes 203 .* = 221, but ballots cast = 220"):
-        canvass.load(path, "peru-2021-runoff")
-    assert not canvass.exists()
-    canvass.load(path, "peru-2021-runoff", mode="observe")
-    counted = canvass.sheets_in_state("counted")
+        session.count.load(path, "peru-2021-runoff")
+    assert not session.exists()
+    session.count.load(path, "peru-2021-runoff", invalid=InvalidSheets.OBSERVE)
+    counted = session.count.sheets_in_state("counted")
     first = next(s for s in counted if s["table"] == "000001")
     assert first["reasons"] == ["arithmetic_error"] and first["basis"] == "source:CONTABILIZADA"
 
@@ -90,32 +93,33 @@ def test_a_stated_final_status_is_taken_and_the_broken_rule_noted(db_url: str, t
 def test_verify_compares_every_table_s_roll_entry_and_sheet_with_the_log(db_url: str, tmp_path: Path) -> None:
     """A sheet at the dispute body counts in no tally: only the table-level comparison sees it
     altered behind the log's back; a lost roll chunk likewise."""
-    canvass = Canvass(db_url)
-    canvass.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    session = Session(db_url)
+    session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
     log = tmp_path / "log.jsonl"
-    canvass.export_log(log)
-    assert canvass.verify(log).ok
-    with canvass.store.engine.begin() as conn:
+    session.log.export(log)
+    assert session.log.verify(log).ok
+    with session.store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE sheets SET blank = blank + 1, ballots_cast = ballots_cast + 1 WHERE table_id = '000007'")
-    report = canvass.verify(log)
+    report = session.log.verify(log)
     assert [(d["table"], d["what"], d["log"], d["store"]) for d in report.differences] == [
         ("000007", "sheet", {"cast": 210, "blank": 5}, {"cast": 211, "blank": 6})
     ]
-    with canvass.store.engine.begin() as conn:
+    with session.store.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM chunks WHERE kind = 'roll'")
-    canvass = Canvass(db_url)  # a fresh process: nothing cached
-    missing = [d for d in canvass.verify(log).differences if d["what"] == "roll"]
+    session = Session(db_url)  # a fresh process: nothing cached
+    missing = [d for d in session.log.verify(log).differences if d["what"] == "roll"]
     assert len(missing) == 10 and all(d["store"]["area"] is None for d in missing)
 
 
 def test_verify_passes_and_names_the_first_altered_event(db_url: str, tmp_path: Path) -> None:
-    canvass = Canvass(db_url)
-    canvass.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    session = Session(db_url)
+    session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
     log = tmp_path / "log.jsonl"
-    n, head = canvass.export_log(log)
-    report = canvass.verify(log)
+    done = session.log.export(log)
+    n, head = done.events, done.head
+    report = session.log.verify(log)
     assert report.ok and report.compared_with_store and report.events == n and report.head == head
-    assert report.national["votes"] == canvass.results()[0]["votes"]
+    assert report.national["votes"] == session.count.results()[0]["votes"]
     data = log.read_bytes()
     lines = data.split(b"\n")
     starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
@@ -126,6 +130,6 @@ def test_verify_passes_and_names_the_first_altered_event(db_url: str, tmp_path: 
         bad.write_bytes(bytes(tampered))
         line_no = max(i for i, s in enumerate(starts) if s <= pos) + 1
         with pytest.raises(ChainError) as err:
-            canvass.verify(bad)
+            session.log.verify(bad)
         assert err.value.line == line_no, (pos, str(err.value))
         assert "log broken at line" in str(err.value)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.onpe_sample import HEADER, Row, changed, render, sample_rows, write
 
-from escrutinio.canvass import Canvass
+from escrutinio.app import Session
 from escrutinio.domain.errors import EscrutinioError
 
 
@@ -101,9 +101,9 @@ def _digest(path: Path | None) -> str:
 @pytest.fixture
 def loaded(db_url: str, tmp_path: Path) -> tuple[str, Path | None]:
     """A store holding the sample file, on each engine (the file itself only for SQLite)."""
-    canvass = Canvass(db_url)
-    canvass.load(write(tmp_path / "good.csv"), "peru-2021-runoff")
-    canvass.close()
+    session = Session(db_url)
+    session.count.load(write(tmp_path / "good.csv"), "peru-2021-runoff")
+    session.close()
     return db_url, (Path(db_url) if "://" not in db_url else None)
 
 
@@ -113,18 +113,18 @@ def test_bad_input_is_refused_with_its_place_and_changes_nothing(
 ) -> None:
     db, path = loaded
     before = _digest(path)
-    canvass = Canvass(db)
-    tally_before = canvass.store.tally().sort("area", "key")
-    head_before = canvass.store.head()
+    session = Session(db)
+    tally_before = session.store.tally().sort("area", "key")
+    head_before = session.store.head()
     bad = tmp_path / "bad.csv"
     bad.write_bytes(make())
     with pytest.raises(EscrutinioError) as err:
-        canvass.load(bad)
+        session.count.load(bad)
     assert expected in str(err.value), str(err.value)
     assert str(bad) in str(err.value) or "bad.csv" in str(err.value)
-    assert canvass.store.tally().sort("area", "key").equals(tally_before)
-    assert canvass.store.head() == head_before
-    canvass.close()
+    assert session.store.tally().sort("area", "key").equals(tally_before)
+    assert session.store.head() == head_before
+    session.close()
     assert _digest(path) == before
 
 
@@ -132,7 +132,7 @@ def test_missing_file_is_one_clear_error(loaded: tuple[str, Path | None], tmp_pa
     db, path = loaded
     before = _digest(path)
     with pytest.raises(EscrutinioError, match=r"nope\.csv: cannot read the file"):
-        Canvass(db).load(tmp_path / "nope.csv")
+        Session(db).count.load(tmp_path / "nope.csv")
     assert _digest(path) == before
 
 
@@ -140,11 +140,11 @@ def test_a_failed_first_load_creates_no_store(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(_bytes(changed(sample_rows(), "000002", p1="x")))
     with pytest.raises(EscrutinioError):
-        Canvass(str(tmp_path / "new.db")).load(bad, "peru-2021-runoff")
+        Session(str(tmp_path / "new.db")).count.load(bad, "peru-2021-runoff")
     assert not (tmp_path / "new.db").exists()
 
 
 def test_another_election_into_the_store_is_refused(loaded: tuple[str, Path | None], tmp_path: Path) -> None:
     db, _ = loaded
     with pytest.raises(EscrutinioError, match="holds election peru-2021-runoff, not peru-2021-first-round"):
-        Canvass(db).load(write(tmp_path / "again.csv"), "peru-2021-first-round")
+        Session(db).count.load(write(tmp_path / "again.csv"), "peru-2021-first-round")

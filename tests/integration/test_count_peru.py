@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from tests.conftest import DATA
 
-from escrutinio.canvass import Canvass
+from escrutinio.app import Session
+from escrutinio.count.options import InvalidSheets, Level
 
 
 def test_runoff_counted_figures(db_url: str, runoff_file: Path, tmp_path: Path) -> None:
-    canvass = Canvass(db_url)
-    canvass.load(runoff_file, "peru-2021-runoff")
-    nat = canvass.results()[0]
+    session = Session(db_url)
+    session.count.load(runoff_file, "peru-2021-runoff")
+    nat = session.count.results()[0]
     assert nat["votes"] == {"PL": 8_834_440, "FP": 8_790_091}
     assert (nat["blank"], nat["null"], nat["ballots_cast"]) == (121_462, 1_106_523, 18_852_516)
     assert nat["margin_votes"] == 44_349 and nat["leader"] == "PL"
@@ -32,6 +33,8 @@ def test_runoff_counted_figures(db_url: str, runoff_file: Path, tmp_path: Path) 
         "annulled": 213,
         "not_installed": 6,
         "pending": 0,
+        "in_count": 84_863 + 1_386,
+        "accounted": 84_863 + 1_386 + 213,
     }
     # The file is a snapshot: the gap to the proclaimed result is shown, not hidden.
     assert nat["proclaimed"]["matches"] is False
@@ -40,15 +43,15 @@ def test_runoff_counted_figures(db_url: str, runoff_file: Path, tmp_path: Path) 
     assert nat["outcome"]["kind"] == "winner" and nat["outcome"]["winner"] == "PL"
     # Every level sums to the nation.
     for level in ("department", "province", "district"):
-        rows = canvass.results(level)
+        rows = session.count.results(Level(level))
         assert sum(r["votes"]["PL"] for r in rows) == 8_834_440, level
         assert sum(r["tables"]["total"] for r in rows) == 86_488, level
-    lima = canvass.results(area="14")[0]
+    lima = session.count.results(area="14")[0]
     assert lima["name"] == "LIMA" and lima["kind"] == "department"
     # Export, verify from the log alone, and compare with the store.
     log = tmp_path / "log.jsonl"
-    canvass.export_log(log)
-    report = canvass.verify(log)
+    session.log.export(log)
+    report = session.log.verify(log)
     assert report.ok and report.national["votes"] == nat["votes"]
 
 
@@ -58,10 +61,10 @@ def _provenance_party_sums() -> dict[str, int]:
 
 
 def test_first_round_party_sums_and_runoff_call(first_round_file: Path, sqlite_db: str) -> None:
-    canvass = Canvass(sqlite_db)
-    canvass.load(first_round_file, "peru-2021-first-round")
-    nat = canvass.results()[0]
-    election = canvass.election()
+    session = Session(sqlite_db)
+    session.count.load(first_round_file, "peru-2021-first-round")
+    nat = session.count.results()[0]
+    election = session.election()
     expected = _provenance_party_sums()
     assert len(expected) == 18
     # PROVENANCE sums every row; 32 sheets still at the dispute body are held apart by the rules,
@@ -91,7 +94,7 @@ def test_a_killed_load_can_be_rerun_without_double_counting(runoff_file: Path, t
     for _ in range(2):  # the second run finds nothing left to do
         rerun = subprocess.run(cmd, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr
-    nat = Canvass(str(db)).results()[0]
+    nat = Session(str(db)).count.results()[0]
     assert nat["votes"] == {"PL": 8_834_440, "FP": 8_790_091}
     assert nat["tables"]["total"] == 86_488
     assert "unchanged 86,488" in rerun.stdout
@@ -125,8 +128,8 @@ def test_generic_reader_on_other_countries(name: str, sqlite_db: str) -> None:
     from tests.conftest import need_shared
 
     need_shared(path)
-    canvass = Canvass(sqlite_db)
-    canvass.load(path, str(preset), mode="observe")
-    nat = canvass.results()[0]
+    session = Session(sqlite_db)
+    session.count.load(path, str(preset), invalid=InvalidSheets.OBSERVE)
+    nat = session.count.results()[0]
     for choice, votes in checks.items():
         assert nat["votes"][choice] + nat["provisional"]["votes"][choice] == votes, choice

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tests.onpe_sample import Row, write
 
 from escrutinio.aggregation.tally import full_tally
-from escrutinio.canvass import Canvass
+from escrutinio.app import Session
+from escrutinio.count.options import InvalidSheets
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.sheet import TallySheet
 from escrutinio.domain.validation import observations
@@ -75,9 +76,9 @@ def test_tallies_kept_by_differences_equal_tallies_from_scratch(loads: list[list
     the stored tallies equal a from-scratch tally of the replayed log, and verify passes."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        canvass = Canvass(str(tmp / "p.db"))
+        session = Session(str(tmp / "p.db"))
         roll = [_row(i, 0, "CONTABILIZADA") for i in range(12)]
-        canvass.load(write(tmp / "roll.csv", roll), "peru-2021-runoff")
+        session.count.load(write(tmp / "roll.csv", roll), "peru-2021-runoff")
         for n, load in enumerate(loads):
             rows = {}
             for i, version, status in load:
@@ -85,17 +86,17 @@ def test_tallies_kept_by_differences_equal_tallies_from_scratch(loads: list[list
                 if status == "SIN INSTALAR":
                     r = Row(r.table, ubigeo=r.ubigeo, status=status, cast="", p1="", p2="", blank="", null="")
                 rows[i] = r
-            canvass.load(write(tmp / f"l{n}.csv", list(rows.values())), mode="observe")
+            session.count.load(write(tmp / f"l{n}.csv", list(rows.values())), invalid=InvalidSheets.OBSERVE)
         log = tmp / "log.jsonl"
-        canvass.export_log(log)
-        report = canvass.verify(log)
+        session.log.export(log)
+        report = session.log.verify(log)
         assert report.ok, report.differences[:5]
-        areas, tables, sheets = canvass.store.frames()
-        scratch = full_tally(tables, sheets, areas, canvass.election()).sort("area", "key")
-        assert scratch.equals(canvass.store.tally().filter(pl.col("value") != 0).sort("area", "key"))
-        nat = canvass.results()[0]
+        areas, tables, sheets = session.store.frames()
+        scratch = full_tally(tables, sheets, areas, session.election()).sort("area", "key")
+        assert scratch.equals(session.store.tally().filter(pl.col("value") != 0).sort("area", "key"))
+        nat = session.count.results()[0]
         assert nat["tables"]["total"] == 12 and nat["tables"]["pending"] == 0
-        canvass.close()
+        session.close()
 
 
 @settings(max_examples=60, deadline=None)
@@ -103,10 +104,10 @@ def test_tallies_kept_by_differences_equal_tallies_from_scratch(loads: list[list
 def test_any_changed_byte_of_a_log_is_caught(data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        canvass = Canvass(str(tmp / "v.db"))
-        canvass.load(write(tmp / "a.csv", [_row(i, 0, "CONTABILIZADA") for i in range(5)]), "peru-2021-runoff")
+        session = Session(str(tmp / "v.db"))
+        session.count.load(write(tmp / "a.csv", [_row(i, 0, "CONTABILIZADA") for i in range(5)]), "peru-2021-runoff")
         log = tmp / "log.jsonl"
-        canvass.export_log(log)
+        session.log.export(log)
         raw = log.read_bytes()
         pos = data.draw(st.integers(0, len(raw) - 1))
         new = data.draw(st.integers(0, 255).filter(lambda b: b != raw[pos]))

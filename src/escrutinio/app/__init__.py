@@ -7,9 +7,11 @@ nothing below it. Each capability is one sub-service of the session (``session.c
 :mod:`escrutinio.parsing`, outputs are plain data (dicts, lists, dataclasses) that skins format.
 This is the documented Python API (see ``docs/python-api.md``).
 
-Nothing heavy is imported here, so that ``escrutinio --help`` stays instant.
+Nothing heavy is imported here, so that ``escrutinio --help`` stays instant. The errors a
+person is meant to read are re-exported, so that skins catch them without reaching below.
 """
 
 from escrutinio.app.session import Session
+from escrutinio.domain.errors import EscrutinioError, InputError, RuleError, StoreError
 
-__all__ = ["Session"]
+__all__ = ["EscrutinioError", "InputError", "RuleError", "Session", "StoreError"]

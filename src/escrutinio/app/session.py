@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.log import LogService
     from escrutinio.app.stakes import StakesService
-    from escrutinio.canvass import Canvass
+    from escrutinio.count.frame_cache import TableFrameCache
+    from escrutinio.domain.election import Election
+    from escrutinio.store.reader import Reader
+    from escrutinio.store.store import Store
 
 DEFAULT_ACTOR = "cli"
 
@@ -38,35 +41,78 @@ class Session:
 
         self.url = resolve_url(db)
         self.actor = actor
+        self._store: Store | None = None
+        self._reader: Reader | None = None
+        self._election: Election | None = None
+        self._frames: TableFrameCache | None = None
 
-    # -- the engine underneath (moving here from Canvass) ---------------------------------
-
-    @cached_property
-    def canvass(self) -> Canvass:
-        from escrutinio.canvass import Canvass
-
-        return Canvass(self.url, actor=self.actor)
+    # -- the store underneath: opened on first use, shared by every sub-service -------------
 
     @property
-    def store(self) -> Any:
-        return self.canvass.store
+    def store(self) -> Store:
+        """The store (read and write); opening it migrates an older one."""
+        from escrutinio.store.store import Store
+
+        if self._store is None:
+            self._store = Store.open(self.url)
+        return self._store
 
     @property
-    def reader(self) -> Any:
-        """Read-only queries (no SQLAlchemy on SQLite)."""
-        return self.canvass.reader
+    def reader(self) -> Reader:
+        """Read-only queries that need no SQLAlchemy on SQLite (results, status): a published
+        figure costs a query, not an import."""
+        from escrutinio.store.reader import Reader
+        from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
-    def election(self) -> Any:
-        return self.canvass.election()
+        if self._reader is None:
+            reader = Reader(self.url)
+            if reader.revision() != SCHEMA_REVISION:  # an older store: opening it migrates it
+                reader.close()
+                self.store  # noqa: B018
+                reader = Reader(self.url)
+            self._reader = reader
+        return self._reader
+
+    def exists(self) -> bool:
+        """Whether a store is there (a first load creates it)."""
+        from escrutinio.store.location import sqlite_path
+        from escrutinio.store.store import Store
+
+        path = sqlite_path(self.url)
+        if path is not None and not path.exists():
+            return False
+        return Store.exists(self.url)
+
+    def created(self, store: Store) -> None:
+        """Adopt a store the first load has just created (the session had none)."""
+        self._store = store
+
+    def election(self) -> Election:
+        """The election the store holds (read once per session)."""
+        if self._election is None:
+            from escrutinio.domain.election import election_from_toml
+
+            text = self._store.definition_text() if self._store is not None else self.reader.definition_text()
+            self._election = election_from_toml("store definition", text)
+        return self._election
 
     def table_frame(self) -> Any:
-        """The table-results frame, kept between calls (see ``StoreContext``)."""
-        return self.canvass.table_frame()
+        """The table-results frame (polars) that audit, forensics and stakes read: kept between
+        calls and brought up to date from the events appended since (``count.frame_cache``)."""
+        if self._frames is None:
+            from escrutinio.count.frame_cache import TableFrameCache
+
+            self._frames = TableFrameCache()
+        return self._frames.frame(self.store, self.election())
 
     def close(self) -> None:
         """Close the store; a SQLite store's write-ahead log is folded into the ``.db`` file."""
-        if "canvass" in self.__dict__:
-            self.canvass.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def __enter__(self) -> Session:
         return self

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from escrutinio.aggregation.keys import FIGURES, STATE_KEYS
+from escrutinio.count.states import ACCOUNTED, IN_COUNT
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.rules import decide, ranking
@@ -94,7 +95,13 @@ def build(
         g = v.get
         _, level, kind, name = info.get(code, (code, 0, "national", election.name))
         tables = {s: g(k, 0) for s, k in state_keys}
-        tables = {"total": g("tables", 0), **tables, "pending": g("tables", 0) - sum(tables.values())}
+        tables = {
+            "total": g("tables", 0),
+            **tables,
+            "pending": g("tables", 0) - sum(tables.values()),
+            "in_count": sum(tables[s] for s in IN_COUNT),
+            "accounted": sum(tables[s] for s in ACCOUNTED),
+        }
         votes = {c: g(k, 0) for c, k in vote_keys}
         pvotes = {c: g(k, 0) for c, k in pvote_keys}
         ranked = ranking(votes)
@@ -173,3 +180,13 @@ def national_extras(result: AreaResult, election: Election) -> dict[str, Any]:
             ),
         }
     return extra
+
+
+def within(code: str, area: str, parent: dict[str, str | None]) -> bool:
+    """Whether ``code`` is ``area`` or lies below it in the geography tree."""
+    node: str | None = code
+    for _ in range(8):
+        if node == area:
+            return True
+        node = parent.get(node) if node is not None else None
+    return False

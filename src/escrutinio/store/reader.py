@@ -132,6 +132,22 @@ class Reader:
         found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (0, "0" * 64) if not found else (found[0][0], found[0][1])
 
+    def event_index(self, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """(seq, type, at, actor) of every event after ``after``, oldest first: what happened
+        when, without reading any event's data."""
+        return self.rows("SELECT seq, type, at, actor FROM events WHERE seq > ? ORDER BY seq", (after,))
+
+    def event_data(self, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The data of a few events (by number)."""
+        import orjson
+
+        out: dict[int, dict[str, Any]] = {}
+        for i in range(0, len(seqs), 500):
+            part = list(seqs[i : i + 500])
+            rows = self.rows(f"SELECT seq, data FROM events WHERE seq IN ({', '.join('?' * len(part))})", part)
+            out.update((seq, orjson.loads(data)) for seq, data in rows)
+        return out
+
 
 _OPEN: weakref.WeakSet[Reader] = weakref.WeakSet()
 

@@ -1,0 +1,601 @@
+"""Counting: load tally sheets, read results, progress, one table, and what changed.
+
+Every method takes typed values (see :mod:`escrutinio.parsing` for the text a person types) and
+returns plain data: dicts, lists and small dataclasses with ``to_dict()``. The words for a
+sheet's state are defined once, in :mod:`escrutinio.count.states`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from escrutinio.count.options import InvalidSheets, Level
+from escrutinio.domain.errors import StoreError
+
+if TYPE_CHECKING:
+    from escrutinio.app.session import Session
+    from escrutinio.domain.election import Election
+
+Progress = Callable[[str, int, int], None]
+"""progress(step, done, total): how long work reports itself (a skin may draw a bar)."""
+
+AREA_LEVELS = (Level.NATIONAL, Level.DEPARTMENT, Level.PROVINCE, Level.DISTRICT)
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    return None
+
+
+class NotAnArea(StoreError):
+    """``--area`` names a polling table: one table is shown by itself, not as a listing."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(f"--area: {table} is a polling table, not an area: show it with `escrutinio table {table}`")
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a load did: rows read, tables and areas registered, sheets recorded by state, and
+    what the log holds after it (``events`` appended; ``head`` the hash it ends at)."""
+
+    file: str
+    sha256: str
+    rows: int
+    new_areas: int
+    new_tables: int
+    recorded_by_state: dict[str, int]
+    actions: dict[str, int]
+    events: int
+    head: str
+    store: str
+
+    @property
+    def recorded(self) -> int:
+        return sum(self.recorded_by_state.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Changes:
+    """What changed after event ``since``: each sheet recorded, each case acted on, and the
+    tallies that moved (per area, the change in each figure)."""
+
+    since: int
+    head: int
+    events: list[dict[str, Any]] = field(default_factory=list)
+    sheets: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    tallies: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class CountService:
+    """``session.count``: load, results, status, one table, changes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._areas: tuple[int, list[Any]] | None = None  # (number of areas, area rows), kept between calls
+
+    # -- load --------------------------------------------------------------------------------
+
+    def load(
+        self,
+        path: Path,
+        election: str | None = None,
+        *,
+        invalid: InvalidSheets = InvalidSheets.REJECT,
+        new_tables: bool = False,
+        declared_at: datetime | None = None,
+        progress: Progress = _quiet,
+    ) -> LoadSummary:
+        """Read, check and record a tally-sheet file; refuse it whole or record it whole.
+
+        ``election`` (a preset name or a TOML path) creates the store on the first load.
+        ``declared_at`` reconstructs history: observation cases opened by this load are stamped
+        with that time (an administrator replaying a past election's night) instead of now; a
+        time without a zone is read in the election's zone.
+        """
+        from escrutinio.formats.definition import load_definition
+        from escrutinio.intake.background import BackgroundIntake
+
+        session = self.session
+        mode = InvalidSheets(invalid).value
+        exists = session.exists()
+        text = None
+        if exists:
+            defined = session.election()
+            if election is not None:
+                named, _ = load_definition(election)
+                if named.id != defined.id:
+                    raise StoreError(f"{session.url}: this store holds election {defined.id}, not {named.id}")
+        else:
+            if election is None:
+                raise StoreError(f"{session.url}: no store yet: name the election with --election NAME|PATH")
+            defined, text = load_definition(election)
+        progress("read", 0, 4)
+        # A new store's file is read and planned on a worker thread while the store's code
+        # loads here (see intake/background.py). A file for an existing store is planned
+        # against what the store holds, once the file is read.
+        intake = BackgroundIntake(path, defined, mode, new_tables, plan_too=not exists)
+        try:
+            import escrutinio.disputes.service  # noqa: F401  (the write opens observation cases)
+            from escrutinio.store.store import Store
+
+            parsed, plan = intake.result()
+        finally:
+            intake.restore()
+        progress("plan", 1, 4)
+        seen = None
+        if plan is None:
+            from escrutinio.intake.plan import plan_load
+
+            seen = session.store.head()[0]  # the plan is made on this state; a racing writer makes us retry
+            areas, roll, sheets = session.store.frames()
+            plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables)
+        progress("write", 2, 4)
+        if not exists:
+            assert text is not None
+            session.created(Store.create(session.url, text, session.actor))
+        when = _in_zone(declared_at, defined) if declared_at is not None else None
+        extra = self._observation_cases(plan.events, when)
+        written = session.store.append([*plan.events, *extra], session.actor, expect_seq=seen) if plan.events else []
+        progress("done", 4, 4)
+        s = plan.summary
+        return LoadSummary(
+            file=s["file"],
+            sha256=s.get("sha256", ""),
+            rows=s.get("rows", 0),
+            new_areas=s.get("new_areas", 0),
+            new_tables=s.get("new_tables", 0),
+            recorded_by_state=dict(s.get("recorded_by_state", {})),
+            actions=dict(s.get("actions", {})),
+            events=len(written),
+            head=written[-1].hash if written else session.store.head()[1],
+            store=session.url,
+        )
+
+    def _observation_cases(self, events: list[Any], declared_at: datetime | None) -> list[Any]:
+        """An observed sheet goes to the dispute body: open an observation case for each one
+        that has no open case yet, in the same transaction as the sheet itself."""
+        from datetime import UTC
+
+        from escrutinio.disputes.service import OPEN, Disputes
+        from escrutinio.ledger.events import EventType
+
+        observed = [
+            e.frame.filter(e.frame["state"] == "observed").select("table", "reasons")
+            for e in events
+            if e.type == EventType.SHEETS_RECORDED and e.frame is not None
+        ]
+        observed = [o for o in observed if o.height]
+        if not observed:
+            return []
+        import polars as pl
+
+        rows = pl.concat(observed)
+        # The observed tables are on the roll by the time these events are written (the same
+        # transaction registers them), so they are known to the docket.
+        disputes = Disputes(self.session, known_tables=set(rows["table"].to_list()))
+        already = {
+            t
+            for r in self.session.store.case_rows()
+            if r["status"] in OPEN and r["kind"] == "observation"
+            for t in r["tables"].split(",")
+        }
+        rows = rows.filter(~rows["table"].is_in(list(already)))
+        now = declared_at or datetime.now(UTC)
+        filings = disputes.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), now)
+        return [c.event for c in disputes.open_changes(filings, now)]
+
+    # -- results -----------------------------------------------------------------------------
+
+    def contest(self) -> dict[str, Any]:
+        """The election and its choices, as a results page names them."""
+        e = self.session.election()
+        return {
+            "election": e.id,
+            "name": e.name,
+            "country": e.country,
+            "contest": e.contest.name,
+            "levels": list(e.levels),
+            "choices": [{"id": c.id, "name": c.name, "party": c.party, "candidate": c.candidate} for c in e.contest.choices],
+        }
+
+    def results(self, level: Level | None = None, area: str | None = None) -> list[dict[str, Any]]:
+        """Results for the nation (no level), one area (``area`` alone), or every area of a level
+        within ``area``. ``Level.TABLE`` lists polling tables (see :meth:`tables`)."""
+        from escrutinio.count.results import build, national_extras, within
+
+        if level is Level.TABLE:
+            return self.tables(area)
+        election = self.session.election()
+        areas = self._area_rows()
+        parent = {code: par for code, _lv, _k, _n, par in areas}
+        if area is not None:
+            self._check_area(area, parent, election)
+        depth = Level(level).depth if level is not None else None
+        if depth is None:
+            codes = [area or election.country]
+        elif depth == 0:
+            codes = [election.country]
+        else:
+            codes = sorted(code for code, lv, _k, _n, _p in areas if lv == depth)
+            if area is not None and area != election.country:
+                codes = [c for c in codes if within(c, area, parent)]
+        tally = self.session.reader.tally(codes=codes, level=depth)
+        out = []
+        for r in build(tally, areas, election, codes):
+            if r.code == election.country:
+                r.extra.update(national_extras(r, election))
+                r.extra["at_dispute_body"] = self.sheets_in_state("observed")
+                seq, head = self.session.reader.head()
+                r.extra["log"] = {
+                    "events": seq,
+                    "head": head,
+                    "note": "these figures are computed from events 1..events of the log; `escrutinio verify` recomputes them",
+                }
+            out.append(r.to_dict())
+        return out
+
+    def _area_rows(self) -> list[Any]:
+        reader = self.session.reader
+        count = reader.area_count()
+        if self._areas is None or self._areas[0] != count:
+            self._areas = (count, reader.areas())
+        return self._areas[1]
+
+    def _check_area(self, area: str, parent: dict[str, str | None], election: Election) -> None:
+        """An unknown area is an error; a table id names the table view instead."""
+        if area in parent or area == election.country:
+            return
+        if self.session.store.electors([area]):
+            raise NotAnArea(area)
+        raise StoreError(f"--area: no area {area!r} in this election (national code: {election.country})")
+
+    def tables(self, area: str | None = None) -> list[dict[str, Any]]:
+        """One row per polling table (within ``area``): its roll entry, its current sheet's
+        state and figures, and ``event``, the log event that recorded that sheet."""
+        import polars as pl
+
+        from escrutinio.aggregation.tally import lineage
+
+        election = self.session.election()
+        if area is not None:
+            areas = self._area_rows()
+            self._check_area(area, {code: par for code, _lv, _k, _n, par in areas}, election)
+        areas, roll, sheets = self.session.store.frames()
+        if area is not None:
+            inside = lineage(areas, election.country).filter(pl.col("ancestor") == area).select("area")
+            roll = roll.join(inside, on="area", how="semi")
+        frame = (
+            roll.rename({"seq": "registered_event"})
+            .join(sheets.rename({"seq": "event"}), on="table", how="left")
+            .with_columns(pl.col("state").fill_null("pending"))
+            .sort("table")
+        )
+        return frame.to_dicts()
+
+    def sheets_in_state(self, state: str) -> list[dict[str, Any]]:
+        """Current sheets in a state, with their figures (e.g. those still at the dispute body).
+
+        The observed ones are read from their rows alone (the results list them on every
+        call); any other state needs the whole projection.
+        """
+        from escrutinio.domain.sheet import SheetState
+
+        election = self.session.election()
+        if state == SheetState.OBSERVED.value:
+            return [_sheet_dict(r, election) for r in self.session.reader.sheets_at_dispute_body()]
+        if state not in {s.value for s in SheetState}:
+            raise StoreError(f"unknown sheet state {state!r}: expected one of {', '.join(s.value for s in SheetState)}")
+        import polars as pl
+
+        from escrutinio.store.current import as_rows
+
+        _areas, roll, sheets = self.session.store.frames()
+        frame = sheets.filter(pl.col("state") == state).join(roll.select("table", "area", "electors"), on="table", how="left")
+        return [_sheet_dict(r, election) for r in as_rows(frame, election)]
+
+    # -- status ------------------------------------------------------------------------------
+
+    @staticmethod
+    def states() -> dict[str, str]:
+        """Each sheet state and what it means (the one vocabulary: ``count.states``)."""
+        from escrutinio.count.states import MEANINGS
+
+        return dict(MEANINGS)
+
+    def status(self) -> dict[str, Any]:
+        """Progress in the words of :mod:`escrutinio.count.states`: sheets received, in the count,
+        accounted for; electors accounted for; sheets by state and by reason; and the sheets
+        taken as final at source despite a rule."""
+        from escrutinio.count.results import share
+        from escrutinio.count.states import ACCOUNTED, IN_COUNT, MEANINGS, despite
+
+        election = self.session.election()
+        nat = self.results()[0]
+        t = nat["tables"]
+        total = t["total"]
+        received = total - t["pending"]
+        in_count = sum(t[s] for s in IN_COUNT)
+        accounted = sum(t[s] for s in ACCOUNTED)
+        _areas, _roll, sheets = self.session.store.frames()
+        by_reason: dict[str, int] = {}
+        for text, n in sheets.group_by("reasons").len().rows():
+            for reason in text.split(",") if text else []:
+                by_reason[reason] = by_reason.get(reason, 0) + n
+        flagged = []
+        suspects = sheets.filter(sheets["basis"].str.starts_with("source:") & (sheets["reasons"] != ""))
+        for table, state, basis, reasons in suspects.select("table", "state", "basis", "reasons").sort("table").iter_rows():
+            rules = despite(state, basis, reasons)
+            if rules:
+                flagged.append({"table": table, "state": state, "basis": basis, "despite": rules})
+        seq, head = self.session.reader.head()
+        return {
+            "election": election.id,
+            "tables": total,
+            "received": received,
+            "received_pct": share(received, total),
+            "in_count": in_count,
+            "in_count_pct": share(in_count, total),
+            "accounted": accounted,
+            "accounted_pct": share(accounted, total),
+            "electors": nat["electors"],
+            "electors_accounted": nat["electors_in_count"],
+            "electors_accounted_pct": share(nat["electors_in_count"], nat["electors"]),
+            "by_state": {s: t[s] for s in MEANINGS},
+            "by_reason": dict(sorted(by_reason.items())),
+            "final_at_source_despite": flagged,
+            "events": seq,
+            "head": head,
+        }
+
+    # -- one table ---------------------------------------------------------------------------
+
+    def table(self, table: str) -> dict[str, Any]:
+        """One polling table: its roll entry, its current sheet and state, every version of its
+        sheet with the event (and time) that recorded it, its cases and its audit draws."""
+        from escrutinio.count.states import despite
+
+        session = self.session
+        election = session.election()
+        electors = session.store.electors([table])
+        if table not in electors:
+            raise StoreError(f"no polling table {table!r} in this election")
+        history = session.store.sheet_history([table])[table]
+        index = {seq: (type_, at, actor) for seq, type_, at, actor in session.reader.event_index()}
+        versions = []
+        for row in history:
+            entry = _sheet_dict(row, election)
+            entry["current"] = bool(row.get("current"))
+            entry["at"] = index.get(row["seq"], (None, None, None))[1]
+            entry["actor"] = index.get(row["seq"], (None, None, None))[2]
+            entry["despite"] = despite(row["state"], row["basis"], row["reasons"])
+            versions.append(entry)
+        current = next((v for v in versions if v["current"]), None)
+        area = history[0]["area"] if history else next(iter(self.tables_on_roll([table])), {}).get("area")
+        names = {code: name for code, _lv, _k, name, _p in self._area_rows()}
+        numbers = set(session.store.cases_on_tables([table]))
+        cases = [
+            {k: r[k] for k in ("number", "kind", "status", "filer", "filed_at", "grounds", "rule", "resolution", "effect")}
+            for r in session.store.case_rows()
+            if r["number"] in numbers
+        ]
+        return {
+            "table": table,
+            "area": area,
+            "area_name": names.get(area or "", ""),
+            "electors": electors[table],
+            "state": current["state"] if current else "pending",
+            "despite": current["despite"] if current else [],
+            "current": current,
+            "versions": versions,
+            "cases": cases,
+            "audit": self._audit_mentions(table, index),
+        }
+
+    def tables_on_roll(self, tables: list[str]) -> list[dict[str, Any]]:
+        """Roll entries (table, area, polling place, electors, registering event) of some tables."""
+        _areas, roll, _sheets = self.session.store.frames()
+        return roll.filter(roll["table"].is_in(tables)).to_dicts()
+
+    def _audit_mentions(self, table: str, index: dict[int, tuple[str, str, str]]) -> list[dict[str, Any]]:
+        """Audit events that draw this table (or ballots of it) or record its hand count."""
+        seqs = [seq for seq, (type_, _at, _actor) in index.items() if type_.startswith("audit.")]
+        out = []
+        for seq, data in sorted(self.session.reader.event_data(seqs).items()):
+            type_, at, actor = index[seq]
+            entry: dict[str, Any] = {"event": seq, "type": type_, "at": at, "actor": actor}
+            if table in data.get("tables", ()):
+                first = data.get("first_draw", 1)
+                entry["round"] = data.get("round")
+                entry["draws"] = [first + i for i, t in enumerate(data["tables"]) if t == table]
+            elif any(t == table for t, _p in data.get("ballots", ())):
+                entry["round"] = data.get("round")
+                entry["ballots"] = [p for t, p in data["ballots"] if t == table]
+            elif data.get("table") == table:
+                entry.update({k: data[k] for k in ("entry", "counts", "ballots", "position", "vote", "by") if k in data})
+            else:
+                continue
+            out.append(entry)
+        return out
+
+    # -- changes -----------------------------------------------------------------------------
+
+    def changes(self, since: int) -> Changes:
+        """What changed after event ``since``: sheets recorded (with the state each table had
+        before), cases acted on (and where each stands now), and the tallies that moved."""
+        from escrutinio.ledger.events import EventType
+
+        session = self.session
+        head, _ = session.reader.head()
+        if since > head:
+            raise StoreError(f"--since: the log has {head} events; nothing after event {since}")
+        index = session.reader.event_index(since)
+        out = Changes(since=since, head=head)
+        out.events = [{"event": s, "type": t, "at": at, "actor": a} for s, t, at, a in index]
+        sheet_seqs = [s for s, t, _at, _a in index if t == EventType.SHEETS_RECORDED]
+        case_seqs = [s for s, t, _at, _a in index if t in EventType.CASE_EVENTS]
+        if sheet_seqs:
+            out.sheets, out.tallies = self._sheet_changes(sheet_seqs, since)
+        if case_seqs:
+            numbers = {data["number"] for data in session.reader.event_data(case_seqs).values()}
+            out.cases = [
+                {k: r[k] for k in ("number", "kind", "status", "filer", "tables", "rule", "resolution", "effect")}
+                for r in session.store.case_rows()
+                if r["number"] in numbers
+            ]
+        return out
+
+    def _sheet_changes(self, seqs: list[int], since: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each table a sheet event after ``since`` touched: its current sheet as of ``since``
+        and now; and per area the change in every figure the results show.
+
+        Read from the sheet events themselves (the log keeps every record; the projection
+        keeps one per version), newest by (version, event) as the store decides.
+        """
+        from escrutinio.ledger.events import EventType
+
+        session = self.session
+        after = _newest(session.reader.event_data(seqs), set())
+        earlier = [s for s, t, _at, _a in session.reader.event_index() if t == EventType.SHEETS_RECORDED and s <= since]
+        before: dict[str, dict[str, Any]] = {}
+        for seq in earlier:  # one event at a time: a national load's events are large
+            for table, record in _newest(session.reader.event_data([seq]), set(after)).items():
+                _keep_newest(before, table, record)
+        _areas, roll, _sheets = session.store.frames()
+        where = dict(zip(roll["table"].to_list(), roll["area"].to_list(), strict=True))
+        rows: list[dict[str, Any]] = []
+        olds: list[dict[str, Any]] = []
+        news: list[dict[str, Any]] = []
+        for table in sorted(after):
+            old = before.get(table)
+            held = {table: old} if old else {}
+            _keep_newest(held, table, after[table])
+            new = held[table]
+            if old is not None and (old["version"], old["seq"]) == (new["version"], new["seq"]):
+                continue
+            rows.append({"table": table, "area": where.get(table), "before": _brief(old), "after": _brief(new)})
+            news.append(new)
+            if old is not None:
+                olds.append(old)
+        return rows, self._tally_changes(news, olds, roll)
+
+    def _tally_changes(self, news: list[dict[str, Any]], olds: list[dict[str, Any]], roll: Any) -> list[dict[str, Any]]:
+        """Per area, what the new records add and the old ones took away, by the very rules the
+        tallies are kept by (``aggregation.tally``), named as the results name each figure."""
+        import polars as pl
+
+        from escrutinio.aggregation.tally import combine, lineage, roll_up, sheet_contribution
+        from escrutinio.domain import table_frame as tf
+
+        session = self.session
+        election = session.election()
+        lin = lineage(session.store.areas(), election.country)
+
+        def tallied(records: list[dict[str, Any]], sign: int) -> pl.DataFrame:
+            if not records:
+                return pl.DataFrame(schema={"area": pl.String, "key": pl.String, "value": pl.Int64})
+            frame = pl.DataFrame(
+                {
+                    "table": [r["table"] for r in records],
+                    tf.STATE: [r["state"] for r in records],
+                    **{f: [r[f] for r in records] for f in tf.SHEET_COUNTS},
+                    **{tf.choice_column(c): [r["votes"][c] for r in records] for c in election.contest.choice_ids},
+                }
+            ).join(roll.select("table", "area", tf.ELECTORS), on="table", how="inner")
+            long = roll_up(sheet_contribution(frame, election), lin)
+            return long.with_columns(pl.col("value") * sign)
+
+        moved = combine(tallied(news, 1), tallied(olds, -1))
+        names = {code: (lv, name) for code, lv, _k, name, _p in self._area_rows()}
+        out: dict[str, dict[str, int]] = {}
+        for area, key, value in moved.iter_rows():
+            out.setdefault(area, {})[_figure_name(key)] = value
+        tallies = []
+        for code, change in out.items():
+            level, name = names.get(code, (0, election.name))
+            tallies.append({"area": code, "name": name, "level": level, "change": dict(sorted(change.items()))})
+        tallies.sort(key=lambda r: (r["level"], r["area"]))
+        return tallies
+
+
+def _figure_name(key: str) -> str:
+    """A tally key as the results name the figure (``v_PL`` -> ``votes.PL``, ``n_counted`` ->
+    ``tables.counted``, ``p_v_PL`` -> ``provisional.votes.PL``, ``cast`` -> ``ballots_cast``,
+    ``p_cast`` -> ``provisional.cast``)."""
+    from escrutinio.domain import table_frame as tf
+
+    if key.startswith("p_"):  # the provisional figures keep the sheet's own names, as the results do
+        inner = key[2:]
+        return f"provisional.{_figure_name(inner) if inner.startswith(tf.CHOICE_PREFIX) else inner}"
+    if key.startswith(tf.CHOICE_PREFIX):
+        return f"votes.{key[len(tf.CHOICE_PREFIX) :]}"
+    if key.startswith("n_"):
+        return f"tables.{key[2:]}"
+    return {"cast": "ballots_cast"}.get(key, key)
+
+
+def _newest(events: dict[int, dict[str, Any]], only: set[str]) -> dict[str, dict[str, Any]]:
+    """The newest record by (version, event) of each table in these sheet events' data (of the
+    tables in ``only``, when given)."""
+    out: dict[str, dict[str, Any]] = {}
+    for seq, data in sorted(events.items()):
+        sheets = data["sheets"]
+        fields = [k for k in sheets if k != "votes"]
+        for i, table in enumerate(sheets["table"]):
+            if only and table not in only:
+                continue
+            record = {k: sheets[k][i] for k in fields}
+            record["votes"] = {c: v[i] for c, v in sheets["votes"].items()}
+            record["seq"] = seq
+            _keep_newest(out, table, record)
+    return out
+
+
+def _keep_newest(records: dict[str, dict[str, Any]], table: str, record: dict[str, Any]) -> None:
+    """Keep ``record`` as the table's if it is newer by (version, event) than the one held."""
+    mine = records.get(table)
+    if mine is None or (record["version"], record["seq"]) >= (mine["version"], mine["seq"]):
+        records[table] = record
+
+
+def _brief(version: dict[str, Any] | None) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    return {"version": version["version"], "state": version["state"], "event": version["seq"]}
+
+
+def _in_zone(moment: datetime, election: Election) -> datetime:
+    """A naive time is read in the election's time zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=election.zone)
+
+
+def _sheet_dict(row: Any, election: Election) -> dict[str, Any]:
+    import orjson
+
+    votes = orjson.loads(row["votes"])
+    return {
+        "table": row["table_id"],
+        "area": row["area"],
+        "version": row["version"],
+        "state": row["state"],
+        "reasons": row["reasons"].split(",") if row["reasons"] else [],
+        "basis": row["basis"],
+        "electors": row["electors"],
+        "ballots_cast": row["ballots_cast"],
+        "blank": row["blank"],
+        "null": row["null_votes"],
+        "challenged": row["challenged"],
+        "votes": dict(zip(election.contest.choice_ids, votes, strict=True)),
+        "event": row["seq"],
+    }

@@ -1,0 +1,65 @@
+"""The event log: export it for anyone to verify, and verify an exported log.
+
+``verify`` needs no store: it checks every hash and link, replays the log with the domain's
+rules and recomputes the results; with a store in the session it also names every figure, roll
+entry, sheet and case where the store differs from the log (``count.verify``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from escrutinio.domain.errors import StoreError
+
+if TYPE_CHECKING:
+    from escrutinio.app.session import Session
+    from escrutinio.count.verify import VerifyReport
+
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """Where the log went, how many events it holds and the hash it ends at."""
+
+    file: str
+    events: int
+    head: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "events": self.events, "head": self.head}
+
+
+class LogService:
+    """``session.log``: export and verify."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def export(self, path: Path) -> ExportSummary:
+        """Write the whole log as JSON Lines, one canonical event per line, oldest first."""
+        store = self.session.store
+        n = 0
+        try:
+            out = open(path, "wb")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot write the log ({exc.strerror})") from None
+        with out:
+            for line in store.event_lines():
+                out.write(line + b"\n")
+                n += 1
+        return ExportSummary(str(path), n, store.head()[1])
+
+    def verify(self, path: Path, progress: Progress = _quiet) -> VerifyReport:
+        """Rebuild everything from the exported log alone; compare with the store when there is one."""
+        from escrutinio.count.verify import verify_log
+
+        session = self.session
+        return verify_log(path, session.store if session.exists() else None, progress)
