@@ -41,7 +41,7 @@ from escrutinio.domain.claims import (
     Ruling,
     declared_time_problem,
 )
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, RuleError, StoreError
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, RuleError, StaleState
 
 if TYPE_CHECKING:
     from escrutinio.disputes.service import Disputes, Step
@@ -67,6 +67,8 @@ REQUESTED = {
 """What each kind of case asks for when the filer does not say."""
 
 FEE_KEY = "fee-receipt:"
+IMPORT_ATTEMPTS = 3
+"""How often an import looks again when another write lands while it is prepared."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,13 @@ class CasesService:
     @property
     def disputes(self) -> Disputes:
         """A docket service per action: it holds the head and receipt time of one decision."""
+        return self.disputes_at(None)
+
+    def disputes_at(self, received: datetime | None) -> Disputes:
+        """A docket service for an action received at ``received`` (None: read the store's clock)."""
         from escrutinio.disputes.service import Disputes
 
-        return Disputes(self.context)
+        return Disputes(self.context, received=received)
 
     # -- time ------------------------------------------------------------------------------
 
@@ -224,13 +230,22 @@ class CasesService:
                 problem = declared_time_problem(row.filing.filed_at, disputes.election, received)
                 if problem:
                     raise EscrutinioError(f"{path}:{row.line}:filed_at: {problem}")
-        done = self.context.store.known_keys([r.key for r in rows]) if rows else {}
-        new = [r for r in rows if r.key not in done]
         source = f"{path} (sha256 {hashlib.sha256(data).hexdigest()[:12]})"
-        if not new:
-            return Written(skipped=len(rows), source=source)
-        written = self._file(disputes, [r.filing for r in new], [r.key for r in new])
-        return Written(cases=written, skipped=len(rows) - len(new), source=source)
+        for attempt in range(IMPORT_ATTEMPTS):
+            done = self.context.store.known_keys([r.key for r in rows]) if rows else {}
+            new = [r for r in rows if r.key not in done]
+            if not new:
+                return Written(skipped=len(rows), source=source)
+            try:
+                written = self._file(self.disputes_at(received), [r.filing for r in new], [r.key for r in new])
+            except (StaleState, AlreadyDone):
+                # Another write landed meanwhile (perhaps this very file, imported at once by
+                # someone else): look again at what is done and file the rest.
+                if attempt == IMPORT_ATTEMPTS - 1:
+                    raise
+                continue
+            return Written(cases=written, skipped=len(rows) - len(new), source=source)
+        raise AssertionError("unreachable")
 
     def _file(self, disputes: Disputes, filings: list[Filing], keys: list[str]) -> list[dict[str, Any]]:
         """Open and judge the cases; a receipt pays for one case (first come, first served)."""
@@ -242,11 +257,11 @@ class CasesService:
                 paying[receipt] = FEE_KEY + receipt
         try:
             return disputes.file(filings, keys=[*keys, *paying.values()], spent_receipts=spent)
-        except StoreError as exc:
-            key = exc.key if isinstance(exc, AlreadyDone) else None
-            if key is not None and key.startswith(FEE_KEY):
-                raise StoreError(
-                    f"fee receipt {key.removeprefix(FEE_KEY)!r} was used by another filing meanwhile: nothing was written; retry"
+        except AlreadyDone as exc:
+            if exc.key.startswith(FEE_KEY):
+                used = exc.key.removeprefix(FEE_KEY)
+                raise StaleState(
+                    None, exc.seq, f"fee receipt {used!r} was used by another filing meanwhile: nothing was written; retry"
                 ) from None
             raise
 

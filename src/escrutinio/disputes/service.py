@@ -82,15 +82,16 @@ class Change:
 class Disputes:
     """The docket of one store."""
 
-    def __init__(self, context: StoreContext, known_tables: set[str] | None = None) -> None:
+    def __init__(self, context: StoreContext, known_tables: set[str] | None = None, *, received: datetime | None = None) -> None:
         """``context`` is the store seen by one actor (the application's session is one).
         ``known_tables`` spares reading the roll when the caller knows which tables a filing
-        may name (the loader opening observation cases for the sheets it records)."""
+        may name (the loader opening observation cases for the sheets it records).
+        ``received``: when the first action was received, if already read from the store's clock."""
         self.context = context
         self._known: set[str] | None = known_tables
         self._counters: dict[str, int] = {}
         self._seen: int | None = None
-        self._received: datetime | None = None
+        self._received: datetime | None = received
         self._prefetch: tuple[dict[str, list[dict[str, Any]]], dict[str, int | None]] = ({}, {})
 
     @property
