@@ -167,3 +167,22 @@ def test_stakes_weigh_docket_and_listed_tables_once(store: str, tmp_path: Path) 
     open_claims = session.stakes.report()["claims"]
     assert report["claims"] == open_claims + 2  # 000004 listed twice is one claim
     assert report["tables_under_claim"] == session.stakes.report()["tables_under_claim"] + 2
+
+
+def test_a_load_opens_observation_cases_at_its_declared_time(store: str) -> None:
+    """What the loader asks of the docket: one case per observed sheet without an open one, at
+    the time the load declares (a past election replayed), the receipt recorded beside it."""
+    import polars as pl
+
+    from escrutinio.disputes.service import Disputes
+
+    session = Session(store)
+    observed = pl.DataFrame({"table": ["000007", "000001"], "reasons": ["at_dispute_body", "illegible,no_signatures"]})
+    with pytest.raises(RuleError, match="before the election"):
+        Disputes(session).observation_events(observed, datetime(1999, 1, 1, tzinfo=LIMA))
+    night = datetime.now(UTC) - timedelta(hours=3)
+    events = Disputes(session).observation_events(observed, night)
+    opened = [e.data for e in events if e.type == "case.opened"]
+    assert [d["filing"]["tables"] for d in opened] == [["000001"]]  # 000007 already has its open case
+    assert opened[0]["filing"]["grounds"] == "illegible" and datetime.fromisoformat(opened[0]["at"]) == night
+    assert datetime.fromisoformat(opened[0]["received_at"]) > night

@@ -34,6 +34,7 @@ from escrutinio.domain.claims import (
     admit,
     appeal,
     decide_appeal,
+    declared_time_problem,
     finalise,
     open_case,
     refuse,
@@ -250,6 +251,33 @@ class Disputes:
             Filing(CaseKind.OBSERVATION, (t,), "ONPE", FilerRole.COUNTING_AUTHORITY, at, grounds=(r.split(",")[0] if r else ""))
             for t, r in zip(tables, reasons, strict=True)
         ]
+
+    def observation_events(self, observed: pl.DataFrame, as_of: datetime | None = None) -> list[PendingEvent]:
+        """The case events a load appends with its sheets: an observation case for each observed
+        sheet (``observed``: columns table, reasons) that has no open case yet.
+
+        The cases are opened at ``as_of`` when the load declares when the sheets reached the
+        dispute body (a past election replayed: its rulings then fall after their cases were
+        opened), otherwise at the store's clock; the receipt time is recorded beside it either
+        way. A declared time before the election or in the future is refused.
+        """
+        if not observed.height:
+            return []
+        received = self.clock()
+        if as_of is not None:
+            problem = declared_time_problem(as_of, self.election, received)
+            if problem:
+                raise RuleError(f"observation cases: {problem}")
+        already = {
+            t
+            for r in self.store.case_rows(open_only=True)
+            if r["kind"] == CaseKind.OBSERVATION.value
+            for t in r["tables"].split(",")
+        }
+        rows = observed.filter(~pl.col("table").is_in(sorted(already)))
+        at = as_of or received
+        filings = self.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), at)
+        return [c.event for c in self.open_changes(filings, at)]
 
     def step_changes(self, steps: Iterable[Step], refused: list[tuple[Any, ClaimRefused]] | None = None) -> list[Change]:
         """Rulings, appeals, decisions and finalisations: (action, case number, when, ruling or filing).
