@@ -332,21 +332,44 @@ def cases_finalise(
 
 @cases_app.command("evidence")
 def cases_evidence(
-    sha256: Annotated[str, typer.Argument(help="SHA-256 of the evidence file, as `cases show` lists it")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the file here (default: standard output)")] = None,
+    ref: Annotated[str, typer.Argument(help="A case number (all its evidence) or one file's SHA-256")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for a case's files (default: here); file for one SHA-256 (default: stdout)"),
+    ] = None,
     db: DbOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
-    """An evidence file kept in the store, by its SHA-256 (checked as it is read).
+    """The evidence kept in the store: a case's files written into a folder (named by SHA-256,
+    checked as read), or one file by its SHA-256.
 
-    Example: escrutinio cases evidence 9f86d081884c7d65... --out acta.jpg
+    Example: escrutinio cases evidence NUL-000001 --out evidence
     """
-    data = _session(db).cases.evidence(sha256)
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        out.write_bytes(data)
-        sys.stderr.write(f"{out}: {len(data):,} bytes\n")
+    _check_format(fmt)
+    from escrutinio.app.cases import is_sha256
+
+    cases = _session(db).cases
+    if is_sha256(ref.strip().lower()):
+        data = cases.evidence(ref)
+        if out is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            out.write_bytes(data)
+            sys.stderr.write(f"{out}: {len(data):,} bytes\n")
+        return
+    import mimetypes
+
+    from escrutinio.output import emit
+
+    folder = out or Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = cases.evidence_files(ref)
+    for f in files:
+        f["path"] = str(folder / (f["sha256"] + (mimetypes.guess_extension(f["media_type"]) or "")))
+        Path(f["path"]).write_bytes(cases.evidence(f["sha256"]))
+    columns = [("sha256", "sha256"), ("media type", "media_type"), ("bytes", "size"), ("written to", "path")]
+    emit(files, fmt, rows=files, columns=columns, title=f"{ref}: {len(files)} evidence file(s)")
 
 
 def stakes_command(
@@ -395,7 +418,7 @@ def demo_dispute_command(
     each phase, and the exported log verified at the end. The docket is seeded and 2021-shaped
     (which tables were claimed, when, with which receipts is synthetic); the count is the file's.
 
-    Example: escrutinio demo dispute ../shared/data/peru-2021-runoff/Resultados_2da_vuelta_Version_PCM.csv.gz
+    Example: escrutinio demo dispute Resultados_2da_vuelta_Version_PCM.csv.gz
     """
     _check_format(fmt)
     import tempfile

@@ -115,6 +115,10 @@ class Decision:
     body: str | None = None
 
 
+def is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def is_administrator(actor: str) -> bool:
     return actor == ADMINISTRATOR or actor.startswith(ADMINISTRATOR + ":")
 
@@ -408,11 +412,22 @@ class CasesService:
         }
 
     def evidence(self, sha256: str) -> bytes:
-        """An evidence file by its SHA-256 (as a filing or an appeal names it)."""
+        """An evidence file by its SHA-256 (as a filing or an appeal names it), checked as read."""
         digest = sha256.strip().lower()
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        if not is_sha256(digest):
             raise EscrutinioError(f"evidence: expected a SHA-256 (64 hex digits), got {sha256!r}")
         return self.context.store.blob(digest)
+
+    def evidence_files(self, number: str) -> list[dict[str, Any]]:
+        """Every evidence file of a case (its filing's, then its appeals'), with what the store
+        knows of each: media type, size, when it was received."""
+        case = self.disputes.case(number)
+        digests = dict.fromkeys([*case.filing.evidence, *(e for a in case.appeals for e in a.evidence)])
+        out = []
+        for digest in digests:
+            info = self.context.store.blob_info(digest)
+            out.append({"sha256": digest, "media_type": info.media_type, "size": info.size, "received_at": info.at})
+        return out
 
     # -- helpers ---------------------------------------------------------------------------
 
