@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     from escrutinio.canvass import Canvass
     from escrutinio.count.stakes import stakes
-    from escrutinio.disputes.scenario import read_requests_csv, write_requests_csv
+    from escrutinio.disputes.requests_csv import read_requests_csv, write_requests_csv
     from escrutinio.disputes.service import Disputes
     from escrutinio.domain.claims import CaseKind, Effect, EffectKind, FilerRole, Filing, Ruling
 
@@ -83,10 +83,10 @@ def main() -> None:
                     FilerRole.REPRESENTATIVE,
                     datetime(2021, 6, 8, tzinfo=LIMA),
                     "b",
-                    "R",
+                    f"S-{i}",  # a receipt pays for one case
                     requested=EffectKind.ANNUL,
                 )
-                for t in rng.sample(tables, args.rulings)
+                for i, t in enumerate(rng.sample(tables, args.rulings))
             ]
         )
         targets = [r["number"] for r in extra if r["status"] == "admitted"][: args.rulings]
@@ -116,6 +116,41 @@ def main() -> None:
             f"  baseline, national totals recomputed from every stored sheet: {baseline * 1000:.1f} ms "
             f"(ratio baseline/ours = {baseline / median:.2f})"
         )
+        through_app(canvass.url, disputes, rng, tables, args.rulings)
+
+
+def through_app(url: str, disputes, rng, tables, rulings: int) -> None:  # type: ignore[no-untyped-def]
+    """The same single rulings as a person at the CLI or the API makes them: through the
+    application (``session.cases.rule``, stamped by the store's clock, then the results and
+    ``session.stakes.report()``), on another sample of admitted requests."""
+    from escrutinio.app import Session
+    from escrutinio.app.cases import Decision
+    from escrutinio.domain.claims import CaseKind, Effect, EffectKind, FilerRole, Filing
+
+    day = datetime(2021, 6, 8, tzinfo=LIMA)
+    filings = [
+        Filing(CaseKind.NULLITY_REQUEST, (t,), "FP", FilerRole.REPRESENTATIVE, day, "b", f"A-{i}", requested=EffectKind.ANNUL)
+        for i, t in enumerate(rng.sample(tables, rulings))
+    ]
+    targets = [r["number"] for r in disputes.file(filings) if r["status"] == "admitted"][:rulings]
+    session = Session(url, actor="bench")
+    session.table_frame()
+    each = []
+    for i, number in enumerate(targets):
+        effect = Effect(EffectKind.ANNUL if i % 10 == 0 else EffectKind.DISMISS)
+        start = time.perf_counter()
+        session.cases.rule(number, Decision(f"{number}/A", effect, "single"))
+        nat = session.canvass.results()[0]
+        report = session.stakes.report()
+        each.append(time.perf_counter() - start)
+    assert nat["votes"] and report["margin"] >= 0
+    median = statistics.median(each)
+    p95 = sorted(each)[int(0.95 * len(each)) - 1]
+    print(
+        f"  {len(each):,} single rulings through the application (session.cases.rule + results + session.stakes): "
+        f"median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+    )
+    session.close()
 
 
 if __name__ == "__main__":

@@ -1,17 +1,19 @@
 """``escrutinio cases`` and ``escrutinio stakes``: the docket of the dispute bodies, a thin skin
-over :class:`escrutinio.disputes.service.Disputes`."""
+over ``session.cases`` and ``session.stakes`` (:mod:`escrutinio.app`).
 
+Times are the store's: a filing is filed, and a ruling made, when the store receives it. Only an
+administrator (``ESCRUTINIO_ACTOR=admin:NAME``) reconstructing history declares a past time
+(``--declared-at``); it is recorded beside the time of receipt.
+"""
 
-import hashlib
-import shutil
-from datetime import UTC, datetime
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from escrutinio.cli_common import DbOption, FormatOption, _canvass, _check_format
-from escrutinio.domain.errors import EscrutinioError, RuleError
+from escrutinio.cli_common import STATE, DbOption, FormatOption, _check_format
 
 cases_app = typer.Typer(
     help="The docket: file, rule, appeal and follow cases (observations, nullity requests, ...).", no_args_is_help=True
@@ -30,61 +32,58 @@ LIST_COLUMNS = [
     ("effect", "effect"),
     ("appeal until", "appeal_until"),
 ]
+HISTORY_COLUMNS = [
+    ("at", "at"),
+    ("received", "received_at"),
+    ("declared", "declared"),
+    ("status", "status"),
+    ("by", "actor"),
+    ("note", "note"),
+]
+
+KeyOption = Annotated[
+    str | None,
+    typer.Option("--key", help="Idempotency key: the same action sent again with the same key is recorded once"),
+]
+DeclaredOption = Annotated[
+    str | None,
+    typer.Option(
+        "--declared-at",
+        help="Administrators only, reconstructing history: when this was filed or decided (ISO; the election's "
+        "local time if no offset). Recorded beside the time of receipt.",
+    ),
+]
+EvidenceOption = Annotated[
+    list[Path] | None, typer.Option("--evidence", help="Evidence file, kept in the store by its SHA-256 (repeat)")
+]
 
 
-def _disputes(db: str | None):  # type: ignore[no-untyped-def]
-    from escrutinio.disputes.service import Disputes
+def _session(db: str | None):  # type: ignore[no-untyped-def]
+    from escrutinio.app import Session
 
-    return Disputes(_canvass(db))
-
-
-def _when(text: str | None, what: str, zone: Any) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise EscrutinioError(f"{what}: expected an ISO date and time such as 2021-06-09T18:30, got {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    return Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
 
 
-def _pairs(text: str | None, what: str) -> dict[str, int]:
-    if not text:
-        return {}
-    out: dict[str, int] = {}
-    for part in text.split(","):
-        key, _, value = part.partition("=")
-        if not value.strip().isdigit():
-            raise EscrutinioError(f"{what}: expected NAME=NUMBER pairs separated by commas, got {part!r}")
-        out[key.strip()] = int(value)
-    return out
+def _declared(session: Any, text: str | None) -> Any:
+    from escrutinio.parsing import parse_time
+
+    return None if text is None else parse_time(text, "--declared-at", session.election().zone)
 
 
-def _evidence(files: list[Path] | None, db_url: str) -> tuple[str, ...]:
-    """Keep each evidence file by its SHA-256 in an ``evidence`` folder beside the store."""
-    from escrutinio.store.location import sqlite_path
-
-    if not files:
-        return ()
-    base = sqlite_path(db_url)
-    folder = (base.parent if base else Path.cwd()) / "evidence"
-    folder.mkdir(exist_ok=True)
-    digests = []
-    for f in files:
-        try:
-            digest = hashlib.sha256(f.read_bytes()).hexdigest()
-        except OSError as exc:
-            raise EscrutinioError(f"--evidence {f}: cannot read ({exc.strerror})") from None
-        shutil.copyfile(f, folder / digest)
-        digests.append(digest)
-    return tuple(digests)
+def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "tables": r["tables"] if isinstance(r["tables"], str) else ",".join(r["tables"])} for r in rows]
 
 
-def _emit_cases(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
-    from escrutinio.output import emit
+def _emit_written(written: Any, fmt: str, title: str) -> None:
+    from escrutinio.output import emit, emit_json
 
-    rows = [{**r, "tables": r["tables"] if isinstance(r["tables"], str) else ",".join(r["tables"])} for r in rows]
-    emit(rows, fmt, rows=rows, columns=LIST_COLUMNS, title=title)
+    if fmt == "json":
+        emit_json(written.to_dict())
+        return
+    if written.already_done is not None:
+        sys.stderr.write(f"already recorded at event {written.already_done} (same --key): nothing was written\n")
+        return
+    emit(written.cases, fmt, rows=_rows(written.cases), columns=LIST_COLUMNS, title=title)
 
 
 @cases_app.command("list")
@@ -107,47 +106,51 @@ def cases_list(
     Example: escrutinio cases list --kind nullity_request --filer FP --rule late --format csv
     """
     _check_format(fmt)
-    rows = _disputes(db).listing(
-        status=status, kind=kind, filer=filer, grounds=grounds, rule=rule, table=table, body=body, overdue=overdue
-    )
-    if fmt == "json":
-        from escrutinio.output import emit_json
+    from escrutinio.parsing import parse_case_kind, parse_case_status, parse_time
 
+    session = _session(db)
+    rows = session.cases.listing(
+        status=parse_case_status(status, "--status") if status else None,
+        kind=parse_case_kind(kind, "--kind") if kind else None,
+        filer=filer,
+        grounds=grounds,
+        rule=rule,
+        table=table,
+        body=body,
+        overdue=parse_time(overdue, "--overdue", session.election().zone) if overdue else None,
+    )
+    from escrutinio.output import emit, emit_json
+
+    if fmt == "json":
         emit_json(rows)
     else:
-        _emit_cases(rows, fmt, f"{len(rows):,} cases")
+        emit(rows, fmt, rows=_rows(rows), columns=LIST_COLUMNS, title=f"{len(rows):,} cases")
 
 
 @cases_app.command("show")
 def cases_show(
     number: Annotated[str, typer.Argument(help="Case number, e.g. NUL-000001")], db: DbOption = None, fmt: FormatOption = "table"
 ) -> None:
-    """One case: filing, admissibility, rulings, appeals and its whole history.
+    """One case: filing, admissibility, rulings, appeals and its whole history, each step with
+    the time it took effect and the time the store received it.
 
     Example: escrutinio cases show NUL-000001 --format json
     """
     _check_format(fmt)
-    from escrutinio.ledger.cases import summary
-    from escrutinio.ledger.claims_codec import filing_to, ruling_to
-
-    case = _disputes(db).case(number)
-    data = {
-        **summary(case),
-        "filing": filing_to(case.filing),
-        "refusal": {"rule": case.refusal.rule, "message": case.refusal.message} if case.refusal else None,
-        "rulings": [ruling_to(r) for r in case.rulings],
-        "appeals": [filing_to(a) for a in case.appeals],
-        "history": [{"at": h.at.isoformat(), "status": h.status.value, "note": h.note} for h in case.history],
-    }
     from escrutinio.output import emit
 
-    if fmt == "table":
-        typer.echo(f"{case.number}: {case.kind.value} by {case.filer} on {', '.join(case.tables)} — {case.status.value}")
-        if case.refusal:
-            typer.echo(f"Inadmissible ({case.refusal.rule}): {case.refusal.message}")
-        emit(data, "table", rows=data["history"], columns=[("at", "at"), ("status", "status"), ("note", "note")])
-    else:
-        emit(data, fmt)
+    data = _session(db).cases.show(number)
+    if fmt != "table":
+        emit(data, fmt, rows=data["history"])
+        return
+    tables = ", ".join(data["tables"])
+    typer.echo(f"{data['number']}: {data['kind']} by {data['filer']} on {tables} — {data['status']}")
+    if data["refusal"]:
+        typer.echo(f"Inadmissible ({data['refusal']['rule']}): {data['refusal']['message']}")
+    evidence = data["filing"]["evidence"]
+    if evidence:
+        typer.echo(f"Evidence (escrutinio cases evidence SHA256): {', '.join(evidence)}")
+    emit(data, "table", rows=data["history"], columns=HISTORY_COLUMNS)
 
 
 @cases_app.command("file")
@@ -155,87 +158,70 @@ def cases_file(
     table: Annotated[list[str], typer.Option("--table", "-t", help="Table concerned (repeat for several)")],
     filer: Annotated[str, typer.Option(help="Party (e.g. FP) or body filing")],
     kind: Annotated[str, typer.Option(help="nullity_request, own_motion, observation or challenged_ballots")] = "nullity_request",
-    role: Annotated[str, typer.Option(help="representative, dispute_body or counting_authority")] = "representative",
-    grounds: Annotated[str, typer.Option(help="LOE art. 363 grounds: a, b, c or d")] = "b",
-    fee_receipt: Annotated[str | None, typer.Option(help="Receipt of the fee paid")] = None,
-    evidence: Annotated[list[Path] | None, typer.Option(help="Evidence file (kept by its SHA-256; repeat)")] = None,
-    requested: Annotated[str, typer.Option(help="What the claimant asks: annul or count_as_is")] = "annul",
-    filed_at: Annotated[
-        str | None, typer.Option(help="When filed (ISO; local time of the election if no offset); default now")
-    ] = None,
+    grounds: Annotated[str, typer.Option(help="Nullity grounds (LOE art. 363: a, b, c, d) or observation reason")] = "",
+    fee_receipt: Annotated[str | None, typer.Option(help="Receipt of the fee paid (one receipt pays for one case)")] = None,
+    evidence: EvidenceOption = None,
+    requested: Annotated[str | None, typer.Option(help="What the claimant asks: annul or count_as_is")] = None,
+    key: KeyOption = None,
+    declared_at: DeclaredOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """File a case; admissibility (deadline, standing, fee, grounds, tables) is decided at once.
+    """File a case, received now; admissibility (deadline, standing, fee, grounds, tables) is decided at once.
 
     Example: escrutinio cases file --table 000123 --filer FP --grounds b --fee-receipt R-0042 --evidence acta.jpg
     """
     _check_format(fmt)
-    from escrutinio.domain.claims import CaseKind, EffectKind, FilerRole, Filing
+    from escrutinio.parsing import parse_case_kind, parse_effect_kind
 
-    disputes = _disputes(db)
-    zone = disputes.election.zone
-    try:
-        filing = Filing(
-            CaseKind(kind),
-            tuple(table),
-            filer,
-            FilerRole(role),
-            _when(filed_at, "--filed-at", zone),
-            grounds=grounds,
-            fee_receipt=fee_receipt,
-            evidence=_evidence(evidence, disputes.canvass.url),
-            requested=EffectKind(requested),
-        )
-    except ValueError as exc:
-        raise EscrutinioError(f"cases file: {exc}") from None
-    _emit_cases(disputes.file([filing]), fmt, "filed")
+    session = _session(db)
+    written = session.cases.file(
+        tables=table,
+        filer=filer,
+        kind=parse_case_kind(kind, "--kind"),
+        grounds=grounds,
+        fee_receipt=fee_receipt,
+        evidence=evidence or (),
+        requested=parse_effect_kind(requested, "--requested") if requested else None,
+        key=key,
+        declared_at=_declared(session, declared_at),
+    )
+    _emit_written(written, fmt, "filed")
 
 
 @cases_app.command("import")
 def cases_import(
     file: Annotated[Path, typer.Argument(help="CSV: table,filer,filed_at,grounds,fee_receipt,evidence_sha256,requested")],
+    declared: Annotated[
+        bool,
+        typer.Option("--declared", help="Administrators only, reconstructing history: every row states its filed_at"),
+    ] = False,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
     """File many nullity requests from a CSV at once (one transaction; each judged on its own).
+    Rows already on the docket (this file imported before, or a file repeating its rows) are skipped.
 
     Example: escrutinio cases import fp-requests.csv --format json
     """
     _check_format(fmt)
-    from escrutinio.disputes.scenario import read_requests_csv
-
-    disputes = _disputes(db)
-    filings = read_requests_csv(file, zone=disputes.election.zone)
-    rows = disputes.file(filings)
+    written = _session(db).cases.import_csv(file, declared=declared)
     if fmt == "json":
         from escrutinio.output import emit_json
 
-        emit_json(rows)
+        emit_json(written.to_dict())
         return
-    refused: dict[str, int] = {}
-    for r in rows:
-        key = r["rule"] or "admitted"
-        refused[key] = refused.get(key, 0) + 1
-    typer.echo(f"{file}: {len(rows):,} cases filed; " + ", ".join(f"{k} {v:,}" for k, v in sorted(refused.items())))
+    if fmt == "csv":
+        from escrutinio.output import emit_csv
 
-
-def _effect(kind: str, figures: str | None, decided: str | None, instead: str | None, choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    from escrutinio.domain.claims import Effect, EffectKind, Figures
-
-    try:
-        effect_kind = EffectKind(kind)
-    except ValueError:
-        raise EscrutinioError(f"--effect: expected one of {', '.join(e.value for e in EffectKind)}, got {kind!r}") from None
-    f = None
-    if figures:
-        p = _pairs(figures, "--figures")
-        missing = [k for k in (*choices, "blank", "null", "challenged", "cast") if k not in p]
-        if missing:
-            raise EscrutinioError(f"--figures: missing {missing[0]} (give {', '.join(choices)}, blank, null, challenged, cast)")
-        f = Figures(tuple(p[c] for c in choices), p["blank"], p["null"], p["challenged"], p["cast"])
-    inner = _effect(instead, None, None, None, choices) if instead else None
-    return Effect(effect_kind, f, _pairs(decided, "--decided") or None, inner)
+        emit_csv(_rows(written.cases))
+        return
+    counts = ", ".join(f"{k} {v:,}" for k, v in written.by_rule().items())
+    typer.echo(
+        f"{written.source}: {len(written.cases):,} cases filed"
+        + (f" ({counts})" if counts else "")
+        + (f"; {written.skipped:,} rows already on the docket" if written.skipped else "")
+    )
 
 
 @cases_app.command("rule")
@@ -243,13 +229,14 @@ def cases_rule(
     number: Annotated[str, typer.Argument(help="Case number")],
     resolution: Annotated[str, typer.Option(help="Resolution number")],
     effect: Annotated[str, typer.Option(help="count_as_is, count_corrected, annul, dismiss, decide_challenged")],
-    body: Annotated[str, typer.Option(help="Ruling body (first instance: JEE)")] = "JEE",
-    date: Annotated[str | None, typer.Option(help="Date of the ruling (ISO); default now")] = None,
     reasoning: Annotated[str, typer.Option(help="The reasoning, as written")] = "",
     figures: Annotated[
         str | None, typer.Option(help="Corrected figures: PL=..,FP=..,blank=..,null=..,challenged=..,cast=..")
     ] = None,
     decided: Annotated[str | None, typer.Option(help="Challenged ballots: PL=1,null=2")] = None,
+    body: Annotated[str | None, typer.Option(help="Ruling body (default: the case's dispute body)")] = None,
+    key: KeyOption = None,
+    declared_at: DeclaredOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -257,7 +244,7 @@ def cases_rule(
 
     Example: escrutinio cases rule NUL-000001 --resolution 0123-2021-JEE --effect dismiss --reasoning "no evidence"
     """
-    _act("rule", number, resolution, effect, body, date, reasoning, figures, decided, None, db, fmt)
+    _decide("rule", number, resolution, effect, reasoning, body, key, declared_at, db, fmt, figures=figures, decided=decided)
 
 
 @cases_app.command("decide")
@@ -266,9 +253,10 @@ def cases_decide(
     resolution: Annotated[str, typer.Option(help="Resolution number")],
     effect: Annotated[str, typer.Option(help="confirm or reverse")],
     instead: Annotated[str | None, typer.Option(help="With reverse: the decision that stands instead")] = None,
-    body: Annotated[str, typer.Option(help="Appeals body (JNE)")] = "JNE",
-    date: Annotated[str | None, typer.Option(help="Date of the decision (ISO); default now")] = None,
     reasoning: Annotated[str, typer.Option(help="The reasoning, as written")] = "",
+    body: Annotated[str | None, typer.Option(help="Appeals body (default: the case's appeals body)")] = None,
+    key: KeyOption = None,
+    declared_at: DeclaredOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -276,78 +264,112 @@ def cases_decide(
 
     Example: escrutinio cases decide NUL-000001 --resolution 0750-2021-JNE --effect confirm
     """
-    _act("decide_appeal", number, resolution, effect, body, date, reasoning, None, None, instead, db, fmt)
+    _decide("decide", number, resolution, effect, reasoning, body, key, declared_at, db, fmt, instead=instead)
 
 
-def _act(
+def _decide(
     action: str,
     number: str,
     resolution: str,
     effect: str,
-    body: str,
-    date: str | None,
     reasoning: str,
-    figures: str | None,
-    decided: str | None,
-    instead: str | None,
+    body: str | None,
+    key: str | None,
+    declared_at: str | None,
     db: str | None,
     fmt: str,
+    **companions: str | None,
 ) -> None:
+    """``cases rule`` and ``cases decide``: a body's decision, parsed, handed to the application."""
     _check_format(fmt)
-    from escrutinio.domain.claims import Ruling
+    from escrutinio.app.cases import Decision
+    from escrutinio.parsing import parse_effect
 
-    disputes = _disputes(db)
-    when = _when(date, "--date", disputes.election.zone)
-    ruling = Ruling(
-        resolution, body, when, reasoning, _effect(effect, figures, decided, instead, disputes.election.contest.choice_ids)
-    )
-    _emit_cases(disputes.act([(action, number, when, ruling)]), fmt, "ruled")
+    session = _session(db)
+    decision = Decision(resolution, parse_effect(effect, session.election().contest.choice_ids, **companions), reasoning, body)
+    written = getattr(session.cases, action)(number, decision, key=key, declared_at=_declared(session, declared_at))
+    _emit_written(written, fmt, "ruled" if action == "rule" else "decided")
 
 
 @cases_app.command("appeal")
 def cases_appeal(
     number: Annotated[str, typer.Argument(help="Case number")],
     filer: Annotated[str, typer.Option(help="Party appealing")],
-    filed_at: Annotated[str | None, typer.Option(help="When filed (ISO); default now")] = None,
-    evidence: Annotated[list[Path] | None, typer.Option(help="Evidence file (repeat)")] = None,
+    evidence: EvidenceOption = None,
+    key: KeyOption = None,
+    declared_at: DeclaredOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Appeal a ruling to the appeals body, within the appeal window.
+    """Appeal a ruling to the appeals body, received now, within the appeal window.
 
     Example: escrutinio cases appeal NUL-000001 --filer FP
     """
     _check_format(fmt)
-    from escrutinio.domain.claims import CaseKind, FilerRole, Filing
-
-    disputes = _disputes(db)
-    when = _when(filed_at, "--filed-at", disputes.election.zone)
-    case = disputes.case(number)
-    filing = Filing(
-        CaseKind.APPEAL,
-        case.tables,
-        filer,
-        FilerRole.REPRESENTATIVE,
-        when,
-        evidence=_evidence(evidence, disputes.canvass.url),
-        appeal_of=number,
+    session = _session(db)
+    written = session.cases.appeal(
+        number, filer=filer, evidence=evidence or (), key=key, declared_at=_declared(session, declared_at)
     )
-    _emit_cases(disputes.act([("appeal", number, when, filing)]), fmt, "appealed")
+    _emit_written(written, fmt, "appealed")
 
 
 @cases_app.command("finalise")
 def cases_finalise(
-    now: Annotated[str | None, typer.Option(help="As of this moment (ISO); default now")] = None,
+    key: KeyOption = None,
+    declared_at: DeclaredOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Make final every ruling whose appeal window has closed with no appeal.
 
-    Example: escrutinio cases finalise --now 2021-06-20T20:00
+    Example: escrutinio cases finalise
     """
     _check_format(fmt)
-    disputes = _disputes(db)
-    _emit_cases(disputes.finalise_due(_when(now, "--now", disputes.election.zone)), fmt, "finalised")
+    session = _session(db)
+    written = session.cases.finalise(key=key, declared_at=_declared(session, declared_at))
+    _emit_written(written, fmt, "finalised")
+
+
+@cases_app.command("evidence")
+def cases_evidence(
+    ref: Annotated[str, typer.Argument(help="A case number (all its evidence) or one file's SHA-256")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for a case's files (default: here); file for one SHA-256 (default: stdout)"),
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """The evidence kept in the store: a case's files written into a folder (named by SHA-256,
+    checked as read), or one file by its SHA-256.
+
+    Example: escrutinio cases evidence NUL-000001 --out evidence
+    """
+    _check_format(fmt)
+    from escrutinio.app.cases import is_sha256
+
+    cases = _session(db).cases
+    if is_sha256(ref.strip().lower()):
+        data = cases.evidence(ref)
+        if out is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            out.write_bytes(data)
+            sys.stderr.write(f"{out}: {len(data):,} bytes\n")
+        return
+    import mimetypes
+
+    from escrutinio.output import emit
+
+    folder = out or Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = cases.evidence_files(ref)
+    for f in files:
+        f["path"] = str(folder / (f["sha256"] + (mimetypes.guess_extension(f["media_type"]) or "")))
+        Path(f["path"]).write_bytes(cases.evidence(f["sha256"]))
+    columns = [("sha256", "sha256"), ("media type", "media_type"), ("bytes", "size"), ("written to", "path")]
+    emit(files, fmt, rows=files, columns=columns, title=f"{ref}: {len(files)} evidence file(s)")
 
 
 def stakes_command(
@@ -366,18 +388,9 @@ def stakes_command(
     Example: escrutinio stakes --format json
     """
     _check_format(fmt)
-    from escrutinio.count.stakes import stakes
-    from escrutinio.domain.claims import EffectKind
-
-    disputes = _disputes(db)
-    open_claims = disputes.open_claims()
-    if claims is not None:
-        from escrutinio.formats.table_list import read_table_list
-
-        open_claims += [(f"LIST-{t}", (t,), EffectKind.ANNUL, None) for t in read_table_list(claims)]
-    result = stakes(disputes.canvass.table_frame(), disputes.election, open_claims).to_dict()
     from escrutinio.output import emit
 
+    result = _session(db).stakes.report(listed=claims)
     if fmt != "table":
         emit(result, fmt)
         return
@@ -393,4 +406,43 @@ def stakes_command(
         typer.echo("No combination of the open claims can change the winner.")
 
 
-__all__ = ["RuleError", "cases_app", "stakes_command"]
+def demo_dispute_command(
+    onpe_file: Annotated[Path, typer.Argument(help="ONPE's runoff file (Resultados_2da_vuelta_Version_PCM.csv[.gz])")],
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Keep the replayed store here (a new file); default: a temporary one")
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Replay the 2021 runoff dispute through the application: election night, the parties'
+    nullity requests, the bodies' rulings and appeals, with the results and the stakes after
+    each phase, and the exported log verified at the end. The docket is seeded and 2021-shaped
+    (which tables were claimed, when, with which receipts is synthetic); the count is the file's.
+
+    Example: escrutinio demo dispute Resultados_2da_vuelta_Version_PCM.csv.gz
+    """
+    _check_format(fmt)
+    import tempfile
+
+    from escrutinio.demos.dispute_2021 import closing_line, phase_lines, replay_2021
+    from escrutinio.output import emit
+
+    if store is not None and store.exists():
+        from escrutinio.parsing import InputError
+
+        raise InputError(f"--store {store}: exists; the replay writes a new store")
+
+    def show(name: str, figures: dict[str, Any]) -> None:
+        if fmt == "table":
+            typer.echo("\n".join(phase_lines(name, figures)))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = replay_2021(onpe_file, str(store or Path(tmp) / "replay-2021.db"), show)
+    if fmt == "table":
+        typer.echo(closing_line(out))
+    else:
+        emit(out, fmt, rows=[{"phase": p["phase"], **p["stakes"], "margin_votes": p["margin"]} for p in out["phases"]])
+    if not out["verify_ok"]:
+        raise typer.Exit(1)
+
+
+__all__ = ["cases_app", "demo_dispute_command", "stakes_command"]

@@ -10,7 +10,8 @@ Sections by capability; keep each parser next to its kind.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,6 +19,7 @@ from escrutinio.domain.errors import EscrutinioError
 
 if TYPE_CHECKING:
     from escrutinio.count.options import InvalidSheets, Level
+    from escrutinio.domain.claims import CaseKind, CaseStatus, Effect, EffectKind
 
 E = TypeVar("E", bound=Enum)
 
@@ -44,28 +46,42 @@ def parse_pairs(text: str | None, what: str) -> dict[str, int]:
     return out
 
 
-# -- count ------------------------------------------------------------------------------
+def parse_choice(text: str, kind: type[E], what: str) -> E:
+    """One of an enum's values (``annul``, ``district``, ...), or a message listing them."""
+    value = text.strip()
+    for candidate in (value, value.lower()):
+        try:
+            return kind(candidate)
+        except ValueError:
+            continue
+    raise InputError(f"{what}: expected one of {', '.join(str(e.value) for e in kind)}, got {text!r}")
 
 
-def _choice(text: str, what: str, kind: type[E]) -> E:
+def parse_iso_time(text: str, what: str) -> datetime:
+    """An ISO 8601 date and time, as typed; the zone, if any, is kept."""
     try:
-        return kind(text.strip().lower())
+        return datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"{what}: expected one of {', '.join(k.value for k in kind)}, got {text!r}") from None
+        raise InputError(
+            f"{what}: expected an ISO date and time such as 2021-06-09T18:30 (or with an offset), got {text!r}"
+        ) from None
+
+
+# -- count ------------------------------------------------------------------------------
 
 
 def parse_level(text: str | None) -> Level | None:
     """``--level``: national, department, province, district or table (None: the nation)."""
     from escrutinio.count.options import Level
 
-    return None if text is None else _choice(text, "--level", Level)
+    return None if text is None else parse_choice(text, Level, "--level")
 
 
 def parse_invalid(text: str) -> InvalidSheets:
     """``--invalid``: reject (refuse the file) or observe (record such sheets as observed)."""
     from escrutinio.count.options import InvalidSheets
 
-    return _choice(text, "--invalid", InvalidSheets)
+    return parse_choice(text, InvalidSheets, "--invalid")
 
 
 def parse_event_number(text: str | int, what: str = "--since") -> int:
@@ -87,15 +103,68 @@ def parse_table_id(text: str, what: str = "TABLE") -> str:
 def parse_declared_at(text: str | None, what: str = "--declared-at") -> datetime | None:
     """A declared past time (``2021-06-06T22:00`` or with an offset). Without an offset it is
     left naive: the application reads it in the election's time zone."""
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{what}: expected a time like 2021-06-06T22:00 or 2021-06-06T22:00-05:00, got {text!r}") from None
+    return None if text is None else parse_iso_time(text, what)
 
 
 # -- cases ------------------------------------------------------------------------------
+
+
+def parse_time(text: str, what: str, zone: tzinfo) -> datetime:
+    """An ISO 8601 time (``2021-06-09T18:30``); without an offset it is read in ``zone`` (the
+    election's), so a clerk types the local time printed on a paper filing."""
+    moment = parse_iso_time(text, what)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def parse_case_kind(text: str, what: str = "--kind") -> CaseKind:
+    from escrutinio.domain.claims import CaseKind
+
+    return parse_choice(text, CaseKind, what)
+
+
+def parse_case_status(text: str, what: str = "--status") -> CaseStatus:
+    from escrutinio.domain.claims import CaseStatus
+
+    return parse_choice(text, CaseStatus, what)
+
+
+def parse_effect_kind(text: str, what: str = "--effect") -> EffectKind:
+    from escrutinio.domain.claims import EffectKind
+
+    return parse_choice(text, EffectKind, what)
+
+
+def parse_effect(
+    kind: str,
+    choices: Sequence[str],
+    *,
+    figures: str | None = None,
+    decided: str | None = None,
+    instead: str | None = None,
+) -> Effect:
+    """What a ruling does to the count, from ``--effect`` and its companions: ``--figures``
+    (``PL=..,FP=..,blank=..,null=..,challenged=..,cast=..``) for count_corrected, ``--decided``
+    (``PL=1,null=2``) for decide_challenged, ``--instead`` (the decision that stands) for reverse.
+    The domain then checks the combination (e.g. corrected figures without count_corrected)."""
+    from escrutinio.domain.claims import ClaimRefused, Effect, EffectKind, Figures
+
+    effect_kind = parse_choice(kind, EffectKind, "--effect")
+    fixed = None
+    if figures:
+        pairs = parse_pairs(figures, "--figures")
+        names = (*choices, "blank", "null", "challenged", "cast")
+        missing = [k for k in names if k not in pairs]
+        if missing:
+            raise InputError(f"--figures: missing {missing[0]} (give {', '.join(names)})")
+        unknown = sorted(set(pairs) - set(names))
+        if unknown:
+            raise InputError(f"--figures: {unknown[0]!r} is not one of {', '.join(names)}")
+        fixed = Figures(tuple(pairs[c] for c in choices), pairs["blank"], pairs["null"], pairs["challenged"], pairs["cast"])
+    standing = parse_effect(instead, choices) if instead else None
+    try:
+        return Effect(effect_kind, fixed, parse_pairs(decided, "--decided") or None, standing)
+    except ClaimRefused as exc:
+        raise InputError(f"--effect: {exc.args[0].split(': ', 1)[-1]}") from None
 
 
 # -- audit ------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ LIMA = timezone(timedelta(hours=-5))
 T = datetime(2021, 6, 8, 10, 0, tzinfo=LIMA)
 
 
-def _request(table: str, filer: str = "FP", at: datetime = T, receipt: str | None = "R-1") -> Filing:
+def _request(table: str, filer: str = "FP", at: datetime = T, receipt: str | None = "") -> Filing:
+    """A request on ``table``, with a receipt of its own unless ``receipt`` says (None: unpaid)."""
+    receipt = f"R-{table}" if receipt == "" else receipt
     return Filing(
         CaseKind.NULLITY_REQUEST, (table,), filer, FilerRole.REPRESENTATIVE, at, "b", receipt, requested=EffectKind.ANNUL
     )
@@ -152,14 +154,14 @@ def test_cli_refuses_a_representative_filing_for_another_party(tmp_path: Path) -
     )
     env = {**__import__("os").environ, "ESCRUTINIO_ACTOR": "party:FP"}
     out = subprocess.run(
-        [*base, "cases", "file", "--table", "000001", "--filer", "PL", "--fee-receipt", "R"],
+        [*base, "cases", "file", "--table", "000001", "--filer", "PL", "--grounds", "b", "--fee-receipt", "R"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert out.returncode == 1 and out.stderr.startswith("error: no_standing: a representative of FP cannot file for PL")
     ok = subprocess.run(
-        [*base, "cases", "file", "--table", "000001", "--filer", "FP", "--fee-receipt", "R", "--format", "json"],
+        [*base, "cases", "file", "--table", "000001", "--filer", "FP", "--grounds", "b", "--fee-receipt", "R", "-f", "json"],
         capture_output=True,
         text=True,
         env=env,

@@ -34,10 +34,10 @@ def _run(decisions: list[tuple[int, bool]], order: list[int], tmp: Path) -> tupl
             FilerRole.REPRESENTATIVE,
             datetime(2021, 6, 8, tzinfo=LIMA),
             "b",
-            "R",
+            f"R-{i}",
             requested=EffectKind.ANNUL,
         )
-        for t, _ in decisions
+        for i, (t, _) in enumerate(decisions)
     ]
     numbers = [r["number"] for r in disputes.file(filings)]
     day = datetime(2021, 6, 12, tzinfo=LIMA)

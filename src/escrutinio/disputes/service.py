@@ -10,16 +10,17 @@ table is never counted twice, and it is only dropped by an annulment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import (
     DISPUTE_BODY,
+    Action,
     Case,
     CaseKind,
     CaseStatus,
@@ -33,6 +34,7 @@ from escrutinio.domain.claims import (
     admit,
     appeal,
     decide_appeal,
+    declared_time_problem,
     finalise,
     open_case,
     refuse,
@@ -47,6 +49,9 @@ from escrutinio.ledger.events import EventType
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.sheets_payload import to_payload
 
+if TYPE_CHECKING:
+    from escrutinio.store.context import StoreContext
+
 PREFIX = {
     CaseKind.OBSERVATION: "OBS",
     CaseKind.NULLITY_REQUEST: "NUL",
@@ -54,6 +59,17 @@ PREFIX = {
     CaseKind.OWN_MOTION: "OFI",
 }
 OPEN = ("filed", "admitted", "ruled", "appealed")
+
+Step = tuple[Action | str, str, datetime, Any]
+"""(action, case number, when, argument): the ruling, the appeal filing, or (refusal, ruling)."""
+
+
+def receipt_time(store: Any) -> datetime:
+    """The store's clock at receipt: the time a filing is received, on which deadlines are judged.
+
+    One function, so that every action reads the same clock (the store's, never the filer's).
+    """
+    return store.clock()  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -67,24 +83,43 @@ class Change:
 class Disputes:
     """The docket of one store."""
 
-    def __init__(self, canvass: Any, known_tables: set[str] | None = None) -> None:
-        """``known_tables`` spares reading the roll when the caller knows which tables a filing
-        may name (the loader opening observation cases for the sheets it records)."""
-        self.canvass = canvass
+    def __init__(self, context: StoreContext, known_tables: set[str] | None = None, *, received: datetime | None = None) -> None:
+        """``context`` is the store seen by one actor (the application's session is one).
+        ``known_tables`` spares reading the roll when the caller knows which tables a filing
+        may name (the loader opening observation cases for the sheets it records).
+        ``received``: when the first action was received, if already read from the store's clock."""
+        self.context = context
         self._known: set[str] | None = known_tables
         self._counters: dict[str, int] = {}
         self._seen: int | None = None
+        self._received: datetime | None = received
         self._prefetch: tuple[dict[str, list[dict[str, Any]]], dict[str, int | None]] = ({}, {})
 
     @property
     def store(self) -> Any:
-        return self.canvass.store
+        return self.context.store
 
     @property
     def election(self) -> Any:
-        return self.canvass.election()
+        return self.context.election()
+
+    def clock(self) -> datetime:
+        """The time the action in hand is received: the store's clock, read once per action
+        (see :func:`receipt_time`), so the time a decision is taken on and the receipt recorded
+        beside it are the same reading."""
+        if self._received is None:
+            self._received = receipt_time(self.store)
+        return self._received
+
+    def known_of(self, tables: Iterable[str]) -> set[str]:
+        """Which of ``tables`` are on the roll (reading only their rows of it)."""
+        wanted = set(tables)
+        if self._known is not None:
+            return wanted & self._known
+        return wanted & set(self.store.electors(sorted(wanted))) if wanted else set()
 
     def known_tables(self) -> set[str]:
+        """The whole roll (a bulk reader's check; an action asks :meth:`known_of` its tables)."""
         if self._known is None:
             _areas, roll, _sheets = self.store.frames()
             self._known = set(roll["table"].to_list())
@@ -142,20 +177,43 @@ class Disputes:
         return f"{prefix}-{self._counters[prefix]:06d}"
 
     def _event(self, type_: str, case: Case, at: datetime, **data: Any) -> PendingEvent:
-        return PendingEvent(type_, {"number": case.number, "at": at.isoformat(), **data, "summary": summary(case)})
+        """A case event: ``at`` is the time the domain reasons with (the receipt, or a time an
+        administrator declared for a past act); ``received_at`` the store's clock when the
+        action arrived. Both are in the log, so a reconstructed history is never mistaken for
+        a live one."""
+        received = (self._received or at).isoformat()
+        return PendingEvent(
+            type_, {"number": case.number, "at": at.isoformat(), "received_at": received, **data, "summary": summary(case)}
+        )
 
-    def open_changes(self, filings: Iterable[Filing], now: datetime | None = None, judge: bool = True) -> list[Change]:
+    def _receive(self) -> None:
+        """Note the head the action is decided on and the time it is received."""
+        self._seen = self.store.head()[0]
+        self.clock()
+
+    def open_changes(
+        self,
+        filings: Iterable[Filing],
+        now: datetime | None = None,
+        judge: bool = True,
+        spent_receipts: Mapping[str, str] | None = None,
+    ) -> list[Change]:
         """Open a case per filing and decide its admissibility at once (recorded with the rule).
 
         With ``judge=False`` the cases are only opened: the dispute body admits or refuses them
         later, by the ``admit`` and ``refuse`` steps (a replay of what the bodies did, when).
+        ``spent_receipts`` maps fee receipts already used to their case (see :meth:`spent`);
+        a receipt used twice in ``filings`` pays for the first only.
         """
         election = self.election
         parties = election.contest.choice_ids
-        known = self.known_tables()
+        filings = list(filings)
+        known = self.known_of(t for f in filings for t in f.tables)
         changes: list[Change] = []
-        self._seen = self.store.head()[0]
-        acting_for = self.canvass.actor.removeprefix("party:") if self.canvass.actor.startswith("party:") else None
+        self._receive()
+        spent = dict(spent_receipts or {})
+        actor = self.context.actor
+        acting_for = actor.removeprefix("party:") if actor.startswith("party:") else None
         for filing in filings:
             if acting_for is not None and filing.filer != acting_for:
                 raise RuleError(f"no_standing: a representative of {acting_for} cannot file for {filing.filer}")
@@ -167,7 +225,17 @@ class Disputes:
             changes.append(Change(case, self._event(EventType.CASE_OPENED, case, filing.filed_at, filing=filing_to(filing))))
             if not judge:
                 continue
-            refusal = admissibility(filing, election, known_tables=known, contest_parties=parties, now=max(when, filing.filed_at))
+            refusal = admissibility(
+                filing,
+                election,
+                known_tables=known,
+                contest_parties=parties,
+                now=max(when, filing.filed_at),
+                spent_receipts=spent,
+            )
+            receipt = (filing.fee_receipt or "").strip()
+            if receipt and receipt not in spent:
+                spent[receipt] = case.number
             if refusal is None:
                 case = admit(case, max(when, filing.filed_at))
                 changes.append(Change(case, self._event(EventType.CASE_ADMITTED, case, max(when, filing.filed_at))))
@@ -193,16 +261,41 @@ class Disputes:
             for t, r in zip(tables, reasons, strict=True)
         ]
 
-    def step_changes(
-        self, steps: Iterable[tuple[str, str, datetime, Any]], refused: list[tuple[Any, ClaimRefused]] | None = None
-    ) -> list[Change]:
+    def observation_events(self, observed: pl.DataFrame, as_of: datetime | None = None) -> list[PendingEvent]:
+        """The case events a load appends with its sheets: an observation case for each observed
+        sheet (``observed``: columns table, reasons) that has no open case yet.
+
+        The cases are opened at ``as_of`` when the load declares when the sheets reached the
+        dispute body (a past election replayed: its rulings then fall after their cases were
+        opened), otherwise at the store's clock; the receipt time is recorded beside it either
+        way. A declared time before the election or in the future is refused.
+        """
+        if not observed.height:
+            return []
+        received = self.clock()
+        if as_of is not None:
+            problem = declared_time_problem(as_of, self.election, received)
+            if problem:
+                raise RuleError(f"observation cases: {problem}")
+        already = {
+            t
+            for r in self.store.case_rows(open_only=True)
+            if r["kind"] == CaseKind.OBSERVATION.value
+            for t in r["tables"].split(",")
+        }
+        rows = observed.filter(~pl.col("table").is_in(sorted(already)))
+        at = as_of or received
+        filings = self.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), at)
+        return [c.event for c in self.open_changes(filings, at)]
+
+    def step_changes(self, steps: Iterable[Step], refused: list[tuple[Any, ClaimRefused]] | None = None) -> list[Change]:
         """Rulings, appeals, decisions and finalisations: (action, case number, when, ruling or filing).
 
         With ``refused`` given, a step a rule refuses is listed there and changes nothing (a late
         appeal among hundreds); without it, the first refusal refuses them all.
         """
         steps = list(steps)
-        self._seen = self.store.head()[0]  # decisions below are taken on this state
+        self._receive()  # decisions below are taken on this state
         cases = self.cases(sorted({n for _, n, _, _ in steps}))
         single = sorted({c.tables[0] for c in cases.values() if len(c.tables) == 1})
         self._prefetch = (self.store.sheet_history(single), self.store.electors(single))
@@ -216,25 +309,25 @@ class Disputes:
                 refused.append((step, exc))
         return changes
 
-    def _transition(self, cases: dict[str, Case], action: str, number: str, at: datetime, arg: Any) -> Change:
+    def _transition(self, cases: dict[str, Case], action: Action | str, number: str, at: datetime, arg: Any) -> Change:
         case = cases[number]
-        if action == "admit":
+        if action == Action.ADMIT:
             case = admit(case, at)
             event = self._event(EventType.CASE_ADMITTED, case, at)
-        elif action == "refuse":
+        elif action == Action.REFUSE:
             refusal, ruling = arg
             case = refuse(case, refusal, ruling, at)
             event = self._event(EventType.CASE_REFUSED, case, at, refusal=refusal_to(refusal), ruling=ruling_to(ruling))
-        elif action == "rule":
+        elif action == Action.RULE:
             case = rule(case, arg, at, **self._sheet_args(case))
             event = self._event(EventType.CASE_RULED, case, at, ruling=ruling_to(arg))
-        elif action == "appeal":
+        elif action == Action.APPEAL:
             case = appeal(case, arg, at)
             event = self._event(EventType.CASE_APPEALED, case, at, filing=filing_to(arg))
-        elif action == "decide_appeal":
+        elif action == Action.DECIDE_APPEAL:
             case = decide_appeal(case, arg, at, **self._sheet_args(case))
             event = self._event(EventType.CASE_APPEAL_DECIDED, case, at, ruling=ruling_to(arg))
-        elif action == "finalise":
+        elif action == Action.FINALISE:
             case = finalise(case, at)
             event = self._event(EventType.CASE_FINALISED, case, at)
         else:
@@ -253,17 +346,20 @@ class Disputes:
             return {}
         return {"electors": electors.get(table), "sheet": _sheet(current)}
 
-    def commit(self, changes: list[Change], extra: Sequence[PendingEvent] = ()) -> list[Any]:
-        """Append the case events, and the count changes they cause, in one transaction."""
+    def commit(self, changes: list[Change], extra: Sequence[PendingEvent] = (), keys: Sequence[str] = ()) -> list[Any]:
+        """Append the case events, and the count changes they cause, in one transaction, on
+        the head the changes were decided on; ``keys`` are the action's idempotency keys
+        (recorded with the events: the same action is never recorded twice)."""
+        self._received = None  # the next action is received anew
         if not changes and not extra:
             return []
         latest = {c.case.number: c.case for c in changes}
         events = [*extra, *(c.event for c in changes), *self.count_effect(latest)]
-        return self.store.append(events, self.canvass.actor, expect_seq=self._seen)
+        return self.store.append(events, self.context.actor, expect_seq=self._seen, keys=keys)
 
     def count_effect(self, changed: dict[str, Case]) -> list[PendingEvent]:
         """The sheet records that bring each touched table to what all its cases decide."""
-        tables = sorted({t for c in changed.values() for t in c.tables if t in self.known_tables()})
+        tables = sorted(self.known_of(t for c in changed.values() for t in c.tables))
         if not tables:
             return []
         others = [n for n in self.store.cases_on_tables(tables) if n not in changed]
@@ -315,30 +411,53 @@ class Disputes:
 
     # -- user actions ----------------------------------------------------------------------
 
-    def file(self, filings: Sequence[Filing], now: datetime | None = None, judge: bool = True) -> list[dict[str, Any]]:
-        changes = self.open_changes(filings, now, judge)
-        self.commit(changes)
+    def file(
+        self,
+        filings: Sequence[Filing],
+        now: datetime | None = None,
+        judge: bool = True,
+        *,
+        keys: Sequence[str] = (),
+        spent_receipts: Mapping[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Open (and, with ``judge``, admit or refuse) a case per filing, in one transaction."""
+        changes = self.open_changes(filings, now, judge, spent_receipts)
+        self.commit(changes, keys=keys)
         last: dict[str, Case] = {c.case.number: c.case for c in changes}
         return [summary(c) for c in last.values()]
 
     def act(
-        self, steps: Sequence[tuple[str, str, datetime, Any]], refused: list[tuple[Any, ClaimRefused]] | None = None
+        self, steps: Sequence[Step], refused: list[tuple[Any, ClaimRefused]] | None = None, *, keys: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
+        """Admit, refuse, rule, appeal, decide or finalise: each step a transition, all in one transaction."""
         changes = self.step_changes(steps, refused)
-        self.commit(changes)
+        self.commit(changes, keys=keys)
         last: dict[str, Case] = {c.case.number: c.case for c in changes}
         return [summary(c) for c in last.values()]
 
-    def finalise_due(self, now: datetime) -> list[dict[str, Any]]:
+    def spent(self, receipts: Iterable[str]) -> dict[str, str]:
+        """Which of ``receipts`` already paid for a case, and which case (a receipt pays for one)."""
+        wanted = {r.strip() for r in receipts if r and r.strip()}
+        if not wanted:
+            return {}
+        out: dict[str, str] = {}
+        # Oldest first: the first case that presented a receipt is the one it paid for.
+        for event in self.store.events_of_type(EventType.CASE_OPENED):
+            receipt = (event.data["filing"].get("fee_receipt") or "").strip()
+            if receipt in wanted and receipt not in out:
+                out[receipt] = event.data["number"]
+        return out
+
+    def finalise_due(self, now: datetime, *, keys: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Close every ruled case whose appeal window has passed."""
         due = [r["number"] for r in self.store.case_rows() if r["status"] in ("ruled", "inadmissible") and r["appeal_until"]]
         cases = self.cases(due) if due else {}
-        steps = [
-            ("finalise", n, now, None)
+        steps: list[Step] = [
+            (Action.FINALISE, n, now, None)
             for n, c in cases.items()
             if c.status is CaseStatus.RULED and c.appeal_until and c.appeal_until < now
         ]
-        return self.act(steps) if steps else []
+        return self.act(steps, keys=keys) if steps else []
 
     def open_claims(self) -> list[tuple[str, tuple[str, ...], EffectKind, Any]]:
         """Open cases as stakes sees them, from the docket rows (no case is rebuilt): a nullity
@@ -350,7 +469,12 @@ class Disputes:
             CaseKind.OBSERVATION.value: EffectKind.COUNT_AS_IS,
             CaseKind.CHALLENGED_BALLOTS.value: EffectKind.COUNT_AS_IS,
         }
-        return [(number, tuple(tables.split(",")), asks[kind], None) for number, kind, tables in self.canvass.reader.open_cases()]
+        reader = getattr(self.context, "reader", None)  # the session's read-only connection: 30x faster on SQLite
+        if reader is not None:
+            rows = reader.open_cases()
+        else:
+            rows = [(r["number"], r["kind"], r["tables"]) for r in self.store.case_rows(open_only=True)]
+        return [(number, tuple(tables.split(",")), asks[kind], None) for number, kind, tables in rows]
 
 
 def _sheet(row: dict[str, Any]) -> TallySheet:

@@ -74,6 +74,17 @@ class FilerRole(StrEnum):
     COUNTING_AUTHORITY = "counting_authority"
 
 
+class Action(StrEnum):
+    """What a body or a party does to a case once it is open (one event type each)."""
+
+    ADMIT = "admit"
+    REFUSE = "refuse"  # declared inadmissible by a resolution
+    RULE = "rule"  # first-instance ruling
+    APPEAL = "appeal"
+    DECIDE_APPEAL = "decide_appeal"
+    FINALISE = "finalise"
+
+
 class EffectKind(StrEnum):
     COUNT_AS_IS = "count_as_is"  # the sheet counts as it stands
     COUNT_CORRECTED = "count_corrected"  # the sheet counts with figures the body corrected
@@ -269,6 +280,7 @@ def refusals(
     contest_parties: Collection[str],
     now: datetime,
     table_grounds: Collection[str] = TABLE_GROUNDS,
+    spent_receipts: Mapping[str, str] | None = None,
 ) -> list[Refusal]:
     """Every rule the filing breaks, in the order a dispute body examines them (see admissibility)."""
     found: list[Refusal] = []
@@ -328,7 +340,15 @@ def refusals(
             )
         elif rules.deadline is not None and filing.filed_at > rules.deadline:
             found.append(Refusal("late", f"filed {local.isoformat()}, after the claim deadline {rules.deadline.isoformat()}"))
-        if rules.fee_per_table > 0 and not (filing.fee_receipt or "").strip():
+        receipt = (filing.fee_receipt or "").strip()
+        if receipt and spent_receipts and receipt in spent_receipts:
+            found.append(
+                Refusal(
+                    "no_fee",
+                    f"receipt {receipt!r} already paid for case {spent_receipts[receipt]}: a receipt pays for one case",
+                )
+            )
+        elif rules.fee_per_table > 0 and not receipt:
             due = rules.fee_per_table * max(1, len(filing.tables))
             found.append(
                 Refusal(
@@ -348,6 +368,7 @@ def admissibility(
     contest_parties: Collection[str],
     now: datetime,
     table_grounds: Collection[str] = TABLE_GROUNDS,
+    spent_receipts: Mapping[str, str] | None = None,
 ) -> Refusal | None:
     """The first rule that refuses the filing, or None when it is admissible.
 
@@ -357,7 +378,8 @@ def admissibility(
     - nullity request: a representative of a party in the contest; grounds among the
       election's; grounds knowable at the table (``table_grounds``: a, c, d in Peru) only on
       election day, in the election's time zone; other grounds (b) up to ``claims.deadline``;
-      a receipt for the fee when ``fee_per_table > 0``.
+      a receipt for the fee when ``fee_per_table > 0``; a receipt pays for one case
+      (``spent_receipts`` maps each receipt already used to the case that used it).
     - own motion: the dispute body; grounds among the election's; no deadline, no fee.
     - observation, challenged ballots: the counting authority; grounds, when given, one of the
       observation reasons (:class:`Reason`).
@@ -366,9 +388,33 @@ def admissibility(
       the case.
     """
     found = refusals(
-        filing, election, known_tables=known_tables, contest_parties=contest_parties, now=now, table_grounds=table_grounds
+        filing,
+        election,
+        known_tables=known_tables,
+        contest_parties=contest_parties,
+        now=now,
+        table_grounds=table_grounds,
+        spent_receipts=spent_receipts,
     )
     return found[0] if found else None
+
+
+def declared_time_problem(at: datetime, election: Election, received: datetime) -> str | None:
+    """Why a time declared for a past act cannot be taken (None when it can).
+
+    Reconstructing history (a paper filing received earlier, a past election replayed) records
+    a declared time beside the time the store received it. A declared time must carry its zone,
+    fall on or after the start of election day in the election's zone (nothing is filed, ruled
+    or observed before the election), and not after the receipt (no one files in the future).
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        return f"{at.isoformat()} has no time zone"
+    start = datetime.combine(election.date, datetime.min.time(), tzinfo=election.zone)
+    if at < start:
+        return f"{at.isoformat()} is before the election ({election.date.isoformat()} in {election.timezone})"
+    if at > received:
+        return f"{at.isoformat()} is in the future (the store's clock reads {received.isoformat()})"
+    return None
 
 
 # ---------------------------------------------------------------- the case state machine

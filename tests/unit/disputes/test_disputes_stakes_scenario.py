@@ -1,9 +1,8 @@
-"""Unit tests of what is at stake, the 2021 scenario (on the real ONPE file) and the bulk-filing CSV."""
+"""Unit tests of what is at stake and the 2021 scenario (on the real ONPE file)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,17 +10,10 @@ import polars as pl
 import pytest
 
 from escrutinio.count.stakes import OpenClaim, smallest_overturning_set, stakes
-from escrutinio.disputes.scenario import (
-    bodies_2021_rulings,
-    play,
-    processed_base,
-    read_requests_csv,
-    runoff_2021_docket,
-    write_requests_csv,
-)
+from escrutinio.demos.scenario_2021 import bodies_2021_rulings, play, processed_base, runoff_2021_docket
 from escrutinio.domain import table_frame as tf
-from escrutinio.domain.claims import CaseKind, CaseStatus, EffectKind, Figures, FilerRole, Filing, table_outcomes
-from escrutinio.domain.errors import InputError, RuleError
+from escrutinio.domain.claims import CaseKind, CaseStatus, EffectKind, Figures, table_outcomes
+from escrutinio.domain.errors import RuleError
 from escrutinio.formats.definition import load_definition
 from escrutinio.intake.frames import read_table_frame
 
@@ -159,63 +151,3 @@ def test_docket_and_rulings_reproduce_the_files_states(runoff_file: Path) -> Non
     assert at_stake.can_change_winner and at_stake.margin == 44349
     admissible = [OpenClaim(c.number, c.tables, EffectKind.ANNUL) for c in requests if c.filer == "FP" and not c.refusal]
     assert not stakes(f, ELECTION, admissible).can_change_winner
-
-
-# ---------------------------------------------------------------- bulk-filing CSV
-
-
-def test_requests_csv_round_trip() -> None:
-    filing = Filing(
-        CaseKind.NULLITY_REQUEST,
-        ("000013",),
-        "FP",
-        FilerRole.REPRESENTATIVE,
-        datetime(2021, 6, 9, 19, 30, tzinfo=LIMA),
-        "b",
-        None,
-        ("a" * 64, "b" * 64),
-        None,
-        EffectKind.ANNUL,
-    )
-    text = write_requests_csv([filing])
-    assert text.splitlines()[0] == "table,filer,filed_at,grounds,fee_receipt,evidence_sha256,requested"
-    (back,) = read_requests_csv("requests.csv", text)
-    assert back == filing
-
-
-def test_requests_csv_errors_name_file_line_and_column() -> None:
-    text = (
-        "table,filer,filed_at,grounds,fee_receipt,evidence_sha256,requested\n"
-        "000013,FP,2021-06-09T19:30:00-05:00,b,R1,,annul\n"
-        "000026,,2021-06-09T19:30:00,b,,xyz,annul\n"
-        "000027,FP,yesterday,b,,,recount\n"
-        "000028,FP\n"
-    )
-    with pytest.raises(InputError) as err:
-        read_requests_csv("bulk.csv", text)
-    message = str(err.value)
-    for place in (
-        "bulk.csv:3:filer",
-        "bulk.csv:3:filed_at",
-        "bulk.csv:3:evidence_sha256",
-        "bulk.csv:4:filed_at",
-        "bulk.csv:4:requested",
-        "bulk.csv:5:",
-    ):
-        assert place in message
-    assert "bulk.csv:2" not in message
-    (ok,) = read_requests_csv("bulk.csv", "\n".join(text.splitlines()[:2]), zone=LIMA)
-    assert ok.fee_receipt == "R1" and ok.evidence == ()
-    naive = read_requests_csv("b.csv", text.splitlines()[0] + "\n000026,FP,2021-06-09T19:30:00,b,,,annul\n", zone=LIMA)
-    assert naive[0].filed_at.tzinfo is LIMA
-
-
-def test_requests_csv_header_problems(tmp_path: Path) -> None:
-    path = tmp_path / "r.csv"
-    path.write_text("table,filer,when\n")
-    with pytest.raises(InputError) as err:
-        read_requests_csv(path)
-    assert f"{path}:1:filed_at: missing column" in str(err.value) and f"{path}:1:when: unexpected column" in str(err.value)
-    path.write_text("")
-    with pytest.raises(InputError):
-        read_requests_csv(path)

@@ -13,21 +13,16 @@ observation reasons were are **not** in any file we hold: they are drawn from ``
 the scenario is reproducible and realistic in shape, never a record of fact (``Docket.synthetic``
 says so). The file's own states are reproduced exactly: replaying the docket and its rulings
 over the sheets as processed gives every table the state the ONPE file shows.
-
-Also here: a bulk-filing CSV layout for nullity requests (writer and a validating reader).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -57,8 +52,6 @@ from escrutinio.domain.claims import (
 )
 from escrutinio.domain.election import Election
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
-from escrutinio.formats.fields import ProblemList
-from escrutinio.formats.text import CsvRows, read_text
 
 FP_REQUESTS = 943
 FP_TIMELY = 165
@@ -423,111 +416,3 @@ def processed_base(frame: pl.DataFrame, election: Election) -> dict[str, tuple[S
         sheet = None if state in ("pending", "not_installed") else TallySheet(table, tuple(votes), blank, null, challenged, cast)
         out[table] = (before.get(state, SheetState(state)), sheet)
     return out
-
-
-# ---------------------------------------------------------------- bulk-filing CSV
-
-REQUEST_COLUMNS = ("table", "filer", "filed_at", "grounds", "fee_receipt", "evidence_sha256", "requested")
-"""The bulk-filing layout: one nullity request per row; ``evidence_sha256`` holds digests
-separated by ';'; ``fee_receipt`` may be empty; ``filed_at`` is ISO 8601 with its UTC offset."""
-
-REQUESTABLE = (EffectKind.ANNUL, EffectKind.COUNT_AS_IS)
-
-
-def write_requests_csv(filings: Iterable[Filing]) -> str:
-    """The nullity requests in the bulk-filing layout (one row per table of each filing)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REQUEST_COLUMNS)
-    for f in filings:
-        if f.kind is not CaseKind.NULLITY_REQUEST:
-            continue
-        for table in f.tables:
-            requested = (f.requested or EffectKind.ANNUL).value
-            writer.writerow(
-                [table, f.filer, f.filed_at.isoformat(), f.grounds, f.fee_receipt or "", ";".join(f.evidence), requested]
-            )
-    return out.getvalue()
-
-
-def _parse_time(text: str, zone: tzinfo | None) -> tuple[datetime | None, str | None]:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        return None, f"expected an ISO 8601 time such as 2021-06-09T19:30:00-05:00, got {text!r}"
-    if at.tzinfo is None:
-        if zone is None:
-            return None, f"{text!r} has no UTC offset: write it as e.g. {text}-05:00"
-        at = at.replace(tzinfo=zone)
-    return at, None
-
-
-def read_requests_csv(source: str | Path, text: str | None = None, *, zone: tzinfo | None = None) -> list[Filing]:
-    """Nullity requests from the bulk-filing layout, or :class:`InputError` naming every bad
-    ``file:line:column`` (up to a cap). ``zone`` reads times without an offset as local time;
-    without it they are refused. Admissibility (deadline, fee, standing) is not judged here."""
-    name = str(source)
-    if text is None:
-        text = read_text(Path(source))
-    problems = ProblemList(name)
-    reader = CsvRows(text, name)
-    header = next(reader, None)
-    if header is None:
-        problems.add(1, None, f"empty file: expected the header {','.join(REQUEST_COLUMNS)}")
-        problems.raise_if_any()
-    header = [h.strip() for h in header or []]
-    for col in REQUEST_COLUMNS:
-        if col not in header:
-            problems.add(1, col, f"missing column (the layout is {','.join(REQUEST_COLUMNS)})")
-    for col in header:
-        if col not in REQUEST_COLUMNS:
-            problems.add(1, col, f"unexpected column (the layout is {','.join(REQUEST_COLUMNS)})")
-    problems.raise_if_any()
-    at = {c: header.index(c) for c in REQUEST_COLUMNS}
-    filings: list[Filing] = []
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.add(line, None, f"expected {len(header)} fields, found {len(row)}")
-            continue
-        cell = {c: row[i].strip() for c, i in at.items()}
-        bad = False
-        for col in ("table", "filer", "grounds"):
-            if not cell[col]:
-                problems.add(line, col, "required: must not be empty")
-                bad = True
-        filed, why = _parse_time(cell["filed_at"], zone)
-        if why:
-            problems.add(line, "filed_at", why)
-            bad = True
-        evidence = tuple(e.strip() for e in cell["evidence_sha256"].split(";") if e.strip())
-        for e in evidence:
-            if len(e) != 64 or any(ch not in "0123456789abcdef" for ch in e):
-                problems.add(line, "evidence_sha256", f"expected sha256 digests (64 lowercase hex) separated by ';', got {e!r}")
-                bad = True
-                break
-        requested = cell["requested"] or EffectKind.ANNUL.value
-        if requested not in {k.value for k in REQUESTABLE}:
-            allowed = " or ".join(k.value for k in REQUESTABLE)
-            problems.add(line, "requested", f"expected {allowed}, got {requested!r}")
-            bad = True
-        if bad:
-            continue
-        assert filed is not None
-        filings.append(
-            Filing(
-                kind=CaseKind.NULLITY_REQUEST,
-                tables=(cell["table"],),
-                filer=cell["filer"],
-                filer_role=FilerRole.REPRESENTATIVE,
-                filed_at=filed,
-                grounds=cell["grounds"],
-                fee_receipt=cell["fee_receipt"] or None,
-                evidence=evidence,
-                requested=EffectKind(requested),
-            )
-        )
-    problems.raise_if_any()
-    return filings

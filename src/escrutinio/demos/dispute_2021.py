@@ -1,9 +1,12 @@
-"""The 2021 runoff dispute replayed on the real ONPE file, step by step.
+"""The 2021 runoff dispute replayed on the real ONPE file, step by step, through the application
+(``escrutinio demo dispute``): what a person at the CLI or the API could do, an administrator
+reconstructing history with the times of 2021.
 
 1. The count as it stood on election night: the ONPE file with every sheet the bodies later
-   resolved or annulled still at the dispute body (EN PROCESO) — 1,619 observation cases open.
-2. The parties' nullity requests (the seeded 2021-shaped docket of ``scenario``), filed across
-   the deadline; admissibility is judged as each is filed.
+   resolved or annulled still at the dispute body (EN PROCESO) — 1,619 observation cases open,
+   opened at the night's declared time (received now, both recorded).
+2. The parties' nullity requests (the seeded 2021-shaped docket of ``scenario_2021``), filed
+   across the deadline at their declared times; the bodies' admissibility follows in step 4.
 3. What is at stake before any ruling.
 4. The bodies' rulings, appeals and appeal decisions in time order, as in 2021.
 5. The results, the stakes and the progress after each phase; at the end the count equals the
@@ -16,13 +19,23 @@ import gzip
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from escrutinio.domain.claims import CaseKind
+from escrutinio.domain.claims import Action, CaseKind
 
 Report = Callable[[str, dict[str, Any]], None]
+ACTOR = "admin:replay-2021"
+"""Reconstructing history is an administrator's action: the replay acts as one."""
+STAKES_FIGURES = (
+    "margin",
+    "claims",
+    "tables_under_claim",
+    "worst_case_margin",
+    "margin_if_all_granted",
+    "can_change_winner",
+    "smallest_set_size",
+)
 
 
 def early_snapshot(onpe_file: Path, target: Path) -> Path:
@@ -38,21 +51,20 @@ def early_snapshot(onpe_file: Path, target: Path) -> Path:
 
 def _argument(step: Any, number: dict[str, str]) -> Any:
     """The step's ruling, or its appeal filing pointed at our number for the appealed case."""
-    if step.action == "refuse":
+    if step.action == Action.REFUSE:
         return (step.refusal, step.ruling)
     if step.filing is not None and step.filing.appeal_of:
         return replace(step.filing, appeal_of=number[step.filing.appeal_of])
     return step.ruling or step.filing
 
 
-def phase(canvass: Any, disputes: Any, name: str) -> dict[str, Any]:
-    from escrutinio.count.stakes import stakes
-
-    nat = canvass.results()[0]
-    status = canvass.status()
-    at_stake = stakes(canvass.table_frame(), canvass.election(), disputes.open_claims()).to_dict()
+def phase(session: Any, name: str) -> dict[str, Any]:
+    """The figures of one phase: national results, progress, stakes and the docket by state."""
+    nat = session.canvass.results()[0]
+    status = session.canvass.status()
+    at_stake = session.stakes.report()
     docket: dict[str, int] = {}
-    for row in disputes.store.case_rows():
+    for row in session.cases.listing():
         key = f"{row['kind']}:{row['status']}" + (f":{row['rule']}" if row["rule"] else "")
         docket[key] = docket.get(key, 0) + 1
     return {
@@ -64,27 +76,15 @@ def phase(canvass: Any, disputes: Any, name: str) -> dict[str, Any]:
         "ballots_cast": nat["ballots_cast"],
         "tables": nat["tables"],
         "counted_pct": status["counted_pct"],
-        "stakes": {
-            k: at_stake[k]
-            for k in (
-                "margin",
-                "claims",
-                "tables_under_claim",
-                "worst_case_margin",
-                "margin_if_all_granted",
-                "can_change_winner",
-                "smallest_set_size",
-            )
-        },
+        "stakes": {k: at_stake[k] for k in STAKES_FIGURES},
         "docket": dict(sorted(docket.items())),
     }
 
 
 def replay_2021(onpe_file: Path, db: str, report: Report | None = None, batch: int = 400) -> dict[str, Any]:
     """Run the whole scenario into a new store at ``db``; returns the phases and the checks."""
-    from escrutinio.canvass import Canvass
-    from escrutinio.disputes.scenario import bodies_2021_rulings, runoff_2021_docket
-    from escrutinio.disputes.service import Disputes
+    from escrutinio.app import Session
+    from escrutinio.demos.scenario_2021 import bodies_2021_rulings, runoff_2021_docket
     from escrutinio.formats.definition import load_definition
     from escrutinio.intake.frames import read_table_frame
 
@@ -97,30 +97,29 @@ def replay_2021(onpe_file: Path, db: str, report: Report | None = None, batch: i
     phases: list[dict[str, Any]] = []
 
     def record(name: str) -> None:
-        phases.append(phase(canvass, disputes, name))
+        phases.append(phase(session, name))
         if report:
             report(name, phases[-1])
 
-    canvass = Canvass(db, actor="replay-2021")
+    session = Session(db, actor=ACTOR)
     with tempfile.TemporaryDirectory() as tmp:
-        canvass.load(early_snapshot(onpe_file, Path(tmp) / "election-night.csv"), "peru-2021-runoff", as_of=night)
-    disputes = Disputes(canvass)
+        session.canvass.load(early_snapshot(onpe_file, Path(tmp) / "election-night.csv"), "peru-2021-runoff", as_of=night)
     record("election night: observed sheets at the dispute body")
 
-    ours = {r["tables"]: r["number"] for r in disputes.store.case_rows() if r["kind"] == "observation"}
+    ours = {r["tables"][0]: r["number"] for r in session.cases.listing(kind=CaseKind.OBSERVATION)}
     number = {e.number: ours[e.filing.tables[0]] for e in observations}
     requests = sorted((e for e in docket.entries if e.filing.kind is not CaseKind.OBSERVATION), key=lambda e: e.filing.filed_at)
-    filed = disputes.file([e.filing for e in requests], judge=False)
+    filed = session.cases.reconstruct_filings([e.filing for e in requests], judge=False).cases
     for entry, row in zip(requests, filed, strict=True):
         number[entry.number] = row["number"]
     record("nullity requests filed")
 
     observation_numbers = {e.number for e in observations}
-    acts = [s for s in steps if not (s.action == "admit" and s.case in observation_numbers)]  # admitted on arrival
+    acts = [s for s in steps if not (s.action == Action.ADMIT and s.case in observation_numbers)]  # admitted on arrival
     refused: list[Any] = []
-    judged = [s for s in acts if s.action in ("admit", "refuse")]
-    ruled = [s for s in acts if s.action == "rule"]
-    later = [s for s in acts if s.action not in ("admit", "refuse", "rule")]
+    judged = [s for s in acts if s.action in (Action.ADMIT, Action.REFUSE)]
+    ruled = [s for s in acts if s.action == Action.RULE]
+    later = [s for s in acts if s.action not in (Action.ADMIT, Action.REFUSE, Action.RULE)]
     groups = (
         (judged, "admissibility judged (late, unpaid: inadmissible)"),
         (ruled, "first-instance rulings"),
@@ -129,50 +128,40 @@ def replay_2021(onpe_file: Path, db: str, report: Report | None = None, batch: i
     for group, name in groups:
         for i in range(0, len(group), batch):
             chunk = group[i : i + batch]
-            disputes.act([(s.action, number[s.case], s.at, _argument(s, number)) for s in chunk], refused)
+            session.cases.reconstruct([(Action(s.action), number[s.case], s.at, _argument(s, number)) for s in chunk], refused)
         record(name)
-    log = Path(tempfile.mkstemp(suffix=".jsonl")[1])
-    canvass.export_log(log)
-    verified = canvass.verify(log)
-    log.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "log.jsonl"
+        session.canvass.export_log(log)
+        verified = session.canvass.verify(log)
+    session.close()
     return {
         "phases": phases,
-        "refused_steps": [{"case": s[0][1], "action": s[0][0], "rule": s[1].rule, "why": str(s[1])} for s in refused],
+        "refused_steps": [{"case": s[0][1], "action": str(s[0][0]), "rule": s[1].rule, "why": str(s[1])} for s in refused],
         "verify_ok": verified.ok,
         "events": verified.events,
+        "head": verified.head,
         "docket": docket.summary(),
-        "observation_cases_opened_at": datetime.isoformat(night),
+        "observation_cases_opened_at": night.isoformat(),
     }
 
 
-def main() -> None:
-    """``python -m escrutinio.disputes.replay ONPE_FILE [--db PATH]``: print each phase."""
-    import argparse
+def phase_lines(name: str, p: dict[str, Any]) -> list[str]:
+    """One phase as a person reads it (what ``escrutinio demo dispute`` prints)."""
     import json
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("onpe_file", type=Path)
-    parser.add_argument("--db", default="replay-2021.db")
-    args = parser.parse_args()
-    if Path(args.db).exists():
-        raise SystemExit(f"{args.db} exists: choose a new --db")
+    s = p["stakes"]
+    return [
+        f"== {name}",
+        f"   votes {p['votes']}, margin {p['margin']:,}; tables {p['tables']}; counted {p['counted_pct']}%",
+        f"   stakes: {s['claims']:,} open claims on {s['tables_under_claim']:,} tables; worst case margin "
+        f"{s['worst_case_margin']:,}; can change winner: {s['can_change_winner']} (smallest set {s['smallest_set_size']})",
+        f"   docket: {json.dumps(p['docket'])}",
+    ]
 
-    def show(name: str, p: dict[str, Any]) -> None:
-        s = p["stakes"]
-        print(f"== {name}")
-        print(f"   votes {p['votes']}, margin {p['margin']:,}; tables {p['tables']}; counted {p['counted_pct']}%")
-        print(
-            f"   stakes: {s['claims']:,} open claims on {s['tables_under_claim']:,} tables; worst case margin "
-            f"{s['worst_case_margin']:,}; can change winner: {s['can_change_winner']} (smallest set {s['smallest_set_size']})"
-        )
-        print(f"   docket: {json.dumps(p['docket'])}")
 
-    out = replay_2021(args.onpe_file, args.db, show)
-    print(
+def closing_line(out: dict[str, Any]) -> str:
+    return (
         f"refused steps: {len(out['refused_steps'])} (appeals out of time); "
-        f"log verifies: {out['verify_ok']} ({out['events']} events)"
+        f"log verifies: {out['verify_ok']} ({out['events']} events, head {out['head'][:16]}…)"
     )
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,473 @@
+"""The docket as the application offers it: file, import, rule, appeal, decide, finalise, list,
+show and fetch evidence (``session.cases``).
+
+Why a layer over :class:`escrutinio.disputes.service.Disputes`: the docket decides cases; this
+decides what a person's request means in time and identity, the same way for every skin.
+
+- *Time.* A filing's time is the store's clock when it is received, never what the filer
+  writes on it; every ruling, appeal and finalisation is likewise stamped by the store.
+  Reconstructing history (a paper filing received earlier, a past election replayed) is an
+  administrator's action (``declared_at``): the declared time is recorded beside the time of
+  receipt, both in the log and in :meth:`CasesService.show`, and a declared time before the
+  election or after the receipt is refused.
+- *Idempotency.* Every write carries a key when it has one (``key`` for a single action; the
+  content of each row for an import), so a rerun after a kill or a double submission records
+  nothing twice; every write names the head it was decided on, and is refused whole ("the
+  store changed ...; retry") if another write landed first.
+- *Money.* A fee receipt pays for one case: a second case presenting it is inadmissible, and
+  the refusal names the case that used it.
+- *Evidence* goes into the store's content-addressed blob store; events carry the hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from escrutinio.domain.claims import (
+    Action,
+    CaseKind,
+    CaseStatus,
+    ClaimRefused,
+    Effect,
+    EffectKind,
+    FilerRole,
+    Filing,
+    Ruling,
+    declared_time_problem,
+)
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, RuleError, StaleState
+
+if TYPE_CHECKING:
+    from escrutinio.disputes.service import Disputes, Step
+    from escrutinio.store.context import StoreContext
+
+ADMINISTRATOR = "admin"
+"""Actors named ``admin`` or ``admin:NAME`` may reconstruct history (declare past times)."""
+
+FILER_ROLE = {
+    CaseKind.NULLITY_REQUEST: FilerRole.REPRESENTATIVE,
+    CaseKind.OWN_MOTION: FilerRole.DISPUTE_BODY,
+    CaseKind.OBSERVATION: FilerRole.COUNTING_AUTHORITY,
+    CaseKind.CHALLENGED_BALLOTS: FilerRole.COUNTING_AUTHORITY,
+}
+"""Who files each kind of case (the filer's role follows from the kind)."""
+
+REQUESTED = {
+    CaseKind.NULLITY_REQUEST: EffectKind.ANNUL,
+    CaseKind.OWN_MOTION: EffectKind.ANNUL,
+    CaseKind.OBSERVATION: EffectKind.COUNT_AS_IS,
+    CaseKind.CHALLENGED_BALLOTS: EffectKind.DECIDE_CHALLENGED,
+}
+"""What each kind of case asks for when the filer does not say."""
+
+FEE_KEY = "fee-receipt:"
+IMPORT_ATTEMPTS = 3
+"""How often an import looks again when another write lands while it is prepared."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write left: the docket rows of the cases it touched.
+
+    ``already_done`` is the event at which the same action (same key) was recorded before: then
+    nothing was written now, and ``cases`` is empty. ``skipped`` counts the rows of an import
+    already on the docket (an earlier run of the same or an overlapping file).
+    """
+
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    already_done: int | None = None
+    skipped: int = 0
+    source: str | None = None
+
+    def by_rule(self) -> dict[str, int]:
+        """How many cases were admitted and how many refused, by rule."""
+        out: dict[str, int] = {}
+        for row in self.cases:
+            key = row["rule"] or row["status"]
+            out[key] = out.get(key, 0) + 1
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "already_done": self.already_done,
+            "skipped": self.skipped,
+            "source": self.source,
+            "by_rule": self.by_rule(),
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A body's decision as the application takes it: the resolution number, what it does to the
+    count, the reasoning; ``body`` defaults to the case's own body for the instance (its dispute
+    body for a ruling, its appeals body for an appeal), which the election's cases carry."""
+
+    resolution: str
+    effect: Effect
+    reasoning: str = ""
+    body: str | None = None
+
+
+def is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def is_administrator(actor: str) -> bool:
+    return actor == ADMINISTRATOR or actor.startswith(ADMINISTRATOR + ":")
+
+
+class CasesService:
+    """The docket of one store, for the session's actor."""
+
+    def __init__(self, context: StoreContext) -> None:
+        self.context = context
+
+    @property
+    def disputes(self) -> Disputes:
+        """A docket service per action: it holds the head and receipt time of one decision."""
+        return self.disputes_at(None)
+
+    def disputes_at(self, received: datetime | None) -> Disputes:
+        """A docket service for an action received at ``received`` (None: read the store's clock)."""
+        from escrutinio.disputes.service import Disputes
+
+        return Disputes(self.context, received=received)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def _moment(self, disputes: Disputes, declared_at: datetime | None, what: str) -> datetime:
+        """The time an action takes effect: the store's clock, or a declared time of the past."""
+        received = disputes.clock()
+        if declared_at is None:
+            return received
+        if not is_administrator(self.context.actor):
+            raise RuleError(
+                f"{what}: declaring when something was filed or decided reconstructs history, an administrator's action "
+                f"(act as {ADMINISTRATOR}:NAME); an ordinary action takes the store's clock when it is received"
+            )
+        problem = declared_time_problem(declared_at, disputes.election, received)
+        if problem:
+            raise EscrutinioError(f"{what}: {problem}")
+        return declared_at
+
+    def _receive(
+        self, action: str, key: str | None, declared_at: datetime | None
+    ) -> Written | tuple[list[str], Disputes, datetime]:
+        """Start an action: its keys, the docket it is decided on and its time; or, when its
+        key is already recorded, what says so (nothing more is done)."""
+        keys = self._keys(action, key)
+        done = self._already(keys)
+        if done is not None:
+            return Written(already_done=done)
+        disputes = self.disputes
+        return keys, disputes, self._moment(disputes, declared_at, "--declared-at")
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def file(
+        self,
+        *,
+        tables: Sequence[str],
+        filer: str,
+        kind: CaseKind = CaseKind.NULLITY_REQUEST,
+        grounds: str = "",
+        fee_receipt: str | None = None,
+        evidence: Sequence[Path] = (),
+        requested: EffectKind | None = None,
+        key: str | None = None,
+        declared_at: datetime | None = None,
+    ) -> Written:
+        """File a case (admissibility is decided at once, on the time of receipt)."""
+        if kind is CaseKind.APPEAL:
+            raise EscrutinioError("--kind: an appeal is filed against a case: use appeal")
+        if kind in (CaseKind.NULLITY_REQUEST, CaseKind.OWN_MOTION) and not grounds:
+            allowed = ", ".join(self.context.election().claims.grounds) or "none"
+            raise EscrutinioError(f"--grounds: a {kind} names its grounds (this election's: {allowed})")
+        if not tables:
+            raise EscrutinioError("--table: name at least one table")
+        received = self._receive("file", key, declared_at)
+        if isinstance(received, Written):
+            return received
+        keys, disputes, at = received
+        filing = Filing(
+            kind,
+            tuple(tables),
+            filer,
+            FILER_ROLE[kind],
+            at,
+            grounds=grounds,
+            fee_receipt=(fee_receipt or "").strip() or None,
+            evidence=self._blobs(evidence),
+            requested=requested or REQUESTED[kind],
+        )
+        return self._once(keys, lambda: self._file(disputes, [filing], keys))
+
+    def import_csv(self, path: Path, *, declared: bool = False) -> Written:
+        """File every nullity request of a bulk-filing CSV in one transaction, each judged on its
+        own; rows already on the docket (same content, from this or another file) are skipped.
+
+        ``declared``: an administrator reconstructing history; every row then states its
+        ``filed_at`` (checked as any declared time). Otherwise the rows leave it empty and are
+        filed at the time of receipt.
+        """
+        from escrutinio.disputes.requests_csv import read_requests
+
+        disputes = self.disputes
+        received = disputes.clock()
+        if declared:
+            self._moment(disputes, received, "--declared")  # the role check
+        from escrutinio.formats.text import decode, read_bytes
+
+        data = read_bytes(path)
+        text = decode(data, str(path), "utf-8", "save it as UTF-8")
+        zone = disputes.election.zone
+        rows = read_requests(path, text, received=None if declared else received, zone=zone)
+        if declared:
+            for row in rows:
+                problem = declared_time_problem(row.filing.filed_at, disputes.election, received)
+                if problem:
+                    raise EscrutinioError(f"{path}:{row.line}:filed_at: {problem}")
+        source = f"{path} (sha256 {hashlib.sha256(data).hexdigest()[:12]})"
+        for attempt in range(IMPORT_ATTEMPTS):
+            done = self.context.store.known_keys([r.key for r in rows]) if rows else {}
+            new = [r for r in rows if r.key not in done]
+            if not new:
+                return Written(skipped=len(rows), source=source)
+            try:
+                written = self._file(self.disputes_at(received), [r.filing for r in new], [r.key for r in new])
+            except (StaleState, AlreadyDone):
+                # Another write landed meanwhile (perhaps this very file, imported at once by
+                # someone else): look again at what is done and file the rest.
+                if attempt == IMPORT_ATTEMPTS - 1:
+                    raise
+                continue
+            return Written(cases=written, skipped=len(rows) - len(new), source=source)
+        raise AssertionError("unreachable")
+
+    def _file(self, disputes: Disputes, filings: list[Filing], keys: list[str]) -> list[dict[str, Any]]:
+        """Open and judge the cases; a receipt pays for one case (first come, first served)."""
+        receipts = [(f.fee_receipt or "").strip() for f in filings]
+        spent = self._spent(disputes, receipts)
+        paying: dict[str, str] = {}
+        for receipt in receipts:
+            if receipt and receipt not in spent and receipt not in paying:
+                paying[receipt] = FEE_KEY + receipt
+        try:
+            return disputes.file(filings, keys=[*keys, *paying.values()], spent_receipts=spent)
+        except AlreadyDone as exc:
+            if exc.key.startswith(FEE_KEY):
+                used = exc.key.removeprefix(FEE_KEY)
+                raise StaleState(
+                    None, exc.seq, f"fee receipt {used!r} was used by another filing meanwhile: nothing was written; retry"
+                ) from None
+            raise
+
+    def _spent(self, disputes: Disputes, receipts: Sequence[str]) -> dict[str, str]:
+        wanted = [FEE_KEY + r for r in dict.fromkeys(receipts) if r]
+        if not wanted:
+            return {}
+        used = self.context.store.known_keys(wanted)
+        if not used:
+            return {}
+        return disputes.spent(k.removeprefix(FEE_KEY) for k in used)
+
+    def rule(self, number: str, decision: Decision, *, key: str | None = None, declared_at: datetime | None = None) -> Written:
+        """Rule on a case (first instance: the case's dispute body unless the decision names one)."""
+        return self._decide(Action.RULE, number, decision, key, declared_at)
+
+    def decide(self, number: str, decision: Decision, *, key: str | None = None, declared_at: datetime | None = None) -> Written:
+        """Decide an appeal (the case's appeals body): confirm or reverse."""
+        return self._decide(Action.DECIDE_APPEAL, number, decision, key, declared_at)
+
+    def _decide(self, action: Action, number: str, decision: Decision, key: str | None, declared_at: datetime | None) -> Written:
+        received = self._receive(str(action), key, declared_at)
+        if isinstance(received, Written):
+            return received
+        keys, disputes, at = received
+        case = disputes.case(number)
+        body = decision.body or (case.dispute_body if action is Action.RULE else case.appeals_body)
+        ruling = Ruling(decision.resolution, body, at, decision.reasoning, decision.effect)
+        return self._once(keys, lambda: disputes.act([(action, number, at, ruling)], keys=keys))
+
+    def appeal(
+        self,
+        number: str,
+        *,
+        filer: str,
+        evidence: Sequence[Path] = (),
+        key: str | None = None,
+        declared_at: datetime | None = None,
+    ) -> Written:
+        """Appeal the decision on a case to its appeals body, within the appeal window."""
+        received = self._receive("appeal", key, declared_at)
+        if isinstance(received, Written):
+            return received
+        keys, disputes, at = received
+        case = disputes.case(number)
+        filing = Filing(
+            CaseKind.APPEAL,
+            case.tables,
+            filer,
+            FilerRole.REPRESENTATIVE,
+            at,
+            evidence=self._blobs(evidence),
+            appeal_of=number,
+        )
+        return self._once(keys, lambda: disputes.act([(Action.APPEAL, number, at, filing)], keys=keys))
+
+    def finalise(self, *, key: str | None = None, declared_at: datetime | None = None) -> Written:
+        """Make final every ruling whose appeal window has closed with no appeal."""
+        received = self._receive("finalise", key, declared_at)
+        if isinstance(received, Written):
+            return received
+        keys, disputes, at = received
+        return self._once(keys, lambda: disputes.finalise_due(at, keys=keys))
+
+    # -- history (an administrator's reconstruction) ---------------------------------------
+
+    def reconstruct_filings(self, filings: Sequence[Filing], *, judge: bool = True) -> Written:
+        """Record filings received in the past, each at its declared ``filed_at``; with
+        ``judge=False`` admissibility is left to later ``admit``/``refuse`` steps (what the
+        bodies did, when: see :meth:`reconstruct`)."""
+        disputes = self.disputes
+        for f in filings:
+            self._moment(disputes, f.filed_at, f"filing on {','.join(f.tables)}")
+        if not judge:
+            return Written(cases=disputes.file(filings, judge=False))
+        return Written(cases=self._file(disputes, list(filings), []))
+
+    def reconstruct(self, steps: Sequence[Step], refused: list[tuple[Any, ClaimRefused]] | None = None) -> Written:
+        """Record what bodies and parties did to cases in the past, each step at its declared
+        time, in one transaction; with ``refused`` a step a rule refuses is listed there and the
+        others are recorded (a late appeal among hundreds)."""
+        disputes = self.disputes
+        for _action, number, at, _arg in steps:
+            self._moment(disputes, at, f"case {number}")
+        return Written(cases=disputes.act(steps, refused))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def listing(
+        self,
+        *,
+        status: CaseStatus | None = None,
+        kind: CaseKind | None = None,
+        filer: str | None = None,
+        grounds: str | None = None,
+        rule: str | None = None,
+        table: str | None = None,
+        body: str | None = None,
+        overdue: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Docket rows, filtered; ``overdue``: ruled cases whose appeal window closed before it."""
+        return self.disputes.listing(
+            status=status.value if status else None,
+            kind=kind.value if kind else None,
+            filer=filer,
+            grounds=grounds,
+            rule=rule,
+            table=table,
+            body=body,
+            overdue=overdue.isoformat() if overdue else None,
+        )
+
+    def show(self, number: str) -> dict[str, Any]:
+        """One case: its docket row, filing, refusal, rulings, appeals, and its whole history,
+        each step with the time it took effect and the time the store received it."""
+        from escrutinio.ledger.cases import summary
+        from escrutinio.ledger.claims_codec import filing_to, ruling_to
+
+        disputes = self.disputes
+        case = disputes.case(number)
+        events = self.context.store.case_events([number])[number]
+        history = []
+        for entry, event in zip(case.history, events, strict=True):
+            received = event.data.get("received_at") or event.at
+            history.append(
+                {
+                    "at": entry.at.isoformat(),
+                    "received_at": received,
+                    "declared": datetime.fromisoformat(received) != entry.at,
+                    "status": entry.status.value,
+                    "note": entry.note,
+                    "event": event.seq,
+                    "actor": event.actor,
+                }
+            )
+        return {
+            **summary(case),
+            "tables": list(case.tables),
+            "filing": filing_to(case.filing),
+            "refusal": {"rule": case.refusal.rule, "message": case.refusal.message} if case.refusal else None,
+            "rulings": [ruling_to(r) for r in case.rulings],
+            "appeals": [filing_to(a) for a in case.appeals],
+            "history": history,
+        }
+
+    def evidence(self, sha256: str) -> bytes:
+        """An evidence file by its SHA-256 (as a filing or an appeal names it), checked as read."""
+        digest = sha256.strip().lower()
+        if not is_sha256(digest):
+            raise EscrutinioError(f"evidence: expected a SHA-256 (64 hex digits), got {sha256!r}")
+        return self.context.store.blob(digest)
+
+    def evidence_files(self, number: str) -> list[dict[str, Any]]:
+        """Every evidence file of a case (its filing's, then its appeals'), with what the store
+        knows of each: media type, size, when it was received."""
+        case = self.disputes.case(number)
+        digests = dict.fromkeys([*case.filing.evidence, *(e for a in case.appeals for e in a.evidence)])
+        out = []
+        for digest in digests:
+            info = self.context.store.blob_info(digest)
+            out.append({"sha256": digest, "media_type": info.media_type, "size": info.size, "received_at": info.at})
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _blobs(self, files: Sequence[Path]) -> tuple[str, ...]:
+        """Put each evidence file in the blob store; the filing names them by hash.
+
+        A blob written before a write that then fails is harmless: content-addressed, it is
+        only ever reached through an event that names it.
+        """
+        digests = []
+        for f in files:
+            try:
+                data = f.read_bytes()
+            except OSError as exc:
+                raise EscrutinioError(f"--evidence {f}: cannot read ({exc.strerror})") from None
+            media = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
+            digests.append(self.context.store.put_blob(data, media))
+        return tuple(digests)
+
+    @staticmethod
+    def _keys(action: str, key: str | None) -> list[str]:
+        if key is None:
+            return []
+        key = key.strip()
+        if not key:
+            raise EscrutinioError("--key: expected a non-empty idempotency key")
+        return [f"cases.{action}:{key}"]
+
+    @staticmethod
+    def _once(keys: list[str], write: Callable[[], list[dict[str, Any]]]) -> Written:
+        """Run a keyed write; if the same key landed meanwhile (a double submission racing this
+        one), report that instead of an error: the action is done, once."""
+        try:
+            return Written(cases=write())
+        except AlreadyDone as exc:
+            if exc.key in keys:
+                return Written(already_done=exc.seq)
+            raise
+
+    def _already(self, keys: list[str]) -> int | None:
+        if not keys:
+            return None
+        return self.context.store.known_keys(keys).get(keys[0])
