@@ -56,8 +56,19 @@ MAX_PROBLEMS = 100
 """A bulk entry lists this many bad rows at most (then how many more)."""
 
 
-Decide = Callable[["Folded"], tuple[list[dict[str, Any]], list[str]]]
-"""An action: from the record as it is, the payloads to append and their idempotency keys."""
+@dataclass(frozen=True)
+class Step:
+    """What an action decided on the record as it was: the payloads to append, their idempotency
+    keys, and the record after them when the action has already checked each one (a bulk entry
+    does, to name every bad row)."""
+
+    payloads: list[dict[str, Any]]
+    keys: list[str] = field(default_factory=list)
+    after: AuditState | None = None
+
+
+Decide = Callable[["Folded"], Step]
+"""An action: from the record as it is, what to append."""
 
 
 class NoAudit(RuleError):
@@ -267,25 +278,34 @@ class AuditService:
 
         for attempt in range(ATTEMPTS):
             folded, head = self._open() if need_audit else self._refresh()
-            payloads, keys = decide(folded)
-            if not payloads:
+            step = decide(folded)
+            if not step.payloads:
                 return []
             # A plan starts a new audit, as it does when the log is folded.
-            state = AuditState() if payloads[0]["type"] == EventType.AUDIT_PLANNED else folded.state
+            planned = step.payloads[0]["type"] == EventType.AUDIT_PLANNED
+            state = AuditState() if planned else folded.state
             pending = []
-            for payload in payloads:
-                try:
-                    state = apply(state, payload)
-                except AuditRefused as error:
-                    raise _refused(error) from None
+            for payload in step.payloads:
+                if step.after is None:
+                    try:
+                        state = apply(state, payload)
+                    except AuditRefused as error:
+                        raise _refused(error) from None
                 event_type, data = to_event(payload)
                 check_no_floats(data, event_type)
                 pending.append(PendingEvent(event_type, data))
             try:
-                return self.context.store.append(pending, self.context.actor, expect_seq=head, keys=keys)
+                written = self.context.store.append(pending, self.context.actor, expect_seq=head, keys=step.keys)
             except (StaleState, AlreadyDone):
                 if attempt == ATTEMPTS - 1:
                     raise
+                continue
+            # Nothing landed between the head and these events: the record is the one checked.
+            if self._seq <= head:
+                plan_seq = written[0].seq if planned else folded.plan_seq
+                ignored = () if planned else folded.ignored
+                self._folded, self._seq = Folded(step.after or state, plan_seq, ignored), written[-1].seq
+            return written
         raise AssertionError("unreachable")
 
     # -- actions -----------------------------------------------------------------------------
@@ -317,7 +337,7 @@ class AuditService:
         manifest, winner, loser = self.manifest()
         contest = self.context.election().contest.id
 
-        def decide(folded: Folded) -> tuple[list[dict[str, Any]], list[str]]:
+        def decide(folded: Folded) -> Step:
             state = folded.state
             if state.manifest is not None and state.report is None:
                 raise RuleError(
@@ -330,7 +350,7 @@ class AuditService:
                 )
             except (AuditRefused, ValueError) as error:
                 raise RuleError(str(error)) from None
-            return [payload], []
+            return Step([payload])
 
         written = self._write(decide, need_audit=False)
         folded = self._refresh()[0]
@@ -345,14 +365,14 @@ class AuditService:
     def seed(self, seed: str, ceremony: str = "") -> dict[str, Any]:
         """Record the public seed (``audit.seeded``), once, right after the plan; a seed of
         fewer than 20 digits is refused (it could be chosen to pick the sample)."""
-        written = self._write(lambda folded: ([_step(seed_event, seed.strip(), ceremony)], []))
+        written = self._write(lambda folded: Step([_step(seed_event, seed.strip(), ceremony)]))
         state = self.state()
         return {"event": written[-1].seq, "seed": state.seed, "ceremony": state.ceremony, "phase": state.phase}
 
     def draw(self) -> dict[str, Any]:
         """Draw the next round (``audit.sampled``): round 1 after the seed, another after a
         next_round decision; returns its retrieval lists."""
-        written = self._write(lambda folded: ([_step(sample_event, folded.state)], []))
+        written = self._write(lambda folded: Step([_step(sample_event, folded.state)]))
         return {**self.retrieval(), "event": written[-1].seq}
 
     def retrieval(self, round_number: int | None = None) -> dict[str, Any]:
@@ -398,14 +418,12 @@ class AuditService:
         """
         if isinstance(entry, HandCountEntry):
             self._check_counts(entry.counts, entry.place or Place("--counts"))
-        already: list[int] = []
 
-        def decide(folded: Folded) -> tuple[list[dict[str, Any]], list[str]]:
+        def decide(folded: Folded) -> Step:
             self._check_unit(entry.unit, folded.state)
             if _already_recorded(entry, folded.state):
-                already.append(1)
-                return [], []
-            return [entry.payload()], [entry.key(folded.plan_seq)]
+                return Step([])
+            return Step([entry.payload()], [entry.key(folded.plan_seq)])
 
         written = self._write(decide)
         return self._entry_result(entry, written[-1].seq if written else None)
@@ -425,7 +443,7 @@ class AuditService:
         problems: list[Problem] = []
         skipped = [len(entries) - len(chosen)]
 
-        def decide(folded: Folded) -> tuple[list[dict[str, Any]], list[str]]:
+        def decide(folded: Folded) -> Step:
             problems.clear()
             skipped[:] = [len(entries) - len(chosen)]
             state = folded.state
@@ -455,7 +473,7 @@ class AuditService:
                 action_keys.append(key or entry.key(folded.plan_seq))
             if problems:
                 raise InputError(problems[:MAX_PROBLEMS], len(problems))
-            return payloads, action_keys
+            return Step(payloads, action_keys, state)
 
         written = self._write(decide)
         state = self.state()
@@ -475,9 +493,9 @@ class AuditService:
         if isinstance(resolution, HandCountResolution):
             self._check_counts(resolution.counts, Place("--counts"))
 
-        def decide(folded: Folded) -> tuple[list[dict[str, Any]], list[str]]:
+        def decide(folded: Folded) -> Step:
             self._check_unit(resolution.unit, folded.state)
-            return [resolution.payload()], []
+            return Step([resolution.payload()])
 
         written = self._write(decide)
         return self._entry_result(resolution, written[-1].seq)
@@ -507,9 +525,9 @@ class AuditService:
         next_round (with its size) or full_hand_count."""
         made: list[dict[str, Any]] = []
 
-        def decide(folded: Folded) -> tuple[list[dict[str, Any]], list[str]]:
+        def decide(folded: Folded) -> Step:
             made[:] = [_step(measure_event, folded.state)]
-            return made, []
+            return Step(made)
 
         written = self._write(decide)
         return {
@@ -521,7 +539,7 @@ class AuditService:
     def report(self) -> dict[str, Any]:
         """Issue the final report (``audit.reported``) after a confirmed or full_hand_count
         decision; when it is already issued, show it again."""
-        self._write(lambda folded: ([] if folded.state.report is not None else [_step(report_event, folded.state)], []))
+        self._write(lambda folded: Step([] if folded.state.report is not None else [_step(report_event, folded.state)]))
         return summary(self._refresh()[0])
 
     def status(self) -> dict[str, Any]:
