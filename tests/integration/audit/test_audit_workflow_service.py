@@ -35,12 +35,17 @@ def _rows(tables: int = 600) -> list[Row]:
     return rows
 
 
-@pytest.fixture
-def session(db_url: str, tmp_path: Path) -> Any:
+def load(db_url: str, tmp_path: Path) -> str:
+    """The store at ``db_url`` with the 600 tables of :func:`_rows` counted."""
     loader = Canvass(db_url)
     loader.load(write(tmp_path / "sheets.csv", _rows()), "peru-2021-runoff")
     loader.close()
-    with Session(db_url, actor="auditor") as session:
+    return db_url
+
+
+@pytest.fixture
+def session(db_url: str, tmp_path: Path) -> Any:
+    with Session(load(db_url, tmp_path), actor="auditor") as session:
         yield session
 
 
