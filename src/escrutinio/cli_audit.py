@@ -398,6 +398,14 @@ def audit_report(
     report = data.get("report") or {}
     extra = {f"report.{k}": v for k, v in report.items() if k in REPORT_FIELDS}
     _emit_fields({**data, **extra} if fmt == "table" else data, fmt, title, [*SUMMARY_FIELDS, *extra])
+    _echo_ignored(data, fmt)
+
+
+def _echo_ignored(data: dict[str, Any], fmt: str) -> None:
+    """Duplicates an older log holds (set aside, the first entry standing), one line each."""
+    if fmt == "table":
+        for line in data.get("ignored_events") or []:
+            typer.echo(f"note: {line}")
 
 
 @audit_app.command("status")
@@ -421,6 +429,7 @@ def audit_status(db: DbOption = None, fmt: FormatOption = "table") -> None:
         emit(rows, fmt, rows=rows)
         return
     _emit_fields(info, fmt, "Audit status", SUMMARY_FIELDS)
+    _echo_ignored(info, fmt)
     if rows and info.get("unit") == "ballots":
         cols = [("table", "table"), ("ballot", "position"), ("drawn", "times_drawn"), ("status", "status"), ("shows", "vote")]
         emit(rows, fmt, rows=rows, columns=cols, title="Sampled ballots")

@@ -10,6 +10,8 @@ entered twice, never record anything twice.
 Example::
 
     from fractions import Fraction
+    from pathlib import Path
+
     from escrutinio.app import Session
     from escrutinio.audit.kinds import AuditMethod
     from escrutinio.parsing import AuditEntryText, parse_audit_entry
@@ -116,7 +118,7 @@ class AuditActions:
         from escrutinio.audit.kinds import AuditUnit
         from escrutinio.audit.service import EXTRA_COUNT_KEYS
         from escrutinio.domain.errors import InputError, Place, Problem
-        from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_counts
+        from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_count_rows
 
         unit = self.unit()
         try:
@@ -124,7 +126,8 @@ class AuditActions:
         except OSError as error:
             raise InputError([Problem(Place(str(path)), f"cannot read the file ({error.strerror})")]) from None
         choices = (*self.session.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
-        rows = read_hand_counts(data, str(path), readings=unit == AuditUnit.BALLOTS, choices=choices)
+        read = read_hand_count_rows(data, str(path), readings=unit == AuditUnit.BALLOTS, choices=choices)
+        rows = read.rows
         digest = hashlib.sha256(data).hexdigest()
         entries: list[Entry] = []
         for row in rows:
@@ -134,7 +137,10 @@ class AuditActions:
             elif isinstance(row, CountRow):
                 entries.append(HandCountEntry(row.table, row.entry, row.counts, row.ballots, row.by, place))
         keys = [f"audit-file:{digest}:{row.line}" for row in rows]
-        return {"file": str(path), "sha256": digest, **self._service.record_many(entries, source=str(path), keys=keys)}
+        recorded = self._service.record_many(
+            entries, source=str(path), keys=keys, problems=read.problems, total_problems=read.total_problems
+        )
+        return {"file": str(path), "sha256": digest, **recorded}
 
     def resolve(self, resolution: Resolution) -> dict[str, Any]:
         """Settle a table's (ballot's) two differing entries, naming who and why."""

@@ -428,23 +428,32 @@ class AuditService:
         written = self._write(decide)
         return self._entry_result(entry, written[-1].seq if written else None)
 
-    def record_many(self, entries: Sequence[Entry], *, source: str = "", keys: Sequence[str] = ()) -> dict[str, Any]:
+    def record_many(
+        self,
+        entries: Sequence[Entry],
+        *,
+        source: str = "",
+        keys: Sequence[str] = (),
+        problems: Sequence[Problem] = (),
+        total_problems: int = 0,
+    ) -> dict[str, Any]:
         """Record many entries at once, in one transaction (a bulk file typed in from count sheets).
 
         Entries already recorded with the same figures are skipped (a rerun adds nothing), and
         so are those whose ``keys`` (one per entry, e.g. the file's hash and line) are already in
         the store. Every entry the record refuses is listed, ``file:line:column: ...``, up to
-        :data:`MAX_PROBLEMS`, and then nothing is written.
+        :data:`MAX_PROBLEMS`, with the ``problems`` found before (a file's bad rows), by line;
+        and then nothing is written.
         """
         if keys and len(keys) != len(entries):
             raise ValueError("one key per entry")
         known = self.context.store.known_keys(list(keys)) if keys else {}
         chosen = [(e, k) for e, k in zip(entries, keys or [None] * len(entries), strict=True) if k not in known]
-        problems: list[Problem] = []
+        found: list[Problem] = []
         skipped = [len(entries) - len(chosen)]
 
         def decide(folded: Folded) -> Step:
-            problems.clear()
+            found.clear()
             skipped[:] = [len(entries) - len(chosen)]
             state = folded.state
             if chosen:
@@ -461,18 +470,19 @@ class AuditService:
                     payload = entry.payload()
                     state = apply(state, payload)
                 except InputError as error:
-                    problems.extend(error.problems)
+                    found.extend(error.problems)
                     continue
                 except AuditRefused as error:
-                    problems.append(Problem(replace(place, field=error.field or place.field), str(error)))
+                    found.append(Problem(replace(place, field=error.field or place.field), str(error)))
                     continue
                 except RuleError as error:  # already recorded with other figures
-                    problems.append(Problem(replace(place, field="entry"), str(error)))
+                    found.append(Problem(replace(place, field="entry"), str(error)))
                     continue
                 payloads.append(payload)
                 action_keys.append(key or entry.key(folded.plan_seq))
-            if problems:
-                raise InputError(problems[:MAX_PROBLEMS], len(problems))
+            if found or total_problems:
+                every = sorted([*problems, *found], key=lambda p: p.place.line or 0)
+                raise InputError(every[:MAX_PROBLEMS], total_problems + len(found))
             return Step(payloads, action_keys, state)
 
         written = self._write(decide)

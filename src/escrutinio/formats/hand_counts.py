@@ -136,10 +136,32 @@ def _header(problems: _Problems, header: list[str], readings: bool, choices: Seq
     return names
 
 
+@dataclass(frozen=True)
+class HandCounts:
+    """A hand-count file as read: its good rows, and every bad one (the first 100 kept).
+
+    Bad rows do not stop the reading, so that whoever takes the good rows (the audit record)
+    can add its own problems with them and the person entering the file sees every one at once.
+    """
+
+    rows: list[CountRow | ReadingRow]
+    problems: list[Problem]
+    total_problems: int
+
+
 def read_hand_counts(data: bytes, source: str, *, readings: bool, choices: Sequence[str]) -> list[CountRow] | list[ReadingRow]:
     """Every row of a hand-count file (``readings``: a polling audit's ballot readings), or an
     :class:`InputError` listing every bad row. ``choices`` are the keys a count may have (the
     contest's choice ids and blank, null, other)."""
+    read = read_hand_count_rows(data, source, readings=readings, choices=choices)
+    if read.total_problems:
+        raise InputError(read.problems, read.total_problems)
+    return read.rows  # type: ignore[return-value]
+
+
+def read_hand_count_rows(data: bytes, source: str, *, readings: bool, choices: Sequence[str]) -> HandCounts:
+    """The good rows and the bad ones; an :class:`InputError` only when the file as a whole is
+    not a hand-count file (not UTF-8, no header, a missing or unknown column, no rows)."""
     problems = _Problems(source)
     try:
         text = data.decode("utf-8-sig")
@@ -167,10 +189,9 @@ def read_hand_counts(data: bytes, source: str, *, readings: bool, choices: Seque
                 rows.append(row)
     except csv.Error as error:
         problems.add(reader.line_num, None, f"expected a CSV row ({error})")
-    problems.raise_any()
-    if not rows:
+    if not rows and not problems.total:
         raise InputError([Problem(Place(source, 2), "expected at least one row after the header")])
-    return rows  # type: ignore[return-value]
+    return HandCounts(rows, problems.found, problems.total)
 
 
 def _count(problems: _Problems, line: int, cells: dict[str, str], names: list[str], choices: Sequence[str]) -> CountRow | None:

@@ -5,6 +5,7 @@ The service takes a ``StoreContext``; the application's ``Session`` is one."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from tests.onpe_sample import Row, write
 
 from escrutinio.app import Session
 from escrutinio.audit.entries import HandCountEntry, HandCountResolution
-from escrutinio.audit.kinds import Decision
+from escrutinio.audit.kinds import AuditMethod, Decision
 from escrutinio.audit.risk import parse_risk
 from escrutinio.audit.service import AuditService, NoAudit, audit_from_log, to_event, to_payload
 from escrutinio.canvass import Canvass
@@ -171,3 +172,35 @@ def test_two_clerks_on_one_store_see_each_other_s_entries(session: Session) -> N
         assert first.status() == second.status()
         with pytest.raises(RuleError, match="already open"):
             second.plan("0.05")
+
+
+def test_a_file_of_entries_names_every_bad_row_and_a_rerun_adds_nothing(session: Session, tmp_path: Path) -> None:
+    session.audit.plan(Fraction(1, 20), method=AuditMethod.MACRO)
+    session.audit.seed(SEED)
+    session.audit.draw()
+    entries = _entries(AuditService(session))
+    good = ["table,entry,counts,ballots,by"]
+    good += [f'{e.table},{e.entry},"{",".join(f"{k}={v}" for k, v in e.counts.items())}",{e.ballots},{e.by}' for e in entries]
+    first = entries[0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\n".join([*good[:3], "999999,1,PL=1,10,ana", f"{first.table},3,PL=1,10,ana", f'{entries[2].table},1,"PL=5,FP=5",1,ana'])
+    )
+    head = session.store.head()
+    with pytest.raises(InputError) as refused:
+        session.audit.record_file(bad)
+    assert str(refused.value).splitlines() == [
+        f"{bad}:4:table: table 999999 is not in the sample",
+        f"{bad}:5:entry: expected 1 or 2 (the double entry's first or second), got '3'",
+        f"{bad}:6:ballots: the votes (10) exceed the ballots found (1)",
+    ]
+    assert session.store.head() == head  # the good rows are not written either
+    counts = tmp_path / "counts.csv"
+    counts.write_text("\n".join(good) + "\n")
+    done = session.audit.record_file(counts)
+    assert (done["events"], done["already_recorded"], done["phase"]) == (len(entries), 0, "measurable")
+    again = session.audit.record_file(counts)
+    assert (again["events"], again["already_recorded"]) == (0, len(entries)) and session.store.head()[0] == done["last_event"]
+    edited = tmp_path / "edited.csv"  # another file holding the same entries: nothing twice either
+    edited.write_text("\n".join([good[0], *reversed(good[1:])]) + "\n")
+    assert session.audit.record_file(edited)["events"] == 0
