@@ -37,8 +37,7 @@ CONTRACT_TYPES: dict[str, type[Contract]] = {
 
 STILL_BROKEN = {
     "layers": "canvass.py is being dissolved into app/ and count/ (exhaustive: it sits in no layer); demo imports cli",
-    "capabilities": "audit/service.py and disputes/replay.py reach count and intake through canvass; replay imports "
-    "count.stakes and intake.frames",
+    "capabilities": "disputes/replay.py reaches count and intake through canvass; replay imports count.stakes and intake.frames",
     "skins": "cli*.py still import capabilities, the domain, formats, ledger and store directly (the CLI is being thinned)",
     "no-cycles": "demo <-> cli and disputes <-> canvass",
 }
@@ -159,9 +158,6 @@ def sql_outside_store(package: Path) -> list[str]:
     return places
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="audit/service.py reads audit events with its own SELECT (moving into the store)"
-)
 def test_no_sql_outside_the_store() -> None:
     places = sql_outside_store(PACKAGE)
     assert not places, "SQL written outside store/:\n" + "\n".join(places)

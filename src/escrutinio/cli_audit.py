@@ -1,18 +1,24 @@
-"""``escrutinio audit``: the risk-limiting audit workflow, a thin skin over the audit service.
+"""``escrutinio audit``: the risk-limiting audit workflow, a thin skin over ``session.audit``.
 
-Each command is one user action of :class:`escrutinio.audit.service.AuditService` and records
-one event in the store's log (``plan --record``, ``seed``, ``draw``, ``record``, ``resolve``,
-``measure``, ``report``); ``plan`` without ``--record``, ``status`` and ``report --log`` only read.
+Each command is one action of :class:`escrutinio.app.audit.AuditActions` and records one event
+(or one batch) in the store's log (``plan --record``, ``seed``, ``draw``, ``record``,
+``resolve``, ``measure``, ``report``); ``plan`` without ``--record``, ``status`` and
+``report --log`` only read. Options are parsed by :mod:`escrutinio.parsing`; the kind of entry a
+``record`` or ``resolve`` takes is the open audit's (tables or ballots), never guessed from the
+options given.
 """
 
-
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from escrutinio.cli_common import DbOption, FormatOption, _canvass, _check_format
-from escrutinio.domain.errors import EscrutinioError
+from escrutinio import parsing
+from escrutinio.app import Session
+from escrutinio.cli_common import STATE, DbOption, FormatOption, _check_format
 
 audit_app = typer.Typer(
     help="Risk-limiting audits: plan, seed, draw, record, resolve, measure, report.\n\n"
@@ -34,36 +40,11 @@ VoteOption = Annotated[
 ]
 
 
-def _table_count(counts: str | None, ballots: int | None) -> tuple[dict[str, int], int]:
-    """--counts and --ballots of a batch audit's hand count (both needed)."""
-    from escrutinio.audit.service import parse_counts
-
-    if counts is None or ballots is None:
-        raise EscrutinioError("a table's hand count needs --counts and --ballots (a ballot's reading: --position and --vote)")
-    return parse_counts(counts), ballots
-
-
-def _ballot_reading(position: int | None, vote: str | None, counts: str | None) -> tuple[int, str] | None:
-    """--position and --vote of a ballot-polling reading, or None when this is a table count."""
-    if position is None and vote is None:
-        return None
-    if position is None or vote is None or counts is not None:
-        raise EscrutinioError("a ballot's reading needs --position and --vote (and no --counts)")
-    return position, vote.strip()
-
-
-def _service(db: str | None):  # type: ignore[no-untyped-def]
-    from escrutinio.audit.service import AuditService
-
-    return AuditService(_canvass(db))
-
-
-def _risk_limit(value: float) -> Any:
-    from fractions import Fraction
-
-    if not 0 < value < 1:
-        raise EscrutinioError(f"--risk-limit: expected a number between 0 and 1, got {value}")
-    return Fraction(str(value))
+@contextmanager
+def _audit(db: str | None) -> Iterator[Any]:
+    """The audit actions of a session on the store, closed (and its .db complete) on return."""
+    with Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
+        yield session.audit
 
 
 def _emit_fields(data: dict[str, Any], fmt: str, title: str, fields: list[str]) -> None:
@@ -97,7 +78,7 @@ SUMMARY_FIELDS = [
 
 @audit_app.command("plan")
 def audit_plan(
-    risk_limit: Annotated[float, typer.Option("--risk-limit", help="Risk limit, e.g. 0.05 for 5 %")] = 0.05,
+    risk_limit: Annotated[str, typer.Option("--risk-limit", help="Risk limit, e.g. 0.05 for 5 %")] = "0.05",
     method: Annotated[
         str, typer.Option("--method", help="Method of the recorded audit: macro, alpha_batch, bravo or alpha_polling")
     ] = "macro",
@@ -121,10 +102,13 @@ def audit_plan(
     Example: escrutinio audit plan --risk-limit 0.1 --method bravo --record
     """
     _check_format(fmt)
-    limit = _risk_limit(risk_limit)
-    service = _service(db)
+    limit = parsing.parse_risk_limit(risk_limit)
+    chosen = parsing.parse_audit_method(method)
+    if max_rounds < 1:
+        raise parsing.InputError(f"--max-rounds: expected 1 or more, got {max_rounds}")
     if record:
-        data = service.plan(limit, method=method, max_rounds=max_rounds)
+        with _audit(db) as audit:
+            data = audit.plan(limit, method=chosen, max_rounds=max_rounds)
         _emit_fields(
             data, fmt, f"Audit planned (event {data['event']})", [*SUMMARY_FIELDS[:7], "max_rounds", "first_round_draws"]
         )
@@ -133,7 +117,8 @@ def audit_plan(
         return
     from escrutinio.output import emit
 
-    data = service.preview(limit).to_dict()
+    with _audit(db) as audit:
+        data = audit.preview(limit)
     if fmt == "json":
         emit(data, fmt)
         return
@@ -169,7 +154,8 @@ def audit_seed(
     Example: escrutinio audit seed 73029184650183746529 --ceremony "20 ten-sided dice, JNE, 20 June"
     """
     _check_format(fmt)
-    data = _service(db).seed(seed, ceremony)
+    with _audit(db) as audit:
+        data = audit.seed(seed, ceremony)
     _emit_fields(data, fmt, f"Seed recorded (event {data['event']})", ["seed", "ceremony", "phase"])
 
 
@@ -234,38 +220,71 @@ def audit_draw(
     Example: escrutinio audit draw --format csv > retrieval.csv
     """
     _check_format(fmt)
-    service = _service(db)
-    _emit_retrieval(service.retrieval(round_number) if show else service.draw(), fmt)
+    with _audit(db) as audit:
+        data = audit.retrieval(round_number) if show else audit.draw()
+    _emit_retrieval(data, fmt)
 
 
 @audit_app.command("record")
 def audit_record(
-    table: Annotated[str, typer.Argument(help="The sampled table (mesa), e.g. 000123")],
-    entry: Annotated[int, typer.Option("--entry", help="Which entry of the double entry: 1 or 2")],
-    by: Annotated[str, typer.Option("--by", help="Who entered it (the two entries need two people)")],
+    table: Annotated[str | None, typer.Argument(help="The sampled table (mesa), e.g. 000123")] = None,
+    entry: Annotated[int | None, typer.Option("--entry", help="Which entry of the double entry: 1 or 2")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who entered it (the two entries need two people)")] = None,
     counts: CountsOption = None,
     ballots: BallotsOption = None,
     position: PositionOption = None,
     vote: VoteOption = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Record every row of a CSV of entries (see above for its columns)"),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Record one entry (of two) of a sampled table's hand count, or of a sampled ballot's reading.
+    """Record one entry (of two) of a sampled table's hand count or ballot's reading, or a file of them.
 
     Each table (batch audits) or ballot (polling audits) is entered twice, by two people;
-    matching entries settle it, differing ones are a discrepancy to resolve.
+    matching entries settle it, differing ones are a discrepancy to resolve. The same entry
+    entered again with the same figures writes nothing. With --file, every row of a CSV
+    (batch: table, entry, ballots, by and the counts, in a counts column or one column per
+    choice; polling: table, position, entry, vote, by) in one go: every bad row is named
+    (file:line:column), then nothing is written; a rerun of the same file adds nothing.
 
     Example: escrutinio audit record 000123 --entry 1 --counts PL=115,FP=87,blank=2,null=16 --ballots 220 --by "A. Quispe"
     Example: escrutinio audit record 000123 --position 57 --entry 1 --vote PL --by "A. Quispe"
+    Example: escrutinio audit record --file hand-counts.csv
     """
     _check_format(fmt)
-    service = _service(db)
-    reading = _ballot_reading(position, vote, counts)
-    if reading is not None:
-        data = service.record_ballot(table, reading[0], entry, reading[1], by)
-    else:
-        data = service.record(table, entry, *_table_count(counts, ballots), by)
-    _emit_result(data, fmt, f"entry {entry} recorded")
+    if file is not None:
+        given = {"TABLE": table, "--entry": entry, "--by": by, "--counts": counts, "--ballots": ballots}
+        extra = [name for name, value in {**given, "--position": position, "--vote": vote}.items() if value is not None]
+        if extra:
+            raise parsing.InputError(f"{extra[0]}: --file gives every entry; record one entry without --file")
+        with _audit(db) as audit:
+            data = audit.record_file(file)
+        _emit_file_result(data, fmt)
+        return
+    text = parsing.AuditEntryText(table or "", by or "", entry, counts, ballots, position, vote)
+    with _audit(db) as audit:
+        data = audit.record(parsing.parse_audit_entry(audit.unit(), text))
+    _emit_result(
+        data,
+        fmt,
+        "already recorded with these figures, nothing written" if data["already_recorded"] else f"entry {entry} recorded",
+    )
+
+
+def _emit_file_result(data: dict[str, Any], fmt: str) -> None:
+    from escrutinio.output import emit
+
+    if fmt != "table":
+        emit(data, fmt)
+        return
+    events = f" (events {data['first_event']}-{data['last_event']})" if data["events"] else ""
+    typer.echo(
+        f"{data['file']}: {data['entries']:,} entries; {data['events']:,} recorded{events}, "
+        f"{data['already_recorded']:,} already recorded; {data['unsettled']:,} sampled units unsettled; phase {data['phase']}"
+    )
 
 
 def _emit_result(data: dict[str, Any], fmt: str, what: str) -> None:
@@ -274,9 +293,10 @@ def _emit_result(data: dict[str, Any], fmt: str, what: str) -> None:
     if fmt != "table":
         emit(data, fmt)
         return
+    event = f" (event {data['event']})" if data["event"] is not None else ""
     if "ballot" in data:
         typer.echo(
-            f"ballot {data['position']} of table {data['table']}: {what} (event {data['event']}): {data['status']}; "
+            f"ballot {data['position']} of table {data['table']}: {what}{event}: {data['status']}; "
             f"{data['unsettled']:,} sampled ballots unsettled"
         )
         if data["status"] == "discrepancy":
@@ -285,9 +305,7 @@ def _emit_result(data: dict[str, Any], fmt: str, what: str) -> None:
                 f"--position {data['position']} --vote ... --reason ..."
             )
         return
-    typer.echo(
-        f"table {data['table']}: {what} (event {data['event']}): {data['status']}; {data['unsettled']:,} sampled tables unsettled"
-    )
+    typer.echo(f"table {data['table']}: {what}{event}: {data['status']}; {data['unsettled']:,} sampled tables unsettled")
     if data["status"] == "discrepancy":
         typer.echo(f"the two entries differ: settle it with escrutinio audit resolve {data['table']} --counts ... --reason ...")
 
@@ -312,12 +330,9 @@ def audit_resolve(
     Example: escrutinio audit resolve 000123 --position 57 --vote null --by board --reason "two marks"
     """
     _check_format(fmt)
-    service = _service(db)
-    reading = _ballot_reading(position, vote, counts)
-    if reading is not None:
-        data = service.resolve_ballot(table, reading[0], reading[1], by, reason)
-    else:
-        data = service.resolve(table, *_table_count(counts, ballots), by, reason)
+    text = parsing.AuditEntryText(table, by, None, counts, ballots, position, vote, reason)
+    with _audit(db) as audit:
+        data = audit.resolve(parsing.parse_audit_resolution(audit.unit(), text))
     _emit_result(data, fmt, "resolved")
 
 
@@ -331,7 +346,8 @@ def audit_measure(db: DbOption = None, fmt: FormatOption = "table") -> None:
     Example: escrutinio audit measure --format json
     """
     _check_format(fmt)
-    data = _service(db).measure()
+    with _audit(db) as audit:
+        data = audit.measure()
     if fmt != "table":
         from escrutinio.output import emit
 
@@ -371,16 +387,25 @@ def audit_report(
     """
     _check_format(fmt)
     if log is not None:
-        from escrutinio.audit.service import audit_from_log, summary
+        from escrutinio.app.audit import AuditActions
 
-        data = summary(audit_from_log(log))
+        data = AuditActions.report_from_log(log)
         title = f"Audit recomputed from {log}"
     else:
-        data = _service(db).report()
+        with _audit(db) as audit:
+            data = audit.report()
         title = "Audit report"
     report = data.get("report") or {}
     extra = {f"report.{k}": v for k, v in report.items() if k in REPORT_FIELDS}
     _emit_fields({**data, **extra} if fmt == "table" else data, fmt, title, [*SUMMARY_FIELDS, *extra])
+    _echo_ignored(data, fmt)
+
+
+def _echo_ignored(data: dict[str, Any], fmt: str) -> None:
+    """Duplicates an older log holds (set aside, the first entry standing), one line each."""
+    if fmt == "table":
+        for line in data.get("ignored_events") or []:
+            typer.echo(f"note: {line}")
 
 
 @audit_app.command("status")
@@ -394,7 +419,8 @@ def audit_status(db: DbOption = None, fmt: FormatOption = "table") -> None:
     _check_format(fmt)
     from escrutinio.output import emit
 
-    info = _service(db).status()
+    with _audit(db) as audit:
+        info = audit.status()
     rows = info.pop("tables")
     if fmt == "json":
         emit({**info, "tables": rows}, fmt)
@@ -403,6 +429,7 @@ def audit_status(db: DbOption = None, fmt: FormatOption = "table") -> None:
         emit(rows, fmt, rows=rows)
         return
     _emit_fields(info, fmt, "Audit status", SUMMARY_FIELDS)
+    _echo_ignored(info, fmt)
     if rows and info.get("unit") == "ballots":
         cols = [("table", "table"), ("ballot", "position"), ("drawn", "times_drawn"), ("status", "status"), ("shows", "vote")]
         emit(rows, fmt, rows=rows, columns=cols, title="Sampled ballots")

@@ -11,13 +11,17 @@ Sections by capability; keep each parser next to its kind.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import Enum
+from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
 from escrutinio.domain.errors import EscrutinioError
 
 if TYPE_CHECKING:
+    from escrutinio.audit.entries import Entry, Resolution
+    from escrutinio.audit.kinds import AuditMethod, AuditUnit
     from escrutinio.count.options import InvalidSheets, Level
     from escrutinio.domain.claims import CaseKind, CaseStatus, Effect, EffectKind
 
@@ -168,6 +172,110 @@ def parse_effect(
 
 
 # -- audit ------------------------------------------------------------------------------
+
+
+def parse_risk_limit(text: str | float, what: str = "--risk-limit") -> Fraction:
+    """A risk limit strictly between 0 and 1, kept exact (``0.05`` is 1/20, not a float)."""
+    try:
+        value = Fraction(str(text).strip())
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"{what}: expected a number between 0 and 1 such as 0.05, got {text!r}") from None
+    if not 0 < value < 1:
+        raise InputError(f"{what}: expected a number between 0 and 1 such as 0.05, got {text!r}")
+    return value
+
+
+def parse_audit_method(text: str, what: str = "--method") -> AuditMethod:
+    """One of the methods the audit record runs (``macro``, ``alpha_batch``, ``bravo``, ``alpha_polling``)."""
+    from escrutinio.audit.kinds import AuditMethod
+
+    return parse_choice(text, AuditMethod, what)
+
+
+def parse_audit_unit(text: str, what: str = "--unit") -> AuditUnit:
+    """What an audit samples: ``tables`` (batch comparison) or ``ballots`` (ballot polling)."""
+    from escrutinio.audit.kinds import AuditUnit
+
+    return parse_choice(text, AuditUnit, what)
+
+
+@dataclass(frozen=True)
+class AuditEntryText:
+    """The options of one hand-count entry or resolution as typed; :func:`parse_audit_entry` and
+    :func:`parse_audit_resolution` read them for the audit's unit."""
+
+    table: str
+    by: str
+    entry: int | None = None
+    counts: str | None = None
+    ballots: int | None = None
+    position: int | None = None
+    vote: str | None = None
+    reason: str | None = None
+
+
+def _audit_options(unit: AuditUnit, text: AuditEntryText) -> None:
+    """Refuse options of the other kind of audit, and missing ones of this kind, naming them."""
+    from escrutinio.audit.kinds import AuditUnit
+
+    if not text.table.strip():
+        raise InputError("TABLE: expected a table id, got nothing")
+    if not text.by.strip():
+        raise InputError("--by: expected who entered it, got nothing")
+    wanted, other = (("--counts", "--ballots"), ("--position", "--vote"))
+    if unit == AuditUnit.BALLOTS:
+        wanted, other = other, wanted
+    given = {"--counts": text.counts, "--ballots": text.ballots, "--position": text.position, "--vote": text.vote}
+    kind = "a ballot-polling audit reads ballots" if unit == AuditUnit.BALLOTS else "a batch audit counts tables"
+    for option in other:
+        if given[option] is not None:
+            raise InputError(f"{option}: {kind}: give {' and '.join(wanted)}, not {option}")
+    for option in wanted:
+        if given[option] is None:
+            raise InputError(f"{option}: {kind}: give {' and '.join(wanted)}")
+    if text.ballots is not None and text.ballots < 0:
+        raise InputError(f"--ballots: expected a whole number, zero or more, got {text.ballots}")
+    if text.position is not None and text.position < 1:
+        raise InputError(f"--position: expected the ballot's number in the table, 1 or more, got {text.position}")
+
+
+def parse_audit_entry(unit: AuditUnit, text: AuditEntryText) -> Entry:
+    """One entry (1 or 2) of a sampled table's hand count or of a sampled ballot's reading.
+
+    ``unit`` is the audit's (what its method samples): it says which options are expected, so a
+    table count typed into a polling audit is refused naming the option, not guessed at.
+    """
+    from escrutinio.audit.entries import BallotEntry, HandCountEntry
+    from escrutinio.audit.kinds import AuditUnit
+
+    _audit_options(unit, text)
+    if text.entry not in (1, 2):
+        raise InputError(f"--entry: expected 1 or 2 (the double entry's first or second), got {text.entry}")
+    if unit == AuditUnit.BALLOTS:
+        return BallotEntry(text.table.strip(), int(text.position or 0), text.entry, (text.vote or "").strip(), text.by.strip())
+    return HandCountEntry(text.table.strip(), text.entry, parse_counts(text.counts), int(text.ballots or 0), text.by.strip())
+
+
+def parse_audit_resolution(unit: AuditUnit, text: AuditEntryText) -> Resolution:
+    """The count (or reading) that settles a discrepancy, who settled it and why."""
+    from escrutinio.audit.entries import BallotResolution, HandCountResolution
+    from escrutinio.audit.kinds import AuditUnit
+
+    _audit_options(unit, text)
+    if not (text.reason or "").strip():
+        raise InputError("--reason: expected why (what the recount showed), got nothing")
+    reason = (text.reason or "").strip()
+    if unit == AuditUnit.BALLOTS:
+        return BallotResolution(text.table.strip(), int(text.position or 0), (text.vote or "").strip(), text.by.strip(), reason)
+    return HandCountResolution(text.table.strip(), parse_counts(text.counts), int(text.ballots or 0), text.by.strip(), reason)
+
+
+def parse_counts(text: str | None, what: str = "--counts") -> dict[str, int]:
+    """Hand-counted votes ``PL=115,FP=87,null=18``: at least one, whole numbers."""
+    counts = parse_pairs(text, what)
+    if not counts:
+        raise InputError(f"{what}: expected CHOICE=N[,CHOICE=N...], got nothing")
+    return counts
 
 
 # -- forensics --------------------------------------------------------------------------

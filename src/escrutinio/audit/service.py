@@ -1,59 +1,74 @@
 """The audit service: one method per user action of a risk-limiting audit, each step an event in
 the store's hash-chained log.
 
-:mod:`escrutinio.audit.workflow` is the audit record as a pure state machine over plain payloads;
-this module gives it a home in the canvass log. Each payload becomes an event of type
-``audit.<step>`` (see :data:`EVENT_TYPES`) whose data is the payload without its ``type`` (the
-event type is the one spelling of it), and the audit's state is rebuilt by folding those events
-back through :func:`workflow.replay`'s rules. The record *recomputes* everything that follows from
-earlier steps (the sample from the seed and the manifest, the risk from the hand counts), so anyone
-holding the exported log redraws the same sample and finds the same risk: :func:`audit_from_log`
-does exactly that, with no store.
+The audit record (:mod:`escrutinio.audit.replay` and its neighbours) is a pure state machine over
+plain payloads; this module gives it a home in the log. Each payload becomes an event whose type
+is the payload's ``type`` (``audit.planned``, ... see ``EventType.AUDIT_EVENTS``) and whose data
+is the rest, and the audit's state is rebuilt by folding those events back through the record's
+rules. The record *recomputes* everything that follows from earlier steps (the sample from the
+seed and the manifest, the risk from the hand counts), so anyone holding the exported log redraws
+the same sample and finds the same risk: :func:`audit_from_log` does exactly that, with no store.
 
-Every action is checked against the record *before* it is written: a step out of order, a second
-entry by the same person, a sample that is not the seed's, all raise :class:`RuleError` with the
-record's own message, and nothing is appended. One audit is open per store at a time; once it is
-reported, a new plan may start another (the state is always that of the last ``audit.planned``).
+Writes are safe when several people act at once. Every action is checked against the record
+*before* it is written, and appended on the head it was decided on (``expect_seq``): if another
+write landed first, the action is decided again on the new record (a few times at most, then the
+caller is told to retry). Every entry carries an idempotency key (the audit, the table or ballot,
+the entry number), so the same entry submitted twice is written once: a resubmission with the
+same figures is "already recorded, nothing written", one with other figures is refused. A log
+written before these guards may hold a duplicate entry; folding reports it and goes on.
+
+One audit is open per store at a time; once it is reported, a new plan may start another (the
+state is always that of the last ``audit.planned``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from escrutinio.audit import workflow as wf
-from escrutinio.audit.plan import MACRO, AuditPlan, plan_from_manifest
+from escrutinio.audit.entries import Entry, HandCountEntry, HandCountResolution, Resolution
+from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit
+from escrutinio.audit.payloads import first_round_draws, measure_event, planned_event, report_event, sample_event, seed_event
+from escrutinio.audit.plan import AuditPlan, plan_from_manifest
+from escrutinio.audit.replay import apply
+from escrutinio.audit.retrieval import retrieval_lists
 from escrutinio.audit.risk import RiskLimitLike, fraction_text
-from escrutinio.audit.workflow import AuditRefused, AuditState
-from escrutinio.domain.errors import EscrutinioError, InputError, Place, Problem, RuleError
+from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, ballot_id
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, Place, Problem, RuleError, StaleState
+from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
     from escrutinio.audit.manifest import AuditManifest
-    from escrutinio.canvass import Canvass
     from escrutinio.ledger.events import Event
+    from escrutinio.store.context import StoreContext
 
 T = TypeVar("T")
-
-EVENT_TYPES: dict[str, str] = {
-    wf.PLANNED: "audit.planned",
-    wf.SEED_RECORDED: "audit.seeded",
-    wf.SAMPLE_DRAWN: "audit.sampled",
-    wf.HAND_COUNT_ENTERED: "audit.hand_count",
-    wf.HAND_COUNT_RESOLVED: "audit.resolved",
-    wf.RISK_MEASURED: "audit.measured",
-    wf.REPORT_ISSUED: "audit.reported",
-    wf.BALLOT_ENTERED: "audit.ballot",
-    wf.BALLOT_RESOLVED: "audit.ballot_resolved",
-}
-"""Workflow payload type -> event type in the log."""
-PAYLOAD_TYPES: dict[str, str] = {event: payload for payload, event in EVENT_TYPES.items()}
-"""Event type in the log -> workflow payload type."""
 
 EXTRA_COUNT_KEYS = ("blank", "null", "other")
 """Keys a hand count may carry besides the contest's choices (``other``: ballots for neither of
 the audited pair, when the count does not break them down)."""
+ATTEMPTS = 3
+"""How many times an action is decided again when another write lands first, before the
+caller is told to retry."""
+MAX_PROBLEMS = 100
+"""A bulk entry lists this many bad rows at most (then how many more)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """What an action decided on the record as it was: the payloads to append, their idempotency
+    keys, and the record after them when the action has already checked each one (a bulk entry
+    does, to name every bad row)."""
+
+    payloads: list[dict[str, Any]]
+    keys: list[str] = field(default_factory=list)
+    after: AuditState | None = None
+
+
+Decide = Callable[["Folded"], Step]
+"""An action: from the record as it is, what to append."""
 
 
 class NoAudit(RuleError):
@@ -61,14 +76,14 @@ class NoAudit(RuleError):
 
 
 @dataclass(frozen=True)
-class HandCountEntry:
-    """One entry of a double entry, as a clerk types it (for :meth:`AuditService.record_many`)."""
+class Folded:
+    """An audit state and the events folding had to set aside (duplicates in an older log)."""
 
-    table: str
-    entry: int
-    counts: Mapping[str, int]
-    ballots: int
-    by: str
+    state: AuditState = field(default_factory=AuditState)
+    plan_seq: int = 0
+    """The event that planned the audit (its entries' keys name it)."""
+    ignored: tuple[str, ...] = ()
+    """One line per duplicate set aside: its event, and what stands instead."""
 
 
 def _refused(error: AuditRefused, where: str = "") -> RuleError:
@@ -85,31 +100,43 @@ def _step(build: Callable[..., T], *args: Any) -> T:
 
 def to_event(payload: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """A workflow payload as (event type, event data): the type leaves the data for the event's type."""
-    data = {k: v for k, v in payload.items() if k != "type"}
-    return EVENT_TYPES[payload["type"]], data
+    return payload["type"], {k: v for k, v in payload.items() if k != "type"}
 
 
 def to_payload(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """An audit event back as the workflow payload it was made from."""
-    return {"type": PAYLOAD_TYPES[event_type], **data}
+    return {"type": event_type, **data}
 
 
-def fold(state: AuditState, events: Iterable[tuple[int, str, Mapping[str, Any]]]) -> AuditState:
-    """Apply audit events (seq, type, data) to ``state``; an ``audit.planned`` starts a new audit.
+def fold(folded: Folded, events: Iterable[tuple[int, str, Mapping[str, Any]]]) -> Folded:
+    """Apply audit events (seq, type, data); an ``audit.planned`` starts a new audit.
 
-    A refusal names the event, so a tampered or inconsistent log says where it went wrong.
+    A refusal names the event, so a tampered or inconsistent log says where it went wrong. Two
+    exceptions are set aside and reported instead, because two writers racing before writes
+    were guarded could leave them in a log that cannot be changed: a second copy of an entry
+    (the first one stands), and an event identical to the last one of its type (a step taken
+    twice at once: the same sample, the same measurement, the same report).
     """
+    state, plan_seq, ignored = folded.state, folded.plan_seq, list(folded.ignored)
+    last: dict[str, Mapping[str, Any]] = {}
     for seq, event_type, data in events:
-        if event_type == EVENT_TYPES[wf.PLANNED]:
-            state = AuditState()
+        if event_type == EventType.AUDIT_PLANNED:
+            state, plan_seq, ignored, last = AuditState(), seq, [], {}
         try:
-            state = wf.apply(state, to_payload(event_type, data))
+            state = apply(state, to_payload(event_type, data))
+        except DuplicateEntry as error:
+            ignored.append(f"event {seq} ({event_type}) set aside: {error}; the first entry stands")
+            continue
         except AuditRefused as error:
+            if last.get(event_type) == data:
+                ignored.append(f"event {seq} ({event_type}) set aside: the same step as the one before it")
+                continue
             raise _refused(error, f"event {seq} ({event_type}): ") from None
-    return state
+        last[event_type] = data
+    return Folded(state, plan_seq, tuple(ignored))
 
 
-def audit_from_log(path: Path) -> AuditState:
+def audit_from_log(path: Path) -> Folded:
     """The last audit in an exported log, recomputed from the log alone (no store).
 
     Every hash and link is checked on the way (:func:`ledger.verify.read_events`), then the audit
@@ -120,36 +147,23 @@ def audit_from_log(path: Path) -> AuditState:
 
     def audit_events(lines: Iterable[bytes]) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
         for event in read_events(lines):
-            if event.type in PAYLOAD_TYPES:
+            if event.type in EventType.AUDIT_EVENTS:
                 yield event.seq, event.type, event.data
 
     try:
         with open(path, "rb") as lines:
-            state = fold(AuditState(), audit_events(lines))
+            folded = fold(Folded(), audit_events(lines))
     except FileNotFoundError:
         raise EscrutinioError(f"{path}: no such log file") from None
-    if state.manifest is None:
+    if folded.state.manifest is None:
         raise NoAudit(f"{path}: the log holds no audit (no audit.planned event)")
-    return state
+    return folded
 
 
-def parse_counts(text: str, option: str = "--counts") -> dict[str, int]:
-    """``PL=115,FP=87,null=18`` as a dict; refuses anything else naming the option."""
-    counts: dict[str, int] = {}
-    for part in (p.strip() for p in text.split(",")):
-        key, sep, value = part.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value.isdigit():
-            raise InputError([Problem(Place(option), f"expected CHOICE=N[,CHOICE=N...] with whole numbers, got {part!r}")])
-        if key in counts:
-            raise InputError([Problem(Place(option), f"choice {key!r} given twice")])
-        counts[key] = int(value)
-    return counts
-
-
-def summary(state: AuditState) -> dict[str, Any]:
+def summary(folded: Folded) -> dict[str, Any]:
     """Where the audit stands, JSON-ready (ints, strings, lists, dicts): what ``status`` and
     ``report`` print, from the store or from an exported log alike."""
+    state = folded.state
     manifest = state.manifest
     if manifest is None:
         return {"phase": state.phase}
@@ -170,7 +184,7 @@ def summary(state: AuditState) -> dict[str, Any]:
         "loser": state.loser,
         "risk_limit": fraction_text(state.risk_limit),
         "max_rounds": state.max_rounds,
-        "unit": "ballots" if state.polling else "tables",
+        "unit": state.unit,
         "manifest_tables": len(manifest.batches.tables),
         "manifest_ballots": int(manifest.batches.ballots.sum()),
         "manifest_sha256": manifest.sha256,
@@ -193,79 +207,106 @@ def summary(state: AuditState) -> dict[str, Any]:
         "risk": last.risk if last else None,
         "decision": last.decision if last else None,
         "report": {k: v for k, v in state.report.items() if k != "type"} if state.report is not None else None,
+        "ignored_events": list(folded.ignored),
     }
 
 
-class AuditService:
-    """The audit of one canvass store: one method per user action, each one event (or a batch)."""
+def leading_pair(frame: Any, choices: Sequence[str]) -> tuple[str, str]:
+    """The reported winner and runner-up: the two choices with most votes in counted sheets
+    (ties keep ballot order, as the count's ranking does)."""
+    import polars as pl
 
-    def __init__(self, canvass: Canvass) -> None:
-        self.canvass = canvass
-        self._state = AuditState()
+    from escrutinio.domain import table_frame as tf
+    from escrutinio.domain.rules import ranking
+
+    columns = [tf.choice_column(c) for c in choices if tf.choice_column(c) in frame.columns]
+    totals = frame.filter(pl.col(tf.STATE).is_in(tf.COUNTED_STATES)).select(pl.col(columns).sum()).row(0, named=True)
+    ranked = ranking({c: int(totals.get(tf.choice_column(c)) or 0) for c in choices})
+    if len(ranked) < 2 or ranked[0][1] == 0:
+        raise RuleError("no counted votes yet: load tally sheets before planning an audit")
+    return ranked[0][0], ranked[1][0]
+
+
+class AuditService:
+    """The audit of one store seen by one actor: one method per user action, each one event (or a batch)."""
+
+    def __init__(self, context: StoreContext) -> None:
+        self.context = context
+        self._folded = Folded()
         self._seq = 0
-        """The last audit event folded into ``_state``: later ones are read incrementally."""
+        """The last event read: later audit events are folded in incrementally."""
 
     # -- reading the record ------------------------------------------------------------------
 
-    def _new_events(self, columns: Sequence[str] = ("seq", "type", "data")) -> list[tuple[Any, ...]]:
-        """Audit events after the last one folded (only their seq when asked), oldest first."""
-        from escrutinio.store.engine import placeholders
+    def _refresh(self) -> tuple[Folded, int]:
+        """The audit as the log says now, and the log head it was read at.
 
-        if not set(columns) <= {"seq", "type", "data"}:
-            raise ValueError(f"audit events have no columns {sorted(set(columns) - {'seq', 'type', 'data'})}")
-        with self.canvass.store.engine.connect() as conn:
-            sql = (
-                f"SELECT {', '.join(columns)} FROM events WHERE type IN ({placeholders(conn, len(PAYLOAD_TYPES))}) "
-                f"AND seq > {int(self._seq)} ORDER BY seq"
-            )
-            return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(PAYLOAD_TYPES)).fetchall()]
-
-    def _refresh(self) -> AuditState:
-        import orjson
-
-        rows = self._new_events()
-        if rows:
-            self._state = fold(self._state, ((seq, kind, orjson.loads(data)) for seq, kind, data in rows))
-            self._seq = rows[-1][0]
-        return self._state
+        The head is read first, so the state may be newer than the head but never older: an
+        append decided on it is refused if anything landed after the head (and then decided
+        again), never written over a change it did not see.
+        """
+        store = self.context.store
+        head = store.head()[0]
+        events = store.events_since(self._seq, EventType.AUDIT_EVENTS)
+        if events:
+            self._folded = fold(self._folded, ((e.seq, e.type, e.data) for e in events))
+            self._seq = events[-1].seq
+        return self._folded, head
 
     def state(self) -> AuditState:
         """The audit as the log says now (the last one planned; empty when there is none)."""
-        return self._refresh()
+        return self._refresh()[0].state
 
-    def _open(self) -> AuditState:
-        state = self._refresh()
-        if state.manifest is None:
+    def _open(self) -> tuple[Folded, int]:
+        folded, head = self._refresh()
+        if folded.state.manifest is None:
             raise NoAudit("no audit in this store: start one with escrutinio audit plan --record")
-        return state
+        return folded, head
 
     # -- writing the record ------------------------------------------------------------------
 
-    def _append(self, state: AuditState, payloads: Sequence[Mapping[str, Any]]) -> tuple[AuditState, list[Event]]:
-        """Check each payload against the record, then append them all in one transaction.
+    def _write(self, decide: Decide, *, need_audit: bool = True) -> list[Event]:
+        """Decide the payloads (and their keys) on the record as it is, check each against it,
+        and append them on the head they were decided on, in one transaction.
 
-        Nothing is written unless every payload is accepted. If another writer appended audit
-        events meanwhile, the record is read again (and a conflict names the event it broke at).
+        When another write lands first, the action is decided again on the new record (so a
+        racing duplicate entry is then seen as already recorded); after :data:`ATTEMPTS` the
+        caller gets the store's "nothing was written; retry".
         """
         from escrutinio.ledger.canonical import check_no_floats
         from escrutinio.ledger.pending import PendingEvent
 
-        checked = state
-        pending = []
-        for payload in payloads:
+        for attempt in range(ATTEMPTS):
+            folded, head = self._open() if need_audit else self._refresh()
+            step = decide(folded)
+            if not step.payloads:
+                return []
+            # A plan starts a new audit, as it does when the log is folded.
+            planned = step.payloads[0]["type"] == EventType.AUDIT_PLANNED
+            state = AuditState() if planned else folded.state
+            pending = []
+            for payload in step.payloads:
+                if step.after is None:
+                    try:
+                        state = apply(state, payload)
+                    except AuditRefused as error:
+                        raise _refused(error) from None
+                event_type, data = to_event(payload)
+                check_no_floats(data, event_type)
+                pending.append(PendingEvent(event_type, data))
             try:
-                checked = wf.apply(checked, payload)
-            except AuditRefused as error:
-                raise _refused(error) from None
-            event_type, data = to_event(payload)
-            check_no_floats(data, event_type)
-            pending.append(PendingEvent(event_type, data))
-        written = self.canvass.store.append(pending, self.canvass.actor)
-        if [row[0] for row in self._new_events(("seq",))] == [e.seq for e in written]:
-            self._state, self._seq = checked, written[-1].seq
-        else:
-            self._refresh()
-        return self._state, written
+                written = self.context.store.append(pending, self.context.actor, expect_seq=head, keys=step.keys)
+            except (StaleState, AlreadyDone):
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            # Nothing landed between the head and these events: the record is the one checked.
+            if self._seq <= head:
+                plan_seq = written[0].seq if planned else folded.plan_seq
+                ignored = () if planned else folded.ignored
+                self._folded, self._seq = Folded(step.after or state, plan_seq, ignored), written[-1].seq
+            return written
+        raise AssertionError("unreachable")
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -273,12 +314,10 @@ class AuditService:
         """The manifest of the store's count for its leading pair (winner, runner-up)."""
         from escrutinio.audit.manifest import manifest_from_frame
 
-        nat = self.canvass.results()[0]
-        winner, loser = nat.get("leader"), nat.get("runner_up")
-        if not winner or not loser:
-            raise RuleError("no counted votes yet: load tally sheets before planning an audit")
+        frame = self.context.table_frame()
+        winner, loser = leading_pair(frame, self.context.election().contest.choice_ids)
         try:
-            return manifest_from_frame(self.canvass.table_frame(), winner, loser), winner, loser
+            return manifest_from_frame(frame, winner, loser), winner, loser
         except (KeyError, ValueError) as error:
             raise RuleError(f"cannot build the audit manifest: {error}") from None
 
@@ -287,67 +326,69 @@ class AuditService:
         manifest, winner, loser = self.manifest()
         return plan_from_manifest(manifest, winner, loser, risk_limit)
 
-    def plan(self, risk_limit: RiskLimitLike, *, method: str = MACRO, max_rounds: int = wf.DEFAULT_MAX_ROUNDS) -> dict[str, Any]:
+    def plan(
+        self, risk_limit: RiskLimitLike, *, method: AuditMethod = AuditMethod.MACRO, max_rounds: int = DEFAULT_MAX_ROUNDS
+    ) -> dict[str, Any]:
         """Start an audit (``audit.planned``): the pair, method, risk limit and frozen manifest.
 
         The manifest is copied into the event, so later loads or rulings cannot move the tables
         the sample is drawn from, and a reader of the log needs nothing else.
         """
-        state = self._refresh()
-        if state.manifest is not None and state.report is None:
-            raise RuleError(
-                f"an audit is already open in this store (phase {state.phase}, manifest {state.manifest.sha256[:16]}): "
-                "finish it with escrutinio audit report before planning another"
-            )
         manifest, winner, loser = self.manifest()
-        try:
-            payload = wf.planned_event(
-                manifest,
-                winner,
-                loser,
-                risk_limit,
-                method=method,
-                contest=self.canvass.election().contest.id,
-                max_rounds=max_rounds,
-            )
-        except (AuditRefused, ValueError) as error:
-            raise RuleError(str(error)) from None
-        state, written = self._append(AuditState(), [payload])
+        contest = self.context.election().contest.id
+
+        def decide(folded: Folded) -> Step:
+            state = folded.state
+            if state.manifest is not None and state.report is None:
+                raise RuleError(
+                    f"an audit is already open in this store (phase {state.phase}, manifest {state.manifest.sha256[:16]}): "
+                    "finish it with escrutinio audit report before planning another"
+                )
+            try:
+                payload = planned_event(
+                    manifest, winner, loser, risk_limit, method=method, contest=contest, max_rounds=max_rounds
+                )
+            except (AuditRefused, ValueError) as error:
+                raise RuleError(str(error)) from None
+            return Step([payload])
+
+        written = self._write(decide, need_audit=False)
+        folded = self._refresh()[0]
+        state = folded.state
         return {
-            **summary(state),
+            **summary(folded),
             "event": written[-1].seq,
-            "first_round_draws": wf.first_round_draws(state),
+            "first_round_draws": first_round_draws(state),
             "plan": plan_from_manifest(manifest, winner, loser, state.risk_limit).method(method).to_dict(),
         }
 
     def seed(self, seed: str, ceremony: str = "") -> dict[str, Any]:
-        """Record the public seed (``audit.seeded``), once, right after the plan."""
-        state = self._open()
-        payload = _step(wf.seed_event, seed.strip(), ceremony)
-        state, written = self._append(state, [payload])
+        """Record the public seed (``audit.seeded``), once, right after the plan; a seed of
+        fewer than 20 digits is refused (it could be chosen to pick the sample)."""
+        written = self._write(lambda folded: Step([_step(seed_event, seed.strip(), ceremony)]))
+        state = self.state()
         return {"event": written[-1].seq, "seed": state.seed, "ceremony": state.ceremony, "phase": state.phase}
 
     def draw(self) -> dict[str, Any]:
         """Draw the next round (``audit.sampled``): round 1 after the seed, another after a
         next_round decision; returns its retrieval lists."""
-        state = self._open()
-        payload = _step(wf.sample_event, state)
-        state, written = self._append(state, [payload])
+        written = self._write(lambda folded: Step([_step(sample_event, folded.state)]))
         return {**self.retrieval(), "event": written[-1].seq}
 
     def retrieval(self, round_number: int | None = None) -> dict[str, Any]:
         """The tables to fetch for a round (default: the last), by counting centre, with the
         district's name when the store knows it."""
-        state = self._open()
+        state = self._open()[0].state
         if not state.rounds:
             raise RuleError(f"no sample drawn yet (phase {state.phase}): draw one with escrutinio audit draw")
-        centres = _step(wf.retrieval_lists, state, round_number)
-        names = {code: name for code, _level, _kind, name, _parent in self.canvass.reader.areas()}
+        centres = _step(retrieval_lists, state, round_number)
+        areas = self.context.store.areas()
+        names = dict(zip(areas["code"].to_list(), areas["name"].to_list(), strict=True))
         number = round_number or len(state.rounds)
         drawn = state.rounds[number - 1]
         return {
             "round": number,
-            "unit": "ballots" if state.polling else "tables",
+            "unit": state.unit,
             "first_draw": drawn.first_draw,
             "draws": len(drawn.indices),
             "tables": sum(len(c["tables"]) for c in centres),
@@ -355,86 +396,135 @@ class AuditService:
             "centres": [{**c, "district_name": names.get(c["district"], "")} for c in centres],
         }
 
-    def _check_counts(self, counts: Mapping[str, int]) -> dict[str, int]:
-        known = (*self.canvass.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
+    def _check_counts(self, counts: Mapping[str, int], place: Place) -> None:
+        known = (*self.context.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
         unknown = [k for k in counts if k not in known]
         if unknown:
-            raise InputError([Problem(Place("--counts"), f"unknown choice {unknown[0]!r} (expected {', '.join(known)})")])
-        return dict(counts)
+            raise InputError([Problem(place, f"unknown choice {unknown[0]!r} (expected {', '.join(known)})")])
 
-    def _entry_payload(self, entry: HandCountEntry) -> dict[str, Any]:
-        return wf.hand_count_event(entry.table, entry.entry, self._check_counts(entry.counts), entry.ballots, entry.by)
+    def _check_unit(self, unit: AuditUnit, state: AuditState) -> None:
+        if unit != state.unit:
+            method = state.method.value if state.method else ""
+            what = "each sampled ballot's reading" if state.polling else "each sampled table's hand count"
+            raise RuleError(f"this {method} audit samples {state.unit}: it records {what}, not {unit} entries")
 
-    def record(self, table: str, entry: int, counts: Mapping[str, int], ballots: int, by: str) -> dict[str, Any]:
-        """Record one entry (1 or 2) of a sampled table's hand count (``audit.hand_count``).
+    def record(self, entry: Entry) -> dict[str, Any]:
+        """Record one entry (1 or 2) of a sampled table's hand count (``audit.hand_count``) or of a
+        sampled ballot's reading (``audit.ballot``).
 
-        Two entries by different people that agree settle the table; two that differ leave a
-        discrepancy for :meth:`resolve`.
+        Two entries by different people that agree settle the table (ballot); two that differ
+        leave a discrepancy for :meth:`resolve`. The same entry submitted again with the same
+        figures writes nothing (``already_recorded``); with other figures it is refused.
         """
-        state = self._open()
-        state, written = self._append(state, [self._entry_payload(HandCountEntry(table, entry, counts, ballots, by))])
-        return self._table_result(state, table, written[-1].seq)
+        if isinstance(entry, HandCountEntry):
+            self._check_counts(entry.counts, entry.place or Place("--counts"))
 
-    def record_many(self, entries: Iterable[HandCountEntry]) -> dict[str, Any]:
-        """Record many entries at once, in one transaction (a batch typed in from count sheets)."""
-        state = self._open()
-        payloads = [self._entry_payload(e) for e in entries]
-        if not payloads:
-            return {"events": 0, "phase": state.phase, "unsettled": len(state.unsettled_tables()) if state.rounds else 0}
-        state, written = self._append(state, payloads)
-        return {"events": len(written), "phase": state.phase, "unsettled": len(state.unsettled_tables())}
+        def decide(folded: Folded) -> Step:
+            self._check_unit(entry.unit, folded.state)
+            if _already_recorded(entry, folded.state):
+                return Step([])
+            return Step([entry.payload()], [entry.key(folded.plan_seq)])
 
-    def resolve(self, table: str, counts: Mapping[str, int], ballots: int, by: str, reason: str) -> dict[str, Any]:
-        """Settle a table whose two entries disagree (``audit.resolved``), naming who and why."""
-        state = self._open()
-        payload = wf.resolution_event(table, self._check_counts(counts), ballots, by, reason)
-        state, written = self._append(state, [payload])
-        return self._table_result(state, table, written[-1].seq)
+        written = self._write(decide)
+        return self._entry_result(entry, written[-1].seq if written else None)
 
-    def record_ballot(self, table: str, position: int, entry: int, vote: str, by: str) -> dict[str, Any]:
-        """Record one reading (1 or 2) of a sampled ballot (``audit.ballot``): the winner's or the
-        loser's id, or blank / null / other. Two readings by different people that agree settle
-        the ballot; two that differ leave a discrepancy for :meth:`resolve_ballot`."""
-        state = self._open()
-        state, written = self._append(state, [wf.ballot_event(table, position, entry, vote, by)])
-        return self._ballot_result(state, table, position, written[-1].seq)
+    def record_many(
+        self,
+        entries: Sequence[Entry],
+        *,
+        source: str = "",
+        keys: Sequence[str] = (),
+        problems: Sequence[Problem] = (),
+        total_problems: int = 0,
+    ) -> dict[str, Any]:
+        """Record many entries at once, in one transaction (a bulk file typed in from count sheets).
 
-    def record_ballots(self, readings: Iterable[tuple[str, int, int, str, str]]) -> dict[str, Any]:
-        """Record many readings (table, position, entry, vote, by) in one transaction."""
-        state = self._open()
-        payloads = [wf.ballot_event(*reading) for reading in readings]
-        if payloads:
-            state, _ = self._append(state, payloads)
-        return {"events": len(payloads), "phase": state.phase, "unsettled": len(state.unsettled()) if state.rounds else 0}
+        Entries already recorded with the same figures are skipped (a rerun adds nothing), and
+        so are those whose ``keys`` (one per entry, e.g. the file's hash and line) are already in
+        the store. Every entry the record refuses is listed, ``file:line:column: ...``, up to
+        :data:`MAX_PROBLEMS`, with the ``problems`` found before (a file's bad rows), by line;
+        and then nothing is written.
+        """
+        if keys and len(keys) != len(entries):
+            raise ValueError("one key per entry")
+        known = self.context.store.known_keys(list(keys)) if keys else {}
+        chosen = [(e, k) for e, k in zip(entries, keys or [None] * len(entries), strict=True) if k not in known]
+        found: list[Problem] = []
+        skipped = [len(entries) - len(chosen)]
 
-    def resolve_ballot(self, table: str, position: int, vote: str, by: str, reason: str) -> dict[str, Any]:
-        """Settle a ballot whose two readings disagree (``audit.ballot_resolved``), naming who and why."""
-        state = self._open()
-        payload = wf.ballot_resolution_event(table, position, vote, by, reason)
-        state, written = self._append(state, [payload])
-        return self._ballot_result(state, table, position, written[-1].seq)
+        def decide(folded: Folded) -> Step:
+            found.clear()
+            skipped[:] = [len(entries) - len(chosen)]
+            state = folded.state
+            if chosen:
+                self._check_unit(chosen[0][0].unit, state)
+            payloads, action_keys = [], []
+            for entry, key in chosen:
+                place = entry.place or Place(source or "entries")
+                try:
+                    if _already_recorded(entry, state):
+                        skipped[0] += 1
+                        continue
+                    if isinstance(entry, HandCountEntry):
+                        self._check_counts(entry.counts, place)
+                    payload = entry.payload()
+                    state = apply(state, payload)
+                except InputError as error:
+                    found.extend(error.problems)
+                    continue
+                except AuditRefused as error:
+                    found.append(Problem(replace(place, field=error.field or place.field), str(error)))
+                    continue
+                except RuleError as error:  # already recorded with other figures
+                    found.append(Problem(replace(place, field="entry"), str(error)))
+                    continue
+                payloads.append(payload)
+                action_keys.append(key or entry.key(folded.plan_seq))
+            if found or total_problems:
+                every = sorted([*problems, *found], key=lambda p: p.place.line or 0)
+                raise InputError(every[:MAX_PROBLEMS], total_problems + len(found))
+            return Step(payloads, action_keys, state)
 
-    @staticmethod
-    def _ballot_result(state: AuditState, table: str, position: int, seq: int) -> dict[str, Any]:
-        ballot = wf.ballot_id(table, position)
+        written = self._write(decide)
+        state = self.state()
         return {
-            "event": seq,
-            "table": table,
-            "position": position,
-            "ballot": ballot,
-            "status": state.ballot_status(ballot),
-            "entries": sorted(state.ballot_entries.get(ballot, {})),
+            "entries": len(entries),
+            "events": len(written),
+            "already_recorded": skipped[0],
+            "first_event": written[0].seq if written else None,
+            "last_event": written[-1].seq if written else None,
             "phase": state.phase,
-            "unsettled": len(state.unsettled()),
+            "unsettled": len(state.unsettled()) if state.rounds else 0,
         }
 
-    @staticmethod
-    def _table_result(state: AuditState, table: str, seq: int) -> dict[str, Any]:
-        entries = state.entries.get(table, {})
+    def resolve(self, resolution: Resolution) -> dict[str, Any]:
+        """Settle a table (ballot) whose two entries (readings) disagree (``audit.resolved``,
+        ``audit.ballot_resolved``), naming who and why."""
+        if isinstance(resolution, HandCountResolution):
+            self._check_counts(resolution.counts, Place("--counts"))
+
+        def decide(folded: Folded) -> Step:
+            self._check_unit(resolution.unit, folded.state)
+            return Step([resolution.payload()])
+
+        written = self._write(decide)
+        return self._entry_result(resolution, written[-1].seq)
+
+    def _entry_result(self, item: Entry | Resolution, seq: int | None) -> dict[str, Any]:
+        state = self.state()
+        if item.unit == AuditUnit.BALLOTS:
+            ballot = ballot_id(item.table, item.position)  # type: ignore[union-attr]
+            key: dict[str, Any] = {"position": item.position, "ballot": ballot}  # type: ignore[union-attr]
+            status, entries = state.ballot_status(ballot), state.ballot_entries.get(ballot, {})
+        else:
+            key = {}
+            status, entries = state.table_status(item.table), state.entries.get(item.table, {})
         return {
             "event": seq,
-            "table": table,
-            "status": state.table_status(table),
+            "already_recorded": seq is None,
+            "table": item.table,
+            **key,
+            "status": status,
             "entries": sorted(entries),
             "phase": state.phase,
             "unsettled": len(state.unsettled()),
@@ -443,27 +533,43 @@ class AuditService:
     def measure(self) -> dict[str, Any]:
         """Measure the risk over every draw so far (``audit.measured``) and decide: confirmed,
         next_round (with its size) or full_hand_count."""
-        state = self._open()
-        payload = _step(wf.measure_event, state)
-        state, written = self._append(state, [payload])
+        made: list[dict[str, Any]] = []
+
+        def decide(folded: Folded) -> Step:
+            made[:] = [_step(measure_event, folded.state)]
+            return Step(made)
+
+        written = self._write(decide)
         return {
-            **{k: v for k, v in payload.items() if k != "type"},
-            "risk_limit": fraction_text(state.risk_limit),
+            **{k: v for k, v in made[0].items() if k != "type"},
+            "risk_limit": fraction_text(self.state().risk_limit),
             "event": written[-1].seq,
         }
 
     def report(self) -> dict[str, Any]:
         """Issue the final report (``audit.reported``) after a confirmed or full_hand_count
         decision; when it is already issued, show it again."""
-        state = self._open()
-        if state.report is None:
-            payload = _step(wf.report_event, state)
-            state, _ = self._append(state, [payload])
-        return summary(state)
+        self._write(lambda folded: Step([] if folded.state.report is not None else [_step(report_event, folded.state)]))
+        return summary(self._refresh()[0])
 
     def status(self) -> dict[str, Any]:
         """Where the open (or last) audit stands, with each sampled table's sheet against its
         hand count so far under ``tables``."""
-        state = self._open()
+        folded = self._open()[0]
+        state = folded.state
         rows = (state.ballot_rows() if state.polling else state.comparisons()) if state.rounds else []
-        return {**summary(state), "tables": rows}
+        return {**summary(folded), "tables": rows}
+
+
+def _already_recorded(entry: Entry, state: AuditState) -> bool:
+    """Whether the record holds this very entry with the same figures; refused when it holds
+    it with other figures (a mistake is corrected by a resolution, never by a second entry)."""
+    recorded = entry.recorded(state)
+    if recorded is None:
+        return False
+    if entry.same_as(recorded):
+        return True
+    raise RuleError(
+        f"entry {entry.entry} of {entry.subject} is already recorded with other figures: "
+        f"nothing was written; if the first was a mistake, settle the table with escrutinio audit resolve ({entry.figures()})"
+    )

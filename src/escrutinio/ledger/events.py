@@ -36,6 +36,19 @@ class EventType:
     CASE_EVENTS = (
         CASE_OPENED, CASE_ADMITTED, CASE_REFUSED, CASE_RULED, CASE_APPEALED, CASE_APPEAL_DECIDED, CASE_FINALISED,
     )
+    AUDIT_PLANNED = "audit.planned"
+    AUDIT_SEEDED = "audit.seeded"
+    AUDIT_SAMPLED = "audit.sampled"
+    AUDIT_HAND_COUNT = "audit.hand_count"
+    AUDIT_RESOLVED = "audit.resolved"
+    AUDIT_BALLOT = "audit.ballot"
+    AUDIT_BALLOT_RESOLVED = "audit.ballot_resolved"
+    AUDIT_MEASURED = "audit.measured"
+    AUDIT_REPORTED = "audit.reported"
+    AUDIT_EVENTS = (
+        AUDIT_PLANNED, AUDIT_SEEDED, AUDIT_SAMPLED, AUDIT_HAND_COUNT, AUDIT_RESOLVED, AUDIT_BALLOT, AUDIT_BALLOT_RESOLVED,
+        AUDIT_MEASURED, AUDIT_REPORTED,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,12 +38,13 @@ def shows(position: int) -> str:
 
 
 def _read(db: Path, ballots: list[tuple[str, int]]) -> None:
-    """Both readings of these ballots, as the sheet says, in one transaction through the service."""
-    from escrutinio.audit.service import AuditService
-    from escrutinio.canvass import Canvass
-
-    readings = [(t, p, entry, shows(p), clerk) for t, p in ballots for entry, clerk in ((1, "ana"), (2, "bob"))]
-    AuditService(Canvass(str(db))).record_ballots(readings)
+    """Both readings of these ballots, as the sheet says, from one file (``audit record --file``)."""
+    lines = ["table,position,entry,vote,by"]
+    lines += [f"{t},{p},{entry},{shows(p)},{clerk}" for t, p in ballots for entry, clerk in ((1, "ana"), (2, "bob"))]
+    readings = db.parent / f"readings-{len(list(db.parent.glob('readings-*')))}.csv"
+    readings.write_text("\n".join(lines) + "\n")
+    recorded = _ok(db, "audit", "record", "--file", str(readings), "--format", "json")
+    assert recorded["events"] == 2 * len(ballots) and recorded["already_recorded"] == 0
 
 
 def _ballots(drawn: dict[str, Any]) -> list[tuple[str, int]]:
@@ -165,9 +166,9 @@ def test_polling_refusals_are_one_line_and_record_nothing(store: Path, tmp_path:
     def record(*args: str) -> str:
         return _refused(store, "audit", "record", table, "--entry", "1", "--by", "ana", *args)
 
-    assert "not table counts" in record("--counts", "FP=1,PL=0", "--ballots", "1")
-    assert "needs --position and --vote" in record("--position", str(position))
-    assert "needs --counts and --ballots" in record()
+    assert "--counts: a ballot-polling audit reads ballots" in record("--counts", "FP=1,PL=0", "--ballots", "1")
+    assert "--vote: a ballot-polling audit reads ballots: give --position and --vote" in record("--position", str(position))
+    assert "--position: a ballot-polling audit" in record()
     assert "not in the sample" in record("--position", str(CAST + 1), "--vote", "FP")
     assert "shows one of FP, PL, blank, null, other" in record("--position", str(position), "--vote", "XX")
     assert "no discrepancy" in _refused(

@@ -119,7 +119,7 @@ def test_entries_that_disagree_are_a_discrepancy_until_resolved(store: Path, tmp
     assert first["table"] in _refused(store, "audit", "measure")
     status = _ok(store, "audit", "status", "--format", "json")
     assert status["discrepancies"] == [first["table"]] and status["phase"] == "counting"
-    assert "who resolved it and why" in _refused(
+    assert "--reason: expected why" in _refused(
         store, "audit", "resolve", first["table"], *wrong, "--by", "board", "--reason", ""
     )
     right = _count_args(first, "FP", "PL")
@@ -137,7 +137,7 @@ def test_steps_out_of_order_are_refused_and_record_nothing(store: Path, tmp_path
     before = _events(store, tmp_path)
     for step in (["seed", SEED], ["draw"], ["measure"], ["report"], ["status"]):
         assert "no audit in this store" in _refused(store, "audit", *step)
-    assert "ballot polling" in _refused(store, "audit", "plan", "--method", "minerva", "--record")
+    assert "--method: expected one of macro" in _refused(store, "audit", "plan", "--method", "minerva", "--record")
     assert _events(store, tmp_path) == before
 
     _ok(store, "audit", "plan", "--record")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from escrutinio.audit.alpha import alpha_batch_sample_size
 from escrutinio.audit.macro import macro_sample_size
 from escrutinio.audit.manifest import AuditManifest, manifest_from_frame
 from escrutinio.audit.risk import parse_risk
@@ -15,10 +17,13 @@ from escrutinio.audit.simulate import synthetic_frame
 from escrutinio.audit.workflow import (
     CONFIRMED,
     FULL_HAND_COUNT,
+    METHODS,
     NEXT_ROUND,
+    AuditMethod,
     AuditRefused,
     AuditState,
     apply,
+    first_round_draws,
     hand_count_event,
     measure_event,
     planned_event,
@@ -29,6 +34,7 @@ from escrutinio.audit.workflow import (
     sample_event,
     seed_event,
 )
+from escrutinio.ledger.events import EventType
 
 SEED = "27182818284590452353"
 
@@ -178,6 +184,26 @@ def test_steps_out_of_order_are_refused(manifest: AuditManifest) -> None:
         seed_event("12345")
 
 
+@pytest.mark.parametrize(
+    ("seed", "refusal"),
+    [
+        ("1234567890123456789", "at least 20 digits (one per roll of a ten-sided die), got 19"),
+        ("1234567890 1234567890", "decimal digits only (0-9); found ' '"),
+        ("12345678901234567890x", "decimal digits only (0-9); found 'x'"),
+        ("١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨٩٠", "decimal digits only"),
+    ],
+)
+def test_the_ceremony_refuses_a_weak_seed(manifest: AuditManifest, seed: str, refusal: str) -> None:
+    """The sampler hashes any string; the ceremony is where a seed someone could choose is refused,
+    whether it is typed in (seed_event) or found in a log (replay)."""
+    with pytest.raises(AuditRefused, match=re.escape(refusal)):
+        seed_event(seed)
+    record = Record(manifest)
+    with pytest.raises(AuditRefused, match=re.escape(refusal)):
+        apply(record.state, {"type": EventType.AUDIT_SEEDED, "seed": seed, "ceremony": ""})
+    assert seed_event("0" * 20)["seed"] == "0" * 20  # leading zeros kept: the seed is hashed as written
+
+
 def test_tampered_payloads_do_not_replay(manifest: AuditManifest) -> None:
     record = _seeded(manifest)
     record.add(sample_event(record.state))
@@ -251,3 +277,13 @@ def test_only_known_methods_run_in_the_record(manifest: AuditManifest) -> None:
     with pytest.raises(AuditRefused, match=r"batch comparison .* or ballot polling"):
         planned_event(manifest, "A", "B", "0.05", method="minerva")
     assert planned_event(manifest, "A", "B", "0.05", method="bravo")["method"] == "bravo"
+
+
+def test_every_method_has_one_entry_in_the_table_of_methods(manifest: AuditManifest) -> None:
+    """The record asks the table, never the method's name: each method sizes its own round 1."""
+    assert set(METHODS) == set(AuditMethod) and all(METHODS[m].method == m for m in AuditMethod)
+    sizes = {m: first_round_draws(Record(manifest, method=m).state) for m in AuditMethod}
+    bound = manifest.batches.total_error_bound
+    assert sizes[AuditMethod.MACRO] == macro_sample_size(bound, "0.05")
+    assert sizes[AuditMethod.ALPHA_BATCH] == alpha_batch_sample_size(bound, "0.05")
+    assert sizes[AuditMethod.BRAVO] != sizes[AuditMethod.ALPHA_POLLING] > 0

@@ -1,0 +1,155 @@
+"""``session.audit``: the risk-limiting audit's actions, from plan to report.
+
+Each action takes typed values (a :class:`~fractions.Fraction` risk limit, an
+:class:`~escrutinio.audit.kinds.AuditMethod`, a parsed entry; see the audit section of
+:mod:`escrutinio.parsing`) and returns plain data (dicts of ints, strings, lists) that a skin
+formats. Every write is one event (or one batch) in the store's log, appended on the head it was
+decided on with an idempotency key, so two clerks entering the same count at once, or a bulk file
+entered twice, never record anything twice.
+
+Example::
+
+    from fractions import Fraction
+    from pathlib import Path
+
+    from escrutinio.app import Session
+    from escrutinio.audit.kinds import AuditMethod
+    from escrutinio.parsing import AuditEntryText, parse_audit_entry
+
+    with Session("escrutinio.db", actor="auditor") as session:
+        audit = session.audit
+        audit.plan(Fraction(1, 20), method=AuditMethod.MACRO)
+        audit.seed("73029184650183746529", ceremony="20 ten-sided dice")
+        lists = audit.draw()
+        entry = parse_audit_entry(audit.unit(), AuditEntryText("000123", "A. Quispe", 1, "PL=115,FP=87", 220))
+        audit.record(entry)
+        audit.record_file(Path("counts.csv"))
+        audit.measure()
+        audit.report()
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS
+
+if TYPE_CHECKING:
+    from escrutinio.audit.entries import Entry, Resolution
+    from escrutinio.audit.kinds import AuditMethod, AuditUnit
+    from escrutinio.audit.service import AuditService
+    from escrutinio.store.context import StoreContext
+
+
+class AuditActions:
+    """The audit of the session's store, acted on by the session's actor."""
+
+    def __init__(self, session: StoreContext) -> None:
+        self.session = session
+
+    @cached_property
+    def _service(self) -> AuditService:
+        from escrutinio.audit.service import AuditService
+
+        return AuditService(self.session)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def preview(self, risk_limit: Fraction) -> dict[str, Any]:
+        """Every method's sample size for the loaded count, side by side; records nothing."""
+        return self._service.preview(risk_limit).to_dict()
+
+    def unit(self) -> AuditUnit:
+        """What the open audit samples (tables or ballots): which kind of entry it takes."""
+        from escrutinio.audit.service import NoAudit
+
+        state = self._service.state()
+        if state.manifest is None:
+            raise NoAudit("no audit in this store: start one with escrutinio audit plan --record")
+        return state.unit
+
+    def retrieval(self, round_number: int | None = None) -> dict[str, Any]:
+        """The tables (and ballot numbers) to fetch for a round, by counting centre."""
+        return self._service.retrieval(round_number)
+
+    def status(self) -> dict[str, Any]:
+        """Where the audit stands, with each sampled table (ballot) under ``tables``."""
+        return self._service.status()
+
+    @staticmethod
+    def report_from_log(path: Path) -> dict[str, Any]:
+        """The last audit of an exported log, recomputed from the log alone (no store)."""
+        from escrutinio.audit.service import audit_from_log, summary
+
+        return summary(audit_from_log(path))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def plan(self, risk_limit: Fraction, *, method: AuditMethod, max_rounds: int = DEFAULT_MAX_ROUNDS) -> dict[str, Any]:
+        """Start an audit: the pair, the method, the risk limit and the frozen manifest."""
+        return self._service.plan(risk_limit, method=method, max_rounds=max_rounds)
+
+    def seed(self, seed: str, ceremony: str = "") -> dict[str, Any]:
+        """Record the seed read out at the public ceremony (20 digits or more), once."""
+        return self._service.seed(seed, ceremony)
+
+    def draw(self) -> dict[str, Any]:
+        """Draw the next round and return its retrieval lists."""
+        return self._service.draw()
+
+    def record(self, entry: Entry) -> dict[str, Any]:
+        """Record one entry of a hand count (or a ballot reading); the same entry again with the
+        same figures writes nothing (``already_recorded``), with other figures it is refused."""
+        return self._service.record(entry)
+
+    def record_file(self, path: Path) -> dict[str, Any]:
+        """Record every row of a hand-count CSV in one transaction (see
+        :mod:`escrutinio.formats.hand_counts`).
+
+        Idempotent: each row's key is the file's SHA-256 and its line, and entries already in the
+        record with the same figures are skipped, so a rerun (after a kill, or by mistake) adds
+        nothing. Every bad row is named ``file:line:column``; then nothing is written.
+        """
+        from escrutinio.audit.entries import BallotEntry, HandCountEntry
+        from escrutinio.audit.kinds import AuditUnit
+        from escrutinio.audit.service import EXTRA_COUNT_KEYS
+        from escrutinio.domain.errors import InputError, Place, Problem
+        from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_count_rows
+
+        unit = self.unit()
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise InputError([Problem(Place(str(path)), f"cannot read the file ({error.strerror})")]) from None
+        choices = (*self.session.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
+        read = read_hand_count_rows(data, str(path), readings=unit == AuditUnit.BALLOTS, choices=choices)
+        rows = read.rows
+        digest = hashlib.sha256(data).hexdigest()
+        entries: list[Entry] = []
+        for row in rows:
+            place = Place(str(path), row.line)
+            if isinstance(row, ReadingRow):
+                entries.append(BallotEntry(row.table, row.position, row.entry, row.vote, row.by, place))
+            elif isinstance(row, CountRow):
+                entries.append(HandCountEntry(row.table, row.entry, row.counts, row.ballots, row.by, place))
+        keys = [f"audit-file:{digest}:{row.line}" for row in rows]
+        recorded = self._service.record_many(
+            entries, source=str(path), keys=keys, problems=read.problems, total_problems=read.total_problems
+        )
+        return {"file": str(path), "sha256": digest, **recorded}
+
+    def resolve(self, resolution: Resolution) -> dict[str, Any]:
+        """Settle a table's (ballot's) two differing entries, naming who and why."""
+        return self._service.resolve(resolution)
+
+    def measure(self) -> dict[str, Any]:
+        """Measure the risk over every draw so far and decide what comes next."""
+        return self._service.measure()
+
+    def report(self) -> dict[str, Any]:
+        """Issue the final report (or show it again)."""
+        return self._service.report()

@@ -1,0 +1,321 @@
+"""The audit record's state: what the log says so far, and what that implies.
+
+:class:`AuditState` is what folding the audit events gives (see :mod:`escrutinio.audit.replay`):
+the plan and its frozen manifest, the seed, each round's draws, the two entries of every
+sampled table's hand count (or every sampled ballot's reading) and their resolutions, the
+measurements and the report. Its methods answer what the record implies (the phase, which
+tables are settled, each draw's taint) without changing anything: a state is never mutated,
+each event gives a new one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from escrutinio.audit.bravo import PairShares
+from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit, Decision
+from escrutinio.audit.macro import taint
+from escrutinio.audit.manifest import AuditManifest
+from escrutinio.audit.risk import fraction_text
+
+NO_PLAN = "the audit has no plan yet: plan one first"
+
+
+class AuditRefused(ValueError):
+    """An event the audit record cannot take; the message names the rule that refused it.
+
+    ``field`` names the payload field at fault when there is one (``table``, ``entry``, ``by``,
+    ``ballots``, ``vote``, ``position`` or a choice id), so that a bulk entry can point at the
+    file's column.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DuplicateEntry(AuditRefused):
+    """An entry (1 or 2) of a table's count or a ballot's reading that is already recorded."""
+
+
+@dataclass(frozen=True)
+class HandCount:
+    """A hand count of one table: votes per choice (at least the pair), ballots found, who."""
+
+    counts: Mapping[str, int]
+    ballots: int
+    by: str = ""
+
+    def same_count(self, other: HandCount) -> bool:
+        return dict(self.counts) == dict(other.counts) and self.ballots == other.ballots
+
+
+@dataclass(frozen=True)
+class BallotReading:
+    """One reading of a sampled ballot: what it shows (a choice id, blank, null or other), who."""
+
+    vote: str
+    by: str = ""
+
+    def same_count(self, other: BallotReading) -> bool:
+        """Two readings agree when they say the ballot shows the same thing (whoever read it)."""
+        return self.vote == other.vote
+
+
+@dataclass(frozen=True)
+class Round:
+    number: int
+    first_draw: int
+    indices: tuple[int, ...]
+    """Manifest index of the table of each draw, in draw order."""
+    positions: tuple[int, ...] = ()
+    """Ballot polling: the 1-based position of each draw's ballot inside its table."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    round: int
+    draws: int
+    risk: str
+    decision: Decision
+    next_round_draws: int
+
+
+@dataclass(frozen=True)
+class AuditState:
+    """Everything the record says so far. Build it with :func:`replay`."""
+
+    method: AuditMethod | None = None
+    contest: str = ""
+    winner: str = ""
+    loser: str = ""
+    risk_limit: Fraction = Fraction(0)
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    manifest: AuditManifest | None = None
+    seed: str | None = None
+    ceremony: str = ""
+    rounds: tuple[Round, ...] = ()
+    sampled: frozenset[str] = frozenset()
+    entries: Mapping[str, Mapping[int, HandCount]] = field(default_factory=dict)
+    resolutions: Mapping[str, HandCount] = field(default_factory=dict)
+    ballot_entries: Mapping[str, Mapping[int, BallotReading]] = field(default_factory=dict)
+    ballot_resolutions: Mapping[str, BallotReading] = field(default_factory=dict)
+    measurements: tuple[Measurement, ...] = ()
+    report: Mapping[str, Any] | None = None
+
+    # -- what the record implies --------------------------------------------------------------
+
+    @property
+    def phase(self) -> str:
+        """planned, seeded, counting, measurable, next_round, confirmed, full_hand_count, reported."""
+        if self.manifest is None:
+            return "empty"
+        if self.report is not None:
+            return "reported"
+        if self.seed is None:
+            return "planned"
+        if not self.rounds:
+            return "seeded"
+        if not self.round_open:
+            return self.measurements[-1].decision
+        return "measurable" if not self.unsettled() else "counting"
+
+    @property
+    def polling(self) -> bool:
+        """A ballot-polling audit (the sample is of ballots, not tables)."""
+        return self.method is not None and self.method.polling
+
+    @property
+    def unit(self) -> AuditUnit:
+        """What a draw picks: tables (batch comparison) or ballots (polling)."""
+        return AuditUnit.BALLOTS if self.polling else AuditUnit.TABLES
+
+    @property
+    def round_open(self) -> bool:
+        """A round is drawn and its risk not yet measured: hand counts may be entered."""
+        return bool(self.rounds) and (not self.measurements or self.measurements[-1].round < len(self.rounds))
+
+    def planned_manifest(self) -> AuditManifest:
+        """The manifest, or :class:`AuditRefused` when nothing is planned yet."""
+        if self.manifest is None:
+            raise AuditRefused(NO_PLAN)
+        return self.manifest
+
+    @property
+    def draw_indices(self) -> tuple[int, ...]:
+        return tuple(index for r in self.rounds for index in r.indices)
+
+    def sampled_tables(self) -> list[str]:
+        """Distinct sampled tables, in order of their first draw."""
+        tables = self.planned_manifest().batches.tables
+        return list(dict.fromkeys(tables[i] for i in self.draw_indices))
+
+    def hand_count(self, table: str) -> HandCount | None:
+        """The settled count of a table: its resolution, or its two matching entries."""
+        return _settled(self.resolutions, self.entries, table)
+
+    def table_status(self, table: str) -> str:
+        """pending, awaiting_second_entry, discrepancy, agreed or resolved."""
+        return _entry_status(self.resolutions, self.entries, table)
+
+    def unsettled_tables(self) -> list[str]:
+        return [t for t in self.sampled_tables() if self.hand_count(t) is None]
+
+    def unsettled(self) -> list[str]:
+        """Sampled units (tables, or ballots ``table:position``) without a settled reading."""
+        return self.unsettled_ballots() if self.polling else self.unsettled_tables()
+
+    # -- ballot polling -------------------------------------------------------------------------
+
+    def draw_ballots(self) -> list[str]:
+        """The ballot of every draw so far (``table:position``), in draw order, repeats included."""
+        tables = self.planned_manifest().batches.tables
+        return [ballot_id(tables[i], p) for r in self.rounds for i, p in zip(r.indices, r.positions, strict=True)]
+
+    def sampled_ballots(self) -> list[str]:
+        """Distinct sampled ballots, in order of their first draw."""
+        return list(dict.fromkeys(self.draw_ballots()))
+
+    def ballot_vote(self, ballot: str) -> str | None:
+        """The settled reading of a ballot: its resolution, or its two matching entries."""
+        reading = _settled(self.ballot_resolutions, self.ballot_entries, ballot)
+        return reading.vote if reading is not None else None
+
+    def ballot_status(self, ballot: str) -> str:
+        """pending, awaiting_second_entry, discrepancy, agreed or resolved."""
+        return _entry_status(self.ballot_resolutions, self.ballot_entries, ballot)
+
+    def unsettled_ballots(self) -> list[str]:
+        return [b for b in self.sampled_ballots() if self.ballot_vote(b) is None]
+
+    def readings(self) -> list[str]:
+        """The settled reading of every draw so far (a ballot drawn twice counts twice), in draw order."""
+        result = []
+        for ballot in self.draw_ballots():
+            vote = self.ballot_vote(ballot)
+            if vote is None:
+                raise AuditRefused(f"ballot {ballot} has no settled reading yet")
+            result.append(vote)
+        return result
+
+    def ballot_rows(self) -> list[dict[str, Any]]:
+        """Each sampled ballot with what it shows (what a polling audit shows the public)."""
+        times = Counter(self.draw_ballots())
+        rows = []
+        for ballot in times:
+            table, position = split_ballot_id(ballot)
+            vote = self.ballot_vote(ballot)
+            row: dict[str, Any] = {
+                "ballot": ballot,
+                "table": table,
+                "position": position,
+                "times_drawn": times[ballot],
+                "status": self.ballot_status(ballot),
+            }
+            if vote is not None:
+                row |= {"vote": vote, "counts_for": self.counts_for(vote)}
+            rows.append(row)
+        return rows
+
+    def counts_for(self, vote: str) -> str:
+        """winner, loser or other: what a reading means for the audited pair."""
+        return "winner" if vote == self.winner else "loser" if vote == self.loser else "other"
+
+    def reported_pair(self) -> PairShares:
+        """The pair's reported totals over the manifest (all ballots cast in it)."""
+        batches = self.planned_manifest().batches
+        return PairShares(int(batches.winner_votes.sum()), int(batches.loser_votes.sum()), int(batches.ballots.sum()))
+
+    def taints(self) -> list[Fraction]:
+        """Taint of every draw so far (a table drawn twice counts twice), in draw order."""
+        batches = self.planned_manifest().batches
+        result = []
+        for index in self.draw_indices:
+            count = self.hand_count(batches.tables[index])
+            if count is None:
+                raise AuditRefused(f"table {batches.tables[index]} has no settled hand count yet")
+            result.append(
+                taint(
+                    int(batches.winner_votes[index]),
+                    int(batches.loser_votes[index]),
+                    int(batches.ballots[index]),
+                    count.counts[self.winner],
+                    count.counts[self.loser],
+                )
+            )
+        return result
+
+    def comparisons(self) -> list[dict[str, Any]]:
+        """Each sampled table's sheet against its hand count (what the audit shows the public)."""
+        batches = self.planned_manifest().batches
+        times = times_drawn(self.draw_indices)
+        rows = []
+        for table in self.sampled_tables():
+            index = batches.index_of(table)
+            count = self.hand_count(table)
+            row: dict[str, Any] = {
+                "table": table,
+                "times_drawn": times[index],
+                "status": self.table_status(table),
+                "sheet_winner": int(batches.winner_votes[index]),
+                "sheet_loser": int(batches.loser_votes[index]),
+                "sheet_ballots": int(batches.ballots[index]),
+            }
+            if count is not None:
+                sheet_margin = row["sheet_winner"] - row["sheet_loser"]
+                hand_margin = count.counts[self.winner] - count.counts[self.loser]
+                row |= {
+                    "hand_winner": count.counts[self.winner],
+                    "hand_loser": count.counts[self.loser],
+                    "hand_ballots": count.ballots,
+                    "overstatement_votes": sheet_margin - hand_margin,
+                    "taint": fraction_text(Fraction(sheet_margin - hand_margin, sheet_margin + row["sheet_ballots"])),
+                }
+            rows.append(row)
+        return rows
+
+
+Entered = TypeVar("Entered", HandCount, BallotReading)
+"""What double entry records: a table's hand count or a ballot's reading."""
+
+
+def _settled(resolutions: Mapping[str, Entered], entries: Mapping[str, Mapping[int, Entered]], key: str) -> Entered | None:
+    """What stands for a table or ballot: its resolution, or its two entries when they agree."""
+    if key in resolutions:
+        return resolutions[key]
+    found = entries.get(key, {})
+    if len(found) == 2 and found[1].same_count(found[2]):
+        return found[1]
+    return None
+
+
+def _entry_status(resolutions: Mapping[str, Entered], entries: Mapping[str, Mapping[int, Entered]], key: str) -> str:
+    """pending, awaiting_second_entry, discrepancy, agreed or resolved."""
+    if key in resolutions:
+        return "resolved"
+    found = entries.get(key, {})
+    if len(found) < 2:
+        return "awaiting_second_entry" if found else "pending"
+    return "agreed" if found[1].same_count(found[2]) else "discrepancy"
+
+
+def ballot_id(table: str, position: int) -> str:
+    """A sampled ballot's name in the record: its table and its 1-based position there."""
+    return f"{table}:{position}"
+
+
+def split_ballot_id(ballot: str) -> tuple[str, int]:
+    """``table:position`` back into its parts (the position is after the last colon)."""
+    table, sep, position = ballot.rpartition(":")
+    if not sep or not position.isdigit():
+        raise AuditRefused(f"{ballot!r} is not a sampled ballot (expected TABLE:POSITION)")
+    return table, int(position)
+
+
+def times_drawn(indices: Iterable[int]) -> dict[int, int]:
+    """How many times each table (manifest index) was drawn, in order of first draw."""
+    return dict(Counter(indices))
