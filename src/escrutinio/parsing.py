@@ -45,3 +45,36 @@ def parse_pairs(text: str | None, what: str) -> dict[str, int]:
 
 
 # -- forensics --------------------------------------------------------------------------
+
+
+FORENSIC_TESTS = ("anomalies", "fingerprint", "integer_peaks", "digits", "peers", "count_order")
+"""The forensic test families (``--tests`` takes a subset), in the order the suite runs them."""
+
+
+def parse_forensics_tests(text: str | None) -> tuple[str, ...] | None:
+    """``--tests integer,digits``: families by name (``integer`` for ``integer_peaks``); None = all."""
+    if text is None or not text.strip():
+        return None
+    aliases = {"integer": "integer_peaks", "integers": "integer_peaks", "count-order": "count_order",
+               "claims": "peers"}
+    out: list[str] = []
+    for part in text.split(","):
+        name = aliases.get(part.strip(), part.strip())
+        if name not in FORENSIC_TESTS:
+            raise InputError(f"--tests: expected some of {', '.join(FORENSIC_TESTS)}, got {part.strip()!r}")
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def parse_alpha(text: str | float | None, what: str = "--alpha") -> float:
+    """A significance level in (0, 0.5]."""
+    if text is None:
+        return 0.05
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{what}: expected a number between 0 and 0.5, got {text!r}") from None
+    if not 0 < value <= 0.5:
+        raise InputError(f"{what}: expected a number between 0 and 0.5, got {text!r}")
+    return value

@@ -20,8 +20,8 @@ from escrutinio.forensics.suite import TESTS, run_suite
 
 FAST_OPTIONS: dict[str, dict[str, Any]] = {
     "fingerprint": {"bootstrap": 20, "null_replicates": 39, "estimate": False, "replicates": 1},
-    "integer_peaks": {"replicates": 99},
-    "digits": {"replicates": 49},
+    "integer_peaks": {"draws": 1000},
+    "digits": {"replicates": 3},
     "peers": {"permutations": 499},
     "count_order": {"bootstrap": 100, "checkpoints": ()},
 }

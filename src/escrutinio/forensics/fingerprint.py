@@ -551,7 +551,9 @@ def _figure_data(d: _Data, m: _CleanModel, rng: np.random.Generator) -> dict:
     }
 
 
-def test(frame: pl.DataFrame, *, winner: str, by: str = tf.DISTRICT, seed: int = 0, **kw) -> ForensicResult:
+def test(
+    frame: pl.DataFrame, *, winner: str, by: str = tf.DISTRICT, seed: int = 0, level_label: str | None = None, **kw
+) -> ForensicResult:
     """The fingerprint as a :class:`ForensicResult` (statistic: the fitted f_i + f_e)."""
     name = "fingerprint.klimek"
     f = fr.counted(frame)

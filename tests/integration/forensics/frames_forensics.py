@@ -158,6 +158,12 @@ def bolivia() -> pl.DataFrame:
     )
 
 
+def trep_tables(snapshot: str) -> list[str]:
+    """The actas of one TREP snapshot of Bolivia 2019 (``Número Mesa``)."""
+    text = shared(f"bolivia-2019-first-round/{snapshot}").read_text("utf-8-sig")
+    return pl.read_csv(io.StringIO(text), infer_schema=False)["Número Mesa"].to_list()
+
+
 def chile() -> pl.DataFrame:
     """Chile 2021 first round (domestic); no electors column, so turnout-based tests do not apply."""
     df = pl.read_csv(shared("chile-2021-first-round/chile_election_2021.csv"), infer_schema=False)

@@ -68,18 +68,24 @@ def test_forensics_cast_outliers_detects_far_table(clean):
 
 
 def test_forensics_integer_definition():
-    v = np.array([150, 151, 75, 33, 199])
-    n = np.array([300, 300, 300, 300, 301])
-    assert integer_peaks.is_integer_percent(v, n).tolist() == [True, False, True, True, True]
+    """Integer = within 0.05 points of a whole percentage, whatever the table's size."""
+    v = np.array([150, 151, 75, 33, 199, 2001, 1999, 0])
+    n = np.array([300, 300, 300, 300, 301, 4000, 3000, 0])
+    assert integer_peaks.is_integer_percent(v, n).tolist() == [True, False, True, True, False, True, False, False]
 
 
-def test_forensics_integer_peaks_exact_matches_monte_carlo(clean):
+def test_forensics_integer_probability_matches_binomial_redraws(clean):
+    """The exact per-table probability equals the paper's Monte Carlo (redraw the counts, check them)."""
     v = clean["cast"].to_numpy()
     n = clean["electors"].to_numpy()
     keep = n >= 100
-    _obs, null = integer_peaks.integer_peaks(v[keep], n[keep], replicates=200, seed=1)
-    q = integer_peaks.integer_probability(v[keep], n[keep])
-    assert abs(q.sum() - null.mean()) < 4 * null.std() / np.sqrt(200) + 2
+    v, n = v[keep], n[keep]
+    redrawn = np.random.default_rng(1).binomial(n, v / n, size=(400, len(v)))
+    mc = integer_peaks.is_integer_percent(redrawn, n[None, :]).sum(axis=1)
+    q = integer_peaks.integer_probability(v, n)
+    assert abs(q.sum() - mc.mean()) < 4 * mc.std() / np.sqrt(400) + 1
+    null = integer_peaks.null_counts(q, 1000, np.random.default_rng(2))
+    assert abs(null.std() - mc.std()) < 0.2 * mc.std()
 
 
 def test_forensics_integer_peaks_detect_round_numbers(clean):
@@ -127,16 +133,25 @@ def test_forensics_peers_first_round_swing(clean):
 
 def test_forensics_count_order_projection_explains_geographic_shift():
     f = simulate.synthetic_election(4000, seed=21)
-    r = count_order.test(f, winner="A", checkpoints=(0.5,), bootstrap=200)
-    cp = r.details["checkpoints"][0]
-    assert cp["low"] <= r.details["final_share"] <= cp["high"]
-    # Stealing only in late sheets: the projection should not explain it.
-    late = f.filter(pl.col("order") > 3000)["table"].to_list()
-    g = f.with_columns(
+    half = f.with_columns(pl.when(pl.col("order") <= 2500).then(pl.col("order")).otherwise(None).alias("order"))
+    r = count_order.test(half, winner="A", checkpoints=(), bootstrap=200)
+    e = r.estimates
+    assert e["low"] <= e["realised_margin_points"] <= e["high"]
+    assert r.flagged() is False
+    # Stealing only in the tables still to count: the projection should not explain it.
+    late = f.filter(pl.col("order") > 2500)["table"].to_list()
+    g = half.with_columns(
         pl.when(pl.col("table").is_in(late)).then(pl.col("v_A") + pl.col("v_B")).otherwise(pl.col("v_A")).alias("v_A"),
         pl.when(pl.col("table").is_in(late)).then(0).otherwise(pl.col("v_B")).alias("v_B"),
     )
-    assert count_order.test(g, winner="A", checkpoints=(0.5,), bootstrap=200).p_value < 0.05
+    assert count_order.test(g, winner="A", checkpoints=(), bootstrap=200).flagged() is True
+
+
+def test_forensics_count_order_without_a_real_order_cannot_tell():
+    f = simulate.synthetic_election(500, seed=2).with_columns(pl.lit(None, dtype=pl.Int64).alias("order"))
+    r = count_order.test(f, winner="A")
+    assert r.flagged() is None
+    assert "--order" in r.reading and "not the order of the count" in r.reading
 
 
 def test_forensics_result_to_dict_is_json(clean):
@@ -167,7 +182,7 @@ def test_forensics_report_writes_html_png_json(clean, tmp_path):
     path = report.write_report(res, tmp_path)
     html = path.read_text()
     assert "fingerprint.png" in html and "http" not in html.replace("http-equiv", "")
-    for name in ("fingerprint", "count_order", "second_digit"):
+    for name in ("fingerprint", "last_digit", "second_digit"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
         json.loads((tmp_path / f"{name}.json").read_text())
 
