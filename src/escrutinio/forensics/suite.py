@@ -29,7 +29,7 @@ Progress = Callable[[str, int, int], None]
 
 DEFAULT_LEVELS = {
     "anomalies": tf.DISTRICT,
-    "fingerprint": tf.DISTRICT,
+    "fingerprint": tf.DEPARTMENT,
     "integer_peaks": None,
     "digits": None,
     "peers": "polling_place",

@@ -10,7 +10,7 @@ from escrutinio.forensics import anomalies, digits, integer_peaks, peers, suite
 
 pytestmark = pytest.mark.shared
 
-FAST = {"fingerprint": {"bootstrap": 50, "null_replicates": 19}}
+FAST: dict = {}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,8 @@ def test_forensics_peru_runoff_suite_runs_and_is_sane(runoff):
     assert full.details["over_100"] == 0  # no counted table above 100 % turnout
     assert full.details["at_100"] < 50  # exactly 100 % is rare
     fp = res.get("fingerprint.klimek")
-    assert fp.details["f_extreme"] <= 0.01
+    assert fp.flagged() is False, fp.reading  # centred on the department, districts resampled
+    assert fp.estimates["f_extreme"] <= 0.01 and fp.draws >= 999
     assert res.n_counted == 84_863 + 1_386
     # No count-order story without a real order, and the output says why.
     co = res.get("count_order.projection")
@@ -81,9 +82,27 @@ def test_forensics_digit_tests_no_false_alarm_on_chile_and_peru(runoff):
         assert last.estimates["chi2_vs_uniform"] > 21.7  # chi-square 9 df at p = 0.01
 
 
+def test_forensics_chile_fingerprint_cannot_tell_without_electors():
+    from escrutinio.forensics import fingerprint
+
+    r = fingerprint.test(chile(), winner="C2")
+    assert r.flagged() is None and "electors" in r.reading
+
+
 def test_forensics_last_digit_flagged_on_russia_2012():
     _second, last = digits.test(russia(2012), choices=[str(i) for i in range(1, 6)])
     assert last.flagged() is True, last.reading
+
+
+@pytest.mark.parametrize(("year", "leader"), [(2011, "6"), (2012, "5")])
+def test_forensics_russia_fingerprint_flagged_by_region(year, leader):
+    from escrutinio.forensics import fingerprint
+
+    r = fingerprint.test(russia(year), winner=leader, by="department")
+    assert r.flagged() is True, r.reading
+    assert r.estimates["cluster_level"] == "province"  # territorial commissions resampled
+    assert r.estimates["f_incremental"] >= 0.3 and r.estimates["f_extreme"] > 0
+    assert "no fingerprint" not in r.reading
 
 
 def test_forensics_russia_2018_suite_runs():

@@ -108,6 +108,21 @@ def test_forensics_last_digit_detects_fabrication():
     assert digits.last_digit_test(inj.frame, choices=["A", "B"]).p_value < 0.001
 
 
+def test_forensics_fingerprint_tilt_flags_stuffing_not_clean():
+    f = simulate.synthetic_election(4000, seed=8)
+    clean = fingerprint.test(f, winner="A", draws=999)
+    assert clean.flagged() is False, clean.reading
+    assert clean.draws == 999 and clean.estimates["f_incremental"] < 0.1
+    inj = simulate.inject(f, kind="klimek", winner="A", f_incremental=0.3, f_extreme=0.02, seed=8)
+    r = fingerprint.test(inj.frame, winner="A", draws=999)
+    assert r.flagged() is True, r.reading
+    e = r.estimates
+    assert 0.15 <= e["f_incremental"] <= 0.5, e
+    assert e["interval_incremental"][0] <= e["f_incremental"] <= e["interval_incremental"][1]
+    assert 0.005 <= e["f_extreme"] <= 0.04, e
+    assert f"f_i = {e['f_incremental']:.2f}" in r.reading  # the wording states the fitted values
+
+
 def test_forensics_fingerprint_detects_extreme_fraud():
     f = simulate.synthetic_election(4000, seed=8)
     inj = simulate.inject(f, kind="klimek", winner="A", f_incremental=0.0, f_extreme=0.05, seed=8)
@@ -156,7 +171,7 @@ def test_forensics_count_order_without_a_real_order_cannot_tell():
 
 def test_forensics_result_to_dict_is_json(clean):
     res = suite.run_suite(clean, winner="A", choices=["A", "B"], claimed_tables=["000001", "000002", "000003"],
-                          options={"fingerprint": {"bootstrap": 20, "null_replicates": 9}})
+                          options={"fingerprint": {"draws": 999}})
     text = json.dumps(res.to_dict(with_figures=True))
     assert "fingerprint.klimek" in text
     assert all(isinstance(r, ForensicResult) for r in res.results)
@@ -177,8 +192,7 @@ def test_forensics_suite_progress_and_subset(clean):
 
 
 def test_forensics_report_writes_html_png_json(clean, tmp_path):
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"],
-                          options={"fingerprint": {"bootstrap": 20, "null_replicates": 9}})
+    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"])
     path = report.write_report(res, tmp_path)
     html = path.read_text()
     assert "fingerprint.png" in html and "http" not in html.replace("http-equiv", "")
