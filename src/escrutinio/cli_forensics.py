@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from escrutinio.app import Session
-from escrutinio.parsing import InputError, parse_alpha, parse_forensics_tests
+from escrutinio.parsing import InputError, parse_alpha, parse_forensics_tests, parse_forensics_thresholds
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
@@ -42,6 +42,10 @@ def forensics_command(
         ),
     ] = None,
     alpha: Annotated[str | None, typer.Option("--alpha", help="Significance level (default 0.05)")] = None,
+    thresholds: Annotated[
+        str | None,
+        typer.Option("--thresholds", help="Anomaly thresholds: turnout=0.95,null_share=0.3,unanimous_votes=50"),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report with figures (PNG) and data (JSON) here")
     ] = None,
@@ -59,7 +63,13 @@ def forensics_command(
     from escrutinio.app.forensics import ForensicsOptions
 
     options = ForensicsOptions(
-        tests=parse_forensics_tests(tests), by=by, claims=claims, order=order, report=report, alpha=parse_alpha(alpha)
+        tests=parse_forensics_tests(tests),
+        by=by,
+        claims=claims,
+        order=order,
+        report=report,
+        alpha=parse_alpha(alpha),
+        thresholds=parse_forensics_thresholds(thresholds),
     )
     if db is None and ctx.parent is not None:
         db = ctx.parent.params.get("db")  # the global ``escrutinio --db X forensics``

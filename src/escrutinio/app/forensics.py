@@ -40,7 +40,16 @@ class ForensicsOptions:
     report: Path | None = None
     alpha: float = 0.05
     seed: int = 0
+    thresholds: dict[str, float | int] = field(default_factory=dict)
     tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def options(self) -> dict[str, dict[str, Any]]:
+        """Keyword overrides per test family: the anomaly thresholds and any tuning."""
+        out = {k: dict(v) for k, v in self.tuning.items()}
+        names = {"turnout": "turnout", "null_share": "null_share_at", "unanimous_votes": "unanimous_votes"}
+        anomalies = out.setdefault("anomalies", {})
+        anomalies.update({names[k]: v for k, v in self.thresholds.items()})
+        return out
 
 
 class ForensicsService:
@@ -114,7 +123,7 @@ class ForensicsService:
                 level_names=column_names,
                 claimed_tables=claimed,
                 order_label=order_label,
-                options=o.tuning,
+                options=o.options(),
                 alpha=o.alpha,
                 seed=o.seed,
                 progress=progress,

@@ -57,3 +57,13 @@ def test_forensics_cli_order_file_errors_name_the_place(store: Path, tmp_path: P
     out = _cli(store, "forensics", "--tests", "count_order", "--order", str(bad))
     assert out.returncode == 1
     assert f"{bad}:3:at" in out.stderr and "time (ISO 8601) or a rank" in out.stderr
+
+
+def test_forensics_cli_thresholds_reach_the_anomaly_checks(store: Path) -> None:
+    out = _cli(store, "forensics", "--tests", "anomalies", "--thresholds", "turnout=0.5,null_share=0.01", "-f", "json")
+    assert out.returncode == 0, out.stderr
+    results = {r["name"]: r for r in json.loads(out.stdout)["results"]}
+    assert results["anomalies.turnout_full"]["estimates"]["threshold"] == 0.5
+    assert results["anomalies.null_share"]["estimates"]["threshold"] == 0.01
+    bad = _cli(store, "forensics", "--thresholds", "turnout=2")
+    assert bad.returncode == 1 and "--thresholds: turnout expects a share in (0, 1]" in bad.stderr

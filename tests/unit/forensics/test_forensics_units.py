@@ -141,8 +141,10 @@ def test_forensics_peers_detects_stolen_tables(clean):
 
 def test_forensics_peers_first_round_swing(clean):
     second = simulate.inject(clean, kind="stealing", winner="A", share=0.03, seed=4)
-    rs = {r.test: r for r in peers.test(second.frame, second.tables, winner="A", first_round=clean,
-                                        first_round_winner="A", permutations=999)}
+    rs = {
+        r.test: r
+        for r in peers.test(second.frame, second.tables, winner="A", first_round=clean, first_round_winner="A", permutations=999)
+    }
     assert rs["claims_vs_peers.swing_from_first_round"].p_value < 0.01
 
 
@@ -170,8 +172,13 @@ def test_forensics_count_order_without_a_real_order_cannot_tell():
 
 
 def test_forensics_result_to_dict_is_json(clean):
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], claimed_tables=["000001", "000002", "000003"],
-                          options={"fingerprint": {"draws": 999}})
+    res = suite.run_suite(
+        clean,
+        winner="A",
+        choices=["A", "B"],
+        claimed_tables=["000001", "000002", "000003"],
+        options={"fingerprint": {"draws": 999}},
+    )
     text = json.dumps(res.to_dict(with_figures=True))
     assert "fingerprint.klimek" in text
     assert all(isinstance(r, ForensicResult) for r in res.results)
@@ -181,8 +188,9 @@ def test_forensics_result_to_dict_is_json(clean):
 
 def test_forensics_suite_progress_and_subset(clean):
     seen = []
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["digits"],
-                          progress=lambda s, d, t: seen.append((s, d, t)))
+    res = suite.run_suite(
+        clean, winner="A", choices=["A", "B"], tests=["digits"], progress=lambda s, d, t: seen.append((s, d, t))
+    )
     assert {r.family for r in res.results} == {"digits"}
     assert seen[0] == ("digits", 0, 1) and seen[-1] == ("done", 1, 1)
     with pytest.raises(ValueError):
@@ -205,3 +213,31 @@ def test_forensics_not_applicable_without_electors(clean):
     f = clean.with_columns(pl.lit(None, dtype=pl.Int64).alias("electors"))
     assert fingerprint.test(f, winner="A").status == "not_applicable"
     assert anomalies.turnout_full(f).status == "not_applicable"
+
+
+def test_forensics_anomaly_thresholds_are_applied(clean):
+    f = clean.with_columns(
+        pl.when(pl.col("table") == "000001").then(pl.col("cast")).otherwise(pl.col("null")).alias("null"),
+        pl.when(pl.col("table") == "000001").then(0).otherwise(pl.col("valid")).alias("valid"),
+    )
+    base = anomalies.run(f, choices=["A", "B"])
+    strict = {r.test: r for r in anomalies.run(f, choices=["A", "B"], turnout=0.8, null_share_at=0.5)}
+    assert "000001" in strict["anomalies.null_share"].tables
+    high = int(((clean["cast"] / clean["electors"]) >= 0.8).sum())
+    assert strict["anomalies.turnout_full"].estimates["at_or_above_threshold"] == high > 0
+    assert {r.test for r in base} >= {"anomalies.null_share", "anomalies.resolved_net", "anomalies.turnout_full"}
+
+
+def test_forensics_resolved_net_flags_only_a_lead_that_rests_on_rulings(clean):
+    totals = {c: int(clean[f"v_{c}"].sum()) for c in ("A", "B")}
+    lead, other = sorted(totals, key=totals.get, reverse=True)
+
+    def resolved_where(condition: pl.Expr) -> pl.DataFrame:
+        return clean.with_columns(pl.when(condition).then(pl.lit("resolved")).otherwise(pl.col("state")).alias("state"))
+
+    # One resolved table cannot carry the lead; every table the leader won, resolved, does.
+    one = anomalies.resolved_net(resolved_where(pl.col("table") == clean["table"][0]), choices=["A", "B"])
+    assert one.flagged() is False and "does not rest" in one.reading
+    won = anomalies.resolved_net(resolved_where(pl.col(f"v_{lead}") > pl.col(f"v_{other}")), choices=["A", "B"])
+    assert won.flagged() is True and "rests on these rulings" in won.reading
+    assert won.estimates["national_margin"] == totals[lead] - totals[other]
