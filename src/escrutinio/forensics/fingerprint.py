@@ -594,6 +594,8 @@ def test(
         grid_tilt.append(tl.tilt_of(c2 / d.electors, np.where(v2 > 0, w2 / np.maximum(v2, 1), 0.0), d.group))
     grid = np.array(grid_tilt)
     f_i = tl.invert(observed, grid_f, grid)
+    at_top = f_i >= grid_f[-1]
+    f_i_text = f"f_i ≥ {f_i:.2f} (the top of the range fitted)" if at_top else f"f_i = {f_i:.2f}"
     f_i_iv = (tl.invert(lo, grid_f, grid), tl.invert(hi, grid_f, grid))
     t0, s0 = cast / d.electors, np.where(valid > 0, win / np.maximum(valid, 1), 0.0)
     clean_corner = float(np.mean((t0 >= tl.CORNER) & (s0 >= tl.CORNER)))
@@ -610,10 +612,10 @@ def test(
             f"Tables with a higher turnout give {winner} a higher share more than independent turnout and share "
             f"produce: the direction ballot stuffing moves a table, and also the direction of a local "
             f"mobilisation for one side. Read through Klimek et al.'s model, the tilt corresponds to incremental "
-            f"fraud in f_i = {f_i:.2f} of the tables ({f_i_iv[0]:.2f}–{f_i_iv[1]:.2f})"
+            f"fraud in {f_i_text} of the tables ({f_i_iv[0]:.2f}–{f_i_iv[1]:.2f})"
             if flagged
             else f"That is within what independent turnout and share give by chance; read through Klimek et al.'s "
-            f"model the tilt corresponds to f_i = {f_i:.2f} ({f_i_iv[0]:.2f}–{f_i_iv[1]:.2f}), not distinguishable "
+            f"model the tilt corresponds to {f_i_text} ({f_i_iv[0]:.2f}–{f_i_iv[1]:.2f}), not distinguishable "
             "from clean variation"
         )
         + f"; {100 * float(corner[0]):.2f} % of the tables report both a turnout and a share of 95 % or more, "
@@ -636,6 +638,7 @@ def test(
             "tilt": observed,
             "tilt_interval": [lo, hi],
             "f_incremental": f_i,
+            "f_incremental_at_top_of_range": bool(at_top),
             "interval_incremental": list(f_i_iv),
             "f_extreme": f_e,
             "interval_extreme": list(f_e_iv),

@@ -149,6 +149,8 @@ class SuiteResult:
     elapsed_seconds: float
     alpha: float = 0.05
     by_area: tuple[dict[str, Any], ...] = ()
+    level_names: dict[str, str] = field(default_factory=dict)
+    """The election's own name of each frame level (``department`` -> ``region``), for output."""
 
     def get(self, test: str) -> ForensicResult:
         """The result named ``test`` (KeyError if absent)."""
@@ -167,15 +169,21 @@ class SuiteResult:
             {
                 "winner": self.winner,
                 "choices": list(self.choices),
-                "by": self.by,
+                "by": self.level_names.get(self.by, self.by) if self.by else None,
                 "alpha": self.alpha,
                 "n_tables": self.n_tables,
                 "n_counted": self.n_counted,
                 "elapsed_seconds": self.elapsed_seconds,
-                "results": [r.to_dict(with_figures=with_figures, alpha=self.alpha) for r in self.results],
+                "results": [self._named(r.to_dict(with_figures=with_figures, alpha=self.alpha)) for r in self.results],
                 "by_area": list(self.by_area),
             }
         )
+
+    def _named(self, d: dict[str, Any]) -> dict[str, Any]:
+        """A result's dict with its level given by the election's own name."""
+        if d.get("level") is not None:
+            d["level"] = self.level_names.get(d["level"], d["level"])
+        return d
 
     def to_text(self) -> str:
         """A plain-text summary, one block per test, for the terminal."""

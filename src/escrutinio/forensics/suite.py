@@ -173,6 +173,7 @@ def run_suite(
         elapsed_seconds=time.perf_counter() - t0,
         alpha=alpha,
         by_area=_by_area(frame, by, winner, results),
+        level_names=names,
     )
 
 

@@ -67,3 +67,22 @@ def test_forensics_cli_thresholds_reach_the_anomaly_checks(store: Path) -> None:
     assert results["anomalies.null_share"]["estimates"]["threshold"] == 0.01
     bad = _cli(store, "forensics", "--thresholds", "turnout=2")
     assert bad.returncode == 1 and "--thresholds: turnout expects a share in (0, 1]" in bad.stderr
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_forensics_cli_russia_2018_preset_by_region(tmp_path: Path) -> None:
+    """Russia 2018 loaded with its preset; the integer test by region is flagged, in the election's words."""
+    from tests.conftest import DATA, need_shared
+
+    source = need_shared(DATA / "russia-2018-presidential" / "2018.csv.gz")
+    db = tmp_path / "r.db"
+    loaded = _cli(db, "load", str(source), "--election", "russia-2018-presidential")
+    assert loaded.returncode == 0, loaded.stderr
+    out = _cli(db, "forensics", "--tests", "integer", "--by", "region", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    either = next(r for r in data["results"] if r["name"] == "integer_peaks.either")
+    assert data["by"] == "region" and either["level"] == "region"
+    assert either["flagged"] is True and either["estimates"]["z"] > 5 and either["null"]["draws"] >= 1000
+    assert either["estimates"]["by_area"][0]["area"]  # the regions with the largest excess, by name
