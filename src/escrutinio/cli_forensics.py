@@ -1,76 +1,101 @@
 """``escrutinio forensics``: statistical election forensics, a thin skin over the application."""
 
+from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from escrutinio.cli_common import DbOption, _canvass, _contest_leaders, _progress
-from escrutinio.domain.errors import EscrutinioError
+from escrutinio.app import Session
+from escrutinio.parsing import InputError, parse_alpha, parse_forensics_tests, parse_forensics_thresholds
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
+]
 
 
 def forensics_command(
-    tests: Annotated[str | None, typer.Option("--tests", help="Comma-separated test families (default: all)")] = None,
-    by: Annotated[str, typer.Option("--by", help="Condition on department, province or district")] = "department",
+    ctx: typer.Context,
+    tests: Annotated[
+        str | None,
+        typer.Option("--tests", help="Comma-separated families: anomalies, fingerprint, integer, digits, peers, count_order"),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Condition on this level of the election (its own names, e.g. region); "
+            "default: the level each method's paper used",
+        ),
+    ] = None,
     claims: Annotated[
         Path | None, typer.Option("--claims", help="CSV of claimed tables (column MESA_DE_VOTACION or table)")
+    ] = None,
+    order: Annotated[
+        Path | None,
+        typer.Option(
+            "--order",
+            help="CSV of the real count order: column table, optional at (time or rank); tables not listed are not yet counted",
+        ),
+    ] = None,
+    alpha: Annotated[str | None, typer.Option("--alpha", help="Significance level (default 0.05)")] = None,
+    thresholds: Annotated[
+        str | None,
+        typer.Option("--thresholds", help="Anomaly thresholds: turnout=0.95,null_share=0.3,unanimous_votes=50"),
     ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report with figures (PNG) and data (JSON) here")
     ] = None,
     db: DbOption = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text or json")] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: table (text), json or csv")] = "table",
 ) -> None:
-    """Statistical election forensics on table-level results, conditioned on geography:
-    anomalous tables, turnout x share fingerprint, integer peaks, digit tests, claims vs peers,
-    count order. Results are evidence to weigh, never a verdict.
+    """Statistical election forensics on table-level results, conditioned on geography: anomalous
+    tables, turnout x share fingerprint, integer percentages, digit tests, claims vs peers, count
+    order. Each test says flagged, not flagged or cannot tell: evidence to weigh, never a verdict.
 
-    Example: escrutinio forensics --claims fp-highlighted-59-tables.csv --report out/forensics
+    Example: escrutinio forensics --tests integer --by region --format json
     """
-    if fmt not in ("text", "json"):
-        raise EscrutinioError(f"--format: expected text or json, got {fmt!r}")
-    from escrutinio.forensics.suite import run_suite
-    from escrutinio.output import emit_json
+    if fmt not in ("table", "text", "json", "csv"):
+        raise InputError(f"--format: expected table, json or csv, got {fmt!r}")
+    from escrutinio.app.forensics import ForensicsOptions
 
-    canvass = _canvass(db)
-    winner, _ = _contest_leaders(canvass)
-    claimed = None
-    if claims is not None:
-        from escrutinio.formats.table_list import read_table_list
+    options = ForensicsOptions(
+        tests=parse_forensics_tests(tests),
+        by=by,
+        claims=claims,
+        order=order,
+        report=report,
+        alpha=parse_alpha(alpha),
+        thresholds=parse_forensics_thresholds(thresholds),
+    )
+    if db is None and ctx.parent is not None:
+        db = ctx.parent.params.get("db")  # the global ``escrutinio --db X forensics``
+    with Session(db, actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
+        result = _run_with_progress(session, options)
+        if report is not None:
+            sys.stderr.write(f"report: {session.forensics.write_report(result, report)}\n")
+    from escrutinio.output import emit_csv, emit_json
 
-        claimed = read_table_list(claims)
-    bar = _progress()
-    kwargs = {
-        "winner": winner,
-        "choices": canvass.election().contest.choice_ids,
-        "tests": tests.split(",") if tests else None,
-        "by": by,
-        "claimed_tables": claimed,
-        "order_label": "the order in which sheets entered the event log",
-    }
-    try:
-        if bar is None:
-            result = run_suite(canvass.table_frame(), **kwargs)
-        else:
-            with bar:
-                task = bar.add_task("forensics", total=None)
-                result = run_suite(
-                    canvass.table_frame(),
-                    progress=lambda step, done, total: bar.update(task, description=step, completed=done, total=total),
-                    **kwargs,
-                )
-    except ValueError as exc:
-        raise EscrutinioError(str(exc)) from None
-    if report is not None:
-        from escrutinio.forensics.report import write_report
-
-        index = write_report(result, report)
-        sys.stderr.write(f"report: {index}\n")
     if fmt == "json":
         emit_json(result.to_dict(with_figures=False))
+    elif fmt == "csv":
+        columns = ("name", "status", "flagged", "p_value", "level", "null", "wording")
+        emit_csv([{k: r[k] for k in columns} for r in result.to_dict(with_figures=False)["results"]])
     else:
-        for r in result.results:
-            d = r.to_dict()
-            typer.echo(f"[{d.get('status', '')}] {d['test']}: {d['reading']}")
+        typer.echo(result.to_text())
+
+
+def _run_with_progress(session: Session, options):  # type: ignore[no-untyped-def]
+    """The suite, with a progress bar on a terminal (none in pipes and CI)."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return session.forensics.run(options)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("forensics", total=None)
+        return session.forensics.run(
+            options, progress=lambda step, done, total: bar.update(task, description=step, completed=done, total=total)
+        )

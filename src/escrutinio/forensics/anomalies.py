@@ -30,8 +30,8 @@ from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import ForensicResult, not_applicable
 
 
-def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20) -> ForensicResult:
-    """Counted tables whose ballots cast reach or exceed their electors (electors >= ``min_electors``)."""
+def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: float = 1.0) -> ForensicResult:
+    """Counted tables whose turnout is at or above ``threshold`` (1.0: ballots cast reach the electors)."""
     test = "anomalies.turnout_full"
     f = fr.counted(frame)
     if not fr.has_electors(f):
@@ -41,17 +41,19 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20) -> ForensicResu
     big = electors >= min_electors
     over = big & (cast > electors)
     equal = big & (cast == electors)
-    flagged = over | equal
-    n_over, n_equal = int(over.sum()), int(equal.sum())
-    if n_over == 0 and n_equal == 0:
+    high = big & (cast >= threshold * electors) & ~over & ~equal
+    flagged = over | equal | high
+    n_over, n_equal, n_high = int(over.sum()), int(equal.sum()), int(high.sum())
+    below = f" and {n_high} more report a turnout of {100 * threshold:.0f} % or more" if threshold < 1 else ""
+    if n_over == 0 and n_equal == 0 and n_high == 0:
         reading = (
-            f"No counted table with at least {min_electors} electors reports ballots cast at or above its "
-            "registered electors."
+            f"No counted table with at least {min_electors} electors reports a turnout of "
+            f"{100 * min(threshold, 1.0):.0f} % or more."
         )
     else:
         reading = (
             f"{n_over} counted table(s) report more ballots cast than registered electors, which a correct "
-            f"sheet cannot show, and {n_equal} report exactly 100 % turnout, which is possible but rare. "
+            f"sheet cannot show, {n_equal} report exactly 100 % turnout, which is possible but rare{below}. "
             "Each is worth checking against the sheet image and the roll."
         )
     return ForensicResult(
@@ -65,6 +67,89 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20) -> ForensicResu
             "legitimately push a small table to 100 %.",
         ),
         details={"over_100": n_over, "at_100": n_equal, "min_electors": min_electors},
+        estimates={
+            "over_100": n_over,
+            "at_100": n_equal,
+            "at_or_above_threshold": n_over + n_equal + n_high,
+            "threshold": threshold,
+        },
+        null=None,
+    )
+
+
+def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 20) -> ForensicResult:
+    """Counted tables whose null (invalid) ballots are at least ``threshold`` of the ballots cast."""
+    test = "anomalies.null_share"
+    f = fr.counted(frame)
+    cast = fr.as_int(f, tf.CAST)
+    nulls = fr.as_int(f, tf.NULL)
+    use = cast >= min_cast
+    if int(use.sum()) == 0:
+        return not_applicable(test, f"no counted table with at least {min_cast} ballots.")
+    share = fr.safe_ratio(nulls, cast)
+    flagged = use & (share >= threshold)
+    n = int(flagged.sum())
+    overall = float(nulls[use].sum() / max(cast[use].sum(), 1))
+    reading = (
+        f"{n:,} counted table(s) with at least {min_cast} ballots have {100 * threshold:.0f} % or more of them "
+        f"null (the election's tables overall: {100 * overall:.2f} %). "
+        + ("Each is worth checking against the sheet: a high null share is where ballots can be spoiled." if n else "None does.")
+    )
+    return ForensicResult(
+        test=test,
+        statistic=float(n),
+        statistic_name="tables_at_or_above_null_threshold",
+        reading=reading,
+        tables=fr.table_ids(f, flagged),
+        caveats=("Null ballots are also a legitimate protest vote; a whole area voting null is not a sheet error.",),
+        estimates={"tables": n, "threshold": threshold, "null_share_overall": overall, "min_cast": min_cast},
+    )
+
+
+def resolved_net(frame: pl.DataFrame, *, choices: list[str] | None = None) -> ForensicResult:
+    """Votes by choice on sheets counted after a ruling, their net margin, and whether it exceeds the margin.
+
+    Flagged when the resolved sheets' net votes for the leader over the runner-up are larger than the
+    national margin: without them the runner-up would lead, so the outcome rests on those rulings.
+    """
+    test = "anomalies.resolved_net"
+    if tf.STATE not in frame.columns:
+        return not_applicable(test, "the frame has no sheet states.")
+    f = fr.counted(frame)
+    cols = [tf.choice_column(c) for c in choices] if choices else fr.choice_columns(f)
+    if len(cols) < 2:
+        return not_applicable(test, "needs at least two choices.")
+    resolved = (f[tf.STATE] == "resolved").to_numpy()
+    if not resolved.any():
+        return not_applicable(test, "no sheet was counted after a ruling.")
+    votes = np.column_stack([fr.as_int(f, c) for c in cols])
+    total = votes.sum(axis=0)
+    order = np.argsort(-total)
+    lead, run = order[0], order[1]
+    res_votes = votes[resolved].sum(axis=0)
+    margin = int(total[lead] - total[run])
+    net = int(res_votes[lead] - res_votes[run])
+    names = [c.removeprefix(tf.CHOICE_PREFIX) for c in cols]
+    decisive = net > margin
+    votes_text = ", ".join(f"{names[j]} {int(res_votes[j]):,}" for j in order)
+    verdict = "rests on these rulings: they are worth reading one by one" if decisive else "does not rest on them"
+    reading = (
+        f"{int(resolved.sum()):,} sheets were counted after a ruling; they give {votes_text}: a net {net:+,} for "
+        f"{names[lead]} over {names[run]}, against a national margin of {margin:,} (without them the margin "
+        f"would be {margin - net:+,}). The lead {verdict}."
+    )
+    return ForensicResult(
+        test=test,
+        statistic=float(net),
+        statistic_name="resolved_net_leader_minus_runner_up",
+        reading=reading,
+        estimates={
+            "resolved_sheets": int(resolved.sum()),
+            "votes": {names[j]: int(res_votes[j]) for j in order},
+            "net_leader_minus_runner_up": net,
+            "national_margin": margin,
+        },
+        decided=decisive,
     )
 
 
@@ -161,9 +246,11 @@ def unanimous(
             "the district's other tables show it.",
             "The null treats tables as independent; tables of one village are not.",
         ),
-        details={"expected": exp_total, "min_votes": min_votes, "major_choices": [
-            c for c, m in zip(cols, major, strict=True) if m
-        ]},
+        details={
+            "expected": exp_total,
+            "min_votes": min_votes,
+            "major_choices": [c for c, m in zip(cols, major, strict=True) if m],
+        },
     )
 
 
@@ -203,17 +290,15 @@ def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) 
             .group_by("_base")
             .agg((pl.col("k") * (pl.col("k") - 1)).sum().alias("s"))
             .join(m_base, on="_base")
-            .with_columns(
-                ((pl.col("s") + 1) / (pl.col("M") * (pl.col("M") - 1) + 1)).clip(1e-12, 1.0).log().alias("lq")
-            )
+            .with_columns(((pl.col("s") + 1) / (pl.col("M") * (pl.col("M") - 1) + 1)).clip(1e-12, 1.0).log().alias("lq"))
             .select("_base", "lq")
         )
-        logq = logq.join(coll, on="_base", how="left").with_columns(
-            (pl.col("logq") + pl.col("lq").fill_null(0.0)).alias("logq")
-        ).drop("lq")
-    exp_df = nb_base.join(logq, on="_base").with_columns(
-        (pl.col("m") * (pl.col("m") - 1) / 2 * pl.col("logq").exp()).alias("e")
-    )
+        logq = (
+            logq.join(coll, on="_base", how="left")
+            .with_columns((pl.col("logq") + pl.col("lq").fill_null(0.0)).alias("logq"))
+            .drop("lq")
+        )
+    exp_df = nb_base.join(logq, on="_base").with_columns((pl.col("m") * (pl.col("m") - 1) / 2 * pl.col("logq").exp()).alias("e"))
     expected = float(exp_df["e"].sum())
     p = _poisson_tail(observed, expected)
     where = "polling place" if has_place else "district"
@@ -239,9 +324,11 @@ def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) 
             "were independent; they share the table size, so the expectation is somewhat low.",
             f"Only tables with at least {min_votes} ballots cast are compared.",
         ),
-        details={"expected": expected, "neighbourhood": where, "groups": [
-            fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]
-        ]},
+        details={
+            "expected": expected,
+            "neighbourhood": where,
+            "groups": [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]],
+        },
     )
 
 
@@ -310,18 +397,33 @@ def cast_outliers(
             "of voters who moved, a remote annex.",
             f"Tables with fewer than {min_electors} electors are left out (their turnout is too noisy).",
         ),
-        details={"metric": metric_name, "top": top,
-                 "levels_used": {fr.LEVELS[i]: int((level_of == i).sum()) for i in np.unique(level_of)}},
+        details={
+            "metric": metric_name,
+            "top": top,
+            "levels_used": {fr.LEVELS[i]: int((level_of == i).sum()) for i in np.unique(level_of)},
+        },
     )
 
 
-def run(frame: pl.DataFrame, *, choices: list[str] | None = None, by: str = tf.DISTRICT) -> list[ForensicResult]:
-    """All four anomaly checks (``by`` is the finest level the unanimity null conditions on)."""
+def run(
+    frame: pl.DataFrame,
+    *,
+    choices: list[str] | None = None,
+    by: str = tf.DISTRICT,
+    turnout: float = 1.0,
+    null_share_at: float = 0.25,
+    unanimous_votes: int = 30,
+) -> list[ForensicResult]:
+    """Every anomaly check, with its thresholds: ``turnout`` (list tables at or above it),
+    ``null_share_at`` (null ballots as a share of cast), ``unanimous_votes`` (the least valid votes a
+    table needs before one choice's 100 % counts). ``by`` is the level peers are read at."""
     start = by if by in fr.LEVELS else tf.DISTRICT
     finer = tf.DISTRICT if fr.LEVELS.index(start) > fr.LEVELS.index(tf.DISTRICT) else start
     return [
-        turnout_full(frame),
-        unanimous(frame, choices=choices, start=finer),
+        turnout_full(frame, threshold=turnout),
+        null_share(frame, threshold=null_share_at),
+        unanimous(frame, choices=choices, start=finer, min_votes=unanimous_votes),
         identical(frame),
-        cast_outliers(frame),
+        cast_outliers(frame, start=start),
+        resolved_net(frame, choices=choices),
     ]

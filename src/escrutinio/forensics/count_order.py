@@ -25,7 +25,15 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import ForensicResult, not_applicable
 
-STRATA = (tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
+STRATA = (tf.POLLING_PLACE, tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
+
+
+def _stat(totals: np.ndarray, winner: int, rival: int | None) -> np.ndarray:
+    """Winner's share of valid votes, or (with ``rival``) the margin winner − rival over valid votes."""
+    valid = np.maximum(totals.sum(axis=1), 1e-9)
+    if rival is None:
+        return totals[:, winner] / valid
+    return (totals[:, winner] - totals[:, rival]) / valid
 
 
 def _dense(keys: np.ndarray) -> np.ndarray:
@@ -50,11 +58,14 @@ def project(
     level_keys: list[np.ndarray],
     winner: int,
     *,
+    rival: int | None = None,
     bootstrap: int = 200,
     min_donors: int = 3,
     rng: np.random.Generator | None = None,
 ) -> tuple[float, np.ndarray, dict[str, int]]:
     """Projected final share of ``winner`` (column index) from the ``counted`` rows, and bootstrap draws.
+
+    With ``rival`` the projected figure is instead the margin winner − rival as a share of valid votes.
 
     ``votes`` is (n, k) per-choice votes, ``size`` the scaling of each table (electors, or 1),
     ``level_keys`` integer keys per stratum level from finest to coarsest (the last is national).
@@ -65,7 +76,7 @@ def project(
     wc = votes[counted].sum(axis=0).astype(np.float64)
     unc = np.flatnonzero(~counted)
     if len(unc) == 0:
-        share = wc[winner] / max(wc.sum(), 1.0)
+        share = _stat(wc[None, :], winner, rival)[0]
         return float(share), np.full(bootstrap, share), {}
     # Level used by each uncounted table: the finest with enough counted donors.
     lvl = np.full(len(unc), len(level_keys) - 1)
@@ -132,14 +143,14 @@ def project(
             pick = s_order[s_start[miss_group] + np.floor(rng.random(len(miss)) * s_cnt[miss_group]).astype(np.int64)]
             draws[b] += (sub_ratio[pick] * miss_size[:, None]).sum(axis=0)
     total = wc + point_imp
-    point = float(total[winner] / max(total.sum(), 1e-9))
+    point = _stat(total[None, :], winner, rival)[0]
     if len(used) > 1 or next(iter(used), STRATA[0]) != STRATA[0]:
         # Areas with no counted sheets stand in as random counted sub-areas: the centre of those
         # draws, not the pooled coarser ratio (dominated by whichever areas counted first), is the
         # projection.
         point = float("nan")
     tot_b = wc[None, :] + draws
-    shares = tot_b[:, winner] / np.maximum(tot_b.sum(axis=1), 1e-9)
+    shares = _stat(tot_b, winner, rival)
     if cluster_counts:
         # Few counted sub-areas stand in for the missing ones: the bootstrap understates their spread
         # (a small-sample cluster bootstrap); widen the draws by sqrt(m/(m-1)) and a t quantile, m the
@@ -152,123 +163,141 @@ def project(
     return point, shares, used
 
 
+NO_ORDER = (
+    "the store holds no record of when each sheet was counted, and the order of a file's rows (or of a "
+    "bulk load into the log) is not the order of the count, so no story about the count's order is told. "
+    "Give the real order with --order CSV (column table, optional at: a time or a rank)."
+)
+
+
+def _keys(f: pl.DataFrame) -> list[np.ndarray]:
+    """Integer keys per stratum level, finest first; a table without a polling place uses its district."""
+    keys = []
+    for lv in STRATA:
+        if lv == "national":
+            keys.append(np.zeros(f.height, np.int64))
+            continue
+        k = fr.level_keys(f, lv)
+        if lv == tf.POLLING_PLACE:
+            k = np.where(k >= 0, k, fr.level_keys(f, tf.DISTRICT) + int(k.max()) + 2)
+        keys.append(_dense(k))
+    return keys
+
+
 def test(
     frame: pl.DataFrame,
     *,
     winner: str,
-    checkpoints: tuple[float, ...] = (0.1, 0.25, 0.4, 0.6, 0.75, 0.9),
-    main_checkpoint: float = 0.5,
-    bootstrap: int = 150,
-    curve_bootstrap: int = 12,
+    checkpoints: tuple[float, ...] = (0.25, 0.5, 0.75),
+    bootstrap: int = 200,
+    curve_bootstrap: int = 20,
     min_donors: int = 3,
-    order_label: str = "the order column",
+    order_label: str | None = "the order column",
+    alpha: float = 0.05,
     seed: int = 0,
 ) -> ForensicResult:
-    """Share along the count and stratified projections at the checkpoints."""
+    """The final margin projected from the tables counted so far (in the real order) to the rest.
+
+    Tables with an ``order`` are counted, in that order; counted sheets without one were counted
+    later. The last cut is every table with an order: the margin between the final leader and
+    runner-up (points of valid votes) is projected to the rest from the finest area with enough
+    counted tables (polling place, district, province, department, nation), each uncounted table
+    weighted by its electors (its area's votes per elector), with a two-stage bootstrap interval.
+    The realised margin is the frame's own count of every counted table.
+    """
     name = "count_order.projection"
     f = fr.counted(frame)
-    if tf.ORDER not in f.columns or f[tf.ORDER].null_count() == f.height:
-        return not_applicable(name, "no count order (the order column is empty).")
-    f = f.filter(pl.col(tf.ORDER).is_not_null()).sort(tf.ORDER)
+    if order_label is None or tf.ORDER not in f.columns or f[tf.ORDER].null_count() == f.height:
+        return not_applicable(name, NO_ORDER)
     cols = fr.choice_columns(f)
     wcol = tf.choice_column(winner)
-    if wcol not in cols or f.height < 50:
-        return not_applicable(name, "needs the winner's column and at least 50 counted tables with an order.")
+    n_listed = f.height - f[tf.ORDER].null_count()
+    if wcol not in cols or len(cols) < 2 or n_listed < 50:
+        return not_applicable(name, "needs the leader's column, a runner-up and at least 50 counted tables in the order.")
+    f = f.with_columns(pl.col(tf.ORDER).fill_null(np.iinfo(np.int64).max)).sort(tf.ORDER, maintain_order=True)
     w = cols.index(wcol)
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
     size = fr.as_float(f, tf.ELECTORS) if fr.has_electors(f) else np.ones(f.height)
     size = np.where(np.isfinite(size) & (size > 0), size, np.nanmedian(size) if np.isfinite(size).any() else 1.0)
-    level_keys = [_dense(fr.level_keys(f, lv)) if lv != "national" else np.zeros(f.height, np.int64)
-                  for lv in STRATA]
+    level_keys = _keys(f)
     n = f.height
-    valid_cum = np.cumsum(votes.sum(axis=1))
-    w_cum = np.cumsum(votes[:, w])
     final_totals = votes.sum(axis=0)
-    final = float(final_totals[w] / max(final_totals.sum(), 1.0))
-    rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -1, final_totals))[0]) if len(cols) > 1 else w
-    r_cum = np.cumsum(votes[:, rival])
-    xs = np.unique(np.clip(np.round(np.linspace(0.0, 1.0, 201) * n).astype(int), 1, n))
+    rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, final_totals))[0])
+    realised = float((final_totals[w] - final_totals[rival]) / max(final_totals.sum(), 1.0))
+    complete = n_listed == n
     rng = np.random.default_rng(seed)
-    cps = sorted({*checkpoints, main_checkpoint})
+    cuts = sorted({*(max(1, min(n_listed, round(c * n_listed))) for c in checkpoints), n_listed})
     proj = []
-    main_draws = None
-    for cp in cps:
-        k = max(1, min(n - 1, round(cp * n)))
+    for k in cuts:
         counted = np.zeros(n, dtype=bool)
         counted[:k] = True
-        nb = bootstrap if cp == main_checkpoint else curve_bootstrap
-        point, draws, used = project(votes, size, counted, level_keys, w, bootstrap=nb, min_donors=min_donors,
-                                     rng=rng)
-        naive = float(w_cum[k - 1] / max(valid_cum[k - 1], 1.0))
+        last = k == n_listed
+        point, draws, used = project(votes, size, counted, level_keys, w, rival=rival,
+                                     bootstrap=bootstrap if last else curve_bootstrap, min_donors=min_donors, rng=rng)
+        so_far = votes[:k].sum(axis=0)
         proj.append({
-            "fraction_counted": k / n, "tables_counted": k, "naive_share": naive, "projected_share": point,
-            "low": float(np.quantile(draws, 0.025)), "high": float(np.quantile(draws, 0.975)),
-            "final_inside": bool(np.quantile(draws, 0.025) <= final <= np.quantile(draws, 0.975)),
+            "tables_counted": k,
+            "fraction_counted": k / n,
+            "margin_so_far_points": 100 * float(_stat(so_far[None, :], w, rival)[0]),
+            "projected_margin_points": 100 * point,
+            "low": 100 * float(np.quantile(draws, 0.025)),
+            "high": 100 * float(np.quantile(draws, 0.975)),
             "imputed_by_level": used,
         })
-        if cp == main_checkpoint:
-            main_draws = draws
-            main = proj[-1]
-    assert main_draws is not None
-    lo_tail = (1 + np.sum(main_draws <= final)) / (1 + len(main_draws))
-    hi_tail = (1 + np.sum(main_draws >= final)) / (1 + len(main_draws))
-    p = float(min(1.0, 2 * min(lo_tail, hi_tail)))
-    unexplained = final - main["projected_share"]
-    naive_shift = final - main["naive_share"]
-    lead_changes = int(np.sum(np.diff(np.sign(w_cum - r_cum)[xs - 1]) != 0))
-    inside = sum(1 for x in proj if x["final_inside"])
-    reading = (
-        f"Counting in {order_label}, {winner}'s share of valid votes was {100 * main['naive_share']:.2f} % at "
-        f"{100 * main['fraction_counted']:.0f} % of the sheets and {100 * final:.2f} % at the end (a shift of "
-        f"{100 * naive_shift:+.2f} points; the lead changed {lead_changes} time(s) along the count). "
-        f"Predicting each uncounted table from the counted tables of its own area gave "
-        f"{100 * main['projected_share']:.2f} % (95 % band {100 * main['low']:.2f}–{100 * main['high']:.2f}), "
-        f"leaving {100 * unexplained:+.2f} points unexplained (bootstrap p = {fr.fmt_p(p)}); the final share "
-        f"is inside the band at {inside} of {len(proj)} checkpoints. "
-        + (
-            "Geography does not account for the late movement: the late sheets differ from the earlier "
-            "sheets of their own areas, which is worth explaining."
-            if p < 0.05
-            else "The movement along the count is what the areas still to be counted predicted."
+    last = proj[-1]
+    inside = last["low"] <= 100 * realised <= last["high"]
+    w_name, r_name = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
+    if complete:
+        reading = (
+            f"Every counted table is in {order_label}, so the count is complete: the final margin {w_name} − "
+            f"{r_name} is {100 * realised:+.2f} points of valid votes. Along the way the projections from the "
+            "tables counted so far are in the estimates."
         )
-    )
+    else:
+        reading = (
+            f"With the {n_listed:,} tables of {order_label} counted ({100 * n_listed / n:.1f} % of the {n:,} "
+            f"counted tables), the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
+            f"of valid votes. Projecting the other tables from the counted tables of their own area (polling "
+            f"place first, then coarser), weighted by their electors, gives a final margin of "
+            f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f}); "
+            f"the final count gave {100 * realised:+.2f}: of the {100 * realised - last['margin_so_far_points']:+.2f} "
+            f"points the margin moved after this cut, the projection accounts for "
+            f"{last['projected_margin_points'] - last['margin_so_far_points']:+.2f}. "
+            + (
+                "The late shift is explained by where the late tables are."
+                if inside
+                else "The final margin is outside the projection: the late tables voted unlike the counted tables "
+                "of their own areas, which is worth explaining (so would a difference between early and late "
+                "tables inside an area, such as remote annexes)."
+            )
+        )
     return ForensicResult(
         test=name,
-        statistic=float(unexplained),
-        statistic_name="final_minus_projected_share",
-        p_value=p,
-        interval=(main["low"], main["high"]),
+        statistic=None if complete else last["projected_margin_points"],
+        statistic_name="projected_margin_points",
+        p_value=None,
+        interval=None if complete else (last["low"], last["high"]),
         reading=reading,
         caveats=(
-            "Within an area, late sheets can differ from early ones for plain reasons (remote tables of a "
-            "district travel further); the projection assumes they do not.",
-            "Without timestamps of each sheet's state changes the order used is an assumption: say which.",
+            "Within an area, late tables can differ from early ones for plain reasons (remote tables travel "
+            "further); the projection assumes they do not.",
         ),
-        details={
+        estimates={
             "order": order_label,
-            "final_share": final,
-            "rival": cols[rival].removeprefix(tf.CHOICE_PREFIX),
-            "checkpoints": proj,
-            "main_checkpoint": main_checkpoint,
-            "naive_shift": naive_shift,
-            "lead_changes": lead_changes,
+            "leader": w_name,
+            "runner_up": r_name,
+            "tables_in_order": n_listed,
+            "tables_counted_in_all": n,
+            "projected_margin_points": None if complete else last["projected_margin_points"],
+            "low": None if complete else last["low"],
+            "high": None if complete else last["high"],
+            "realised_margin_points": 100 * realised,
+            "realised_inside_interval": None if complete else inside,
+            "cuts": proj,
         },
-        figures={
-            "count_order": {
-                "kind": "count_order",
-                "x_label": "share of sheets counted",
-                "y_label": f"{winner} share of valid votes",
-                "x": (xs / n).tolist(),
-                "winner_share": (w_cum[xs - 1] / np.maximum(valid_cum[xs - 1], 1)).tolist(),
-                "rival_share": (r_cum[xs - 1] / np.maximum(valid_cum[xs - 1], 1)).tolist(),
-                "checkpoints": [x["fraction_counted"] for x in proj],
-                "projected": [x["projected_share"] for x in proj],
-                "low": [x["low"] for x in proj],
-                "high": [x["high"] for x in proj],
-                "final": final,
-                "winner": winner,
-                "rival": cols[rival].removeprefix(tf.CHOICE_PREFIX),
-            }
-        },
-        level=tf.DISTRICT,
+        null="two-stage bootstrap within areas (donor tables, then each uncounted table)",
+        draws=bootstrap,
+        level=STRATA[0],
+        status="ok" if not complete else "not_applicable",
+        decided=None if complete else not inside,
     )

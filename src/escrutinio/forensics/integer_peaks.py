@@ -1,193 +1,290 @@
-"""Integer-percentage peaks (Kobak, Shpilkin & Pshenichnikov, Ann. Appl. Stat. 2016).
+"""Integer percentages (Kobak, Shpilkin & Pshenichnikov, Ann. Appl. Stat. 10(1), 2016).
 
-When officials write down target figures instead of counts, turnout and the leader's result cluster
-on round percentages (70 %, 75 %, 80 % …). A table's percentage 100·v/n is called *integer* here
-when v is the count nearest to an integer percentage of n, i.e. v == round(k·n/100) for
-k = round(100·v/n). Tables with n < 100 are left out: on them nearly every count is nearest to some
-integer percentage, so they carry no signal.
+When officials write down target figures instead of counts, turnout and the leader's result pile up
+on round percentages (70 %, 75 %, 80 % …). Following the paper:
 
-The null is Kobak et al.'s binomial Monte Carlo: every table's count is redrawn as
-v* ~ Binomial(n, v/n), which keeps each table's size and rough level but smooths away any
-fine-scale preference for round numbers; the p-value is the share of replicates with at least as
-many integer tables as observed (one-sided: only an excess is a fingerprint). By default the same
-null is computed exactly rather than by simulation (see :func:`integer_probability`). The test runs
-separately on turnout (cast of electors) and on the winner's result (of ballots cast, as the
-Russian data and the papers use; ``share_of="valid"`` for the share of valid votes).
+- **Quantities.** Turnout = ballots cast / registered electors; the leader's result = the leader's
+  votes / ballots cast (valid plus invalid: the ballots found in the boxes, as the paper uses).
+- **Inclusion.** Tables with at least :data:`MIN_DENOMINATOR` (100) registered electors for turnout
+  and at least 100 ballots for the result: below that a single vote moves the percentage by more
+  than a point and almost every value is near some integer.
+- **Integer.** A percentage x = 100·v/n is *integer* when it is within :data:`TOLERANCE` (0.05)
+  percentage points of a whole number — it reads "k.0 %" at one decimal. This does not depend on the
+  table's size the way "v is the count nearest to k % of n" does (on tables of 200 electors every
+  other count is nearest to some integer percentage).
+- **Statistics.** The number of tables with an integer turnout, with an integer leader's result, and
+  with either (the paper's headline statistic: "turnout and/or leader's result").
+- **Null.** The paper's binomial Monte Carlo: each table's count redrawn as v* ~ Binomial(n, v/n),
+  which keeps its size and level but smooths away any preference for round figures. Because the
+  indicator "v* is integer" depends only on v*, each table's probability q of an integer under that
+  binomial is computed exactly (the pmf summed over the integer counts near its mean), and each of
+  the ``draws`` (≥ 1,000) Monte-Carlo replicates draws every table's indicator from it — the same
+  distribution as redrawing the counts, vectorised. Turnout and result are redrawn independently
+  (fixed denominators), so a table is integer on either with probability 1 − (1 − q_t)(1 − q_r).
+- **Figures.** Excess = observed − mean of the null; z = excess / sd of the null; p = share of
+  replicates at or above the observed count (with the usual +1), one-sided: only an excess is a sign
+  of written-in figures.
+
+With ``by`` the excess and z are also given per area at that level (each table keeps its own null,
+so the areas' figures add up to the national ones): the paper's geographical analysis.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import special, stats
+from scipy import special
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import ForensicResult, not_applicable
 
 MIN_DENOMINATOR = 100
+TOLERANCE = 0.05
+"""Percentage points either side of a whole number within which a percentage counts as integer."""
+DRAWS = 1000
 
 
-def is_integer_percent(v: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Whether each count v is the count nearest to an integer percentage of n (n > 0)."""
-    v = np.asarray(v, dtype=np.int64)
-    n = np.asarray(n, dtype=np.int64)
-    k = np.round(100.0 * v / np.maximum(n, 1))
-    return (n > 0) & (np.round(k * n / 100.0).astype(np.int64) == v)
+def is_integer_percent(v: np.ndarray, n: np.ndarray, tolerance: float = TOLERANCE) -> np.ndarray:
+    """Whether 100·v/n is within ``tolerance`` points of a whole number (False where n is 0)."""
+    v = np.asarray(v, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    x = 100.0 * v / np.maximum(n, 1)
+    return (n > 0) & (np.abs(x - np.round(x)) <= tolerance + 1e-9)
 
 
-def integer_peaks(
-    v: np.ndarray,
-    n: np.ndarray,
-    *,
-    replicates: int = 199,
-    seed: int = 0,
-    chunk: int = 50,
-) -> tuple[int, np.ndarray]:
-    """Observed number of integer tables and the Monte-Carlo null counts (one per replicate)."""
-    rng = np.random.default_rng(seed)
-    obs = int(is_integer_percent(v, n).sum())
-    p = v / np.maximum(n, 1)
-    null = np.empty(replicates, dtype=np.int64)
-    for start in range(0, replicates, chunk):
-        r = min(chunk, replicates - start)
-        draws = rng.binomial(np.broadcast_to(n, (r, len(n))), np.broadcast_to(p, (r, len(n))))
-        null[start : start + r] = is_integer_percent(draws, n[None, :]).sum(axis=1)
-    return obs, null
+def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLERANCE, width: float = 6.0) -> np.ndarray:
+    """P(100·v*/n is integer) per table for v* ~ Binomial(n, v/n), exactly (within ``width`` sd).
 
-
-def integer_probability(v: np.ndarray, n: np.ndarray, *, width: float = 5.0) -> np.ndarray:
-    """P(v* is integer) per table for v* ~ Binomial(n, v/n): the exact binomial null, table by table.
-
-    Sums the binomial pmf over the counts nearest to each integer percentage within ``width``
-    standard deviations of the mean (the rest of the mass is negligible).
+    For every whole percentage k near the table's mean, the counts c with |100c/n − k| ≤ tolerance
+    are the integers in [(k − tol)·n/100, (k + tol)·n/100]; their binomial pmf (from log-gamma, on the
+    tables concerned only) is summed.
     """
     v = np.asarray(v, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
-    p = v / np.maximum(n, 1)
-    sd = np.sqrt(np.maximum(n * p * (1 - p), 1e-12))
-    lo = np.floor(100 * np.maximum(v - width * sd - 1, 0) / np.maximum(n, 1))
-    hi = np.ceil(100 * np.minimum(v + width * sd + 1, n) / np.maximum(n, 1))
-    span = int((hi - lo).max()) + 1 if len(v) else 0
     out = np.zeros(len(v))
+    if len(v) == 0:
+        return out
+    p = v / np.maximum(n, 1)
+    sd = np.sqrt(np.maximum(n * p * (1 - p), 0.0))
+    lo_k = np.floor(100 * np.maximum(v - width * sd - 1, 0) / np.maximum(n, 1))
+    hi_k = np.ceil(100 * np.minimum(v + width * sd + 1, n) / np.maximum(n, 1))
     lg_n = special.gammaln(n + 1)
+    span = int((hi_k - lo_k).max()) + 1
+    per_k = int(np.floor(2 * tolerance * n.max() / 100)) + 2  # counts inside one window, at most
     for j in range(span):
-        k = lo + j
-        c = np.round(k * n / 100.0)
-        # The count c is "integer" only if c maps back to k (it always does for n >= 100).
-        ok = np.flatnonzero((k <= hi) & (np.round(100.0 * c / np.maximum(n, 1)) == k) & (c >= 0) & (c <= n))
-        # The binomial pmf on those tables only, from log-gamma (scipy's binom.pmf on every table, every
-        # step, was most of this test's time).
-        co, no, po = c[ok], n[ok], p[ok]
-        log_pmf = (lg_n[ok] - special.gammaln(co + 1) - special.gammaln(no - co + 1)
-                   + special.xlogy(co, po) + special.xlog1py(no - co, -po))
-        out[ok] += np.exp(log_pmf)
+        k = lo_k + j
+        first = np.ceil((k - tolerance) * n / 100 - 1e-9)
+        last = np.floor((k + tolerance) * n / 100 + 1e-9)
+        for m in range(per_k):
+            c = first + m
+            ok = np.flatnonzero((k <= hi_k) & (c <= last) & (c >= 0) & (c <= n))
+            if len(ok) == 0:
+                continue
+            co, no, po = c[ok], n[ok], p[ok]
+            log_pmf = (
+                lg_n[ok]
+                - special.gammaln(co + 1)
+                - special.gammaln(no - co + 1)
+                + special.xlogy(co, po)
+                + special.xlog1py(no - co, -po)
+            )
+            out[ok] += np.exp(log_pmf)
     return np.minimum(out, 1.0)
 
 
-def _one(
-    f: pl.DataFrame, v: np.ndarray, n: np.ndarray, label: str, test: str, replicates: int, seed: int
-) -> ForensicResult:
-    keep = (n >= MIN_DENOMINATOR) & (v >= 0) & (v <= n)
-    v, n = v[keep], n[keep]
-    if len(v) < 50:
-        return not_applicable(test, f"fewer than 50 tables with at least {MIN_DENOMINATOR} in the denominator.")
-    if replicates > 0:
-        obs, null = integer_peaks(v, n, replicates=replicates, seed=seed)
-        p = float((1 + np.sum(null >= obs)) / (1 + replicates))
-        expected = float(null.mean())
-        band = (float(np.quantile(null, 0.025)), float(np.quantile(null, 0.975)))
-    else:
-        # Exact binomial null: the count of integer tables is a sum of independent Bernoulli(q_i).
-        obs = int(is_integer_percent(v, n).sum())
-        q = integer_probability(v, n)
-        expected = float(q.sum())
-        sd = float(np.sqrt((q * (1 - q)).sum()))
-        p = float(stats.norm.sf((obs - 0.5 - expected) / max(sd, 1e-9)))
-        band = (expected - 1.96 * sd, expected + 1.96 * sd)
-    excess = obs - expected
-    pct = 100.0 * v / n
-    flags = is_integer_percent(v, n)
-    ints = np.round(pct[flags]).astype(int)
-    exp_per_k = np.zeros(101)
-    # Per-integer excess (observed vs expected from the first replicate batch's smoothing).
-    obs_per_k = np.bincount(ints, minlength=101)[:101]
-    rng = np.random.default_rng(seed + 1)
-    for _ in range(5):
-        d = rng.binomial(n, v / n)
-        fl = is_integer_percent(d, n)
-        exp_per_k += np.bincount(np.round(100.0 * d[fl] / n[fl]).astype(int), minlength=101)[:101]
-    exp_per_k /= 5
-    top = np.argsort(-(obs_per_k - exp_per_k))[:10]
-    ids = np.asarray(fr.table_ids(f))[keep]
-    reading = (
-        f"{obs:,} of {len(v):,} tables report a {label} that is exactly an integer percentage, against "
-        f"{expected:,.0f} expected when each table's count is redrawn binomially around itself (excess "
-        f"{excess:+,.0f}; p = {fr.fmt_p(p)}). "
-        + (
-            "Round-number peaks of this kind are what target figures written onto sheets leave behind."
-            if p < 0.05
-            else "There is no excess of round percentages."
-        )
-    )
-    hist_edges = np.linspace(0, 100, 1001)
-    return ForensicResult(
-        test=test,
-        statistic=float(obs),
-        statistic_name="integer_tables",
-        p_value=p,
-        interval=band,
-        reading=reading,
-        tables=tuple(str(t) for t in ids[flags]) if p < 0.05 else (),
-        caveats=(
-            "A real preference for round numbers needs many tables: an excess of a few dozen in tens "
-            "of thousands can come from a handful of areas.",
-            f"Only tables with at least {MIN_DENOMINATOR} in the denominator are used.",
-        ),
-        details={
-            "expected": expected,
-            "excess": excess,
-            "n_tables": len(v),
-            "top_integers": [
-                {"percent": int(k), "observed": int(obs_per_k[k]), "expected": float(exp_per_k[k])} for k in top
-            ],
-        },
-        figures={
-            f"{test.split('.')[-1]}_fine_histogram": {
-                "kind": "histogram",
-                "x_label": f"{label} (%), bins of 0.1 %",
-                "edges": hist_edges.tolist(),
-                "counts": np.histogram(pct, bins=hist_edges)[0].tolist(),
-            }
-        },
-    )
+def null_counts(q: np.ndarray, draws: int, rng: np.random.Generator, chunk_cells: int = 20_000_000) -> np.ndarray:
+    """``draws`` Monte-Carlo replicates of the number of integer tables (independent Bernoulli(q))."""
+    out = np.empty(draws, dtype=np.int64)
+    q32 = q.astype(np.float32)
+    step = max(1, chunk_cells // max(len(q), 1))
+    for s in range(0, draws, step):
+        r = min(step, draws - s)
+        out[s : s + r] = (rng.random((r, len(q)), dtype=np.float32) < q32).sum(axis=1)
+    return out
+
+
+def _figures(observed: int, null: np.ndarray) -> dict[str, float]:
+    mean = float(null.mean())
+    sd = float(null.std(ddof=1)) if len(null) > 1 else 0.0
+    excess = observed - mean
+    return {
+        "observed": observed,
+        "expected": mean,
+        "excess": excess,
+        "z": excess / sd if sd > 0 else (0.0 if excess == 0 else float("inf")),
+        "p_value": float((1 + np.sum(null >= observed)) / (1 + len(null))),
+    }
 
 
 def test(
     frame: pl.DataFrame,
     *,
     winner: str,
-    share_of: str = tf.CAST,
-    replicates: int = 0,
+    by: str | None = None,
+    draws: int = DRAWS,
     seed: int = 0,
+    level_label: str | None = None,
 ) -> list[ForensicResult]:
-    """Integer-percentage peaks in turnout and in the winner's result.
-
-    ``replicates`` > 0 runs Kobak et al.'s Monte Carlo with that many binomial redraws; 0 (default)
-    uses the same binomial null computed exactly (each table's probability of an integer percentage
-    under Binomial(n, v/n), summed; normal approximation of the count), which is ~10x faster.
-    """
+    """Kobak et al.'s integer-percentage test: one result each for "either", turnout and the result."""
     f = fr.counted(frame)
+    names = ("integer_peaks.either", "integer_peaks.turnout", "integer_peaks.winner")
+    if not fr.has_electors(f):
+        why = "no registered electors, so turnout is undefined and the paper's statistic cannot be formed"
+        return [
+            not_applicable(names[0], why + "."),
+            not_applicable(names[1], why + "."),
+            _result_only(f, winner, by, draws, seed, level_label),
+        ]
+    electors, cast = fr.as_int(f, tf.ELECTORS), fr.as_int(f, tf.CAST)
+    w = fr.as_int(f, tf.choice_column(winner))
+    in_t = (electors >= MIN_DENOMINATOR) & (cast <= electors)
+    in_r = (cast >= MIN_DENOMINATOR) & (w <= cast)
+    keep = in_t | in_r
+    if keep.sum() < 50:
+        why = f"fewer than 50 tables with at least {MIN_DENOMINATOR} electors or ballots."
+        return [not_applicable(n, why) for n in names]
+    rng = np.random.default_rng(seed)
+    int_t = in_t & is_integer_percent(cast, electors)
+    int_r = in_r & is_integer_percent(w, cast)
+    q_t = np.where(in_t, integer_probability(cast, electors), 0.0)
+    q_r = np.where(in_r, integer_probability(w, cast), 0.0)
+    q_e = 1 - (1 - q_t) * (1 - q_r)
+    area = _areas(f, by)
     out = []
-    if fr.has_electors(f):
-        out.append(
-            _one(f, fr.as_int(f, tf.CAST), fr.as_int(f, tf.ELECTORS), "turnout", "integer_peaks.turnout",
-                 replicates, seed)
-        )
-    else:
-        out.append(not_applicable("integer_peaks.turnout", "no registered electors: turnout is undefined."))
-    out.append(
-        _one(f, fr.as_int(f, tf.choice_column(winner)), fr.as_int(f, share_of), f"{winner} result",
-             "integer_peaks.winner", replicates, seed + 7)
-    )
+    pct_t = 100.0 * cast / np.maximum(electors, 1)
+    pct_r = 100.0 * w / np.maximum(cast, 1)
+    for name, flags, q, use, what, pct in (
+        (names[0], int_t | int_r, q_e, keep, "an integer turnout or an integer result for " + winner, None),
+        (names[1], int_t, q_t, in_t, "an integer turnout", pct_t),
+        (names[2], int_r, q_r, in_r, f"an integer result for {winner}", pct_r),
+    ):
+        out.append(_one(f, name, flags & use, q * use, use, what, draws, rng, area, by, level_label, pct))
     return out
+
+
+def _result_only(f: pl.DataFrame, winner: str, by: str | None, draws: int, seed: int, level_label: str | None) -> ForensicResult:
+    cast = fr.as_int(f, tf.CAST)
+    w = fr.as_int(f, tf.choice_column(winner))
+    use = (cast >= MIN_DENOMINATOR) & (w <= cast)
+    if use.sum() < 50:
+        return not_applicable("integer_peaks.winner", f"fewer than 50 tables with at least {MIN_DENOMINATOR} ballots.")
+    q = np.where(use, integer_probability(w, cast), 0.0)
+    return _one(
+        f,
+        "integer_peaks.winner",
+        use & is_integer_percent(w, cast),
+        q,
+        use,
+        f"an integer result for {winner}",
+        draws,
+        np.random.default_rng(seed),
+        _areas(f, by),
+        by,
+        level_label,
+        100.0 * w / np.maximum(cast, 1),
+    )
+
+
+def _areas(f: pl.DataFrame, by: str | None) -> np.ndarray | None:
+    if by is None or by == "national":
+        return None
+    return fr.area_labels(f, by)
+
+
+def _one(
+    f: pl.DataFrame,
+    name: str,
+    flags: np.ndarray,
+    q: np.ndarray,
+    use: np.ndarray,
+    what: str,
+    draws: int,
+    rng: np.random.Generator,
+    area: np.ndarray | None,
+    by: str | None,
+    level_label: str | None,
+    pct: np.ndarray | None,
+) -> ForensicResult:
+    observed = int(flags.sum())
+    null = null_counts(q[use], draws, rng)
+    figs = _figures(observed, null)
+    p = figs.pop("p_value")
+    n_used = int(use.sum())
+    by_area = _by_area(flags, q, use, area) if area is not None else []
+    label = level_label or by
+    reading = (
+        f"{observed:,} of {n_used:,} tables report {what} (within {TOLERANCE} points of a whole percentage), "
+        f"against {figs['expected']:,.0f} expected when every table's counts are redrawn binomially around "
+        f"themselves ({draws:,} draws): excess {figs['excess']:+,.0f}, z = {figs['z']:.1f}, p = {fr.fmt_p(p)}. "
+        + (
+            "Round percentages are more frequent than counting produces by chance; figures written to a "
+            "target leave this trace, and so would any other reason officials round a table's numbers."
+            if p < 0.05
+            else "Round percentages are no more frequent than counting produces by chance."
+        )
+        + (f" The excess by {label} is in the estimates (largest first)." if by_area else "")
+    )
+    null_edges = np.linspace(null.min() - 0.5, max(null.max(), observed) + 0.5, 41)
+    figures = {
+        f"{name.split('.')[-1]}_integer_null": {
+            "kind": "histogram",
+            "x_label": f"number of tables with {what}: null draws (observed {observed:,})",
+            "edges": null_edges.tolist(),
+            "counts": np.histogram(null, bins=null_edges)[0].tolist(),
+        }
+    }
+    if pct is not None:
+        pct_edges = np.linspace(0, 100, 1001)
+        figures[f"{name.split('.')[-1]}_fine_histogram"] = {
+            "kind": "histogram",
+            "x_label": "percentage, bins of 0.1 point",
+            "edges": pct_edges.tolist(),
+            "counts": np.histogram(pct[use], bins=pct_edges)[0].tolist(),
+        }
+    return ForensicResult(
+        test=name,
+        statistic=float(observed),
+        statistic_name="integer_tables",
+        p_value=p,
+        interval=(float(np.quantile(null, 0.025)), float(np.quantile(null, 0.975))),
+        reading=reading,
+        tables=fr.table_ids(f, flags) if p < 0.05 else (),
+        caveats=(
+            f"Only tables with at least {MIN_DENOMINATOR} electors (turnout) or ballots (result) are used, as in the paper.",
+            "An excess spread over tens of thousands of tables can come from a few areas: see the excess by area.",
+        ),
+        estimates={**figs, "n_tables": n_used, "tolerance_points": TOLERANCE, "by_area": by_area[:30]},
+        null="binomial Monte Carlo: each table's count redrawn as Binomial(n, v/n)",
+        draws=draws,
+        level=by or "national",
+        details={},
+        figures=figures,
+    )
+
+
+def _by_area(flags: np.ndarray, q: np.ndarray, use: np.ndarray, area: np.ndarray) -> list[dict]:
+    """Observed, expected, excess and z (exact Bernoulli variance) per area, largest excess first."""
+    df = pl.DataFrame({"area": area[use], "x": flags[use].astype(np.int64), "q": q[use]})
+    g = (
+        df.group_by("area")
+        .agg(
+            pl.len().alias("tables"),
+            pl.col("x").sum().alias("observed"),
+            pl.col("q").sum().alias("expected"),
+            (pl.col("q") * (1 - pl.col("q"))).sum().alias("var"),
+        )
+        .with_columns((pl.col("observed") - pl.col("expected")).alias("excess"))
+    )
+    g = g.with_columns((pl.col("excess") / pl.col("var").sqrt().clip(1e-9)).alias("z")).sort("excess", descending=True)
+    return [
+        {
+            "area": r["area"],
+            "tables": r["tables"],
+            "observed": r["observed"],
+            "expected": r["expected"],
+            "excess": r["excess"],
+            "z": r["z"],
+        }
+        for r in g.iter_rows(named=True)
+    ]

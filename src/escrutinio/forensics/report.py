@@ -30,7 +30,7 @@ def write_report(result: SuiteResult, directory: str | Path) -> Path:
             (out / f"{name}.json").write_text(json.dumps(_clean(data)))
             figures.draw(name, data, out / f"{name}.png")
             figs.append(name)
-        blocks.append({"r": r.to_dict(with_figures=False), "figures": figs, "flagged": r.flagged(result.alpha)})
+        blocks.append({"r": r.to_dict(with_figures=False, alpha=result.alpha), "figures": figs})
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     html = env.get_template("report.html").render(s=result, blocks=blocks)
     path = out / "index.html"

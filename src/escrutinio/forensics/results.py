@@ -4,6 +4,11 @@ A forensic test never says "fraud" or "clean": it returns a statistic, a p-value
 tables that drive it and a plain-language reading worded as evidence to weigh. Keeping that shape in
 one dataclass lets the CLI print it, the report render it and JSON carry it without each layer
 re-inventing the wording.
+
+Every result has one of three outcomes, and every skin prints it with the same word
+(:func:`status_word`): **flagged** (the test's null is rejected at α), **not flagged**, or
+**cannot tell** (the data do not meet the test's assumptions, or the test could not run). JSON
+carries it as ``flagged``: true, false or null. A p-value of 0.0004 is never printed beside "ok".
 """
 
 from __future__ import annotations
@@ -15,6 +20,13 @@ from typing import Any
 STATUS_OK = "ok"
 STATUS_NOT_APPLICABLE = "not_applicable"
 STATUS_ERROR = "error"
+
+FLAGGED, NOT_FLAGGED, CANNOT_TELL = "flagged", "not flagged", "cannot tell"
+
+
+def status_word(flagged: bool | None) -> str:
+    """The one word every skin prints for a test's outcome."""
+    return CANNOT_TELL if flagged is None else (FLAGGED if flagged else NOT_FLAGGED)
 
 
 def _clean(value: Any) -> Any:
@@ -44,6 +56,9 @@ class ForensicResult:
     estimates (e.g. the Klimek fraud fractions or a projected share). ``tables`` are the table ids that
     drive the result (flagged tables, or the claimed tables that sit at the extremes of their peers).
     ``figures`` maps a figure name to its data (plain JSON) so the report can draw and publish it.
+    ``estimates`` are the test's named figures (excess, z, f_i, projected margin …); ``null`` names
+    the null distribution the p-value comes from and ``draws`` how many draws it used (None when
+    the p-value is analytic or there is no null).
     """
 
     test: str
@@ -58,38 +73,49 @@ class ForensicResult:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     status: str = STATUS_OK
     level: str | None = None
+    estimates: dict[str, Any] = field(default_factory=dict)
+    null: str | None = None
+    draws: int | None = None
+    decided: bool | None = None
+    """The test's own decision when it is not "p < alpha" (e.g. the realised margin outside an interval)."""
 
     @property
     def family(self) -> str:
         """The test family (the part of the name before the first dot)."""
         return self.test.split(".", 1)[0]
 
-    def flagged(self, alpha: float = 0.05) -> bool:
-        """Whether the result is evidence worth a closer look at level ``alpha``.
+    def flagged(self, alpha: float = 0.05) -> bool | None:
+        """True (flagged), False (not flagged) or None (cannot tell) at level ``alpha``.
 
-        With a p-value: p < alpha. Rule checks (no p-value) flag when they name any table.
+        A test that did not run, or whose assumptions the data do not meet, cannot tell. With a
+        p-value: p < alpha. Rule checks (no p-value) flag when they name any table.
         """
         if self.status != STATUS_OK:
-            return False
+            return None
+        if self.decided is not None:
+            return self.decided
         if self.p_value is not None:
             return self.p_value < alpha
         return len(self.tables) > 0
 
-    def to_dict(self, *, with_figures: bool = True) -> dict[str, Any]:
-        """A JSON-serialisable dict (numpy values converted, NaN as null)."""
+    def to_dict(self, *, with_figures: bool = True, alpha: float = 0.05) -> dict[str, Any]:
+        """A JSON-serialisable dict (numpy values converted, NaN as null); ``flagged`` at ``alpha``."""
+        flagged = self.flagged(alpha)
         out: dict[str, Any] = {
-            "test": self.test,
+            "name": self.test,
             "family": self.family,
-            "status": self.status,
+            "flagged": flagged,
+            "status": status_word(flagged),
+            "p_value": self.p_value,
+            "estimates": self.estimates,
+            "null": {"distribution": self.null, "draws": self.draws},
             "level": self.level,
+            "wording": self.reading,
             "statistic_name": self.statistic_name,
             "statistic": self.statistic,
-            "p_value": self.p_value,
             "interval": list(self.interval) if self.interval is not None else None,
-            "flagged": self.flagged(),
             "n_tables": len(self.tables),
             "tables": list(self.tables),
-            "reading": self.reading,
             "caveats": list(self.caveats),
             "details": self.details,
         }
@@ -104,7 +130,7 @@ def not_applicable(test: str, why: str, *, level: str | None = None) -> Forensic
         test=test,
         statistic=None,
         statistic_name="",
-        reading=f"Not run: {why}",
+        reading=f"Cannot tell: {why}",
         status=STATUS_NOT_APPLICABLE,
         level=level,
     )
@@ -117,12 +143,14 @@ class SuiteResult:
     results: tuple[ForensicResult, ...]
     winner: str
     choices: tuple[str, ...]
-    by: str
+    by: str | None
     n_tables: int
     n_counted: int
     elapsed_seconds: float
     alpha: float = 0.05
     by_area: tuple[dict[str, Any], ...] = ()
+    level_names: dict[str, str] = field(default_factory=dict)
+    """The election's own name of each frame level (``department`` -> ``region``), for output."""
 
     def get(self, test: str) -> ForensicResult:
         """The result named ``test`` (KeyError if absent)."""
@@ -141,21 +169,28 @@ class SuiteResult:
             {
                 "winner": self.winner,
                 "choices": list(self.choices),
-                "by": self.by,
+                "by": self.level_names.get(self.by, self.by) if self.by else None,
                 "alpha": self.alpha,
                 "n_tables": self.n_tables,
                 "n_counted": self.n_counted,
                 "elapsed_seconds": self.elapsed_seconds,
-                "results": [r.to_dict(with_figures=with_figures) for r in self.results],
+                "results": [self._named(r.to_dict(with_figures=with_figures, alpha=self.alpha)) for r in self.results],
                 "by_area": list(self.by_area),
             }
         )
+
+    def _named(self, d: dict[str, Any]) -> dict[str, Any]:
+        """A result's dict with its level given by the election's own name."""
+        if d.get("level") is not None:
+            d["level"] = self.level_names.get(d["level"], d["level"])
+        return d
 
     def to_text(self) -> str:
         """A plain-text summary, one block per test, for the terminal."""
         lines = [
             f"Forensic tests on {self.n_counted:,} counted tables of {self.n_tables:,} "
-            f"(winner {self.winner}, conditioned by {self.by}; {self.elapsed_seconds:.1f} s).",
+            f"(winner {self.winner}, conditioned by {self.by or 'the level of each paper'}; "
+            f"{self.elapsed_seconds:.1f} s).",
             "Each result is evidence to weigh, never a verdict.",
             "",
         ]
@@ -163,8 +198,8 @@ class SuiteResult:
             p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
             iv = "" if r.interval is None else f"  interval=[{r.interval[0]:.3g}, {r.interval[1]:.3g}]"
             stat = "" if r.statistic is None else f"  {r.statistic_name}={r.statistic:.4g}"
-            mark = "!" if r.flagged(self.alpha) else " "
-            lines.append(f"{mark} {r.test} [{r.status}]{stat}{p}{iv}  tables={len(r.tables)}")
+            word = status_word(r.flagged(self.alpha))
+            lines.append(f"{word:>11}  {r.test}{stat}{p}{iv}  tables={len(r.tables)}")
             lines.append(f"    {r.reading}")
             for c in r.caveats:
                 lines.append(f"    caveat: {c}")

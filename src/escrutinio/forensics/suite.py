@@ -27,15 +27,23 @@ TESTS = ("anomalies", "fingerprint", "integer_peaks", "digits", "peers", "count_
 Progress = Callable[[str, int, int], None]
 
 
-def _finer(a: str, b: str) -> str:
-    """The finer of two geography levels."""
-    return a if fr.LEVELS.index(a) <= fr.LEVELS.index(b) else b
+DEFAULT_LEVELS = {
+    "anomalies": tf.DISTRICT,
+    "fingerprint": tf.DEPARTMENT,
+    "integer_peaks": None,
+    "digits": None,
+    "peers": "polling_place",
+    "count_order": tf.DISTRICT,
+}
+"""The level each family conditions on when ``by`` is not given: the one its paper used. Klimek et al.
+centre the clean model on the territorial unit; Kobak et al. and the digit tests pool the nation
+(each table keeps its own binomial null); peers are the other tables of the same polling place."""
 
 
-def _by_area(frame: pl.DataFrame, by: str, winner: str, results: list[ForensicResult]) -> tuple[dict, ...]:
+def _by_area(frame: pl.DataFrame, by: str | None, winner: str, results: list[ForensicResult]) -> tuple[dict, ...]:
     """Per-area summary at the ``by`` level: tables, winner share, turnout, tables named by any test."""
     f = fr.counted(frame)
-    if by not in f.columns or f.height == 0:
+    if by is None or by not in f.columns or f.height == 0:
         return ()
     named: set[str] = set()
     for r in results:
@@ -72,7 +80,8 @@ def run_suite(
     winner: str,
     choices: Iterable[str],
     tests: Iterable[str] | None = None,
-    by: str = tf.DEPARTMENT,
+    by: str | None = None,
+    level_names: Mapping[str, str] | None = None,
     claimed_tables: Iterable[str] | None = None,
     first_round: pl.DataFrame | None = None,
     progress: Progress | None = None,
@@ -84,8 +93,10 @@ def run_suite(
 ) -> SuiteResult:
     """Run the chosen test families (all by default) and return a :class:`SuiteResult`.
 
-    ``winner`` and ``choices`` are choice ids (without the ``v_`` prefix). ``by`` is the geography
-    level the tests condition on (department, province or district). ``claimed_tables`` feeds the
+    ``winner`` and ``choices`` are choice ids (without the ``v_`` prefix). ``by`` is the frame's
+    geography column every test that compares tables with peers conditions on (one of
+    :data:`frames.LEVELS`); None gives each family its paper's level (:data:`DEFAULT_LEVELS`).
+    ``level_names`` maps a column to the election's own name for it (wording). ``claimed_tables`` feeds the
     claims-vs-peers test (skipped without it) and ``first_round`` its first-round comparison.
     ``options`` passes keyword overrides to one family (e.g. ``{"fingerprint": {"bootstrap": 50}}``).
     """
@@ -93,8 +104,16 @@ def run_suite(
     unknown = [t for t in chosen if t not in TESTS]
     if unknown:
         raise ValueError(f"unknown forensic test(s) {unknown}; expected some of {list(TESTS)}")
-    if by not in (tf.DEPARTMENT, tf.PROVINCE, tf.DISTRICT):
-        raise ValueError(f"by must be department, province or district, not {by!r}")
+    if by is not None and by not in fr.LEVELS:
+        raise ValueError(f"by must be one of {list(fr.LEVELS)}, not {by!r}")
+    names = dict(level_names or {})
+
+    def level(family: str) -> str | None:
+        return by if by is not None else DEFAULT_LEVELS[family]
+
+    def label(family: str) -> str | None:
+        lv = level(family)
+        return None if lv is None else names.get(lv, lv)
     choices = list(choices)
     if winner not in choices:
         raise ValueError(f"winner {winner!r} is not among the choices {choices}")
@@ -108,19 +127,20 @@ def run_suite(
 
     def run_family(name: str) -> list[ForensicResult]:
         o = opts.get(name, {})
+        lv, lab = level(name), label(name)
         if name == "anomalies":
-            return anomalies.run(frame, choices=choices, by=tf.DISTRICT, **o)
+            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, **o)
         if name == "fingerprint":
-            return [fingerprint.test(frame, winner=winner, by=_finer(by, tf.DISTRICT), seed=seed, **o)]
+            return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab, **o)]
         if name == "integer_peaks":
-            return integer_peaks.test(frame, winner=winner, seed=seed, **o)
+            return integer_peaks.test(frame, winner=winner, by=lv, seed=seed, level_label=lab, **o)
         if name == "digits":
-            return digits.test(frame, choices=choices, seed=seed, **o)
+            return digits.test(frame, choices=choices, by=lv, alpha=alpha, seed=seed, level_label=lab, **o)
         if name == "peers":
             if not claimed:
                 return [not_applicable("claims_vs_peers.winner_share", "no claimed tables were given.")]
             return peers.test(frame, claimed, winner=winner, first_round=first_round,
-                              first_round_winner=first_round_winner, seed=seed, **o)
+                              first_round_winner=first_round_winner, start=lv or "polling_place", seed=seed, **o)
         if name == "count_order":
             return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, **o)]
         raise AssertionError(name)
@@ -153,6 +173,7 @@ def run_suite(
         elapsed_seconds=time.perf_counter() - t0,
         alpha=alpha,
         by_area=_by_area(frame, by, winner, results),
+        level_names=names,
     )
 
 

@@ -7,6 +7,7 @@ PROVENANCE.md's format notes.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
@@ -47,6 +48,7 @@ def _ints(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     return df.with_columns([pl.col(c).cast(pl.Int64, strict=False).fill_null(0) for c in cols])
 
 
+@functools.cache
 def peru(round_: int = 2, *, order: str = "file") -> pl.DataFrame:
     """Peru 2021 (round 1 or 2) by the official reader; ``order`` = "file" (file order) or "urban_first".
 
@@ -97,6 +99,7 @@ RUSSIA = {2011: ("russia-2011-duma/2011.csv.gz", 21, 28), 2012: ("russia-2012-pr
           2018: ("russia-2018-presidential/2018.csv.gz", 15, 23)}
 
 
+@functools.cache
 def russia(year: int) -> pl.DataFrame:
     """Russia 2011/2012/2018 per UIK; choices are "1".."k" in column order. Cast = ballots in boxes."""
     path, first, last = RUSSIA[year]
@@ -126,6 +129,7 @@ BOLIVIA_PARTIES = {"CC": "CC", "FPV": "FPV", "MTS": "MTS", "UCS": "UCS", "MAS - 
                    "PDC": "PDC", "MNR": "MNR", "PAN-BOL": "PANBOL"}
 
 
+@functools.cache
 def bolivia() -> pl.DataFrame:
     """Bolivia 2019 final cómputo; order = TREP 20 Oct tables, then 21 Oct, then the rest (by mesa)."""
     with gzip.open(shared("bolivia-2019-first-round/final_computo.csv.gz")) as fh:
@@ -158,6 +162,13 @@ def bolivia() -> pl.DataFrame:
     )
 
 
+def trep_tables(snapshot: str) -> list[str]:
+    """The actas of one TREP snapshot of Bolivia 2019 (``Número Mesa``)."""
+    text = shared(f"bolivia-2019-first-round/{snapshot}").read_text("utf-8-sig")
+    return pl.read_csv(io.StringIO(text), infer_schema=False)["Número Mesa"].to_list()
+
+
+@functools.cache
 def chile() -> pl.DataFrame:
     """Chile 2021 first round (domestic); no electors column, so turnout-based tests do not apply."""
     df = pl.read_csv(shared("chile-2021-first-round/chile_election_2021.csv"), infer_schema=False)

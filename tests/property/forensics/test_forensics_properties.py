@@ -28,11 +28,26 @@ def test_forensics_injected_sheets_stay_consistent(seed, kind, share, k):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(100, 3000), data=st.data())
-def test_forensics_integer_percent_has_one_count_per_integer(n, data):
+@given(n=st.integers(100, 3000))
+def test_forensics_integer_percent_counts_match_the_window(n):
+    """The integer counts of a table of n are exactly those within 0.05 points of k %, k = 0..100."""
     v = np.arange(n + 1)
     flags = integer_peaks.is_integer_percent(v, np.full(n + 1, n))
-    assert flags.sum() == 101  # one nearest count for each of 0 %, 1 %, …, 100 %
+    expected = {c for k in range(101) for c in range(n + 1) if abs(100 * c / n - k) <= 0.05 + 1e-9}
+    assert set(np.flatnonzero(flags).tolist()) == expected
+    assert flags[0] and flags[n]  # 0 % and 100 % are whole percentages
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(100, 2500), v=st.integers(0, 2500))
+def test_forensics_integer_probability_is_the_binomial_mass_on_integer_counts(n, v):
+    from scipy import stats
+
+    v = min(v, n)
+    counts = np.arange(n + 1)
+    mass = stats.binom.pmf(counts, n, v / n)[integer_peaks.is_integer_percent(counts, np.full(n + 1, n))].sum()
+    q = integer_peaks.integer_probability(np.array([v]), np.array([n]))[0]
+    assert abs(q - mass) < 1e-6
 
 
 @settings(max_examples=20, deadline=None)

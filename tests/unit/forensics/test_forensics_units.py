@@ -68,18 +68,24 @@ def test_forensics_cast_outliers_detects_far_table(clean):
 
 
 def test_forensics_integer_definition():
-    v = np.array([150, 151, 75, 33, 199])
-    n = np.array([300, 300, 300, 300, 301])
-    assert integer_peaks.is_integer_percent(v, n).tolist() == [True, False, True, True, True]
+    """Integer = within 0.05 points of a whole percentage, whatever the table's size."""
+    v = np.array([150, 151, 75, 33, 199, 2001, 1999, 0])
+    n = np.array([300, 300, 300, 300, 301, 4000, 3000, 0])
+    assert integer_peaks.is_integer_percent(v, n).tolist() == [True, False, True, True, False, True, False, False]
 
 
-def test_forensics_integer_peaks_exact_matches_monte_carlo(clean):
+def test_forensics_integer_probability_matches_binomial_redraws(clean):
+    """The exact per-table probability equals the paper's Monte Carlo (redraw the counts, check them)."""
     v = clean["cast"].to_numpy()
     n = clean["electors"].to_numpy()
     keep = n >= 100
-    _obs, null = integer_peaks.integer_peaks(v[keep], n[keep], replicates=200, seed=1)
-    q = integer_peaks.integer_probability(v[keep], n[keep])
-    assert abs(q.sum() - null.mean()) < 4 * null.std() / np.sqrt(200) + 2
+    v, n = v[keep], n[keep]
+    redrawn = np.random.default_rng(1).binomial(n, v / n, size=(400, len(v)))
+    mc = integer_peaks.is_integer_percent(redrawn, n[None, :]).sum(axis=1)
+    q = integer_peaks.integer_probability(v, n)
+    assert abs(q.sum() - mc.mean()) < 4 * mc.std() / np.sqrt(400) + 1
+    null = integer_peaks.null_counts(q, 1000, np.random.default_rng(2))
+    assert abs(null.std() - mc.std()) < 0.2 * mc.std()
 
 
 def test_forensics_integer_peaks_detect_round_numbers(clean):
@@ -102,6 +108,21 @@ def test_forensics_last_digit_detects_fabrication():
     assert digits.last_digit_test(inj.frame, choices=["A", "B"]).p_value < 0.001
 
 
+def test_forensics_fingerprint_tilt_flags_stuffing_not_clean():
+    f = simulate.synthetic_election(4000, seed=8)
+    clean = fingerprint.test(f, winner="A", draws=999)
+    assert clean.flagged() is False, clean.reading
+    assert clean.draws == 999 and clean.estimates["f_incremental"] < 0.1
+    inj = simulate.inject(f, kind="klimek", winner="A", f_incremental=0.3, f_extreme=0.02, seed=8)
+    r = fingerprint.test(inj.frame, winner="A", draws=999)
+    assert r.flagged() is True, r.reading
+    e = r.estimates
+    assert 0.15 <= e["f_incremental"] <= 0.5, e
+    assert e["interval_incremental"][0] <= e["f_incremental"] <= e["interval_incremental"][1]
+    assert 0.005 <= e["f_extreme"] <= 0.04, e
+    assert f"f_i = {e['f_incremental']:.2f}" in r.reading  # the wording states the fitted values
+
+
 def test_forensics_fingerprint_detects_extreme_fraud():
     f = simulate.synthetic_election(4000, seed=8)
     inj = simulate.inject(f, kind="klimek", winner="A", f_incremental=0.0, f_extreme=0.05, seed=8)
@@ -120,28 +141,44 @@ def test_forensics_peers_detects_stolen_tables(clean):
 
 def test_forensics_peers_first_round_swing(clean):
     second = simulate.inject(clean, kind="stealing", winner="A", share=0.03, seed=4)
-    rs = {r.test: r for r in peers.test(second.frame, second.tables, winner="A", first_round=clean,
-                                        first_round_winner="A", permutations=999)}
+    rs = {
+        r.test: r
+        for r in peers.test(second.frame, second.tables, winner="A", first_round=clean, first_round_winner="A", permutations=999)
+    }
     assert rs["claims_vs_peers.swing_from_first_round"].p_value < 0.01
 
 
 def test_forensics_count_order_projection_explains_geographic_shift():
     f = simulate.synthetic_election(4000, seed=21)
-    r = count_order.test(f, winner="A", checkpoints=(0.5,), bootstrap=200)
-    cp = r.details["checkpoints"][0]
-    assert cp["low"] <= r.details["final_share"] <= cp["high"]
-    # Stealing only in late sheets: the projection should not explain it.
-    late = f.filter(pl.col("order") > 3000)["table"].to_list()
-    g = f.with_columns(
+    half = f.with_columns(pl.when(pl.col("order") <= 2500).then(pl.col("order")).otherwise(None).alias("order"))
+    r = count_order.test(half, winner="A", checkpoints=(), bootstrap=200)
+    e = r.estimates
+    assert e["low"] <= e["realised_margin_points"] <= e["high"]
+    assert r.flagged() is False
+    # Stealing only in the tables still to count: the projection should not explain it.
+    late = f.filter(pl.col("order") > 2500)["table"].to_list()
+    g = half.with_columns(
         pl.when(pl.col("table").is_in(late)).then(pl.col("v_A") + pl.col("v_B")).otherwise(pl.col("v_A")).alias("v_A"),
         pl.when(pl.col("table").is_in(late)).then(0).otherwise(pl.col("v_B")).alias("v_B"),
     )
-    assert count_order.test(g, winner="A", checkpoints=(0.5,), bootstrap=200).p_value < 0.05
+    assert count_order.test(g, winner="A", checkpoints=(), bootstrap=200).flagged() is True
+
+
+def test_forensics_count_order_without_a_real_order_cannot_tell():
+    f = simulate.synthetic_election(500, seed=2).with_columns(pl.lit(None, dtype=pl.Int64).alias("order"))
+    r = count_order.test(f, winner="A")
+    assert r.flagged() is None
+    assert "--order" in r.reading and "not the order of the count" in r.reading
 
 
 def test_forensics_result_to_dict_is_json(clean):
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], claimed_tables=["000001", "000002", "000003"],
-                          options={"fingerprint": {"bootstrap": 20, "null_replicates": 9}})
+    res = suite.run_suite(
+        clean,
+        winner="A",
+        choices=["A", "B"],
+        claimed_tables=["000001", "000002", "000003"],
+        options={"fingerprint": {"draws": 999}},
+    )
     text = json.dumps(res.to_dict(with_figures=True))
     assert "fingerprint.klimek" in text
     assert all(isinstance(r, ForensicResult) for r in res.results)
@@ -151,8 +188,9 @@ def test_forensics_result_to_dict_is_json(clean):
 
 def test_forensics_suite_progress_and_subset(clean):
     seen = []
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["digits"],
-                          progress=lambda s, d, t: seen.append((s, d, t)))
+    res = suite.run_suite(
+        clean, winner="A", choices=["A", "B"], tests=["digits"], progress=lambda s, d, t: seen.append((s, d, t))
+    )
     assert {r.family for r in res.results} == {"digits"}
     assert seen[0] == ("digits", 0, 1) and seen[-1] == ("done", 1, 1)
     with pytest.raises(ValueError):
@@ -162,12 +200,11 @@ def test_forensics_suite_progress_and_subset(clean):
 
 
 def test_forensics_report_writes_html_png_json(clean, tmp_path):
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"],
-                          options={"fingerprint": {"bootstrap": 20, "null_replicates": 9}})
+    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"])
     path = report.write_report(res, tmp_path)
     html = path.read_text()
     assert "fingerprint.png" in html and "http" not in html.replace("http-equiv", "")
-    for name in ("fingerprint", "count_order", "second_digit"):
+    for name in ("fingerprint", "last_digit", "second_digit"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
         json.loads((tmp_path / f"{name}.json").read_text())
 
@@ -176,3 +213,31 @@ def test_forensics_not_applicable_without_electors(clean):
     f = clean.with_columns(pl.lit(None, dtype=pl.Int64).alias("electors"))
     assert fingerprint.test(f, winner="A").status == "not_applicable"
     assert anomalies.turnout_full(f).status == "not_applicable"
+
+
+def test_forensics_anomaly_thresholds_are_applied(clean):
+    f = clean.with_columns(
+        pl.when(pl.col("table") == "000001").then(pl.col("cast")).otherwise(pl.col("null")).alias("null"),
+        pl.when(pl.col("table") == "000001").then(0).otherwise(pl.col("valid")).alias("valid"),
+    )
+    base = anomalies.run(f, choices=["A", "B"])
+    strict = {r.test: r for r in anomalies.run(f, choices=["A", "B"], turnout=0.8, null_share_at=0.5)}
+    assert "000001" in strict["anomalies.null_share"].tables
+    high = int(((clean["cast"] / clean["electors"]) >= 0.8).sum())
+    assert strict["anomalies.turnout_full"].estimates["at_or_above_threshold"] == high > 0
+    assert {r.test for r in base} >= {"anomalies.null_share", "anomalies.resolved_net", "anomalies.turnout_full"}
+
+
+def test_forensics_resolved_net_flags_only_a_lead_that_rests_on_rulings(clean):
+    totals = {c: int(clean[f"v_{c}"].sum()) for c in ("A", "B")}
+    lead, other = sorted(totals, key=totals.get, reverse=True)
+
+    def resolved_where(condition: pl.Expr) -> pl.DataFrame:
+        return clean.with_columns(pl.when(condition).then(pl.lit("resolved")).otherwise(pl.col("state")).alias("state"))
+
+    # One resolved table cannot carry the lead; every table the leader won, resolved, does.
+    one = anomalies.resolved_net(resolved_where(pl.col("table") == clean["table"][0]), choices=["A", "B"])
+    assert one.flagged() is False and "does not rest" in one.reading
+    won = anomalies.resolved_net(resolved_where(pl.col(f"v_{lead}") > pl.col(f"v_{other}")), choices=["A", "B"])
+    assert won.flagged() is True and "rests on these rulings" in won.reading
+    assert won.estimates["national_margin"] == totals[lead] - totals[other]

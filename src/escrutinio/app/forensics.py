@@ -1,0 +1,169 @@
+"""The forensics capability of the application: run the forensic suite on the session's election.
+
+Why here and not in the CLI: which choice is the winner, which are the choices, what the
+election calls its levels of geography, how a claimed-table list or a count order is read — every
+skin (CLI, HTTP API, web pages) needs the same answers, so they are decided once, on typed options,
+and the skins only format the :class:`~escrutinio.forensics.results.SuiteResult` returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from escrutinio.domain.errors import EscrutinioError
+
+if TYPE_CHECKING:
+    from escrutinio.forensics.results import SuiteResult
+    from escrutinio.store.context import StoreContext
+
+Progress = Callable[[str, int, int], None]
+
+FRAME_LEVELS = ("department", "province", "district")
+"""The frame's geography columns, in the order of an election's ``geography.levels``."""
+
+
+@dataclass(frozen=True)
+class ForensicsOptions:
+    """What a person asked for, as typed values (see :func:`escrutinio.parsing.parse_forensics_tests`).
+
+    ``by`` is a level name of the election (``region``, ``territorial_commission``, ``department``…),
+    ``polling_place`` or ``national``; None gives each test its paper's level.
+    """
+
+    tests: tuple[str, ...] | None = None
+    by: str | None = None
+    claims: Path | None = None
+    order: Path | None = None
+    report: Path | None = None
+    alpha: float = 0.05
+    seed: int = 0
+    thresholds: dict[str, float | int] = field(default_factory=dict)
+    tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def options(self) -> dict[str, dict[str, Any]]:
+        """Keyword overrides per test family: the anomaly thresholds and any tuning."""
+        out = {k: dict(v) for k, v in self.tuning.items()}
+        names = {"turnout": "turnout", "null_share": "null_share_at", "unanimous_votes": "unanimous_votes"}
+        anomalies = out.setdefault("anomalies", {})
+        anomalies.update({names[k]: v for k, v in self.thresholds.items()})
+        return out
+
+
+class ForensicsService:
+    """Forensic tests on one session's election: ``run(options)`` returns the suite's result."""
+
+    def __init__(self, session: StoreContext) -> None:
+        self.session = session
+
+    def level_names(self) -> dict[str, str]:
+        """The election's own names for its levels -> the frame column holding each."""
+        election = self.session.election()
+        names: dict[str, str] = {}
+        for levels in (election.levels, getattr(election, "abroad_levels", ())):
+            for i, name in enumerate(levels):
+                names.setdefault(name, FRAME_LEVELS[i])
+        names.setdefault("polling_place", "polling_place")
+        names.setdefault("national", "national")
+        return names
+
+    def resolve_level(self, by: str | None) -> str | None:
+        """The frame column for a level name of this election (one clear error naming the choices)."""
+        if by is None:
+            return None
+        names = self.level_names()
+        if by not in names:
+            raise EscrutinioError(f"--by: this election's levels are {', '.join(names)}; got {by!r}")
+        return names[by]
+
+    def leaders(self) -> tuple[str, str]:
+        """The national leader and runner-up.
+
+        Temporary bridge: read from the session's canvass, the way ``cli_common._contest_leaders``
+        does, until ``session.count.results()`` lands on main.
+        """
+        count = getattr(type(self.session), "count", None)
+        results = None
+        if count is not None:
+            try:
+                results = self.session.count.results()  # type: ignore[attr-defined]
+            except (ImportError, AttributeError):
+                results = None
+        if results is None:
+            results = self.session.canvass.results()  # type: ignore[attr-defined]
+        nat = results[0]
+        if not nat.get("leader") or not nat.get("runner_up"):
+            raise EscrutinioError("no counted votes yet: load tally sheets first")
+        return nat["leader"], nat["runner_up"]
+
+    def run(self, options: ForensicsOptions | None = None, progress: Progress | None = None) -> SuiteResult:
+        """Run the chosen tests; the frame, winner, choices and level names come from the session."""
+        from escrutinio.forensics.suite import run_suite
+
+        o = options or ForensicsOptions()
+        frame = self.session.table_frame()
+        winner, _ = self.leaders()
+        by = self.resolve_level(o.by)
+        claimed = None
+        if o.claims is not None:
+            from escrutinio.formats.table_list import read_table_list
+
+            claimed = read_table_list(o.claims)
+        frame, order_label = self._with_order(frame, o.order)
+        column_names = {col: name for name, col in reversed(list(self.level_names().items()))}
+        try:
+            return run_suite(
+                frame,
+                winner=winner,
+                choices=self.session.election().contest.choice_ids,
+                tests=o.tests,
+                by=by,
+                level_names=column_names,
+                claimed_tables=claimed,
+                order_label=order_label,
+                options=o.options(),
+                alpha=o.alpha,
+                seed=o.seed,
+                progress=progress,
+            )
+        except ValueError as exc:
+            raise EscrutinioError(str(exc)) from None
+
+    def write_report(self, result: SuiteResult, directory: Path) -> Path:
+        """The offline HTML report (figures as PNG, data as JSON) in ``directory``; returns its index."""
+        from escrutinio.forensics.report import write_report
+
+        return write_report(result, directory)
+
+    @staticmethod
+    def _with_order(frame: Any, order: Path | None) -> tuple[Any, str | None]:
+        """The frame with the real count order from ``order``, or with no order at all.
+
+        Without ``--order`` the order column is cleared: in a store loaded from a file it is the
+        file's row order, not the order of the count, and no count-order story is told on it.
+        """
+        import polars as pl
+
+        from escrutinio.domain import table_frame as tf
+
+        if order is None:
+            return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), None
+        from escrutinio.forensics.order import read_order
+
+        ranks = read_order(order)
+        known = set(frame[tf.TABLE].cast(pl.Utf8).to_list())
+        unknown = [t for t in ranks if t not in known]
+        if unknown and len(unknown) == len(ranks):
+            raise EscrutinioError(f"--order: none of the {len(ranks):,} tables in {order} is in this election")
+        mapping = pl.DataFrame(
+            {tf.TABLE: list(ranks), "_rank": list(ranks.values())}, schema={tf.TABLE: pl.Utf8, "_rank": pl.Int64}
+        )
+        out = (
+            frame.drop(tf.ORDER)
+            .with_columns(pl.col(tf.TABLE).cast(pl.Utf8))
+            .join(mapping, on=tf.TABLE, how="left")
+            .rename({"_rank": tf.ORDER})
+        )
+        return out, f"the order given in {order.name}"

@@ -1,0 +1,88 @@
+"""``escrutinio forensics`` on a loaded store, through the real CLI: status words, levels, order."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.onpe_sample import write
+
+
+def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "escrutinio.cli", "--db", str(db), *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("forensics-cli")
+    db = tmp / "s.db"
+    loaded = _cli(db, "load", str(write(tmp / "s.csv")), "--election", "peru-2021-runoff")
+    assert loaded.returncode == 0, loaded.stderr
+    return db
+
+
+def test_forensics_cli_json_has_one_result_shape(store: Path) -> None:
+    out = _cli(store, "forensics", "--tests", "integer,digits,count_order", "--by", "province", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)["results"]
+    for r in results:
+        assert {"name", "flagged", "status", "p_value", "estimates", "null", "level", "wording"} <= set(r)
+        assert r["flagged"] in (True, False, None)
+        assert r["status"] == {True: "flagged", False: "not flagged", None: "cannot tell"}[r["flagged"]]
+    order = next(r for r in results if r["name"] == "count_order.projection")
+    assert order["flagged"] is None and "--order" in order["wording"]
+
+
+def test_forensics_cli_text_prints_status_words(store: Path) -> None:
+    out = _cli(store, "forensics", "--tests", "digits,count_order")
+    assert out.returncode == 0, out.stderr
+    assert "cannot tell" in out.stdout and "[ok]" not in out.stdout
+
+
+def test_forensics_cli_by_takes_the_election_level_names(store: Path) -> None:
+    wrong = _cli(store, "forensics", "--tests", "digits", "--by", "region")
+    assert wrong.returncode == 1
+    assert wrong.stderr.count("\n") == 1 and "department" in wrong.stderr and "continent" in wrong.stderr
+    abroad = _cli(store, "forensics", "--tests", "digits", "--by", "country", "--format", "json")
+    assert abroad.returncode == 0, abroad.stderr
+    assert {r["level"] for r in json.loads(abroad.stdout)["results"] if r["name"] == "digits.last_digit"} == {"province"}
+
+
+def test_forensics_cli_order_file_errors_name_the_place(store: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "order.csv"
+    bad.write_text("table,at\n000001,2021-06-06T18:00\n000002,soon\n")
+    out = _cli(store, "forensics", "--tests", "count_order", "--order", str(bad))
+    assert out.returncode == 1
+    assert f"{bad}:3:at" in out.stderr and "time (ISO 8601) or a rank" in out.stderr
+
+
+def test_forensics_cli_thresholds_reach_the_anomaly_checks(store: Path) -> None:
+    out = _cli(store, "forensics", "--tests", "anomalies", "--thresholds", "turnout=0.5,null_share=0.01", "-f", "json")
+    assert out.returncode == 0, out.stderr
+    results = {r["name"]: r for r in json.loads(out.stdout)["results"]}
+    assert results["anomalies.turnout_full"]["estimates"]["threshold"] == 0.5
+    assert results["anomalies.null_share"]["estimates"]["threshold"] == 0.01
+    bad = _cli(store, "forensics", "--thresholds", "turnout=2")
+    assert bad.returncode == 1 and "--thresholds: turnout expects a share in (0, 1]" in bad.stderr
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_forensics_cli_russia_2018_preset_by_region(tmp_path: Path) -> None:
+    """Russia 2018 loaded with its preset; the integer test by region is flagged, in the election's words."""
+    from tests.conftest import DATA, need_shared
+
+    source = need_shared(DATA / "russia-2018-presidential" / "2018.csv.gz")
+    db = tmp_path / "r.db"
+    loaded = _cli(db, "load", str(source), "--election", "russia-2018-presidential")
+    assert loaded.returncode == 0, loaded.stderr
+    out = _cli(db, "forensics", "--tests", "integer", "--by", "region", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    either = next(r for r in data["results"] if r["name"] == "integer_peaks.either")
+    assert data["by"] == "region" and either["level"] == "region"
+    assert either["flagged"] is True and either["estimates"]["z"] > 5 and either["null"]["draws"] >= 1000
+    assert either["estimates"]["by_area"][0]["area"]  # the regions with the largest excess, by name
