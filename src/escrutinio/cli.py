@@ -23,6 +23,7 @@ from escrutinio.cli_common import (
     _progress,
     _with_progress,
 )
+from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
 from escrutinio.domain.errors import EscrutinioError
 
@@ -40,6 +41,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
+app.command("export")(export_command)
 
 
 @app.callback()

@@ -1,0 +1,553 @@
+"""NIST SP 1500-100 v2 (Election Results Reporting Common Data Format): write and read JSON.
+
+The international interchange format for election results: results aggregators, newsrooms and
+other election systems read an ``ElectionReport`` without a parser of their own. This module
+is pure: plain data in, a JSON-able ``ElectionReport`` out (:func:`build_report`), and bytes in,
+an election definition and tally sheets out (:func:`read_report`).
+
+How escrutinio maps onto the format (see also ``docs/nist-cdf.md``):
+
+- the election -> ``Election`` (``StartDate`` = ``EndDate`` = election day, ``Type`` general,
+  ``ElectionScopeId`` the nation); its escrutinio id and time zone as ``ExternalIdentifier``s
+  (``OtherType`` ``escrutinio-election`` and ``escrutinio-timezone``);
+- the contest -> ``CandidateContest`` (one vote allowed, one elected), each choice ->
+  ``CandidateSelection`` ``choice-<id>`` naming its ``Candidate`` (``candidate-<id>``) and its
+  ``Party`` (``party-<id>``, the first choice of that party) as endorsing party;
+- every area -> a ``ReportingUnit`` ``area-<code>`` (the nation ``Type`` country; a level whose
+  name is one of the schema's types keeps it, e.g. country, city, municipality; any other,
+  e.g. department, province, district, continent, is ``other`` with its name as
+  ``OtherType``), each table -> a ``ReportingUnit`` ``table-<id>`` of ``Type`` precinct, the
+  lowest unit; the tree through ``ComposingGpUnitIds``; codes as ``local-level``
+  ``ExternalIdentifier``s; electors as ``VotersRegistered``; tables with a final sheet of all
+  tables as ``SubUnitsReported`` of ``TotalSubUnits``, and ``CountStatus`` completed /
+  in-process / not-processed;
+- figures in the count (what ``escrutinio results`` reports) -> ``VoteCounts`` of ``Type``
+  total per selection and unit; ``BallotCounts`` of ``Type`` total (``BallotsCast``: ballots
+  cast, ``BallotsOutstanding``: ballots on sheets still at the dispute body) and of ``Type``
+  other with ``OtherType`` valid and, when there are any, challenged (``BallotsCast``: that
+  many); blank votes as the contest's ``OtherCounts.Undervotes`` (a ballot that marks no
+  choice where one is allowed) and null votes as its ``Overvotes``, the specification's
+  nearest field (a null vote is any spoilt ballot, and under Peru's rule every ballot of an
+  annulled sheet, not only an over-marked one);
+- figures outside the count -> ``Type`` other with the sheet state as ``OtherType``: at a
+  table, its sheet as written when it is observed (at the dispute body), annulled or not
+  installed; at an area, the sheets at the dispute body (``observed``, the results'
+  ``provisional``): ``VoteCounts`` with ``OtherType`` the state, ``BallotCounts`` with
+  ``OtherType`` ``<state>-<figure>`` (cast, valid, blank, null, challenged; zeros left out).
+  A table's state is its ``ExternalIdentifier`` ``escrutinio-sheet-state``.
+
+Summing the ``total`` counts of the tables of an area gives the area's ``total`` counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import AnnulledBallots, Election
+from escrutinio.domain.errors import InputError, Place, Problem
+
+SCHEMA_RESOURCE = "NIST_V2_election_results_reporting.json"
+NS = "ElectionResults."
+FIGURES = ("cast", "valid", "blank", "null", "challenged")
+"""A unit's ballot figures, in the order they are written."""
+OUTSIDE_STATES = ("observed", "annulled", "not_installed")
+"""Sheet states whose figures are not (or not as written) in the count."""
+
+
+ELECTION_ID = "escrutinio-election"
+TIMEZONE = "escrutinio-timezone"
+CONTEST_ID = "escrutinio-contest"
+SHEET_STATE = "escrutinio-sheet-state"
+VENDOR = "escrutinio"
+
+
+# -- object ids: stable across exports ------------------------------------------------------
+
+
+def area_object_id(code: str) -> str:
+    return f"area-{code}"
+
+
+def table_object_id(table: str) -> str:
+    return f"table-{table}"
+
+
+def choice_object_id(choice: str) -> str:
+    return f"choice-{choice}"
+
+
+def _text(content: str, language: str) -> dict[str, Any]:
+    return {
+        "@type": NS + "InternationalizedText",
+        "Text": [{"@type": NS + "LanguageString", "Content": content, "Language": language}],
+    }
+
+
+def _identifier(value: str, other: str | None = None) -> dict[str, Any]:
+    if other is None:
+        return {"@type": NS + "ExternalIdentifier", "Type": "local-level", "Value": value}
+    return {"@type": NS + "ExternalIdentifier", "Type": "other", "OtherType": other, "Value": value}
+
+
+def unit_type(kind: str) -> dict[str, str]:
+    """``Type`` (and ``OtherType``) of a reporting unit for an escrutinio area kind."""
+    normal = kind.strip().lower().replace("_", "-").replace(" ", "-")
+    if normal in schema()["definitions"][NS + "ReportingUnitType"]["enum"] and normal != "other":
+        return {"Type": normal}
+    return {"Type": "other", "OtherType": kind}
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One unit's ballot figures and votes (in ballot order)."""
+
+    cast: int = 0
+    valid: int = 0
+    blank: int = 0
+    null: int = 0
+    challenged: int = 0
+    votes: tuple[int, ...] = ()
+
+    def values(self) -> tuple[int, ...]:
+        return (self.cast, self.valid, self.blank, self.null, self.challenged)
+
+
+class _Writer:
+    """Collects the counts of every unit into the lists the report holds them in."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        self.votes: list[list[dict[str, Any]]] = [[] for _ in choices]
+        self.ballots: list[dict[str, Any]] = []
+        self.other: list[dict[str, Any]] = []
+
+    def unit(self, gp: str, total: Figures, outside: Iterable[tuple[str, Figures]] = (), outstanding: int = 0) -> None:
+        vc, bc = NS + "VoteCounts", NS + "BallotCounts"
+        for column, count in zip(self.votes, total.votes, strict=True):
+            column.append({"@type": vc, "Count": count, "GpUnitId": gp, "Type": "total"})
+        cast = {"@type": bc, "BallotsCast": total.cast, "GpUnitId": gp, "Type": "total"}
+        if outstanding:
+            cast["BallotsOutstanding"] = outstanding
+        self.ballots.append(cast)
+        self.ballots.append({"@type": bc, "BallotsCast": total.valid, "GpUnitId": gp, "OtherType": "valid", "Type": "other"})
+        if total.challenged:
+            self.ballots.append(
+                {"@type": bc, "BallotsCast": total.challenged, "GpUnitId": gp, "OtherType": "challenged", "Type": "other"}
+            )
+        self.other.append({"@type": NS + "OtherCounts", "GpUnitId": gp, "Overvotes": total.null, "Undervotes": total.blank})
+        for state, figures in outside:
+            for column, count in zip(self.votes, figures.votes, strict=True):
+                if count:
+                    column.append({"@type": vc, "Count": count, "GpUnitId": gp, "OtherType": state, "Type": "other"})
+            for name, value in zip(FIGURES, figures.values(), strict=True):
+                if value:
+                    other = f"{state}-{name}"
+                    self.ballots.append({"@type": bc, "BallotsCast": value, "GpUnitId": gp, "OtherType": other, "Type": "other"})
+
+
+def _status(total: int, final: int) -> str:
+    if total and final == total:
+        return "completed"
+    return "not-processed" if final == 0 else "in-process"
+
+
+def _count_status(total: int, final: int) -> list[dict[str, Any]]:
+    return [{"@type": NS + "CountStatus", "Status": _status(total, final), "Type": "total"}]
+
+
+def build_report(
+    election: Election,
+    areas: Sequence[Mapping[str, Any]],
+    tables: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    generated: datetime,
+    issuer: str = VENDOR,
+    language: str = "und",
+    notes: str | None = None,
+    vendor_application: str = VENDOR,
+) -> dict[str, Any]:
+    """The ``ElectionReport`` of one election, ready for ``json.dumps``.
+
+    ``areas``: one ``escrutinio results`` dict per area (the nation first or anywhere), each
+    with its ``parent`` code added (None for the nation); every area of the levels exported.
+    ``tables``: when given, the lowest units, as columns (``table``, ``area``, ``electors``,
+    ``state``, ``cast``, ``blank``, ``null``, ``challenged``, ``v_<choice>``): each table's
+    current sheet as written, as ``escrutinio results --level table`` reports it.
+    ``generated`` must carry its time zone.
+    """
+    if generated.tzinfo is None:
+        raise ValueError("generated: expected a time with its time zone")
+    contest = election.contest
+    choices = contest.choice_ids
+    nation = area_object_id(election.country)
+    writer = _Writer(choices)
+    units: list[dict[str, Any]] = []
+    children: dict[str | None, list[str]] = {}
+    for a in areas:
+        if a["area"] != election.country:
+            children.setdefault(a.get("parent") or election.country, []).append(area_object_id(a["area"]))
+    if tables is not None:
+        for table, area in zip(tables[tf.TABLE], tables["area"], strict=True):
+            children.setdefault(area, []).append(table_object_id(table))
+
+    national_final = national_total = 0
+    for a in sorted(areas, key=lambda r: (r["area"] != election.country, _level(r), r["area"])):
+        code = a["area"]
+        gp = area_object_id(code)
+        t = a["tables"]
+        final = t["total"] - t["observed"] - t["pending"]
+        if code == election.country:
+            national_total, national_final = t["total"], final
+        unit: dict[str, Any] = {
+            "@id": gp,
+            "@type": NS + "ReportingUnit",
+            **({"Type": "country"} if code == election.country else unit_type(a["kind"])),
+            "Name": _text(a["name"] or code, language),
+            "ExternalIdentifier": [_identifier(code)],
+            "VotersRegistered": a["electors"],
+            "TotalSubUnits": t["total"],
+            "SubUnitsReported": final,
+            "CountStatus": _count_status(t["total"], final),
+        }
+        if children.get(code):
+            unit["ComposingGpUnitIds"] = children[code]
+        units.append(unit)
+        total = Figures(
+            a["ballots_cast"], a["valid"], a["blank"], a["null"], a["challenged"], tuple(a["votes"][c] for c in choices)
+        )
+        p = a["provisional"]
+        outside = []
+        if p["tables"]:
+            observed = Figures(
+                p["cast"], p["valid"], p["blank"], p["null"], p["challenged"], tuple(p["votes"][c] for c in choices)
+            )
+            outside.append(("observed", observed))
+        writer.unit(gp, total, outside, outstanding=p["cast"] if p["tables"] else 0)
+    if tables is not None:
+        _write_tables(election, tables, writer, units, language)
+
+    selections = []
+    for i, choice in enumerate(contest.choices):
+        selection: dict[str, Any] = {
+            "@id": choice_object_id(choice.id),
+            "@type": NS + "CandidateSelection",
+            "SequenceOrder": i + 1,
+        }
+        if choice.candidate:
+            selection["CandidateIds"] = [f"candidate-{choice.id}"]
+        party = _party_of(contest.choices, choice.party)
+        if party:
+            selection["EndorsementPartyIds"] = [party]
+        selection["VoteCounts"] = writer.votes[i]
+        selections.append(selection)
+    contest_object = {
+        "@id": f"contest-{contest.id}",
+        "@type": NS + "CandidateContest",
+        "Name": contest.name or contest.id,
+        "ElectionDistrictId": nation,
+        "ExternalIdentifier": [_identifier(contest.id, CONTEST_ID)],
+        "VotesAllowed": 1,
+        "NumberElected": 1,
+        "ContestSelection": selections,
+        "OtherCounts": writer.other,
+        "TotalSubUnits": national_total,
+        "SubUnitsReported": national_final,
+        "CountStatus": _count_status(national_total, national_final),
+    }
+    candidates = [
+        {
+            "@id": f"candidate-{c.id}",
+            "@type": NS + "Candidate",
+            "BallotName": _text(c.candidate, language),
+            **({"PartyId": _party_of(contest.choices, c.party)} if c.party else {}),
+        }
+        for c in contest.choices
+        if c.candidate
+    ]
+    parties = [
+        {
+            "@id": f"party-{c.id}",
+            "@type": NS + "Party",
+            "Name": _text(c.party, language),
+            "Abbreviation": _text(c.id, language),
+        }
+        for c in contest.choices
+        if c.party and _party_of(contest.choices, c.party) == f"party-{c.id}"
+    ]
+    election_object = {
+        "@type": NS + "Election",
+        "Name": _text(election.name, language),
+        "StartDate": election.date.isoformat(),
+        "EndDate": election.date.isoformat(),
+        "Type": "general",
+        "ElectionScopeId": nation,
+        "ExternalIdentifier": [_identifier(election.id, ELECTION_ID), _identifier(election.timezone, TIMEZONE)],
+        "Candidate": candidates,
+        "Contest": [contest_object],
+        "BallotCounts": writer.ballots,
+        "CountStatus": _count_status(national_total, national_final),
+    }
+    report: dict[str, Any] = {
+        "@type": NS + "ElectionReport",
+        "Format": "precinct-level" if tables is not None else "summary-contest",
+        "GeneratedDate": generated.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "Issuer": issuer,
+        "IssuerAbbreviation": issuer,
+        "VendorApplicationId": vendor_application,
+        "SequenceStart": 1,
+        "SequenceEnd": 1,
+        "Status": "unofficial-complete" if national_total and national_final == national_total else "unofficial-partial",
+        "Election": [election_object],
+        "GpUnit": units,
+        "Party": parties,
+    }
+    if notes:
+        report["Notes"] = notes
+    return report
+
+
+def _level(area: Mapping[str, Any]) -> int:
+    level = area.get("level")
+    return {"national": 0, "department": 1, "province": 2, "district": 3}.get(level, 9) if isinstance(level, str) else 9
+
+
+def _party_of(choices: Sequence[Any], party: str) -> str | None:
+    """The party's object id: that of the first choice it stands for."""
+    if not party:
+        return None
+    return next(f"party-{c.id}" for c in choices if c.party == party)
+
+
+def _write_tables(
+    election: Election, tables: Mapping[str, Sequence[Any]], writer: _Writer, units: list[dict[str, Any]], language: str
+) -> None:
+    """Each table as a precinct: its sheet's figures in the count (``total``) or, outside the
+    count, under its state; what an annulled sheet adds to the count follows the rules."""
+    votes = [tables[tf.choice_column(c)] for c in election.contest.choice_ids]
+    zeros = tuple(0 for _ in votes)
+    annulled_as_null = election.rules.annulled_ballots is AnnulledBallots.NULL
+    columns = (
+        tables[tf.TABLE],
+        tables[tf.ELECTORS],
+        tables[tf.STATE],
+        tables[tf.CAST],
+        tables[tf.BLANK],
+        tables[tf.NULL],
+        tables[tf.CHALLENGED],
+    )
+    ru, ei, cs = NS + "ReportingUnit", NS + "ExternalIdentifier", NS + "CountStatus"
+    for i, (table, electors, state, cast, blank, null, challenged) in enumerate(zip(*columns, strict=True)):
+        gp = table_object_id(table)
+        state = state or "pending"
+        final = state not in ("observed", "pending")
+        unit: dict[str, Any] = {
+            "@id": gp,
+            "@type": ru,
+            "Type": "precinct",
+            "ExternalIdentifier": [
+                {"@type": ei, "Type": "local-level", "Value": table},
+                {"@type": ei, "OtherType": SHEET_STATE, "Type": "other", "Value": state},
+            ],
+            "TotalSubUnits": 1,
+            "SubUnitsReported": int(final),
+            "CountStatus": [
+                {
+                    "@type": cs,
+                    "Status": "completed" if final else _status(1, 0) if state == "pending" else "in-process",
+                    "Type": "total",
+                }
+            ],
+        }
+        if electors is not None:
+            unit["VotersRegistered"] = electors
+        units.append(unit)
+        if state == "pending":
+            writer.unit(gp, Figures(votes=zeros))
+            continue
+        row = tuple(v[i] or 0 for v in votes)
+        sheet = Figures(cast or 0, sum(row), blank or 0, null or 0, challenged or 0, row)
+        if state in tf.COUNTED_STATES:
+            writer.unit(gp, sheet)
+        elif state == "annulled" and annulled_as_null:
+            writer.unit(gp, Figures(cast=sheet.cast, null=sheet.cast, votes=zeros), [(state, sheet)])
+        else:
+            writer.unit(gp, Figures(votes=zeros), [(state, sheet)], outstanding=sheet.cast if state == "observed" else 0)
+
+
+# -- the schema ------------------------------------------------------------------------------
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The official schema (vendored; NIST's notice beside it in ``formats/schemas``)."""
+    text = (resources.files("escrutinio.formats") / "schemas" / SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+ITEM_DEFINITIONS = {"BallotCounts": "BallotCounts", "VoteCounts": "VoteCounts", "OtherCounts": "OtherCounts"}
+"""Arrays checked item by item (see :func:`schema_problems`), by the definition of their items."""
+
+
+def schema_problems(report: Any, limit: int = 100) -> tuple[list[str], int]:
+    """Up to ``limit`` problems of a document under the official schema, each
+    ``$.json.path: what the schema expected``, and how many there are in all.
+
+    Why in parts: a table-level report holds about a million counts, and the schema's
+    ``oneOf`` between contest and selection kinds makes a validator check each count once
+    per kind (minutes for Peru's runoff). The document is checked as its skeleton, with the
+    big arrays (``GpUnit``, ``BallotCounts``, ``VoteCounts``, ``OtherCounts``) emptied, plus
+    each of their items against the schema's own definition for them. That is the same
+    verdict: those arrays have no constraint as a whole (no ``minItems`` above 0, no
+    uniqueness), every kind's array of that name has items of that one definition (a test
+    holds the schema to it), and the kinds are told apart by ``@type``, which stays in the
+    skeleton.
+    """
+    from jsonschema import Draft4Validator
+
+    definitions = schema()["definitions"]
+    skeleton, parts = _split(report)
+    found: list[str] = []
+    total = 0
+
+    def note(prefix: str, errors: Iterable[Any]) -> int:
+        nonlocal total
+        n = 0
+        for error in errors:
+            n += 1
+            if len(found) < limit:
+                where, expected = _explain(error)
+                found.append(f"{prefix}{error.json_path[1:]}{where}: {expected}")
+        total += n
+        return n
+
+    note("$", Draft4Validator(schema()).iter_errors(skeleton))
+    validators: dict[str, Any] = {}
+    for prefix, kind, items in parts:
+        if kind not in validators:
+            sub = dict(definitions[NS + ITEM_DEFINITIONS[kind]] if kind in ITEM_DEFINITIONS else _gp_unit_items())
+            validators[kind] = Draft4Validator({**sub, "definitions": definitions})
+        validator = validators[kind]
+        verdicts: dict[Any, int] = {}  # shape -> number of problems of an item of that shape
+        for i, item in enumerate(items):
+            shape = _shape(item)
+            known = verdicts.get(shape)
+            if known == 0:
+                continue
+            if known is None or len(found) < limit:
+                verdicts[shape] = note(f"{prefix}[{i}]", validator.iter_errors(item))
+            else:
+                total += known
+    return found, total
+
+
+FREE_STRINGS = frozenset({"@id", "GpUnitId", "Value", "Content", "ComposingGpUnitIds"})
+"""Properties whose values the schema constrains by type alone (a test holds it to that)."""
+
+
+def _shape(value: Any, key: str | None = None) -> Any:
+    """What the schema can tell apart in a value: its structure and every constrained string,
+    with numbers and the free strings (:data:`FREE_STRINGS`) reduced to their JSON type and
+    an array to the set of its items' shapes.
+
+    Two items of one shape get the same verdict: the schema bounds no number, puts only a
+    type on the free strings, and constrains no array by its length beyond "not empty" or
+    by uniqueness (a test holds the schema to all three). So each shape is validated once:
+    a table-level report of 86,000 tables has a few dozen shapes.
+    """
+    kind = type(value)
+    if kind is dict:
+        out = []
+        for k, v in value.items():
+            vk = type(v)
+            if vk is str:
+                out.append((k, "" if k in FREE_STRINGS else v))
+            elif vk is int:
+                out.append((k, 0))
+            else:
+                out.append((k, _shape(v, k)))
+        return tuple(out)
+    if kind is list:
+        return ("[", frozenset([_shape(v, key) for v in value]))
+    if kind is str:
+        return "" if key in FREE_STRINGS else value
+    if kind is int:
+        return 0
+    if kind is float:
+        return 0.0 if value.is_integer() else 0.5
+    return value
+
+
+def _gp_unit_items() -> dict[str, Any]:
+    return schema()["definitions"][NS + "ElectionReport"]["properties"]["GpUnit"]["items"]
+
+
+DESCEND = ("Election", "Contest", "ContestSelection")
+"""Where the split arrays sit: the report, its elections, their contests and selections."""
+
+
+def _split(report: Any) -> tuple[Any, list[tuple[str, str, list[Any]]]]:
+    """(the document with its big arrays emptied, [(JSON path, item kind, items)])."""
+    parts: list[tuple[str, str, list[Any]]] = []
+
+    def walk(node: Any, path: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = dict(node)
+        for key, value in node.items():
+            if not isinstance(value, list):
+                continue
+            if key in ITEM_DEFINITIONS or (key == "GpUnit" and path == "$"):
+                parts.append((f"{path}.{key}", key, value))
+                out[key] = []
+            elif key in DESCEND:
+                out[key] = [walk(v, f"{path}.{key}[{i}]") for i, v in enumerate(value)]
+        return out
+
+    return walk(report, "$"), parts
+
+
+def _explain(error: Any) -> tuple[str, str]:
+    """(the path below the error's own, what the schema expected): a ``oneOf`` names the
+    problem of the kind the value says it is (the one whose ``@type`` fits)."""
+    if error.validator == "oneOf" and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for e in error.context:
+            branches.setdefault(e.schema_path[0], []).append(e)
+        named = [b for b in branches.values() if not any(list(e.absolute_path) == ["@type"] for e in b)]
+        best = (named or list(branches.values()))[0][0]
+        below = list(best.absolute_path)[len(list(error.absolute_path)) :]
+        where, expected = _explain(best)
+        return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in below) + where, expected
+    message = error.message
+    return "", message if len(message) <= 200 else message[:197] + "..."
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+SLUG = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def check_report(document: Any, source: str) -> None:
+    """Refuse a document that is not a valid ``ElectionReport``: the JSON path of each
+    problem (up to 100) and what the schema expected."""
+    problems, total = schema_problems(document)
+    if problems:
+        raise InputError(
+            [Problem(Place(source, None, "$" + p.split(":", 1)[0][1:]), p.split(": ", 1)[1]) for p in problems], total
+        )
+
+
+def looks_like_report(raw: bytes) -> bool:
+    """Whether a file's first bytes are those of a JSON ``ElectionReport``."""
+    head = raw[:4096].lstrip()
+    return head.startswith(b"{") and b'"ElectionResults.ElectionReport"' in raw[:1_000_000]
