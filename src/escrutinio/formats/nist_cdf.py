@@ -54,15 +54,8 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason
-from escrutinio.formats.sheets import (
-    LINE,
-    REPORTED_REASON,
-    REPORTED_STATE,
-    REPORTED_STATUS,
-    SheetFile,
-    file_digest,
-    sheet_columns,
-)
+from escrutinio.formats import sheets as sf
+from escrutinio.formats.sheets import LINE, SheetFile
 
 SCHEMA_RESOURCE = "NIST_V2_election_results_reporting.json"
 NS = "ElectionResults."
@@ -604,7 +597,7 @@ def read_report(raw: bytes, source: str, election: Election | None = None) -> Re
     if election is not None:
         _same_election(parsed, election, source)
     target = election or parsed
-    return ReportContents(defined, target, report.sheets(target, file_digest(raw)))
+    return ReportContents(defined, target, report.sheets(target, sf.file_digest(raw)))
 
 
 def _problem(source: str, text: str) -> Problem:
@@ -813,10 +806,10 @@ class _Report:
         sheets = frame.with_columns(
             pick(cast_inside, "o_cast").alias(tf.CAST),
             pl.lit(None, dtype=pl.String).alias(tf.POLLING_PLACE),
-            pl.col("s").alias(REPORTED_STATE),
-            pl.col("s").replace_strict(STATE_REASONS, default=None, return_dtype=pl.String).alias(REPORTED_REASON),
-            (pl.lit("nist:") + pl.col("s")).alias(REPORTED_STATUS),
-        ).select(sheet_columns(election))
+            pl.col("s").alias(sf.REPORTED_STATE),
+            pl.col("s").replace_strict(STATE_REASONS, default=None, return_dtype=pl.String).alias(sf.REPORTED_REASON),
+            (pl.lit("nist:") + pl.col("s")).alias(sf.REPORTED_STATUS),
+        ).select(sf.sheet_columns(election))
         area_rows = [
             (
                 self.code(gp),
