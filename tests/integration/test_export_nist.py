@@ -1,0 +1,159 @@
+"""NIST SP 1500-100 export and import on the real runoff: valid under the official schema,
+the same figures as ``results`` at every level, and the same results after a round trip."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from tests.integration.generic_presets import PRESETS
+from typer.testing import CliRunner
+
+from escrutinio.app import Session
+from escrutinio.cli import app
+from escrutinio.formats.nist_cdf import read_report, schema_problems
+
+pytestmark = pytest.mark.shared
+LEVELS = ("national", "department", "province", "district")
+
+
+@pytest.fixture(scope="module")
+def runoff_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from tests.conftest import RUNOFF, need_shared
+
+    db = str(tmp_path_factory.mktemp("runoff") / "runoff.db")
+    with Session(db) as session:
+        session.canvass.load(need_shared(RUNOFF), "peru-2021-runoff")
+    return db
+
+
+@pytest.fixture(scope="module")
+def runoff_report(runoff_store: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "runoff.json"
+    result = CliRunner().invoke(app, ["--db", runoff_store, "export", "--format", "nist-cdf", "--validate", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "valid under the official schema" in result.output and "88,874 units down to table" in result.output
+    return out
+
+
+def unit_figures(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per unit id: votes (total), cast, valid, blank, null, observed votes."""
+    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"votes": {}, "observed": {}})
+    election = report["Election"][0]
+    contest = election["Contest"][0]
+    for selection in contest["ContestSelection"]:
+        choice = selection["@id"].removeprefix("choice-")
+        for v in selection["VoteCounts"]:
+            block = "votes" if v["Type"] == "total" else v["OtherType"]
+            out[v["GpUnitId"]].setdefault(block, {})[choice] = v["Count"]
+    for b in election["BallotCounts"]:
+        out[b["GpUnitId"]][b["Type"] if b["Type"] == "total" else b["OtherType"]] = b["BallotsCast"]
+    for o in contest["OtherCounts"]:
+        out[o["GpUnitId"]]["blank"], out[o["GpUnitId"]]["null"] = o["Undervotes"], o["Overvotes"]
+    return out
+
+
+def test_export_is_valid_and_equals_results_at_every_level(runoff_store: str, runoff_report: Path) -> None:
+    report = orjson.loads(runoff_report.read_bytes())
+    assert schema_problems(report) == ([], 0)
+    figures = unit_figures(report)
+    units = {u["@id"]: u for u in report["GpUnit"]}
+    with Session(runoff_store) as session:
+        compared = 0
+        for level in LEVELS:
+            for r in session.canvass.results(level):
+                gp = f"area-{r['area']}"
+                f = figures[gp]
+                assert f["votes"] == r["votes"], gp
+                assert (f["total"], f["valid"], f["blank"], f["null"]) == (
+                    r["ballots_cast"],
+                    r["valid"],
+                    r["blank"],
+                    r["null"],
+                ), gp
+                assert f["observed"] == (r["provisional"]["votes"] if r["provisional"]["tables"] else {}), gp
+                assert units[gp]["VotersRegistered"] == r["electors"]
+                assert units[gp]["TotalSubUnits"] == r["tables"]["total"]
+                assert units[gp]["SubUnitsReported"] == r["tables"]["total"] - r["tables"]["observed"] - r["tables"]["pending"]
+                compared += 1
+        assert compared == 1 + 2385  # the nation and every area
+        nation = figures["area-PE"]
+        assert nation["votes"] == {"PL": 8_834_440, "FP": 8_790_091}
+        assert nation["observed"] == {"PL": 1_530, "FP": 1_639}
+        # The tables' totals add up to the nation's.
+        tables = [gp for gp, u in units.items() if u["Type"] == "precinct"]
+        assert len(tables) == 86_488
+        assert sum(figures[t]["votes"].get("PL", 0) for t in tables) == 8_834_440
+        assert sum(figures[t]["null"] for t in tables) == 1_106_523
+        assert sum(figures[t]["total"] for t in tables) == 18_852_516
+        # Stable ids: a second export has the same units and counts.
+        again = session.export.nist_report("table", generated=None)
+    again["GeneratedDate"] = report["GeneratedDate"]
+    assert again == report
+
+
+def _load_report(db: str, path: Path, election: Any = None) -> None:
+    """Record a report's sheets in a new store, the way ``load`` records any file's."""
+    from escrutinio.intake.plan import plan_load, start_plan
+    from escrutinio.store.location import resolve_url
+    from escrutinio.store.store import Store
+
+    contents = read_report(path.read_bytes(), str(path), election)
+    plan = plan_load(contents.election, *start_plan(contents.election), contents.sheets)
+    store = Store.create(resolve_url(db), contents.definition, "test")
+    store.append(plan.events, "test")
+    store.close()
+
+
+def assert_round_trip(original_db: str, report: Path, tmp_path: Path) -> None:
+    """A new store loaded from the report gives the original's results at every level."""
+    copy = str(tmp_path / "copy.db")
+    _load_report(copy, report)
+    keys = ("area", "name", "level", "kind", "tables", "electors", "electors_in_count", "ballots_cast", "valid", "blank", "null")
+    keys += ("challenged", "votes", "provisional", "leader", "runner_up", "margin_votes")
+    with Session(original_db) as original, Session(copy) as imported:
+        election = original.election()
+        assert imported.election().id == election.id
+        assert imported.election().contest.choice_ids == election.contest.choice_ids
+        votes = tuple(f"v_{c}" for c in election.contest.choice_ids)
+        cols = ("table", "area", "electors", "state", "cast", "blank", "null", "challenged", *votes)
+        for level in (*LEVELS[: len(election.levels) + 1], "table"):
+            a, b = original.canvass.results(level), imported.canvass.results(level)
+            assert len(a) == len(b) > 0, level
+            if level == "table":
+                assert [tuple(r[c] for c in cols) for r in a] == [tuple(r[c] for c in cols) for r in b]
+            else:
+                assert [{k: r.get(k) for k in keys} for r in a] == [{k: r.get(k) for k in keys} for r in b], level
+
+
+def test_runoff_round_trip_gives_identical_results_at_every_level(runoff_store: str, runoff_report: Path, tmp_path: Path) -> None:
+    assert_round_trip(runoff_store, runoff_report, tmp_path)
+    with Session(runoff_store) as original, Session(str(tmp_path / "copy.db")) as imported:
+        assert imported.canvass.results()[0]["outcome"] == original.canvass.results()[0]["outcome"]
+
+
+OTHERS = {
+    "peru-first-round": ("peru-2021-first-round", "FIRST_ROUND"),
+    "bolivia": (PRESETS["bolivia"][0], PRESETS["bolivia"][1]),
+    "chile": (PRESETS["chile"][0], PRESETS["chile"][1]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(OTHERS))
+def test_other_elections_export_valid_and_round_trip(name: str, tmp_path: Path) -> None:
+    import tests.conftest as conftest
+
+    preset, file = OTHERS[name]
+    path = conftest.need_shared(getattr(conftest, file) if isinstance(file, str) else file)
+    db = str(tmp_path / "original.db")
+    with Session(db) as session:
+        session.canvass.load(path, preset)
+        report = session.export.nist_report("table")
+        assert schema_problems(report) == ([], 0)
+        out = tmp_path / "report.json"
+        out.write_bytes(orjson.dumps(report))
+    assert_round_trip(db, out, tmp_path)
