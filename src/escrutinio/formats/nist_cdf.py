@@ -134,7 +134,11 @@ class _Writer:
         self.ballots: list[dict[str, Any]] = []
         self.other: list[dict[str, Any]] = []
 
-    def unit(self, gp: str, total: Figures, outside: Iterable[tuple[str, Figures]] = (), outstanding: int = 0) -> None:
+    def unit(
+        self, gp: str, total: Figures, outside: Iterable[tuple[str, Figures]] = (), outstanding: int = 0, valid: bool = True
+    ) -> None:
+        """A unit's counts; ``valid=False`` leaves out its valid votes (a table's are the sum
+        of its ``VoteCounts``: a national file is a tenth smaller without them)."""
         vc, bc = NS + "VoteCounts", NS + "BallotCounts"
         for column, count in zip(self.votes, total.votes, strict=True):
             column.append({"@type": vc, "Count": count, "GpUnitId": gp, "Type": "total"})
@@ -142,7 +146,8 @@ class _Writer:
         if outstanding:
             cast["BallotsOutstanding"] = outstanding
         self.ballots.append(cast)
-        self.ballots.append({"@type": bc, "BallotsCast": total.valid, "GpUnitId": gp, "OtherType": "valid", "Type": "other"})
+        if valid:
+            self.ballots.append({"@type": bc, "BallotsCast": total.valid, "GpUnitId": gp, "OtherType": "valid", "Type": "other"})
         if total.challenged:
             self.ballots.append(
                 {"@type": bc, "BallotsCast": total.challenged, "GpUnitId": gp, "OtherType": "challenged", "Type": "other"}
@@ -349,42 +354,41 @@ def _write_tables(
         tables[tf.CHALLENGED],
     )
     ru, ei, cs = NS + "ReportingUnit", NS + "ExternalIdentifier", NS + "CountStatus"
+    # What tables in one state share is one object each (the file is written, not edited).
+    statuses = {"observed": "in-process", "pending": "not-processed"}
+    shared = {
+        state: (
+            [{"@type": ei, "OtherType": SHEET_STATE, "Type": "other", "Value": state}],
+            [{"@type": cs, "Status": statuses.get(state, "completed"), "Type": "total"}],
+        )
+        for state in tf.SHEET_STATES
+    }
     for i, (table, electors, state, cast, blank, null, challenged) in enumerate(zip(*columns, strict=True)):
         gp = table_object_id(table)
         state = state or "pending"
-        final = state not in ("observed", "pending")
+        identifiers, status = shared[state]
         unit: dict[str, Any] = {
             "@id": gp,
             "@type": ru,
             "Type": "precinct",
-            "ExternalIdentifier": [
-                {"@type": ei, "Type": "local-level", "Value": table},
-                {"@type": ei, "OtherType": SHEET_STATE, "Type": "other", "Value": state},
-            ],
-            "TotalSubUnits": 1,
-            "SubUnitsReported": int(final),
-            "CountStatus": [
-                {
-                    "@type": cs,
-                    "Status": "completed" if final else _status(1, 0) if state == "pending" else "in-process",
-                    "Type": "total",
-                }
-            ],
+            "ExternalIdentifier": identifiers,
+            "CountStatus": status,
         }
         if electors is not None:
             unit["VotersRegistered"] = electors
         units.append(unit)
         if state == "pending":
-            writer.unit(gp, Figures(votes=zeros))
+            writer.unit(gp, Figures(votes=zeros), valid=False)
             continue
         row = tuple(v[i] or 0 for v in votes)
         sheet = Figures(cast or 0, sum(row), blank or 0, null or 0, challenged or 0, row)
         if state in tf.COUNTED_STATES:
-            writer.unit(gp, sheet)
+            writer.unit(gp, sheet, valid=False)
         elif state == "annulled" and annulled_as_null:
-            writer.unit(gp, Figures(cast=sheet.cast, null=sheet.cast, votes=zeros), [(state, sheet)])
+            writer.unit(gp, Figures(cast=sheet.cast, null=sheet.cast, votes=zeros), [(state, sheet)], valid=False)
         else:
-            writer.unit(gp, Figures(votes=zeros), [(state, sheet)], outstanding=sheet.cast if state == "observed" else 0)
+            outstanding = sheet.cast if state == "observed" else 0
+            writer.unit(gp, Figures(votes=zeros), [(state, sheet)], outstanding=outstanding, valid=False)
 
 
 # -- the schema ------------------------------------------------------------------------------
@@ -643,10 +647,12 @@ class _Report:
         raise InputError([Problem(Place(self.source, None, where), what)])
 
     def code(self, gp: str) -> str:
+        """An area's or table's code: its local identifier, else its object id (ours less
+        its ``area-`` or ``table-`` prefix)."""
         for ident in self.units[gp][1].get("ExternalIdentifier", []):
             if ident["Type"] == "local-level":
                 return ident["Value"]
-        return gp
+        return gp.removeprefix("table-") if gp.startswith("table-") else gp.removeprefix("area-")
 
     def ident(self, obj: Mapping[str, Any], other: str) -> str | None:
         return next((i["Value"] for i in obj.get("ExternalIdentifier", []) if i.get("OtherType") == other), None)

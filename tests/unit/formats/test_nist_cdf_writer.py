@@ -169,7 +169,7 @@ MUTATIONS = [
     lambda r: r["GpUnit"][1].__setitem__("Type", "province"),
     lambda r: r["GpUnit"][5].__setitem__("VotersRegistered", "ten"),
     lambda r: r["GpUnit"][5].__setitem__("VotersRegistered", 1.5),
-    lambda r: r["GpUnit"][4]["ExternalIdentifier"][1].__setitem__("Type", "nope"),
+    lambda r: r["GpUnit"][4]["ExternalIdentifier"][0].__setitem__("Type", "nope"),
     lambda r: r["GpUnit"][4].__setitem__("ComposingGpUnitIds", [1]),
     lambda r: r["GpUnit"][0]["Name"].__setitem__("Text", []),
     lambda r: r["Election"][0]["BallotCounts"][3].__setitem__("BallotsCast", 2.5),
