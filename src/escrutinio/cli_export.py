@@ -17,7 +17,11 @@ def export_command(
         str, typer.Option("--level", "-l", help="Lowest level exported: national, department, province, district or table")
     ] = "table",
     validate: Annotated[
-        bool, typer.Option("--validate", help="Check the export against its official schema; write nothing if it fails")
+        bool,
+        typer.Option(
+            "--validate",
+            help="nist-cdf: check against NIST's schema, write nothing if it fails; datapackage: frictionless validate",
+        ),
     ] = False,
     db: DbOption = None,
 ) -> None:
@@ -25,14 +29,19 @@ def export_command(
 
     nist-cdf: an ElectionReport in NIST SP 1500-100 v2 JSON (areas and tables as
     ReportingUnits, VoteCounts per choice, BallotCounts, CountStatus).
+    datapackage: a folder of CSV files (results at every level, tables, docket) with a
+    Frictionless datapackage.json (a Table Schema per file, primary and foreign keys).
 
     Example: escrutinio export --format nist-cdf --validate results.json
+
+    Example: escrutinio export --format datapackage --validate open-data/
     """
     from escrutinio.app import Session
 
     with Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
         summary = session.export.write(fmt, out, level=level, validate=validate)
-    checked = "valid under the official schema; " if summary.validated else ""
+    validator = "the official NIST schema" if summary.format == "nist-cdf" else "frictionless validate"
+    checked = f"valid under {validator}; " if summary.validated else ""
     typer.echo(
         f"{summary.path}: {summary.format}, {summary.units:,} units down to {summary.level}; {checked}{summary.bytes:,} bytes"
     )

@@ -82,8 +82,7 @@ class ExportService:
         from escrutinio import __version__
         from escrutinio.formats.nist_cdf import build_report
 
-        if not self.session.canvass.exists():
-            raise StoreError(f"{self.session.url}: no store yet: load tally sheets first")
+        self._require_store()
         election = self.session.election()
         areas = self.area_results(level)
         tables = self.table_columns() if level == "table" else None
@@ -118,7 +117,9 @@ class ExportService:
         _depth(level, LEVELS)
         if fmt == "nist-cdf":
             return self._write_nist(out, level, validate)
-        raise ExportError(f"--format {fmt}: not available yet")
+        if level != "table":
+            raise ExportError("--level: a data package holds every level and the tables; leave --level out")
+        return self._write_datapackage(out, validate)
 
     def _write_nist(self, out: Path, level: str, validate: bool) -> ExportSummary:
         import orjson
@@ -133,6 +134,74 @@ class ExportService:
         data = orjson.dumps(report)
         _write_atomically(out, data)
         return ExportSummary("nist-cdf", str(out), level, len(report["GpUnit"]), len(data), validated=validate)
+
+    def datapackage(self) -> tuple[dict[str, Any], list[Any]]:
+        """(the ``datapackage.json`` descriptor, its resources with their rows)."""
+        from escrutinio.formats import datapackage as dp
+
+        self._require_store()
+        election = self.session.election()
+        parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
+        levels: dict[str, list[dict[str, Any]]] = {}
+        for depth, name in enumerate(("national", *election.levels)):
+            rows = self.session.canvass.results(LEVELS[depth])
+            for row in rows:
+                row["parent"] = parents.get(row["area"])
+            levels[name] = rows
+        files = dp.resources(election, levels, self.table_columns(), self.session.store.case_rows())
+        seq, head = self.session.reader.head()
+        sources = [{"title": "escrutinio event log", "description": f"computed from events 1..{seq} of the log, head {head}"}]
+        if election.proclaimed is not None:
+            sources.append({"title": election.proclaimed.source, "description": "the proclaimed result results compare with"})
+        created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        return dp.descriptor(election, files, created=created, sources=sources), files
+
+    def _write_datapackage(self, out: Path, validate: bool) -> ExportSummary:
+        import io
+
+        import orjson
+        import polars as pl
+
+        descriptor, files = self.datapackage()
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out}: a data package is a folder; this is a file")
+        total = 0
+        kinds = {"integer": pl.Int64, "string": pl.String}
+        for f in files:
+            frame = pl.DataFrame(f.rows, schema={x["name"]: kinds[x["type"]] for x in f.fields}, orient="row")
+            buffer = io.BytesIO()
+            frame.write_csv(buffer)
+            total += buffer.tell()
+            _write_atomically(out / f.path, buffer.getvalue())
+        data = orjson.dumps(descriptor, option=orjson.OPT_INDENT_2)
+        _write_atomically(out / "datapackage.json", data)  # last: a package is whole once it is there
+        problems: list[str] = []
+        if validate:
+            problems = validate_datapackage(out / "datapackage.json")
+            if problems:
+                raise ExportError(f"{out}: the data package fails frictionless validation: " + "; ".join(problems[:5]))
+        units = sum(len(f.rows) for f in files if f.name.startswith("results-") or f.name == "tables")
+        names = ["datapackage.json", *(f.path for f in files)]
+        return ExportSummary("datapackage", str(out), "table", units, total + len(data), validated=validate, files=names)
+
+    def _require_store(self) -> None:
+        if not self.session.canvass.exists():
+            raise StoreError(f"{self.session.url}: no store yet: load tally sheets first")
+
+
+def validate_datapackage(path: Path) -> list[str]:
+    """Problems ``frictionless validate`` finds in a package (its descriptor and every row)."""
+    try:
+        from frictionless import validate
+    except ImportError:
+        raise ExportError(
+            "--validate: checking a data package needs the frictionless package (pip install frictionless)"
+        ) from None
+    report = validate(str(path))
+    return [f"{task.name}: {error.message}" for task in report.tasks for error in task.errors] + [
+        e.message for e in report.errors
+    ]
 
 
 def _depth(level: str, allowed: tuple[str, ...]) -> int:
@@ -150,6 +219,9 @@ def _write_atomically(out: Path, data: bytes) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # open data: readable as any file the user writes
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, out)
