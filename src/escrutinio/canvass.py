@@ -135,9 +135,12 @@ class Canvass:
                     raise StoreError(f"{self.url}: this store holds election {current.id}, not {defined.id}")
             defined = current
         else:
-            if election is None:
+            from escrutinio.formats.readers import carried_definition
+
+            found = carried_definition(path) if election is None else load_definition(election)
+            if found is None:
                 raise StoreError(f"{self.url}: no store yet: name the election with --election NAME|PATH")
-            defined, text = load_definition(election)
+            defined, text = found
         progress("read", 0, 4)
         # A new store's file is read and planned on a worker thread while the store's code
         # loads here (see intake/background.py). A file for an existing store is planned

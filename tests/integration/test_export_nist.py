@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from escrutinio.app import Session
 from escrutinio.cli import app
-from escrutinio.formats.nist_cdf import read_report, schema_problems
+from escrutinio.formats.nist_cdf import schema_problems
 
 pytestmark = pytest.mark.shared
 LEVELS = ("national", "department", "province", "district")
@@ -35,7 +35,7 @@ def runoff_report(runoff_store: str, tmp_path_factory: pytest.TempPathFactory) -
     out = tmp_path_factory.mktemp("export") / "runoff.json"
     result = CliRunner().invoke(app, ["--db", runoff_store, "export", "--format", "nist-cdf", "--validate", str(out)])
     assert result.exit_code == 0, result.output
-    assert "valid under the official schema" in result.output and "88,874 units down to table" in result.output
+    assert "valid under the official NIST schema" in result.output and "88,874 units down to table" in result.output
     return out
 
 
@@ -95,23 +95,12 @@ def test_export_is_valid_and_equals_results_at_every_level(runoff_store: str, ru
     assert again == report
 
 
-def _load_report(db: str, path: Path, election: Any = None) -> None:
-    """Record a report's sheets in a new store, the way ``load`` records any file's."""
-    from escrutinio.intake.plan import plan_load, start_plan
-    from escrutinio.store.location import resolve_url
-    from escrutinio.store.store import Store
-
-    contents = read_report(path.read_bytes(), str(path), election)
-    plan = plan_load(contents.election, *start_plan(contents.election), contents.sheets)
-    store = Store.create(resolve_url(db), contents.definition, "test")
-    store.append(plan.events, "test")
-    store.close()
-
-
 def assert_round_trip(original_db: str, report: Path, tmp_path: Path) -> None:
     """A new store loaded from the report gives the original's results at every level."""
     copy = str(tmp_path / "copy.db")
-    _load_report(copy, report)
+    with Session(copy) as session:  # no --election: the report carries its definition
+        summary = session.canvass.load(report)
+        assert summary["rows"] == summary["new_tables"] > 0
     keys = ("area", "name", "level", "kind", "tables", "electors", "electors_in_count", "ballots_cast", "valid", "blank", "null")
     keys += ("challenged", "votes", "provisional", "leader", "runner_up", "margin_votes")
     with Session(original_db) as original, Session(copy) as imported:
@@ -157,3 +146,37 @@ def test_other_elections_export_valid_and_round_trip(name: str, tmp_path: Path) 
         out = tmp_path / "report.json"
         out.write_bytes(orjson.dumps(report))
     assert_round_trip(db, out, tmp_path)
+
+
+def test_load_checks_the_report_against_the_election_named(runoff_report: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "named.db")
+    result = runner.invoke(app, ["--db", db, "load", str(runoff_report), "--election", "peru-2021-first-round"])
+    assert result.exit_code == 1
+    assert "$.Election[0].ExternalIdentifier: the report's election is 'peru-2021-runoff'" in str(result.exception)
+    assert not Path(db).exists()
+    result = runner.invoke(app, ["--db", db, "load", str(runoff_report), "--election", "peru-2021-runoff"])
+    assert result.exit_code == 0, result.output
+    with Session(db) as session:
+        nation = session.canvass.results()[0]
+        assert nation["votes"] == {"PL": 8_834_440, "FP": 8_790_091}
+        assert nation["proclaimed"]["source"].startswith("JNE resolution 0750-2021-JNE")  # the preset's, kept
+    again = runner.invoke(app, ["--db", db, "load", str(runoff_report)])  # the same file twice changes nothing
+    assert again.exit_code == 0 and "; 0 events;" in again.output, again.output
+
+
+def test_a_report_failing_the_schema_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(
+        orjson.dumps(
+            {"@type": "ElectionResults.ElectionReport", "Format": "precinct-level", "Status": "final", "GpUnit": [{"@id": 1}]}
+        )
+    )
+    db = tmp_path / "bad.db"
+    result = CliRunner().invoke(app, ["--db", str(db), "load", str(bad)])
+    assert result.exit_code == 1
+    lines = str(result.exception).splitlines()
+    assert f"{bad}:$: 'GeneratedDate' is a required property" in lines
+    assert any(line.startswith(f"{bad}:$.Status: 'final' is not one of ['certified', 'correction'") for line in lines)
+    assert any(line.startswith(f"{bad}:$.GpUnit[0]") for line in lines)
+    assert not db.exists()

@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.errors import EscrutinioError, StoreError
-
-if TYPE_CHECKING:
-    from escrutinio.app.session import Session
 
 LEVELS = ("national", "department", "province", "district", "table")
 """What ``--level`` takes: the lowest level exported (every level above it comes too)."""
@@ -46,8 +43,8 @@ class ExportSummary:
 class ExportService:
     """``session.export``: write the results of the session's store as open data."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Any) -> None:
+        self.session = session  # the Session (not imported: the session imports its services)
 
     # -- what is exported ------------------------------------------------------------------
 

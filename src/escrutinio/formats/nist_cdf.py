@@ -556,9 +556,9 @@ class ReportContents:
     sheets: SheetFile
 
 
-def looks_like_report(raw: bytes) -> bool:
-    """Whether a file's bytes are those of a JSON ``ElectionReport`` (by its ``@type``)."""
-    return raw[:4096].lstrip()[:1] == b"{" and b'"ElectionResults.ElectionReport"' in raw
+_LAST: dict[str, ReportContents] = {}
+"""The last report read, by its bytes' digest: a load reads a report once for the definition
+it carries and once for its sheets (a national report takes a few seconds to read)."""
 
 
 def read_report(raw: bytes, source: str, election: Election | None = None) -> ReportContents:
@@ -573,6 +573,19 @@ def read_report(raw: bytes, source: str, election: Election | None = None) -> Re
     observed, not-processed -> no sheet yet. Where a problem has no line, the "line" named is
     the unit's position in ``GpUnit`` (from 1).
     """
+    digest = sf.file_digest(raw)
+    contents = _LAST.get(digest)
+    if contents is None or contents.sheets.source != source:
+        contents = _read(raw, source, digest)
+        _LAST.clear()
+        _LAST[digest] = contents
+    if election is None:
+        return contents
+    _same_election(contents.election, election, source)
+    return ReportContents(contents.definition, election, contents.sheets)
+
+
+def _read(raw: bytes, source: str, digest: str) -> ReportContents:
     import orjson
 
     try:
@@ -585,23 +598,14 @@ def read_report(raw: bytes, source: str, election: Election | None = None) -> Re
     elections = document.get("Election", [])
     contests = [c for e in elections for c in e.get("Contest", [])]
     if len(elections) != 1 or len(contests) != 1 or contests[0]["@type"] != NS + "CandidateContest":
-        raise InputError(
-            [
-                Problem(
-                    Place(source, None, "$.Election"),
-                    "expected one Election with one CandidateContest (escrutinio counts one contest)",
-                )
-            ]
-        )
+        where = Place(source, None, "$.Election")
+        raise InputError([Problem(where, "expected one Election with one CandidateContest (escrutinio counts one contest)")])
     report = _Report(document, source)
     defined = report.definition()
     from escrutinio.domain.election import election_from_toml
 
     parsed = election_from_toml(f"{source} (its Election)", defined)
-    if election is not None:
-        _same_election(parsed, election, source)
-    target = election or parsed
-    return ReportContents(defined, target, report.sheets(target, sf.file_digest(raw)))
+    return ReportContents(defined, parsed, report.sheets(parsed, digest))
 
 
 def _problem(source: str, text: str) -> Problem:

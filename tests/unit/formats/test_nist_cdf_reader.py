@@ -12,7 +12,8 @@ from tests.unit.formats.test_nist_cdf_writer import ELECTION, TABLES, report
 
 from escrutinio.domain.election import parse_election
 from escrutinio.domain.errors import InputError
-from escrutinio.formats.nist_cdf import looks_like_report, read_report
+from escrutinio.formats.nist_cdf import read_report
+from escrutinio.formats.readers import looks_like_report
 
 
 def raw(rep: dict[str, Any]) -> bytes:
