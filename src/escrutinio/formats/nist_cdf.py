@@ -41,9 +41,11 @@ Summing the ``total`` counts of the tables of an area gives the area's ``total``
 
 from __future__ import annotations
 
+import gc
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
@@ -195,6 +197,20 @@ def build_report(
     """
     if generated.tzinfo is None:
         raise ValueError("generated: expected a time with its time zone")
+    with _no_cycle_collection():
+        return _build(election, areas, tables, generated, issuer, language, notes, vendor_application)
+
+
+def _build(
+    election: Election,
+    areas: Sequence[Mapping[str, Any]],
+    tables: Mapping[str, Sequence[Any]] | None,
+    generated: datetime,
+    issuer: str,
+    language: str,
+    notes: str | None,
+    vendor_application: str,
+) -> dict[str, Any]:
     contest = election.contest
     choices = contest.choice_ids
     nation = area_object_id(election.country)
@@ -419,6 +435,11 @@ def schema_problems(report: Any, limit: int = 100) -> tuple[list[str], int]:
     holds the schema to it), and the kinds are told apart by ``@type``, which stays in the
     skeleton.
     """
+    with _no_cycle_collection():
+        return _schema_problems(report, limit)
+
+
+def _schema_problems(report: Any, limit: int) -> tuple[list[str], int]:
     from jsonschema import Draft4Validator
 
     definitions = schema()["definitions"]
@@ -556,6 +577,19 @@ class ReportContents:
     sheets: SheetFile
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector: reading a national report makes a million small
+    containers and no cycle, and the collector's passes over them are pure cost."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _LAST: dict[str, ReportContents] = {}
 """The last report read, by its bytes' digest: a load reads a report once for the definition
 it carries and once for its sheets (a national report takes a few seconds to read)."""
@@ -576,7 +610,8 @@ def read_report(raw: bytes, source: str, election: Election | None = None) -> Re
     digest = sf.file_digest(raw)
     contents = _LAST.get(digest)
     if contents is None or contents.sheets.source != source:
-        contents = _read(raw, source, digest)
+        with _no_cycle_collection():
+            contents = _read(raw, source, digest)
         _LAST.clear()
         _LAST[digest] = contents
     if election is None:
