@@ -46,9 +46,9 @@ def load_onpe(folder: Path, n: int) -> str:
 def import_report(folder: Path, report: Path, n: int) -> str:
     """``escrutinio load report.json`` into a new store (the definition from the report)."""
     from escrutinio.app import Session
-    from escrutinio.formats import nist_cdf
+    from escrutinio.formats import nist_reader
 
-    nist_cdf._LAST.clear()  # a fresh read, as a new process would
+    nist_reader._LAST.clear()  # a fresh read, as a new process would
     db = str(folder / f"nist-{n}.db")
     with Session(db) as session:
         session.canvass.load(report)
@@ -75,7 +75,7 @@ def main() -> None:
     import orjson
 
     from escrutinio.app import Session
-    from escrutinio.formats.nist_cdf import schema_problems
+    from escrutinio.formats.nist_schema import schema_problems
 
     times: dict[str, list[float]] = {k: [] for k in ("export", "baseline", "validate", "import", "load")}
     with tempfile.TemporaryDirectory() as tmp:

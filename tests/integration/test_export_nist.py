@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from escrutinio.app import Session
 from escrutinio.cli import app
-from escrutinio.formats.nist_cdf import schema_problems
+from escrutinio.formats.nist_schema import schema_problems
 
 pytestmark = pytest.mark.shared
 LEVELS = ("national", "department", "province", "district")

@@ -101,7 +101,7 @@ class ExportService:
     @staticmethod
     def nist_problems(report: Any, limit: int = 100) -> tuple[list[str], int]:
         """Problems of a report under the official schema (``$.path: expected``) and their count."""
-        from escrutinio.formats.nist_cdf import schema_problems
+        from escrutinio.formats.nist_schema import schema_problems
 
         return schema_problems(report, limit)
 

@@ -32,7 +32,7 @@ def read_sheets(path: Path, election: Election, raw: bytes | None = None) -> She
     decompressed bytes, when already read); an NIST SP 1500-100 ElectionReport is recognised
     by its content, whatever the definition reads, and checked against the definition."""
     if raw is not None and looks_like_report(raw):
-        from escrutinio.formats.nist_cdf import read_report
+        from escrutinio.formats.nist_reader import read_report
 
         return read_report(raw, str(path), election).sheets
     return reader_for(election)(path, election, raw)
@@ -46,7 +46,7 @@ def carried_definition(path: Path) -> tuple[Election, str] | None:
     raw = read_bytes(path)
     if not looks_like_report(raw):
         return None
-    from escrutinio.formats.nist_cdf import read_report
+    from escrutinio.formats.nist_reader import read_report
 
     contents = read_report(raw, str(path))
     return contents.election, contents.definition

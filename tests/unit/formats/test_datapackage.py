@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.formats.test_nist_cdf_writer import AREAS, ELECTION, TABLES
+from tests.unit.formats.test_nist_cdf import AREAS, ELECTION, TABLES
 
 from escrutinio.formats.datapackage import descriptor, resources
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import polars as pl
 import pytest
-from tests.unit.formats.test_nist_cdf_writer import ELECTION, TABLES, report
+from tests.unit.formats.test_nist_cdf import ELECTION, TABLES, report
 
 from escrutinio.domain.election import parse_election
 from escrutinio.domain.errors import InputError
-from escrutinio.formats.nist_cdf import read_report
+from escrutinio.formats.nist_reader import read_report
 from escrutinio.formats.readers import looks_like_report
 
 

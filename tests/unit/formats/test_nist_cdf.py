@@ -10,8 +10,9 @@ import pytest
 from jsonschema import Draft4Validator
 
 from escrutinio.domain.election import parse_election
-from escrutinio.formats import nist_cdf
-from escrutinio.formats.nist_cdf import build_report, schema, schema_problems
+from escrutinio.formats import nist_schema
+from escrutinio.formats.nist_cdf import build_report
+from escrutinio.formats.nist_schema import schema, schema_problems
 
 WHEN = datetime(2021, 6, 18, 12, 0, tzinfo=UTC)
 
@@ -240,9 +241,10 @@ def test_schema_keeps_the_promises_fast_validation_relies_on() -> None:
             assert isinstance(node["items"], dict)
     for name, definition in definitions.items():
         for prop, sub in definition.get("properties", {}).items():
-            if prop in nist_cdf.FREE_STRINGS:
+            if prop in nist_schema.FREE_STRINGS:
                 target = sub["items"] if sub.get("type") == "array" else sub
                 # ("format" is not checked: the validator runs without a format checker, as NIST intends)
                 assert set(target) <= {"type", "refTypes", "format"} and target["type"] == "string", (name, prop)
-            if prop in nist_cdf.ITEM_DEFINITIONS:
-                assert sub["items"] == {"$ref": f"#/definitions/ElectionResults.{nist_cdf.ITEM_DEFINITIONS[prop]}"}, (name, prop)
+            if prop in nist_schema.ITEM_DEFINITIONS:
+                item = nist_schema.ITEM_DEFINITIONS[prop]
+                assert sub["items"] == {"$ref": f"#/definitions/ElectionResults.{item}"}, (name, prop)
