@@ -50,10 +50,10 @@ class ExportService:
 
     def area_results(self, level: str = "district") -> list[dict[str, Any]]:
         """``results`` of every area from the nation down to ``level``, each with its parent."""
-        depth = _depth(level, LEVELS[:-1] if level != "table" else LEVELS)
+        depth = min(_depth(level, LEVELS), LEVELS.index("district"))
         parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
         out: list[dict[str, Any]] = []
-        for name in LEVELS[: min(depth, 3) + 1]:
+        for name in LEVELS[: depth + 1]:
             for row in self.session.canvass.results(name):
                 row["parent"] = parents.get(row["area"])
                 out.append(row)
@@ -122,7 +122,6 @@ class ExportService:
         import orjson
 
         report = self.nist_report(level)
-        problems: list[str] = []
         if validate:
             problems, total = self.nist_problems(report)
             if problems:
