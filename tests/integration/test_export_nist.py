@@ -95,6 +95,16 @@ def test_export_is_valid_and_equals_results_at_every_level(runoff_store: str, ru
     assert again == report
 
 
+def test_level_limits_the_units(runoff_store: str) -> None:
+    with Session(runoff_store) as session:
+        report = session.export.nist_report("province")
+    assert report["Format"] == "summary-contest" and schema_problems(report) == ([], 0)
+    # The nation and the countries abroad are the schema's "country"; the rest are named by OtherType.
+    kinds = {u.get("OtherType", u["Type"]) for u in report["GpUnit"]}
+    assert kinds == {"country", "department", "province", "continent"}
+    assert len(report["GpUnit"]) == 304  # the nation and every area of the first two levels
+
+
 def assert_round_trip(original_db: str, report: Path, tmp_path: Path, copy: str | None = None) -> None:
     """A new store loaded from the report gives the original's results at every level."""
     copy = copy or str(tmp_path / "copy.db")
