@@ -17,6 +17,7 @@ from escrutinio.app import EscrutinioError
 from escrutinio.cli_audit import audit_app
 from escrutinio.cli_cases import cases_app, stakes_command
 from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
+from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(elections_app, name="elections")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
+app.command("export")(export_command)
 
 FIGURE_ROWS = (("blank", "blank"), ("null", "null"), ("challenged", "challenged"), ("ballots cast", "ballots_cast"))
 """The figures of a sheet below its votes, as the table view lists them."""

@@ -118,9 +118,13 @@ class CountService:
                 if named.id != defined.id:
                     raise StoreError(f"{session.url}: this store holds election {defined.id}, not {named.id}")
         else:
-            if election is None:
+            from escrutinio.formats.readers import carried_definition
+
+            # A file that carries its own definition (an NIST ElectionReport) needs no --election.
+            found = carried_definition(path) if election is None else load_definition(election)
+            if found is None:
                 raise StoreError(f"{session.url}: no store yet: name the election with --election NAME|PATH")
-            defined, text = load_definition(election)
+            defined, text = found
         progress("read", 0, 4)
         # A new store's file is read and planned on a worker thread while the store's code
         # loads here (see intake/background.py). A file for an existing store is planned

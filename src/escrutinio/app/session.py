@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from escrutinio.app.cases import CasesService
     from escrutinio.app.count import CountService
     from escrutinio.app.elections import ElectionsService
+    from escrutinio.app.export import ExportService
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.log import LogService
     from escrutinio.app.stakes import StakesService
@@ -163,3 +164,9 @@ class Session:
         from escrutinio.app.elections import ElectionsService
 
         return ElectionsService(self)
+
+    @cached_property
+    def export(self) -> ExportService:
+        from escrutinio.app.export import ExportService
+
+        return ExportService(self)

@@ -29,5 +29,30 @@ def reader_for(election: Election) -> Reader:
 
 def read_sheets(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
     """Read a tally-sheet file with the reader the election's definition names (``raw``: its
-    decompressed bytes, when already read)."""
+    decompressed bytes, when already read); an NIST SP 1500-100 ElectionReport is recognised
+    by its content, whatever the definition reads, and checked against the definition."""
+    if raw is not None and looks_like_report(raw):
+        from escrutinio.formats.nist_reader import read_report
+
+        return read_report(raw, str(path), election).sheets
     return reader_for(election)(path, election, raw)
+
+
+def carried_definition(path: Path) -> tuple[Election, str] | None:
+    """(the election, its definition's TOML) that a file carries (an ElectionReport does), or
+    None: loading such a file into a new store needs no ``--election``."""
+    from escrutinio.formats.text import read_bytes
+
+    raw = read_bytes(path)
+    if not looks_like_report(raw):
+        return None
+    from escrutinio.formats.nist_reader import read_report
+
+    contents = read_report(raw, str(path))
+    return contents.election, contents.definition
+
+
+def looks_like_report(raw: bytes) -> bool:
+    from escrutinio.formats.sniff import Kind, kind_of
+
+    return kind_of(raw) is Kind.NIST_JSON

@@ -119,5 +119,5 @@ def _hint(kind: Kind) -> str:
     if kind is Kind.COMPRESSED:
         return ": decompress it first (gzip is read as it is)"
     if kind in (Kind.NIST_JSON, Kind.NIST_XML):
-        return ": escrutinio writes these reports; it reads per-table tally-sheet files"
+        return ": `escrutinio load` reads a JSON one whatever the definition says (it carries its own)"
     return ""

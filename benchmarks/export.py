@@ -1,0 +1,110 @@
+"""Benchmark of the open-data export and import on the Peru 2021 runoff (86,488 tables).
+
+Run: ``python benchmarks/export.py [--rounds N]``. Prints the median of N interleaved rounds of:
+
+- export: ``session.export.write("nist-cdf", ...)`` at table level (results at every level,
+  the report built, serialised and written), against a baseline timed in the same run: the
+  same per-table figures written as JSON records by pandas (``DataFrame.to_json``), the
+  cheapest way to put the same numbers in a JSON file;
+- validation of that report against the official schema (``schema_problems``);
+- import: ``load`` of the report into a new store (schema checked, definition from the report), against
+  loading the ONPE CSV itself into a new store (``load``), with the ratio (the issue asks
+  for at most 3x).
+
+Compare ratios, not seconds: the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+RUNOFF = ROOT.parent / "shared" / "data" / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz"
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def load_onpe(folder: Path, n: int) -> str:
+    from escrutinio.app import Session
+
+    db = str(folder / f"onpe-{n}.db")
+    with Session(db) as session:
+        session.canvass.load(RUNOFF, "peru-2021-runoff")
+    return db
+
+
+def import_report(folder: Path, report: Path, n: int) -> str:
+    """``escrutinio load report.json`` into a new store (the definition from the report)."""
+    from escrutinio.app import Session
+    from escrutinio.formats import nist_reader
+
+    nist_reader._LAST.clear()  # a fresh read, as a new process would
+    db = str(folder / f"nist-{n}.db")
+    with Session(db) as session:
+        session.canvass.load(report)
+    return db
+
+
+def pandas_baseline(db: str, out: Path) -> None:
+    import pandas as pd
+
+    from escrutinio.app import Session
+
+    with Session(db) as session:
+        columns = session.export.table_columns()
+    pd.DataFrame(columns).to_json(out, orient="records")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    if not RUNOFF.exists():
+        print(f"skipped: {RUNOFF} is not present")
+        return
+    import orjson
+
+    from escrutinio.app import Session
+    from escrutinio.formats.nist_schema import schema_problems
+
+    times: dict[str, list[float]] = {k: [] for k in ("export", "baseline", "validate", "import", "load")}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db, _ = timed(lambda: load_onpe(folder, 0))
+        report = folder / "runoff.json"
+        size = 0
+        for n in range(1, args.rounds + 1):
+            with Session(db) as session:
+                summary, t = timed(lambda session=session: session.export.write("nist-cdf", report))
+            times["export"].append(t)
+            size = summary.bytes
+            times["baseline"].append(timed(lambda: pandas_baseline(db, folder / "baseline.json"))[1])
+            document = orjson.loads(report.read_bytes())
+            problems, t = timed(lambda document=document: schema_problems(document))
+            assert problems == ([], 0), problems
+            times["validate"].append(t)
+            times["import"].append(timed(lambda n=n: import_report(folder, report, n))[1])
+            times["load"].append(timed(lambda n=n: load_onpe(folder, n))[1])
+    m = {k: statistics.median(v) for k, v in times.items()}
+    print(f"Peru 2021 runoff, 86,488 tables; median of {args.rounds} interleaved rounds")
+    print(f"  export nist-cdf (table level) {m['export']:6.2f} s   ({size / 1e6:.1f} MB)")
+    print(f"  baseline pandas to_json       {m['baseline']:6.2f} s   (the same table figures as JSON records)")
+    print(f"  ratio                         {m['export'] / m['baseline']:6.1f} x")
+    print(f"  validate (official schema)    {m['validate']:6.2f} s")
+    print(f"  import the report             {m['import']:6.2f} s   (schema check, sheets, plan, new store)")
+    print(f"  load the ONPE CSV             {m['load']:6.2f} s")
+    print(f"  ratio                         {m['import'] / m['load']:6.1f} x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""``escrutinio export``: the results as open data (NIST SP 1500-100 JSON, Frictionless data
+package), a thin skin over ``session.export``."""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from escrutinio.cli_common import STATE, DbOption
+
+
+def export_command(
+    out: Annotated[Path, typer.Argument(help="Where to write: a .json file (nist-cdf) or a folder (datapackage)")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="nist-cdf or datapackage")] = "nist-cdf",
+    level: Annotated[
+        str, typer.Option("--level", "-l", help="Lowest level exported: national, department, province, district or table")
+    ] = "table",
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate",
+            help="nist-cdf: check against NIST's schema, write nothing if it fails; datapackage: frictionless validate",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Export the results at every level as open data other systems read without a parser.
+
+    nist-cdf: an ElectionReport in NIST SP 1500-100 v2 JSON (areas and tables as
+    ReportingUnits, VoteCounts per choice, BallotCounts, CountStatus).
+    datapackage: a folder of CSV files (results at every level, tables, docket) with a
+    Frictionless datapackage.json (a Table Schema per file, primary and foreign keys).
+
+    Example: escrutinio export --format nist-cdf --validate results.json
+
+    Example: escrutinio export --format datapackage --validate open-data/
+    """
+    from escrutinio.app import Session
+
+    with Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
+        summary = session.export.write(fmt, out, level=level, validate=validate)
+    validator = "the official NIST schema" if summary.format == "nist-cdf" else "frictionless validate"
+    checked = f"valid under {validator}; " if summary.validated else ""
+    typer.echo(
+        f"{summary.path}: {summary.format}, {summary.units:,} units down to {summary.level}; {checked}{summary.bytes:,} bytes"
+    )

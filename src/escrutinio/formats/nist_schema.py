@@ -1,0 +1,178 @@
+"""The official schema of NIST SP 1500-100 v2 (vendored with NIST's notice in ``schemas/``)
+and a check of a document against it that is fast enough for a national table-level report."""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from typing import Any
+
+SCHEMA_RESOURCE = "NIST_V2_election_results_reporting.json"
+NS = "ElectionResults."
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """Pause the cyclic garbage collector: reading a national report makes a million small
+    containers and no cycle, and the collector's passes over them are pure cost."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The official schema (vendored; NIST's notice beside it in ``formats/schemas``)."""
+    text = (resources.files("escrutinio.formats") / "schemas" / SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+ITEM_DEFINITIONS = {"BallotCounts": "BallotCounts", "VoteCounts": "VoteCounts", "OtherCounts": "OtherCounts"}
+"""Arrays checked item by item (see :func:`schema_problems`), by the definition of their items."""
+
+
+def schema_problems(report: Any, limit: int = 100) -> tuple[list[str], int]:
+    """Up to ``limit`` problems of a document under the official schema, each
+    ``$.json.path: what the schema expected``, and how many there are in all.
+
+    Why in parts: a table-level report holds about a million counts, and the schema's
+    ``oneOf`` between contest and selection kinds makes a validator check each count once
+    per kind (minutes for Peru's runoff). The document is checked as its skeleton, with the
+    big arrays (``GpUnit``, ``BallotCounts``, ``VoteCounts``, ``OtherCounts``) emptied, plus
+    each of their items against the schema's own definition for them. That is the same
+    verdict: those arrays have no constraint as a whole (no ``minItems`` above 0, no
+    uniqueness), every kind's array of that name has items of that one definition (a test
+    holds the schema to it), and the kinds are told apart by ``@type``, which stays in the
+    skeleton.
+    """
+    with paused_collector():
+        return _schema_problems(report, limit)
+
+
+def _schema_problems(report: Any, limit: int) -> tuple[list[str], int]:
+    from jsonschema import Draft4Validator
+
+    definitions = schema()["definitions"]
+    skeleton, parts = _split(report)
+    found: list[str] = []
+    total = 0
+
+    def note(prefix: str, errors: Iterable[Any]) -> int:
+        nonlocal total
+        n = 0
+        for error in errors:
+            n += 1
+            if len(found) < limit:
+                where, expected = _explain(error)
+                found.append(f"{prefix}{error.json_path[1:]}{where}: {expected}")
+        total += n
+        return n
+
+    note("$", Draft4Validator(schema()).iter_errors(skeleton))
+    validators: dict[str, Any] = {}
+    for prefix, kind, items in parts:
+        if kind not in validators:
+            sub = dict(definitions[NS + ITEM_DEFINITIONS[kind]] if kind in ITEM_DEFINITIONS else _gp_unit_items())
+            validators[kind] = Draft4Validator({**sub, "definitions": definitions})
+        validator = validators[kind]
+        verdicts: dict[Any, int] = {}  # shape -> number of problems of an item of that shape
+        for i, item in enumerate(items):
+            shape = _shape(item)
+            known = verdicts.get(shape)
+            if known == 0:
+                continue
+            if known is None or len(found) < limit:
+                verdicts[shape] = note(f"{prefix}[{i}]", validator.iter_errors(item))
+            else:
+                total += known
+    return found, total
+
+
+FREE_STRINGS = frozenset({"@id", "GpUnitId", "Value", "Content", "ComposingGpUnitIds"})
+"""Properties whose values the schema constrains by type alone (a test holds it to that)."""
+
+
+def _shape(value: Any, key: str | None = None) -> Any:
+    """What the schema can tell apart in a value: its structure and every constrained string,
+    with numbers and the free strings (:data:`FREE_STRINGS`) reduced to their JSON type and
+    an array to the set of its items' shapes.
+
+    Two items of one shape get the same verdict: the schema bounds no number, puts only a
+    type on the free strings, and constrains no array by its length beyond "not empty" or
+    by uniqueness (a test holds the schema to all three). So each shape is validated once:
+    a table-level report of 86,000 tables has a few dozen shapes.
+    """
+    kind = type(value)
+    if kind is dict:
+        out = []
+        for k, v in value.items():
+            vk = type(v)
+            if vk is str:
+                out.append((k, "" if k in FREE_STRINGS else v))
+            elif vk is int:
+                out.append((k, 0))
+            else:
+                out.append((k, _shape(v, k)))
+        return tuple(out)
+    if kind is list:
+        return ("[", frozenset([_shape(v, key) for v in value]))
+    if kind is str:
+        return "" if key in FREE_STRINGS else value
+    if kind is int:
+        return 0
+    if kind is float:
+        return 0.0 if value.is_integer() else 0.5
+    return value
+
+
+def _gp_unit_items() -> dict[str, Any]:
+    return schema()["definitions"][NS + "ElectionReport"]["properties"]["GpUnit"]["items"]
+
+
+DESCEND = ("Election", "Contest", "ContestSelection")
+"""Where the split arrays sit: the report, its elections, their contests and selections."""
+
+
+def _split(report: Any) -> tuple[Any, list[tuple[str, str, list[Any]]]]:
+    """(the document with its big arrays emptied, [(JSON path, item kind, items)])."""
+    parts: list[tuple[str, str, list[Any]]] = []
+
+    def walk(node: Any, path: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = dict(node)
+        for key, value in node.items():
+            if not isinstance(value, list):
+                continue
+            if key in ITEM_DEFINITIONS or (key == "GpUnit" and path == "$"):
+                parts.append((f"{path}.{key}", key, value))
+                out[key] = []
+            elif key in DESCEND:
+                out[key] = [walk(v, f"{path}.{key}[{i}]") for i, v in enumerate(value)]
+        return out
+
+    return walk(report, "$"), parts
+
+
+def _explain(error: Any) -> tuple[str, str]:
+    """(the path below the error's own, what the schema expected): a ``oneOf`` names the
+    problem of the kind the value says it is (the one whose ``@type`` fits)."""
+    if error.validator == "oneOf" and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for e in error.context:
+            branches.setdefault(e.schema_path[0], []).append(e)
+        named = [b for b in branches.values() if not any(list(e.absolute_path) == ["@type"] for e in b)]
+        best = (named or list(branches.values()))[0][0]
+        below = list(best.absolute_path)[len(list(error.absolute_path)) :]
+        where, expected = _explain(best)
+        return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in below) + where, expected
+    message = error.message
+    return "", message if len(message) <= 200 else message[:197] + "..."

@@ -1,0 +1,99 @@
+"""Reading an ElectionReport back: the definition and the sheets it carries; bad reports refused."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import polars as pl
+import pytest
+from tests.unit.formats.test_nist_cdf import ELECTION, TABLES, report
+
+from escrutinio.domain.election import parse_election
+from escrutinio.domain.errors import InputError
+from escrutinio.formats.nist_reader import read_report
+from escrutinio.formats.readers import looks_like_report
+
+
+def raw(rep: dict[str, Any]) -> bytes:
+    return json.dumps(rep).encode()
+
+
+def test_definition_and_sheets_come_back() -> None:
+    contents = read_report(raw(report()), "r.json")
+    e = contents.election
+    assert (e.id, e.name, str(e.date), e.timezone, e.country) == ("tiny", "Tiny runoff", "2021-06-06", "America/Lima", "PE")
+    assert e.levels == ("department", "city")
+    assert [(c.id, c.party, c.candidate) for c in e.contest.choices] == [
+        ("A", "Party A", "Ana"),
+        ("B", "Party A", "Beto"),
+        ("C", "", ""),
+    ]
+    sheets = contents.sheets.sheets.sort("table")
+    # Every sheet as written, whatever its state: the annulled one's own figures, not the null it adds.
+    for column in ("table", "electors", "cast", "blank", "null", "challenged", "v_A", "v_B", "v_C"):
+        assert sheets[column].to_list() == TABLES[column], column
+    assert sheets["reported_state"].to_list() == TABLES["state"]
+    assert sheets["district"].to_list() == ["0101"] * 4
+    areas = contents.sheets.areas
+    assert areas.select("code", "level", "parent").rows() == [("01", 1, "PE"), ("0101", 2, "01")]
+    assert areas["kind"].to_list() == ["department", "city"]
+
+
+def test_election_given_is_checked() -> None:
+    contents = read_report(raw(report()), "r.json", ELECTION)
+    assert contents.election is ELECTION
+    other = parse_election(
+        {
+            "election": {"id": "other", "name": "x", "date": "2021-06-06", "timezone": "UTC", "country": "PE"},
+            "geography": {"levels": ["department"]},
+            "contest": {"id": "p", "choices": [{"id": "A", "column": "a"}, {"id": "Z", "column": "z"}]},
+        }
+    )
+    with pytest.raises(InputError) as info:
+        read_report(raw(report()), "r.json", other)
+    text = str(info.value)
+    assert "r.json:$.Election[0].ExternalIdentifier: the report's election is 'tiny'" in text
+    assert "choices is ('A', 'B', 'C')" in text
+
+
+def test_a_report_failing_the_schema_is_refused_with_json_paths() -> None:
+    rep = copy.deepcopy(report())
+    rep["GpUnit"][4]["VotersRegistered"] = "ten"
+    del rep["Issuer"]
+    with pytest.raises(InputError) as info:
+        read_report(raw(rep), "bad.json")
+    assert str(info.value).splitlines() == [
+        "bad.json:$: 'Issuer' is a required property",
+        "bad.json:$.GpUnit[4].VotersRegistered: 'ten' is not of type 'integer'",
+    ]
+
+
+def test_not_json_and_other_shapes() -> None:
+    with pytest.raises(InputError, match=r"^x.json: not JSON"):
+        read_report(b"{nope", "x.json")
+    rep = copy.deepcopy(report())
+    rep["Election"][0]["Contest"] = []
+    with pytest.raises(InputError, match="one Election with one CandidateContest"):
+        read_report(raw(rep), "x.json")
+    assert looks_like_report(raw(report()))
+    assert not looks_like_report(b"UBIGEO;DEPARTAMENTO\n")
+
+
+def test_a_report_from_another_system_is_read_by_count_status() -> None:
+    """No escrutinio sheet states: completed units are counted, in-process ones observed,
+    not-processed ones have no sheet; missing ballots cast are the sum of the lines."""
+    rep = copy.deepcopy(report())
+    for unit in rep["GpUnit"]:
+        unit["ExternalIdentifier"] = [i for i in unit.get("ExternalIdentifier", []) if i["Type"] == "local-level"]
+        if unit["@id"] == "table-000004":
+            unit["CountStatus"][0]["Status"] = "not-processed"
+    election = rep["Election"][0]
+    election["BallotCounts"] = [b for b in election["BallotCounts"] if b["GpUnitId"] != "table-000001"]
+    sheets = read_report(raw(rep), "us.json").sheets.sheets.sort("table")
+    assert sheets["table"].to_list() == ["000001", "000002", "000003"]
+    assert sheets["reported_state"].to_list() == ["counted", "counted", "observed"]
+    first = sheets.row(0, named=True)
+    assert first["cast"] == first["v_A"] + first["v_B"] + first["v_C"] + first["blank"] + first["null"] == 8
+    assert sheets.filter(pl.col("table") == "000002")["null"].to_list() == [10]  # an annulled sheet's null, as counted
