@@ -37,8 +37,6 @@ CONTRACT_TYPES: dict[str, type[Contract]] = {
 
 STILL_BROKEN = {
     "layers": "canvass.py is being dissolved into app/ and count/ (exhaustive: it sits in no layer); demo imports cli",
-    "capabilities": "disputes/replay.py reaches count and intake through canvass; replay imports count.stakes and intake.frames",
-    "skins": "cli*.py still import capabilities, the domain, formats, ledger and store directly (the CLI is being thinned)",
     "no-cycles": "demo <-> cli and disputes <-> canvass",
 }
 """Contract id -> what still breaks it. Remove an entry when the work that mends it lands."""
