@@ -15,14 +15,18 @@ strings, ready to be stored or printed as JSON.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from escrutinio.audit.alpha import alpha_batch_sample_size, alpha_polling_sample_size
 from escrutinio.audit.bravo import bravo_sample_sizes
+from escrutinio.audit.contest import ContestBatches, contest_batches_from_frame, pair_label, worst_pair
 from escrutinio.audit.macro import expected_workload, macro_sample_size, macro_sample_size_arlo
 from escrutinio.audit.manifest import AuditManifest, manifest_from_frame
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, fraction_text
@@ -87,10 +91,7 @@ class AuditPlan:
     methods: tuple[MethodPlan, ...]
 
     def method(self, name: str) -> MethodPlan:
-        for plan in self.methods:
-            if plan.method == name:
-                return plan
-        raise KeyError(f"no plan for method {name!r}")
+        return _method(self.methods, name)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ints and strings only (fractions as exact text)."""
@@ -112,21 +113,29 @@ class AuditPlan:
         }
 
 
-def _polling_plan(method: str, manifest: AuditManifest, draws: int, full: bool, details: dict[str, int]) -> MethodPlan:
-    batches = manifest.batches
-    population = int(batches.ballots.sum())
+def _method(methods: tuple[MethodPlan, ...], name: str) -> MethodPlan:
+    for plan in methods:
+        if plan.method == name:
+            return plan
+    raise KeyError(f"no plan for method {name!r}")
+
+
+def _polling_plan(method: str, ballots: np.ndarray, draws: int, full: bool, details: dict[str, int]) -> MethodPlan:
+    """Ballots drawn uniformly (capped at the ballots) and the tables they fall in."""
+    population = int(ballots.sum())
     draws = min(draws, population)
-    tables, _ = expected_workload(batches.ballots, batches.ballots, draws)
+    tables, _ = expected_workload(ballots, ballots, draws)
     return MethodPlan(method, "ballots", draws, round(tables), draws, full or draws >= population, details)
 
 
-def _batch_plan(method: str, manifest: AuditManifest, draws: int, details: dict[str, int] | None = None) -> MethodPlan:
-    """Draws capped at the tables (more draws than tables: count them all)."""
-    batches = manifest.batches
-    population = len(batches.tables)
+def _batch_plan(
+    method: str, weights: np.ndarray, ballots: np.ndarray, draws: int, details: dict[str, int] | None = None
+) -> MethodPlan:
+    """Tables drawn by PPEB (capped at the tables: more draws than tables, count them all)."""
+    population = len(ballots)
     draws = min(draws, population)
-    tables, ballots = expected_workload(batches.bound_numerators, batches.ballots, draws)
-    return MethodPlan(method, "tables", draws, round(tables), round(ballots), draws >= population, details or {})
+    tables, counted = expected_workload(weights, ballots, draws)
+    return MethodPlan(method, "tables", draws, round(tables), round(counted), draws >= population, details or {})
 
 
 def macro_details(total_error_bound: Fraction, risk_limit: RiskLimitLike) -> dict[str, int]:
@@ -145,11 +154,12 @@ def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, ris
     bravo = bravo_sample_sizes(won, lost, n, alpha)
     alpha_polling = alpha_polling_sample_size(won, lost, n, alpha)
     U = batches.total_error_bound
+    weights, ballots = batches.bound_numerators, batches.ballots
     methods = (
-        _polling_plan(BRAVO, manifest, bravo.asn, bravo.full_hand_count, {"asn": bravo.asn, **bravo.one_round}),
-        _polling_plan(ALPHA_POLLING, manifest, alpha_polling or n, alpha_polling is None, {}),
-        _batch_plan(MACRO, manifest, macro_sample_size(U, alpha), macro_details(U, alpha)),
-        _batch_plan(ALPHA_BATCH, manifest, alpha_batch_sample_size(U, alpha)),
+        _polling_plan(BRAVO, ballots, bravo.asn, bravo.full_hand_count, {"asn": bravo.asn, **bravo.one_round}),
+        _polling_plan(ALPHA_POLLING, ballots, alpha_polling or n, alpha_polling is None, {}),
+        _batch_plan(MACRO, weights, ballots, macro_sample_size(U, alpha), macro_details(U, alpha)),
+        _batch_plan(ALPHA_BATCH, weights, ballots, alpha_batch_sample_size(U, alpha)),
     )
     return AuditPlan(
         winner=winner,
@@ -193,3 +203,106 @@ def describe(plan: AuditPlan) -> str:
             f"{'yes' if m.full_hand_count else 'no'}"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ContestPlan:
+    """A contest with any number of choices and winners: each method's plan is the maximum over
+    the winner–loser pairs (polling, Super-Simple) or uses the per-table maximum over them (batch
+    comparison); ``binding_pairs`` names the pair that sets each method's size ("FP>RP")."""
+
+    winners: tuple[str, ...]
+    losers: tuple[str, ...]
+    risk_limit: str
+    tables: int
+    ballots: int
+    votes: dict[str, int]
+    closest_pair: str
+    closest_margin: int
+    total_error_bound: str
+    methods: tuple[MethodPlan, ...]
+    binding_pairs: dict[str, str]
+
+    def method(self, name: str) -> MethodPlan:
+        return _method(self.methods, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ints and strings only (fractions as exact text)."""
+        return {
+            "winners": list(self.winners),
+            "losers": list(self.losers),
+            "risk_limit": self.risk_limit,
+            "tables": self.tables,
+            "ballots": self.ballots,
+            "votes": dict(self.votes),
+            "closest_pair": self.closest_pair,
+            "closest_margin": self.closest_margin,
+            "total_error_bound": self.total_error_bound,
+            "methods": [plan.to_dict() for plan in self.methods],
+            "binding_pairs": dict(self.binding_pairs),
+        }
+
+
+def _contest_methods(batches: ContestBatches, alpha: Fraction) -> tuple[tuple[MethodPlan, ...], dict[str, str]]:
+    contest, n = batches.contest, batches.contest.ballots
+    weights, ballots = batches.bound_numerators, batches.ballots
+    menus = {pair: bravo_sample_sizes(*(contest.votes[c] for c in pair), n, alpha) for pair in contest.pairs()}
+    asn, bravo_pair = worst_pair(contest, lambda w, loser: menus[(w, loser)].asn)
+    menu = {"asn": int(asn)} | {key: max(m.one_round[key] for m in menus.values()) for key in menus[bravo_pair].one_round}
+    full = any(m.full_hand_count for m in menus.values())
+
+    def alpha_polling(w: str, loser: str) -> float:
+        size = alpha_polling_sample_size(contest.votes[w], contest.votes[loser], n, alpha)
+        return math.inf if size is None else size
+
+    alpha_size, alpha_pair = worst_pair(contest, alpha_polling)
+    U = batches.total_error_bound
+    methods = (
+        _polling_plan(BRAVO, ballots, int(asn), full, menu),
+        _polling_plan(ALPHA_POLLING, ballots, n if math.isinf(alpha_size) else int(alpha_size), math.isinf(alpha_size), {}),
+        _batch_plan(MACRO, weights, ballots, macro_sample_size(U, alpha), macro_details(U, alpha)),
+        _batch_plan(ALPHA_BATCH, weights, ballots, alpha_batch_sample_size(U, alpha)),
+    )
+    closest = pair_label(contest.closest_pair())
+    binding = {BRAVO: pair_label(bravo_pair), ALPHA_POLLING: pair_label(alpha_pair), MACRO: closest, ALPHA_BATCH: closest}
+    return methods, binding
+
+
+def _hand_count_methods(batches: ContestBatches) -> tuple[MethodPlan, ...]:
+    """A tie between a winner and a loser: every method counts everything."""
+    n, tables = batches.contest.ballots, len(batches.tables)
+    ballots = int(batches.ballots.sum())
+    polling = [MethodPlan(m, "ballots", n, tables, ballots, True) for m in POLLING_METHODS]
+    batch = [MethodPlan(m, "tables", tables, tables, ballots, True) for m in BATCH_METHODS]
+    return (*polling, *batch)
+
+
+def plan_contest(frame: pl.DataFrame, choices: Sequence[str], winners: Sequence[str], risk_limit: RiskLimitLike) -> ContestPlan:
+    """Plan an audit of a contest with any number of choices and winners over a table frame.
+
+    ``winners`` are the reported winners the audit confirms over every other choice in
+    ``choices``: the winner of a runoff, or the two who go to one (Peru's first round).
+    """
+    alpha = as_risk_limit(risk_limit)
+    batches = contest_batches_from_frame(frame, choices, winners)
+    contest = batches.contest
+    closest = contest.closest_pair()
+    if contest.tied:
+        methods, binding = _hand_count_methods(batches), dict.fromkeys(POLLING_METHODS + BATCH_METHODS, pair_label(closest))
+        bound = "none"
+    else:
+        methods, binding = _contest_methods(batches, alpha)
+        bound = fraction_text(batches.total_error_bound)
+    return ContestPlan(
+        winners=contest.winners,
+        losers=contest.losers,
+        risk_limit=fraction_text(alpha),
+        tables=len(batches.tables),
+        ballots=contest.ballots,
+        votes=dict(contest.votes),
+        closest_pair=pair_label(closest),
+        closest_margin=contest.margin(closest),
+        total_error_bound=bound,
+        methods=methods,
+        binding_pairs=binding,
+    )

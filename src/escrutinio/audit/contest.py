@@ -1,0 +1,194 @@
+"""Contests with any number of candidates and winners: the winner–loser pairs an audit confirms,
+and every method's numbers as the maximum over them.
+
+A reported outcome is right when every reported winner beat every reported loser. The audit
+therefore tests each pair (w, l), all on the same sample, and the outcome is confirmed when
+every pair is: the risk is the *maximum* of the pairs' risks, and a sample size is the
+*maximum* of the pairs' sizes (the pair with the smallest margin almost always decides it). In a
+first round without a majority the "winners" are the two who go to the runoff (Peru 2021:
+Castillo and Fujimori over 16 others, 32 pairs), so the audit checks who goes to the runoff.
+
+Batch comparison (MACRO, Stark 2008) takes the maximum inside each batch instead: table p can
+overstate pair (w, l)'s margin V_wl by at most u_p,wl = (v_wp - v_lp + b_p) / V_wl of it, and
+MACRO's bound for the table is u_p = max over pairs of u_p,wl; a hand count's error for the table
+is e_p = max over pairs of ((v_wp - v_lp) - (a_wp - a_lp)) / V_wl, and its taint e_p / u_p. Since
+the sum of per-table maxima is at least each pair's sum, "sum of e_p < 1" implies every pair's
+outcome, and the Kaplan–Markov P-value of :mod:`escrutinio.audit.macro` applies unchanged.
+
+PPEB draws need integer weights: the bounds are written in units of 1/V_min (V_min the smallest
+pair margin) and rounded *up* to whole units. A rounded-up bound is still a bound (it only makes
+the audit a little more cautious), and for a single pair it is exactly the integer
+v_wp - v_lp + b_p that :class:`~escrutinio.audit.macro.BatchManifest` uses, so a runoff is
+planned and drawn the same way through either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from escrutinio.audit.manifest import AUDITED_STATES
+from escrutinio.domain import table_frame as tf
+
+
+@dataclass(frozen=True)
+class Contest:
+    """Reported votes per choice, ballots cast, and the reported winners (the rest are losers)."""
+
+    votes: Mapping[str, int]
+    ballots: int
+    winners: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.winners or any(w not in self.votes for w in self.winners):
+            raise ValueError(f"winners {list(self.winners)} must be choices of the contest ({list(self.votes)})")
+        if len(self.winners) >= len(self.votes):
+            raise ValueError("a contest to audit needs at least one reported loser")
+        if min(self.votes.values()) < 0 or sum(self.votes.values()) > self.ballots:
+            raise ValueError(f"votes must be non-negative and fit in the {self.ballots} ballots")
+
+    @classmethod
+    def leaders(cls, votes: Mapping[str, int], ballots: int, seats: int = 1) -> Contest:
+        """The ``seats`` choices with most votes as winners (2 for who goes to a runoff)."""
+        ranked = sorted(votes, key=lambda choice: -votes[choice])
+        return cls(dict(votes), ballots, tuple(ranked[:seats]))
+
+    @property
+    def losers(self) -> tuple[str, ...]:
+        return tuple(choice for choice in self.votes if choice not in self.winners)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (winner, loser) pair, winners in their order, losers in the contest's."""
+        return [(w, loser) for w in self.winners for loser in self.losers]
+
+    def margin(self, pair: tuple[str, str]) -> int:
+        return self.votes[pair[0]] - self.votes[pair[1]]
+
+    def closest_pair(self) -> tuple[str, str]:
+        """The pair with the smallest margin (the first in :meth:`pairs` order on equal margins)."""
+        return min(self.pairs(), key=self.margin)
+
+    @property
+    def tied(self) -> bool:
+        """Some reported winner does not lead some reported loser: no sample can confirm."""
+        return self.margin(self.closest_pair()) <= 0
+
+
+def worst_pair(contest: Contest, measure: Callable[[str, str], float]) -> tuple[float, tuple[str, str]]:
+    """The maximum of ``measure(winner, loser)`` over the pairs, and the pair that gives it
+    (risks and sample sizes of a contest are both this maximum)."""
+    best: tuple[float, tuple[str, str]] | None = None
+    for pair in contest.pairs():
+        value = measure(*pair)
+        if best is None or value > best[0]:
+            best = (value, pair)
+    assert best is not None  # a contest has at least one pair
+    return best
+
+
+def pair_label(pair: tuple[str, str]) -> str:
+    """A pair as text: "FP>RP" (winner over loser)."""
+    return f"{pair[0]}>{pair[1]}"
+
+
+@dataclass(frozen=True)
+class ContestBatches:
+    """Every table in the count, with the reported votes of every choice, for MACRO over all pairs.
+
+    Offers the names :class:`~escrutinio.audit.macro.BatchManifest` offers the audit record
+    (``tables``, ``ballots``, ``bound_numerators``, ``total_error_bound``, ``index_of``), plus
+    :meth:`taint` from a hand count of every choice.
+    """
+
+    contest: Contest
+    tables: tuple[str, ...]
+    votes: np.ndarray
+    """votes[p, c]: reported votes of choice c (in ``contest.votes`` order) in table p."""
+    ballots: np.ndarray
+
+    @cached_property
+    def _columns(self) -> dict[str, int]:
+        return {choice: index for index, choice in enumerate(self.contest.votes)}
+
+    @cached_property
+    def _pair_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Winner columns, loser columns and margins V_wl of every pair."""
+        pairs = self.contest.pairs()
+        winners = np.array([self._columns[w] for w, _ in pairs])
+        losers = np.array([self._columns[loser] for _, loser in pairs])
+        margins = np.array([self.contest.margin(pair) for pair in pairs], dtype=np.int64)
+        if (margins <= 0).any():
+            raise ValueError("every reported winner must lead every reported loser for a batch audit")
+        return winners, losers, margins
+
+    @property
+    def scale(self) -> int:
+        """V_min: bounds are written in units of 1/V_min."""
+        return int(self._pair_columns[2].min())
+
+    @cached_property
+    def bound_numerators(self) -> np.ndarray:
+        """ceil(V_min max over pairs (v_wp - v_lp + b_p) / V_wl) per table: the PPEB weights."""
+        winners, losers, margins = self._pair_columns
+        reach = self.votes[:, winners] - self.votes[:, losers] + self.ballots[:, None]
+        scaled = -((-reach * self.scale) // margins[None, :])
+        bounds = scaled.max(axis=1)
+        bounds.setflags(write=False)
+        return bounds
+
+    @property
+    def total_error_bound(self) -> Fraction:
+        """U = sum of the tables' bounds (exact, in the rounded-up units)."""
+        return Fraction(int(self.bound_numerators.sum()), self.scale)
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {table: index for index, table in enumerate(self.tables)}
+
+    def index_of(self, table: str) -> int:
+        try:
+            return self._positions[table]
+        except KeyError:
+            raise KeyError(f"table {table!r} is not in the audit's manifest") from None
+
+    def taint(self, table: str, hand_counts: Mapping[str, int]) -> Fraction:
+        """e_p / u_p: the largest overstatement of any pair's margin the hand count shows, as a
+        share of the table's bound (choices missing from ``hand_counts`` count 0)."""
+        index = self.index_of(table)
+        bound = int(self.bound_numerators[index])
+        if bound <= 0:
+            raise ValueError(f"table {table} has no error bound: it is never drawn")
+        hand = np.array([int(hand_counts.get(choice, 0)) for choice in self.contest.votes], dtype=np.int64)
+        winners, losers, margins = self._pair_columns
+        reported = self.votes[index, winners] - self.votes[index, losers]
+        found = hand[winners] - hand[losers]
+        error = max(Fraction(int(r - f), int(v)) for r, f, v in zip(reported, found, margins, strict=True))
+        return error * self.scale / bound
+
+
+def contest_batches_from_frame(frame: pl.DataFrame, choices: Sequence[str], winners: Sequence[str]) -> ContestBatches:
+    """The tables in the count (counted, resolved, annulled) with every choice's votes; annulled
+    tables report no votes, and a table's ballots are at least its votes (as in the runoff's
+    manifest, :func:`~escrutinio.audit.manifest.manifest_from_frame`)."""
+    columns = [tf.choice_column(choice) for choice in choices]
+    missing = [c for c in (tf.TABLE, tf.CAST, tf.STATE, *columns) if c not in frame.columns]
+    if missing:
+        raise KeyError(f"the table frame has no column {missing[0]!r} (choices: {', '.join(choices)})")
+    in_count = frame.filter(pl.col(tf.STATE).is_in(AUDITED_STATES))
+    annulled = (in_count[tf.STATE] == "annulled").to_numpy()
+    votes = np.column_stack([in_count[c].fill_null(0).cast(pl.Int64).to_numpy() for c in columns])
+    votes[annulled] = 0
+    ballots = np.maximum(in_count[tf.CAST].fill_null(0).cast(pl.Int64).to_numpy(), votes.sum(axis=1))
+    contest = Contest(
+        {choice: int(total) for choice, total in zip(choices, votes.sum(axis=0), strict=True)},
+        int(ballots.sum()),
+        tuple(winners),
+    )
+    for array in (votes, ballots):
+        array.setflags(write=False)
+    return ContestBatches(contest, tuple(in_count[tf.TABLE].cast(pl.Utf8).to_list()), votes, ballots)
