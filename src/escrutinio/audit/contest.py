@@ -32,6 +32,7 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
+from escrutinio.audit.macro import TableIndex
 from escrutinio.audit.manifest import AUDITED_STATES
 from escrutinio.domain import table_frame as tf
 
@@ -97,7 +98,7 @@ def pair_label(pair: tuple[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class ContestBatches:
+class ContestBatches(TableIndex):
     """Every table in the count, with the reported votes of every choice, for MACRO over all pairs.
 
     Offers the names :class:`~escrutinio.audit.macro.BatchManifest` offers the audit record
@@ -145,16 +146,6 @@ class ContestBatches:
     def total_error_bound(self) -> Fraction:
         """U = sum of the tables' bounds (exact, in the rounded-up units)."""
         return Fraction(int(self.bound_numerators.sum()), self.scale)
-
-    @cached_property
-    def _positions(self) -> dict[str, int]:
-        return {table: index for index, table in enumerate(self.tables)}
-
-    def index_of(self, table: str) -> int:
-        try:
-            return self._positions[table]
-        except KeyError:
-            raise KeyError(f"table {table!r} is not in the audit's manifest") from None
 
     def taint(self, table: str, hand_counts: Mapping[str, int]) -> Fraction:
         """e_p / u_p: the largest overstatement of any pair's margin the hand count shows, as a

@@ -41,8 +41,25 @@ import numpy as np
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit
 
 
+class TableIndex:
+    """Finds a table's position in ``tables`` (manifest order); shared by the batch manifests."""
+
+    tables: tuple[str, ...]
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {table: index for index, table in enumerate(self.tables)}
+
+    def index_of(self, table: str) -> int:
+        """Position of a table in the manifest."""
+        try:
+            return self._positions[table]
+        except KeyError:
+            raise KeyError(f"table {table!r} is not in the audit's manifest") from None
+
+
 @dataclass(frozen=True)
-class BatchManifest:
+class BatchManifest(TableIndex):
     """Reported figures of every batch (table) for one winner-loser pair, in manifest order.
 
     ``margin`` is the contest's reported margin V; it defaults to the batches' own sum, which is
@@ -97,16 +114,6 @@ class BatchManifest:
         """U = sum of the batches' maximum relative overstatements (exact)."""
         return Fraction(int(self.bound_numerators.sum()), self.margin)
 
-    @cached_property
-    def _positions(self) -> dict[str, int]:
-        return {table: index for index, table in enumerate(self.tables)}
-
-    def index_of(self, table: str) -> int:
-        """Position of a table in the manifest."""
-        try:
-            return self._positions[table]
-        except KeyError:
-            raise KeyError(f"table {table!r} is not in the audit's manifest") from None
 
 
 def taint(reported_winner: int, reported_loser: int, ballots: int, hand_winner: int, hand_loser: int) -> Fraction:
