@@ -2,8 +2,11 @@
 
 Times, best of N runs on this machine:
 - every sample-size estimate for the runoff at a 5 % risk limit (BRAVO's ASN and one-round
-  sizes, ALPHA polling, MACRO and ALPHA batch comparison including the error bounds, Super-Simple
-  for reference) and the whole plan; each should take under a second;
+  sizes, Minerva's exact first-round sizes, ALPHA polling, MACRO and ALPHA batch comparison
+  including the error bounds, Super-Simple for reference, next-round sizes) and the whole plan,
+  through the pair planner and the contest planner; each should take under a second. Their
+  baseline, timed in the same run: Minerva's sizes by the normal approximation alone (athena's
+  rule for large contests, which this code replaced because its sizes fall short);
 - drawing 2,000 tables by PPEB from the file's 86,488 tables (tables outside the count weigh 0);
 - the baseline, measured in the same run: the ``consistent_sampler`` package drawing 2,000 tables
   with replacement from the same 86,488 ids (Rivest's sampler, unweighted), and escrutinio's own
@@ -26,6 +29,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +70,9 @@ def main() -> int:
     from escrutinio.audit.comparison import supersimple_sample_size
     from escrutinio.audit.macro import macro_sample_size
     from escrutinio.audit.manifest import AUDITED_STATES, manifest_from_frame
-    from escrutinio.audit.plan import plan_audit
+    from escrutinio.audit.minerva import _normal_round_size, minerva_sample_sizes
+    from escrutinio.audit.plan import plan_audit, plan_contest
+    from escrutinio.audit.rounds import bravo_next_round, macro_next_round
     from escrutinio.audit.sampler import consistent_sample, weighted_draws
     from escrutinio.domain import table_frame as tf
     from escrutinio.formats.definition import load_definition
@@ -97,13 +103,40 @@ def main() -> int:
             "ALPHA batch, with U (tables)",
             lambda: alpha_batch_sample_size(manifest_from_frame(frame, "PL", "FP").batches.total_error_bound, RISK_LIMIT),
         ),
+        *[
+            (f"Minerva exact, {q} (ballots)", lambda q=q: minerva_sample_sizes(w, lost, n, RISK_LIMIT, (Fraction(q),))[q])
+            for q in ("0.7", "0.8", "0.9")
+        ],
+        ("Minerva exact, menu of three", lambda: minerva_sample_sizes(w, lost, n, RISK_LIMIT)["0.9"]),
         ("Super-Simple, reference (ballots)", lambda: supersimple_sample_size(w, lost, n, RISK_LIMIT)),
+        (
+            "BRAVO next round, after 10,000",
+            lambda: bravo_next_round(w, lost, n, RISK_LIMIT, sample_winner=4_700, sample_loser=4_650, drawn=10_000).draws,
+        ),
+        (
+            "MACRO next round, 1 taint",
+            lambda: (
+                macro_next_round(
+                    batches.total_error_bound,
+                    RISK_LIMIT,
+                    taints=[Fraction(0)] * 1_274 + [Fraction(1, 100)],
+                    tables=len(batches.tables),
+                ).draws
+            ),
+        ),
         ("whole plan (all methods)", lambda: plan_audit(frame, "PL", "FP", RISK_LIMIT).methods[0].draws),
+        ("whole plan, contest planner", lambda: plan_contest(frame, ["PL", "FP"], ["PL"], RISK_LIMIT).methods[0].draws),
     ]
-    print(f"{'sample-size estimate':<36}{'size':>12}{'seconds':>10}  under {LIMIT_SECONDS:g} s")
+    share = w / (w + lost)
+    baseline, normal = best_of(runs, lambda: _normal_round_size(share, Fraction(RISK_LIMIT), 0.9))
+    print(f"{'sample-size estimate':<36}{'size':>12}{'seconds':>10}{'ratio':>10}  under {LIMIT_SECONDS:g} s")
+    print(f"{'baseline: Minerva normal approx, 0.9':<36}{normal:>12,}{baseline:>10.4f}{1:>10.1f}  (pair ballots)")
     for name, work in estimates:
         seconds, size = best_of(runs, work)
-        print(f"{name:<36}{size:>12,}{seconds:>10.4f}  {'yes' if seconds < LIMIT_SECONDS else 'NO'}")
+        flag = "yes" if seconds < LIMIT_SECONDS else "NO"
+        print(f"{name:<36}{size:>12,}{seconds:>10.4f}{seconds / baseline:>10.1f}  {flag}")
+    minerva_pair = minerva_sample_sizes(w, lost, w + lost, RISK_LIMIT)["0.9"]
+    print(f"Minerva 0.9 exact {minerva_pair:,} pair ballots vs normal approximation {normal:,}: +{minerva_pair - normal:,}")
 
     in_count = frame[tf.STATE].is_in(list(AUDITED_STATES)).to_numpy()
     winner = np.where(frame[tf.STATE] == "annulled", 0, frame[tf.choice_column("PL")].to_numpy())
