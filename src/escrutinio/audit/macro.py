@@ -115,7 +115,6 @@ class BatchManifest(TableIndex):
         return Fraction(int(self.bound_numerators.sum()), self.margin)
 
 
-
 def taint(reported_winner: int, reported_loser: int, ballots: int, hand_winner: int, hand_loser: int) -> Fraction:
     """t_p: the hand count's overstatement of the margin as a share of the table's error bound."""
     bound = reported_winner - reported_loser + ballots

@@ -62,7 +62,7 @@ from escrutinio.audit.risk import RiskLimitLike, as_risk_limit
 STABLE_SIZES = 3
 """A round size n must reach q at n, n + 1, ..., n + STABLE_SIZES - 1."""
 
-SCAN_LIMIT = 1 << 15
+SCAN_LIMIT = 1 << 12
 """Largest first-round size (pair ballots) found by scanning every size from 1."""
 
 EXACT_ROUND_LIMIT = SCAN_LIMIT
@@ -98,11 +98,32 @@ def log_binomial_sf(k: np.ndarray | int, n: np.ndarray | int, p: float) -> np.nd
     out = np.asarray(stats.binom.logsf(k_arr - 1, n_arr, p), dtype=np.float64).copy()
     out = np.where(k_arr <= 0, 0.0, out)
     out = np.where(k_arr > n_arr, -np.inf, out)
-    deep = np.flatnonzero((k_arr.ravel() <= n_arr.ravel()) & (k_arr.ravel() > 0) & ~(out.ravel() > _DEEP_TAIL))
-    flat = out.ravel()
-    for index in deep:
-        flat[index] = _log_tail_by_sum(int(k_arr.ravel()[index]), int(n_arr.ravel()[index]), p)
+    flat, ks, ns = out.ravel(), k_arr.ravel(), n_arr.ravel()
+    deep = np.flatnonzero((ks <= ns) & (ks > 0) & ~(flat > _DEEP_TAIL))
+    if len(deep):
+        flat[deep] = _deep_log_tails(ks[deep], ns[deep], p)
     return flat.reshape(out.shape)
+
+
+_GRID_LIMIT = 1 << 22
+"""Most terms summed at once by :func:`_deep_log_tails` (larger jobs go tail by tail)."""
+
+
+def _deep_log_tails(k: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
+    """ln P(K >= k) for upper tails below 1e-300, all at once: the terms P(K = k + j) fall at
+    least as fast as r^j, r = (n - k) p / ((k + 1)(1 - p)) < 1, so ceil(45 / -ln r) terms (to
+    e^-45 of the first) are enough; a grid of them is summed in log space."""
+    with np.errstate(divide="ignore"):
+        ratio = (n - k) / (k + 1.0) * (p / (1 - p))
+        counts = np.where(ratio < 1, np.ceil(45 / -np.log(np.minimum(ratio, 1 - 1e-12))), np.inf)
+    counts = np.clip(counts, 1, n - k + 1)
+    width = int(counts.max()) if np.isfinite(counts).all() else _GRID_LIMIT + 1
+    if width * len(k) > _GRID_LIMIT:
+        return np.array([_log_tail_by_sum(int(a), int(b), p) for a, b in zip(k, n, strict=True)])
+    j = np.arange(width)
+    terms = stats.binom.logpmf(k[:, None] + j, n[:, None], p)
+    terms = np.where(j[None, :] < counts[:, None], terms, -np.inf)
+    return special.logsumexp(terms, axis=1)
 
 
 def _log_tail_by_sum(k: int, n: int, p: float) -> float:

@@ -69,7 +69,7 @@ def test_round_sizes_grow_with_the_stopping_probability(pair: tuple[int, int], a
     assert sizes == sorted(sizes)
 
 
-@settings(deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(contests(), st.integers(0, 1000))
 def test_other_ballots_scale_the_round_up(pair: tuple[int, int], others: int) -> None:
     winner, loser = pair
