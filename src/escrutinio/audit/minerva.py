@@ -19,7 +19,7 @@ continued by a log-sum of the probability mass function where the tail is below 
 risk never underflows to 0/0 and never jumps to 1 when the evidence grows: on an all-winner
 sample of 17,605 ballots the risk is a tiny positive number (or 0.0 once below 1e-308), never
 1.0. Later rounds convolve the path distributions (direct convolution for small rounds, FFT for
-large ones, supports trimmed 40 standard deviations out) and take the tail at the observed k in
+large ones, supports trimmed 12 standard deviations out) and take the tail at the observed k in
 log space too.
 
 Round sizes. The chance that a first round of n ballots confirms a correct result is its
@@ -77,8 +77,8 @@ _MAX_ROUND = 1 << 40
 _DEEP_TAIL = -690.0
 """Below this log tail (about 1e-300) scipy's log survival function is continued by a log-sum."""
 
-_TRIM_SD = 40.0
-"""Standard deviations kept on each side of a binomial's mean (the rest is below 1e-300)."""
+_TRIM_SD = 12.0
+"""Standard deviations kept on each side of a binomial's mean in later rounds (the rest is below 1e-32)."""
 
 _DIRECT_CONVOLUTION = 1 << 12
 """Supports shorter than this are convolved directly (exactly); longer ones by FFT."""

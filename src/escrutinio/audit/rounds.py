@@ -16,13 +16,14 @@ polling and ballot comparison, tables for batch comparison), with:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from escrutinio.audit.contest import Contest
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit
 
 TIE = "the reported winner does not lead the loser: a tie or a reversed pair cannot be confirmed by a sample"
@@ -214,3 +215,14 @@ def alpha_batch_next_round(
     if (answer := _batch_answer(total_error_bound, risk_limit, tables, drawn)) is not None:
         return answer
     return sized(alpha_batch_more_draws(total_error_bound, risk_limit, list(taints)), tables, drawn)
+
+
+# --- contests with several pairs ---------------------------------------------------------------
+
+
+def contest_next_round(contest: Contest, size_of_pair: Callable[[str, str], SampleSize]) -> tuple[SampleSize, tuple[str, str]]:
+    """The next round of a contest with several winner–loser pairs (one sample for all): the
+    largest of the pairs' rounds, a full hand count as soon as one pair needs it; with the pair
+    that sets it. ``size_of_pair(winner, loser)`` sizes one pair, e.g. with :func:`bravo_next_round`."""
+    sizes = {pair: size_of_pair(*pair) for pair in contest.pairs()}
+    return max(((size, pair) for pair, size in sizes.items()), key=lambda item: (item[0].full_hand_count, item[0].draws))

@@ -80,3 +80,18 @@ def test_a_sample_past_the_limit_needs_no_more_draws() -> None:
 
 def test_sample_sizes_write_plain_json() -> None:
     assert SampleSize(4, True, POPULATION).to_dict() == {"draws": 4, "full_hand_count": "yes", "reason": POPULATION}
+
+
+def test_a_contests_round_is_its_largest_pair_round() -> None:
+    from escrutinio.audit.contest import Contest
+    from escrutinio.audit.rounds import contest_next_round
+
+    contest = Contest({"A": 500, "B": 300, "C": 280, "D": 20}, 1_200, ("A", "B"))
+    size, pair = contest_next_round(
+        contest, lambda w, loser: bravo_next_round(contest.votes[w], contest.votes[loser], 1_200, "0.1")
+    )
+    assert pair == ("B", "C")
+    assert size == bravo_next_round(300, 280, 1_200, "0.1")
+    tied = Contest({"A": 500, "B": 300, "C": 300}, 1_100, ("A", "B"))
+    size, pair = contest_next_round(tied, lambda w, loser: bravo_next_round(tied.votes[w], tied.votes[loser], 1_100, "0.1"))
+    assert size.full_hand_count and size.reason == TIE and pair == ("B", "C")
