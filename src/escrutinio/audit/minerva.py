@@ -26,19 +26,23 @@ Round sizes. The chance that a first round of n ballots confirms a correct resul
 stopping probability ``P_(s_w)(K >= kmin(n))``, a saw-tooth in n (one ballot more can need one
 more winner vote). The size for probability q is the least n whose stopping probability is at
 least q at n, n + 1 and n + 2 (:data:`STABLE_SIZES`), so that a round that ends a ballot or two
-larger than planned does not fall into a tooth below q. This is computed with the exact law at
-every size: small sizes by scanning every n from 1; large ones (more than :data:`SCAN_LIMIT`)
-in a window around the normal approximation, widened downwards until a stretch of
-:data:`GUARD_SIZES` sizes none of which reaches q lies below the answer. That stretch is many
-teeth long (kmin grows by one every two sizes or so), so the saw-tooth's upper envelope, which
-rises with n, is below q there, and no smaller size can reach q at all. The normal approximation alone (what athena uses for
-large contests, and this module did up to version 0.x above 10,000 ballots) falls short:
-athena's 88,619 ballots for the 50.5 % / 49.5 % contest at 5 % stop with probability 0.8992 under
-the exact law, not 0.9.
+larger than planned does not fall into a tooth below q. athena's sizes for small contests follow
+this rule (the reference's 111, 138, 179); r2b2's sizes reach q at their own size but often not
+one ballot later (17,272 for 51 % at 10 %, where this rule gives 17,336).
+
+It is computed with the exact law at every size: by scanning every n from 1 when the normal
+approximation's size is at most SCAN_LIMIT / 2 (:data:`SCAN_LIMIT`), otherwise in a window
+around that size, widened downwards until a stretch of :data:`GUARD_SIZES` sizes none of which
+reaches q lies below the answer. That stretch is many teeth long (kmin grows by one every two
+sizes or so), so the saw-tooth's upper envelope, which rises with n, is below q there and no
+smaller size can reach q at all. The normal approximation alone (athena's rule for large
+contests, and this module's above 10,000 pair ballots before) falls short: athena's 88,619
+ballots for the 50.5 % / 49.5 % contest at 5 % stop with probability 0.8992 under the exact law.
 
 Later rounds: :func:`minerva_next_round_size` gives the least cumulative size whose round
-confirms with probability q *given the rounds so far* (the observed winner count is where the
-next round starts), by the same three-sizes rule, as r2b2 does.
+confirms with probability q *given the rounds so far* (the paths cut at every earlier kmin, the
+observed winner count as the next round's start, as r2b2 computes it; r2b2's 305 after 54 of
+100 for 60 % at 10 % is reproduced), by the same three-sizes rule.
 
 Round sizes count ballots for the pair; with ballots for neither candidate in the contest they
 are scaled by ballots / (pair's votes) and rounded up (the expected number of draws that holds
