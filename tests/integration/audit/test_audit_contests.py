@@ -11,6 +11,7 @@ from escrutinio.audit.contest import contest_batches_from_frame
 from escrutinio.audit.plan import ALPHA_BATCH, ALPHA_POLLING, BRAVO, MACRO, plan_audit, plan_contest
 from escrutinio.domain import table_frame as tf
 from escrutinio.formats.definition import load_definition
+from escrutinio.intake.frames import read_table_frame
 
 pytestmark = pytest.mark.shared
 
@@ -26,11 +27,9 @@ def _choices(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def peru_first() -> pl.DataFrame:
-    from escrutinio.formats.onpe import read_onpe_table_frame
-
     need_shared(PERU_FIRST)
     election, _ = load_definition("peru-2021-first-round")
-    return read_onpe_table_frame(PERU_FIRST, election)
+    return read_table_frame(PERU_FIRST, election)
 
 
 def test_plan_for_perus_first_round(peru_first: pl.DataFrame) -> None:
@@ -61,11 +60,9 @@ def test_every_tables_bound_covers_every_pair(peru_first: pl.DataFrame) -> None:
 
 
 def test_the_runoff_plan_is_unchanged_through_the_contest_planner() -> None:
-    from escrutinio.formats.onpe import read_onpe_table_frame
-
     need_shared(PERU_RUNOFF)
     election, _ = load_definition("peru-2021-runoff")
-    frame = read_onpe_table_frame(PERU_RUNOFF, election)
+    frame = read_table_frame(PERU_RUNOFF, election)
     contest = plan_contest(frame, ["PL", "FP"], ["PL"], "0.05")
     pair = plan_audit(frame, "PL", "FP", "0.05")
     assert contest.methods == pair.methods
@@ -76,11 +73,10 @@ def test_the_runoff_plan_is_unchanged_through_the_contest_planner() -> None:
 
 def test_plan_for_chiles_first_round() -> None:
     """Kast and Boric go to the runoff; the closest pair is Boric over Parisi (897,186 votes)."""
-    from escrutinio.formats.sheets import read_sheets
-
     need_shared(CHILE)
     election, _ = load_definition("chile-2021-first-round")
-    frame = read_sheets(CHILE, election).sheets.with_columns(pl.lit("counted").alias(tf.STATE))
+    frame = read_table_frame(CHILE, election)
+    assert set(frame[tf.STATE].unique()) == {"counted"}
     plan = plan_contest(frame, _choices("chile-2021-first-round"), ["KAST", "BORIC"], "0.05")
     assert plan.votes["KAST"] == 1_953_207 and plan.votes["BORIC"] == 1_795_691 and plan.votes["PARISI"] == 898_505
     assert (plan.closest_pair, plan.closest_margin) == ("BORIC>PARISI", 897_186)
