@@ -39,7 +39,7 @@ def load_onpe(folder: Path, n: int) -> str:
 
     db = str(folder / f"onpe-{n}.db")
     with Session(db) as session:
-        session.canvass.load(RUNOFF, "peru-2021-runoff")
+        session.count.load(RUNOFF, "peru-2021-runoff")
     return db
 
 
@@ -51,7 +51,7 @@ def import_report(folder: Path, report: Path, n: int) -> str:
     nist_reader._LAST.clear()  # a fresh read, as a new process would
     db = str(folder / f"nist-{n}.db")
     with Session(db) as session:
-        session.canvass.load(report)
+        session.count.load(report)
     return db
 
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from escrutinio.app import Session
 from escrutinio.cli import app
+from escrutinio.count.options import Level
 
 pytestmark = pytest.mark.shared
 frictionless = pytest.importorskip("frictionless", reason="frictionless is a test extra")
@@ -21,7 +22,7 @@ def test_runoff_package_is_valid_and_equals_results(tmp_path: Path) -> None:
 
     db = str(tmp_path / "runoff.db")
     with Session(db) as session:
-        session.canvass.load(need_shared(RUNOFF), "peru-2021-runoff")
+        session.count.load(need_shared(RUNOFF), "peru-2021-runoff")
     out = tmp_path / "open-data"
     result = CliRunner().invoke(app, ["--db", db, "export", "--format", "datapackage", "--validate", str(out)])
     assert result.exit_code == 0, result.output
@@ -43,7 +44,7 @@ def test_runoff_package_is_valid_and_equals_results(tmp_path: Path) -> None:
         for name, level in zip(names[:4], ("national", "department", "province", "district"), strict=True):
             with open(out / f"{name}.csv", encoding="utf-8") as f:
                 rows = {r["area"]: r for r in csv.DictReader(f)}
-            expected = session.canvass.results(level)
+            expected = session.count.results(Level(level))
             assert len(rows) == len(expected)
             for r in expected:
                 row = rows[r["area"]]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from escrutinio.app import Session
 from escrutinio.cli import app
+from escrutinio.count.options import Level
 from escrutinio.formats.nist_schema import schema_problems
 
 pytestmark = pytest.mark.shared
@@ -26,7 +27,7 @@ def runoff_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     db = str(tmp_path_factory.mktemp("runoff") / "runoff.db")
     with Session(db) as session:
-        session.canvass.load(need_shared(RUNOFF), "peru-2021-runoff")
+        session.count.load(need_shared(RUNOFF), "peru-2021-runoff")
     return db
 
 
@@ -64,7 +65,7 @@ def test_export_is_valid_and_equals_results_at_every_level(runoff_store: str, ru
     with Session(runoff_store) as session:
         compared = 0
         for level in LEVELS:
-            for r in session.canvass.results(level):
+            for r in session.count.results(Level(level)):
                 gp = f"area-{r['area']}"
                 f = figures[gp]
                 assert f["votes"] == r["votes"], gp
@@ -109,8 +110,8 @@ def assert_round_trip(original_db: str, report: Path, tmp_path: Path, copy: str 
     """A new store loaded from the report gives the original's results at every level."""
     copy = copy or str(tmp_path / "copy.db")
     with Session(copy) as session:  # no --election: the report carries its definition
-        summary = session.canvass.load(report)
-        assert summary["rows"] == summary["new_tables"] > 0
+        summary = session.count.load(report)
+        assert summary.rows == summary.new_tables > 0
     keys = ("area", "name", "level", "kind", "tables", "electors", "electors_in_count", "ballots_cast", "valid", "blank", "null")
     keys += ("challenged", "votes", "provisional", "leader", "runner_up", "margin_votes")
     with Session(original_db) as original, Session(copy) as imported:
@@ -120,7 +121,7 @@ def assert_round_trip(original_db: str, report: Path, tmp_path: Path, copy: str 
         votes = tuple(f"v_{c}" for c in election.contest.choice_ids)
         cols = ("table", "area", "electors", "state", "cast", "blank", "null", "challenged", *votes)
         for level in (*LEVELS[: len(election.levels) + 1], "table"):
-            a, b = original.canvass.results(level), imported.canvass.results(level)
+            a, b = original.count.results(Level(level)), imported.count.results(Level(level))
             assert len(a) == len(b) > 0, level
             if level == "table":
                 assert [tuple(r[c] for c in cols) for r in a] == [tuple(r[c] for c in cols) for r in b]
@@ -131,7 +132,7 @@ def assert_round_trip(original_db: str, report: Path, tmp_path: Path, copy: str 
 def test_runoff_round_trip_gives_identical_results_at_every_level(runoff_store: str, runoff_report: Path, tmp_path: Path) -> None:
     assert_round_trip(runoff_store, runoff_report, tmp_path)
     with Session(runoff_store) as original, Session(str(tmp_path / "copy.db")) as imported:
-        assert imported.canvass.results()[0]["outcome"] == original.canvass.results()[0]["outcome"]
+        assert imported.count.results()[0]["outcome"] == original.count.results()[0]["outcome"]
 
 
 OTHERS = {
@@ -150,7 +151,7 @@ def test_other_elections_export_valid_and_round_trip(name: str, tmp_path: Path) 
     path = conftest.need_shared(getattr(conftest, file) if isinstance(file, str) else file)
     db = str(tmp_path / "original.db")
     with Session(db) as session:
-        session.canvass.load(path, preset)
+        session.count.load(path, preset)
         report = session.export.nist_report("table")
         assert schema_problems(report) == ([], 0)
         out = tmp_path / "report.json"
@@ -168,7 +169,7 @@ def test_load_checks_the_report_against_the_election_named(runoff_report: Path, 
     result = runner.invoke(app, ["--db", db, "load", str(runoff_report), "--election", "peru-2021-runoff"])
     assert result.exit_code == 0, result.output
     with Session(db) as session:
-        nation = session.canvass.results()[0]
+        nation = session.count.results()[0]
         assert nation["votes"] == {"PL": 8_834_440, "FP": 8_790_091}
         assert nation["proclaimed"]["source"].startswith("JNE resolution 0750-2021-JNE")  # the preset's, kept
     again = runner.invoke(app, ["--db", db, "load", str(runoff_report)])  # the same file twice changes nothing
@@ -200,7 +201,7 @@ def test_export_and_import_on_postgresql(tmp_path: Path) -> None:
     preset, file, _sums = PRESETS["bolivia"]
     original = fresh_pg_database()
     with Session(original) as session:
-        session.canvass.load(need_shared(file), preset)
+        session.count.load(need_shared(file), preset)
         out = tmp_path / "bolivia.json"
         summary = session.export.write("nist-cdf", out, validate=True)
         assert summary.validated

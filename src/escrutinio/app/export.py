@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from escrutinio.count.options import Level
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.errors import EscrutinioError, StoreError
 
@@ -54,7 +55,7 @@ class ExportService:
         parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
         out: list[dict[str, Any]] = []
         for name in LEVELS[: depth + 1]:
-            for row in self.session.canvass.results(name):
+            for row in self.session.count.results(Level(name)):
                 row["parent"] = parents.get(row["area"])
                 out.append(row)
         return out
@@ -140,7 +141,7 @@ class ExportService:
         parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
         levels: dict[str, list[dict[str, Any]]] = {}
         for depth, name in enumerate(("national", *election.levels)):
-            rows = self.session.canvass.results(LEVELS[depth])
+            rows = self.session.count.results(Level(LEVELS[depth]))
             for row in rows:
                 row["parent"] = parents.get(row["area"])
             levels[name] = rows
@@ -182,7 +183,7 @@ class ExportService:
         return ExportSummary("datapackage", str(out), "table", units, total + len(data), validated=validate, files=names)
 
     def _require_store(self) -> None:
-        if not self.session.canvass.exists():
+        if not self.session.exists():
             raise StoreError(f"{self.session.url}: no store yet: load tally sheets first")
 
 
