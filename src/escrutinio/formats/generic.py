@@ -103,13 +103,11 @@ def read_generic(path: Path, election: Election, raw: bytes | None = None) -> Sh
     choice_cols = {c.id: _names(c.column, f"choice {c.id}") for c in election.contest.choices}
     needed = [*table_cols, *level_cols, *(c for v in spec.values() for c in v), *(c for v in choice_cols.values() for c in v)]
     problems = ProblemList(source)
+    has = [c for c in rows.columns if c != LINE]
+    shown = ", ".join(has[:12]) + (", …" if len(has) > 12 else "")
     for name in dict.fromkeys(needed):
         if name not in rows.columns:
-            problems.add(
-                1,
-                name,
-                f"missing column (the election's column map needs it; the file has: {', '.join(rows.columns[:-1][:12])}…)",
-            )
+            problems.add(1, name, f"missing column (the election's column map needs it; the file has: {shown})")
     problems.raise_if_any()
 
     count_keys = (tf.ELECTORS, tf.CAST, *OPTIONAL_COUNTS)

@@ -124,6 +124,9 @@ def _rows(data: bytes, source: str, names: list[str]) -> pl.DataFrame:
             quote_char='"',
         )
     except pl.exceptions.PolarsError as exc:
+        # A row short of a field and another with one too many pass the count above together:
+        # name the ragged rows if that is what polars stumbled on.
+        _check_fields(body, source, names)
         detail = str(exc).splitlines()[0][:200]
         raise InputError(
             [Problem(Place(source), f"cannot split the rows into ONPE's columns: check the quoting ({detail})")]
