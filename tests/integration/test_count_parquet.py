@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 from tests.conftest import DATA, need_shared
 
 from escrutinio.app import Session
 from escrutinio.count.options import InvalidSheets
+
+pytestmark = pytest.mark.shared
 
 
 def test_parquet_and_csv_give_the_same_results(tmp_path: Path) -> None:

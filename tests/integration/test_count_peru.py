@@ -15,6 +15,8 @@ from tests.conftest import DATA
 from escrutinio.app import Session
 from escrutinio.count.options import InvalidSheets, Level
 
+pytestmark = pytest.mark.shared
+
 
 def test_runoff_counted_figures(db_url: str, runoff_file: Path, tmp_path: Path) -> None:
     session = Session(db_url)

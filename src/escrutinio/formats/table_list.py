@@ -3,10 +3,14 @@ one column of table ids, named MESA_DE_VOTACION (ONPE's name), table or mesa."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.ids import TableId
+from escrutinio.formats.fields import ProblemList
+from escrutinio.formats.sniff import TEXT_KINDS, kind_of
+from escrutinio.formats.text import decode, read_bytes
 
 COLUMNS = ("MESA_DE_VOTACION", "table", "mesa")
 
@@ -15,15 +19,23 @@ def read_table_list(path: Path) -> list[TableId]:
     """The table ids in the file, in order, kept as text (leading zeros matter)."""
     import polars as pl
 
+    source = str(path)
+    raw = read_bytes(path)
+    kind = kind_of(raw)
+    if kind not in TEXT_KINDS:
+        raise InputError([Problem(Place(source, 1), f"this looks like {kind}, not a CSV list of tables")])
+    text = decode(raw, source, "utf-8", "save it as UTF-8")
     try:
-        frame = pl.read_csv(path, infer_schema=False)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError([Problem(Place(str(path)), f"cannot read the list of tables ({str(exc).splitlines()[0]})")]) from None
+        frame = pl.read_csv(io.StringIO(text), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError([Problem(Place(source), f"cannot read the list of tables ({str(exc).splitlines()[0]})")]) from None
     column = next((c for c in COLUMNS if c in frame.columns), None)
     if column is None:
-        raise InputError([Problem(Place(str(path), 1), f"expected a column {', '.join(COLUMNS)}")])
-    tables = frame[column].fill_null("").str.strip_chars()
-    empty = [i + 2 for i, t in enumerate(tables.to_list()) if not t]
-    if empty:
-        raise InputError([Problem(Place(str(path), empty[0], column), "expected a table id, found nothing")])
-    return [TableId(t) for t in tables.to_list()]
+        raise InputError([Problem(Place(source, 1), f"expected a column {', '.join(COLUMNS)}")])
+    tables = frame[column].fill_null("").str.strip_chars().to_list()
+    problems = ProblemList(source)
+    for line, table in enumerate(tables, start=2):
+        if not table:
+            problems.add(line, column, "expected a table id, found nothing")
+    problems.raise_if_any()
+    return [TableId(t) for t in tables]

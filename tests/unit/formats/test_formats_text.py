@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from escrutinio.domain.errors import InputError
+from escrutinio.formats.table_list import read_table_list
 from escrutinio.formats.text import CsvRows, decode, read_bytes, read_text
 
 
@@ -76,3 +77,18 @@ def test_a_csv_field_over_the_csv_modules_limit_is_one_line_naming_the_row() -> 
     with pytest.raises(InputError) as err:
         next(rows)
     assert str(err.value) == "claims.csv:3: cannot read this CSV row (a field longer than 128 KiB: is a quote left open?)"
+
+
+def test_a_list_of_tables_keeps_leading_zeros_and_names_every_empty_id(tmp_path: Path) -> None:
+    path = tmp_path / "tables.csv"
+    path.write_text("MESA_DE_VOTACION\n000001\n 000002 \n", encoding="utf-8")
+    assert read_table_list(path) == ["000001", "000002"]
+    path.write_text('mesa\n000001\n""\n000003\n""\n', encoding="utf-8")
+    assert message(read_table_list, path) == [
+        f"{path}:3:mesa: expected a table id, found nothing",
+        f"{path}:5:mesa: expected a table id, found nothing",
+    ]
+    path.write_bytes(b"PK\x03\x04rest")
+    assert message(read_table_list, path) == [
+        f"{path}:1: this looks like a ZIP archive (an .xlsx workbook is one), not a CSV list of tables"
+    ]
