@@ -8,37 +8,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.formats.problems import ProblemList
 
 MAX_COUNT = 10_000_000
 """No single polling table plausibly has more ballots than this; larger numbers are typos or
 overflow attempts and are refused rather than stored."""
 
-MAX_PROBLEMS = 100
-"""Problems listed by one error; beyond them the error says how many more there are."""
 VALUE = "__value__"
-
-
-class ProblemList:
-    """Collects problems across checks; raises one InputError with all of them (capped)."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.items: list[Problem] = []
-        self.total = 0
-
-    def add(self, line: int | None, field: str | None, message: str) -> None:
-        self.total += 1
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem(Place(self.source, line, field), message))
-
-    def error(self) -> InputError:
-        """One error listing the problems in file order (the first :data:`MAX_PROBLEMS`)."""
-        return InputError(sorted(self.items, key=lambda p: p.place.line or 0), self.total)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise self.error()
 
 
 def count_columns(frame: pl.DataFrame, columns: list[str], problems: ProblemList) -> dict[str, pl.Series]:

@@ -29,7 +29,8 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election, FileFormat
 from escrutinio.domain.errors import DefinitionError, InputError, Place, Problem
 from escrutinio.domain.sheet import SheetState
-from escrutinio.formats.fields import ProblemList, count_columns, duplicate_tables
+from escrutinio.formats.fields import count_columns, duplicate_tables
+from escrutinio.formats.problems import ProblemList
 from escrutinio.formats.sheets import (
     LINE,
     REPORTED_REASON,

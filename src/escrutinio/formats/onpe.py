@@ -19,7 +19,8 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election, FileFormat
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason, SheetState
-from escrutinio.formats.fields import ProblemList, count_columns, duplicate_tables, require_pattern
+from escrutinio.formats.fields import count_columns, duplicate_tables, require_pattern
+from escrutinio.formats.problems import ProblemList
 from escrutinio.formats.sheets import (
     LINE,
     REPORTED_REASON,

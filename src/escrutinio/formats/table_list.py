@@ -8,7 +8,7 @@ from pathlib import Path
 
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.ids import TableId
-from escrutinio.formats.fields import ProblemList
+from escrutinio.formats.problems import ProblemList
 from escrutinio.formats.sniff import TEXT_KINDS, kind_of
 from escrutinio.formats.text import decode, read_bytes
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from escrutinio.domain.election import FileFormat
 from escrutinio.domain.errors import InputError, Place, Problem
-from escrutinio.formats.fields import ProblemList
+from escrutinio.formats.problems import ProblemList
 from escrutinio.formats.sniff import looks_like
 
 

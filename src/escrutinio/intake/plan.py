@@ -27,7 +27,7 @@ import polars as pl
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.sheet import Reason, SheetState
-from escrutinio.formats.fields import MAX_PROBLEMS, ProblemList
+from escrutinio.formats.problems import MAX_PROBLEMS, ProblemList
 from escrutinio.formats.sheets import LINE, REPORTED_REASON, REPORTED_STATE, REPORTED_STATUS, SheetFile
 from escrutinio.intake.checks import describe, reasons_expr, state_expr
 from escrutinio.ledger.events import EventType
