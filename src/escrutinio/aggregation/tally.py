@@ -15,6 +15,7 @@ import polars as pl
 from escrutinio.aggregation.keys import FIGURES, STATE_KEYS
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
+from escrutinio.domain.ids import AreaCode
 
 __all__ = ["FIGURES", "STATE_KEYS"]
 
@@ -82,7 +83,7 @@ def sheet_contribution(sheets: pl.DataFrame, election: Election) -> pl.DataFrame
     )
 
 
-def lineage(areas: pl.DataFrame, national: str) -> pl.DataFrame:
+def lineage(areas: pl.DataFrame, national: AreaCode) -> pl.DataFrame:
     """(area, ancestor) for every area and each area above it, itself and the nation included."""
     parent = dict(zip(areas["code"].to_list(), areas["parent"].to_list(), strict=True))
     rows_area: list[str] = []
