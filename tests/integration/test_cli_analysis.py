@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.onpe_sample import write
 
 
@@ -14,6 +15,7 @@ def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "escrutinio.cli", "--db", str(db), *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_audit_plan_and_forensics_from_the_store(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     assert _cli(db, "load", str(write(tmp_path / "s.csv")), "--election", "peru-2021-runoff").returncode == 0

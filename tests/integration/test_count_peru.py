@@ -80,6 +80,7 @@ def test_first_round_party_sums_and_runoff_call(first_round_file: Path, sqlite_d
     assert nat["shares"]["PL"] < 50
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("at", [0.35, 0.6, 0.85])
 def test_a_killed_load_can_be_rerun_without_double_counting(runoff_file: Path, tmp_path: Path, at: float) -> None:
     """Killed at a share of a full load's own time on this machine (reading, planning, or

@@ -146,6 +146,7 @@ def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Canvass, 
     assert canvass.verify(log).ok
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_representative_filing_for_another_party(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     base = [sys.executable, "-m", "escrutinio.cli", "--db", str(db)]

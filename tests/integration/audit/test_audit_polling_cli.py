@@ -16,6 +16,8 @@ from escrutinio.audit.alpha import alpha_polling_risk, polling_values
 from escrutinio.audit.bravo import bravo_risk
 from escrutinio.audit.risk import parse_risk
 
+pytestmark = pytest.mark.slow
+
 SEED = "27182818284590452353"
 TABLES = 8
 FP, PL, CAST = 170, 20, 200

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from tests.onpe_sample import write
 
+pytestmark = pytest.mark.slow
+
 SEED = "31415926535897932384"
 
 

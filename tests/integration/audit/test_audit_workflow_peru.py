@@ -15,7 +15,7 @@ from escrutinio.audit.kinds import AuditMethod, Decision
 from escrutinio.audit.risk import parse_risk
 from escrutinio.canvass import Canvass
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 SEED = "73029184650183746529"
 

@@ -8,7 +8,7 @@ from frames_forensics import bolivia, chile, claimed_59, peru, russia, trep_tabl
 
 from escrutinio.forensics import anomalies, digits, integer_peaks, peers, suite
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 FAST: dict = {}
 

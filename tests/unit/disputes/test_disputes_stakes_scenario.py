@@ -117,6 +117,7 @@ def test_smallest_set_within_a_group_of_shared_tables() -> None:
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_docket_and_rulings_reproduce_the_files_states(runoff_file: Path) -> None:
     f = read_table_frame(runoff_file, ELECTION)
     docket = runoff_2021_docket(f, ELECTION)

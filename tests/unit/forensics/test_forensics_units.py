@@ -199,6 +199,7 @@ def test_forensics_suite_progress_and_subset(clean):
         suite.run_suite(clean, winner="Z", choices=["A", "B"])
 
 
+@pytest.mark.slow
 def test_forensics_report_writes_html_png_json(clean, tmp_path):
     res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"])
     path = report.write_report(res, tmp_path)
