@@ -180,13 +180,12 @@ def bulk_entry() -> int:
 
     from escrutinio.app import Session
     from escrutinio.audit.kinds import AuditMethod
-    from escrutinio.canvass import Canvass
     from escrutinio.parsing import AuditEntryText, parse_audit_entry
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "runoff.db"
-        loader = Canvass(str(db))
-        loader.load(RUNOFF, "peru-2021-runoff")
+        loader = Session(str(db))
+        loader.count.load(RUNOFF, "peru-2021-runoff")
         loader.close()
         with Session(str(db), actor="auditor") as session:
             session.audit.plan(Fraction(1, 20), method=AuditMethod.MACRO)

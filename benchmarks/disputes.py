@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--rulings", type=int, default=1_000)
     args = parser.parse_args()
-    from escrutinio.canvass import Canvass
+    from escrutinio.app import Session
     from escrutinio.count.stakes import stakes
     from escrutinio.disputes.requests_csv import read_requests_csv, write_requests_csv
     from escrutinio.disputes.service import Disputes
@@ -37,8 +37,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        canvass = Canvass(str(tmp / "d.db"))
-        canvass.load(RUNOFF, "peru-2021-runoff", as_of=datetime(2021, 6, 6, 22, tzinfo=LIMA))
+        canvass = Session(str(tmp / "d.db"))
+        canvass.count.load(RUNOFF, "peru-2021-runoff", declared_at=datetime(2021, 6, 6, 22, tzinfo=LIMA))
         disputes = Disputes(canvass)
         rng = random.Random(7)
         tables = sorted(disputes.known_tables())
@@ -97,7 +97,7 @@ def main() -> None:
             effect = Effect(EffectKind.ANNUL if i % 10 == 0 else EffectKind.DISMISS)
             start = time.perf_counter()
             disputes.act([("rule", number, day, Ruling(f"{number}/S", "JEE", day, "single", effect))])
-            nat = canvass.results()[0]
+            nat = canvass.count.results()[0]
             report = stakes(canvass.table_frame(), canvass.election(), disputes.open_claims())
             each.append(time.perf_counter() - start)
         assert nat["votes"] and report.margin >= 0
@@ -140,7 +140,7 @@ def through_app(url: str, disputes, rng, tables, rulings: int) -> None:  # type:
         effect = Effect(EffectKind.ANNUL if i % 10 == 0 else EffectKind.DISMISS)
         start = time.perf_counter()
         session.cases.rule(number, Decision(f"{number}/A", effect, "single"))
-        nat = session.canvass.results()[0]
+        nat = session.count.results()[0]
         report = session.stakes.report()
         each.append(time.perf_counter() - start)
     assert nat["votes"] and report["margin"] >= 0

@@ -35,10 +35,7 @@ CONTRACT_TYPES: dict[str, type[Contract]] = {
     "acyclic_siblings": AcyclicSiblingsContract,
 }
 
-STILL_BROKEN = {
-    "layers": "canvass.py, the compatibility shim over app.Session, sits in no layer (the contract is exhaustive) "
-    "until it is removed",
-}
+STILL_BROKEN: dict[str, str] = {}
 """Contract id -> what still breaks it. Remove an entry when the work that mends it lands."""
 
 

@@ -27,13 +27,6 @@ def session(db: str | None = None) -> Session:
     return Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
 
 
-def _canvass(db: str | None = None):  # type: ignore[no-untyped-def]
-    """Deprecated (for CLI modules not yet on :func:`session`): a session with the old names."""
-    from escrutinio.canvass import Canvass
-
-    return Canvass(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
-
-
 def _check_format(fmt: str) -> str:
     from escrutinio.output import FORMATS
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.onpe_sample import write
 
-from escrutinio.canvass import Canvass
+from escrutinio.app import Session
 from escrutinio.disputes.service import Disputes
 from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, FilerRole, Filing, Ruling
 from escrutinio.domain.errors import RuleError
@@ -33,13 +33,13 @@ def _ruling(effect: Effect, body: str = "JEE", day: int = 12) -> Ruling:
 
 
 @pytest.fixture
-def docket(db_url: str, tmp_path: Path) -> tuple[Canvass, Disputes]:
-    canvass = Canvass(db_url)
-    canvass.load(write(tmp_path / "s.csv"), "peru-2021-runoff", as_of=datetime(2021, 6, 6, 22, tzinfo=LIMA))
+def docket(db_url: str, tmp_path: Path) -> tuple[Session, Disputes]:
+    canvass = Session(db_url)
+    canvass.count.load(write(tmp_path / "s.csv"), "peru-2021-runoff", declared_at=datetime(2021, 6, 6, 22, tzinfo=LIMA))
     return canvass, Disputes(canvass)
 
 
-def test_admissibility_rules(docket: tuple[Canvass, Disputes]) -> None:
+def test_admissibility_rules(docket: tuple[Session, Disputes]) -> None:
     _, d = docket
     rows = d.file(
         [
@@ -59,7 +59,7 @@ def test_admissibility_rules(docket: tuple[Canvass, Disputes]) -> None:
     ]
 
 
-def test_refusals_change_nothing(docket: tuple[Canvass, Disputes]) -> None:
+def test_refusals_change_nothing(docket: tuple[Session, Disputes]) -> None:
     canvass, d = docket
     d.file([_request("000001")])
     head = canvass.store.head()
@@ -104,12 +104,12 @@ def test_refusals_change_nothing(docket: tuple[Canvass, Disputes]) -> None:
     assert canvass.store.head()[0] == head[0] + 2
 
 
-def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Canvass, Disputes], tmp_path: Path) -> None:
+def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Session, Disputes], tmp_path: Path) -> None:
     canvass, d = docket
-    before = canvass.results()[0]
+    before = canvass.count.results()[0]
     d.file([_request("000001")])
     d.act([("rule", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), _ruling(Effect(EffectKind.ANNUL)))])
-    annulled = canvass.results()[0]
+    annulled = canvass.count.results()[0]
     assert annulled["votes"]["PL"] == before["votes"]["PL"] - 115 and annulled["tables"]["annulled"] == 2
     assert annulled["null"] == before["null"] - 18 + 220
     appeal = Filing(
@@ -126,7 +126,7 @@ def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Canvass, 
             )
         ]
     )
-    assert canvass.results()[0]["votes"] == before["votes"]
+    assert canvass.count.results()[0]["votes"] == before["votes"]
     # The observed sheet, corrected: counted with the corrected figures, the old version kept.
     d.act(
         [
@@ -138,12 +138,12 @@ def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Canvass, 
             )
         ]
     )
-    nat = canvass.results()[0]
+    nat = canvass.count.results()[0]
     assert nat["votes"]["PL"] == before["votes"]["PL"] + 101 and nat["tables"]["observed"] == 0
     assert [v["version"] for v in canvass.store.sheet_versions("000007")] == [1, 2]
     log = tmp_path / "log.jsonl"
-    canvass.export_log(log)
-    assert canvass.verify(log).ok
+    canvass.log.export(log)
+    assert canvass.log.verify(log).ok
 
 
 @pytest.mark.slow
@@ -176,12 +176,12 @@ def test_cli_refuses_a_representative_filing_for_another_party(tmp_path: Path) -
     assert stakes["claims"] >= 1 and isinstance(stakes["can_change_winner"], bool)
 
 
-def test_a_decision_taken_on_a_stale_state_is_refused(docket: tuple[Canvass, Disputes], db_url: str) -> None:
+def test_a_decision_taken_on_a_stale_state_is_refused(docket: tuple[Session, Disputes], db_url: str) -> None:
     """Two clerks act at once: the second one's decision was prepared before the first was
     written, so it is refused whole instead of being recorded on a state it never saw."""
     canvass, first = docket
     first.file([_request("000001"), _request("000002")])
-    second = Disputes(Canvass(db_url))
+    second = Disputes(Session(db_url))
     day = datetime(2021, 6, 12, tzinfo=LIMA)
     stale = second.step_changes([("rule", "NUL-000002", day, _ruling(Effect(EffectKind.DISMISS)))])
     first.act([("rule", "NUL-000001", day, _ruling(Effect(EffectKind.ANNUL)))])
@@ -196,16 +196,16 @@ def test_a_decision_taken_on_a_stale_state_is_refused(docket: tuple[Canvass, Dis
     }
 
 
-def test_verify_rebuilds_the_docket_from_the_log(docket: tuple[Canvass, Disputes], tmp_path: Path) -> None:
+def test_verify_rebuilds_the_docket_from_the_log(docket: tuple[Session, Disputes], tmp_path: Path) -> None:
     canvass, d = docket
     d.file([_request("000001")])
     d.act([("rule", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), _ruling(Effect(EffectKind.DISMISS)))])
     log = tmp_path / "log.jsonl"
-    canvass.export_log(log)
-    assert canvass.verify(log).ok
+    canvass.log.export(log)
+    assert canvass.log.verify(log).ok
     with canvass.store.engine.begin() as conn:  # someone edits the docket behind the log's back
         conn.exec_driver_sql("UPDATE cases SET status = 'final' WHERE number = 'NUL-000001'")
-    report = canvass.verify(log)
+    report = canvass.log.verify(log)
     assert not report.ok
     assert report.differences == [
         {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.onpe_sample import write
 
-from escrutinio.canvass import Canvass
+from escrutinio.app import Session
 from escrutinio.store.lite import LiteEngine
 
 
@@ -62,4 +62,4 @@ def test_a_command_leaves_the_whole_store_in_its_db_file(tmp_path: Path) -> None
     copy = tmp_path / "copy" / "cli.db"
     copy.parent.mkdir()
     shutil.copy(db, copy)
-    assert Canvass(str(copy)).results()[0]["votes"] == {"PL": 455, "FP": 487}
+    assert Session(str(copy)).count.results()[0]["votes"] == {"PL": 455, "FP": 487}

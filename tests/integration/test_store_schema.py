@@ -134,9 +134,9 @@ def test_a_store_created_through_the_standard_library_matches_the_metadata(sqlit
 def test_results_on_an_older_store_migrate_it_first(db_url: str) -> None:
     """The read-only path (results, status) never migrates by itself: it opens the store,
     which does, instead of failing on a column the old schema lacks."""
-    from escrutinio.canvass import Canvass
+    from escrutinio.app import Session
 
-    nat = Canvass(_a_0002_store(db_url)).results()[0]
+    nat = Session(_a_0002_store(db_url)).count.results()[0]
     assert nat["votes"]["PL"] == 110 and [s["table"] for s in nat["at_dispute_body"]] == ["000001"]
 
 

@@ -17,7 +17,7 @@ from escrutinio.count.options import InvalidSheets, Level
 from escrutinio.domain.errors import StoreError
 
 if TYPE_CHECKING:
-    from escrutinio.app.session import Session
+    from escrutinio.app.context import SessionContext
     from escrutinio.domain.election import Election
 
 Progress = Callable[[str, int, int], None]
@@ -81,7 +81,7 @@ class Changes:
 class CountService:
     """``session.count``: load, results, status, one table, changes."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SessionContext) -> None:
         self.session = session
         self._areas: tuple[int, list[Any]] | None = None  # (number of areas, area rows), kept between calls
 

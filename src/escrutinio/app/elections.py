@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from escrutinio.app.session import Session
+    from escrutinio.app.context import SessionContext
     from escrutinio.domain.election import Election
 
 
 class ElectionsService:
     """``session.elections``: list the presets, show one (or a TOML file) in full."""
 
-    def __init__(self, session: Session | None = None) -> None:
+    def __init__(self, session: SessionContext | None = None) -> None:
         self.session = session
 
     def list(self) -> list[dict[str, Any]]:

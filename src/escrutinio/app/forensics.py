@@ -79,21 +79,8 @@ class ForensicsService:
         return names[by]
 
     def leaders(self) -> tuple[str, str]:
-        """The national leader and runner-up.
-
-        Temporary bridge: read from the session's canvass, the way ``cli_common._contest_leaders``
-        does, until ``session.count.results()`` lands on main.
-        """
-        count = getattr(type(self.session), "count", None)
-        results = None
-        if count is not None:
-            try:
-                results = self.session.count.results()  # type: ignore[attr-defined]
-            except (ImportError, AttributeError):
-                results = None
-        if results is None:
-            results = self.session.canvass.results()  # type: ignore[attr-defined]
-        nat = results[0]
+        """The national leader and runner-up."""
+        nat = self.session.count.results()[0]
         if not nat.get("leader") or not nat.get("runner_up"):
             raise EscrutinioError("no counted votes yet: load tally sheets first")
         return nat["leader"], nat["runner_up"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from escrutinio.domain.errors import StoreError
 
 if TYPE_CHECKING:
-    from escrutinio.app.session import Session
+    from escrutinio.app.context import SessionContext
     from escrutinio.count.verify import VerifyReport
 
 Progress = Callable[[str, int, int], None]
@@ -40,7 +40,7 @@ class ExportSummary:
 class LogService:
     """``session.log``: export and verify."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SessionContext) -> None:
         self.session = session
 
     def export(self, path: Path) -> ExportSummary:

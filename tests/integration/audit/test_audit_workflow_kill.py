@@ -24,7 +24,6 @@ from tests.integration.audit.test_audit_workflow_peru import SEED, double_entrie
 
 from escrutinio.app import Session
 from escrutinio.audit.kinds import AuditMethod
-from escrutinio.canvass import Canvass
 from escrutinio.ledger.events import EventType
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
@@ -39,8 +38,8 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     runoff_file = need_shared(RUNOFF)
     where = tmp_path_factory.mktemp("kill")
     db = where / "drawn.db"
-    loader = Canvass(str(db))
-    loader.load(runoff_file, "peru-2021-runoff")
+    loader = Session(str(db))
+    loader.count.load(runoff_file, "peru-2021-runoff")
     loader.close()
     with Session(str(db), actor="auditor") as session:
         session.audit.plan(Fraction(1, 20), method=AuditMethod.MACRO)

@@ -13,7 +13,6 @@ import pytest
 from escrutinio.app import Session
 from escrutinio.audit.kinds import AuditMethod, Decision
 from escrutinio.audit.risk import parse_risk
-from escrutinio.canvass import Canvass
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
@@ -34,8 +33,8 @@ def double_entries(session: Session, path: Path) -> Path:
 
 
 def test_a_macro_audit_of_the_runoff_confirms_when_sheets_are_right(runoff_file: Path, sqlite_db: str, tmp_path: Path) -> None:
-    loader = Canvass(sqlite_db)
-    loader.load(runoff_file, "peru-2021-runoff")
+    loader = Session(sqlite_db)
+    loader.count.load(runoff_file, "peru-2021-runoff")
     loader.close()
     with Session(sqlite_db, actor="auditor") as session:
         audit = session.audit

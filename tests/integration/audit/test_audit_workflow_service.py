@@ -17,7 +17,6 @@ from escrutinio.audit.entries import HandCountEntry, HandCountResolution
 from escrutinio.audit.kinds import AuditMethod, Decision
 from escrutinio.audit.risk import parse_risk
 from escrutinio.audit.service import AuditService, NoAudit, audit_from_log, to_event, to_payload
-from escrutinio.canvass import Canvass
 from escrutinio.domain.errors import EscrutinioError, InputError, RuleError
 from escrutinio.ledger.events import EventType
 from escrutinio.parsing import InputError as TypedInputError
@@ -38,8 +37,8 @@ def _rows(tables: int = 600) -> list[Row]:
 
 def load(db_url: str, tmp_path: Path) -> str:
     """The store at ``db_url`` with the 600 tables of :func:`_rows` counted."""
-    loader = Canvass(db_url)
-    loader.load(write(tmp_path / "sheets.csv", _rows()), "peru-2021-runoff")
+    loader = Session(db_url)
+    loader.count.load(write(tmp_path / "sheets.csv", _rows()), "peru-2021-runoff")
     loader.close()
     return db_url
 

@@ -1,0 +1,29 @@
+"""What the application's own sub-services need from the session: a :class:`StoreContext` plus
+the store's location, its read-only reader, and the first load's hand-over of a new store.
+
+The sub-services take this protocol rather than the :class:`~escrutinio.app.session.Session`
+itself, so that the session (which builds them) and they do not import each other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from escrutinio.store.context import StoreContext
+
+if TYPE_CHECKING:
+    from escrutinio.store.reader import Reader
+    from escrutinio.store.store import Store
+
+
+class SessionContext(StoreContext, Protocol):
+    """One store seen by one actor, as the count and log services use it."""
+
+    url: str
+
+    @property
+    def reader(self) -> Reader: ...
+
+    def exists(self) -> bool: ...
+
+    def created(self, store: Store) -> None: ...
