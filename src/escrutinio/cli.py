@@ -382,7 +382,7 @@ def changes(
     rows += [{"what": "tally", **t} for t in data["tallies"]]
     if _emit(data, fmt, rows):
         return
-    from escrutinio.output import emit_table, nonempty, say
+    from escrutinio.output import emit_table, fitted, nonempty, say
 
     kinds: dict[str, int] = {}
     for e in data["events"]:
@@ -416,10 +416,11 @@ def changes(
     if data["tallies"]:
         order = [c["id"] for c in current.count.contest()["choices"]]
         rows = [{**t, **t["change"]} for t in data["tallies"][:50]]
-        cols = [("area", "area"), ("name", "name"), *((c, f"votes.{c}") for c in order), ("valid", "valid")]
-        cols += [("cast", "ballots_cast"), ("counted", "tables.counted"), ("resolved", "tables.resolved")]
-        cols += [("observed", "tables.observed"), ("annulled", "tables.annulled")]
-        emit_table(rows, nonempty(rows, cols), title="Tallies that moved (the change in each figure)")
+        required = nonempty(rows, [("area", "area"), ("name", "name"), *((c, f"votes.{c}") for c in order)])
+        optional = [("valid", "valid"), ("cast", "ballots_cast"), ("counted", "tables.counted")]
+        optional += [("resolved", "tables.resolved"), ("observed", "tables.observed"), ("annulled", "tables.annulled")]
+        cols = fitted(rows, required, nonempty(rows, optional))
+        emit_table(rows, cols, title="Tallies that moved (the change in each figure; --format json lists all)")
 
 
 # -- log ----------------------------------------------------------------------------------
