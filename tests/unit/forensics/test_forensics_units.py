@@ -242,3 +242,14 @@ def test_forensics_resolved_net_flags_only_a_lead_that_rests_on_rulings(clean):
     won = anomalies.resolved_net(resolved_where(pl.col(f"v_{lead}") > pl.col(f"v_{other}")), choices=["A", "B"])
     assert won.flagged() is True and "rests on these rulings" in won.reading
     assert won.estimates["national_margin"] == totals[lead] - totals[other]
+
+
+@pytest.mark.slow
+def test_forensics_count_order_interval_coverage_on_finished_counts():
+    """Hold out random and geographic parts of a finished synthetic count: the 95 % interval holds the
+    realised margin most of the time (20 trials each, so at least 16)."""
+    f = simulate.synthetic_election(20_000, seed=3)
+    cov = count_order.coverage(f, winner="A", trials=20, bootstrap=200, seed=1)
+    assert cov["random_coverage"] >= 0.8, cov
+    assert cov["geographic_coverage"] >= 0.8, cov
+    assert cov["random_median_width_points"] < cov["geographic_median_width_points"]
