@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from escrutinio.domain.errors import EscrutinioError
 
 if TYPE_CHECKING:
+    from escrutinio.app.session import Session
     from escrutinio.forensics.results import SuiteResult
-    from escrutinio.store.context import StoreContext
 
 Progress = Callable[[str, int, int], None]
 
@@ -55,7 +55,7 @@ class ForensicsOptions:
 class ForensicsService:
     """Forensic tests on one session's election: ``run(options)`` returns the suite's result."""
 
-    def __init__(self, session: StoreContext) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     def level_names(self) -> dict[str, str]:
@@ -79,21 +79,8 @@ class ForensicsService:
         return names[by]
 
     def leaders(self) -> tuple[str, str]:
-        """The national leader and runner-up.
-
-        Temporary bridge: read from the session's canvass, the way ``cli_common._contest_leaders``
-        does, until ``session.count.results()`` lands on main.
-        """
-        count = getattr(type(self.session), "count", None)
-        results = None
-        if count is not None:
-            try:
-                results = self.session.count.results()  # type: ignore[attr-defined]
-            except (ImportError, AttributeError):
-                results = None
-        if results is None:
-            results = self.session.canvass.results()  # type: ignore[attr-defined]
-        nat = results[0]
+        """The national leader and runner-up, from the count's results."""
+        nat = self.session.count.results()[0]
         if not nat.get("leader") or not nat.get("runner_up"):
             raise EscrutinioError("no counted votes yet: load tally sheets first")
         return nat["leader"], nat["runner_up"]
