@@ -253,3 +253,10 @@ def test_forensics_count_order_interval_coverage_on_finished_counts():
     assert cov["random_coverage"] >= 0.8, cov
     assert cov["geographic_coverage"] >= 0.8, cov
     assert cov["random_median_width_points"] < cov["geographic_median_width_points"]
+
+
+def test_forensics_integer_without_electors_tests_the_result_only(clean):
+    f = clean.with_columns(pl.lit(None, dtype=pl.Int64).alias("electors"))
+    r = {x.test: x for x in integer_peaks.test(f, winner="A")}
+    assert r["integer_peaks.either"].flagged() is None and r["integer_peaks.turnout"].flagged() is None
+    assert r["integer_peaks.winner"].flagged() is False and r["integer_peaks.winner"].draws == 1000
