@@ -17,9 +17,7 @@ def test_forensics_false_alarm_rates_at_most_five_percent():
 
     rep = calibration.calibrate(n_clean=200, n_fraud=0, n_tables=1000, fraud_kinds=())
     assert rep.n_clean == 200
-    too_high = {
-        t: r for t, r in rep.false_alarm.items() if stats.binom.sf(round(r * 200) - 1, 200, 0.05) < 0.01
-    }
+    too_high = {t: r for t, r in rep.false_alarm.items() if stats.binom.sf(round(r * 200) - 1, 200, 0.05) < 0.01}
     assert not too_high, rep.to_text()
     assert {"fingerprint.klimek", "integer_peaks.either", "digits.last_digit"} <= set(rep.false_alarm)
 
