@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from escrutinio.domain.errors import EscrutinioError
 
 if TYPE_CHECKING:
+    from escrutinio.app.session import Session
     from escrutinio.forensics.results import SuiteResult
-    from escrutinio.store.context import StoreContext
 
 Progress = Callable[[str, int, int], None]
 
@@ -55,7 +55,7 @@ class ForensicsOptions:
 class ForensicsService:
     """Forensic tests on one session's election: ``run(options)`` returns the suite's result."""
 
-    def __init__(self, session: StoreContext) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     def level_names(self) -> dict[str, str]:
@@ -79,7 +79,7 @@ class ForensicsService:
         return names[by]
 
     def leaders(self) -> tuple[str, str]:
-        """The national leader and runner-up."""
+        """The national leader and runner-up, from the count's results."""
         nat = self.session.count.results()[0]
         if not nat.get("leader") or not nat.get("runner_up"):
             raise EscrutinioError("no counted votes yet: load tally sheets first")

@@ -232,18 +232,29 @@ def test(
         counted = np.zeros(n, dtype=bool)
         counted[:k] = True
         last = k == n_listed
-        point, draws, used = project(votes, size, counted, level_keys, w, rival=rival,
-                                     bootstrap=bootstrap if last else curve_bootstrap, min_donors=min_donors, rng=rng)
+        point, draws, used = project(
+            votes,
+            size,
+            counted,
+            level_keys,
+            w,
+            rival=rival,
+            bootstrap=bootstrap if last else curve_bootstrap,
+            min_donors=min_donors,
+            rng=rng,
+        )
         so_far = votes[:k].sum(axis=0)
-        proj.append({
-            "tables_counted": k,
-            "fraction_counted": k / n,
-            "margin_so_far_points": 100 * float(_stat(so_far[None, :], w, rival)[0]),
-            "projected_margin_points": 100 * point,
-            "low": 100 * float(np.quantile(draws, 0.025)),
-            "high": 100 * float(np.quantile(draws, 0.975)),
-            "imputed_by_level": used,
-        })
+        proj.append(
+            {
+                "tables_counted": k,
+                "fraction_counted": k / n,
+                "margin_so_far_points": 100 * float(_stat(so_far[None, :], w, rival)[0]),
+                "projected_margin_points": 100 * point,
+                "low": 100 * float(np.quantile(draws, 0.025)),
+                "high": 100 * float(np.quantile(draws, 0.975)),
+                "imputed_by_level": used,
+            }
+        )
     last = proj[-1]
     inside = last["low"] <= 100 * realised <= last["high"]
     w_name, r_name = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
@@ -301,3 +312,53 @@ def test(
         status="ok" if not complete else "not_applicable",
         decided=None if complete else not inside,
     )
+
+
+def coverage(
+    frame: pl.DataFrame,
+    *,
+    winner: str,
+    trials: int = 40,
+    held_out: float = 0.3,
+    bootstrap: int = 200,
+    seed: int = 0,
+) -> dict[str, float | int]:
+    """How often the projection's 95 % interval holds the realised margin, on a finished count.
+
+    Two kinds of hold-out, ``trials`` each: a random ``held_out`` share of the tables, and whole
+    departments (drawn until about ``held_out`` of the tables are out) — the late tables of a real
+    count are geographic, so the second is the one that matters. Returns the share covered per kind.
+    """
+    f = fr.counted(frame)
+    cols = fr.choice_columns(f)
+    w = cols.index(tf.choice_column(winner))
+    votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
+    size = fr.as_float(f, tf.ELECTORS) if fr.has_electors(f) else np.ones(f.height)
+    size = np.where(np.isfinite(size) & (size > 0), size, np.nanmedian(size) if np.isfinite(size).any() else 1.0)
+    keys = _keys(f)
+    totals = votes.sum(axis=0)
+    rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, totals))[0])
+    realised = float(_stat(totals[None, :], w, rival)[0])
+    rng = np.random.default_rng(seed)
+    department = keys[STRATA.index(tf.DEPARTMENT)]
+    out: dict[str, float | int] = {"trials": trials, "held_out": held_out}
+    for kind in ("random", "geographic"):
+        inside, widths, errors = 0, [], []
+        for _ in range(trials):
+            if kind == "random":
+                counted = rng.random(f.height) >= held_out
+            else:
+                counted = np.ones(f.height, dtype=bool)
+                for d in rng.permutation(np.unique(department)):
+                    if (~counted).mean() >= held_out:
+                        break
+                    counted[department == d] = False
+            _point, draws, _ = project(votes, size, counted, keys, w, rival=rival, bootstrap=bootstrap, rng=rng)
+            lo, hi = np.quantile(draws, (0.025, 0.975))
+            inside += int(lo <= realised <= hi)
+            widths.append(100 * (hi - lo))
+            errors.append(100 * (float(np.median(draws)) - realised))
+        out[f"{kind}_coverage"] = inside / trials
+        out[f"{kind}_median_width_points"] = float(np.median(widths))
+        out[f"{kind}_median_abs_error_points"] = float(np.median(np.abs(errors)))
+    return out

@@ -242,3 +242,21 @@ def test_forensics_resolved_net_flags_only_a_lead_that_rests_on_rulings(clean):
     won = anomalies.resolved_net(resolved_where(pl.col(f"v_{lead}") > pl.col(f"v_{other}")), choices=["A", "B"])
     assert won.flagged() is True and "rests on these rulings" in won.reading
     assert won.estimates["national_margin"] == totals[lead] - totals[other]
+
+
+@pytest.mark.slow
+def test_forensics_count_order_interval_coverage_on_finished_counts():
+    """Hold out random and geographic parts of a finished synthetic count: the 95 % interval holds the
+    realised margin most of the time (20 trials each, so at least 16)."""
+    f = simulate.synthetic_election(20_000, seed=3)
+    cov = count_order.coverage(f, winner="A", trials=20, bootstrap=200, seed=1)
+    assert cov["random_coverage"] >= 0.8, cov
+    assert cov["geographic_coverage"] >= 0.8, cov
+    assert cov["random_median_width_points"] < cov["geographic_median_width_points"]
+
+
+def test_forensics_integer_without_electors_tests_the_result_only(clean):
+    f = clean.with_columns(pl.lit(None, dtype=pl.Int64).alias("electors"))
+    r = {x.test: x for x in integer_peaks.test(f, winner="A")}
+    assert r["integer_peaks.either"].flagged() is None and r["integer_peaks.turnout"].flagged() is None
+    assert r["integer_peaks.winner"].flagged() is False and r["integer_peaks.winner"].draws == 1000
