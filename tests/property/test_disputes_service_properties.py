@@ -73,7 +73,8 @@ def test_ruling_order_does_not_change_the_count(decisions: list[tuple[int, bool]
     }
     # Every table is counted once: the states add up to the roll, and only annulments annul.
     tables = a["tables"]
-    assert sum(v for k, v in tables.items() if k != "total") == tables["total"] == 10
+    states = ("pending", "counted", "resolved", "observed", "annulled", "not_installed")
+    assert sum(tables[k] for k in states) == tables["total"] == 10
     annulled_tables = {TABLES[t] for t, annul in decisions if annul}
     assert tables["annulled"] == 1 + len(annulled_tables)  # the sample's own annulled sheet, plus these
     # Every state change of a case is one event in the log.
