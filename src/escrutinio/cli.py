@@ -15,7 +15,7 @@ import typer
 
 from escrutinio.app import EscrutinioError
 from escrutinio.cli_audit import audit_app
-from escrutinio.cli_cases import cases_app, stakes_command
+from escrutinio.cli_cases import cases_app, demo_dispute_command, stakes_command
 from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
@@ -46,6 +46,7 @@ app.add_typer(log_app, name="log")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(demo_app, name="demo")
+demo_app.command("dispute")(demo_dispute_command)
 app.add_typer(elections_app, name="elections")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)

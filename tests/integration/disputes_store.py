@@ -34,7 +34,7 @@ def loaded(db: str, folder: Path, tables: int = 10, **when: object) -> str:
 
     rows = sample_rows() + [Row(f"{i:06d}") for i in range(11, tables + 1)]
     session = Session(db)
-    session.canvass.load(write(folder / "sample.csv", rows), str(election_now(folder, **when)))  # type: ignore[arg-type]
+    session.count.load(write(folder / "sample.csv", rows), str(election_now(folder, **when)))  # type: ignore[arg-type]
     session.close()
     return db
 

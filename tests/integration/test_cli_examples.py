@@ -108,9 +108,8 @@ def write_inputs(folder: Path) -> None:
     (folder / "fp-highlighted-59-tables.csv").write_text("MESA_DE_VOTACION\n000001\n000004\n", encoding="utf-8")
     (folder / "acta.jpg").write_bytes(b"\xff\xd8\xff\xe0 a scanned tally sheet \xff\xd9")
     (folder / "fp-requests.csv").write_text(
-        "table,filer,filed_at,grounds,fee_receipt,evidence_sha256,requested\n"
-        "000002,FP,2021-06-09T18:00,b,R-0001,,annul\n"
-        "000003,FP,2021-06-09T18:05,b,R-0002,,annul\n",
+        # Filed when the store receives them: an ordinary import states no filed_at.
+        "table,filer,grounds,fee_receipt,evidence_sha256,requested\n000002,FP,b,R-0001,,annul\n000003,FP,b,R-0002,,annul\n",
         encoding="utf-8",
     )
     (folder / "out").mkdir()

@@ -78,7 +78,7 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
     need_shared(SHARED / "data" / "peru-2021-runoff")
     (tmp_path / "acta-000123.jpg").write_bytes(b"\xff\xd8\xff\xe0 a scanned tally sheet \xff\xd9")
     (tmp_path / "fp-requests.csv").write_text(
-        "table,filer,filed_at,grounds,fee_receipt,evidence_sha256,requested\n000123,FP,2021-06-09T18:00,b,R-0001,,annul\n",
+        "table,filer,grounds,fee_receipt,evidence_sha256,requested\n000123,FP,b,R-0001,,annul\n",  # filed at receipt
         encoding="utf-8",
     )
     (tmp_path / "out").mkdir()

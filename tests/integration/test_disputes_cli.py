@@ -93,20 +93,14 @@ def test_a_ruling_moves_the_count_and_stakes_weigh_a_list(store: str, tmp_path: 
 
 def test_demo_dispute_replays_through_the_application(tmp_path: Path) -> None:
     """On the small sample (the real file's run is in test_disputes_replay): every phase is
-    printed and the log verifies; the command is the CLI's, whatever group it is mounted on."""
-    import typer
-    from typer.testing import CliRunner
-
-    from escrutinio.cli_cases import demo_dispute_command
-
+    printed and the log verifies; a store that exists is not overwritten."""
     rows = [*sample_rows(), Row("000123", ubigeo="140101", cast=220, p1=115, p2=87, blank=2, null=16)]
     onpe = tmp_path / "Resultados_2da_vuelta_Version_PCM.csv.gz"
     onpe.write_bytes(gzip.compress(render(rows)))
-    app = typer.Typer()
-    app.command("dispute")(demo_dispute_command)
-    app.command("other")(lambda: None)
-    done = CliRunner().invoke(app, ["dispute", str(onpe), "--store", str(tmp_path / "r.db")])
-    assert done.exit_code == 0, done.output
-    assert done.output.count("== ") == 5 and "log verifies: True" in done.output
-    again = CliRunner().invoke(app, ["dispute", str(onpe), "--store", str(tmp_path / "r.db")])
-    assert again.exit_code != 0 and "exists" in str(again.exception or again.output)
+    kept = str(tmp_path / "r.db")
+    done = _run(kept, "demo", "dispute", str(onpe), "--store", kept)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("== ") == 5 and "log verifies: True" in done.stdout
+    _refused(_run(kept, "demo", "dispute", str(onpe), "--store", kept), "exists")
+    as_json = json.loads(_run(kept, "demo", "dispute", str(onpe), "-f", "json").stdout)
+    assert as_json["verify_ok"] and len(as_json["phases"]) == 5

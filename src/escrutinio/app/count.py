@@ -169,10 +169,9 @@ class CountService:
 
     def _observation_cases(self, events: list[Any], declared_at: datetime | None) -> list[Any]:
         """An observed sheet goes to the dispute body: open an observation case for each one
-        that has no open case yet, in the same transaction as the sheet itself."""
-        from datetime import UTC
-
-        from escrutinio.disputes.service import OPEN, Disputes
+        that has no open case yet, in the same transaction as the sheet itself (the docket
+        decides which, and stamps them: see ``Disputes.observation_events``)."""
+        from escrutinio.disputes.service import Disputes
         from escrutinio.ledger.events import EventType
 
         observed = [
@@ -189,16 +188,7 @@ class CountService:
         # The observed tables are on the roll by the time these events are written (the same
         # transaction registers them), so they are known to the docket.
         disputes = Disputes(self.session, known_tables=set(rows["table"].to_list()))
-        already = {
-            t
-            for r in self.session.store.case_rows()
-            if r["status"] in OPEN and r["kind"] == "observation"
-            for t in r["tables"].split(",")
-        }
-        rows = rows.filter(~rows["table"].is_in(list(already)))
-        now = declared_at or datetime.now(UTC)
-        filings = disputes.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), now)
-        return [c.event for c in disputes.open_changes(filings, now)]
+        return disputes.observation_events(rows, declared_at)
 
     # -- results -----------------------------------------------------------------------------
 

@@ -75,7 +75,7 @@ def phase(session: Any, name: str) -> dict[str, Any]:
         "null": nat["null"],
         "ballots_cast": nat["ballots_cast"],
         "tables": nat["tables"],
-        "accounted_pct": status["accounted_pct"],
+        "in_count_pct": status["in_count_pct"],
         "stakes": {k: at_stake[k] for k in STAKES_FIGURES},
         "docket": dict(sorted(docket.items())),
     }
@@ -103,7 +103,8 @@ def replay_2021(onpe_file: Path, db: str, report: Report | None = None, batch: i
 
     session = Session(db, actor=ACTOR)
     with tempfile.TemporaryDirectory() as tmp:
-        session.count.load(early_snapshot(onpe_file, Path(tmp) / "election-night.csv"), "peru-2021-runoff", declared_at=night)
+        night_file = early_snapshot(onpe_file, Path(tmp) / "election-night.csv")
+        session.count.load(night_file, "peru-2021-runoff", declared_at=night)
     record("election night: observed sheets at the dispute body")
 
     ours = {r["tables"][0]: r["number"] for r in session.cases.listing(kind=CaseKind.OBSERVATION)}
@@ -153,7 +154,7 @@ def phase_lines(name: str, p: dict[str, Any]) -> list[str]:
     s = p["stakes"]
     return [
         f"== {name}",
-        f"   votes {p['votes']}, margin {p['margin']:,}; tables {p['tables']}; accounted for {p['accounted_pct']}%",
+        f"   votes {p['votes']}, margin {p['margin']:,}; tables {p['tables']}; in the count {p['in_count_pct']}%",
         f"   stakes: {s['claims']:,} open claims on {s['tables_under_claim']:,} tables; worst case margin "
         f"{s['worst_case_margin']:,}; can change winner: {s['can_change_winner']} (smallest set {s['smallest_set_size']})",
         f"   docket: {json.dumps(p['docket'])}",
