@@ -14,12 +14,12 @@ message says a rerun is safe only for an action with a key (which is never recor
 from __future__ import annotations
 
 import functools
-import inspect
 import re
 import sqlite3
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from types import FunctionType
 from typing import Any, TypeVar
 
 from escrutinio.domain.errors import StoreError, StoreUnavailable
@@ -30,6 +30,8 @@ GONE_SQLSTATES = ("57P01", "57P02", "57P03", "08000", "08003", "08006")
 """admin/crash shutdown, cannot connect now, connection exception/does not exist/failure"""
 
 T = TypeVar("T")
+CO_GENERATOR = 0x20
+"""A code object's flag for a generator function (inspect.CO_GENERATOR; inspect itself costs an import)."""
 
 
 def shown(url: str) -> str:
@@ -145,7 +147,7 @@ def guarded(cls: type[T]) -> type[T]:
             continue
         if isinstance(member, classmethod):
             setattr(cls, name, classmethod(_wrap(member.__func__, name)))
-        elif inspect.isfunction(member):
+        elif isinstance(member, FunctionType):
             setattr(cls, name, _wrap(member, name))
     return cls
 
@@ -160,7 +162,7 @@ def _url_of(args: tuple[Any, ...]) -> str:
 
 def _wrap(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     writing = name in WRITES
-    if inspect.isgeneratorfunction(fn):
+    if fn.__code__.co_flags & CO_GENERATOR:
 
         @functools.wraps(fn)
         def generator(*args: Any, **kwargs: Any) -> Any:
