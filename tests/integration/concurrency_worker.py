@@ -61,6 +61,22 @@ def _write(command: Any, db: str, argv: list[str], log: list[dict[str, Any]], wh
     return None
 
 
+def _meet(barrier: Path, name: str, worker: int, partner: int) -> None:
+    """Wait until the partner clerk reaches the same entry, so that both submit it at once."""
+    (barrier / f"{name}.{worker}").touch()
+    deadline = time.monotonic() + 120
+    while not (barrier / f"{name}.{partner}").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"clerk {partner} never reached {name}")
+        time.sleep(0.002)
+
+
+def _record(command: Any, db: str, worker: int, e: dict[str, Any], log: list[dict[str, Any]]) -> None:
+    argv = ["audit", "record", e["table"], "--entry", str(e["entry"]), "--by", f"clerk-{worker}-{e['entry']}"]
+    argv += ["--counts", e["counts"], "--ballots", str(e["ballots"])]
+    _write(command, db, argv, log, {"kind": "entry", **e})
+
+
 def main(plan_path: str, result_path: str) -> None:
     import typer
 
@@ -71,6 +87,12 @@ def main(plan_path: str, result_path: str) -> None:
     random.seed(worker)
     command = typer.main.get_command(cli.app)
     log: list[dict[str, Any]] = []
+    if "together" in plan:  # the same entries as a partner, each submitted at the same moment
+        for e in plan["together"]:
+            _meet(Path(plan["barrier"]), f"{e['table']}-{e['entry']}", worker, e["partner"])
+            _record(command, db, worker, e, log)
+        Path(result_path).write_text(json.dumps(log), encoding="utf-8")
+        return
     filings, entries = plan["filings"], plan["entries"]
     to_rule: list[str] = []
     for step in range(max(len(filings), len(entries))):
@@ -86,10 +108,7 @@ def main(plan_path: str, result_path: str) -> None:
             argv = ["cases", "rule", number, "--resolution", f"RES-{worker}-{number}", "--effect", effect]
             _write(command, db, argv, log, {"kind": "ruling", "number": number, "effect": effect})
         if step < len(entries):
-            e = entries[step]
-            argv = ["audit", "record", e["table"], "--entry", str(e["entry"]), "--by", f"clerk-{worker}-{e['entry']}"]
-            argv += ["--counts", e["counts"], "--ballots", str(e["ballots"])]
-            _write(command, db, argv, log, {"kind": "entry", **e})
+            _record(command, db, worker, entries[step], log)
     while to_rule:
         number = to_rule.pop(0)
         argv = ["cases", "rule", number, "--resolution", f"RES-{worker}-{number}", "--effect", "dismiss"]
