@@ -271,7 +271,7 @@ class Store:
             lock_for_write(conn)
             if create:
                 if has_schema(conn):
-                    raise StaleState.created_meanwhile(self.url, _head(conn)[0])
+                    raise StaleState.created_meanwhile(shown(self.url), _head(conn)[0])
                 create_schema(conn)
             if wanted:
                 done = _known_keys(conn, wanted)
