@@ -61,6 +61,11 @@ def _write(command: Any, db: str, argv: list[str], log: list[dict[str, Any]], wh
     return None
 
 
+def _cases(out: Any) -> list[dict[str, Any]]:
+    """The cases a docket command printed (a list, or under "cases")."""
+    return out["cases"] if isinstance(out, dict) else out
+
+
 def _meet(barrier: Path, name: str, worker: int, partner: int) -> None:
     """Wait until the partner clerk reaches the same entry, so that both submit it at once."""
     (barrier / f"{name}.{worker}").touch()
@@ -101,7 +106,7 @@ def main(plan_path: str, result_path: str) -> None:
             argv = ["cases", "file", "--table", f["table"], "--filer", f["filer"], "--grounds", "b"]
             out = _write(command, db, [*argv, "--fee-receipt", f["receipt"]], log, {"kind": "filing", **f})
             if out is not None and f["rule"]:
-                to_rule.append(out[0]["number"])
+                to_rule.append(_cases(out)[0]["number"])
         if to_rule and step % 4 != 3:
             number = to_rule.pop(0)
             effect = "annul" if len(number) % 2 else "dismiss"
