@@ -128,10 +128,22 @@ def _entry(rows: dict[str, Row], table: str, entry: int) -> dict[str, Any]:
     return {"table": table, "entry": entry, "counts": f"PL={r.p1},FP={r.p2},blank={r.blank},null={r.null}", "ballots": r.cast}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def storm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    home = tmp_path_factory.mktemp(f"storm-{request.param}")
-    db, rows, sampled = _audited_store(home, request.param)
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_storm(engine: str, tmp_path: Path) -> None:
+    """One storm per engine, then every check below (one test, so that pytest-xdist never
+    runs the storm twice on two of its workers)."""
+    storm = _storm(engine, tmp_path)
+    _every_refusal_is_one_line_and_concurrency_says_retry(storm)
+    _every_filing_and_ruling_lands_exactly_once(storm)
+    _the_log_replays_to_the_store(storm)
+    _every_audit_entry_lands_once(storm)
+    _the_audit_still_works_after_the_storm(storm)
+
+
+def _storm(engine: str, home: Path) -> dict[str, Any]:
+    if engine == "postgresql":
+        fresh_pg_database()  # skips without a server
+    db, rows, sampled = _audited_store(home, engine)
     log = _run_clerks(home, _plans(db, sampled, rows))
     exported = home / "log.jsonl"
     _cli(db, "log", "export", str(exported))
@@ -153,7 +165,7 @@ def _events(db: str, type_: str) -> list[dict[str, Any]]:
         store.close()
 
 
-def test_every_refusal_is_one_line_and_concurrency_says_retry(storm: dict[str, Any]) -> None:
+def _every_refusal_is_one_line_and_concurrency_says_retry(storm: dict[str, Any]) -> None:
     assert len(storm["log"]) == WORKERS * (FILINGS + ENTRIES + FILINGS * 3 // 4)
     doubled = {(w["table"], w["entry"]) for w in storm["log"] if w["kind"] == "entry" and w["doubled"]}
     for write_ in storm["log"]:
@@ -164,7 +176,7 @@ def test_every_refusal_is_one_line_and_concurrency_says_retry(storm: dict[str, A
             assert "retry" in line or (already and "is already recorded" in line), line
 
 
-def test_every_filing_and_ruling_lands_exactly_once(storm: dict[str, Any]) -> None:
+def _every_filing_and_ruling_lands_exactly_once(storm: dict[str, Any]) -> None:
     filings = [w for w in storm["log"] if w["kind"] == "filing"]
     rulings = [w for w in storm["log"] if w["kind"] == "ruling"]
     assert all(w["ok"] for w in filings + rulings), [w for w in filings + rulings if not w["ok"]][:3]
@@ -177,14 +189,14 @@ def test_every_filing_and_ruling_lands_exactly_once(storm: dict[str, Any]) -> No
     assert ruled == Counter(w["number"] for w in rulings)
 
 
-def test_the_log_replays_to_the_store(storm: dict[str, Any]) -> None:
+def _the_log_replays_to_the_store(storm: dict[str, Any]) -> None:
     """Tallies, roll, current sheets and docket rebuilt from the exported log alone equal the store's."""
     report = _cli(storm["db"], "verify", str(storm["exported"]), "--format", "json")
     report = report[0] if isinstance(report, list) else report
     assert report["differences"] == [] and report["compared_with_store"] is True
 
 
-def test_every_audit_entry_lands_once(storm: dict[str, Any]) -> None:
+def _every_audit_entry_lands_once(storm: dict[str, Any]) -> None:
     entries = [w for w in storm["log"] if w["kind"] == "entry"]
     recorded = Counter((d["table"], d["entry"]) for d in _events(storm["db"], "audit.hand_count"))
     acknowledged = Counter((w["table"], w["entry"]) for w in entries if _wrote(w))
@@ -194,7 +206,7 @@ def test_every_audit_entry_lands_once(storm: dict[str, Any]) -> None:
     assert owned <= set(recorded)
 
 
-def test_the_audit_still_works_after_the_storm(storm: dict[str, Any]) -> None:
+def _the_audit_still_works_after_the_storm(storm: dict[str, Any]) -> None:
     db = storm["db"]
     status = _cli(db, "audit", "status", "--format", "json")
     status = status[0] if isinstance(status, list) else status
