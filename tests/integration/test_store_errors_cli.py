@@ -117,3 +117,22 @@ def test_postgres_scheme_is_taken_as_libpq_takes_it(sheets: tuple[Path, Path]) -
 def test_an_unsupported_scheme_is_named(scheme: str, sheets: tuple[Path, Path]) -> None:
     line = _refused(_escrutinio(f"{scheme}://user@localhost/canvass", "load", str(sheets[0]), "--election", "peru-2021-runoff"))
     assert line == f"error: --db: {scheme}:// stores are not supported; give an SQLite file path or a postgresql:// URL"
+
+
+def test_verify_of_another_elections_log_is_named(tmp_path: Path, sheets: tuple[Path, Path]) -> None:
+    runoff = _loaded(tmp_path / "runoff" / "s.db", sheets[0])
+    exported = tmp_path / "runoff.jsonl"
+    assert _escrutinio(runoff, "log", "export", str(exported)).returncode == 0
+    preset = Path(__file__).parents[2] / "src" / "escrutinio" / "presets" / "peru-2021-runoff.toml"
+    other = tmp_path / "other.toml"
+    other.write_text(
+        preset.read_text(encoding="utf-8").replace('id = "peru-2021-runoff"', 'id = "other-runoff"'), encoding="utf-8"
+    )
+    store = tmp_path / "other" / "s.db"
+    store.parent.mkdir()
+    assert _escrutinio(store, "load", str(sheets[0]), "--election", str(other)).returncode == 0
+    line = _refused(_escrutinio(store, "verify", str(exported)))
+    assert line == (
+        f"error: {exported}: this log is of election peru-2021-runoff, but the store holds other-runoff: "
+        "verify a log against its own election's store (--db)"
+    )

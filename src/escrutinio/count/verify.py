@@ -82,6 +82,11 @@ def verify_log(path: Path, store: Store | None, progress: Progress = quiet) -> V
     differences: list[dict[str, Any]] = []
     if store is not None:
         progress("compare", 2, 3)
+        if store.election().id != election.id:  # nothing else can be compared
+            raise StoreError(
+                f"{path}: this log is of election {election.id}, but the store holds {store.election().id}: "
+                "verify a log against its own election's store (--db)"
+            )
         differences = store_differences(state, tally, store)
     progress("done", 3, 3)
     return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences)

@@ -57,8 +57,33 @@ def make_engine(url: str) -> sa.Engine:
         return engine
     from escrutinio.store.schema import for_postgresql
 
-    for_postgresql()
-    return sa.create_engine(url, pool_pre_ping=True)
+    engine = _SERVER_ENGINES.get(url)
+    if engine is None:
+        for_postgresql()
+        engine = _SERVER_ENGINES[url] = sa.create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+_SERVER_ENGINES: dict[str, Any] = {}
+"""One engine per server URL in a process: making one, and its first connection's dialect
+set-up (a few queries), cost more than a small command's own work, and a command opens the
+store several times (to check it exists, to write, to read). Disposing an engine closes its
+idle connections; it can still be used afterwards."""
+
+
+def release(engine: Any) -> None:
+    """Done with ``engine``: close an SQLite engine (folding its log back into the file); a
+    server engine is shared by the process, so its idle connections stay pooled."""
+    if engine not in _SERVER_ENGINES.values():
+        engine.dispose()
+
+
+def dispose_all() -> None:
+    """Close every PostgreSQL engine's pooled connections (a long-lived process that opens
+    many sessions, such as a test running many commands, would otherwise hold one server
+    connection per session)."""
+    for engine in list(_SERVER_ENGINES.values()):
+        engine.dispose()
 
 
 def writing(engine: Any) -> Any:

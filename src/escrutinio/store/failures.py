@@ -14,23 +14,24 @@ message says a rerun is safe only for an action with a key (which is never recor
 from __future__ import annotations
 
 import functools
-import inspect
 import re
 import sqlite3
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from types import FunctionType
 from typing import Any, TypeVar
 
 from escrutinio.domain.errors import StoreError, StoreUnavailable
 from escrutinio.store.location import sqlite_path
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 NOTHING = "nothing was written"
 GONE_SQLSTATES = ("57P01", "57P02", "57P03", "08000", "08003", "08006")
 """admin/crash shutdown, cannot connect now, connection exception/does not exist/failure"""
 
 T = TypeVar("T")
+CO_GENERATOR = 0x20
+"""A code object's flag for a generator function (inspect.CO_GENERATOR; inspect itself costs an import)."""
 
 
 def shown(url: str) -> str:
@@ -52,19 +53,14 @@ def translate(exc: BaseException, url: str, *, writing: bool = False, committing
 
 
 def check_sqlite_file(path: Path) -> None:
-    """Refuse, before SQLite is asked, a path that cannot be a store: a directory, or a file
-    that is not an SQLite database (an empty file is a store not yet made)."""
+    """Refuse, before SQLite is asked, a path that cannot be a store: a directory.
+
+    (A file that is not SQLite is named by SQLite's own refusal, translated below. The file is
+    never opened here: closing any descriptor of a database file releases every POSIX lock the
+    process holds on it, which corrupts a store that another connection of the process uses.)
+    """
     if path.is_dir():
         raise StoreUnavailable(f"{path}: is a directory; --db takes a store file (such as {path / 'escrutinio.db'})")
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreUnavailable(f"{path}: cannot read the store file ({exc.strerror})") from None
-    if head and head != SQLITE_HEADER:
-        raise StoreUnavailable(f"{path}: not an SQLite file, so not an escrutinio store")
 
 
 def _sqlite(exc: BaseException, path: Path, writing: bool) -> StoreError:
@@ -101,7 +97,10 @@ def _server(exc: BaseException, url: str, writing: bool, committing: bool) -> St
     name = type(exc).__name__
     if name in ("NoSuchModuleError", "ArgumentError"):
         return StoreError(f"{where}: not a store URL this build can open ({first})")
+    done_ = f": {NOTHING}" if writing else ""
     gone = getattr(exc, "connection_invalidated", False) or sqlstate in GONE_SQLSTATES or _lost(first)
+    if name == "OperationalError" and (sqlstate == "53300" or "too many clients" in first):
+        return StoreUnavailable(f"{where}: the server takes no more connections now (too many clients){done_}; retry")
     if name == "OperationalError" and not gone and "does not exist" in first:
         return StoreUnavailable(f"{where}: the server has no such database ({_reason(first)}); create it first (createdb)")
     if name == "OperationalError" and not gone and _unreachable(first):
@@ -148,7 +147,7 @@ def guarded(cls: type[T]) -> type[T]:
             continue
         if isinstance(member, classmethod):
             setattr(cls, name, classmethod(_wrap(member.__func__, name)))
-        elif inspect.isfunction(member):
+        elif isinstance(member, FunctionType):
             setattr(cls, name, _wrap(member, name))
     return cls
 
@@ -163,7 +162,7 @@ def _url_of(args: tuple[Any, ...]) -> str:
 
 def _wrap(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     writing = name in WRITES
-    if inspect.isgeneratorfunction(fn):
+    if fn.__code__.co_flags & CO_GENERATOR:
 
         @functools.wraps(fn)
         def generator(*args: Any, **kwargs: Any) -> Any:

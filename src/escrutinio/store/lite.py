@@ -169,9 +169,8 @@ class LiteEngine:
 
         The ``.db`` file alone must hold everything once a command returns (a backup, a copy
         sent to an observer). SQLite folds the log back when the last connection to the file
-        closes, but not when another process still has it open; an explicit TRUNCATE
-        checkpoint does it (and empties ``-wal``) whenever no reader is mid-transaction. If
-        others keep the file busy past a short wait, the log stays for the last of them to fold.
+        closes, but not when another process still has it open (idle, as a results page may);
+        an explicit checkpoint does it (see :func:`checkpoint`).
         """
         if self.wrote:
             self.wrote = False
@@ -202,18 +201,23 @@ class _Begun:
 
 _ENGINES: weakref.WeakSet[LiteEngine] = weakref.WeakSet()
 
-CHECKPOINT_WAIT_MS = 2000
-"""How long a closing writer waits for other connections to let it fold the log back."""
-
-
 def checkpoint(connection: sqlite3.Connection | None, path: Path) -> None:
-    """``PRAGMA wal_checkpoint(TRUNCATE)`` on ``connection`` (or a new one to ``path``)."""
+    """Fold the write-ahead log into the file without waiting for anyone.
+
+    A PASSIVE checkpoint copies every frame no reader still needs; when that was all of
+    them the ``.db`` file holds everything, and a TRUNCATE (which then has nothing to wait
+    for unless a reader arrived meanwhile) empties ``-wal``. When other processes are busy
+    with the store this step is skipped rather than waited for: the last of them to close
+    folds the log back (waiting here made every command of a busy results centre slower).
+    """
     own = connection is None
     try:
         if connection is None:
             connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        connection.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        connection.execute("PRAGMA busy_timeout=0")
+        busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if not busy and frames == copied:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         connection.execute(BUSY_TIMEOUT)
     except sqlite3.Error:
         pass  # busy or gone: the log stays beside the file, as complete as before

@@ -86,7 +86,9 @@ class Reader:
             self._sqlite.close()
             self._sqlite = None
         if self._engine is not None:
-            self._engine.dispose()
+            from escrutinio.store.engine import release
+
+            release(self._engine)
             self._engine = None
 
     def definition_text(self) -> str:

@@ -36,6 +36,7 @@ from escrutinio.store.engine import (
     open_engine,
     parts,
     placeholders,
+    release,
     sqlite_path,
     writing,
 )
@@ -72,7 +73,7 @@ class Store:
             with engine.connect() as conn:
                 return has_schema(conn)
         finally:
-            engine.dispose()
+            release(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -88,7 +89,7 @@ class Store:
                     lock_for_write(conn)  # two commands opening an old store migrate it once
                     migrate(conn)
             finally:
-                engine.dispose()
+                release(engine)
             if isinstance(store.engine, LiteEngine):
                 store.engine.wrote = True  # fold the migration's log back when the store closes
         return store
@@ -110,7 +111,7 @@ class Store:
         return store
 
     def close(self) -> None:
-        self.engine.dispose()
+        release(self.engine)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -270,7 +271,7 @@ class Store:
             lock_for_write(conn)
             if create:
                 if has_schema(conn):
-                    raise StaleState.created_meanwhile(self.url, _head(conn)[0])
+                    raise StaleState.created_meanwhile(shown(self.url), _head(conn)[0])
                 create_schema(conn)
             if wanted:
                 done = _known_keys(conn, wanted)
