@@ -29,8 +29,8 @@ TEXT = 10_000
 """Free text (grounds, notes): a page, not a file; attach a file as evidence instead."""
 SHORT = 32
 """A word the domain defines (a state, a kind); it is checked anyway so a bad one never reaches a column."""
-GROUNDS = 16
-"""A grounds code (LOE art. 363 a to d, or an observation reason)."""
+GROUNDS = 64
+"""A grounds code (LOE art. 363 a to d, or an observation reason such as ``votes_exceed_electors``)."""
 BASIS = 128
 """Why a sheet is as it is (``source:<the file's status>``, ``ruling:<case>``)."""
 MAX_KEY = 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -118,7 +118,7 @@ cases = sa.Table(
     sa.Column("filer", sa.String(64), nullable=False),
     sa.Column("tables", sa.Text, nullable=False),
     sa.Column("filed_at", sa.String(40), nullable=False),
-    sa.Column("grounds", sa.String(16), nullable=False),
+    sa.Column("grounds", sa.String(64), nullable=False),
     sa.Column("rule", sa.String(32), nullable=True),
     sa.Column("resolution", sa.String(64), nullable=True),
     sa.Column("effect", sa.String(32), nullable=True),

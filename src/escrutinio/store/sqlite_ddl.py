@@ -4,7 +4,7 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0004'
+SCHEMA_REVISION = '0005'
 
 STATEMENTS = (
     (
@@ -72,7 +72,7 @@ STATEMENTS = (
         '\tfiler VARCHAR(64) NOT NULL, \n'
         '\ttables TEXT NOT NULL, \n'
         '\tfiled_at VARCHAR(40) NOT NULL, \n'
-        '\tgrounds VARCHAR(16) NOT NULL, \n'
+        '\tgrounds VARCHAR(64) NOT NULL, \n'
         '\trule VARCHAR(32), \n'
         '\tresolution VARCHAR(64), \n'
         '\teffect VARCHAR(32), \n'
