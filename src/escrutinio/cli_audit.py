@@ -248,11 +248,11 @@ def audit_record(
     entered again with the same figures writes nothing. With --file, every row of a CSV
     (batch: table, entry, ballots, by and the counts, in a counts column or one column per
     choice; polling: table, position, entry, vote, by) in one go: every bad row is named
-    (file:line:column), then nothing is written; a rerun of the same file adds nothing.
+    (file:line:column), then nothing is written; a rerun of the same file adds nothing:
+    escrutinio audit record --file hand-counts.csv
 
     Example: escrutinio audit record 000123 --entry 1 --counts PL=115,FP=87,blank=2,null=16 --ballots 220 --by "A. Quispe"
     Example: escrutinio audit record 000123 --position 57 --entry 1 --vote PL --by "A. Quispe"
-    Example: escrutinio audit record --file hand-counts.csv
     """
     _check_format(fmt)
     if file is not None:

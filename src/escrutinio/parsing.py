@@ -226,7 +226,7 @@ def _audit_options(unit: AuditUnit, text: AuditEntryText) -> None:
     if unit == AuditUnit.BALLOTS:
         wanted, other = other, wanted
     given = {"--counts": text.counts, "--ballots": text.ballots, "--position": text.position, "--vote": text.vote}
-    kind = "a ballot-polling audit reads ballots" if unit == AuditUnit.BALLOTS else "a batch audit counts tables"
+    kind = "a ballot-polling audit reads ballots" if unit == AuditUnit.BALLOTS else "a batch-comparison audit counts tables"
     for option in other:
         if given[option] is not None:
             raise InputError(f"{option}: {kind}: give {' and '.join(wanted)}, not {option}")

@@ -52,6 +52,17 @@ class Decision(StrEnum):
     """No sample size can confirm, the rounds are spent, or the next round is everything."""
 
 
+class RoundSizing(StrEnum):
+    """How the record sizes a next round; the plan names it, so a log replays as it was written."""
+
+    MEAN_GAIN = "mean_gain"
+    """Audits planned before each method had its own next-round size: a polling round extrapolates
+    the mean gain in ln T per draw so far (batch methods sized as they are now)."""
+    METHOD = "method"
+    """Each method's next-round size (:mod:`escrutinio.audit.rounds`): BRAVO's round that confirms
+    with chance 0.9 from where the sample stands, ALPHA's expected path, MACRO's taints so far."""
+
+
 DEFAULT_MAX_ROUNDS = 5
 """Rounds an audit may draw before it goes to a full hand count, unless the plan says otherwise."""
 

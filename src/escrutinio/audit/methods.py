@@ -16,7 +16,6 @@ from fractions import Fraction
 import numpy as np
 
 from escrutinio.audit.alpha import (
-    alpha_batch_more_draws,
     alpha_batch_risk,
     alpha_batch_sample_size,
     alpha_polling_log_path,
@@ -24,9 +23,17 @@ from escrutinio.audit.alpha import (
     polling_values,
 )
 from escrutinio.audit.bravo import bravo_log_statistic, bravo_one_round_size
-from escrutinio.audit.kinds import AuditMethod
-from escrutinio.audit.macro import macro_more_draws, macro_risk, macro_sample_size
+from escrutinio.audit.kinds import AuditMethod, RoundSizing
+from escrutinio.audit.macro import macro_risk, macro_sample_size
 from escrutinio.audit.risk import risk_from_log_statistic
+from escrutinio.audit.rounds import (
+    SampleSize,
+    alpha_batch_next_round,
+    alpha_polling_next_round,
+    bravo_next_round,
+    macro_next_round,
+    sized,
+)
 from escrutinio.audit.state import AuditState
 
 BRAVO_FIRST_ROUND_PROBABILITY = Fraction(9, 10)
@@ -42,8 +49,8 @@ class MethodRules:
     """Round 1's draws: the size that confirms if the sample looks as reported."""
     risk: Callable[[AuditState], float]
     """The measured risk over every draw so far."""
-    more_draws: Callable[[AuditState], int | None]
-    """Draws a next round should add to confirm (0: none needed; None: no size can be expected to)."""
+    next_round: Callable[[AuditState], SampleSize]
+    """Draws a next round should add to confirm, or a full hand count (see :mod:`escrutinio.audit.rounds`)."""
 
 
 def more_from_log(log_statistic: float, draws: int, threshold: float) -> int | None:
@@ -76,14 +83,16 @@ def _batch_rules(
     method: AuditMethod,
     size: Callable[[Fraction, Fraction], int],
     risk: Callable[[Fraction, list[Fraction]], float],
-    more: Callable[[Fraction, Fraction, list[Fraction]], int | None],
+    next_round: Callable[..., SampleSize],
 ) -> MethodRules:
     """A batch-comparison method from its math over the manifest's total error bound and the taints."""
     return MethodRules(
         method,
         lambda state: size(_bound(state), state.risk_limit),
         lambda state: risk(_bound(state), state.taints()),
-        lambda state: more(_bound(state), state.risk_limit, state.taints()),
+        lambda state: next_round(
+            _bound(state), state.risk_limit, taints=state.taints(), tables=len(state.planned_manifest().batches.tables)
+        ),
     )
 
 
@@ -113,9 +122,22 @@ def _bravo_risk(state: AuditState) -> float:
     return risk_from_log_statistic(_bravo_log_t(state)[0])
 
 
-def _bravo_more(state: AuditState) -> int | None:
-    log_t, draws = _bravo_log_t(state)
-    return more_from_log(log_t, draws, _threshold(state))
+def _bravo_next(state: AuditState) -> SampleSize:
+    pair = state.reported_pair()
+    if state.round_sizing == RoundSizing.MEAN_GAIN:
+        log_t, draws = _bravo_log_t(state)
+        return sized(more_from_log(log_t, draws, _threshold(state)), pair.ballots, draws)
+    outcomes = _outcomes(state)
+    return bravo_next_round(
+        pair.winner_votes,
+        pair.loser_votes,
+        pair.ballots,
+        state.risk_limit,
+        sample_winner=outcomes.count("winner"),
+        sample_loser=outcomes.count("loser"),
+        drawn=len(outcomes),
+        probability=BRAVO_FIRST_ROUND_PROBABILITY,
+    )
 
 
 def _alpha_polling_first_round(state: AuditState) -> int:
@@ -136,20 +158,24 @@ def _alpha_polling_risk(state: AuditState) -> float:
     return risk_from_log_statistic(float(np.max(path)) if len(path) else 0.0)
 
 
-def _alpha_polling_more(state: AuditState) -> int | None:
+def _alpha_polling_next(state: AuditState) -> SampleSize:
+    pair = state.reported_pair()
+    if state.round_sizing == RoundSizing.METHOD:
+        values = polling_values(_outcomes(state), "winner", "loser")
+        return alpha_polling_next_round(pair.winner_votes, pair.loser_votes, pair.ballots, state.risk_limit, values=values)
     path, threshold = _alpha_polling_path(state), _threshold(state)
     if len(path) and float(np.max(path)) >= threshold:
-        return 0
-    return more_from_log(float(path[-1]) if len(path) else 0.0, len(path), threshold)
+        return sized(0, pair.ballots, len(path))
+    return sized(more_from_log(float(path[-1]) if len(path) else 0.0, len(path), threshold), pair.ballots, len(path))
 
 
 METHODS: dict[AuditMethod, MethodRules] = {
     rules.method: rules
     for rules in (
-        _batch_rules(AuditMethod.MACRO, macro_sample_size, macro_risk, macro_more_draws),
-        _batch_rules(AuditMethod.ALPHA_BATCH, alpha_batch_sample_size, alpha_batch_risk, alpha_batch_more_draws),
-        MethodRules(AuditMethod.BRAVO, _bravo_first_round, _bravo_risk, _bravo_more),
-        MethodRules(AuditMethod.ALPHA_POLLING, _alpha_polling_first_round, _alpha_polling_risk, _alpha_polling_more),
+        _batch_rules(AuditMethod.MACRO, macro_sample_size, macro_risk, macro_next_round),
+        _batch_rules(AuditMethod.ALPHA_BATCH, alpha_batch_sample_size, alpha_batch_risk, alpha_batch_next_round),
+        MethodRules(AuditMethod.BRAVO, _bravo_first_round, _bravo_risk, _bravo_next),
+        MethodRules(AuditMethod.ALPHA_POLLING, _alpha_polling_first_round, _alpha_polling_risk, _alpha_polling_next),
     )
 }
 """Every method the audit record runs, by name."""

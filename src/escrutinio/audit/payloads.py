@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, MIN_CEREMONY_SEED_DIGITS, AuditMethod, Decision
+from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, MIN_CEREMONY_SEED_DIGITS, AuditMethod, Decision, RoundSizing
 from escrutinio.audit.manifest import AuditManifest
 from escrutinio.audit.methods import rules_of
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, format_risk, fraction_text
@@ -56,6 +56,7 @@ def planned_event(
         "loser": loser,
         "risk_limit": fraction_text(as_risk_limit(risk_limit)),
         "max_rounds": max_rounds,
+        "round_sizing": RoundSizing.METHOD.value,
         "manifest": manifest.to_columns(),
         "manifest_sha256": manifest.sha256,
     }
@@ -175,10 +176,10 @@ def measure_event(state: AuditState) -> dict[str, Any]:
     next_draws = 0
     if risk <= state.risk_limit:
         decision = Decision.CONFIRMED
-    elif len(state.rounds) >= state.max_rounds or (more := rules.more_draws(state)) is None:
+    elif len(state.rounds) >= state.max_rounds or (size := rules.next_round(state)).full_hand_count:
         decision = Decision.FULL_HAND_COUNT
     else:
-        next_draws = max(more, math.ceil(draws * MIN_GROWTH))
+        next_draws = max(size.draws, math.ceil(draws * MIN_GROWTH))
         decision = Decision.FULL_HAND_COUNT if draws + next_draws >= in_count else Decision.NEXT_ROUND
         next_draws = next_draws if decision == Decision.NEXT_ROUND else 0
     return {

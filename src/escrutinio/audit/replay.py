@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from escrutinio.audit.kinds import OTHER_READINGS, AuditMethod, Decision
+from escrutinio.audit.kinds import OTHER_READINGS, AuditMethod, Decision, RoundSizing
 from escrutinio.audit.manifest import AuditManifest
 from escrutinio.audit.payloads import check_ceremony_seed, measure_event, report_event, sample_event
 from escrutinio.audit.risk import as_risk_limit, parse_risk
@@ -78,6 +78,7 @@ def _apply_planned(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
         loser=payload["loser"],
         risk_limit=as_risk_limit(payload["risk_limit"]),
         max_rounds=int(payload["max_rounds"]),
+        round_sizing=RoundSizing(payload.get("round_sizing", RoundSizing.MEAN_GAIN)),
         manifest=manifest,
     )
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from escrutinio.audit.bravo import PairShares
-from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit, Decision
+from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit, Decision, RoundSizing
 from escrutinio.audit.macro import taint
 from escrutinio.audit.manifest import AuditManifest
 from escrutinio.audit.risk import fraction_text
@@ -95,6 +95,7 @@ class AuditState:
     loser: str = ""
     risk_limit: Fraction = Fraction(0)
     max_rounds: int = DEFAULT_MAX_ROUNDS
+    round_sizing: RoundSizing = RoundSizing.MEAN_GAIN
     manifest: AuditManifest | None = None
     seed: str | None = None
     ceremony: str = ""

@@ -4,14 +4,17 @@ recomputed on replay, next rounds, retrieval lists by ballot number, and refusal
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
 import pytest
 
 from escrutinio.audit.alpha import alpha_polling_risk, polling_values
 from escrutinio.audit.bravo import bravo_one_round_size, bravo_risk
+from escrutinio.audit.kinds import RoundSizing
 from escrutinio.audit.manifest import AuditManifest, manifest_from_frame
 from escrutinio.audit.risk import parse_risk
+from escrutinio.audit.rounds import alpha_polling_next_round, bravo_next_round
 from escrutinio.audit.sampler import BALLOTS, weighted_draws
 from escrutinio.audit.simulate import synthetic_frame
 from escrutinio.audit.workflow import (
@@ -54,11 +57,14 @@ def shows_as_reported(manifest: AuditManifest, table: str, position: int) -> str
 class Record:
     """Payloads and the state they fold into, as the service keeps them."""
 
-    def __init__(self, manifest: AuditManifest, method: str = "bravo", **plan: Any) -> None:
+    def __init__(self, manifest: AuditManifest, method: str = "bravo", *, legacy: bool = False, **plan: Any) -> None:
         self.manifest = manifest
         self.payloads: list[dict[str, Any]] = []
         self.state = AuditState()
-        self.add(planned_event(manifest, "A", "B", "0.05", method=method, **plan))
+        planned = planned_event(manifest, "A", "B", "0.05", method=method, **plan)
+        if legacy:  # planned before each method sized its own rounds: the plan names no sizing
+            planned.pop("round_sizing")
+        self.add(planned)
         self.add(seed_event(SEED, "dice"))
 
     def add(self, payload: dict[str, Any]) -> None:
@@ -154,8 +160,41 @@ def test_a_sample_that_leans_to_the_winner_too_little_goes_to_a_second_round(man
     assert set(record.state.unsettled()) == listed
 
 
-def test_a_sample_with_no_winner_lead_goes_to_a_full_hand_count(manifest: AuditManifest) -> None:
-    record = Record(manifest, "alpha_polling")
+@pytest.mark.parametrize("method", ["bravo", "alpha_polling"])
+def test_a_tied_sample_draws_on_as_the_method_sizes_it(manifest: AuditManifest, method: str) -> None:
+    """Each method sizes the next round from where the sample stands, future draws as reported
+    (escrutinio.audit.rounds): a tied first sample is not yet a reason to count everything."""
+    record = Record(manifest, method)
+    assert record.state.round_sizing == RoundSizing.METHOD
+    record.add(sample_event(record.state))
+    record.read_all(lambda table, position: "B" if position % 2 else "A")
+    record.add(measure_event(record.state))
+    measured, outcomes = record.payloads[-1], [record.state.counts_for(v) for v in record.state.readings()]
+    pair = record.state.reported_pair()
+    if method == "bravo":
+        size = bravo_next_round(
+            pair.winner_votes,
+            pair.loser_votes,
+            pair.ballots,
+            "0.05",
+            sample_winner=outcomes.count("winner"),
+            sample_loser=outcomes.count("loser"),
+            drawn=len(outcomes),
+            probability=Fraction(9, 10),
+        )
+    else:
+        values = polling_values(outcomes, "winner", "loser")
+        size = alpha_polling_next_round(pair.winner_votes, pair.loser_votes, pair.ballots, "0.05", values=values)
+    assert measured["decision"] == NEXT_ROUND and not size.full_hand_count
+    assert measured["next_round_draws"] == max(size.draws, -(-len(outcomes) // 10))
+    assert replay(record.payloads).measurements == record.state.measurements
+
+
+def test_a_legacy_plan_keeps_its_rule_a_sample_with_no_winner_lead_goes_to_a_full_hand_count(manifest: AuditManifest) -> None:
+    """An audit planned before methods sized their own rounds replays as it was written: its next
+    round extrapolates the mean gain so far, and a sample that gained nothing ends in a full count."""
+    record = Record(manifest, "alpha_polling", legacy=True)
+    assert record.state.round_sizing == RoundSizing.MEAN_GAIN
     record.add(sample_event(record.state))
     record.read_all(lambda table, position: "B" if position % 2 else "A")
     record.add(measure_event(record.state))
@@ -164,6 +203,7 @@ def test_a_sample_with_no_winner_lead_goes_to_a_full_hand_count(manifest: AuditM
     assert parse_risk(measured["risk"]) > parse_risk("0.05")
     record.add(report_event(record.state))
     assert record.state.report is not None and record.state.report["outcome"] == FULL_HAND_COUNT
+    assert replay(record.payloads).measurements == record.state.measurements
 
 
 def test_differing_readings_are_a_discrepancy_until_resolved(manifest: AuditManifest) -> None:
