@@ -23,7 +23,7 @@ from escrutinio.cli_forensics import forensics_command
 app = typer.Typer(
     name="escrutinio",
     help="From polling-table tally sheets to a certified, verifiable election result.\n\n"
-    "Example: escrutinio load Resultados_2da_vuelta_Version_PCM.csv.gz --election peru-2021-runoff",
+    "Example: escrutinio load Resultados_2da_vuelta_Version_PCM.csv.gz --election peru-2021-runoff && escrutinio results",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -56,7 +56,7 @@ def forensics_command(
     tables, turnout x share fingerprint, integer percentages, digit tests, claims vs peers, count
     order. Each test says flagged, not flagged or cannot tell: evidence to weigh, never a verdict.
 
-    Example: escrutinio forensics --tests integer --by region --format json
+    Example: escrutinio forensics --tests integer --by department --format json
     """
     if fmt not in ("table", "text", "json", "csv"):
         raise InputError(f"--format: expected table, json or csv, got {fmt!r}")

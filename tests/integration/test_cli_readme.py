@@ -31,12 +31,12 @@ REFUSALS: dict[str, str] = {
     'escrutinio audit record 000123 --entry 2 --counts PL=115,FP=87,null=18 --ballots 220 --by "B. Mamani"': "not in the sample",
     'escrutinio audit resolve 000456 --counts PL=98,FP=90,null=12 --ballots 200 --by board --reason "recounted"': "no discrepancy",  # noqa: E501
     "escrutinio audit measure": "measured once",
-    "escrutinio audit draw #2": "a sample is drawn after",
+    "escrutinio audit draw": "a sample is drawn after",
     "escrutinio audit report": "report comes after",
     # ... and the ballot-polling walk-through that follows finds it still open.
     "escrutinio audit plan --risk-limit 0.1 --method bravo --record": "already open",
-    "escrutinio audit seed 73029184650183746529 #2": "recorded once",
-    "escrutinio audit draw #3": "a sample is drawn after",
+    "escrutinio audit seed 73029184650183746529": "recorded once",
+    "escrutinio audit draw #2": "a sample is drawn after",
     'escrutinio audit record 000123 --position 17 --entry 1 --vote FP --by "A. Quispe"': "batch-comparison",
     'escrutinio audit record 000123 --position 17 --entry 2 --vote FP --by "B. Mamani"': "batch-comparison",
     'escrutinio audit resolve 000123 --position 140 --vote null --by board --reason "two marks"': "batch-comparison",

@@ -8,11 +8,11 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from escrutinio.canvass import Canvass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.onpe_sample import write
 
+from escrutinio.app import Session
 from escrutinio.disputes.service import Disputes
 from escrutinio.domain.claims import CaseKind, Effect, EffectKind, FilerRole, Filing, Ruling
 from escrutinio.ledger.events import EventType
@@ -23,8 +23,8 @@ TABLES = ("000001", "000002", "000003", "000004", "000009")
 
 
 def _run(decisions: list[tuple[int, bool]], order: list[int], tmp: Path) -> tuple[dict, int, int]:
-    canvass = Canvass(str(tmp / "store.db"))
-    canvass.load(write(tmp / "s.csv"), "peru-2021-runoff", as_of=datetime(2021, 6, 6, 22, tzinfo=LIMA))
+    canvass = Session(str(tmp / "store.db"))
+    canvass.count.load(write(tmp / "s.csv"), "peru-2021-runoff", declared_at=datetime(2021, 6, 6, 22, tzinfo=LIMA))
     disputes = Disputes(canvass)
     filings = [
         Filing(
@@ -46,9 +46,9 @@ def _run(decisions: list[tuple[int, bool]], order: list[int], tmp: Path) -> tupl
         effect = Effect(EffectKind.ANNUL if decisions[i][1] else EffectKind.DISMISS)
         disputes.act([("rule", numbers[i], day, Ruling(f"R-{i}", "JEE", day, "", effect))])
         transitions += 1
-    nat = canvass.results()[0]
+    nat = canvass.count.results()[0]
     log = tmp / "log.jsonl"
-    canvass.export_log(log)
+    canvass.log.export(log)
     with open(log, "rb") as f:
         case_events = sum(1 for e in read_events(f) if e.type in EventType.CASE_EVENTS)
     observation_events = 2  # the sample's one observed sheet: opened + admitted

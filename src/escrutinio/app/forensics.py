@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from escrutinio.domain.errors import EscrutinioError
 
 if TYPE_CHECKING:
-    from escrutinio.app.session import Session
+    from escrutinio.app.context import SessionContext
     from escrutinio.forensics.results import SuiteResult
 
 Progress = Callable[[str, int, int], None]
@@ -55,7 +55,7 @@ class ForensicsOptions:
 class ForensicsService:
     """Forensic tests on one session's election: ``run(options)`` returns the suite's result."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SessionContext) -> None:
         self.session = session
 
     def level_names(self) -> dict[str, str]:
