@@ -11,6 +11,7 @@ migrations and schema introspection. SQLAlchemy is imported only when one is mad
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,20 @@ _SERVER_ENGINES: dict[str, Any] = {}
 set-up (a few queries), cost more than a small command's own work, and a command opens the
 store several times (to check it exists, to write, to read). Disposing an engine closes its
 idle connections; it can still be used afterwards."""
+
+
+def _forget_after_fork() -> None:
+    """In a forked child, drop the engines inherited from the parent without closing their
+    connections: those sockets are the parent's, and two processes talking on one connection
+    interleave their transactions (psycopg then refuses with "connection in transaction
+    status INTRANS", or the server drops it). The child opens its own on first use."""
+    for engine in _SERVER_ENGINES.values():
+        engine.dispose(close=False)
+    _SERVER_ENGINES.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def release(engine: Any) -> None:
