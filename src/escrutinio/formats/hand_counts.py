@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.formats.problems import ProblemList
 
-MAX_PROBLEMS = 100
 COUNT_COLUMNS = ("table", "entry", "ballots", "by")
 READING_COLUMNS = ("table", "position", "entry", "vote", "by")
 COUNTS = "counts"
@@ -60,25 +60,7 @@ class ReadingRow:
     by: str
 
 
-class _Problems:
-    """Problems found so far (all of them counted, the first :data:`MAX_PROBLEMS` kept)."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.found: list[Problem] = []
-        self.total = 0
-
-    def add(self, line: int | None, column: str | None, message: str) -> None:
-        self.total += 1
-        if len(self.found) < MAX_PROBLEMS:
-            self.found.append(Problem(Place(self.source, line, column), message))
-
-    def raise_any(self) -> None:
-        if self.total:
-            raise InputError(self.found, self.total)
-
-
-def _whole(problems: _Problems, line: int, column: str, text: str, *, least: int = 0) -> int | None:
+def _whole(problems: ProblemList, line: int, column: str, text: str, *, least: int = 0) -> int | None:
     value = text.strip()
     if not value.isascii() or not value.isdigit() or int(value) < least:
         what = "1 or 2" if column == "entry" else f"a whole number, {least} or more"
@@ -91,14 +73,14 @@ def _whole(problems: _Problems, line: int, column: str, text: str, *, least: int
     return number
 
 
-def _text(problems: _Problems, line: int, column: str, text: str, what: str) -> str:
+def _text(problems: ProblemList, line: int, column: str, text: str, what: str) -> str:
     value = text.strip()
     if not value:
         problems.add(line, column, f"expected {what}, got nothing")
     return value
 
 
-def _pairs(problems: _Problems, line: int, text: str, choices: Sequence[str]) -> dict[str, int]:
+def _pairs(problems: ProblemList, line: int, text: str, choices: Sequence[str]) -> dict[str, int]:
     """``PL=115,FP=87`` in the ``counts`` column."""
     counts: dict[str, int] = {}
     for part in text.split(","):
@@ -114,7 +96,7 @@ def _pairs(problems: _Problems, line: int, text: str, choices: Sequence[str]) ->
     return counts
 
 
-def _header(problems: _Problems, header: list[str], readings: bool, choices: Sequence[str]) -> list[str]:
+def _header(problems: ProblemList, header: list[str], readings: bool, choices: Sequence[str]) -> list[str]:
     """The columns, checked: the fixed ones present, count columns known choices."""
     names = [h.strip() for h in header]
     required = READING_COLUMNS if readings else COUNT_COLUMNS
@@ -162,7 +144,7 @@ def read_hand_counts(data: bytes, source: str, *, readings: bool, choices: Seque
 def read_hand_count_rows(data: bytes, source: str, *, readings: bool, choices: Sequence[str]) -> HandCounts:
     """The good rows and the bad ones; an :class:`InputError` only when the file as a whole is
     not a hand-count file (not UTF-8, no header, a missing or unknown column, no rows)."""
-    problems = _Problems(source)
+    problems = ProblemList(source)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -174,7 +156,7 @@ def read_hand_count_rows(data: bytes, source: str, *, readings: bool, choices: S
         if header is None:
             raise InputError([Problem(Place(source, 1), "expected a header row, found an empty file")])
         names = _header(problems, header, readings, choices)
-        problems.raise_any()
+        problems.raise_if_any()
         rows: list[CountRow | ReadingRow] = []
         for record in reader:
             line = reader.line_num
@@ -191,10 +173,10 @@ def read_hand_count_rows(data: bytes, source: str, *, readings: bool, choices: S
         problems.add(reader.line_num, None, f"expected a CSV row ({error})")
     if not rows and not problems.total:
         raise InputError([Problem(Place(source, 2), "expected at least one row after the header")])
-    return HandCounts(rows, problems.found, problems.total)
+    return HandCounts(rows, problems.items, problems.total)
 
 
-def _count(problems: _Problems, line: int, cells: dict[str, str], names: list[str], choices: Sequence[str]) -> CountRow | None:
+def _count(problems: ProblemList, line: int, cells: dict[str, str], names: list[str], choices: Sequence[str]) -> CountRow | None:
     before = problems.total
     table = _text(problems, line, "table", cells["table"], "a table id")
     entry = _whole(problems, line, "entry", cells["entry"], least=1)
@@ -217,7 +199,7 @@ def _count(problems: _Problems, line: int, cells: dict[str, str], names: list[st
     return CountRow(line, table, entry, counts, ballots, by)
 
 
-def _reading(problems: _Problems, line: int, cells: dict[str, str]) -> ReadingRow | None:
+def _reading(problems: ProblemList, line: int, cells: dict[str, str]) -> ReadingRow | None:
     before = problems.total
     table = _text(problems, line, "table", cells["table"], "a table id")
     position = _whole(problems, line, "position", cells["position"], least=1)
