@@ -9,7 +9,9 @@ instead of skipping.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,20 @@ def fresh_pg_database() -> str:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     engine.dispose()
     return admin.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(autouse=True)
+def _close_server_connections() -> Iterator[None]:
+    """Close the PostgreSQL connections a test's stores pooled once it ends.
+
+    The store keeps one engine per server URL per process (a server process talks to one
+    store), but each test makes its own database: without this, an xdist worker would hold
+    idle connections to hundreds of databases and the server would refuse new clients.
+    """
+    yield
+    engine = sys.modules.get("escrutinio.store.engine")
+    if engine is not None:
+        engine.dispose_all()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
