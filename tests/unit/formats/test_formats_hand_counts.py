@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from escrutinio.domain.errors import InputError
-from escrutinio.formats.hand_counts import MAX_PROBLEMS, CountRow, ReadingRow, read_hand_counts
+from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_counts
+from escrutinio.formats.problems import MAX_PROBLEMS
 
 CHOICES = ("PL", "FP", "blank", "null", "other")
 
