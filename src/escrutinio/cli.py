@@ -19,6 +19,7 @@ from escrutinio.cli_cases import cases_app, demo_dispute_command, stakes_command
 from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
+from escrutinio.cli_server import serve_command
 
 app = typer.Typer(
     name="escrutinio",
@@ -51,6 +52,7 @@ app.add_typer(elections_app, name="elections")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
 app.command("export")(export_command)
+app.command("serve")(serve_command)
 
 FIGURE_ROWS = (("blank", "blank"), ("null", "null"), ("challenged", "challenged"), ("ballots cast", "ballots_cast"))
 """The figures of a sheet below its votes, as the table view lists them."""

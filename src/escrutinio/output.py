@@ -35,14 +35,29 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
+def write_csv(rows: Sequence[dict[str, Any]], out: Any) -> None:
+    """Rows as CSV on ``out`` (a text stream): nested fields flattened with dots, the columns of
+    every row in the order they first appear."""
     flat = [flatten(r) for r in rows]
     columns: dict[str, None] = {}
     for r in flat:
         columns.update(dict.fromkeys(r))
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     writer.writerows(flat)
+
+
+def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
+    write_csv(rows, sys.stdout)
+
+
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as CSV text (the API's ``?format=csv``: the same columns the CLI prints)."""
+    import io
+
+    out = io.StringIO()
+    write_csv(rows, out)
+    return out.getvalue()
 
 
 def width() -> int:

@@ -12,6 +12,25 @@ person is meant to read are re-exported, so that skins catch them without reachi
 """
 
 from escrutinio.app.session import Session
-from escrutinio.domain.errors import EscrutinioError, InputError, RuleError, StoreError
+from escrutinio.domain.errors import (
+    AlreadyDone,
+    EscrutinioError,
+    InputError,
+    NotFound,
+    RuleError,
+    StaleState,
+    StoreError,
+    StoreUnavailable,
+)
 
-__all__ = ["EscrutinioError", "InputError", "RuleError", "Session", "StoreError"]
+__all__ = [
+    "AlreadyDone",
+    "EscrutinioError",
+    "InputError",
+    "NotFound",
+    "RuleError",
+    "Session",
+    "StaleState",
+    "StoreError",
+    "StoreUnavailable",
+]

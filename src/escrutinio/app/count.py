@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.count.options import InvalidSheets, Level
-from escrutinio.domain.errors import StoreError
+from escrutinio.domain.errors import NotFound, StoreError
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
@@ -253,7 +253,7 @@ class CountService:
             return
         if self.session.store.electors([area]):
             raise NotAnArea(area)
-        raise StoreError(f"--area: no area {area!r} in this election (national code: {election.country})")
+        raise NotFound(f"--area: no area {area!r} in this election (national code: {election.country})", "area")
 
     def tables(self, area: str | None = None) -> list[dict[str, Any]]:
         """One row per polling table (within ``area``): its roll entry, its current sheet's
@@ -364,7 +364,7 @@ class CountService:
         election = session.election()
         electors = session.store.electors([table])
         if table not in electors:
-            raise StoreError(f"no polling table {table!r} in this election")
+            raise NotFound(f"no polling table {table!r} in this election", "table")
         history = session.store.sheet_history([table])[table]
         index = {seq: (type_, at, actor) for seq, type_, at, actor in session.reader.event_index()}
         versions = []

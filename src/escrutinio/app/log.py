@@ -43,6 +43,12 @@ class LogService:
     def __init__(self, session: SessionContext) -> None:
         self.session = session
 
+    def head(self) -> dict[str, Any]:
+        """Where the log ends: ``events`` (the last event's number, 0 when empty) and ``head`` (its
+        hash). One indexed query: live pages poll it to learn that something changed."""
+        seq, digest = self.session.reader.head()
+        return {"events": seq, "head": digest}
+
     def export(self, path: Path) -> ExportSummary:
         """Write the whole log as JSON Lines, one canonical event per line, oldest first."""
         store = self.session.store

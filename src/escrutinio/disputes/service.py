@@ -41,7 +41,7 @@ from escrutinio.domain.claims import (
     rule,
     table_outcomes,
 )
-from escrutinio.domain.errors import RuleError
+from escrutinio.domain.errors import NotFound, RuleError
 from escrutinio.domain.sheet import SheetState, TallySheet
 from escrutinio.ledger.cases import rebuild_cases, summary
 from escrutinio.ledger.claims_codec import filing_to, refusal_to, ruling_to
@@ -131,7 +131,7 @@ class Disputes:
         events = self.store.case_events(list(numbers))
         missing = [n for n in numbers if not events.get(n)]
         if missing:
-            raise RuleError(f"no case {missing[0]!r} on the docket")
+            raise NotFound(f"no case {missing[0]!r} on the docket", "case")
         out: dict[str, Case] = {}
         for evs in events.values():
             out.update(rebuild_cases(evs, self.election))

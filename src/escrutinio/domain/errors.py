@@ -100,6 +100,18 @@ class AlreadyDone(StoreError):
         super().__init__(f"action {key!r} was already recorded at event {seq}: nothing was written")
 
 
+class NotFound(StoreError):
+    """What a request names (a polling table, an area, a case) is not in this store.
+
+    Apart from other store errors so that a skin can say "not found" (the API answers 404)
+    rather than "refused"; ``field`` names the option or field that named it.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
 class StoreUnavailable(StoreError):
     """The store cannot be reached or opened (a path that is not a store, a server not listening,
     a server gone during a write); the message says whether retrying can help."""

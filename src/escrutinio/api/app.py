@@ -1,0 +1,37 @@
+"""The API application: :func:`create_app` builds the FastAPI app on one store.
+
+Each group of routes is its own module (a router); each is registered here in one line, under
+``/api/v1``, so that adding a capability's routes touches one line of this file. OpenAPI is at
+``/openapi.json`` (interactive at ``/docs``).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from escrutinio.api import DEFAULT_MAX_BODY, errors
+from escrutinio.api.deps import Settings
+from escrutinio.api.limits import BodyLimit
+from escrutinio.api.responses import JSON
+
+PREFIX = "/api/v1"
+"""Every route's path starts here: a later incompatible version gets ``/api/v2`` beside it."""
+
+
+def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
+    """The API on store ``db`` (SQLite path or PostgreSQL URL); public reads from ``read_db`` (a
+    PostgreSQL streaming replica) when given; request bodies up to ``max_body`` bytes."""
+    from escrutinio.api import routes_meta
+
+    app = FastAPI(
+        title="escrutinio",
+        summary="Tally sheets to certified, verifiable election results: the results centre's API.",
+        version="1",
+        default_response_class=JSON,
+    )
+    app.state.settings = Settings(db=db, read_db=read_db)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_body=max_body)
+
+    app.include_router(routes_meta.router, prefix=PREFIX)
+    return app

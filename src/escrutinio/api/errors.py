@@ -1,0 +1,156 @@
+"""Every error the API answers, as one JSON shape: ``{"error": {"field", "rule", "message"}}``.
+
+Why one shape: a client (a results page, a clerk's desk, Schemathesis) reads what went wrong
+without parsing prose, and a person reads the same one line the CLI prints. Bad input is always
+a 4xx naming the field and the rule; a 5xx means the server (or the store behind it) failed,
+never that the request was wrong.
+
+How each refusal of the application maps:
+
+- a request FastAPI cannot validate (a missing or mistyped parameter): 422, ``field`` is the
+  parameter, ``rule`` pydantic's error type (``missing``, ``int_parsing``, ...);
+- :class:`~escrutinio.app.InputError` and the parsing module's input errors (a value that is not
+  what the field expects): 422, rule ``invalid``;
+- :class:`~escrutinio.app.RuleError` (a rule of the election refuses it): 422, rule ``refused``
+  unless the error names its own;
+- :class:`~escrutinio.app.NotFound`: 404;
+- :class:`~escrutinio.app.StaleState` (another write landed first; nothing was written): 409 with
+  ``retry: true`` and ``Retry-After``;
+- :class:`~escrutinio.app.AlreadyDone` (the action's key was recorded before): 200 with the
+  event that recorded it: resubmitting is how a client recovers, so it is not an error;
+- :class:`~escrutinio.app.StoreUnavailable` (the store cannot be reached now): 503, retryable;
+- any other :class:`~escrutinio.app.StoreError` (e.g. no store yet): 409;
+- a body over the limit: 413 (:mod:`escrutinio.api.limits`); an unknown path: 404.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+import escrutinio.app as application
+from escrutinio.api.responses import JSON
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+
+_FIELD = re.compile(r"^(?:--)?([A-Za-z_][\w.\-]*): ")
+"""A message that starts by naming its option or field (``--area: no area ...``, ``TABLE: ...``),
+as every one-line error of escrutinio does when there is one."""
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["field", "rule", "message"],
+            "properties": {
+                "field": {"type": ["string", "null"], "description": "the parameter or field at fault, if one"},
+                "rule": {"type": "string", "description": "what was expected or which rule refused it"},
+                "message": {"type": "string", "description": "one line for a person"},
+                "retry": {"type": "boolean", "description": "true when the same request may succeed later"},
+            },
+        }
+    },
+}
+"""The error body in the OpenAPI document (every route lists it for its 4xx answers)."""
+
+
+def error_body(message: str, *, field: str | None = None, rule: str = "invalid", retry: bool | None = None) -> dict[str, Any]:
+    """The one error shape."""
+    error: dict[str, Any] = {"field": field, "rule": rule, "message": message}
+    if retry is not None:
+        error["retry"] = retry
+    return {"error": error}
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    field: str | None = None,
+    rule: str = "invalid",
+    retry: bool | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSON:
+    return JSON(error_body(message, field=field, rule=rule, retry=retry), status_code=status, headers=headers)
+
+
+def field_of(exc: BaseException) -> str | None:
+    """The field an error names: its own ``field`` if it has one, else the option its message
+    starts with (``--area: ...`` -> ``area``; ``TABLE: ...`` -> ``table``)."""
+    named = getattr(exc, "field", None)
+    if isinstance(named, str):
+        return named
+    found = _FIELD.match(str(exc))
+    return found.group(1).lower().replace("-", "_") if found else None
+
+
+def refusal(exc: application.EscrutinioError) -> JSON:
+    """The answer to one of the application's errors (see the module's docstring)."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    field = field_of(exc)
+    rule = getattr(exc, "rule", None)
+    if isinstance(exc, application.AlreadyDone):
+        return JSON({"already_done": {"key": exc.key, "event": exc.seq, "message": message}}, status_code=200)
+    if isinstance(exc, application.StaleState):
+        return error_response(409, message, field=field, rule="stale_state", retry=True, headers={"Retry-After": "0"})
+    if isinstance(exc, application.StoreUnavailable):
+        return error_response(503, message, field=field, rule="store_unavailable", retry=True, headers={"Retry-After": "1"})
+    if isinstance(exc, application.NotFound):
+        return error_response(404, message, field=field, rule="not_found")
+    if isinstance(exc, application.RuleError):
+        return error_response(422, message, field=field, rule=rule if isinstance(rule, str) else "refused")
+    if isinstance(exc, application.StoreError):
+        return error_response(409, message, field=field, rule="store_state")
+    if isinstance(exc, application.InputError):
+        return error_response(422, message, field=field, rule="invalid")
+    return error_response(422, message, field=field, rule=rule if isinstance(rule, str) else "invalid")
+
+
+def _validation(request: Request, exc: Exception) -> JSON:
+    """FastAPI's validation errors, the first one named: ``field`` is the parameter (``level``,
+    ``since``, ``body.votes.PL``) and ``rule`` pydantic's error type."""
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if not errors:
+        return error_response(422, "the request is not valid")
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", ())]
+    where = loc[1:] if loc and loc[0] in ("query", "path", "header", "cookie") else loc
+    field = ".".join(where) or None
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    message = f"{field or 'request'}: {first.get('msg', 'invalid')}{more}"
+    return error_response(422, message, field=field, rule=str(first.get("type", "invalid")))
+
+
+def _http(request: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, HTTPException)
+    rules = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable", 413: "too_large", 401: "unauthenticated"}
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return error_response(exc.status_code, detail, rule=rules.get(exc.status_code, "refused"), headers=exc.headers)
+
+
+def _escrutinio(request: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, application.EscrutinioError)
+    return refusal(exc)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSON:
+    """A bug, not the client's fault: a 500 in the same shape, the traceback in the server's log
+    (never in the answer)."""
+    logging.getLogger("escrutinio.api").error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return error_response(500, f"internal error ({type(exc).__name__}): see the server's log", rule="internal")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(application.EscrutinioError, _escrutinio)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,48 @@
+"""``escrutinio serve``: the results centre's HTTP API on Uvicorn.
+
+FastAPI and Uvicorn are imported inside the command, so ``escrutinio --help`` stays instant.
+"""
+
+from typing import Annotated
+
+import typer
+
+from escrutinio.api import DEFAULT_MAX_BODY
+from escrutinio.cli_common import STATE, DbOption
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def serve_command(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface)")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on", min=0, max=65535)] = DEFAULT_PORT,
+    read_db: Annotated[
+        str | None,
+        typer.Option("--read-db", help="PostgreSQL URL of a streaming replica: public reads are served from it"),
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option("--max-body", help="Largest request body accepted, in bytes", min=1)
+    ] = DEFAULT_MAX_BODY,
+    log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's: critical, error, warning, info, debug")] = "info",
+) -> None:
+    """Serve the API (JSON and CSV, OpenAPI at /openapi.json) on a store: SQLite for one desk,
+    PostgreSQL for a results centre.
+
+    Example: escrutinio serve --db postgresql://localhost/escrutinio --port 8000
+    """
+    import uvicorn
+
+    from escrutinio.api.app import create_app
+    from escrutinio.app import EscrutinioError, Session
+
+    levels = ("critical", "error", "warning", "info", "debug", "trace")
+    if log_level not in levels:
+        raise EscrutinioError(f"--log-level: expected one of {', '.join(levels)}, got {log_level!r}")
+    session = Session(db or STATE["db"])
+    if not session.exists():
+        raise EscrutinioError(f"{session.url}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
+    app = create_app(session.url, read_db=read_db, max_body=max_body)
+    typer.echo(f"escrutinio: serving {session.url} on http://{host}:{port}/api/v1 (OpenAPI: /openapi.json)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
