@@ -23,6 +23,14 @@ def export_command(
             help="nist-cdf: check against NIST's schema, write nothing if it fails; datapackage: frictionless validate",
         ),
     ] = False,
+    licence: Annotated[
+        str | None,
+        typer.Option(
+            "--licence",
+            help="datapackage: the SPDX id of the licence it is published under "
+            "(ODC-PDDL-1.0 by default; CC0-1.0, ODC-BY-1.0, CC-BY-4.0, ODbL-1.0)",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Export the results at every level as open data other systems read without a parser.
@@ -35,11 +43,13 @@ def export_command(
     Example: escrutinio export --format nist-cdf --validate results.json
 
     Example: escrutinio export --format datapackage --validate open-data/
+
+    Example: escrutinio export --format datapackage --licence CC-BY-4.0 open-data/
     """
     from escrutinio.app import Session
 
     with Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
-        summary = session.export.write(fmt, out, level=level, validate=validate)
+        summary = session.export.write(fmt, out, level=level, validate=validate, licence=licence)
     validator = "the official NIST schema" if summary.format == "nist-cdf" else "frictionless validate"
     checked = f"valid under {validator}; " if summary.validated else ""
     typer.echo(

@@ -96,6 +96,50 @@ def examples() -> list[tuple[str, str]]:
     return [found[0], *sorted(found[1:], key=lambda pe: rank.get(pe[0], len(ORDER)))]
 
 
+RUNS_UNTIL_STOPPED = ("serve",)
+"""Command paths that serve until interrupted (and ``--every`` republishing): each is started,
+must still be running after :data:`SERVING_SECONDS`, and is then stopped with SIGINT."""
+
+SERVING_SECONDS = 12
+
+
+def serving(path: str, example: str) -> bool:
+    return path in RUNS_UNTIL_STOPPED or " --every " in f"{example} "
+
+
+def on_test_servers(example: str, folder: Path) -> str | None:
+    """The example with a PostgreSQL URL pointed at a fresh database of the test server (the
+    sample loaded into it) and a port at a free one (None when the example needs PostgreSQL and
+    no test server is set)."""
+    import socket
+
+    if "postgresql://" in example:
+        if not os.environ.get("ESCRUTINIO_TEST_PG_URL"):
+            return None
+        from tests.conftest import fresh_pg_database
+
+        url = fresh_pg_database()
+        sample = "escrutinio load Resultados_2da_vuelta_Version_PCM.csv.gz --election peru-2021-runoff"
+        subprocess.run(as_command(f"{sample} --db {url}"), shell=True, cwd=folder, check=True, capture_output=True)
+        example = re.sub(r"postgresql://\S+", url, example)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    return re.sub(r"--port \d+", f"--port {free}", example)
+
+
+def run_serving(path: str, example: str, folder: Path, env: dict[str, str]) -> str | None:
+    """Start a serving example, stop it after a while: the failure, or None."""
+    runnable = on_test_servers(example, folder)
+    if runnable is None:
+        return None  # needs a PostgreSQL server: ESCRUTINIO_TEST_PG_URL names one in CI
+    started = f"timeout -s INT {SERVING_SECONDS} {as_command(runnable)}"
+    done = subprocess.run(started, shell=True, cwd=folder, env=env, capture_output=True, text=True)
+    if done.returncode != 124:  # timeout's status when it had to stop the command
+        return f"{path}: `{example}` stopped by itself ({done.returncode}): {done.stderr.strip()[-500:]}"
+    return None
+
+
 def as_command(example: str) -> str:
     """The example's ``escrutinio`` run as this interpreter's module (the checkout under test)."""
     return re.sub(r"(^|&&\s*|;\s*|\|\s*)escrutinio ", rf"\1{sys.executable} -m escrutinio.cli ", example)
@@ -124,6 +168,9 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
     ran = examples()
     assert len(ran) >= 20 and ran[0][1].startswith("escrutinio load")
     for path, example in ran:
+        if serving(path, example):
+            failures += [f for f in [run_serving(path, example, tmp_path, env)] if f]
+            continue
         done = subprocess.run(as_command(example), shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
         expected = REFUSALS.get(example)
         if "Traceback" in done.stderr:

@@ -8,6 +8,7 @@ level; the formats' shapes live in ``escrutinio.formats``, pure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,16 +109,29 @@ class ExportService:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, fmt: str, out: Path, *, level: str = "table", validate: bool = False) -> ExportSummary:
-        """Write an export; with ``validate``, check it first and write nothing if it fails."""
+    def write(
+        self, fmt: str, out: Path, *, level: str = "table", validate: bool = False, licence: str | None = None
+    ) -> ExportSummary:
+        """Write an export; with ``validate``, check it first and write nothing if it fails.
+
+        ``licence`` (an SPDX id, data packages only) names the terms the package is published
+        under; the default is the public-domain dedication (ODC-PDDL-1.0)."""
+        from escrutinio.formats import datapackage as dp
+
         if fmt not in FORMATS:
             raise ExportError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
         _depth(level, LEVELS)
         if fmt == "nist-cdf":
+            if licence is not None:
+                raise ExportError("--licence: an ElectionReport carries no licence; it applies to --format datapackage")
             return self._write_nist(out, level, validate)
         if level != "table":
             raise ExportError("--level: a data package holds every level and the tables; leave --level out")
-        return self._write_datapackage(out, validate)
+        try:
+            terms = dp.licence_named(licence) if licence is not None else dp.LICENCE
+        except ValueError as exc:
+            raise ExportError(str(exc)) from None
+        return self._write_datapackage(out, validate, terms)
 
     def _write_nist(self, out: Path, level: str, validate: bool) -> ExportSummary:
         import orjson
@@ -132,8 +146,9 @@ class ExportService:
         _write_atomically(out, data)
         return ExportSummary("nist-cdf", str(out), level, len(report["GpUnit"]), len(data), validated=validate)
 
-    def datapackage(self) -> tuple[dict[str, Any], list[Any]]:
-        """(the ``datapackage.json`` descriptor, its resources with their rows)."""
+    def datapackage(self, licence: Mapping[str, str] | None = None) -> tuple[dict[str, Any], list[Any]]:
+        """(the ``datapackage.json`` descriptor, its resources with their rows), published under
+        ``licence`` (the default licence when None)."""
         from escrutinio.formats import datapackage as dp
 
         self._require_store()
@@ -151,15 +166,16 @@ class ExportService:
         if election.proclaimed is not None:
             sources.append({"title": election.proclaimed.source, "description": "the proclaimed result results compare with"})
         created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        return dp.descriptor(election, files, created=created, sources=sources), files
+        terms = dp.LICENCE if licence is None else licence
+        return dp.descriptor(election, files, created=created, sources=sources, licence=terms), files
 
-    def _write_datapackage(self, out: Path, validate: bool) -> ExportSummary:
+    def _write_datapackage(self, out: Path, validate: bool, licence: Mapping[str, str]) -> ExportSummary:
         import io
 
         import orjson
         import polars as pl
 
-        descriptor, files = self.datapackage()
+        descriptor, files = self.datapackage(licence)
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise ExportError(f"{out}: a data package is a folder; this is a file")

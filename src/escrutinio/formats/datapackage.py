@@ -25,12 +25,47 @@ from typing import Any
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 
-LICENCE = {
-    "name": "ODC-PDDL-1.0",
-    "path": "https://opendatacommons.org/licenses/pddl/",
-    "title": "Open Data Commons Public Domain Dedication and License v1.0",
+LICENCES: dict[str, dict[str, str]] = {
+    lic["name"]: lic
+    for lic in (
+        {
+            "name": "ODC-PDDL-1.0",
+            "path": "https://opendatacommons.org/licenses/pddl/",
+            "title": "Open Data Commons Public Domain Dedication and License v1.0",
+        },
+        {"name": "CC0-1.0", "path": "https://creativecommons.org/publicdomain/zero/1.0/", "title": "CC0 1.0 Universal"},
+        {
+            "name": "ODC-BY-1.0",
+            "path": "https://opendatacommons.org/licenses/by/",
+            "title": "Open Data Commons Attribution License v1.0",
+        },
+        {
+            "name": "CC-BY-4.0",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+            "title": "Creative Commons Attribution 4.0",
+        },
+        {
+            "name": "ODbL-1.0",
+            "path": "https://opendatacommons.org/licenses/odbl/",
+            "title": "Open Data Commons Open Database License v1.0",
+        },
+    )
 }
+"""The open licences a publisher may name (SPDX ids, as the Data Package spec asks), each with
+its canonical address: an electoral body's own terms are one of these in practice, and a fixed
+list keeps a typo from publishing a package under a licence that does not exist."""
+
+LICENCE = LICENCES["ODC-PDDL-1.0"]
 """The default licence: official results are public records; a publisher may name another."""
+
+
+def licence_named(name: str) -> dict[str, str]:
+    """The licence with SPDX id ``name`` (case as written in SPDX), or a one-line refusal."""
+    found = LICENCES.get(name)
+    if found is None:
+        raise ValueError(f"--licence: expected one of {', '.join(LICENCES)}, got {name!r}")
+    return found
+
 
 CASE_FIELDS = ("number", "kind", "status", "filer", "filed_at", "grounds", "rule", "resolution", "effect", "appeal_until")
 

@@ -239,8 +239,8 @@ class _Report:
         for gp in self.tables():
             line, unit = self.units[gp]
             state = self.ident(unit, SHEET_STATE) or _state_of(unit)
-            if state != "pending":
-                rows.append((gp, line, self.code(gp), self.code(self.parent[gp]), unit.get("VotersRegistered"), state))
+            # A unit with no sheet yet stays a row (stated "pending"): its table is on the roll.
+            rows.append((gp, line, self.code(gp), self.code(self.parent[gp]), unit.get("VotersRegistered"), state))
         units = pl.DataFrame(
             rows,
             schema={

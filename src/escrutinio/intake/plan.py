@@ -130,6 +130,12 @@ def plan_load(
                 )
             )
     summary["new_tables"] = unknown.height
+    # A row stated "pending" puts its table on the roll and records no sheet: a report made
+    # during the count names tables whose sheet has not arrived, and they still count in the
+    # progress (tables expected) without a figure.
+    no_sheet = pl.col(REPORTED_STATE).fill_null("") == SheetState.PENDING.value
+    summary["no_sheet_yet"] = sheets.select(no_sheet.sum()).item()
+    sheets = sheets.filter(~no_sheet)
 
     # 2-3. Rules and stated status.
     checked = sheets.with_columns(reasons_expr(election).alias("_rules"))

@@ -92,8 +92,9 @@ def test_a_report_from_another_system_is_read_by_count_status() -> None:
     election = rep["Election"][0]
     election["BallotCounts"] = [b for b in election["BallotCounts"] if b["GpUnitId"] != "table-000001"]
     sheets = read_report(raw(rep), "us.json").sheets.sheets.sort("table")
-    assert sheets["table"].to_list() == ["000001", "000002", "000003"]
-    assert sheets["reported_state"].to_list() == ["counted", "counted", "observed"]
+    # The not-processed unit is a row stated pending: its table goes on the roll with no sheet.
+    assert sheets["table"].to_list() == ["000001", "000002", "000003", "000004"]
+    assert sheets["reported_state"].to_list() == ["counted", "counted", "observed", "pending"]
     first = sheets.row(0, named=True)
     assert first["cast"] == first["v_A"] + first["v_B"] + first["v_C"] + first["blank"] + first["null"] == 8
     assert sheets.filter(pl.col("table") == "000002")["null"].to_list() == [10]  # an annulled sheet's null, as counted

@@ -1,0 +1,60 @@
+"""A data package names the licence its publisher chose (an SPDX id from a known list)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.unit.formats.test_nist_cdf import report
+from typer.testing import CliRunner
+
+from escrutinio.app import Session
+from escrutinio.cli import app
+
+
+@pytest.fixture
+def tiny_store(tmp_path: Path) -> str:
+    source = tmp_path / "tiny.json"
+    source.write_text(json.dumps(report()))
+    db = str(tmp_path / "tiny.db")
+    with Session(db) as session:
+        session.count.load(source, invalid="observe")  # one sheet of it breaks a rule
+    return db
+
+
+def test_the_licence_named_is_in_the_descriptor(tiny_store: str, tmp_path: Path) -> None:
+    out = tmp_path / "package"
+    result = CliRunner().invoke(
+        app, ["--db", tiny_store, "export", "--format", "datapackage", "--licence", "CC-BY-4.0", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    licences = json.loads((out / "datapackage.json").read_text())["licenses"]
+    assert licences == [
+        {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "Creative Commons Attribution 4.0"}
+    ]
+
+
+def test_the_default_is_the_public_domain_dedication(tiny_store: str, tmp_path: Path) -> None:
+    with Session(tiny_store) as session:
+        descriptor, _files = session.export.datapackage()
+    assert [lic["name"] for lic in descriptor["licenses"]] == ["ODC-PDDL-1.0"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "licence", "message"),
+    [
+        (
+            "datapackage",
+            "MIT-ish",
+            "--licence: expected one of ODC-PDDL-1.0, CC0-1.0, ODC-BY-1.0, CC-BY-4.0, ODbL-1.0, got 'MIT-ish'",
+        ),
+        ("nist-cdf", "CC0-1.0", "--licence: an ElectionReport carries no licence"),
+    ],
+)
+def test_a_licence_refused_writes_nothing(tiny_store: str, tmp_path: Path, fmt: str, licence: str, message: str) -> None:
+    out = tmp_path / ("out.json" if fmt == "nist-cdf" else "package")
+    result = CliRunner().invoke(app, ["--db", tiny_store, "export", "--format", fmt, "--licence", licence, str(out)])
+    assert result.exit_code == 1
+    assert message in str(result.exception) + result.output
+    assert not out.exists()
