@@ -131,13 +131,23 @@ def audit_plan(
         ("ballots to examine", "expected_ballots"),
         ("full hand count", "full_hand_count"),
     ]
-    title = f"Audit plan at risk limit {risk_limit}: {data['winner']} vs {data['runner_up']}"
-    emit(rows, fmt, rows=rows, columns=cols, title=title)
-    if fmt == "table":
-        typer.echo(
+    if "winners" in data:  # a contest of more than two choices: every winner-loser pair
+        title = f"Audit plan at risk limit {risk_limit}: {', '.join(data['winners'])} over every other choice"
+        cols.append(("closest pair", "binding_pair"))
+        rows = [{**r, "binding_pair": data["binding_pairs"].get(r["method"], "")} for r in rows]
+        footer = (
+            f"{data['tables']:,} tables, {data['ballots']:,} ballots; closest pair {data['closest_pair']} "
+            f"(margin {data['closest_margin']:,}); sizes are the maximum over the pairs"
+        )
+    else:
+        title = f"Audit plan at risk limit {risk_limit}: {data['winner']} vs {data['runner_up']}"
+        footer = (
             f"{data['tables']:,} tables ({data['annulled_tables']:,} annulled, counted as null), {data['ballots']:,} ballots; "
             f"margin {data['margin']:,}; manifest sha256 {data['manifest_sha256'][:16]}…"
         )
+    emit(rows, fmt, rows=rows, columns=cols, title=title)
+    if fmt == "table":
+        typer.echo(footer)
 
 
 @audit_app.command("seed")

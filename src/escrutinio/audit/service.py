@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from escrutinio.audit.entries import Entry, HandCountEntry, HandCountResolution, Resolution
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit
 from escrutinio.audit.payloads import first_round_draws, measure_event, planned_event, report_event, sample_event, seed_event
-from escrutinio.audit.plan import AuditPlan, plan_from_manifest
+from escrutinio.audit.plan import AuditPlan, ContestPlan, plan_from_manifest
 from escrutinio.audit.replay import apply
 from escrutinio.audit.retrieval import retrieval_lists
 from escrutinio.audit.risk import RiskLimitLike, fraction_text
@@ -227,6 +227,29 @@ def leading_pair(frame: Any, choices: Sequence[str]) -> tuple[str, str]:
     return ranked[0][0], ranked[1][0]
 
 
+def reported_winners(frame: Any, election: Any) -> tuple[str, ...]:
+    """The winners the count reports, which an audit of the contest confirms over every other
+    choice: the winner, or the choices that go to the runoff (Peru 2021's first round: PL and
+    FP, each over every other choice). A count that names nobody (a tie, a void election, no
+    votes) has nothing to confirm: a full hand count decides it."""
+    import polars as pl
+
+    from escrutinio.domain import table_frame as tf
+    from escrutinio.domain.rules import OutcomeKind, decide
+
+    choices = election.contest.choice_ids
+    counted = frame.filter(pl.col(tf.STATE).is_in(tf.COUNTED_STATES))
+    columns = [tf.choice_column(c) for c in choices]
+    sums = counted.select(pl.col([*columns, tf.BLANK, tf.NULL, tf.CAST]).fill_null(0).sum()).row(0, named=True)
+    votes = {c: int(sums[tf.choice_column(c)]) for c in choices}
+    outcome = decide(votes, int(sums[tf.BLANK]), int(sums[tf.NULL]), int(sums[tf.CAST]), election.rules)
+    if outcome.kind is OutcomeKind.WINNER and outcome.winner is not None:
+        return (outcome.winner,)
+    if outcome.kind is OutcomeKind.RUNOFF:
+        return tuple(outcome.runoff)
+    raise RuleError(f"the count reports no winner to confirm ({outcome.kind}): a full hand count decides it, not a sample")
+
+
 class AuditService:
     """The audit of one store seen by one actor: one method per user action, each one event (or a batch)."""
 
@@ -321,8 +344,35 @@ class AuditService:
         except (KeyError, ValueError) as error:
             raise RuleError(f"cannot build the audit manifest: {error}") from None
 
-    def preview(self, risk_limit: RiskLimitLike) -> AuditPlan:
-        """Every method's sample size for the store's count, recording nothing."""
+    def pairs(self) -> int:
+        """How many winner–loser pairs the contest's reported outcome has (1 for a two-choice
+        contest such as a runoff)."""
+        election = self.context.election()
+        choices = len(election.contest.choice_ids)
+        if choices <= 2:
+            return 1
+        winners = reported_winners(self.context.table_frame(), election)
+        return len(winners) * (choices - len(winners))
+
+    def preview(self, risk_limit: RiskLimitLike) -> AuditPlan | ContestPlan:
+        """Every method's sample size for the store's count, recording nothing.
+
+        A two-choice contest (a runoff) is planned on its pair and manifest; a contest with more
+        choices on every winner–loser pair of its reported outcome (sizes the maximum over the
+        pairs, MACRO's error bound the per-table maximum over them): auditing only the top two
+        of a first round would confirm the wrong thing, since who goes to the runoff is decided
+        between the second and the third.
+        """
+        election = self.context.election()
+        if len(election.contest.choice_ids) > 2:
+            from escrutinio.audit.plan import plan_contest
+
+            frame = self.context.table_frame()
+            winners = reported_winners(frame, election)
+            try:
+                return plan_contest(frame, election.contest.choice_ids, winners, risk_limit)
+            except (KeyError, ValueError) as error:
+                raise RuleError(f"cannot plan the audit: {error}") from None
         manifest, winner, loser = self.manifest()
         return plan_from_manifest(manifest, winner, loser, risk_limit)
 
@@ -334,6 +384,12 @@ class AuditService:
         The manifest is copied into the event, so later loads or rulings cannot move the tables
         the sample is drawn from, and a reader of the log needs nothing else.
         """
+        pairs = self.pairs()
+        if pairs > 1:
+            raise RuleError(
+                f"this contest's outcome has {pairs} winner-loser pairs; a recorded audit follows one pair "
+                "(a two-choice contest such as a runoff) today: `escrutinio audit plan` shows the sizes for every pair"
+            )
         manifest, winner, loser = self.manifest()
         contest = self.context.election().contest.id
 

@@ -83,3 +83,29 @@ def test_plan_for_chiles_first_round() -> None:
     assert (plan.tables, plan.ballots) == (46_606, 7_075_532)
     assert {m.method: m.draws for m in plan.methods} == {BRAVO: 146, ALPHA_POLLING: 230, MACRO: 27, ALPHA_BATCH: 27}
     assert plan.method(MACRO).details == {"smallest": 27, "arlo": 28}
+
+
+def test_the_audit_command_plans_every_pair_of_a_first_round(tmp_path: object) -> None:
+    """`escrutinio audit plan` on a first-round store plans the outcome it reports (PL and FP to
+    the runoff, over every other choice), not the top two against each other; a recorded audit,
+    which follows one pair, is refused with a line saying so rather than auditing the wrong pair."""
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from escrutinio.cli import app
+
+    need_shared(PERU_FIRST)
+    db = str(Path(str(tmp_path)) / "first.db")
+    runner = CliRunner()
+    loaded = runner.invoke(app, ["--db", db, "load", str(PERU_FIRST), "--election", "peru-2021-first-round"])
+    assert loaded.exit_code == 0, loaded.output
+    shown = runner.invoke(app, ["--db", db, "audit", "plan", "--risk-limit", "0.05", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    plan = json.loads(shown.output)
+    assert plan["winners"] == ["PL", "FP"] and plan["closest_pair"] == "FP>RP"
+    assert {m["method"]: m["draws"] for m in plan["methods"]}[MACRO] == 225
+    recorded = runner.invoke(app, ["--db", db, "audit", "plan", "--risk-limit", "0.05", "--method", "macro", "--record"])
+    assert recorded.exit_code == 1
+    assert "32 winner-loser pairs" in str(recorded.exception) + recorded.output
