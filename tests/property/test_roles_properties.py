@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from escrutinio.domain.roles import BODY_ACTIONS, PARTY_ACTIONS, Action, Principal, Role, area_within, permits
+from escrutinio.domain.roles import BODY_ACTIONS, NATIONAL_ONLY, PARTY_ACTIONS, Action, Principal, Role, area_within, permits
 
 codes = st.text(alphabet="0123456789", min_size=2, max_size=6).filter(lambda c: len(c) % 2 == 0)
 names = st.sampled_from(["FP", "PL", "JEE", "JNE", "JEE-2"])
@@ -15,9 +15,7 @@ maybe_code = st.none() | codes
 @st.composite
 def principals(draw: st.DrawFn, national: bool | None = None) -> Principal:
     role = draw(st.sampled_from(list(Role)))
-    area = (
-        None if national or role in (Role.ADMINISTRATOR, Role.APPEALS_JUDGE) else draw(maybe_code if national is None else codes)
-    )
+    area = None if national or role in NATIONAL_ONLY else draw(maybe_code if national is None else codes)
     party = draw(names) if role is Role.REPRESENTATIVE else None
     body = draw(names) if role in (Role.JUDGE, Role.APPEALS_JUDGE) else None
     return Principal("x", role, area=area, party=party, body=body)
@@ -33,7 +31,7 @@ def test_a_national_account_is_never_refused_for_its_area(who: Principal, action
 
 @given(principals(), st.sampled_from([Action.RULE, Action.DECIDE_APPEAL, Action.OPEN_OWN_MOTION]), targets)
 def test_only_judges_and_the_administrator_decide(who: Principal, action: Action, target: dict) -> None:
-    if who.role in (Role.REPRESENTATIVE, Role.CLERK, Role.AUDITOR):
+    if who.role in (Role.REPRESENTATIVE, Role.CLERK, Role.AUDITOR, Role.PUBLIC):
         assert permits(who, action, **target) == "role"
 
 

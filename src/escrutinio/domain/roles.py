@@ -37,6 +37,7 @@ class Role(StrEnum):
     JUDGE = "judge"  # judge of one dispute body (JEE) and its area: opens own-motion cases, rules
     APPEALS_JUDGE = "appeals_judge"  # judge of the appeals body (JNE): decides appeals, proclaims
     AUDITOR = "auditor"  # runs the risk-limiting audit and records hand counts
+    PUBLIC = "public"  # anyone without an account (the press, observers): reads only; no account has it
 
 
 class Action(StrEnum):
@@ -83,6 +84,7 @@ CAN: dict[Role, frozenset[Action]] = {
             Action.REPORT_AUDIT,
         }
     ),
+    Role.PUBLIC: frozenset(),
 }
 """What each role may do. The administrator may take every action: they can write the store's
 file, so granting them less would protect nothing (see the module docstring); creating the
@@ -103,8 +105,8 @@ PARTY_ACTIONS = frozenset({Action.FILE_CLAIM, Action.APPEAL})
 BODY_ACTIONS = frozenset({Action.RULE, Action.OPEN_OWN_MOTION, Action.DECIDE_APPEAL})
 """Actions taken by a body: a judge only for their own."""
 
-NATIONAL_ONLY = frozenset({Role.ADMINISTRATOR, Role.APPEALS_JUDGE})
-"""Roles whose accounts have no area: the store's administrator, the appeals body (one for the nation)."""
+NATIONAL_ONLY = frozenset({Role.ADMINISTRATOR, Role.APPEALS_JUDGE, Role.PUBLIC})
+"""Roles with no area: the store's administrator, the appeals body (one for the nation), the public."""
 
 WHO = {
     Role.ADMINISTRATOR: "the administrator",
@@ -113,6 +115,7 @@ WHO = {
     Role.JUDGE: "a dispute-body judge",
     Role.APPEALS_JUDGE: "an appeals judge",
     Role.AUDITOR: "an auditor",
+    Role.PUBLIC: "the public",
 }
 
 
@@ -186,6 +189,11 @@ class Principal:
         return out
 
     @classmethod
+    def public(cls) -> Principal:
+        """Whoever sends no token: reads only (every action is refused by the ``role`` rule)."""
+        return cls("anyone", Role.PUBLIC)
+
+    @classmethod
     def administrator(cls, name: str) -> Principal:
         """The store's administrator (the local CLI, or a Python program that opens the store)."""
         return cls(name, Role.ADMINISTRATOR)
@@ -194,19 +202,23 @@ class Principal:
         return self.actor
 
 
-NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+")
+NAME_LIMIT = 64
+RESERVED = "/@"
 
 
 def name_problem(value: str, what: str) -> str | None:
-    """Why ``value`` cannot name an account, a party or a body (None when it can): the actor
-    string is built from them, so ``:``, ``/``, ``@`` and spaces would make it ambiguous."""
+    """Why ``value`` cannot name an account, a party or a body (None when it can): any printable
+    text (names are people's: ``José``) but ``/`` and ``@``, which separate the scope and the
+    area in the actor string, and spaces at either end, which no one can see."""
     if not value:
         return f"{what}: expected a non-empty name"
-    if len(value) > 40:
-        return f"{what}: {value[:24]!r}… has {len(value)} characters; at most 40 are allowed"
-    bad = sorted(set(value) - NAME_CHARS)
+    if len(value) > NAME_LIMIT:
+        return f"{what}: {value[:24]!r}… has {len(value)} characters; at most {NAME_LIMIT} are allowed"
+    bad = [c for c in value if c in RESERVED or not c.isprintable()]
     if bad:
-        return f"{what}: {value!r} has {bad[0]!r}; use letters, digits, '.', '_', '-' or '+'"
+        return f"{what}: {value!r} has {bad[0]!r}; a name may not hold '/', '@' or control characters"
+    if value != value.strip():
+        return f"{what}: {value!r} starts or ends with a space"
     return None
 
 

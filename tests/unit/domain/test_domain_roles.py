@@ -144,16 +144,30 @@ def test_the_actor_names_role_name_scope_and_area() -> None:
         ({"name": "x", "role": "auditor", "body": "JEE"}, "--body: only a judge sits on a body"),
         ({"name": "x", "role": "administrator", "area": "15"}, "--area: the administrator acts for the whole election"),
         ({"name": "x", "role": "appeals_judge", "body": "JNE", "area": "15"}, "--area: an appeals judge"),
-        ({"name": "a b", "role": "clerk"}, "name: 'a b' has ' '"),
+        ({"name": "a/b", "role": "clerk"}, "name: 'a/b' has '/'"),
         ({"name": "ana@x", "role": "clerk"}, "name: 'ana@x' has '@'"),
+        ({"name": "ana\n", "role": "clerk"}, "name: 'ana\\n' has '\\n'"),
+        ({"name": " ana", "role": "clerk"}, "name: ' ana' starts or ends with a space"),
         ({"name": "", "role": "clerk"}, "name: expected a non-empty name"),
-        ({"name": "x" * 41, "role": "clerk"}, "at most 40"),
+        ({"name": "x" * 65, "role": "clerk"}, "at most 64"),
         ({"name": "x", "role": "clerk", "area": " 15"}, "--area: expected an area code"),
     ],
 )
 def test_an_account_carries_exactly_its_roles_scope(fields: dict[str, str], message: str) -> None:
     with pytest.raises(EscrutinioError, match=re.escape(message)):
         Principal(**fields)  # type: ignore[arg-type]
+
+
+def test_the_public_may_take_no_action() -> None:
+    anyone = Principal.public()
+    assert anyone.actor == "public:anyone"
+    for action in Action:
+        assert permits(anyone, action) == "role"
+
+
+def test_names_are_peoples() -> None:
+    assert Principal("José María", Role.CLERK).actor == "clerk:José María"
+    assert Principal("party:FP", Role.ADMINISTRATOR).actor == "administrator:party:FP"
 
 
 def test_an_unknown_role_is_refused() -> None:
