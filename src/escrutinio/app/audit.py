@@ -113,31 +113,40 @@ class AuditActions:
 
     def record_file(self, path: Path) -> dict[str, Any]:
         """Record every row of a hand-count CSV in one transaction (see
-        :mod:`escrutinio.formats.hand_counts`).
-
-        Idempotent: each row's key is the file's SHA-256 and its line, and entries already in the
-        record with the same figures are skipped, so a rerun (after a kill, or by mistake) adds
-        nothing. Every bad row is named ``file:line:column``; then nothing is written.
-        """
-        from escrutinio.audit.entries import BallotEntry, HandCountEntry
-        from escrutinio.audit.kinds import AuditUnit
-        from escrutinio.audit.service import EXTRA_COUNT_KEYS
+        :mod:`escrutinio.formats.hand_counts` and :meth:`record_csv`)."""
         from escrutinio.domain.errors import InputError, Place, Problem
-        from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_count_rows
 
         self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)  # the role, before reading
-        unit = self.unit()
         try:
             data = path.read_bytes()
         except OSError as error:
             raise InputError([Problem(Place(str(path)), f"cannot read the file ({error.strerror})")]) from None
+        return {"file": str(path), **self.record_csv(data, str(path))}
+
+    def record_csv(self, data: bytes, source: str) -> dict[str, Any]:
+        """Record every row of a hand-count CSV's bytes (a file, or an upload named ``source``)
+        in one transaction.
+
+        Idempotent: each row's key is the content's SHA-256 and its line, and entries already in
+        the record with the same figures are skipped, so a rerun (after a kill, or by mistake)
+        adds nothing. Every bad row is named ``source:line:column``; then nothing is written.
+        Every row's table must lie in the principal's area.
+        """
+        from escrutinio.audit.entries import BallotEntry, HandCountEntry
+        from escrutinio.audit.kinds import AuditUnit
+        from escrutinio.audit.service import EXTRA_COUNT_KEYS
+        from escrutinio.domain.errors import Place
+        from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_count_rows
+
+        self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)
+        unit = self.unit()
         choices = (*self.session.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
-        read = read_hand_count_rows(data, str(path), readings=unit == AuditUnit.BALLOTS, choices=choices)
+        read = read_hand_count_rows(data, source, readings=unit == AuditUnit.BALLOTS, choices=choices)
         rows = read.rows
         digest = hashlib.sha256(data).hexdigest()
         entries: list[Entry] = []
         for row in rows:
-            place = Place(str(path), row.line)
+            place = Place(source, row.line)
             if isinstance(row, ReadingRow):
                 entries.append(BallotEntry(row.table, row.position, row.entry, row.vote, row.by, place))
             elif isinstance(row, CountRow):
@@ -145,9 +154,9 @@ class AuditActions:
         self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [e.table for e in entries])
         keys = [f"audit-file:{digest}:{row.line}" for row in rows]
         recorded = self._service.record_many(
-            entries, source=str(path), keys=keys, problems=read.problems, total_problems=read.total_problems
+            entries, source=source, keys=keys, problems=read.problems, total_problems=read.total_problems
         )
-        return {"file": str(path), "sha256": digest, **recorded}
+        return {"sha256": digest, **recorded}
 
     def resolve(self, resolution: Resolution) -> dict[str, Any]:
         """Settle a table's (ballot's) two differing entries, naming who and why."""
