@@ -1,9 +1,10 @@
 """``escrutinio cases`` and ``escrutinio stakes``: the docket of the dispute bodies, a thin skin
 over ``session.cases`` and ``session.stakes`` (:mod:`escrutinio.app`).
 
-Times are the store's: a filing is filed, and a ruling made, when the store receives it. Only an
-administrator (``ESCRUTINIO_ACTOR=admin:NAME``) reconstructing history declares a past time
-(``--declared-at``); it is recorded beside the time of receipt.
+Times are the store's: a filing is filed, and a ruling made, when the store receives it. The
+command acts as the store's administrator (``ESCRUTINIO_ACTOR=NAME`` names them in the log), who
+alone may reconstruct history by declaring a past time (``--declared-at``); it is recorded beside
+the time of receipt.
 """
 
 import os

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from escrutinio.audit.kinds import AuditMethod, AuditUnit
     from escrutinio.count.options import InvalidSheets, Level
     from escrutinio.domain.claims import CaseKind, CaseStatus, Effect, EffectKind
+    from escrutinio.domain.roles import Role
 
 E = TypeVar("E", bound=Enum)
 
@@ -337,3 +338,28 @@ def parse_forensics_thresholds(text: str | None) -> dict[str, float | int]:
             raise InputError(f"--thresholds: {key} expects {'a share in (0, 1]' if kind is float else 'at least 1'}, got {raw!r}")
         out[key] = value
     return out
+
+
+# -- users: roles and accounts ----------------------------------------------------------
+
+
+def parse_role(text: str, what: str = "--role") -> Role:
+    """An account's role: administrator, clerk, representative, judge, appeals_judge, auditor."""
+    from escrutinio.domain.roles import Role
+
+    return parse_choice(text.replace("-", "_"), Role, what)
+
+
+def parse_bearer(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (None when there is no header).
+
+    Any other scheme, or a header with no token, is refused (it is someone trying to sign in,
+    not the public reading)."""
+    from escrutinio.domain.roles import NotAuthenticated
+
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("token", "Authorization: expected 'Bearer <token>' (the token escrutinio users add printed)")
+    return token.strip()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.integration.disputes_store import LIMA, loaded, requests_csv
 
-from escrutinio.app import Session
+from escrutinio.app import Principal, Role, Session
 from escrutinio.app.cases import Decision
 from escrutinio.domain.claims import CaseKind, Effect, EffectKind
 from escrutinio.domain.errors import EscrutinioError, RuleError, StaleState
@@ -44,7 +44,7 @@ def test_after_the_deadline_every_ordinary_filing_is_late(db_url: str, tmp_path:
 
 
 def test_declared_times_are_an_administrators_and_are_checked(store: str) -> None:
-    clerk = Session(store)
+    clerk = Session(store, actor=Principal("maria", Role.REPRESENTATIVE, party="FP"))
     yesterday = datetime.now(UTC) - timedelta(hours=20)
     with pytest.raises(RuleError, match="administrator"):
         _file(clerk, "000001", declared_at=yesterday)
@@ -60,7 +60,7 @@ def test_declared_times_are_an_administrators_and_are_checked(store: str) -> Non
     first = shown["history"][0]
     assert first["declared"] and datetime.fromisoformat(first["at"]) == yesterday
     assert datetime.fromisoformat(first["received_at"]) > yesterday + timedelta(hours=19)
-    assert first["actor"] == "admin:registry"
+    assert first["actor"] == "administrator:registry"
 
 
 def test_a_receipt_pays_for_one_case(store: str) -> None:
@@ -153,7 +153,7 @@ def test_an_import_may_not_state_times_unless_declared(store: str, tmp_path: Pat
     with pytest.raises(EscrutinioError, match=r"h\.csv:2:filed_at"):
         Session(store).cases.import_csv(path)
     with pytest.raises(RuleError, match="administrator"):
-        Session(store).cases.import_csv(path, declared=True)
+        Session(store, actor=Principal("maria", Role.REPRESENTATIVE, party="FP")).cases.import_csv(path, declared=True)
     written = Session(store, actor="admin:registry").cases.import_csv(path, declared=True)
     assert datetime.fromisoformat(written.cases[0]["filed_at"]) == datetime.fromisoformat(at)
 

@@ -47,5 +47,5 @@ def test_replay_2021(runoff_file: Path, sqlite_db: str) -> None:
     shown = session.cases.show(late[0]["number"])
     assert all(h["declared"] and h["at"].startswith("2021-") for h in shown["history"])
     assert all(datetime.fromisoformat(h["received_at"]).year >= 2025 for h in shown["history"])
-    assert {h["actor"] for h in shown["history"]} == {"admin:replay-2021"}
+    assert {h["actor"] for h in shown["history"]} == {"administrator:replay-2021"}
     session.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.onpe_sample import write
 
-from escrutinio.app import Session
+from escrutinio.app import AccessDenied, Principal, Role, Session
 from escrutinio.disputes.service import Disputes
 from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, FilerRole, Filing, Ruling
 from escrutinio.domain.errors import RuleError
@@ -147,26 +147,19 @@ def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Session, 
 
 
 @pytest.mark.slow
-def test_cli_refuses_a_representative_filing_for_another_party(tmp_path: Path) -> None:
+def test_a_representative_files_only_for_their_party_and_the_cli_lists_it(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     base = [sys.executable, "-m", "escrutinio.cli", "--db", str(db)]
     subprocess.run(
         [*base, "load", str(write(tmp_path / "s.csv")), "--election", "peru-2021-runoff"], check=True, capture_output=True
     )
-    env = {**__import__("os").environ, "ESCRUTINIO_ACTOR": "party:FP"}
-    out = subprocess.run(
-        [*base, "cases", "file", "--table", "000001", "--filer", "PL", "--grounds", "b", "--fee-receipt", "R"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert out.returncode == 1 and out.stderr.startswith("error: no_standing: a representative of FP cannot file for PL")
-    ok = subprocess.run(
-        [*base, "cases", "file", "--table", "000001", "--filer", "FP", "--grounds", "b", "--fee-receipt", "R", "-f", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    # The CLI acts as the store's administrator; a representative acts through an account.
+    representative = Session(str(db), actor=Principal("maria", Role.REPRESENTATIVE, party="FP"))
+    with pytest.raises(AccessDenied, match=r"^party: representative:maria/FP acts for FP, not for PL"):
+        representative.cases.file(tables=["000001"], filer="PL", grounds="b", fee_receipt="R")
+    representative.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt="R")
+    representative.close()
+    ok = subprocess.run([*base, "cases", "list", "-f", "json"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     listed = json.loads(
         subprocess.run([*base, "cases", "list", "--filer", "FP", "--format", "json"], capture_output=True, text=True).stdout

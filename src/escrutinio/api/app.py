@@ -21,7 +21,7 @@ PREFIX = "/api/v1"
 def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
     """The API on store ``db`` (SQLite path or PostgreSQL URL); public reads from ``read_db`` (a
     PostgreSQL streaming replica) when given; request bodies up to ``max_body`` bytes."""
-    from escrutinio.api import routes_meta
+    from escrutinio.api import routes_audit, routes_cases, routes_meta
 
     app = FastAPI(
         title="escrutinio",
@@ -34,4 +34,6 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     app.add_middleware(BodyLimit, max_body=max_body)
 
     app.include_router(routes_meta.router, prefix=PREFIX)
+    app.include_router(routes_cases.router, prefix=PREFIX)
+    app.include_router(routes_audit.router, prefix=PREFIX)
     return app

@@ -21,12 +21,12 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from escrutinio.app import Session
+from escrutinio.app import Principal, Session
 
 T = TypeVar("T")
 
-PUBLIC_ACTOR = "public"
-"""The actor of an unauthenticated request (reads only)."""
+PUBLIC_ACTOR = Principal.public()
+"""The actor of an unauthenticated request (reads only: every write refuses it by role)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ How each refusal of the application maps:
 - :class:`~escrutinio.app.RuleError` (a rule of the election refuses it): 422, rule ``refused``
   unless the error names its own;
 - :class:`~escrutinio.app.NotFound`: 404;
+- :class:`~escrutinio.app.NotAuthenticated` (no, a malformed, unknown or revoked token): 401,
+  rule ``token`` or ``revoked``; :class:`~escrutinio.app.AccessDenied` (the principal's role or
+  scope does not allow it): 403, rule ``role``, ``area``, ``party`` or ``body``;
 - :class:`~escrutinio.app.StaleState` (another write landed first; nothing was written): 409 with
   ``retry: true`` and ``Retry-After``;
 - :class:`~escrutinio.app.AlreadyDone` (the action's key was recorded before): 200 with the
@@ -104,6 +107,10 @@ def refusal(exc: application.EscrutinioError) -> JSON:
         return error_response(503, message, field=field, rule="store_unavailable", retry=True, headers={"Retry-After": "1"})
     if isinstance(exc, application.NotFound):
         return error_response(404, message, field=field, rule="not_found")
+    if isinstance(exc, application.NotAuthenticated):
+        return error_response(401, message, field="authorization", rule=exc.rule, headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, application.AccessDenied):
+        return error_response(403, message, rule=exc.rule)
     if isinstance(exc, application.RuleError):
         return error_response(422, message, field=field, rule=rule if isinstance(rule, str) else "refused")
     if isinstance(exc, application.StoreError):

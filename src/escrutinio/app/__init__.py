@@ -8,7 +8,9 @@ nothing below it. Each capability is one sub-service of the session (``session.c
 This is the documented Python API (see ``docs/python-api.md``).
 
 Nothing heavy is imported here, so that ``escrutinio --help`` stays instant. The errors a
-person is meant to read are re-exported, so that skins catch them without reaching below.
+person is meant to read are re-exported, so that skins catch them without reaching below, and
+so are the principal a session acts for and its roles (``AccessDenied``: HTTP 403;
+``NotAuthenticated``: 401).
 """
 
 from escrutinio.app.session import Session
@@ -22,12 +24,18 @@ from escrutinio.domain.errors import (
     StoreError,
     StoreUnavailable,
 )
+from escrutinio.domain.roles import AccessDenied, Action, NotAuthenticated, Principal, Role
 
 __all__ = [
+    "AccessDenied",
+    "Action",
     "AlreadyDone",
     "EscrutinioError",
     "InputError",
+    "NotAuthenticated",
     "NotFound",
+    "Principal",
+    "Role",
     "RuleError",
     "Session",
     "StaleState",

@@ -37,18 +37,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS
+from escrutinio.domain.roles import Action
 
 if TYPE_CHECKING:
+    from escrutinio.app.context import SessionContext
     from escrutinio.audit.entries import Entry, Resolution
     from escrutinio.audit.kinds import AuditMethod, AuditUnit
     from escrutinio.audit.service import AuditService
-    from escrutinio.store.context import StoreContext
 
 
 class AuditActions:
     """The audit of the session's store, acted on by the session's actor."""
 
-    def __init__(self, session: StoreContext) -> None:
+    def __init__(self, session: SessionContext) -> None:
         self.session = session
 
     @cached_property
@@ -91,65 +92,83 @@ class AuditActions:
 
     def plan(self, risk_limit: Fraction, *, method: AuditMethod, max_rounds: int = DEFAULT_MAX_ROUNDS) -> dict[str, Any]:
         """Start an audit: the pair, the method, the risk limit and the frozen manifest."""
+        self.session.require(Action.PLAN_AUDIT)
         return self._service.plan(risk_limit, method=method, max_rounds=max_rounds)
 
     def seed(self, seed: str, ceremony: str = "") -> dict[str, Any]:
         """Record the seed read out at the public ceremony (20 digits or more), once."""
+        self.session.require(Action.SEED_AUDIT)
         return self._service.seed(seed, ceremony)
 
     def draw(self) -> dict[str, Any]:
         """Draw the next round and return its retrieval lists."""
+        self.session.require(Action.DRAW_AUDIT)
         return self._service.draw()
 
     def record(self, entry: Entry) -> dict[str, Any]:
         """Record one entry of a hand count (or a ballot reading); the same entry again with the
         same figures writes nothing (``already_recorded``), with other figures it is refused."""
+        self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [entry.table])
         return self._service.record(entry)
 
     def record_file(self, path: Path) -> dict[str, Any]:
         """Record every row of a hand-count CSV in one transaction (see
-        :mod:`escrutinio.formats.hand_counts`).
-
-        Idempotent: each row's key is the file's SHA-256 and its line, and entries already in the
-        record with the same figures are skipped, so a rerun (after a kill, or by mistake) adds
-        nothing. Every bad row is named ``file:line:column``; then nothing is written.
-        """
-        from escrutinio.audit.entries import BallotEntry, HandCountEntry
-        from escrutinio.audit.kinds import AuditUnit
-        from escrutinio.audit.service import EXTRA_COUNT_KEYS
+        :mod:`escrutinio.formats.hand_counts` and :meth:`record_csv`)."""
         from escrutinio.domain.errors import InputError, Place, Problem
-        from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_count_rows
 
-        unit = self.unit()
+        self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)  # the role, before reading
         try:
             data = path.read_bytes()
         except OSError as error:
             raise InputError([Problem(Place(str(path)), f"cannot read the file ({error.strerror})")]) from None
+        return {"file": str(path), **self.record_csv(data, str(path))}
+
+    def record_csv(self, data: bytes, source: str) -> dict[str, Any]:
+        """Record every row of a hand-count CSV's bytes (a file, or an upload named ``source``)
+        in one transaction.
+
+        Idempotent: each row's key is the content's SHA-256 and its line, and entries already in
+        the record with the same figures are skipped, so a rerun (after a kill, or by mistake)
+        adds nothing. Every bad row is named ``source:line:column``; then nothing is written.
+        Every row's table must lie in the principal's area.
+        """
+        from escrutinio.audit.entries import BallotEntry, HandCountEntry
+        from escrutinio.audit.kinds import AuditUnit
+        from escrutinio.audit.service import EXTRA_COUNT_KEYS
+        from escrutinio.domain.errors import Place
+        from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_count_rows
+
+        self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)
+        unit = self.unit()
         choices = (*self.session.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
-        read = read_hand_count_rows(data, str(path), readings=unit == AuditUnit.BALLOTS, choices=choices)
+        read = read_hand_count_rows(data, source, readings=unit == AuditUnit.BALLOTS, choices=choices)
         rows = read.rows
         digest = hashlib.sha256(data).hexdigest()
         entries: list[Entry] = []
         for row in rows:
-            place = Place(str(path), row.line)
+            place = Place(source, row.line)
             if isinstance(row, ReadingRow):
                 entries.append(BallotEntry(row.table, row.position, row.entry, row.vote, row.by, place))
             elif isinstance(row, CountRow):
                 entries.append(HandCountEntry(row.table, row.entry, row.counts, row.ballots, row.by, place))
+        self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [e.table for e in entries])
         keys = [f"audit-file:{digest}:{row.line}" for row in rows]
         recorded = self._service.record_many(
-            entries, source=str(path), keys=keys, problems=read.problems, total_problems=read.total_problems
+            entries, source=source, keys=keys, problems=read.problems, total_problems=read.total_problems
         )
-        return {"file": str(path), "sha256": digest, **recorded}
+        return {"sha256": digest, **recorded}
 
     def resolve(self, resolution: Resolution) -> dict[str, Any]:
         """Settle a table's (ballot's) two differing entries, naming who and why."""
+        self.session.require_tables(Action.RESOLVE_AUDIT_ENTRY, [resolution.table])
         return self._service.resolve(resolution)
 
     def measure(self) -> dict[str, Any]:
         """Measure the risk over every draw so far and decide what comes next."""
+        self.session.require(Action.MEASURE_AUDIT)
         return self._service.measure()
 
     def report(self) -> dict[str, Any]:
         """Issue the final report (or show it again)."""
+        self.session.require(Action.REPORT_AUDIT)
         return self._service.report()

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.claims import (
+    DISPUTE_BODY,
     Action,
     CaseKind,
     CaseStatus,
@@ -41,14 +42,12 @@ from escrutinio.domain.claims import (
     Ruling,
     declared_time_problem,
 )
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, RuleError, StaleState
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, StaleState
+from escrutinio.domain.roles import Action as Act
 
 if TYPE_CHECKING:
+    from escrutinio.app.context import SessionContext
     from escrutinio.disputes.service import Disputes, Step
-    from escrutinio.store.context import StoreContext
-
-ADMINISTRATOR = "admin"
-"""Actors named ``admin`` or ``admin:NAME`` may reconstruct history (declare past times)."""
 
 FILER_ROLE = {
     CaseKind.NULLITY_REQUEST: FilerRole.REPRESENTATIVE,
@@ -65,6 +64,14 @@ REQUESTED = {
     CaseKind.CHALLENGED_BALLOTS: EffectKind.DECIDE_CHALLENGED,
 }
 """What each kind of case asks for when the filer does not say."""
+
+FILE_ACTION = {
+    CaseKind.NULLITY_REQUEST: Act.FILE_CLAIM,
+    CaseKind.OWN_MOTION: Act.OPEN_OWN_MOTION,
+    CaseKind.OBSERVATION: Act.OPEN_OBSERVATION,
+    CaseKind.CHALLENGED_BALLOTS: Act.OPEN_OBSERVATION,
+}
+"""The action (domain/roles.py) filing each kind of case is: who may file it."""
 
 FEE_KEY = "fee-receipt:"
 IMPORT_ATTEMPTS = 3
@@ -119,14 +126,10 @@ def is_sha256(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
-def is_administrator(actor: str) -> bool:
-    return actor == ADMINISTRATOR or actor.startswith(ADMINISTRATOR + ":")
-
-
 class CasesService:
     """The docket of one store, for the session's actor."""
 
-    def __init__(self, context: StoreContext) -> None:
+    def __init__(self, context: SessionContext) -> None:
         self.context = context
 
     @property
@@ -147,11 +150,9 @@ class CasesService:
         received = disputes.clock()
         if declared_at is None:
             return received
-        if not is_administrator(self.context.actor):
-            raise RuleError(
-                f"{what}: declaring when something was filed or decided reconstructs history, an administrator's action "
-                f"(act as {ADMINISTRATOR}:NAME); an ordinary action takes the store's clock when it is received"
-            )
+        # Declaring when something was filed or decided reconstructs history: the
+        # administrator's alone; an ordinary action takes the store's clock when received.
+        self.context.require(Act.DECLARE_TIME)
         problem = declared_time_problem(declared_at, disputes.election, received)
         if problem:
             raise EscrutinioError(f"{what}: {problem}")
@@ -192,6 +193,7 @@ class CasesService:
             raise EscrutinioError(f"--grounds: a {kind} names its grounds (this election's: {allowed})")
         if not tables:
             raise EscrutinioError("--table: name at least one table")
+        self._require_filing(FILE_ACTION[kind], tables, filer if kind is CaseKind.NULLITY_REQUEST else None)
         received = self._receive("file", key, declared_at)
         if isinstance(received, Written):
             return received
@@ -229,6 +231,9 @@ class CasesService:
         text = decode(data, str(path), "utf-8", "save it as UTF-8")
         zone = disputes.election.zone
         rows = read_requests(path, text, received=None if declared else received, zone=zone)
+        for filer in sorted({r.filing.filer for r in rows}):
+            tables = [t for r in rows if r.filing.filer == filer for t in r.filing.tables]
+            self._require_filing(Act.FILE_CLAIM, tables, filer)
         if declared:
             for row in rows:
                 problem = declared_time_problem(row.filing.filed_at, disputes.election, received)
@@ -287,12 +292,14 @@ class CasesService:
         return self._decide(Action.DECIDE_APPEAL, number, decision, key, declared_at)
 
     def _decide(self, action: Action, number: str, decision: Decision, key: str | None, declared_at: datetime | None) -> Written:
+        case = self.disputes.case(number)
+        body = decision.body or (case.dispute_body if action is Action.RULE else case.appeals_body)
+        self.context.require_tables(Act.RULE if action is Action.RULE else Act.DECIDE_APPEAL, case.tables, body=body)
         received = self._receive(str(action), key, declared_at)
         if isinstance(received, Written):
             return received
         keys, disputes, at = received
         case = disputes.case(number)
-        body = decision.body or (case.dispute_body if action is Action.RULE else case.appeals_body)
         ruling = Ruling(decision.resolution, body, at, decision.reasoning, decision.effect)
         return self._once(keys, lambda: disputes.act([(action, number, at, ruling)], keys=keys))
 
@@ -306,6 +313,7 @@ class CasesService:
         declared_at: datetime | None = None,
     ) -> Written:
         """Appeal the decision on a case to its appeals body, within the appeal window."""
+        self.context.require_tables(Act.APPEAL, self.disputes.case(number).tables, party=filer)
         received = self._receive("appeal", key, declared_at)
         if isinstance(received, Written):
             return received
@@ -324,6 +332,7 @@ class CasesService:
 
     def finalise(self, *, key: str | None = None, declared_at: datetime | None = None) -> Written:
         """Make final every ruling whose appeal window has closed with no appeal."""
+        self.context.require(Act.FINALISE)
         received = self._receive("finalise", key, declared_at)
         if isinstance(received, Written):
             return received
@@ -430,6 +439,12 @@ class CasesService:
         return out
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _require_filing(self, action: Act, tables: Sequence[str], party: str | None) -> None:
+        """Refuse a filing its principal may not make: a representative files for their party,
+        a judge opens cases at their body, each within their area."""
+        body = DISPUTE_BODY if action is Act.OPEN_OWN_MOTION else None
+        self.context.require_tables(action, tables, party=party, body=body)
 
     def _blobs(self, files: Sequence[Path]) -> tuple[str, ...]:
         """Put each evidence file in the blob store; the filing names them by hash.

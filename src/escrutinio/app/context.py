@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Protocol
 from escrutinio.store.context import StoreContext
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from escrutinio.domain.roles import Action, Principal
     from escrutinio.store.reader import Reader
     from escrutinio.store.store import Store
 
@@ -20,6 +23,7 @@ class SessionContext(StoreContext, Protocol):
     """One store seen by one actor, as the count and log services use it."""
 
     url: str
+    principal: Principal
 
     @property
     def reader(self) -> Reader: ...
@@ -27,3 +31,9 @@ class SessionContext(StoreContext, Protocol):
     def exists(self) -> bool: ...
 
     def created(self, store: Store) -> None: ...
+
+    def require(self, action: Action, **target: str | None) -> None: ...
+
+    def require_areas(self, action: Action, areas: Iterable[str | None], **target: str | None) -> None: ...
+
+    def require_tables(self, action: Action, tables: Iterable[str], **target: str | None) -> None: ...

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from escrutinio.count.options import InvalidSheets, Level
 from escrutinio.domain.errors import NotFound, StoreError
+from escrutinio.domain.roles import Action
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
@@ -110,6 +111,8 @@ class CountService:
         session = self.session
         mode = InvalidSheets(invalid).value
         exists = session.exists()
+        # The role first, before the file is read (its areas are checked once they are known).
+        session.require(Action.LOAD_SHEETS if exists else Action.CREATE_STORE, area=session.principal.area)
         text = None
         if exists:
             defined = session.election()
@@ -138,6 +141,7 @@ class CountService:
         finally:
             intake.restore()
         progress("plan", 1, 4)
+        session.require_areas(Action.LOAD_SHEETS, _file_areas(parsed))
         seen = None
         if plan is None:
             from escrutinio.intake.plan import plan_load
@@ -567,6 +571,12 @@ def _brief(version: dict[str, Any] | None) -> dict[str, Any] | None:
     if version is None:
         return None
     return {"version": version["version"], "state": version["state"], "event": version["seq"]}
+
+
+def _file_areas(parsed: Any) -> list[str]:
+    """The finest area of every table a parsed sheet file brings (what a clerk of an area may load)."""
+    sheets = parsed.sheets
+    return sheets["district"].unique().to_list() if "district" in sheets.columns else []
 
 
 def _in_zone(moment: datetime, election: Election) -> datetime:

@@ -7,12 +7,20 @@ holds a store of its own.
 
 Each sub-service lives in its own module (``app/count.py``, ``app/cases.py``, ...) and is
 imported only when first used.
+
+Identity: a session acts for one :class:`~escrutinio.domain.roles.Principal` (an account the API
+authenticated, or the store's administrator for the local CLI and Python programs: whoever can
+write the store's file). Every write asks :meth:`Session.require` first, so the rules of
+``domain/roles.py`` hold the same for every skin, and every event names ``principal.actor``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from escrutinio.domain.roles import Action, Principal, check
 
 if TYPE_CHECKING:
     from escrutinio.app.audit import AuditActions
@@ -23,29 +31,69 @@ if TYPE_CHECKING:
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.log import LogService
     from escrutinio.app.stakes import StakesService
+    from escrutinio.app.users import UsersService
     from escrutinio.count.frame_cache import TableFrameCache
     from escrutinio.domain.election import Election
     from escrutinio.store.reader import Reader
     from escrutinio.store.store import Store
 
 DEFAULT_ACTOR = "cli"
+ADMINISTRATOR_PREFIXES = ("administrator:", "admin:")
+
+
+def local_administrator(name: str) -> Principal:
+    """The principal of a local program (the CLI, a script): the store's administrator, named
+    ``name`` (``--actor``/``ESCRUTINIO_ACTOR``, which names the person and grants nothing; an
+    ``admin:`` or ``administrator:`` before it is dropped, as the role is said anyway)."""
+    for prefix in ADMINISTRATOR_PREFIXES:
+        name = name.removeprefix(prefix)
+    return Principal.administrator(name.strip() or DEFAULT_ACTOR)
 
 
 class Session:
-    """The application on one store (``db``: SQLite path or PostgreSQL URL) for one actor.
+    """The application on one store (``db``: SQLite path or PostgreSQL URL) for one principal.
 
-    It is a :class:`escrutinio.store.context.StoreContext`: capability services take it as such.
+    ``actor``: a :class:`Principal` (an authenticated account), or a name, which stands for the
+    store's administrator so named (see :func:`local_administrator`). It is a
+    :class:`escrutinio.store.context.StoreContext`: capability services take it as such.
     """
 
-    def __init__(self, db: str | None = None, actor: str = DEFAULT_ACTOR) -> None:
+    def __init__(self, db: str | None = None, actor: Principal | str = DEFAULT_ACTOR) -> None:
         from escrutinio.store.location import resolve_url
 
         self.url = resolve_url(db)
-        self.actor = actor
+        self.principal = actor if isinstance(actor, Principal) else local_administrator(actor)
+        self.actor = self.principal.actor
         self._store: Store | None = None
         self._reader: Reader | None = None
         self._election: Election | None = None
         self._frames: TableFrameCache | None = None
+
+    # -- who acts ---------------------------------------------------------------------------
+
+    def require(self, action: Action, **target: str | None) -> None:
+        """Refuse (:class:`~escrutinio.domain.roles.AccessDenied`, naming the rule) unless the
+        principal may take ``action`` on ``target`` (see :func:`escrutinio.domain.roles.refusal`)."""
+        check(self.principal, action, **target)
+
+    def require_areas(self, action: Action, areas: Iterable[str | None], **target: str | None) -> None:
+        """:meth:`require` for an action on things in these areas (every one must be allowed).
+        A national principal is checked once: an area cannot refuse them."""
+        if self.principal.area is None:
+            self.require(action, area=None, **target)
+            return
+        wanted = sorted({a for a in areas if a is not None})
+        # Nothing with a known area (tables not on the roll, refused later as unknown): the
+        # principal's own area stands in, so the role, party and body are still checked.
+        for area in wanted or [self.principal.area]:
+            self.require(action, area=area, **target)
+
+    def require_tables(self, action: Action, tables: Iterable[str], **target: str | None) -> None:
+        """:meth:`require_areas` for an action on these polling tables (their areas on the roll)."""
+        if self.principal.area is None:
+            self.require(action, area=None, **target)
+            return
+        self.require_areas(action, self.store.table_areas(list(dict.fromkeys(tables))).values(), **target)
 
     # -- the store underneath: opened on first use, shared by every sub-service -------------
 
@@ -170,3 +218,9 @@ class Session:
         from escrutinio.app.export import ExportService
 
         return ExportService(self)
+
+    @cached_property
+    def users(self) -> UsersService:
+        from escrutinio.app.users import UsersService
+
+        return UsersService(self)

@@ -212,11 +212,7 @@ class Disputes:
         changes: list[Change] = []
         self._receive()
         spent = dict(spent_receipts or {})
-        actor = self.context.actor
-        acting_for = actor.removeprefix("party:") if actor.startswith("party:") else None
         for filing in filings:
-            if acting_for is not None and filing.filer != acting_for:
-                raise RuleError(f"no_standing: a representative of {acting_for} cannot file for {filing.filer}")
             when = now or filing.filed_at
             kind = CaseKind(filing.kind)
             if kind is CaseKind.APPEAL:

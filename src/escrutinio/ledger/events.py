@@ -49,6 +49,8 @@ class EventType:
         AUDIT_PLANNED, AUDIT_SEEDED, AUDIT_SAMPLED, AUDIT_HAND_COUNT, AUDIT_RESOLVED, AUDIT_BALLOT, AUDIT_BALLOT_RESOLVED,
         AUDIT_MEASURED, AUDIT_REPORTED,
     )
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_REVOKED = "account.revoked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,12 +21,16 @@ class PendingEvent:
     ``make`` that turns them into the data: the data is then built only when the event is
     sealed and dropped once it is stored, and the projection reads the frame directly, so a
     million-table load never holds a million rows as Python objects.
+
+    ``private`` is handed to the projection and never sealed nor logged: what a projection
+    must keep that the published log must not (an account's token hash).
     """
 
     type: str
     data: dict[str, Any] | None = None
     frame: pl.DataFrame | None = None
     make: Callable[[pl.DataFrame], dict[str, Any]] | None = None
+    private: dict[str, Any] | None = None
 
     def payload(self) -> dict[str, Any]:
         if self.data is not None:

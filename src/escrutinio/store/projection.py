@@ -157,7 +157,7 @@ def _apply_tables(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None
     proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
 
 
-def apply_event(proj: Projection, event: Event) -> None:
+def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None = None) -> None:
     conn = proj.conn
     if event.type == EventType.ELECTION_DEFINED:
         bulk_insert(
@@ -173,6 +173,15 @@ def apply_event(proj: Projection, event: Event) -> None:
         frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
         proj.add_areas(frame)  # before the insert: the lazy read must not see these rows twice
         bulk_insert(conn, "areas", ["code", "level", "kind", "name", "parent"], frame.rows())
+    elif event.type == EventType.ACCOUNT_CREATED:
+        d = event.data
+        assert private is not None, "an account is created with its token hash"
+        row = (d["name"], d["role"], d["area"], d["party"], d["body"], private["token_hash"], event.at, event.seq)
+        columns = ["name", "role", "area", "party", "body", "token_hash", "created_at", "created_seq"]
+        bulk_insert(conn, "accounts", columns, [row])
+    elif event.type == EventType.ACCOUNT_REVOKED:
+        sql = f"UPDATE accounts SET revoked_at = {mark(conn)}, revoked_seq = {mark(conn)} WHERE name = {mark(conn)}"
+        conn.exec_driver_sql(sql, (event.at, event.seq, event.data["name"]))
 
 
 def _apply_sheets(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:

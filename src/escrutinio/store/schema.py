@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0007"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -173,6 +173,26 @@ blobs = sa.Table(
 event that uses one carries that hash, so the log vouches for the file without holding it.
 (A rowid table: SQLite keeps large rows poorly in a WITHOUT ROWID one.)"""
 
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("area", sa.String(128), nullable=True),
+    sa.Column("party", sa.String(64), nullable=True),
+    sa.Column("body", sa.String(64), nullable=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_seq", sa.Integer, nullable=False),
+    sa.Column("revoked_at", sa.String(32), nullable=True),
+    sa.Column("revoked_seq", sa.Integer, nullable=True),
+    **ROWID,
+)
+"""The accounts that may act through the API: a projection of the ``account.created`` and
+``account.revoked`` events, plus each account's token hash, which is the one thing here the log
+does not hold (the log is published; a credential's verifier has no business there). Written in
+the same transaction as the event that creates the account (see ``PendingEvent.private``)."""
 
 def for_postgresql() -> None:
     """Give the partial index its PostgreSQL condition (once a PostgreSQL engine is made)."""

@@ -4,9 +4,26 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0005'
+SCHEMA_REVISION = '0007'
 
 STATEMENTS = (
+    (
+        'CREATE TABLE accounts (\n'
+        '\tname VARCHAR(64) NOT NULL, \n'
+        '\trole VARCHAR(32) NOT NULL, \n'
+        '\tarea VARCHAR(128), \n'
+        '\tparty VARCHAR(64), \n'
+        '\tbody VARCHAR(64), \n'
+        '\ttoken_hash VARCHAR(64) NOT NULL, \n'
+        '\tcreated_at VARCHAR(32) NOT NULL, \n'
+        '\tcreated_seq INTEGER NOT NULL, \n'
+        '\trevoked_at VARCHAR(32), \n'
+        '\trevoked_seq INTEGER, \n'
+        '\tPRIMARY KEY (name), \n'
+        '\tUNIQUE (token_hash)\n'
+        ')\n'
+        ' WITHOUT ROWID'
+    ),
     (
         'CREATE TABLE action_keys (\n'
         '\t"key" VARCHAR(200) NOT NULL, \n'

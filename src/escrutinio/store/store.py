@@ -48,6 +48,8 @@ from escrutinio.store.projection import Projection, add_tally, apply_batch, appl
 from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
+ACCOUNT_COLUMNS = "name, role, area, party, body, created_at, created_seq, revoked_at, revoked_seq"
+"""An account's columns but its token hash (see :meth:`Store.account_by_token_hash`)."""
 
 
 @guarded
@@ -206,6 +208,28 @@ class Store:
             frame = read_tables(conn, self._cache, list(tables))
         return dict(zip(frame["table"].to_list(), frame["electors"].to_list(), strict=True))
 
+    def table_areas(self, tables: Sequence[str]) -> dict[str, str]:
+        """The area (on the roll) of each of these tables that is registered."""
+        with self.engine.connect() as conn:
+            frame = read_tables(conn, self._cache, list(tables))
+        return dict(zip(frame["table"].to_list(), frame["area"].to_list(), strict=True))
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account, without its token hash, oldest first."""
+        with self.engine.connect() as conn:
+            sql = f"SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY created_seq"
+            return [dict(r) for r in conn.exec_driver_sql(sql).mappings().all()]
+
+    def account_by_token_hash(self, token_hash: str) -> tuple[dict[str, Any], str] | None:
+        """The account whose token hashes to ``token_hash`` and the hash stored for it, or None."""
+        with self.engine.connect() as conn:
+            sql = f"SELECT {ACCOUNT_COLUMNS}, token_hash FROM accounts WHERE token_hash = {mark(conn)}"
+            rows = conn.exec_driver_sql(sql, (token_hash,)).mappings().all()
+        if not rows:
+            return None
+        found = dict(rows[0])
+        return found, found.pop("token_hash")
+
     def events_since(self, seq: int, types: Sequence[str]) -> list[Event]:
         """Events after ``seq`` of the given types, oldest first."""
         with self.engine.connect() as conn:
@@ -302,7 +326,7 @@ class Store:
                 if event.type in BATCHED:
                     batch.append((event, p.frame))
                 else:
-                    apply_event(proj, event)
+                    apply_event(proj, event, p.private)
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
                     check_election(proj.election)

@@ -1,0 +1,47 @@
+"""Who is asking: ``Authorization: Bearer <token>`` -> a :class:`~escrutinio.app.Principal`.
+
+- no header: the public, which reads everything and writes nothing;
+- a token of an account (``escrutinio users add``): that account, in its role and scope;
+- a malformed, unknown or revoked token: 401 naming the rule (``token``, ``revoked``), never
+  the public: someone who tried to sign in and failed is told so rather than served as anyone.
+
+Write routes take :data:`Acting`: sessions on the primary for the authenticated principal (401
+without a token); the application then refuses what the principal's role and scope do not allow
+(403 naming the rule). The token is read from the header only (never a query string, which
+access logs record) and is never logged or repeated in an answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from escrutinio.api.deps import Sessions, settings
+from escrutinio.app import NotAuthenticated, Principal
+
+AuthorizationHeader = Annotated[
+    str | None,
+    Header(description="`Bearer <token>`: the token `escrutinio users add` printed; none for the public's reads"),
+]
+
+
+async def principal(request: Request, authorization: AuthorizationHeader = None) -> Principal:
+    """The principal of this request: the public without a token, else the token's account."""
+    from escrutinio.parsing import parse_bearer
+
+    token = parse_bearer(authorization)
+    if token is None:
+        return Principal.public()
+    return await Sessions(settings(request).db).run(lambda s: s.users.authenticate(token))
+
+
+async def acting(request: Request, who: Annotated[Principal, Depends(principal)]) -> Sessions:
+    """Sessions on the primary for the authenticated principal; 401 for the public (no token)."""
+    if who == Principal.public():
+        raise NotAuthenticated("token", "this action needs an account: send Authorization: Bearer <token>")
+    return Sessions(settings(request).db, who)
+
+
+Who = Annotated[Principal, Depends(principal)]
+Acting = Annotated[Sessions, Depends(acting)]

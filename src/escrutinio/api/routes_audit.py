@@ -1,0 +1,94 @@
+"""``/api/v1/audit``: the risk-limiting audit's writes, each for the authenticated principal.
+
+Plan, seed, draw, measure and report act on the whole audit (a national auditor's or the
+administrator's); hand-count entries and resolutions act on one table (an auditor of its area).
+Entries come one at a time (JSON) or many at once (the hand-count CSV as the body, recorded in
+one transaction, idempotent by content). Each route parses with :mod:`escrutinio.parsing` and
+calls ``session.audit``; the application checks role and area (403 naming the rule).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
+
+from escrutinio.api.auth import Acting
+
+router = APIRouter(tags=["audit"])
+
+
+class PlanBody(BaseModel):
+    risk_limit: str = Field(description="The risk limit, a share such as 0.05 or 1/20")
+    method: str = Field(description="The audit method (macro, bravo, ...)")
+    max_rounds: int | None = Field(None, ge=1, le=100)
+
+
+class SeedBody(BaseModel):
+    seed: str = Field(description="The seed read out at the public ceremony (20 digits or more)")
+    ceremony: str = ""
+
+
+class EntryBody(BaseModel):
+    table: str
+    by: str = Field(description="Who counted (or read) it")
+    entry: int | None = Field(None, description="1 or 2: the double entry's first or second")
+    counts: str | None = Field(None, description="Tables: hand-counted votes, PL=115,FP=87,null=18")
+    ballots: int | None = Field(None, description="Tables: ballots counted")
+    position: int | None = Field(None, description="Ballots: the ballot's number in the table")
+    vote: str | None = Field(None, description="Ballots: the vote read")
+    reason: str | None = Field(None, description="Resolutions: why (what the recount showed)")
+
+
+@router.post("/audit/plan", summary="Start an audit: the pair, the method, the risk limit, the frozen manifest")
+async def plan(body: PlanBody, acting: Acting) -> dict[str, Any]:
+    from escrutinio.parsing import parse_audit_method, parse_risk_limit
+
+    risk, method = parse_risk_limit(body.risk_limit, "risk_limit"), parse_audit_method(body.method, "method")
+    rounds = {"max_rounds": body.max_rounds} if body.max_rounds else {}
+    return await acting.run(lambda s: s.audit.plan(risk, method=method, **rounds))
+
+
+@router.post("/audit/seed", summary="Record the public ceremony's seed, once")
+async def seed(body: SeedBody, acting: Acting) -> dict[str, Any]:
+    return await acting.run(lambda s: s.audit.seed(body.seed, body.ceremony))
+
+
+@router.post("/audit/draw", summary="Draw the next round: its retrieval lists")
+async def draw(acting: Acting) -> dict[str, Any]:
+    return await acting.run(lambda s: s.audit.draw())
+
+
+@router.post("/audit/entries", summary="Record one hand-count entry (or ballot reading)")
+async def record(body: EntryBody, acting: Acting) -> dict[str, Any]:
+    from escrutinio.parsing import AuditEntryText, parse_audit_entry
+
+    text = AuditEntryText(body.table, body.by, body.entry, body.counts, body.ballots, body.position, body.vote)
+    return await acting.run(lambda s: s.audit.record(parse_audit_entry(s.audit.unit(), text)))
+
+
+@router.post("/audit/entries.csv", summary="Record every row of a hand-count CSV in one transaction")
+async def record_csv(
+    acting: Acting,
+    csv: Annotated[bytes, Body(media_type="text/csv", description="table,entry,counts,ballots,by (or the ballot columns)")],
+) -> dict[str, Any]:
+    return await acting.run(lambda s: s.audit.record_csv(csv, "body"))
+
+
+@router.post("/audit/resolutions", summary="Settle a table's (ballot's) two differing entries")
+async def resolve(body: EntryBody, acting: Acting) -> dict[str, Any]:
+    from escrutinio.parsing import AuditEntryText, parse_audit_resolution
+
+    text = AuditEntryText(body.table, body.by, None, body.counts, body.ballots, body.position, body.vote, body.reason)
+    return await acting.run(lambda s: s.audit.resolve(parse_audit_resolution(s.audit.unit(), text)))
+
+
+@router.post("/audit/measure", summary="Measure the risk over every draw so far")
+async def measure(acting: Acting) -> dict[str, Any]:
+    return await acting.run(lambda s: s.audit.measure())
+
+
+@router.post("/audit/report", summary="Issue the audit's final report")
+async def report(acting: Acting) -> dict[str, Any]:
+    return await acting.run(lambda s: s.audit.report())

@@ -1,0 +1,106 @@
+"""``/api/v1/cases``: the docket's writes, each for the authenticated principal.
+
+File a claim (a party representative's nullity request, a judge's own-motion case, a clerk's
+observation), rule (a dispute-body judge), appeal (a representative), decide an appeal (an
+appeals judge), finalise. Each route parses its body with :mod:`escrutinio.parsing` and calls
+``session.cases``; the application checks role and scope (403 naming the rule) and the claim
+rules (a refused filing is recorded as inadmissible, with its rule). A ``key`` makes a write
+idempotent: sent twice, recorded once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from escrutinio.api.auth import Acting
+
+router = APIRouter(tags=["cases"])
+
+Key = Field(None, description="Idempotency key: the same action sent again with the same key is recorded once")
+
+
+class FilingBody(BaseModel):
+    tables: list[str] = Field(min_length=1, max_length=10_000, description="The polling tables the case is about")
+    filer: str = Field(description="Who files: a party (a choice of the contest) for a nullity request")
+    kind: str = Field("nullity_request", description="nullity_request, own_motion, observation or challenged_ballots")
+    grounds: str = Field("", description="The grounds (this election's, e.g. LOE art. 363 a to d)")
+    fee_receipt: str | None = Field(None, description="The fee's receipt, when a fee is due")
+    requested: str | None = Field(None, description="What the filer asks for (an effect); the kind's default if none")
+    key: str | None = Key
+
+
+class DecisionBody(BaseModel):
+    resolution: str = Field(description="The resolution's number")
+    effect: str = Field(description="count_as_is, count_corrected, annul, decide_challenged, dismiss; confirm or reverse")
+    figures: str | None = Field(None, description="count_corrected: PL=..,FP=..,blank=..,null=..,challenged=..,cast=..")
+    decided: str | None = Field(None, description="decide_challenged: ballots per choice or null, PL=1,null=2")
+    instead: str | None = Field(None, description="reverse: the decision that stands instead")
+    reasoning: str = ""
+    body: str | None = Field(None, description="The deciding body; the case's own if none")
+    key: str | None = Key
+
+
+class AppealBody(BaseModel):
+    filer: str = Field(description="The appealing party (a choice of the contest)")
+    key: str | None = Key
+
+
+class KeyBody(BaseModel):
+    key: str | None = Key
+
+
+@router.post("/cases", summary="File a case: a nullity request, an own-motion case or an observation")
+async def file_case(body: FilingBody, acting: Acting) -> dict[str, Any]:
+    from escrutinio.parsing import parse_case_kind, parse_effect_kind, parse_table_id
+
+    kind = parse_case_kind(body.kind, "kind")
+    requested = parse_effect_kind(body.requested, "requested") if body.requested else None
+    tables = [parse_table_id(t, "tables") for t in body.tables]
+    written = await acting.run(
+        lambda s: s.cases.file(
+            tables=tables,
+            filer=body.filer,
+            kind=kind,
+            grounds=body.grounds,
+            fee_receipt=body.fee_receipt,
+            requested=requested,
+            key=body.key,
+        )
+    )
+    return written.to_dict()
+
+
+def _decision(session: Any, body: DecisionBody) -> Any:
+    from escrutinio.app.cases import Decision
+    from escrutinio.parsing import parse_effect
+
+    choices = session.election().contest.choice_ids
+    effect = parse_effect(body.effect, choices, figures=body.figures, decided=body.decided, instead=body.instead)
+    return Decision(body.resolution, effect, body.reasoning, body.body)
+
+
+@router.post("/cases/{number}/ruling", summary="Rule on a case (its dispute body's judge)")
+async def rule(number: str, body: DecisionBody, acting: Acting) -> dict[str, Any]:
+    written = await acting.run(lambda s: s.cases.rule(number, _decision(s, body), key=body.key))
+    return written.to_dict()
+
+
+@router.post("/cases/{number}/appeal", summary="Appeal the decision on a case (a party's representative)")
+async def appeal(number: str, body: AppealBody, acting: Acting) -> dict[str, Any]:
+    written = await acting.run(lambda s: s.cases.appeal(number, filer=body.filer, key=body.key))
+    return written.to_dict()
+
+
+@router.post("/cases/{number}/appeal-decision", summary="Decide an appeal (the appeals body's judge)")
+async def decide(number: str, body: DecisionBody, acting: Acting) -> dict[str, Any]:
+    written = await acting.run(lambda s: s.cases.decide(number, _decision(s, body), key=body.key))
+    return written.to_dict()
+
+
+@router.post("/cases/finalise", summary="Make final every ruling whose appeal window closed with no appeal")
+async def finalise(body: KeyBody, acting: Acting) -> dict[str, Any]:
+    written = await acting.run(lambda s: s.cases.finalise(key=body.key))
+    return written.to_dict()

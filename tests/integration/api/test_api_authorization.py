@@ -1,0 +1,348 @@
+"""The authorization matrix over a real server on loopback: every role × every write endpoint ×
+a target inside and outside the account's area, allowed or refused as the rules say; no token,
+an unknown token and a revoked one are 401.
+
+The expectations are written out here by hand (``ALLOWED``, ``WHOLE_ELECTION``), not computed
+by the policy under test, so a change to ``domain/roles.py`` that this table does not expect
+fails. An allowed request must get past authorization (never 401/403) and each write endpoint
+must be carried out (2xx) for at least one allowed account; a refused one is 403 naming the
+rule, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from tests.integration.api.server import Server, serving
+
+from escrutinio.app import Principal, Role, RuleError, Session
+
+IN, OUT = "000001", "000004"
+"""Targets: a table in area 14 (ubigeo 140137) and one in area 24 (240106)."""
+TO_RESOLVE = {IN: "000002", OUT: "000005"}
+"""Tables of the same areas, also in the audit's sample, whose entries are made to differ."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: Role
+    area: str | None = None
+    party: str | None = None
+    body: str | None = None
+
+
+ACCOUNTS = [
+    Account("root", Role.ADMINISTRATOR),
+    Account("clerk14", Role.CLERK, area="14"),
+    Account("clerk", Role.CLERK),
+    Account("rep14", Role.REPRESENTATIVE, area="14", party="FP"),
+    Account("rep", Role.REPRESENTATIVE, party="FP"),
+    Account("judge14", Role.JUDGE, area="14", body="JEE"),
+    Account("judge", Role.JUDGE, body="JEE"),
+    Account("appeals", Role.APPEALS_JUDGE, body="JNE"),
+    Account("auditor14", Role.AUDITOR, area="14"),
+    Account("auditor", Role.AUDITOR),
+]
+
+CASE_ENDPOINTS = ["file_claim", "own_motion", "observation", "ruling", "appeal", "appeal_decision", "finalise"]
+AUDIT_ENDPOINTS = [
+    "audit_plan",
+    "audit_seed",
+    "audit_draw",
+    "audit_entry",
+    "audit_entries_csv",
+    "audit_resolution",
+    "audit_measure",
+    "audit_report",
+]
+ENDPOINTS = CASE_ENDPOINTS + AUDIT_ENDPOINTS
+
+ALLOWED = {
+    Role.ADMINISTRATOR: set(ENDPOINTS),
+    Role.CLERK: {"observation"},
+    Role.REPRESENTATIVE: {"file_claim", "appeal"},
+    Role.JUDGE: {"own_motion", "ruling", "finalise"},
+    Role.APPEALS_JUDGE: {"appeal_decision", "finalise"},
+    Role.AUDITOR: set(AUDIT_ENDPOINTS),
+}
+"""What each role may do, anywhere in its area."""
+
+WHOLE_ELECTION = {"finalise", "audit_plan", "audit_seed", "audit_draw", "audit_measure", "audit_report"}
+"""Endpoints that act on the whole election: an account limited to an area is refused them."""
+
+
+def expected(account: Account, endpoint: str, target: str) -> str | None:
+    """The rule that refuses ``account`` on ``endpoint`` for a table ``target`` (None: allowed)."""
+    if endpoint not in ALLOWED[account.role]:
+        return "role"
+    if account.area is not None and (endpoint in WHOLE_ELECTION or target == OUT):
+        return "area"
+    return None
+
+
+@dataclass
+class Matrix:
+    server: Server
+    db: str
+    tokens: dict[str, str]
+
+    def admin(self) -> Session:
+        return Session(self.db, actor="matrix-setup")
+
+
+@pytest.fixture(scope="module")
+def matrix(small_db: str) -> Iterator[Matrix]:
+    tokens = {}
+    with Session(small_db, actor="matrix-setup") as admin:
+        for a in ACCOUNTS:
+            tokens[a.name] = admin.users.add(a.name, a.role, area=a.area, party=a.party, body=a.body).token
+    with serving(small_db) as server:
+        yield Matrix(server, small_db, tokens)
+
+
+# -- each endpoint: what to set up as the administrator, then the request ------------------
+
+
+def _open_case(m: Matrix, table: str, *, ruled: bool = False, appealed: bool = False) -> str:
+    """A fresh own-motion case on ``table`` (ruled, appealed), made in-process as the administrator."""
+    from escrutinio.app.cases import Decision
+    from escrutinio.parsing import parse_case_kind, parse_effect
+
+    with m.admin() as s:
+        (case,) = s.cases.file(tables=[table], filer="JEE", kind=parse_case_kind("own_motion"), grounds="b").cases
+        number = str(case["number"])
+        if ruled or appealed:
+            s.cases.rule(number, Decision(f"R-{number}", parse_effect("dismiss", ("PL", "FP"))))
+        if appealed:
+            s.cases.appeal(number, filer="FP")
+    return number
+
+
+def _sampled(m: Matrix, table: str) -> dict[str, Any]:
+    with m.admin() as s:
+        return next(t for t in s.audit.status()["tables"] if t["table"] == table)
+
+
+def _as_counted(row: dict[str, Any], entry: int, *, off: int = 0) -> dict[str, Any]:
+    other = row["sheet_ballots"] - row["sheet_winner"] - row["sheet_loser"]
+    counts = f"FP={row['sheet_winner'] + off},PL={row['sheet_loser'] - off},other={other}"
+    return {"table": row["table"], "by": f"counter {entry}", "entry": entry, "counts": counts, "ballots": row["sheet_ballots"]}
+
+
+def _differing(m: Matrix, table: str) -> dict[str, Any]:
+    """Two differing entries for ``table`` (recorded as the administrator); the resolution's body."""
+    from escrutinio.parsing import AuditEntryText, parse_audit_entry
+
+    row = _sampled(m, table)
+    with m.admin() as s:
+        for entry, off in ((1, 0), (2, 1)):
+            e = _as_counted(row, entry, off=off)
+            text = AuditEntryText(e["table"], e["by"], e["entry"], e["counts"], e["ballots"])
+            s.audit.record(parse_audit_entry(s.audit.unit(), text))
+    body = _as_counted(row, 1)
+    del body["entry"]
+    return {**body, "reason": "recounted in public"}
+
+
+def _completed(m: Matrix) -> None:
+    """Every sampled table entered twice as its sheet says (so the risk can be measured)."""
+    from escrutinio.parsing import AuditEntryText, parse_audit_entry
+
+    with m.admin() as s:
+        for row in s.audit.status()["tables"]:
+            for entry in (1, 2):
+                e = _as_counted(row, entry)
+                text = AuditEntryText(e["table"], e["by"], e["entry"], e["counts"], e["ballots"])
+                # A table whose entries were made to differ (and resolved) stands as it is.
+                with contextlib.suppress(RuleError):
+                    s.audit.record(parse_audit_entry(s.audit.unit(), text))
+
+
+Request = tuple[str, str, dict[str, Any] | bytes | None]
+Setup = Callable[[Matrix, str], Request]
+
+SETUPS: dict[str, Setup] = {
+    "file_claim": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "FP", "grounds": "b"}),
+    "own_motion": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "JEE", "kind": "own_motion", "grounds": "b"}),
+    "observation": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "ONPE", "kind": "observation"}),
+    "ruling": lambda m, t: ("POST", f"/cases/{_open_case(m, t)}/ruling", {"resolution": "R1", "effect": "dismiss"}),
+    "appeal": lambda m, t: ("POST", f"/cases/{_open_case(m, t, ruled=True)}/appeal", {"filer": "FP"}),
+    "appeal_decision": lambda m, t: (
+        "POST",
+        f"/cases/{_open_case(m, t, appealed=True)}/appeal-decision",
+        {"resolution": "A1", "effect": "confirm"},
+    ),
+    "finalise": lambda m, t: ("POST", "/cases/finalise", {}),
+    "audit_plan": lambda m, t: ("POST", "/audit/plan", {"risk_limit": "0.1", "method": "macro"}),
+    "audit_seed": lambda m, t: ("POST", "/audit/seed", {"seed": "73029184650183746529", "ceremony": "dice"}),
+    "audit_draw": lambda m, t: ("POST", "/audit/draw", None),
+    "audit_entry": lambda m, t: ("POST", "/audit/entries", _as_counted(_sampled(m, t), 1)),
+    "audit_entries_csv": lambda m, t: ("POST", "/audit/entries.csv", _csv(_as_counted(_sampled(m, t), 2))),
+    "audit_resolution": lambda m, t: ("POST", "/audit/resolutions", _differing(m, TO_RESOLVE[t])),
+    "audit_measure": lambda m, t: (_completed(m), ("POST", "/audit/measure", None))[1],
+    "audit_report": lambda m, t: ("POST", "/audit/report", None),
+}
+
+
+def _csv(e: dict[str, Any]) -> bytes:
+    return f'table,entry,counts,ballots,by\n{e["table"]},{e["entry"]},"{e["counts"]}",{e["ballots"]},{e["by"]}\n'.encode()
+
+
+def _send(client: httpx.Client, request: Request, token: str | None) -> httpx.Response:
+    method, path, body = request
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if isinstance(body, bytes):
+        return client.request(method, "/api/v1" + path, content=body, headers={**headers, "content-type": "text/csv"})
+    return client.request(method, "/api/v1" + path, json=body if body is not None else None, headers=headers)
+
+
+def _head(m: Matrix) -> int:
+    with Session(m.db) as s:
+        return int(s.store.head()[0])
+
+
+def test_every_role_on_every_write_endpoint_in_and_out_of_its_area(matrix: Matrix) -> None:
+    """In lifecycle order (the audit is planned before it is drawn, entered before measured)."""
+    carried_out: dict[str, int] = {}
+    with matrix.server.client() as client:
+        for endpoint in ENDPOINTS:
+            for account in ACCOUNTS:
+                for target in (IN, OUT):
+                    rule = expected(account, endpoint, target)
+                    setup = SETUPS[endpoint]
+                    request = setup(matrix, target)
+                    before = _head(matrix)
+                    got = _send(client, request, matrix.tokens[account.name])
+                    where = f"{account.name} {endpoint} {target}: {got.status_code} {got.text[:300]}"
+                    if rule is None:
+                        assert got.status_code not in (401, 403), where
+                        if got.is_success:
+                            carried_out[endpoint] = carried_out.get(endpoint, 0) + 1
+                    else:
+                        assert got.status_code == 403, where
+                        error = got.json()["error"]
+                        assert error["rule"] == rule and error["message"].startswith(f"{rule}: "), where
+                        assert _head(matrix) == before, where  # refused: nothing was written
+                # Without a token, a write is 401 whatever the endpoint.
+            anonymous = _send(client, SETUPS[endpoint](matrix, IN), None)
+            assert anonymous.status_code == 401 and anonymous.json()["error"]["rule"] == "token", anonymous.text
+            assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert set(carried_out) == set(ENDPOINTS), sorted(set(ENDPOINTS) - set(carried_out))
+
+
+def test_a_representative_acts_for_their_party_only(matrix: Matrix) -> None:
+    with matrix.server.client() as client:
+        other = _send(client, ("POST", "/cases", {"tables": [IN], "filer": "PL", "grounds": "b"}), matrix.tokens["rep"])
+        number = _open_case(matrix, IN, ruled=True)
+        appeal = _send(client, ("POST", f"/cases/{number}/appeal", {"filer": "PL"}), matrix.tokens["rep"])
+    for got in (other, appeal):
+        assert got.status_code == 403
+        assert got.json()["error"] == {
+            "field": None,
+            "rule": "party",
+            "message": "party: representative:rep/FP acts for FP, not for PL",
+        }
+
+
+def test_a_judge_of_another_body_is_refused(matrix: Matrix) -> None:
+    number = _open_case(matrix, IN)
+    with matrix.server.client() as client:
+        got = _send(
+            client,
+            ("POST", f"/cases/{number}/ruling", {"resolution": "R", "effect": "dismiss", "body": "JEE-LIMA"}),
+            matrix.tokens["judge"],
+        )
+    assert got.status_code == 403 and got.json()["error"]["rule"] == "body"
+
+
+def test_events_name_the_authenticated_account(matrix: Matrix) -> None:
+    with matrix.server.client() as client:
+        got = _send(client, ("POST", "/cases", {"tables": [IN], "filer": "FP", "grounds": "b"}), matrix.tokens["rep14"])
+    assert got.status_code == 200, got.text
+    number = got.json()["cases"][0]["number"]
+    with Session(matrix.db) as s:
+        actors = {h["actor"] for h in s.cases.show(number)["history"]}
+    assert actors == {"representative:rep14/FP@14"}
+
+
+@pytest.mark.parametrize(
+    ("header", "rule"),
+    [
+        ("Bearer not-a-token", "token"),
+        ("Basic cm9vdDpyb290", "token"),
+        ("Bearer", "token"),
+    ],
+)
+def test_a_bad_token_is_401_naming_the_rule(matrix: Matrix, header: str, rule: str) -> None:
+    with matrix.server.client() as client:
+        got = client.post("/api/v1/cases/finalise", json={}, headers={"Authorization": header})
+    assert got.status_code == 401, got.text
+    assert got.json()["error"]["rule"] == rule and got.json()["error"]["field"] == "authorization"
+    assert "not-a-token" not in got.text
+
+
+def test_a_revoked_token_is_401_and_reads_stay_public(matrix: Matrix) -> None:
+    with Session(matrix.db, actor="matrix-setup") as admin:
+        token = admin.users.add("temp", Role.JUDGE, body="JEE").token
+        principal = admin.users.authenticate(token)
+    assert principal == Principal("temp", Role.JUDGE, body="JEE")
+    with matrix.server.client() as client:
+        assert _send(client, ("POST", "/cases/finalise", {}), token).status_code == 200
+        with Session(matrix.db, actor="matrix-setup") as admin:
+            admin.users.revoke("temp")
+        got = _send(client, ("POST", "/cases/finalise", {}), token)
+        assert got.status_code == 401 and got.json()["error"]["rule"] == "revoked"
+        assert client.get("/api/v1/health").status_code == 200  # no token: the public reads
+
+
+def test_a_token_is_never_in_the_log_the_listing_or_the_server_output(small_db: str, tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.integration.api.server import free_port
+
+    with Session(small_db, actor="matrix-setup") as admin:
+        token = admin.users.add("leaky", Role.REPRESENTATIVE, party="FP").token
+    port = free_port()
+    out = tmp_path / "server.log"
+    with out.open("wb") as sink:
+        command = [sys.executable, "-m", "escrutinio.cli", "--db", small_db, "serve", "--port", str(port), "--log-level", "debug"]
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=dict(os.environ))
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            with httpx.Client(base_url=url, timeout=30) as client:
+                headers = {"Authorization": f"Bearer {token}"}
+                assert client.post(
+                    "/api/v1/cases", json={"tables": [IN], "filer": "FP", "grounds": "b"}, headers=headers
+                ).is_success
+                assert (
+                    client.post(
+                        "/api/v1/cases", json={"tables": [IN], "filer": "PL", "grounds": "b"}, headers=headers
+                    ).status_code
+                    == 403
+                )
+                assert client.post("/api/v1/audit/nope", headers=headers).status_code == 404
+        finally:
+            process.terminate()
+            process.wait(10)
+    logged = out.read_text()
+    assert "POST /api/v1/cases" in logged  # the access log was written, without the token
+    with Session(small_db) as s:
+        events = b"".join(s.store.event_lines()).decode()
+        listing = str(s.users.listing())
+    for text in (logged, events, listing):
+        assert token not in text
