@@ -12,7 +12,7 @@ core: it uses the application, nothing uses it.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,16 @@ from escrutinio.app import Session, StoreError
 from escrutinio.count.options import InvalidSheets, Level
 from escrutinio.parsing import InputError
 
-CHOICES = ("NORTE", "SUR", "CENTRO", "VERDE")
+CANDIDATES = {
+    "NORTE": ("Partido del Norte", "Ana Quispe"),
+    "SUR": ("Alianza del Sur", "Luis Rojas"),
+    "CENTRO": ("Centro Democrático", "Eva Soto"),
+    "VERDE": ("Frente Verde", "Iván Mamani"),
+}
+CHOICES = tuple(CANDIDATES)
+RUNOFF_CHOICES = CHOICES[:2]
+"""A second round between the first two: a contest whose outcome is one winner-loser pair (what a
+recorded audit follows)."""
 DEFINITION = """
 [election]
 id = "demo-republic"
@@ -39,11 +48,7 @@ levels = ["department", "province", "district"]
 id = "presidential"
 name = "President"
 choices = [
-  { id = "NORTE", party = "Partido del Norte", candidate = "Ana Quispe", column = "NORTE" },
-  { id = "SUR", party = "Alianza del Sur", candidate = "Luis Rojas", column = "SUR" },
-  { id = "CENTRO", party = "Centro Democrático", candidate = "Eva Soto", column = "CENTRO" },
-  { id = "VERDE", party = "Frente Verde", candidate = "Iván Mamani", column = "VERDE" },
-]
+{choices}]
 
 [rules]
 annulled_ballots = "null"
@@ -77,7 +82,16 @@ RECIBIDA = ""   # no stated status: the rules decide
 """
 
 
-def synthetic_tables(tables: int, seed: int) -> pl.DataFrame:
+def definition_text(choices: Sequence[str] = CHOICES) -> str:
+    """The demo election's definition (TOML) for these choices (all four: the first round)."""
+    lines = "".join(
+        f'  {{ id = "{c}", party = "{CANDIDATES[c][0]}", candidate = "{CANDIDATES[c][1]}", column = "{c}" }},\n' for c in choices
+    )
+    text = DEFINITION.replace("{choices}", lines)
+    return text if tuple(choices) == CHOICES else text.replace('id = "demo-republic"', 'id = "demo-republic-runoff"')
+
+
+def synthetic_tables(tables: int, seed: int, choices: Sequence[str] = CHOICES) -> pl.DataFrame:
     """One row per table: geography, electors, turnout and votes with regional leanings."""
     rng = np.random.default_rng(seed)
     n_dep = 25
@@ -86,7 +100,7 @@ def synthetic_tables(tables: int, seed: int) -> pl.DataFrame:
     dist = prov * 20 + rng.integers(0, 12, tables)
     place = dist * 40 + rng.integers(0, 6, tables)
     urban = rng.random(n_dep) < 0.35
-    lean = rng.dirichlet(np.ones(len(CHOICES)) * 2.0, size=n_dep)
+    lean = rng.dirichlet(np.ones(len(choices)) * 2.0, size=n_dep)
     lean[urban, 1] += 0.25  # cities lean south-alliance; the countryside north
     lean[~urban, 0] += 0.25
     lean = lean / lean.sum(axis=1, keepdims=True)
@@ -113,7 +127,7 @@ def synthetic_tables(tables: int, seed: int) -> pl.DataFrame:
             "local": [f"L{p:06d}" for p in place],
             "electores": electors,
             "votantes": cast,
-            **{c: votes[:, i] for i, c in enumerate(CHOICES)},
+            **{c: votes[:, i] for i, c in enumerate(choices)},
             "blancos": blank,
             "nulos": null,
             "impugnados": challenged,
@@ -126,10 +140,10 @@ def synthetic_tables(tables: int, seed: int) -> pl.DataFrame:
     )
     # keep the sheet arithmetic right after moving ballots to "challenged"
     frame = frame.with_columns(
-        (pl.sum_horizontal(list(CHOICES)) + pl.col("blancos") + pl.col("nulos") + pl.col("impugnados")).alias("votantes")
+        (pl.sum_horizontal(list(choices)) + pl.col("blancos") + pl.col("nulos") + pl.col("impugnados")).alias("votantes")
     )
     not_installed = pl.col("estado") == "NO_INSTALADA"
-    zero_cols = ["votantes", *CHOICES, "blancos", "nulos", "impugnados"]
+    zero_cols = ["votantes", *choices, "blancos", "nulos", "impugnados"]
     frame = frame.with_columns([pl.when(not_installed).then(0).otherwise(pl.col(c)).alias(c) for c in zero_cols])
     frame = frame.with_columns(
         pl.when((pl.col("impugnados") > 0) & (pl.col("estado") == "CONTADA"))
@@ -152,13 +166,14 @@ def synthetic_tables(tables: int, seed: int) -> pl.DataFrame:
     return frame
 
 
-def write_files(folder: Path, tables: int, seed: int) -> tuple[Path, Path, Path]:
-    """The definition, the early file (urban tables first) and the late file (the rest)."""
-    frame = synthetic_tables(tables, seed)
+def write_files(folder: Path, tables: int, seed: int, choices: Sequence[str] = CHOICES) -> tuple[Path, Path, Path]:
+    """The definition, the early file (urban tables first) and the late file (the rest); with
+    ``choices=RUNOFF_CHOICES``, a second round between the first two."""
+    frame = synthetic_tables(tables, seed, choices)
     rng = np.random.default_rng(seed + 1)
     late = (~frame["urbano"]) & pl.Series(rng.random(frame.height) < 0.35)
-    definition = folder / "demo-republic.toml"
-    definition.write_text(DEFINITION, encoding="utf-8")
+    definition = folder / ("demo-republic.toml" if tuple(choices) == CHOICES else "demo-republic-runoff.toml")
+    definition.write_text(definition_text(choices), encoding="utf-8")
     early, later = folder / "early.csv", folder / "late.csv"
     frame.filter(~late).drop("urbano").write_csv(early)
     frame.filter(late).drop("urbano").write_csv(later)

@@ -344,15 +344,12 @@ class AuditService:
         except (KeyError, ValueError) as error:
             raise RuleError(f"cannot build the audit manifest: {error}") from None
 
-    def pairs(self) -> int:
-        """How many winner–loser pairs the contest's reported outcome has (1 for a two-choice
-        contest such as a runoff)."""
+    def winners(self) -> tuple[str, ...]:
+        """The reported winners the audit confirms (one, or the choices going to a runoff)."""
         election = self.context.election()
-        choices = len(election.contest.choice_ids)
-        if choices <= 2:
-            return 1
-        winners = reported_winners(self.context.table_frame(), election)
-        return len(winners) * (choices - len(winners))
+        if len(election.contest.choice_ids) <= 2:
+            return (leading_pair(self.context.table_frame(), election.contest.choice_ids)[0],)
+        return reported_winners(self.context.table_frame(), election)
 
     def preview(self, risk_limit: RiskLimitLike) -> AuditPlan | ContestPlan:
         """Every method's sample size for the store's count, recording nothing.
@@ -384,11 +381,14 @@ class AuditService:
         The manifest is copied into the event, so later loads or rulings cannot move the tables
         the sample is drawn from, and a reader of the log needs nothing else.
         """
-        pairs = self.pairs()
-        if pairs > 1:
+        # A recorded audit follows the winner and the runner-up. With one reported winner that
+        # is the closest pair; with several (who goes to a runoff) the top two are both winners
+        # and the pair that decides is the second against the third: refused, not misaudited.
+        winners = self.winners()
+        if len(winners) > 1:
             raise RuleError(
-                f"this contest's outcome has {pairs} winner-loser pairs; a recorded audit follows one pair "
-                "(a two-choice contest such as a runoff) today: `escrutinio audit plan` shows the sizes for every pair"
+                f"this contest reports {len(winners)} winners ({', '.join(winners)} go to the runoff); a recorded audit "
+                "follows one winner against the runner-up today: `escrutinio audit plan` shows the sizes for every pair"
             )
         manifest, winner, loser = self.manifest()
         contest = self.context.election().contest.id

@@ -108,4 +108,4 @@ def test_the_audit_command_plans_every_pair_of_a_first_round(tmp_path: object) -
     assert {m["method"]: m["draws"] for m in plan["methods"]}[MACRO] == 225
     recorded = runner.invoke(app, ["--db", db, "audit", "plan", "--risk-limit", "0.05", "--method", "macro", "--record"])
     assert recorded.exit_code == 1
-    assert "32 winner-loser pairs" in str(recorded.exception) + recorded.output
+    assert "this contest reports 2 winners (PL, FP go to the runoff)" in str(recorded.exception) + recorded.output
