@@ -20,6 +20,7 @@ from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _wit
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
 from escrutinio.cli_server import serve_command
+from escrutinio.cli_transparency import head_app, receipt_app
 from escrutinio.cli_users import users_app
 
 app = typer.Typer(
@@ -51,6 +52,8 @@ app.add_typer(demo_app, name="demo")
 demo_app.command("dispute")(demo_dispute_command)
 app.add_typer(elections_app, name="elections")
 app.add_typer(users_app, name="users")
+app.add_typer(head_app, name="head")
+app.add_typer(receipt_app, name="receipt")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
 app.command("export")(export_command)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import Enum
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from escrutinio.domain.errors import EscrutinioError
@@ -363,3 +364,22 @@ def parse_bearer(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("token", "Authorization: expected 'Bearer <token>' (the token escrutinio users add printed)")
     return token.strip()
+
+
+# -- transparency: receipts and heads -------------------------------------------------------
+
+
+def parse_json_file(path: Path, what: str) -> object:
+    """The JSON document in a file a person names (a receipt, a published head)."""
+    import orjson
+
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{what}: {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{what}: {path}: cannot read it ({exc.strerror})") from None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{what}: {path}: not JSON ({exc})") from None

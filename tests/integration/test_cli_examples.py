@@ -157,12 +157,18 @@ def write_inputs(folder: Path) -> None:
         encoding="utf-8",
     )
     (folder / "out").mkdir()
+    # The keys the transparency examples sign with (a log's, a party's as a witness).
+    from escrutinio.ledger.signing import generate_key, save_private_key
+
+    for name in ("body.pem", "party.pem"):
+        save_private_key(generate_key(), folder / name)
 
 
 @pytest.mark.slow
 def test_every_help_example_runs(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     env = {**os.environ, "ESCRUTINIO_DB": str(tmp_path / "escrutinio.db"), "COLUMNS": "100"}
+    env["ESCRUTINIO_WITNESS_STATE"] = str(tmp_path / "witness-state")  # never the tester's own
     env.pop("ESCRUTINIO_ACTOR", None)
     failures = []
     ran = examples()

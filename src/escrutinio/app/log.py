@@ -17,6 +17,8 @@ from escrutinio.domain.errors import StoreError
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
     from escrutinio.count.verify import VerifyReport
+    from escrutinio.ledger.receipts import Receipt
+    from escrutinio.ledger.signing import SigningKey
 
 Progress = Callable[[str, int, int], None]
 
@@ -69,3 +71,10 @@ class LogService:
 
         session = self.session
         return verify_log(path, session.store if session.exists() else None, progress)
+
+    def receipt(self, seq: int, *, key: SigningKey | Path | None = None) -> Receipt:
+        """The receipt of event ``seq`` (leaf hash, index, inclusion proof, signed head); see
+        :meth:`escrutinio.app.transparency.TransparencyService.receipt`. ``.to_dict()`` is its JSON."""
+        from escrutinio.app.transparency import TransparencyService
+
+        return TransparencyService(self.session).receipt(seq, key=key)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.log import LogService
     from escrutinio.app.stakes import StakesService
+    from escrutinio.app.transparency import TransparencyService
     from escrutinio.app.users import UsersService
     from escrutinio.count.frame_cache import TableFrameCache
     from escrutinio.domain.election import Election
@@ -224,3 +225,9 @@ class Session:
         from escrutinio.app.users import UsersService
 
         return UsersService(self)
+
+    @cached_property
+    def transparency(self) -> TransparencyService:
+        from escrutinio.app.transparency import TransparencyService
+
+        return TransparencyService(self)

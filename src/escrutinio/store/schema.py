@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0009"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -194,6 +194,35 @@ accounts = sa.Table(
 does not hold (the log is published; a credential's verifier has no business there). Written in
 the same transaction as the event that creates the account (see ``PendingEvent.private``)."""
 
+
+def _signed(*extra: sa.Column) -> list[sa.Column]:
+    """The columns of a signature over a log size: by whom (key id and public key), of which
+    root, when, and the signature; keyed by (size, key id)."""
+    return [
+        sa.Column("size", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("key_id", sa.String(64), primary_key=True),
+        sa.Column("root", sa.String(64), nullable=False),
+        *extra,
+        sa.Column("time", sa.String(32), nullable=False),
+        sa.Column("public_key", sa.String(64), nullable=False),
+        sa.Column("signature", sa.String(128), nullable=False),
+    ]
+
+
+tree_heads = sa.Table(
+    "tree_heads",
+    metadata,
+    *_signed(sa.Column("last_event", sa.String(64), nullable=False), sa.Column("log", sa.String(64), nullable=False)),
+    **ROWID,
+)
+"""Signed tree heads of the log (ledger/heads.py), one per size and signer. Not events: a head
+is a statement *about* the log, and signing one as the count goes on must not move the head
+that writers name (``expect_seq``) nor need a head of its own."""
+
+cosignatures = sa.Table("cosignatures", metadata, *_signed(), **ROWID)
+"""Witnesses' cosignatures of (size, root), one per size and witness key."""
+
+
 def for_postgresql() -> None:
     """Give the partial index its PostgreSQL condition (once a PostgreSQL engine is made)."""
     index = next(i for i in sheets.indexes if i.name == "ix_sheets_at_dispute_body")
@@ -234,4 +263,3 @@ def sqlite_ddl_module() -> str:
 
 if __name__ == "__main__":
     print(sqlite_ddl_module(), end="")
-

@@ -4,7 +4,7 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0007'
+SCHEMA_REVISION = '0009'
 
 STATEMENTS = (
     (
@@ -112,6 +112,18 @@ STATEMENTS = (
         ')'
     ),
     (
+        'CREATE TABLE cosignatures (\n'
+        '\tsize INTEGER NOT NULL, \n'
+        '\tkey_id VARCHAR(64) NOT NULL, \n'
+        '\troot VARCHAR(64) NOT NULL, \n'
+        '\ttime VARCHAR(32) NOT NULL, \n'
+        '\tpublic_key VARCHAR(64) NOT NULL, \n'
+        '\tsignature VARCHAR(128) NOT NULL, \n'
+        '\tPRIMARY KEY (size, key_id)\n'
+        ')\n'
+        ' WITHOUT ROWID'
+    ),
+    (
         'CREATE TABLE events (\n'
         '\tseq INTEGER NOT NULL, \n'
         '\ttype VARCHAR(64) NOT NULL, \n'
@@ -155,5 +167,19 @@ STATEMENTS = (
     ),
     (
         "CREATE INDEX ix_sheets_at_dispute_body ON sheets (table_id) WHERE current = 1 AND state = 'observed'"
+    ),
+    (
+        'CREATE TABLE tree_heads (\n'
+        '\tsize INTEGER NOT NULL, \n'
+        '\tkey_id VARCHAR(64) NOT NULL, \n'
+        '\troot VARCHAR(64) NOT NULL, \n'
+        '\tlast_event VARCHAR(64) NOT NULL, \n'
+        '\tlog VARCHAR(64) NOT NULL, \n'
+        '\ttime VARCHAR(32) NOT NULL, \n'
+        '\tpublic_key VARCHAR(64) NOT NULL, \n'
+        '\tsignature VARCHAR(128) NOT NULL, \n'
+        '\tPRIMARY KEY (size, key_id)\n'
+        ')\n'
+        ' WITHOUT ROWID'
     ),
 )
