@@ -38,6 +38,9 @@ from escrutinio.domain.errors import EscrutinioError
 
 HASH_LENGTH = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+EDGE_CACHE = 4096
+"""Ragged-edge hashes kept (about 17 per head size on a national log): a server that signs a
+head per receipt sees a new size every write, so the cache is emptied when it outgrows this."""
 _LEAF = b"\x00"
 _NODE = b"\x01"
 
@@ -173,6 +176,8 @@ class MerkleTree:
         if found is None:
             k = _split(n)
             found = node_hash(self._hash(lo, lo + k), self._hash(lo + k, hi))
+            if len(self._edges) >= EDGE_CACHE:
+                self._edges.clear()
             self._edges[(lo, hi)] = found
         return found
 
