@@ -21,7 +21,7 @@ PREFIX = "/api/v1"
 def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
     """The API on store ``db`` (SQLite path or PostgreSQL URL); public reads from ``read_db`` (a
     PostgreSQL streaming replica) when given; request bodies up to ``max_body`` bytes."""
-    from escrutinio.api import routes_audit, routes_cases, routes_meta
+    from escrutinio.api import routes_audit, routes_cases, routes_meta, routes_transparency
 
     app = FastAPI(
         title="escrutinio",
@@ -36,4 +36,5 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     app.include_router(routes_meta.router, prefix=PREFIX)
     app.include_router(routes_cases.router, prefix=PREFIX)
     app.include_router(routes_audit.router, prefix=PREFIX)
+    app.include_router(routes_transparency.router, prefix=PREFIX)
     return app

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.errors import RuleError, StoreError
+from escrutinio.domain.errors import NotFound, RuleError, StoreError
 from escrutinio.ledger.canonical import canonical, parse
 from escrutinio.ledger.events import timestamp
 from escrutinio.ledger.heads import HeadError, HeadsReport, SignedHead, check_heads, cosign, head_of, sign_head
@@ -142,15 +142,20 @@ class TransparencyService:
         if size is None:
             found = self._heads.latest()
             if found is None:
-                raise RuleError("no head has been signed yet (escrutinio head sign --key FILE)")
+                raise NotFound("no head has been signed yet (escrutinio head sign --key FILE)")
             return found
         heads = self.heads(size)
         if not heads:
-            raise RuleError(f"--size: no head of size {size} was signed (escrutinio head list shows those that were)")
+            raise NotFound(f"--size: no head of size {size} was signed (escrutinio head list shows those that were)", "size")
         return heads[-1]
 
-    def consistency(self, first: int, second: int) -> list[bytes]:
-        return self.tree().consistency_proof(first, second)
+    def consistency_proof(self, first: int, second: int) -> dict[str, Any]:
+        """The consistency proof between two sizes of this log, as published (hex hashes)."""
+        try:
+            proof = self.tree().consistency_proof(first, second)
+        except ProofError as exc:
+            raise RuleError(f"first, second: {exc}") from None
+        return {"first": first, "second": second, "proof": [p.hex() for p in proof]}
 
     def check(self) -> HeadsReport:
         """Check every stored head and cosignature against the store's own log."""
@@ -164,7 +169,7 @@ class TransparencyService:
         when none covers the event yet (what a write route returns to the clerk or party)."""
         event = self._heads.event(seq)
         if event is None:
-            raise RuleError(f"SEQ: there is no event {seq} in this log")
+            raise NotFound(f"SEQ: there is no event {seq} in this log", "seq")
         latest = self._heads.latest()
         if latest is None or latest.head.size < seq:
             if key is None:

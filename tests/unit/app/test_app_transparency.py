@@ -11,7 +11,7 @@ import orjson
 import pytest
 from tests.onpe_sample import write
 
-from escrutinio.app import RuleError, Session
+from escrutinio.app import NotFound, RuleError, Session
 from escrutinio.ledger.events import GENESIS, digest
 from escrutinio.ledger.heads import HeadError
 from escrutinio.ledger.merkle import ProofError
@@ -111,7 +111,7 @@ def test_a_receipt_needs_a_head_that_covers_its_event(log: Session, body: Signin
         log.log.receipt(3)
     receipt = log.log.receipt(3, key=body)  # a write route signs one on the spot
     assert receipt.head.head.size == log.store.head()[0]
-    with pytest.raises(RuleError, match="SEQ: there is no event 500"):
+    with pytest.raises(NotFound, match="SEQ: there is no event 500"):
         log.log.receipt(500)
 
 
