@@ -226,6 +226,14 @@ def check_heads(event_hashes: Sequence[str], heads: Iterable[SignedHead], *, tre
     )
 
 
+def heads_from_json(items: Any, where: str = "heads") -> list[SignedHead]:
+    """Published heads (a JSON list of ``head show`` objects, as a record carries them), each
+    failure naming ``where[i].field``."""
+    if not isinstance(items, list):
+        raise HeadError(f"{where}: expected a JSON list of signed heads, got {type(items).__name__}")
+    return [SignedHead.from_dict(item, f"{where}[{i}]") for i, item in enumerate(items)]
+
+
 class _Fields:
     """Typed reads of a JSON object's fields, each failure one line naming ``where.field``."""
 

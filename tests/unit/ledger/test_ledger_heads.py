@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from escrutinio.ledger.events import GENESIS, Event, digest
-from escrutinio.ledger.heads import HeadError, SignedHead, check_heads, cosign, head_of, sign_head
+from escrutinio.ledger.heads import HeadError, SignedHead, check_heads, cosign, head_of, heads_from_json, sign_head
 from escrutinio.ledger.merkle import MerkleTree, ProofError
 from escrutinio.ledger.receipts import Receipt, issue, verify_against, verify_receipt
 from escrutinio.ledger.signing import generate_key
@@ -76,7 +76,8 @@ def test_a_changed_field_breaks_the_signature() -> None:
 def test_check_heads_passes_an_honest_record_and_names_the_final_witnesses() -> None:
     events = chain(40)
     heads = [signed(events, 10), cosign(PARTY, signed(events, 25), "t1"), cosign(PARTY, signed(events, 40), "t2")]
-    report = check_heads([e.hash for e in events], heads)
+    published = heads_from_json([h.to_dict() for h in heads])  # as a record carries them
+    report = check_heads([e.hash for e in events], published)
     assert (report.heads, report.final_size, report.signers, report.witnesses) == (3, 40, [BODY.key_id], [PARTY.key_id])
     assert check_heads([e.hash for e in events], []).final_size is None
 
@@ -124,3 +125,10 @@ def test_a_malformed_receipt_names_its_field(change: Any, message: str) -> None:
     change(data)
     with pytest.raises(HeadError, match=message):
         Receipt.from_dict(data)
+
+
+def test_published_heads_that_are_not_a_list_of_heads_name_the_place() -> None:
+    with pytest.raises(HeadError, match=r"^heads: expected a JSON list"):
+        heads_from_json({"size": 1})
+    with pytest.raises(HeadError, match=r"^heads\[1\]: expected a JSON object"):
+        heads_from_json([signed(chain(2), 2).to_dict(), "x"])
