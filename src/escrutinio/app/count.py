@@ -261,10 +261,13 @@ class CountService:
 
     def tables(self, area: str | None = None) -> list[dict[str, Any]]:
         """One row per polling table (within ``area``): its roll entry, its current sheet's
-        state and figures, and ``event``, the log event that recorded that sheet."""
+        state and figures, ``event``, the log event that recorded that sheet, and
+        ``final_at_source_despite``, the rules (comma-separated) a sheet in the count breaks
+        although the source stated it final (empty for almost every table)."""
         import polars as pl
 
         from escrutinio.aggregation.tally import lineage
+        from escrutinio.count.states import IN_COUNT, RULES, SOURCE_BASIS
 
         election = self.session.election()
         if area is not None:
@@ -279,6 +282,11 @@ class CountService:
             .join(sheets.rename({"seq": "event"}), on="table", how="left")
             .with_columns(pl.col("state").fill_null("pending"))
             .sort("table")
+        )
+        final = pl.col("state").is_in(list(IN_COUNT)) & pl.col("basis").fill_null("").str.starts_with(SOURCE_BASIS)
+        broken = pl.col("reasons").fill_null("").str.split(",").list.eval(pl.element().filter(pl.element().is_in(list(RULES))))
+        frame = frame.with_columns(
+            pl.when(final).then(broken.list.join(",")).otherwise(pl.lit("")).alias("final_at_source_despite")
         )
         return frame.to_dicts()
 
@@ -507,6 +515,8 @@ class CountService:
                 {
                     "table": [r["table"] for r in records],
                     tf.STATE: [r["state"] for r in records],
+                    "basis": [r["basis"] for r in records],
+                    "reasons": [r["reasons"] for r in records],
                     **{f: [r[f] for r in records] for f in tf.SHEET_COUNTS},
                     **{tf.choice_column(c): [r["votes"][c] for r in records] for c in election.contest.choice_ids},
                 }
@@ -530,9 +540,13 @@ class CountService:
 def _figure_name(key: str) -> str:
     """A tally key as the results name the figure (``v_PL`` -> ``votes.PL``, ``n_counted`` ->
     ``tables.counted``, ``p_v_PL`` -> ``provisional.votes.PL``, ``cast`` -> ``ballots_cast``,
-    ``p_cast`` -> ``provisional.cast``)."""
+    ``p_cast`` -> ``provisional.cast``, ``despite_arithmetic_error`` ->
+    ``final_at_source_despite.arithmetic_error``)."""
+    from escrutinio.aggregation.keys import DESPITE_PREFIX
     from escrutinio.domain import table_frame as tf
 
+    if key.startswith(DESPITE_PREFIX):
+        return f"final_at_source_despite.{key[len(DESPITE_PREFIX) :]}"
     if key.startswith("p_"):  # the provisional figures keep the sheet's own names, as the results do
         inner = key[2:]
         return f"provisional.{_figure_name(inner) if inner.startswith(tf.CHOICE_PREFIX) else inner}"
