@@ -20,6 +20,7 @@ from escrutinio.domain.roles import Action
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
     from escrutinio.domain.election import Election
+    from escrutinio.store.context import StoreContext
 
 Progress = Callable[[str, int, int], None]
 """progress(step, done, total): how long work reports itself (a skin may draw a bar)."""
@@ -77,6 +78,49 @@ class Changes:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class _NoStoreYet:
+    """The store a first load is about to create, as its docket sees it: no case and no event
+    yet, and the clock the new store will stamp its events with."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def clock(self) -> datetime:
+        from escrutinio.store.store import Store
+
+        return Store.clock_of(self.url)
+
+    @staticmethod
+    def case_rows(open_only: bool = False) -> list[dict[str, Any]]:
+        return []
+
+    @staticmethod
+    def count_cases(kind: str) -> int:
+        return 0
+
+    @staticmethod
+    def head() -> tuple[int, str]:
+        from escrutinio.ledger.events import GENESIS
+
+        return 0, GENESIS
+
+
+class _FirstLoad:
+    """The context a first load opens its observation cases in, before the store exists: the
+    events are then written with the store itself (see ``CountService.load``)."""
+
+    def __init__(self, url: str, actor: str, defined: Election) -> None:
+        self.actor = actor
+        self.store: Any = _NoStoreYet(url)
+        self._defined = defined
+
+    def election(self) -> Election:
+        return self._defined
+
+    def table_frame(self) -> Any:
+        raise StoreError(f"{self.store.url}: no store yet")
 
 
 class CountService:
@@ -150,12 +194,18 @@ class CountService:
             areas, roll, sheets = session.store.frames()
             plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables)
         progress("write", 2, 4)
-        if not exists:
-            assert text is not None
-            session.created(Store.create(session.url, text, session.actor))
         when = _in_zone(declared_at, defined) if declared_at is not None else None
-        extra = self._observation_cases(plan.events, when)
-        written = session.store.append([*plan.events, *extra], session.actor, expect_seq=seen) if plan.events else []
+        if exists:
+            extra = self._observation_cases(plan.events, when, self.session)
+            written = session.store.append([*plan.events, *extra], session.actor, expect_seq=seen) if plan.events else []
+            events, head = len(written), (written[-1].hash if written else session.store.head()[1])
+        else:
+            # A new store is created with its first load in ONE transaction: killed at any
+            # moment, the load leaves a whole store or none (never an election with no roll).
+            assert text is not None
+            extra = self._observation_cases(plan.events, when, _FirstLoad(session.url, session.actor, defined))
+            session.created(Store.create(session.url, text, session.actor, [*plan.events, *extra]))
+            events, head = len(plan.events) + len(extra), session.store.head()[1]
         progress("done", 4, 4)
         s = plan.summary
         return LoadSummary(
@@ -166,15 +216,16 @@ class CountService:
             new_tables=s.get("new_tables", 0),
             recorded_by_state=dict(s.get("recorded_by_state", {})),
             actions=dict(s.get("actions", {})),
-            events=len(written),
-            head=written[-1].hash if written else session.store.head()[1],
+            events=events,
+            head=head,
             store=session.url,
         )
 
-    def _observation_cases(self, events: list[Any], declared_at: datetime | None) -> list[Any]:
+    @staticmethod
+    def _observation_cases(events: list[Any], declared_at: datetime | None, context: StoreContext) -> list[Any]:
         """An observed sheet goes to the dispute body: open an observation case for each one
-        that has no open case yet, in the same transaction as the sheet itself (the docket
-        decides which, and stamps them: see ``Disputes.observation_events``)."""
+        that has no open case yet, in the same transaction as the sheet itself (the docket of
+        ``context`` decides which, and stamps them: see ``Disputes.observation_events``)."""
         from escrutinio.disputes.service import Disputes
         from escrutinio.ledger.events import EventType
 
@@ -191,7 +242,7 @@ class CountService:
         rows = pl.concat(observed)
         # The observed tables are on the roll by the time these events are written (the same
         # transaction registers them), so they are known to the docket.
-        disputes = Disputes(self.session, known_tables=set(rows["table"].to_list()))
+        disputes = Disputes(context, known_tables=set(rows["table"].to_list()))
         return disputes.observation_events(rows, declared_at)
 
     # -- results -----------------------------------------------------------------------------
