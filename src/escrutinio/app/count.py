@@ -476,7 +476,8 @@ class CountService:
                 first = data.get("first_draw", 1)
                 entry["round"] = data.get("round")
                 entry["draws"] = [first + i for i, t in enumerate(data["tables"]) if t == table]
-            elif any(t == table for t, _p in data.get("ballots", ())):
+            elif isinstance(data.get("ballots"), list) and any(t == table for t, _p in data["ballots"]):
+                # drawn ballots (table, position); a hand count's ``ballots`` is the number in the box
                 entry["round"] = data.get("round")
                 entry["ballots"] = [p for t, p in data["ballots"] if t == table]
             elif data.get("table") == table:
