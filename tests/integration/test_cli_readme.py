@@ -119,7 +119,7 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
     skip = typed_by_hand(lines)
     brought = {
         "hand-counts.csv": lambda: hand_counts(tmp_path, env["ESCRUTINIO_DB"], skip),
-        "readings.csv": lambda: readings(tmp_path, str(tmp_path / "bolivia.db"), skip),
+        "readings.csv": lambda: readings(tmp_path, str(tmp_path / "san-martin.db"), skip),
     }
 
     def bring(line: str) -> None:
