@@ -197,6 +197,7 @@ def _print_area(r: dict[str, Any], contest: dict[str, Any]) -> None:
     )
     if prov["tables"]:
         say(f"Provisional: the {prov['tables']:,} observed sheets at the dispute body, not in the totals.")
+    _print_despite([r])
     if r["leader"]:
         say(f"Leader {r['leader']} by {r['margin_votes']:,} votes ({r['margin_points']} points of valid votes).")
     if "outcome" in r:
@@ -210,10 +211,6 @@ def _print_national_notes(nat: dict[str, Any]) -> None:
     if "proclaimed" in nat and not nat["proclaimed"]["matches"]:
         diff = ", ".join(f"{c} {v:+,}" for c, v in nat["proclaimed"]["counted_minus_proclaimed"]["votes"].items())
         say(f"Counted minus proclaimed ({nat['proclaimed']['source']}): {diff}; {nat['proclaimed']['note']}.")
-    despite = nat.get("final_at_source_despite")
-    if despite:
-        listed = ", ".join(f"{rule} {n:,}" for rule, n in despite.items())
-        say(f"In the count as the source states, although they break a rule (final at source despite): {listed}.")
 
 
 def _with_others(rows: list[dict[str, Any]], shown: list[str], order: list[str]) -> list[dict[str, Any]]:
@@ -256,6 +253,25 @@ def _print_listing(rows: list[dict[str, Any]], contest: dict[str, Any], level: s
                 ("valid", "valid"), ("cast", "ballots_cast"), ("blank", "blank"), ("null", "null")]  # fmt: skip
     picked = fitted(data, cols, optional)
     emit_table(data, picked, title=f"{contest['name']}: results by {level}")
+    _print_despite(rows)
+
+
+def _print_despite(rows: list[dict[str, Any]]) -> None:
+    """The sheets in these areas' counts that the source states final although they break a
+    counting rule, per rule (and, for a listing, the areas that hold them); nothing when none."""
+    from escrutinio.output import say
+
+    if not rows:
+        return
+    totals = {rule: sum(r["final_at_source_despite"][rule] for r in rows) for rule in rows[0]["final_at_source_despite"]}
+    if not any(totals.values()):
+        return
+    holding = [r["area"] for r in rows if any(r["final_at_source_despite"].values())]
+    listed = ", ".join(f"{rule} {n:,}" for rule, n in totals.items() if n)
+    where = ""
+    if len(rows) > 1:
+        where = f" in {', '.join(holding[:20])}" + (f" and {len(holding) - 20:,} more areas" if len(holding) > 20 else "")
+    say(f"Final at source despite a rule (in the count as the source states; see `escrutinio status`){where}: {listed}.")
 
 
 def _summed(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -275,7 +291,10 @@ def _print_tables(rows: list[dict[str, Any]], contest: dict[str, Any]) -> None:
     order = _choice_order(_summed(data), contest)
     required = [("table", "table"), ("area", "area"), ("state", "state")]
     data, cols = _choice_columns(data, order, "votes.{}", required, [])
-    picked = fitted(data, cols, [("electors", "electors"), ("cast", "cast"), ("event", "event")])
+    optional = [("electors", "electors"), ("cast", "cast"), ("event", "event")]
+    if any(r["final_at_source_despite"] for r in rows):
+        optional.insert(0, ("final at source despite", "final_at_source_despite"))
+    picked = fitted(data, cols, optional)
     emit_table(data, picked, title=f"{contest['name']}: polling tables")
 
 

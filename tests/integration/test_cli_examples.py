@@ -14,10 +14,10 @@ import gzip
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_runs import as_command, run_and_collect
 from tests.onpe_sample import Row, render, sample_rows
 
 ORDER = (
@@ -140,11 +140,6 @@ def run_serving(path: str, example: str, folder: Path, env: dict[str, str]) -> s
     return None
 
 
-def as_command(example: str) -> str:
-    """The example's ``escrutinio`` run as this interpreter's module (the checkout under test)."""
-    return re.sub(r"(^|&&\s*|;\s*|\|\s*)escrutinio ", rf"\1{sys.executable} -m escrutinio.cli ", example)
-
-
 def write_inputs(folder: Path) -> None:
     """The files the examples name, made from the sample."""
     rows = [*sample_rows(), Row("000123", ubigeo="140101", cast=220, p1=115, p2=87, blank=2, null=16)]
@@ -170,21 +165,14 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
     env = {**os.environ, "ESCRUTINIO_DB": str(tmp_path / "escrutinio.db"), "COLUMNS": "100"}
     env["ESCRUTINIO_WITNESS_STATE"] = str(tmp_path / "witness-state")  # never the tester's own
     env.pop("ESCRUTINIO_ACTOR", None)
-    failures = []
     ran = examples()
     assert len(ran) >= 20 and ran[0][1].startswith("escrutinio load")
-    for path, example in ran:
+    failures = []
+    for path, example in ran:  # in order: a serving example runs on the store the ones before it made
         if serving(path, example):
             failures += [f for f in [run_serving(path, example, tmp_path, env)] if f]
-            continue
-        done = subprocess.run(as_command(example), shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
-        expected = REFUSALS.get(example)
-        if "Traceback" in done.stderr:
-            failures.append(f"{path}: `{example}` printed a traceback:\n{done.stderr[-2000:]}")
-        elif expected is None and done.returncode != 0:
-            failures.append(f"{path}: `{example}` exited {done.returncode}: {done.stderr.strip()}")
-        elif expected is not None and (done.returncode == 0 or expected not in done.stderr):
-            failures.append(f"{path}: `{example}` should be refused with {expected!r}; got {done.returncode}: {done.stderr}")
+        else:
+            failures += run_and_collect([(f"{path}: ", example, example)], cwd=tmp_path, env=env, refusals=REFUSALS)
     assert not failures, "\n".join(failures)
 
 

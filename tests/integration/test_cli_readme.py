@@ -3,47 +3,39 @@
 The ``bash``/``sh`` blocks are read in order and each line run (comments dropped) in one
 temporary folder with one store, ``../shared`` pointing at the real data. The quick start's
 install and test-suite lines are not run here: they reinstall the package, and the whole suite
-is what runs them. Lines whose precondition the real files cannot meet (a table the audit did
-not draw, a file the reader brings) are listed in :data:`REFUSALS` with the one-line refusal
-they must give; any other line must exit 0, and none may print a traceback.
+is what runs them. The files a reader brings are made here: a scanned sheet and a CSV of
+requests at the start, and the audits' hand counts and ballot readings when the walk-through
+reaches them, from the retrieval lists the walk-through printed (each equal to the sheets, the
+entries the README types by hand left out). Every line must exit 0, but those in
+:data:`REFUSALS`, which show a refusal on purpose; none may print a traceback.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_runs import run_and_collect
 from tests.conftest import ROOT, SHARED, need_shared
+
+from escrutinio.app import Session
 
 NOT_RUN = ("pip install", "bash scripts/test")
 """The quick start's install and test lines (see the module's docstring)."""
 
 REFUSALS: dict[str, str] = {
-    # Filed today against the 2021 deadline, the README's request is inadmissible: nothing to rule.
-    'escrutinio cases rule NUL-000001 --resolution 0123-2021-JEE --effect dismiss --reasoning "no evidence of fraud"': "no ruling",  # noqa: E501
-    # The README's audit walk-through names tables (000123, 000456) that the seed does not draw,
-    # so the hand counts are refused and the audit stays in its counting phase...
-    'escrutinio audit record 000123 --entry 1 --counts PL=115,FP=87,null=18 --ballots 220 --by "A. Quispe"': "not in the sample",
-    'escrutinio audit record 000123 --entry 2 --counts PL=115,FP=87,null=18 --ballots 220 --by "B. Mamani"': "not in the sample",
-    'escrutinio audit resolve 000456 --counts PL=98,FP=90,null=12 --ballots 200 --by board --reason "recounted"': "no discrepancy",  # noqa: E501
-    "escrutinio audit measure": "measured once",
-    "escrutinio audit draw": "a sample is drawn after",
-    "escrutinio audit report": "report comes after",
-    # ... and the ballot-polling walk-through that follows finds it still open.
-    "escrutinio audit plan --risk-limit 0.1 --method bravo --record": "already open",
-    "escrutinio audit seed 73029184650183746529": "recorded once",
-    "escrutinio audit draw #2": "a sample is drawn after",
-    'escrutinio audit record 000123 --position 17 --entry 1 --vote FP --by "A. Quispe"': "batch-comparison",
-    'escrutinio audit record 000123 --position 17 --entry 2 --vote FP --by "B. Mamani"': "batch-comparison",
-    'escrutinio audit resolve 000123 --position 140 --vote null --by board --reason "two marks"': "batch-comparison",
-    "escrutinio audit measure && escrutinio audit report": "measured once",
+    # The audit walk-through shows that a step out of order is refused: the risk is measured
+    # only once every sampled table is settled, and two have been.
+    "escrutinio audit measure": "every sampled table is settled",
 }
 """README line (as written; `` #N`` for its Nth occurrence) -> words its one-line refusal must
-hold. The owners of these sections may well make their walk-throughs runnable."""
+hold: only lines that are there to show a refusal."""
+
+TYPED = re.compile(r"audit (?:record|resolve) (\d+)(?: --position (\d+))?")
+"""A hand count or reading the README types by hand: (table, position)."""
 
 
 def readme_commands(text: str) -> list[str]:
@@ -57,19 +49,58 @@ def readme_commands(text: str) -> list[str]:
     return lines
 
 
-def as_command(line: str) -> str:
-    """The line with ``escrutinio`` run as this interpreter's module, and ``../shared`` the real data."""
-    line = line.replace("../shared/", f"{SHARED}/")
-    line = re.sub(r"(^|&&\s*|;\s*)escrutinio ", rf"\1{sys.executable} -m escrutinio.cli ", line)
-    return re.sub(r"(^|&&\s*)python ", rf"\1{sys.executable} ", line)
-
-
 def test_the_readme_lists_the_commands_it_promises() -> None:
     commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
     assert any(c.startswith("escrutinio load ") for c in commands)
     assert "escrutinio results" in commands and "escrutinio status" in commands
     assert any(c.startswith("escrutinio table ") for c in commands) and any(c.startswith("escrutinio changes") for c in commands)
     assert any(c.startswith(NOT_RUN) for c in commands)  # the quick start is still there
+
+
+def typed_by_hand(commands: list[str]) -> set[str]:
+    """``table`` or ``table:position`` of every entry the README's lines record themselves."""
+    return {f"{t}:{p}" if p else t for c in commands for t, p in TYPED.findall(c)}
+
+
+def hand_counts(folder: Path, db: str, skip: set[str]) -> None:
+    """What the counting centres send back for ``retrieval.csv``: each table's hand count equal
+    to its sheet, entered twice."""
+    drawn = [r["table"] for r in csv.DictReader((folder / "retrieval.csv").open(encoding="utf-8"))]
+    with Session(db) as session:
+        sheets = {r["table"]: r for r in session.count.tables() if r["table"] in set(drawn)}
+    with (folder / "hand-counts.csv").open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["table", "entry", "ballots", "by", "counts"])
+        for table in (t for t in drawn if t not in skip):
+            r = sheets[table]
+            counts = f"PL={r['v_PL']},FP={r['v_FP']},blank={r['blank']},null={r['null']}"
+            out.writerows([[table, 1, r["cast"], "A. Quispe", counts], [table, 2, r["cast"], "B. Mamani", counts]])
+
+
+def readings(folder: Path, db: str, skip: set[str]) -> None:
+    """What the readers of ``ballots.csv`` send back: ballot ``n`` of a table shows what the
+    sheet's n-th ballot would (its choices' votes in order, then blank, then null), read twice."""
+    drawn = [(r["table"], int(r["position"])) for r in csv.DictReader((folder / "ballots.csv").open(encoding="utf-8"))]
+    with Session(db) as session:
+        nat = session.count.results()[0]
+        choices = [c["id"] for c in session.count.contest()["choices"]]
+        sheets = {r["table"]: r for r in session.count.tables() if r["table"] in {t for t, _p in drawn}}
+    pair = (nat["leader"], nat["runner_up"])
+
+    def shows(table: str, position: int) -> str:
+        r = sheets[table]
+        for name, n in [*((c, r[f"v_{c}"]) for c in choices), ("blank", r["blank"]), ("null", r["null"])]:
+            if position <= n:
+                return name if name in (*pair, "blank", "null") else "other"
+            position -= n
+        return "other"
+
+    with (folder / "readings.csv").open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["table", "position", "entry", "vote", "by"])
+        for table, position in (b for b in drawn if f"{b[0]}:{b[1]}" not in skip):
+            vote = shows(table, position)
+            out.writerows([[table, position, 1, vote, "A. Quispe"], [table, position, 2, vote, "B. Mamani"]])
 
 
 @pytest.mark.shared
@@ -84,18 +115,23 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     env = {**os.environ, "ESCRUTINIO_DB": str(tmp_path / "escrutinio.db"), "COLUMNS": "100"}
     env.pop("ESCRUTINIO_ACTOR", None)
-    failures = []
+    lines = [c for c in readme_commands((ROOT / "README.md").read_text(encoding="utf-8")) if not c.startswith(NOT_RUN)]
+    skip = typed_by_hand(lines)
+    brought = {
+        "hand-counts.csv": lambda: hand_counts(tmp_path, env["ESCRUTINIO_DB"], skip),
+        "readings.csv": lambda: readings(tmp_path, str(tmp_path / "san-martin.db"), skip),
+    }
+
+    def bring(line: str) -> None:
+        for name, make in brought.items():
+            if name in line and not (tmp_path / name).exists():
+                make()
+
     seen: dict[str, int] = {}
-    for line in readme_commands((ROOT / "README.md").read_text(encoding="utf-8")):
-        if line.startswith(NOT_RUN):
-            continue
+    commands = []
+    for line in lines:
         seen[line] = seen.get(line, 0) + 1
-        done = subprocess.run(as_command(line), shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
-        expected = REFUSALS.get(line if seen[line] == 1 else f"{line} #{seen[line]}")
-        if "Traceback" in done.stderr:
-            failures.append(f"`{line}` printed a traceback:\n{done.stderr[-2000:]}")
-        elif expected is None and done.returncode != 0:
-            failures.append(f"`{line}` exited {done.returncode}: {done.stderr.strip()[:500]}")
-        elif expected is not None and (done.returncode == 0 or expected not in done.stderr):
-            failures.append(f"`{line}` should be refused with {expected!r}; got {done.returncode}: {done.stderr[:500]}")
+        shared = line.replace("../shared/", f"{SHARED}/")  # the real data, wherever the checkout is
+        commands.append(("", line if seen[line] == 1 else f"{line} #{seen[line]}", shared))
+    failures = run_and_collect(commands, cwd=tmp_path, env=env, refusals=REFUSALS, before=bring)
     assert not failures, "\n".join(failures)

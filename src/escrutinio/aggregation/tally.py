@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from escrutinio.aggregation.keys import FIGURES, STATE_KEYS
+from escrutinio.aggregation.keys import DESPITE_PREFIX, DESPITE_RULES, FIGURES, SOURCE_BASIS, STATE_KEYS
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
 from escrutinio.domain.ids import AreaCode
@@ -35,7 +35,13 @@ def tally_keys(election: Election) -> list[str]:
         *FIGURES,
         *votes,
         *(f"p_{k}" for k in (*FIGURES, *votes)),
+        *despite_keys(),
     ]
+
+
+def despite_keys() -> list[str]:
+    """The keys counting sheets final at source despite each rule (``despite_arithmetic_error``, ...)."""
+    return [f"{DESPITE_PREFIX}{rule}" for rule in DESPITE_RULES]
 
 
 def registration_contribution(tables: pl.DataFrame) -> pl.DataFrame:
@@ -52,6 +58,9 @@ def sheet_contribution(sheets: pl.DataFrame, election: Election) -> pl.DataFrame
 
     counted/resolved: its figures; annulled: its ballots as null (or nothing, by the rules);
     observed: only the provisional ``p_*`` figures; not installed: nothing but its state.
+    A sheet in the count whose state the source stated (``basis`` ``source:...``) although it
+    breaks a counting rule also adds one to ``despite_<rule>`` for each rule it breaks
+    (``sheets`` needs ``basis`` and ``reasons`` for that).
     """
     votes = vote_keys(election)
     state = pl.col(tf.STATE)
@@ -67,9 +76,13 @@ def sheet_contribution(sheets: pl.DataFrame, election: Election) -> pl.DataFrame
     def only(cond: pl.Expr, expr: pl.Expr) -> pl.Expr:
         return pl.when(cond).then(expr).otherwise(zero)
 
+    one = pl.lit(1, dtype=pl.Int64)
+    final_at_source = in_count & pl.col("basis").fill_null("").str.starts_with(SOURCE_BASIS)
+    broken = pl.col("reasons").fill_null("").str.split(",")
+
     return sheets.select(
         pl.col("area"),
-        *(only(state == s, pl.lit(1, dtype=pl.Int64)).alias(f"n_{s}") for s in STATE_KEYS),
+        *(only(state == s, one).alias(f"n_{s}") for s in STATE_KEYS),
         only(in_count | annulled, pl.col(tf.ELECTORS).fill_null(0)).alias("electors_in_count"),
         cast_in.alias("cast"),
         only(in_count, pl.col(tf.BLANK)).alias("blank"),
@@ -80,6 +93,10 @@ def sheet_contribution(sheets: pl.DataFrame, election: Election) -> pl.DataFrame
         *(only(observed, pl.col(k)).alias(f"p_{k}") for k in tf.SHEET_COUNTS),
         only(observed, valid).alias("p_valid"),
         *(only(observed, pl.col(v)).alias(f"p_{v}") for v in votes),
+        *(
+            only(final_at_source & broken.list.contains(rule), one).alias(key)
+            for rule, key in zip(DESPITE_RULES, despite_keys(), strict=True)
+        ),
     )
 
 

@@ -29,19 +29,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.claims import (
-    DISPUTE_BODY,
-    Action,
-    CaseKind,
-    CaseStatus,
-    ClaimRefused,
-    Effect,
-    EffectKind,
-    FilerRole,
-    Filing,
-    Ruling,
-    declared_time_problem,
-)
+from escrutinio.domain import claims
+from escrutinio.domain.claims import Action, CaseKind, EffectKind, FilerRole, Filing
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError, StaleState
 from escrutinio.domain.roles import Action as Act
 
@@ -117,7 +106,7 @@ class Decision:
     body for a ruling, its appeals body for an appeal), which the election's cases carry."""
 
     resolution: str
-    effect: Effect
+    effect: claims.Effect
     reasoning: str = ""
     body: str | None = None
 
@@ -153,7 +142,7 @@ class CasesService:
         # Declaring when something was filed or decided reconstructs history: the
         # administrator's alone; an ordinary action takes the store's clock when received.
         self.context.require(Act.DECLARE_TIME)
-        problem = declared_time_problem(declared_at, disputes.election, received)
+        problem = claims.declared_time_problem(declared_at, disputes.election, received)
         if problem:
             raise EscrutinioError(f"{what}: {problem}")
         return declared_at
@@ -236,7 +225,7 @@ class CasesService:
             self._require_filing(Act.FILE_CLAIM, tables, filer)
         if declared:
             for row in rows:
-                problem = declared_time_problem(row.filing.filed_at, disputes.election, received)
+                problem = claims.declared_time_problem(row.filing.filed_at, disputes.election, received)
                 if problem:
                     raise EscrutinioError(f"{path}:{row.line}:filed_at: {problem}")
         source = f"{path} (sha256 {hashlib.sha256(data).hexdigest()[:12]})"
@@ -300,7 +289,7 @@ class CasesService:
             return received
         keys, disputes, at = received
         case = disputes.case(number)
-        ruling = Ruling(decision.resolution, body, at, decision.reasoning, decision.effect)
+        ruling = claims.Ruling(decision.resolution, body, at, decision.reasoning, decision.effect)
         return self._once(keys, lambda: disputes.act([(action, number, at, ruling)], keys=keys))
 
     def appeal(
@@ -352,7 +341,7 @@ class CasesService:
             return Written(cases=disputes.file(filings, judge=False))
         return Written(cases=self._file(disputes, list(filings), []))
 
-    def reconstruct(self, steps: Sequence[Step], refused: list[tuple[Any, ClaimRefused]] | None = None) -> Written:
+    def reconstruct(self, steps: Sequence[Step], refused: list[tuple[Any, claims.ClaimRefused]] | None = None) -> Written:
         """Record what bodies and parties did to cases in the past, each step at its declared
         time, in one transaction; with ``refused`` a step a rule refuses is listed there and the
         others are recorded (a late appeal among hundreds)."""
@@ -366,7 +355,7 @@ class CasesService:
     def listing(
         self,
         *,
-        status: CaseStatus | None = None,
+        status: claims.CaseStatus | None = None,
         kind: CaseKind | None = None,
         filer: str | None = None,
         grounds: str | None = None,
@@ -443,7 +432,7 @@ class CasesService:
     def _require_filing(self, action: Act, tables: Sequence[str], party: str | None) -> None:
         """Refuse a filing its principal may not make: a representative files for their party,
         a judge opens cases at their body, each within their area."""
-        body = DISPUTE_BODY if action is Act.OPEN_OWN_MOTION else None
+        body = claims.DISPUTE_BODY if action is Act.OPEN_OWN_MOTION else None
         self.context.require_tables(action, tables, party=party, body=body)
 
     def _blobs(self, files: Sequence[Path]) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from escrutinio.domain.roles import Action
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
     from escrutinio.domain.election import Election
+    from escrutinio.store.context import StoreContext
 
 Progress = Callable[[str, int, int], None]
 """progress(step, done, total): how long work reports itself (a skin may draw a bar)."""
@@ -77,6 +78,49 @@ class Changes:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class _NoStoreYet:
+    """The store a first load is about to create, as its docket sees it: no case and no event
+    yet, and the clock the new store will stamp its events with."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def clock(self) -> datetime:
+        from escrutinio.store.store import Store
+
+        return Store.clock_of(self.url)
+
+    @staticmethod
+    def case_rows(open_only: bool = False) -> list[dict[str, Any]]:
+        return []
+
+    @staticmethod
+    def count_cases(kind: str) -> int:
+        return 0
+
+    @staticmethod
+    def head() -> tuple[int, str]:
+        from escrutinio.ledger.events import GENESIS
+
+        return 0, GENESIS
+
+
+class _FirstLoad:
+    """The context a first load opens its observation cases in, before the store exists: the
+    events are then written with the store itself (see ``CountService.load``)."""
+
+    def __init__(self, url: str, actor: str, defined: Election) -> None:
+        self.actor = actor
+        self.store: Any = _NoStoreYet(url)
+        self._defined = defined
+
+    def election(self) -> Election:
+        return self._defined
+
+    def table_frame(self) -> Any:
+        raise StoreError(f"{self.store.url}: no store yet")
 
 
 class CountService:
@@ -150,12 +194,18 @@ class CountService:
             areas, roll, sheets = session.store.frames()
             plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables)
         progress("write", 2, 4)
-        if not exists:
-            assert text is not None
-            session.created(Store.create(session.url, text, session.actor))
         when = _in_zone(declared_at, defined) if declared_at is not None else None
-        extra = self._observation_cases(plan.events, when)
-        written = session.store.append([*plan.events, *extra], session.actor, expect_seq=seen) if plan.events else []
+        if exists:
+            extra = self._observation_cases(plan.events, when, self.session)
+            written = session.store.append([*plan.events, *extra], session.actor, expect_seq=seen) if plan.events else []
+            events, head = len(written), (written[-1].hash if written else session.store.head()[1])
+        else:
+            # A new store is created with its first load in ONE transaction: killed at any
+            # moment, the load leaves a whole store or none (never an election with no roll).
+            assert text is not None
+            extra = self._observation_cases(plan.events, when, _FirstLoad(session.url, session.actor, defined))
+            session.created(Store.create(session.url, text, session.actor, [*plan.events, *extra]))
+            events, head = len(plan.events) + len(extra), session.store.head()[1]
         progress("done", 4, 4)
         s = plan.summary
         return LoadSummary(
@@ -166,15 +216,16 @@ class CountService:
             new_tables=s.get("new_tables", 0),
             recorded_by_state=dict(s.get("recorded_by_state", {})),
             actions=dict(s.get("actions", {})),
-            events=len(written),
-            head=written[-1].hash if written else session.store.head()[1],
+            events=events,
+            head=head,
             store=session.url,
         )
 
-    def _observation_cases(self, events: list[Any], declared_at: datetime | None) -> list[Any]:
+    @staticmethod
+    def _observation_cases(events: list[Any], declared_at: datetime | None, context: StoreContext) -> list[Any]:
         """An observed sheet goes to the dispute body: open an observation case for each one
-        that has no open case yet, in the same transaction as the sheet itself (the docket
-        decides which, and stamps them: see ``Disputes.observation_events``)."""
+        that has no open case yet, in the same transaction as the sheet itself (the docket of
+        ``context`` decides which, and stamps them: see ``Disputes.observation_events``)."""
         from escrutinio.disputes.service import Disputes
         from escrutinio.ledger.events import EventType
 
@@ -191,7 +242,7 @@ class CountService:
         rows = pl.concat(observed)
         # The observed tables are on the roll by the time these events are written (the same
         # transaction registers them), so they are known to the docket.
-        disputes = Disputes(self.session, known_tables=set(rows["table"].to_list()))
+        disputes = Disputes(context, known_tables=set(rows["table"].to_list()))
         return disputes.observation_events(rows, declared_at)
 
     # -- results -----------------------------------------------------------------------------
@@ -261,10 +312,13 @@ class CountService:
 
     def tables(self, area: str | None = None) -> list[dict[str, Any]]:
         """One row per polling table (within ``area``): its roll entry, its current sheet's
-        state and figures, and ``event``, the log event that recorded that sheet."""
+        state and figures, ``event``, the log event that recorded that sheet, and
+        ``final_at_source_despite``, the rules (comma-separated) a sheet in the count breaks
+        although the source stated it final (empty for almost every table)."""
         import polars as pl
 
         from escrutinio.aggregation.tally import lineage
+        from escrutinio.count.states import IN_COUNT, RULES, SOURCE_BASIS
 
         election = self.session.election()
         if area is not None:
@@ -279,6 +333,11 @@ class CountService:
             .join(sheets.rename({"seq": "event"}), on="table", how="left")
             .with_columns(pl.col("state").fill_null("pending"))
             .sort("table")
+        )
+        final = pl.col("state").is_in(list(IN_COUNT)) & pl.col("basis").fill_null("").str.starts_with(SOURCE_BASIS)
+        broken = pl.col("reasons").fill_null("").str.split(",").list.eval(pl.element().filter(pl.element().is_in(list(RULES))))
+        frame = frame.with_columns(
+            pl.when(final).then(broken.list.join(",")).otherwise(pl.lit("")).alias("final_at_source_despite")
         )
         return frame.to_dicts()
 
@@ -417,7 +476,8 @@ class CountService:
                 first = data.get("first_draw", 1)
                 entry["round"] = data.get("round")
                 entry["draws"] = [first + i for i, t in enumerate(data["tables"]) if t == table]
-            elif any(t == table for t, _p in data.get("ballots", ())):
+            elif isinstance(data.get("ballots"), list) and any(t == table for t, _p in data["ballots"]):
+                # drawn ballots (table, position); a hand count's ``ballots`` is the number in the box
                 entry["round"] = data.get("round")
                 entry["ballots"] = [p for t, p in data["ballots"] if t == table]
             elif data.get("table") == table:
@@ -507,6 +567,8 @@ class CountService:
                 {
                     "table": [r["table"] for r in records],
                     tf.STATE: [r["state"] for r in records],
+                    "basis": [r["basis"] for r in records],
+                    "reasons": [r["reasons"] for r in records],
                     **{f: [r[f] for r in records] for f in tf.SHEET_COUNTS},
                     **{tf.choice_column(c): [r["votes"][c] for r in records] for c in election.contest.choice_ids},
                 }
@@ -530,9 +592,13 @@ class CountService:
 def _figure_name(key: str) -> str:
     """A tally key as the results name the figure (``v_PL`` -> ``votes.PL``, ``n_counted`` ->
     ``tables.counted``, ``p_v_PL`` -> ``provisional.votes.PL``, ``cast`` -> ``ballots_cast``,
-    ``p_cast`` -> ``provisional.cast``)."""
+    ``p_cast`` -> ``provisional.cast``, ``despite_arithmetic_error`` ->
+    ``final_at_source_despite.arithmetic_error``)."""
+    from escrutinio.aggregation.keys import DESPITE_PREFIX
     from escrutinio.domain import table_frame as tf
 
+    if key.startswith(DESPITE_PREFIX):
+        return f"final_at_source_despite.{key[len(DESPITE_PREFIX) :]}"
     if key.startswith("p_"):  # the provisional figures keep the sheet's own names, as the results do
         inner = key[2:]
         return f"provisional.{_figure_name(inner) if inner.startswith(tf.CHOICE_PREFIX) else inner}"

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from escrutinio.domain.errors import EscrutinioError
 
 if TYPE_CHECKING:
-    from escrutinio.app.context import SessionContext
+    from escrutinio.domain.election import Election
     from escrutinio.forensics.results import SuiteResult
 
 Progress = Callable[[str, int, int], None]
@@ -52,10 +52,29 @@ class ForensicsOptions:
         return out
 
 
+class NationalResults(Protocol):
+    """The count as forensics reads it: the nation's results first (``results()[0]``)."""
+
+    def results(self) -> list[dict[str, Any]]: ...
+
+
+class ForensicsContext(Protocol):
+    """What forensics needs from the session, and no more: the election (its choices and level
+    names), the table-results frame the tests run on, and the count, whose national leader and
+    runner-up the tests compare. The application's ``Session`` is one."""
+
+    def election(self) -> Election: ...
+
+    def table_frame(self) -> Any: ...
+
+    @property
+    def count(self) -> NationalResults: ...
+
+
 class ForensicsService:
     """Forensic tests on one session's election: ``run(options)`` returns the suite's result."""
 
-    def __init__(self, session: SessionContext) -> None:
+    def __init__(self, session: ForensicsContext) -> None:
         self.session = session
 
     def level_names(self) -> dict[str, str]:

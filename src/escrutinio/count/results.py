@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from escrutinio.aggregation.keys import FIGURES, STATE_KEYS
+from escrutinio.aggregation.keys import DESPITE_PREFIX, DESPITE_RULES, FIGURES, STATE_KEYS
 from escrutinio.count.states import ACCOUNTED, IN_COUNT
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
@@ -44,6 +44,8 @@ class AreaResult:
     leader: str | None = None
     runner_up: str | None = None
     margin: int = 0
+    despite: dict[str, int] = field(default_factory=dict)
+    """Sheets in the count final at source despite each counting rule (zero for most areas)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def shares(self) -> dict[str, float | None]:
@@ -70,6 +72,7 @@ class AreaResult:
             "margin_votes": self.margin,
             "margin_points": share(self.margin, self.valid),
             "provisional": self.provisional,
+            "final_at_source_despite": self.despite,
             **self.extra,
         }
 
@@ -89,6 +92,7 @@ def build(
     vote_keys = [(c, tf.choice_column(c)) for c in choices]
     pvote_keys = [(c, f"p_{tf.choice_column(c)}") for c in choices]
     provisional_keys = [(f, f"p_{f}") for f in FIGURES if f != "valid"]
+    despite_keys = [(rule, f"{DESPITE_PREFIX}{rule}") for rule in DESPITE_RULES]
     out = []
     for code in codes:
         v = values.get(code, {})
@@ -132,6 +136,7 @@ def build(
                 leader=leader,
                 runner_up=runner,
                 margin=(ranked[0][1] - ranked[1][1]) if runner else 0,
+                despite={rule: g(k, 0) for rule, k in despite_keys},
             )
         )
     return out

@@ -26,7 +26,8 @@ count — and listed as **final at source despite <rule>**, so that nobody has t
 
 from __future__ import annotations
 
-from escrutinio.domain.sheet import Reason, SheetState
+from escrutinio.aggregation.keys import DESPITE_RULES, SOURCE_BASIS
+from escrutinio.domain.sheet import SheetState
 
 MEANINGS: dict[str, str] = {
     SheetState.PENDING.value: "no sheet received yet",
@@ -45,10 +46,9 @@ IN_COUNT = (SheetState.COUNTED.value, SheetState.RESOLVED.value)
 ACCOUNTED = (*IN_COUNT, SheetState.ANNULLED.value)
 """States with nothing left to rule: in the count, or annulled."""
 
-RULES = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value, Reason.CHALLENGED.value)
+RULES = DESPITE_RULES
 """The counting rules a sheet is checked against on load (``intake.checks``)."""
-SOURCE_BASIS = "source:"
-"""How a sheet's ``basis`` starts when its state is the one the source stated."""
+__all__ = ["ACCOUNTED", "IN_COUNT", "MEANINGS", "RULES", "SOURCE_BASIS", "STATES", "despite", "despite_label"]
 
 
 def despite(state: str, basis: str | None, reasons: str | list[str] | None) -> list[str]:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import polars as pl
 
+from escrutinio.domain import claims
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import (
     APPEALS_BODY,
@@ -41,14 +42,6 @@ from escrutinio.domain.claims import (
     Filing,
     Refusal,
     Ruling,
-    admissibility,
-    admit,
-    appeal,
-    decide_appeal,
-    finalise,
-    open_case,
-    refuse,
-    rule,
 )
 from escrutinio.domain.election import Election
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
@@ -181,20 +174,26 @@ def _requests(
         unpaid = rng.random() < (unpaid_timely if on_time else unpaid_late)
         receipt = None if unpaid else f"BN-{party}-{rng.randrange(10**8):08d}"
         evidence = tuple(_sha("evidence", party, table, n) for n in range(rng.choice((1, 1, 2, 3))))
-        filings.append(
-            Filing(
-                kind=CaseKind.NULLITY_REQUEST,
-                tables=(table,),
-                filer=party,
-                filer_role=FilerRole.REPRESENTATIVE,
-                filed_at=filed,
-                grounds=grounds,
-                fee_receipt=receipt,
-                evidence=evidence,
-                requested=EffectKind.ANNUL,
-            )
-        )
+        filings.append(nullity_request(table, party, filed, grounds=grounds, fee_receipt=receipt, evidence=evidence))
     return sorted(filings, key=lambda f: (f.filed_at, f.tables))
+
+
+def nullity_request(
+    table: str, party: str, filed_at: datetime, *, grounds: str = "b", fee_receipt: str | None, evidence: tuple[str, ...]
+) -> Filing:
+    """A party representative's request to annul one table's sheet: the kind of filing 2021's
+    parties made by the hundred (the docket here, and the claim rules' tests, build them so)."""
+    return Filing(
+        kind=CaseKind.NULLITY_REQUEST,
+        tables=(table,),
+        filer=party,
+        filer_role=FilerRole.REPRESENTATIVE,
+        filed_at=filed_at,
+        grounds=grounds,
+        fee_receipt=fee_receipt,
+        evidence=evidence,
+        requested=EffectKind.ANNUL,
+    )
 
 
 def runoff_2021_docket(
@@ -292,7 +291,7 @@ def bodies_2021_rulings(docket: Docket, election: Election, *, seed: int | None 
         table = f.tables[0]
         jee = DISPUTE_BODY
         if f.kind is CaseKind.NULLITY_REQUEST:
-            refusal = admissibility(
+            refusal = claims.admissibility(
                 f, election, known_tables=docket.known_tables, contest_parties=docket.contest_parties, now=f.filed_at
             )
             if refusal is not None:
@@ -373,27 +372,28 @@ def bodies_2021_rulings(docket: Docket, election: Election, *, seed: int | None 
 def play(docket: Docket, steps: Iterable[Step], election: Election) -> Played:
     """Run the steps through the claim state machine: the cases as the bodies left them, and the
     steps a rule refused (the late appeals, for 2021)."""
-    cases = {e.number: open_case(e.number, e.filing, election, contest_parties=docket.contest_parties) for e in docket.entries}
+    parties = docket.contest_parties
+    cases = {e.number: claims.open_case(e.number, e.filing, election, contest_parties=parties) for e in docket.entries}
     refused: list[tuple[Step, ClaimRefused]] = []
     for step in steps:
         case = cases[step.case]
         try:
             if step.action == "admit":
-                case = admit(case, step.at)
+                case = claims.admit(case, step.at)
             elif step.action == "refuse":
                 assert step.refusal is not None and step.ruling is not None
-                case = refuse(case, step.refusal, step.ruling, step.at)
+                case = claims.refuse(case, step.refusal, step.ruling, step.at)
             elif step.action == "rule":
                 assert step.ruling is not None
-                case = rule(case, step.ruling, step.at)
+                case = claims.rule(case, step.ruling, step.at)
             elif step.action == "appeal":
                 assert step.filing is not None
-                case = appeal(case, step.filing, step.at)
+                case = claims.appeal(case, step.filing, step.at)
             elif step.action == "decide_appeal":
                 assert step.ruling is not None
-                case = decide_appeal(case, step.ruling, step.at)
+                case = claims.decide_appeal(case, step.ruling, step.at)
             elif step.action == "finalise":
-                case = finalise(case, step.at)
+                case = claims.finalise(case, step.at)
             else:
                 raise ClaimRefused("malformed", f"unknown action {step.action!r}")
         except ClaimRefused as exc:

@@ -21,6 +21,8 @@ Four checks, each returning one :class:`ForensicResult`:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 from scipy import special, stats
@@ -222,35 +224,51 @@ def unanimous(
             flagged |= eligible & (votes[:, j] == 0)
     observed = int(flagged.sum())
     exp_total = float(expected.sum())
-    p = _poisson_tail(observed, exp_total)
-    reading = (
-        f"{observed} counted table(s) with at least {min_votes} valid votes give one choice all of them"
+    return _against_expected(
+        test,
+        "unanimous_tables",
+        observed,
+        exp_total,
+        found=f"{observed} counted table(s) with at least {min_votes} valid votes give one choice all of them"
         + (" (or a major choice none)" if major.any() else "")
-        + f"; given how each district voted, about {exp_total:.1f} such tables would be expected "
-        f"(Poisson tail p = {fr.fmt_p(p)}). "
-        + (
-            "More lopsided tables than local voting explains is a pattern worth checking sheet by sheet."
-            if p < 0.05
-            else "That count is in line with local voting patterns."
-        )
-    )
-    return ForensicResult(
-        test=test,
-        statistic=float(observed),
-        statistic_name="unanimous_tables",
-        p_value=p,
-        reading=reading,
+        + f"; given how each district voted, about {exp_total:.1f} such tables would be expected",
+        pattern="More lopsided tables than local voting explains is a pattern worth checking sheet by sheet.",
+        usual="That count is in line with local voting patterns.",
         tables=fr.table_ids(f, flagged),
         caveats=(
             "Small communities can vote unanimously; the beta-binomial null allows for that only as far as "
             "the district's other tables show it.",
             "The null treats tables as independent; tables of one village are not.",
         ),
-        details={
-            "expected": exp_total,
-            "min_votes": min_votes,
-            "major_choices": [c for c, m in zip(cols, major, strict=True) if m],
-        },
+        details={"min_votes": min_votes, "major_choices": [c for c, m in zip(cols, major, strict=True) if m]},
+    )
+
+
+def _against_expected(
+    test: str,
+    name: str,
+    observed: int,
+    expected: float,
+    *,
+    found: str,
+    pattern: str,
+    usual: str,
+    tables: tuple[str, ...],
+    caveats: tuple[str, ...],
+    details: dict[str, Any],
+) -> ForensicResult:
+    """A count of lopsided tables (or identical pairs) against the number its null expects: the
+    Poisson tail, and a reading that says ``found`` then ``pattern`` (p < 0.05) or ``usual``."""
+    p = _poisson_tail(observed, expected)
+    return ForensicResult(
+        test=test,
+        statistic=float(observed),
+        statistic_name=name,
+        p_value=p,
+        reading=f"{found} (Poisson tail p = {fr.fmt_p(p)}). " + (pattern if p < 0.05 else usual),
+        tables=tables,
+        caveats=caveats,
+        details={"expected": expected, **details},
     )
 
 
@@ -300,24 +318,17 @@ def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) 
         )
     exp_df = nb_base.join(logq, on="_base").with_columns((pl.col("m") * (pl.col("m") - 1) / 2 * pl.col("logq").exp()).alias("e"))
     expected = float(exp_df["e"].sum())
-    p = _poisson_tail(observed, expected)
     where = "polling place" if has_place else "district"
-    reading = (
-        f"{observed} pair(s) of counted tables in the same {where} carry identical sheets (every choice, "
+    return _against_expected(
+        test,
+        "identical_pairs",
+        observed,
+        expected,
+        found=f"{observed} pair(s) of counted tables in the same {where} carry identical sheets (every choice, "
         f"blank and null), against about {expected:.2f} expected by chance from how varied the counts are "
-        f"locally (Poisson tail p = {fr.fmt_p(p)}). "
-        + (
-            "Copied sheets are one way this arises; so are tiny, homogeneous tables."
-            if p < 0.05
-            else "That is in line with chance coincidences."
-        )
-    )
-    return ForensicResult(
-        test=test,
-        statistic=float(observed),
-        statistic_name="identical_pairs",
-        p_value=p,
-        reading=reading,
+        "locally",
+        pattern="Copied sheets are one way this arises; so are tiny, homogeneous tables.",
+        usual="That is in line with chance coincidences.",
         tables=fr.table_ids(f, np.isin(np.arange(f.height), rows)),
         caveats=(
             "The chance of a coincidence multiplies each count's collision probability as if the counts "
@@ -325,7 +336,6 @@ def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) 
             f"Only tables with at least {min_votes} ballots cast are compared.",
         ),
         details={
-            "expected": expected,
             "neighbourhood": where,
             "groups": [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]],
         },

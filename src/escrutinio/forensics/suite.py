@@ -86,7 +86,7 @@ def run_suite(
     first_round: pl.DataFrame | None = None,
     progress: Progress | None = None,
     first_round_winner: str | None = None,
-    order_label: str = "the order column",
+    order_label: str | None = "the order column",
     options: Mapping[str, Mapping[str, Any]] | None = None,
     alpha: float = 0.05,
     seed: int = 0,

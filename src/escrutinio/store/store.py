@@ -70,10 +70,15 @@ class Store:
         path = sqlite_path(url)
         if path is not None and not path.exists():
             return False
+        return bool(cls._ask(url, has_schema))
+
+    @staticmethod
+    def _ask(url: str, question: Any) -> Any:
+        """``question(conn)`` on a connection of its own, without opening a Store."""
         engine = open_engine(url)
         try:
             with engine.connect() as conn:
-                return has_schema(conn)
+                return question(conn)
         finally:
             release(engine)
 
@@ -111,6 +116,16 @@ class Store:
         defined = PendingEvent(EventType.ELECTION_DEFINED, {"election": election.id, "definition": definition})
         store.append([defined, *events], actor, create=True, keys=keys)
         return store
+
+    @classmethod
+    def clock_of(cls, url: str) -> datetime:
+        """The clock a store at ``url`` will stamp with, read before it exists (a first load
+        opens its observation cases on it, in the transaction that creates the store): a
+        server is asked; an SQLite file is not opened, since opening would create it."""
+        if sqlite_path(url) is not None:
+            return _clock(None)
+        moment: datetime = cls._ask(url, _clock)
+        return moment
 
     def close(self) -> None:
         release(self.engine)
@@ -445,7 +460,8 @@ def _known_keys(conn: Any, keys: list[str]) -> dict[str, int]:
 
 
 def _clock(conn: Any) -> datetime:
-    if conn.dialect.name == "postgresql":
+    """PostgreSQL's clock on a server's connection; the machine's otherwise (SQLite, or none)."""
+    if conn is not None and conn.dialect.name == "postgresql":
         moment = conn.exec_driver_sql("SELECT clock_timestamp()").scalar()
         return moment.astimezone(UTC)
     return datetime.now(UTC)

@@ -128,8 +128,17 @@ def test_audit_draws_show_on_the_table(sqlite_db: str, tmp_path: Path) -> None:
     session = Session(sqlite_db)
     drawn = {t["table"] for t in session.count.tables() if session.count.table(t["table"])["audit"]}
     assert drawn, "the audit drew no table"
-    mention = session.count.table(sorted(drawn)[0])["audit"][0]
+    first = sorted(drawn)[0]
+    mention = session.count.table(first)["audit"][0]
     assert mention["type"].startswith("audit.") and mention["round"] == 1 and mention["draws"]
+    # A hand count recorded for it (its event's ``ballots`` is a number, not drawn ballots) shows too.
+    sheet = session.count.table(first)["current"]
+    counts = ",".join(f"{c}={v}" for c, v in sheet["votes"].items()) + f",blank={sheet['blank']},null={sheet['null']}"
+    entry = ["record", first, "--entry", "1", "--counts", counts, "--ballots", str(sheet["ballots_cast"]), "--by", "A. Quispe"]
+    done = subprocess.run([*cli, *entry], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    mentions = Session(sqlite_db).count.table(first)["audit"]
+    assert [m["entry"] for m in mentions if "entry" in m] == [1] and mentions[-1]["ballots"] == sheet["ballots_cast"]
 
 
 def test_log_export_and_verify(loaded: Session, tmp_path: Path) -> None:

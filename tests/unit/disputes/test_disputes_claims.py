@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from escrutinio.demos.scenario_2021 import nullity_request
 from escrutinio.domain.claims import (
     Case,
     CaseKind,
@@ -50,17 +51,8 @@ def at(day: int, hour: int = 12, minute: int = 0) -> datetime:
 
 
 def request(**changes: object) -> Filing:
-    base = Filing(
-        kind=CaseKind.NULLITY_REQUEST,
-        tables=("000013",),
-        filer="FP",
-        filer_role=FilerRole.REPRESENTATIVE,
-        filed_at=at(8),
-        grounds="b",
-        fee_receipt="BN-1",
-        evidence=(SHA,),
-        requested=EffectKind.ANNUL,
-    )
+    """FP's timely, paid request to annul table 000013 (the demo's own filing), with ``changes``."""
+    base = nullity_request("000013", "FP", at(8), grounds="b", fee_receipt="BN-1", evidence=(SHA,))
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
