@@ -404,10 +404,9 @@ def changes(
 
     check_format(fmt)
     current = session(db)
-    data = current.count.changes(parse_event_number(since)).to_dict()
-    rows = [{"what": "sheet", **s} for s in data["sheets"]] + [{"what": "case", **c} for c in data["cases"]]
-    rows += [{"what": "tally", **t} for t in data["tallies"]]
-    if _emit(data, fmt, rows):
+    found = current.count.changes(parse_event_number(since))
+    data = found.to_dict()
+    if _emit(data, fmt, found.rows()):
         return
     from escrutinio.output import emit_table, fitted, nonempty, say
 

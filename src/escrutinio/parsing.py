@@ -76,11 +76,11 @@ def parse_iso_time(text: str, what: str) -> datetime:
 # -- count ------------------------------------------------------------------------------
 
 
-def parse_level(text: str | None) -> Level | None:
+def parse_level(text: str | None, what: str = "--level") -> Level | None:
     """``--level``: national, department, province, district or table (None: the nation)."""
     from escrutinio.count.options import Level
 
-    return None if text is None else parse_choice(text, Level, "--level")
+    return None if text is None else parse_choice(text, Level, what)
 
 
 def parse_invalid(text: str) -> InvalidSheets:
@@ -98,12 +98,24 @@ def parse_event_number(text: str | int, what: str = "--since") -> int:
     return int(value)
 
 
-def parse_table_id(text: str, what: str = "TABLE") -> str:
-    """A polling table's id as the source writes it (``052235``): kept as text, leading zeros too."""
+def parse_code(text: str, what: str, kind: str) -> str:
+    """An id or code as the source writes it (a table's ``052235``, an area's ``140137``, a case's
+    ``NUL-000001``): kept as text, leading zeros too; printable, no spaces, up to 64 characters
+    (a request could carry anything, and a database refuses some characters outright)."""
     value = text.strip()
-    if not value or any(c.isspace() for c in value) or len(value) > 64:
-        raise InputError(f"{what}: expected a table id (up to 64 characters, no spaces), got {text!r}")
+    if not value or not value.isprintable() or any(c.isspace() for c in value) or len(value) > 64:
+        raise InputError(f"{what}: expected {kind} (up to 64 characters, no spaces), got {text!r}")
     return value
+
+
+def parse_table_id(text: str, what: str = "TABLE") -> str:
+    """A polling table's id as the source writes it (``052235``)."""
+    return parse_code(text, what, "a table id")
+
+
+def parse_area(text: str | None, what: str = "--area") -> str | None:
+    """An area's code (``14`` for Lima, ``140137`` for a district); None: the nation."""
+    return None if text is None else parse_code(text, what, "an area code")
 
 
 def parse_declared_at(text: str | None, what: str = "--declared-at") -> datetime | None:
@@ -120,6 +132,11 @@ def parse_time(text: str, what: str, zone: tzinfo) -> datetime:
     election's), so a clerk types the local time printed on a paper filing."""
     moment = parse_iso_time(text, what)
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def parse_case_number(text: str, what: str = "NUMBER") -> str:
+    """A case's number on the docket (``NUL-000001``)."""
+    return parse_code(text, what, "a case number such as NUL-000001")
 
 
 def parse_case_kind(text: str, what: str = "--kind") -> CaseKind:

@@ -21,7 +21,16 @@ PREFIX = "/api/v1"
 def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
     """The API on store ``db`` (SQLite path or PostgreSQL URL); public reads from ``read_db`` (a
     PostgreSQL streaming replica) when given; request bodies up to ``max_body`` bytes."""
-    from escrutinio.api import routes_audit, routes_cases, routes_meta, routes_transparency
+    from escrutinio.api import (
+        routes_audit,
+        routes_cases,
+        routes_docket,
+        routes_live,
+        routes_meta,
+        routes_results,
+        routes_transparency,
+    )
+    from escrutinio.api.representation import AnswerCache
 
     app = FastAPI(
         title="escrutinio",
@@ -30,6 +39,8 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
         default_response_class=JSON,
     )
     app.state.settings = Settings(db=db, read_db=read_db)
+    app.state.answers = AnswerCache()
+    app.state.head_watch = routes_live.HeadWatch()
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=max_body)
 
@@ -37,4 +48,7 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     app.include_router(routes_cases.router, prefix=PREFIX)
     app.include_router(routes_audit.router, prefix=PREFIX)
     app.include_router(routes_transparency.router, prefix=PREFIX)
+    app.include_router(routes_results.router, prefix=PREFIX)
+    app.include_router(routes_docket.router, prefix=PREFIX)
+    app.include_router(routes_live.router, prefix=PREFIX)
     return app

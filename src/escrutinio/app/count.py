@@ -79,6 +79,12 @@ class Changes:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per sheet, case and tally that changed, ``what`` saying which (the CSV)."""
+        data = self.to_dict()
+        rows = [{"what": "sheet", **s} for s in data["sheets"]] + [{"what": "case", **c} for c in data["cases"]]
+        return rows + [{"what": "tally", **t} for t in data["tallies"]]
+
 
 class _NoStoreYet:
     """The store a first load is about to create, as its docket sees it: no case and no event

@@ -36,7 +36,7 @@ from escrutinio.audit.replay import apply
 from escrutinio.audit.retrieval import retrieval_lists
 from escrutinio.audit.risk import RiskLimitLike, fraction_text
 from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, ballot_id
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, Place, Problem, RuleError, StaleState
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, NotFound, Place, Problem, RuleError, StaleState
 from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
@@ -71,8 +71,8 @@ Decide = Callable[["Folded"], Step]
 """An action: from the record as it is, what to append."""
 
 
-class NoAudit(RuleError):
-    """The store holds no audit to act on."""
+class NoAudit(RuleError, NotFound):
+    """The store holds no audit to act on (refused as a rule; not found, to the API: 404)."""
 
 
 @dataclass(frozen=True)

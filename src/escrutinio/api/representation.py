@@ -1,0 +1,184 @@
+"""How a public read is answered: JSON or CSV, an ETag from the log head, 304, cache headers.
+
+Why the log head: every figure the API publishes is a function of the event log, so the log's
+last event and the request (path, query, format) name an answer exactly. A client that sends the
+ETag back (``If-None-Match``) gets ``304 Not Modified`` for the price of one indexed query; and
+the encoded answer is kept in memory under its ETag, so a thousand pages polling the national
+results between two events cost one computation, not a thousand.
+
+The head is read before and after computing: if a write landed in between, the answer (which
+may hold some of it) goes out without an ETag and is not kept, so a tag never names figures of
+another head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Query, Request
+from starlette.responses import Response
+
+from escrutinio.api.deps import Sessions
+from escrutinio.api.errors import ERROR_SCHEMA
+from escrutinio.app import Session
+from escrutinio.output import csv_text
+from escrutinio.parsing import InputError
+
+FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+FormatQuery = Annotated[
+    str | None,
+    Query(
+        alias="format",
+        description="json or csv (default: from the Accept header, else json)",
+        json_schema_extra={"enum": list(FORMATS)},
+    ),
+]
+
+LIVE = 5
+"""Seconds a shared cache (a CDN, a browser) may keep a live figure before revalidating."""
+
+_ERROR = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
+READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with ?format=csv"},
+    304: {"description": "Not modified: the log has not moved since the ETag sent in If-None-Match"},
+    404: {"description": "What the request names is not in the store", **_ERROR},
+    409: {"description": "The store is not in a state to answer (e.g. nothing loaded yet)", **_ERROR},
+    422: {"description": "A parameter is not what it should be (the error names it and the rule)", **_ERROR},
+    503: {"description": "The store cannot be reached now; retry", **_ERROR},
+}
+"""What every public read may answer, for the OpenAPI document."""
+
+
+@dataclass(frozen=True)
+class View:
+    """What a read computed: ``data`` (the JSON) and ``rows`` (the CSV; ``[data]`` when None),
+    the same pair the CLI's ``--format json|csv`` prints."""
+
+    data: Any
+    rows: list[dict[str, Any]] | None = None
+
+
+Read = Callable[[Session], Any]
+
+
+def listing(read: Read) -> Callable[[Session], View]:
+    """A read that returns rows: the JSON is the list, the CSV one line a row."""
+    return lambda session: View(rows := read(session), rows)
+
+
+def detailed(read: Read, key: str) -> Callable[[Session], View]:
+    """A read that returns one object: the JSON is the object, the CSV the rows under ``key``."""
+    return lambda session: View(data := read(session), data[key])
+
+
+def chosen_format(request: Request, fmt: str | None) -> str:
+    """``?format=`` when given (json or csv), else CSV when the Accept header asks for it."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        return fmt
+    accept = request.headers.get("accept", "")
+    return "csv" if "text/csv" in accept and "application/json" not in accept else "json"
+
+
+def encode(view: View, fmt: str) -> bytes:
+    if fmt == "csv":
+        rows = view.rows if view.rows is not None else [view.data]
+        return csv_text(rows).encode()
+    return orjson.dumps(view.data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def etag(head: dict[str, Any], request: Request, fmt: str) -> str:
+    """``"EVENTS-DIGEST"``: the log's last event, then a digest of its hash and the request."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
+    digest = hashlib.sha256(f"{head['head']}|{request.url.path}|{query}|{fmt}".encode()).hexdigest()[:20]
+    return f'"{head["events"]}-{digest}"'
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    if not if_none_match:
+        return False
+    sent = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in sent or tag in sent
+
+
+class AnswerCache:
+    """Encoded answers by ETag (the most recent ``size``), computed once each even when many
+    requests for the same answer arrive together."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._answers: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[str, threading.Lock] = {}
+
+    def get(self, tag: str) -> bytes | None:
+        with self._lock:
+            found = self._answers.get(tag)
+            if found is not None:
+                self._answers.move_to_end(tag)
+            return found
+
+    def put(self, tag: str, body: bytes) -> None:
+        with self._lock:
+            self._answers[tag] = body
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+
+    def once(self, tag: str) -> threading.Lock:
+        """The lock the computation of ``tag`` holds: the first request computes, the others wait
+        for it and then find the answer kept."""
+        with self._lock:
+            return self._computing.setdefault(tag, threading.Lock())
+
+    def done(self, tag: str) -> None:
+        with self._lock:
+            self._computing.pop(tag, None)
+
+
+def _answer(
+    session: Session, cache: AnswerCache, request: Request, fmt: str, compute: Callable[[Session], View]
+) -> tuple[bytes | None, str | None]:
+    """On one worker thread: (body, ETag); no body when the client's tag still holds (304), no
+    ETag when the log moved while the answer was computed."""
+    head = session.log.head()
+    tag = etag(head, request, fmt)
+    if matches(request.headers.get("if-none-match"), tag):
+        return None, tag
+    found = cache.get(tag)
+    if found is not None:
+        return found, tag
+    try:
+        with cache.once(tag):
+            found = cache.get(tag)
+            if found is not None:
+                return found, tag
+            body = encode(compute(session), fmt)
+            if session.log.head() != head:
+                return body, None
+            cache.put(tag, body)
+            return body, tag
+    finally:
+        cache.done(tag)
+
+
+async def answer(
+    request: Request, reads: Sessions, fmt: str | None, compute: Callable[[Session], View], *, max_age: int = LIVE
+) -> Response:
+    """Answer a public read: ``compute`` runs on a session only when no kept answer fits."""
+    kind = chosen_format(request, fmt)
+    cache: AnswerCache = request.app.state.answers
+    body, tag = await reads.run(lambda session: _answer(session, cache, request, kind, compute))
+    headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
+    if tag is not None:
+        headers["ETag"] = tag
+    if body is None:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=FORMATS[kind], headers=headers)

@@ -1,0 +1,76 @@
+"""Public reads of the count: results by area and level, progress, one table, what changed.
+
+Each answer is what the CLI prints with ``--format json`` (or ``csv``): the same application
+call, the same rows (``escrutinio results --level department --format json`` and
+``GET /api/v1/results?level=department`` hold the same figures).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from escrutinio.api.deps import Reads
+from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
+from escrutinio.app import Session
+from escrutinio.parsing import parse_area, parse_event_number, parse_level, parse_table_id
+
+router = APIRouter(tags=["results"], responses=READ_RESPONSES)
+
+TableId = Annotated[str, Path(description="Polling table id as the source writes it (e.g. 052235)")]
+
+
+@router.get("/results", summary="Results of the nation, an area, or every area of a level")
+async def results(
+    request: Request,
+    reads: Reads,
+    level: Annotated[str | None, Query(description="national, department, province, district or table")] = None,
+    area: Annotated[str | None, Query(description="Area code (14 for Lima, 140137 for a district)")] = None,
+    fmt: FormatQuery = None,
+) -> Response:
+    """The nation (no parameter), one area (``area`` alone) in full, or every area of ``level``
+    (within ``area``) one row each: tables by state, ballots, votes, shares, leader and margin.
+    The nation's row also names the log head its figures were computed on."""
+    lv, code = parse_level(level, "level"), parse_area(area, "area")
+    return await answer(request, reads, fmt, listing(lambda session: session.count.results(lv, code)))
+
+
+@router.get("/status", summary="Progress: sheets received, in the count, accounted for")
+async def status(request: Request, reads: Reads, fmt: FormatQuery = None) -> Response:
+    """Sheets received, in the count and accounted for; electors accounted for; sheets by state
+    and by reason; sheets final at source despite a rule (``escrutinio status``)."""
+    return await answer(request, reads, fmt, lambda session: View(session.count.status()))
+
+
+@router.get("/contest", summary="The election and its choices")
+async def contest(request: Request, reads: Reads, fmt: FormatQuery = None) -> Response:
+    """The election, its levels and its choices, as a results page names them."""
+    return await answer(request, reads, fmt, lambda session: View(session.count.contest()), max_age=3600)
+
+
+@router.get("/tables/{table}", summary="One polling table and the history of its sheet")
+async def table(request: Request, reads: Reads, table: TableId, fmt: FormatQuery = None) -> Response:
+    """Its roll entry and state; every version of its sheet with the event, time and actor that
+    recorded it; its cases and audit draws (``escrutinio table ID``). CSV: one row a version."""
+    tid = parse_table_id(table, "table")
+    return await answer(request, reads, fmt, detailed(lambda session: session.count.table(tid), "versions"))
+
+
+@router.get("/changes", summary="What changed after event N")
+async def changes(
+    request: Request,
+    reads: Reads,
+    since: Annotated[str, Query(description="Event number: what changed after it (0: everything)")] = "0",
+    fmt: FormatQuery = None,
+) -> Response:
+    """Sheets recorded, cases acted on and the tallies that moved after event ``since`` (a live
+    page polls with the last number it saw; ``/events`` says when to)."""
+    after = parse_event_number(since, "since")
+
+    def compute(session: Session) -> View:
+        found = session.count.changes(after)
+        return View(found.to_dict(), found.rows())
+
+    return await answer(request, reads, fmt, compute, max_age=0)

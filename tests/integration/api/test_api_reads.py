@@ -1,0 +1,112 @@
+"""The public reads over real HTTP, on SQLite and PostgreSQL: each answer is the CLI's (the same
+application call), JSON or CSV; ETags and 304; every bad parameter a 4xx naming the field."""
+
+from __future__ import annotations
+
+import pytest
+from tests.integration.api.cli import cli_json, cli_text
+from tests.integration.api.server import Server
+from tests.integration.api.test_api_core import error_of
+
+from escrutinio.app import Session
+from escrutinio.parsing import parse_level
+
+READS = [
+    ("/api/v1/results", ("results",)),
+    ("/api/v1/results?level=department", ("results", "--level", "department")),
+    ("/api/v1/results?level=district&area=14", ("results", "--level", "district", "--area", "14")),
+    ("/api/v1/results?area=140137", ("results", "--area", "140137")),
+    ("/api/v1/results?level=table&area=24", ("results", "--level", "table", "--area", "24")),
+    ("/api/v1/status", ("status",)),
+    ("/api/v1/tables/000005", ("table", "000005")),
+    ("/api/v1/changes?since=3", ("changes", "--since", "3")),
+    ("/api/v1/cases", ("cases", "list")),
+    ("/api/v1/stakes", ("stakes",)),
+]
+
+
+@pytest.mark.parametrize(("path", "command"), READS, ids=[p for p, _ in READS])
+def test_json_is_the_cli_json(server: Server, small_db: str, path: str, command: tuple[str, ...]) -> None:
+    with server.client() as client:
+        got = client.get(path)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/json"
+    assert got.json() == cli_json(small_db, *command)
+
+
+@pytest.mark.parametrize(
+    ("path", "command"),
+    [
+        ("/api/v1/results?level=department", ("results", "--level", "department")),
+        ("/api/v1/tables/000005", ("table", "000005")),
+        ("/api/v1/changes?since=0", ("changes", "--since", "0")),
+    ],
+)
+def test_csv_is_the_cli_csv(server: Server, small_db: str, path: str, command: tuple[str, ...]) -> None:
+    expected = cli_text(small_db, *command, "--format", "csv")
+    with server.client() as client:
+        by_query = client.get(path + ("&" if "?" in path else "?") + "format=csv")
+        by_accept = client.get(path, headers={"Accept": "text/csv"})
+    for got in (by_query, by_accept):
+        assert got.status_code == 200
+        assert got.headers["content-type"].startswith("text/csv")
+        assert got.text == expected
+
+
+def test_results_are_the_app_results(server: Server, small_db: str) -> None:
+    """Every level, straight from the application (no CLI process between)."""
+    with Session(small_db) as session:
+        expected = {lv: session.count.results(parse_level(lv)) for lv in ("national", "department", "province", "district")}
+        contest = session.count.contest()
+    with server.client() as client:
+        for lv, rows in expected.items():
+            assert client.get("/api/v1/results", params={"level": lv}).json() == rows
+        assert client.get("/api/v1/contest").json() == contest
+
+
+def test_etag_and_not_modified(server: Server, small_db: str) -> None:
+    with Session(small_db) as session:
+        events = session.log.head()["events"]
+    with server.client() as client:
+        first = client.get("/api/v1/results?level=department")
+        tag = first.headers["etag"]
+        assert tag.startswith(f'"{events}-')
+        assert "max-age" in first.headers["cache-control"]
+        again = client.get("/api/v1/results?level=department", headers={"If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == tag
+        also = client.get("/api/v1/results?level=department", headers={"If-None-Match": f'"other", W/{tag}'})
+        assert also.status_code == 304
+        stale = client.get("/api/v1/results?level=department", headers={"If-None-Match": '"0-0"'})
+        assert stale.status_code == 200 and stale.content == first.content
+        # another query, another format: another answer, another tag
+        tags = {tag}
+        for params in ({"level": "province"}, {"level": "department", "format": "csv"}):
+            tags.add(client.get("/api/v1/results", params=params).headers["etag"])
+        assert len(tags) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field", "rule"),
+    [
+        ("/api/v1/results?level=bogus", 422, "level", "invalid"),
+        ("/api/v1/results?area=%00", 422, "area", "invalid"),
+        ("/api/v1/results?area=99", 404, "area", "not_found"),
+        ("/api/v1/results?format=xml", 422, "format", "invalid"),
+        ("/api/v1/changes?since=-1", 422, "since", "invalid"),
+        ("/api/v1/changes?since=999999", 409, "since", "store_state"),
+        ("/api/v1/tables/999999", 404, "table", "not_found"),
+        ("/api/v1/tables/%01", 422, "table", "invalid"),
+        ("/api/v1/cases?status=lost", 422, "status", "invalid"),
+        ("/api/v1/cases/NUL-999999", 404, "case", "not_found"),
+        ("/api/v1/audit", 404, None, "not_found"),
+        ("/api/v1/events?heartbeat=x", 422, "heartbeat", "float_parsing"),
+    ],
+)
+def test_bad_parameters_name_the_field(server: Server, path: str, status: int, field: str | None, rule: str) -> None:
+    with server.client() as client:
+        got = client.get(path)
+    assert got.status_code == status, got.text
+    error = error_of(got)
+    assert (error["field"], error["rule"]) == (field, rule), error
+    assert error["message"]
