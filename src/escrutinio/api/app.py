@@ -7,10 +7,10 @@ Each group of routes is its own module (a router); each is registered here in on
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from escrutinio.api import DEFAULT_MAX_BODY, errors
-from escrutinio.api.deps import Settings
+from escrutinio.api.deps import Settings, known_query
 from escrutinio.api.limits import BodyLimit
 from escrutinio.api.responses import JSON
 
@@ -37,6 +37,7 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
         summary="Tally sheets to certified, verifiable election results: the results centre's API.",
         version="1",
         default_response_class=JSON,
+        dependencies=[Depends(known_query)],
     )
     app.state.settings = Settings(db=db, read_db=read_db)
     app.state.answers = AnswerCache()

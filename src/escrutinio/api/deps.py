@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from escrutinio.api.errors import UnknownParameter
 from escrutinio.app import Principal, Session
 
 T = TypeVar("T")
@@ -77,6 +78,26 @@ def writes(request: Request) -> Sessions:
     """Sessions on the primary, as the public; an authenticated route builds its own with the
     principal (``Sessions(settings(request).db, principal)``)."""
     return Sessions(settings(request).db)
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {f.alias for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def known_query(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (every route: ``create_app`` makes
+    this a dependency of the whole app)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    for name in request.query_params:
+        if name not in known:
+            raise UnknownParameter(name, sorted(known))
 
 
 Reads = Annotated[Sessions, Depends(reads)]

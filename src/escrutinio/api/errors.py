@@ -64,6 +64,19 @@ ERROR_SCHEMA: dict[str, Any] = {
 """The error body in the OpenAPI document (every route lists it for its 4xx answers)."""
 
 
+class UnknownParameter(application.EscrutinioError):
+    """A query parameter the route does not take (a typo such as ``?levl=department`` would
+    otherwise be ignored silently and answer another question)."""
+
+    rule = "unknown_parameter"
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.field = name
+        takes = ", ".join(known) if known else "no query parameters"
+        label = name if name.isprintable() and name.strip() else repr(name)
+        super().__init__(f"{label}: not a parameter of this request (it takes {takes})")
+
+
 def error_body(message: str, *, field: str | None = None, rule: str = "invalid", retry: bool | None = None) -> dict[str, Any]:
     """The one error shape."""
     error: dict[str, Any] = {"field": field, "rule": rule, "message": message}
@@ -96,7 +109,7 @@ def field_of(exc: BaseException) -> str | None:
 
 def refusal(exc: application.EscrutinioError) -> JSON:
     """The answer to one of the application's errors (see the module's docstring)."""
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    message = str(exc).split("\n")[0] or type(exc).__name__
     field = field_of(exc)
     rule = getattr(exc, "rule", None)
     if isinstance(exc, application.AlreadyDone):

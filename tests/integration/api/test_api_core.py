@@ -3,10 +3,12 @@ the field and the rule, and a body over the limit is refused with 413."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 from tests.integration.api.server import Server, serving
+from tests.onpe_sample import Row, write
 
 from escrutinio.app import Session
 
@@ -47,3 +49,29 @@ def test_body_over_the_limit_is_413(small_db: str) -> None:
 
         small = client.get("/api/v1/health")
         assert small.status_code == 200
+
+
+def test_unknown_query_parameters_are_refused(server: Server) -> None:
+    """A typo (``levl``) is not ignored: it would answer another question than the one asked."""
+    with server.client() as client:
+        got = client.get("/api/v1/results", params={"levl": "department"})
+        bare = client.get("/api/v1/health", params={"x": "1"})
+    assert got.status_code == 422
+    assert error_of(got) == {
+        "field": "levl",
+        "rule": "unknown_parameter",
+        "message": "levl: not a parameter of this request (it takes area, format, level)",
+    }
+    assert bare.status_code == 422 and error_of(bare)["field"] == "x"
+
+
+def test_public_reads_come_from_the_read_store(small_db: str, tmp_path: Path) -> None:
+    """``--read-db``: the public's reads are served from the replica (here another store, so
+    that which one answered shows), the primary is left to the writes."""
+    replica = str(tmp_path / "replica.db")
+    with Session(replica) as session:
+        session.count.load(write(tmp_path / "one.csv", [Row("000001")]), "peru-2021-runoff")
+        head = session.log.head()
+    with serving(small_db, "--read-db", replica) as server, server.client() as client:
+        assert client.get("/api/v1/health").json() == {"status": "ok", **head}
+        assert client.get("/api/v1/results").json()[0]["tables"]["total"] == 1

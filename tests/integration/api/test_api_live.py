@@ -1,0 +1,89 @@
+"""Live reads over real HTTP while the store grows, on SQLite and PostgreSQL: a new event changes
+the ETag and the figures, ``/changes`` lists it, and the event stream announces its number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.integration.api.server import Server
+from tests.onpe_sample import Row, write
+
+from escrutinio.app import Session
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("live")
+
+
+def advance(db: str, folder: Path, step: int) -> int:
+    """Load the sheet of one more table in Lima (115 PL, 87 FP): the log grows; returns its new
+    last event."""
+    rows = [Row(f"0001{step:02d}")]
+    with Session(db) as session:
+        session.count.load(write(folder / f"step{step}.csv", rows), "peru-2021-runoff", new_tables=True)
+        return session.log.head()["events"]
+
+
+def test_a_new_event_changes_the_etag_and_the_figures(server: Server, small_db: str, folder: Path) -> None:
+    with server.client() as client:
+        before = client.get("/api/v1/results?area=14")
+        events = advance(small_db, folder, 1)
+        after = client.get("/api/v1/results?area=14", headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    assert after.headers["etag"].startswith(f'"{events}-')
+    assert after.json() != before.json()
+    with Session(small_db) as session:
+        assert after.json() == session.count.results(None, "14")
+
+
+def test_changes_since_lists_the_new_sheet(server: Server, small_db: str, folder: Path) -> None:
+    with Session(small_db) as session:
+        since = session.log.head()["events"]
+    events = advance(small_db, folder, 2)
+    with server.client() as client:
+        got = client.get("/api/v1/changes", params={"since": since}).json()
+    assert got["since"] == since and got["head"] == events
+    assert [s["table"] for s in got["sheets"]] == ["000102"]
+    assert {e["event"] for e in got["events"]} == set(range(since + 1, events + 1))
+    lima = next(t for t in got["tallies"] if t["area"] == "14")
+    assert lima["change"]["votes.PL"] == 115 and lima["change"]["votes.FP"] == 87
+
+
+def read_event(lines: object) -> tuple[str, int | None]:
+    """The next event's name and id (``heartbeat`` for a comment line)."""
+    name, ident = "", None
+    for line in lines:  # type: ignore[attr-defined]
+        if line.startswith(": heartbeat"):
+            return "heartbeat", None
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("id: "):
+            ident = int(line.removeprefix("id: "))
+        elif line == "" and name:
+            return name, ident
+    raise AssertionError("the stream ended")
+
+
+def test_the_event_stream_announces_new_events(server: Server, small_db: str, folder: Path) -> None:
+    with Session(small_db) as session:
+        now = session.log.head()["events"]
+    with (
+        httpx.Client(base_url=server.url, timeout=httpx.Timeout(30)) as client,
+        client.stream("GET", "/api/v1/events", params={"heartbeat": 0.2}) as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.iter_lines()
+        assert read_event(lines) == ("head", now)
+        assert read_event(lines) == ("heartbeat", None)  # nothing new: the stream stays alive
+        events = advance(small_db, folder, 3)
+        seen = read_event(lines)
+        while seen[0] == "heartbeat":
+            seen = read_event(lines)
+        assert seen == ("head", events)
+    with server.client() as client:  # the server outlives the client that went away
+        assert client.get("/api/v1/health").json()["events"] == events

@@ -1,0 +1,45 @@
+"""Schemathesis against the running server's OpenAPI document: for every operation, requests
+drawn from the schema (valid ones and malformed ones) never get a 5xx, malformed ones get a 4xx,
+and every error is the JSON error shape naming field and rule. Bounded: a few examples per
+operation, so it finishes in well under a minute on a loaded machine."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import negative_data_rejection, not_a_server_error
+from schemathesis.generation import GenerationMode
+from tests.integration.api.server import Server
+
+STREAMS = {"/api/v1/events"}
+"""Operations whose answer never ends (server-sent events): tested apart (test_api_live)."""
+EXAMPLES = 10
+
+
+def check_errors(response: schemathesis.Response) -> None:
+    """A 4xx or 5xx answer is always ``{"error": {"field", "rule", "message"}}``."""
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert set(error) >= {"field", "rule", "message"}, error
+        assert error["rule"] and error["message"], error
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "malformed"])
+def test_no_server_errors(server: Server, mode: GenerationMode) -> None:
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    operations = [r.ok() for r in schema.get_all_operations()]
+    operations = [op for op in operations if op.path not in STREAMS]
+    assert len(operations) >= 10
+    for operation in operations:
+        if mode is GenerationMode.NEGATIVE and not list(operation.iter_parameters()):
+            continue  # nothing to send malformed
+
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def run(case: schemathesis.Case) -> None:
+            response = case.call(base_url=server.url, timeout=30)
+            case.validate_response(response, checks=[not_a_server_error, negative_data_rejection])
+            check_errors(response)
+
+        run()
