@@ -140,11 +140,11 @@ def main() -> None:
         print(f"  pandas baseline (read, filter, group by 3 levels): {baseline:7.3f} s")
         print(
             f"  escrutinio load (parse, validate, store, log):     {load:7.3f} s   "
-                f"ratio load/baseline    = {load / baseline:5.2f}  (target <= 1.5)"
+            f"ratio load/baseline    = {load / baseline:5.2f}  (target <= 1.5)"
         )
         print(
             f"  escrutinio results --level district --format json: {results:7.3f} s   "
-                f"ratio baseline/results = {baseline / results:5.2f}  (target >= 3)"
+            f"ratio baseline/results = {baseline / results:5.2f}  (target >= 3)"
         )
         if not args.no_million:
             seconds, peak = million(tmp)

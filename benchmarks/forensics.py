@@ -72,22 +72,35 @@ def main() -> None:
         cut = int(0.6 * runoff.height)
         runoff = runoff.with_columns(pl.when(pl.col("order") <= cut).then(pl.col("order")).otherwise(None).alias("order"))
         claimed = runoff.filter(runoff["state"] == "resolved")["table"].to_list()
-        run("Peru 2021 runoff (each paper's level, all tests, 1,386 resolved tables as claims, 60 % counted)",
-            runoff, "PL", ["PL", "FP"], claimed_tables=claimed, order_label="an urban-first order")
+        run(
+            "Peru 2021 runoff (each paper's level, all tests, 1,386 resolved tables as claims, 60 % counted)",
+            runoff,
+            "PL",
+            ["PL", "FP"],
+            claimed_tables=claimed,
+            order_label="an urban-first order",
+        )
     except BaseException as exc:  # pytest.skip raises outside pytest when ../shared is missing
         print(f"Peru runoff skipped: {exc}")
     if not args.skip_large:
         import polars as pl
 
         t = time.perf_counter()
-        big = simulate.synthetic_election(1_000_000, seed=1, n_departments=25, provinces_per_department=8,
-                                          districts_per_province=9)
+        big = simulate.synthetic_election(
+            1_000_000, seed=1, n_departments=25, provinces_per_department=8, districts_per_province=9
+        )
         print(f"(1,000,000 synthetic tables generated in {time.perf_counter() - t:.1f} s)")
         rng = np.random.default_rng(0)
         claimed = rng.choice(big["table"].to_numpy(), 1000, replace=False).tolist()
         big = big.with_columns(pl.when(pl.col("order") <= 600_000).then(pl.col("order")).otherwise(None).alias("order"))
-        run("Synthetic, 1,000,000 tables (each paper's level, all tests, 1,000 random claims, 60 % counted)", big,
-            "A", ["A", "B"], claimed_tables=claimed, order_label="the simulated order")
+        run(
+            "Synthetic, 1,000,000 tables (each paper's level, all tests, 1,000 random claims, 60 % counted)",
+            big,
+            "A",
+            ["A", "B"],
+            claimed_tables=claimed,
+            order_label="the simulated order",
+        )
 
 
 if __name__ == "__main__":

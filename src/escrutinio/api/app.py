@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from escrutinio.api import DEFAULT_MAX_BODY, errors
 from escrutinio.api.deps import Settings, known_query
+from escrutinio.api.head import ForgetOnWrite, HeadWatch
 from escrutinio.api.limits import BodyLimit
 from escrutinio.api.responses import JSON
 
@@ -41,9 +42,10 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     )
     app.state.settings = Settings(db=db, read_db=read_db)
     app.state.answers = AnswerCache()
-    app.state.head_watch = routes_live.HeadWatch()
+    app.state.head_watch = HeadWatch()
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=max_body)
+    app.add_middleware(ForgetOnWrite, watch=app.state.head_watch)
 
     app.include_router(routes_meta.router, prefix=PREFIX)
     app.include_router(routes_cases.router, prefix=PREFIX)

@@ -69,12 +69,12 @@ def settings(request: Request) -> Settings:
     return found
 
 
-def reads(request: Request) -> Sessions:
+async def reads(request: Request) -> Sessions:
     """Sessions for the public's reads (on the read replica when there is one)."""
     return Sessions(settings(request).reads_from)
 
 
-def writes(request: Request) -> Sessions:
+async def writes(request: Request) -> Sessions:
     """Sessions on the primary, as the public; an authenticated route builds its own with the
     principal (``Sessions(settings(request).db, principal)``)."""
     return Sessions(settings(request).db)
@@ -87,9 +87,10 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """Refuse a query parameter the route does not declare (every route: ``create_app`` makes
-    this a dependency of the whole app)."""
+    this a dependency of the whole app). Async, as the other dependencies here: FastAPI runs a
+    plain ``def`` dependency on a worker thread, a hop that costs more than the check."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:

@@ -6,8 +6,10 @@ ETag back (``If-None-Match``) gets ``304 Not Modified`` for the price of one ind
 the encoded answer is kept in memory under its ETag, so a thousand pages polling the national
 results between two events cost one computation, not a thousand.
 
-The head is read before and after computing: if a write landed in between, the answer (which
-may hold some of it) goes out without an ETag and is not kept, so a tag never names figures of
+The head comes from the app's shared watcher (``api.head``: at most a tenth of a second old),
+so a 304 or a kept answer costs no query at all. An answer not yet kept is computed on a session
+that reads the head itself before and after: if a write landed in between, the answer (which may
+hold some of it) goes out without an ETag and is not kept, so a tag never names figures of
 another head.
 """
 
@@ -143,18 +145,13 @@ class AnswerCache:
             self._computing.pop(tag, None)
 
 
-def _answer(
+def _computed(
     session: Session, cache: AnswerCache, request: Request, fmt: str, compute: Callable[[Session], View]
-) -> tuple[bytes | None, str | None]:
-    """On one worker thread: (body, ETag); no body when the client's tag still holds (304), no
-    ETag when the log moved while the answer was computed."""
+) -> tuple[bytes, str | None]:
+    """On one worker thread, with the head read afresh: (body, ETag); no ETag when the log
+    moved while the answer was computed (it may hold part of the move)."""
     head = session.log.head()
     tag = etag(head, request, fmt)
-    if matches(request.headers.get("if-none-match"), tag):
-        return None, tag
-    found = cache.get(tag)
-    if found is not None:
-        return found, tag
     try:
         with cache.once(tag):
             found = cache.get(tag)
@@ -175,10 +172,15 @@ async def answer(
     """Answer a public read: ``compute`` runs on a session only when no kept answer fits."""
     kind = chosen_format(request, fmt)
     cache: AnswerCache = request.app.state.answers
-    body, tag = await reads.run(lambda session: _answer(session, cache, request, kind, compute))
     headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
+    head = await request.app.state.head_watch.head(reads)
+    tag: str | None = etag(head, request, kind)
+    assert tag is not None
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={**headers, "ETag": tag})
+    body = cache.get(tag)
+    if body is None:  # not computed yet at the head the watcher saw: compute at today's head
+        body, tag = await reads.run(lambda session: _computed(session, cache, request, kind, compute))
     if tag is not None:
         headers["ETag"] = tag
-    if body is None:
-        return Response(status_code=304, headers=headers)
     return Response(body, media_type=FORMATS[kind], headers=headers)

@@ -2,8 +2,8 @@
 
 Why only numbers: a page learns *that* the log moved and then asks for what it shows
 (``/changes?since=N`` or the results, whose ETag changed), so the stream carries no figures
-that could disagree with the reads. The store's head is polled by one shared watcher, at most
-once per interval whatever the number of listeners; each stream sends the head at once, then
+that could disagree with the reads. The store's head is read by one shared watcher (``api.head``),
+at most a few times a second whatever the number of listeners; each stream sends the head at once, then
 each new head, and a comment line as a heartbeat so that proxies keep the connection open. It
 ends when the client goes.
 """
@@ -20,32 +20,14 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
 from escrutinio.api.deps import Reads, Sessions
+from escrutinio.api.head import HeadWatch
 
 router = APIRouter(tags=["live"])
 
 POLL = 0.5
-"""Seconds between two looks at the store's head (shared by every stream)."""
+"""Seconds between two looks of a stream at the shared head (``api.head``)."""
 HEARTBEAT = 15.0
 """Seconds of silence after which a stream sends a comment line."""
-
-
-class HeadWatch:
-    """The store's head, read at most once per ``interval`` however many streams ask."""
-
-    def __init__(self, interval: float = POLL) -> None:
-        self.interval = interval
-        self._head: dict[str, Any] | None = None
-        self._at = 0.0
-        self._lock: asyncio.Lock | None = None
-
-    async def head(self, reads: Sessions) -> dict[str, Any]:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if self._head is None or time.monotonic() - self._at >= self.interval:
-                self._head = await reads.run(lambda session: session.log.head())
-                self._at = time.monotonic()
-            return self._head
 
 
 def _event(head: dict[str, Any]) -> bytes:
@@ -65,7 +47,7 @@ async def _stream(request: Request, reads: Sessions, watch: HeadWatch, heartbeat
         elif time.monotonic() - quiet_since >= heartbeat:
             quiet_since = time.monotonic()
             yield b": heartbeat\n\n"
-        await asyncio.sleep(watch.interval)
+        await asyncio.sleep(POLL)
 
 
 @router.get(
