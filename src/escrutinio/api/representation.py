@@ -112,12 +112,14 @@ def matches(if_none_match: str | None, tag: str) -> bool:
 
 
 class AnswerCache:
-    """Encoded answers by ETag (the most recent ``size``), computed once each even when many
-    requests for the same answer arrive together."""
+    """Encoded answers by ETag, the most recently used first, within ``budget`` bytes (one table
+    listing of a national election is tens of megabytes: an answer over a quarter of the budget
+    is not kept); each is computed once even when many requests for it arrive together."""
 
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
+    def __init__(self, budget: int = 128 * 1024 * 1024) -> None:
+        self.budget = budget
         self._answers: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self._computing: dict[str, threading.Lock] = {}
 
@@ -129,10 +131,15 @@ class AnswerCache:
             return found
 
     def put(self, tag: str, body: bytes) -> None:
+        if len(body) > self.budget // 4:
+            return
         with self._lock:
-            self._answers[tag] = body
-            while len(self._answers) > self.size:
-                self._answers.popitem(last=False)
+            if tag not in self._answers:
+                self._answers[tag] = body
+                self._bytes += len(body)
+            while self._bytes > self.budget:
+                _tag, dropped = self._answers.popitem(last=False)
+                self._bytes -= len(dropped)
 
     def once(self, tag: str) -> threading.Lock:
         """The lock the computation of ``tag`` holds: the first request computes, the others wait

@@ -40,3 +40,18 @@ def test_reads_at_most_once_per_interval_and_forgets_on_writes() -> None:
         return seen
 
     assert asyncio.run(go()) == [1, 1, 1, 1, 1, 1, 2]
+
+
+def test_answer_cache_keeps_the_recent_answers_within_its_budget() -> None:
+    from escrutinio.api.representation import AnswerCache
+
+    cache = AnswerCache(budget=100)
+    cache.put("a", b"x" * 20)
+    cache.put("b", b"y" * 20)
+    cache.put("huge", b"z" * 26)  # over a quarter of the budget: not kept
+    assert cache.get("a") == b"x" * 20  # a is now the most recent
+    for name in "cdef":
+        cache.put(name, b"w" * 20)
+    assert cache.get("huge") is None
+    assert cache.get("b") is None  # the least recently used went first (a was put before b)
+    assert all(cache.get(n) is not None for n in "acdef")  # a, read since, outlived b
