@@ -8,8 +8,8 @@ store says something else than the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from escrutinio.domain.errors import StoreError
 if TYPE_CHECKING:
     import polars as pl
 
+    from escrutinio.ledger.semantic import Check, SemanticReplay
     from escrutinio.ledger.state import CanvassState
     from escrutinio.store.store import Store
 
@@ -36,14 +37,17 @@ def quiet(step: str, done: int, total: int) -> None:
 
 @dataclass
 class VerifyReport:
-    """What a verification found: the log's length and head, the national result recomputed from
-    it, and every difference with the store (none when there was no store to compare with)."""
+    """What a verification found: the log's length and head, what the replay checked, the
+    national result recomputed from it, and every difference with the store (none when there
+    was no store to compare with)."""
 
     events: int
     head: str
     national: dict[str, Any]
     compared_with_store: bool
     differences: list[dict[str, Any]]
+    head_given: str | None = None
+    checked: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -54,26 +58,68 @@ class VerifyReport:
             "ok": self.ok,
             "events": self.events,
             "head": self.head,
+            "head_given": self.head_given,
+            "checked": self.checked,
             "compared_with_store": self.compared_with_store,
             "differences": self.differences[:LISTED],
             "national": self.national,
         }
 
 
-def verify_log(path: Path, store: Store | None, progress: Progress = quiet) -> VerifyReport:
-    """Rebuild everything from the log at ``path``; compare with ``store`` when there is one."""
-    from escrutinio.aggregation.tally import full_tally
-    from escrutinio.count.results import build, national_extras
-    from escrutinio.ledger.state import replay
+def replay_record(lines: Iterable[bytes], checks: Mapping[str, Check] | None = None, head: str | None = None) -> SemanticReplay:
+    """Check the chain and replay every event with the domain's rules; with ``head``, the record
+    must end exactly at it. Raises ``ChainError`` or ``Discrepancy`` at the first failure."""
+    from escrutinio.ledger.semantic import Discrepancy, SemanticReplay
     from escrutinio.ledger.verify import read_events
 
-    progress("verify chain", 0, 3)
+    replay = SemanticReplay(checks)
+    seq_of: dict[str, int] = {}
+    last_seq = 0
+    for event in read_events(lines):
+        replay.apply(event)
+        seq_of[event.hash] = last_seq = event.seq
+    if last_seq == 0:
+        raise StoreError("the record is empty: no election.defined event")
+    if head is not None:
+        check_head(head, seq_of, last_seq, Discrepancy)
+    return replay
+
+
+def check_head(head: str, seq_of: Mapping[str, int], last_seq: int, error: type[Exception]) -> None:
+    """The record must end at the published head: not before it (events dropped), not past it."""
+    ends = next(h for h, s in seq_of.items() if s == last_seq)
+    if head == ends:
+        return
+    if head in seq_of:
+        raise error(last_seq, f"the record goes on past the head given ({head[:16]}… is event {seq_of[head]})")
+    raise error(
+        last_seq,
+        f"the record ends here (hash {ends}), not at the head given ({head}): "
+        "events are missing after it, or the record is not the one that head was published for",
+    )
+
+
+def verify_log(
+    path: Path,
+    store: Store | None,
+    progress: Progress = quiet,
+    *,
+    head: str | None = None,
+    checks: Mapping[str, Check] | None = None,
+) -> VerifyReport:
+    """Rebuild everything from the log at ``path`` with the domain's rules; compare with ``store``
+    when there is one. ``checks``: other capabilities' checks of their events (the audit's)."""
+    from escrutinio.aggregation.tally import full_tally
+    from escrutinio.count.results import build, national_extras
+
+    progress("verify chain and rules", 0, 3)
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, after the replay
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the log ({exc.strerror})") from None
     with f:
-        state = replay(read_events(f))
+        replay = replay_record(f, checks, head)
+        state = replay.finish()
     progress("recompute", 1, 3)
     election = state.election
     tally = full_tally(state.tables, state.sheets, state.areas, election)
@@ -89,7 +135,13 @@ def verify_log(path: Path, store: Store | None, progress: Progress = quiet) -> V
             )
         differences = store_differences(state, tally, store)
     progress("done", 3, 3)
-    return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences)
+    checked = {
+        "tables": len(replay.electors),
+        "sheets": len(replay.current),
+        "cases": len(replay.cases),
+        "in_count_despite_a_rule": replay.despite,
+    }
+    return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences, head, checked)
 
 
 def store_differences(state: CanvassState, tally: pl.DataFrame, store: Store) -> list[dict[str, Any]]:

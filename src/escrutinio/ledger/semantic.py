@@ -1,0 +1,295 @@
+"""Semantic replay: every event of a record re-checked against the domain's rules.
+
+The hash chain (``ledger.verify``) proves that a record was not changed after its head was
+published; it says nothing of a record written wrong from the start, or rewritten with every
+hash recomputed. :class:`SemanticReplay` is the second half: it replays the events with the
+rules the application applies when it writes them, so a record that could not have been
+written by escrutinio fails at its first impossible event:
+
+- only the event types escrutinio writes; one ``election.defined``, first;
+- areas and tables registered once each, tables in a registered area;
+- sheets only for tables on the roll; versions in order (1 first, then the same version with
+  the same figures — a change of state — or the next one); every rule the figures break
+  (arithmetic, ballots above electors, challenged ballots) stated in the sheet's reasons, and a
+  sheet the rules observe never counted on the basis of validation alone;
+- case events only for cases opened, each transition legal in ``domain.claims`` (rulings by the
+  body allowed to make them, corrected figures that hold), and the docket row each event states
+  equal to the one the transition gives;
+- at the end, every table under a case holds the sheet and state its cases decide
+  (``claims.table_outcomes``).
+
+Other capabilities' events (the audit) are checked by callables passed in ``checks``, so the
+ledger stays below them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.claims import Case, table_outcomes
+from escrutinio.domain.errors import EscrutinioError
+from escrutinio.domain.sheet import Reason, SheetState, TallySheet
+from escrutinio.ledger.events import Event, EventType
+from escrutinio.ledger.state import CanvassState, _Builder
+
+KNOWN_TYPES = frozenset(v for k, v in vars(EventType).items() if k.isupper() and isinstance(v, str))
+"""Every event type escrutinio writes (EventType's constants): anything else is foreign."""
+BASES = ("validation", "source:", "ruling:")
+"""How a sheet's state was decided: the rules alone, the source's stated status, a ruling."""
+RULE_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value, Reason.CHALLENGED.value)
+
+Check = Callable[[Event], None]
+"""A capability's check of its own events: raises an EscrutinioError naming the rule broken."""
+
+
+class Discrepancy(EscrutinioError):
+    """The first event of a record that the rules refuse (or the figure that differs)."""
+
+    def __init__(self, seq: int, message: str) -> None:
+        self.seq = seq
+        super().__init__(f"record fails at event {seq}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A table's current sheet, as the replay holds it (figures in ``TallySheet`` order)."""
+
+    version: int
+    state: str
+    basis: str
+    counts: tuple[int, ...]
+    seq: int
+
+
+def broken_rules(valid: int, blank: int, null: int, challenged: int, cast: int, electors: int | None) -> list[str]:
+    """The counting rules a sheet's figures break (``domain.validation.observations``' reasons)."""
+    found = []
+    if valid + blank + null + challenged != cast:
+        found.append(Reason.ARITHMETIC.value)
+    if electors is not None and cast > electors:
+        found.append(Reason.EXCEEDS_ELECTORS.value)
+    if challenged > 0:
+        found.append(Reason.CHALLENGED.value)
+    return found
+
+
+def _describe(rule: str, valid: int, blank: int, null: int, challenged: int, cast: int, electors: int | None) -> str:
+    if rule == Reason.ARITHMETIC:
+        total = valid + blank + null + challenged
+        return f"votes {valid} + blank {blank} + null {null} + challenged {challenged} = {total}, not the {cast} ballots cast"
+    if rule == Reason.EXCEEDS_ELECTORS:
+        return f"{cast} ballots cast exceed its {electors} registered electors"
+    return f"{challenged} challenged ballots"
+
+
+class SemanticReplay:
+    """Feed events in order (:meth:`apply`), then :meth:`finish`; the first impossible one raises
+    :class:`Discrepancy` naming it and what the rules expected."""
+
+    def __init__(self, checks: Mapping[str, Check] | None = None) -> None:
+        self.builder = _Builder()
+        self.checks = dict(checks or {})
+        self.areas: set[str] = set()
+        self.electors: dict[str, int | None] = {}
+        self.current: dict[str, Sheet] = {}
+        self.processed: dict[str, Sheet] = {}
+        """Each table's last sheet not decided by a ruling: what its cases act on."""
+        self.cases: dict[str, Case] = {}
+        self.case_seq: dict[str, int] = {}
+        self.despite_rules: set[str] = set()
+        """Tables in the count despite a rule their figures break (stated by the source)."""
+
+    # -- per event ---------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        if event.type not in KNOWN_TYPES:
+            known = ", ".join(sorted(KNOWN_TYPES))
+            raise Discrepancy(event.seq, f"unknown event type {event.type!r} (escrutinio writes {known})")
+        if not isinstance(event.data, dict):
+            raise Discrepancy(event.seq, f"{event.type}: its data must be an object")
+        try:
+            self._check(event)
+            self.builder.apply(event)
+        except Discrepancy:
+            raise
+        except EscrutinioError as exc:
+            raise Discrepancy(event.seq, str(exc)) from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise Discrepancy(event.seq, f"{event.type}: malformed data ({type(exc).__name__}: {exc})") from None
+
+    def _check(self, event: Event) -> None:
+        if event.type != EventType.ELECTION_DEFINED and self.builder.state is None:
+            raise Discrepancy(event.seq, "the record must start with election.defined")
+        if event.type == EventType.AREAS_REGISTERED:
+            self._areas(event)
+        elif event.type == EventType.TABLES_REGISTERED:
+            self._tables(event)
+        elif event.type == EventType.SHEETS_RECORDED:
+            self._sheets(event)
+        elif event.type in EventType.CASE_EVENTS:
+            self._case(event)
+        check = self.checks.get(event.type)
+        if check is not None:
+            check(event)
+
+    def _areas(self, event: Event) -> None:
+        areas = event.data["areas"]
+        codes, parents = areas["code"], areas["parent"]
+        for code in codes:
+            if code in self.areas:
+                raise Discrepancy(event.seq, f"area {code} is registered a second time")
+            self.areas.add(code)
+        assert self.builder.state is not None
+        country = self.builder.state.election.country
+        for code, parent in zip(codes, parents, strict=True):
+            if parent is not None and parent != country and parent not in self.areas:
+                raise Discrepancy(event.seq, f"area {code} names parent {parent}, which is not a registered area")
+
+    def _tables(self, event: Event) -> None:
+        t = event.data["tables"]
+        for table, area, electors in zip(t["table"], t["area"], t["electors"], strict=True):
+            if table in self.electors:
+                raise Discrepancy(event.seq, f"table {table} is registered a second time")
+            if area not in self.areas:
+                raise Discrepancy(event.seq, f"table {table} is in area {area}, which is not a registered area")
+            if electors is not None and (not isinstance(electors, int) or electors < 0):
+                raise Discrepancy(event.seq, f"table {table}: electors must be a whole number, zero or more (got {electors!r})")
+            self.electors[table] = electors
+
+    def _sheets(self, event: Event) -> None:
+        assert self.builder.state is not None
+        choices = self.builder.state.election.contest.choice_ids
+        s = event.data["sheets"]
+        votes = s["votes"]
+        if sorted(votes) != sorted(choices):
+            raise Discrepancy(event.seq, f"votes are given for {sorted(votes)}, the contest's choices are {sorted(choices)}")
+        columns = [s[c] for c in ("table", "version", "state", "basis", "reasons", *tf.SHEET_COUNTS)]
+        choice_lists = [votes[c] for c in choices]
+        n = len(s["table"])
+        if any(len(c) != n for c in (*columns, *choice_lists, s["line"])):
+            raise Discrepancy(event.seq, "its sheet columns are not all of the same length")
+        seen: set[str] = set()
+        for row, (table, version, state, basis, reasons, cast, blank, null, challenged) in enumerate(zip(*columns, strict=True)):
+            vote_row = tuple(c[row] for c in choice_lists)
+            where = f"sheet {row + 1} (table {table})"
+            counts = (*vote_row, blank, null, challenged, cast)
+            if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in counts):
+                raise Discrepancy(event.seq, f"{where}: every figure must be a whole number, zero or more")
+            if table not in self.electors:
+                raise Discrepancy(event.seq, f"{where}: table {table} is not on the roll (no tables.registered names it)")
+            if table in seen:
+                raise Discrepancy(event.seq, f"{where}: table {table} has two sheets in one event")
+            seen.add(table)
+            if state not in tf.SHEET_STATES:
+                raise Discrepancy(event.seq, f"{where}: unknown state {state!r} (one of {', '.join(tf.SHEET_STATES)})")
+            if not isinstance(basis, str) or not basis.startswith(BASES):
+                raise Discrepancy(event.seq, f"{where}: basis {basis!r} is none of validation, source:…, ruling:…")
+            cur = self.current.get(table)
+            self._version(event.seq, where, version, state, counts, cur)
+            electors = self.electors[table]
+            valid = sum(vote_row)
+            stated = set(reasons.split(",")) if reasons else set()
+            broken = broken_rules(valid, blank, null, challenged, cast, electors)
+            for rule in broken:
+                if rule not in stated:
+                    detail = _describe(rule, valid, blank, null, challenged, cast, electors)
+                    raise Discrepancy(event.seq, f"{where}: {detail}, but its reasons do not say {rule}")
+                if basis == "validation" and SheetState(state).in_count and rule != Reason.CHALLENGED:
+                    raise Discrepancy(event.seq, f"{where}: {state} on the basis of validation although {rule}: it is observed")
+            if SheetState(state).in_count and set(broken) - {Reason.CHALLENGED.value}:
+                self.despite_rules.add(table)
+            else:
+                self.despite_rules.discard(table)
+            sheet = Sheet(version, state, basis, counts, event.seq)
+            self.current[table] = sheet
+            if not basis.startswith("ruling:"):
+                self.processed[table] = sheet
+
+    @staticmethod
+    def _version(seq: int, where: str, version: Any, state: str, counts: tuple[int, ...], cur: Sheet | None) -> None:
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise Discrepancy(seq, f"{where}: version must be a whole number")
+        if cur is None:
+            if version != 1:
+                raise Discrepancy(seq, f"{where}: the table has no sheet yet, so this is version 1, not {version}")
+            return
+        if version == cur.version:
+            if counts != cur.counts:
+                raise Discrepancy(
+                    seq,
+                    f"{where}: version {version} is already recorded (event {cur.seq}) with other figures: "
+                    f"a new version must be {cur.version + 1}",
+                )
+            if state == cur.state:
+                raise Discrepancy(seq, f"{where}: records nothing new (version, figures and state as at event {cur.seq})")
+        elif version != cur.version + 1:
+            expected = f"expected {cur.version} (a change of state) or {cur.version + 1}"
+            raise Discrepancy(seq, f"{where}: version {version} after version {cur.version} (event {cur.seq}): {expected}")
+
+    def _case(self, event: Event) -> None:
+        from escrutinio.domain.claims import ClaimRefused
+        from escrutinio.ledger.cases import apply_case_event, summary
+
+        assert self.builder.state is not None
+        number = event.data["number"]
+        case = self.cases.get(number)
+        if event.type == EventType.CASE_OPENED and case is not None:
+            raise Discrepancy(event.seq, f"case {number} is opened a second time (first at event {self.case_seq[number]})")
+        if event.type != EventType.CASE_OPENED and case is None:
+            raise Discrepancy(event.seq, f"{event.type} for case {number}, which was never opened")
+        try:
+            case = apply_case_event(case, event, self.builder.state.election, **self._sheet_args(case))
+        except ClaimRefused as exc:
+            raise Discrepancy(event.seq, f"{event.type} of case {number} is refused by the rule {exc}") from None
+        stated = event.data.get("summary")
+        if stated is not None and stated != summary(case):
+            got = summary(case)
+            field = next(k for k in sorted(set(got) | set(stated)) if got.get(k) != stated.get(k))
+            said, given = stated.get(field), got.get(field)
+            raise Discrepancy(event.seq, f"case {number}: the docket row states {field}={said!r}, its events give {given!r}")
+        self.cases[number] = case
+        self.case_seq.setdefault(number, event.seq)
+
+    def _sheet_args(self, case: Case | None) -> dict[str, Any]:
+        """The table's electors and current sheet for a one-table case: a ruling's corrected
+        figures are checked against them, as when the ruling was recorded."""
+        if case is None or len(case.tables) != 1:
+            return {}
+        table = case.tables[0]
+        cur = self.current.get(table)
+        if cur is None:
+            return {}
+        return {"electors": self.electors.get(table), "sheet": _tally(table, cur)}
+
+    # -- at the end --------------------------------------------------------------------------
+
+    def finish(self) -> CanvassState:
+        """The canvass state, once every table under a case is checked to hold what its cases decide."""
+        state = self.builder.finish()
+        base = {t: (SheetState(s.state), _tally(t, s)) for t in self._tables_under_cases() if (s := self.processed.get(t))}
+        for table, out in sorted(table_outcomes(self.cases.values(), base, state.election).items()):
+            cur = self.current[table]
+            counts = (out.sheet or base[table][1]).counts
+            if out.state.value != cur.state or counts != cur.counts:
+                raise Discrepancy(
+                    cur.seq,
+                    f"table {table}: its cases ({', '.join(out.cases)}) leave it {out.state.value} with figures {list(counts)}, "
+                    f"the record leaves it {cur.state} with {list(cur.counts)}",
+                )
+        return state
+
+    @property
+    def despite(self) -> int:
+        """How many tables are in the count although their figures break a rule (the source said so)."""
+        return len(self.despite_rules)
+
+    def _tables_under_cases(self) -> Iterable[str]:
+        return {t for case in self.cases.values() for t in case.tables if t in self.current}
+
+
+def _tally(table: str, sheet: Sheet) -> TallySheet:
+    *votes, blank, null, challenged, cast = sheet.counts
+    return TallySheet(table, tuple(votes), blank, null, challenged, cast)
