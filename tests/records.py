@@ -10,8 +10,9 @@ from escrutinio.ledger.canonical import parse
 from escrutinio.ledger.events import GENESIS, Event, seal
 
 
-def small_record(folder: Path, db: str | None = None) -> tuple[Path, str]:
-    """A ten-table election with cases (an observation ruled, a nullity request dismissed) as an
+def small_record(folder: Path, db: str | None = None, *, audit: bool = False) -> tuple[Path, str]:
+    """A ten-table election with cases (an observation ruled, a nullity request dismissed) and,
+    with ``audit``, a batch-comparison audit measured on hand counts equal to the sheets, as an
     exported record; returns (path, head)."""
     from tests.integration.disputes_store import loaded
 
@@ -25,6 +26,8 @@ def small_record(folder: Path, db: str | None = None) -> tuple[Path, str]:
     session.cases.rule(observation["number"], Decision("R-OBS-1", Effect(EffectKind.COUNT_AS_IS)))
     filed = session.cases.file(tables=["000002"], filer="FP", grounds="b", fee_receipt="R-1").cases[0]  # type: ignore[arg-type]
     session.cases.rule(filed["number"], Decision("R-NUL-1", Effect(EffectKind.DISMISS)))
+    if audit:
+        _audit(session)
     path = folder / "record.jsonl"
     head = session.log.export(path).head
     session.close()
@@ -71,3 +74,26 @@ def sheet_event(template: Event, table: str, version: int, counts: dict[str, int
         "votes": {c: [counts.get(c, 0)] for c in choices},
     }
     return forged(template, sheets=sheets, source={"file": "forged.csv", "sha256": "0" * 64})
+
+
+def _audit(session: Any) -> None:
+    """Plan, seed and draw a MACRO audit, enter both hand counts of each table as its sheet, measure."""
+    from fractions import Fraction
+
+    from escrutinio.audit.entries import HandCountEntry
+    from escrutinio.audit.kinds import AuditMethod
+    from escrutinio.audit.service import AuditService
+
+    session.audit.plan(Fraction(1, 10), method=AuditMethod.MACRO)
+    session.audit.seed("12345678901234567890")
+    session.audit.draw()
+    service = AuditService(session)
+    state = service.state()
+    batches = state.manifest.batches
+    for table in state.unsettled_tables():
+        i = batches.index_of(table)
+        won, lost, ballots = int(batches.winner_votes[i]), int(batches.loser_votes[i]), int(batches.ballots[i])
+        counts = {state.winner: won, state.loser: lost, "other": ballots - won - lost}
+        for entry in (1, 2):
+            service.record(HandCountEntry(table, entry, counts, ballots, f"clerk {entry}"))
+    session.audit.measure()

@@ -33,7 +33,7 @@ class AuditCheck:
         return {
             "planned_at_event": self.folded.plan_seq,
             "method": str(state.method),
-            "phase": state.phase,
+            "phase": str(state.phase),
             "risk": last.risk if last else None,
             "decision": str(last.decision) if last else None,
             "set_aside": list(self.folded.ignored),
