@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import Case, table_outcomes
 from escrutinio.domain.errors import EscrutinioError
@@ -160,74 +162,86 @@ class SemanticReplay:
             self.electors[table] = electors
 
     def _sheets(self, event: Event) -> None:
+        """Check one event's sheets: a lean pass per row for the roll and versions (stateful),
+        the counting rules on whole columns (numpy); the first bad row by position is named."""
         assert self.builder.state is not None
         choices = self.builder.state.election.contest.choice_ids
         s = event.data["sheets"]
         votes = s["votes"]
         if sorted(votes) != sorted(choices):
             raise Discrepancy(event.seq, f"votes are given for {sorted(votes)}, the contest's choices are {sorted(choices)}")
-        columns = [s[c] for c in ("table", "version", "state", "basis", "reasons", *tf.SHEET_COUNTS)]
-        choice_lists = [votes[c] for c in choices]
-        n = len(s["table"])
-        if any(len(c) != n for c in (*columns, *choice_lists, s["line"])):
+        tables, versions, states, bases, reasons = (s[c] for c in ("table", "version", "state", "basis", "reasons"))
+        figures = [*(votes[c] for c in choices), s[tf.BLANK], s[tf.NULL], s[tf.CHALLENGED], s[tf.CAST]]
+        n = len(tables)
+        if any(len(c) != n for c in (versions, states, bases, reasons, s["line"], *figures)):
             raise Discrepancy(event.seq, "its sheet columns are not all of the same length")
-        seen: set[str] = set()
-        for row, (table, version, state, basis, reasons, cast, blank, null, challenged) in enumerate(zip(*columns, strict=True)):
-            vote_row = tuple(c[row] for c in choice_lists)
-            where = f"sheet {row + 1} (table {table})"
-            counts = (*vote_row, blank, null, challenged, cast)
-            if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in counts):
-                raise Discrepancy(event.seq, f"{where}: every figure must be a whole number, zero or more")
-            if table not in self.electors:
-                raise Discrepancy(event.seq, f"{where}: table {table} is not on the roll (no tables.registered names it)")
-            if table in seen:
-                raise Discrepancy(event.seq, f"{where}: table {table} has two sheets in one event")
-            seen.add(table)
-            if state not in tf.SHEET_STATES:
-                raise Discrepancy(event.seq, f"{where}: unknown state {state!r} (one of {', '.join(tf.SHEET_STATES)})")
-            if not isinstance(basis, str) or not basis.startswith(BASES):
-                raise Discrepancy(event.seq, f"{where}: basis {basis!r} is none of validation, source:…, ruling:…")
-            cur = self.current.get(table)
-            self._version(event.seq, where, version, state, counts, cur)
-            electors = self.electors[table]
-            valid = sum(vote_row)
-            stated = set(reasons.split(",")) if reasons else set()
-            broken = broken_rules(valid, blank, null, challenged, cast, electors)
-            for rule in broken:
-                if rule not in stated:
-                    detail = _describe(rule, valid, blank, null, challenged, cast, electors)
-                    raise Discrepancy(event.seq, f"{where}: {detail}, but its reasons do not say {rule}")
-                if basis == "validation" and SheetState(state).in_count and rule != Reason.CHALLENGED:
-                    raise Discrepancy(event.seq, f"{where}: {state} on the basis of validation although {rule}: it is observed")
-            if SheetState(state).in_count and set(broken) - {Reason.CHALLENGED.value}:
+        for column in (versions, *figures):
+            bad = next((i for i, x in enumerate(column) if type(x) is not int or x < 0), None)
+            if bad is not None:
+                raise Discrepancy(event.seq, f"{_where(bad, tables)}: every figure and version must be a whole number, 0 or more")
+        counts = list(zip(*figures, strict=True))
+        arrays = self._arrays(tables, figures)
+        found = [
+            self._rows(event.seq, tables, versions, states, bases, counts),
+            self._rules(arrays, states, bases, reasons),
+        ]
+        first = min((f for f in found if f is not None), default=None)
+        if first is not None:
+            raise Discrepancy(event.seq, f"{_where(first[0], tables)}: {first[1]}")
+        despite = _despite(arrays, states)
+        for i, table in enumerate(tables):
+            sheet = Sheet(versions[i], states[i], bases[i], counts[i], event.seq)
+            self.current[table] = sheet
+            if not bases[i].startswith("ruling:"):
+                self.processed[table] = sheet
+            if i in despite:
                 self.despite_rules.add(table)
             else:
                 self.despite_rules.discard(table)
-            sheet = Sheet(version, state, basis, counts, event.seq)
-            self.current[table] = sheet
-            if not basis.startswith("ruling:"):
-                self.processed[table] = sheet
+
+    def _arrays(self, tables: list[str], figures: list[list[int]]) -> tuple[Any, ...]:
+        """(valid, blank, null, challenged, cast, electors) as int64 columns; electors -1 when unknown."""
+        *votes, blank, null, challenged, cast = (np.asarray(c, dtype=np.int64) for c in figures)
+        valid = np.sum(votes, axis=0) if votes else np.zeros(len(tables), dtype=np.int64)
+        electors = np.asarray([e if (e := self.electors.get(t)) is not None else -1 for t in tables], dtype=np.int64)
+        return valid, blank, null, challenged, cast, electors
+
+    def _rows(
+        self, seq: int, tables: list[str], versions: list[int], states: list[str], bases: list[str], counts: list[tuple[int, ...]]
+    ) -> tuple[int, str] | None:
+        """The first row off the roll, twice in the event, of an unknown state or basis, or out of version order."""
+        seen: set[str] = set()
+        for i, table in enumerate(tables):
+            if table not in self.electors:
+                return i, f"table {table} is not on the roll (no tables.registered names it)"
+            if table in seen:
+                return i, f"table {table} has two sheets in one event"
+            seen.add(table)
+            if states[i] not in tf.SHEET_STATES:
+                return i, f"unknown state {states[i]!r} (one of {', '.join(tf.SHEET_STATES)})"
+            if not isinstance(bases[i], str) or not bases[i].startswith(BASES):
+                return i, f"basis {bases[i]!r} is none of validation, source:…, ruling:…"
+            problem = _version_problem(versions[i], states[i], counts[i], self.current.get(table))
+            if problem:
+                return i, problem
+        return None
 
     @staticmethod
-    def _version(seq: int, where: str, version: Any, state: str, counts: tuple[int, ...], cur: Sheet | None) -> None:
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise Discrepancy(seq, f"{where}: version must be a whole number")
-        if cur is None:
-            if version != 1:
-                raise Discrepancy(seq, f"{where}: the table has no sheet yet, so this is version 1, not {version}")
-            return
-        if version == cur.version:
-            if counts != cur.counts:
-                raise Discrepancy(
-                    seq,
-                    f"{where}: version {version} is already recorded (event {cur.seq}) with other figures: "
-                    f"a new version must be {cur.version + 1}",
-                )
-            if state == cur.state:
-                raise Discrepancy(seq, f"{where}: records nothing new (version, figures and state as at event {cur.seq})")
-        elif version != cur.version + 1:
-            expected = f"expected {cur.version} (a change of state) or {cur.version + 1}"
-            raise Discrepancy(seq, f"{where}: version {version} after version {cur.version} (event {cur.seq}): {expected}")
+    def _rules(arrays: tuple[Any, ...], states: list[str], bases: list[str], reasons: list[str]) -> tuple[int, str] | None:
+        """The first row whose figures break a counting rule its reasons do not state (or that
+        is counted on the basis of validation although the rules observe it)."""
+        valid, blank, null, challenged, cast, electors = arrays
+        broken = (valid + blank + null + challenged != cast) | ((electors >= 0) & (cast > electors)) | (challenged > 0)
+        for i in np.flatnonzero(broken).tolist():
+            el = int(electors[i]) if electors[i] >= 0 else None
+            row = (int(valid[i]), int(blank[i]), int(null[i]), int(challenged[i]), int(cast[i]))
+            stated = set(reasons[i].split(",")) if reasons[i] else set()
+            for rule in broken_rules(*row, el):
+                if rule not in stated:
+                    return i, f"{_describe(rule, *row, el)}, but its reasons do not say {rule}"
+                if bases[i] == "validation" and states[i] in tf.COUNTED_STATES and rule != Reason.CHALLENGED:
+                    return i, f"{states[i]} on the basis of validation although {rule}: it is observed"
+        return None
 
     def _case(self, event: Event) -> None:
         from escrutinio.domain.claims import ClaimRefused
@@ -288,6 +302,36 @@ class SemanticReplay:
 
     def _tables_under_cases(self) -> Iterable[str]:
         return {t for case in self.cases.values() for t in case.tables if t in self.current}
+
+
+def _despite(arrays: tuple[Any, ...], states: list[str]) -> set[int]:
+    """Rows in the count although their figures do not add up or exceed the roll."""
+    valid, blank, null, challenged, cast, electors = arrays
+    bad = (valid + blank + null + challenged != cast) | ((electors >= 0) & (cast > electors))
+    return {i for i in np.flatnonzero(bad).tolist() if states[i] in tf.COUNTED_STATES}
+
+
+def _where(row: int, tables: list[str]) -> str:
+    return f"sheet {row + 1} (table {tables[row]})"
+
+
+def _version_problem(version: int, state: str, counts: tuple[int, ...], cur: Sheet | None) -> str | None:
+    """Why a sheet's version cannot follow the table's current sheet (None: it can): version 1
+    first; then the same version with the same figures (a change of state) or the next one."""
+    if cur is None:
+        return None if version == 1 else f"the table has no sheet yet, so this is version 1, not {version}"
+    if version == cur.version:
+        if counts != cur.counts:
+            return (
+                f"version {version} is already recorded (event {cur.seq}) with other figures: "
+                f"a new version must be {cur.version + 1}"
+            )
+        if state == cur.state:
+            return f"records nothing new (version, figures and state as at event {cur.seq})"
+    elif version != cur.version + 1:
+        expected = f"expected {cur.version} (a change of state) or {cur.version + 1}"
+        return f"version {version} after version {cur.version} (event {cur.seq}): {expected}"
+    return None
 
 
 def _tally(table: str, sheet: Sheet) -> TallySheet:
