@@ -43,12 +43,15 @@ def build(folder: Path) -> tuple[Path, str, dict[str, int]]:
         session.audit.draw()
         state = session.audit._service.state()
         batches = state.manifest.batches  # type: ignore[union-attr]
-        rows = []
-        for table in state.unsettled_tables():
-            i = batches.index_of(table)
-            won, lost, ballots = int(batches.winner_votes[i]), int(batches.loser_votes[i]), int(batches.ballots[i])
-            counts = f"{state.winner}={won},{state.loser}={lost},other={ballots - won - lost}"
-            rows += [f'{table},{entry},"{counts}",{ballots},clerk {entry}\n' for entry in (1, 2)]
+        # Hand counts equal to the sheets (both entries), so the audit confirms the outcome.
+        tables = list(state.unsettled_tables())
+        at = [batches.index_of(t) for t in tables]
+        won, lost, cast = (column[at].tolist() for column in (batches.winner_votes, batches.loser_votes, batches.ballots))
+        rows = [
+            f'{t},{entry},"{state.winner}={w},{state.loser}={lo},other={c - w - lo}",{c},clerk {entry}\n'
+            for t, w, lo, c in zip(tables, won, lost, cast, strict=True)
+            for entry in (1, 2)
+        ]
         hand_counts = folder / "hand-counts.csv"
         hand_counts.write_text("table,entry,counts,ballots,by\n" + "".join(rows))
         session.audit.record_file(hand_counts)
