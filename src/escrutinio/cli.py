@@ -482,8 +482,10 @@ def verify(
     sheet versions, sums, case transitions and rulings, audit steps), the docket's effect on
     each table, and the results recomputed; with --head, that the record ends at that head.
     With a store (--db), also what it publishes. The first discrepancy is named with its event.
+    Give the head the counting body published (`--head HASH`): a record cut short passes
+    without it.
 
-    Example: escrutinio verify escrutinio-log.jsonl --head 38ad27a9979120fe86bf353168097099339c217c8ef5e3163fc6df75a52579a9
+    Example: escrutinio verify escrutinio-log.jsonl
     """
     from escrutinio.parsing import parse_head
 

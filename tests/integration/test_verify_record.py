@@ -130,3 +130,23 @@ def test_a_broken_chain_is_still_named_by_line(record: tuple[Path, str], tmp_pat
     bad.write_bytes(b"".join(lines[:3] + lines[4:]))
     with pytest.raises(ChainError, match="line 4"):
         verify(bad)
+
+
+def test_an_audit_manifest_that_is_not_the_count_fails(tmp_path: Path) -> None:
+    """A forger who raises a table's figures in the audit's manifest (and its SHA-256) samples
+    from a count the record does not state."""
+    from escrutinio.audit.manifest import AuditManifest
+
+    path, head = small_record(tmp_path, audit=True)
+    assert verify(path, head).checked["audit"]["method"] == "macro"
+    events = read(path)
+    i, planned = next((i, e) for i, e in enumerate(events) if e.type == "audit.planned")
+    columns = planned.data["manifest"]
+    manifest = {**columns, "winner": [columns["winner"][0] + 50, *columns["winner"][1:]]}
+    manifest["ballots"] = [columns["ballots"][0] + 50, *columns["ballots"][1:]]
+    sha = AuditManifest.from_columns(manifest).sha256
+    events[i] = forged(planned, **{**planned.data, "manifest": manifest, "manifest_sha256": sha})
+    with pytest.raises(
+        Discrepancy, match=f"event {i + 1}: the audit manifest gives table .* other figures than its current sheet"
+    ):
+        verify(write(tmp_path / "m.jsonl", reseal(events)))

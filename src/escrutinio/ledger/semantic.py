@@ -43,8 +43,9 @@ BASES = ("validation", "source:", "ruling:")
 """How a sheet's state was decided: the rules alone, the source's stated status, a ruling."""
 RULE_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value, Reason.CHALLENGED.value)
 
-Check = Callable[[Event], None]
-"""A capability's check of its own events: raises an EscrutinioError naming the rule broken."""
+Check = Callable[[Event, "SemanticReplay"], None]
+"""A capability's check of its own events, given the replay so far (its roll and current
+sheets): raises an EscrutinioError naming the rule broken."""
 
 
 class Discrepancy(EscrutinioError):
@@ -135,7 +136,7 @@ class SemanticReplay:
             self._case(event)
         check = self.checks.get(event.type)
         if check is not None:
-            check(event)
+            check(event, self)
 
     def _areas(self, event: Event) -> None:
         areas = event.data["areas"]
