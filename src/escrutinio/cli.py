@@ -475,6 +475,12 @@ def verify(
     head: Annotated[
         str | None, typer.Option("--head", help="The published head the record must end at (hash of its last event)")
     ] = None,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            "--published", help="Results as published (`results --format json`, any level): each figure must be the record's"
+        ),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -491,7 +497,7 @@ def verify(
 
     check_format(fmt)
     wanted = parse_head(head)
-    report = _with_progress(session(db).log.verify, file, head=wanted)
+    report = _with_progress(session(db).log.verify, file, head=wanted, published=published)
     if not _emit(report.to_dict(), fmt):
         from escrutinio.output import say
 
@@ -511,6 +517,8 @@ def verify(
         if checked["in_count_despite_a_rule"]:
             say(f"In the count although a rule is broken (as the source stated): {checked['in_count_despite_a_rule']:,} sheets.")
         say(f"Recomputed: {votes}; ballots cast {nat['ballots_cast']:,}; {where}.")
+        if published:
+            say(f"Every figure of every area in {published} is the record's.")
     if not report.ok:
         raise typer.Exit(1)
 

@@ -150,3 +150,24 @@ def test_an_audit_manifest_that_is_not_the_count_fails(tmp_path: Path) -> None:
         Discrepancy, match=f"event {i + 1}: the audit manifest gives table .* other figures than its current sheet"
     ):
         verify(write(tmp_path / "m.jsonl", reseal(events)))
+
+
+def test_published_results_at_every_level_are_compared_with_the_record(record: tuple[Path, str], tmp_path: Path) -> None:
+    import orjson
+
+    from escrutinio.count.options import Level
+
+    with Session(f"sqlite:///{record[0].parent / 'small.db'}") as session:
+        rows = [
+            *session.count.results(),
+            *(r for lv in ("department", "province", "district") for r in session.count.results(Level(lv))),
+        ]
+    published = tmp_path / "results.json"
+    published.write_bytes(orjson.dumps(rows))
+    assert verify(record[0]).ok and Session(str(tmp_path / "x.db")).log.verify(record[0], published=published).ok
+    district = next(i for i, r in enumerate(rows) if r["level"] == "district")
+    rows[district]["votes"]["FP"] += 300
+    published.write_bytes(orjson.dumps(rows))
+    area = rows[district]["area"]
+    with pytest.raises(Discrepancy, match=f"area {area} states votes.FP = {rows[district]['votes']['FP']}, the record gives"):
+        Session(str(tmp_path / "x.db")).log.verify(record[0], published=published)

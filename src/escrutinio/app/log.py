@@ -65,17 +65,20 @@ class LogService:
                 n += 1
         return ExportSummary(str(path), n, store.head()[1])
 
-    def verify(self, path: Path, progress: Progress = _quiet, *, head: str | None = None) -> VerifyReport:
+    def verify(
+        self, path: Path, progress: Progress = _quiet, *, head: str | None = None, published: Path | None = None
+    ) -> VerifyReport:
         """Rebuild everything from the exported log alone, every event re-checked against the
-        rules (the audit's by the audit); with ``head``, the log must end at it. Compares with the
-        store when there is one."""
+        rules (the audit's by the audit); with ``head``, the log must end at it; with
+        ``published``, the results published (``results --format json``) must be the record's.
+        Compares with the store when there is one."""
         from escrutinio.audit.record_check import AuditCheck
         from escrutinio.count.verify import verify_log
 
         session = self.session
         audit = AuditCheck()
         store = session.store if session.exists() else None
-        report = verify_log(path, store, progress, head=head, checks=audit.checks())
+        report = verify_log(path, store, progress, head=head, checks=audit.checks(), published=published)
         report.checked["audit"] = audit.summary()
         return report
 

@@ -106,9 +106,12 @@ def verify_log(
     *,
     head: str | None = None,
     checks: Mapping[str, Check] | None = None,
+    published: Path | None = None,
 ) -> VerifyReport:
     """Rebuild everything from the log at ``path`` with the domain's rules; compare with ``store``
-    when there is one. ``checks``: other capabilities' checks of their events (the audit's)."""
+    when there is one. ``checks``: other capabilities' checks of their events (the audit's);
+    ``published``: results as published (``results --format json`` at any level), each figure
+    of each area compared with the one the record gives."""
     from escrutinio.aggregation.tally import full_tally
     from escrutinio.count.results import build, national_extras
 
@@ -126,6 +129,9 @@ def verify_log(
     nat = build(tally.iter_rows(), state.areas.iter_rows(), election, [election.country])[0]
     nat.extra.update(national_extras(nat, election))
     differences: list[dict[str, Any]] = []
+    if published is not None:
+        rows = build(tally.iter_rows(), state.areas.iter_rows(), election, [election.country, *state.areas["code"].to_list()])
+        compare_published(published, {r.code: r.to_dict() for r in rows}, state)
     if store is not None:
         progress("compare", 2, 3)
         if store.election().id != election.id:  # nothing else can be compared
@@ -136,12 +142,57 @@ def verify_log(
         differences = store_differences(state, tally, store)
     progress("done", 3, 3)
     checked = {
+        "published": str(published) if published else None,
         "tables": len(replay.electors),
         "sheets": len(replay.current),
         "cases": len(replay.cases),
         "in_count_despite_a_rule": replay.despite,
     }
     return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences, head, checked)
+
+
+PUBLISHED_FIGURES = ("tables", "electors", "electors_in_count", "ballots_cast", "valid", "blank", "null", "challenged", "votes")
+"""The figures of a published results row that the record must give exactly."""
+
+
+def compare_published(path: Path, recomputed: Mapping[str, dict[str, Any]], state: CanvassState) -> None:
+    """Every figure of every area in a published results file (the JSON ``results`` prints, at
+    any level, or several levels in one list) against the record; the first that differs is named
+    by area and figure. Shares and readings are not compared: they are computed from these."""
+    import orjson
+
+    from escrutinio.ledger.semantic import Discrepancy
+
+    try:
+        rows = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise StoreError(f"--published {path}: cannot read it ({exc.strerror})") from None
+    except orjson.JSONDecodeError as exc:
+        raise StoreError(f"--published {path}: not JSON ({exc})") from None
+    if isinstance(rows, dict):
+        rows = [rows]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "area" in r for r in rows):
+        raise StoreError(
+            f"--published {path}: expected the JSON of `escrutinio results` (a list of areas, each with its area code)"
+        )
+    for row in rows:
+        mine = recomputed.get(row["area"])
+        if mine is None:
+            raise Discrepancy(state.seq, f"--published {path}: area {row['area']!r} is not an area of this record")
+        for field_ in PUBLISHED_FIGURES:
+            theirs, ours = row.get(field_), mine.get(field_)
+            if field_ in row and theirs != ours:
+                key = _first_key(theirs, ours) if isinstance(theirs, dict) and isinstance(ours, dict) else None
+                what = f"{field_}.{key}" if key else field_
+                said = theirs.get(key) if key else theirs
+                gives = ours.get(key) if key else ours
+                raise Discrepancy(
+                    state.seq, f"--published {path}: area {row['area']} states {what} = {said}, the record gives {gives}"
+                )
+
+
+def _first_key(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
+    return next(k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
 
 
 def store_differences(state: CanvassState, tally: pl.DataFrame, store: Store) -> list[dict[str, Any]]:
