@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from tests.records import forged, read, reseal, sheet_event, small_record, write
 
 from escrutinio.app import Session
+from escrutinio.ledger.events import Event
 from escrutinio.ledger.semantic import Discrepancy
 from escrutinio.ledger.verify import ChainError
 
@@ -171,3 +173,30 @@ def test_published_results_at_every_level_are_compared_with_the_record(record: t
     area = rows[district]["area"]
     with pytest.raises(Discrepancy, match=f"area {area} states votes.FP = {rows[district]['votes']['FP']}, the record gives"):
         Session(str(tmp_path / "x.db")).log.verify(record[0], published=published)
+
+
+@pytest.mark.parametrize(
+    ("actor", "refused"),
+    [
+        ("representative:maria/FP", "role: a party representative may not rule"),
+        ("judge:luis/JNE", "body: judge:luis/JNE sits on JNE, not on JEE"),
+        ("judge:luis/JEE@24", "area: area 140137 is outside judge:luis/JEE@24's area 24"),
+        ("judge:luis/JEE@14", None),
+    ],
+)
+def test_a_ruling_is_by_a_judge_of_its_body_and_area(
+    record: tuple[Path, str], tmp_path: Path, actor: str, refused: str | None
+) -> None:
+    """The actor of a ruling, rewritten with every hash recomputed: only a judge of the body that
+    signs it, with the table in their area, could have recorded it."""
+    events = read(record[0])
+    i, ruled = next((i, e) for i, e in enumerate(events) if e.type == "case.ruled")
+    events[i] = Event(ruled.seq, ruled.type, ruled.at, actor, ruled.data, ruled.prev, ruled.hash)
+    path = write(tmp_path / "actor.jsonl", reseal(events))
+    if refused is None:
+        assert verify(path).ok
+        return
+    with pytest.raises(
+        Discrepancy, match=f"event {i + 1}: case.ruled by {re.escape(actor)} is refused by the rule {re.escape(refused)}"
+    ):
+        verify(path)

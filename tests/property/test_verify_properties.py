@@ -6,7 +6,7 @@ forged event appended, the published head replaced — either crudely (the hashe
 were) or as a forger would (every hash recomputed). Verified against the head that was
 published, every rewrite fails, at the first line that differs or, when only the head can tell,
 at the record's last event. Forged events that break a rule fail even with no head given, at
-the forged event. 1,200 examples in all.
+the forged event; so does an act re-attributed to a role that may not take it. 1,300 examples.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.records import forged, read, reseal, sheet_event, small_record, write
 from escrutinio.app import Session
 from escrutinio.domain.errors import EscrutinioError
 from escrutinio.ledger.events import Event, EventType
-from escrutinio.ledger.semantic import KNOWN_TYPES, Discrepancy, SemanticReplay
+from escrutinio.ledger.semantic import ACTIONS, KNOWN_TYPES, Discrepancy, SemanticReplay
 from escrutinio.ledger.verify import ChainError
 
 REWRITES = ("figure", "drop", "reorder", "duplicate", "forge")
@@ -204,3 +204,18 @@ def test_another_head_than_the_record_s_fails(head: str) -> None:
     assert (error is None) == (head == real)
     if error is not None:
         assert where(error) == len(before)
+
+
+@settings(max_examples=100)
+@given(st.data())
+def test_an_act_rewritten_as_by_a_role_that_may_not_take_it_fails_at_it(data: st.DataObject) -> None:
+    """A ruling, finalisation or audit step re-attributed to a clerk (who may take none of them),
+    every hash recomputed and no head given: verify fails at that event."""
+    _path, _head, before, _replay = original()
+    events = list(before)
+    i = data.draw(st.sampled_from([k for k, e in enumerate(events) if e.type in ACTIONS]))
+    name = data.draw(st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12))
+    e = events[i]
+    events[i] = Event(e.seq, e.type, e.at, f"clerk:{name}", e.data, e.prev, e.hash)
+    error = failure(reseal(events), None)
+    assert isinstance(error, Discrepancy) and error.seq == i + 1 and "role" in str(error), str(error)

@@ -15,6 +15,10 @@ written by escrutinio fails at its first impossible event:
 - case events only for cases opened, each transition legal in ``domain.claims`` (rulings by the
   body allowed to make them, corrected figures that hold), and the docket row each event states
   equal to the one the transition gives;
+- rulings, appeal decisions, appeals, finalisations and audit steps by an actor whose role may
+  take them (``domain.roles``: a ruling by a judge of the body that signs it, in the area of its
+  tables; an appeal by a representative of the party that files it); an actor recorded without a
+  role (``cli``: a record written before accounts, the store's administrator) is counted apart;
 - at the end, every table under a case holds the sheet and state its cases decide
   (``claims.table_outcomes``).
 
@@ -24,6 +28,7 @@ ledger stays below them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +38,7 @@ import numpy as np
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import Case, table_outcomes
 from escrutinio.domain.errors import EscrutinioError
+from escrutinio.domain.roles import MAY, Action, Principal, Role, refusal
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.state import CanvassState, _Builder
@@ -42,6 +48,40 @@ KNOWN_TYPES = frozenset(v for k, v in vars(EventType).items() if k.isupper() and
 BASES = ("validation", "source:", "ruling:")
 """How a sheet's state was decided: the rules alone, the source's stated status, a ruling."""
 RULE_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value, Reason.CHALLENGED.value)
+
+ACTOR = re.compile(r"(?P<role>[a-z_]+):(?P<name>[^/@]+)(?:/(?P<scope>[^@]+))?(?:@(?P<area>.+))?")
+"""``Principal.actor``: ``role:name``, then ``/party`` or ``/body``, then ``@area``."""
+ACTIONS = {
+    EventType.CASE_RULED: Action.RULE,
+    EventType.CASE_APPEAL_DECIDED: Action.DECIDE_APPEAL,
+    EventType.CASE_APPEALED: Action.APPEAL,
+    EventType.CASE_FINALISED: Action.FINALISE,
+    EventType.AUDIT_PLANNED: Action.PLAN_AUDIT,
+    EventType.AUDIT_SEEDED: Action.SEED_AUDIT,
+    EventType.AUDIT_SAMPLED: Action.DRAW_AUDIT,
+    EventType.AUDIT_HAND_COUNT: Action.RECORD_AUDIT_ENTRY,
+    EventType.AUDIT_BALLOT: Action.RECORD_AUDIT_ENTRY,
+    EventType.AUDIT_RESOLVED: Action.RESOLVE_AUDIT_ENTRY,
+    EventType.AUDIT_BALLOT_RESOLVED: Action.RESOLVE_AUDIT_ENTRY,
+    EventType.AUDIT_MEASURED: Action.MEASURE_AUDIT,
+    EventType.AUDIT_REPORTED: Action.REPORT_AUDIT,
+}
+"""The events that only some roles may cause, and the action of ``domain.roles`` each is. (An
+admission or refusal is written with the filing that causes it, by the filer: not listed.)"""
+
+
+def principal_of(actor: str) -> Principal | None:
+    """The principal an event's actor string names; None for an actor recorded without a role."""
+    found = ACTOR.fullmatch(actor)
+    if found is None or found["role"] not in {r.value for r in Role}:
+        return None
+    role, scope = Role(found["role"]), found["scope"]
+    judge = role in (Role.JUDGE, Role.APPEALS_JUDGE)
+    party, body = (scope, None) if role is Role.REPRESENTATIVE else (None, scope) if judge else (None, None)
+    if scope is not None and party is None and body is None:
+        raise ValueError(f"actor {actor!r}: a {role.value} has no party or body")
+    return Principal(found["name"], role, found["area"], party=party, body=body)
+
 
 Check = Callable[[Event, "SemanticReplay"], None]
 """A capability's check of its own events, given the replay so far (its roll and current
@@ -102,6 +142,9 @@ class SemanticReplay:
         """Each table's last sheet not decided by a ruling: what its cases act on."""
         self.cases: dict[str, Case] = {}
         self.case_seq: dict[str, int] = {}
+        self.area_of: dict[str, str] = {}
+        self.without_role = 0
+        """Events that need a role, by actors recorded without one (before accounts)."""
         self.despite_rules: set[str] = set()
         """Tables in the count despite a rule their figures break (stated by the source)."""
 
@@ -134,9 +177,44 @@ class SemanticReplay:
             self._sheets(event)
         elif event.type in EventType.CASE_EVENTS:
             self._case(event)
+        if event.type in ACTIONS:
+            self._actor(event)
         check = self.checks.get(event.type)
         if check is not None:
             check(event, self)
+
+    def _actor(self, event: Event) -> None:
+        """The event's actor holds a role that may cause it (for its body, party and area)."""
+        try:
+            principal = principal_of(event.actor)
+        except (ValueError, EscrutinioError) as exc:
+            raise Discrepancy(event.seq, f"actor {event.actor!r} names a role but no valid account: {exc}") from None
+        if principal is None:
+            self.without_role += 1
+            return
+        action = ACTIONS[event.type]
+        if event.type not in EventType.CASE_EVENTS:
+            allowed = principal.role is Role.ADMINISTRATOR or principal.role in MAY[action]
+            if not allowed:
+                what = action.value.replace("_", " ")
+                raise Discrepancy(
+                    event.seq,
+                    f"{event.type} by {event.actor} is refused by the rule role: a {principal.role.value} may not {what}",
+                )
+            return
+        target: dict[str, str | None] = {}
+        if event.type in (EventType.CASE_RULED, EventType.CASE_APPEAL_DECIDED):
+            target["body"] = event.data["ruling"]["body"]
+        elif event.type == EventType.CASE_APPEALED:
+            target["party"] = event.data["filing"]["filer"]
+        case = self.cases.get(event.data["number"])
+        areas: list[str | None] = [None]
+        if principal.area is not None and case is not None and event.type != EventType.CASE_FINALISED:
+            areas = sorted({a for t in case.tables if (a := self.area_of.get(t)) is not None}) or [principal.area]
+        for area in areas:
+            denied = refusal(principal, action, area=area, **target)
+            if denied is not None:
+                raise Discrepancy(event.seq, f"{event.type} by {event.actor} is refused by the rule {denied}")
 
     def _areas(self, event: Event) -> None:
         areas = event.data["areas"]
@@ -161,6 +239,7 @@ class SemanticReplay:
             if electors is not None and (not isinstance(electors, int) or electors < 0):
                 raise Discrepancy(event.seq, f"table {table}: electors must be a whole number, zero or more (got {electors!r})")
             self.electors[table] = electors
+            self.area_of[table] = area
 
     def _sheets(self, event: Event) -> None:
         """Check one event's sheets: a lean pass per row for the roll and versions (stateful),
