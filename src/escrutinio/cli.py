@@ -470,27 +470,54 @@ def log_export(
 
 @app.command()
 def verify(
-    file: Annotated[Path, typer.Argument(help="An exported log (JSON Lines)")],
+    file: Annotated[Path, typer.Argument(help="An exported record (JSON Lines: `escrutinio log export`)")],
+    head: Annotated[
+        str | None, typer.Option("--head", help="The published head the record must end at (hash of its last event)")
+    ] = None,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            "--published", help="Results as published (`results --format json`, any level): each figure must be the record's"
+        ),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Check every hash and link of an exported log, rebuild the results from it alone, and
-    compare them with what the store publishes (when there is a store).
+    """Check a record alone: every hash and link, then every event against the rules (roll,
+    sheet versions, sums, case transitions and rulings, audit steps), the docket's effect on
+    each table, and the results recomputed; with --head, that the record ends at that head.
+    With a store (--db), also what it publishes. The first discrepancy is named with its event.
+    Give the head the counting body published (`--head HASH`): a record cut short passes
+    without it.
 
     Example: escrutinio verify escrutinio-log.jsonl
     """
+    from escrutinio.parsing import parse_head
+
     check_format(fmt)
-    report = _with_progress(session(db).log.verify, file)
+    wanted = parse_head(head)
+    report = _with_progress(session(db).log.verify, file, head=wanted, published=published)
     if not _emit(report.to_dict(), fmt):
         from escrutinio.output import say
 
-        nat = report.national
+        nat, checked = report.national, report.checked
         votes = ", ".join(f"{c} {v:,}" for c, v in nat["votes"].items())
         where = "matches the store" if report.compared_with_store and report.ok else "no store to compare with"
         if report.differences:
             where = f"DIFFERS from the store in {len(report.differences)} figures (first: {report.differences[0]})"
-        say(f"{file}: {report.events:,} events, every hash and link checks; head {report.head}")
+        ends = "ends at the head given" if wanted else "no head given (pass --head to check none is missing at the end)"
+        say(f"{file}: {report.events:,} events, every hash and link checks; head {report.head}; {ends}")
+        audit = checked.get("audit")
+        audit_text = f"; audit {audit['method']} {audit['phase']}, risk {audit['risk']}" if audit else "; no audit"
+        say(
+            f"Every event follows the rules: {checked['tables']:,} tables, {checked['sheets']:,} sheets, "
+            f"{checked['cases']:,} cases and their effect on the count{audit_text}."
+        )
+        if checked["in_count_despite_a_rule"]:
+            say(f"In the count although a rule is broken (as the source stated): {checked['in_count_despite_a_rule']:,} sheets.")
         say(f"Recomputed: {votes}; ballots cast {nat['ballots_cast']:,}; {where}.")
+        if published:
+            say(f"Every figure of every area in {published} is the record's.")
     if not report.ok:
         raise typer.Exit(1)
 

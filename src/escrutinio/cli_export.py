@@ -11,8 +11,13 @@ from escrutinio.cli_common import STATE, DbOption
 
 
 def export_command(
-    out: Annotated[Path, typer.Argument(help="Where to write: a .json file (nist-cdf) or a folder (datapackage)")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="nist-cdf or datapackage")] = "nist-cdf",
+    out: Annotated[
+        Path,
+        typer.Argument(help="Where to write: a .json file (nist-cdf), a .jsonl file (record-jsonl) or a folder (the others)"),
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="nist-cdf, datapackage, record-jsonl or record-parquet")
+    ] = "nist-cdf",
     level: Annotated[
         str, typer.Option("--level", "-l", help="Lowest level exported: national, department, province, district or table")
     ] = "table",
@@ -39,17 +44,26 @@ def export_command(
     ReportingUnits, VoteCounts per choice, BallotCounts, CountStatus).
     datapackage: a folder of CSV files (results at every level, tables, docket) with a
     Frictionless datapackage.json (a Table Schema per file, primary and foreign keys).
+    record-jsonl: the full record, every event as one canonical JSON line (what `escrutinio
+    verify` checks alone). record-parquet: the full record as Parquet tables (events, areas,
+    tables, versions, sheets, cases, rulings, audit) and record.json naming its head; the
+    schema is in docs/record.md.
 
     Example: escrutinio export --format nist-cdf --validate results.json
 
     Example: escrutinio export --format datapackage --validate open-data/
 
     Example: escrutinio export --format datapackage --licence CC-BY-4.0 open-data/
+
+    Example: escrutinio export --format record-parquet record/
     """
     from escrutinio.app import Session
 
     with Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
         summary = session.export.write(fmt, out, level=level, validate=validate, licence=licence)
+    if summary.format.startswith("record-"):
+        typer.echo(f"{summary.path}: {summary.format}, {summary.units:,} events; {summary.bytes:,} bytes")
+        return
     validator = "the official NIST schema" if summary.format == "nist-cdf" else "frictionless validate"
     checked = f"valid under {validator}; " if summary.validated else ""
     typer.echo(

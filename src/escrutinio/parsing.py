@@ -400,3 +400,16 @@ def parse_json_file(path: Path, what: str) -> object:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise InputError(f"{what}: {path}: not JSON ({exc})") from None
+
+
+# -- verify -----------------------------------------------------------------------------
+
+
+def parse_head(text: str | None, what: str = "--head") -> str | None:
+    """A log head as published: the SHA-256 of the last event, 64 hexadecimal digits."""
+    if text is None:
+        return None
+    head = text.strip().lower()
+    if len(head) != 64 or any(c not in "0123456789abcdef" for c in head):
+        raise InputError(f"{what}: expected the hash of the record's last event (64 hexadecimal digits), got {text!r}")
+    return head

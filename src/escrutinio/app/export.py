@@ -20,7 +20,9 @@ from escrutinio.domain.errors import EscrutinioError, StoreError
 
 LEVELS = ("national", "department", "province", "district", "table")
 """What ``--level`` takes: the lowest level exported (every level above it comes too)."""
-FORMATS = ("nist-cdf", "datapackage")
+FORMATS = ("nist-cdf", "datapackage", "record-jsonl", "record-parquet")
+RECORD_FORMATS = ("record-jsonl", "record-parquet")
+"""The full record (every event), not results: JSON Lines as ``log export``, or Parquet tables."""
 
 
 class ExportError(EscrutinioError):
@@ -126,12 +128,60 @@ class ExportService:
                 raise ExportError("--licence: an ElectionReport carries no licence; it applies to --format datapackage")
             return self._write_nist(out, level, validate)
         if level != "table":
-            raise ExportError("--level: a data package holds every level and the tables; leave --level out")
+            what = "a data package" if fmt == "datapackage" else f"{fmt} (the full record)"
+            raise ExportError(f"--level: {what} holds every level and the tables; leave --level out")
+        if fmt in RECORD_FORMATS:
+            if licence is not None:
+                raise ExportError(f"--licence: applies to --format datapackage, not {fmt}")
+            self._require_store()
+            return self._write_record_jsonl(out) if fmt == "record-jsonl" else self._write_record_parquet(out)
         try:
             terms = dp.licence_named(licence) if licence is not None else dp.LICENCE
         except ValueError as exc:
             raise ExportError(str(exc)) from None
         return self._write_datapackage(out, validate, terms)
+
+    def _write_record_jsonl(self, out: Path) -> ExportSummary:
+        """Every event, one canonical JSON line each, oldest first: what ``escrutinio verify`` reads."""
+        data = b"".join(line + b"\n" for line in self.session.store.event_lines())
+        _write_atomically(out, data)
+        return ExportSummary("record-jsonl", str(out), "table", data.count(b"\n"), len(data))
+
+    def _write_record_parquet(self, out: Path) -> ExportSummary:
+        """The record as Parquet tables (docs/record.md) and ``record.json`` naming its head."""
+        import io
+
+        import orjson
+
+        from escrutinio import __version__
+        from escrutinio.formats.record_tables import record_tables
+
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out}: the record's Parquet tables go in a folder; this is a file")
+        election = self.session.election()
+        events = (orjson.loads(line) for line in self.session.store.event_lines())
+        tables = record_tables(events, list(election.contest.choice_ids))
+        head = tables["events"].tail(1).select("seq", "hash").row(0) if tables["events"].height else (0, None)
+        total, names = 0, []
+        for name, frame in tables.items():
+            buffer = io.BytesIO()
+            frame.write_parquet(buffer, compression="zstd", statistics=True)
+            _write_atomically(out / f"{name}.parquet", buffer.getvalue())
+            total += buffer.tell()
+            names.append(f"{name}.parquet")
+        about = {
+            "election": election.id,
+            "events": head[0],
+            "head": head[1],
+            "tables": {name: frame.height for name, frame in tables.items()},
+            "schema": "docs/record.md of escrutinio",
+            "written_by": f"escrutinio {__version__}",
+        }
+        data = orjson.dumps(about, option=orjson.OPT_INDENT_2)
+        _write_atomically(out / "record.json", data)  # last: the folder is whole once it is there
+        units = tables["events"].height
+        return ExportSummary("record-parquet", str(out), "table", units, total + len(data), files=["record.json", *names])
 
     def _write_nist(self, out: Path, level: str, validate: bool) -> ExportSummary:
         import orjson

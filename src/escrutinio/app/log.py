@@ -65,12 +65,22 @@ class LogService:
                 n += 1
         return ExportSummary(str(path), n, store.head()[1])
 
-    def verify(self, path: Path, progress: Progress = _quiet) -> VerifyReport:
-        """Rebuild everything from the exported log alone; compare with the store when there is one."""
+    def verify(
+        self, path: Path, progress: Progress = _quiet, *, head: str | None = None, published: Path | None = None
+    ) -> VerifyReport:
+        """Rebuild everything from the exported log alone, every event re-checked against the
+        rules (the audit's by the audit); with ``head``, the log must end at it; with
+        ``published``, the results published (``results --format json``) must be the record's.
+        Compares with the store when there is one."""
+        from escrutinio.audit.record_check import AuditCheck
         from escrutinio.count.verify import verify_log
 
         session = self.session
-        return verify_log(path, session.store if session.exists() else None, progress)
+        audit = AuditCheck()
+        store = session.store if session.exists() else None
+        report = verify_log(path, store, progress, head=head, checks=audit.checks(), published=published)
+        report.checked["audit"] = audit.summary()
+        return report
 
     def receipt(self, seq: int, *, key: SigningKey | Path | None = None) -> Receipt:
         """The receipt of event ``seq`` (leaf hash, index, inclusion proof, signed head); see

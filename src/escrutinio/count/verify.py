@@ -8,8 +8,8 @@ store says something else than the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from escrutinio.domain.errors import StoreError
 if TYPE_CHECKING:
     import polars as pl
 
+    from escrutinio.ledger.semantic import Check, SemanticReplay
     from escrutinio.ledger.state import CanvassState
     from escrutinio.store.store import Store
 
@@ -36,14 +37,17 @@ def quiet(step: str, done: int, total: int) -> None:
 
 @dataclass
 class VerifyReport:
-    """What a verification found: the log's length and head, the national result recomputed from
-    it, and every difference with the store (none when there was no store to compare with)."""
+    """What a verification found: the log's length and head, what the replay checked, the
+    national result recomputed from it, and every difference with the store (none when there
+    was no store to compare with)."""
 
     events: int
     head: str
     national: dict[str, Any]
     compared_with_store: bool
     differences: list[dict[str, Any]]
+    head_given: str | None = None
+    checked: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -54,32 +58,80 @@ class VerifyReport:
             "ok": self.ok,
             "events": self.events,
             "head": self.head,
+            "head_given": self.head_given,
+            "checked": self.checked,
             "compared_with_store": self.compared_with_store,
             "differences": self.differences[:LISTED],
             "national": self.national,
         }
 
 
-def verify_log(path: Path, store: Store | None, progress: Progress = quiet) -> VerifyReport:
-    """Rebuild everything from the log at ``path``; compare with ``store`` when there is one."""
-    from escrutinio.aggregation.tally import full_tally
-    from escrutinio.count.results import build, national_extras
-    from escrutinio.ledger.state import replay
+def replay_record(lines: Iterable[bytes], checks: Mapping[str, Check] | None = None, head: str | None = None) -> SemanticReplay:
+    """Check the chain and replay every event with the domain's rules; with ``head``, the record
+    must end exactly at it. Raises ``ChainError`` or ``Discrepancy`` at the first failure."""
+    from escrutinio.ledger.semantic import Discrepancy, SemanticReplay
     from escrutinio.ledger.verify import read_events
 
-    progress("verify chain", 0, 3)
+    replay = SemanticReplay(checks)
+    seq_of: dict[str, int] = {}
+    last_seq = 0
+    for event in read_events(lines):
+        replay.apply(event)
+        seq_of[event.hash] = last_seq = event.seq
+    if last_seq == 0:
+        raise StoreError("the record is empty: no election.defined event")
+    if head is not None:
+        check_head(head, seq_of, last_seq, Discrepancy)
+    return replay
+
+
+def check_head(head: str, seq_of: Mapping[str, int], last_seq: int, error: type[Exception]) -> None:
+    """The record must end at the published head: not before it (events dropped), not past it."""
+    ends = next(h for h, s in seq_of.items() if s == last_seq)
+    if head == ends:
+        return
+    if head in seq_of:
+        raise error(last_seq, f"the record goes on past the head given ({head[:16]}… is event {seq_of[head]})")
+    raise error(
+        last_seq,
+        f"the record ends here (hash {ends}), not at the head given ({head}): "
+        "events are missing after it, or the record is not the one that head was published for",
+    )
+
+
+def verify_log(
+    path: Path,
+    store: Store | None,
+    progress: Progress = quiet,
+    *,
+    head: str | None = None,
+    checks: Mapping[str, Check] | None = None,
+    published: Path | None = None,
+) -> VerifyReport:
+    """Rebuild everything from the log at ``path`` with the domain's rules; compare with ``store``
+    when there is one. ``checks``: other capabilities' checks of their events (the audit's);
+    ``published``: results as published (``results --format json`` at any level), each figure
+    of each area compared with the one the record gives."""
+    from escrutinio.aggregation.tally import full_tally
+    from escrutinio.count.results import build, national_extras
+
+    progress("verify chain and rules", 0, 3)
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, after the replay
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the log ({exc.strerror})") from None
     with f:
-        state = replay(read_events(f))
+        replay = replay_record(f, checks, head)
+        state = replay.finish()
     progress("recompute", 1, 3)
     election = state.election
     tally = full_tally(state.tables, state.sheets, state.areas, election)
     nat = build(tally.iter_rows(), state.areas.iter_rows(), election, [election.country])[0]
     nat.extra.update(national_extras(nat, election))
     differences: list[dict[str, Any]] = []
+    if published is not None:
+        rows = build(tally.iter_rows(), state.areas.iter_rows(), election, [election.country, *state.areas["code"].to_list()])
+        compare_published(published, {r.code: r.to_dict() for r in rows}, state)
     if store is not None:
         progress("compare", 2, 3)
         if store.election().id != election.id:  # nothing else can be compared
@@ -89,7 +141,59 @@ def verify_log(path: Path, store: Store | None, progress: Progress = quiet) -> V
             )
         differences = store_differences(state, tally, store)
     progress("done", 3, 3)
-    return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences)
+    checked = {
+        "published": str(published) if published else None,
+        "tables": len(replay.electors),
+        "sheets": len(replay.current),
+        "cases": len(replay.cases),
+        "in_count_despite_a_rule": replay.despite,
+        "acts_by_actors_without_role": replay.without_role,
+    }
+    return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences, head, checked)
+
+
+PUBLISHED_FIGURES = ("tables", "electors", "electors_in_count", "ballots_cast", "valid", "blank", "null", "challenged", "votes")
+"""The figures of a published results row that the record must give exactly."""
+
+
+def compare_published(path: Path, recomputed: Mapping[str, dict[str, Any]], state: CanvassState) -> None:
+    """Every figure of every area in a published results file (the JSON ``results`` prints, at
+    any level, or several levels in one list) against the record; the first that differs is named
+    by area and figure. Shares and readings are not compared: they are computed from these."""
+    import orjson
+
+    from escrutinio.ledger.semantic import Discrepancy
+
+    try:
+        rows = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise StoreError(f"--published {path}: cannot read it ({exc.strerror})") from None
+    except orjson.JSONDecodeError as exc:
+        raise StoreError(f"--published {path}: not JSON ({exc})") from None
+    if isinstance(rows, dict):
+        rows = [rows]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "area" in r for r in rows):
+        raise StoreError(
+            f"--published {path}: expected the JSON of `escrutinio results` (a list of areas, each with its area code)"
+        )
+    for row in rows:
+        mine = recomputed.get(row["area"])
+        if mine is None:
+            raise Discrepancy(state.seq, f"--published {path}: area {row['area']!r} is not an area of this record")
+        for field_ in PUBLISHED_FIGURES:
+            theirs, ours = row.get(field_), mine.get(field_)
+            if field_ in row and theirs != ours:
+                key = _first_key(theirs, ours) if isinstance(theirs, dict) and isinstance(ours, dict) else None
+                what = f"{field_}.{key}" if key else field_
+                said = theirs.get(key) if key else theirs
+                gives = ours.get(key) if key else ours
+                raise Discrepancy(
+                    state.seq, f"--published {path}: area {row['area']} states {what} = {said}, the record gives {gives}"
+                )
+
+
+def _first_key(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
+    return next(k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
 
 
 def store_differences(state: CanvassState, tally: pl.DataFrame, store: Store) -> list[dict[str, Any]]:

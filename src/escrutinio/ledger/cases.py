@@ -12,27 +12,35 @@ from typing import Any
 
 from escrutinio.domain.claims import Case, admit, appeal, decide_appeal, finalise, open_case, refuse, rule
 from escrutinio.domain.election import Election
+from escrutinio.domain.errors import RuleError
+from escrutinio.domain.sheet import TallySheet
 from escrutinio.ledger.claims_codec import filing_from, refusal_from, ruling_from
 from escrutinio.ledger.events import Event, EventType
 
 
-def apply_case_event(case: Case | None, event: Event, election: Election) -> Case:
-    """One case event applied to the case it concerns (None before ``case.opened``)."""
+def apply_case_event(
+    case: Case | None, event: Event, election: Election, *, electors: int | None = None, sheet: TallySheet | None = None
+) -> Case:
+    """One case event applied to the case it concerns (None before ``case.opened``).
+
+    ``electors`` and ``sheet`` (a one-table case's roll entry and current sheet) let a ruling's
+    corrected figures be checked as they were when it was recorded (``ledger.semantic``)."""
     d = event.data
     at = datetime.fromisoformat(d["at"])
     if event.type == EventType.CASE_OPENED:
         return open_case(d["number"], filing_from(d["filing"]), election)
-    assert case is not None, f"event {event.seq}: case {d['number']} was never opened"
+    if case is None:
+        raise RuleError(f"event {event.seq}: {event.type} for case {d['number']}, which was never opened")
     if event.type == EventType.CASE_ADMITTED:
         return admit(case, at)
     if event.type == EventType.CASE_REFUSED:
         return refuse(case, refusal_from(d["refusal"]), ruling_from(d["ruling"]), at)
     if event.type == EventType.CASE_RULED:
-        return rule(case, ruling_from(d["ruling"]), at)
+        return rule(case, ruling_from(d["ruling"]), at, electors=electors, sheet=sheet)
     if event.type == EventType.CASE_APPEALED:
         return appeal(case, filing_from(d["filing"]), at)
     if event.type == EventType.CASE_APPEAL_DECIDED:
-        return decide_appeal(case, ruling_from(d["ruling"]), at)
+        return decide_appeal(case, ruling_from(d["ruling"]), at, electors=electors, sheet=sheet)
     if event.type == EventType.CASE_FINALISED:
         return finalise(case, at)
     raise ValueError(f"event {event.seq}: {event.type} is not a case event")

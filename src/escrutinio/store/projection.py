@@ -257,10 +257,10 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
 
-def add_tally(conn: Any, delta: pl.DataFrame) -> None:
-    """Add long (area, key, value) changes to the stored per-area counts."""
+def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
+    """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
     if not delta.height:
-        return
+        return []
     grouped = delta.group_by("area").agg("key", "value").sort("area")
     areas = grouped["area"].to_list()
     stored: dict[str, str] = {}
@@ -276,3 +276,4 @@ def add_tally(conn: Any, delta: pl.DataFrame) -> None:
         "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts",
         rows,
     )
+    return rows

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from escrutinio.domain.errors import StoreError
+from escrutinio.store import tally_digest
 from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.failures import check_sqlite_file, guarded
 from escrutinio.store.location import sqlite_path
@@ -104,7 +105,8 @@ class Reader:
         return self.rows("SELECT code, level, kind, name, parent FROM areas ORDER BY level, code")
 
     def tally(self, codes: Sequence[str] | None = None, level: int | None = None) -> list[tuple[str, str, int]]:
-        """Long (area, key, value) tallies of some areas, of a level, or of all."""
+        """Long (area, key, value) tallies of some areas, of a level, or of all; each row read is
+        checked against the digest projected with the log head (``store.tally_digest``)."""
         if codes is not None and len(codes) <= 500:
             marks = ", ".join("?" * len(codes))
             rows = self.rows(f"SELECT area, counts FROM area_tally WHERE area IN ({marks})", codes)
@@ -114,7 +116,21 @@ class Reader:
             )
         else:
             rows = self.rows("SELECT area, counts FROM area_tally")
+        self._check_tally(rows, codes, level)
         return unpack(rows)
+
+    def _check_tally(self, rows: list[tuple[Any, ...]], codes: Sequence[str] | None, level: int | None) -> None:
+        import orjson
+
+        meta = dict(self.rows("SELECT key, value FROM meta WHERE key IN (?, ?)", (tally_digest.DIGESTS, tally_digest.HEAD)))
+        recorded = orjson.loads(meta[tally_digest.DIGESTS]) if tally_digest.DIGESTS in meta else {}
+        if codes is not None:
+            wanted: Sequence[str] = codes
+        elif level is not None:
+            wanted = [code for (code,) in self.rows("SELECT code FROM areas WHERE level = ?", (level,))]
+        else:
+            wanted = list(recorded)
+        tally_digest.check(rows, wanted, recorded, meta.get(tally_digest.HEAD), self.head())
 
     def sheets_at_dispute_body(self) -> list[dict[str, Any]]:
         """The current observed sheets: always kept as rows (a bulk load writes its observed

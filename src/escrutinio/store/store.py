@@ -24,6 +24,7 @@ from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, chec
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
+from escrutinio.store import tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
@@ -352,7 +353,8 @@ class Store:
             bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
             write_cases(conn, proj)
             # One upsert of all the tally changes: a national load touches each area once.
-            add_tally(conn, tally.combine(*proj.tally_deltas))
+            changed = add_tally(conn, tally.combine(*proj.tally_deltas))
+            tally_digest.write(conn, changed, seq, prev)
             if wanted:
                 # The primary key is the last guard: a duplicate here fails the whole transaction.
                 bulk_insert(conn, "action_keys", ["key", "seq", "at"], [(k, sealed[0].seq, at) for k in wanted])

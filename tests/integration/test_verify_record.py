@@ -1,0 +1,202 @@
+"""``escrutinio verify`` of a record alone: every rewrite the issue measured passing before
+(hashes recomputed) now fails at its event, in one line, with no traceback."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.records import forged, read, reseal, sheet_event, small_record, write
+
+from escrutinio.app import Session
+from escrutinio.ledger.events import Event
+from escrutinio.ledger.semantic import Discrepancy
+from escrutinio.ledger.verify import ChainError
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    return small_record(tmp_path_factory.mktemp("record"))
+
+
+def verify(path: Path, head: str | None = None):  # type: ignore[no-untyped-def]
+    return Session(str(path.parent / "no-store.db")).log.verify(path, head=head)
+
+
+def rewritten(record: tuple[Path, str], tmp_path: Path, extra: list, drop: int = 0) -> Path:  # type: ignore[type-arg]
+    events = read(record[0])
+    events = events[: len(events) - drop] + extra
+    return write(tmp_path / "rewritten.jsonl", reseal(events))
+
+
+def first_sheets(record: tuple[Path, str]):  # type: ignore[no-untyped-def]
+    return next(e for e in read(record[0]) if e.type == "sheets.recorded")
+
+
+def test_the_record_as_exported_passes_with_its_head(record: tuple[Path, str]) -> None:
+    report = verify(record[0], record[1])
+    assert report.ok and report.head == record[1] and report.head_given == record[1]
+    assert report.checked["cases"] == 2 and report.checked["sheets"] == 10
+
+
+def test_60000_votes_for_a_300_elector_table_fail(record: tuple[Path, str], tmp_path: Path) -> None:
+    """The issue's forgery: a new version of table 000001 (300 electors) giving PL 60,000 votes."""
+    event = sheet_event(first_sheets(record), "000001", 2, {"PL": 60_000, "FP": 87, "null": 18, "cast": 60_105})
+    path = rewritten(record, tmp_path, [event])
+    n = len(read(path))
+    with pytest.raises(Discrepancy, match=r"60105 ballots cast exceed its 300 registered electors") as err:
+        verify(path)
+    assert err.value.seq == n and f"event {n}" in str(err.value)
+
+
+def test_an_unknown_event_type_fails(record: tuple[Path, str], tmp_path: Path) -> None:
+    path = rewritten(record, tmp_path, [forged(first_sheets(record), "votes.added", votes=59_897)])
+    with pytest.raises(Discrepancy, match=r"unknown event type 'votes\.added'"):
+        verify(path)
+
+
+def test_a_sheet_for_a_table_not_on_the_roll_fails(record: tuple[Path, str], tmp_path: Path) -> None:
+    event = sheet_event(first_sheets(record), "999999", 1, {"PL": 100, "FP": 50, "cast": 150})
+    with pytest.raises(Discrepancy, match="table 999999 is not on the roll"):
+        verify(rewritten(record, tmp_path, [event]))
+
+
+def test_a_repeated_version_1_fails(record: tuple[Path, str], tmp_path: Path) -> None:
+    event = sheet_event(first_sheets(record), "000003", 1, {"PL": 150, "FP": 50, "null": 0, "cast": 200})
+    with pytest.raises(Discrepancy, match=r"version 1 is already recorded .* a new version must be 2"):
+        verify(rewritten(record, tmp_path, [event]))
+
+
+def test_a_ruling_for_a_case_never_opened_fails(record: tuple[Path, str], tmp_path: Path) -> None:
+    ruled = next(e for e in read(record[0]) if e.type == "case.ruled")
+    event = forged(ruled, **{**ruled.data, "number": "NUL-2021-999999"})
+    with pytest.raises(Discrepancy, match=r"case\.ruled for case NUL-2021-999999, which was never opened"):
+        verify(rewritten(record, tmp_path, [event]))
+
+
+def test_a_ruling_s_sheet_that_its_cases_do_not_decide_fails(record: tuple[Path, str], tmp_path: Path) -> None:
+    """A ruling's new version giving other figures than the ruling decided (count as is)."""
+    events = read(record[0])
+    i, ruled = next((i, e) for i, e in enumerate(events) if e.type == "sheets.recorded" and e.data["source"].get("cases"))
+    sheets = dict(ruled.data["sheets"])
+    sheets["votes"] = {**sheets["votes"], "PL": [sheets["votes"]["PL"][0] + 1]}
+    sheets["cast"] = [sheets["cast"][0] + 1]
+    events[i] = forged(ruled, **{**ruled.data, "sheets": sheets})
+    with pytest.raises(Discrepancy, match=r"its cases .* leave it resolved with figures"):
+        verify(write(tmp_path / "r.jsonl", reseal(events)))
+
+
+def test_dropping_the_last_events_fails_against_the_head(record: tuple[Path, str], tmp_path: Path) -> None:
+    path = rewritten(record, tmp_path, [], drop=2)
+    assert verify(path).ok  # a shorter record is a record: only the head published says it is cut
+    with pytest.raises(Discrepancy, match="events are missing after it"):
+        verify(path, record[1])
+    short = write(tmp_path / "short.jsonl", read(record[0])[:-2])
+    with pytest.raises(Discrepancy, match=f"not at the head given \\({record[1]}\\)"):
+        verify(short, record[1])
+
+
+def test_a_record_past_the_head_given_fails(record: tuple[Path, str], tmp_path: Path) -> None:
+    earlier = read(record[0])[-3].hash
+    with pytest.raises(Discrepancy, match="goes on past the head given"):
+        verify(record[0], earlier)
+
+
+def test_the_command_names_the_event_in_one_line(record: tuple[Path, str], tmp_path: Path) -> None:
+    ruled = next(e for e in read(record[0]) if e.type == "case.ruled")
+    path = rewritten(record, tmp_path, [forged(ruled, **{**ruled.data, "number": "OBS-X"})])
+    n = len(read(path))
+    done = subprocess.run(
+        [sys.executable, "-m", "escrutinio.cli", "--db", str(tmp_path / "none.db"), "verify", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    said = f"error: record fails at event {n}: case.ruled for case OBS-X, which was never opened"
+    assert done.stderr.strip().splitlines() == [said]
+    ok = subprocess.run(
+        [sys.executable, "-m", "escrutinio.cli", "--db", str(tmp_path / "n.db"), "verify", str(record[0]), "--head", record[1]],
+        capture_output=True,
+        text=True,
+    )
+    said = " ".join(ok.stdout.split())  # the lines wrap at the terminal's width
+    assert ok.returncode == 0 and "ends at the head given" in said and "Every event follows the rules" in said
+
+
+def test_a_broken_chain_is_still_named_by_line(record: tuple[Path, str], tmp_path: Path) -> None:
+    lines = record[0].read_bytes().splitlines(keepends=True)
+    bad = write(tmp_path / "b.jsonl", [])
+    bad.write_bytes(b"".join(lines[:3] + lines[4:]))
+    with pytest.raises(ChainError, match="line 4"):
+        verify(bad)
+
+
+def test_an_audit_manifest_that_is_not_the_count_fails(tmp_path: Path) -> None:
+    """A forger who raises a table's figures in the audit's manifest (and its SHA-256) samples
+    from a count the record does not state."""
+    from escrutinio.audit.manifest import AuditManifest
+
+    path, head = small_record(tmp_path, audit=True)
+    assert verify(path, head).checked["audit"]["method"] == "macro"
+    events = read(path)
+    i, planned = next((i, e) for i, e in enumerate(events) if e.type == "audit.planned")
+    columns = planned.data["manifest"]
+    manifest = {**columns, "winner": [columns["winner"][0] + 50, *columns["winner"][1:]]}
+    manifest["ballots"] = [columns["ballots"][0] + 50, *columns["ballots"][1:]]
+    sha = AuditManifest.from_columns(manifest).sha256
+    events[i] = forged(planned, **{**planned.data, "manifest": manifest, "manifest_sha256": sha})
+    with pytest.raises(
+        Discrepancy, match=f"event {i + 1}: the audit manifest gives table .* other figures than its current sheet"
+    ):
+        verify(write(tmp_path / "m.jsonl", reseal(events)))
+
+
+def test_published_results_at_every_level_are_compared_with_the_record(record: tuple[Path, str], tmp_path: Path) -> None:
+    import orjson
+
+    from escrutinio.count.options import Level
+
+    with Session(f"sqlite:///{record[0].parent / 'small.db'}") as session:
+        rows = [
+            *session.count.results(),
+            *(r for lv in ("department", "province", "district") for r in session.count.results(Level(lv))),
+        ]
+    published = tmp_path / "results.json"
+    published.write_bytes(orjson.dumps(rows))
+    assert verify(record[0]).ok and Session(str(tmp_path / "x.db")).log.verify(record[0], published=published).ok
+    district = next(i for i, r in enumerate(rows) if r["level"] == "district")
+    rows[district]["votes"]["FP"] += 300
+    published.write_bytes(orjson.dumps(rows))
+    area = rows[district]["area"]
+    with pytest.raises(Discrepancy, match=f"area {area} states votes.FP = {rows[district]['votes']['FP']}, the record gives"):
+        Session(str(tmp_path / "x.db")).log.verify(record[0], published=published)
+
+
+@pytest.mark.parametrize(
+    ("actor", "refused"),
+    [
+        ("representative:maria/FP", "role: a party representative may not rule"),
+        ("judge:luis/JNE", "body: judge:luis/JNE sits on JNE, not on JEE"),
+        ("judge:luis/JEE@24", "area: area 140137 is outside judge:luis/JEE@24's area 24"),
+        ("judge:luis/JEE@14", None),
+    ],
+)
+def test_a_ruling_is_by_a_judge_of_its_body_and_area(
+    record: tuple[Path, str], tmp_path: Path, actor: str, refused: str | None
+) -> None:
+    """The actor of a ruling, rewritten with every hash recomputed: only a judge of the body that
+    signs it, with the table in their area, could have recorded it."""
+    events = read(record[0])
+    i, ruled = next((i, e) for i, e in enumerate(events) if e.type == "case.ruled")
+    events[i] = Event(ruled.seq, ruled.type, ruled.at, actor, ruled.data, ruled.prev, ruled.hash)
+    path = write(tmp_path / "actor.jsonl", reseal(events))
+    if refused is None:
+        assert verify(path).ok
+        return
+    with pytest.raises(
+        Discrepancy, match=f"event {i + 1}: case.ruled by {re.escape(actor)} is refused by the rule {re.escape(refused)}"
+    ):
+        verify(path)
