@@ -33,7 +33,7 @@ class Server:
 
 
 @contextmanager
-def serving(db: str, *args: str, wait: float = 60.0) -> Iterator[Server]:
+def serving(db: str, *args: str, wait: float = 180.0) -> Iterator[Server]:
     """Start ``escrutinio --db DB serve --port P ARGS`` and wait until /api/v1/health answers;
     stop it (SIGTERM, then SIGKILL) on the way out."""
     port = free_port()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import negative_data_rejection, not_a_server_error
 from schemathesis.generation import GenerationMode
 from tests.integration.api.server import Server
@@ -42,4 +43,7 @@ def test_no_server_errors(server: Server, mode: GenerationMode) -> None:
             case.validate_response(response, checks=[not_a_server_error, negative_data_rejection])
             check_errors(response)
 
-        run()
+        try:
+            run()
+        except Unsatisfiable:  # no malformed request of this operation gets past its own checks
+            assert mode is GenerationMode.NEGATIVE, operation.label
