@@ -474,6 +474,13 @@ def verify(
     head: Annotated[
         str | None, typer.Option("--head", help="The published head the record must end at (hash of its last event)")
     ] = None,
+    signed_head: Annotated[
+        Path | None,
+        typer.Option(
+            "--signed-head",
+            help="Signed tree heads (`escrutinio head show` JSON, one or a list): checked, and the record must end at the last",
+        ),
+    ] = None,
     published: Annotated[
         Path | None,
         typer.Option(
@@ -492,11 +499,12 @@ def verify(
 
     Example: escrutinio verify escrutinio-log.jsonl
     """
-    from escrutinio.parsing import parse_head
+    from escrutinio.parsing import parse_head, parse_json_file
 
     check_format(fmt)
     wanted = parse_head(head)
-    report = _with_progress(session(db).log.verify, file, head=wanted, published=published)
+    heads = parse_json_file(signed_head, "--signed-head") if signed_head is not None else None
+    report = _with_progress(session(db).log.verify, file, head=wanted, published=published, signed_heads=heads)
     if not _emit(report.to_dict(), fmt):
         from escrutinio.output import say
 
@@ -518,6 +526,12 @@ def verify(
         say(f"Recomputed: {votes}; ballots cast {nat['ballots_cast']:,}; {where}.")
         if published:
             say(f"Every figure of every area in {published} is the record's.")
+        if checked.get("signed_heads"):
+            signed = checked["signed_heads"]
+            say(
+                f"Signed heads: {signed['heads']} checked; the record ends at the last (size {signed['final_size']}), "
+                f"signed by {', '.join(signed['signers'])}; witnesses: {', '.join(signed['witnesses']) or 'none'}."
+            )
     if not report.ok:
         raise typer.Exit(1)
 

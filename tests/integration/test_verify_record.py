@@ -22,8 +22,8 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return small_record(tmp_path_factory.mktemp("record"))
 
 
-def verify(path: Path, head: str | None = None):  # type: ignore[no-untyped-def]
-    return Session(str(path.parent / "no-store.db")).log.verify(path, head=head)
+def verify(path: Path, head: str | None = None, **more: object):  # type: ignore[no-untyped-def]
+    return Session(str(path.parent / "no-store.db")).log.verify(path, head=head, **more)  # type: ignore[arg-type]
 
 
 def rewritten(record: tuple[Path, str], tmp_path: Path, extra: list, drop: int = 0) -> Path:  # type: ignore[type-arg]
@@ -200,3 +200,37 @@ def test_a_ruling_is_by_a_judge_of_its_body_and_area(
         Discrepancy, match=f"event {i + 1}: case.ruled by {re.escape(actor)} is refused by the rule {re.escape(refused)}"
     ):
         verify(path)
+
+
+def test_signed_heads_are_checked_and_the_record_must_end_at_the_last(tmp_path: Path) -> None:
+    """verify --signed-head: the counting body's signed tree head over the record (ledger.heads):
+    its signature and root hold, the record ends at it; a later event, a head over a rewritten
+    record or a replaced signature fails."""
+    from escrutinio.app.cases import Decision
+    from escrutinio.domain.claims import Effect, EffectKind
+    from escrutinio.domain.errors import EscrutinioError
+    from escrutinio.ledger.signing import generate_key, save_private_key
+
+    path, _head = small_record(tmp_path)
+    save_private_key(generate_key(), tmp_path / "body.pem")
+    with Session(f"sqlite:///{tmp_path / 'small.db'}") as session:
+        signed = session.transparency.sign_head(tmp_path / "body.pem").to_dict()
+        session.log.export(path)
+    report = verify(path, signed_heads=signed)
+    assert report.ok and report.checked["signed_heads"]["final_size"] == len(read(path))
+    forged = {**signed, "signature": signed["signature"][::-1]}
+    with pytest.raises(EscrutinioError, match="signature"):
+        verify(path, signed_heads=[forged])
+    events = read(path)
+    with pytest.raises(EscrutinioError, match="rewritten"):
+        verify(write(tmp_path / "rewritten.jsonl", reseal([*events[:-1], forged_event(events[-1])])), signed_heads=signed)
+    with Session(f"sqlite:///{tmp_path / 'small.db'}") as session:
+        filed = session.cases.file(tables=["000003"], filer="FP", grounds="b", fee_receipt="R-9").cases[0]  # type: ignore[arg-type]
+        session.cases.rule(filed["number"], Decision("R-9", Effect(EffectKind.DISMISS)))
+        session.log.export(path)
+    with pytest.raises(Discrepancy, match="goes on past the latest signed head"):
+        verify(path, signed_heads=signed)
+
+
+def forged_event(event: Event) -> Event:
+    return Event(event.seq, event.type, event.at, "administrator:forger", event.data, event.prev, event.hash)

@@ -66,11 +66,19 @@ class LogService:
         return ExportSummary(str(path), n, store.head()[1])
 
     def verify(
-        self, path: Path, progress: Progress = _quiet, *, head: str | None = None, published: Path | None = None
+        self,
+        path: Path,
+        progress: Progress = _quiet,
+        *,
+        head: str | None = None,
+        published: Path | None = None,
+        signed_heads: Any = None,
     ) -> VerifyReport:
         """Rebuild everything from the exported log alone, every event re-checked against the
         rules (the audit's by the audit); with ``head``, the log must end at it; with
-        ``published``, the results published (``results --format json``) must be the record's.
+        ``published``, the results published (``results --format json``) must be the record's;
+        with ``signed_heads`` (the JSON of one or more signed tree heads), each is checked against
+        the record, which must end at the largest.
         Compares with the store when there is one."""
         from escrutinio.audit.record_check import AuditCheck
         from escrutinio.count.verify import verify_log
@@ -78,7 +86,9 @@ class LogService:
         session = self.session
         audit = AuditCheck()
         store = session.store if session.exists() else None
-        report = verify_log(path, store, progress, head=head, checks=audit.checks(), published=published)
+        report = verify_log(
+            path, store, progress, head=head, checks=audit.checks(), published=published, signed_heads=signed_heads
+        )
         report.checked["audit"] = audit.summary()
         return report
 

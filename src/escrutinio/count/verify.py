@@ -107,11 +107,14 @@ def verify_log(
     head: str | None = None,
     checks: Mapping[str, Check] | None = None,
     published: Path | None = None,
+    signed_heads: Any = None,
 ) -> VerifyReport:
     """Rebuild everything from the log at ``path`` with the domain's rules; compare with ``store``
     when there is one. ``checks``: other capabilities' checks of their events (the audit's);
     ``published``: results as published (``results --format json`` at any level), each figure
-    of each area compared with the one the record gives."""
+    of each area compared with the one the record gives; ``signed_heads``: the JSON of signed
+    tree heads (one, or a list, as ``escrutinio head show`` prints them): each signature and
+    root checked against the record, which must end at the largest."""
     from escrutinio.aggregation.tally import full_tally
     from escrutinio.count.results import build, national_extras
 
@@ -123,6 +126,7 @@ def verify_log(
     with f:
         replay = replay_record(f, checks, head)
         state = replay.finish()
+    heads = check_signed_heads(signed_heads, replay.hashes) if signed_heads is not None else None
     progress("recompute", 1, 3)
     election = state.election
     tally = full_tally(state.tables, state.sheets, state.areas, election)
@@ -143,6 +147,7 @@ def verify_log(
     progress("done", 3, 3)
     checked = {
         "published": str(published) if published else None,
+        "signed_heads": heads,
         "tables": len(replay.electors),
         "sheets": len(replay.current),
         "cases": len(replay.cases),
@@ -150,6 +155,21 @@ def verify_log(
         "acts_by_actors_without_role": replay.without_role,
     }
     return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences, head, checked)
+
+
+def check_signed_heads(document: Any, hashes: list[str]) -> dict[str, Any]:
+    """Signed tree heads (``ledger.heads``) against the record: every signature and cosignature,
+    every root over the record's events; the record must end at the largest head."""
+    from escrutinio.ledger.heads import check_heads, heads_from_json
+    from escrutinio.ledger.semantic import Discrepancy
+
+    items = document if isinstance(document, list) else [document]
+    report = check_heads(hashes, heads_from_json(items, "--signed-head"))
+    if report.final_size is not None and report.final_size != len(hashes):
+        raise Discrepancy(
+            len(hashes), f"the record goes on past the latest signed head (size {report.final_size}): events not yet signed"
+        )
+    return report.to_dict()
 
 
 PUBLISHED_FIGURES = ("tables", "electors", "electors_in_count", "ballots_cast", "valid", "blank", "null", "challenged", "votes")

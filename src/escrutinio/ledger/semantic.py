@@ -143,6 +143,8 @@ class SemanticReplay:
         self.cases: dict[str, Case] = {}
         self.case_seq: dict[str, int] = {}
         self.area_of: dict[str, str] = {}
+        self.hashes: list[str] = []
+        """Every event's hash, oldest first (the Merkle tree's leaves, for signed heads)."""
         self.without_role = 0
         """Events that need a role, by actors recorded without one (before accounts)."""
         self.despite_rules: set[str] = set()
@@ -156,6 +158,7 @@ class SemanticReplay:
             raise Discrepancy(event.seq, f"unknown event type {event.type!r} (escrutinio writes {known})")
         if not isinstance(event.data, dict):
             raise Discrepancy(event.seq, f"{event.type}: its data must be an object")
+        self.hashes.append(event.hash)
         try:
             self._check(event)
             self.builder.apply(event)
