@@ -43,6 +43,7 @@ from escrutinio.store.engine import (
 )
 from escrutinio.store.failures import guarded, is_driver_error, shown, translate
 from escrutinio.store.field_limits import check_election, check_event
+from escrutinio.store.group_commit import GroupRequest, committer
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
 from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases
@@ -256,6 +257,26 @@ class Store:
             rows = conn.exec_driver_sql(sql, tuple(types)).fetchall()
         return [_event(r) for r in rows]
 
+    def intake_events(self, table: str) -> list[Event]:
+        """A table's double entries and attached scans (their events), oldest first."""
+        with self.engine.connect() as conn:
+            m = mark(conn)
+            cols = ", ".join("e." + c for c in EVENT_COLUMNS.split(", "))
+            sql = (
+                f"SELECT {cols} FROM events e WHERE e.seq IN (SELECT seq FROM sheet_entries WHERE table_id = {m} "
+                f"UNION ALL SELECT seq FROM sheet_images WHERE table_id = {m}) ORDER BY e.seq"
+            )
+            rows = conn.exec_driver_sql(sql, (table, table)).fetchall()
+        return [_event(r) for r in rows]
+
+    def event_at(self, seq: int) -> Event:
+        """One event of the log, by number."""
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq = {int(seq)}").first()
+        if row is None:
+            raise StoreError(f"no event {seq} in this store")
+        return _event(row)
+
     def events_of_type(self, type_: str) -> list[Event]:
         with self.engine.connect() as conn:
             sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE type = {mark(conn)} ORDER BY seq"
@@ -306,61 +327,105 @@ class Store:
     def _append(
         self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, wanted: list[str], create: bool
     ) -> list[Event]:
-        sealed: list[Event] = []
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
             if create:
                 if has_schema(conn):
                     raise StaleState.created_meanwhile(shown(self.url), _head(conn)[0])
                 create_schema(conn)
-            if wanted:
-                done = _known_keys(conn, wanted)
-                if done:
-                    key = next(k for k in wanted if k in done)
-                    raise AlreadyDone(key, done[key])
-            seq, prev = _head(conn)
-            if expect_seq is not None and seq != expect_seq:
-                raise StaleState(expect_seq, seq)
-            at = timestamp(_clock(conn))
-            election = None if self._election is None and seq == 0 else self.election()
-            proj = Projection(conn, election, self._cache)
-            batch: list[tuple[Event, pl.DataFrame | None]] = []
-            for p in pending:
-                seq += 1
-                data = p.payload()
-                check_event(p.type, data, p.frame, actor)
-                encoded = canonical(data)
-                _, digest_ = seal_encoded(seq, p.type, actor, encoded, prev, at)
-                proj.event_rows.append((seq, p.type, at, actor, encoded.decode(), prev, digest_))
-                # A bulk event's data is dropped once stored; its rows live on in the frame.
-                event = Event(seq, p.type, at, actor, data if p.frame is None else {}, prev, digest_)
-                del data, encoded
-                # Consecutive events of one bulk type are projected together, in one pass.
-                if batch and batch[0][0].type != event.type:
-                    apply_batch(proj, batch)
-                    batch = []
-                if event.type in BATCHED:
-                    batch.append((event, p.frame))
-                else:
-                    apply_event(proj, event, p.private)
-                if event.type == EventType.ELECTION_DEFINED:
-                    proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
-                    check_election(proj.election)
-                sealed.append(event)
-                prev = event.hash
-            apply_batch(proj, batch)
-            # The log and the docket rows in one statement each, whatever the number of events.
-            bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
-            write_cases(conn, proj)
-            # One upsert of all the tally changes: a national load touches each area once.
-            changed = add_tally(conn, tally.combine(*proj.tally_deltas))
-            tally_digest.write(conn, changed, seq, prev)
-            if wanted:
-                # The primary key is the last guard: a duplicate here fails the whole transaction.
-                bulk_insert(conn, "action_keys", ["key", "seq", "at"], [(k, sealed[0].seq, at) for k in wanted])
+            sealed = self._write(conn, pending, actor, expect_seq, wanted)
             # Past here only the commit is left: a failure now leaves the outcome unknown.
             self._committing = True
         return sealed
+
+    def _write(
+        self, conn: Any, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, wanted: list[str]
+    ) -> list[Event]:
+        """Seal ``pending`` on the head and apply it, inside the caller's write transaction."""
+        sealed: list[Event] = []
+        if wanted:
+            done = _known_keys(conn, wanted)
+            if done:
+                key = next(k for k in wanted if k in done)
+                raise AlreadyDone(key, done[key])
+        seq, prev = _head(conn)
+        if expect_seq is not None and seq != expect_seq:
+            raise StaleState(expect_seq, seq)
+        at = timestamp(_clock(conn))
+        election = None if self._election is None and seq == 0 else self.election()
+        proj = Projection(conn, election, self._cache)
+        batch: list[tuple[Event, pl.DataFrame | None]] = []
+        for p in pending:
+            seq += 1
+            data = p.payload()
+            check_event(p.type, data, p.frame, actor)
+            encoded = canonical(data)
+            _, digest_ = seal_encoded(seq, p.type, actor, encoded, prev, at)
+            proj.event_rows.append((seq, p.type, at, actor, encoded.decode(), prev, digest_))
+            # A bulk event's data is dropped once stored; its rows live on in the frame.
+            event = Event(seq, p.type, at, actor, data if p.frame is None else {}, prev, digest_)
+            del data, encoded
+            # Consecutive events of one bulk type are projected together, in one pass.
+            if batch and batch[0][0].type != event.type:
+                apply_batch(proj, batch)
+                batch = []
+            if event.type in BATCHED:
+                batch.append((event, p.frame))
+            else:
+                apply_event(proj, event, p.private)
+            if event.type == EventType.ELECTION_DEFINED:
+                proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
+                check_election(proj.election)
+            sealed.append(event)
+            prev = event.hash
+        apply_batch(proj, batch)
+        # The log and the docket rows in one statement each, whatever the number of events.
+        bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
+        write_cases(conn, proj)
+        # One upsert of all the tally changes: a national load touches each area once.
+        changed = add_tally(conn, tally.combine(*proj.tally_deltas))
+        tally_digest.write(conn, changed, seq, prev)
+        if wanted:
+            # The primary key is the last guard: a duplicate here fails the whole transaction.
+            bulk_insert(conn, "action_keys", ["key", "seq", "at"], [(k, sealed[0].seq, at) for k in wanted])
+        return sealed
+
+    def append_grouped(
+        self, pending: Sequence[PendingEvent], actor: str, *, expect_seq: int | None = None, keys: Sequence[str] = ()
+    ) -> list[Event]:
+        """:meth:`append`, through the store's group commit (see :mod:`escrutinio.store.group_commit`):
+        appends arriving together from many threads share one transaction and one commit, in
+        the order they arrived, each with its own result or refusal."""
+        wanted = _checked_keys(keys, pending)
+        url = self.url
+        return committer(url, lambda: Store(url)).submit(pending, actor, expect_seq, wanted)
+
+    def write_group(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
+        """Append each request in turn in ONE transaction, each inside a savepoint: a request
+        refused (StaleState, AlreadyDone, a rule) is rolled back alone and the others stand;
+        one commit makes them all durable. Returns each request's events or its error."""
+        results: list[list[Event] | BaseException] = []
+        try:
+            with writing(self.engine) as conn, conn.begin():
+                lock_for_write(conn)
+                for request in requests:
+                    conn.exec_driver_sql("SAVEPOINT grouped")
+                    try:
+                        results.append(self._write(conn, request.pending, request.actor, request.expect_seq, request.keys))
+                    except Exception as exc:
+                        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT grouped")
+                        # Cached projection state may hold what was rolled back.
+                        self._cache.clear()
+                        results.append(translate(exc, self.url, writing=True) if is_driver_error(exc) else exc)
+                    conn.exec_driver_sql("RELEASE SAVEPOINT grouped")
+                self._committing = True
+        except Exception as exc:
+            self._cache.clear()
+            failed = translate(exc, self.url, writing=True, committing=self._committing) if is_driver_error(exc) else exc
+            return [failed] * len(requests)
+        finally:
+            self._committing = False
+        return results
 
     def known_keys(self, keys: Sequence[str]) -> dict[str, int]:
         """Which of ``keys`` are recorded, each with the first event its action wrote: a bulk
