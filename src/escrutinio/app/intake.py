@@ -11,11 +11,12 @@ entries arriving at once share one transaction instead of queueing for one commi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.errors import AlreadyDone, RuleError, StaleState, StoreError
+from escrutinio.domain.errors import AlreadyDone, NotFound, RuleError, StaleState, StoreError
 from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
@@ -101,6 +102,15 @@ class IntakeService:
 
     # -- entries -----------------------------------------------------------------------------
 
+    def submit_entry(
+        self, table: str, votes: Mapping[str, int], *, blank: int, null: int, challenged: int, cast: int, key: str
+    ) -> EntryReceipt:
+        """:meth:`submit_sheet` with the votes keyed by choice id (as a form or a JSON body has them)."""
+        from escrutinio.intake.double_entry import keyed_sheet
+
+        election = self.session.election()
+        return self.submit_sheet(keyed_sheet(table, votes, blank, null, challenged, cast, election), key)
+
     def submit_sheet(self, sheet: TallySheet, key: str) -> EntryReceipt:
         """Record this clerk's entry of ``sheet`` under the client's idempotency ``key``.
 
@@ -125,7 +135,7 @@ class IntakeService:
                     raise AlreadyDone(action, done[action])
                 electors = store.electors([sheet.table])
                 if sheet.table not in electors:
-                    raise RuleError(f"table: {sheet.table} is not on the roll of this election")
+                    raise NotFound(f"table: {sheet.table} is not on the roll of this election")
                 history = store.sheet_history([sheet.table])[sheet.table]
                 current = next((r["state"] for r in history if r.get("current")), None)
                 earlier = store.intake_events(sheet.table)
@@ -203,7 +213,7 @@ class IntakeService:
         if done:
             return self._image_receipt(store.event_at(done[action]), True)
         if table not in store.electors([table]):
-            raise RuleError(f"table: {table} is not on the roll of this election")
+            raise NotFound(f"table: {table} is not on the roll of this election")
         sha = store.put_blob(data, media_type)
         event = PendingEvent(
             EventType.SHEET_IMAGE_ATTACHED, {"table": table, "sha256": sha, "media_type": media_type, "size": len(data)}
@@ -222,8 +232,17 @@ class IntakeService:
     def image(self, sha256: str) -> tuple[bytes, str]:
         """A kept scan's bytes and media type, by its SHA-256 (checked as it is read)."""
         store = self.session.store
-        info = store.blob_info(sha256)
+        if not _is_sha256(sha256):
+            raise RuleError(f"sha256: {sha256[:80]!r} is not a SHA-256 (64 hexadecimal digits)")
+        try:
+            info = store.blob_info(sha256)
+        except StoreError as exc:
+            raise NotFound(f"sha256: {exc}") from None
         return store.blob(sha256), info.media_type
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text.lower())
 
 
 def _action_key(kind: str, clerk: str, key: str) -> str:

@@ -13,7 +13,7 @@ by the caller. The store refuses an entry number recorded meanwhile by another w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -23,6 +23,7 @@ import polars as pl
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import RuleError
+from escrutinio.domain.ids import TableId
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 from escrutinio.domain.validation import observations
 from escrutinio.ledger.events import Event, EventType
@@ -31,6 +32,23 @@ from escrutinio.ledger.sheets_payload import to_payload
 
 BASIS = "double_entry"
 """The ``basis`` of a sheet recorded by double entry (a file's is ``source:…`` or ``validation``)."""
+
+
+class EntryRefused(RuleError):
+    """An entry the double entry does not take (``rule`` names which: ``same_clerk``,
+    ``entries_complete``, ``has_sheet``)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+class BadFigure(RuleError):
+    """A keyed figure the contest does not take; ``field`` names it (``votes.PL``, ``cast``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
 
 
 class EntryOutcome(StrEnum):
@@ -66,6 +84,25 @@ def sheet_of(table: str, data: dict[str, Any], election: Election) -> TallySheet
     return TallySheet(table, votes, data["blank"], data["null"], data["challenged"], data["cast"])  # type: ignore[arg-type]
 
 
+def keyed_sheet(
+    table: str, votes: Mapping[str, int], blank: int, null: int, challenged: int, cast: int, election: Election
+) -> TallySheet:
+    """A sheet as a clerk keys it (votes by choice id), checked against the contest: every
+    choice once, every figure a non-negative integer (the error names the field)."""
+    choices = election.contest.choice_ids
+    unknown = sorted(set(votes) - set(choices))
+    if unknown:
+        raise BadFigure(f"votes.{unknown[0]}", f"not a choice of the contest ({', '.join(choices)})")
+    missing = [c for c in choices if c not in votes]
+    if missing:
+        raise BadFigure(f"votes.{missing[0]}", f"missing (the sheet has a line for every choice: {', '.join(choices)})")
+    named = {**{f"votes.{c}": votes[c] for c in choices}, "blank": blank, "null": null, "challenged": challenged, "cast": cast}
+    for name, value in named.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise BadFigure(name, f"{value!r} is not a count (a non-negative integer)")
+    return TallySheet(TableId(table), tuple(votes[c] for c in choices), blank, null, challenged, cast)
+
+
 def differing_fields(first: TallySheet, second: TallySheet, election: Election) -> list[str]:
     """The fields two keyings of one sheet disagree on (``votes.<choice>``, ``blank``, ...)."""
     names = [f"votes.{c}" for c in election.contest.choice_ids] + ["blank", "null", "challenged", "cast"]
@@ -90,12 +127,13 @@ def decide_entry(
     table = sheet.table
     entries = [e for e in earlier if e.type == EventType.SHEET_ENTERED]
     if not entries and has_sheet is not None:
-        raise RuleError(f"table {table} already has a sheet ({has_sheet}): a correction goes to the dispute body")
+        raise EntryRefused("has_sheet", f"table {table} already has a sheet ({has_sheet}): a correction goes to the dispute body")
     if entries and entries[-1].data["outcome"] != EntryOutcome.AWAITING:
         last = entries[-1]
-        raise RuleError(
+        raise EntryRefused(
+            "entries_complete",
             f"table {table}: both entries are in (event {last.seq}, {last.data['outcome']}): "
-            "a correction goes to the dispute body"
+            "a correction goes to the dispute body",
         )
     data = sheet_data(sheet, election)
     if not entries:
@@ -105,8 +143,9 @@ def decide_entry(
         return EntryDecision(1, EntryOutcome.AWAITING, [], None, [], [event])
     first = entries[0]
     if first.actor == clerk:
-        raise RuleError(
-            f"table {table}: {clerk} keyed its first entry (event {first.seq}); the second entry must be another clerk's"
+        raise EntryRefused(
+            "same_clerk",
+            f"table {table}: {clerk} keyed its first entry (event {first.seq}); the second entry must be another clerk's",
         )
     keyed = sheet_of(table, first.data["sheet"], election)
     differs = differing_fields(keyed, sheet, election)

@@ -10,7 +10,7 @@ import pytest
 from tests.onpe_sample import write
 
 from escrutinio.app import Session
-from escrutinio.domain.errors import RuleError, StoreError
+from escrutinio.domain.errors import NotFound, RuleError
 from escrutinio.domain.ids import TableId
 from escrutinio.domain.sheet import TallySheet
 
@@ -91,8 +91,9 @@ def test_an_agreed_sheet_that_breaks_a_rule_is_observed(roll: str) -> None:
 def test_the_same_clerk_twice_is_not_a_second_entry(roll: str) -> None:
     with clerk(roll, "ana") as a:
         first = a.intake.submit_sheet(sheet(), "k1")
-        with pytest.raises(RuleError, match="the second entry must be another clerk's"):
+        with pytest.raises(RuleError, match="the second entry must be another clerk's") as refused:
             a.intake.submit_sheet(sheet(), "k2")
+        assert getattr(refused.value, "rule", None) == "same_clerk"
         assert a.store.head()[0] == first.event
 
 
@@ -115,7 +116,7 @@ def test_entries_after_processing_and_off_the_roll_are_refused(roll: str) -> Non
         head = c.store.head()[0]
         with pytest.raises(RuleError, match="both entries are in"):
             c.intake.submit_sheet(sheet(), "k")
-        with pytest.raises(RuleError, match="table: 999999 is not on the roll"):
+        with pytest.raises(NotFound, match="table: 999999 is not on the roll"):
             c.intake.submit_sheet(sheet("999999"), "k2")
         with pytest.raises(RuleError, match="votes: 3 figures for the 2 choices"):
             c.intake.submit_sheet(TallySheet(TableId("000002"), (1, 2, 3), 0, 0, 0, 6), "k3")
@@ -151,8 +152,30 @@ def test_images_that_are_not_scans_are_refused(roll: str) -> None:
             a.intake.attach_image("000001", PNG + b"\x00" * (10 * 1024 * 1024), "k")
         with pytest.raises(RuleError, match="empty"):
             a.intake.attach_image("000001", b"", "k")
-        with pytest.raises(RuleError, match="not on the roll"):
+        with pytest.raises(NotFound, match="not on the roll"):
             a.intake.attach_image("999999", PNG, "k")
-        with pytest.raises(StoreError, match="no file with SHA-256"):
+        with pytest.raises(NotFound, match="no file with SHA-256"):
             a.intake.image("0" * 64)
+        with pytest.raises(RuleError, match="sha256: 'zz' is not a SHA-256"):
+            a.intake.image("zz")
         assert a.store.head()[0] == head
+
+
+def test_an_entry_keyed_by_choice_names_the_field_it_refuses(roll: str) -> None:
+    figures = {"blank": 0, "null": 18, "challenged": 0, "cast": 220}
+    with clerk(roll, "ana") as a:
+        head = a.store.head()[0]
+        for votes, where in [
+            ({"PL": 115, "FP": 87, "XX": 1}, "votes.XX: not a choice"),
+            ({"PL": 115}, "votes.FP: missing"),
+            ({"PL": -1, "FP": 87}, "votes.PL: -1 is not a count"),
+            ({"PL": True, "FP": 87}, "votes.PL: True is not a count"),
+        ]:
+            with pytest.raises(RuleError, match=where):
+                a.intake.submit_entry("000001", votes, **figures, key="k")
+        with pytest.raises(RuleError, match="cast: -2 is not a count"):
+            a.intake.submit_entry("000001", {"PL": 1, "FP": 1}, blank=0, null=0, challenged=0, cast=-2, key="k")
+        assert a.store.head()[0] == head
+        receipt = a.intake.submit_entry("000001", {"FP": 87, "PL": 115}, **figures, key="k")
+        assert receipt.state == "awaiting_second_entry"
+        assert a.intake.entries("000001")[0]["sheet"]["votes"] == {"PL": 115, "FP": 87}
