@@ -179,3 +179,30 @@ def test_an_entry_keyed_by_choice_names_the_field_it_refuses(roll: str) -> None:
         receipt = a.intake.submit_entry("000001", {"FP": 87, "PL": 115}, **figures, key="k")
         assert receipt.state == "awaiting_second_entry"
         assert a.intake.entries("000001")[0]["sheet"]["votes"] == {"PL": 115, "FP": 87}
+
+
+def test_the_table_history_keeps_both_entries_with_times_and_clerks(roll: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with clerk(roll, "ana") as a, clerk(roll, "beto") as b:
+        a.intake.submit_sheet(sheet(), "k")
+        b.intake.submit_sheet(sheet(fp=86, cast=219), "k")
+        a.intake.attach_image("000001", PNG, "img")
+    with Session(roll) as s:
+        intake = s.count.table("000001")["intake"]
+    assert [(e["type"], e["clerk"]) for e in intake] == [
+        ("sheet.entered", "clerk:ana"),
+        ("sheet.entered", "clerk:beto"),
+        ("sheet.image_attached", "clerk:ana"),
+    ]
+    assert intake[1]["differs"] == ["votes.FP", "cast"] and all(e["at"].endswith("Z") for e in intake)
+    shown = subprocess.run(
+        [sys.executable, "-m", "escrutinio.cli", "table", "000001", "--db", roll],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "250"},
+    ).stdout
+    assert "Double entry and scans" in shown and "clerk:beto" in shown and "differs: votes.FP, cast" in shown
