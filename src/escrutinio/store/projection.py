@@ -55,6 +55,8 @@ class Projection:
         self.case_event_rows: list[tuple[str, int]] = []
         self.case_table_rows: list[tuple[str, str]] = []
         self.opened: list[str] = []
+        self.entry_rows: list[tuple[str, int, int, str, str, str]] = []
+        self.image_rows: list[tuple[str, int, str]] = []
 
     def areas(self) -> pl.DataFrame:
         if self._areas is None:
@@ -187,27 +189,29 @@ def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None =
         sql = f"UPDATE accounts SET revoked_at = {mark(conn)}, revoked_seq = {mark(conn)} WHERE name = {mark(conn)}"
         conn.exec_driver_sql(sql, (event.at, event.seq, event.data["name"]))
     elif event.type == EventType.SHEET_ENTERED:
-        _check_new_entry(conn, event)
         data = event.data
-        bulk_insert(
-            conn,
-            "sheet_entries",
-            ["table_id", "entry", "seq", "clerk", "at", "outcome"],
-            [(data["table"], data["entry"], event.seq, event.actor, event.at, data["outcome"])],
-        )
+        proj.entry_rows.append((data["table"], data["entry"], event.seq, event.actor, event.at, data["outcome"]))
     elif event.type == EventType.SHEET_IMAGE_ATTACHED:
-        bulk_insert(conn, "sheet_images", ["table_id", "seq", "sha256"], [(event.data["table"], event.seq, event.data["sha256"])])
+        proj.image_rows.append((event.data["table"], event.seq, event.data["sha256"]))
 
 
-def _check_new_entry(conn: Any, event: Event) -> None:
-    """An entry is decided on the table's entries so far; if another writer recorded this
-    entry number first (two clerks keying the same table at once), the decision is stale."""
-    table, entry = event.data["table"], event.data["entry"]
-    m = mark(conn)
-    found = conn.exec_driver_sql(f"SELECT seq FROM sheet_entries WHERE table_id = {m} AND entry = {m}", (table, entry)).scalar()
-    if found is not None:
-        message = f"entry {entry} of table {table} was recorded meanwhile (event {found}): nothing was written; retry"
-        raise StaleState(None, found, message)
+def write_intake(conn: Any, proj: Projection) -> None:
+    """The double entries and scans of this write. An entry is decided on the table's entries
+    so far; if another writer recorded the same entry number first (two clerks keying one
+    table at once), the decision is stale: nothing is written, and the caller decides again."""
+    rows = proj.entry_rows
+    if rows:
+        keys = [(t, e) for t, e, *_ in rows]
+        taken = len(set(keys)) < len(keys)
+        for part in parts(sorted({t for t, _ in keys})):
+            sql = f"SELECT table_id, entry, seq FROM sheet_entries WHERE table_id IN ({placeholders(conn, len(part))})"
+            found = {(t, e): s for t, e, s in conn.exec_driver_sql(sql, tuple(part)).fetchall()}
+            taken = taken or any(k in found for k in keys)
+        if taken:
+            raise StaleState(None, 0, "a table's entry was recorded meanwhile by another clerk: nothing was written; retry")
+        bulk_insert(conn, "sheet_entries", ["table_id", "entry", "seq", "clerk", "at", "outcome"], rows)
+    if proj.image_rows:
+        bulk_insert(conn, "sheet_images", ["table_id", "seq", "sha256"], proj.image_rows)
 
 
 def _check_new_cases(conn: Any, numbers: list[str]) -> None:
