@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from escrutinio.api.deps import Reads, Sessions
+from escrutinio.api.auth import Acting
+from escrutinio.api.deps import Reads
 from escrutinio.api.errors import ERROR_SCHEMA
 
 router = APIRouter(tags=["intake"])
@@ -55,17 +56,8 @@ class SheetEntry(BaseModel):
     cast: Count = Field(description="ballots cast (ciudadanos que votaron)")
 
 
-def clerk_sessions(request: Request) -> Sessions:
-    """Sessions on the primary for the authenticated clerk (the bearer token's principal).
-
-    The policy (a clerk, within the area of the table) is checked by the application.
-    """
-    from escrutinio.api.auth import principal
-
-    return Sessions(request.app.state.settings.db, principal(request))
-
-
-Clerk = Annotated[Sessions, Depends(clerk_sessions)]
+Clerk = Acting
+"""Sessions for the bearer token's account; the application checks it is a clerk of the table's area."""
 
 
 @router.post("/tables/{table}/entries", summary="Key a tally sheet (one of its two entries)", responses=ERRORS, status_code=201)

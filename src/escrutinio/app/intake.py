@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.errors import AlreadyDone, NotFound, RuleError, StaleState, StoreError
+from escrutinio.domain.roles import Action
 from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class IntakeService:
         from escrutinio.store.store import Store
 
         session = self.session
+        session.require(Action.CREATE_STORE)
         if session.exists():
             raise StoreError(f"{session.url}: a store is already here; the roll is registered when a store is created")
         defined, text = load_definition(election)
@@ -128,6 +130,7 @@ class IntakeService:
                 f"votes: {len(sheet.votes)} figures for the {len(election.contest.choice_ids)} choices of the contest"
             )
         action = _action_key("sheet", clerk, key)
+        self.session.require_tables(Action.SUBMIT_SHEET, [sheet.table])
         for attempt in range(ATTEMPTS):
             try:
                 done = store.known_keys([action])  # a resubmission is answered before it is judged
@@ -209,6 +212,7 @@ class IntakeService:
         store = self.session.store
         clerk = str(self.session.actor)
         action = _action_key("image", clerk, key)
+        self.session.require_tables(Action.ATTACH_IMAGE, [table])
         done = store.known_keys([action])
         if done:
             return self._image_receipt(store.event_at(done[action]), True)

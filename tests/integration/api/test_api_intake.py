@@ -3,7 +3,7 @@ Idempotency-Key, the answers that name the event and the double entry's state, s
 content and read back by hash, and every refusal a 4xx naming the field and the rule.
 
 The clerk is given to the routes by overriding their authentication dependency (the bearer
-token's principal; see the authorization tests for the tokens themselves)."""
+token's account); test_api_intake_tokens.py goes through real tokens."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from fastapi.testclient import TestClient
 from tests.onpe_sample import write
 
 from escrutinio.api.app import create_app
+from escrutinio.api.auth import acting
 from escrutinio.api.deps import Sessions
-from escrutinio.api.routes_intake import clerk_sessions
 from escrutinio.app import Session
+from escrutinio.domain.roles import Principal, Role
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
 ENTRY = {"votes": {"PL": 115, "FP": 87}, "blank": 0, "null": 18, "challenged": 0, "cast": 220}
@@ -32,9 +33,10 @@ def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(db_url)
 
     def as_clerk(request: Request) -> Sessions:
-        return Sessions(db_url, request.headers.get("x-clerk", "clerk:ana"))
+        name = request.headers.get("x-clerk", "clerk:ana").removeprefix("clerk:")
+        return Sessions(db_url, Principal(name, Role.CLERK))
 
-    app.dependency_overrides[clerk_sessions] = as_clerk
+    app.dependency_overrides[acting] = as_clerk
     with TestClient(app) as made:
         yield made
 

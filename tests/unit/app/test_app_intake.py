@@ -12,6 +12,7 @@ from tests.onpe_sample import write
 from escrutinio.app import Session
 from escrutinio.domain.errors import NotFound, RuleError
 from escrutinio.domain.ids import TableId
+from escrutinio.domain.roles import AccessDenied, Principal, Role
 from escrutinio.domain.sheet import TallySheet
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -32,8 +33,8 @@ def roll(db_url: str, tmp_path: Path) -> str:
     return db_url
 
 
-def clerk(url: str, name: str) -> Session:
-    return Session(url, f"clerk:{name}")
+def clerk(url: str, name: str, area: str | None = None) -> Session:
+    return Session(url, Principal(name, Role.CLERK, area=area))
 
 
 def national(url: str) -> dict:
@@ -206,3 +207,16 @@ def test_the_table_history_keeps_both_entries_with_times_and_clerks(roll: str, t
         env={**os.environ, "COLUMNS": "250"},
     ).stdout
     assert "Double entry and scans" in shown and "clerk:beto" in shown and "differs: votes.FP, cast" in shown
+
+
+def test_a_clerk_keys_only_within_their_area(roll: str) -> None:
+    with clerk(roll, "lima", area="14") as lima, clerk(roll, "callao", area="24") as callao:
+        assert lima.intake.submit_sheet(sheet(), "k").state == "awaiting_second_entry"  # 000001 is in 140137
+        head = callao.store.head()[0]
+        with pytest.raises(AccessDenied):
+            callao.intake.submit_sheet(sheet(), "k")
+        with pytest.raises(AccessDenied):
+            callao.intake.attach_image("000001", PNG, "k")
+        assert callao.store.head()[0] == head
+    with Session(roll, Principal("reader", Role.AUDITOR)) as auditor, pytest.raises(AccessDenied):
+        auditor.intake.submit_sheet(sheet(), "k")
