@@ -350,7 +350,10 @@ def main() -> None:
                 session.log.export(log)
                 report = session.log.verify(log)
             print(f"verify: {'passes' if report.ok else 'FAILS'} ({report.events:,} events)")
-            if not same or not report.ok or writes.errors:
+            complete = processed == len(sheets)
+            if not complete:
+                print(f"INCOMPLETE: {len(sheets) - processed:,} sheets not processed within --max-seconds")
+            if not complete or not same or not report.ok or writes.errors:
                 sys.exit(1)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
