@@ -388,6 +388,21 @@ def table_command(
         emit_table(rows, nonempty(rows, cols), title="Audit", whole=["at"])
     else:
         say("Audit: not drawn.")
+    if data["intake"]:
+        rows = [{**e, "at": _when(e["at"]), "what": _intake_what(e)} for e in data["intake"]]
+        cols = [("event", "event"), ("at (UTC)", "at"), ("clerk", "clerk"), ("entry", "entry"), ("outcome", "outcome"),
+                ("what", "what")]  # fmt: skip
+        emit_table(rows, nonempty(rows, cols), title="Double entry and scans", whole=["at", "outcome", "clerk"])
+
+
+def _intake_what(entry: dict[str, Any]) -> str:
+    """An entry's figures, the fields two entries differ on, or a scan's hash, in one cell."""
+    if "sha256" in entry:
+        return f"scan {entry['media_type']} {entry['sha256'][:12]}…"
+    sheet = entry["sheet"]
+    figures = " ".join(f"{c}={n}" for c, n in sheet["votes"].items())
+    figures += f" blank={sheet['blank']} null={sheet['null']} challenged={sheet['challenged']} cast={sheet['cast']}"
+    return figures + (f" (differs: {', '.join(entry['differs'])})" if entry.get("differs") else "")
 
 
 @app.command()

@@ -26,6 +26,7 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
         routes_audit,
         routes_cases,
         routes_docket,
+        routes_intake,
         routes_live,
         routes_meta,
         routes_results,
@@ -54,4 +55,5 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     app.include_router(routes_results.router, prefix=PREFIX)
     app.include_router(routes_docket.router, prefix=PREFIX)
     app.include_router(routes_live.router, prefix=PREFIX)
+    app.include_router(routes_intake.router, prefix=PREFIX)
     return app

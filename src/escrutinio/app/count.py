@@ -426,7 +426,8 @@ class CountService:
 
     def table(self, table: str) -> dict[str, Any]:
         """One polling table: its roll entry, its current sheet and state, every version of its
-        sheet with the event (and time) that recorded it, its cases and its audit draws."""
+        sheet with the event (and time) that recorded it, its cases, its audit draws, and its
+        double entries and scans (``intake``: each with its event, time and clerk)."""
         from escrutinio.count.states import despite
 
         session = self.session
@@ -464,6 +465,7 @@ class CountService:
             "versions": versions,
             "cases": cases,
             "audit": self._audit_mentions(table, index),
+            "intake": self.session.intake.entries(table),
         }
 
     def tables_on_roll(self, tables: list[str]) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from escrutinio.app.elections import ElectionsService
     from escrutinio.app.export import ExportService
     from escrutinio.app.forensics import ForensicsService
+    from escrutinio.app.intake import IntakeService
     from escrutinio.app.log import LogService
     from escrutinio.app.stakes import StakesService
     from escrutinio.app.transparency import TransparencyService
@@ -177,6 +178,12 @@ class Session:
         from escrutinio.app.count import CountService
 
         return CountService(self)
+
+    @cached_property
+    def intake(self) -> IntakeService:
+        from escrutinio.app.intake import IntakeService
+
+        return IntakeService(self)
 
     @cached_property
     def cases(self) -> CasesService:

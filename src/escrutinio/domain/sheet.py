@@ -57,6 +57,7 @@ class Reason(StrEnum):
     LOST = "lost"  # extravío
     DESTROYED = "destroyed"  # siniestro
     CONFLICT = "version_conflict"  # a second, different version of a sheet
+    ENTRIES_DIFFER = "entries_differ"  # double entry: the two clerks keyed different figures
     AT_DISPUTE_BODY = "at_dispute_body"  # the source says it is at the dispute body (EN PROCESO)
     ANNULLED_BY_RULING = "annulled_by_ruling"  # the source says the dispute body annulled it
 

@@ -26,6 +26,11 @@ class EventType:
     AREAS_REGISTERED = "areas.registered"
     TABLES_REGISTERED = "tables.registered"
     SHEETS_RECORDED = "sheets.recorded"
+    SHEET_ENTERED = "sheet.entered"
+    """One clerk's keying of one table's sheet (double entry: two clerks key it independently)."""
+    SHEET_IMAGE_ATTACHED = "sheet.image_attached"
+    """A scan of a table's sheet, kept in the blob store under the SHA-256 the event names."""
+    INTAKE_EVENTS = (SHEET_ENTERED, SHEET_IMAGE_ATTACHED)
     CASE_OPENED = "case.opened"
     CASE_ADMITTED = "case.admitted"
     CASE_REFUSED = "case.refused"

@@ -136,7 +136,7 @@ def _reason(message: str) -> str:
     return message.rsplit(": ", 1)[-1].strip() or message
 
 
-WRITES = frozenset({"append", "create", "put_blob", "open"})
+WRITES = frozenset({"append", "append_grouped", "write_group", "create", "put_blob", "open"})
 """Methods that write (``open`` migrates an older store)."""
 
 

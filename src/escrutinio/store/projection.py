@@ -14,6 +14,7 @@ import polars as pl
 from escrutinio.aggregation import tally
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
+from escrutinio.domain.errors import StaleState
 from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import from_payload, record_frame
@@ -53,6 +54,9 @@ class Projection:
         self.case_rows: dict[str, dict[str, Any]] = {}
         self.case_event_rows: list[tuple[str, int]] = []
         self.case_table_rows: list[tuple[str, str]] = []
+        self.opened: list[str] = []
+        self.entry_rows: list[tuple[str, int, int, str, str, str]] = []
+        self.image_rows: list[tuple[str, int, str]] = []
 
     def areas(self) -> pl.DataFrame:
         if self._areas is None:
@@ -126,6 +130,7 @@ def write_cases(conn: Any, proj: Projection) -> None:
     """The docket rows as the case events of this write leave them (the last summary wins)."""
     if not proj.case_rows:
         return
+    _check_new_cases(conn, proj.opened)
     m = mark(conn)
     numbers = [(n,) for n in proj.case_rows]
     conn.exec_driver_sql(f"DELETE FROM cases WHERE number = {m}", numbers)
@@ -168,6 +173,7 @@ def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None =
         proj.case_rows[row["number"]] = row
         proj.case_event_rows.append((row["number"], event.seq))
         if event.type == EventType.CASE_OPENED:
+            proj.opened.append(row["number"])
             proj.case_table_rows += [(t, row["number"]) for t in sorted(set(event.data["filing"]["tables"]))]
     elif event.type == EventType.AREAS_REGISTERED:
         frame = pl.DataFrame(event.data["areas"], schema=AREA_SCHEMA)
@@ -182,6 +188,41 @@ def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None =
     elif event.type == EventType.ACCOUNT_REVOKED:
         sql = f"UPDATE accounts SET revoked_at = {mark(conn)}, revoked_seq = {mark(conn)} WHERE name = {mark(conn)}"
         conn.exec_driver_sql(sql, (event.at, event.seq, event.data["name"]))
+    elif event.type == EventType.SHEET_ENTERED:
+        data = event.data
+        proj.entry_rows.append((data["table"], data["entry"], event.seq, event.actor, event.at, data["outcome"]))
+    elif event.type == EventType.SHEET_IMAGE_ATTACHED:
+        proj.image_rows.append((event.data["table"], event.seq, event.data["sha256"]))
+
+
+def write_intake(conn: Any, proj: Projection) -> None:
+    """The double entries and scans of this write. An entry is decided on the table's entries
+    so far; if another writer recorded the same entry number first (two clerks keying one
+    table at once), the decision is stale: nothing is written, and the caller decides again."""
+    rows = proj.entry_rows
+    if rows:
+        keys = [(t, e) for t, e, *_ in rows]
+        taken = len(set(keys)) < len(keys)
+        for part in parts(sorted({t for t, _ in keys})):
+            sql = f"SELECT table_id, entry, seq FROM sheet_entries WHERE table_id IN ({placeholders(conn, len(part))})"
+            found = {(t, e): s for t, e, s in conn.exec_driver_sql(sql, tuple(part)).fetchall()}
+            taken = taken or any(k in found for k in keys)
+        if taken:
+            raise StaleState(None, 0, "a table's entry was recorded meanwhile by another clerk: nothing was written; retry")
+        bulk_insert(conn, "sheet_entries", ["table_id", "entry", "seq", "clerk", "at", "outcome"], rows)
+    if proj.image_rows:
+        bulk_insert(conn, "sheet_images", ["table_id", "seq", "sha256"], proj.image_rows)
+
+
+def _check_new_cases(conn: Any, numbers: list[str]) -> None:
+    """A case number is chosen from the docket as the writer read it; two writers that read the
+    same docket (outside the write lock) would choose the same number, and the second must
+    not silently replace the first's case."""
+    for part in parts(numbers):
+        sql = f"SELECT number FROM cases WHERE number IN ({placeholders(conn, len(part))})"
+        taken = conn.exec_driver_sql(sql, tuple(part)).scalar()
+        if taken is not None:
+            raise StaleState(None, 0, f"case {taken} was opened meanwhile by another writer: nothing was written; retry")
 
 
 def _apply_sheets(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None]]) -> None:
@@ -201,8 +242,7 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     election = proj.election
     assert election is not None
     frames = [
-        record_frame(f, election, e.seq) if f is not None else from_payload(e.data["sheets"], election, e.seq)
-        for e, f in run
+        record_frame(f, election, e.seq) if f is not None else from_payload(e.data["sheets"], election, e.seq) for e, f in run
     ]
     new = pl.concat(frames) if len(frames) > 1 else frames[0]
     if new["table"].is_duplicated().any():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0008"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -172,6 +172,31 @@ blobs = sa.Table(
 """Content-addressed files (evidence, sheet images), named by the SHA-256 of their bytes; the
 event that uses one carries that hash, so the log vouches for the file without holding it.
 (A rowid table: SQLite keeps large rows poorly in a WITHOUT ROWID one.)"""
+
+sheet_entries = sa.Table(
+    "sheet_entries",
+    metadata,
+    sa.Column("table_id", sa.String(64), primary_key=True),
+    sa.Column("entry", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("clerk", sa.String(128), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    **ROWID,
+)
+"""Each table's double entries (``sheet.entered`` events), by entry number: the second clerk's
+entry is compared with the first without reading the log, and the primary key refuses two
+writers recording the same entry of a table (the loser retries on the state the winner left)."""
+
+sheet_images = sa.Table(
+    "sheet_images",
+    metadata,
+    sa.Column("table_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    **ROWID,
+)
+"""The scans attached to each table's sheet (``sheet.image_attached`` events), newest last."""
 
 
 accounts = sa.Table(

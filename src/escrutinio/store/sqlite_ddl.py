@@ -4,7 +4,7 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0011'
+SCHEMA_REVISION = '0008'
 
 STATEMENTS = (
     (
@@ -141,6 +141,27 @@ STATEMENTS = (
         '\t"key" VARCHAR(64) NOT NULL, \n'
         '\tvalue TEXT NOT NULL, \n'
         '\tPRIMARY KEY ("key")\n'
+        ')\n'
+        ' WITHOUT ROWID'
+    ),
+    (
+        'CREATE TABLE sheet_entries (\n'
+        '\ttable_id VARCHAR(64) NOT NULL, \n'
+        '\tentry INTEGER NOT NULL, \n'
+        '\tseq INTEGER NOT NULL, \n'
+        '\tclerk VARCHAR(128) NOT NULL, \n'
+        '\tat VARCHAR(32) NOT NULL, \n'
+        '\toutcome VARCHAR(32) NOT NULL, \n'
+        '\tPRIMARY KEY (table_id, entry)\n'
+        ')\n'
+        ' WITHOUT ROWID'
+    ),
+    (
+        'CREATE TABLE sheet_images (\n'
+        '\ttable_id VARCHAR(64) NOT NULL, \n'
+        '\tseq INTEGER NOT NULL, \n'
+        '\tsha256 VARCHAR(64) NOT NULL, \n'
+        '\tPRIMARY KEY (table_id, seq)\n'
         ')\n'
         ' WITHOUT ROWID'
     ),

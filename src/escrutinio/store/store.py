@@ -9,10 +9,10 @@ all of it or none of it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import polars as pl
@@ -43,14 +43,19 @@ from escrutinio.store.engine import (
 )
 from escrutinio.store.failures import guarded, is_driver_error, shown, translate
 from escrutinio.store.field_limits import check_election, check_event
+from escrutinio.store.group_commit import GroupRequest, committer
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
-from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases
+from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases, write_intake
 from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
 ACCOUNT_COLUMNS = "name, role, area, party, body, created_at, created_seq, revoked_at, revoked_seq"
 """An account's columns but its token hash (see :meth:`Store.account_by_token_hash`)."""
+BESIDE_SHEETS = EventType.INTAKE_EVENTS
+"""Events no projected sheet depends on: a run of sheet events goes on across them (a group
+of double entries interleaves entries and the sheets they process)."""
+T = TypeVar("T")
 
 
 @guarded
@@ -216,8 +221,9 @@ class Store:
 
     def sheet_history(self, tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Every version of each table's sheet, oldest first (``current`` marks the one counted)."""
+        election = self.election()  # before the connection: two at once per thread can starve a full pool
         with self.engine.connect() as conn:
-            return sheet_history(conn, self.election(), self._cache, list(tables))
+            return sheet_history(conn, election, self._cache, list(tables))
 
     def electors(self, tables: Sequence[str]) -> dict[str, int | None]:
         with self.engine.connect() as conn:
@@ -255,6 +261,26 @@ class Store:
             )
             rows = conn.exec_driver_sql(sql, tuple(types)).fetchall()
         return [_event(r) for r in rows]
+
+    def intake_events(self, table: str) -> list[Event]:
+        """A table's double entries and attached scans (their events), oldest first."""
+        with self.engine.connect() as conn:
+            m = mark(conn)
+            cols = ", ".join("e." + c for c in EVENT_COLUMNS.split(", "))
+            sql = (
+                f"SELECT {cols} FROM events e WHERE e.seq IN (SELECT seq FROM sheet_entries WHERE table_id = {m} "
+                f"UNION ALL SELECT seq FROM sheet_images WHERE table_id = {m}) ORDER BY e.seq"
+            )
+            rows = conn.exec_driver_sql(sql, (table, table)).fetchall()
+        return [_event(r) for r in rows]
+
+    def event_at(self, seq: int) -> Event:
+        """One event of the log, by number."""
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq = {int(seq)}").first()
+        if row is None:
+            raise StoreError(f"no event {seq} in this store")
+        return _event(row)
 
     def events_of_type(self, type_: str) -> list[Event]:
         with self.engine.connect() as conn:
@@ -306,26 +332,47 @@ class Store:
     def _append(
         self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, wanted: list[str], create: bool
     ) -> list[Event]:
-        sealed: list[Event] = []
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
             if create:
                 if has_schema(conn):
                     raise StaleState.created_meanwhile(shown(self.url), _head(conn)[0])
                 create_schema(conn)
-            if wanted:
-                done = _known_keys(conn, wanted)
-                if done:
-                    key = next(k for k in wanted if k in done)
-                    raise AlreadyDone(key, done[key])
-            seq, prev = _head(conn)
-            if expect_seq is not None and seq != expect_seq:
-                raise StaleState(expect_seq, seq)
-            at = timestamp(_clock(conn))
-            election = None if self._election is None and seq == 0 else self.election()
-            proj = Projection(conn, election, self._cache)
-            batch: list[tuple[Event, pl.DataFrame | None]] = []
-            for p in pending:
+            sealed = self._write(conn, pending, actor, expect_seq, wanted)
+            # Past here only the commit is left: a failure now leaves the outcome unknown.
+            self._committing = True
+        return sealed
+
+    def _write(
+        self, conn: Any, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, wanted: list[str]
+    ) -> list[Event]:
+        """Seal ``pending`` on the head and apply it, inside the caller's write transaction."""
+        return self._write_parts(conn, [GroupRequest(pending, actor, expect_seq, wanted)])[0]
+
+    def _write_parts(self, conn: Any, parts_: Sequence[GroupRequest]) -> list[list[Event]]:
+        """Seal the events of each part (one caller's append) on the head, one part after the
+        other, and apply them all to the projections in one pass: one statement per table
+        written, whatever the number of parts. Each part's keys mark its own first event.
+        Only the first part's ``expect_seq`` is checked (a group carries none)."""
+        wanted = [k for part in parts_ for k in part.keys]
+        if wanted:
+            done = _known_keys(conn, wanted)
+            if done:
+                key = next(k for k in wanted if k in done)
+                raise AlreadyDone(key, done[key])
+        seq, prev = _head(conn)
+        expect_seq = parts_[0].expect_seq if parts_ else None
+        if expect_seq is not None and seq != expect_seq:
+            raise StaleState(expect_seq, seq)
+        at = timestamp(_clock(conn))
+        election = None if self._election is None and seq == 0 else self.election()
+        proj = Projection(conn, election, self._cache)
+        batch: list[tuple[Event, pl.DataFrame | None]] = []
+        out: list[list[Event]] = []
+        for part in parts_:
+            sealed: list[Event] = []
+            actor = part.actor
+            for p in part.pending:
                 seq += 1
                 data = p.payload()
                 check_event(p.type, data, p.frame, actor)
@@ -335,8 +382,9 @@ class Store:
                 # A bulk event's data is dropped once stored; its rows live on in the frame.
                 event = Event(seq, p.type, at, actor, data if p.frame is None else {}, prev, digest_)
                 del data, encoded
-                # Consecutive events of one bulk type are projected together, in one pass.
-                if batch and batch[0][0].type != event.type:
+                # Consecutive events of one bulk type are projected together, in one pass; an
+                # event no sheet depends on (an entry, a scan) does not end the run.
+                if batch and batch[0][0].type != event.type and event.type not in BESIDE_SHEETS:
                     apply_batch(proj, batch)
                     batch = []
                 if event.type in BATCHED:
@@ -348,19 +396,83 @@ class Store:
                     check_election(proj.election)
                 sealed.append(event)
                 prev = event.hash
-            apply_batch(proj, batch)
-            # The log and the docket rows in one statement each, whatever the number of events.
-            bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
-            write_cases(conn, proj)
-            # One upsert of all the tally changes: a national load touches each area once.
-            changed = add_tally(conn, tally.combine(*proj.tally_deltas))
-            tally_digest.write(conn, changed, seq, prev)
-            if wanted:
-                # The primary key is the last guard: a duplicate here fails the whole transaction.
-                bulk_insert(conn, "action_keys", ["key", "seq", "at"], [(k, sealed[0].seq, at) for k in wanted])
-            # Past here only the commit is left: a failure now leaves the outcome unknown.
-            self._committing = True
-        return sealed
+            out.append(sealed)
+        apply_batch(proj, batch)
+        # The log and the docket rows in one statement each, whatever the number of events.
+        bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
+        write_cases(conn, proj)
+        write_intake(conn, proj)
+        # One upsert of all the tally changes: a national load touches each area once.
+        changed = add_tally(conn, tally.combine(*proj.tally_deltas))
+        tally_digest.write(conn, changed, seq, prev)
+        if wanted:
+            # The primary key is the last guard: a duplicate here fails the whole transaction.
+            rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
+            bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
+        return out
+
+    def append_grouped(
+        self, pending: Sequence[PendingEvent], actor: str, *, expect_seq: int | None = None, keys: Sequence[str] = ()
+    ) -> list[Event]:
+        """:meth:`append`, through the store's group commit (see :mod:`escrutinio.store.group_commit`):
+        appends arriving together from many threads share one transaction and one commit, in
+        the order they arrived, each with its own result or refusal."""
+        wanted = _checked_keys(keys, pending)
+        url = self.url
+        return committer(url, lambda: Store(url)).submit(pending, actor, expect_seq, wanted)
+
+    def write_group(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
+        """Append each request in turn in ONE transaction and one commit, each with its own
+        result or refusal (a StaleState, an AlreadyDone, a rule), as if appended alone.
+
+        Fast path: the requests whose keys are new are sealed in order and projected together
+        (:meth:`_write_parts`), so a group costs about what one append costs. If that write
+        fails (a request a projection guard refuses), it is rolled back and each request is
+        written again inside its own savepoint, so the refusal rolls back that request alone.
+        A group whose requests expect a head, or share a key, takes that second path directly.
+        """
+        results: list[list[Event] | BaseException | None] = [None] * len(requests)
+        self.election()  # read before the write's connection: a second one at once can starve a full pool
+        try:
+            with writing(self.engine) as conn, conn.begin():
+                lock_for_write(conn)
+                todo = list(range(len(requests)))
+                keys = [k for r in requests for k in r.keys]
+                if all(r.expect_seq is None for r in requests) and len(set(keys)) == len(keys):
+                    done = _known_keys(conn, keys) if keys else {}
+                    for i in todo:
+                        key = next((k for k in requests[i].keys if k in done), None)
+                        if key is not None:
+                            results[i] = AlreadyDone(key, done[key])
+                    todo = [i for i in todo if results[i] is None]
+                    written = self._savepoint(conn, lambda: self._write_parts(conn, [requests[i] for i in todo]))
+                    if not isinstance(written, BaseException):
+                        for i, events in zip(todo, written, strict=True):
+                            results[i] = events
+                        todo = []
+                for i in todo:
+                    r = requests[i]
+                    results[i] = self._savepoint(conn, lambda r=r: self._write(conn, r.pending, r.actor, r.expect_seq, r.keys))
+                self._committing = True
+        except Exception as exc:
+            self._cache.clear()
+            failed = translate(exc, self.url, writing=True, committing=self._committing) if is_driver_error(exc) else exc
+            return [failed] * len(requests)
+        finally:
+            self._committing = False
+        return [r for r in results if r is not None]
+
+    def _savepoint(self, conn: Any, work: Callable[[], T]) -> T | BaseException:
+        """``work()`` inside a savepoint: its error is returned, and what it wrote rolled back."""
+        conn.exec_driver_sql("SAVEPOINT grouped")
+        try:
+            return work()
+        except Exception as exc:
+            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT grouped")
+            self._cache.clear()  # cached projection state may hold what was rolled back
+            return translate(exc, self.url, writing=True) if is_driver_error(exc) else exc
+        finally:
+            conn.exec_driver_sql("RELEASE SAVEPOINT grouped")
 
     def known_keys(self, keys: Sequence[str]) -> dict[str, int]:
         """Which of ``keys`` are recorded, each with the first event its action wrote: a bulk

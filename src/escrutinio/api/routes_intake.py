@@ -1,0 +1,114 @@
+"""``/api/v1/tables/{table}/entries`` and ``.../image``: clerks key sheets and attach their scans.
+
+Every write carries an ``Idempotency-Key`` header: a client that timed out sends the same
+request again and gets the first answer (``already_done: true``), never a second entry. The
+answer names the event that recorded the action and where the table's double entry stands:
+``awaiting_second_entry``, ``processed`` (with the sheet's state) or ``mismatch`` (with the
+fields that differ and the observation case opened).
+
+Scans are public reads by their SHA-256 (the hash the event names), immutable, so any cache
+may keep them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from pydantic import BaseModel, Field
+
+from escrutinio.api.auth import Acting
+from escrutinio.api.deps import Reads
+from escrutinio.api.errors import ERROR_SCHEMA
+
+router = APIRouter(tags=["intake"])
+
+TABLE = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$", description="the polling table's id")
+KEY = Header(alias="Idempotency-Key", min_length=1, max_length=120, description="the client's key for this action")
+IMAGE_BODY = {
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/jpeg", "image/png", "application/pdf")},
+    "required": True,
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": what, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+    for code, what in [
+        (401, "no valid token"),
+        (403, "not a clerk of this table's area"),
+        (404, "no such table"),
+        (409, "a concurrent write: retry"),
+        (413, "too large"),
+        (422, "refused: the field and the rule"),
+    ]
+}
+
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class SheetEntry(BaseModel):
+    """One clerk's keying of a tally sheet: votes per choice id, then the other lines."""
+
+    votes: dict[Annotated[str, Field(max_length=64)], Count] = Field(
+        description="votes per choice id, e.g. {'PL': 115, 'FP': 87}"
+    )
+    blank: Count
+    null: Count
+    challenged: Count = 0
+    cast: Count = Field(description="ballots cast (ciudadanos que votaron)")
+
+
+Clerk = Acting
+"""Sessions for the bearer token's account; the application checks it is a clerk of the table's area."""
+
+
+@router.post("/tables/{table}/entries", summary="Key a tally sheet (one of its two entries)", responses=ERRORS, status_code=201)
+async def submit_entry(
+    table: Annotated[str, TABLE], entry: SheetEntry, key: Annotated[str, KEY], clerk: Clerk, response: Response
+) -> dict[str, Any]:
+    """The entry's event and where the table's double entry stands (``state``); a resubmission
+    with the same key answers 200 with the first result and ``already_done: true``."""
+    receipt = await clerk.run(
+        lambda s: s.intake.submit_entry(
+            table, entry.votes, blank=entry.blank, null=entry.null, challenged=entry.challenged, cast=entry.cast, key=key
+        )
+    )
+    if receipt.already_done:
+        response.status_code = 200
+    return receipt.to_dict()
+
+
+@router.get("/tables/{table}/entries", summary="A table's entries and scans, with their clerks and times", responses=ERRORS)
+async def entries(table: Annotated[str, TABLE], reads: Reads) -> list[dict[str, Any]]:
+    return await reads.run(lambda s: s.intake.entries(table))
+
+
+@router.put(
+    "/tables/{table}/image",
+    summary="Attach a scan of the sheet (JPEG, PNG or PDF, at most 10 MB)",
+    responses=ERRORS,
+    status_code=201,
+    openapi_extra={"requestBody": IMAGE_BODY},
+)
+async def attach_image(
+    table: Annotated[str, TABLE], request: Request, key: Annotated[str, KEY], clerk: Clerk, response: Response
+) -> dict[str, Any]:
+    """The raw bytes of the file as the body; its type is judged by its content, not by the
+    ``Content-Type`` header. The answer names the event and the SHA-256 the scan is kept under."""
+    data = await request.body()
+    receipt = await clerk.run(lambda s: s.intake.attach_image(table, data, key))
+    if receipt.already_done:
+        response.status_code = 200
+    return receipt.to_dict()
+
+
+@router.get(
+    "/images/{sha256}",
+    summary="A scan, by its SHA-256",
+    responses={**ERRORS, 200: {"content": {t: {} for t in ("image/jpeg", "image/png", "application/pdf")}}},
+    response_class=Response,
+)
+async def image(
+    sha256: Annotated[str, Path(min_length=64, max_length=64, pattern=r"^[0-9a-fA-F]{64}$")], reads: Reads
+) -> Response:
+    data, media_type = await reads.run(lambda s: s.intake.image(sha256))
+    headers = {"ETag": f'"{sha256.lower()}"', "Cache-Control": "public, max-age=31536000, immutable"}
+    return Response(data, media_type=media_type, headers=headers)

@@ -1,0 +1,257 @@
+"""Sheet intake: clerks key tally sheets (double entry) and attach their scans.
+
+``session.intake.submit_sheet(sheet, key)`` records one clerk's entry of one table's sheet;
+the second clerk's entry processes it (see :mod:`escrutinio.intake.double_entry`). Each
+action carries the client's idempotency key: a resubmission (a retry after a timeout, a
+double click) returns the first result and writes nothing.
+
+Entries go through the store's group commit (:meth:`Store.append_grouped`): many clerks'
+entries arriving at once share one transaction instead of queueing for one commit each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from escrutinio.domain.errors import AlreadyDone, NotFound, RuleError, StaleState, StoreError
+from escrutinio.domain.roles import Action
+from escrutinio.ledger.events import EventType
+
+if TYPE_CHECKING:
+    from escrutinio.app.context import SessionContext
+    from escrutinio.domain.sheet import TallySheet
+    from escrutinio.ledger.events import Event
+    from escrutinio.ledger.pending import PendingEvent
+
+ATTEMPTS = 50
+"""How often an entry is decided again when another writer changed its table meanwhile
+(two clerks keying one table at the same moment: the second decides on the first's entry)."""
+
+
+@dataclass(frozen=True)
+class EntryReceipt:
+    """What an entry did: the event that recorded it, the entry number, where the table's
+    double entry stands (``awaiting_second_entry``, ``processed``, ``mismatch``), the
+    processed sheet's state, the fields the entries disagree on, the observation case
+    opened, and whether this is the first submission's result returned again."""
+
+    table: str
+    event: int
+    entry: int
+    state: str
+    clerk: str
+    at: str
+    sheet_state: str | None = None
+    differs: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    case: str | None = None
+    already_done: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImageReceipt:
+    """A scan attached to a table's sheet: the event, the SHA-256 it is kept under, its type."""
+
+    table: str
+    event: int
+    sha256: str
+    media_type: str
+    size: int
+    at: str
+    already_done: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class IntakeService:
+    """``session.intake``: double entry of tally sheets and their scanned images."""
+
+    def __init__(self, session: SessionContext) -> None:
+        self.session = session
+
+    # -- the roll ----------------------------------------------------------------------------
+
+    def register_roll(self, path: Path, election: str) -> dict[str, int]:
+        """Create a store holding the areas and tables of a tally-sheet file, without its
+        sheets: the roll an election night starts from, before any sheet is keyed.
+
+        ``election`` is a preset name or a TOML path. Returns the areas and tables registered.
+        """
+        from escrutinio.formats.definition import load_definition
+        from escrutinio.formats.readers import read_sheets
+        from escrutinio.formats.text import read_bytes
+        from escrutinio.intake.plan import LoadMode, plan_load, start_plan
+        from escrutinio.store.store import Store
+
+        session = self.session
+        session.require(Action.CREATE_STORE)
+        if session.exists():
+            raise StoreError(f"{session.url}: a store is already here; the roll is registered when a store is created")
+        defined, text = load_definition(election)
+        parsed = read_sheets(path, defined, read_bytes(path))
+        # The sheets are dropped: their rules do not matter here, so none refuses the file.
+        plan = plan_load(defined, *start_plan(defined), parsed, mode=LoadMode.OBSERVE)
+        roll = [e for e in plan.events if e.type in (EventType.AREAS_REGISTERED, EventType.TABLES_REGISTERED)]
+        session.created(Store.create(session.url, text, str(session.actor), roll))
+        return {"areas": plan.summary["new_areas"], "tables": plan.summary["new_tables"]}
+
+    # -- entries -----------------------------------------------------------------------------
+
+    def submit_entry(
+        self, table: str, votes: Mapping[str, int], *, blank: int, null: int, challenged: int, cast: int, key: str
+    ) -> EntryReceipt:
+        """:meth:`submit_sheet` with the votes keyed by choice id (as a form or a JSON body has them)."""
+        from escrutinio.intake.double_entry import keyed_sheet
+
+        election = self.session.election()
+        return self.submit_sheet(keyed_sheet(table, votes, blank, null, challenged, cast, election), key)
+
+    def submit_sheet(self, sheet: TallySheet, key: str) -> EntryReceipt:
+        """Record this clerk's entry of ``sheet`` under the client's idempotency ``key``.
+
+        Refused (nothing written) with :class:`RuleError` when the table is not on the roll,
+        the figures do not fit the contest, or the entry is not one the double entry takes
+        (see :func:`escrutinio.intake.double_entry.decide_entry`).
+        """
+        from escrutinio.intake.double_entry import EntryOutcome, decide_entry
+
+        store = self.session.store
+        election = self.session.election()
+        clerk = str(self.session.actor)
+        if len(sheet.votes) != len(election.contest.choice_ids):
+            raise RuleError(
+                f"votes: {len(sheet.votes)} figures for the {len(election.contest.choice_ids)} choices of the contest"
+            )
+        action = _action_key("sheet", clerk, key)
+        self.session.require_tables(Action.SUBMIT_SHEET, [sheet.table])
+        for attempt in range(ATTEMPTS):
+            try:
+                done = store.known_keys([action])  # a resubmission is answered before it is judged
+                if done:
+                    raise AlreadyDone(action, done[action])
+                electors = store.electors([sheet.table])
+                if sheet.table not in electors:
+                    raise NotFound(f"table: {sheet.table} is not on the roll of this election")
+                history = store.sheet_history([sheet.table])[sheet.table]
+                current = next((r["state"] for r in history if r.get("current")), None)
+                earlier = store.intake_events(sheet.table)
+                decision = decide_entry(sheet, clerk, earlier, current, electors[sheet.table], election)
+                extra = self._observation(decision.events[1:], sheet.table, decision.reasons)
+                written = store.append_grouped([*decision.events, *extra], clerk, keys=[action])
+            except AlreadyDone as done:
+                return self._entry_receipt(store.event_at(done.seq), already_done=True)
+            except StaleState:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                continue
+            case = next((e.data["number"] for e in written if e.type == EventType.CASE_OPENED), None)
+            receipt = self._entry_receipt(written[0], case=case)
+            assert receipt.state == EntryOutcome(decision.outcome).value
+            return receipt
+        raise AssertionError("unreachable")
+
+    def _observation(self, recorded: list[PendingEvent], table: str, reasons: list[str]) -> list[PendingEvent]:
+        """An observed sheet goes to the dispute body: an observation case, as a load opens one."""
+        if not recorded or not reasons:
+            return []
+        import polars as pl
+
+        from escrutinio.disputes.service import Disputes
+
+        rows = pl.DataFrame({"table": [table], "reasons": [",".join(reasons)]})
+        return Disputes(self.session, known_tables={table}).observation_events(rows)
+
+    def _entry_receipt(self, event: Event, *, case: str | None = None, already_done: bool = False) -> EntryReceipt:
+        if event.type != EventType.SHEET_ENTERED:
+            raise StoreError(f"event {event.seq} is a {event.type}, not a sheet entry: the key names another action")
+        data = event.data
+        state = None
+        reasons: list[str] = []
+        if data["outcome"] != "awaiting_second_entry":
+            sheets = self.session.store.event_at(event.seq + 1).data["sheets"]
+            state, reasons = sheets["state"][0], [r for r in sheets["reasons"][0].split(",") if r]
+        return EntryReceipt(
+            table=data["table"],
+            event=event.seq,
+            entry=data["entry"],
+            state=data["outcome"],
+            clerk=event.actor,
+            at=event.at,
+            sheet_state=state,
+            differs=list(data.get("differs", [])),
+            reasons=reasons,
+            case=case,
+            already_done=already_done,
+        )
+
+    def entries(self, table: str) -> list[dict[str, Any]]:
+        """A table's entries and scans, oldest first, each with its event, time and clerk."""
+        out = []
+        for e in self.session.store.intake_events(table):
+            row: dict[str, Any] = {"event": e.seq, "type": e.type, "at": e.at, "clerk": e.actor}
+            row.update({k: v for k, v in e.data.items() if k != "table"})
+            out.append(row)
+        return out
+
+    # -- images ------------------------------------------------------------------------------
+
+    def attach_image(self, table: str, data: bytes, key: str) -> ImageReceipt:
+        """Keep a scan of ``table``'s sheet (JPEG, PNG or PDF by its bytes, at most 10 MB) in
+        the blob store and record its SHA-256 in a ``sheet.image_attached`` event."""
+        from escrutinio.intake.images import image_media_type
+        from escrutinio.ledger.pending import PendingEvent
+
+        media_type = image_media_type(data)
+        store = self.session.store
+        clerk = str(self.session.actor)
+        action = _action_key("image", clerk, key)
+        self.session.require_tables(Action.ATTACH_IMAGE, [table])
+        done = store.known_keys([action])
+        if done:
+            return self._image_receipt(store.event_at(done[action]), True)
+        if table not in store.electors([table]):
+            raise NotFound(f"table: {table} is not on the roll of this election")
+        sha = store.put_blob(data, media_type)
+        event = PendingEvent(
+            EventType.SHEET_IMAGE_ATTACHED, {"table": table, "sha256": sha, "media_type": media_type, "size": len(data)}
+        )
+        try:
+            return self._image_receipt(store.append_grouped([event], clerk, keys=[action])[0], False)
+        except AlreadyDone as exc:
+            return self._image_receipt(store.event_at(exc.seq), True)
+
+    def _image_receipt(self, event: Event, already_done: bool) -> ImageReceipt:
+        if event.type != EventType.SHEET_IMAGE_ATTACHED:
+            raise StoreError(f"event {event.seq} is a {event.type}, not an image: the key names another action")
+        d = event.data
+        return ImageReceipt(d["table"], event.seq, d["sha256"], d["media_type"], d["size"], event.at, already_done)
+
+    def image(self, sha256: str) -> tuple[bytes, str]:
+        """A kept scan's bytes and media type, by its SHA-256 (checked as it is read)."""
+        store = self.session.store
+        if not _is_sha256(sha256):
+            raise RuleError(f"sha256: {sha256[:80]!r} is not a SHA-256 (64 hexadecimal digits)")
+        try:
+            info = store.blob_info(sha256)
+        except StoreError as exc:
+            raise NotFound(f"sha256: {exc}") from None
+        return store.blob(sha256), info.media_type
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text.lower())
+
+
+def _action_key(kind: str, clerk: str, key: str) -> str:
+    """The store's key for a clerk's action: two clerks who happen to pick the same key are
+    two actions, and one clerk's key names one action of one kind."""
+    if not key:
+        raise RuleError("Idempotency-Key: an action needs a non-empty key")
+    return f"{kind}:{clerk}:{key}"

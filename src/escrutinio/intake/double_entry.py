@@ -1,0 +1,185 @@
+"""Double entry of tally sheets, as Mexico's PREP does it: two clerks key the same sheet.
+
+Why: a keying slip (a 7 read as a 1) is the commonest error of election night, and a single
+clerk's slip goes straight into the results. With two independent entries a slip shows up
+as a disagreement instead: the sheet is processed (counted, or observed by the validation
+rules) only when both entries agree; when they differ it goes to the dispute body as an
+observation naming the fields that differ, and nothing unverified is counted.
+
+The decision is made here on a table's entries so far; the events it returns are appended
+by the caller. The store refuses an entry number recorded meanwhile by another writer
+(``StaleState``), so two clerks racing on one table are decided one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.domain.errors import RuleError
+from escrutinio.domain.ids import TableId
+from escrutinio.domain.sheet import Reason, SheetState, TallySheet
+from escrutinio.domain.validation import observations
+from escrutinio.ledger.events import Event, EventType
+from escrutinio.ledger.pending import PendingEvent
+from escrutinio.ledger.sheets_payload import to_payload
+
+BASIS = "double_entry"
+"""The ``basis`` of a sheet recorded by double entry (a file's is ``source:…`` or ``validation``)."""
+
+
+class EntryRefused(RuleError):
+    """An entry the double entry does not take (``rule`` names which: ``same_clerk``,
+    ``entries_complete``, ``has_sheet``)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+class BadFigure(RuleError):
+    """A keyed figure the contest does not take; ``field`` names it (``votes.PL``, ``cast``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class EntryOutcome(StrEnum):
+    """Where a table's double entry stands after an entry (the public, scriptable names)."""
+
+    AWAITING = "awaiting_second_entry"
+    PROCESSED = "processed"
+    MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True)
+class EntryDecision:
+    """What one entry does: its number, the outcome, the fields the two entries disagree on,
+    and the events to append (the entry, then the sheet it processes, if any)."""
+
+    entry: int
+    outcome: EntryOutcome
+    differs: list[str]
+    sheet_state: SheetState | None
+    reasons: list[str]
+    events: list[PendingEvent]
+
+
+def sheet_data(sheet: TallySheet, election: Election) -> dict[str, Any]:
+    """A keyed sheet as event data: votes by choice id, then the other lines."""
+    votes = dict(zip(election.contest.choice_ids, sheet.votes, strict=True))
+    return {"votes": votes, "blank": sheet.blank, "null": sheet.null, "challenged": sheet.challenged, "cast": sheet.cast}
+
+
+def sheet_of(table: str, data: dict[str, Any], election: Election) -> TallySheet:
+    """The keyed sheet an entry event carries."""
+    votes = tuple(int(data["votes"][c]) for c in election.contest.choice_ids)
+    return TallySheet(table, votes, data["blank"], data["null"], data["challenged"], data["cast"])  # type: ignore[arg-type]
+
+
+def keyed_sheet(
+    table: str, votes: Mapping[str, int], blank: int, null: int, challenged: int, cast: int, election: Election
+) -> TallySheet:
+    """A sheet as a clerk keys it (votes by choice id), checked against the contest: every
+    choice once, every figure a non-negative integer (the error names the field)."""
+    choices = election.contest.choice_ids
+    unknown = sorted(set(votes) - set(choices))
+    if unknown:
+        raise BadFigure(f"votes.{unknown[0]}", f"not a choice of the contest ({', '.join(choices)})")
+    missing = [c for c in choices if c not in votes]
+    if missing:
+        raise BadFigure(f"votes.{missing[0]}", f"missing (the sheet has a line for every choice: {', '.join(choices)})")
+    named = {**{f"votes.{c}": votes[c] for c in choices}, "blank": blank, "null": null, "challenged": challenged, "cast": cast}
+    for name, value in named.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise BadFigure(name, f"{value!r} is not a count (a non-negative integer)")
+    return TallySheet(TableId(table), tuple(votes[c] for c in choices), blank, null, challenged, cast)
+
+
+def differing_fields(first: TallySheet, second: TallySheet, election: Election) -> list[str]:
+    """The fields two keyings of one sheet disagree on (``votes.<choice>``, ``blank``, ...)."""
+    names = [f"votes.{c}" for c in election.contest.choice_ids] + ["blank", "null", "challenged", "cast"]
+    return [n for n, a, b in zip(names, first.counts, second.counts, strict=True) if a != b]
+
+
+def decide_entry(
+    sheet: TallySheet,
+    clerk: str,
+    earlier: Sequence[Event],
+    has_sheet: str | None,
+    electors: int | None,
+    election: Election,
+) -> EntryDecision:
+    """Decide a clerk's entry of ``sheet`` given the table's ``earlier`` entry events.
+
+    ``has_sheet`` is the state of a sheet the table already has from elsewhere (a file), or
+    None; such a table takes no entries. Refused with :class:`RuleError`: a third entry, an
+    entry after the sheet was processed or sent to the dispute body, the same clerk's second
+    entry (it would not be independent), a table with a sheet already.
+    """
+    table = sheet.table
+    entries = [e for e in earlier if e.type == EventType.SHEET_ENTERED]
+    if not entries and has_sheet is not None:
+        raise EntryRefused("has_sheet", f"table {table} already has a sheet ({has_sheet}): a correction goes to the dispute body")
+    if entries and entries[-1].data["outcome"] != EntryOutcome.AWAITING:
+        last = entries[-1]
+        raise EntryRefused(
+            "entries_complete",
+            f"table {table}: both entries are in (event {last.seq}, {last.data['outcome']}): "
+            "a correction goes to the dispute body",
+        )
+    data = sheet_data(sheet, election)
+    if not entries:
+        event = PendingEvent(
+            EventType.SHEET_ENTERED, {"table": table, "entry": 1, "sheet": data, "outcome": EntryOutcome.AWAITING.value}
+        )
+        return EntryDecision(1, EntryOutcome.AWAITING, [], None, [], [event])
+    first = entries[0]
+    if first.actor == clerk:
+        raise EntryRefused(
+            "same_clerk",
+            f"table {table}: {clerk} keyed its first entry (event {first.seq}); the second entry must be another clerk's",
+        )
+    keyed = sheet_of(table, first.data["sheet"], election)
+    differs = differing_fields(keyed, sheet, election)
+    if differs:
+        outcome, state, reasons = EntryOutcome.MISMATCH, SheetState.OBSERVED, [Reason.ENTRIES_DIFFER.value]
+    else:
+        found = [r.value for r in observations(sheet, electors)]
+        outcome, state, reasons = EntryOutcome.PROCESSED, SheetState.OBSERVED if found else SheetState.COUNTED, found
+    entry = {"table": table, "entry": 2, "sheet": data, "outcome": outcome.value, "differs": differs, "first": first.seq}
+    # On a mismatch the sheet goes to the dispute body with the first entry's figures, observed
+    # (out of the count) until a ruling counts it as is, corrects or annuls it.
+    recorded = keyed if differs else sheet
+    records = PendingEvent(
+        EventType.SHEETS_RECORDED,
+        {"source": {"double_entry": first.seq}, "sheets": to_payload(_record(recorded, state, reasons, election), election)},
+    )
+    events = [PendingEvent(EventType.SHEET_ENTERED, entry), records]
+    return EntryDecision(2, outcome, differs, state, reasons, events)
+
+
+def _record(sheet: TallySheet, state: SheetState, reasons: list[str], election: Election) -> pl.DataFrame:
+    """The one-row sheet-record frame of a processed entry (its first version)."""
+    row: dict[str, Any] = {
+        "table": [sheet.table],
+        "version": [1],
+        "state": [state.value],
+        "reasons": [",".join(reasons)],
+        "basis": [BASIS],
+        "line": pl.Series([None], dtype=pl.Int64),
+        tf.CAST: [sheet.cast],
+        tf.BLANK: [sheet.blank],
+        tf.NULL: [sheet.null],
+        tf.CHALLENGED: [sheet.challenged],
+    }
+    for choice, votes in zip(election.contest.choice_ids, sheet.votes, strict=True):
+        row[tf.choice_column(choice)] = [votes]
+    return pl.DataFrame(row)

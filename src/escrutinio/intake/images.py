@@ -1,0 +1,33 @@
+"""Scanned images of tally sheets: which files are accepted, judged by their bytes.
+
+Why by content: a client's ``Content-Type`` or file name is a claim, not a fact; the first
+bytes of a JPEG, PNG or PDF are fixed by their formats, so three signatures decide it (a
+library of thousands of signatures would add a dependency for these three).
+"""
+
+from __future__ import annotations
+
+from escrutinio.domain.errors import RuleError
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+"""The largest scan accepted: a tally sheet scanned at 300 dpi is one to three megabytes."""
+
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg"),  # JPEG: SOI marker, then the first segment's marker
+    (b"\x89PNG\r\n\x1a\n", "image/png"),  # PNG: the eight-byte signature (RFC 2083)
+    (b"%PDF-", "application/pdf"),  # PDF: the header line (ISO 32000)
+)
+"""(leading bytes, media type) of the formats a scan may come in."""
+
+
+def image_media_type(data: bytes) -> str:
+    """The media type of a scan, from its first bytes; refused when empty, too large, or not a
+    JPEG, PNG or PDF (the message names the rule)."""
+    if not data:
+        raise RuleError("image: the file is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise RuleError(f"image: {len(data):,} bytes; a sheet's scan is at most {MAX_IMAGE_BYTES:,} bytes (10 MB)")
+    for magic, media_type in SIGNATURES:
+        if data.startswith(magic):
+            return media_type
+    raise RuleError(f"image: not a JPEG, PNG or PDF (the file starts with {data[:8].hex(' ')})")

@@ -1,0 +1,109 @@
+"""Sheet intake over HTTP (in process, on SQLite and PostgreSQL): double entry with
+Idempotency-Key, the answers that name the event and the double entry's state, scans kept by
+content and read back by hash, and every refusal a 4xx naming the field and the rule.
+
+The clerk is given to the routes by overriding their authentication dependency (the bearer
+token's account); test_api_intake_tokens.py goes through real tokens."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+from tests.onpe_sample import write
+
+from escrutinio.api.app import create_app
+from escrutinio.api.auth import acting
+from escrutinio.api.deps import Sessions
+from escrutinio.app import Session
+from escrutinio.domain.roles import Principal, Role
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
+ENTRY = {"votes": {"PL": 115, "FP": 87}, "blank": 0, "null": 18, "challenged": 0, "cast": 220}
+
+
+@pytest.fixture
+def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    with Session(db_url, "admin") as s:
+        s.intake.register_roll(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    app = create_app(db_url)
+
+    def as_clerk(request: Request) -> Sessions:
+        name = request.headers.get("x-clerk", "clerk:ana").removeprefix("clerk:")
+        return Sessions(db_url, Principal(name, Role.CLERK))
+
+    app.dependency_overrides[acting] = as_clerk
+    with TestClient(app) as made:
+        yield made
+
+
+def post(client: TestClient, clerk: str, key: str, body: dict | None = None, table: str = "000001"):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/v1/tables/{table}/entries", json=body or ENTRY, headers={"Idempotency-Key": key, "x-clerk": clerk})
+
+
+def test_double_entry_over_http(client: TestClient) -> None:
+    first = post(client, "clerk:ana", "a1")
+    assert first.status_code == 201 and first.json()["state"] == "awaiting_second_entry"
+    again = post(client, "clerk:ana", "a1")
+    assert again.status_code == 200 and again.json()["already_done"] and again.json()["event"] == first.json()["event"]
+    second = post(client, "clerk:beto", "b1")
+    assert second.status_code == 201
+    assert {k: second.json()[k] for k in ("entry", "state", "sheet_state", "differs")} == {
+        "entry": 2,
+        "state": "processed",
+        "sheet_state": "counted",
+        "differs": [],
+    }
+    history = client.get("/api/v1/tables/000001/entries").json()
+    assert [(e["clerk"], e["outcome"]) for e in history] == [("clerk:ana", "awaiting_second_entry"), ("clerk:beto", "processed")]
+
+
+def test_a_mismatch_names_the_fields_and_the_case(client: TestClient) -> None:
+    post(client, "clerk:ana", "k", table="000002")
+    got = post(client, "clerk:beto", "k", {**ENTRY, "blank": 1, "cast": 221}, table="000002").json()
+    assert got["state"] == "mismatch" and got["differs"] == ["blank", "cast"] and got["case"]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "field", "rule"),
+    [
+        (ENTRY, {}, 422, "Idempotency-Key", "missing"),
+        ({**ENTRY, "blank": -1}, {"Idempotency-Key": "k"}, 422, "body.blank", "greater_than_equal"),
+        ({**ENTRY, "votes": {"PL": 1, "XX": 2}}, {"Idempotency-Key": "k"}, 422, "votes.XX", "refused"),
+        ({**ENTRY, "cast": "many"}, {"Idempotency-Key": "k"}, 422, "body.cast", "int_parsing"),
+    ],
+)
+def test_malformed_entries_are_4xx_naming_the_field(
+    client: TestClient, body: dict, headers: dict, status: int, field: str, rule: str
+) -> None:
+    got = client.post("/api/v1/tables/000001/entries", json=body, headers=headers)
+    assert got.status_code == status, got.text
+    error = got.json()["error"]
+    assert (error["field"], error["rule"]) == (field, rule)
+
+
+def test_refusals_of_the_double_entry_name_their_rule(client: TestClient) -> None:
+    post(client, "clerk:ana", "k")
+    same = post(client, "clerk:ana", "k2")
+    assert same.status_code == 422 and same.json()["error"]["rule"] == "same_clerk"
+    off = post(client, "clerk:ana", "k3", table="999999")
+    assert off.status_code == 404 and off.json()["error"]["field"] == "table"
+
+
+def test_a_scan_is_kept_and_read_back_by_its_hash(client: TestClient) -> None:
+    put = client.put("/api/v1/tables/000001/image", content=PNG, headers={"Idempotency-Key": "i", "content-type": "image/png"})
+    assert put.status_code == 201, put.text
+    sha = put.json()["sha256"]
+    assert sha == hashlib.sha256(PNG).hexdigest() and put.json()["media_type"] == "image/png"
+    got = client.get(f"/api/v1/images/{sha}")
+    assert got.status_code == 200 and got.content == PNG and got.headers["content-type"] == "image/png"
+    assert got.headers["etag"] == f'"{sha}"'
+    bad = client.put("/api/v1/tables/000001/image", content=b"GIF89a....", headers={"Idempotency-Key": "j"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "image"
+    missing = client.get(f"/api/v1/images/{'0' * 64}")
+    assert missing.status_code == 404
+    assert client.get("/api/v1/images/nothex").status_code == 422
