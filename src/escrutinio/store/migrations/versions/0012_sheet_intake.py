@@ -1,13 +1,13 @@
 """Double entry and sheet images: each table's entries and scans, projected from their events.
 
-Revision ID: 0008
+Revision ID: 0012
 Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
+revision = "0012"
 down_revision = "0011"
 
 
