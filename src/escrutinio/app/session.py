@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from escrutinio.app.export import ExportService
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.log import LogService
+    from escrutinio.app.publish import PublishService
     from escrutinio.app.stakes import StakesService
     from escrutinio.app.transparency import TransparencyService
     from escrutinio.app.users import UsersService
@@ -231,3 +232,9 @@ class Session:
         from escrutinio.app.transparency import TransparencyService
 
         return TransparencyService(self)
+
+    @cached_property
+    def publish(self) -> PublishService:
+        from escrutinio.app.publish import PublishService
+
+        return PublishService(self)

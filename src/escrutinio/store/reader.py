@@ -150,6 +150,12 @@ class Reader:
         found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (0, "0" * 64) if not found else (found[0][0], found[0][1])
 
+    def event_hash(self, seq: int) -> str | None:
+        """The hash of event ``seq`` (None when the log is shorter): whether a log is the one
+        some earlier reading saw, up to that event."""
+        found = self.rows("SELECT hash FROM events WHERE seq = ?", (seq,))
+        return found[0][0] if found else None
+
     def event_index(self, after: int = 0) -> list[tuple[int, str, str, str]]:
         """(seq, type, at, actor) of every event after ``after``, oldest first: what happened
         when, without reading any event's data."""

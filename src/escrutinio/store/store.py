@@ -171,9 +171,9 @@ class Store:
     def sheet_versions(self, table: str) -> list[dict[str, Any]]:
         return self.sheet_history([table])[table]
 
-    def event_lines(self, batch: int = 1000) -> Iterator[bytes]:
-        """The log, oldest first, as canonical JSON lines."""
-        last = 0
+    def event_lines(self, batch: int = 1000, after: int = 0) -> Iterator[bytes]:
+        """The log, oldest first, as canonical JSON lines (the events after event ``after``)."""
+        last = after
         with self.engine.connect() as conn:
             while True:
                 sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > {int(last)} ORDER BY seq LIMIT {int(batch)}"
