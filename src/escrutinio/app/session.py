@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.log import LogService
     from escrutinio.app.publish import PublishService
+    from escrutinio.app.replica import ReplicaService
     from escrutinio.app.stakes import StakesService
     from escrutinio.app.transparency import TransparencyService
     from escrutinio.app.users import UsersService
@@ -60,10 +61,13 @@ class Session:
     :class:`escrutinio.store.context.StoreContext`: capability services take it as such.
     """
 
-    def __init__(self, db: str | None = None, actor: Principal | str = DEFAULT_ACTOR) -> None:
+    def __init__(self, db: str | None = None, actor: Principal | str = DEFAULT_ACTOR, *, read_db: str | None = None) -> None:
         from escrutinio.store.location import resolve_url
 
         self.url = resolve_url(db)
+        self.read_url = resolve_url(read_db) if read_db else None
+        """A PostgreSQL streaming replica for the public's reads (``session.replica``); this
+        session itself reads and writes the primary, ``db``."""
         self.principal = actor if isinstance(actor, Principal) else local_administrator(actor)
         self.actor = self.principal.actor
         self._store: Store | None = None
@@ -238,3 +242,9 @@ class Session:
         from escrutinio.app.publish import PublishService
 
         return PublishService(self)
+
+    @cached_property
+    def replica(self) -> ReplicaService:
+        from escrutinio.app.replica import ReplicaService
+
+        return ReplicaService(self, self.read_url, lambda url: Session(url, actor=self.principal))
