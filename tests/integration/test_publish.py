@@ -237,3 +237,56 @@ def test_the_runoff_after_ten_rulings_rewrites_only_what_changed(runoff_file: Pa
     whole = tmp_path / "whole"
     Session(db).publish.write(whole)
     assert _tree(whole) == {**after, "manifest.json": _tree(whole)["manifest.json"]}
+
+
+def test_a_snapshot_reads_one_state_while_writes_land(sample: str) -> None:
+    """What makes a tree name one head: inside ``session.snapshot()`` every read (the reader's
+    and the store's) sees the state it began on, whatever other sessions write meanwhile."""
+    reading, writing = Session(sample), Session(sample)
+    with reading.snapshot() as head:
+        cases = reading.cases.listing()
+        writing.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt="R-during")
+        after = writing.reader.head()
+        assert after[0] > head[0]  # the write landed, not blocked
+        assert reading.reader.head() == reading.store.head() == head
+        assert reading.count.results()[0]["log"]["events"] == reading.count.status()["events"] == head[0]
+        assert len(reading.cases.listing()) == len(cases)
+        with pytest.raises(EscrutinioError, match="a write inside a read snapshot"):
+            reading.cases.file(tables=["000002"], filer="FP", grounds="b", fee_receipt="R-inside")
+    assert reading.reader.head() == after and len(reading.cases.listing()) == len(cases) + 1
+
+
+def test_trees_published_while_writes_go_on_each_name_one_head(sample: str, tmp_path: Path) -> None:
+    """A writer files cases without pause while trees are published: every tree's results,
+    status, docket and log agree on its head."""
+    out = tmp_path / "public"
+    stop = threading.Event()
+
+    def write_on() -> None:
+        writing = Session(sample)
+        i = 0
+        while not stop.is_set():
+            writing.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt=f"R-{i}")
+            i += 1
+
+    writer = threading.Thread(target=write_on)
+    writer.start()
+    heads = []
+    try:
+        for _ in range(4):
+            report = Session(sample).publish.write(out, keep=10)
+            tree = out / "trees" / report.tree
+            manifest = orjson.loads((tree / "manifest.json").read_bytes())
+            log = [orjson.loads(line) for b in manifest["log"] for line in (tree / b["file"]).read_bytes().splitlines()]
+            docket = orjson.loads((tree / "docket.json").read_bytes())
+            head = manifest["head"]["events"]
+            assert [e["seq"] for e in log] == list(range(1, head + 1)) and log[-1]["hash"] == manifest["head"]["hash"]
+            assert orjson.loads((tree / "results/national.json").read_bytes())[0]["log"]["events"] == head
+            assert orjson.loads((tree / "status.json").read_bytes())["events"] == head
+            numbers = {e["data"]["number"] for e in log if e["type"].startswith("case.")}
+            assert {c["number"] for c in docket} == numbers  # the docket of exactly the cases in its log
+            heads.append(head)
+    finally:
+        stop.set()
+        writer.join()
+    assert heads == sorted(heads) and len(set(heads)) > 1

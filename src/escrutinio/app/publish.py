@@ -31,9 +31,9 @@ know to map to areas (a new registration, a type added later) makes it render ev
 hash comparison still rewrites only what changed. A store whose log is not the one the
 previous tree was made from (another store, a rebuilt one) is published whole.
 
-Consistency: every figure of a tree is computed at one head. The head is read before and after
-rendering; if a write landed meanwhile, the round is done again on the new head (it is
-incremental, so cheap), up to :data:`ATTEMPTS` times.
+Consistency: every figure of a tree is computed at one head: the whole publish reads one
+state of the store (``session.snapshot``, a read transaction held while it renders), so writes
+that go on meanwhile (intake on election night) neither mix heads in a tree nor wait for it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from typing import TYPE_CHECKING, Any
 from escrutinio.app.count import AREA_LEVELS
 from escrutinio.app.static_tree import PublishedTree, current_tree
 from escrutinio.count.options import Level
-from escrutinio.domain.errors import StoreError
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
@@ -59,8 +58,6 @@ FORMAT = 1
 BLOCK_EVENTS = 1000
 BLOCK_BYTES = 1 << 20
 """A log block is closed once it holds this many events or bytes."""
-ATTEMPTS = 5
-"""Rounds tried when writes keep landing during a publish."""
 FEW_AREAS = 20
 """Up to this many areas with new sheets, their tables are read area by area; more, all at once."""
 KEEP = 3
@@ -72,10 +69,6 @@ UNDERSTOOD = frozenset({"sheets.recorded", "case.opened", "case.admitted", "case
 """Event types whose effect on the published files ``changes`` describes: sheets (the areas and
 tables they touch), cases (the docket and stakes, always rendered) and the audit (not in the
 public view)."""
-
-
-class StoreChanged(StoreError):
-    """Writes kept landing during every attempt: no tree was published."""
 
 
 @dataclass
@@ -120,21 +113,16 @@ class PublishService:
     def write(self, directory: Path, *, keep: int = KEEP) -> PublishReport:
         """Publish the store's current head into ``directory`` (created if absent)."""
         started = time.perf_counter()
-        root = Path(directory)
-        for _ in range(ATTEMPTS):
-            report = self._attempt(root, keep)
-            if report is not None:
-                report.seconds = round(time.perf_counter() - started, 3)
-                return report
-        raise StoreChanged(f"{root}: the store changed during each of {ATTEMPTS} attempts; nothing was published; retry")
+        with self.session.snapshot() as (seq, head):
+            report = self._publish(Path(directory), keep, seq, head)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
 
-    # -- one round ---------------------------------------------------------------------------
+    # -- one tree ----------------------------------------------------------------------------
 
-    def _attempt(self, root: Path, keep: int) -> PublishReport | None:
+    def _publish(self, root: Path, keep: int, seq: int, head: str) -> PublishReport:
         import orjson
 
-        reader = self.session.reader
-        seq, head = reader.head()
         previous_dir = current_tree(root)
         previous = orjson.loads((previous_dir / MANIFEST).read_bytes()) if previous_dir else None
         name = f"{seq:010d}-{head[:8]}"
@@ -147,18 +135,15 @@ class PublishService:
         tree = PublishedTree(root, name, previous_dir if base is not None else None)
         try:
             files = self._files(tree, base, seq)
-            log = self._log(tree, base, seq, files)
-            if reader.head() != (seq, head):  # a write landed while rendering: this tree would mix heads
-                tree.abandon()
-                return None
             manifest = {
                 "format": FORMAT,
                 "election": self.session.election().id,
                 "head": {"events": seq, "hash": head},
                 "tree": f"trees/{name}",
-                "files": dict(sorted(files.items())),
-                "log": log,
+                "files": {},
+                "log": self._log(tree, base, seq, files),
             }
+            manifest["files"] = dict(sorted(files.items()))
             tree.write(MANIFEST, _json(manifest))
             tree.commit(keep)
         except BaseException:

@@ -16,7 +16,8 @@ write the store's file). Every write asks :meth:`Session.require` first, so the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +160,24 @@ class Session:
 
             self._frames = TableFrameCache()
         return self._frames.frame(self.store, self.election())
+
+    @contextmanager
+    def snapshot(self, attempts: int = 5) -> Iterator[tuple[int, str]]:
+        """Every read of this session inside the ``with`` sees one state of the store: the head
+        it yields, (events, hash). A page of results or a published tree is made of many reads;
+        without this, a write landing between two of them mixes two heads.
+
+        The store and its reader each hold a read transaction; they are begun one after the
+        other, so a write may land between the two: then both are begun again.
+        """
+        from escrutinio.domain.errors import StoreError
+
+        for _ in range(attempts):
+            with self.store.snapshot() as held, self.reader.snapshot() as seen:
+                if held == seen:
+                    yield held
+                    return
+        raise StoreError(f"{self.url}: the store changed under each of {attempts} attempts to read one state of it; retry")
 
     def close(self) -> None:
         """Close the store; a SQLite store's write-ahead log is folded into the ``.db`` file."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -151,6 +152,24 @@ class Store:
     def head(self) -> tuple[int, str]:
         with self.engine.connect() as conn:
             return _head(conn)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[int, str]]:
+        """Every read of this store inside the ``with`` sees one state, the head it yields
+        (``store.snapshot``); writes are refused meanwhile. Nested, it is the same snapshot."""
+        from escrutinio.store.snapshot import PinnedEngine, end, read_connection
+
+        if isinstance(self.engine, PinnedEngine):
+            yield self.head()
+            return
+        engine = self.engine
+        connection = read_connection(engine)
+        self.engine = PinnedEngine(engine, connection)
+        try:
+            yield self.head()  # the first read begins the transaction: this is its state
+        finally:
+            self.engine = engine
+            end(connection)
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """(areas, tables, current sheets) as frames."""
