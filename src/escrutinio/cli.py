@@ -19,6 +19,7 @@ from escrutinio.cli_cases import cases_app, demo_dispute_command, stakes_command
 from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
+from escrutinio.cli_publish import publish_command
 from escrutinio.cli_server import serve_command
 from escrutinio.cli_transparency import head_app, receipt_app
 from escrutinio.cli_users import users_app
@@ -58,6 +59,7 @@ app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
 app.command("export")(export_command)
 app.command("serve")(serve_command)
+app.command("publish")(publish_command)
 
 FIGURE_ROWS = (("blank", "blank"), ("null", "null"), ("challenged", "challenged"), ("ballots cast", "ballots_cast"))
 """The figures of a sheet below its votes, as the table view lists them."""

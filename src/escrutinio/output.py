@@ -6,26 +6,13 @@ nothing is localised. CSV flattens nested fields with dots (``votes.PL``).
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from escrutinio.formats.flat import flatten, write_csv
+
 FORMATS = ("table", "json", "csv")
-
-
-def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{name}."))
-        elif isinstance(value, list):
-            if all(not isinstance(v, dict | list) for v in value):
-                out[name] = ";".join("" if v is None else str(v) for v in value)
-        else:
-            out[name] = value
-    return out
 
 
 def emit_json(data: Any) -> None:
@@ -35,24 +22,13 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def write_csv(rows: Sequence[dict[str, Any]], out: Any) -> None:
-    """Rows as CSV on ``out`` (a text stream): nested fields flattened with dots, the columns of
-    every row in the order they first appear."""
-    flat = [flatten(r) for r in rows]
-    columns: dict[str, None] = {}
-    for r in flat:
-        columns.update(dict.fromkeys(r))
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(flat)
-
-
 def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
     write_csv(rows, sys.stdout)
 
 
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
-    """Rows as CSV text (the API's ``?format=csv``: the same columns the CLI prints)."""
+    """Rows as CSV text (the API's ``?format=csv``: the same columns the CLI prints, and the
+    same bytes ``escrutinio publish`` writes: ``formats.flat``)."""
     import io
 
     out = io.StringIO()

@@ -413,3 +413,25 @@ def parse_head(text: str | None, what: str = "--head") -> str | None:
     if len(head) != 64 or any(c not in "0123456789abcdef" for c in head):
         raise InputError(f"{what}: expected the hash of the record's last event (64 hexadecimal digits), got {text!r}")
     return head
+
+
+# -- publishing ---------------------------------------------------------------------------
+
+
+def parse_seconds(text: str, what: str = "--every") -> float:
+    """A period in seconds, more than 0 (``10``, ``0.5``)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InputError(f"{what}: expected a number of seconds greater than 0, got {text!r}")
+    return value
+
+
+def parse_count(text: str, what: str) -> int:
+    """A whole number, at least 1."""
+    value = text.strip()
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(f"{what}: expected a whole number of at least 1, got {text!r}")
+    return int(value)

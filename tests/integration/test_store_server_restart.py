@@ -4,21 +4,16 @@ server of its own, as scripts/test starts one: the shared server is never touche
 
 from __future__ import annotations
 
-import os
-import shlex
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
 from tests.onpe_sample import changed, sample_rows, write
+from tests.pg_servers import Server, create_database, start_server
 
 from escrutinio.domain.errors import StoreUnavailable
 from escrutinio.formats.definition import load_definition
@@ -29,78 +24,17 @@ from escrutinio.store.store import Store
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-@dataclass
-class Server:
-    bin: Path
-    home: Path
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def ctl(self, *args: str) -> None:
-        options = f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off"
-        _as_postgres(
-            [str(self.bin / "pg_ctl"), "-D", str(self.home / "data"), "-l", str(self.home / "log"), "-w", "-o", options, *args]
-        )
-
-    def restart(self) -> None:
-        self.ctl("-m", "fast", "restart")
-
-
-def _as_postgres(command: list[str]) -> None:
-    """initdb refuses root: as root, run the server's tools as the postgres user."""
-    if os.geteuid() == 0:
-        command = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
-    subprocess.run(command, check=True, capture_output=True, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    pg_bin = _pg_bin()
-    if pg_bin is None or (os.geteuid() == 0 and subprocess.run(["id", "postgres"], capture_output=True).returncode):
-        pytest.skip("no PostgreSQL server binaries (or no postgres user) to start a throwaway server with")
-    home = Path(tempfile.mkdtemp(prefix="escrutinio-restart-"))
-    home.chmod(0o755)
-    if os.geteuid() == 0:
-        shutil.chown(home, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = Server(pg_bin, home, port)
-    _as_postgres([str(pg_bin / "initdb"), "-D", str(home / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
-    srv.ctl("start")
+    srv = start_server("escrutinio-restart-")
     try:
         yield srv
     finally:
-        try:
-            srv.ctl("-m", "immediate", "stop")
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
-
-
-def _fresh_database(server: Server) -> str:
-    import sqlalchemy as sa
-
-    name = f"r_{os.urandom(6).hex()}"
-    engine = sa.create_engine(resolve_url(server.url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
-    return server.url.rsplit("/", 1)[0] + f"/{name}"
+        srv.stop()
 
 
 def test_a_restart_during_an_append_writes_nothing_and_the_retry_lands(server: Server) -> None:
-    url = resolve_url(_fresh_database(server))
+    url = resolve_url(create_database(server))
     store = Store.create(url, load_definition("peru-2021-runoff")[1], "clerk")
     head = store.head()
 
@@ -126,7 +60,7 @@ def test_the_cli_says_retry_when_the_server_goes_away_mid_write(server: Server, 
     the server restarts under it."""
     import sqlalchemy as sa
 
-    db = _fresh_database(server)
+    db = create_database(server)
     first = write(tmp_path / "first.csv")
     later = write(tmp_path / "later.csv", changed(sample_rows(), "000007", status="CONTABILIZADA"))
     cli = [sys.executable, "-m", "escrutinio.cli", "--db", db]

@@ -7,6 +7,7 @@ itself, so that the session (which builds them) and they do not import each othe
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
 from escrutinio.store.context import StoreContext
@@ -37,3 +38,5 @@ class SessionContext(StoreContext, Protocol):
     def require_areas(self, action: Action, areas: Iterable[str | None], **target: str | None) -> None: ...
 
     def require_tables(self, action: Action, tables: Iterable[str], **target: str | None) -> None: ...
+
+    def snapshot(self) -> AbstractContextManager[tuple[int, str]]: ...

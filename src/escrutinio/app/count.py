@@ -286,13 +286,15 @@ class CountService:
             codes = sorted(code for code, lv, _k, _n, _p in areas if lv == depth)
             if area is not None and area != election.country:
                 codes = [c for c in codes if within(c, area, parent)]
+        # The head first: every figure read after it is at least that new, so a result never
+        # names a head its figures are older than (on a replica that replays as we read, too).
+        seq, head = self.session.reader.head()
         tally = self.session.reader.tally(codes=codes, level=depth)
         out = []
         for r in build(tally, areas, election, codes):
             if r.code == election.country:
                 r.extra.update(national_extras(r, election))
                 r.extra["at_dispute_body"] = self.sheets_in_state("observed")
-                seq, head = self.session.reader.head()
                 r.extra["log"] = {
                     "events": seq,
                     "head": head,
@@ -385,6 +387,7 @@ class CountService:
         from escrutinio.count.states import ACCOUNTED, IN_COUNT, MEANINGS, despite
 
         election = self.session.election()
+        seq, head = self.session.reader.head()  # before the figures (see ``results``)
         nat = self.results()[0]
         t = nat["tables"]
         total = t["total"]
@@ -402,7 +405,6 @@ class CountService:
             rules = despite(state, basis, reasons)
             if rules:
                 flagged.append({"table": table, "state": state, "basis": basis, "despite": rules})
-        seq, head = self.session.reader.head()
         return {
             "election": election.id,
             "tables": total,

@@ -16,7 +16,8 @@ write the store's file). Every write asks :meth:`Session.require` first, so the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.intake import IntakeService
     from escrutinio.app.log import LogService
+    from escrutinio.app.publish import PublishService
+    from escrutinio.app.replica import ReplicaService
     from escrutinio.app.stakes import StakesService
     from escrutinio.app.transparency import TransparencyService
     from escrutinio.app.users import UsersService
@@ -60,10 +63,13 @@ class Session:
     :class:`escrutinio.store.context.StoreContext`: capability services take it as such.
     """
 
-    def __init__(self, db: str | None = None, actor: Principal | str = DEFAULT_ACTOR) -> None:
+    def __init__(self, db: str | None = None, actor: Principal | str = DEFAULT_ACTOR, *, read_db: str | None = None) -> None:
         from escrutinio.store.location import resolve_url
 
         self.url = resolve_url(db)
+        self.read_url = resolve_url(read_db) if read_db else None
+        """A PostgreSQL streaming replica for the public's reads (``session.replica``); this
+        session itself reads and writes the primary, ``db``."""
         self.principal = actor if isinstance(actor, Principal) else local_administrator(actor)
         self.actor = self.principal.actor
         self._store: Store | None = None
@@ -156,6 +162,24 @@ class Session:
             self._frames = TableFrameCache()
         return self._frames.frame(self.store, self.election())
 
+    @contextmanager
+    def snapshot(self, attempts: int = 5) -> Iterator[tuple[int, str]]:
+        """Every read of this session inside the ``with`` sees one state of the store: the head
+        it yields, (events, hash). A page of results or a published tree is made of many reads;
+        without this, a write landing between two of them mixes two heads.
+
+        The store and its reader each hold a read transaction; they are begun one after the
+        other, so a write may land between the two: then both are begun again.
+        """
+        from escrutinio.domain.errors import StoreError
+
+        for _ in range(attempts):
+            with self.store.snapshot() as held, self.reader.snapshot() as seen:
+                if held == seen:
+                    yield held
+                    return
+        raise StoreError(f"{self.url}: the store changed under each of {attempts} attempts to read one state of it; retry")
+
     def close(self) -> None:
         """Close the store; a SQLite store's write-ahead log is folded into the ``.db`` file."""
         if self._store is not None:
@@ -238,3 +262,15 @@ class Session:
         from escrutinio.app.transparency import TransparencyService
 
         return TransparencyService(self)
+
+    @cached_property
+    def publish(self) -> PublishService:
+        from escrutinio.app.publish import PublishService
+
+        return PublishService(self)
+
+    @cached_property
+    def replica(self) -> ReplicaService:
+        from escrutinio.app.replica import ReplicaService
+
+        return ReplicaService(self, self.read_url, lambda url: Session(url, actor=self.principal))

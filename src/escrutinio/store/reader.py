@@ -11,7 +11,8 @@ import os
 import sqlite3
 import stat
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ class Reader:
         self.url = url
         self._sqlite: sqlite3.Connection | None = None
         self._engine: Any = None
+        self._pinned: Any = None  # the connection of a snapshot on a server
+        self._in_snapshot = False
         path = sqlite_path(url)
         if path is not None:
             if not path.exists():
@@ -74,13 +77,47 @@ class Reader:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self._sqlite is not None:
             return self._sqlite.execute(sql, tuple(params)).fetchall()
+        if self._pinned is not None:
+            result = self._pinned.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
+            return [tuple(r) for r in result.fetchall()]
+        with self._server().connect() as conn:
+            result = conn.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
+            return [tuple(r) for r in result.fetchall()]
+
+    def _server(self) -> Any:
         if self._engine is None:
             from escrutinio.store.engine import make_engine
 
             self._engine = make_engine(self.url)
-        with self._engine.connect() as conn:
-            result = conn.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
-            return [tuple(r) for r in result.fetchall()]
+        return self._engine
+
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[int, str]]:
+        """Every read inside the ``with`` sees one state of the store, the head it yields (see
+        ``store.snapshot``). Nested, it is the same snapshot."""
+        if self._in_snapshot:
+            yield self.head()
+            return
+        self._in_snapshot = True
+        try:
+            if self._sqlite is not None:
+                self._sqlite.execute("BEGIN")  # deferred: the first read below fixes the state
+                try:
+                    yield self.head()
+                finally:
+                    if self._sqlite is not None and self._sqlite.in_transaction:
+                        self._sqlite.execute("ROLLBACK")
+                return
+            from escrutinio.store.snapshot import end, read_connection
+
+            self._pinned = read_connection(self._server())
+            try:
+                yield self.head()
+            finally:
+                pinned, self._pinned = self._pinned, None
+                end(pinned)
+        finally:
+            self._in_snapshot = False
 
     def close(self) -> None:
         if self._sqlite is not None:
@@ -135,9 +172,7 @@ class Reader:
     def sheets_at_dispute_body(self) -> list[dict[str, Any]]:
         """The current observed sheets: always kept as rows (a bulk load writes its observed
         sheets as rows too), so the partial index answers without reading any chunk."""
-        rows = self.rows(
-            f"SELECT {SHEET_COLUMNS} FROM sheets s WHERE s.current = 1 AND s.state = 'observed' ORDER BY s.table_id"
-        )
+        rows = self.rows(f"SELECT {SHEET_COLUMNS} FROM sheets s WHERE s.current = 1 AND s.state = 'observed' ORDER BY s.table_id")
         return [dict(zip(SHEET_KEYS, r, strict=True)) for r in rows]
 
     def open_cases(self) -> list[tuple[str, str, str]]:
@@ -149,6 +184,12 @@ class Reader:
     def head(self) -> tuple[int, str]:
         found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (0, "0" * 64) if not found else (found[0][0], found[0][1])
+
+    def event_hash(self, seq: int) -> str | None:
+        """The hash of event ``seq`` (None when the log is shorter): whether a log is the one
+        some earlier reading saw, up to that event."""
+        found = self.rows("SELECT hash FROM events WHERE seq = ?", (seq,))
+        return found[0][0] if found else None
 
     def event_index(self, after: int = 0) -> list[tuple[int, str, str, str]]:
         """(seq, type, at, actor) of every event after ``after``, oldest first: what happened
@@ -175,4 +216,3 @@ def close_readers() -> None:
     to close is one that may fold the write-ahead log back into the file)."""
     for reader in list(_OPEN):
         reader.close()
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -157,6 +158,24 @@ class Store:
         with self.engine.connect() as conn:
             return _head(conn)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[int, str]]:
+        """Every read of this store inside the ``with`` sees one state, the head it yields
+        (``store.snapshot``); writes are refused meanwhile. Nested, it is the same snapshot."""
+        from escrutinio.store.snapshot import PinnedEngine, end, read_connection
+
+        if isinstance(self.engine, PinnedEngine):
+            yield self.head()
+            return
+        engine = self.engine
+        connection = read_connection(engine)
+        self.engine = PinnedEngine(engine, connection)
+        try:
+            yield self.head()  # the first read begins the transaction: this is its state
+        finally:
+            self.engine = engine
+            end(connection)
+
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """(areas, tables, current sheets) as frames."""
         election = self.election()
@@ -176,9 +195,9 @@ class Store:
     def sheet_versions(self, table: str) -> list[dict[str, Any]]:
         return self.sheet_history([table])[table]
 
-    def event_lines(self, batch: int = 1000) -> Iterator[bytes]:
-        """The log, oldest first, as canonical JSON lines."""
-        last = 0
+    def event_lines(self, batch: int = 1000, after: int = 0) -> Iterator[bytes]:
+        """The log, oldest first, as canonical JSON lines (the events after event ``after``)."""
+        last = after
         with self.engine.connect() as conn:
             while True:
                 sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > {int(last)} ORDER BY seq LIMIT {int(batch)}"

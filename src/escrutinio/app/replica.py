@@ -1,0 +1,142 @@
+"""Public reads from a PostgreSQL streaming replica (``session.replica``), writes to the primary.
+
+A session opened as ``Session(db, read_db=REPLICA_URL)`` keeps writing through ``db`` (the
+primary); :meth:`ReplicaService.reads` hands out a read-only session on the replica for the
+public's reads, and :meth:`ReplicaService.lag` says how far the replica is behind.
+
+Freshness, the rule: a result names the head of the log it was computed at (``log.events`` in
+the national results, ``events`` in the status), and every figure in it is at least that new
+(``count.results`` and ``count.status`` read the head before the figures; a replica only moves
+forward). A client that has seen head N (its own write, a ``changes`` poll, a published tree)
+asks for ``at_least=N``: if the replica has not replayed event N yet, the read **waits** for it
+up to ``wait`` seconds (replay on a healthy loopback replica takes milliseconds), and if the
+replica is still behind then, the read **goes to the primary**, which has every event. So a
+client is never served figures older than a head it has already seen, and a lagging replica
+slows a read down by at most ``wait`` instead of failing it. :class:`ReadSession` says which
+server answered, and the replica's head and lag, so an API can put them in its headers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from escrutinio.domain.errors import StoreError
+
+if TYPE_CHECKING:
+    from escrutinio.app.context import SessionContext
+
+Opener = Callable[[str], Any]
+"""Opens a session (``Session(url, actor)``) on a store URL: how this module makes sessions
+without importing the session module that builds it."""
+
+WAIT = 2.0
+"""Seconds a read waits for the replica to replay the head asked for, before the primary answers."""
+POLL = 0.02
+
+
+@dataclass(frozen=True)
+class Lag:
+    """Where the replica stands: heads (event numbers and hashes) on each server, WAL bytes not yet
+    replayed, events not yet replayed, and seconds since the replica replayed a transaction."""
+
+    primary_events: int
+    primary_head: str
+    replica_events: int
+    replica_head: str
+    lag_events: int
+    lag_bytes: int | None
+    replayed_ago_seconds: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ReadSession:
+    """A session to read from, and which server it reads: ``replica`` or ``primary``, with the
+    head that server held when it was chosen (at least the one asked for)."""
+
+    session: Any
+    """A ``Session``: read with ``.count.results()`` and the rest; close it when done."""
+    server: str
+    events: int
+
+
+class ReplicaService:
+    """``session.replica``: the read replica of a session opened with ``read_db``."""
+
+    def __init__(self, session: SessionContext, read_url: str | None, open_session: Opener) -> None:
+        self.session = session
+        self.read_url = read_url
+        self.open_session = open_session
+
+    def _replica(self) -> Any:
+        if self.read_url is None:
+            raise StoreError("--read-db: this session has no read replica (open it with read_db=URL)")
+        from escrutinio.store.location import sqlite_path
+
+        if sqlite_path(self.read_url) is not None:
+            raise StoreError("--read-db: a read replica is a PostgreSQL server: give a postgresql:// URL")
+        return self.open_session(self.read_url)
+
+    def lag(self) -> Lag:
+        """The replica's lag behind the primary, in events and in WAL bytes."""
+        from escrutinio.store.replication import ReplicaProbe
+
+        replica_session = self._replica()
+        try:
+            primary_reader, replica_reader = self.session.reader, replica_session.reader
+            probe = ReplicaProbe(primary_reader, replica_reader)
+            replica = probe.replica_position()  # the replica first: its lag is never under-reported
+            replica_seq, replica_head = replica_reader.head()
+            primary = probe.primary_position()
+            primary_seq, primary_head = primary_reader.head()
+        finally:
+            replica_session.close()
+        if not replica.replica or primary.replica:
+            which = self.read_url if not replica.replica else self.session.url
+            raise StoreError(f"--read-db: {_shown(which)} is not a replica of the primary (pg_is_in_recovery() says otherwise)")
+        lag_bytes = None
+        if primary.position is not None and replica.position is not None:
+            lag_bytes = max(0, primary.position - replica.position)
+        return Lag(
+            primary_seq,
+            primary_head,
+            replica_seq,
+            replica_head,
+            max(0, primary_seq - replica_seq),
+            lag_bytes,
+            replica.replayed_ago,
+        )
+
+    def reads(self, at_least: int | None = None, *, wait: float = WAIT) -> ReadSession:
+        """A read-only session on the replica holding event ``at_least`` (any head when None),
+        waiting up to ``wait`` seconds for it to replay that far; past that, one on the primary.
+
+        The returned session reads only: a write through it is refused by the replica.
+        """
+        replica = self._replica()
+        deadline = time.monotonic() + wait
+        while True:
+            events = replica.reader.head()[0]
+            if at_least is None or events >= at_least:
+                return ReadSession(replica, "replica", events)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(POLL)
+        replica.close()
+        primary = self.open_session(self.session.url)
+        events = primary.reader.head()[0]
+        if events < at_least:
+            primary.close()
+            raise StoreError(f"at_least: the log has {events} events; event {at_least} is not recorded yet")
+        return ReadSession(primary, "primary", events)
+
+
+def _shown(url: str | None) -> str:
+    from escrutinio.store.failures import shown
+
+    return shown(url or "")

@@ -1,0 +1,60 @@
+"""Where a PostgreSQL streaming replica stands against its primary: the write-ahead-log
+positions each one reports, and the head of the log each one holds.
+
+Two measures of lag, because each answers a different question: bytes of WAL not yet replayed
+(``pg_current_wal_lsn`` on the primary against ``pg_last_wal_replay_lsn`` on the replica) say how
+far behind the replica's storage is; events (the primary's head against the replica's) say which
+published figures the replica cannot serve yet. The time since the replica replayed its last
+transaction is reported too, but it grows on an idle primary, so it is never used to decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from escrutinio.domain.errors import StoreError
+from escrutinio.store.location import sqlite_path
+from escrutinio.store.reader import Reader
+
+
+def lsn(text: str | None) -> int | None:
+    """A WAL position (``16/B374D848``) as a number of bytes."""
+    if not text:
+        return None
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+@dataclass(frozen=True)
+class WalPosition:
+    """What one server reports: whether it is replaying (a replica), its WAL position (written
+    on a primary, replayed on a replica), and the seconds since its last replayed transaction."""
+
+    replica: bool
+    position: int | None
+    replayed_ago: float | None
+
+
+class ReplicaProbe:
+    """Reads the WAL position of a primary and of its replica (two PostgreSQL URLs; the readers
+    already turn driver failures into one-line errors naming their server)."""
+
+    def __init__(self, primary: Reader, replica: Reader) -> None:
+        for reader in (primary, replica):
+            if sqlite_path(reader.url) is not None:
+                raise StoreError("--read-db: a read replica is a PostgreSQL server: give a postgresql:// URL for both stores")
+        self.primary = primary
+        self.replica = replica
+
+    def primary_position(self) -> WalPosition:
+        (recovering, written), *_ = self.primary.rows(
+            "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END"
+        )
+        return WalPosition(bool(recovering), lsn(written), None)
+
+    def replica_position(self) -> WalPosition:
+        (recovering, replayed, ago), *_ = self.replica.rows(
+            "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
+            " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8"
+        )
+        return WalPosition(bool(recovering), lsn(replayed), None if ago is None else float(ago))
