@@ -16,6 +16,7 @@ import typer
 from escrutinio.app import EscrutinioError
 from escrutinio.cli_audit import audit_app
 from escrutinio.cli_cases import cases_app, demo_dispute_command, stakes_command
+from escrutinio.cli_certify import certificate_app, certify_command, keys_app
 from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
@@ -57,6 +58,9 @@ app.add_typer(receipt_app, name="receipt")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
 app.command("export")(export_command)
+app.add_typer(keys_app, name="keys")
+app.add_typer(certificate_app, name="certificate")
+app.command("certify")(certify_command)
 app.command("serve")(serve_command)
 
 FIGURE_ROWS = (("blank", "blank"), ("null", "null"), ("challenged", "challenged"), ("ballots cast", "ballots_cast"))

@@ -25,10 +25,12 @@ from escrutinio.domain.roles import Action, Principal, check
 if TYPE_CHECKING:
     from escrutinio.app.audit import AuditActions
     from escrutinio.app.cases import CasesService
+    from escrutinio.app.certify import CertifyService
     from escrutinio.app.count import CountService
     from escrutinio.app.elections import ElectionsService
     from escrutinio.app.export import ExportService
     from escrutinio.app.forensics import ForensicsService
+    from escrutinio.app.keys import KeysService
     from escrutinio.app.log import LogService
     from escrutinio.app.stakes import StakesService
     from escrutinio.app.transparency import TransparencyService
@@ -231,3 +233,15 @@ class Session:
         from escrutinio.app.transparency import TransparencyService
 
         return TransparencyService(self)
+
+    @cached_property
+    def keys(self) -> KeysService:
+        from escrutinio.app.keys import KeysService
+
+        return KeysService(self)
+
+    @cached_property
+    def certify(self) -> CertifyService:
+        from escrutinio.app.certify import CertifyService
+
+        return CertifyService(self)
