@@ -73,9 +73,14 @@ TOP_CHOICES = 2
 def main_options(
     db: DbOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="Sign the rulings and audit results recorded with this official's key [env ESCRUTINIO_KEY]"),
+    ] = None,
 ) -> None:
     STATE["db"] = db
     STATE["debug"] = debug
+    STATE["key"] = key
 
 
 def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.roles import Action, Principal, check
@@ -71,6 +72,7 @@ class Session:
         self._reader: Reader | None = None
         self._election: Election | None = None
         self._frames: TableFrameCache | None = None
+        self._signing_key: Path | None = None
 
     # -- who acts ---------------------------------------------------------------------------
 
@@ -107,7 +109,17 @@ class Session:
 
         if self._store is None:
             self._store = Store.open(self.url)
+        if self._signing_key is not None:
+            from escrutinio.app.signing import SigningStore
+
+            return SigningStore(self._store, self._signing_key)  # type: ignore[return-value]
         return self._store
+
+    def sign_with(self, key_file: Path | None) -> Session:
+        """Sign the acts this session records (rulings, audit results) with the official's key
+        in ``key_file``; it must be registered to a role that makes them (``escrutinio keys``)."""
+        self._signing_key = key_file
+        return self
 
     @property
     def reader(self) -> Reader:

@@ -9,15 +9,15 @@ record or registered to a role that may not make the act (:mod:`escrutinio.domai
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from escrutinio.domain.errors import RuleError
-from escrutinio.domain.signers import SignerRole, check_signer
+from escrutinio.domain.signers import SIGNED_ACTS, SignerRole, check_signer
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.ledger.signing import BadSignature, PublicKey, SigningKey
+from escrutinio.ledger.signing import BadSignature, PublicKey, SigningError, SigningKey
 
 KEY_REGISTERED = EventType.KEY_REGISTERED
 
@@ -94,3 +94,36 @@ def verify(signature: Mapping[str, Any], act: str, payload: Mapping[str, Any], k
     PublicKey.from_hex(reg.public_key).verify(
         signed_bytes_object(act, payload), str(signature.get("signature", "")), what=f"signature by {reg.holder}"
     )
+
+
+SIGNATURE = "signature"
+"""The key under which a signed event's data holds its signature (the rest is what is signed)."""
+
+
+def sign_events(pending: Sequence[PendingEvent], key: SigningKey, known: Mapping[str, Registration]) -> list[PendingEvent]:
+    """``pending`` with every act a key signs (:data:`~escrutinio.domain.signers.SIGNED_ACTS`)
+    signed by ``key`` over the event's type and data; refused when the key is unregistered or of
+    a role that may not make one of the acts. Other events (the count changes a ruling causes)
+    pass unchanged."""
+    out = []
+    for p in pending:
+        if p.type not in SIGNED_ACTS or p.frame is not None:
+            out.append(p)
+            continue
+        data = p.payload()
+        out.append(PendingEvent(p.type, {**data, SIGNATURE: sign(key, p.type, data, known)}))
+    return out
+
+
+def event_signature_problem(event: Event, known: Mapping[str, Registration]) -> str | None:
+    """Why a signed event's signature does not hold against the record's keys (None: it holds,
+    or the event carries none)."""
+    signature = event.data.get(SIGNATURE) if isinstance(event.data, dict) else None
+    if signature is None:
+        return None
+    body = {k: v for k, v in event.data.items() if k != SIGNATURE}
+    try:
+        verify(signature, event.type, body, known)
+    except SigningError as exc:
+        return f"event {event.seq} ({event.type}): {exc}"
+    return None

@@ -45,4 +45,5 @@ def check_signer(act: str, role: str, key_id: str) -> None:
         raise RuleError(f"a {act} is not an act escrutinio signs")
     if role not in allowed:
         names = " or ".join(sorted(r.value.replace("_", " ") for r in allowed))
-        raise RuleError(f"key {key_id[:16]} is registered to a {role.replace('_', ' ')}; a {act} is made by the {names}")
+        role_name = role.replace("_", " ")
+        raise RuleError(f"key {key_id[:16]} is registered as {role_name}; a {act} is made by the {names}")

@@ -67,7 +67,7 @@ def test_refused_while_open_then_granted_and_verified(db_url: str, tmp_path: Pat
     session.cases.finalise()
     assert session.certify.open_items() == []
 
-    with pytest.raises(RuleError, match=r"registered to a dispute body; a certificate\.issued is made by the appeals body"):
+    with pytest.raises(RuleError, match=r"registered as dispute body; a certificate\.issued is made by the appeals body"):
         session.certify.certify(jee, out)
     head = session.store.head()
     done = session.certify.certify(jne, out, lang="en")
@@ -94,3 +94,36 @@ def test_refused_while_open_then_granted_and_verified(db_url: str, tmp_path: Pat
     problems = elsewhere.certify.verify(out)["problems"]
     assert any("no such key is registered" in p for p in problems)
     assert any(p.startswith("head: ") for p in problems)
+
+
+def test_rulings_are_signed_by_who_makes_them_and_a_wrong_key_is_refused(sqlite_db: str, tmp_path: Path) -> None:
+    from escrutinio.certify.keys import event_signature_problem, registry
+
+    session = Session(sqlite_db, actor="admin:test")
+    session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff", declared_at=datetime(2021, 6, 7, 9, tzinfo=LIMA))
+    jne, jee = officials(session, tmp_path)
+    number = session.cases.listing()[0]["number"]
+    decision = Decision("JEE-7", Effect(EffectKind.COUNT_AS_IS))
+    when = datetime(2021, 6, 20, 12, tzinfo=LIMA)
+    head = session.store.head()
+
+    stranger = tmp_path / "stranger.key"
+    session.keys.generate(stranger)
+    for key, message in (
+        (jne, "registered as appeals body; a case.ruled is made by the dispute body"),
+        (stranger, "not registered"),
+    ):
+        signer = Session(sqlite_db, actor="admin:test").sign_with(key)
+        with pytest.raises(RuleError, match=message):
+            signer.cases.rule(number, decision, declared_at=when)
+        assert session.store.head() == head  # refused: nothing written
+
+    signer = Session(sqlite_db, actor="admin:test").sign_with(jee)
+    signer.cases.rule(number, decision, declared_at=when)
+    ruled = session.store.events_of_type("case.ruled")[-1]
+    assert ruled.data["signature"]["holder"] == "JEE Lima Centro" and ruled.data["signature"]["role"] == "dispute_body"
+    known = registry(session.store.events_of_type("key.registered"))
+    assert event_signature_problem(ruled, known) is None
+    forged = type(ruled)(ruled.seq, ruled.type, ruled.at, ruled.actor, {**ruled.data, "summary": {}}, ruled.prev, ruled.hash)
+    assert "does not match" in (event_signature_problem(forged, known) or "")
+    assert session.store.events_of_type("sheets.recorded")[-1].data.get("signature") is None  # the count change is not an act

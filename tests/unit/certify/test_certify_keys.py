@@ -32,7 +32,7 @@ def test_a_registered_key_of_the_right_role_signs_and_the_signature_verifies() -
 def test_unregistered_keys_and_wrong_roles_are_refused() -> None:
     with pytest.raises(RuleError, match=r"--key: key \w{16} is not registered"):
         sign(generate_key(), "certificate.issued", PAYLOAD, KNOWN)
-    with pytest.raises(RuleError, match=r"registered to a dispute body; a certificate\.issued is made by the appeals body"):
+    with pytest.raises(RuleError, match=r"registered as dispute body; a certificate\.issued is made by the appeals body"):
         sign(JEE, "certificate.issued", PAYLOAD, KNOWN)
     forged = {**sign(JNE, "certificate.issued", PAYLOAD, KNOWN), "key_id": "00" * 32}
     with pytest.raises(BadSignature, match="no such key is registered"):
