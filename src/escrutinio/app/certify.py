@@ -61,8 +61,16 @@ class CertifyService:
         unsettled = frame.filter(pl.col(tf.STATE).is_in(list(UNSETTLED_STATES))).select(tf.TABLE, tf.STATE).rows()
         cases = session.store.case_rows(open_only=True)
         required = session.election().rules.audit_risk_limit
-        audit = session.audit.status() if required is not None else None
-        return open_items(unsettled, cases, audit, required)
+        return open_items(unsettled, cases, self._audit() if required is not None else None, required)
+
+    def _audit(self) -> dict[str, Any] | None:
+        """Where the audit stands (None: no audit planned)."""
+        from escrutinio.audit.service import NoAudit
+
+        try:
+            return self.session.audit.status()
+        except NoAudit:
+            return None
 
     def certify(self, key_file: Path, out: Path, *, lang: str = "es") -> dict[str, Any]:
         """Proclaim: refused (:class:`CertificationRefused`) while anything is open; otherwise the

@@ -42,8 +42,13 @@ def check_signer(act: str, role: str, key_id: str) -> None:
     """Refuse a signature on ``act`` by a key registered for ``role`` when that role may not make it."""
     allowed = SIGNED_ACTS.get(act)
     if allowed is None:
-        raise RuleError(f"a {act} is not an act escrutinio signs")
+        raise RuleError(f"{article(act)} {act} is not an act escrutinio signs")
     if role not in allowed:
         names = " or ".join(sorted(r.value.replace("_", " ") for r in allowed))
         role_name = role.replace("_", " ")
-        raise RuleError(f"key {key_id[:16]} is registered as {role_name}; a {act} is made by the {names}")
+        raise RuleError(f"key {key_id[:16]} is registered as {role_name}; {article(act)} {act} is made by the {names}")
+
+
+def article(word: str) -> str:
+    """ "a" or "an" before ``word`` (an audit.reported, a case.ruled)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -127,3 +127,14 @@ def test_rulings_are_signed_by_who_makes_them_and_a_wrong_key_is_refused(sqlite_
     forged = type(ruled)(ruled.seq, ruled.type, ruled.at, ruled.actor, {**ruled.data, "summary": {}}, ruled.prev, ruled.hash)
     assert "does not match" in (event_signature_problem(forged, known) or "")
     assert session.store.events_of_type("sheets.recorded")[-1].data.get("signature") is None  # the count change is not an act
+
+
+def test_a_definition_that_requires_an_audit_waits_for_it(sqlite_db: str, tmp_path: Path) -> None:
+    from escrutinio.formats.definition import read_definition_text
+
+    _, text = read_definition_text("peru-2021-runoff")
+    definition = tmp_path / "audited.toml"
+    definition.write_text(text.replace('tie = "undecided"', 'tie = "undecided"\naudit_risk_limit = "5%"', 1))
+    session = Session(sqlite_db)
+    session.count.load(write(tmp_path / "a.csv"), str(definition))
+    assert session.certify.open_items()[-1] == "audit: the definition requires a risk-limiting audit at 5%; none is planned"

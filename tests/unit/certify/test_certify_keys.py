@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from escrutinio.certify.keys import Registration, registration, sign, verify
+from escrutinio.certify.keys import Registration, registration, sign, sign_events, verify
 from escrutinio.domain.errors import RuleError
+from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.signing import BadSignature, generate_key
 
 JNE = generate_key()
@@ -50,3 +51,16 @@ def test_registration_names_holder_and_role_and_is_made_once(tmp_path: Path) -> 
         registration(generate_key().public, "x", "king", {})
     with pytest.raises(RuleError, match="--holder"):
         registration(generate_key().public, "  ", "auditor", {})
+
+
+def test_sign_events_signs_the_acts_and_passes_the_rest() -> None:
+    auditor = generate_key()
+    known = {**KNOWN, auditor.key_id: Registration(auditor.key_id, auditor.public.hex, "Ana Quispe", "auditor", 7)}
+    report = PendingEvent("audit.reported", {"outcome": "confirmed", "risk": "0.01"})
+    other = PendingEvent("sheets.recorded", {"sheets": []})
+    signed, untouched = sign_events([report, other], auditor, known)
+    assert untouched is other and signed.payload()["signature"]["role"] == "auditor"
+    body = {k: v for k, v in signed.payload().items() if k != "signature"}
+    verify(signed.payload()["signature"], "audit.reported", body, known)
+    with pytest.raises(RuleError, match=r"registered as dispute body; an audit\.reported is made by the auditor"):
+        sign_events([report], JEE, known)
