@@ -607,10 +607,13 @@ def elections_show(
     say(f"{data['name']} ({data['id']}), {data['date']}, {data['country']}; levels: {', '.join(data['levels'])}.")
     emit_table(data["choices"], [("id", "id"), ("name", "name"), ("candidate", "candidate")], title=data["contest"])
     rules = data["rules"]
-    wins = " or ".join(t["share"] + (f" with a lead {t['lead']}" if t["lead"] else "") for t in rules["thresholds"])
+    wins = " or ".join(
+        f"{t['share']} of valid votes" + (f" with a lead {t['lead'].replace('%', ' points')}" if t["lead"] else "")
+        for t in rules["thresholds"]
+    )
     void = f"void when null + blank {rules['void']['share']} of ballots cast" if rules["void"] else "no void rule"
     say(
-        f"Rules: wins outright with {wins} of valid votes, else a runoff of {rules['runoff_size']}; {void}; "
+        f"Rules: wins outright with {wins}, else a runoff of {rules['runoff_size']}; {void}; "
         f"ties {rules['tie']}; annulled ballots count as {rules['annulled_ballots']}. Source: {rules['source'] or 'not stated'}."
     )
 
