@@ -37,13 +37,14 @@ def _worst(fixed: Option, options: Sequence[Sequence[Option]]) -> Option:
         return n, c
 
     n, c = total(chosen)
-    while c > 0:
-        share = Fraction(n, c)
+    share = Fraction(n, c) if c else Fraction(0)
+    while True:
         picks = [max(opts, key=lambda o, s=share: o[0] - s * o[1]) for opts in options]
         n2, c2 = total(picks)
-        if c2 == 0 or Fraction(n2, c2) <= share:
+        better = Fraction(n2, c2) if c2 else Fraction(0)
+        if better <= share:  # no choice beats this share: it is the maximum
             break
-        n, c = n2, c2
+        n, c, share = n2, c2, better
     return n, c
 
 
