@@ -13,13 +13,12 @@ from escrutinio.cli_common import DbOption, FormatOption, check_format, session
 
 keys_app = typer.Typer(
     help="Officials' Ed25519 keys: generate one, register its public key in the record, list them.\n\n"
-    "Example: escrutinio keys generate --out jne.key && "
-    "escrutinio keys register jne.key.pub --holder 'JNE plenary' --role appeals_body",
+    "Example: escrutinio keys list --format json",
     no_args_is_help=True,
 )
 certificate_app = typer.Typer(
     help="A certificate issued by escrutinio certify: show it, print it again, check it against the store.\n\n"
-    "Example: escrutinio certificate verify certificate.json",
+    "Example: escrutinio certificate show certificate.json --format json",
     no_args_is_help=True,
 )
 
@@ -88,7 +87,7 @@ def keys_register(
 def keys_list(db: DbOption = None, fmt: FormatOption = "table") -> None:
     """The keys the record holds: id, holder, role and the event that registered each.
 
-    Example: escrutinio keys list --format json
+    Example: escrutinio keys list
     """
     check_format(fmt)
     rows = session(db).keys.listing()
@@ -110,7 +109,7 @@ def certify_command(
     """Proclaim the result: refused while any table, case, appeal or required audit is open
     (each listed on its own line); otherwise a signed certificate bound to the log's head.
 
-    Example: escrutinio certify --key jne.key --out proclamation.json --lang es
+    Example: escrutinio certify --key jne.key --out certificate.json --lang es
     """
     from escrutinio.app.certify import CertificationRefused
 

@@ -49,6 +49,13 @@ ORDER = (
     "audit status",
     "audit measure",
     "audit report",
+    "keys generate",
+    "keys register",
+    "keys list",
+    "certify",
+    "certificate",
+    "certificate show",
+    "certificate verify",
 )
 """Command paths in the order a canvass uses them; any other command runs after these."""
 
