@@ -16,6 +16,7 @@ import typer
 from escrutinio.app import EscrutinioError
 from escrutinio.cli_audit import audit_app
 from escrutinio.cli_cases import cases_app, demo_dispute_command, stakes_command
+from escrutinio.cli_certify import certificate_app, certify_command, keys_app
 from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
@@ -58,6 +59,9 @@ app.add_typer(receipt_app, name="receipt")
 app.command("stakes")(stakes_command)
 app.command("forensics")(forensics_command)
 app.command("export")(export_command)
+app.add_typer(keys_app, name="keys")
+app.command("certify")(certify_command)
+app.add_typer(certificate_app, name="certificate")
 app.command("serve")(serve_command)
 app.command("publish")(publish_command)
 
@@ -71,9 +75,14 @@ TOP_CHOICES = 2
 def main_options(
     db: DbOption = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="Sign the rulings and audit results recorded with this official's key [env ESCRUTINIO_KEY]"),
+    ] = None,
 ) -> None:
     STATE["db"] = db
     STATE["debug"] = debug
+    STATE["key"] = key
 
 
 def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None) -> bool:
@@ -629,9 +638,14 @@ def elections_show(
     say(f"{data['name']} ({data['id']}), {data['date']}, {data['country']}; levels: {', '.join(data['levels'])}.")
     emit_table(data["choices"], [("id", "id"), ("name", "name"), ("candidate", "candidate")], title=data["contest"])
     rules = data["rules"]
+    wins = " or ".join(
+        f"{t['share']} of valid votes" + (f" with a lead {t['lead'].replace('%', ' points')}" if t["lead"] else "")
+        for t in rules["thresholds"]
+    )
+    void = f"void when null + blank {rules['void']['share']} of ballots cast" if rules["void"] else "no void rule"
     say(
-        f"Rules: majority {rules['majority']} of valid votes, runoff of {rules['runoff_size']}; void above "
-        f"{rules['void_threshold']} blank and null; annulled ballots count as {rules['annulled_ballots']}."
+        f"Rules: wins outright with {wins}, else a runoff of {rules['runoff_size']}; {void}; "
+        f"ties {rules['tie']}; annulled ballots count as {rules['annulled_ballots']}. Source: {rules['source'] or 'not stated'}."
     )
 
 

@@ -8,7 +8,6 @@ Each command is one action of :class:`escrutinio.app.audit.AuditActions` and rec
 options given.
 """
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from escrutinio import parsing
-from escrutinio.app import Session
-from escrutinio.cli_common import STATE, DbOption, FormatOption, _check_format
+from escrutinio.cli_common import DbOption, FormatOption, _check_format, session
 
 audit_app = typer.Typer(
     help="Risk-limiting audits: plan, seed, draw, record, resolve, measure, report.\n\n"
@@ -43,8 +41,8 @@ VoteOption = Annotated[
 @contextmanager
 def _audit(db: str | None) -> Iterator[Any]:
     """The audit actions of a session on the store, closed (and its .db complete) on return."""
-    with Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
-        yield session.audit
+    with session(db) as current:  # the signing key too: audit results are signed by the auditor
+        yield current.audit
 
 
 def _emit_fields(data: dict[str, Any], fmt: str, title: str, fields: list[str]) -> None:

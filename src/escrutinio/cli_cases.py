@@ -7,14 +7,13 @@ alone may reconstruct history by declaring a past time (``--declared-at``); it i
 the time of receipt.
 """
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from escrutinio.cli_common import STATE, DbOption, FormatOption, _check_format
+from escrutinio.cli_common import DbOption, FormatOption, _check_format, session
 
 cases_app = typer.Typer(
     help="The docket: file, rule, appeal and follow cases (observations, nullity requests, ...).", no_args_is_help=True
@@ -60,9 +59,7 @@ EvidenceOption = Annotated[
 
 
 def _session(db: str | None):  # type: ignore[no-untyped-def]
-    from escrutinio.app import Session
-
-    return Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
+    return session(db)  # the signing key too (escrutinio --key FILE): rulings are signed by who makes them
 
 
 def _declared(session: Any, text: str | None) -> Any:
@@ -405,6 +402,13 @@ def stakes_command(
         typer.echo(f"These claims COULD change the winner: the smallest such set has {result['smallest_set_size']:,} cases.")
     else:
         typer.echo("No combination of the open claims can change the winner.")
+    void = result.get("void")
+    if void:
+        worst, could = void["worst_case"], "COULD" if void["can_void"] else "cannot"
+        typer.echo(
+            f"Void rule ({void['rule']}): null and blank are {void['now']['share']}% of ballots cast now, "
+            f"{worst['share']}% at worst; the open claims {could} void the election."
+        )
 
 
 def demo_dispute_command(

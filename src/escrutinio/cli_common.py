@@ -13,7 +13,7 @@ import typer
 
 from escrutinio.app import EscrutinioError, Session
 
-STATE: dict[str, Any] = {"db": None, "debug": False}
+STATE: dict[str, Any] = {"db": None, "debug": False, "key": None}
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
@@ -23,8 +23,13 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output: table
 
 def session(db: str | None = None) -> Session:
     """The session of this command: the store from ``--db`` (here or before the command), the
-    actor from ``ESCRUTINIO_ACTOR``."""
-    return Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
+    actor from ``ESCRUTINIO_ACTOR``, and the official's key that signs the rulings and audit
+    results it records from ``escrutinio --key FILE`` or ``ESCRUTINIO_KEY``."""
+    from pathlib import Path
+
+    key = STATE.get("key") or os.environ.get("ESCRUTINIO_KEY") or None
+    current = Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
+    return current.sign_with(Path(key) if key else None)
 
 
 def _check_format(fmt: str) -> str:

@@ -49,6 +49,13 @@ ORDER = (
     "audit status",
     "audit measure",
     "audit report",
+    "keys generate",
+    "keys register",
+    "keys list",
+    "certify",
+    "certificate",
+    "certificate show",
+    "certificate verify",
 )
 """Command paths in the order a canvass uses them; any other command runs after these."""
 
@@ -65,6 +72,12 @@ REFUSALS: dict[str, str] = {
     # ... so the risk cannot be measured, nor the audit reported.
     "escrutinio audit measure --format json": "measured once",
     "escrutinio audit report": "report comes after",
+    # The sample's observed sheet is still at the dispute body (no example rules on it), so
+    # proclamation is refused, listing it, and there is no certificate to show or verify.
+    "escrutinio certify --key jne.key --out certificate.json --lang es": "certification refused: 1 still open",
+    "escrutinio certificate show certificate.json --format json": "no such certificate file",
+    "escrutinio certificate show certificate.json --pdf certificate-en.pdf --lang en": "no such certificate file",
+    "escrutinio certificate verify certificate.json": "no such certificate file",
 }
 """Example line -> the words its one-line refusal must hold, where the sample cannot meet the
 example's precondition (the owners of these commands may well give them runnable examples).

@@ -50,7 +50,8 @@ def test_presets_parse_and_first_round_has_eighteen_choices() -> None:
     first, _ = load_definition("peru-2021-first-round")
     assert len(first.contest.choices) == 18 and first.contest.choice("PL").column == "VOTOS_P16"
     runoff, _ = load_definition("peru-2021-runoff")
-    assert runoff.rules.void_threshold == Fraction(2, 3) and runoff.claims.fee_per_table == 1100
+    assert runoff.rules.void is not None and runoff.rules.void.share.value == Fraction(2, 3)
+    assert runoff.claims.fee_per_table == 1100
     assert runoff.claims.deadline is not None and runoff.claims.deadline.isoformat() == "2021-06-09T20:00:00-05:00"
 
 

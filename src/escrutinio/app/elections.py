@@ -42,7 +42,6 @@ class ElectionsService:
 
 
 def describe(name: str, e: Election) -> dict[str, Any]:
-    rules = e.rules
     return {
         "preset": name,
         "id": e.id,
@@ -53,12 +52,7 @@ def describe(name: str, e: Election) -> dict[str, Any]:
         "levels": list(e.levels),
         "contest": e.contest.name,
         "choices": [{"id": c.id, "name": c.name, "party": c.party, "candidate": c.candidate} for c in e.contest.choices],
-        "rules": {
-            "annulled_ballots": str(rules.annulled_ballots.value),
-            "majority": str(rules.majority),
-            "runoff_size": rules.runoff_size,
-            "void_threshold": None if rules.void_threshold is None else str(rules.void_threshold),
-        },
+        "rules": e.rules.to_dict(),
         "claims": {
             "deadline": e.claims.deadline.isoformat() if e.claims.deadline else None,
             "appeal_days": e.claims.appeal_days,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.roles import Action, Principal, check
@@ -26,11 +27,13 @@ from escrutinio.domain.roles import Action, Principal, check
 if TYPE_CHECKING:
     from escrutinio.app.audit import AuditActions
     from escrutinio.app.cases import CasesService
+    from escrutinio.app.certify import CertifyService
     from escrutinio.app.count import CountService
     from escrutinio.app.elections import ElectionsService
     from escrutinio.app.export import ExportService
     from escrutinio.app.forensics import ForensicsService
     from escrutinio.app.intake import IntakeService
+    from escrutinio.app.keys import KeysService
     from escrutinio.app.log import LogService
     from escrutinio.app.publish import PublishService
     from escrutinio.app.replica import ReplicaService
@@ -76,6 +79,7 @@ class Session:
         self._reader: Reader | None = None
         self._election: Election | None = None
         self._frames: TableFrameCache | None = None
+        self._signing_key: Path | None = None
 
     # -- who acts ---------------------------------------------------------------------------
 
@@ -112,7 +116,17 @@ class Session:
 
         if self._store is None:
             self._store = Store.open(self.url)
+        if self._signing_key is not None:
+            from escrutinio.app.signing import SigningStore
+
+            return SigningStore(self._store, self._signing_key)  # type: ignore[return-value]
         return self._store
+
+    def sign_with(self, key_file: Path | None) -> Session:
+        """Sign the acts this session records (rulings, audit results) with the official's key
+        in ``key_file``; it must be registered to a role that makes them (``escrutinio keys``)."""
+        self._signing_key = key_file
+        return self
 
     @property
     def reader(self) -> Reader:
@@ -274,3 +288,15 @@ class Session:
         from escrutinio.app.replica import ReplicaService
 
         return ReplicaService(self, self.read_url, lambda url: Session(url, actor=self.principal))
+
+    @cached_property
+    def keys(self) -> KeysService:
+        from escrutinio.app.keys import KeysService
+
+        return KeysService(self)
+
+    @cached_property
+    def certify(self) -> CertifyService:
+        from escrutinio.app.certify import CertifyService
+
+        return CertifyService(self)

@@ -152,6 +152,8 @@ def national_extras(result: AreaResult, election: Election) -> dict[str, Any]:
             "winner": outcome.winner,
             "runoff": list(outcome.runoff),
             "reading": outcome.describe(names),
+            "met": None if outcome.met is None else outcome.met.to_dict(),
+            "rule": election.rules.to_dict(),
         },
         "all_sheets": {
             "note": "counted totals plus the provisional figures of sheets still at the dispute body",

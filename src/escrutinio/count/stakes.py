@@ -19,7 +19,10 @@ Choices made here (and why):
   case it is counted if its figures favour the challenger and left out otherwise.
 - *Challenged ballots decided*: in the worst case all of them go to the challenger.
 - *Changing the winner* means the leader is no longer strictly ahead of some challenger (a tie
-  overturns a win). The void rule (null + blank over a threshold) is not modelled here.
+  overturns a win).
+- *The void rule* (Peru: null + blank over two thirds of ballots cast) is a second way the
+  claims could change the outcome: :mod:`escrutinio.count.void_stakes` finds the worst case,
+  reported as ``void`` and folded into ``can_change_outcome``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any, NamedTuple
 
 import polars as pl
 
+from escrutinio.count.void_stakes import void_stakes
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import EffectKind, Figures
 from escrutinio.domain.election import Election
@@ -102,6 +106,7 @@ class Stakes:
     exact: bool
     challengers: tuple[ChallengerStakes, ...] = ()
     unknown_tables: tuple[str, ...] = field(default=())
+    void: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +122,8 @@ class Stakes:
             "worst_case_margin": self.worst_case_margin,
             "margin_if_all_granted": self.margin_if_all_granted,
             "can_change_winner": self.can_change_winner,
+            "can_change_outcome": self.can_change_winner or bool(self.void and self.void["can_void"]),
+            "void": self.void,
             "smallest_set": list(self.smallest_set) if self.smallest_set is not None else None,
             "smallest_set_size": len(self.smallest_set) if self.smallest_set is not None else None,
             "exact": self.exact,
@@ -454,4 +461,5 @@ def stakes(
         exact=all(s.exact for s in per),
         challengers=tuple(per),
         unknown_tables=unknown,
+        void=void_stakes(frame, election, [(c.tables, c.requested) for c in claims]),
     )

@@ -15,6 +15,18 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from escrutinio.domain.contest_rules import (
+    MAJORITY,
+    TWO_THIRDS_VOID,
+    Bound,
+    Comparison,
+    Threshold,
+    TieRule,
+    VoidRule,
+    parse_share,
+    parse_thresholds,
+    parse_void,
+)
 from escrutinio.domain.errors import DefinitionError
 from escrutinio.domain.ids import AreaCode, ChoiceId, ElectionId
 
@@ -58,18 +70,35 @@ class Contest:
 
 @dataclass(frozen=True)
 class CountingRules:
-    """The rules that turn counted sheets into a result.
+    """The rules that turn counted sheets into a result (see :mod:`escrutinio.domain.contest_rules`).
 
-    ``majority`` is the share of valid votes a choice needs to win outright (Peru: more than
-    one half); otherwise the top ``runoff_size`` go to a runoff. The whole election is void when
-    null + blank exceed ``void_threshold`` of the ballots cast (Peru: two thirds, LOE / Const.
-    art. 184).
+    A choice wins outright when it meets any of ``thresholds`` (Bolivia: more than 50 %, or at
+    least 40 % with a 10-point lead); otherwise the top ``runoff_size`` go to a runoff. The whole
+    election is void under ``void`` (Peru: null + blank over two thirds of ballots cast, Const.
+    art. 184). ``tie`` says what a deciding tie means; ``source`` is the law the winner rule
+    comes from, quoted by results and the certificate.
     """
 
     annulled_ballots: AnnulledBallots = AnnulledBallots.NULL
-    majority: Fraction = Fraction(1, 2)
+    thresholds: tuple[Threshold, ...] = MAJORITY
     runoff_size: int = 2
-    void_threshold: Fraction | None = Fraction(2, 3)
+    void: VoidRule | None = TWO_THIRDS_VOID
+    tie: TieRule = TieRule.UNDECIDED
+    source: str = ""
+    audit_risk_limit: Fraction | None = None
+    """When set, proclamation waits for a risk-limiting audit confirmed at this risk limit or lower."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rules as plain data, as results, the definition view and the certificate quote them."""
+        return {
+            "source": self.source,
+            "thresholds": [t.to_dict() for t in self.thresholds],
+            "runoff_size": self.runoff_size,
+            "void": None if self.void is None else self.void.to_dict(),
+            "tie": self.tie.value,
+            "annulled_ballots": self.annulled_ballots.value,
+            "audit_risk_limit": None if self.audit_risk_limit is None else str(self.audit_risk_limit),
+        }
 
 
 @dataclass(frozen=True)
@@ -162,6 +191,51 @@ def _fraction(text: str, path: str) -> Fraction:
     return value
 
 
+RULE_KEYS = {
+    "annulled_ballots", "thresholds", "majority", "runoff_size", "void", "void_threshold", "tie", "source", "audit_risk_limit",
+}  # fmt: skip
+
+
+def _parse_rules(r: Mapping[str, Any]) -> CountingRules:
+    """The ``[rules]`` table. ``majority = "1/2"`` and ``void_threshold = "2/3"`` are the older
+    spellings of one threshold ``> 50%`` and of ``void = { share = "> 2/3" }``, still read so that
+    logs recorded before the rules became alternatives replay unchanged."""
+    _check_keys(r, "rules.", RULE_KEYS)
+    for new, old in (("thresholds", "majority"), ("void", "void_threshold")):
+        if new in r and old in r:
+            raise DefinitionError(f"rules.{old}: give rules.{new} or rules.{old}, not both")
+    annulled = _get(r, "rules.", "annulled_ballots", str, "null")
+    if annulled not in {a.value for a in AnnulledBallots}:
+        raise DefinitionError(f'rules.annulled_ballots: expected "null" or "excluded", got {annulled!r}')
+    if "thresholds" in r:
+        thresholds = parse_thresholds(r["thresholds"], "rules.thresholds")
+    elif "majority" in r:
+        share = Bound(Comparison.MORE, _fraction(_get(r, "rules.", "majority", str), "rules.majority"))
+        thresholds = (Threshold(share),)
+    else:
+        thresholds = MAJORITY
+    if "void" in r:
+        void = parse_void(r["void"], "rules.void")
+    else:
+        old = _get(r, "rules.", "void_threshold", str, "2/3")
+        void = None if old == "none" else VoidRule(Bound(Comparison.MORE, _fraction(old, "rules.void_threshold")))
+    tie = _get(r, "rules.", "tie", str, TieRule.UNDECIDED.value)
+    if tie not in set(TieRule):
+        raise DefinitionError(f"rules.tie: expected one of {', '.join(repr(t.value) for t in TieRule)}, got {tie!r}")
+    runoff_size = _get(r, "rules.", "runoff_size", int, 2)
+    if runoff_size < 2:
+        raise DefinitionError(f"rules.runoff_size: expected 2 or more choices in a runoff, got {runoff_size}")
+    return CountingRules(
+        annulled_ballots=AnnulledBallots(annulled),
+        thresholds=thresholds,
+        runoff_size=runoff_size,
+        void=void,
+        tie=TieRule(tie),
+        source=_get(r, "rules.", "source", str, ""),
+        audit_risk_limit=None if "audit_risk_limit" not in r else parse_share(r["audit_risk_limit"], "rules.audit_risk_limit"),
+    )
+
+
 def _parse_choice(data: Mapping[str, Any], path: str) -> Choice:
     _check_keys(data, path, {"id", "name", "party", "candidate", "column"})
     column = _get(data, path, "column", (str, list))
@@ -211,18 +285,7 @@ def parse_election(data: Mapping[str, Any]) -> Election:
         raise DefinitionError("contest.choices: choice ids must be unique")
     contest = Contest(_get(c, "contest.", "id", str), _get(c, "contest.", "name", str, ""), choices)
 
-    r = _get(data, "", "rules", dict, {})
-    _check_keys(r, "rules.", {"annulled_ballots", "majority", "runoff_size", "void_threshold"})
-    annulled = _get(r, "rules.", "annulled_ballots", str, "null")
-    if annulled not in {a.value for a in AnnulledBallots}:
-        raise DefinitionError(f'rules.annulled_ballots: expected "null" or "excluded", got {annulled!r}')
-    void = _get(r, "rules.", "void_threshold", str, "2/3")
-    rules = CountingRules(
-        annulled_ballots=AnnulledBallots(annulled),
-        majority=_fraction(_get(r, "rules.", "majority", str, "1/2"), "rules.majority"),
-        runoff_size=_get(r, "rules.", "runoff_size", int, 2),
-        void_threshold=None if void == "none" else _fraction(void, "rules.void_threshold"),
-    )
+    rules = _parse_rules(_get(data, "", "rules", dict, {}))
 
     cl = _get(data, "", "claims", dict, {})
     _check_keys(cl, "claims.", {"deadline", "appeal_days", "fee_per_table", "fee_currency", "grounds"})

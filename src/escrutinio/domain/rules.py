@@ -1,7 +1,7 @@
-"""Contest rules: who wins, whether a runoff is due, whether the election is void.
+"""Contest rules applied: who wins, whether a runoff is due, whether the election is void.
 
-Pure functions over exact integers; shares are compared as fractions so that a tie at
-exactly one half is never decided by rounding.
+Pure functions over exact integers; the definition's rules (:mod:`escrutinio.domain.contest_rules`)
+compare shares as fractions, so a count at exactly a boundary is never decided by rounding.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from fractions import Fraction
 
+from escrutinio.domain.contest_rules import Threshold, TieRule
 from escrutinio.domain.election import CountingRules
 from escrutinio.domain.ids import ChoiceId
 
@@ -35,14 +35,23 @@ class Outcome:
     leader: ChoiceId | None
     runner_up: ChoiceId | None
     margin: int
+    met: Threshold | None = None
+    """The alternative the winner met; None for a winner of a contest no larger than the runoff
+    (a runoff itself: more valid votes wins) and for every other kind."""
+    tie: TieRule = TieRule.UNDECIDED
 
     def describe(self, names: Mapping[ChoiceId, str]) -> str:
         if self.kind is OutcomeKind.WINNER:
-            return f"{names[self.winner]} wins with an absolute majority of valid votes"  # type: ignore[index]
+            winner = names[self.winner]  # type: ignore[index]
+            if self.met is None:
+                return f"{winner} wins with more valid votes than any other choice"
+            return f"{winner} wins outright: {self.met}"
         if self.kind is OutcomeKind.RUNOFF:
-            return "no absolute majority: runoff between " + " and ".join(names[c] for c in self.runoff)
+            return "no choice meets a threshold to win outright: runoff between " + " and ".join(names[c] for c in self.runoff)
         if self.kind is OutcomeKind.TIE:
-            return "the leading choices are tied"
+            if self.tie is TieRule.LOT:
+                return "the deciding places are tied: the proclaiming body draws them by lot"
+            return "the deciding places are tied: the count names nobody"
         if self.kind is OutcomeKind.VOID:
             return "the election is void: null and blank votes exceed the threshold of ballots cast"
         return "no votes counted yet"
@@ -54,24 +63,32 @@ def ranking(votes: Mapping[ChoiceId, int]) -> list[tuple[ChoiceId, int]]:
 
 
 def decide(votes: Mapping[ChoiceId, int], blank: int, null: int, cast: int, rules: CountingRules) -> Outcome:
-    """Apply the winner rule and the void rule to national totals."""
+    """Apply the definition's void rule, then its thresholds (any one alternative wins), then
+    the runoff: the order the law reads them in (a void election has no winner)."""
     ranked = ranking(votes)
     valid = sum(votes.values())
     leader, top = ranked[0] if ranked else (None, 0)
     runner_up, second = ranked[1] if len(ranked) > 1 else (None, 0)
     margin = top - second
+
+    def outcome(
+        kind: OutcomeKind, winner: ChoiceId | None = None, runoff: tuple[ChoiceId, ...] = (), met: Threshold | None = None
+    ) -> Outcome:
+        return Outcome(kind, winner, runoff, leader, runner_up, margin, met, rules.tie)
+
     if valid == 0:
-        return Outcome(OutcomeKind.NO_VOTES, None, (), None, None, 0)
-    if rules.void_threshold is not None and cast > 0 and Fraction(blank + null, cast) > rules.void_threshold:
-        return Outcome(OutcomeKind.VOID, None, (), leader, runner_up, margin)
-    if Fraction(top, valid) > rules.majority and margin > 0:
-        return Outcome(OutcomeKind.WINNER, leader, (), leader, runner_up, margin)
+        return Outcome(OutcomeKind.NO_VOTES, None, (), None, None, 0, None, rules.tie)
+    if rules.void is not None and rules.void.applies(blank, null, cast):
+        return outcome(OutcomeKind.VOID)
+    met = next((t for t in rules.thresholds if t.met(top, second, valid)), None)
+    if met is not None and margin > 0:
+        return outcome(OutcomeKind.WINNER, leader, met=met)
     size = rules.runoff_size
     if len(ranked) > size and ranked[size - 1][1] == ranked[size][1]:
-        return Outcome(OutcomeKind.TIE, None, (), leader, runner_up, margin)
+        return outcome(OutcomeKind.TIE)
     if len(ranked) <= size:
         if margin == 0:
-            return Outcome(OutcomeKind.TIE, None, (), leader, runner_up, margin)
-        # A two-way contest (a runoff itself): the one with more valid votes wins.
-        return Outcome(OutcomeKind.WINNER, leader, (), leader, runner_up, margin)
-    return Outcome(OutcomeKind.RUNOFF, None, tuple(c for c, _ in ranked[:size]), leader, runner_up, margin)
+            return outcome(OutcomeKind.TIE)
+        # A contest no larger than a runoff (a runoff itself): the one with more valid votes wins.
+        return outcome(OutcomeKind.WINNER, leader)
+    return outcome(OutcomeKind.RUNOFF, runoff=tuple(c for c, _ in ranked[:size]))

@@ -41,6 +41,8 @@ class EventType:
     CASE_EVENTS = (
         CASE_OPENED, CASE_ADMITTED, CASE_REFUSED, CASE_RULED, CASE_APPEALED, CASE_APPEAL_DECIDED, CASE_FINALISED,
     )
+    KEY_REGISTERED = "key.registered"  # an official's public key, its holder and role
+    CERTIFICATE_ISSUED = "certificate.issued"  # the proclamation's signed certificate
     AUDIT_PLANNED = "audit.planned"
     AUDIT_SEEDED = "audit.seeded"
     AUDIT_SAMPLED = "audit.sampled"

@@ -301,6 +301,13 @@ class Store:
             raise StoreError(f"no event {seq} in this store")
         return _event(row)
 
+    def event_hash(self, seq: int) -> str | None:
+        """The hash of event ``seq`` (None when the log has no such event): what a certificate or
+        a signed head binds is checked against it."""
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(f"SELECT hash FROM events WHERE seq = {mark(conn)}", (int(seq),)).fetchall()
+        return str(rows[0][0]) if rows else None
+
     def events_of_type(self, type_: str) -> list[Event]:
         with self.engine.connect() as conn:
             sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE type = {mark(conn)} ORDER BY seq"

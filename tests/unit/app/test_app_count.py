@@ -157,7 +157,7 @@ def test_elections_list_and_show() -> None:
     names = [e["preset"] for e in session.elections.list()]
     assert "peru-2021-runoff" in names and "bolivia-2019-first-round" in names
     bolivia = session.elections.show("bolivia-2019-first-round")
-    assert len(bolivia["choices"]) == 9 and bolivia["rules"]["majority"] == "1/2"
+    assert len(bolivia["choices"]) == 9 and bolivia["rules"]["thresholds"][1] == {"share": ">= 40%", "lead": ">= 10%"}
 
 
 def test_the_declared_time_without_a_zone_is_the_election_s(sqlite_db: str, tmp_path: Path) -> None:

@@ -3,8 +3,6 @@ run time, and the contest rules answer with an OutcomeKind."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import pytest
 
 from escrutinio.domain.election import CountingRules, FileFormat, election_from_toml
@@ -36,6 +34,6 @@ def test_an_unknown_source_format_is_refused_with_the_known_ones() -> None:
 )
 def test_each_outcome_kind(votes: dict[str, int], blank: int, null: int, kind: OutcomeKind) -> None:
     typed = {ChoiceId(c): v for c, v in votes.items()}
-    outcome = decide(typed, blank, null, sum(votes.values()) + blank + null, CountingRules(void_threshold=Fraction(2, 3)))
+    outcome = decide(typed, blank, null, sum(votes.values()) + blank + null, CountingRules())
     assert outcome.kind is kind
     assert outcome.kind == kind.value  # still the public, scriptable name

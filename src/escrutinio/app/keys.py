@@ -1,0 +1,63 @@
+"""Officials' keys (``escrutinio keys``): make one, register its public half in the record,
+list those registered. A private key stays in its holder's file (mode 0600), never in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from escrutinio.store.context import StoreContext
+
+
+class KeysService:
+    """The keys of one store's record."""
+
+    def __init__(self, context: StoreContext) -> None:
+        self.context = context
+
+    @staticmethod
+    def generate(out: Path) -> dict[str, Any]:
+        """A new Ed25519 key: the private key at ``out`` (0600, never overwritten), the public at ``out.pub``."""
+        from escrutinio.ledger.signing import generate_key, save_private_key, save_public_key
+
+        public_path = out.with_name(out.name + ".pub")
+        if public_path.exists():
+            raise_exists(public_path)
+        key = generate_key()
+        save_private_key(key, out)
+        save_public_key(key.public, public_path)
+        return {"private_key": str(out), "public_key": str(public_path), "key_id": key.key_id}
+
+    def registered(self) -> dict[str, Any]:
+        """Every key the record holds, by id."""
+        from escrutinio.certify.keys import KEY_REGISTERED, registry
+
+        return registry(self.context.store.events_of_type(KEY_REGISTERED))
+
+    def register(self, public_file: Path, holder: str, role: str) -> dict[str, Any]:
+        """Record ``public_file``'s key as held by ``holder`` in ``role`` (a ``key.registered`` event)."""
+        from escrutinio.certify.keys import registration
+        from escrutinio.ledger.signing import load_public_key
+
+        store = self.context.store
+        public = load_public_key(public_file)
+        seq, _ = store.head()
+        event = registration(public, holder, role, self.registered())
+        sealed = store.append([event], self.context.actor, expect_seq=seq, keys=[f"keys.register:{public.key_id}"])
+        return {**event.payload(), "event": sealed[0].seq}
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.registered().values()]
+
+    @staticmethod
+    def load(path: Path) -> Any:
+        """The private key in ``path`` (for signing)."""
+        from escrutinio.ledger.signing import load_private_key
+
+        return load_private_key(path)
+
+
+def raise_exists(path: Path) -> None:
+    from escrutinio.ledger.signing import BadKeyFile
+
+    raise BadKeyFile(f"{path}: already exists; a key file is never overwritten (choose another path)")
