@@ -44,7 +44,7 @@ def add_command(
 
     Example: escrutinio users add maria --role representative --party FP
 
-    Example: escrutinio users add luis --role judge --body JEE --area 15
+    Example: escrutinio users add luis --role judge --body JEE --area 14
     """
     from escrutinio.parsing import parse_role
 
