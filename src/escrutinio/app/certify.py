@@ -76,8 +76,8 @@ class CertifyService:
         """Proclaim: refused (:class:`CertificationRefused`) while anything is open; otherwise the
         signed certificate, recorded and written to ``out`` (JSON) beside its ``.html`` and ``.pdf``."""
         from escrutinio.certify.certificate import CERTIFICATE_ISSUED, build, payload
-        from escrutinio.certify.keys import sign
         from escrutinio.ledger.events import timestamp
+        from escrutinio.ledger.keys import sign
         from escrutinio.ledger.pending import PendingEvent
         from escrutinio.ledger.signing import load_private_key
 

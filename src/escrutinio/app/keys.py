@@ -30,13 +30,13 @@ class KeysService:
 
     def registered(self) -> dict[str, Any]:
         """Every key the record holds, by id."""
-        from escrutinio.certify.keys import KEY_REGISTERED, registry
+        from escrutinio.ledger.keys import KEY_REGISTERED, registry
 
         return registry(self.context.store.events_of_type(KEY_REGISTERED))
 
     def register(self, public_file: Path, holder: str, role: str) -> dict[str, Any]:
         """Record ``public_file``'s key as held by ``holder`` in ``role`` (a ``key.registered`` event)."""
-        from escrutinio.certify.keys import registration
+        from escrutinio.ledger.keys import registration
         from escrutinio.ledger.signing import load_public_key
 
         store = self.context.store

@@ -29,8 +29,8 @@ class SigningStore:
         return getattr(self._store, name)
 
     def append(self, pending: Sequence[PendingEvent], actor: str, **options: Any) -> list[Any]:
-        from escrutinio.certify.keys import KEY_REGISTERED, registry, sign_events
         from escrutinio.domain.signers import SIGNED_ACTS
+        from escrutinio.ledger.keys import KEY_REGISTERED, registry, sign_events
 
         if any(p.type in SIGNED_ACTS for p in pending):
             if self._key is None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from escrutinio.certify.keys import Registration, verify
 from escrutinio.domain.election import Election
 from escrutinio.ledger.events import EventType
+from escrutinio.ledger.keys import Registration, verify
 from escrutinio.ledger.signing import SigningError
 
 CERTIFICATE_ISSUED = EventType.CERTIFICATE_ISSUED

@@ -153,6 +153,7 @@ def verify_log(
         "cases": len(replay.cases),
         "in_count_despite_a_rule": replay.despite,
         "acts_by_actors_without_role": replay.without_role,
+        "signed_acts_checked": replay.signed,
     }
     return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences, head, checked)
 

@@ -41,6 +41,7 @@ from escrutinio.domain.errors import EscrutinioError
 from escrutinio.domain.roles import MAY, Action, Principal, Role, refusal
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 from escrutinio.ledger.events import Event, EventType
+from escrutinio.ledger.keys import Registration, event_signature_problem, registry
 from escrutinio.ledger.state import CanvassState, _Builder
 
 KNOWN_TYPES = frozenset(v for k, v in vars(EventType).items() if k.isupper() and isinstance(v, str))
@@ -149,6 +150,10 @@ class SemanticReplay:
         """Events that need a role, by actors recorded without one (before accounts)."""
         self.despite_rules: set[str] = set()
         """Tables in the count despite a rule their figures break (stated by the source)."""
+        self.keys: dict[str, Registration] = {}
+        """Officials' keys registered so far (``key.registered``): what a signed act is checked against."""
+        self.signed = 0
+        """Signed acts whose signature held: by a key registered before them, of a role that may make them."""
 
     # -- per event ---------------------------------------------------------------------------
 
@@ -160,6 +165,7 @@ class SemanticReplay:
             raise Discrepancy(event.seq, f"{event.type}: its data must be an object")
         self.hashes.append(event.hash)
         try:
+            self._check_signature(event)
             self._check(event)
             self.builder.apply(event)
         except Discrepancy:
@@ -168,6 +174,23 @@ class SemanticReplay:
             raise Discrepancy(event.seq, str(exc)) from None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise Discrepancy(event.seq, f"{event.type}: malformed data ({type(exc).__name__}: {exc})") from None
+
+    def _check_signature(self, event: Event) -> None:
+        """A signed act's signature must hold against the keys registered before it in the
+        record (its key known, its role allowed the act, the bytes unchanged); a key is
+        registered once."""
+        if event.type == EventType.KEY_REGISTERED:
+            key_id = event.data.get("key_id")
+            if key_id in self.keys:
+                raise Discrepancy(
+                    event.seq, f"key {str(key_id)[:16]} is registered twice (first at event {self.keys[key_id].seq})"
+                )
+            self.keys.update(registry([event]))
+        problem = event_signature_problem(event, self.keys)
+        if problem is not None:
+            raise Discrepancy(event.seq, problem)
+        if "signature" in event.data:
+            self.signed += 1
 
     def _check(self, event: Event) -> None:
         if event.type != EventType.ELECTION_DEFINED and self.builder.state is None:

@@ -97,7 +97,7 @@ def test_refused_while_open_then_granted_and_verified(db_url: str, tmp_path: Pat
 
 
 def test_rulings_are_signed_by_who_makes_them_and_a_wrong_key_is_refused(sqlite_db: str, tmp_path: Path) -> None:
-    from escrutinio.certify.keys import event_signature_problem, registry
+    from escrutinio.ledger.keys import event_signature_problem, registry
 
     session = Session(sqlite_db, actor="admin:test")
     session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff", declared_at=datetime(2021, 6, 7, 9, tzinfo=LIMA))
@@ -127,6 +127,24 @@ def test_rulings_are_signed_by_who_makes_them_and_a_wrong_key_is_refused(sqlite_
     forged = type(ruled)(ruled.seq, ruled.type, ruled.at, ruled.actor, {**ruled.data, "summary": {}}, ruled.prev, ruled.hash)
     assert "does not match" in (event_signature_problem(forged, known) or "")
     assert session.store.events_of_type("sheets.recorded")[-1].data.get("signature") is None  # the count change is not an act
+
+    # From the record alone: verify checks the signed ruling against the keys the record registers,
+    # and a ruling rewritten under its signature (every hash recomputed) fails at that event.
+    from tests.records import read, reseal
+    from tests.records import write as write_record
+
+    from escrutinio.ledger.semantic import Discrepancy
+
+    record = tmp_path / "record.jsonl"
+    session.log.export(record)
+    assert session.log.verify(record).to_dict()["checked"]["signed_acts_checked"] == 1
+    events = read(record)
+    i = next(k for k, e in enumerate(events) if e.type == "case.ruled")
+    e = events[i]
+    events[i] = type(e)(e.seq, e.type, e.at, e.actor, {**e.data, "summary": {}}, e.prev, e.hash)
+    with pytest.raises(Discrepancy, match="does not match") as refused:
+        session.log.verify(write_record(tmp_path / "rewritten.jsonl", reseal(events)))
+    assert refused.value.seq == e.seq
 
 
 def test_a_definition_that_requires_an_audit_waits_for_it(sqlite_db: str, tmp_path: Path) -> None:

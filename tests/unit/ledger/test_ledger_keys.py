@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from escrutinio.certify.keys import Registration, registration, sign, sign_events, verify
 from escrutinio.domain.errors import RuleError
+from escrutinio.ledger.keys import Registration, registration, sign, sign_events, verify
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.signing import BadSignature, generate_key
 
