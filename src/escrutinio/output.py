@@ -182,8 +182,14 @@ def emit_table(
 
 
 def say(text: str) -> None:
-    """A line of prose for a person, wrapped to the page."""
-    console().print(text, soft_wrap=False, markup=False)
+    """A line of prose for a person: wrapped to the page on a terminal (or at ``COLUMNS``), and
+    left whole in a pipe, where a script greps it and a cut line would break the match."""
+    import os
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        console().print(text, soft_wrap=False, markup=False)
+    else:
+        sys.stdout.write(text + "\n")
 
 
 def emit(

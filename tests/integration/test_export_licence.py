@@ -1,4 +1,5 @@
-"""A data package names the licence its publisher chose (an SPDX id from a known list)."""
+"""Export options: a data package names the licence its publisher chose (an SPDX id from a known
+list); an export into a folder that does not exist is refused, creating nothing."""
 
 from __future__ import annotations
 
@@ -58,3 +59,13 @@ def test_a_licence_refused_writes_nothing(tiny_store: str, tmp_path: Path, fmt: 
     assert result.exit_code == 1
     assert message in str(result.exception) + result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["nist-cdf", "datapackage"])
+def test_an_export_into_a_missing_folder_creates_nothing(tiny_store: str, tmp_path: Path, fmt: str) -> None:
+    missing = tmp_path / "no-such-folder"
+    out = missing / ("x.json" if fmt == "nist-cdf" else "package")
+    result = CliRunner().invoke(app, ["--db", tiny_store, "export", "--format", fmt, str(out)])
+    assert result.exit_code == 1
+    assert f"the folder {missing} does not exist; create it first" in str(result.exception) + result.output
+    assert not missing.exists()

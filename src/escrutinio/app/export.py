@@ -123,6 +123,9 @@ class ExportService:
         if fmt not in FORMATS:
             raise ExportError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
         _depth(level, LEVELS)
+        folder = Path(out).absolute().parent
+        if not folder.is_dir():  # a typo in the path must not leave a tree of new folders behind
+            raise ExportError(f"{out}: the folder {folder} does not exist; create it first")
         if fmt == "nist-cdf":
             if licence is not None:
                 raise ExportError("--licence: an ElectionReport carries no licence; it applies to --format datapackage")
