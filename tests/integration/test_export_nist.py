@@ -127,6 +127,9 @@ def assert_round_trip(original_db: str, report: Path, tmp_path: Path, copy: str 
                 assert [tuple(r[c] for c in cols) for r in a] == [tuple(r[c] for c in cols) for r in b]
             else:
                 assert [{k: r.get(k) for k in keys} for r in a] == [{k: r.get(k) for k in keys} for r in b], level
+        # The law comes back with the report: the same outcome under the same rule (Bolivia's
+        # 40 % with a 10-point lead would otherwise read as a runoff).
+        assert imported.count.results()[0]["outcome"] == original.count.results()[0]["outcome"]
 
 
 def test_runoff_round_trip_gives_identical_results_at_every_level(runoff_store: str, runoff_report: Path, tmp_path: Path) -> None:

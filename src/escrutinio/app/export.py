@@ -93,10 +93,14 @@ class ExportService:
             "`escrutinio verify` recomputes them. Blank votes are the contest's Undervotes, null votes its "
             "Overvotes; figures outside the count carry the sheet state as OtherType."
         )
+        import tomllib
+
+        rules = tomllib.loads(self.session.reader.definition_text()).get("rules")
         return build_report(
             election,
             areas,
             tables,
+            rules=rules,
             generated=generated or datetime.now(UTC).replace(microsecond=0),
             notes=notes,
             vendor_application=f"escrutinio {__version__}",

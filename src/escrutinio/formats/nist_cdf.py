@@ -41,6 +41,7 @@ Summing the ``total`` counts of the tables of an area gives the area's ``total``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +57,10 @@ FIGURES = ("cast", "valid", "blank", "null", "challenged")
 
 ELECTION_ID = "escrutinio-election"
 TIMEZONE = "escrutinio-timezone"
+RULES = "escrutinio-rules"
+"""The definition's ``[rules]`` table as JSON: the schema has no place for who wins outright, a
+runoff or a void election, so a report escrutinio reads back keeps its law (Bolivia's 40 % with a
+10-point lead would otherwise come back as a runoff)."""
 CONTEST_ID = "escrutinio-contest"
 SHEET_STATE = "escrutinio-sheet-state"
 VENDOR = "escrutinio"
@@ -172,8 +177,10 @@ def build_report(
     language: str = "und",
     notes: str | None = None,
     vendor_application: str = VENDOR,
+    rules: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``ElectionReport`` of one election, ready for ``json.dumps``.
+    """The ``ElectionReport`` of one election, ready for ``json.dumps``; ``rules`` (the definition's
+    ``[rules]`` table) travels as an identifier of the election (:data:`RULES`).
 
     ``areas``: one ``escrutinio results`` dict per area (the nation first or anywhere), each
     with its ``parent`` code added (None for the nation); every area of the levels exported.
@@ -185,7 +192,7 @@ def build_report(
     if generated.tzinfo is None:
         raise ValueError("generated: expected a time with its time zone")
     with paused_collector():
-        return _build(election, areas, tables, generated, issuer, language, notes, vendor_application)
+        return _build(election, areas, tables, generated, issuer, language, notes, vendor_application, rules)
 
 
 def _build(
@@ -197,6 +204,7 @@ def _build(
     language: str,
     notes: str | None,
     vendor_application: str,
+    rules: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     contest = election.contest
     choices = contest.choice_ids
@@ -302,7 +310,11 @@ def _build(
         "EndDate": election.date.isoformat(),
         "Type": "general",
         "ElectionScopeId": nation,
-        "ExternalIdentifier": [_identifier(election.id, ELECTION_ID), _identifier(election.timezone, TIMEZONE)],
+        "ExternalIdentifier": [
+            _identifier(election.id, ELECTION_ID),
+            _identifier(election.timezone, TIMEZONE),
+            *([_identifier(json.dumps(dict(rules), sort_keys=True, ensure_ascii=False), RULES)] if rules else []),
+        ],
         "Candidate": candidates,
         "Contest": [contest_object],
         "BallotCounts": writer.ballots,

@@ -16,7 +16,7 @@ from escrutinio.domain.election import Election
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason
 from escrutinio.formats import sheets as sf
-from escrutinio.formats.nist_cdf import CONTEST_ID, ELECTION_ID, SHEET_STATE, TIMEZONE
+from escrutinio.formats.nist_cdf import CONTEST_ID, ELECTION_ID, RULES, SHEET_STATE, TIMEZONE
 from escrutinio.formats.nist_schema import NS, paused_collector, schema_problems
 from escrutinio.formats.sheets import LINE, SheetFile
 
@@ -209,6 +209,9 @@ class _Report:
             fields = {"id": choice, "party": party, "candidate": candidate, "column": choice}
             lines.append("  { " + ", ".join(f"{k} = {_toml(v)}" for k, v in fields.items()) + " },")
         lines.append("]")
+        rules = self.ident(self.election, RULES)
+        if rules is not None:  # written by escrutinio: the definition's own law comes back
+            lines += ["", "[rules]", *(f"{k} = {_toml_value(v)}" for k, v in _rules_of(rules).items())]
         return "\n".join(lines) + "\n"
 
     def choices(self) -> list[tuple[str, str, str]]:
@@ -328,6 +331,33 @@ def _state_of(unit: Mapping[str, Any]) -> str:
 
 def _text_of(text: Mapping[str, Any]) -> str:
     return text["Text"][0]["Content"]
+
+
+def _rules_of(text: str) -> dict[str, Any]:
+    try:
+        rules = json.loads(text)
+    except ValueError:
+        rules = None
+    if not isinstance(rules, dict):
+        where = Place("report", None, "$.Election[0].ExternalIdentifier")
+        raise InputError([Problem(where, f"the {RULES} identifier must be a JSON object of the definition's rules")])
+    return rules
+
+
+def _toml_value(value: Any) -> str:
+    """A JSON value as TOML (strings, integers, booleans, arrays and inline tables; JSON's
+    string escapes are TOML's)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None) + " }"
+    raise InputError(
+        [Problem(Place("report", None, "$.Election[0].ExternalIdentifier"), f"a rule value {value!r} has no TOML form")]
+    )
 
 
 def _toml(value: str) -> str:
