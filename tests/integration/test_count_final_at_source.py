@@ -134,7 +134,7 @@ def test_a_store_from_before_the_per_rule_tallies_gains_them_when_opened(db_url:
     cfg.set_main_option("script_location", str(Path(engine_module.__file__).parent / "migrations"))
     with writing(engine) as conn, conn.begin():
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")  # to the revision before 0010
+        command.downgrade(cfg, "0009")  # to the revision before 0010
     with engine.connect() as conn:
         assert "despite_" not in " ".join(r[0] for r in conn.exec_driver_sql("SELECT counts FROM area_tally").fetchall())
     engine.dispose()

@@ -119,6 +119,17 @@ def _ruling(seq: int, type_: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _text(value: Any) -> str | None:
+    """A text column's value: strings as they are, anything else as its JSON (audit steps of
+    different kinds use the same key for a number or a text, e.g. a ballot poll's position)."""
+    return value if value is None or isinstance(value, str) else _json(value)
+
+
+def _whole(value: Any) -> int | None:
+    """An integer column's value (None when the step holds something else there; ``data`` has it all)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _audit(e: dict[str, Any]) -> dict[str, Any]:
     d = e["data"]
     return {
@@ -126,13 +137,13 @@ def _audit(e: dict[str, Any]) -> dict[str, Any]:
         "type": e["type"],
         "at": e["at"],
         "actor": e["actor"],
-        "round": d.get("round"),
-        "table": d.get("table"),
-        "entry": d.get("entry"),
-        "by": d.get("by"),
-        "ballots": d.get("ballots"),
+        "round": _whole(d.get("round")),
+        "table": _text(d.get("table")),
+        "entry": _whole(d.get("entry")),
+        "by": _text(d.get("by")),
+        "ballots": _whole(d.get("ballots")),
         "counts": _json(d.get("counts")),
-        "risk": d.get("risk"),
-        "decision": d.get("decision"),
+        "risk": _text(d.get("risk")),
+        "decision": _text(d.get("decision")),
         "data": _json(d),
     }
