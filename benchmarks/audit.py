@@ -33,21 +33,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from timing import best_of
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNOFF = ROOT.parent / "shared" / "data" / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz"
 SEED = "73029184650183746529"
 RISK_LIMIT = "0.05"
 DRAWS = 2_000
 LIMIT_SECONDS = 1.0
-
-
-def best_of(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = work()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main() -> int:
