@@ -262,6 +262,7 @@ class CountService:
             "country": e.country,
             "contest": e.contest.name,
             "levels": list(e.levels),
+            "timezone": e.timezone,
             "choices": [{"id": c.id, "name": c.name, "party": c.party, "candidate": c.candidate} for c in e.contest.choices],
         }
 
@@ -302,6 +303,22 @@ class CountService:
                 }
             out.append(r.to_dict())
         return out
+
+    def lineage(self, area: str) -> list[dict[str, Any]]:
+        """The areas from the nation down to ``area`` (itself last), each with its code, name,
+        level (``national``, ``department``, ...) and kind (``continent`` abroad): a page's
+        breadcrumbs. An unknown area is :class:`NotFound`; a table id, :class:`NotAnArea`."""
+        election = self.session.election()
+        rows = {code: (depth, kind, name, par) for code, depth, kind, name, par in self._area_rows()}
+        self._check_area(area, {code: row[3] for code, row in rows.items()}, election)
+        chain: list[dict[str, Any]] = []
+        code: str | None = area
+        while code is not None and code != election.country and code in rows:
+            depth, kind, name, par = rows[code]
+            chain.append({"area": code, "name": name, "level": AREA_LEVELS[depth].value, "kind": kind})
+            code = par
+        chain.append({"area": election.country, "name": election.name, "level": Level.NATIONAL.value, "kind": "national"})
+        return chain[::-1]
 
     def _area_rows(self) -> list[Any]:
         reader = self.session.reader

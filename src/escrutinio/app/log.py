@@ -51,6 +51,14 @@ class LogService:
         seq, digest = self.session.reader.head()
         return {"events": seq, "head": digest}
 
+    def latest(self) -> dict[str, Any]:
+        """:meth:`head` with the last event's type and time (``at``, ISO in UTC): a results
+        page says how fresh its figures are. ``type`` and ``at`` are None for an empty log."""
+        seq, digest = self.session.reader.head()
+        last = self.session.reader.event_index(max(seq - 1, 0))[-1:] if seq else []
+        _seq, type_, at, _actor = last[0] if last else (seq, None, None, None)
+        return {"events": seq, "head": digest, "type": type_, "at": at}
+
     def export(self, path: Path) -> ExportSummary:
         """Write the whole log as JSON Lines, one canonical event per line, oldest first."""
         store = self.session.store
