@@ -33,6 +33,7 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
         routes_transparency,
     )
     from escrutinio.api.representation import AnswerCache
+    from escrutinio.web import app as web
 
     app = FastAPI(
         title="escrutinio",
@@ -56,4 +57,5 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     app.include_router(routes_docket.router, prefix=PREFIX)
     app.include_router(routes_live.router, prefix=PREFIX)
     app.include_router(routes_intake.router, prefix=PREFIX)
+    web.install(app)  # the pages (HTML for people), after every API route
     return app

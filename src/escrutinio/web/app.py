@@ -1,0 +1,41 @@
+"""The pages on the API's application: :func:`install` adds them (one line in ``api/app.py``).
+
+Why routes on the same application rather than a mounted sub-application: a path the pages do
+not know must stay the API's JSON 404 (``/api/v1/no-such-thing``), and a mount at ``/`` would
+take every unknown path. Pages are left out of the OpenAPI document (they are HTML for people;
+the API is the machine interface), and each page route renders the application's refusals as
+an HTML page (``page.PageRoute``) instead of the API's JSON.
+
+Every page takes ``?lang=es|en`` (the switch; remembered in a cookie); the app-wide check of
+unknown query parameters applies to pages too, so a page declares every parameter it reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from starlette.staticfiles import StaticFiles
+
+from escrutinio.web.page import PageRoute
+
+STATIC = Path(__file__).parent / "static"
+"""Every style and script the pages use, served by the app at ``/static`` (nothing from a CDN)."""
+
+
+def router() -> APIRouter:
+    """Every page's route (each page module adds its own router here)."""
+    from escrutinio.web import pages_public
+
+    pages = APIRouter(route_class=PageRoute, include_in_schema=False)
+    pages.include_router(pages_public.router)
+    return pages
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages and their static files to ``app`` (the API's application)."""
+    app.include_router(router())
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+__all__ = ["PageRoute", "install", "router"]

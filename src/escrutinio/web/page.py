@@ -1,0 +1,178 @@
+"""What every page shares: its language, its layout's context, its response and its errors.
+
+A page route takes ``page: PageRequest`` (the request and the language chosen for it) and
+returns ``page.render(template, figures, ...)``. The layout (``templates/base.html``) gets the
+reader's language and locale, the election's time zone, the head of the log the figures are
+exact for (the live script compares it with the event stream's), the breadcrumbs, and the
+download links of the page (the API's JSON and CSV of the same figures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+import escrutinio.app as application
+from escrutinio.web.i18n import COOKIE, LOCALES, babel_locale, choose, supported, translations
+from escrutinio.web.reads import Figures
+from escrutinio.web.templating import render
+
+API = "/api/v1"
+"""Where the machine-readable figures of every page are (the download links)."""
+LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+"""Each language named in itself, as the switch shows it."""
+COOKIE_AGE = 365 * 24 * 3600
+
+
+def with_query(path: str, **params: str | None) -> str:
+    """``path`` with the given query parameters (those that are None left out)."""
+    kept = {k: v for k, v in params.items() if v is not None}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One step of the breadcrumbs: its label and its page (None: the page itself)."""
+
+    label: str
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class Download:
+    """A link to the same figures as data: ``fmt`` is ``JSON`` or ``CSV``."""
+
+    label: str
+    fmt: str
+    href: str
+
+
+def downloads(label: str, api_path: str, **params: str | None) -> list[Download]:
+    """The JSON and CSV links of one API read (the figures a page shows, as data)."""
+    return [
+        Download(label, "JSON", with_query(f"{API}{api_path}", **params)),
+        Download(label, "CSV", with_query(f"{API}{api_path}", **params, format="csv")),
+    ]
+
+
+@dataclass
+class PageRequest:
+    """A page being answered: the request, its language, and whether the reader just chose it."""
+
+    request: Request
+    lang: str
+    chosen: bool = False
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def gettext(self, message: str) -> str:
+        return translations(self.lang).gettext(message)
+
+    def switch_links(self) -> list[dict[str, Any]]:
+        """The language switch: this page in each language (``?lang=`` keeps the other parameters)."""
+        query = {k: v for k, v in self.request.query_params.items() if k != "lang"}
+        path = self.request.url.path
+        return [
+            {
+                "lang": code,
+                "name": LANGUAGE_NAMES[code],
+                "href": with_query(path, **query, lang=code),
+                "current": code == self.lang,
+            }
+            for code in LOCALES
+        ]
+
+    def render(
+        self,
+        template: str,
+        figures: Figures,
+        *,
+        title: str,
+        crumbs: list[Crumb] | None = None,
+        links: list[Download] | None = None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        """``template`` with the layout's context and the page's own; the answer's headers."""
+        contest = context.get("contest") or {}
+        full = {
+            "lang": self.lang,
+            "locale": babel_locale(self.lang, contest.get("country")),
+            "timezone": contest.get("timezone"),
+            "head": figures.head,
+            "title": title,
+            "crumbs": crumbs or [],
+            "downloads": links or [],
+            "switch": self.switch_links(),
+            "path": self.request.url.path,
+            "events_url": f"{API}/events",
+            **context,
+        }
+        body = render(self.lang, template, full)
+        response = HTMLResponse(body, status_code=status_code)
+        response.headers["Content-Language"] = self.lang
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        response.headers["Cache-Control"] = "no-cache"
+        if self.chosen:
+            response.set_cookie(COOKIE, self.lang, max_age=COOKIE_AGE, samesite="lax", httponly=True)
+        return response
+
+
+def page_request(
+    request: Request,
+    lang: Annotated[str | None, Query(description="es or en: the page's language (remembered)")] = None,
+) -> PageRequest:
+    """The page's language: the switch, else the remembered choice, else the browser's."""
+    chosen = choose(lang, request.cookies.get(COOKIE), request.headers.get("accept-language"))
+    return PageRequest(request, chosen, chosen=supported(lang) is not None)
+
+
+Page = Annotated[PageRequest, Depends(page_request)]
+
+
+STATUS = [
+    (application.NotFound, 404),
+    (application.StoreUnavailable, 503),
+    (application.AccessDenied, 403),
+    (application.NotAuthenticated, 401),
+    (application.StoreError, 409),
+]
+"""The status of a refused page by the kind of refusal (anything else: 400, a bad request)."""
+
+
+def error_page(request: Request, exc: application.EscrutinioError) -> HTMLResponse:
+    """A refusal as a page in the reader's language: the one-line message, and the way home."""
+    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+    lang = choose(request.query_params.get("lang"), request.cookies.get(COOKIE), request.headers.get("accept-language"))
+    page = PageRequest(request, lang)
+    message = str(exc).split("\n")[0] or type(exc).__name__
+    nothing = Figures(None, {"events": None, "head": None, "type": None, "at": None})
+    title = page.gettext("Page not found") if status == 404 else page.gettext("This page cannot be shown")
+    return page.render("error.html", nothing, title=title, status_code=status, message=message, status=status)
+
+
+class PageRoute(APIRoute):
+    """A page: the application's refusals (an unknown area, a malformed parameter) become an
+    HTML page in the reader's language with the right status, not the API's JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except application.EscrutinioError as exc:
+                return error_page(request, exc)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+                return error_page(request, application.InputError(f"{where}: {first.get('msg', 'invalid')}"))
+
+        return page

@@ -1,0 +1,76 @@
+"""The Jinja2 environment of the pages: one per language, with gettext and Babel's formats.
+
+Why one environment per language: Jinja's i18n extension installs the translations on the
+environment, and a server renders pages in both languages at once; two environments (built
+once each) keep that thread-safe without a lookup per message.
+
+Filters format for the reader's locale (``locale`` in the render context, a Babel locale such
+as ``es_PE``): ``number`` (integers with the locale's separators), ``percent`` (a share given
+in percent, as the application computes it), ``when`` (an ISO time in the election's zone).
+Votes stay integers until the moment they become text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from markupsafe import Markup
+
+from escrutinio.web.i18n import translations
+
+
+@pass_context
+def number(ctx: Any, value: Any) -> str:
+    """An integer (or a count) with the locale's grouping; empty for None."""
+    if value is None or value == "":
+        return ""
+    return format_decimal(value, locale=ctx["locale"])
+
+
+@pass_context
+def percent(ctx: Any, value: Any, places: int = 3) -> str:
+    """A share already in percent (``50.126``) as the locale writes it (``50.126 %``)."""
+    if value is None:
+        return ""
+    pattern = "#,##0." + "0" * places if places else "#,##0"
+    return format_decimal(value, format=pattern, locale=ctx["locale"]) + "\u00a0%"
+
+
+@pass_context
+def when(ctx: Any, value: Any, width: str = "medium") -> str:
+    """An ISO time (as events carry it, in UTC) in the election's zone and the locale's words."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return format_datetime(moment, width, tzinfo=ZoneInfo(ctx.get("timezone") or "UTC"), locale=ctx["locale"])
+
+
+def machine_time(value: Any) -> str:
+    """The ``datetime`` attribute of a ``<time>`` element: the ISO text itself."""
+    return "" if not value else str(value)
+
+
+@cache
+def environment(lang: str) -> Environment:
+    """The pages' environment for ``lang`` (built once per process)."""
+    env = Environment(
+        loader=PackageLoader("escrutinio.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(number=number, percent=percent, when=when, machine_time=machine_time)
+    return env
+
+
+def render(lang: str, template: str, context: dict[str, Any]) -> Markup:
+    """``template`` rendered in ``lang`` with ``context``."""
+    return Markup(environment(lang).get_template(template).render(context))

@@ -1,0 +1,109 @@
+"""The public pages over a real ``escrutinio serve`` on the ten-table sample: HTML for people,
+in Spanish and English, with the application's figures; refusals as pages, the API untouched."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from tests.integration.api.server import Server, serving
+from tests.onpe_sample import write
+
+from escrutinio.app import Session
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("web")
+    db = str(folder / "web.db")
+    with Session(db) as session:
+        session.count.load(write(folder / "sample.csv"), "peru-2021-runoff")
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(sample: str) -> Iterator[Server]:
+    with serving(sample) as running:
+        yield running
+
+
+def text_of(html: str) -> str:
+    """The page's text, tags dropped and spaces collapsed (what a reader sees)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_national_page_in_spanish_by_default_and_english_by_the_browser(server: Server, sample: str) -> None:
+    with Session(sample) as session:
+        nation = session.count.results()[0]
+    with server.client() as client:
+        es = client.get("/")
+        en = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert es.status_code == en.status_code == 200
+    assert es.headers["content-language"] == "es" and '<html lang="es">' in es.text
+    assert en.headers["content-language"] == "en" and '<html lang="en">' in en.text
+    assert "Votos válidos" in text_of(es.text) and "Valid votes" in text_of(en.text)
+    for choice, votes in nation["votes"].items():
+        assert f'data-figure="votes.{choice}">{votes:,}<' in es.text
+    assert f'data-figure="valid">{nation["valid"]:,}<' in en.text
+
+
+def test_the_switch_sets_the_language_and_remembers_it(server: Server) -> None:
+    with server.client() as client:
+        switched = client.get("/?lang=en", headers={"Accept-Language": "es"})
+        assert switched.headers["content-language"] == "en"
+        assert "lang=en" in switched.headers["set-cookie"]
+        again = client.get("/", headers={"Accept-Language": "es"})  # the cookie, kept by the client
+        assert again.headers["content-language"] == "en"
+        assert 'href="/?lang=es"' in again.text
+
+
+def test_area_page_has_breadcrumbs_down_to_it(server: Server) -> None:
+    with server.client() as client:
+        page = client.get("/areas/140137", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    crumbs = re.search(r'<nav class="crumbs".*?</nav>', page.text, re.S)
+    assert crumbs is not None
+    assert re.findall(r'href="([^"]+)"', crumbs.group(0)) == ["/", "/areas/14", "/areas/1401"]
+    assert '<span aria-current="page">SAN JUAN DE LURIGANCHO</span>' in crumbs.group(0)
+    assert 'href="/tables/' in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/areas/99", 404, "no area '99'"),
+        ("/?levl=department", 400, "levl: not a parameter"),
+    ],
+)
+def test_refusals_are_pages_naming_the_problem(server: Server, path: str, status: int, says: str) -> None:
+    with server.client() as client:
+        got = client.get(path, headers={"Accept-Language": "en"})
+    assert got.status_code == status
+    assert got.headers["content-type"].startswith("text/html")
+    assert says in text_of(got.text).replace("&#39;", "'")
+
+
+def test_the_api_keeps_its_json_and_its_document(server: Server) -> None:
+    with server.client() as client:
+        unknown = client.get("/api/v1/no-such-thing")
+        document = client.get("/openapi.json").json()
+    assert unknown.status_code == 404 and unknown.json()["error"]["rule"] == "not_found"
+    assert all(path.startswith("/api/") for path in document["paths"])
+
+
+def test_assets_are_served_by_the_app(server: Server) -> None:
+    with server.client() as client:
+        page = client.get("/").text
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+            assert client.get(asset).status_code == 200, asset
+    assert "http://" not in page.split("<body")[0] and "https://" not in page.split("<body")[0]
+
+
+def test_downloads_point_at_the_api(server: Server) -> None:
+    with server.client() as client:
+        page = client.get("/").text
+        links = re.findall(r'<a href="(/api/v1/[^"]+)" download>', page)
+        assert links
+        for link in links:
+            assert client.get(link.replace("&amp;", "&")).status_code == 200, link
