@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain import claims
 from escrutinio.domain.claims import Action, CaseKind, EffectKind, FilerRole, Filing
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, StaleState
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, NotFound, StaleState
 from escrutinio.domain.roles import Action as Act
 
 if TYPE_CHECKING:
@@ -363,9 +363,11 @@ class CasesService:
         table: str | None = None,
         body: str | None = None,
         overdue: datetime | None = None,
+        area: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Docket rows, filtered; ``overdue``: ruled cases whose appeal window closed before it."""
-        return self.disputes.listing(
+        """Docket rows, filtered; ``overdue``: ruled cases whose appeal window closed before it;
+        ``area``: cases on at least one table within that area (a department, a district...)."""
+        rows = self.disputes.listing(
             status=status.value if status else None,
             kind=kind.value if kind else None,
             filer=filer,
@@ -375,6 +377,24 @@ class CasesService:
             body=body,
             overdue=overdue.isoformat() if overdue else None,
         )
+        return rows if area is None else self._within(rows, area)
+
+    def _within(self, rows: list[dict[str, Any]], area: str) -> list[dict[str, Any]]:
+        """The rows with a table inside ``area`` (an unknown area is NotFound, as in results)."""
+        store = self.context.store
+        parents = {code: parent for code, _depth, _kind, _name, parent in self.context.reader.areas()}
+        country = self.context.election().country
+        if area != country and area not in parents:
+            raise NotFound(f"area: no area {area!r} in this election (national code: {country})", "area")
+        located = store.table_areas(sorted({t for r in rows for t in r["tables"]}))
+
+        def inside(table: str) -> bool:
+            code = located.get(table)
+            while code is not None and code != area:
+                code = parents.get(code)
+            return code == area or (area == country and table in located)
+
+        return [r for r in rows if any(inside(t) for t in r["tables"])]
 
     def show(self, number: str) -> dict[str, Any]:
         """One case: its docket row, filing, refusal, rulings, appeals, and its whole history,
