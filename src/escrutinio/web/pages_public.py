@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from escrutinio.app import Session
-from escrutinio.parsing import parse_area, parse_level
+from escrutinio.parsing import (
+    parse_area,
+    parse_case_kind,
+    parse_case_number,
+    parse_case_status,
+    parse_code,
+    parse_level,
+    parse_table_id,
+)
 from escrutinio.web.maps_slot import render_map
 from escrutinio.web.page import Crumb, Page, PageRoute, downloads
 from escrutinio.web.reads import figures
@@ -98,3 +106,131 @@ async def national(page: Page) -> Response:
 async def area(page: Page, code: AreaCode) -> Response:
     """One area: its results, its breadcrumbs, and the areas (or tables) inside it."""
     return await area_page(page, code)
+
+
+TableId = Annotated[str, Path(description="Polling table id as the source writes it (e.g. 052235)")]
+
+
+def table_figures(table: str) -> Any:
+    """A table's page: its sheet with every version and the times, cases and audit draws about
+    it, the areas above it, and the election's choices."""
+
+    def compute(session: Session) -> dict[str, Any]:
+        found = session.count.table(table)
+        return {
+            "contest": session.count.contest(),
+            "table": found,
+            "lineage": session.count.lineage(found["area"]) if found["area"] else [],
+        }
+
+    return compute
+
+
+@router.get("/tables/{table}")
+async def table(page: Page, table: TableId) -> Response:
+    """One polling table: its sheet's figures, every state it went through with times, its
+    scans, and the cases about it."""
+    tid = parse_table_id(table, "table")
+    found = await figures(page.request, ("table", tid), table_figures(tid))
+    data = found.data
+    crumbs = [*crumbs_of(page, data["lineage"], last_is_page=False), Crumb(page.gettext("Table %(table)s") % {"table": tid})]
+    images = [e for e in data["table"]["intake"] if e.get("sha256")]
+    return page.render(
+        "table.html",
+        found,
+        title=page.gettext("Polling table %(table)s") % {"table": tid},
+        crumbs=crumbs,
+        links=downloads(page.gettext("This table and its history"), f"/tables/{tid}"),
+        images=images,
+        **data,
+    )
+
+
+def docket_figures(filters: dict[str, Any]) -> Any:
+    """The docket as filtered, and the election (for the filer and area names)."""
+
+    def compute(session: Session) -> dict[str, Any]:
+        return {"contest": session.count.contest(), "cases": session.cases.listing(**filters)}
+
+    return compute
+
+
+CASE_KINDS = ("observation", "nullity_request", "challenged_ballots", "appeal", "own_motion")
+"""The docket form's kinds of case (the application refuses any other, naming these)."""
+CASE_STATES = ("filed", "admitted", "inadmissible", "ruled", "appealed", "final")
+
+
+@router.get("/cases")
+async def docket(
+    page: Page,
+    kind: Annotated[str | None, Query(description="observation, nullity_request, ...")] = None,
+    filer: Annotated[str | None, Query(description="Party or body that filed")] = None,
+    status: Annotated[str | None, Query(description="filed, admitted, inadmissible, ruled, appealed, final")] = None,
+    area: Annotated[str | None, Query(description="Cases on tables within this area")] = None,
+    table: Annotated[str | None, Query(description="Cases on this table")] = None,
+) -> Response:
+    """The docket: every case with its tables, filer, state and decision; filtered by kind,
+    filer, state, area or table (empty fields of the form mean no filter)."""
+    given = {"kind": kind or None, "filer": filer or None, "status": status or None, "area": area or None, "table": table or None}
+    filters = {
+        "kind": parse_case_kind(given["kind"], "kind") if given["kind"] else None,
+        "filer": parse_code(given["filer"], "filer", "a party or body") if given["filer"] else None,
+        "status": parse_case_status(given["status"], "status") if given["status"] else None,
+        "area": parse_area(given["area"], "area"),
+        "table": parse_table_id(given["table"], "table") if given["table"] else None,
+    }
+    key = tuple(sorted((k, str(v)) for k, v in filters.items() if v is not None))
+    found = await figures(page.request, ("docket", key), docket_figures(filters))
+    api_filters = {k: v for k, v in given.items() if k != "area"}
+    return page.render(
+        "docket.html",
+        found,
+        title=page.gettext("Docket"),
+        crumbs=[Crumb(page.gettext("National"), "/"), Crumb(page.gettext("Docket"))],
+        links=downloads(page.gettext("Docket"), "/cases", **api_filters) + downloads(page.gettext("What is at stake"), "/stakes"),
+        given=given,
+        kinds=CASE_KINDS,
+        states=CASE_STATES,
+        **found.data,
+    )
+
+
+CaseNumber = Annotated[str, Path(description="Case number, e.g. NUL-000001")]
+
+
+@router.get("/cases/{number}")
+async def case(page: Page, number: CaseNumber) -> Response:
+    """One case: its filing, admissibility, rulings and appeals, each step with its times."""
+    wanted = parse_case_number(number, "number")
+
+    def compute(session: Session) -> dict[str, Any]:
+        return {"contest": session.count.contest(), "case": session.cases.show(wanted)}
+
+    found = await figures(page.request, ("case", wanted), compute)
+    return page.render(
+        "case.html",
+        found,
+        title=page.gettext("Case %(number)s") % {"number": wanted},
+        crumbs=[Crumb(page.gettext("National"), "/"), Crumb(page.gettext("Docket"), "/cases"), Crumb(wanted)],
+        links=downloads(page.gettext("This case and its history"), f"/cases/{wanted}"),
+        **found.data,
+    )
+
+
+@router.get("/stakes")
+async def stakes(page: Page) -> Response:
+    """What is at stake: the margin against the votes in tables under open cases, and whether
+    any set of pending outcomes could change the winner."""
+
+    def compute(session: Session) -> dict[str, Any]:
+        return {"contest": session.count.contest(), "stakes": session.stakes.report()}
+
+    found = await figures(page.request, ("stakes",), compute)
+    return page.render(
+        "stakes.html",
+        found,
+        title=page.gettext("What is at stake"),
+        crumbs=[Crumb(page.gettext("National"), "/"), Crumb(page.gettext("What is at stake"))],
+        links=downloads(page.gettext("What is at stake"), "/stakes"),
+        **found.data,
+    )

@@ -107,3 +107,43 @@ def test_downloads_point_at_the_api(server: Server) -> None:
         assert links
         for link in links:
             assert client.get(link.replace("&amp;", "&")).status_code == 200, link
+
+
+def test_table_page_shows_the_sheet_and_its_cases(server: Server, sample: str) -> None:
+    with Session(sample) as session:
+        observed = session.count.table("000007")
+        counted = session.count.table("000001")
+    with server.client() as client:
+        page = client.get("/tables/000007", headers={"Accept-Language": "en"}).text
+        other = client.get("/tables/000001", headers={"Accept-Language": "en"}).text
+    for choice, votes in counted["current"]["votes"].items():
+        assert f'data-figure="votes.{choice}">{votes:,}<' in other
+    assert observed["state"] == "observed" and 'data-figure="state">observed<' in page
+    assert 'href="/cases/OBS-000001"' in page
+    assert re.findall(r'<nav class="crumbs".*?</nav>', page, re.S)[0].count("href=") == 4  # nation, 14, 1401, 140137
+
+
+def test_docket_filters_by_kind_state_filer_and_area(server: Server) -> None:
+    def cases(query: str) -> list[str]:
+        with server.client() as client:
+            got = client.get("/cases" + query, headers={"Accept-Language": "en"})
+        assert got.status_code == 200, got.text
+        return re.findall(r'<tr data-case="([^"]+)"', got.text)
+
+    assert cases("") == ["OBS-000001"]
+    assert cases("?kind=observation&status=&filer=&area=&table=") == ["OBS-000001"]
+    assert cases("?kind=nullity_request") == []
+    assert cases("?area=14") == cases("?area=140137") == ["OBS-000001"]
+    assert cases("?area=24") == []
+    assert cases("?filer=ONPE&table=000007") == ["OBS-000001"]
+
+
+def test_case_and_stakes_pages(server: Server) -> None:
+    with server.client() as client:
+        case = client.get("/cases/OBS-000001", headers={"Accept-Language": "es"})
+        stakes = client.get("/stakes", headers={"Accept-Language": "es"})
+        stakes_api = client.get("/api/v1/stakes").json()
+    assert case.status_code == 200 and 'href="/tables/000007"' in case.text
+    assert "Historia" in text_of(case.text)
+    assert stakes.status_code == 200
+    assert f'data-figure="margin">{stakes_api["margin"]:,}<' in stakes.text
