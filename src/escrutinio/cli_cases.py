@@ -374,7 +374,8 @@ def stakes_command(
     claims: Annotated[
         Path | None,
         typer.Option(
-            help="Also weigh a list of tables (CSV with MESA_DE_VOTACION or table) as if each were claimed for annulment"
+            help="Also weigh a list of tables (CSV with MESA_DE_VOTACION or table): annul the counted ones, "
+            "count the annulled ones (at their district's rates, at worst case)"
         ),
     ] = None,
     db: DbOption = None,
@@ -394,7 +395,7 @@ def stakes_command(
         return
     typer.echo(
         f"{result['leader']} leads {result['runner_up']} by {result['margin']:,} votes; {result['claims']:,} open claims "
-        f"(of which {result['implicit_observed_cases']:,} are sheets still at the dispute body) "
+        f"(of which {result['sheets_at_dispute_body']:,} are sheets still at the dispute body) "
         f"on {result['tables_under_claim']:,} tables."
     )
     typer.echo(f"Worst case for the leader if every open claim went the claimant's way: margin {result['worst_case_margin']:,}.")
@@ -409,6 +410,10 @@ def stakes_command(
             f"Void rule ({void['rule']}): null and blank are {void['now']['share']}% of ballots cast now, "
             f"{worst['share']}% at worst; the open claims {could} void the election."
         )
+    if "listed" in result:
+        from escrutinio.app.stakes import listed_lines
+
+        typer.echo("\n".join(listed_lines(result["listed"])))
 
 
 def demo_dispute_command(

@@ -27,11 +27,20 @@ class StakesService:
     def report(self, *, listed: Path | None = None, tables: Sequence[str] = ()) -> dict[str, Any]:
         """Margin, claims, worst case and the smallest set of cases that could change the winner.
 
-        ``listed`` (a CSV with a MESA_DE_VOTACION or table column) and ``tables`` are weighed as
-        if each table were claimed for annulment, besides every open case on the docket.
+        ``listed`` (a CSV with a MESA_DE_VOTACION or table column) and ``tables``: each listed
+        table still in the count is weighed as if claimed for annulment, besides every open case
+        on the docket; an annulled one cannot be annulled again, so it is not a claim there. Under
+        ``listed`` the report then weighs every listed table by where it stands (annul a counted
+        one; count an annulled one at its district's rates and at worst case; count or annul an
+        observed one) and bounds how far the list can move the margin
+        (:mod:`escrutinio.disputes.listed_stakes`). ``sheets_at_dispute_body`` counts the tables
+        under claim still at the dispute body, whether a docket case or the list names them.
         """
+        import polars as pl
+
         from escrutinio.count.stakes import OpenClaim, stakes
         from escrutinio.disputes.service import Disputes
+        from escrutinio.domain import table_frame as tf
         from escrutinio.domain.claims import EffectKind
 
         named = list(tables)
@@ -39,6 +48,39 @@ class StakesService:
             from escrutinio.formats.table_list import read_table_list
 
             named += read_table_list(listed)
+        frame = self.context.table_frame()
         claims: list[Any] = Disputes(self.context).open_claims()
-        claims += [OpenClaim(f"{LISTED}{t}", (t,), EffectKind.ANNUL) for t in dict.fromkeys(named)]
-        return stakes(self.context.table_frame(), self.context.election(), claims).to_dict()
+        annulled = set(frame.filter(pl.col(tf.STATE) == "annulled")[tf.TABLE].to_list()) if named else set()
+        claims += [OpenClaim(f"{LISTED}{t}", (t,), EffectKind.ANNUL) for t in dict.fromkeys(named) if t not in annulled]
+        report = stakes(frame, self.context.election(), claims).to_dict()
+        report["sheets_at_dispute_body"] = report["under_claim"]["by_state"].get("observed", 0)
+        if named and report["leader"] and report["runner_up"]:
+            from escrutinio.disputes.listed_stakes import listed_stakes
+
+            leader, runner_up = report["leader"], report["runner_up"]
+            margin = report["votes"][leader] - report["votes"][runner_up]
+            report["listed"] = listed_stakes(frame, named, leader, runner_up, margin)
+        return report
+
+
+def listed_lines(listed: dict[str, Any]) -> list[str]:
+    """A listed-table report (``report()["listed"]``) in a few plain lines, as every skin words it."""
+    s = listed["by_state"]
+    parts = [f"{v['tables']:,} {k.replace('_', ' ')}" for k, v in s.items()]
+    lines = [f"The {listed['tables']:,} listed tables: {', '.join(parts) or 'none in this election'}."]
+    if "annulled" in s:
+        lines.append(
+            f"The {s['annulled']['tables']:,} annulled ones hold {s['annulled']['ballots']:,} ballots: counted at their "
+            f"districts' rates the margin would be {listed['margin_if_claimed_at_area_rates']:,} (the others annulled); "
+            f"every ballot for {listed['runner_up']} is the worst case."
+        )
+    if listed["sheets_at_dispute_body"]:
+        lines.append(f"{listed['sheets_at_dispute_body']:,} of them are sheets still at the dispute body.")
+    could = "COULD" if listed["can_change_winner"] else "cannot"
+    lines.append(
+        f"Whatever becomes of them, the margin stays between {listed['lowest_margin']:,} and {listed['highest_margin']:,} "
+        f"(now {listed['margin']:,}): the listed tables {could} change the winner."
+    )
+    if listed["unknown_tables"]:
+        lines.append(f"{len(listed['unknown_tables']):,} listed tables are not in this election.")
+    return lines

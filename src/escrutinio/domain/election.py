@@ -87,6 +87,10 @@ class CountingRules:
     source: str = ""
     audit_risk_limit: Fraction | None = None
     """When set, proclamation waits for a risk-limiting audit confirmed at this risk limit or lower."""
+    seats: str = ""
+    """A party-list election (Russia's State Duma 2011): how the law shares out the seats, which
+    escrutinio does not do. When set, the count names no winner: it says the seats are not
+    allocated here, so a list's plurality is never read as winning the election."""
 
     def to_dict(self) -> dict[str, Any]:
         """The rules as plain data, as results, the definition view and the certificate quote them."""
@@ -98,6 +102,8 @@ class CountingRules:
             "tie": self.tie.value,
             "annulled_ballots": self.annulled_ballots.value,
             "audit_risk_limit": None if self.audit_risk_limit is None else str(self.audit_risk_limit),
+            # Only when set, so the recorded rules of every other election keep their exact shape.
+            **({"seats": self.seats} if self.seats else {}),
         }
 
 
@@ -193,6 +199,7 @@ def _fraction(text: str, path: str) -> Fraction:
 
 RULE_KEYS = {
     "annulled_ballots", "thresholds", "majority", "runoff_size", "void", "void_threshold", "tie", "source", "audit_risk_limit",
+    "seats",
 }  # fmt: skip
 
 
@@ -233,6 +240,7 @@ def _parse_rules(r: Mapping[str, Any]) -> CountingRules:
         tie=TieRule(tie),
         source=_get(r, "rules.", "source", str, ""),
         audit_risk_limit=None if "audit_risk_limit" not in r else parse_share(r["audit_risk_limit"], "rules.audit_risk_limit"),
+        seats=_get(r, "rules.", "seats", str, ""),
     )
 
 

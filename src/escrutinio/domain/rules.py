@@ -22,6 +22,7 @@ class OutcomeKind(StrEnum):
     RUNOFF = "runoff"  # the top choices go to a second round
     TIE = "tie"  # the top places cannot be separated
     VOID = "void"  # null + blank over the threshold
+    SEATS = "seats"  # a party-list election: seats are shared out by a rule not applied here
     NO_VOTES = "no_votes"
 
 
@@ -54,6 +55,8 @@ class Outcome:
             return "the deciding places are tied: the count names nobody"
         if self.kind is OutcomeKind.VOID:
             return "the election is void: null and blank votes exceed the threshold of ballots cast"
+        if self.kind is OutcomeKind.SEATS:
+            return "a party-list election: seats are not allocated here (each list's votes and share are the result)"
         return "no votes counted yet"
 
 
@@ -64,7 +67,8 @@ def ranking(votes: Mapping[ChoiceId, int]) -> list[tuple[ChoiceId, int]]:
 
 def decide(votes: Mapping[ChoiceId, int], blank: int, null: int, cast: int, rules: CountingRules) -> Outcome:
     """Apply the definition's void rule, then its thresholds (any one alternative wins), then
-    the runoff: the order the law reads them in (a void election has no winner)."""
+    the runoff: the order the law reads them in (a void election has no winner, and a party-list
+    election's seats are shared out by a rule escrutinio does not apply)."""
     ranked = ranking(votes)
     valid = sum(votes.values())
     leader, top = ranked[0] if ranked else (None, 0)
@@ -80,6 +84,8 @@ def decide(votes: Mapping[ChoiceId, int], blank: int, null: int, cast: int, rule
         return Outcome(OutcomeKind.NO_VOTES, None, (), None, None, 0, None, rules.tie)
     if rules.void is not None and rules.void.applies(blank, null, cast):
         return outcome(OutcomeKind.VOID)
+    if rules.seats:
+        return outcome(OutcomeKind.SEATS)
     met = next((t for t in rules.thresholds if t.met(top, second, valid)), None)
     if met is not None and margin > 0:
         return outcome(OutcomeKind.WINNER, leader, met=met)

@@ -19,6 +19,7 @@ without inventing numbers.
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,26 @@ def _frame(path: Path, election: Election, raw: bytes | None = None) -> tuple[pl
             raise InputError([problem]) from None
         except pl.exceptions.PolarsError as exc:
             raise InputError([Problem(Place(source), f"cannot split the file into columns ({exc})")]) from None
+        frame = _csv_header(frame, raw, election)
     if frame.height == 0:
         raise InputError([Problem(Place(source, 2), "no data rows after the header")])
     return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64)), raw
+
+
+def _csv_header(frame: pl.DataFrame, raw: bytes, election: Election) -> pl.DataFrame:
+    """The header as any CSV reader reads it: polars keeps a quoted name's doubled quotes (Russia
+    2011's party columns keep ``""`` where the name has one quote), so a definition naming the
+    column as any CSV reader prints it would not find it. The first record is read again with the
+    standard library's reader."""
+    head = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw
+    text = head[: 1 << 16].decode(election.source.encoding, errors="replace")
+    try:
+        names = next(csv.reader(io.StringIO(text), delimiter=election.source.separator))
+    except (csv.Error, StopIteration):
+        return frame
+    if len(names) != frame.width or len(set(names)) != len(names) or names == frame.columns:
+        return frame
+    return frame.rename(dict(zip(frame.columns, names, strict=True)))
 
 
 def read_generic(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
@@ -105,7 +123,7 @@ def read_generic(path: Path, election: Election, raw: bytes | None = None) -> Sh
     needed = [*table_cols, *level_cols, *(c for v in spec.values() for c in v), *(c for v in choice_cols.values() for c in v)]
     problems = ProblemList(source)
     has = [c for c in rows.columns if c != LINE]
-    shown = ", ".join(has[:12]) + (", …" if len(has) > 12 else "")
+    shown = ", ".join(has)  # every column: the one the definition meant may be anywhere in the file
     for name in dict.fromkeys(needed):
         if name not in rows.columns:
             problems.add(1, name, f"missing column (the election's column map needs it; the file has: {shown})")

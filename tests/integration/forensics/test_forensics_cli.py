@@ -71,13 +71,18 @@ def test_forensics_cli_thresholds_reach_the_anomaly_checks(store: Path) -> None:
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_forensics_cli_russia_2018_preset_by_region(tmp_path: Path) -> None:
-    """Russia 2018 loaded with its preset; the integer test by region is flagged, in the election's words."""
+@pytest.mark.parametrize(
+    "preset", ["russia-2011-duma/2011.csv.gz", "russia-2012-presidential/2012.csv.gz", "russia-2018-presidential/2018.csv.gz"]
+)
+def test_forensics_cli_russia_preset_by_region(preset: str, tmp_path: Path) -> None:
+    """Each Russian election loaded with its preset; the integer test by region is flagged, in the
+    election's words (issue 13's first "must show")."""
     from tests.conftest import DATA, need_shared
 
-    source = need_shared(DATA / "russia-2018-presidential" / "2018.csv.gz")
+    name, file = preset.split("/")
+    source = need_shared(DATA / name / file)
     db = tmp_path / "r.db"
-    loaded = _cli(db, "load", str(source), "--election", "russia-2018-presidential")
+    loaded = _cli(db, "load", str(source), "--election", name)
     assert loaded.returncode == 0, loaded.stderr
     out = _cli(db, "forensics", "--tests", "integer", "--by", "region", "--format", "json")
     assert out.returncode == 0, out.stderr

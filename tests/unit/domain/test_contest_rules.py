@@ -86,6 +86,17 @@ def test_every_preset_states_its_rule_with_a_legal_source() -> None:
     assert peru.rules.void.share == Bound(Comparison.MORE, Fraction(2, 3)) and "art. 111" in peru.rules.source
 
 
+def test_a_party_list_election_names_no_winner_and_says_seats_are_not_allocated() -> None:
+    duma = {"seats": "450 seats by list, 7 % barrier", "void": "none"}
+    result = outcome(duma, 501, 300, 199)  # a majority of list votes still wins no election here
+    assert result.kind is OutcomeKind.SEATS and result.winner is None and result.leader == "A"
+    assert "seats are not allocated here" in result.describe({})
+    assert rules(duma).to_dict()["seats"] == duma["seats"]
+    assert "seats" not in rules({}).to_dict()  # other elections' recorded rules keep their shape
+    russia, _ = load_definition("russia-2011-duma")
+    assert russia.rules.seats and "art. 83" in russia.rules.seats
+
+
 def test_an_audit_required_before_proclamation_is_a_risk_limit() -> None:
     assert rules({"audit_risk_limit": "5%"}).audit_risk_limit == Fraction(1, 20)
     assert rules({}).audit_risk_limit is None

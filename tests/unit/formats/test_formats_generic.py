@@ -195,3 +195,20 @@ def test_a_column_map_without_table_or_levels_is_a_definition_error(tmp_path: Pa
     definition = election_from_toml("test", DEFINITION.replace('table = ["town", "mesa"]\n', ""))
     with pytest.raises(DefinitionError, match="'table' and 'levels' are required"):
         read_generic(csv_file(tmp_path), definition)
+
+
+def test_a_quoted_header_is_read_as_any_csv_reader_reads_it(tmp_path: Path) -> None:
+    """Russia 2011's party columns are quoted names holding quotes ("" inside): the definition
+    names them as the csv module prints them, with one quote."""
+    header = HEADER.replace("ana", '"Partido ""Ana"", lista 1"')
+    definition = election_from_toml("test", DEFINITION.replace('column = "ana"', "column = 'Partido \"Ana\", lista 1'"))
+    sheets = read_generic(csv_file(tmp_path, header=header), definition).sheets
+    assert sheets["v_A"].to_list() == [40, 30, 10, 60]
+
+
+def test_a_missing_column_lists_every_column_of_a_wide_file(tmp_path: Path) -> None:
+    extra = [f"extra_{i}" for i in range(15)]
+    path = csv_file(tmp_path, [r + "," + ",".join("0" * 15) for r in ROWS], HEADER + "," + ",".join(extra))
+    definition = election_from_toml("test", DEFINITION.replace('null = "nulos"', 'null = "nulas"'))
+    (line,) = problems(path, definition)
+    assert line.endswith(", estado, " + ", ".join(extra) + ")") and "…" not in line
