@@ -68,14 +68,17 @@ def keys_register(
     public: Annotated[Path, typer.Argument(help="The public key file (PEM, as keys generate wrote it)")],
     holder: Annotated[str, typer.Option("--holder", help="Who holds the key (a person or a body)")],
     role: Annotated[
-        str, typer.Option("--role", help="dispute_body, appeals_body, counting_authority, auditor, witness or administrator")
+        str,
+        typer.Option(
+            "--role", help="judge, appeals_judge, auditor, administrator (signs the log's heads), representative or observer"
+        ),
     ],
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Record a public key, its holder and role in the log (a key.registered event).
 
-    Example: escrutinio keys register jne.key.pub --holder "JNE plenary" --role appeals_body
+    Example: escrutinio keys register jne.key.pub --holder "JNE plenary" --role appeals_judge
     """
     check_format(fmt)
     data = session(db).keys.register(public, holder, role)

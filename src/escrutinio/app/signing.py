@@ -29,7 +29,7 @@ class SigningStore:
         return getattr(self._store, name)
 
     def append(self, pending: Sequence[PendingEvent], actor: str, **options: Any) -> list[Any]:
-        from escrutinio.domain.signers import SIGNED_ACTS
+        from escrutinio.domain.roles import SIGNED_ACTS
         from escrutinio.ledger.keys import KEY_REGISTERED, registry, sign_events
 
         if any(p.type in SIGNED_ACTS for p in pending):

@@ -1,4 +1,5 @@
-"""Who may do what: roles, the principal acting, every write the application performs, and the policy.
+"""Who may do what: roles, the principal acting, every write the application performs, the
+policy, and which role's key may sign which act.
 
 Why in the domain: the rule "a party representative never rules on a case" is the election's, not
 the API's; written once here, it holds the same for the CLI, the HTTP API and any future skin, and
@@ -14,6 +15,12 @@ Scopes:
   holds ``"La Paz/Murillo"`` (see :func:`area_within`).
 - *party*: a party representative (personero) acts for one party only.
 - *body*: a judge sits on one dispute body (JEE) or appeals body (JNE).
+
+One vocabulary for accounts and keys: an official's signing key is registered in one of these
+roles (:data:`SIGNED_ACTS` says which acts each may sign), so a judge's account and a judge's
+key say the same word. Records written before the two were one carry the older key role names
+(``dispute_body``, ``appeals_body``, ``counting_authority``, ``witness``); :func:`key_role` reads
+them as the roles they were (:data:`LEGACY_KEY_ROLES`).
 
 The local CLI acts as the store's :attr:`Role.ADMINISTRATOR`: whoever can write the store's file
 could change it anyway, so granting them less would protect nothing; what matters is that every
@@ -37,6 +44,7 @@ class Role(StrEnum):
     JUDGE = "judge"  # judge of one dispute body (JEE) and its area: opens own-motion cases, rules
     APPEALS_JUDGE = "appeals_judge"  # judge of the appeals body (JNE): decides appeals, proclaims
     AUDITOR = "auditor"  # runs the risk-limiting audit and records hand counts
+    OBSERVER = "observer"  # an observer mission, the press: reads; with a key, countersigns the log's heads
     PUBLIC = "public"  # anyone without an account (the press, observers): reads only; no account has it
 
 
@@ -84,6 +92,7 @@ CAN: dict[Role, frozenset[Action]] = {
             Action.REPORT_AUDIT,
         }
     ),
+    Role.OBSERVER: frozenset(),
     Role.PUBLIC: frozenset(),
 }
 """What each role may do. The administrator may take every action: they can write the store's
@@ -105,8 +114,8 @@ PARTY_ACTIONS = frozenset({Action.FILE_CLAIM, Action.APPEAL})
 BODY_ACTIONS = frozenset({Action.RULE, Action.OPEN_OWN_MOTION, Action.DECIDE_APPEAL})
 """Actions taken by a body: a judge only for their own."""
 
-NATIONAL_ONLY = frozenset({Role.ADMINISTRATOR, Role.APPEALS_JUDGE, Role.PUBLIC})
-"""Roles with no area: the store's administrator, the appeals body (one for the nation), the public."""
+NATIONAL_ONLY = frozenset({Role.ADMINISTRATOR, Role.APPEALS_JUDGE, Role.OBSERVER, Role.PUBLIC})
+"""Roles with no area: the store's administrator, the appeals body (one for the nation), observers, the public."""
 
 WHO = {
     Role.ADMINISTRATOR: "the administrator",
@@ -115,8 +124,83 @@ WHO = {
     Role.JUDGE: "a dispute-body judge",
     Role.APPEALS_JUDGE: "an appeals judge",
     Role.AUDITOR: "an auditor",
+    Role.OBSERVER: "an observer",
     Role.PUBLIC: "the public",
 }
+
+# -- signing keys -------------------------------------------------------------------------------
+
+TREE_HEAD = "tree_head"
+"""The act of signing the log's head (what the counting body publishes as the count goes on)."""
+COSIGNATURE = "cosignature"
+"""The act of countersigning a head as a witness, after checking it extends the last one seen."""
+
+SIGNED_ACTS: dict[str, frozenset[Role]] = {
+    "case.admitted": frozenset({Role.JUDGE}),
+    "case.refused": frozenset({Role.JUDGE, Role.APPEALS_JUDGE}),
+    "case.ruled": frozenset({Role.JUDGE}),
+    "case.appeal_decided": frozenset({Role.APPEALS_JUDGE}),
+    "case.finalised": frozenset({Role.JUDGE, Role.APPEALS_JUDGE}),
+    "audit.hand_count": frozenset({Role.AUDITOR}),
+    "audit.measured": frozenset({Role.AUDITOR}),
+    "audit.reported": frozenset({Role.AUDITOR}),
+    "certificate.issued": frozenset({Role.APPEALS_JUDGE}),
+    TREE_HEAD: frozenset({Role.ADMINISTRATOR}),
+    COSIGNATURE: frozenset({Role.REPRESENTATIVE, Role.OBSERVER}),
+}
+"""The acts a key may sign, each with the roles whose keys may make it (one key, one role: a
+person with two roles holds two keys). The log's heads are signed by the key of whoever runs the
+log, the store's administrator (the counting authority's results centre); parties and observers
+countersign them."""
+
+KEY_ROLES = frozenset(r for allowed in SIGNED_ACTS.values() for r in allowed)
+"""The roles a key may be registered in: those that sign something."""
+
+LEGACY_KEY_ROLES: dict[str, Role] = {
+    "dispute_body": Role.JUDGE,
+    "appeals_body": Role.APPEALS_JUDGE,
+    "counting_authority": Role.ADMINISTRATOR,
+    "witness": Role.OBSERVER,
+}
+"""Key roles as records written before the one vocabulary name them, and the role each is now.
+(A ``counting_authority`` key could sign nothing but the log's heads, which are the administrator's.)"""
+
+
+def key_role(recorded: str) -> Role | None:
+    """The role a ``key.registered`` event's ``role`` names, older names included (None: no role)."""
+    if recorded in LEGACY_KEY_ROLES:
+        return LEGACY_KEY_ROLES[recorded]
+    try:
+        return Role(recorded)
+    except ValueError:
+        return None
+
+
+def parse_key_role(text: str, what: str = "--role") -> Role:
+    """The role a new key is registered in; the older names are taken as the roles they were."""
+    role = key_role(text.strip().replace("-", "_"))
+    if role is None or role not in KEY_ROLES:
+        names = ", ".join(sorted(r.value for r in KEY_ROLES))
+        raise RuleError(f"{what}: expected one of {names}, got {text!r}")
+    return role
+
+
+def check_signer(act: str, role: str, key_id: str) -> None:
+    """Refuse a signature on ``act`` by a key registered for ``role`` (older names read as the
+    roles they were) when that role may not make it."""
+    allowed = SIGNED_ACTS.get(act)
+    if allowed is None:
+        raise RuleError(f"{article(act)} {act} is not an act escrutinio signs")
+    held = key_role(role)
+    if held not in allowed:
+        names = " or ".join(sorted(WHO[r] for r in allowed))
+        as_ = WHO[held] if held is not None else f"role {role!r}"
+        raise RuleError(f"key {key_id[:16]} is registered to {as_}; {article(act)} {act} is made by {names}")
+
+
+def article(word: str) -> str:
+    """ "a" or "an" before ``word`` (an audit.reported, a case.ruled)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 class AccessDenied(RuleError):

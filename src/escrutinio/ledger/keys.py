@@ -4,7 +4,9 @@ A key enters the record by a ``key.registered`` event (its id, public key, holde
 anyone holding the exported log knows which keys could sign what, and when each appeared. A
 signature is over ``{"type": act, "data": payload}`` (the act named, so a signature made for a
 ruling cannot be replayed as a certificate), and it is refused when its key is unknown to the
-record or registered to a role that may not make the act (:mod:`escrutinio.domain.signers`).
+record or registered to a role that may not make the act (:data:`escrutinio.domain.roles.SIGNED_ACTS`).
+A role recorded under an older name (``appeals_body``) is read as the role it was
+(:func:`escrutinio.domain.roles.key_role`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from escrutinio.domain.errors import RuleError
-from escrutinio.domain.signers import SIGNED_ACTS, SignerRole, check_signer
+from escrutinio.domain.roles import SIGNED_ACTS, check_signer, key_role, parse_key_role
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.signing import BadSignature, PublicKey, SigningError, SigningKey
@@ -37,11 +39,14 @@ class Registration:
 
 
 def registry(events: Iterable[Event]) -> dict[str, Registration]:
-    """Every registered key by id, from the ``key.registered`` events (oldest first)."""
+    """Every registered key by id, from the ``key.registered`` events (oldest first); a role
+    recorded under an older name is read as the role it was."""
     out: dict[str, Registration] = {}
     for e in events:
         d = e.data
-        out.setdefault(d["key_id"], Registration(d["key_id"], d["public_key"], d["holder"], d["role"], e.seq))
+        role = key_role(d["role"])
+        recorded = role.value if role is not None else d["role"]
+        out.setdefault(d["key_id"], Registration(d["key_id"], d["public_key"], d["holder"], recorded, e.seq))
     return out
 
 
@@ -50,8 +55,7 @@ def registration(public: PublicKey, holder: str, role: str, known: Mapping[str, 
     holder = holder.strip()
     if not holder:
         raise RuleError("--holder: expected the name of the key's holder")
-    if role not in set(SignerRole):
-        raise RuleError(f"--role: expected one of {', '.join(r.value for r in SignerRole)}, got {role!r}")
+    role = parse_key_role(role).value
     if public.key_id in known:
         done = known[public.key_id]
         raise RuleError(f"key {public.key_id[:16]} is already registered to {done.holder} ({done.role}) at event {done.seq}")
@@ -101,7 +105,7 @@ SIGNATURE = "signature"
 
 
 def sign_events(pending: Sequence[PendingEvent], key: SigningKey, known: Mapping[str, Registration]) -> list[PendingEvent]:
-    """``pending`` with every act a key signs (:data:`~escrutinio.domain.signers.SIGNED_ACTS`)
+    """``pending`` with every act a key signs (:data:`~escrutinio.domain.roles.SIGNED_ACTS`)
     signed by ``key`` over the event's type and data; refused when the key is unregistered or of
     a role that may not make one of the acts. Other events (the count changes a ruling causes)
     pass unchanged."""

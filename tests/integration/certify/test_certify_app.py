@@ -25,7 +25,7 @@ LIMA = ZoneInfo("America/Lima")
 def officials(session: Session, tmp_path: Path) -> tuple[Path, Path]:
     """An appeals-body key and a dispute-body key, both registered."""
     jne, jee = tmp_path / "jne.key", tmp_path / "jee.key"
-    for key, holder, role in ((jne, "JNE plenary", "appeals_body"), (jee, "JEE Lima Centro", "dispute_body")):
+    for key, holder, role in ((jne, "JNE plenary", "appeals_judge"), (jee, "JEE Lima Centro", "judge")):
         session.keys.generate(key)
         session.keys.register(key.with_name(key.name + ".pub"), holder, role)
     return jne, jee
@@ -67,7 +67,7 @@ def test_refused_while_open_then_granted_and_verified(db_url: str, tmp_path: Pat
     session.cases.finalise()
     assert session.certify.open_items() == []
 
-    with pytest.raises(RuleError, match=r"registered as dispute body; a certificate\.issued is made by the appeals body"):
+    with pytest.raises(RuleError, match=r"registered to a dispute-body judge; a certificate\.issued is made by an appeals judge"):
         session.certify.certify(jee, out)
     head = session.store.head()
     done = session.certify.certify(jne, out, lang="en")
@@ -110,7 +110,7 @@ def test_rulings_are_signed_by_who_makes_them_and_a_wrong_key_is_refused(sqlite_
     stranger = tmp_path / "stranger.key"
     session.keys.generate(stranger)
     for key, message in (
-        (jne, "registered as appeals body; a case.ruled is made by the dispute body"),
+        (jne, "registered to an appeals judge; a case.ruled is made by a dispute-body judge"),
         (stranger, "not registered"),
     ):
         signer = Session(sqlite_db, actor="admin:test").sign_with(key)
@@ -121,7 +121,7 @@ def test_rulings_are_signed_by_who_makes_them_and_a_wrong_key_is_refused(sqlite_
     signer = Session(sqlite_db, actor="admin:test").sign_with(jee)
     signer.cases.rule(number, decision, declared_at=when)
     ruled = session.store.events_of_type("case.ruled")[-1]
-    assert ruled.data["signature"]["holder"] == "JEE Lima Centro" and ruled.data["signature"]["role"] == "dispute_body"
+    assert ruled.data["signature"]["holder"] == "JEE Lima Centro" and ruled.data["signature"]["role"] == "judge"
     known = registry(session.store.events_of_type("key.registered"))
     assert event_signature_problem(ruled, known) is None
     forged = type(ruled)(ruled.seq, ruled.type, ruled.at, ruled.actor, {**ruled.data, "summary": {}}, ruled.prev, ruled.hash)
@@ -145,6 +145,36 @@ def test_rulings_are_signed_by_who_makes_them_and_a_wrong_key_is_refused(sqlite_
     with pytest.raises(Discrepancy, match="does not match") as refused:
         session.log.verify(write_record(tmp_path / "rewritten.jsonl", reseal(events)))
     assert refused.value.seq == e.seq
+
+    # A record written before keys and accounts shared one vocabulary: its keys registered as
+    # dispute_body and appeals_body, the signatures naming those roles. It still verifies (the
+    # old names read as judge and appeals_judge), and its judge's key still may not certify.
+    old = [
+        type(e)(e.seq, e.type, e.at, e.actor, legacy_roles(e.data), e.prev, e.hash) if legacy_roles(e.data) != e.data else e
+        for e in read(record)
+    ]
+    assert sum(e.type == "key.registered" and e.data["role"] in ("dispute_body", "appeals_body") for e in old) == 2
+    old_record = write_record(tmp_path / "old-roles.jsonl", reseal(old))
+    report = Session(str(tmp_path / "no-store.db")).log.verify(old_record).to_dict()  # the record alone
+    assert report["ok"] and report["checked"]["signed_acts_checked"] == 1
+    jee_id = next(e.data["key_id"] for e in old if e.type == "key.registered" and e.data["role"] == "dispute_body")
+    old_keys = registry(e for e in old if e.type == "key.registered")
+    assert old_keys[jee_id].role == "judge"
+    from escrutinio.ledger.keys import verify as verify_signature
+
+    with pytest.raises(EscrutinioError, match=r"registered to a dispute-body judge; a certificate\.issued is made by an appeals"):
+        verify_signature(ruled.data["signature"], "certificate.issued", {}, old_keys)
+
+
+def legacy_roles(data: dict) -> dict:
+    """``data`` with the key roles written as records did before one vocabulary."""
+    before = {"judge": "dispute_body", "appeals_judge": "appeals_body"}
+    if data.get("role") in before and "public_key" in data:
+        return {**data, "role": before[data["role"]]}
+    signature = data.get("signature")
+    if isinstance(signature, dict) and signature.get("role") in before:
+        return {**data, "signature": {**signature, "role": before[signature["role"]]}}
+    return data
 
 
 def test_a_definition_that_requires_an_audit_waits_for_it(sqlite_db: str, tmp_path: Path) -> None:

@@ -25,9 +25,9 @@ def test_keys_certify_and_certificate_from_the_command_line(tmp_path: Path) -> N
     assert run(tmp_path, "keys", "generate", "--out", "jne.key").returncode == 0
     bad = run(tmp_path, "keys", "register", "jne.key.pub", "--holder", "JNE", "--role", "king")
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and bad.stderr.startswith("error: --role: expected one of")
-    holder = ["--holder", "JNE plenary", "--role", "appeals_body"]
+    holder = ["--holder", "JNE plenary", "--role", "appeals_judge"]
     done = run(tmp_path, "keys", "register", "jne.key.pub", *holder, "--format", "json")
-    assert done.returncode == 0 and json.loads(done.stdout)["role"] == "appeals_body"
+    assert done.returncode == 0 and json.loads(done.stdout)["role"] == "appeals_judge"
     listed = json.loads(run(tmp_path, "keys", "list", "--format", "json").stdout)
     assert [k["holder"] for k in listed] == ["JNE plenary"]
 

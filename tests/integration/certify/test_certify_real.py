@@ -26,7 +26,7 @@ LIMA = ZoneInfo("America/Lima")
 
 def officials(session: Session, tmp_path: Path) -> tuple[Path, Path]:
     keys = []
-    for name, holder, role in (("jne", "JNE plenary", "appeals_body"), ("jee", "JEE Lima Centro", "dispute_body")):
+    for name, holder, role in (("jne", "JNE plenary", "appeals_judge"), ("jee", "JEE Lima Centro", "judge")):
         key = tmp_path / f"{name}.key"
         session.keys.generate(key)
         session.keys.register(key.with_name(key.name + ".pub"), holder, role)
