@@ -25,7 +25,7 @@ from escrutinio.parsing import (
 )
 from escrutinio.web.maps_slot import render_map
 from escrutinio.web.page import Crumb, Page, PageRoute, downloads
-from escrutinio.web.reads import figures
+from escrutinio.web.reads import derived, figures
 
 router = APIRouter(route_class=PageRoute)
 
@@ -83,7 +83,12 @@ async def area_page(page: Page, code: str | None) -> Response:
         links += downloads(page.gettext("Progress"), "/status")
     map_svg = None
     if below != "table":
-        map_svg = render_map(lang=page.lang, area=area["area"], level=below, rows=data["inside"], contest=data["contest"])
+        map_svg = await derived(
+            page.request,
+            found,
+            ("map", area["area"], page.lang),
+            lambda: render_map(lang=page.lang, area=area["area"], level=below, rows=data["inside"], contest=data["contest"]),
+        )
     title = page.gettext("Results") if national else area["name"]
     return page.render(
         "area.html",

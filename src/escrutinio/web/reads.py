@@ -44,24 +44,32 @@ class Kept:
     def answer(self, session: Session, question: Hashable, compute: Callable[[Session], T]) -> tuple[T, dict[str, Any]]:
         """``compute(session)`` at the session's head, or the answer kept for it; and the head."""
         head = session.log.latest()
-        key = (head["head"], question)
+
+        def fresh() -> tuple[T, bool]:
+            found = compute(session)
+            return found, session.log.head()["head"] == head["head"]  # kept only if no write landed
+
+        return self.once((head["head"], question), fresh), head
+
+    def once(self, key: Hashable, compute: Callable[[], tuple[T, bool]]) -> T:
+        """The value kept under ``key``, else ``compute()``'s (kept when it says so)."""
         with self._lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
-                return self._answers[key], head
+                return self._answers[key]  # type: ignore[no-any-return]
             once = self._computing.setdefault(key, threading.Lock())
         with once:
             with self._lock:
                 if key in self._answers:
-                    return self._answers[key], head
-            found = compute(session)
+                    return self._answers[key]  # type: ignore[no-any-return]
+            found, keep = compute()
             with self._lock:
                 self._computing.pop(key, None)
-                if session.log.head()["head"] == head["head"]:
+                if keep:
                     self._answers[key] = found
                     while len(self._answers) > self.size:
                         self._answers.popitem(last=False)
-        return found, head
+        return found
 
 
 @dataclass(frozen=True)
@@ -95,3 +103,10 @@ async def figures(request: Request, question: Hashable, compute: Callable[[Sessi
             return Figures(data, head)
 
     return await run_in_threadpool(work)
+
+
+async def derived(request: Request, figures: Figures, question: Hashable, compute: Callable[[], T]) -> T:
+    """What a page derives from its figures without the store (a map's SVG), computed off the
+    event loop and kept by the head the figures are exact for."""
+    cache = kept(request)
+    return await run_in_threadpool(cache.once, (figures.head["head"], question), lambda: (compute(), True))

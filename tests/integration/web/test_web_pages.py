@@ -147,3 +147,16 @@ def test_case_and_stakes_pages(server: Server) -> None:
     assert "Historia" in text_of(case.text)
     assert stakes.status_code == 200
     assert f'data-figure="margin">{stakes_api["margin"]:,}<' in stakes.text
+
+
+def test_pages_go_gzipped_to_a_browser_that_takes_it(server: Server) -> None:
+    import gzip
+
+    with server.client() as client:
+        plain = client.get("/", headers={"Accept-Encoding": "identity", "Accept-Language": "en"})
+        with client.stream("GET", "/", headers={"Accept-Encoding": "gzip", "Accept-Language": "en"}) as packed:
+            raw = b"".join(packed.iter_raw())
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip" and "Accept-Encoding" in packed.headers["vary"]
+    assert len(raw) < len(plain.content) / 2
+    assert gzip.decompress(raw) == plain.content
