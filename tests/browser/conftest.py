@@ -23,12 +23,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import ROOT, RUNOFF, need_shared
+from tests.conftest import DATA, ROOT, RUNOFF, need_shared
 from tests.integration.api.server import Server, serving
 
 from escrutinio.app import Session
@@ -50,6 +50,9 @@ ARTIFACTS = ROOT / "artifacts"
 """Where the tests leave screenshots and measurements (gitignored; CI keeps it)."""
 AXE = ROOT / "src" / "escrutinio" / "web" / "vendor" / "axe-core" / "axe.min.js"
 VIEWPORT = {"width": 1280, "height": 900}
+GEO = DATA / "geo-peru"
+GEO_ENV = "ESCRUTINIO_GEO"
+"""Where the servers of these tests find the boundaries of the pages' maps (``escrutinio.app.maps``)."""
 
 
 def need_browser() -> Any:
@@ -137,10 +140,26 @@ def runoff_db(runoff_pristine: Path, tmp_path_factory: pytest.TempPathFactory) -
     return copy_store(runoff_pristine, tmp_path_factory.mktemp("served"))
 
 
+@contextmanager
+def with_maps() -> Iterator[None]:
+    """Servers started inside draw the pages' maps: ``ESCRUTINIO_GEO`` names Peru's boundaries
+    (``../shared/data/geo-peru``) when they are there."""
+    before = os.environ.get(GEO_ENV)
+    if GEO.exists():
+        os.environ[GEO_ENV] = str(GEO)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(GEO_ENV, None)
+        else:
+            os.environ[GEO_ENV] = before
+
+
 @pytest.fixture(scope="session")
 def web_server(runoff_db: str) -> Iterator[Server]:
-    """``escrutinio serve`` on the loaded runoff, for tests that only read."""
-    with serving(runoff_db) as running:
+    """``escrutinio serve`` on the loaded runoff (with maps), for tests that only read."""
+    with with_maps(), serving(runoff_db) as running:
         yield running
 
 
@@ -152,8 +171,14 @@ def runoff_copy(runoff_pristine: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 def serve() -> Callable[..., AbstractContextManager[Server]]:
-    """``serve(db, *args)``: a context manager running ``escrutinio serve`` on ``db``."""
-    return serving
+    """``serve(db, *args)``: a context manager running ``escrutinio serve`` on ``db`` (with maps)."""
+
+    @contextmanager
+    def start(db: str, *args: str) -> Iterator[Server]:
+        with with_maps(), serving(db, *args) as running:
+            yield running
+
+    return start
 
 
 @pytest.fixture(scope="session")

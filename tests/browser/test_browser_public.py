@@ -168,3 +168,21 @@ def test_the_accessibility_check_can_fail(web_server: Server, page: Any) -> None
     page.goto(web_server.url + "/stakes")
     page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/static/none.png\">')")
     assert [v["id"] for v in serious_violations(page)] == ["image-alt"]
+
+
+def test_keyboard_reaches_the_content_first_and_focus_is_visible(web_server: Server, page: Any) -> None:
+    page.goto(web_server.url + "/areas/01")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Saltar al contenido"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    for _ in range(20):  # past any scrolling region or map to the first link of the content
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "A":
+            break
+    focused = page.evaluate(
+        "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+        " return {tag: e.tagName, inMain: !!e.closest('main'), outline: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }"
+    )
+    assert focused["tag"] == "A" and focused["inMain"]
+    assert focused["outline"] == "solid" and focused["width"] >= 2

@@ -57,6 +57,15 @@ def area_figures(code: str | None) -> Any:
     return compute
 
 
+def by_place(tables: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A district's tables under their polling places (in the order the places first appear;
+    one unnamed group when the source names none, as ONPE's open data)."""
+    places: dict[str, list[dict[str, Any]]] = {}
+    for row in tables:
+        places.setdefault(row.get("polling_place") or "", []).append(row)
+    return list(places.items())
+
+
 def crumbs_of(page: Any, lineage: list[dict[str, Any]], *, last_is_page: bool = True) -> list[Crumb]:
     """Breadcrumbs from the nation down an area's lineage (the last one the page itself)."""
     out = []
@@ -97,6 +106,7 @@ async def area_page(page: Page, code: str | None) -> Response:
         crumbs=crumbs_of(page, data["lineage"]),
         links=links,
         map_svg=map_svg,
+        places=by_place(data["inside"]) if below == "table" else [],
         **data,
     )
 
