@@ -10,6 +10,7 @@ download links of the page (the API's JSON and CSV of the same figures).
 from __future__ import annotations
 
 import gzip
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -149,7 +150,12 @@ def page_request(
 Page = Annotated[PageRequest, Depends(page_request)]
 
 
+class PageFailed(application.EscrutinioError):
+    """A page that failed for a reason of the server's, not the reader's (answered 500)."""
+
+
 STATUS = [
+    (PageFailed, 500),
     (application.NotFound, 404),
     (application.StoreUnavailable, 503),
     (application.AccessDenied, 403),
@@ -186,5 +192,8 @@ class PageRoute(APIRoute):
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
                 return error_page(request, application.InputError(f"{where}: {first.get('msg', 'invalid')}"))
+            except Exception as exc:  # a bug: the reader gets a page, the log the traceback
+                logging.getLogger("escrutinio.web").error("%s %s failed", request.method, request.url.path, exc_info=exc)
+                return error_page(request, PageFailed(f"internal error ({type(exc).__name__}): see the server's log"))
 
         return page

@@ -6,19 +6,22 @@ once each) keep that thread-safe without a lookup per message.
 
 Filters format for the reader's locale (``locale`` in the render context, a Babel locale such
 as ``es_PE``): ``number`` (integers with the locale's separators), ``percent`` (a share given
-in percent, as the application computes it), ``when`` (an ISO time in the election's zone).
+in percent, as the application computes it, in the locale's percent pattern), ``when`` (an ISO time in the election's zone).
 Votes stay integers until the moment they become text.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
@@ -34,12 +37,27 @@ def number(ctx: Any, value: Any) -> str:
 
 
 @pass_context
-def percent(ctx: Any, value: Any, places: int = 3) -> str:
-    """A share already in percent (``50.126``) as the locale writes it (``50.126 %``)."""
+def decimal(ctx: Any, value: Any, places: int = 3) -> str:
+    """A number with ``places`` fixed decimals in the locale's separators (``0.252`` points)."""
     if value is None:
         return ""
-    pattern = "#,##0." + "0" * places if places else "#,##0"
-    return format_decimal(value, format=pattern, locale=ctx["locale"]) + "\u00a0%"
+    return format_decimal(value, format="#,##0." + "0" * places, locale=ctx["locale"])
+
+
+@pass_context
+def percent(ctx: Any, value: Any, places: int = 3) -> str:
+    """A share already in percent (``50.126``, as the application rounds it) as the locale writes
+    it, with ``places`` decimals: ``50.126%`` in English and Peru, ``50,126%`` in Bolivia."""
+    if value is None:
+        return ""
+    return format_percent(Decimal(str(value)).scaleb(-2), format=_percent_pattern(ctx["locale"], places), locale=ctx["locale"])
+
+
+@cache
+def _percent_pattern(locale: Any, places: int) -> str:
+    """The locale's percent pattern with ``places`` fixed decimals (``#,##0%`` -> ``#,##0.000%``)."""
+    pattern = Locale.parse(locale).percent_formats[None].pattern
+    return re.sub(r"0(?=[^0#,.]*%)", "0." + "0" * places, pattern, count=1) if places else pattern
 
 
 @pass_context
@@ -67,7 +85,7 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(number=number, percent=percent, when=when, machine_time=machine_time)
+    env.filters.update(number=number, decimal=decimal, percent=percent, when=when, machine_time=machine_time)
     return env
 
 

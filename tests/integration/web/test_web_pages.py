@@ -160,3 +160,13 @@ def test_pages_go_gzipped_to_a_browser_that_takes_it(server: Server) -> None:
     assert packed.headers["content-encoding"] == "gzip" and "Accept-Encoding" in packed.headers["vary"]
     assert len(raw) < len(plain.content) / 2
     assert gzip.decompress(raw) == plain.content
+
+
+def test_table_page_links_its_scanned_image(server: Server, sample: str) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
+    with Session(sample) as session:
+        sha = session.intake.attach_image("000002", png, "web-test-scan").to_dict()["sha256"]
+    with server.client() as client:
+        page = client.get("/tables/000002", headers={"Accept-Language": "en"}).text
+        assert f'href="/api/v1/images/{sha}"' in page
+        assert client.get(f"/api/v1/images/{sha}").content == png

@@ -1,0 +1,42 @@
+"""Figures as each reader's locale writes them: votes stay integers until they become text."""
+
+from __future__ import annotations
+
+import pytest
+
+from escrutinio.web.i18n import babel_locale
+from escrutinio.web.templating import environment
+
+
+def shown(lang: str, country: str, template: str, **values: object) -> str:
+    env = environment(lang)
+    return env.from_string(template).render(locale=babel_locale(lang, country), timezone="America/Lima", **values)
+
+
+@pytest.mark.parametrize(
+    ("lang", "country", "votes", "share", "points"),
+    [
+        ("es", "PE", "8,834,440", "50.126%", "0.252"),
+        ("en", "PE", "8,834,440", "50.126%", "0.252"),
+        ("es", "BO", "8.834.440", "50,126%", "0,252"),
+        ("es", None, "8.834.440", "50,126\u00a0%", "0,252"),
+    ],
+)
+def test_numbers_and_shares_per_locale(lang: str, country: str | None, votes: str, share: str, points: str) -> None:
+    got = shown(
+        lang,
+        country or "",
+        "{{ v|number }}|{{ s|percent }}|{{ p|decimal }}|{{ z|percent }}",
+        v=8834440,
+        s=50.126,
+        p=0.252,
+        z=50.1,
+    )
+    assert got.split("|")[:3] == [votes, share, points]
+    assert got.split("|")[3].startswith(("50.100", "50,100"))
+
+
+def test_event_times_in_the_elections_zone_and_words() -> None:
+    assert shown("en", "PE", "{{ t|when }}", t="2021-06-10T01:00:00Z") == "Jun 9, 2021, 8:00:00\u202fPM"
+    assert shown("es", "PE", "{{ t|when }}", t="2021-06-10T01:00:00Z").startswith("9 jun. 2021")
+    assert shown("es", "PE", "{{ t|when }}|{{ n|number }}", t=None, n=None) == "|"
