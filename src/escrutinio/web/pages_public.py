@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from escrutinio.app import Session
+from escrutinio.app.count import NotAnArea
 from escrutinio.parsing import (
     parse_area,
     parse_case_kind,
@@ -24,7 +25,7 @@ from escrutinio.parsing import (
     parse_table_id,
 )
 from escrutinio.web.maps_slot import render_map
-from escrutinio.web.page import Crumb, Page, PageRoute, downloads
+from escrutinio.web.page import Crumb, Page, PageRequest, PageRoute, downloads
 from escrutinio.web.reads import derived, figures
 
 router = APIRouter(route_class=PageRoute)
@@ -66,7 +67,7 @@ def by_place(tables: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
     return list(places.items())
 
 
-def crumbs_of(page: Any, lineage: list[dict[str, Any]], *, last_is_page: bool = True) -> list[Crumb]:
+def crumbs_of(page: PageRequest, lineage: list[dict[str, Any]], *, last_is_page: bool = True) -> list[Crumb]:
     """Breadcrumbs from the nation down an area's lineage (the last one the page itself)."""
     out = []
     for i, step in enumerate(lineage):
@@ -78,7 +79,10 @@ def crumbs_of(page: Any, lineage: list[dict[str, Any]], *, last_is_page: bool = 
 
 async def area_page(page: Page, code: str | None) -> Response:
     where = parse_area(code, "code")
-    found = await figures(page.request, ("area", where), area_figures(where))
+    try:
+        found = await figures(page.request, ("area", where), area_figures(where))
+    except NotAnArea:  # a table's id where an area's was expected: its own page says it all
+        return RedirectResponse(f"/tables/{where}", status_code=303)
     data = found.data
     area = data["area"]
     national = len(data["lineage"]) == 1

@@ -170,3 +170,9 @@ def test_table_page_links_its_scanned_image(server: Server, sample: str) -> None
         page = client.get("/tables/000002", headers={"Accept-Language": "en"}).text
         assert f'href="/api/v1/images/{sha}"' in page
         assert client.get(f"/api/v1/images/{sha}").content == png
+
+
+def test_an_area_url_naming_a_table_leads_to_the_table(server: Server) -> None:
+    with server.client() as client:
+        got = client.get("/areas/000001", follow_redirects=False)
+    assert got.status_code == 303 and got.headers["location"] == "/tables/000001"
