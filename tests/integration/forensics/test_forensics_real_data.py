@@ -128,6 +128,33 @@ def test_forensics_bolivia_suite_runs():
     assert abs(co["projected_margin_points"] - co["realised_margin_points"]) < 0.5
 
 
+@pytest.mark.parametrize(
+    ("snapshot", "listed"),
+    [("trep_acta.2019.10.20.19.40.57.csv", 28_975), ("trep_acta.2019.10.21.18.29.53.csv", 32_806)],
+)
+def test_forensics_bolivia_projection_interval_covers_the_final_count(snapshot, listed):
+    """The backtest on Bolivia's two real cuts of the count (TREP halt at 83.85 %, and the next day at
+    94.94 %): the 95 % interval of the projected MAS − CC margin holds the final count's 10.565."""
+    from escrutinio.forensics import count_order
+
+    trep = trep_tables(snapshot)
+    f = bolivia().with_columns(pl.when(pl.col("table").is_in(trep)).then(pl.col("order")).otherwise(None).alias("order"))
+    r = count_order.test(f, winner="MAS", checkpoints=(), order_label=f"the TREP snapshot {snapshot}")
+    e = r.estimates
+    assert e["tables_in_order"] == listed
+    assert e["low"] <= e["realised_margin_points"] <= e["high"], e
+    assert r.flagged() is False and "explained by where the late tables are" in r.reading
+
+
+def test_forensics_bolivia_projection_coverage_on_the_finished_count():
+    """Random parts of the finished cómputo held out: the interval holds the realised margin (the old
+    mean-of-ratios draws covered it 1 time in 20)."""
+    from escrutinio.forensics import count_order
+
+    cov = count_order.coverage(bolivia(), winner="MAS", trials=10, bootstrap=100, seed=2)
+    assert cov["random_coverage"] >= 0.8 and cov["geographic_coverage"] >= 0.8, cov
+
+
 def test_forensics_chile_runs_without_electors():
     f = chile()
     res = suite.run_suite(f, winner="C2", choices=[f"C{i}" for i in range(1, 8)],
