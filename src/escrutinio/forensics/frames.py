@@ -40,7 +40,7 @@ def memo(frame: pl.DataFrame, key: Any, compute: Callable[[], Any]) -> Any:
     entry = _MEMO.get(id(frame))
     if entry is None or entry[0]() is not frame:
         ident = id(frame)
-        entry = (weakref.ref(frame, lambda _ref: _MEMO.pop(ident, None)), {})
+        entry = (weakref.ref(frame, lambda _ref, memos=_MEMO: memos.pop(ident, None)), {})
         _MEMO[ident] = entry
     store = entry[1]
     if key not in store:
