@@ -15,9 +15,9 @@ The method (and why each part):
 - **An area with too few counted tables** is projected from the counted sub-areas of the next
   coarser area *of like size* (:data:`SIZE_CLASSES`, by tables in all, known before the count):
   late places are mostly small rural ones, which vote unlike the big urban ones counted first.
-- **Interval: a two-stage bootstrap.** (1) Donors are resampled within each area, and their ratio
-  of sums is the area's rate in the draw; each uncounted table adds a random donor's residual
-  (zero on average). (2) For areas with too few counted tables, one random like-sized sub-area
+- **Interval.** (1) Where an area projects its own rest, the rate's uncertainty and the tables'
+  spread around it both come from the donors' residuals (votes minus rate times electors): a
+  normal draw with their covariance (the delta method, with n/(n-1)). (2) For areas with too few counted tables, one random like-sized sub-area
   stands in per coarser area and size class, shared by all its missing places: places late for
   the same reason lean together, so their unknown leanings must not average out. A small-sample
   t factor widens the draws when few sub-areas stand in.
