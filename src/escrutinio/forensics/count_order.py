@@ -17,10 +17,11 @@ The method (and why each part):
   late places are mostly small rural ones, which vote unlike the big urban ones counted first.
 - **Interval.** (1) Where an area projects its own rest, the rate's uncertainty and the tables'
   spread around it both come from the donors' residuals (votes minus rate times electors): a
-  normal draw with their covariance (the delta method, with n/(n-1)). (2) For areas with too few counted tables, one random like-sized sub-area
-  stands in per coarser area and size class, shared by all its missing places: places late for
-  the same reason lean together, so their unknown leanings must not average out. A small-sample
-  t factor widens the draws when few sub-areas stand in.
+  normal draw with their covariance (the delta method, with n/(n-1)). (2) For areas with too few
+  counted tables, like-sized counted sub-areas stand in, drawn at one shared rank per coarser
+  area for all its missing places: places late for the same reason lean together, so their
+  unknown leanings must not average out. A small-sample t factor widens the draws when few
+  sub-areas stand in.
 - **Calibration.** :func:`coverage` holds out random and geographic parts of finished counts and
   reports how often the 95 % interval holds the realised margin; the real-data tests check the
   interval at both of Bolivia's real cuts (TREP of 20 Oct 19:40 and of 21 Oct 18:29). Drawing a
@@ -196,10 +197,12 @@ def project(
         among = np.where(matched, s_cnt[want], a_cnt[miss_group])
         pool = np.where(matched[:, None], 0, 1)  # which ordering the positions index
         cluster_counts.append((among, np.maximum(miss_size.astype(np.int64), 1)))
-        # One draw per stratum and size class, shared by its missing sub-areas: the places not yet
-        # counted in a district lean together (they are late for the same reasons), so their
-        # unknown leanings do not average out as independent draws would.
-        shared, shared_inv = np.unique(np.where(matched, want, -1 - miss_group), return_inverse=True)
+        # One draw per stratum, shared by all its missing sub-areas (each takes that rank among its
+        # like-sized donors): the places not yet counted in a district lean together (they are late
+        # for the same reasons), so their unknown leanings must not average out as independent
+        # draws would. With one draw per size class instead, the interval at Bolivia's TREP halt
+        # stopped short of the final margin.
+        shared, shared_inv = np.unique(miss_group, return_inverse=True)
         for b in range(bootstrap):
             at = first + np.floor(rng.random(len(shared))[shared_inv] * among).astype(np.int64)
             pick = np.where(pool[:, 0] == 0, s_order[np.minimum(at, len(s_order) - 1)], a_order[np.minimum(at, len(a_order) - 1)])
