@@ -65,11 +65,14 @@ def test_forensics_russia_integer_percentages_flagged_by_region(year, leader):
     assert either.estimates["by_area"][0]["excess"] > 50  # the largest regional excess
 
 
-def test_forensics_peru_runoff_and_bolivia_integer_percentages_not_flagged(runoff):
+def test_forensics_peru_runoff_bolivia_and_chile_integer_percentages_not_flagged(runoff):
     for frame, leader in ((runoff, "PL"), (bolivia(), "MAS")):
         res = {r.test: r for r in integer_peaks.test(frame, winner=leader)}
         assert res["integer_peaks.either"].flagged() is False, res["integer_peaks.either"].reading
         assert abs(res["integer_peaks.either"].estimates["z"]) < 3
+    # Chile has no electors: the result alone is tested (Kobak et al.'s leader's share), and not flagged.
+    chile_res = {r.test: r for r in integer_peaks.test(chile(), winner="C2")}
+    assert chile_res["integer_peaks.winner"].flagged() is False and chile_res["integer_peaks.either"].flagged() is None
 
 
 def test_forensics_digit_tests_no_false_alarm_on_chile_and_peru(runoff):
