@@ -8,6 +8,10 @@ a fallback to a coarser level when a group is too small to say anything.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import polars as pl
 
@@ -22,11 +26,36 @@ def choice_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith(tf.CHOICE_PREFIX)]
 
 
+_MEMO: dict[int, tuple[weakref.ref[pl.DataFrame], dict[Any, Any]]] = {}
+
+
+def memo(frame: pl.DataFrame, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per frame and key, while the frame lives.
+
+    Why: every family of the suite asks for the same counted rows and the same area codes of the
+    same frame (a million tables: seconds each time). Frames are immutable, so the answer cannot
+    go stale; it is keyed by the frame's identity and dropped when the frame is collected. Arrays
+    are returned read-only, so no caller can change what the next one reads.
+    """
+    entry = _MEMO.get(id(frame))
+    if entry is None or entry[0]() is not frame:
+        ident = id(frame)
+        entry = (weakref.ref(frame, lambda _ref, memos=_MEMO: memos.pop(ident, None)), {})
+        _MEMO[ident] = entry
+    store = entry[1]
+    if key not in store:
+        value = compute()
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        store[key] = value
+    return store[key]
+
+
 def counted(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows whose sheet is counted (normal or after a ruling)."""
     if tf.STATE not in frame.columns:
         return frame
-    return frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES)))
+    return memo(frame, "counted", lambda: frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES))))
 
 
 def has_electors(frame: pl.DataFrame) -> bool:
@@ -61,19 +90,22 @@ def level_keys(frame: pl.DataFrame, level: str) -> np.ndarray:
     """Integer group codes of every row at one geography level (nulls become their own code -1).
 
     A finer level's key is made unique across coarser ones (districts with the same code in two
-    provinces stay apart) by concatenating the columns above it.
+    provinces stay apart) by ranking the columns above it together (a struct: three times faster
+    than ranking their text joined). Read-only, computed once per frame and level.
     """
+    return memo(frame, ("level_keys", level), lambda: _level_keys(frame, level))
+
+
+def _level_keys(frame: pl.DataFrame, level: str) -> np.ndarray:
     if level == "national":
         return np.zeros(frame.height, dtype=np.int64)
     order = [tf.DEPARTMENT, tf.PROVINCE, tf.DISTRICT, "polling_place"]
     cols = [c for c in order[: order.index(level) + 1] if c in frame.columns]
     if level not in frame.columns:
         return np.full(frame.height, -1, dtype=np.int64)
-    key = pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("\x00") for c in cols], separator="\x1f")
-    codes = frame.select((key.rank("dense").cast(pl.Int64) - 1).alias("k"))["k"].to_numpy()
-    missing = frame[level].is_null().to_numpy()
-    codes = codes.copy()
-    codes[missing] = -1
+    key = pl.struct([pl.col(c).cast(pl.Utf8) for c in cols])
+    codes = frame.select((key.rank("dense").cast(pl.Int64) - 1).alias("k"))["k"].to_numpy().copy()
+    codes[frame[level].is_null().to_numpy()] = -1
     return codes
 
 

@@ -72,25 +72,32 @@ def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLE
     hi_k = np.ceil(100 * np.minimum(v + width * sd + 1, n) / np.maximum(n, 1))
     lg_n = special.gammaln(n + 1)
     span = int((hi_k - lo_k).max()) + 1
-    per_k = int(np.floor(2 * tolerance * n.max() / 100)) + 2  # counts inside one window, at most
+    # One pass per whole percentage k: the tables still in range, and each of their counts inside
+    # k's window laid out flat (np.repeat), so every log-pmf is computed once on exactly the pairs
+    # needed (masks over every table for every count were most of the time on a million tables).
     for j in range(span):
         k = lo_k + j
-        first = np.ceil((k - tolerance) * n / 100 - 1e-9)
-        last = np.floor((k + tolerance) * n / 100 + 1e-9)
-        for m in range(per_k):
-            c = first + m
-            ok = np.flatnonzero((k <= hi_k) & (c <= last) & (c >= 0) & (c <= n))
-            if len(ok) == 0:
-                continue
-            co, no, po = c[ok], n[ok], p[ok]
-            log_pmf = (
-                lg_n[ok]
-                - special.gammaln(co + 1)
-                - special.gammaln(no - co + 1)
-                + special.xlogy(co, po)
-                + special.xlog1py(no - co, -po)
-            )
-            out[ok] += np.exp(log_pmf)
+        act = np.flatnonzero(k <= hi_k)
+        if len(act) == 0:
+            break
+        ka, na = k[act], n[act]
+        first = np.maximum(np.ceil((ka - tolerance) * na / 100 - 1e-9), 0)
+        last = np.minimum(np.floor((ka + tolerance) * na / 100 + 1e-9), na)
+        cnt = np.maximum(last - first + 1, 0).astype(np.int64)
+        total = int(cnt.sum())
+        if total == 0:
+            continue
+        rows = np.repeat(act, cnt)
+        c = np.repeat(first, cnt) + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+        nr, pr = n[rows], p[rows]
+        log_pmf = (
+            lg_n[rows]
+            - special.gammaln(c + 1)
+            - special.gammaln(nr - c + 1)
+            + special.xlogy(c, pr)
+            + special.xlog1py(nr - c, -pr)
+        )
+        out += np.bincount(rows, weights=np.exp(log_pmf), minlength=len(v))
     return np.minimum(out, 1.0)
 
 

@@ -91,3 +91,25 @@ def test_forensics_cli_russia_preset_by_region(preset: str, tmp_path: Path) -> N
     assert data["by"] == "region" and either["level"] == "region"
     assert either["flagged"] is True and either["estimates"]["z"] > 5 and either["null"]["draws"] >= 1000
     assert either["estimates"]["by_area"][0]["area"]  # the regions with the largest excess, by name
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_forensics_cli_bolivia_order_from_the_trep_halt(tmp_path: Path) -> None:
+    """Bolivia 2019 through its preset, with --order the actas of the TREP at its halt (20 Oct 19:40,
+    83.85 %): the projected MAS − CC margin's interval holds the final count's +10.56 points, and the
+    late shift is said to be explained by where the late tables are."""
+    from tests.conftest import DATA, need_shared
+
+    folder = DATA / "bolivia-2019-first-round"
+    db = tmp_path / "b.db"
+    loaded = _cli(db, "load", str(need_shared(folder / "final_computo.csv.gz")), "--election", "bolivia-2019-first-round")
+    assert loaded.returncode == 0, loaded.stderr
+    trep = need_shared(folder / "trep_acta.2019.10.20.19.40.57.csv")
+    out = _cli(db, "forensics", "--tests", "count_order", "--order", str(trep), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    (r,) = [x for x in json.loads(out.stdout)["results"] if x["name"] == "count_order.projection"]
+    e = r["estimates"]
+    assert e["tables_in_order"] == 28_975 and e["cuts"][-1]["margin_so_far_points"] == pytest.approx(7.88, abs=0.01)
+    assert e["low"] <= e["realised_margin_points"] <= e["high"], e
+    assert r["flagged"] is False and "explained by where the late tables are" in r["wording"]

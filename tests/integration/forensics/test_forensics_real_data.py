@@ -65,11 +65,14 @@ def test_forensics_russia_integer_percentages_flagged_by_region(year, leader):
     assert either.estimates["by_area"][0]["excess"] > 50  # the largest regional excess
 
 
-def test_forensics_peru_runoff_and_bolivia_integer_percentages_not_flagged(runoff):
+def test_forensics_peru_runoff_bolivia_and_chile_integer_percentages_not_flagged(runoff):
     for frame, leader in ((runoff, "PL"), (bolivia(), "MAS")):
         res = {r.test: r for r in integer_peaks.test(frame, winner=leader)}
         assert res["integer_peaks.either"].flagged() is False, res["integer_peaks.either"].reading
         assert abs(res["integer_peaks.either"].estimates["z"]) < 3
+    # Chile has no electors: the result alone is tested (Kobak et al.'s leader's share), and not flagged.
+    chile_res = {r.test: r for r in integer_peaks.test(chile(), winner="C2")}
+    assert chile_res["integer_peaks.winner"].flagged() is False and chile_res["integer_peaks.either"].flagged() is None
 
 
 def test_forensics_digit_tests_no_false_alarm_on_chile_and_peru(runoff):
@@ -126,6 +129,33 @@ def test_forensics_bolivia_suite_runs():
     assert co["cuts"][-1]["margin_so_far_points"] == pytest.approx(7.87, abs=0.05)  # at the TREP halt
     # The projection from where the counted tables are recovers most of the late shift.
     assert abs(co["projected_margin_points"] - co["realised_margin_points"]) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "listed"),
+    [("trep_acta.2019.10.20.19.40.57.csv", 28_975), ("trep_acta.2019.10.21.18.29.53.csv", 32_806)],
+)
+def test_forensics_bolivia_projection_interval_covers_the_final_count(snapshot, listed):
+    """The backtest on Bolivia's two real cuts of the count (TREP halt at 83.85 %, and the next day at
+    94.94 %): the 95 % interval of the projected MAS − CC margin holds the final count's 10.565."""
+    from escrutinio.forensics import count_order
+
+    trep = trep_tables(snapshot)
+    f = bolivia().with_columns(pl.when(pl.col("table").is_in(trep)).then(pl.col("order")).otherwise(None).alias("order"))
+    r = count_order.test(f, winner="MAS", checkpoints=(), order_label=f"the TREP snapshot {snapshot}")
+    e = r.estimates
+    assert e["tables_in_order"] == listed
+    assert e["low"] <= e["realised_margin_points"] <= e["high"], e
+    assert r.flagged() is False and "explained by where the late tables are" in r.reading
+
+
+def test_forensics_bolivia_projection_coverage_on_the_finished_count():
+    """Random parts of the finished cómputo held out: the interval holds the realised margin (the old
+    mean-of-ratios draws covered it 1 time in 20)."""
+    from escrutinio.forensics import count_order
+
+    cov = count_order.coverage(bolivia(), winner="MAS", trials=10, bootstrap=100, seed=2)
+    assert cov["random_coverage"] >= 0.8 and cov["geographic_coverage"] >= 0.8, cov
 
 
 def test_forensics_chile_runs_without_electors():
