@@ -425,7 +425,8 @@ class AuditService:
     def plan(
         self, risk_limit: RiskLimitLike, *, method: AuditMethod = AuditMethod.MACRO, max_rounds: int = DEFAULT_MAX_ROUNDS
     ) -> dict[str, Any]:
-        """Start an audit (``audit.planned``): the pair, method, risk limit and frozen manifest.
+        """Start an audit (``audit.planned``): method, risk limit and frozen manifest (see
+        :meth:`manifest`: a runoff's pair, or every choice and the reported winners).
 
         The manifest is copied into the event, so later loads or rulings cannot move the tables
         the sample is drawn from, and a reader of the log needs nothing else.
