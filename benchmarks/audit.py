@@ -4,7 +4,9 @@ Times, best of N runs on this machine:
 - every sample-size estimate for the runoff at a 5 % risk limit (BRAVO's ASN and one-round
   sizes, Minerva's exact first-round sizes, ALPHA polling, MACRO and ALPHA batch comparison
   including the error bounds, Super-Simple for reference, next-round sizes) and the whole plan,
-  through the pair planner and the contest planner; each should take under a second. Their
+  through the pair planner and the contest planner, and Minerva's next round after a first
+  round one winner ballot short; each should take under a second. Peru's 2021 first round too:
+  the contest plan (32 winner-loser pairs) and the contest manifest a recorded audit freezes. Their
   baseline, timed in the same run: Minerva's sizes by the normal approximation alone (athena's
   rule for large contests, which this code replaced because its sizes fall short);
 - drawing 2,000 tables by PPEB from the file's 86,488 tables (tables outside the count weigh 0);
@@ -37,6 +39,7 @@ from timing import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNOFF = ROOT.parent / "shared" / "data" / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz"
+FIRST_ROUND = ROOT.parent / "shared" / "data" / "peru-2021-first-round" / "Resultados_1ra_vuelta_Version_PCM.csv.gz"
 SEED = "73029184650183746529"
 RISK_LIMIT = "0.05"
 DRAWS = 2_000
@@ -63,7 +66,12 @@ def main() -> int:
     from escrutinio.audit.comparison import supersimple_sample_size
     from escrutinio.audit.macro import macro_sample_size
     from escrutinio.audit.manifest import AUDITED_STATES, manifest_from_frame
-    from escrutinio.audit.minerva import _normal_round_size, minerva_sample_sizes
+    from escrutinio.audit.minerva import (
+        _normal_round_size,
+        minerva_next_round_size,
+        minerva_round_kmins,
+        minerva_sample_sizes,
+    )
     from escrutinio.audit.plan import plan_audit, plan_contest
     from escrutinio.audit.rounds import bravo_next_round, macro_next_round
     from escrutinio.audit.sampler import consistent_sample, weighted_draws
@@ -81,6 +89,8 @@ def main() -> int:
         f"{n:,} ballots; risk limit {RISK_LIMIT}; best of {runs}\n"
     )
 
+    first = minerva_sample_sizes(w, lost, w + lost, RISK_LIMIT)["0.9"]
+    short = [(first, minerva_round_kmins(w, lost, [first], RISK_LIMIT)[0] - 1)]  # a first round one winner ballot short
     estimates: list[tuple[str, Callable[[], Any]]] = [
         ("BRAVO ASN (ballots)", lambda: bravo_asn(w, lost, n, RISK_LIMIT)),
         *[
@@ -117,8 +127,10 @@ def main() -> int:
                 ).draws
             ),
         ),
+        ("Minerva next round, 1 short (ballots)", lambda: minerva_next_round_size(w, lost, n, short, RISK_LIMIT)),
         ("whole plan (all methods)", lambda: plan_audit(frame, "PL", "FP", RISK_LIMIT).methods[0].draws),
         ("whole plan, contest planner", lambda: plan_contest(frame, ["PL", "FP"], ["PL"], RISK_LIMIT).methods[0].draws),
+        *first_round_estimates(),
     ]
     share = w / (w + lost)
     baseline, normal = best_of(runs, lambda: _normal_round_size(share, Fraction(RISK_LIMIT), 0.9))
@@ -162,6 +174,31 @@ def main() -> int:
 
 BULK_LIMIT_SECONDS = 5.0
 SINGLE_SAMPLE = 40
+
+
+def first_round_estimates() -> list[tuple[str, Callable[[], Any]]]:
+    """Peru's 2021 first round (18 choices, PL and FP to the runoff over 16 others: 32 pairs):
+    the contest plan, and the contest manifest a recorded audit freezes (every choice's votes)."""
+    from escrutinio.audit.manifest import contest_manifest_from_frame
+    from escrutinio.audit.plan import plan_contest
+    from escrutinio.formats.definition import load_definition
+    from escrutinio.intake.frames import read_table_frame
+
+    if not FIRST_ROUND.exists():
+        return []
+    election, _ = load_definition("peru-2021-first-round")
+    frame = read_table_frame(FIRST_ROUND, election)
+    choices = election.contest.choice_ids
+    return [
+        (
+            "first round: contest plan (MACRO)",
+            lambda: plan_contest(frame, choices, ["PL", "FP"], RISK_LIMIT).method("macro").draws,
+        ),
+        (
+            "first round: manifest and its SHA-256",
+            lambda: len(contest_manifest_from_frame(frame, choices, ["PL", "FP"]).sha256),
+        ),
+    ]
 
 
 def bulk_entry() -> int:

@@ -365,6 +365,9 @@ def audit_measure(db: DbOption = None, fmt: FormatOption = "table") -> None:
         f"round {data['round']}: {data['draws']:,} draws, risk {data['risk']} (limit {data['risk_limit']}): {data['decision']}"
         + (f", next round draws {data['next_round_draws']:,}" if data["next_round_draws"] else "")
     )
+    if data.get("pair_risks"):
+        worst = max(data["pair_risks"].items(), key=lambda item: float(item[1]))
+        typer.echo(f"{len(data['pair_risks'])} winner-loser pairs; the largest pair risk is {worst[1]} ({worst[0]})")
 
 
 REPORT_FIELDS = (
@@ -438,6 +441,10 @@ def audit_status(db: DbOption = None, fmt: FormatOption = "table") -> None:
         return
     _emit_fields(info, fmt, "Audit status", SUMMARY_FIELDS)
     _echo_ignored(info, fmt)
+    pairs = info.get("pairs") or []
+    if len(pairs) > 1:  # a contest audit: every winner-loser pair and its risk
+        cols = [("pair", "pair"), ("margin", "margin"), ("risk", "risk")]
+        emit(pairs, fmt, rows=pairs, columns=cols, title="Winner-loser pairs (each must meet the risk limit)")
     if rows and info.get("unit") == "ballots":
         cols = [("table", "table"), ("ballot", "position"), ("drawn", "times_drawn"), ("status", "status"), ("shows", "vote")]
         emit(rows, fmt, rows=rows, columns=cols, title="Sampled ballots")

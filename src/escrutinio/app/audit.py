@@ -91,7 +91,9 @@ class AuditActions:
     # -- writing ---------------------------------------------------------------------------
 
     def plan(self, risk_limit: Fraction, *, method: AuditMethod, max_rounds: int = DEFAULT_MAX_ROUNDS) -> dict[str, Any]:
-        """Start an audit: the pair, the method, the risk limit and the frozen manifest."""
+        """Start an audit: the method, the risk limit and the frozen manifest, which names the
+        reported winners and losers (a runoff's pair; in a contest of more choices every choice's
+        votes, each winner audited over every loser on one sample)."""
         self.session.require(Action.PLAN_AUDIT)
         return self._service.plan(risk_limit, method=method, max_rounds=max_rounds)
 

@@ -227,11 +227,17 @@ def bravo_more_draws(
     probability: Fraction | str,
     sample_winner: int,
     sample_loser: int,
-) -> int:
+) -> int | None:
     """Further ballots whose round brings the whole sample to risk <= alpha with probability q,
-    from where the sample stands (its ln T counts towards ln(1/alpha)); 0 if it is there."""
+    from where the sample stands (its ln T counts towards ln(1/alpha)); 0 if it is there.
+
+    ``None`` when no size can: a ballot for a loser reported with no votes at all sets T to 0
+    for good (in a contest of many choices such a loser is common), so the pair needs a full
+    hand count."""
     pair = PairShares(winner_votes, loser_votes, ballots)
     log_t = bravo_log_statistic(winner_votes, loser_votes, sample_winner, sample_loser)
+    if math.isinf(log_t) and log_t < 0:
+        return None
     return _size_for_threshold(pair, _threshold(as_risk_limit(risk_limit)) - log_t, stopping_probability(probability))
 
 

@@ -24,17 +24,14 @@ planned and drawn the same way through either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
-import polars as pl
 
-from escrutinio.audit.macro import TableIndex
-from escrutinio.audit.manifest import AUDITED_STATES
-from escrutinio.domain import table_frame as tf
+from escrutinio.audit.macro import BatchManifest, TableIndex
 
 
 @dataclass(frozen=True)
@@ -116,6 +113,10 @@ class ContestBatches(TableIndex):
     def _columns(self) -> dict[str, int]:
         return {choice: index for index, choice in enumerate(self.contest.votes)}
 
+    def contest_column(self, choice: str) -> int:
+        """The column of ``votes`` that holds a choice."""
+        return self._columns[choice]
+
     @cached_property
     def _pair_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Winner columns, loser columns and margins V_wl of every pair."""
@@ -147,9 +148,33 @@ class ContestBatches(TableIndex):
         """U = sum of the tables' bounds (exact, in the rounded-up units)."""
         return Fraction(int(self.bound_numerators.sum()), self.scale)
 
-    def taint(self, table: str, hand_counts: Mapping[str, int]) -> Fraction:
-        """e_p / u_p: the largest overstatement of any pair's margin the hand count shows, as a
-        share of the table's bound (choices missing from ``hand_counts`` count 0)."""
+    @classmethod
+    def build(
+        cls, votes: Mapping[str, Iterable[int]], ballots: Iterable[int], tables: Iterable[str], winners: Iterable[str]
+    ) -> ContestBatches:
+        """Check and freeze every table's reported votes per choice (``votes[choice]``, in table
+        order) and ballots: whole numbers, none negative, a table's votes within its ballots."""
+        table_ids = tuple(str(t) for t in tables)
+        choices = list(votes)
+        matrix = np.column_stack([np.asarray(list(votes[c]), dtype=np.int64) for c in choices]).reshape(len(table_ids), -1)
+        cast = np.asarray(list(ballots), dtype=np.int64)
+        if not (len(table_ids) == matrix.shape[0] == len(cast)):
+            raise ValueError("every table needs an id, its votes for every choice and its ballots")
+        if len(set(table_ids)) != len(table_ids):
+            raise ValueError("table ids must be distinct")
+        bad = np.flatnonzero((matrix < 0).any(axis=1) | (matrix.sum(axis=1) > cast))
+        if len(bad):
+            raise ValueError(f"table {table_ids[bad[0]]}: votes must be non-negative and fit in its {cast[bad[0]]} ballots")
+        for array in (matrix, cast):
+            array.setflags(write=False)
+        totals = {choice: int(total) for choice, total in zip(choices, matrix.sum(axis=0), strict=True)}
+        return cls(Contest(totals, int(cast.sum()), tuple(winners)), table_ids, matrix, cast)
+
+    def pair_taints(self, table: str, hand_counts: Mapping[str, int]) -> dict[tuple[str, str], Fraction]:
+        """e_p,wl / u_p for every pair (w, l): the overstatement of the pair's margin V_wl that the
+        hand count shows, relative to V_wl, as a share of the table's bound u_p (the maximum over
+        pairs). Each is a valid taint for its pair's own Kaplan–Markov test on the same draws,
+        since u_p bounds every pair's error (choices missing from ``hand_counts`` count 0)."""
         index = self.index_of(table)
         bound = int(self.bound_numerators[index])
         if bound <= 0:
@@ -158,28 +183,23 @@ class ContestBatches(TableIndex):
         winners, losers, margins = self._pair_columns
         reported = self.votes[index, winners] - self.votes[index, losers]
         found = hand[winners] - hand[losers]
-        error = max(Fraction(int(r - f), int(v)) for r, f, v in zip(reported, found, margins, strict=True))
-        return error * self.scale / bound
+        return {
+            pair: Fraction(int(r - f) * self.scale, int(v) * bound)
+            for pair, r, f, v in zip(self.contest.pairs(), reported, found, margins, strict=True)
+        }
+
+    def taint(self, table: str, hand_counts: Mapping[str, int]) -> Fraction:
+        """e_p / u_p: the largest overstatement of any pair's margin the hand count shows, as a
+        share of the table's bound (MACRO's per-batch maximum over pairs)."""
+        return max(self.pair_taints(table, hand_counts).values())
 
 
-def contest_batches_from_frame(frame: pl.DataFrame, choices: Sequence[str], winners: Sequence[str]) -> ContestBatches:
-    """The tables in the count (counted, resolved, annulled) with every choice's votes; annulled
-    tables report no votes, and a table's ballots are at least its votes (as in the runoff's
-    manifest, :func:`~escrutinio.audit.manifest.manifest_from_frame`)."""
-    columns = [tf.choice_column(choice) for choice in choices]
-    missing = [c for c in (tf.TABLE, tf.CAST, tf.STATE, *columns) if c not in frame.columns]
-    if missing:
-        raise KeyError(f"the table frame has no column {missing[0]!r} (choices: {', '.join(choices)})")
-    in_count = frame.filter(pl.col(tf.STATE).is_in(AUDITED_STATES))
-    annulled = (in_count[tf.STATE] == "annulled").to_numpy()
-    votes = np.column_stack([in_count[c].fill_null(0).cast(pl.Int64).to_numpy() for c in columns])
-    votes[annulled] = 0
-    ballots = np.maximum(in_count[tf.CAST].fill_null(0).cast(pl.Int64).to_numpy(), votes.sum(axis=1))
-    contest = Contest(
-        {choice: int(total) for choice, total in zip(choices, votes.sum(axis=0), strict=True)},
-        int(ballots.sum()),
-        tuple(winners),
-    )
-    for array in (votes, ballots):
-        array.setflags(write=False)
-    return ContestBatches(contest, tuple(in_count[tf.TABLE].cast(pl.Utf8).to_list()), votes, ballots)
+def pair_batches(batches: BatchManifest, winner: str, loser: str) -> ContestBatches:
+    """A one-pair manifest (a runoff's) as a two-choice contest: the same PPEB weights
+    (v_wp - v_lp + b_p), the same U and the same taints, so one code path audits both."""
+    if int(batches.winner_votes.sum() - batches.loser_votes.sum()) != batches.margin:
+        raise ValueError(f"the manifest's margin {batches.margin} is not its tables' margin")
+    votes = np.column_stack([batches.winner_votes, batches.loser_votes])
+    votes.setflags(write=False)
+    totals = {winner: int(batches.winner_votes.sum()), loser: int(batches.loser_votes.sum())}
+    return ContestBatches(Contest(totals, int(batches.ballots.sum()), (winner,)), batches.tables, votes, batches.ballots)

@@ -31,6 +31,7 @@ from escrutinio.audit.rounds import (
     alpha_batch_next_round,
     alpha_polling_next_round,
     bravo_next_round,
+    contest_next_round,
     macro_next_round,
     sized,
 )
@@ -40,15 +41,28 @@ BRAVO_FIRST_ROUND_PROBABILITY = Fraction(9, 10)
 """BRAVO's first round is sized to finish alone with this chance if the result is right."""
 
 
+Pair = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class MethodRules:
-    """One method's three questions, each answered from the record so far."""
+    """One method's questions, each answered from the record so far.
+
+    Every winner–loser pair of the contest is confirmed on the same sample (one pair in a
+    runoff). Polling methods test each pair on its own ballots: round 1 and next rounds are the
+    largest of the pairs' sizes, the risk the largest of the pairs' risks (the outcome is
+    confirmed when every pair is). Batch methods use MACRO's per-table maximum over the pairs
+    (its bound and its taint): their risk is that one test's, and each pair's own risk (the same
+    draws and bounds, the pair's taints) is at most it.
+    """
 
     method: AuditMethod
     first_round: Callable[[AuditState], int]
     """Round 1's draws: the size that confirms if the sample looks as reported."""
     risk: Callable[[AuditState], float]
-    """The measured risk over every draw so far."""
+    """The measured risk of the contest over every draw so far."""
+    pair_risks: Callable[[AuditState], dict[Pair, float]]
+    """Each pair's measured risk over every draw so far."""
     next_round: Callable[[AuditState], SampleSize]
     """Draws a next round should add to confirm, or a full hand count (see :mod:`escrutinio.audit.rounds`)."""
 
@@ -76,7 +90,7 @@ def _threshold(state: AuditState) -> float:
 
 
 def _bound(state: AuditState) -> Fraction:
-    return state.planned_manifest().batches.total_error_bound
+    return state.contest_batches().total_error_bound
 
 
 def _batch_rules(
@@ -90,8 +104,9 @@ def _batch_rules(
         method,
         lambda state: size(_bound(state), state.risk_limit),
         lambda state: risk(_bound(state), state.taints()),
+        lambda state: {pair: risk(_bound(state), taints) for pair, taints in state.pair_taints().items()},
         lambda state: next_round(
-            _bound(state), state.risk_limit, taints=state.taints(), tables=len(state.planned_manifest().batches.tables)
+            _bound(state), state.risk_limit, taints=state.taints(), tables=len(state.contest_batches().tables)
         ),
     )
 
@@ -99,39 +114,78 @@ def _batch_rules(
 # -- ballot polling -----------------------------------------------------------------------
 
 
-def _outcomes(state: AuditState) -> list[str]:
-    """winner / loser / other for every draw so far (a ballot drawn twice counts twice)."""
-    return [state.counts_for(v) for v in state.readings()]
+def _readings(state: AuditState) -> list[str]:
+    """What every draw so far shows (a ballot drawn twice counts twice), in draw order."""
+    return state.readings()
+
+
+def _outcomes(readings: list[str], pair: Pair) -> list[str]:
+    """winner / loser / other for the pair, for every reading."""
+    return ["winner" if v == pair[0] else "loser" if v == pair[1] else "other" for v in readings]
+
+
+def _largest(sizes: dict[Pair, int]) -> int:
+    return max(sizes.values())
+
+
+def _per_pair(measure: Callable[[AuditState, Pair, list[str]], float]) -> Callable[[AuditState], dict[Pair, float]]:
+    """A pair's measure lifted to every pair of the audit (the readings read once)."""
+
+    def every_pair(state: AuditState) -> dict[Pair, float]:
+        readings = _readings(state)
+        return {pair: measure(state, pair, readings) for pair in state.pairs()}
+
+    return every_pair
+
+
+def _worst(pair_risks: Callable[[AuditState], dict[Pair, float]]) -> Callable[[AuditState], float]:
+    """The contest's risk: the largest of its pairs' risks."""
+    return lambda state: max(pair_risks(state).values())
+
+
+def _next_of_pairs(next_of_pair: Callable[[AuditState, Pair, list[str]], SampleSize]) -> Callable[[AuditState], SampleSize]:
+    """The contest's next round: the largest of its pairs' rounds, a full hand count as soon as
+    one pair needs it (:func:`~escrutinio.audit.rounds.contest_next_round`)."""
+
+    def next_round(state: AuditState) -> SampleSize:
+        readings = _readings(state)
+        contest = state.contest_batches().contest
+        return contest_next_round(contest, lambda w, loser: next_of_pair(state, (w, loser), readings))[0]
+
+    return next_round
 
 
 def _bravo_first_round(state: AuditState) -> int:
-    pair = state.reported_pair()
-    return bravo_one_round_size(
-        pair.winner_votes, pair.loser_votes, pair.ballots, state.risk_limit, BRAVO_FIRST_ROUND_PROBABILITY
-    )
+    def size(pair: Pair) -> int:
+        shares = state.reported_pair(pair)
+        return bravo_one_round_size(
+            shares.winner_votes, shares.loser_votes, shares.ballots, state.risk_limit, BRAVO_FIRST_ROUND_PROBABILITY
+        )
+
+    return _largest({pair: size(pair) for pair in state.pairs()})
 
 
-def _bravo_log_t(state: AuditState) -> tuple[float, int]:
-    """BRAVO's ln T at the end of the sample (as Arlo reports it), and the draws it covers."""
-    pair, outcomes = state.reported_pair(), _outcomes(state)
-    log_t = bravo_log_statistic(pair.winner_votes, pair.loser_votes, outcomes.count("winner"), outcomes.count("loser"))
+def _bravo_log_t(state: AuditState, pair: Pair, readings: list[str]) -> tuple[float, int]:
+    """BRAVO's ln T for a pair at the end of the sample (as Arlo reports it), and the draws it covers."""
+    shares, outcomes = state.reported_pair(pair), _outcomes(readings, pair)
+    log_t = bravo_log_statistic(shares.winner_votes, shares.loser_votes, outcomes.count("winner"), outcomes.count("loser"))
     return log_t, len(outcomes)
 
 
-def _bravo_risk(state: AuditState) -> float:
-    return risk_from_log_statistic(_bravo_log_t(state)[0])
+def _bravo_pair_risk(state: AuditState, pair: Pair, readings: list[str]) -> float:
+    return risk_from_log_statistic(_bravo_log_t(state, pair, readings)[0])
 
 
-def _bravo_next(state: AuditState) -> SampleSize:
-    pair = state.reported_pair()
+def _bravo_next(state: AuditState, pair: Pair, readings: list[str]) -> SampleSize:
+    shares = state.reported_pair(pair)
     if state.round_sizing == RoundSizing.MEAN_GAIN:
-        log_t, draws = _bravo_log_t(state)
-        return sized(more_from_log(log_t, draws, _threshold(state)), pair.ballots, draws)
-    outcomes = _outcomes(state)
+        log_t, draws = _bravo_log_t(state, pair, readings)
+        return sized(more_from_log(log_t, draws, _threshold(state)), shares.ballots, draws)
+    outcomes = _outcomes(readings, pair)
     return bravo_next_round(
-        pair.winner_votes,
-        pair.loser_votes,
-        pair.ballots,
+        shares.winner_votes,
+        shares.loser_votes,
+        shares.ballots,
         state.risk_limit,
         sample_winner=outcomes.count("winner"),
         sample_loser=outcomes.count("loser"),
@@ -141,32 +195,48 @@ def _bravo_next(state: AuditState) -> SampleSize:
 
 
 def _alpha_polling_first_round(state: AuditState) -> int:
-    """ALPHA's expected-path size, or every ballot when that path never gets there."""
-    pair = state.reported_pair()
-    size = alpha_polling_sample_size(pair.winner_votes, pair.loser_votes, pair.ballots, state.risk_limit)
-    return size if size is not None else pair.ballots
+    """ALPHA's expected-path size (the largest over the pairs), or every ballot when a pair's
+    path never gets there."""
+
+    def size(pair: Pair) -> int:
+        shares = state.reported_pair(pair)
+        found = alpha_polling_sample_size(shares.winner_votes, shares.loser_votes, shares.ballots, state.risk_limit)
+        return found if found is not None else shares.ballots
+
+    return _largest({pair: size(pair) for pair in state.pairs()})
 
 
-def _alpha_polling_path(state: AuditState) -> np.ndarray:
-    """ALPHA shrink-trunc's ln T after each draw."""
-    return alpha_polling_log_path(state.reported_pair(), polling_values(_outcomes(state), "winner", "loser"))
+def _alpha_polling_path(state: AuditState, pair: Pair, readings: list[str]) -> np.ndarray:
+    """ALPHA shrink-trunc's ln T for a pair after each draw."""
+    return alpha_polling_log_path(state.reported_pair(pair), polling_values(_outcomes(readings, pair), "winner", "loser"))
 
 
-def _alpha_polling_risk(state: AuditState) -> float:
+def _alpha_polling_pair_risk(state: AuditState, pair: Pair, readings: list[str]) -> float:
     """The running maximum of T: ALPHA may stop at any draw, so its best point counts."""
-    path = _alpha_polling_path(state)
+    path = _alpha_polling_path(state, pair, readings)
     return risk_from_log_statistic(float(np.max(path)) if len(path) else 0.0)
 
 
-def _alpha_polling_next(state: AuditState) -> SampleSize:
-    pair = state.reported_pair()
+def _alpha_polling_next(state: AuditState, pair: Pair, readings: list[str]) -> SampleSize:
+    shares = state.reported_pair(pair)
     if state.round_sizing == RoundSizing.METHOD:
-        values = polling_values(_outcomes(state), "winner", "loser")
-        return alpha_polling_next_round(pair.winner_votes, pair.loser_votes, pair.ballots, state.risk_limit, values=values)
-    path, threshold = _alpha_polling_path(state), _threshold(state)
+        values = polling_values(_outcomes(readings, pair), "winner", "loser")
+        return alpha_polling_next_round(shares.winner_votes, shares.loser_votes, shares.ballots, state.risk_limit, values=values)
+    path, threshold = _alpha_polling_path(state, pair, readings), _threshold(state)
     if len(path) and float(np.max(path)) >= threshold:
-        return sized(0, pair.ballots, len(path))
-    return sized(more_from_log(float(path[-1]) if len(path) else 0.0, len(path), threshold), pair.ballots, len(path))
+        return sized(0, shares.ballots, len(path))
+    return sized(more_from_log(float(path[-1]) if len(path) else 0.0, len(path), threshold), shares.ballots, len(path))
+
+
+def _polling_rules(
+    method: AuditMethod,
+    first_round: Callable[[AuditState], int],
+    pair_risk: Callable[[AuditState, Pair, list[str]], float],
+    next_of_pair: Callable[[AuditState, Pair, list[str]], SampleSize],
+) -> MethodRules:
+    """A ballot-polling method from its one-pair math, applied to every pair."""
+    pair_risks = _per_pair(pair_risk)
+    return MethodRules(method, first_round, _worst(pair_risks), pair_risks, _next_of_pairs(next_of_pair))
 
 
 METHODS: dict[AuditMethod, MethodRules] = {
@@ -174,8 +244,8 @@ METHODS: dict[AuditMethod, MethodRules] = {
     for rules in (
         _batch_rules(AuditMethod.MACRO, macro_sample_size, macro_risk, macro_next_round),
         _batch_rules(AuditMethod.ALPHA_BATCH, alpha_batch_sample_size, alpha_batch_risk, alpha_batch_next_round),
-        MethodRules(AuditMethod.BRAVO, _bravo_first_round, _bravo_risk, _bravo_next),
-        MethodRules(AuditMethod.ALPHA_POLLING, _alpha_polling_first_round, _alpha_polling_risk, _alpha_polling_next),
+        _polling_rules(AuditMethod.BRAVO, _bravo_first_round, _bravo_pair_risk, _bravo_next),
+        _polling_rules(AuditMethod.ALPHA_POLLING, _alpha_polling_first_round, _alpha_polling_pair_risk, _alpha_polling_next),
     )
 }
 """Every method the audit record runs, by name."""

@@ -524,9 +524,38 @@ def _next_round_probability(state: MinervaRounds, size: int) -> float:
     return float(np.exp(log_binomial_sf(kmin - last_count, extra, state.share)))
 
 
+def _step(paths: _Paths, p: float) -> _Paths:
+    """The paths after one more pair ballot: a convolution with Binomial(1, p), in O(length)."""
+    grown = np.zeros(len(paths.mass) + 1)
+    grown[:-1] += paths.mass * (1 - p)
+    grown[1:] += paths.mass * p
+    return _Paths(paths.start, grown)
+
+
+def _next_round_probabilities(state: MinervaRounds, low: int, high: int) -> np.ndarray:
+    """:func:`_next_round_probability` for every cumulative size from ``low`` to ``high``: the
+    paths are grown to ``low`` once, then one ballot at a time (each step a two-term convolution
+    instead of a full one: a scan of a few hundred sizes at runoff scale goes from minutes to a
+    fraction of a second)."""
+    last_size, last_count = state.sizes[-1], state.winner_counts[-1]
+    null = _grow(state.null, low - last_size, 0.5)
+    alternative = _grow(state.alternative, low - last_size, state.share)
+    sizes = np.arange(low, high + 1)
+    kmins = np.empty(len(sizes), dtype=np.int64)
+    for index, size in enumerate(sizes):
+        if index:
+            null, alternative = _step(null, 0.5), _step(alternative, state.share)
+        kmins[index] = _round_kmin(null, alternative, state.log_alpha, int(size))
+    extra = sizes - last_size
+    possible = kmins <= sizes
+    with np.errstate(divide="ignore"):
+        tails = np.exp(log_binomial_sf(np.where(possible, kmins - last_count, 0), extra, state.share))
+    return np.where(possible, tails, 0.0)
+
+
 def _least_stable(state: MinervaRounds, low: int, high: int, q: float) -> int | None:
     sizes = list(range(low, high + STABLE_SIZES))
-    reached = np.array([_next_round_probability(state, n) >= q for n in sizes])
+    reached = _next_round_probabilities(state, sizes[0], sizes[-1]) >= q
     found = np.flatnonzero(_stable(reached))
     return sizes[int(found[0])] if len(found) else None
 

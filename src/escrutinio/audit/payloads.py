@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+from escrutinio.audit.contest import pair_label
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, MIN_CEREMONY_SEED_DIGITS, AuditMethod, Decision, RoundSizing
 from escrutinio.audit.manifest import AuditManifest
 from escrutinio.audit.methods import rules_of
@@ -37,7 +38,11 @@ def planned_event(
     contest: str = "",
     max_rounds: int = DEFAULT_MAX_ROUNDS,
 ) -> dict[str, Any]:
-    """The first event: what is audited, how, and the manifest the sample is drawn from."""
+    """The first event: what is audited, how, and the manifest the sample is drawn from.
+
+    ``winner`` and ``loser`` name the pair a one-pair manifest holds; with a contest manifest
+    (every choice, its reported winners) they name its closest pair, which status rows show,
+    while every winner–loser pair is confirmed."""
     try:
         method = AuditMethod(method)
     except ValueError:
@@ -182,7 +187,7 @@ def measure_event(state: AuditState) -> dict[str, Any]:
         next_draws = max(size.draws, math.ceil(draws * MIN_GROWTH))
         decision = Decision.FULL_HAND_COUNT if draws + next_draws >= in_count else Decision.NEXT_ROUND
         next_draws = next_draws if decision == Decision.NEXT_ROUND else 0
-    return {
+    measured = {
         "type": EventType.AUDIT_MEASURED,
         "round": len(state.rounds),
         "draws": draws,
@@ -190,6 +195,9 @@ def measure_event(state: AuditState) -> dict[str, Any]:
         "decision": decision.value,
         "next_round_draws": next_draws,
     }
+    if state.every_choice:  # a contest audit names each pair's risk (a runoff's record is as it was)
+        measured["pair_risks"] = {pair_label(pair): format_risk(r) for pair, r in rules.pair_risks(state).items()}
+    return measured
 
 
 def report_event(state: AuditState) -> dict[str, Any]:
@@ -197,7 +205,7 @@ def report_event(state: AuditState) -> dict[str, Any]:
     if state.phase not in (Decision.CONFIRMED, Decision.FULL_HAND_COUNT):
         raise AuditRefused(f"the report comes after a confirmed or full_hand_count decision, not in phase {state.phase}")
     last = state.measurements[-1]
-    head = {
+    head: dict[str, Any] = {
         "type": EventType.AUDIT_REPORTED,
         "outcome": last.decision.value,
         "method": state.method.value if state.method else "",
@@ -208,6 +216,8 @@ def report_event(state: AuditState) -> dict[str, Any]:
         "rounds": len(state.rounds),
         "draws": last.draws,
     }
+    if state.every_choice:
+        head |= {"winners": list(state.winners), "losers": list(state.losers), "pair_risks": dict(last.pair_risks)}
     tail = {"seed": state.seed, "manifest_sha256": state.planned_manifest().sha256}
     if state.polling:
         counts_for = [state.counts_for(v) for v in state.readings()]

@@ -26,9 +26,9 @@ import polars as pl
 
 from escrutinio.audit.alpha import alpha_batch_sample_size, alpha_polling_sample_size
 from escrutinio.audit.bravo import bravo_sample_sizes
-from escrutinio.audit.contest import ContestBatches, contest_batches_from_frame, pair_label, worst_pair
+from escrutinio.audit.contest import ContestBatches, pair_label, worst_pair
 from escrutinio.audit.macro import expected_workload, macro_sample_size, macro_sample_size_arlo
-from escrutinio.audit.manifest import AuditManifest, manifest_from_frame
+from escrutinio.audit.manifest import AuditManifest, contest_batches_from_frame, manifest_from_frame
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, fraction_text
 
 BRAVO = "bravo"
@@ -283,8 +283,13 @@ def plan_contest(frame: pl.DataFrame, choices: Sequence[str], winners: Sequence[
     ``winners`` are the reported winners the audit confirms over every other choice in
     ``choices``: the winner of a runoff, or the two who go to one (Peru's first round).
     """
+    return plan_contest_batches(contest_batches_from_frame(frame, choices, winners), risk_limit)
+
+
+def plan_contest_batches(batches: ContestBatches, risk_limit: RiskLimitLike) -> ContestPlan:
+    """Every method's plan for a contest's tables (see :func:`plan_contest`); what a recorded
+    contest audit states beside its first round."""
     alpha = as_risk_limit(risk_limit)
-    batches = contest_batches_from_frame(frame, choices, winners)
     contest = batches.contest
     closest = contest.closest_pair()
     if contest.tied:

@@ -51,21 +51,28 @@ class AuditCheck:
 
 
 def check_manifest(data: dict[str, object], replay: SemanticReplay) -> None:
-    """The plan's manifest against the current sheets of the record (see :class:`AuditCheck`)."""
+    """The plan's manifest against the current sheets of the record (see :class:`AuditCheck`):
+    a pair manifest's two choices, or a contest manifest's every choice."""
     assert replay.builder.state is not None
     choices = replay.builder.state.election.contest.choice_ids
     columns = data["manifest"]
     assert isinstance(columns, dict)
-    winner, loser = choices.index(str(data["winner"])), choices.index(str(data["loser"]))
-    stated = {
-        t: (w, lo, b)
-        for t, w, lo, b in zip(columns["table"], columns["winner"], columns["loser"], columns["ballots"], strict=True)
-    }
+    if "votes" in columns:
+        named = [str(c) for c in columns["choices"]]
+        unknown = [c for c in named if c not in choices]
+        if unknown:
+            raise RuleError(f"the audit manifest names choice {unknown[0]!r}, which the election does not have")
+        figures = [*columns["votes"], columns["ballots"]]
+    else:
+        named = [str(data["winner"]), str(data["loser"])]
+        figures = [columns["winner"], columns["loser"], columns["ballots"]]
+    at = [choices.index(c) for c in named]
+    stated = {t: tuple(row) for t, *row in zip(columns["table"], *figures, strict=True)}
     for table, sheet in sorted(replay.current.items()):
         if sheet.state not in AUDITED_STATES:
             continue
-        w, lo = (0, 0) if sheet.state == "annulled" else (sheet.counts[winner], sheet.counts[loser])
-        expected = (w, lo, max(sheet.counts[-1], w + lo))
+        votes = [0] * len(at) if sheet.state == "annulled" else [sheet.counts[i] for i in at]
+        expected = (*votes, max(sheet.counts[-1], sum(votes)))
         if stated.pop(table, None) != expected:
             raise RuleError(
                 f"the audit manifest gives table {table} other figures than its current sheet (expected {list(expected)})"

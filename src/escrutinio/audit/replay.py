@@ -52,11 +52,8 @@ def _hand_count(payload: Mapping[str, Any], state: AuditState) -> HandCount:
         "counts",
     )
     _require(isinstance(ballots, int) and not isinstance(ballots, bool) and ballots >= 0, "ballots is a whole number", "ballots")
-    _require(
-        state.winner in counts and state.loser in counts,
-        f"counts must include {state.winner!r} and {state.loser!r}",
-        state.winner if state.winner not in counts else state.loser,
-    )
+    missing = [choice for choice in state.choices if choice not in counts]
+    _require(not missing, f"counts must include {_listed(state.choices)}", missing[0] if missing else None)
     _require(
         sum(counts.values()) <= ballots,
         f"the votes ({sum(counts.values())}) exceed the ballots found ({ballots})",
@@ -65,11 +62,26 @@ def _hand_count(payload: Mapping[str, Any], state: AuditState) -> HandCount:
     return HandCount(dict(counts), ballots, str(payload.get("by", "")))
 
 
+def _listed(choices: tuple[str, ...]) -> str:
+    """'PL' and 'FP' (a pair), or every choice of a contest: 'PL', 'FP', 'RP', ..."""
+    quoted = [repr(c) for c in choices]
+    return " and ".join(quoted) if len(quoted) == 2 else ", ".join(quoted)
+
+
 def _apply_planned(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
     _require(state.manifest is None, "the audit is already planned")
     manifest = AuditManifest.from_columns(payload["manifest"])
     _require(manifest.sha256 == payload["manifest_sha256"], "the manifest does not match its SHA-256")
     _require(payload["method"] in METHODS, f"unknown method {payload['method']!r}")
+    try:
+        batches = manifest.contest_batches(payload["winner"], payload["loser"])
+    except ValueError as error:
+        raise AuditRefused(f"the manifest cannot be audited: {error}") from None
+    contest = batches.contest
+    _require(
+        payload["winner"] in contest.winners and payload["loser"] in contest.losers,
+        f"the audited pair {payload['winner']}>{payload['loser']} is not a reported winner over a reported loser",
+    )
     return replace(
         state,
         method=AuditMethod(payload["method"]),
@@ -80,6 +92,7 @@ def _apply_planned(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
         max_rounds=int(payload["max_rounds"]),
         round_sizing=RoundSizing(payload.get("round_sizing", RoundSizing.MEAN_GAIN)),
         manifest=manifest,
+        batches=batches,
     )
 
 
@@ -157,7 +170,7 @@ def _require_reason(payload: Mapping[str, Any]) -> None:
 
 def _reading(payload: Mapping[str, Any], state: AuditState) -> BallotReading:
     vote = payload.get("vote")
-    allowed = (state.winner, state.loser, *OTHER_READINGS)
+    allowed = (*state.choices, *OTHER_READINGS)
     _require(isinstance(vote, str) and vote in allowed, f"a ballot shows one of {', '.join(allowed)}; got {vote!r}", "vote")
     assert isinstance(vote, str)
     return BallotReading(vote, str(payload.get("by", "")))
@@ -190,17 +203,31 @@ def _apply_ballot_resolution(state: AuditState, payload: Mapping[str, Any]) -> A
     return replace(state, ballot_resolutions={**state.ballot_resolutions, ballot: _reading(payload, state)})
 
 
+def _same_risk(recomputed: str, stored: str) -> bool:
+    a, b = parse_risk(recomputed), parse_risk(stored)
+    return abs(a - b) <= RISK_TOLERANCE * max(a, b)
+
+
 def _apply_measure(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
     expected = measure_event(state)
-    recomputed, stored = parse_risk(expected["risk"]), parse_risk(payload["risk"])
-    same_risk = abs(recomputed - stored) <= RISK_TOLERANCE * max(recomputed, stored)
-    other = {k: v for k, v in payload.items() if k != "risk"}
+    pair_risks = payload.get("pair_risks", {})
+    same_risks = _same_risk(expected["risk"], payload["risk"]) and (
+        isinstance(pair_risks, Mapping)
+        and pair_risks.keys() == expected.get("pair_risks", {}).keys()
+        and all(_same_risk(expected["pair_risks"][pair], str(risk)) for pair, risk in pair_risks.items())
+    )
+    other = {k: v for k, v in payload.items() if k not in ("risk", "pair_risks")}
     _require(
-        same_risk and other == {k: v for k, v in expected.items() if k != "risk"},
+        same_risks and other == {k: v for k, v in expected.items() if k not in ("risk", "pair_risks")},
         f"the measured risk or decision differs from the recomputed one ({expected['risk']}, {expected['decision']})",
     )
     measurement = Measurement(
-        payload["round"], payload["draws"], payload["risk"], Decision(payload["decision"]), payload["next_round_draws"]
+        payload["round"],
+        payload["draws"],
+        payload["risk"],
+        Decision(payload["decision"]),
+        payload["next_round_draws"],
+        dict(pair_risks),
     )
     return replace(state, measurements=(*state.measurements, measurement))
 

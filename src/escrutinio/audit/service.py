@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from escrutinio.audit.contest import pair_label
 from escrutinio.audit.entries import Entry, HandCountEntry, HandCountResolution, Resolution
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit
 from escrutinio.audit.payloads import first_round_draws, measure_event, planned_event, report_event, sample_event, seed_event
@@ -35,7 +37,7 @@ from escrutinio.audit.plan import AuditPlan, ContestPlan, plan_from_manifest
 from escrutinio.audit.replay import apply
 from escrutinio.audit.retrieval import retrieval_lists
 from escrutinio.audit.risk import RiskLimitLike, fraction_text
-from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, ballot_id
+from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, Measurement, ballot_id
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, NotFound, Place, Problem, RuleError, StaleState
 from escrutinio.ledger.events import EventType
 
@@ -201,14 +203,45 @@ def summary(folded: Folded) -> dict[str, Any]:
         "settled_tables": 0 if state.polling else settled,
         "discrepancies": [t for t, status in zip(sampled, statuses, strict=True) if status == "discrepancy"],
         "measurements": [
-            {"round": m.round, "draws": m.draws, "risk": m.risk, "decision": m.decision, "next_round_draws": m.next_round_draws}
+            {
+                "round": m.round,
+                "draws": m.draws,
+                "risk": m.risk,
+                "decision": m.decision,
+                "next_round_draws": m.next_round_draws,
+                **({"pair_risks": dict(m.pair_risks)} if m.pair_risks else {}),
+            }
             for m in state.measurements
         ],
         "risk": last.risk if last else None,
         "decision": last.decision if last else None,
         "report": {k: v for k, v in state.report.items() if k != "type"} if state.report is not None else None,
         "ignored_events": list(folded.ignored),
+        "winners": list(state.winners),
+        "losers": list(state.losers),
+        "pairs": _pair_rows(state, last),
     }
+
+
+def _pair_rows(state: AuditState, last: Measurement | None) -> list[dict[str, Any]]:
+    """Every winner–loser pair the audit confirms, with its reported margin and its risk at the
+    last measurement (a one-pair audit's is the audit's risk; None before any measurement)."""
+    contest = state.contest_batches().contest
+    rows = []
+    for pair in contest.pairs():
+        label = pair_label(pair)
+        risk = None if last is None else last.pair_risks.get(label, last.risk if len(contest.pairs()) == 1 else None)
+        rows.append({"pair": label, "winner": pair[0], "loser": pair[1], "margin": contest.margin(pair), "risk": risk})
+    return rows
+
+
+def _method_plan(manifest: AuditManifest, winner: str, loser: str, risk_limit: Fraction, method: AuditMethod) -> dict[str, Any]:
+    """The chosen method's plan for the manifest: the pair's, or the contest's (every pair)."""
+    if manifest.every_choice:
+        from escrutinio.audit.plan import plan_contest_batches
+
+        return plan_contest_batches(manifest.contest_batches(winner, loser), risk_limit).method(method).to_dict()
+    return plan_from_manifest(manifest, winner, loser, risk_limit).method(method).to_dict()
 
 
 def leading_pair(frame: Any, choices: Sequence[str]) -> tuple[str, str]:
@@ -334,13 +367,29 @@ class AuditService:
     # -- actions -----------------------------------------------------------------------------
 
     def manifest(self) -> tuple[AuditManifest, str, str]:
-        """The manifest of the store's count for its leading pair (winner, runner-up)."""
-        from escrutinio.audit.manifest import manifest_from_frame
+        """The manifest of the store's count, and the pair its status rows follow.
+
+        A two-choice contest (a runoff) gets a pair manifest of its winner and runner-up. Any
+        other contest gets a contest manifest: every choice's votes per table and the winners
+        the count reports (one winner, or the choices going to a runoff), each audited over
+        every other choice; the pair named is the closest one.
+        """
+        from escrutinio.audit.manifest import contest_manifest_from_frame, manifest_from_frame
 
         frame = self.context.table_frame()
-        winner, loser = leading_pair(frame, self.context.election().contest.choice_ids)
+        choices = self.context.election().contest.choice_ids
         try:
-            return manifest_from_frame(frame, winner, loser), winner, loser
+            if len(choices) <= 2:
+                winner, loser = leading_pair(frame, choices)
+                return manifest_from_frame(frame, winner, loser), winner, loser
+            manifest = contest_manifest_from_frame(frame, choices, self.winners())
+            contest = manifest.contest_batches("", "").contest
+            if contest.tied:
+                raise RuleError(
+                    f"the pair {pair_label(contest.closest_pair())} is tied or reversed in the count: "
+                    "a full hand count decides it, not a sample"
+                )
+            return (manifest, *contest.closest_pair())
         except (KeyError, ValueError) as error:
             raise RuleError(f"cannot build the audit manifest: {error}") from None
 
@@ -376,20 +425,12 @@ class AuditService:
     def plan(
         self, risk_limit: RiskLimitLike, *, method: AuditMethod = AuditMethod.MACRO, max_rounds: int = DEFAULT_MAX_ROUNDS
     ) -> dict[str, Any]:
-        """Start an audit (``audit.planned``): the pair, method, risk limit and frozen manifest.
+        """Start an audit (``audit.planned``): method, risk limit and frozen manifest (see
+        :meth:`manifest`: a runoff's pair, or every choice and the reported winners).
 
         The manifest is copied into the event, so later loads or rulings cannot move the tables
         the sample is drawn from, and a reader of the log needs nothing else.
         """
-        # A recorded audit follows the winner and the runner-up. With one reported winner that
-        # is the closest pair; with several (who goes to a runoff) the top two are both winners
-        # and the pair that decides is the second against the third: refused, not misaudited.
-        winners = self.winners()
-        if len(winners) > 1:
-            raise RuleError(
-                f"this contest reports {len(winners)} winners ({', '.join(winners)} go to the runoff); a recorded audit "
-                "follows one winner against the runner-up today: `escrutinio audit plan` shows the sizes for every pair"
-            )
         manifest, winner, loser = self.manifest()
         contest = self.context.election().contest.id
 
@@ -415,7 +456,7 @@ class AuditService:
             **summary(folded),
             "event": written[-1].seq,
             "first_round_draws": first_round_draws(state),
-            "plan": plan_from_manifest(manifest, winner, loser, state.risk_limit).method(method).to_dict(),
+            "plan": _method_plan(manifest, winner, loser, state.risk_limit, method),
         }
 
     def seed(self, seed: str, ceremony: str = "") -> dict[str, Any]:

@@ -17,8 +17,8 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from escrutinio.audit.bravo import PairShares
+from escrutinio.audit.contest import ContestBatches, pair_label
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit, Decision, RoundSizing
-from escrutinio.audit.macro import taint
 from escrutinio.audit.manifest import AuditManifest
 from escrutinio.audit.risk import fraction_text
 
@@ -83,6 +83,8 @@ class Measurement:
     risk: str
     decision: Decision
     next_round_draws: int
+    pair_risks: Mapping[str, str] = field(default_factory=dict)
+    """Each winner–loser pair's risk ("FP>RP" -> risk), in a contest audit's measurements."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class AuditState:
     max_rounds: int = DEFAULT_MAX_ROUNDS
     round_sizing: RoundSizing = RoundSizing.MEAN_GAIN
     manifest: AuditManifest | None = None
+    batches: ContestBatches | None = None
+    """The manifest as a contest (every choice, the reported winners): what risks and taints read."""
     seed: str | None = None
     ceremony: str = ""
     rounds: tuple[Round, ...] = ()
@@ -145,6 +149,35 @@ class AuditState:
         if self.manifest is None:
             raise AuditRefused(NO_PLAN)
         return self.manifest
+
+    def contest_batches(self) -> ContestBatches:
+        """The manifest as a contest, or :class:`AuditRefused` when nothing is planned yet."""
+        if self.batches is None:
+            raise AuditRefused(NO_PLAN)
+        return self.batches
+
+    @property
+    def every_choice(self) -> bool:
+        """A contest audit (its manifest holds every choice; every winner–loser pair is confirmed
+        and its measurements name each pair's risk), not a one-pair (runoff) audit."""
+        return self.manifest is not None and self.manifest.every_choice
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The contest's choices a hand count must give (the pair's two in a one-pair audit)."""
+        return tuple(self.contest_batches().contest.votes)
+
+    @property
+    def winners(self) -> tuple[str, ...]:
+        return self.contest_batches().contest.winners
+
+    @property
+    def losers(self) -> tuple[str, ...]:
+        return self.contest_batches().contest.losers
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (winner, loser) pair the audit confirms (one in a runoff)."""
+        return self.contest_batches().contest.pairs()
 
     @property
     def draw_indices(self) -> tuple[int, ...]:
@@ -226,33 +259,43 @@ class AuditState:
         """winner, loser or other: what a reading means for the audited pair."""
         return "winner" if vote == self.winner else "loser" if vote == self.loser else "other"
 
-    def reported_pair(self) -> PairShares:
-        """The pair's reported totals over the manifest (all ballots cast in it)."""
-        batches = self.planned_manifest().batches
-        return PairShares(int(batches.winner_votes.sum()), int(batches.loser_votes.sum()), int(batches.ballots.sum()))
+    def reported_pair(self, pair: tuple[str, str] | None = None) -> PairShares:
+        """A pair's reported totals over the manifest (all ballots cast in it); the planned
+        winner and loser by default."""
+        contest = self.contest_batches().contest
+        winner, loser = pair or (self.winner, self.loser)
+        return PairShares(contest.votes[winner], contest.votes[loser], contest.ballots)
 
-    def taints(self) -> list[Fraction]:
-        """Taint of every draw so far (a table drawn twice counts twice), in draw order."""
-        batches = self.planned_manifest().batches
+    def _settled_counts(self) -> list[tuple[str, HandCount]]:
+        """The table and settled hand count of every draw so far, in draw order."""
+        tables = self.contest_batches().tables
         result = []
         for index in self.draw_indices:
-            count = self.hand_count(batches.tables[index])
+            count = self.hand_count(tables[index])
             if count is None:
-                raise AuditRefused(f"table {batches.tables[index]} has no settled hand count yet")
-            result.append(
-                taint(
-                    int(batches.winner_votes[index]),
-                    int(batches.loser_votes[index]),
-                    int(batches.ballots[index]),
-                    count.counts[self.winner],
-                    count.counts[self.loser],
-                )
-            )
+                raise AuditRefused(f"table {tables[index]} has no settled hand count yet")
+            result.append((tables[index], count))
         return result
 
+    def taints(self) -> list[Fraction]:
+        """Taint of every draw so far (a table drawn twice counts twice), in draw order: the
+        largest over the winner–loser pairs (MACRO's per-batch maximum)."""
+        batches = self.contest_batches()
+        return [batches.taint(table, count.counts) for table, count in self._settled_counts()]
+
+    def pair_taints(self) -> dict[tuple[str, str], list[Fraction]]:
+        """Each pair's taint of every draw so far, relative to the table's bound (see
+        :meth:`ContestBatches.pair_taints`)."""
+        batches = self.contest_batches()
+        per_draw = [batches.pair_taints(table, count.counts) for table, count in self._settled_counts()]
+        return {pair: [taints[pair] for taints in per_draw] for pair in self.pairs()}
+
     def comparisons(self) -> list[dict[str, Any]]:
-        """Each sampled table's sheet against its hand count (what the audit shows the public)."""
-        batches = self.planned_manifest().batches
+        """Each sampled table's sheet against its hand count (what the audit shows the public):
+        the planned pair's figures, and in a contest audit the pair whose margin the count
+        overstates most (``worst_pair``) beside the table's taint (the maximum over pairs)."""
+        batches = self.contest_batches()
+        w, lo = (batches.contest_column(self.winner), batches.contest_column(self.loser))
         times = times_drawn(self.draw_indices)
         rows = []
         for table in self.sampled_tables():
@@ -262,8 +305,8 @@ class AuditState:
                 "table": table,
                 "times_drawn": times[index],
                 "status": self.table_status(table),
-                "sheet_winner": int(batches.winner_votes[index]),
-                "sheet_loser": int(batches.loser_votes[index]),
+                "sheet_winner": int(batches.votes[index, w]),
+                "sheet_loser": int(batches.votes[index, lo]),
                 "sheet_ballots": int(batches.ballots[index]),
             }
             if count is not None:
@@ -274,8 +317,13 @@ class AuditState:
                     "hand_loser": count.counts[self.loser],
                     "hand_ballots": count.ballots,
                     "overstatement_votes": sheet_margin - hand_margin,
-                    "taint": fraction_text(Fraction(sheet_margin - hand_margin, sheet_margin + row["sheet_ballots"])),
                 }
+                if self.every_choice:
+                    taints = batches.pair_taints(table, count.counts)
+                    worst = max(taints, key=lambda pair: (taints[pair], -batches.contest.margin(pair)))
+                    row |= {"taint": fraction_text(taints[worst]), "worst_pair": pair_label(worst)}
+                else:
+                    row["taint"] = fraction_text(Fraction(sheet_margin - hand_margin, sheet_margin + row["sheet_ballots"]))
             rows.append(row)
         return rows
 

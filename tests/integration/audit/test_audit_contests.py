@@ -3,11 +3,15 @@ nobody above 50 %: the audit checks who goes to the runoff) and Chile's 2021 fir
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import polars as pl
 import pytest
 from tests.conftest import DATA, need_shared
 
-from escrutinio.audit.contest import contest_batches_from_frame
+from escrutinio.audit.manifest import contest_batches_from_frame
 from escrutinio.audit.plan import ALPHA_BATCH, ALPHA_POLLING, BRAVO, MACRO, plan_audit, plan_contest
 from escrutinio.domain import table_frame as tf
 from escrutinio.formats.definition import load_definition
@@ -85,27 +89,84 @@ def test_plan_for_chiles_first_round() -> None:
     assert plan.method(MACRO).details == {"smallest": 27, "arlo": 28}
 
 
-def test_the_audit_command_plans_every_pair_of_a_first_round(tmp_path: object) -> None:
-    """`escrutinio audit plan` on a first-round store plans the outcome it reports (PL and FP to
-    the runoff, over every other choice), not the top two against each other; a recorded audit,
-    which follows one pair, is refused with a line saying so rather than auditing the wrong pair."""
-    import json
-    from pathlib import Path
+def _hand_counts(log: Path, tables: list[str], path: Path, moved: dict[str, tuple[str, str, int]]) -> Path:
+    """Both entries of each table, as its sheet in the record's manifest gives every choice
+    (one column per choice), except ``moved[table] = (from, to, votes)``."""
+    planned = next(json.loads(line) for line in log.read_bytes().splitlines() if json.loads(line)["type"] == "audit.planned")
+    manifest = planned["data"]["manifest"]
+    choices, at = manifest["choices"], {t: i for i, t in enumerate(manifest["table"])}
+    lines = ["table,entry," + ",".join(choices) + ",other,ballots,by"]
+    for table in tables:
+        votes = {c: manifest["votes"][j][at[table]] for j, c in enumerate(choices)}
+        if table in moved:
+            source, target, n = moved[table]
+            votes[source], votes[target] = votes[source] - n, votes[target] + n
+        ballots = manifest["ballots"][at[table]]
+        row = ",".join(str(votes[c]) for c in choices) + f",{ballots - sum(votes.values())},{ballots}"
+        lines += [f"{table},{entry},{row},clerk {entry}" for entry in (1, 2)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
+
+@pytest.mark.slow
+def test_a_recorded_audit_of_perus_first_round_confirms_every_pair(tmp_path: Path) -> None:
+    """Through the CLI: Peru's first round (18 choices) audited by MACRO at 5 %, PL and FP each
+    confirmed over the 16 others (32 pairs) on one sample. The manifest carries every choice's
+    votes; a hand count that moves 3 votes from FP to RP raises the closest pair's risk above
+    the limit (and PL>RP's less), a second round confirms; each pair's risk is reported; the
+    exported record verifies and recomputes the same audit."""
     from typer.testing import CliRunner
 
     from escrutinio.cli import app
 
     need_shared(PERU_FIRST)
-    db = str(Path(str(tmp_path)) / "first.db")
+    db = str(tmp_path / "first.db")
     runner = CliRunner()
-    loaded = runner.invoke(app, ["--db", db, "load", str(PERU_FIRST), "--election", "peru-2021-first-round"])
-    assert loaded.exit_code == 0, loaded.output
-    shown = runner.invoke(app, ["--db", db, "audit", "plan", "--risk-limit", "0.05", "--format", "json"])
-    assert shown.exit_code == 0, shown.output
-    plan = json.loads(shown.output)
-    assert plan["winners"] == ["PL", "FP"] and plan["closest_pair"] == "FP>RP"
-    assert {m["method"]: m["draws"] for m in plan["methods"]}[MACRO] == 225
-    recorded = runner.invoke(app, ["--db", db, "audit", "plan", "--risk-limit", "0.05", "--method", "macro", "--record"])
-    assert recorded.exit_code == 1
-    assert "this contest reports 2 winners (PL, FP go to the runoff)" in str(recorded.exception) + recorded.output
+
+    def ok(*args: str) -> Any:
+        result = runner.invoke(app, ["--db", db, *args])
+        assert result.exit_code == 0, f"{args}: {result.output} {result.exception!r}"
+        return json.loads(result.output) if "json" in args else result.output
+
+    ok("load", str(PERU_FIRST), "--election", "peru-2021-first-round")
+    shown = ok("audit", "plan", "--risk-limit", "0.05", "--format", "json")
+    assert shown["winners"] == ["PL", "FP"] and shown["closest_pair"] == "FP>RP"
+    planned = ok("audit", "plan", "--risk-limit", "0.05", "--method", "macro", "--record", "--format", "json")
+    assert (planned["winner"], planned["loser"], planned["winners"]) == ("FP", "RP", ["PL", "FP"])
+    assert len(planned["losers"]) == 16 and len(planned["pairs"]) == 32
+    assert planned["first_round_draws"] == planned["plan"]["draws"] == {m["method"]: m["draws"] for m in shown["methods"]}[MACRO]
+    assert planned["plan"]["details"] == {"smallest": 225, "arlo": 226} and planned["manifest_tables"] == 85_957
+    ok("audit", "seed", "73029184650183746529", "--ceremony", "20 ten-sided dice")
+    drawn = ok("audit", "draw", "--format", "json")
+    tables = [t["table"] for c in drawn["centres"] for t in c["tables"]]
+    assert drawn["draws"] == 225 and len(tables) == drawn["tables"]
+
+    log = tmp_path / "log.jsonl"
+    ok("log", "export", str(log))
+    moved = {tables[0]: ("FP", "RP", 3)}
+    ok("audit", "record", "--file", str(_hand_counts(log, tables, tmp_path / "round1.csv", moved)))
+    first = ok("audit", "measure", "--format", "json")
+    pair_risks = {pair: float(risk) for pair, risk in first["pair_risks"].items()}
+    assert len(pair_risks) == 32 and float(first["risk"]) == max(pair_risks.values()) == pair_risks["FP>RP"]
+    # RP gained 3 votes (PL>RP's margin overstated by 3) and FP lost 3 (FP>RP's by 6); PL>PNP is untouched
+    assert pair_risks["PL>PNP"] < pair_risks["PL>RP"] < pair_risks["FP>RP"]
+    assert first["decision"] == "next_round" and float(first["risk"]) > 0.05
+
+    drawn = ok("audit", "draw", "--format", "json")
+    assert drawn["round"] == 2 and drawn["draws"] == first["next_round_draws"]
+    ok("log", "export", str(log))
+    more = [t["table"] for c in drawn["centres"] for t in c["tables"]]
+    ok("audit", "record", "--file", str(_hand_counts(log, more, tmp_path / "round2.csv", {})))
+    second = ok("audit", "measure", "--format", "json")
+    assert second["decision"] == "confirmed" and max(map(float, second["pair_risks"].values())) <= 0.05
+
+    status = ok("audit", "status", "--format", "json")
+    assert {row["pair"]: row["risk"] for row in status["pairs"]} == second["pair_risks"]
+    changed = next(row for row in status["tables"] if row["table"] == tables[0])
+    assert (changed["worst_pair"], changed["overstatement_votes"]) == ("FP>RP", 6)
+    assert "Winner-loser pairs" in ok("audit", "status")
+    report = ok("audit", "report", "--format", "json")
+    assert report["report"]["winners"] == ["PL", "FP"] and report["report"]["pair_risks"] == second["pair_risks"]
+    ok("log", "export", str(log))
+    assert ok("verify", str(log), "--format", "json")["ok"]
+    assert ok("audit", "report", "--log", str(log), "--format", "json") == report

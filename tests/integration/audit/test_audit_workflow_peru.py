@@ -64,6 +64,10 @@ def test_a_macro_audit_of_the_runoff_confirms_when_sheets_are_right(runoff_file:
         report = audit.report()
         assert report["report"]["outcome"] == Decision.CONFIRMED and report["report"]["tables_with_differences"] == 0
         assert report["report"]["tables_counted"] == drawn["tables"]
+        # A runoff is one pair: its record is a pair record (no pair risks stored), and status
+        # names the pair with the audit's risk.
+        assert "pair_risks" not in measured and (report["winners"], report["losers"]) == (["PL"], ["FP"])
+        assert report["pairs"] == [{"pair": "PL>FP", "winner": "PL", "loser": "FP", "margin": 44_349, "risk": measured["risk"]}]
 
         log = tmp_path / "runoff.jsonl"
         log.write_bytes(b"".join(line + b"\n" for line in session.store.event_lines()))

@@ -8,8 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from escrutinio.audit.contest import Contest, ContestBatches, contest_batches_from_frame, pair_label, worst_pair
+from escrutinio.audit.contest import Contest, ContestBatches, pair_label, worst_pair
 from escrutinio.audit.macro import BatchManifest, taint
+from escrutinio.audit.manifest import contest_batches_from_frame
 from escrutinio.audit.plan import BATCH_METHODS, MACRO, POLLING_METHODS, plan_audit, plan_contest
 from escrutinio.audit.simulate import synthetic_frame
 from escrutinio.domain import table_frame as tf

@@ -95,3 +95,13 @@ def test_a_contests_round_is_its_largest_pair_round() -> None:
     tied = Contest({"A": 500, "B": 300, "C": 300}, 1_100, ("A", "B"))
     size, pair = contest_next_round(tied, lambda w, loser: bravo_next_round(tied.votes[w], tied.votes[loser], 1_100, "0.1"))
     assert size.full_hand_count and size.reason == TIE and pair == ("B", "C")
+
+
+def test_a_ballot_for_a_loser_reported_with_no_votes_asks_for_a_full_hand_count() -> None:
+    """BRAVO's T is 0 for good once such a ballot is drawn: no further round can confirm (a
+    contest of many choices often has a loser with no votes; this used to overflow)."""
+    from escrutinio.audit.rounds import NO_EVIDENCE, bravo_next_round
+
+    size = bravo_next_round(100, 0, 120, "0.1", sample_winner=5, sample_loser=1, drawn=6)
+    assert size.full_hand_count and size.reason == NO_EVIDENCE and size.draws == 114
+    assert not bravo_next_round(100, 0, 120, "0.1", sample_winner=1, sample_loser=0, drawn=1).full_hand_count
