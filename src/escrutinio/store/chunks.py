@@ -9,6 +9,7 @@ once and keeps it, keyed by its event's hash: a key that no rolled-back write ca
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,15 +68,20 @@ FEW = 2_000
 
 
 def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[Chunk]:
-    """Every chunk of a kind, oldest first; only those this process has not seen are fetched."""
+    """Every chunk of a kind, oldest first; only those this process has not seen are fetched.
+
+    ``cache`` may be shared by many threads (``store.shared``): the first to miss a chunk
+    fetches and decodes it while the others wait for it, rather than each decoding its own."""
     listed = conn.exec_driver_sql(f"SELECT seq, hash FROM chunks WHERE kind = {mark(conn)} ORDER BY seq", (kind,)).fetchall()
     seen: dict[str, Chunk] = cache.setdefault(f"chunks:{kind}", {})
-    missing = [seq for seq, digest in listed if digest not in seen]
-    by_seq: dict[int, Any] = {}
-    for part in parts(missing):
-        sql = f"SELECT seq, rows FROM chunks WHERE seq IN ({placeholders(conn, len(part))})"
-        by_seq.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
-    for seq, digest in listed:
-        if digest not in seen:
-            seen[digest] = Chunk(decode(by_seq[seq]))
+    if any(digest not in seen for _, digest in listed):
+        with cache.setdefault(f"chunks:{kind}:lock", threading.Lock()):
+            missing = [seq for seq, digest in listed if digest not in seen]
+            by_seq: dict[int, Any] = {}
+            for part in parts(missing):
+                sql = f"SELECT seq, rows FROM chunks WHERE seq IN ({placeholders(conn, len(part))})"
+                by_seq.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
+            for seq, digest in listed:
+                if digest not in seen:
+                    seen[digest] = Chunk(decode(by_seq[seq]))
     return [seen[digest] for _, digest in listed]
