@@ -505,13 +505,15 @@ class Store:
         """``work()`` inside a savepoint: its error is returned, and what it wrote rolled back."""
         conn.exec_driver_sql("SAVEPOINT grouped")
         try:
-            return work()
+            result: T | BaseException = work()
         except Exception as exc:
+            if getattr(exc, "connection_invalidated", False):
+                raise  # the server went away: the whole transaction is gone, not this part of it
             conn.exec_driver_sql("ROLLBACK TO SAVEPOINT grouped")
             forget_uncommitted(self._cache)  # cached projection state may hold what was rolled back
-            return translate(exc, self.url, writing=True) if is_driver_error(exc) else exc
-        finally:
-            conn.exec_driver_sql("RELEASE SAVEPOINT grouped")
+            result = translate(exc, self.url, writing=True) if is_driver_error(exc) else exc
+        conn.exec_driver_sql("RELEASE SAVEPOINT grouped")
+        return result
 
     def known_keys(self, keys: Sequence[str]) -> dict[str, int]:
         """Which of ``keys`` are recorded, each with the first event its action wrote: a bulk
