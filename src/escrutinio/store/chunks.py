@@ -60,7 +60,14 @@ class Chunk:
         if self._index is None:
             self._index = {t: i for i, t in enumerate(self.frame["table"].to_list())}
         index = self._index
-        return self.frame[sorted({index[t] for t in ids if t in index})]
+        rows = sorted({index[t] for t in ids if t in index})
+        # A national roll is a score of chunks, and a sheet entry asks each for its one table:
+        # most hold none of it, so answer those (and a single row) without a polars gather.
+        if not rows:
+            return self.frame.clear()
+        if len(rows) == 1:
+            return self.frame.slice(rows[0], 1)
+        return self.frame[rows]
 
 
 FEW = 2_000
