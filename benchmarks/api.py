@@ -1,7 +1,7 @@
 """Benchmark: many public readers polling the results over HTTP (issue 10, item 4).
 
 A real ``escrutinio serve`` (Uvicorn, its own process) on a store holding the 2021 runoff, on
-loopback; N concurrent readers (httpx, asyncio; 150 by default) poll the national results and
+loopback; N concurrent readers (httpx, asyncio; 100 by default) poll the national results and
 the results by department, half each, for a bounded time. Two rounds:
 
 - **full**: every request gets the whole answer (200 with the JSON);
@@ -14,8 +14,9 @@ same reads as calls to the application in this process (a ``Session`` per call, 
 one per request), one at a time, with their calls/s, p50 and p99; and the ratio of the two.
 The client and the server share this machine's cores: the figures are a floor, not a ceiling.
 
-Run: ``python benchmarks/api.py [--readers 150] [--seconds 10] [--db URL]`` (without ``--db``,
-the runoff is loaded into a temporary SQLite store first). Asserts nothing: compare the ratios.
+Run: ``python benchmarks/api.py [--readers 100] [--seconds 10] [--db URL | --postgres]`` (without
+``--db``, the runoff is loaded into a temporary SQLite store first; with ``--postgres``, into a
+new database on the server ``ESCRUTINIO_TEST_PG_URL`` names). Asserts nothing: compare the ratios.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RUNOFF = ROOT.parent / "shared" / "data" / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from timing import cpu_seconds  # noqa: E402
+
 PATHS = ("/api/v1/results", "/api/v1/results?level=department")
 
 
@@ -113,21 +117,23 @@ def direct(db: str, seconds: float) -> tuple[list[float], float]:
     return latencies, time.perf_counter() - start
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--readers", type=int, default=150, help="concurrent readers (default 150)")
+    parser.add_argument("--readers", type=int, default=100, help="concurrent readers (default 100)")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds each round polls (default 10)")
     parser.add_argument("--db", help="a store holding the runoff (default: load it into a temporary SQLite store)")
+    parser.add_argument("--postgres", action="store_true", help="load the runoff into a new database on ESCRUTINIO_TEST_PG_URL")
     args = parser.parse_args()
+    if args.postgres and args.db is None:
+        if not os.environ.get("ESCRUTINIO_TEST_PG_URL"):
+            print("--postgres: set ESCRUTINIO_TEST_PG_URL to a PostgreSQL server's URL")
+            return 1
+        from benchmarks.intake import fresh_database
+
+        args.db = fresh_database(os.environ["ESCRUTINIO_TEST_PG_URL"])
+        args.load = True
+    else:
+        args.load = args.db is None
 
     import orjson
     from tests.integration.api.server import serving
@@ -135,12 +141,11 @@ def main() -> int:
     from escrutinio.app import Session
 
     with tempfile.TemporaryDirectory() as folder:
-        db = args.db
-        if db is None:
+        db = args.db or str(Path(folder) / "runoff.db")
+        if args.load:
             if not RUNOFF.exists():
                 print(f"{RUNOFF} is not present: ../shared/data holds the real election files")
                 return 1
-            db = str(Path(folder) / "runoff.db")
             start = time.perf_counter()
             with Session(db) as session:
                 session.count.load(RUNOFF, "peru-2021-runoff")

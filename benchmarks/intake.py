@@ -18,7 +18,8 @@ What it does, on loopback only, bounded in time (``--max-seconds``) and count, s
    installed), after which the results must equal the baseline's (issue 2's figures) to the
    vote, and ``verify`` of the exported log must pass.
 
-Prints sheets/s, p50/p99 of writes and reads, errors, and the ratio of intake time to the
+Prints sheets/s, p50/p99 of writes and reads, errors, the server's CPU time per write request
+(what an entry costs, however busy the machine), and the ratio of intake time to the
 baseline's. Run: ``python benchmarks/intake.py [--tables N] [--clients 16] [--readers 200]``
 (``--tables 2000`` for a quick run). Asserts nothing about time (machines are noisy).
 """
@@ -44,6 +45,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from timing import cpu_seconds  # noqa: E402
+
 RUNOFF = ROOT.parent / "shared" / "data" / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz"
 ELECTION = "peru-2021-runoff"
 RETRIES = 20
@@ -253,7 +257,8 @@ async def drive(
 
 
 @contextlib.contextmanager
-def serving(db: str) -> Iterator[str]:
+def serving(db: str) -> Iterator[tuple[str, int]]:
+    """``escrutinio serve`` on ``db``: its URL and process id."""
     port = free_port()
     command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
@@ -269,7 +274,7 @@ def serving(db: str) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             sys.exit("escrutinio serve did not start")
-        yield url
+        yield url, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -319,19 +324,21 @@ def main() -> None:
             with Session(db, "bench") as session:
                 session.intake.register_roll(path, ELECTION)
             tokens = clerks(db, 2 * args.clients)
-            with serving(db) as url:
-                start = time.perf_counter()
+            with serving(db) as (url, pid):
+                start, used = time.perf_counter(), cpu_seconds(pid)
                 deadline = time.monotonic() + args.max_seconds
                 writes, reads, processed = asyncio.run(
                     drive(url, sheets, tokens, args.clients, args.readers, args.read_interval, deadline)
                 )
-                took = time.perf_counter() - start
+                took, used = time.perf_counter() - start, cpu_seconds(pid) - used
             requests = len(writes.latencies)
             print(
                 f"intake: {processed:,} of {len(sheets):,} sheets processed by double entry ({requests:,} write requests, "
                 f"{writes.retries:,} retried) in {took:.1f} s: {processed / took:,.0f} sheets/s"
             )
             print(f"writes: {spread(writes)}")
+            per = used / max(requests + len(reads.latencies), 1) * 1000
+            print(f"server: {used:.1f} s of CPU in {took:.1f} s ({per:.1f} ms a request, reads and writes)")
             print(f"reads:  {len(reads.latencies):,} by {args.readers} readers, {spread(reads)}")
             print(f"ratio: intake over HTTP took {took / baseline:.1f}x the one-file load of the same sheets")
 

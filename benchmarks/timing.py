@@ -3,8 +3,10 @@ this folder on its path)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -16,3 +18,13 @@ def best_of(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:
         result = work()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux ``/proc``; 0 elsewhere): what
+    a server spent on its answers, whatever else the machine is doing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

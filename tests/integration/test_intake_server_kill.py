@@ -11,7 +11,6 @@ succeeds (any figure that differed would refuse it): the results then equal the 
 
 from __future__ import annotations
 
-import gzip
 import os
 import random
 import signal
@@ -24,28 +23,15 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import RUNOFF, fresh_pg_database, need_shared
+from tests.conftest import fresh_pg_database
 from tests.integration.api.server import free_port
-
-from escrutinio.app import Session
-from escrutinio.count.options import Level
-from escrutinio.domain.roles import Role
+from tests.integration.intake_runs import assert_counted_once, entry_body, prepare
 
 TABLES = 300
 CLIENTS = 4
 KILLS = 4
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
-
-
-def _subset(folder: Path) -> Path:
-    out = folder / "runoff.csv"
-    with gzip.open(need_shared(RUNOFF), "rb") as src, out.open("wb") as dst:
-        for i, line in enumerate(src):
-            if i > TABLES:
-                break
-            dst.write(line)
-    return out
 
 
 class Server:
@@ -85,24 +71,14 @@ class Server:
 
 
 def test_sigkill_during_intake_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    path = _subset(tmp_path)
-    base, db = fresh_pg_database(), fresh_pg_database()
-    with Session(base) as s:
-        s.count.load(path, "peru-2021-runoff")
-        sheets = [r for r in s.count.tables() if r["state"] not in ("pending", "not_installed") and r["cast"] is not None]
-        expected = s.count.results()[0], s.count.results(Level.DEPARTMENT)
-    with Session(db, "admin") as s:
-        s.intake.register_roll(path, "peru-2021-runoff")
-        tokens = [s.users.add(f"c{i}", Role.CLERK).token for i in range(2 * CLIENTS)]
-    server = Server(db)
+    run = prepare(tmp_path, TABLES, fresh_pg_database(), fresh_pg_database(), 2 * CLIENTS)
+    sheets, tokens = run.sheets, run.tokens
+    server = Server(run.db)
     server.start()
     answers: list[dict[str, Any]] = []
 
     def submit(client: httpx.Client, sheet: dict[str, Any], token: str, key: str) -> None:
-        body = {
-            "votes": {"PL": sheet["v_PL"], "FP": sheet["v_FP"]},
-            **{k: sheet[k] for k in ("blank", "null", "challenged", "cast")},
-        }
+        body = entry_body(sheet)
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         last, give_up = "no answer", time.monotonic() + 300
         while time.monotonic() < give_up:
@@ -140,14 +116,4 @@ def test_sigkill_during_intake_loses_and_doubles_nothing(tmp_path: Path) -> None
             t.join()
     finally:
         server.kill()
-    processed = [a for a in answers if a["entry"] == 2]
-    assert len({a["table"] for a in processed}) == len(sheets)
-    with Session(db, "admin") as s:
-        with s.store.engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT entry, COUNT(*) FROM sheet_entries GROUP BY entry ORDER BY entry").fetchall()
-        assert [tuple(r) for r in rows] == [(1, len(sheets)), (2, len(sheets))]
-        s.count.load(path)  # reject mode: every keyed figure equals the file's
-        got = s.count.results()[0], s.count.results(Level.DEPARTMENT)
-    keys = ("votes", "blank", "null", "ballots_cast", "tables")
-    assert {k: got[0][k] for k in keys} == {k: expected[0][k] for k in keys}
-    assert [{k: r[k] for k in keys} for r in got[1]] == [{k: r[k] for k in keys} for r in expected[1]]
+    assert_counted_once(run, answers)

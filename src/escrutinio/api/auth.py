@@ -33,14 +33,14 @@ async def principal(request: Request, authorization: AuthorizationHeader = None)
     token = parse_bearer(authorization)
     if token is None:
         return Principal.public()
-    return await Sessions(settings(request).db).run(lambda s: s.users.authenticate(token))
+    return await settings(request).sessions().run(lambda s: s.users.authenticate(token))
 
 
 async def acting(request: Request, who: Annotated[Principal, Depends(principal)]) -> Sessions:
     """Sessions on the primary for the authenticated principal; 401 for the public (no token)."""
     if who == Principal.public():
         raise NotAuthenticated("token", "this action needs an account: send Authorization: Bearer <token>")
-    return Sessions(settings(request).db, who)
+    return settings(request).sessions(who)
 
 
 Who = Annotated[Principal, Depends(principal)]

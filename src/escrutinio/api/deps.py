@@ -1,5 +1,9 @@
 """A :class:`~escrutinio.app.Session` per request, opened, used and closed on one worker thread.
 
+Sessions of one app share what stays true across requests (``store.shared``: the schema check,
+the election's definition, the decoded roll): a request pays for its own queries only, not for
+setting up a store from nothing, and the figures are no less current for it.
+
 Why a runner rather than a ``Depends`` that yields a session: FastAPI runs a dependency's setup,
 the route and the teardown on whichever worker threads are free, and an SQLite connection may
 only be used (and closed) on the thread that opened it. :meth:`Sessions.run` opens the session,
@@ -15,19 +19,26 @@ the actor is the public.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from escrutinio.api.errors import UnknownParameter
 from escrutinio.app import Principal, Session
+from escrutinio.store.shared import Shared
 
 T = TypeVar("T")
 
 PUBLIC_ACTOR = Principal.public()
 """The actor of an unauthenticated request (reads only: every write refuses it by role)."""
+
+WORKERS = 32
+"""Threads that run sessions at once (requests beyond wait their turn): a session mostly waits
+on the store, so more threads than cores keep the cores busy; the store's connection pool is
+sized to them (:func:`escrutinio.store.engine.size_pools`), or threads would queue for a
+connection while the database idles."""
 
 
 @dataclass(frozen=True)
@@ -36,11 +47,25 @@ class Settings:
 
     db: str
     read_db: str | None = None
+    shared: dict[str, Shared] = field(default_factory=dict, compare=False, repr=False)
+    """Each store's state shared by this app's sessions (the primary's, the replica's)."""
+
+    def __post_init__(self) -> None:
+        from escrutinio.store.engine import size_pools
+
+        for url in {self.db, self.reads_from}:
+            self.shared[url] = Shared(url)
+        size_pools(WORKERS)
 
     @property
     def reads_from(self) -> str:
         """Where public reads go: the replica when there is one, else the primary."""
         return self.read_db or self.db
+
+    def sessions(self, actor: Principal = PUBLIC_ACTOR, *, read: bool = False) -> Sessions:
+        """Sessions on the primary for ``actor``; with ``read``, the public's on the replica."""
+        url = self.reads_from if read else self.db
+        return Sessions(url, actor, self.shared[url])
 
 
 @dataclass(frozen=True)
@@ -49,9 +74,10 @@ class Sessions:
 
     db: str
     actor: Any = PUBLIC_ACTOR
+    shared: Shared | None = None
 
     def open(self) -> Session:
-        return Session(self.db, actor=self.actor)
+        return Session(self.db, actor=self.actor, shared=self.shared)
 
     def call(self, work: Callable[[Session], T]) -> T:
         """Open a session, do ``work`` with it and close it, on the calling thread."""
@@ -60,7 +86,10 @@ class Sessions:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """:meth:`call` on a worker thread (the event loop keeps serving other requests)."""
-        return await run_in_threadpool(self.call, work)
+        limiter = anyio.to_thread.current_default_thread_limiter()  # the event loop's (FastAPI's too)
+        if limiter.total_tokens != WORKERS:
+            limiter.total_tokens = WORKERS
+        return await anyio.to_thread.run_sync(self.call, work)
 
 
 def settings(request: Request) -> Settings:
@@ -71,13 +100,13 @@ def settings(request: Request) -> Settings:
 
 async def reads(request: Request) -> Sessions:
     """Sessions for the public's reads (on the read replica when there is one)."""
-    return Sessions(settings(request).reads_from)
+    return settings(request).sessions(read=True)
 
 
 async def writes(request: Request) -> Sessions:
     """Sessions on the primary, as the public; an authenticated route builds its own with the
-    principal (``Sessions(settings(request).db, principal)``)."""
-    return Sessions(settings(request).db)
+    principal (``settings(request).sessions(principal)``)."""
+    return settings(request).sessions()
 
 
 def _query_names(dependant: Any) -> set[str]:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from escrutinio.count.frame_cache import TableFrameCache
     from escrutinio.domain.election import Election
     from escrutinio.store.reader import Reader
+    from escrutinio.store.shared import Shared
     from escrutinio.store.store import Store
 
 DEFAULT_ACTOR = "cli"
@@ -66,7 +67,14 @@ class Session:
     :class:`escrutinio.store.context.StoreContext`: capability services take it as such.
     """
 
-    def __init__(self, db: str | None = None, actor: Principal | str = DEFAULT_ACTOR, *, read_db: str | None = None) -> None:
+    def __init__(
+        self,
+        db: str | None = None,
+        actor: Principal | str = DEFAULT_ACTOR,
+        *,
+        read_db: str | None = None,
+        shared: Shared | None = None,
+    ) -> None:
         from escrutinio.store.location import resolve_url
 
         self.url = resolve_url(db)
@@ -80,6 +88,10 @@ class Session:
         self._election: Election | None = None
         self._frames: TableFrameCache | None = None
         self._signing_key: Path | None = None
+        self.shared = shared
+        """What this session shares with the other sessions of a long-lived process on the same
+        store (``store.shared``: the schema check, the definition, decoded chunks); None for a
+        command, which is one session."""
 
     # -- who acts ---------------------------------------------------------------------------
 
@@ -115,7 +127,7 @@ class Session:
         from escrutinio.store.store import Store
 
         if self._store is None:
-            self._store = Store.open(self.url)
+            self._store = Store.open(self.url, self.shared)
         if self._signing_key is not None:
             from escrutinio.app.signing import SigningStore
 
@@ -137,10 +149,13 @@ class Session:
 
         if self._reader is None:
             reader = Reader(self.url)
-            if reader.revision() != SCHEMA_REVISION:  # an older store: opening it migrates it
-                reader.close()
-                self.store  # noqa: B018
-                reader = Reader(self.url)
+            if not (self.shared and self.shared.ready):
+                if reader.revision() != SCHEMA_REVISION:  # an older store: opening it migrates it
+                    reader.close()
+                    self.store  # noqa: B018
+                    reader = Reader(self.url)
+                if self.shared is not None:
+                    self.shared.ready = True
             self._reader = reader
         return self._reader
 
@@ -160,11 +175,15 @@ class Session:
 
     def election(self) -> Election:
         """The election the store holds (read once per session)."""
+        if self._election is None and self.shared is not None and self.shared.definition is not None:
+            self._election = self.shared.definition[0]
         if self._election is None:
             from escrutinio.domain.election import election_from_toml
 
             text = self._store.definition_text() if self._store is not None else self.reader.definition_text()
             self._election = election_from_toml("store definition", text)
+            if self.shared is not None:
+                self.shared.definition = (self._election, text)
         return self._election
 
     def table_frame(self) -> Any:

@@ -46,8 +46,11 @@ from escrutinio.ledger.state import CanvassState, _Builder
 
 KNOWN_TYPES = frozenset(v for k, v in vars(EventType).items() if k.isupper() and isinstance(v, str))
 """Every event type escrutinio writes (EventType's constants): anything else is foreign."""
-BASES = ("validation", "source:", "ruling:")
-"""How a sheet's state was decided: the rules alone, the source's stated status, a ruling."""
+BASES = ("validation", "double_entry", "source:", "ruling:")
+"""How a sheet's state was decided: the rules alone, two clerks' agreeing entries (judged by
+the rules too), the source's stated status, a ruling."""
+RULES_DECIDE = ("validation", "double_entry")
+"""Bases on which the rules alone decide whether a sheet counts: one that breaks a rule is observed."""
 RULE_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value, Reason.CHALLENGED.value)
 
 ACTOR = re.compile(r"(?P<role>[a-z_]+):(?P<name>[^/@]+)(?:/(?P<scope>[^@]+))?(?:@(?P<area>.+))?")
@@ -326,7 +329,7 @@ class SemanticReplay:
             if states[i] not in tf.SHEET_STATES:
                 return i, f"unknown state {states[i]!r} (one of {', '.join(tf.SHEET_STATES)})"
             if not isinstance(bases[i], str) or not bases[i].startswith(BASES):
-                return i, f"basis {bases[i]!r} is none of validation, source:…, ruling:…"
+                return i, f"basis {bases[i]!r} is none of validation, double_entry, source:…, ruling:…"
             problem = _version_problem(versions[i], states[i], counts[i], self.current.get(table))
             if problem:
                 return i, problem
@@ -345,8 +348,8 @@ class SemanticReplay:
             for rule in broken_rules(*row, el):
                 if rule not in stated:
                     return i, f"{_describe(rule, *row, el)}, but its reasons do not say {rule}"
-                if bases[i] == "validation" and states[i] in tf.COUNTED_STATES and rule != Reason.CHALLENGED:
-                    return i, f"{states[i]} on the basis of validation although {rule}: it is observed"
+                if bases[i] in RULES_DECIDE and states[i] in tf.COUNTED_STATES and rule != Reason.CHALLENGED:
+                    return i, f"{states[i]} on the basis of {bases[i]} although {rule}: it is observed"
         return None
 
     def _case(self, event: Event) -> None:

@@ -9,6 +9,7 @@ once and keeps it, keyed by its event's hash: a key that no rolled-back write ca
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,7 +60,14 @@ class Chunk:
         if self._index is None:
             self._index = {t: i for i, t in enumerate(self.frame["table"].to_list())}
         index = self._index
-        return self.frame[sorted({index[t] for t in ids if t in index})]
+        rows = sorted({index[t] for t in ids if t in index})
+        # A national roll is a score of chunks, and a sheet entry asks each for its one table:
+        # most hold none of it, so answer those (and a single row) without a polars gather.
+        if not rows:
+            return self.frame.clear()
+        if len(rows) == 1:
+            return self.frame.slice(rows[0], 1)
+        return self.frame[rows]
 
 
 FEW = 2_000
@@ -67,15 +75,20 @@ FEW = 2_000
 
 
 def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[Chunk]:
-    """Every chunk of a kind, oldest first; only those this process has not seen are fetched."""
+    """Every chunk of a kind, oldest first; only those this process has not seen are fetched.
+
+    ``cache`` may be shared by many threads (``store.shared``): the first to miss a chunk
+    fetches and decodes it while the others wait for it, rather than each decoding its own."""
     listed = conn.exec_driver_sql(f"SELECT seq, hash FROM chunks WHERE kind = {mark(conn)} ORDER BY seq", (kind,)).fetchall()
     seen: dict[str, Chunk] = cache.setdefault(f"chunks:{kind}", {})
-    missing = [seq for seq, digest in listed if digest not in seen]
-    by_seq: dict[int, Any] = {}
-    for part in parts(missing):
-        sql = f"SELECT seq, rows FROM chunks WHERE seq IN ({placeholders(conn, len(part))})"
-        by_seq.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
-    for seq, digest in listed:
-        if digest not in seen:
-            seen[digest] = Chunk(decode(by_seq[seq]))
+    if any(digest not in seen for _, digest in listed):
+        with cache.setdefault(f"chunks:{kind}:lock", threading.Lock()):
+            missing = [seq for seq, digest in listed if digest not in seen]
+            by_seq: dict[int, Any] = {}
+            for part in parts(missing):
+                sql = f"SELECT seq, rows FROM chunks WHERE seq IN ({placeholders(conn, len(part))})"
+                by_seq.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
+            for seq, digest in listed:
+                if digest not in seen:
+                    seen[digest] = Chunk(decode(by_seq[seq]))
     return [seen[digest] for _, digest in listed]

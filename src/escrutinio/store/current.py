@@ -44,7 +44,8 @@ def read_areas(conn: Any) -> pl.DataFrame:
 def read_tables(conn: Any, cache: dict[str, Any], ids: Sequence[str] | None = None) -> pl.DataFrame:
     """The roll (one row per registered table), or the rows of some tables."""
     parts = [c.rows_of(ids) for c in chunks.read(conn, chunks.ROLL, cache)]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=TABLE_SCHEMA)
+    found = [p for p in parts if p.height]  # a few tables lie in one or two of a roll's chunks
+    return pl.concat(found) if found else parts[0] if parts else pl.DataFrame(schema=TABLE_SCHEMA)
 
 
 def sheet_frame(rows: Sequence[Sequence[Any]], election: Election) -> pl.DataFrame:
@@ -91,7 +92,7 @@ def _entries(
 ) -> pl.DataFrame:
     """Chunk entries and rows together (rows last, so they win a tie with their own chunk)."""
     parts = [c.rows_of(ids) for c in chunks.read(conn, chunks.SHEETS, cache)]
-    return pl.concat([*parts, _sheet_rows(conn, election, ids, current_only)])
+    return pl.concat([*(p for p in parts if p.height), _sheet_rows(conn, election, ids, current_only)])
 
 
 def newest(entries: pl.DataFrame, by: Sequence[str] = ("table",)) -> pl.DataFrame:

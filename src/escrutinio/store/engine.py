@@ -4,6 +4,11 @@ Writers are serialised so the hash chain stays linear: SQLite takes its write lo
 start of every transaction (BEGIN IMMEDIATE); PostgreSQL takes a transaction-level advisory
 lock before reading the head of the chain.
 
+On PostgreSQL a read outside a snapshot autocommits: one statement, one round trip, with no
+BEGIN and ROLLBACK around it (under READ COMMITTED a transaction gave a series of reads no
+common state anyway: ``store/snapshot.py`` holds one when it matters). A write asks for its
+transaction (:func:`writing`).
+
 The store itself opens SQLite through the standard library (``open_engine``, see lite.py) and
 PostgreSQL through SQLAlchemy; ``make_engine`` gives an SQLAlchemy engine for either, for
 migrations and schema introspection. SQLAlchemy is imported only when one is made.
@@ -12,6 +17,8 @@ migrations and schema introspection. SQLAlchemy is imported only when one is mad
 from __future__ import annotations
 
 import os
+import select
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,8 +68,60 @@ def make_engine(url: str) -> sa.Engine:
     engine = _SERVER_ENGINES.get(url)
     if engine is None:
         for_postgresql()
-        engine = _SERVER_ENGINES[url] = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(
+            url, isolation_level="AUTOCOMMIT", pool_size=_POOL["size"], max_overflow=_POOL["overflow"], pool_timeout=POOL_WAIT
+        )
+        sa_event.listen(engine, "checkout", _ping_if_idle)
+        sa_event.listen(engine, "checkin", _mark_used)
+        _SERVER_ENGINES[url] = engine
     return engine
+
+
+POOL_WAIT = 30
+"""Seconds a thread waits for a pooled server connection before its request fails."""
+_POOL = {"size": 5, "overflow": 10}
+"""The server connections an engine keeps (``size``) and may open beyond them (``overflow``):
+SQLAlchemy's own defaults, enough for a command; ``escrutinio serve`` sizes them to its
+worker threads (:func:`size_pools`), or threads queue for a connection while the server idles."""
+
+
+def size_pools(threads: int) -> None:
+    """Pool enough server connections for ``threads`` threads: each thread holds at most two at
+    once (a snapshot's store and reader), the group commit one. Engines made before are
+    closed and made again on their next use, with the new size."""
+    wanted = {"size": threads + 1, "overflow": threads + 1}
+    if wanted != _POOL:
+        _POOL.update(wanted)
+        dispose_all()
+        _SERVER_ENGINES.clear()
+
+
+IDLE_PING = 5.0
+"""Seconds a pooled connection may sit unused before its next checkout pings the server first."""
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Ping a pooled connection at checkout only when it may be dead: the server said something
+    while it sat idle (a restarting server's farewell, then the socket's end: one ``select``
+    call sees it, no round trip), or it sat unused longer than IDLE_PING (a network that died
+    silently). A dead one is replaced before any query sees it.
+
+    Why not SQLAlchemy's ``pool_pre_ping``: it pings on every checkout, a round trip more for
+    each query's round trip, under load when every connection is busy and alive anyway."""
+    from sqlalchemy.exc import DisconnectionError
+
+    try:
+        heard = bool(select.select([dbapi_conn.fileno()], [], [], 0)[0])
+        if heard or time.monotonic() - record.info.get("used", 0.0) > IDLE_PING:
+            dbapi_conn.execute("SELECT 1")  # in autocommit: no transaction is left open
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc  # the pool opens a new connection instead
+    record.info["used"] = time.monotonic()
+
+
+def _mark_used(_dbapi_conn: Any, record: Any) -> None:
+    if record is not None:
+        record.info["used"] = time.monotonic()
 
 
 _SERVER_ENGINES: dict[str, Any] = {}
@@ -102,7 +161,10 @@ def dispose_all() -> None:
 
 
 def writing(engine: Any) -> Any:
-    """A connection whose transaction is a write transaction (BEGIN IMMEDIATE on SQLite)."""
+    """A connection whose transaction is a write transaction (BEGIN IMMEDIATE on SQLite; on
+    PostgreSQL a READ COMMITTED transaction, the server's default, where reads autocommit)."""
+    if engine.dialect.name == "postgresql":
+        return engine.connect().execution_options(write=True, isolation_level="READ COMMITTED")
     return engine.connect().execution_options(write=True)
 
 

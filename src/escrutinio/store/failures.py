@@ -98,7 +98,13 @@ def _server(exc: BaseException, url: str, writing: bool, committing: bool) -> St
     if name in ("NoSuchModuleError", "ArgumentError"):
         return StoreError(f"{where}: not a store URL this build can open ({first})")
     done_ = f": {NOTHING}" if writing else ""
-    gone = getattr(exc, "connection_invalidated", False) or sqlstate in GONE_SQLSTATES or _lost(first)
+    # PendingRollbackError: a statement after the connection was lost inside the transaction.
+    gone = (
+        getattr(exc, "connection_invalidated", False)
+        or sqlstate in GONE_SQLSTATES
+        or name == "PendingRollbackError"
+        or _lost(first)
+    )
     if name == "OperationalError" and (sqlstate == "53300" or "too many clients" in first):
         return StoreUnavailable(f"{where}: the server takes no more connections now (too many clients){done_}; retry")
     if name == "OperationalError" and not gone and "does not exist" in first:

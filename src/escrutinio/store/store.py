@@ -48,6 +48,7 @@ from escrutinio.store.group_commit import GroupRequest, committer
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
 from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases, write_intake
+from escrutinio.store.shared import Shared, forget_uncommitted
 from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
 BATCHED = (EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED)
@@ -63,11 +64,12 @@ T = TypeVar("T")
 class Store:
     """A canvass store at a URL; create it with :meth:`create`, open it with :meth:`open`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, shared: Shared | None = None) -> None:
         self.url = url
         self.engine = open_engine(url)
-        self._election: tuple[Election, str] | None = None
-        self._cache: dict[str, Any] = {}
+        self._shared = shared
+        self._election: tuple[Election, str] | None = shared.definition if shared is not None else None
+        self._cache: dict[str, Any] = shared.cache if shared is not None else {}
         self._committing = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -90,7 +92,12 @@ class Store:
             release(engine)
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, shared: Shared | None = None) -> Store:
+        """The store at ``url``, migrated to this build's schema if older; with ``shared`` (a
+        long-lived process's state of this store, ``store.shared``) checked only the first time."""
+        path = sqlite_path(url)
+        if shared is not None and shared.ready and (path is None or path.exists()):
+            return cls(url, shared)
         if not cls.exists(url):
             raise StoreError(f"{shown(url)}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
         store = cls(url)
@@ -106,6 +113,9 @@ class Store:
                 release(engine)
             if isinstance(store.engine, LiteEngine):
                 store.engine.wrote = True  # fold the migration's log back when the store closes
+        if shared is not None:
+            shared.ready = True
+            store._shared, store._cache = shared, shared.cache
         return store
 
     @classmethod
@@ -152,6 +162,8 @@ class Store:
             if text is None:
                 raise StoreError(f"{self.url}: the store has no election definition")
             self._election = (election_from_toml("store definition", text), text)
+            if self._shared is not None:
+                self._shared.definition = self._election
         return self._election
 
     def head(self) -> tuple[int, str]:
@@ -348,6 +360,7 @@ class Store:
         try:
             return self._append(pending, actor, expect_seq, wanted, create)
         except Exception as exc:
+            forget_uncommitted(self._cache)
             if not is_driver_error(exc):
                 raise
             # A failure before the commit wrote nothing; one during it may have written all.
@@ -444,8 +457,8 @@ class Store:
         appends arriving together from many threads share one transaction and one commit, in
         the order they arrived, each with its own result or refusal."""
         wanted = _checked_keys(keys, pending)
-        url = self.url
-        return committer(url, lambda: Store(url)).submit(pending, actor, expect_seq, wanted)
+        url, shared = self.url, self._shared
+        return committer(url, lambda: Store(url, shared)).submit(pending, actor, expect_seq, wanted)
 
     def write_group(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
         """Append each request in turn in ONE transaction and one commit, each with its own
@@ -481,7 +494,7 @@ class Store:
                     results[i] = self._savepoint(conn, lambda r=r: self._write(conn, r.pending, r.actor, r.expect_seq, r.keys))
                 self._committing = True
         except Exception as exc:
-            self._cache.clear()
+            forget_uncommitted(self._cache)
             failed = translate(exc, self.url, writing=True, committing=self._committing) if is_driver_error(exc) else exc
             return [failed] * len(requests)
         finally:
@@ -492,13 +505,15 @@ class Store:
         """``work()`` inside a savepoint: its error is returned, and what it wrote rolled back."""
         conn.exec_driver_sql("SAVEPOINT grouped")
         try:
-            return work()
+            result: T | BaseException = work()
         except Exception as exc:
+            if getattr(exc, "connection_invalidated", False):
+                raise  # the server went away: the whole transaction is gone, not this part of it
             conn.exec_driver_sql("ROLLBACK TO SAVEPOINT grouped")
-            self._cache.clear()  # cached projection state may hold what was rolled back
-            return translate(exc, self.url, writing=True) if is_driver_error(exc) else exc
-        finally:
-            conn.exec_driver_sql("RELEASE SAVEPOINT grouped")
+            forget_uncommitted(self._cache)  # cached projection state may hold what was rolled back
+            result = translate(exc, self.url, writing=True) if is_driver_error(exc) else exc
+        conn.exec_driver_sql("RELEASE SAVEPOINT grouped")
+        return result
 
     def known_keys(self, keys: Sequence[str]) -> dict[str, int]:
         """Which of ``keys`` are recorded, each with the first event its action wrote: a bulk
