@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.errors import NotFound, RuleError, StoreError
+from escrutinio.domain.roles import COSIGNATURE, TREE_HEAD
 from escrutinio.ledger.canonical import canonical, parse
 from escrutinio.ledger.events import timestamp
 from escrutinio.ledger.heads import HeadError, HeadsReport, SignedHead, check_heads, cosign, head_of, sign_head
+from escrutinio.ledger.keys import KEY_REGISTERED, Registration, registry, signer_problem
 from escrutinio.ledger.merkle import MerkleTree, ProofError, event_leaf, verify_consistency
 from escrutinio.ledger.receipts import Receipt, issue, verify_against, verify_receipt
 from escrutinio.ledger.signing import SigningKey, load_private_key
@@ -128,6 +130,7 @@ class TransparencyService:
         size = tree.size
         if size == 0:
             raise StoreError("the log is empty: there is no head to sign")
+        self._refuse_unless_registered(signer, TREE_HEAD, size)
         heads = self._heads
         first, last = heads.event_hash(1), heads.event_hash(size)
         assert first is not None and last is not None  # the tree was built from these events
@@ -160,7 +163,18 @@ class TransparencyService:
     def check(self) -> HeadsReport:
         """Check every stored head and cosignature against the store's own log."""
         tree = self.tree()
-        return check_heads(self._heads.event_hashes(), self.heads(), tree=tree)
+        return check_heads(self._heads.event_hashes(), self.heads(), keys=self._keys(), tree=tree)
+
+    def _keys(self) -> dict[str, Registration]:
+        return registry(self.session.store.events_of_type(KEY_REGISTERED))
+
+    def _refuse_unless_registered(self, key: SigningKey, act: str, size: int) -> None:
+        """Refuse (nothing written) a head or cosignature every verifier would reject: by a key
+        the record does not hold by event ``size``, or holds in a role that does not sign it."""
+        problem = signer_problem(key.key_id, act, size, self._keys())
+        if problem is not None:
+            how = "keys register FILE.pub --role " + ("administrator" if act == TREE_HEAD else "representative|observer")
+            raise RuleError(f"--key: {problem} (escrutinio {how})")
 
     # -- receipts -------------------------------------------------------------------------
 
@@ -217,6 +231,7 @@ class TransparencyService:
         witness = _key(key, None)
         head = self.head(size)
         head.verify()
+        self._refuse_unless_registered(witness, COSIGNATURE, head.head.size)
         state_dir = state or default_witness_state()
         state_file = state_dir / f"{witness.key_id[:16]}-{head.head.log[:16]}.json"
         previous = _read_state(state_file)
