@@ -72,8 +72,9 @@ class CertifyService:
         except NoAudit:
             return None
 
-    def certify(self, key_file: Path, out: Path, *, lang: str = "es") -> dict[str, Any]:
-        """Proclaim: refused (:class:`CertificationRefused`) while anything is open; otherwise the
+    def certify(self, key_file: Path | Any, out: Path, *, lang: str = "es") -> dict[str, Any]:
+        """Proclaim (``key_file``: the appeals judge's key file, or the key loaded by
+        ``session.keys.load``): refused (:class:`CertificationRefused`) while anything is open; otherwise the
         signed certificate, recorded and written to ``out`` (JSON) beside its ``.html`` and ``.pdf``."""
         from escrutinio.certify.certificate import CERTIFICATE_ISSUED, build, payload
         from escrutinio.ledger.events import timestamp
@@ -82,7 +83,7 @@ class CertifyService:
         from escrutinio.ledger.signing import load_private_key
 
         check_language(lang)
-        key = load_private_key(key_file)
+        key = load_private_key(key_file) if isinstance(key_file, Path) else key_file
         items = self.open_items()
         if items:
             raise CertificationRefused(items)

@@ -16,17 +16,18 @@ class KeysService:
         self.context = context
 
     @staticmethod
-    def generate(out: Path) -> dict[str, Any]:
-        """A new Ed25519 key: the private key at ``out`` (0600, never overwritten), the public at ``out.pub``."""
+    def generate(out: Path, *, passphrase: bytes | None = None) -> dict[str, Any]:
+        """A new Ed25519 key: the private key at ``out`` (0600, never overwritten; encrypted with
+        ``passphrase`` when given), the public at ``out.pub``."""
         from escrutinio.ledger.signing import generate_key, save_private_key, save_public_key
 
         public_path = out.with_name(out.name + ".pub")
         if public_path.exists():
             raise_exists(public_path)
         key = generate_key()
-        save_private_key(key, out)
+        save_private_key(key, out, passphrase=passphrase)
         save_public_key(key.public, public_path)
-        return {"private_key": str(out), "public_key": str(public_path), "key_id": key.key_id}
+        return {"private_key": str(out), "public_key": str(public_path), "key_id": key.key_id, "encrypted": bool(passphrase)}
 
     def registered(self) -> dict[str, Any]:
         """Every key the record holds, by id."""
@@ -50,11 +51,18 @@ class KeysService:
         return [r.to_dict() for r in self.registered().values()]
 
     @staticmethod
-    def load(path: Path) -> Any:
-        """The private key in ``path`` (for signing)."""
+    def load(path: Path, passphrase: bytes | None = None) -> Any:
+        """The private key in ``path`` (for signing), opened with ``passphrase`` when it is encrypted."""
         from escrutinio.ledger.signing import load_private_key
 
-        return load_private_key(path)
+        return load_private_key(path, passphrase=passphrase)
+
+    @staticmethod
+    def encrypted(path: Path) -> bool:
+        """Whether the private key file at ``path`` needs a passphrase."""
+        from escrutinio.ledger.signing import is_encrypted
+
+        return is_encrypted(path)
 
 
 def raise_exists(path: Path) -> None:
