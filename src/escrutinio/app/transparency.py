@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.errors import NotFound, RuleError, StoreError
+from escrutinio.domain.errors import EscrutinioError, NotFound, RuleError, StoreError
 from escrutinio.domain.roles import COSIGNATURE, TREE_HEAD
 from escrutinio.ledger.canonical import canonical, parse
 from escrutinio.ledger.events import timestamp
@@ -136,6 +137,21 @@ class TransparencyService:
         assert first is not None and last is not None  # the tree was built from these events
         head = head_of(tree, size, log=first, last_event=last, time=timestamp(self.session.store.clock()))
         return heads.add_head(sign_head(signer, head))
+
+    def keep_signing(
+        self, key: SigningKey | Path, every: float, stop: threading.Event, failed: Callable[[Exception], None]
+    ) -> None:
+        """Sign the log's head now and every ``every`` seconds until ``stop`` is set (what
+        ``serve --log-key`` runs beside the API). An idle log adds nothing (the head of a size
+        already signed is returned, not signed again); a round that fails (the store restarting)
+        is reported to ``failed`` and the next one tries again."""
+        while True:
+            try:
+                self.sign_head(key)
+            except EscrutinioError as exc:
+                failed(exc)
+            if stop.wait(every):
+                return
 
     def heads(self, size: int | None = None) -> list[SignedHead]:
         return self._heads.heads(size)
