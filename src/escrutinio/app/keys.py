@@ -37,11 +37,27 @@ class KeysService:
 
     def register(self, public_file: Path, holder: str, role: str) -> dict[str, Any]:
         """Record ``public_file``'s key as held by ``holder`` in ``role`` (a ``key.registered`` event)."""
-        from escrutinio.ledger.keys import registration
         from escrutinio.ledger.signing import load_public_key
 
+        return self._register(load_public_key(public_file), holder, role)
+
+    def register_text(self, public_key: str, holder: str, role: str, field: str = "public_key") -> dict[str, Any]:
+        """:meth:`register` for a public key sent as text: PEM, or its 64 hex digits."""
+        from escrutinio.ledger.signing import PublicKey, public_key_from_pem
+
+        text = public_key.strip()
+        public = public_key_from_pem(text.encode(), field) if text.startswith("-----") else PublicKey.from_hex(text, field=field)
+        return self._register(public, holder, role)
+
+    def _register(self, public: Any, holder: str, role: str) -> dict[str, Any]:
+        """Registering keys is the administrator's (``Action.REGISTER_KEY``)."""
+        from escrutinio.domain.roles import Action
+        from escrutinio.ledger.keys import registration
+
+        require = getattr(self.context, "require", None)
+        if require is not None:
+            require(Action.REGISTER_KEY)
         store = self.context.store
-        public = load_public_key(public_file)
         seq, _ = store.head()
         event = registration(public, holder, role, self.registered())
         sealed = store.append([event], self.context.actor, expect_seq=seq, keys=[f"keys.register:{public.key_id}"])

@@ -181,12 +181,19 @@ def load_public_key(path: Path) -> PublicKey:
     data = _read(path)
     if b"PRIVATE KEY" in data:
         return load_private_key(path).public
+    return public_key_from_pem(data, str(path))
+
+
+def public_key_from_pem(data: bytes, where: str) -> PublicKey:
+    """A public key from PEM bytes (``where`` names the file or field in the error)."""
+    if b"PRIVATE KEY" in data:
+        raise BadKeyFile(f"{where}: is a private key; send only the public key (keys generate wrote it to FILE.pub)")
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
-        raise BadKeyFile(f"{path}: not a readable PEM public key; expected an Ed25519 key") from None
+        raise BadKeyFile(f"{where}: not a readable PEM public key; expected an Ed25519 key") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise BadKeyFile(f"{path}: is a {type(key).__name__.removeprefix('_')} key; expected Ed25519")
+        raise BadKeyFile(f"{where}: is a {type(key).__name__.removeprefix('_')} key; expected Ed25519")
     return PublicKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
