@@ -6,14 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from escrutinio.ledger.canonical import parse
 from escrutinio.ledger.events import GENESIS, Event, seal
 
+SIGNERS = {"judge": "JEE Lima Centro", "auditor": "Ana Quispe", "administrator": "ONPE results centre", "representative": "FP"}
+"""The officials whose keys sign a ``signed`` record, by role (each key at ``folder/<role>.pem``)."""
 
-def small_record(folder: Path, db: str | None = None, *, audit: bool = False) -> tuple[Path, str]:
+
+def small_record(folder: Path, db: str | None = None, *, audit: bool = False, signed: bool = False) -> tuple[Path, str]:
     """A ten-table election with cases (an observation ruled, a nullity request dismissed) and,
     with ``audit``, a batch-comparison audit measured on hand counts equal to the sheets, as an
-    exported record; returns (path, head)."""
+    exported record; returns (path, head).
+
+    With ``signed``, the officials of :data:`SIGNERS` register keys first; the rulings are signed
+    by the judge's, the audit's results by the auditor's, and the log's heads (one after the
+    rulings, one at the end, each cosigned by the party's key) by the administrator's, written
+    as ``heads.json`` beside the record (as a published tree carries them)."""
     from tests.integration.disputes_store import loaded
 
     from escrutinio.app import Session
@@ -22,16 +32,40 @@ def small_record(folder: Path, db: str | None = None, *, audit: bool = False) ->
 
     store = loaded(db or f"sqlite:///{folder / 'small.db'}", folder)
     session = Session(store)
+    if signed:
+        _register(session, folder)
+        session.sign_with(folder / "judge.pem")
     (observation,) = session.cases.listing(kind=CaseKind.OBSERVATION)
     session.cases.rule(observation["number"], Decision("R-OBS-1", Effect(EffectKind.COUNT_AS_IS)))
     filed = session.cases.file(tables=["000002"], filer="FP", grounds="b", fee_receipt="R-1").cases[0]  # type: ignore[arg-type]
     session.cases.rule(filed["number"], Decision("R-NUL-1", Effect(EffectKind.DISMISS)))
+    if signed:
+        _head(session, folder)
+        session.sign_with(folder / "auditor.pem")
     if audit:
         _audit(session)
+    if signed:
+        _head(session, folder)
+        heads = [h.to_dict() for h in session.transparency.heads()]
+        (folder / "heads.json").write_bytes(orjson.dumps(heads))
     path = folder / "record.jsonl"
     head = session.log.export(path).head
     session.close()
     return path, head
+
+
+def _register(session: Any, folder: Path) -> None:
+    from escrutinio.ledger.signing import generate_key, save_private_key
+
+    for role, holder in SIGNERS.items():
+        save_private_key(generate_key(), folder / f"{role}.pem")
+        session.keys.register(folder / f"{role}.pem", holder, role)
+
+
+def _head(session: Any, folder: Path) -> None:
+    """The administrator signs the log's head; the party's witness cosigns it."""
+    session.transparency.sign_head(folder / "administrator.pem")
+    session.transparency.cosign(folder / "representative.pem", state=folder / "witness")
 
 
 def read(path: Path) -> list[Event]:

@@ -17,7 +17,16 @@ from escrutinio.app import EscrutinioError
 from escrutinio.cli_audit import audit_app
 from escrutinio.cli_cases import cases_app, demo_dispute_command, stakes_command
 from escrutinio.cli_certify import certificate_app, certify_command, keys_app
-from escrutinio.cli_common import STATE, DbOption, FormatOption, _progress, _with_progress, check_format, session
+from escrutinio.cli_common import (
+    STATE,
+    DbOption,
+    FormatOption,
+    PassphraseFileOption,
+    _progress,
+    _with_progress,
+    check_format,
+    session,
+)
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
 from escrutinio.cli_publish import publish_command
@@ -79,10 +88,12 @@ def main_options(
         str | None,
         typer.Option("--key", help="Sign the rulings and audit results recorded with this official's key [env ESCRUTINIO_KEY]"),
     ] = None,
+    passphrase_file: PassphraseFileOption = None,
 ) -> None:
     STATE["db"] = db
     STATE["debug"] = debug
     STATE["key"] = key
+    STATE["passphrase_file"] = passphrase_file
 
 
 def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None) -> bool:

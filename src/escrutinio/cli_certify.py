@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from escrutinio.app import EscrutinioError
-from escrutinio.cli_common import DbOption, FormatOption, check_format, session
+from escrutinio.cli_common import (
+    DbOption,
+    FormatOption,
+    PassphraseFileOption,
+    check_format,
+    new_passphrase,
+    session,
+    signing_key,
+)
 
 keys_app = typer.Typer(
     help="Officials' Ed25519 keys: generate one, register its public key in the record, list them.\n\n"
@@ -49,17 +57,24 @@ def keys_generate(
     out: Annotated[
         Path, typer.Option("--out", help="Where to write the private key (mode 0600); the public key goes to OUT.pub")
     ],
+    passphrase_file: PassphraseFileOption = None,
+    prompt_passphrase: Annotated[
+        bool, typer.Option("--prompt-passphrase", help="Ask for a passphrase (twice) to encrypt the private key with")
+    ] = False,
     fmt: FormatOption = "table",
 ) -> None:
-    """Make a new Ed25519 key pair; the private key never enters the store.
+    """Make a new Ed25519 key pair; the private key never enters the store. With a passphrase
+    (from --passphrase-file, ESCRUTINIO_KEY_PASSPHRASE or --prompt-passphrase; never on the
+    command line) the private key file is encrypted with it.
 
-    Example: escrutinio keys generate --out jne.key
+    Example: escrutinio keys generate --out jne.key --passphrase-file jne.pass
     """
     check_format(fmt)
-    data = session().keys.generate(out)
+    data = session().keys.generate(out, passphrase=new_passphrase(passphrase_file, prompt_passphrase))
     if not _print(data, fmt, [data]):
+        how = "encrypted, " if data["encrypted"] else ""
         typer.echo(
-            f"{data['private_key']}: private key (keep it; mode 0600); {data['public_key']}: public key; id {data['key_id']}"
+            f"{data['private_key']}: private key (keep it; {how}mode 0600); {data['public_key']}: public key; id {data['key_id']}"
         )
 
 
@@ -106,6 +121,7 @@ def certify_command(
         "certificate.json"
     ),
     lang: LangOption = "es",
+    passphrase_file: PassphraseFileOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -118,7 +134,8 @@ def certify_command(
 
     check_format(fmt)
     try:
-        done = session(db).certify.certify(_key_file(key), out, lang=lang)
+        chosen = _key_file(key)
+        done = session(db).certify.certify(signing_key(chosen, passphrase_file), out, lang=lang)
     except CertificationRefused as refused:
         for item in refused.items:
             sys.stderr.write(f"open: {item}\n")

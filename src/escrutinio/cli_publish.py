@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from escrutinio.app import EscrutinioError
-from escrutinio.cli_common import DbOption, FormatOption, check_format, session
+from escrutinio.cli_common import DbOption, FormatOption, PassphraseFileOption, check_format, session, signing_key
 
 
 def publish_command(
@@ -25,30 +25,37 @@ def publish_command(
         str | None, typer.Option("--every", help="Republish every N seconds until interrupted (SIGINT/SIGTERM)")
     ] = None,
     keep: Annotated[str, typer.Option("--keep", help="Published trees kept for readers still reading them")] = "3",
+    log_key: Annotated[
+        Path | None,
+        typer.Option("--log-key", help="The log's key (registered to the administrator): sign the head at each publish"),
+    ] = None,
+    passphrase_file: PassphraseFileOption = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Write the whole public view as static JSON and CSV files: results of every area at every
-    level, progress, the docket, stakes and the log, with a manifest of SHA-256s. Only what
-    changed since the last publish is rewritten; readers never see a half-written tree.
+    level, progress, the docket, stakes, the log and its signed heads (heads.json), with a
+    manifest of SHA-256s. Only what changed since the last publish is rewritten; readers never
+    see a half-written tree. With --log-key, each publish first signs the log's head.
 
-    Example: escrutinio publish public --every 10
+    Example: escrutinio publish public --every 10 --log-key log.key
     """
     from escrutinio.parsing import parse_count, parse_seconds
 
     check_format(fmt)
     period = parse_seconds(every, "--every") if every is not None else None
     kept = parse_count(keep, "--keep")
+    key = signing_key(log_key, passphrase_file) if log_key is not None else None
     current = session(db)
     if period is None:
-        _show(current.publish.write(directory, keep=kept).to_dict(), fmt)
+        _show(current.publish.write(directory, keep=kept, log_key=key).to_dict(), fmt)
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.is_set():
         try:
-            _show(current.publish.write(directory, keep=kept).to_dict(), fmt)
+            _show(current.publish.write(directory, keep=kept, log_key=key).to_dict(), fmt)
         except EscrutinioError as exc:  # one bad round (the store busy, a server restarting): say so, go on
             typer.echo(f"error: {exc}", err=True)
         stop.wait(period)

@@ -3,12 +3,14 @@
 FastAPI and Uvicorn are imported inside the command, so ``escrutinio --help`` stays instant.
 """
 
+import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from escrutinio.api import DEFAULT_MAX_BODY
-from escrutinio.cli_common import STATE, DbOption
+from escrutinio.cli_common import STATE, DbOption, PassphraseFileOption, signing_key
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -26,16 +28,26 @@ def serve_command(
         int, typer.Option("--max-body", help="Largest request body accepted, in bytes", min=1)
     ] = DEFAULT_MAX_BODY,
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's: critical, error, warning, info, debug")] = "info",
+    log_key: Annotated[
+        Path | None,
+        typer.Option("--log-key", help="The log's key (registered to the administrator): sign the head periodically"),
+    ] = None,
+    passphrase_file: PassphraseFileOption = None,
+    sign_every: Annotated[
+        str, typer.Option("--sign-every", help="With --log-key: seconds between signed heads (an idle log adds none)")
+    ] = "60",
 ) -> None:
     """Serve the API (JSON and CSV, OpenAPI at /openapi.json) on a store: SQLite for one desk,
-    PostgreSQL for a results centre.
+    PostgreSQL for a results centre. With --log-key, the log's head is signed at start and then
+    every --sign-every seconds, for witnesses to cosign and receipts to lead to.
 
-    Example: escrutinio serve --db postgresql://localhost/escrutinio --port 8000
+    Example: escrutinio serve --db postgresql://localhost/escrutinio --port 8000 --log-key log.key
     """
     import uvicorn
 
     from escrutinio.api.app import create_app
     from escrutinio.app import EscrutinioError, Session
+    from escrutinio.parsing import parse_seconds
 
     levels = ("critical", "error", "warning", "info", "debug", "trace")
     if log_level not in levels:
@@ -43,6 +55,22 @@ def serve_command(
     session = Session(db or STATE["db"])
     if not session.exists():
         raise EscrutinioError(f"{session.url}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
+    period = parse_seconds(sign_every, "--sign-every")
+    key = signing_key(log_key, passphrase_file) if log_key is not None else None
+    if key is not None:
+        session.transparency.sign_head(key)  # refused here, in one line, when the key may not sign heads
     app = create_app(session.url, read_db=read_db, max_body=max_body)
+    stop = threading.Event()
+    if key is not None:
+        app.state.log_key = key
+
+        def failed(exc: Exception) -> None:
+            typer.echo(f"escrutinio: signing the log's head failed: {exc}; retrying in {period} s", err=True)
+
+        signer = Session(session.url).transparency
+        threading.Thread(target=signer.keep_signing, args=(key, period, stop, failed), daemon=True, name="heads").start()
     typer.echo(f"escrutinio: serving {session.url} on http://{host}:{port}/api/v1 (OpenAPI: /openapi.json)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    finally:
+        stop.set()

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from escrutinio import parsing
-from escrutinio.cli_common import DbOption, FormatOption, check_format, session
+from escrutinio.cli_common import DbOption, FormatOption, PassphraseFileOption, check_format, session, signing_key
 
 head_app = typer.Typer(
     help="Signed tree heads of the log: sign, show, list, cosign as a witness, verify.\n\n"
@@ -67,7 +67,9 @@ def _emit_or_say(data: dict[str, Any], fmt: str, sentence: Callable[[dict[str, A
 
 
 @head_app.command("sign")
-def head_sign(key: KeyOption, fmt: FormatOption = "table", db: DbOption = None) -> None:
+def head_sign(
+    key: KeyOption, passphrase_file: PassphraseFileOption = None, fmt: FormatOption = "table", db: DbOption = None
+) -> None:
     """Sign the log's head as it stands (size, Merkle root, last event, time) with KEY; stored and published.
 
     Signing again with no new event returns the head already signed.
@@ -76,7 +78,7 @@ def head_sign(key: KeyOption, fmt: FormatOption = "table", db: DbOption = None) 
     """
     check_format(fmt)
     with session(db) as current:
-        head = current.transparency.sign_head(key).to_dict()
+        head = current.transparency.sign_head(signing_key(key, passphrase_file)).to_dict()
     _emit_heads([head], fmt, "signed head")
 
 
@@ -112,6 +114,7 @@ def head_list(fmt: FormatOption = "table", db: DbOption = None) -> None:
 @head_app.command("cosign")
 def head_cosign(
     key: KeyOption,
+    passphrase_file: PassphraseFileOption = None,
     state: Annotated[
         Path | None,
         typer.Option("--state", help="Folder of this witness's state (the last head it cosigned) [env ESCRUTINIO_WITNESS_STATE]"),
@@ -128,7 +131,7 @@ def head_cosign(
     """
     check_format(fmt)
     with session(db) as current:
-        done = current.transparency.cosign(key, state=state, size=size).to_dict()
+        done = current.transparency.cosign(signing_key(key, passphrase_file), state=state, size=size).to_dict()
     _emit_or_say(done, fmt, _cosigned)
 
 
@@ -165,6 +168,7 @@ def receipt_get(
     key: Annotated[
         Path | None, typer.Option("--key", help="Sign a new head with this key when no head covers the event yet")
     ] = None,
+    passphrase_file: PassphraseFileOption = None,
     db: DbOption = None,
 ) -> None:
     """The receipt of event SEQ (the event, its leaf hash and index, the inclusion proof, the signed head) as JSON.
@@ -175,7 +179,8 @@ def receipt_get(
 
     number = parsing.parse_event_number(seq, "SEQ")
     with session(db) as current:
-        emit_json(current.log.receipt(number, key=key).to_dict())
+        signer = signing_key(key, passphrase_file) if key is not None else None
+        emit_json(current.log.receipt(number, key=signer).to_dict())
 
 
 @receipt_app.command("verify")

@@ -104,6 +104,33 @@ def test_a_second_publish_rewrites_only_what_changed(sample: str, tmp_path: Path
     }
 
 
+def test_each_tree_carries_the_signed_heads_and_a_new_cosignature_is_published(sample: str, tmp_path: Path) -> None:
+    """heads.json: the heads signed up to the tree's head (the log's key signs one at each
+    publish), with their cosignatures; the published log and heads verify alone."""
+    from tests.signers import registered_key
+
+    out = tmp_path / "public"
+    session = Session(sample)
+    log_key = registered_key(session, "administrator", "ONPE results centre")
+    witness = registered_key(session, "observer", "OAS mission")
+    first = session.publish.write(out, log_key=log_key)
+    heads = orjson.loads((out / "current" / "heads.json").read_bytes())
+    assert [h["size"] for h in heads] == [first.events] and heads[0]["cosignatures"] == []
+    assert session.publish.write(out, log_key=log_key).unchanged  # nothing new: the same head, nothing written
+
+    session.transparency.cosign(witness, state=tmp_path / "witness")
+    cosigned = session.publish.write(out, log_key=log_key)
+    assert not cosigned.unchanged and cosigned.events == first.events and cosigned.tree != first.tree
+    assert [p for p in cosigned.written if not p.startswith("log/")] == ["heads.json"]  # and the open log block
+    heads = orjson.loads((out / "current" / "heads.json").read_bytes())
+    assert [c["key_id"] for c in heads[0]["cosignatures"]] == [witness.key_id]
+
+    record = tmp_path / "record.jsonl"
+    record.write_bytes(b"".join((out / "current" / b["file"]).read_bytes() for b in _manifest(out)["log"]))
+    report = Session(str(tmp_path / "no-store.db")).log.verify(record, signed_heads=heads)
+    assert report.checked["signed_heads"]["witnesses"] == [witness.key_id]
+
+
 def test_another_store_is_published_whole_and_old_trees_are_pruned(sample: str, tmp_path: Path) -> None:
     out = tmp_path / "public"
     Session(sample).publish.write(out)

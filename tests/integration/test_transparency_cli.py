@@ -35,6 +35,9 @@ def test_receipts_and_a_witness_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     with Session(str(db)) as session:
         session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    for name, role in (("body", "administrator"), ("party", "representative")):
+        done = run(tmp_path, db, "keys", "register", f"{name}.pem", "--holder", name, "--role", role)
+        assert done.returncode == 0, done.stderr
     grow(db, 5, "n")
 
     assert run(tmp_path, db, "head", "sign", "--key", "body.pem").returncode == 0

@@ -7,9 +7,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.records import forged, read, reseal, sheet_event, small_record, write
+from tests.signers import registered_key
 
 from escrutinio.app import Session
 from escrutinio.ledger.events import Event
@@ -212,8 +214,10 @@ def test_signed_heads_are_checked_and_the_record_must_end_at_the_last(tmp_path: 
     from escrutinio.ledger.signing import generate_key, save_private_key
 
     path, _head = small_record(tmp_path)
-    save_private_key(generate_key(), tmp_path / "body.pem")
+    body = generate_key()
+    save_private_key(body, tmp_path / "body.pem")
     with Session(f"sqlite:///{tmp_path / 'small.db'}") as session:
+        registered_key(session, "administrator", "ONPE results centre", key=body)
         signed = session.transparency.sign_head(tmp_path / "body.pem").to_dict()
         session.log.export(path)
     report = verify(path, signed_heads=signed)
@@ -230,6 +234,48 @@ def test_signed_heads_are_checked_and_the_record_must_end_at_the_last(tmp_path: 
         session.log.export(path)
     with pytest.raises(Discrepancy, match="goes on past the latest signed head"):
         verify(path, signed_heads=signed)
+
+
+def test_a_head_signer_or_cosigner_the_record_does_not_vouch_for_fails(tmp_path: Path) -> None:
+    """Each head's signer must be registered before the head as the administrator (who runs the
+    log), each cosigner as a party representative or an observer: a head by a key the record does
+    not hold, holds in another role, or registered only after the head, fails in one line."""
+    from escrutinio.domain.errors import EscrutinioError
+    from escrutinio.ledger.heads import cosign, head_of, sign_head
+    from escrutinio.ledger.merkle import MerkleTree
+    from escrutinio.ledger.signing import generate_key
+
+    path, _head = small_record(tmp_path)
+    body, judge, party, stranger = generate_key(), generate_key(), generate_key(), generate_key()
+    with Session(f"sqlite:///{tmp_path / 'small.db'}") as session:
+        registered_key(session, "administrator", "ONPE results centre", key=body)
+        registered_key(session, "judge", "JEE Lima Centro", key=judge)
+        registered_key(session, "representative", "Fuerza Popular", key=party)
+        session.log.export(path)
+    events = read(path)
+    tree = MerkleTree.of_events(e.hash for e in events)
+
+    def head(key: Any, size: int = len(events), witness: Any = None) -> dict[str, Any]:
+        made = sign_head(key, head_of(tree, size, events[0].hash, events[size - 1].hash, "2026-11-30T09:00:00.000000Z"))
+        return (cosign(witness, made, "2026-11-30T09:01:00.000000Z") if witness else made).to_dict()
+
+    assert verify(path, signed_heads=[head(body, witness=party)]).checked["signed_heads"]["witnesses"] == [party.key_id]
+    refused = {
+        "its signer: key .{16} is not registered in the record": [head(stranger)],
+        "its signer: key .{16} is registered to a dispute-body judge; a tree_head is made by the administrator": [head(judge)],
+        "a cosigner: key .{16} is registered to the administrator; a cosignature is made by a party representative": [
+            head(body, witness=body)
+        ],
+        "a cosigner: key .{16} is not registered": [head(body, witness=stranger)],
+        "its signer: key .{16} \\(ONPE results centre\\) was registered at event \\d+, after the first 5 events": [
+            head(body, 5),
+            head(body),
+        ],
+    }
+    for reason, heads in refused.items():
+        with pytest.raises(EscrutinioError, match=f"^head of size \\d+ signed at .*: {reason}") as failed:
+            verify(path, signed_heads=heads)
+        assert "\n" not in str(failed.value)
 
 
 def forged_event(event: Event) -> Event:

@@ -25,6 +25,7 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     from escrutinio.api import (
         routes_audit,
         routes_cases,
+        routes_certify,
         routes_docket,
         routes_intake,
         routes_live,
@@ -57,5 +58,6 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     app.include_router(routes_docket.router, prefix=PREFIX)
     app.include_router(routes_live.router, prefix=PREFIX)
     app.include_router(routes_intake.router, prefix=PREFIX)
+    app.include_router(routes_certify.router, prefix=PREFIX)
     web.install(app)  # the pages (HTML for people), after every API route
     return app

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from escrutinio.app.context import SessionContext
 from escrutinio.domain.errors import EscrutinioError, RuleError
+from escrutinio.domain.roles import Action
 
 if TYPE_CHECKING:
     from escrutinio.app.audit import AuditActions
@@ -72,31 +73,24 @@ class CertifyService:
         except NoAudit:
             return None
 
-    def certify(self, key_file: Path, out: Path, *, lang: str = "es") -> dict[str, Any]:
-        """Proclaim: refused (:class:`CertificationRefused`) while anything is open; otherwise the
+    def certify(self, key_file: Path | Any, out: Path, *, lang: str = "es") -> dict[str, Any]:
+        """Proclaim (``key_file``: the appeals judge's key file, or the key loaded by
+        ``session.keys.load``): refused (:class:`CertificationRefused`) while anything is open; otherwise the
         signed certificate, recorded and written to ``out`` (JSON) beside its ``.html`` and ``.pdf``."""
-        from escrutinio.certify.certificate import CERTIFICATE_ISSUED, build, payload
-        from escrutinio.ledger.events import timestamp
+        from escrutinio.certify.certificate import CERTIFICATE_ISSUED, payload
         from escrutinio.ledger.keys import sign
         from escrutinio.ledger.pending import PendingEvent
         from escrutinio.ledger.signing import load_private_key
 
         check_language(lang)
-        key = load_private_key(key_file)
-        items = self.open_items()
-        if items:
-            raise CertificationRefused(items)
+        key = load_private_key(key_file) if isinstance(key_file, Path) else key_file
         session = self.session
+        session.require(Action.CERTIFY)
         store = session.store
-        seq, head = store.head()
-        issued = store.events_of_type(CERTIFICATE_ISSUED)
-        if issued and issued[-1].seq == seq:
-            # Nothing happened since the last certificate (a rerun after an interruption): the
-            # same certificate again, not a second one for the same record.
-            certificate = issued[-1].data["certificate"]
+        certificate, again = self._unsigned()
+        seq = certificate["head"]["seq"]
+        if again:
             return {"certificate": certificate, "event": seq, "files": write_certificate(certificate, out, lang), "again": True}
-        nation = session.count.results()[0]
-        certificate = build(session.election(), nation, (seq, head), timestamp(store.clock()))
         certificate["signatures"] = [sign(key, CERTIFICATE_ISSUED, payload(certificate), session.keys.registered())]
         # Printed before it is recorded: a certificate that cannot be written is not issued.
         files = write_certificate(certificate, out, lang)
@@ -107,6 +101,98 @@ class CertifyService:
                 Path(written).unlink(missing_ok=True)
             raise
         return {"certificate": certificate, "event": sealed[0].seq, "files": files, "again": False}
+
+    def _unsigned(self) -> tuple[dict[str, Any], bool]:
+        """(the certificate of the store's head, unsigned; False) — or, when nothing happened
+        since the last certificate (a rerun after an interruption), (that certificate; True):
+        the same certificate again, not a second one for the same record. Refused
+        (:class:`CertificationRefused`) while anything is open."""
+        from escrutinio.certify.certificate import CERTIFICATE_ISSUED, build
+        from escrutinio.ledger.events import timestamp
+
+        items = self.open_items()
+        if items:
+            raise CertificationRefused(items)
+        session = self.session
+        store = session.store
+        seq, head = store.head()
+        issued = store.events_of_type(CERTIFICATE_ISSUED)
+        if issued and issued[-1].seq == seq:
+            return issued[-1].data["certificate"], True
+        nation = session.count.results()[0]
+        return build(session.election(), nation, (seq, head), timestamp(store.clock())), False
+
+    def draft(self) -> dict[str, Any]:
+        """The certificate of the store's head as the appeals body signs it, for a signer whose
+        key stays on their own machine (the API): ``certificate`` (unsigned) and ``signed`` (the
+        exact object the Ed25519 signature covers, canonical JSON). Refused while anything is open."""
+        from escrutinio.certify.certificate import CERTIFICATE_ISSUED, payload
+        from escrutinio.ledger.keys import signed_bytes_object
+
+        self.session.require(Action.CERTIFY)
+        certificate, again = self._unsigned()
+        if again:
+            return {"certificate": certificate, "issued": True}
+        signed = signed_bytes_object(CERTIFICATE_ISSUED, payload(certificate))
+        return {"certificate": certificate, "signed": signed, "issued": False}
+
+    def issue(self, certificate: Any, key_id: str, signature: str) -> dict[str, Any]:
+        """Record a certificate signed on the signer's machine: it must be the draft of the
+        store's current head (else :class:`StaleState`: fetch a new draft), and the signature a
+        registered appeals judge's key over it (else refused, nothing written)."""
+        from escrutinio.certify.certificate import CERTIFICATE_ISSUED, payload
+        from escrutinio.domain.errors import StaleState
+        from escrutinio.ledger.keys import verify
+        from escrutinio.ledger.pending import PendingEvent
+
+        session = self.session
+        session.require(Action.CERTIFY)
+        if not isinstance(certificate, dict):
+            raise EscrutinioError("certificate: expected the draft's certificate (a JSON object)")
+        expected, again = self._unsigned()
+        seq = expected["head"]["seq"]
+        if again:
+            return {"certificate": expected, "event": seq, "again": True}
+        drafted = certificate.get("head")
+        if drafted != expected["head"]:
+            at = drafted.get("seq") if isinstance(drafted, dict) and isinstance(drafted.get("seq"), int) else None
+            message = f"certificate.head: the store is at event {seq} now; nothing was written: fetch a new draft and sign it"
+            raise StaleState(at, seq, message)
+        for name in sorted(set(expected) | set(certificate)):
+            if name != "issued_at" and certificate.get(name) != expected.get(name):
+                raise RuleError(f"certificate.{name}: differs from the certificate of the store at event {seq}")
+        if not isinstance(certificate.get("issued_at"), str):
+            raise EscrutinioError("certificate.issued_at: expected the draft's time")
+        expected["issued_at"] = certificate["issued_at"]
+        known = session.keys.registered()
+        reg = known.get(key_id)
+        made = {"key_id": key_id, "holder": reg.holder if reg else "", "role": reg.role if reg else "", "signature": signature}
+        try:
+            verify(made, CERTIFICATE_ISSUED, payload(expected), known)
+        except EscrutinioError as exc:
+            raise RuleError(f"signature: {exc}") from None
+        expected["signatures"] = [made]
+        event = PendingEvent(CERTIFICATE_ISSUED, {"certificate": expected})
+        sealed = session.store.append([event], session.actor, expect_seq=seq)
+        return {"certificate": expected, "event": sealed[0].seq, "again": False}
+
+    def latest(self) -> dict[str, Any]:
+        """The last certificate issued (:class:`NotFound` when none is)."""
+        from escrutinio.certify.certificate import CERTIFICATE_ISSUED
+        from escrutinio.domain.errors import NotFound
+
+        issued = self.session.store.events_of_type(CERTIFICATE_ISSUED)
+        if not issued:
+            raise NotFound("no certificate has been issued (the appeals body proclaims when nothing is open)")
+        return {"certificate": issued[-1].data["certificate"], "event": issued[-1].seq}
+
+    @staticmethod
+    def printed(certificate: dict[str, Any], lang: str, kind: str) -> bytes:
+        """``certificate`` printed as ``kind`` (html or pdf) in ``lang``."""
+        from escrutinio.certify import render
+
+        check_language(lang)
+        return render.html(certificate, lang).encode() if kind == "html" else render.pdf(certificate, lang)
 
     def verify(self, file: Path) -> dict[str, Any]:
         """Check a certificate file against this store: signatures by registered keys of the

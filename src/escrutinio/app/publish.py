@@ -15,8 +15,16 @@ byte, since both come from the same application calls and the same encoders)::
     status.json                    escrutinio status
     docket.json|csv                escrutinio cases list
     stakes.json                    escrutinio stakes
+    heads.json                     the log's signed heads up to the tree's head, oldest first, each
+                                   with its witnesses' cosignatures (escrutinio head list --format
+                                   json): what escrutinio verify --signed-head checks the log against
     log/<first event>.jsonl        the log so far, in blocks (a block is closed at 1,000 events
                                    or 1 MiB, and then never changes; the last one grows)
+
+Heads: given the log's key (``log_key``, registered to the administrator), each publish first
+signs the head of the log as it stands, so every tree carries a signed head at most one publish
+old; a witness's cosignature added since the last publish is published by the next, even when
+no event came meanwhile.
 
 Atomicity: see :mod:`escrutinio.app.static_tree` (a new tree per publish, made visible by one
 rename of the ``current`` link; unchanged files are hard links to the previous tree's).
@@ -53,6 +61,7 @@ if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
 
 MANIFEST = "manifest.json"
+HEADS = "heads.json"
 FORMAT = 1
 """Version of the tree's layout, in the manifest."""
 BLOCK_EVENTS = 1000
@@ -110,9 +119,12 @@ class PublishService:
     def __init__(self, session: SessionContext) -> None:
         self.session = session
 
-    def write(self, directory: Path, *, keep: int = KEEP) -> PublishReport:
-        """Publish the store's current head into ``directory`` (created if absent)."""
+    def write(self, directory: Path, *, keep: int = KEEP, log_key: Any = None) -> PublishReport:
+        """Publish the store's current head into ``directory`` (created if absent); with
+        ``log_key`` (a key file or a loaded key), sign the log's head first."""
         started = time.perf_counter()
+        if log_key is not None:
+            self.session.transparency.sign_head(log_key)  # type: ignore[attr-defined]
         with self.session.snapshot() as (seq, head):
             report = self._publish(Path(directory), keep, seq, head)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -126,15 +138,19 @@ class PublishService:
         previous_dir = current_tree(root)
         previous = orjson.loads((previous_dir / MANIFEST).read_bytes()) if previous_dir else None
         name = f"{seq:010d}-{head[:8]}"
-        if previous is not None and previous["head"] == {"events": seq, "hash": head}:
+        heads = _json([h.to_dict() for h in self.session.transparency.heads() if h.head.size <= seq])  # type: ignore[attr-defined]
+        same_heads = previous is not None and previous["files"].get(HEADS, {}).get("sha256") == hashlib.sha256(heads).hexdigest()
+        if previous is not None and previous["head"] == {"events": seq, "hash": head} and same_heads:
             assert previous_dir is not None
             return PublishReport(
                 str(root), previous_dir.name, seq, head, len(previous["files"]), unchanged=True, incremental=True
             )
+        if previous_dir is not None and previous_dir.name.startswith(name):  # same events, new cosignatures
+            name = f"{name}-{hashlib.sha256(heads).hexdigest()[:8]}"
         base = previous if previous is not None and self._continues(previous) else None
         tree = PublishedTree(root, name, previous_dir if base is not None else None)
         try:
-            files = self._files(tree, base, seq)
+            files = self._files(tree, base, seq, heads)
             manifest = {
                 "format": FORMAT,
                 "election": self.session.election().id,
@@ -159,7 +175,7 @@ class PublishService:
         seq, digest = previous["head"]["events"], previous["head"]["hash"]
         return self.session.reader.event_hash(seq) == digest
 
-    def _files(self, tree: PublishedTree, base: dict[str, Any] | None, seq: int) -> dict[str, dict[str, Any]]:
+    def _files(self, tree: PublishedTree, base: dict[str, Any] | None, seq: int, heads: bytes) -> dict[str, dict[str, Any]]:
         """Render what may have changed, keep the rest; returns the manifest's file entries."""
         old: dict[str, dict[str, Any]] = base["files"] if base else {}
         out: dict[str, dict[str, Any]] = {}
@@ -176,6 +192,7 @@ class PublishService:
         areas, tables = self._dirty(base)
         for path, data in self._rendered(areas, tables):
             put(path, data)
+        put(HEADS, heads)
         for path, entry in old.items():  # not rendered: unchanged since the previous tree
             if path not in out and not path.startswith("log/") and tree.keep(path):
                 out[path] = entry

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from escrutinio.app.log import LogService
     from escrutinio.app.publish import PublishService
     from escrutinio.app.replica import ReplicaService
+    from escrutinio.app.signing import Passphrase
     from escrutinio.app.stakes import StakesService
     from escrutinio.app.transparency import TransparencyService
     from escrutinio.app.users import UsersService
@@ -92,6 +93,7 @@ class Session:
         """What this session shares with the other sessions of a long-lived process on the same
         store (``store.shared``: the schema check, the definition, decoded chunks); None for a
         command, which is one session."""
+        self._passphrase: Passphrase = None
 
     # -- who acts ---------------------------------------------------------------------------
 
@@ -131,13 +133,15 @@ class Session:
         if self._signing_key is not None:
             from escrutinio.app.signing import SigningStore
 
-            return SigningStore(self._store, self._signing_key)  # type: ignore[return-value]
+            return SigningStore(self._store, self._signing_key, self._passphrase)  # type: ignore[return-value]
         return self._store
 
-    def sign_with(self, key_file: Path | None) -> Session:
+    def sign_with(self, key_file: Path | None, passphrase: Passphrase = None) -> Session:
         """Sign the acts this session records (rulings, audit results) with the official's key
-        in ``key_file``; it must be registered to a role that makes them (``escrutinio keys``)."""
+        in ``key_file``; it must be registered to a role that makes them (``escrutinio keys``).
+        ``passphrase`` opens an encrypted key (or is called for it when the key is first used)."""
         self._signing_key = key_file
+        self._passphrase = passphrase
         return self
 
     @property

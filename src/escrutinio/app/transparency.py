@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.errors import NotFound, RuleError, StoreError
+from escrutinio.domain.errors import EscrutinioError, NotFound, RuleError, StoreError
+from escrutinio.domain.roles import COSIGNATURE, TREE_HEAD
 from escrutinio.ledger.canonical import canonical, parse
 from escrutinio.ledger.events import timestamp
 from escrutinio.ledger.heads import HeadError, HeadsReport, SignedHead, check_heads, cosign, head_of, sign_head
+from escrutinio.ledger.keys import KEY_REGISTERED, Registration, registry, signer_problem
 from escrutinio.ledger.merkle import MerkleTree, ProofError, event_leaf, verify_consistency
 from escrutinio.ledger.receipts import Receipt, issue, verify_against, verify_receipt
 from escrutinio.ledger.signing import SigningKey, load_private_key
@@ -128,11 +131,27 @@ class TransparencyService:
         size = tree.size
         if size == 0:
             raise StoreError("the log is empty: there is no head to sign")
+        self._refuse_unless_registered(signer, TREE_HEAD, size)
         heads = self._heads
         first, last = heads.event_hash(1), heads.event_hash(size)
         assert first is not None and last is not None  # the tree was built from these events
         head = head_of(tree, size, log=first, last_event=last, time=timestamp(self.session.store.clock()))
         return heads.add_head(sign_head(signer, head))
+
+    def keep_signing(
+        self, key: SigningKey | Path, every: float, stop: threading.Event, failed: Callable[[Exception], None]
+    ) -> None:
+        """Sign the log's head now and every ``every`` seconds until ``stop`` is set (what
+        ``serve --log-key`` runs beside the API). An idle log adds nothing (the head of a size
+        already signed is returned, not signed again); a round that fails (the store restarting)
+        is reported to ``failed`` and the next one tries again."""
+        while True:
+            try:
+                self.sign_head(key)
+            except EscrutinioError as exc:
+                failed(exc)
+            if stop.wait(every):
+                return
 
     def heads(self, size: int | None = None) -> list[SignedHead]:
         return self._heads.heads(size)
@@ -160,7 +179,18 @@ class TransparencyService:
     def check(self) -> HeadsReport:
         """Check every stored head and cosignature against the store's own log."""
         tree = self.tree()
-        return check_heads(self._heads.event_hashes(), self.heads(), tree=tree)
+        return check_heads(self._heads.event_hashes(), self.heads(), keys=self._keys(), tree=tree)
+
+    def _keys(self) -> dict[str, Registration]:
+        return registry(self.session.store.events_of_type(KEY_REGISTERED))
+
+    def _refuse_unless_registered(self, key: SigningKey, act: str, size: int) -> None:
+        """Refuse (nothing written) a head or cosignature every verifier would reject: by a key
+        the record does not hold by event ``size``, or holds in a role that does not sign it."""
+        problem = signer_problem(key.key_id, act, size, self._keys())
+        if problem is not None:
+            how = "keys register FILE.pub --role " + ("administrator" if act == TREE_HEAD else "representative|observer")
+            raise RuleError(f"--key: {problem} (escrutinio {how})")
 
     # -- receipts -------------------------------------------------------------------------
 
@@ -217,6 +247,7 @@ class TransparencyService:
         witness = _key(key, None)
         head = self.head(size)
         head.verify()
+        self._refuse_unless_registered(witness, COSIGNATURE, head.head.size)
         state_dir = state or default_witness_state()
         state_file = state_dir / f"{witness.key_id[:16]}-{head.head.log[:16]}.json"
         previous = _read_state(state_file)

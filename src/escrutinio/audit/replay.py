@@ -30,6 +30,7 @@ from escrutinio.audit.state import (
     ballot_id,
 )
 from escrutinio.ledger.events import EventType
+from escrutinio.ledger.keys import SIGNATURE
 
 METHODS = tuple(AuditMethod)
 RISK_TOLERANCE = 1e-9
@@ -259,6 +260,8 @@ def apply(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
         raise AuditRefused(f"unknown audit event type {kind!r}")
     if kind != EventType.AUDIT_PLANNED and state.manifest is None:
         raise AuditRefused(NO_PLAN)
+    if SIGNATURE in payload:  # who signed the act (checked by the record's replay), not part of it
+        payload = {k: v for k, v in payload.items() if k != SIGNATURE}
     try:
         return _APPLY[kind](state, payload)
     except KeyError as error:

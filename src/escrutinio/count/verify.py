@@ -18,6 +18,7 @@ from escrutinio.domain.errors import StoreError
 if TYPE_CHECKING:
     import polars as pl
 
+    from escrutinio.ledger.keys import Registration
     from escrutinio.ledger.semantic import Check, SemanticReplay
     from escrutinio.ledger.state import CanvassState
     from escrutinio.store.store import Store
@@ -126,7 +127,7 @@ def verify_log(
     with f:
         replay = replay_record(f, checks, head)
         state = replay.finish()
-    heads = check_signed_heads(signed_heads, replay.hashes) if signed_heads is not None else None
+    heads = check_signed_heads(signed_heads, replay.hashes, replay.keys) if signed_heads is not None else None
     progress("recompute", 1, 3)
     election = state.election
     tally = full_tally(state.tables, state.sheets, state.areas, election)
@@ -158,14 +159,15 @@ def verify_log(
     return VerifyReport(state.seq, state.head, nat.to_dict(), store is not None, differences, head, checked)
 
 
-def check_signed_heads(document: Any, hashes: list[str]) -> dict[str, Any]:
+def check_signed_heads(document: Any, hashes: list[str], keys: Mapping[str, Registration]) -> dict[str, Any]:
     """Signed tree heads (``ledger.heads``) against the record: every signature and cosignature,
+    each by a key the record registered before the head in the role that signs it (``keys``),
     every root over the record's events; the record must end at the largest head."""
     from escrutinio.ledger.heads import check_heads, heads_from_json
     from escrutinio.ledger.semantic import Discrepancy
 
     items = document if isinstance(document, list) else [document]
-    report = check_heads(hashes, heads_from_json(items, "--signed-head"))
+    report = check_heads(hashes, heads_from_json(items, "--signed-head"), keys=keys)
     if report.final_size is not None and report.final_size != len(hashes):
         raise Discrepancy(
             len(hashes), f"the record goes on past the latest signed head (size {report.final_size}): events not yet signed"

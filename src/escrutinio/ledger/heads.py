@@ -11,7 +11,10 @@ party and another to the next cannot get both cosigned by a witness that saw bot
 Signed bytes are canonical JSON with a ``type`` naming what is signed, so a head signature can
 never be replayed as a cosignature, a ruling or a certificate.
 
-:func:`check_heads` checks a whole record's heads at once (for ``escrutinio verify``).
+:func:`check_heads` checks a whole record's heads at once (for ``escrutinio verify``), including
+that each signer's key was registered before the head, to the role that signs heads (the
+administrator's, who runs the log) and each cosigner's to a witness's role (a party
+representative or an observer): a head is only as good as the record's word on who signed it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from escrutinio.domain.errors import EscrutinioError
+from escrutinio.domain.roles import COSIGNATURE, TREE_HEAD
+from escrutinio.ledger.keys import Registration, signer_problem
 from escrutinio.ledger.merkle import MerkleTree, ProofError
 from escrutinio.ledger.signing import PublicKey, SigningError, SigningKey
 
@@ -184,10 +189,33 @@ class HeadsReport:
         }
 
 
-def check_heads(event_hashes: Sequence[str], heads: Iterable[SignedHead], *, tree: MerkleTree | None = None) -> HeadsReport:
-    """Check every published head against the log's events (hex hashes, oldest first).
+def signers_problem(signed: SignedHead, keys: Mapping[str, Registration]) -> str | None:
+    """Why the record's keys do not vouch for ``signed``'s signer or one of its cosigners (None:
+    they do): each registered by the head's last event, the signer to the role that signs heads,
+    each cosigner to a witness's."""
+    size = signed.head.size
+    problem = signer_problem(signed.key_id, TREE_HEAD, size, keys)
+    if problem is not None:
+        return f"its signer: {problem}"
+    for cosignature in signed.cosignatures:
+        problem = signer_problem(cosignature.key_id, COSIGNATURE, size, keys)
+        if problem is not None:
+            return f"a cosigner: {problem}"
+    return None
 
-    Each head must be signed by its signer, each cosignature must hold, and each must describe
+
+def check_heads(
+    event_hashes: Sequence[str],
+    heads: Iterable[SignedHead],
+    *,
+    keys: Mapping[str, Registration],
+    tree: MerkleTree | None = None,
+) -> HeadsReport:
+    """Check every published head against the log's events (hex hashes, oldest first) and the
+    keys its events register (``keys``, :func:`escrutinio.ledger.keys.registry`).
+
+    Each head must be signed by its signer, each cosignature must hold, each signer and cosigner
+    must be registered in the role that signs it by the head's last event, and each must describe
     a prefix of this log: same log id, ``root`` equal to the root of its first ``size`` events
     and ``last_event`` equal to event ``size``'s hash. Heads that all match prefixes of one log
     are consistent with each other by construction, so no separate consistency proofs are needed
@@ -213,6 +241,9 @@ def check_heads(event_hashes: Sequence[str], heads: Iterable[SignedHead], *, tre
             raise HeadError(f"{where}: {exc}") from None
         if root != h.root:
             raise HeadError(f"{where}: its root is not the root of the record's first {h.size} events: the log was rewritten")
+        problem = signers_problem(signed, keys)
+        if problem is not None:
+            raise HeadError(f"{where}: {problem}")
     if not checked:
         return HeadsReport(0, None, None, [], [])
     final_size = checked[-1].head.size

@@ -85,6 +85,22 @@ def sign(key: SigningKey, act: str, payload: Mapping[str, Any], known: Mapping[s
     }
 
 
+def signer_problem(key_id: str, act: str, size: int, known: Mapping[str, Registration]) -> str | None:
+    """Why key ``key_id`` may not sign ``act`` over the first ``size`` events of a record (None:
+    it may): it must be registered by one of those events, to a role that makes the act. A head
+    signed by a key the record did not yet hold could be anyone's."""
+    reg = known.get(key_id)
+    if reg is None:
+        return f"key {key_id[:16]} is not registered in the record"
+    if reg.seq > size:
+        return f"key {key_id[:16]} ({reg.holder}) was registered at event {reg.seq}, after the first {size} events it signs"
+    try:
+        check_signer(act, reg.role, key_id)
+    except RuleError as exc:
+        return f"{exc} ({reg.holder})"
+    return None
+
+
 def verify(signature: Mapping[str, Any], act: str, payload: Mapping[str, Any], known: Mapping[str, Registration]) -> None:
     """Raise unless ``signature`` is a registered key's, of a role allowed ``act``, over ``payload``."""
     key_id = str(signature.get("key_id", ""))

@@ -42,6 +42,7 @@ from escrutinio.domain.roles import MAY, Action, Principal, Role, refusal
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.keys import Registration, event_signature_problem, registry
+from escrutinio.ledger.signing import PublicKey, SigningError
 from escrutinio.ledger.state import CanvassState, _Builder
 
 KNOWN_TYPES = frozenset(v for k, v in vars(EventType).items() if k.isupper() and isinstance(v, str))
@@ -69,6 +70,8 @@ ACTIONS = {
     EventType.AUDIT_BALLOT_RESOLVED: Action.RESOLVE_AUDIT_ENTRY,
     EventType.AUDIT_MEASURED: Action.MEASURE_AUDIT,
     EventType.AUDIT_REPORTED: Action.REPORT_AUDIT,
+    EventType.KEY_REGISTERED: Action.REGISTER_KEY,
+    EventType.CERTIFICATE_ISSUED: Action.CERTIFY,
 }
 """The events that only some roles may cause, and the action of ``domain.roles`` each is. (An
 admission or refusal is written with the filing that causes it, by the filer: not listed.)"""
@@ -184,6 +187,8 @@ class SemanticReplay:
         registered once."""
         if event.type == EventType.KEY_REGISTERED:
             key_id = event.data.get("key_id")
+            if key_id != public_key_id(event.data.get("public_key")):
+                raise Discrepancy(event.seq, f"key {str(key_id)[:16]}: its key_id is not the SHA-256 of its public_key")
             if key_id in self.keys:
                 raise Discrepancy(
                     event.seq, f"key {str(key_id)[:16]} is registered twice (first at event {self.keys[key_id].seq})"
@@ -446,3 +451,11 @@ def _version_problem(version: int, state: str, counts: tuple[int, ...], cur: She
 def _tally(table: str, sheet: Sheet) -> TallySheet:
     *votes, blank, null, challenged, cast = sheet.counts
     return TallySheet(table, tuple(votes), blank, null, challenged, cast)
+
+
+def public_key_id(public_key: object) -> str | None:
+    """The key id of a recorded public key (hex), or None when it is not one."""
+    try:
+        return PublicKey.from_hex(public_key).key_id  # type: ignore[arg-type]
+    except SigningError:
+        return None

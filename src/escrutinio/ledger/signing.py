@@ -143,13 +143,29 @@ def save_public_key(public: PublicKey, path: Path) -> None:
     _write_new(path, public.pem(), 0o644)
 
 
+ENCRYPTED_PEM = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+
+
+def is_encrypted(path: Path) -> bool:
+    """Whether the private key file at ``path`` is encrypted with a passphrase (PKCS#8)."""
+    return ENCRYPTED_PEM in _read(path)
+
+
 def load_private_key(path: Path, *, passphrase: bytes | None = None) -> SigningKey:
     data = _read(path)
+    encrypted = ENCRYPTED_PEM in data
+    if encrypted and not passphrase:
+        raise BadKeyFile(
+            f"{path}: the key is encrypted: give its passphrase in a file (--passphrase-file FILE) "
+            "or in ESCRUTINIO_KEY_PASSPHRASE, never on the command line"
+        )
     try:
-        key = serialization.load_pem_private_key(data, password=passphrase)
+        key = serialization.load_pem_private_key(data, password=passphrase if encrypted else None)
     except TypeError as exc:  # a passphrase missing, or given for an unencrypted key
         raise BadKeyFile(f"{path}: {exc}".rstrip(".")) from None
     except (ValueError, UnsupportedAlgorithm):
+        if encrypted:
+            raise BadKeyFile(f"{path}: the passphrase given does not open this key") from None
         if b"PUBLIC KEY" in data:
             raise BadKeyFile(f"{path}: is a public key; a private key (PEM, PKCS#8) is needed to sign") from None
         raise BadKeyFile(
@@ -165,12 +181,19 @@ def load_public_key(path: Path) -> PublicKey:
     data = _read(path)
     if b"PRIVATE KEY" in data:
         return load_private_key(path).public
+    return public_key_from_pem(data, str(path))
+
+
+def public_key_from_pem(data: bytes, where: str) -> PublicKey:
+    """A public key from PEM bytes (``where`` names the file or field in the error)."""
+    if b"PRIVATE KEY" in data:
+        raise BadKeyFile(f"{where}: is a private key; send only the public key (keys generate wrote it to FILE.pub)")
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):
-        raise BadKeyFile(f"{path}: not a readable PEM public key; expected an Ed25519 key") from None
+        raise BadKeyFile(f"{where}: not a readable PEM public key; expected an Ed25519 key") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise BadKeyFile(f"{path}: is a {type(key).__name__.removeprefix('_')} key; expected Ed25519")
+        raise BadKeyFile(f"{where}: is a {type(key).__name__.removeprefix('_')} key; expected Ed25519")
     return PublicKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 

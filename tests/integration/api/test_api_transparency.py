@@ -7,21 +7,22 @@ from pathlib import Path
 
 import pytest
 from tests.integration.api.server import Server
+from tests.signers import registered_key
 
 from escrutinio.app import Session
 from escrutinio.ledger.heads import SignedHead
 from escrutinio.ledger.merkle import ProofError
 from escrutinio.ledger.receipts import Receipt, verify_against
-from escrutinio.ledger.signing import generate_key
 
 
 def test_a_receipt_fetched_over_http_checks_against_a_later_head_with_the_published_proof(
     server: Server, small_db: str, tmp_path: Path
 ) -> None:
-    body, witness = generate_key(), generate_key()
     with Session(small_db) as session:
         with server.client() as client:
             missing = client.get("/api/v1/heads/latest")
+        body = registered_key(session, "administrator", "ONPE results centre")
+        witness = registered_key(session, "observer", "OAS mission")
         session.transparency.sign_head(body)
         first = session.transparency.head().head.size
         session.transparency.cosign(witness, state=tmp_path / "witness")

@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 from tests.onpe_sample import write
+from tests.signers import registered_key
 
 from escrutinio.app import NotFound, RuleError, Session
 from escrutinio.ledger.events import GENESIS, digest
@@ -25,15 +26,26 @@ def notes(session: Session, n: int, tag: str = "n") -> None:
         session.store.append([PendingEvent("note", {tag: i})], "clerk")
 
 
+BODY = generate_key()
+"""The log's key: each store registers it to its administrator as it is loaded."""
+
+
 @pytest.fixture
 def body() -> SigningKey:
-    return generate_key()
+    return BODY
+
+
+def loaded(db: str, tmp_path: Path) -> Session:
+    """A store with the runoff sample loaded and the log's key registered."""
+    session = Session(db)
+    session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    registered_key(session, "administrator", "ONPE results centre", key=BODY)
+    return session
 
 
 @pytest.fixture
 def log(db_url: str, tmp_path: Path) -> Session:
-    session = Session(db_url)
-    session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    session = loaded(db_url, tmp_path)
     notes(session, 10)
     return session
 
@@ -70,8 +82,7 @@ def drop_event(path: str, seq: int) -> None:
 
 
 def test_a_receipt_for_an_event_removed_from_the_record_fails(sqlite_db: str, tmp_path: Path, body: SigningKey) -> None:
-    log = Session(sqlite_db)
-    log.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    log = loaded(sqlite_db, tmp_path)
     notes(log, 10)
     log.transparency.sign_head(body)
     receipt = log.log.receipt(9).to_dict()
@@ -116,16 +127,33 @@ def test_a_receipt_needs_a_head_that_covers_its_event(log: Session, body: Signin
 
 
 def test_signing_again_with_nothing_new_returns_the_same_head(log: Session, body: SigningKey) -> None:
+    other = registered_key(log, "administrator", "a second results centre")
     first = log.transparency.sign_head(body)
     assert log.transparency.sign_head(body) == first
     assert len(log.transparency.heads()) == 1
-    other = generate_key()
     log.transparency.sign_head(other)
     assert {h.key_id for h in log.transparency.heads(first.head.size)} == {body.key_id, other.key_id}
 
 
+def test_a_head_or_cosignature_by_a_key_not_registered_in_its_role_is_refused(log: Session, tmp_path: Path) -> None:
+    """Every verifier would reject them: refused as they are made, and nothing is written."""
+    stranger, judge = generate_key(), registered_key(log, "judge", "JEE Lima Centro")
+    with pytest.raises(RuleError, match=r"^--key: key \w{16} is not registered in the record \(escrutinio keys register"):
+        log.transparency.sign_head(stranger)
+    with pytest.raises(RuleError, match=r"registered to a dispute-body judge; a tree_head is made by the administrator"):
+        log.transparency.sign_head(judge)
+    assert log.transparency.heads() == []
+    log.transparency.sign_head(BODY)
+    with pytest.raises(RuleError, match=r"a cosignature is made by a party representative or an observer"):
+        log.transparency.cosign(BODY, state=tmp_path / "w")
+    late = registered_key(log, "representative", "Fuerza Popular")
+    with pytest.raises(RuleError, match=r"was registered at event \d+, after the first \d+ events it signs"):
+        log.transparency.cosign(late, state=tmp_path / "w")
+    assert log.transparency.head().cosignatures == ()
+
+
 def test_a_witness_cosigns_heads_that_extend_the_last_it_cosigned(log: Session, body: SigningKey, tmp_path: Path) -> None:
-    party, state = generate_key(), tmp_path / "party-state"
+    party, state = registered_key(log, "representative", "Fuerza Popular"), tmp_path / "party-state"
     log.transparency.sign_head(body)
     first = log.transparency.cosign(party, state=state)
     assert first.previous_size is None
@@ -142,8 +170,9 @@ def test_a_witness_cosigns_heads_that_extend_the_last_it_cosigned(log: Session, 
 def test_two_heads_that_fork_are_caught_by_a_witness(sqlite_db: str, tmp_path: Path, body: SigningKey) -> None:
     """The body shows one history to one party and another to the next: two stores with a common
     prefix that diverge. A witness that saw the first refuses the second, and writes nothing."""
-    shown_to_a = Session(sqlite_db)
-    shown_to_a.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    shown_to_a = loaded(sqlite_db, tmp_path)
+    witness = registered_key(shown_to_a, "observer", "OAS mission")
+    other = registered_key(shown_to_a, "representative", "Perú Libre")
     notes(shown_to_a, 10)
     shown_to_a.close()
     copy = str(tmp_path / "fork.db")
@@ -154,7 +183,7 @@ def test_two_heads_that_fork_are_caught_by_a_witness(sqlite_db: str, tmp_path: P
     head_a, head_b = shown_to_a.transparency.sign_head(body), shown_to_b.transparency.sign_head(body)
     assert head_a.head.log == head_b.head.log  # one election's log, two histories
 
-    witness, state = generate_key(), tmp_path / "witness"
+    state = tmp_path / "witness"
     shown_to_a.transparency.cosign(witness, state=state)
     remembered = sorted(state.iterdir())[0].read_bytes()
     with pytest.raises(HeadError, match=r"head of size \d+: FORK — it does not extend the head of size \d+"):
@@ -165,17 +194,16 @@ def test_two_heads_that_fork_are_caught_by_a_witness(sqlite_db: str, tmp_path: P
     notes(shown_to_a, 5, tag="a2")
     shown_to_a.transparency.sign_head(body)
     assert shown_to_a.transparency.head().head.size == head_b.head.size
-    other = generate_key()
     shown_to_a.transparency.cosign(other, state=state)
     with pytest.raises(HeadError, match="FORK"):
         shown_to_b.transparency.cosign(other, state=state)
 
 
 def test_a_forged_cosignature_fails_head_verification(sqlite_db: str, tmp_path: Path, body: SigningKey) -> None:
-    log = Session(sqlite_db)
-    log.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    log = loaded(sqlite_db, tmp_path)
+    witness = registered_key(log, "observer", "EU mission")
     log.transparency.sign_head(body)
-    log.transparency.cosign(generate_key(), state=tmp_path / "w")
+    log.transparency.cosign(witness, state=tmp_path / "w")
     log.close()
     con = sqlite3.connect(sqlite_db)
     con.execute("UPDATE cosignatures SET signature = ?", ("ab" * 64,))

@@ -9,11 +9,17 @@ import pytest
 
 from escrutinio.ledger.events import GENESIS, Event, digest
 from escrutinio.ledger.heads import HeadError, SignedHead, check_heads, cosign, head_of, heads_from_json, sign_head
+from escrutinio.ledger.keys import Registration
 from escrutinio.ledger.merkle import MerkleTree, ProofError
 from escrutinio.ledger.receipts import Receipt, issue, verify_against, verify_receipt
 from escrutinio.ledger.signing import generate_key
 
 BODY, PARTY = generate_key(), generate_key()
+KEYS = {
+    BODY.key_id: Registration(BODY.key_id, BODY.public.hex, "ONPE results centre", "administrator", 1),
+    PARTY.key_id: Registration(PARTY.key_id, PARTY.public.hex, "Fuerza Popular", "representative", 1),
+}
+"""The keys the record registers (as ``keys.registry`` reads them), both at event 1."""
 
 
 def chain(n: int, tag: str = "x") -> list[Event]:
@@ -77,9 +83,9 @@ def test_check_heads_passes_an_honest_record_and_names_the_final_witnesses() -> 
     events = chain(40)
     heads = [signed(events, 10), cosign(PARTY, signed(events, 25), "t1"), cosign(PARTY, signed(events, 40), "t2")]
     published = heads_from_json([h.to_dict() for h in heads])  # as a record carries them
-    report = check_heads([e.hash for e in events], published)
+    report = check_heads([e.hash for e in events], published, keys=KEYS)
     assert (report.heads, report.final_size, report.signers, report.witnesses) == (3, 40, [BODY.key_id], [PARTY.key_id])
-    assert check_heads([e.hash for e in events], []).final_size is None
+    assert check_heads([e.hash for e in events], [], keys=KEYS).final_size is None
 
 
 def test_check_heads_catches_a_rewritten_or_truncated_record() -> None:
@@ -87,13 +93,13 @@ def test_check_heads_catches_a_rewritten_or_truncated_record() -> None:
     heads = [signed(events, 20), signed(events, 40)]
     rewritten = [*events[:15], *chain(40, tag="y")[15:]]
     with pytest.raises(HeadError, match=r"head of size 20 .*: its last event is not event 20 of this record"):
-        check_heads([e.hash for e in rewritten], heads)
+        check_heads([e.hash for e in rewritten], heads, keys=KEYS)
     with pytest.raises(HeadError, match=r"head of size 40 .*: the record holds only 39 events"):
-        check_heads([e.hash for e in events[:39]], heads)
+        check_heads([e.hash for e in events[:39]], heads, keys=KEYS)
     other_log = chain(40, tag="z")
     other_log[0] = Event(1, "note", "t", "a", {"election": "other"}, GENESIS, digest({"election": "other"}))
     with pytest.raises(HeadError, match="names log"):
-        check_heads([e.hash for e in other_log], heads)
+        check_heads([e.hash for e in other_log], heads, keys=KEYS)
 
 
 def test_a_receipt_verifies_against_a_later_head_and_not_against_a_fork() -> None:

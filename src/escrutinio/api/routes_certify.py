@@ -1,0 +1,82 @@
+"""``/api/v1/keys`` and ``/api/v1/certificate``: officials' keys and the proclamation over HTTP.
+
+Keys: anyone lists the registered public keys (the record publishes them anyway); only the
+administrator registers one. The certificate: the appeals body's private key never reaches the
+server. A judge of the appeals body fetches the draft (``GET /certificate/draft``: the
+certificate of the store's head, and the exact object to sign), signs it on their own machine
+(``escrutinio`` or any Ed25519 tool over its canonical JSON), and sends the signature
+(``POST /certificate``); the server checks the key is a registered appeals judge's, that the
+store has not moved on since the draft (409: fetch a new one) and records the certificate.
+While anything is open, the draft and the proclamation are refused (422), listing it. Anyone
+fetches the certificate issued, as JSON, HTML or PDF, in Spanish or English. Roles are the
+application's (:mod:`escrutinio.domain.roles`): 403 naming the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from escrutinio.api.auth import Acting
+from escrutinio.api.deps import Reads
+
+router = APIRouter(tags=["certify"])
+
+Lang = Annotated[Literal["es", "en"], Query(description="Language of the printed certificate")]
+
+
+class KeyBody(BaseModel):
+    public_key: str = Field(description="The public key: PEM (as keys generate writes FILE.pub) or its 64 hex digits")
+    holder: str = Field(description="Who holds the key (a person or a body)")
+    role: str = Field(description="judge, appeals_judge, auditor, administrator, representative or observer")
+
+
+class SignedCertificate(BaseModel):
+    certificate: dict[str, Any] = Field(description="The draft's certificate, as GET /certificate/draft gave it")
+    key_id: str = Field(description="The signer's key id (SHA-256 of the public key, hex)")
+    signature: str = Field(description="Ed25519 signature (hex) over the canonical JSON of the draft's `signed` object")
+
+
+@router.get("/keys", summary="Every key the record registers: id, public key, holder, role, event")
+async def keys(reads: Reads) -> list[dict[str, Any]]:
+    return await reads.run(lambda s: s.keys.listing())
+
+
+@router.post("/keys", summary="Register a public key to its holder and role (the administrator's)", status_code=201)
+async def register(body: KeyBody, acting: Acting) -> dict[str, Any]:
+    return await acting.run(lambda s: s.keys.register_text(body.public_key, body.holder, body.role))
+
+
+@router.get("/certificate/open", summary="What still stands in the way of proclamation, one line each")
+async def open_items(reads: Reads) -> dict[str, Any]:
+    items = await reads.run(lambda s: s.certify.open_items())
+    return {"open": items, "can_proclaim": not items}
+
+
+@router.get("/certificate/draft", summary="The certificate of the store's head to sign (refused while anything is open)")
+async def draft(acting: Acting) -> dict[str, Any]:
+    return await acting.run(lambda s: s.certify.draft())
+
+
+@router.post("/certificate", summary="Proclaim: record the draft signed by an appeals judge's registered key")
+async def proclaim(body: SignedCertificate, acting: Acting) -> dict[str, Any]:
+    return await acting.run(lambda s: s.certify.issue(body.certificate, body.key_id, body.signature))
+
+
+@router.get("/certificate", summary="The certificate issued (JSON)")
+async def certificate(reads: Reads) -> dict[str, Any]:
+    return await reads.run(lambda s: s.certify.latest())
+
+
+@router.get("/certificate.pdf", summary="The certificate issued, printed (PDF)", response_class=Response)
+async def certificate_pdf(reads: Reads, lang: Lang = "es") -> Response:
+    data = await reads.run(lambda s: s.certify.printed(s.certify.latest()["certificate"], lang, "pdf"))
+    return Response(data, media_type="application/pdf")
+
+
+@router.get("/certificate.html", summary="The certificate issued, printed (HTML)", response_class=Response)
+async def certificate_html(reads: Reads, lang: Lang = "es") -> Response:
+    data = await reads.run(lambda s: s.certify.printed(s.certify.latest()["certificate"], lang, "html"))
+    return Response(data, media_type="text/html; charset=utf-8")
