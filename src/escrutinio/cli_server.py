@@ -26,6 +26,9 @@ def serve_command(
         int, typer.Option("--max-body", help="Largest request body accepted, in bytes", min=1)
     ] = DEFAULT_MAX_BODY,
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's: critical, error, warning, info, debug")] = "info",
+    geo: Annotated[
+        str | None, typer.Option("--geo", help="Folder of GeoJSON boundaries for the pages' maps [env ESCRUTINIO_GEO]")
+    ] = None,
 ) -> None:
     """Serve the API (JSON and CSV, OpenAPI at /openapi.json) on a store: SQLite for one desk,
     PostgreSQL for a results centre.
@@ -43,6 +46,10 @@ def serve_command(
     session = Session(db or STATE["db"])
     if not session.exists():
         raise EscrutinioError(f"{session.url}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
+    if geo is not None:
+        from escrutinio.app.maps import use_geo_directory
+
+        use_geo_directory(geo)
     app = create_app(session.url, read_db=read_db, max_body=max_body)
     typer.echo(f"escrutinio: serving {session.url} on http://{host}:{port}/api/v1 (OpenAPI: /openapi.json)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)

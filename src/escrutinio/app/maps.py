@@ -45,6 +45,15 @@ def geo_directory() -> Path | None:
     return Path(value) if value else None
 
 
+def use_geo_directory(path: str) -> None:
+    """Draw this process's maps from ``path`` (``serve --geo``); refused unless it is a folder."""
+    from escrutinio.domain.errors import EscrutinioError
+
+    if not Path(path).is_dir():
+        raise EscrutinioError(f"--geo: {path} is not a folder (expected GeoJSON boundaries, e.g. geo-peru)")
+    os.environ[GEO_ENV] = str(Path(path).resolve())
+
+
 @cache
 def atlas(directory: str) -> Atlas:
     """The boundaries of ``directory``, read once per process and kept (a few MB of shapes)."""
@@ -105,11 +114,9 @@ def area_maps(
     choice_id = leader(rows)
     choices = {c["id"]: c for c in contest.get("choices") or []}
     inside = None if parent in (None, country) else parent
-    return [
-        AreaMap(
-            kind,
-            choices.get(choice_id or "", {"id": choice_id}) if kind == "leader" else None,
-            choropleth(shapes, load(), kind, level, inside, values(kind, rows, choice_id)),
-        )
-        for kind in kinds
-    ]
+    out = []
+    for kind in kinds:
+        drawn = choropleth(shapes, load(), kind, level, inside, values(kind, rows, choice_id))
+        if drawn.areas:  # abroad alone (continents, countries, cities) has nothing to draw
+            out.append(AreaMap(kind, choices.get(choice_id or "", {"id": choice_id}) if kind == "leader" else None, drawn))
+    return out

@@ -50,3 +50,11 @@ def test_the_national_maps_of_peru() -> None:
     drawn = {a.code: a for a in maps[0].choropleth.areas}
     assert set(drawn) == {"01", "14", "16"} and drawn["16"].klass is None
     assert drawn["14"].colour == maps[0].choropleth.scale.colour(100 * 3_000_000 / 4_900_000)
+
+
+@pytest.mark.shared
+def test_no_map_of_areas_abroad_alone() -> None:
+    abroad = [
+        {"area": "9201", "name": "ARGENTINA", "votes": {"PL": 10}, "valid": 10, "ballots_cast": 10, "electors_in_count": 20}
+    ]
+    assert area_maps(abroad, CONTEST, "province", "92", directory=need_shared(DATA / "geo-peru")) == []
