@@ -384,6 +384,8 @@ REPORT_FIELDS = (
 @audit_app.command("report")
 def audit_report(
     log: Annotated[Path | None, typer.Option("--log", help="Recompute the audit from this exported log alone (no store)")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the report as an HTML page to this file")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="The --html page's language: es or en")] = "es",
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -395,17 +397,26 @@ def audit_report(
 
     Example: escrutinio audit report
     Example: escrutinio log export log.jsonl && escrutinio audit report --log log.jsonl --format json
+    Example: escrutinio audit report --html audit.html --lang en
     """
     _check_format(fmt)
+    contest = None
+    if html is not None:
+        from escrutinio.web.reports import audit_html, report_language
+
+        lang = report_language(lang)
     if log is not None:
         from escrutinio.app.audit import AuditActions
 
         data = AuditActions.report_from_log(log)
         title = f"Audit recomputed from {log}"
     else:
-        with _audit(db) as audit:
-            data = audit.report()
+        with session(db) as current:
+            data = current.audit.report()
+            contest = current.count.contest() if html is not None else None
         title = "Audit report"
+    if html is not None:
+        html.write_text(audit_html(data, lang, contest), encoding="utf-8")
     report = data.get("report") or {}
     extra = {f"report.{k}": v for k, v in report.items() if k in REPORT_FIELDS}
     _emit_fields({**data, **extra} if fmt == "table" else data, fmt, title, [*SUMMARY_FIELDS, *extra])

@@ -49,6 +49,7 @@ def forensics_command(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report with figures (PNG) and data (JSON) here")
     ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="The --report's language: es or en")] = "es",
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Output: table (text), json or csv")] = "table",
 ) -> None:
@@ -73,10 +74,16 @@ def forensics_command(
     )
     if db is None and ctx.parent is not None:
         db = ctx.parent.params.get("db")  # the global ``escrutinio --db X forensics``
+    if report is not None:
+        from escrutinio.web.reports import forensics_html, report_language
+
+        lang = report_language(lang)
     with Session(db, actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
         result = _run_with_progress(session, options)
         if report is not None:
-            sys.stderr.write(f"report: {session.forensics.write_report(result, report)}\n")
+            index = session.forensics.write_report(result, report)  # the figures (PNG) and their data (JSON)
+            index.write_text(forensics_html(result, lang, session.count.contest()), encoding="utf-8")
+            sys.stderr.write(f"report: {index}\n")
     from escrutinio.output import emit_csv, emit_json
 
     if fmt == "json":

@@ -36,6 +36,9 @@ def serve_command(
     sign_every: Annotated[
         str, typer.Option("--sign-every", help="With --log-key: seconds between signed heads (an idle log adds none)")
     ] = "60",
+    geo: Annotated[
+        str | None, typer.Option("--geo", help="Folder of GeoJSON boundaries for the pages' maps [env ESCRUTINIO_GEO]")
+    ] = None,
 ) -> None:
     """Serve the API (JSON and CSV, OpenAPI at /openapi.json) on a store: SQLite for one desk,
     PostgreSQL for a results centre. With --log-key, the log's head is signed at start and then
@@ -59,6 +62,10 @@ def serve_command(
     key = signing_key(log_key, passphrase_file) if log_key is not None else None
     if key is not None:
         session.transparency.sign_head(key)  # refused here, in one line, when the key may not sign heads
+    if geo is not None:
+        from escrutinio.app.maps import use_geo_directory
+
+        use_geo_directory(geo)
     app = create_app(session.url, read_db=read_db, max_body=max_body)
     stop = threading.Event()
     if key is not None:

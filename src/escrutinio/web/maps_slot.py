@@ -1,9 +1,10 @@
 """The slot where a page's map goes: the pages call :func:`render_map`, the maps fill it.
 
 Why a slot: the choropleth maps (SVG drawn on the server from the geography) are their own
-module set; the pages only say where a map belongs and with which figures. Until a map module
-answers, the slot is empty and the page shows the same figures as its data table (which it
-shows anyway: a map's text alternative).
+module set (:mod:`escrutinio.app.maps` over :mod:`escrutinio.geo`); the pages only say where a
+map belongs and with which figures. Without boundaries for the election's country (no
+``ESCRUTINIO_GEO``, or another country) the slot is empty and the page shows the same figures
+as its data table (which it shows anyway: a map's text alternative).
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ from typing import Any
 
 from markupsafe import Markup
 
+from escrutinio.app import maps
+from escrutinio.web.i18n import babel_locale
+from escrutinio.web.templating import render
+
 
 def render_map(*, lang: str, area: str, level: str, rows: list[dict[str, Any]], contest: dict[str, Any]) -> Markup | None:
-    """The map of ``rows`` (the results of every area of ``level`` within ``area``) as inline
-    SVG with its legend, in ``lang``; None when there is no map for them.
-
-    The maps module replaces this body; its signature is the agreement with the pages."""
-    return None
+    """The maps of ``rows`` (the results of every area of ``level`` within ``area``) as inline
+    SVG with legends and data tables, in ``lang``: the leader's share, then turnout. None when
+    there is no map for them."""
+    drawn = maps.area_maps(rows, contest, level, area)
+    if not drawn:
+        return None
+    context = {"maps": drawn, "level": level, "lang": lang, "locale": babel_locale(lang, contest.get("country"))}
+    return render(lang, "partials/map.html", context)
