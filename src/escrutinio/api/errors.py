@@ -8,9 +8,13 @@ never that the request was wrong.
 How each refusal of the application maps:
 
 - a request FastAPI cannot validate (a missing or mistyped parameter): 422, ``field`` is the
-  parameter, ``rule`` pydantic's error type (``missing``, ``int_parsing``, ...);
+  parameter, ``rule`` pydantic's error type (``missing``, ``int_parsing``, ...); a body that is
+  not UTF-8, not JSON or holds a field the request does not take: 422, rule ``encoding``,
+  ``json_invalid`` or ``unknown_field`` (:mod:`escrutinio.api.bodies`);
 - :class:`~escrutinio.app.InputError` and the parsing module's input errors (a value that is not
   what the field expects): 422, rule ``invalid``;
+- :class:`~escrutinio.app.Conflict` (the request contradicts the recorded state, e.g. a second
+  audit planned while one is open): 409 naming the rule (``audit_open``);
 - :class:`~escrutinio.app.RuleError` (a rule of the election refuses it): 422, rule ``refused``
   unless the error names its own;
 - :class:`~escrutinio.app.NotFound`: 404;
@@ -124,6 +128,8 @@ def refusal(exc: application.EscrutinioError) -> JSON:
         return error_response(401, message, field="authorization", rule=exc.rule, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, application.AccessDenied):
         return error_response(403, message, rule=exc.rule)
+    if isinstance(exc, application.Conflict):
+        return error_response(409, message, field=field, rule=exc.rule)
     if isinstance(exc, application.RuleError):
         return error_response(422, message, field=field, rule=rule if isinstance(rule, str) else "refused")
     if isinstance(exc, application.StoreError):

@@ -2,7 +2,10 @@
 
 Why at the ASGI level: a route (or FastAPI's body parsing) would read the whole body into memory
 first; here a declared ``Content-Length`` over the limit is refused without reading a byte, and a
-body sent without one (chunked) is counted as it arrives and cut off at the limit.
+body sent without one (``Transfer-Encoding: chunked``) is read here, counted as it arrives and
+refused with 413 as soon as it passes the limit; under the limit it is handed to the route as if
+it had just arrived. (Counting while the route reads instead cannot answer 413: FastAPI turns
+any failure while it reads a body into its own 400.)
 """
 
 from __future__ import annotations
@@ -16,10 +19,6 @@ from escrutinio.api.errors import error_body
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodyLimit:
@@ -37,29 +36,23 @@ class BodyLimit:
         if declared is not None and declared > self.max_body:
             await self._refuse(send, f"the body declares {declared} bytes")
             return
-        seen = 0
-        started = False
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+        if declared is None and _header(scope, b"transfer-encoding") is not None:
+            chunks: list[bytes] = []
+            seen = 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away before the body ended
+                chunk = message.get("body", b"")
+                seen += len(chunk)
                 if seen > self.max_body:
-                    raise _TooLarge
-            return message
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracked)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send, f"the body exceeds {self.max_body} bytes")
+                    await self._refuse(send, f"the body exceeds {self.max_body} bytes")
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            receive = _replay(b"".join(chunks), receive)
+        await self.app(scope, receive, send)
 
     async def _refuse(self, send: Any, what: str) -> None:
         body = orjson.dumps(
@@ -71,11 +64,34 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def _content_length(scope: Scope) -> int | None:
+def _replay(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that gives the body read already, then whatever the client sends next
+    (a disconnect, which a streaming answer listens for)."""
+    given = False
+
+    async def replayed() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        message: Message = await receive()
+        return message
+
+    return replayed
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
     for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+        if name == wanted:
+            return bytes(value)
     return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None

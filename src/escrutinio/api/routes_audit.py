@@ -4,33 +4,46 @@ Plan, seed, draw, measure and report act on the whole audit (a national auditor'
 administrator's); hand-count entries and resolutions act on one table (an auditor of its area).
 Entries come one at a time (JSON) or many at once (the hand-count CSV as the body, recorded in
 one transaction, idempotent by content). Each route parses with :mod:`escrutinio.parsing` and
-calls ``session.audit``; the application checks role and area (403 naming the rule).
+calls ``session.audit``. A role that may not take the route's step is refused (403) before the
+body is read; the application then checks the area of what is acted on (403 naming the rule).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Request
+from pydantic import Field
 
-from escrutinio.api.auth import Acting
+from escrutinio.api.auth import acting_for
+from escrutinio.api.bodies import Strict, body_schema, json_body
+from escrutinio.api.deps import Sessions
+from escrutinio.app import Action
 
 router = APIRouter(tags=["audit"])
 
 
-class PlanBody(BaseModel):
+Planner = Annotated[Sessions, acting_for(Action.PLAN_AUDIT)]
+Seeder = Annotated[Sessions, acting_for(Action.SEED_AUDIT)]
+Drawer = Annotated[Sessions, acting_for(Action.DRAW_AUDIT)]
+Recorder = Annotated[Sessions, acting_for(Action.RECORD_AUDIT_ENTRY)]
+Resolver = Annotated[Sessions, acting_for(Action.RESOLVE_AUDIT_ENTRY)]
+Measurer = Annotated[Sessions, acting_for(Action.MEASURE_AUDIT)]
+Reporter = Annotated[Sessions, acting_for(Action.REPORT_AUDIT)]
+
+
+class PlanBody(Strict):
     risk_limit: str = Field(description="The risk limit, a share such as 0.05 or 1/20")
     method: str = Field(description="The audit method (macro, bravo, ...)")
     max_rounds: int | None = Field(None, ge=1, le=100)
 
 
-class SeedBody(BaseModel):
+class SeedBody(Strict):
     seed: str = Field(description="The seed read out at the public ceremony (20 digits or more)")
     ceremony: str = ""
 
 
-class EntryBody(BaseModel):
+class EntryBody(Strict):
     table: str
     by: str = Field(description="Who counted (or read) it")
     entry: int | None = Field(None, description="1 or 2: the double entry's first or second")
@@ -41,8 +54,12 @@ class EntryBody(BaseModel):
     reason: str | None = Field(None, description="Resolutions: why (what the recount showed)")
 
 
-@router.post("/audit/plan", summary="Start an audit: the pair, the method, the risk limit, the frozen manifest")
-async def plan(body: PlanBody, acting: Acting) -> dict[str, Any]:
+@router.post(
+    "/audit/plan",
+    summary="Start an audit: the pair, the method, the risk limit, the frozen manifest",
+    openapi_extra=body_schema(PlanBody),
+)
+async def plan(acting: Planner, body: Annotated[PlanBody, json_body(PlanBody)]) -> dict[str, Any]:
     from escrutinio.parsing import parse_audit_method, parse_risk_limit
 
     risk, method = parse_risk_limit(body.risk_limit, "risk_limit"), parse_audit_method(body.method, "method")
@@ -50,34 +67,42 @@ async def plan(body: PlanBody, acting: Acting) -> dict[str, Any]:
     return await acting.run(lambda s: s.audit.plan(risk, method=method, **rounds))
 
 
-@router.post("/audit/seed", summary="Record the public ceremony's seed, once")
-async def seed(body: SeedBody, acting: Acting) -> dict[str, Any]:
+@router.post("/audit/seed", summary="Record the public ceremony's seed, once", openapi_extra=body_schema(SeedBody))
+async def seed(acting: Seeder, body: Annotated[SeedBody, json_body(SeedBody)]) -> dict[str, Any]:
     return await acting.run(lambda s: s.audit.seed(body.seed, body.ceremony))
 
 
 @router.post("/audit/draw", summary="Draw the next round: its retrieval lists")
-async def draw(acting: Acting) -> dict[str, Any]:
+async def draw(acting: Drawer) -> dict[str, Any]:
     return await acting.run(lambda s: s.audit.draw())
 
 
-@router.post("/audit/entries", summary="Record one hand-count entry (or ballot reading)")
-async def record(body: EntryBody, acting: Acting) -> dict[str, Any]:
+@router.post("/audit/entries", summary="Record one hand-count entry (or ballot reading)", openapi_extra=body_schema(EntryBody))
+async def record(acting: Recorder, body: Annotated[EntryBody, json_body(EntryBody)]) -> dict[str, Any]:
     from escrutinio.parsing import AuditEntryText, parse_audit_entry
 
     text = AuditEntryText(body.table, body.by, body.entry, body.counts, body.ballots, body.position, body.vote)
     return await acting.run(lambda s: s.audit.record(parse_audit_entry(s.audit.unit(), text)))
 
 
-@router.post("/audit/entries.csv", summary="Record every row of a hand-count CSV in one transaction")
-async def record_csv(
-    acting: Acting,
-    csv: Annotated[bytes, Body(media_type="text/csv", description="table,entry,counts,ballots,by (or the ballot columns)")],
-) -> dict[str, Any]:
+CSV_BODY = {"text/csv": {"schema": {"type": "string", "description": "table,entry,counts,ballots,by (or the ballot columns)"}}}
+
+
+@router.post(
+    "/audit/entries.csv",
+    summary="Record every row of a hand-count CSV in one transaction",
+    openapi_extra=body_schema(media_types=CSV_BODY),
+)
+async def record_csv(request: Request, acting: Recorder) -> dict[str, Any]:
+    """The CSV is the body, read once the caller may record entries."""
+    csv = await request.body()
     return await acting.run(lambda s: s.audit.record_csv(csv, "body"))
 
 
-@router.post("/audit/resolutions", summary="Settle a table's (ballot's) two differing entries")
-async def resolve(body: EntryBody, acting: Acting) -> dict[str, Any]:
+@router.post(
+    "/audit/resolutions", summary="Settle a table's (ballot's) two differing entries", openapi_extra=body_schema(EntryBody)
+)
+async def resolve(acting: Resolver, body: Annotated[EntryBody, json_body(EntryBody)]) -> dict[str, Any]:
     from escrutinio.parsing import AuditEntryText, parse_audit_resolution
 
     text = AuditEntryText(body.table, body.by, None, body.counts, body.ballots, body.position, body.vote, body.reason)
@@ -85,10 +110,10 @@ async def resolve(body: EntryBody, acting: Acting) -> dict[str, Any]:
 
 
 @router.post("/audit/measure", summary="Measure the risk over every draw so far")
-async def measure(acting: Acting) -> dict[str, Any]:
+async def measure(acting: Measurer) -> dict[str, Any]:
     return await acting.run(lambda s: s.audit.measure())
 
 
 @router.post("/audit/report", summary="Issue the audit's final report")
-async def report(acting: Acting) -> dict[str, Any]:
+async def report(acting: Reporter) -> dict[str, Any]:
     return await acting.run(lambda s: s.audit.report())

@@ -3,26 +3,37 @@
 File a claim (a party representative's nullity request, a judge's own-motion case, a clerk's
 observation), rule (a dispute-body judge), appeal (a representative), decide an appeal (an
 appeals judge), finalise. Each route parses its body with :mod:`escrutinio.parsing` and calls
-``session.cases``; the application checks role and scope (403 naming the rule) and the claim
-rules (a refused filing is recorded as inadmissible, with its rule). A ``key`` makes a write
+``session.cases``. A role that may take none of a route's actions is refused (403) before the
+body is read; the application then checks the scope (403 naming the rule) and the claim rules
+(a refused filing is recorded as inadmissible, with its rule). A ``key`` makes a write
 idempotent: sent twice, recorded once.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from escrutinio.api.auth import Acting
+from escrutinio.api.auth import acting_for
+from escrutinio.api.bodies import Strict, body_schema, json_body
+from escrutinio.api.deps import Sessions
+from escrutinio.app import Action
 
 router = APIRouter(tags=["cases"])
+
+Filer = Annotated[Sessions, acting_for(Action.FILE_CLAIM, Action.OPEN_OWN_MOTION, Action.OPEN_OBSERVATION, doing="file a case")]
+"""Who may file some kind of case; which kind the principal may file is the application's check."""
+Ruler = Annotated[Sessions, acting_for(Action.RULE)]
+Appellant = Annotated[Sessions, acting_for(Action.APPEAL)]
+AppealsJudge = Annotated[Sessions, acting_for(Action.DECIDE_APPEAL)]
+Finaliser = Annotated[Sessions, acting_for(Action.FINALISE)]
 
 Key = Field(None, description="Idempotency key: the same action sent again with the same key is recorded once")
 
 
-class FilingBody(BaseModel):
+class FilingBody(Strict):
     tables: list[str] = Field(min_length=1, max_length=10_000, description="The polling tables the case is about")
     filer: str = Field(description="Who files: a party (a choice of the contest) for a nullity request")
     kind: str = Field("nullity_request", description="nullity_request, own_motion, observation or challenged_ballots")
@@ -32,7 +43,7 @@ class FilingBody(BaseModel):
     key: str | None = Key
 
 
-class DecisionBody(BaseModel):
+class DecisionBody(Strict):
     resolution: str = Field(description="The resolution's number")
     effect: str = Field(description="count_as_is, count_corrected, annul, decide_challenged, dismiss; confirm or reverse")
     figures: str | None = Field(None, description="count_corrected: PL=..,FP=..,blank=..,null=..,challenged=..,cast=..")
@@ -43,23 +54,34 @@ class DecisionBody(BaseModel):
     key: str | None = Key
 
 
-class AppealBody(BaseModel):
+class AppealBody(Strict):
     filer: str = Field(description="The appealing party (a choice of the contest)")
     key: str | None = Key
 
 
-class KeyBody(BaseModel):
+class KeyBody(Strict):
     key: str | None = Key
 
 
-@router.post("/cases", summary="File a case: a nullity request, an own-motion case or an observation")
-async def file_case(body: FilingBody, acting: Acting) -> dict[str, Any]:
+def _post(path: str, summary: str, body: type[Strict]) -> Any:
+    """A write route whose body (``body``, read after the caller is checked) is documented."""
+    return router.post(path, summary=summary, openapi_extra=body_schema(body))
+
+
+Filing = Annotated[FilingBody, json_body(FilingBody)]
+Deciding = Annotated[DecisionBody, json_body(DecisionBody)]
+Appealing = Annotated[AppealBody, json_body(AppealBody)]
+Keyed = Annotated[KeyBody, json_body(KeyBody)]
+
+
+@_post("/cases", "File a case: a nullity request, an own-motion case or an observation", FilingBody)
+async def file_case(acting: Filer, body: Filing) -> dict[str, Any]:
     from escrutinio.parsing import parse_case_kind, parse_effect_kind, parse_table_id
 
     kind = parse_case_kind(body.kind, "kind")
     requested = parse_effect_kind(body.requested, "requested") if body.requested else None
     tables = [parse_table_id(t, "tables") for t in body.tables]
-    written = await acting.run(
+    return await acting.run(
         lambda s: s.cases.file(
             tables=tables,
             filer=body.filer,
@@ -68,9 +90,8 @@ async def file_case(body: FilingBody, acting: Acting) -> dict[str, Any]:
             fee_receipt=body.fee_receipt,
             requested=requested,
             key=body.key,
-        )
+        ),
     )
-    return written.to_dict()
 
 
 def _decision(session: Any, body: DecisionBody) -> Any:
@@ -82,25 +103,21 @@ def _decision(session: Any, body: DecisionBody) -> Any:
     return Decision(body.resolution, effect, body.reasoning, body.body)
 
 
-@router.post("/cases/{number}/ruling", summary="Rule on a case (its dispute body's judge)")
-async def rule(number: str, body: DecisionBody, acting: Acting) -> dict[str, Any]:
-    written = await acting.run(lambda s: s.cases.rule(number, _decision(s, body), key=body.key))
-    return written.to_dict()
+@_post("/cases/{number}/ruling", "Rule on a case (its dispute body's judge)", DecisionBody)
+async def rule(number: str, acting: Ruler, body: Deciding) -> dict[str, Any]:
+    return await acting.run(lambda s: s.cases.rule(number, _decision(s, body), key=body.key))
 
 
-@router.post("/cases/{number}/appeal", summary="Appeal the decision on a case (a party's representative)")
-async def appeal(number: str, body: AppealBody, acting: Acting) -> dict[str, Any]:
-    written = await acting.run(lambda s: s.cases.appeal(number, filer=body.filer, key=body.key))
-    return written.to_dict()
+@_post("/cases/{number}/appeal", "Appeal the decision on a case (a party's representative)", AppealBody)
+async def appeal(number: str, acting: Appellant, body: Appealing) -> dict[str, Any]:
+    return await acting.run(lambda s: s.cases.appeal(number, filer=body.filer, key=body.key))
 
 
-@router.post("/cases/{number}/appeal-decision", summary="Decide an appeal (the appeals body's judge)")
-async def decide(number: str, body: DecisionBody, acting: Acting) -> dict[str, Any]:
-    written = await acting.run(lambda s: s.cases.decide(number, _decision(s, body), key=body.key))
-    return written.to_dict()
+@_post("/cases/{number}/appeal-decision", "Decide an appeal (the appeals body's judge)", DecisionBody)
+async def decide(number: str, acting: AppealsJudge, body: Deciding) -> dict[str, Any]:
+    return await acting.run(lambda s: s.cases.decide(number, _decision(s, body), key=body.key))
 
 
-@router.post("/cases/finalise", summary="Make final every ruling whose appeal window closed with no appeal")
-async def finalise(body: KeyBody, acting: Acting) -> dict[str, Any]:
-    written = await acting.run(lambda s: s.cases.finalise(key=body.key))
-    return written.to_dict()
+@_post("/cases/finalise", "Make final every ruling whose appeal window closed with no appeal", KeyBody)
+async def finalise(acting: Finaliser, body: Keyed) -> dict[str, Any]:
+    return await acting.run(lambda s: s.cases.finalise(key=body.key))

@@ -15,11 +15,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from escrutinio.api.auth import Acting
-from escrutinio.api.deps import Reads
+from escrutinio.api.auth import acting_for
+from escrutinio.api.bodies import Strict, body_schema, form_file, json_body
+from escrutinio.api.deps import Reads, Sessions
 from escrutinio.api.errors import ERROR_SCHEMA
+from escrutinio.app import Action
 
 router = APIRouter(tags=["intake"])
 
@@ -44,7 +46,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
-class SheetEntry(BaseModel):
+class SheetEntry(Strict):
     """One clerk's keying of a tally sheet: votes per choice id, then the other lines."""
 
     votes: dict[Annotated[str, Field(max_length=64)], Count] = Field(
@@ -56,24 +58,34 @@ class SheetEntry(BaseModel):
     cast: Count = Field(description="ballots cast (ciudadanos que votaron)")
 
 
-Clerk = Acting
-"""Sessions for the bearer token's account; the application checks it is a clerk of the table's area."""
+Keyer = Annotated[Sessions, acting_for(Action.SUBMIT_SHEET)]
+"""Sessions for the bearer token's account, refused at once unless its role keys sheets; the
+application checks it is a clerk of the table's area."""
+Scanner = Annotated[Sessions, acting_for(Action.ATTACH_IMAGE)]
 
 
-@router.post("/tables/{table}/entries", summary="Key a tally sheet (one of its two entries)", responses=ERRORS, status_code=201)
+@router.post(
+    "/tables/{table}/entries",
+    summary="Key a tally sheet (one of its two entries)",
+    responses=ERRORS,
+    status_code=201,
+    openapi_extra=body_schema(SheetEntry),
+)
 async def submit_entry(
-    table: Annotated[str, TABLE], entry: SheetEntry, key: Annotated[str, KEY], clerk: Clerk, response: Response
+    table: Annotated[str, TABLE],
+    clerk: Keyer,
+    entry: Annotated[SheetEntry, json_body(SheetEntry)],
+    key: Annotated[str, KEY],
+    response: Response,
 ) -> dict[str, Any]:
     """The entry's event and where the table's double entry stands (``state``); a resubmission
     with the same key answers 200 with the first result and ``already_done: true``."""
-    receipt = await clerk.run(
+    answer = await clerk.run(
         lambda s: s.intake.submit_entry(
             table, entry.votes, blank=entry.blank, null=entry.null, challenged=entry.challenged, cast=entry.cast, key=key
-        )
+        ),
     )
-    if receipt.already_done:
-        response.status_code = 200
-    return receipt.to_dict()
+    return _status(answer.to_dict(), response)
 
 
 @router.get("/tables/{table}/entries", summary="A table's entries and scans, with their clerks and times", responses=ERRORS)
@@ -89,15 +101,49 @@ async def entries(table: Annotated[str, TABLE], reads: Reads) -> list[dict[str, 
     openapi_extra={"requestBody": IMAGE_BODY},
 )
 async def attach_image(
-    table: Annotated[str, TABLE], request: Request, key: Annotated[str, KEY], clerk: Clerk, response: Response
+    table: Annotated[str, TABLE], request: Request, key: Annotated[str, KEY], clerk: Scanner, response: Response
 ) -> dict[str, Any]:
     """The raw bytes of the file as the body; its type is judged by its content, not by the
     ``Content-Type`` header. The answer names the event and the SHA-256 the scan is kept under."""
-    data = await request.body()
-    receipt = await clerk.run(lambda s: s.intake.attach_image(table, data, key))
-    if receipt.already_done:
+    return await _attach(request, clerk, table, await request.body(), key, response)
+
+
+def _status(answer: dict[str, Any], response: Response) -> dict[str, Any]:
+    """201 for a new action, 200 for one recorded before under the same key."""
+    if answer["already_done"]:
         response.status_code = 200
-    return receipt.to_dict()
+    return answer
+
+
+async def _attach(request: Request, clerk: Sessions, table: str, data: bytes, key: str, response: Response) -> dict[str, Any]:
+    return _status((await clerk.run(lambda s: s.intake.attach_image(table, data, key))).to_dict(), response)
+
+
+IMAGE_FORM = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["image"],
+            "properties": {"image": {"type": "string", "format": "binary", "description": "the scan: JPEG, PNG or PDF"}},
+            "additionalProperties": False,
+        }
+    }
+}
+
+
+@router.post(
+    "/tables/{table}/image",
+    summary="Upload a scan of the sheet as a form (field `image`: JPEG, PNG or PDF, at most 10 MB)",
+    responses=ERRORS,
+    status_code=201,
+    openapi_extra=body_schema(media_types=IMAGE_FORM),
+)
+async def upload_image(
+    table: Annotated[str, TABLE], request: Request, key: Annotated[str, KEY], clerk: Scanner, response: Response
+) -> dict[str, Any]:
+    """What a browser's file input sends (``multipart/form-data``); the same action as ``PUT``
+    with the raw bytes: judged by content, kept by SHA-256, idempotent by key."""
+    return await _attach(request, clerk, table, await form_file(request, "image"), key, response)
 
 
 @router.get(

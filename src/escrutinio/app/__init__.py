@@ -16,6 +16,7 @@ so are the principal a session acts for and its roles (``AccessDenied``: HTTP 40
 from escrutinio.app.session import Session
 from escrutinio.domain.errors import (
     AlreadyDone,
+    Conflict,
     EscrutinioError,
     InputError,
     NotFound,
@@ -30,6 +31,7 @@ __all__ = [
     "AccessDenied",
     "Action",
     "AlreadyDone",
+    "Conflict",
     "EscrutinioError",
     "InputError",
     "NotAuthenticated",

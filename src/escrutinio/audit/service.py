@@ -38,7 +38,17 @@ from escrutinio.audit.replay import apply
 from escrutinio.audit.retrieval import retrieval_lists
 from escrutinio.audit.risk import RiskLimitLike, fraction_text
 from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, Measurement, ballot_id
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, NotFound, Place, Problem, RuleError, StaleState
+from escrutinio.domain.errors import (
+    AlreadyDone,
+    Conflict,
+    EscrutinioError,
+    InputError,
+    NotFound,
+    Place,
+    Problem,
+    RuleError,
+    StaleState,
+)
 from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
@@ -437,9 +447,10 @@ class AuditService:
         def decide(folded: Folded) -> Step:
             state = folded.state
             if state.manifest is not None and state.report is None:
-                raise RuleError(
+                raise Conflict(
+                    "audit_open",
                     f"an audit is already open in this store (phase {state.phase}, manifest {state.manifest.sha256[:16]}): "
-                    "finish it with escrutinio audit report before planning another"
+                    "finish it with escrutinio audit report before planning another",
                 )
             try:
                 payload = planned_event(

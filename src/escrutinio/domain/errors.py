@@ -65,6 +65,20 @@ class RuleError(EscrutinioError):
     """A request that a rule of the election refuses (the message names the rule)."""
 
 
+class Conflict(RuleError):
+    """A request that contradicts what the record already holds, whoever sends it and however it
+    is spelled (a second audit planned while one is open): the API answers 409, not 422, since
+    the request is well formed and would be taken in another state of the record.
+
+    ``rule`` names the state that refuses it (``audit_open``).
+    """
+
+    def __init__(self, rule: str, message: str, field: str | None = None) -> None:
+        self.rule = rule
+        self.field = field
+        super().__init__(message)
+
+
 class StaleState(StoreError):
     """Another write landed after the state this action was decided on: nothing was written.
 

@@ -18,7 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
+from tests.onpe_sample import write
 
 from escrutinio.app import Principal, Role, RuleError, Session
 
@@ -50,6 +52,7 @@ ACCOUNTS = [
     Account("auditor", Role.AUDITOR),
 ]
 
+INTAKE_ENDPOINTS = ["sheet_entry", "sheet_image", "sheet_image_form"]
 CASE_ENDPOINTS = ["file_claim", "own_motion", "observation", "ruling", "appeal", "appeal_decision", "finalise"]
 AUDIT_ENDPOINTS = [
     "audit_plan",
@@ -61,11 +64,11 @@ AUDIT_ENDPOINTS = [
     "audit_measure",
     "audit_report",
 ]
-ENDPOINTS = CASE_ENDPOINTS + AUDIT_ENDPOINTS
+ENDPOINTS = INTAKE_ENDPOINTS + CASE_ENDPOINTS + AUDIT_ENDPOINTS
 
 ALLOWED = {
     Role.ADMINISTRATOR: set(ENDPOINTS),
-    Role.CLERK: {"observation"},
+    Role.CLERK: {"sheet_entry", "sheet_image", "sheet_image_form", "observation"},
     Role.REPRESENTATIVE: {"file_claim", "appeal"},
     Role.JUDGE: {"own_motion", "ruling", "finalise"},
     Role.APPEALS_JUDGE: {"appeal_decision", "finalise"},
@@ -75,6 +78,29 @@ ALLOWED = {
 
 WHOLE_ELECTION = {"finalise", "audit_plan", "audit_seed", "audit_draw", "audit_measure", "audit_report"}
 """Endpoints that act on the whole election: an account limited to an area is refused them."""
+
+
+ROUTES = {
+    "sheet_entry": "POST /tables/{table}/entries",
+    "sheet_image": "PUT /tables/{table}/image",
+    "sheet_image_form": "POST /tables/{table}/image",
+    "file_claim": "POST /cases",
+    "own_motion": "POST /cases",
+    "observation": "POST /cases",
+    "ruling": "POST /cases/{number}/ruling",
+    "appeal": "POST /cases/{number}/appeal",
+    "appeal_decision": "POST /cases/{number}/appeal-decision",
+    "finalise": "POST /cases/finalise",
+    "audit_plan": "POST /audit/plan",
+    "audit_seed": "POST /audit/seed",
+    "audit_draw": "POST /audit/draw",
+    "audit_entry": "POST /audit/entries",
+    "audit_entries_csv": "POST /audit/entries.csv",
+    "audit_resolution": "POST /audit/resolutions",
+    "audit_measure": "POST /audit/measure",
+    "audit_report": "POST /audit/report",
+}
+"""The route each endpoint of the matrix goes through (the matrix must cover every write route)."""
 
 
 def expected(account: Account, endpoint: str, target: str) -> str | None:
@@ -96,14 +122,32 @@ class Matrix:
         return Session(self.db, actor="matrix-setup")
 
 
-@pytest.fixture(scope="module")
-def matrix(small_db: str) -> Iterator[Matrix]:
+@contextlib.contextmanager
+def _serving_matrix(db: str) -> Iterator[Matrix]:
     tokens = {}
-    with Session(small_db, actor="matrix-setup") as admin:
+    with Session(db, actor="matrix-setup") as admin:
         for a in ACCOUNTS:
             tokens[a.name] = admin.users.add(a.name, a.role, area=a.area, party=a.party, body=a.body).token
-    with serving(small_db) as server:
-        yield Matrix(server, small_db, tokens)
+    with serving(db) as server:
+        yield Matrix(server, db, tokens)
+
+
+@pytest.fixture(scope="module")
+def matrix(small_db: str) -> Iterator[Matrix]:
+    """The accounts on the sample store (every sheet counted): the cases' and the audit's writes."""
+    with _serving_matrix(small_db) as made:
+        yield made
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def intake_matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+    """The accounts on a store holding the sample's roll and no sheet yet: the intake's writes."""
+    folder = tmp_path_factory.mktemp("intake-matrix")
+    db = str(folder / "roll.db") if request.param == "sqlite" else fresh_pg_database()
+    with Session(db, actor="matrix-setup") as admin:
+        admin.intake.register_roll(write(folder / "sample.csv"), "peru-2021-runoff")
+    with _serving_matrix(db) as made:
+        yield made
 
 
 # -- each endpoint: what to set up as the administrator, then the request ------------------
@@ -164,10 +208,36 @@ def _completed(m: Matrix) -> None:
                     s.audit.record(parse_audit_entry(s.audit.unit(), text))
 
 
-Request = tuple[str, str, dict[str, Any] | bytes | None]
+@dataclass(frozen=True)
+class Form:
+    """A multipart form's files: {field: (file name, bytes, media type)}."""
+
+    files: dict[str, tuple[str, bytes, str]]
+
+
+Body = dict[str, Any] | bytes | Form | None
+Request = tuple[str, str, Body] | tuple[str, str, Body, dict[str, str]]
+"""(method, path, body[, headers]): a ``bytes`` body is sent as it is (a CSV, an image)."""
 Setup = Callable[[Matrix, str], Request]
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 64
+_KEYS = iter(range(1_000_000))
+
+
+def _keyed() -> dict[str, str]:
+    """A fresh Idempotency-Key: every request of the matrix is a new action."""
+    return {"Idempotency-Key": f"matrix-{next(_KEYS)}"}
+
+
 SETUPS: dict[str, Setup] = {
+    "sheet_entry": lambda m, t: (
+        "POST",
+        f"/tables/{t}/entries",
+        {"votes": {"PL": 100, "FP": 90}, "blank": 1, "null": 2, "challenged": 0, "cast": 193},
+        _keyed(),
+    ),
+    "sheet_image": lambda m, t: ("PUT", f"/tables/{t}/image", PNG, {**_keyed(), "content-type": "image/png"}),
+    "sheet_image_form": lambda m, t: ("POST", f"/tables/{t}/image", Form({"image": ("scan.png", PNG, "image/png")}), _keyed()),
     "file_claim": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "FP", "grounds": "b"}),
     "own_motion": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "JEE", "kind": "own_motion", "grounds": "b"}),
     "observation": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "ONPE", "kind": "observation"}),
@@ -195,10 +265,13 @@ def _csv(e: dict[str, Any]) -> bytes:
 
 
 def _send(client: httpx.Client, request: Request, token: str | None) -> httpx.Response:
-    method, path, body = request
+    method, path, body = request[:3]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers.update(request[3] if len(request) > 3 else {})  # type: ignore[misc]
+    if isinstance(body, Form):
+        return client.request(method, "/api/v1" + path, files=body.files, headers=headers)
     if isinstance(body, bytes):
-        return client.request(method, "/api/v1" + path, content=body, headers={**headers, "content-type": "text/csv"})
+        return client.request(method, "/api/v1" + path, content=body, headers={"content-type": "text/csv", **headers})
     return client.request(method, "/api/v1" + path, json=body if body is not None else None, headers=headers)
 
 
@@ -209,9 +282,20 @@ def _head(m: Matrix) -> int:
 
 def test_every_role_on_every_write_endpoint_in_and_out_of_its_area(matrix: Matrix) -> None:
     """In lifecycle order (the audit is planned before it is drawn, entered before measured)."""
+    _run(matrix, CASE_ENDPOINTS + AUDIT_ENDPOINTS)
+
+
+def test_every_role_on_every_intake_endpoint_in_and_out_of_its_area(intake_matrix: Matrix) -> None:
+    """Sheets keyed and scans attached, on a roll no sheet was loaded on yet."""
+    _run(intake_matrix, INTAKE_ENDPOINTS)
+
+
+def _run(matrix: Matrix, endpoints: list[str]) -> None:
+    """Every account on each of ``endpoints``, in and out of its area; each endpoint carried out
+    by at least one allowed account."""
     carried_out: dict[str, int] = {}
     with matrix.server.client() as client:
-        for endpoint in ENDPOINTS:
+        for endpoint in endpoints:
             for account in ACCOUNTS:
                 for target in (IN, OUT):
                     rule = expected(account, endpoint, target)
@@ -233,7 +317,21 @@ def test_every_role_on_every_write_endpoint_in_and_out_of_its_area(matrix: Matri
             anonymous = _send(client, SETUPS[endpoint](matrix, IN), None)
             assert anonymous.status_code == 401 and anonymous.json()["error"]["rule"] == "token", anonymous.text
             assert anonymous.headers["www-authenticate"] == "Bearer"
-    assert set(carried_out) == set(ENDPOINTS), sorted(set(ENDPOINTS) - set(carried_out))
+    assert set(carried_out) == set(endpoints), sorted(set(endpoints) - set(carried_out))
+
+
+def test_the_matrix_covers_every_write_route(matrix: Matrix) -> None:
+    """A write route added to the API without a row here fails: its roles were never checked."""
+    with matrix.server.client() as client:
+        document = client.get("/openapi.json").json()
+    writes = {
+        f"{method.upper()} {path.removeprefix('/api/v1')}"
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method in ("post", "put", "patch", "delete")
+    }
+    assert set(ROUTES) == set(ENDPOINTS)
+    assert writes == set(ROUTES.values()), sorted(writes ^ set(ROUTES.values()))
 
 
 def test_a_representative_acts_for_their_party_only(matrix: Matrix) -> None:

@@ -1,0 +1,34 @@
+"""Whether a principal's role may take an action at all, before anything else is looked at.
+
+Why apart from :meth:`Session.require`: a skin asks this first, before it reads the request's
+body, so that a caller who may never take the action (the public, a party representative on an
+audit route) is told 403 naming the role rather than how to spell a field they may not send.
+The full check (party, body, area of what is acted on) still runs in the application when the
+action is taken; this one only reads the role table of ``domain/roles.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from escrutinio.domain.roles import MAY, WHO, AccessDenied, Action, Principal, Role
+
+
+def role_refusal(principal: Principal, actions: Iterable[Action], doing: str | None = None) -> AccessDenied | None:
+    """The ``role`` refusal when ``principal``'s role may take none of ``actions`` (whatever the
+    target), else None. ``doing`` names the request for the message (``file a case``; by default
+    the first action, as the application's own refusal words it)."""
+    wanted = [Action(a) for a in actions]
+    doing = doing or (wanted[0].value.replace("_", " ") if wanted else "write")
+    allowed = set().union(*(MAY[a] for a in wanted)) if wanted else {Role.ADMINISTRATOR}
+    if principal.role in allowed:
+        return None
+    names = ", ".join(sorted(r.value for r in allowed))
+    return AccessDenied("role", f"{WHO[principal.role]} may not {doing} (allowed: {names})")
+
+
+def check_role(principal: Principal, actions: Iterable[Action], doing: str | None = None) -> None:
+    """Raise :func:`role_refusal`'s refusal, if there is one."""
+    denied = role_refusal(principal, actions, doing)
+    if denied is not None:
+        raise denied

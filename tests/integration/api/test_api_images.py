@@ -1,0 +1,99 @@
+"""A sheet's scan uploaded as a multipart form (what a browser's file input sends) through a real
+server on loopback, on SQLite and PostgreSQL: judged by its bytes (JPEG, PNG or PDF, at most
+10 MB), kept under its SHA-256 (the hash in the event), idempotent by key; every malformed form
+a 422 naming the field and the rule, and nothing written for it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.conftest import fresh_pg_database
+from tests.integration.api.server import Server, serving
+from tests.onpe_sample import write
+
+from escrutinio.app import Role, Session
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2048
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
+    """A served store with a roll and a clerk of area 14: (server, db, the clerk's token)."""
+    folder = tmp_path_factory.mktemp("images")
+    db = str(folder / "s.db") if request.param == "sqlite" else fresh_pg_database()
+    with Session(db, "admin") as admin:
+        admin.intake.register_roll(write(folder / "a.csv"), "peru-2021-runoff")
+        token = admin.users.add("ana", Role.CLERK, area="14").token
+    with serving(db) as server:
+        yield server, db, token
+
+
+def upload(client: httpx.Client, token: str, key: str, **form: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    return client.post("/api/v1/tables/000001/image", headers=headers, **form)
+
+
+def head(db: str) -> int:
+    with Session(db) as s:
+        return int(s.store.head()[0])
+
+
+def test_a_scan_uploaded_as_a_form_is_kept_by_its_hash(desk: tuple[Server, str, str]) -> None:
+    server, _db, token = desk
+    with server.client() as client:
+        first = upload(client, token, "scan-1", files={"image": ("acta.pdf", PDF, "application/octet-stream")})
+        assert first.status_code == 201, first.text
+        sha = hashlib.sha256(PDF).hexdigest()
+        assert first.json()["sha256"] == sha and first.json()["media_type"] == "application/pdf"
+        again = upload(client, token, "scan-1", files={"image": ("acta.pdf", PDF, "application/pdf")})
+        assert again.status_code == 200 and again.json()["event"] == first.json()["event"]
+        kept = client.get(f"/api/v1/images/{sha}")
+        assert kept.content == PDF and kept.headers["content-type"] == "application/pdf"
+        history = client.get("/api/v1/tables/000001/entries").json()
+    assert [(e["event"], e["sha256"]) for e in history if e.get("sha256")] == [(first.json()["event"], sha)]
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "field", "rule"),
+    [
+        ({"files": {"image": ("a.gif", b"GIF89a" + b"\x00" * 64, "image/gif")}}, 422, "image", "refused"),
+        ({"files": {"scan": ("a.jpg", JPEG, "image/jpeg")}}, 422, "body.scan", "unknown_field"),
+        ({"files": {"image": ("a.jpg", JPEG, "image/jpeg")}, "data": {"note": "x"}}, 422, "body.note", "unknown_field"),
+        ({"data": {"x": "1"}}, 422, "body", "media_type"),
+        ({"content": JPEG, "headers": {"content-type": "image/jpeg"}}, 422, "body", "media_type"),
+        ({"files": {"image": ("big.jpg", JPEG + b"\x00" * (10 * 1024 * 1024), "image/jpeg")}}, 422, "image", "refused"),
+        ({"files": {"image": ("empty.png", b"", "image/png")}}, 422, "image", "refused"),
+    ],
+)
+def test_a_malformed_upload_names_the_field_and_the_rule(
+    desk: tuple[Server, str, str], form: dict[str, Any], status: int, field: str, rule: str
+) -> None:
+    server, db, token = desk
+    before = head(db)
+    with server.client() as client:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "bad", **form.pop("headers", {})}
+        got = client.post("/api/v1/tables/000001/image", headers=headers, **form)
+    assert got.status_code == status, got.text
+    error = got.json()["error"]
+    assert (error["field"], error["rule"]) == (field, rule), error
+    assert head(db) == before
+
+
+def test_the_form_upload_checks_the_caller_first(desk: tuple[Server, str, str], tmp_path: Path) -> None:
+    server, db, _token = desk
+    with Session(db, "admin") as admin:
+        callao = admin.users.add("carla", Role.CLERK, area="24").token
+        auditor = admin.users.add("olga", Role.AUDITOR).token
+    with server.client() as client:
+        nobody = client.post("/api/v1/tables/000001/image", content=b"junk", headers={"Idempotency-Key": "k"})
+        assert nobody.status_code == 401
+        wrong_role = upload(client, auditor, "k", content=b"junk")
+        assert wrong_role.status_code == 403 and wrong_role.json()["error"]["rule"] == "role"
+        outside = upload(client, callao, "k", files={"image": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8, "image/png")})
+        assert outside.status_code == 403 and outside.json()["error"]["rule"] == "area"
