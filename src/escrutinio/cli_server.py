@@ -30,7 +30,10 @@ def serve_command(
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's: critical, error, warning, info, debug")] = "info",
     log_key: Annotated[
         Path | None,
-        typer.Option("--log-key", help="The log's key (registered to the administrator): sign the head periodically"),
+        typer.Option(
+            "--log-key",
+            help="The log's key (registered to the administrator): sign the head periodically, and each write's receipts",
+        ),
     ] = None,
     passphrase_file: PassphraseFileOption = None,
     sign_every: Annotated[

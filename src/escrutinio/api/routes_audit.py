@@ -18,6 +18,7 @@ from pydantic import Field
 from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Strict, body_schema, json_body
 from escrutinio.api.deps import Sessions
+from escrutinio.api.receipts import written
 from escrutinio.app import Action
 
 router = APIRouter(tags=["audit"])
@@ -59,30 +60,30 @@ class EntryBody(Strict):
     summary="Start an audit: the pair, the method, the risk limit, the frozen manifest",
     openapi_extra=body_schema(PlanBody),
 )
-async def plan(acting: Planner, body: Annotated[PlanBody, json_body(PlanBody)]) -> dict[str, Any]:
+async def plan(request: Request, acting: Planner, body: Annotated[PlanBody, json_body(PlanBody)]) -> dict[str, Any]:
     from escrutinio.parsing import parse_audit_method, parse_risk_limit
 
     risk, method = parse_risk_limit(body.risk_limit, "risk_limit"), parse_audit_method(body.method, "method")
     rounds = {"max_rounds": body.max_rounds} if body.max_rounds else {}
-    return await acting.run(lambda s: s.audit.plan(risk, method=method, **rounds))
+    return await written(request, acting, lambda s: s.audit.plan(risk, method=method, **rounds))
 
 
 @router.post("/audit/seed", summary="Record the public ceremony's seed, once", openapi_extra=body_schema(SeedBody))
-async def seed(acting: Seeder, body: Annotated[SeedBody, json_body(SeedBody)]) -> dict[str, Any]:
-    return await acting.run(lambda s: s.audit.seed(body.seed, body.ceremony))
+async def seed(request: Request, acting: Seeder, body: Annotated[SeedBody, json_body(SeedBody)]) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.audit.seed(body.seed, body.ceremony))
 
 
 @router.post("/audit/draw", summary="Draw the next round: its retrieval lists")
-async def draw(acting: Drawer) -> dict[str, Any]:
-    return await acting.run(lambda s: s.audit.draw())
+async def draw(request: Request, acting: Drawer) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.audit.draw())
 
 
 @router.post("/audit/entries", summary="Record one hand-count entry (or ballot reading)", openapi_extra=body_schema(EntryBody))
-async def record(acting: Recorder, body: Annotated[EntryBody, json_body(EntryBody)]) -> dict[str, Any]:
+async def record(request: Request, acting: Recorder, body: Annotated[EntryBody, json_body(EntryBody)]) -> dict[str, Any]:
     from escrutinio.parsing import AuditEntryText, parse_audit_entry
 
     text = AuditEntryText(body.table, body.by, body.entry, body.counts, body.ballots, body.position, body.vote)
-    return await acting.run(lambda s: s.audit.record(parse_audit_entry(s.audit.unit(), text)))
+    return await written(request, acting, lambda s: s.audit.record(parse_audit_entry(s.audit.unit(), text)))
 
 
 CSV_BODY = {"text/csv": {"schema": {"type": "string", "description": "table,entry,counts,ballots,by (or the ballot columns)"}}}
@@ -96,24 +97,24 @@ CSV_BODY = {"text/csv": {"schema": {"type": "string", "description": "table,entr
 async def record_csv(request: Request, acting: Recorder) -> dict[str, Any]:
     """The CSV is the body, read once the caller may record entries."""
     csv = await request.body()
-    return await acting.run(lambda s: s.audit.record_csv(csv, "body"))
+    return await written(request, acting, lambda s: s.audit.record_csv(csv, "body"))
 
 
 @router.post(
     "/audit/resolutions", summary="Settle a table's (ballot's) two differing entries", openapi_extra=body_schema(EntryBody)
 )
-async def resolve(acting: Resolver, body: Annotated[EntryBody, json_body(EntryBody)]) -> dict[str, Any]:
+async def resolve(request: Request, acting: Resolver, body: Annotated[EntryBody, json_body(EntryBody)]) -> dict[str, Any]:
     from escrutinio.parsing import AuditEntryText, parse_audit_resolution
 
     text = AuditEntryText(body.table, body.by, None, body.counts, body.ballots, body.position, body.vote, body.reason)
-    return await acting.run(lambda s: s.audit.resolve(parse_audit_resolution(s.audit.unit(), text)))
+    return await written(request, acting, lambda s: s.audit.resolve(parse_audit_resolution(s.audit.unit(), text)))
 
 
 @router.post("/audit/measure", summary="Measure the risk over every draw so far")
-async def measure(acting: Measurer) -> dict[str, Any]:
-    return await acting.run(lambda s: s.audit.measure())
+async def measure(request: Request, acting: Measurer) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.audit.measure())
 
 
 @router.post("/audit/report", summary="Issue the audit's final report")
-async def report(acting: Reporter) -> dict[str, Any]:
-    return await acting.run(lambda s: s.audit.report())
+async def report(request: Request, acting: Reporter) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.audit.report())

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 
 from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Strict, body_schema, json_body
 from escrutinio.api.deps import Sessions
+from escrutinio.api.receipts import written
 from escrutinio.app import Action
 
 router = APIRouter(tags=["cases"])
@@ -75,13 +76,15 @@ Keyed = Annotated[KeyBody, json_body(KeyBody)]
 
 
 @_post("/cases", "File a case: a nullity request, an own-motion case or an observation", FilingBody)
-async def file_case(acting: Filer, body: Filing) -> dict[str, Any]:
+async def file_case(request: Request, acting: Filer, body: Filing) -> dict[str, Any]:
     from escrutinio.parsing import parse_case_kind, parse_effect_kind, parse_table_id
 
     kind = parse_case_kind(body.kind, "kind")
     requested = parse_effect_kind(body.requested, "requested") if body.requested else None
     tables = [parse_table_id(t, "tables") for t in body.tables]
-    return await acting.run(
+    return await written(
+        request,
+        acting,
         lambda s: s.cases.file(
             tables=tables,
             filer=body.filer,
@@ -104,20 +107,20 @@ def _decision(session: Any, body: DecisionBody) -> Any:
 
 
 @_post("/cases/{number}/ruling", "Rule on a case (its dispute body's judge)", DecisionBody)
-async def rule(number: str, acting: Ruler, body: Deciding) -> dict[str, Any]:
-    return await acting.run(lambda s: s.cases.rule(number, _decision(s, body), key=body.key))
+async def rule(request: Request, number: str, acting: Ruler, body: Deciding) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.cases.rule(number, _decision(s, body), key=body.key))
 
 
 @_post("/cases/{number}/appeal", "Appeal the decision on a case (a party's representative)", AppealBody)
-async def appeal(number: str, acting: Appellant, body: Appealing) -> dict[str, Any]:
-    return await acting.run(lambda s: s.cases.appeal(number, filer=body.filer, key=body.key))
+async def appeal(request: Request, number: str, acting: Appellant, body: Appealing) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.cases.appeal(number, filer=body.filer, key=body.key))
 
 
 @_post("/cases/{number}/appeal-decision", "Decide an appeal (the appeals body's judge)", DecisionBody)
-async def decide(number: str, acting: AppealsJudge, body: Deciding) -> dict[str, Any]:
-    return await acting.run(lambda s: s.cases.decide(number, _decision(s, body), key=body.key))
+async def decide(request: Request, number: str, acting: AppealsJudge, body: Deciding) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.cases.decide(number, _decision(s, body), key=body.key))
 
 
 @_post("/cases/finalise", "Make final every ruling whose appeal window closed with no appeal", KeyBody)
-async def finalise(acting: Finaliser, body: Keyed) -> dict[str, Any]:
-    return await acting.run(lambda s: s.cases.finalise(key=body.key))
+async def finalise(request: Request, acting: Finaliser, body: Keyed) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.cases.finalise(key=body.key))

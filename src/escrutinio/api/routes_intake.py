@@ -21,6 +21,7 @@ from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Strict, body_schema, form_file, json_body
 from escrutinio.api.deps import Reads, Sessions
 from escrutinio.api.errors import ERROR_SCHEMA
+from escrutinio.api.receipts import written
 from escrutinio.app import Action
 
 router = APIRouter(tags=["intake"])
@@ -72,6 +73,7 @@ Scanner = Annotated[Sessions, acting_for(Action.ATTACH_IMAGE)]
     openapi_extra=body_schema(SheetEntry),
 )
 async def submit_entry(
+    request: Request,
     table: Annotated[str, TABLE],
     clerk: Keyer,
     entry: Annotated[SheetEntry, json_body(SheetEntry)],
@@ -79,13 +81,16 @@ async def submit_entry(
     response: Response,
 ) -> dict[str, Any]:
     """The entry's event and where the table's double entry stands (``state``); a resubmission
-    with the same key answers 200 with the first result and ``already_done: true``."""
-    answer = await clerk.run(
+    with the same key answers 200 with the first result and ``already_done: true``; ``receipts``
+    as every write (``api/receipts.py``)."""
+    answer = await written(
+        request,
+        clerk,
         lambda s: s.intake.submit_entry(
             table, entry.votes, blank=entry.blank, null=entry.null, challenged=entry.challenged, cast=entry.cast, key=key
         ),
     )
-    return _status(answer.to_dict(), response)
+    return _status(answer, response)
 
 
 @router.get("/tables/{table}/entries", summary="A table's entries and scans, with their clerks and times", responses=ERRORS)
@@ -116,7 +121,7 @@ def _status(answer: dict[str, Any], response: Response) -> dict[str, Any]:
 
 
 async def _attach(request: Request, clerk: Sessions, table: str, data: bytes, key: str, response: Response) -> dict[str, Any]:
-    return _status((await clerk.run(lambda s: s.intake.attach_image(table, data, key))).to_dict(), response)
+    return _status(await written(request, clerk, lambda s: s.intake.attach_image(table, data, key)), response)
 
 
 IMAGE_FORM = {

@@ -59,6 +59,14 @@ class LogService:
         _seq, type_, at, _actor = last[0] if last else (seq, None, None, None)
         return {"events": seq, "head": digest, "type": type_, "at": at}
 
+    def recorded_since(self, after: int) -> list[int]:
+        """The events after event ``after`` that this session's principal recorded, oldest first:
+        with ``after`` the head read just before an action, what the action wrote (the API hands
+        back their receipts). An action of the same account landing at the same moment shows
+        here too: both are that account's, and each receipt proves its own event."""
+        actor = self.session.principal.actor
+        return [int(seq) for seq, _type, _at, by in self.session.reader.event_index(after) if by == actor]
+
     def export(self, path: Path) -> ExportSummary:
         """Write the whole log as JSON Lines, one canonical event per line, oldest first."""
         store = self.session.store

@@ -1,0 +1,71 @@
+"""Every write's answer carries the receipts of the events it recorded.
+
+Why: a clerk who keyed a sheet, a party that filed a claim, an auditor who entered a hand count
+holds, from the moment the server accepts it, the proof that their act is in the log (the event,
+its inclusion proof, the signed head it leads to: ``ledger/receipts.py``); checked later against
+any published head (``escrutinio receipt verify``), it shows the act was neither removed nor
+altered. Asked for later, a receipt would need the person to come back and trust the server then.
+
+- ``serve --log-key FILE`` (the transparency log's Ed25519 key): the server signs a head covering
+  the new events as it answers (a head is signed only when none covers them yet), and each
+  entry of ``receipts`` holds the whole receipt;
+- without it, each entry names the event and where to fetch its receipt (``/api/v1/receipts/N``)
+  once a head covering it is signed (``escrutinio head sign``, or a server with ``--log-key``),
+  and ``receipt`` is null.
+
+Which events: those after the head read just before the action that name this account
+(``session.log.recorded_since``); an action already recorded (the same key sent again) names the
+event that recorded it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+
+from escrutinio.api.deps import Sessions
+from escrutinio.app import Session
+
+RECEIPTS = "/api/v1/receipts/"
+LATER = "no signed head covers this event yet: GET its url once one is (escrutinio head sign, or serve --log-key)"
+
+
+def _answer(result: Any) -> dict[str, Any]:
+    answer = result if isinstance(result, dict) else result.to_dict()
+    assert isinstance(answer, dict)
+    return answer
+
+
+def _earlier_event(answer: dict[str, Any]) -> list[int]:
+    """The event an action recorded before names (an idempotent resubmission)."""
+    done = answer.get("already_done")
+    if isinstance(done, dict) and isinstance(done.get("event"), int):
+        return [done["event"]]
+    if isinstance(done, int) and not isinstance(done, bool):
+        return [done]
+    event = answer.get("event")
+    return [event] if done is True and isinstance(event, int) else []
+
+
+async def written(request: Request, acting: Sessions, work: Callable[[Session], Any]) -> dict[str, Any]:
+    """Do ``work`` (one write) on one session and answer what it returned (its ``to_dict()``)
+    with ``receipts``: one entry per event recorded (see the module's docstring)."""
+    key = getattr(request.app.state, "log_key", None)
+
+    def done(session: Session) -> dict[str, Any]:
+        before = int(session.log.head()["events"])
+        answer = _answer(work(session))
+        events = session.log.recorded_since(before) or _earlier_event(answer)
+        receipts = []
+        for seq in events:
+            entry: dict[str, Any] = {"event": seq, "url": f"{RECEIPTS}{seq}"}
+            if key is not None:
+                entry["receipt"] = session.log.receipt(seq, key=key).to_dict()
+            else:
+                entry |= {"receipt": None, "note": LATER}
+            receipts.append(entry)
+        return answer | {"receipts": receipts}
+
+    return await acting.run(done)
