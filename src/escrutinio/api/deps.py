@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from escrutinio.api.errors import UnknownParameter
 from escrutinio.app import Principal, Session
@@ -98,9 +98,21 @@ def settings(request: Request) -> Settings:
     return found
 
 
-async def reads(request: Request) -> Sessions:
-    """Sessions for the public's reads (on the read replica when there is one)."""
-    return settings(request).sessions(read=True)
+AtLeast = Annotated[
+    str | None,
+    Query(description="Event number the answer must include (read your writes): waits for the replica, else the primary"),
+]
+
+
+async def reads(request: Request, at_least: AtLeast = None) -> Sessions:
+    """Sessions for the public's reads (on the read replica when there is one); ``at_least``:
+    on a server holding that event (``api/replica.py``)."""
+    if at_least is None:
+        return settings(request).sessions(read=True)
+    from escrutinio.api.replica import reads_holding
+    from escrutinio.parsing import parse_event_number
+
+    return await reads_holding(request, parse_event_number(at_least, "at_least"))
 
 
 async def writes(request: Request) -> Sessions:

@@ -180,7 +180,8 @@ async def answer(
     kind = chosen_format(request, fmt)
     cache: AnswerCache = request.app.state.answers
     headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
-    head = await request.app.state.head_watch.head(reads)
+    # The watcher of the server ``reads`` goes to (``api/replica.py`` may send a read to the primary).
+    head = await getattr(request.state, "head_watch", request.app.state.head_watch).head(reads)
     tag: str | None = etag(head, request, kind)
     assert tag is not None
     if matches(request.headers.get("if-none-match"), tag):

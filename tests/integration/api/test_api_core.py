@@ -73,5 +73,7 @@ def test_public_reads_come_from_the_read_store(small_db: str, tmp_path: Path) ->
         session.count.load(write(tmp_path / "one.csv", [Row("000001")]), "peru-2021-runoff")
         head = session.log.head()
     with serving(small_db, "--read-db", replica) as server, server.client() as client:
-        assert client.get("/api/v1/health").json() == {"status": "ok", **head}
+        health = client.get("/api/v1/health").json()
+        assert health == {"status": "ok", **head, "replica": {"problem": health["replica"]["problem"]}}
+        assert "a read replica is a PostgreSQL server" in health["replica"]["problem"]  # a copy has no lag to tell
         assert client.get("/api/v1/results").json()[0]["tables"]["total"] == 1

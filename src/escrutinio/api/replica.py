@@ -1,0 +1,106 @@
+"""Read your writes over a streaming replica: ``?at_least=N`` on every public read.
+
+A client that has seen event N (its own write's answer names it, ``/changes`` and ``/events``
+name heads) asks any read with ``?at_least=N``. The rule, the same as ``session.replica.reads``
+(``app/replica.py``): the read is answered by a server that holds event N, never by one behind.
+
+- the public's store (the replica with ``--read-db``) already holds N: it answers, as usual;
+- the replica is behind: the read **waits** for it to replay N, up to :data:`WAIT` seconds
+  (replay on a healthy replica takes milliseconds), then **falls back to the primary**, which
+  holds every accepted event. A lagging replica slows such a read down by at most ``WAIT``;
+  it never fails it nor serves it figures older than N. (The alternative, a 503 to retry, would
+  push the wait onto every client and cost the same primary read when it retried.)
+- no server holds N (the log is shorter: a number from another store, or mistyped): 409 naming
+  ``at_least`` and the rule ``not_recorded``.
+
+Each server has its own head watcher (``api.head``): an answer is named by (and cached under)
+the head of the server that computed it, so the kept answers of the replica and of the primary
+never mix. ``/health`` reports the replica's lag (:func:`replica_lag`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from escrutinio.api.deps import Sessions, settings
+from escrutinio.api.head import HeadWatch
+from escrutinio.app import Conflict, Session, StoreError
+
+WAIT = 2.0
+"""Seconds a read asking for ``at_least`` waits for the replica before the primary answers."""
+POLL = 0.02
+"""Seconds between two looks at the replica's head while a read waits."""
+
+
+def _watch(request: Request, name: str) -> HeadWatch:
+    found = getattr(request.app.state, name, None)
+    if found is None:
+        found = HeadWatch()
+        setattr(request.app.state, name, found)
+    assert isinstance(found, HeadWatch)
+    return found
+
+
+async def _holds(watch: HeadWatch, sessions: Sessions, wanted: int) -> int:
+    """The server's head as the watcher knows it, looked at afresh when it seems behind ``wanted``."""
+    events = int((await watch.head(sessions))["events"])
+    if events < wanted:
+        watch.forget()
+        events = int((await watch.head(sessions))["events"])
+    return events
+
+
+async def reads_holding(request: Request, wanted: int, *, wait: float = WAIT) -> Sessions:
+    """Sessions on a server that holds event ``wanted`` (see the module's docstring); the answer
+    is then named by that server's head (``request.state.head_watch``)."""
+    config = settings(request)
+    public = config.sessions(read=True)
+    watch = request.app.state.head_watch
+    deadline = time.monotonic() + (wait if config.read_db else 0.0)
+    while True:
+        events = await _holds(watch, public, wanted)
+        if events >= wanted:
+            return public
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(POLL)
+    if config.read_db:
+        primary = config.sessions()
+        primary_watch = _watch(request, "primary_head_watch")
+        events = await _holds(primary_watch, primary, wanted)
+        if events >= wanted:
+            request.state.head_watch = primary_watch
+            return primary
+    raise Conflict("not_recorded", f"at_least: the log has {events} events; event {wanted} is not recorded in it", "at_least")
+
+
+def _lag(db: str, read_db: str) -> dict[str, Any]:
+    with Session(db, read_db=read_db) as session:
+        try:
+            lag = session.replica.lag()
+        except StoreError as exc:  # not a streaming replica (a copy of the store): no lag to tell
+            return {"problem": str(exc).split("\n")[0]}
+    seconds = lag.replayed_ago_seconds if lag.lag_events else 0.0
+    return {
+        "lag_events": lag.lag_events,
+        "lag_seconds": round(seconds, 3) if seconds is not None else None,
+        "lag_bytes": lag.lag_bytes,
+        "primary_events": lag.primary_events,
+        "replica_events": lag.replica_events,
+    }
+
+
+async def replica_lag(request: Request) -> dict[str, Any] | None:
+    """How far the read replica is behind the primary (None without ``--read-db``): events not
+    yet replayed, seconds since it last replayed a transaction while it is behind (0 when it has
+    every event), WAL bytes not yet replayed, and each server's event count; ``problem`` instead
+    when the read store is not a streaming replica of the primary."""
+    config = settings(request)
+    if config.read_db is None:
+        return None
+    return await run_in_threadpool(_lag, config.db, config.read_db)
