@@ -90,11 +90,16 @@ def parse_invalid(text: str) -> InvalidSheets:
     return parse_choice(text, InvalidSheets, "--invalid")
 
 
+MAX_EVENT_NUMBER = 2**63 - 1
+"""The largest event number a store can hold (a 64-bit signed integer in SQL)."""
+
+
 def parse_event_number(text: str | int, what: str = "--since") -> int:
-    """An event number of the log (0 = before the first event)."""
+    """An event number of the log (0 = before the first event), at most :data:`MAX_EVENT_NUMBER`
+    (a larger one would overflow the database's integer rather than name no event)."""
     value = str(text).strip()
-    if not value.isdigit():
-        raise InputError(f"{what}: expected an event number (0 or more), got {text!r}")
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > MAX_EVENT_NUMBER:
+        raise InputError(f"{what}: expected an event number (0 to {MAX_EVENT_NUMBER}), got {str(text)[:40]!r}")
     return int(value)
 
 

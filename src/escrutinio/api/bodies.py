@@ -31,6 +31,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Empty(Strict):
+    """The body of a request that takes none: nothing, ``{}``, or refused naming the field sent."""
+
+
 def _refused(kind: str, loc: tuple[Any, ...], message: str) -> RequestValidationError:
     return RequestValidationError([{"type": kind, "loc": ("body", *loc), "msg": message, "input": None}])
 
@@ -58,7 +62,7 @@ def parse_body(raw: bytes, model: type[M]) -> M:
         for error in exc.errors():
             loc = tuple(error.get("loc", ()))
             if error.get("type") == "extra_forbidden":
-                takes = ", ".join(model.model_fields)
+                takes = ", ".join(model.model_fields) or "no fields"
                 errors.append(
                     {"type": "unknown_field", "loc": ("body", *loc), "msg": f"not a field of this body (it takes {takes})"}
                 )

@@ -45,9 +45,10 @@ from escrutinio.api.responses import JSON
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
 
-_FIELD = re.compile(r"^(?:--)?([A-Za-z_][\w.\-]*): ")
+_FIELD = re.compile(r"^(?:--)?([A-Za-z_][\w.\-]*)(?:, (?:--)?[A-Za-z_][\w.\-]*)*: ")
 """A message that starts by naming its option or field (``--area: no area ...``, ``TABLE: ...``),
-as every one-line error of escrutinio does when there is one."""
+as every one-line error of escrutinio does when there is one; of several (``first, second:
+...``), the first."""
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -75,7 +76,7 @@ class UnknownParameter(application.EscrutinioError):
     rule = "unknown_parameter"
 
     def __init__(self, name: str, known: list[str]) -> None:
-        self.field = name
+        self.field = name or "query"  # ``?=1``: a parameter without a name
         takes = ", ".join(known) if known else "no query parameters"
         label = name if name.isprintable() and name.strip() else repr(name)
         super().__init__(f"{label}: not a parameter of this request (it takes {takes})")

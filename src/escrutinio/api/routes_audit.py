@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from escrutinio.api.auth import acting_for
-from escrutinio.api.bodies import Strict, body_schema, json_body
+from escrutinio.api.bodies import Empty, Strict, body_schema, json_body
 from escrutinio.api.deps import Sessions
 from escrutinio.api.receipts import written
 from escrutinio.app import Action
@@ -73,8 +73,12 @@ async def seed(request: Request, acting: Seeder, body: Annotated[SeedBody, json_
     return await written(request, acting, lambda s: s.audit.seed(body.seed, body.ceremony))
 
 
-@router.post("/audit/draw", summary="Draw the next round: its retrieval lists")
-async def draw(request: Request, acting: Drawer) -> dict[str, Any]:
+Nothing = Annotated[Empty, json_body(Empty)]
+"""The body of a step that takes no field: a field sent is refused, never ignored."""
+
+
+@router.post("/audit/draw", summary="Draw the next round: its retrieval lists", openapi_extra=body_schema(Empty))
+async def draw(request: Request, acting: Drawer, _body: Nothing) -> dict[str, Any]:
     return await written(request, acting, lambda s: s.audit.draw())
 
 
@@ -110,11 +114,11 @@ async def resolve(request: Request, acting: Resolver, body: Annotated[EntryBody,
     return await written(request, acting, lambda s: s.audit.resolve(parse_audit_resolution(s.audit.unit(), text)))
 
 
-@router.post("/audit/measure", summary="Measure the risk over every draw so far")
-async def measure(request: Request, acting: Measurer) -> dict[str, Any]:
+@router.post("/audit/measure", summary="Measure the risk over every draw so far", openapi_extra=body_schema(Empty))
+async def measure(request: Request, acting: Measurer, _body: Nothing) -> dict[str, Any]:
     return await written(request, acting, lambda s: s.audit.measure())
 
 
-@router.post("/audit/report", summary="Issue the audit's final report")
-async def report(request: Request, acting: Reporter) -> dict[str, Any]:
+@router.post("/audit/report", summary="Issue the audit's final report", openapi_extra=body_schema(Empty))
+async def report(request: Request, acting: Reporter, _body: Nothing) -> dict[str, Any]:
     return await written(request, acting, lambda s: s.audit.report())

@@ -95,6 +95,12 @@ def test_etag_and_not_modified(server: Server, small_db: str) -> None:
         ("/api/v1/results?format=xml", 422, "format", "invalid"),
         ("/api/v1/changes?since=-1", 422, "since", "invalid"),
         ("/api/v1/changes?since=999999", 409, "since", "store_state"),
+        ("/api/v1/changes?since=99999999999999999999999", 422, "since", "invalid"),  # past any SQL integer
+        ("/api/v1/changes?since=%C2%B2", 422, "since", "invalid"),  # a digit to str.isdigit, not to int()
+        ("/api/v1/results?at_least=99999999999999999999999", 422, "at_least", "invalid"),
+        ("/api/v1/receipts/99999999999999999999999", 422, "seq", "less_than_equal"),
+        ("/api/v1/heads/99999999999999999999999", 422, "size", "less_than_equal"),
+        ("/api/v1/results?=1", 422, "query", "unknown_parameter"),
         ("/api/v1/tables/999999", 404, "table", "not_found"),
         ("/api/v1/tables/%01", 422, "table", "invalid"),
         ("/api/v1/cases?status=lost", 422, "status", "invalid"),

@@ -94,7 +94,9 @@ def test_without_the_key_the_answer_says_where_to_fetch_the_receipt(
         assert got.status_code == 201, got.text
         (item,) = got.json()["receipts"]
         assert item["event"] == got.json()["event"] and item["receipt"] is None and "head sign" in item["note"]
-        assert client.get(item["url"]).status_code == 422  # no head covers it yet
+        unsigned = client.get(item["url"])  # no head covers it yet
+        assert unsigned.status_code == 409 and unsigned.json()["error"]["rule"] == "no_signed_head", unsigned.text
+        assert unsigned.json()["error"]["field"] == "seq"
         with Session(db) as s:
             s.transparency.sign_head(key)
         fetched = client.get(item["url"])

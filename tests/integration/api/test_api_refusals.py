@@ -80,6 +80,7 @@ def test_a_body_that_is_not_utf8_names_the_body_and_the_rule(server: Server, tok
         ("/cases/finalise", {"kye": "k1"}, "body.kye"),
         ("/cases", {"tables": ["000001"], "filer": "FP", "grounds": "b", "fee_reciept": "R-1"}, "body.fee_reciept"),
         ("/audit/plan", {"risk_limit": "0.05", "method": "macro", "max_round": 3}, "body.max_round"),
+        ("/audit/draw", {"round": 2}, "body.round"),  # a step that takes no field: none is ignored
     ],
 )
 def test_a_field_the_request_does_not_take_is_refused_not_dropped(
