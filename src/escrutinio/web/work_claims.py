@@ -67,8 +67,9 @@ async def check_or_file(request: Request, who: Signed, form: FormData) -> Respon
     checked = await who.run(lambda s: s.cases.check(**filing))
     problems = checked["problems"]
     anyway = form.get("anyway") == "yes"
-    if form.get("step") != "file" or (problems and not anyway):
-        status = 200 if not problems else (403 if any(p["access"] for p in problems) else 422)
+    refused = any(p["access"] for p in problems)  # the application would refuse it whole: never "anyway"
+    if form.get("step") != "file" or (problems and not anyway) or refused:
+        status = 200 if not problems else 403 if refused else 422
         return await _page(request, who, status_code=status, values=values, problems=problems, checked=checked, key=key)
     try:
         written = await who.run(lambda s: s.cases.file(**filing, key=key))
