@@ -44,7 +44,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from escrutinio.app import EscrutinioError, NotAuthenticated, Principal, Session
+from escrutinio.app import NotAuthenticated, Principal, Session
+from escrutinio.web.page import Page, PageRequest, PageRoute
+from escrutinio.web.work_pages import render
 
 T = TypeVar("T")
 
@@ -60,7 +62,7 @@ CSRF_FIELD = "csrf"
 _PROCESS_SECRET = secrets.token_urlsafe(32)
 """The key when ``ESCRUTINIO_SESSION_KEY`` is not set: this process's alone."""
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=PageRoute)
 
 
 # -- the seal and the CSRF token: pure functions of the key ------------------------------------
@@ -99,9 +101,10 @@ class Sealed:
 class CookieRefused(Exception):
     """A session cookie that cannot be used: ``rule`` is ``expired`` or ``invalid``."""
 
-    def __init__(self, rule: str, message: str) -> None:
+    def __init__(self, rule: str, message: str, ended: str = "") -> None:
         self.rule = rule
         self.message = message
+        self.ended = ended
         super().__init__(f"{rule}: {message}")
 
 
@@ -124,7 +127,7 @@ def unseal(value: str, *, now: int | None = None) -> Sealed:
     if issued + SESSION_SECONDS < now:
         ended = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(issued + SESSION_SECONDS))
         hours = SESSION_SECONDS // 3600
-        raise CookieRefused("expired", f"the session ended at {ended} ({hours} h after signing in)")
+        raise CookieRefused("expired", f"the session ended at {ended} ({hours} h after signing in)", ended)
     try:
         payload = fernet.decrypt_at_time(sealed, SESSION_SECONDS, now)
     except InvalidToken:
@@ -182,9 +185,10 @@ async def authenticate(db: str, token: str) -> Principal:
     return await run_in_threadpool(work)
 
 
-async def signed_in(request: Request) -> Signed | Response:
+async def signed_in(page: PageRequest) -> Signed | Response:
     """The signed-in person, or the page to answer instead: the sign-in form (401) saying why
     when the cookie expired, is not ours, or its account was revoked."""
+    request = page.request
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         return RedirectResponse(f"{PREFIX}/login?next={_here(request)}", status_code=303)
@@ -192,20 +196,29 @@ async def signed_in(request: Request) -> Signed | Response:
         sealed = unseal(value)
         principal = await authenticate(store_url(request), sealed.token)
     except CookieRefused as exc:
-        return await _sign_in_again(request, exc.rule, exc.message)
+        return _sign_in_again(page, exc.rule, _cookie_message(page, exc))
     except NotAuthenticated as exc:
-        return await _sign_in_again(request, exc.rule, exc.message)
+        return _sign_in_again(page, exc.rule, exc.message)
     return Signed(principal, sealed.sid, store_url(request))
 
 
-async def posted(request: Request) -> tuple[Signed, FormData] | Response:
+def _cookie_message(page: PageRequest, exc: CookieRefused) -> str:
+    if exc.rule == "expired":
+        return page.gettext("the session ended at %(at)s (%(hours)s h after signing in): sign in again") % {
+            "at": exc.ended,
+            "hours": SESSION_SECONDS // 3600,
+        }
+    return page.gettext("the session is not one this server opened (it may have restarted): sign in again")
+
+
+async def posted(page: PageRequest) -> tuple[Signed, FormData] | Response:
     """A form POSTed by the signed-in person, its CSRF token checked; else the page to answer."""
-    who = await signed_in(request)
+    who = await signed_in(page)
     if isinstance(who, Response):
         return who
-    form = await request.form(max_part_size=DEFAULT_PART)
+    form = await page.request.form(max_part_size=DEFAULT_PART)
     if not csrf_matches(who.sid, form.get(CSRF_FIELD)):
-        return csrf_refused(request, who)
+        return csrf_refused(page, who)
     return who, form
 
 
@@ -227,41 +240,40 @@ def _route(handler: Handler, injected: tuple[str, ...], wrapped: Handler) -> Han
 
 
 def screen(handler: Handler) -> Handler:
-    """A page for the signed-in person: ``handler(request, who, **params)``; anyone else gets the
-    sign-in form (or is sent to it)."""
+    """A page for the signed-in person: ``handler(page, who, **params)`` (``page: Page`` first);
+    anyone else gets the sign-in form (or is sent to it)."""
 
-    async def wrapped(request: Request, **params: Any) -> Response:
-        who = await signed_in(request)
+    async def wrapped(page: PageRequest, **params: Any) -> Response:
+        who = await signed_in(page)
         if isinstance(who, Response):
             return who
-        return await handler(request, who, **params)
+        return await handler(page, who, **params)
 
     return _route(handler, ("who",), wrapped)
 
 
 def form_action(handler: Handler) -> Handler:
     """A form POSTed by the signed-in person, its CSRF token checked:
-    ``handler(request, who, form, **params)``."""
+    ``handler(page, who, form, **params)``."""
 
-    async def wrapped(request: Request, **params: Any) -> Response:
-        got = await posted(request)
+    async def wrapped(page: PageRequest, **params: Any) -> Response:
+        got = await posted(page)
         if isinstance(got, Response):
             return got
-        return await handler(request, *got, **params)
+        return await handler(page, *got, **params)
 
     return _route(handler, ("who", "form"), wrapped)
 
 
-def csrf_refused(request: Request, who: Signed | None) -> Response:
-    from escrutinio.web.work_pages import render
-
+def csrf_refused(page: PageRequest, who: Signed | None) -> Response:
     return render(
-        request,
+        page,
         "work/refused.html",
         who,
+        title=page.gettext("Refused"),
         status_code=403,
         rule="csrf",
-        message=(
+        message=page.gettext(
             "the form's security token is missing or does not belong to this session: nothing was done;"
             " reload the page and submit the form again"
         ),
@@ -276,8 +288,9 @@ def _here(request: Request) -> str:
 
 def _next(target: object) -> str:
     """Where to go after signing in: a working screen's path only (never another site)."""
-    if isinstance(target, str) and target.startswith(PREFIX + "/") and "//" not in target and "\\" not in target:
-        return target
+    safe = isinstance(target, str) and target.startswith(PREFIX + "/") and "//" not in target and "\\" not in target
+    if safe and not str(target).startswith(PREFIX + "/log"):
+        return str(target)
     return PREFIX + "/"
 
 
@@ -296,25 +309,27 @@ def _set(response: Response, request: Request, name: str, value: str, max_age: i
     )
 
 
-async def _sign_in_again(request: Request, rule: str, message: str) -> Response:
-    response = _login_form(request, status_code=401, problem={"rule": rule, "message": message})
+def _sign_in_again(page: PageRequest, rule: str, message: str) -> Response:
+    response = _login_form(page, status_code=401, problem={"rule": rule, "message": message})
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
 
 
-def _login_form(request: Request, *, status_code: int = 200, problem: dict[str, str] | None = None, next_: str = "") -> Response:
-    from escrutinio.web.work_pages import render
-
+def _login_form(
+    page: PageRequest, *, status_code: int = 200, problem: dict[str, str] | None = None, next_: str = "", bye: bool = False
+) -> Response:
+    request = page.request
     sid = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(18)
     response = render(
-        request,
+        page,
         "work/login.html",
         None,
+        title=page.gettext("Sign in"),
         status_code=status_code,
         csrf=csrf_token(sid),
         problem=problem,
-        next=_next(next_ or request.query_params.get("next")),
-        bye="bye" in request.query_params,
+        next=_next(next_ or request.url.path),
+        bye=bye,
     )
     _set(response, request, LOGIN_COOKIE, sid, SESSION_SECONDS)
     return response
@@ -322,31 +337,31 @@ def _login_form(request: Request, *, status_code: int = 200, problem: dict[str, 
 
 @router.get("/login")
 async def login_form(
-    request: Request,
+    page: Page,
     next_: Annotated[str | None, Query(alias="next", description="the screen to open after signing in")] = None,
     bye: Annotated[str | None, Query(description="set after signing out")] = None,
 ) -> Response:
     """The sign-in form: the token ``escrutinio users add`` printed. (The query parameters are
     declared so that the server's refusal of unknown parameters lets them through.)"""
-    return _login_form(request, next_=next_ or "")
+    return _login_form(page, next_=next_ or "", bye=bye is not None)
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
+async def login(page: Page) -> Response:
     """Check the token through the application; on success, the session cookie and the screen asked for."""
+    request = page.request
     form = await request.form()
     if not csrf_matches(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
-        return csrf_refused(request, None)
+        return csrf_refused(page, None)
     token = form.get("token")
     next_ = str(form.get("next") or "")
     if not isinstance(token, str) or not token.strip():
-        return _login_form(request, status_code=422, problem={"rule": "token", "message": "paste your token"}, next_=next_)
+        problem = {"rule": "token", "message": page.gettext("paste your token")}
+        return _login_form(page, status_code=422, problem=problem, next_=next_)
     try:
         await authenticate(store_url(request), token.strip())
-    except (NotAuthenticated, EscrutinioError) as exc:
-        rule = getattr(exc, "rule", "token")
-        message = getattr(exc, "message", str(exc))
-        return _login_form(request, status_code=401, problem={"rule": rule, "message": message}, next_=next_)
+    except NotAuthenticated as exc:
+        return _login_form(page, status_code=401, problem={"rule": exc.rule, "message": exc.message}, next_=next_)
     response = RedirectResponse(_next(next_), status_code=303)
     _set(response, request, SESSION_COOKIE, seal(token.strip()), SESSION_SECONDS)
     response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
@@ -355,11 +370,18 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 @form_action
-async def logout(request: Request, who: Signed, form: FormData) -> Response:
+async def logout(page: Page, who: Signed, form: FormData) -> Response:
     """End the session (its cookie is dropped; the token itself stays valid for the API)."""
     response = RedirectResponse(f"{PREFIX}/login?bye=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
+
+
+def refused(page: PageRequest, who: Signed, exc: BaseException) -> Response:
+    """A page saying the application refused, with the rule."""
+    shown = refusal_of(exc)
+    title = page.gettext("Refused")
+    return render(page, "work/refused.html", who, title=title, status_code=refusal_status(exc), **shown)
 
 
 def refusal_status(exc: BaseException) -> int:

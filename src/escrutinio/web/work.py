@@ -8,13 +8,14 @@ here.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from escrutinio.web import login, work_audit, work_claims, work_docket, work_intake
+from escrutinio.web.page import PageRoute
 from escrutinio.web.work_pages import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(login.router)
 for screen in (work_intake, work_claims, work_docket, work_audit):
     router.include_router(screen.router)
@@ -22,6 +23,6 @@ for screen in (work_intake, work_claims, work_docket, work_audit):
 
 @router.get(login.PREFIX + "/")
 @login.screen
-async def home(request: Request, who: login.Signed) -> Response:
+async def home(page: login.Page, who: login.Signed) -> Response:
     """Who is signed in and the screens (each refuses what the role may not do, naming the rule)."""
-    return render(request, "work/home.html", who)
+    return render(page, "work/home.html", who, title=page.gettext("Working screens"))

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError, Session
 from escrutinio.parsing import AuditEntryText, parse_audit_entry, parse_tally_figure
 from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
+from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
-router = APIRouter(prefix=PREFIX + "/audit", include_in_schema=False)
+router = APIRouter(prefix=PREFIX + "/audit", include_in_schema=False, route_class=PageRoute)
 
 ENTRY_FIELDS = ("table", "entry", "counts", "ballots", "by")
 PASTED = "pasted CSV"
@@ -36,7 +37,7 @@ def _view(session: Session) -> dict[str, Any]:
     return {"status": status, "retrieval": retrieval, "choices": list(session.election().contest.choice_ids)}
 
 
-async def _page(request: Request, who: Signed, *, status_code: int = 200, **context: Any) -> Response:
+async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **context: Any) -> Response:
     try:
         view = await who.run(_view)
     except EscrutinioError as exc:
@@ -44,19 +45,20 @@ async def _page(request: Request, who: Signed, *, status_code: int = 200, **cont
         context.setdefault("problem", refusal_of(exc))
         status_code = max(status_code, refusal_status(exc))
     context.setdefault("values", {})
-    return render(request, "work/audit.html", who, status_code=status_code, **view, **context)
+    title = page.gettext("Audit hand counts")
+    return render(page, "work/audit.html", who, title=title, status_code=status_code, **view, **context)
 
 
 @router.get("")
 @screen
-async def audit_screen(request: Request, who: Signed) -> Response:
+async def audit_screen(page: Page, who: Signed) -> Response:
     """Where the audit stands, the retrieval list, and the entry forms."""
-    return await _page(request, who)
+    return await _page(page, who)
 
 
 @router.post("/entry")
 @form_action
-async def record_entry(request: Request, who: Signed, form: FormData) -> Response:
+async def record_entry(page: Page, who: Signed, form: FormData) -> Response:
     """Record one hand-count entry (1 or 2) of a sampled table."""
     values = {k: str(form.get(k) or "") for k in ENTRY_FIELDS}
 
@@ -73,13 +75,13 @@ async def record_entry(request: Request, who: Signed, form: FormData) -> Respons
     try:
         recorded = await who.run(act)
     except EscrutinioError as exc:
-        return await _page(request, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc))
-    return await _page(request, who, status_code=201, recorded=recorded)
+        return await _page(page, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc))
+    return await _page(page, who, status_code=201, recorded=recorded)
 
 
 @router.post("/entries")
 @form_action
-async def record_bulk(request: Request, who: Signed, form: FormData) -> Response:
+async def record_bulk(page: Page, who: Signed, form: FormData) -> Response:
     """Record every row of a hand-count CSV (pasted, or an uploaded file) in one transaction."""
     upload, pasted = form.get("file"), form.get("csv")
     if isinstance(upload, UploadFile) and upload.filename:
@@ -88,17 +90,17 @@ async def record_bulk(request: Request, who: Signed, form: FormData) -> Response
         data, source = pasted.replace("\r\n", "\n").encode("utf-8"), PASTED
     else:
         problem = {"rule": "invalid", "message": "csv: paste the hand-count CSV or choose its file"}
-        return await _page(request, who, status_code=422, problem=problem)
+        return await _page(page, who, status_code=422, problem=problem)
     try:
         recorded = await who.run(lambda s: s.audit.record_csv(data, source))
     except EscrutinioError as exc:
         lines = [line for line in str(exc).split("\n") if line]
         return await _page(
-            request,
+            page,
             who,
             status_code=refusal_status(exc),
             problem=refusal_of(exc),
             bulk_problems=lines,
             pasted=pasted if isinstance(pasted, str) else "",
         )
-    return await _page(request, who, status_code=201, bulk={**recorded, "source": source})
+    return await _page(page, who, status_code=201, bulk={**recorded, "source": source})

@@ -13,21 +13,22 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError
 from escrutinio.parsing import parse_table_list
 from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
+from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
-router = APIRouter(prefix=PREFIX + "/claims", include_in_schema=False)
+router = APIRouter(prefix=PREFIX + "/claims", include_in_schema=False, route_class=PageRoute)
 
 FIELDS = ("tables", "filer", "grounds", "fee_receipt")
 
 
-async def _page(request: Request, who: Signed, *, status_code: int = 200, **context: Any) -> Response:
+async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **context: Any) -> Response:
     rules = await who.run(lambda s: s.cases.rules())
     context.setdefault("values", {"filer": who.principal.party or ""})
     context.setdefault("key", secrets.token_urlsafe(12))
@@ -36,20 +37,28 @@ async def _page(request: Request, who: Signed, *, status_code: int = 200, **cont
     for p in problems:
         by_field.setdefault(p["field"] or "filing", []).append(f"{p['rule']}: {p['message']}")
     return render(
-        request, "work/claims.html", who, status_code=status_code, rules=rules, problems=problems, by_field=by_field, **context
+        page,
+        "work/claims.html",
+        who,
+        title=page.gettext("File a claim: nullity request"),
+        status_code=status_code,
+        rules=rules,
+        problems=problems,
+        by_field=by_field,
+        **context,
     )
 
 
 @router.get("")
 @screen
-async def claim_form(request: Request, who: Signed) -> Response:
+async def claim_form(page: Page, who: Signed) -> Response:
     """The filing form under the election's claim rules."""
-    return await _page(request, who)
+    return await _page(page, who)
 
 
 @router.post("")
 @form_action
-async def check_or_file(request: Request, who: Signed, form: FormData) -> Response:
+async def check_or_file(page: Page, who: Signed, form: FormData) -> Response:
     """``step=check``: the problems, nothing written; ``step=file``: file when none (or anyway)."""
     values = {k: str(form.get(k) or "") for k in FIELDS}
     key = str(form.get("key") or "") or secrets.token_urlsafe(12)
@@ -57,7 +66,7 @@ async def check_or_file(request: Request, who: Signed, form: FormData) -> Respon
         tables = parse_table_list(values["tables"], "tables")
     except EscrutinioError as exc:
         problem = {"rule": "invalid", "field": "tables", "message": str(exc).removeprefix("tables: ")}
-        return await _page(request, who, status_code=422, values=values, problems=[problem], key=key)
+        return await _page(page, who, status_code=422, values=values, problems=[problem], key=key)
     filing = {
         "tables": tables,
         "filer": values["filer"].strip(),
@@ -70,9 +79,9 @@ async def check_or_file(request: Request, who: Signed, form: FormData) -> Respon
     refused = any(p["access"] for p in problems)  # the application would refuse it whole: never "anyway"
     if form.get("step") != "file" or (problems and not anyway) or refused:
         status = 200 if not problems else 403 if refused else 422
-        return await _page(request, who, status_code=status, values=values, problems=problems, checked=checked, key=key)
+        return await _page(page, who, status_code=status, values=values, problems=problems, checked=checked, key=key)
     try:
         written = await who.run(lambda s: s.cases.file(**filing, key=key))
     except EscrutinioError as exc:
-        return await _page(request, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc), key=key)
-    return await _page(request, who, status_code=201, filed=written.to_dict())
+        return await _page(page, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc), key=key)
+    return await _page(page, who, status_code=201, filed=written.to_dict())

@@ -10,16 +10,17 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError, Session
 from escrutinio.parsing import parse_case_number, parse_effect
-from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, refused, screen
+from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
-router = APIRouter(prefix=PREFIX + "/docket", include_in_schema=False)
+router = APIRouter(prefix=PREFIX + "/docket", include_in_schema=False, route_class=PageRoute)
 
 FIELDS = ("resolution", "effect", "figures", "decided", "instead", "reasoning")
 EFFECTS = ("annul", "dismiss", "count_as_is", "count_corrected", "decide_challenged")
@@ -28,45 +29,49 @@ APPEAL_EFFECTS = ("confirm", "reverse")
 
 @router.get("")
 @screen
-async def docket(request: Request, who: Signed) -> Response:
+async def docket(page: Page, who: Signed) -> Response:
     """The open cases the signed-in judge may decide."""
     try:
         rows = await who.run(lambda s: s.cases.worklist())
     except EscrutinioError as exc:
-        return render(request, "work/docket.html", who, status_code=refusal_status(exc), rows=[], problem=refusal_of(exc))
-    return render(request, "work/docket.html", who, rows=rows)
+        rows, problem, status = [], refusal_of(exc), refusal_status(exc)
+    else:
+        problem, status = None, 200
+    title = page.gettext("Docket: the cases you may decide")
+    return render(page, "work/docket.html", who, title=title, status_code=status, rows=rows, problem=problem)
 
 
 def _case(session: Session, number: str) -> dict[str, Any]:
     return {"case": session.cases.show(number), "choices": list(session.election().contest.choice_ids)}
 
 
-async def _case_page(request: Request, who: Signed, number: str, *, status_code: int = 200, **context: Any) -> Response:
+async def _case_page(page: PageRequest, who: Signed, number: str, *, status_code: int = 200, **context: Any) -> Response:
     try:
         view = await who.run(lambda s: _case(s, number))
     except EscrutinioError as exc:
-        return render(request, "work/refused.html", who, status_code=refusal_status(exc), **refusal_of(exc))
+        return refused(page, who, exc)
     appealed = view["case"]["status"] == "appealed"
     context.setdefault("values", {})
     context.setdefault("key", secrets.token_urlsafe(12))
     effects = APPEAL_EFFECTS if appealed else EFFECTS
-    page = {"appealed": appealed, "effects": effects, **view, **context}
-    return render(request, "work/ruling.html", who, status_code=status_code, **page)
+    title = page.gettext("Case %(number)s") % {"number": view["case"]["number"]}
+    shown = {"appealed": appealed, "effects": effects, **view, **context}
+    return render(page, "work/ruling.html", who, title=title, status_code=status_code, **shown)
 
 
 @router.get("/{number}")
 @screen
-async def case_form(request: Request, who: Signed, number: str) -> Response:
+async def case_form(page: Page, who: Signed, number: str) -> Response:
     try:
         found = parse_case_number(number, "number")
     except EscrutinioError as exc:
-        return render(request, "work/refused.html", who, status_code=422, **refusal_of(exc))
-    return await _case_page(request, who, found)
+        return refused(page, who, exc)
+    return await _case_page(page, who, found)
 
 
 @router.post("/{number}")
 @form_action
-async def decide(request: Request, who: Signed, form: FormData, number: str) -> Response:
+async def decide(page: Page, who: Signed, form: FormData, number: str) -> Response:
     """Rule on the case (or decide its appeal) for the signed-in judge."""
     from escrutinio.app.cases import Decision
 
@@ -92,6 +97,6 @@ async def decide(request: Request, who: Signed, form: FormData, number: str) -> 
         written = await who.run(act)
     except EscrutinioError as exc:
         return await _case_page(
-            request, who, number, status_code=refusal_status(exc), values=values, problem=refusal_of(exc), key=key
+            page, who, number, status_code=refusal_status(exc), values=values, problem=refusal_of(exc), key=key
         )
-    return await _case_page(request, who, number, status_code=201, written=written)
+    return await _case_page(page, who, number, status_code=201, written=written)

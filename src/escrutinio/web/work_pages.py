@@ -1,18 +1,24 @@
-"""Rendering the working screens: every page gets who is signed in and their CSRF token, so the
-layout's sign-out form and every form of the page carry it without each route passing it."""
+"""Rendering the working screens in the pages' layout and language: every page gets who is
+signed in and their CSRF token, so the layout's sign-out form and every form of the page carry
+it without each route passing it.
+
+A working screen shows no published figures, so the layout's footer names no log head; and a
+signed-in page is nobody else's: no cache may keep it (``Cache-Control: no-store``).
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.responses import HTMLResponse
+from escrutinio.web.reads import Figures
 
 if TYPE_CHECKING:
-    from fastapi import Request
-    from jinja2 import Environment
+    from starlette.responses import HTMLResponse
 
     from escrutinio.app import Principal
+    from escrutinio.web.page import PageRequest
+
+NO_FIGURES = Figures(None, {"events": None, "head": None, "type": None, "at": None})
 
 
 class Signed(Protocol):
@@ -25,33 +31,13 @@ class Signed(Protocol):
     def csrf(self) -> str: ...
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    from pathlib import Path
-
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(default=True),
-        extensions=["jinja2.ext.i18n"],
+def render(
+    page: PageRequest, name: str, who: Signed | None, *, title: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """The screen ``name`` titled ``title`` (already translated) for ``who`` (None: not signed in)."""
+    csrf = context.pop("csrf", who.csrf if who else "")
+    response = page.render(
+        name, NO_FIGURES, title=title, status_code=status_code, who=who.principal if who else None, csrf=csrf, **context
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
-def render(request: Request, name: str, who: Signed | None, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """The page ``name`` for ``who`` (None: not signed in), answered with ``status_code``."""
-    page = (
-        environment()
-        .get_template(name)
-        .render(
-            request=request,
-            who=who.principal if who else None,
-            csrf=context.pop("csrf", who.csrf if who else ""),
-            **context,
-        )
-    )
-    response = HTMLResponse(page, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"  # a signed-in page is nobody else's
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.integration.api.server import Server, serving
-from tests.integration.web.work_stores import Accounts, hidden, roll_store, sign_in
+from tests.integration.web.work_stores import EN, Accounts, hidden, roll_store, sign_in
 
 from escrutinio.app import Session
 from escrutinio.web.login import SESSION_COOKIE, SESSION_SECONDS, seal
@@ -41,7 +41,7 @@ def head(db: str) -> int:
 
 
 def test_signing_in_sets_a_strict_httponly_cookie_and_opens_the_screens(server: Server, store: tuple[str, Accounts]) -> None:
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         answer = sign_in(client, store[1].ana)
         assert answer.status_code == 303 and answer.headers["location"] == "/work/"
         cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "="))
@@ -55,7 +55,7 @@ def test_signing_in_sets_a_strict_httponly_cookie_and_opens_the_screens(server: 
 
 
 def test_a_screen_without_a_session_sends_to_the_sign_in_form(server: Server) -> None:
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         answer = client.get("/work/intake", params={"table": "000001"})
         assert answer.status_code == 303 and answer.headers["location"].startswith("/work/login?next=/work/intake")
 
@@ -63,7 +63,7 @@ def test_a_screen_without_a_session_sends_to_the_sign_in_form(server: Server) ->
 def test_a_form_without_its_csrf_token_is_refused_and_nothing_is_written(server: Server, store: tuple[str, Accounts]) -> None:
     db, accounts = store
     before = head(db)
-    with server.client() as client, server.client() as other:
+    with server.client(headers=EN) as client, server.client(headers=EN) as other:
         assert sign_in(client, accounts.ana).status_code == 303
         assert sign_in(other, accounts.beto).status_code == 303
         page = client.get("/work/intake", params={"table": "000002"}).text
@@ -82,7 +82,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_nothing_is_written(server:
 
 
 def test_the_sign_in_form_needs_its_own_csrf_token(server: Server, store: tuple[str, Accounts]) -> None:
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         client.get("/work/login")
         answer = client.post("/work/login", data={"token": store[1].ana, "csrf": "0" * 64})
         assert answer.status_code == 403 and "csrf" in answer.text
@@ -96,7 +96,7 @@ def test_a_revoked_token_cannot_sign_in_and_ends_a_session_already_open(server: 
     accounts = roll_store(db, tmp_path)
     with Session(db, "admin") as admin:
         gone = admin.users.add("gone", Role.CLERK).token
-    with serving(db) as own, own.client() as client, own.client() as early:
+    with serving(db) as own, own.client(headers=EN) as client, own.client(headers=EN) as early:
         assert sign_in(early, gone).status_code == 303
         with Session(db, "admin") as admin:
             admin.users.revoke("gone")
@@ -118,7 +118,7 @@ def test_an_expired_or_forged_session_signs_in_again(server: Server, store: tupl
         env.setenv("ESCRUTINIO_SESSION_KEY", KEY)
         old = seal(accounts.ana, at=int(time.time()) - SESSION_SECONDS - 60)
         fresh = seal(accounts.ana)
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         client.cookies.set(SESSION_COOKIE, old, domain="127.0.0.1", path="/work")
         expired = client.get("/work/")
         assert expired.status_code == 401
@@ -127,17 +127,17 @@ def test_an_expired_or_forged_session_signs_in_again(server: Server, store: tupl
         client.cookies.set(SESSION_COOKIE, old, domain="127.0.0.1", path="/work")
         posted = client.post("/work/intake", data={"table": "000003", "key": "x", **ENTRY})
         assert posted.status_code == 401 and head(db) == before
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         client.cookies.set(SESSION_COOKIE, fresh, domain="127.0.0.1", path="/work")
         assert client.get("/work/").status_code == 200  # the same key, in time: signed in
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         client.cookies.set(SESSION_COOKIE, fresh[:-4] + "AAAA", domain="127.0.0.1", path="/work")
         forged = client.get("/work/")
         assert forged.status_code == 401 and "invalid" in forged.text
 
 
 def test_sign_in_returns_only_to_a_working_screen(server: Server, store: tuple[str, Accounts]) -> None:
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         form = client.get("/work/login", params={"next": "//evil.example/x"})
         answer = client.post(
             "/work/login", data={"token": store[1].ana, "csrf": hidden(form.text, "csrf"), "next": "https://evil.example/"}
@@ -149,7 +149,7 @@ def test_wrong_role_is_refused_with_its_rule(server: Server, store: tuple[str, A
     """A clerk on the claim form: the application refuses by the role rule; nothing is filed."""
     db, accounts = store
     before = head(db)
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         sign_in(client, accounts.ana)
         page = client.get("/work/claims").text
         data = {"csrf": hidden(page, "csrf"), "key": "c1", "tables": "000001", "filer": "FP", "grounds": "b"}
@@ -159,3 +159,14 @@ def test_wrong_role_is_refused_with_its_rule(server: Server, store: tuple[str, A
         assert "role" in refused.text and "a clerk may not" in refused.text
     assert head(db) == before
     assert httpx.get(f"{server.url}/api/v1/cases").json() == []
+
+
+def test_the_screens_speak_the_reader_s_language(server: Server, store: tuple[str, Accounts]) -> None:
+    with server.client() as client:
+        assert "Iniciar sesión" in client.get("/work/login").text  # Spanish by default
+        sign_in(client, store[1].ana)
+        assert "Pantallas de trabajo" in client.get("/work/", headers={"Accept-Language": "es-PE"}).text
+        refused = client.post("/work/intake", data={"table": "000001"}, headers={"Accept-Language": "es"})
+        assert refused.status_code == 403 and "no se hizo nada" in refused.text
+        assert "Working screens" in client.get("/work/", params={"lang": "en"}).text  # the switch (remembered)
+        assert "Working screens" in client.get("/work/", headers={"Accept-Language": "es"}).text

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
 from tests.integration.audit.test_audit_workflow_service import SEED, _rows
-from tests.integration.web.work_stores import Accounts, hidden, roll_store, sign_in
+from tests.integration.web.work_stores import EN, Accounts, hidden, roll_store, sign_in
 from tests.onpe_sample import write
 
 from escrutinio.app import Session
@@ -50,7 +50,7 @@ def claim(client: httpx.Client, step: str, **fields: str) -> httpx.Response:
 
 def test_a_filing_is_checked_field_by_field_then_filed_and_public(server: Server, store: tuple[str, Accounts]) -> None:
     db, accounts = store
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         sign_in(client, accounts.maria)
         before = head(db)
         unpaid = claim(client, "file", tables="000001", filer="FP", grounds="b", fee_receipt="")
@@ -75,7 +75,7 @@ def test_a_representative_filing_for_another_party_is_refused_by_the_party_rule(
 ) -> None:
     db, accounts = store
     before = head(db)
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         sign_in(client, accounts.pedro)
         refused = claim(client, "file", tables="000002", filer="FP", grounds="b", fee_receipt="R-8", anyway="yes")
         assert refused.status_code == 403
@@ -85,20 +85,20 @@ def test_a_representative_filing_for_another_party_is_refused_by_the_party_rule(
 
 def test_the_judge_rules_from_the_docket_of_their_area(server: Server, store: tuple[str, Accounts]) -> None:
     db, accounts = store
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         sign_in(client, accounts.maria)
         filed = claim(client, "file", tables="000003", filer="FP", grounds="b", fee_receipt="R-9")
         number = filed.text.split('href="/cases/')[1].split('"')[0]
     with Session(db, "admin") as admin:
         callao = admin.users.add(f"rosa{number[-3:]}", Role.JUDGE, body="JEE", area="24").token
-    with server.client() as elsewhere:
+    with server.client(headers=EN) as elsewhere:
         sign_in(elsewhere, callao)
         assert f"/work/docket/{number}" not in elsewhere.get("/work/docket").text  # not in their area
         page = elsewhere.get(f"/work/docket/{number}").text
         data = {"csrf": hidden(page, "csrf"), "key": "r0", "resolution": "1-JEE", "effect": "dismiss", "reasoning": "x"}
         refused = elsewhere.post(f"/work/docket/{number}", data=data)
         assert refused.status_code == 403 and "area" in refused.text
-    with server.client() as client:
+    with server.client(headers=EN) as client:
         sign_in(client, accounts.luis)
         docket = client.get("/work/docket")
         assert f'href="/work/docket/{number}"' in docket.text
@@ -117,7 +117,7 @@ def test_a_claim_after_the_2021_deadline_is_shown_late_before_filing(tmp_path: P
         admin.intake.register_roll(write(tmp_path / "roll.csv"), "peru-2021-runoff")
         maria = admin.users.add("maria", Role.REPRESENTATIVE, party="FP").token
         before = admin.store.head()[0]
-    with serving(db) as own, own.client() as client:
+    with serving(db) as own, own.client(headers=EN) as client:
         sign_in(client, maria)
         form = client.get("/work/claims").text
         assert "2021-06-09T20:00:00-05:00" in form  # the deadline is shown before anything is typed
@@ -148,7 +148,7 @@ def audit_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, dic
 def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, str, dict[str, str]]) -> None:
     db, token, counts = audit_store
     tables = list(counts)
-    with serving(db) as own, own.client() as client:
+    with serving(db) as own, own.client(headers=EN) as client:
         sign_in(client, token)
         screen = client.get("/work/audit")
         assert screen.status_code == 200 and all(f"<td>{t}</td>" in screen.text for t in tables)

@@ -17,6 +17,9 @@ from tests.onpe_sample import write
 from escrutinio.app import Session
 from escrutinio.domain.roles import Role
 
+EN = {"Accept-Language": "en"}
+"""The tests read the screens in English (Spanish is the default: see the language test)."""
+
 
 def current_election(path: Path) -> Path:
     """The runoff's definition held yesterday, its claim deadline a month away."""
