@@ -34,7 +34,8 @@ def _view(session: Session) -> dict[str, Any]:
         retrieval = session.audit.retrieval()
     except EscrutinioError:
         retrieval = None
-    return {"status": status, "retrieval": retrieval, "choices": list(session.election().contest.choice_ids)}
+    contest = session.count.contest()
+    return {"status": status, "retrieval": retrieval, "choices": [c["id"] for c in contest["choices"]], "contest": contest}
 
 
 async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **context: Any) -> Response:

@@ -33,6 +33,9 @@ async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **con
     context.setdefault("values", {"filer": who.principal.party or ""})
     context.setdefault("key", secrets.token_urlsafe(12))
     problems = context.pop("problems", [])
+    whole = [p for p in problems if p["access"] and not p["field"]]  # the role itself: the page's refusal box
+    if whole and "problem" not in context:
+        context["problem"] = {"rule": whole[0]["rule"], "message": whole[0]["message"]}
     by_field: dict[str, list[str]] = {}
     for p in problems:
         by_field.setdefault(p["field"] or "filing", []).append(f"{p['rule']}: {p['message']}")

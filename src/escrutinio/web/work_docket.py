@@ -32,17 +32,18 @@ APPEAL_EFFECTS = ("confirm", "reverse")
 async def docket(page: Page, who: Signed) -> Response:
     """The open cases the signed-in judge may decide."""
     try:
-        rows = await who.run(lambda s: s.cases.worklist())
+        rows, contest = await who.run(lambda s: (s.cases.worklist(), s.count.contest()))
     except EscrutinioError as exc:
-        rows, problem, status = [], refusal_of(exc), refusal_status(exc)
+        rows, contest, problem, status = [], None, refusal_of(exc), refusal_status(exc)
     else:
         problem, status = None, 200
     title = page.gettext("Docket: the cases you may decide")
-    return render(page, "work/docket.html", who, title=title, status_code=status, rows=rows, problem=problem)
+    return render(page, "work/docket.html", who, title=title, status_code=status, rows=rows, problem=problem, contest=contest)
 
 
 def _case(session: Session, number: str) -> dict[str, Any]:
-    return {"case": session.cases.show(number), "choices": list(session.election().contest.choice_ids)}
+    contest = session.count.contest()
+    return {"case": session.cases.show(number), "choices": [c["id"] for c in contest["choices"]], "contest": contest}
 
 
 async def _case_page(page: PageRequest, who: Signed, number: str, *, status_code: int = 200, **context: Any) -> Response:

@@ -33,11 +33,13 @@ def _table_view(session: Session, table: str | None) -> dict[str, Any]:
     """The contest's choices, and the table's entries and scans so far."""
     contest = session.election().contest
     choices = [{"id": c.id, "name": c.candidate or c.name or c.party} for c in contest.choices]
+    contest = session.count.contest()  # the page's times in the election's zone
     if not table:
-        return {"choices": choices, "entries": [], "images": []}
+        return {"choices": choices, "contest": contest, "entries": [], "images": []}
     rows = session.intake.entries(table)
     return {
         "choices": choices,
+        "contest": contest,
         "entries": [r for r in rows if r["type"] == "sheet.entered"],
         "images": [r for r in rows if r["type"] == "sheet.image_attached"],
     }
