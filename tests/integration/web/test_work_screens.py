@@ -5,6 +5,7 @@ with its rule and nothing written."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,7 @@ import httpx
 import pytest
 from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
-from tests.integration.audit.test_audit_workflow_service import SEED, _rows
-from tests.integration.web.work_stores import EN, Accounts, hidden, roll_store, sign_in
+from tests.integration.web.work_stores import EN, Accounts, Audited, audited_store, hidden, roll_store, sign_in
 from tests.onpe_sample import write
 
 from escrutinio.app import Session
@@ -128,37 +128,25 @@ def test_a_claim_after_the_2021_deadline_is_shown_late_before_filing(tmp_path: P
 
 
 @pytest.fixture(scope="module")
-def audit_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, dict[str, str]]:
-    """600 counted tables, an audit drawn; an auditor's token and each drawn table's hand count."""
+def audit_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Audited]:
     folder = tmp_path_factory.mktemp("audit")
     db = str(folder / "audit.db")
-    rows = {r.table: r for r in _rows()}
-    with Session(db, "admin") as admin:
-        admin.count.load(write(folder / "sheets.csv", list(rows.values())), "peru-2021-runoff")
-        from escrutinio.parsing import parse_audit_method, parse_risk_limit
-
-        admin.audit.plan(parse_risk_limit("0.05"), method=parse_audit_method("macro"))
-        admin.audit.seed(SEED)
-        drawn = [t["table"] for c in admin.audit.draw()["centres"] for t in c["tables"]]
-        token = admin.users.add("olga", Role.AUDITOR).token
-    counts = {t: f'"PL={rows[t].p1},FP={rows[t].p2},other={200 - int(rows[t].p1) - int(rows[t].p2)}",200' for t in drawn}
-    return db, token, counts
+    return db, audited_store(db, folder)
 
 
-def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, str, dict[str, str]]) -> None:
-    db, token, counts = audit_store
-    tables = list(counts)
+def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, Audited]) -> None:
+    db, audited = audit_store
+    tables = audited.drawn
     with serving(db) as own, own.client(headers=EN) as client:
-        sign_in(client, token)
+        sign_in(client, audited.token)
         screen = client.get("/work/audit")
         assert screen.status_code == 200 and all(f"<td>{t}</td>" in screen.text for t in tables)
-        first = tables[0]
-        figures = counts[first].rsplit(",", 1)[0].strip('"')
+        first, _entry, figures, ballots, _by = next(csv.reader(audited.csv[1:2]))
         single = {"csrf": hidden(screen.text, "csrf"), "table": first, "entry": "1", "counts": figures}
-        one = client.post("/work/audit/entry", data=single | {"ballots": "200", "by": "A. Quispe"})
+        one = client.post("/work/audit/entry", data=single | {"ballots": ballots, "by": "A. Quispe"})
         assert one.status_code == 201, one.text
         before = head(db)
-        lines = ["table,entry,counts,ballots,by", *(f"{t},{e},{counts[t]},clerk {e}" for t in tables[1:] for e in (1, 2))]
+        lines = [audited.csv[0], *audited.csv[2:]]  # the rest: the first table's entry 1 is in
         bad = "\n".join([*lines[:3], "999999,1,PL=1,10,ana"])
         refused = client.post("/work/audit/entries", data={"csrf": hidden(screen.text, "csrf"), "csv": bad})
         assert refused.status_code == 422
@@ -175,5 +163,4 @@ def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, s
         )
         assert again.status_code == 201 and f"0 entries recorded, {len(lines) - 1} already recorded" in again.text
     with Session(db) as s:
-        status = s.audit.status()
-        assert status["phase"] != "sampling" and s.store.head()[0] == before + len(lines) - 1
+        assert s.audit.status()["phase"] == "measurable" and s.store.head()[0] == before + len(lines) - 1

@@ -69,3 +69,33 @@ def sign_in(client: httpx.Client, token: str) -> httpx.Response:
     form = client.get("/work/login")
     assert form.status_code == 200, form.text
     return client.post("/work/login", data={"token": token, "csrf": hidden(form.text, "csrf")})
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A store with an audit drawn: the auditor's token, the drawn tables, and the hand-count
+    CSV of the sample (both entries of every drawn table, equal to its sheet)."""
+
+    token: str
+    drawn: list[str]
+    csv: list[str]
+
+
+def audited_store(db: str, folder: Path) -> Audited:
+    """600 counted tables (``_rows`` of the audit workflow tests), a MACRO audit at 5 % drawn."""
+    from tests.integration.audit.test_audit_workflow_service import SEED, _rows
+
+    from escrutinio.parsing import parse_audit_method, parse_risk_limit
+
+    rows = {r.table: r for r in _rows()}
+    with Session(db, "admin") as admin:
+        admin.count.load(write(folder / "sheets.csv", list(rows.values())), "peru-2021-runoff")
+        admin.audit.plan(parse_risk_limit("0.05"), method=parse_audit_method("macro"))
+        admin.audit.seed(SEED)
+        drawn = [t["table"] for c in admin.audit.draw()["centres"] for t in c["tables"]]
+        token = admin.users.add("olga", Role.AUDITOR).token
+    lines = ["table,entry,counts,ballots,by"]
+    for t in drawn:
+        pl, fp = int(rows[t].p1), int(rows[t].p2)
+        lines += [f'{t},{entry},"PL={pl},FP={fp},other={200 - pl - fp}",200,clerk {entry}' for entry in (1, 2)]
+    return Audited(token, drawn, lines)
