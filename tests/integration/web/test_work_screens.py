@@ -6,6 +6,7 @@ with its rule and nothing written."""
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,3 +165,27 @@ def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, A
         assert again.status_code == 201 and f"0 entries recorded, {len(lines) - 1} already recorded" in again.text
     with Session(db) as s:
         assert s.audit.status()["phase"] == "measurable" and s.store.head()[0] == before + len(lines) - 1
+
+
+def test_a_clerk_attaches_a_scan_and_a_file_that_is_no_image_is_refused(server: Server, store: tuple[str, Accounts]) -> None:
+    db, accounts = store
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.ana)
+        page = client.get("/work/intake", params={"table": "000004"}).text  # Callao: outside ana's area
+        data = {"csrf": hidden(page, "csrf"), "key": "scan-1", "table": "000003"}
+        kept = client.post("/work/intake/image", data=data, files={"image": ("acta.png", png, "image/png")})
+        assert kept.status_code == 201, kept.text
+        sha = hashlib.sha256(png).hexdigest()
+        assert sha in kept.text and 'href="/api/v1/images/' + sha in kept.text
+        assert httpx.get(f"{server.url}/api/v1/images/{sha}").content == png
+        before = head(db)
+        text = client.post(
+            "/work/intake/image", data=data | {"key": "scan-2"}, files={"image": ("acta.png", b"hello", "image/png")}
+        )
+        assert text.status_code == 422 and "not a JPEG, PNG or PDF" in text.text
+        elsewhere = client.post(
+            "/work/intake/image", data=data | {"key": "scan-3", "table": "000004"}, files={"image": ("a.png", png, "image/png")}
+        )
+        assert elsewhere.status_code == 403 and "area" in elsewhere.text
+        assert head(db) == before
