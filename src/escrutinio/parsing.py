@@ -440,3 +440,24 @@ def parse_count(text: str, what: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise InputError(f"{what}: expected a whole number of at least 1, got {text!r}")
     return int(value)
+
+
+# -- web forms: what a working screen's fields hold ---------------------------------------------
+
+
+def parse_tally_figure(text: str | None, what: str) -> int:
+    """A figure keyed from a tally sheet (votes, blank, null, ballots cast): a whole number, zero
+    or more; an empty box is refused rather than read as zero (a clerk who skipped a line)."""
+    value = (text or "").strip()
+    if not value.isdigit() or not value.isascii():
+        shown = repr(text) if value else "nothing"
+        raise InputError(f"{what}: expected a whole number, zero or more, got {shown}")
+    return int(value)
+
+
+def parse_table_list(text: str | None, what: str = "tables") -> list[str]:
+    """Table ids separated by commas, spaces or lines (``052235, 052236``), each once, in order."""
+    parts = [p for p in (text or "").replace(",", " ").split() if p]
+    if not parts:
+        raise InputError(f"{what}: expected one or more table ids separated by commas or spaces, got nothing")
+    return list(dict.fromkeys(parse_table_id(p, what) for p in parts))

@@ -62,6 +62,18 @@ FILE_ACTION = {
 }
 """The action (domain/roles.py) filing each kind of case is: who may file it."""
 
+CHECK_FIELDS = {
+    "unknown_table": "tables",
+    "no_standing": "filer",
+    "grounds": "grounds",
+    "late": "deadline",
+    "no_fee": "fee_receipt",
+    "party": "filer",
+    "area": "tables",
+}
+"""The form field each refusal rule is about (:meth:`CasesService.check`); the others (role,
+body, malformed) are about the filing as a whole."""
+
 FEE_KEY = "fee-receipt:"
 IMPORT_ATTEMPTS = 3
 """How often an import looks again when another write lands while it is prepared."""
@@ -199,6 +211,93 @@ class CasesService:
             requested=requested or REQUESTED[kind],
         )
         return self._once(keys, lambda: self._file(disputes, [filing], keys))
+
+    def rules(self) -> dict[str, Any]:
+        """The election's claim rules as a filing form shows them before anything is typed: the
+        deadline, the fee per table, the grounds (and which must be raised at the table on
+        election day), the appeal window, and the store's clock that filings are judged on."""
+        election = self.context.election()
+        rules = election.claims
+        return {
+            "now": self.disputes.clock().isoformat(),
+            "election_day": election.date.isoformat(),
+            "timezone": election.timezone,
+            "deadline": rules.deadline.isoformat() if rules.deadline else None,
+            "fee_per_table": rules.fee_per_table,
+            "fee_currency": rules.fee_currency,
+            "grounds": list(rules.grounds),
+            "table_grounds": sorted(g for g in rules.grounds if g in claims.TABLE_GROUNDS),
+            "appeal_days": rules.appeal_days,
+            "parties": list(election.contest.choice_ids),
+        }
+
+    def check(
+        self,
+        *,
+        tables: Sequence[str],
+        filer: str,
+        kind: CaseKind = CaseKind.NULLITY_REQUEST,
+        grounds: str = "",
+        fee_receipt: str | None = None,
+    ) -> dict[str, Any]:
+        """What filing this case now would meet, without writing anything: every rule it would
+        break, each with the form field at fault (``tables``, ``filer``, ``grounds``,
+        ``fee_receipt``, ``deadline``; None for the filing as a whole), the principal's own
+        access first (``access``: a rule of the principal's role and scope, not of claims).
+        A filing that breaks a claim rule is still recorded when filed (as inadmissible, with
+        its rule): checking first lets a filer fix what can be fixed."""
+        from escrutinio.domain.roles import AccessDenied
+
+        problems: list[dict[str, Any]] = []
+        try:
+            self._require_filing(FILE_ACTION[kind], tables, filer if kind is CaseKind.NULLITY_REQUEST else None)
+        except AccessDenied as exc:
+            problems.append({"rule": exc.rule, "field": CHECK_FIELDS.get(exc.rule), "message": exc.message, "access": True})
+        disputes = self.disputes
+        at = disputes.clock()
+        receipt = (fee_receipt or "").strip() or None
+        filing = Filing(kind, tuple(tables), filer, FILER_ROLE[kind], at, grounds=grounds, fee_receipt=receipt)
+        election = disputes.election
+        found = claims.refusals(
+            filing,
+            election,
+            known_tables=disputes.known_of(tables),
+            contest_parties=election.contest.choice_ids,
+            now=at,
+            spent_receipts=self._spent(disputes, [receipt or ""]),
+        )
+        problems += [{"rule": r.rule, "field": CHECK_FIELDS.get(r.rule), "message": r.message, "access": False} for r in found]
+        return {"at": at.isoformat(), "admissible": not problems, "problems": problems}
+
+    def worklist(self) -> list[dict[str, Any]]:
+        """The open cases the session's principal may decide: a dispute-body judge's cases awaiting
+        a ruling (their body, tables within their area), an appeals judge's appealed cases; the
+        administrator's, both. Each docket row gains ``action`` (``rule`` or ``decide_appeal``)."""
+        from escrutinio.domain.roles import MAY, AccessDenied
+
+        rows = self.disputes.listing()
+        role = self.context.principal.role
+        wanted = [
+            (status, act, body)
+            for status, act, body in (
+                (("filed", "admitted"), Act.RULE, claims.DISPUTE_BODY),
+                (("appealed",), Act.DECIDE_APPEAL, claims.APPEALS_BODY),
+            )
+            if role in MAY[act]
+        ]
+        tables = sorted({t for r in rows for t in r["tables"]})
+        areas = self.context.store.table_areas(tables) if tables and self.context.principal.area else {}
+        out = []
+        for row in rows:
+            for statuses, act, body in wanted:
+                if row["status"] not in statuses:
+                    continue
+                try:
+                    self.context.require_areas(act, [areas.get(t) for t in row["tables"]], body=body)
+                except AccessDenied:
+                    continue
+                out.append({**row, "action": "rule" if act is Act.RULE else "decide_appeal", "body": body})
+        return out
 
     def import_csv(self, path: Path, *, declared: bool = False) -> Written:
         """File every nullity request of a bulk-filing CSV in one transaction, each judged on its

@@ -25,12 +25,13 @@ STATIC = Path(__file__).parent / "static"
 
 def router() -> APIRouter:
     """Every page's route (each page module adds its own router here)."""
-    from escrutinio.web import pages_audit, pages_forensics, pages_public
+    from escrutinio.web import pages_audit, pages_forensics, pages_public, work
 
     pages = APIRouter(route_class=PageRoute, include_in_schema=False)
     pages.include_router(pages_public.router)
     pages.include_router(pages_audit.router)
     pages.include_router(pages_forensics.router)
+    pages.include_router(work.router)
     return pages
 
 

@@ -1,0 +1,107 @@
+"""The auditor's screen: the current round's retrieval list, and hand-count entries one at a time
+or many at once (a CSV pasted or uploaded, as ``escrutinio audit record --file`` takes it).
+
+Every entry goes through ``session.audit`` for the signed-in auditor: a table outside their area
+is refused naming the rule; a bad CSV row is named ``source:line:column`` and then nothing is
+written; a CSV sent twice (a double click, a reload) adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
+
+from escrutinio.app import EscrutinioError, Session
+from escrutinio.parsing import AuditEntryText, parse_audit_entry, parse_tally_figure
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
+from escrutinio.web.page import Page, PageRequest, PageRoute
+from escrutinio.web.work_pages import render
+
+router = APIRouter(prefix=PREFIX + "/audit", include_in_schema=False, route_class=PageRoute)
+
+ENTRY_FIELDS = ("table", "entry", "counts", "ballots", "by")
+PASTED = "pasted CSV"
+"""How a pasted CSV is named in its problems (``pasted CSV:3:counts: ...``)."""
+
+
+def _view(session: Session) -> dict[str, Any]:
+    """The audit's status and the last round's retrieval list (None before a draw)."""
+    status = session.audit.status()
+    try:
+        retrieval = session.audit.retrieval()
+    except EscrutinioError:
+        retrieval = None
+    contest = session.count.contest()
+    return {"status": status, "retrieval": retrieval, "choices": [c["id"] for c in contest["choices"]], "contest": contest}
+
+
+async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **context: Any) -> Response:
+    try:
+        view = await who.run(_view)
+    except EscrutinioError as exc:
+        view = {"status": None, "retrieval": None, "choices": []}
+        context.setdefault("problem", refusal_of(exc))
+        status_code = max(status_code, refusal_status(exc))
+    context.setdefault("values", {})
+    title = page.gettext("Audit hand counts")
+    return render(page, "work/audit.html", who, title=title, status_code=status_code, **view, **context)
+
+
+@router.get("")
+@screen
+async def audit_screen(page: Page, who: Signed) -> Response:
+    """Where the audit stands, the retrieval list, and the entry forms."""
+    return await _page(page, who)
+
+
+@router.post("/entry")
+@form_action
+async def record_entry(page: Page, who: Signed, form: FormData) -> Response:
+    """Record one hand-count entry (1 or 2) of a sampled table."""
+    values = {k: str(form.get(k) or "") for k in ENTRY_FIELDS}
+
+    def act(session: Session) -> dict[str, Any]:
+        text = AuditEntryText(
+            values["table"],
+            values["by"],
+            parse_tally_figure(values["entry"], "entry"),
+            values["counts"],
+            parse_tally_figure(values["ballots"], "ballots"),
+        )
+        return session.audit.record(parse_audit_entry(session.audit.unit(), text))
+
+    try:
+        recorded = await who.run(act)
+    except EscrutinioError as exc:
+        return await _page(page, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc))
+    return await _page(page, who, status_code=201, recorded=recorded)
+
+
+@router.post("/entries")
+@form_action
+async def record_bulk(page: Page, who: Signed, form: FormData) -> Response:
+    """Record every row of a hand-count CSV (pasted, or an uploaded file) in one transaction."""
+    upload, pasted = form.get("file"), form.get("csv")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data, source = await upload.read(), upload.filename
+    elif isinstance(pasted, str) and pasted.strip():
+        data, source = pasted.replace("\r\n", "\n").encode("utf-8"), PASTED
+    else:
+        problem = {"rule": "invalid", "message": "csv: paste the hand-count CSV or choose its file"}
+        return await _page(page, who, status_code=422, problem=problem)
+    try:
+        recorded = await who.run(lambda s: s.audit.record_csv(data, source))
+    except EscrutinioError as exc:
+        lines = [line for line in str(exc).split("\n") if line]
+        return await _page(
+            page,
+            who,
+            status_code=refusal_status(exc),
+            problem=refusal_of(exc),
+            bulk_problems=lines,
+            pasted=pasted if isinstance(pasted, str) else "",
+        )
+    return await _page(page, who, status_code=201, bulk={**recorded, "source": source})

@@ -1,0 +1,146 @@
+"""The working screens in headless Chromium, each person signed in with their own token: a party
+representative files a claim through the form and finds it on the public docket; a claim after
+the 2021 deadline is shown refused, on the real runoff store; two clerks' entries of one sheet
+differ and the page names the field; an auditor pastes the hand counts of a whole sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.integration.api.server import Server
+from tests.integration.web.work_stores import Accounts, audited_store, roll_store
+
+from escrutinio.app import Session
+from escrutinio.domain.roles import Role
+
+try:
+    from tests.browser.conftest import serious_violations
+except ImportError:  # the browser fixtures arrive with the public pages' browser tests (webcore)
+    pytest.skip("tests/browser/conftest.py (the browser fixtures) is not in this checkout", allow_module_level=True)
+
+pytestmark = [pytest.mark.browser]
+
+
+def sign_in(page: Any, server: Server, token: str, screen: str) -> None:
+    """Sign in through the form and land on ``screen`` (``/work/claims``)."""
+    page.goto(f"{server.url}/work/login?next={screen}")
+    page.locator("#token").fill(token)
+    page.locator('form[action="/work/login"] button[type="submit"]').click()  # in either language
+    page.wait_for_url(f"**{screen}")
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> tuple[str, Accounts]:
+    """The ten-table sample's roll under a current election (claims timely), and its accounts."""
+    db = str(tmp_path / "work.db")
+    return db, roll_store(db, tmp_path)
+
+
+def test_a_representative_files_a_claim_and_finds_it_on_the_public_docket(
+    small: tuple[str, Accounts], serve: Any, new_page: Any, screenshot: Any
+) -> None:
+    db, accounts = small
+    with serve(db) as server:
+        page = new_page("en")
+        sign_in(page, server, accounts.maria, "/work/claims")
+        assert page.locator("#rule-fee").inner_text().startswith("1100 PEN per table")
+        page.get_by_label("Tables").fill("000001")
+        page.get_by_label("Grounds").select_option("b")
+        page.get_by_role("button", name="Check").click()
+        problem = page.locator('[data-field="fee_receipt"]')
+        assert "no_fee" in problem.inner_text()  # checked before filing: the fee is missing
+        assert httpx.get(f"{server.url}/api/v1/cases").json() == []
+        page.get_by_label("Fee receipt").fill("R-0042")
+        page.get_by_role("button", name="Check").click()
+        assert page.locator("#check-ok").is_visible()
+        assert serious_violations(page) == []
+        screenshot(page, "work-claim-form")
+        page.get_by_role("button", name="File").click()
+        filed = page.locator("#filed")
+        assert "admitted" in filed.inner_text()
+        page.get_by_role("link", name="See it on the public docket").click()
+        page.wait_for_url("**/cases/NUL-*")
+        number = page.url.rsplit("/", 1)[1]
+        assert "000001" in page.locator("main").inner_text()
+        page.goto(f"{server.url}/cases?lang=en")
+        row = page.locator("main").get_by_role("row").filter(has_text=number)
+        assert "FP" in row.inner_text() and "000001" in row.inner_text()
+    with Session(db) as s:
+        (case,) = s.cases.listing()
+        assert (case["number"], case["filer"], case["status"]) == (number, "FP", "admitted")
+
+
+@pytest.mark.shared
+def test_a_claim_past_the_2021_deadline_is_refused_clearly_on_the_runoff(
+    runoff_copy: str, serve: Any, new_page: Any, screenshot: Any
+) -> None:
+    with Session(runoff_copy, "admin") as admin:
+        token = admin.users.add("keiko-personero", Role.REPRESENTATIVE, party="FP").token
+        clerk = admin.users.add("clerk-lima", Role.CLERK, area="14").token
+        before = admin.store.head()[0]
+    with serve(runoff_copy) as server:
+        page = new_page("en")
+        sign_in(page, server, token, "/work/claims")
+        assert "2021-06-09T20:00:00-05:00" in page.locator("#rule-deadline").inner_text()
+        page.get_by_label("Tables").fill("052235")
+        page.get_by_label("Grounds").select_option("b")
+        page.get_by_label("Fee receipt").fill("R-2021-1")
+        page.get_by_role("button", name="File").click()
+        late = page.locator('[data-field="deadline"]')
+        assert late.is_visible() and "after the claim deadline 2021-06-09T20:00:00-05:00" in late.inner_text()
+        assert page.locator("#check-problems").get_attribute("role") == "alert"
+        screenshot(page, "work-claim-late")
+        other = new_page("es")
+        sign_in(other, server, clerk, "/work/claims")
+        other.locator("#f-tables").fill("052235")
+        other.locator("#f-grounds").select_option("b")
+        other.locator("#f-fee").fill("R-2021-2")
+        other.locator('button[value="file"]').click()
+        refusal = other.locator("#refusal")
+        assert refusal.get_attribute("role") == "alert" and refusal.locator(".rule").inner_text() == "role"
+        assert "may not" in refusal.inner_text()  # the application's words: a clerk may not file a claim
+    with Session(runoff_copy) as s:
+        assert s.store.head()[0] == before
+
+
+def test_two_clerks_entries_differ_and_the_page_names_the_field(
+    small: tuple[str, Accounts], serve: Any, new_page: Any, screenshot: Any
+) -> None:
+    db, accounts = small
+    with serve(db) as server:
+        for token, cast in ((accounts.ana, "220"), (accounts.beto, "221")):
+            page = new_page("en")
+            sign_in(page, server, token, "/work/intake")
+            page.get_by_label("Table", exact=True).fill("000001")
+            page.get_by_role("button", name="Open").click()
+            page.wait_for_url("**/work/intake?table=000001")
+            expected = "1" if token == accounts.ana else "2"
+            assert page.locator("#entry-number").get_attribute("data-entry") == expected
+            for field, value in (("f-PL", "115"), ("f-FP", "87"), ("f-blank", "0"), ("f-null", "18"), ("f-cast", cast)):
+                page.locator(f"#{field}").fill(value)
+            page.get_by_role("button", name="Record this entry").click()
+        receipt = page.locator("#receipt")
+        assert receipt.get_attribute("data-state") == "mismatch"
+        assert page.locator("ul.differs li").all_inner_texts() == ["cast"]
+        assert "OBS-" in receipt.inner_text()
+        screenshot(page, "work-intake-mismatch")
+        assert serious_violations(page) == []
+
+
+def test_an_auditor_pastes_the_hand_counts_of_the_sample(tmp_path: Path, serve: Any, new_page: Any, screenshot: Any) -> None:
+    db = str(tmp_path / "audit.db")
+    audited = audited_store(db, tmp_path)
+    with serve(db) as server:
+        page = new_page("en")
+        sign_in(page, server, audited.token, "/work/audit")
+        assert page.locator("#retrieval tbody tr").count() == len(audited.drawn)
+        page.get_by_label("Paste the CSV").fill("\n".join(audited.csv) + "\n")
+        page.get_by_role("button", name="Record every row").click()
+        done = page.locator("#bulk-recorded")
+        assert f"{2 * len(audited.drawn)} entries recorded, 0 already recorded" in done.inner_text()
+        screenshot(page, "work-audit-bulk")
+    with Session(db) as s:
+        assert s.audit.status()["phase"] == "measurable"

@@ -1,0 +1,191 @@
+"""The working screens' forms over a real ``escrutinio serve`` (HTTP, no browser), on SQLite and
+PostgreSQL: a representative's filing checked then filed, a late claim on the 2021 rules, a
+judge's ruling from the docket, an auditor's single and bulk hand counts; every refusal shown
+with its rule and nothing written."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import fresh_pg_database
+from tests.integration.api.server import Server, serving
+from tests.integration.web.work_stores import EN, Accounts, Audited, audited_store, hidden, roll_store, sign_in
+from tests.onpe_sample import write
+
+from escrutinio.app import Session
+from escrutinio.domain.roles import Role
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("work-screens")
+    return str(folder / "work.db") if request.param == "sqlite" else fresh_pg_database()
+
+
+@pytest.fixture(scope="module")
+def store(engine_db: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Accounts]:
+    return engine_db, roll_store(engine_db, tmp_path_factory.mktemp("roll"))
+
+
+@pytest.fixture(scope="module")
+def server(store: tuple[str, Accounts]) -> Iterator[Server]:
+    with serving(store[0]) as running:
+        yield running
+
+
+def head(db: str) -> int:
+    with Session(db) as s:
+        return s.store.head()[0]
+
+
+def claim(client: httpx.Client, step: str, **fields: str) -> httpx.Response:
+    page = client.get("/work/claims").text
+    data = {"csrf": hidden(page, "csrf"), "key": hidden(page, "key"), "step": step}
+    return client.post("/work/claims", data=data | fields)
+
+
+def test_a_filing_is_checked_field_by_field_then_filed_and_public(server: Server, store: tuple[str, Accounts]) -> None:
+    db, accounts = store
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        before = head(db)
+        unpaid = claim(client, "file", tables="000001", filer="FP", grounds="b", fee_receipt="")
+        assert unpaid.status_code == 422
+        assert 'data-field="fee_receipt"' in unpaid.text and "no_fee" in unpaid.text
+        bad = claim(client, "check", tables="000001 999999", filer="FP", grounds="", fee_receipt="R-7")
+        assert bad.status_code == 422
+        assert 'data-field="tables"' in bad.text and "999999" in bad.text and 'data-field="grounds"' in bad.text
+        assert head(db) == before  # checking, and a refused File, write nothing
+        fine = claim(client, "check", tables="000001", filer="FP", grounds="b", fee_receipt="R-7")
+        assert fine.status_code == 200 and 'id="check-ok"' in fine.text
+        filed = claim(client, "file", tables="000001", filer="FP", grounds="b", fee_receipt="R-7")
+        assert filed.status_code == 201, filed.text
+        number = filed.text.split('href="/cases/')[1].split('"')[0]
+    case = httpx.get(f"{server.url}/api/v1/cases/{number}").json()
+    assert (case["filer"], case["status"], case["tables"]) == ("FP", "admitted", ["000001"])
+    assert case["history"][0]["actor"] == "representative:maria/FP"
+
+
+def test_a_representative_filing_for_another_party_is_refused_by_the_party_rule(
+    server: Server, store: tuple[str, Accounts]
+) -> None:
+    db, accounts = store
+    before = head(db)
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.pedro)
+        refused = claim(client, "file", tables="000002", filer="FP", grounds="b", fee_receipt="R-8", anyway="yes")
+        assert refused.status_code == 403
+        assert "party" in refused.text and 'data-field="filer"' in refused.text
+    assert head(db) == before
+
+
+def test_the_judge_rules_from_the_docket_of_their_area(server: Server, store: tuple[str, Accounts]) -> None:
+    db, accounts = store
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        filed = claim(client, "file", tables="000003", filer="FP", grounds="b", fee_receipt="R-9")
+        number = filed.text.split('href="/cases/')[1].split('"')[0]
+    with Session(db, "admin") as admin:
+        callao = admin.users.add(f"rosa{number[-3:]}", Role.JUDGE, body="JEE", area="24").token
+    with server.client(headers=EN) as elsewhere:
+        sign_in(elsewhere, callao)
+        assert f"/work/docket/{number}" not in elsewhere.get("/work/docket").text  # not in their area
+        page = elsewhere.get(f"/work/docket/{number}").text
+        data = {"csrf": hidden(page, "csrf"), "key": "r0", "resolution": "1-JEE", "effect": "dismiss", "reasoning": "x"}
+        refused = elsewhere.post(f"/work/docket/{number}", data=data)
+        assert refused.status_code == 403 and "area" in refused.text
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.luis)
+        docket = client.get("/work/docket")
+        assert f'href="/work/docket/{number}"' in docket.text
+        page = client.get(f"/work/docket/{number}").text
+        data = {"csrf": hidden(page, "csrf"), "key": hidden(page, "key"), "resolution": "0123-2026-JEE"}
+        ruled = client.post(f"/work/docket/{number}", data=data | {"effect": "dismiss", "reasoning": "no evidence"})
+        assert ruled.status_code == 201, ruled.text
+    case = httpx.get(f"{server.url}/api/v1/cases/{number}").json()
+    assert (case["status"], case["resolution"], case["effect"]) == ("ruled", "0123-2026-JEE", "dismiss")
+    assert case["history"][-1]["actor"] == "judge:luis/JEE@14"
+
+
+def test_a_claim_after_the_2021_deadline_is_shown_late_before_filing(tmp_path: Path) -> None:
+    db = str(tmp_path / "2021.db")
+    with Session(db, "admin") as admin:
+        admin.intake.register_roll(write(tmp_path / "roll.csv"), "peru-2021-runoff")
+        maria = admin.users.add("maria", Role.REPRESENTATIVE, party="FP").token
+        before = admin.store.head()[0]
+    with serving(db) as own, own.client(headers=EN) as client:
+        sign_in(client, maria)
+        form = client.get("/work/claims").text
+        assert "2021-06-09T20:00:00-05:00" in form  # the deadline is shown before anything is typed
+        late = claim(client, "file", tables="000001", filer="FP", grounds="b", fee_receipt="R-1")
+        assert late.status_code == 422
+        assert 'data-field="deadline"' in late.text and "after the claim deadline 2021-06-09T20:00:00-05:00" in late.text
+    assert head(db) == before
+
+
+@pytest.fixture(scope="module")
+def audit_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Audited]:
+    folder = tmp_path_factory.mktemp("audit")
+    db = str(folder / "audit.db")
+    return db, audited_store(db, folder)
+
+
+def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, Audited]) -> None:
+    db, audited = audit_store
+    tables = audited.drawn
+    with serving(db) as own, own.client(headers=EN) as client:
+        sign_in(client, audited.token)
+        screen = client.get("/work/audit")
+        assert screen.status_code == 200 and all(f"<td>{t}</td>" in screen.text for t in tables)
+        first, _entry, figures, ballots, _by = next(csv.reader(audited.csv[1:2]))
+        single = {"csrf": hidden(screen.text, "csrf"), "table": first, "entry": "1", "counts": figures}
+        one = client.post("/work/audit/entry", data=single | {"ballots": ballots, "by": "A. Quispe"})
+        assert one.status_code == 201, one.text
+        before = head(db)
+        lines = [audited.csv[0], *audited.csv[2:]]  # the rest: the first table's entry 1 is in
+        bad = "\n".join([*lines[:3], "999999,1,PL=1,10,ana"])
+        refused = client.post("/work/audit/entries", data={"csrf": hidden(screen.text, "csrf"), "csv": bad})
+        assert refused.status_code == 422
+        assert "pasted CSV:4:table: table 999999 is not in the sample" in refused.text
+        assert head(db) == before
+        pasted = "\n".join(lines) + "\n"
+        bulk = client.post("/work/audit/entries", data={"csrf": hidden(screen.text, "csrf"), "csv": pasted})
+        assert bulk.status_code == 201, bulk.text
+        assert f"{len(lines) - 1} entries recorded" in bulk.text
+        again = client.post(
+            "/work/audit/entries",
+            data={"csrf": hidden(screen.text, "csrf")},
+            files={"file": ("counts.csv", pasted.encode(), "text/csv")},
+        )
+        assert again.status_code == 201 and f"0 entries recorded, {len(lines) - 1} already recorded" in again.text
+    with Session(db) as s:
+        assert s.audit.status()["phase"] == "measurable" and s.store.head()[0] == before + len(lines) - 1
+
+
+def test_a_clerk_attaches_a_scan_and_a_file_that_is_no_image_is_refused(server: Server, store: tuple[str, Accounts]) -> None:
+    db, accounts = store
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.ana)
+        page = client.get("/work/intake", params={"table": "000004"}).text  # Callao: outside ana's area
+        data = {"csrf": hidden(page, "csrf"), "key": "scan-1", "table": "000003"}
+        kept = client.post("/work/intake/image", data=data, files={"image": ("acta.png", png, "image/png")})
+        assert kept.status_code == 201, kept.text
+        sha = hashlib.sha256(png).hexdigest()
+        assert sha in kept.text and 'href="/api/v1/images/' + sha in kept.text
+        assert httpx.get(f"{server.url}/api/v1/images/{sha}").content == png
+        before = head(db)
+        text = client.post(
+            "/work/intake/image", data=data | {"key": "scan-2"}, files={"image": ("acta.png", b"hello", "image/png")}
+        )
+        assert text.status_code == 422 and "not a JPEG, PNG or PDF" in text.text
+        elsewhere = client.post(
+            "/work/intake/image", data=data | {"key": "scan-3", "table": "000004"}, files={"image": ("a.png", png, "image/png")}
+        )
+        assert elsewhere.status_code == 403 and "area" in elsewhere.text
+        assert head(db) == before
