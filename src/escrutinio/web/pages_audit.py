@@ -21,7 +21,7 @@ from escrutinio.web.reads import figures
 
 router = APIRouter(route_class=PageRoute)
 
-SAMPLE_SHOWN = 400
+SAMPLE_SHOWN = 100
 """Sampled tables listed on the page (those not in agreement first); all are in the CSV."""
 
 
