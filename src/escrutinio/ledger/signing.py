@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ class PublicKey:
         verify_bytes(self, canonical(obj), signature, what=what)
 
     def _crypto(self) -> Ed25519PublicKey:
-        return Ed25519PublicKey.from_public_bytes(self.raw)
+        return _ed25519_public(self.raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,13 @@ class SigningKey:
 
     def sign_bytes(self, data: bytes) -> str:
         return self.private.sign(data).hex()
+
+
+@lru_cache(maxsize=1024)
+def _ed25519_public(raw: bytes) -> Ed25519PublicKey:
+    """The library's key object, made once per key: a record's thousands of signed acts are made
+    by a few keys."""
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def key_id(raw_public: bytes) -> str:
