@@ -27,7 +27,7 @@ from fastapi import Depends, Query, Request
 
 from escrutinio.api.errors import UnknownParameter
 from escrutinio.app import Principal, Session
-from escrutinio.store.shared import Shared
+from escrutinio.app.serving import Shared
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ class Settings:
     """Each store's state shared by this app's sessions (the primary's, the replica's)."""
 
     def __post_init__(self) -> None:
-        from escrutinio.store.engine import size_pools
+        from escrutinio.app.serving import size_pools
 
         for url in {self.db, self.reads_from}:
             self.shared[url] = Shared(url)
