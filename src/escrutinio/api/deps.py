@@ -112,7 +112,7 @@ async def reads(request: Request, at_least: AtLeast = None) -> Sessions:
     from escrutinio.api.replica import reads_holding
     from escrutinio.parsing import parse_event_number
 
-    return await reads_holding(request, parse_event_number(at_least, "at_least"))
+    return await reads_holding(request, settings(request), parse_event_number(at_least, "at_least"))
 
 
 async def writes(request: Request) -> Sessions:

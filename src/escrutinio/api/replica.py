@@ -27,9 +27,10 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from escrutinio.api.deps import Sessions, settings
-from escrutinio.api.head import HeadWatch
 from escrutinio.app import Conflict, Session, StoreError
+
+# Nothing of ``api.deps`` or ``api.head`` is imported here: ``deps.reads`` calls this module, so
+# the settings come as an argument and a head watcher is made as the app's own is (no cycle).
 
 WAIT = 2.0
 """Seconds a read asking for ``at_least`` waits for the replica before the primary answers."""
@@ -37,16 +38,16 @@ POLL = 0.02
 """Seconds between two looks at the replica's head while a read waits."""
 
 
-def _watch(request: Request, name: str) -> HeadWatch:
+def _watch(request: Request, name: str) -> Any:
+    """The app's head watcher ``name``, made (of the kind of the app's own) on first use."""
     found = getattr(request.app.state, name, None)
     if found is None:
-        found = HeadWatch()
+        found = type(request.app.state.head_watch)()
         setattr(request.app.state, name, found)
-    assert isinstance(found, HeadWatch)
     return found
 
 
-async def _holds(watch: HeadWatch, sessions: Sessions, wanted: int) -> int:
+async def _holds(watch: Any, sessions: Any, wanted: int) -> int:
     """The server's head as the watcher knows it, looked at afresh when it seems behind ``wanted``."""
     events = int((await watch.head(sessions))["events"])
     if events < wanted:
@@ -55,10 +56,10 @@ async def _holds(watch: HeadWatch, sessions: Sessions, wanted: int) -> int:
     return events
 
 
-async def reads_holding(request: Request, wanted: int, *, wait: float = WAIT) -> Sessions:
+async def reads_holding(request: Request, config: Any, wanted: int, *, wait: float = WAIT) -> Any:
     """Sessions on a server that holds event ``wanted`` (see the module's docstring); the answer
-    is then named by that server's head (``request.state.head_watch``)."""
-    config = settings(request)
+    is then named by that server's head (``request.state.head_watch``). ``config``: the app's
+    ``api.deps.Settings``."""
     public = config.sessions(read=True)
     watch = request.app.state.head_watch
     deadline = time.monotonic() + (wait if config.read_db else 0.0)
@@ -95,12 +96,12 @@ def _lag(db: str, read_db: str) -> dict[str, Any]:
     }
 
 
-async def replica_lag(request: Request) -> dict[str, Any] | None:
+async def replica_lag(config: Any) -> dict[str, Any] | None:
     """How far the read replica is behind the primary (None without ``--read-db``): events not
     yet replayed, seconds since it last replayed a transaction while it is behind (0 when it has
     every event), WAL bytes not yet replayed, and each server's event count; ``problem`` instead
-    when the read store is not a streaming replica of the primary."""
-    config = settings(request)
+    when the read store is not a streaming replica of the primary. ``config``: the app's
+    ``api.deps.Settings``."""
     if config.read_db is None:
         return None
     return await run_in_threadpool(_lag, config.db, config.read_db)

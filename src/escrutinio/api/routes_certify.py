@@ -9,31 +9,38 @@ certificate of the store's head, and the exact object to sign), signs it on thei
 store has not moved on since the draft (409: fetch a new one) and records the certificate.
 While anything is open, the draft and the proclamation are refused (422), listing it. Anyone
 fetches the certificate issued, as JSON, HTML or PDF, in Spanish or English. Roles are the
-application's (:mod:`escrutinio.domain.roles`): 403 naming the rule.
+application's (:mod:`escrutinio.domain.roles`): 403 naming the rule, before the body is read.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
-from escrutinio.api.auth import Acting
-from escrutinio.api.deps import Reads
+from escrutinio.api.auth import Acting, acting_for
+from escrutinio.api.bodies import Strict, body_schema, json_body
+from escrutinio.api.deps import Reads, Sessions
+from escrutinio.api.receipts import written
+from escrutinio.app import Action
 
 router = APIRouter(tags=["certify"])
 
 Lang = Annotated[Literal["es", "en"], Query(description="Language of the printed certificate")]
 
 
-class KeyBody(BaseModel):
+Registrar = Annotated[Sessions, acting_for(Action.REGISTER_KEY)]
+Proclaimer = Annotated[Sessions, acting_for(Action.CERTIFY)]
+
+
+class KeyBody(Strict):
     public_key: str = Field(description="The public key: PEM (as keys generate writes FILE.pub) or its 64 hex digits")
     holder: str = Field(description="Who holds the key (a person or a body)")
     role: str = Field(description="judge, appeals_judge, auditor, administrator, representative or observer")
 
 
-class SignedCertificate(BaseModel):
+class SignedCertificate(Strict):
     certificate: dict[str, Any] = Field(description="The draft's certificate, as GET /certificate/draft gave it")
     key_id: str = Field(description="The signer's key id (SHA-256 of the public key, hex)")
     signature: str = Field(description="Ed25519 signature (hex) over the canonical JSON of the draft's `signed` object")
@@ -44,9 +51,14 @@ async def keys(reads: Reads) -> list[dict[str, Any]]:
     return await reads.run(lambda s: s.keys.listing())
 
 
-@router.post("/keys", summary="Register a public key to its holder and role (the administrator's)", status_code=201)
-async def register(body: KeyBody, acting: Acting) -> dict[str, Any]:
-    return await acting.run(lambda s: s.keys.register_text(body.public_key, body.holder, body.role))
+@router.post(
+    "/keys",
+    summary="Register a public key to its holder and role (the administrator's)",
+    status_code=201,
+    openapi_extra=body_schema(KeyBody),
+)
+async def register(request: Request, acting: Registrar, body: Annotated[KeyBody, json_body(KeyBody)]) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.keys.register_text(body.public_key, body.holder, body.role))
 
 
 @router.get("/certificate/open", summary="What still stands in the way of proclamation, one line each")
@@ -60,9 +72,15 @@ async def draft(acting: Acting) -> dict[str, Any]:
     return await acting.run(lambda s: s.certify.draft())
 
 
-@router.post("/certificate", summary="Proclaim: record the draft signed by an appeals judge's registered key")
-async def proclaim(body: SignedCertificate, acting: Acting) -> dict[str, Any]:
-    return await acting.run(lambda s: s.certify.issue(body.certificate, body.key_id, body.signature))
+@router.post(
+    "/certificate",
+    summary="Proclaim: record the draft signed by an appeals judge's registered key",
+    openapi_extra=body_schema(SignedCertificate),
+)
+async def proclaim(
+    request: Request, acting: Proclaimer, body: Annotated[SignedCertificate, json_body(SignedCertificate)]
+) -> dict[str, Any]:
+    return await written(request, acting, lambda s: s.certify.issue(body.certificate, body.key_id, body.signature))
 
 
 @router.get("/certificate", summary="The certificate issued (JSON)")

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from escrutinio.api.deps import Reads
+from escrutinio.api.deps import Reads, settings
 
 router = APIRouter(tags=["meta"])
 
@@ -25,5 +25,5 @@ async def health(request: Request, reads: Reads) -> dict[str, Any]:
     from escrutinio.api.replica import replica_lag
 
     head = await reads.run(lambda s: s.log.head())
-    lag = await replica_lag(request)
+    lag = await replica_lag(settings(request))
     return {"status": "ok", **head} | ({"replica": lag} if lag is not None else {})

@@ -64,19 +64,21 @@ AUDIT_ENDPOINTS = [
     "audit_measure",
     "audit_report",
 ]
-ENDPOINTS = INTAKE_ENDPOINTS + CASE_ENDPOINTS + AUDIT_ENDPOINTS
+CERTIFY_ENDPOINTS = ["register_key", "certify"]
+ENDPOINTS = INTAKE_ENDPOINTS + CASE_ENDPOINTS + AUDIT_ENDPOINTS + CERTIFY_ENDPOINTS
 
 ALLOWED = {
     Role.ADMINISTRATOR: set(ENDPOINTS),
+    # register_key: the administrator's alone; certify: the appeals body's (and the administrator's)
     Role.CLERK: {"sheet_entry", "sheet_image", "sheet_image_form", "observation"},
     Role.REPRESENTATIVE: {"file_claim", "appeal"},
     Role.JUDGE: {"own_motion", "ruling", "finalise"},
-    Role.APPEALS_JUDGE: {"appeal_decision", "finalise"},
+    Role.APPEALS_JUDGE: {"appeal_decision", "finalise", "certify"},
     Role.AUDITOR: set(AUDIT_ENDPOINTS),
 }
 """What each role may do, anywhere in its area."""
 
-WHOLE_ELECTION = {"finalise", "audit_plan", "audit_seed", "audit_draw", "audit_measure", "audit_report"}
+WHOLE_ELECTION = {"certify", "finalise", "audit_plan", "audit_seed", "audit_draw", "audit_measure", "audit_report"}
 """Endpoints that act on the whole election: an account limited to an area is refused them."""
 
 
@@ -99,6 +101,8 @@ ROUTES = {
     "audit_resolution": "POST /audit/resolutions",
     "audit_measure": "POST /audit/measure",
     "audit_report": "POST /audit/report",
+    "register_key": "POST /keys",
+    "certify": "POST /certificate",
 }
 """The route each endpoint of the matrix goes through (the matrix must cover every write route)."""
 
@@ -257,7 +261,17 @@ SETUPS: dict[str, Setup] = {
     "audit_resolution": lambda m, t: ("POST", "/audit/resolutions", _differing(m, TO_RESOLVE[t])),
     "audit_measure": lambda m, t: (_completed(m), ("POST", "/audit/measure", None))[1],
     "audit_report": lambda m, t: ("POST", "/audit/report", None),
+    "register_key": lambda m, t: ("POST", "/keys", {"public_key": _new_key(), "holder": "an observer", "role": "observer"}),
+    # A signature that does not check: the role is judged before it (403), an allowed one is refused for it (4xx).
+    "certify": lambda m, t: ("POST", "/certificate", {"certificate": {}, "key_id": "0" * 64, "signature": "00"}),
 }
+
+
+def _new_key() -> str:
+    """A fresh public key's 64 hex digits (each registration a new key)."""
+    from escrutinio.ledger.signing import generate_key
+
+    return str(generate_key().public.hex)
 
 
 def _csv(e: dict[str, Any]) -> bytes:
@@ -290,9 +304,15 @@ def test_every_role_on_every_intake_endpoint_in_and_out_of_its_area(intake_matri
     _run(intake_matrix, INTAKE_ENDPOINTS)
 
 
-def _run(matrix: Matrix, endpoints: list[str]) -> None:
-    """Every account on each of ``endpoints``, in and out of its area; each endpoint carried out
-    by at least one allowed account."""
+def test_every_role_on_the_keys_and_the_certificate(matrix: Matrix) -> None:
+    """The proclamation needs a whole election final and a signed draft: here the matrix checks
+    who may try it (a refused role is 403 before the signature is looked at)."""
+    _run(matrix, CERTIFY_ENDPOINTS, carried_out_by_someone=["register_key"])
+
+
+def _run(matrix: Matrix, endpoints: list[str], carried_out_by_someone: list[str] | None = None) -> None:
+    """Every account on each of ``endpoints``, in and out of its area; each endpoint (of
+    ``carried_out_by_someone``, by default all) carried out by at least one allowed account."""
     carried_out: dict[str, int] = {}
     with matrix.server.client() as client:
         for endpoint in endpoints:
@@ -317,7 +337,8 @@ def _run(matrix: Matrix, endpoints: list[str]) -> None:
             anonymous = _send(client, SETUPS[endpoint](matrix, IN), None)
             assert anonymous.status_code == 401 and anonymous.json()["error"]["rule"] == "token", anonymous.text
             assert anonymous.headers["www-authenticate"] == "Bearer"
-    assert set(carried_out) == set(endpoints), sorted(set(endpoints) - set(carried_out))
+    wanted = set(endpoints if carried_out_by_someone is None else carried_out_by_someone)
+    assert set(carried_out) == wanted, sorted(wanted ^ set(carried_out))
 
 
 def test_the_matrix_covers_every_write_route(matrix: Matrix) -> None:
