@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 import escrutinio.app as application
+from escrutinio import parsing
 from escrutinio.web.i18n import COOKIE, LOCALES, babel_locale, choose, supported, translations
 from escrutinio.web.reads import Figures
 from escrutinio.web.templating import render
@@ -191,7 +192,7 @@ class PageRoute(APIRoute):
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
-                return error_page(request, application.InputError(f"{where}: {first.get('msg', 'invalid')}"))
+                return error_page(request, parsing.InputError(f"{where}: {first.get('msg', 'invalid')}"))
             except Exception as exc:  # a bug: the reader gets a page, the log the traceback
                 logging.getLogger("escrutinio.web").error("%s %s failed", request.method, request.url.path, exc_info=exc)
                 return error_page(request, PageFailed(f"internal error ({type(exc).__name__}): see the server's log"))
