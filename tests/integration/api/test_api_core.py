@@ -60,7 +60,7 @@ def test_unknown_query_parameters_are_refused(server: Server) -> None:
     assert error_of(got) == {
         "field": "levl",
         "rule": "unknown_parameter",
-        "message": "levl: not a parameter of this request (it takes area, format, level)",
+        "message": "levl: not a parameter of this request (it takes area, at_least, format, level)",
     }
     assert bare.status_code == 422 and error_of(bare)["field"] == "x"
 
