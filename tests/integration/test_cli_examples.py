@@ -133,7 +133,8 @@ def on_test_servers(example: str, folder: Path) -> str | None:
 
         url = fresh_pg_database()
         sample = "escrutinio load Resultados_2da_vuelta_Version_PCM.csv.gz --election peru-2021-runoff"
-        subprocess.run(as_command(f"{sample} --db {url}"), shell=True, cwd=folder, check=True, capture_output=True)
+        for line in (sample, *KEY_REGISTRATIONS):
+            subprocess.run(as_command(f"{line} --db {url}"), shell=True, cwd=folder, check=True, capture_output=True)
         example = re.sub(r"postgresql://\S+", url, example)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,11 +166,22 @@ def write_inputs(folder: Path) -> None:
         encoding="utf-8",
     )
     (folder / "out").mkdir()
-    # The keys the transparency examples sign with (a log's, a party's as a witness).
-    from escrutinio.ledger.signing import generate_key, save_private_key
+    # The keys the transparency examples sign with (a log's, a party's as a witness, the server's).
+    from escrutinio.ledger.signing import generate_key, save_private_key, save_public_key
 
-    for name in ("body.pem", "party.pem"):
-        save_private_key(generate_key(), folder / name)
+    for name in ("body.pem", "party.pem", "log.key"):
+        key = generate_key()
+        save_private_key(key, folder / name)
+        save_public_key(key.public, folder / f"{name}.pub")
+
+
+KEY_REGISTRATIONS = (
+    'escrutinio keys register body.pem.pub --holder "ONPE" --role administrator',
+    'escrutinio keys register log.key.pub --holder "ONPE results centre" --role administrator',
+    'escrutinio keys register party.pem.pub --holder "FP personero" --role representative',
+)
+"""Run right after the load: the log's and the party's keys registered with their roles, as
+officials do before signing (verify and ``head sign`` refuse a key the record does not hold)."""
 
 
 @pytest.mark.slow
@@ -186,6 +198,8 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
             failures += [f for f in [run_serving(path, example, tmp_path, env)] if f]
         else:
             failures += run_and_collect([(f"{path}: ", example, example)], cwd=tmp_path, env=env, refusals=REFUSALS)
+        if example is ran[0][1]:
+            failures += run_and_collect([("keys: ", k, k) for k in KEY_REGISTRATIONS], cwd=tmp_path, env=env, refusals={})
     assert not failures, "\n".join(failures)
 
 
