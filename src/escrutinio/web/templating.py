@@ -22,25 +22,34 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
-from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2 import Environment, PackageLoader, Undefined, pass_context, select_autoescape
 from markupsafe import Markup
 
 from escrutinio.web.i18n import translations
 
+UNSETTLED = "\u2014"
+"""What a figure not (yet) settled shows: an em dash, never an error page."""
+
+
+def _unsettled(value: Any) -> bool:
+    """True for a figure that is missing: None, empty, or undefined in the context (a table
+    awaiting its second hand-count entry has no hand count yet)."""
+    return value is None or value == "" or isinstance(value, Undefined)
+
 
 @pass_context
 def number(ctx: Any, value: Any) -> str:
-    """An integer (or a count) with the locale's grouping; empty for None."""
-    if value is None or value == "":
-        return ""
+    """An integer (or a count) with the locale's grouping; a dash for a missing figure."""
+    if _unsettled(value):
+        return UNSETTLED
     return format_decimal(value, locale=ctx["locale"])
 
 
 @pass_context
 def decimal(ctx: Any, value: Any, places: int = 3) -> str:
     """A number with ``places`` fixed decimals in the locale's separators (``0.252`` points)."""
-    if value is None:
-        return ""
+    if _unsettled(value):
+        return UNSETTLED
     return format_decimal(value, format="#,##0." + "0" * places, locale=ctx["locale"])
 
 
@@ -48,8 +57,8 @@ def decimal(ctx: Any, value: Any, places: int = 3) -> str:
 def percent(ctx: Any, value: Any, places: int = 3) -> str:
     """A share already in percent (``50.126``, as the application rounds it) as the locale writes
     it, with ``places`` decimals: ``50.126%`` in English and Peru, ``50,126%`` in Bolivia."""
-    if value is None:
-        return ""
+    if _unsettled(value):
+        return UNSETTLED
     return format_percent(Decimal(str(value)).scaleb(-2), format=_percent_pattern(ctx["locale"], places), locale=ctx["locale"])
 
 

@@ -19,6 +19,7 @@ from tests.conftest import RUNOFF, need_shared
 from tests.integration.api.server import Server, serving
 from tests.integration.audit.test_audit_workflow_peru import SEED, double_entries
 from tests.integration.web.test_web_pages import sample, server
+from tests.onpe_sample import write
 
 from escrutinio.app import Session
 from escrutinio.parsing import parse_audit_method
@@ -37,6 +38,25 @@ def test_the_audit_page_before_any_audit(server: Server) -> None:
     assert page.status_code == 200 and "No audit has been planned in this record yet." in page.text
     assert '<a href="/audit" aria-current="page">' in page.text
     assert data.json() is None
+
+
+def test_the_audit_page_while_a_table_awaits_its_second_entry(tmp_path: Path) -> None:
+    """One entry of a drawn table's hand count is in, the second not yet: the page shows a dash
+    for the hand count not settled (it answered 500 on the missing figure)."""
+    db = str(tmp_path / "half.db")
+    with Session(db) as session:
+        session.count.load(write(tmp_path / "sample.csv"), "peru-2021-runoff")
+    with Session(db, actor="auditor") as session:
+        session.audit.plan(Fraction(1, 20), method=parse_audit_method("macro"))
+        session.audit.seed(SEED, "")
+        session.audit.draw()
+        table = session.audit._service.state().unsettled_tables()[0]
+        session.audit.record_csv(f"table,entry,PL,FP,other,ballots,by\n{table},1,100,40,10,150,clerk 1\n".encode(), "one.csv")
+    with serving(db) as running, running.client() as client:
+        page = client.get("/audit?lang=en")
+    assert page.status_code == 200, page.text[-500:]
+    row = re.search(rf'<tr><th scope="row"><a href="/tables/{table}">.*?</tr>', page.text, re.S)
+    assert row is not None and '<td class="num">\u2014</td>' in row.group(0)
 
 
 def test_the_forensics_page_words_every_test_as_evidence(server: Server, sample: str) -> None:

@@ -39,4 +39,11 @@ def test_numbers_and_shares_per_locale(lang: str, country: str | None, votes: st
 def test_event_times_in_the_elections_zone_and_words() -> None:
     assert shown("en", "PE", "{{ t|when }}", t="2021-06-10T01:00:00Z") == "Jun 9, 2021, 8:00:00\u202fPM"
     assert shown("es", "PE", "{{ t|when }}", t="2021-06-10T01:00:00Z").startswith("9 jun. 2021")
-    assert shown("es", "PE", "{{ t|when }}|{{ n|number }}", t=None, n=None) == "|"
+    assert shown("es", "PE", "{{ t|when }}", t=None) == ""
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_a_missing_figure_shows_a_dash_never_an_error(missing: object) -> None:
+    """A figure not yet settled (None, empty, or absent from the row) shows a dash."""
+    template = "{{ n|number }}|{{ n|decimal }}|{{ n|percent }}|{{ row.absent|number }}"
+    assert shown("es", "PE", template, n=missing, row={}) == "\u2014|\u2014|\u2014|\u2014"
