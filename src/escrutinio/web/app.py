@@ -6,8 +6,9 @@ take every unknown path. Pages are left out of the OpenAPI document (they are HT
 the API is the machine interface), and each page route renders the application's refusals as
 an HTML page (``page.PageRoute``) instead of the API's JSON.
 
-Every page takes ``?lang=es|en`` (the switch; remembered in a cookie); the app-wide check of
-unknown query parameters applies to pages too, so a page declares every parameter it reads.
+Every page takes ``?lang=es|en`` (the switch; remembered in a cookie); a page declares every
+parameter it reads, and drops the others (``?fbclid=``, ``?utm_source=`` on shared links)
+before the app-wide check of unknown query parameters, which keeps refusing them on the API.
 """
 
 from __future__ import annotations

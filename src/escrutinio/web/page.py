@@ -177,14 +177,28 @@ def error_page(request: Request, exc: application.EscrutinioError) -> HTMLRespon
     return page.render("error.html", nothing, title=title, status_code=status, message=message, status=status)
 
 
+def _reads(dependant: Any) -> frozenset[str]:
+    """The query parameters a route reads: its own and its dependencies' (``lang``, ...)."""
+    return frozenset({p.alias for p in dependant.query_params}.union(*(_reads(d) for d in dependant.dependencies)))
+
+
 class PageRoute(APIRoute):
     """A page: the application's refusals (an unknown area, a malformed parameter) become an
-    HTML page in the reader's language with the right status, not the API's JSON."""
+    HTML page in the reader's language with the right status, not the API's JSON.
+
+    Query parameters the page does not read are dropped before the app-wide check sees them:
+    links shared on social media carry ``?fbclid=...`` or ``?utm_source=...``, and a person
+    following one must get the page, not a refusal (the JSON API keeps refusing them)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        reads = _reads(self.dependant)
 
         async def page(request: Request) -> Response:
+            kept = [(k, v) for k, v in request.query_params.multi_items() if k in reads]
+            if len(kept) != len(request.query_params.multi_items()):
+                request.scope["query_string"] = urlencode(kept).encode()
+                request = Request(request.scope, request.receive)
             try:
                 return await handler(request)
             except application.EscrutinioError as exc:

@@ -73,7 +73,6 @@ def test_area_page_has_breadcrumbs_down_to_it(server: Server) -> None:
     ("path", "status", "says"),
     [
         ("/areas/99", 404, "no area '99'"),
-        ("/?levl=department", 400, "levl: not a parameter"),
     ],
 )
 def test_refusals_are_pages_naming_the_problem(server: Server, path: str, status: int, says: str) -> None:
@@ -82,6 +81,18 @@ def test_refusals_are_pages_naming_the_problem(server: Server, path: str, status
     assert got.status_code == status
     assert got.headers["content-type"].startswith("text/html")
     assert says in text_of(got.text).replace("&#39;", "'")
+
+
+def test_pages_ignore_the_parameters_social_media_add_to_shared_links(server: Server) -> None:
+    """``?fbclid=`` and ``?utm_source=`` on a shared link: the page, in the language asked; the
+    JSON API still refuses a parameter it does not take."""
+    with server.client() as client:
+        home = client.get("/?fbclid=IwAR0abc&lang=en")
+        area = client.get("/areas/14?utm_source=twitter&utm_medium=social")
+        api = client.get("/api/v1/results?fbclid=IwAR0abc")
+    assert home.status_code == area.status_code == 200
+    assert '<html lang="en">' in home.text and "fbclid" not in home.text
+    assert api.status_code >= 400 and api.json()["error"]["rule"] == "unknown_parameter"
 
 
 def test_the_api_keeps_its_json_and_its_document(server: Server) -> None:
