@@ -83,6 +83,23 @@ def test_refusals_are_pages_naming_the_problem(server: Server, path: str, status
     assert says in text_of(got.text).replace("&#39;", "'")
 
 
+def test_the_national_page_says_the_file_differs_from_the_proclaimed_result(server: Server, sample: str) -> None:
+    """The ten-table sample is far from the JNE's proclamation: the page says so, with the
+    proclaimed figures and the difference, as the API's ``proclaimed`` and the CLI do."""
+    with Session(sample) as session:
+        proclaimed = session.count.results()[0]["proclaimed"]
+    with server.client() as client:
+        en = text_of(client.get("/?lang=en").text)
+        es = text_of(client.get("/?lang=es").text)
+        area = text_of(client.get("/areas/14?lang=en").text)
+    assert not proclaimed["matches"]
+    assert f"The loaded file is a snapshot: its figures differ from the proclaimed result ({proclaimed['source']})" in en
+    assert "El archivo cargado es una instantánea" in es
+    pl, diff = proclaimed["votes"]["PL"], proclaimed["counted_minus_proclaimed"]["votes"]["PL"]
+    assert f"{pl:,} {diff:,}" in en and f"{pl:,}" in es
+    assert "proclaimed result" not in area
+
+
 def test_pages_ignore_the_parameters_social_media_add_to_shared_links(server: Server) -> None:
     """``?fbclid=`` and ``?utm_source=`` on a shared link: the page, in the language asked; the
     JSON API still refuses a parameter it does not take."""
