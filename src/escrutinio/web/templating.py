@@ -62,6 +62,27 @@ def percent(ctx: Any, value: Any, places: int = 3) -> str:
     return format_percent(Decimal(str(value)).scaleb(-2), format=_percent_pattern(ctx["locale"], places), locale=ctx["locale"])
 
 
+@pass_context
+def measure(ctx: Any, value: Any) -> str:
+    """A test's statistic or interval bound: a whole number with the locale's grouping
+    (``30,412``, never ``3.04e+04``), else up to three decimals (``12.346``)."""
+    if _unsettled(value):
+        return UNSETTLED
+    if float(value).is_integer():
+        return format_decimal(int(value), locale=ctx["locale"])
+    return format_decimal(value, format="#,##0.###", locale=ctx["locale"])
+
+
+@pass_context
+def pvalue(ctx: Any, value: Any) -> str:
+    """A p-value as a reader expects it: three decimals (``0.042``), or ``< 0.001`` below that."""
+    if _unsettled(value):
+        return UNSETTLED
+    if value < 0.001:
+        return "< " + format_decimal(0.001, format="0.000", locale=ctx["locale"])
+    return format_decimal(value, format="0.000", locale=ctx["locale"])
+
+
 @cache
 def _percent_pattern(locale: Any, places: int) -> str:
     """The locale's percent pattern with ``places`` fixed decimals (``#,##0%`` -> ``#,##0.000%``)."""
@@ -94,7 +115,9 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(number=number, decimal=decimal, percent=percent, when=when, machine_time=machine_time)
+    env.filters.update(
+        number=number, decimal=decimal, percent=percent, measure=measure, pvalue=pvalue, when=when, machine_time=machine_time
+    )
     return env
 
 

@@ -47,3 +47,18 @@ def test_a_missing_figure_shows_a_dash_never_an_error(missing: object) -> None:
     """A figure not yet settled (None, empty, or absent from the row) shows a dash."""
     template = "{{ n|number }}|{{ n|decimal }}|{{ n|percent }}|{{ row.absent|number }}"
     assert shown("es", "PE", template, n=missing, row={}) == "\u2014|\u2014|\u2014|\u2014"
+
+
+@pytest.mark.parametrize(
+    ("lang", "country", "statistic", "p", "shown_as"),
+    [
+        ("en", "PE", 30412.0, 0.0421, "30,412|0.042"),
+        ("es", "BO", 30412.0, 0.00001, "30.412|&lt; 0,001"),
+        ("en", "PE", 12.34567, 0.5, "12.346|0.500"),
+    ],
+)
+def test_a_tests_statistic_and_p_value_as_readers_write_them(
+    lang: str, country: str, statistic: float, p: float, shown_as: str
+) -> None:
+    """A count is never ``3.04e+04``, a tiny p-value is ``< 0.001`` (not ``p = < 0.001``)."""
+    assert shown(lang, country, "{{ s|measure }}|{{ p|pvalue }}", s=statistic, p=p) == shown_as
