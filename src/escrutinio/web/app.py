@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from starlette.responses import FileResponse
 from starlette.staticfiles import StaticFiles
 
 from escrutinio.web.page import PageRoute
@@ -36,9 +37,16 @@ def router() -> APIRouter:
     return pages
 
 
+async def favicon() -> FileResponse:
+    """The site's icon where every browser asks for it first (``/favicon.ico``), so that a
+    browser's own request does not end in a 404 in the log; pages also link it by name."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
 def install(app: FastAPI) -> None:
     """Add the pages and their static files to ``app`` (the API's application)."""
     app.include_router(router())
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

@@ -92,11 +92,14 @@ def _percent_pattern(locale: Any, places: int) -> str:
 
 @pass_context
 def when(ctx: Any, value: Any, width: str = "medium") -> str:
-    """An ISO time (as events carry it, in UTC) in the election's zone and the locale's words."""
+    """An ISO time (as events carry it, in UTC) in the election's zone and the locale's words,
+    followed by the zone's offset (``GMT-05:00``): a reader abroad must know whose clock it is."""
     if not value:
         return ""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return format_datetime(moment, width, tzinfo=ZoneInfo(ctx.get("timezone") or "UTC"), locale=ctx["locale"])
+    zone = ZoneInfo(ctx.get("timezone") or "UTC")
+    shown = format_datetime(moment, width, tzinfo=zone, locale=ctx["locale"])
+    return f"{shown} {format_datetime(moment, 'ZZZZ', tzinfo=zone, locale=ctx['locale'])}"  # the zone: GMT-05:00
 
 
 def machine_time(value: Any) -> str:

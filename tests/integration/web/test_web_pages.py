@@ -100,6 +100,16 @@ def test_the_national_page_says_the_file_differs_from_the_proclaimed_result(serv
     assert "proclaimed result" not in area
 
 
+def test_the_site_has_an_icon_and_says_whose_clock_its_times_are_on(server: Server) -> None:
+    with server.client() as client:
+        icon = client.get("/favicon.ico")
+        home = client.get("/?lang=en")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert '<link rel="icon" href="/static/favicon.svg"' in home.text
+    freshness = re.search(r'<p id="freshness".*?</p>', home.text, re.S)
+    assert freshness is not None and re.search(r"<time [^>]+>[^<]+ GMT-05:00</time>", freshness.group(0))
+
+
 def test_pages_ignore_the_parameters_social_media_add_to_shared_links(server: Server) -> None:
     """``?fbclid=`` and ``?utm_source=`` on a shared link: the page, in the language asked; the
     JSON API still refuses a parameter it does not take."""
