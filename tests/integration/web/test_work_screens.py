@@ -189,3 +189,30 @@ def test_a_clerk_attaches_a_scan_and_a_file_that_is_no_image_is_refused(server: 
         )
         assert elsewhere.status_code == 403 and "area" in elsewhere.text
         assert head(db) == before
+
+
+def test_a_ruling_without_a_resolution_number_is_refused_on_the_screen_and_the_api(
+    server: Server, store: tuple[str, Accounts]
+) -> None:
+    db, accounts = store
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        filed = claim(client, "file", tables="000004", filer="FP", grounds="b", fee_receipt="R-10")
+        number = filed.text.split('href="/cases/')[1].split('"')[0]
+    before = head(db)
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.luis)
+        page = client.get(f"/work/docket/{number}").text
+        data = {"csrf": hidden(page, "csrf"), "key": hidden(page, "key"), "resolution": " ", "effect": "annul"}
+        refused = client.post(f"/work/docket/{number}", data=data | {"reasoning": "x"})
+        assert refused.status_code == 422, refused.text
+        assert "resolution" in refused.text
+    api = httpx.post(
+        f"{server.url}/api/v1/cases/{number}/ruling",
+        json={"resolution": "", "effect": "annul", "key": "blank-resolution"},
+        headers={"Authorization": f"Bearer {accounts.luis}"},
+    )
+    assert api.status_code == 422, api.text
+    assert api.json()["error"]["field"] == "resolution"
+    assert head(db) == before
+    assert httpx.get(f"{server.url}/api/v1/cases/{number}").json()["status"] == "admitted"
