@@ -33,12 +33,12 @@ async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **con
     context.setdefault("values", {"filer": who.principal.party or ""})
     context.setdefault("key", secrets.token_urlsafe(12))
     problems = context.pop("problems", [])
-    whole = [p for p in problems if p["access"] and not p["field"]]  # the role itself: the page's refusal box
+    whole = [p for p in problems if p.get("access") and not p.get("field")]  # the role itself: the page's refusal box
     if whole and "problem" not in context:
         context["problem"] = {"rule": whole[0]["rule"], "message": whole[0]["message"]}
     by_field: dict[str, list[str]] = {}
     for p in problems:
-        by_field.setdefault(p["field"] or "filing", []).append(f"{p['rule']}: {p['message']}")
+        by_field.setdefault(p.get("field") or "filing", []).append(f"{p['rule']}: {p['message']}")
     return render(
         page,
         "work/claims.html",
@@ -68,7 +68,7 @@ async def check_or_file(page: Page, who: Signed, form: FormData) -> Response:
     try:
         tables = parse_table_list(values["tables"], "tables")
     except EscrutinioError as exc:
-        problem = {"rule": "invalid", "field": "tables", "message": str(exc).removeprefix("tables: ")}
+        problem = {"rule": "invalid", "field": "tables", "access": False, "message": str(exc).removeprefix("tables: ")}
         return await _page(page, who, status_code=422, values=values, problems=[problem], key=key)
     filing = {
         "tables": tables,

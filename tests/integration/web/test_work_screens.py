@@ -216,3 +216,18 @@ def test_a_ruling_without_a_resolution_number_is_refused_on_the_screen_and_the_a
     assert api.json()["error"]["field"] == "resolution"
     assert head(db) == before
     assert httpx.get(f"{server.url}/api/v1/cases/{number}").json()["status"] == "admitted"
+
+
+@pytest.mark.parametrize("tables", ["", "1" * 80, "052235\x00"])
+def test_a_claim_whose_tables_do_not_parse_is_shown_beside_the_field(
+    server: Server, store: tuple[str, Accounts], tables: str
+) -> None:
+    db, accounts = store
+    before = head(db)
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        for step in ("check", "file"):
+            refused = claim(client, step, tables=tables, filer="FP", grounds="b", fee_receipt="R-11")
+            assert refused.status_code == 422, refused.text
+            assert 'data-field="tables"' in refused.text
+    assert head(db) == before
