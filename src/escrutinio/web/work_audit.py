@@ -22,6 +22,9 @@ from escrutinio.web.work_pages import render
 
 router = APIRouter(prefix=PREFIX + "/audit", include_in_schema=False, route_class=PageRoute)
 
+ACTS = ("record_audit_entry",)
+"""What the screen does: a role that may do none of it is refused on opening (the API's role permits)."""
+
 ENTRY_FIELDS = ("table", "entry", "counts", "ballots", "by")
 PASTED = "pasted CSV"
 """How a pasted CSV is named in its problems (``pasted CSV:3:counts: ...``)."""
@@ -51,14 +54,14 @@ async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **con
 
 
 @router.get("")
-@screen
+@screen(acts=ACTS)
 async def audit_screen(page: Page, who: Signed) -> Response:
     """Where the audit stands, the retrieval list, and the entry forms."""
     return await _page(page, who)
 
 
 @router.post("/entry")
-@form_action
+@form_action(acts=ACTS)
 async def record_entry(page: Page, who: Signed, form: FormData) -> Response:
     """Record one hand-count entry (1 or 2) of a sampled table."""
     values = {k: str(form.get(k) or "") for k in ENTRY_FIELDS}
@@ -81,7 +84,7 @@ async def record_entry(page: Page, who: Signed, form: FormData) -> Response:
 
 
 @router.post("/entries")
-@form_action
+@form_action(acts=ACTS)
 async def record_bulk(page: Page, who: Signed, form: FormData) -> Response:
     """Record every row of a hand-count CSV (pasted, or an uploaded file) in one transaction."""
     upload, pasted = form.get("file"), form.get("csv")

@@ -25,11 +25,17 @@ from escrutinio.web.work_pages import render
 
 router = APIRouter(prefix=PREFIX + "/claims", include_in_schema=False, route_class=PageRoute)
 
+ACTS = ("file_claim",)
+"""What the screen does: a role that may do none of it is refused on opening (the API's role permits)."""
+
 FIELDS = ("tables", "filer", "grounds", "fee_receipt")
 
 
 async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **context: Any) -> Response:
     rules = await who.run(lambda s: s.cases.rules())
+    own = who.principal.party
+    if own:  # a representative files for their own party only: the list offers no other
+        rules = {**rules, "parties": [p for p in rules["parties"] if p == own]}
     context.setdefault("values", {"filer": who.principal.party or ""})
     context.setdefault("key", secrets.token_urlsafe(12))
     problems = context.pop("problems", [])
@@ -53,14 +59,14 @@ async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **con
 
 
 @router.get("")
-@screen
+@screen(acts=ACTS)
 async def claim_form(page: Page, who: Signed) -> Response:
     """The filing form under the election's claim rules."""
     return await _page(page, who)
 
 
 @router.post("")
-@form_action
+@form_action(acts=ACTS)
 async def check_or_file(page: Page, who: Signed, form: FormData) -> Response:
     """``step=check``: the problems, nothing written; ``step=file``: file when none (or anyway)."""
     values = {k: str(form.get(k) or "") for k in FIELDS}

@@ -25,6 +25,9 @@ from escrutinio.web.work_pages import render
 
 router = APIRouter(prefix=PREFIX + "/intake", include_in_schema=False, route_class=PageRoute)
 
+ACTS = ("submit_sheet", "attach_image")
+"""What the screen does: a role that may do none of it is refused on opening (the API's role permits)."""
+
 LINES = ("blank", "null", "challenged", "cast")
 """The sheet's lines after the votes per choice, in the order the paper form has them."""
 
@@ -60,7 +63,7 @@ async def _page(page: PageRequest, who: Signed, table: str | None, *, status_cod
 
 
 @router.get("")
-@screen
+@screen(acts=ACTS)
 async def intake_form(page: Page, who: Signed, asked: Annotated[str | None, Query(alias="table")] = None) -> Response:
     """The entry form (for the table in ``?table=``, with its entries so far)."""
     try:
@@ -85,7 +88,7 @@ def _figures(form: FormData, choices: list[str]) -> tuple[dict[str, int], dict[s
 
 
 @router.post("")
-@form_action
+@form_action(acts=ACTS)
 async def submit(page: Page, who: Signed, form: FormData) -> Response:
     """Record the signed-in clerk's entry of the sheet; show where the double entry stands."""
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
@@ -117,7 +120,7 @@ async def submit(page: Page, who: Signed, form: FormData) -> Response:
 
 
 @router.post("/image")
-@form_action
+@form_action(acts=ACTS)
 async def attach_image(page: Page, who: Signed, form: FormData) -> Response:
     """Keep the scan of the table's sheet (JPEG, PNG or PDF, judged by its bytes; at most 10 MB)."""
     upload = form.get("image")

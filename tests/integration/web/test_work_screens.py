@@ -231,3 +231,19 @@ def test_a_claim_whose_tables_do_not_parse_is_shown_beside_the_field(
             assert refused.status_code == 422, refused.text
             assert 'data-field="tables"' in refused.text
     assert head(db) == before
+
+
+@pytest.mark.parametrize("screen", ["/work/docket", "/work/intake", "/work/audit"])
+def test_a_screen_outside_the_role_is_refused_on_opening(server: Server, store: tuple[str, Accounts], screen: str) -> None:
+    with server.client(headers=EN) as client:
+        sign_in(client, store[1].maria)
+        opened = client.get(screen)
+    assert opened.status_code == 403, opened.text
+    assert "representative may not" in opened.text and "allowed:" in opened.text
+
+
+def test_the_claim_form_offers_only_the_representatives_own_party(server: Server, store: tuple[str, Accounts]) -> None:
+    with server.client(headers=EN) as client:
+        sign_in(client, store[1].maria)
+        form = client.get("/work/claims").text
+    assert '<option value="FP"' in form and '<option value="PL"' not in form
