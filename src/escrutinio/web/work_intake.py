@@ -70,6 +70,11 @@ async def intake_form(page: Page, who: Signed, asked: Annotated[str | None, Quer
         table = parse_table_id(asked, "table") if asked else None
     except EscrutinioError as exc:
         return await _page(page, who, None, status_code=422, errors={"table": str(exc)})
+    if table:
+        try:
+            await who.run(lambda s: s.intake.check_entry(table))
+        except EscrutinioError as exc:  # the table takes no entry of this clerk's: why, and no form
+            return await _page(page, who, None, status_code=refusal_status(exc), problem=refusal_of(exc))
     return await _page(page, who, table)
 
 

@@ -247,3 +247,22 @@ def test_the_claim_form_offers_only_the_representatives_own_party(server: Server
         sign_in(client, store[1].maria)
         form = client.get("/work/claims").text
     assert '<option value="FP"' in form and '<option value="PL"' not in form
+
+
+def test_the_intake_screen_says_up_front_why_a_table_takes_no_entry(
+    server: Server, store: tuple[str, Accounts], audit_store: tuple[str, Audited]
+) -> None:
+    db, accounts = store
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.ana)
+        for table, status, rule in (("000004", 403, "area"), ("999999", 404, "not on the roll")):
+            opened = client.get("/work/intake", params={"table": table})
+            assert opened.status_code == status, opened.text
+            assert rule in opened.text and 'id="f-cast"' not in opened.text
+    counted_db, audited = audit_store
+    with Session(counted_db, "admin") as admin:
+        clerk = admin.users.add(f"tito-{hashlib.sha256(db.encode()).hexdigest()[:8]}", Role.CLERK).token  # one per engine
+    with serving(counted_db) as own, own.client(headers=EN) as client:
+        sign_in(client, clerk)
+        opened = client.get("/work/intake", params={"table": audited.drawn[0]})
+    assert opened.status_code == 422 and "has_sheet" in opened.text and 'id="f-cast"' not in opened.text
