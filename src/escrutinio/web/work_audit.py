@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError, Session
-from escrutinio.parsing import AuditEntryText, parse_audit_entry, parse_tally_figure
+from escrutinio.parsing import AuditEntryText, InputError, parse_audit_entry, parse_counts, parse_tally_figure
 from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
 from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
@@ -67,20 +67,38 @@ async def record_entry(page: Page, who: Signed, form: FormData) -> Response:
     values = {k: str(form.get(k) or "") for k in ENTRY_FIELDS}
 
     def act(session: Session) -> dict[str, Any]:
-        text = AuditEntryText(
-            values["table"],
-            values["by"],
-            parse_tally_figure(values["entry"], "entry"),
-            values["counts"],
-            parse_tally_figure(values["ballots"], "ballots"),
-        )
-        return session.audit.record(parse_audit_entry(session.audit.unit(), text))
+        return session.audit.record(_entry(session, values))
 
     try:
         recorded = await who.run(act)
     except EscrutinioError as exc:
-        return await _page(page, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc))
+        lines = [line for line in str(exc).split("\n") if line]
+        shown = {"bulk_problems": lines} if len(lines) > 1 else {}
+        return await _page(page, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc), **shown)
     return await _page(page, who, status_code=201, recorded=recorded)
+
+
+def _entry(session: Session, values: dict[str, str]) -> Any:
+    """The form's entry, every bad field named at once (each field read by its own parser; the
+    entry's own rules, who counted and the table, checked with the figures that did parse)."""
+    problems: list[str] = []
+
+    def read(parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except InputError as exc:
+            problems.append(str(exc).removeprefix("--"))
+            return None
+
+    entry = read(parse_tally_figure, values["entry"], "entry")
+    ballots = read(parse_tally_figure, values["ballots"], "ballots")
+    counts = read(parse_counts, values["counts"], "counts")
+    unit = session.audit.unit()
+    text = AuditEntryText(values["table"], values["by"], entry or 1, values["counts"] if counts else "x=0", ballots or 0)
+    parsed = read(parse_audit_entry, unit, text)
+    if problems:
+        raise InputError("\n".join(problems))
+    return parsed
 
 
 @router.post("/entries")

@@ -266,3 +266,30 @@ def test_the_intake_screen_says_up_front_why_a_table_takes_no_entry(
         sign_in(client, clerk)
         opened = client.get("/work/intake", params={"table": audited.drawn[0]})
     assert opened.status_code == 422 and "has_sheet" in opened.text and 'id="f-cast"' not in opened.text
+
+
+def test_an_audit_entry_reads_as_a_result_and_every_bad_field_is_named(tmp_path: Path) -> None:
+    db = str(tmp_path / "audit.db")
+    audited = audited_store(db, tmp_path)
+    first, _entry, figures, ballots, _by = next(csv.reader(audited.csv[1:2]))
+    pl = int(figures.split(",")[0].removeprefix("PL="))
+    with serving(db) as own, own.client(headers=EN) as client:
+        sign_in(client, audited.token)
+        csrf = hidden(client.get("/work/audit").text, "csrf")
+        before = head(db)
+        bad = client.post(
+            "/work/audit/entry",
+            data={"csrf": csrf, "table": first, "entry": "1", "counts": "PL=abc", "ballots": "-5", "by": ""},
+        )
+        assert bad.status_code == 422
+        assert all(f"<li>{name}: " in bad.text for name in ("ballots", "counts", "by")), bad.text
+        assert head(db) == before
+        single = {"csrf": csrf, "table": first, "ballots": ballots}
+        one = client.post("/work/audit/entry", data=single | {"entry": "1", "counts": figures, "by": "A"})
+        assert one.status_code == 201 and "Awaiting the second entry" in one.text
+        assert "already_recorded" not in one.text and "False" not in one.text
+        other = figures.replace(f"PL={pl}", f"PL={pl - 1}")
+        two = client.post("/work/audit/entry", data=single | {"entry": "2", "counts": other, "by": "B"})
+        assert two.status_code == 201 and "The two entries differ" in two.text
+        assert f"<code>PL</code>: {pl} (entry 1) vs {pl - 1} (entry 2)" in two.text
+        assert "<dt>Phase</dt>" in two.text and "None" not in two.text
