@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError, Session
 from escrutinio.parsing import AuditEntryText, InputError, parse_audit_entry, parse_counts, parse_tally_figure
-from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, said, screen
 from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
@@ -72,7 +72,7 @@ async def record_entry(page: Page, who: Signed, form: FormData) -> Response:
     try:
         recorded = await who.run(act)
     except EscrutinioError as exc:
-        lines = [line for line in str(exc).split("\n") if line]
+        lines = [line for line in said(exc).split("\n") if line]
         shown = {"bulk_problems": lines} if len(lines) > 1 else {}
         return await _page(page, who, status_code=refusal_status(exc), values=values, problem=refusal_of(exc), **shown)
     return await _page(page, who, status_code=201, recorded=recorded)
@@ -87,7 +87,7 @@ def _entry(session: Session, values: dict[str, str]) -> Any:
         try:
             return parse(*args)
         except InputError as exc:
-            problems.append(str(exc).removeprefix("--"))
+            problems.append(said(exc))
             return None
 
     entry = read(parse_tally_figure, values["entry"], "entry")
@@ -116,7 +116,7 @@ async def record_bulk(page: Page, who: Signed, form: FormData) -> Response:
     try:
         recorded = await who.run(lambda s: s.audit.record_csv(data, source))
     except EscrutinioError as exc:
-        lines = [line for line in str(exc).split("\n") if line]
+        lines = [line for line in said(exc).split("\n") if line]
         return await _page(
             page,
             who,

@@ -197,7 +197,7 @@ def test_a_ruling_without_a_resolution_number_is_refused_on_the_screen_and_the_a
     db, accounts = store
     with server.client(headers=EN) as client:
         sign_in(client, accounts.maria)
-        filed = claim(client, "file", tables="000004", filer="FP", grounds="b", fee_receipt="R-10")
+        filed = claim(client, "file", tables="000007", filer="FP", grounds="b", fee_receipt="R-10")
         number = filed.text.split('href="/cases/')[1].split('"')[0]
     before = head(db)
     with server.client(headers=EN) as client:
@@ -293,3 +293,23 @@ def test_an_audit_entry_reads_as_a_result_and_every_bad_field_is_named(tmp_path:
         assert two.status_code == 201 and "The two entries differ" in two.text
         assert f"<code>PL</code>: {pl} (entry 1) vs {pl - 1} (entry 2)" in two.text
         assert "<dt>Phase</dt>" in two.text and "None" not in two.text
+
+
+def test_a_spanish_judge_reads_states_and_decisions_in_spanish_and_no_cli_options(
+    server: Server, store: tuple[str, Accounts]
+) -> None:
+    _db, accounts = store
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        filed = claim(client, "file", tables="000010", filer="FP", grounds="b", fee_receipt="R-12")
+        number = filed.text.split('href="/cases/')[1].split('"')[0]
+    with server.client(headers={"Accept-Language": "es"}) as client:
+        sign_in(client, accounts.luis)
+        page = client.get(f"/work/docket/{number}").text
+        assert ">anular la mesa</option>" in page and ">annul</option>" not in page
+        data = {"csrf": hidden(page, "csrf"), "key": hidden(page, "key"), "resolution": "0200-2026-JEE", "reasoning": "x"}
+        wrong = client.post(f"/work/docket/{number}", data=data | {"effect": "bogus"})
+        assert wrong.status_code == 422 and "effect: " in wrong.text and "--effect" not in wrong.text
+        ruled = client.post(f"/work/docket/{number}", data=data | {"effect": "dismiss"})
+        assert ruled.status_code == 201, ruled.text
+        assert "está ahora resuelto (declarar infundado" in ruled.text and " ruled" not in ruled.text
