@@ -49,6 +49,14 @@ def claim(client: httpx.Client, step: str, **fields: str) -> httpx.Response:
     return client.post("/work/claims", data=data | fields)
 
 
+def maria_files(server: Server, accounts: Accounts, table: str, receipt: str) -> str:
+    """FP's representative files a nullity request on ``table``: the case's number."""
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        filed = claim(client, "file", tables=table, filer="FP", grounds="b", fee_receipt=receipt)
+    return filed.text.split('href="/cases/')[1].split('"')[0]
+
+
 def test_a_filing_is_checked_field_by_field_then_filed_and_public(server: Server, store: tuple[str, Accounts]) -> None:
     db, accounts = store
     with server.client(headers=EN) as client:
@@ -195,10 +203,7 @@ def test_a_ruling_without_a_resolution_number_is_refused_on_the_screen_and_the_a
     server: Server, store: tuple[str, Accounts]
 ) -> None:
     db, accounts = store
-    with server.client(headers=EN) as client:
-        sign_in(client, accounts.maria)
-        filed = claim(client, "file", tables="000007", filer="FP", grounds="b", fee_receipt="R-10")
-        number = filed.text.split('href="/cases/')[1].split('"')[0]
+    number = maria_files(server, accounts, "000007", "R-10")
     before = head(db)
     with server.client(headers=EN) as client:
         sign_in(client, accounts.luis)
@@ -298,11 +303,8 @@ def test_an_audit_entry_reads_as_a_result_and_every_bad_field_is_named(tmp_path:
 def test_a_spanish_judge_reads_states_and_decisions_in_spanish_and_no_cli_options(
     server: Server, store: tuple[str, Accounts]
 ) -> None:
-    _db, accounts = store
-    with server.client(headers=EN) as client:
-        sign_in(client, accounts.maria)
-        filed = claim(client, "file", tables="000010", filer="FP", grounds="b", fee_receipt="R-12")
-        number = filed.text.split('href="/cases/')[1].split('"')[0]
+    accounts = store[1]
+    number = maria_files(server, accounts, "000010", "R-12")
     with server.client(headers={"Accept-Language": "es"}) as client:
         sign_in(client, accounts.luis)
         page = client.get(f"/work/docket/{number}").text
