@@ -94,14 +94,11 @@ def test_a_claim_past_the_2021_deadline_is_refused_clearly_on_the_runoff(
         assert page.locator("#check-problems").get_attribute("role") == "alert"
         screenshot(page, "work-claim-late")
         other = new_page("es")
-        sign_in(other, server, clerk, "/work/claims")
-        other.locator("#f-tables").fill("052235")
-        other.locator("#f-grounds").select_option("b")
-        other.locator("#f-fee").fill("R-2021-2")
-        other.locator('button[value="file"]').click()
+        sign_in(other, server, clerk, "/work/claims")  # refused on opening: no form to fill
         refusal = other.locator("#refusal")
         assert refusal.get_attribute("role") == "alert" and refusal.locator(".rule").inner_text() == "role"
         assert "may not" in refusal.inner_text()  # the application's words: a clerk may not file a claim
+        assert other.locator("#claim-form").count() == 0
     with Session(runoff_copy) as s:
         assert s.store.head()[0] == before
 

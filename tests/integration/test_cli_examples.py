@@ -72,6 +72,7 @@ REFUSALS: dict[str, str] = {
     # ... so the risk cannot be measured, nor the audit reported.
     "escrutinio audit measure --format json": "measured once",
     "escrutinio audit report": "report comes after",
+    "escrutinio audit report --html audit.html --lang en": "report comes after",
     # The sample's observed sheet is still at the dispute body (no example rules on it), so
     # proclamation is refused, listing it, and there is no certificate to show or verify.
     "escrutinio certify --key jne.key --out certificate.json --lang es": "certification refused: 1 still open",
@@ -154,6 +155,9 @@ def run_serving(path: str, example: str, folder: Path, env: dict[str, str]) -> s
     return None
 
 
+PASSPHRASE = "plenary of the JNE, 2021"
+
+
 def write_inputs(folder: Path) -> None:
     """The files the examples name, made from the sample."""
     rows = [*sample_rows(), Row("000123", ubigeo="140101", cast=220, p1=115, p2=87, blank=2, null=16)]
@@ -166,6 +170,9 @@ def write_inputs(folder: Path) -> None:
         encoding="utf-8",
     )
     (folder / "out").mkdir()
+    # The passphrase the certifying official's key is encrypted with (keys generate reads it from
+    # this file; certify from ESCRUTINIO_KEY_PASSPHRASE, set by the test as an official would).
+    (folder / "jne.pass").write_text(PASSPHRASE + "\n", encoding="utf-8")
     # The keys the transparency examples sign with (a log's, a party's as a witness, the server's).
     from escrutinio.ledger.signing import generate_key, save_private_key, save_public_key
 
@@ -189,6 +196,7 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     env = {**os.environ, "ESCRUTINIO_DB": str(tmp_path / "escrutinio.db"), "COLUMNS": "100"}
     env["ESCRUTINIO_WITNESS_STATE"] = str(tmp_path / "witness-state")  # never the tester's own
+    env["ESCRUTINIO_KEY_PASSPHRASE"] = PASSPHRASE
     env.pop("ESCRUTINIO_ACTOR", None)
     ran = examples()
     assert len(ran) >= 20 and ran[0][1].startswith("escrutinio load")

@@ -111,7 +111,27 @@ class AuditActions:
         """Record one entry of a hand count (or a ballot reading); the same entry again with the
         same figures writes nothing (``already_recorded``), with other figures it is refused."""
         self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [entry.table])
-        return self._service.record(entry)
+        recorded = self._service.record(entry)
+        if recorded["status"] == "discrepancy" and "position" not in recorded:
+            recorded["differs"] = self._differs(entry.table)
+        return recorded
+
+    def _differs(self, table: str) -> list[dict[str, Any]]:
+        """Where a table's two hand-count entries disagree: each field (a choice, ``ballots``)
+        with the first entry's figure and the second's, so the person sees what to recount."""
+        entries = self._service.state().entries.get(table, {})
+        if len(entries) < 2:
+            return []
+        first, second = entries[1], entries[2]
+        names = list(dict.fromkeys([*first.counts, *second.counts]))
+        out = [
+            {"field": n, "first": first.counts.get(n, 0), "second": second.counts.get(n, 0)}
+            for n in names
+            if first.counts.get(n, 0) != second.counts.get(n, 0)
+        ]
+        if first.ballots != second.ballots:
+            out.append({"field": "ballots", "first": first.ballots, "second": second.ballots})
+        return out
 
     def record_file(self, path: Path) -> dict[str, Any]:
         """Record every row of a hand-count CSV in one transaction (see

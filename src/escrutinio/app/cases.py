@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain import claims
 from escrutinio.domain.claims import Action, CaseKind, EffectKind, FilerRole, Filing
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, NotFound, StaleState
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, NotFound, Place, Problem, StaleState
 from escrutinio.domain.roles import Action as Act
 
 if TYPE_CHECKING:
@@ -121,6 +121,15 @@ class Decision:
     effect: claims.Effect
     reasoning: str = ""
     body: str | None = None
+
+    def __post_init__(self) -> None:
+        """A ruling without its resolution number cannot be cited nor appealed: whichever skin
+        builds the decision (CLI, API, web), a blank one is refused here, before anything is read
+        or written."""
+        resolution = self.resolution.strip()
+        if not resolution:
+            raise InputError([Problem(Place("resolution"), "a decision needs its resolution number (e.g. 0123-2026-JEE)")])
+        object.__setattr__(self, "resolution", resolution)
 
 
 def is_sha256(text: str) -> bool:

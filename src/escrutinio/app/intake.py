@@ -136,13 +136,8 @@ class IntakeService:
                 done = store.known_keys([action])  # a resubmission is answered before it is judged
                 if done:
                     raise AlreadyDone(action, done[action])
-                electors = store.electors([sheet.table])
-                if sheet.table not in electors:
-                    raise NotFound(f"table: {sheet.table} is not on the roll of this election")
-                history = store.sheet_history([sheet.table])[sheet.table]
-                current = next((r["state"] for r in history if r.get("current")), None)
-                earlier = store.intake_events(sheet.table)
-                decision = decide_entry(sheet, clerk, earlier, current, electors[sheet.table], election)
+                electors, current, earlier = self._entry_state(sheet.table)
+                decision = decide_entry(sheet, clerk, earlier, current, electors, election)
                 extra = self._observation(decision.events[1:], sheet.table, decision.reasons)
                 written = store.append_grouped([*decision.events, *extra], clerk, keys=[action])
             except AlreadyDone as done:
@@ -156,6 +151,27 @@ class IntakeService:
             assert receipt.state == EntryOutcome(decision.outcome).value
             return receipt
         raise AssertionError("unreachable")
+
+    def check_entry(self, table: str) -> None:
+        """Refuse, before anything is keyed, an entry of ``table`` this clerk could not record:
+        outside their area, not on the roll, a sheet already there, both entries in, or the
+        first entry their own (the rules :meth:`submit_sheet` applies, asked up front)."""
+        from escrutinio.intake.double_entry import refuse_entry
+
+        self.session.require_tables(Action.SUBMIT_SHEET, [table])
+        _, current, earlier = self._entry_state(table)
+        refuse_entry(table, str(self.session.actor), earlier, current)
+
+    def _entry_state(self, table: str) -> tuple[int | None, str | None, list[Event]]:
+        """A table's electors, the state of the sheet it already has (None: none) and its entry
+        events; :class:`NotFound` when it is not on the roll."""
+        store = self.session.store
+        electors = store.electors([table])
+        if table not in electors:
+            raise NotFound(f"table: {table} is not on the roll of this election")
+        history = store.sheet_history([table])[table]
+        current = next((r["state"] for r in history if r.get("current")), None)
+        return electors[table], current, list(store.intake_events(table))
 
     def _observation(self, recorded: list[PendingEvent], table: str, reasons: list[str]) -> list[PendingEvent]:
         """An observed sheet goes to the dispute body: an observation case, as a load opens one."""

@@ -109,6 +109,30 @@ def differing_fields(first: TallySheet, second: TallySheet, election: Election) 
     return [n for n, a, b in zip(names, first.counts, second.counts, strict=True) if a != b]
 
 
+def refuse_entry(table: str, clerk: str, earlier: Sequence[Event], has_sheet: str | None) -> list[Event]:
+    """The table's entry events so far, when ``clerk`` may key an entry of it; else the
+    :class:`EntryRefused` the entry would meet (asked before the figures are keyed too, so a
+    screen says why up front): a table with a sheet from elsewhere, both entries in, or the
+    first entry's own clerk (the second entry must be independent)."""
+    entries = [e for e in earlier if e.type == EventType.SHEET_ENTERED]
+    if not entries and has_sheet is not None:
+        raise EntryRefused("has_sheet", f"table {table} already has a sheet ({has_sheet}): a correction goes to the dispute body")
+    if entries and entries[-1].data["outcome"] != EntryOutcome.AWAITING:
+        last = entries[-1]
+        raise EntryRefused(
+            "entries_complete",
+            f"table {table}: both entries are in (event {last.seq}, {last.data['outcome']}): "
+            "a correction goes to the dispute body",
+        )
+    if entries and entries[0].actor == clerk:
+        first = entries[0]
+        raise EntryRefused(
+            "same_clerk",
+            f"table {table}: {clerk} keyed its first entry (event {first.seq}); the second entry must be another clerk's",
+        )
+    return entries
+
+
 def decide_entry(
     sheet: TallySheet,
     clerk: str,
@@ -125,16 +149,7 @@ def decide_entry(
     entry (it would not be independent), a table with a sheet already.
     """
     table = sheet.table
-    entries = [e for e in earlier if e.type == EventType.SHEET_ENTERED]
-    if not entries and has_sheet is not None:
-        raise EntryRefused("has_sheet", f"table {table} already has a sheet ({has_sheet}): a correction goes to the dispute body")
-    if entries and entries[-1].data["outcome"] != EntryOutcome.AWAITING:
-        last = entries[-1]
-        raise EntryRefused(
-            "entries_complete",
-            f"table {table}: both entries are in (event {last.seq}, {last.data['outcome']}): "
-            "a correction goes to the dispute body",
-        )
+    entries = refuse_entry(table, clerk, earlier, has_sheet)
     data = sheet_data(sheet, election)
     if not entries:
         event = PendingEvent(
@@ -142,11 +157,6 @@ def decide_entry(
         )
         return EntryDecision(1, EntryOutcome.AWAITING, [], None, [], [event])
     first = entries[0]
-    if first.actor == clerk:
-        raise EntryRefused(
-            "same_clerk",
-            f"table {table}: {clerk} keyed its first entry (event {first.seq}); the second entry must be another clerk's",
-        )
     keyed = sheet_of(table, first.data["sheet"], election)
     differs = differing_fields(keyed, sheet, election)
     if differs:

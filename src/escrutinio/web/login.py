@@ -30,9 +30,10 @@ import hashlib
 import hmac
 import inspect
 import os
+import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
@@ -239,30 +240,46 @@ def _route(handler: Handler, injected: tuple[str, ...], wrapped: Handler) -> Han
     return wrapped
 
 
-def screen(handler: Handler) -> Handler:
-    """A page for the signed-in person: ``handler(page, who, **params)`` (``page: Page`` first);
-    anyone else gets the sign-in form (or is sent to it)."""
+def role_refused(page: PageRequest, who: Signed, acts: Sequence[str]) -> Response | None:
+    """The 403 page when the signed-in role may take none of ``acts`` (the API's role permits,
+    :mod:`escrutinio.app.access`), so a screen outside one's role never opens as if empty."""
+    from escrutinio.app.access import role_refusal
 
-    async def wrapped(page: PageRequest, **params: Any) -> Response:
-        who = await signed_in(page)
-        if isinstance(who, Response):
-            return who
-        return await handler(page, who, **params)
-
-    return _route(handler, ("who",), wrapped)
+    denied = role_refusal(who.principal, acts) if acts else None
+    return refused(page, who, denied) if denied is not None else None
 
 
-def form_action(handler: Handler) -> Handler:
-    """A form POSTed by the signed-in person, its CSRF token checked:
-    ``handler(page, who, form, **params)``."""
+def screen(*, acts: Sequence[str] = ()) -> Callable[[Handler], Handler]:
+    """A page for the signed-in person whose role may take one of ``acts`` (any role when none):
+    ``handler(page, who, **params)`` (``page: Page`` first); anyone else gets the sign-in form
+    (or is sent to it), another role the refusal naming the role rule."""
 
-    async def wrapped(page: PageRequest, **params: Any) -> Response:
-        got = await posted(page)
-        if isinstance(got, Response):
-            return got
-        return await handler(page, *got, **params)
+    def decorate(handler: Handler) -> Handler:
+        async def wrapped(page: PageRequest, **params: Any) -> Response:
+            who = await signed_in(page)
+            if isinstance(who, Response):
+                return who
+            return role_refused(page, who, acts) or await handler(page, who, **params)
 
-    return _route(handler, ("who", "form"), wrapped)
+        return _route(handler, ("who",), wrapped)
+
+    return decorate
+
+
+def form_action(*, acts: Sequence[str] = ()) -> Callable[[Handler], Handler]:
+    """A form POSTed by the signed-in person whose role may take one of ``acts``, its CSRF token
+    checked: ``handler(page, who, form, **params)``."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def wrapped(page: PageRequest, **params: Any) -> Response:
+            got = await posted(page)
+            if isinstance(got, Response):
+                return got
+            return role_refused(page, got[0], acts) or await handler(page, *got, **params)
+
+        return _route(handler, ("who", "form"), wrapped)
+
+    return decorate
 
 
 def csrf_refused(page: PageRequest, who: Signed | None) -> Response:
@@ -369,7 +386,7 @@ async def login(page: Page) -> Response:
 
 
 @router.post("/logout")
-@form_action
+@form_action()
 async def logout(page: Page, who: Signed, form: FormData) -> Response:
     """End the session (its cookie is dropped; the token itself stays valid for the API)."""
     response = RedirectResponse(f"{PREFIX}/login?bye=1", status_code=303)
@@ -399,9 +416,19 @@ def refusal_status(exc: BaseException) -> int:
     return 422
 
 
+_OPTION = re.compile(r"(?<![\w-])--(?=[A-Za-z])")
+
+
+def said(exc: BaseException) -> str:
+    """An error's message as a screen shows it: the application words its fields as the CLI's
+    options (``--effect: expected one of ...``); a form has fields, so the dashes go (``effect:``).
+    Every message a working screen shows passes here."""
+    return _OPTION.sub("", str(exc))
+
+
 def refusal_of(exc: BaseException) -> dict[str, Any]:
     """The rule and the one-line message of an application's refusal, for a page."""
-    message = str(exc).split("\n")[0]
+    message = said(exc).split("\n")[0]
     rule = getattr(exc, "rule", None)
     if isinstance(rule, str) and message.startswith(rule + ": "):
         message = message[len(rule) + 2 :]

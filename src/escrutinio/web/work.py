@@ -22,7 +22,7 @@ for screen in (work_intake, work_claims, work_docket, work_audit):
 
 
 @router.get(login.PREFIX + "/")
-@login.screen
+@login.screen()
 async def home(page: login.Page, who: login.Signed) -> Response:
     """Who is signed in and the screens (each refuses what the role may not do, naming the rule)."""
     return render(page, "work/home.html", who, title=page.gettext("Working screens"))

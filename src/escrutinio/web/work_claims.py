@@ -19,26 +19,32 @@ from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError
 from escrutinio.parsing import parse_table_list
-from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, said, screen
 from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
 router = APIRouter(prefix=PREFIX + "/claims", include_in_schema=False, route_class=PageRoute)
+
+ACTS = ("file_claim",)
+"""What the screen does: a role that may do none of it is refused on opening (the API's role permits)."""
 
 FIELDS = ("tables", "filer", "grounds", "fee_receipt")
 
 
 async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **context: Any) -> Response:
     rules = await who.run(lambda s: s.cases.rules())
+    own = who.principal.party
+    if own:  # a representative files for their own party only: the list offers no other
+        rules = {**rules, "parties": [p for p in rules["parties"] if p == own]}
     context.setdefault("values", {"filer": who.principal.party or ""})
     context.setdefault("key", secrets.token_urlsafe(12))
     problems = context.pop("problems", [])
-    whole = [p for p in problems if p["access"] and not p["field"]]  # the role itself: the page's refusal box
+    whole = [p for p in problems if p.get("access") and not p.get("field")]  # the role itself: the page's refusal box
     if whole and "problem" not in context:
         context["problem"] = {"rule": whole[0]["rule"], "message": whole[0]["message"]}
     by_field: dict[str, list[str]] = {}
     for p in problems:
-        by_field.setdefault(p["field"] or "filing", []).append(f"{p['rule']}: {p['message']}")
+        by_field.setdefault(p.get("field") or "filing", []).append(f"{p['rule']}: {p['message']}")
     return render(
         page,
         "work/claims.html",
@@ -53,14 +59,14 @@ async def _page(page: PageRequest, who: Signed, *, status_code: int = 200, **con
 
 
 @router.get("")
-@screen
+@screen(acts=ACTS)
 async def claim_form(page: Page, who: Signed) -> Response:
     """The filing form under the election's claim rules."""
     return await _page(page, who)
 
 
 @router.post("")
-@form_action
+@form_action(acts=ACTS)
 async def check_or_file(page: Page, who: Signed, form: FormData) -> Response:
     """``step=check``: the problems, nothing written; ``step=file``: file when none (or anyway)."""
     values = {k: str(form.get(k) or "") for k in FIELDS}
@@ -68,7 +74,7 @@ async def check_or_file(page: Page, who: Signed, form: FormData) -> Response:
     try:
         tables = parse_table_list(values["tables"], "tables")
     except EscrutinioError as exc:
-        problem = {"rule": "invalid", "field": "tables", "message": str(exc).removeprefix("tables: ")}
+        problem = {"rule": "invalid", "field": "tables", "access": False, "message": said(exc).removeprefix("tables: ")}
         return await _page(page, who, status_code=422, values=values, problems=[problem], key=key)
     filing = {
         "tables": tables,

@@ -22,13 +22,16 @@ from escrutinio.web.work_pages import render
 
 router = APIRouter(prefix=PREFIX + "/docket", include_in_schema=False, route_class=PageRoute)
 
+ACTS = ("rule", "decide_appeal")
+"""What the screen does: a role that may do none of it is refused on opening (the API's role permits)."""
+
 FIELDS = ("resolution", "effect", "figures", "decided", "instead", "reasoning")
 EFFECTS = ("annul", "dismiss", "count_as_is", "count_corrected", "decide_challenged")
 APPEAL_EFFECTS = ("confirm", "reverse")
 
 
 @router.get("")
-@screen
+@screen(acts=ACTS)
 async def docket(page: Page, who: Signed) -> Response:
     """The open cases the signed-in judge may decide."""
     try:
@@ -61,7 +64,7 @@ async def _case_page(page: PageRequest, who: Signed, number: str, *, status_code
 
 
 @router.get("/{number}")
-@screen
+@screen(acts=ACTS)
 async def case_form(page: Page, who: Signed, number: str) -> Response:
     try:
         found = parse_case_number(number, "number")
@@ -71,7 +74,7 @@ async def case_form(page: Page, who: Signed, number: str) -> Response:
 
 
 @router.post("/{number}")
-@form_action
+@form_action(acts=ACTS)
 async def decide(page: Page, who: Signed, form: FormData, number: str) -> Response:
     """Rule on the case (or decide its appeal) for the signed-in judge."""
     from escrutinio.app.cases import Decision

@@ -19,11 +19,14 @@ from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError, Session
 from escrutinio.parsing import parse_table_id, parse_tally_figure
-from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, said, screen
 from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
 router = APIRouter(prefix=PREFIX + "/intake", include_in_schema=False, route_class=PageRoute)
+
+ACTS = ("submit_sheet", "attach_image")
+"""What the screen does: a role that may do none of it is refused on opening (the API's role permits)."""
 
 LINES = ("blank", "null", "challenged", "cast")
 """The sheet's lines after the votes per choice, in the order the paper form has them."""
@@ -60,13 +63,18 @@ async def _page(page: PageRequest, who: Signed, table: str | None, *, status_cod
 
 
 @router.get("")
-@screen
+@screen(acts=ACTS)
 async def intake_form(page: Page, who: Signed, asked: Annotated[str | None, Query(alias="table")] = None) -> Response:
     """The entry form (for the table in ``?table=``, with its entries so far)."""
     try:
         table = parse_table_id(asked, "table") if asked else None
     except EscrutinioError as exc:
-        return await _page(page, who, None, status_code=422, errors={"table": str(exc)})
+        return await _page(page, who, None, status_code=422, errors={"table": said(exc)})
+    if table:
+        try:
+            await who.run(lambda s: s.intake.check_entry(table))
+        except EscrutinioError as exc:  # the table takes no entry of this clerk's: why, and no form
+            return await _page(page, who, None, status_code=refusal_status(exc), problem=refusal_of(exc))
     return await _page(page, who, table)
 
 
@@ -80,12 +88,12 @@ def _figures(form: FormData, choices: list[str]) -> tuple[dict[str, int], dict[s
         try:
             into[name.removeprefix("votes.")] = parse_tally_figure(text if isinstance(text, str) else None, name)
         except EscrutinioError as exc:
-            errors[name] = str(exc)
+            errors[name] = said(exc)
     return votes, lines, errors
 
 
 @router.post("")
-@form_action
+@form_action(acts=ACTS)
 async def submit(page: Page, who: Signed, form: FormData) -> Response:
     """Record the signed-in clerk's entry of the sheet; show where the double entry stands."""
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
@@ -93,7 +101,7 @@ async def submit(page: Page, who: Signed, form: FormData) -> Response:
     try:
         table = parse_table_id(str(form.get("table") or ""), "table")
     except EscrutinioError as exc:
-        return await _page(page, who, None, status_code=422, values=values, errors={"table": str(exc)}, key=key)
+        return await _page(page, who, None, status_code=422, values=values, errors={"table": said(exc)}, key=key)
     choices = await who.run(lambda s: list(s.election().contest.choice_ids))
     votes, lines, errors = _figures(form, choices)
     if errors:
@@ -117,14 +125,14 @@ async def submit(page: Page, who: Signed, form: FormData) -> Response:
 
 
 @router.post("/image")
-@form_action
+@form_action(acts=ACTS)
 async def attach_image(page: Page, who: Signed, form: FormData) -> Response:
     """Keep the scan of the table's sheet (JPEG, PNG or PDF, judged by its bytes; at most 10 MB)."""
     upload = form.get("image")
     try:
         table = parse_table_id(str(form.get("table") or ""), "table")
     except EscrutinioError as exc:
-        return await _page(page, who, None, status_code=422, errors={"table": str(exc)})
+        return await _page(page, who, None, status_code=422, errors={"table": said(exc)})
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _page(page, who, table, status_code=422, errors={"image": "image: choose the scanned sheet's file"})
     data = await upload.read()

@@ -49,6 +49,14 @@ def claim(client: httpx.Client, step: str, **fields: str) -> httpx.Response:
     return client.post("/work/claims", data=data | fields)
 
 
+def maria_files(server: Server, accounts: Accounts, table: str, receipt: str) -> str:
+    """FP's representative files a nullity request on ``table``: the case's number."""
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        filed = claim(client, "file", tables=table, filer="FP", grounds="b", fee_receipt=receipt)
+    return filed.text.split('href="/cases/')[1].split('"')[0]
+
+
 def test_a_filing_is_checked_field_by_field_then_filed_and_public(server: Server, store: tuple[str, Accounts]) -> None:
     db, accounts = store
     with server.client(headers=EN) as client:
@@ -189,3 +197,121 @@ def test_a_clerk_attaches_a_scan_and_a_file_that_is_no_image_is_refused(server: 
         )
         assert elsewhere.status_code == 403 and "area" in elsewhere.text
         assert head(db) == before
+
+
+def test_a_ruling_without_a_resolution_number_is_refused_on_the_screen_and_the_api(
+    server: Server, store: tuple[str, Accounts]
+) -> None:
+    db, accounts = store
+    number = maria_files(server, accounts, "000007", "R-10")
+    before = head(db)
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.luis)
+        page = client.get(f"/work/docket/{number}").text
+        data = {"csrf": hidden(page, "csrf"), "key": hidden(page, "key"), "resolution": " ", "effect": "annul"}
+        refused = client.post(f"/work/docket/{number}", data=data | {"reasoning": "x"})
+        assert refused.status_code == 422, refused.text
+        assert "resolution" in refused.text
+    api = httpx.post(
+        f"{server.url}/api/v1/cases/{number}/ruling",
+        json={"resolution": "", "effect": "annul", "key": "blank-resolution"},
+        headers={"Authorization": f"Bearer {accounts.luis}"},
+    )
+    assert api.status_code == 422, api.text
+    assert api.json()["error"]["field"] == "resolution"
+    assert head(db) == before
+    assert httpx.get(f"{server.url}/api/v1/cases/{number}").json()["status"] == "admitted"
+
+
+@pytest.mark.parametrize("tables", ["", "1" * 80, "052235\x00"])
+def test_a_claim_whose_tables_do_not_parse_is_shown_beside_the_field(
+    server: Server, store: tuple[str, Accounts], tables: str
+) -> None:
+    db, accounts = store
+    before = head(db)
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.maria)
+        for step in ("check", "file"):
+            refused = claim(client, step, tables=tables, filer="FP", grounds="b", fee_receipt="R-11")
+            assert refused.status_code == 422, refused.text
+            assert 'data-field="tables"' in refused.text
+    assert head(db) == before
+
+
+@pytest.mark.parametrize("screen", ["/work/docket", "/work/intake", "/work/audit"])
+def test_a_screen_outside_the_role_is_refused_on_opening(server: Server, store: tuple[str, Accounts], screen: str) -> None:
+    with server.client(headers=EN) as client:
+        sign_in(client, store[1].maria)
+        opened = client.get(screen)
+    assert opened.status_code == 403, opened.text
+    assert "representative may not" in opened.text and "allowed:" in opened.text
+
+
+def test_the_claim_form_offers_only_the_representatives_own_party(server: Server, store: tuple[str, Accounts]) -> None:
+    with server.client(headers=EN) as client:
+        sign_in(client, store[1].maria)
+        form = client.get("/work/claims").text
+    assert '<option value="FP"' in form and '<option value="PL"' not in form
+
+
+def test_the_intake_screen_says_up_front_why_a_table_takes_no_entry(
+    server: Server, store: tuple[str, Accounts], audit_store: tuple[str, Audited]
+) -> None:
+    db, accounts = store
+    with server.client(headers=EN) as client:
+        sign_in(client, accounts.ana)
+        for table, status, rule in (("000004", 403, "area"), ("999999", 404, "not on the roll")):
+            opened = client.get("/work/intake", params={"table": table})
+            assert opened.status_code == status, opened.text
+            assert rule in opened.text and 'id="f-cast"' not in opened.text
+    counted_db, audited = audit_store
+    with Session(counted_db, "admin") as admin:
+        clerk = admin.users.add(f"tito-{hashlib.sha256(db.encode()).hexdigest()[:8]}", Role.CLERK).token  # one per engine
+    with serving(counted_db) as own, own.client(headers=EN) as client:
+        sign_in(client, clerk)
+        opened = client.get("/work/intake", params={"table": audited.drawn[0]})
+    assert opened.status_code == 422 and "has_sheet" in opened.text and 'id="f-cast"' not in opened.text
+
+
+def test_an_audit_entry_reads_as_a_result_and_every_bad_field_is_named(tmp_path: Path) -> None:
+    db = str(tmp_path / "audit.db")
+    audited = audited_store(db, tmp_path)
+    first, _entry, figures, ballots, _by = next(csv.reader(audited.csv[1:2]))
+    pl = int(figures.split(",")[0].removeprefix("PL="))
+    with serving(db) as own, own.client(headers=EN) as client:
+        sign_in(client, audited.token)
+        csrf = hidden(client.get("/work/audit").text, "csrf")
+        before = head(db)
+        bad = client.post(
+            "/work/audit/entry",
+            data={"csrf": csrf, "table": first, "entry": "1", "counts": "PL=abc", "ballots": "-5", "by": ""},
+        )
+        assert bad.status_code == 422
+        assert all(f"<li>{name}: " in bad.text for name in ("ballots", "counts", "by")), bad.text
+        assert head(db) == before
+        single = {"csrf": csrf, "table": first, "ballots": ballots}
+        one = client.post("/work/audit/entry", data=single | {"entry": "1", "counts": figures, "by": "A"})
+        assert one.status_code == 201 and "Awaiting the second entry" in one.text
+        assert "already_recorded" not in one.text and "False" not in one.text
+        other = figures.replace(f"PL={pl}", f"PL={pl - 1}")
+        two = client.post("/work/audit/entry", data=single | {"entry": "2", "counts": other, "by": "B"})
+        assert two.status_code == 201 and "The two entries differ" in two.text
+        assert f"<code>PL</code>: {pl} (entry 1) vs {pl - 1} (entry 2)" in two.text
+        assert "<dt>Phase</dt>" in two.text and "None" not in two.text
+
+
+def test_a_spanish_judge_reads_states_and_decisions_in_spanish_and_no_cli_options(
+    server: Server, store: tuple[str, Accounts]
+) -> None:
+    accounts = store[1]
+    number = maria_files(server, accounts, "000010", "R-12")
+    with server.client(headers={"Accept-Language": "es"}) as client:
+        sign_in(client, accounts.luis)
+        page = client.get(f"/work/docket/{number}").text
+        assert ">anular la mesa</option>" in page and ">annul</option>" not in page
+        data = {"csrf": hidden(page, "csrf"), "key": hidden(page, "key"), "resolution": "0200-2026-JEE", "reasoning": "x"}
+        wrong = client.post(f"/work/docket/{number}", data=data | {"effect": "bogus"})
+        assert wrong.status_code == 422 and "effect: " in wrong.text and "--effect" not in wrong.text
+        ruled = client.post(f"/work/docket/{number}", data=data | {"effect": "dismiss"})
+        assert ruled.status_code == 201, ruled.text
+        assert "está ahora resuelto (declarar infundado" in ruled.text and " ruled" not in ruled.text
