@@ -7,7 +7,7 @@ certificate of the store's head, and the exact object to sign), signs it on thei
 (``escrutinio`` or any Ed25519 tool over its canonical JSON), and sends the signature
 (``POST /certificate``); the server checks the key is a registered appeals judge's, that the
 store has not moved on since the draft (409: fetch a new one) and records the certificate.
-While anything is open, the draft and the proclamation are refused (422), listing it. Anyone
+While anything is open, the draft and the proclamation are refused (409 ``still_open``), listing it. Anyone
 fetches the certificate issued, as JSON, HTML or PDF, in Spanish or English. Roles are the
 application's (:mod:`escrutinio.domain.roles`): 403 naming the rule, before the body is read.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from escrutinio.app.context import SessionContext
-from escrutinio.domain.errors import EscrutinioError, RuleError
+from escrutinio.domain.errors import Conflict, EscrutinioError, RuleError
 from escrutinio.domain.roles import Action
 
 if TYPE_CHECKING:
@@ -35,13 +35,14 @@ class CertifyContext(SessionContext, Protocol):
     def keys(self) -> KeysService: ...
 
 
-class CertificationRefused(RuleError):
-    """Certification refused: ``items`` lists what is still open, one line each."""
+class CertificationRefused(Conflict):
+    """Certification refused: ``items`` lists what is still open, one line each. A conflict with
+    the record's state (HTTP 409, rule ``still_open``): the same request is granted once they close."""
 
     def __init__(self, items: list[str]) -> None:
         self.items = items
         more = f" and {len(items) - 1} more" if len(items) > 1 else ""
-        super().__init__(f"certification refused: {len(items)} still open: {items[0]}{more}")
+        super().__init__("still_open", f"certification refused: {len(items)} still open: {items[0]}{more}")
 
 
 class CertifyService:

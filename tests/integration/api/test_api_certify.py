@@ -53,7 +53,8 @@ def test_keys_and_the_proclamation_over_http(tmp_path: Path) -> None:
         still = client.get("/api/v1/certificate/open").json()
         assert not still["can_proclaim"] and number in still["open"][0]
         early = client.get("/api/v1/certificate/draft", headers=auth("jne"))
-        assert early.status_code == 422 and "still open" in early.json()["error"]["message"], early.text
+        assert early.status_code == 409 and early.json()["error"]["rule"] == "still_open", early.text
+        assert "still open" in early.json()["error"]["message"], early.text
 
         with Session(db, actor="admin:test") as admin:
             ruled_at = datetime(2021, 6, 20, 12, tzinfo=lima)

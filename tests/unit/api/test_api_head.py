@@ -3,10 +3,10 @@ as soon as a request that may write is answered (a client reads its own writes).
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
+from tests.event_loops import run_alone
 
 from escrutinio.api.head import ForgetOnWrite, HeadWatch
 
@@ -39,7 +39,7 @@ def test_reads_at_most_once_per_interval_and_forgets_on_writes() -> None:
             seen.append((await watch.head(sessions))["events"])  # type: ignore[arg-type]
         return seen
 
-    assert asyncio.run(go()) == [1, 1, 1, 1, 1, 1, 2]
+    assert run_alone(go()) == [1, 1, 1, 1, 1, 1, 2]
 
 
 def test_answer_cache_keeps_the_recent_answers_within_its_budget() -> None:

@@ -3,10 +3,10 @@ off at the limit; a body within the limit reaches the route whole."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import httpx
+from tests.event_loops import run_alone
 
 from escrutinio.api.limits import BodyLimit
 
@@ -37,7 +37,7 @@ def post(content: bytes | Iterator[bytes], limit: int) -> httpx.Response:
 
             return await client.post("/", content=stream())
 
-    return asyncio.run(go())
+    return run_alone(go())
 
 
 def test_declared_length_over_the_limit() -> None:
