@@ -51,7 +51,6 @@ ARTIFACTS = ROOT / "artifacts"
 AXE = ROOT / "src" / "escrutinio" / "web" / "vendor" / "axe-core" / "axe.min.js"
 VIEWPORT = {"width": 1280, "height": 900}
 GEO = DATA / "geo-peru"
-GEO_ENV = "ESCRUTINIO_GEO"
 """Where the servers of these tests find the boundaries of the pages' maps (``escrutinio.app.maps``)."""
 
 
@@ -140,26 +139,18 @@ def runoff_db(runoff_pristine: Path, tmp_path_factory: pytest.TempPathFactory) -
     return copy_store(runoff_pristine, tmp_path_factory.mktemp("served"))
 
 
-@contextmanager
-def with_maps() -> Iterator[None]:
-    """Servers started inside draw the pages' maps: ``ESCRUTINIO_GEO`` names Peru's boundaries
-    (``../shared/data/geo-peru``) when they are there."""
-    before = os.environ.get(GEO_ENV)
-    if GEO.exists():
-        os.environ[GEO_ENV] = str(GEO)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(GEO_ENV, None)
-        else:
-            os.environ[GEO_ENV] = before
+def with_maps() -> tuple[str, ...]:
+    """``serve`` arguments that draw the pages' maps: ``--geo`` naming Peru's boundaries
+    (``../shared/data/geo-peru``) when they are there. An argument of the server's own, not
+    ``ESCRUTINIO_GEO`` set in this process: a session's server would leave it set for every
+    later test of the worker."""
+    return ("--geo", str(GEO)) if GEO.exists() else ()
 
 
 @pytest.fixture(scope="session")
 def web_server(runoff_db: str) -> Iterator[Server]:
     """``escrutinio serve`` on the loaded runoff (with maps), for tests that only read."""
-    with with_maps(), serving(runoff_db) as running:
+    with serving(runoff_db, *with_maps()) as running:
         yield running
 
 
@@ -175,7 +166,7 @@ def serve() -> Callable[..., AbstractContextManager[Server]]:
 
     @contextmanager
     def start(db: str, *args: str) -> Iterator[Server]:
-        with with_maps(), serving(db, *args) as running:
+        with serving(db, *with_maps(), *args) as running:
             yield running
 
     return start

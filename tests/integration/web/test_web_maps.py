@@ -79,7 +79,7 @@ def test_a_province_map_names_its_districts_without_an_outline(server: Server) -
 
 
 def test_no_maps_without_boundaries(runoff_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ESCRUTINIO_GEO", raising=False)  # a browser fixture of the same worker may have set it
+    monkeypatch.delenv("ESCRUTINIO_GEO", raising=False)  # the tester's own setting must not draw maps here
     with serving(runoff_db) as plain, plain.client() as client:
         page = client.get("/?lang=en")
     assert page.status_code == 200 and '<svg class="choropleth"' not in page.text
