@@ -136,17 +136,17 @@ def one_round_probability(pair: PairShares, sample_size: int, risk_limit: RiskLi
 
 def _round_probability(pair: PairShares, sample_size: int, threshold: float) -> float:
     """Chance that ``sample_size`` more ballots raise ln T by at least ``threshold``."""
-    from scipy import stats  # here, not at the top: scipy.stats costs a second to import
+    from escrutinio.audit.binomial import binomial_pmf, binomial_sf  # here, not at the top: scipy costs a second
 
     s_w = float(pair.winner_share)
     if pair.pair_fraction == 1:
         needed = _winner_votes_needed(pair, np.array([sample_size]), threshold)[0]
-        return float(stats.binom.sf(needed - 1, sample_size, s_w))
+        return float(binomial_sf(needed - 1, sample_size, s_w))
     p_pair = float(pair.pair_fraction)
     centre = sample_size * p_pair
     spread = _TAIL_SD * math.sqrt(sample_size * p_pair * (1 - p_pair)) + 1
     pair_votes = np.arange(max(0, math.floor(centre - spread)), min(sample_size, math.ceil(centre + spread)) + 1)
-    weights = stats.binom.pmf(pair_votes, sample_size, p_pair)
+    weights = binomial_pmf(pair_votes, sample_size, p_pair)
     needed = _winner_votes_needed(pair, pair_votes, threshold)
     return float(np.sum(weights * _tails_along(pair_votes, needed, s_w)))
 
@@ -159,15 +159,15 @@ def _tails_along(sizes: np.ndarray, needed: np.ndarray, share: float) -> np.ndar
     which need only probability masses (a tenth of a tail's cost: the plan's one-round sizes
     went from 1.4 s to a fraction of that). Other shapes fall back to a tail per size.
     """
-    from scipy import stats
+    from escrutinio.audit.binomial import binomial_pmf, binomial_sf
 
     steps = np.diff(needed)
     if len(sizes) < 2 or not (np.all(np.diff(sizes) == 1) and np.all((steps == 0) | (steps == 1))):
-        return stats.binom.sf(needed - 1, sizes, share)
+        return binomial_sf(needed - 1, sizes, share)
     previous, k = sizes[:-1], needed[:-1]
-    stay = share * stats.binom.pmf(k - 1, previous, share)
-    rise = -(1 - share) * stats.binom.pmf(k, previous, share)
-    first = stats.binom.sf(needed[0] - 1, sizes[0], share)
+    stay = share * binomial_pmf(k - 1, previous, share)
+    rise = -(1 - share) * binomial_pmf(k, previous, share)
+    first = binomial_sf(needed[0] - 1, sizes[0], share)
     return np.clip(first + np.concatenate(([0.0], np.cumsum(np.where(steps == 0, stay, rise)))), 0.0, 1.0)
 
 

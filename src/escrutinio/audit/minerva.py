@@ -60,6 +60,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import optimize, signal, special, stats
 
+from escrutinio.audit.binomial import binomial_pmf, binomial_sf
 from escrutinio.audit.bravo import DEFAULT_QUANTILES, PairShares, stopping_probability
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit
 
@@ -99,7 +100,8 @@ def log_binomial_sf(k: np.ndarray | int, n: np.ndarray | int, p: float) -> np.nd
     (whose log scipy computes directly), term by term until the terms no longer count.
     """
     k_arr, n_arr = np.broadcast_arrays(np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64))
-    out = np.asarray(stats.binom.logsf(k_arr - 1, n_arr, p), dtype=np.float64).copy()
+    with np.errstate(divide="ignore"):
+        out = np.log(binomial_sf(k_arr - 1, n_arr, p))
     out = np.where(k_arr <= 0, 0.0, out)
     out = np.where(k_arr > n_arr, -np.inf, out)
     flat, ks, ns = out.ravel(), k_arr.ravel(), n_arr.ravel()
@@ -278,9 +280,13 @@ def _window_half_width(share: float) -> int:
     return max(GUARD_SIZES, math.ceil(2 / max(share - 0.5, 1e-9)))
 
 
-def _scan_round_size(share: float, alpha: Fraction, probability: float) -> int | None:
-    """Least stable size by scanning 1, 2, ... up to SCAN_LIMIT; None if beyond."""
-    limit = 64
+def _scan_round_size(share: float, alpha: Fraction, probability: float, start: int = 1) -> int | None:
+    """Least stable size by scanning 1, 2, ... up to SCAN_LIMIT; None if beyond.
+
+    The first scan reaches past the normal approximation's size ``start`` (a scan that stops
+    short of the answer is thrown away, and each costs as much as all the smaller ones); the
+    answer is the least stable size either way."""
+    limit = max(64, min(SCAN_LIMIT, 1 << math.ceil(math.log2(max(1.25 * start, 1)))))
     while limit <= SCAN_LIMIT:
         sizes = np.arange(1, limit + STABLE_SIZES, dtype=np.int64)
         found = np.flatnonzero(_stable(minerva_stopping_probabilities(sizes, share, alpha) >= probability))
@@ -327,7 +333,7 @@ def minerva_pair_round_size(share: Fraction | float, risk_limit: RiskLimitLike, 
     if not 0.5 < s <= 1:
         raise ValueError(f"the winner's share of the pair must be above 1/2, got {share}")
     start = _normal_round_size(s, alpha, q)
-    scanned = _scan_round_size(s, alpha, q) if start <= SCAN_LIMIT // 2 else None
+    scanned = _scan_round_size(s, alpha, q, start) if start <= SCAN_LIMIT // 2 else None
     return scanned if scanned is not None else _window_round_size(s, alpha, q, start)
 
 
@@ -373,7 +379,7 @@ def _binomial_slice(extra: int, p: float) -> tuple[int, np.ndarray]:
     """Binomial(extra, p)'s probabilities where they are not negligible: (first count, masses)."""
     spread = _TRIM_SD * math.sqrt(extra * p * (1 - p)) + 1
     first, last = max(0, math.floor(extra * p - spread)), min(extra, math.ceil(extra * p + spread))
-    return first, stats.binom.pmf(np.arange(first, last + 1), extra, p)
+    return first, binomial_pmf(np.arange(first, last + 1), extra, p)
 
 
 def _grow(paths: _Paths, extra: int, p: float) -> _Paths:
