@@ -78,7 +78,7 @@ SUMMARY_FIELDS = [
 def audit_plan(
     risk_limit: Annotated[str, typer.Option("--risk-limit", help="Risk limit, e.g. 0.05 for 5 %")] = "0.05",
     method: Annotated[
-        str, typer.Option("--method", help="Method of the recorded audit: macro, alpha_batch, bravo or alpha_polling")
+        str, typer.Option("--method", help="Method of the recorded audit: macro, alpha_batch, bravo, alpha_polling or minerva")
     ] = "macro",
     max_rounds: Annotated[int, typer.Option("--max-rounds", help="Rounds before a full hand count")] = 5,
     record: Annotated[
@@ -92,7 +92,7 @@ def audit_plan(
     Sample sizes for every audit method, side by side, for the loaded election's contest
     (ballot polling in ballots; batch comparison with tables as batches, in tables and ballots).
     With --record, start an audit of the chosen method (batch comparison: macro, alpha_batch;
-    ballot polling: bravo, alpha_polling): the manifest of every table in the count (its sheet's
+    ballot polling: bravo, alpha_polling, minerva): the manifest of every table in the count (its sheet's
     figures and ballots) is frozen into the log, ready for the seed.
 
     Example: escrutinio audit plan --risk-limit 0.05 --format json

@@ -210,7 +210,7 @@ def parse_risk_limit(text: str | float, what: str = "--risk-limit") -> Fraction:
 
 
 def parse_audit_method(text: str, what: str = "--method") -> AuditMethod:
-    """One of the methods the audit record runs (``macro``, ``alpha_batch``, ``bravo``, ``alpha_polling``)."""
+    """One of the methods the audit record runs (``macro``, ``alpha_batch``, ``bravo``, ``alpha_polling``, ``minerva``)."""
     from escrutinio.audit.kinds import AuditMethod
 
     return parse_choice(text, AuditMethod, what)

@@ -22,7 +22,8 @@ def test_audit_plan_and_forensics_from_the_store(tmp_path: Path) -> None:
     plan = _cli(db, "audit", "plan", "--risk-limit", "0.05", "--format", "json")
     assert plan.returncode == 0, plan.stderr
     data = json.loads(plan.stdout)
-    assert data["winner"] == "FP" and {m["method"] for m in data["methods"]} == {"bravo", "alpha_polling", "macro", "alpha_batch"}
+    methods = {m["method"] for m in data["methods"]}
+    assert data["winner"] == "FP" and methods == {"bravo", "alpha_polling", "minerva", "macro", "alpha_batch"}
     assert data["tables"] == 8  # counted, resolved and annulled tables are the batches
     bad = _cli(db, "audit", "plan", "--risk-limit", "5")
     assert bad.returncode == 1 and bad.stderr.startswith("error: --risk-limit")

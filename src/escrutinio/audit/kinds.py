@@ -21,11 +21,13 @@ class AuditMethod(StrEnum):
     """Ballot polling, BRAVO (Lindeman, Stark, Yates 2012)."""
     ALPHA_POLLING = "alpha_polling"
     """Ballot polling with ALPHA shrink-trunc."""
+    MINERVA = "minerva"
+    """Ballot polling in rounds, Minerva (Zagórski et al. 2021): risk by the exact binomial law."""
 
     @property
     def polling(self) -> bool:
         """Whether the sample is of ballots (polling) rather than of whole tables (batches)."""
-        return self in (AuditMethod.BRAVO, AuditMethod.ALPHA_POLLING)
+        return self in (AuditMethod.BRAVO, AuditMethod.ALPHA_POLLING, AuditMethod.MINERVA)
 
     @property
     def unit(self) -> AuditUnit:
@@ -60,7 +62,9 @@ class RoundSizing(StrEnum):
     the mean gain in ln T per draw so far (batch methods sized as they are now)."""
     METHOD = "method"
     """Each method's next-round size (:mod:`escrutinio.audit.rounds`): BRAVO's round that confirms
-    with chance 0.9 from where the sample stands, ALPHA's expected path, MACRO's taints so far."""
+    with chance 0.9 from where the sample stands, ALPHA's expected path, MACRO's taints so far,
+    Minerva's round that confirms with chance 0.9 given the rounds so far (Minerva always sizes
+    its rounds so: its risk is defined by them)."""
 
 
 DEFAULT_MAX_ROUNDS = 5

@@ -27,12 +27,15 @@ from escrutinio.audit.kinds import AuditMethod, RoundSizing
 from escrutinio.audit.macro import macro_risk, macro_sample_size
 from escrutinio.audit.risk import risk_from_log_statistic
 from escrutinio.audit.rounds import (
+    NO_EVIDENCE,
     SampleSize,
     alpha_batch_next_round,
     alpha_polling_next_round,
     bravo_next_round,
     contest_next_round,
+    full_hand_count,
     macro_next_round,
+    minerva_next_round,
     sized,
 )
 from escrutinio.audit.state import AuditState
@@ -228,6 +231,72 @@ def _alpha_polling_next(state: AuditState, pair: Pair, readings: list[str]) -> S
     return sized(more_from_log(float(path[-1]) if len(path) else 0.0, len(path), threshold), shares.ballots, len(path))
 
 
+def _minerva_first_round(state: AuditState) -> int:
+    """Minerva's first round (exact binomial law) that confirms with chance 0.9, the largest
+    over the pairs, capped at the ballots."""
+
+    from escrutinio.audit.minerva import minerva_round_size  # scipy: only for Minerva audits
+
+    def size(pair: Pair) -> int:
+        shares = state.reported_pair(pair)
+        return minerva_round_size(
+            shares.winner_votes, shares.loser_votes, shares.ballots, state.risk_limit, BRAVO_FIRST_ROUND_PROBABILITY
+        )
+
+    return min(_largest({pair: size(pair) for pair in state.pairs()}), state.contest_batches().contest.ballots)
+
+
+def minerva_pair_rounds(state: AuditState, pair: Pair, readings: list[str]) -> list[tuple[int, int]]:
+    """The audit's rounds as Minerva reads them for a pair: (cumulative ballots for the pair,
+    cumulative ballots for its winner) at the end of each round.
+
+    A round that adds no ballot for the pair (all its draws for other choices) is no test of the
+    pair: it is left out rather than written as a round of size 0, which Minerva cannot take."""
+    rounds: list[tuple[int, int]] = []
+    pair_ballots = winner_ballots = start = 0
+    for drawn in (len(r.indices) for r in state.rounds):
+        if start + drawn > len(readings):
+            break
+        for vote in readings[start : start + drawn]:
+            pair_ballots += vote in pair
+            winner_ballots += vote == pair[0]
+        start += drawn
+        if pair_ballots > (rounds[-1][0] if rounds else 0):
+            rounds.append((pair_ballots, winner_ballots))
+    return rounds
+
+
+def _minerva_pair_risk(state: AuditState, pair: Pair, readings: list[str]) -> float:
+    """Minerva's risk of the last round given the earlier ones, in log space (never underflowing
+    to 0/0); 1 before any ballot for the pair."""
+    from escrutinio.audit.minerva import minerva_log_rounds_risk
+
+    shares = state.reported_pair(pair)
+    rounds = minerva_pair_rounds(state, pair, readings)
+    return math.exp(minerva_log_rounds_risk(shares.winner_votes, shares.loser_votes, rounds, state.risk_limit))
+
+
+def _minerva_next(state: AuditState, pair: Pair, readings: list[str]) -> SampleSize:
+    """Minerva's next round for a pair: none once the pair is confirmed, otherwise the round
+    that confirms with chance 0.9 given the rounds so far; a full hand count when no round can
+    (a ballot for a loser reported with no votes, a search that finds no size)."""
+    shares = state.reported_pair(pair)
+    if _minerva_pair_risk(state, pair, readings) <= state.risk_limit:
+        return SampleSize(0)
+    try:
+        return minerva_next_round(
+            shares.winner_votes,
+            shares.loser_votes,
+            shares.ballots,
+            state.risk_limit,
+            rounds=minerva_pair_rounds(state, pair, readings),
+            drawn=len(readings),
+            probability=BRAVO_FIRST_ROUND_PROBABILITY,
+        )
+    except ValueError:
+        return full_hand_count(shares.ballots, len(readings), NO_EVIDENCE)
+
+
 def _polling_rules(
     method: AuditMethod,
     first_round: Callable[[AuditState], int],
@@ -246,6 +315,7 @@ METHODS: dict[AuditMethod, MethodRules] = {
         _batch_rules(AuditMethod.ALPHA_BATCH, alpha_batch_sample_size, alpha_batch_risk, alpha_batch_next_round),
         _polling_rules(AuditMethod.BRAVO, _bravo_first_round, _bravo_pair_risk, _bravo_next),
         _polling_rules(AuditMethod.ALPHA_POLLING, _alpha_polling_first_round, _alpha_polling_pair_risk, _alpha_polling_next),
+        _polling_rules(AuditMethod.MINERVA, _minerva_first_round, _minerva_pair_risk, _minerva_next),
     )
 }
 """Every method the audit record runs, by name."""

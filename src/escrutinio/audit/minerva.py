@@ -577,6 +577,8 @@ def minerva_next_round_pair_size(state: MinervaRounds, probability: Fraction | s
     q = stopping_probability(probability)
     if not state.sizes:
         return minerva_pair_round_size(state.share, state.alpha, probability)
+    if not state.alternative.mass.any():
+        raise ValueError("no round can confirm: the sample so far is impossible if the reported result is right")
     last = state.sizes[-1]
     high = 64
     while _next_round_probability(state, last + high) < q:

@@ -3,7 +3,7 @@
 Given the table-results frame, the reported winner and runner-up and a risk limit, the plan says
 how much hand counting each method needs *if the sheets are right*:
 
-- ballot polling, BRAVO and ALPHA: ballots to draw (uniformly from all ballots cast, with
+- ballot polling, BRAVO, ALPHA and Minerva: ballots to draw (uniformly from all ballots cast, with
   replacement) and the tables they are expected to fall in, i.e. the boxes to open;
 - batch comparison, MACRO and ALPHA: tables to draw by PPEB (with replacement), the distinct
   tables that is expected to be, and the ballots in them, i.e. the hand-counting work.
@@ -29,13 +29,15 @@ from escrutinio.audit.bravo import bravo_sample_sizes
 from escrutinio.audit.contest import ContestBatches, pair_label, worst_pair
 from escrutinio.audit.macro import expected_workload, macro_sample_size, macro_sample_size_arlo
 from escrutinio.audit.manifest import AuditManifest, contest_batches_from_frame, manifest_from_frame
+from escrutinio.audit.minerva import minerva_round_size
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, fraction_text
 
 BRAVO = "bravo"
 ALPHA_POLLING = "alpha_polling"
 MACRO = "macro"
 ALPHA_BATCH = "alpha_batch"
-POLLING_METHODS = (BRAVO, ALPHA_POLLING)
+MINERVA = "minerva"
+POLLING_METHODS = (BRAVO, ALPHA_POLLING, MINERVA)
 BATCH_METHODS = (MACRO, ALPHA_BATCH)
 
 
@@ -47,7 +49,8 @@ class MethodPlan:
     comparison; draws are with replacement). ``expected_tables`` are the distinct tables those
     draws should touch and ``expected_ballots`` the ballots to examine (polling: one per draw;
     batch: every ballot of every distinct table). ``full_hand_count`` says the method would
-    rather count everything. ``details`` holds method-specific sizes (BRAVO's menu; MACRO's
+    rather count everything. ``details`` holds method-specific sizes (BRAVO's menu; Minerva's
+    first round that confirms with chance 0.9, by the exact binomial law; MACRO's
     ``smallest`` size, which it draws, and ``arlo``, the size Arlo reports, one draw more).
     """
 
@@ -128,6 +131,15 @@ def _polling_plan(method: str, ballots: np.ndarray, draws: int, full: bool, deta
     return MethodPlan(method, "ballots", draws, round(tables), draws, full or draws >= population, details)
 
 
+MINERVA_PROBABILITY = Fraction(9, 10)
+"""Minerva's planned (and recorded) first round confirms a correct result with this chance."""
+
+
+def _minerva_plan(ballots: np.ndarray, draws: int) -> MethodPlan:
+    """Minerva's first round: ballots drawn uniformly, sized to confirm with chance 0.9."""
+    return _polling_plan(MINERVA, ballots, draws, False, {"0.9": draws})
+
+
 def _batch_plan(
     method: str, weights: np.ndarray, ballots: np.ndarray, draws: int, details: dict[str, int] | None = None
 ) -> MethodPlan:
@@ -158,6 +170,7 @@ def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, ris
     methods = (
         _polling_plan(BRAVO, ballots, bravo.asn, bravo.full_hand_count, {"asn": bravo.asn, **bravo.one_round}),
         _polling_plan(ALPHA_POLLING, ballots, alpha_polling or n, alpha_polling is None, {}),
+        _minerva_plan(ballots, minerva_round_size(won, lost, n, alpha, MINERVA_PROBABILITY)),
         _batch_plan(MACRO, weights, ballots, macro_sample_size(U, alpha), macro_details(U, alpha)),
         _batch_plan(ALPHA_BATCH, weights, ballots, alpha_batch_sample_size(U, alpha)),
     )
@@ -256,15 +269,25 @@ def _contest_methods(batches: ContestBatches, alpha: Fraction) -> tuple[tuple[Me
         return math.inf if size is None else size
 
     alpha_size, alpha_pair = worst_pair(contest, alpha_polling)
+    minerva_size, minerva_pair = worst_pair(
+        contest, lambda w, loser: minerva_round_size(contest.votes[w], contest.votes[loser], n, alpha, MINERVA_PROBABILITY)
+    )
     U = batches.total_error_bound
     methods = (
         _polling_plan(BRAVO, ballots, int(asn), full, menu),
         _polling_plan(ALPHA_POLLING, ballots, n if math.isinf(alpha_size) else int(alpha_size), math.isinf(alpha_size), {}),
+        _minerva_plan(ballots, int(minerva_size)),
         _batch_plan(MACRO, weights, ballots, macro_sample_size(U, alpha), macro_details(U, alpha)),
         _batch_plan(ALPHA_BATCH, weights, ballots, alpha_batch_sample_size(U, alpha)),
     )
     closest = pair_label(contest.closest_pair())
-    binding = {BRAVO: pair_label(bravo_pair), ALPHA_POLLING: pair_label(alpha_pair), MACRO: closest, ALPHA_BATCH: closest}
+    binding = {
+        BRAVO: pair_label(bravo_pair),
+        ALPHA_POLLING: pair_label(alpha_pair),
+        MINERVA: pair_label(minerva_pair),
+        MACRO: closest,
+        ALPHA_BATCH: closest,
+    }
     return methods, binding
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import DATA, need_shared
 
 from escrutinio.audit.manifest import contest_batches_from_frame
-from escrutinio.audit.plan import ALPHA_BATCH, ALPHA_POLLING, BRAVO, MACRO, plan_audit, plan_contest
+from escrutinio.audit.plan import ALPHA_BATCH, ALPHA_POLLING, BRAVO, MACRO, MINERVA, plan_audit, plan_contest
 from escrutinio.domain import table_frame as tf
 from escrutinio.formats.definition import load_definition
 from escrutinio.intake.frames import read_table_frame
@@ -46,7 +46,13 @@ def test_plan_for_perus_first_round(peru_first: pl.DataFrame) -> None:
     assert (plan.closest_pair, plan.closest_margin) == ("FP>RP", 238_466)
     assert (plan.tables, plan.ballots) == (85_957, 17_705_182)
     assert plan.total_error_bound == "17978281/238466"
-    assert {m.method: m.draws for m in plan.methods} == {BRAVO: 6_825, ALPHA_POLLING: 18_395, MACRO: 225, ALPHA_BATCH: 227}
+    assert {m.method: m.draws for m in plan.methods} == {
+        BRAVO: 6_825,
+        ALPHA_POLLING: 18_395,
+        MINERVA: 10_201,
+        MACRO: 225,
+        ALPHA_BATCH: 227,
+    }
     assert plan.method(BRAVO).details == {"asn": 6_825, "0.7": 10_327, "0.8": 13_256, "0.9": 18_427}
     assert plan.method(MACRO).details == {"smallest": 225, "arlo": 226}
     assert set(plan.binding_pairs.values()) == {"FP>RP"}
@@ -70,7 +76,7 @@ def test_the_runoff_plan_is_unchanged_through_the_contest_planner() -> None:
     contest = plan_contest(frame, ["PL", "FP"], ["PL"], "0.05")
     pair = plan_audit(frame, "PL", "FP", "0.05")
     assert contest.methods == pair.methods
-    expected = {BRAVO: 1_012_591, ALPHA_POLLING: 1_016_479, MACRO: 1_275, ALPHA_BATCH: 1_288}
+    expected = {BRAVO: 1_012_591, ALPHA_POLLING: 1_016_479, MINERVA: 1_498_356, MACRO: 1_275, ALPHA_BATCH: 1_288}
     assert {m.method: m.draws for m in contest.methods} == expected
     assert contest.method(MACRO).details == {"smallest": 1_275, "arlo": 1_276}
 
@@ -85,7 +91,7 @@ def test_plan_for_chiles_first_round() -> None:
     assert plan.votes["KAST"] == 1_953_207 and plan.votes["BORIC"] == 1_795_691 and plan.votes["PARISI"] == 898_505
     assert (plan.closest_pair, plan.closest_margin) == ("BORIC>PARISI", 897_186)
     assert (plan.tables, plan.ballots) == (46_606, 7_075_532)
-    assert {m.method: m.draws for m in plan.methods} == {BRAVO: 146, ALPHA_POLLING: 230, MACRO: 27, ALPHA_BATCH: 27}
+    assert {m.method: m.draws for m in plan.methods} == {BRAVO: 146, ALPHA_POLLING: 230, MINERVA: 224, MACRO: 27, ALPHA_BATCH: 27}
     assert plan.method(MACRO).details == {"smallest": 27, "arlo": 28}
 
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from escrutinio.audit.manifest import manifest_from_frame
-from escrutinio.audit.plan import ALPHA_BATCH, ALPHA_POLLING, BRAVO, MACRO, plan_audit
+from escrutinio.audit.plan import ALPHA_BATCH, ALPHA_POLLING, BRAVO, MACRO, MINERVA, plan_audit
 from escrutinio.audit.simulate import (
     OUTCOME_WRONG,
     SHEETS_RIGHT,
@@ -62,7 +62,8 @@ def test_plan_for_the_runoff_at_five_percent(runoff: pl.DataFrame) -> None:
     plan = plan_audit(runoff, "PL", "FP", "0.05")
     assert plan.total_error_bound == "6298955/14783"  # (18,852,516 + 44,349) / 44,349
     sizes = {m.method: m.draws for m in plan.methods}
-    assert sizes == {BRAVO: 1_012_591, ALPHA_POLLING: 1_016_479, MACRO: 1_275, ALPHA_BATCH: 1_288}
+    assert sizes == {BRAVO: 1_012_591, ALPHA_POLLING: 1_016_479, MINERVA: 1_498_356, MACRO: 1_275, ALPHA_BATCH: 1_288}
+    assert plan.method(MINERVA).details == {"0.9": 1_498_356}
     assert plan.method(BRAVO).details == {"asn": 1_012_591, "0.7": 1_548_607, "0.8": 1_987_525, "0.9": 2_763_414}
     macro = plan.method(MACRO)
     assert macro.details == {"smallest": 1_275, "arlo": 1_276}

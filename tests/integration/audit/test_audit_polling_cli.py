@@ -1,9 +1,10 @@
-"""Ballot-polling audits (BRAVO, ALPHA polling) through the real CLI on a small ONPE-format store:
+"""Ballot-polling audits (BRAVO, ALPHA polling, Minerva) through the real CLI on a small ONPE-format store:
 plan --record, seed, draw (ballot numbers per table), record/resolve readings, measure, report, and
 the same risk recomputed by report --log from the exported log alone."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from tests.onpe_sample import Row, write
 
 from escrutinio.audit.alpha import alpha_polling_risk, polling_values
 from escrutinio.audit.bravo import bravo_risk
+from escrutinio.audit.minerva import minerva_rounds_risk
 from escrutinio.audit.risk import parse_risk
 
 pytestmark = pytest.mark.slow
@@ -53,7 +55,7 @@ def _ballots(drawn: dict[str, Any]) -> list[tuple[str, int]]:
     return [(t["table"], p) for c in drawn["centres"] for t in c["tables"] for p in t["positions"]]
 
 
-@pytest.mark.parametrize("method", ["bravo", "alpha_polling"])
+@pytest.mark.parametrize("method", ["bravo", "alpha_polling", "minerva"])
 def test_a_polling_audit_confirms_and_the_exported_log_recomputes_its_risk(store: Path, tmp_path: Path, method: str) -> None:
     planned = _ok(store, "audit", "plan", "--risk-limit", "0.1", "--method", method, "--record", "--format", "json")
     assert (planned["phase"], planned["method"], planned["unit"], planned["winner"]) == ("planned", method, "ballots", "FP")
@@ -135,6 +137,10 @@ def test_a_polling_audit_confirms_and_the_exported_log_recomputes_its_risk(store
     total_fp, total_pl = TABLES * FP, TABLES * PL
     if method == "bravo":
         direct = bravo_risk(total_fp, total_pl, reads.count("FP"), reads.count("PL"))
+    elif method == "minerva":  # the pair's cumulative counts at the end of each round
+        ends = itertools.accumulate(e["data"]["count"] for e in events if e["type"] == "audit.sampled")
+        rounds = [(sum(r in ("FP", "PL") for r in reads[:end]), reads[:end].count("FP")) for end in ends]
+        direct = minerva_rounds_risk(total_fp, total_pl, rounds, "0.1")
     else:
         direct = alpha_polling_risk(total_fp, total_pl, TABLES * CAST, polling_values(reads, "FP", "PL"))
     assert float(parse_risk(measured["risk"])) == pytest.approx(direct, rel=1e-9)

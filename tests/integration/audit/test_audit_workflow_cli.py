@@ -66,7 +66,7 @@ def _count_args(row: dict[str, Any], winner: str, loser: str, shift: int = 0) ->
 
 def test_hand_counts_equal_to_the_sheets_confirm_and_the_log_recomputes_it(store: Path, tmp_path: Path) -> None:
     plan = _ok(store, "audit", "plan", "--risk-limit", "0.05", "--method", "macro", "--format", "json")
-    assert {m["method"] for m in plan["methods"]} == {"bravo", "alpha_polling", "macro", "alpha_batch"}
+    assert {m["method"] for m in plan["methods"]} == {"bravo", "alpha_polling", "minerva", "macro", "alpha_batch"}
     before = _events(store, tmp_path)  # plan without --record records nothing
     drawn, rows = _drawn(store)
     assert _events(store, tmp_path) == before + 3

@@ -72,3 +72,26 @@ def test_a_macro_audit_of_the_runoff_confirms_when_sheets_are_right(runoff_file:
         log = tmp_path / "runoff.jsonl"
         log.write_bytes(b"".join(line + b"\n" for line in session.store.event_lines()))
         assert audit.report_from_log(log) == report
+
+
+def test_a_minerva_audit_of_the_runoff_is_planned_seeded_and_drawn_by_the_exact_law(runoff_file: Path, sqlite_db: str) -> None:
+    """Minerva is a recorded method on the real runoff: its round 1 is the exact binomial law's
+    size for a 0.9 chance of confirming (1.5 million ballots at 5 %: the margin is 0.25 % of the
+    pair's votes), the plan states it, and the seeded record stands ready to draw. (The draw and
+    1.5 million double readings are too many for a test; a whole Minerva audit runs through the
+    CLI in tests/integration/audit/test_audit_polling_cli.py.)"""
+    from escrutinio.audit.minerva import minerva_round_size
+
+    loader = Session(sqlite_db)
+    loader.count.load(runoff_file, "peru-2021-runoff")
+    loader.close()
+    with Session(sqlite_db, actor="auditor") as session:
+        planned = session.audit.plan(Fraction(1, 20), method=AuditMethod.MINERVA)
+        assert (planned["method"], planned["unit"], planned["winner"], planned["loser"]) == ("minerva", "ballots", "PL", "FP")
+        pair = session.audit._service.state().reported_pair()
+        size = minerva_round_size(pair.winner_votes, pair.loser_votes, pair.ballots, "0.05", "0.9")
+        assert planned["first_round_draws"] == planned["plan"]["draws"] == size == 1_498_356
+        assert planned["plan"]["details"] == {"0.9": size} and planned["plan"]["full_hand_count"] == "no"
+        seeded = session.audit.seed(SEED, "20 ten-sided dice")
+        assert seeded["phase"] == "seeded"
+        assert session.audit.status()["method"] == "minerva"

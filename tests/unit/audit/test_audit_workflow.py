@@ -275,8 +275,9 @@ def test_when_the_rounds_are_spent_the_count_goes_to_hand(manifest: AuditManifes
 
 def test_only_known_methods_run_in_the_record(manifest: AuditManifest) -> None:
     with pytest.raises(AuditRefused, match=r"batch comparison .* or ballot polling"):
-        planned_event(manifest, "A", "B", "0.05", method="minerva")
+        planned_event(manifest, "A", "B", "0.05", method="athena")
     assert planned_event(manifest, "A", "B", "0.05", method="bravo")["method"] == "bravo"
+    assert planned_event(manifest, "A", "B", "0.05", method="minerva")["method"] == "minerva"
 
 
 def test_every_method_has_one_entry_in_the_table_of_methods(manifest: AuditManifest) -> None:

@@ -13,8 +13,10 @@ from escrutinio.audit.alpha import alpha_polling_risk, polling_values
 from escrutinio.audit.bravo import bravo_one_round_size, bravo_risk
 from escrutinio.audit.kinds import RoundSizing
 from escrutinio.audit.manifest import AuditManifest, manifest_from_frame
+from escrutinio.audit.methods import minerva_pair_rounds
+from escrutinio.audit.minerva import minerva_round_size, minerva_rounds_risk
 from escrutinio.audit.risk import parse_risk
-from escrutinio.audit.rounds import alpha_polling_next_round, bravo_next_round
+from escrutinio.audit.rounds import alpha_polling_next_round, bravo_next_round, minerva_next_round
 from escrutinio.audit.sampler import BALLOTS, weighted_draws
 from escrutinio.audit.simulate import synthetic_frame
 from escrutinio.audit.workflow import (
@@ -80,7 +82,7 @@ class Record:
                 self.add(ballot_event(table, position, entry, vote, f"clerk {entry}"))
 
 
-@pytest.mark.parametrize("method", ["bravo", "alpha_polling"])
+@pytest.mark.parametrize("method", ["bravo", "alpha_polling", "minerva"])
 def test_a_sample_that_looks_as_reported_confirms_and_replays(manifest: AuditManifest, method: str) -> None:
     record = Record(manifest, method)
     record.add(sample_event(record.state))
@@ -104,6 +106,9 @@ def test_a_sample_that_looks_as_reported_confirms_and_replays(manifest: AuditMan
     if method == "bravo":
         assert n == bravo_one_round_size(won, lost, cast, "0.05", "0.9")
         direct = bravo_risk(won, lost, shows.count("A"), shows.count("B"))
+    elif method == "minerva":
+        assert n == min(minerva_round_size(won, lost, cast, "0.05", "0.9"), cast)
+        direct = minerva_rounds_risk(won, lost, [(shows.count("A") + shows.count("B"), shows.count("A"))], "0.05")
     else:
         direct = alpha_polling_risk(won, lost, cast, polling_values(shows, "A", "B"))
     assert float(parse_risk(record.payloads[-1]["risk"])) == pytest.approx(direct, rel=1e-9)
@@ -160,7 +165,7 @@ def test_a_sample_that_leans_to_the_winner_too_little_goes_to_a_second_round(man
     assert set(record.state.unsettled()) == listed
 
 
-@pytest.mark.parametrize("method", ["bravo", "alpha_polling"])
+@pytest.mark.parametrize("method", ["bravo", "alpha_polling", "minerva"])
 def test_a_tied_sample_draws_on_as_the_method_sizes_it(manifest: AuditManifest, method: str) -> None:
     """Each method sizes the next round from where the sample stands, future draws as reported
     (escrutinio.audit.rounds): a tied first sample is not yet a reason to count everything."""
@@ -182,12 +187,54 @@ def test_a_tied_sample_draws_on_as_the_method_sizes_it(manifest: AuditManifest, 
             drawn=len(outcomes),
             probability=Fraction(9, 10),
         )
+    elif method == "minerva":
+        won = outcomes.count("winner")
+        rounds = [(won + outcomes.count("loser"), won)]
+        size = minerva_next_round(pair.winner_votes, pair.loser_votes, pair.ballots, "0.05", rounds=rounds, drawn=len(outcomes))
     else:
         values = polling_values(outcomes, "winner", "loser")
         size = alpha_polling_next_round(pair.winner_votes, pair.loser_votes, pair.ballots, "0.05", values=values)
     assert measured["decision"] == NEXT_ROUND and not size.full_hand_count
     assert measured["next_round_draws"] == max(size.draws, -(-len(outcomes) // 10))
     assert replay(record.payloads).measurements == record.state.measurements
+
+
+def test_a_minerva_audit_measures_each_round_given_the_ones_before(manifest: AuditManifest) -> None:
+    """Minerva's second round is judged on the paths the first round let through (its kmin cut),
+    as minerva_rounds_risk computes it from the pair's cumulative counts at the end of each round;
+    the replayed log finds the same risks and decisions."""
+    record = Record(manifest, "minerva")
+    record.add(sample_event(record.state))
+    record.read_all(lambda table, position: "B" if position % 2 else "A")  # a tied first round
+    record.add(measure_event(record.state))
+    assert record.payloads[-1]["decision"] == NEXT_ROUND
+    record.add(sample_event(record.state))
+    record.read_all()  # the second round looks as reported
+    record.add(measure_event(record.state))
+    measured = record.payloads[-1]
+    readings, ends = record.state.readings(), [r["count"] for r in record.payloads if r["type"] == "audit.sampled"]
+    rounds, drawn = [], 0
+    for count in ends:
+        drawn += count
+        first = readings[:drawn]
+        rounds.append((first.count("A") + first.count("B"), first.count("A")))
+    assert minerva_pair_rounds(record.state, ("A", "B"), readings) == rounds
+    pair = record.state.reported_pair()
+    direct = minerva_rounds_risk(pair.winner_votes, pair.loser_votes, rounds, "0.05")
+    assert float(parse_risk(measured["risk"])) == pytest.approx(direct, rel=1e-9)
+    assert direct < minerva_rounds_risk(pair.winner_votes, pair.loser_votes, rounds[:1], "0.05")
+    assert measured["decision"] == (CONFIRMED if direct <= 0.05 else NEXT_ROUND)
+    assert replay(json.loads(json.dumps(record.payloads))).measurements == record.state.measurements
+
+
+def test_a_minerva_round_without_a_ballot_for_the_pair_is_no_round_of_the_pair(manifest: AuditManifest) -> None:
+    """Minerva cannot take a round that adds no ballot for the pair; such a round is left out."""
+    record = Record(manifest, "minerva")
+    record.add(sample_event(record.state))
+    record.read_all(lambda table, position: "null")
+    assert minerva_pair_rounds(record.state, ("A", "B"), record.state.readings()) == []
+    record.add(measure_event(record.state))
+    assert record.payloads[-1]["risk"] == "1" and record.payloads[-1]["decision"] == NEXT_ROUND
 
 
 def test_a_legacy_plan_keeps_its_rule_a_sample_with_no_winner_lead_goes_to_a_full_hand_count(manifest: AuditManifest) -> None:
