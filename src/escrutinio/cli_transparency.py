@@ -189,20 +189,27 @@ def receipt_verify(
     head: Annotated[
         Path | None, typer.Option("--head", help="A later published head (JSON, from head show); default: the store's latest")
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="The published record (JSON Lines): check the heads' signer in its key registry"),
+    ] = None,
     fmt: FormatOption = "table",
     db: DbOption = None,
 ) -> None:
     """Check a receipt alone, then against a later head by the consistency proof between them.
 
-    Fails (exit 1) if the event is not in the later head's log: removed or altered.
+    Fails (exit 1) if the event is not in the later head's log: removed or altered; or if a
+    head's signer was not registered, to sign heads, before that head (checked in --record, or
+    in the store; without either, only the signature is checked, and the output says so).
 
     Example: escrutinio receipt verify r.json --head head.json
+    Example: escrutinio receipt verify r.json --record record.jsonl --head head.json
     """
     check_format(fmt)
     receipt = parsing.parse_json_file(file, "FILE")
     later = parsing.parse_json_file(head, "--head") if head is not None else None
     with session(db) as current:
-        check = current.transparency.verify_receipt(receipt, later, where=str(file)).to_dict()
+        check = current.transparency.verify_receipt(receipt, later, where=str(file), record=record).to_dict()
     _emit_or_say(check, fmt, _receipt_holds)
 
 
@@ -211,5 +218,10 @@ def _receipt_holds(check: dict[str, Any]) -> str:
     return (
         f"receipt holds: event {check['seq']} ({check['event_type']}) is in the head of size {check['receipt_head_size']} "
         f"and in the later head of size {check['checked_against_size']} (signed by {check['head_signer'][:16]}, "
-        f"cosigned by {witnesses})"
+        f"cosigned by {witnesses}); "
+        + (
+            f"the signer is registered to sign heads in the {check['signer_registered_in']}"
+            if check["signer_registered_in"] != "not checked"
+            else "the signer's registration was not checked (give --record or --db)"
+        )
     )

@@ -59,6 +59,9 @@ class ReceiptCheck:
     checked_against: int
     head_signer: str
     witnesses: list[str]
+    signer_checked_in: str = ""
+    """Where the heads' signer was found registered to sign heads: ``store``, ``record``, or
+    ``""`` when neither was at hand (the signature alone was checked)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,7 @@ class ReceiptCheck:
             "checked_against_size": self.checked_against,
             "head_signer": self.head_signer,
             "witnesses": self.witnesses,
+            "signer_registered_in": self.signer_checked_in or "not checked",
         }
 
 
@@ -209,10 +213,16 @@ class TransparencyService:
             latest = self.sign_head(key)
         return issue(event, self.tree(), latest)
 
-    def verify_receipt(self, receipt: Any, later: Any | None = None, where: str = "receipt") -> ReceiptCheck:
+    def verify_receipt(
+        self, receipt: Any, later: Any | None = None, where: str = "receipt", record: Path | None = None
+    ) -> ReceiptCheck:
         """Check a receipt (its JSON object) alone, then against ``later`` (a published head's
         JSON) or, without one, the store's latest head, by a consistency proof from the store.
 
+        A signature proves only that some key signed the head; the key registry says whose it
+        is. With the published ``record`` (or the store) at hand, each head's signer must have
+        been registered, to a role that signs heads, by the last event the head covers: a head
+        signed by a stranger's key, or by a clerk's, is refused however valid its signature.
         With no store at all the receipt is checked alone (its own head)."""
         parsed = Receipt.from_dict(receipt, where)
         verify_receipt(parsed)
@@ -233,7 +243,30 @@ class TransparencyService:
                 raise ProofError(f"--head: the store holds {tree.size} events, fewer than the later head's {second}")
             proof = tree.consistency_proof(first, second) if second >= first else []
         verify_against(parsed, target, proof)
-        return ReceiptCheck(parsed.event.seq, parsed.event.type, first, second, target.key_id, target.witnesses)
+        keys, found_in = self._registry_for_receipts(record)
+        if keys is not None:
+            for head, what in ((parsed.head, where), (target, "--head" if later is not None else "the store's latest head")):
+                problem = signer_problem(head.key_id, TREE_HEAD, head.head.size, keys)
+                if problem is not None:
+                    raise ProofError(
+                        f"{what}: the head of size {head.head.size} is not signed by a key the {found_in} allows: {problem}"
+                    )
+        return ReceiptCheck(parsed.event.seq, parsed.event.type, first, second, target.key_id, target.witnesses, found_in)
+
+    def _registry_for_receipts(self, record: Path | None) -> tuple[dict[str, Registration] | None, str]:
+        """The key registry a receipt's heads are checked against: the published record's when
+        given, else the store's, else none (and where it came from)."""
+        if record is not None:
+            from escrutinio.ledger.verify import read_events
+
+            try:
+                lines = record.read_bytes().splitlines()
+            except OSError as exc:
+                raise StoreError(f"--record: cannot read {record}: {exc.strerror or exc}") from None
+            return registry(e for e in read_events(lines) if e.type == KEY_REGISTERED), "record"
+        if self.session.exists():
+            return self._keys(), "store"
+        return None, ""
 
     # -- witnesses ------------------------------------------------------------------------
 

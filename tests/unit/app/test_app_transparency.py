@@ -211,3 +211,32 @@ def test_a_forged_cosignature_fails_head_verification(sqlite_db: str, tmp_path: 
     con.close()
     with pytest.raises(HeadError, match="cosignature: does not match"):
         Session(sqlite_db).transparency.check()
+
+
+def test_a_receipt_whose_head_a_stranger_signed_is_refused_by_the_registry(
+    log: Session, body: SigningKey, tmp_path: Path
+) -> None:
+    """A valid signature proves only that some key signed: the head of a forged receipt signed
+    with a key the record never registered (or registered to an auditor, who signs no heads) passes
+    the signature check alone and is refused against the store's registry and the record's."""
+    from escrutinio.ledger.heads import SignedHead, sign_head
+
+    stranger, auditor = generate_key(), generate_key()
+    registered_key(log, "auditor", "an auditor", key=auditor)
+    log.transparency.sign_head(body)
+    receipt = log.log.receipt(7).to_dict()
+    record = tmp_path / "record.jsonl"
+    record.write_bytes(b"".join(line + b"\n" for line in log.store.event_lines()))
+    assert log.transparency.verify_receipt(receipt, record=record).to_dict()["signer_registered_in"] == "record"
+    assert log.transparency.verify_receipt(receipt).to_dict()["signer_registered_in"] == "store"
+
+    head = SignedHead.from_dict(receipt["head"], "head").head
+    nowhere = Session(str(tmp_path / "no-store.db"))
+    for key, why in ((stranger, "is not registered in the record"), (auditor, "registered to an auditor")):
+        forged = {**receipt, "head": sign_head(key, head).to_dict()}
+        alone = nowhere.transparency.verify_receipt(forged)  # the signature alone holds
+        assert alone.to_dict()["signer_registered_in"] == "not checked"
+        with pytest.raises(ProofError, match=rf"the head of size {head.size} is not signed by a key the store allows: .*{why}"):
+            log.transparency.verify_receipt(forged, later=receipt["head"])
+        with pytest.raises(ProofError, match=rf"not signed by a key the record allows: .*{why}"):
+            nowhere.transparency.verify_receipt(forged, later=forged["head"], record=record)
