@@ -13,7 +13,7 @@ from tests.onpe_sample import write
 
 from escrutinio.app import AccessDenied, Principal, Role, Session
 from escrutinio.disputes.service import Disputes
-from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, FilerRole, Filing, Ruling
+from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, Filing, Ruling
 from escrutinio.domain.errors import RuleError
 
 LIMA = timezone(timedelta(hours=-5))
@@ -23,9 +23,7 @@ T = datetime(2021, 6, 8, 10, 0, tzinfo=LIMA)
 def _request(table: str, filer: str = "FP", at: datetime = T, receipt: str | None = "") -> Filing:
     """A request on ``table``, with a receipt of its own unless ``receipt`` says (None: unpaid)."""
     receipt = f"R-{table}" if receipt == "" else receipt
-    return Filing(
-        CaseKind.NULLITY_REQUEST, (table,), filer, FilerRole.REPRESENTATIVE, at, "b", receipt, requested=EffectKind.ANNUL
-    )
+    return Filing(CaseKind.NULLITY_REQUEST, (table,), filer, Role.REPRESENTATIVE, at, "b", receipt, requested=EffectKind.ANNUL)
 
 
 def _ruling(effect: Effect, body: str = "JEE", day: int = 12) -> Ruling:
@@ -92,7 +90,7 @@ def test_refusals_change_nothing(docket: tuple[Session, Disputes]) -> None:
         assert str(err.value).startswith(f"{rule}:"), str(err.value)
     d.act([("rule", "NUL-000001", datetime(2021, 6, 12, tzinfo=LIMA), _ruling(Effect(EffectKind.DISMISS)))])
     late = Filing(
-        CaseKind.APPEAL, ("000001",), "FP", FilerRole.REPRESENTATIVE, datetime(2021, 6, 16, tzinfo=LIMA), appeal_of="NUL-000001"
+        CaseKind.APPEAL, ("000001",), "FP", Role.REPRESENTATIVE, datetime(2021, 6, 16, tzinfo=LIMA), appeal_of="NUL-000001"
     )
     with pytest.raises(RuleError, match=r"^late:"):
         d.act([("appeal", "NUL-000001", late.filed_at, late)])
@@ -113,7 +111,7 @@ def test_rulings_move_the_count_and_appeals_reverse_them(docket: tuple[Session, 
     assert annulled["votes"]["PL"] == before["votes"]["PL"] - 115 and annulled["tables"]["annulled"] == 2
     assert annulled["null"] == before["null"] - 18 + 220
     appeal = Filing(
-        CaseKind.APPEAL, ("000001",), "PL", FilerRole.REPRESENTATIVE, datetime(2021, 6, 13, tzinfo=LIMA), appeal_of="NUL-000001"
+        CaseKind.APPEAL, ("000001",), "PL", Role.REPRESENTATIVE, datetime(2021, 6, 13, tzinfo=LIMA), appeal_of="NUL-000001"
     )
     d.act([("appeal", "NUL-000001", appeal.filed_at, appeal)])
     d.act(

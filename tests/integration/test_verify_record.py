@@ -280,3 +280,51 @@ def test_a_head_signer_or_cosigner_the_record_does_not_vouch_for_fails(tmp_path:
 
 def forged_event(event: Event) -> Event:
     return Event(event.seq, event.type, event.at, "administrator:forger", event.data, event.prev, event.hash)
+
+
+def _old_filer_roles(value: Any) -> Any:
+    """``value`` with every case filing's role written as records did before one vocabulary."""
+    before = {"clerk": "counting_authority", "judge": "dispute_body"}
+    if isinstance(value, dict):
+        return {k: before.get(v, v) if k == "filer_role" else _old_filer_roles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_old_filer_roles(v) for v in value]
+    return value
+
+
+def test_a_record_with_the_old_filer_roles_still_verifies(record: tuple[Path, str], tmp_path: Path) -> None:
+    """Case events written while filings had their own role names (counting_authority,
+    dispute_body) read as the clerk's and the judge's: the rewritten record verifies, its cases
+    replay with the same standing, and a name outside both vocabularies is refused at its event."""
+    from escrutinio.ledger.claims_codec import filing_from
+
+    events = read(record[0])
+    old = [Event(e.seq, e.type, e.at, e.actor, _old_filer_roles(e.data), e.prev, e.hash) for e in events]
+    roles = [f["filer_role"] for e in old if e.type.startswith("case.") for f in _filings(e.data)]
+    assert "counting_authority" in roles and "clerk" not in roles
+    report = verify(write(tmp_path / "old-roles.jsonl", reseal(old)))
+    assert report.ok and report.checked["cases"] == 2
+    assert {filing_from(f).filer_role for e in old for f in _filings(e.data)} <= {"clerk", "representative", "judge"}
+
+    wrong = [Event(e.seq, e.type, e.at, e.actor, _renamed(e.data, "counting_authority", "ministry"), e.prev, e.hash) for e in old]
+    bad = next(e.seq for e in wrong if "ministry" in str(e.data))
+    with pytest.raises(Discrepancy, match=r"filer_role: expected one of clerk, judge, representative, got 'ministry'") as err:
+        verify(write(tmp_path / "bad-role.jsonl", reseal(wrong)))
+    assert err.value.seq == bad
+
+
+def _filings(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, dict):
+        found = [data] if "filer_role" in data else []
+        return found + [f for v in data.values() for f in _filings(v)]
+    if isinstance(data, list):
+        return [f for v in data for f in _filings(v)]
+    return []
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {k: new if (k == "filer_role" and v == old) else _renamed(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, old, new) for v in value]
+    return value

@@ -14,7 +14,8 @@ from tests.onpe_sample import write
 
 from escrutinio.app import Session
 from escrutinio.disputes.service import Disputes
-from escrutinio.domain.claims import CaseKind, Effect, EffectKind, FilerRole, Filing, Ruling
+from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Filing, Ruling
+from escrutinio.domain.roles import Role
 from escrutinio.ledger.events import EventType
 from escrutinio.ledger.verify import read_events
 
@@ -31,7 +32,7 @@ def _run(decisions: list[tuple[int, bool]], order: list[int], tmp: Path) -> tupl
             CaseKind.NULLITY_REQUEST,
             (TABLES[t],),
             "FP",
-            FilerRole.REPRESENTATIVE,
+            Role.REPRESENTATIVE,
             datetime(2021, 6, 8, tzinfo=LIMA),
             "b",
             f"R-{i}",

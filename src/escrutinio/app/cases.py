@@ -30,21 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain import claims
-from escrutinio.domain.claims import Action, CaseKind, EffectKind, FilerRole, Filing
+from escrutinio.domain.claims import FILED_BY, Action, CaseKind, EffectKind, Filing
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, NotFound, Place, Problem, StaleState
 from escrutinio.domain.roles import Action as Act
+from escrutinio.domain.roles import Role
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
     from escrutinio.disputes.service import Disputes, Step
 
-FILER_ROLE = {
-    CaseKind.NULLITY_REQUEST: FilerRole.REPRESENTATIVE,
-    CaseKind.OWN_MOTION: FilerRole.DISPUTE_BODY,
-    CaseKind.OBSERVATION: FilerRole.COUNTING_AUTHORITY,
-    CaseKind.CHALLENGED_BALLOTS: FilerRole.COUNTING_AUTHORITY,
-}
-"""Who files each kind of case (the filer's role follows from the kind)."""
 
 REQUESTED = {
     CaseKind.NULLITY_REQUEST: EffectKind.ANNUL,
@@ -212,7 +206,7 @@ class CasesService:
             kind,
             tuple(tables),
             filer,
-            FILER_ROLE[kind],
+            FILED_BY[kind],
             at,
             grounds=grounds,
             fee_receipt=(fee_receipt or "").strip() or None,
@@ -265,7 +259,7 @@ class CasesService:
         disputes = self.disputes
         at = disputes.clock()
         receipt = (fee_receipt or "").strip() or None
-        filing = Filing(kind, tuple(tables), filer, FILER_ROLE[kind], at, grounds=grounds, fee_receipt=receipt)
+        filing = Filing(kind, tuple(tables), filer, FILED_BY[kind], at, grounds=grounds, fee_receipt=receipt)
         election = disputes.election
         found = claims.refusals(
             filing,
@@ -420,7 +414,7 @@ class CasesService:
             CaseKind.APPEAL,
             case.tables,
             filer,
-            FilerRole.REPRESENTATIVE,
+            Role.REPRESENTATIVE,
             at,
             evidence=self._blobs(evidence),
             appeal_of=number,

@@ -38,12 +38,12 @@ from escrutinio.domain.claims import (
     ClaimRefused,
     Effect,
     EffectKind,
-    FilerRole,
     Filing,
     Refusal,
     Ruling,
 )
 from escrutinio.domain.election import Election
+from escrutinio.domain.roles import Role
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 
 FP_REQUESTS = 943
@@ -187,7 +187,7 @@ def nullity_request(
         kind=CaseKind.NULLITY_REQUEST,
         tables=(table,),
         filer=party,
-        filer_role=FilerRole.REPRESENTATIVE,
+        filer_role=Role.REPRESENTATIVE,
         filed_at=filed_at,
         grounds=grounds,
         fee_receipt=fee_receipt,
@@ -243,7 +243,7 @@ def runoff_2021_docket(
             kind=CaseKind.OBSERVATION,
             tables=(table,),
             filer=COUNTING_AUTHORITY,
-            filer_role=FilerRole.COUNTING_AUTHORITY,
+            filer_role=Role.CLERK,
             filed_at=filed,
             grounds=grounds,
             requested=EffectKind.COUNT_AS_IS,
@@ -338,7 +338,7 @@ def bodies_2021_rulings(docket: Docket, election: Election, *, seed: int | None 
             kind=CaseKind.APPEAL,
             tables=entry.filing.tables,
             filer="FP",
-            filer_role=FilerRole.REPRESENTATIVE,
+            filer_role=Role.REPRESENTATIVE,
             filed_at=filed,
             grounds=entry.filing.grounds,
             evidence=entry.filing.evidence,

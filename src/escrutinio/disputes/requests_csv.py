@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from escrutinio.domain.claims import CaseKind, EffectKind, FilerRole, Filing
+from escrutinio.domain.claims import CaseKind, EffectKind, Filing
+from escrutinio.domain.roles import Role
 from escrutinio.formats.fields import ProblemList
 from escrutinio.formats.text import CsvRows, read_text
 
@@ -160,7 +161,7 @@ def read_requests(
             kind=CaseKind.NULLITY_REQUEST,
             tables=(cell["table"],),
             filer=cell["filer"],
-            filer_role=FilerRole.REPRESENTATIVE,
+            filer_role=Role.REPRESENTATIVE,
             filed_at=filed,
             grounds=cell["grounds"],
             fee_receipt=cell["fee_receipt"] or None,

@@ -27,7 +27,6 @@ from escrutinio.domain.claims import (
     ClaimRefused,
     Effect,
     EffectKind,
-    FilerRole,
     Filing,
     Ruling,
     admissibility,
@@ -42,6 +41,7 @@ from escrutinio.domain.claims import (
     table_outcomes,
 )
 from escrutinio.domain.errors import NotFound, RuleError
+from escrutinio.domain.roles import Role
 from escrutinio.domain.sheet import SheetState, TallySheet
 from escrutinio.ledger.cases import rebuild_cases, summary
 from escrutinio.ledger.claims_codec import filing_to, refusal_to, ruling_to
@@ -253,7 +253,7 @@ class Disputes:
     def observation_filings(self, tables: Sequence[str], reasons: Sequence[str], at: datetime) -> list[Filing]:
         """The counting authority sends observed sheets to the dispute body: one case each."""
         return [
-            Filing(CaseKind.OBSERVATION, (t,), "ONPE", FilerRole.COUNTING_AUTHORITY, at, grounds=(r.split(",")[0] if r else ""))
+            Filing(CaseKind.OBSERVATION, (t,), "ONPE", Role.CLERK, at, grounds=(r.split(",")[0] if r else ""))
             for t, r in zip(tables, reasons, strict=True)
         ]
 

@@ -31,6 +31,7 @@ from typing import NamedTuple
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import RuleError
 from escrutinio.domain.ids import CaseNumber, TableId
+from escrutinio.domain.roles import WHO, Role, filer_role
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 
 DISPUTE_BODY = "JEE"
@@ -59,6 +60,17 @@ class CaseKind(StrEnum):
     OWN_MOTION = "own_motion"  # nulidad de oficio: the dispute body acts without a claimant
 
 
+FILED_BY: dict[CaseKind, Role] = {
+    CaseKind.NULLITY_REQUEST: Role.REPRESENTATIVE,
+    CaseKind.APPEAL: Role.REPRESENTATIVE,
+    CaseKind.OWN_MOTION: Role.JUDGE,
+    CaseKind.OBSERVATION: Role.CLERK,
+    CaseKind.CHALLENGED_BALLOTS: Role.CLERK,
+}
+"""Who files each kind of case, in the roles' one vocabulary (a case a dispute body opens of its
+own motion is its judge's; the counting authority's observations are its clerks')."""
+
+
 class CaseStatus(StrEnum):
     FILED = "filed"
     ADMITTED = "admitted"
@@ -66,12 +78,6 @@ class CaseStatus(StrEnum):
     RULED = "ruled"  # first-instance ruling, still appealable
     APPEALED = "appealed"
     FINAL = "final"
-
-
-class FilerRole(StrEnum):
-    REPRESENTATIVE = "representative"  # personero of one party
-    DISPUTE_BODY = "dispute_body"
-    COUNTING_AUTHORITY = "counting_authority"
 
 
 class Action(StrEnum):
@@ -193,7 +199,8 @@ class Filing:
     kind: CaseKind
     tables: tuple[TableId, ...]
     filer: str
-    filer_role: FilerRole
+    filer_role: Role
+    """Who files, in the accounts' and keys' vocabulary (:data:`escrutinio.domain.roles.FILER_ROLES`)."""
     filed_at: datetime
     grounds: str = ""
     fee_receipt: str | None = None
@@ -304,17 +311,11 @@ def refusals(
         more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
         found.append(Refusal("unknown_table", f"table {unknown[0]!r} is not on the roll{more}"))
 
-    role = FilerRole(filing.filer_role)
-    wanted = {
-        CaseKind.NULLITY_REQUEST: FilerRole.REPRESENTATIVE,
-        CaseKind.APPEAL: FilerRole.REPRESENTATIVE,
-        CaseKind.OWN_MOTION: FilerRole.DISPUTE_BODY,
-        CaseKind.OBSERVATION: FilerRole.COUNTING_AUTHORITY,
-        CaseKind.CHALLENGED_BALLOTS: FilerRole.COUNTING_AUTHORITY,
-    }[kind]
+    role = filer_role(filing.filer_role)
+    wanted = FILED_BY[kind]
     if role is not wanted:
-        found.append(Refusal("no_standing", f"a {kind} is filed by the {wanted.value.replace('_', ' ')}, not by a {role.value}"))
-    elif role is FilerRole.REPRESENTATIVE and filing.filer not in contest_parties:
+        found.append(Refusal("no_standing", f"a {kind} is filed by {WHO[wanted]}, not by {WHO[role]}"))
+    elif role is Role.REPRESENTATIVE and filing.filer not in contest_parties:
         parties = ", ".join(sorted(contest_parties)) or "none"
         found.append(Refusal("no_standing", f"{filing.filer!r} is not a party in this contest (parties: {parties})"))
 
@@ -447,7 +448,7 @@ def open_case(
         raise ClaimRefused("malformed", "an appeal is not a case of its own: pass it to appeal() with the case it appeals")
     _aware(filing.filed_at, "filed_at")
     parties = tuple(contest_parties) or election.contest.choice_ids
-    if filing.filer_role is FilerRole.REPRESENTATIVE and filing.filer not in parties:
+    if filing.filer_role is Role.REPRESENTATIVE and filing.filer not in parties:
         parties = (filing.filer, *parties)
     note = f"{kind} filed by {filing.filer} on {len(filing.tables)} table(s)"
     return Case(
@@ -554,7 +555,7 @@ def appeal(case: Case, filing: Filing, now: datetime) -> Case:
         raise ClaimRefused("closed", f"case {case.number} is final: there is no appeal")
     if case.status not in (CaseStatus.RULED, CaseStatus.INADMISSIBLE, CaseStatus.APPEALED) or case.ruling is None:
         raise ClaimRefused("status", f"case {case.number} is {case.status}: there is no ruling to appeal yet")
-    if filing.filer_role is not FilerRole.REPRESENTATIVE or filing.filer not in case.parties:
+    if filing.filer_role is not Role.REPRESENTATIVE or filing.filer not in case.parties:
         raise ClaimRefused(
             "no_standing", f"{filing.filer!r} is not a party to case {case.number} (parties: {', '.join(case.parties)})"
         )

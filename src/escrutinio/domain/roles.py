@@ -20,7 +20,9 @@ One vocabulary for accounts and keys: an official's signing key is registered in
 roles (:data:`SIGNED_ACTS` says which acts each may sign), so a judge's account and a judge's
 key say the same word. Records written before the two were one carry the older key role names
 (``dispute_body``, ``appeals_body``, ``counting_authority``, ``witness``); :func:`key_role` reads
-them as the roles they were (:data:`LEGACY_KEY_ROLES`).
+them as the roles they were (:data:`LEGACY_KEY_ROLES`). Case filings name their filer's role in
+the same words (:data:`FILER_ROLES`); older case events wrote ``dispute_body`` and
+``counting_authority``, which :func:`filer_role` reads as :attr:`Role.JUDGE` and :attr:`Role.CLERK`.
 
 The local CLI acts as the store's :attr:`Role.ADMINISTRATOR`: whoever can write the store's file
 could change it anyway, so granting them less would protect nothing; what matters is that every
@@ -164,6 +166,31 @@ LEGACY_KEY_ROLES: dict[str, Role] = {
 }
 """Key roles as records written before the one vocabulary name them, and the role each is now.
 (A ``counting_authority`` key could sign nothing but the log's heads, which are the administrator's.)"""
+
+
+FILER_ROLES = frozenset({Role.REPRESENTATIVE, Role.JUDGE, Role.CLERK})
+"""The roles that open a case: a party's representative (a nullity request, an appeal), a
+dispute-body judge (own motion), the counting authority's clerk (an observation, challenged ballots)."""
+
+LEGACY_FILER_ROLES: dict[str, Role] = {"dispute_body": Role.JUDGE, "counting_authority": Role.CLERK}
+"""Filer roles as case events written before the one vocabulary name them (``claims.FilerRole``),
+and the role each is now: a case a dispute body opens of its own motion is its judge's, an
+observation the counting authority sends is its clerk's (the role that may open one)."""
+
+
+def filer_role(recorded: str) -> Role:
+    """The role a case filing's ``filer_role`` names, older names included; ValueError otherwise."""
+    role = LEGACY_FILER_ROLES.get(recorded)
+    if role is None:
+        try:
+            role = Role(recorded)
+        except ValueError:
+            role = None
+    if role not in FILER_ROLES:
+        names = ", ".join(sorted(r.value for r in FILER_ROLES))
+        raise ValueError(f"filer_role: expected one of {names}, got {recorded!r}")
+    assert role is not None
+    return role
 
 
 def key_role(recorded: str) -> Role | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, FilerRole, Filing, Refusal, Ruling
+from escrutinio.domain.claims import CaseKind, Effect, EffectKind, Figures, Filing, Refusal, Ruling
+from escrutinio.domain.roles import filer_role
 
 
 def _time(text: str) -> datetime:
@@ -67,7 +68,7 @@ def filing_from(d: dict[str, Any]) -> Filing:
         kind=CaseKind(d["kind"]),
         tables=tuple(d["tables"]),
         filer=d["filer"],
-        filer_role=FilerRole(d["filer_role"]),
+        filer_role=filer_role(d["filer_role"]),
         filed_at=_time(d["filed_at"]),
         grounds=d.get("grounds", ""),
         fee_receipt=d.get("fee_receipt"),

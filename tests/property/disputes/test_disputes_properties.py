@@ -21,7 +21,6 @@ from escrutinio.domain.claims import (
     Effect,
     EffectKind,
     Figures,
-    FilerRole,
     Filing,
     Refusal,
     Ruling,
@@ -36,6 +35,7 @@ from escrutinio.domain.claims import (
     table_outcomes,
 )
 from escrutinio.domain.election import Choice, Contest
+from escrutinio.domain.roles import Role
 from escrutinio.domain.sheet import SheetState, TallySheet
 from escrutinio.formats.definition import load_definition
 
@@ -77,11 +77,11 @@ def bases(draw: st.DrawFn) -> dict[str, tuple[SheetState, TallySheet | None]]:
 
 def filing_for(kind: CaseKind, table: str, when: datetime) -> Filing:
     role = {
-        CaseKind.NULLITY_REQUEST: FilerRole.REPRESENTATIVE,
-        CaseKind.OBSERVATION: FilerRole.COUNTING_AUTHORITY,
-        CaseKind.CHALLENGED_BALLOTS: FilerRole.COUNTING_AUTHORITY,
+        CaseKind.NULLITY_REQUEST: Role.REPRESENTATIVE,
+        CaseKind.OBSERVATION: Role.CLERK,
+        CaseKind.CHALLENGED_BALLOTS: Role.CLERK,
     }[kind]
-    filer = "FP" if role is FilerRole.REPRESENTATIVE else "ONPE"
+    filer = "FP" if role is Role.REPRESENTATIVE else "ONPE"
     return Filing(kind, (table,), filer, role, when, "b", "R", (), None, EffectKind.ANNUL)
 
 

@@ -17,7 +17,6 @@ from escrutinio.domain.claims import (
     Effect,
     EffectKind,
     Figures,
-    FilerRole,
     Filing,
     Refusal,
     Ruling,
@@ -36,6 +35,7 @@ from escrutinio.domain.claims import (
     table_outcomes,
 )
 from escrutinio.domain.election import Election
+from escrutinio.domain.roles import Role
 from escrutinio.domain.sheet import SheetState, TallySheet
 from escrutinio.formats.definition import load_definition
 
@@ -123,22 +123,22 @@ def test_late_wins_over_no_fee_and_all_are_listed() -> None:
 
 def test_standing() -> None:
     assert check(request(filer="APP")).rule == "no_standing"  # type: ignore[union-attr]
-    assert check(request(filer_role=FilerRole.COUNTING_AUTHORITY)).rule == "no_standing"  # type: ignore[union-attr]
-    own = request(kind=CaseKind.OWN_MOTION, filer="JEE", filer_role=FilerRole.DISPUTE_BODY, fee_receipt=None)
+    assert check(request(filer_role=Role.CLERK)).rule == "no_standing"  # type: ignore[union-attr]
+    own = request(kind=CaseKind.OWN_MOTION, filer="JEE", filer_role=Role.JUDGE, fee_receipt=None)
     assert check(own) is None
-    assert check(replace(own, filer_role=FilerRole.REPRESENTATIVE, filer="FP")).rule == "no_standing"  # type: ignore[union-attr]
-    obs = request(kind=CaseKind.OBSERVATION, filer="ONPE", filer_role=FilerRole.COUNTING_AUTHORITY, grounds="illegible")
+    assert check(replace(own, filer_role=Role.REPRESENTATIVE, filer="FP")).rule == "no_standing"  # type: ignore[union-attr]
+    obs = request(kind=CaseKind.OBSERVATION, filer="ONPE", filer_role=Role.CLERK, grounds="illegible")
     assert check(obs) is None
-    assert check(replace(obs, filer="FP", filer_role=FilerRole.REPRESENTATIVE)).rule == "no_standing"  # type: ignore[union-attr]
+    assert check(replace(obs, filer="FP", filer_role=Role.REPRESENTATIVE)).rule == "no_standing"  # type: ignore[union-attr]
     challenged = replace(obs, kind=CaseKind.CHALLENGED_BALLOTS, grounds="challenged_ballots")
     assert check(challenged) is None
-    assert check(replace(challenged, filer_role=FilerRole.DISPUTE_BODY)).rule == "no_standing"  # type: ignore[union-attr]
+    assert check(replace(challenged, filer_role=Role.JUDGE)).rule == "no_standing"  # type: ignore[union-attr]
 
 
 def test_grounds_must_be_the_elections() -> None:
     assert check(request(grounds="z")).rule == "grounds"  # type: ignore[union-attr]
     assert check(request(grounds="")).rule == "grounds"  # type: ignore[union-attr]
-    obs = request(kind=CaseKind.OBSERVATION, filer="ONPE", filer_role=FilerRole.COUNTING_AUTHORITY, grounds="fraud")
+    obs = request(kind=CaseKind.OBSERVATION, filer="ONPE", filer_role=Role.CLERK, grounds="fraud")
     assert check(obs).rule == "grounds"  # type: ignore[union-attr]
 
 
@@ -253,7 +253,7 @@ def test_effect_fields_are_checked() -> None:
 
 
 def observation(tables: tuple[str, ...] = ("000013",)) -> Case:
-    filing = request(kind=CaseKind.OBSERVATION, filer="ONPE", filer_role=FilerRole.COUNTING_AUTHORITY, tables=tables)
+    filing = request(kind=CaseKind.OBSERVATION, filer="ONPE", filer_role=Role.CLERK, tables=tables)
     return admit(open_case("O1", filing, ELECTION, contest_parties=PARTIES), at(9))
 
 
@@ -277,7 +277,7 @@ def test_correction_must_add_up_and_fit_the_roll() -> None:
 
 
 def test_challenged_ballots_decided_must_match_the_sheet() -> None:
-    filing = request(kind=CaseKind.CHALLENGED_BALLOTS, filer="ONPE", filer_role=FilerRole.COUNTING_AUTHORITY, grounds="")
+    filing = request(kind=CaseKind.CHALLENGED_BALLOTS, filer="ONPE", filer_role=Role.CLERK, grounds="")
     case = admit(open_case("V1", filing, ELECTION), at(9))
     sheet = TallySheet("000013", (100, 50), 2, 3, 4, 159)
     effect = Effect(EffectKind.DECIDE_CHALLENGED, decided={"PL": 1, "FP": 2})
@@ -326,7 +326,7 @@ def test_appeal_by_a_stranger_or_a_body() -> None:
     with pytest.raises(ClaimRefused) as err:
         appeal(ruled(), appeal_filing(at(13), filer="APP"), at(13))
     assert err.value.rule == "no_standing"
-    body = replace(appeal_filing(at(13)), filer="JEE", filer_role=FilerRole.DISPUTE_BODY)
+    body = replace(appeal_filing(at(13)), filer="JEE", filer_role=Role.JUDGE)
     with pytest.raises(ClaimRefused) as err:
         appeal(ruled(), body, at(13))
     assert err.value.rule == "no_standing"

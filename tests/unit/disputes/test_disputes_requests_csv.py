@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from escrutinio.disputes.requests_csv import read_requests, read_requests_csv, write_requests_csv
-from escrutinio.domain.claims import CaseKind, EffectKind, FilerRole, Filing
+from escrutinio.domain.claims import CaseKind, EffectKind, Filing
 from escrutinio.domain.errors import InputError
+from escrutinio.domain.roles import Role
 
 LIMA = ZoneInfo("America/Lima")
 HEADER = "table,filer,filed_at,grounds,fee_receipt,evidence_sha256,requested"
@@ -21,7 +22,7 @@ def test_requests_csv_round_trip() -> None:
         CaseKind.NULLITY_REQUEST,
         ("000013",),
         "FP",
-        FilerRole.REPRESENTATIVE,
+        Role.REPRESENTATIVE,
         datetime(2021, 6, 9, 19, 30, tzinfo=LIMA),
         "b",
         None,
