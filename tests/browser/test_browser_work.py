@@ -1,10 +1,14 @@
 """The working screens in headless Chromium, each person signed in with their own token: a party
 representative files a claim through the form and finds it on the public docket; a claim after
 the 2021 deadline is shown refused, on the real runoff store; two clerks' entries of one sheet
-differ and the page names the field; an auditor pastes the hand counts of a whole sample."""
+differ and the page names the field; an auditor pastes the hand counts of a whole sample, and
+settles a table whose two entries differ; a judge rules a case of the 2021 runoff from their
+docket and the open public page's figures change (a blank resolution number, and a judge of
+another area, refused on the screen)."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ from escrutinio.domain.roles import Role
 
 try:
     from tests.browser.conftest import serious_violations
+    from tests.browser.test_browser_public import api, shown_votes
 except ImportError:  # the browser fixtures arrive with the public pages' browser tests (webcore)
     pytest.skip("tests/browser/conftest.py (the browser fixtures) is not in this checkout", allow_module_level=True)
 
@@ -141,3 +146,102 @@ def test_an_auditor_pastes_the_hand_counts_of_the_sample(tmp_path: Path, serve: 
         screenshot(page, "work-audit-bulk")
     with Session(db) as s:
         assert s.audit.status()["phase"] == "measurable"
+
+
+def test_an_auditor_settles_two_differing_entries_on_the_screen(
+    tmp_path: Path, serve: Any, new_page: Any, screenshot: Any
+) -> None:
+    db = str(tmp_path / "audit.db")
+    audited = audited_store(db, tmp_path)
+    table, _entry, figures, ballots, _by = next(csv.reader(audited.csv[1:2]))
+    pl = int(figures.split(",")[0].removeprefix("PL="))
+    with serve(db) as server:
+        page = new_page("en")
+        sign_in(page, server, audited.token, "/work/audit")
+        entry = page.locator("#entry-form")
+        for number, counts, by in (("1", figures, "A. Quispe"), ("2", figures.replace(f"PL={pl}", f"PL={pl - 1}"), "B. Mamani")):
+            entry.locator("#f-table").fill(table)
+            entry.locator("#f-entry").select_option(number)
+            entry.locator("#f-counts").fill(counts)
+            entry.locator("#f-ballots").fill(ballots)
+            entry.locator("#f-by").fill(by)
+            entry.get_by_role("button", name="Record the entry").click()
+        assert page.locator("#recorded").get_attribute("data-status") == "discrepancy"
+        assert page.locator("#differs li").all_inner_texts() == [f"PL: {pl} (entry 1) vs {pl - 1} (entry 2)"]
+        page.get_by_role("link", name="Record the resolution below.").click()
+        form = page.locator("#resolve-form")
+        assert form.locator("#r-table").input_value() == table  # the table that differs, filled in
+        form.locator("#r-counts").fill(figures)
+        form.locator("#r-ballots").fill(ballots)
+        form.locator("#r-by").fill("audit board")
+        form.locator("#r-reason").fill("   ")  # passes the browser's "required", not the application
+        form.get_by_role("button", name="Record the resolution").click()
+        refusal = page.locator("#refusal")
+        assert refusal.get_attribute("role") == "alert" and "reason: expected why" in refusal.inner_text()
+        assert page.locator("#r-counts").input_value() == figures  # nothing typed is lost
+        page.locator("#r-reason").fill("recounted twice: entry 2 missed one PL ballot")
+        page.get_by_role("button", name="Record the resolution").click()
+        assert f"Resolution recorded for table {table}" in page.locator("#resolved").inner_text()
+        assert page.locator(f'#retrieval tr[data-table="{table}"]').get_attribute("data-status") == "resolved"
+        assert serious_violations(page) == []
+        screenshot(page, "work-audit-resolved")
+    with Session(db) as s:
+        assert next(r for r in s.audit.status()["tables"] if r["table"] == table)["status"] == "resolved"
+
+
+@pytest.mark.shared
+def test_a_judge_rules_from_the_docket_and_the_public_figures_change(
+    runoff_copy: str, serve: Any, new_page: Any, screenshot: Any
+) -> None:
+    with serve(runoff_copy) as server:
+        choices = [c["id"] for c in api(server, "/contest")["choices"]]
+        case = next(c for c in api(server, "/cases?kind=observation") if c["status"] in ("filed", "admitted"))
+        number, table = case["number"], case["tables"][0]
+        sheet = api(server, f"/tables/{table}")
+        department = sheet["area"][:2]
+        elsewhere = "15" if department != "15" else "14"
+        with Session(runoff_copy, "admin") as admin:
+            judge = admin.users.add("jee-judge", Role.JUDGE, body="JEE", area=department).token
+            other = admin.users.add("jee-other", Role.JUDGE, body="JEE", area=elsewhere).token
+        public = new_page("en")
+        public.goto(server.url + "/")
+        before = shown_votes(public, choices)
+
+        outsider = new_page("en")
+        sign_in(outsider, server, other, "/work/docket")
+        assert outsider.locator("#worklist").get_by_role("cell", name=number, exact=True).count() == 0
+        outsider.goto(f"{server.url}/work/docket/{number}")
+        outsider.locator("#f-resolution").fill("0001-2021-JEE")
+        outsider.get_by_role("button", name="Record the decision").click()
+        refusal = outsider.locator("#refusal")
+        assert refusal.get_attribute("role") == "alert" and refusal.locator(".rule").inner_text() == "area"
+
+        page = new_page("en")
+        sign_in(page, server, judge, "/work/docket")
+        page.locator("#worklist tr").filter(has_text=number).get_by_role("link", name="Rule").click()
+        page.wait_for_url(f"**/work/docket/{number}")
+        page.get_by_label("Decision").select_option("count_as_is")
+        page.get_by_label("Reasoning").fill("the observation does not hold: the sheet is legible")
+        page.get_by_label("Resolution number").fill("  ")  # passes the browser's "required", not the application
+        page.get_by_role("button", name="Record the decision").click()
+        refusal = page.locator("#refusal")
+        assert refusal.get_attribute("role") == "alert" and "resolution" in refusal.inner_text()
+        assert api(server, f"/cases/{number}")["status"] == case["status"]  # nothing was recorded
+        assert api(server, "/results")[0]["votes"] == before
+        page.get_by_label("Resolution number").fill("0042-2021-JEE")
+        page.get_by_role("button", name="Record the decision").click()
+        assert "resolution 0042-2021-JEE" in page.locator("#ruled").inner_text()
+        assert page.locator("#case-status").get_attribute("data-status") == "ruled"
+        screenshot(page, "work-judge-ruled")
+        assert serious_violations(page) == []
+
+        after = api(server, "/results")[0]["votes"]
+        assert after == {c: before[c] + sheet["current"]["votes"][c] for c in choices} != before
+        public.wait_for_function(
+            "expected => document.querySelector('[data-figure=\"votes.PL\"]').textContent.trim() === expected",
+            arg=f"{after['PL']:,}",
+        )
+        assert shown_votes(public, choices) == after
+    with Session(runoff_copy) as s:
+        ruled = s.cases.show(number)
+    assert (ruled["resolution"], ruled["history"][-1]["actor"]) == ("0042-2021-JEE", f"judge:jee-judge/JEE@{department}")

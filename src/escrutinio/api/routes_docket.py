@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
-from escrutinio.parsing import parse_case_kind, parse_case_number, parse_case_status, parse_code, parse_table_id
+from escrutinio.parsing import parse_area, parse_case_kind, parse_case_number, parse_case_status, parse_code, parse_table_id
 
 router = APIRouter(responses=READ_RESPONSES)
 
@@ -30,16 +30,22 @@ async def cases(
     filer: Annotated[str | None, Query(description="Party or body that filed")] = None,
     rule: Annotated[str | None, Query(description="Refused by this rule: late, no_fee, no_standing, grounds, ...")] = None,
     table: Annotated[str | None, Query(description="Cases on this table")] = None,
+    area: Annotated[
+        str | None,
+        Query(description="Cases on at least one table within this area (14 for Lima, 140137 for a district); 422 if unknown"),
+    ] = None,
     fmt: FormatQuery = None,
 ) -> Response:
     """Every case on the docket (``escrutinio cases list``), filtered by status, kind, filer,
-    refusal rule or table; one row a case."""
+    refusal rule, table or area (as the public docket page filters it, so its JSON and CSV
+    links keep the page's filter); one row a case."""
     filters = {
         "status": parse_case_status(status, "status") if status is not None else None,
         "kind": parse_case_kind(kind, "kind") if kind is not None else None,
         "filer": parse_code(filer, "filer", "a party or body") if filer is not None else None,
         "rule": parse_code(rule, "rule", "a rule's name") if rule is not None else None,
         "table": parse_table_id(table, "table") if table is not None else None,
+        "area": parse_area(area, "area"),
     }
     return await answer(request, reads, fmt, listing(lambda session: session.cases.listing(**filters)))
 

@@ -73,9 +73,25 @@ class AuditActions:
             raise NoAudit("no audit in this store: start one with escrutinio audit plan --record")
         return state.unit
 
-    def retrieval(self, round_number: int | None = None) -> dict[str, Any]:
-        """The tables (and ballot numbers) to fetch for a round, by counting centre."""
-        return self._service.retrieval(round_number)
+    def retrieval(self, round_number: int | None = None, *, area: str | None = None) -> dict[str, Any]:
+        """The tables (and ballot numbers) to fetch for a round, by counting centre; ``area``:
+        only the tables on the roll within it (an auditor's own area: what they may enter),
+        the round's totals counted over those."""
+        lists = self._service.retrieval(round_number)
+        if area is None:
+            return lists
+        from escrutinio.domain.roles import area_within
+
+        tables = [t["table"] for c in lists["centres"] for t in c["tables"]]
+        located = self.session.store.table_areas(tables)
+        centres = []
+        for centre in lists["centres"]:
+            kept = [t for t in centre["tables"] if area_within(located.get(t["table"], ""), area)]
+            if kept:
+                ballots = sum(len(t["positions"]) if "positions" in t else t["ballots"] for t in kept)
+                centres.append({**centre, "tables": kept, "ballots": ballots})
+        counted = {"tables": sum(len(c["tables"]) for c in centres), "ballots": sum(c["ballots"] for c in centres)}
+        return {**lists, **counted, "area": area, "centres": centres}
 
     def status(self) -> dict[str, Any]:
         """Where the audit stands, with each sampled table (ballot) under ``tables``."""

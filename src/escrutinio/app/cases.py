@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain import claims
 from escrutinio.domain.claims import FILED_BY, Action, CaseKind, EffectKind, Filing
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, NotFound, Place, Problem, StaleState
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, Place, Problem, StaleState
 from escrutinio.domain.roles import Action as Act
 from escrutinio.domain.roles import Role
 
@@ -482,12 +482,13 @@ class CasesService:
         return rows if area is None else self._within(rows, area)
 
     def _within(self, rows: list[dict[str, Any]], area: str) -> list[dict[str, Any]]:
-        """The rows with a table inside ``area`` (an unknown area is NotFound, as in results)."""
+        """The rows with a table inside ``area``. An unknown area is bad input (the API's 422
+        naming ``area``), not a missing thing: the docket exists, the filter names nothing."""
         store = self.context.store
         parents = {code: parent for code, _depth, _kind, _name, parent in self.context.reader.areas()}
         country = self.context.election().country
         if area != country and area not in parents:
-            raise NotFound(f"area: no area {area!r} in this election (national code: {country})", "area")
+            raise InputError([Problem(Place("area"), f"no area {area!r} in this election (national code: {country})")])
         located = store.table_areas(sorted({t for r in rows for t in r["tables"]}))
 
         def inside(table: str) -> bool:

@@ -86,6 +86,22 @@ def test_etag_and_not_modified(server: Server, small_db: str) -> None:
         assert len(tags) == 3
 
 
+def test_the_docket_filters_by_area_as_the_application_does(server: Server, small_db: str) -> None:
+    """``?area=`` keeps the cases on a table within the area (the public docket page's filter,
+    which its JSON and CSV links pass on): the sample's one case is on table 000007 of Lima."""
+    with Session(small_db) as session:
+        expected = {area: session.cases.listing(area=area) for area in ("14", "140137", "24", "PE")}
+    assert [[r["number"] for r in rows] for rows in expected.values()] == [["OBS-000001"], ["OBS-000001"], [], ["OBS-000001"]]
+    with server.client() as client:
+        for area, rows in expected.items():
+            assert client.get("/api/v1/cases", params={"area": area}).json() == rows
+        lima = client.get("/api/v1/cases", params={"area": "14", "format": "csv"}).text.splitlines()
+        callao = client.get("/api/v1/cases", params={"area": "24", "format": "csv"}).text.splitlines()
+        documented = client.get("/openapi.json").json()["paths"]["/api/v1/cases"]["get"]["parameters"]
+    assert "area" in {p["name"] for p in documented if p["in"] == "query"}
+    assert len(lima) == 2 and lima[1].startswith("OBS-000001,") and len(callao) <= 1
+
+
 @pytest.mark.parametrize(
     ("path", "status", "field", "rule"),
     [
@@ -104,6 +120,8 @@ def test_etag_and_not_modified(server: Server, small_db: str) -> None:
         ("/api/v1/tables/999999", 404, "table", "not_found"),
         ("/api/v1/tables/%01", 422, "table", "invalid"),
         ("/api/v1/cases?status=lost", 422, "status", "invalid"),
+        ("/api/v1/cases?area=99", 422, "area", "invalid"),  # a filter naming no area: bad input, not a missing case
+        ("/api/v1/cases?area=%00", 422, "area", "invalid"),
         ("/api/v1/cases/NUL-999999", 404, "case", "not_found"),
         ("/api/v1/audit", 404, None, "not_found"),
         ("/api/v1/events?heartbeat=x", 422, "heartbeat", "float_parsing"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import unescape
 
 import pytest
 from tests.integration.api.server import Server, serving
@@ -174,6 +175,16 @@ def test_docket_filters_by_kind_state_filer_and_area(server: Server) -> None:
     assert cases("?area=14") == cases("?area=140137") == ["OBS-000001"]
     assert cases("?area=24") == []
     assert cases("?filer=ONPE&table=000007") == ["OBS-000001"]
+
+
+def test_the_docket_downloads_keep_the_pages_area_filter(server: Server) -> None:
+    with server.client() as client:
+        page = client.get("/cases?kind=observation&area=24", headers={"Accept-Language": "en"}).text
+        links = sorted(set(re.findall(r'href="(/api/v1/cases[^"]*)"', page)))
+        query = "kind=observation&amp;area=24"
+        assert links == [f"/api/v1/cases?{query}", f"/api/v1/cases?{query}&amp;format=csv"]
+        assert client.get(unescape(links[0])).json() == []  # the page's filter, not the whole docket
+        assert client.get("/api/v1/cases?kind=observation").json() != []
 
 
 def test_case_and_stakes_pages(server: Server) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -315,3 +316,70 @@ def test_a_spanish_judge_reads_states_and_decisions_in_spanish_and_no_cli_option
         ruled = client.post(f"/work/docket/{number}", data=data | {"effect": "dismiss"})
         assert ruled.status_code == 201, ruled.text
         assert "está ahora resuelto (declarar infundado" in ruled.text and " ruled" not in ruled.text
+
+
+def test_the_retrieval_list_shows_an_area_auditor_only_their_tables(audit_store: tuple[str, Audited]) -> None:
+    db, audited = audit_store
+    with Session(db, "admin") as admin:
+        callao = admin.users.add("rita-callao", Role.AUDITOR, area="24").token
+        areas = admin.store.table_areas(audited.drawn)
+    in_callao = sorted(t for t in audited.drawn if areas[t].startswith("24"))
+    assert 0 < len(in_callao) < len(audited.drawn)
+    with serving(db) as own:
+        for token, expected in ((callao, in_callao), (audited.token, sorted(audited.drawn))):
+            with own.client(headers=EN) as client:
+                sign_in(client, token)
+                page = client.get("/work/audit").text
+            assert sorted(re.findall(r'<tr data-table="(\d+)"', page)) == expected
+            assert f": {len(expected)} tables," in page
+            assert ("Only the tables of your area, 24" in page) == (token == callao)
+
+
+def test_an_auditor_settles_two_differing_entries_on_the_screen(tmp_path: Path) -> None:
+    db = str(tmp_path / "audit.db")
+    audited = audited_store(db, tmp_path)
+    with Session(db, "admin") as admin:
+        areas = admin.store.table_areas(audited.drawn)
+        callao = admin.users.add("rita", Role.AUDITOR, area="24").token
+        clerk = admin.users.add("tito", Role.CLERK).token
+    row = next(r for r in csv.reader(audited.csv[1:]) if areas[r[0]].startswith("14"))
+    table, _entry, figures, ballots, _by = row
+    untouched = next(t for t in audited.drawn if t != table)
+    pl = int(figures.split(",")[0].removeprefix("PL="))
+    with serving(db) as own:
+        with own.client(headers=EN) as client:
+            sign_in(client, audited.token)
+            csrf = hidden(client.get("/work/audit").text, "csrf")
+            single = {"csrf": csrf, "table": table, "ballots": ballots}
+            client.post("/work/audit/entry", data=single | {"entry": "1", "counts": figures, "by": "A"})
+            other = figures.replace(f"PL={pl}", f"PL={pl - 1}")
+            differ = client.post("/work/audit/entry", data=single | {"entry": "2", "counts": other, "by": "B"})
+            assert differ.status_code == 201 and f'id="r-table" name="table" value="{table}"' in differ.text
+            assert f"Tables whose two entries differ: {table}." in differ.text
+            before = head(db)
+            resolution = {"csrf": csrf, "table": table, "counts": figures, "ballots": ballots, "by": "board"}
+            blank = client.post("/work/audit/resolution", data=resolution | {"reason": " "})
+            assert blank.status_code == 422 and "reason: expected why" in blank.text and "--reason" not in blank.text
+            assert f'id="r-counts" name="counts" value="{figures}"' in blank.text  # what was typed stays
+            forged = client.post("/work/audit/resolution", data=resolution | {"csrf": "forged", "reason": "recount"})
+            assert forged.status_code == 403 and "csrf" in forged.text
+            agreed = client.post("/work/audit/resolution", data=resolution | {"table": untouched, "reason": "recount"})
+            assert agreed.status_code == 422 and f"table {untouched} has no discrepancy" in agreed.text
+        for token, status, rule in ((callao, 403, "area"), (clerk, 403, "role")):
+            with own.client(headers=EN) as outsider:
+                sign_in(outsider, token)
+                theirs = hidden(outsider.get("/work/").text, "csrf")
+                refused = outsider.post("/work/audit/resolution", data=resolution | {"csrf": theirs, "reason": "recount"})
+                assert refused.status_code == status and f'<code class="rule">{rule}</code>' in refused.text
+        assert head(db) == before
+        with own.client(headers=EN) as client:
+            sign_in(client, audited.token)
+            resolution["csrf"] = hidden(client.get("/work/audit").text, "csrf")  # a new session, a new token
+            settled = client.post("/work/audit/resolution", data=resolution | {"reason": "recounted: entry 2 missed a PL vote"})
+            assert settled.status_code == 201, settled.text
+            assert f"Resolution recorded for table {table} (event {before + 1})" in settled.text
+            assert f'<tr data-table="{table}" data-status="resolved">' in settled.text
+            again = client.post("/work/audit/resolution", data=resolution | {"reason": "again"})
+            assert again.status_code == 422 and head(db) == before + 1
+        status = httpx.get(f"{own.url}/api/v1/audit").json()
+    assert next(r for r in status["tables"] if r["table"] == table)["status"] == "resolved"
