@@ -57,7 +57,12 @@ def test_citizen_drills_down_from_the_nation_to_one_table(web_server: Server, pa
     assert shown_votes(page, choices) == sheet["current"]["votes"]
     assert figure(page, "ballots_cast") == f"{sheet['current']['ballots_cast']:,}"
     crumbs = page.get_by_role("navigation", name="Ruta de navegación")
-    assert [a.inner_text() for a in crumbs.get_by_role("link").all()] == ["Nacional", "AMAZONAS", "CHACHAPOYAS", "CHACHAPOYAS"]
+    assert [a.inner_text() for a in crumbs.get_by_role("link").all()] == [
+        "Nacional",
+        "Departamento AMAZONAS",
+        "Provincia CHACHAPOYAS",
+        "Distrito CHACHAPOYAS",
+    ]
     screenshot(page, "table")
 
 

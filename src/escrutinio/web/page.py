@@ -48,10 +48,14 @@ def with_query(path: str, **params: str | None) -> str:
 
 @dataclass(frozen=True)
 class Crumb:
-    """One step of the breadcrumbs: its label and its page (None: the page itself)."""
+    """One step of the breadcrumbs: its label, its page (None: the page itself) and, for an
+    area, its kind in the election's own level names (``department``, ``continent``): the layout
+    names the level before the name ("Departamento AMAZONAS"), since a province and its capital
+    district often share one name."""
 
     label: str
     href: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
