@@ -97,6 +97,9 @@ def test_docket_filters_and_links_to_tables(web_server: Server, page: Any, scree
     in_lima = page.locator("tr[data-case]")
     assert 0 < in_lima.count() < everything
     screenshot(page, "docket")
+    downloads = page.get_by_role("region", name="Descargar estas cifras").get_by_role("link", name="Expedientes")
+    hrefs = [downloads.nth(i).get_attribute("href") for i in range(downloads.count())]
+    assert hrefs == ["/api/v1/cases?kind=observation&area=14", "/api/v1/cases?kind=observation&area=14&format=csv"]
     case = in_lima.first.get_attribute("data-case")
     table = api(web_server, f"/cases/{case}")["tables"][0]
     in_lima.first.get_by_role("link", name=table).click()

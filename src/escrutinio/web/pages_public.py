@@ -212,13 +212,12 @@ async def docket(
     }
     key = tuple(sorted((k, str(v)) for k, v in filters.items() if v is not None))
     found = await figures(page.request, ("docket", key), docket_figures(filters))
-    api_filters = {k: v for k, v in given.items() if k != "area"}
     return page.render(
         "docket.html",
         found,
         title=page.gettext("Docket"),
         crumbs=[Crumb(page.gettext("National"), "/"), Crumb(page.gettext("Docket"))],
-        links=downloads(page.gettext("Docket"), "/cases", **api_filters) + downloads(page.gettext("What is at stake"), "/stakes"),
+        links=downloads(page.gettext("Docket"), "/cases", **given) + downloads(page.gettext("What is at stake"), "/stakes"),
         given=given,
         kinds=CASE_KINDS,
         states=CASE_STATES,
