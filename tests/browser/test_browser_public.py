@@ -171,6 +171,15 @@ def test_a_ruling_changes_the_open_page_without_reload(runoff_copy: str, serve: 
         screenshot(page, "national-after-ruling")
 
 
+def test_a_refusal_is_shown_clearly_in_the_readers_words(web_server: Server, page: Any) -> None:
+    got = page.goto(web_server.url + "/areas/99")
+    assert got is not None and got.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "Página no encontrada"
+    assert page.get_by_role("alert").inner_text() == "No hay ningún ámbito 99 en esta elección."
+    page.get_by_role("link", name="Volver a los resultados nacionales").click()
+    page.wait_for_url(web_server.url + "/")
+
+
 def test_the_accessibility_check_can_fail(web_server: Server, page: Any) -> None:
     """axe-core really runs: an image without a text alternative on the page is reported."""
     page.goto(web_server.url + "/stakes")

@@ -27,8 +27,9 @@ from escrutinio.web.i18n import CATALOGS, DOMAIN, LOCALES
 WEB = Path(__file__).parent
 CONFIG = WEB / "babel.cfg"
 TEMPLATE = CATALOGS / f"{DOMAIN}.pot"
-KEYWORDS = {"_": None, "gettext": None}
-"""The functions whose first argument is a message: ``_`` in templates, ``page.gettext`` in the page modules."""
+KEYWORDS = {"_": None, "gettext": None, "N_": None}
+"""The functions whose first argument is a message: ``_`` in templates, ``page.gettext`` in the
+page modules, ``N_`` for a message kept in a table and translated where it is shown."""
 SOURCE = "en"
 """The language messages are written in: its catalog translates each message to itself."""
 WIDTH = 110
