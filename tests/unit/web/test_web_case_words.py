@@ -1,5 +1,5 @@
-"""The docket and a case's page name a body's decision and a refusal's rule in the reader's
-language, not as the record's codes (``annul``, ``no_standing``)."""
+"""The docket, a case and a table name a body's decision, a refusal's rule and a sheet's
+reasons in the reader's language, not as the record's codes (``annul``, ``no_standing``)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,15 @@ def test_a_decision_and_a_refusal_in_words() -> None:
     assert "annul the table · R-1" in en and "refused: no standing to file" in en
     unknown = docket("en", [{**CASE, "effect": "recount"}])
     assert "recount · R-1" in unknown  # a decision the pages have no word for yet: its code
+
+
+def test_why_a_sheet_was_observed_in_words() -> None:
+    def said(lang: str, codes: list[str]) -> str:
+        template = environment(lang).from_string(
+            '{% from "partials/words.html" import reasons_of with context %}{{ reasons_of(codes) }}'
+        )
+        return template.render(codes=codes)
+
+    assert said("es", ["arithmetic_error", "missing_signatures"]) == "sumas que no cuadran, sin firmas"
+    assert said("en", ["votes_exceed_electors", "entries_differ"]) == "more votes than electors, the two entries differ"
+    assert said("es", ["new_reason"]) == "new_reason"  # a reason the pages have no word for yet: its code
