@@ -41,10 +41,16 @@ def test_the_national_maps_draw_and_link_every_department(web_server: Server, ne
     assert box is not None and box["width"] > 200 and box["height"] > 200  # drawn, not collapsed
     assert page.locator("ul.legend").first.locator("li").count() == 9  # eight classes and "nothing counted yet"
     screenshot(page, "national-map")
+    subject = page.locator("figure.map figcaption").first.inner_text().split("·")[0].strip()  # then the level
+    assert "Pedro Castillo" in subject  # who leads the nation
     maps.first.locator('a[href="/areas/14"]').click()
     page.wait_for_url("**/areas/14")
     assert page.locator("h1").inner_text() == "LIMA"
     assert page.locator("svg.choropleth").count() == 2  # Lima's provinces, mapped in turn
+    assert page.locator("tr.leader th").inner_text() == "Keiko Fujimori"  # who leads Lima ...
+    assert page.locator("figure.map figcaption").first.inner_text().startswith(subject)  # ... the colour means the same
+    crumbs = page.get_by_role("navigation", name="Breadcrumbs")
+    assert crumbs.locator('[aria-current="page"]').inner_text() == "Department LIMA"
 
 
 def test_the_keyboard_reaches_an_area_of_the_map(web_server: Server, page: Any) -> None:

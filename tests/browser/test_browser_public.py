@@ -57,7 +57,12 @@ def test_citizen_drills_down_from_the_nation_to_one_table(web_server: Server, pa
     assert shown_votes(page, choices) == sheet["current"]["votes"]
     assert figure(page, "ballots_cast") == f"{sheet['current']['ballots_cast']:,}"
     crumbs = page.get_by_role("navigation", name="Ruta de navegación")
-    assert [a.inner_text() for a in crumbs.get_by_role("link").all()] == ["Nacional", "AMAZONAS", "CHACHAPOYAS", "CHACHAPOYAS"]
+    assert [a.inner_text() for a in crumbs.get_by_role("link").all()] == [
+        "Nacional",
+        "Departamento AMAZONAS",
+        "Provincia CHACHAPOYAS",
+        "Distrito CHACHAPOYAS",
+    ]
     screenshot(page, "table")
 
 
@@ -92,6 +97,9 @@ def test_docket_filters_and_links_to_tables(web_server: Server, page: Any, scree
     in_lima = page.locator("tr[data-case]")
     assert 0 < in_lima.count() < everything
     screenshot(page, "docket")
+    downloads = page.get_by_role("region", name="Descargar estas cifras").get_by_role("link", name="Expedientes")
+    hrefs = [downloads.nth(i).get_attribute("href") for i in range(downloads.count())]
+    assert hrefs == ["/api/v1/cases?kind=observation&area=14", "/api/v1/cases?kind=observation&area=14&format=csv"]
     case = in_lima.first.get_attribute("data-case")
     table = api(web_server, f"/cases/{case}")["tables"][0]
     in_lima.first.get_by_role("link", name=table).click()
@@ -161,6 +169,15 @@ def test_a_ruling_changes_the_open_page_without_reload(runoff_copy: str, serve: 
         assert page.evaluate("window.__opened") == "still the same page"
         assert page.locator("#live-status").inner_text().startswith("Figures updated")
         screenshot(page, "national-after-ruling")
+
+
+def test_a_refusal_is_shown_clearly_in_the_readers_words(web_server: Server, page: Any) -> None:
+    got = page.goto(web_server.url + "/areas/99")
+    assert got is not None and got.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "Página no encontrada"
+    assert page.get_by_role("alert").inner_text() == "No hay ningún ámbito 99 en esta elección."
+    page.get_by_role("link", name="Volver a los resultados nacionales").click()
+    page.wait_for_url(web_server.url + "/")
 
 
 def test_the_accessibility_check_can_fail(web_server: Server, page: Any) -> None:

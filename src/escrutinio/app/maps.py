@@ -1,7 +1,8 @@
 """Maps of results: the leader's share and turnout of each area, as choropleths ready to draw.
 
-Why here: which figure a map shows (the share of the area's leader among valid votes; ballots
-cast per registered elector of the tables in the count), which boundaries draw which results
+Why here: which figure a map shows (the share among valid votes of one choice, the same on
+every level: the pages give the national leader, so a department's map and its provinces' colour
+the same candidate; ballots cast per registered elector of the tables in the count), which boundaries draw which results
 (the geography folder the server was given, the country's code correspondence) and what to do
 without them (no map; the page's table stays) are the same for the web pages and any report.
 The skins get :class:`~escrutinio.geo.choropleth.Choropleth` values and write the markup.
@@ -99,10 +100,12 @@ def area_maps(
     *,
     kinds: Sequence[str] = KINDS,
     directory: Path | None = None,
+    choice: str | None = None,
 ) -> list[AreaMap]:
     """The maps of ``rows`` (the results of every area of ``level`` inside ``parent``; None or
     the country's code for the whole country): one per kind, or none without boundaries for
-    this country."""
+    this country. ``choice`` is whose share the ``leader`` map shows (default: the leader over
+    ``rows``); a page passes the national leader so the colour means the same at every level."""
     from escrutinio.geo.choropleth import choropleth
     from escrutinio.geo.correspondence import load
 
@@ -111,7 +114,7 @@ def area_maps(
     if folder is None or country not in COUNTRIES or not rows:
         return []
     shapes = atlas(str(folder))
-    choice_id = leader(rows)
+    choice_id = choice if choice is not None else leader(rows)
     choices = {c["id"]: c for c in contest.get("choices") or []}
     inside = None if parent in (None, country) else parent
     out = []

@@ -265,7 +265,7 @@ def _against_expected(
         statistic=float(observed),
         statistic_name=name,
         p_value=p,
-        reading=f"{found} (Poisson tail p = {fr.fmt_p(p)}). " + (pattern if p < 0.05 else usual),
+        reading=f"{found} ({fr.fmt_p(p, 'Poisson tail p')}). " + (pattern if p < 0.05 else usual),
         tables=tables,
         caveats=caveats,
         details={"expected": expected, **details},
@@ -381,7 +381,7 @@ def cast_outliers(
     reading = (
         f"{int(flagged.sum())} counted table(s) have a {metric_name} further from the other tables of "
         f"their district (or coarser area) than chance allows across {n_tests:,} tables (max |z| = "
-        f"{float(np.abs(z).max()):.1f}; Bonferroni p over {n_tests:,} tables = {fr.fmt_p(p)}). "
+        f"{float(np.abs(z).max()):.1f}; {fr.fmt_p(p, f'Bonferroni p over {n_tests:,} tables')}). "
         + (
             "Such tables are worth a look at the sheet and the roll."
             if p < 0.05

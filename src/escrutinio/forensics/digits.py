@@ -147,7 +147,7 @@ def second_digit_test(
             reading=(
                 f"Cannot tell: honest counts of these sizes do not follow Benford's second-digit law. The "
                 f"{total:,} counts of {MIN_COUNT} votes or more, redrawn binomially around themselves, already "
-                f"differ from Benford by chi-square {honest_chi2:.1f} (p = {fr.fmt_p(honest_p)}), so a departure "
+                f"differ from Benford by chi-square {honest_chi2:.1f} ({fr.fmt_p(honest_p)}), so a departure "
                 f"of the observed digits from Benford (chi-square {benford_chi2:.1f}) says nothing about how "
                 "they were written."
             ),
@@ -166,7 +166,7 @@ def second_digit_test(
         f"Honest counts of these sizes follow Benford's second-digit law (redrawn, they differ from it by "
         f"chi-square {honest_chi2:.1f}), so the test applies. The second digits of {total:,} counts of "
         f"{MIN_COUNT} votes or more differ from them by chi-square {stat:.1f} on 9 degrees of freedom "
-        f"(p = {fr.fmt_p(p)}; against Benford itself {benford_chi2:.1f}). "
+        f"({fr.fmt_p(p)}; against Benford itself {benford_chi2:.1f}). "
         + (
             "Numbers written without counting are one source of such a departure; so is a mix of very "
             "different table sizes. Evidence to weigh."
@@ -214,7 +214,7 @@ def last_digit_test(
     reading = (
         f"The final digits of {total:,} counts of {min_count} votes or more differ from what the local "
         f"frequency of counts predicts{where} by chi-square {stat:.1f} on 9 degrees of freedom "
-        f"(p = {fr.fmt_p(p)}); the most over-represented digit is {int(dev.argmax())} ({int(obs[dev.argmax()]):,} "
+        f"({fr.fmt_p(p)}); the most over-represented digit is {int(dev.argmax())} ({int(obs[dev.argmax()]):,} "
         f"against {expected[dev.argmax()]:,.0f}). "
         + (
             "Some final digits are preferred: numbers written without counting leave this trace; so does a "

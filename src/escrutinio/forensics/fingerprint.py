@@ -607,7 +607,7 @@ def test(
     reading = (
         f"Within each {where}, {d.electors.size:,} tables were ranked on turnout and on {winner}'s share of valid "
         f"votes: the two rankings agree with a rank correlation of {observed:+.3f} (95 % bootstrap interval "
-        f"{lo:+.3f} to {hi:+.3f}, resampling {unit}; p = {fr.fmt_p(p)} from {draws:,} draws). "
+        f"{lo:+.3f} to {hi:+.3f}, resampling {unit}; {fr.fmt_p(p)} from {draws:,} draws). "
         + (
             f"Tables with a higher turnout give {winner} a higher share more than independent turnout and share "
             f"produce: the direction ballot stuffing moves a table, and also the direction of a local "

@@ -173,8 +173,12 @@ def table_ids(frame: pl.DataFrame, mask: np.ndarray | None = None) -> tuple[str,
     return tuple(ids.to_list())
 
 
-def fmt_p(p: float | None) -> str:
-    """A p-value for prose."""
+def fmt_p(p: float | None, name: str = "p") -> str:
+    """A p-value for prose, with its name and its relation: ``p = 0.0032``, ``p < 0.001``.
+
+    Why the name is part of it: below 0.001 the relation is "<", not "=", so a sentence cannot
+    write ``p = {value}`` around it (that printed ``p = < 0.001``). ``name`` is what the p-value
+    is (``Poisson tail p``, ``Bonferroni p over 86,199 tables``)."""
     if p is None:
-        return "n/a"
-    return f"{p:.2g}" if p >= 0.001 else "< 0.001"
+        return f"{name} not computed"
+    return f"{name} = {p:.2g}" if p >= 0.001 else f"{name} < 0.001"

@@ -232,7 +232,7 @@ def _one(
     reading = (
         f"{observed:,} of {n_used:,} tables report {what} (within {TOLERANCE} points of a whole percentage), "
         f"against {figs['expected']:,.0f} expected when every table's counts are redrawn binomially around "
-        f"themselves ({draws:,} draws): excess {figs['excess']:+,.0f}, z = {figs['z']:.1f}, p = {fr.fmt_p(p)}. "
+        f"themselves ({draws:,} draws): excess {figs['excess']:+,.0f}, z = {figs['z']:.1f}, {fr.fmt_p(p)}. "
         + (
             "Round percentages are more frequent than counting produces by chance; figures written to a "
             "target leave this trace, and so would any other reason officials round a table's numbers."

@@ -155,7 +155,7 @@ def test(
             f"On {name.replace('_', ' ')}, the {n_used:,} {label} table(s) with a defined value sit on average "
             f"at the {100 * (stat + 0.5):.1f}th percentile of the other tables of their polling place or "
             f"area (0.5 = like their peers; {direction} them by {abs(stat) * 100:.1f} points; permutation "
-            f"p = {fr.fmt_p(p)}). {int(extreme.sum())} are outside the central 95 % of their peers. "
+            f"{fr.fmt_p(p)}). {int(extreme.sum())} are outside the central 95 % of their peers. "
             + (
                 f"The {label} tables differ from their neighbours more than chance allows: that is a "
                 "pattern to explain, not proof that they are wrong."

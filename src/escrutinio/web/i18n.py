@@ -44,6 +44,12 @@ def translations(locale: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+def N_(message: str) -> str:
+    """``message`` itself, marked for extraction: a message kept in a table (translated where it
+    is shown, with ``gettext``), as gettext's ``N_`` convention."""
+    return message
+
+
 def supported(text: str | None) -> str | None:
     """``text`` as one of :data:`LOCALES` (``es-PE`` -> ``es``), or None."""
     if not text:

@@ -18,11 +18,14 @@ from escrutinio.web.i18n import babel_locale
 from escrutinio.web.templating import render
 
 
-def render_map(*, lang: str, area: str, level: str, rows: list[dict[str, Any]], contest: dict[str, Any]) -> Markup | None:
+def render_map(
+    *, lang: str, area: str, level: str, rows: list[dict[str, Any]], contest: dict[str, Any], choice: str | None
+) -> Markup | None:
     """The maps of ``rows`` (the results of every area of ``level`` within ``area``) as inline
-    SVG with legends and data tables, in ``lang``: the leader's share, then turnout. None when
-    there is no map for them."""
-    drawn = maps.area_maps(rows, contest, level, area)
+    SVG with legends and data tables, in ``lang``: the share of ``choice`` (the national leader:
+    the same subject on every level, so a reader going down compares like with like), then
+    turnout. None when there is no map for them."""
+    drawn = maps.area_maps(rows, contest, level, area, choice=choice)
     if not drawn:
         return None
     context = {"maps": drawn, "level": level, "lang": lang, "locale": babel_locale(lang, contest.get("country"))}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -24,7 +25,7 @@ from starlette.responses import HTMLResponse, Response
 
 import escrutinio.app as application
 from escrutinio import parsing
-from escrutinio.web.i18n import COOKIE, LOCALES, babel_locale, choose, supported, translations
+from escrutinio.web.i18n import COOKIE, LOCALES, N_, babel_locale, choose, supported, translations
 from escrutinio.web.reads import Figures
 from escrutinio.web.templating import render
 
@@ -48,10 +49,14 @@ def with_query(path: str, **params: str | None) -> str:
 
 @dataclass(frozen=True)
 class Crumb:
-    """One step of the breadcrumbs: its label and its page (None: the page itself)."""
+    """One step of the breadcrumbs: its label, its page (None: the page itself) and, for an
+    area, its kind in the election's own level names (``department``, ``continent``): the layout
+    names the level before the name ("Departamento AMAZONAS"), since a province and its capital
+    district often share one name."""
 
     label: str
     href: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,14 +171,69 @@ STATUS = [
 """The status of a refused page by the kind of refusal (anything else: 400, a bad request)."""
 
 
+_FIELD = re.compile(r"^-*([A-Za-z_][\w-]*): ")
+NOT_FOUND = {
+    "/areas/": N_("There is no area %(value)s in this election."),
+    "/tables/": N_("There is no polling table %(value)s in this election."),
+    "/cases/": N_("There is no case %(value)s in the docket."),
+    "/forensics/files/": N_("There is no figure %(value)s in the current forensic report."),
+}
+"""What a page at each address says when the thing it names does not exist (``gettext`` at use)."""
+REFUSED = {
+    500: N_("This page failed on the server; the error is in the server's log."),
+    503: N_("The record cannot be read right now: try again in a moment."),
+    409: N_("The record cannot show this page as it stands; whoever runs this server can rebuild its figures from the log."),
+    403: N_("This page is not public."),
+    401: N_("This page is not public."),
+}
+
+
+def _field(exc: application.EscrutinioError) -> str | None:
+    """The parameter a refusal is about (``area``, ``kind``), from the error or its one line."""
+    field = getattr(exc, "field", None)
+    problems = getattr(exc, "problems", None)
+    if field is None and problems:
+        field = problems[0].place.field or problems[0].place.source
+    found = _FIELD.match(str(exc)) if field is None else None
+    return field if field is not None else found.group(1) if found else None
+
+
+def refusal_message(page: PageRequest, exc: application.EscrutinioError, status: int) -> str:
+    """What a refused page says, in the reader's language and in a page's terms.
+
+    Why not the application's message: it is one English line worded for the command line
+    (``--area: no area '99' ...``, ``... see escrutinio users list``); a page names what the
+    address asked for (the area, the filter and its value) and what the reader can do."""
+    request = page.request
+    field = _field(exc)
+    path = request.url.path
+    if status in REFUSED:
+        return page.gettext(REFUSED[status])
+    if field is not None and field in request.query_params:
+        value = f"{field}={request.query_params[field]}"
+        if status == 404:
+            return page.gettext("The filter %(value)s names nothing in this election.") % {"value": value}
+        return page.gettext("This page cannot use the value %(value)s in its address.") % {"value": value}
+    for prefix, message in NOT_FOUND.items():
+        if path.startswith(prefix) and len(path) > len(prefix):
+            value = path[len(prefix) :]
+            if status == 404:
+                return page.gettext(message) % {"value": value}
+            return page.gettext("This page cannot use %(value)s in its address.") % {"value": value}
+    if status == 404:
+        return page.gettext("There is nothing at this address.")
+    return page.gettext("This page cannot use its address as given.")
+
+
 def error_page(request: Request, exc: application.EscrutinioError) -> HTMLResponse:
-    """A refusal as a page in the reader's language: the one-line message, and the way home."""
+    """A refusal as a page in the reader's language: what the address asked for that cannot be
+    shown, and the way home (the application's own line stays in the API's answers and logs)."""
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
     lang = choose(request.query_params.get("lang"), request.cookies.get(COOKIE), request.headers.get("accept-language"))
     page = PageRequest(request, lang)
-    message = str(exc).split("\n")[0] or type(exc).__name__
     nothing = Figures(None, {"events": None, "head": None, "type": None, "at": None})
     title = page.gettext("Page not found") if status == 404 else page.gettext("This page cannot be shown")
+    message = refusal_message(page, exc, status)
     return page.render("error.html", nothing, title=title, status_code=status, message=message, status=status)
 
 

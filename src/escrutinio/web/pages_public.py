@@ -46,9 +46,12 @@ def area_figures(code: str | None) -> Any:
         levels = contest["levels"]
         below = levels[depth] if depth < len(levels) else "table"
         inside = session.count.results(parse_level(below, "level"), None if where == country else where)
+        here = session.count.results(None, where)[0]
+        nation = here if depth == 0 else session.count.results(None, country)[0]
         return {
             "contest": contest,
-            "area": session.count.results(None, where)[0],
+            "area": here,
+            "national_leader": nation.get("leader"),
             "lineage": lineage,
             "below": below,
             "inside": inside,
@@ -68,12 +71,14 @@ def by_place(tables: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
 
 
 def crumbs_of(page: PageRequest, lineage: list[dict[str, Any]], *, last_is_page: bool = True) -> list[Crumb]:
-    """Breadcrumbs from the nation down an area's lineage (the last one the page itself)."""
+    """Breadcrumbs from the nation down an area's lineage (the last one the page itself), each
+    area with its kind, which the layout names in the reader's language."""
     out = []
     for i, step in enumerate(lineage):
         label = page.gettext("National") if i == 0 else step["name"]
         href = "/" if i == 0 else f"/areas/{step['area']}"
-        out.append(Crumb(label, None if last_is_page and i == len(lineage) - 1 else href))
+        kind = None if i == 0 else step.get("kind") or step.get("level")
+        out.append(Crumb(label, None if last_is_page and i == len(lineage) - 1 else href, kind))
     return out
 
 
@@ -100,7 +105,14 @@ async def area_page(page: Page, code: str | None) -> Response:
             page.request,
             found,
             ("map", area["area"], page.lang),
-            lambda: render_map(lang=page.lang, area=area["area"], level=below, rows=data["inside"], contest=data["contest"]),
+            lambda: render_map(
+                lang=page.lang,
+                area=area["area"],
+                level=below,
+                rows=data["inside"],
+                contest=data["contest"],
+                choice=data["national_leader"],
+            ),
         )
     title = page.gettext("Results") if national else area["name"]
     return page.render(

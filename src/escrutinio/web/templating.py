@@ -83,6 +83,14 @@ def pvalue(ctx: Any, value: Any) -> str:
     return format_decimal(value, format="0.000", locale=ctx["locale"])
 
 
+@pass_context
+def p_is(ctx: Any, value: Any) -> str:
+    """A p-value in a sentence, with its relation: ``p = 0.042``, ``p < 0.001`` (never
+    ``p = < 0.001``)."""
+    shown = pvalue(ctx, value)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
 @cache
 def _percent_pattern(locale: Any, places: int) -> str:
     """The locale's percent pattern with ``places`` fixed decimals (``#,##0%`` -> ``#,##0.000%``)."""
@@ -118,9 +126,7 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(
-        number=number, decimal=decimal, percent=percent, measure=measure, pvalue=pvalue, when=when, machine_time=machine_time
-    )
+    env.filters.update({f.__name__: f for f in (number, decimal, percent, measure, pvalue, p_is, when, machine_time)})
     return env
 
 

@@ -74,9 +74,10 @@ def test_the_forensics_page_words_every_test_as_evidence(server: Server, sample:
     assert "Tables with full turnout" in en.text and "Mesas con participación completa" in es.text
     assert not re.search(r"\de[+-]\d", en.text)  # no scientific notation
     assert "evidence to weigh, never a verdict" in en.text and "evidencia a sopesar, nunca un veredicto" in es.text
-    assert '<p lang="en">' in es.text  # the suite's own sentences, marked as English on a Spanish page
+    assert ' lang="en"' not in es.text.split("<main", 1)[1]  # every test worded in Spanish, none left in English
+    assert "mesas contabilizadas registran más votos emitidos que electores hábiles" in es.text
     assert [r["name"] for r in data["suite"]["results"]] == expected
-    assert missing.status_code == 404 and "no such figure" in missing.text
+    assert missing.status_code == 404 and "There is no figure nothing.png in the current forensic report." in missing.text
 
 
 def test_the_forensics_report_the_cli_writes(sample: str, tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_area_page_has_breadcrumbs_down_to_it(server: Server) -> None:
 @pytest.mark.parametrize(
     ("path", "status", "says"),
     [
-        ("/areas/99", 404, "no area '99'"),
+        ("/areas/99", 404, "There is no area 99 in this election."),
     ],
 )
 def test_refusals_are_pages_naming_the_problem(server: Server, path: str, status: int, says: str) -> None:

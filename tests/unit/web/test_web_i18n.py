@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
+from babel.messages.catalog import Catalog
 
-from escrutinio.web import i18n
-
-WEB = Path(i18n.__file__).parent
+from escrutinio.web import i18n, i18n_catalogs
 
 
 @pytest.mark.parametrize(
@@ -43,23 +38,36 @@ def test_numbers_follow_the_elections_country() -> None:
     assert str(i18n.babel_locale("es", "XX")) == "es"
 
 
-def _messages() -> set[str]:
-    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-    found = extract_from_dir(
-        str(WEB), method_map, keywords={"_": None, "gettext": None}, options_map={"**/templates/**.html": {"trimmed": "true"}}
-    )
-    return {message if isinstance(message, str) else message[0] for _file, _line, message, _comments, _context in found}
+def test_the_catalogs_are_in_step_with_the_code_and_complete() -> None:
+    """The template holds exactly the messages of the templates and page modules, each catalog
+    exactly the template's, and each message has its Spanish and its English: a message added
+    without them would show in English on a Spanish page (or vanish from the next extraction)."""
+    assert len(i18n_catalogs.extract()) > 50
+    assert i18n_catalogs.check() == [], "run: python -m escrutinio.web.i18n_catalogs (see locale/README.md)"
 
 
-def test_every_message_of_the_pages_has_a_spanish_translation() -> None:
-    """A message added to a template or page without its Spanish would show in English on a
-    Spanish page: extract them all and look each one up in the Spanish catalog."""
-    with (WEB / "locale" / "es" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        spanish = read_po(f, locale="es")
-    messages = _messages()
-    assert len(messages) > 50
-    missing = sorted(m for m in messages if not (spanish.get(m) and spanish.get(m).string))
-    assert missing == [], "add these to locale/es/LC_MESSAGES/messages.po (see locale/README.md)"
+def test_the_check_names_each_kind_of_drift() -> None:
+    template = Catalog()
+    for message in ("Docket", "Results", "Gone"):
+        template.add(message)
+    code = Catalog()
+    for message in ("Docket", "Results", "New"):
+        code.add(message)
+    es, en = Catalog(locale="es"), Catalog(locale="en")
+    es.add("Docket", "Expedientes")
+    es.add("Results", "")
+    es.add("Gone", "Ido")
+    es.add("Stale", "Viejo")
+    for message in ("Docket", "Results", "Gone"):
+        en.add(message, message)
+    en["Gone"].flags.add("fuzzy")
+    assert i18n_catalogs.problems(template, code, {"es": es, "en": en}) == [
+        "messages.pot lacks 'New' (the code has it)",
+        "messages.pot has 'Gone' (no longer in the code)",
+        "es: has 'Stale' (not in messages.pot)",
+        "es: no translation of 'Results'",
+        "en: fuzzy translation of 'Gone'",
+    ]
 
 
 def test_catalogs_compile_at_import_and_translate() -> None:

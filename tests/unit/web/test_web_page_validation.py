@@ -1,5 +1,5 @@
 """A request FastAPI itself refuses (a parameter of the wrong type) becomes the same refusal
-page as the application's refusals, naming the parameter and what it expected."""
+page as the application's refusals, naming the parameter and the value it cannot use."""
 
 from __future__ import annotations
 
@@ -21,4 +21,4 @@ def test_a_malformed_parameter_is_a_page_naming_it() -> None:
     got = TestClient(app).get("/n?n=seven", headers={"Accept-Language": "en"})
     assert got.status_code == 400
     assert got.headers["content-type"].startswith("text/html")
-    assert "n: Input should be a valid integer" in got.text
+    assert "This page cannot use the value n=seven in its address." in got.text

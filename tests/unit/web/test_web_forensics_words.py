@@ -1,0 +1,92 @@
+"""The forensic report speaks the page's language: every result is worded from its structured
+fields through the catalogs, never with the suite's English sentence; p-values read
+``p < 0.001``, never ``p = < 0.001``."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from escrutinio.forensics import simulate, suite
+from escrutinio.forensics.results import SuiteResult
+from escrutinio.web.reports import forensics_html
+
+CONTEST = {"country": "PE", "choices": [{"id": "A", "candidate": "Ana Alba"}, {"id": "B", "candidate": "Bruno Beltrán"}]}
+SPECIFIC = {
+    "es": {
+        "anomalies.turnout_full": "mesas contabilizadas registran más votos emitidos que electores hábiles",
+        "anomalies.null_share": "votos emitidos tienen 25.00% o más de ellos nulos",
+        "anomalies.unanimous": "los dan todos a una sola opción",
+        "anomalies.identical": "tienen actas idénticas",
+        "anomalies.cast_outliers": "se alejan de las demás mesas de su ámbito en participación",
+        "anomalies.resolved_net": "examina las actas contabilizadas tras una resolución, y no hay ninguna",
+        "fingerprint.klimek": "se ordenaron 1,000 mesas por participación y por el porcentaje de votos válidos de Ana Alba",
+        "integer_peaks.either": "registran una participación entera o un porcentaje entero para Ana Alba",
+        "integer_peaks.turnout": "registran una participación entera (a menos de 0.05 puntos",
+        "integer_peaks.winner": "registran un porcentaje entero para Ana Alba",
+        "digits.second_digit": "no siguen la ley del segundo dígito",
+        "digits.last_digit": "el dígito más sobrerrepresentado es el",
+        "claims_vs_peers.winner_share": "las 40 mesas reclamadas con un valor se sitúan en promedio en el percentil",
+        "count_order.projection": "el margen Ana Alba − Bruno Beltrán estaba en",
+    },
+    "en": {
+        "claims_vs_peers.winner_share": "the 40 claimed tables with a value sit on average at percentile",
+        "count_order.projection": "the margin Ana Alba − Bruno Beltrán stood at",
+        "anomalies.resolved_net": "it looks at sheets counted after a ruling, and there are none",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def result() -> SuiteResult:
+    """The whole suite on a clean synthetic election, with claimed tables and a count whose last
+    tables are not yet in the order (so every family has something to say)."""
+    frame = simulate.synthetic_election(1000, seed=5)
+    frame = frame.with_columns(pl.when(pl.col("order") < 700).then(pl.col("order")).otherwise(None).alias("order"))
+    claimed = frame["table"].to_list()[::25]
+    return suite.run_suite(frame, winner="A", choices=["A", "B"], claimed_tables=claimed, order_label="the test's order")
+
+
+def sections(html: str) -> dict[str, str]:
+    """Each test's section, by test name, as text."""
+    out = {}
+    for name, body in re.findall(r'<section id="test-([\w-]+)".*?>(.*?)</section>', html, re.S):
+        out[name.replace("-", ".", 1)] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).replace("&#39;", "'")
+    return out
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_result_is_worded_in_the_pages_language(result: SuiteResult, lang: str) -> None:
+    html = forensics_html(result, lang, CONTEST)
+    shown = sections(html)
+    assert set(shown) == {r.test for r in result.results}
+    for r in result.results if lang == "es" else ():  # (in English the page's words may agree with the suite's)
+        words = shown[r.test]
+        assert r.reading[:40] not in words, r.test  # the suite's English sentence is the JSON's, not the page's
+        assert all(c[:40] not in words for c in r.caveats), r.test
+    for name, says in SPECIFIC[lang].items():
+        assert says in shown[name], (name, shown[name])
+    assert ' lang="en"' not in html.split("<body>", 1)[1]  # nothing marked as English inside a Spanish page
+
+
+def test_a_p_value_in_a_sentence_carries_its_relation(result: SuiteResult) -> None:
+    html = forensics_html(result, "en", CONTEST)
+    assert "= <" not in html and "= &lt;" not in html
+    assert re.search(r"p = 0\.\d{3}", html)
+    planted = [r for r in result.results if r.p_value is not None and r.p_value < 0.001]
+    for r in planted:
+        assert "p &lt; 0.001" in sections(html)[r.test]
+
+
+def test_an_unknown_test_still_gets_its_figures_in_words(result: SuiteResult) -> None:
+    """A test the pages have no wording for yet: its statistic, p-value and interval, translated."""
+    from dataclasses import replace
+
+    first = result.results[0]
+    odd = replace(first, test="novel.check", statistic=2.5, statistic_name="novel_z", p_value=0.0004, interval=(1.0, 4.0))
+    html = forensics_html(replace(result, results=(odd,)), "es", CONTEST)
+    words = sections(html)["novel.check"]
+    assert "Su estadístico novel_z vale 2.5" in words and "p < 0.001" in words.replace("&lt;", "<")
+    assert "Intervalo: de 1 a 4." in words
