@@ -107,6 +107,9 @@ def json_body(model: type[M]) -> Any:
     authorization dependency, which then runs first)."""
 
     async def parsed(request: Request) -> M:
+        # The application's refusals that name one of these fields are named as the body's
+        # (``body.votes.XX``), as the body's own refusals are (api/errors.py).
+        request.state.body_fields = tuple(model.model_fields)
         return parse_body(await request.body(), model)
 
     return Depends(parsed)
