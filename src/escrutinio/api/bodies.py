@@ -8,7 +8,11 @@ declared after the authorization one (:func:`escrutinio.api.auth.acting_for`), s
 
 And strictly: the body must be UTF-8 (RFC 8259), JSON, and hold only the fields the request
 takes; a field the model does not know (a typo such as ``risk_limt``) is refused naming it,
-never dropped quietly (the request would then be carried out with the default instead). Every
+never dropped quietly (the request would then be carried out with the default instead). And
+strict about types as JSON spells them (pydantic's strict mode, validated from the JSON text): an
+integer field takes a JSON integer only, never ``true`` counted as 1, ``"5"`` or ``5.0`` converted
+quietly (votes are integers end to end), while what JSON has no type for (a date, an enum's value)
+still reads from its string, as a global strict mode over decoded Python values would not. Every
 refusal is the API's one error shape, ``field`` the body path (``body.blank``) and ``rule`` what
 was expected (``encoding``, ``json_invalid``, ``unknown_field`` or pydantic's error type).
 """
@@ -26,9 +30,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
-    """A request body: unknown fields refused (``unknown_field``), not ignored."""
+    """A request body: unknown fields refused (``unknown_field``), not ignored; each field of the
+    type JSON spells (``int_type`` for a ``true`` or a ``"5"`` where an integer goes)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Empty(Strict):
@@ -51,12 +56,13 @@ def text_of(raw: bytes) -> str:
 def parse_body(raw: bytes, model: type[M]) -> M:
     """``raw`` (a request's bytes) as ``model``; an empty body is an empty object."""
     text = text_of(raw)
+    text = text if text.strip() else "{}"
     try:
-        data = orjson.loads(text) if text.strip() else {}
+        orjson.loads(text)  # RFC 8259 JSON, said where it is not (pydantic's parser takes NaN)
     except orjson.JSONDecodeError as exc:
         raise _refused("json_invalid", (), f"not JSON ({exc.msg} at offset {exc.pos})") from None
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(text)
     except ValidationError as exc:
         errors = []
         for error in exc.errors():
@@ -101,6 +107,9 @@ def json_body(model: type[M]) -> Any:
     authorization dependency, which then runs first)."""
 
     async def parsed(request: Request) -> M:
+        # The application's refusals that name one of these fields are named as the body's
+        # (``body.votes.XX``), as the body's own refusals are (api/errors.py).
+        request.state.body_fields = tuple(model.model_fields)
         return parse_body(await request.body(), model)
 
     return Depends(parsed)

@@ -112,10 +112,15 @@ def field_of(exc: BaseException) -> str | None:
     return found.group(1).lower().replace("-", "_") if found else None
 
 
-def refusal(exc: application.EscrutinioError) -> JSON:
-    """The answer to one of the application's errors (see the module's docstring)."""
+def refusal(exc: application.EscrutinioError, body: tuple[str, ...] = ()) -> JSON:
+    """The answer to one of the application's errors (see the module's docstring). A field of
+    the request's ``body`` is named by its path there (``body.votes.XX``, as pydantic names
+    the body's own refusals), not bare as the application (shared with the CLI) names it."""
     message = str(exc).split("\n")[0] or type(exc).__name__
     field = field_of(exc)
+    if field is not None and field.split(".")[0] in body:
+        message = f"body.{message}" if message.startswith(f"{field}: ") else message
+        field = f"body.{field}"
     rule = getattr(exc, "rule", None)
     if isinstance(exc, application.AlreadyDone):
         return JSON({"already_done": {"key": exc.key, "event": exc.seq, "message": message}}, status_code=200)
@@ -165,7 +170,7 @@ def _http(request: Request, exc: Exception) -> JSON:
 
 def _escrutinio(request: Request, exc: Exception) -> JSON:
     assert isinstance(exc, application.EscrutinioError)
-    return refusal(exc)
+    return refusal(exc, getattr(request.state, "body_fields", ()))
 
 
 def _unexpected(request: Request, exc: Exception) -> JSON:

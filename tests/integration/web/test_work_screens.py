@@ -219,7 +219,7 @@ def test_a_ruling_without_a_resolution_number_is_refused_on_the_screen_and_the_a
         headers={"Authorization": f"Bearer {accounts.luis}"},
     )
     assert api.status_code == 422, api.text
-    assert api.json()["error"]["field"] == "resolution"
+    assert api.json()["error"]["field"] == "body.resolution"  # a field of the body, named by its path there
     assert head(db) == before
     assert httpx.get(f"{server.url}/api/v1/cases/{number}").json()["status"] == "admitted"
 
