@@ -89,6 +89,7 @@ async def submit_entry(
         lambda s: s.intake.submit_entry(
             table, entry.votes, blank=entry.blank, null=entry.null, challenged=entry.challenged, cast=entry.cast, key=key
         ),
+        names_its_events=True,
     )
     return _status(answer, response)
 

@@ -49,9 +49,14 @@ class EntryReceipt:
     reasons: list[str] = field(default_factory=list)
     case: str | None = None
     already_done: bool = False
+    recorded: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    """The events this action wrote (none when it was done before): the API's receipts name
+    them without asking the log again (``api/receipts.py``). Not part of the answer."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        answer = asdict(self)
+        del answer["recorded"]
+        return answer
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,13 @@ class IntakeService:
         Refused (nothing written) with :class:`RuleError` when the table is not on the roll,
         the figures do not fit the contest, or the entry is not one the double entry takes
         (see :func:`escrutinio.intake.double_entry.decide_entry`).
+
+        The key is checked where it costs nothing extra: by the group commit, under the write
+        lock, for an entry the double entry takes; and before refusing one it does not, since a
+        resubmission (a retry after a timeout) always meets a refusal (its own first entry, or
+        both entries in) and is answered with the first result instead.
         """
-        from escrutinio.intake.double_entry import EntryOutcome, decide_entry
+        from escrutinio.intake.double_entry import EntryOutcome, EntryRefused, decide_entry
 
         store = self.session.store
         election = self.session.election()
@@ -133,11 +143,14 @@ class IntakeService:
         self.session.require_tables(Action.SUBMIT_SHEET, [sheet.table])
         for attempt in range(ATTEMPTS):
             try:
-                done = store.known_keys([action])  # a resubmission is answered before it is judged
-                if done:
-                    raise AlreadyDone(action, done[action])
                 electors, current, earlier = self._entry_state(sheet.table)
-                decision = decide_entry(sheet, clerk, earlier, current, electors, election)
+                try:
+                    decision = decide_entry(sheet, clerk, earlier, current, electors, election)
+                except EntryRefused:
+                    done = store.known_keys([action])
+                    if done:
+                        raise AlreadyDone(action, done[action]) from None
+                    raise
                 extra = self._observation(decision.events[1:], sheet.table, decision.reasons)
                 written = store.append_grouped([*decision.events, *extra], clerk, keys=[action])
             except AlreadyDone as done:
@@ -147,7 +160,7 @@ class IntakeService:
                     raise
                 continue
             case = next((e.data["number"] for e in written if e.type == EventType.CASE_OPENED), None)
-            receipt = self._entry_receipt(written[0], case=case)
+            receipt = self._entry_receipt(written[0], written[1:2], case=case, recorded=written)
             assert receipt.state == EntryOutcome(decision.outcome).value
             return receipt
         raise AssertionError("unreachable")
@@ -165,13 +178,10 @@ class IntakeService:
     def _entry_state(self, table: str) -> tuple[int | None, str | None, list[Event]]:
         """A table's electors, the state of the sheet it already has (None: none) and its entry
         events; :class:`NotFound` when it is not on the roll."""
-        store = self.session.store
-        electors = store.electors([table])
-        if table not in electors:
+        on_roll, electors, current, events = self.session.store.entry_state(table)
+        if not on_roll:
             raise NotFound(f"table: {table} is not on the roll of this election")
-        history = store.sheet_history([table])[table]
-        current = next((r["state"] for r in history if r.get("current")), None)
-        return electors[table], current, list(store.intake_events(table))
+        return electors, current, events
 
     def _observation(self, recorded: list[PendingEvent], table: str, reasons: list[str]) -> list[PendingEvent]:
         """An observed sheet goes to the dispute body: an observation case, as a load opens one."""
@@ -184,14 +194,25 @@ class IntakeService:
         rows = pl.DataFrame({"table": [table], "reasons": [",".join(reasons)]})
         return Disputes(self.session, known_tables={table}).observation_events(rows)
 
-    def _entry_receipt(self, event: Event, *, case: str | None = None, already_done: bool = False) -> EntryReceipt:
+    def _entry_receipt(
+        self,
+        event: Event,
+        processed: list[Event] | None = None,
+        *,
+        case: str | None = None,
+        already_done: bool = False,
+        recorded: list[Event] | None = None,
+    ) -> EntryReceipt:
+        """The receipt of entry ``event``; ``processed``: the sheet it recorded, when the caller
+        has it (else it is read: the event after the entry)."""
         if event.type != EventType.SHEET_ENTERED:
             raise StoreError(f"event {event.seq} is a {event.type}, not a sheet entry: the key names another action")
         data = event.data
         state = None
         reasons: list[str] = []
         if data["outcome"] != "awaiting_second_entry":
-            sheets = self.session.store.event_at(event.seq + 1).data["sheets"]
+            (sheets_event,) = processed or [self.session.store.event_at(event.seq + 1)]
+            sheets = sheets_event.data["sheets"]
             state, reasons = sheets["state"][0], [r for r in sheets["reasons"][0].split(",") if r]
         return EntryReceipt(
             table=data["table"],
@@ -205,6 +226,7 @@ class IntakeService:
             reasons=reasons,
             case=case,
             already_done=already_done,
+            recorded=tuple(e.seq for e in recorded or ()),
         )
 
     def entries(self, table: str) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ import orjson
 import polars as pl
 
 from escrutinio.aggregation import tally
+from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import AlreadyDone, StaleState, StoreError
 from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, check_media_type
@@ -296,14 +297,21 @@ class Store:
     def intake_events(self, table: str) -> list[Event]:
         """A table's double entries and attached scans (their events), oldest first."""
         with self.engine.connect() as conn:
-            m = mark(conn)
-            cols = ", ".join("e." + c for c in EVENT_COLUMNS.split(", "))
-            sql = (
-                f"SELECT {cols} FROM events e WHERE e.seq IN (SELECT seq FROM sheet_entries WHERE table_id = {m} "
-                f"UNION ALL SELECT seq FROM sheet_images WHERE table_id = {m}) ORDER BY e.seq"
-            )
-            rows = conn.exec_driver_sql(sql, (table, table)).fetchall()
-        return [_event(r) for r in rows]
+            return _intake_events(conn, table)
+
+    def entry_state(self, table: str) -> tuple[bool, int | None, str | None, list[Event]]:
+        """What deciding a clerk's entry of ``table`` reads, on one connection: whether the table
+        is on the roll, its electors, the state of its current sheet (None: it has none) and its
+        intake events, oldest first. One call per entry, where three reads each checked out a
+        connection of their own and listed the roll's chunks twice."""
+        election = self.election()  # before the connection: two at once per thread can starve a full pool
+        with self.engine.connect() as conn:
+            roll = read_tables(conn, self._cache, [table])
+            current = read_current_sheets(conn, election, self._cache, [table])
+            events = _intake_events(conn, table)
+        electors = roll[tf.ELECTORS].to_list()
+        state = current["state"].to_list()
+        return bool(electors), electors[0] if electors else None, state[0] if state else None, events
 
     def event_at(self, seq: int) -> Event:
         """One event of the log, by number."""
@@ -612,6 +620,16 @@ def _known_keys(conn: Any, keys: list[str]) -> dict[str, int]:
         sql = f"SELECT key, seq FROM action_keys WHERE key IN ({placeholders(conn, len(part))})"
         found.update((k, s) for k, s in conn.exec_driver_sql(sql, tuple(part)).fetchall())
     return found
+
+
+def _intake_events(conn: Any, table: str) -> list[Event]:
+    m = mark(conn)
+    cols = ", ".join("e." + c for c in EVENT_COLUMNS.split(", "))
+    sql = (
+        f"SELECT {cols} FROM events e WHERE e.seq IN (SELECT seq FROM sheet_entries WHERE table_id = {m} "
+        f"UNION ALL SELECT seq FROM sheet_images WHERE table_id = {m}) ORDER BY e.seq"
+    )
+    return [_event(r) for r in conn.exec_driver_sql(sql, (table, table)).fetchall()]
 
 
 def _clock(conn: Any) -> datetime:
