@@ -163,10 +163,11 @@ async def paced(url: str, readers: int, seconds: float, interval: float, seed: i
     seen = Paced()
     rng = random.Random(seed)
     context = tls()
-    # A page's requests go over its own connections (a browser opens up to 6 to one host): a
-    # request due while the previous one is still out goes on a second one, not behind it.
+    # A page's requests go over its own connections: a request due while the previous one is
+    # still out goes on a second one, not behind it (two: a browser opens up to six, but on an
+    # overloaded machine each new connection adds to the load it is measuring).
     clients = [
-        httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=6), timeout=30, verify=context)
+        httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=2), timeout=30, verify=context)
         for _ in range(readers)
     ]
     start = time.perf_counter()
