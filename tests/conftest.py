@@ -3,19 +3,23 @@
 Tests that read ../shared skip with a reason on a fresh clone that lacks it, and fail instead
 when ESCRUTINIO_REQUIRE_SHARED=1 (CI). PostgreSQL tests need ESCRUTINIO_TEST_PG_URL (the test
 command, scripts/test, starts a server and sets it); with ESCRUTINIO_REQUIRE_PG=1 they fail
-instead of skipping.
+instead of skipping. Every database a test makes there is dropped when the test (or the
+fixture that made it) is done, passed or failed: a shared development server would otherwise
+gather thousands.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from tests.pg_databases import DROPPER, _pg_admin_url, fresh_pg_database
+
+__all__ = ["_pg_admin_url", "fresh_pg_database"]  # the tests import them from here
 
 # The machines that run the suite are shared and noisy (two cores, other work beside it): a
 # strategy that is slow to draw on a loaded machine is not a failing property. Deadlines and the
@@ -50,42 +54,41 @@ def first_round_file() -> Path:
     return need_shared(FIRST_ROUND)
 
 
-def _pg_admin_url() -> str | None:
-    url = os.environ.get("ESCRUTINIO_TEST_PG_URL")
-    if not url:
-        message = "no PostgreSQL server (ESCRUTINIO_TEST_PG_URL unset; scripts/test starts one)"
-        if os.environ.get("ESCRUTINIO_REQUIRE_PG") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
-
-
-def fresh_pg_database() -> str:
-    """Create an empty database on the test server; returns its URL."""
-    import sqlalchemy as sa
-
-    admin = _pg_admin_url()
-    assert admin is not None
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(admin.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
-    return admin.rsplit("/", 1)[0] + f"/{name}"
+def _dispose_engines() -> None:
+    engine = sys.modules.get("escrutinio.store.engine")
+    if engine is not None:
+        engine.dispose_all()
 
 
 @pytest.fixture(autouse=True)
 def _close_server_connections() -> Iterator[None]:
-    """Close the PostgreSQL connections a test's stores pooled once it ends.
+    """Close the PostgreSQL connections a test's stores pooled once it ends, and drop the
+    databases the test made (its body or its function-scoped fixtures), passed or failed.
 
     The store keeps one engine per server URL per process (a server process talks to one
     store), but each test makes its own database: without this, an xdist worker would hold
     idle connections to hundreds of databases and the server would refuse new clients.
+    Databases made before this fixture started (by module- or session-scoped fixtures, which
+    pytest sets up first) outlive the test: the session drops them.
     """
+    before = len(DROPPER.made)
     yield
-    engine = sys.modules.get("escrutinio.store.engine")
-    if engine is not None:
-        engine.dispose_all()
+    _dispose_engines()
+    mine = DROPPER.made[before:]
+    del DROPPER.made[before:]
+    DROPPER.drop(mine)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """At the session's end, drop the databases wider fixtures made, and wait for every drop."""
+    yield
+    _dispose_engines()
+    DROPPER.drop(DROPPER.made)
+    DROPPER.made.clear()
+    DROPPER.wait()
+    if DROPPER.failures:
+        print(f"\n{len(DROPPER.failures)} test databases could not be dropped: {DROPPER.failures[:3]}", file=sys.stderr)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

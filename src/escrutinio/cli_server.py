@@ -14,6 +14,10 @@ from escrutinio.cli_common import STATE, DbOption, PassphraseFileOption, signing
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+KEEP_ALIVE = 30
+"""Seconds an idle connection is kept open: a live page polls every few seconds on the same
+connection (Uvicorn's default, 5 s, closed it between polls, and a poll sent as it closed
+failed)."""
 
 
 def serve_command(
@@ -28,6 +32,9 @@ def serve_command(
         int, typer.Option("--max-body", help="Largest request body accepted, in bytes", min=1)
     ] = DEFAULT_MAX_BODY,
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's: critical, error, warning, info, debug")] = "info",
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request (the web server in front usually does)")
+    ] = False,
     log_key: Annotated[
         Path | None,
         typer.Option(
@@ -80,7 +87,33 @@ def serve_command(
         signer = Session(session.url).transparency
         threading.Thread(target=signer.keep_signing, args=(key, period, stop, failed), daemon=True, name="heads").start()
     typer.echo(f"escrutinio: serving {session.url} on http://{host}:{port}/api/v1 (OpenAPI: /openapi.json)", err=True)
+    _freeze_the_heap()
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+        # Uvicorn takes uvloop and httptools when installed (dependencies): a read costs the
+        # server a third of what it did on asyncio's loop and h11. A line logged per request
+        # cost more than answering it from memory: the access log is asked for, not given.
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            server_header=False,
+            timeout_keep_alive=KEEP_ALIVE,
+        )
     finally:
         stop.set()
+
+
+def _freeze_the_heap() -> None:
+    """Take what the server has built so far (modules, the app, its routes and templates) out of
+    the garbage collector's reach: it lives as long as the process. Why: a full collection
+    walks every object the process holds (70,000 to 115,000 once the app is built and has
+    answered), and each stopped every request in flight for 0.2 s to 0.7 s of CPU on the
+    loaded two-core machine, a few times a minute: the slowest reads were those. Objects made
+    later are collected as before; garbage in cycles among the frozen ones (there is none to
+    speak of: it is collected just before) would stay."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -7,10 +7,12 @@ the encoded answer is kept in memory under its ETag, so a thousand pages polling
 results between two events cost one computation, not a thousand.
 
 The head comes from the app's shared watcher (``api.head``: at most a tenth of a second old),
-so a 304 or a kept answer costs no query at all. An answer not yet kept is computed on a session
-that reads the head itself before and after: if a write landed in between, the answer (which may
-hold some of it) goes out without an ETag and is not kept, so a tag never names figures of
-another head.
+so a 304 or a kept answer costs no query at all. An answer not yet kept is computed inside one
+read snapshot of the store (``session.snapshot``): every figure is of the head the snapshot
+yields, the one its ETag names, even while writes land (during intake they land every
+millisecond: an answer checked against the head after the fact was almost never keepable).
+Each answer given is also handed to ``api.hot``, which answers the same request again at the
+same head without going through the framework.
 """
 
 from __future__ import annotations
@@ -154,23 +156,21 @@ class AnswerCache:
 
 def _computed(
     session: Session, cache: AnswerCache, request: Request, fmt: str, compute: Callable[[Session], View]
-) -> tuple[bytes, str | None]:
-    """On one worker thread, with the head read afresh: (body, ETag); no ETag when the log
-    moved while the answer was computed (it may hold part of the move)."""
-    head = session.log.head()
-    tag = etag(head, request, fmt)
-    try:
-        with cache.once(tag):
-            found = cache.get(tag)
-            if found is not None:
-                return found, tag
-            body = encode(compute(session), fmt)
-            if session.log.head() != head:
-                return body, None
-            cache.put(tag, body)
-            return body, tag
-    finally:
-        cache.done(tag)
+) -> tuple[bytes, str, dict[str, Any]]:
+    """On one worker thread, in one snapshot of the store: (body, ETag, the head both are of)."""
+    with session.snapshot() as (events, digest):
+        head = {"events": events, "head": digest}
+        tag = etag(head, request, fmt)
+        try:
+            with cache.once(tag):
+                found = cache.get(tag)
+                if found is not None:
+                    return found, tag, head
+                body = encode(compute(session), fmt)
+                cache.put(tag, body)
+                return body, tag, head
+        finally:
+            cache.done(tag)
 
 
 async def answer(
@@ -181,14 +181,16 @@ async def answer(
     cache: AnswerCache = request.app.state.answers
     headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
     # The watcher of the server ``reads`` goes to (``api/replica.py`` may send a read to the primary).
-    head = await getattr(request.state, "head_watch", request.app.state.head_watch).head(reads)
-    tag: str | None = etag(head, request, kind)
-    assert tag is not None
+    other = getattr(request.state, "head_watch", None)
+    head = await (other or request.app.state.head_watch).head(reads)
+    tag = etag(head, request, kind)
     if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={**headers, "ETag": tag})
     body = cache.get(tag)
     if body is None:  # not computed yet at the head the watcher saw: compute at today's head
-        body, tag = await reads.run(lambda session: _computed(session, cache, request, kind, compute))
-    if tag is not None:
-        headers["ETag"] = tag
-    return Response(body, media_type=FORMATS[kind], headers=headers)
+        body, tag, head = await reads.run(lambda session: _computed(session, cache, request, kind, compute))
+    headers["ETag"] = tag
+    response = Response(body, media_type=FORMATS[kind], headers=headers)
+    if other is None:  # named by the app's own watcher: ``api.hot`` may give it again at that head
+        request.app.state.hot_answers.keep(request.scope, head, response)
+    return response

@@ -55,3 +55,57 @@ def test_answer_cache_keeps_the_recent_answers_within_its_budget() -> None:
     assert cache.get("huge") is None
     assert cache.get("b") is None  # the least recently used went first (a was put before b)
     assert all(cache.get(n) is not None for n in "acdef")  # a, read since, outlived b
+
+
+class GatedSessions:
+    """Stands for ``Sessions``: each head read returns the next number, once the test opens the gate."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.gate = asyncio.Event()
+        self.reads = 0
+
+    async def run(self, work: Any) -> dict[str, Any]:
+        self.reads += 1
+        number = self.reads
+        await self.gate.wait()
+        return {"events": number, "head": f"h{number}"}
+
+
+def test_a_stale_head_is_answered_at_once_while_it_is_read_again() -> None:
+    import asyncio
+
+    async def go() -> tuple[list[int], int, list[int]]:
+        watch, sessions = HeadWatch(fresh=0.01, stale=60), GatedSessions()
+        sessions.gate.set()
+        seen = [(await watch.head(sessions))["events"]]  # type: ignore[arg-type]  # the first read is waited for
+        sessions.gate.clear()  # the next read hangs until the gate opens again
+        await asyncio.sleep(0.02)  # now stale
+        seen += [(await watch.head(sessions))["events"] for _ in range(3)]  # type: ignore[arg-type]  # none waits
+        await asyncio.sleep(0)  # the background read starts
+        reads = sessions.reads
+        sessions.gate.set()
+        for _ in range(10):
+            await asyncio.sleep(0)  # and ends
+        return seen, reads, [(await watch.head(sessions))["events"]]  # type: ignore[arg-type]
+
+    seen, reads, after = run_alone(go())
+    assert seen == [1, 1, 1, 1]  # answered the head it had while the read hung
+    assert reads == 2  # one read in the background for the three asks
+    assert after == [2]  # and every ask gets the new head once it is in
+
+
+def test_a_read_begun_before_a_write_is_not_kept() -> None:
+    import asyncio
+
+    async def go() -> list[int]:
+        watch, sessions = HeadWatch(fresh=60), GatedSessions()
+        pending = asyncio.ensure_future(watch.head(sessions))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        watch.forget()  # a write is answered while that read is out: it may predate the write
+        sessions.gate.set()
+        first = (await pending)["events"]
+        return [first, (await watch.head(sessions))["events"]]  # type: ignore[arg-type]
+
+    assert run_alone(go()) == [1, 2]
