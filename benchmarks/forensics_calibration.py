@@ -23,9 +23,9 @@ from escrutinio.forensics.calibration import calibrate_shaped  # noqa: E402
 ELECTIONS = {
     "peru": ("Peru 2021 runoff", lambda ff: ff.peru(2), "PL"),
     "bolivia": ("Bolivia 2019", lambda ff: ff.bolivia(), "MAS"),
-    "russia-2011": ("Russia 2011 (State Duma)", lambda ff: ff.russia(2011), "6"),
-    "russia-2012": ("Russia 2012", lambda ff: ff.russia(2012), "5"),
-    "russia-2018": ("Russia 2018", lambda ff: ff.russia(2018), "4"),
+    "russia-2011": ("Russia 2011 (State Duma)", lambda ff: ff.russia(2011), "ER"),
+    "russia-2012": ("Russia 2012", lambda ff: ff.russia(2012), "PUTIN"),
+    "russia-2018": ("Russia 2018", lambda ff: ff.russia(2018), "PUTIN"),
 }
 
 

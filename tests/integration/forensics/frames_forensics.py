@@ -1,14 +1,13 @@
 """Table-results frames of the real elections in ../shared/data for the forensics tests.
 
-Peru goes through the official reader (``escrutinio.formats.onpe``), so the forensics tests see the
-frame the CLI sees; the other elections are still built here with polars, following each
-PROVENANCE.md's format notes.
+Every election goes through its preset and the project's reader (``escrutinio load FILE --election
+NAME`` reads the same way), so the forensics tests see the frame the CLI sees and choices carry the
+presets' ids (Peru ``PL``/``FP``, Russia ``ER``/``PUTIN``, Bolivia ``MAS``/``CC``, Chile ``KAST``/``BORIC``).
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import io
 import os
 from pathlib import Path
@@ -44,10 +43,6 @@ def shared(path: str) -> Path:
     return p
 
 
-def _ints(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
-    return df.with_columns([pl.col(c).cast(pl.Int64, strict=False).fill_null(0) for c in cols])
-
-
 @functools.cache
 def peru(round_: int = 2, *, order: str = "file") -> pl.DataFrame:
     """Peru 2021 (round 1 or 2) by the official reader; ``order`` = "file" (file order) or "urban_first".
@@ -55,13 +50,8 @@ def peru(round_: int = 2, *, order: str = "file") -> pl.DataFrame:
     Choice ids are the presets' party codes: ``PL`` (Castillo) and ``FP`` (Fujimori) in the runoff,
     ``PL``, ``FP``, ``RP`` … in the first round.
     """
-    from escrutinio.formats.definition import load_definition
-    from escrutinio.intake.frames import read_table_frame
-
     name = "peru-2021-runoff" if round_ == 2 else "peru-2021-first-round"
-    path = shared(f"{name}/Resultados_{'2da' if round_ == 2 else '1ra'}_vuelta_Version_PCM.csv.gz")
-    election, _ = load_definition(name)
-    return with_order(read_table_frame(path, election), order)
+    return with_order(preset(name, f"Resultados_{'2da' if round_ == 2 else '1ra'}_vuelta_Version_PCM.csv.gz"), order)
 
 
 def with_order(frame: pl.DataFrame, order: str, seed: int = 0) -> pl.DataFrame:
@@ -95,71 +85,40 @@ def claimed_59() -> list[str]:
     return pl.read_csv(p, infer_schema=False)["MESA_DE_VOTACION"].to_list()
 
 
-RUSSIA = {2011: ("russia-2011-duma/2011.csv.gz", 21, 28), 2012: ("russia-2012-presidential/2012.csv.gz", 21, 26),
-          2018: ("russia-2018-presidential/2018.csv.gz", 15, 23)}
+RUSSIA = {
+    2011: ("russia-2011-duma", "2011.csv.gz"),
+    2012: ("russia-2012-presidential", "2012.csv.gz"),
+    2018: ("russia-2018-presidential", "2018.csv.gz"),
+}
 
 
 @functools.cache
+def preset(name: str, file: str) -> pl.DataFrame:
+    """The table-results frame of ``shared/data/<name>/<file>`` read with the preset ``name``: the
+    path a person takes (``escrutinio load FILE --election NAME``), so a preset's mistake fails here."""
+    from escrutinio.formats.definition import load_definition
+    from escrutinio.intake.frames import read_table_frame
+
+    election, _ = load_definition(name)
+    return read_table_frame(shared(f"{name}/{file}"), election)
+
+
 def russia(year: int) -> pl.DataFrame:
-    """Russia 2011/2012/2018 per UIK; choices are "1".."k" in column order. Cast = ballots in boxes."""
-    path, first, last = RUSSIA[year]
-    df = pl.read_csv(shared(path), infer_schema_length=0)
-    cols = df.columns
-    cand = cols[first:last]
-    df = _ints(df, [cols[3], cols[9], cols[10], cols[11], cols[12], *cand])
-    return df.select(
-        (pl.col("region") + "/" + pl.col("uik").cast(pl.Utf8)).alias(tf.TABLE),
-        pl.col("region").alias(tf.DEPARTMENT),
-        pl.col("tik").alias(tf.PROVINCE),
-        pl.col("tik").alias(tf.DISTRICT),
-        pl.lit(None, dtype=pl.Utf8).alias(tf.POLLING_PLACE),
-        pl.col(cols[3]).alias(tf.ELECTORS),
-        (pl.col(cols[9]) + pl.col(cols[10])).alias(tf.CAST),
-        pl.lit(0, dtype=pl.Int64).alias(tf.BLANK),
-        pl.col(cols[11]).alias(tf.NULL),
-        pl.lit(0, dtype=pl.Int64).alias(tf.CHALLENGED),
-        pl.col(cols[12]).alias(tf.VALID),
-        pl.lit("counted").alias(tf.STATE),
-        *[pl.col(c).alias(tf.choice_column(str(i + 1))) for i, c in enumerate(cand)],
-        pl.lit(None, dtype=pl.Int64).alias(tf.ORDER),
-    )
-
-
-BOLIVIA_PARTIES = {"CC": "CC", "FPV": "FPV", "MTS": "MTS", "UCS": "UCS", "MAS - IPSP": "MAS", "21F": "21F",
-                   "PDC": "PDC", "MNR": "MNR", "PAN-BOL": "PANBOL"}
+    """Russia 2011/2012/2018 per UIK through their presets: region and territorial commission
+    (department, province); choice ids are the presets' (ER, PUTIN …); cast = ballots in the boxes."""
+    return preset(*RUSSIA[year])
 
 
 @functools.cache
 def bolivia() -> pl.DataFrame:
-    """Bolivia 2019 final cómputo; order = TREP 20 Oct tables, then 21 Oct, then the rest (by mesa)."""
-    with gzip.open(shared("bolivia-2019-first-round/final_computo.csv.gz")) as fh:
-        raw = fh.read().decode("utf-8-sig")
-    df = pl.read_csv(io.StringIO(raw), infer_schema=False)
-    df = _ints(df, ["Inscritos", *BOLIVIA_PARTIES, "Blancos", "Nulos"])
+    """Bolivia 2019 final cómputo through its preset; order = the actas of the TREP of 20 Oct 19:40,
+    then those of 21 Oct 18:29, then the rest (by acta number within each stage)."""
+    frame = preset("bolivia-2019-first-round", "final_computo.csv.gz")
     stage = pl.lit(3)
     for i, snap in enumerate(("trep_acta.2019.10.20.19.40.57.csv", "trep_acta.2019.10.21.18.29.53.csv")):
-        t = pl.read_csv(io.StringIO(shared(f"bolivia-2019-first-round/{snap}").read_text("utf-8-sig")),
-                        infer_schema=False)["Número Mesa"].to_list()
-        stage = pl.when(pl.col("Número Mesa").is_in(t) & (stage == 3)).then(pl.lit(i + 1)).otherwise(stage)
-    df = df.with_columns(stage.alias("_stage"), pl.col("Número Mesa").cast(pl.Int64).alias("_n"))
-    df = df.sort(["_stage", "_n"])
-    place = pl.concat_str([pl.col("País"), pl.col("Municipio"), pl.col("Recinto")], separator="/")
-    return df.select(
-        pl.col("Número Mesa").alias(tf.TABLE),
-        (pl.col("País") + "/" + pl.col("Departamento")).alias(tf.DEPARTMENT),
-        (pl.col("País") + "/" + pl.col("Departamento") + "/" + pl.col("Provincia")).alias(tf.PROVINCE),
-        (pl.col("País") + "/" + pl.col("Provincia") + "/" + pl.col("Municipio")).alias(tf.DISTRICT),
-        place.alias(tf.POLLING_PLACE),
-        pl.col("Inscritos").alias(tf.ELECTORS),
-        (pl.sum_horizontal(list(BOLIVIA_PARTIES)) + pl.col("Blancos") + pl.col("Nulos")).alias(tf.CAST),
-        pl.col("Blancos").alias(tf.BLANK),
-        pl.col("Nulos").alias(tf.NULL),
-        pl.lit(0, dtype=pl.Int64).alias(tf.CHALLENGED),
-        pl.sum_horizontal(list(BOLIVIA_PARTIES)).alias(tf.VALID),
-        pl.lit("counted").alias(tf.STATE),
-        *[pl.col(k).alias(tf.choice_column(v)) for k, v in BOLIVIA_PARTIES.items()],
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(tf.ORDER),
-    )
+        stage = pl.when(pl.col(tf.TABLE).is_in(trep_tables(snap)) & (stage == 3)).then(pl.lit(i + 1)).otherwise(stage)
+    rank = pl.struct(stage, pl.col(tf.TABLE).cast(pl.Int64)).rank("ordinal").cast(pl.Int64)
+    return frame.with_columns(rank.alias(tf.ORDER)).sort(tf.ORDER)
 
 
 def trep_tables(snapshot: str) -> list[str]:
@@ -168,25 +127,11 @@ def trep_tables(snapshot: str) -> list[str]:
     return pl.read_csv(io.StringIO(text), infer_schema=False)["Número Mesa"].to_list()
 
 
-@functools.cache
 def chile() -> pl.DataFrame:
-    """Chile 2021 first round (domestic); no electors column, so turnout-based tests do not apply."""
-    df = pl.read_csv(shared("chile-2021-first-round/chile_election_2021.csv"), infer_schema=False)
-    cs = [f"C{i}" for i in range(1, 8)]
-    df = _ints(df, [*cs, "BLANK.VOTES", "NULL.VOTES"])
-    return df.select(
-        (pl.col("ELECTORAL.DISTRICT") + "/" + pl.col("BALLOT.BOX")).alias(tf.TABLE),
-        pl.col("REGION").alias(tf.DEPARTMENT),
-        pl.col("ELECTORAL.DISTRICT").alias(tf.PROVINCE),
-        pl.col("ELECTORAL.DISTRICT").alias(tf.DISTRICT),
-        pl.lit(None, dtype=pl.Utf8).alias(tf.POLLING_PLACE),
-        pl.lit(None, dtype=pl.Int64).alias(tf.ELECTORS),
-        (pl.sum_horizontal(cs) + pl.col("BLANK.VOTES") + pl.col("NULL.VOTES")).alias(tf.CAST),
-        pl.col("BLANK.VOTES").alias(tf.BLANK),
-        pl.col("NULL.VOTES").alias(tf.NULL),
-        pl.lit(0, dtype=pl.Int64).alias(tf.CHALLENGED),
-        pl.sum_horizontal(cs).alias(tf.VALID),
-        pl.lit("counted").alias(tf.STATE),
-        *[pl.col(c).alias(tf.choice_column(c)) for c in cs],
-        pl.lit(None, dtype=pl.Int64).alias(tf.ORDER),
-    )
+    """Chile 2021 first round (domestic) through its preset; no electors, so turnout-based tests do not apply."""
+    return preset("chile-2021-first-round", "chile_election_2021.csv")
+
+
+def choice_ids(frame: pl.DataFrame) -> list[str]:
+    """The choice ids of a frame (its ``v_<id>`` columns), in ballot order."""
+    return [c.removeprefix(tf.CHOICE_PREFIX) for c in frame.columns if c.startswith(tf.CHOICE_PREFIX)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from frames_forensics import bolivia, chile, claimed_59, peru, russia, trep_tables
+from frames_forensics import bolivia, chile, choice_ids, claimed_59, peru, russia, trep_tables
 
 from escrutinio.forensics import anomalies, digits, integer_peaks, peers, suite
 
@@ -53,7 +53,7 @@ def test_forensics_peru_59_claimed_tables(runoff):
     assert rs["claims_vs_peers.winner_share"].details["claimed_with_value"] == 20
 
 
-@pytest.mark.parametrize(("year", "leader"), [(2011, "6"), (2012, "5"), (2018, "4")])
+@pytest.mark.parametrize(("year", "leader"), [(2011, "ER"), (2012, "PUTIN"), (2018, "PUTIN")])
 def test_forensics_russia_integer_percentages_flagged_by_region(year, leader):
     """Kobak et al.'s statistic (turnout or leader's result integer) is flagged on every Russian election,
     with the excess concentrated in a few regions."""
@@ -71,12 +71,12 @@ def test_forensics_peru_runoff_bolivia_and_chile_integer_percentages_not_flagged
         assert res["integer_peaks.either"].flagged() is False, res["integer_peaks.either"].reading
         assert abs(res["integer_peaks.either"].estimates["z"]) < 3
     # Chile has no electors: the result alone is tested (Kobak et al.'s leader's share), and not flagged.
-    chile_res = {r.test: r for r in integer_peaks.test(chile(), winner="C2")}
+    chile_res = {r.test: r for r in integer_peaks.test(chile(), winner="KAST")}
     assert chile_res["integer_peaks.winner"].flagged() is False and chile_res["integer_peaks.either"].flagged() is None
 
 
 def test_forensics_digit_tests_no_false_alarm_on_chile_and_peru(runoff):
-    chile_choices = [f"C{i}" for i in range(1, 8)]
+    chile_choices = choice_ids(chile())
     for frame, choices in ((runoff, ["PL", "FP"]), (chile(), chile_choices)):
         second, last = digits.test(frame, choices=choices)
         assert last.flagged() is False, last.reading
@@ -88,16 +88,16 @@ def test_forensics_digit_tests_no_false_alarm_on_chile_and_peru(runoff):
 def test_forensics_chile_fingerprint_cannot_tell_without_electors():
     from escrutinio.forensics import fingerprint
 
-    r = fingerprint.test(chile(), winner="C2")
+    r = fingerprint.test(chile(), winner="KAST")
     assert r.flagged() is None and "electors" in r.reading
 
 
 def test_forensics_last_digit_flagged_on_russia_2012():
-    _second, last = digits.test(russia(2012), choices=[str(i) for i in range(1, 6)])
+    _second, last = digits.test(russia(2012), choices=choice_ids(russia(2012)))
     assert last.flagged() is True, last.reading
 
 
-@pytest.mark.parametrize(("year", "leader"), [(2011, "6"), (2012, "5")])
+@pytest.mark.parametrize(("year", "leader"), [(2011, "ER"), (2012, "PUTIN")])
 def test_forensics_russia_fingerprint_flagged_by_region(year, leader):
     from escrutinio.forensics import fingerprint
 
@@ -109,7 +109,7 @@ def test_forensics_russia_fingerprint_flagged_by_region(year, leader):
 
 
 def test_forensics_russia_2018_suite_runs():
-    res = suite.run_suite(russia(2018), winner="4", choices=[str(i) for i in range(1, 9)],
+    res = suite.run_suite(russia(2018), winner="PUTIN", choices=choice_ids(russia(2018)),
                           tests=["anomalies", "fingerprint", "integer_peaks"], options=FAST)
     assert all(r.status != "error" for r in res.results)
     assert res.get("integer_peaks.turnout").p_value < 0.01
@@ -119,7 +119,7 @@ def test_forensics_bolivia_suite_runs():
     f = bolivia()
     trep = trep_tables("trep_acta.2019.10.20.19.40.57.csv")
     f = f.with_columns(pl.when(pl.col("table").is_in(trep)).then(pl.col("order")).otherwise(None).alias("order"))
-    res = suite.run_suite(f, winner="MAS", choices=["CC", "FPV", "MTS", "UCS", "MAS", "21F", "PDC", "MNR", "PANBOL"],
+    res = suite.run_suite(f, winner="MAS", choices=choice_ids(f),
                           order_label="the TREP of 20 Oct 19:40", options=FAST)
     assert all(r.status != "error" for r in res.results)
     assert res.get("anomalies.turnout_full").details["over_100"] == 0  # PROVENANCE: no votes > Inscritos
@@ -160,7 +160,7 @@ def test_forensics_bolivia_projection_coverage_on_the_finished_count():
 
 def test_forensics_chile_runs_without_electors():
     f = chile()
-    res = suite.run_suite(f, winner="C2", choices=[f"C{i}" for i in range(1, 8)],
+    res = suite.run_suite(f, winner="KAST", choices=choice_ids(f),
                           tests=["anomalies", "fingerprint", "digits", "integer_peaks"])
     assert res.get("fingerprint.klimek").status == "not_applicable"
     assert res.get("digits.last_digit").status == "ok"
