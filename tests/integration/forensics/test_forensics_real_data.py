@@ -165,3 +165,31 @@ def test_forensics_chile_runs_without_electors():
     assert res.get("fingerprint.klimek").status == "not_applicable"
     assert res.get("digits.last_digit").status == "ok"
     assert anomalies.identical(f).status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("year", "leader", "figures"),
+    [
+        (
+            2011,
+            "ER",
+            {"either": (91_082, 20_208, 19_411), "turnout": (91_082, 11_640, 11_430), "winner": (87_916, 10_022, 9_276)},
+        ),
+        (
+            2012,
+            "PUTIN",
+            {"either": (91_114, 20_054, 19_083), "turnout": (91_114, 11_516, 11_049), "winner": (88_335, 9_926, 9_253)},
+        ),
+    ],
+)
+def test_forensics_kobak_figures_for_russia_2011_and_2012(year, leader, figures):
+    """Our integer-percentage figures as docs/forensics-integer-percentages.md states them: stations
+    used and observed exactly (data and definitions only), the null mean within its Monte-Carlo
+    noise (about 4 stations), excess and z from them."""
+    res = {r.test.split(".")[1]: r for r in integer_peaks.test(russia(year), winner=leader)}
+    for stat, (used, observed, expected) in figures.items():
+        e = res[stat].estimates
+        assert (e["n_tables"], e["observed"]) == (used, observed), (stat, e)
+        assert e["expected"] == pytest.approx(expected, abs=15), (stat, e)
+        assert e["excess"] == pytest.approx(observed - e["expected"]) and res[stat].draws == 1000
+    assert res["either"].estimates["z"] > 7 and res["winner"].estimates["z"] > 7
