@@ -280,8 +280,7 @@ def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) 
     comps = [c for c in comps if c in f.columns]
     if f.height < 2 or not comps:
         return not_applicable(test, "too few counted tables.")
-    f = f.with_columns(pl.Series("_cast", fr.as_int(f, tf.CAST)))
-    f = f.filter(pl.col("_cast") >= min_votes)
+    f = fr.subset(f, fr.as_int(f, tf.CAST) >= min_votes)
     if f.height < 2:
         return not_applicable(test, f"no two counted tables with at least {min_votes} ballots.")
     has_place = "polling_place" in f.columns and f["polling_place"].null_count() < f.height

@@ -660,4 +660,4 @@ def test(
 def _kept(f: pl.DataFrame, winner: str, min_electors: int) -> pl.DataFrame:
     """The counted tables the fingerprint reads (electors known, some valid votes, turnout at most 1)."""
     electors, cast, valid = fr.as_int(f, tf.ELECTORS), fr.as_int(f, tf.CAST), fr.as_int(f, tf.VALID)
-    return f.filter(pl.Series((electors >= min_electors) & (valid > 0) & (cast <= electors)))
+    return fr.subset(f, (electors >= min_electors) & (valid > 0) & (cast <= electors))

@@ -55,7 +55,20 @@ def counted(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows whose sheet is counted (normal or after a ruling)."""
     if tf.STATE not in frame.columns:
         return frame
-    return memo(frame, "counted", lambda: frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES))))
+    return memo(frame, "counted", lambda: subset(frame, frame[tf.STATE].is_in(list(tf.COUNTED_STATES)).to_numpy()))
+
+
+def subset(frame: pl.DataFrame, mask: np.ndarray) -> pl.DataFrame:
+    """The rows of ``frame`` where ``mask`` holds, remembering where they came from.
+
+    Why: the tests read subsets of one frame (counted sheets, tables with enough ballots, tables
+    with a turnout); a subset's area codes are its parent's, renumbered (:func:`level_keys`),
+    instead of sorting every table's area names again (seconds on a million tables).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    child = frame.filter(pl.Series(mask))
+    memo(child, "parent", lambda: (frame, mask))
+    return child
 
 
 def has_electors(frame: pl.DataFrame) -> bool:
@@ -90,8 +103,8 @@ def level_keys(frame: pl.DataFrame, level: str) -> np.ndarray:
     """Integer group codes of every row at one geography level (nulls become their own code -1).
 
     A finer level's key is made unique across coarser ones (districts with the same code in two
-    provinces stay apart) by ranking the columns above it together (a struct: three times faster
-    than ranking their text joined). Read-only, computed once per frame and level.
+    provinces stay apart) by ranking the columns above it together: codes follow the areas' names
+    in order. Read-only, computed once per frame and level (a :func:`subset` takes its parent's).
     """
     return memo(frame, ("level_keys", level), lambda: _level_keys(frame, level))
 
@@ -99,12 +112,24 @@ def level_keys(frame: pl.DataFrame, level: str) -> np.ndarray:
 def _level_keys(frame: pl.DataFrame, level: str) -> np.ndarray:
     if level == "national":
         return np.zeros(frame.height, dtype=np.int64)
+    parent = memo(frame, "parent", lambda: None)
+    if parent is not None:
+        # A subset's codes are its parent's, renumbered densely in the same (sorted) order.
+        codes = level_keys(parent[0], level)[parent[1]]
+        known = codes >= 0
+        out = np.full(len(codes), -1, dtype=np.int64)
+        out[known] = np.unique(codes[known], return_inverse=True)[1]
+        return out
     order = [tf.DEPARTMENT, tf.PROVINCE, tf.DISTRICT, "polling_place"]
     cols = [c for c in order[: order.index(level) + 1] if c in frame.columns]
     if level not in frame.columns:
         return np.full(frame.height, -1, dtype=np.int64)
-    key = pl.struct([pl.col(c).cast(pl.Utf8) for c in cols])
-    codes = frame.select((key.rank("dense").cast(pl.Int64) - 1).alias("k"))["k"].to_numpy().copy()
+    # The distinct keys sorted, then joined back: the same codes as ranking every row's key
+    # (the areas' names in order), several times faster (a sort of the distinct keys only).
+    keys = frame.select([pl.col(c).cast(pl.Utf8) for c in cols])
+    distinct = keys.unique().sort(cols, nulls_last=True).with_row_index("_k")
+    joined = keys.join(distinct, on=cols, how="left", nulls_equal=True, maintain_order="left")
+    codes = joined["_k"].cast(pl.Int64).to_numpy().copy()
     codes[frame[level].is_null().to_numpy()] = -1
     return codes
 

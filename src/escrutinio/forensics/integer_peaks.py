@@ -58,8 +58,10 @@ def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLE
     """P(100·v*/n is integer) per table for v* ~ Binomial(n, v/n), exactly (within ``width`` sd).
 
     For every whole percentage k near the table's mean, the counts c with |100c/n − k| ≤ tolerance
-    are the integers in [(k − tol)·n/100, (k + tol)·n/100]; their binomial pmf (from log-gamma, on the
-    tables concerned only) is summed.
+    are the integers in [(k − tol)·n/100, (k + tol)·n/100]; their binomial pmf is summed. The pmf's
+    log is log n! − log c! − log (n−c)! + c·logit p + n·log(1−p): factorials from one table of log
+    factorials (counts are integers), so each (table, count) pair costs two lookups, not three
+    log-gamma calls. A table with v = 0 or v = n redraws its own count (p is 0 or 1).
     """
     v = np.asarray(v, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
@@ -67,11 +69,20 @@ def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLE
     if len(v) == 0:
         return out
     p = v / np.maximum(n, 1)
+    fixed = (n > 0) & ((p <= 0) | (p >= 1))
+    out[fixed] = is_integer_percent(v[fixed], n[fixed], tolerance)
+    live = (n > 0) & ~fixed
     sd = np.sqrt(np.maximum(n * p * (1 - p), 0.0))
     lo_k = np.floor(100 * np.maximum(v - width * sd - 1, 0) / np.maximum(n, 1))
-    hi_k = np.ceil(100 * np.minimum(v + width * sd + 1, n) / np.maximum(n, 1))
-    lg_n = special.gammaln(n + 1)
-    span = int((hi_k - lo_k).max()) + 1
+    hi_k = np.where(live, np.ceil(100 * np.minimum(v + width * sd + 1, n) / np.maximum(n, 1)), lo_k - 1)
+    if not live.any():
+        return out
+    log_fact = special.gammaln(np.arange(int(n[live].max()) + 2, dtype=np.float64) + 1)
+    n_int = n.astype(np.int64)
+    with np.errstate(divide="ignore"):
+        logit = np.where(live, np.log(p) - np.log1p(-p), 0.0)
+        base = np.where(live, log_fact[np.where(live, n_int, 0)] + n * np.log1p(-np.where(live, p, 0.0)), 0.0)
+    span = int((hi_k - lo_k)[live].max()) + 1
     # One pass per whole percentage k: the tables still in range, and each of their counts inside
     # k's window laid out flat (np.repeat), so every log-pmf is computed once on exactly the pairs
     # needed (masks over every table for every count were most of the time on a million tables).
@@ -81,22 +92,15 @@ def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLE
         if len(act) == 0:
             break
         ka, na = k[act], n[act]
-        first = np.maximum(np.ceil((ka - tolerance) * na / 100 - 1e-9), 0)
-        last = np.minimum(np.floor((ka + tolerance) * na / 100 + 1e-9), na)
-        cnt = np.maximum(last - first + 1, 0).astype(np.int64)
+        first = np.maximum(np.ceil((ka - tolerance) * na / 100 - 1e-9), 0).astype(np.int64)
+        last = np.minimum(np.floor((ka + tolerance) * na / 100 + 1e-9), na).astype(np.int64)
+        cnt = np.maximum(last - first + 1, 0)
         total = int(cnt.sum())
         if total == 0:
             continue
         rows = np.repeat(act, cnt)
         c = np.repeat(first, cnt) + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-        nr, pr = n[rows], p[rows]
-        log_pmf = (
-            lg_n[rows]
-            - special.gammaln(c + 1)
-            - special.gammaln(nr - c + 1)
-            + special.xlogy(c, pr)
-            + special.xlog1py(nr - c, -pr)
-        )
+        log_pmf = base[rows] - log_fact[c] - log_fact[n_int[rows] - c] + c * logit[rows]
         out += np.bincount(rows, weights=np.exp(log_pmf), minlength=len(v))
     return np.minimum(out, 1.0)
 

@@ -104,7 +104,7 @@ def test(
     in_count = frame[tf.STATE].is_in(list(tf.COUNTED_STATES)).to_numpy() if tf.STATE in frame.columns else (
         np.ones(frame.height, dtype=bool)
     )
-    f = frame.filter(pl.Series(in_count | is_claimed))
+    f = fr.subset(frame, in_count | is_claimed)
     is_claimed = f[tf.TABLE].cast(pl.Utf8).is_in(list(claimed_ids)).to_numpy()
     n_found = int(is_claimed.sum())
     if n_found == 0:
