@@ -58,10 +58,16 @@ class NationalResults(Protocol):
     def results(self) -> list[dict[str, Any]]: ...
 
 
+class AreaRows(Protocol):
+    """The store's areas as rows (code, level, kind, name, parent)."""
+
+    def areas(self) -> list[tuple[str, int, str, str, str | None]]: ...
+
+
 class ForensicsContext(Protocol):
     """What forensics needs from the session, and no more: the election (its choices and level
-    names), the table-results frame the tests run on, and the count, whose national leader and
-    runner-up the tests compare. The application's ``Session`` is one."""
+    names), the table-results frame the tests run on, the count, whose national leader and
+    runner-up the tests compare, and the areas (which are abroad). The application's ``Session`` is one."""
 
     def election(self) -> Election: ...
 
@@ -69,6 +75,9 @@ class ForensicsContext(Protocol):
 
     @property
     def count(self) -> NationalResults: ...
+
+    @property
+    def reader(self) -> AreaRows: ...
 
 
 class ForensicsService:
@@ -96,6 +105,15 @@ class ForensicsService:
         if by not in names:
             raise EscrutinioError(f"--by: this election's levels are {', '.join(names)}; got {by!r}")
         return names[by]
+
+    def abroad(self) -> tuple[str, ...]:
+        """The top-level area codes of voting abroad: areas of the first level whose kind is the
+        election's first abroad level (``continent``) and not its first domestic one."""
+        election = self.session.election()
+        if not election.abroad_levels or election.abroad_levels[0] == election.levels[0]:
+            return ()
+        kind = election.abroad_levels[0]
+        return tuple(code for code, level, k, _name, _parent in self.session.reader.areas() if level == 1 and k == kind)
 
     def leaders(self) -> tuple[str, str]:
         """The national leader and runner-up, from the count's results."""
@@ -133,6 +151,7 @@ class ForensicsService:
                 alpha=o.alpha,
                 seed=o.seed,
                 progress=progress,
+                abroad=self.abroad(),
             )
         except ValueError as exc:
             raise EscrutinioError(str(exc)) from None

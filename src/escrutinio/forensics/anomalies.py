@@ -17,10 +17,15 @@ Four checks, each returning one :class:`ForensicResult`:
   unknown) far from the table's peers, by a robust z-score (median and MAD) within the polling place,
   district or coarser level; the p-value is Bonferroni over tables of a t tail whose degrees of
   freedom reflect the MAD's noise.
+
+Tables abroad are read apart from the domestic ones when the election has both (:func:`populations`):
+each check runs on each population, the abroad result named ``<check>.abroad``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +35,9 @@ from scipy import special, stats
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import ForensicResult, not_applicable
+
+POPULATION_WORDS = {"domestic": "Domestic tables", "abroad": "Tables abroad"}
+"""How a result's wording names the tables it read when domestic and abroad are read apart."""
 
 
 def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: float = 1.0) -> ForensicResult:
@@ -108,11 +116,17 @@ def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 
     )
 
 
-def resolved_net(frame: pl.DataFrame, *, choices: list[str] | None = None) -> ForensicResult:
+def resolved_net(
+    frame: pl.DataFrame,
+    *,
+    choices: list[str] | None = None,
+    parts: list[tuple[str | None, pl.DataFrame]] | None = None,
+) -> ForensicResult:
     """Votes by choice on sheets counted after a ruling, their net margin, and whether it exceeds the margin.
 
     Flagged when the resolved sheets' net votes for the leader over the runner-up are larger than the
     national margin: without them the runner-up would lead, so the outcome rests on those rulings.
+    ``parts`` (:func:`populations`) adds each population's resolved sheets and votes to the estimates.
     """
     test = "anomalies.resolved_net"
     if tf.STATE not in frame.columns:
@@ -140,6 +154,27 @@ def resolved_net(frame: pl.DataFrame, *, choices: list[str] | None = None) -> Fo
         f"{names[lead]} over {names[run]}, against a national margin of {margin:,} (without them the margin "
         f"would be {margin - net:+,}). The lead {verdict}."
     )
+    by_population = {}
+    for population, part in parts or ():
+        if population is None:
+            continue
+        p = fr.counted(part)
+        mask = (p[tf.STATE] == "resolved").to_numpy()
+        p_votes = np.column_stack([fr.as_int(p, c) for c in cols])[mask].sum(axis=0)
+        by_population[population] = {
+            "resolved_sheets": int(mask.sum()),
+            "votes": {names[j]: int(p_votes[j]) for j in order},
+            "net_leader_minus_runner_up": int(p_votes[lead] - p_votes[run]),
+        }
+    if by_population:
+        reading += (
+            " Of them: "
+            + "; ".join(
+                f"{POPULATION_WORDS[k].lower()} {v['resolved_sheets']:,} sheets, net {v['net_leader_minus_runner_up']:+,}"
+                for k, v in by_population.items()
+            )
+            + "."
+        )
     return ForensicResult(
         test=test,
         statistic=float(net),
@@ -150,6 +185,7 @@ def resolved_net(frame: pl.DataFrame, *, choices: list[str] | None = None) -> Fo
             "votes": {names[j]: int(res_votes[j]) for j in order},
             "net_leader_minus_runner_up": net,
             "national_margin": margin,
+            **({"by_population": by_population} if by_population else {}),
         },
         decided=decisive,
     )
@@ -414,6 +450,36 @@ def cast_outliers(
     )
 
 
+def populations(frame: pl.DataFrame, abroad: Collection[str] = ()) -> list[tuple[str | None, pl.DataFrame]]:
+    """The frame's tables as the populations the checks read apart: domestic and abroad.
+
+    Why apart: tables abroad are a different population (Peru's: consulates, low turnout, many null
+    ballots, few electors per table); judged against the nation's rates their ordinary figures look
+    anomalous, and their own oddities drown in the nation's. ``abroad`` holds the top-level area
+    codes of voting abroad (the election's abroad areas). One population, ``(None, frame)``, when
+    the frame has no table abroad or nothing else.
+    """
+    if not abroad or tf.DEPARTMENT not in frame.columns:
+        return [(None, frame)]
+    out = frame[tf.DEPARTMENT].is_in(list(abroad))
+    n_out = int(out.sum())
+    if n_out in (0, frame.height):
+        return [(None, frame)]
+    out_np = out.to_numpy()
+    return [("domestic", fr.subset(frame, ~out_np)), ("abroad", fr.subset(frame, out_np))]
+
+
+def _apart(result: ForensicResult, population: str | None, part: pl.DataFrame) -> ForensicResult:
+    """A check's result on one population: named (``.abroad`` for the tables abroad; the domestic
+    result keeps the check's name), marked with its population, its wording saying which tables."""
+    if population is None:
+        return result
+    name = result.test if population == "domestic" else f"{result.test}.{population}"
+    counted = fr.counted(part).height
+    reading = f"{POPULATION_WORDS[population]} ({counted:,} counted), read on their own: {result.reading}"
+    return replace(result, test=name, population=population, reading=reading)
+
+
 def run(
     frame: pl.DataFrame,
     *,
@@ -422,17 +488,26 @@ def run(
     turnout: float = 1.0,
     null_share_at: float = 0.25,
     unanimous_votes: int = 30,
+    abroad: Collection[str] = (),
 ) -> list[ForensicResult]:
     """Every anomaly check, with its thresholds: ``turnout`` (list tables at or above it),
     ``null_share_at`` (null ballots as a share of cast), ``unanimous_votes`` (the least valid votes a
-    table needs before one choice's 100 % counts). ``by`` is the level peers are read at."""
+    table needs before one choice's 100 % counts). ``by`` is the level peers are read at.
+
+    With ``abroad`` (the top-level codes of voting abroad), each check runs on the domestic tables
+    and on the tables abroad apart (:func:`populations`): their expected counts, peers and overall
+    rates come from their own population. The resolved sheets' net votes weigh against the national
+    margin, so they are one result, with each population's votes in its estimates.
+    """
     start = by if by in fr.LEVELS else tf.DISTRICT
     finer = tf.DISTRICT if fr.LEVELS.index(start) > fr.LEVELS.index(tf.DISTRICT) else start
-    return [
-        turnout_full(frame, threshold=turnout),
-        null_share(frame, threshold=null_share_at),
-        unanimous(frame, choices=choices, start=finer, min_votes=unanimous_votes),
-        identical(frame),
-        cast_outliers(frame, start=start),
-        resolved_net(frame, choices=choices),
-    ]
+    parts = populations(frame, abroad)
+    checks = (
+        lambda f: turnout_full(f, threshold=turnout),
+        lambda f: null_share(f, threshold=null_share_at),
+        lambda f: unanimous(f, choices=choices, start=finer, min_votes=unanimous_votes),
+        identical,
+        lambda f: cast_outliers(f, start=start),
+    )
+    out = [_apart(check(part), population, part) for check in checks for population, part in parts]
+    return [*out, resolved_net(frame, choices=choices, parts=parts)]

@@ -78,6 +78,8 @@ class ForensicResult:
     draws: int | None = None
     decided: bool | None = None
     """The test's own decision when it is not "p < alpha" (e.g. the realised margin outside an interval)."""
+    population: str | None = None
+    """Which tables the result reads when an election's are read apart: "domestic" or "abroad" (None: all)."""
 
     @property
     def family(self) -> str:
@@ -110,6 +112,7 @@ class ForensicResult:
             "estimates": self.estimates,
             "null": {"distribution": self.null, "draws": self.draws},
             "level": self.level,
+            "population": self.population,
             "wording": self.reading,
             "statistic_name": self.statistic_name,
             "statistic": self.statistic,

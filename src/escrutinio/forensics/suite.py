@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,7 @@ def run_suite(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     alpha: float = 0.05,
     seed: int = 0,
+    abroad: Collection[str] = (),
 ) -> SuiteResult:
     """Run the chosen test families (all by default) and return a :class:`SuiteResult`.
 
@@ -99,6 +100,7 @@ def run_suite(
     ``level_names`` maps a column to the election's own name for it (wording). ``claimed_tables`` feeds the
     claims-vs-peers test (skipped without it) and ``first_round`` its first-round comparison.
     ``options`` passes keyword overrides to one family (e.g. ``{"fingerprint": {"bootstrap": 50}}``).
+    ``abroad``: the top-level area codes of voting abroad; the anomaly checks read those tables apart.
     """
     chosen = list(tests) if tests is not None else list(TESTS)
     unknown = [t for t in chosen if t not in TESTS]
@@ -129,7 +131,7 @@ def run_suite(
         o = opts.get(name, {})
         lv, lab = level(name), label(name)
         if name == "anomalies":
-            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, **o)
+            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, **o)
         if name == "fingerprint":
             return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab, **o)]
         if name == "integer_peaks":

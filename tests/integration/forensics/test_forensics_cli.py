@@ -113,3 +113,48 @@ def test_forensics_cli_bolivia_order_from_the_trep_halt(tmp_path: Path) -> None:
     assert e["tables_in_order"] == 28_975 and e["cuts"][-1]["margin_so_far_points"] == pytest.approx(7.88, abs=0.01)
     assert e["low"] <= e["realised_margin_points"] <= e["high"], e
     assert r["flagged"] is False and "explained by where the late tables are" in r["wording"]
+
+
+def test_forensics_cli_anomalies_read_abroad_apart(store: Path) -> None:
+    """The sample has tables in Lima, Callao and Madrid: every anomaly check runs on the domestic
+    tables and on those abroad apart, named, marked and worded as such (JSON, CSV and text)."""
+    out = _cli(store, "forensics", "--tests", "anomalies", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    results = {r["name"]: r for r in json.loads(out.stdout)["results"]}
+    for check in ("turnout_full", "null_share", "unanimous", "identical", "cast_outliers"):
+        home, away = results[f"anomalies.{check}"], results[f"anomalies.{check}.abroad"]
+        assert (home["population"], away["population"]) == ("domestic", "abroad")
+        assert home["wording"].startswith("Domestic tables (") and away["wording"].startswith("Tables abroad (1 counted)")
+    assert results["anomalies.resolved_net"]["population"] is None
+    csv_out = _cli(store, "forensics", "--tests", "anomalies", "--format", "csv")
+    assert "population" in csv_out.stdout.splitlines()[0] and ",abroad," in csv_out.stdout
+    text = _cli(store, "forensics", "--tests", "anomalies")
+    assert "anomalies.null_share.abroad" in text.stdout and "Tables abroad (1 counted)" in text.stdout
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_forensics_cli_runoff_anomalies_domestic_and_abroad_apart(tmp_path: Path) -> None:
+    """The Peru runoff through its preset: the tables abroad (consulates: low turnout, few electors
+    per table) are read on their own, each check's expected counts and rates from their own
+    population; domestic and abroad tables add up to every counted table, in JSON and in the text."""
+    from tests.conftest import RUNOFF, need_shared
+
+    db = tmp_path / "r.db"
+    loaded = _cli(db, "load", str(need_shared(RUNOFF)), "--election", "peru-2021-runoff")
+    assert loaded.returncode == 0, loaded.stderr
+    out = _cli(db, "forensics", "--tests", "anomalies", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    results = {r["name"]: r for r in data["results"]}
+    home, away = results["anomalies.null_share"], results["anomalies.null_share.abroad"]
+    n_home = int(home["wording"].split("(")[1].split(" counted")[0].replace(",", ""))
+    n_away = int(away["wording"].split("(")[1].split(" counted")[0].replace(",", ""))
+    assert n_home + n_away == data["n_counted"] == 84_863 + 1_386 and 1_000 < n_away < 5_000
+    # Each population is measured against its own rate (5.7 % of ballots null at home, 5.4 % abroad).
+    assert home["estimates"]["null_share_overall"] == pytest.approx(0.0566, abs=5e-4)
+    assert away["estimates"]["null_share_overall"] == pytest.approx(0.0538, abs=5e-4)
+    by_population = results["anomalies.resolved_net"]["estimates"]["by_population"]
+    assert sum(p["resolved_sheets"] for p in by_population.values()) == 1_386
+    text = _cli(db, "forensics", "--tests", "anomalies")
+    assert "anomalies.cast_outliers.abroad" in text.stdout and "Domestic tables (" in text.stdout

@@ -1,5 +1,5 @@
 """``ForensicsService`` needs only what its :class:`ForensicsContext` names: the election, the
-table frame and the count's national results. A context holding just those (over a real store)
+table frame, the count's national results and the areas. A context holding just those (over a real store)
 runs it as the session does; one without the count fails at once, by the missing member."""
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class Narrow:
     @property
     def count(self) -> Any:
         return self._session.count
+
+    @property
+    def reader(self) -> Any:
+        return self._session.reader
 
 
 def test_forensics_runs_on_a_context_with_only_the_members_it_declares(sqlite_db: str, tmp_path: Path) -> None:
