@@ -144,22 +144,25 @@ DESCEND = ("Election", "Contest", "ContestSelection")
 def _split(report: Any) -> tuple[Any, list[tuple[str, str, list[Any]]]]:
     """(the document with its big arrays emptied, [(JSON path, item kind, items)])."""
     parts: list[tuple[str, str, list[Any]]] = []
+    return _walk(report, "$", parts), parts
 
-    def walk(node: Any, path: str) -> Any:
-        if not isinstance(node, dict):
-            return node
-        out = dict(node)
-        for key, value in node.items():
-            if not isinstance(value, list):
-                continue
-            if key in ITEM_DEFINITIONS or (key == "GpUnit" and path == "$"):
-                parts.append((f"{path}.{key}", key, value))
-                out[key] = []
-            elif key in DESCEND:
-                out[key] = [walk(v, f"{path}.{key}[{i}]") for i, v in enumerate(value)]
-        return out
 
-    return walk(report, "$"), parts
+def _walk(node: Any, path: str, parts: list[tuple[str, str, list[Any]]]) -> Any:
+    """``node`` with its big arrays emptied (added to ``parts``). A module function, not a
+    closure over ``parts``: a recursive closure is a reference cycle, which would keep every
+    item of the report alive until the cyclic collector's next pass (a second or more)."""
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    for key, value in node.items():
+        if not isinstance(value, list):
+            continue
+        if key in ITEM_DEFINITIONS or (key == "GpUnit" and path == "$"):
+            parts.append((f"{path}.{key}", key, value))
+            out[key] = []
+        elif key in DESCEND:
+            out[key] = [_walk(v, f"{path}.{key}[{i}]", parts) for i, v in enumerate(value)]
+    return out
 
 
 def _explain(error: Any) -> tuple[str, str]:
