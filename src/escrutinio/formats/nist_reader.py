@@ -8,8 +8,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
+
+import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
@@ -109,78 +110,145 @@ def _same_election(found: Election, given: Election, source: str) -> None:
         raise InputError(problems)
 
 
+UNIT_COLUMNS = {"@id": pl.String, "Type": pl.String, "OtherType": pl.String, "VotersRegistered": pl.Int64}
+IDENTIFIER_COLUMNS = {"Type": pl.String, "OtherType": pl.String, "Value": pl.String}
+STATUS_COLUMNS = {"Type": pl.String, "Status": pl.String}
+
+
+STATUS_STATES = {"completed": "counted", "in-process": "observed", "not-processed": "pending"}
+"""A sheet state from a unit's ``CountStatus`` of type total (reports from other systems)."""
+
+
+def _items(units: list[Any], key: str, schema: Mapping[str, pl.DataType], source: str) -> pl.DataFrame:
+    """The items of each unit's list ``key`` as rows, with ``n``, their unit's position (from 0):
+    flat lists built by comprehensions, read by polars (its reading of nested values is slow)."""
+    owners = [n for n, u in enumerate(units) for _ in u.get(key, ())]
+    items = [i for u in units for i in u.get(key, ())]
+    return _frame(items, schema, source, f"$.GpUnit[].{key}").with_columns(pl.Series("n", owners, dtype=pl.Int64))
+
+
+def _first(items: pl.DataFrame, where: pl.Expr, field: str, name: str) -> pl.DataFrame:
+    """Per unit (``n``), the ``field`` of its first item that ``where`` holds for."""
+    return items.filter(where).group_by("n", maintain_order=True).agg(pl.col(field).first().alias(name))
+
+
+def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
+    """One row per ``GpUnit`` in report order: ``gp`` (its object id), ``line`` (its position,
+    from 1), ``code``, ``kind``, ``electors``, ``state`` (as a lowest unit's sheet), whether
+    it is ``composed`` of others, and its ``parent`` (the first unit composed of it).
+
+    Column by column in polars: a table-level report has 86,000 units, and a Python step per
+    unit and field was a second of the import."""
+    frame = _frame(units, UNIT_COLUMNS, source, "$.GpUnit").with_row_index("n").with_columns(pl.col("n").cast(pl.Int64))
+    identifiers = _items(units, "ExternalIdentifier", IDENTIFIER_COLUMNS, source)
+    statuses = _items(units, "CountStatus", STATUS_COLUMNS, source)
+    frame = (
+        frame.join(_first(identifiers, pl.col("Type") == "local-level", "Value", "local"), on="n", how="left")
+        .join(_first(identifiers, pl.col("OtherType") == SHEET_STATE, "Value", "stated"), on="n", how="left")
+        .join(_first(statuses, pl.col("Type") == "total", "Status", "status"), on="n", how="left")
+        .sort("n")
+    )
+    local, stated = pl.col("local"), pl.col("stated")
+    from_status = pl.col("status").fill_null("completed").replace_strict(STATUS_STATES, default="counted")
+    composed = {u["@id"] for u in units if u.get("ComposingGpUnitIds")}
+    links = pl.DataFrame(
+        {
+            "parent": [u["@id"] for u in units for _ in u.get("ComposingGpUnitIds", ())],
+            "gp": [c for u in units for c in u.get("ComposingGpUnitIds", ())],
+        },
+        schema={"parent": pl.String, "gp": pl.String},
+    ).unique("gp", keep="first", maintain_order=True)
+    gp = pl.col("@id")
+    other = pl.col("OtherType")
+    frame = frame.select(
+        gp.alias("gp"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
+        # An area's or table's code: its local identifier, else its object id (ours less its prefix).
+        pl.coalesce(
+            local,
+            pl.when(gp.str.starts_with("table-")).then(gp.str.strip_prefix("table-")).otherwise(gp.str.strip_prefix("area-")),
+        ).alias("code"),
+        pl.when(pl.col("Type") != "other")
+        .then(pl.col("Type"))
+        .when(other.is_null() | (other == ""))
+        .then(pl.lit("other"))
+        .otherwise(other)
+        .alias("kind"),
+        pl.col("VotersRegistered").alias("electors"),
+        pl.when(stated.is_null() | (stated == "")).then(from_status).otherwise(stated).alias("state"),
+        gp.is_in(list(composed)).alias("composed"),
+    )
+    repeated = frame.filter(pl.col("gp").is_duplicated())
+    if repeated.height:
+        gp_id, line = repeated.row(1)[:2]
+        first = repeated["line"][0]
+        where = Place(source, None, f"$.GpUnit[{line - 1}].@id")
+        raise InputError([Problem(where, f"{gp_id!r} is the @id of $.GpUnit[{first - 1}] too: expected each unit once")])
+    codes = frame.select(pl.col("gp").alias("parent"), pl.col("code").alias("parent_code"))
+    return frame.join(links, on="gp", how="left").join(codes, on="parent", how="left").sort("line")
+
+
+def _frame(items: list[Any], schema: Mapping[str, pl.DataType], source: str, where: str) -> pl.DataFrame:
+    """The items of one of a report's arrays as columns; a number past 64 bits (valid JSON, and
+    under the schema) is refused by name rather than with polars' own words."""
+    try:
+        return pl.from_dicts(items, schema=schema) if items else pl.DataFrame(schema=schema)
+    except (pl.exceptions.ComputeError, OverflowError):
+        raise InputError([Problem(Place(source, None, where), "expected numbers that fit in 64 bits")]) from None
+
+
 class _Report:
-    """Indexes of one valid report: units, their tree, and the counts of each unit."""
+    """Indexes of one valid report: its units, their tree, and the counts of each unit."""
 
     def __init__(self, document: dict[str, Any], source: str) -> None:
         self.doc = document
         self.source = source
         self.election = document["Election"][0]
         self.contest = self.election["Contest"][0]
-        self.units = {u["@id"]: (i, u) for i, u in enumerate(document.get("GpUnit", []), start=1)}
         self.root = self.election["ElectionScopeId"]
-        if self.root not in self.units:
+        self.units = _unit_frame(document.get("GpUnit", []), source)
+        self.lowest = ~pl.col("composed") & (pl.col("gp") != self.root) & pl.col("parent").is_not_null()
+        # The areas (and the nation) are the units composed of others: a few thousand, walked in Python.
+        above = self.units.filter(~self.lowest).select("gp", "line", "code", "kind", "parent", "parent_code").rows()
+        self.above = {gp: row for gp, *row in above}
+        if self.root not in self.above:
             self._fail("$.Election[0].ElectionScopeId", f"names {self.root!r}, which is no GpUnit of the report")
-        self.parent: dict[str, str] = {}
-        for gp, (_i, unit) in self.units.items():
-            for child in unit.get("ComposingGpUnitIds", []):
-                self.parent.setdefault(child, gp)
-        self.selections = sorted(self.contest.get("ContestSelection", []), key=lambda s: (s.get("SequenceOrder", 0), s["@id"]))
+        # (position in the report, selection) in ballot order
+        self.selections = sorted(
+            enumerate(self.contest.get("ContestSelection", [])), key=lambda p: (p[1].get("SequenceOrder", 0), p[1]["@id"])
+        )
 
     def _fail(self, where: str, what: str) -> None:
         raise InputError([Problem(Place(self.source, None, where), what)])
-
-    def code(self, gp: str) -> str:
-        """An area's or table's code: its local identifier, else its object id (ours less
-        its ``area-`` or ``table-`` prefix)."""
-        for ident in self.units[gp][1].get("ExternalIdentifier", []):
-            if ident["Type"] == "local-level":
-                return ident["Value"]
-        return gp.removeprefix("table-") if gp.startswith("table-") else gp.removeprefix("area-")
 
     def ident(self, obj: Mapping[str, Any], other: str) -> str | None:
         return next((i["Value"] for i in obj.get("ExternalIdentifier", []) if i.get("OtherType") == other), None)
 
     def depth(self, gp: str) -> int:
+        """How many steps up the tree to the nation; -1 when it is not under the nation."""
         n, node = 0, gp
         while node != self.root:
-            if node not in self.parent or n > 8:
+            if node not in self.above or self.above[node][3] is None or n > 8:
                 return -1
-            node = self.parent[node]
+            node = self.above[node][3]
             n += 1
         return n
 
-    def kind(self, gp: str) -> str:
-        unit = self.units[gp][1]
-        return (unit.get("OtherType") or "other") if unit["Type"] == "other" else unit["Type"]
-
-    def tables(self) -> list[str]:
-        """The lowest units under the nation: those composed of no other unit."""
-        return self.lowest
-
-    @cached_property
-    def lowest_set(self) -> set[str]:
-        return set(self.lowest)
-
-    @cached_property
-    def lowest(self) -> list[str]:
-        return [
-            gp for gp, (_i, u) in self.units.items() if not u.get("ComposingGpUnitIds") and gp != self.root and gp in self.parent
-        ]
-
-    def areas(self, tables: set[str]) -> list[str]:
-        return [gp for gp in self.units if gp != self.root and gp not in tables and self.depth(gp) > 0]
+    def areas(self) -> list[tuple[str, int, tuple[Any, ...]]]:
+        """(object id, depth, (line, code, kind, parent, parent code)) of each area under the
+        nation, in report order."""
+        found = [(gp, self.depth(gp), row) for gp, row in self.above.items() if gp != self.root]
+        return [a for a in found if a[1] > 0]
 
     # -- the definition ----------------------------------------------------------------------
 
     def definition(self) -> str:
         """The election definition (TOML) that the report carries."""
-        tables = set(self.tables())
         kinds: dict[int, list[str]] = {}
-        for gp in self.areas(tables):
-            found = kinds.setdefault(self.depth(gp), [])
-            if self.kind(gp) not in found:
-                found.append(self.kind(gp))
+        for _gp, depth, (_line, _code, kind, _parent, _parent_code) in self.areas():
+            found = kinds.setdefault(depth, [])
+            if kind not in found:
+                found.append(kind)
         if not kinds or max(kinds) > 3 or sorted(kinds) != list(range(1, max(kinds) + 1)):
             self._fail("$.GpUnit", "expected 1 to 3 levels of areas between the nation and its lowest units")
         levels = [kinds[d][0] for d in sorted(kinds)]
@@ -194,7 +262,7 @@ class _Report:
             f"name = {_toml(name)}",
             f"date = {_toml(self.election['StartDate'])}",
             f"timezone = {_toml(self.ident(self.election, TIMEZONE) or 'UTC')}",
-            f"country = {_toml(self.code(self.root))}",
+            f"country = {_toml(self.above[self.root][1])}",
             "",
             "[geography]",
             f"levels = [{', '.join(_toml(k) for k in levels)}]",
@@ -219,7 +287,7 @@ class _Report:
         parties = {p["@id"]: _text_of(p["Name"]) for p in self.doc.get("Party", []) if "Name" in p}
         people = {c["@id"]: c for c in self.election.get("Candidate", [])}
         out = []
-        for s in self.selections:
+        for _i, s in self.selections:
             gp = s["@id"]
             choice = SLUG.sub("_", gp.removeprefix("choice-"))
             candidates = [people[c] for c in s.get("CandidateIds", []) if c in people]
@@ -234,27 +302,16 @@ class _Report:
 
     def sheets(self, election: Election, digest: str) -> SheetFile:
         """The lowest units as sheets: counts gathered column-wise (a runoff has a million)."""
-        import polars as pl
-
         choices = election.contest.choice_ids
         votes = [tf.choice_column(c) for c in choices]
-        rows = []
-        for gp in self.tables():
-            line, unit = self.units[gp]
-            state = self.ident(unit, SHEET_STATE) or _state_of(unit)
-            # A unit with no sheet yet stays a row (stated "pending"): its table is on the roll.
-            rows.append((gp, line, self.code(gp), self.code(self.parent[gp]), unit.get("VotersRegistered"), state))
-        units = pl.DataFrame(
-            rows,
-            schema={
-                "gp": pl.String,
-                LINE: pl.Int64,
-                tf.TABLE: pl.String,
-                tf.DISTRICT: pl.String,
-                tf.ELECTORS: pl.Int64,
-                "s": pl.String,
-            },
-            orient="row",
+        # A unit with no sheet yet stays a row (stated "pending"): its table is on the roll.
+        units = self.units.filter(self.lowest).select(
+            "gp",
+            pl.col("line").alias(LINE),
+            pl.col("code").alias(tf.TABLE),
+            pl.col("parent_code").alias(tf.DISTRICT),
+            pl.col("electors").alias(tf.ELECTORS),
+            pl.col("state").alias("s"),
         )
         # Each count keyed by its unit and its block: "total", or the sheet state outside the count.
         key = pl.when(pl.col("Type") == "other").then(pl.col("OtherType")).otherwise(pl.col("Type")).alias("key")
@@ -262,11 +319,14 @@ class _Report:
         counted = pl.col("s").is_in(list(tf.COUNTED_STATES))
         block = pl.when(counted).then(pl.lit("total")).otherwise(pl.col("s"))
         frame = units.with_columns(block.alias("key"))
-        for column, selection in zip(votes, self.selections, strict=True):
-            counts = pl.from_dicts(selection.get("VoteCounts", []), schema={**typed, "Count": pl.Float64})
+        for column, (i, selection) in zip(votes, self.selections, strict=True):
+            where = f"$.Election[0].Contest[0].ContestSelection[{i}].VoteCounts"
+            counts = _frame(selection.get("VoteCounts", []), {**typed, "Count": pl.Float64}, self.source, where)
+            counts = _whole(counts, self.source, where)
             counts = counts.select(pl.col("GpUnitId").alias("gp"), key, pl.col("Count").alias(column)).group_by("gp", "key").sum()
             frame = frame.join(counts, on=["gp", "key"], how="left")
-        ballots = pl.from_dicts(self.election.get("BallotCounts", []), schema={**typed, "BallotsCast": pl.Int64})
+        where = "$.Election[0].BallotCounts"
+        ballots = _frame(self.election.get("BallotCounts", []), {**typed, "BallotsCast": pl.Int64}, self.source, where)
         ballots = ballots.select(pl.col("GpUnitId").alias("gp"), key, "BallotsCast").group_by("gp", "key").sum()
         inside = {
             k: ballots.filter(pl.col("key") == k).select("gp", pl.col("BallotsCast").alias(k)) for k in ("total", "challenged")
@@ -277,9 +337,14 @@ class _Report:
             )
             for figure in ("cast", "blank", "null", "challenged")
         ]
-        other = pl.from_dicts(
-            self.contest.get("OtherCounts", []), schema={"GpUnitId": pl.String, "Undervotes": pl.Float64, "Overvotes": pl.Float64}
-        ).rename({"GpUnitId": "gp"})
+        where = "$.Election[0].Contest[0].OtherCounts"
+        other = _frame(
+            self.contest.get("OtherCounts", []),
+            {"GpUnitId": pl.String, "Undervotes": pl.Float64, "Overvotes": pl.Float64},
+            self.source,
+            where,
+        )
+        other = _whole(other, self.source, where).rename({"GpUnitId": "gp"})
         frame = frame.join(inside["total"], on="gp", how="left").join(inside["challenged"], on="gp", how="left")
         frame = frame.join(other.group_by("gp").sum(), on="gp", how="left")
         for part in outside:
@@ -303,16 +368,10 @@ class _Report:
             pl.col("s").replace_strict(STATE_REASONS, default=None, return_dtype=pl.String).alias(sf.REPORTED_REASON),
             (pl.lit("nist:") + pl.col("s")).alias(sf.REPORTED_STATUS),
         ).select(sf.sheet_columns(election))
+        units_of = self.doc.get("GpUnit", [])
         area_rows = [
-            (
-                self.code(gp),
-                self.depth(gp),
-                self.kind(gp),
-                _text_of(u["Name"]) if "Name" in u else self.code(gp),
-                self.code(self.parent[gp]),
-            )
-            for gp, (_i, u) in self.units.items()
-            if gp in self.parent and gp not in self.lowest_set and self.depth(gp) > 0
+            (code, depth, kind, _text_of(units_of[line - 1]["Name"]) if "Name" in units_of[line - 1] else code, parent_code)
+            for _gp, depth, (line, code, kind, _parent, parent_code) in self.areas()
         ]
         areas = pl.DataFrame(
             area_rows,
@@ -323,10 +382,17 @@ class _Report:
         return SheetFile(self.source, digest, sheets, areas, labels)
 
 
-def _state_of(unit: Mapping[str, Any]) -> str:
-    """A sheet state from a unit's ``CountStatus`` (reports from other systems)."""
-    status = next((c["Status"] for c in unit.get("CountStatus", []) if c["Type"] == "total"), "completed")
-    return {"completed": "counted", "in-process": "observed", "not-processed": "pending"}.get(status, "counted")
+def _whole(counts: pl.DataFrame, source: str, where: str) -> pl.DataFrame:
+    """Counts as the schema's numbers, refused where one is not a whole number: votes are
+    integers end to end (a fraction would otherwise be cut to its whole part)."""
+    numbers = [c for c, t in counts.schema.items() if t == pl.Float64]
+    broken = counts.with_row_index().filter(pl.any_horizontal(pl.col(c) % 1 != 0 for c in numbers))
+    if broken.height:
+        row = broken.row(0, named=True)
+        field = next(c for c in numbers if row[c] is not None and row[c] % 1 != 0)
+        place = Place(source, None, f"{where}[{row['index']}].{field}")
+        raise InputError([Problem(place, f"expected a whole number, found {row[field]}")])
+    return counts
 
 
 def _text_of(text: Mapping[str, Any]) -> str:

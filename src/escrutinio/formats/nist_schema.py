@@ -52,9 +52,35 @@ def schema_problems(report: Any, limit: int = 100) -> tuple[list[str], int]:
     uniqueness), every kind's array of that name has items of that one definition (a test
     holds the schema to it), and the kinds are told apart by ``@type``, which stays in the
     skeleton.
+
+    First, the whole document goes through a compiled validator of the same schema
+    (:func:`is_valid`, a tenth of the time): a report that passes it has no problem to name.
+    Only a report it refuses is checked as above, for the problems' paths and wording (so a
+    validator stricter than ``jsonschema`` could only cost time, never refuse a valid report).
     """
     with paused_collector():
+        if is_valid(report):
+            return [], 0
         return _schema_problems(report, limit)
+
+
+def is_valid(report: Any) -> bool:
+    """Whether a document passes the official schema, by ``jsonschema-rs`` (Rust, Draft 4,
+    formats unchecked as ``jsonschema`` leaves them): the verdict only, without the problems.
+
+    The verdict is ``jsonschema``'s: the schema uses only ``type``, ``$ref``, ``properties``,
+    ``additionalProperties``, ``required``, ``items``, ``minItems``, ``enum``, ``oneOf``,
+    ``pattern`` (ASCII classes, no anchors) and ``maxLength``, which both implement to the letter;
+    property tests mutate reports every way those keywords look at and compare the verdicts.
+    """
+    return _compiled().is_valid(report)
+
+
+@cache
+def _compiled() -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft4Validator(schema(), validate_formats=False)
 
 
 def _schema_problems(report: Any, limit: int) -> tuple[list[str], int]:
@@ -144,22 +170,25 @@ DESCEND = ("Election", "Contest", "ContestSelection")
 def _split(report: Any) -> tuple[Any, list[tuple[str, str, list[Any]]]]:
     """(the document with its big arrays emptied, [(JSON path, item kind, items)])."""
     parts: list[tuple[str, str, list[Any]]] = []
+    return _walk(report, "$", parts), parts
 
-    def walk(node: Any, path: str) -> Any:
-        if not isinstance(node, dict):
-            return node
-        out = dict(node)
-        for key, value in node.items():
-            if not isinstance(value, list):
-                continue
-            if key in ITEM_DEFINITIONS or (key == "GpUnit" and path == "$"):
-                parts.append((f"{path}.{key}", key, value))
-                out[key] = []
-            elif key in DESCEND:
-                out[key] = [walk(v, f"{path}.{key}[{i}]") for i, v in enumerate(value)]
-        return out
 
-    return walk(report, "$"), parts
+def _walk(node: Any, path: str, parts: list[tuple[str, str, list[Any]]]) -> Any:
+    """``node`` with its big arrays emptied (added to ``parts``). A module function, not a
+    closure over ``parts``: a recursive closure is a reference cycle, which would keep every
+    item of the report alive until the cyclic collector's next pass (a second or more)."""
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    for key, value in node.items():
+        if not isinstance(value, list):
+            continue
+        if key in ITEM_DEFINITIONS or (key == "GpUnit" and path == "$"):
+            parts.append((f"{path}.{key}", key, value))
+            out[key] = []
+        elif key in DESCEND:
+            out[key] = [_walk(v, f"{path}.{key}[{i}]", parts) for i, v in enumerate(value)]
+    return out
 
 
 def _explain(error: Any) -> tuple[str, str]:

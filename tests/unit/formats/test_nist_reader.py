@@ -98,3 +98,19 @@ def test_a_report_from_another_system_is_read_by_count_status() -> None:
     first = sheets.row(0, named=True)
     assert first["cast"] == first["v_A"] + first["v_B"] + first["v_C"] + first["blank"] + first["null"] == 8
     assert sheets.filter(pl.col("table") == "000002")["null"].to_list() == [10]  # an annulled sheet's null, as counted
+
+
+def test_a_repeated_unit_id_a_fractional_count_and_a_huge_number_are_refused_by_place() -> None:
+    rep = copy.deepcopy(report())
+    rep["GpUnit"][5]["@id"] = rep["GpUnit"][4]["@id"]
+    with pytest.raises(InputError, match=r"r.json:\$.GpUnit\[5\].@id: '[^']+' is the @id of \$.GpUnit\[4\] too"):
+        read_report(raw(rep), "r.json")
+    rep = copy.deepcopy(report())
+    rep["Election"][0]["Contest"][0]["ContestSelection"][1]["VoteCounts"][2]["Count"] = 2.5
+    with pytest.raises(InputError, match=r"ContestSelection\[1\].VoteCounts\[2\].Count: expected a whole number, found 2.5"):
+        read_report(raw(rep), "r.json")
+    rep = copy.deepcopy(report())
+    rep["GpUnit"][5]["VotersRegistered"] = 2**70
+    # (orjson reads an integer past 64 bits as a float, which the schema refuses where it wants an integer)
+    with pytest.raises(InputError, match=r"r.json:\$.GpUnit\[5\].VotersRegistered: .* is not of type 'integer'"):
+        read_report(raw(rep), "r.json")
