@@ -433,7 +433,8 @@ def test_a_token_is_never_in_the_log_the_listing_or_the_server_output(small_db: 
     port = free_port()
     out = tmp_path / "server.log"
     with out.open("wb") as sink:
-        command = [sys.executable, "-m", "escrutinio.cli", "--db", small_db, "serve", "--port", str(port), "--log-level", "debug", "--access-log"]
+        command = [sys.executable, "-m", "escrutinio.cli", "--db", small_db, "serve", "--port", str(port)]
+        command += ["--log-level", "debug", "--access-log"]  # the access log is off unless asked for
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=dict(os.environ))
         try:
             url = f"http://127.0.0.1:{port}"
