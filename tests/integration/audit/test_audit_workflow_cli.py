@@ -139,7 +139,7 @@ def test_steps_out_of_order_are_refused_and_record_nothing(store: Path, tmp_path
     before = _events(store, tmp_path)
     for step in (["seed", SEED], ["draw"], ["measure"], ["report"], ["status"]):
         assert "no audit in this store" in _refused(store, "audit", *step)
-    assert "--method: expected one of macro" in _refused(store, "audit", "plan", "--method", "minerva", "--record")
+    assert "--method: expected one of macro" in _refused(store, "audit", "plan", "--method", "super-simple", "--record")
     assert _events(store, tmp_path) == before
 
     _ok(store, "audit", "plan", "--record")

@@ -108,7 +108,7 @@ def test_refused_actions_write_nothing(session: Session) -> None:
         with pytest.raises(NoAudit, match="no audit in this store"):
             action()
     with pytest.raises(RuleError, match="or ballot polling"):
-        service.plan("0.05", method="minerva")  # type: ignore[arg-type]
+        service.plan("0.05", method="super_simple")  # type: ignore[arg-type]
     with pytest.raises(RuleError, match="at least one round"):
         service.plan("0.05", max_rounds=0)
     service.plan("0.05")

@@ -66,7 +66,7 @@ def test_area_page_has_breadcrumbs_down_to_it(server: Server) -> None:
     crumbs = re.search(r'<nav class="crumbs".*?</nav>', page.text, re.S)
     assert crumbs is not None
     assert re.findall(r'href="([^"]+)"', crumbs.group(0)) == ["/", "/areas/14", "/areas/1401"]
-    assert '<span aria-current="page">SAN JUAN DE LURIGANCHO</span>' in crumbs.group(0)
+    assert '<span aria-current="page">District SAN JUAN DE LURIGANCHO</span>' in crumbs.group(0)  # each level named
     assert 'href="/tables/' in page.text
 
 
