@@ -55,7 +55,7 @@ def test_the_national_page_maps_every_department_twice_and_stays_small(server: S
     share = 100 * lima["votes"]["PL"] / lima["valid"]
     assert f'<a href="/areas/14"><title>LIMA: {share:.1f}' in page.text  # the locale writes the per cent sign
     assert "the share of valid votes for Pedro Castillo, who leads in the whole country" in page.text
-    assert "Turnout: ballots cast per 100" in page.text
+    assert "Colour: turnout, ballots cast per 100 registered electors" in page.text
     assert page.text.count('<ul class="legend"') == 2
     for continent in ("AFRICA", "AMERICA", "ASIA", "EUROPA", "OCEANIA"):
         assert f">{continent}</a> (" in page.text  # abroad, listed with its value
