@@ -203,7 +203,6 @@ def receipt_verify(
     in the store; without either, only the signature is checked, and the output says so).
 
     Example: escrutinio receipt verify r.json --head head.json
-    Example: escrutinio log export record.jsonl && escrutinio receipt verify r.json --record record.jsonl --head head.json
     """
     check_format(fmt)
     receipt = parsing.parse_json_file(file, "FILE")
