@@ -12,7 +12,7 @@ ufuncs' private names, they fall back to ``scipy.stats.binom``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 _SF = getattr(special._ufuncs, "_binom_sf", None)
 _PMF = getattr(special._ufuncs, "_binom_pmf", None)
@@ -21,6 +21,8 @@ _PMF = getattr(special._ufuncs, "_binom_pmf", None)
 def binomial_sf(k: np.ndarray | int, n: np.ndarray | int, p: float) -> np.ndarray:
     """P(K > k) for K ~ Binomial(n, p): 1 for k < 0, 0 for k >= n (as ``stats.binom.sf``)."""
     if _SF is None:
+        from scipy import stats  # only without the ufuncs: scipy.stats costs every command half a second
+
         return np.asarray(stats.binom.sf(k, n, p), dtype=np.float64)
     k_arr, n_arr = np.broadcast_arrays(np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64))
     inside = _SF(np.clip(k_arr, 0, n_arr), n_arr, p)
@@ -30,6 +32,8 @@ def binomial_sf(k: np.ndarray | int, n: np.ndarray | int, p: float) -> np.ndarra
 def binomial_pmf(k: np.ndarray | int, n: np.ndarray | int, p: float) -> np.ndarray:
     """P(K = k) for K ~ Binomial(n, p): 0 outside 0..n (as ``stats.binom.pmf``)."""
     if _PMF is None:
+        from scipy import stats
+
         return np.asarray(stats.binom.pmf(k, n, p), dtype=np.float64)
     k_arr, n_arr = np.broadcast_arrays(np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64))
     inside = _PMF(np.clip(k_arr, 0, n_arr), n_arr, p)

@@ -29,7 +29,6 @@ from escrutinio.audit.bravo import bravo_sample_sizes
 from escrutinio.audit.contest import ContestBatches, pair_label, worst_pair
 from escrutinio.audit.macro import expected_workload, macro_sample_size, macro_sample_size_arlo
 from escrutinio.audit.manifest import AuditManifest, contest_batches_from_frame, manifest_from_frame
-from escrutinio.audit.minerva import minerva_round_size
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, fraction_text
 
 BRAVO = "bravo"
@@ -158,6 +157,15 @@ def macro_details(total_error_bound: Fraction, risk_limit: RiskLimitLike) -> dic
     }
 
 
+def _minerva_size(won: int, lost: int, n: int, alpha: Fraction) -> int:
+    """Minerva's first-round size for a pair, imported when a plan is made: the module brings
+    scipy's optimize, signal and stats, which every other audit command (recording a hand count,
+    the status) would otherwise pay for at start-up."""
+    from escrutinio.audit.minerva import minerva_round_size
+
+    return minerva_round_size(won, lost, n, alpha, MINERVA_PROBABILITY)
+
+
 def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, risk_limit: RiskLimitLike) -> AuditPlan:
     """Every method's plan for the pair's manifest."""
     alpha = as_risk_limit(risk_limit)
@@ -170,7 +178,7 @@ def plan_from_manifest(manifest: AuditManifest, winner: str, runner_up: str, ris
     methods = (
         _polling_plan(BRAVO, ballots, bravo.asn, bravo.full_hand_count, {"asn": bravo.asn, **bravo.one_round}),
         _polling_plan(ALPHA_POLLING, ballots, alpha_polling or n, alpha_polling is None, {}),
-        _minerva_plan(ballots, minerva_round_size(won, lost, n, alpha, MINERVA_PROBABILITY)),
+        _minerva_plan(ballots, _minerva_size(won, lost, n, alpha)),
         _batch_plan(MACRO, weights, ballots, macro_sample_size(U, alpha), macro_details(U, alpha)),
         _batch_plan(ALPHA_BATCH, weights, ballots, alpha_batch_sample_size(U, alpha)),
     )
@@ -270,7 +278,7 @@ def _contest_methods(batches: ContestBatches, alpha: Fraction) -> tuple[tuple[Me
 
     alpha_size, alpha_pair = worst_pair(contest, alpha_polling)
     minerva_size, minerva_pair = worst_pair(
-        contest, lambda w, loser: minerva_round_size(contest.votes[w], contest.votes[loser], n, alpha, MINERVA_PROBABILITY)
+        contest, lambda w, loser: _minerva_size(contest.votes[w], contest.votes[loser], n, alpha)
     )
     U = batches.total_error_bound
     methods = (
