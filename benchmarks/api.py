@@ -82,10 +82,15 @@ def quantile_ms(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
-def tls() -> ssl.SSLContext:
-    # One TLS context for every client (unused on plain HTTP, but each client would build its
-    # own: 20 ms apiece).
-    return ssl.create_default_context()
+def reader_clients(url: str, readers: int, connections: int, timeout: float) -> list[Any]:
+    """One ``httpx.AsyncClient`` per reader (each page has its own connections), with at most
+    ``connections`` each, sharing one TLS context (unused on plain HTTP, but each client would
+    build its own: 20 ms apiece)."""
+    import httpx
+
+    context = ssl.create_default_context()
+    limits = httpx.Limits(max_connections=connections)
+    return [httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, verify=context) for _ in range(readers)]
 
 
 async def saturate(url: str, readers: int, seconds: float, conditional: bool) -> tuple[list[float], int, dict[int, int], float]:
@@ -97,11 +102,7 @@ async def saturate(url: str, readers: int, seconds: float, conditional: bool) ->
     errors = 0
     # A client (one connection) per reader, as each page is: one pool shared by 150 connections
     # costs the client more than the server spends answering.
-    context = tls()
-    clients = [
-        httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=1), timeout=60, verify=context)
-        for _ in range(readers)
-    ]
+    clients = reader_clients(url, readers, connections=1, timeout=60)
     start = time.perf_counter()
     deadline = start + seconds
 
@@ -162,14 +163,10 @@ async def paced(url: str, readers: int, seconds: float, interval: float, seed: i
 
     seen = Paced()
     rng = random.Random(seed)
-    context = tls()
     # A page's requests go over its own connections: a request due while the previous one is
     # still out goes on a second one, not behind it (two: a browser opens up to six, but on an
     # overloaded machine each new connection adds to the load it is measuring).
-    clients = [
-        httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=2), timeout=30, verify=context)
-        for _ in range(readers)
-    ]
+    clients = reader_clients(url, readers, connections=2, timeout=30)
     start = time.perf_counter()
     stop = start + seconds
     pending: set[asyncio.Task[None]] = set()
