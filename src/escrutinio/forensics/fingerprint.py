@@ -588,13 +588,19 @@ def test(
     u = rng.random(len(t))
     x_inc, _ = _fraud_sizes(rng, len(t))
     grid_f = np.arange(0.0, fi_max + 1e-9, 0.05)
-    grid_tilt = []
+    grid_tilt: list[float] = []
     for fi in grid_f:
         c2, v2, w2 = _fraud(cast, valid, win, d.electors, np.where(u < fi, x_inc, 0.0))
         grid_tilt.append(tl.tilt_of(c2 / d.electors, np.where(v2 > 0, w2 / np.maximum(v2, 1), 0.0), d.group))
+        if len(grid_tilt) >= 2 and max(grid_tilt) >= max(observed, hi):
+            # The inversion reads the grid only up to its first point past the observed tilt and the
+            # interval's top: a clean election stops at f_i = 0.05 instead of ranking 19 elections
+            # (20 s of a million tables' 50).
+            break
+    grid_f = grid_f[: len(grid_tilt)]
     grid = np.array(grid_tilt)
     f_i = tl.invert(observed, grid_f, grid)
-    at_top = f_i >= grid_f[-1]
+    at_top = f_i >= fi_max - 1e-9
     f_i_text = f"f_i ≥ {f_i:.2f} (the top of the range fitted)" if at_top else f"f_i = {f_i:.2f}"
     f_i_iv = (tl.invert(lo, grid_f, grid), tl.invert(hi, grid_f, grid))
     t0, s0 = cast / d.electors, np.where(valid > 0, win / np.maximum(valid, 1), 0.0)

@@ -57,6 +57,27 @@ def is_integer_percent(v: np.ndarray, n: np.ndarray, tolerance: float = TOLERANC
 def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLERANCE, width: float = 6.0) -> np.ndarray:
     """P(100·v*/n is integer) per table for v* ~ Binomial(n, v/n), exactly (within ``width`` sd).
 
+    Tables with the same count and denominator have the same probability: it is computed once per
+    distinct pair (a million synthetic tables hold about 20,000 pairs; this was 10 s of the suite).
+    """
+    v = np.asarray(v, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    if len(v) == 0:
+        return np.zeros(0)
+    vi, ni = v.astype(np.int64), n.astype(np.int64)
+    if (vi == v).all() and (ni == n).all() and vi.min() >= 0 and ni.min() >= 0:
+        pairs, where = np.unique(vi * (int(ni.max()) + 1) + ni, return_inverse=True)
+        if len(pairs) < len(v):
+            base = int(ni.max()) + 1
+            once = _integer_probability_each((pairs // base).astype(np.float64), (pairs % base).astype(np.float64),
+                                             tolerance=tolerance, width=width)
+            return once[where.reshape(-1)]
+    return _integer_probability_each(v, n, tolerance=tolerance, width=width)
+
+
+def _integer_probability_each(v: np.ndarray, n: np.ndarray, *, tolerance: float, width: float) -> np.ndarray:
+    """:func:`integer_probability` for every table, one by one.
+
     For every whole percentage k near the table's mean, the counts c with |100c/n − k| ≤ tolerance
     are the integers in [(k − tol)·n/100, (k + tol)·n/100]; their binomial pmf is summed. The pmf's
     log is log n! − log c! − log (n−c)! + c·logit p + n·log(1−p): factorials from one table of log
