@@ -11,6 +11,7 @@ with the ratio suite/baseline.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import tracemalloc
@@ -25,16 +26,17 @@ from escrutinio.forensics import simulate, suite  # noqa: E402
 
 
 def measure(fn):
-    """Wall time (untraced run) and peak traced memory (a second run under tracemalloc, which slows
-    allocation-heavy numpy code several-fold, so its time is not used)."""
-    t = time.perf_counter()
+    """Wall time and CPU time of the process (untraced run), and peak traced memory (a second run
+    under tracemalloc, which slows allocation-heavy numpy code several-fold, so its time is not used).
+    CPU time is printed because the machine is shared: under load the wall time waits for a core."""
+    t, c = time.perf_counter(), time.process_time()
     out = fn()
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - c
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return out, elapsed, peak / 2**20
+    return out, (elapsed, cpu), peak / 2**20
 
 
 def baseline(frame, winner: str) -> None:
@@ -49,13 +51,15 @@ def baseline(frame, winner: str) -> None:
 
 
 def run(label: str, frame, winner: str, choices: list[str], **kw) -> None:
-    _, b_time, b_mem = measure(lambda: baseline(frame, winner))
-    res, s_time, s_mem = measure(lambda: suite.run_suite(frame, winner=winner, choices=choices, **kw))
+    _, (b_time, b_cpu), b_mem = measure(lambda: baseline(frame, winner))
+    res, (s_time, s_cpu), s_mem = measure(lambda: suite.run_suite(frame, winner=winner, choices=choices, **kw))
     errors = [r.test for r in res.results if r.status == "error"]
-    print(f"{label}: {frame.height:,} tables")
-    print(f"  suite    {s_time:8.2f} s   peak {s_mem:8.1f} MiB   ({len(res.results)} results, errors: {errors or 'none'})")
-    print(f"  baseline {b_time:8.2f} s   peak {b_mem:8.1f} MiB   (pandas groupby + numpy histograms)")
-    print(f"  ratio    {s_time / max(b_time, 1e-9):8.1f} x time, {s_mem / max(b_mem, 1e-9):.1f} x memory")
+    print(f"{label}: {frame.height:,} tables (load average {os.getloadavg()[0]:.1f})")
+    done = f"{len(res.results)} results, errors: {errors or 'none'}"
+    print(f"  suite    {s_time:8.2f} s   cpu {s_cpu:8.2f} s   peak {s_mem:8.1f} MiB   ({done})")
+    print(f"  baseline {b_time:8.2f} s   cpu {b_cpu:8.2f} s   peak {b_mem:8.1f} MiB   (pandas groupby + numpy histograms)")
+    ratios = f"{s_cpu / max(b_cpu, 1e-9):.1f} x cpu, {s_mem / max(b_mem, 1e-9):.1f} x memory"
+    print(f"  ratio    {s_time / max(b_time, 1e-9):8.1f} x time, {ratios}")
     sys.stdout.flush()
 
 
