@@ -2,9 +2,12 @@
 on the same elections with stuffing (Klimek et al.) and with target figures written in.
 
 Run: ``python benchmarks/forensics_calibration.py [--clean 100] [--fraud 20] [--elections peru,bolivia,russia-2012]``.
-Prints, per election, each test's false-alarm rate at alpha = 0.05 (clean elections keep the real
-tables, areas and each district's turnout and share spread, with the link between turnout and share
-cut: forensics/shaped.py) and its detection rate per fraud kind, with the time taken. Chile has no
+Prints, per election, the false-alarm rate at alpha = 0.05 of every test of every family (clean
+elections keep the real tables, areas and each district's turnout and share spread, with the link
+between turnout and share cut: forensics/shaped.py; the claims test gets 40 random tables, the
+count-order projection whole districts in a random order, 85 % counted) and its detection rate per
+fraud kind, with the time taken. Rule listings (tables at 100 % turnout, null shares over a
+threshold) decide nothing and are left out. Chile has no
 electors: its clean elections cannot be shaped (turnout is unknown), so it is left out.
 """
 
