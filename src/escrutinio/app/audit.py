@@ -46,6 +46,13 @@ if TYPE_CHECKING:
     from escrutinio.audit.service import AuditService
 
 
+NEXT_STEP = {
+    "next_round": "next: escrutinio audit draw (the next round)",
+    "reported": "the audit is reported; a new one starts with escrutinio audit plan --record",
+}
+"""After a measured round, what comes next by phase (else: the report)."""
+
+
 class AuditActions:
     """The audit of the session's store, acted on by the session's actor."""
 
@@ -202,9 +209,26 @@ class AuditActions:
         return self._service.resolve(resolution)
 
     def measure(self) -> dict[str, Any]:
-        """Measure the risk over every draw so far and decide what comes next."""
+        """Measure the risk over every draw so far and decide what comes next.
+
+        A round measured already (a second run, or another auditor first) is refused with what
+        was decided and the step that follows it: the record's refusal speaks of hand counts
+        still to settle, which is the reason only before the round is measured."""
+        from escrutinio.domain.errors import RuleError
+
         self.session.require(Action.MEASURE_AUDIT)
-        return self._service.measure()
+        try:
+            return self._service.measure()
+        except RuleError:
+            state = self._service.state()
+            if state.manifest is None or not state.measurements or state.round_open:
+                raise
+            last = state.measurements[-1]
+            follows = NEXT_STEP.get(state.phase, "next: escrutinio audit report")
+            raise RuleError(
+                f"round {last.round} is already measured (risk {last.risk}, decision {last.decision}, "
+                f"phase {state.phase}): nothing was written; {follows}"
+            ) from None
 
     def report(self) -> dict[str, Any]:
         """Issue the final report (or show it again)."""
