@@ -86,7 +86,11 @@ def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors")] = False,
     key: Annotated[
         str | None,
-        typer.Option("--key", help="Sign the rulings and audit results recorded with this official's key [env ESCRUTINIO_KEY]"),
+        typer.Option(
+            "--key",
+            help="This official's key signs what the command records: rulings, audit results, certify's certificate "
+            "[env ESCRUTINIO_KEY]",
+        ),
     ] = None,
     passphrase_file: PassphraseFileOption = None,
 ) -> None:

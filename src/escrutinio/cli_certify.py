@@ -4,12 +4,13 @@ the proclamation and its certificate, a thin skin over ``session.keys`` and ``se
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from escrutinio.app import EscrutinioError
 from escrutinio.cli_common import (
+    STATE,
     DbOption,
     FormatOption,
     PassphraseFileOption,
@@ -31,16 +32,20 @@ certificate_app = typer.Typer(
 )
 
 KeyOption = Annotated[
-    Path | None, typer.Option("--key", help="The signer's private key file (PEM) [env ESCRUTINIO_KEY]", show_default=False)
+    Path | None,
+    typer.Option(
+        "--key", help="The signer's private key file (PEM) [default: escrutinio --key; env ESCRUTINIO_KEY]", show_default=False
+    ),
 ]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the printed certificate: es or en")]
 
 
 def _key_file(key: Path | None) -> Path:
-    chosen = key or (Path(os.environ["ESCRUTINIO_KEY"]) if os.environ.get("ESCRUTINIO_KEY") else None)
-    if chosen is None:
+    """The signer's key: this command's --key, else ``escrutinio --key``, else ESCRUTINIO_KEY."""
+    given = key or STATE.get("key") or os.environ.get("ESCRUTINIO_KEY")
+    if not given:
         raise EscrutinioError("--key: expected the signer's private key file (or set ESCRUTINIO_KEY)")
-    return chosen
+    return Path(given)
 
 
 def _print(data: object, fmt: str, rows: list | None = None) -> bool:
@@ -126,25 +131,36 @@ def certify_command(
     fmt: FormatOption = "table",
 ) -> None:
     """Proclaim the result: refused while any table, case, appeal or required audit is open
-    (each listed on its own line); otherwise a signed certificate bound to the log's head.
+    (each listed on its own line); otherwise a certificate signed with the key (this command's
+    --key, `escrutinio --key`, or ESCRUTINIO_KEY) and bound to the log's head. What is open is
+    listed without a key.
 
     Example: escrutinio certify --key jne.key --out certificate.json --lang es
     """
     from escrutinio.app.certify import CertificationRefused
 
     check_format(fmt)
+    chosen_passphrase = passphrase_file or STATE.get("passphrase_file")
+
+    def opened() -> object:  # asked for only when there is a certificate to sign
+        return signing_key(_key_file(key), chosen_passphrase)
+
     try:
-        chosen = _key_file(key)
-        done = session(db).certify.certify(signing_key(chosen, passphrase_file), out, lang=lang)
+        done = session(db).certify.certify(opened, out, lang=lang)
     except CertificationRefused as refused:
-        for item in refused.items:
-            sys.stderr.write(f"open: {item}\n")
-        raise EscrutinioError(f"certification refused: {len(refused.items)} still open (listed above)") from None
+        _print_refusal(refused.items)
     if _print(done, fmt, [done["certificate"]["outcome"]]):
         return
     c = done["certificate"]
     typer.echo(f"certified: {c['outcome']['reading']}; bound to event {c['head']['seq']} ({c['head']['hash'][:16]}…)")
     typer.echo(f"certificate.issued at event {done['event']}; written: {', '.join(done['files'])}")
+
+
+def _print_refusal(items: list[str]) -> NoReturn:
+    """The open items, each on its own line (on stderr); then the one-line refusal, exit 1."""
+    for item in items:
+        sys.stderr.write(f"open: {item}\n")
+    raise EscrutinioError(f"certification refused: {len(items)} still open (listed above)")
 
 
 @certificate_app.command("show")

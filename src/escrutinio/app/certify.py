@@ -9,6 +9,7 @@ record holds and that the head it binds is in the store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -74,10 +75,15 @@ class CertifyService:
         except NoAudit:
             return None
 
-    def certify(self, key_file: Path | Any, out: Path, *, lang: str = "es") -> dict[str, Any]:
-        """Proclaim (``key_file``: the appeals judge's key file, or the key loaded by
-        ``session.keys.load``): refused (:class:`CertificationRefused`) while anything is open; otherwise the
-        signed certificate, recorded and written to ``out`` (JSON) beside its ``.html`` and ``.pdf``."""
+    def certify(self, key_file: Path | Callable[[], Any] | Any, out: Path, *, lang: str = "es") -> dict[str, Any]:
+        """Proclaim (``key_file``: the appeals judge's key file, the key loaded by
+        ``session.keys.load``, or a function that gives it): refused (:class:`CertificationRefused`)
+        while anything is open; otherwise the signed certificate, recorded and written to ``out``
+        (JSON) beside its ``.html`` and ``.pdf``.
+
+        A function is called only once nothing is open, and only when a certificate is to be
+        signed: finding what is open needs no key, so a person asked for one (a file named, a
+        passphrase typed) learns first whether there is anything to sign."""
         from escrutinio.certify.certificate import CERTIFICATE_ISSUED, payload
         from escrutinio.ledger.keys import sign
         from escrutinio.ledger.pending import PendingEvent
@@ -92,6 +98,8 @@ class CertifyService:
         seq = certificate["head"]["seq"]
         if again:
             return {"certificate": certificate, "event": seq, "files": write_certificate(certificate, out, lang), "again": True}
+        if callable(key):
+            key = key()
         certificate["signatures"] = [sign(key, CERTIFICATE_ISSUED, payload(certificate), session.keys.registered())]
         # Printed before it is recorded: a certificate that cannot be written is not issued.
         files = write_certificate(certificate, out, lang)

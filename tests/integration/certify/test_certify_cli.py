@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.onpe_sample import write
+from tests.onpe_sample import Row, sample_rows, write
 
 
 def run(tmp_path: Path, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -35,10 +35,23 @@ def test_keys_certify_and_certificate_from_the_command_line(tmp_path: Path) -> N
     lines = refused.stderr.splitlines()
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert lines[0].startswith("open: case OBS-") and lines[-1] == "error: certification refused: 1 still open (listed above)"
-    missing = run(tmp_path, "certify")
-    assert missing.returncode == 1 and missing.stderr.startswith("error: --key: expected the signer's private key file")
+    keyless = run(tmp_path, "certify")  # what is open is listed without a key
+    assert keyless.returncode == 1 and keyless.stderr.splitlines() == lines
     # A certificate from elsewhere does not verify here: no such key, no such head.
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps({"type": "escrutinio.certificate/1", "head": {"seq": 999, "hash": "00"}, "signatures": []}))
     checked = run(tmp_path, "certificate", "verify", str(forged))
     assert checked.returncode == 1 and "the certificate is not signed" in checked.stderr and "no event 999" in checked.stderr
+
+
+def test_the_global_key_signs_and_no_key_is_asked_for_until_there_is_something_to_sign(tmp_path: Path) -> None:
+    counted = [r for r in sample_rows() if r.status == "CONTABILIZADA"] + [Row("000011", ubigeo="140101")]
+    assert run(tmp_path, "load", str(write(tmp_path / "a.csv", counted)), "--election", "peru-2021-runoff").returncode == 0
+    made = json.loads(run(tmp_path, "keys", "generate", "--out", "jne.key", "--format", "json").stdout)
+    assert run(tmp_path, "keys", "register", "jne.key.pub", "--holder", "JNE plenary", "--role", "appeals_judge").returncode == 0
+    missing = run(tmp_path, "certify")  # nothing open: now a key is needed
+    assert missing.returncode == 1 and missing.stderr.startswith("error: --key: expected the signer's private key file")
+    done = run(tmp_path, "--key", "jne.key", "certify", "--out", "c.json", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert [s["key_id"] for s in json.loads(done.stdout)["certificate"]["signatures"]] == [made["key_id"]]
+    assert run(tmp_path, "certificate", "verify", "c.json").returncode == 0
