@@ -131,9 +131,9 @@ def certify_command(
     fmt: FormatOption = "table",
 ) -> None:
     """Proclaim the result: refused while any table, case, appeal or required audit is open
-    (each listed on its own line); otherwise a certificate signed with the key (this command's
-    --key, `escrutinio --key`, or ESCRUTINIO_KEY) and bound to the log's head. What is open is
-    listed without a key.
+    (each listed on its own line, or under "open" in --format json or csv); otherwise a
+    certificate signed with the key (this command's --key, `escrutinio --key`, or ESCRUTINIO_KEY)
+    and bound to the log's head. What is open is listed without a key.
 
     Example: escrutinio certify --key jne.key --out certificate.json --lang es
     """
@@ -148,7 +148,7 @@ def certify_command(
     try:
         done = session(db).certify.certify(opened, out, lang=lang)
     except CertificationRefused as refused:
-        _print_refusal(refused.items)
+        _print_refusal(refused.items, refused.rule, str(refused), fmt)
     if _print(done, fmt, [done["certificate"]["outcome"]]):
         return
     c = done["certificate"]
@@ -156,11 +156,17 @@ def certify_command(
     typer.echo(f"certificate.issued at event {done['event']}; written: {', '.join(done['files'])}")
 
 
-def _print_refusal(items: list[str]) -> NoReturn:
-    """The open items, each on its own line (on stderr); then the one-line refusal, exit 1."""
-    for item in items:
-        sys.stderr.write(f"open: {item}\n")
-    raise EscrutinioError(f"certification refused: {len(items)} still open (listed above)")
+def _print_refusal(items: list[str], rule: str, message: str, fmt: str) -> NoReturn:
+    """The open items, each on its own line (on stderr), or under ``open`` in the JSON or CSV a
+    script reads (on stdout); then the one-line refusal, exit 1."""
+    if fmt == "table":
+        for item in items:
+            sys.stderr.write(f"open: {item}\n")
+        where = "listed above"
+    else:
+        _print({"certified": False, "rule": rule, "message": message, "open": items}, fmt, [{"open": i} for i in items])
+        where = f"listed in the {fmt} output"
+    raise EscrutinioError(f"certification refused: {len(items)} still open ({where})")
 
 
 @certificate_app.command("show")

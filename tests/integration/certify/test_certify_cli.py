@@ -3,6 +3,7 @@ errors naming the option, the open items each on its own line, the signing key g
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -42,6 +43,19 @@ def test_keys_certify_and_certificate_from_the_command_line(tmp_path: Path) -> N
     forged.write_text(json.dumps({"type": "escrutinio.certificate/1", "head": {"seq": 999, "hash": "00"}, "signatures": []}))
     checked = run(tmp_path, "certificate", "verify", str(forged))
     assert checked.returncode == 1 and "the certificate is not signed" in checked.stderr and "no event 999" in checked.stderr
+
+
+def test_a_refusal_in_json_or_csv_names_the_rule_and_every_open_item(tmp_path: Path) -> None:
+    assert run(tmp_path, "load", str(write(tmp_path / "a.csv")), "--election", "peru-2021-runoff").returncode == 0
+    refused = run(tmp_path, "certify", "--format", "json")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith("error: certification refused")
+    answer = json.loads(refused.stdout)
+    assert answer["certified"] is False and answer["rule"] == "still_open"
+    assert answer["message"].startswith("certification refused")
+    assert len(answer["open"]) == 1 and answer["open"][0].startswith("case OBS-")
+    as_csv = run(tmp_path, "certify", "--format", "csv")
+    assert as_csv.returncode == 1 and list(csv.reader(as_csv.stdout.splitlines())) == [["open"], answer["open"]]
 
 
 def test_the_global_key_signs_and_no_key_is_asked_for_until_there_is_something_to_sign(tmp_path: Path) -> None:
