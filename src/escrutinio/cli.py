@@ -30,6 +30,7 @@ from escrutinio.cli_common import (
 from escrutinio.cli_export import export_command
 from escrutinio.cli_forensics import forensics_command
 from escrutinio.cli_publish import publish_command
+from escrutinio.cli_roll import roll_app
 from escrutinio.cli_server import serve_command
 from escrutinio.cli_transparency import head_app, receipt_app
 from escrutinio.cli_users import users_app
@@ -62,6 +63,7 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(demo_app, name="demo")
 demo_app.command("dispute")(demo_dispute_command)
 app.add_typer(elections_app, name="elections")
+app.add_typer(roll_app, name="roll")
 app.add_typer(users_app, name="users")
 app.add_typer(head_app, name="head")
 app.add_typer(receipt_app, name="receipt")
