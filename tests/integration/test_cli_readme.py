@@ -31,7 +31,7 @@ RUN_ELSEWHERE: dict[str, str] = {
     "createdb ": "needs the README's primary on port 5432: tests/integration/test_read_replica.py makes its own",
     "pg_basebackup ": "makes a replica of the README's primary: tests/pg_servers.py start_replica does the same",
     "pg_ctl ": "starts the README's replica on port 5433: tests/pg_servers.py starts its own",
-    "escrutinio --db postgresql://": "loads into the README's primary: the loads above run on SQLite",
+    "escrutinio --db postgresql://": "registers the roll and a clerk on the README's primary: the desk's lines run on SQLite",
     "escrutinio serve ": "runs until stopped: the API's tests run the server",
     "escrutinio publish /srv/www/results --every": "runs until stopped: test_publish.py runs --every and stops it",
 }
