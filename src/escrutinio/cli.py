@@ -8,10 +8,18 @@ so ``--help`` is instant. Errors a user can act on are one clear line (no traceb
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer 0.28 carries its own copy of click, and raises its exceptions
+    from typer._click import exceptions as click_errors
+except ImportError:  # an older typer runs on click itself
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from escrutinio.app import EscrutinioError
 from escrutinio.cli_audit import audit_app
@@ -35,6 +43,52 @@ from escrutinio.cli_server import serve_command
 from escrutinio.cli_transparency import head_app, receipt_app
 from escrutinio.cli_users import users_app
 
+
+class OneLineUsageError(click_errors.ClickException):
+    """A usage error as one line: what click says (the option or argument, and what was
+    expected), then where the usage is. Click prints three ("Usage: ...", "Try ...", "Error: ...");
+    every other error of escrutinio is one line, and a script reads the last line of stderr."""
+
+    exit_code = 2
+
+    def __init__(self, error: click_errors.UsageError) -> None:
+        said = " ".join(error.format_message().split()).rstrip(".")
+        where = error.ctx.command_path if error.ctx is not None else "escrutinio"
+        super().__init__(f"{said[:1].lower()}{said[1:]} (see {where} --help)")
+
+    def show(self, file: Any = None) -> None:
+        (file or sys.stderr).write(f"error: {self.message}\n")
+
+
+NO_ARGS_IS_HELP: Any = getattr(click_errors, "NoArgsIsHelpError", ())
+"""A group run bare shows its help through a usage error (click 8.2 and later): left as it is."""
+
+
+@contextmanager
+def _usage_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except NO_ARGS_IS_HELP:
+        raise  # a bare group: its help, as asked
+    except click_errors.UsageError as error:
+        if STATE.get("debug") or "--debug" in sys.argv:
+            raise
+        raise OneLineUsageError(error) from error
+
+
+class EscrutinioGroup(TyperGroup):
+    """The ``escrutinio`` group: a usage error of any of its commands in one line (its
+    subcommands are parsed and run inside this group's context and invocation)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with _usage_in_one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_in_one_line():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="escrutinio",
     help="From polling-table tally sheets to a certified, verifiable election result.\n\n"
@@ -45,6 +99,7 @@ app = typer.Typer(
     # Plain help (Click's): Rich's help formatter imports a Markdown parser and costs a tenth
     # of a second on every `--help`; the text is the same.
     rich_markup_mode=None,
+    cls=EscrutinioGroup,
 )
 log_app = typer.Typer(help="The event log: export it for anyone to verify.", no_args_is_help=True)
 demo_app = typer.Typer(

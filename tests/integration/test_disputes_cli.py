@@ -55,7 +55,7 @@ def test_file_show_and_fetch_evidence(store: str, tmp_path: Path) -> None:
 
 def test_refusals_are_one_line(store: str, tmp_path: Path) -> None:
     gone = _run(store, "cases", "file", "-t", "000001", "--filer", "FP", "--filed-at", "2021-06-09T19:00")
-    assert gone.returncode == 2 and "No such option" in gone.stderr  # a filer no longer says when
+    assert gone.returncode == 2 and "no such option" in gone.stderr  # a filer no longer says when
     _refused(
         _run(store, "cases", "file", "-t", "1", "--filer", "FP", "--grounds", "b", "--declared-at", "2021-06-09", actor="admin"),
         "is before the election",
