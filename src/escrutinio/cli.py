@@ -32,6 +32,7 @@ from escrutinio.cli_common import (
     PassphraseFileOption,
     _progress,
     _with_progress,
+    as_option,
     check_format,
     session,
 )
@@ -736,7 +737,7 @@ def main() -> None:
     except EscrutinioError as exc:
         if debug:
             raise
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {as_option(exc)}\n")
         sys.exit(1)
     except (OSError, ValueError) as exc:
         if debug:

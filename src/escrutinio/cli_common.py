@@ -100,6 +100,17 @@ def new_passphrase(file: Path | None, prompt: bool) -> bytes | None:
     return first.encode()
 
 
+def as_option(error: BaseException) -> str:
+    """An error's message as the command line prints it: a message that starts with the name of
+    its ``field`` (``declared_at: ...``) starts with that field's option (``--declared-at: ...``)."""
+    text = str(error)
+    field = getattr(error, "field", None)
+    if not isinstance(field, str) or not field.isidentifier() or not text.startswith(field):
+        return text
+    rest = text[len(field) :]
+    return "--" + field.replace("_", "-") + rest if rest[:1] in (":", " ") else text
+
+
 def _check_format(fmt: str) -> str:
     from escrutinio.output import FORMATS
 

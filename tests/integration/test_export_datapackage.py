@@ -66,5 +66,5 @@ def test_level_is_refused_for_a_package(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["--db", str(tmp_path / "x.db"), "export", "--format", "datapackage", "--level", "district", str(tmp_path)]
     )
-    assert result.exit_code == 1 and "--level: a data package holds every level" in str(result.exception)
+    assert result.exit_code == 1 and "level: a data package holds every level" in str(result.exception)
     assert not (tmp_path / "x.db").exists() and not (tmp_path / "datapackage.json").exists()

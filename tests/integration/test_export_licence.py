@@ -50,7 +50,7 @@ def test_the_default_is_the_public_domain_dedication(tiny_store: str, tmp_path: 
             "MIT-ish",
             "--licence: expected one of ODC-PDDL-1.0, CC0-1.0, ODC-BY-1.0, CC-BY-4.0, ODbL-1.0, got 'MIT-ish'",
         ),
-        ("nist-cdf", "CC0-1.0", "--licence: an ElectionReport carries no licence"),
+        ("nist-cdf", "CC0-1.0", "licence: an ElectionReport carries no licence"),
     ],
 )
 def test_a_licence_refused_writes_nothing(tiny_store: str, tmp_path: Path, fmt: str, licence: str, message: str) -> None:

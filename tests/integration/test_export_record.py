@@ -58,7 +58,7 @@ def test_record_parquet_tables_hold_the_record(store: tuple[str, Path, str], tmp
 
 
 def test_record_formats_take_no_level(store: tuple[str, Path, str], tmp_path: Path) -> None:
-    refused = pytest.raises(EscrutinioError, match=r"--level: record-parquet \(the full record\) holds every level")
+    refused = pytest.raises(EscrutinioError, match=r"level: record-parquet \(the full record\) holds every level")
     with Session(store[0]) as session, refused:
         session.export.write("record-parquet", tmp_path / "r", level="district")
     assert not (tmp_path / "r").exists()

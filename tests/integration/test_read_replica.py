@@ -140,7 +140,7 @@ def test_no_read_names_a_head_older_than_asked_while_writes_go_on(store: tuple[s
 
 def test_a_replica_must_be_a_postgresql_replica(store: tuple[str, str], tmp_path: Path) -> None:
     primary_url, _replica_url = store
-    with pytest.raises(EscrutinioError, match="--read-db: a read replica is a PostgreSQL server"):
+    with pytest.raises(EscrutinioError, match="read_db: a read replica is a PostgreSQL server"):
         Session(primary_url, read_db=str(tmp_path / "x.db")).replica.reads()
     with pytest.raises(EscrutinioError, match="is not a replica of the primary"):
         Session(primary_url, read_db=primary_url).replica.lag()

@@ -159,7 +159,7 @@ class CasesService:
         self.context.require(Act.DECLARE_TIME)
         problem = claims.declared_time_problem(declared_at, disputes.election, received)
         if problem:
-            raise EscrutinioError(f"{what}: {problem}")
+            raise EscrutinioError(f"{what}: {problem}", field=what)
         return declared_at
 
     def _receive(
@@ -172,7 +172,7 @@ class CasesService:
         if done is not None:
             return Written(already_done=done)
         disputes = self.disputes
-        return keys, disputes, self._moment(disputes, declared_at, "--declared-at")
+        return keys, disputes, self._moment(disputes, declared_at, "declared_at")
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -191,12 +191,12 @@ class CasesService:
     ) -> Written:
         """File a case (admissibility is decided at once, on the time of receipt)."""
         if kind is CaseKind.APPEAL:
-            raise EscrutinioError("--kind: an appeal is filed against a case: use appeal")
+            raise EscrutinioError("kind: an appeal is filed against a case: use appeal", field="kind")
         if kind in (CaseKind.NULLITY_REQUEST, CaseKind.OWN_MOTION) and not grounds:
             allowed = ", ".join(self.context.election().claims.grounds) or "none"
-            raise EscrutinioError(f"--grounds: a {kind} names its grounds (this election's: {allowed})")
+            raise EscrutinioError(f"grounds: a {kind} names its grounds (this election's: {allowed})", field="grounds")
         if not tables:
-            raise EscrutinioError("--table: name at least one table")
+            raise EscrutinioError("table: name at least one table", field="table")
         self._require_filing(FILE_ACTION[kind], tables, filer if kind is CaseKind.NULLITY_REQUEST else None)
         received = self._receive("file", key, declared_at)
         if isinstance(received, Written):
@@ -315,7 +315,7 @@ class CasesService:
         disputes = self.disputes
         received = disputes.clock()
         if declared:
-            self._moment(disputes, received, "--declared")  # the role check
+            self._moment(disputes, received, "declared")  # the role check
         from escrutinio.formats.text import decode, read_bytes
 
         data = read_bytes(path)
@@ -569,7 +569,7 @@ class CasesService:
             try:
                 data = f.read_bytes()
             except OSError as exc:
-                raise EscrutinioError(f"--evidence {f}: cannot read ({exc.strerror})") from None
+                raise EscrutinioError(f"evidence {f}: cannot read ({exc.strerror})", field="evidence") from None
             media = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
             digests.append(self.context.store.put_blob(data, media))
         return tuple(digests)
@@ -580,7 +580,7 @@ class CasesService:
             return []
         key = key.strip()
         if not key:
-            raise EscrutinioError("--key: expected a non-empty idempotency key")
+            raise EscrutinioError("key: expected a non-empty idempotency key", field="key")
         return [f"cases.{action}:{key}"]
 
     @staticmethod

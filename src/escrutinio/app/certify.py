@@ -233,7 +233,7 @@ def check_language(lang: str) -> None:
     from escrutinio.certify.render import LANGUAGES
 
     if lang not in LANGUAGES:
-        raise EscrutinioError(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+        raise EscrutinioError(f"lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}", field="lang")
 
 
 def write_certificate(certificate: dict[str, Any], out: Path, lang: str) -> list[str]:
@@ -248,7 +248,7 @@ def write_certificate(certificate: dict[str, Any], out: Path, lang: str) -> list
         html_path.write_text(render.html(certificate, lang), encoding="utf-8")
         pdf_path.write_bytes(render.pdf(certificate, lang))
     except OSError as exc:
-        raise EscrutinioError(f"--out {out}: cannot write the certificate ({exc.strerror})") from None
+        raise EscrutinioError(f"out {out}: cannot write the certificate ({exc.strerror})", field="out") from None
     return [str(out), str(html_path), str(pdf_path)]
 
 

@@ -37,7 +37,7 @@ class NotAnArea(StoreError):
 
     def __init__(self, table: str) -> None:
         self.table = table
-        super().__init__(f"--area: {table} is a polling table, not an area: show it with `escrutinio table {table}`")
+        super().__init__(f"area: {table} is a polling table, not an area: show it with `escrutinio table {table}`", field="area")
 
 
 @dataclass(frozen=True)
@@ -333,7 +333,7 @@ class CountService:
             return
         if self.session.store.electors([area]):
             raise NotAnArea(area)
-        raise NotFound(f"--area: no area {area!r} in this election (national code: {election.country})", "area")
+        raise NotFound(f"area: no area {area!r} in this election (national code: {election.country})", "area")
 
     def tables(self, area: str | None = None) -> list[dict[str, Any]]:
         """One row per polling table (within ``area``): its roll entry, its current sheet's
@@ -524,7 +524,7 @@ class CountService:
         session = self.session
         head, _ = session.reader.head()
         if since > head:
-            raise StoreError(f"--since: the log has {head} events; nothing after event {since}")
+            raise StoreError(f"since: the log has {head} events; nothing after event {since}", field="since")
         index = session.reader.event_index(since)
         out = Changes(since=since, head=head)
         out.events = [{"event": s, "type": t, "at": at, "actor": a} for s, t, at, a in index]

@@ -125,21 +125,23 @@ class ExportService:
         from escrutinio.formats import datapackage as dp
 
         if fmt not in FORMATS:
-            raise ExportError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+            raise ExportError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}", field="format")
         _depth(level, LEVELS)
         folder = Path(out).absolute().parent
         if not folder.is_dir():  # a typo in the path must not leave a tree of new folders behind
             raise ExportError(f"{out}: the folder {folder} does not exist; create it first")
         if fmt == "nist-cdf":
             if licence is not None:
-                raise ExportError("--licence: an ElectionReport carries no licence; it applies to --format datapackage")
+                raise ExportError(
+                    "licence: an ElectionReport carries no licence; it applies to the datapackage format", field="licence"
+                )
             return self._write_nist(out, level, validate)
         if level != "table":
             what = "a data package" if fmt == "datapackage" else f"{fmt} (the full record)"
-            raise ExportError(f"--level: {what} holds every level and the tables; leave --level out")
+            raise ExportError(f"level: {what} holds every level and the tables; give no level", field="level")
         if fmt in RECORD_FORMATS:
             if licence is not None:
-                raise ExportError(f"--licence: applies to --format datapackage, not {fmt}")
+                raise ExportError(f"licence: applies to the datapackage format, not {fmt}", field="licence")
             self._require_store()
             return self._write_record_jsonl(out) if fmt == "record-jsonl" else self._write_record_parquet(out)
         try:
@@ -266,7 +268,7 @@ def validate_datapackage(path: Path) -> list[str]:
         from frictionless import validate
     except ImportError:
         raise ExportError(
-            "--validate: checking a data package needs the frictionless package (pip install frictionless)"
+            "validate: checking a data package needs the frictionless package (pip install frictionless)", field="validate"
         ) from None
     report = validate(str(path))
     return [f"{task.name}: {error.message}" for task in report.tasks for error in task.errors] + [
@@ -276,7 +278,7 @@ def validate_datapackage(path: Path) -> list[str]:
 
 def _depth(level: str, allowed: tuple[str, ...]) -> int:
     if level not in allowed:
-        raise ExportError(f"--level: expected one of {', '.join(allowed)}, got {level!r}")
+        raise ExportError(f"level: expected one of {', '.join(allowed)}, got {level!r}", field="level")
     return allowed.index(level)
 
 

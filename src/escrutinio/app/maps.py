@@ -51,7 +51,7 @@ def use_geo_directory(path: str) -> None:
     from escrutinio.domain.errors import EscrutinioError
 
     if not Path(path).is_dir():
-        raise EscrutinioError(f"--geo: {path} is not a folder (expected GeoJSON boundaries, e.g. geo-peru)")
+        raise EscrutinioError(f"geo: {path} is not a folder (expected GeoJSON boundaries, e.g. geo-peru)", field="geo")
     os.environ[GEO_ENV] = str(Path(path).resolve())
 
 

@@ -75,11 +75,11 @@ class ReplicaService:
 
     def _replica(self) -> Any:
         if self.read_url is None:
-            raise StoreError("--read-db: this session has no read replica (open it with read_db=URL)")
+            raise StoreError("read_db: this session has no read replica (open it with read_db=URL)", field="read_db")
         from escrutinio.store.location import sqlite_path
 
         if sqlite_path(self.read_url) is not None:
-            raise StoreError("--read-db: a read replica is a PostgreSQL server: give a postgresql:// URL")
+            raise StoreError("read_db: a read replica is a PostgreSQL server: give a postgresql:// URL", field="read_db")
         return self.open_session(self.read_url)
 
     def lag(self) -> Lag:
@@ -98,7 +98,9 @@ class ReplicaService:
             replica_session.close()
         if not replica.replica or primary.replica:
             which = self.read_url if not replica.replica else self.session.url
-            raise StoreError(f"--read-db: {_shown(which)} is not a replica of the primary (pg_is_in_recovery() says otherwise)")
+            raise StoreError(
+                f"read_db: {_shown(which)} is not a replica of the primary (pg_is_in_recovery() says otherwise)", field="read_db"
+            )
         lag_bytes = None
         if primary.position is not None and replica.position is not None:
             lag_bytes = max(0, primary.position - replica.position)

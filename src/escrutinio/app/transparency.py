@@ -169,7 +169,7 @@ class TransparencyService:
             return found
         heads = self.heads(size)
         if not heads:
-            raise NotFound(f"--size: no head of size {size} was signed (escrutinio head list shows those that were)", "size")
+            raise NotFound(f"size: no head of size {size} was signed (escrutinio head list shows those that were)", "size")
         return heads[-1]
 
     def consistency_proof(self, first: int, second: int) -> dict[str, Any]:
@@ -194,7 +194,7 @@ class TransparencyService:
         problem = signer_problem(key.key_id, act, size, self._keys())
         if problem is not None:
             how = "keys register FILE.pub --role " + ("administrator" if act == TREE_HEAD else "representative|observer")
-            raise RuleError(f"--key: {problem} (escrutinio {how})")
+            raise RuleError(f"key: {problem} (escrutinio {how})", field="key")
 
     # -- receipts -------------------------------------------------------------------------
 
@@ -236,11 +236,12 @@ class TransparencyService:
         if first != second or parsed.head.head.root != target.head.root:
             if not self.session.exists():
                 raise StoreError(
-                    "--db: a store is needed to prove the later head extends the receipt's (or give the receipt's own head)"
+                    "db: a store is needed to prove the later head extends the receipt's (or give the receipt's own head)",
+                    field="db",
                 )
             tree = self.tree()
             if second > tree.size:
-                raise ProofError(f"--head: the store holds {tree.size} events, fewer than the later head's {second}")
+                raise ProofError(f"head: the store holds {tree.size} events, fewer than the later head's {second}", field="head")
             proof = tree.consistency_proof(first, second) if second >= first else []
         verify_against(parsed, target, proof)
         keys, found_in = self._registry_for_receipts(record)
@@ -262,7 +263,7 @@ class TransparencyService:
             try:
                 lines = record.read_bytes().splitlines()
             except OSError as exc:
-                raise StoreError(f"--record: cannot read {record}: {exc.strerror or exc}") from None
+                raise StoreError(f"record: cannot read {record}: {exc.strerror or exc}", field="record") from None
             return registry(e for e in read_events(lines) if e.type == KEY_REGISTERED), "record"
         if self.session.exists():
             return self._keys(), "store"

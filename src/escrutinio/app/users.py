@@ -83,13 +83,15 @@ class UsersService:
             area = None
         accountable = [r.value for r in Role if r is not Role.PUBLIC]
         if role not in accountable:
-            raise EscrutinioError(f"--role: expected one of {', '.join(accountable)}, got {role!r}")
+            raise EscrutinioError(f"role: expected one of {', '.join(accountable)}, got {role!r}", field="role")
         principal = Principal(name, Role(role), area=area, party=party, body=body)
         if party is not None and party not in election.contest.choice_ids:
             choices = ", ".join(election.contest.choice_ids)
-            raise EscrutinioError(f"--party: {party!r} is not a choice of this contest ({choices})")
+            raise EscrutinioError(f"party: {party!r} is not a choice of this contest ({choices})", field="party")
         if area is not None and area not in set(session.store.areas()["code"].to_list()):
-            raise EscrutinioError(f"--area: no area {area!r} in this election (national: {election.country}, or no --area)")
+            raise EscrutinioError(
+                f"area: no area {area!r} in this election (national: {election.country}, or no area)", field="area"
+            )
         existing = {a["name"]: a["created_at"] for a in session.store.accounts()}
         if name in existing:
             raise EscrutinioError(f"name: an account {name!r} exists (created at {existing[name]}); names are not reused")

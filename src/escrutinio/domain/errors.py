@@ -10,7 +10,21 @@ from dataclasses import dataclass
 
 
 class EscrutinioError(Exception):
-    """Base of every error a user is meant to read (the CLI shows no traceback for these)."""
+    """Base of every error a user is meant to read (the CLI shows no traceback for these).
+
+    ``field`` names the input at fault, when there is one, as a request names it (``area``,
+    ``declared_at``), and a message about it starts with that name (``area: no area '99'``).
+    Each skin shows it its own way: the API as the error's ``field``, a page beside its form
+    field, the CLI as its option (``--area: no area '99'``). Why not the option in the message:
+    the application serves every skin, and a page or an API client has no ``--area`` to type.
+    """
+
+    field: str | None = None
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        if field is not None:
+            self.field = field
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def test_signing_again_with_nothing_new_returns_the_same_head(log: Session, body
 def test_a_head_or_cosignature_by_a_key_not_registered_in_its_role_is_refused(log: Session, tmp_path: Path) -> None:
     """Every verifier would reject them: refused as they are made, and nothing is written."""
     stranger, judge = generate_key(), registered_key(log, "judge", "JEE Lima Centro")
-    with pytest.raises(RuleError, match=r"^--key: key \w{16} is not registered in the record \(escrutinio keys register"):
+    with pytest.raises(RuleError, match=r"^key: key \w{16} is not registered in the record \(escrutinio keys register"):
         log.transparency.sign_head(stranger)
     with pytest.raises(RuleError, match=r"registered to a dispute-body judge; a tree_head is made by the administrator"):
         log.transparency.sign_head(judge)

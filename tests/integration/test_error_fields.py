@@ -1,0 +1,42 @@
+"""An application error names its field as a request does (``area``), and each skin shows it its
+own way: the CLI as its option (``--area: ...``), the API as the error's ``field`` with the
+message as the application wrote it (no dashes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.onpe_sample import write
+
+from escrutinio.api.app import create_app
+from escrutinio.app import EscrutinioError, Session
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    db = str(tmp_path / "s.db")
+    with Session(db) as session:
+        session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    return db
+
+
+def test_the_cli_prints_the_option_and_the_api_names_the_field(store: str) -> None:
+    cli = subprocess.run(
+        [sys.executable, "-m", "escrutinio.cli", "--db", store, "results", "--area", "99"], capture_output=True, text=True
+    )
+    assert cli.returncode == 1 and cli.stderr.startswith("error: --area: no area '99'") and cli.stderr.count("\n") == 1
+    with TestClient(create_app(store)) as client:
+        answer = client.get("/api/v1/results", params={"area": "99"})
+    error = answer.json()["error"]
+    assert answer.status_code == 404 and error["field"] == "area"
+    assert error["message"].startswith("area: no area '99'") and "--" not in error["message"]
+
+
+def test_an_error_of_the_application_carries_its_field(store: str) -> None:
+    with Session(store) as session, pytest.raises(EscrutinioError) as refused:
+        session.users.add("ana", "king")  # type: ignore[arg-type]
+    assert refused.value.field == "role" and str(refused.value).startswith("role: expected one of")
