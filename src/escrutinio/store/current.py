@@ -107,6 +107,16 @@ def read_current_sheets(
     return newest(_entries(conn, election, cache, ids, current_only=True))
 
 
+def read_current_sheets_and_rows(
+    conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str]
+) -> tuple[pl.DataFrame, set[str]]:
+    """:func:`read_current_sheets` of these tables, and which of them have a current sheet kept
+    as a row (what a write retires when a newer sheet arrives), from the same reads."""
+    found = [c.rows_of(ids) for c in chunks.read(conn, chunks.SHEETS, cache)]
+    rows = _sheet_rows(conn, election, ids, current_only=True)
+    return newest(pl.concat([*(p for p in found if p.height), rows])), set(rows["table"].to_list())
+
+
 def sheet_history(conn: Any, election: Election, cache: dict[str, Any], tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """Every version of each table's sheet, oldest first, as ``sheets`` rows (``current`` marks
     the one that counts); a version whose state changed is shown as it last stood.

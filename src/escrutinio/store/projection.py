@@ -17,12 +17,12 @@ from escrutinio.domain.election import Election
 from escrutinio.domain.errors import StaleState
 from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
-from escrutinio.ledger.sheets_payload import from_payload, record_frame
+from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
-from escrutinio.store.current import read_areas, read_current_sheets, read_tables
+from escrutinio.store.current import read_areas, read_current_sheets, read_current_sheets_and_rows, read_tables
 from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders
 from escrutinio.store.packed_tally import add
 
@@ -38,7 +38,12 @@ class Projection:
     store) and updates them in memory; a small write (a ruling) reads only its own tables.
     """
 
-    def __init__(self, conn: Any, election: Election | None, cache: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, conn: Any, election: Election | None, cache: dict[str, Any] | None = None, *, entries_by_key: bool = False
+    ) -> None:
+        """``entries_by_key``: a double entry taken meanwhile is refused by ``sheet_entries``'s
+        primary key, failing the whole write, instead of being looked for first (a round trip):
+        for a group commit, which then writes its requests one by one, each with the look."""
         self.conn = conn
         self.election = election
         # Survives transactions (held by the Store): the area lineage changes only with new areas,
@@ -49,6 +54,9 @@ class Projection:
         self._tables: pl.DataFrame | None = None
         self._sheets: pl.DataFrame | None = None
         self._row_tables: set[str] | None = None
+        self._rows_of: tuple[set[str], set[str]] | None = None
+        """(tables asked, those of them with a current row), from the last small :meth:`current`."""
+        self.entries_by_key = entries_by_key
         self.tally_deltas: list[pl.DataFrame] = []
         self.event_rows: list[tuple[Any, ...]] = []
         self.case_rows: dict[str, dict[str, Any]] = {}
@@ -101,16 +109,21 @@ class Projection:
             self._sheets = read_current_sheets(self.conn, self.election, self.cache)
         if self._sheets is not None:
             return only_tables(self._sheets, ids)
-        return read_current_sheets(self.conn, self.election, self.cache, ids)
+        found, rows = read_current_sheets_and_rows(self.conn, self.election, self.cache, ids)
+        self._rows_of = (set(ids), rows)
+        return found
 
     def row_tables(self, ids: list[str]) -> set[str]:
         """Which of these tables have a current sheet kept as a row (to retire it when a newer
-        sheet arrives); a bulk write reads the whole (small) set once."""
+        sheet arrives); a bulk write reads the whole (small) set once, a small one learnt it
+        when it read these tables' current sheets (:meth:`current`), a round trip fewer."""
         if self._row_tables is None and len(ids) > SMALL_BATCH:
             found = self.conn.exec_driver_sql("SELECT table_id FROM sheets WHERE current = 1").fetchall()
             self._row_tables = {r[0] for r in found}
         if self._row_tables is not None:
             return self._row_tables.intersection(ids)
+        if self._rows_of is not None and self._rows_of[0].issuperset(ids):
+            return self._rows_of[1].intersection(ids)
         out: set[str] = set()
         for part in parts(ids):
             sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({placeholders(self.conn, len(part))})"
@@ -120,6 +133,7 @@ class Projection:
     def rows_changed(self, retired: set[str], kept: list[str]) -> None:
         if self._row_tables is not None:
             self._row_tables = (self._row_tables - retired) | set(kept)
+        self._rows_of = None  # read again if asked: the rows just written are current now
 
     def replace_current(self, new: pl.DataFrame) -> None:
         if self._sheets is not None:
@@ -203,7 +217,7 @@ def write_intake(conn: Any, proj: Projection) -> None:
     if rows:
         keys = [(t, e) for t, e, *_ in rows]
         taken = len(set(keys)) < len(keys)
-        for part in parts(sorted({t for t, _ in keys})):
+        for part in [] if proj.entries_by_key else parts(sorted({t for t, _ in keys})):
             sql = f"SELECT table_id, entry, seq FROM sheet_entries WHERE table_id IN ({placeholders(conn, len(part))})"
             found = {(t, e): s for t, e, s in conn.exec_driver_sql(sql, tuple(part)).fetchall()}
             taken = taken or any(k in found for k in keys)
@@ -241,10 +255,11 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     conn = proj.conn
     election = proj.election
     assert election is not None
-    frames = [
-        record_frame(f, election, e.seq) if f is not None else from_payload(e.data["sheets"], election, e.seq) for e, f in run
-    ]
-    new = pl.concat(frames) if len(frames) > 1 else frames[0]
+    if bulk:
+        frames = [record_frame(f, election, e.seq) for e, f in run if f is not None]
+        new = pl.concat(frames) if len(frames) > 1 else frames[0]
+    else:
+        new = _payloads_frame([e for e, _ in run], election)
     if new["table"].is_duplicated().any():
         new = new.unique(subset=["table"], keep="last", maintain_order=True)
     ids = new["table"].to_list()
@@ -262,10 +277,24 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     _write_sheet_rows(conn, rows.sort("table"), roll, election)
     proj.rows_changed(retired, rows["table"].to_list())
     lin = proj.lineage()
-    plus = tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin)
-    minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
-    proj.tally_deltas += [plus, minus.with_columns(-pl.col("value"))]
+    proj.tally_deltas.append(tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin))
+    if old.height:  # a first sheet (every double entry's) replaces nothing
+        minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
+        proj.tally_deltas.append(minus.with_columns(-pl.col("value")))
     proj.replace_current(new)
+
+
+def _payloads_frame(events: list[Event], election: Election) -> pl.DataFrame:
+    """The current-sheets rows of a run of small sheet events as ONE frame: a group commit of
+    double entries holds one event per processed sheet, and a frame each (then concatenated)
+    cost more than the rest of the group's projection."""
+    if len(events) == 1:
+        return from_payload(events[0].data["sheets"], election, events[0].seq)
+    payloads = [e.data["sheets"] for e in events]
+    merged: dict[str, Any] = {c: [v for p in payloads for v in p[c]] for c in SHEET_COLUMNS}
+    merged["votes"] = {c: [v for p in payloads for v in p["votes"][c]] for c in election.contest.choice_ids}
+    seqs = [e.seq for e, p in zip(events, payloads, strict=True) for _ in p["table"]]
+    return from_payload(merged, election, 0).with_columns(pl.Series("seq", seqs, dtype=pl.Int64))
 
 
 def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, election: Election) -> None:

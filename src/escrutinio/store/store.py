@@ -396,24 +396,36 @@ class Store:
         """Seal ``pending`` on the head and apply it, inside the caller's write transaction."""
         return self._write_parts(conn, [GroupRequest(pending, actor, expect_seq, wanted)])[0]
 
-    def _write_parts(self, conn: Any, parts_: Sequence[GroupRequest]) -> list[list[Event]]:
+    def _write_parts(
+        self,
+        conn: Any,
+        parts_: Sequence[GroupRequest],
+        state: tuple[int, str, datetime] | None = None,
+        *,
+        entries_by_key: bool = False,
+    ) -> list[list[Event]]:
         """Seal the events of each part (one caller's append) on the head, one part after the
         other, and apply them all to the projections in one pass: one statement per table
         written, whatever the number of parts. Each part's keys mark its own first event.
-        Only the first part's ``expect_seq`` is checked (a group carries none)."""
+        Only the first part's ``expect_seq`` is checked (a group carries none).
+
+        ``state``: the head (seq, hash) and the clock, read by the caller under the write lock
+        with the keys already checked (:func:`_under_lock`); else they are read here.
+        ``entries_by_key``: see :class:`Projection` (a caller that writes apart on a refusal)."""
         wanted = [k for part in parts_ for k in part.keys]
-        if wanted:
-            done = _known_keys(conn, wanted)
+        if state is None:
+            done, *head = _under_lock(conn, wanted)
             if done:
                 key = next(k for k in wanted if k in done)
                 raise AlreadyDone(key, done[key])
-        seq, prev = _head(conn)
+            state = (head[0], head[1], head[2])
+        seq, prev, moment = state
         expect_seq = parts_[0].expect_seq if parts_ else None
         if expect_seq is not None and seq != expect_seq:
             raise StaleState(expect_seq, seq)
-        at = timestamp(_clock(conn))
+        at = timestamp(moment)
         election = None if self._election is None and seq == 0 else self.election()
-        proj = Projection(conn, election, self._cache)
+        proj = Projection(conn, election, self._cache, entries_by_key=entries_by_key)
         batch: list[tuple[Event, pl.DataFrame | None]] = []
         out: list[list[Event]] = []
         for part in parts_:
@@ -472,42 +484,71 @@ class Store:
         """Append each request in turn in ONE transaction and one commit, each with its own
         result or refusal (a StaleState, an AlreadyDone, a rule), as if appended alone.
 
-        Fast path: the requests whose keys are new are sealed in order and projected together
-        (:meth:`_write_parts`), so a group costs about what one append costs. If that write
-        fails (a request a projection guard refuses), it is rolled back and each request is
-        written again inside its own savepoint, so the refusal rolls back that request alone.
-        A group whose requests expect a head, or share a key, takes that second path directly.
+        Fast path (:meth:`_group_together`): the requests whose keys are new are sealed in order
+        and projected together, so a group costs about what one append costs. If that write
+        fails (a request a projection guard refuses), its transaction is rolled back and the
+        group written again in a new one, each request inside its own savepoint, so the refusal
+        rolls back that request alone (:meth:`_group_apart`). A group whose requests expect a
+        head, or share a key, takes that second path directly.
         """
-        results: list[list[Event] | BaseException | None] = [None] * len(requests)
         self.election()  # read before the write's connection: a second one at once can starve a full pool
         try:
-            with writing(self.engine) as conn, conn.begin():
-                lock_for_write(conn)
-                todo = list(range(len(requests)))
-                keys = [k for r in requests for k in r.keys]
-                if all(r.expect_seq is None for r in requests) and len(set(keys)) == len(keys):
-                    done = _known_keys(conn, keys) if keys else {}
-                    for i in todo:
-                        key = next((k for k in requests[i].keys if k in done), None)
-                        if key is not None:
-                            results[i] = AlreadyDone(key, done[key])
-                    todo = [i for i in todo if results[i] is None]
-                    written = self._savepoint(conn, lambda: self._write_parts(conn, [requests[i] for i in todo]))
-                    if not isinstance(written, BaseException):
-                        for i, events in zip(todo, written, strict=True):
-                            results[i] = events
-                        todo = []
-                for i in todo:
-                    r = requests[i]
-                    results[i] = self._savepoint(conn, lambda r=r: self._write(conn, r.pending, r.actor, r.expect_seq, r.keys))
-                self._committing = True
+            results = self._group_together(requests)
+            if results is None:
+                results = self._group_apart(requests)
         except Exception as exc:
             forget_uncommitted(self._cache)
             failed = translate(exc, self.url, writing=True, committing=self._committing) if is_driver_error(exc) else exc
             return [failed] * len(requests)
         finally:
             self._committing = False
+        return results
+
+    def _group_together(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException] | None:
+        """The group in one transaction without savepoints (each is a round trip to the server):
+        the head, the clock and every key read in one query under the lock, then one write of
+        the requests whose keys are new. None when the group must be written request by request
+        (nothing of this attempt is committed then)."""
+        keys = [k for r in requests for k in r.keys]
+        if any(r.expect_seq is not None for r in requests) or len(set(keys)) != len(keys):
+            return None
+        results: list[list[Event] | BaseException | None] = [None] * len(requests)
+        try:
+            with writing(self.engine) as conn, conn.begin():
+                lock_for_write(conn)
+                done, *head = _under_lock(conn, keys)
+                for i, r in enumerate(requests):
+                    key = next((k for k in r.keys if k in done), None)
+                    if key is not None:
+                        results[i] = AlreadyDone(key, done[key])
+                todo = [i for i in range(len(requests)) if results[i] is None]
+                if not todo:
+                    return [r for r in results if r is not None]  # every one done before: nothing to write
+                try:
+                    state = (head[0], head[1], head[2])
+                    written = self._write_parts(conn, [requests[i] for i in todo], state, entries_by_key=True)
+                except Exception as exc:
+                    if getattr(exc, "connection_invalidated", False):
+                        raise  # the server went away: writing apart would not help
+                    raise _WriteApart from exc
+                for i, events in zip(todo, written, strict=True):
+                    results[i] = events
+                self._committing = True  # past here only the commit is left
+        except _WriteApart:
+            forget_uncommitted(self._cache)  # cached projection state may hold what was rolled back
+            return None
         return [r for r in results if r is not None]
+
+    def _group_apart(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
+        """The group in one transaction, each request in its own savepoint: a refusal (a key
+        done, a stale head, a projection guard) rolls back that request alone."""
+        results: list[list[Event] | BaseException] = []
+        with writing(self.engine) as conn, conn.begin():
+            lock_for_write(conn)
+            for r in requests:
+                results.append(self._savepoint(conn, lambda r=r: self._write(conn, r.pending, r.actor, r.expect_seq, r.keys)))
+            self._committing = True
+        return results
 
     def _savepoint(self, conn: Any, work: Callable[[], T]) -> T | BaseException:
         """``work()`` inside a savepoint: its error is returned, and what it wrote rolled back."""
@@ -614,9 +655,13 @@ def _checked_keys(keys: Sequence[str], pending: Sequence[PendingEvent]) -> list[
     return wanted
 
 
+PART = 500
+"""Keys looked up per statement (an IN list the drivers take)."""
+
+
 def _known_keys(conn: Any, keys: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for part in parts(keys):
+    for part in parts(keys, PART):
         sql = f"SELECT key, seq FROM action_keys WHERE key IN ({placeholders(conn, len(part))})"
         found.update((k, s) for k, s in conn.exec_driver_sql(sql, tuple(part)).fetchall())
     return found
@@ -630,6 +675,39 @@ def _intake_events(conn: Any, table: str) -> list[Event]:
         f"UNION ALL SELECT seq FROM sheet_images WHERE table_id = {m}) ORDER BY e.seq"
     )
     return [_event(r) for r in conn.exec_driver_sql(sql, (table, table)).fetchall()]
+
+
+class _WriteApart(Exception):
+    """A group's joint write was refused: roll it back and write the group request by request."""
+
+
+def _under_lock(conn: Any, keys: list[str]) -> tuple[dict[str, int], int, str, datetime]:
+    """What a writer reads once it holds the write lock, in one round trip: which of ``keys``
+    are recorded (with their first event), the head (seq, hash) and the store's clock.
+
+    A query of its own after the lock's (never one statement with it): a statement's snapshot
+    is taken when it starts, so a head read in the statement that waited for the lock could be
+    one a writer that held the lock meanwhile has since moved on."""
+    first, rest = keys[:PART], keys[PART:]
+    server = conn.dialect.name == "postgresql"
+    sql = (
+        f"SELECT NULL, h.seq, h.hash, {'clock_timestamp()' if server else 'NULL'} FROM (SELECT 1 AS one) o "
+        "LEFT JOIN (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) h ON 1 = 1"
+    )
+    if first:
+        sql += f" UNION ALL SELECT key, seq, NULL, NULL FROM action_keys WHERE key IN ({placeholders(conn, len(first))})"
+    done: dict[str, int] = {}
+    seq, digest, moment = 0, GENESIS, None
+    for key, number, hash_, clock in conn.exec_driver_sql(sql, tuple(first)).fetchall():
+        if key is not None:
+            done[key] = number
+        elif number is not None:
+            seq, digest, moment = number, hash_, clock
+        else:
+            moment = clock
+    if rest:
+        done.update(_known_keys(conn, rest))
+    return done, seq, digest, moment.astimezone(UTC) if moment is not None else _clock(None)
 
 
 def _clock(conn: Any) -> datetime:
