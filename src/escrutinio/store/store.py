@@ -19,14 +19,13 @@ import orjson
 import polars as pl
 
 from escrutinio.aggregation import tally
-from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import AlreadyDone, StaleState, StoreError
 from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, check_media_type
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import tally_digest
+from escrutinio.store import lookup, tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
@@ -300,18 +299,14 @@ class Store:
             return _intake_events(conn, table)
 
     def entry_state(self, table: str) -> tuple[bool, int | None, str | None, list[Event]]:
-        """What deciding a clerk's entry of ``table`` reads, on one connection: whether the table
-        is on the roll, its electors, the state of its current sheet (None: it has none) and its
-        intake events, oldest first. One call per entry, where three reads each checked out a
-        connection of their own and listed the roll's chunks twice."""
-        election = self.election()  # before the connection: two at once per thread can starve a full pool
+        """What deciding a clerk's entry of ``table`` reads: whether the table is on the roll,
+        its electors, the state of its current sheet (None: it has none) and its intake events,
+        oldest first. One indexed query (:func:`escrutinio.store.lookup.entry_state`): it is
+        asked once per entry, and whole-frame reads of the roll and the sheets were most of an
+        entry's time."""
         with self.engine.connect() as conn:
-            roll = read_tables(conn, self._cache, [table])
-            current = read_current_sheets(conn, election, self._cache, [table])
-            events = _intake_events(conn, table)
-        electors = roll[tf.ELECTORS].to_list()
-        state = current["state"].to_list()
-        return bool(electors), electors[0] if electors else None, state[0] if state else None, events
+            roll, state, rows = lookup.entry_state(conn, self._cache, table)
+        return roll is not None, roll[1] if roll is not None else None, state, [_event(r) for r in rows]
 
     def event_at(self, seq: int) -> Event:
         """One event of the log, by number."""
