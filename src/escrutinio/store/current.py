@@ -95,6 +95,12 @@ def _entries(
     return pl.concat([*(p for p in parts if p.height), _sheet_rows(conn, election, ids, current_only)])
 
 
+def current_rows(conn: Any, election: Election, ids: Sequence[str]) -> pl.DataFrame:
+    """The current sheets of these tables kept as rows (all of a table's current sheet when no
+    chunk holds one of its sheets: :mod:`escrutinio.store.lookup` tells)."""
+    return _sheet_rows(conn, election, ids, current_only=True)
+
+
 def newest(entries: pl.DataFrame, by: Sequence[str] = ("table",)) -> pl.DataFrame:
     """The newest entry by (version, event) for each key, in key order."""
     return entries.sort([*by, "version", "seq"], maintain_order=True).unique(subset=list(by), keep="last", maintain_order=True)

@@ -19,10 +19,17 @@ from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
-from escrutinio.store import chunks
+from escrutinio.store import chunks, lookup
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
-from escrutinio.store.current import read_areas, read_current_sheets, read_current_sheets_and_rows, read_tables
+from escrutinio.store.current import (
+    current_rows,
+    newest,
+    read_areas,
+    read_current_sheets,
+    read_current_sheets_and_rows,
+    read_tables,
+)
 from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders
 from escrutinio.store.packed_tally import add
 
@@ -39,11 +46,23 @@ class Projection:
     """
 
     def __init__(
-        self, conn: Any, election: Election | None, cache: dict[str, Any] | None = None, *, entries_by_key: bool = False
+        self,
+        conn: Any,
+        election: Election | None,
+        cache: dict[str, Any] | None = None,
+        *,
+        entries_by_key: bool = False,
+        chunks: dict[str, list[tuple[int, str]]] | None = None,
+        areas: int | None = None,
     ) -> None:
         """``entries_by_key``: a double entry taken meanwhile is refused by ``sheet_entries``'s
         primary key, failing the whole write, instead of being looked for first (a round trip):
-        for a group commit, which then writes its requests one by one, each with the look."""
+        for a group commit, which then writes its requests one by one, each with the look.
+
+        ``chunks`` (each kind's (seq, hash), oldest first) and ``areas`` (how many): read by the
+        writer under the write lock with its head, so a small write looks its tables up in the
+        process's dictionaries of the chunks (:mod:`escrutinio.store.lookup`) and finds its
+        cached lineage without a query of its own."""
         self.conn = conn
         self.election = election
         # Survives transactions (held by the Store): the area lineage changes only with new areas,
@@ -57,6 +76,8 @@ class Projection:
         self._rows_of: tuple[set[str], set[str]] | None = None
         """(tables asked, those of them with a current row), from the last small :meth:`current`."""
         self.entries_by_key = entries_by_key
+        self._listed = chunks
+        self._area_count = areas
         self.tally_deltas: list[pl.DataFrame] = []
         self.event_rows: list[tuple[Any, ...]] = []
         self.case_rows: dict[str, dict[str, Any]] = {}
@@ -77,7 +98,9 @@ class Projection:
             cached = self.cache.get("lineage")
             count = None
             if self._areas is None:
-                count = self.conn.exec_driver_sql("SELECT COUNT(*) FROM areas").scalar()
+                count = self._area_count
+                if count is None:
+                    count = self.conn.exec_driver_sql("SELECT COUNT(*) FROM areas").scalar()
                 if cached is not None and cached[0] == count:
                     self._lineage = cached[1]
                     return self._lineage
@@ -96,12 +119,22 @@ class Projection:
         if self._tables is not None:
             self._tables = pl.concat([self._tables, frame])
 
-    def roll(self, ids: list[str]) -> pl.DataFrame:
+    def places(self, ids: list[str]) -> pl.DataFrame:
+        """The (table, area, electors) of these tables that are on the roll."""
+        columns = ["table", "area", tf.ELECTORS]
         if self._tables is None and len(ids) > SMALL_BATCH:
             self._tables = read_tables(self.conn, self.cache)
         if self._tables is not None:
-            return only_tables(self._tables, ids)
-        return read_tables(self.conn, self.cache, ids)
+            return only_tables(self._tables, ids).select(columns)
+        if self._listed is not None:
+            index = lookup.roll_index(self.conn, self.cache, self._listed.get(chunks.ROLL, []))
+            found = [(t, *index[t]) for t in ids if t in index]
+            return pl.DataFrame(found, schema={c: TABLE_SCHEMA[c] for c in columns}, orient="row")
+        return read_tables(self.conn, self.cache, ids).select(columns)
+
+    def chunk_written(self) -> None:
+        """A chunk was written in this transaction: the list read under the lock is not whole."""
+        self._listed = None
 
     def current(self, ids: list[str]) -> pl.DataFrame:
         assert self.election is not None
@@ -109,6 +142,12 @@ class Projection:
             self._sheets = read_current_sheets(self.conn, self.election, self.cache)
         if self._sheets is not None:
             return only_tables(self._sheets, ids)
+        if self._listed is not None:
+            loaded = lookup.sheet_index(self.conn, self.cache, self._listed.get(chunks.SHEETS, []))
+            if not any(t in loaded for t in ids):  # no chunk holds a sheet of theirs: their rows say it all
+                rows = current_rows(self.conn, self.election, ids)
+                self._rows_of = (set(ids), set(rows["table"].to_list()))
+                return newest(rows) if rows["table"].is_duplicated().any() else rows
         found, rows = read_current_sheets_and_rows(self.conn, self.election, self.cache, ids)
         self._rows_of = (set(ids), rows)
         return found
@@ -173,6 +212,7 @@ def _apply_tables(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None
     frame = pl.concat(frames) if len(frames) > 1 else frames[0]
     proj.add_tables(frame)
     chunks.write(proj.conn, batch[-1][0].seq, batch[-1][0].hash, chunks.ROLL, frame)
+    proj.chunk_written()
     proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
 
 
@@ -264,7 +304,7 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
         new = new.unique(subset=["table"], keep="last", maintain_order=True)
     ids = new["table"].to_list()
     old = proj.current(ids)
-    roll = proj.roll(ids).select("table", "area", tf.ELECTORS)
+    roll = proj.places(ids)
     retired = proj.row_tables(ids)
     if retired:
         m = mark(conn)
@@ -273,6 +313,7 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
         )
     if bulk:
         chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
+        proj.chunk_written()
     rows = new.filter(pl.col("state") == SheetState.OBSERVED.value) if bulk else new
     _write_sheet_rows(conn, rows.sort("table"), roll, election)
     proj.rows_changed(retired, rows["table"].to_list())

@@ -25,7 +25,7 @@ from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, chec
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import lookup, tally_digest
+from escrutinio.store import chunks, lookup, tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
@@ -395,7 +395,7 @@ class Store:
         self,
         conn: Any,
         parts_: Sequence[GroupRequest],
-        state: tuple[int, str, datetime] | None = None,
+        state: LockedState | None = None,
         *,
         entries_by_key: bool = False,
     ) -> list[list[Event]]:
@@ -404,23 +404,22 @@ class Store:
         written, whatever the number of parts. Each part's keys mark its own first event.
         Only the first part's ``expect_seq`` is checked (a group carries none).
 
-        ``state``: the head (seq, hash) and the clock, read by the caller under the write lock
-        with the keys already checked (:func:`_under_lock`); else they are read here.
+        ``state``: what the caller read under the write lock, the keys already checked
+        (:func:`_under_lock`); else it is read here.
         ``entries_by_key``: see :class:`Projection` (a caller that writes apart on a refusal)."""
         wanted = [k for part in parts_ for k in part.keys]
         if state is None:
-            done, *head = _under_lock(conn, wanted)
-            if done:
-                key = next(k for k in wanted if k in done)
-                raise AlreadyDone(key, done[key])
-            state = (head[0], head[1], head[2])
-        seq, prev, moment = state
+            state = _under_lock(conn, wanted)
+            if state.done:
+                key = next(k for k in wanted if k in state.done)
+                raise AlreadyDone(key, state.done[key])
+        seq, prev, moment = state.seq, state.head, state.moment
         expect_seq = parts_[0].expect_seq if parts_ else None
         if expect_seq is not None and seq != expect_seq:
             raise StaleState(expect_seq, seq)
         at = timestamp(moment)
         election = None if self._election is None and seq == 0 else self.election()
-        proj = Projection(conn, election, self._cache, entries_by_key=entries_by_key)
+        proj = Projection(conn, election, self._cache, entries_by_key=entries_by_key, chunks=state.chunks, areas=state.areas)
         batch: list[tuple[Event, pl.DataFrame | None]] = []
         out: list[list[Event]] = []
         for part in parts_:
@@ -511,7 +510,8 @@ class Store:
         try:
             with writing(self.engine) as conn, conn.begin():
                 lock_for_write(conn)
-                done, *head = _under_lock(conn, keys)
+                state = _under_lock(conn, keys)
+                done = state.done
                 for i, r in enumerate(requests):
                     key = next((k for k in r.keys if k in done), None)
                     if key is not None:
@@ -520,7 +520,6 @@ class Store:
                 if not todo:
                     return [r for r in results if r is not None]  # every one done before: nothing to write
                 try:
-                    state = (head[0], head[1], head[2])
                     written = self._write_parts(conn, [requests[i] for i in todo], state, entries_by_key=True)
                 except Exception as exc:
                     if getattr(exc, "connection_invalidated", False):
@@ -676,9 +675,26 @@ class _WriteApart(Exception):
     """A group's joint write was refused: roll it back and write the group request by request."""
 
 
-def _under_lock(conn: Any, keys: list[str]) -> tuple[dict[str, int], int, str, datetime]:
+@dataclass(frozen=True)
+class LockedState:
+    """What a writer reads once it holds the write lock (:func:`_under_lock`)."""
+
+    done: dict[str, int]
+    """The keys asked for that are recorded, each with its action's first event."""
+    seq: int
+    head: str
+    moment: datetime
+    """The store's clock: every event of the write is stamped with it."""
+    chunks: dict[str, list[tuple[int, str]]]
+    """Each kind's chunks (seq, hash), oldest first (see :mod:`escrutinio.store.lookup`)."""
+    areas: int
+    """How many areas are registered (the cached lineage of the areas holds while it is the same)."""
+
+
+def _under_lock(conn: Any, keys: list[str]) -> LockedState:
     """What a writer reads once it holds the write lock, in one round trip: which of ``keys``
-    are recorded (with their first event), the head (seq, hash) and the store's clock.
+    are recorded (with their first event), the head (seq, hash), the store's clock, the list
+    of chunks and the number of areas (so a small write's projection asks no more of them).
 
     A query of its own after the lock's (never one statement with it): a statement's snapshot
     is taken when it starts, so a head read in the statement that waited for the lock could be
@@ -686,23 +702,31 @@ def _under_lock(conn: Any, keys: list[str]) -> tuple[dict[str, int], int, str, d
     first, rest = keys[:PART], keys[PART:]
     server = conn.dialect.name == "postgresql"
     sql = (
-        f"SELECT NULL, h.seq, h.hash, {'clock_timestamp()' if server else 'NULL'} FROM (SELECT 1 AS one) o "
+        f"SELECT 0, NULL, h.seq, h.hash, {'clock_timestamp()' if server else 'NULL'} FROM (SELECT 1 AS one) o "
         "LEFT JOIN (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) h ON 1 = 1"
+        " UNION ALL SELECT 1, kind, seq, hash, NULL FROM chunks"
+        " UNION ALL SELECT 2, NULL, COUNT(*), NULL, NULL FROM areas"
     )
     if first:
-        sql += f" UNION ALL SELECT key, seq, NULL, NULL FROM action_keys WHERE key IN ({placeholders(conn, len(first))})"
+        sql += f" UNION ALL SELECT 3, key, seq, NULL, NULL FROM action_keys WHERE key IN ({placeholders(conn, len(first))})"
     done: dict[str, int] = {}
-    seq, digest, moment = 0, GENESIS, None
-    for key, number, hash_, clock in conn.exec_driver_sql(sql, tuple(first)).fetchall():
-        if key is not None:
-            done[key] = number
-        elif number is not None:
-            seq, digest, moment = number, hash_, clock
+    listed: dict[str, list[tuple[int, str]]] = {chunks.ROLL: [], chunks.SHEETS: []}
+    seq, digest, moment, areas = 0, GENESIS, None, 0
+    for part, text, number, hash_, clock in conn.exec_driver_sql(sql, tuple(first)).fetchall():
+        if part == 0:
+            seq, digest, moment = (number, hash_, clock) if number is not None else (0, GENESIS, clock)
+        elif part == 1:
+            listed.setdefault(text, []).append((number, hash_))
+        elif part == 2:
+            areas = number
         else:
-            moment = clock
+            done[text] = number
     if rest:
         done.update(_known_keys(conn, rest))
-    return done, seq, digest, moment.astimezone(UTC) if moment is not None else _clock(None)
+    for found in listed.values():
+        found.sort()
+    when = moment.astimezone(UTC) if moment is not None else _clock(None)
+    return LockedState(done, seq, digest, when, listed, areas)
 
 
 def _clock(conn: Any) -> datetime:
