@@ -20,6 +20,7 @@ import os
 import select
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,12 +202,43 @@ def bulk_insert(conn: Any, table: str, columns: list[str], rows: Iterable[tuple]
     if replace_on:
         others = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in replace_on)
         sql += f" ON CONFLICT ({', '.join(replace_on)}) DO UPDATE SET {others}"
-    # The DBAPI cursor of this same transaction takes any iterable of rows (SQLAlchemy wants a list).
+    run_many(conn, sql, rows)
+
+
+def run_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """A statement that returns no rows, once per row of parameters, on the DBAPI cursor of the
+    connection's transaction: it takes any iterable of rows (SQLAlchemy wants a list), and it
+    can run inside :func:`pipelined` (SQLAlchemy's own execution cannot)."""
     cursor = conn.connection.cursor()
     try:
         cursor.executemany(sql, rows)
     finally:
         cursor.close()
+
+
+@contextmanager
+def pipelined(conn: Any) -> Iterator[None]:
+    """Statements run inside (through :func:`run_many` only: they return no rows) are sent to
+    a PostgreSQL server together and answered together, one round trip where there was one
+    each; on SQLite, as they come.
+
+    Why: the last writes of an append (the log, the entries, the tallies, the keys) each waited
+    for the server, and under load each wait is also a wait for the GIL, in the group commit's
+    one thread that every write waits for. A statement's error surfaces when the block ends,
+    as SQLAlchemy's error for it (the whole transaction is rolled back either way)."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    driver = conn.connection.driver_connection
+    try:
+        with driver.pipeline():
+            yield
+    except psycopg.Error as exc:
+        lost = bool(driver.closed or driver.broken)
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost) from exc
 
 
 def has_schema(conn: Any) -> bool:

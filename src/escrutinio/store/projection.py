@@ -19,7 +19,7 @@ from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
-from escrutinio.store import chunks, lookup
+from escrutinio.store import chunks, lookup, tally_digest
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.current import (
@@ -30,7 +30,7 @@ from escrutinio.store.current import (
     read_current_sheets_and_rows,
     read_tables,
 )
-from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders
+from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders, run_many
 from escrutinio.store.packed_tally import add
 
 SHEET_ROW_COLUMNS = list(SHEET_ROW)
@@ -179,14 +179,21 @@ class Projection:
             self._sheets = pl.concat([self._sheets.join(new.select("table"), on="table", how="anti"), new])
 
 
+def check_writes(conn: Any, proj: Projection) -> None:
+    """The reads the last writes of this transaction depend on, done before them (so those
+    can go to the server together: :func:`escrutinio.store.engine.pipelined`): a case number
+    or a table's entry another writer took meanwhile refuses the write (StaleState)."""
+    _check_new_cases(conn, proj.opened)
+    _check_entries(conn, proj)
+
+
 def write_cases(conn: Any, proj: Projection) -> None:
     """The docket rows as the case events of this write leave them (the last summary wins)."""
     if not proj.case_rows:
         return
-    _check_new_cases(conn, proj.opened)
     m = mark(conn)
     numbers = [(n,) for n in proj.case_rows]
-    conn.exec_driver_sql(f"DELETE FROM cases WHERE number = {m}", numbers)
+    run_many(conn, f"DELETE FROM cases WHERE number = {m}", numbers)
     columns = list(next(iter(proj.case_rows.values())))
     bulk_insert(conn, "cases", columns, [tuple(r[c] for c in columns) for r in proj.case_rows.values()])
     bulk_insert(conn, "case_events", ["number", "seq"], proj.case_event_rows)
@@ -249,20 +256,28 @@ def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None =
         proj.image_rows.append((event.data["table"], event.seq, event.data["sha256"]))
 
 
+def _check_entries(conn: Any, proj: Projection) -> None:
+    """An entry is decided on the table's entries so far; if another writer recorded the same
+    entry number first (two clerks keying one table at once), the decision is stale: nothing
+    is written, and the caller decides again. (With ``entries_by_key`` the primary key of
+    ``sheet_entries`` refuses it instead, failing the whole write: see :class:`Projection`.)"""
+    rows = proj.entry_rows
+    if not rows:
+        return
+    keys = [(t, e) for t, e, *_ in rows]
+    taken = len(set(keys)) < len(keys)
+    for part in [] if proj.entries_by_key else parts(sorted({t for t, _ in keys})):
+        sql = f"SELECT table_id, entry, seq FROM sheet_entries WHERE table_id IN ({placeholders(conn, len(part))})"
+        found = {(t, e): s for t, e, s in conn.exec_driver_sql(sql, tuple(part)).fetchall()}
+        taken = taken or any(k in found for k in keys)
+    if taken:
+        raise StaleState(None, 0, "a table's entry was recorded meanwhile by another clerk: nothing was written; retry")
+
+
 def write_intake(conn: Any, proj: Projection) -> None:
-    """The double entries and scans of this write. An entry is decided on the table's entries
-    so far; if another writer recorded the same entry number first (two clerks keying one
-    table at once), the decision is stale: nothing is written, and the caller decides again."""
+    """The double entries and scans of this write (checked first by :func:`check_writes`)."""
     rows = proj.entry_rows
     if rows:
-        keys = [(t, e) for t, e, *_ in rows]
-        taken = len(set(keys)) < len(keys)
-        for part in [] if proj.entries_by_key else parts(sorted({t for t, _ in keys})):
-            sql = f"SELECT table_id, entry, seq FROM sheet_entries WHERE table_id IN ({placeholders(conn, len(part))})"
-            found = {(t, e): s for t, e, s in conn.exec_driver_sql(sql, tuple(part)).fetchall()}
-            taken = taken or any(k in found for k in keys)
-        if taken:
-            raise StaleState(None, 0, "a table's entry was recorded meanwhile by another clerk: nothing was written; retry")
         bulk_insert(conn, "sheet_entries", ["table_id", "entry", "seq", "clerk", "at", "outcome"], rows)
     if proj.image_rows:
         bulk_insert(conn, "sheet_images", ["table_id", "seq", "sha256"], proj.image_rows)
@@ -367,23 +382,44 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
 
-def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
-    """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
-    if not delta.height:
-        return []
-    grouped = delta.group_by("area").agg("key", "value").sort("area")
-    areas = grouped["area"].to_list()
+def tally_rows(conn: Any, delta: pl.DataFrame) -> tuple[list[tuple[str, str]], str | None]:
+    """The per-area counts ``delta``'s (area, key, value) changes make of the stored ones, to
+    be written by :func:`write_tally`, and the stored tally digests (``tally_digest.write``
+    updates them): read together, one query for a write of up to 500 areas."""
+    grouped = delta.group_by("area").agg("key", "value").sort("area") if delta.height else None
+    areas = grouped["area"].to_list() if grouped is not None else []
     stored: dict[str, str] = {}
-    for part in parts(areas):
+    digests: str | None = None
+    first = areas[:500]
+    sql = f"SELECT NULL, value FROM meta WHERE key = '{tally_digest.DIGESTS}'"
+    if first:
+        sql += f" UNION ALL SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(first))})"
+    for area, counts in conn.exec_driver_sql(sql, tuple(first)).fetchall():
+        if area is None:
+            digests = counts
+        else:
+            stored[area] = counts
+    for part in parts(areas[500:]):
         sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
         stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
+    if grouped is None:
+        return [], digests
     rows = [
         (area, add(stored.get(area), keys, values))
         for area, keys, values in zip(areas, grouped["key"].to_list(), grouped["value"].to_list(), strict=True)
     ]
-    conn.exec_driver_sql(
-        f"INSERT INTO area_tally (area, counts) VALUES ({placeholders(conn, 2)}) "
-        "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts",
-        rows,
-    )
+    return rows, digests
+
+
+def write_tally(conn: Any, rows: list[tuple[str, str]]) -> None:
+    """Write the per-area counts :func:`tally_rows` made (no rows returned: it can be pipelined)."""
+    if rows:
+        sql = f"INSERT INTO area_tally (area, counts) VALUES ({placeholders(conn, 2)}) "
+        run_many(conn, sql + "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts", rows)
+
+
+def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
+    """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
+    rows, _ = tally_rows(conn, delta)
+    write_tally(conn, rows)
     return rows

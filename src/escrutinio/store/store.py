@@ -37,6 +37,7 @@ from escrutinio.store.engine import (
     migrate,
     open_engine,
     parts,
+    pipelined,
     placeholders,
     release,
     sqlite_path,
@@ -47,7 +48,16 @@ from escrutinio.store.field_limits import check_election, check_event
 from escrutinio.store.group_commit import GroupRequest, committer
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
-from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases, write_intake
+from escrutinio.store.projection import (
+    Projection,
+    apply_batch,
+    apply_event,
+    check_writes,
+    tally_rows,
+    write_cases,
+    write_intake,
+    write_tally,
+)
 from escrutinio.store.shared import Shared, forget_uncommitted
 from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
@@ -451,17 +461,21 @@ class Store:
                 prev = event.hash
             out.append(sealed)
         apply_batch(proj, batch)
-        # The log and the docket rows in one statement each, whatever the number of events.
-        bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
-        write_cases(conn, proj)
-        write_intake(conn, proj)
-        # One upsert of all the tally changes: a national load touches each area once.
-        changed = add_tally(conn, tally.combine(*proj.tally_deltas))
-        tally_digest.write(conn, changed, seq, prev)
-        if wanted:
-            # The primary key is the last guard: a duplicate here fails the whole transaction.
-            rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
-            bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
+        # What the last writes depend on is read first, so the writes go to the server together.
+        check_writes(conn, proj)
+        changed, digests = tally_rows(conn, tally.combine(*proj.tally_deltas))
+        with pipelined(conn):
+            # The log and the docket rows in one statement each, whatever the number of events.
+            bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
+            write_cases(conn, proj)
+            write_intake(conn, proj)
+            # One upsert of all the tally changes: a national load touches each area once.
+            write_tally(conn, changed)
+            tally_digest.write(conn, changed, seq, prev, digests)
+            if wanted:
+                # The primary key is the last guard: a duplicate here fails the whole transaction.
+                rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
+                bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
         return out
 
     def append_grouped(
