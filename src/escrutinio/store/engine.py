@@ -229,16 +229,44 @@ def pipelined(conn: Any) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
+    with as_sqlalchemy_errors(conn), conn.connection.driver_connection.pipeline():
+        yield
+
+
+@contextmanager
+def as_sqlalchemy_errors(conn: Any) -> Iterator[None]:
+    """psycopg's errors, raised by statements run on the driver's own connection, as
+    SQLAlchemy would have raised them (what the store's translation and retries expect); a
+    connection the server dropped is invalidated, so its pool never hands it out again."""
     import psycopg
     from sqlalchemy.exc import DBAPIError
 
-    driver = conn.connection.driver_connection
     try:
-        with driver.pipeline():
-            yield
+        yield
     except psycopg.Error as exc:
+        driver = conn.connection.driver_connection
         lost = bool(driver.closed or driver.broken)
+        if lost:
+            conn.invalidate()
         raise DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost) from exc
+
+
+def locked_rows(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Take the write lock (:func:`lock_for_write`), then run the query ``sql`` and return its
+    rows: on PostgreSQL both are sent at once (one round trip, not two), yet the query is a
+    statement of its own, so its snapshot is taken once the lock is held."""
+    if conn.dialect.name != "postgresql":
+        lock_for_write(conn)
+        return list(conn.exec_driver_sql(sql, tuple(params)).fetchall())
+    cursor = conn.connection.cursor()
+    try:
+        with as_sqlalchemy_errors(conn):
+            with conn.connection.driver_connection.pipeline():
+                cursor.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def has_schema(conn: Any) -> bool:

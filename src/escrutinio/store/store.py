@@ -32,6 +32,7 @@ from escrutinio.store.engine import (
     create_schema,
     has_schema,
     lock_for_write,
+    locked_rows,
     make_engine,
     mark,
     migrate,
@@ -523,8 +524,7 @@ class Store:
         results: list[list[Event] | BaseException | None] = [None] * len(requests)
         try:
             with writing(self.engine) as conn, conn.begin():
-                lock_for_write(conn)
-                state = _under_lock(conn, keys)
+                state = _under_lock(conn, keys, lock=True)
                 done = state.done
                 for i, r in enumerate(requests):
                     key = next((k for k in r.keys if k in done), None)
@@ -705,10 +705,11 @@ class LockedState:
     """How many areas are registered (the cached lineage of the areas holds while it is the same)."""
 
 
-def _under_lock(conn: Any, keys: list[str]) -> LockedState:
+def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedState:
     """What a writer reads once it holds the write lock, in one round trip: which of ``keys``
     are recorded (with their first event), the head (seq, hash), the store's clock, the list
     of chunks and the number of areas (so a small write's projection asks no more of them).
+    With ``lock`` the write lock is taken first, in the same round trip (:func:`locked_rows`).
 
     A query of its own after the lock's (never one statement with it): a statement's snapshot
     is taken when it starts, so a head read in the statement that waited for the lock could be
@@ -723,10 +724,11 @@ def _under_lock(conn: Any, keys: list[str]) -> LockedState:
     )
     if first:
         sql += f" UNION ALL SELECT 3, key, seq, NULL, NULL FROM action_keys WHERE key IN ({placeholders(conn, len(first))})"
+    rows = locked_rows(conn, sql, first) if lock else conn.exec_driver_sql(sql, tuple(first)).fetchall()
     done: dict[str, int] = {}
     listed: dict[str, list[tuple[int, str]]] = {chunks.ROLL: [], chunks.SHEETS: []}
     seq, digest, moment, areas = 0, GENESIS, None, 0
-    for part, text, number, hash_, clock in conn.exec_driver_sql(sql, tuple(first)).fetchall():
+    for part, text, number, hash_, clock in rows:
         if part == 0:
             seq, digest, moment = (number, hash_, clock) if number is not None else (0, GENESIS, clock)
         elif part == 1:

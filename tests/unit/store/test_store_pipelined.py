@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.onpe_sample import write
 
 from escrutinio.app import Session
-from escrutinio.store.engine import bulk_insert, mark, pipelined, run_many, writing
+from escrutinio.store.engine import bulk_insert, locked_rows, mark, pipelined, run_many, writing
 from escrutinio.store.failures import is_driver_error, translate
 
 
@@ -37,3 +37,14 @@ def test_pipelined_writes_land_and_a_refused_one_fails_the_whole_write(db_url: s
             assert isinstance(refused.value, IntegrityError)  # as SQLAlchemy names it, not psycopg's own
             assert "the database refused the request" in str(translate(refused.value, s.url, writing=True))
         assert keys(s) == sorted([*before, "k1"])  # k3 rolled back with it
+
+
+def test_locked_rows_takes_the_write_lock_and_answers_the_query(db_url: str, tmp_path: Path) -> None:
+    with Session(db_url) as s:
+        s.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+        with writing(s.store.engine) as conn, conn.begin():
+            rows = locked_rows(conn, f"SELECT COUNT(*) FROM events WHERE seq > {mark(conn)}", [0])
+            assert rows[0][0] == s.store.head()[0]
+            if conn.dialect.name == "postgresql":  # held by this transaction until it ends
+                sql = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+                assert conn.exec_driver_sql(sql).scalar() == 1
