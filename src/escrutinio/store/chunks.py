@@ -74,12 +74,16 @@ FEW = 2_000
 """Up to this many tables a read looks them up by index; above, it joins."""
 
 
-def read(conn: Any, kind: str, cache: dict[str, Any]) -> list[Chunk]:
+def read(conn: Any, kind: str, cache: dict[str, Any], listed: Sequence[tuple[int, str]] | None = None) -> list[Chunk]:
     """Every chunk of a kind, oldest first; only those this process has not seen are fetched.
 
-    ``cache`` may be shared by many threads (``store.shared``): the first to miss a chunk
-    fetches and decodes it while the others wait for it, rather than each decoding its own."""
-    listed = conn.exec_driver_sql(f"SELECT seq, hash FROM chunks WHERE kind = {mark(conn)} ORDER BY seq", (kind,)).fetchall()
+    ``listed``: the chunks' (seq, hash), oldest first, when the caller read them already (in
+    a query that asked for more). ``cache`` may be shared by many threads (``store.shared``):
+    the first to miss a chunk fetches and decodes it while the others wait for it, rather than
+    each decoding its own."""
+    if listed is None:
+        sql = f"SELECT seq, hash FROM chunks WHERE kind = {mark(conn)} ORDER BY seq"
+        listed = conn.exec_driver_sql(sql, (kind,)).fetchall()
     seen: dict[str, Chunk] = cache.setdefault(f"chunks:{kind}", {})
     if any(digest not in seen for _, digest in listed):
         with cache.setdefault(f"chunks:{kind}:lock", threading.Lock()):

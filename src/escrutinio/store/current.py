@@ -95,6 +95,12 @@ def _entries(
     return pl.concat([*(p for p in parts if p.height), _sheet_rows(conn, election, ids, current_only)])
 
 
+def current_rows(conn: Any, election: Election, ids: Sequence[str]) -> pl.DataFrame:
+    """The current sheets of these tables kept as rows (all of a table's current sheet when no
+    chunk holds one of its sheets: :mod:`escrutinio.store.lookup` tells)."""
+    return _sheet_rows(conn, election, ids, current_only=True)
+
+
 def newest(entries: pl.DataFrame, by: Sequence[str] = ("table",)) -> pl.DataFrame:
     """The newest entry by (version, event) for each key, in key order."""
     return entries.sort([*by, "version", "seq"], maintain_order=True).unique(subset=list(by), keep="last", maintain_order=True)
@@ -105,6 +111,16 @@ def read_current_sheets(
 ) -> pl.DataFrame:
     """Each table's current sheet (tables with no sheet yet have no row)."""
     return newest(_entries(conn, election, cache, ids, current_only=True))
+
+
+def read_current_sheets_and_rows(
+    conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str]
+) -> tuple[pl.DataFrame, set[str]]:
+    """:func:`read_current_sheets` of these tables, and which of them have a current sheet kept
+    as a row (what a write retires when a newer sheet arrives), from the same reads."""
+    found = [c.rows_of(ids) for c in chunks.read(conn, chunks.SHEETS, cache)]
+    rows = _sheet_rows(conn, election, ids, current_only=True)
+    return newest(pl.concat([*(p for p in found if p.height), rows])), set(rows["table"].to_list())
 
 
 def sheet_history(conn: Any, election: Election, cache: dict[str, Any], tables: Sequence[str]) -> dict[str, list[dict[str, Any]]]:

@@ -20,6 +20,7 @@ import os
 import select
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,10 +202,69 @@ def bulk_insert(conn: Any, table: str, columns: list[str], rows: Iterable[tuple]
     if replace_on:
         others = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in replace_on)
         sql += f" ON CONFLICT ({', '.join(replace_on)}) DO UPDATE SET {others}"
-    # The DBAPI cursor of this same transaction takes any iterable of rows (SQLAlchemy wants a list).
+    run_many(conn, sql, rows)
+
+
+def run_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """A statement that returns no rows, once per row of parameters, on the DBAPI cursor of the
+    connection's transaction: it takes any iterable of rows (SQLAlchemy wants a list), and it
+    can run inside :func:`pipelined` (SQLAlchemy's own execution cannot)."""
     cursor = conn.connection.cursor()
     try:
         cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def pipelined(conn: Any) -> Iterator[None]:
+    """Statements run inside (through :func:`run_many` only: they return no rows) are sent to
+    a PostgreSQL server together and answered together, one round trip where there was one
+    each; on SQLite, as they come.
+
+    Why: the last writes of an append (the log, the entries, the tallies, the keys) each waited
+    for the server, and under load each wait is also a wait for the GIL, in the group commit's
+    one thread that every write waits for. A statement's error surfaces when the block ends,
+    as SQLAlchemy's error for it (the whole transaction is rolled back either way)."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    with as_sqlalchemy_errors(conn), conn.connection.driver_connection.pipeline():
+        yield
+
+
+@contextmanager
+def as_sqlalchemy_errors(conn: Any) -> Iterator[None]:
+    """psycopg's errors, raised by statements run on the driver's own connection, as
+    SQLAlchemy would have raised them (what the store's translation and retries expect); a
+    connection the server dropped is invalidated, so its pool never hands it out again."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        driver = conn.connection.driver_connection
+        lost = bool(driver.closed or driver.broken)
+        if lost:
+            conn.invalidate()
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, connection_invalidated=lost) from exc
+
+
+def locked_rows(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Take the write lock (:func:`lock_for_write`), then run the query ``sql`` and return its
+    rows: on PostgreSQL both are sent at once (one round trip, not two), yet the query is a
+    statement of its own, so its snapshot is taken once the lock is held."""
+    if conn.dialect.name != "postgresql":
+        lock_for_write(conn)
+        return list(conn.exec_driver_sql(sql, tuple(params)).fetchall())
+    cursor = conn.connection.cursor()
+    try:
+        with as_sqlalchemy_errors(conn):
+            with conn.connection.driver_connection.pipeline():
+                cursor.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall())
     finally:
         cursor.close()
 

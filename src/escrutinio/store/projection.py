@@ -17,13 +17,20 @@ from escrutinio.domain.election import Election
 from escrutinio.domain.errors import StaleState
 from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
-from escrutinio.ledger.sheets_payload import from_payload, record_frame
+from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
-from escrutinio.store import chunks
+from escrutinio.store import chunks, lookup, tally_digest
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
-from escrutinio.store.current import read_areas, read_current_sheets, read_tables
-from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders
+from escrutinio.store.current import (
+    current_rows,
+    newest,
+    read_areas,
+    read_current_sheets,
+    read_current_sheets_and_rows,
+    read_tables,
+)
+from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders, run_many
 from escrutinio.store.packed_tally import add
 
 SHEET_ROW_COLUMNS = list(SHEET_ROW)
@@ -38,7 +45,24 @@ class Projection:
     store) and updates them in memory; a small write (a ruling) reads only its own tables.
     """
 
-    def __init__(self, conn: Any, election: Election | None, cache: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        election: Election | None,
+        cache: dict[str, Any] | None = None,
+        *,
+        entries_by_key: bool = False,
+        chunks: dict[str, list[tuple[int, str]]] | None = None,
+        areas: int | None = None,
+    ) -> None:
+        """``entries_by_key``: a double entry taken meanwhile is refused by ``sheet_entries``'s
+        primary key, failing the whole write, instead of being looked for first (a round trip):
+        for a group commit, which then writes its requests one by one, each with the look.
+
+        ``chunks`` (each kind's (seq, hash), oldest first) and ``areas`` (how many): read by the
+        writer under the write lock with its head, so a small write looks its tables up in the
+        process's dictionaries of the chunks (:mod:`escrutinio.store.lookup`) and finds its
+        cached lineage without a query of its own."""
         self.conn = conn
         self.election = election
         # Survives transactions (held by the Store): the area lineage changes only with new areas,
@@ -49,6 +73,11 @@ class Projection:
         self._tables: pl.DataFrame | None = None
         self._sheets: pl.DataFrame | None = None
         self._row_tables: set[str] | None = None
+        self._rows_of: tuple[set[str], set[str]] | None = None
+        """(tables asked, those of them with a current row), from the last small :meth:`current`."""
+        self.entries_by_key = entries_by_key
+        self._listed = chunks
+        self._area_count = areas
         self.tally_deltas: list[pl.DataFrame] = []
         self.event_rows: list[tuple[Any, ...]] = []
         self.case_rows: dict[str, dict[str, Any]] = {}
@@ -69,7 +98,9 @@ class Projection:
             cached = self.cache.get("lineage")
             count = None
             if self._areas is None:
-                count = self.conn.exec_driver_sql("SELECT COUNT(*) FROM areas").scalar()
+                count = self._area_count
+                if count is None:
+                    count = self.conn.exec_driver_sql("SELECT COUNT(*) FROM areas").scalar()
                 if cached is not None and cached[0] == count:
                     self._lineage = cached[1]
                     return self._lineage
@@ -88,12 +119,22 @@ class Projection:
         if self._tables is not None:
             self._tables = pl.concat([self._tables, frame])
 
-    def roll(self, ids: list[str]) -> pl.DataFrame:
+    def places(self, ids: list[str]) -> pl.DataFrame:
+        """The (table, area, electors) of these tables that are on the roll."""
+        columns = ["table", "area", tf.ELECTORS]
         if self._tables is None and len(ids) > SMALL_BATCH:
             self._tables = read_tables(self.conn, self.cache)
         if self._tables is not None:
-            return only_tables(self._tables, ids)
-        return read_tables(self.conn, self.cache, ids)
+            return only_tables(self._tables, ids).select(columns)
+        if self._listed is not None:
+            index = lookup.roll_index(self.conn, self.cache, self._listed.get(chunks.ROLL, []))
+            found = [(t, *index[t]) for t in ids if t in index]
+            return pl.DataFrame(found, schema={c: TABLE_SCHEMA[c] for c in columns}, orient="row")
+        return read_tables(self.conn, self.cache, ids).select(columns)
+
+    def chunk_written(self) -> None:
+        """A chunk was written in this transaction: the list read under the lock is not whole."""
+        self._listed = None
 
     def current(self, ids: list[str]) -> pl.DataFrame:
         assert self.election is not None
@@ -101,16 +142,27 @@ class Projection:
             self._sheets = read_current_sheets(self.conn, self.election, self.cache)
         if self._sheets is not None:
             return only_tables(self._sheets, ids)
-        return read_current_sheets(self.conn, self.election, self.cache, ids)
+        if self._listed is not None:
+            loaded = lookup.sheet_index(self.conn, self.cache, self._listed.get(chunks.SHEETS, []))
+            if not any(t in loaded for t in ids):  # no chunk holds a sheet of theirs: their rows say it all
+                rows = current_rows(self.conn, self.election, ids)
+                self._rows_of = (set(ids), set(rows["table"].to_list()))
+                return newest(rows) if rows["table"].is_duplicated().any() else rows
+        found, rows = read_current_sheets_and_rows(self.conn, self.election, self.cache, ids)
+        self._rows_of = (set(ids), rows)
+        return found
 
     def row_tables(self, ids: list[str]) -> set[str]:
         """Which of these tables have a current sheet kept as a row (to retire it when a newer
-        sheet arrives); a bulk write reads the whole (small) set once."""
+        sheet arrives); a bulk write reads the whole (small) set once, a small one learnt it
+        when it read these tables' current sheets (:meth:`current`), a round trip fewer."""
         if self._row_tables is None and len(ids) > SMALL_BATCH:
             found = self.conn.exec_driver_sql("SELECT table_id FROM sheets WHERE current = 1").fetchall()
             self._row_tables = {r[0] for r in found}
         if self._row_tables is not None:
             return self._row_tables.intersection(ids)
+        if self._rows_of is not None and self._rows_of[0].issuperset(ids):
+            return self._rows_of[1].intersection(ids)
         out: set[str] = set()
         for part in parts(ids):
             sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({placeholders(self.conn, len(part))})"
@@ -120,20 +172,28 @@ class Projection:
     def rows_changed(self, retired: set[str], kept: list[str]) -> None:
         if self._row_tables is not None:
             self._row_tables = (self._row_tables - retired) | set(kept)
+        self._rows_of = None  # read again if asked: the rows just written are current now
 
     def replace_current(self, new: pl.DataFrame) -> None:
         if self._sheets is not None:
             self._sheets = pl.concat([self._sheets.join(new.select("table"), on="table", how="anti"), new])
 
 
+def check_writes(conn: Any, proj: Projection) -> None:
+    """The reads the last writes of this transaction depend on, done before them (so those
+    can go to the server together: :func:`escrutinio.store.engine.pipelined`): a case number
+    or a table's entry another writer took meanwhile refuses the write (StaleState)."""
+    _check_new_cases(conn, proj.opened)
+    _check_entries(conn, proj)
+
+
 def write_cases(conn: Any, proj: Projection) -> None:
     """The docket rows as the case events of this write leave them (the last summary wins)."""
     if not proj.case_rows:
         return
-    _check_new_cases(conn, proj.opened)
     m = mark(conn)
     numbers = [(n,) for n in proj.case_rows]
-    conn.exec_driver_sql(f"DELETE FROM cases WHERE number = {m}", numbers)
+    run_many(conn, f"DELETE FROM cases WHERE number = {m}", numbers)
     columns = list(next(iter(proj.case_rows.values())))
     bulk_insert(conn, "cases", columns, [tuple(r[c] for c in columns) for r in proj.case_rows.values()])
     bulk_insert(conn, "case_events", ["number", "seq"], proj.case_event_rows)
@@ -159,6 +219,7 @@ def _apply_tables(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None
     frame = pl.concat(frames) if len(frames) > 1 else frames[0]
     proj.add_tables(frame)
     chunks.write(proj.conn, batch[-1][0].seq, batch[-1][0].hash, chunks.ROLL, frame)
+    proj.chunk_written()
     proj.tally_deltas.append(tally.roll_up(tally.registration_contribution(frame), proj.lineage()))
 
 
@@ -195,20 +256,28 @@ def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None =
         proj.image_rows.append((event.data["table"], event.seq, event.data["sha256"]))
 
 
+def _check_entries(conn: Any, proj: Projection) -> None:
+    """An entry is decided on the table's entries so far; if another writer recorded the same
+    entry number first (two clerks keying one table at once), the decision is stale: nothing
+    is written, and the caller decides again. (With ``entries_by_key`` the primary key of
+    ``sheet_entries`` refuses it instead, failing the whole write: see :class:`Projection`.)"""
+    rows = proj.entry_rows
+    if not rows:
+        return
+    keys = [(t, e) for t, e, *_ in rows]
+    taken = len(set(keys)) < len(keys)
+    for part in [] if proj.entries_by_key else parts(sorted({t for t, _ in keys})):
+        sql = f"SELECT table_id, entry, seq FROM sheet_entries WHERE table_id IN ({placeholders(conn, len(part))})"
+        found = {(t, e): s for t, e, s in conn.exec_driver_sql(sql, tuple(part)).fetchall()}
+        taken = taken or any(k in found for k in keys)
+    if taken:
+        raise StaleState(None, 0, "a table's entry was recorded meanwhile by another clerk: nothing was written; retry")
+
+
 def write_intake(conn: Any, proj: Projection) -> None:
-    """The double entries and scans of this write. An entry is decided on the table's entries
-    so far; if another writer recorded the same entry number first (two clerks keying one
-    table at once), the decision is stale: nothing is written, and the caller decides again."""
+    """The double entries and scans of this write (checked first by :func:`check_writes`)."""
     rows = proj.entry_rows
     if rows:
-        keys = [(t, e) for t, e, *_ in rows]
-        taken = len(set(keys)) < len(keys)
-        for part in parts(sorted({t for t, _ in keys})):
-            sql = f"SELECT table_id, entry, seq FROM sheet_entries WHERE table_id IN ({placeholders(conn, len(part))})"
-            found = {(t, e): s for t, e, s in conn.exec_driver_sql(sql, tuple(part)).fetchall()}
-            taken = taken or any(k in found for k in keys)
-        if taken:
-            raise StaleState(None, 0, "a table's entry was recorded meanwhile by another clerk: nothing was written; retry")
         bulk_insert(conn, "sheet_entries", ["table_id", "entry", "seq", "clerk", "at", "outcome"], rows)
     if proj.image_rows:
         bulk_insert(conn, "sheet_images", ["table_id", "seq", "sha256"], proj.image_rows)
@@ -241,15 +310,16 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     conn = proj.conn
     election = proj.election
     assert election is not None
-    frames = [
-        record_frame(f, election, e.seq) if f is not None else from_payload(e.data["sheets"], election, e.seq) for e, f in run
-    ]
-    new = pl.concat(frames) if len(frames) > 1 else frames[0]
+    if bulk:
+        frames = [record_frame(f, election, e.seq) for e, f in run if f is not None]
+        new = pl.concat(frames) if len(frames) > 1 else frames[0]
+    else:
+        new = _payloads_frame([e for e, _ in run], election)
     if new["table"].is_duplicated().any():
         new = new.unique(subset=["table"], keep="last", maintain_order=True)
     ids = new["table"].to_list()
     old = proj.current(ids)
-    roll = proj.roll(ids).select("table", "area", tf.ELECTORS)
+    roll = proj.places(ids)
     retired = proj.row_tables(ids)
     if retired:
         m = mark(conn)
@@ -258,14 +328,29 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
         )
     if bulk:
         chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
+        proj.chunk_written()
     rows = new.filter(pl.col("state") == SheetState.OBSERVED.value) if bulk else new
     _write_sheet_rows(conn, rows.sort("table"), roll, election)
     proj.rows_changed(retired, rows["table"].to_list())
     lin = proj.lineage()
-    plus = tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin)
-    minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
-    proj.tally_deltas += [plus, minus.with_columns(-pl.col("value"))]
+    proj.tally_deltas.append(tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin))
+    if old.height:  # a first sheet (every double entry's) replaces nothing
+        minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
+        proj.tally_deltas.append(minus.with_columns(-pl.col("value")))
     proj.replace_current(new)
+
+
+def _payloads_frame(events: list[Event], election: Election) -> pl.DataFrame:
+    """The current-sheets rows of a run of small sheet events as ONE frame: a group commit of
+    double entries holds one event per processed sheet, and a frame each (then concatenated)
+    cost more than the rest of the group's projection."""
+    if len(events) == 1:
+        return from_payload(events[0].data["sheets"], election, events[0].seq)
+    payloads = [e.data["sheets"] for e in events]
+    merged: dict[str, Any] = {c: [v for p in payloads for v in p[c]] for c in SHEET_COLUMNS}
+    merged["votes"] = {c: [v for p in payloads for v in p["votes"][c]] for c in election.contest.choice_ids}
+    seqs = [e.seq for e, p in zip(events, payloads, strict=True) for _ in p["table"]]
+    return from_payload(merged, election, 0).with_columns(pl.Series("seq", seqs, dtype=pl.Int64))
 
 
 def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, election: Election) -> None:
@@ -297,23 +382,44 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
 
-def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
-    """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
-    if not delta.height:
-        return []
-    grouped = delta.group_by("area").agg("key", "value").sort("area")
-    areas = grouped["area"].to_list()
+def tally_rows(conn: Any, delta: pl.DataFrame) -> tuple[list[tuple[str, str]], str | None]:
+    """The per-area counts ``delta``'s (area, key, value) changes make of the stored ones, to
+    be written by :func:`write_tally`, and the stored tally digests (``tally_digest.write``
+    updates them): read together, one query for a write of up to 500 areas."""
+    grouped = delta.group_by("area").agg("key", "value").sort("area") if delta.height else None
+    areas = grouped["area"].to_list() if grouped is not None else []
     stored: dict[str, str] = {}
-    for part in parts(areas):
+    digests: str | None = None
+    first = areas[:500]
+    sql = f"SELECT NULL, value FROM meta WHERE key = '{tally_digest.DIGESTS}'"
+    if first:
+        sql += f" UNION ALL SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(first))})"
+    for area, counts in conn.exec_driver_sql(sql, tuple(first)).fetchall():
+        if area is None:
+            digests = counts
+        else:
+            stored[area] = counts
+    for part in parts(areas[500:]):
         sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
         stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
+    if grouped is None:
+        return [], digests
     rows = [
         (area, add(stored.get(area), keys, values))
         for area, keys, values in zip(areas, grouped["key"].to_list(), grouped["value"].to_list(), strict=True)
     ]
-    conn.exec_driver_sql(
-        f"INSERT INTO area_tally (area, counts) VALUES ({placeholders(conn, 2)}) "
-        "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts",
-        rows,
-    )
+    return rows, digests
+
+
+def write_tally(conn: Any, rows: list[tuple[str, str]]) -> None:
+    """Write the per-area counts :func:`tally_rows` made (no rows returned: it can be pipelined)."""
+    if rows:
+        sql = f"INSERT INTO area_tally (area, counts) VALUES ({placeholders(conn, 2)}) "
+        run_many(conn, sql + "ON CONFLICT (area) DO UPDATE SET counts = excluded.counts", rows)
+
+
+def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
+    """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
+    rows, _ = tally_rows(conn, delta)
+    write_tally(conn, rows)
     return rows

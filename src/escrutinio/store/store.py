@@ -19,25 +19,26 @@ import orjson
 import polars as pl
 
 from escrutinio.aggregation import tally
-from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import AlreadyDone, StaleState, StoreError
 from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, check_media_type
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import tally_digest
+from escrutinio.store import chunks, lookup, tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
     create_schema,
     has_schema,
     lock_for_write,
+    locked_rows,
     make_engine,
     mark,
     migrate,
     open_engine,
     parts,
+    pipelined,
     placeholders,
     release,
     sqlite_path,
@@ -48,7 +49,16 @@ from escrutinio.store.field_limits import check_election, check_event
 from escrutinio.store.group_commit import GroupRequest, committer
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
-from escrutinio.store.projection import Projection, add_tally, apply_batch, apply_event, write_cases, write_intake
+from escrutinio.store.projection import (
+    Projection,
+    apply_batch,
+    apply_event,
+    check_writes,
+    tally_rows,
+    write_cases,
+    write_intake,
+    write_tally,
+)
 from escrutinio.store.shared import Shared, forget_uncommitted
 from escrutinio.store.sqlite_ddl import SCHEMA_REVISION
 
@@ -300,18 +310,14 @@ class Store:
             return _intake_events(conn, table)
 
     def entry_state(self, table: str) -> tuple[bool, int | None, str | None, list[Event]]:
-        """What deciding a clerk's entry of ``table`` reads, on one connection: whether the table
-        is on the roll, its electors, the state of its current sheet (None: it has none) and its
-        intake events, oldest first. One call per entry, where three reads each checked out a
-        connection of their own and listed the roll's chunks twice."""
-        election = self.election()  # before the connection: two at once per thread can starve a full pool
+        """What deciding a clerk's entry of ``table`` reads: whether the table is on the roll,
+        its electors, the state of its current sheet (None: it has none) and its intake events,
+        oldest first. One indexed query (:func:`escrutinio.store.lookup.entry_state`): it is
+        asked once per entry, and whole-frame reads of the roll and the sheets were most of an
+        entry's time."""
         with self.engine.connect() as conn:
-            roll = read_tables(conn, self._cache, [table])
-            current = read_current_sheets(conn, election, self._cache, [table])
-            events = _intake_events(conn, table)
-        electors = roll[tf.ELECTORS].to_list()
-        state = current["state"].to_list()
-        return bool(electors), electors[0] if electors else None, state[0] if state else None, events
+            roll, state, rows = lookup.entry_state(conn, self._cache, table)
+        return roll is not None, roll[1] if roll is not None else None, state, [_event(r) for r in rows]
 
     def event_at(self, seq: int) -> Event:
         """One event of the log, by number."""
@@ -396,24 +402,35 @@ class Store:
         """Seal ``pending`` on the head and apply it, inside the caller's write transaction."""
         return self._write_parts(conn, [GroupRequest(pending, actor, expect_seq, wanted)])[0]
 
-    def _write_parts(self, conn: Any, parts_: Sequence[GroupRequest]) -> list[list[Event]]:
+    def _write_parts(
+        self,
+        conn: Any,
+        parts_: Sequence[GroupRequest],
+        state: LockedState | None = None,
+        *,
+        entries_by_key: bool = False,
+    ) -> list[list[Event]]:
         """Seal the events of each part (one caller's append) on the head, one part after the
         other, and apply them all to the projections in one pass: one statement per table
         written, whatever the number of parts. Each part's keys mark its own first event.
-        Only the first part's ``expect_seq`` is checked (a group carries none)."""
+        Only the first part's ``expect_seq`` is checked (a group carries none).
+
+        ``state``: what the caller read under the write lock, the keys already checked
+        (:func:`_under_lock`); else it is read here.
+        ``entries_by_key``: see :class:`Projection` (a caller that writes apart on a refusal)."""
         wanted = [k for part in parts_ for k in part.keys]
-        if wanted:
-            done = _known_keys(conn, wanted)
-            if done:
-                key = next(k for k in wanted if k in done)
-                raise AlreadyDone(key, done[key])
-        seq, prev = _head(conn)
+        if state is None:
+            state = _under_lock(conn, wanted)
+            if state.done:
+                key = next(k for k in wanted if k in state.done)
+                raise AlreadyDone(key, state.done[key])
+        seq, prev, moment = state.seq, state.head, state.moment
         expect_seq = parts_[0].expect_seq if parts_ else None
         if expect_seq is not None and seq != expect_seq:
             raise StaleState(expect_seq, seq)
-        at = timestamp(_clock(conn))
+        at = timestamp(moment)
         election = None if self._election is None and seq == 0 else self.election()
-        proj = Projection(conn, election, self._cache)
+        proj = Projection(conn, election, self._cache, entries_by_key=entries_by_key, chunks=state.chunks, areas=state.areas)
         batch: list[tuple[Event, pl.DataFrame | None]] = []
         out: list[list[Event]] = []
         for part in parts_:
@@ -445,17 +462,21 @@ class Store:
                 prev = event.hash
             out.append(sealed)
         apply_batch(proj, batch)
-        # The log and the docket rows in one statement each, whatever the number of events.
-        bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
-        write_cases(conn, proj)
-        write_intake(conn, proj)
-        # One upsert of all the tally changes: a national load touches each area once.
-        changed = add_tally(conn, tally.combine(*proj.tally_deltas))
-        tally_digest.write(conn, changed, seq, prev)
-        if wanted:
-            # The primary key is the last guard: a duplicate here fails the whole transaction.
-            rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
-            bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
+        # What the last writes depend on is read first, so the writes go to the server together.
+        check_writes(conn, proj)
+        changed, digests = tally_rows(conn, tally.combine(*proj.tally_deltas))
+        with pipelined(conn):
+            # The log and the docket rows in one statement each, whatever the number of events.
+            bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
+            write_cases(conn, proj)
+            write_intake(conn, proj)
+            # One upsert of all the tally changes: a national load touches each area once.
+            write_tally(conn, changed)
+            tally_digest.write(conn, changed, seq, prev, digests)
+            if wanted:
+                # The primary key is the last guard: a duplicate here fails the whole transaction.
+                rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
+                bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
         return out
 
     def append_grouped(
@@ -472,42 +493,70 @@ class Store:
         """Append each request in turn in ONE transaction and one commit, each with its own
         result or refusal (a StaleState, an AlreadyDone, a rule), as if appended alone.
 
-        Fast path: the requests whose keys are new are sealed in order and projected together
-        (:meth:`_write_parts`), so a group costs about what one append costs. If that write
-        fails (a request a projection guard refuses), it is rolled back and each request is
-        written again inside its own savepoint, so the refusal rolls back that request alone.
-        A group whose requests expect a head, or share a key, takes that second path directly.
+        Fast path (:meth:`_group_together`): the requests whose keys are new are sealed in order
+        and projected together, so a group costs about what one append costs. If that write
+        fails (a request a projection guard refuses), its transaction is rolled back and the
+        group written again in a new one, each request inside its own savepoint, so the refusal
+        rolls back that request alone (:meth:`_group_apart`). A group whose requests expect a
+        head, or share a key, takes that second path directly.
         """
-        results: list[list[Event] | BaseException | None] = [None] * len(requests)
         self.election()  # read before the write's connection: a second one at once can starve a full pool
         try:
-            with writing(self.engine) as conn, conn.begin():
-                lock_for_write(conn)
-                todo = list(range(len(requests)))
-                keys = [k for r in requests for k in r.keys]
-                if all(r.expect_seq is None for r in requests) and len(set(keys)) == len(keys):
-                    done = _known_keys(conn, keys) if keys else {}
-                    for i in todo:
-                        key = next((k for k in requests[i].keys if k in done), None)
-                        if key is not None:
-                            results[i] = AlreadyDone(key, done[key])
-                    todo = [i for i in todo if results[i] is None]
-                    written = self._savepoint(conn, lambda: self._write_parts(conn, [requests[i] for i in todo]))
-                    if not isinstance(written, BaseException):
-                        for i, events in zip(todo, written, strict=True):
-                            results[i] = events
-                        todo = []
-                for i in todo:
-                    r = requests[i]
-                    results[i] = self._savepoint(conn, lambda r=r: self._write(conn, r.pending, r.actor, r.expect_seq, r.keys))
-                self._committing = True
+            results = self._group_together(requests)
+            if results is None:
+                results = self._group_apart(requests)
         except Exception as exc:
             forget_uncommitted(self._cache)
             failed = translate(exc, self.url, writing=True, committing=self._committing) if is_driver_error(exc) else exc
             return [failed] * len(requests)
         finally:
             self._committing = False
+        return results
+
+    def _group_together(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException] | None:
+        """The group in one transaction without savepoints (each is a round trip to the server):
+        the head, the clock and every key read in one query under the lock, then one write of
+        the requests whose keys are new. None when the group must be written request by request
+        (nothing of this attempt is committed then)."""
+        keys = [k for r in requests for k in r.keys]
+        if any(r.expect_seq is not None for r in requests) or len(set(keys)) != len(keys):
+            return None
+        results: list[list[Event] | BaseException | None] = [None] * len(requests)
+        try:
+            with writing(self.engine) as conn, conn.begin():
+                state = _under_lock(conn, keys, lock=True)
+                done = state.done
+                for i, r in enumerate(requests):
+                    key = next((k for k in r.keys if k in done), None)
+                    if key is not None:
+                        results[i] = AlreadyDone(key, done[key])
+                todo = [i for i in range(len(requests)) if results[i] is None]
+                if not todo:
+                    return [r for r in results if r is not None]  # every one done before: nothing to write
+                try:
+                    written = self._write_parts(conn, [requests[i] for i in todo], state, entries_by_key=True)
+                except Exception as exc:
+                    if getattr(exc, "connection_invalidated", False):
+                        raise  # the server went away: writing apart would not help
+                    raise _WriteApart from exc
+                for i, events in zip(todo, written, strict=True):
+                    results[i] = events
+                self._committing = True  # past here only the commit is left
+        except _WriteApart:
+            forget_uncommitted(self._cache)  # cached projection state may hold what was rolled back
+            return None
         return [r for r in results if r is not None]
+
+    def _group_apart(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
+        """The group in one transaction, each request in its own savepoint: a refusal (a key
+        done, a stale head, a projection guard) rolls back that request alone."""
+        results: list[list[Event] | BaseException] = []
+        with writing(self.engine) as conn, conn.begin():
+            lock_for_write(conn)
+            for r in requests:
+                results.append(self._savepoint(conn, lambda r=r: self._write(conn, r.pending, r.actor, r.expect_seq, r.keys)))
+            self._committing = True
+        return results
 
     def _savepoint(self, conn: Any, work: Callable[[], T]) -> T | BaseException:
         """``work()`` inside a savepoint: its error is returned, and what it wrote rolled back."""
@@ -614,9 +663,13 @@ def _checked_keys(keys: Sequence[str], pending: Sequence[PendingEvent]) -> list[
     return wanted
 
 
+PART = 500
+"""Keys looked up per statement (an IN list the drivers take)."""
+
+
 def _known_keys(conn: Any, keys: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for part in parts(keys):
+    for part in parts(keys, PART):
         sql = f"SELECT key, seq FROM action_keys WHERE key IN ({placeholders(conn, len(part))})"
         found.update((k, s) for k, s in conn.exec_driver_sql(sql, tuple(part)).fetchall())
     return found
@@ -630,6 +683,66 @@ def _intake_events(conn: Any, table: str) -> list[Event]:
         f"UNION ALL SELECT seq FROM sheet_images WHERE table_id = {m}) ORDER BY e.seq"
     )
     return [_event(r) for r in conn.exec_driver_sql(sql, (table, table)).fetchall()]
+
+
+class _WriteApart(Exception):
+    """A group's joint write was refused: roll it back and write the group request by request."""
+
+
+@dataclass(frozen=True)
+class LockedState:
+    """What a writer reads once it holds the write lock (:func:`_under_lock`)."""
+
+    done: dict[str, int]
+    """The keys asked for that are recorded, each with its action's first event."""
+    seq: int
+    head: str
+    moment: datetime
+    """The store's clock: every event of the write is stamped with it."""
+    chunks: dict[str, list[tuple[int, str]]]
+    """Each kind's chunks (seq, hash), oldest first (see :mod:`escrutinio.store.lookup`)."""
+    areas: int
+    """How many areas are registered (the cached lineage of the areas holds while it is the same)."""
+
+
+def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedState:
+    """What a writer reads once it holds the write lock, in one round trip: which of ``keys``
+    are recorded (with their first event), the head (seq, hash), the store's clock, the list
+    of chunks and the number of areas (so a small write's projection asks no more of them).
+    With ``lock`` the write lock is taken first, in the same round trip (:func:`locked_rows`).
+
+    A query of its own after the lock's (never one statement with it): a statement's snapshot
+    is taken when it starts, so a head read in the statement that waited for the lock could be
+    one a writer that held the lock meanwhile has since moved on."""
+    first, rest = keys[:PART], keys[PART:]
+    server = conn.dialect.name == "postgresql"
+    sql = (
+        f"SELECT 0, NULL, h.seq, h.hash, {'clock_timestamp()' if server else 'NULL'} FROM (SELECT 1 AS one) o "
+        "LEFT JOIN (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) h ON 1 = 1"
+        " UNION ALL SELECT 1, kind, seq, hash, NULL FROM chunks"
+        " UNION ALL SELECT 2, NULL, COUNT(*), NULL, NULL FROM areas"
+    )
+    if first:
+        sql += f" UNION ALL SELECT 3, key, seq, NULL, NULL FROM action_keys WHERE key IN ({placeholders(conn, len(first))})"
+    rows = locked_rows(conn, sql, first) if lock else conn.exec_driver_sql(sql, tuple(first)).fetchall()
+    done: dict[str, int] = {}
+    listed: dict[str, list[tuple[int, str]]] = {chunks.ROLL: [], chunks.SHEETS: []}
+    seq, digest, moment, areas = 0, GENESIS, None, 0
+    for part, text, number, hash_, clock in rows:
+        if part == 0:
+            seq, digest, moment = (number, hash_, clock) if number is not None else (0, GENESIS, clock)
+        elif part == 1:
+            listed.setdefault(text, []).append((number, hash_))
+        elif part == 2:
+            areas = number
+        else:
+            done[text] = number
+    if rest:
+        done.update(_known_keys(conn, rest))
+    for found in listed.values():
+        found.sort()
+    when = moment.astimezone(UTC) if moment is not None else _clock(None)
+    return LockedState(done, seq, digest, when, listed, areas)
 
 
 def _clock(conn: Any) -> datetime:

@@ -38,21 +38,22 @@ def digests_of(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
     return {area: area_digest(area, counts) for area, counts in rows}
 
 
-def write(conn: Any, changed: Iterable[Sequence[Any]], seq: int, head: str) -> None:
-    """Record the digests of the rows an append changed and the head it reached (in its transaction)."""
-    from escrutinio.store.engine import placeholders
+def write(conn: Any, changed: Iterable[Sequence[Any]], seq: int, head: str, stored: str | None) -> None:
+    """Record the digests of the rows an append changed and the head it reached (in its transaction).
+
+    ``stored``: the digests as stored (None: none yet), read by the caller with the rows it
+    changes (``projection.tally_rows``): nothing is read here, so the write can go with others
+    in one round trip (``engine.pipelined``)."""
+    from escrutinio.store.engine import placeholders, run_many
 
     updates = digests_of(changed)
     rows = [(HEAD, f"{seq} {head}")]
     if updates:
-        found = conn.exec_driver_sql(f"SELECT value FROM meta WHERE key = '{DIGESTS}'").scalar()
-        digests = orjson.loads(found) if found else {}
+        digests = orjson.loads(stored) if stored else {}
         digests.update(updates)
         rows.append((DIGESTS, orjson.dumps(digests, option=orjson.OPT_SORT_KEYS).decode()))
-    conn.exec_driver_sql(
-        f"INSERT INTO meta (key, value) VALUES ({placeholders(conn, 2)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        rows,
-    )
+    sql = f"INSERT INTO meta (key, value) VALUES ({placeholders(conn, 2)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    run_many(conn, sql, rows)
 
 
 def check(
