@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import polars as pl
@@ -16,6 +16,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason
+from escrutinio.formats import nist_types
 from escrutinio.formats import sheets as sf
 from escrutinio.formats.nist_cdf import CONTEST_ID, ELECTION_ID, RULES, SHEET_STATE, TIMEZONE
 from escrutinio.formats.nist_schema import NS, paused_collector, schema_problems
@@ -36,9 +37,10 @@ class ReportContents:
     sheets: SheetFile
 
 
-_LAST: dict[str, ReportContents] = {}
-"""The last report read, by its bytes' digest: a load reads a report once for the definition
-it carries and once for its sheets (a national report takes a few seconds to read)."""
+_LAST: dict[str, tuple[bytes, ReportContents]] = {}
+"""The last report read, by its source, with its bytes: a load reads a report once for the
+definition it carries and once for its sheets. The bytes are compared, not hashed again (a
+comparison of 65 MB is a few milliseconds, their digest a few tenths of a second)."""
 
 
 def read_report(raw: bytes, source: str, election: Election | None = None) -> ReportContents:
@@ -53,20 +55,48 @@ def read_report(raw: bytes, source: str, election: Election | None = None) -> Re
     observed, not-processed -> no sheet yet. Where a problem has no line, the "line" named is
     the unit's position in ``GpUnit`` (from 1).
     """
-    digest = sf.file_digest(raw)
-    contents = _LAST.get(digest)
-    if contents is None or contents.sheets.source != source:
+    last = _LAST.get(source)
+    if last is not None and last[0] == raw:
+        contents = last[1]
+    else:
         with paused_collector():
-            contents = _read(raw, source, digest)
+            contents = _read(raw, source)
         _LAST.clear()
-        _LAST[digest] = contents
+        _LAST[source] = (raw, contents)
     if election is None:
         return contents
     _same_election(contents.election, election, source)
     return ReportContents(contents.definition, election, contents.sheets)
 
 
-def _read(raw: bytes, source: str, digest: str) -> ReportContents:
+def _read(raw: bytes, source: str) -> ReportContents:
+    report = _decode(raw, source)
+    elections = report.Election or []
+    contests = [c for e in elections for c in e.Contest or []]
+    if len(elections) != 1 or len(contests) != 1 or nist_types.kind(contests[0]) != NS + "CandidateContest":
+        where = Place(source, None, "$.Election")
+        raise InputError([Problem(where, "expected one Election with one CandidateContest (escrutinio counts one contest)")])
+    reading = _Report(report, source)
+    defined = reading.definition()
+    from escrutinio.domain.election import election_from_toml
+
+    parsed = election_from_toml(f"{source} (its Election)", defined)
+    return ReportContents(defined, parsed, reading.sheets(parsed, sf.file_digest(raw)))
+
+
+def _decode(raw: bytes, source: str) -> Any:
+    """The report as the schema's structs (``nist_types``): parsed and checked in one pass.
+
+    A report this pass refuses is judged by the official schema itself, which names its
+    problems (their JSON paths and what it expected); one the schema finds nothing wrong with
+    (msgspec is stricter in corners, e.g. a key repeated with a bad value first) is read from
+    what the JSON parser made of it."""
+    import msgspec
+
+    try:
+        return nist_types.decode(raw)
+    except msgspec.DecodeError:
+        pass  # named below, in the schema's words
     import orjson
 
     try:
@@ -76,17 +106,11 @@ def _read(raw: bytes, source: str, digest: str) -> ReportContents:
     problems, total = schema_problems(document)
     if problems:
         raise InputError([_problem(source, p) for p in problems], total)
-    elections = document.get("Election", [])
-    contests = [c for e in elections for c in e.get("Contest", [])]
-    if len(elections) != 1 or len(contests) != 1 or contests[0]["@type"] != NS + "CandidateContest":
-        where = Place(source, None, "$.Election")
-        raise InputError([Problem(where, "expected one Election with one CandidateContest (escrutinio counts one contest)")])
-    report = _Report(document, source)
-    defined = report.definition()
-    from escrutinio.domain.election import election_from_toml
-
-    parsed = election_from_toml(f"{source} (its Election)", defined)
-    return ReportContents(defined, parsed, report.sheets(parsed, digest))
+    try:
+        return nist_types.convert(document)
+    except msgspec.ValidationError as exc:  # not expected: the schema and the structs agree
+        what, _, where = str(exc).rpartition(" - at `")
+        raise InputError([Problem(Place(source, None, where.rstrip("`") or "$"), what or str(exc))]) from None
 
 
 def _problem(source: str, text: str) -> Problem:
@@ -110,26 +134,62 @@ def _same_election(found: Election, given: Election, source: str) -> None:
         raise InputError(problems)
 
 
-UNIT_COLUMNS = {"@id": pl.String, "Type": pl.String, "OtherType": pl.String, "VotersRegistered": pl.Int64}
-IDENTIFIER_COLUMNS = {"Type": pl.String, "OtherType": pl.String, "Value": pl.String}
-STATUS_COLUMNS = {"Type": pl.String, "Status": pl.String}
-
-
 STATUS_STATES = {"completed": "counted", "in-process": "observed", "not-processed": "pending"}
 """A sheet state from a unit's ``CountStatus`` of type total (reports from other systems)."""
 
 
-def _items(units: list[Any], key: str, schema: Mapping[str, pl.DataType], source: str) -> pl.DataFrame:
-    """The items of each unit's list ``key`` as rows, with ``n``, their unit's position (from 0):
-    flat lists built by comprehensions, read by polars (its reading of nested values is slow)."""
-    owners = [n for n, u in enumerate(units) for _ in u.get(key, ())]
-    items = [i for u in units for i in u.get(key, ())]
-    return _frame(items, schema, source, f"$.GpUnit[].{key}").with_columns(pl.Series("n", owners, dtype=pl.Int64))
+def _column(items: list[Any], attribute: str) -> list[Any]:
+    """An attribute of each item; None where the item's kind has no such property (a
+    ``GpUnit`` may be a ``ReportingDevice``) or the item leaves it out."""
+    return [getattr(item, attribute, None) for item in items]
 
 
-def _first(items: pl.DataFrame, where: pl.Expr, field: str, name: str) -> pl.DataFrame:
-    """Per unit (``n``), the ``field`` of its first item that ``where`` holds for."""
-    return items.filter(where).group_by("n", maintain_order=True).agg(pl.col(field).first().alias(name))
+def _whole_numbers(values: list[Any], source: str, where: str, field: str) -> pl.Series:
+    """Counts as 64-bit integers. Votes are integers end to end: a fraction (a number under
+    the schema) is refused by its place rather than cut to its whole part, and so is a number
+    past 64 bits (an integer under the schema, and under JSON)."""
+    try:
+        return pl.Series(field, values, dtype=pl.Int64)  # strict: integers and nulls only
+    except (TypeError, OverflowError):
+        pass
+    for n, value in enumerate(values):
+        if value is None:
+            continue
+        if isinstance(value, float) and not value.is_integer():
+            problem = f"expected a whole number, found {value}"
+        elif -(2**63) <= value < 2**63:
+            continue
+        else:
+            problem = "expected a number that fits in 64 bits"
+        raise InputError([Problem(Place(source, None, f"{where}[{n}].{field}"), problem)])
+    return pl.Series(field, [None if v is None else int(v) for v in values], dtype=pl.Int64)
+
+
+def _counts(items: list[Any], texts: tuple[str, ...], numbers: tuple[str, ...], source: str, where: str) -> pl.DataFrame:
+    """A count array's items (one kind each: ``VoteCounts``, ``BallotCounts`` or ``OtherCounts``)
+    as columns: ``texts`` as strings, ``numbers`` as whole numbers."""
+    columns = [pl.Series(t, list(map(attrgetter(t), items)), dtype=pl.String) for t in texts]
+    columns += [_whole_numbers(list(map(attrgetter(n), items)), source, where, n) for n in numbers]
+    return pl.DataFrame(columns)
+
+
+def _marks(units: list[Any]) -> tuple[list[str | None], list[str | None], list[str | None]]:
+    """Per unit, the first of each: its ``local-level`` identifier (its code), its
+    escrutinio sheet state, and the ``Status`` of its ``CountStatus`` of type total."""
+    local: list[str | None] = []
+    stated: list[str | None] = []
+    status: list[str | None] = []
+    for unit in units:
+        code = state = None
+        for i in unit.ExternalIdentifier or ():
+            if code is None and i.Type == "local-level":
+                code = i.Value
+            if state is None and i.OtherType == SHEET_STATE:
+                state = i.Value
+        local.append(code)
+        stated.append(state)
+        status.append(next((c.Status for c in getattr(unit, "CountStatus", None) or () if c.Type == "total"), None))
+    return local, stated, status
 
 
 def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
@@ -138,23 +198,27 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
     it is ``composed`` of others, and its ``parent`` (the first unit composed of it).
 
     Column by column in polars: a table-level report has 86,000 units, and a Python step per
-    unit and field was a second of the import."""
-    frame = _frame(units, UNIT_COLUMNS, source, "$.GpUnit").with_row_index("n").with_columns(pl.col("n").cast(pl.Int64))
-    identifiers = _items(units, "ExternalIdentifier", IDENTIFIER_COLUMNS, source)
-    statuses = _items(units, "CountStatus", STATUS_COLUMNS, source)
-    frame = (
-        frame.join(_first(identifiers, pl.col("Type") == "local-level", "Value", "local"), on="n", how="left")
-        .join(_first(identifiers, pl.col("OtherType") == SHEET_STATE, "Value", "stated"), on="n", how="left")
-        .join(_first(statuses, pl.col("Type") == "total", "Status", "status"), on="n", how="left")
-        .sort("n")
+    unit and field was a second of the import; only the first identifier and status of each
+    unit are picked in Python, in one pass."""
+    local, stated, status = _marks(units)
+    frame = pl.DataFrame(
+        [
+            pl.Series("@id", [u.id for u in units], dtype=pl.String),
+            pl.Series("Type", _column(units, "Type"), dtype=pl.String),
+            pl.Series("OtherType", _column(units, "OtherType"), dtype=pl.String),
+            _whole_numbers(_column(units, "VotersRegistered"), source, "$.GpUnit", "VotersRegistered"),
+            pl.Series("local", local, dtype=pl.String),
+            pl.Series("stated", stated, dtype=pl.String),
+            pl.Series("status", status, dtype=pl.String),
+        ]
     )
-    local, stated = pl.col("local"), pl.col("stated")
+    local_code, stated_state = pl.col("local"), pl.col("stated")
     from_status = pl.col("status").fill_null("completed").replace_strict(STATUS_STATES, default="counted")
-    composed = {u["@id"] for u in units if u.get("ComposingGpUnitIds")}
+    composed = [u.id for u in units if u.ComposingGpUnitIds]
     links = pl.DataFrame(
         {
-            "parent": [u["@id"] for u in units for _ in u.get("ComposingGpUnitIds", ())],
-            "gp": [c for u in units for c in u.get("ComposingGpUnitIds", ())],
+            "parent": [u.id for u in units for _ in u.ComposingGpUnitIds or ()],
+            "gp": [c for u in units for c in u.ComposingGpUnitIds or ()],
         },
         schema={"parent": pl.String, "gp": pl.String},
     ).unique("gp", keep="first", maintain_order=True)
@@ -165,7 +229,7 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
         # An area's or table's code: its local identifier, else its object id (ours less its prefix).
         pl.coalesce(
-            local,
+            local_code,
             pl.when(gp.str.starts_with("table-")).then(gp.str.strip_prefix("table-")).otherwise(gp.str.strip_prefix("area-")),
         ).alias("code"),
         pl.when(pl.col("Type") != "other")
@@ -175,8 +239,8 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
         .otherwise(other)
         .alias("kind"),
         pl.col("VotersRegistered").alias("electors"),
-        pl.when(stated.is_null() | (stated == "")).then(from_status).otherwise(stated).alias("state"),
-        gp.is_in(list(composed)).alias("composed"),
+        pl.when(stated_state.is_null() | (stated_state == "")).then(from_status).otherwise(stated_state).alias("state"),
+        gp.is_in(composed).alias("composed"),
     )
     repeated = frame.filter(pl.col("gp").is_duplicated())
     if repeated.height:
@@ -188,25 +252,16 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
     return frame.join(links, on="gp", how="left").join(codes, on="parent", how="left").sort("line")
 
 
-def _frame(items: list[Any], schema: Mapping[str, pl.DataType], source: str, where: str) -> pl.DataFrame:
-    """The items of one of a report's arrays as columns; a number past 64 bits (valid JSON, and
-    under the schema) is refused by name rather than with polars' own words."""
-    try:
-        return pl.from_dicts(items, schema=schema) if items else pl.DataFrame(schema=schema)
-    except (pl.exceptions.ComputeError, OverflowError):
-        raise InputError([Problem(Place(source, None, where), "expected numbers that fit in 64 bits")]) from None
-
-
 class _Report:
     """Indexes of one valid report: its units, their tree, and the counts of each unit."""
 
-    def __init__(self, document: dict[str, Any], source: str) -> None:
-        self.doc = document
+    def __init__(self, report: Any, source: str) -> None:
+        self.report = report
         self.source = source
-        self.election = document["Election"][0]
-        self.contest = self.election["Contest"][0]
-        self.root = self.election["ElectionScopeId"]
-        self.units = _unit_frame(document.get("GpUnit", []), source)
+        self.election = report.Election[0]
+        self.contest = self.election.Contest[0]
+        self.root = self.election.ElectionScopeId
+        self.units = _unit_frame(report.GpUnit or [], source)
         self.lowest = ~pl.col("composed") & (pl.col("gp") != self.root) & pl.col("parent").is_not_null()
         # The areas (and the nation) are the units composed of others: a few thousand, walked in Python.
         above = self.units.filter(~self.lowest).select("gp", "line", "code", "kind", "parent", "parent_code").rows()
@@ -215,14 +270,14 @@ class _Report:
             self._fail("$.Election[0].ElectionScopeId", f"names {self.root!r}, which is no GpUnit of the report")
         # (position in the report, selection) in ballot order
         self.selections = sorted(
-            enumerate(self.contest.get("ContestSelection", [])), key=lambda p: (p[1].get("SequenceOrder", 0), p[1]["@id"])
+            enumerate(self.contest.ContestSelection or []), key=lambda p: (getattr(p[1], "SequenceOrder", None) or 0, p[1].id)
         )
 
     def _fail(self, where: str, what: str) -> None:
         raise InputError([Problem(Place(self.source, None, where), what)])
 
-    def ident(self, obj: Mapping[str, Any], other: str) -> str | None:
-        return next((i["Value"] for i in obj.get("ExternalIdentifier", []) if i.get("OtherType") == other), None)
+    def ident(self, obj: Any, other: str) -> str | None:
+        return next((i.Value for i in obj.ExternalIdentifier or () if i.OtherType == other), None)
 
     def depth(self, gp: str) -> int:
         """How many steps up the tree to the nation; -1 when it is not under the nation."""
@@ -253,14 +308,14 @@ class _Report:
             self._fail("$.GpUnit", "expected 1 to 3 levels of areas between the nation and its lowest units")
         levels = [kinds[d][0] for d in sorted(kinds)]
         abroad = [kinds[d][1] if len(kinds[d]) > 1 else kinds[d][0] for d in sorted(kinds)]
-        name = _text_of(self.election["Name"])
+        name = _text_of(self.election.Name)
         election_id = self.ident(self.election, ELECTION_ID) or SLUG.sub("-", name).strip("-").lower() or "election"
         lines = [
             "# Built by escrutinio from a NIST SP 1500-100 ElectionReport.",
             "[election]",
             f"id = {_toml(election_id)}",
             f"name = {_toml(name)}",
-            f"date = {_toml(self.election['StartDate'])}",
+            f"date = {_toml(self.election.StartDate)}",
             f"timezone = {_toml(self.ident(self.election, TIMEZONE) or 'UTC')}",
             f"country = {_toml(self.above[self.root][1])}",
             "",
@@ -269,8 +324,8 @@ class _Report:
             *([f"abroad_levels = [{', '.join(_toml(k) for k in abroad)}]"] if abroad != levels else []),
             "",
             "[contest]",
-            f"id = {_toml(self.ident(self.contest, CONTEST_ID) or self.contest['@id'])}",
-            f"name = {_toml(self.contest['Name'])}",
+            f"id = {_toml(self.ident(self.contest, CONTEST_ID) or self.contest.id)}",
+            f"name = {_toml(self.contest.Name)}",
             "choices = [",
         ]
         for choice, party, candidate in self.choices():
@@ -284,16 +339,16 @@ class _Report:
 
     def choices(self) -> list[tuple[str, str, str]]:
         """(id, party, candidate) of each selection, in ballot order."""
-        parties = {p["@id"]: _text_of(p["Name"]) for p in self.doc.get("Party", []) if "Name" in p}
-        people = {c["@id"]: c for c in self.election.get("Candidate", [])}
+        parties = {p.id: _text_of(p.Name) for p in self.report.Party or ()}
+        people = {c.id: c for c in self.election.Candidate or ()}
         out = []
         for _i, s in self.selections:
-            gp = s["@id"]
+            gp = s.id
             choice = SLUG.sub("_", gp.removeprefix("choice-"))
-            candidates = [people[c] for c in s.get("CandidateIds", []) if c in people]
-            candidate = _text_of(candidates[0]["BallotName"]) if candidates else ""
-            party_ids = s.get("EndorsementPartyIds") or (
-                [candidates[0]["PartyId"]] if candidates and "PartyId" in candidates[0] else []
+            candidates = [people[c] for c in getattr(s, "CandidateIds", None) or () if c in people]
+            candidate = _text_of(candidates[0].BallotName) if candidates else ""
+            party_ids = getattr(s, "EndorsementPartyIds", None) or (
+                [candidates[0].PartyId] if candidates and candidates[0].PartyId is not None else []
             )
             out.append((choice, parties.get(party_ids[0], "") if party_ids else "", candidate))
         return out
@@ -315,18 +370,17 @@ class _Report:
         )
         # Each count keyed by its unit and its block: "total", or the sheet state outside the count.
         key = pl.when(pl.col("Type") == "other").then(pl.col("OtherType")).otherwise(pl.col("Type")).alias("key")
-        typed = {"GpUnitId": pl.String, "Type": pl.String, "OtherType": pl.String}
+        texts = ("GpUnitId", "Type", "OtherType")
         counted = pl.col("s").is_in(list(tf.COUNTED_STATES))
         block = pl.when(counted).then(pl.lit("total")).otherwise(pl.col("s"))
         frame = units.with_columns(block.alias("key"))
         for column, (i, selection) in zip(votes, self.selections, strict=True):
             where = f"$.Election[0].Contest[0].ContestSelection[{i}].VoteCounts"
-            counts = _frame(selection.get("VoteCounts", []), {**typed, "Count": pl.Float64}, self.source, where)
-            counts = _whole(counts, self.source, where)
+            counts = _counts(getattr(selection, "VoteCounts", None) or [], texts, ("Count",), self.source, where)
             counts = counts.select(pl.col("GpUnitId").alias("gp"), key, pl.col("Count").alias(column)).group_by("gp", "key").sum()
             frame = frame.join(counts, on=["gp", "key"], how="left")
         where = "$.Election[0].BallotCounts"
-        ballots = _frame(self.election.get("BallotCounts", []), {**typed, "BallotsCast": pl.Int64}, self.source, where)
+        ballots = _counts(self.election.BallotCounts or [], texts, ("BallotsCast",), self.source, where)
         ballots = ballots.select(pl.col("GpUnitId").alias("gp"), key, "BallotsCast").group_by("gp", "key").sum()
         inside = {
             k: ballots.filter(pl.col("key") == k).select("gp", pl.col("BallotsCast").alias(k)) for k in ("total", "challenged")
@@ -338,13 +392,8 @@ class _Report:
             for figure in ("cast", "blank", "null", "challenged")
         ]
         where = "$.Election[0].Contest[0].OtherCounts"
-        other = _frame(
-            self.contest.get("OtherCounts", []),
-            {"GpUnitId": pl.String, "Undervotes": pl.Float64, "Overvotes": pl.Float64},
-            self.source,
-            where,
-        )
-        other = _whole(other, self.source, where).rename({"GpUnitId": "gp"})
+        other = _counts(self.contest.OtherCounts or [], ("GpUnitId",), ("Undervotes", "Overvotes"), self.source, where)
+        other = other.rename({"GpUnitId": "gp"})
         frame = frame.join(inside["total"], on="gp", how="left").join(inside["challenged"], on="gp", how="left")
         frame = frame.join(other.group_by("gp").sum(), on="gp", how="left")
         for part in outside:
@@ -368,9 +417,9 @@ class _Report:
             pl.col("s").replace_strict(STATE_REASONS, default=None, return_dtype=pl.String).alias(sf.REPORTED_REASON),
             (pl.lit("nist:") + pl.col("s")).alias(sf.REPORTED_STATUS),
         ).select(sf.sheet_columns(election))
-        units_of = self.doc.get("GpUnit", [])
+        units_of = self.report.GpUnit or []
         area_rows = [
-            (code, depth, kind, _text_of(units_of[line - 1]["Name"]) if "Name" in units_of[line - 1] else code, parent_code)
+            (code, depth, kind, _text_of(units_of[line - 1].Name) if units_of[line - 1].Name is not None else code, parent_code)
             for _gp, depth, (line, code, kind, _parent, parent_code) in self.areas()
         ]
         areas = pl.DataFrame(
@@ -382,21 +431,9 @@ class _Report:
         return SheetFile(self.source, digest, sheets, areas, labels)
 
 
-def _whole(counts: pl.DataFrame, source: str, where: str) -> pl.DataFrame:
-    """Counts as the schema's numbers, refused where one is not a whole number: votes are
-    integers end to end (a fraction would otherwise be cut to its whole part)."""
-    numbers = [c for c, t in counts.schema.items() if t == pl.Float64]
-    broken = counts.with_row_index().filter(pl.any_horizontal(pl.col(c) % 1 != 0 for c in numbers))
-    if broken.height:
-        row = broken.row(0, named=True)
-        field = next(c for c in numbers if row[c] is not None and row[c] % 1 != 0)
-        place = Place(source, None, f"{where}[{row['index']}].{field}")
-        raise InputError([Problem(place, f"expected a whole number, found {row[field]}")])
-    return counts
-
-
-def _text_of(text: Mapping[str, Any]) -> str:
-    return text["Text"][0]["Content"]
+def _text_of(text: Any) -> str:
+    """The first text of an ``InternationalizedText``."""
+    return text.Text[0].Content
 
 
 def _rules_of(text: str) -> dict[str, Any]:

@@ -129,7 +129,8 @@ FREE_STRINGS = frozenset({"@id", "GpUnitId", "Value", "Content", "ComposingGpUni
 def _shape(value: Any, key: str | None = None) -> Any:
     """What the schema can tell apart in a value: its structure and every constrained string,
     with numbers and the free strings (:data:`FREE_STRINGS`) reduced to their JSON type and
-    an array to the set of its items' shapes.
+    an array to the set of its items' shapes. Each JSON type keeps a shape of its own (Python
+    holds ``False == 0 == 0.0``, which would give a boolean count an integer's verdict).
 
     Two items of one shape get the same verdict: the schema bounds no number, puts only a
     type on the free strings, and constrains no array by its length beyond "not empty" or
@@ -154,8 +155,10 @@ def _shape(value: Any, key: str | None = None) -> Any:
         return "" if key in FREE_STRINGS else value
     if kind is int:
         return 0
-    if kind is float:
-        return 0.0 if value.is_integer() else 0.5
+    if kind is float:  # not 0.0 or 1.0: they equal 0 and 1 (and hash alike), and 1.0 is no Draft 4 integer
+        return ("float", value.is_integer())
+    if kind is bool:  # likewise: False == 0, and a boolean is no number
+        return ("bool", value)
     return value
 
 

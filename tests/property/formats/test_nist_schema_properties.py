@@ -1,4 +1,5 @@
-"""The compiled check of an ElectionReport (``nist_schema.is_valid``, jsonschema-rs) gives the
+"""The compiled checks of an ElectionReport (``nist_schema.is_valid``, jsonschema-rs, and the
+schema compiled into msgspec structs, ``nist_types``, which an import decodes into) give the
 verdict of the reference validator (``jsonschema``) on reports changed in every way the
 schema's keywords look at: a value of another type or from another enum, a property removed
 or added, an array emptied, an item repeated, a ``@type`` swapped. An import refuses a report
@@ -11,11 +12,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import msgspec
+import orjson
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 from tests.unit.formats.test_nist_cdf import report
 
+from escrutinio.formats import nist_types
 from escrutinio.formats.nist_schema import is_valid, schema, schema_problems
 
 
@@ -84,6 +88,10 @@ def _change(rep: dict[str, Any], path: tuple[Any, ...], how: str, value: Any) ->
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# A boolean or a whole float where the schema wants a number or an integer: Python holds False == 0
+# and 3.0 == 3, which once gave such an item the verdict of a valid item of the same shape.
+@example([(("Election", 0, "Contest", 0, "ContestSelection", 1, "VoteCounts", 5, "Count"), "replace", False)])
+@example([(("GpUnit", 4, "VotersRegistered"), "replace", 3.0)])
 @given(
     st.lists(
         st.tuples(
@@ -104,9 +112,19 @@ def test_compiled_check_gives_the_reference_verdict(changes: list[tuple[tuple[An
             continue  # an earlier change removed or replaced that place
     valid = REFERENCE.is_valid(rep)
     assert is_valid(rep) == valid
+    assert _decodes(rep) == valid
     problems, total = schema_problems(rep)
     assert (total == 0) == valid and bool(problems) == (not valid)
 
 
-def test_the_tiny_report_is_valid_both_ways() -> None:
-    assert REFERENCE.is_valid(TINY) and is_valid(TINY)
+def _decodes(rep: dict[str, Any]) -> bool:
+    """Whether the report's JSON decodes into the schema's structs, as an import reads it."""
+    try:
+        nist_types.decode(orjson.dumps(rep))
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
+def test_the_tiny_report_is_valid_every_way() -> None:
+    assert REFERENCE.is_valid(TINY) and is_valid(TINY) and _decodes(TINY)
