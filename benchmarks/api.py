@@ -262,9 +262,9 @@ def databases(admin: str | None) -> Iterator[Callable[[], str]]:
 
 def _intake(url: str, sheets: list[dict[str, Any]], tokens: list[str], clients: int, seconds: float, out: Any) -> None:
     """In a process of its own: ``clients`` clerks submit ``sheets`` by double entry for ``seconds``."""
-    from benchmarks.intake import drive
+    from benchmarks.intake import run_drive
 
-    writes, _reads, processed = asyncio.run(drive(url, sheets, tokens, clients, 0, 1.0, time.monotonic() + seconds))
+    writes, _reads, processed, _cpu = run_drive(url, sheets, tokens, clients, 0, 1.0, time.monotonic() + seconds)
     out.put((processed, len(writes.latencies), quantile_ms(writes.latencies, 0.99), writes.errors))
 
 

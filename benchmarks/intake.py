@@ -18,9 +18,11 @@ What it does, on loopback only, bounded in time (``--max-seconds``) and count, s
    installed), after which the results must equal the baseline's (issue 2's figures) to the
    vote, and ``verify`` of the exported log must pass.
 
-Prints sheets/s, p50/p99 of writes and reads, errors, the server's CPU time per write request
-(what an entry costs, however busy the machine), and the ratio of intake time to the
-baseline's. Run: ``python benchmarks/intake.py [--tables N] [--clients 16] [--readers 200]``
+Prints sheets/s, p50/p99 of writes and reads, errors, the server's CPU time per request (what
+a request costs, however busy the machine; with ``--workers``, all its processes), the client's
+own CPU time per request (a client that cannot keep up would measure itself), the load average,
+and the ratio of intake time to the baseline's. Run: ``python benchmarks/intake.py [--tables N]
+[--clients 16] [--readers 200] [--workers N] [--client-processes P] [--max-seconds S]``
 (``--tables 2000`` for a quick run). Asserts nothing about time (machines are noisy).
 """
 
@@ -161,6 +163,10 @@ def clerks(db: str, n: int) -> list[str]:
 
 
 # -- the load --------------------------------------------------------------------------------
+# The client is aiohttp on uvloop: httpx cost the client 3 to 5 ms of CPU a request on this
+# machine (at most 200-300 requests/s from one process, a tenth of what the target needs),
+# aiohttp on uvloop about 0.3 ms. With --client-processes P the clerks and readers are shared
+# among P processes, each with its own event loop.
 
 
 @dataclass
@@ -171,6 +177,12 @@ class Tally:
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
+
+    def add(self, other: Tally) -> None:
+        self.latencies += other.latencies
+        self.retries += other.retries
+        for what, n in other.errors.items():
+            self.errors[what] = self.errors.get(what, 0) + n
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -186,10 +198,22 @@ def spread(t: Tally) -> str:
     return f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; errors {t.errors or 'none'}"
 
 
+def _rule(body: bytes) -> str | None:
+    import orjson
+
+    try:
+        return orjson.loads(body).get("error", {}).get("rule")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+
+
 async def drive(
     url: str, sheets: list[dict[str, Any]], tokens: list[str], clients: int, readers: int, interval: float, deadline: float
 ) -> tuple[Tally, Tally, int]:
-    import httpx
+    """``clients`` clerks (two tokens each) key ``sheets`` twice while ``readers`` poll the
+    national and department results; (writes, reads, sheets processed)."""
+    import aiohttp
+    import orjson
 
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for s in sheets:
@@ -197,26 +221,29 @@ async def drive(
     writes, reads = Tally(), Tally()
     done = asyncio.Event()
     processed = 0
-    limits = httpx.Limits(max_connections=clients + readers, max_keepalive_connections=clients + readers)
+    connector = aiohttp.TCPConnector(limit=clients + readers, limit_per_host=0)
+    timeout = aiohttp.ClientTimeout(total=60)
+    failures = (aiohttp.ClientError, asyncio.TimeoutError)
 
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+    async with aiohttp.ClientSession(base_url=url, connector=connector, timeout=timeout) as http:
 
-        async def submit(sheet: dict[str, Any], token: str, key: str) -> dict[str, Any] | None:
-            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        async def submit(table: str, body: bytes, token: str, key: str) -> bytes | None:
+            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, "Content-Type": "application/json"}
             for _ in range(RETRIES):
                 start = time.perf_counter()
                 try:
-                    got = await http.post(f"/api/v1/tables/{sheet['table']}/entries", json=sheet["body"], headers=headers)
-                except httpx.TransportError:
+                    async with http.post(f"/api/v1/tables/{table}/entries", data=body, headers=headers) as got:
+                        status, answer = got.status, await got.read()
+                except failures:
                     writes.retries += 1
                     continue
                 writes.latencies.append(time.perf_counter() - start)
-                if got.status_code in (200, 201):
-                    return got.json()
-                if got.status_code in (409, 503):
+                if status in (200, 201):
+                    return answer
+                if status in (409, 503):
                     writes.retries += 1
                     continue
-                writes.error(f"{got.status_code} {got.json().get('error', {}).get('rule')}")
+                writes.error(f"{status} {_rule(answer)}")
                 return None
             writes.error("gave up after retries")
             return None
@@ -229,9 +256,10 @@ async def drive(
                     sheet = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                await submit(sheet, first, f"{sheet['table']}:1")
-                got = await submit(sheet, second, f"{sheet['table']}:2")
-                if got is not None and got.get("state") in ("processed", "mismatch"):
+                table, body = sheet["table"], orjson.dumps(sheet["body"])
+                await submit(table, body, first, f"{table}:1")
+                got = await submit(table, body, second, f"{table}:2")
+                if got is not None and orjson.loads(got).get("state") in ("processed", "mismatch"):
                     processed += 1
 
         async def reader(i: int) -> None:
@@ -240,11 +268,12 @@ async def drive(
             while not done.is_set():
                 start = time.perf_counter()
                 try:
-                    got = await http.get(paths[n % 2])
+                    async with http.get(paths[n % 2]) as got:
+                        await got.read()
                     reads.latencies.append(time.perf_counter() - start)
-                    if got.status_code not in (200, 304):
-                        reads.error(str(got.status_code))
-                except httpx.TransportError as exc:
+                    if got.status not in (200, 304):
+                        reads.error(str(got.status))
+                except failures as exc:
                     reads.error(type(exc).__name__)
                 n += 1
                 await asyncio.sleep(interval)
@@ -256,11 +285,53 @@ async def drive(
     return writes, reads, processed
 
 
+def run_drive(*args: Any) -> tuple[Tally, Tally, int, float]:
+    """:func:`drive` on uvloop in this process; its figures and the CPU time it took."""
+    import uvloop
+
+    used = time.process_time()
+    writes, reads, processed = uvloop.run(drive(*args))
+    return writes, reads, processed, time.process_time() - used
+
+
+def drive_in_processes(
+    processes: int, url: str, sheets: list[dict[str, Any]], tokens: list[str], clients: int, readers: int, *rest: Any
+) -> tuple[Tally, Tally, int, float]:
+    """:func:`run_drive` in ``processes`` processes at once, the sheets, clerks and readers
+    shared among them: the summed figures and the CPU time they took together."""
+    if processes == 1:
+        return run_drive(url, sheets, tokens, clients, readers, *rest)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    shares = []
+    for p in range(processes):
+        mine = range(p, clients, processes)
+        mine_tokens = [t for i in mine for t in tokens[2 * i : 2 * i + 2]]
+        shares.append((url, sheets[p::processes], mine_tokens, len(mine), len(range(p, readers, processes)), *rest))
+    writes, reads, processed, used = Tally(), Tally(), 0, 0.0
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for w, r, n, cpu in pool.map(run_drive, *zip(*shares, strict=True)):
+            writes.add(w)
+            reads.add(r)
+            processed += n
+            used += cpu
+    return writes, reads, processed, used
+
+
+def server_cpu(pid: int) -> float:
+    """CPU time of the server: its process and its worker processes (``serve --workers``)."""
+    listed = Path(f"/proc/{pid}/task/{pid}/children")
+    children = [int(c) for c in listed.read_text().split()] if listed.exists() else []
+    return cpu_seconds(pid) + sum(cpu_seconds(c) for c in children)
+
+
 @contextlib.contextmanager
-def serving(db: str) -> Iterator[tuple[str, int]]:
+def serving(db: str, workers: int = 1) -> Iterator[tuple[str, int]]:
     """``escrutinio serve`` on ``db``: its URL and process id."""
     port = free_port()
     command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
+    command += ["--workers", str(workers)] if workers > 1 else []
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     import httpx
@@ -302,6 +373,8 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=200)
     parser.add_argument("--read-interval", type=float, default=1.0, help="seconds each reader waits between polls")
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop submitting after this long")
+    parser.add_argument("--client-processes", type=int, default=1, help="processes the clients and readers are shared among")
+    parser.add_argument("--workers", type=int, default=1, help="escrutinio serve --workers")
     args = parser.parse_args()
     if not RUNOFF.exists():
         sys.exit(f"{RUNOFF}: not found (../shared/data)")
@@ -324,13 +397,13 @@ def main() -> None:
             with Session(db, "bench") as session:
                 session.intake.register_roll(path, ELECTION)
             tokens = clerks(db, 2 * args.clients)
-            with serving(db) as (url, pid):
-                start, used = time.perf_counter(), cpu_seconds(pid)
+            with serving(db, args.workers) as (url, pid):
+                start, used = time.perf_counter(), server_cpu(pid)
                 deadline = time.monotonic() + args.max_seconds
-                writes, reads, processed = asyncio.run(
-                    drive(url, sheets, tokens, args.clients, args.readers, args.read_interval, deadline)
+                writes, reads, processed, client = drive_in_processes(
+                    args.client_processes, url, sheets, tokens, args.clients, args.readers, args.read_interval, deadline
                 )
-                took, used = time.perf_counter() - start, cpu_seconds(pid) - used
+                took, used = time.perf_counter() - start, server_cpu(pid) - used
             requests = len(writes.latencies)
             print(
                 f"intake: {processed:,} of {len(sheets):,} sheets processed by double entry ({requests:,} write requests, "
@@ -339,6 +412,12 @@ def main() -> None:
             print(f"writes: {spread(writes)}")
             per = used / max(requests + len(reads.latencies), 1) * 1000
             print(f"server: {used:.1f} s of CPU in {took:.1f} s ({per:.1f} ms a request, reads and writes)")
+            mine = client / max(requests + len(reads.latencies), 1) * 1000
+            print(
+                f"client: {client:.1f} s of CPU in {args.client_processes} process(es) ({mine:.2f} ms a request: "
+                f"at most {1000 / max(mine, 1e-9):,.0f} requests/s a core)"
+            )
+            print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             print(f"reads:  {len(reads.latencies):,} by {args.readers} readers, {spread(reads)}")
             ratio = (processed / took) / rate if processed else 0.0
             print(f"ratio: intake over HTTP ran at {ratio:.3f}x the one-file load's sheets/s (same sheets, same run)")

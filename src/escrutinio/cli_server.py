@@ -1,11 +1,22 @@
 """``escrutinio serve``: the results centre's HTTP API on Uvicorn.
 
 FastAPI and Uvicorn are imported inside the command, so ``escrutinio --help`` stays instant.
+
+``--workers N`` (PostgreSQL): N server processes accept on one listening socket, each with its
+own event loop, caches and group commit; the store's write lock keeps the log one chain. Why
+processes: one Python process runs its Python on one core at a time, and on election night the
+server's CPU, not the database, is what limits how many sheets a second it takes in. The
+processes are forked from this one once it has checked the store and loaded the log's key, so
+each starts at once with what it needs; this one waits for them, stops them all on SIGTERM or
+SIGINT, and stops them all (exiting non-zero) if one of them dies, for the service manager to
+restart the whole server.
 """
 
+import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -49,6 +60,10 @@ def serve_command(
     geo: Annotated[
         str | None, typer.Option("--geo", help="Folder of GeoJSON boundaries for the pages' maps [env ESCRUTINIO_GEO]")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", help="Server processes on the port (PostgreSQL only; about one per core)", min=1, max=64),
+    ] = 1,
 ) -> None:
     """Serve the API (JSON and CSV, OpenAPI at /openapi.json) on a store: SQLite for one desk,
     PostgreSQL for a results centre. With --log-key, the log's head is signed at start and then
@@ -60,12 +75,17 @@ def serve_command(
 
     from escrutinio.api.app import create_app
     from escrutinio.app import EscrutinioError, Session
+    from escrutinio.app.serving import one_process_only
     from escrutinio.parsing import parse_seconds
 
     levels = ("critical", "error", "warning", "info", "debug", "trace")
     if log_level not in levels:
         raise EscrutinioError(f"--log-level: expected one of {', '.join(levels)}, got {log_level!r}")
     session = Session(db or STATE["db"])
+    if workers > 1 and one_process_only(session.url):
+        raise EscrutinioError(
+            "--workers: an SQLite store has one writer at a time; serve it with one process (or use PostgreSQL)"
+        )
     if not session.exists():
         raise EscrutinioError(f"{session.url}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
     period = parse_seconds(sign_every, "--sign-every")
@@ -76,33 +96,120 @@ def serve_command(
         from escrutinio.app.maps import use_geo_directory
 
         use_geo_directory(geo)
-    app = create_app(session.url, read_db=read_db, max_body=max_body)
+
+    def build() -> Any:
+        app = create_app(session.url, read_db=read_db, max_body=max_body)
+        if key is not None:
+            app.state.log_key = key
+        return app
+
+    # Uvicorn takes uvloop and httptools when installed (dependencies): a read costs the server
+    # a third of what it did on asyncio's loop and h11. A line logged per request cost more than
+    # answering it from memory: the access log is asked for, not given; and the client's address
+    # behind a proxy (X-Forwarded-For) is read only for it.
+    config: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": access_log,
+        "proxy_headers": access_log,
+        "server_header": False,
+        "timeout_keep_alive": KEEP_ALIVE,
+    }
     stop = threading.Event()
-    if key is not None:
-        app.state.log_key = key
+
+    def start_signing() -> None:
+        if key is None:
+            return
 
         def failed(exc: Exception) -> None:
             typer.echo(f"escrutinio: signing the log's head failed: {exc}; retrying in {period} s", err=True)
 
         signer = Session(session.url).transparency
         threading.Thread(target=signer.keep_signing, args=(key, period, stop, failed), daemon=True, name="heads").start()
-    typer.echo(f"escrutinio: serving {session.url} on http://{host}:{port}/api/v1 (OpenAPI: /openapi.json)", err=True)
+
+    processes = f" ({workers} processes)" if workers > 1 else ""
+    typer.echo(f"escrutinio: serving {session.url} on http://{host}:{port}/api/v1{processes} (OpenAPI: /openapi.json)", err=True)
     _freeze_the_heap()
     try:
-        # Uvicorn takes uvloop and httptools when installed (dependencies): a read costs the
-        # server a third of what it did on asyncio's loop and h11. A line logged per request
-        # cost more than answering it from memory: the access log is asked for, not given.
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=access_log,
-            server_header=False,
-            timeout_keep_alive=KEEP_ALIVE,
-        )
+        if workers == 1:
+            start_signing()
+            uvicorn.run(build(), **config)
+        else:
+            _run_processes(
+                workers, host, port, lambda sock: uvicorn.Server(uvicorn.Config(build(), **config)).run([sock]), start_signing
+            )
     finally:
         stop.set()
+
+
+def _run_processes(count: int, host: str, port: int, serve: Callable[[Any], None], then: Callable[[], None]) -> None:
+    """Fork ``count`` processes that each ``serve`` one listening socket on ``host:port``; call
+    ``then`` here once they are started (threads are started after forking, never before: a
+    fork copies a lock another thread holds, never that thread); wait for them (see the module
+    docstring)."""
+    import os
+    import signal
+    import socket
+
+    from escrutinio.app import EscrutinioError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listening = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise EscrutinioError(f"--port: cannot listen on {host}:{port} ({exc.strerror})") from None
+    parent = os.getpid()
+    children: set[int] = set()
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:  # a server process: it ends here, whatever happens
+            code = 1
+            try:
+                _end_with(parent)
+                serve(listening)
+                code = 0
+            finally:
+                os._exit(code)
+        children.add(pid)
+    listening.close()
+    stopping = False
+
+    def stop_all(signum: int = signal.SIGTERM, _frame: Any = None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    then()
+    died = None
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if not stopping:
+            died = (pid, os.waitstatus_to_exitcode(status))
+            stop_all()
+    if died is not None:
+        raise EscrutinioError(f"server process {died[0]} exited with {died[1]}; the others were stopped")
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when ``parent`` ends (Linux), so that a server
+    killed outright leaves no process holding its port."""
+    import ctypes
+    import os
+    import signal
+
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: a process outliving a killed parent is stopped by hand
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(0)  # it ended before the request was made
 
 
 def _freeze_the_heap() -> None:

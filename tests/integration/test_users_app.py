@@ -10,7 +10,7 @@ from tests.integration.disputes_store import loaded
 
 from escrutinio.app import AccessDenied, EscrutinioError, NotAuthenticated, Principal, Role, Session
 from escrutinio.app.cases import Decision
-from escrutinio.app.users import token_hash
+from escrutinio.app.users import TokenCache, token_hash
 from escrutinio.parsing import parse_effect
 
 
@@ -46,6 +46,30 @@ def test_an_account_is_made_listed_authenticated_and_revoked(store: str) -> None
     assert created.data == {"name": "ana", "role": "clerk", "area": "14", "party": None, "body": None}
     assert admin.store.events_of_type("account.revoked")[0].data == {"name": "ana", "role": "clerk", "area": "14"}
     admin.close()
+
+
+def test_a_kept_authentication_holds_only_while_no_account_is_made_or_revoked(store: str) -> None:
+    cache = TokenCache()
+    with Session(store, actor="registry") as admin:
+        token = admin.users.add("ana", Role.CLERK, area="14").token
+        stamp = admin.users.stamp()
+        assert stamp == admin.store.head()[0]  # the account's creation is the last account event
+        assert cache.find(token, stamp) is None  # not authenticated yet
+        principal = admin.users.authenticate(token, cache)
+        assert cache.find(token, stamp) == principal == Principal("ana", Role.CLERK, area="14")
+        admin.users.add("beto", Role.CLERK)
+        made = admin.users.stamp()
+        assert made > stamp and cache.find(token, made) is None  # an account event since: look it up again
+        assert admin.users.authenticate(token, cache) == principal and cache.find(token, made) == principal
+        admin.users.revoke("ana")
+        revoked = admin.users.stamp()
+        assert revoked > made and cache.find(token, revoked) is None
+        with pytest.raises(NotAuthenticated) as caught:
+            admin.users.authenticate(token, cache)
+        assert caught.value.rule == "revoked"
+        assert cache.find(token, revoked) is None  # a revoked account is never kept
+        with pytest.raises(NotAuthenticated):
+            cache.find("a" * 300, revoked)  # malformed: refused as by authenticate
 
 
 @pytest.mark.parametrize("token", ["", "x", "é" * 10, "a" * 300, "Bearer abc"])

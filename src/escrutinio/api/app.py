@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 
 from escrutinio.api import DEFAULT_MAX_BODY, errors
 from escrutinio.api.deps import Settings, known_query
-from escrutinio.api.head import ForgetOnWrite, HeadWatch
+from escrutinio.api.head import HeadWatch
 from escrutinio.api.hot import HotAnswers, HotReads
 from escrutinio.api.limits import BodyLimit
 from escrutinio.api.responses import JSON
@@ -49,7 +49,6 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
     app.state.head_watch = HeadWatch()
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=max_body)
-    app.add_middleware(ForgetOnWrite, watch=app.state.head_watch)
     app.state.hot_answers = HotAnswers()
     app.add_middleware(HotReads, answers=app.state.hot_answers, watch=app.state.head_watch, settings=app.state.settings)
 

@@ -12,21 +12,60 @@ the principal's role may take none of those actions; only then is the body read
 allow on what the request names (403 naming ``area``, ``party`` or ``body``). The token is read
 from the header only (never a query string, which access logs record) and is never logged or
 repeated in an answer.
+
+A token is looked up once per process, then found in :class:`Tokens`' cache while no account
+has been created or revoked since: each request reads that (the accounts' stamp) afresh, begun
+after it arrived, in one small query shared by every request arriving meanwhile
+(``api/fresh.py``), on a thread of its own so that it never queues behind the writes.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Header, Request
 
-from escrutinio.api.deps import Sessions, settings
+from escrutinio.api.deps import Sessions, Settings, settings
+from escrutinio.api.fresh import FreshRead
 from escrutinio.app import Action, NotAuthenticated, Principal
+from escrutinio.app.users import TokenCache
 
 AuthorizationHeader = Annotated[
     str | None,
     Header(description="`Bearer <token>`: the token `escrutinio users add` printed; none for the public's reads"),
 ]
+
+
+class Tokens:
+    """One app's authenticated tokens: the cache (``app.users.TokenCache``) and the accounts'
+    stamp, read afresh for each request and shared by the requests arriving together."""
+
+    def __init__(self, config: Settings) -> None:
+        self.config = config
+        self.cache = TokenCache()
+        self.stamp = FreshRead(self._read_stamp)
+
+    async def _read_stamp(self) -> int:
+        sessions = self.config.sessions()
+        return await sessions.run(lambda s: s.users.stamp(), limiter=anyio.CapacityLimiter(1))
+
+    async def principal(self, token: str) -> Principal:
+        """The token's account: from the cache when no account event landed since it was found
+        there, else looked up (and kept)."""
+        found = self.cache.find(token, await self.stamp.get())
+        if found is not None:
+            return found
+        return await self.config.sessions().run(lambda s: s.users.authenticate(token, self.cache))
+
+
+def tokens(request: Request) -> Tokens:
+    """The app's :class:`Tokens`, made on first use."""
+    found = getattr(request.app.state, "tokens", None)
+    if found is None:
+        found = request.app.state.tokens = Tokens(settings(request))
+    assert isinstance(found, Tokens)
+    return found
 
 
 async def principal(request: Request, authorization: AuthorizationHeader = None) -> Principal:
@@ -36,7 +75,7 @@ async def principal(request: Request, authorization: AuthorizationHeader = None)
     token = parse_bearer(authorization)
     if token is None:
         return Principal.public()
-    return await settings(request).sessions().run(lambda s: s.users.authenticate(token))
+    return await tokens(request).principal(token)
 
 
 async def acting(request: Request, who: Annotated[Principal, Depends(principal)]) -> Sessions:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, Query, Request
 
@@ -84,12 +85,15 @@ class Sessions:
         with self.open() as session:
             return work(session)
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """:meth:`call` on a worker thread (the event loop keeps serving other requests)."""
-        limiter = anyio.to_thread.current_default_thread_limiter()  # the event loop's (FastAPI's too)
-        if limiter.total_tokens != WORKERS:
-            limiter.total_tokens = WORKERS
-        return await anyio.to_thread.run_sync(self.call, work)
+    async def run(self, work: Callable[[Session], T], *, limiter: anyio.CapacityLimiter | None = None) -> T:
+        """:meth:`call` on a worker thread (the event loop keeps serving other requests); with
+        ``limiter``, one of its own rather than one of the :data:`WORKERS` the requests share (a
+        read every request waits for must not queue behind them)."""
+        if limiter is None:
+            limiter = anyio.to_thread.current_default_thread_limiter()  # the event loop's (FastAPI's too)
+            if limiter.total_tokens != WORKERS:
+                limiter.total_tokens = WORKERS
+        return await anyio.to_thread.run_sync(self.call, work, limiter=limiter)
 
 
 def settings(request: Request) -> Settings:

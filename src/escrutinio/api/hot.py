@@ -1,25 +1,35 @@
-"""Public reads answered before the framework: a request asked again at the same head.
+"""Public reads answered once per head and shared: the latest answer to each request, kept.
 
-Why: once an answer is kept (``api.representation``), what is left of a read is FastAPI's
-routing, dependency solving and parameter checks, about half a millisecond of CPU a request:
-more than the answer, and the whole price of a ``304``. A results page polls the same URL over
-and over, so the application keeps, per exact request (path, query string as sent, the format
-its ``Accept`` asks for), the last answer it gave and the log head that answer names; this
-middleware answers the same request again from it, 200 or 304, while the shared head watcher
-(``api.head``) still holds that head. The bytes and headers are the ones the route produced.
+Why: a results page polls the same URL over and over while, on election night, the log moves
+every few milliseconds. Computing an answer costs milliseconds of CPU (a snapshot of the store,
+the tallies, the encoding) and going through the framework half a millisecond more, so neither
+may be paid per request. The application keeps, per exact request (path, query string as sent,
+the format its ``Accept`` asks for), the latest answer the route gave and the log head that
+answer names (its ETag says so), and:
 
-What keeps this correct: an answer is kept only by the route itself, after it succeeded, for
-the head of the server's own watcher (not for a read ``at_least`` sent to the primary); it is
-given again only while the watcher names the same head, so it never names a head it was not
-computed at, nor one older than the watcher's (a write through this server makes the watcher
-look again, and the request goes to the route). Anything else (another method, a request
-with a body, a first ask at a new head, a bad parameter) goes through the application as
-before.
+- :class:`HotReads` answers the request again from it, 200 or 304, before the framework, while
+  it is at least as new as the head the shared watcher (``api.head``) knows, which is at most a
+  tenth of a second old;
+- once the watcher has seen the log move past it, the route computes the answer again, **once**
+  for all the requests asking meanwhile (:meth:`HotAnswers.latest`): they wait for that one
+  computation and share it, on worker threads of the reads' own (``api.representation``), so a
+  read never queues behind the writes.
+
+What keeps this correct: an answer is computed inside one read snapshot of the store and names
+the head of that snapshot (its ETag, and the nation's ``log``), so no answer ever names a head
+it was not computed at, nor is older than the head it names; it is given only while the
+watcher knows no later head. A client that must see its own write asks with ``?at_least=N``
+(the write's answer names N): the read then waits for a head holding N (``api/replica.py``).
+The bytes and headers given are the ones the route produced. Anything else (another method, a
+request with a body, a bad parameter, a read sent to the primary) goes through the
+application as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +46,8 @@ Key = tuple[str, bytes, bool]
 class Kept:
     """The answer to one request at one head: its body and the headers of a 200 and of a 304."""
 
-    head: str
+    events: int
+    """The number of the head it names (what it was computed at)."""
     tag: bytes
     full: list[tuple[bytes, bytes]]
     unchanged: list[tuple[bytes, bytes]]
@@ -67,7 +78,7 @@ def matches(if_none_match: bytes | None, tag: bytes) -> bool:
 
 
 class HotAnswers:
-    """The last answer of each request, within ``budget`` bytes and ``entries`` requests (the
+    """The latest answer of each request, within ``budget`` bytes and ``entries`` requests (the
     least recently asked go first). Used from the event loop only: no lock."""
 
     def __init__(self, budget: int = 64 * 1024 * 1024, entries: int = 4096) -> None:
@@ -75,6 +86,8 @@ class HotAnswers:
         self.entries = entries
         self._kept: OrderedDict[Key, Kept] = OrderedDict()
         self._bytes = 0
+        self._computing: dict[Key, asyncio.Future[None]] = {}
+        """The requests being computed (:meth:`latest`): the others asking wait for it."""
 
     def keep(self, scope: dict[str, Any], head: dict[str, Any], response: Response) -> None:
         """Keep ``response`` (a route's 200 with its ETag) as the answer at ``head``."""
@@ -83,10 +96,13 @@ class HotAnswers:
             return
         headers = {k: v for k, v in response.headers.items() if k in ("cache-control", "vary", "etag")}
         unchanged = Response(status_code=304, headers=headers).raw_headers
-        kept = Kept(head["head"], tag.encode(), list(response.raw_headers), unchanged, bytes(response.body))
+        kept = Kept(int(head["events"]), tag.encode(), list(response.raw_headers), unchanged, bytes(response.body))
         key = key_of(scope)
-        old = self._kept.pop(key, None)
+        old = self._kept.get(key)
+        if old is not None and old.events > kept.events:
+            return  # a later answer is kept already (computed meanwhile): that one stays
         if old is not None:
+            del self._kept[key]
             self._bytes -= len(old.body)
         self._kept[key] = kept
         self._bytes += len(kept.body)
@@ -99,6 +115,43 @@ class HotAnswers:
         if found is not None:
             self._kept.move_to_end(key)
         return found
+
+    async def latest(
+        self, scope: dict[str, Any], events: int, compute: Callable[[], Awaitable[tuple[Response, dict[str, Any]]]]
+    ) -> Response:
+        """The answer to this request at a head of at least ``events``: the kept one when it is,
+        else ``compute()`` (the route's answer and the head it names), run once for all the
+        requests asking meanwhile, which wait for it and are answered from it."""
+        key = key_of(scope)
+        loop = asyncio.get_running_loop()
+        while True:
+            kept = self.find(key)
+            if kept is not None and kept.events >= events:
+                return respond(kept, _header(scope, b"if-none-match"))
+            out = self._computing.get(key)
+            if out is None or out.get_loop() is not loop:
+                break
+            await asyncio.wait([out])  # its failure is its asker's to answer: the others look again
+        out = self._computing[key] = loop.create_future()
+        try:
+            response, head = await compute()
+            self.keep(scope, head, response)
+            return response
+        finally:
+            if self._computing.get(key) is out:
+                del self._computing[key]
+            out.set_result(None)
+
+
+def respond(kept: Kept, if_none_match: bytes | None) -> Response:
+    """A kept answer as a response of its own: 304 when ``If-None-Match`` names it, else 200."""
+    if matches(if_none_match, kept.tag):
+        response = Response(status_code=304)
+        response.raw_headers = list(kept.unchanged)
+        return response
+    response = Response(kept.body)
+    response.raw_headers = list(kept.full)
+    return response
 
 
 class HotReads:
@@ -122,7 +175,7 @@ class HotReads:
             head = self.watch.current() or await self.watch.head(self.settings.sessions(read=True))
         except Exception:  # the store cannot be reached: the route answers that as it does (503)
             head = None
-        if head is None or head["head"] != kept.head:
+        if head is None or kept.events < head["events"]:  # the log moved past it: the route computes it again
             await self.app(scope, receive, send)
             return
         if matches(_header(scope, b"if-none-match"), kept.tag):

@@ -11,12 +11,14 @@ so a 304 or a kept answer costs no query at all. An answer not yet kept is compu
 read snapshot of the store (``session.snapshot``): every figure is of the head the snapshot
 yields, the one its ETag names, even while writes land (during intake they land every
 millisecond: an answer checked against the head after the fact was almost never keepable).
-Each answer given is also handed to ``api.hot``, which answers the same request again at the
-same head without going through the framework.
+The latest answer to each request is kept by ``api.hot``, given again while the watcher knows
+no later head, and computed again once for all the requests asking when it does; those
+computations run on worker threads of their own (:data:`READERS`), never queued behind writes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from collections import OrderedDict
@@ -24,12 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Sessions
 from escrutinio.api.errors import ERROR_SCHEMA
+from escrutinio.api.hot import HotAnswers
 from escrutinio.app import Session
 from escrutinio.output import csv_text
 from escrutinio.parsing import InputError
@@ -47,6 +51,9 @@ FormatQuery = Annotated[
 
 LIVE = 5
 """Seconds a shared cache (a CDN, a browser) may keep a live figure before revalidating."""
+READERS = 4
+"""Worker threads that compute public reads at once, apart from the ones the requests share
+(``api.deps.WORKERS``): a read waits for at most these, never for the writes' threads."""
 
 _ERROR = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -173,6 +180,17 @@ def _computed(
             cache.done(tag)
 
 
+def readers(request: Request) -> anyio.CapacityLimiter:
+    """The app's :data:`READERS` threads for public reads (one limiter per event loop: asyncio's
+    primitives belong to the loop they were first used in)."""
+    loop = asyncio.get_running_loop()
+    found = getattr(request.app.state, "readers", None)
+    if found is None or found[0] is not loop:
+        found = request.app.state.readers = (loop, anyio.CapacityLimiter(READERS))
+    limiter: anyio.CapacityLimiter = found[1]
+    return limiter
+
+
 async def answer(
     request: Request, reads: Sessions, fmt: str | None, compute: Callable[[Session], View], *, max_age: int = LIVE
 ) -> Response:
@@ -186,11 +204,16 @@ async def answer(
     tag = etag(head, request, kind)
     if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={**headers, "ETag": tag})
+
+    async def computed() -> tuple[Response, dict[str, Any]]:
+        """At today's head, in one snapshot: the answer and the head it names."""
+        body, tag, at = await reads.run(lambda s: _computed(s, cache, request, kind, compute), limiter=readers(request))
+        return Response(body, media_type=FORMATS[kind], headers={**headers, "ETag": tag}), at
+
+    if other is None:  # the app's own watcher: the latest answer kept (``api.hot``), or computed once for all
+        hot: HotAnswers = request.app.state.hot_answers
+        return await hot.latest(request.scope, int(head["events"]), computed)
     body = cache.get(tag)
-    if body is None:  # not computed yet at the head the watcher saw: compute at today's head
-        body, tag, head = await reads.run(lambda session: _computed(session, cache, request, kind, compute))
-    headers["ETag"] = tag
-    response = Response(body, media_type=FORMATS[kind], headers=headers)
-    if other is None:  # named by the app's own watcher: ``api.hot`` may give it again at that head
-        request.app.state.hot_answers.keep(request.scope, head, response)
-    return response
+    if body is not None:
+        return Response(body, media_type=FORMATS[kind], headers={**headers, "ETag": tag})
+    return (await computed())[0]

@@ -185,6 +185,13 @@ class Reader:
         found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (0, "0" * 64) if not found else (found[0][0], found[0][1])
 
+    def accounts_stamp(self) -> int:
+        """The number of the last event that created or revoked an account (0: none yet).
+        Accounts are only ever added and revoked, so while this number stays the same every
+        account and token is as it was: what a server's cache of authenticated tokens checks."""
+        found = self.rows("SELECT MAX(created_seq), MAX(revoked_seq) FROM accounts")
+        return max((int(v) for v in found[0] if v is not None), default=0) if found else 0
+
     def event_hash(self, seq: int) -> str | None:
         """The hash of event ``seq`` (None when the log is shorter): whether a log is the one
         some earlier reading saw, up to that event."""

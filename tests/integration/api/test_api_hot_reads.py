@@ -1,8 +1,10 @@
 """A public read asked again at the same head is answered by ``api.hot`` with the route's own
-bytes and headers (200, or 304 for the ETag), and never once the log has moved past it."""
+bytes and headers (200, or 304 for the ETag), and never once the log has moved past it; the
+reads asking at a new head share one computation."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -16,16 +18,22 @@ pytestmark = pytest.mark.postgres
 
 
 def _app(db: str) -> Any:
+    """The app, counting the reads that reach the route (``app.state.routed``) and the answers
+    it computes (``app.state.computed``: only a computed answer is kept)."""
     app = create_app(db)
-    calls: list[str] = []
-    inner = app.state.hot_answers.keep
+    hot = app.state.hot_answers
+    app.state.routed, app.state.computed = [], []
+    latest, keep = hot.latest, hot.keep
+
+    async def counting_latest(scope: dict[str, Any], *args: Any) -> Any:
+        app.state.routed.append(scope["path"])
+        return await latest(scope, *args)
 
     def counting_keep(scope: dict[str, Any], head: dict[str, Any], response: Any) -> None:
-        calls.append(scope["path"])  # the route answered (only the route keeps)
-        inner(scope, head, response)
+        app.state.computed.append(scope["path"])
+        keep(scope, head, response)
 
-    app.state.hot_answers.keep = counting_keep
-    app.state.routed = calls
+    hot.latest, hot.keep = counting_latest, counting_keep
     return app
 
 
@@ -89,3 +97,26 @@ def test_bad_requests_and_requests_with_a_body_go_to_the_route(small_db: str) ->
 
     assert run_alone(with_body()) == 200
     assert app.state.routed == ["/api/v1/status"] * 2  # the one with a body was not answered ahead
+
+
+def test_reads_at_a_new_head_share_one_computation(small_db: str) -> None:
+    app = _app(small_db)
+    watch = app.state.head_watch
+    watch.fresh, watch.stale = 0.0, 0.0  # the head is read again at every ask
+    path = "/api/v1/results?level=department"
+
+    async def go() -> tuple[httpx.Response, list[httpx.Response], int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            first = await client.get(path)
+            with Session(small_db) as session:
+                session.users.add(f"shared-{first.headers['etag'][1:8]}", Role.AUDITOR)
+                events = session.log.head()["events"]
+            return first, await asyncio.gather(*(client.get(path) for _ in range(8))), events
+
+    first, together, events = run_alone(go())
+    assert len(app.state.routed) == 9  # the log moved: none was answered ahead of the route
+    assert app.state.computed == [path.split("?")[0]] * 2  # the first read, then one for the eight
+    assert {r.status_code for r in together} == {200} and len({r.content for r in together}) == 1
+    assert {r.headers["etag"] for r in together} != {first.headers["etag"]}
+    assert together[0].headers["etag"].startswith(f'"{events}-')
