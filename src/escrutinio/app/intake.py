@@ -98,7 +98,9 @@ class IntakeService:
         session = self.session
         session.require(Action.CREATE_STORE)
         if session.exists():
-            raise StoreError(f"{session.url}: a store is already here; the roll is registered when a store is created")
+            from escrutinio.store.failures import shown
+
+            raise StoreError(f"{shown(session.url)}: a store is already here; the roll is registered when a store is created")
         defined, text = load_definition(election)
         parsed = read_sheets(path, defined, read_bytes(path))
         # The sheets are dropped: their rules do not matter here, so none refuses the file.
