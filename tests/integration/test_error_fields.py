@@ -40,3 +40,19 @@ def test_an_error_of_the_application_carries_its_field(store: str) -> None:
     with Session(store) as session, pytest.raises(EscrutinioError) as refused:
         session.users.add("ana", "king")  # type: ignore[arg-type]
     assert refused.value.field == "role" and str(refused.value).startswith("role: expected one of")
+
+
+def test_forensics_names_its_level_and_order_fields(store: str, tmp_path: Path) -> None:
+    order = tmp_path / "order.csv"
+    order.write_text("table\nX999999\n")
+    for args, start in (
+        (["--by", "galaxy"], "error: --by: this election's levels are "),
+        (["--order", str(order)], "error: --order: none of the 1 tables in "),
+    ):
+        cli = subprocess.run(
+            [sys.executable, "-m", "escrutinio.cli", "--db", store, "forensics", *args], capture_output=True, text=True
+        )
+        assert cli.returncode == 1 and cli.stderr.startswith(start) and cli.stderr.count("\n") == 1, cli.stderr
+    with Session(store) as session, pytest.raises(EscrutinioError) as refused:
+        session.forensics.resolve_level("galaxy")
+    assert refused.value.field == "by" and str(refused.value).startswith("by: ")

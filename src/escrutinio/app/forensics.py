@@ -103,7 +103,7 @@ class ForensicsService:
             return None
         names = self.level_names()
         if by not in names:
-            raise EscrutinioError(f"--by: this election's levels are {', '.join(names)}; got {by!r}")
+            raise EscrutinioError(f"by: this election's levels are {', '.join(names)}; got {by!r}", field="by")
         return names[by]
 
     def abroad(self) -> tuple[str, ...]:
@@ -181,7 +181,7 @@ class ForensicsService:
         known = set(frame[tf.TABLE].cast(pl.Utf8).to_list())
         unknown = [t for t in ranks if t not in known]
         if unknown and len(unknown) == len(ranks):
-            raise EscrutinioError(f"--order: none of the {len(ranks):,} tables in {order} is in this election")
+            raise EscrutinioError(f"order: none of the {len(ranks):,} tables in {order} is in this election", field="order")
         mapping = pl.DataFrame(
             {tf.TABLE: list(ranks), "_rank": list(ranks.values())}, schema={tf.TABLE: pl.Utf8, "_rank": pl.Int64}
         )
