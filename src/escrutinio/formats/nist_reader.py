@@ -18,6 +18,7 @@ from escrutinio.domain.errors import InputError, Place, Problem
 from escrutinio.domain.sheet import Reason
 from escrutinio.formats import nist_types
 from escrutinio.formats import sheets as sf
+from escrutinio.formats.fields import MAX_COUNT
 from escrutinio.formats.nist_cdf import CONTEST_ID, ELECTION_ID, RULES, SHEET_STATE, TIMEZONE
 from escrutinio.formats.nist_schema import NS, paused_collector, schema_problems
 from escrutinio.formats.sheets import LINE, SheetFile
@@ -149,20 +150,44 @@ def _whole_numbers(values: list[Any], source: str, where: str, field: str) -> pl
     the schema) is refused by its place rather than cut to its whole part, and so is a number
     past 64 bits (an integer under the schema, and under JSON)."""
     try:
-        return pl.Series(field, values, dtype=pl.Int64)  # strict: integers and nulls only
+        series = pl.Series(field, values, dtype=pl.Int64)  # strict: integers and nulls only
     except (TypeError, OverflowError):
         pass
+    else:
+        if not series.lt(0).any():
+            return series
+        n = series.lt(0).arg_max()
+        problem = f"expected a non-negative whole number, got {values[n]}"
+        raise InputError([Problem(Place(source, None, f"{where}[{n}].{field}"), problem)])
     for n, value in enumerate(values):
         if value is None:
             continue
         if isinstance(value, float) and not value.is_integer():
             problem = f"expected a whole number, found {value}"
-        elif -(2**63) <= value < 2**63:
+        elif value < 0:
+            problem = f"expected a non-negative whole number, got {value}"
+        elif value < 2**63:
             continue
         else:
             problem = "expected a number that fits in 64 bits"
         raise InputError([Problem(Place(source, None, f"{where}[{n}].{field}"), problem)])
     return pl.Series(field, [None if v is None else int(v) for v in values], dtype=pl.Int64)
+
+
+def _within_one_table(sheets: pl.DataFrame, columns: list[str], source: str) -> None:
+    """A lowest unit's figures fit one polling table, as the per-table readers require
+    (:data:`~escrutinio.formats.fields.MAX_COUNT`): a larger number is a typo or an overflow
+    attempt, refused at its unit (the first 100) rather than counted. Area totals may be larger."""
+    over = sheets.filter(pl.any_horizontal(pl.col(c) > MAX_COUNT for c in columns)).head(100)
+    if not over.height:
+        return
+    problems = []
+    for row in over.iter_rows(named=True):
+        figure = next(c for c in columns if row[c] > MAX_COUNT)
+        where = Place(source, None, f"$.GpUnit[{row[LINE] - 1}]")
+        what = f"table {row[tf.TABLE]}: {figure} {row[figure]:,} is too large for one table (at most {MAX_COUNT:,})"
+        problems.append(Problem(where, what))
+    raise InputError(problems)
 
 
 def _counts(items: list[Any], texts: tuple[str, ...], numbers: tuple[str, ...], source: str, where: str) -> pl.DataFrame:
@@ -417,6 +442,7 @@ class _Report:
             pl.col("s").replace_strict(STATE_REASONS, default=None, return_dtype=pl.String).alias(sf.REPORTED_REASON),
             (pl.lit("nist:") + pl.col("s")).alias(sf.REPORTED_STATUS),
         ).select(sf.sheet_columns(election))
+        _within_one_table(sheets, [*votes, tf.BLANK, tf.NULL, tf.CHALLENGED, tf.CAST], self.source)
         units_of = self.report.GpUnit or []
         area_rows = [
             (code, depth, kind, _text_of(units_of[line - 1].Name) if units_of[line - 1].Name is not None else code, parent_code)

@@ -114,3 +114,21 @@ def test_a_repeated_unit_id_a_fractional_count_and_a_huge_number_are_refused_by_
     # An integer under the schema (and JSON), which no 64-bit column holds: refused by its place.
     with pytest.raises(InputError, match=r"r.json:\$.GpUnit\[5\].VotersRegistered: expected a number that fits in 64 bits$"):
         read_report(raw(rep), "r.json")
+
+
+def test_a_negative_count_and_a_table_figure_past_one_table_are_refused_by_place() -> None:
+    # The per-table readers refuse both (formats/fields.py); a report must not slip them in.
+    rep = copy.deepcopy(report())
+    rep["Election"][0]["Contest"][0]["ContestSelection"][0]["VoteCounts"][3]["Count"] = -5
+    with pytest.raises(
+        InputError, match=r"ContestSelection\[0\].VoteCounts\[3\].Count: expected a non-negative whole number, got -5"
+    ):
+        read_report(raw(rep), "r.json")
+    rep = copy.deepcopy(report())
+    rep["GpUnit"][5]["VotersRegistered"] = -1
+    with pytest.raises(InputError, match=r"\$.GpUnit\[5\].VotersRegistered: expected a non-negative whole number, got -1$"):
+        read_report(raw(rep), "r.json")
+    rep = copy.deepcopy(report())
+    rep["Election"][0]["Contest"][0]["ContestSelection"][0]["VoteCounts"][-1]["Count"] = 10**15
+    with pytest.raises(InputError, match=r"\$.GpUnit\[\d+\]: table \d+: v_A 1,000,000,000,000,000 is too large for one table"):
+        read_report(raw(rep), "r.json")
