@@ -28,7 +28,7 @@ KILLERS = {
     # While the file is read: nothing was written.
     "reading": "import escrutinio.disputes.requests_csv as m; m.read_requests = die",
     # Inside the transaction: events and docket rows written, not committed.
-    "before_commit": "import escrutinio.store.store as m; m.add_tally = die",
+    "before_commit": "import escrutinio.store.store as m; m.write_tally = die",
     # Committed, nothing printed yet: the operator cannot tell it worked.
     "after_commit": (
         "import escrutinio.store.store as m\n"
