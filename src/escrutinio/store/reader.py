@@ -143,7 +143,14 @@ class Reader:
 
     def tally(self, codes: Sequence[str] | None = None, level: int | None = None) -> list[tuple[str, str, int]]:
         """Long (area, key, value) tallies of some areas, of a level, or of all; each row read is
-        checked against the digest projected with the log head (``store.tally_digest``)."""
+        checked against the digest projected with the log head (``store.tally_digest``).
+
+        The rows, the digests and the head are read in one snapshot: read one after another,
+        a write committed between them made an honest read look tampered with."""
+        with self.snapshot():
+            return self._tally(codes, level)
+
+    def _tally(self, codes: Sequence[str] | None, level: int | None) -> list[tuple[str, str, int]]:
         if codes is not None and len(codes) <= 500:
             marks = ", ".join("?" * len(codes))
             rows = self.rows(f"SELECT area, counts FROM area_tally WHERE area IN ({marks})", codes)
