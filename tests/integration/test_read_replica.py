@@ -40,7 +40,29 @@ def store(cluster: tuple[Server, Server], tmp_path: Path) -> tuple[str, str]:
     primary, replica = cluster
     url = create_database(primary)
     Session(url).count.load(write(tmp_path / "sample.csv", sample_rows()), "peru-2021-runoff")
-    return url, replica.database_url(url.rsplit("/", 1)[1])
+    copy = replica.database_url(url.rsplit("/", 1)[1])
+    _replayed(copy)
+    return url, copy
+
+
+def _replayed(replica_url: str, timeout: float = 60) -> None:
+    """Wait until the replica has replayed the new database and its schema: the tests are about
+    a store's reads, not about how soon a CREATE DATABASE reaches a replica (on a quiet machine
+    a test could otherwise open the replica's copy before it exists)."""
+    from escrutinio.store.reader import Reader
+
+    deadline = time.monotonic() + timeout
+    while True:
+        reader = Reader(replica_url)
+        try:
+            reader.revision()
+            return
+        except EscrutinioError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        finally:
+            reader.close()
 
 
 def _caught_up(session: Session, timeout: float = 30) -> None:
