@@ -174,3 +174,15 @@ def test_sql_is_found_where_it_is_written(tmp_path: Path) -> None:
     (tmp_path / "store" / "ok.py").write_text('Q = "SELECT a FROM b"\n')
     (tmp_path / "count.py").write_text('"""We select and update nothing."""\n\ndef f(t):\n    return f"DELETE FROM {t}"\n')
     assert sql_outside_store(tmp_path) == ["count.py:4: DELETE FROM {}"]
+
+
+def test_the_formats_contract_names_every_part_of_escrutinio() -> None:
+    # A forbidden contract names what it forbids: a module it leaves out (cli_certify was) could
+    # be imported by a reader unseen, and the contract would still say "kept".
+    forbidden = set(next(c for c in CONTRACTS.values() if c["name"].startswith("Formats import only"))["forbidden_modules"])
+    parts = {
+        f"escrutinio.{p.stem}"
+        for p in PACKAGE.iterdir()
+        if not p.name.startswith("_") and (p.suffix == ".py" or (p / "__init__.py").exists())
+    }
+    assert parts - forbidden - {"escrutinio.domain", "escrutinio.formats"} == set()
