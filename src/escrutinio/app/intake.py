@@ -275,18 +275,16 @@ class IntakeService:
 
     def image(self, sha256: str) -> tuple[bytes, str]:
         """A kept scan's bytes and media type, by its SHA-256 (checked as it is read)."""
+        from escrutinio.app.cases import is_sha256
+
         store = self.session.store
-        if not _is_sha256(sha256):
+        if not is_sha256(sha256.lower()):
             raise RuleError(f"sha256: {sha256[:80]!r} is not a SHA-256 (64 hexadecimal digits)")
         try:
             info = store.blob_info(sha256)
         except StoreError as exc:
             raise NotFound(f"sha256: {exc}") from None
         return store.blob(sha256), info.media_type
-
-
-def _is_sha256(text: str) -> bool:
-    return len(text) == 64 and all(c in "0123456789abcdef" for c in text.lower())
 
 
 def _action_key(kind: str, clerk: str, key: str) -> str:
