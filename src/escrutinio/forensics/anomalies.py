@@ -6,17 +6,21 @@ Four checks, each returning one :class:`ForensicResult`:
   impossible on a correct sheet; exactly 100 % is possible but rare on a roll of hundreds (deaths and
   migration keep real turnout below it), so both are listed for a look. A rule check: no p-value.
 - ``anomalies.unanimous``: one choice with every valid vote (or a major choice with none) on a table
-  with enough votes. Regional voting makes lopsided tables legitimate, so the expected number of such
-  tables comes from a beta-binomial model fitted within each table's own district (falling back to a
-  coarser level when the district is small); the p-value is the Poisson tail of the observed count.
-- ``anomalies.identical``: pairs of tables in the same polling place (or district when the place is
-  unknown) with identical sheets. The expected number of coincidences comes from each count's
-  empirical collision probability in the district, multiplied across counts (an independence
-  approximation); Poisson tail again.
-- ``anomalies.cast_outliers``: turnout (ballots cast over electors; ballots cast when electors are
-  unknown) far from the table's peers, by a robust z-score (median and MAD) within the polling place,
-  district or coarser level; the p-value is Bonferroni over tables of a t tail whose degrees of
-  freedom reflect the MAD's noise.
+  with enough votes. Regional voting makes lopsided tables legitimate, so each table's chance of
+  unanimity comes from a clean model of its own peers (share normal around their median with their
+  spread, clipped to [0, 1]; binomial votes: :mod:`nulls`), and the count's p is a Monte Carlo tail
+  of the sum of those chances (999 draws).
+- ``anomalies.identical``: pairs of tables in the same polling place with identical sheets, against a
+  permutation null (the district's tables placed in its places at random, 999 draws). Without polling
+  places the pairs are listed and the check cannot tell.
+- ``anomalies.cast_outliers``: tables whose turnout (ballots cast over electors; ballots cast when
+  electors are unknown) is more than 4 expected spreads from their peers' median (polling place,
+  district or coarser level); their count is weighed against the same clean model (Monte Carlo p),
+  and the tables beyond chance one by one (Bonferroni) are listed.
+
+Every check lists the individual tables (the evidence to read); ``flagged`` is the calibrated decision
+on the count, whose false alarms on clean elections shaped like real ones
+``benchmarks/forensics_calibration.py`` reports.
 
 Tables abroad are read apart from the domestic ones when the election has both (:func:`populations`):
 each check runs on each population, the abroad result named ``<check>.abroad``.
@@ -30,10 +34,11 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import special, stats
+from scipy import stats
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
+from escrutinio.forensics import nulls
 from escrutinio.forensics.results import ForensicResult, not_applicable
 
 POPULATION_WORDS = {"domestic": "Domestic tables", "abroad": "Tables abroad"}
@@ -191,22 +196,47 @@ def resolved_net(
     )
 
 
-def _beta_params(mean: np.ndarray, tau2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Beta(a, b) with the given mean and variance (a huge a+b where the variance is ~0: binomial)."""
-    mean = np.clip(mean, 1e-6, 1 - 1e-6)
-    tau2 = np.maximum(tau2, 0.0)
-    conc = np.where(tau2 > 1e-9, mean * (1 - mean) / np.maximum(tau2, 1e-12) - 1.0, 1e7)
-    conc = np.clip(conc, 0.5, 1e7)
-    return mean * conc, (1 - mean) * conc
+NULL_DRAWS = 999
+"""Monte Carlo draws of each count's null (p resolution 0.001)."""
+OUTLIER_Z = 4.0
+"""A table is a turnout outlier when it lies more than this many of its expected spreads from its
+peers' median; the check counts such tables and weighs the count against its null."""
 
 
-def _poisson_tail(observed: int, expected: float) -> float:
-    """P(X >= observed) for X ~ Poisson(expected)."""
-    if observed <= 0:
-        return 1.0
-    if expected <= 0:
-        return 0.0
-    return float(stats.poisson.sf(observed - 1, expected))
+def _decision(
+    test: str,
+    name: str,
+    observed: int,
+    q: np.ndarray,
+    *,
+    draws: int,
+    seed: int,
+    null: str,
+    found: str,
+    pattern: str,
+    usual: str,
+    tables: tuple[str, ...],
+    caveats: tuple[str, ...],
+    details: dict[str, Any],
+) -> ForensicResult:
+    """A count of odd tables against the sum of Bernoulli(q_i) its null gives (``q`` per table):
+    the Monte Carlo p (:func:`nulls.bernoulli_sum_p`), and a reading that says ``found`` then
+    ``pattern`` (p < 0.05) or ``usual``. Flagged means the count exceeds what the null explains."""
+    expected = float(np.sum(q))
+    p = nulls.bernoulli_sum_p(q, observed, draws=draws, seed=seed)
+    return ForensicResult(
+        test=test,
+        statistic=float(observed),
+        statistic_name=name,
+        p_value=p,
+        reading=f"{found} ({fr.fmt_p(p, 'Monte Carlo p')}). " + (pattern if p < 0.05 else usual),
+        tables=tables,
+        caveats=caveats,
+        details={"expected": expected, **details},
+        estimates={"observed": observed, "expected": expected},
+        null=null,
+        draws=draws,
+    )
 
 
 def unanimous(
@@ -217,8 +247,17 @@ def unanimous(
     major_share: float = 0.15,
     start: str = tf.DISTRICT,
     min_group: int = 10,
+    draws: int = NULL_DRAWS,
+    seed: int = 0,
 ) -> ForensicResult:
-    """Tables where one choice has 100 % of the valid votes, or a major choice 0 %, vs a beta-binomial null."""
+    """Tables where one choice has 100 % of the valid votes, or a major choice 0 %, against the number
+    a clean election with the same local voting gives.
+
+    The null (:mod:`nulls`): each table's share for each choice is normal around its peers' median,
+    with their spread less binomial noise, clipped to [0, 1] (so areas that vote nearly as one give
+    unanimous tables), and its votes binomial around it. Each table's chance of unanimity follows in
+    closed form; the count's p is a Monte Carlo tail of the sum over tables.
+    """
     test = "anomalies.unanimous"
     f = fr.counted(frame)
     cols = [tf.choice_column(c) for c in choices] if choices else fr.choice_columns(f)
@@ -228,88 +267,116 @@ def unanimous(
     valid = votes.sum(axis=1)
     eligible = valid >= min_votes
     groups, _ = fr.peer_groups(f, start, min_size=min_group, eligible=eligible)
-    ng = int(groups.max()) + 1
     national = votes.sum(axis=0) / max(int(valid.sum()), 1)
     major = national >= major_share
     if len(cols) == 2:
         major[:] = False  # with two choices, 0 % for one is 100 % for the other
-    expected = np.zeros(f.height)
+    q = np.zeros(f.height)
     flagged = np.zeros(f.height, dtype=bool)
-    n_valid = valid.astype(np.float64)
+    n = valid.astype(np.float64)
     for j in range(len(cols)):
-        share = fr.safe_ratio(votes[:, j], valid)
-        use = eligible & np.isfinite(share)
-        g_votes = np.bincount(groups[use], weights=votes[use, j], minlength=ng)
-        g_valid = np.bincount(groups[use], weights=valid[use], minlength=ng)
-        p_g = np.where(g_valid > 0, g_votes / np.maximum(g_valid, 1), national[j])
-        _, mad = fr.group_median_mad(np.where(use, share, np.nan), groups)
-        binom_var = np.bincount(
-            groups[use], weights=(p_g[groups] * (1 - p_g[groups]) / np.maximum(n_valid, 1))[use], minlength=ng
-        ) / np.maximum(np.bincount(groups[use], minlength=ng), 1)
-        mad_g = np.zeros(ng)
-        mad_g[groups[use]] = mad[use]
-        tau2 = np.maximum(mad_g**2 - binom_var, 0.0)
-        a, b = _beta_params(p_g, tau2)
-        ai, bi, n = a[groups], b[groups], n_valid
-        log_full = special.betaln(ai + n, bi) - special.betaln(ai, bi)
-        expected += np.where(eligible, np.exp(log_full), 0.0)
+        share = np.where(eligible, fr.safe_ratio(votes[:, j], valid), np.nan)
+        med, sd, _ = nulls.latent_spread(share, n, groups)
+        q += nulls.clipped_normal_power(med, sd, n)
         flagged |= eligible & (votes[:, j] == valid)
         if major[j]:
-            log_zero = special.betaln(ai, bi + n) - special.betaln(ai, bi)
-            expected += np.where(eligible, np.exp(log_zero), 0.0)
+            q += nulls.clipped_normal_power(1.0 - med, sd, n)
             flagged |= eligible & (votes[:, j] == 0)
+    q = np.where(eligible, np.minimum(q, 1.0), 0.0)
     observed = int(flagged.sum())
-    exp_total = float(expected.sum())
-    return _against_expected(
+    return _decision(
         test,
         "unanimous_tables",
         observed,
-        exp_total,
+        q,
+        draws=draws,
+        seed=seed,
+        null="each table's share normal around its peers' median with their spread, clipped to [0, 1]; "
+        "binomial votes",
         found=f"{observed} counted table(s) with at least {min_votes} valid votes give one choice all of them"
         + (" (or a major choice none)" if major.any() else "")
-        + f"; given how each district voted, about {exp_total:.1f} such tables would be expected",
+        + f"; given how each table's neighbours voted, about {float(q.sum()):.1f} such tables would be expected",
         pattern="More lopsided tables than local voting explains is a pattern worth checking sheet by sheet.",
         usual="That count is in line with local voting patterns.",
         tables=fr.table_ids(f, flagged),
         caveats=(
-            "Small communities can vote unanimously; the beta-binomial null allows for that only as far as "
-            "the district's other tables show it.",
+            "Small communities can vote unanimously; the null allows for that only as far as the other "
+            "tables of the area show it.",
             "The null treats tables as independent; tables of one village are not.",
         ),
         details={"min_votes": min_votes, "major_choices": [c for c, m in zip(cols, major, strict=True) if m]},
     )
 
 
-def _against_expected(
-    test: str,
-    name: str,
-    observed: int,
-    expected: float,
-    *,
-    found: str,
-    pattern: str,
-    usual: str,
-    tables: tuple[str, ...],
-    caveats: tuple[str, ...],
-    details: dict[str, Any],
+def _pairs_per_draw(draw: np.ndarray, cls: np.ndarray, place: np.ndarray, draws: int) -> np.ndarray:
+    """Per draw, the pairs of members of one class that sit in one place."""
+    key = np.sort((draw * (int(cls.max()) + 1) + cls) * (int(place.max()) + 1) + place)
+    if len(key) == 0:
+        return np.zeros(draws)
+    starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+    run = np.diff(np.r_[starts, len(key)])
+    owner = key[starts] // ((int(cls.max()) + 1) * (int(place.max()) + 1))
+    return np.bincount(owner, weights=run * (run - 1) // 2, minlength=draws)
+
+
+def _permuted_pairs(
+    cls: np.ndarray, start: np.ndarray, size: np.ndarray, places: np.ndarray, draws: int, seed: int
+) -> np.ndarray:
+    """Same-place pairs of identical sheets when the members of each class take the places of distinct
+    random tables of their stratum (``start``, ``size``: the stratum's rows in ``places``), ``draws``
+    times: the permutation null, sampled without replacement.
+
+    Classes in small strata take the first members of a random permutation of the stratum; the rest
+    draw uniformly and redraw the rare member that took a table already taken in its class.
+    """
+    rng = np.random.default_rng(seed)
+    k = np.bincount(cls)[cls]
+    small = size <= 4 * k * k
+    out = np.zeros(draws)
+    for c in np.unique(cls[small]):
+        rows = np.flatnonzero(cls == c)
+        m, kk = int(size[rows[0]]), len(rows)
+        idx = np.argsort(rng.random((draws, m)), axis=1)[:, :kk]
+        pl_ = np.sort(places[start[rows[0]] + idx], axis=1)
+        same = pl_[:, 1:] == pl_[:, :-1]
+        run_pairs = np.zeros(draws)
+        streak = np.zeros(draws)
+        for j in range(same.shape[1]):  # pairs in runs of equal places
+            streak = np.where(same[:, j], streak + 1, 0)
+            run_pairs += streak
+        out += run_pairs
+    big = np.flatnonzero(~small)
+    if len(big) == 0:
+        return out
+    kb, sb, st = cls[big], size[big], start[big]
+    n = len(big)
+    idx = np.floor(rng.random((draws, n)) * sb).astype(np.int64).ravel()
+    draw = np.repeat(np.arange(draws), n)
+    cls_r = np.tile(kb, draws)
+    sb_r = np.tile(sb, draws)
+    width = int(sb.max()) + 1
+    for _ in range(100):
+        key = (draw * (int(kb.max()) + 1) + cls_r) * width + idx
+        order = np.argsort(key, kind="stable")
+        dup = np.zeros(len(key), dtype=bool)
+        dup[order[1:][np.diff(key[order]) == 0]] = True
+        if not dup.any():
+            break
+        idx[dup] = np.floor(rng.random(int(dup.sum())) * sb_r[dup]).astype(np.int64)
+    return out + _pairs_per_draw(draw, cls_r, places[np.tile(st, draws) + idx], draws)
+
+
+def identical(
+    frame: pl.DataFrame, *, min_votes: int = 20, draws: int = NULL_DRAWS, seed: int = 0
 ) -> ForensicResult:
-    """A count of lopsided tables (or identical pairs) against the number its null expects: the
-    Poisson tail, and a reading that says ``found`` then ``pattern`` (p < 0.05) or ``usual``."""
-    p = _poisson_tail(observed, expected)
-    return ForensicResult(
-        test=test,
-        statistic=float(observed),
-        statistic_name=name,
-        p_value=p,
-        reading=f"{found} ({fr.fmt_p(p, 'Poisson tail p')}). " + (pattern if p < 0.05 else usual),
-        tables=tables,
-        caveats=caveats,
-        details={"expected": expected, **details},
-    )
+    """Pairs of tables in the same polling place with identical sheets, against the pairs the same
+    identical sheets would make if the tables of each district sat in its polling places at random.
 
-
-def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) -> ForensicResult:
-    """Pairs of neighbouring tables (same polling place, else same district) with identical sheets."""
+    Why that null: whether two sheets of a district are identical depends on how the district votes
+    and on the tables' sizes, which the permutation keeps; only copying (or one person filling in
+    several sheets of one place) makes identical sheets gather in one place. Without polling places
+    the pairs are listed but the check cannot tell: there is no finer neighbourhood to compare.
+    """
     test = "anomalies.identical"
     f = fr.counted(frame)
     comps = [*fr.choice_columns(f), tf.BLANK, tf.NULL]
@@ -320,60 +387,90 @@ def identical(frame: pl.DataFrame, *, min_votes: int = 20, min_group: int = 30) 
     if f.height < 2:
         return not_applicable(test, f"no two counted tables with at least {min_votes} ballots.")
     has_place = "polling_place" in f.columns and f["polling_place"].null_count() < f.height
-    near = fr.level_keys(f, "polling_place") if has_place else np.full(f.height, -1)
     district = fr.level_keys(f, tf.DISTRICT)
-    neighbour = np.where(near >= 0, near, district + (int(near.max()) + 1))
-    base, _ = fr.peer_groups(f, tf.DISTRICT, min_size=min_group)
+    near = fr.level_keys(f, "polling_place") if has_place else district
+    near = np.where(near >= 0, near, np.max(near) + 1 + np.arange(f.height))  # no place: a place of its own
     work = f.select(comps).with_columns(
-        pl.Series("_nb", neighbour), pl.Series("_base", base), pl.Series("_row", np.arange(f.height))
+        pl.Series("_nb", near), pl.Series("_row", np.arange(f.height))
     )
-    # Observed: groups of identical sheets within a neighbourhood.
+    # Observed: identical sheets within a neighbourhood.
     dup = work.group_by(["_nb", *comps]).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
     sizes = dup["_row"].list.len().to_numpy() if dup.height else np.zeros(0)
     observed = int((sizes * (sizes - 1) // 2).sum())
     rows = np.concatenate(dup["_row"].to_list()).astype(np.int64) if dup.height else np.zeros(0, np.int64)
-    # Expected: per-count collision probability in the base group, multiplied across counts.
-    nb_base = work.group_by("_nb").agg(pl.len().alias("m"), pl.col("_base").first())
-    m_base = work.group_by("_base").agg(pl.len().alias("M"))
-    logq = pl.DataFrame({"_base": m_base["_base"], "logq": np.zeros(m_base.height)})
-    for c in comps:
-        coll = (
-            work.group_by(["_base", c])
-            .agg(pl.len().alias("k"))
-            .group_by("_base")
-            .agg((pl.col("k") * (pl.col("k") - 1)).sum().alias("s"))
-            .join(m_base, on="_base")
-            .with_columns(((pl.col("s") + 1) / (pl.col("M") * (pl.col("M") - 1) + 1)).clip(1e-12, 1.0).log().alias("lq"))
-            .select("_base", "lq")
-        )
-        logq = (
-            logq.join(coll, on="_base", how="left")
-            .with_columns((pl.col("logq") + pl.col("lq").fill_null(0.0)).alias("logq"))
-            .drop("lq")
-        )
-    exp_df = nb_base.join(logq, on="_base").with_columns((pl.col("m") * (pl.col("m") - 1) / 2 * pl.col("logq").exp()).alias("e"))
-    expected = float(exp_df["e"].sum())
     where = "polling place" if has_place else "district"
-    return _against_expected(
-        test,
-        "identical_pairs",
-        observed,
-        expected,
-        found=f"{observed} pair(s) of counted tables in the same {where} carry identical sheets (every choice, "
-        f"blank and null), against about {expected:.2f} expected by chance from how varied the counts are "
-        "locally",
-        pattern="Copied sheets are one way this arises; so are tiny, homogeneous tables.",
-        usual="That is in line with chance coincidences.",
-        tables=fr.table_ids(f, np.isin(np.arange(f.height), rows)),
-        caveats=(
-            "The chance of a coincidence multiplies each count's collision probability as if the counts "
-            "were independent; they share the table size, so the expectation is somewhat low.",
-            f"Only tables with at least {min_votes} ballots cast are compared.",
+    tables = fr.table_ids(f, np.isin(np.arange(f.height), rows))
+    groups = [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]]
+    caveats = (f"Only tables with at least {min_votes} ballots cast are compared.",)
+    if not has_place:
+        return ForensicResult(
+            test=test,
+            statistic=float(observed),
+            statistic_name="identical_pairs",
+            reading=f"Cannot tell: {observed} pair(s) of counted tables in the same district carry identical sheets "
+            "(every choice, blank and null); without polling places there is no finer neighbourhood to weigh them "
+            "against, so they are listed for a look, not weighed.",
+            tables=tables,
+            caveats=caveats,
+            details={"neighbourhood": where, "groups": groups},
+            estimates={"observed": observed},
+            decided=None,
+            status="not_applicable",
+        )
+    # Classes: identical sheets within a stratum (district, tables of about the same size and null
+    # rate: tables of one place are often alike in both, which alone makes identical sheets likelier); the null
+    # moves each class's members among the places of their stratum's tables.
+    # Null ballots too: their rate is local (a place's voters and its officials' reading of a mark).
+    cast = fr.as_int(f, tf.CAST)
+    keys = [district, np.floor(100 * fr.as_int(f, tf.NULL) / np.maximum(cast, 1)).astype(np.int64)]
+    if fr.has_electors(f):
+        keys.append(np.floor(50 * np.log(np.maximum(fr.as_int(f, tf.ELECTORS), 1))).astype(np.int64))
+    stratum = np.unique(np.column_stack(keys), axis=0, return_inverse=True)[1].ravel()
+    order = np.argsort(stratum, kind="stable")
+    first = np.searchsorted(stratum[order], np.arange(int(stratum.max()) + 1))
+    count = np.bincount(stratum, minlength=int(stratum.max()) + 1)
+    places = near[order]
+    work = work.with_columns(pl.Series("_base", stratum))
+    cls_df = work.group_by(["_base", *comps]).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
+    members = (
+        np.concatenate(cls_df["_row"].to_list()).astype(np.int64) if cls_df.height else np.zeros(0, np.int64)
+    )
+    cls = np.repeat(np.arange(cls_df.height), cls_df["_row"].list.len().to_numpy()) if cls_df.height else members
+    if len(members):
+        observed = int(_pairs_per_draw(np.zeros(len(cls), dtype=np.int64), cls, near[members], 1)[0])
+        null_pairs = _permuted_pairs(cls, first[stratum[members]], count[stratum[members]], places, draws, seed)
+    else:
+        observed, null_pairs = 0, np.zeros(draws)
+    p = float((1 + int((null_pairs >= observed).sum())) / (draws + 1)) if observed else 1.0
+    expected = float(null_pairs.mean())
+    found = (
+        f"{observed} pair(s) of counted tables in the same polling place carry identical sheets (every choice, "
+        f"blank and null); the same sheets spread at random over the places of the tables of their district "
+        f"with about the same size and null rate make about "
+        f"{expected:.2f} such pairs"
+    )
+    return ForensicResult(
+        test=test,
+        statistic=float(observed),
+        statistic_name="identical_pairs",
+        p_value=p,
+        reading=f"{found} ({fr.fmt_p(p, 'permutation p')}). "
+        + (
+            "Identical sheets gather in polling places more than chance places them: copied sheets are one way "
+            "this arises; so are tiny, homogeneous places."
+            if p < 0.05
+            else "That is in line with chance coincidences."
         ),
-        details={
-            "neighbourhood": where,
-            "groups": [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]],
-        },
+        tables=tables,
+        caveats=(
+            *caveats,
+            "Tables of one polling place share a neighbourhood and often a size, so they can coincide more "
+            "than tables of different places without anyone copying.",
+        ),
+        details={"neighbourhood": where, "expected": expected, "groups": groups},
+        estimates={"observed": observed, "expected": expected},
+        null="tables of each district placed in its polling places at random (permutation)",
+        draws=draws,
     )
 
 
@@ -384,59 +481,89 @@ def cast_outliers(
     min_group: int = 20,
     min_electors: int = 50,
     alpha: float = 0.05,
+    z_at: float = OUTLIER_Z,
+    draws: int = NULL_DRAWS,
+    seed: int = 0,
 ) -> ForensicResult:
-    """Tables whose turnout (or ballots cast) is far from their neighbours', by a robust z-score."""
+    """Tables whose turnout (or ballots cast) is far from their peers', counted and weighed against a
+    clean election with the same local spread.
+
+    Each table's z is its distance from its peers' median in units of its own expected spread (the
+    peers' latent spread plus its own binomial noise, :func:`nulls.latent_spread`). The count of
+    tables beyond ``z_at`` is weighed against its null: per table, the chance a normal draw lands
+    that far, with the peers' median and spread read from a finite group (a t tail whose degrees of
+    freedom are those of a MAD from that many tables). Tables individually beyond chance across all
+    tables (Bonferroni at ``alpha``) are listed.
+    """
     test = "anomalies.cast_outliers"
     f = fr.counted(frame)
     if f.height < min_group:
         return not_applicable(test, "too few counted tables.")
     cast = fr.as_int(f, tf.CAST).astype(np.float64)
     if fr.has_electors(f):
-        electors = fr.as_int(f, tf.ELECTORS)
+        electors = fr.as_int(f, tf.ELECTORS).astype(np.float64)
         metric = fr.safe_ratio(cast, electors)
         metric[electors < min_electors] = np.nan
         metric_name = "turnout"
     else:
+        electors = np.full(f.height, np.inf)
         metric = cast
         metric_name = "ballots cast"
     eligible = np.isfinite(metric)
     if start not in f.columns or f[start].null_count() == f.height:
         start = tf.DISTRICT
     groups, level_of = fr.peer_groups(f, start, min_size=min_group, eligible=eligible)
-    med, mad = fr.group_median_mad(np.where(eligible, metric, np.nan), groups)
-    size = np.bincount(groups[eligible], minlength=int(groups.max()) + 1)[groups]
-    floor = 1e-3 if metric_name == "turnout" else 1.0
-    z = (metric - med) / np.maximum(mad, floor)
-    z[~eligible] = 0.0
-    df = np.maximum(2.0, 0.25 * (size - 1))
-    p_each = 2 * stats.t.sf(np.abs(z), df)
+    if metric_name == "turnout":
+        x = np.where(eligible, metric, np.nan)
+        med, latent, size = nulls.latent_spread(x, electors, groups)
+        # Where most of the area reports every elector voting, its median sits at 1 and its MAD at 0:
+        # the spread is read from the upper quartile of distances instead (1.15 sd for a normal), and
+        # the binomial noise at the area's mean rate, not at its median's (which is 0 there).
+        ng = int(groups.max()) + 1
+        dev = pl.DataFrame({"g": groups, "d": np.abs(x - med)}).with_columns(pl.col("d").fill_nan(None))
+        q75 = dev.select(pl.col("d").quantile(0.75).over("g"))["d"].fill_null(0.0).to_numpy() / 1.1503
+        xv = np.where(eligible, np.clip(metric, 0.0, 1.0), 0.0)
+        rate_var = np.bincount(groups[eligible], weights=(xv * (1 - xv))[eligible], minlength=ng)
+        rate_var = (rate_var / np.maximum(np.bincount(groups[eligible], minlength=ng), 1))[groups]
+        latent = np.maximum(latent, np.sqrt(np.maximum(q75**2 - rate_var / np.maximum(electors, 1), 0.0)))
+        spread = np.sqrt(latent**2 + rate_var / np.maximum(electors, 1))
+    else:
+        med, mad = fr.group_median_mad(np.where(eligible, metric, np.nan), groups)
+        size = np.bincount(groups[eligible], minlength=int(groups.max()) + 1)[groups]
+        spread = np.maximum(mad, 1.0)
+    z = np.where(eligible, (metric - med) / np.maximum(spread, 1e-9), 0.0)
+    # The peers' median and spread come from ``size`` tables: a MAD is as informative as about 37 %
+    # as many normal draws, and the median adds pi / (2 m) to the variance of the distance.
+    df = np.maximum(2.0, 0.37 * (size - 1))
+    scale = np.sqrt(1.0 + np.pi / (2.0 * np.maximum(size, 1)))
+    q = np.where(eligible, 2 * stats.t.sf(z_at / scale, df), 0.0)
+    far = eligible & (np.abs(z) > z_at)
+    p_each = 2 * stats.t.sf(np.abs(z) / scale, df)
     n_tests = int(eligible.sum())
-    p = float(min(1.0, n_tests * float(p_each[eligible].min()))) if n_tests else 1.0
-    flagged = eligible & (p_each * max(n_tests, 1) < alpha)
-    reading = (
-        f"{int(flagged.sum())} counted table(s) have a {metric_name} further from the other tables of "
-        f"their district (or coarser area) than chance allows across {n_tests:,} tables (max |z| = "
-        f"{float(np.abs(z).max()):.1f}; {fr.fmt_p(p, f'Bonferroni p over {n_tests:,} tables')}). "
-        + (
-            "Such tables are worth a look at the sheet and the roll."
-            if p < 0.05
-            else "No table is further from its neighbours than chance allows across this many tables."
-        )
-    )
-    order = np.argsort(-np.abs(z))
-    ids = f[tf.TABLE].cast(pl.Utf8).to_numpy()
+    listed = eligible & (p_each * max(n_tests, 1) < alpha)
+    order = [int(i) for i in np.argsort(-np.abs(z))[:20] if eligible[i]]
+    ids = f[tf.TABLE].cast(pl.Utf8).gather(order).to_list()
     top = [
-        {"table": str(ids[i]), "z": float(z[i]), metric_name: float(metric[i]), "peer_median": float(med[i])}
-        for i in order[:20]
-        if eligible[i]
+        {"table": t, "z": float(z[i]), metric_name: float(metric[i]), "peer_median": float(med[i])}
+        for i, t in zip(order, ids, strict=True)
     ]
-    return ForensicResult(
-        test=test,
-        statistic=float(np.abs(z).max()),
-        statistic_name="max_abs_robust_z",
-        p_value=p,
-        reading=reading,
-        tables=fr.table_ids(f, flagged),
+    result = _decision(
+        test,
+        "tables_beyond_z",
+        int(far.sum()),
+        q,
+        draws=draws,
+        seed=seed,
+        null=f"each table's {metric_name} normal around its peers' median with their spread and its own binomial "
+        "noise; t tails for a median and MAD read from a finite group",
+        found=f"{int(far.sum())} counted table(s) have a {metric_name} more than {z_at:g} expected spreads from the "
+        f"other tables of their district (or coarser area), against about {float(q.sum()):.1f} expected "
+        f"(max |z| = {float(np.abs(z).max()):.1f}; {int(listed.sum())} beyond chance one by one across "
+        f"{n_tests:,} tables)",
+        pattern="More tables stand apart from their neighbours than chance explains: each is worth a look at the "
+        "sheet and the roll.",
+        usual="No more tables stand apart from their neighbours than chance explains across this many tables.",
+        tables=fr.table_ids(f, listed),
         caveats=(
             "A table can differ from its neighbours for plain reasons: a hospital or prison table, a roll "
             "of voters who moved, a remote annex.",
@@ -444,10 +571,15 @@ def cast_outliers(
         ),
         details={
             "metric": metric_name,
+            "z_at": z_at,
             "top": top,
+            "max_abs_z": float(np.abs(z).max()),
             "levels_used": {fr.LEVELS[i]: int((level_of == i).sum()) for i in np.unique(level_of)},
         },
     )
+    # The statistic stays the largest |z| (what a reader compares tables by); the count is in the estimates.
+    max_z = float(np.abs(z).max())
+    return replace(result, statistic=max_z, statistic_name="max_abs_z", estimates={**result.estimates, "max_abs_z": max_z})
 
 
 def populations(frame: pl.DataFrame, abroad: Collection[str] = ()) -> list[tuple[str | None, pl.DataFrame]]:
@@ -489,6 +621,8 @@ def run(
     null_share_at: float = 0.25,
     unanimous_votes: int = 30,
     abroad: Collection[str] = (),
+    draws: int = NULL_DRAWS,
+    seed: int = 0,
 ) -> list[ForensicResult]:
     """Every anomaly check, with its thresholds: ``turnout`` (list tables at or above it),
     ``null_share_at`` (null ballots as a share of cast), ``unanimous_votes`` (the least valid votes a
@@ -496,8 +630,9 @@ def run(
 
     With ``abroad`` (the top-level codes of voting abroad), each check runs on the domestic tables
     and on the tables abroad apart (:func:`populations`): their expected counts, peers and overall
-    rates come from their own population. The resolved sheets' net votes weigh against the national
-    margin, so they are one result, with each population's votes in its estimates.
+    rates come from their own population; ``draws`` and ``seed`` drive the Monte Carlo nulls. The
+    resolved sheets' net votes weigh against the national margin, so they are one result, with each
+    population's votes in its estimates.
     """
     start = by if by in fr.LEVELS else tf.DISTRICT
     finer = tf.DISTRICT if fr.LEVELS.index(start) > fr.LEVELS.index(tf.DISTRICT) else start
@@ -505,9 +640,9 @@ def run(
     checks = (
         lambda f: turnout_full(f, threshold=turnout),
         lambda f: null_share(f, threshold=null_share_at),
-        lambda f: unanimous(f, choices=choices, start=finer, min_votes=unanimous_votes),
-        identical,
-        lambda f: cast_outliers(f, start=start),
+        lambda f: unanimous(f, choices=choices, start=finer, min_votes=unanimous_votes, draws=draws, seed=seed),
+        lambda f: identical(f, draws=draws, seed=seed),
+        lambda f: cast_outliers(f, start=start, draws=draws, seed=seed),
     )
     out = [_apart(check(part), population, part) for check in checks for population, part in parts]
     return [*out, resolved_net(frame, choices=choices, parts=parts)]

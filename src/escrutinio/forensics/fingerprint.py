@@ -48,6 +48,7 @@ import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
+from escrutinio.forensics import nulls
 from escrutinio.forensics.results import ForensicResult, not_applicable
 from escrutinio.forensics.simulate import KLIMEK_SIGMA_EXTREME, KLIMEK_SIGMA_INCREMENTAL
 
@@ -85,12 +86,8 @@ def _fit_clean_symmetric(d: _Data) -> _CleanModel:
     """The clean model under the null (no fraud): each area's median and MAD, less binomial noise.
 
     Used only by the test of f = 0 (a model read straight off the data, with no fraud assumed)."""
-    ng = int(d.group.max()) + 1
-    out = []
-    for x, size in ((d.cast / d.electors, d.electors), (d.winner / d.valid, d.valid)):
-        mu, sd = fr.group_median_mad(x, d.group)
-        binom = np.bincount(d.group, weights=x * (1 - x) / size, minlength=ng) / np.bincount(d.group, minlength=ng)
-        out.append((mu, np.maximum(np.sqrt(np.maximum(sd**2 - binom[d.group], (0.25 * sd) ** 2)), 1e-4)))
+    rates = ((d.cast / d.electors, d.electors), (d.winner / d.valid, d.valid))
+    out = [nulls.latent_spread(x, size, d.group)[:2] for x, size in rates]
     ratio = np.clip(d.valid / np.maximum(d.cast, 1), 0.0, 1.0)
     return _CleanModel(out[0][0], out[0][1], out[1][0], out[1][1], ratio)
 

@@ -131,7 +131,7 @@ def run_suite(
         o = opts.get(name, {})
         lv, lab = level(name), label(name)
         if name == "anomalies":
-            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, **o)
+            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, seed=seed, **o)
         if name == "fingerprint":
             return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab, **o)]
         if name == "integer_peaks":
