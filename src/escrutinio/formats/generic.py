@@ -103,6 +103,19 @@ def _csv_header(frame: pl.DataFrame, raw: bytes, election: Election) -> pl.DataF
     return frame.rename(dict(zip(frame.columns, names, strict=True)))
 
 
+def _abroad(spec: Any, election: Election) -> tuple[str | None, str | None]:
+    """``source.columns.abroad = { column = "País", home = "Bolivia" }``: the column naming each row's
+    country and the value of the home country; other rows vote abroad (their areas take the
+    election's ``geography.abroad_levels``), so the forensics read them apart. (None, None) without it."""
+    if spec is None:
+        return None, None
+    if not isinstance(spec, dict) or set(spec) != {"column", "home"} or not all(isinstance(v, str) for v in spec.values()):
+        raise DefinitionError('source.columns.abroad: expected { column = "COLUMN", home = "VALUE OF THE HOME COUNTRY" }')
+    if not election.abroad_levels:
+        raise DefinitionError("source.columns.abroad: needs geography.abroad_levels (the kinds of the areas abroad)")
+    return spec["column"], spec["home"]
+
+
 def read_generic(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
     """Read a CSV/Parquet file through the election's column map."""
     source = str(path)
@@ -120,7 +133,9 @@ def read_generic(path: Path, election: Election, raw: bytes | None = None) -> Sh
         "status": _names(cols.get("status"), "status"),
     }
     choice_cols = {c.id: _names(c.column, f"choice {c.id}") for c in election.contest.choices}
+    abroad_col, home = _abroad(cols.get("abroad"), election)
     needed = [*table_cols, *level_cols, *(c for v in spec.values() for c in v), *(c for v in choice_cols.values() for c in v)]
+    needed += [abroad_col] if abroad_col else []
     problems = ProblemList(source)
     has = [c for c in rows.columns if c != LINE]
     shown = ", ".join(has)  # every column: the one the definition meant may be anywhere in the file
@@ -203,11 +218,15 @@ def read_generic(path: Path, election: Election, raw: bytes | None = None) -> Sh
     area_frames = []
     for i, expr in enumerate(paths):
         parent = pl.lit(election.country) if i == 0 else paths[i - 1]
+        kind = pl.lit(election.levels[min(i, len(election.levels) - 1)])
+        if abroad_col:  # rows of another country than ``home`` vote abroad: their areas are of the abroad kinds
+            abroad_kind = pl.lit(election.abroad_levels[min(i, len(election.abroad_levels) - 1)])
+            kind = pl.when(pl.col(abroad_col).str.strip_chars() != home).then(abroad_kind).otherwise(kind)
         area_frames.append(
             rows.select(
                 expr.alias("code"),
                 pl.lit(i + 1, dtype=pl.Int64).alias("level"),
-                pl.lit(election.levels[min(i, len(election.levels) - 1)]).alias("kind"),
+                kind.alias("kind"),
                 pl.col(level_cols[i]).str.strip_chars().alias("name"),
                 parent.alias("parent"),
             ).unique(subset=["code"], keep="first")
