@@ -38,6 +38,8 @@ which is worth explaining (it is not by itself a sign of anything).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import polars as pl
 from scipy import stats
@@ -47,6 +49,8 @@ from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import ForensicResult, not_applicable
 
 STRATA = (tf.POLLING_PLACE, tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
+POPULATION = "domestic_or_abroad"
+"""The level between the top areas and the nation when tables abroad are read apart."""
 MIN_DONORS = 5
 """In the interval's draws, an area stands on its own counted tables from five of them; with fewer,
 the next coarser area (with like-sized sub-areas) stands in (the point uses every counted table). With 3, the interval at
@@ -228,7 +232,7 @@ def project(
         sel = unc[lvl == li]
         if len(sel) == 0:
             continue
-        used[STRATA[li] if li < len(STRATA) else str(li)] = len(sel)
+        used[_strata(len(level_keys))[li]] = len(sel)
         groups_needed = np.unique(keys[sel])
         donors = np.flatnonzero(counted & np.isin(keys, groups_needed))
         if len(donors) == 0:
@@ -331,11 +335,20 @@ NO_ORDER = (
 )
 
 
-def _keys(f: pl.DataFrame) -> list[np.ndarray]:
-    """Integer keys per stratum level, finest first; a table without a polling place uses its district."""
+def _keys(f: pl.DataFrame, abroad: Collection[str] = ()) -> list[np.ndarray]:
+    """Integer keys per stratum level, finest first; a table without a polling place uses its district.
+
+    With ``abroad`` (top-level codes of voting abroad) and tables on both sides, a level between the
+    top areas and the nation keeps them apart (:data:`POPULATION`): a table abroad with nothing
+    counted in its own areas takes the counted tables abroad, not the nation's, which vote unlike them.
+    """
     keys = []
     for lv in STRATA:
         if lv == "national":
+            if abroad and tf.DEPARTMENT in f.columns:
+                out = f[tf.DEPARTMENT].is_in(list(abroad)).to_numpy()
+                if 0 < int(out.sum()) < f.height:
+                    keys.append(out.astype(np.int64))
             keys.append(np.zeros(f.height, np.int64))
             continue
         k = fr.level_keys(f, lv)
@@ -343,6 +356,11 @@ def _keys(f: pl.DataFrame) -> list[np.ndarray]:
             k = np.where(k >= 0, k, fr.level_keys(f, tf.DISTRICT) + int(k.max()) + 2)
         keys.append(_dense(k))
     return keys
+
+
+def _strata(n_levels: int) -> tuple[str, ...]:
+    """The names of ``n_levels`` stratum levels (:func:`_keys`): with domestic and abroad apart, one more."""
+    return STRATA if n_levels == len(STRATA) else (*STRATA[:-1], POPULATION, STRATA[-1])
 
 
 def test(
@@ -356,6 +374,7 @@ def test(
     order_label: str | None = "the order column",
     alpha: float = 0.05,
     seed: int = 0,
+    abroad: Collection[str] = (),
 ) -> ForensicResult:
     """The final margin projected from the tables counted so far (in the real order) to the rest.
 
@@ -364,6 +383,8 @@ def test(
     runner-up (points of valid votes) is projected to the rest from the finest area with enough
     counted tables (polling place, district, province, department, nation), each uncounted table
     weighted by its electors (its area's votes per elector), with a two-stage bootstrap interval.
+    With ``abroad`` (top-level codes of voting abroad) tables abroad are projected from tables abroad
+    and domestic ones from domestic ones before the nation stands in (:func:`_keys`).
     The realised margin is the frame's own count of every counted table.
     """
     name = "count_order.projection"
@@ -379,7 +400,7 @@ def test(
     # counted frame every family shares and permuted, not computed again on a sorted copy (5 s of a
     # million tables).
     perm = np.argsort(f[tf.ORDER].fill_null(np.iinfo(np.int64).max).to_numpy(), kind="stable")
-    level_keys = [k[perm] for k in _keys(f)]
+    level_keys = [k[perm] for k in _keys(f, abroad)]
     f = f[perm]
     w = cols.index(wcol)
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
@@ -487,6 +508,7 @@ def coverage(
     held_out: float = 0.3,
     bootstrap: int = 200,
     seed: int = 0,
+    abroad: Collection[str] = (),
 ) -> dict[str, float | int]:
     """How often the projection's 95 % interval holds the realised margin, on a finished count.
 
@@ -500,7 +522,7 @@ def coverage(
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
     size = fr.as_float(f, tf.ELECTORS) if fr.has_electors(f) else np.ones(f.height)
     size = np.where(np.isfinite(size) & (size > 0), size, np.nanmedian(size) if np.isfinite(size).any() else 1.0)
-    keys = _keys(f)
+    keys = _keys(f, abroad)
     totals = votes.sum(axis=0)
     rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, totals))[0])
     realised = float(_stat(totals[None, :], w, rival)[0])

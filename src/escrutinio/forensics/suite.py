@@ -100,7 +100,8 @@ def run_suite(
     ``level_names`` maps a column to the election's own name for it (wording). ``claimed_tables`` feeds the
     claims-vs-peers test (skipped without it) and ``first_round`` its first-round comparison.
     ``options`` passes keyword overrides to one family (e.g. ``{"fingerprint": {"bootstrap": 50}}``).
-    ``abroad``: the top-level area codes of voting abroad; the anomaly checks read those tables apart.
+    ``abroad``: the top-level area codes of voting abroad; the anomaly checks read those tables apart,
+    and the count-order projection projects them from each other before the nation stands in.
     """
     chosen = list(tests) if tests is not None else list(TESTS)
     unknown = [t for t in chosen if t not in TESTS]
@@ -144,7 +145,7 @@ def run_suite(
             return peers.test(frame, claimed, winner=winner, first_round=first_round,
                               first_round_winner=first_round_winner, start=lv or "polling_place", seed=seed, **o)
         if name == "count_order":
-            return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, **o)]
+            return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, abroad=abroad, **o)]
         raise AssertionError(name)
 
     for i, name in enumerate(chosen):

@@ -121,6 +121,25 @@ def bolivia() -> pl.DataFrame:
     return frame.with_columns(rank.alias(tf.ORDER)).sort(tf.ORDER)
 
 
+@functools.cache
+def abroad_codes(name: str, file: str) -> tuple[str, ...]:
+    """The top-level area codes of voting abroad in ``shared/data/<name>/<file>`` read with the preset
+    ``name``: areas of the first level whose kind is the first abroad level (what ``escrutinio
+    forensics`` reads apart)."""
+    from escrutinio.formats.definition import load_definition
+    from escrutinio.formats.readers import read_sheets
+
+    election, _ = load_definition(name)
+    areas = read_sheets(shared(f"{name}/{file}"), election).areas
+    kind = election.abroad_levels[0]
+    return tuple(areas.filter((pl.col("level") == 1) & (pl.col("kind") == kind))["code"].to_list())
+
+
+def bolivia_abroad() -> tuple[str, ...]:
+    """Bolivia 2019's regions abroad (1,507 actas in 33 countries)."""
+    return abroad_codes("bolivia-2019-first-round", "final_computo.csv.gz")
+
+
 def trep_tables(snapshot: str) -> list[str]:
     """The actas of one TREP snapshot of Bolivia 2019 (``Número Mesa``)."""
     text = shared(f"bolivia-2019-first-round/{snapshot}").read_text("utf-8-sig")

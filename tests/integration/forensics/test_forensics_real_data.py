@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from frames_forensics import bolivia, chile, choice_ids, claimed_59, peru, russia, trep_tables
+from frames_forensics import bolivia, bolivia_abroad, chile, choice_ids, claimed_59, peru, russia, trep_tables
 
 from escrutinio.forensics import anomalies, digits, integer_peaks, peers, suite
 
@@ -120,9 +120,12 @@ def test_forensics_bolivia_suite_runs():
     trep = trep_tables("trep_acta.2019.10.20.19.40.57.csv")
     f = f.with_columns(pl.when(pl.col("table").is_in(trep)).then(pl.col("order")).otherwise(None).alias("order"))
     res = suite.run_suite(f, winner="MAS", choices=choice_ids(f),
-                          order_label="the TREP of 20 Oct 19:40", options=FAST)
+                          order_label="the TREP of 20 Oct 19:40", options=FAST, abroad=bolivia_abroad())
     assert all(r.status != "error" for r in res.results)
     assert res.get("anomalies.turnout_full").details["over_100"] == 0  # PROVENANCE: no votes > Inscritos
+    # Domestic and abroad apart (PROVENANCE: 33,048 actas in Bolivia, 1,507 abroad in 33 countries).
+    assert res.get("anomalies.unanimous.abroad").reading.startswith("Tables abroad (1,507 counted)")
+    assert res.get("anomalies.unanimous").reading.startswith("Domestic tables (33,048 counted)")
     co = res.get("count_order.projection").estimates
     assert co["tables_in_order"] == 28_975
     assert abs(co["realised_margin_points"] - 10.565) < 0.01  # PROVENANCE: MAS − CC on the final count
@@ -134,6 +137,8 @@ def test_forensics_bolivia_suite_runs():
     assert abs(co["projected_margin_points"] - co["realised_margin_points"]) < 0.25
     assert co["cuts"][-1]["imputed_by_level"]["own_place"] == 4_475
     assert co["cuts"][-1]["imputed_by_level"]["like_places"] == 1_105
+    # Actas abroad with nothing counted in their region abroad stand on the counted actas abroad.
+    assert co["cuts"][-1]["imputed_by_level"]["domestic_or_abroad"] == 22
 
 
 @pytest.mark.parametrize(
@@ -169,7 +174,8 @@ def test_forensics_chile_runs_without_electors():
                           tests=["anomalies", "fingerprint", "digits", "integer_peaks"])
     assert res.get("fingerprint.klimek").status == "not_applicable"
     assert res.get("digits.last_digit").status == "ok"
-    assert anomalies.identical(f).status == "ok"
+    ident = anomalies.identical(f)  # no polling places: identical sheets are listed, not weighed
+    assert ident.flagged() is None and ident.reading.startswith("Cannot tell")
 
 
 @pytest.mark.parametrize(
