@@ -39,8 +39,9 @@ class CalibrationReport:
     n_fraud: int
     n_tables: int
     share: float
-    false_alarm: dict[str, float]
-    detection: dict[str, dict[str, float]] = field(default_factory=dict)
+    false_alarm: dict[str, float | None]
+    """Per test, the share of clean elections it flagged (None: it cannot tell on these elections)."""
+    detection: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,21 +62,38 @@ class CalibrationReport:
             f"{self.n_tables} tables; fraud in {100 * self.share:.0f} % of tables",
             head,
         ]
+        def cell(x: float | None, width: int, digits: int) -> str:
+            return f"{'cannot tell':>{width}}" if x is None else f"{x:{width}.{digits}f}"
+
         for t, fa in self.false_alarm.items():
-            row = " ".join(f"{self.detection[k].get(t, float('nan')):12.2f}" for k in kinds)
-            lines.append(f"{t:34} {fa:11.3f} {row}")
+            row = " ".join(cell(self.detection[k].get(t), 12, 2) for k in kinds)
+            lines.append(f"{t:34} {cell(fa, 11, 3)} {row}")
         return "\n".join(lines)
 
 
-def _flags(result, alpha: float) -> dict[str, bool]:
-    """Each deciding result's flag. Rule listings (a p-value nor a decision: tables at 100 % turnout,
-    null shares over a threshold) name tables to read, they do not decide on an election, so they
-    have no false-alarm rate to calibrate."""
+RULE_LISTINGS = ("anomalies.turnout_full", "anomalies.null_share")
+"""Rule listings (tables at 100 % turnout, null shares over a threshold): they name tables to read
+and decide nothing on an election, so they have no false-alarm rate to calibrate."""
+
+
+def _flags(result, alpha: float) -> dict[str, bool | None]:
+    """Each test's flag: True, False, or None where it cannot tell (its data are not there, as turnout
+    without electors, or identical sheets without polling places). Rule listings are left out."""
     return {
-        r.test: r.flagged(alpha)
+        r.test: r.flagged(alpha) if r.status == "ok" else None
         for r in result.results
-        if r.status == "ok" and (r.p_value is not None or r.decided is not None)
+        if r.test not in RULE_LISTINGS and not r.test.endswith(".error")
+        and not (r.status == "ok" and r.p_value is None and r.decided is None)
     }
+
+
+def _rates(flags: Mapping[str, list[bool | None]]) -> dict[str, float | None]:
+    """The share flagged among the runs that decided; None for a test that never decided."""
+    out: dict[str, float | None] = {}
+    for t, v in flags.items():
+        decided = [x for x in v if x is not None]
+        out[t] = float(np.mean(decided)) if decided else None
+    return out
 
 
 def calibrate(
@@ -94,7 +112,7 @@ def calibrate(
     """Run the suite on ``n_clean`` clean and ``n_fraud`` fraudulent synthetic elections per kind."""
     tests = list(tests) if tests is not None else list(TESTS)
     opts = {**FAST_OPTIONS, **(options or {})}
-    counts: dict[str, list[bool]] = {}
+    counts: dict[str, list[bool | None]] = {}
     for i in range(n_clean):
         frame = simulate.synthetic_election(n_tables, seed=seed + i)
         rng = np.random.default_rng(seed + 10_000 + i)
@@ -103,10 +121,10 @@ def calibrate(
                         options=opts, seed=seed + i)
         for t, f in _flags(res, alpha).items():
             counts.setdefault(t, []).append(f)
-    false_alarm = {t: float(np.mean(v)) for t, v in counts.items()}
-    detection: dict[str, dict[str, float]] = {}
+    false_alarm = _rates(counts)
+    detection: dict[str, dict[str, float | None]] = {}
     for kind in fraud_kinds:
-        det: dict[str, list[bool]] = {}
+        det: dict[str, list[bool | None]] = {}
         for i in range(n_fraud):
             frame = simulate.synthetic_election(n_tables, seed=seed + 50_000 + i)
             inj = simulate.inject(frame, kind=kind, winner="A", share=share, seed=seed + i)
@@ -115,7 +133,7 @@ def calibrate(
                             options=opts, seed=seed + i)
             for t, f in _flags(res, alpha).items():
                 det.setdefault(t, []).append(f)
-        detection[kind] = {t: float(np.mean(v)) for t, v in det.items()}
+        detection[kind] = _rates(det)
     return CalibrationReport(alpha, n_clean, n_fraud, n_tables, share, false_alarm, detection)
 
 
@@ -129,14 +147,16 @@ def calibrate_shaped(
     f_incremental: float = 0.1,
     f_extreme: float = 0.01,
     round_share: float = 0.05,
+    stuffing_share: float = 0.02,
     claims: int = 40,
     counted_share: float = 0.85,
     alpha: float = 0.05,
     seed: int = 0,
 ) -> CalibrationReport:
     """False alarms on clean elections shaped like ``frame`` (:mod:`shaped`), and power on the same
-    elections with Klimek stuffing (``f_incremental``, ``f_extreme``) and with target figures written on
-    ``round_share`` of the tables.
+    elections with Klimek stuffing (``f_incremental``, ``f_extreme``), with plain stuffing (30-80 % of
+    the non-voters' ballots cast for the leader) in ``stuffing_share`` of the tables, and with target
+    figures written on ``round_share`` of the tables.
 
     Every family runs: the claims test with ``claims`` random tables as the claim list on clean
     elections and the tampered tables under fraud; the count-order projection with whole districts
@@ -149,7 +169,7 @@ def calibrate_shaped(
     choices = [shaped.LEADER, shaped.REST]
     opts = {k: v for k, v in FAST_OPTIONS.items() if k in ("count_order", "peers")}
 
-    def flags(f: Any, i: int, claimed: list[str]) -> dict[str, bool]:
+    def flags(f: Any, i: int, claimed: list[str]) -> dict[str, bool | None]:
         rng = np.random.default_rng(seed + 20_000 + i)
         district = np.unique(f["district"].to_numpy(), return_inverse=True)[1]
         rank = np.argsort(np.argsort(rng.permutation(int(district.max()) + 1)[district] + rng.random(f.height)))
@@ -159,22 +179,25 @@ def calibrate_shaped(
                         claimed_tables=claimed, options=opts, order_label="a random order of whole districts")
         return _flags(res, alpha)
 
-    counts: dict[str, list[bool]] = {}
+    counts: dict[str, list[bool | None]] = {}
     for i in range(n_clean):
         clean = shaped.clean_like(frame, winner, seed=seed + i)
         rng = np.random.default_rng(seed + 10_000 + i)
         claimed = rng.choice(clean["table"].to_numpy(), size=min(claims, clean.height), replace=False).tolist()
         for t, x in flags(clean, i, claimed).items():
             counts.setdefault(t, []).append(x)
-    detection: dict[str, dict[str, float]] = {}
-    for kind, kw in (("klimek", {"f_incremental": f_incremental, "f_extreme": f_extreme}),
-                     ("round_numbers", {"share": round_share})):
-        det: dict[str, list[bool]] = {}
+    detection: dict[str, dict[str, float | None]] = {}
+    kinds = (
+        ("klimek", {"f_incremental": f_incremental, "f_extreme": f_extreme}),
+        ("stuffing", {"share": stuffing_share}),
+        ("round_numbers", {"share": round_share}),
+    )
+    for kind, kw in kinds:
+        det: dict[str, list[bool | None]] = {}
         for i in range(n_fraud):
             clean = shaped.clean_like(frame, winner, seed=seed + 50_000 + i)
             inj = simulate.inject(clean, kind=kind, winner=shaped.LEADER, seed=seed + i, **kw)
             for t, x in flags(inj.frame, i, list(inj.tables[:claims])).items():
                 det.setdefault(t, []).append(x)
-        detection[kind] = {t: float(np.mean(v)) for t, v in det.items()}
-    return CalibrationReport(alpha, n_clean, n_fraud, frame.height, f_incremental,
-                             {t: float(np.mean(v)) for t, v in counts.items()}, detection)
+        detection[kind] = _rates(det)
+    return CalibrationReport(alpha, n_clean, n_fraud, frame.height, f_incremental, _rates(counts), detection)

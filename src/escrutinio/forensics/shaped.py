@@ -17,34 +17,68 @@ import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
+from escrutinio.forensics import nulls
 
 LEADER, REST = "LEADER", "REST"
 """The two choices of a shaped election: the real leader's votes, and everyone else's."""
 
 
-def clean_like(frame: pl.DataFrame, winner: str, *, seed: int = 0, min_electors: int = 20) -> pl.DataFrame:
-    """One clean election with the tables, areas and district-level shape of ``frame``."""
-    from escrutinio.forensics.fingerprint import _fit_clean_symmetric, _kept, _prepare, _simulate_clean
-
-    rng = np.random.default_rng(seed)
-    f = _kept(fr.counted(frame), winner, min_electors)
-    d = _prepare(frame, winner, tf.DISTRICT, min_electors, 20)
-    m = _fit_clean_symmetric(d)
-    top = fr.level_keys(f, tf.DEPARTMENT)
-    # Cut the link: each district takes the share centre and spread of a random district of its top area.
-    groups = d.group
+def _shuffled(rng: np.random.Generator, groups: np.ndarray, top: np.ndarray, *per_row: np.ndarray) -> list[np.ndarray]:
+    """Each group's value of every ``per_row`` array, taken from a random group of its top area:
+    the link between a district's turnout and its share is cut, each stays a real district's."""
     ng = int(groups.max()) + 1
     g_top = np.zeros(ng, dtype=np.int64)
     g_top[groups] = top
-    g_mu = np.zeros(ng)
-    g_sd = np.zeros(ng)
-    g_mu[groups], g_sd[groups] = m.mu_s, m.sd_s
     perm = np.arange(ng)
     for a in np.unique(g_top):
         idx = np.flatnonzero(g_top == a)
         perm[idx] = rng.permutation(idx)
-    model = type(m)(m.mu_t, m.sd_t, g_mu[perm][groups], g_sd[perm][groups], m.valid_ratio)
+    out = []
+    for x in per_row:
+        g = np.zeros(ng)
+        g[groups] = x
+        out.append(g[perm][groups])
+    return out
+
+
+def clean_like(frame: pl.DataFrame, winner: str, *, seed: int = 0, min_electors: int = 20) -> pl.DataFrame:
+    """One clean election with the tables, areas and district-level shape of ``frame``.
+
+    Without registered electors (Chile's files) turnout is unknown: ballots cast are drawn around
+    each district's median and spread of ballots cast instead, and the electors column stays empty,
+    so the tests that need turnout cannot tell on these elections as on the real one.
+    """
+    from escrutinio.forensics.fingerprint import _fit_clean_symmetric, _kept, _prepare, _simulate_clean
+
+    rng = np.random.default_rng(seed)
+    if not fr.has_electors(frame):
+        return _clean_without_electors(rng, frame, winner)
+    f = _kept(fr.counted(frame), winner, min_electors)
+    d = _prepare(frame, winner, tf.DISTRICT, min_electors, 20)
+    m = _fit_clean_symmetric(d)
+    mu_s, sd_s = _shuffled(rng, d.group, fr.level_keys(f, tf.DEPARTMENT), m.mu_s, m.sd_s)
+    model = type(m)(m.mu_t, m.sd_t, mu_s, sd_s, m.valid_ratio)
     cast, valid, win = _simulate_clean(rng, d, model)
+    return _frame(f, d.electors, cast, valid, win)
+
+
+def _clean_without_electors(rng: np.random.Generator, frame: pl.DataFrame, winner: str) -> pl.DataFrame:
+    """A clean election shaped like one without electors: cast normal around its district's median
+    with its spread (at least one ballot), the real tables' valid ratio, binomial shares."""
+    f = fr.counted(frame)
+    f = fr.subset(f, fr.as_int(f, tf.VALID) > 0)
+    groups, _ = fr.peer_groups(f, tf.DISTRICT, min_size=20)
+    cast0, valid0 = fr.as_int(f, tf.CAST), fr.as_int(f, tf.VALID)
+    mu_c, sd_c = fr.group_median_mad(cast0.astype(np.float64), groups)
+    mu_s, sd_s, _ = nulls.latent_spread(fr.as_int(f, tf.choice_column(winner)) / valid0, valid0, groups)
+    mu_s, sd_s = _shuffled(rng, groups, fr.level_keys(f, tf.DEPARTMENT), mu_s, sd_s)
+    cast = np.maximum(np.round(rng.normal(mu_c, np.maximum(sd_c, 1.0))), 1).astype(np.int64)
+    valid = rng.binomial(cast, np.clip(valid0 / np.maximum(cast0, 1), 0.0, 1.0))
+    win = rng.binomial(valid, np.clip(rng.normal(mu_s, sd_s), 0.0, 1.0))
+    return _frame(f, None, cast, valid, win)
+
+
+def _frame(f: pl.DataFrame, electors: np.ndarray | None, cast: np.ndarray, valid: np.ndarray, win: np.ndarray) -> pl.DataFrame:
     return pl.DataFrame(
         {
             tf.TABLE: f[tf.TABLE].cast(pl.Utf8),
@@ -52,7 +86,9 @@ def clean_like(frame: pl.DataFrame, winner: str, *, seed: int = 0, min_electors:
             tf.PROVINCE: f[tf.PROVINCE],
             tf.DISTRICT: f[tf.DISTRICT],
             tf.POLLING_PLACE: f[tf.POLLING_PLACE] if tf.POLLING_PLACE in f.columns else None,
-            tf.ELECTORS: d.electors,
+            tf.ELECTORS: pl.Series(electors, dtype=pl.Int64)
+            if electors is not None
+            else pl.Series([None] * len(cast), dtype=pl.Int64),
             tf.CAST: cast,
             tf.BLANK: np.zeros(len(cast), dtype=np.int64),
             tf.NULL: cast - valid,
