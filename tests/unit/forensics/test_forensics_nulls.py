@@ -1,0 +1,67 @@
+"""The null models the anomaly counts are weighed against (forensics/nulls.py) and the permutation
+null of identical sheets: each checked against a brute-force computation of the same thing."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from escrutinio.forensics import anomalies, nulls, simulate
+
+
+@pytest.mark.parametrize(("mu", "sd", "n"), [(0.97, 0.02, 30), (0.99, 0.005, 200), (0.8, 0.1, 50), (1.02, 0.03, 100)])
+def test_clipped_normal_power_matches_draws_and_never_undershoots(mu, sd, n):
+    """E[nu**n] for nu ~ N(mu, sd) clipped to [0, 1]: the closed form is an upper bound (conservative)
+    within a few per cent of a million draws."""
+    rng = np.random.default_rng(0)
+    nu = np.clip(rng.normal(mu, sd, 1_000_000), 0, 1)
+    brute = float(np.mean(nu**n))
+    got = float(nulls.clipped_normal_power(np.array([mu]), np.array([sd]), np.array([n]))[0])
+    assert got >= brute - 3 * np.std(nu**n) / 1000
+    assert got <= 1.06 * brute + 1e-6
+
+
+def test_bernoulli_sum_p_matches_the_exact_tail():
+    """The binned Monte Carlo tail of a sum of Bernoullis agrees with the exact Poisson-binomial tail."""
+    rng = np.random.default_rng(1)
+    q = rng.beta(0.5, 20, 3000)
+    exact_mean = q.sum()
+    observed = int(exact_mean + 2 * np.sqrt((q * (1 - q)).sum()))
+    # exact tail by convolution
+    dist = np.array([1.0])
+    for qi in q:
+        dist = np.convolve(dist, [1 - qi, qi])
+    exact = float(dist[observed:].sum())
+    p = nulls.bernoulli_sum_p(q, observed, draws=19_999, seed=2)
+    assert abs(p - exact) < 0.01, (p, exact)
+    assert nulls.bernoulli_sum_p(q, 0) == 1.0
+    assert nulls.bernoulli_sum_p(q, 10_000, draws=999) == pytest.approx(1 / 1000)
+
+
+def test_permuted_pairs_match_the_exact_expectation():
+    """Members of one class moved among their stratum's tables without replacement: a pair sits in one
+    place with probability sum m_p (m_p - 1) / (M (M - 1)); a class of three makes 3x that in pairs."""
+    places = np.array([0, 0, 0, 1, 1, 2, 3, 3, 3, 3])  # one stratum of 10 tables, places of 3, 2, 1, 4
+    m = np.bincount(places)
+    same = float((m * (m - 1)).sum() / (10 * 9))
+    for k in (2, 3):
+        cls = np.zeros(k, dtype=np.int64)
+        pairs = anomalies._permuted_pairs(cls, np.zeros(k, np.int64), np.full(k, 10), places, 20_000, 3)
+        assert pairs.mean() == pytest.approx(k * (k - 1) / 2 * same, rel=0.05)
+
+
+def test_identical_without_polling_places_cannot_tell():
+    clean = simulate.synthetic_election(2000, seed=4).with_columns(pl.lit(None, dtype=pl.Utf8).alias("polling_place"))
+    r = anomalies.identical(clean)
+    assert r.flagged() is None and r.reading.startswith("Cannot tell")
+
+
+def test_unanimous_false_alarms_on_clean_synthetic_elections_stay_near_alpha():
+    """Twenty clean synthetic elections: the calibrated count flags at most what a 5 % test would
+    (one-sided binomial test at 1 %), as the Poisson tail of the old expectation did not."""
+    flags = [
+        anomalies.unanimous(simulate.synthetic_election(1500, seed=s), choices=["A", "B"], seed=s).flagged() for s in range(20)
+    ]
+    assert stats.binom.sf(sum(flags) - 1, 20, 0.05) >= 0.01
