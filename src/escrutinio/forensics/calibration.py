@@ -65,9 +65,11 @@ class CalibrationReport:
         def cell(x: float | None, width: int, digits: int) -> str:
             return f"{'cannot tell':>{width}}" if x is None else f"{x:{width}.{digits}f}"
 
-        for t, fa in self.false_alarm.items():
+        tests = dict.fromkeys([*self.false_alarm, *(t for k in kinds for t in self.detection[k])])
+        for t in tests:  # a power-only run (no clean elections) still has a row per test
             row = " ".join(cell(self.detection[k].get(t), 12, 2) for k in kinds)
-            lines.append(f"{t:34} {cell(fa, 11, 3)} {row}")
+            fa = cell(self.false_alarm[t], 11, 3) if t in self.false_alarm else f"{'not run':>11}"
+            lines.append(f"{t:34} {fa} {row}")
         return "\n".join(lines)
 
 
