@@ -20,7 +20,7 @@ from escrutinio.formats import nist_types
 from escrutinio.formats import sheets as sf
 from escrutinio.formats.fields import MAX_COUNT
 from escrutinio.formats.nist_cdf import CONTEST_ID, ELECTION_ID, RULES, SHEET_STATE, TIMEZONE
-from escrutinio.formats.nist_schema import NS, paused_collector, schema_problems
+from escrutinio.formats.nist_schema import NS, json_text, paused_collector, schema_problems
 from escrutinio.formats.sheets import LINE, SheetFile
 
 SLUG = re.compile(r"[^A-Za-z0-9_-]+")
@@ -70,8 +70,15 @@ def read_report(raw: bytes, source: str, election: Election | None = None) -> Re
     return ReportContents(contents.definition, election, contents.sheets)
 
 
+BOM = b"\xef\xbb\xbf"
+"""A UTF-8 byte order mark: Windows tools write one before JSON, and every JSON reader a user
+would use skips it (Python's ``utf-8-sig``), so the report is read without it."""
+
+NOT_A_REPORT = f'a JSON file, but not a NIST SP 1500-100 ElectionReport (no "@type": "{NS}ElectionReport" at $)'
+
+
 def _read(raw: bytes, source: str) -> ReportContents:
-    report = _decode(raw, source)
+    report = _decode(raw.removeprefix(BOM), source)
     elections = report.Election or []
     contests = [c for e in elections for c in e.Contest or []]
     if len(elections) != 1 or len(contests) != 1 or nist_types.kind(contests[0]) != NS + "CandidateContest":
@@ -104,6 +111,9 @@ def _decode(raw: bytes, source: str) -> Any:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InputError([Problem(Place(source), f"not JSON: {exc}")]) from None
+    if not isinstance(document, dict) or document.get("@type") != NS + "ElectionReport":
+        # Another JSON document: say what was expected, not the schema's list of all it lacks.
+        raise InputError([Problem(Place(source), NOT_A_REPORT)])
     problems, total = schema_problems(document)
     if problems:
         raise InputError([_problem(source, p) for p in problems], total)
@@ -127,7 +137,7 @@ def _same_election(found: Election, given: Election, source: str) -> None:
         ("$.Election[0].Contest[0].ContestSelection", found.contest.choice_ids, given.contest.choice_ids, "choices"),
     ]
     problems = [
-        Problem(Place(source, None, where), f"the report's {what} is {a!r}; the election definition says {b!r}")
+        Problem(Place(source, None, where), f"the report's {what} is {json_text(a)}; the election definition says {json_text(b)}")
         for where, a, b, what in checks
         if a != b
     ]
@@ -272,7 +282,7 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
         gp_id, line = repeated.row(1)[:2]
         first = repeated["line"][0]
         where = Place(source, None, f"$.GpUnit[{line - 1}].@id")
-        raise InputError([Problem(where, f"{gp_id!r} is the @id of $.GpUnit[{first - 1}] too: expected each unit once")])
+        raise InputError([Problem(where, f"{json_text(gp_id)} is the @id of $.GpUnit[{first - 1}] too: expected each unit once")])
     codes = frame.select(pl.col("gp").alias("parent"), pl.col("code").alias("parent_code"))
     return frame.join(links, on="gp", how="left").join(codes, on="parent", how="left").sort("line")
 
@@ -292,7 +302,7 @@ class _Report:
         above = self.units.filter(~self.lowest).select("gp", "line", "code", "kind", "parent", "parent_code").rows()
         self.above = {gp: row for gp, *row in above}
         if self.root not in self.above:
-            self._fail("$.Election[0].ElectionScopeId", f"names {self.root!r}, which is no GpUnit of the report")
+            self._fail("$.Election[0].ElectionScopeId", f"names {json_text(self.root)}, which is no GpUnit of the report")
         # (position in the report, selection) in ballot order
         self.selections = sorted(
             enumerate(self.contest.ContestSelection or []), key=lambda p: (getattr(p[1], "SequenceOrder", None) or 0, p[1].id)
@@ -485,7 +495,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None) + " }"
     raise InputError(
-        [Problem(Place("report", None, "$.Election[0].ExternalIdentifier"), f"a rule value {value!r} has no TOML form")]
+        [Problem(Place("report", None, "$.Election[0].ExternalIdentifier"), f"a rule value {json_text(value)} has no TOML form")]
     )
 
 

@@ -206,5 +206,51 @@ def _explain(error: Any) -> tuple[str, str]:
         below = list(best.absolute_path)[len(list(error.absolute_path)) :]
         where, expected = _explain(best)
         return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in below) + where, expected
+    return "", expected_in_words(error)
+
+
+TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def json_text(value: Any, limit: int = 60) -> str:
+    """A value as JSON writes it (``false``, ``null``, ``"text"``), cut to ``limit`` characters:
+    a report's reader thinks in JSON, not in Python's ``False``, ``None`` and ``'text'``."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def expected_in_words(error: Any) -> str:
+    """What the schema expected where ``error`` (a ``jsonschema`` error) is, and what was found,
+    in words and JSON terms; the validator's own message only for a keyword not named here."""
+    kind, rule, found = error.validator, error.validator_value, error.instance
+    if kind == "type":
+        types = [rule] if isinstance(rule, str) else list(rule)
+        return f"expected {' or '.join(TYPE_WORDS.get(t, t) for t in types)}, found {json_text(found)}"
+    if kind == "required":
+        missing = [p for p in rule if isinstance(found, dict) and p not in found]
+        named = next((p for p in missing if repr(p) in error.message), missing[0] if missing else "")
+        return f"expected the property {json_text(named)} (required here), found none"
+    if kind == "enum":
+        return f"expected one of {', '.join(json_text(v) for v in rule)}, found {json_text(found)}"
+    if kind == "additionalProperties" and isinstance(found, dict):
+        allowed = error.schema.get("properties", {})
+        extra = [k for k in found if k not in allowed]
+        return f"unexpected property {', '.join(json_text(k) for k in extra)}: the schema allows no other here"
+    if kind == "pattern":
+        return f"expected a string matching the pattern {json_text(rule)}, found {json_text(found)}"
+    if kind == "maxLength":
+        return f"expected at most {rule} characters, found {len(found)}"
+    if kind == "minItems":
+        return f"expected at least {rule} item{'s' if rule != 1 else ''}, found {len(found)}"
+    if kind == "oneOf":
+        return f"expected one of the kinds the schema allows here, found {json_text(found)}"
     message = error.message
-    return "", message if len(message) <= 200 else message[:197] + "..."
+    return message if len(message) <= 200 else message[:197] + "..."

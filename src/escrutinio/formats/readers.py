@@ -30,8 +30,13 @@ def reader_for(election: Election) -> Reader:
 def read_sheets(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
     """Read a tally-sheet file with the reader the election's definition names (``raw``: its
     decompressed bytes, when already read); an NIST SP 1500-100 ElectionReport is recognised
-    by its content, whatever the definition reads, and checked against the definition."""
-    if raw is not None and looks_like_report(raw):
+    by its content, whatever the definition reads, and checked against the definition (any
+    other JSON document is refused as not being one: no definition reads JSON)."""
+    if raw is None:
+        from escrutinio.formats.text import read_bytes
+
+        raw = read_bytes(path)
+    if looks_like_report(raw):
         from escrutinio.formats.nist_reader import read_report
 
         return read_report(raw, str(path), election).sheets
@@ -53,6 +58,8 @@ def carried_definition(path: Path) -> tuple[Election, str] | None:
 
 
 def looks_like_report(raw: bytes) -> bool:
+    """Whether ``raw`` is JSON: an ElectionReport or meant as one (the only JSON a load reads,
+    so any other is refused by the report's reader in those words, not a CSV reader's)."""
     from escrutinio.formats.sniff import Kind, kind_of
 
-    return kind_of(raw) is Kind.NIST_JSON
+    return kind_of(raw) in (Kind.NIST_JSON, Kind.JSON)

@@ -213,8 +213,8 @@ def test_problems_name_the_json_path_and_what_was_expected() -> None:
     problems, total = schema_problems(rep)
     assert total == 2
     assert sorted(problems) == [
-        "$.Election[0].Contest[0].ContestSelection[1].VoteCounts[2].Count: 'x' is not of type 'number'",
-        "$.GpUnit[5].VotersRegistered: 'ten' is not of type 'integer'",
+        '$.Election[0].Contest[0].ContestSelection[1].VoteCounts[2].Count: expected a number, found "x"',
+        '$.GpUnit[5].VotersRegistered: expected a whole number, found "ten"',
     ]
 
 

@@ -54,8 +54,9 @@ def test_election_given_is_checked() -> None:
     with pytest.raises(InputError) as info:
         read_report(raw(report()), "r.json", other)
     text = str(info.value)
-    assert "r.json:$.Election[0].ExternalIdentifier: the report's election is 'tiny'" in text
-    assert "choices is ('A', 'B', 'C')" in text
+    where = "r.json:$.Election[0].ExternalIdentifier"
+    assert f'{where}: the report\'s election is "tiny"; the election definition says "other"' in text
+    assert 'choices is ["A", "B", "C"]; the election definition says ["A", "Z"]' in text
 
 
 def test_a_report_failing_the_schema_is_refused_with_json_paths() -> None:
@@ -65,9 +66,49 @@ def test_a_report_failing_the_schema_is_refused_with_json_paths() -> None:
     with pytest.raises(InputError) as info:
         read_report(raw(rep), "bad.json")
     assert str(info.value).splitlines() == [
-        "bad.json:$: 'Issuer' is a required property",
-        "bad.json:$.GpUnit[4].VotersRegistered: 'ten' is not of type 'integer'",
+        'bad.json:$: expected the property "Issuer" (required here), found none',
+        'bad.json:$.GpUnit[4].VotersRegistered: expected a whole number, found "ten"',
     ]
+
+
+def test_schema_problems_speak_json_not_python() -> None:
+    """false, null and "text" as the report writes them, and what was expected in words."""
+    rep = copy.deepcopy(report())
+    rep["GpUnit"][4]["VotersRegistered"] = False
+    rep["Election"][0]["Contest"][0]["ContestSelection"][0]["VoteCounts"][0]["Count"] = None
+    rep["Status"] = "final"
+    rep["Election"][0]["Surprise"] = 1
+    with pytest.raises(InputError) as info:
+        read_report(raw(rep), "bad.json")
+    text = str(info.value)
+    assert text.splitlines() == [
+        'bad.json:$.Election[0]: unexpected property "Surprise": the schema allows no other here',
+        'bad.json:$.Status: expected one of "certified", "correction", "pre-election", "recount", "unofficial-complete", '
+        '"unofficial-partial", found "final"',
+        "bad.json:$.Election[0].Contest[0].ContestSelection[0].VoteCounts[0].Count: expected a number, found null",
+        "bad.json:$.GpUnit[4].VotersRegistered: expected a whole number, found false",
+    ]
+    for python in ("False", "None", "'", "is not of type"):
+        assert python not in text, python
+
+
+def test_a_utf8_bom_before_the_report_is_skipped() -> None:
+    plain = read_report(raw(report()), "plain.json")
+    marked = read_report(b"\xef\xbb\xbf" + raw(report()), "bom.json")
+    assert marked.definition == plain.definition
+    assert marked.sheets.sheets.drop("_line").equals(plain.sheets.sheets.drop("_line"))
+    # Refused the same way as without it, when it is no report (not "not JSON").
+    with pytest.raises(InputError, match=r"^bom\.json: a JSON file, but not a NIST"):
+        read_report(b"\xef\xbb\xbf{}", "bom.json")
+
+
+@pytest.mark.parametrize("text", [b"{}", b"[1, 2]", b'{"@type": "ElectionResults.Election"}', b'"ElectionReport"'])
+def test_other_json_is_refused_in_one_line_as_no_report(text: bytes) -> None:
+    with pytest.raises(InputError) as info:
+        read_report(text, "other.json")
+    assert str(info.value) == (
+        'other.json: a JSON file, but not a NIST SP 1500-100 ElectionReport (no "@type": "ElectionResults.ElectionReport" at $)'
+    )
 
 
 def test_not_json_and_other_shapes() -> None:
@@ -103,7 +144,7 @@ def test_a_report_from_another_system_is_read_by_count_status() -> None:
 def test_a_repeated_unit_id_a_fractional_count_and_a_huge_number_are_refused_by_place() -> None:
     rep = copy.deepcopy(report())
     rep["GpUnit"][5]["@id"] = rep["GpUnit"][4]["@id"]
-    with pytest.raises(InputError, match=r"r.json:\$.GpUnit\[5\].@id: '[^']+' is the @id of \$.GpUnit\[4\] too"):
+    with pytest.raises(InputError, match=r'r.json:\$.GpUnit\[5\].@id: "[^"]+" is the @id of \$.GpUnit\[4\] too'):
         read_report(raw(rep), "r.json")
     rep = copy.deepcopy(report())
     rep["Election"][0]["Contest"][0]["ContestSelection"][1]["VoteCounts"][2]["Count"] = 2.5
