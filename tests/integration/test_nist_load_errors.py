@@ -37,3 +37,45 @@ def test_a_report_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with Session(db) as session:
         assert session.count.results()[0]["votes"] == {"A": 6, "B": 4, "C": 0}
+
+
+def _load(tmp_path: Path, rep: dict, *args: str) -> tuple[int, str]:
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(rep), encoding="utf-8")
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "s.db"), "load", str(path), *args])
+    return result.exit_code, str(result.exception) if result.exit_code else result.output
+
+
+def test_counting_rule_errors_name_the_json_path_and_the_table(tmp_path: Path) -> None:
+    """Not "file:7:BallotsCast" (the unit's position taken for a line): the value's JSON path,
+    in the style of the schema's problems, and the table it belongs to."""
+    rep = report()
+    ballots = rep["Election"][0]["BallotCounts"]
+    cast_at = {b["GpUnitId"]: i for i, b in enumerate(ballots) if b["Type"] == "total"}
+    units = rep["GpUnit"]
+    units[[u["@id"] for u in units].index("table-000001")]["VotersRegistered"] = 5  # 8 ballots cast
+    code, message = _load(tmp_path, rep)
+    assert code == 1
+    where = f"{tmp_path / 'report.json'}:$.Election[0].BallotCounts"
+    assert message.splitlines() == [
+        f"{where}[{cast_at['table-000001']}].BallotsCast: table 000001: ballots cast 8 exceed the 5 registered electors",
+        f"{where}[{cast_at['table-000004']}].BallotsCast: table 000004: "
+        "votes 4 + blank 1 + null 0 + challenged 0 = 5, but ballots cast = 6 (arithmetic error)",
+    ]
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_unit_not_on_the_roll_is_named_by_its_path(tmp_path: Path) -> None:
+    rep = report()
+    assert _load(tmp_path, rep, "--invalid", "observe")[0] == 0
+    rep["GpUnit"][-1]["@id"] = "table-000099"
+    rep["GpUnit"][2]["ComposingGpUnitIds"][-1] = "table-000099"
+    for b in rep["Election"][0]["BallotCounts"]:
+        if b["GpUnitId"] == "table-000004":
+            b["GpUnitId"] = "table-000099"
+    code, message = _load(tmp_path, rep, "--invalid", "observe")
+    assert code == 1
+    last = len(rep["GpUnit"]) - 1
+    assert message == (
+        f"{tmp_path / 'report.json'}:$.GpUnit[{last}]: table 000099 is not on the roll (pass --new-tables to register it)"
+    )

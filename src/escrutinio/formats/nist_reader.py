@@ -283,7 +283,7 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
         first = repeated["line"][0]
         where = Place(source, None, f"$.GpUnit[{line - 1}].@id")
         raise InputError([Problem(where, f"{json_text(gp_id)} is the @id of $.GpUnit[{first - 1}] too: expected each unit once")])
-    codes = frame.select(pl.col("gp").alias("parent"), pl.col("code").alias("parent_code"))
+    codes = frame.select(pl.col("gp").alias("parent"), pl.col("code").alias("parent_code"), pl.col("line").alias("parent_line"))
     return frame.join(links, on="gp", how="left").join(codes, on="parent", how="left").sort("line")
 
 
@@ -400,6 +400,7 @@ class _Report:
             pl.col("line").alias(LINE),
             pl.col("code").alias(tf.TABLE),
             pl.col("parent_code").alias(tf.DISTRICT),
+            "parent_line",
             pl.col("electors").alias(tf.ELECTORS),
             pl.col("state").alias("s"),
         )
@@ -416,13 +417,23 @@ class _Report:
             frame = frame.join(counts, on=["gp", "key"], how="left")
         where = "$.Election[0].BallotCounts"
         ballots = _counts(self.election.BallotCounts or [], texts, ("BallotsCast",), self.source, where)
-        ballots = ballots.select(pl.col("GpUnitId").alias("gp"), key, "BallotsCast").group_by("gp", "key").sum()
+        # "at": the first item of each unit and block, by its place in BallotCounts (for messages).
+        ballots = (
+            ballots.with_row_index("at")
+            .select(pl.col("GpUnitId").alias("gp"), key, "BallotsCast", "at")
+            .group_by("gp", "key")
+            .agg(pl.col("BallotsCast").sum(), pl.col("at").first())
+        )
         inside = {
-            k: ballots.filter(pl.col("key") == k).select("gp", pl.col("BallotsCast").alias(k)) for k in ("total", "challenged")
+            k: ballots.filter(pl.col("key") == k).select("gp", pl.col("BallotsCast").alias(k), pl.col("at").alias(f"{k}_at"))
+            for k in ("total", "challenged")
         }
         outside = [
             ballots.filter(pl.col("key").str.ends_with(f"-{figure}")).select(
-                "gp", pl.col("key").str.head(-len(figure) - 1).alias("s"), pl.col("BallotsCast").alias(f"o_{figure}")
+                "gp",
+                pl.col("key").str.head(-len(figure) - 1).alias("s"),
+                pl.col("BallotsCast").alias(f"o_{figure}"),
+                pl.col("at").alias(f"o_{figure}_at"),
             )
             for figure in ("cast", "blank", "null", "challenged")
         ]
@@ -445,6 +456,13 @@ class _Report:
         }
         frame = frame.with_columns(**figures, **{v: pl.col(v).fill_null(0).cast(pl.Int64) for v in votes})
         cast_inside = pl.coalesce(pl.col("total"), valid + pl.col(tf.BLANK) + pl.col(tf.NULL) + pl.col(tf.CHALLENGED))
+        places = frame.select(
+            LINE,
+            tf.TABLE,
+            "parent_line",
+            pl.when(counted).then(pl.col("total_at")).otherwise(pl.col("o_cast_at")).alias(tf.CAST),
+            pl.when(counted).then(pl.col("challenged_at")).otherwise(pl.col("o_challenged_at")).alias(tf.CHALLENGED),
+        )
         sheets = frame.with_columns(
             pick(cast_inside, "o_cast").alias(tf.CAST),
             pl.lit(None, dtype=pl.String).alias(tf.POLLING_PLACE),
@@ -464,7 +482,37 @@ class _Report:
             orient="row",
         ).sort("level", "code")
         labels = {tf.TABLE: "GpUnit", tf.DISTRICT: "ComposingGpUnitIds", tf.ELECTORS: "VotersRegistered", tf.CAST: "BallotsCast"}
-        return SheetFile(self.source, digest, sheets, areas, labels)
+        return SheetFile(self.source, digest, sheets, areas, labels, _Places(places, labels).locate)
+
+
+class _Places:
+    """Where a problem that a check names by a lowest unit's line (its position in ``GpUnit``,
+    from 1) and a field is in the report: the JSON path of the value, and the table it is.
+
+    Kept as a small frame (line, table, the unit's parent's line, and the positions in
+    ``BallotCounts`` of its ballots cast and challenged), looked up only when there is a
+    problem to name: not the report itself, which is let go once read."""
+
+    def __init__(self, places: pl.DataFrame, labels: dict[str, str]) -> None:
+        self.places = places
+        self.fields = {label: column for column, label in labels.items()}
+
+    def locate(self, line: int, field: str | None) -> tuple[str, str]:
+        found = self.places.filter(pl.col(LINE) == line)
+        unit = f"$.GpUnit[{line - 1}]"
+        if not found.height:
+            return unit, f"unit {line}"
+        row = found.row(0, named=True)
+        column = self.fields.get(field or "", field)
+        if column == tf.ELECTORS:
+            where = f"{unit}.VotersRegistered"
+        elif column == tf.DISTRICT and row["parent_line"] is not None:
+            where = f"$.GpUnit[{row['parent_line'] - 1}].ComposingGpUnitIds"
+        elif column in (tf.CAST, tf.CHALLENGED) and row[column] is not None:
+            where = f"$.Election[0].BallotCounts[{row[column]}].BallotsCast"
+        else:
+            where = unit
+        return where, f"table {row[tf.TABLE]}"
 
 
 def _text_of(text: Any) -> str:

@@ -14,6 +14,7 @@ import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
+from escrutinio.formats.problems import Locate
 
 REPORTED_STATE = "reported_state"
 """The sheet state the source states (e.g. ONPE's CONTABILIZADA -> counted), or null."""
@@ -40,6 +41,9 @@ class SheetFile:
     areas: pl.DataFrame
     labels: dict[str, str]
     """Standard column -> the source's own column name, for error messages."""
+    locate: Locate | None = None
+    """For a source whose rows are no lines of text (a JSON report): where a problem that a
+    later check names by a row's line and field is, as the source's own path."""
 
 
 def sheet_columns(election: Election) -> list[str]:

@@ -104,7 +104,7 @@ def plan_load(
     register_all = roll.height == 0 or new_tables
     # Every refusal is gathered (roll, rules, conflicts) and raised once, so one run of the
     # load lists all that is wrong with the file (up to MAX_PROBLEMS, then how many more).
-    problems = ProblemList(src)
+    problems = ProblemList(src, parsed.locate)
     if unknown.height and not register_all:
         for table, line in unknown.select("table", LINE).iter_rows():
             problems.add(line, label[tf.TABLE], f"table {table} is not on the roll (pass --new-tables to register it)")
