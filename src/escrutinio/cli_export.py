@@ -13,10 +13,17 @@ from escrutinio.cli_common import STATE, DbOption
 def export_command(
     out: Annotated[
         Path,
-        typer.Argument(help="Where to write: a .json file (nist-cdf), a .jsonl file (record-jsonl) or a folder (the others)"),
+        typer.Argument(
+            help="Where to write: a .json file (nist-cdf), a .jsonl file (record-jsonl) or a folder (csv, record-parquet)"
+        ),
     ],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="nist-cdf, datapackage, record-jsonl or record-parquet")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="nist-cdf, csv (a data package; datapackage is another name for it), record-jsonl or record-parquet",
+        ),
     ] = "nist-cdf",
     level: Annotated[
         str, typer.Option("--level", "-l", help="Lowest level exported: national, department, province, district or table")
@@ -25,14 +32,14 @@ def export_command(
         bool,
         typer.Option(
             "--validate",
-            help="nist-cdf: check against NIST's schema, write nothing if it fails; datapackage: frictionless validate",
+            help="nist-cdf: check against NIST's schema, write nothing if it fails; csv: frictionless validate",
         ),
     ] = False,
     licence: Annotated[
         str | None,
         typer.Option(
             "--licence",
-            help="datapackage: the SPDX id of the licence it is published under "
+            help="csv: the SPDX id of the licence the data package is published under "
             "(ODC-PDDL-1.0 by default; CC0-1.0, ODC-BY-1.0, CC-BY-4.0, ODbL-1.0)",
         ),
     ] = None,
@@ -42,8 +49,9 @@ def export_command(
 
     nist-cdf: an ElectionReport in NIST SP 1500-100 v2 JSON (areas and tables as
     ReportingUnits, VoteCounts per choice, BallotCounts, CountStatus).
-    datapackage: a folder of CSV files (results at every level, tables, docket) with a
-    Frictionless datapackage.json (a Table Schema per file, primary and foreign keys).
+    csv: a Frictionless data package, a folder of CSV files (results at every level, tables,
+    docket) with its datapackage.json (a Table Schema per file, primary and foreign keys);
+    --format datapackage is the same.
     record-jsonl: the full record, every event as one canonical JSON line (what `escrutinio
     verify` checks alone). record-parquet: the full record as Parquet tables (events, areas,
     tables, versions, sheets, cases, rulings, audit) and record.json naming its head; the
@@ -51,9 +59,9 @@ def export_command(
 
     Example: escrutinio export --format nist-cdf --validate results.json
 
-    Example: escrutinio export --format datapackage --validate open-data/
+    Example: escrutinio export --format csv --validate open-data/
 
-    Example: escrutinio export --format datapackage --licence CC-BY-4.0 open-data/
+    Example: escrutinio export --format csv --licence CC-BY-4.0 open-data/
 
     Example: escrutinio export --format record-parquet record/
     """

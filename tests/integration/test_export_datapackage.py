@@ -24,7 +24,7 @@ def test_runoff_package_is_valid_and_equals_results(tmp_path: Path) -> None:
     with Session(db) as session:
         session.count.load(need_shared(RUNOFF), "peru-2021-runoff")
     out = tmp_path / "open-data"
-    result = CliRunner().invoke(app, ["--db", db, "export", "--format", "datapackage", "--validate", str(out)])
+    result = CliRunner().invoke(app, ["--db", db, "export", "--format", "csv", "--validate", str(out)])
     assert result.exit_code == 0, result.output
     assert "valid under frictionless validate" in result.output
     report = frictionless.validate(str(out / "datapackage.json"))
@@ -64,7 +64,7 @@ def test_runoff_package_is_valid_and_equals_results(tmp_path: Path) -> None:
 
 def test_level_is_refused_for_a_package(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["--db", str(tmp_path / "x.db"), "export", "--format", "datapackage", "--level", "district", str(tmp_path)]
+        app, ["--db", str(tmp_path / "x.db"), "export", "--format", "csv", "--level", "district", str(tmp_path)]
     )
     assert result.exit_code == 1 and "level: a data package holds every level" in str(result.exception)
     assert not (tmp_path / "x.db").exists() and not (tmp_path / "datapackage.json").exists()

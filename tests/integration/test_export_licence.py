@@ -27,7 +27,7 @@ def tiny_store(tmp_path: Path) -> str:
 def test_the_licence_named_is_in_the_descriptor(tiny_store: str, tmp_path: Path) -> None:
     out = tmp_path / "package"
     result = CliRunner().invoke(
-        app, ["--db", tiny_store, "export", "--format", "datapackage", "--licence", "CC-BY-4.0", str(out)]
+        app, ["--db", tiny_store, "export", "--format", "csv", "--licence", "CC-BY-4.0", str(out)]
     )
     assert result.exit_code == 0, result.output
     licences = json.loads((out / "datapackage.json").read_text())["licenses"]
@@ -46,7 +46,7 @@ def test_the_default_is_the_public_domain_dedication(tiny_store: str, tmp_path: 
     ("fmt", "licence", "message"),
     [
         (
-            "datapackage",
+            "csv",
             "MIT-ish",
             "--licence: expected one of ODC-PDDL-1.0, CC0-1.0, ODC-BY-1.0, CC-BY-4.0, ODbL-1.0, got 'MIT-ish'",
         ),
@@ -61,7 +61,7 @@ def test_a_licence_refused_writes_nothing(tiny_store: str, tmp_path: Path, fmt: 
     assert not out.exists()
 
 
-@pytest.mark.parametrize("fmt", ["nist-cdf", "datapackage"])
+@pytest.mark.parametrize("fmt", ["nist-cdf", "csv"])
 def test_an_export_into_a_missing_folder_creates_nothing(tiny_store: str, tmp_path: Path, fmt: str) -> None:
     missing = tmp_path / "no-such-folder"
     out = missing / ("x.json" if fmt == "nist-cdf" else "package")
@@ -69,3 +69,26 @@ def test_an_export_into_a_missing_folder_creates_nothing(tiny_store: str, tmp_pa
     assert result.exit_code == 1
     assert f"the folder {missing} does not exist; create it first" in str(result.exception) + result.output
     assert not missing.exists()
+
+
+def test_format_csv_writes_the_data_package_and_datapackage_is_its_alias(tiny_store: str, tmp_path: Path) -> None:
+    """The issue's `export --format csv` (the CSV of every command that prints data is
+    `--format csv`); `--format datapackage`, its first name, writes the same package."""
+    written = {}
+    for fmt in ("csv", "datapackage"):
+        out = tmp_path / fmt
+        result = CliRunner().invoke(app, ["--db", tiny_store, "export", "--format", fmt, str(out)])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(f"{out}: csv, ")
+        descriptor = json.loads((out / "datapackage.json").read_text())
+        descriptor.pop("created")
+        written[fmt] = (descriptor, {f.name: f.read_bytes() for f in sorted(out.glob("*.csv"))})
+    assert written["csv"] == written["datapackage"]
+    assert "results-national.csv" in written["csv"][1]
+    help_text = CliRunner().invoke(app, ["export", "--help"]).output
+    assert "csv (a data package; datapackage is another name" in " ".join(help_text.split())
+    result = CliRunner().invoke(app, ["--db", tiny_store, "export", "--format", "tsv", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert 'format: expected one of nist-cdf, csv, record-jsonl, record-parquet (datapackage is csv), got "tsv"' in str(
+        result.exception
+    ) + result.output

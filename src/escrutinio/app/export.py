@@ -20,7 +20,11 @@ from escrutinio.domain.errors import EscrutinioError, StoreError
 
 LEVELS = ("national", "department", "province", "district", "table")
 """What ``--level`` takes: the lowest level exported (every level above it comes too)."""
-FORMATS = ("nist-cdf", "datapackage", "record-jsonl", "record-parquet")
+FORMATS = ("nist-cdf", "csv", "record-jsonl", "record-parquet")
+"""``csv``: a Frictionless data package (CSV files and their ``datapackage.json``), as every
+command that prints data calls its CSV ``--format csv``."""
+ALIASES = {"datapackage": "csv"}
+"""Other names a format is accepted by: ``datapackage``, the data package's first name."""
 RECORD_FORMATS = ("record-jsonl", "record-parquet")
 """The full record (every event), not results: JSON Lines as ``log export``, or Parquet tables."""
 
@@ -118,14 +122,17 @@ class ExportService:
     def write(
         self, fmt: str, out: Path, *, level: str = "table", validate: bool = False, licence: str | None = None
     ) -> ExportSummary:
-        """Write an export; with ``validate``, check it first and write nothing if it fails.
+        """Write an export (``fmt``: one of :data:`FORMATS`, or an alias of one, :data:`ALIASES`);
+        with ``validate``, check it first and write nothing if it fails.
 
         ``licence`` (an SPDX id, data packages only) names the terms the package is published
         under; the default is the public-domain dedication (ODC-PDDL-1.0)."""
         from escrutinio.formats import datapackage as dp
 
+        fmt = ALIASES.get(fmt, fmt)
         if fmt not in FORMATS:
-            raise ExportError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}", field="format")
+            expected = f"{', '.join(FORMATS)} (datapackage is csv)"
+            raise ExportError(f'format: expected one of {expected}, got "{fmt}"', field="format")
         _depth(level, LEVELS)
         folder = Path(out).absolute().parent
         if not folder.is_dir():  # a typo in the path must not leave a tree of new folders behind
@@ -133,15 +140,16 @@ class ExportService:
         if fmt == "nist-cdf":
             if licence is not None:
                 raise ExportError(
-                    "licence: an ElectionReport carries no licence; it applies to the datapackage format", field="licence"
+                    "licence: an ElectionReport carries no licence; it applies to the csv format (the data package)",
+                    field="licence",
                 )
             return self._write_nist(out, level, validate)
         if level != "table":
-            what = "a data package" if fmt == "datapackage" else f"{fmt} (the full record)"
+            what = "a data package" if fmt == "csv" else f"{fmt} (the full record)"
             raise ExportError(f"level: {what} holds every level and the tables; give no level", field="level")
         if fmt in RECORD_FORMATS:
             if licence is not None:
-                raise ExportError(f"licence: applies to the datapackage format, not {fmt}", field="licence")
+                raise ExportError(f"licence: applies to the csv format (the data package), not {fmt}", field="licence")
             self._require_store()
             return self._write_record_jsonl(out) if fmt == "record-jsonl" else self._write_record_parquet(out)
         try:
@@ -255,7 +263,7 @@ class ExportService:
                 raise ExportError(f"{out}: the data package fails frictionless validation: " + "; ".join(problems[:5]))
         units = sum(len(f.rows) for f in files if f.name.startswith("results-") or f.name == "tables")
         names = ["datapackage.json", *(f.path for f in files)]
-        return ExportSummary("datapackage", str(out), "table", units, total + len(data), validated=validate, files=names)
+        return ExportSummary("csv", str(out), "table", units, total + len(data), validated=validate, files=names)
 
     def _require_store(self) -> None:
         if not self.session.exists():
