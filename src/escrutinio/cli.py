@@ -209,6 +209,10 @@ def load(
         f"recorded {summary.recorded:,} sheets ({states or 'none'}); "
         f"unchanged {summary.actions.get('unchanged', 0):,}; {summary.events} events; head {summary.head[:16]}…"
     )
+    if summary.observed:
+        say(f"{summary.observed:,} observations on the file's totals (recorded in the log with its sheets):")
+        for line in summary.observations:
+            say(f"  {line}")
 
 
 # -- results ------------------------------------------------------------------------------

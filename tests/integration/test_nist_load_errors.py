@@ -79,3 +79,25 @@ def test_a_unit_not_on_the_roll_is_named_by_its_path(tmp_path: Path) -> None:
     assert message == (
         f"{tmp_path / 'report.json'}:$.GpUnit[{last}]: table 000099 is not on the roll (pass --new-tables to register it)"
     )
+
+
+def test_area_totals_against_their_tables_are_listed_by_the_load_and_recorded(tmp_path: Path) -> None:
+    from tests.unit.formats.test_nist_reader import _tampered
+
+    code, output = _load(tmp_path, _tampered(), "--invalid", "observe")
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[1] == "2 observations on the file's totals (recorded in the log with its sheets):"
+    assert lines[2].endswith(
+        "report.json:$.GpUnit[0]: area PE (country): its counts differ from the sum of its 4 lowest units: "
+        "VoteCounts of choice-A 7 but its units' 6; BallotCounts valid 10 but its VoteCounts add up to 11"
+    )
+    department = "$.GpUnit[1]: area 01 (department): its counts differ from the sum of its 4 lowest units: "
+    department += "BallotsCast 25 but its units' 24"
+    assert lines[3].endswith(f"report.json:{department}")
+    with Session(str(tmp_path / "s.db")) as session:
+        events = [json.loads(line) for line in session.store.event_lines()]
+        assert session.count.results()[0]["votes"] == {"A": 6, "B": 4, "C": 0}  # the tables' figures
+    recorded = [e["data"]["source"] for e in events if e["type"] == "sheets.recorded"]
+    assert recorded[0]["observed"] == 2
+    assert recorded[0]["observations"][1] == department

@@ -55,6 +55,11 @@ class LoadSummary:
     events: int
     head: str
     store: str
+    observations: list[str] = field(default_factory=list)
+    """What the file says against itself without refusing a sheet (an ElectionReport's area
+    totals that differ from its tables'), recorded in the log with the sheets; the first 100."""
+    observed: int = 0
+    """How many observations there are in all."""
 
     @property
     def recorded(self) -> int:
@@ -225,6 +230,8 @@ class CountService:
             events=events,
             head=head,
             store=session.url,
+            observations=list(s.get("observations", [])),
+            observed=s.get("observed", 0),
         )
 
     @staticmethod

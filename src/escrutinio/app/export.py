@@ -68,15 +68,20 @@ class ExportService:
         return out
 
     def table_columns(self) -> dict[str, list[Any]]:
-        """Every table's roll entry and current sheet, as columns (as ``results --level table``)."""
+        """Every table's roll entry (with its polling place) and current sheet (with its reasons),
+        as columns (as ``results --level table``)."""
         import polars as pl
 
         election = self.session.election()
         _areas, roll, sheets = self.session.store.frames()
         votes = [tf.choice_column(c) for c in election.contest.choice_ids]
         frame = (
-            roll.select(tf.TABLE, "area", tf.ELECTORS)
-            .join(sheets.select(tf.TABLE, tf.STATE, tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED, *votes), on=tf.TABLE, how="left")
+            roll.select(tf.TABLE, "area", tf.ELECTORS, tf.POLLING_PLACE)
+            .join(
+                sheets.select(tf.TABLE, tf.STATE, "reasons", tf.CAST, tf.BLANK, tf.NULL, tf.CHALLENGED, *votes),
+                on=tf.TABLE,
+                how="left",
+            )
             .with_columns(pl.col(tf.STATE).fill_null("pending"))
             .sort(tf.TABLE)
         )
@@ -99,12 +104,14 @@ class ExportService:
         )
         import tomllib
 
-        rules = tomllib.loads(self.session.reader.definition_text()).get("rules")
+        definition = self.session.reader.definition_text()
+        rules = tomllib.loads(definition).get("rules")
         return build_report(
             election,
             areas,
             tables,
             rules=rules,
+            definition=definition,
             generated=generated or datetime.now(UTC).replace(microsecond=0),
             notes=notes,
             vendor_application=f"escrutinio {__version__}",

@@ -9,7 +9,8 @@ How escrutinio maps onto the format (see also ``docs/nist-cdf.md``):
 
 - the election -> ``Election`` (``StartDate`` = ``EndDate`` = election day, ``Type`` general,
   ``ElectionScopeId`` the nation); its escrutinio id and time zone as ``ExternalIdentifier``s
-  (``OtherType`` ``escrutinio-election`` and ``escrutinio-timezone``);
+  (``OtherType`` ``escrutinio-election`` and ``escrutinio-timezone``), its rules as JSON
+  (``escrutinio-rules``) and its whole definition (``escrutinio-definition``, the TOML);
 - the contest -> ``CandidateContest`` (one vote allowed, one elected), each choice ->
   ``CandidateSelection`` ``choice-<id>`` naming its ``Candidate`` (``candidate-<id>``) and its
   ``Party`` (``party-<id>``, the first choice of that party) as endorsing party;
@@ -49,6 +50,9 @@ from typing import Any
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import AnnulledBallots, Election
+from escrutinio.domain.ids import TableId
+from escrutinio.domain.sheet import Reason, TallySheet
+from escrutinio.domain.validation import observations
 from escrutinio.formats.nist_schema import NS, paused_collector, schema
 
 FIGURES = ("cast", "valid", "blank", "null", "challenged")
@@ -61,8 +65,21 @@ RULES = "escrutinio-rules"
 """The definition's ``[rules]`` table as JSON: the schema has no place for who wins outright, a
 runoff or a void election, so a report escrutinio reads back keeps its law (Bolivia's 40 % with a
 10-point lead would otherwise come back as a runoff)."""
+DEFINITION = "escrutinio-definition"
+"""The whole election definition (its TOML, as the log records it): the schema has places for
+the election's name, date and type, none for its claims, source format or proclaimed result,
+so a report escrutinio reads back gives a store with the very same definition."""
 CONTEST_ID = "escrutinio-contest"
 SHEET_STATE = "escrutinio-sheet-state"
+SHEET_REASONS = "escrutinio-sheet-reasons"
+"""A table's reasons for its state as its source stated them (e.g. ONPE's "lost" for an acta
+ANULADA POR EXTRAVIADA), written only where a reader could not tell them from the state
+(:data:`STATE_REASONS`) and the counting rules: a few tables of a national report."""
+POLLING_PLACE_ID = "escrutinio-polling-place"
+"""A table's polling place (the roll's), where it has one."""
+STATE_REASONS = {"observed": Reason.AT_DISPUTE_BODY.value, "annulled": Reason.ANNULLED_BY_RULING.value}
+"""The reason a sheet stated as observed or annulled by a report carries, unless the report says
+otherwise (:data:`SHEET_REASONS`)."""
 VENDOR = "escrutinio"
 
 
@@ -178,9 +195,11 @@ def build_report(
     notes: str | None = None,
     vendor_application: str = VENDOR,
     rules: Mapping[str, Any] | None = None,
+    definition: str | None = None,
 ) -> dict[str, Any]:
     """The ``ElectionReport`` of one election, ready for ``json.dumps``; ``rules`` (the definition's
-    ``[rules]`` table) travels as an identifier of the election (:data:`RULES`).
+    ``[rules]`` table) and ``definition`` (its whole TOML) travel as identifiers of the election
+    (:data:`RULES`, :data:`DEFINITION`).
 
     ``areas``: one ``escrutinio results`` dict per area (the nation first or anywhere), each
     with its ``parent`` code added (None for the nation); every area of the levels exported.
@@ -192,7 +211,7 @@ def build_report(
     if generated.tzinfo is None:
         raise ValueError("generated: expected a time with its time zone")
     with paused_collector():
-        return _build(election, areas, tables, generated, issuer, language, notes, vendor_application, rules)
+        return _build(election, areas, tables, generated, issuer, language, notes, vendor_application, rules, definition)
 
 
 def _build(
@@ -205,6 +224,7 @@ def _build(
     notes: str | None,
     vendor_application: str,
     rules: Mapping[str, Any] | None = None,
+    definition: str | None = None,
 ) -> dict[str, Any]:
     contest = election.contest
     choices = contest.choice_ids
@@ -314,6 +334,7 @@ def _build(
             _identifier(election.id, ELECTION_ID),
             _identifier(election.timezone, TIMEZONE),
             *([_identifier(json.dumps(dict(rules), sort_keys=True, ensure_ascii=False), RULES)] if rules else []),
+            *([_identifier(definition, DEFINITION)] if definition else []),
         ],
         "Candidate": candidates,
         "Contest": [contest_object],
@@ -359,6 +380,7 @@ def _write_tables(
     votes = [tables[tf.choice_column(c)] for c in election.contest.choice_ids]
     zeros = tuple(0 for _ in votes)
     annulled_as_null = election.rules.annulled_ballots is AnnulledBallots.NULL
+    nothing = [None] * len(tables[tf.TABLE])
     columns = (
         tables[tf.TABLE],
         tables[tf.ELECTORS],
@@ -367,6 +389,8 @@ def _write_tables(
         tables[tf.BLANK],
         tables[tf.NULL],
         tables[tf.CHALLENGED],
+        tables.get(tf.POLLING_PLACE, nothing),
+        tables.get("reasons", nothing),
     )
     ru, ei, cs = NS + "ReportingUnit", NS + "ExternalIdentifier", NS + "CountStatus"
     # What tables in one state share is one object each (the file is written, not edited).
@@ -378,10 +402,21 @@ def _write_tables(
         )
         for state in tf.SHEET_STATES
     }
-    for i, (table, electors, state, cast, blank, null, challenged) in enumerate(zip(*columns, strict=True)):
+    marked: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}  # shared too
+    for i, (table, electors, state, cast, blank, null, challenged, place, reasons) in enumerate(zip(*columns, strict=True)):
         gp = table_object_id(table)
         state = state or "pending"
         identifiers, status = shared[state]
+        stated = _stated_reasons(reasons, state, electors, cast, blank, null, challenged, [v[i] for v in votes])
+        if place or stated is not None:
+            key = (state, place or None, stated)
+            if key not in marked:
+                extra = [(POLLING_PLACE_ID, place or None), (SHEET_REASONS, stated)]
+                marked[key] = [
+                    *identifiers,
+                    *({"@type": ei, "OtherType": o, "Type": "other", "Value": v} for o, v in extra if v is not None),
+                ]
+            identifiers = marked[key]
         unit: dict[str, Any] = {
             "@id": gp,
             "@type": ru,
@@ -404,3 +439,24 @@ def _write_tables(
         else:
             outstanding = sheet.cast if state == "observed" else 0
             writer.unit(gp, Figures(votes=zeros), [(state, sheet)], outstanding=outstanding, valid=False)
+
+
+def _stated_reasons(
+    reasons: str | None,
+    state: str,
+    electors: int | None,
+    cast: int | None,
+    blank: int | None,
+    null: int | None,
+    challenged: int | None,
+    votes: list[int | None],
+) -> str | None:
+    """The reasons a table's source stated (its reasons less those the rules give its figures),
+    when a reader would not find them from its state alone (:data:`STATE_REASONS`); else None."""
+    if state == "pending":
+        return None
+    # The rules' reasons, which a reader of the report gives the sheet again (intake.checks).
+    sheet = TallySheet(TableId(""), tuple(v or 0 for v in votes), blank or 0, null or 0, challenged or 0, cast or 0)
+    rules = [r.value for r in observations(sheet, electors)]
+    stated = ",".join(r for r in (reasons or "").split(",") if r and r not in rules)
+    return None if stated == STATE_REASONS.get(state, "") else stated

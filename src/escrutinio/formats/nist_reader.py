@@ -8,24 +8,32 @@ import json
 import re
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, NoReturn
 
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import InputError, Place, Problem
-from escrutinio.domain.sheet import Reason
 from escrutinio.formats import nist_types
 from escrutinio.formats import sheets as sf
 from escrutinio.formats.fields import MAX_COUNT
-from escrutinio.formats.nist_cdf import CONTEST_ID, ELECTION_ID, RULES, SHEET_STATE, TIMEZONE
+from escrutinio.formats.nist_cdf import (
+    CONTEST_ID,
+    DEFINITION,
+    ELECTION_ID,
+    POLLING_PLACE_ID,
+    RULES,
+    SHEET_REASONS,
+    SHEET_STATE,
+    STATE_REASONS,
+    TIMEZONE,
+)
 from escrutinio.formats.nist_schema import NS, json_text, paused_collector, schema_problems
+from escrutinio.formats.nist_totals import BALLOT_FIGURES, totals_observations
 from escrutinio.formats.sheets import LINE, SheetFile
 
 SLUG = re.compile(r"[^A-Za-z0-9_-]+")
-STATE_REASONS = {"observed": Reason.AT_DISPUTE_BODY.value, "annulled": Reason.ANNULLED_BY_RULING.value}
-"""The reason a sheet stated as observed or annulled by a report carries into the log."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,17 @@ def _read(raw: bytes, source: str) -> ReportContents:
     from escrutinio.domain.election import election_from_toml
 
     parsed = election_from_toml(f"{source} (its Election)", defined)
+    carried = reading.carried_definition(parsed)
+    if carried is not None:
+        defined, parsed = carried
     return ReportContents(defined, parsed, reading.sheets(parsed, sf.file_digest(raw)))
+
+
+def _same_shape(a: Election, b: Election) -> bool:
+    """Whether two definitions agree on all a report's structure says: the election, the
+    nation, the levels of areas and the choices in ballot order."""
+    fields = ("id", "country", "levels", "abroad_levels")
+    return all(getattr(a, f) == getattr(b, f) for f in fields) and a.contest.choice_ids == b.contest.choice_ids
 
 
 def _decode(raw: bytes, source: str) -> Any:
@@ -208,23 +226,30 @@ def _counts(items: list[Any], texts: tuple[str, ...], numbers: tuple[str, ...], 
     return pl.DataFrame(columns)
 
 
-def _marks(units: list[Any]) -> tuple[list[str | None], list[str | None], list[str | None]]:
-    """Per unit, the first of each: its ``local-level`` identifier (its code), its
-    escrutinio sheet state, and the ``Status`` of its ``CountStatus`` of type total."""
+MARKS = (SHEET_STATE, POLLING_PLACE_ID, SHEET_REASONS)
+"""The identifiers escrutinio marks a table with, read back by :func:`_marks`."""
+
+
+def _marks(units: list[Any]) -> tuple[list[str | None], list[list[str | None]], list[str | None]]:
+    """Per unit, the first of each: its ``local-level`` identifier (its code), each of
+    escrutinio's marks (:data:`MARKS`: sheet state, polling place, stated reasons), and the
+    ``Status`` of its ``CountStatus`` of type total."""
     local: list[str | None] = []
-    stated: list[str | None] = []
+    marks: list[list[str | None]] = [[] for _ in MARKS]
     status: list[str | None] = []
     for unit in units:
-        code = state = None
+        code = None
+        found: dict[str, str] = {}
         for i in unit.ExternalIdentifier or ():
             if code is None and i.Type == "local-level":
                 code = i.Value
-            if state is None and i.OtherType == SHEET_STATE:
-                state = i.Value
+            elif i.OtherType in MARKS and i.OtherType not in found:
+                found[i.OtherType] = i.Value
         local.append(code)
-        stated.append(state)
+        for column, mark in zip(marks, MARKS, strict=True):
+            column.append(found.get(mark))
         status.append(next((c.Status for c in getattr(unit, "CountStatus", None) or () if c.Type == "total"), None))
-    return local, stated, status
+    return local, marks, status
 
 
 def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
@@ -235,7 +260,7 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
     Column by column in polars: a table-level report has 86,000 units, and a Python step per
     unit and field was a second of the import; only the first identifier and status of each
     unit are picked in Python, in one pass."""
-    local, stated, status = _marks(units)
+    local, (stated, place, reasons), status = _marks(units)
     frame = pl.DataFrame(
         [
             pl.Series("@id", [u.id for u in units], dtype=pl.String),
@@ -244,6 +269,8 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
             _whole_numbers(_column(units, "VotersRegistered"), source, "$.GpUnit", "VotersRegistered"),
             pl.Series("local", local, dtype=pl.String),
             pl.Series("stated", stated, dtype=pl.String),
+            pl.Series("place", place, dtype=pl.String),
+            pl.Series("reasons", reasons, dtype=pl.String),
             pl.Series("status", status, dtype=pl.String),
         ]
     )
@@ -275,6 +302,8 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
         .alias("kind"),
         pl.col("VotersRegistered").alias("electors"),
         pl.when(stated_state.is_null() | (stated_state == "")).then(from_status).otherwise(stated_state).alias("state"),
+        "place",
+        "reasons",
         gp.is_in(composed).alias("composed"),
     )
     repeated = frame.filter(pl.col("gp").is_duplicated())
@@ -308,11 +337,32 @@ class _Report:
             enumerate(self.contest.ContestSelection or []), key=lambda p: (getattr(p[1], "SequenceOrder", None) or 0, p[1].id)
         )
 
-    def _fail(self, where: str, what: str) -> None:
+    def _fail(self, where: str, what: str) -> NoReturn:
         raise InputError([Problem(Place(self.source, None, where), what)])
 
     def ident(self, obj: Any, other: str) -> str | None:
         return next((i.Value for i in obj.ExternalIdentifier or () if i.OtherType == other), None)
+
+    def carried_definition(self, built: Election) -> tuple[str, Election] | None:
+        """The whole definition the report carries (:data:`DEFINITION`, written by escrutinio),
+        when it agrees with the report (``built``, the definition read from its structure):
+        the claims, source format, proclaimed result and every name come back as they were.
+        None when there is none, or it disagrees (a report exported above the tables holds
+        fewer levels of areas than its definition names): the built one is used then."""
+        identifiers = list(self.election.ExternalIdentifier or ())
+        at = next((n for n, i in enumerate(identifiers) if i.OtherType == DEFINITION), None)
+        if at is None:
+            return None
+        text = identifiers[at].Value
+        from escrutinio.domain.election import election_from_toml
+        from escrutinio.domain.errors import DefinitionError
+
+        where = f"$.Election[0].ExternalIdentifier[{at}].Value"
+        try:
+            carried = election_from_toml(where, text)
+        except DefinitionError as exc:
+            self._fail(where, f"expected the election definition escrutinio wrote ({str(exc).removeprefix(where + ': ')})")
+        return (text, carried) if _same_shape(carried, built) else None
 
     def depth(self, gp: str) -> int:
         """How many steps up the tree to the nation; -1 when it is not under the nation."""
@@ -403,6 +453,8 @@ class _Report:
             "parent_line",
             pl.col("electors").alias(tf.ELECTORS),
             pl.col("state").alias("s"),
+            "place",
+            "reasons",
         )
         # Each count keyed by its unit and its block: "total", or the sheet state outside the count.
         key = pl.when(pl.col("Type") == "other").then(pl.col("OtherType")).otherwise(pl.col("Type")).alias("key")
@@ -410,11 +462,14 @@ class _Report:
         counted = pl.col("s").is_in(list(tf.COUNTED_STATES))
         block = pl.when(counted).then(pl.lit("total")).otherwise(pl.col("s"))
         frame = units.with_columns(block.alias("key"))
+        # Every unit's own counts of type total (areas' too): for the observations on totals.
+        own = self.units.select("gp")
         for column, (i, selection) in zip(votes, self.selections, strict=True):
             where = f"$.Election[0].Contest[0].ContestSelection[{i}].VoteCounts"
             counts = _counts(getattr(selection, "VoteCounts", None) or [], texts, ("Count",), self.source, where)
             counts = counts.select(pl.col("GpUnitId").alias("gp"), key, pl.col("Count").alias(column)).group_by("gp", "key").sum()
             frame = frame.join(counts, on=["gp", "key"], how="left")
+            own = own.join(counts.filter(pl.col("key") == "total").drop("key"), on="gp", how="left")
         where = "$.Election[0].BallotCounts"
         ballots = _counts(self.election.BallotCounts or [], texts, ("BallotsCast",), self.source, where)
         # "at": the first item of each unit and block, by its place in BallotCounts (for messages).
@@ -440,8 +495,16 @@ class _Report:
         where = "$.Election[0].Contest[0].OtherCounts"
         other = _counts(self.contest.OtherCounts or [], ("GpUnitId",), ("Undervotes", "Overvotes"), self.source, where)
         other = other.rename({"GpUnitId": "gp"})
+        other = other.group_by("gp").sum()
         frame = frame.join(inside["total"], on="gp", how="left").join(inside["challenged"], on="gp", how="left")
-        frame = frame.join(other.group_by("gp").sum(), on="gp", how="left")
+        frame = frame.join(other, on="gp", how="left")
+        own_ballots = ballots.filter(pl.col("key").is_in(["total", "valid", "challenged"]))
+        own_ballots = own_ballots.pivot("key", index="gp", values="BallotsCast").rename({"total": "cast"}, strict=False)
+        own = own.join(own_ballots, on="gp", how="left").join(
+            other.select("gp", pl.col("Undervotes").alias("blank"), pl.col("Overvotes").alias("null")), on="gp", how="left"
+        )
+        named = {column: selection.id for column, (_i, selection) in zip(votes, self.selections, strict=True)}
+        observations, observed = totals_observations(self.source, self.units, _with_figures(own), named, self.lowest)
         for part in outside:
             frame = frame.join(part, on=["gp", "s"], how="left")
 
@@ -465,9 +528,14 @@ class _Report:
         )
         sheets = frame.with_columns(
             pick(cast_inside, "o_cast").alias(tf.CAST),
-            pl.lit(None, dtype=pl.String).alias(tf.POLLING_PLACE),
+            pl.col("place").alias(tf.POLLING_PLACE),
             pl.col("s").alias(sf.REPORTED_STATE),
-            pl.col("s").replace_strict(STATE_REASONS, default=None, return_dtype=pl.String).alias(sf.REPORTED_REASON),
+            # The reasons the report states (none when it says ""), else its state's own.
+            pl.when(pl.col("reasons").is_null())
+            .then(pl.col("s").replace_strict(STATE_REASONS, default=None, return_dtype=pl.String))
+            .when(pl.col("reasons") != "")
+            .then(pl.col("reasons"))
+            .alias(sf.REPORTED_REASON),
             (pl.lit("nist:") + pl.col("s")).alias(sf.REPORTED_STATUS),
         ).select(sf.sheet_columns(election))
         _within_one_table(sheets, [*votes, tf.BLANK, tf.NULL, tf.CHALLENGED, tf.CAST], self.source)
@@ -482,7 +550,13 @@ class _Report:
             orient="row",
         ).sort("level", "code")
         labels = {tf.TABLE: "GpUnit", tf.DISTRICT: "ComposingGpUnitIds", tf.ELECTORS: "VotersRegistered", tf.CAST: "BallotsCast"}
-        return SheetFile(self.source, digest, sheets, areas, labels, _Places(places, labels).locate)
+        locate = _Places(places, labels).locate
+        return SheetFile(self.source, digest, sheets, areas, labels, locate, tuple(observations), observed)
+
+
+def _with_figures(own: pl.DataFrame) -> pl.DataFrame:
+    """``own`` with a (null) column for each ballot figure no unit of the report states."""
+    return own.with_columns(pl.lit(None, dtype=pl.Int64).alias(f) for f in BALLOT_FIGURES if f not in own.columns)
 
 
 class _Places:

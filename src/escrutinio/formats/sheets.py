@@ -14,6 +14,7 @@ import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
+from escrutinio.domain.errors import Problem
 from escrutinio.formats.problems import Locate
 
 REPORTED_STATE = "reported_state"
@@ -44,6 +45,11 @@ class SheetFile:
     locate: Locate | None = None
     """For a source whose rows are no lines of text (a JSON report): where a problem that a
     later check names by a row's line and field is, as the source's own path."""
+    observations: tuple[Problem, ...] = ()
+    """What the source says that disagrees with itself but refuses no sheet (a report's area
+    totals against its tables): the load lists them and records them with the sheets."""
+    observed: int = 0
+    """How many there are in all (only the first ones are kept in ``observations``)."""
 
 
 def sheet_columns(election: Election) -> list[str]:

@@ -216,13 +216,20 @@ def plan_load(
     states = records["state"].value_counts()
     summary["recorded_by_state"] = dict(zip(states["state"].to_list(), states["count"].to_list(), strict=True))
     source = {"file": src.rsplit("/", 1)[-1], "sha256": parsed.sha256}
+    # What the source says against itself without refusing a sheet (a report's area totals):
+    # listed by the load, and recorded with its first sheets (see SheetFile.observations).
+    summary["observations"] = [str(o) for o in parsed.observations]
+    summary["observed"] = parsed.observed
+    listed = [f"{o.place.field}: {o.message}" for o in parsed.observations]
+    noted = {"observations": listed, "observed": parsed.observed} if listed else {}
     for i in range(0, records.height, CHUNK):
         part = records.slice(i, CHUNK)
+        about = {**source, **noted} if i == 0 else source
         events.append(
             PendingEvent(
                 EventType.SHEETS_RECORDED,
                 frame=part,
-                make=lambda f, source=source: {"source": source, "sheets": to_payload(f, election)},
+                make=lambda f, about=about: {"source": about, "sheets": to_payload(f, election)},
             )
         )
     return LoadPlan(events, summary)

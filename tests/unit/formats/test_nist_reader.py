@@ -8,10 +8,11 @@ from typing import Any
 
 import polars as pl
 import pytest
-from tests.unit.formats.test_nist_cdf import ELECTION, TABLES, report
+from tests.unit.formats.test_nist_cdf import AREAS, ELECTION, TABLES, WHEN, report
 
 from escrutinio.domain.election import parse_election
 from escrutinio.domain.errors import InputError
+from escrutinio.formats.nist_cdf import build_report
 from escrutinio.formats.nist_reader import read_report
 from escrutinio.formats.readers import looks_like_report
 
@@ -173,3 +174,115 @@ def test_a_negative_count_and_a_table_figure_past_one_table_are_refused_by_place
     rep["Election"][0]["Contest"][0]["ContestSelection"][0]["VoteCounts"][-1]["Count"] = 10**15
     with pytest.raises(InputError, match=r"\$.GpUnit\[\d+\]: table \d+: v_A 1,000,000,000,000,000 is too large for one table"):
         read_report(raw(rep), "r.json")
+
+
+TINY_TOML = """# Tiny runoff, as its definition file says it
+[election]
+id = "tiny"
+name = "Tiny runoff"
+date = "2021-06-06"
+timezone = "America/Lima"
+country = "PE"
+
+[geography]
+levels = ["department", "city"]
+
+[contest]
+id = "presidential"
+name = "President"
+choices = [
+  { id = "A", party = "Party A", candidate = "Ana", column = "a" },
+  { id = "B", party = "Party A", candidate = "Beto", column = "b" },
+  { id = "C", party = "", candidate = "", name = "List C", column = "c" },
+]
+
+[claims]
+appeal_days = 5
+
+[proclaimed]
+source = "Resolution 1"
+votes = { A = 6, B = 4 }
+"""
+
+
+def _with_definition(text: str) -> dict[str, Any]:
+    return build_report(ELECTION, AREAS, TABLES, generated=WHEN, definition=text)
+
+
+def test_the_whole_definition_comes_back_when_the_report_carries_it() -> None:
+    """Claims, proclaimed result, choice names and columns: none has a place in the schema."""
+    plain = read_report(raw(report()), "r.json")
+    assert plain.election.proclaimed is None and plain.election.claims.appeal_days == 3  # built: defaults
+    contents = read_report(raw(_with_definition(TINY_TOML)), "r.json")
+    assert contents.definition == TINY_TOML
+    assert contents.election.proclaimed is not None and contents.election.proclaimed.source == "Resolution 1"
+    assert contents.election.claims.appeal_days == 5
+    assert [c.column for c in contents.election.contest.choices] == ["a", "b", "c"]
+    assert contents.sheets.sheets.equals(plain.sheets.sheets)
+
+
+def test_a_carried_definition_that_disagrees_with_the_report_gives_way_to_the_report() -> None:
+    """E.g. a report exported above the tables: fewer levels of areas than the definition names."""
+    other = TINY_TOML.replace('levels = ["department", "city"]', 'levels = ["department", "city", "block"]')
+    contents = read_report(raw(_with_definition(other)), "r.json")
+    assert contents.election.levels == ("department", "city")
+    assert contents.definition.startswith("# Built by escrutinio from a NIST SP 1500-100 ElectionReport.")
+
+
+def test_a_broken_carried_definition_is_refused_at_its_path() -> None:
+    rep = _with_definition(TINY_TOML.replace('date = "2021-06-06"', 'date = "June"'))
+    at = [i["OtherType"] for i in rep["Election"][0]["ExternalIdentifier"]].index("escrutinio-definition")
+    with pytest.raises(InputError) as info:
+        read_report(raw(rep), "r.json")
+    assert str(info.value).startswith(
+        f"r.json:$.Election[0].ExternalIdentifier[{at}].Value: expected the election definition escrutinio wrote ("
+    )
+
+
+def test_polling_places_and_stated_reasons_come_back() -> None:
+    """The roll's polling place and a reason the source stated beyond the state's own (ONPE's
+    "lost" for an acta ANULADA POR EXTRAVIADA) travel as identifiers, the latter only where
+    the state and the counting rules would not give it back."""
+    tables = {
+        **TABLES,
+        "polling_place": ["Escuela 1", "Escuela 1", None, "Colegio 2"],
+        # table 4's arithmetic error is the rules' (its figures), given again on reading
+        "reasons": ["", "lost", "at_dispute_body", "arithmetic_error"],
+    }
+    rep = build_report(ELECTION, AREAS, tables, generated=WHEN)
+    marks = {
+        u["@id"]: {i["OtherType"]: i["Value"] for i in u.get("ExternalIdentifier", []) if i["Type"] == "other"}
+        for u in rep["GpUnit"]
+        if u["Type"] == "precinct"
+    }
+    assert marks["table-000002"]["escrutinio-sheet-reasons"] == "lost"
+    assert [m.get("escrutinio-sheet-reasons") for m in marks.values()].count(None) == 3
+    sheets = read_report(raw(rep), "r.json").sheets.sheets.sort("table")
+    assert sheets["polling_place"].to_list() == tables["polling_place"]
+    assert sheets["reported_reason"].to_list() == [None, "lost", "at_dispute_body", None]
+
+
+def _tampered() -> dict[str, Any]:
+    rep = copy.deepcopy(report())
+    election = rep["Election"][0]
+    for b in election["BallotCounts"]:
+        if b["GpUnitId"] == "area-01" and b["Type"] == "total":
+            b["BallotsCast"] = 25  # its tables cast 24
+    for v in election["Contest"][0]["ContestSelection"][0]["VoteCounts"]:
+        if v["GpUnitId"] == "area-PE" and v["Type"] == "total":
+            v["Count"] = 7  # its tables gave A 6 (and the nation's valid stays 10)
+    return rep
+
+
+def test_area_totals_that_disagree_with_their_tables_are_observations_not_refusals() -> None:
+    plain = read_report(raw(report()), "r.json").sheets
+    assert (plain.observations, plain.observed) == ((), 0)
+    read = read_report(raw(_tampered()), "r.json").sheets
+    assert [str(o) for o in read.observations] == [
+        "r.json:$.GpUnit[0]: area PE (country): its counts differ from the sum of its 4 lowest units: "
+        "VoteCounts of choice-A 7 but its units' 6; BallotCounts valid 10 but its VoteCounts add up to 11",
+        "r.json:$.GpUnit[1]: area 01 (department): its counts differ from the sum of its 4 lowest units: "
+        "BallotsCast 25 but its units' 24",
+    ]
+    assert read.observed == 2
+    assert read.sheets.equals(plain.sheets)  # the tables are what is counted, as they are
