@@ -81,9 +81,12 @@ def test_a_unit_not_on_the_roll_is_named_by_its_path(tmp_path: Path) -> None:
     )
 
 
-def test_area_totals_against_their_tables_are_listed_by_the_load_and_recorded(tmp_path: Path) -> None:
+def test_area_totals_against_their_tables_are_listed_by_the_load_and_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.unit.formats.test_nist_reader import _tampered
 
+    monkeypatch.delenv("COLUMNS", raising=False)  # whole lines, as a script reading the output gets them
     code, output = _load(tmp_path, _tampered(), "--invalid", "observe")
     assert code == 0, output
     lines = output.splitlines()
