@@ -61,8 +61,10 @@ def read_report(raw: bytes, source: str, election: Election | None = None) -> Re
     A table's figures are its ``total`` counts when its sheet is in the count, else those under
     its state (see the module's mapping). A report from another system, without escrutinio's
     sheet states, is read by its units' ``CountStatus``: completed -> counted, in-process ->
-    observed, not-processed -> no sheet yet. Where a problem has no line, the "line" named is
-    the unit's position in ``GpUnit`` (from 1).
+    observed, not-processed -> no sheet yet. A sheet's "line" is its unit's position in
+    ``GpUnit`` (from 1); a problem a later check finds in it (a counting rule, the roll) is
+    named by the JSON path of the value instead (``SheetFile.locate``). Area totals that differ
+    from their tables are the sheets' ``observations`` (see ``nist_totals``).
     """
     last = _LAST.get(source)
     if last is not None and last[0] == raw:
