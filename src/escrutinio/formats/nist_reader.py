@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import zip_longest
 from operator import attrgetter
 from typing import Any, NoReturn
 
@@ -107,9 +108,16 @@ def _read(raw: bytes, source: str) -> ReportContents:
 
 def _same_shape(a: Election, b: Election) -> bool:
     """Whether two definitions agree on all a report's structure says: the election, the
-    nation, the levels of areas and the choices in ballot order."""
-    fields = ("id", "country", "levels", "abroad_levels")
-    return all(getattr(a, f) == getattr(b, f) for f in fields) and a.contest.choice_ids == b.contest.choice_ids
+    nation, the kinds of areas at each level and the choices in ballot order. A level's
+    domestic and abroad kinds are compared as a pair without order: a report names a unit's
+    kind, not which of the two it is (the built definition takes the first kind it meets)."""
+    return (a.id, a.country, a.contest.choice_ids, _level_kinds(a)) == (b.id, b.country, b.contest.choice_ids, _level_kinds(b))
+
+
+def _level_kinds(e: Election) -> list[frozenset[str]]:
+    """The kinds an area of each level may be (domestic or abroad; no abroad levels: the same)."""
+    abroad = e.abroad_levels or e.levels
+    return [frozenset(pair) for pair in zip_longest(e.levels, abroad)]
 
 
 def _decode(raw: bytes, source: str) -> Any:

@@ -286,3 +286,21 @@ def test_area_totals_that_disagree_with_their_tables_are_observations_not_refusa
     ]
     assert read.observed == 2
     assert read.sheets.equals(plain.sheets)  # the tables are what is counted, as they are
+
+
+def test_a_level_s_domestic_and_abroad_kinds_are_compared_as_a_pair() -> None:
+    """The built definition takes the first kind it meets at each level (Bolivia's report meets
+    "region abroad" before "department"): the carried one agrees with it all the same."""
+    from escrutinio.domain.election import election_from_toml
+    from escrutinio.formats.nist_reader import _same_shape
+
+    carried = election_from_toml(
+        "x", TINY_TOML.replace("\n[contest]", 'abroad_levels = ["region abroad", "city abroad"]\n\n[contest]')
+    )
+    swapped = TINY_TOML.replace(
+        'levels = ["department", "city"]', 'levels = ["region abroad", "city"]\nabroad_levels = ["department", "city abroad"]'
+    )
+    assert _same_shape(carried, election_from_toml("y", swapped))
+    assert not _same_shape(carried, election_from_toml("z", TINY_TOML))  # no abroad kinds
+    deeper = TINY_TOML.replace('levels = ["department", "city"]', 'levels = ["department", "city", "block"]')
+    assert not _same_shape(election_from_toml("a", TINY_TOML), election_from_toml("b", deeper))
