@@ -455,6 +455,8 @@ def _stated_reasons(
     when a reader would not find them from its state alone (:data:`STATE_REASONS`); else None."""
     if state == "pending":
         return None
+    if not reasons:  # most tables: nothing to subtract the rules' reasons from
+        return None if state not in STATE_REASONS else ""
     # The rules' reasons, which a reader of the report gives the sheet again (intake.checks).
     sheet = TallySheet(TableId(""), tuple(v or 0 for v in votes), blank or 0, null or 0, challenged or 0, cast or 0)
     rules = [r.value for r in observations(sheet, electors)]
