@@ -54,9 +54,9 @@ def text_of(raw: bytes) -> str:
 
 
 def parse_body(raw: bytes, model: type[M]) -> M:
-    """``raw`` (a request's bytes) as ``model``; an empty body is an empty object."""
-    text = text_of(raw)
-    text = text if text.strip() else "{}"
+    """``raw`` (a request's bytes) as ``model``; an empty body is an empty object (a body of
+    only whitespace is not: it is no JSON document, and a client that sent one meant something)."""
+    text = text_of(raw) or "{}"
     try:
         orjson.loads(text)  # RFC 8259 JSON, said where it is not (pydantic's parser takes NaN)
     except orjson.JSONDecodeError as exc:

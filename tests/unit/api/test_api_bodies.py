@@ -110,3 +110,15 @@ def test_not_json_and_empty_bodies_keep_their_answers() -> None:
     assert _refusal(b'{"count": ', Dated)["msg"].startswith("not JSON (")
     assert _refusal(b'{"count": NaN}', Dated)["type"] == "json_invalid"  # not JSON, though pydantic reads it
     assert _refusal(b"", Dated)["loc"] == ("body", "on")  # an empty body is {}: its fields missing
+
+
+def test_an_empty_body_is_an_empty_object_but_whitespace_is_no_json() -> None:
+    """A body whose fields are all optional may be left out; a body of only whitespace is not
+    JSON (schemathesis sent ``\\n`` to ``/cases/finalise`` and got 200)."""
+
+    class Optional_(Strict):
+        key: str | None = None
+
+    assert parse_body(b"", Optional_).key is None
+    refused = _refusal(b"\n", Optional_)
+    assert refused["type"] == "json_invalid"
