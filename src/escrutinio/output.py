@@ -22,6 +22,28 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def emit_error(
+    message: str, *, as_json: bool, field: str | None = None, rule: str = "refused", option: str | None = None
+) -> None:
+    """An error on stderr, where a script looks for it (stdout holds only data): ``error: ...``,
+    or for a command asked for ``--format json`` one line of JSON in the API's shape,
+    ``{"error": {"field", "rule", "message"}}``, with ``option`` (how the command line takes the
+    field) and, for an error of several lines (a file's problems), every line in ``problems``."""
+    if not as_json:
+        sys.stderr.write(f"error: {message}\n")
+        return
+    import orjson
+
+    lines = message.split("\n")
+    error: dict[str, Any] = {"field": field, "rule": rule, "message": lines[0]}
+    if option is not None:
+        error["option"] = option
+    if len(lines) > 1:
+        error["problems"] = lines
+    sys.stderr.buffer.write(orjson.dumps({"error": error}) + b"\n")
+    sys.stderr.flush()
+
+
 def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
     write_csv(rows, sys.stdout)
 

@@ -202,7 +202,7 @@ def test_a_directory_of_other_files_is_refused(sample: str, tmp_path: Path) -> N
         Session(sample).publish.write(out)
     assert [p.name for p in out.iterdir()] == ["index.html"]
     done = subprocess.run([*CLI, "--db", sample, "publish", str(out), "--every", "0"], capture_output=True, text=True)
-    assert done.returncode == 1 and done.stderr.strip() == "error: --every: expected a number of seconds greater than 0, got '0'"
+    assert done.returncode == 2 and done.stderr.strip() == "error: --every: expected a number of seconds greater than 0, got '0'"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

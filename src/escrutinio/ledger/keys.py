@@ -54,7 +54,7 @@ def registration(public: PublicKey, holder: str, role: str, known: Mapping[str, 
     """The event that registers ``public`` to ``holder`` in ``role``; a key is registered once."""
     holder = holder.strip()
     if not holder:
-        raise RuleError("--holder: expected the name of the key's holder")
+        raise RuleError("holder: expected the name of the key's holder", field="holder")
     role = parse_key_role(role).value
     if public.key_id in known:
         done = known[public.key_id]

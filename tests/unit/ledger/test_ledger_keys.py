@@ -47,10 +47,12 @@ def test_registration_names_holder_and_role_and_is_made_once(tmp_path: Path) -> 
     assert event.payload() == expected
     with pytest.raises(RuleError, match="already registered to JNE plenary"):
         registration(JNE.public, "someone", "appeals_judge", KNOWN)
-    with pytest.raises(RuleError, match="--role: expected one of administrator, appeals_judge, auditor, judge, observer"):
+    with pytest.raises(RuleError, match=r"^role: expected one of administrator, appeals_judge, auditor, judge, observer") as bad:
         registration(generate_key().public, "x", "king", {})
-    with pytest.raises(RuleError, match="--holder"):
+    assert bad.value.field == "role" and getattr(bad.value, "rule", None) == "invalid"
+    with pytest.raises(RuleError, match=r"^holder: expected") as bad:
         registration(generate_key().public, "  ", "auditor", {})
+    assert bad.value.field == "holder"
 
 
 def test_sign_events_signs_the_acts_and_passes_the_rest() -> None:
