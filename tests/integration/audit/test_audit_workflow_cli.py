@@ -161,6 +161,7 @@ def test_steps_out_of_order_are_refused_and_record_nothing(store: Path, tmp_path
     assert "next_round" in _refused(store, "audit", "draw")
     assert "not in the sample" in record("000007")
     assert "--counts: expected NAME=NUMBER pairs" in record("000001", "FP=1;PL=1", status=2)
+    assert "--counts: unknown choice 'XX'" in record("000001", "FP=1,XX=1")
     assert _events(store, tmp_path) == before + 3
     assert "no such log" in _refused(tmp_path / "none.db", "audit", "report", "--log", str(tmp_path / "missing.jsonl"))
 
