@@ -65,3 +65,16 @@ def test_each_format_says_what_was_registered_and_errors_are_one_line(tmp_path: 
         refused = _run(str(tmp_path / "r.db"), *args)
         assert refused.returncode == status and refused.stderr.count("\n") == 1 and words in refused.stderr, refused.stderr
     assert not (tmp_path / "r.db").exists()  # a refused registration makes no store
+
+
+def test_a_store_of_only_its_roll_reads_without_python_words(tmp_path: Path) -> None:
+    """Before any sheet, every share is of nothing: said in words, never Python's None (or True,
+    or a list's brackets) printed to a person."""
+    import re
+
+    db = str(tmp_path / "r.db")
+    assert _run(db, "roll", "register", str(write(tmp_path / "a.csv")), "-e", "peru-2021-runoff").returncode == 0
+    for args in (["status"], ["results"], ["results", "--level", "department"], ["table", "000001"], ["stakes"], ["changes"]):
+        done = _run(db, *args)
+        printed = done.stdout + done.stderr
+        assert done.returncode == 0 and not re.search(r"\b(None|True|False)\b|\['", printed), (args, printed)
