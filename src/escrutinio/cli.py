@@ -634,7 +634,8 @@ def verify(
         ends = "ends at the head given" if wanted else "no head given (pass --head to check none is missing at the end)"
         say(f"{file}: {report.events:,} events, every hash and link checks; head {report.head}; {ends}")
         audit = checked.get("audit")
-        audit_text = f"; audit {audit['method']} {audit['phase']}, risk {audit['risk']}" if audit else "; no audit"
+        risk = "not measured yet" if audit is None or audit["risk"] is None else audit["risk"]
+        audit_text = f"; audit {audit['method']} {audit['phase']}, risk {risk}" if audit else "; no audit"
         say(
             f"Every event follows the rules: {checked['tables']:,} tables, {checked['sheets']:,} sheets, "
             f"{checked['cases']:,} cases and their effect on the count{audit_text}."
