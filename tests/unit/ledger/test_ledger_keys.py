@@ -31,8 +31,9 @@ def test_a_registered_key_of_the_right_role_signs_and_the_signature_verifies() -
 
 
 def test_unregistered_keys_and_wrong_roles_are_refused() -> None:
-    with pytest.raises(RuleError, match=r"--key: key \w{16} is not registered"):
+    with pytest.raises(RuleError, match=r"^key: key \w{16} is not registered") as refused:
         sign(generate_key(), "certificate.issued", PAYLOAD, KNOWN)
+    assert refused.value.field == "key"  # the CLI says --key
     with pytest.raises(RuleError, match=r"registered to a dispute-body judge; a certificate\.issued is made by an appeals judge"):
         sign(JEE, "certificate.issued", PAYLOAD, KNOWN)
     forged = {**sign(JNE, "certificate.issued", PAYLOAD, KNOWN), "key_id": "00" * 32}
