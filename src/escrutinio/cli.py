@@ -171,6 +171,7 @@ def main_options(
     STATE["debug"] = debug
     STATE["key"] = key
     STATE["passphrase_file"] = passphrase_file
+    STATE["format"] = None  # set by the command's check_format (its errors are printed in it)
 
 
 def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None) -> bool:

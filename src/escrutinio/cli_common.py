@@ -16,7 +16,7 @@ import typer
 
 from escrutinio.app import EscrutinioError, Session
 
-STATE: dict[str, Any] = {"db": None, "debug": False, "key": None, "passphrase_file": None}
+STATE: dict[str, Any] = {"db": None, "debug": False, "key": None, "passphrase_file": None, "format": None}
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
