@@ -60,11 +60,11 @@ class OneLineUsageError(click_errors.ClickException):
         param = getattr(error, "param", None)
         kinds = ((click_errors.MissingParameter, "missing"), (click_errors.NoSuchOption, "unknown_parameter"))
         self.rule = next((rule for kind, rule in kinds if isinstance(error, kind)), "invalid" if param else "usage")
-        self.option: str | None = getattr(error, "option_name", None)
-        if param is not None and param.name:
-            typed = param.name.upper() if param.param_type_name == "argument" else max(param.opts, key=len)
-            self.option = typed
-        self.field = param.name if param is not None else self.option.lstrip("-").replace("-", "_") if self.option else None
+        self.option: str | None = getattr(error, "option_name", None)  # an unknown option, as typed
+        self.field = self.option.lstrip("-").replace("-", "_") if self.option else None
+        if param is not None and param.name:  # the parameter at fault, as the command takes it
+            self.field = param.name
+            self.option = param.name.upper() if param.param_type_name == "argument" else max(param.opts, key=len)
 
     def show(self, file: Any = None) -> None:
         from escrutinio.output import emit_error
