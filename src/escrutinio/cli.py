@@ -32,8 +32,9 @@ from escrutinio.cli_common import (
     PassphraseFileOption,
     _progress,
     _with_progress,
-    as_option,
     check_format,
+    error_format,
+    report_error,
     session,
 )
 from escrutinio.cli_export import export_command
@@ -56,9 +57,23 @@ class OneLineUsageError(click_errors.ClickException):
         said = " ".join(error.format_message().split()).rstrip(".")
         where = error.ctx.command_path if error.ctx is not None else "escrutinio"
         super().__init__(f"{said[:1].lower()}{said[1:]} (see {where} --help)")
+        param = getattr(error, "param", None)
+        kinds = ((click_errors.MissingParameter, "missing"), (click_errors.NoSuchOption, "unknown_parameter"))
+        self.rule = next((rule for kind, rule in kinds if isinstance(error, kind)), "invalid" if param else "usage")
+        self.option: str | None = getattr(error, "option_name", None)  # an unknown option, as typed
+        self.field = self.option.lstrip("-").replace("-", "_") if self.option else None
+        if param is not None and param.name:  # the parameter at fault, as the command takes it
+            self.field = param.name
+            self.option = param.name.upper() if param.param_type_name == "argument" else max(param.opts, key=len)
 
     def show(self, file: Any = None) -> None:
-        (file or sys.stderr).write(f"error: {self.message}\n")
+        from escrutinio.output import emit_error
+
+        if file is not None:
+            file.write(f"error: {self.message}\n")
+            return
+        as_json = error_format(sys.argv[1:]) == "json"
+        emit_error(self.message, as_json=as_json, field=self.field, rule=self.rule, option=self.option)
 
 
 NO_ARGS_IS_HELP: Any = getattr(click_errors, "NoArgsIsHelpError", ())
@@ -156,6 +171,7 @@ def main_options(
     STATE["debug"] = debug
     STATE["key"] = key
     STATE["passphrase_file"] = passphrase_file
+    STATE["format"] = None  # set by the command's check_format (its errors are printed in it)
 
 
 def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None) -> bool:
@@ -606,7 +622,7 @@ def verify(
 
     check_format(fmt)
     wanted = parse_head(head)
-    heads = parse_json_file(signed_head, "--signed-head") if signed_head is not None else None
+    heads = parse_json_file(signed_head, "signed_head") if signed_head is not None else None
     report = _with_progress(session(db).log.verify, file, head=wanted, published=published, signed_heads=heads)
     if not _emit(report.to_dict(), fmt):
         from escrutinio.output import say
@@ -619,7 +635,8 @@ def verify(
         ends = "ends at the head given" if wanted else "no head given (pass --head to check none is missing at the end)"
         say(f"{file}: {report.events:,} events, every hash and link checks; head {report.head}; {ends}")
         audit = checked.get("audit")
-        audit_text = f"; audit {audit['method']} {audit['phase']}, risk {audit['risk']}" if audit else "; no audit"
+        risk = "not measured yet" if audit is None or audit["risk"] is None else audit["risk"]
+        audit_text = f"; audit {audit['method']} {audit['phase']}, risk {risk}" if audit else "; no audit"
         say(
             f"Every event follows the rules: {checked['tables']:,} tables, {checked['sheets']:,} sheets, "
             f"{checked['cases']:,} cases and their effect on the count{audit_text}."
@@ -738,16 +755,23 @@ def main() -> None:
         if done.code in (0, None):
             _end_successful_command()
         raise
-    except EscrutinioError as exc:
+    except (EscrutinioError, OSError, ValueError) as exc:
         if debug:
             raise
-        sys.stderr.write(f"error: {as_option(exc)}\n")
-        sys.exit(1)
-    except (OSError, ValueError) as exc:
-        if debug:
-            raise
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(1)
+        sys.exit(report_error(exc, command_chain(sys.argv[1:])))
+
+
+def command_chain(argv: list[str]) -> list[Any]:
+    """The group ``escrutinio`` and, in order, the subcommands ``argv`` names (read once a
+    command has failed, its context gone, to name its options as it takes them)."""
+    import typer.main
+
+    chain: list[Any] = [typer.main.get_command(app)]
+    for arg in argv:
+        sub = getattr(chain[-1], "commands", {}).get(arg)
+        if sub is not None:
+            chain.append(sub)
+    return chain
 
 
 def _end_successful_command() -> None:

@@ -406,10 +406,12 @@ def stakes_command(
     void = result.get("void")
     if void:
         worst, could = void["worst_case"], "COULD" if void["can_void"] else "cannot"
-        typer.echo(
-            f"Void rule ({void['rule']}): null and blank are {void['now']['share']}% of ballots cast now, "
-            f"{worst['share']}% at worst; the open claims {could} void the election."
+        shares = (
+            "no ballot is counted yet"  # a share of nothing: said, not printed as None%
+            if void["now"]["share"] is None or worst["share"] is None
+            else f"null and blank are {void['now']['share']}% of ballots cast now, {worst['share']}% at worst"
         )
+        typer.echo(f"Void rule ({void['rule']}): {shares}; the open claims {could} void the election.")
     if "listed" in result:
         from escrutinio.app.stakes import listed_lines
 

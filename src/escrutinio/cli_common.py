@@ -6,8 +6,9 @@ it returns.
 """
 
 import os
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ import typer
 
 from escrutinio.app import EscrutinioError, Session
 
-STATE: dict[str, Any] = {"db": None, "debug": False, "key": None, "passphrase_file": None}
+STATE: dict[str, Any] = {"db": None, "debug": False, "key": None, "passphrase_file": None, "format": None}
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
@@ -100,22 +101,132 @@ def new_passphrase(file: Path | None, prompt: bool) -> bytes | None:
     return first.encode()
 
 
-def as_option(error: BaseException) -> str:
-    """An error's message as the command line prints it: a message that starts with the name of
-    its ``field`` (``declared_at: ...``) starts with that field's option (``--declared-at: ...``)."""
+def as_option(error: BaseException, names: Mapping[str, str] | None = None) -> str:
+    """An error's message as the command line prints it. The application names its ``field`` as
+    a request does (``declared_at: ...``) and the other fields it ``mentions`` bare: here each is
+    named as this command takes it, ``names`` mapping a parameter to how it is typed (an option
+    ``--declared-at``, an argument ``TABLE``); a name it lacks reads as an option when it is a
+    lowercase identifier (a request's field and a command's option share their name)."""
     text = str(error)
     field = getattr(error, "field", None)
-    if not isinstance(field, str) or not field.isidentifier() or not text.startswith(field):
-        return text
-    rest = text[len(field) :]
-    return "--" + field.replace("_", "-") + rest if rest[:1] in (":", " ") else text
+    mentions = getattr(error, "mentions", ())
+    start = ""
+    if isinstance(field, str) and field and text.startswith(field) and text[len(field) : len(field) + 1] in _AFTER_NAME:
+        start, text = typed_name(field, names) or field, text[len(field) :]
+    for name in mentions if isinstance(mentions, tuple) else ():
+        shown = typed_name(name, names) or name
+        text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", lambda _, shown=shown: shown, text)
+    return start + text
+
+
+_AFTER_NAME = (":", " ", "[", ".")
+"""What follows a field's name where a message starts with it (``area: ...``, ``published FILE: ...``,
+``signed_head[0].signer: ...``)."""
+
+
+def exit_status(error: BaseException) -> int:
+    """2 for a usage error (a value not of the form its option takes: ``rule`` invalid), as
+    click's own checks exit; 1 for an action that failed (refused by the record, a file that
+    cannot be read or holds what cannot be taken)."""
+    return 2 if getattr(error, "rule", None) == "invalid" else 1
+
+
+def rule_of(error: BaseException) -> str:
+    """The rule an error names, in the API's words (``invalid``, ``not_found``, ``stale_state``...)."""
+    from escrutinio.app import InputError, NotFound, StaleState, StoreError, StoreUnavailable
+
+    rule = getattr(error, "rule", None)
+    if isinstance(rule, str):
+        return rule
+    kinds = (
+        (StaleState, "stale_state"),
+        (StoreUnavailable, "store_unavailable"),
+        (NotFound, "not_found"),
+        (StoreError, "store_state"),
+        (InputError, "invalid"),
+    )
+    return next((name for kind, name in kinds if isinstance(error, kind)), "refused")
+
+
+def report_error(error: BaseException, commands: Sequence[Any] | None = None) -> int:
+    """Print ``error`` as this process's command line asked: one line ``error: ...``, or with
+    ``--format json`` a JSON object, both on stderr, its fields named as ``commands`` (by
+    default the command running now and its groups) take them; return the exit status it calls for."""
+    from escrutinio.output import emit_error
+
+    argv = sys.argv[1:]
+    names = typed_names(running_commands() if commands is None else commands)
+    field = getattr(error, "field", None)
+    message = as_option(error, names)
+    emit_error(
+        message,
+        as_json=error_format(argv) == "json",
+        field=field if isinstance(field, str) else None,
+        rule=rule_of(error),
+        option=typed_name(field, names) if isinstance(field, str) else None,
+    )
+    return exit_status(error)
+
+
+def typed_names(commands: Sequence[Any]) -> dict[str, str]:
+    """How ``commands`` (a command and the groups it runs in) take each of their parameters
+    (``signed_head`` -> ``--signed-head``, ``table`` -> ``TABLE``): an error names its field,
+    and the command line says it as it is typed there."""
+    names: dict[str, str] = {}
+    for command in commands:
+        for param in command.params:
+            if param.param_type_name == "argument":
+                names[param.name] = param.name.upper()
+            else:
+                names[param.name] = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+    return names
+
+
+def running_commands() -> list[Any]:
+    """The command running now and the groups it runs in (outermost first); none outside one."""
+    try:  # typer 0.28 carries its own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:  # an older typer runs on click itself
+        from click import get_current_context  # type: ignore[no-redef]
+
+    context, chain = get_current_context(silent=True), []
+    while context is not None:
+        chain.insert(0, context.command)
+        context = context.parent
+    return chain
+
+
+def typed_name(field: str, names: Mapping[str, str] | None) -> str | None:
+    """How the command line takes ``field``: as ``names`` says (``--signed-head``, ``TABLE``),
+    else ``--field`` for a lowercase identifier; None for a name no option could have."""
+    if names is not None and field in names:
+        return names[field]
+    return "--" + field.replace("_", "-") if field.isidentifier() and field == field.lower() else None
+
+
+def error_format(argv: Sequence[str]) -> str:
+    """The ``--format`` the command was given (its errors are printed in it when it is json):
+    the one it checked, else the one on its command line (a usage error comes before any check)."""
+    checked = STATE.get("format")
+    if isinstance(checked, str):
+        return checked
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg in ("--format", "-f") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--format="):
+            return arg.split("=", 1)[1]
+    return "table"
 
 
 def _check_format(fmt: str) -> str:
     from escrutinio.output import FORMATS
+    from escrutinio.parsing import InputError
 
     if fmt not in FORMATS:
-        raise EscrutinioError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    STATE["format"] = fmt
     return fmt
 
 

@@ -16,7 +16,15 @@ from typing import Annotated, Any
 import typer
 
 from escrutinio.app import EscrutinioError
-from escrutinio.cli_common import DbOption, FormatOption, PassphraseFileOption, check_format, session, signing_key
+from escrutinio.cli_common import (
+    DbOption,
+    FormatOption,
+    PassphraseFileOption,
+    check_format,
+    report_error,
+    session,
+    signing_key,
+)
 
 
 def publish_command(
@@ -43,8 +51,8 @@ def publish_command(
     from escrutinio.parsing import parse_count, parse_seconds
 
     check_format(fmt)
-    period = parse_seconds(every, "--every") if every is not None else None
-    kept = parse_count(keep, "--keep")
+    period = parse_seconds(every, "every") if every is not None else None
+    kept = parse_count(keep, "keep")
     key = signing_key(log_key, passphrase_file) if log_key is not None else None
     current = session(db)
     if period is None:
@@ -57,7 +65,7 @@ def publish_command(
         try:
             _show(current.publish.write(directory, keep=kept, log_key=key).to_dict(), fmt)
         except EscrutinioError as exc:  # one bad round (the store busy, a server restarting): say so, go on
-            typer.echo(f"error: {exc}", err=True)
+            report_error(exc)
         stop.wait(period)
 
 

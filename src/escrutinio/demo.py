@@ -194,12 +194,12 @@ def run_demo(tables: int = 86_000, seed: int = 2021, keep: Path | None = None, p
     ``departments`` (one row each), ``loads`` (the two load summaries), ``contest`` (its
     choices) and ``store`` (the kept store, or None when it was temporary)."""
     if tables < MIN_TABLES:
-        raise InputError(f"--tables: at least {MIN_TABLES} tables, got {tables}")
+        raise InputError(f"tables: at least {MIN_TABLES} tables, got {tables}")
     with tempfile.TemporaryDirectory(prefix="escrutinio-demo-") as tmp:
         folder = Path(tmp)
         db = keep or folder / "demo.db"
         if keep is not None and keep.exists():
-            raise StoreError(f"--keep: {keep} already exists")
+            raise StoreError(f"keep: {keep} already exists", field="keep")
         progress(f"drawing {tables:,} tables", 0, 4)
         definition, early, later = write_files(folder, tables, seed)
         session = Session(str(db), actor="demo")

@@ -22,6 +22,34 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def error_document(message: str, *, field: str | None = None, rule: str = "invalid", **more: Any) -> dict[str, Any]:
+    """The one shape of an error, the API's answer and the CLI's under ``--format json``:
+    ``{"error": {"field", "rule", "message", ...}}`` (``more``: what a skin adds, such as the
+    API's ``retry`` or the CLI's ``option``; None values are left out)."""
+    error: dict[str, Any] = {"field": field, "rule": rule, "message": message}
+    error.update((k, v) for k, v in more.items() if v is not None)
+    return {"error": error}
+
+
+def emit_error(
+    message: str, *, as_json: bool, field: str | None = None, rule: str = "refused", option: str | None = None
+) -> None:
+    """An error on stderr, where a script looks for it (stdout holds only data): ``error: ...``,
+    or for a command asked for ``--format json`` one line of :func:`error_document`, with
+    ``option`` (how the command line takes the field) and, for an error of several lines (a
+    file's problems), every line in ``problems``."""
+    if not as_json:
+        sys.stderr.write(f"error: {message}\n")
+        return
+    import orjson
+
+    lines = message.split("\n")
+    problems = lines if len(lines) > 1 else None
+    document = error_document(lines[0], field=field, rule=rule, option=option, problems=problems)
+    sys.stderr.buffer.write(orjson.dumps(document) + b"\n")
+    sys.stderr.flush()
+
+
 def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
     write_csv(rows, sys.stdout)
 

@@ -2,8 +2,14 @@
 
 The CLI, the HTTP API and the web forms all receive text (``PL=3,FP=4``, ``2021-06-09T18:30``,
 ``0.05``, a table id); each is parsed here, once, into the typed value the application takes,
-with one clear message naming the option or field and what was expected. Skins never parse
-values themselves, so a rule (say, how a time without a zone is read) is the same everywhere.
+with one clear message naming the field and what was expected. Skins never parse values
+themselves, so a rule (say, how a time without a zone is read) is the same everywhere.
+
+A message names the field as a request names it (``level: expected one of ...``), never a
+command-line option: the error carries the ``field`` (and the other fields it ``mentions``) and
+each skin says it its own way (the CLI ``--level``, the API the error's ``field``, a page beside
+its box). A parser takes ``what``, the name to give; the CLI passes an argument's metavar
+(``TABLE``) where the value came from an argument, not an option.
 
 Sections by capability; keep each parser next to its kind.
 """
@@ -31,7 +37,34 @@ E = TypeVar("E", bound=Enum)
 
 
 class InputError(EscrutinioError):
-    """A value a person typed is not what the option or field expects."""
+    """A value a person typed is not what the field expects: a usage error (the CLI exits 2).
+
+    ``field`` is the name the message starts with unless given (``level: ...``; a leading
+    ``--level`` is read as ``level``); ``mentions`` are the other fields the message names by
+    their bare names (``give counts and ballots``), so that a skin can word those too.
+    """
+
+    rule = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, mentions: tuple[str, ...] = ()) -> None:
+        super().__init__(message, field=field if field is not None else named_field(message))
+        self.mentions = mentions
+
+
+class UnreadableFile(InputError):
+    """A file a person names cannot be read or does not hold what it should: the command was
+    typed right and the action failed (the CLI exits 1)."""
+
+    rule = "unreadable"
+
+
+def named_field(message: str) -> str | None:
+    """The field a message starts by naming (``level: ...`` -> ``level``, ``--declared-at: ...``
+    -> ``declared_at``, ``TABLE: ...`` -> ``TABLE``); None when it starts with prose."""
+    name = message.split(": ", 1)[0] if ": " in message else ""
+    if not name or any(c.isspace() for c in name):
+        return None
+    return name[2:].replace("-", "_") if name.startswith("--") else name
 
 
 # -- shared: counts, times, ids ---------------------------------------------------------
@@ -76,25 +109,25 @@ def parse_iso_time(text: str, what: str) -> datetime:
 # -- count ------------------------------------------------------------------------------
 
 
-def parse_level(text: str | None, what: str = "--level") -> Level | None:
-    """``--level``: national, department, province, district or table (None: the nation)."""
+def parse_level(text: str | None, what: str = "level") -> Level | None:
+    """``level``: national, department, province, district or table (None: the nation)."""
     from escrutinio.count.options import Level
 
     return None if text is None else parse_choice(text, Level, what)
 
 
-def parse_invalid(text: str) -> InvalidSheets:
-    """``--invalid``: reject (refuse the file) or observe (record such sheets as observed)."""
+def parse_invalid(text: str, what: str = "invalid") -> InvalidSheets:
+    """``invalid``: reject (refuse the file) or observe (record such sheets as observed)."""
     from escrutinio.count.options import InvalidSheets
 
-    return parse_choice(text, InvalidSheets, "--invalid")
+    return parse_choice(text, InvalidSheets, what)
 
 
 MAX_EVENT_NUMBER = 2**63 - 1
 """The largest event number a store can hold (a 64-bit signed integer in SQL)."""
 
 
-def parse_event_number(text: str | int, what: str = "--since") -> int:
+def parse_event_number(text: str | int, what: str = "since") -> int:
     """An event number of the log (0 = before the first event), at most :data:`MAX_EVENT_NUMBER`
     (a larger one would overflow the database's integer rather than name no event)."""
     value = str(text).strip()
@@ -113,17 +146,17 @@ def parse_code(text: str, what: str, kind: str) -> str:
     return value
 
 
-def parse_table_id(text: str, what: str = "TABLE") -> str:
+def parse_table_id(text: str, what: str = "table") -> str:
     """A polling table's id as the source writes it (``052235``)."""
     return parse_code(text, what, "a table id")
 
 
-def parse_area(text: str | None, what: str = "--area") -> str | None:
+def parse_area(text: str | None, what: str = "area") -> str | None:
     """An area's code (``14`` for Lima, ``140137`` for a district); None: the nation."""
     return None if text is None else parse_code(text, what, "an area code")
 
 
-def parse_declared_at(text: str | None, what: str = "--declared-at") -> datetime | None:
+def parse_declared_at(text: str | None, what: str = "declared_at") -> datetime | None:
     """A declared past time (``2021-06-06T22:00`` or with an offset). Without an offset it is
     left naive: the application reads it in the election's time zone."""
     return None if text is None else parse_iso_time(text, what)
@@ -139,24 +172,24 @@ def parse_time(text: str, what: str, zone: tzinfo) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def parse_case_number(text: str, what: str = "NUMBER") -> str:
+def parse_case_number(text: str, what: str = "number") -> str:
     """A case's number on the docket (``NUL-000001``)."""
     return parse_code(text, what, "a case number such as NUL-000001")
 
 
-def parse_case_kind(text: str, what: str = "--kind") -> CaseKind:
+def parse_case_kind(text: str, what: str = "kind") -> CaseKind:
     from escrutinio.domain.claims import CaseKind
 
     return parse_choice(text, CaseKind, what)
 
 
-def parse_case_status(text: str, what: str = "--status") -> CaseStatus:
+def parse_case_status(text: str, what: str = "status") -> CaseStatus:
     from escrutinio.domain.claims import CaseStatus
 
     return parse_choice(text, CaseStatus, what)
 
 
-def parse_effect_kind(text: str, what: str = "--effect") -> EffectKind:
+def parse_effect_kind(text: str, what: str = "effect") -> EffectKind:
     from escrutinio.domain.claims import EffectKind
 
     return parse_choice(text, EffectKind, what)
@@ -170,35 +203,35 @@ def parse_effect(
     decided: str | None = None,
     instead: str | None = None,
 ) -> Effect:
-    """What a ruling does to the count, from ``--effect`` and its companions: ``--figures``
-    (``PL=..,FP=..,blank=..,null=..,challenged=..,cast=..``) for count_corrected, ``--decided``
-    (``PL=1,null=2``) for decide_challenged, ``--instead`` (the decision that stands) for reverse.
+    """What a ruling does to the count, from ``effect`` and its companions: ``figures``
+    (``PL=..,FP=..,blank=..,null=..,challenged=..,cast=..``) for count_corrected, ``decided``
+    (``PL=1,null=2``) for decide_challenged, ``instead`` (the decision that stands) for reverse.
     The domain then checks the combination (e.g. corrected figures without count_corrected)."""
     from escrutinio.domain.claims import ClaimRefused, Effect, EffectKind, Figures
 
-    effect_kind = parse_choice(kind, EffectKind, "--effect")
+    effect_kind = parse_choice(kind, EffectKind, "effect")
     fixed = None
     if figures:
-        pairs = parse_pairs(figures, "--figures")
+        pairs = parse_pairs(figures, "figures")
         names = (*choices, "blank", "null", "challenged", "cast")
         missing = [k for k in names if k not in pairs]
         if missing:
-            raise InputError(f"--figures: missing {missing[0]} (give {', '.join(names)})")
+            raise InputError(f"figures: missing {missing[0]} (give {', '.join(names)})")
         unknown = sorted(set(pairs) - set(names))
         if unknown:
-            raise InputError(f"--figures: {unknown[0]!r} is not one of {', '.join(names)}")
+            raise InputError(f"figures: {unknown[0]!r} is not one of {', '.join(names)}")
         fixed = Figures(tuple(pairs[c] for c in choices), pairs["blank"], pairs["null"], pairs["challenged"], pairs["cast"])
     standing = parse_effect(instead, choices) if instead else None
     try:
-        return Effect(effect_kind, fixed, parse_pairs(decided, "--decided") or None, standing)
+        return Effect(effect_kind, fixed, parse_pairs(decided, "decided") or None, standing)
     except ClaimRefused as exc:
-        raise InputError(f"--effect: {exc.args[0].split(': ', 1)[-1]}") from None
+        raise InputError(f"effect: {exc.args[0].split(': ', 1)[-1]}") from None
 
 
 # -- audit ------------------------------------------------------------------------------
 
 
-def parse_risk_limit(text: str | float, what: str = "--risk-limit") -> Fraction:
+def parse_risk_limit(text: str | float, what: str = "risk_limit") -> Fraction:
     """A risk limit strictly between 0 and 1, kept exact (``0.05`` is 1/20, not a float)."""
     try:
         value = Fraction(str(text).strip())
@@ -209,14 +242,14 @@ def parse_risk_limit(text: str | float, what: str = "--risk-limit") -> Fraction:
     return value
 
 
-def parse_audit_method(text: str, what: str = "--method") -> AuditMethod:
+def parse_audit_method(text: str, what: str = "method") -> AuditMethod:
     """One of the methods the audit record runs (``macro``, ``alpha_batch``, ``bravo``, ``alpha_polling``, ``minerva``)."""
     from escrutinio.audit.kinds import AuditMethod
 
     return parse_choice(text, AuditMethod, what)
 
 
-def parse_audit_unit(text: str, what: str = "--unit") -> AuditUnit:
+def parse_audit_unit(text: str, what: str = "unit") -> AuditUnit:
     """What an audit samples: ``tables`` (batch comparison) or ``ballots`` (ballot polling)."""
     from escrutinio.audit.kinds import AuditUnit
 
@@ -243,24 +276,25 @@ def _audit_options(unit: AuditUnit, text: AuditEntryText) -> None:
     from escrutinio.audit.kinds import AuditUnit
 
     if not text.table.strip():
-        raise InputError("TABLE: expected a table id, got nothing")
+        raise InputError("table: expected a table id, got nothing")
     if not text.by.strip():
-        raise InputError("--by: expected who entered it, got nothing")
-    wanted, other = (("--counts", "--ballots"), ("--position", "--vote"))
+        raise InputError("by: expected who entered it, got nothing")
+    wanted, other = (("counts", "ballots"), ("position", "vote"))
     if unit == AuditUnit.BALLOTS:
         wanted, other = other, wanted
-    given = {"--counts": text.counts, "--ballots": text.ballots, "--position": text.position, "--vote": text.vote}
-    kind = "a ballot-polling audit reads ballots" if unit == AuditUnit.BALLOTS else "a batch-comparison audit counts tables"
-    for option in other:
-        if given[option] is not None:
-            raise InputError(f"{option}: {kind}: give {' and '.join(wanted)}, not {option}")
-    for option in wanted:
-        if given[option] is None:
-            raise InputError(f"{option}: {kind}: give {' and '.join(wanted)}")
+    given = {"counts": text.counts, "ballots": text.ballots, "position": text.position, "vote": text.vote}
+    polling = unit == AuditUnit.BALLOTS
+    kind = "a ballot-polling audit reads one ballot" if polling else "a batch-comparison audit hand-counts a table"
+    for field in other:
+        if given[field] is not None:
+            raise InputError(f"{field}: {kind}: give {' and '.join(wanted)}, not {field}", mentions=(*wanted, field))
+    for field in wanted:
+        if given[field] is None:
+            raise InputError(f"{field}: {kind}: give {' and '.join(wanted)}", mentions=wanted)
     if text.ballots is not None and text.ballots < 0:
-        raise InputError(f"--ballots: expected a whole number, zero or more, got {text.ballots}")
+        raise InputError(f"ballots: expected a whole number, zero or more, got {text.ballots}")
     if text.position is not None and text.position < 1:
-        raise InputError(f"--position: expected the ballot's number in the table, 1 or more, got {text.position}")
+        raise InputError(f"position: expected the ballot's number in the table, 1 or more, got {text.position}")
 
 
 def parse_audit_entry(unit: AuditUnit, text: AuditEntryText) -> Entry:
@@ -274,7 +308,7 @@ def parse_audit_entry(unit: AuditUnit, text: AuditEntryText) -> Entry:
 
     _audit_options(unit, text)
     if text.entry not in (1, 2):
-        raise InputError(f"--entry: expected 1 or 2 (the double entry's first or second), got {text.entry}")
+        raise InputError(f"entry: expected 1 or 2 (the double entry's first or second), got {text.entry}")
     if unit == AuditUnit.BALLOTS:
         return BallotEntry(text.table.strip(), int(text.position or 0), text.entry, (text.vote or "").strip(), text.by.strip())
     return HandCountEntry(text.table.strip(), text.entry, parse_counts(text.counts), int(text.ballots or 0), text.by.strip())
@@ -287,14 +321,14 @@ def parse_audit_resolution(unit: AuditUnit, text: AuditEntryText) -> Resolution:
 
     _audit_options(unit, text)
     if not (text.reason or "").strip():
-        raise InputError("--reason: expected why (what the recount showed), got nothing")
+        raise InputError("reason: expected why (what the recount showed), got nothing")
     reason = (text.reason or "").strip()
     if unit == AuditUnit.BALLOTS:
         return BallotResolution(text.table.strip(), int(text.position or 0), (text.vote or "").strip(), text.by.strip(), reason)
     return HandCountResolution(text.table.strip(), parse_counts(text.counts), int(text.ballots or 0), text.by.strip(), reason)
 
 
-def parse_counts(text: str | None, what: str = "--counts") -> dict[str, int]:
+def parse_counts(text: str | None, what: str = "counts") -> dict[str, int]:
     """Hand-counted votes ``PL=115,FP=87,null=18``: at least one, whole numbers."""
     counts = parse_pairs(text, what)
     if not counts:
@@ -306,11 +340,11 @@ def parse_counts(text: str | None, what: str = "--counts") -> dict[str, int]:
 
 
 FORENSIC_TESTS = ("anomalies", "fingerprint", "integer_peaks", "digits", "peers", "count_order")
-"""The forensic test families (``--tests`` takes a subset), in the order the suite runs them."""
+"""The forensic test families (``tests`` takes a subset), in the order the suite runs them."""
 
 
-def parse_forensics_tests(text: str | None) -> tuple[str, ...] | None:
-    """``--tests integer,digits``: families by name (``integer`` for ``integer_peaks``); None = all."""
+def parse_forensics_tests(text: str | None, what: str = "tests") -> tuple[str, ...] | None:
+    """``tests``: ``integer,digits``: families by name (``integer`` for ``integer_peaks``); None = all."""
     if text is None or not text.strip():
         return None
     aliases = {"integer": "integer_peaks", "integers": "integer_peaks", "count-order": "count_order", "claims": "peers"}
@@ -318,13 +352,13 @@ def parse_forensics_tests(text: str | None) -> tuple[str, ...] | None:
     for part in text.split(","):
         name = aliases.get(part.strip(), part.strip())
         if name not in FORENSIC_TESTS:
-            raise InputError(f"--tests: expected some of {', '.join(FORENSIC_TESTS)}, got {part.strip()!r}")
+            raise InputError(f"{what}: expected some of {', '.join(FORENSIC_TESTS)}, got {part.strip()!r}")
         if name not in out:
             out.append(name)
     return tuple(out)
 
 
-def parse_alpha(text: str | float | None, what: str = "--alpha") -> float:
+def parse_alpha(text: str | float | None, what: str = "alpha") -> float:
     """A significance level in (0, 0.5]."""
     if text is None:
         return 0.05
@@ -338,10 +372,10 @@ def parse_alpha(text: str | float | None, what: str = "--alpha") -> float:
 
 
 ANOMALY_THRESHOLDS = {"turnout": float, "null_share": float, "unanimous_votes": int}
-"""The anomaly thresholds a person can set (``--thresholds turnout=0.95,null_share=0.3``)."""
+"""The anomaly thresholds a person can set (``thresholds``: ``turnout=0.95,null_share=0.3``)."""
 
 
-def parse_forensics_thresholds(text: str | None) -> dict[str, float | int]:
+def parse_forensics_thresholds(text: str | None, what: str = "thresholds") -> dict[str, float | int]:
     """``NAME=VALUE`` pairs for the anomaly checks; shares in (0, 1], vote counts >= 1."""
     if not text:
         return {}
@@ -350,15 +384,13 @@ def parse_forensics_thresholds(text: str | None) -> dict[str, float | int]:
         key, _, raw = (x.strip() for x in part.partition("="))
         kind = ANOMALY_THRESHOLDS.get(key)
         if kind is None:
-            raise InputError(f"--thresholds: expected some of {', '.join(ANOMALY_THRESHOLDS)}, got {key!r}")
+            raise InputError(f"{what}: expected some of {', '.join(ANOMALY_THRESHOLDS)}, got {key!r}")
         try:
             value = kind(raw)
         except ValueError:
-            raise InputError(
-                f"--thresholds: {key} expects {'a share' if kind is float else 'a whole number'}, got {raw!r}"
-            ) from None
+            raise InputError(f"{what}: {key} expects {'a share' if kind is float else 'a whole number'}, got {raw!r}") from None
         if (kind is float and not 0 < value <= 1) or (kind is int and value < 1):
-            raise InputError(f"--thresholds: {key} expects {'a share in (0, 1]' if kind is float else 'at least 1'}, got {raw!r}")
+            raise InputError(f"{what}: {key} expects {'a share in (0, 1]' if kind is float else 'at least 1'}, got {raw!r}")
         out[key] = value
     return out
 
@@ -366,7 +398,7 @@ def parse_forensics_thresholds(text: str | None) -> dict[str, float | int]:
 # -- users: roles and accounts ----------------------------------------------------------
 
 
-def parse_role(text: str, what: str = "--role") -> Role:
+def parse_role(text: str, what: str = "role") -> Role:
     """An account's role: administrator, clerk, representative, judge, appeals_judge, auditor."""
     from escrutinio.domain.roles import Role
 
@@ -398,19 +430,19 @@ def parse_json_file(path: Path, what: str) -> object:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{what}: {path}: no such file") from None
+        raise UnreadableFile(f"{what}: {path}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{what}: {path}: cannot read it ({exc.strerror})") from None
+        raise UnreadableFile(f"{what}: {path}: cannot read it ({exc.strerror})") from None
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InputError(f"{what}: {path}: not JSON ({exc})") from None
+        raise UnreadableFile(f"{what}: {path}: not JSON ({exc})") from None
 
 
 # -- verify -----------------------------------------------------------------------------
 
 
-def parse_head(text: str | None, what: str = "--head") -> str | None:
+def parse_head(text: str | None, what: str = "head") -> str | None:
     """A log head as published: the SHA-256 of the last event, 64 hexadecimal digits."""
     if text is None:
         return None
@@ -423,7 +455,7 @@ def parse_head(text: str | None, what: str = "--head") -> str | None:
 # -- publishing ---------------------------------------------------------------------------
 
 
-def parse_seconds(text: str, what: str = "--every") -> float:
+def parse_seconds(text: str, what: str = "every") -> float:
     """A period in seconds, more than 0 (``10``, ``0.5``)."""
     try:
         value = float(text.strip())

@@ -26,10 +26,10 @@ def test_audit_plan_and_forensics_from_the_store(tmp_path: Path) -> None:
     assert data["winner"] == "FP" and methods == {"bravo", "alpha_polling", "minerva", "macro", "alpha_batch"}
     assert data["tables"] == 8  # counted, resolved and annulled tables are the batches
     bad = _cli(db, "audit", "plan", "--risk-limit", "5")
-    assert bad.returncode == 1 and bad.stderr.startswith("error: --risk-limit")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --risk-limit")
     out = _cli(db, "forensics", "--tests", "anomalies,digits", "--format", "json")
     assert out.returncode == 0, out.stderr
     tests = {r["name"] for r in json.loads(out.stdout)["results"]}
     assert any(t.startswith("anomalies.") for t in tests) and any(t.startswith("digits.") for t in tests)
     wrong = _cli(db, "forensics", "--tests", "astrology")
-    assert wrong.returncode == 1 and "--tests" in wrong.stderr
+    assert wrong.returncode == 2 and "--tests" in wrong.stderr

@@ -69,9 +69,9 @@ def test_a_table_id_as_an_area_points_to_the_table_view(sample_db: Path) -> None
     unknown = run(sample_db, "results", "--level", "table", "--area", "99")
     assert unknown.returncode == 1 and unknown.stderr.startswith("error: --area: no area '99'")
     bad = run(sample_db, "results", "--level", "galaxy")
-    assert bad.returncode == 1 and bad.stderr.startswith("error: --level: expected one of national, department")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --level: expected one of national, department")
     since = run(sample_db, "changes", "--since", "-3")
-    assert since.returncode == 1 and since.stderr.startswith("error: --since: expected an event number")
+    assert since.returncode == 2 and since.stderr.startswith("error: --since: expected an event number")
 
 
 @pytest.mark.parametrize(

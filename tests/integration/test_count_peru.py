@@ -118,7 +118,7 @@ def test_cli_json_output_is_scriptable(runoff_file: Path, tmp_path: Path) -> Non
     header, *rows = csv_out.stdout.strip().splitlines()
     assert "votes.PL" in header.split(",") and len(rows) == 30
     bad = subprocess.run([*base, "results", "--level", "galaxy"], capture_output=True, text=True)
-    assert bad.returncode == 1 and bad.stderr.startswith("error: --level") and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --level") and "Traceback" not in bad.stderr
     status = json.loads(subprocess.run([*base, "status", "--format", "json"], check=True, capture_output=True, text=True).stdout)
     assert status["by_state"]["observed"] == 20 and status["by_reason"]["at_dispute_body"] == 20
 

@@ -56,3 +56,45 @@ def test_forensics_names_its_level_and_order_fields(store: str, tmp_path: Path) 
     with Session(store) as session, pytest.raises(EscrutinioError) as refused:
         session.forensics.resolve_level("galaxy")
     assert refused.value.field == "by" and str(refused.value).startswith("by: ")
+
+
+def test_a_ruling_with_a_bad_effect_names_the_field_to_the_api_and_the_option_to_the_cli(store: str) -> None:
+    """One parser (``parse_effect``) behind both skins: the API's message and field name the body's
+    field, with no command-line option in sight; the CLI's names the option."""
+    from escrutinio.app import Role
+
+    with Session(store, actor="setup") as admin:
+        judge = admin.users.add("luis", Role.JUDGE, body="JEE").token
+    bearer = {"Authorization": f"Bearer {judge}"}
+    with TestClient(create_app(store)) as client:
+        for body, field, start in (
+            ({"effect": "explode"}, "body.effect", "body.effect: expected one of "),
+            ({"effect": "count_corrected", "figures": "PL=1"}, "body.figures", "body.figures: missing FP (give PL, FP, "),
+            ({"effect": "count_corrected", "figures": "PL=x"}, "body.figures", "body.figures: expected NAME=NUMBER pairs"),
+        ):
+            ruling = {"resolution": "founded", "reasoning": "r", "body": "JEE", **body}
+            answer = client.post("/api/v1/cases/NUL-000001/ruling", json=ruling, headers=bearer)
+            error = answer.json()["error"]
+            assert answer.status_code == 422 and error["field"] == field, error
+            assert error["message"].startswith(start) and "--" not in error["message"], error
+    ruling = ["cases", "rule", "NUL-000001", "--resolution", "0123-2021-JEE", "--effect", "explode", "--reasoning", "r"]
+    cli = subprocess.run([sys.executable, "-m", "escrutinio.cli", "--db", store, *ruling], capture_output=True, text=True)
+    assert cli.returncode == 2 and cli.stderr.startswith("error: --effect: expected one of "), cli.stderr
+
+
+def test_an_audit_entry_of_the_other_kind_names_every_field_it_mentions() -> None:
+    """A message naming several fields words each as the skin takes it: bare for a request,
+    as options on the command line (``as_option`` reads the error's ``mentions``)."""
+    from escrutinio.audit.kinds import AuditUnit
+    from escrutinio.cli_common import as_option
+    from escrutinio.parsing import AuditEntryText, InputError, parse_audit_entry
+
+    text = AuditEntryText("000001", "ana", 1, counts="PL=1,FP=2", ballots=3)
+    with pytest.raises(InputError) as refused:
+        parse_audit_entry(AuditUnit.BALLOTS, text)
+    said = str(refused.value)
+    assert refused.value.field == "counts" and "--" not in said
+    assert said == "counts: a ballot-polling audit reads one ballot: give position and vote, not counts"
+    assert (
+        as_option(refused.value) == "--counts: a ballot-polling audit reads one ballot: give --position and --vote, not --counts"
+    )

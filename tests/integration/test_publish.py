@@ -202,7 +202,7 @@ def test_a_directory_of_other_files_is_refused(sample: str, tmp_path: Path) -> N
         Session(sample).publish.write(out)
     assert [p.name for p in out.iterdir()] == ["index.html"]
     done = subprocess.run([*CLI, "--db", sample, "publish", str(out), "--every", "0"], capture_output=True, text=True)
-    assert done.returncode == 1 and done.stderr.strip() == "error: --every: expected a number of seconds greater than 0, got '0'"
+    assert done.returncode == 2 and done.stderr.strip() == "error: --every: expected a number of seconds greater than 0, got '0'"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -229,6 +229,33 @@ def test_every_republishes_until_interrupted_and_exits_cleanly(sqlite_db: str, t
         _out, stderr = running.communicate(timeout=60)
     assert running.returncode == 0, stderr.decode()
     assert b"Traceback" not in stderr
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_a_failed_round_is_reported_as_every_error_is(sqlite_db: str, tmp_path: Path, fmt: str) -> None:
+    """With --every, a round that fails is said on stderr the way every command says its errors
+    (one ``error:`` line, or a JSON object for --format json), and the next round follows."""
+    Session(sqlite_db).count.load(write(tmp_path / "sample.csv", sample_rows()), "peru-2021-runoff")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("mine")
+    running = subprocess.Popen(
+        [*CLI, "--db", sqlite_db, "publish", str(out), "--every", "0.1", "--format", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        first, second = running.stderr.readline(), running.stderr.readline()  # type: ignore[union-attr]
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.communicate(timeout=60)
+    assert running.returncode == 0
+    for line in (first, second):
+        if fmt == "json":
+            error = orjson.loads(line)["error"]
+            assert error["rule"] == "store_state" and "holds files escrutinio did not publish" in error["message"], line
+        else:
+            assert line.startswith(b"error: ") and b"holds files escrutinio did not publish" in line, line
 
 
 # -- the real runoff -----------------------------------------------------------------------

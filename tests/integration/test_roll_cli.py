@@ -57,11 +57,24 @@ def test_each_format_says_what_was_registered_and_errors_are_one_line(tmp_path: 
     ]
     table = _run(str(tmp_path / "t.db"), "roll", "register", sample, "-e", "peru-2021-runoff")
     assert table.returncode == 0 and "registered 10 areas and 10 polling tables" in table.stdout
-    for args, words in (
-        (["roll", "register", sample, "-e", "atlantis-2030"], "atlantis-2030: no such preset"),
-        (["roll", "register", str(tmp_path / "none.csv"), "-e", "peru-2021-runoff"], "cannot read the file"),
-        (["roll", "register", sample, "-e", "peru-2021-runoff", "--format", "xml"], "--format: expected one of"),
+    for args, words, status in (
+        (["roll", "register", sample, "-e", "atlantis-2030"], "atlantis-2030: no such preset", 1),
+        (["roll", "register", str(tmp_path / "none.csv"), "-e", "peru-2021-runoff"], "cannot read the file", 1),
+        (["roll", "register", sample, "-e", "peru-2021-runoff", "--format", "xml"], "--format: expected one of", 2),
     ):
         refused = _run(str(tmp_path / "r.db"), *args)
-        assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and words in refused.stderr, refused.stderr
+        assert refused.returncode == status and refused.stderr.count("\n") == 1 and words in refused.stderr, refused.stderr
     assert not (tmp_path / "r.db").exists()  # a refused registration makes no store
+
+
+def test_a_store_of_only_its_roll_reads_without_python_words(tmp_path: Path) -> None:
+    """Before any sheet, every share is of nothing: said in words, never Python's None (or True,
+    or a list's brackets) printed to a person."""
+    import re
+
+    db = str(tmp_path / "r.db")
+    assert _run(db, "roll", "register", str(write(tmp_path / "a.csv")), "-e", "peru-2021-runoff").returncode == 0
+    for args in (["status"], ["results"], ["results", "--level", "department"], ["table", "000001"], ["stakes"], ["changes"]):
+        done = _run(db, *args)
+        printed = done.stdout + done.stderr
+        assert done.returncode == 0 and not re.search(r"\b(None|True|False)\b|\['", printed), (args, printed)

@@ -134,5 +134,5 @@ def test_verify_of_another_elections_log_is_named(tmp_path: Path, sheets: tuple[
     line = _refused(_escrutinio(store, "verify", str(exported)))
     assert line == (
         f"error: {exported}: this log is of election peru-2021-runoff, but the store holds other-runoff: "
-        "verify a log against its own election's store (--db)"
+        "verify a log against a store of its own election"
     )

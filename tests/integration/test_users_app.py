@@ -85,7 +85,7 @@ def test_a_token_that_is_no_token_is_refused_without_repeating_it(store: str, to
     [
         ({"name": "x", "role": Role.REPRESENTATIVE, "party": "APRA"}, "party: 'APRA' is not a choice of this contest (PL, FP)"),
         ({"name": "x", "role": Role.CLERK, "area": "99"}, "area: no area '99' in this election"),
-        ({"name": "x", "role": Role.JUDGE}, "--body: a dispute-body judge sits on one body: name it"),
+        ({"name": "x", "role": Role.JUDGE}, "body: a dispute-body judge sits on one body: name it"),
         ({"name": "x", "role": "mayor"}, "role: expected one of administrator, clerk"),
         ({"name": "x@y", "role": Role.CLERK}, "name: 'x@y' has '@'"),
     ],

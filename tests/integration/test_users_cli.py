@@ -52,16 +52,17 @@ def test_add_prints_the_token_once_and_nothing_else_shows_it(store: str) -> None
 
 
 @pytest.mark.parametrize(
-    ("args", "words"),
+    ("args", "words", "status"),
     [
-        (("add", "x", "--role", "mayor"), "error: --role: expected one of administrator, clerk"),
-        (("add", "x", "--role", "representative"), "error: --party: a party representative represents one party"),
-        (("add", "x", "--role", "clerk", "--area", "77"), "error: --area: no area '77' in this election"),
-        (("add", "x", "--role", "judge", "--party", "FP", "--body", "JEE"), "error: --party: only a party representative"),
-        (("revoke", "nobody"), "error: name: no account 'nobody'"),
-        (("list", "--format", "xml"), "error: --format: expected one of table, json, csv"),
+        (("add", "x", "--role", "mayor"), "error: --role: expected one of administrator, clerk", 2),
+        (("add", "x", "--role", "representative"), "error: --party: a party representative represents one party", 2),
+        (("add", "x", "--role", "clerk", "--area", "77"), "error: --area: no area '77' in this election", 1),
+        (("add", "x", "--role", "judge", "--party", "FP", "--body", "JEE"), "error: --party: only a party representative", 2),
+        (("revoke", "nobody"), "error: name: no account 'nobody'", 1),
+        (("list", "--format", "xml"), "error: --format: expected one of table, json, csv", 2),
     ],
 )
-def test_refusals_are_one_line(store: str, args: tuple[str, ...], words: str) -> None:
+def test_refusals_are_one_line(store: str, args: tuple[str, ...], words: str, status: int) -> None:
+    """A value not of the form its option takes is a usage error (2); what the record refuses, 1."""
     done = _run(store, "users", *args)
-    assert done.returncode == 1 and done.stderr.startswith(words) and done.stderr.count("\n") == 1, done.stderr
+    assert done.returncode == status and done.stderr.startswith(words) and done.stderr.count("\n") == 1, done.stderr

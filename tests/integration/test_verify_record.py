@@ -328,3 +328,18 @@ def _renamed(value: Any, old: str, new: str) -> Any:
     if isinstance(value, list):
         return [_renamed(v, old, new) for v in value]
     return value
+
+
+def test_verify_says_an_unmeasured_audit_in_words(tmp_path: Path) -> None:
+    """A planned audit has no risk measured yet: verify's summary says so, not ``risk None``."""
+    from tests.onpe_sample import write as write_sample
+
+    db = str(tmp_path / "s.db")
+    with Session(db) as session:
+        session.count.load(write_sample(tmp_path / "a.csv"), "peru-2021-runoff")
+    cli = [sys.executable, "-m", "escrutinio.cli", "--db", db]
+    for args in (["audit", "plan", "--record"], ["log", "export", str(tmp_path / "log.jsonl")]):
+        assert subprocess.run([*cli, *args], capture_output=True, text=True).returncode == 0
+    done = subprocess.run([*cli, "verify", str(tmp_path / "log.jsonl")], capture_output=True, text=True)
+    assert done.returncode == 0 and "audit macro planned, risk not measured yet" in done.stdout, done.stdout + done.stderr
+    assert "None" not in done.stdout

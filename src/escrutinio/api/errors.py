@@ -41,6 +41,7 @@ from starlette.exceptions import HTTPException
 
 import escrutinio.app as application
 from escrutinio.api.responses import JSON
+from escrutinio.output import error_document
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -83,11 +84,8 @@ class UnknownParameter(application.EscrutinioError):
 
 
 def error_body(message: str, *, field: str | None = None, rule: str = "invalid", retry: bool | None = None) -> dict[str, Any]:
-    """The one error shape."""
-    error: dict[str, Any] = {"field": field, "rule": rule, "message": message}
-    if retry is not None:
-        error["retry"] = retry
-    return {"error": error}
+    """The one error shape (the CLI prints it too, under ``--format json``)."""
+    return error_document(message, field=field, rule=rule, retry=retry)
 
 
 def error_response(

@@ -508,7 +508,8 @@ class AuditService:
         known = (*self.context.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
         unknown = [k for k in counts if k not in known]
         if unknown:
-            raise InputError([Problem(place, f"unknown choice {unknown[0]!r} (expected {', '.join(known)})")])
+            field = place.source if place.line is None else None  # a request's field, not a file's line
+            raise InputError([Problem(place, f"unknown choice {unknown[0]!r} (expected {', '.join(known)})")], field=field)
 
     def _check_unit(self, unit: AuditUnit, state: AuditState) -> None:
         if unit != state.unit:
@@ -525,7 +526,7 @@ class AuditService:
         figures writes nothing (``already_recorded``); with other figures it is refused.
         """
         if isinstance(entry, HandCountEntry):
-            self._check_counts(entry.counts, entry.place or Place("--counts"))
+            self._check_counts(entry.counts, entry.place or Place("counts"))
 
         def decide(folded: Folded) -> Step:
             self._check_unit(entry.unit, folded.state)
@@ -609,7 +610,7 @@ class AuditService:
         """Settle a table (ballot) whose two entries (readings) disagree (``audit.resolved``,
         ``audit.ballot_resolved``), naming who and why."""
         if isinstance(resolution, HandCountResolution):
-            self._check_counts(resolution.counts, Place("--counts"))
+            self._check_counts(resolution.counts, Place("counts"))
 
         def decide(folded: Folded) -> Step:
             self._check_unit(resolution.unit, folded.state)

@@ -142,7 +142,7 @@ def verify_log(
         if store.election().id != election.id:  # nothing else can be compared
             raise StoreError(
                 f"{path}: this log is of election {election.id}, but the store holds {store.election().id}: "
-                "verify a log against its own election's store (--db)"
+                "verify a log against a store of its own election"
             )
         differences = store_differences(state, tally, store)
     progress("done", 3, 3)
@@ -163,11 +163,15 @@ def check_signed_heads(document: Any, hashes: list[str], keys: Mapping[str, Regi
     """Signed tree heads (``ledger.heads``) against the record: every signature and cosignature,
     each by a key the record registered before the head in the role that signs it (``keys``),
     every root over the record's events; the record must end at the largest head."""
-    from escrutinio.ledger.heads import check_heads, heads_from_json
+    from escrutinio.ledger.heads import HeadError, check_heads, heads_from_json
     from escrutinio.ledger.semantic import Discrepancy
 
     items = document if isinstance(document, list) else [document]
-    report = check_heads(hashes, heads_from_json(items, "--signed-head"), keys=keys)
+    try:
+        heads = heads_from_json(items, "signed_head")
+    except HeadError as exc:  # a malformed document: named as the field that gave it
+        raise HeadError(str(exc), field="signed_head") from None
+    report = check_heads(hashes, heads, keys=keys)
     if report.final_size is not None and report.final_size != len(hashes):
         raise Discrepancy(
             len(hashes), f"the record goes on past the latest signed head (size {report.final_size}): events not yet signed"
@@ -190,29 +194,38 @@ def compare_published(path: Path, recomputed: Mapping[str, dict[str, Any]], stat
     try:
         rows = orjson.loads(path.read_bytes())
     except OSError as exc:
-        raise StoreError(f"--published {path}: cannot read it ({exc.strerror})") from None
+        raise StoreError(f"published {path}: cannot read it ({exc.strerror})", field="published") from None
     except orjson.JSONDecodeError as exc:
-        raise StoreError(f"--published {path}: not JSON ({exc})") from None
+        raise StoreError(f"published {path}: not JSON ({exc})", field="published") from None
     if isinstance(rows, dict):
         rows = [rows]
     if not isinstance(rows, list) or not all(isinstance(r, dict) and "area" in r for r in rows):
         raise StoreError(
-            f"--published {path}: expected the JSON of `escrutinio results` (a list of areas, each with its area code)"
+            f"published {path}: expected the JSON of `escrutinio results` (a list of areas, each with its area code)",
+            field="published",
         )
     for row in rows:
         mine = recomputed.get(row["area"])
         if mine is None:
-            raise Discrepancy(state.seq, f"--published {path}: area {row['area']!r} is not an area of this record")
+            raise Discrepancy(state.seq, f"the published results {path}: area {row['area']!r} is not an area of this record")
         for field_ in PUBLISHED_FIGURES:
             theirs, ours = row.get(field_), mine.get(field_)
             if field_ in row and theirs != ours:
                 key = _first_key(theirs, ours) if isinstance(theirs, dict) and isinstance(ours, dict) else None
                 what = f"{field_}.{key}" if key else field_
-                said = theirs.get(key) if key else theirs
-                gives = ours.get(key) if key else ours
+                said = _as_json(theirs.get(key) if key else theirs)
+                gives = _as_json(ours.get(key) if key else ours)
+                area = row["area"]
                 raise Discrepancy(
-                    state.seq, f"--published {path}: area {row['area']} states {what} = {said}, the record gives {gives}"
+                    state.seq, f"the published results {path}: area {area} states {what} = {said}, the record gives {gives}"
                 )
+
+
+def _as_json(value: Any) -> str:
+    """A figure as the published JSON spells it (``null`` for a missing one, not Python's ``None``)."""
+    import orjson
+
+    return orjson.dumps(value).decode()
 
 
 def _first_key(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:

@@ -58,13 +58,13 @@ class Problem:
 class InputError(EscrutinioError):
     """A file, row or request that cannot be accepted; lists every problem found (up to a cap)."""
 
-    def __init__(self, problems: list[Problem], total: int | None = None) -> None:
+    def __init__(self, problems: list[Problem], total: int | None = None, *, field: str | None = None) -> None:
         self.problems = problems
         self.total = total if total is not None else len(problems)
         lines = [str(p) for p in problems]
         if self.total > len(problems):
             lines.append(f"... and {self.total - len(problems)} more problems")
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), field=field)
 
 
 class DefinitionError(EscrutinioError):

@@ -203,12 +203,20 @@ def key_role(recorded: str) -> Role | None:
         return None
 
 
-def parse_key_role(text: str, what: str = "--role") -> Role:
+class InvalidValue(RuleError):
+    """A value that is not of the form its field takes (a role's name that is none, a scope its
+    role does not carry), whatever the record holds: ``field`` names it and the message starts
+    with it (``party: ...``), as a request names it; the CLI exits 2 for it, as for a usage error."""
+
+    rule = "invalid"
+
+
+def parse_key_role(text: str, what: str = "role") -> Role:
     """The role a new key is registered in; the older names are taken as the roles they were."""
     role = key_role(text.strip().replace("-", "_"))
     if role is None or role not in KEY_ROLES:
         names = ", ".join(sorted(r.value for r in KEY_ROLES))
-        raise RuleError(f"{what}: expected one of {names}, got {text!r}")
+        raise InvalidValue(f"{what}: expected one of {names}, got {text!r}", field=what)
     return role
 
 
@@ -285,7 +293,7 @@ class Principal:
         object.__setattr__(self, "role", Role(self.role))
         problem = principal_problem(self)
         if problem is not None:
-            raise EscrutinioError(problem)
+            raise InvalidValue(problem, field=problem.split(":", 1)[0])
 
     @property
     def actor(self) -> str:
@@ -338,25 +346,25 @@ def principal_problem(p: Principal) -> str | None:
     the scope it acts in."""
     checks = [name_problem(p.name, "name")]
     if p.party is not None:
-        checks.append(name_problem(p.party, "--party"))
+        checks.append(name_problem(p.party, "party"))
     if p.body is not None:
-        checks.append(name_problem(p.body, "--body"))
+        checks.append(name_problem(p.body, "body"))
     if p.area is not None and (not p.area or len(p.area) > 128 or p.area != p.area.strip()):
-        checks.append(f"--area: expected an area code, got {p.area!r}")
+        checks.append(f"area: expected an area code, got {p.area!r}")
     for problem in checks:
         if problem is not None:
             return problem
     who = WHO[p.role]
     if p.role is Role.REPRESENTATIVE and p.party is None:
-        return f"--party: {who} represents one party: name it"
+        return f"party: {who} represents one party: name it"
     if p.role is not Role.REPRESENTATIVE and p.party is not None:
-        return f"--party: only a party representative has a party, not {who}"
+        return f"party: only a party representative has a party, not {who}"
     if p.role in (Role.JUDGE, Role.APPEALS_JUDGE) and p.body is None:
-        return f"--body: {who} sits on one body: name it"
+        return f"body: {who} sits on one body: name it"
     if p.role not in (Role.JUDGE, Role.APPEALS_JUDGE) and p.body is not None:
-        return f"--body: only a judge sits on a body, not {who}"
+        return f"body: only a judge sits on a body, not {who}"
     if p.role in NATIONAL_ONLY and p.area is not None:
-        return f"--area: {who} acts for the whole election; give no area"
+        return f"area: {who} acts for the whole election; give no area"
     return None
 
 

@@ -54,7 +54,7 @@ def registration(public: PublicKey, holder: str, role: str, known: Mapping[str, 
     """The event that registers ``public`` to ``holder`` in ``role``; a key is registered once."""
     holder = holder.strip()
     if not holder:
-        raise RuleError("--holder: expected the name of the key's holder")
+        raise RuleError("holder: expected the name of the key's holder", field="holder")
     role = parse_key_role(role).value
     if public.key_id in known:
         done = known[public.key_id]
@@ -72,11 +72,13 @@ def sign(key: SigningKey, act: str, payload: Mapping[str, Any], known: Mapping[s
     """Sign ``payload`` as ``act`` with ``key``, refused unless the key is registered to a role that makes ``act``."""
     reg = known.get(key.key_id)
     if reg is None:
-        raise RuleError(f"--key: key {key.key_id[:16]} is not registered in this record (escrutinio keys register FILE.pub)")
+        raise RuleError(
+            f"key: key {key.key_id[:16]} is not registered in this record (escrutinio keys register FILE.pub)", field="key"
+        )
     try:
         check_signer(act, reg.role, reg.key_id)
     except RuleError as exc:
-        raise RuleError(f"--key: {exc}") from None
+        raise RuleError(f"key: {exc}", field="key") from None
     return {
         "key_id": reg.key_id,
         "holder": reg.holder,

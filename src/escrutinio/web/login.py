@@ -30,7 +30,6 @@ import hashlib
 import hmac
 import inspect
 import os
-import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -416,19 +415,9 @@ def refusal_status(exc: BaseException) -> int:
     return 422
 
 
-_OPTION = re.compile(r"(?<![\w-])--(?=[A-Za-z])")
-
-
-def said(exc: BaseException) -> str:
-    """An error's message as a screen shows it: the application words its fields as the CLI's
-    options (``--effect: expected one of ...``); a form has fields, so the dashes go (``effect:``).
-    Every message a working screen shows passes here."""
-    return _OPTION.sub("", str(exc))
-
-
 def refusal_of(exc: BaseException) -> dict[str, Any]:
     """The rule and the one-line message of an application's refusal, for a page."""
-    message = said(exc).split("\n")[0]
+    message = str(exc).split("\n")[0]
     rule = getattr(exc, "rule", None)
     if isinstance(rule, str) and message.startswith(rule + ": "):
         message = message[len(rule) + 2 :]

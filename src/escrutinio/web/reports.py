@@ -21,10 +21,10 @@ STYLE = Path(__file__).parent / "static" / "style.css"
 
 
 def report_language(lang: str | None) -> str:
-    """``--lang``: es or en (refused otherwise, naming the option)."""
+    """``lang``: es or en (refused otherwise, naming the field; the CLI says ``--lang``)."""
     found = supported(lang or "es")
     if found is None:
-        raise InputError(f"--lang: expected es or en, got {lang!r}")
+        raise InputError(f"lang: expected es or en, got {lang!r}")
     return found
 
 

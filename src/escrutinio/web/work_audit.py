@@ -28,7 +28,7 @@ from escrutinio.parsing import (
     parse_counts,
     parse_tally_figure,
 )
-from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, said, screen
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
 from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
@@ -123,7 +123,7 @@ async def _written(page: PageRequest, who: Signed, form: FormData, single: Singl
     try:
         written = await who.run(lambda s: single.write(s, _typed(s, values, single.parse)))
     except EscrutinioError as exc:
-        lines = [line for line in said(exc).split("\n") if line]
+        lines = [line for line in str(exc).split("\n") if line]
         problems = {"bulk_problems": lines} if len(lines) > 1 else {}
         kept = {single.kept: values}
         return await _page(page, who, status_code=refusal_status(exc), problem=refusal_of(exc), **kept, **problems)
@@ -140,7 +140,7 @@ def _typed(session: Session, values: dict[str, str], parse: Any) -> Any:
         try:
             return parse(*args)
         except InputError as exc:
-            problems.append(said(exc))
+            problems.append(str(exc))
             return None
 
     entry = read(parse_tally_figure, values["entry"], "entry") if "entry" in values else None
@@ -170,7 +170,7 @@ async def record_bulk(page: Page, who: Signed, form: FormData) -> Response:
     try:
         recorded = await who.run(lambda s: s.audit.record_csv(data, source))
     except EscrutinioError as exc:
-        lines = [line for line in said(exc).split("\n") if line]
+        lines = [line for line in str(exc).split("\n") if line]
         return await _page(
             page,
             who,

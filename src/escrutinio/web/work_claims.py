@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError
 from escrutinio.parsing import parse_table_list
-from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, said, screen
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
 from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
@@ -74,7 +74,7 @@ async def check_or_file(page: Page, who: Signed, form: FormData) -> Response:
     try:
         tables = parse_table_list(values["tables"], "tables")
     except EscrutinioError as exc:
-        problem = {"rule": "invalid", "field": "tables", "access": False, "message": said(exc).removeprefix("tables: ")}
+        problem = {"rule": "invalid", "field": "tables", "access": False, "message": str(exc).removeprefix("tables: ")}
         return await _page(page, who, status_code=422, values=values, problems=[problem], key=key)
     filing = {
         "tables": tables,

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from escrutinio.app import EscrutinioError, Session
 from escrutinio.parsing import parse_table_id, parse_tally_figure
-from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, said, screen
+from escrutinio.web.login import PREFIX, Signed, form_action, refusal_of, refusal_status, screen
 from escrutinio.web.page import Page, PageRequest, PageRoute
 from escrutinio.web.work_pages import render
 
@@ -69,7 +69,7 @@ async def intake_form(page: Page, who: Signed, asked: Annotated[str | None, Quer
     try:
         table = parse_table_id(asked, "table") if asked else None
     except EscrutinioError as exc:
-        return await _page(page, who, None, status_code=422, errors={"table": said(exc)})
+        return await _page(page, who, None, status_code=422, errors={"table": str(exc)})
     if table:
         try:
             await who.run(lambda s: s.intake.check_entry(table))
@@ -88,7 +88,7 @@ def _figures(form: FormData, choices: list[str]) -> tuple[dict[str, int], dict[s
         try:
             into[name.removeprefix("votes.")] = parse_tally_figure(text if isinstance(text, str) else None, name)
         except EscrutinioError as exc:
-            errors[name] = said(exc)
+            errors[name] = str(exc)
     return votes, lines, errors
 
 
@@ -101,7 +101,7 @@ async def submit(page: Page, who: Signed, form: FormData) -> Response:
     try:
         table = parse_table_id(str(form.get("table") or ""), "table")
     except EscrutinioError as exc:
-        return await _page(page, who, None, status_code=422, values=values, errors={"table": said(exc)}, key=key)
+        return await _page(page, who, None, status_code=422, values=values, errors={"table": str(exc)}, key=key)
     choices = await who.run(lambda s: list(s.election().contest.choice_ids))
     votes, lines, errors = _figures(form, choices)
     if errors:
@@ -132,7 +132,7 @@ async def attach_image(page: Page, who: Signed, form: FormData) -> Response:
     try:
         table = parse_table_id(str(form.get("table") or ""), "table")
     except EscrutinioError as exc:
-        return await _page(page, who, None, status_code=422, errors={"table": said(exc)})
+        return await _page(page, who, None, status_code=422, errors={"table": str(exc)})
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _page(page, who, table, status_code=422, errors={"image": "image: choose the scanned sheet's file"})
     data = await upload.read()

@@ -171,12 +171,15 @@ def test_polling_refusals_are_one_line_and_record_nothing(store: Path, tmp_path:
     _ok(store, "log", "export", str(log))
     before = len(log.read_bytes().splitlines())
 
-    def record(*args: str) -> str:
-        return _refused(store, "audit", "record", table, "--entry", "1", "--by", "ana", *args)
+    def record(*args: str, status: int = 1) -> str:
+        return _refused(store, "audit", "record", table, "--entry", "1", "--by", "ana", *args, status=status)
 
-    assert "--counts: a ballot-polling audit reads ballots" in record("--counts", "FP=1,PL=0", "--ballots", "1")
-    assert "--vote: a ballot-polling audit reads ballots: give --position and --vote" in record("--position", str(position))
-    assert "--position: a ballot-polling audit" in record()
+    wrong_kind = record("--counts", "FP=1,PL=0", "--ballots", "1", status=2)
+    assert "--counts: a ballot-polling audit reads one ballot: give --position and --vote, not --counts" in wrong_kind
+    assert "--vote: a ballot-polling audit reads one ballot: give --position and --vote" in record(
+        "--position", str(position), status=2
+    )
+    assert "--position: a ballot-polling audit" in record(status=2)
     assert "not in the sample" in record("--position", str(CAST + 1), "--vote", "FP")
     assert "shows one of FP, PL, blank, null, other" in record("--position", str(position), "--vote", "XX")
     assert "no discrepancy" in _refused(

@@ -28,10 +28,11 @@ def _ok(db: Path, *args: str) -> Any:
     return json.loads(out.stdout) if "json" in args else out.stdout
 
 
-def _refused(db: Path, *args: str) -> str:
-    """Run a command that must be refused: exit 1, one line on stderr, no traceback."""
+def _refused(db: Path, *args: str, status: int = 1) -> str:
+    """Run a command that must be refused: exit 1 (2 for a usage error: a value not of the form
+    its option takes), one line on stderr, no traceback."""
     out = _cli(db, *args)
-    assert out.returncode == 1, f"{args} should be refused: {out.stdout}"
+    assert out.returncode == status, f"{args} should be refused with {status}: {out.stderr}"
     assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr
     assert "Traceback" not in out.stderr
     return out.stderr
@@ -122,7 +123,7 @@ def test_entries_that_disagree_are_a_discrepancy_until_resolved(store: Path, tmp
     status = _ok(store, "audit", "status", "--format", "json")
     assert status["discrepancies"] == [first["table"]] and status["phase"] == "counting"
     assert "--reason: expected why" in _refused(
-        store, "audit", "resolve", first["table"], *wrong, "--by", "board", "--reason", ""
+        store, "audit", "resolve", first["table"], *wrong, "--by", "board", "--reason", "", status=2
     )
     right = _count_args(first, "FP", "PL")
     resolved = _ok(
@@ -139,7 +140,7 @@ def test_steps_out_of_order_are_refused_and_record_nothing(store: Path, tmp_path
     before = _events(store, tmp_path)
     for step in (["seed", SEED], ["draw"], ["measure"], ["report"], ["status"]):
         assert "no audit in this store" in _refused(store, "audit", *step)
-    assert "--method: expected one of macro" in _refused(store, "audit", "plan", "--method", "super-simple", "--record")
+    assert "--method: expected one of macro" in _refused(store, "audit", "plan", "--method", "super-simple", "--record", status=2)
     assert _events(store, tmp_path) == before
 
     _ok(store, "audit", "plan", "--record")
@@ -149,8 +150,9 @@ def test_steps_out_of_order_are_refused_and_record_nothing(store: Path, tmp_path
     _ok(store, "audit", "seed", SEED)
     assert "once" in _refused(store, "audit", "seed", SEED)
 
-    def record(table: str, counts: str = "FP=1,PL=1") -> str:
-        return _refused(store, "audit", "record", table, "--entry", "1", "--counts", counts, "--ballots", "2", "--by", "x")
+    def record(table: str, counts: str = "FP=1,PL=1", status: int = 1) -> str:
+        args = ("audit", "record", table, "--entry", "1", "--counts", counts, "--ballots", "2", "--by", "x")
+        return _refused(store, *args, status=status)
 
     assert "round is open" in record("000001")
     assert "phase seeded" in _refused(store, "audit", "measure")
@@ -158,7 +160,8 @@ def test_steps_out_of_order_are_refused_and_record_nothing(store: Path, tmp_path
     _ok(store, "audit", "draw")
     assert "next_round" in _refused(store, "audit", "draw")
     assert "not in the sample" in record("000007")
-    assert "--counts" in record("000001", "FP=1;PL=1")
+    assert "--counts: expected NAME=NUMBER pairs" in record("000001", "FP=1;PL=1", status=2)
+    assert "--counts: unknown choice 'XX'" in record("000001", "FP=1,XX=1")
     assert _events(store, tmp_path) == before + 3
     assert "no such log" in _refused(tmp_path / "none.db", "audit", "report", "--log", str(tmp_path / "missing.jsonl"))
 

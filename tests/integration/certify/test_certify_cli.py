@@ -25,7 +25,7 @@ def test_keys_certify_and_certificate_from_the_command_line(tmp_path: Path) -> N
     assert run(tmp_path, "load", str(write(tmp_path / "a.csv")), "--election", "peru-2021-runoff").returncode == 0
     assert run(tmp_path, "keys", "generate", "--out", "jne.key").returncode == 0
     bad = run(tmp_path, "keys", "register", "jne.key.pub", "--holder", "JNE", "--role", "king")
-    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and bad.stderr.startswith("error: --role: expected one of")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stderr.startswith("error: --role: expected one of")
     holder = ["--holder", "JNE plenary", "--role", "appeals_judge"]
     done = run(tmp_path, "keys", "register", "jne.key.pub", *holder, "--format", "json")
     assert done.returncode == 0 and json.loads(done.stdout)["role"] == "appeals_judge"
@@ -49,7 +49,7 @@ def test_a_refusal_in_json_or_csv_names_the_rule_and_every_open_item(tmp_path: P
     assert run(tmp_path, "load", str(write(tmp_path / "a.csv")), "--election", "peru-2021-runoff").returncode == 0
     refused = run(tmp_path, "certify", "--format", "json")
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
-    assert refused.stderr.startswith("error: certification refused")
+    assert json.loads(refused.stderr)["error"]["message"].startswith("certification refused")  # --format json: JSON
     answer = json.loads(refused.stdout)
     assert answer["certified"] is False and answer["rule"] == "still_open"
     assert answer["message"].startswith("certification refused")

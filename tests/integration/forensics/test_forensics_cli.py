@@ -66,7 +66,7 @@ def test_forensics_cli_thresholds_reach_the_anomaly_checks(store: Path) -> None:
     assert results["anomalies.turnout_full"]["estimates"]["threshold"] == 0.5
     assert results["anomalies.null_share"]["estimates"]["threshold"] == 0.01
     bad = _cli(store, "forensics", "--thresholds", "turnout=2")
-    assert bad.returncode == 1 and "--thresholds: turnout expects a share in (0, 1]" in bad.stderr
+    assert bad.returncode == 2 and "--thresholds: turnout expects a share in (0, 1]" in bad.stderr
 
 
 @pytest.mark.shared

@@ -138,24 +138,28 @@ def test_the_actor_names_role_name_scope_and_area() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"name": "x", "role": "representative"}, "--party: a party representative represents one party"),
-        ({"name": "x", "role": "clerk", "party": "FP"}, "--party: only a party representative has a party"),
-        ({"name": "x", "role": "judge"}, "--body: a dispute-body judge sits on one body"),
-        ({"name": "x", "role": "auditor", "body": "JEE"}, "--body: only a judge sits on a body"),
-        ({"name": "x", "role": "administrator", "area": "15"}, "--area: the administrator acts for the whole election"),
-        ({"name": "x", "role": "appeals_judge", "body": "JNE", "area": "15"}, "--area: an appeals judge"),
+        ({"name": "x", "role": "representative"}, "party: a party representative represents one party"),
+        ({"name": "x", "role": "clerk", "party": "FP"}, "party: only a party representative has a party"),
+        ({"name": "x", "role": "judge"}, "body: a dispute-body judge sits on one body"),
+        ({"name": "x", "role": "auditor", "body": "JEE"}, "body: only a judge sits on a body"),
+        ({"name": "x", "role": "administrator", "area": "15"}, "area: the administrator acts for the whole election"),
+        ({"name": "x", "role": "appeals_judge", "body": "JNE", "area": "15"}, "area: an appeals judge"),
         ({"name": "a/b", "role": "clerk"}, "name: 'a/b' has '/'"),
         ({"name": "ana@x", "role": "clerk"}, "name: 'ana@x' has '@'"),
         ({"name": "ana\n", "role": "clerk"}, "name: 'ana\\n' has '\\n'"),
         ({"name": " ana", "role": "clerk"}, "name: ' ana' starts or ends with a space"),
         ({"name": "", "role": "clerk"}, "name: expected a non-empty name"),
         ({"name": "x" * 65, "role": "clerk"}, "at most 64"),
-        ({"name": "x", "role": "clerk", "area": " 15"}, "--area: expected an area code"),
+        ({"name": "x", "role": "clerk", "area": " 15"}, "area: expected an area code"),
     ],
 )
 def test_an_account_carries_exactly_its_roles_scope(fields: dict[str, str], message: str) -> None:
-    with pytest.raises(EscrutinioError, match=re.escape(message)):
+    """Each problem names the field as a request does (``party``, never the CLI's ``--party``)
+    and carries it, so that every skin can name it its own way."""
+    with pytest.raises(EscrutinioError, match=re.escape(message)) as refused:
         Principal(**fields)  # type: ignore[arg-type]
+    assert "--" not in str(refused.value)
+    assert refused.value.field == (message.split(": ")[0] if ": " in message else "name")
 
 
 def test_the_public_may_take_no_action() -> None:

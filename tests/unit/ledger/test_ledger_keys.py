@@ -31,8 +31,9 @@ def test_a_registered_key_of_the_right_role_signs_and_the_signature_verifies() -
 
 
 def test_unregistered_keys_and_wrong_roles_are_refused() -> None:
-    with pytest.raises(RuleError, match=r"--key: key \w{16} is not registered"):
+    with pytest.raises(RuleError, match=r"^key: key \w{16} is not registered") as refused:
         sign(generate_key(), "certificate.issued", PAYLOAD, KNOWN)
+    assert refused.value.field == "key"  # the CLI says --key
     with pytest.raises(RuleError, match=r"registered to a dispute-body judge; a certificate\.issued is made by an appeals judge"):
         sign(JEE, "certificate.issued", PAYLOAD, KNOWN)
     forged = {**sign(JNE, "certificate.issued", PAYLOAD, KNOWN), "key_id": "00" * 32}
@@ -47,10 +48,12 @@ def test_registration_names_holder_and_role_and_is_made_once(tmp_path: Path) -> 
     assert event.payload() == expected
     with pytest.raises(RuleError, match="already registered to JNE plenary"):
         registration(JNE.public, "someone", "appeals_judge", KNOWN)
-    with pytest.raises(RuleError, match="--role: expected one of administrator, appeals_judge, auditor, judge, observer"):
+    with pytest.raises(RuleError, match=r"^role: expected one of administrator, appeals_judge, auditor, judge, observer") as bad:
         registration(generate_key().public, "x", "king", {})
-    with pytest.raises(RuleError, match="--holder"):
+    assert bad.value.field == "role" and getattr(bad.value, "rule", None) == "invalid"
+    with pytest.raises(RuleError, match=r"^holder: expected") as bad:
         registration(generate_key().public, "  ", "auditor", {})
+    assert bad.value.field == "holder"
 
 
 def test_sign_events_signs_the_acts_and_passes_the_rest() -> None:

@@ -51,5 +51,6 @@ def test_a_report_before_any_measurement_has_no_chart() -> None:
 
 def test_the_language_option_is_checked() -> None:
     assert report_language("EN") == "en" and report_language(None) == "es"
-    with pytest.raises(InputError, match="--lang: expected es or en, got 'fr'"):
+    with pytest.raises(InputError, match=r"^lang: expected es or en, got 'fr'") as refused:
         report_language("fr")
+    assert refused.value.field == "lang"  # the field; the CLI says --lang
