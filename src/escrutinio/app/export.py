@@ -33,6 +33,13 @@ class ExportError(EscrutinioError):
     """An export that cannot be written or does not validate."""
 
 
+class ExportChoiceError(ExportError):
+    """A format or level the export does not write: a value not of the form its field takes, so a
+    usage error (the CLI exits 2), as every other bad choice is."""
+
+    rule = "invalid"
+
+
 @dataclass
 class ExportSummary:
     format: str
@@ -139,7 +146,7 @@ class ExportService:
         fmt = ALIASES.get(fmt, fmt)
         if fmt not in FORMATS:
             expected = f"{', '.join(FORMATS)} (datapackage is csv)"
-            raise ExportError(f'format: expected one of {expected}, got "{fmt}"', field="format")
+            raise ExportChoiceError(f'format: expected one of {expected}, got "{fmt}"', field="format")
         _depth(level, LEVELS)
         folder = Path(out).absolute().parent
         if not folder.is_dir():  # a typo in the path must not leave a tree of new folders behind
@@ -293,7 +300,7 @@ def validate_datapackage(path: Path) -> list[str]:
 
 def _depth(level: str, allowed: tuple[str, ...]) -> int:
     if level not in allowed:
-        raise ExportError(f"level: expected one of {', '.join(allowed)}, got {level!r}", field="level")
+        raise ExportChoiceError(f"level: expected one of {', '.join(allowed)}, got {level!r}", field="level")
     return allowed.index(level)
 
 
