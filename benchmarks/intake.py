@@ -327,12 +327,14 @@ def server_cpu(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def serving(db: str, workers: int = 1) -> Iterator[tuple[str, int]]:
-    """``escrutinio serve`` on ``db``: its URL and process id."""
+def serving(db: str, workers: int = 1, phases: Path | None = None) -> Iterator[tuple[str, int]]:
+    """``escrutinio serve`` on ``db``: its URL and process id. With ``phases`` the server
+    times its writes' phases into that file (``escrutinio.store.phases``)."""
     port = free_port()
     command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
     command += ["--workers", str(workers)] if workers > 1 else []
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    env = {**os.environ, "ESCRUTINIO_WRITE_PHASES": str(phases)} if phases else None
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -375,6 +377,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop submitting after this long")
     parser.add_argument("--client-processes", type=int, default=1, help="processes the clients and readers are shared among")
     parser.add_argument("--workers", type=int, default=1, help="escrutinio serve --workers")
+    parser.add_argument("--phases", action="store_true", help="print the server's timings of its writes' phases")
     args = parser.parse_args()
     if not RUNOFF.exists():
         sys.exit(f"{RUNOFF}: not found (../shared/data)")
@@ -397,7 +400,8 @@ def main() -> None:
             with Session(db, "bench") as session:
                 session.intake.register_roll(path, ELECTION)
             tokens = clerks(db, 2 * args.clients)
-            with serving(db, args.workers) as (url, pid):
+            phases = folder / "phases.txt" if args.phases else None
+            with serving(db, args.workers, phases) as (url, pid):
                 start, used = time.perf_counter(), server_cpu(pid)
                 deadline = time.monotonic() + args.max_seconds
                 writes, reads, processed, client = drive_in_processes(
@@ -418,6 +422,8 @@ def main() -> None:
                 f"at most {1000 / max(mine, 1e-9):,.0f} requests/s a core)"
             )
             print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            if phases is not None and phases.exists():
+                print(phases.read_text(), end="")
             print(f"reads:  {len(reads.latencies):,} by {args.readers} readers, {spread(reads)}")
             ratio = (processed / took) / rate if processed else 0.0
             print(f"ratio: intake over HTTP ran at {ratio:.3f}x the one-file load's sheets/s (same sheets, same run)")

@@ -19,7 +19,7 @@ from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
-from escrutinio.store import chunks, lookup, tally_digest
+from escrutinio.store import chunks, lookup, phases, tally_digest
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.current import (
@@ -86,6 +86,8 @@ class Projection:
         self.opened: list[str] = []
         self.entry_rows: list[tuple[str, int, int, str, str, str]] = []
         self.image_rows: list[tuple[str, int, str]] = []
+        self.phases: phases.Phases | phases._Off = phases.OFF
+        """Where the write's time goes (:mod:`escrutinio.store.phases`; off unless measuring)."""
 
     def areas(self) -> pl.DataFrame:
         if self._areas is None:
@@ -310,6 +312,7 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     conn = proj.conn
     election = proj.election
     assert election is not None
+    timing = proj.phases
     if bulk:
         frames = [record_frame(f, election, e.seq) for e, f in run if f is not None]
         new = pl.concat(frames) if len(frames) > 1 else frames[0]
@@ -317,6 +320,7 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
         new = _payloads_frame([e for e, _ in run], election)
     if new["table"].is_duplicated().any():
         new = new.unique(subset=["table"], keep="last", maintain_order=True)
+    timing.mark("sheet_frame")
     ids = new["table"].to_list()
     old = proj.current(ids)
     roll = proj.places(ids)
@@ -326,18 +330,21 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
         conn.exec_driver_sql(
             f"UPDATE sheets SET current = 0 WHERE table_id = {m} AND current = 1", [(t,) for t in sorted(retired)]
         )
+    timing.mark("sheet_reads")
     if bulk:
         chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
         proj.chunk_written()
     rows = new.filter(pl.col("state") == SheetState.OBSERVED.value) if bulk else new
     _write_sheet_rows(conn, rows.sort("table"), roll, election)
     proj.rows_changed(retired, rows["table"].to_list())
+    timing.mark("sheet_rows")
     lin = proj.lineage()
     proj.tally_deltas.append(tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin))
     if old.height:  # a first sheet (every double entry's) replaces nothing
         minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
         proj.tally_deltas.append(minus.with_columns(-pl.col("value")))
     proj.replace_current(new)
+    timing.mark("roll_up")
 
 
 def _payloads_frame(events: list[Event], election: Election) -> pl.DataFrame:

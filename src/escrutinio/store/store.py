@@ -25,7 +25,7 @@ from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, chec
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import chunks, lookup, tally_digest
+from escrutinio.store import chunks, lookup, phases, tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
@@ -82,6 +82,7 @@ class Store:
         self._election: tuple[Election, str] | None = shared.definition if shared is not None else None
         self._cache: dict[str, Any] = shared.cache if shared is not None else {}
         self._committing = False
+        self._phases: phases.Phases | phases._Off = phases.OFF
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -431,6 +432,7 @@ class Store:
         at = timestamp(moment)
         election = None if self._election is None and seq == 0 else self.election()
         proj = Projection(conn, election, self._cache, entries_by_key=entries_by_key, chunks=state.chunks, areas=state.areas)
+        timing = proj.phases = self._phases
         batch: list[tuple[Event, pl.DataFrame | None]] = []
         out: list[list[Event]] = []
         for part in parts_:
@@ -448,6 +450,7 @@ class Store:
                 del data, encoded
                 # Consecutive events of one bulk type are projected together, in one pass; an
                 # event no sheet depends on (an entry, a scan) does not end the run.
+                timing.mark("seal")
                 if batch and batch[0][0].type != event.type and event.type not in BESIDE_SHEETS:
                     apply_batch(proj, batch)
                     batch = []
@@ -455,6 +458,7 @@ class Store:
                     batch.append((event, p.frame))
                 else:
                     apply_event(proj, event, p.private)
+                    timing.mark("events")
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
                     check_election(proj.election)
@@ -464,7 +468,11 @@ class Store:
         apply_batch(proj, batch)
         # What the last writes depend on is read first, so the writes go to the server together.
         check_writes(conn, proj)
-        changed, digests = tally_rows(conn, tally.combine(*proj.tally_deltas))
+        timing.mark("check")
+        delta = tally.combine(*proj.tally_deltas)
+        timing.mark("combine")
+        changed, digests = tally_rows(conn, delta)
+        timing.mark("tally_rows")
         with pipelined(conn):
             # The log and the docket rows in one statement each, whatever the number of events.
             bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
@@ -472,11 +480,14 @@ class Store:
             write_intake(conn, proj)
             # One upsert of all the tally changes: a national load touches each area once.
             write_tally(conn, changed)
+            timing.mark("write")
             tally_digest.write(conn, changed, seq, prev, digests)
+            timing.mark("digests")
             if wanted:
                 # The primary key is the last guard: a duplicate here fails the whole transaction.
                 rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
                 bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
+        timing.mark("write")
         return out
 
     def append_grouped(
@@ -501,16 +512,20 @@ class Store:
         head, or share a key, takes that second path directly.
         """
         self.election()  # read before the write's connection: a second one at once can starve a full pool
+        self._phases = timing = phases.start()
         try:
             results = self._group_together(requests)
             if results is None:
                 results = self._group_apart(requests)
+            timing.mark("commit")
+            timing.done(len(requests))
         except Exception as exc:
             forget_uncommitted(self._cache)
             failed = translate(exc, self.url, writing=True, committing=self._committing) if is_driver_error(exc) else exc
             return [failed] * len(requests)
         finally:
             self._committing = False
+            self._phases = phases.OFF
         return results
 
     def _group_together(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException] | None:
@@ -525,6 +540,7 @@ class Store:
         try:
             with writing(self.engine) as conn, conn.begin():
                 state = _under_lock(conn, keys, lock=True)
+                self._phases.mark("lock")
                 done = state.done
                 for i, r in enumerate(requests):
                     key = next((k for k in r.keys if k in done), None)
