@@ -23,12 +23,15 @@ from escrutinio.store import chunks, lookup, phases, tally_digest
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.current import (
+    current_row_values,
     current_rows,
     newest,
+    payload_sheets,
     read_areas,
     read_current_sheets,
     read_current_sheets_and_rows,
     read_tables,
+    sheet_dicts,
 )
 from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders, run_many
 from escrutinio.store.packed_tally import add
@@ -36,6 +39,11 @@ from escrutinio.store.packed_tally import add
 SHEET_ROW_COLUMNS = list(SHEET_ROW)
 SMALL_BATCH = 2_000
 """Up to this many tables a write reads only their rows; above it, the whole projection."""
+SMALL_RUN = 512
+"""Up to this many sheets a run of small sheet events (entries, rulings) is projected in plain
+Python (:func:`_apply_small_run`); above it, and for a file's sheets, with polars, whose fixed
+cost per call a large run pays once but a group commit of a few dozen entries paid many times
+over what their arithmetic costs, in the one thread every clerk's request waits for."""
 
 
 class Projection:
@@ -79,6 +87,9 @@ class Projection:
         self._listed = chunks
         self._area_count = areas
         self.tally_deltas: list[pl.DataFrame] = []
+        """Tally changes as long (area, key, value) frames (the polars path)..."""
+        self.tally_changes: tally.Changes = {}
+        """...and as dictionaries (the plain path): :meth:`changes` adds them up."""
         self.event_rows: list[tuple[Any, ...]] = []
         self.case_rows: dict[str, dict[str, Any]] = {}
         self.case_event_rows: list[tuple[str, int]] = []
@@ -110,6 +121,28 @@ class Projection:
             self.cache["lineage"] = (count if count is not None else self.areas().height, self._lineage)
         return self._lineage
 
+    def ancestors(self) -> dict[str, tuple[str, ...]]:
+        """:meth:`lineage` as a dictionary (each area with those its tables count in), made
+        once for each lineage the process holds."""
+        lin = self.lineage()
+        cached = self.cache.get("ancestors")
+        if cached is None or cached[0] is not lin:
+            cached = self.cache["ancestors"] = (lin, tally.ancestors(lin))
+        found: dict[str, tuple[str, ...]] = cached[1]
+        return found
+
+    def changes(self) -> tally.Changes:
+        """Every tally change of this write by area, zeros left out."""
+        changes = self.tally_changes
+        if self.tally_deltas:
+            changes = tally.as_changes(tally.combine(*self.tally_deltas), changes)
+        return tally.nonzero(changes)
+
+    def holds_frames(self) -> bool:
+        """Whether this write holds the whole roll or all the current sheets as frames (a
+        bulk write's), which a write of a few sheets must then keep in step (polars path)."""
+        return self._tables is not None or self._sheets is not None
+
     def add_areas(self, frame: pl.DataFrame) -> None:
         self._areas = pl.concat([self.areas(), frame])
         self._lineage = None
@@ -129,10 +162,16 @@ class Projection:
         if self._tables is not None:
             return only_tables(self._tables, ids).select(columns)
         if self._listed is not None:
-            index = lookup.roll_index(self.conn, self.cache, self._listed.get(chunks.ROLL, []))
-            found = [(t, *index[t]) for t in ids if t in index]
+            found = [(t, *place) for t, place in self.place_of(ids).items()]
             return pl.DataFrame(found, schema={c: TABLE_SCHEMA[c] for c in columns}, orient="row")
         return read_tables(self.conn, self.cache, ids).select(columns)
+
+    def place_of(self, ids: list[str]) -> dict[str, lookup.RollEntry]:
+        """The (area, electors) of each of these tables that is on the roll, in ``ids`` order."""
+        if self._tables is None and self._listed is not None:
+            index = lookup.roll_index(self.conn, self.cache, self._listed.get(chunks.ROLL, []))
+            return {t: index[t] for t in ids if t in index}
+        return {t: (area, electors) for t, area, electors in self.places(ids).iter_rows()}
 
     def chunk_written(self) -> None:
         """A chunk was written in this transaction: the list read under the lock is not whole."""
@@ -153,6 +192,18 @@ class Projection:
         found, rows = read_current_sheets_and_rows(self.conn, self.election, self.cache, ids)
         self._rows_of = (set(ids), rows)
         return found
+
+    def current_of(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """:meth:`current` as a dictionary of current-sheet rows by table, read without a frame
+        when only ``sheets`` rows hold these tables' sheets (no chunk does: every entered sheet)."""
+        assert self.election is not None
+        if self._sheets is None and self._listed is not None and len(ids) <= SMALL_BATCH:
+            loaded = lookup.sheet_index(self.conn, self.cache, self._listed.get(chunks.SHEETS, []))
+            if not any(t in loaded for t in ids):
+                found = current_row_values(self.conn, ids)
+                self._rows_of = (set(ids), {r[0] for r in found})
+                return sheet_dicts(found, self.election)
+        return {r["table"]: r for r in self.current(ids).iter_rows(named=True)}
 
     def row_tables(self, ids: list[str]) -> set[str]:
         """Which of these tables have a current sheet kept as a row (to retire it when a newer
@@ -309,6 +360,9 @@ def _apply_sheets(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None
 def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | None]], bulk: bool) -> None:
     """A bulk run is stored as one chunk, plus rows for its sheets at the dispute body; a
     small run as rows. Either way a table's older current row is retired first."""
+    if not bulk and not proj.holds_frames() and sum(len(e.data["sheets"]["table"]) for e, _ in run) <= SMALL_RUN:
+        _apply_small_run(proj, [e for e, _ in run])
+        return
     conn = proj.conn
     election = proj.election
     assert election is not None
@@ -325,11 +379,7 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     old = proj.current(ids)
     roll = proj.places(ids)
     retired = proj.row_tables(ids)
-    if retired:
-        m = mark(conn)
-        conn.exec_driver_sql(
-            f"UPDATE sheets SET current = 0 WHERE table_id = {m} AND current = 1", [(t,) for t in sorted(retired)]
-        )
+    _retire(conn, retired)
     timing.mark("sheet_reads")
     if bulk:
         chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
@@ -345,6 +395,53 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
         proj.tally_deltas.append(minus.with_columns(-pl.col("value")))
     proj.replace_current(new)
     timing.mark("roll_up")
+
+
+def _apply_small_run(proj: Projection, events: list[Event]) -> None:
+    """:func:`_apply_sheet_run` of a few sheets in plain Python: the same rows written and the
+    same tally changes (``tally.sheet_figures``), without a frame (see :data:`SMALL_RUN`)."""
+    conn, election, timing = proj.conn, proj.election, proj.phases
+    assert election is not None
+    new: dict[str, dict[str, Any]] = {}
+    for event in events:  # a table sheeted twice in one run: its last sheet holds
+        for sheet in payload_sheets(event.data["sheets"], election, event.seq):
+            new[sheet["table"]] = sheet
+    timing.mark("sheet_frame")
+    ids = list(new)
+    old = proj.current_of(ids)
+    places = proj.place_of(ids)
+    retired = proj.row_tables(ids)
+    _retire(conn, retired)
+    timing.mark("sheet_reads")
+    votes = [tf.choice_column(c) for c in election.contest.choice_ids]
+    rows = []
+    for table in sorted(new):
+        sheet = new[table]
+        area, electors = places.get(table, (None, None))
+        figures = (sheet[tf.CAST], sheet[tf.BLANK], sheet[tf.NULL], sheet[tf.CHALLENGED])
+        line = "[" + ",".join(str(sheet[v]) for v in votes) + "]"
+        head = (table, sheet["version"], sheet["state"], sheet["reasons"], sheet["basis"], sheet["line"])
+        rows.append((*head, *figures, line, sheet["seq"], 1, area, electors))
+    bulk_insert(conn, "sheets", SHEET_ROW_COLUMNS, rows, replace_on=("table_id", "version"))
+    proj.rows_changed(retired, ids)
+    timing.mark("sheet_rows")
+    above = proj.ancestors()
+    for table, sheet in new.items():
+        if table not in places:
+            continue  # off the roll: it counts nowhere (the frames' inner join with the roll)
+        area, electors = places[table]
+        counted_in = above.get(area, ())
+        tally.add_figures(proj.tally_changes, tally.sheet_figures(sheet, electors, election), counted_in)
+        if table in old:
+            tally.add_figures(proj.tally_changes, tally.sheet_figures(old[table], electors, election), counted_in, -1)
+    timing.mark("roll_up")
+
+
+def _retire(conn: Any, tables: set[str]) -> None:
+    """These tables' current rows are current no more (a newer sheet is being written)."""
+    if tables:
+        sql = f"UPDATE sheets SET current = 0 WHERE table_id = {mark(conn)} AND current = 1"
+        conn.exec_driver_sql(sql, [(t,) for t in sorted(tables)])
 
 
 def _payloads_frame(events: list[Event], election: Election) -> pl.DataFrame:
@@ -389,12 +486,11 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
 
-def tally_rows(conn: Any, delta: pl.DataFrame) -> tuple[list[tuple[str, str]], str | None]:
-    """The per-area counts ``delta``'s (area, key, value) changes make of the stored ones, to
-    be written by :func:`write_tally`, and the stored tally digests (``tally_digest.write``
-    updates them): read together, one query for a write of up to 500 areas."""
-    grouped = delta.group_by("area").agg("key", "value").sort("area") if delta.height else None
-    areas = grouped["area"].to_list() if grouped is not None else []
+def tally_rows(conn: Any, changes: tally.Changes) -> tuple[list[tuple[str, str]], str | None]:
+    """The per-area counts the ``changes`` make of the stored ones, to be written by
+    :func:`write_tally`, and the stored tally digests (``tally_digest.write`` updates them):
+    read together, one query for a write of up to 500 areas."""
+    areas = sorted(changes)
     stored: dict[str, str] = {}
     digests: str | None = None
     first = areas[:500]
@@ -409,12 +505,7 @@ def tally_rows(conn: Any, delta: pl.DataFrame) -> tuple[list[tuple[str, str]], s
     for part in parts(areas[500:]):
         sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
         stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
-    if grouped is None:
-        return [], digests
-    rows = [
-        (area, add(stored.get(area), keys, values))
-        for area, keys, values in zip(areas, grouped["key"].to_list(), grouped["value"].to_list(), strict=True)
-    ]
+    rows = [(area, add(stored.get(area), list(changes[area]), list(changes[area].values()))) for area in areas]
     return rows, digests
 
 
@@ -427,6 +518,6 @@ def write_tally(conn: Any, rows: list[tuple[str, str]]) -> None:
 
 def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
     """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
-    rows, _ = tally_rows(conn, delta)
+    rows, _ = tally_rows(conn, tally.nonzero(tally.as_changes(delta)))
     write_tally(conn, rows)
     return rows

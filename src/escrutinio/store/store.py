@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import orjson
 import polars as pl
 
-from escrutinio.aggregation import tally
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import AlreadyDone, StaleState, StoreError
 from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, check_media_type
@@ -469,7 +468,7 @@ class Store:
         # What the last writes depend on is read first, so the writes go to the server together.
         check_writes(conn, proj)
         timing.mark("check")
-        delta = tally.combine(*proj.tally_deltas)
+        delta = proj.changes()
         timing.mark("combine")
         changed, digests = tally_rows(conn, delta)
         timing.mark("tally_rows")
