@@ -7,7 +7,8 @@ runs above ``projection.SMALL_RUN``, with polars (``tally.sheet_contribution`` a
 final at source despite a rule) and on random groups of writes to a real store, corrections
 and annulments of earlier sheets included (some held in a file's chunk, some as rows): the
 same tallies and the same ``sheets`` rows whichever path wrote them, and the tallies equal
-to the ones recomputed from scratch.
+to the ones recomputed from scratch (which also holds what a group commit reads with the
+write lock, ``store.read_ahead``, to what it would have read as it went).
 """
 
 from __future__ import annotations
@@ -94,7 +95,13 @@ LOADED = TABLES[:3]
 """Tables whose first sheet comes from a file (a chunk); the others get theirs by events."""
 
 versioned = st.tuples(st.sampled_from([*TABLES, OFF_ROLL]), st.integers(1, 3), sheets)
-groups = st.lists(st.lists(st.lists(versioned, min_size=1, max_size=3), min_size=1, max_size=5), min_size=1, max_size=4)
+# A group: requests of one sheet event each, some after a note, which ends a run of sheet events
+# (so a table sheeted in one run is read again, after this write changed its rows, by the next).
+groups = st.lists(
+    st.lists(st.tuples(st.lists(versioned, min_size=1, max_size=3), st.booleans()), min_size=1, max_size=5),
+    min_size=1,
+    max_size=4,
+)
 
 
 def _store(engine: str, folder: Path) -> Store:
@@ -116,6 +123,10 @@ def _event(sheets_: list[tuple[str, int, dict[str, Any]]]) -> PendingEvent:
     columns |= {name: [s[name] or 0 for _, _, s in sheets_] for name in tf.SHEET_COUNTS}
     columns["votes"] = {c: [s[tf.choice_column(c)] or 0 for _, _, s in sheets_] for c in CHOICES}
     return PendingEvent(EventType.SHEETS_RECORDED, {"sheets": columns})
+
+
+def _note() -> PendingEvent:
+    return PendingEvent("test.noted", {"text": "a run of sheet events ends here"})
 
 
 @contextmanager
@@ -144,7 +155,7 @@ def test_the_plain_path_writes_what_the_frame_path_writes(engine: str, writes: l
         plain, framed = _store(engine, Path(folder)), _store(engine, Path(folder))
         try:
             for group in writes:
-                requests = [GroupRequest([_event(s)], "judge", None, []) for s in group]
+                requests = [GroupRequest([*([_note()] if noted else []), _event(s)], "judge", None, []) for s, noted in group]
                 with _small_run(projection.SMALL_RUN):
                     first = plain.write_group(requests)
                 with _small_run(0):

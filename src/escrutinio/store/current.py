@@ -105,9 +105,13 @@ def current_row_values(conn: Any, ids: Sequence[str]) -> list[Sequence[Any]]:
     """The ``sheets`` rows (``SHEET_SELECTED``) of these tables' current sheets kept as rows."""
     rows: list[Sequence[Any]] = []
     for part in parts(ids):
-        sql = f"SELECT {SHEET_SELECT} FROM sheets WHERE current = 1 AND table_id IN ({placeholders(conn, len(part))})"
-        rows += conn.exec_driver_sql(sql, tuple(part)).fetchall()
+        rows += conn.exec_driver_sql(current_rows_sql(conn, len(part)), tuple(part)).fetchall()
     return rows
+
+
+def current_rows_sql(conn: Any, n: int) -> str:
+    """The query of :func:`current_row_values` for ``n`` tables."""
+    return f"SELECT {SHEET_SELECT} FROM sheets WHERE current = 1 AND table_id IN ({placeholders(conn, n)})"
 
 
 def _sheet_rows(conn: Any, election: Election, ids: Sequence[str] | None, current_only: bool) -> pl.DataFrame:

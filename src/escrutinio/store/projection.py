@@ -19,7 +19,7 @@ from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
-from escrutinio.store import chunks, lookup, phases, tally_digest
+from escrutinio.store import chunks, lookup, phases, read_ahead
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.current import (
@@ -33,8 +33,9 @@ from escrutinio.store.current import (
     read_tables,
     sheet_dicts,
 )
-from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders, run_many
+from escrutinio.store.engine import bulk_insert, bulk_insert_frame, insert_sql, mark, parts, placeholders, run_many
 from escrutinio.store.packed_tally import add
+from escrutinio.store.read_ahead import ReadAhead
 
 SHEET_ROW_COLUMNS = list(SHEET_ROW)
 SMALL_BATCH = 2_000
@@ -62,6 +63,7 @@ class Projection:
         entries_by_key: bool = False,
         chunks: dict[str, list[tuple[int, str]]] | None = None,
         areas: int | None = None,
+        ahead: ReadAhead | None = None,
     ) -> None:
         """``entries_by_key``: a double entry taken meanwhile is refused by ``sheet_entries``'s
         primary key, failing the whole write, instead of being looked for first (a round trip):
@@ -70,7 +72,10 @@ class Projection:
         ``chunks`` (each kind's (seq, hash), oldest first) and ``areas`` (how many): read by the
         writer under the write lock with its head, so a small write looks its tables up in the
         process's dictionaries of the chunks (:mod:`escrutinio.store.lookup`) and finds its
-        cached lineage without a query of its own."""
+        cached lineage without a query of its own.
+
+        ``ahead``: the current rows of the tables the write sheets and the tallies it changes,
+        read with the write lock (:mod:`escrutinio.store.read_ahead`)."""
         self.conn = conn
         self.election = election
         # Survives transactions (held by the Store): the area lineage changes only with new areas,
@@ -86,6 +91,11 @@ class Projection:
         self.entries_by_key = entries_by_key
         self._listed = chunks
         self._area_count = areas
+        self.ahead = ahead
+        self._rows_written: set[str] = set()
+        """Tables whose ``sheets`` rows this write changed (what was read ahead of them is old)."""
+        self._deferred: list[tuple[str, list[tuple[Any, ...]]]] = []
+        """``sheets`` statements not sent yet (:meth:`defer`), in order."""
         self.tally_deltas: list[pl.DataFrame] = []
         """Tally changes as long (area, key, value) frames (the polars path)..."""
         self.tally_changes: tally.Changes = {}
@@ -179,6 +189,7 @@ class Projection:
 
     def current(self, ids: list[str]) -> pl.DataFrame:
         assert self.election is not None
+        self.flush()
         if self._sheets is None and len(ids) > SMALL_BATCH:
             self._sheets = read_current_sheets(self.conn, self.election, self.cache)
         if self._sheets is not None:
@@ -200,7 +211,10 @@ class Projection:
         if self._sheets is None and self._listed is not None and len(ids) <= SMALL_BATCH:
             loaded = lookup.sheet_index(self.conn, self.cache, self._listed.get(chunks.SHEETS, []))
             if not any(t in loaded for t in ids):
-                found = current_row_values(self.conn, ids)
+                found = self._read_ahead(ids)
+                if found is None:
+                    self.flush()
+                    found = current_row_values(self.conn, ids)
                 self._rows_of = (set(ids), {r[0] for r in found})
                 return sheet_dicts(found, self.election)
         return {r["table"]: r for r in self.current(ids).iter_rows(named=True)}
@@ -210,19 +224,40 @@ class Projection:
         sheet arrives); a bulk write reads the whole (small) set once, a small one learnt it
         when it read these tables' current sheets (:meth:`current`), a round trip fewer."""
         if self._row_tables is None and len(ids) > SMALL_BATCH:
+            self.flush()
             found = self.conn.exec_driver_sql("SELECT table_id FROM sheets WHERE current = 1").fetchall()
             self._row_tables = {r[0] for r in found}
         if self._row_tables is not None:
             return self._row_tables.intersection(ids)
         if self._rows_of is not None and self._rows_of[0].issuperset(ids):
             return self._rows_of[1].intersection(ids)
+        self.flush()
         out: set[str] = set()
         for part in parts(ids):
             sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({placeholders(self.conn, len(part))})"
             out.update(r[0] for r in self.conn.exec_driver_sql(sql, tuple(part)).fetchall())
         return out
 
+    def _read_ahead(self, ids: list[str]) -> list[Any] | None:
+        """These tables' current rows as read with the lock, unless this write changed them since."""
+        if self.ahead is None or not self._rows_written.isdisjoint(ids):
+            return None
+        return self.ahead.rows_of(ids)
+
+    def defer(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Send a ``sheets`` statement with the write's last ones (:meth:`flush`), one round trip
+        for them all, or before the write next reads ``sheets``, whichever comes first."""
+        if rows:
+            self._deferred.append((sql, rows))
+
+    def flush(self) -> None:
+        """Send the statements :meth:`defer` held, in order."""
+        for sql, rows in self._deferred:
+            run_many(self.conn, sql, rows)
+        self._deferred = []
+
     def rows_changed(self, retired: set[str], kept: list[str]) -> None:
+        self._rows_written.update(retired, kept)
         if self._row_tables is not None:
             self._row_tables = (self._row_tables - retired) | set(kept)
         self._rows_of = None  # read again if asked: the rows just written are current now
@@ -379,7 +414,8 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
     old = proj.current(ids)
     roll = proj.places(ids)
     retired = proj.row_tables(ids)
-    _retire(conn, retired)
+    _retire(proj, retired)
+    proj.flush()
     timing.mark("sheet_reads")
     if bulk:
         chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
@@ -411,7 +447,7 @@ def _apply_small_run(proj: Projection, events: list[Event]) -> None:
     old = proj.current_of(ids)
     places = proj.place_of(ids)
     retired = proj.row_tables(ids)
-    _retire(conn, retired)
+    _retire(proj, retired)
     timing.mark("sheet_reads")
     votes = [tf.choice_column(c) for c in election.contest.choice_ids]
     rows = []
@@ -422,7 +458,7 @@ def _apply_small_run(proj: Projection, events: list[Event]) -> None:
         line = "[" + ",".join(str(sheet[v]) for v in votes) + "]"
         head = (table, sheet["version"], sheet["state"], sheet["reasons"], sheet["basis"], sheet["line"])
         rows.append((*head, *figures, line, sheet["seq"], 1, area, electors))
-    bulk_insert(conn, "sheets", SHEET_ROW_COLUMNS, rows, replace_on=("table_id", "version"))
+    proj.defer(insert_sql(conn, "sheets", SHEET_ROW_COLUMNS, replace_on=("table_id", "version")), rows)
     proj.rows_changed(retired, ids)
     timing.mark("sheet_rows")
     above = proj.ancestors()
@@ -437,11 +473,10 @@ def _apply_small_run(proj: Projection, events: list[Event]) -> None:
     timing.mark("roll_up")
 
 
-def _retire(conn: Any, tables: set[str]) -> None:
+def _retire(proj: Projection, tables: set[str]) -> None:
     """These tables' current rows are current no more (a newer sheet is being written)."""
-    if tables:
-        sql = f"UPDATE sheets SET current = 0 WHERE table_id = {mark(conn)} AND current = 1"
-        conn.exec_driver_sql(sql, [(t,) for t in sorted(tables)])
+    sql = f"UPDATE sheets SET current = 0 WHERE table_id = {mark(proj.conn)} AND current = 1"
+    proj.defer(sql, [(t,) for t in sorted(tables)])
 
 
 def _payloads_frame(events: list[Event], election: Election) -> pl.DataFrame:
@@ -486,23 +521,25 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
 
-def tally_rows(conn: Any, changes: tally.Changes) -> tuple[list[tuple[str, str]], str | None]:
+def tally_rows(
+    conn: Any, changes: tally.Changes, ahead: ReadAhead | None = None
+) -> tuple[list[tuple[str, str]], str | None]:
     """The per-area counts the ``changes`` make of the stored ones, to be written by
     :func:`write_tally`, and the stored tally digests (``tally_digest.write`` updates them):
-    read together, one query for a write of up to 500 areas."""
+    read together, one query for a write of up to 500 areas, or none when they were read
+    with the write lock (``ahead``, :mod:`escrutinio.store.read_ahead`)."""
     areas = sorted(changes)
-    stored: dict[str, str] = {}
-    digests: str | None = None
-    first = areas[:500]
-    sql = f"SELECT NULL, value FROM meta WHERE key = '{tally_digest.DIGESTS}'"
-    if first:
-        sql += f" UNION ALL SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(first))})"
-    for area, counts in conn.exec_driver_sql(sql, tuple(first)).fetchall():
-        if area is None:
-            digests = counts
-        else:
-            stored[area] = counts
-    for part in parts(areas[500:]):
+    if not areas:
+        return [], None  # nothing changes: the digests are not rewritten either
+    if ahead is not None:
+        digests = ahead.digests
+        stored = {a: ahead.tallies[a] for a in areas if a in ahead.tallies}
+        missing = [a for a in areas if a not in ahead.areas]
+    else:
+        sql, params = read_ahead.tally_query(conn, areas[: read_ahead.PART])
+        digests, stored = read_ahead.split_tallies(conn.exec_driver_sql(sql, params).fetchall())
+        missing = areas[read_ahead.PART :]
+    for part in parts(missing):
         sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
         stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
     rows = [(area, add(stored.get(area), list(changes[area]), list(changes[area].values()))) for area in areas]

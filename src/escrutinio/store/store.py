@@ -24,14 +24,14 @@ from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, chec
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import chunks, lookup, phases, tally_digest
+from escrutinio.store import chunks, lookup, phases, read_ahead, tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
     create_schema,
     has_schema,
     lock_for_write,
-    locked_rows,
+    locked_reads,
     make_engine,
     mark,
     migrate,
@@ -430,7 +430,9 @@ class Store:
             raise StaleState(expect_seq, seq)
         at = timestamp(moment)
         election = None if self._election is None and seq == 0 else self.election()
-        proj = Projection(conn, election, self._cache, entries_by_key=entries_by_key, chunks=state.chunks, areas=state.areas)
+        proj = Projection(
+            conn, election, self._cache, entries_by_key=entries_by_key, chunks=state.chunks, areas=state.areas, ahead=state.ahead
+        )
         timing = proj.phases = self._phases
         batch: list[tuple[Event, pl.DataFrame | None]] = []
         out: list[list[Event]] = []
@@ -470,9 +472,10 @@ class Store:
         timing.mark("check")
         delta = proj.changes()
         timing.mark("combine")
-        changed, digests = tally_rows(conn, delta)
+        changed, digests = tally_rows(conn, delta, proj.ahead)
         timing.mark("tally_rows")
         with pipelined(conn):
+            proj.flush()  # the sheets' rows, held back to go with the rest
             # The log and the docket rows in one statement each, whatever the number of events.
             bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
             write_cases(conn, proj)
@@ -536,9 +539,10 @@ class Store:
         if any(r.expect_seq is not None for r in requests) or len(set(keys)) != len(keys):
             return None
         results: list[list[Event] | BaseException | None] = [None] * len(requests)
+        ahead = read_ahead.plan([r.pending for r in requests], self._cache)
         try:
             with writing(self.engine) as conn, conn.begin():
-                state = _under_lock(conn, keys, lock=True)
+                state = _under_lock(conn, keys, lock=True, ahead=ahead)
                 self._phases.mark("lock")
                 done = state.done
                 for i, r in enumerate(requests):
@@ -718,13 +722,16 @@ class LockedState:
     """Each kind's chunks (seq, hash), oldest first (see :mod:`escrutinio.store.lookup`)."""
     areas: int
     """How many areas are registered (the cached lineage of the areas holds while it is the same)."""
+    ahead: read_ahead.ReadAhead | None = None
+    """What the write's projection will read, read with the lock (:mod:`escrutinio.store.read_ahead`)."""
 
 
-def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedState:
+def _under_lock(conn: Any, keys: list[str], *, lock: bool = False, ahead: read_ahead.Ahead | None = None) -> LockedState:
     """What a writer reads once it holds the write lock, in one round trip: which of ``keys``
     are recorded (with their first event), the head (seq, hash), the store's clock, the list
     of chunks and the number of areas (so a small write's projection asks no more of them).
-    With ``lock`` the write lock is taken first, in the same round trip (:func:`locked_rows`).
+    With ``lock`` the write lock is taken first, in the same round trip (:func:`locked_reads`),
+    and what ``ahead`` names is read in it too (:mod:`escrutinio.store.read_ahead`).
 
     A query of its own after the lock's (never one statement with it): a statement's snapshot
     is taken when it starts, so a head read in the statement that waited for the lock could be
@@ -739,7 +746,13 @@ def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedStat
     )
     if first:
         sql += f" UNION ALL SELECT 3, key, seq, NULL, NULL FROM action_keys WHERE key IN ({placeholders(conn, len(first))})"
-    rows = locked_rows(conn, sql, first) if lock else conn.exec_driver_sql(sql, tuple(first)).fetchall()
+    early = None
+    if lock:
+        asked = [(sql, first), *(read_ahead.queries(conn, ahead) if ahead is not None else [])]
+        rows, *more = locked_reads(conn, asked)
+        early = read_ahead.answer(ahead, more) if ahead is not None else None
+    else:
+        rows = conn.exec_driver_sql(sql, tuple(first)).fetchall()
     done: dict[str, int] = {}
     listed: dict[str, list[tuple[int, str]]] = {chunks.ROLL: [], chunks.SHEETS: []}
     seq, digest, moment, areas = 0, GENESIS, None, 0
@@ -757,7 +770,7 @@ def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedStat
     for found in listed.values():
         found.sort()
     when = moment.astimezone(UTC) if moment is not None else _clock(None)
-    return LockedState(done, seq, digest, when, listed, areas)
+    return LockedState(done, seq, digest, when, listed, areas, early)
 
 
 def _clock(conn: Any) -> datetime:
