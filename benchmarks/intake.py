@@ -16,7 +16,8 @@ What it does, on loopback only, bounded in time (``--max-seconds``) and count, s
    figures differ from the file's would refuse it, so a clean load proves every figure arrived
    exact; it also brings the file's stated statuses (annulled, at the dispute body, not
    installed), after which the results must equal the baseline's (issue 2's figures) to the
-   vote, and ``verify`` of the exported log must pass.
+   vote, and ``verify`` of the exported log must pass;
+6. the databases it made are dropped, whatever the outcome (on a shared server they piled up).
 
 Prints sheets/s, p50/p99 of writes and reads, errors, the server's CPU time per request (what
 a request costs, however busy the machine; with ``--workers``, all its processes), the client's
@@ -95,15 +96,36 @@ def postgres() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def fresh_database(admin: str) -> str:
+MADE: list[str] = []
+"""The databases this run made (:func:`drop_made` drops them when it ends)."""
+
+
+def _admin(admin: str, sql: str) -> None:
     import sqlalchemy as sa
 
-    name = f"bench_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(admin.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
+
+
+def fresh_database(admin: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    _admin(admin, f"CREATE DATABASE {name}")
+    MADE.append(name)
     return admin.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_made(admin: str) -> None:
+    """Drop the databases this run made (a shared server would otherwise gather them), once
+    this process's own connections to them are closed."""
+    from escrutinio.store.engine import dispose_all
+
+    dispose_all()
+    while MADE:
+        _admin(admin, f"DROP DATABASE IF EXISTS {MADE.pop()} WITH (FORCE)")
 
 
 # -- the sheets ------------------------------------------------------------------------------
@@ -385,7 +407,8 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="escrutinio-bench-"))
     try:
-        with postgres() as admin:
+        with postgres() as admin, contextlib.ExitStack() as cleanup:
+            cleanup.callback(drop_made, admin)
             path = subset(args.tables, folder)
             base = fresh_database(admin)
             start = time.perf_counter()
