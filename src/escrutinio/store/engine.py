@@ -238,6 +238,24 @@ def pipelined(conn: Any) -> Iterator[None]:
         yield
 
 
+def commit_in_pipeline(conn: Any) -> bool:
+    """Inside :func:`pipelined`, send COMMIT after the statements already sent, so that they
+    and the commit take one round trip (PostgreSQL; True); the transaction's own commit then
+    finds nothing left to do. On SQLite, nothing (False): the transaction commits as usual.
+
+    A statement refused before it skips the COMMIT (the server skips what follows an error
+    until the pipeline's end), so such a failure still means nothing was written; only a
+    connection lost meanwhile leaves the outcome unknown, as a lost commit always does."""
+    if conn.dialect.name != "postgresql":
+        return False
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("COMMIT")
+    finally:
+        cursor.close()
+    return True
+
+
 @contextmanager
 def as_sqlalchemy_errors(conn: Any) -> Iterator[None]:
     """psycopg's errors, raised by statements run on the driver's own connection, as

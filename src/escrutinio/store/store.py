@@ -28,6 +28,7 @@ from escrutinio.store import chunks, lookup, phases, read_ahead, tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
+    commit_in_pipeline,
     create_schema,
     has_schema,
     lock_for_write,
@@ -409,6 +410,7 @@ class Store:
         state: LockedState | None = None,
         *,
         entries_by_key: bool = False,
+        commit: bool = False,
     ) -> list[list[Event]]:
         """Seal the events of each part (one caller's append) on the head, one part after the
         other, and apply them all to the projections in one pass: one statement per table
@@ -417,7 +419,10 @@ class Store:
 
         ``state``: what the caller read under the write lock, the keys already checked
         (:func:`_under_lock`); else it is read here.
-        ``entries_by_key``: see :class:`Projection` (a caller that writes apart on a refusal)."""
+        ``entries_by_key``: see :class:`Projection` (a caller that writes apart on a refusal).
+        ``commit``: the transaction's COMMIT goes with the last statements, one round trip for
+        both (:func:`escrutinio.store.engine.commit_in_pipeline`): for a caller with nothing
+        left to do in the transaction."""
         wanted = [k for part in parts_ for k in part.keys]
         if state is None:
             state = _under_lock(conn, wanted)
@@ -489,6 +494,9 @@ class Store:
                 # The primary key is the last guard: a duplicate here fails the whole transaction.
                 rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
                 bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
+            if commit:
+                self._committing = True  # a failure from here on may leave the outcome unknown
+                commit_in_pipeline(conn)
         timing.mark("write")
         return out
 
@@ -553,10 +561,11 @@ class Store:
                 if not todo:
                     return [r for r in results if r is not None]  # every one done before: nothing to write
                 try:
-                    written = self._write_parts(conn, [requests[i] for i in todo], state, entries_by_key=True)
+                    written = self._write_parts(conn, [requests[i] for i in todo], state, entries_by_key=True, commit=True)
                 except Exception as exc:
                     if getattr(exc, "connection_invalidated", False):
                         raise  # the server went away: writing apart would not help
+                    self._committing = False  # a statement refused skips the COMMIT sent after it
                     raise _WriteApart from exc
                 for i, events in zip(todo, written, strict=True):
                     results[i] = events
