@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 import polars as pl
@@ -310,15 +310,16 @@ class Store:
         with self.engine.connect() as conn:
             return _intake_events(conn, table)
 
-    def entry_state(self, table: str) -> tuple[bool, int | None, str | None, list[Event]]:
+    def entry_state(self, table: str) -> EntryState:
         """What deciding a clerk's entry of ``table`` reads: whether the table is on the roll,
-        its electors, the state of its current sheet (None: it has none) and its intake events,
-        oldest first. One indexed query (:func:`escrutinio.store.lookup.entry_state`): it is
-        asked once per entry, and whole-frame reads of the roll and the sheets were most of an
-        entry's time."""
+        its electors, the state of its current sheet (None: it has none), its intake events,
+        oldest first, and its area (what a clerk's area is checked against). One indexed query
+        (:func:`escrutinio.store.lookup.entry_state`): it is asked once per entry, and
+        whole-frame reads of the roll and the sheets were most of an entry's time."""
         with self.engine.connect() as conn:
             roll, state, rows = lookup.entry_state(conn, self._cache, table)
-        return roll is not None, roll[1] if roll is not None else None, state, [_event(r) for r in rows]
+        area, electors = roll if roll is not None else (None, None)
+        return EntryState(roll is not None, electors, state, [_event(r) for r in rows], area)
 
     def event_at(self, seq: int) -> Event:
         """One event of the log, by number."""
@@ -660,6 +661,16 @@ class Store:
         if row is None:
             raise StoreError(f"no file with SHA-256 {sha256} in this store")
         return BlobInfo(*row)
+
+
+class EntryState(NamedTuple):
+    """A table as deciding a clerk's entry of it reads it (:meth:`Store.entry_state`)."""
+
+    on_roll: bool
+    electors: int | None
+    state: str | None
+    events: list[Event]
+    area: str | None
 
 
 @dataclass(frozen=True)
