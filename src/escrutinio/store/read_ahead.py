@@ -64,8 +64,13 @@ def plan(requests: Iterable[Sequence[PendingEvent]], cache: dict[str, Any]) -> A
     tables: set[str] = set()
     for pending in requests:
         for p in pending:
-            if p.type == EventType.SHEETS_RECORDED and p.frame is None and p.data is not None:
-                tables.update(p.data["sheets"]["table"])
+            if p.type == EventType.SHEETS_RECORDED and p.frame is None and isinstance(p.data, dict):
+                # Read before the events are checked: a malformed one must not fail its whole group
+                # here (it is refused later, alone, by the write's own checks).
+                sheets = p.data.get("sheets")
+                named = sheets.get("table") if isinstance(sheets, dict) else None
+                if isinstance(named, list):
+                    tables.update(t for t in named if isinstance(t, str))
     if not tables or len(tables) > PART:
         return None
     index = lookup.held_roll_index(cache)
