@@ -16,7 +16,8 @@ What it does, on loopback only, bounded in time (``--max-seconds``) and count, s
    figures differ from the file's would refuse it, so a clean load proves every figure arrived
    exact; it also brings the file's stated statuses (annulled, at the dispute body, not
    installed), after which the results must equal the baseline's (issue 2's figures) to the
-   vote, and ``verify`` of the exported log must pass.
+   vote, and ``verify`` of the exported log must pass;
+6. the databases it made are dropped, whatever the outcome (on a shared server they piled up).
 
 Prints sheets/s, p50/p99 of writes and reads, errors, the server's CPU time per request (what
 a request costs, however busy the machine; with ``--workers``, all its processes), the client's
@@ -95,15 +96,36 @@ def postgres() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def fresh_database(admin: str) -> str:
+MADE: list[str] = []
+"""The databases this run made (:func:`drop_made` drops them when it ends)."""
+
+
+def _admin(admin: str, sql: str) -> None:
     import sqlalchemy as sa
 
-    name = f"bench_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(admin.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
+
+
+def fresh_database(admin: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    _admin(admin, f"CREATE DATABASE {name}")
+    MADE.append(name)
     return admin.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_made(admin: str) -> None:
+    """Drop the databases this run made (a shared server would otherwise gather them), once
+    this process's own connections to them are closed."""
+    from escrutinio.store.engine import dispose_all
+
+    dispose_all()
+    while MADE:
+        _admin(admin, f"DROP DATABASE IF EXISTS {MADE.pop()} WITH (FORCE)")
 
 
 # -- the sheets ------------------------------------------------------------------------------
@@ -327,12 +349,14 @@ def server_cpu(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def serving(db: str, workers: int = 1) -> Iterator[tuple[str, int]]:
-    """``escrutinio serve`` on ``db``: its URL and process id."""
+def serving(db: str, workers: int = 1, phases: Path | None = None) -> Iterator[tuple[str, int]]:
+    """``escrutinio serve`` on ``db``: its URL and process id. With ``phases`` the server
+    times its writes' phases into that file (``escrutinio.store.phases``)."""
     port = free_port()
     command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
     command += ["--workers", str(workers)] if workers > 1 else []
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    env = {**os.environ, "ESCRUTINIO_WRITE_PHASES": str(phases)} if phases else None
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -375,6 +399,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop submitting after this long")
     parser.add_argument("--client-processes", type=int, default=1, help="processes the clients and readers are shared among")
     parser.add_argument("--workers", type=int, default=1, help="escrutinio serve --workers")
+    parser.add_argument("--phases", action="store_true", help="print the server's timings of its writes' phases")
     args = parser.parse_args()
     if not RUNOFF.exists():
         sys.exit(f"{RUNOFF}: not found (../shared/data)")
@@ -382,7 +407,8 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="escrutinio-bench-"))
     try:
-        with postgres() as admin:
+        with postgres() as admin, contextlib.ExitStack() as cleanup:
+            cleanup.callback(drop_made, admin)
             path = subset(args.tables, folder)
             base = fresh_database(admin)
             start = time.perf_counter()
@@ -397,7 +423,8 @@ def main() -> None:
             with Session(db, "bench") as session:
                 session.intake.register_roll(path, ELECTION)
             tokens = clerks(db, 2 * args.clients)
-            with serving(db, args.workers) as (url, pid):
+            phases = folder / "phases.txt" if args.phases else None
+            with serving(db, args.workers, phases) as (url, pid):
                 start, used = time.perf_counter(), server_cpu(pid)
                 deadline = time.monotonic() + args.max_seconds
                 writes, reads, processed, client = drive_in_processes(
@@ -418,6 +445,8 @@ def main() -> None:
                 f"at most {1000 / max(mine, 1e-9):,.0f} requests/s a core)"
             )
             print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            if phases is not None and phases.exists():
+                print(phases.read_text(), end="")
             print(f"reads:  {len(reads.latencies):,} by {args.readers} readers, {spread(reads)}")
             ratio = (processed / took) / rate if processed else 0.0
             print(f"ratio: intake over HTTP ran at {ratio:.3f}x the one-file load's sheets/s (same sheets, same run)")

@@ -142,10 +142,9 @@ class IntakeService:
                 f"votes: {len(sheet.votes)} figures for the {len(election.contest.choice_ids)} choices of the contest"
             )
         action = _action_key("sheet", clerk, key)
-        self.session.require_tables(Action.SUBMIT_SHEET, [sheet.table])
         for attempt in range(ATTEMPTS):
             try:
-                electors, current, earlier = self._entry_state(sheet.table)
+                electors, current, earlier = self._entry_state(sheet.table, Action.SUBMIT_SHEET)
                 try:
                     decision = decide_entry(sheet, clerk, earlier, current, electors, election)
                 except EntryRefused:
@@ -173,14 +172,18 @@ class IntakeService:
         first entry their own (the rules :meth:`submit_sheet` applies, asked up front)."""
         from escrutinio.intake.double_entry import refuse_entry
 
-        self.session.require_tables(Action.SUBMIT_SHEET, [table])
-        _, current, earlier = self._entry_state(table)
+        _, current, earlier = self._entry_state(table, Action.SUBMIT_SHEET)
         refuse_entry(table, str(self.session.actor), earlier, current)
 
-    def _entry_state(self, table: str) -> tuple[int | None, str | None, list[Event]]:
+    def _entry_state(self, table: str, action: Action) -> tuple[int | None, str | None, list[Event]]:
         """A table's electors, the state of the sheet it already has (None: none) and its entry
-        events; :class:`NotFound` when it is not on the roll."""
-        on_roll, electors, current, events = self.session.store.entry_state(table)
+        events, once the clerk is found allowed to ``action`` in its area (the area comes with
+        the rest, in the same query: ``session.require_tables`` read it from the roll's frames
+        apart, on every entry of a clerk with an area); :class:`NotFound` when it is not on the
+        roll (after the check, which a table off the roll leaves to the clerk's own area, as
+        ``require_tables`` does)."""
+        on_roll, electors, current, events, area = self.session.store.entry_state(table)
+        self.session.require_areas(action, [area])
         if not on_roll:
             raise NotFound(f"table: {table} is not on the roll of this election")
         return electors, current, events

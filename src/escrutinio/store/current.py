@@ -17,7 +17,7 @@ import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
-from escrutinio.ledger.sheets_payload import current_schema
+from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, current_schema
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
 from escrutinio.store import chunks
 from escrutinio.store.columns import SHEET_ROW
@@ -72,6 +72,46 @@ def sheet_frame(rows: Sequence[Sequence[Any]], election: Election) -> pl.DataFra
     for i, c in enumerate(choices):
         data[tf.choice_column(c)] = [v[i] for v in votes]
     return pl.DataFrame(data, schema=schema).select(list(schema))
+
+
+def sheet_dicts(rows: Sequence[Sequence[Any]], election: Election) -> dict[str, dict[str, Any]]:
+    """Rows of the sheets table (``SHEET_SELECTED``) as current-sheet rows by table, the
+    newest (version, event) of each: :func:`sheet_frame` then :func:`newest`, without a frame
+    (a write of a few sheets reads a few rows)."""
+    choices = [tf.choice_column(c) for c in election.contest.choice_ids]
+    out: dict[str, dict[str, Any]] = {}
+    for table, version, state, reasons, basis, line, cast, blank, null, challenged, votes, seq in rows:
+        held = out.get(table)
+        if held is not None and (held["version"], held["seq"]) > (version, seq):
+            continue
+        sheet = {"table": table, "version": version, "state": state, "reasons": reasons, "basis": basis, "line": line}
+        sheet |= {tf.CAST: cast, tf.BLANK: blank, tf.NULL: null, tf.CHALLENGED: challenged}
+        sheet |= dict(zip(choices, orjson.loads(votes), strict=True))
+        out[table] = sheet | {"seq": seq}
+    return out
+
+
+def payload_sheets(sheets: dict[str, Any], election: Election, seq: int) -> list[dict[str, Any]]:
+    """One small sheet event's sheets (its columnar payload) as current-sheet rows, in order:
+    :func:`escrutinio.ledger.sheets_payload.from_payload` without a frame."""
+    columns = [sheets[c] for c in SHEET_COLUMNS]
+    choices = election.contest.choice_ids
+    votes = [sheets["votes"][c] for c in choices]
+    names = [*SHEET_COLUMNS, *(tf.choice_column(c) for c in choices)]
+    return [dict(zip(names, values, strict=True)) | {"seq": seq} for values in zip(*columns, *votes, strict=True)]
+
+
+def current_row_values(conn: Any, ids: Sequence[str]) -> list[Sequence[Any]]:
+    """The ``sheets`` rows (``SHEET_SELECTED``) of these tables' current sheets kept as rows."""
+    rows: list[Sequence[Any]] = []
+    for part in parts(ids):
+        rows += conn.exec_driver_sql(current_rows_sql(conn, len(part)), tuple(part)).fetchall()
+    return rows
+
+
+def current_rows_sql(conn: Any, n: int) -> str:
+    """The query of :func:`current_row_values` for ``n`` tables."""
+    return f"SELECT {SHEET_SELECT} FROM sheets WHERE current = 1 AND table_id IN ({placeholders(conn, n)})"
 
 
 def _sheet_rows(conn: Any, election: Election, ids: Sequence[str] | None, current_only: bool) -> pl.DataFrame:

@@ -198,11 +198,16 @@ def bulk_insert(conn: Any, table: str, columns: list[str], rows: Iterable[tuple]
     """
     if isinstance(rows, list) and not rows:
         return
+    run_many(conn, insert_sql(conn, table, columns, replace_on), rows)
+
+
+def insert_sql(conn: Any, table: str, columns: list[str], replace_on: Sequence[str] = ()) -> str:
+    """The statement :func:`bulk_insert` runs once per row."""
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders(conn, len(columns))})"
     if replace_on:
         others = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in replace_on)
         sql += f" ON CONFLICT ({', '.join(replace_on)}) DO UPDATE SET {others}"
-    run_many(conn, sql, rows)
+    return sql
 
 
 def run_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -233,6 +238,24 @@ def pipelined(conn: Any) -> Iterator[None]:
         yield
 
 
+def commit_in_pipeline(conn: Any) -> bool:
+    """Inside :func:`pipelined`, send COMMIT after the statements already sent, so that they
+    and the commit take one round trip (PostgreSQL; True); the transaction's own commit then
+    finds nothing left to do. On SQLite, nothing (False): the transaction commits as usual.
+
+    A statement refused before it skips the COMMIT (the server skips what follows an error
+    until the pipeline's end), so such a failure still means nothing was written; only a
+    connection lost meanwhile leaves the outcome unknown, as a lost commit always does."""
+    if conn.dialect.name != "postgresql":
+        return False
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("COMMIT")
+    finally:
+        cursor.close()
+    return True
+
+
 @contextmanager
 def as_sqlalchemy_errors(conn: Any) -> Iterator[None]:
     """psycopg's errors, raised by statements run on the driver's own connection, as
@@ -255,18 +278,26 @@ def locked_rows(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
     """Take the write lock (:func:`lock_for_write`), then run the query ``sql`` and return its
     rows: on PostgreSQL both are sent at once (one round trip, not two), yet the query is a
     statement of its own, so its snapshot is taken once the lock is held."""
+    return locked_reads(conn, [(sql, params)])[0]
+
+
+def locked_reads(conn: Any, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+    """:func:`locked_rows` of several queries: the lock and every query sent at once, each
+    query's rows in order (each a statement of its own, all after the lock)."""
     if conn.dialect.name != "postgresql":
         lock_for_write(conn)
-        return list(conn.exec_driver_sql(sql, tuple(params)).fetchall())
-    cursor = conn.connection.cursor()
+        return [list(conn.exec_driver_sql(sql, tuple(params)).fetchall()) for sql, params in queries]
+    cursors = [conn.connection.cursor() for _ in queries]
     try:
         with as_sqlalchemy_errors(conn):
             with conn.connection.driver_connection.pipeline():
-                cursor.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
-                cursor.execute(sql, tuple(params))
-            return list(cursor.fetchall())
+                cursors[0].execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                for cursor, (sql, params) in zip(cursors, queries, strict=True):
+                    cursor.execute(sql, tuple(params))
+            return [list(cursor.fetchall()) for cursor in cursors]
     finally:
-        cursor.close()
+        for cursor in cursors:
+            cursor.close()
 
 
 def has_schema(conn: Any) -> bool:

@@ -64,6 +64,14 @@ def entry_state(conn: Any, cache: dict[str, Any], table: str) -> tuple[RollEntry
     return roll, newest[2] if newest is not None else None, events
 
 
+def held_roll_index(cache: dict[str, Any]) -> dict[str, RollEntry] | None:
+    """The roll index this process last built (None: none yet), without asking whether the
+    store has more chunks since: a guess of where tables lie (``store.read_ahead``), never an
+    answer."""
+    found = cache.get(f"index:{chunks.ROLL}")
+    return found[1] if found is not None else None
+
+
 def roll_index(conn: Any, cache: dict[str, Any], listed: Sequence[tuple[int, str]]) -> dict[str, RollEntry]:
     """Each table on the roll with its (area, electors), from the roll's chunks ``listed``."""
 

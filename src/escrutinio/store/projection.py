@@ -19,23 +19,32 @@ from escrutinio.domain.sheet import SheetState
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
-from escrutinio.store import chunks, lookup, tally_digest
+from escrutinio.store import chunks, lookup, phases, read_ahead
 from escrutinio.store.chunks import only_tables
 from escrutinio.store.columns import SHEET_ROW
 from escrutinio.store.current import (
+    current_row_values,
     current_rows,
     newest,
+    payload_sheets,
     read_areas,
     read_current_sheets,
     read_current_sheets_and_rows,
     read_tables,
+    sheet_dicts,
 )
-from escrutinio.store.engine import bulk_insert, bulk_insert_frame, mark, parts, placeholders, run_many
+from escrutinio.store.engine import bulk_insert, bulk_insert_frame, insert_sql, mark, parts, placeholders, run_many
 from escrutinio.store.packed_tally import add
+from escrutinio.store.read_ahead import ReadAhead
 
 SHEET_ROW_COLUMNS = list(SHEET_ROW)
 SMALL_BATCH = 2_000
 """Up to this many tables a write reads only their rows; above it, the whole projection."""
+SMALL_RUN = 512
+"""Up to this many sheets a run of small sheet events (entries, rulings) is projected in plain
+Python (:func:`_apply_small_run`); above it, and for a file's sheets, with polars, whose fixed
+cost per call a large run pays once but a group commit of a few dozen entries paid many times
+over what their arithmetic costs, in the one thread every clerk's request waits for."""
 
 
 class Projection:
@@ -54,6 +63,7 @@ class Projection:
         entries_by_key: bool = False,
         chunks: dict[str, list[tuple[int, str]]] | None = None,
         areas: int | None = None,
+        ahead: ReadAhead | None = None,
     ) -> None:
         """``entries_by_key``: a double entry taken meanwhile is refused by ``sheet_entries``'s
         primary key, failing the whole write, instead of being looked for first (a round trip):
@@ -62,7 +72,10 @@ class Projection:
         ``chunks`` (each kind's (seq, hash), oldest first) and ``areas`` (how many): read by the
         writer under the write lock with its head, so a small write looks its tables up in the
         process's dictionaries of the chunks (:mod:`escrutinio.store.lookup`) and finds its
-        cached lineage without a query of its own."""
+        cached lineage without a query of its own.
+
+        ``ahead``: the current rows of the tables the write sheets and the tallies it changes,
+        read with the write lock (:mod:`escrutinio.store.read_ahead`)."""
         self.conn = conn
         self.election = election
         # Survives transactions (held by the Store): the area lineage changes only with new areas,
@@ -78,7 +91,15 @@ class Projection:
         self.entries_by_key = entries_by_key
         self._listed = chunks
         self._area_count = areas
+        self.ahead = ahead
+        self._rows_written: set[str] = set()
+        """Tables whose ``sheets`` rows this write changed (what was read ahead of them is old)."""
+        self._deferred: list[tuple[str, list[tuple[Any, ...]]]] = []
+        """``sheets`` statements not sent yet (:meth:`defer`), in order."""
         self.tally_deltas: list[pl.DataFrame] = []
+        """Tally changes as long (area, key, value) frames (the polars path)..."""
+        self.tally_changes: tally.Changes = {}
+        """...and as dictionaries (the plain path): :meth:`changes` adds them up."""
         self.event_rows: list[tuple[Any, ...]] = []
         self.case_rows: dict[str, dict[str, Any]] = {}
         self.case_event_rows: list[tuple[str, int]] = []
@@ -86,6 +107,8 @@ class Projection:
         self.opened: list[str] = []
         self.entry_rows: list[tuple[str, int, int, str, str, str]] = []
         self.image_rows: list[tuple[str, int, str]] = []
+        self.phases: phases.Phases | phases._Off = phases.OFF
+        """Where the write's time goes (:mod:`escrutinio.store.phases`; off unless measuring)."""
 
     def areas(self) -> pl.DataFrame:
         if self._areas is None:
@@ -108,6 +131,28 @@ class Projection:
             self.cache["lineage"] = (count if count is not None else self.areas().height, self._lineage)
         return self._lineage
 
+    def ancestors(self) -> dict[str, tuple[str, ...]]:
+        """:meth:`lineage` as a dictionary (each area with those its tables count in), made
+        once for each lineage the process holds."""
+        lin = self.lineage()
+        cached = self.cache.get("ancestors")
+        if cached is None or cached[0] is not lin:
+            cached = self.cache["ancestors"] = (lin, tally.ancestors(lin))
+        found: dict[str, tuple[str, ...]] = cached[1]
+        return found
+
+    def changes(self) -> tally.Changes:
+        """Every tally change of this write by area, zeros left out."""
+        changes = self.tally_changes
+        if self.tally_deltas:
+            changes = tally.as_changes(tally.combine(*self.tally_deltas), changes)
+        return tally.nonzero(changes)
+
+    def holds_frames(self) -> bool:
+        """Whether this write holds the whole roll or all the current sheets as frames (a
+        bulk write's), which a write of a few sheets must then keep in step (polars path)."""
+        return self._tables is not None or self._sheets is not None
+
     def add_areas(self, frame: pl.DataFrame) -> None:
         self._areas = pl.concat([self.areas(), frame])
         self._lineage = None
@@ -127,10 +172,16 @@ class Projection:
         if self._tables is not None:
             return only_tables(self._tables, ids).select(columns)
         if self._listed is not None:
-            index = lookup.roll_index(self.conn, self.cache, self._listed.get(chunks.ROLL, []))
-            found = [(t, *index[t]) for t in ids if t in index]
+            found = [(t, *place) for t, place in self.place_of(ids).items()]
             return pl.DataFrame(found, schema={c: TABLE_SCHEMA[c] for c in columns}, orient="row")
         return read_tables(self.conn, self.cache, ids).select(columns)
+
+    def place_of(self, ids: list[str]) -> dict[str, lookup.RollEntry]:
+        """The (area, electors) of each of these tables that is on the roll, in ``ids`` order."""
+        if self._tables is None and self._listed is not None:
+            index = lookup.roll_index(self.conn, self.cache, self._listed.get(chunks.ROLL, []))
+            return {t: index[t] for t in ids if t in index}
+        return {t: (area, electors) for t, area, electors in self.places(ids).iter_rows()}
 
     def chunk_written(self) -> None:
         """A chunk was written in this transaction: the list read under the lock is not whole."""
@@ -138,6 +189,7 @@ class Projection:
 
     def current(self, ids: list[str]) -> pl.DataFrame:
         assert self.election is not None
+        self.flush()
         if self._sheets is None and len(ids) > SMALL_BATCH:
             self._sheets = read_current_sheets(self.conn, self.election, self.cache)
         if self._sheets is not None:
@@ -152,24 +204,60 @@ class Projection:
         self._rows_of = (set(ids), rows)
         return found
 
+    def current_of(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """:meth:`current` as a dictionary of current-sheet rows by table, read without a frame
+        when only ``sheets`` rows hold these tables' sheets (no chunk does: every entered sheet)."""
+        assert self.election is not None
+        if self._sheets is None and self._listed is not None and len(ids) <= SMALL_BATCH:
+            loaded = lookup.sheet_index(self.conn, self.cache, self._listed.get(chunks.SHEETS, []))
+            if not any(t in loaded for t in ids):
+                found = self._read_ahead(ids)
+                if found is None:
+                    self.flush()
+                    found = current_row_values(self.conn, ids)
+                self._rows_of = (set(ids), {r[0] for r in found})
+                return sheet_dicts(found, self.election)
+        return {r["table"]: r for r in self.current(ids).iter_rows(named=True)}
+
     def row_tables(self, ids: list[str]) -> set[str]:
         """Which of these tables have a current sheet kept as a row (to retire it when a newer
         sheet arrives); a bulk write reads the whole (small) set once, a small one learnt it
         when it read these tables' current sheets (:meth:`current`), a round trip fewer."""
         if self._row_tables is None and len(ids) > SMALL_BATCH:
+            self.flush()
             found = self.conn.exec_driver_sql("SELECT table_id FROM sheets WHERE current = 1").fetchall()
             self._row_tables = {r[0] for r in found}
         if self._row_tables is not None:
             return self._row_tables.intersection(ids)
         if self._rows_of is not None and self._rows_of[0].issuperset(ids):
             return self._rows_of[1].intersection(ids)
+        self.flush()
         out: set[str] = set()
         for part in parts(ids):
             sql = f"SELECT table_id FROM sheets WHERE current = 1 AND table_id IN ({placeholders(self.conn, len(part))})"
             out.update(r[0] for r in self.conn.exec_driver_sql(sql, tuple(part)).fetchall())
         return out
 
+    def _read_ahead(self, ids: list[str]) -> list[Any] | None:
+        """These tables' current rows as read with the lock, unless this write changed them since."""
+        if self.ahead is None or not self._rows_written.isdisjoint(ids):
+            return None
+        return self.ahead.rows_of(ids)
+
+    def defer(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Send a ``sheets`` statement with the write's last ones (:meth:`flush`), one round trip
+        for them all, or before the write next reads ``sheets``, whichever comes first."""
+        if rows:
+            self._deferred.append((sql, rows))
+
+    def flush(self) -> None:
+        """Send the statements :meth:`defer` held, in order."""
+        for sql, rows in self._deferred:
+            run_many(self.conn, sql, rows)
+        self._deferred = []
+
     def rows_changed(self, retired: set[str], kept: list[str]) -> None:
+        self._rows_written.update(retired, kept)
         if self._row_tables is not None:
             self._row_tables = (self._row_tables - retired) | set(kept)
         self._rows_of = None  # read again if asked: the rows just written are current now
@@ -307,9 +395,13 @@ def _apply_sheets(proj: Projection, batch: list[tuple[Event, pl.DataFrame | None
 def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | None]], bulk: bool) -> None:
     """A bulk run is stored as one chunk, plus rows for its sheets at the dispute body; a
     small run as rows. Either way a table's older current row is retired first."""
+    if not bulk and not proj.holds_frames() and sum(len(e.data["sheets"]["table"]) for e, _ in run) <= SMALL_RUN:
+        _apply_small_run(proj, [e for e, _ in run])
+        return
     conn = proj.conn
     election = proj.election
     assert election is not None
+    timing = proj.phases
     if bulk:
         frames = [record_frame(f, election, e.seq) for e, f in run if f is not None]
         new = pl.concat(frames) if len(frames) > 1 else frames[0]
@@ -317,27 +409,74 @@ def _apply_sheet_run(proj: Projection, run: list[tuple[Event, pl.DataFrame | Non
         new = _payloads_frame([e for e, _ in run], election)
     if new["table"].is_duplicated().any():
         new = new.unique(subset=["table"], keep="last", maintain_order=True)
+    timing.mark("sheet_frame")
     ids = new["table"].to_list()
     old = proj.current(ids)
     roll = proj.places(ids)
     retired = proj.row_tables(ids)
-    if retired:
-        m = mark(conn)
-        conn.exec_driver_sql(
-            f"UPDATE sheets SET current = 0 WHERE table_id = {m} AND current = 1", [(t,) for t in sorted(retired)]
-        )
+    _retire(proj, retired)
+    proj.flush()
+    timing.mark("sheet_reads")
     if bulk:
         chunks.write(conn, run[-1][0].seq, run[-1][0].hash, chunks.SHEETS, new)
         proj.chunk_written()
     rows = new.filter(pl.col("state") == SheetState.OBSERVED.value) if bulk else new
     _write_sheet_rows(conn, rows.sort("table"), roll, election)
     proj.rows_changed(retired, rows["table"].to_list())
+    timing.mark("sheet_rows")
     lin = proj.lineage()
     proj.tally_deltas.append(tally.roll_up(tally.sheet_contribution(new.join(roll, on="table", how="inner"), election), lin))
     if old.height:  # a first sheet (every double entry's) replaces nothing
         minus = tally.roll_up(tally.sheet_contribution(old.join(roll, on="table", how="inner"), election), lin)
         proj.tally_deltas.append(minus.with_columns(-pl.col("value")))
     proj.replace_current(new)
+    timing.mark("roll_up")
+
+
+def _apply_small_run(proj: Projection, events: list[Event]) -> None:
+    """:func:`_apply_sheet_run` of a few sheets in plain Python: the same rows written and the
+    same tally changes (``tally.sheet_figures``), without a frame (see :data:`SMALL_RUN`)."""
+    conn, election, timing = proj.conn, proj.election, proj.phases
+    assert election is not None
+    new: dict[str, dict[str, Any]] = {}
+    for event in events:  # a table sheeted twice in one run: its last sheet holds
+        for sheet in payload_sheets(event.data["sheets"], election, event.seq):
+            new[sheet["table"]] = sheet
+    timing.mark("sheet_frame")
+    ids = list(new)
+    old = proj.current_of(ids)
+    places = proj.place_of(ids)
+    retired = proj.row_tables(ids)
+    _retire(proj, retired)
+    timing.mark("sheet_reads")
+    votes = [tf.choice_column(c) for c in election.contest.choice_ids]
+    rows = []
+    for table in sorted(new):
+        sheet = new[table]
+        area, electors = places.get(table, (None, None))
+        figures = (sheet[tf.CAST], sheet[tf.BLANK], sheet[tf.NULL], sheet[tf.CHALLENGED])
+        line = "[" + ",".join(str(sheet[v]) for v in votes) + "]"
+        head = (table, sheet["version"], sheet["state"], sheet["reasons"], sheet["basis"], sheet["line"])
+        rows.append((*head, *figures, line, sheet["seq"], 1, area, electors))
+    proj.defer(insert_sql(conn, "sheets", SHEET_ROW_COLUMNS, replace_on=("table_id", "version")), rows)
+    proj.rows_changed(retired, ids)
+    timing.mark("sheet_rows")
+    above = proj.ancestors()
+    for table, sheet in new.items():
+        if table not in places:
+            continue  # off the roll: it counts nowhere (the frames' inner join with the roll)
+        area, electors = places[table]
+        counted_in = above.get(area, ())
+        tally.add_figures(proj.tally_changes, tally.sheet_figures(sheet, electors, election), counted_in)
+        if table in old:
+            tally.add_figures(proj.tally_changes, tally.sheet_figures(old[table], electors, election), counted_in, -1)
+    timing.mark("roll_up")
+
+
+def _retire(proj: Projection, tables: set[str]) -> None:
+    """These tables' current rows are current no more (a newer sheet is being written)."""
+    sql = f"UPDATE sheets SET current = 0 WHERE table_id = {mark(proj.conn)} AND current = 1"
+    proj.defer(sql, [(t,) for t in sorted(tables)])
 
 
 def _payloads_frame(events: list[Event], election: Election) -> pl.DataFrame:
@@ -382,32 +521,28 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
 
-def tally_rows(conn: Any, delta: pl.DataFrame) -> tuple[list[tuple[str, str]], str | None]:
-    """The per-area counts ``delta``'s (area, key, value) changes make of the stored ones, to
-    be written by :func:`write_tally`, and the stored tally digests (``tally_digest.write``
-    updates them): read together, one query for a write of up to 500 areas."""
-    grouped = delta.group_by("area").agg("key", "value").sort("area") if delta.height else None
-    areas = grouped["area"].to_list() if grouped is not None else []
-    stored: dict[str, str] = {}
-    digests: str | None = None
-    first = areas[:500]
-    sql = f"SELECT NULL, value FROM meta WHERE key = '{tally_digest.DIGESTS}'"
-    if first:
-        sql += f" UNION ALL SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(first))})"
-    for area, counts in conn.exec_driver_sql(sql, tuple(first)).fetchall():
-        if area is None:
-            digests = counts
-        else:
-            stored[area] = counts
-    for part in parts(areas[500:]):
+def tally_rows(
+    conn: Any, changes: tally.Changes, ahead: ReadAhead | None = None
+) -> tuple[list[tuple[str, str]], str | None]:
+    """The per-area counts the ``changes`` make of the stored ones, to be written by
+    :func:`write_tally`, and the stored tally digests (``tally_digest.write`` updates them):
+    read together, one query for a write of up to 500 areas, or none when they were read
+    with the write lock (``ahead``, :mod:`escrutinio.store.read_ahead`)."""
+    areas = sorted(changes)
+    if not areas:
+        return [], None  # nothing changes: the digests are not rewritten either
+    if ahead is not None:
+        digests = ahead.digests
+        stored = {a: ahead.tallies[a] for a in areas if a in ahead.tallies}
+        missing = [a for a in areas if a not in ahead.areas]
+    else:
+        sql, params = read_ahead.tally_query(conn, areas[: read_ahead.PART])
+        digests, stored = read_ahead.split_tallies(conn.exec_driver_sql(sql, params).fetchall())
+        missing = areas[read_ahead.PART :]
+    for part in parts(missing):
         sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
         stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
-    if grouped is None:
-        return [], digests
-    rows = [
-        (area, add(stored.get(area), keys, values))
-        for area, keys, values in zip(areas, grouped["key"].to_list(), grouped["value"].to_list(), strict=True)
-    ]
+    rows = [(area, add(stored.get(area), list(changes[area]), list(changes[area].values()))) for area in areas]
     return rows, digests
 
 
@@ -420,6 +555,6 @@ def write_tally(conn: Any, rows: list[tuple[str, str]]) -> None:
 
 def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
     """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
-    rows, _ = tally_rows(conn, delta)
+    rows, _ = tally_rows(conn, tally.nonzero(tally.as_changes(delta)))
     write_tally(conn, rows)
     return rows

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from escrutinio.domain.election import Election
 
-UNCOMMITTED = ("lineage",)
+UNCOMMITTED = ("lineage", "ancestors")
 """Cache entries a write transaction may fill from rows it then rolls back."""
 
 

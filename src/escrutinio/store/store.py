@@ -13,26 +13,26 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 import polars as pl
 
-from escrutinio.aggregation import tally
 from escrutinio.domain.election import Election, election_from_toml
 from escrutinio.domain.errors import AlreadyDone, StaleState, StoreError
 from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, check_media_type
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import chunks, lookup, tally_digest
+from escrutinio.store import chunks, lookup, phases, read_ahead, tally_digest
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
+    commit_in_pipeline,
     create_schema,
     has_schema,
     lock_for_write,
-    locked_rows,
+    locked_reads,
     make_engine,
     mark,
     migrate,
@@ -82,6 +82,7 @@ class Store:
         self._election: tuple[Election, str] | None = shared.definition if shared is not None else None
         self._cache: dict[str, Any] = shared.cache if shared is not None else {}
         self._committing = False
+        self._phases: phases.Phases | phases._Off = phases.OFF
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -309,15 +310,16 @@ class Store:
         with self.engine.connect() as conn:
             return _intake_events(conn, table)
 
-    def entry_state(self, table: str) -> tuple[bool, int | None, str | None, list[Event]]:
+    def entry_state(self, table: str) -> EntryState:
         """What deciding a clerk's entry of ``table`` reads: whether the table is on the roll,
-        its electors, the state of its current sheet (None: it has none) and its intake events,
-        oldest first. One indexed query (:func:`escrutinio.store.lookup.entry_state`): it is
-        asked once per entry, and whole-frame reads of the roll and the sheets were most of an
-        entry's time."""
+        its electors, the state of its current sheet (None: it has none), its intake events,
+        oldest first, and its area (what a clerk's area is checked against). One indexed query
+        (:func:`escrutinio.store.lookup.entry_state`): it is asked once per entry, and
+        whole-frame reads of the roll and the sheets were most of an entry's time."""
         with self.engine.connect() as conn:
             roll, state, rows = lookup.entry_state(conn, self._cache, table)
-        return roll is not None, roll[1] if roll is not None else None, state, [_event(r) for r in rows]
+        area, electors = roll if roll is not None else (None, None)
+        return EntryState(roll is not None, electors, state, [_event(r) for r in rows], area)
 
     def event_at(self, seq: int) -> Event:
         """One event of the log, by number."""
@@ -409,6 +411,7 @@ class Store:
         state: LockedState | None = None,
         *,
         entries_by_key: bool = False,
+        commit: bool = False,
     ) -> list[list[Event]]:
         """Seal the events of each part (one caller's append) on the head, one part after the
         other, and apply them all to the projections in one pass: one statement per table
@@ -417,7 +420,10 @@ class Store:
 
         ``state``: what the caller read under the write lock, the keys already checked
         (:func:`_under_lock`); else it is read here.
-        ``entries_by_key``: see :class:`Projection` (a caller that writes apart on a refusal)."""
+        ``entries_by_key``: see :class:`Projection` (a caller that writes apart on a refusal).
+        ``commit``: the transaction's COMMIT goes with the last statements, one round trip for
+        both (:func:`escrutinio.store.engine.commit_in_pipeline`): for a caller with nothing
+        left to do in the transaction."""
         wanted = [k for part in parts_ for k in part.keys]
         if state is None:
             state = _under_lock(conn, wanted)
@@ -430,7 +436,10 @@ class Store:
             raise StaleState(expect_seq, seq)
         at = timestamp(moment)
         election = None if self._election is None and seq == 0 else self.election()
-        proj = Projection(conn, election, self._cache, entries_by_key=entries_by_key, chunks=state.chunks, areas=state.areas)
+        proj = Projection(
+            conn, election, self._cache, entries_by_key=entries_by_key, chunks=state.chunks, areas=state.areas, ahead=state.ahead
+        )
+        timing = proj.phases = self._phases
         batch: list[tuple[Event, pl.DataFrame | None]] = []
         out: list[list[Event]] = []
         for part in parts_:
@@ -448,6 +457,7 @@ class Store:
                 del data, encoded
                 # Consecutive events of one bulk type are projected together, in one pass; an
                 # event no sheet depends on (an entry, a scan) does not end the run.
+                timing.mark("seal")
                 if batch and batch[0][0].type != event.type and event.type not in BESIDE_SHEETS:
                     apply_batch(proj, batch)
                     batch = []
@@ -455,6 +465,7 @@ class Store:
                     batch.append((event, p.frame))
                 else:
                     apply_event(proj, event, p.private)
+                    timing.mark("events")
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
                     check_election(proj.election)
@@ -464,19 +475,30 @@ class Store:
         apply_batch(proj, batch)
         # What the last writes depend on is read first, so the writes go to the server together.
         check_writes(conn, proj)
-        changed, digests = tally_rows(conn, tally.combine(*proj.tally_deltas))
+        timing.mark("check")
+        delta = proj.changes()
+        timing.mark("combine")
+        changed, digests = tally_rows(conn, delta, proj.ahead)
+        timing.mark("tally_rows")
         with pipelined(conn):
+            proj.flush()  # the sheets' rows, held back to go with the rest
             # The log and the docket rows in one statement each, whatever the number of events.
             bulk_insert(conn, "events", ["seq", "type", "at", "actor", "data", "prev", "hash"], proj.event_rows)
             write_cases(conn, proj)
             write_intake(conn, proj)
             # One upsert of all the tally changes: a national load touches each area once.
             write_tally(conn, changed)
+            timing.mark("write")
             tally_digest.write(conn, changed, seq, prev, digests)
+            timing.mark("digests")
             if wanted:
                 # The primary key is the last guard: a duplicate here fails the whole transaction.
                 rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
                 bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
+            if commit:
+                self._committing = True  # a failure from here on may leave the outcome unknown
+                commit_in_pipeline(conn)
+        timing.mark("write")
         return out
 
     def append_grouped(
@@ -501,16 +523,20 @@ class Store:
         head, or share a key, takes that second path directly.
         """
         self.election()  # read before the write's connection: a second one at once can starve a full pool
+        self._phases = timing = phases.start()
         try:
             results = self._group_together(requests)
             if results is None:
                 results = self._group_apart(requests)
+            timing.mark("commit")
+            timing.done(len(requests))
         except Exception as exc:
             forget_uncommitted(self._cache)
             failed = translate(exc, self.url, writing=True, committing=self._committing) if is_driver_error(exc) else exc
             return [failed] * len(requests)
         finally:
             self._committing = False
+            self._phases = phases.OFF
         return results
 
     def _group_together(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException] | None:
@@ -522,9 +548,11 @@ class Store:
         if any(r.expect_seq is not None for r in requests) or len(set(keys)) != len(keys):
             return None
         results: list[list[Event] | BaseException | None] = [None] * len(requests)
+        ahead = read_ahead.plan([r.pending for r in requests], self._cache)
         try:
             with writing(self.engine) as conn, conn.begin():
-                state = _under_lock(conn, keys, lock=True)
+                state = _under_lock(conn, keys, lock=True, ahead=ahead)
+                self._phases.mark("lock")
                 done = state.done
                 for i, r in enumerate(requests):
                     key = next((k for k in r.keys if k in done), None)
@@ -534,10 +562,11 @@ class Store:
                 if not todo:
                     return [r for r in results if r is not None]  # every one done before: nothing to write
                 try:
-                    written = self._write_parts(conn, [requests[i] for i in todo], state, entries_by_key=True)
+                    written = self._write_parts(conn, [requests[i] for i in todo], state, entries_by_key=True, commit=True)
                 except Exception as exc:
                     if getattr(exc, "connection_invalidated", False):
                         raise  # the server went away: writing apart would not help
+                    self._committing = False  # a statement refused skips the COMMIT sent after it
                     raise _WriteApart from exc
                 for i, events in zip(todo, written, strict=True):
                     results[i] = events
@@ -634,6 +663,16 @@ class Store:
         return BlobInfo(*row)
 
 
+class EntryState(NamedTuple):
+    """A table as deciding a clerk's entry of it reads it (:meth:`Store.entry_state`)."""
+
+    on_roll: bool
+    electors: int | None
+    state: str | None
+    events: list[Event]
+    area: str | None
+
+
 @dataclass(frozen=True)
 class BlobInfo:
     sha256: str
@@ -703,13 +742,16 @@ class LockedState:
     """Each kind's chunks (seq, hash), oldest first (see :mod:`escrutinio.store.lookup`)."""
     areas: int
     """How many areas are registered (the cached lineage of the areas holds while it is the same)."""
+    ahead: read_ahead.ReadAhead | None = None
+    """What the write's projection will read, read with the lock (:mod:`escrutinio.store.read_ahead`)."""
 
 
-def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedState:
+def _under_lock(conn: Any, keys: list[str], *, lock: bool = False, ahead: read_ahead.Ahead | None = None) -> LockedState:
     """What a writer reads once it holds the write lock, in one round trip: which of ``keys``
     are recorded (with their first event), the head (seq, hash), the store's clock, the list
     of chunks and the number of areas (so a small write's projection asks no more of them).
-    With ``lock`` the write lock is taken first, in the same round trip (:func:`locked_rows`).
+    With ``lock`` the write lock is taken first, in the same round trip (:func:`locked_reads`),
+    and what ``ahead`` names is read in it too (:mod:`escrutinio.store.read_ahead`).
 
     A query of its own after the lock's (never one statement with it): a statement's snapshot
     is taken when it starts, so a head read in the statement that waited for the lock could be
@@ -724,7 +766,13 @@ def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedStat
     )
     if first:
         sql += f" UNION ALL SELECT 3, key, seq, NULL, NULL FROM action_keys WHERE key IN ({placeholders(conn, len(first))})"
-    rows = locked_rows(conn, sql, first) if lock else conn.exec_driver_sql(sql, tuple(first)).fetchall()
+    early = None
+    if lock:
+        asked = [(sql, first), *(read_ahead.queries(conn, ahead) if ahead is not None else [])]
+        rows, *more = locked_reads(conn, asked)
+        early = read_ahead.answer(ahead, more) if ahead is not None else None
+    else:
+        rows = conn.exec_driver_sql(sql, tuple(first)).fetchall()
     done: dict[str, int] = {}
     listed: dict[str, list[tuple[int, str]]] = {chunks.ROLL: [], chunks.SHEETS: []}
     seq, digest, moment, areas = 0, GENESIS, None, 0
@@ -742,7 +790,7 @@ def _under_lock(conn: Any, keys: list[str], *, lock: bool = False) -> LockedStat
     for found in listed.values():
         found.sort()
     when = moment.astimezone(UTC) if moment is not None else _clock(None)
-    return LockedState(done, seq, digest, when, listed, areas)
+    return LockedState(done, seq, digest, when, listed, areas, early)
 
 
 def _clock(conn: Any) -> datetime:

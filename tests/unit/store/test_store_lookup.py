@@ -31,8 +31,9 @@ def by_frames(store: Store, table: str) -> tuple[bool, int | None, str | None]:
 def check_every_table(db_url: str, shared: Shared, tables: list[str]) -> None:
     with Session(db_url, shared=shared) as s:
         for table in [*tables, "999999"]:
-            on_roll, electors, state, events = s.store.entry_state(table)
+            on_roll, electors, state, events, area = s.store.entry_state(table)
             assert (on_roll, electors, state) == by_frames(s.store, table), table
+            assert area == s.store.table_areas([table]).get(table), table
             assert [e.seq for e in events] == [e.seq for e in s.store.intake_events(table)]
 
 
@@ -64,12 +65,12 @@ def test_entry_state_of_a_roll_without_sheets_sees_each_entry(db_url: str, tmp_p
         s.intake.submit_sheet(sheet, "k1")
     shared = Shared(url)
     with Session(db_url, shared=shared) as s:
-        on_roll, electors, state, events = s.store.entry_state("000001")
+        on_roll, electors, state, events, _ = s.store.entry_state("000001")
         assert (on_roll, electors, state) == (True, 300, None)
         assert [e.type for e in events] == ["sheet.entered"]
     with Session(db_url, Principal("bea", Role.CLERK), shared=shared) as s:
         s.intake.submit_sheet(sheet, "k1")
-        on_roll, electors, state, events = s.store.entry_state("000001")
+        on_roll, electors, state, events, _ = s.store.entry_state("000001")
         assert (on_roll, electors, state) == (True, 300, "counted")
         assert [e.type for e in events] == ["sheet.entered", "sheet.entered"]
     check_every_table(db_url, shared, [r.table for r in sample_rows()])

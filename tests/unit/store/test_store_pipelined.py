@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.onpe_sample import write
 
 from escrutinio.app import Session
-from escrutinio.store.engine import bulk_insert, locked_rows, mark, pipelined, run_many, writing
+from escrutinio.store.engine import bulk_insert, commit_in_pipeline, locked_rows, mark, pipelined, run_many, writing
 from escrutinio.store.failures import is_driver_error, translate
 
 
@@ -48,3 +48,22 @@ def test_locked_rows_takes_the_write_lock_and_answers_the_query(db_url: str, tmp
             if conn.dialect.name == "postgresql":  # held by this transaction until it ends
                 sql = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
                 assert conn.exec_driver_sql(sql).scalar() == 1
+
+
+def test_commit_in_pipeline_commits_with_the_statements_unless_one_is_refused(db_url: str, tmp_path: Path) -> None:
+    with Session(db_url) as s:
+        s.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+        before = keys(s)
+        with writing(s.store.engine) as conn, conn.begin():
+            with pipelined(conn):
+                bulk_insert(conn, "action_keys", ["key", "seq", "at"], [("c1", 1, "t")])
+                sent = commit_in_pipeline(conn)
+            if sent:  # PostgreSQL: committed already, seen from another connection before the block ends
+                assert keys(s) == sorted([*before, "c1"])
+        assert keys(s) == sorted([*before, "c1"])
+        with pytest.raises(Exception) as refused, writing(s.store.engine) as conn, conn.begin(), pipelined(conn):
+            bulk_insert(conn, "action_keys", ["key", "seq", "at"], [("c2", 1, "t")])
+            bulk_insert(conn, "action_keys", ["key", "seq", "at"], [("c1", 1, "t")])  # taken: refused
+            commit_in_pipeline(conn)
+        assert is_driver_error(refused.value) and not getattr(refused.value, "connection_invalidated", False)
+        assert keys(s) == sorted([*before, "c1"])  # the COMMIT after the refusal was skipped: c2 is not there

@@ -1,0 +1,118 @@
+"""What a write of a few sheets will read, asked for together with the write lock.
+
+Why: a group commit of clerks' entries read, one round trip after the other, the write lock
+and the head, the current rows of the tables it sheets, then the tallies of the areas above
+them and the stored tally digests. On a busy server each round trip is also a wait for the
+GIL (the thread gives it up while the server answers, and every request thread wants it), in
+the one thread every clerk's request waits for. Those reads need nothing the lock guards to
+be known in advance: the tables are in the events, the areas above them in the process's
+index of the roll and lineage of the areas. So they go to the server with the lock, in one
+round trip (``engine.locked_reads``), each a statement of its own, read after the lock.
+
+What is read ahead is the state under the lock, as if read when needed: the write itself
+changes no area's tally before its last statement, and the projection reads a table's rows
+again (:meth:`ReadAhead.rows_of`) once the write has written rows of it. An area the index
+did not name (a roll registered since the process built it) is read when needed, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from escrutinio.ledger.events import EventType
+from escrutinio.ledger.pending import PendingEvent
+from escrutinio.store import lookup, tally_digest
+from escrutinio.store.current import current_rows_sql
+from escrutinio.store.engine import placeholders
+
+PART = 500
+"""Tables, and areas, read ahead at most (one IN list each): a larger write reads as it goes."""
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """The tables a write sheets and the areas their tallies are kept in."""
+
+    tables: list[str]
+    areas: list[str]
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What was read with the lock: the current ``sheets`` rows of ``tables``, the stored
+    tallies of ``areas`` (an area without a row has none yet) and the stored digests."""
+
+    tables: frozenset[str]
+    sheet_rows: list[Sequence[Any]]
+    areas: frozenset[str]
+    tallies: dict[str, str]
+    digests: str | None
+
+    def rows_of(self, ids: Sequence[str]) -> list[Sequence[Any]] | None:
+        """The current rows of these tables, when all of them were read ahead; else None."""
+        if not self.tables.issuperset(ids):
+            return None
+        wanted = set(ids)
+        return [r for r in self.sheet_rows if r[0] in wanted]
+
+
+def plan(requests: Iterable[Sequence[PendingEvent]], cache: dict[str, Any]) -> Ahead | None:
+    """The tables the small sheet events of these appends sheet, and the areas above them
+    the process's roll index and lineage name (None: nothing to read ahead)."""
+    tables: set[str] = set()
+    for pending in requests:
+        for p in pending:
+            if p.type == EventType.SHEETS_RECORDED and p.frame is None and isinstance(p.data, dict):
+                # Read before the events are checked: a malformed one must not fail its whole group
+                # here (it is refused later, alone, by the write's own checks).
+                sheets = p.data.get("sheets")
+                named = sheets.get("table") if isinstance(sheets, dict) else None
+                if isinstance(named, list):
+                    tables.update(t for t in named if isinstance(t, str))
+    if not tables or len(tables) > PART:
+        return None
+    index = lookup.held_roll_index(cache)
+    held = cache.get("ancestors")
+    areas: set[str] = set()
+    if index is not None and held is not None:
+        above: dict[str, tuple[str, ...]] = held[1]
+        for table in tables:
+            place = index.get(table)
+            if place is not None and place[0] is not None:
+                areas.update(above.get(place[0], ()))
+    return Ahead(sorted(tables), sorted(areas) if len(areas) <= PART else [])
+
+
+def queries(conn: Any, ahead: Ahead) -> list[tuple[str, Sequence[Any]]]:
+    """The two queries (tables' current rows; digests and areas' tallies), for the lock's round trip."""
+    return [(current_rows_sql(conn, len(ahead.tables)), ahead.tables), tally_query(conn, ahead.areas)]
+
+
+def answer(ahead: Ahead, results: Sequence[list[Any]]) -> ReadAhead:
+    """:func:`queries`' rows as a :class:`ReadAhead`."""
+    sheet_rows, tally_rows = results
+    digests, tallies = split_tallies(tally_rows)
+    return ReadAhead(frozenset(ahead.tables), sheet_rows, frozenset(ahead.areas), tallies, digests)
+
+
+def tally_query(conn: Any, areas: Sequence[str]) -> tuple[str, Sequence[Any]]:
+    """The stored digests (a row whose area is NULL) and the tallies of ``areas`` (at most
+    :data:`PART`), in one query (see :func:`split_tallies`)."""
+    sql = f"SELECT NULL, value FROM meta WHERE key = '{tally_digest.DIGESTS}'"
+    if areas:
+        sql += f" UNION ALL SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(areas))})"
+    return sql, tuple(areas)
+
+
+def split_tallies(rows: Iterable[Sequence[Any]]) -> tuple[str | None, dict[str, str]]:
+    """:func:`tally_query`'s rows as (the digests, each area's counts)."""
+    digests: str | None = None
+    tallies: dict[str, str] = {}
+    for area, counts in rows:
+        if area is None:
+            digests = counts
+        else:
+            tallies[area] = counts
+    return digests, tallies
