@@ -10,15 +10,22 @@ answer names (its ETag says so), and:
 - :class:`HotReads` answers the request again from it, 200 or 304, before the framework, while
   it is at least as new as the head the shared watcher (``api.head``) knows, which is at most a
   tenth of a second old;
-- once the watcher has seen the log move past it, the route computes the answer again, **once**
-  for all the requests asking meanwhile (:meth:`HotAnswers.latest`): they wait for that one
-  computation and share it, on worker threads of the reads' own (``api.representation``), so a
-  read never queues behind the writes.
+- once the watcher has seen the log move past it, the answer is computed again, **once**, in
+  the background (:meth:`HotAnswers.refresh`), on worker threads of the reads' own
+  (``api.representation``), while the kept answer is still given, for at most ``lag`` seconds
+  after its computation began (:data:`LAG`); only an answer older than that makes the requests
+  wait, and they then share the one computation (:meth:`HotAnswers.latest`).
+
+Why not wait for the new answer as soon as the log moves: on election night it moves every few
+milliseconds, so the kept answer was stale at every look of the watcher and the requests of
+each tenth of a second waited for a computation, itself slowed by the writes sharing the cores
+(reads p50 0.1 s, p99 0.3 s with 200 readers during intake). Given meanwhile, the kept answer
+is at most ``lag`` seconds behind the log, and it says which head it is of.
 
 What keeps this correct: an answer is computed inside one read snapshot of the store and names
 the head of that snapshot (its ETag, and the nation's ``log``), so no answer ever names a head
 it was not computed at, nor is older than the head it names; it is given only while the
-watcher knows no later head. A client that must see its own write asks with ``?at_least=N``
+watcher knows no later head or for at most ``lag`` seconds after. A client that must see its own write asks with ``?at_least=N``
 (the write's answer names N): the read then waits for a head holding N (``api/replica.py``).
 The bytes and headers given are the ones the route produced. Anything else (another method, a
 request with a body, a bad parameter, a read sent to the primary) goes through the
@@ -28,6 +35,7 @@ application as before.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,6 +49,13 @@ from escrutinio.api.head import HeadWatch
 Key = tuple[str, bytes, bool]
 """(path, raw query string, whether the Accept header asks for CSV)."""
 
+Compute = Callable[[], Awaitable[tuple[Response, dict[str, Any]]]]
+"""How a route computes an answer again: the response and the head it names."""
+
+LAG = 1.0
+"""Seconds after its computation began during which a kept answer is still given once the log
+has moved past it, while the new one is computed (a results page is cached 5 s downstream)."""
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -52,6 +67,10 @@ class Kept:
     full: list[tuple[bytes, bytes]]
     unchanged: list[tuple[bytes, bytes]]
     body: bytes
+    made: float = 0.0
+    """When its computation began (``time.monotonic()``): it is at most this old."""
+    again: Compute | None = None
+    """How to compute it again (the route's computation), for :meth:`HotAnswers.refresh`."""
 
 
 def _header(scope: dict[str, Any], wanted: bytes) -> bytes | None:
@@ -79,25 +98,34 @@ def matches(if_none_match: bytes | None, tag: bytes) -> bool:
 
 class HotAnswers:
     """The latest answer of each request, within ``budget`` bytes and ``entries`` requests (the
-    least recently asked go first). Used from the event loop only: no lock."""
+    least recently asked go first), each given for at most ``lag`` seconds once the log has moved
+    past it. Used from the event loop only: no lock."""
 
-    def __init__(self, budget: int = 64 * 1024 * 1024, entries: int = 4096) -> None:
+    def __init__(self, budget: int = 64 * 1024 * 1024, entries: int = 4096, lag: float = LAG) -> None:
         self.budget = budget
         self.entries = entries
+        self.lag = lag
         self._kept: OrderedDict[Key, Kept] = OrderedDict()
         self._bytes = 0
         self._computing: dict[Key, asyncio.Future[None]] = {}
         """The requests being computed (:meth:`latest`): the others asking wait for it."""
+        self._refreshing: set[asyncio.Task[None]] = set()
+        """The computations begun by :meth:`refresh` (held here: the loop keeps only weak ones)."""
 
-    def keep(self, scope: dict[str, Any], head: dict[str, Any], response: Response) -> None:
-        """Keep ``response`` (a route's 200 with its ETag) as the answer at ``head``."""
+    def keep(
+        self, scope: dict[str, Any], head: dict[str, Any], response: Response, *, made: float = 0.0, again: Compute | None = None
+    ) -> None:
+        """Keep ``response`` (a route's 200 with its ETag) as the answer at ``head``, computed
+        from ``made`` on (``time.monotonic()``), computed again by ``again``."""
+        self._keep_at(key_of(scope), head, response, made, again)
+
+    def _keep_at(self, key: Key, head: dict[str, Any], response: Response, made: float, again: Compute | None) -> None:
         tag = response.headers.get("etag")
         if tag is None or len(response.body) > self.budget // 16:
             return
         headers = {k: v for k, v in response.headers.items() if k in ("cache-control", "vary", "etag")}
         unchanged = Response(status_code=304, headers=headers).raw_headers
-        kept = Kept(int(head["events"]), tag.encode(), list(response.raw_headers), unchanged, bytes(response.body))
-        key = key_of(scope)
+        kept = Kept(int(head["events"]), tag.encode(), list(response.raw_headers), unchanged, bytes(response.body), made, again)
         old = self._kept.get(key)
         if old is not None and old.events > kept.events:
             return  # a later answer is kept already (computed meanwhile): that one stays
@@ -116,26 +144,62 @@ class HotAnswers:
             self._kept.move_to_end(key)
         return found
 
-    async def latest(
-        self, scope: dict[str, Any], events: int, compute: Callable[[], Awaitable[tuple[Response, dict[str, Any]]]]
-    ) -> Response:
-        """The answer to this request at a head of at least ``events``: the kept one when it is,
-        else ``compute()`` (the route's answer and the head it names), run once for all the
-        requests asking meanwhile, which wait for it and are answered from it."""
-        key = key_of(scope)
+    def usable(self, kept: Kept, events: int) -> bool:
+        """Whether ``kept`` may answer while the log's head is ``events``: it is of that head, or
+        it was computed less than ``lag`` seconds ago."""
+        return kept.events >= events or time.monotonic() - kept.made < self.lag
+
+    async def renewed(self, key: Key) -> Kept | None:
+        """The answer kept once the computation of ``key`` in progress ends (None: none is)."""
+        out = self._computing.get(key)
+        if out is None or out.get_loop() is not asyncio.get_running_loop():
+            return None
+        await asyncio.wait([out])
+        return self.find(key)
+
+    def refresh(self, key: Key, kept: Kept, events: int) -> None:
+        """Compute ``kept`` again in the background when the log's head ``events`` is past it,
+        unless it is being computed already."""
+        if kept.events >= events or kept.again is None or key in self._computing:
+            return
         loop = asyncio.get_running_loop()
-        while True:
-            kept = self.find(key)
-            if kept is not None and kept.events >= events:
-                return respond(kept, _header(scope, b"if-none-match"))
-            out = self._computing.get(key)
-            if out is None or out.get_loop() is not loop:
-                break
-            await asyncio.wait([out])  # its failure is its asker's to answer: the others look again
+        out = self._computing[key] = loop.create_future()
+        again = kept.again
+
+        async def compute() -> None:
+            made = time.monotonic()
+            try:
+                response, head = await again()
+                if response.status_code == 200:
+                    self._keep_at(key, head, response, made, again)
+            except Exception:
+                pass  # the answer kept stays given while young; then the route computes it, and fails, in line
+            finally:
+                if self._computing.get(key) is out:
+                    del self._computing[key]
+                out.set_result(None)
+
+        task = loop.create_task(compute())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    async def latest(self, scope: dict[str, Any], events: int, compute: Compute) -> Response:
+        """The answer to this request at a head of at least ``events`` (or one :meth:`usable`
+        meanwhile): the kept one when it is, else the one being computed (waited for), else
+        ``compute()`` (the route's answer and the head it names), run once for all the requests
+        asking meanwhile, which wait for it and are answered from it."""
+        key = key_of(scope)
+        kept = self.find(key)
+        if kept is None or not self.usable(kept, events):
+            kept = await self.renewed(key)  # a failure is its asker's to answer: the others compute
+        if kept is not None and self.usable(kept, events):
+            return respond(kept, _header(scope, b"if-none-match"))
+        loop = asyncio.get_running_loop()
         out = self._computing[key] = loop.create_future()
         try:
+            made = time.monotonic()
             response, head = await compute()
-            self.keep(scope, head, response)
+            self.keep(scope, head, response, made=made, again=compute)
             return response
         finally:
             if self._computing.get(key) is out:
@@ -167,7 +231,8 @@ class HotReads:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        kept = self.answers.find(key_of(scope))
+        key = key_of(scope)
+        kept = self.answers.find(key)
         if kept is None or _header(scope, b"content-length") not in (None, b"0") or _header(scope, b"transfer-encoding"):
             await self.app(scope, receive, send)
             return
@@ -175,9 +240,17 @@ class HotReads:
             head = self.watch.current() or await self.watch.head(self.settings.sessions(read=True))
         except Exception:  # the store cannot be reached: the route answers that as it does (503)
             head = None
-        if head is None or kept.events < head["events"]:  # the log moved past it: the route computes it again
+        kept = self.answers.find(key) or kept  # computed again while the head was read: the new one
+        if head is None:
             await self.app(scope, receive, send)
             return
+        events = int(head["events"])
+        self.answers.refresh(key, kept, events)
+        if not self.answers.usable(kept, events):  # too old: wait for the one being computed
+            kept = await self.answers.renewed(key)
+            if kept is None or not self.answers.usable(kept, events):  # it failed: the route answers
+                await self.app(scope, receive, send)
+                return
         if matches(_header(scope, b"if-none-match"), kept.tag):
             await send({"type": "http.response.start", "status": 304, "headers": kept.unchanged})
             await send({"type": "http.response.body", "body": b""})
