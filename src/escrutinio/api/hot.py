@@ -12,21 +12,24 @@ answer names (its ETag says so), and:
   tenth of a second old;
 - once the watcher has seen the log move past it, the answer is computed again, **once**, in
   the background (:meth:`HotAnswers.refresh`), on worker threads of the reads' own
-  (``api.representation``), while the kept answer is still given, for at most ``lag`` seconds
-  after its computation began (:data:`LAG`); only an answer older than that makes the requests
-  wait, and they then share the one computation (:meth:`HotAnswers.latest`).
+  (``api.representation``), by the :class:`Keeper` for every answer asked for in the last
+  seconds (or by the first request that finds it behind), while the kept answer is still
+  given, for at most ``lag`` seconds after its computation began (:data:`LAG`); only an answer
+  older than that makes the requests wait, and they then share the one computation.
 
 Why not wait for the new answer as soon as the log moves: on election night it moves every few
 milliseconds, so the kept answer was stale at every look of the watcher and the requests of
-each tenth of a second waited for a computation, itself slowed by the writes sharing the cores
-(reads p50 0.1 s, p99 0.3 s with 200 readers during intake). Given meanwhile, the kept answer
-is at most ``lag`` seconds behind the log, and it says which head it is of.
+each tenth of a second went through the framework and waited for a computation, itself slowed
+by the writes sharing the cores (reads p50 0.1 s, p99 0.3 s with 200 readers during intake).
+Given meanwhile, the kept answer is at most ``lag`` seconds behind the log, and it says which
+head it is of.
 
 What keeps this correct: an answer is computed inside one read snapshot of the store and names
 the head of that snapshot (its ETag, and the nation's ``log``), so no answer ever names a head
-it was not computed at, nor is older than the head it names; it is given only while the
-watcher knows no later head or for at most ``lag`` seconds after. A client that must see its own write asks with ``?at_least=N``
-(the write's answer names N): the read then waits for a head holding N (``api/replica.py``).
+it was not computed at, nor is older than the head it names; it is given while the watcher
+knows no later head, and for at most ``lag`` seconds after its computation began once it does.
+A client that must see its own write asks with ``?at_least=N`` (the write's answer names N):
+the read then waits for a head holding N (``api/replica.py``).
 The bytes and headers given are the ones the route produced. Anything else (another method, a
 request with a body, a bad parameter, a read sent to the primary) goes through the
 application as before.
@@ -55,6 +58,12 @@ Compute = Callable[[], Awaitable[tuple[Response, dict[str, Any]]]]
 LAG = 1.0
 """Seconds after its computation began during which a kept answer is still given once the log
 has moved past it, while the new one is computed (a results page is cached 5 s downstream)."""
+WANTED = 10.0
+"""Seconds after it was last asked for during which an answer is kept fresh (:class:`Keeper`)."""
+MOST = 32
+"""Answers at most computed again at once by the keeper (the most recently asked for)."""
+EVERY = 0.05
+"""Seconds between two looks of the keeper at the log's head (``api.head``)."""
 
 
 @dataclass(frozen=True)
@@ -111,13 +120,17 @@ class HotAnswers:
         """The requests being computed (:meth:`latest`): the others asking wait for it."""
         self._refreshing: set[asyncio.Task[None]] = set()
         """The computations begun by :meth:`refresh` (held here: the loop keeps only weak ones)."""
+        self._asked: dict[Key, float] = {}
+        """When each kept answer was last asked for (``time.monotonic()``)."""
 
     def keep(
         self, scope: dict[str, Any], head: dict[str, Any], response: Response, *, made: float = 0.0, again: Compute | None = None
     ) -> None:
         """Keep ``response`` (a route's 200 with its ETag) as the answer at ``head``, computed
         from ``made`` on (``time.monotonic()``), computed again by ``again``."""
-        self._keep_at(key_of(scope), head, response, made, again)
+        key = key_of(scope)
+        self._asked[key] = time.monotonic()
+        self._keep_at(key, head, response, made, again)
 
     def _keep_at(self, key: Key, head: dict[str, Any], response: Response, made: float, again: Compute | None) -> None:
         tag = response.headers.get("etag")
@@ -135,14 +148,23 @@ class HotAnswers:
         self._kept[key] = kept
         self._bytes += len(kept.body)
         while self._bytes > self.budget or len(self._kept) > self.entries:
-            _key, dropped = self._kept.popitem(last=False)
+            dropped_key, dropped = self._kept.popitem(last=False)
             self._bytes -= len(dropped.body)
+            self._asked.pop(dropped_key, None)
 
     def find(self, key: Key) -> Kept | None:
         found = self._kept.get(key)
         if found is not None:
             self._kept.move_to_end(key)
+            self._asked[key] = time.monotonic()
         return found
+
+    def wanted(self, within: float = WANTED, most: int = MOST) -> list[tuple[Key, Kept]]:
+        """The kept answers asked for within the last ``within`` seconds, the most recently asked
+        first, ``most`` at most."""
+        since = time.monotonic() - within
+        recent = sorted(((at, key) for key, at in self._asked.items() if at >= since), reverse=True)[:most]
+        return [(key, self._kept[key]) for _at, key in recent if key in self._kept]
 
     def usable(self, kept: Kept, events: int) -> bool:
         """Whether ``kept`` may answer while the log's head is ``events``: it is of that head, or
@@ -218,6 +240,41 @@ def respond(kept: Kept, if_none_match: bytes | None) -> Response:
     return response
 
 
+class Keeper:
+    """Keeps the answers being asked for fresh: a task that looks at the log's head every
+    :data:`EVERY` seconds and has every answer asked for within :data:`WANTED` seconds that
+    the log has moved past computed again (:meth:`HotAnswers.refresh`); it ends once none is.
+
+    Why not only when a request finds its answer behind: the pages of a results site poll at
+    the same rhythm, and they fall into step (a slow moment holds them all, then they ask
+    together): each burst then found the answer of the burst before, a poll period old, and
+    waited for a new one. Refreshed as the log moves, the answer a burst finds is at most a
+    head look and one computation old."""
+
+    def __init__(self, answers: HotAnswers, watch: HeadWatch, settings: Settings) -> None:
+        self.answers = answers
+        self.watch = watch
+        self.settings = settings
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Make sure the task runs (on this event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._keep())
+
+    async def _keep(self) -> None:
+        while self.answers.wanted():
+            await asyncio.sleep(EVERY)
+            try:
+                head = await self.watch.head(self.settings.sessions(read=True))
+            except Exception:
+                continue  # the store cannot be reached now: the requests tell it (503), the keeper looks again
+            events = int(head["events"])
+            for key, kept in self.answers.wanted():
+                self.answers.refresh(key, kept, events)
+
+
 class HotReads:
     """ASGI middleware: a GET kept in :class:`HotAnswers` at the watcher's head is answered here."""
 
@@ -226,6 +283,7 @@ class HotReads:
         self.answers = answers
         self.watch = watch
         self.settings = settings
+        self.keeper = Keeper(answers, watch, settings)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -233,6 +291,8 @@ class HotReads:
             return
         key = key_of(scope)
         kept = self.answers.find(key)
+        if kept is not None:
+            self.keeper.start()
         if kept is None or _header(scope, b"content-length") not in (None, b"0") or _header(scope, b"transfer-encoding"):
             await self.app(scope, receive, send)
             return

@@ -164,3 +164,29 @@ def test_once_the_log_moves_the_kept_answer_is_given_while_computed_again(small_
         assert got.content == first.content and got.headers["etag"] == first.headers["etag"]
         assert got.json()[0]["log"]["events"] == events - 1
     assert after.headers["etag"].startswith(f'"{events}-') and after.json()[0]["log"]["events"] == events
+
+
+def test_an_answer_asked_for_is_computed_again_as_the_log_moves_without_a_request(
+    small_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(small_db, monkeypatch, lag=60.0)
+    _watching_every_ask(app)
+    path = "/api/v1/results?level=department"
+
+    async def go() -> tuple[httpx.Response, int, int, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            first = await client.get(path)
+            await client.get(path)  # answered ahead of the route: the keeper looks after it from now on
+            events = _move_the_log(small_db, "kept", first)
+            for _ in range(500):  # no request meanwhile (bounded: 10 s)
+                if len(app.state.computed) > 1:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)  # and once computed, it is not computed again while the log stays
+            computed = len(app.state.computed)
+            return first, events, computed, await client.get(path)
+
+    first, events, computed, after = run_alone(go())
+    assert computed == 2 and len(app.state.computed) == 2 and app.state.routed == [path.split("?")[0]]
+    assert after.headers["etag"].startswith(f'"{events}-') and after.headers["etag"] != first.headers["etag"]
