@@ -61,6 +61,8 @@ class Reader:
         self._engine: Any = None
         self._pinned: Any = None  # the connection of a snapshot on a server
         self._in_snapshot = False
+        self._snapshot_head: tuple[int, str] | None = None
+        """The head of the snapshot being read (it cannot move inside one): read once, not per ask."""
         path = sqlite_path(url)
         if path is not None:
             if not path.exists():
@@ -99,6 +101,7 @@ class Reader:
             yield self.head()
             return
         self._in_snapshot = True
+        self._snapshot_head = None
         try:
             if self._sqlite is not None:
                 self._sqlite.execute("BEGIN")  # deferred: the first read below fixes the state
@@ -118,6 +121,7 @@ class Reader:
                 end(pinned)
         finally:
             self._in_snapshot = False
+            self._snapshot_head = None
 
     def close(self) -> None:
         if self._sqlite is not None:
@@ -189,8 +193,15 @@ class Reader:
         )
 
     def head(self) -> tuple[int, str]:
+        """(events, hash) of the log's last event; inside a snapshot, the snapshot's (read once:
+        a results read asks for it four times, each a round trip to a server)."""
+        if self._snapshot_head is not None:
+            return self._snapshot_head
         found = self.rows("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        return (0, "0" * 64) if not found else (found[0][0], found[0][1])
+        head = (0, "0" * 64) if not found else (found[0][0], found[0][1])
+        if self._in_snapshot:
+            self._snapshot_head = head
+        return head
 
     def accounts_stamp(self) -> int:
         """The number of the last event that created or revoked an account (0: none yet).
