@@ -128,9 +128,7 @@ class HotAnswers:
     ) -> None:
         """Keep ``response`` (a route's 200 with its ETag) as the answer at ``head``, computed
         from ``made`` on (``time.monotonic()``), computed again by ``again``."""
-        key = key_of(scope)
-        self._asked[key] = time.monotonic()
-        self._keep_at(key, head, response, made, again)
+        self._keep_at(key_of(scope), head, response, made, again)
 
     def _keep_at(self, key: Key, head: dict[str, Any], response: Response, made: float, again: Compute | None) -> None:
         tag = response.headers.get("etag")
@@ -147,6 +145,7 @@ class HotAnswers:
             self._bytes -= len(old.body)
         self._kept[key] = kept
         self._bytes += len(kept.body)
+        self._asked.setdefault(key, time.monotonic())  # first kept: asked for now
         while self._bytes > self.budget or len(self._kept) > self.entries:
             dropped_key, dropped = self._kept.popitem(last=False)
             self._bytes -= len(dropped.body)
