@@ -13,7 +13,8 @@ answer names (its ETag says so), and:
 - once the watcher has seen the log move past it, the answer is computed again, **once**, in
   the background (:meth:`HotAnswers.refresh`), on worker threads of the reads' own
   (``api.representation``), by the :class:`Keeper` for every answer asked for in the last
-  seconds (or by the first request that finds it behind), while the kept answer is still
+  seconds (or by the first request that finds it behind), at most four times a second
+  (:data:`EVERY_ANSWER`), while the kept answer is still
   given, for at most ``lag`` seconds after its computation began (:data:`LAG`); only an answer
   older than that makes the requests wait, and they then share the one computation.
 
@@ -58,6 +59,10 @@ Compute = Callable[[], Awaitable[tuple[Response, dict[str, Any]]]]
 LAG = 1.0
 """Seconds after its computation began during which a kept answer is still given once the log
 has moved past it, while the new one is computed (a results page is cached 5 s downstream)."""
+EVERY_ANSWER = 0.25
+"""Seconds at least between two computations of one answer behind the kept one: each costs
+milliseconds of CPU that the writes want (on a two-core machine, recomputed at each look of
+the head watcher, the two answers of a results page cost a tenth of a core)."""
 WANTED = 10.0
 """Seconds after it was last asked for during which an answer is kept fresh (:class:`Keeper`)."""
 MOST = 32
@@ -108,12 +113,16 @@ def matches(if_none_match: bytes | None, tag: bytes) -> bool:
 class HotAnswers:
     """The latest answer of each request, within ``budget`` bytes and ``entries`` requests (the
     least recently asked go first), each given for at most ``lag`` seconds once the log has moved
-    past it. Used from the event loop only: no lock."""
+    past it and computed again behind it at most every ``every`` seconds. Used from the event
+    loop only: no lock."""
 
-    def __init__(self, budget: int = 64 * 1024 * 1024, entries: int = 4096, lag: float = LAG) -> None:
+    def __init__(
+        self, budget: int = 64 * 1024 * 1024, entries: int = 4096, lag: float = LAG, every: float = EVERY_ANSWER
+    ) -> None:
         self.budget = budget
         self.entries = entries
         self.lag = lag
+        self.every = every
         self._kept: OrderedDict[Key, Kept] = OrderedDict()
         self._bytes = 0
         self._computing: dict[Key, asyncio.Future[None]] = {}
@@ -180,9 +189,12 @@ class HotAnswers:
 
     def refresh(self, key: Key, kept: Kept, events: int) -> None:
         """Compute ``kept`` again in the background when the log's head ``events`` is past it,
-        unless it is being computed already."""
+        unless it is being computed already or its computation began less than ``every``
+        seconds ago."""
         if kept.events >= events or kept.again is None or key in self._computing:
             return
+        if time.monotonic() - kept.made < min(self.every, self.lag):
+            return  # computed a moment ago: the keeper looks again
         loop = asyncio.get_running_loop()
         out = self._computing[key] = loop.create_future()
         again = kept.again
