@@ -191,11 +191,12 @@ class HotAnswers:
         """Compute ``kept`` again in the background when the log's head ``events`` is past it,
         unless it is being computed already or its computation began less than ``every``
         seconds ago."""
-        if kept.events >= events or kept.again is None or key in self._computing:
+        loop = asyncio.get_running_loop()
+        busy = self._computing.get(key)
+        if kept.events >= events or kept.again is None or (busy is not None and busy.get_loop() is loop):
             return
         if time.monotonic() - kept.made < min(self.every, self.lag):
             return  # computed a moment ago: the keeper looks again
-        loop = asyncio.get_running_loop()
         out = self._computing[key] = loop.create_future()
         again = kept.again
 
