@@ -71,6 +71,7 @@ MALFORMED = [
     (["publish", "out", "--keep", "0"], "--keep", "keep", "expected a whole number of at least 1"),
     (["verify", "log.jsonl", "--head", "abc"], "--head", "head", "expected the hash of the record's last event"),
     (["export", "out.xml", "--format", "xml"], "--format", "format", "expected one of nist-cdf, csv"),
+    (["export", "pkg", "--format", "csv", "--licence", "FOO"], "--licence", "licence", "expected one of ODC-PDDL-1.0"),
 ]
 """Usage errors of a sample of commands: the command line, the option as typed, the field as a
 request names it, what the message says was expected (``users add`` prints no data: no --format)."""

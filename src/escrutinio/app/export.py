@@ -34,7 +34,7 @@ class ExportError(EscrutinioError):
 
 
 class ExportChoiceError(ExportError):
-    """A format or level the export does not write: a value not of the form its field takes, so a
+    """A format, level or licence the export does not take (or not together): a value not of the form its field takes, so a
     usage error (the CLI exits 2), as every other bad choice is."""
 
     rule = "invalid"
@@ -153,23 +153,23 @@ class ExportService:
             raise ExportError(f"{out}: the folder {folder} does not exist; create it first")
         if fmt == "nist-cdf":
             if licence is not None:
-                raise ExportError(
+                raise ExportChoiceError(
                     "licence: an ElectionReport carries no licence; it applies to the csv format (the data package)",
                     field="licence",
                 )
             return self._write_nist(out, level, validate)
         if level != "table":
             what = "a data package" if fmt == "csv" else f"{fmt} (the full record)"
-            raise ExportError(f"level: {what} holds every level and the tables; give no level", field="level")
+            raise ExportChoiceError(f"level: {what} holds every level and the tables; give no level", field="level")
         if fmt in RECORD_FORMATS:
             if licence is not None:
-                raise ExportError(f"licence: applies to the csv format (the data package), not {fmt}", field="licence")
+                raise ExportChoiceError(f"licence: applies to the csv format (the data package), not {fmt}", field="licence")
             self._require_store()
             return self._write_record_jsonl(out) if fmt == "record-jsonl" else self._write_record_parquet(out)
         try:
             terms = dp.licence_named(licence) if licence is not None else dp.LICENCE
         except ValueError as exc:
-            raise ExportError(str(exc)) from None
+            raise ExportChoiceError(str(exc), field="licence") from None
         return self._write_datapackage(out, validate, terms)
 
     def _write_record_jsonl(self, out: Path) -> ExportSummary:
