@@ -427,7 +427,12 @@ def status(db: DbOption = None, fmt: FormatOption = "table") -> None:
     say(
         f"{data['election']}: {data['tables']:,} tables; sheets received {data['received']:,} ({data['received_pct']}%); "
         f"in the count {data['in_count']:,} ({data['in_count_pct']}%); accounted for {data['accounted']:,} "
-        f"({data['accounted_pct']}%); electors of the tables accounted for {data['electors_accounted_pct']}%."
+        f"({data['accounted_pct']}%); "
+        + (
+            f"electors of the tables accounted for {data['electors_accounted_pct']}%."
+            if data["electors_accounted_pct"] is not None
+            else "the roll gives no electors, so no share of electors is shown."
+        )
     )
     meanings = current.count.states()
     rows = [{"state": k, "sheets": v, "meaning": meanings[k]} for k, v in data["by_state"].items()]

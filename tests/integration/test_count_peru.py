@@ -136,3 +136,8 @@ def test_generic_reader_on_other_countries(name: str, sqlite_db: str) -> None:
     nat = session.count.results()[0]
     for choice, votes in checks.items():
         assert nat["votes"][choice] + nat["provisional"]["votes"][choice] == votes, choice
+    # Chile's roll gives no electors: the progress line says so in words, not "None%".
+    status = subprocess.run(
+        [sys.executable, "-m", "escrutinio.cli", "--db", sqlite_db, "status"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "None" not in status and "tables; sheets received" in status, status
