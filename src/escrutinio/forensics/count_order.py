@@ -328,6 +328,14 @@ def project(
     return point, shares, {**used, **how}
 
 
+INTERVAL_QUANTILE = "weibull"
+"""How the interval's ends are read from the bootstrap draws: the k-th of B draws with k = (B + 1)·p,
+below which a new draw of the same law falls with chance p exactly. numpy's default (linear, k =
+(B − 1)·p + 1) sits inside that: with the 100 draws of a calibration run a final margin drawn like
+the draws falls outside 6.9 % of the time, not 5 % (7.25 % of 400 clean elections shaped like
+Bolivia's were flagged), and 5.9 % with the 200 draws of a default run."""
+
+
 NO_ORDER = (
     "the store holds no record of when each sheet was counted, and the order of a file's rows (or of a "
     "bulk load into the log) is not the order of the count, so no story about the count's order is told. "
@@ -436,8 +444,8 @@ def test(
                 "fraction_counted": k / n,
                 "margin_so_far_points": 100 * float(_stat(so_far[None, :], w, rival)[0]),
                 "projected_margin_points": 100 * point,
-                "low": 100 * float(np.quantile(draws, 0.025)),
-                "high": 100 * float(np.quantile(draws, 0.975)),
+                "low": 100 * float(np.quantile(draws, 0.025, method=INTERVAL_QUANTILE)),
+                "high": 100 * float(np.quantile(draws, 0.975, method=INTERVAL_QUANTILE)),
                 "imputed_by_level": used,
             }
         )
@@ -541,7 +549,7 @@ def coverage(
                         break
                     counted[department == d] = False
             _point, draws, _ = project(votes, size, counted, keys, w, rival=rival, bootstrap=bootstrap, rng=rng)
-            lo, hi = np.quantile(draws, (0.025, 0.975))
+            lo, hi = np.quantile(draws, (0.025, 0.975), method=INTERVAL_QUANTILE)
             inside += int(lo <= realised <= hi)
             widths.append(100 * (hi - lo))
             errors.append(100 * (float(np.median(draws)) - realised))

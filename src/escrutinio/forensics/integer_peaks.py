@@ -134,16 +134,23 @@ def null_counts(q: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarr
     """``draws`` Monte-Carlo replicates of the number of integer tables, each table Bernoulli(q).
 
     Vectorised by pooling: the tables whose q rounds to the same multiple of :data:`Q_RESOLUTION`
-    form a pool whose number of integer tables is Binomial(pool size, q) — one binomial draw per
-    pool and replicate instead of one uniform per table (the rounding moves the expected count by
-    by a few tables in a hundred thousand at most, far inside the null's spread).
+    form a pool whose number of integer tables is Binomial(pool size, the pool's **mean** q) — one
+    binomial draw per pool and replicate instead of one uniform per table. The mean keeps the
+    null's expected count exact (its variance is larger by the pool's spread of q, at most a
+    quarter of a step squared a table: negligible, and conservative). Rounding each pool to its
+    step instead moved the expectation by a third of a step a table where most tables share one q
+    (Peru: 68,000 tables of 300 electors, q = 1/3 rounded to 0.333, 23 integer tables fewer
+    expected, 0.17 of the null's sd), which took the turnout test to 8 % and "either" to 10 %
+    false alarms on clean elections shaped like Peru's at α = 5 %. Tables with a q too small to
+    round to a step keep a pool of their own for the same reason.
     """
-    step = np.round(np.asarray(q, dtype=np.float64) / Q_RESOLUTION).astype(np.int64)
-    levels, sizes = np.unique(step[step > 0], return_counts=True)
-    if len(levels) == 0:
+    q = np.asarray(q, dtype=np.float64)
+    q = q[q > 0]
+    if len(q) == 0:
         return np.zeros(draws, dtype=np.int64)
-    p = np.minimum(levels * Q_RESOLUTION, 1.0)
-    return rng.binomial(sizes[None, :], p[None, :], size=(draws, len(levels))).sum(axis=1)
+    _, pool, sizes = np.unique(np.round(q / Q_RESOLUTION).astype(np.int64), return_inverse=True, return_counts=True)
+    p = np.minimum(np.bincount(pool.reshape(-1), weights=q) / sizes, 1.0)
+    return rng.binomial(sizes[None, :], p[None, :], size=(draws, len(sizes))).sum(axis=1)
 
 
 def _figures(observed: int, null: np.ndarray) -> dict[str, float]:
