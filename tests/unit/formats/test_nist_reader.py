@@ -304,3 +304,34 @@ def test_a_level_s_domestic_and_abroad_kinds_are_compared_as_a_pair() -> None:
     assert not _same_shape(carried, election_from_toml("z", TINY_TOML))  # no abroad kinds
     deeper = TINY_TOML.replace('levels = ["department", "city"]', 'levels = ["department", "city", "block"]')
     assert not _same_shape(election_from_toml("a", TINY_TOML), election_from_toml("b", deeper))
+
+
+@pytest.mark.parametrize(
+    ("composer", "child", "message"),
+    [
+        (1, "area-PE", r"\$.GpUnit\[1\].ComposingGpUnitIds\[1\]: area-01 composes area-PE, which composes it: "),
+        (
+            2,
+            "area-PE",
+            r"\$.GpUnit\[2\].ComposingGpUnitIds\[4\]: "
+            r"area-0101 composes area-PE, which composes it \(through area-01\): ",
+        ),
+        (2, "area-0101", r"\$.GpUnit\[2\].ComposingGpUnitIds\[4\]: area-0101 composes itself: "),
+    ],
+)
+def test_a_loop_in_the_units_is_refused_at_the_entry_that_closes_it(composer: int, child: str, message: str) -> None:
+    rep = copy.deepcopy(report())
+    rep["GpUnit"][composer]["ComposingGpUnitIds"].append(child)
+    with pytest.raises(InputError, match=f"^r.json:{message}the units must form a tree$"):
+        read_report(raw(rep), "r.json")
+
+
+def test_a_unit_under_two_parents_is_refused_naming_both() -> None:
+    rep = copy.deepcopy(report())
+    rep["GpUnit"][1]["ComposingGpUnitIds"].append("table-000003")
+    with pytest.raises(
+        InputError,
+        match=r"^r.json:\$.GpUnit\[2\].ComposingGpUnitIds\[2\]: a second parent for table-000003: area-0101 composes it, "
+        r"and area-01 at \$.GpUnit\[1\].ComposingGpUnitIds\[1\]: the units must form a tree$",
+    ):
+        read_report(raw(rep), "r.json")
