@@ -70,7 +70,9 @@ def test_a_unit_not_on_the_roll_is_named_by_its_path(tmp_path: Path) -> None:
     assert _load(tmp_path, rep, "--invalid", "observe")[0] == 0
     rep["GpUnit"][-1]["@id"] = "table-000099"
     rep["GpUnit"][2]["ComposingGpUnitIds"][-1] = "table-000099"
-    for b in rep["Election"][0]["BallotCounts"]:
+    contest = rep["Election"][0]["Contest"][0]
+    counts = [*rep["Election"][0]["BallotCounts"], *contest["OtherCounts"]]
+    for b in [*counts, *(c for s in contest["ContestSelection"] for c in s["VoteCounts"])]:
         if b["GpUnitId"] == "table-000004":
             b["GpUnitId"] = "table-000099"
     code, message = _load(tmp_path, rep, "--invalid", "observe")

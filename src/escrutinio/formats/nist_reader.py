@@ -479,6 +479,23 @@ class _Report:
 
     # -- the sheets ------------------------------------------------------------------------
 
+    def counted_once(self, counts: pl.DataFrame, key: pl.Expr, where: str, what: str) -> None:
+        """Refuse a count whose ``GpUnitId`` names no unit of the report, and a second count of
+        the same thing for the same unit and block (``key``: total, or a sheet state's): both
+        were summed into the unit's figures before, and refused, if at all, as an arithmetic
+        error of the table rather than at the count's own path."""
+        indexed = counts.with_row_index("at").select("at", "GpUnitId", key)
+        unknown = indexed.filter(~pl.col("GpUnitId").is_in(self.units["gp"].implode())).head(1)
+        if unknown.height:
+            at, gp, _key = unknown.row(0)
+            self._fail(f"{where}[{at}].GpUnitId", f"names {json_text(gp)}, which is no GpUnit of the report")
+        first = pl.col("at").first().over("GpUnitId", "key")
+        again = indexed.with_columns(first.alias("first")).filter(pl.col("at") != pl.col("first")).head(1)
+        if again.height:
+            at, gp, block, earlier = again.row(0)
+            kind = "" if block == "total" else f" ({block})"
+            self._fail(f"{where}[{at}]", f"a second count{kind} of {what} for unit {gp}; the first is at {where}[{earlier}]")
+
     def sheets(self, election: Election, digest: str) -> SheetFile:
         """The lowest units as sheets: counts gathered column-wise (a runoff has a million)."""
         choices = election.contest.choice_ids
@@ -506,11 +523,13 @@ class _Report:
         for column, (i, selection) in zip(votes, self.selections, strict=True):
             where = f"$.Election[0].Contest[0].ContestSelection[{i}].VoteCounts"
             counts = _counts(getattr(selection, "VoteCounts", None) or [], texts, ("Count",), self.source, where)
+            self.counted_once(counts, key, where, f"CandidateSelection {selection.id}")
             counts = counts.select(pl.col("GpUnitId").alias("gp"), key, pl.col("Count").alias(column)).group_by("gp", "key").sum()
             frame = frame.join(counts, on=["gp", "key"], how="left")
             own = own.join(counts.filter(pl.col("key") == "total").drop("key"), on="gp", how="left")
         where = "$.Election[0].BallotCounts"
         ballots = _counts(self.election.BallotCounts or [], texts, ("BallotsCast",), self.source, where)
+        self.counted_once(ballots, key, where, "BallotCounts")
         # "at": the first item of each unit and block, by its place in BallotCounts (for messages).
         ballots = (
             ballots.with_row_index("at")
@@ -533,6 +552,7 @@ class _Report:
         ]
         where = "$.Election[0].Contest[0].OtherCounts"
         other = _counts(self.contest.OtherCounts or [], ("GpUnitId",), ("Undervotes", "Overvotes"), self.source, where)
+        self.counted_once(other, pl.lit("total").alias("key"), where, "OtherCounts")
         other = other.rename({"GpUnitId": "gp"})
         other = other.group_by("gp").sum()
         frame = frame.join(inside["total"], on="gp", how="left").join(inside["challenged"], on="gp", how="left")

@@ -335,3 +335,33 @@ def test_a_unit_under_two_parents_is_refused_naming_both() -> None:
         r"and area-01 at \$.GpUnit\[1\].ComposingGpUnitIds\[1\]: the units must form a tree$",
     ):
         read_report(raw(rep), "r.json")
+
+
+def test_a_second_count_of_the_same_thing_for_a_unit_is_refused_at_its_path() -> None:
+    """Summed into the table before, and refused (if at all) as the table's arithmetic error."""
+    rep = copy.deepcopy(report())
+    counts = rep["Election"][0]["Contest"][0]["ContestSelection"][1]["VoteCounts"]
+    first = next(n for n, c in enumerate(counts) if c["GpUnitId"] == "table-000003" and c["Type"] == "total")
+    counts.append(copy.deepcopy(counts[first]))
+    where = r"\$.Election\[0\].Contest\[0\].ContestSelection\[1\].VoteCounts"
+    with pytest.raises(
+        InputError,
+        match=f"^r.json:{where}\\[{len(counts) - 1}\\]: a second count of CandidateSelection choice-B for unit table-000003; "
+        f"the first is at {where}\\[{first}\\]$",
+    ):
+        read_report(raw(rep), "r.json")
+    rep = copy.deepcopy(report())
+    ballots = rep["Election"][0]["BallotCounts"]
+    ballots.append(copy.deepcopy(ballots[0]))
+    with pytest.raises(InputError, match=r"BallotCounts\[\d+\]: a second count(?: \(\w+\))? of BallotCounts for unit area-PE; "):
+        read_report(raw(rep), "r.json")
+
+
+def test_a_count_of_a_unit_not_in_the_report_is_refused_at_its_path() -> None:
+    rep = copy.deepcopy(report())
+    rep["Election"][0]["BallotCounts"][5]["GpUnitId"] = "area-ZZ"
+    with pytest.raises(
+        InputError,
+        match=r'^r.json:\$.Election\[0\].BallotCounts\[5\].GpUnitId: names "area-ZZ", which is no GpUnit of the report$',
+    ):
+        read_report(raw(rep), "r.json")
