@@ -95,6 +95,10 @@ def _read(raw: bytes, source: str) -> ReportContents:
     if len(elections) != 1 or len(contests) != 1 or nist_types.kind(contests[0]) != NS + "CandidateContest":
         where = Place(source, None, "$.Election")
         raise InputError([Problem(where, "expected one Election with one CandidateContest (escrutinio counts one contest)")])
+    allowed = getattr(contests[0], "VotesAllowed", None)
+    if allowed not in (None, 1):
+        where = Place(source, None, "$.Election[0].Contest[0].VotesAllowed")
+        raise InputError([Problem(where, f"expected 1 (escrutinio counts one choice per ballot), got {json_text(allowed)}")])
     reading = _Report(report, source)
     defined = reading.definition()
     from escrutinio.domain.election import election_from_toml

@@ -365,3 +365,15 @@ def test_a_count_of_a_unit_not_in_the_report_is_refused_at_its_path() -> None:
         match=r'^r.json:\$.Election\[0\].BallotCounts\[5\].GpUnitId: names "area-ZZ", which is no GpUnit of the report$',
     ):
         read_report(raw(rep), "r.json")
+
+
+@pytest.mark.parametrize("allowed", [2, 0])
+def test_more_than_one_vote_allowed_is_refused(allowed: int) -> None:
+    rep = copy.deepcopy(report())
+    rep["Election"][0]["Contest"][0]["VotesAllowed"] = allowed
+    with pytest.raises(
+        InputError,
+        match=rf"^r.json:\$.Election\[0\].Contest\[0\].VotesAllowed: expected 1 \(escrutinio counts one choice per ballot\), "
+        rf"got {allowed}$",
+    ):
+        read_report(raw(rep), "r.json")
