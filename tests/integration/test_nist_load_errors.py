@@ -16,16 +16,22 @@ from escrutinio.cli import app
 NOT_A_REPORT = 'a JSON file, but not a NIST SP 1500-100 ElectionReport (no "@type": "ElectionResults.ElectionReport" at $)'
 
 
+EMPTY = "an empty file, expected a NIST SP 1500-100 ElectionReport (JSON)"
+"""Not a CSV reader's "expected a header line and rows": a .json file is meant as a report."""
+
+OTHER_JSON = ['{"results": [1, 2]}', "[]", '\ufeff{"@type": "ElectionResults.Election"}', "42", '"x"']
+
+
 @pytest.mark.parametrize("election", [None, "peru-2021-runoff", "chile-2021-first-round"])
-@pytest.mark.parametrize("text", ['{"results": [1, 2]}', "[]", '\ufeff{"@type": "ElectionResults.Election"}'])
-def test_other_json_is_refused_in_one_line(tmp_path: Path, text: str, election: str | None) -> None:
+@pytest.mark.parametrize(("text", "message"), [*((t, NOT_A_REPORT) for t in OTHER_JSON), ("", EMPTY), (" \n\t\n", EMPTY)])
+def test_other_json_is_refused_in_one_line(tmp_path: Path, text: str, message: str, election: str | None) -> None:
     other = tmp_path / "other.json"
     other.write_text(text, encoding="utf-8")
     db = tmp_path / "s.db"
     args = ["--db", str(db), "load", str(other), *(["--election", election] if election else [])]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
-    assert str(result.exception) == f"{other}: {NOT_A_REPORT}"
+    assert str(result.exception) == f"{other}: {message}"
     assert not db.exists()
 
 

@@ -33,6 +33,7 @@ from escrutinio.formats.nist_cdf import (
 from escrutinio.formats.nist_schema import NS, json_text, paused_collector, schema_problems
 from escrutinio.formats.nist_totals import BALLOT_FIGURES, totals_observations
 from escrutinio.formats.sheets import LINE, SheetFile
+from escrutinio.formats.text import JSON_REPORT
 
 SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -133,6 +134,8 @@ def _decode(raw: bytes, source: str) -> Any:
     what the JSON parser made of it."""
     import msgspec
 
+    if not raw.strip():
+        raise InputError([Problem(Place(source), f"an empty file, expected {JSON_REPORT}")])
     try:
         return nist_types.decode(raw)
     except msgspec.DecodeError:

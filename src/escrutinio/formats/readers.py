@@ -36,7 +36,7 @@ def read_sheets(path: Path, election: Election, raw: bytes | None = None) -> She
         from escrutinio.formats.text import read_bytes
 
         raw = read_bytes(path)
-    if looks_like_report(raw):
+    if looks_like_report(raw, path):
         from escrutinio.formats.nist_reader import read_report
 
         return read_report(raw, str(path), election).sheets
@@ -49,7 +49,7 @@ def carried_definition(path: Path) -> tuple[Election, str] | None:
     from escrutinio.formats.text import read_bytes
 
     raw = read_bytes(path)
-    if not looks_like_report(raw):
+    if not looks_like_report(raw, path):
         return None
     from escrutinio.formats.nist_reader import read_report
 
@@ -57,9 +57,12 @@ def carried_definition(path: Path) -> tuple[Election, str] | None:
     return contents.election, contents.definition
 
 
-def looks_like_report(raw: bytes) -> bool:
+def looks_like_report(raw: bytes, path: Path | None = None) -> bool:
     """Whether ``raw`` is JSON: an ElectionReport or meant as one (the only JSON a load reads,
-    so any other is refused by the report's reader in those words, not a CSV reader's)."""
+    so any other is refused by the report's reader in those words, not a CSV reader's). A file
+    named ``.json`` is meant as one whatever it holds: an empty file or a bare ``42`` is then
+    refused as no report, not read as a CSV file or taken for a definition-less load."""
     from escrutinio.formats.sniff import Kind, kind_of
 
-    return kind_of(raw) in (Kind.NIST_JSON, Kind.JSON)
+    named_json = path is not None and ".json" in (s.lower() for s in path.suffixes)
+    return named_json or kind_of(raw) in (Kind.NIST_JSON, Kind.JSON)

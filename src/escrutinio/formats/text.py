@@ -28,8 +28,14 @@ def read_bytes(path: Path) -> bytes:
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError([Problem(Place(str(path)), f"damaged gzip file ({exc})")]) from None
     if not raw.strip():
+        if ".json" in (s.lower() for s in path.suffixes):  # meant as a report (formats.readers)
+            raise InputError([Problem(Place(str(path)), f"an empty file, expected {JSON_REPORT}")])
         raise InputError([Problem(Place(str(path), 1), "the file is empty: expected a header line and rows")])
     return raw
+
+
+JSON_REPORT = "a NIST SP 1500-100 ElectionReport (JSON)"
+"""What a ``.json`` file given to a load is expected to be (the only JSON a load reads)."""
 
 
 DEFINITION_HINT = 'say so with [source] encoding = "latin-1" in its definition'
