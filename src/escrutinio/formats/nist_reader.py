@@ -361,6 +361,14 @@ def _check_tree(units: list[Any], source: str) -> None:
             raise InputError([Problem(Place(source, None, where), what)])
 
 
+NO_AREAS = (
+    "no areas between the nation and its lowest units: a load counts the lowest units as tables, each under an area, "
+    "so a report exported at national or first level (department) cannot be loaded; export it at a lower level"
+)
+"""A report's lowest units are read as tables, and the store counts every table under an area of
+the lowest level: a report whose lowest units are the nation's first level has none to put them in."""
+
+
 class _Report:
     """Indexes of one valid report: its units, their tree, and the counts of each unit."""
 
@@ -435,7 +443,9 @@ class _Report:
             found = kinds.setdefault(depth, [])
             if kind not in found:
                 found.append(kind)
-        if not kinds or max(kinds) > 3 or sorted(kinds) != list(range(1, max(kinds) + 1)):
+        if not kinds:
+            self._fail("$.GpUnit", NO_AREAS)
+        if max(kinds) > 3 or sorted(kinds) != list(range(1, max(kinds) + 1)):
             self._fail("$.GpUnit", "expected 1 to 3 levels of areas between the nation and its lowest units")
         levels = [kinds[d][0] for d in sorted(kinds)]
         abroad = [kinds[d][1] if len(kinds[d]) > 1 else kinds[d][0] for d in sorted(kinds)]

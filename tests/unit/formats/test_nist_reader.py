@@ -377,3 +377,16 @@ def test_more_than_one_vote_allowed_is_refused(allowed: int) -> None:
         rf"got {allowed}$",
     ):
         read_report(raw(rep), "r.json")
+
+
+@pytest.mark.parametrize("levels", [("national", "department"), ("national",)])
+def test_a_report_exported_at_department_or_national_level_is_refused_saying_why(levels: tuple[str, ...]) -> None:
+    """Its lowest units would be the tables, and a table is counted under an area: none is left."""
+    rep = build_report(ELECTION, [a for a in AREAS if a["level"] in levels], None, generated=WHEN)
+    with pytest.raises(
+        InputError,
+        match=r"^r.json:\$.GpUnit: no areas between the nation and its lowest units: a load counts the lowest units as "
+        r"tables, each under an area, so a report exported at national or first level \(department\) cannot be loaded; "
+        r"export it at a lower level$",
+    ):
+        read_report(raw(rep), "r.json")
