@@ -333,32 +333,53 @@ def _unit_frame(units: list[Any], source: str) -> pl.DataFrame:
     return frame.join(links, on="gp", how="left").join(codes, on="parent", how="left").sort("line")
 
 
-def _check_tree(units: list[Any], source: str) -> None:
+def _check_tree(units: list[Any], frame: pl.DataFrame, source: str) -> None:
     """Refuse units that do not form a tree: a unit listed under two parents (the second
     would be silently dropped) or a unit composing an ancestor of itself (a loop, which the
     walk up to the nation never leaves, and whose store would fail ``verify``). Named by the
-    JSON path of the composing entry. A Python pass over the links: 86,000 at table level,
-    a few hundredths of a second."""
-    parent: dict[str, tuple[str, str]] = {}  # child -> (its parent, the path of the entry)
-    for n, unit in enumerate(units):
-        for k, child in enumerate(unit.ComposingGpUnitIds or ()):
-            where = f"$.GpUnit[{n}].ComposingGpUnitIds[{k}]"
-            if child == unit.id:
-                raise InputError([Problem(Place(source, None, where), f"{child} composes itself: the units must form a tree")])
-            if child in parent:
-                first, at = parent[child]
-                what = f"a second parent for {child}: {unit.id} composes it, and {first} at {at}: the units must form a tree"
-                raise InputError([Problem(Place(source, None, where), what)])
-            parent[child] = (unit.id, where)
-    for child, (unit, where) in reversed(parent.items()):  # the last link written closes the loop
+    JSON path of the composing entry. Only the areas (``frame``'s composed units, a few
+    thousand) are walked in Python; the 86,000 links of a table-level report are looked at one
+    by one only when one of them is repeated, to name it."""
+    children = [c for u in units for c in u.ComposingGpUnitIds or ()]
+    if len(set(children)) != len(children):
+        _second_parent(units, source)
+    parent = dict(frame.filter(pl.col("composed") & pl.col("parent").is_not_null()).select("gp", "parent").iter_rows())
+    for child, unit in parent.items():  # report order: the loop is named at the link to its highest unit
         chain, node = [unit], unit
         while node in parent and node != child and len(chain) <= len(parent):
-            node = parent[node][0]
+            node = parent[node]
             chain.append(node)
-        if node == child:
-            through = "" if len(chain) <= 2 else f" (through {', '.join(chain[1:-1])})"
-            what = f"{unit} composes {child}, which composes it{through}: the units must form a tree"
-            raise InputError([Problem(Place(source, None, where), what)])
+        if node != child:
+            continue
+        n = next(n for n, u in enumerate(units) if u.id == unit)
+        at = (n, list(units[n].ComposingGpUnitIds).index(child))
+        if unit == child:
+            _not_a_tree(source, at, f"{child} composes itself")
+        through = "" if len(chain) <= 2 else f" (through {', '.join(chain[1:-1])})"
+        _not_a_tree(source, at, f"{unit} composes {child}, which composes it{through}")
+
+
+def _second_parent(units: list[Any], source: str) -> NoReturn:
+    """Name the first unit composed by a second parent (there is one; a unit composing itself
+    besides its parent is named as that)."""
+    parent: dict[str, tuple[str, int, int]] = {}  # child -> (its parent, the entry's unit and place)
+    for n, unit in enumerate(units):
+        for k, child in enumerate(unit.ComposingGpUnitIds or ()):
+            if child == unit.id:
+                _not_a_tree(source, (n, k), f"{child} composes itself")
+            if child in parent:
+                first, m, j = parent[child]
+                _not_a_tree(source, (n, k), f"a second parent for {child}: {unit.id} composes it, and {first} at {_entry(m, j)}")
+            parent[child] = (unit.id, n, k)
+    raise AssertionError("no unit has two parents")
+
+
+def _entry(n: int, k: int) -> str:
+    return f"$.GpUnit[{n}].ComposingGpUnitIds[{k}]"
+
+
+def _not_a_tree(source: str, at: tuple[int, int], what: str) -> NoReturn:
+    raise InputError([Problem(Place(source, None, _entry(*at)), f"{what}: the units must form a tree")])
 
 
 NO_AREAS = (
@@ -379,7 +400,7 @@ class _Report:
         self.contest = self.election.Contest[0]
         self.root = self.election.ElectionScopeId
         self.units = _unit_frame(report.GpUnit or [], source)
-        _check_tree(report.GpUnit or [], source)
+        _check_tree(report.GpUnit or [], self.units, source)
         self.lowest = ~pl.col("composed") & (pl.col("gp") != self.root) & pl.col("parent").is_not_null()
         # The areas (and the nation) are the units composed of others: a few thousand, walked in Python.
         above = self.units.filter(~self.lowest).select("gp", "line", "code", "kind", "parent", "parent_code").rows()
@@ -501,11 +522,14 @@ class _Report:
         the same thing for the same unit and block (``key``: total, or a sheet state's): both
         were summed into the unit's figures before, and refused, if at all, as an arithmetic
         error of the table rather than at the count's own path."""
-        indexed = counts.with_row_index("at").select("at", "GpUnitId", key)
-        unknown = indexed.filter(~pl.col("GpUnitId").is_in(self.units["gp"].implode())).head(1)
+        keyed = counts.select("GpUnitId", key)
+        unknown = keyed.with_row_index("at").filter(~pl.col("GpUnitId").is_in(self.units["gp"].implode())).head(1)
         if unknown.height:
             at, gp, _key = unknown.row(0)
             self._fail(f"{where}[{at}].GpUnitId", f"names {json_text(gp)}, which is no GpUnit of the report")
+        if keyed.group_by("GpUnitId", "key").len().height == keyed.height:
+            return  # the usual case, found at a fraction of the cost of naming the first repeat
+        indexed = keyed.with_row_index("at")
         first = pl.col("at").first().over("GpUnitId", "key")
         again = indexed.with_columns(first.alias("first")).filter(pl.col("at") != pl.col("first")).head(1)
         if again.height:
