@@ -8,7 +8,9 @@ import pytest
 from tests.onpe_sample import Row, changed, sample_rows, write
 
 from escrutinio.app import Session
+from escrutinio.app.cases import Decision
 from escrutinio.count.options import InvalidSheets, Level
+from escrutinio.domain.claims import Effect, EffectKind
 from escrutinio.domain.errors import EscrutinioError
 from escrutinio.ledger.verify import ChainError
 
@@ -75,6 +77,53 @@ def test_later_file_moves_sheets_forward_and_conflicts_become_observations(db_ur
     assert [(v["version"], v["current"]) for v in versions] == [(1, 0), (2, 1)]
     # 000001's first version left the count, 000007 entered it.
     assert nat["votes"]["PL"] == 115 + 100 + 50 + 120 + 40 + 30 - 115 + 100
+
+
+def _open_observation_tables(session: Session) -> list[str]:
+    return sorted(
+        t for c in session.cases.listing() if c["status"] != "closed" and c["kind"] == "observation" for t in c["tables"]
+    )
+
+
+def test_loading_a_conflicting_file_again_under_observe_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    """A conflict stays out of the count until a ruling: loading the conflicting file a second
+    time repeats what is recorded (no event), it does not count the observed version."""
+    session = Session(db_url)
+    session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    swapped = changed(changed(sample_rows(), "000001", p1=87, p2=115), "000004", p1=110, p2=120)
+    mod = write(tmp_path / "mod.csv", swapped)
+    first = session.count.load(mod, invalid=InvalidSheets.OBSERVE)
+    assert first.actions["conflict"] == 2
+    totals = session.count.results()[0]
+    head = session.store.head()
+    tally = session.store.tally().sort("area", "key")
+    cases = session.cases.listing()
+    assert _open_observation_tables(session) == ["000001", "000004", "000007"]
+    again = session.count.load(mod, invalid=InvalidSheets.OBSERVE)
+    assert again.events == 0 and again.actions == {"unchanged": 10}
+    assert session.store.head() == head
+    assert session.store.tally().sort("area", "key").equals(tally)
+    assert session.count.results()[0] == totals
+    assert session.cases.listing() == cases
+    # Nor does it count the conflict when loaded without --invalid observe.
+    assert session.count.load(mod).events == 0 and session.store.head() == head
+    conflicted = {s["table"]: s for s in session.count.sheets_in_state("observed") if s["table"] != "000007"}
+    assert sorted(conflicted) == ["000001", "000004"]
+    assert all(s["version"] == 2 and s["reasons"] == ["version_conflict"] for s in conflicted.values())
+    # A third version with yet other figures is another conflict, observed, not counted.
+    third = write(tmp_path / "third.csv", changed(swapped, "000001", p1=100, p2=102))
+    assert session.count.load(third, invalid=InvalidSheets.OBSERVE).actions["conflict"] == 1
+    assert session.count.results()[0]["votes"] == totals["votes"]
+    assert [(v["version"], v["state"]) for v in session.store.sheet_versions("000001")][-1] == (3, "observed")
+    # A ruling still decides the conflict after the repeats; a later load keeps what it decided.
+    (case,) = [c for c in session.cases.listing(table="000004") if c["status"] != "closed"]
+    session.cases.rule(case["number"], Decision("R-1", Effect(EffectKind.COUNT_AS_IS)))
+    ruled = session.count.results()[0]
+    assert ruled["votes"]["PL"] == totals["votes"]["PL"] + 110
+    after = session.count.load(third, invalid=InvalidSheets.OBSERVE)
+    assert after.events == 0 and after.actions == {"unchanged": 9, "kept_ruling": 1}
+    assert session.count.results()[0] == ruled
+    session.close()
 
 
 def test_a_stated_final_status_is_taken_and_the_broken_rule_noted(db_url: str, tmp_path: Path) -> None:

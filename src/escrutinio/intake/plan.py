@@ -13,7 +13,8 @@ Per row, in order:
    taken as that status, and the record says so in its ``basis``;
 4. against the current sheet: same figures and state, nothing to do; same figures, new state,
    a state change; other figures, a conflict (refused, or observed as a new version). A sheet
-   decided by a ruling is never overridden by a file.
+   decided by a ruling is never overridden by a file, and a conflict stays observed until a
+   ruling decides it (the same figures again are a repeat, not a state change).
 """
 
 from __future__ import annotations
@@ -163,19 +164,25 @@ def plan_load(
     # 4. Against the current sheets.
     votes = [tf.choice_column(c) for c in election.contest.choice_ids]
     figures = [*tf.SHEET_COUNTS, *votes]
-    cur = current.select("table", "version", "state", "basis", *figures).rename(
-        {c: f"_cur_{c}" for c in ("version", "state", "basis", *figures)}
+    cur = current.select("table", "version", "state", "reasons", "basis", *figures).rename(
+        {c: f"_cur_{c}" for c in ("version", "state", "reasons", "basis", *figures)}
     )
     joined = checked.join(cur, on="table", how="left")
     has_current = pl.col("_cur_version").is_not_null()
     same_figures = pl.all_horizontal([pl.col(f) == pl.col(f"_cur_{f}") for f in figures])
     ruled = pl.col("_cur_basis").fill_null("").str.starts_with("ruling")
+    # A version recorded as a conflict is observed until a ruling decides it. The file that
+    # brought it, loaded again, repeats it: its rules or stated status would make it counted,
+    # but that is a state change only a ruling may make, so the repeat records nothing.
+    in_conflict = (pl.col("_cur_state") == SheetState.OBSERVED.value) & pl.col("_cur_reasons").fill_null("").str.split(
+        ","
+    ).list.contains(Reason.CONFLICT.value)
     joined = joined.with_columns(
         pl.when(~has_current)
         .then(pl.lit(SheetAction.NEW.value))
         .when(ruled)
         .then(pl.lit(SheetAction.KEPT_RULING.value))
-        .when(same_figures & (pl.col("state") == pl.col("_cur_state")))
+        .when(same_figures & ((pl.col("state") == pl.col("_cur_state")) | in_conflict))
         .then(pl.lit(SheetAction.UNCHANGED.value))
         .when(same_figures)
         .then(pl.lit(SheetAction.STATE_CHANGE.value))
