@@ -47,7 +47,7 @@ def test_forensics_names_its_level_and_order_fields(store: str, tmp_path: Path) 
     order.write_text("table\nX999999\n")
     for args, start in (
         (["--by", "galaxy"], "error: --by: this election's levels are "),
-        (["--order", str(order)], "error: --order: none of the 1 tables in "),
+        (["--order", str(order)], f"error: --order: {order}:2:table: table 'X999999' is not in this election"),
     ):
         cli = subprocess.run(
             [sys.executable, "-m", "escrutinio.cli", "--db", store, "forensics", *args], capture_output=True, text=True

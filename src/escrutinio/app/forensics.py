@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from escrutinio.domain.errors import EscrutinioError
+from escrutinio.domain.errors import EscrutinioError, InputError, Place, Problem
 
 if TYPE_CHECKING:
     from escrutinio.domain.election import Election
@@ -59,9 +59,18 @@ class NationalResults(Protocol):
 
 
 class AreaRows(Protocol):
-    """The store's areas as rows (code, level, kind, name, parent)."""
+    """The store's areas as rows (code, level, kind, name, parent), and the log's index of events
+    (seq, type, at, actor): when each sheet was recorded."""
 
     def areas(self) -> list[tuple[str, int, str, str, str | None]]: ...
+
+    def event_index(self, after: int = 0) -> list[tuple[int, str, str, str]]: ...
+
+
+class SheetFrames(Protocol):
+    """The store's (areas, tables, current sheets) frames: which event recorded each table's sheet."""
+
+    def frames(self) -> tuple[Any, Any, Any]: ...
 
 
 class ForensicsContext(Protocol):
@@ -78,6 +87,9 @@ class ForensicsContext(Protocol):
 
     @property
     def reader(self) -> AreaRows: ...
+
+    @property
+    def store(self) -> SheetFrames: ...
 
 
 class ForensicsService:
@@ -135,7 +147,9 @@ class ForensicsService:
             from escrutinio.formats.table_list import read_table_list
 
             claimed = read_table_list(o.claims)
-        frame, order_label = self._with_order(frame, o.order)
+        order_label = None
+        if o.tests is None or "count_order" in o.tests or o.order is not None:
+            frame, order_label = self._with_order(frame, o.order)
         column_names = {col: name for name, col in reversed(list(self.level_names().items()))}
         try:
             return run_suite(
@@ -162,26 +176,31 @@ class ForensicsService:
 
         return write_report(result, directory)
 
-    @staticmethod
-    def _with_order(frame: Any, order: Path | None) -> tuple[Any, str | None]:
-        """The frame with the real count order from ``order``, or with no order at all.
+    def _with_order(self, frame: Any, order: Path | None) -> tuple[Any, str | None]:
+        """The frame with the real count order: from ``order``, else from the times intake recorded.
 
-        Without ``--order`` the order column is cleared: in a store loaded from a file it is the
-        file's row order, not the order of the count, and no count-order story is told on it.
+        Without ``--order`` the frame's own order column is never used: in a store loaded from a
+        file it is the file's row order, not the order of the count. The times the log recorded
+        each table's current sheet are (:func:`arrival_order`); a whole file loaded at once is one
+        moment, and then no count-order story is told and the result says why.
         """
         import polars as pl
 
         from escrutinio.domain import table_frame as tf
 
         if order is None:
-            return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), None
-        from escrutinio.forensics.order import read_order
+            ranks, label = self.arrival_order()
+        else:
+            from escrutinio.forensics.order import read_order
 
-        ranks = read_order(order)
-        known = set(frame[tf.TABLE].cast(pl.Utf8).to_list())
-        unknown = [t for t in ranks if t not in known]
-        if unknown and len(unknown) == len(ranks):
-            raise EscrutinioError(f"order: none of the {len(ranks):,} tables in {order} is in this election", field="order")
+            try:
+                ranks = read_order(order, known=set(frame[tf.TABLE].cast(pl.Utf8).to_list()))
+            except InputError as exc:  # named as the option it came from: "--order: FILE:LINE:FIELD: ..."
+                named = [Problem(Place(f"order: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
+                raise InputError(named, exc.total, field="order") from None
+            label = f"the order given in {order.name}"
+        if ranks is None:
+            return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), label
         mapping = pl.DataFrame(
             {tf.TABLE: list(ranks), "_rank": list(ranks.values())}, schema={tf.TABLE: pl.Utf8, "_rank": pl.Int64}
         )
@@ -191,4 +210,19 @@ class ForensicsService:
             .join(mapping, on=tf.TABLE, how="left")
             .rename({"_rank": tf.ORDER})
         )
-        return out, f"the order given in {order.name}"
+        return out, label
+
+    def arrival_order(self) -> tuple[dict[str, int] | None, str | None]:
+        """Table -> rank of the moment the log recorded its current sheet (ties share a rank), and
+        the order's label; (None, None) when every sheet was recorded at one moment (a file loaded
+        at once: a bulk load stamps all its events with one time), which is no order at all."""
+        from escrutinio.forensics.order import ranks_of
+
+        times = {seq: at for seq, _type, at, _actor in self.session.reader.event_index()}
+        sheets = self.session.store.frames()[2]
+        if sheets.height == 0:
+            return None, None
+        at = [times.get(int(seq), "") for seq in sheets["seq"].to_list()]
+        if len(set(at)) < 2:
+            return None, None
+        return ranks_of(dict(zip(sheets["table"].to_list(), at, strict=True))), "the times intake recorded each sheet"

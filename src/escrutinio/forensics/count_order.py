@@ -337,9 +337,10 @@ Bolivia's were flagged), and 5.9 % with the 200 draws of a default run."""
 
 
 NO_ORDER = (
-    "the store holds no record of when each sheet was counted, and the order of a file's rows (or of a "
-    "bulk load into the log) is not the order of the count, so no story about the count's order is told. "
-    "Give the real order with --order CSV (column table, optional at: a time or a rank)."
+    "the store holds no order of the count: every sheet in it was recorded at one moment (a file loaded at "
+    "once), and the order of a file's rows is not the order of the count, so no story about the count's order "
+    "is told. Give the real order with --order CSV (column table, optional at: a time or a rank), or record "
+    "sheets as they arrive (intake), whose times are the order."
 )
 
 
@@ -397,8 +398,15 @@ def test(
     """
     name = "count_order.projection"
     f = fr.counted(frame)
-    if order_label is None or tf.ORDER not in f.columns or f[tf.ORDER].null_count() == f.height:
+    if order_label is None or tf.ORDER not in frame.columns or frame[tf.ORDER].null_count() == frame.height:
         return not_applicable(name, NO_ORDER)
+    if f[tf.ORDER].null_count() == f.height:
+        listed = frame.filter(pl.col(tf.ORDER).is_not_null())
+        states = ", ".join(f"{n:,} {s}" for s, n in sorted(listed.group_by(tf.STATE).len().iter_rows()))
+        return not_applicable(
+            name,
+            f"none of the tables in {order_label} is counted ({states}): there is no count to project from.",
+        )
     cols = fr.choice_columns(f)
     wcol = tf.choice_column(winner)
     n_listed = f.height - f[tf.ORDER].null_count()
@@ -407,9 +415,13 @@ def test(
     # The counted tables in the order of the count (unlisted ones last). Area keys are read off the
     # counted frame every family shares and permuted, not computed again on a sorted copy (5 s of a
     # million tables).
-    perm = np.argsort(f[tf.ORDER].fill_null(np.iinfo(np.int64).max).to_numpy(), kind="stable")
+    # Ties (tables counted at one moment) are put in table order: which of them comes first means
+    # nothing, and nothing below may depend on it.
+    rank = f[tf.ORDER].fill_null(np.iinfo(np.int64).max).to_numpy()
+    perm = np.lexsort((f[tf.TABLE].cast(pl.Utf8).to_numpy(), rank))
     level_keys = [k[perm] for k in _keys(f, abroad)]
     f = f[perm]
+    rank = rank[perm]
     w = cols.index(wcol)
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
     size = fr.as_float(f, tf.ELECTORS) if fr.has_electors(f) else np.ones(f.height)
@@ -419,10 +431,13 @@ def test(
     rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, final_totals))[0])
     realised = float((final_totals[w] - final_totals[rival]) / max(final_totals.sum(), 1.0))
     complete = n_listed == n
-    rng = np.random.default_rng(seed)
-    cuts = sorted({*(max(1, min(n_listed, round(c * n_listed))) for c in checkpoints), n_listed})
+    cuts = cut_points(rank[:n_listed], checkpoints)
+    content = content_hashes(f[tf.TABLE].cast(pl.Utf8).to_list())
     proj = []
     for k in cuts:
+        # Each cut's draws are seeded by what it holds (the set of tables counted), not by the cuts
+        # before it: the same counted set gives the same interval whatever else the order says.
+        rng = np.random.default_rng([seed, int(content[k - 1])])
         counted = np.zeros(n, dtype=bool)
         counted[:k] = True
         last = k == n_listed
@@ -451,6 +466,10 @@ def test(
         )
     last = proj[-1]
     inside = last["low"] <= 100 * realised <= last["high"]
+    informative = not last["low"] <= last["margin_so_far_points"] <= last["high"]
+    # "Explained" needs an interval that says something: one that holds the final margin and leaves
+    # out the margin at the cut (so it tells a late shift from none). Outside it: not explained.
+    explained: bool | None = False if not inside else (True if informative else None)
     w_name, r_name = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
     if complete:
         reading = (
@@ -468,14 +487,18 @@ def test(
             f"the final count gave {100 * realised:+.2f}: of the {100 * realised - last['margin_so_far_points']:+.2f} "
             f"points the margin moved after this cut, the projection accounts for "
             f"{last['projected_margin_points'] - last['margin_so_far_points']:+.2f}. "
-            + (
-                "The late shift is explained by where the late tables are."
-                if inside
-                else "The final margin is outside the projection: the late tables voted unlike the counted tables "
+            + {
+                True: "The late shift is explained by where the late tables are: the interval holds the final "
+                "margin and not the margin at this cut.",
+                False: "The final margin is outside the projection: the late tables voted unlike the counted tables "
                 "of their own areas, which is worth explaining (so would a difference between early and late "
-                "tables inside an area, such as remote annexes)."
-            )
+                "tables inside an area, such as remote annexes).",
+                None: "The interval holds the margin at this cut as well as the final one: it cannot tell a late "
+                "shift from none, so it cannot say whether where the late tables are explains the shift.",
+            }[explained]
         )
+        if explained is None:
+            reading = f"Cannot tell: {reading[0].lower()}{reading[1:]}"
     return ForensicResult(
         test=name,
         statistic=None if complete else last["projected_margin_points"],
@@ -498,14 +521,39 @@ def test(
             "high": None if complete else last["high"],
             "realised_margin_points": 100 * realised,
             "realised_inside_interval": None if complete else inside,
+            "interval_excludes_margin_so_far": None if complete else informative,
+            "late_shift_explained": None if complete else explained,
             "cuts": proj,
         },
         null="two-stage bootstrap within areas (donor tables, then each uncounted table)",
         draws=bootstrap,
         level=STRATA[0],
-        status="ok" if not complete else "not_applicable",
-        decided=None if complete else not inside,
+        status="ok" if not complete and explained is not None else "not_applicable",
+        decided=None if complete or explained is None else not explained,
     )
+
+
+def cut_points(rank: np.ndarray, checkpoints: tuple[float, ...]) -> list[int]:
+    """Where the count can be cut: after the last table of a moment (``rank`` sorted, one per listed
+    table). Each checkpoint (a share of the listed tables) takes the last moment ending at or before
+    it; the last cut is every listed table. Tables of one moment are never split between cuts."""
+    n = len(rank)
+    ends = np.r_[np.flatnonzero(np.diff(rank)) + 1, n]
+    cuts = {n}
+    for c in checkpoints:
+        at = ends[ends <= round(c * n)]
+        if len(at):
+            cuts.add(int(at[-1]))
+    return sorted(cuts)
+
+
+def content_hashes(tables: list[str]) -> np.ndarray:
+    """For each k, a number that depends only on the set of the first k ``tables`` (a running sum of
+    each id's CRC-32): the seed of a cut's draws, so equal sets get equal intervals."""
+    import zlib
+
+    crc = np.fromiter((zlib.crc32(t.encode()) for t in tables), dtype=np.uint64, count=len(tables))
+    return np.cumsum(crc, dtype=np.uint64)
 
 
 def coverage(

@@ -4,70 +4,117 @@ Why a file: a count-order story is only worth telling on the order in which shee
 counted. A file's row order, or the order in which a bulk load wrote sheets into the log, is not
 that order (Russia's file is alphabetical by region; Bolivia's by acta number). So the order comes
 from a list of the tables counted (column ``table``), optionally with ``at`` — a time
-(ISO 8601) or a rank (an integer). Tables not listed are not yet counted.
+(ISO 8601) or a rank (an integer, 0 or more). Tables not listed are not yet counted.
+
+Why the rows' order means nothing: a list of the actas a snapshot held (Bolivia's TREP of 20 Oct
+19:40) is one set counted by one moment, whatever order its rows are in. Reading the rows' order as
+the order of the count split such a set into made-up intermediate cuts, and the projection then
+depended on how the file happened to be sorted. So without ``at`` every listed table shares one
+moment, and tables with equal ``at`` do too: the count is cut only where ``at`` changes.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
 from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.formats.problems import ProblemList
 
 TABLE_COLUMNS = ("table", "MESA_DE_VOTACION", "mesa", "Número Mesa")
+EXPECTED = "a header line with a column table (optional at: a time or a rank) and one row per counted table"
 
 
-def read_order(path: Path) -> dict[str, int]:
-    """Table id -> rank in the count (1 = counted first; ties share a rank), from ``path``.
+def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, int]:
+    """Table id -> rank in the count (1 = counted first; tables counted at one moment share a rank).
 
-    Without an ``at`` column the rows' order is the count order. Every malformed row is reported.
+    Without an ``at`` column every listed table has rank 1 (one set, counted by one moment). With
+    ``known`` (the election's tables), a listed table that is not one of them is an error. Every
+    malformed row is reported, each as ``file:line:field``.
     """
-    import polars as pl
+    from escrutinio.formats.text import decode, read_bytes
 
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError([Problem(Place(str(path)), f"cannot read the count order ({str(exc).splitlines()[0]})")]) from None
-    column = next((c for c in TABLE_COLUMNS if c in frame.columns), None)
+    source = str(path)
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "file not found"
+        raise InputError([Problem(Place(source), f"{what}: expected a CSV file: {EXPECTED}")])
+    text = decode(read_bytes(path), source, "utf-8", "save it as UTF-8")
+    rows = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(rows, [])]
+    column = next((c for c in TABLE_COLUMNS if c in header), None)
     if column is None:
         raise InputError(
-            [
-                Problem(
-                    Place(str(path), 1), f"expected a column {', '.join(TABLE_COLUMNS)}; the file has {', '.join(frame.columns)}"
-                )
-            ]
+            [Problem(Place(source, 1), f"expected a column {', '.join(TABLE_COLUMNS)}; the file has {', '.join(header)}")]
         )
-    tables = [t.strip() for t in frame[column].fill_null("").to_list()]
-    problems = [
-        Problem(Place(str(path), i + 2, column), "expected a table id, found nothing") for i, t in enumerate(tables) if not t
-    ]
-    keys: list[float] = []
-    if "at" in frame.columns:
-        for i, raw in enumerate(frame["at"].fill_null("").to_list()):
-            key = _key(raw.strip())
-            if key is None:
-                problems.append(
-                    Problem(Place(str(path), i + 2, "at"), f"expected a time (ISO 8601) or a rank (integer), got {raw!r}")
-                )
-            keys.append(key if key is not None else 0.0)
-    else:
-        keys = [float(i) for i in range(len(tables))]
+    t_at, a_at = header.index(column), (header.index("at") if "at" in header else None)
+    problems = ProblemList(source)
     seen: dict[str, int] = {}
-    for i, t in enumerate(tables):
-        if t and t in seen:
-            problems.append(Problem(Place(str(path), i + 2, column), f"table {t!r} is listed twice (first on line {seen[t]})"))
-        seen.setdefault(t, i + 2)
-    if problems:
-        raise InputError(problems[:100], total=len(problems))
-    distinct = sorted(set(keys))
+    keys: dict[str, tuple[float, bool | None]] = {}  # table -> (key, whether the time carries a UTC offset)
+    kinds: dict[str, int] = {}  # "a time" / "a rank" -> first line with it
+    for fields in rows:
+        line = rows.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        table = fields[t_at].strip() if t_at < len(fields) else ""
+        if not table:
+            problems.add(line, column, "expected a table id, found nothing")
+            continue
+        if table in seen:
+            problems.add(line, column, f"table {table!r} is listed twice (first on line {seen[table]})")
+            continue
+        seen[table] = line
+        if known is not None and table not in known:
+            problems.add(line, column, f"table {table!r} is not in this election")
+        if a_at is None:
+            keys[table] = (0.0, None)
+            continue
+        raw = fields[a_at].strip() if a_at < len(fields) else ""
+        key = _key(raw)
+        if isinstance(key, str):
+            problems.add(line, "at", f"{key}, got {raw!r}")
+            continue
+        kind = "a rank" if key[1] is None else "a time"
+        first = kinds.setdefault(kind, line)
+        other = next((k for k in kinds if k != kind), None)
+        if other is not None and first == line:
+            problems.add(line, "at", f"expected {other} as on line {kinds[other]} (times and ranks cannot be mixed), got {raw!r}")
+            continue
+        keys[table] = key
+    offsets = {aware for _, aware in keys.values() if aware is not None}
+    if len(offsets) > 1:
+        line = next(seen[t] for t, (_, aware) in keys.items() if aware is not None and aware != _first_aware(keys))
+        problems.add(line, "at", "expected every time with a UTC offset or every time without one, not both")
+    if not seen and not problems.total:
+        problems.add(2, column, f"no table is listed: expected {EXPECTED}")
+    problems.raise_if_any()
+    distinct = sorted({k for k, _ in keys.values()})
     rank = {k: r + 1 for r, k in enumerate(distinct)}
-    return {t: rank[k] for t, k in zip(tables, keys, strict=True)}
+    return {t: rank[k] for t, (k, _) in keys.items()}
 
 
-def _key(text: str) -> float | None:
+def _first_aware(keys: dict[str, tuple[float, bool | None]]) -> bool | None:
+    return next((aware for _, aware in keys.values() if aware is not None), None)
+
+
+def _key(text: str) -> tuple[float, bool | None] | str:
+    """(sort key, whether a time carries a UTC offset; None for a rank), or what was expected."""
     if text.lstrip("-").isdigit():
-        return float(int(text))
+        if text.startswith("-"):
+            return "expected a rank of 0 or more"
+        return float(int(text)), None
     try:
-        return datetime.fromisoformat(text).timestamp()
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        return None
+        return "expected a time (ISO 8601) or a rank (an integer)"
+    return moment.timestamp(), moment.tzinfo is not None
+
+
+def ranks_of(times: dict[str, str]) -> dict[str, int]:
+    """Table -> rank of its ISO 8601 time (1 = earliest; equal times share a rank): the times the
+    log recorded each table's sheet, as :func:`read_order` ranks a file's ``at``."""
+    distinct = sorted(set(times.values()), key=lambda t: datetime.fromisoformat(t).timestamp())
+    rank = {t: r + 1 for r, t in enumerate(distinct)}
+    return {table: rank[t] for table, t in times.items()}

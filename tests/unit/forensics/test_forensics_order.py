@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from escrutinio.domain.errors import InputError
-from escrutinio.forensics.order import read_order
+from escrutinio.forensics.order import EXPECTED, ranks_of, read_order
 
 
 def test_forensics_order_ranks_follow_times_and_ties_share_a_rank(tmp_path: Path) -> None:
@@ -16,10 +16,61 @@ def test_forensics_order_ranks_follow_times_and_ties_share_a_rank(tmp_path: Path
     assert read_order(p) == {"000001": 1, "000003": 2, "000002": 2}
 
 
-def test_forensics_order_without_at_is_the_row_order(tmp_path: Path) -> None:
+def test_forensics_order_without_at_is_one_set_counted_at_one_moment(tmp_path: Path) -> None:
+    """A list of the tables a snapshot held says nothing about which came first: its rows' order is
+    not the count's, so every listed table shares one rank (no made-up intermediate cuts)."""
     p = tmp_path / "order.csv"
     p.write_text("MESA_DE_VOTACION\n000009\n000002\n")
-    assert read_order(p) == {"000009": 1, "000002": 2}
+    assert read_order(p) == {"000009": 1, "000002": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("table,at\n000001,1\n999999,2\n", "order.csv:3:table: table '999999' is not in this election"),
+        (
+            "table,at\n000001,2021-06-06T18:00:00\n000002,3\n",
+            "order.csv:3:at: expected a time as on line 2 (times and ranks cannot be mixed), got '3'",
+        ),
+        (
+            "table,at\n000001,3\n000002,2021-06-06T18:00\n",
+            "order.csv:3:at: expected a rank as on line 2 (times and ranks cannot be mixed)",
+        ),
+        ("table,at\n000001,-1\n", "order.csv:2:at: expected a rank of 0 or more, got '-1'"),
+        ("table,at\n", "order.csv:2:table: no table is listed: expected a header line with a column table"),
+        ("table,at\n\n\n", "order.csv:2:table: no table is listed"),
+        ("", "order.csv:1: the file is empty"),
+        (
+            "table,at\n000001,2021-06-06T18:00:00Z\n000002,2021-06-06T19:00:00\n",
+            "order.csv:3:at: expected every time with a UTC offset or every time without one",
+        ),
+    ],
+)
+def test_forensics_order_refuses_a_bad_file_naming_the_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
+    p = tmp_path / "order.csv"
+    p.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_order(p, known={"000001", "000002"})
+    assert str(err.value).startswith(f"{tmp_path}/{expected}"), str(err.value)
+
+
+def test_forensics_order_missing_file_says_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        read_order(tmp_path / "nope.csv")
+    assert str(err.value) == f"{tmp_path}/nope.csv: file not found: expected a CSV file: {EXPECTED}"
+    assert "os error" not in str(err.value)
+
+
+def test_forensics_order_lines_count_blank_lines_and_a_bom(tmp_path: Path) -> None:
+    p = tmp_path / "order.csv"
+    p.write_bytes("\ufefftable,at\n000001,1\n\n000002,x\n".encode())
+    with pytest.raises(InputError, match=r"order.csv:4:at: expected a time \(ISO 8601\) or a rank"):
+        read_order(p)
+
+
+def test_forensics_order_arrival_times_tie_into_one_moment() -> None:
+    times = {"a": "2026-11-30T21:00:00Z", "b": "2026-11-30T20:00:00.5Z", "c": "2026-11-30T21:00:00Z"}
+    assert ranks_of(times) == {"a": 2, "b": 1, "c": 2}
 
 
 def test_forensics_order_reports_every_bad_row(tmp_path: Path) -> None:
@@ -30,7 +81,7 @@ def test_forensics_order_reports_every_bad_row(tmp_path: Path) -> None:
     text = str(err.value)
     assert f"{p}:3:table: expected a table id" in text
     assert f"{p}:4:table: table '000001' is listed twice (first on line 2)" in text
-    assert f"{p}:5:at: expected a time (ISO 8601) or a rank (integer), got 'later'" in text
+    assert f"{p}:5:at: expected a time (ISO 8601) or a rank (an integer), got 'later'" in text
 
 
 def test_forensics_order_without_a_table_column_lists_the_file_columns(tmp_path: Path) -> None:

@@ -166,12 +166,28 @@ def test_forensics_peers_first_round_swing(clean):
 
 
 def test_forensics_count_order_projection_explains_geographic_shift():
+    """Places leaning to A counted further (90 % of their tables) than those leaning to B (40 %): the
+    margin at the cut (+14.7) is far above the final (+4.0), and each place's own counted tables
+    project its rest: the interval holds the final margin and leaves out the cut's, so the late shift
+    is explained by where the late tables are."""
     f = simulate.synthetic_election(4000, seed=21)
-    half = f.with_columns(pl.when(pl.col("order") <= 2500).then(pl.col("order")).otherwise(None).alias("order"))
-    r = count_order.test(half, winner="A", checkpoints=(), bootstrap=200)
+    share = (pl.col("v_A").sum() / (pl.col("v_A").sum() + pl.col("v_B").sum())).over("polling_place")
+    position = pl.int_range(pl.len()).over("polling_place") / pl.len().over("polling_place")
+    counted = position < pl.when(share > 0.55).then(0.9).otherwise(0.4)
+    by_place = f.with_columns(pl.when(counted).then(pl.col("order")).otherwise(None).alias("order"))
+    r = count_order.test(by_place, winner="A", checkpoints=(), bootstrap=200)
     e = r.estimates
-    assert e["low"] <= e["realised_margin_points"] <= e["high"]
-    assert r.flagged() is False
+    assert e["low"] <= e["realised_margin_points"] <= e["high"] < e["cuts"][-1]["margin_so_far_points"], e
+    assert r.flagged() is False and e["late_shift_explained"] is True
+    assert "explained by where the late tables are" in r.reading
+    # Whole areas still to count (the order's first 2,500 tables): the interval (-6.4 to +14.3) holds
+    # the final margin but also the cut's (+6.3): it cannot tell a late shift from none.
+    half = f.with_columns(pl.when(pl.col("order") <= 2500).then(pl.col("order")).otherwise(None).alias("order"))
+    wide = count_order.test(half, winner="A", checkpoints=(), bootstrap=200)
+    e = wide.estimates
+    assert e["low"] <= e["realised_margin_points"] <= e["high"] and e["low"] <= e["cuts"][-1]["margin_so_far_points"] <= e["high"]
+    assert wide.flagged() is None and e["late_shift_explained"] is None
+    assert "explained by" not in wide.reading and wide.reading.startswith("Cannot tell")
     # Stealing only in the tables still to count: the projection should not explain it.
     late = f.filter(pl.col("order") > 2500)["table"].to_list()
     g = half.with_columns(

@@ -1,0 +1,61 @@
+"""Where the count is cut: only where its order changes moment (tables counted at one moment are one
+set), and each cut's interval depends on the set it holds, not on the rows' order or the other cuts."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from escrutinio.forensics import count_order, simulate
+
+
+def _election() -> pl.DataFrame:
+    return simulate.synthetic_election(3000, seed=5)
+
+
+def test_forensics_count_order_one_moment_is_one_cut_whatever_the_rows_order() -> None:
+    """The same 2,000 tables counted at one moment (rank 1 each), listed in two row orders: one cut
+    (no made-up intermediate ones), and the same projection and interval."""
+    f = _election()
+    listed = f.filter(pl.col("order") <= 2000)["table"].to_list()
+    one = f.with_columns(pl.when(pl.col("table").is_in(listed)).then(1).otherwise(None).cast(pl.Int64).alias("order"))
+    results = [
+        count_order.test(frame, winner="A") for frame in (one, one.reverse(), one.sample(fraction=1.0, shuffle=True, seed=3))
+    ]
+    for r in results:
+        assert [c["tables_counted"] for c in r.estimates["cuts"]] == [2000]
+    ends = {(r.estimates["projected_margin_points"], r.estimates["low"], r.estimates["high"]) for r in results}
+    assert len(ends) == 1, ends
+
+
+def test_forensics_count_order_cuts_only_where_the_moment_changes() -> None:
+    assert count_order.cut_points(np.array([1, 1, 1, 2, 2, 2, 2, 3, 3, 3]), (0.25, 0.5, 0.75)) == [3, 7, 10]
+    assert count_order.cut_points(np.array([1] * 10), (0.25, 0.5, 0.75)) == [10]
+    assert count_order.cut_points(np.arange(1, 101), (0.25, 0.5, 0.75)) == [25, 50, 75, 100]
+
+
+def test_forensics_count_order_last_interval_does_not_depend_on_the_cuts_before_it() -> None:
+    """Intermediate cuts draw their own bootstrap: asking for them leaves the last cut's interval as it is."""
+    f = _election().with_columns(pl.when(pl.col("order") <= 2000).then(pl.col("order")).otherwise(None).alias("order"))
+    alone = count_order.test(f, winner="A", checkpoints=()).estimates
+    along = count_order.test(f, winner="A", checkpoints=(0.25, 0.5, 0.75)).estimates
+    assert len(along["cuts"]) == 4
+    assert (alone["low"], alone["high"]) == (along["low"], along["high"])
+
+
+def test_forensics_count_order_says_when_no_listed_table_is_counted() -> None:
+    """An order listing only an annulled table is an order given: the result says none of its tables
+    is counted, not that no order was given."""
+    f = _election()
+    first = f["table"][0]
+    f = f.with_columns(
+        pl.when(pl.col("table") == first).then(pl.lit("annulled")).otherwise(pl.col("state")).alias("state"),
+        pl.when(pl.col("table") == first).then(1).otherwise(None).cast(pl.Int64).alias("order"),
+    )
+    r = count_order.test(f, winner="A", order_label="the order given in one.csv")
+    assert r.flagged() is None
+    assert r.reading == (
+        "Cannot tell: none of the tables in the order given in one.csv is counted (1 annulled): "
+        "there is no count to project from."
+    )
+    assert "--order" not in r.reading
