@@ -225,4 +225,4 @@ class ForensicsService:
         at = [times.get(int(seq), "") for seq in sheets["seq"].to_list()]
         if len(set(at)) < 2:
             return None, None
-        return ranks_of(dict(zip(sheets["table"].to_list(), at, strict=True))), "the times intake recorded each sheet"
+        return ranks_of(dict(zip(sheets["table"].to_list(), at, strict=True))), "the times the log recorded each sheet"

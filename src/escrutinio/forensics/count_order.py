@@ -433,6 +433,9 @@ def test(
     complete = n_listed == n
     cuts = cut_points(rank[:n_listed], checkpoints)
     content = content_hashes(f[tf.TABLE].cast(pl.Utf8).to_list())
+    # The cut the story is told at: the last one; in a complete count (every counted table in the
+    # order, as the times intake recorded always are) the last one before the end.
+    judged_k = cuts[-1] if not complete or len(cuts) < 2 else cuts[-2]
     proj = []
     for k in cuts:
         # Each cut's draws are seeded by what it holds (the set of tables counted), not by the cuts
@@ -440,7 +443,7 @@ def test(
         rng = np.random.default_rng([seed, int(content[k - 1])])
         counted = np.zeros(n, dtype=bool)
         counted[:k] = True
-        last = k == n_listed
+        last = k == judged_k
         point, draws, used = project(
             votes,
             size,
@@ -464,23 +467,29 @@ def test(
                 "imputed_by_level": used,
             }
         )
-    last = proj[-1]
+    w_name, r_name = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
+    last = next(c for c in proj if c["tables_counted"] == judged_k)
+    told = last["tables_counted"] < n  # a cut with tables still to count: a projection to judge
     inside = last["low"] <= 100 * realised <= last["high"]
     informative = not last["low"] <= last["margin_so_far_points"] <= last["high"]
     # "Explained" needs an interval that says something: one that holds the final margin and leaves
     # out the margin at the cut (so it tells a late shift from none). Outside it: not explained.
     explained: bool | None = False if not inside else (True if informative else None)
-    w_name, r_name = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
-    if complete:
+    if not told:
         reading = (
-            f"Every counted table is in {order_label}, so the count is complete: the final margin {w_name} − "
-            f"{r_name} is {100 * realised:+.2f} points of valid votes. Along the way the projections from the "
-            "tables counted so far are in the estimates."
+            f"Every counted table is in {order_label} with no earlier cut to project from, so the count is "
+            f"complete: the final margin {w_name} − {r_name} is {100 * realised:+.2f} points of valid votes."
         )
     else:
+        k = last["tables_counted"]
+        where = (
+            f"With the {k:,} tables of {order_label} counted ({100 * k / n:.1f} % of the {n:,} counted tables)"
+            if not complete
+            else f"At the last moment of {order_label} before the end, with {k:,} of the {n:,} counted tables in "
+            f"({100 * k / n:.1f} %)"
+        )
         reading = (
-            f"With the {n_listed:,} tables of {order_label} counted ({100 * n_listed / n:.1f} % of the {n:,} "
-            f"counted tables), the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
+            f"{where}, the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
             f"of valid votes. Projecting the other tables at their polling place's counted votes per elector "
             f"(like-sized places of their district where nothing of theirs is counted) gives a final margin of "
             f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f}); "
@@ -501,10 +510,10 @@ def test(
             reading = f"Cannot tell: {reading[0].lower()}{reading[1:]}"
     return ForensicResult(
         test=name,
-        statistic=None if complete else last["projected_margin_points"],
+        statistic=None if not told else last["projected_margin_points"],
         statistic_name="projected_margin_points",
         p_value=None,
-        interval=None if complete else (last["low"], last["high"]),
+        interval=None if not told else (last["low"], last["high"]),
         reading=reading,
         caveats=(
             "Within an area, late tables can differ from early ones for plain reasons (remote tables travel "
@@ -515,21 +524,22 @@ def test(
             "leader": w_name,
             "runner_up": r_name,
             "tables_in_order": n_listed,
+            "tables_counted_at_cut": last["tables_counted"],
             "tables_counted_in_all": n,
-            "projected_margin_points": None if complete else last["projected_margin_points"],
-            "low": None if complete else last["low"],
-            "high": None if complete else last["high"],
+            "projected_margin_points": None if not told else last["projected_margin_points"],
+            "low": None if not told else last["low"],
+            "high": None if not told else last["high"],
             "realised_margin_points": 100 * realised,
-            "realised_inside_interval": None if complete else inside,
-            "interval_excludes_margin_so_far": None if complete else informative,
-            "late_shift_explained": None if complete else explained,
+            "realised_inside_interval": None if not told else inside,
+            "interval_excludes_margin_so_far": None if not told else informative,
+            "late_shift_explained": None if not told else explained,
             "cuts": proj,
         },
         null="two-stage bootstrap within areas (donor tables, then each uncounted table)",
         draws=bootstrap,
         level=STRATA[0],
-        status="ok" if not complete and explained is not None else "not_applicable",
-        decided=None if complete or explained is None else not explained,
+        status="ok" if told and explained is not None else "not_applicable",
+        decided=None if not told or explained is None else not explained,
     )
 
 
