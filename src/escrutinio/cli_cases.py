@@ -398,6 +398,10 @@ def stakes_command(
         f"(of which {result['sheets_at_dispute_body']:,} are sheets still at the dispute body) "
         f"on {result['tables_under_claim']:,} tables."
     )
+    from escrutinio.app.stakes import dispute_body_line
+
+    if at_body := dispute_body_line(result):
+        typer.echo(at_body)
     typer.echo(f"Worst case for the leader if every open claim went the claimant's way: margin {result['worst_case_margin']:,}.")
     if result["can_change_winner"]:
         typer.echo(f"These claims COULD change the winner: the smallest such set has {result['smallest_set_size']:,} cases.")

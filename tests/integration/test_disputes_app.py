@@ -164,9 +164,11 @@ def test_stakes_weigh_docket_and_listed_tables_once(store: str, tmp_path: Path) 
     listed = tmp_path / "list.csv"
     listed.write_text("MESA_DE_VOTACION\n000004\n000004\n000009\n")
     report = session.stakes.report(listed=listed)
-    open_claims = session.stakes.report()["claims"]
-    assert report["claims"] == open_claims + 2  # 000004 listed twice is one claim
-    assert report["tables_under_claim"] == session.stakes.report()["tables_under_claim"] + 2
+    alone = session.stakes.report()
+    # The list is weighed apart (report["listed"]), not as docket claims too: no table twice.
+    assert (report["claims"], report["tables_under_claim"]) == (alone["claims"], alone["tables_under_claim"])
+    assert report["listed"]["tables"] == 2  # 000004 listed twice is weighed once, and said so
+    assert report["listed"]["repeated"] == [{"table": "000004", "lines": [2, 3]}]
 
 
 def test_a_load_opens_observation_cases_at_its_declared_time(store: str) -> None:

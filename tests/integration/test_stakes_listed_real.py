@@ -48,14 +48,18 @@ def test_the_59_tables_are_weighed_by_where_they_stand(runoff: str) -> None:
     annulled = [t for t in out["per_table"] if t["state"] == "annulled"]
     assert len(annulled) == 39 and all({o["outcome"] for o in t["outcomes"]} >= {"count_at_area_rates", "count_worst_case"}
                                        for t in annulled)  # fmt: skip
-    # An annulled table is not "claimed for annulment" again: only the 20 others join the docket's claims.
-    assert report["claims"] == alone["claims"] + 20
+    # The list is weighed apart from the docket: its 20 counted and resolved tables are not also
+    # annulment claims in the headline (that counted them twice: 40 claims, worst case 43,815).
+    assert (report["claims"], report["tables_under_claim"]) == (alone["claims"], alone["tables_under_claim"]) == (20, 20)
+    assert report["worst_case_margin"] == alone["worst_case_margin"] == 43_959
     assert report["sheets_at_dispute_body"] == alone["sheets_at_dispute_body"] == 20
+    assert len(report["sheets_at_dispute_body_tables"]) == 20 and "026140" in report["sheets_at_dispute_body_tables"]
 
 
 def test_stakes_cli_names_the_sheets_at_the_dispute_body(runoff: str) -> None:
     listed = need_shared(DATA / "peru-2021-runoff" / "fp-highlighted-59-tables.csv")
     out = _cli(runoff, "stakes", "--claims", str(listed))
     assert out.returncode == 0, out.stderr
-    assert "(of which 20 are sheets still at the dispute body)" in out.stdout
+    assert "20 open claims (of which 20 are sheets still at the dispute body) on 20 tables" in out.stdout
+    assert "Sheets still at the dispute body (20): 026140, 052363," in out.stdout
     assert "The 39 annulled ones hold 9,820 ballots" in out.stdout and "cannot change the winner" in out.stdout

@@ -27,40 +27,67 @@ class StakesService:
     def report(self, *, listed: Path | None = None, tables: Sequence[str] = ()) -> dict[str, Any]:
         """Margin, claims, worst case and the smallest set of cases that could change the winner.
 
-        ``listed`` (a CSV with a MESA_DE_VOTACION or table column) and ``tables``: each listed
-        table still in the count is weighed as if claimed for annulment, besides every open case
-        on the docket; an annulled one cannot be annulled again, so it is not a claim there. Under
-        ``listed`` the report then weighs every listed table by where it stands (annul a counted
-        one; count an annulled one at its district's rates and at worst case; count or annul an
-        observed one) and bounds how far the list can move the margin
-        (:mod:`escrutinio.disputes.listed_stakes`). ``sheets_at_dispute_body`` counts the tables
-        under claim still at the dispute body, whether a docket case or the list names them.
+        The headline (``claims``, ``worst_case_margin``, ``smallest_set``) weighs the open cases of
+        the docket, and only them. ``listed`` (a CSV with a MESA_DE_VOTACION or table column) and
+        ``tables`` are weighed apart, under ``listed``: every listed table by where it stands (annul
+        a counted one; count an annulled one at its district's rates and at worst case; count or
+        annul an observed one) with the bound on how far the list can move the margin
+        (:mod:`escrutinio.disputes.listed_stakes`). Why apart: a list asks for nothing precise, and
+        weighing its counted tables as annulment claims in the headline too counted them twice
+        (the 59 tables Fuerza Popular highlighted: 40 "open claims" where the docket has 20, and a
+        worst case 534 votes lower). A listed table not in the election is refused naming its line;
+        a table listed twice is weighed once, and the report says so (``listed.repeated``).
+        ``sheets_at_dispute_body`` counts the docket's tables still at the dispute body, and
+        ``sheets_at_dispute_body_tables`` names them.
         """
         import polars as pl
 
-        from escrutinio.count.stakes import OpenClaim, stakes
+        from escrutinio.count.stakes import stakes
         from escrutinio.disputes.service import Disputes
         from escrutinio.domain import table_frame as tf
-        from escrutinio.domain.claims import EffectKind
 
+        frame = self.context.table_frame()
         named = list(tables)
         if listed is not None:
-            from escrutinio.formats.table_list import read_table_list
-
-            named += read_table_list(listed)
-        frame = self.context.table_frame()
-        claims: list[Any] = Disputes(self.context).open_claims()
-        annulled = set(frame.filter(pl.col(tf.STATE) == "annulled")[tf.TABLE].to_list()) if named else set()
-        claims += [OpenClaim(f"{LISTED}{t}", (t,), EffectKind.ANNUL) for t in dict.fromkeys(named) if t not in annulled]
-        report = stakes(frame, self.context.election(), claims).to_dict()
+            named += self._read_listed(listed, set(frame[tf.TABLE].to_list()))
+        report = stakes(frame, self.context.election(), Disputes(self.context).open_claims()).to_dict()
+        # Every observed sheet is an open case of its own (count.stakes), so these are all of them.
         report["sheets_at_dispute_body"] = report["under_claim"]["by_state"].get("observed", 0)
+        report["sheets_at_dispute_body_tables"] = sorted(frame.filter(pl.col(tf.STATE) == "observed")[tf.TABLE].to_list())
         if named and report["leader"] and report["runner_up"]:
             from escrutinio.disputes.listed_stakes import listed_stakes
 
             leader, runner_up = report["leader"], report["runner_up"]
             margin = report["votes"][leader] - report["votes"][runner_up]
             report["listed"] = listed_stakes(frame, named, leader, runner_up, margin)
+            report["listed"]["repeated"] = _repeated(named)
         return report
+
+    @staticmethod
+    def _read_listed(path: Path, known: set[str]) -> list[str]:
+        """The listed tables of ``path``; one not in the election is an error naming its line, and
+        every error names the option it came from (``--claims: FILE:LINE:FIELD: ...``)."""
+        from escrutinio.domain.errors import InputError, Place, Problem
+        from escrutinio.formats.table_list import read_table_list
+
+        try:
+            found = read_table_list(path)
+            unknown = [i for i, t in enumerate(found) if t not in known]
+            if unknown:
+                named = [Problem(Place(*found.place(i)), f"table {found[i]!r} is not in this election") for i in unknown[:100]]
+                raise InputError(named, len(unknown))
+        except InputError as exc:
+            problems = [Problem(Place(f"claims: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
+            raise InputError(problems, exc.total, field="claims") from None
+        return list(found)
+
+
+def _repeated(named: Sequence[str]) -> list[dict[str, Any]]:
+    """Tables named more than once, with the positions (lines of a list file: position + 2)."""
+    where: dict[str, list[int]] = {}
+    for i, t in enumerate(named):
+        where.setdefault(t, []).append(i + 2)
+    return [{"table": t, "lines": lines} for t, lines in where.items() if len(lines) > 1]
 
 
 def listed_lines(listed: dict[str, Any]) -> list[str]:
@@ -81,6 +108,17 @@ def listed_lines(listed: dict[str, Any]) -> list[str]:
         f"Whatever becomes of them, the margin stays between {listed['lowest_margin']:,} and {listed['highest_margin']:,} "
         f"(now {listed['margin']:,}): the listed tables {could} change the winner."
     )
-    if listed["unknown_tables"]:
-        lines.append(f"{len(listed['unknown_tables']):,} listed tables are not in this election.")
+    for r in listed.get("repeated", []):
+        at = " and ".join(map(str, r["lines"]))
+        times = "twice" if len(r["lines"]) == 2 else f"{len(r['lines'])} times"
+        lines.append(f"Table {r['table']} is listed {times} (lines {at}): weighed once.")
     return lines
+
+
+def dispute_body_line(report: dict[str, Any], most: int = 30) -> str | None:
+    """The tables whose sheets are still at the dispute body, named (the first ``most``)."""
+    tables = report.get("sheets_at_dispute_body_tables") or []
+    if not tables:
+        return None
+    more = f" and {len(tables) - most:,} more" if len(tables) > most else ""
+    return f"Sheets still at the dispute body ({len(tables):,}): {', '.join(tables[:most])}{more}."

@@ -15,7 +15,19 @@ from escrutinio.formats.text import decode, read_bytes
 COLUMNS = ("MESA_DE_VOTACION", "table", "mesa")
 
 
-def read_table_list(path: Path) -> list[TableId]:
+class TableList(list[TableId]):
+    """The table ids of a list file, in order, with the file and the column they came from: the
+    i-th id is on line i + 2, so a check on an id (a table not in the election) can name its place."""
+
+    source: str = ""
+    column: str = ""
+
+    def place(self, index: int) -> tuple[str, int, str]:
+        """(file, line, column) of the ``index``-th id."""
+        return self.source, index + 2, self.column
+
+
+def read_table_list(path: Path) -> TableList:
     """The table ids in the file, in order, kept as text (leading zeros matter)."""
     import polars as pl
 
@@ -31,11 +43,15 @@ def read_table_list(path: Path) -> list[TableId]:
         raise InputError([Problem(Place(source), f"cannot read the list of tables ({str(exc).splitlines()[0]})")]) from None
     column = next((c for c in COLUMNS if c in frame.columns), None)
     if column is None:
-        raise InputError([Problem(Place(source, 1), f"expected a column {', '.join(COLUMNS)}")])
+        raise InputError(
+            [Problem(Place(source, 1), f"expected a column {', '.join(COLUMNS)}; the file has {', '.join(frame.columns)}")]
+        )
     tables = frame[column].fill_null("").str.strip_chars().to_list()
     problems = ProblemList(source)
     for line, table in enumerate(tables, start=2):
         if not table:
             problems.add(line, column, "expected a table id, found nothing")
     problems.raise_if_any()
-    return [TableId(t) for t in tables]
+    out = TableList(TableId(t) for t in tables)
+    out.source, out.column = source, column
+    return out
