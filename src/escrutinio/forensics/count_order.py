@@ -31,9 +31,16 @@ The method (and why each part):
   a random hold-out's truth 5 % of the time; independent draws per missing place missed the
   Bolivian halt.
 
-If the final margin falls inside the projection's interval, the late shift is explained by where
-the late tables are; if not, the late tables voted unlike the counted tables of their own areas,
-which is worth explaining (it is not by itself a sign of anything).
+If the final margin falls inside the projection's interval and the margin at the cut does not, the
+late shift is explained by where the late tables are; if the final margin is outside, the late
+tables voted unlike the counted tables of their own areas, which is worth explaining (it is not by
+itself a sign of anything). An interval holding both says nothing either way (cannot tell): with
+whole departments still to count it is 45 to 54 points wide (``coverage``), and "explained" said of
+such an interval would be said of any outcome.
+
+Cuts fall only where the order's moment changes (tables counted at one moment are one set), and each
+cut's draws are seeded by the set it holds: the interval depends on what was counted, never on the
+order of a file's rows (docs/forensics-calibration.md).
 """
 
 from __future__ import annotations
