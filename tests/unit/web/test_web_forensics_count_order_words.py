@@ -1,0 +1,40 @@
+"""The report's words for the count-order projection follow its three answers: explained (the
+interval holds the final margin and not the cut's), not explained, and cannot tell (it holds both):
+an interval wide enough to hold anything is never read as "explained"."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from tests.unit.web.test_web_forensics_words import CONTEST, sections
+
+from escrutinio.forensics import count_order, simulate
+from escrutinio.forensics.results import SuiteResult
+from escrutinio.web.reports import forensics_html
+
+
+def _page(order: pl.Expr, lang: str) -> str:
+    f = simulate.synthetic_election(4000, seed=21)
+    r = count_order.test(f.with_columns(order.alias("order")), winner="A", checkpoints=(), order_label="the test's order")
+    result = SuiteResult(
+        results=(r,), winner="A", choices=("A", "B"), by=None, n_tables=f.height, n_counted=f.height, elapsed_seconds=0.0
+    )
+    return sections(forensics_html(result, lang, CONTEST))[r.test]
+
+
+@pytest.mark.parametrize(
+    ("lang", "explained", "cannot"),
+    [
+        ("en", "the late movement is explained", "it cannot tell a late movement from none"),
+        ("es", "el movimiento tardío se explica", "no distingue un movimiento tardío de ninguno"),
+    ],
+)
+def test_web_count_order_words_say_cannot_tell_for_an_interval_holding_the_cut(lang: str, explained: str, cannot: str) -> None:
+    # Whole areas still to count: the interval (-6.4 to +14.3) holds the cut's +6.3 and the final +4.0.
+    wide = _page(pl.when(pl.col("order") <= 2500).then(pl.col("order")).otherwise(None), lang)
+    assert cannot in wide and explained not in wide
+    # Each place counted in part, those leaning to A further: the interval holds the final margin only.
+    share = (pl.col("v_A").sum() / (pl.col("v_A").sum() + pl.col("v_B").sum())).over("polling_place")
+    position = pl.int_range(pl.len()).over("polling_place") / pl.len().over("polling_place")
+    narrow = _page(pl.when(position < pl.when(share > 0.55).then(0.9).otherwise(0.4)).then(pl.col("order")).otherwise(None), lang)
+    assert explained in narrow and cannot not in narrow
