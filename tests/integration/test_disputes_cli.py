@@ -84,7 +84,9 @@ def test_a_ruling_moves_the_count_and_stakes_weigh_a_list(store: str, tmp_path: 
     alone = json.loads(_run(store, "stakes", "-f", "json").stdout)
     stakes = json.loads(_run(store, "stakes", "--claims", str(listed), "-f", "json").stdout)
     assert alone["claims"] == 1  # the ruled observation, appealable, is still open
-    assert stakes["claims"] == 2 and stakes["tables_under_claim"] == 2
+    # The listed table is weighed apart (stakes["listed"]), not also as a docket claim.
+    assert (stakes["claims"], stakes["tables_under_claim"]) == (1, 1)
+    assert stakes["listed"]["tables"] == 1 and stakes["listed"]["by_state"]["counted"]["tables"] == 1
 
 
 def test_demo_dispute_replays_through_the_application(tmp_path: Path) -> None:

@@ -219,10 +219,16 @@ class ForensicsService:
         from escrutinio.forensics.order import ranks_of
 
         times = {seq: at for seq, _type, at, _actor in self.session.reader.event_index()}
+        if len(set(times.values())) < 2:  # one moment for the whole log: no need to read the sheets
+            return None, None
         sheets = self.session.store.frames()[2]
         if sheets.height == 0:
             return None, None
-        at = [times.get(int(seq), "") for seq in sheets["seq"].to_list()]
-        if len(set(at)) < 2:
+        at = {
+            t: times[int(seq)]
+            for t, seq in zip(sheets["table"].to_list(), sheets["seq"].to_list(), strict=True)
+            if int(seq) in times
+        }
+        if len(set(at.values())) < 2:
             return None, None
-        return ranks_of(dict(zip(sheets["table"].to_list(), at, strict=True))), "the times the log recorded each sheet"
+        return ranks_of(at), "the times the log recorded each sheet"
