@@ -38,7 +38,8 @@ def forensics_command(
         Path | None,
         typer.Option(
             "--order",
-            help="CSV of the real count order: column table, optional at (time or rank); tables not listed are not yet counted",
+            help="CSV of the real count order: column table, optional at (time or rank; without it, one moment); "
+            "tables not listed are not yet counted. Default: the times the log recorded each sheet",
         ),
     ] = None,
     alpha: Annotated[str | None, typer.Option("--alpha", help="Significance level (default 0.05)")] = None,
