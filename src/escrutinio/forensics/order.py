@@ -83,9 +83,9 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
             problems.add(line, "at", f"expected {other} as on line {kinds[other]} (times and ranks cannot be mixed), got {raw!r}")
             continue
         keys[table] = key
-    offsets = {aware for _, aware in keys.values() if aware is not None}
-    if len(offsets) > 1:
-        line = next(seen[t] for t, (_, aware) in keys.items() if aware is not None and aware != _first_aware(keys))
+    offsets = [(aware, t) for t, (_, aware) in keys.items() if aware is not None]
+    if len({aware for aware, _ in offsets}) > 1:  # the first time whose kind differs from the first's
+        line = next(seen[t] for aware, t in offsets if aware != offsets[0][0])
         problems.add(line, "at", "expected every time with a UTC offset or every time without one, not both")
     if not seen and not problems.total:
         problems.add(2, column, f"no table is listed: expected {EXPECTED}")
@@ -93,10 +93,6 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     distinct = sorted({k for k, _ in keys.values()})
     rank = {k: r + 1 for r, k in enumerate(distinct)}
     return {t: rank[k] for t, (k, _) in keys.items()}
-
-
-def _first_aware(keys: dict[str, tuple[float, bool | None]]) -> bool | None:
-    return next((aware for _, aware in keys.values() if aware is not None), None)
 
 
 def _key(text: str) -> tuple[float, bool | None] | str:
