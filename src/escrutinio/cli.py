@@ -236,15 +236,19 @@ def load(
 
 @app.command()
 def results(
-    level: Annotated[str | None, typer.Option("--level", "-l", help="national, department, province, district or table")] = None,
+    level: Annotated[
+        str | None,
+        typer.Option("--level", "-l", help="A level by the election's own name (department, region...), national or table"),
+    ] = None,
     area: Annotated[str | None, typer.Option("--area", "-a", help="Area code (e.g. 14 for Lima, 140137 for a district)")] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Results: tables by state, ballots, votes, shares, leader and margin, for each area.
 
-    The nation, or one area (--area alone), is shown one row per choice; a level (--level) lists
-    its areas with the leading choices and "others". One table: `escrutinio table ID`.
+    The nation, or one area (--area alone), is shown one row per choice; a level (--level, named
+    as the election names it: `escrutinio elections show` lists them) lists its areas with the
+    leading choices and "others". One table: `escrutinio table ID`.
 
     Example: escrutinio results --level department --format json
     """
@@ -259,10 +263,10 @@ def results(
     contest = current.count.contest()
     if lv is None:
         _print_area(rows[0], contest)
-    elif lv.value == "table":
+    elif current.count.level_depth(lv) is None:
         _print_tables(rows, contest)
     else:
-        _print_listing(rows, contest, lv.value)
+        _print_listing(rows, contest, lv)
         if rows and "outcome" in rows[0]:
             _print_national_notes(rows[0])
 

@@ -29,7 +29,7 @@ from escrutinio.domain.errors import EscrutinioError
 if TYPE_CHECKING:
     from escrutinio.audit.entries import Entry, Resolution
     from escrutinio.audit.kinds import AuditMethod, AuditUnit
-    from escrutinio.count.options import InvalidSheets, Level
+    from escrutinio.count.options import InvalidSheets
     from escrutinio.domain.claims import CaseKind, CaseStatus, Effect, EffectKind
     from escrutinio.domain.roles import Role
 
@@ -109,11 +109,17 @@ def parse_iso_time(text: str, what: str) -> datetime:
 # -- count ------------------------------------------------------------------------------
 
 
-def parse_level(text: str | None, what: str = "level") -> Level | None:
-    """``level``: national, department, province, district or table (None: the nation)."""
-    from escrutinio.count.options import Level
-
-    return None if text is None else parse_choice(text, Level, what)
+def parse_level(text: str | None, what: str = "level") -> str | None:
+    """``level``: a name the election gives one of its levels (``region``, ``district``,
+    ``department``...), ``national`` or ``table`` (None: the nation). Only the election knows its
+    names, so the application checks the name against them (``session.count.level_depth``);
+    here only its form: printable text, spaces as one (Bolivia's ``region abroad``)."""
+    if text is None:
+        return None
+    name = " ".join(text.split())
+    if not name or len(name) > 64 or not name.isprintable():
+        raise InputError(f"{what}: expected the name of a level of the election (region, table...), got {text[:40]!r}")
+    return name
 
 
 def parse_invalid(text: str, what: str = "invalid") -> InvalidSheets:

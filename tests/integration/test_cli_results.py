@@ -69,7 +69,7 @@ def test_a_table_id_as_an_area_points_to_the_table_view(sample_db: Path) -> None
     unknown = run(sample_db, "results", "--level", "table", "--area", "99")
     assert unknown.returncode == 1 and unknown.stderr.startswith("error: --area: no area '99'")
     bad = run(sample_db, "results", "--level", "galaxy")
-    assert bad.returncode == 2 and bad.stderr.startswith("error: --level: expected one of national, department")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --level: expected one of this election's levels (national, ")
     since = run(sample_db, "changes", "--since", "-3")
     assert since.returncode == 2 and since.stderr.startswith("error: --since: expected an event number")
 

@@ -60,7 +60,7 @@ def store(tmp_path: Path) -> Path:
 
 
 MALFORMED = [
-    (["results", "--level", "galaxy"], "--level", "level", "expected one of national, department"),
+    (["results", "--level", "galaxy"], "--level", "level", "levels (national, department, province"),
     (["results", "--format", "xml"], "--format", "format", "expected one of table, json, csv"),
     (["changes", "--since", "-1"], "--since", "since", "expected an event number"),
     (["table", "a b"], "TABLE", "table", "expected a table id"),

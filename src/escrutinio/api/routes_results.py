@@ -26,7 +26,7 @@ TableId = Annotated[str, Path(description="Polling table id as the source writes
 async def results(
     request: Request,
     reads: Reads,
-    level: Annotated[str | None, Query(description="national, department, province, district or table")] = None,
+    level: Annotated[str | None, Query(description="A level by the election's name (region...), national or table")] = None,
     area: Annotated[str | None, Query(description="Area code (14 for Lima, 140137 for a district)")] = None,
     fmt: FormatQuery = None,
 ) -> Response:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from escrutinio.count.options import InvalidSheets, Level
 from escrutinio.domain.errors import NotFound, StoreError
-from escrutinio.domain.roles import Action
+from escrutinio.domain.roles import Action, InvalidValue
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 """progress(step, done, total): how long work reports itself (a skin may draw a bar)."""
-
-AREA_LEVELS = (Level.NATIONAL, Level.DEPARTMENT, Level.PROVINCE, Level.DISTRICT)
 
 
 def _quiet(step: str, done: int, total: int) -> None:
@@ -273,19 +271,19 @@ class CountService:
             "choices": [{"id": c.id, "name": c.name, "party": c.party, "candidate": c.candidate} for c in e.contest.choices],
         }
 
-    def results(self, level: Level | None = None, area: str | None = None) -> list[dict[str, Any]]:
+    def results(self, level: Level | str | None = None, area: str | None = None) -> list[dict[str, Any]]:
         """Results for the nation (no level), one area (``area`` alone), or every area of a level
-        within ``area``. ``Level.TABLE`` lists polling tables (see :meth:`tables`)."""
+        within ``area`` (see :meth:`level_depth`); ``table`` lists polling tables (see :meth:`tables`)."""
         from escrutinio.count.results import build, national_extras, within
 
-        if level is Level.TABLE:
+        depth = self.level_depth(level) if level is not None else None
+        if level is not None and depth is None:
             return self.tables(area)
         election = self.session.election()
         areas = self._area_rows()
         parent = {code: par for code, _lv, _k, _n, par in areas}
         if area is not None:
             self._check_area(area, parent, election)
-        depth = Level(level).depth if level is not None else None
         if depth is None:
             codes = [area or election.country]
         elif depth == 0:
@@ -311,6 +309,21 @@ class CountService:
             out.append(r.to_dict())
         return out
 
+    def level_depth(self, level: Level | str) -> int | None:
+        """How deep ``level`` lies (0: the nation; None: the polling tables). Text is a name this
+        election gives a level, as a person types it (Chile's ``region`` and ``district``, Peru's
+        ``department``…, or a level abroad, ``continent``, which lists the areas at its depth), or
+        ``national`` or ``table``; anything else is refused naming the election's names. A
+        :class:`Level` counts the levels by position instead, for code that walks every level."""
+        if isinstance(level, Level):
+            return level.depth
+        depths: dict[str, int | None] = {"national": 0, **self.session.election().level_depths()}
+        depths.setdefault("table", None)
+        if level not in depths:
+            names = ", ".join(depths)
+            raise InvalidValue(f"level: expected one of this election's levels ({names}), got {level!r}", field="level")
+        return depths[level]
+
     def lineage(self, area: str) -> list[dict[str, Any]]:
         """The areas from the nation down to ``area`` (itself last), each with its code, name,
         level (``national``, ``department``, ...) and kind (``continent`` abroad): a page's
@@ -322,9 +335,9 @@ class CountService:
         code: str | None = area
         while code is not None and code != election.country and code in rows:
             depth, kind, name, par = rows[code]
-            chain.append({"area": code, "name": name, "level": AREA_LEVELS[depth].value, "kind": kind})
+            chain.append({"area": code, "name": name, "level": election.level_name(depth), "kind": kind})
             code = par
-        chain.append({"area": election.country, "name": election.name, "level": Level.NATIONAL.value, "kind": "national"})
+        chain.append({"area": election.country, "name": election.name, "level": election.level_name(0), "kind": "national"})
         return chain[::-1]
 
     def _area_rows(self) -> list[Any]:

@@ -100,11 +100,8 @@ class ForensicsService:
 
     def level_names(self) -> dict[str, str]:
         """The election's own names for its levels -> the frame column holding each."""
-        election = self.session.election()
-        names: dict[str, str] = {}
-        for levels in (election.levels, getattr(election, "abroad_levels", ())):
-            for i, name in enumerate(levels):
-                names.setdefault(name, FRAME_LEVELS[i])
+        depths = self.session.election().level_depths()
+        names = {name: FRAME_LEVELS[depth - 1] for name, depth in depths.items()}
         names.setdefault("polling_place", "polling_place")
         names.setdefault("national", "national")
         return names

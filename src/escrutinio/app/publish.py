@@ -8,7 +8,7 @@ byte, since both come from the same application calls and the same encoders)::
                                    head it was last written at, the log's blocks
     contest.json                   the election and its choices
     results/national.json|csv      escrutinio results
-    results/<level>.json|csv       escrutinio results --level <level> (department, province, district)
+    results/<level>.json|csv       escrutinio results --level <level>, each level by the election's name
     areas/<code>.json|csv          escrutinio results --area <code>, every area but the nation
     tables/<area>.json|csv         escrutinio results --level table --area <area>, for each area
                                    polling tables are registered in
@@ -53,7 +53,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.app.count import AREA_LEVELS
 from escrutinio.app.static_tree import PublishedTree, current_tree
 from escrutinio.count.options import Level
 
@@ -216,13 +215,14 @@ class PublishService:
 
         by_area: dict[str, list[dict[str, Any]]] = {}
         count = self.session.count
-        country = self.session.election().country
+        election = self.session.election()
+        country = election.country
         yield "contest.json", _json(count.contest())
         yield from _both("results/national", count.results())
-        for level in AREA_LEVELS[1:]:
+        for level in election.levels:
             rows = count.results(level)
             flat = [flatten(r) for r in rows]
-            yield from _both(f"results/{level.value}", rows, flat)
+            yield from _both(f"results/{level}", rows, flat)
             for row, flat_row in zip(rows, flat, strict=True):
                 if row["area"] != country and (areas is None or row["area"] in areas):
                     yield from _both(f"areas/{row['area']}", [row], [flat_row])

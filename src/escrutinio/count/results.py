@@ -17,8 +17,6 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.rules import decide, ranking
 
-LEVEL_NAMES = ("national", "department", "province", "district")
-
 
 def share(part: int, whole: int) -> float | None:
     """Percentage rounded to 3 decimals for display (None when there is nothing to divide)."""
@@ -29,7 +27,8 @@ def share(part: int, whole: int) -> float | None:
 class AreaResult:
     code: str
     name: str
-    level: int
+    level: str
+    """The election's own name for the area's level (``region``, ``district``; ``national``)."""
     kind: str
     tables: dict[str, int]
     electors: int
@@ -55,7 +54,7 @@ class AreaResult:
         return {
             "area": self.code,
             "name": self.name,
-            "level": LEVEL_NAMES[self.level] if self.level < len(LEVEL_NAMES) else str(self.level),
+            "level": self.level,
             "kind": self.kind,
             "tables": self.tables,
             "electors": self.electors,
@@ -97,7 +96,7 @@ def build(
     for code in codes:
         v = values.get(code, {})
         g = v.get
-        _, level, kind, name = info.get(code, (code, 0, "national", election.name))
+        _, depth, kind, name = info.get(code, (code, 0, "national", election.name))
         tables = {s: g(k, 0) for s, k in state_keys}
         tables = {
             "total": g("tables", 0),
@@ -121,7 +120,7 @@ def build(
             AreaResult(
                 code=code,
                 name=name,
-                level=level,
+                level=election.level_name(depth),
                 kind=kind,
                 tables=tables,
                 electors=g("electors", 0),

@@ -168,6 +168,25 @@ class Election:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def level_depths(self) -> dict[str, int]:
+        """Each name this election gives a level of its areas -> that level's depth (1: the first
+        below the nation): its own levels top down (``region``, ``district``), then the names of
+        those abroad (``continent``) at the same depths. Why names and not positions: each
+        election calls its levels its own way (Chile's districts are its second level, Peru's its
+        third), and a person asks for them by those names, in every command that takes a level."""
+        depths: dict[str, int] = {}
+        for levels in (self.levels, self.abroad_levels):
+            for depth, name in enumerate(levels, start=1):
+                depths.setdefault(name, depth)
+        return depths
+
+    def level_name(self, depth: int) -> str:
+        """This election's name for the level at ``depth`` (``national`` at 0; the depth itself,
+        as text, below its lowest level)."""
+        if depth == 0:
+            return "national"
+        return self.levels[depth - 1] if depth <= len(self.levels) else str(depth)
+
 
 def _get(data: Mapping[str, Any], path: str, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
     if key not in data:

@@ -1,0 +1,111 @@
+"""``results --level`` takes the election's own names for its levels (Chile's region and district,
+Peru's department, province and district), in the application, the CLI, the API and the pages:
+a name the election does not give is refused in one line listing those it does, and each
+area's row is named by its level's name, not by its position in Peru's geography."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.conftest import DATA, need_shared
+from tests.unit.formats.test_formats_generic import DEFINITION, csv_file
+
+from escrutinio.api.app import create_app
+from escrutinio.app import EscrutinioError, Session
+
+REFUSED = "level: expected one of this election's levels"
+
+
+@pytest.fixture
+def two_levels(db_url: str, tmp_path: Path) -> str:
+    """A store of an election whose levels are ``region`` and ``town`` (on each engine)."""
+    definition = tmp_path / "two-levels.toml"
+    definition.write_text(DEFINITION, encoding="utf-8")
+    with Session(db_url) as session:
+        session.count.load(csv_file(tmp_path), str(definition))
+    return db_url
+
+
+def cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "escrutinio.cli", "--db", db, *args], capture_output=True, text=True)
+
+
+def test_the_application_takes_the_election_s_level_names(two_levels: str) -> None:
+    with Session(two_levels) as session:
+        regions = session.count.results("region")
+        towns = session.count.results("town")
+        in_norte = session.count.results("town", "Norte")
+        tables = session.count.results("table", "Norte")
+        lineage = session.count.lineage("Norte/Bajo")
+        with pytest.raises(EscrutinioError) as refused:
+            session.count.results("province")
+    assert [(r["area"], r["level"]) for r in regions] == [("Norte", "region"), ("Sur", "region")]
+    assert [(r["area"], r["level"]) for r in towns] == [("Norte/Alto", "town"), ("Norte/Bajo", "town"), ("Sur/Llano", "town")]
+    assert [r["area"] for r in in_norte] == ["Norte/Alto", "Norte/Bajo"]
+    assert [r["votes"] for r in regions] == [{"A": 70, "B": 60}, {"A": 60, "B": 30}]  # Bajo/1 annulled
+    assert sorted(t["table"] for t in tables) == ["Alto/1", "Alto/2", "Bajo/1"]
+    assert [step["level"] for step in lineage] == ["national", "region", "town"]
+    assert refused.value.field == "level" and getattr(refused.value, "rule", None) == "invalid"
+    assert str(refused.value) == f"{REFUSED} (national, region, town, table), got 'province'"
+
+
+def test_the_cli_lists_the_election_s_levels_when_refusing_a_name(two_levels: str) -> None:
+    listing = cli(two_levels, "results", "--level", "town")
+    assert listing.returncode == 0, listing.stderr
+    assert "results by town" in listing.stdout and "Norte/Bajo" in listing.stdout
+    refused = cli(two_levels, "results", "--level", "district")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == f"error: --{REFUSED} (national, region, town, table), got 'district'\n"
+
+
+def test_the_api_and_the_pages_take_the_election_s_level_names(two_levels: str) -> None:
+    with TestClient(create_app(two_levels)) as client:
+        towns = client.get("/api/v1/results", params={"level": "town", "area": "Norte"})
+        refused = client.get("/api/v1/results", params={"level": "department"})
+        nation = client.get("/?lang=en")  # lists the areas of the first level: the regions
+        region = client.get("/areas/Norte?lang=en")
+    assert towns.status_code == 200 and [r["area"] for r in towns.json()] == ["Norte/Alto", "Norte/Bajo"]
+    error = refused.json()["error"]
+    assert refused.status_code == 422 and error["field"] == "level" and "--" not in error["message"]
+    assert "(national, region, town, table)" in error["message"]
+    assert nation.status_code == 200 and 'href="/areas/Sur"' in nation.text and "level=region" in nation.text
+    assert region.status_code == 200 and 'href="/areas/Norte/Bajo"' in region.text
+
+
+@pytest.mark.shared
+def test_chile_s_regions_and_districts_by_their_names(tmp_path: Path) -> None:
+    from tests.integration.generic_presets import PRESETS
+
+    preset, path, sums = PRESETS["chile"]
+    db = str(tmp_path / "chile.db")
+    with Session(db) as session:
+        session.count.load(need_shared(path), preset)
+        nation = session.count.results()[0]
+        regions = session.count.results("region")
+        districts = session.count.results("district")
+    assert {c: nation["votes"][c] for c in sums} == sums
+    assert len(regions) == 16 and {r["level"] for r in regions} == {"region"}
+    assert len(districts) == 679 and {r["level"] for r in districts} == {"district"}
+    for rows in (regions, districts):
+        assert {c: sum(r["votes"][c] for r in rows) for c in sums} == sums
+    refused = cli(db, "results", "--level", "province")
+    assert refused.returncode == 2
+    assert refused.stderr == f"error: --{REFUSED} (national, region, district, table), got 'province'\n"
+
+
+@pytest.mark.shared
+def test_peru_s_level_names_still_list_its_areas(tmp_path: Path) -> None:
+    runoff = need_shared(DATA / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz")
+    db = str(tmp_path / "runoff.db")
+    with Session(db) as session:
+        session.count.load(runoff, "peru-2021-runoff")
+        nation = session.count.results()[0]
+        counts = {lv: session.count.results(lv) for lv in ("department", "province", "district")}
+    for level, rows in counts.items():
+        assert {r["level"] for r in rows} == {level}
+        assert sum(r["votes"]["PL"] for r in rows) == nation["votes"]["PL"] == 8_834_440
+    assert [len(rows) for rows in counts.values()] == [30, 273, 2_082]  # abroad: 5 continents, 48 countries, 192 cities
