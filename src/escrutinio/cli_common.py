@@ -115,7 +115,8 @@ def as_option(error: BaseException, names: Mapping[str, str] | None = None) -> s
         start, text = typed_name(field, names) or field, text[len(field) :]
     for name in mentions if isinstance(mentions, tuple) else ():
         shown = typed_name(name, names) or name
-        text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", lambda _, shown=shown: shown, text)
+        # A bare word only: not inside a path or a file's name (``/data/invalid.csv``).
+        text = re.sub(rf"(?<![\w./\\-]){re.escape(name)}(?![\w/\\-]|\.\w)", lambda _, shown=shown: shown, text)
     return start + text
 
 

@@ -98,3 +98,26 @@ def test_an_audit_entry_of_the_other_kind_names_every_field_it_mentions() -> Non
     assert (
         as_option(refused.value) == "--counts: a ballot-polling audit reads one ballot: give --position and --vote, not --counts"
     )
+
+
+def test_a_load_s_refusal_names_its_settings_as_options_on_the_command_line(tmp_path: Path) -> None:
+    """The plan of a load names ``new_tables`` and ``invalid`` as settings; the CLI says them as
+    its options, and leaves alone a file's path that holds the same word."""
+    from tests.onpe_sample import Row, changed, sample_rows
+
+    folder = tmp_path / "invalid"
+    folder.mkdir()
+    store = str(folder / "s.db")
+    with Session(store) as session:
+        session.count.load(write(folder / "a.csv"), "peru-2021-runoff")
+    rows = [*changed(sample_rows(), "000004", p1=121, p2=109), Row("000011", cast=10, p1=5, p2=5, null=0)]
+    later = write(folder / "invalid.csv", rows)
+    cli = subprocess.run(
+        [sys.executable, "-m", "escrutinio.cli", "--db", store, "load", str(later)], capture_output=True, text=True
+    )
+    assert cli.returncode == 1 and cli.stdout == "", cli.stderr
+    assert cli.stderr.splitlines() == [
+        f"error: {later}:5:MESA_DE_VOTACION: table 000004 already has a sheet (version 1) with other figures: "
+        "a conflict (load with --invalid=observe to record it as an observed new version)",
+        f"{later}:12:MESA_DE_VOTACION: table 000011 is not on the roll (pass --new-tables to register it)",
+    ]

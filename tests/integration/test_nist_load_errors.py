@@ -85,7 +85,7 @@ def test_a_unit_not_on_the_roll_is_named_by_its_path(tmp_path: Path) -> None:
     assert code == 1
     last = len(rep["GpUnit"]) - 1
     assert message == (
-        f"{tmp_path / 'report.json'}:$.GpUnit[{last}]: table 000099 is not on the roll (pass --new-tables to register it)"
+        f"{tmp_path / 'report.json'}:$.GpUnit[{last}]: table 000099 is not on the roll (pass new_tables to register it)"
     )
 
 

@@ -57,7 +57,7 @@ def _loaded(path: Path, first: Path) -> Path:
 def test_a_directory_is_not_a_store(tmp_path: Path, sheets: tuple[Path, Path]) -> None:
     for args in (["results"], ["load", str(sheets[0]), "--election", "peru-2021-runoff"]):
         line = _refused(_escrutinio(tmp_path, *args))
-        assert line == f"error: {tmp_path}: is a directory; --db takes a store file (such as {tmp_path / 'escrutinio.db'})"
+        assert line == f"error: --db: {tmp_path} is a directory; expected a store file (such as {tmp_path / 'escrutinio.db'})"
 
 
 def test_a_file_that_is_not_sqlite_is_named(tmp_path: Path, sheets: tuple[Path, Path]) -> None:

@@ -226,7 +226,7 @@ class TransparencyService:
         With no store at all the receipt is checked alone (its own head)."""
         parsed = Receipt.from_dict(receipt, where)
         verify_receipt(parsed)
-        target: SignedHead | None = SignedHead.from_dict(later, "--head") if later is not None else None
+        target: SignedHead | None = _later_head(later) if later is not None else None
         if target is None and self.session.exists():
             target = self._heads.latest()
         if target is None:
@@ -246,11 +246,12 @@ class TransparencyService:
         verify_against(parsed, target, proof)
         keys, found_in = self._registry_for_receipts(record)
         if keys is not None:
-            for head, what in ((parsed.head, where), (target, "--head" if later is not None else "the store's latest head")):
+            for head, what in ((parsed.head, where), (target, LATER if later is not None else "the store's latest head")):
                 problem = signer_problem(head.key_id, TREE_HEAD, head.head.size, keys)
                 if problem is not None:
                     raise ProofError(
-                        f"{what}: the head of size {head.head.size} is not signed by a key the {found_in} allows: {problem}"
+                        f"{what}: the head of size {head.head.size} is not signed by a key the {found_in} allows: {problem}",
+                        field=LATER if what == LATER else None,
                     )
         return ReceiptCheck(parsed.event.seq, parsed.event.type, first, second, target.key_id, target.witnesses, found_in)
 
@@ -338,3 +339,17 @@ def _write_state(path: Path, head: SignedHead) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         raise StoreError(f"{path}: cannot write the witness state ({exc.strerror})") from None
+
+
+LATER = "head"
+"""The field of the later published head a receipt is checked against (the CLI's ``--head``)."""
+
+
+def _later_head(later: Any) -> SignedHead:
+    """The later published head, read naming its field (``head``, ``head.signer``...) as a request
+    names it: each skin says it its way (the CLI ``--head.signer: ...``)."""
+    try:
+        return SignedHead.from_dict(later, LATER)
+    except EscrutinioError as exc:
+        exc.field = LATER
+        raise

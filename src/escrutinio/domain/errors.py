@@ -56,10 +56,16 @@ class Problem:
 
 
 class InputError(EscrutinioError):
-    """A file, row or request that cannot be accepted; lists every problem found (up to a cap)."""
+    """A file, row or request that cannot be accepted; lists every problem found (up to a cap).
 
-    def __init__(self, problems: list[Problem], total: int | None = None, *, field: str | None = None) -> None:
+    ``mentions``: the settings its problems name by their bare names (``new_tables``), so that a
+    skin can word them its way (the CLI ``--new-tables``)."""
+
+    def __init__(
+        self, problems: list[Problem], total: int | None = None, *, field: str | None = None, mentions: tuple[str, ...] = ()
+    ) -> None:
         self.problems = problems
+        self.mentions = mentions
         self.total = total if total is not None else len(problems)
         lines = [str(p) for p in problems]
         if self.total > len(problems):

@@ -30,8 +30,11 @@ class ProblemList:
         self.items: list[Problem] = []
         self._lines: list[int] = []  # each item's line, for the file order (a located place has none)
         self.total = 0
+        self.mentions: dict[str, None] = {}
+        """The settings the problems name (``new_tables``): a skin words them its way."""
 
-    def add(self, line: int | None, field: str | None, message: str) -> None:
+    def add(self, line: int | None, field: str | None, message: str, mentions: tuple[str, ...] = ()) -> None:
+        self.mentions.update(dict.fromkeys(mentions))
         self.total += 1
         if len(self.items) >= MAX_PROBLEMS:
             return
@@ -46,7 +49,7 @@ class ProblemList:
     def error(self) -> InputError:
         """One error listing the problems in file order (the first :data:`MAX_PROBLEMS`)."""
         order = sorted(range(len(self.items)), key=self._lines.__getitem__)
-        return InputError([self.items[i] for i in order], self.total)
+        return InputError([self.items[i] for i in order], self.total, mentions=tuple(self.mentions))
 
     def raise_if_any(self) -> None:
         if self.items:

@@ -57,7 +57,7 @@ class Atlas:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         if not self.directory.is_dir():
-            raise GeoError(f"--geo: {self.directory} is not a folder (expected the GeoJSON boundaries, e.g. geo-peru)")
+            raise GeoError(f"geo: {self.directory} is not a folder (expected the GeoJSON boundaries, e.g. geo-peru)", field="geo")
         self._levels: dict[str, dict[str, Shape]] = {}
 
     def shapes(self, level: str) -> dict[str, Shape]:

@@ -108,7 +108,9 @@ def plan_load(
     problems = ProblemList(src, parsed.locate)
     if unknown.height and not register_all:
         for table, line in unknown.select("table", LINE).iter_rows():
-            problems.add(line, label[tf.TABLE], f"table {table} is not on the roll (pass --new-tables to register it)")
+            problems.add(
+                line, label[tf.TABLE], f"table {table} is not on the roll (pass new_tables to register it)", ("new_tables",)
+            )
     moved = known.filter(
         pl.col("_area").is_not_null()
         & ((pl.col("_area") != pl.col(tf.DISTRICT)) | (pl.col("_el").fill_null(-1) != pl.col(tf.ELECTORS).fill_null(-1)))
@@ -197,7 +199,8 @@ def plan_load(
                 line,
                 label[tf.TABLE],
                 f"table {table} already has a sheet (version {ver}) with other figures: a conflict "
-                "(load with --invalid observe to record it as an observed new version)",
+                "(load with invalid=observe to record it as an observed new version)",
+                ("invalid",),
             )
         problems.total += max(conflicts.height - MAX_PROBLEMS, 0)
     problems.raise_if_any()

@@ -60,7 +60,7 @@ def check_sqlite_file(path: Path) -> None:
     process holds on it, which corrupts a store that another connection of the process uses.)
     """
     if path.is_dir():
-        raise StoreUnavailable(f"{path}: is a directory; --db takes a store file (such as {path / 'escrutinio.db'})")
+        raise StoreUnavailable(f"db: {path} is a directory; expected a store file (such as {path / 'escrutinio.db'})", field="db")
 
 
 def _sqlite(exc: BaseException, path: Path, writing: bool) -> StoreError:

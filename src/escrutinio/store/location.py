@@ -31,9 +31,7 @@ def resolve_url(db: str | None) -> str:
             return db
         from escrutinio.domain.errors import StoreError
 
-        raise StoreError(
-            f"--db: {scheme}:// stores are not supported; give an SQLite file path or a postgresql:// URL"
-        )
+        raise StoreError(f"db: {scheme}:// stores are not supported; give an SQLite file path or a postgresql:// URL", field="db")
     return f"sqlite:///{Path(db).resolve()}"
 
 

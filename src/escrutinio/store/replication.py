@@ -40,9 +40,13 @@ class ReplicaProbe:
     already turn driver failures into one-line errors naming their server)."""
 
     def __init__(self, primary: Reader, replica: Reader) -> None:
-        for reader in (primary, replica):
+        for reader, field in ((primary, "db"), (replica, "read_db")):
             if sqlite_path(reader.url) is not None:
-                raise StoreError("--read-db: a read replica is a PostgreSQL server: give a postgresql:// URL for both stores")
+                raise StoreError(
+                    f"{field}: a read replica and its primary are PostgreSQL servers: expected a postgresql:// URL, "
+                    "not an SQLite file",
+                    field=field,
+                )
         self.primary = primary
         self.replica = replica
 

@@ -240,3 +240,20 @@ def test_a_receipt_whose_head_a_stranger_signed_is_refused_by_the_registry(
             log.transparency.verify_receipt(forged, later=receipt["head"])
         with pytest.raises(ProofError, match=rf"not signed by a key the record allows: .*{why}"):
             nowhere.transparency.verify_receipt(forged, later=forged["head"], record=record)
+
+
+def test_the_later_head_a_receipt_is_checked_against_is_named_as_its_field(log: Session, body: SigningKey) -> None:
+    """The application names the later head ``head`` (the CLI says ``--head``, a request its field):
+    one malformed, or signed by a key the record does not hold, is refused naming no option."""
+    from escrutinio.ledger.heads import SignedHead, sign_head
+
+    log.transparency.sign_head(body)
+    receipt = log.log.receipt(7).to_dict()
+    with pytest.raises(HeadError) as malformed:
+        log.transparency.verify_receipt(receipt, later={**receipt["head"], "size": "seven"})
+    assert malformed.value.field == "head" and str(malformed.value).startswith("head.size: ")
+    forged = sign_head(generate_key(), SignedHead.from_dict(receipt["head"]).head).to_dict()
+    with pytest.raises(ProofError) as unregistered:
+        log.transparency.verify_receipt(receipt, later=forged)
+    message = str(unregistered.value)
+    assert unregistered.value.field == "head" and message.startswith("head: the head of size ") and "--" not in message

@@ -88,6 +88,7 @@ def test_other_figures_for_a_recorded_sheet_are_a_conflict(tmp_path: Path, loade
     lines = refusal(tmp_path, loaded, rows)
     assert len(lines) == 1
     assert "mesas.csv:5:MESA_DE_VOTACION: table 000004 already has a sheet (version 1) with other figures" in lines[0]
+    assert lines[0].endswith("(load with invalid=observe to record it as an observed new version)")  # a setting, no option
     plan = plan_load(ELECTION, *loaded, parsed(tmp_path, rows), mode=LoadMode.OBSERVE)
     assert plan.summary["actions"][SheetAction.CONFLICT] == 1
     _, _, current = fold(loaded, plan)
@@ -115,7 +116,7 @@ def test_a_sheet_decided_by_a_ruling_is_not_overridden_by_a_file(tmp_path: Path,
 def test_a_table_not_on_the_roll_needs_new_tables(tmp_path: Path, loaded: Frames) -> None:
     rows = [*sample_rows(), Row("000011", cast=10, p1=5, p2=5, null=0)]
     assert refusal(tmp_path, loaded, rows) == [
-        f"{tmp_path / 'mesas.csv'}:12:MESA_DE_VOTACION: table 000011 is not on the roll (pass --new-tables to register it)"
+        f"{tmp_path / 'mesas.csv'}:12:MESA_DE_VOTACION: table 000011 is not on the roll (pass new_tables to register it)"
     ]
     plan = plan_load(ELECTION, *loaded, parsed(tmp_path, rows), new_tables=True)
     assert [e.type for e in plan.events] == [EventType.TABLES_REGISTERED, EventType.SHEETS_RECORDED]
@@ -170,3 +171,12 @@ def test_start_plan_is_an_empty_store(tmp_path: Path) -> None:
     areas, roll, current = start_plan(ELECTION)
     assert (areas.height, roll.height, current.height) == (0, 0, 0)
     assert current.schema == pl.Schema(current_schema(ELECTION))
+
+
+def test_a_refusal_mentions_the_settings_it_names(tmp_path: Path, loaded: Frames) -> None:
+    """``new_tables`` and ``invalid`` are named as a request names them and carried as the error's
+    ``mentions``, for each skin to word (the CLI ``--new-tables``: ``test_error_fields.py``)."""
+    rows = [*changed(sample_rows(), "000004", p1=121, p2=109), Row("000011", cast=10, p1=5, p2=5, null=0)]
+    with pytest.raises(InputError) as err:
+        plan_load(ELECTION, *loaded, parsed(tmp_path, rows))
+    assert set(err.value.mentions) == {"invalid", "new_tables"} and "--" not in str(err.value)
