@@ -220,10 +220,12 @@ def load(
     from escrutinio.output import say
 
     states = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.recorded_by_state.items()))
+    earlier = summary.actions.get("earlier_version", 0)
+    repeats = f"earlier versions again {earlier:,} (not recorded: their sheets stay in conflict); " if earlier else ""
     say(
         f"{summary.file}: {summary.rows:,} rows; {summary.new_tables:,} new tables; "
         f"recorded {summary.recorded:,} sheets ({states or 'none'}); "
-        f"unchanged {summary.actions.get('unchanged', 0):,}; {summary.events} events; head {summary.head[:16]}…"
+        f"unchanged {summary.actions.get('unchanged', 0):,}; {repeats}{summary.events} events; head {summary.head[:16]}…"
     )
     if summary.observed:
         say(f"{summary.observed:,} observations on the file's totals (recorded in the log with its sheets):")

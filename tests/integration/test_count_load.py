@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,6 +126,40 @@ def test_loading_a_conflicting_file_again_under_observe_changes_nothing(db_url: 
     assert after.events == 0 and after.actions == {"unchanged": 9, "kept_ruling": 1}
     assert session.count.results()[0] == ruled
     session.close()
+
+
+def test_loading_the_file_before_a_conflict_again_repeats_its_recorded_version(db_url: str, tmp_path: Path) -> None:
+    """After a conflict (a second file with other figures, observed), the FIRST file loaded again
+    gives versions already in the tables' histories: a repeat (no event, no new version, no case),
+    said by the load as such, under either mode; a version never recorded is still a conflict."""
+    session = Session(db_url)
+    original = write(tmp_path / "a.csv")
+    session.count.load(original, "peru-2021-runoff")
+    swapped = changed(changed(sample_rows(), "000001", p1=87, p2=115), "000004", p1=110, p2=120)
+    mod = write(tmp_path / "mod.csv", swapped)
+    assert session.count.load(mod, invalid=InvalidSheets.OBSERVE).actions["conflict"] == 2
+    head, totals, cases = session.store.head(), session.count.results()[0], session.cases.listing()
+    for invalid in (InvalidSheets.OBSERVE, InvalidSheets.REJECT):
+        again = session.count.load(original, invalid=invalid)
+        assert again.events == 0 and again.actions == {"unchanged": 8, "earlier_version": 2}
+        assert again.recorded_by_state == {}
+    assert session.store.head() == head and session.count.results()[0] == totals and session.cases.listing() == cases
+    assert [(v["version"], v["state"]) for v in session.store.sheet_versions("000001")] == [(1, "counted"), (2, "observed")]
+    # A third version is a conflict; the second, loaded again, is then an earlier version too.
+    third = write(tmp_path / "third.csv", changed(swapped, "000001", p1=100, p2=102))
+    assert session.count.load(third, invalid=InvalidSheets.OBSERVE).actions["conflict"] == 1
+    head = session.store.head()
+    assert session.count.load(mod).actions == {"unchanged": 9, "earlier_version": 1}
+    assert session.count.load(original).actions == {"unchanged": 8, "earlier_version": 2}
+    assert session.store.head() == head
+    assert [v["version"] for v in session.store.sheet_versions("000001")] == [1, 2, 3]
+    session.close()
+    said = subprocess.run(
+        [sys.executable, "-m", "escrutinio.cli", "--db", db_url, "load", str(original)], capture_output=True, text=True
+    )
+    assert said.returncode == 0, said.stderr
+    said_line = " ".join(said.stdout.split())  # as one line, whatever the terminal's width
+    assert "unchanged 8; earlier versions again 2 (not recorded: their sheets stay in conflict); 0 events" in said_line
 
 
 def test_a_stated_final_status_is_taken_and_the_broken_rule_noted(db_url: str, tmp_path: Path) -> None:

@@ -197,11 +197,12 @@ class CountService:
         session.require_areas(Action.LOAD_SHEETS, _file_areas(parsed))
         seen = None
         if plan is None:
-            from escrutinio.intake.plan import plan_load
+            from escrutinio.intake.plan import plan_load, tables_in_conflict
 
             seen = session.store.head()[0]  # the plan is made on this state; a racing writer makes us retry
             areas, roll, sheets = session.store.frames()
-            plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables)
+            earlier = self._versions(tables_in_conflict(sheets, parsed), defined)
+            plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables, earlier=earlier)
         progress("write", 2, 4)
         when = _in_zone(declared_at, defined) if declared_at is not None else None
         if exists:
@@ -231,6 +232,16 @@ class CountService:
             observations=list(s.get("observations", [])),
             observed=s.get("observed", 0),
         )
+
+    def _versions(self, tables: list[str], election: Election) -> Any:
+        """Every recorded version of these tables' sheets, as a frame of current sheets (a load
+        recognises a file that repeats one); None for no table."""
+        if not tables:
+            return None
+        from escrutinio.store.current import SHEET_SELECTED, sheet_frame
+
+        history = self.session.store.sheet_history(tables)
+        return sheet_frame([tuple(v[c] for c in SHEET_SELECTED) for vs in history.values() for v in vs], election)
 
     @staticmethod
     def _observation_cases(events: list[Any], declared_at: datetime | None, context: StoreContext) -> list[Any]:

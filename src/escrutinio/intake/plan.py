@@ -14,7 +14,8 @@ Per row, in order:
 4. against the current sheet: same figures and state, nothing to do; same figures, new state,
    a state change; other figures, a conflict (refused, or observed as a new version). A sheet
    decided by a ruling is never overridden by a file, and a conflict stays observed until a
-   ruling decides it (the same figures again are a repeat, not a state change).
+   ruling decides it (the same figures again are a repeat, not a state change; so are the
+   figures of one of the table's earlier versions: the file before the conflict loaded again).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class SheetAction(StrEnum):
     UNCHANGED = "unchanged"  # same figures, same state: nothing to record
     STATE_CHANGE = "state_change"  # same figures, another state
     CONFLICT = "conflict"  # other figures: refused, or observed as a new version
+    EARLIER = "earlier_version"  # a sheet in conflict given an earlier version's figures again: a repeat
 
 
 RECORDED = (SheetAction.NEW, SheetAction.STATE_CHANGE, SheetAction.CONFLICT)
@@ -76,6 +78,19 @@ def start_plan(election: Election) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataF
     return pl.DataFrame(schema=AREA_SCHEMA), pl.DataFrame(schema=TABLE_SCHEMA), pl.DataFrame(schema=current_schema(election))
 
 
+def in_conflict(state: str = "state", reasons: str = "reasons") -> pl.Expr:
+    """A sheet recorded as a conflict: observed, for ``version_conflict``, until a ruling."""
+    conflicted = pl.col(reasons).fill_null("").str.split(",").list.contains(Reason.CONFLICT.value)
+    return (pl.col(state) == SheetState.OBSERVED.value) & conflicted
+
+
+def tables_in_conflict(current: pl.DataFrame, parsed: SheetFile) -> list[str]:
+    """The file's tables whose current sheet is a conflict: those whose earlier versions a plan
+    needs (``plan_load``'s ``earlier``), few against a whole file."""
+    conflicted = current.filter(in_conflict()).select("table")
+    return parsed.sheets.select("table").join(conflicted, on="table", how="semi")["table"].to_list()
+
+
 def plan_load(
     election: Election,
     areas: pl.DataFrame,
@@ -85,7 +100,13 @@ def plan_load(
     *,
     mode: LoadMode = LoadMode.REJECT,
     new_tables: bool = False,
+    earlier: pl.DataFrame | None = None,
 ) -> LoadPlan:
+    """The events a load of ``parsed`` appends to a store holding ``areas``, ``roll`` and the
+    ``current`` sheets (see the module's steps). ``earlier``: every recorded version (``table``
+    and the sheet's figures, as ``current``) of the tables of :func:`tables_in_conflict`: a row
+    that gives one of them again repeats what is recorded. Without it, such a row is another
+    conflict."""
     src = parsed.source
     label = parsed.labels
     sheets = parsed.sheets
@@ -175,19 +196,21 @@ def plan_load(
     ruled = pl.col("_cur_basis").fill_null("").str.starts_with("ruling")
     # A version recorded as a conflict is observed until a ruling decides it. The file that
     # brought it, loaded again, repeats it: its rules or stated status would make it counted,
-    # but that is a state change only a ruling may make, so the repeat records nothing.
-    in_conflict = (pl.col("_cur_state") == SheetState.OBSERVED.value) & pl.col("_cur_reasons").fill_null("").str.split(
-        ","
-    ).list.contains(Reason.CONFLICT.value)
+    # but that is a state change only a ruling may make, so the repeat records nothing. So does
+    # the file the conflict came after: its figures are already in the table's history.
+    conflicted = in_conflict("_cur_state", "_cur_reasons")
+    joined = _with_earlier(joined, earlier, figures)
     joined = joined.with_columns(
         pl.when(~has_current)
         .then(pl.lit(SheetAction.NEW.value))
         .when(ruled)
         .then(pl.lit(SheetAction.KEPT_RULING.value))
-        .when(same_figures & ((pl.col("state") == pl.col("_cur_state")) | in_conflict))
+        .when(same_figures & ((pl.col("state") == pl.col("_cur_state")) | conflicted))
         .then(pl.lit(SheetAction.UNCHANGED.value))
         .when(same_figures)
         .then(pl.lit(SheetAction.STATE_CHANGE.value))
+        .when(conflicted & pl.col("_earlier"))
+        .then(pl.lit(SheetAction.EARLIER.value))
         .otherwise(pl.lit(SheetAction.CONFLICT.value))
         .alias("_action")
     )
@@ -243,3 +266,18 @@ def plan_load(
             )
         )
     return LoadPlan(events, summary)
+
+
+def _with_earlier(joined: pl.DataFrame, earlier: pl.DataFrame | None, figures: list[str]) -> pl.DataFrame:
+    """``joined`` with ``_earlier``: whether the row's figures are those of a recorded version
+    of its table (one of ``earlier``)."""
+    if earlier is None or earlier.height == 0:
+        return joined.with_columns(pl.lit(False).alias("_earlier"))
+    known = (
+        earlier.select("table", *(pl.col(f).cast(joined.schema[f]) for f in figures))
+        .unique()
+        .with_columns(pl.lit(True).alias("_earlier"))
+    )
+    return joined.join(known, on=["table", *figures], how="left", nulls_equal=True, maintain_order="left").with_columns(
+        pl.col("_earlier").fill_null(False)
+    )
