@@ -26,6 +26,7 @@ from escrutinio.cli_audit import audit_app
 from escrutinio.cli_cases import cases_app, demo_dispute_command, stakes_command
 from escrutinio.cli_certify import certificate_app, certify_command, keys_app
 from escrutinio.cli_common import (
+    ERROR_FORMATS,
     STATE,
     DbOption,
     FormatOption,
@@ -166,7 +167,19 @@ def main_options(
         ),
     ] = None,
     passphrase_file: PassphraseFileOption = None,
+    errors: Annotated[
+        str | None,
+        typer.Option(
+            "--errors",
+            help="Errors on stderr as text (one line) or json (one object, as the API's); "
+            "default: json when the command's --format is json",
+        ),
+    ] = None,
 ) -> None:
+    if errors is not None and errors not in ERROR_FORMATS:
+        from escrutinio.parsing import InputError
+
+        raise InputError(f"errors: expected one of {', '.join(ERROR_FORMATS)}, got {errors!r}")
     STATE["db"] = db
     STATE["debug"] = debug
     STATE["key"] = key

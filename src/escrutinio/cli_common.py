@@ -205,20 +205,35 @@ def typed_name(field: str, names: Mapping[str, str] | None) -> str | None:
     return "--" + field.replace("_", "-") if field.isidentifier() and field == field.lower() else None
 
 
+ERROR_FORMATS = ("text", "json")
+"""What ``escrutinio --errors`` takes: one line ``error: ...``, or one JSON object (the API's)."""
+
+
 def error_format(argv: Sequence[str]) -> str:
-    """The ``--format`` the command was given (its errors are printed in it when it is json):
-    the one it checked, else the one on its command line (a usage error comes before any check)."""
+    """How the command's errors are printed (json: one JSON object): as the global ``--errors``
+    says, for any command (``export``, whose ``--format`` names what it writes, and the commands
+    that print no data have no other way); else in the ``--format`` the command was given: the
+    one it checked, else the one on its command line (a usage error comes before any check)."""
+    errors = _given(argv, ("--errors",))
+    if errors in ERROR_FORMATS:
+        return "json" if errors == "json" else "table"
     checked = STATE.get("format")
     if isinstance(checked, str):
         return checked
+    return _given(argv, ("--format", "-f")) or "table"
+
+
+def _given(argv: Sequence[str], names: Sequence[str]) -> str | None:
+    """The value of the first of the options ``names`` on a command line, as typed; None if absent."""
     for i, arg in enumerate(argv):
         if arg == "--":
             break
-        if arg in ("--format", "-f") and i + 1 < len(argv):
+        if arg in names and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--format="):
-            return arg.split("=", 1)[1]
-    return "table"
+        for name in names:
+            if name.startswith("--") and arg.startswith(f"{name}="):
+                return arg.split("=", 1)[1]
+    return None
 
 
 def _check_format(fmt: str) -> str:

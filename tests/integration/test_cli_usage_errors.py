@@ -134,3 +134,25 @@ def test_with_format_json_a_refusal_and_a_usage_error_are_json_too(
     assert done.returncode in (1, 2) and done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
     error = json.loads(done.stderr)["error"]
     assert (error["rule"], error["field"]) == (rule, field) and error["message"], error
+
+
+@pytest.mark.parametrize(("args", "option", "field", "words"), MALFORMED)
+def test_the_global_errors_json_prints_any_command_s_error_as_json(
+    store: Path, args: list[str], option: str, field: str, words: str
+) -> None:
+    """``escrutinio --errors json``: every command's errors as JSON, ``export`` (whose ``--format``
+    names the file it writes) and those that print no data (``users add``) too."""
+    import json
+
+    done = _run(store, "--errors", "json", *args)
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
+    error = json.loads(done.stderr)["error"]
+    assert (error["field"], error["option"], error["rule"]) == (field, option, "invalid"), error
+    assert error["message"].startswith(f"{option}: ") and words in error["message"]
+
+
+def test_errors_text_wins_over_a_json_format_and_another_value_is_refused(store: Path) -> None:
+    text = _run(store, "--errors", "text", "results", "--area", "99", "--format", "json")
+    assert text.returncode == 1 and text.stderr.startswith("error: --area: no area '99'"), text.stderr
+    bad = _run(store, "--errors", "xml", "status")
+    assert bad.returncode == 2 and bad.stderr == "error: --errors: expected one of text, json, got 'xml'\n"
