@@ -26,7 +26,7 @@ def export_command(
         ),
     ] = "nist-cdf",
     level: Annotated[
-        str, typer.Option("--level", "-l", help="Lowest level exported: national, department, province, district or table")
+        str, typer.Option("--level", "-l", help="Lowest level exported, by the election's name (region...), national or table")
     ] = "table",
     validate: Annotated[
         bool,

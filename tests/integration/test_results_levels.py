@@ -5,6 +5,7 @@ area's row is named by its level's name, not by its position in Peru's geography
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,19 @@ def test_the_api_and_the_pages_take_the_election_s_level_names(two_levels: str) 
     assert "(national, region, town, table)" in error["message"]
     assert nation.status_code == 200 and 'href="/areas/Sur"' in nation.text and "level=region" in nation.text
     assert region.status_code == 200 and 'href="/areas/Norte/Bajo"' in region.text
+
+
+def test_an_export_stops_at_a_level_named_as_the_election_names_it(two_levels: str) -> None:
+    with Session(two_levels) as session:
+        regions = session.export.nist_report("region")
+        towns = session.export.nist_report("town")
+        with pytest.raises(EscrutinioError) as refused:
+            session.export.nist_report("district")
+    assert [u["@id"] for u in regions["GpUnit"]] == ["area-TR", "area-Norte", "area-Sur"]
+    assert [u["@id"] for u in towns["GpUnit"]][3:] == ["area-Norte/Alto", "area-Norte/Bajo", "area-Sur/Llano"]
+    assert refused.value.field == "level" and "(national, region, town, table)" in str(refused.value)
+    done = cli(two_levels, "--errors", "json", "export", "x.json", "--level", "province")
+    assert done.returncode == 2 and json.loads(done.stderr)["error"]["option"] == "--level"
 
 
 @pytest.mark.shared

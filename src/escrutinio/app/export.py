@@ -14,12 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from escrutinio.count.options import Level
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.errors import EscrutinioError, StoreError
 
-LEVELS = ("national", "department", "province", "district", "table")
-"""What ``--level`` takes: the lowest level exported (every level above it comes too)."""
 FORMATS = ("nist-cdf", "csv", "record-jsonl", "record-parquet")
 """``csv``: a Frictionless data package (CSV files and their ``datapackage.json``), as every
 command that prints data calls its CSV ``--format csv``."""
@@ -63,13 +60,16 @@ class ExportService:
 
     # -- what is exported ------------------------------------------------------------------
 
-    def area_results(self, level: str = "district") -> list[dict[str, Any]]:
-        """``results`` of every area from the nation down to ``level``, each with its parent."""
-        depth = min(_depth(level, LEVELS), LEVELS.index("district"))
+    def area_results(self, level: str = "table") -> list[dict[str, Any]]:
+        """``results`` of every area from the nation down to ``level`` (a name the election gives
+        one of its levels, ``national``, or ``table``: every level), each with its parent."""
+        election = self.session.election()
+        depth = self.session.count.level_depth(level)
+        lowest = len(election.levels) if depth is None else min(depth, len(election.levels))
         parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
         out: list[dict[str, Any]] = []
-        for name in LEVELS[: depth + 1]:
-            for row in self.session.count.results(Level(name)):
+        for name in ("national", *election.levels)[: lowest + 1]:
+            for row in self.session.count.results(name):
                 row["parent"] = parents.get(row["area"])
                 out.append(row)
         return out
@@ -147,7 +147,6 @@ class ExportService:
         if fmt not in FORMATS:
             expected = f"{', '.join(FORMATS)} (datapackage is csv)"
             raise ExportChoiceError(f'format: expected one of {expected}, got "{fmt}"', field="format")
-        _depth(level, LEVELS)
         folder = Path(out).absolute().parent
         if not folder.is_dir():  # a typo in the path must not leave a tree of new folders behind
             raise ExportError(f"{out}: the folder {folder} does not exist; create it first")
@@ -236,8 +235,8 @@ class ExportService:
         election = self.session.election()
         parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
         levels: dict[str, list[dict[str, Any]]] = {}
-        for depth, name in enumerate(("national", *election.levels)):
-            rows = self.session.count.results(Level(LEVELS[depth]))
+        for name in ("national", *election.levels):
+            rows = self.session.count.results(name)
             for row in rows:
                 row["parent"] = parents.get(row["area"])
             levels[name] = rows
@@ -296,12 +295,6 @@ def validate_datapackage(path: Path) -> list[str]:
     return [f"{task.name}: {error.message}" for task in report.tasks for error in task.errors] + [
         e.message for e in report.errors
     ]
-
-
-def _depth(level: str, allowed: tuple[str, ...]) -> int:
-    if level not in allowed:
-        raise ExportChoiceError(f"level: expected one of {', '.join(allowed)}, got {level!r}", field="level")
-    return allowed.index(level)
 
 
 def _write_atomically(out: Path, data: bytes) -> None:

@@ -240,7 +240,8 @@ def _build(
             children.setdefault(area, []).append(table_object_id(table))
 
     national_final = national_total = 0
-    for a in sorted(areas, key=lambda r: (r["area"] != election.country, _level(r), r["area"])):
+    depths = {"national": 0, **election.level_depths()}
+    for a in sorted(areas, key=lambda r: (r["area"] != election.country, depths.get(r.get("level"), 9), r["area"])):
         code = a["area"]
         gp = area_object_id(code)
         t = a["tables"]
@@ -358,11 +359,6 @@ def _build(
     if notes:
         report["Notes"] = notes
     return report
-
-
-def _level(area: Mapping[str, Any]) -> int:
-    level = area.get("level")
-    return {"national": 0, "department": 1, "province": 2, "district": 3}.get(level, 9) if isinstance(level, str) else 9
 
 
 def _party_of(choices: Sequence[Any], party: str) -> str | None:
