@@ -121,3 +121,13 @@ def test_a_load_s_refusal_names_its_settings_as_options_on_the_command_line(tmp_
         "a conflict (load with --invalid=observe to record it as an observed new version)",
         f"{later}:12:MESA_DE_VOTACION: table 000011 is not on the roll (pass --new-tables to register it)",
     ]
+
+
+def test_a_first_load_without_an_election_names_the_election_field(tmp_path: Path) -> None:
+    sheets, db = write(tmp_path / "a.csv"), str(tmp_path / "new.db")
+    with Session(db) as session, pytest.raises(EscrutinioError) as refused:
+        session.count.load(sheets)
+    assert refused.value.field == "election" and str(refused.value).startswith("election: ") and "--" not in str(refused.value)
+    command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "load", str(sheets)]
+    cli = subprocess.run(command, capture_output=True, text=True)
+    assert cli.returncode == 1 and cli.stderr.startswith("error: --election: ") and cli.stderr.count("\n") == 1, cli.stderr

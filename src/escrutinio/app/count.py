@@ -179,7 +179,11 @@ class CountService:
             # A file that carries its own definition (an NIST ElectionReport) needs no --election.
             found = carried_definition(path) if election is None else load_definition(election)
             if found is None:
-                raise StoreError(f"{session.url}: no store yet: name the election with --election NAME|PATH")
+                raise StoreError(
+                    f"election: {session.url} holds no store yet: name the election to create one "
+                    "(a preset's name or a TOML path)",
+                    field="election",
+                )
             defined, text = found
         progress("read", 0, 4)
         # A new store's file is read and planned on a worker thread while the store's code
