@@ -103,7 +103,7 @@ def test_a_kept_answer_is_not_given_once_the_log_has_moved(small_db: str, monkey
 
 def test_bad_requests_and_requests_with_a_body_go_to_the_route(small_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     app = _app(small_db, monkeypatch)
-    bad = "/api/v1/results?level=nowhere"
+    bad = "/api/v1/results?area=a%20b"  # not of an area code's form (a level's name is the election's to check)
     first, second = _asks(app, [(bad, {}), (bad, {})])
     assert first.status_code == second.status_code == 422 and app.state.routed == []
 
