@@ -66,10 +66,15 @@ def test_forensics_russia_integer_percentages_flagged_by_region(year, leader):
 
 
 def test_forensics_peru_runoff_bolivia_and_chile_integer_percentages_not_flagged(runoff):
-    for frame, leader in ((runoff, "PL"), (bolivia(), "MAS")):
+    either = {}
+    for name, frame, leader in (("peru", runoff, "PL"), ("bolivia", bolivia(), "MAS")):
         res = {r.test: r for r in integer_peaks.test(frame, winner=leader)}
-        assert res["integer_peaks.either"].flagged() is False, res["integer_peaks.either"].reading
-        assert abs(res["integer_peaks.either"].estimates["z"]) < 3
+        either[name] = res["integer_peaks.either"]
+        assert either[name].flagged() is False, either[name].reading
+        assert abs(either[name].estimates["z"]) < 3
+    # Peru's figures, exact (docs/forensics-integer-percentages.md): 30,398 of 85,770 tables, 30,452.7 expected.
+    e = either["peru"].estimates
+    assert (e["n_tables"], e["observed"], round(e["expected"], 1), round(e["z"], 2)) == (85_770, 30_398, 30_452.7, -0.40)
     # Chile has no electors: the result alone is tested (Kobak et al.'s leader's share), and not flagged.
     chile_res = {r.test: r for r in integer_peaks.test(chile(), winner="KAST")}
     assert chile_res["integer_peaks.winner"].flagged() is False and chile_res["integer_peaks.either"].flagged() is None
@@ -209,23 +214,43 @@ def test_forensics_chile_runs_without_electors():
         (
             2011,
             "ER",
-            {"either": (91_082, 20_208, 19_415), "turnout": (91_082, 11_640, 11_437), "winner": (87_916, 10_022, 9_274)},
+            {
+                "either": (91_082, 20_208, 19_309.8, 7.75),
+                "turnout": (91_082, 11_640, 11_434.2, 2.31),
+                "winner": (87_916, 10_022, 9_166.2, 9.56),
+            },
         ),
         (
             2012,
             "PUTIN",
-            {"either": (91_114, 20_054, 19_087), "turnout": (91_114, 11_516, 11_044), "winner": (88_335, 9_926, 9_247)},
+            {
+                "either": (91_114, 20_054, 19_010.5, 8.99),
+                "turnout": (91_114, 11_516, 11_044.5, 5.29),
+                "winner": (88_335, 9_926, 9_164.1, 8.52),
+            },
+        ),
+        (
+            2018,
+            "PUTIN",
+            {
+                "either": (93_601, 20_529, 18_948.5, 13.37),
+                "turnout": (93_601, 11_907, 10_823.0, 11.93),
+                "winner": (90_911, 10_169, 9_220.4, 10.47),
+            },
         ),
     ],
 )
-def test_forensics_kobak_figures_for_russia_2011_and_2012(year, leader, figures):
+def test_forensics_kobak_figures_for_russia(year, leader, figures):
     """Our integer-percentage figures as docs/forensics-integer-percentages.md states them: stations
-    used and observed exactly (data and definitions only), the null mean within its Monte-Carlo
-    noise (about 4 stations), excess and z from them."""
+    used and observed exactly (data and definitions only), and the null's mean and z exactly too (each
+    station's probabilities under the joint redraw are computed, not simulated, so they do not move
+    with the seed); p at the floor of 1,000 draws except the 2011 turnout's."""
     res = {r.test.split(".")[1]: r for r in integer_peaks.test(russia(year), winner=leader)}
-    for stat, (used, observed, expected) in figures.items():
+    for stat, (used, observed, expected, z) in figures.items():
         e = res[stat].estimates
         assert (e["n_tables"], e["observed"]) == (used, observed), (stat, e)
-        assert e["expected"] == pytest.approx(expected, abs=15), (stat, e)
+        assert e["expected"] == pytest.approx(expected, abs=0.06), (stat, e)
+        assert e["z"] == pytest.approx(z, abs=0.006), (stat, e)
         assert e["excess"] == pytest.approx(observed - e["expected"]) and res[stat].draws == 1000
-    assert res["either"].estimates["z"] > 6.5 and res["winner"].estimates["z"] > 7
+        assert res[stat].p_value == pytest.approx(1 / 1001) or (year, stat) == (2011, "turnout")
+    assert 0.005 < res["turnout"].p_value < 0.03 or year != 2011
