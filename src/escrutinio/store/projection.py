@@ -7,6 +7,7 @@ only its own tables; the functions below apply each kind of event to it and writ
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import polars as pl
@@ -374,7 +375,11 @@ def write_intake(conn: Any, proj: Projection) -> None:
 def _check_new_cases(conn: Any, numbers: list[str]) -> None:
     """A case number is chosen from the docket as the writer read it; two writers that read the
     same docket (outside the write lock) would choose the same number, and the second must
-    not silently replace the first's case."""
+    not silently replace the first's case. Nor may two actions of one write (a group commit's
+    two entries that each open an observation case, numbered on the same docket)."""
+    repeated = sorted(n for n, times in Counter(numbers).items() if times > 1)
+    if repeated:
+        raise StaleState(None, 0, f"case {repeated[0]} was opened twice in one write: nothing was written; retry")
     for part in parts(numbers):
         sql = f"SELECT number FROM cases WHERE number IN ({placeholders(conn, len(part))})"
         taken = conn.exec_driver_sql(sql, tuple(part)).scalar()
