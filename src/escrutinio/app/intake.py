@@ -6,7 +6,9 @@ action carries the client's idempotency key: a resubmission (a retry after a tim
 double click) returns the first result and writes nothing.
 
 Entries go through the store's group commit (:meth:`Store.append_grouped`): many clerks'
-entries arriving at once share one transaction instead of queueing for one commit each.
+entries arriving at once share one transaction instead of queueing for one commit each, and
+each is decided there, under the write lock, on the state of its table read with the lock
+(:mod:`escrutinio.store.entries`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ if TYPE_CHECKING:
     from escrutinio.domain.sheet import TallySheet
     from escrutinio.ledger.events import Event
     from escrutinio.ledger.pending import PendingEvent
+    from escrutinio.store.entries import EntryState
 
 ATTEMPTS = 50
-"""How often an entry is decided again when another writer changed its table meanwhile
-(two clerks keying one table at the same moment: the second decides on the first's entry)."""
+"""How often an entry is tried again when its write was refused as stale (an entry decided
+outside the committer, on a table another clerk keyed meanwhile; an observation case numbered
+twice in one group): the next try decides on the state the other writer left."""
 
 
 @dataclass(frozen=True)
@@ -127,12 +131,16 @@ class IntakeService:
         the figures do not fit the contest, or the entry is not one the double entry takes
         (see :func:`escrutinio.intake.double_entry.decide_entry`).
 
-        The key is checked where it costs nothing extra: by the group commit, under the write
-        lock, for an entry the double entry takes; and before refusing one it does not, since a
-        resubmission (a retry after a timeout) always meets a refusal (its own first entry, or
-        both entries in) and is answered with the first result instead.
+        The entry is decided by the group commit, under the write lock, on the table's state
+        read there (:meth:`_decided`, :mod:`escrutinio.store.entries`): the key is checked
+        first (a resubmission, a retry after a timeout, is answered with the first result),
+        then the clerk's area, the roll and the double entry's rules, in that order, so a
+        request is parsed, handed to the committer and waits, with no round trip of its own.
+        A sheet the entry sends to the dispute body (the entries differ, or a rule observes
+        it) needs its observation case, whose number is chosen from the docket: that entry is
+        decided again outside the committer (:meth:`_decided_apart`), as every entry was.
         """
-        from escrutinio.intake.double_entry import EntryOutcome, EntryRefused, decide_entry
+        from escrutinio.store.entries import Decider
 
         store = self.session.store
         election = self.session.election()
@@ -142,29 +150,58 @@ class IntakeService:
                 f"votes: {len(sheet.votes)} figures for the {len(election.contest.choice_ids)} choices of the contest"
             )
         action = _action_key("sheet", clerk, key)
+        decider = Decider(sheet.table, lambda state: self._decided(sheet, clerk, state))
+        apart = False
         for attempt in range(ATTEMPTS):
             try:
-                electors, current, earlier = self._entry_state(sheet.table, Action.SUBMIT_SHEET)
-                try:
-                    decision = decide_entry(sheet, clerk, earlier, current, electors, election)
-                except EntryRefused:
-                    done = store.known_keys([action])
-                    if done:
-                        raise AlreadyDone(action, done[action]) from None
-                    raise
-                extra = self._observation(decision.events[1:], sheet.table, decision.reasons)
-                written = store.append_grouped([*decision.events, *extra], clerk, keys=[action])
+                if apart:
+                    written = self._decided_apart(sheet, clerk, action)
+                else:
+                    written = store.append_grouped([], clerk, keys=[action], decider=decider)
             except AlreadyDone as done:
                 return self._entry_receipt(store.event_at(done.seq), already_done=True)
+            except _Observed:
+                apart = True
+                continue
             except StaleState:
                 if attempt == ATTEMPTS - 1:
                     raise
                 continue
             case = next((e.data["number"] for e in written if e.type == EventType.CASE_OPENED), None)
-            receipt = self._entry_receipt(written[0], written[1:2], case=case, recorded=written)
-            assert receipt.state == EntryOutcome(decision.outcome).value
-            return receipt
-        raise AssertionError("unreachable")
+            return self._entry_receipt(written[0], written[1:2], case=case, recorded=written)
+        raise StaleState(None, 0, f"table {sheet.table}: the entry was decided {ATTEMPTS} times without being written; retry")
+
+    def _decided(self, sheet: TallySheet, clerk: str, state: EntryState) -> list[PendingEvent]:
+        """The events of this clerk's entry of ``sheet`` given its table's ``state`` (called by
+        the group commit, under the write lock); raises the entry's refusal, or
+        :class:`_Observed` for an entry that needs an observation case."""
+        from escrutinio.intake.double_entry import decide_entry
+
+        self.session.require_areas(Action.SUBMIT_SHEET, [state.area])
+        if not state.on_roll:
+            raise NotFound(f"table: {sheet.table} is not on the roll of this election")
+        decision = decide_entry(sheet, clerk, state.events, state.state, state.electors, self.session.election())
+        if decision.reasons and decision.events[1:]:
+            raise _Observed
+        return decision.events
+
+    def _decided_apart(self, sheet: TallySheet, clerk: str, action: str) -> list[Event]:
+        """The entry decided on its table's state read by this request, with the observation
+        case it opens, then appended (``StaleState`` when another writer recorded an entry of
+        the table meanwhile: the caller decides again)."""
+        from escrutinio.intake.double_entry import EntryRefused, decide_entry
+
+        store = self.session.store
+        electors, current, earlier = self._entry_state(sheet.table, Action.SUBMIT_SHEET)
+        try:
+            decision = decide_entry(sheet, clerk, earlier, current, electors, self.session.election())
+        except EntryRefused:
+            done = store.known_keys([action])
+            if done:
+                raise AlreadyDone(action, done[action]) from None
+            raise
+        extra = self._observation(decision.events[1:], sheet.table, decision.reasons)
+        return store.append_grouped([*decision.events, *extra], clerk, keys=[action])
 
     def check_entry(self, table: str) -> None:
         """Refuse, before anything is keyed, an entry of ``table`` this clerk could not record:
@@ -288,6 +325,10 @@ class IntakeService:
         except StoreError as exc:
             raise NotFound(f"sha256: {exc}") from None
         return store.blob(sha256), info.media_type
+
+
+class _Observed(Exception):
+    """An entry whose sheet goes to the dispute body: decided again with its observation case."""
 
 
 def _action_key(kind: str, clerk: str, key: str) -> str:

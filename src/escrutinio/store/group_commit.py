@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from escrutinio.ledger.events import Event
     from escrutinio.ledger.pending import PendingEvent
+    from escrutinio.store.entries import Decider
 
 MAX_GROUP = 256
 """Appends per transaction at most: a bounded transaction keeps the wait of the first short."""
@@ -37,12 +38,14 @@ IDLE_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class GroupRequest:
-    """One caller's append waiting in a group commit (keys already checked)."""
+    """One caller's append waiting in a group commit (keys already checked); with ``decider``,
+    its events are decided under the write lock (``store.entries``), ``pending`` is empty."""
 
     pending: Sequence[PendingEvent]
     actor: str
     expect_seq: int | None
     keys: list[str]
+    decider: Decider | None = None
 
 
 class GroupWriter(Protocol):
@@ -59,6 +62,7 @@ class _Waiting:
     actor: str
     expect_seq: int | None
     keys: list[str]
+    decider: Decider | None
     future: Future[list[Event]]
 
 
@@ -73,9 +77,16 @@ class Committer:
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    def submit(self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, keys: list[str]) -> list[Event]:
+    def submit(
+        self,
+        pending: Sequence[PendingEvent],
+        actor: str,
+        expect_seq: int | None,
+        keys: list[str],
+        decider: Decider | None = None,
+    ) -> list[Event]:
         """Queue an append and wait for the commit that makes it durable (or for its refusal)."""
-        waiting = _Waiting(list(pending), actor, expect_seq, keys, Future())
+        waiting = _Waiting(list(pending), actor, expect_seq, keys, decider, Future())
         with self._lock:
             self._queue.put(waiting)
             if self._thread is None:
@@ -125,7 +136,7 @@ class Committer:
         return group
 
     def _commit(self, store: GroupWriter, group: list[_Waiting]) -> None:
-        requests = [GroupRequest(w.pending, w.actor, w.expect_seq, w.keys) for w in group]
+        requests = [GroupRequest(w.pending, w.actor, w.expect_seq, w.keys, w.decider) for w in group]
         try:
             results = store.write_group(requests)
         except BaseException as exc:

@@ -13,12 +13,15 @@ What is read ahead is the state under the lock, as if read when needed: the writ
 changes no area's tally before its last statement, and the projection reads a table's rows
 again (:meth:`ReadAhead.rows_of`) once the write has written rows of it. An area the index
 did not name (a roll registered since the process built it) is read when needed, as before.
+
+An entry the committer decides (``store.entries``) has its table's entries read here too, with
+its current rows and the tallies above it: its sheet is known only once it is decided.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from escrutinio.ledger.events import EventType
@@ -33,10 +36,12 @@ PART = 500
 
 @dataclass(frozen=True)
 class Ahead:
-    """The tables a write sheets and the areas their tallies are kept in."""
+    """The tables a write sheets and the areas their tallies are kept in; ``entered``: the
+    tables of the entries the committer decides (their entries are read too)."""
 
     tables: list[str]
     areas: list[str]
+    entered: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,16 @@ class ReadAhead:
     areas: frozenset[str]
     tallies: dict[str, str]
     digests: str | None
+    entered: frozenset[str] = frozenset()
+    entry_rows: dict[str, list[Sequence[Any]]] = field(default_factory=dict)
+    """The entry events of the ``entered`` tables (``events`` rows), oldest first, by table."""
+
+    def entries_of(self, table: str) -> tuple[list[Sequence[Any]], list[Sequence[Any]]] | None:
+        """``table``'s entry events and its current ``sheets`` rows as read with the lock, when
+        they were; else None."""
+        if table not in self.entered:
+            return None
+        return self.entry_rows.get(table, []), [r for r in self.sheet_rows if r[0] == table]
 
     def rows_of(self, ids: Sequence[str]) -> list[Sequence[Any]] | None:
         """The current rows of these tables, when all of them were read ahead; else None."""
@@ -58,10 +73,12 @@ class ReadAhead:
         return [r for r in self.sheet_rows if r[0] in wanted]
 
 
-def plan(requests: Iterable[Sequence[PendingEvent]], cache: dict[str, Any]) -> Ahead | None:
+def plan(requests: Iterable[Sequence[PendingEvent]], cache: dict[str, Any], entered: Sequence[str] = ()) -> Ahead | None:
     """The tables the small sheet events of these appends sheet, and the areas above them
-    the process's roll index and lineage name (None: nothing to read ahead)."""
-    tables: set[str] = set()
+    the process's roll index and lineage name (None: nothing to read ahead); ``entered``: the
+    tables of entries to decide, whose sheets are not known yet (all of them are read)."""
+    entered = sorted(set(entered))
+    tables: set[str] = set(entered)
     for pending in requests:
         for p in pending:
             if p.type == EventType.SHEETS_RECORDED and p.frame is None and isinstance(p.data, dict):
@@ -73,6 +90,7 @@ def plan(requests: Iterable[Sequence[PendingEvent]], cache: dict[str, Any]) -> A
                     tables.update(t for t in named if isinstance(t, str))
     if not tables or len(tables) > PART:
         return None
+    entered = entered if len(entered) <= PART else []
     index = lookup.held_roll_index(cache)
     held = cache.get("ancestors")
     areas: set[str] = set()
@@ -82,19 +100,36 @@ def plan(requests: Iterable[Sequence[PendingEvent]], cache: dict[str, Any]) -> A
             place = index.get(table)
             if place is not None and place[0] is not None:
                 areas.update(above.get(place[0], ()))
-    return Ahead(sorted(tables), sorted(areas) if len(areas) <= PART else [])
+    return Ahead(sorted(tables), sorted(areas) if len(areas) <= PART else [], entered)
 
 
 def queries(conn: Any, ahead: Ahead) -> list[tuple[str, Sequence[Any]]]:
-    """The two queries (tables' current rows; digests and areas' tallies), for the lock's round trip."""
-    return [(current_rows_sql(conn, len(ahead.tables)), ahead.tables), tally_query(conn, ahead.areas)]
+    """The queries (tables' current rows; digests and areas' tallies; the entries of the
+    tables entered, if any), for the lock's round trip."""
+    asked = [(current_rows_sql(conn, len(ahead.tables)), ahead.tables), tally_query(conn, ahead.areas)]
+    if ahead.entered:
+        asked.append((entries_sql(conn, len(ahead.entered)), ahead.entered))
+    return asked
 
 
 def answer(ahead: Ahead, results: Sequence[list[Any]]) -> ReadAhead:
     """:func:`queries`' rows as a :class:`ReadAhead`."""
-    sheet_rows, tally_rows = results
+    sheet_rows, tally_rows, *entry_rows = results
     digests, tallies = split_tallies(tally_rows)
-    return ReadAhead(frozenset(ahead.tables), sheet_rows, frozenset(ahead.areas), tallies, digests)
+    entries: dict[str, list[Sequence[Any]]] = {}
+    for row in entry_rows[0] if entry_rows else ():
+        entries.setdefault(row[0], []).append(row[1:])
+    tables, areas = frozenset(ahead.tables), frozenset(ahead.areas)
+    return ReadAhead(tables, sheet_rows, areas, tallies, digests, frozenset(ahead.entered), entries)
+
+
+def entries_sql(conn: Any, n: int) -> str:
+    """The entry events of ``n`` tables, each row (table, seq, type, at, actor, data, prev,
+    hash), oldest first: what ``store.entries.InWrite`` decides entries on."""
+    return (
+        "SELECT s.table_id, e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash FROM sheet_entries s"
+        f" JOIN events e ON e.seq = s.seq WHERE s.table_id IN ({placeholders(conn, n)}) ORDER BY e.seq"
+    )
 
 
 def tally_query(conn: Any, areas: Sequence[str]) -> tuple[str, Sequence[Any]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 import polars as pl
@@ -44,6 +44,7 @@ from escrutinio.store.engine import (
     sqlite_path,
     writing,
 )
+from escrutinio.store.entries import Decider, EntryState, InWrite
 from escrutinio.store.failures import guarded, is_driver_error, shown, translate
 from escrutinio.store.field_limits import check_election, check_event
 from escrutinio.store.group_commit import GroupRequest, committer
@@ -393,16 +394,17 @@ class Store:
                 if has_schema(conn):
                     raise StaleState.created_meanwhile(shown(self.url), _head(conn)[0])
                 create_schema(conn)
-            sealed = self._write(conn, pending, actor, expect_seq, wanted)
+            sealed = self._write(conn, GroupRequest(pending, actor, expect_seq, wanted))
             # Past here only the commit is left: a failure now leaves the outcome unknown.
             self._committing = True
         return sealed
 
-    def _write(
-        self, conn: Any, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, wanted: list[str]
-    ) -> list[Event]:
-        """Seal ``pending`` on the head and apply it, inside the caller's write transaction."""
-        return self._write_parts(conn, [GroupRequest(pending, actor, expect_seq, wanted)])[0]
+    def _write(self, conn: Any, request: GroupRequest) -> list[Event]:
+        """Seal ``request``'s events on the head and apply them, inside the caller's write transaction."""
+        written = self._write_parts(conn, [request])[0]
+        if isinstance(written, BaseException):
+            raise written  # its decider refused it: nothing of it was written
+        return written
 
     def _write_parts(
         self,
@@ -412,11 +414,13 @@ class Store:
         *,
         entries_by_key: bool = False,
         commit: bool = False,
-    ) -> list[list[Event]]:
+    ) -> list[list[Event] | BaseException]:
         """Seal the events of each part (one caller's append) on the head, one part after the
         other, and apply them all to the projections in one pass: one statement per table
         written, whatever the number of parts. Each part's keys mark its own first event.
-        Only the first part's ``expect_seq`` is checked (a group carries none).
+        Only the first part's ``expect_seq`` is checked (a group carries none). A part with a
+        decider has its events decided when its turn comes (:mod:`escrutinio.store.entries`);
+        what the decider raises is that part's result, and nothing of it is written.
 
         ``state``: what the caller read under the write lock, the keys already checked
         (:func:`_under_lock`); else it is read here.
@@ -441,11 +445,23 @@ class Store:
         )
         timing = proj.phases = self._phases
         batch: list[tuple[Event, pl.DataFrame | None]] = []
-        out: list[list[Event]] = []
+        out: list[list[Event] | BaseException] = []
+        entering = InWrite(conn, self._cache, state.chunks, state.ahead, _event)
         for part in parts_:
             sealed: list[Event] = []
             actor = part.actor
-            for p in part.pending:
+            pending = part.pending
+            if part.decider is not None:
+                table_state = entering.state(part.decider.table)
+                try:
+                    pending = list(part.decider.decide(table_state))
+                except Exception as exc:
+                    out.append(exc)
+                    continue
+                if not pending:
+                    out.append(ValueError("an entry's decider returned no events to append"))
+                    continue
+            for p in pending:
                 seq += 1
                 data = p.payload()
                 check_event(p.type, data, p.frame, actor)
@@ -469,6 +485,7 @@ class Store:
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
                     check_election(proj.election)
+                entering.sealed(event)
                 sealed.append(event)
                 prev = event.hash
             out.append(sealed)
@@ -493,7 +510,12 @@ class Store:
             timing.mark("digests")
             if wanted:
                 # The primary key is the last guard: a duplicate here fails the whole transaction.
-                rows = [(k, sealed[0].seq, at) for part, sealed in zip(parts_, out, strict=True) for k in part.keys]
+                rows = [
+                    (k, sealed[0].seq, at)
+                    for part, sealed in zip(parts_, out, strict=True)
+                    if not isinstance(sealed, BaseException)
+                    for k in part.keys
+                ]
                 bulk_insert(conn, "action_keys", ["key", "seq", "at"], rows)
             if commit:
                 self._committing = True  # a failure from here on may leave the outcome unknown
@@ -502,14 +524,26 @@ class Store:
         return out
 
     def append_grouped(
-        self, pending: Sequence[PendingEvent], actor: str, *, expect_seq: int | None = None, keys: Sequence[str] = ()
+        self,
+        pending: Sequence[PendingEvent],
+        actor: str,
+        *,
+        expect_seq: int | None = None,
+        keys: Sequence[str] = (),
+        decider: Decider | None = None,
     ) -> list[Event]:
         """:meth:`append`, through the store's group commit (see :mod:`escrutinio.store.group_commit`):
         appends arriving together from many threads share one transaction and one commit, in
-        the order they arrived, each with its own result or refusal."""
-        wanted = _checked_keys(keys, pending)
+        the order they arrived, each with its own result or refusal.
+
+        With ``decider`` (and no ``pending``), the events are those its function returns on
+        its table's state, read under the write lock (:mod:`escrutinio.store.entries`); what
+        it raises is this append's refusal, and nothing of it is written."""
+        if decider is not None and pending:
+            raise ValueError("an append decided under the lock brings no events of its own")
+        wanted = _checked_keys(keys, pending, decided=decider is not None)
         url, shared = self.url, self._shared
-        return committer(url, lambda: Store(url, shared)).submit(pending, actor, expect_seq, wanted)
+        return committer(url, lambda: Store(url, shared)).submit(pending, actor, expect_seq, wanted, decider)
 
     def write_group(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
         """Append each request in turn in ONE transaction and one commit, each with its own
@@ -548,7 +582,8 @@ class Store:
         if any(r.expect_seq is not None for r in requests) or len(set(keys)) != len(keys):
             return None
         results: list[list[Event] | BaseException | None] = [None] * len(requests)
-        ahead = read_ahead.plan([r.pending for r in requests], self._cache)
+        entered = [r.decider.table for r in requests if r.decider is not None]
+        ahead = read_ahead.plan([r.pending for r in requests], self._cache, entered)
         try:
             with writing(self.engine) as conn, conn.begin():
                 state = _under_lock(conn, keys, lock=True, ahead=ahead)
@@ -583,7 +618,7 @@ class Store:
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
             for r in requests:
-                results.append(self._savepoint(conn, lambda r=r: self._write(conn, r.pending, r.actor, r.expect_seq, r.keys)))
+                results.append(self._savepoint(conn, lambda r=r: self._write(conn, r)))
             self._committing = True
         return results
 
@@ -663,16 +698,6 @@ class Store:
         return BlobInfo(*row)
 
 
-class EntryState(NamedTuple):
-    """A table as deciding a clerk's entry of it reads it (:meth:`Store.entry_state`)."""
-
-    on_roll: bool
-    electors: int | None
-    state: str | None
-    events: list[Event]
-    area: str | None
-
-
 @dataclass(frozen=True)
 class BlobInfo:
     sha256: str
@@ -681,15 +706,16 @@ class BlobInfo:
     at: str
 
 
-def _checked_keys(keys: Sequence[str], pending: Sequence[PendingEvent]) -> list[str]:
+def _checked_keys(keys: Sequence[str], pending: Sequence[PendingEvent], *, decided: bool = False) -> list[str]:
     """The keys as a list, refused when malformed (a key marks the events of its action, so
-    one without events, or twice in one action, is a caller's mistake)."""
+    one without events, or twice in one action, is a caller's mistake); ``decided``: the
+    events are decided under the lock (an entry's decider), not known yet."""
     if isinstance(keys, str):
         raise TypeError("keys is a sequence of keys, not one string")
     wanted = list(keys)
     if not wanted:
         return wanted
-    if not pending:
+    if not pending and not decided:
         raise ValueError("an action key needs at least one event to mark")
     seen: set[str] = set()
     for key in wanted:
