@@ -526,29 +526,22 @@ def _write_sheet_rows(conn: Any, rows: pl.DataFrame, roll: pl.DataFrame, electio
     bulk_insert_frame(conn, "sheets", SHEET_ROW_COLUMNS, frame, replace_on=("table_id", "version"))
 
 
-def tally_rows(
-    conn: Any, changes: tally.Changes, ahead: ReadAhead | None = None
-) -> tuple[list[tuple[str, str]], str | None]:
+def tally_rows(conn: Any, changes: tally.Changes, ahead: ReadAhead | None = None) -> list[tuple[str, str]]:
     """The per-area counts the ``changes`` make of the stored ones, to be written by
-    :func:`write_tally`, and the stored tally digests (``tally_digest.write`` updates them):
-    read together, one query for a write of up to 500 areas, or none when they were read
+    :func:`write_tally`: one query for a write of up to 500 areas, or none when they were read
     with the write lock (``ahead``, :mod:`escrutinio.store.read_ahead`)."""
     areas = sorted(changes)
     if not areas:
-        return [], None  # nothing changes: the digests are not rewritten either
+        return []
     if ahead is not None:
-        digests = ahead.digests
         stored = {a: ahead.tallies[a] for a in areas if a in ahead.tallies}
         missing = [a for a in areas if a not in ahead.areas]
     else:
-        sql, params = read_ahead.tally_query(conn, areas[: read_ahead.PART])
-        digests, stored = read_ahead.split_tallies(conn.exec_driver_sql(sql, params).fetchall())
-        missing = areas[read_ahead.PART :]
+        stored, missing = {}, areas
     for part in parts(missing):
-        sql = f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(part))})"
-        stored.update(conn.exec_driver_sql(sql, tuple(part)).fetchall())
-    rows = [(area, add(stored.get(area), list(changes[area]), list(changes[area].values()))) for area in areas]
-    return rows, digests
+        sql, params = read_ahead.tally_query(conn, part)
+        stored.update(conn.exec_driver_sql(sql, params).fetchall())
+    return [(area, add(stored.get(area), list(changes[area]), list(changes[area].values()))) for area in areas]
 
 
 def write_tally(conn: Any, rows: list[tuple[str, str]]) -> None:
@@ -560,6 +553,6 @@ def write_tally(conn: Any, rows: list[tuple[str, str]]) -> None:
 
 def add_tally(conn: Any, delta: pl.DataFrame) -> list[tuple[str, str]]:
     """Add long (area, key, value) changes to the stored per-area counts; returns the rows written."""
-    rows, _ = tally_rows(conn, tally.nonzero(tally.as_changes(delta)))
+    rows = tally_rows(conn, tally.nonzero(tally.as_changes(delta)))
     write_tally(conn, rows)
     return rows

@@ -26,7 +26,7 @@ from typing import Any
 
 from escrutinio.ledger.events import EventType
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import lookup, tally_digest
+from escrutinio.store import lookup
 from escrutinio.store.current import current_rows_sql
 from escrutinio.store.engine import placeholders
 
@@ -46,14 +46,13 @@ class Ahead:
 
 @dataclass(frozen=True)
 class ReadAhead:
-    """What was read with the lock: the current ``sheets`` rows of ``tables``, the stored
-    tallies of ``areas`` (an area without a row has none yet) and the stored digests."""
+    """What was read with the lock: the current ``sheets`` rows of ``tables`` and the stored
+    tallies of ``areas`` (an area without a row has none yet)."""
 
     tables: frozenset[str]
     sheet_rows: list[Sequence[Any]]
     areas: frozenset[str]
     tallies: dict[str, str]
-    digests: str | None
     entered: frozenset[str] = frozenset()
     entry_rows: dict[str, list[Sequence[Any]]] = field(default_factory=dict)
     """The entry events of the ``entered`` tables (``events`` rows), oldest first, by table."""
@@ -104,8 +103,8 @@ def plan(requests: Iterable[Sequence[PendingEvent]], cache: dict[str, Any], ente
 
 
 def queries(conn: Any, ahead: Ahead) -> list[tuple[str, Sequence[Any]]]:
-    """The queries (tables' current rows; digests and areas' tallies; the entries of the
-    tables entered, if any), for the lock's round trip."""
+    """The queries (tables' current rows; areas' tallies; the entries of the tables entered,
+    if any), for the lock's round trip."""
     asked = [(current_rows_sql(conn, len(ahead.tables)), ahead.tables), tally_query(conn, ahead.areas)]
     if ahead.entered:
         asked.append((entries_sql(conn, len(ahead.entered)), ahead.entered))
@@ -115,12 +114,12 @@ def queries(conn: Any, ahead: Ahead) -> list[tuple[str, Sequence[Any]]]:
 def answer(ahead: Ahead, results: Sequence[list[Any]]) -> ReadAhead:
     """:func:`queries`' rows as a :class:`ReadAhead`."""
     sheet_rows, tally_rows, *entry_rows = results
-    digests, tallies = split_tallies(tally_rows)
+    tallies = {area: counts for area, counts in tally_rows}
     entries: dict[str, list[Sequence[Any]]] = {}
     for row in entry_rows[0] if entry_rows else ():
         entries.setdefault(row[0], []).append(row[1:])
     tables, areas = frozenset(ahead.tables), frozenset(ahead.areas)
-    return ReadAhead(tables, sheet_rows, areas, tallies, digests, frozenset(ahead.entered), entries)
+    return ReadAhead(tables, sheet_rows, areas, tallies, frozenset(ahead.entered), entries)
 
 
 def entries_sql(conn: Any, n: int) -> str:
@@ -133,21 +132,7 @@ def entries_sql(conn: Any, n: int) -> str:
 
 
 def tally_query(conn: Any, areas: Sequence[str]) -> tuple[str, Sequence[Any]]:
-    """The stored digests (a row whose area is NULL) and the tallies of ``areas`` (at most
-    :data:`PART`), in one query (see :func:`split_tallies`)."""
-    sql = f"SELECT NULL, value FROM meta WHERE key = '{tally_digest.DIGESTS}'"
-    if areas:
-        sql += f" UNION ALL SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(areas))})"
-    return sql, tuple(areas)
-
-
-def split_tallies(rows: Iterable[Sequence[Any]]) -> tuple[str | None, dict[str, str]]:
-    """:func:`tally_query`'s rows as (the digests, each area's counts)."""
-    digests: str | None = None
-    tallies: dict[str, str] = {}
-    for area, counts in rows:
-        if area is None:
-            digests = counts
-        else:
-            tallies[area] = counts
-    return digests, tallies
+    """The stored tallies of ``areas`` (at most :data:`PART`; none: a query of no rows)."""
+    if not areas:
+        return "SELECT area, counts FROM area_tally WHERE 1 = 0", ()
+    return f"SELECT area, counts FROM area_tally WHERE area IN ({placeholders(conn, len(areas))})", tuple(areas)

@@ -168,17 +168,11 @@ class Reader:
         return unpack(rows)
 
     def _check_tally(self, rows: list[tuple[Any, ...]], codes: Sequence[str] | None, level: int | None) -> None:
-        import orjson
-
-        meta = dict(self.rows("SELECT key, value FROM meta WHERE key IN (?, ?)", (tally_digest.DIGESTS, tally_digest.HEAD)))
-        recorded = orjson.loads(meta[tally_digest.DIGESTS]) if tally_digest.DIGESTS in meta else {}
-        if codes is not None:
-            wanted: Sequence[str] = codes
-        elif level is not None:
+        wanted: Sequence[str] | None = codes
+        if codes is None and level is not None:
             wanted = [code for (code,) in self.rows("SELECT code FROM areas WHERE level = ?", (level,))]
-        else:
-            wanted = list(recorded)
-        tally_digest.check(rows, wanted, recorded, meta.get(tally_digest.HEAD), self.head())
+        recorded, stated = tally_digest.recorded(self.rows, wanted)
+        tally_digest.check(rows, wanted, recorded, stated, self.head())
 
     def sheets_at_dispute_body(self) -> list[dict[str, Any]]:
         """The current observed sheets: always kept as rows (a bulk load writes its observed

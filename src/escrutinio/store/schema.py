@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}

@@ -4,7 +4,7 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0012'
+SCHEMA_REVISION = '0013'
 
 STATEMENTS = (
     (

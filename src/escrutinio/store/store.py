@@ -495,7 +495,7 @@ class Store:
         timing.mark("check")
         delta = proj.changes()
         timing.mark("combine")
-        changed, digests = tally_rows(conn, delta, proj.ahead)
+        changed = tally_rows(conn, delta, proj.ahead)
         timing.mark("tally_rows")
         with pipelined(conn):
             proj.flush()  # the sheets' rows, held back to go with the rest
@@ -506,7 +506,7 @@ class Store:
             # One upsert of all the tally changes: a national load touches each area once.
             write_tally(conn, changed)
             timing.mark("write")
-            tally_digest.write(conn, changed, seq, prev, digests)
+            tally_digest.write(conn, changed, seq, prev)
             timing.mark("digests")
             if wanted:
                 # The primary key is the last guard: a duplicate here fails the whole transaction.
