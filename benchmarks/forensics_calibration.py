@@ -2,8 +2,10 @@
 on the same elections with stuffing (Klimek et al.) and with target figures written in.
 
 Run: ``python benchmarks/forensics_calibration.py [--clean 100] [--fraud 20] [--elections peru,chile,bolivia,russia-2012]
-[--tests peers,integer_peaks]`` (``--tests`` runs only those families: 200 clean elections of one
-family cost a fraction of the whole suite, enough to tell a rate of 10 % from 5 %).
+[--tests peers,integer_peaks] [--by all]`` (``--tests`` runs only those families: 200 clean elections of one
+family cost a fraction of the whole suite, enough to tell a rate of 10 % from 5 %; ``--by all`` runs
+every level the election offers — department, province, district, polling_place where they split —
+one report per level, ``--by province,district`` some of them; default: each test's paper's level).
 Prints, per election, the false-alarm rate at alpha = 0.05 of every test of every family (clean
 elections keep the real tables, areas and each district's turnout and share spread, with the link
 between turnout and share cut: forensics/shaped.py; the claims test gets 40 random tables, the
@@ -25,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "forensics"))
 
-from escrutinio.forensics.calibration import calibrate_shaped  # noqa: E402
+from escrutinio.forensics.calibration import calibrate_shaped, offered_levels  # noqa: E402
 from escrutinio.forensics.suite import TESTS  # noqa: E402
 
 ELECTIONS = {
@@ -45,6 +47,7 @@ def main() -> None:
     ap.add_argument("--elections", default="peru,chile,bolivia,russia-2012", help=f"some of {','.join(ELECTIONS)}")
     ap.add_argument("--tests", default=",".join(TESTS), help=f"families to run, some of {','.join(TESTS)}")
     ap.add_argument("--seed", type=int, default=0, help="first seed (a later batch of clean elections)")
+    ap.add_argument("--by", default=None, help="all, or frame levels (department,province,district,polling_place)")
     args = ap.parse_args()
     tests = args.tests.split(",")
     unknown = sorted(set(tests) - set(TESTS))
@@ -59,11 +62,19 @@ def main() -> None:
         except BaseException as exc:  # pytest.skip outside pytest when ../shared is missing
             print(f"{label}: skipped ({exc})")
             continue
-        t = time.perf_counter()
-        report = calibrate_shaped(frame, leader, n_clean=args.clean, n_fraud=args.fraud, tests=tests, seed=args.seed)
-        print(f"== {label}: {time.perf_counter() - t:.0f} s")
-        print(report.to_text())
-        sys.stdout.flush()
+        offered = offered_levels(frame)
+        levels = [None] if args.by is None else list(offered) if args.by == "all" else args.by.split(",")
+        for by in levels:
+            if by is not None and by not in offered:
+                print(f"== {label}, by {by}: not a level of this election (it offers {', '.join(offered)})")
+                continue
+            t = time.perf_counter()
+            report = calibrate_shaped(frame, leader, n_clean=args.clean, n_fraud=args.fraud, tests=tests,
+                                      seed=args.seed, by=by)
+            where = by or "each paper's level"
+            print(f"== {label}, by {where}: {time.perf_counter() - t:.0f} s")
+            print(report.to_text())
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

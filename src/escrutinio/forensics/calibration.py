@@ -144,6 +144,24 @@ def calibrate(
     return CalibrationReport(alpha, n_clean, n_fraud, n_tables, share, false_alarm, detection)
 
 
+def offered_levels(frame: pl.DataFrame) -> tuple[str, ...]:
+    """The levels a ``--by`` can condition on in this election: each geography column with areas
+    that split the next coarser level's (Russia's district column repeats its territorial
+    commissions; Peru's polling-place column is empty), coarsest first."""
+    from escrutinio.forensics import frames as fr
+
+    out: list[str] = []
+    previous = 1
+    for level in reversed(fr.LEVELS[:-1]):
+        if level not in frame.columns or frame[level].null_count() == frame.height:
+            continue
+        n = len(np.unique(fr.level_keys(frame, level)))
+        if n > previous:
+            out.append(level)
+            previous = n
+    return tuple(out)
+
+
 def calibrate_shaped(
     frame: Any,
     winner: str,
@@ -159,11 +177,15 @@ def calibrate_shaped(
     counted_share: float = 0.85,
     alpha: float = 0.05,
     seed: int = 0,
+    by: str | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> CalibrationReport:
     """False alarms on clean elections shaped like ``frame`` (:mod:`shaped`), and power on the same
     elections with Klimek stuffing (``f_incremental``, ``f_extreme``), with plain stuffing (30-80 % of
     the non-voters' ballots cast for the leader) in ``stuffing_share`` of the tables, and with target
-    figures written on ``round_share`` of the tables.
+    figures written on ``round_share`` of the tables. ``by`` conditions every test on that level
+    (None: each test's paper's level), as ``escrutinio forensics --by`` does: a test must hold its
+    size at every level it offers, not only at its default.
 
     Every family runs: the claims test with ``claims`` random tables as the claim list on clean
     elections and the tampered tables under fraud; the count-order projection with whole districts
@@ -174,7 +196,7 @@ def calibrate_shaped(
 
     tests = list(tests)
     choices = [shaped.LEADER, shaped.REST]
-    opts = {k: v for k, v in FAST_OPTIONS.items() if k in ("count_order", "peers")}
+    opts = {**{k: v for k, v in FAST_OPTIONS.items() if k in ("count_order", "peers")}, **(options or {})}
 
     def flags(f: Any, i: int, claimed: list[str]) -> dict[str, bool | None]:
         rng = np.random.default_rng(seed + 20_000 + i)
@@ -182,7 +204,7 @@ def calibrate_shaped(
         rank = np.argsort(np.argsort(rng.permutation(int(district.max()) + 1)[district] + rng.random(f.height)))
         order = np.where(rank < counted_share * f.height, rank + 1, -1)
         f = f.with_columns(pl.Series("order", order).replace(-1, None).cast(pl.Int64))
-        res = run_suite(f, winner=shaped.LEADER, choices=choices, tests=tests, alpha=alpha, seed=seed + i,
+        res = run_suite(f, winner=shaped.LEADER, choices=choices, tests=tests, alpha=alpha, seed=seed + i, by=by,
                         claimed_tables=claimed, options=opts, order_label="a random order of whole districts")
         return _flags(res, alpha)
 

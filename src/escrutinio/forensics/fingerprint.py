@@ -40,7 +40,7 @@ grid point a cheap sum of pre-computed cumulative histograms and the profile smo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -554,12 +554,16 @@ def test(
     fi_max: float = 0.9,
     min_electors: int = 20,
     min_group: int = 20,
+    cluster: str | None = None,
+    level_names: Mapping[str, str] | None = None,
 ) -> ForensicResult:
     """The fingerprint: decided on its tilt (:mod:`tilt`), fraud fractions read from the same tilt.
 
     ``by`` is the level the clean model is centred on (the top level by default: a region, whose
     territorial commissions are where stuffing would act; their differences stay visible). Tables
-    are ranked within their area; the bootstrap resamples the level below it.
+    are ranked within their area; the bootstrap resamples the clusters of :func:`cluster_level`
+    (``cluster`` names another level, for calibration runs that compare choices). ``level_names``
+    maps a frame level to the election's own name for it (wording only).
     """
     from escrutinio.forensics import tilt as tl
 
@@ -573,7 +577,7 @@ def test(
     kept = _kept(f, winner, min_electors)
     d = _prepare(frame, winner, level, min_electors, min_group)
     t, s = d.cast / d.electors, d.winner / d.valid
-    clevel = tl.cluster_level(kept, level)
+    clevel = cluster or cluster_level(kept, level)
     cluster = np.arange(kept.height) if clevel == "table" else fr.level_keys(kept, clevel)
     observed, boot, null, corner_boot, corner = tl.measure(t, s, d.group, cluster, draws=draws, seed=seed)
     p = float((1 + np.sum(null >= observed)) / (1 + draws))
@@ -619,20 +623,28 @@ def test(
     f_e = max(0.0, float(corner[0]) - clean_corner)
     f_e_iv = tuple(max(0.0, float(q) - clean_corner) for q in np.quantile(corner_boot, (0.025, 0.975)))
     flagged = p < 0.05
-    where = level_label or level
-    unit = {"table": "tables"}.get(clevel, clevel)
-    reading = (
-        f"Within each {where}, {d.electors.size:,} tables were ranked on turnout and on {winner}'s share of valid "
-        f"votes: the two rankings agree with a rank correlation of {observed:+.3f} (95 % bootstrap interval "
-        f"{lo:+.3f} to {hi:+.3f}, resampling {unit}; {fr.fmt_p(p)} from {draws:,} draws). "
-        + (
+    names = dict(level_names or {})
+    where = (level_label or names.get(level, level)).replace("_", " ")
+    unit = "table" if clevel == "table" else names.get(clevel, clevel).replace("_", " ")
+    units = "tables" if clevel == "table" else fr.plural(unit)
+    if flagged:
+        verdict = (
             f"Tables with a higher turnout give {winner} a higher share more than independent turnout and share "
             f"produce: the direction ballot stuffing moves a table, and also the direction of a local "
             f"mobilisation for one side. Read through Klimek et al.'s model, {model_words}"
-            if flagged
-            else f"That is within what independent turnout and share give by chance; read through Klimek et al.'s "
-            f"model {model_words}, not distinguishable from clean variation"
         )
+    else:
+        verdict = (
+            "That is within what independent turnout and share give by chance: read through Klimek et al.'s "
+            f"model, incremental fraud is not distinguishable from 0 (f_i: point {f_i:.2f}, 95 % interval "
+            f"{f_i_iv[0]:.2f}–{f_i_iv[1]:.2f}, an interval that says how little the tilt pins it down)"
+        )
+    scope = "Over all" if level == "national" else f"Within each {where}, the"
+    reading = (
+        f"{scope} {d.electors.size:,} tables were ranked on turnout and on {winner}'s share of valid "
+        f"votes: the two rankings agree with a rank correlation of {observed:+.3f} (95 % bootstrap interval "
+        f"{lo:+.3f} to {hi:+.3f}, resampling {units}; {fr.fmt_p(p)} from {draws:,} draws). "
+        + verdict
         + f"; {100 * float(corner[0]):.2f} % of the tables report both a turnout and a share of 95 % or more, "
         f"{100 * f_e:.2f} points more than the clean model gives (f_e)."
     )
@@ -667,11 +679,38 @@ def test(
             "n_clusters": len(np.unique(cluster)),
             "tilt_by_f_incremental": {f"{x:.2f}": float(y) for x, y in zip(grid_f, grid, strict=True)},
         },
-        null=f"wild cluster bootstrap of the tilt: each of the {unit}' contributions with a random sign",
+        null=f"wild cluster bootstrap of the tilt: each {unit}'s contribution with a random sign",
         draws=draws,
         level=level,
         figures=_figure_data(d, m0, rng),
     )
+
+
+def cluster_level(kept: pl.DataFrame, level: str) -> str:
+    """The level whose areas the fingerprint's null resamples when it is centred on ``level``.
+
+    Why not the level just below the centring level (what :func:`tilt.cluster_level` gives): tables
+    of one district, districts of one province share their voters' habits, so the within-area tilt
+    of an honest election is correlated across the units below the centring level; resampling them
+    as if independent cried wolf on Peru's runoff by province (p = 0.026 resampling districts; 0.43
+    resampling departments) and let the tilt of every finer level rest on single tables. So the
+    clusters are the areas of the level above the centring level, and never finer than the paper's
+    unit (the level below the top: provinces, territorial commissions), where the dependence is
+    carried; centred on the top level, they are that unit. Calibrated on clean elections shaped
+    like each real one at every level they offer (``benchmarks/forensics_calibration.py --by all``).
+    """
+    from escrutinio.forensics import tilt as tl
+
+    paper = tl.cluster_level(kept, tf.DEPARTMENT)
+    if level in (tf.DEPARTMENT, "national") or paper == "table":
+        return paper
+    areas = len(np.unique(fr.level_keys(kept, level)))
+    parent = next(
+        (up for up in fr.LEVELS[fr.LEVELS.index(level) + 1 : -1]
+         if up in kept.columns and len(np.unique(fr.level_keys(kept, up))) < areas),
+        tf.DEPARTMENT,
+    )
+    return max(parent, paper, key=fr.LEVELS.index)
 
 
 def _kept(f: pl.DataFrame, winner: str, min_electors: int) -> pl.DataFrame:

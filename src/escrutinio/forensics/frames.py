@@ -198,6 +198,17 @@ def table_ids(frame: pl.DataFrame, mask: np.ndarray | None = None) -> tuple[str,
     return tuple(ids.to_list())
 
 
+def plural(name: str) -> str:
+    """An area level's name in the plural, for prose: ``territorial_commission`` -> ``territorial
+    commissions``, ``municipality`` -> ``municipalities``, ``region abroad`` -> ``regions abroad``."""
+    head, sep, tail = name.replace("_", " ").partition(" abroad")
+    if head.endswith("y") and head[-2:-1] not in "aeiou":
+        head = head[:-1] + "ies"
+    elif not head.endswith("s"):
+        head += "s"
+    return head + sep + tail
+
+
 def fmt_p(p: float | None, name: str = "p") -> str:
     """A p-value for prose, with its name and its relation: ``p = 0.0032``, ``p < 0.001``.
 

@@ -134,7 +134,8 @@ def run_suite(
         if name == "anomalies":
             return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, seed=seed, **o)
         if name == "fingerprint":
-            return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab, **o)]
+            return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab,
+                                     level_names=names, **o)]
         if name == "integer_peaks":
             return integer_peaks.test(frame, winner=winner, by=lv, seed=seed, level_label=lab, **o)
         if name == "digits":

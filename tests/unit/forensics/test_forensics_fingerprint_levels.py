@@ -1,0 +1,102 @@
+"""The fingerprint's null at every level ``--by`` offers: clusters that carry the dependence, and
+wording that agrees with the fitted values."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from escrutinio.forensics import fingerprint, simulate
+from escrutinio.forensics.fingerprint import _kept
+
+
+def _honest_with_local_habits(seed: int = 4) -> pl.DataFrame:
+    """A clean election whose districts' turnout and share go together inside each province, with a
+    sign of its own per province (a province where the higher-turnout districts vote more for A, its
+    neighbour where they vote less): no table is stuffed, tables vary binomially around their district."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for dep in range(30):
+        for prov in range(6):
+            slope = rng.normal(0.0, 1.5)
+            for dist in range(8):
+                tau = rng.normal(0.7, 0.06)
+                nu = np.clip(0.5 + slope * (tau - 0.7) + rng.normal(0, 0.02), 0.05, 0.95)
+                for _ in range(25):
+                    electors = int(rng.integers(150, 300))
+                    cast = rng.binomial(electors, tau)
+                    valid = rng.binomial(cast, 0.95)
+                    a = rng.binomial(valid, nu)
+                    rows.append((f"{dep:02d}", f"{dep:02d}{prov}", f"{dep:02d}{prov}{dist}", electors, cast, valid, a))
+    d, p, di, e, c, v, a = (list(x) for x in zip(*rows, strict=True))
+    n = len(rows)
+    return pl.DataFrame(
+        {
+            "table": [f"{i:06d}" for i in range(n)],
+            "department": d,
+            "province": p,
+            "district": di,
+            "polling_place": [None] * n,
+            "electors": e,
+            "cast": c,
+            "blank": [0] * n,
+            "null": [ci - vi for ci, vi in zip(c, v, strict=True)],
+            "challenged": [0] * n,
+            "valid": v,
+            "state": ["counted"] * n,
+            "v_A": a,
+            "v_B": [vi - ai for vi, ai in zip(v, a, strict=True)],
+        }
+    )
+
+
+def test_centred_on_a_province_the_null_resamples_departments_not_districts() -> None:
+    frame = _honest_with_local_habits()
+    districts = fingerprint.test(frame, winner="A", by="province", cluster="district")
+    chosen = fingerprint.test(frame, winner="A", by="province")
+    assert chosen.estimates["cluster_level"] == "department"
+    # Resampling districts as if independent cries wolf on local habits; the level above does not.
+    assert districts.p_value < 0.05 < chosen.p_value
+    assert "not distinguishable from 0" in chosen.reading
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        ("department", "province"),
+        ("province", "department"),
+        ("district", "province"),
+        ("polling_place", "province"),
+        ("national", "province"),
+    ],
+)
+def test_the_clusters_are_the_level_above_and_never_finer_than_the_papers_unit(level: str, expected: str) -> None:
+    frame = simulate.synthetic_election(3000, seed=1)
+    assert fingerprint.cluster_level(_kept(frame, "A", 20), level) == expected
+
+
+def test_wording_names_the_elections_levels_and_agrees_with_a_fit_that_is_not_flagged() -> None:
+    frame = simulate.synthetic_election(3000, seed=1)
+    names = {"department": "region", "province": "territorial_commission"}
+    r = fingerprint.test(frame, winner="A", by="province", level_names=names)
+    assert r.flagged() is False
+    assert "Within each territorial commission," in r.reading and "resampling regions" in r.reading
+    assert r.null is not None and "each region's contribution" in r.null
+    assert "province" not in r.reading + r.null
+    # Not flagged: no "corresponds to incremental fraud in f_i = ..." as if the fraction were seen.
+    assert "corresponds to" not in r.reading and "not distinguishable from 0" in r.reading
+
+
+def test_calibration_runs_at_each_level_the_election_offers() -> None:
+    from escrutinio.forensics import calibration
+
+    frame = simulate.synthetic_election(1500, seed=2)
+    assert calibration.offered_levels(frame) == ("department", "province", "district", "polling_place")
+    assert calibration.offered_levels(frame.with_columns(pl.col("province").alias("district"))) == (
+        "department",
+        "province",
+        "polling_place",
+    )
+    rep = calibration.calibrate_shaped(frame, "A", n_clean=2, n_fraud=0, tests=["fingerprint"], by="province")
+    assert set(rep.false_alarm) == {"fingerprint.klimek"}
