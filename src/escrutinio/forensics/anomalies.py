@@ -89,6 +89,7 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
             "threshold": threshold,
         },
         null=None,
+        listing=True,
     )
 
 
@@ -118,6 +119,7 @@ def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 
         tables=fr.table_ids(f, flagged),
         caveats=("Null ballots are also a legitimate protest vote; a whole area voting null is not a sheet error.",),
         estimates={"tables": n, "threshold": threshold, "null_share_overall": overall, "min_cast": min_cast},
+        listing=True,
     )
 
 

@@ -89,7 +89,7 @@ def _flags(result, alpha: float) -> dict[str, bool | None]:
     return {
         r.test: r.flagged(alpha) if r.status == "ok" else (False if r.interval is not None else None)
         for r in result.results
-        if r.test not in RULE_LISTINGS and not r.test.endswith(".error")
+        if not r.listing and r.test not in RULE_LISTINGS and not r.test.endswith(".error")
         and not (r.status == "ok" and r.p_value is None and r.decided is None)
     }
 

@@ -9,6 +9,9 @@ Every result has one of three outcomes, and every skin prints it with the same w
 (:func:`status_word`): **flagged** (the test's null is rejected at α), **not flagged**, or
 **cannot tell** (the data do not meet the test's assumptions, or the test could not run). JSON
 carries it as ``flagged``: true, false or null. A p-value of 0.0004 is never printed beside "ok".
+A **listing** (tables over a threshold: 100 % turnout, a null share above a value) decides nothing
+about the election: one table over the line in 46,606 is not a finding. It is ``flagged: null``
+with status "listed", the count and the tables named.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ STATUS_OK = "ok"
 STATUS_NOT_APPLICABLE = "not_applicable"
 STATUS_ERROR = "error"
 
-FLAGGED, NOT_FLAGGED, CANNOT_TELL = "flagged", "not flagged", "cannot tell"
+FLAGGED, NOT_FLAGGED, CANNOT_TELL, LISTED = "flagged", "not flagged", "cannot tell", "listed"
 
 
-def status_word(flagged: bool | None) -> str:
-    """The one word every skin prints for a test's outcome."""
+def status_word(flagged: bool | None, *, listing: bool = False) -> str:
+    """The one word every skin prints for a test's outcome (a listing that ran: "listed")."""
+    if listing:
+        return LISTED
     return CANNOT_TELL if flagged is None else (FLAGGED if flagged else NOT_FLAGGED)
 
 
@@ -80,6 +85,8 @@ class ForensicResult:
     """The test's own decision when it is not "p < alpha" (e.g. the realised margin outside an interval)."""
     population: str | None = None
     """Which tables the result reads when an election's are read apart: "domestic" or "abroad" (None: all)."""
+    listing: bool = False
+    """A rule listing: it names the tables over a threshold and decides nothing (``flagged`` is None)."""
 
     @property
     def family(self) -> str:
@@ -90,9 +97,10 @@ class ForensicResult:
         """True (flagged), False (not flagged) or None (cannot tell) at level ``alpha``.
 
         A test that did not run, or whose assumptions the data do not meet, cannot tell. With a
-        p-value: p < alpha. Rule checks (no p-value) flag when they name any table.
+        p-value: p < alpha. A listing decides nothing (None); other rule checks (no p-value) flag
+        when they name any table.
         """
-        if self.status != STATUS_OK:
+        if self.status != STATUS_OK or self.listing:
             return None
         if self.decided is not None:
             return self.decided
@@ -107,7 +115,7 @@ class ForensicResult:
             "name": self.test,
             "family": self.family,
             "flagged": flagged,
-            "status": status_word(flagged),
+            "status": status_word(flagged, listing=self.listing and self.status == STATUS_OK),
             "p_value": self.p_value,
             "estimates": self.estimates,
             "null": {"distribution": self.null, "draws": self.draws},
@@ -201,7 +209,7 @@ class SuiteResult:
             p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
             iv = "" if r.interval is None else f"  interval=[{r.interval[0]:.3g}, {r.interval[1]:.3g}]"
             stat = "" if r.statistic is None else f"  {r.statistic_name}={r.statistic:.4g}"
-            word = status_word(r.flagged(self.alpha))
+            word = status_word(r.flagged(self.alpha), listing=r.listing and r.status == STATUS_OK)
             lines.append(f"{word:>11}  {r.test}{stat}{p}{iv}  tables={len(r.tables)}")
             lines.append(f"    {r.reading}")
             for c in r.caveats:

@@ -100,3 +100,21 @@ def test_calibration_runs_at_each_level_the_election_offers() -> None:
     )
     rep = calibration.calibrate_shaped(frame, "A", n_clean=2, n_fraud=0, tests=["fingerprint"], by="province")
     assert set(rep.false_alarm) == {"fingerprint.klimek"}
+
+
+def test_a_rule_listing_names_tables_and_decides_nothing() -> None:
+    from escrutinio.forensics import anomalies
+    from escrutinio.forensics.results import SuiteResult
+
+    frame = simulate.synthetic_election(1000, seed=5)
+    one = frame["table"][0]
+    spoiled = frame.with_columns(
+        pl.when(pl.col("table") == one).then(pl.col("cast") // 2).otherwise(pl.col("null")).alias("null")
+    )
+    r = anomalies.null_share(spoiled, threshold=0.25)
+    assert r.tables == (one,)
+    assert r.flagged() is None  # one table over a line in a thousand is not a finding
+    d = r.to_dict()
+    assert d["flagged"] is None and d["status"] == "listed" and d["n_tables"] == 1
+    text = SuiteResult((r,), "A", ("A", "B"), None, 1000, 1000, 0.0).to_text()
+    assert text.splitlines()[3].lstrip().startswith("listed  anomalies.null_share")
