@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "forensics"))
 
-from escrutinio.forensics.calibration import calibrate_shaped, offered_levels  # noqa: E402
+from escrutinio.forensics.calibration import calibrate_shaped  # noqa: E402
+from escrutinio.forensics.frames import offered_levels  # noqa: E402
 from escrutinio.forensics.suite import TESTS  # noqa: E402
 
 ELECTIONS = {

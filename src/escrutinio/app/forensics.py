@@ -52,6 +52,12 @@ class ForensicsOptions:
         return out
 
 
+class UnknownLevel(EscrutinioError):
+    """A ``by`` this election cannot condition on: a usage error (the CLI exits 2, as for ``--tests``)."""
+
+    rule = "invalid"
+
+
 class NationalResults(Protocol):
     """The count as forensics reads it: the nation's results first (``results()[0]``)."""
 
@@ -98,22 +104,46 @@ class ForensicsService:
     def __init__(self, session: ForensicsContext) -> None:
         self.session = session
 
-    def level_names(self) -> dict[str, str]:
-        """The election's own names for its levels -> the frame column holding each."""
-        depths = self.session.election().level_depths()
-        names = {name: FRAME_LEVELS[depth - 1] for name, depth in depths.items()}
-        names.setdefault("polling_place", "polling_place")
+    def level_names(self, frame: Any = None) -> dict[str, str]:
+        """The election's own names for the levels its tests can condition on -> the frame column
+        holding each: its levels (where the frame holds them), ``polling_place`` where there are
+        polling places, and ``national``. Abroad levels are not among them: the frame holds tables
+        abroad in the same columns as the nation's (a ``continent`` is a department there), so
+        conditioning on one would condition on the nation's level instead."""
+        from escrutinio.forensics.frames import offered_levels
+
+        frame = self.session.table_frame() if frame is None else frame
+        election = self.session.election()
+        columns = {
+            name: FRAME_LEVELS[depth - 1]
+            for name, depth in election.level_depths().items()
+            if name in election.levels and depth <= len(FRAME_LEVELS)
+        }
+        names = {
+            name: col for name, col in columns.items() if col in frame.columns and frame[col].null_count() < frame.height
+        }
+        if "polling_place" in offered_levels(frame):
+            names.setdefault("polling_place", "polling_place")
         names.setdefault("national", "national")
         return names
 
-    def resolve_level(self, by: str | None) -> str | None:
-        """The frame column for a level name of this election (one clear error naming the choices)."""
+    def resolve_level(self, by: str | None, frame: Any = None) -> str | None:
+        """The frame column for a level name of this election: one line naming the levels that work
+        for this election when ``by`` is not one (an abroad level, polling places it does not have)."""
         if by is None:
             return None
-        names = self.level_names()
-        if by not in names:
-            raise EscrutinioError(f"by: this election's levels are {', '.join(names)}; got {by!r}", field="by")
-        return names[by]
+        names = self.level_names(frame)
+        if by in names:
+            return names[by]
+        election = self.session.election()
+        levels = ", ".join(names)
+        if by in getattr(election, "abroad_levels", ()):
+            why = f"{by!r} is a level of the voting abroad, which the tests read with the nation's levels"
+        elif by == "polling_place":
+            why = "this election's tables have no polling places"
+        else:
+            why = f"{by!r} is not a level of this election"
+        raise UnknownLevel(f"by: {why}; the levels that work here are {levels}", field="by")
 
     def abroad(self) -> tuple[str, ...]:
         """The top-level area codes of voting abroad: areas of the first level whose kind is the
@@ -138,7 +168,7 @@ class ForensicsService:
         o = options or ForensicsOptions()
         frame = self.session.table_frame()
         winner, _ = self.leaders()
-        by = self.resolve_level(o.by)
+        by = self.resolve_level(o.by, frame)
         claimed = None
         if o.claims is not None:
             from escrutinio.formats.table_list import read_table_list
@@ -147,7 +177,7 @@ class ForensicsService:
         order_label = None
         if o.tests is None or "count_order" in o.tests or o.order is not None:
             frame, order_label = self._with_order(frame, o.order)
-        column_names = {col: name for name, col in reversed(list(self.level_names().items()))}
+        column_names = {col: name for name, col in reversed(list(self.level_names(frame).items()))}
         try:
             return run_suite(
                 frame,

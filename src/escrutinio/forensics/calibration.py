@@ -144,24 +144,6 @@ def calibrate(
     return CalibrationReport(alpha, n_clean, n_fraud, n_tables, share, false_alarm, detection)
 
 
-def offered_levels(frame: pl.DataFrame) -> tuple[str, ...]:
-    """The levels a ``--by`` can condition on in this election: each geography column with areas
-    that split the next coarser level's (Russia's district column repeats its territorial
-    commissions; Peru's polling-place column is empty), coarsest first."""
-    from escrutinio.forensics import frames as fr
-
-    out: list[str] = []
-    previous = 1
-    for level in reversed(fr.LEVELS[:-1]):
-        if level not in frame.columns or frame[level].null_count() == frame.height:
-            continue
-        n = len(np.unique(fr.level_keys(frame, level)))
-        if n > previous:
-            out.append(level)
-            previous = n
-    return tuple(out)
-
-
 def calibrate_shaped(
     frame: Any,
     winner: str,

@@ -134,6 +134,22 @@ def _level_keys(frame: pl.DataFrame, level: str) -> np.ndarray:
     return codes
 
 
+def offered_levels(frame: pl.DataFrame) -> tuple[str, ...]:
+    """The levels a ``--by`` can condition on in this election: each geography column with areas
+    that split the next coarser level's (Russia's district column repeats its territorial
+    commissions; Peru's polling-place column is empty), coarsest first."""
+    out: list[str] = []
+    previous = 1
+    for level in reversed(LEVELS[:-1]):
+        if level not in frame.columns or frame[level].null_count() == frame.height:
+            continue
+        n = len(np.unique(level_keys(frame, level)))
+        if n > previous:
+            out.append(level)
+            previous = n
+    return tuple(out)
+
+
 def peer_groups(
     frame: pl.DataFrame, start: str, *, min_size: int, eligible: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

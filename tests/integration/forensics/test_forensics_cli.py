@@ -44,11 +44,20 @@ def test_forensics_cli_text_prints_status_words(store: Path) -> None:
 
 def test_forensics_cli_by_takes_the_election_level_names(store: Path) -> None:
     wrong = _cli(store, "forensics", "--tests", "digits", "--by", "region")
-    assert wrong.returncode == 1
-    assert wrong.stderr.count("\n") == 1 and "department" in wrong.stderr and "continent" in wrong.stderr
-    abroad = _cli(store, "forensics", "--tests", "digits", "--by", "country", "--format", "json")
-    assert abroad.returncode == 0, abroad.stderr
-    assert {r["level"] for r in json.loads(abroad.stdout)["results"] if r["name"] == "digits.last_digit"} == {"province"}
+    assert wrong.returncode == 2  # a usage error, as --tests bogus
+    assert wrong.stderr.count("\n") == 1 and "department, province, district, national" in wrong.stderr
+    ok = _cli(store, "forensics", "--tests", "digits", "--by", "province", "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    assert {r["level"] for r in json.loads(ok.stdout)["results"] if r["name"] == "digits.last_digit"} == {"province"}
+
+
+@pytest.mark.parametrize(("by", "why"), [("country", "voting abroad"), ("polling_place", "no polling places")])
+def test_forensics_cli_by_refuses_levels_it_would_not_condition_on(store: Path, by: str, why: str) -> None:
+    # An abroad level used to be replaced silently by the domestic level in its place (country ->
+    # province), and polling_place without polling places gave the district's figures as its own.
+    out = _cli(store, "forensics", "--tests", "digits", "--by", by)
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.count("\n") == 1 and why in out.stderr and "department, province, district" in out.stderr
 
 
 def test_forensics_cli_order_file_errors_name_the_place(store: Path, tmp_path: Path) -> None:

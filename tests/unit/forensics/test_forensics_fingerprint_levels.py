@@ -90,10 +90,11 @@ def test_wording_names_the_elections_levels_and_agrees_with_a_fit_that_is_not_fl
 
 def test_calibration_runs_at_each_level_the_election_offers() -> None:
     from escrutinio.forensics import calibration
+    from escrutinio.forensics.frames import offered_levels
 
     frame = simulate.synthetic_election(1500, seed=2)
-    assert calibration.offered_levels(frame) == ("department", "province", "district", "polling_place")
-    assert calibration.offered_levels(frame.with_columns(pl.col("province").alias("district"))) == (
+    assert offered_levels(frame) == ("department", "province", "district", "polling_place")
+    assert offered_levels(frame.with_columns(pl.col("province").alias("district"))) == (
         "department",
         "province",
         "polling_place",
