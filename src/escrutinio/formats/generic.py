@@ -103,17 +103,24 @@ def _csv_header(frame: pl.DataFrame, raw: bytes, election: Election) -> pl.DataF
     return frame.rename(dict(zip(frame.columns, names, strict=True)))
 
 
-def _abroad(spec: Any, election: Election) -> tuple[str | None, str | None]:
+def _abroad(spec: Any, election: Election) -> tuple[str | None, str | None, bool]:
     """``source.columns.abroad = { column = "País", home = "Bolivia" }``: the column naming each row's
     country and the value of the home country; other rows vote abroad (their areas take the
-    election's ``geography.abroad_levels``), so the forensics read them apart. (None, None) without it."""
+    election's ``geography.abroad_levels``), so the forensics read them apart. ``{ column = "region",
+    abroad = "99 Территория за пределами РФ" }`` names the value of the rows abroad instead (Russia's
+    files hold the voting abroad as one more region). Returns (column, value, whether the value is
+    the home one); (None, None, True) without it."""
     if spec is None:
-        return None, None
-    if not isinstance(spec, dict) or set(spec) != {"column", "home"} or not all(isinstance(v, str) for v in spec.values()):
-        raise DefinitionError('source.columns.abroad: expected { column = "COLUMN", home = "VALUE OF THE HOME COUNTRY" }')
+        return None, None, True
+    shapes = ({"column", "home"}, {"column", "abroad"})
+    if not isinstance(spec, dict) or set(spec) not in shapes or not all(isinstance(v, str) for v in spec.values()):
+        raise DefinitionError(
+            'source.columns.abroad: expected { column = "COLUMN", home = "VALUE OF THE HOME COUNTRY" } '
+            'or { column = "COLUMN", abroad = "VALUE OF THE ROWS ABROAD" }'
+        )
     if not election.abroad_levels:
         raise DefinitionError("source.columns.abroad: needs geography.abroad_levels (the kinds of the areas abroad)")
-    return spec["column"], spec["home"]
+    return spec["column"], spec.get("home", spec.get("abroad")), "home" in spec
 
 
 def read_generic(path: Path, election: Election, raw: bytes | None = None) -> SheetFile:
@@ -133,7 +140,7 @@ def read_generic(path: Path, election: Election, raw: bytes | None = None) -> Sh
         "status": _names(cols.get("status"), "status"),
     }
     choice_cols = {c.id: _names(c.column, f"choice {c.id}") for c in election.contest.choices}
-    abroad_col, home = _abroad(cols.get("abroad"), election)
+    abroad_col, marker, marks_home = _abroad(cols.get("abroad"), election)
     needed = [*table_cols, *level_cols, *(c for v in spec.values() for c in v), *(c for v in choice_cols.values() for c in v)]
     needed += [abroad_col] if abroad_col else []
     problems = ProblemList(source)
@@ -219,9 +226,11 @@ def read_generic(path: Path, election: Election, raw: bytes | None = None) -> Sh
     for i, expr in enumerate(paths):
         parent = pl.lit(election.country) if i == 0 else paths[i - 1]
         kind = pl.lit(election.levels[min(i, len(election.levels) - 1)])
-        if abroad_col:  # rows of another country than ``home`` vote abroad: their areas are of the abroad kinds
+        if abroad_col:  # rows of another country than home vote abroad: their areas are of the abroad kinds
             abroad_kind = pl.lit(election.abroad_levels[min(i, len(election.abroad_levels) - 1)])
-            kind = pl.when(pl.col(abroad_col).str.strip_chars() != home).then(abroad_kind).otherwise(kind)
+            value = pl.col(abroad_col).str.strip_chars()
+            is_abroad = value != marker if marks_home else value == marker
+            kind = pl.when(is_abroad).then(abroad_kind).otherwise(kind)
         area_frames.append(
             rows.select(
                 expr.alias("code"),

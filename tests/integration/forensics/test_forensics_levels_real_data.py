@@ -4,7 +4,7 @@ that carry the dependence, so Peru's runoff is not flagged at any level and Russ
 from __future__ import annotations
 
 import pytest
-from frames_forensics import peru, russia
+from frames_forensics import abroad_codes, peru, russia
 
 from escrutinio.forensics import fingerprint
 
@@ -27,3 +27,14 @@ def test_the_russia_fingerprint_stays_flagged_at_both_levels(year: int, leader: 
     assert r.flagged() is True, r.reading
     assert r.estimates["cluster_level"] == clusters
     assert "province" not in r.reading + (r.null or "")
+
+
+@pytest.mark.parametrize(
+    ("preset", "file", "region"),
+    [
+        ("russia-2011-duma", "2011.csv.gz", "Зарубежная территория"),
+        ("russia-2018-presidential", "2018.csv.gz", "99 Территория за пределами РФ"),
+    ],
+)
+def test_the_russian_stations_abroad_are_read_apart(preset: str, file: str, region: str) -> None:
+    assert abroad_codes(preset, file) == (region,)

@@ -72,3 +72,30 @@ def test_a_malformed_abroad_spec_is_one_clear_error(tmp_path: Path, abroad: str,
     with pytest.raises(DefinitionError, match=r"source\.columns\.abroad") as err:
         read(tmp_path, abroad, levels)
     assert says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_rows_abroad_can_be_named_by_their_own_value(tmp_path: Path) -> None:
+    # Russia's files hold the voting abroad as one more region ("99 Территория за пределами РФ").
+    areas = read(tmp_path, 'abroad = { column = "dep", abroad = "Salta" }').areas
+    assert dict(areas.select("code", "kind").rows()) == {
+        "La Paz": "department",
+        "Salta": "city abroad",
+        "La Paz/El Alto": "municipality",
+        "Salta/Oran": "place abroad",
+    }
+
+
+@pytest.mark.parametrize(
+    ("preset", "region"),
+    [
+        ("russia-2011-duma", "Зарубежная территория"),
+        ("russia-2012-presidential", "99 Территория за пределами РФ"),
+        ("russia-2018-presidential", "99 Территория за пределами РФ"),
+    ],
+)
+def test_the_russia_presets_read_the_territory_abroad_apart(preset: str, region: str) -> None:
+    from escrutinio.formats.definition import load_definition
+
+    election, _ = load_definition(preset)
+    assert election.abroad_levels[0] == "region abroad"
+    assert election.source.columns["abroad"] == {"column": "region", "abroad": region}
