@@ -90,8 +90,7 @@ def forensics_command(
     if fmt == "json":
         emit_json(result.to_dict(with_figures=False))
     elif fmt == "csv":
-        columns = ("name", "status", "flagged", "p_value", "level", "population", "null", "wording")
-        emit_csv([{k: r[k] for k in columns} for r in result.to_dict(with_figures=False)["results"]])
+        emit_csv(result.csv_rows())
     else:
         typer.echo(result.to_text())
 

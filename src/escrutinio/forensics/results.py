@@ -60,6 +60,8 @@ class ForensicResult:
     (None for rule checks that have no null distribution); ``interval`` is a (low, high) interval for
     estimates (e.g. the Klimek fraud fractions or a projected share). ``tables`` are the table ids that
     drive the result (flagged tables, or the claimed tables that sit at the extremes of their peers).
+    ``tables`` is what JSON calls ``n_tables_named`` (its count) and ``tables``: the tables a result
+    names, apart from ``estimates.n_tables``, the tables a test used.
     ``figures`` maps a figure name to its data (plain JSON) so the report can draw and publish it.
     ``estimates`` are the test's named figures (excess, z, f_i, projected margin …); ``null`` names
     the null distribution the p-value comes from and ``draws`` how many draws it used (None when
@@ -125,7 +127,7 @@ class ForensicResult:
             "statistic_name": self.statistic_name,
             "statistic": self.statistic,
             "interval": list(self.interval) if self.interval is not None else None,
-            "n_tables": len(self.tables),
+            "n_tables_named": len(self.tables),
             "tables": list(self.tables),
             "caveats": list(self.caveats),
             "details": self.details,
@@ -133,6 +135,57 @@ class ForensicResult:
         if with_figures:
             out["figures"] = self.figures
         return _clean(out)
+
+
+CSV_ESTIMATES = (
+    ("excess", "excess"),
+    ("z", "z"),
+    ("f_i", "f_incremental"),
+    ("f_i_low", ("interval_incremental", 0)),
+    ("f_i_high", ("interval_incremental", 1)),
+    ("f_e", "f_extreme"),
+    ("f_e_low", ("interval_extreme", 0)),
+    ("f_e_high", ("interval_extreme", 1)),
+    ("projected_margin_points", "projected_margin_points"),
+    ("low", "low"),
+    ("high", "high"),
+)
+"""The main estimates a CSV row carries as columns of their own (empty where a test has none),
+in this order: (column, key in ``estimates`` or (key, index into its [low, high] pair))."""
+
+CSV_COLUMNS = (
+    "name", "status", "flagged", "p_value", "level", "population", "null_distribution", "null_draws",
+    "statistic_name", "statistic", *(c for c, _ in CSV_ESTIMATES), "n_tables_named", "wording",
+)
+"""The stable columns of ``escrutinio forensics --format csv``: one row per result."""
+
+
+def csv_row(d: dict[str, Any]) -> dict[str, Any]:
+    """One result's dict (:meth:`ForensicResult.to_dict`) as a row of :data:`CSV_COLUMNS`."""
+    est = d.get("estimates") or {}
+
+    def pick(key: str | tuple[str, int]) -> Any:
+        if isinstance(key, str):
+            value = est.get(key)
+        else:
+            pair = est.get(key[0])
+            value = pair[key[1]] if isinstance(pair, list) and len(pair) == 2 else None
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    null = d.get("null") or {}
+    row = {k: d.get(k) for k in ("name", "status", "flagged", "p_value", "level", "population", "statistic_name",
+                                 "statistic", "wording")}
+    row.update(null_distribution=null.get("distribution"), null_draws=null.get("draws"),
+               n_tables_named=d.get("n_tables_named"))
+    row.update({column: pick(key) for column, key in CSV_ESTIMATES})
+    return {c: row[c] for c in CSV_COLUMNS}
+
+
+def _figure(x: float) -> str:
+    """A figure for the text output: counts and large figures in full (30,398, not 3.04e+04), else 4 digits."""
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def not_applicable(test: str, why: str, *, level: str | None = None) -> ForensicResult:
@@ -190,6 +243,10 @@ class SuiteResult:
             }
         )
 
+    def csv_rows(self) -> list[dict[str, Any]]:
+        """One row per result with the stable columns of :data:`CSV_COLUMNS` (estimates included)."""
+        return [csv_row(d) for d in self.to_dict(with_figures=False)["results"]]
+
     def _named(self, d: dict[str, Any]) -> dict[str, Any]:
         """A result's dict with its level given by the election's own name."""
         if d.get("level") is not None:
@@ -207,10 +264,11 @@ class SuiteResult:
         ]
         for r in self.results:
             p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
-            iv = "" if r.interval is None else f"  interval=[{r.interval[0]:.3g}, {r.interval[1]:.3g}]"
-            stat = "" if r.statistic is None else f"  {r.statistic_name}={r.statistic:.4g}"
+            iv = "" if r.interval is None else f"  interval=[{_figure(r.interval[0])}, {_figure(r.interval[1])}]"
+            stat = "" if r.statistic is None else f"  {r.statistic_name}={_figure(r.statistic)}"
             word = status_word(r.flagged(self.alpha), listing=r.listing and r.status == STATUS_OK)
-            lines.append(f"{word:>11}  {r.test}{stat}{p}{iv}  tables={len(r.tables)}")
+            named = f"  tables named={len(r.tables):,}" if r.tables else ""
+            lines.append(f"{word:>11}  {r.test}{stat}{p}{iv}{named}")
             lines.append(f"    {r.reading}")
             for c in r.caveats:
                 lines.append(f"    caveat: {c}")

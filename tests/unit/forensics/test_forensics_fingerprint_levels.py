@@ -116,6 +116,26 @@ def test_a_rule_listing_names_tables_and_decides_nothing() -> None:
     assert r.tables == (one,)
     assert r.flagged() is None  # one table over a line in a thousand is not a finding
     d = r.to_dict()
-    assert d["flagged"] is None and d["status"] == "listed" and d["n_tables"] == 1
+    assert d["flagged"] is None and d["status"] == "listed" and d["n_tables_named"] == 1
     text = SuiteResult((r,), "A", ("A", "B"), None, 1000, 1000, 0.0).to_text()
     assert text.splitlines()[3].lstrip().startswith("listed  anomalies.null_share")
+
+
+def test_text_and_csv_carry_counts_in_full_and_the_estimates() -> None:
+    from escrutinio.forensics import suite
+
+    frame = simulate.synthetic_election(1500, seed=4)
+    res = suite.run_suite(
+        frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("order")),
+        winner="A",
+        choices=["A", "B"],
+        tests=["fingerprint", "integer_peaks"],
+    )
+    text = res.to_text()
+    assert "e+0" not in text and "tables=0" not in text
+    rows = {r["name"]: r for r in res.csv_rows()}
+    fp, integer = rows["fingerprint.klimek"], rows["integer_peaks.either"]
+    assert list(fp)[:4] == ["name", "status", "flagged", "p_value"]
+    assert fp["f_i"] is not None and fp["f_i_low"] <= fp["f_i_high"] and fp["excess"] is None
+    assert integer["excess"] is not None and integer["z"] is not None and integer["f_i"] is None
+    assert set(fp) == set(integer)  # stable columns, empty where a test has no such estimate
