@@ -286,7 +286,7 @@ def unanimous(
             flagged |= eligible & (votes[:, j] == 0)
     q = np.where(eligible, np.minimum(q, 1.0), 0.0)
     observed = int(flagged.sum())
-    return _decision(
+    result = _decision(
         test,
         "unanimous_tables",
         observed,
@@ -308,6 +308,7 @@ def unanimous(
         ),
         details={"min_votes": min_votes, "major_choices": [c for c, m in zip(cols, major, strict=True) if m]},
     )
+    return replace(result, level=start)  # peers are read from this level up (a coarser one for small areas)
 
 
 def _pairs_per_draw(draw: np.ndarray, cls: np.ndarray, place: np.ndarray, draws: int) -> np.ndarray:
@@ -592,7 +593,9 @@ def cast_outliers(
     )
     # The statistic stays the largest |z| (what a reader compares tables by); the count is in the estimates.
     max_z = float(np.abs(z).max())
-    return replace(result, statistic=max_z, statistic_name="max_abs_z", estimates={**result.estimates, "max_abs_z": max_z})
+    return replace(
+        result, statistic=max_z, statistic_name="max_abs_z", estimates={**result.estimates, "max_abs_z": max_z}, level=start
+    )
 
 
 def populations(frame: pl.DataFrame, abroad: Collection[str] = ()) -> list[tuple[str | None, pl.DataFrame]]:

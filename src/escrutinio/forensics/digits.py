@@ -137,6 +137,7 @@ def second_digit_test(
         "Second-digit Benford (2BL) holds for honest counts only when they spread over orders of magnitude "
         "(Deckert, Myagkov & Ordeshook 2011); the test checks that first.",
         f"Counts below {MIN_COUNT} have no second digit and are left out.",
+        "Each count is redrawn around itself, so the null needs no peers: the test pools the nation at any --by.",
     )
     if honest_p < alpha:
         return ForensicResult(
@@ -156,6 +157,7 @@ def second_digit_test(
             null="Benford's second-digit law (not applicable: see the wording)",
             status="not_applicable",
             figures=figures,
+            level="national",
         )
     # Where Benford's premise holds, the observed digits are compared with what honest counts of these
     # sizes give (the redrawn counts): chi-square inflated by (1 + 1/R) for the redraws' own noise.
@@ -185,6 +187,7 @@ def second_digit_test(
         null=f"second digits of the counts redrawn binomially ({replicates} redraws); chi-square, 9 df",
         draws=replicates,
         figures=figures,
+        level="national",
     )
 
 

@@ -202,6 +202,9 @@ def test(
                     }
                 },
                 level=start,
+                null="permutation: each claimed table replaced by a random table of its peer group (its "
+                "polling place, or the coarser area its peers are read from), with replacement",
+                draws=permutations,
             )
         )
     return out

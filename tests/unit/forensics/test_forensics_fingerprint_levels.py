@@ -139,3 +139,25 @@ def test_text_and_csv_carry_counts_in_full_and_the_estimates() -> None:
     assert fp["f_i"] is not None and fp["f_i_low"] <= fp["f_i_high"] and fp["excess"] is None
     assert integer["excess"] is not None and integer["z"] is not None and integer["f_i"] is None
     assert set(fp) == set(integer)  # stable columns, empty where a test has no such estimate
+
+
+def test_every_result_names_its_null_draws_and_level() -> None:
+    from escrutinio.forensics import suite
+
+    frame = simulate.synthetic_election(1500, seed=6)
+    claimed = frame["table"].head(30).to_list()
+    res = suite.run_suite(
+        frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("order")),
+        winner="A",
+        choices=["A", "B"],
+        tests=["anomalies", "digits", "peers"],
+        by="province",
+        claimed_tables=claimed,
+        options={"peers": {"permutations": 199}, "digits": {"replicates": 2}},
+    )
+    out = {r["name"]: r for r in res.to_dict()["results"]}
+    peers = out["claims_vs_peers.winner_share"]
+    assert peers["null"]["draws"] == 199 and "permutation" in peers["null"]["distribution"]
+    assert out["anomalies.cast_outliers"]["level"] == "province"
+    assert out["anomalies.unanimous"]["level"] == "district"  # unanimity is read at the finer level
+    assert out["digits.second_digit"]["level"] == "national"
