@@ -9,7 +9,7 @@ and the skins only format the :class:`~escrutinio.forensics.results.SuiteResult`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -166,6 +166,9 @@ class ForensicsService:
         from escrutinio.forensics.suite import run_suite
 
         o = options or ForensicsOptions()
+        defaults = dict(self.session.election().forensics)
+        if defaults:  # the definition's thresholds, each overridden by --thresholds
+            o = replace(o, thresholds={**defaults, **o.thresholds})
         frame = self.session.table_frame()
         winner, _ = self.leaders()
         by = self.resolve_level(o.by, frame)

@@ -163,6 +163,9 @@ class Election:
     claims: ClaimRules
     source: SourceFormat
     proclaimed: ProclaimedResult | None = None
+    forensics: Mapping[str, float | int] = field(default_factory=dict)
+    """The anomaly checks' thresholds this election sets (``[forensics]``: turnout, null_share,
+    unanimous_votes); ``escrutinio forensics --thresholds`` overrides them one by one."""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -204,6 +207,28 @@ def _check_keys(data: Mapping[str, Any], path: str, allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise DefinitionError(f"{path}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+FORENSICS_THRESHOLDS: dict[str, type] = {"turnout": float, "null_share": float, "unanimous_votes": int}
+"""The anomaly thresholds a definition's ``[forensics]`` (and ``--thresholds``) can set: turnout at
+or above a share, null ballots at or above a share of the cast, one choice at 100 % with at least
+this many valid votes."""
+
+
+def _parse_forensics(data: Mapping[str, Any]) -> dict[str, float | int]:
+    """``[forensics]``: each threshold a share in (0, 1] or a whole number of votes >= 1."""
+    _check_keys(data, "forensics.", set(FORENSICS_THRESHOLDS))
+    out: dict[str, float | int] = {}
+    for key, kind in FORENSICS_THRESHOLDS.items():
+        if key not in data:
+            continue
+        value = _get(data, "forensics.", key, (int, float) if kind is float else int)
+        if kind is float and not 0 < value <= 1:
+            raise DefinitionError(f"forensics.{key}: expected a share in (0, 1], got {value!r}")
+        if kind is int and value < 1:
+            raise DefinitionError(f"forensics.{key}: expected a whole number of votes, at least 1, got {value!r}")
+        out[key] = kind(value)
+    return out
 
 
 def _fraction(text: str, path: str) -> Fraction:
@@ -279,7 +304,7 @@ def _parse_choice(data: Mapping[str, Any], path: str) -> Choice:
 
 def parse_election(data: Mapping[str, Any]) -> Election:
     """Build an :class:`Election` from a parsed TOML document, refusing anything unclear."""
-    _check_keys(data, "", {"election", "geography", "contest", "rules", "claims", "source", "proclaimed"})
+    _check_keys(data, "", {"election", "geography", "contest", "rules", "claims", "source", "proclaimed", "forensics"})
     e = _get(data, "", "election", dict)
     _check_keys(e, "election.", {"id", "name", "date", "timezone", "country"})
     eid = _get(e, "election.", "id", str)
@@ -374,6 +399,7 @@ def parse_election(data: Mapping[str, Any]) -> Election:
         claims=claims,
         source=source,
         proclaimed=proclaimed,
+        forensics=_parse_forensics(_get(data, "", "forensics", dict, {})),
     )
 
 

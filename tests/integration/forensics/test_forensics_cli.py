@@ -167,3 +167,23 @@ def test_forensics_cli_runoff_anomalies_domestic_and_abroad_apart(tmp_path: Path
     assert sum(p["resolved_sheets"] for p in by_population.values()) == 1_386
     text = _cli(db, "forensics", "--tests", "anomalies")
     assert "anomalies.cast_outliers.abroad" in text.stdout and "Domestic tables (" in text.stdout
+
+
+def test_forensics_thresholds_from_the_definition_and_overridden_by_the_option(tmp_path: Path) -> None:
+    from escrutinio.formats.definition import read_definition_text
+
+    definition = tmp_path / "runoff.toml"
+    text = read_definition_text("peru-2021-runoff")[1]
+    definition.write_text(text + "\n[forensics]\nturnout = 0.9\nnull_share = 0.05\n", encoding="utf-8")
+    db = tmp_path / "t.db"
+    loaded = _cli(db, "load", str(write(tmp_path / "s.csv")), "--election", str(definition))
+    assert loaded.returncode == 0, loaded.stderr
+
+    def thresholds(*args: str) -> tuple[float, float]:
+        out = _cli(db, "forensics", "--tests", "anomalies", "-f", "json", *args)
+        assert out.returncode == 0, out.stderr
+        r = {x["name"]: x["estimates"] for x in json.loads(out.stdout)["results"]}
+        return r["anomalies.turnout_full"]["threshold"], r["anomalies.null_share"]["threshold"]
+
+    assert thresholds() == (0.9, 0.05)
+    assert thresholds("--thresholds", "turnout=0.5") == (0.5, 0.05)
