@@ -761,8 +761,14 @@ def elections_show(
         for t in rules["thresholds"]
     )
     void = f"void when null + blank {rules['void']['share']} of ballots cast" if rules["void"] else "no void rule"
+    outcome = (  # a party-list election names no winner: its seats are shared out by a law escrutinio does not apply
+        f"a party-list election ({rules['seats'].removesuffix(': not allocated here')}): seats are not allocated "
+        "here, so no winner rule"
+        if rules.get("seats")
+        else f"wins outright with {wins}, else a runoff of {rules['runoff_size']}"
+    )
     say(
-        f"Rules: wins outright with {wins}, else a runoff of {rules['runoff_size']}; {void}; "
+        f"Rules: {outcome}; {void}; "
         f"ties {rules['tie']}; annulled ballots count as {rules['annulled_ballots']}. Source: {rules['source'] or 'not stated'}."
     )
 

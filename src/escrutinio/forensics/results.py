@@ -255,9 +255,10 @@ class SuiteResult:
 
     def to_text(self) -> str:
         """A plain-text summary, one block per test, for the terminal."""
+        where = self.level_names.get(self.by, self.by) if self.by else "the level of each paper"
         lines = [
             f"Forensic tests on {self.n_counted:,} counted tables of {self.n_tables:,} "
-            f"(winner {self.winner}, conditioned by {self.by or 'the level of each paper'}; "
+            f"(leader {self.winner}, conditioned by {where}; "
             f"{self.elapsed_seconds:.1f} s).",
             "Each result is evidence to weigh, never a verdict.",
             "",
