@@ -213,7 +213,7 @@ def last_digit_test(
     p = float(stats.chi2.sf(stat, 9))
     uniform_chi2 = float(((obs - total / 10) ** 2 / (total / 10)).sum())
     dev = (obs - expected) / np.sqrt(np.maximum(expected, 1e-9))
-    where = f" within each {level_label or by}" if by and by != "national" else ""
+    where = f" within each {(level_label or by).replace('_', ' ')}" if by and by != "national" else ""
     reading = (
         f"The final digits of {total:,} counts of {min_count} votes or more differ from what the local "
         f"frequency of counts predicts{where} by chi-square {stat:.1f} on 9 degrees of freedom "

@@ -151,11 +151,13 @@ def test(
             continue
         direction = "above" if stat > 0 else "below"
         levels = {fr.LEVELS[i]: int((level_of[used] == i).sum()) for i in np.unique(level_of[used])}
+        n_extreme = int(extreme.sum())
+        outside = f"{n_extreme:,} " + ("is" if n_extreme == 1 else "are")
         reading = (
             f"On {name.replace('_', ' ')}, the {n_used:,} {label} table(s) with a defined value sit on average "
-            f"at the {100 * (stat + 0.5):.1f}th percentile of the other tables of their polling place or "
-            f"area (0.5 = like their peers; {direction} them by {abs(stat) * 100:.1f} points; permutation "
-            f"{fr.fmt_p(p)}). {int(extreme.sum())} are outside the central 95 % of their peers. "
+            f"at percentile {100 * (stat + 0.5):.1f} of the other tables of their polling place or "
+            f"area (50 = like their peers; {direction} them by {abs(stat) * 100:.1f} points; permutation "
+            f"{fr.fmt_p(p)}). {outside} outside the central 95 % of their peers. "
             + (
                 f"The {label} tables differ from their neighbours more than chance allows: that is a "
                 "pattern to explain, not proof that they are wrong."

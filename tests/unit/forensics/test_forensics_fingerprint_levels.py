@@ -161,3 +161,13 @@ def test_every_result_names_its_null_draws_and_level() -> None:
     assert out["anomalies.cast_outliers"]["level"] == "province"
     assert out["anomalies.unanimous"]["level"] == "district"  # unanimity is read at the finer level
     assert out["digits.second_digit"]["level"] == "national"
+
+
+def test_peers_wording_reads_as_english() -> None:
+    from escrutinio.forensics import peers
+
+    frame = simulate.synthetic_election(1500, seed=6)
+    r = peers.test(frame, frame["table"].head(30).to_list(), winner="A", permutations=99)[0]
+    assert "th percentile" not in r.reading and "at percentile " in r.reading
+    n = len(r.tables)
+    assert (f"{n} is outside" if n == 1 else f"{n:,} are outside") in r.reading
