@@ -28,7 +28,7 @@ each check runs on each population, the abroad result named ``<check>.abroad``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -378,7 +378,7 @@ def _permuted_pairs(
 
 
 def identical(
-    frame: pl.DataFrame, *, min_votes: int = 20, draws: int = NULL_DRAWS, seed: int = 0
+    frame: pl.DataFrame, *, min_votes: int = 20, draws: int = NULL_DRAWS, seed: int = 0, district_name: str = "district"
 ) -> ForensicResult:
     """Pairs of tables in the same polling place with identical sheets, against the pairs the same
     identical sheets would make if the tables of each district sat in its polling places at random.
@@ -409,7 +409,7 @@ def identical(
     sizes = dup["_row"].list.len().to_numpy() if dup.height else np.zeros(0)
     observed = int((sizes * (sizes - 1) // 2).sum())
     rows = np.concatenate(dup["_row"].to_list()).astype(np.int64) if dup.height else np.zeros(0, np.int64)
-    where = "polling place" if has_place else "district"
+    where = "polling place" if has_place else district_name
     tables = fr.table_ids(f, np.isin(np.arange(f.height), rows))
     groups = [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]]
     caveats = (f"Only tables with at least {min_votes} ballots cast are compared.",)
@@ -418,7 +418,7 @@ def identical(
             test=test,
             statistic=float(observed),
             statistic_name="identical_pairs",
-            reading=f"Cannot tell: {observed} pair(s) of counted tables in the same district carry identical sheets "
+            reading=f"Cannot tell: {observed} pair(s) of counted tables in the same {district_name} carry identical sheets "
             "(every choice, blank and null); without polling places there is no finer neighbourhood to weigh them "
             "against, so they are listed for a look, not weighed.",
             tables=tables,
@@ -459,7 +459,7 @@ def identical(
     expected = float(null_pairs.mean())
     found = (
         f"{observed} pair(s) of counted tables in the same polling place carry identical sheets (every choice, "
-        f"blank and null); the same sheets spread at random over the places of the tables of their district "
+        f"blank and null); the same sheets spread at random over the places of the tables of their {district_name} "
         f"with about the same size and null rate make about "
         f"{expected:.2f} such pairs"
     )
@@ -483,7 +483,7 @@ def identical(
         ),
         details={"neighbourhood": where, "expected": expected, "groups": groups},
         estimates={"observed": observed, "expected": expected},
-        null="tables of each district placed in its polling places at random (permutation)",
+        null=f"tables of each {district_name} placed in its polling places at random (permutation)",
         draws=draws,
     )
 
@@ -498,6 +498,7 @@ def cast_outliers(
     z_at: float = OUTLIER_Z,
     draws: int = NULL_DRAWS,
     seed: int = 0,
+    level_label: str | None = None,
 ) -> ForensicResult:
     """Tables whose turnout (or ballots cast) is far from their peers', counted and weighed against a
     clean election with the same local spread.
@@ -571,7 +572,8 @@ def cast_outliers(
         null=f"each table's {metric_name} normal around its peers' median with their spread and its own binomial "
         "noise; t tails for a median and MAD read from a finite group",
         found=f"{int(far.sum())} counted table(s) have a {metric_name} more than {z_at:g} expected spreads from the "
-        f"other tables of their district (or coarser area), against about {float(q.sum()):.1f} expected "
+        f"other tables of their {(level_label or start).replace('_', ' ')} (or coarser area), against about "
+        f"{float(q.sum()):.1f} expected "
         f"(max |z| = {float(np.abs(z).max()):.1f}; {int(listed.sum())} beyond chance one by one across "
         f"{n_tests:,} tables)",
         pattern="More tables stand apart from their neighbours than chance explains: each is worth a look at the "
@@ -639,6 +641,7 @@ def run(
     abroad: Collection[str] = (),
     draws: int = NULL_DRAWS,
     seed: int = 0,
+    level_names: Mapping[str, str] | None = None,
 ) -> list[ForensicResult]:
     """Every anomaly check, with its thresholds: ``turnout`` (list tables at or above it),
     ``null_share_at`` (null ballots as a share of cast), ``unanimous_votes`` (the least valid votes a
@@ -648,17 +651,21 @@ def run(
     and on the tables abroad apart (:func:`populations`): their expected counts, peers and overall
     rates come from their own population; ``draws`` and ``seed`` drive the Monte Carlo nulls. The
     resolved sheets' net votes weigh against the national margin, so they are one result, with each
-    population's votes in its estimates.
+    population's votes in its estimates. ``level_names`` (frame level -> the election's name) words
+    the areas as the election calls them.
     """
     start = by if by in fr.LEVELS else tf.DISTRICT
     finer = tf.DISTRICT if fr.LEVELS.index(start) > fr.LEVELS.index(tf.DISTRICT) else start
     parts = populations(frame, abroad)
+    names = dict(level_names or {})
+    # The district column holds the finest level an election names (Russia's: its territorial commissions).
+    district_name = names.get(tf.DISTRICT) or names.get(tf.PROVINCE) or "district"
     checks = (
         lambda f: turnout_full(f, threshold=turnout),
         lambda f: null_share(f, threshold=null_share_at),
         lambda f: unanimous(f, choices=choices, start=finer, min_votes=unanimous_votes, draws=draws, seed=seed),
-        lambda f: identical(f, draws=draws, seed=seed),
-        lambda f: cast_outliers(f, start=start, draws=draws, seed=seed),
+        lambda f: identical(f, draws=draws, seed=seed, district_name=district_name),
+        lambda f: cast_outliers(f, start=start, draws=draws, seed=seed, level_label=names.get(start)),
     )
     out = [_apart(check(part), population, part) for check in checks for population, part in parts]
     return [*out, resolved_net(frame, choices=choices, parts=parts)]

@@ -132,7 +132,8 @@ def run_suite(
         o = opts.get(name, {})
         lv, lab = level(name), label(name)
         if name == "anomalies":
-            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, seed=seed, **o)
+            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, seed=seed,
+                                 level_names=names, **o)
         if name == "fingerprint":
             return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab,
                                      level_names=names, **o)]

@@ -171,3 +171,14 @@ def test_peers_wording_reads_as_english() -> None:
     assert "th percentile" not in r.reading and "at percentile " in r.reading
     n = len(r.tables)
     assert (f"{n} is outside" if n == 1 else f"{n:,} are outside") in r.reading
+
+
+def test_anomaly_wording_names_the_elections_areas() -> None:
+    from escrutinio.forensics import anomalies
+
+    frame = simulate.synthetic_election(1500, seed=7).with_columns(pl.lit(None, dtype=pl.Utf8).alias("polling_place"))
+    names = {"department": "department", "province": "province", "district": "municipality"}
+    out = {r.test: r for r in anomalies.run(frame, choices=["A", "B"], level_names=names, draws=99)}
+    assert "same municipality" in out["anomalies.identical"].reading
+    assert "their municipality (or coarser area)" in out["anomalies.cast_outliers"].reading
+    assert "district" not in out["anomalies.identical"].reading + out["anomalies.cast_outliers"].reading
