@@ -46,13 +46,14 @@ def test_forensics_names_its_level_and_order_fields(store: str, tmp_path: Path) 
     order = tmp_path / "order.csv"
     order.write_text("table\nX999999\n")
     for args, start in (
-        (["--by", "galaxy"], "error: --by: this election's levels are "),
+        (["--by", "galaxy"], "error: --by: 'galaxy' is not a level of this election; the levels that work here are "),
         (["--order", str(order)], f"error: --order: {order}:2:table: table 'X999999' is not in this election"),
     ):
         cli = subprocess.run(
             [sys.executable, "-m", "escrutinio.cli", "--db", store, "forensics", *args], capture_output=True, text=True
         )
-        assert cli.returncode == 1 and cli.stderr.startswith(start) and cli.stderr.count("\n") == 1, cli.stderr
+        usage = 2 if args[0] == "--by" else 1  # a level the election does not have is a usage error, as --tests bogus
+        assert cli.returncode == usage and cli.stderr.startswith(start) and cli.stderr.count("\n") == 1, cli.stderr
     with Session(store) as session, pytest.raises(EscrutinioError) as refused:
         session.forensics.resolve_level("galaxy")
     assert refused.value.field == "by" and str(refused.value).startswith("by: ")
