@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from escrutinio.api import DEFAULT_MAX_BODY, errors
+from escrutinio.api.auth import ACCOUNTS_FRESH, Tokens
 from escrutinio.api.deps import Settings, known_query
 from escrutinio.api.head import HeadWatch
 from escrutinio.api.hot import HotAnswers, HotReads
@@ -20,9 +21,12 @@ PREFIX = "/api/v1"
 """Every route's path starts here: a later incompatible version gets ``/api/v2`` beside it."""
 
 
-def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
+def create_app(
+    db: str, *, read_db: str | None = None, max_body: int = DEFAULT_MAX_BODY, accounts_fresh: float = ACCOUNTS_FRESH
+) -> FastAPI:
     """The API on store ``db`` (SQLite path or PostgreSQL URL); public reads from ``read_db`` (a
-    PostgreSQL streaming replica) when given; request bodies up to ``max_body`` bytes."""
+    PostgreSQL streaming replica) when given; request bodies up to ``max_body`` bytes; a token
+    revoked elsewhere refused within ``accounts_fresh`` seconds (``api/auth.py``; 0: at once)."""
     from escrutinio.api import (
         routes_audit,
         routes_cases,
@@ -45,6 +49,7 @@ def create_app(db: str, *, read_db: str | None = None, max_body: int = DEFAULT_M
         dependencies=[Depends(known_query)],
     )
     app.state.settings = Settings(db=db, read_db=read_db)
+    app.state.tokens = Tokens(app.state.settings, accounts_fresh)
     app.state.answers = AnswerCache()
     app.state.head_watch = HeadWatch()
     errors.install(app)

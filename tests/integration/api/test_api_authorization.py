@@ -12,6 +12,7 @@ rule, and writes nothing.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
 from tests.onpe_sample import write
 
+from escrutinio.api.auth import ACCOUNTS_FRESH
 from escrutinio.app import Principal, Role, RuleError, Session
 
 IN, OUT = "000001", "000004"
@@ -415,6 +417,7 @@ def test_a_revoked_token_is_401_and_reads_stay_public(matrix: Matrix) -> None:
         assert _send(client, ("POST", "/cases/finalise", {}), token).status_code == 200
         with Session(matrix.db, actor="matrix-setup") as admin:
             admin.users.revoke("temp")
+        time.sleep(ACCOUNTS_FRESH)  # how long the server may honour it still (api/auth.py)
         got = _send(client, ("POST", "/cases/finalise", {}), token)
         assert got.status_code == 401 and got.json()["error"]["rule"] == "revoked"
         assert client.get("/api/v1/health").status_code == 200  # no token: the public reads

@@ -1,9 +1,11 @@
 """A server looks a token up once, then finds it in its cache while no account is made or
-revoked; a token revoked by another process is refused by the very next request, on SQLite and
-PostgreSQL."""
+revoked; a token revoked by another process is refused by every request made
+``ACCOUNTS_FRESH`` seconds after the revocation (at once with ``accounts_fresh=0``), on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from tests.integration.api.server import serving
 from tests.onpe_sample import write
 
 from escrutinio.api.app import create_app
+from escrutinio.api.auth import ACCOUNTS_FRESH
 from escrutinio.app import Role, Session
 from escrutinio.app.users import UsersService
 
@@ -62,7 +65,7 @@ def test_a_token_is_looked_up_once_while_no_account_changes(roll: str, monkeypat
     assert len(looked_up) == 2
 
 
-def test_a_token_revoked_elsewhere_is_refused_by_the_next_request(roll: str) -> None:
+def test_a_token_revoked_elsewhere_is_refused_once_the_accounts_are_read_again(roll: str) -> None:
     with Session(roll, "admin") as admin:
         ana = admin.users.add("ana", Role.CLERK, area="14").token
         beto = admin.users.add("beto", Role.CLERK).token
@@ -73,6 +76,7 @@ def test_a_token_revoked_elsewhere_is_refused_by_the_next_request(roll: str) -> 
         with Session(roll, "admin") as admin:  # another process revokes it
             admin.users.revoke("ana")
             head = admin.store.head()[0]
+        time.sleep(ACCOUNTS_FRESH)  # the bound the server keeps (api/auth.py): every request after it refuses
         path, body, headers = _entry(LIMA[2], ana, f"{LIMA[2]}:1")
         refused = client.post(path, json=body, headers=headers)
         assert refused.status_code == 401 and refused.json()["error"]["rule"] == "revoked", refused.text
@@ -81,3 +85,24 @@ def test_a_token_revoked_elsewhere_is_refused_by_the_next_request(roll: str) -> 
         assert client.post(path, json=body, headers=headers).json()["state"] == "processed"  # others still act
     with Session(roll) as session:
         assert session.store.head()[0] == head + 2  # beto's entry and the sheet it processed: nothing of the refusal
+
+
+def test_with_no_window_the_very_next_request_refuses_a_revoked_token(roll: str) -> None:
+    with Session(roll, "admin") as admin:
+        ana = admin.users.add("ana", Role.CLERK, area="14").token
+    app = create_app(roll, accounts_fresh=0)
+
+    async def go() -> list[tuple[int, str]]:
+        transport = httpx.ASGITransport(app=app)
+        got = []
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for i, table in enumerate(LIMA[:2]):
+                if i == 1:
+                    with Session(roll, "admin") as admin:
+                        admin.users.revoke("ana")
+                path, body, headers = _entry(table, ana, f"{table}:1")
+                answer = await client.post(path, json=body, headers=headers)
+                got.append((answer.status_code, answer.json().get("error", {}).get("rule", "")))
+        return got
+
+    assert run_alone(go()) == [(201, ""), (401, "revoked")]

@@ -81,3 +81,40 @@ def test_a_cancelled_ask_leaves_the_read_to_the_others() -> None:
         return await b
 
     assert run_alone(go()) == 2
+
+
+def test_within_a_window_the_last_read_answers_and_a_new_one_begins_behind_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import escrutinio.api.fresh as fresh_module
+
+    now = [100.0]
+    monkeypatch.setattr(fresh_module.time, "monotonic", lambda: now[0])
+
+    async def go() -> list[int]:
+        source = Gated()
+        fresh = FreshRead(source.read, within=1.0)
+        first = asyncio.ensure_future(fresh.get())
+        await settle()
+        source.gates[0].set()
+        got = [await first]
+        now[0] += 0.4  # younger than half the window: answered by it, no read begun
+        got.append(await fresh.get())
+        assert source.begun == 1
+        now[0] += 0.2  # past half the window: still answered by it, a read begins behind it
+        got.append(await fresh.get())
+        await settle()
+        assert source.begun == 2
+        got.append(await fresh.get())  # the read behind is out: the last one answers meanwhile
+        assert source.begun == 2
+        source.gates[1].set()
+        await settle()
+        got.append(await fresh.get())  # the read begun at 100.6 answers now
+        now[0] += 1.0  # the last read began more than the window ago: the ask waits for a new one
+        late = asyncio.ensure_future(fresh.get())
+        await settle()
+        assert source.begun == 3 and not late.done()
+        source.gates[2].set()  # read 3 fails: so does the ask that waited for it
+        with pytest.raises(RuntimeError):
+            await late
+        return got
+
+    assert run_alone(go()) == [1, 1, 1, 1, 2]
