@@ -38,6 +38,7 @@ def create_app(
         routes_results,
         routes_transparency,
     )
+    from escrutinio.api.hot_writes import HotEntries
     from escrutinio.api.representation import AnswerCache
     from escrutinio.web import app as web
 
@@ -56,6 +57,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_body=max_body)
     app.state.hot_answers = HotAnswers()
     app.add_middleware(HotReads, answers=app.state.hot_answers, watch=app.state.head_watch, settings=app.state.settings)
+    app.add_middleware(HotEntries, tokens=app.state.tokens, max_body=max_body)  # outermost: before the rest
 
     app.include_router(routes_meta.router, prefix=PREFIX)
     app.include_router(routes_cases.router, prefix=PREFIX)

@@ -51,7 +51,7 @@ class BodyLimit:
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
-            receive = _replay(b"".join(chunks), receive)
+            receive = replay(b"".join(chunks), receive)
         await self.app(scope, receive, send)
 
     async def _refuse(self, send: Any, what: str) -> None:
@@ -64,7 +64,7 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def _replay(body: bytes, receive: Any) -> Any:
+def replay(body: bytes, receive: Any) -> Any:
     """A ``receive`` that gives the body read already, then whatever the client sends next
     (a disconnect, which a streaming answer listens for)."""
     given = False

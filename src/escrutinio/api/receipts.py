@@ -57,7 +57,18 @@ async def written(
 
     ``names_its_events``: what ``work`` returns names the events it wrote (``recorded``), so the
     log is not asked (two queries fewer on a sheet entry, the busiest write of election night)."""
-    key = getattr(request.app.state, "log_key", None)
+    return await receipted(acting, work, log_key(request.app), names_its_events=names_its_events)
+
+
+def log_key(app: Any) -> Any:
+    """The log's key the server signs receipts with (``serve --log-key``), or None."""
+    return getattr(app.state, "log_key", None)
+
+
+async def receipted(
+    acting: Sessions, work: Callable[[Session], Any], key: Any, *, names_its_events: bool = False
+) -> dict[str, Any]:
+    """:func:`written` with the log's key (None: receipts to fetch later) given, not looked up."""
 
     def done(session: Session) -> dict[str, Any]:
         before = None if names_its_events else int(session.log.head()["events"])

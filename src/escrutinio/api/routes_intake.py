@@ -12,6 +12,7 @@ may keep them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -22,7 +23,7 @@ from escrutinio.api.bodies import Strict, body_schema, form_file, json_body
 from escrutinio.api.deps import Reads, Sessions
 from escrutinio.api.errors import ERROR_SCHEMA
 from escrutinio.api.receipts import written
-from escrutinio.app import Action
+from escrutinio.app import Action, Session
 
 router = APIRouter(tags=["intake"])
 
@@ -83,15 +84,14 @@ async def submit_entry(
     """The entry's event and where the table's double entry stands (``state``); a resubmission
     with the same key answers 200 with the first result and ``already_done: true``; ``receipts``
     as every write (``api/receipts.py``)."""
-    answer = await written(
-        request,
-        clerk,
-        lambda s: s.intake.submit_entry(
-            table, entry.votes, blank=entry.blank, null=entry.null, challenged=entry.challenged, cast=entry.cast, key=key
-        ),
-        names_its_events=True,
+    return _status(await written(request, clerk, entering(table, entry, key), names_its_events=True), response)
+
+
+def entering(table: str, entry: SheetEntry, key: str) -> Callable[[Session], Any]:
+    """The application's action of a sheet entry (this route's, and ``api/hot_writes.py``'s)."""
+    return lambda s: s.intake.submit_entry(
+        table, entry.votes, blank=entry.blank, null=entry.null, challenged=entry.challenged, cast=entry.cast, key=key
     )
-    return _status(answer, response)
 
 
 @router.get("/tables/{table}/entries", summary="A table's entries and scans, with their clerks and times", responses=ERRORS)
@@ -116,9 +116,13 @@ async def attach_image(
 
 def _status(answer: dict[str, Any], response: Response) -> dict[str, Any]:
     """201 for a new action, 200 for one recorded before under the same key."""
-    if answer["already_done"]:
-        response.status_code = 200
+    response.status_code = status_of(answer)
     return answer
+
+
+def status_of(answer: dict[str, Any]) -> int:
+    """201 for a new action, 200 for one recorded before under the same key."""
+    return 200 if answer["already_done"] else 201
 
 
 async def _attach(request: Request, clerk: Sessions, table: str, data: bytes, key: str, response: Response) -> dict[str, Any]:

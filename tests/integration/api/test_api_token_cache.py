@@ -61,6 +61,7 @@ def test_a_token_is_looked_up_once_while_no_account_changes(roll: str, monkeypat
     assert len(looked_up) == 1  # three requests, one look-up
     with Session(roll, "admin") as admin:
         admin.users.add("beto", Role.CLERK)  # an account event: every kept token is looked up again
+    time.sleep(ACCOUNTS_FRESH)  # once the accounts are read again (api/auth.py)
     assert run_alone(go([_entry(t, ana, f"{t}:1") for t in LIMA])) == [200] * 3  # the same keys: already done
     assert len(looked_up) == 2
 
