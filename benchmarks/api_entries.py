@@ -125,20 +125,24 @@ async def _through_the_api(app: Any, sheets: list[dict[str, Any]], tokens: list[
     return used, sum(statuses.values())
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--pg", action="store_true", help="on PostgreSQL (else SQLite files)")
-    args = parser.parse_args()
-    if not RUNOFF.exists():
-        sys.exit(f"{RUNOFF}: not found (../shared/data)")
+    return parser.parse_args()
+
+
+def main() -> None:
     import uvloop
 
     from escrutinio.api.app import create_app
     from escrutinio.app import Session
 
-    folder = Path(tempfile.mkdtemp(prefix="escrutinio-bench-api-"))
+    args = options()
+    folder = Path(tempfile.mkdtemp(prefix="escrutinio-bench-api-")) if RUNOFF.exists() else None
+    if folder is None:
+        sys.exit(f"{RUNOFF}: not found (../shared/data)")
     try:
         with contextlib.ExitStack() as cleanup:
             if args.pg:
