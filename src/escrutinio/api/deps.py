@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ WORKERS = 32
 on the store, so more threads than cores keep the cores busy; the store's connection pool is
 sized to them (:func:`escrutinio.store.engine.size_pools`), or threads would queue for a
 connection while the database idles."""
+PAGES = 8
+"""Of those, the threads of the pages (``web/``: anyio's, through ``run_in_threadpool``); the
+others run the API's sessions (:meth:`Sessions.run`), so that together they stay within
+:data:`WORKERS`."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ class Sessions:
             return work(session)
 
     async def run(self, work: Callable[[Session], T], *, limiter: anyio.CapacityLimiter | None = None) -> T:
-        """:meth:`call` on one of the :data:`WORKERS` threads (the event loop keeps serving other
+        """:meth:`call` on one of the API's session threads (the event loop keeps serving other
         requests); with ``limiter``, on a thread of its own rather than one the requests share (a
         read every request waits for must not queue behind them).
 
@@ -100,7 +105,11 @@ class Sessions:
         here for its call to end (as it did), so no session is left running unawaited."""
         if limiter is not None:
             return await anyio.to_thread.run_sync(self.call, work, limiter=limiter)
-        running = asyncio.get_running_loop().run_in_executor(_pool(), self.call, work)
+        loop = asyncio.get_running_loop()
+        if loop not in _LIMITED:  # once per event loop: the pages' threads (anyio's) within the bound
+            anyio.to_thread.current_default_thread_limiter().total_tokens = PAGES
+            _LIMITED.add(loop)
+        running = loop.run_in_executor(_pool(), self.call, work)
         try:
             return await asyncio.shield(running)
         except asyncio.CancelledError:
@@ -110,13 +119,17 @@ class Sessions:
 
 
 _POOL: list[ThreadPoolExecutor] = []
+_LIMITED: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+"""The event loops whose anyio threads (FastAPI's and the pages' ``run_in_threadpool``) are
+limited to :data:`PAGES`: the store's connection pools are sized to :data:`WORKERS` threads
+(:func:`escrutinio.store.engine.size_pools`), and a page may open a session on one."""
 
 
 def _pool() -> ThreadPoolExecutor:
-    """This process's :data:`WORKERS` threads for sessions (made on first use: a server process
-    forked by ``serve --workers`` makes its own)."""
+    """This process's threads for the API's sessions (made on first use: a server process forked
+    by ``serve --workers`` makes its own)."""
     if not _POOL:
-        _POOL.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="session"))
+        _POOL.append(ThreadPoolExecutor(WORKERS - PAGES, thread_name_prefix="session"))
     return _POOL[0]
 
 
