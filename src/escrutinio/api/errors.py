@@ -172,9 +172,13 @@ def _escrutinio(request: Request, exc: Exception) -> JSON:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSON:
+    return internal(request.method, request.url.path, exc)
+
+
+def internal(method: str, path: str, exc: Exception) -> JSON:
     """A bug, not the client's fault: a 500 in the same shape, the traceback in the server's log
     (never in the answer)."""
-    logging.getLogger("escrutinio.api").error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    logging.getLogger("escrutinio.api").error("%s %s failed", method, path, exc_info=exc)
     return error_response(500, f"internal error ({type(exc).__name__}): see the server's log", rule="internal")
 
 

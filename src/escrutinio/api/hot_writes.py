@@ -19,13 +19,12 @@ is in order, never how one that is not is answered.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 from escrutinio.api.auth import Tokens
 from escrutinio.api.bodies import parse_body
-from escrutinio.api.errors import error_response, refusal
+from escrutinio.api.errors import internal, refusal
 from escrutinio.api.limits import replay
 from escrutinio.api.receipts import log_key, receipted
 from escrutinio.api.responses import JSON
@@ -83,9 +82,8 @@ class HotEntries:
             response = JSON(answer, status_code=status_of(answer))
         except EscrutinioError as exc:
             response = refusal(exc, FIELDS)
-        except Exception as exc:  # a bug: answered as the framework answers one (api/errors.py)
-            logging.getLogger("escrutinio.api").error("POST %s failed", scope["path"], exc_info=exc)
-            response = error_response(500, f"internal error ({type(exc).__name__}): see the server's log", rule="internal")
+        except Exception as exc:  # a bug: answered as the framework answers one
+            response = internal("POST", scope["path"], exc)
         await response(scope, receive, send)
 
     async def _in_order(self, scope: dict[str, Any], found: re.Match[str]) -> tuple[Any, str] | None:
