@@ -12,7 +12,7 @@ Four checks, each returning one :class:`ForensicResult`:
   of the sum of those chances (999 draws).
 - ``anomalies.identical``: pairs of tables in the same polling place with identical sheets, against a
   permutation null (the district's tables placed in its places at random, 999 draws). Without polling
-  places the pairs are listed and the check cannot tell.
+  places the pairs are listed and the check cannot tell (not flagged when there is no pair).
 - ``anomalies.cast_outliers``: tables whose turnout (ballots cast over electors; ballots cast when
   electors are unknown) is more than 4 expected spreads from their peers' median (polling place,
   district or coarser level); their count is weighed against the same clean model (Monte Carlo p),
@@ -413,6 +413,17 @@ def identical(
     tables = fr.table_ids(f, np.isin(np.arange(f.height), rows))
     groups = [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]]
     caveats = (f"Only tables with at least {min_votes} ballots cast are compared.",)
+    if not has_place and observed == 0:  # nothing to weigh: the check ran and found no pair
+        return ForensicResult(
+            test=test,
+            statistic=0.0,
+            statistic_name="identical_pairs",
+            reading=f"No two counted tables in the same {district_name} carry identical sheets (every choice, blank and null).",
+            caveats=caveats,
+            details={"neighbourhood": where, "groups": []},
+            estimates={"observed": 0},
+            decided=False,
+        )
     if not has_place:
         return ForensicResult(
             test=test,
@@ -619,6 +630,14 @@ def populations(frame: pl.DataFrame, abroad: Collection[str] = ()) -> list[tuple
     return [("domestic", fr.subset(frame, ~out_np)), ("abroad", fr.subset(frame, out_np))]
 
 
+def _mid_sentence(text: str) -> str:
+    """``text`` as it reads after a colon inside a sentence: its first word in lower case ("cannot
+    tell: ..."), unless that word is an acronym (two capitals) that must keep its case."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def _apart(result: ForensicResult, population: str | None, part: pl.DataFrame) -> ForensicResult:
     """A check's result on one population: named (``.abroad`` for the tables abroad; the domestic
     result keeps the check's name), marked with its population, its wording saying which tables."""
@@ -626,7 +645,7 @@ def _apart(result: ForensicResult, population: str | None, part: pl.DataFrame) -
         return result
     name = result.test if population == "domestic" else f"{result.test}.{population}"
     counted = fr.counted(part).height
-    reading = f"{POPULATION_WORDS[population]} ({counted:,} counted), read on their own: {result.reading}"
+    reading = f"{POPULATION_WORDS[population]} ({counted:,} counted), read on their own: {_mid_sentence(result.reading)}"
     return replace(result, test=name, population=population, reading=reading)
 
 

@@ -52,10 +52,24 @@ def test_permuted_pairs_match_the_exact_expectation():
         assert pairs.mean() == pytest.approx(k * (k - 1) / 2 * same, rel=0.05)
 
 
-def test_identical_without_polling_places_cannot_tell():
+def test_identical_without_polling_places_and_no_pair_is_not_flagged():
+    """Zero identical pairs is an answer (not flagged), not a check that could not be run."""
     clean = simulate.synthetic_election(2000, seed=4).with_columns(pl.lit(None, dtype=pl.Utf8).alias("polling_place"))
     r = anomalies.identical(clean)
-    assert r.flagged() is None and r.reading.startswith("Cannot tell")
+    assert r.statistic == 0 and r.flagged() is False and r.to_dict()["status"] == "not flagged"
+
+
+def test_identical_without_polling_places_lists_pairs_and_cannot_tell():
+    clean = simulate.synthetic_election(2000, seed=4).with_columns(pl.lit(None, dtype=pl.Utf8).alias("polling_place"))
+    r = anomalies.identical(pl.concat([clean, clean.head(3).with_columns(pl.col("table") + "x")]))
+    assert r.statistic >= 3 and r.flagged() is None and r.reading.startswith("Cannot tell")
+
+
+def test_a_population_reading_continues_its_sentence_in_lower_case():
+    """'read on their own: cannot tell: ...', not '...: Cannot tell: ...' mid-sentence."""
+    frame = simulate.synthetic_election(300, seed=1)
+    r = anomalies._apart(anomalies.not_applicable("anomalies.identical", "too few."), "abroad", frame)
+    assert "read on their own: cannot tell: too few." in r.reading
 
 
 def test_unanimous_false_alarms_on_clean_synthetic_elections_stay_near_alpha():
