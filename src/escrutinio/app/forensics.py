@@ -225,9 +225,11 @@ class ForensicsService:
 
             try:
                 ranks = read_order(order, known=set(frame[tf.TABLE].cast(pl.Utf8).to_list()))
-            except InputError as exc:  # named as the option it came from: "--order: FILE:LINE:FIELD: ..."
-                named = [Problem(Place(f"order: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
-                raise InputError(named, exc.total, field="order") from None
+            except InputError as exc:  # one line, its first problem: "--order: FILE:LINE:FIELD: ... (and N more)"
+                first = exc.problems[0]
+                more = f" (and {exc.total - 1} more)" if exc.total > 1 else ""
+                place = Place(f"order: {first.place.source}", first.place.line, first.place.field)
+                raise InputError([Problem(place, first.message + more)], field="order") from None
             label = f"the order given in {order.name}"
         if ranks is None:
             return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), label

@@ -88,7 +88,7 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
         line = next(seen[t] for aware, t in offsets if aware != offsets[0][0])
         problems.add(line, "at", "expected every time with a UTC offset or every time without one, not both")
     if not seen and not problems.total:
-        problems.add(2, column, f"no table is listed: expected {EXPECTED}")
+        problems.add(1, column, f"no table is listed under the header: expected {EXPECTED}")
     problems.raise_if_any()
     distinct = sorted({k for k, _ in keys.values()})
     rank = {k: r + 1 for r, k in enumerate(distinct)}

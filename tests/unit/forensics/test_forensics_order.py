@@ -37,8 +37,8 @@ def test_forensics_order_without_at_is_one_set_counted_at_one_moment(tmp_path: P
             "order.csv:3:at: expected a rank as on line 2 (times and ranks cannot be mixed)",
         ),
         ("table,at\n000001,-1\n", "order.csv:2:at: expected a rank of 0 or more, got '-1'"),
-        ("table,at\n", "order.csv:2:table: no table is listed: expected a header line with a column table"),
-        ("table,at\n\n\n", "order.csv:2:table: no table is listed"),
+        ("table,at\n", "order.csv:1:table: no table is listed under the header: expected a header line with a column table"),
+        ("table,at\n\n\n", "order.csv:1:table: no table is listed"),
         ("", "order.csv:1: the file is empty"),
         (
             "table,at\n000001,2021-06-06T18:00:00Z\n000002,2021-06-06T19:00:00\n",
