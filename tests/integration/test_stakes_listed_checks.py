@@ -30,6 +30,19 @@ def test_stakes_refuses_a_listed_table_not_in_the_election_by_its_line(session: 
     assert err.value.field == "claims"
 
 
+def test_forensics_refuses_the_same_claims_file_as_stakes(session: Session, tmp_path: Path) -> None:
+    """One reader for --claims: forensics refuses a claimed table not in the election as stakes
+    does, instead of dropping it unseen."""
+    from escrutinio.app.forensics import ForensicsOptions
+
+    listed = tmp_path / "list.csv"
+    listed.write_text("MESA_DE_VOTACION\n000004\n999999\n")
+    with pytest.raises(InputError) as err:
+        session.forensics.run(ForensicsOptions(tests=("peers",), claims=listed))
+    assert str(err.value) == f"claims: {listed}:3:MESA_DE_VOTACION: table '999999' is not in this election"
+    assert err.value.field == "claims"
+
+
 def test_stakes_missing_column_lists_the_file_columns(session: Session, tmp_path: Path) -> None:
     listed = tmp_path / "list.csv"
     listed.write_text("acta,partido\n000004,FP\n")

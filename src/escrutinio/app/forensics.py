@@ -174,9 +174,12 @@ class ForensicsService:
         by = self.resolve_level(o.by, frame)
         claimed = None
         if o.claims is not None:
-            from escrutinio.formats.table_list import read_table_list
+            import polars as pl
 
-            claimed = read_table_list(o.claims)
+            from escrutinio.domain import table_frame as tf
+            from escrutinio.formats.table_list import read_known_tables
+
+            claimed = read_known_tables(o.claims, set(frame[tf.TABLE].cast(pl.Utf8).to_list()), "claims")
         order_label = None
         if o.tests is None or "count_order" in o.tests or o.order is not None:
             frame, order_label = self._with_order(frame, o.order)

@@ -67,19 +67,9 @@ class StakesService:
     def _read_listed(path: Path, known: set[str]) -> list[str]:
         """The listed tables of ``path``; one not in the election is an error naming its line, and
         every error names the option it came from (``--claims: FILE:LINE:FIELD: ...``)."""
-        from escrutinio.domain.errors import InputError, Place, Problem
-        from escrutinio.formats.table_list import read_table_list
+        from escrutinio.formats.table_list import read_known_tables
 
-        try:
-            found = read_table_list(path)
-            unknown = [i for i, t in enumerate(found) if t not in known]
-            if unknown:
-                named = [Problem(Place(*found.place(i)), f"table {found[i]!r} is not in this election") for i in unknown[:100]]
-                raise InputError(named, len(unknown))
-        except InputError as exc:
-            problems = [Problem(Place(f"claims: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
-            raise InputError(problems, exc.total, field="claims") from None
-        return list(found)
+        return list(read_known_tables(path, known, "claims"))
 
 
 def _repeated(named: Sequence[str]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ one column of table ids, named MESA_DE_VOTACION (ONPE's name), table or mesa."""
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from pathlib import Path
 
 from escrutinio.domain.errors import InputError, Place, Problem
@@ -55,3 +56,19 @@ def read_table_list(path: Path) -> TableList:
     out = TableList(TableId(t) for t in tables)
     out.source, out.column = source, column
     return out
+
+
+def read_known_tables(path: Path, known: Collection[str], option: str) -> TableList:
+    """The table ids of ``path`` (:func:`read_table_list`), each one of ``known`` (the election's
+    tables): one that is not is an error naming its line. Every error names the option the file came
+    from (``claims: FILE:LINE:FIELD: ...``), so that every command refuses a file the same way."""
+    try:
+        found = read_table_list(path)
+        unknown = [i for i, t in enumerate(found) if t not in known]
+        if unknown:
+            named = [Problem(Place(*found.place(i)), f"table {found[i]!r} is not in this election") for i in unknown[:100]]
+            raise InputError(named, len(unknown))
+    except InputError as exc:
+        problems = [Problem(Place(f"{option}: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
+        raise InputError(problems, exc.total, field=option) from None
+    return found
