@@ -403,7 +403,9 @@ def stakes_command(
     if at_body := dispute_body_line(result):
         typer.echo(at_body)
     typer.echo(f"Worst case for the leader if every open claim went the claimant's way: margin {result['worst_case_margin']:,}.")
-    if result["can_change_winner"]:
+    if result.get("seats"):
+        typer.echo("Seats are not allocated here (a party-list election), so no claim is weighed against a winner.")
+    elif result["can_change_winner"]:
         typer.echo(f"These claims COULD change the winner: the smallest such set has {result['smallest_set_size']:,} cases.")
     else:
         typer.echo("No combination of the open claims can change the winner.")

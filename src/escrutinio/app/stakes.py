@@ -50,7 +50,11 @@ class StakesService:
         named = list(tables)
         if listed is not None:
             named += self._read_listed(listed, set(frame[tf.TABLE].to_list()))
-        report = stakes(frame, self.context.election(), Disputes(self.context).open_claims()).to_dict()
+        election = self.context.election()
+        report = stakes(frame, election, Disputes(self.context).open_claims()).to_dict()
+        # A party-list election has no winner rule (results: "seats are not allocated here"), so its
+        # claims are weighed against no winner: the skins say so instead of "cannot change the winner".
+        report["seats"] = election.rules.seats or None
         # Every observed sheet is an open case of its own (count.stakes), so these are all of them.
         report["sheets_at_dispute_body"] = report["under_claim"]["by_state"].get("observed", 0)
         report["sheets_at_dispute_body_tables"] = sorted(frame.filter(pl.col(tf.STATE) == "observed")[tf.TABLE].to_list())
