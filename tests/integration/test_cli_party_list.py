@@ -37,3 +37,10 @@ def test_stakes_on_a_party_list_election_weighs_no_claim_against_a_winner(tmp_pa
     out = subprocess.run([sys.executable, "-m", "escrutinio.cli", "--db", db, "stakes"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "Seats are not allocated here" in out.stdout and "change the winner" not in out.stdout
+    from fastapi.testclient import TestClient
+
+    from escrutinio.api.app import create_app
+
+    with TestClient(create_app(db)) as client:
+        page = client.get("/stakes", headers={"Accept-Language": "es"})
+    assert page.status_code == 200 and "Los escaños no se asignan aquí" in page.text and "ganador:" not in page.text
