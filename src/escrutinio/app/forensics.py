@@ -224,7 +224,7 @@ class ForensicsService:
         if order is None:
             ranks, label = self.arrival_order()
         else:
-            from escrutinio.forensics.order import read_order
+            from escrutinio.formats.order_list import read_order
 
             try:
                 ranks = read_order(order, known=set(frame[tf.TABLE].cast(pl.Utf8).to_list()))
@@ -251,7 +251,7 @@ class ForensicsService:
         """Table -> rank of the moment the log recorded its current sheet (ties share a rank), and
         the order's label; (None, None) when every sheet was recorded at one moment (a file loaded
         at once: a bulk load stamps all its events with one time), which is no order at all."""
-        from escrutinio.forensics.order import ranks_of
+        from escrutinio.formats.order_list import ranks_of
 
         times = {seq: at for seq, _type, at, _actor in self.session.reader.event_index()}
         if len(set(times.values())) < 2:  # one moment for the whole log: no need to read the sheets

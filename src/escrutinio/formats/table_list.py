@@ -58,10 +58,11 @@ def read_table_list(path: Path) -> TableList:
     return out
 
 
-def read_known_tables(path: Path, known: Collection[str], option: str) -> TableList:
+def read_known_tables(path: Path, known: Collection[str], field: str) -> TableList:
     """The table ids of ``path`` (:func:`read_table_list`), each one of ``known`` (the election's
-    tables): one that is not is an error naming its line. Every error names the option the file came
-    from (``claims: FILE:LINE:FIELD: ...``), so that every command refuses a file the same way."""
+    tables): one that is not is an error naming its line. Every error names the field the file came
+    from (``claims: FILE:LINE:FIELD: ...``; a skin words it as its option), so that every command
+    refuses a file the same way."""
     try:
         found = read_table_list(path)
         unknown = [i for i, t in enumerate(found) if t not in known]
@@ -69,6 +70,6 @@ def read_known_tables(path: Path, known: Collection[str], option: str) -> TableL
             named = [Problem(Place(*found.place(i)), f"table {found[i]!r} is not in this election") for i in unknown[:100]]
             raise InputError(named, len(unknown))
     except InputError as exc:
-        problems = [Problem(Place(f"{option}: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
-        raise InputError(problems, exc.total, field=option) from None
+        problems = [Problem(Place(f"{field}: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
+        raise InputError(problems, exc.total, field=field) from None
     return found

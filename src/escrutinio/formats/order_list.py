@@ -1,4 +1,4 @@
-"""The real order of the count, from a CSV a person gives (``--order``).
+"""The real order of the count, read from a CSV a person gives (``--order``): a reader, so it lives with the readers.
 
 Why a file: a count-order story is only worth telling on the order in which sheets were really
 counted. A file's row order, or the order in which a bulk load wrote sheets into the log, is not

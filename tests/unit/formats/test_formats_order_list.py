@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from escrutinio.domain.errors import InputError
-from escrutinio.forensics.order import EXPECTED, ranks_of, read_order
+from escrutinio.formats.order_list import EXPECTED, ranks_of, read_order
 
 
 def test_forensics_order_ranks_follow_times_and_ties_share_a_rank(tmp_path: Path) -> None:
