@@ -53,10 +53,10 @@ def in_one_group(url: str, monkeypatch: pytest.MonkeyPatch, works: list[Callable
     entered = threading.Event()
     real = Store.write_group
 
-    def spy(self: Store, requests: Any) -> Any:
+    def spy(self: Store, requests: Any, *turn: Any) -> Any:
         sizes.append(len(requests))
         entered.set()
-        return real(self, requests)
+        return real(self, requests, *turn)
 
     monkeypatch.setattr(Store, "write_group", spy)
     results: list[Any] = [None] * len(works)
@@ -79,7 +79,7 @@ def in_one_group(url: str, monkeypatch: pytest.MonkeyPatch, works: list[Callable
                 threads.append(threading.Thread(target=run, args=(i,)))
                 threads[-1].start()
                 for _ in range(6000):
-                    if committer._queue.qsize() == i + 1:
+                    if committer.waiting() == i + 1:
                         break
                     threading.Event().wait(0.01)
         for t in threads:

@@ -88,9 +88,10 @@ worker threads (:func:`size_pools`), or threads queue for a connection while the
 
 def size_pools(threads: int) -> None:
     """Pool enough server connections for ``threads`` threads: each thread holds at most two at
-    once (a snapshot's store and reader), the group commit one. Engines made before are
-    closed and made again on their next use, with the new size."""
-    wanted = {"size": threads + 1, "overflow": threads + 1}
+    once (a snapshot's store and reader), each lane of the group commit one (two on a server:
+    ``store.group_commit``). Engines made before are closed and made again on their next use,
+    with the new size."""
+    wanted = {"size": threads + 2, "overflow": threads + 2}
     if wanted != _POOL:
         _POOL.update(wanted)
         dispose_all()

@@ -11,19 +11,24 @@ its own future and gets its own events or its own error, as if it had appended a
 Nothing accepted is lost or reordered: a caller's result is set only after the commit that
 made it durable, and a failed commit fails every caller of the group with the store's
 "outcome unknown" error, which a keyed action (every intake action is) resolves by retrying.
+
+On a server, two lanes overlap one group's write with the next group's lock request
+(:class:`Committer`).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from escrutinio.store.location import sqlite_path
 
 if TYPE_CHECKING:
     from escrutinio.ledger.events import Event
@@ -38,7 +43,11 @@ IDLE_SECONDS = 1.0
 
 GATHER_SECONDS = 0.015
 """How long a committer that found far fewer appends waiting than its last group held waits for
-the others at most (see :meth:`Committer._take`)."""
+the others at most (see :meth:`Committer._gather`)."""
+
+SERVER_LANES = 2
+"""Lanes of a PostgreSQL store's committer (see :class:`Committer`): one group writing while
+the next waits for the lock keeps the server busy; a third would only wait behind them."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +62,32 @@ class GroupRequest:
     decider: Decider | None = None
 
 
+class Turn(Protocol):
+    """What a writer tells the committer as a group goes through: the write lock is held
+    (:meth:`granted`), the write and its COMMIT are being sent (:meth:`writing`)."""
+
+    def granted(self) -> None: ...
+
+    def writing(self) -> None: ...
+
+
+class _NoTurn:
+    """A write no committer waits on (a plain append)."""
+
+    def granted(self) -> None:
+        pass
+
+    def writing(self) -> None:
+        pass
+
+
+NO_TURN: Turn = _NoTurn()
+
+
 class GroupWriter(Protocol):
     """What a committer writes through: the store (:meth:`Store.write_group`)."""
 
-    def write_group(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]: ...
+    def write_group(self, requests: Sequence[GroupRequest], turn: Turn = NO_TURN) -> list[list[Event] | BaseException]: ...
 
     def close(self) -> None: ...
 
@@ -71,18 +102,86 @@ class _Waiting:
     future: Future[list[Event]]
 
 
-class Committer:
-    """The one thread that commits the appends to one store made through :func:`committer`."""
+ASKING, GRANTED, WRITING, DONE = range(4)
+"""Where a group sent to the store stands: its lock asked for, held, its write and COMMIT sent,
+through (committed, refused or failed)."""
 
-    def __init__(self, url: str, opener: Callable[[], GroupWriter]) -> None:
+
+class Flight:
+    """One group on its way through the store: the writer tells it when the write lock is
+    granted (:meth:`granted`) and when the write and its COMMIT go to the server
+    (:meth:`writing`); the committer's other lanes wait on those moments."""
+
+    def __init__(self, changed: threading.Condition) -> None:
+        self._changed = changed
+        self.state = ASKING
+
+    def granted(self) -> None:
+        self._move(GRANTED)
+
+    def writing(self) -> None:
+        self._move(WRITING)
+
+    def done(self) -> None:
+        self._move(DONE)
+
+    def _move(self, state: int) -> None:
+        with self._changed:
+            if state > self.state:
+                self.state = state
+                self._changed.notify_all()
+
+
+class Committer:
+    """The threads ("lanes") that commit the appends to one store made through :func:`committer`.
+
+    One lane: take the appends waiting, write them, answer them, take the next. Every step
+    waits for the one before: while the group's lock request and its write travel to the
+    server and back, nothing else happens, and while its clients are answered and come back,
+    the server has nothing to do. On a results centre that was most of a group's cycle.
+
+    Two lanes (a server's store, :data:`SERVER_LANES`), each with its own connection and
+    :class:`GroupWriter`, overlap those waits: while one lane's group holds the write lock,
+    the other gathers the next group, and sends its lock request (and the reads that go with
+    it, ``store.read_ahead``) as soon as the first sends its write and COMMIT, so the lock is
+    granted to it the moment that commit is done, and its reads, run after the lock is
+    granted, see what that commit wrote (READ COMMITTED). Two lanes write in turn exactly as
+    two server processes sharing the advisory lock do (``serve --workers 2``): each group is
+    its own transaction, sealed on the head it reads under the lock.
+
+    Order: a lane takes its group only once the group taken before is granted the lock, so
+    groups reach the lock in the order they were taken, and at most one lock request of this
+    process waits at the server. Nothing any client can observe is reordered by the overlap:
+    a client is answered only after its group committed, so its next append (or anything it
+    tells another client) is in a later group. A group whose joint write is refused and is
+    written again apart (``Store._group_apart``) may commit after the group taken after it:
+    none of its clients has been answered yet, and two groups in flight at once hold appends
+    of different clients that were waiting at the same time, whose order no one saw.
+
+    SQLite keeps one lane: its write lock is a lock on the file, and one connection writing
+    while another waits gains nothing there.
+    """
+
+    def __init__(self, url: str, opener: Callable[[], GroupWriter], lanes: int = 1) -> None:
         self.url = url
         self._opener = opener
-        self._queue: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._lanes = max(1, lanes)
+        self._waiting: deque[_Waiting] = deque()
+        self._changed = threading.Condition()
+        """Guards the queue and the lanes' state; notified when either changes."""
+        self._threads: dict[int, threading.Thread] = {}
         self._stopping = False
-        self._last = 1
-        """How many appends the last group held."""
+        self._taking = False
+        """A lane is gathering its group (one at a time: groups are taken in turn)."""
+        self._newest: Flight | None = None
+        """The group taken last, on its way through the store (or through it)."""
+        self._last = [1] * self._lanes
+        """How many appends each lane's last group held."""
+
+    def waiting(self) -> int:
+        """How many appends wait to be taken into a group."""
+        with self._changed:
+            return len(self._waiting)
 
     def submit(
         self,
@@ -94,79 +193,117 @@ class Committer:
     ) -> list[Event]:
         """Queue an append and wait for the commit that makes it durable (or for its refusal)."""
         waiting = _Waiting(list(pending), actor, expect_seq, keys, decider, Future())
-        with self._lock:
-            self._queue.put(waiting)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"group-commit {self.url}", daemon=True)
-                self._thread.start()
+        with self._changed:
+            self._waiting.append(waiting)
+            for lane in range(self._lanes):
+                if lane not in self._threads:
+                    thread = threading.Thread(target=self._run, args=(lane,), name=f"group-commit {lane} {self.url}", daemon=True)
+                    self._threads[lane] = thread
+                    thread.start()
+            self._changed.notify_all()
         return waiting.future.result()
 
     def stop(self) -> None:
-        """Finish what is queued, then stop the thread (at exit, or when a test ends)."""
-        with self._lock:
-            thread, self._stopping = self._thread, True
-        if thread is not None:
+        """Finish what is queued, then stop the lanes (at exit, or when a test ends)."""
+        with self._changed:
+            threads, self._stopping = list(self._threads.values()), True
+            self._changed.notify_all()
+        for thread in threads:
             thread.join()
-        self._stopping = False
+        with self._changed:
+            self._stopping = False
 
-    def _run(self) -> None:
+    def _run(self, lane: int) -> None:
         store: GroupWriter | None = None
         try:
             while True:
-                group = self._take()
-                if not group:
+                taken = self._take(lane)
+                if taken is None:
                     return
                 if store is None:
                     store = self._opener()
-                self._commit(store, group)
+                self._commit(store, *taken)
         finally:
             if store is not None:
                 store.close()
 
-    def _take(self) -> list[_Waiting]:
-        """The appends waiting now (at least one, waiting for it up to IDLE_SECONDS), or none
-        when there is nothing to do and the thread should stop.
-
-        When fewer than half as many are waiting as the last group held, the others are on their
-        way (their clients were answered together, by the last commit, and are sending their
-        next appends): the committer waits for them, up to GATHER_SECONDS. Why: a group costs
-        about the same whatever its size (its round trips), and taking at once the one or two
-        appends that came first (answered by the write before the last, so out of step with the
-        rest) made groups alternate between those few and all the rest, each costing a whole
-        write: every client waited for two writes instead of one. The wait ends as soon as the
-        group is as large as the last; it costs a lone writer nothing after its first group
-        (its last group held one append)."""
-        try:
-            first = self._queue.get(timeout=0.05 if self._stopping else IDLE_SECONDS)
-        except queue.Empty:
-            with self._lock:  # an append queued under the lock after this check finds no thread
-                if self._queue.empty():
-                    self._thread = None
-                    return []
-            first = self._queue.get()
-        group = [first]
-        while len(group) < MAX_GROUP:
+    def _take(self, lane: int) -> tuple[list[_Waiting], Flight] | None:
+        """This lane's turn and its group: the appends waiting once the group taken before
+        holds the lock (at least one, waited for up to IDLE_SECONDS), or None when there is
+        nothing to do and the lane should stop."""
+        with self._changed:
+            while self._taking or (self._newest is not None and self._newest.state < GRANTED):
+                self._changed.wait()
+            self._taking = True
+            group: list[_Waiting] = []
             try:
-                group.append(self._queue.get_nowait())
-            except queue.Empty:
+                if not self._first(lane):
+                    return None
+                group = self._gather(self._last[lane])
+                self._last[lane] = len(group)
+                flight = self._newest = Flight(self._changed)
+                return group, flight
+            finally:
+                self._taking = False
+                self._changed.notify_all()
+
+    def _first(self, lane: int) -> bool:
+        """Wait (holding ``_changed``) for an append, up to IDLE_SECONDS; False, and the lane
+        is gone, when none came (an append queued after that finds the lane gone and starts it)."""
+        limit = time.monotonic() + (0.05 if self._stopping else IDLE_SECONDS)
+        while not self._waiting:
+            left = limit - time.monotonic()
+            if left <= 0:
+                del self._threads[lane]
+                return False
+            self._changed.wait(left)
+        return True
+
+    def _gather(self, last: int) -> list[_Waiting]:
+        """The group (holding ``_changed``, at least one append waiting).
+
+        While the group taken before is on its way to its commit, this one gathers every
+        append that arrives, and goes as that group's write and COMMIT go to the server: its
+        lock request then waits at the server for that commit, and it holds every client
+        answered meanwhile.
+
+        With no group on its way (one lane, or a quiet moment), when fewer than half as many
+        are waiting as the last group held, the others are on their way (their clients were
+        answered together, by the last commit, and are sending their next appends): the lane
+        waits for them, up to GATHER_SECONDS. Why: a group costs about the same whatever its
+        size (its round trips), and taking at once the one or two appends that came first
+        (answered by the write before the last, so out of step with the rest) made groups
+        alternate between those few and all the rest, each costing a whole write: every
+        client waited for two writes instead of one. The wait ends as soon as the group is as
+        large as the last; it costs a lone writer nothing after its first group (its last
+        group held one append)."""
+        group: list[_Waiting] = []
+        before = self._newest
+        while len(group) < MAX_GROUP:
+            if self._waiting:
+                group.append(self._waiting.popleft())
+            elif before is not None and before.state < WRITING and not self._stopping:
+                self._changed.wait()
+            else:
                 break
-        wanted = min(self._last, MAX_GROUP)
+        wanted = min(last, MAX_GROUP)
         if 2 * len(group) <= wanted and not self._stopping:
             deadline = time.monotonic() + GATHER_SECONDS
             while len(group) < wanted and (left := deadline - time.monotonic()) > 0:
-                try:
-                    group.append(self._queue.get(timeout=left))
-                except queue.Empty:
-                    break
-        self._last = len(group)
+                if self._waiting:
+                    group.append(self._waiting.popleft())
+                else:
+                    self._changed.wait(left)
         return group
 
-    def _commit(self, store: GroupWriter, group: list[_Waiting]) -> None:
+    def _commit(self, store: GroupWriter, group: list[_Waiting], flight: Flight) -> None:
         requests = [GroupRequest(w.pending, w.actor, w.expect_seq, w.keys, w.decider) for w in group]
         try:
-            results = store.write_group(requests)
+            results = store.write_group(requests, flight)
         except BaseException as exc:
             results = [exc] * len(group)
+        finally:
+            flight.done()
         for waiting, result in zip(group, results, strict=True):
             if isinstance(result, BaseException):
                 waiting.future.set_exception(result)
@@ -180,11 +317,13 @@ _REGISTRY = threading.Lock()
 
 def committer(url: str, opener: Callable[[], GroupWriter]) -> Committer:
     """The process's committer for the store at ``url`` (one per store, made on first use;
-    ``opener`` opens the committer's own connection to the store)."""
+    ``opener`` opens a lane's own connection to the store): :data:`SERVER_LANES` lanes on a
+    server, one on an SQLite file (see :class:`Committer`)."""
     with _REGISTRY:
         found = _COMMITTERS.get(url)
         if found is None:
-            found = _COMMITTERS[url] = Committer(url, opener)
+            lanes = 1 if sqlite_path(url) is not None else SERVER_LANES
+            found = _COMMITTERS[url] = Committer(url, opener, lanes)
         return found
 
 

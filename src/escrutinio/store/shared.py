@@ -15,6 +15,15 @@ server, the CLI) append meanwhile, so no request ever has to ask whether it is s
 
 A command (one session) needs none of this; a :class:`Shared` is made by whoever knows the
 process is long-lived and that the store stays the same store (``escrutinio serve``).
+
+The group commit's two lanes (``store.group_commit``) are two writers sharing this state,
+one writing while the other waits for the lock, as two server processes would with a state
+each. What a write caches from rows it then rolls back is only the lineage (keyed by the
+number of areas, :data:`UNCOMMITTED`), and only under the lock; the other lane reads the
+count under the lock after that rollback, so the stale entry never matches it, and a lane
+that registers areas computes their lineage afresh. Everything else is keyed by what it was
+made from (a chunk's hash, the list of chunks' hashes), so a writer can never read another's
+entry as its own state.
 """
 
 from __future__ import annotations

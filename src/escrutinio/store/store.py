@@ -47,7 +47,7 @@ from escrutinio.store.engine import (
 from escrutinio.store.entries import Decider, EntryState, InWrite
 from escrutinio.store.failures import guarded, is_driver_error, shown, translate
 from escrutinio.store.field_limits import check_election, check_event
-from escrutinio.store.group_commit import GroupRequest, committer
+from escrutinio.store.group_commit import NO_TURN, GroupRequest, Turn, committer
 from escrutinio.store.lite import LiteEngine
 from escrutinio.store.packed_tally import unpack
 from escrutinio.store.projection import (
@@ -84,6 +84,9 @@ class Store:
         self._cache: dict[str, Any] = shared.cache if shared is not None else {}
         self._committing = False
         self._phases: phases.Phases | phases._Off = phases.OFF
+        self._turn: Turn = NO_TURN
+        """The committer lane's group being written (:meth:`write_group`), told when the lock is
+        granted and when the write goes."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -497,6 +500,8 @@ class Store:
         timing.mark("combine")
         changed = tally_rows(conn, delta, proj.ahead)
         timing.mark("tally_rows")
+        if commit:
+            self._turn.writing()  # the committer's next group may ask for the lock: this one commits now
         with pipelined(conn):
             proj.flush()  # the sheets' rows, held back to go with the rest
             # The log and the docket rows in one statement each, whatever the number of events.
@@ -545,7 +550,7 @@ class Store:
         url, shared = self.url, self._shared
         return committer(url, lambda: Store(url, shared)).submit(pending, actor, expect_seq, wanted, decider)
 
-    def write_group(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
+    def write_group(self, requests: Sequence[GroupRequest], turn: Turn = NO_TURN) -> list[list[Event] | BaseException]:
         """Append each request in turn in ONE transaction and one commit, each with its own
         result or refusal (a StaleState, an AlreadyDone, a rule), as if appended alone.
 
@@ -555,9 +560,13 @@ class Store:
         group written again in a new one, each request inside its own savepoint, so the refusal
         rolls back that request alone (:meth:`_group_apart`). A group whose requests expect a
         head, or share a key, takes that second path directly.
+
+        ``turn``: told when the write lock is granted and when the write goes (the committer's
+        other lane waits on those moments, ``store.group_commit``).
         """
         self.election()  # read before the write's connection: a second one at once can starve a full pool
         self._phases = timing = phases.start()
+        self._turn = turn
         try:
             results = self._group_together(requests)
             if results is None:
@@ -571,6 +580,7 @@ class Store:
         finally:
             self._committing = False
             self._phases = phases.OFF
+            self._turn = NO_TURN
         return results
 
     def _group_together(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException] | None:
@@ -587,6 +597,7 @@ class Store:
         try:
             with writing(self.engine) as conn, conn.begin():
                 state = _under_lock(conn, keys, lock=True, ahead=ahead)
+                self._turn.granted()
                 self._phases.mark("lock")
                 done = state.done
                 for i, r in enumerate(requests):
@@ -617,8 +628,10 @@ class Store:
         results: list[list[Event] | BaseException] = []
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
+            self._turn.granted()
             for r in requests:
                 results.append(self._savepoint(conn, lambda r=r: self._write(conn, r)))
+            self._turn.writing()
             self._committing = True
         return results
 

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from tests.threads import until
 
 from escrutinio.store import group_commit
-from escrutinio.store.group_commit import Committer, GroupRequest
+from escrutinio.store.group_commit import NO_TURN, Committer, GroupRequest, Turn
 
 
 class Writer:
@@ -21,7 +22,7 @@ class Writer:
         self.sizes: list[int] = []
         self.release = [threading.Event(), threading.Event()]
 
-    def write_group(self, requests: Sequence[GroupRequest]) -> list[Any]:
+    def write_group(self, requests: Sequence[GroupRequest], turn: Turn = NO_TURN) -> list[Any]:
         self.sizes.append(len(requests))
         if len(self.sizes) <= len(self.release):
             self.release[len(self.sizes) - 1].wait(30)
@@ -38,28 +39,20 @@ def _submit(committer: Committer, n: int) -> list[threading.Thread]:
     return threads
 
 
-def _until(condition: Any) -> None:
-    for _ in range(3000):
-        if condition():
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError("never happened")
-
-
 def test_a_lone_append_after_a_full_group_waits_for_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(group_commit, "GATHER_SECONDS", 30.0)
     writer = Writer()
     committer = Committer("memory", lambda: writer)
     threads = _submit(committer, 1)  # taken alone, held by the writer
-    _until(lambda: len(writer.sizes) == 1)
+    until(lambda: len(writer.sizes) == 1)
     threads += _submit(committer, 4)  # queue behind it: the next group holds the four
-    _until(lambda: committer._queue.qsize() == 4)
+    until(lambda: committer.waiting() == 4)
     writer.release[0].set()
-    _until(lambda: len(writer.sizes) == 2)
+    until(lambda: len(writer.sizes) == 2)
     threads += _submit(committer, 1)  # comes first, alone, while the four are written
-    _until(lambda: committer._queue.qsize() == 1)
+    until(lambda: committer.waiting() == 1)
     writer.release[1].set()
-    _until(lambda: committer._queue.qsize() == 0)
+    until(lambda: committer.waiting() == 0)
     threading.Event().wait(0.2)  # a committer that did not wait would have written it alone by now
     threads += _submit(committer, 3)  # the rest of the last group's clients
     for t in threads:
