@@ -151,15 +151,18 @@ class Committer:
 
     Order: a lane takes its group only once the group taken before is granted the lock, so
     groups reach the lock in the order they were taken, and at most one lock request of this
-    process waits at the server. Nothing any client can observe is reordered by the overlap:
-    a client is answered only after its group committed, so its next append (or anything it
-    tells another client) is in a later group. A group whose joint write is refused and is
-    written again apart (``Store._group_apart``) may commit after the group taken after it:
-    none of its clients has been answered yet, and two groups in flight at once hold appends
-    of different clients that were waiting at the same time, whose order no one saw.
+    process waits at the server (two while a group is written apart, below). Nothing any
+    client can observe is reordered by the overlap: a client is answered only after its group
+    committed, so its next append (or anything it tells another client) is in a group taken
+    after that commit. A group whose joint write is refused and is written again apart
+    (``Store._group_apart``, each request deciding again on the state under its new lock) may
+    commit after the group taken after it: none of its clients has been answered yet, no
+    reader saw any of it (it was not committed), and the two groups hold appends of different
+    clients that were waiting at the same time, whose order no one could see.
 
-    SQLite keeps one lane: its write lock is a lock on the file, and one connection writing
-    while another waits gains nothing there.
+    SQLite keeps one lane: its write lock is a lock on the file, which a second connection
+    polls for (there is no server queue to wait in, granting it the moment the commit is
+    done), and its commit is a local flush with no round trip to hide.
     """
 
     def __init__(self, url: str, opener: Callable[[], GroupWriter], lanes: int = 1) -> None:
@@ -235,7 +238,6 @@ class Committer:
             while self._taking or (self._newest is not None and self._newest.state < GRANTED):
                 self._changed.wait()
             self._taking = True
-            group: list[_Waiting] = []
             try:
                 if not self._first(lane):
                     return None

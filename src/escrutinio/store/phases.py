@@ -7,6 +7,10 @@ write notes its phases (``perf_counter``) and the process rewrites, at most once
 table of the means by group size into that file (a server stopped by a signal runs no exit
 handler, so the table is kept up to date as it goes): ``benchmarks/intake.py --phases`` sets
 it for the server it starts and prints the table. Unset, the marks cost nothing measurable.
+
+On a server the committer has two lanes (``store.group_commit``): a group's ``lock`` then
+includes its wait for the other lane's group to commit (its lock request is sent while that
+group writes), so the phases of the two lanes overlap and add up to more than the wall clock.
 """
 
 from __future__ import annotations

@@ -624,7 +624,12 @@ class Store:
 
     def _group_apart(self, requests: Sequence[GroupRequest]) -> list[list[Event] | BaseException]:
         """The group in one transaction, each request in its own savepoint: a refusal (a key
-        done, a stale head, a projection guard) rolls back that request alone."""
+        done, a stale head, a projection guard) rolls back that request alone.
+
+        After a refused joint write, the committer's other lane may hold the lock by now (it
+        asked while this group's COMMIT went): this group then commits after that one, which
+        no client can tell (none of this group's callers is answered before it commits:
+        ``group_commit.Committer``)."""
         results: list[list[Event] | BaseException] = []
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
