@@ -127,6 +127,26 @@ class ForensicsService:
         names.setdefault("national", "national")
         return names
 
+    def column_names(self, frame: Any = None) -> dict[str, str]:
+        """Each geography column of the frame -> the election's name for what it holds, for wording.
+
+        A column that only repeats a coarser one (Russia's district column holds its territorial
+        commissions again; Peru's polling-place column is empty, so what stands for a place there is
+        its district) takes the name of the level it repeats: a result read at that column must say
+        ``territorial commission``, never ``district`` or ``polling place``, which the election has not.
+        """
+        from escrutinio.forensics.frames import LEVELS
+
+        frame = self.session.table_frame() if frame is None else frame
+        named = {col: name for name, col in reversed(list(self.level_names(frame).items()))}
+        out: dict[str, str] = {}
+        last: str | None = None
+        for col in reversed(LEVELS):  # coarsest first: a repeating column takes the level above's name
+            last = named.get(col, last)
+            if last is not None:
+                out[col] = last
+        return out
+
     def resolve_level(self, by: str | None, frame: Any = None) -> str | None:
         """The frame column for a level name of this election: one line naming the levels that work
         for this election when ``by`` is not one (an abroad level, polling places it does not have)."""
@@ -183,7 +203,7 @@ class ForensicsService:
         order_label = None
         if o.tests is None or "count_order" in o.tests or o.order is not None:
             frame, order_label = self._with_order(frame, o.order)
-        column_names = {col: name for name, col in reversed(list(self.level_names(frame).items()))}
+        column_names = self.column_names(frame)
         try:
             return run_suite(
                 frame,

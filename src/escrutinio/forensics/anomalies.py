@@ -28,7 +28,7 @@ each check runs on each population, the abroad result named ``<check>.abroad``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -39,7 +39,7 @@ from scipy import stats
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics import nulls
-from escrutinio.forensics.results import ForensicResult, not_applicable
+from escrutinio.forensics.results import ForensicResult, level_word, not_applicable
 
 POPULATION_WORDS = {"domestic": "Domestic tables", "abroad": "Tables abroad"}
 """How a result's wording names the tables it read when domestic and abroad are read apart."""
@@ -59,7 +59,7 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
     high = big & (cast >= threshold * electors) & ~over & ~equal
     flagged = over | equal | high
     n_over, n_equal, n_high = int(over.sum()), int(equal.sum()), int(high.sum())
-    below = f" and {n_high} more report a turnout of {100 * threshold:.0f} % or more" if threshold < 1 else ""
+    below = f" and {n_high:,} more report a turnout of {100 * threshold:.0f} % or more" if threshold < 1 else ""
     if n_over == 0 and n_equal == 0 and n_high == 0:
         reading = (
             f"No counted table with at least {min_electors} electors reports a turnout of "
@@ -67,8 +67,8 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
         )
     else:
         reading = (
-            f"{n_over} counted table(s) report more ballots cast than registered electors, which a correct "
-            f"sheet cannot show, {n_equal} report exactly 100 % turnout, which is possible but rare{below}. "
+            f"{n_over:,} counted table(s) report more ballots cast than registered electors, which a correct "
+            f"sheet cannot show, {n_equal:,} report exactly 100 % turnout, which is possible but rare{below}. "
             "Each is worth checking against the sheet image and the roll."
         )
     return ForensicResult(
@@ -109,7 +109,12 @@ def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 
     reading = (
         f"{n:,} counted table(s) with at least {min_cast} ballots have {100 * threshold:.0f} % or more of them "
         f"null (the election's tables overall: {100 * overall:.2f} %). "
-        + ("Each is worth checking against the sheet: a high null share is where ballots can be spoiled." if n else "None does.")
+        + (
+            "Each is worth checking against the sheet: a high null share can come from a sheet misread or "
+            "miscopied, from ballots spoiled at the count, or from voters spoiling them on purpose."
+            if n
+            else "None does."
+        )
     )
     return ForensicResult(
         test=test,
@@ -306,7 +311,10 @@ def unanimous(
             "tables of the area show it.",
             "The null treats tables as independent; tables of one village are not.",
         ),
-        details={"min_votes": min_votes, "major_choices": [c for c, m in zip(cols, major, strict=True) if m]},
+        details={
+            "min_votes": min_votes,
+            "major_choices": [c.removeprefix(tf.CHOICE_PREFIX) for c, m in zip(cols, major, strict=True) if m],
+        },
     )
     return replace(result, level=start)  # peers are read from this level up (a coarser one for small areas)
 
@@ -409,7 +417,8 @@ def identical(
     sizes = dup["_row"].list.len().to_numpy() if dup.height else np.zeros(0)
     observed = int((sizes * (sizes - 1) // 2).sum())
     rows = np.concatenate(dup["_row"].to_list()).astype(np.int64) if dup.height else np.zeros(0, np.int64)
-    where = "polling place" if has_place else district_name
+    where = "polling_place" if has_place else district_name
+    district_word = level_word(district_name)
     tables = fr.table_ids(f, np.isin(np.arange(f.height), rows))
     groups = [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]]
     caveats = (f"Only tables with at least {min_votes} ballots cast are compared.",)
@@ -418,18 +427,19 @@ def identical(
             test=test,
             statistic=0.0,
             statistic_name="identical_pairs",
-            reading=f"No two counted tables in the same {district_name} carry identical sheets (every choice, blank and null).",
+            reading=f"No two counted tables in the same {district_word} carry identical sheets (every choice, blank and null).",
             caveats=caveats,
             details={"neighbourhood": where, "groups": []},
             estimates={"observed": 0},
             decided=False,
+            level=tf.DISTRICT,
         )
     if not has_place:
         return ForensicResult(
             test=test,
             statistic=float(observed),
             statistic_name="identical_pairs",
-            reading=f"Cannot tell: {observed} pair(s) of counted tables in the same {district_name} carry identical sheets "
+            reading=f"Cannot tell: {observed:,} pair(s) of counted tables in the same {district_word} carry identical sheets "
             "(every choice, blank and null); without polling places there is no finer neighbourhood to weigh them "
             "against, so they are listed for a look, not weighed.",
             tables=tables,
@@ -438,6 +448,7 @@ def identical(
             estimates={"observed": observed},
             decided=None,
             status="not_applicable",
+            level=tf.DISTRICT,
         )
     # Classes: identical sheets within a stratum (district, tables of about the same size and null
     # rate: tables of one place are often alike in both, which alone makes identical sheets likelier); the null
@@ -469,8 +480,8 @@ def identical(
     p = float((1 + int((null_pairs >= observed).sum())) / (draws + 1)) if observed else 1.0
     expected = float(null_pairs.mean())
     found = (
-        f"{observed} pair(s) of counted tables in the same polling place carry identical sheets (every choice, "
-        f"blank and null); the same sheets spread at random over the places of the tables of their {district_name} "
+        f"{observed:,} pair(s) of counted tables in the same polling place carry identical sheets (every choice, "
+        f"blank and null); the same sheets spread at random over the places of the tables of their {district_word} "
         f"with about the same size and null rate make about "
         f"{expected:.2f} such pairs"
     )
@@ -494,8 +505,9 @@ def identical(
         ),
         details={"neighbourhood": where, "expected": expected, "groups": groups},
         estimates={"observed": observed, "expected": expected},
-        null=f"tables of each {district_name} placed in its polling places at random (permutation)",
+        null=f"tables of each {district_word} placed in its polling places at random (permutation)",
         draws=draws,
+        level="polling_place",
     )
 
 
@@ -509,7 +521,7 @@ def cast_outliers(
     z_at: float = OUTLIER_Z,
     draws: int = NULL_DRAWS,
     seed: int = 0,
-    level_label: str | None = None,
+    level_names: Mapping[str, str] | None = None,
 ) -> ForensicResult:
     """Tables whose turnout (or ballots cast) is far from their peers', counted and weighed against a
     clean election with the same local spread.
@@ -519,9 +531,11 @@ def cast_outliers(
     tables beyond ``z_at`` is weighed against its null: per table, the chance a normal draw lands
     that far, with the peers' median and spread read from a finite group (a t tail whose degrees of
     freedom are those of a MAD from that many tables). Tables individually beyond chance across all
-    tables (Bonferroni at ``alpha``) are listed.
+    tables (Bonferroni at ``alpha``) are listed. ``level_names`` (frame column -> the election's
+    name) words the peers' areas, in the reading and in the levels used, as the election calls them.
     """
     test = "anomalies.cast_outliers"
+    names = dict(level_names or {})
     f = fr.counted(frame)
     if f.height < min_group:
         return not_applicable(test, "too few counted tables.")
@@ -582,8 +596,8 @@ def cast_outliers(
         seed=seed,
         null=f"each table's {metric_name} normal around its peers' median with their spread and its own binomial "
         "noise; t tails for a median and MAD read from a finite group",
-        found=f"{int(far.sum())} counted table(s) have a {metric_name} more than {z_at:g} expected spreads from the "
-        f"other tables of their {(level_label or start).replace('_', ' ')} (or coarser area), against about "
+        found=f"{int(far.sum()):,} counted table(s) have a {metric_name} more than {z_at:g} expected spreads from the "
+        f"other tables of their {level_word(names.get(start, start))} (or coarser area), against about "
         f"{float(q.sum()):.1f} expected "
         f"(max |z| = {float(np.abs(z).max()):.1f}; {int(listed.sum())} beyond chance one by one across "
         f"{n_tests:,} tables)",
@@ -601,7 +615,9 @@ def cast_outliers(
             "z_at": z_at,
             "top": top,
             "max_abs_z": float(np.abs(z).max()),
-            "levels_used": {fr.LEVELS[i]: int((level_of == i).sum()) for i in np.unique(level_of)},
+            "levels_used": _tables_by_name(
+                ((fr.LEVELS[i], int((level_of == i).sum())) for i in np.unique(level_of)), names
+            ),
         },
     )
     # The statistic stays the largest |z| (what a reader compares tables by); the count is in the estimates.
@@ -609,6 +625,16 @@ def cast_outliers(
     return replace(
         result, statistic=max_z, statistic_name="max_abs_z", estimates={**result.estimates, "max_abs_z": max_z}, level=start
     )
+
+
+def _tables_by_name(counts: Iterable[tuple[str, int]], names: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Tables per level, keyed by the election's name of each level (columns that hold one level
+    again add up under its name)."""
+    out: dict[str, int] = {}
+    for level, n in counts:
+        name = (names or {}).get(level, level)
+        out[name] = out.get(name, 0) + n
+    return out
 
 
 def populations(frame: pl.DataFrame, abroad: Collection[str] = ()) -> list[tuple[str | None, pl.DataFrame]]:
@@ -679,12 +705,14 @@ def run(
     names = dict(level_names or {})
     # The district column holds the finest level an election names (Russia's: its territorial commissions).
     district_name = names.get(tf.DISTRICT) or names.get(tf.PROVINCE) or "district"
+    if names:
+        names.setdefault(tf.DISTRICT, district_name)  # a district column without a name repeats the level above
     checks = (
         lambda f: turnout_full(f, threshold=turnout),
         lambda f: null_share(f, threshold=null_share_at),
         lambda f: unanimous(f, choices=choices, start=finer, min_votes=unanimous_votes, draws=draws, seed=seed),
         lambda f: identical(f, draws=draws, seed=seed, district_name=district_name),
-        lambda f: cast_outliers(f, start=start, draws=draws, seed=seed, level_label=names.get(start)),
+        lambda f: cast_outliers(f, start=start, draws=draws, seed=seed, level_names=names),
     )
     out = [_apart(check(part), population, part) for check in checks for population, part in parts]
     return [*out, resolved_net(frame, choices=choices, parts=parts)]

@@ -45,7 +45,7 @@ order of a file's rows (docs/forensics-calibration.md).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import polars as pl
@@ -53,7 +53,7 @@ from scipy import stats
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
-from escrutinio.forensics.results import ForensicResult, not_applicable
+from escrutinio.forensics.results import ForensicResult, level_word, not_applicable
 
 STRATA = (tf.POLLING_PLACE, tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
 POPULATION = "domestic_or_abroad"
@@ -379,6 +379,41 @@ def _strata(n_levels: int) -> tuple[str, ...]:
     return STRATA if n_levels == len(STRATA) else (*STRATA[:-1], POPULATION, STRATA[-1])
 
 
+def stratum_names(f: pl.DataFrame, n_levels: int, level_names: Mapping[str, str] | None = None) -> list[str]:
+    """The election's own name of each of ``n_levels`` stratum levels (:func:`_keys`), finest first.
+
+    Why: the strata are the frame's columns, and a column can hold a coarser level again (Peru has
+    no polling places, so its first stratum is its districts; Russia's district column repeats its
+    territorial commissions). A projection must say which areas it actually used, as the election
+    calls them, not the column it read. ``level_names`` maps a column to that name (the column's own
+    name where it has none).
+    """
+    names = dict(level_names or {})
+    return [names.get(col, col) if col != POPULATION else POPULATION for col in stratum_columns(f, n_levels)]
+
+
+def stratum_columns(f: pl.DataFrame, n_levels: int) -> list[str]:
+    """The frame column each stratum level's keys come from (:func:`_keys`): a frame without polling
+    places takes its districts as its finest stratum."""
+    no_place = tf.POLLING_PLACE not in f.columns or f[tf.POLLING_PLACE].null_count() == f.height
+    return [tf.DISTRICT if lv == tf.POLLING_PLACE and no_place else lv for lv in _strata(n_levels)]
+
+
+def _by_name(used: dict[str, float], strata: tuple[str, ...], names: list[str]) -> dict[str, float]:
+    """``used`` (tables imputed per stratum, and how the point took them) keyed by the election's names
+    (:func:`stratum_names`); strata holding one level again add up under its name (only the finest
+    of them ever imputes: they have the same counted tables)."""
+    out: dict[str, float] = {}
+    renamed = {"own_place": "own_area", "like_places": "like_areas"}
+    for key, value in used.items():
+        if key in strata:
+            name = names[strata.index(key)]
+            out[name] = out.get(name, 0) + value
+        else:
+            out[renamed.get(key, key)] = value
+    return out
+
+
 def test(
     frame: pl.DataFrame,
     *,
@@ -391,6 +426,7 @@ def test(
     alpha: float = 0.05,
     seed: int = 0,
     abroad: Collection[str] = (),
+    level_names: Mapping[str, str] | None = None,
 ) -> ForensicResult:
     """The final margin projected from the tables counted so far (in the real order) to the rest.
 
@@ -401,7 +437,9 @@ def test(
     weighted by its electors (its area's votes per elector), with a two-stage bootstrap interval.
     With ``abroad`` (top-level codes of voting abroad) tables abroad are projected from tables abroad
     and domestic ones from domestic ones before the nation stands in (:func:`_keys`).
-    The realised margin is the frame's own count of every counted table.
+    The realised margin is the frame's own count of every counted table. ``level_names`` (frame
+    column -> the election's name) words the areas used as the election calls them: the finest one
+    the election has (Peru: its districts), never a level it does not have (:func:`stratum_names`).
     """
     name = "count_order.projection"
     f = fr.counted(frame)
@@ -427,6 +465,13 @@ def test(
     rank = f[tf.ORDER].fill_null(np.iinfo(np.int64).max).to_numpy()
     perm = np.lexsort((f[tf.TABLE].cast(pl.Utf8).to_numpy(), rank))
     level_keys = [k[perm] for k in _keys(f, abroad)]
+    strata = _strata(len(level_keys))
+    names = stratum_names(f, len(level_keys), level_names)
+    finest, finest_word = names[0], level_word(names[0])
+    # The area a place with nothing counted borrows like-sized places from: the next level up that is
+    # another level of the election (the strata repeat a level the election does not split further).
+    wider = next((n for n in names[1:] if n != finest and n != POPULATION), "national")
+    wider_word = "the nation" if wider == "national" else f"their {level_word(wider)}"
     f = f[perm]
     rank = rank[perm]
     w = cols.index(wcol)
@@ -471,7 +516,7 @@ def test(
                 "projected_margin_points": 100 * point,
                 "low": 100 * float(np.quantile(draws, 0.025, method=INTERVAL_QUANTILE)),
                 "high": 100 * float(np.quantile(draws, 0.975, method=INTERVAL_QUANTILE)),
-                "imputed_by_level": used,
+                "imputed_by_level": _by_name(used, strata, names),
             }
         )
     w_name, r_name = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
@@ -497,8 +542,9 @@ def test(
         )
         reading = (
             f"{where}, the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
-            f"of valid votes. Projecting the other tables at their polling place's counted votes per elector "
-            f"(like-sized places of their district where nothing of theirs is counted) gives a final margin of "
+            f"of valid votes. Projecting the other tables at their {finest_word}'s counted votes per elector "
+            f"(like-sized {_plural(finest_word)} of {wider_word} where nothing of theirs is counted) gives a final "
+            f"margin of "
             f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f}); "
             f"the final count gave {100 * realised:+.2f}: of the {100 * realised - last['margin_so_far_points']:+.2f} "
             f"points the margin moved after this cut, the projection accounts for "
@@ -528,6 +574,7 @@ def test(
         ),
         estimates={
             "order": order_label,
+            "finest_level": finest,
             "leader": w_name,
             "runner_up": r_name,
             "tables_in_order": n_listed,
@@ -544,10 +591,17 @@ def test(
         },
         null="two-stage bootstrap within areas (donor tables, then each uncounted table)",
         draws=bootstrap,
-        level=STRATA[0],
+        level=stratum_columns(f, len(level_keys))[0],
         status="ok" if told and explained is not None else "not_applicable",
         decided=None if not told or explained is None else not explained,
     )
+
+
+def _plural(word: str) -> str:
+    """An area word in the plural (``polling places``, ``territorial commissions``, ``municipalities``)."""
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def cut_points(rank: np.ndarray, checkpoints: tuple[float, ...]) -> list[int]:

@@ -34,6 +34,12 @@ def status_word(flagged: bool | None, *, listing: bool = False) -> str:
     return CANNOT_TELL if flagged is None else (FLAGGED if flagged else NOT_FLAGGED)
 
 
+def level_word(name: str) -> str:
+    """A level's name as words are printed (``territorial_commission`` -> ``territorial commission``):
+    the key a person types (``--by territorial_commission``) stays in JSON, the words go in sentences."""
+    return name.replace("_", " ")
+
+
 def _clean(value: Any) -> Any:
     """Turn numpy scalars, tuples and non-finite floats into plain JSON values."""
     if isinstance(value, dict):

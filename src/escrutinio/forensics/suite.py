@@ -147,7 +147,8 @@ def run_suite(
             return peers.test(frame, claimed, winner=winner, first_round=first_round,
                               first_round_winner=first_round_winner, start=lv or "polling_place", seed=seed, **o)
         if name == "count_order":
-            return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, abroad=abroad, **o)]
+            return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, abroad=abroad,
+                                     level_names=names, **o)]
         raise AssertionError(name)
 
     for i, name in enumerate(chosen):

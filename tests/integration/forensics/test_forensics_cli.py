@@ -100,6 +100,17 @@ def test_forensics_cli_russia_preset_by_region(preset: str, tmp_path: Path) -> N
     assert data["by"] == "region" and either["level"] == "region"
     assert either["flagged"] is True and either["estimates"]["z"] > 5 and either["null"]["draws"] >= 1000
     assert either["estimates"]["by_area"][0]["area"]  # the regions with the largest excess, by name
+    # The anomaly checks word the commissions as the election calls them: they said "district" (a
+    # level Russia does not have) and printed the key territorial_commission in a sentence.
+    out = _cli(db, "forensics", "--tests", "anomalies", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    results = {r["name"]: r for r in json.loads(out.stdout)["results"]}
+    outliers = results["anomalies.cast_outliers"]
+    assert "tables of their territorial commission (or coarser area)" in outliers["wording"]
+    assert outliers["level"] == "territorial_commission"
+    assert set(outliers["details"]["levels_used"]) <= {"territorial_commission", "region", "national"}
+    assert "in the same territorial commission carry identical sheets" in results["anomalies.identical"]["wording"]
+    assert not [r["name"] for r in results.values() if "district" in r["wording"] or "_" in r["wording"]]
 
 
 @pytest.mark.shared

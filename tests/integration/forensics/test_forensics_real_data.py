@@ -144,8 +144,8 @@ def test_forensics_bolivia_suite_runs():
     # recintos with none from like-sized recintos of their municipality; +10.36 against +10.565
     # (the rule of five counted actas per recinto and the municipality's pooled rate gave +10.17).
     assert abs(co["projected_margin_points"] - co["realised_margin_points"]) < 0.25
-    assert co["cuts"][-1]["imputed_by_level"]["own_place"] == 4_475
-    assert co["cuts"][-1]["imputed_by_level"]["like_places"] == 1_105
+    assert co["cuts"][-1]["imputed_by_level"]["own_area"] == 4_475
+    assert co["cuts"][-1]["imputed_by_level"]["like_areas"] == 1_105
     # Actas abroad with nothing counted in their region abroad stand on the counted actas abroad.
     assert co["cuts"][-1]["imputed_by_level"]["domestic_or_abroad"] == 22
 

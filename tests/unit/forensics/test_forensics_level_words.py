@@ -1,0 +1,88 @@
+"""Results name the areas they read as the election calls them, and only levels the election has.
+
+Peru has no polling places: its count-order projection reads districts and must say so (it said
+"polling place"). Russia's levels are region and territorial commission: its anomaly checks must
+say "territorial commission" (they said "district", or printed the key ``territorial_commission``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.forensics import anomalies, count_order, simulate
+from escrutinio.forensics.suite import run_suite
+
+
+def _without_places() -> pl.DataFrame:
+    """A synthetic count with no polling places (as Peru's files), 2,000 of 3,000 tables in the order."""
+    f = simulate.synthetic_election(3000, seed=5)
+    return f.with_columns(
+        pl.lit(None, dtype=pl.Utf8).alias(tf.POLLING_PLACE),
+        pl.when(pl.col(tf.ORDER) <= 2000).then(pl.col(tf.ORDER)).otherwise(None).alias(tf.ORDER),
+    )
+
+
+def _russian() -> pl.DataFrame:
+    """Two levels, as Russia's: the district column repeats the territorial commissions, no places."""
+    f = simulate.synthetic_election(3000, seed=5)
+    return f.with_columns(pl.col(tf.PROVINCE).alias(tf.DISTRICT), pl.lit(None, dtype=pl.Utf8).alias(tf.POLLING_PLACE))
+
+
+RUSSIAN = {"department": "region", "province": "territorial_commission", "district": "territorial_commission"}
+
+
+def test_the_projection_without_polling_places_names_the_districts_it_used() -> None:
+    r = count_order.test(_without_places(), winner="A")
+    assert "polling place" not in r.reading and "place's" not in r.reading
+    assert "at their district's counted votes per elector (like-sized districts of their province" in r.reading
+    used = r.estimates["cuts"][-1]["imputed_by_level"]
+    assert "polling_place" not in used and "own_place" not in used
+    assert used["district"] > 0 and "own_area" in used
+    assert r.estimates["finest_level"] == "district" and r.level == tf.DISTRICT
+
+
+def test_the_projection_names_the_levels_in_the_elections_words() -> None:
+    f = _russian().with_columns(pl.when(pl.col(tf.ORDER) <= 2000).then(pl.col(tf.ORDER)).otherwise(None).alias(tf.ORDER))
+    suite = run_suite(f, winner="A", choices=["A", "B"], tests=["count_order"], level_names=RUSSIAN)
+    (r,) = suite.to_dict()["results"]
+    assert r["level"] == "territorial_commission" and r["estimates"]["finest_level"] == "territorial_commission"
+    assert (
+        "their territorial commission's counted votes per elector (like-sized territorial commissions of their region"
+        in (r["wording"])
+    )
+    used = r["estimates"]["cuts"][-1]["imputed_by_level"]
+    assert set(used) - {"own_area", "like_areas", "shrinkage_tables"} <= {"territorial_commission", "region", "national"}
+    assert "district" not in json.dumps(r) and "province" not in json.dumps(r)
+
+
+def test_the_projection_with_polling_places_still_says_polling_place() -> None:
+    f = simulate.synthetic_election(3000, seed=5)
+    f = f.with_columns(pl.when(pl.col(tf.ORDER) <= 2000).then(pl.col(tf.ORDER)).otherwise(None).alias(tf.ORDER))
+    r = count_order.test(f, winner="A")
+    assert "at their polling place's counted votes per elector (like-sized polling places of their district" in r.reading
+    assert r.estimates["finest_level"] == "polling_place"
+
+
+def test_the_anomaly_checks_word_russian_levels_as_the_election_does() -> None:
+    results = anomalies.run(_russian(), by=tf.DISTRICT, draws=99, level_names=RUSSIAN)
+    by_name = {r.test: r for r in results}
+    outliers = by_name["anomalies.cast_outliers"]
+    assert "their territorial commission (or coarser area)" in outliers.reading
+    assert set(outliers.details["levels_used"]) <= {"territorial_commission", "region", "national"}
+    identical = by_name["anomalies.identical"]
+    assert "same territorial commission" in identical.reading and "territorial_commission" not in identical.reading
+    for r in results:
+        assert "district" not in r.reading, (r.test, r.reading)
+
+
+def test_the_anomaly_checks_word_russian_levels_given_only_the_elections_levels() -> None:
+    """Given the two levels the election names (no name for the district column that repeats the
+    commissions), the checks still word the commissions as such."""
+    names = {"department": "region", "province": "territorial_commission"}
+    results = anomalies.run(_russian(), by=tf.DISTRICT, draws=99, level_names=names)
+    outliers = next(r for r in results if r.test == "anomalies.cast_outliers")
+    assert "their territorial commission (or coarser area)" in outliers.reading
+    assert "district" not in json.dumps(outliers.details)
