@@ -749,7 +749,10 @@ def elections_show(
     """
     check_format(fmt)
     data = session().elections.show(name)
-    if _emit(data, fmt, data["choices"]):
+    thresholds = [{"id": k, **v} for k, v in data["forensics"].items()]
+    # CSV is one table: the choices, then the forensics thresholds, each row saying which it is.
+    rows = [*({**c, "section": "choice"} for c in data["choices"]), *({**t, "section": "forensics"} for t in thresholds)]
+    if _emit(data, fmt, rows):
         return
     from escrutinio.output import emit_table, say
 
@@ -770,6 +773,16 @@ def elections_show(
     say(
         f"Rules: {outcome}; {void}; "
         f"ties {rules['tie']}; annulled ballots count as {rules['annulled_ballots']}. Source: {rules['source'] or 'not stated'}."
+    )
+
+    def shown(value: float) -> str:  # a share as a percentage, a number of votes as it is
+        return f"{100 * value:g} %" if isinstance(value, float) else f"{value:,}"
+
+    emit_table(
+        [{**t, "value": shown(t["value"]), "default": shown(t["default"])} for t in thresholds],
+        [("threshold", "id"), ("value", "value"), ("set by", "set_by"), ("default", "default"), ("what it does", "meaning")],
+        title="Forensics: anomaly thresholds ([forensics] in the definition; --thresholds overrides)",
+        wrap=("meaning",),
     )
 
 

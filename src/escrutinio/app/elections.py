@@ -42,6 +42,11 @@ class ElectionsService:
 
 
 def describe(name: str, e: Election) -> dict[str, Any]:
+    """A definition as plain data; ``forensics`` names every anomaly threshold, its value and
+    whether the definition sets it or leaves it to the default (a threshold that changes what the
+    checks list must be visible before anyone reads their lists)."""
+    from escrutinio.forensics.thresholds import described
+
     return {
         "preset": name,
         "id": e.id,
@@ -59,5 +64,6 @@ def describe(name: str, e: Election) -> dict[str, Any]:
             "grounds": list(e.claims.grounds),
         },
         "format": e.source.format,
+        "forensics": described(dict(e.forensics)),
         "proclaimed": None if e.proclaimed is None else {"source": e.proclaimed.source, "votes": dict(e.proclaimed.votes)},
     }

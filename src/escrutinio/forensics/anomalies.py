@@ -40,6 +40,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics import nulls
 from escrutinio.forensics.results import ForensicResult, level_word, not_applicable
+from escrutinio.forensics.thresholds import DEFAULTS
 
 POPULATION_WORDS = {"domestic": "Domestic tables", "abroad": "Tables abroad"}
 """How a result's wording names the tables it read when domestic and abroad are read apart."""
@@ -680,9 +681,9 @@ def run(
     *,
     choices: list[str] | None = None,
     by: str = tf.DISTRICT,
-    turnout: float = 1.0,
-    null_share_at: float = 0.25,
-    unanimous_votes: int = 30,
+    turnout: float = float(DEFAULTS["turnout"]),
+    null_share_at: float = float(DEFAULTS["null_share"]),
+    unanimous_votes: int = int(DEFAULTS["unanimous_votes"]),
     abroad: Collection[str] = (),
     draws: int = NULL_DRAWS,
     seed: int = 0,
