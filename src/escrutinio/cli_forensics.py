@@ -91,6 +91,8 @@ def forensics_command(
         emit_json(result.to_dict(with_figures=False))
     elif fmt == "csv":
         emit_csv(result.csv_rows())
+        for note in result.notes:  # CSV is one row per result: what concerns the whole run goes beside it
+            sys.stderr.write(f"note: {note}\n")
     else:
         typer.echo(result.to_text())
 

@@ -174,6 +174,35 @@ class ForensicsService:
         kind = election.abroad_levels[0]
         return tuple(code for code, level, k, _name, _parent in self.session.reader.areas() if level == 1 and k == kind)
 
+    def abroad_not_marked(self) -> str | None:
+        """Why the tables abroad are read with the domestic ones, when the store cannot read them apart
+        although the election has voting abroad: the definition stored with the load (the store's
+        record of it) has no abroad split, and the preset of the same election shipped now has one
+        (a split added to the preset after this store was loaded, as Russia's was). None otherwise.
+
+        Why from the stored definition and not from the data: an area named like a foreign country
+        proves nothing, and a silent mix of domestic and abroad tables makes the consulates' low
+        turnout look anomalous; the store's own record says what it was loaded with.
+        """
+        from escrutinio.formats.definition import load_definition, preset_names
+
+        if self.abroad():
+            return None
+        election = self.session.election()
+        if election.id not in preset_names():
+            return None
+        shipped, _ = load_definition(election.id)
+        if not shipped.abroad_levels or shipped.abroad_levels[0] == shipped.levels[0]:
+            return None
+        if election.abroad_levels and election.abroad_levels == shipped.abroad_levels:
+            return None  # the same split: this store simply holds no table abroad
+        return (
+            f"tables abroad are not marked in this store: it was loaded with an older definition of {election.id} "
+            f"than the preset shipped now, which reads the voting abroad ({', '.join(shipped.abroad_levels)}) apart; "
+            "here domestic and abroad tables are read together. Reload the sheets into a new store with "
+            f"--election {election.id} to separate them."
+        )
+
     def leaders(self) -> tuple[str, str]:
         """The national leader and runner-up, from the count's results."""
         nat = self.session.count.results()[0]
@@ -205,7 +234,7 @@ class ForensicsService:
             frame, order_label = self._with_order(frame, o.order)
         column_names = self.column_names(frame)
         try:
-            return run_suite(
+            result = run_suite(
                 frame,
                 winner=winner,
                 choices=self.session.election().contest.choice_ids,
@@ -222,6 +251,8 @@ class ForensicsService:
             )
         except ValueError as exc:
             raise EscrutinioError(str(exc)) from None
+        note = self.abroad_not_marked()
+        return result if note is None else replace(result, notes=(*result.notes, note))
 
     def write_report(self, result: SuiteResult, directory: Path) -> Path:
         """The offline HTML report (figures as PNG, data as JSON) in ``directory``; returns its index."""

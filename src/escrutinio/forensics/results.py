@@ -221,6 +221,8 @@ class SuiteResult:
     by_area: tuple[dict[str, Any], ...] = ()
     level_names: dict[str, str] = field(default_factory=dict)
     """The election's own name of each frame level (``department`` -> ``region``), for output."""
+    notes: tuple[str, ...] = ()
+    """What the reader must know about the run as a whole (tables abroad not marked in this store…)."""
 
     def get(self, test: str) -> ForensicResult:
         """The result named ``test`` (KeyError if absent)."""
@@ -244,6 +246,7 @@ class SuiteResult:
                 "n_tables": self.n_tables,
                 "n_counted": self.n_counted,
                 "elapsed_seconds": self.elapsed_seconds,
+                "notes": list(self.notes),
                 "results": [self._named(r.to_dict(with_figures=with_figures, alpha=self.alpha)) for r in self.results],
                 "by_area": list(self.by_area),
             }
@@ -267,6 +270,7 @@ class SuiteResult:
             f"(leader {self.winner}, conditioned by {where}; "
             f"{self.elapsed_seconds:.1f} s).",
             "Each result is evidence to weigh, never a verdict.",
+            *(f"Note: {n}" for n in self.notes),
             "",
         ]
         for r in self.results:

@@ -198,3 +198,28 @@ def test_forensics_thresholds_from_the_definition_and_overridden_by_the_option(t
 
     assert thresholds() == (0.9, 0.05)
     assert thresholds("--thresholds", "turnout=0.5") == (0.5, 0.05)
+
+
+def test_forensics_says_when_the_store_was_loaded_without_the_abroad_split(store: Path, tmp_path: Path) -> None:
+    """A store loaded with a definition older than the preset (no abroad levels: Russia's split came
+    later) reads domestic and abroad tables together: forensics says so, from the definition the store
+    recorded, in the text, the JSON and beside the CSV, instead of mixing them silently."""
+    from escrutinio.formats.definition import read_definition_text
+
+    older = read_definition_text("peru-2021-runoff")[1].replace('abroad_levels = ["continent", "country", "city"]\n', "")
+    assert "abroad_levels" not in older
+    definition = tmp_path / "older.toml"
+    definition.write_text(older, encoding="utf-8")
+    db = tmp_path / "old.db"
+    loaded = _cli(db, "load", str(write(tmp_path / "s.csv")), "--election", str(definition))
+    assert loaded.returncode == 0, loaded.stderr
+    text = _cli(db, "forensics", "--tests", "anomalies")
+    assert text.returncode == 0, text.stderr
+    assert "Note: tables abroad are not marked in this store: it was loaded with an older definition" in text.stdout
+    assert "anomalies.null_share.abroad" not in text.stdout
+    (note,) = json.loads(_cli(db, "forensics", "--tests", "anomalies", "-f", "json").stdout)["notes"]
+    assert "reload" in note.lower() and "--election peru-2021-runoff" in note
+    as_csv = _cli(db, "forensics", "--tests", "anomalies", "-f", "csv")
+    assert as_csv.returncode == 0 and as_csv.stderr.startswith("note: tables abroad are not marked")
+    # The same sheets loaded with the preset: tables abroad read apart, nothing to note.
+    assert json.loads(_cli(store, "forensics", "--tests", "anomalies", "-f", "json").stdout)["notes"] == []
