@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from escrutinio.domain.errors import EscrutinioError, InputError, Place, Problem
+from escrutinio.domain.errors import EscrutinioError, InputError
 
 if TYPE_CHECKING:
     from escrutinio.domain.election import Election
@@ -225,10 +225,14 @@ class ForensicsService:
         if o.claims is not None:
             import polars as pl
 
+            from escrutinio.app.option_files import option_file_error
             from escrutinio.domain import table_frame as tf
             from escrutinio.formats.table_list import read_known_tables
 
-            claimed = read_known_tables(o.claims, set(frame[tf.TABLE].cast(pl.Utf8).to_list()), "claims")
+            try:
+                claimed = read_known_tables(o.claims, set(frame[tf.TABLE].cast(pl.Utf8).to_list()), "claims")
+            except InputError as exc:
+                raise option_file_error(exc, "claims") from None
         order_label = None
         if o.tests is None or "count_order" in o.tests or o.order is not None:
             frame, order_label = self._with_order(frame, o.order)
@@ -280,10 +284,9 @@ class ForensicsService:
             try:
                 ranks = read_order(order, known=set(frame[tf.TABLE].cast(pl.Utf8).to_list()))
             except InputError as exc:  # one line, its first problem: "--order: FILE:LINE:FIELD: ... (and N more)"
-                first = exc.problems[0]
-                more = f" (and {exc.total - 1} more)" if exc.total > 1 else ""
-                place = Place(f"order: {first.place.source}", first.place.line, first.place.field)
-                raise InputError([Problem(place, first.message + more)], field="order") from None
+                from escrutinio.app.option_files import option_file_error
+
+                raise option_file_error(exc, "order") from None
             label = f"the order given in {order.name}"
         if ranks is None:
             return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), label

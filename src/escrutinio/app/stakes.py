@@ -71,9 +71,14 @@ class StakesService:
     def _read_listed(path: Path, known: set[str]) -> list[str]:
         """The listed tables of ``path``; one not in the election is an error naming its line, and
         every error names the option it came from (``--claims: FILE:LINE:FIELD: ...``)."""
+        from escrutinio.app.option_files import option_file_error
+        from escrutinio.domain.errors import InputError
         from escrutinio.formats.table_list import read_known_tables
 
-        return list(read_known_tables(path, known, "claims"))
+        try:
+            return list(read_known_tables(path, known, "claims"))
+        except InputError as exc:  # a usage error, one line: "--claims: FILE:LINE:FIELD: ... (and N more)"
+            raise option_file_error(exc, "claims") from None
 
 
 def _repeated(named: Sequence[str]) -> list[dict[str, Any]]:

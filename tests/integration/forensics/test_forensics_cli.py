@@ -64,8 +64,35 @@ def test_forensics_cli_order_file_errors_name_the_place(store: Path, tmp_path: P
     bad = tmp_path / "order.csv"
     bad.write_text("table,at\n000001,2021-06-06T18:00\n000002,soon\n")
     out = _cli(store, "forensics", "--tests", "count_order", "--order", str(bad))
-    assert out.returncode == 1
-    assert f"{bad}:3:at" in out.stderr and "time (ISO 8601) or a rank" in out.stderr
+    assert out.returncode == 2  # a usage error, as --by galaxy: the option's value cannot be taken
+    assert f"{bad}:3:at" in out.stderr and "time (ISO 8601) or a rank" in out.stderr and out.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "content", "start"),
+    [
+        ("forensics", "--order", None, "error: --order: {path}: file not found"),
+        ("forensics", "--order", "table\n999998\n999999\n", "error: --order: {path}:2:table: table '999998' is not"),
+        ("forensics", "--claims", None, "error: --claims: {path}: cannot read the file"),
+        ("forensics", "--claims", "table\n999998\n999999\n", "error: --claims: {path}:2:table: table '999998' is not"),
+        ("stakes", "--claims", None, "error: --claims: {path}: cannot read the file"),
+        ("stakes", "--claims", "table\n999998\n999999\n", "error: --claims: {path}:2:table: table '999998' is not"),
+    ],
+)
+def test_option_files_that_cannot_be_taken_are_usage_errors_on_one_line(
+    store: Path, tmp_path: Path, command: str, option: str, content: str | None, start: str
+) -> None:
+    """--by galaxy exits 2 with one line naming the option; an --order or --claims file that is missing
+    or names tables not in the election did not (exit 1, and one line per unknown table for --claims)."""
+    path = tmp_path / "option.csv"
+    if content is not None:
+        path.write_text(content)
+    args = ("--tests", "count_order,peers") if command == "forensics" else ()
+    out = _cli(store, command, *args, option, str(path))
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(start.format(path=path)) and out.stderr.count("\n") == 1, out.stderr
+    if content is not None:
+        assert out.stderr.endswith("is not in this election (and 1 more)\n")
 
 
 def test_forensics_cli_thresholds_reach_the_anomaly_checks(store: Path) -> None:
