@@ -368,8 +368,10 @@ def _print_listing(rows: list[dict[str, Any]], contest: dict[str, Any], level: s
     if not rows:
         return
     order = _choice_order(rows[0] if rows[0]["level"] == "national" else _summed(rows), contest)
-    same = all(r["area"] == r["name"] for r in rows)  # areas coded by their names (Bolivia)
-    required = [("area", "area")] if same else [("area", "area"), ("name", "name")]
+    # The area's id and its name, each in its own column, at every level of every election: where a
+    # file codes its top areas by their names (Chile's and Bolivia's regions) the id is that name, and
+    # the column still says which it is, as JSON and CSV do.
+    required = [("area", "area"), ("name", "name")]
     tail = [("leader", "leader"), ("margin", "margin_votes")]
     data, cols = _choice_columns(rows, order, "votes.{}", required, tail)
     optional = [("tables", "tables.total"), ("in count", "tables.in_count"), ("observed", "tables.observed"),

@@ -117,7 +117,7 @@ def test_bolivia_s_nine_choices_read_at_80_columns(tmp_path: Path) -> None:
     assert "2,889,359" in nation and "2,240,920" in nation
     listing = readable(run(db, "results", "--level", "department"), 80)
     header = listing.splitlines()[1].split()
-    assert header[:3] == ["area", "MAS", "CC"] and "others" in header
+    assert header[:4] == ["area", "name", "MAS", "CC"] and "others" in header
     wide = readable(run(db, "results", "--level", "department", columns=100), 100)
     assert len(wide.splitlines()[1].split()) > len(header)  # more room, more choices
 
@@ -130,3 +130,18 @@ def test_peru_national_figures_are_whole_at_80_columns(runoff_file: Path, tmp_pa
     assert "8,834,440" in nation and "8,790,091" in nation and "18,852,516" in nation
     listing = readable(run(db, "results", "--level", "department"), 80)
     assert "2,194,521" in listing and "4,012,814" in listing  # Lima
+
+
+@pytest.mark.shared
+def test_chile_s_regions_show_their_id_and_their_name_apart(tmp_path: Path) -> None:
+    """Chile's file codes its regions by their names: the listing showed the name alone under
+    ``area``; every level of every election shows the id under ``area`` and the name in its own column."""
+    preset, path, _checks = PRESETS["chile"]
+    db = tmp_path / "c.db"
+    assert run(db, "load", str(need_shared(path)), "--election", preset).returncode == 0
+    for level in ("region", "district"):
+        listing = readable(run(db, "results", "--level", level, columns=160), 160)
+        assert listing.splitlines()[1].split()[:2] == ["area", "name"], listing
+    rows = json.loads(run(db, "results", "--level", "region", "--format", "json").stdout)
+    region = next(r for r in rows if r["level"] == "region" and r["name"] == "DE ANTOFAGASTA")
+    assert region["area"] == "DE ANTOFAGASTA"  # the file's own code for the region (its name path)
