@@ -52,6 +52,20 @@ class ForensicsOptions:
         return out
 
 
+def _down(named: dict[str, str]) -> dict[str, str]:
+    """``named`` (column -> level name) with each finer column that has no name of its own named as
+    the level above it, whose areas the frame repeats there (and ``national``)."""
+    from escrutinio.forensics.frames import LEVELS
+
+    out: dict[str, str] = {}
+    last: str | None = None
+    for col in reversed(LEVELS):  # coarsest first: a repeating column takes the level above's name
+        last = named.get(col, last)
+        if last is not None:
+            out[col] = last
+    return out
+
+
 class UnknownLevel(EscrutinioError):
     """A ``by`` this election cannot condition on: a usage error (the CLI exits 2, as for ``--tests``)."""
 
@@ -135,17 +149,17 @@ class ForensicsService:
         its district) takes the name of the level it repeats: a result read at that column must say
         ``territorial commission``, never ``district`` or ``polling place``, which the election has not.
         """
-        from escrutinio.forensics.frames import LEVELS
-
         frame = self.session.table_frame() if frame is None else frame
-        named = {col: name for name, col in reversed(list(self.level_names(frame).items()))}
-        out: dict[str, str] = {}
-        last: str | None = None
-        for col in reversed(LEVELS):  # coarsest first: a repeating column takes the level above's name
-            last = named.get(col, last)
-            if last is not None:
-                out[col] = last
-        return out
+        return _down({col: name for name, col in reversed(list(self.level_names(frame).items()))})
+
+    def abroad_column_names(self) -> dict[str, str]:
+        """Each geography column -> the election's name for what it holds for a table abroad (Peru's
+        district column holds its cities abroad): the checks that read tables abroad apart word
+        their areas so. Empty when the election has no voting abroad of its own levels."""
+        election = self.session.election()
+        if not election.abroad_levels or election.abroad_levels[0] == election.levels[0]:
+            return {}
+        return _down({FRAME_LEVELS[depth]: name for depth, name in enumerate(election.abroad_levels[: len(FRAME_LEVELS)])})
 
     def resolve_level(self, by: str | None, frame: Any = None) -> str | None:
         """The frame column for a level name of this election: one line naming the levels that work
@@ -252,6 +266,7 @@ class ForensicsService:
                 seed=o.seed,
                 progress=progress,
                 abroad=self.abroad(),
+                abroad_level_names=self.abroad_column_names(),
             )
         except ValueError as exc:
             raise EscrutinioError(str(exc)) from None

@@ -109,7 +109,7 @@ def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 
     overall = float(nulls[use].sum() / max(cast[use].sum(), 1))
     reading = (
         f"{n:,} counted table(s) with at least {min_cast} ballots have {100 * threshold:.0f} % or more of them "
-        f"null (the election's tables overall: {100 * overall:.2f} %). "
+        f"null (these tables overall: {100 * overall:.2f} %). "
         + (
             "Each is worth checking against the sheet: a high null share can come from a sheet misread or "
             "miscopied, from ballots spoiled at the count, or from voters spoiling them on purpose."
@@ -665,15 +665,20 @@ def _mid_sentence(text: str) -> str:
     return text
 
 
-def _apart(result: ForensicResult, population: str | None, part: pl.DataFrame) -> ForensicResult:
+def _apart(
+    result: ForensicResult, population: str | None, part: pl.DataFrame, names: Mapping[str, str] | None = None
+) -> ForensicResult:
     """A check's result on one population: named (``.abroad`` for the tables abroad; the domestic
-    result keeps the check's name), marked with its population, its wording saying which tables."""
+    result keeps the check's name), marked with its population, its wording saying which tables.
+    With ``names`` (the population's own level names) its level is given by that name: a column
+    holds a level abroad under the nation's name for it (Peru's district column: a city abroad)."""
     if population is None:
         return result
     name = result.test if population == "domestic" else f"{result.test}.{population}"
     counted = fr.counted(part).height
     reading = f"{POPULATION_WORDS[population]} ({counted:,} counted), read on their own: {_mid_sentence(result.reading)}"
-    return replace(result, test=name, population=population, reading=reading)
+    level = (names or {}).get(result.level, result.level) if result.level is not None else None
+    return replace(result, test=name, population=population, reading=reading, level=level)
 
 
 def run(
@@ -688,6 +693,7 @@ def run(
     draws: int = NULL_DRAWS,
     seed: int = 0,
     level_names: Mapping[str, str] | None = None,
+    abroad_names: Mapping[str, str] | None = None,
 ) -> list[ForensicResult]:
     """Every anomaly check, with its thresholds: ``turnout`` (list tables at or above it),
     ``null_share_at`` (null ballots as a share of cast), ``unanimous_votes`` (the least valid votes a
@@ -698,22 +704,33 @@ def run(
     rates come from their own population; ``draws`` and ``seed`` drive the Monte Carlo nulls. The
     resolved sheets' net votes weigh against the national margin, so they are one result, with each
     population's votes in its estimates. ``level_names`` (frame level -> the election's name) words
-    the areas as the election calls them.
+    the areas as the election calls them; ``abroad_names`` the same for the tables abroad, whose
+    areas the frame holds in the same columns (Peru's cities abroad in its district column).
     """
     start = by if by in fr.LEVELS else tf.DISTRICT
     finer = tf.DISTRICT if fr.LEVELS.index(start) > fr.LEVELS.index(tf.DISTRICT) else start
     parts = populations(frame, abroad)
+    out = []
+    for population, part in parts:
+        names = _area_names(level_names if population != "abroad" else {**(level_names or {}), **(abroad_names or {})})
+        # The district column holds the finest level an election names (Russia's: its territorial commissions).
+        district_name = names.get(tf.DISTRICT, "district")
+        checks = (
+            turnout_full(part, threshold=turnout),
+            null_share(part, threshold=null_share_at),
+            unanimous(part, choices=choices, start=finer, min_votes=unanimous_votes, draws=draws, seed=seed),
+            identical(part, draws=draws, seed=seed, district_name=district_name),
+            cast_outliers(part, start=start, draws=draws, seed=seed, level_names=names),
+        )
+        out.append([_apart(result, population, part, names if population == "abroad" else None) for result in checks])
+    by_check = [result for results in zip(*out, strict=True) for result in results]  # each check's populations together
+    return [*by_check, resolved_net(frame, choices=choices, parts=parts)]
+
+
+def _area_names(level_names: Mapping[str, str] | None) -> dict[str, str]:
+    """Frame column -> the election's name, the district column named where it is not: it then
+    repeats the finest level above it (Russia's territorial commissions)."""
     names = dict(level_names or {})
-    # The district column holds the finest level an election names (Russia's: its territorial commissions).
-    district_name = names.get(tf.DISTRICT) or names.get(tf.PROVINCE) or "district"
     if names:
-        names.setdefault(tf.DISTRICT, district_name)  # a district column without a name repeats the level above
-    checks = (
-        lambda f: turnout_full(f, threshold=turnout),
-        lambda f: null_share(f, threshold=null_share_at),
-        lambda f: unanimous(f, choices=choices, start=finer, min_votes=unanimous_votes, draws=draws, seed=seed),
-        lambda f: identical(f, draws=draws, seed=seed, district_name=district_name),
-        lambda f: cast_outliers(f, start=start, draws=draws, seed=seed, level_names=names),
-    )
-    out = [_apart(check(part), population, part) for check in checks for population, part in parts]
-    return [*out, resolved_net(frame, choices=choices, parts=parts)]
+        names.setdefault(tf.DISTRICT, names.get(tf.PROVINCE) or "district")
+    return names

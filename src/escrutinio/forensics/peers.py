@@ -16,14 +16,23 @@ round and the change in turnout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
-from escrutinio.forensics.results import ForensicResult, not_applicable
+from escrutinio.forensics.results import ForensicResult, level_word, not_applicable
+
+METRIC_WORDS = {
+    "winner_share": "{winner}'s share of valid votes",
+    "turnout": "turnout",
+    "blank_null_share": "the blank and null share of ballots cast",
+    "swing_from_first_round": "the swing to {winner} from the first round",
+    "turnout_change": "the change in turnout from the first round",
+}
+"""How a reading names each metric (the result's name keeps the key)."""
 
 
 def rank_against_peers(
@@ -96,8 +105,11 @@ def test(
     permutations: int = 4999,
     seed: int = 0,
     label: str = "claimed",
+    level_names: Mapping[str, str] | None = None,
 ) -> list[ForensicResult]:
-    """Claimed tables vs their peers on each metric; one result per metric."""
+    """Claimed tables vs their peers on each metric; one result per metric. ``level_names`` (frame
+    column -> the election's name) words the peers' areas as the election calls them."""
+    names = dict(level_names or {})
     claimed_ids = {str(t) for t in claimed}
     ids = frame[tf.TABLE].cast(pl.Utf8)
     is_claimed = ids.is_in(list(claimed_ids)).to_numpy()
@@ -139,6 +151,7 @@ def test(
                 )
     if start not in f.columns or f[start].null_count() == f.height:
         start = tf.DISTRICT
+    peers_word = level_word(names.get(start, start))
     out = []
     for k, (name, values) in enumerate(metrics.items()):
         groups, level_of = fr.peer_groups(f, start, min_size=min_peers + 1, eligible=np.isfinite(values))
@@ -146,18 +159,22 @@ def test(
         used = is_claimed & np.isfinite(u)
         extreme = used & ((u < 0.025) | (u > 0.975))
         n_used = int(used.sum())
+        words = METRIC_WORDS[name].format(winner=winner)
         if n_used == 0:
-            out.append(not_applicable(f"claims_vs_peers.{name}", f"no {label} table has a defined {name}."))
+            out.append(not_applicable(f"claims_vs_peers.{name}", f"no {label} table has a defined {words}."))
             continue
         direction = "above" if stat > 0 else "below"
-        levels = {fr.LEVELS[i]: int((level_of[used] == i).sum()) for i in np.unique(level_of[used])}
+        levels: dict[str, int] = {}
+        for i in np.unique(level_of[used]):
+            key = names.get(fr.LEVELS[i], fr.LEVELS[i])
+            levels[key] = levels.get(key, 0) + int((level_of[used] == i).sum())
         n_extreme = int(extreme.sum())
         outside = f"{n_extreme:,} " + ("is" if n_extreme == 1 else "are")
         reading = (
-            f"On {name.replace('_', ' ')}, the {n_used:,} {label} table(s) with a defined value sit on average "
-            f"at percentile {100 * (stat + 0.5):.1f} of the other tables of their polling place or "
-            f"area (50 = like their peers; {direction} them by {abs(stat) * 100:.1f} points; permutation "
-            f"{fr.fmt_p(p)}). {outside} outside the central 95 % of their peers. "
+            f"On {words}, the {n_used:,} {label} table(s) with a defined value sit on average "
+            f"at percentile {100 * (stat + 0.5):.1f} of the other tables of their {peers_word} (or a coarser "
+            f"area where it has fewer than {min_peers} others; 50 = like their peers; {direction} them by "
+            f"{abs(stat) * 100:.1f} points; permutation {fr.fmt_p(p)}). {outside} outside the central 95 % of their peers. "
             + (
                 f"The {label} tables differ from their neighbours more than chance allows: that is a "
                 "pattern to explain, not proof that they are wrong."
@@ -182,7 +199,7 @@ def test(
                     "go with real differences in the table's voters.",
                     "The permutation draws peers with replacement and treats tables as independent.",
                     *(
-                        (f"First-round counterpart of the winner: {first_choice}.",)
+                        (f"First-round counterpart of the winner: {first_choice.removeprefix(tf.CHOICE_PREFIX)}.",)
                         if name in ("swing_from_first_round", "turnout_change")
                         else ()
                     ),
@@ -198,14 +215,14 @@ def test(
                 figures={
                     f"peers_{name}": {
                         "kind": "histogram",
-                        "x_label": f"percentile of the {label} table among its peers ({name})",
+                        "x_label": f"percentile of the {label} table among its peers ({words})",
                         "edges": np.linspace(0, 1, 21).tolist(),
                         "counts": np.histogram(u[used], bins=20, range=(0, 1))[0].tolist(),
                     }
                 },
                 level=start,
-                null="permutation: each claimed table replaced by a random table of its peer group (its "
-                "polling place, or the coarser area its peers are read from), with replacement",
+                null=f"permutation: each claimed table replaced by a random table of its peer group (its "
+                f"{peers_word}, or the coarser area its peers are read from), with replacement",
                 draws=permutations,
             )
         )

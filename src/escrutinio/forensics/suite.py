@@ -91,6 +91,7 @@ def run_suite(
     alpha: float = 0.05,
     seed: int = 0,
     abroad: Collection[str] = (),
+    abroad_level_names: Mapping[str, str] | None = None,
 ) -> SuiteResult:
     """Run the chosen test families (all by default) and return a :class:`SuiteResult`.
 
@@ -101,7 +102,8 @@ def run_suite(
     claims-vs-peers test (skipped without it) and ``first_round`` its first-round comparison.
     ``options`` passes keyword overrides to one family (e.g. ``{"fingerprint": {"bootstrap": 50}}``).
     ``abroad``: the top-level area codes of voting abroad; the anomaly checks read those tables apart,
-    and the count-order projection projects them from each other before the nation stands in.
+    and the count-order projection projects them from each other before the nation stands in;
+    ``abroad_level_names`` maps a column to the election's name for it abroad (wording).
     """
     chosen = list(tests) if tests is not None else list(TESTS)
     unknown = [t for t in chosen if t not in TESTS]
@@ -133,7 +135,7 @@ def run_suite(
         lv, lab = level(name), label(name)
         if name == "anomalies":
             return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, seed=seed,
-                                 level_names=names, **o)
+                                 level_names=names, abroad_names=abroad_level_names, **o)
         if name == "fingerprint":
             return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab,
                                      level_names=names, **o)]
@@ -145,7 +147,8 @@ def run_suite(
             if not claimed:
                 return [not_applicable("claims_vs_peers.winner_share", "no claimed tables were given.")]
             return peers.test(frame, claimed, winner=winner, first_round=first_round,
-                              first_round_winner=first_round_winner, start=lv or "polling_place", seed=seed, **o)
+                              first_round_winner=first_round_winner, start=lv or "polling_place", seed=seed,
+                              level_names=names, **o)
         if name == "count_order":
             return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, abroad=abroad,
                                      level_names=names, **o)]

@@ -12,7 +12,7 @@ import json
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
-from escrutinio.forensics import anomalies, count_order, simulate
+from escrutinio.forensics import anomalies, count_order, peers, simulate
 from escrutinio.forensics.suite import run_suite
 
 
@@ -86,3 +86,32 @@ def test_the_anomaly_checks_word_russian_levels_given_only_the_elections_levels(
     outliers = next(r for r in results if r.test == "anomalies.cast_outliers")
     assert "their territorial commission (or coarser area)" in outliers.reading
     assert "district" not in json.dumps(outliers.details)
+
+
+def test_the_tables_abroad_are_worded_with_the_levels_abroad() -> None:
+    """Peru's district column holds its cities abroad: the checks read on the tables abroad said
+    "district" of them."""
+    f = _without_places()
+    names = {"department": "department", "province": "province", "district": "district"}
+    abroad = {"department": "continent", "province": "country", "district": "city"}
+    last = str(f[tf.DEPARTMENT].max())
+    results = {r.test: r for r in anomalies.run(f, abroad=(last,), draws=99, level_names=names, abroad_names=abroad)}
+    away, home = results["anomalies.cast_outliers.abroad"], results["anomalies.cast_outliers"]
+    assert "other tables of their city (or coarser area)" in away.reading and away.level == "city"
+    assert set(away.details["levels_used"]) <= {"city", "country", "continent", "national"}
+    assert "other tables of their district (or coarser area)" in home.reading and home.level == tf.DISTRICT
+    assert "in the same city carry identical sheets" in results["anomalies.identical.abroad"].reading
+
+
+def test_claims_against_peers_word_the_peers_area_and_the_metric() -> None:
+    """Without polling places the peers are the district's tables: the reading said "their polling
+    place or area" and named the metric by its key ("blank null share")."""
+    f = _russian()
+    claimed = f["table"].head(40).to_list()
+    results = {r.test: r for r in peers.test(f, claimed, winner="A", permutations=99, level_names=RUSSIAN)}
+    share = results["claims_vs_peers.winner_share"]
+    assert share.reading.startswith("On A's share of valid votes, the 40 claimed table(s)")
+    assert "of the other tables of their territorial commission (or a coarser area" in share.reading
+    assert "polling place" not in share.reading + (share.null or "")
+    assert results["claims_vs_peers.blank_null_share"].reading.startswith("On the blank and null share of ballots cast")
+    assert set(share.details["peer_levels"]) <= {"territorial_commission", "region", "national"}
