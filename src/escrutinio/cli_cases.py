@@ -393,11 +393,13 @@ def stakes_command(
     if fmt != "table":
         emit(result, fmt)
         return
-    typer.echo(
-        f"{result['leader']} leads {result['runner_up']} by {result['margin']:,} votes; {result['claims']:,} open claims "
-        f"(of which {result['sheets_at_dispute_body']:,} are sheets still at the dispute body) "
-        f"on {result['tables_under_claim']:,} tables."
+    claims = (
+        f"{result['claims']:,} open claims (of which {result['sheets_at_dispute_body']:,} are sheets still at the "
+        f"dispute body) on {result['tables_under_claim']:,} tables"
+        if result["claims"]
+        else "no open claims"
     )
+    typer.echo(f"{result['leader']} leads {result['runner_up']} by {result['margin']:,} votes; {claims}.")
     from escrutinio.app.stakes import dispute_body_line
 
     if at_body := dispute_body_line(result):

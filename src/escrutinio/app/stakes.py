@@ -65,6 +65,9 @@ class StakesService:
             margin = report["votes"][leader] - report["votes"][runner_up]
             report["listed"] = listed_stakes(frame, named, leader, runner_up, margin)
             report["listed"]["repeated"] = _repeated(named)
+            # The areas whose rates an annulled table is counted at, as the election calls them: the
+            # frame's district column holds its finest level up to the third (Russia's commissions).
+            report["listed"]["area_level"] = election.levels[min(len(election.levels), 3) - 1]
         return report
 
     @staticmethod
@@ -96,8 +99,9 @@ def listed_lines(listed: dict[str, Any]) -> list[str]:
     lines = [f"The {listed['tables']:,} listed tables: {', '.join(parts) or 'none in this election'}."]
     if "annulled" in s:
         lines.append(
-            f"The {s['annulled']['tables']:,} annulled ones hold {s['annulled']['ballots']:,} ballots: counted at their "
-            f"districts' rates the margin would be {listed['margin_if_claimed_at_area_rates']:,} (the others annulled); "
+            f"The {s['annulled']['tables']:,} annulled ones hold {s['annulled']['ballots']:,} ballots: counted each at its "
+            f"{listed.get('area_level', 'district').replace('_', ' ')}'s rates the margin would be "
+            f"{listed['margin_if_claimed_at_area_rates']:,} (the others annulled); "
             f"every ballot for {listed['runner_up']} is the worst case."
         )
     if listed["sheets_at_dispute_body"]:

@@ -19,7 +19,7 @@ import polars as pl
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import anomalies, count_order, digits, fingerprint, integer_peaks, peers
 from escrutinio.forensics import frames as fr
-from escrutinio.forensics.results import STATUS_ERROR, ForensicResult, SuiteResult, not_applicable
+from escrutinio.forensics.results import STATUS_ERROR, ForensicResult, SuiteResult, level_word, not_applicable
 
 TESTS = ("anomalies", "fingerprint", "integer_peaks", "digits", "peers", "count_order")
 """Test families, in the order the suite runs them (``--tests`` takes a subset of these names)."""
@@ -140,7 +140,9 @@ def run_suite(
             return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab,
                                      level_names=names, **o)]
         if name == "integer_peaks":
-            return integer_peaks.test(frame, winner=winner, by=lv, seed=seed, level_label=lab, **o)
+            # Its label only words a sentence ("the excess by polling place"): the words, not the key.
+            return integer_peaks.test(frame, winner=winner, by=lv, seed=seed,
+                                      level_label=None if lab is None else level_word(lab), **o)
         if name == "digits":
             return digits.test(frame, choices=choices, by=lv, alpha=alpha, seed=seed, level_label=lab, **o)
         if name == "peers":

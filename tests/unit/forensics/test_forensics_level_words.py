@@ -115,3 +115,11 @@ def test_claims_against_peers_word_the_peers_area_and_the_metric() -> None:
     assert "polling place" not in share.reading + (share.null or "")
     assert results["claims_vs_peers.blank_null_share"].reading.startswith("On the blank and null share of ballots cast")
     assert set(share.details["peer_levels"]) <= {"territorial_commission", "region", "national"}
+
+
+def test_the_integer_test_words_its_level_not_its_key() -> None:
+    f = simulate.synthetic_election(3000, seed=5)
+    suite = run_suite(f, winner="A", choices=["A", "B"], tests=["integer_peaks"], by="polling_place")
+    for r in suite.results:
+        assert "polling_place" not in r.reading, r.reading
+    assert any("The excess by polling place is in the estimates" in r.reading for r in suite.results)
