@@ -51,7 +51,7 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
     test = "anomalies.turnout_full"
     f = fr.counted(frame)
     if not fr.has_electors(f):
-        return not_applicable(test, "the frame has no registered electors, so turnout is undefined.")
+        return not_applicable(test, "the tables carry no registered electors, so turnout is undefined.")
     electors = fr.as_int(f, tf.ELECTORS)
     cast = fr.as_int(f, tf.CAST)
     big = electors >= min_electors
@@ -143,7 +143,7 @@ def resolved_net(
     """
     test = "anomalies.resolved_net"
     if tf.STATE not in frame.columns:
-        return not_applicable(test, "the frame has no sheet states.")
+        return not_applicable(test, "the tables carry no sheet states (counted, annulled, resolved…).")
     f = fr.counted(frame)
     cols = [tf.choice_column(c) for c in choices] if choices else fr.choice_columns(f)
     if len(cols) < 2:
@@ -597,7 +597,8 @@ def cast_outliers(
         seed=seed,
         null=f"each table's {metric_name} normal around its peers' median with their spread and its own binomial "
         "noise; t tails for a median and MAD read from a finite group",
-        found=f"{int(far.sum()):,} counted table(s) have a {metric_name} more than {z_at:g} expected spreads from the "
+        found=f"{int(far.sum()):,} counted table(s) have {'a' if metric_name == 'turnout' else 'a number of'} {metric_name} "
+        f"more than {z_at:g} expected spreads from the "
         f"other tables of their {level_word(names.get(start, start))} (or coarser area), against about "
         f"{float(q.sum()):.1f} expected "
         f"(max |z| = {float(np.abs(z).max()):.1f}; {int(listed.sum())} beyond chance one by one across "

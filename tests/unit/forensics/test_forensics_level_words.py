@@ -123,3 +123,11 @@ def test_the_integer_test_words_its_level_not_its_key() -> None:
     for r in suite.results:
         assert "polling_place" not in r.reading, r.reading
     assert any("The excess by polling place is in the estimates" in r.reading for r in suite.results)
+
+
+def test_without_electors_the_checks_read_as_sentences() -> None:
+    """Chile's file has no roll: the outlier check said "have a ballots cast", and the checks that
+    need electors spoke of "the frame", a word of the code, not of the election."""
+    f = simulate.synthetic_election(2000, seed=3).with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ELECTORS))
+    assert " have a number of ballots cast more than 4 expected spreads" in anomalies.cast_outliers(f, draws=99).reading
+    assert "frame" not in anomalies.turnout_full(f).reading
