@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from escrutinio.domain.errors import EscrutinioError, InputError
+from escrutinio.domain.errors import EscrutinioError, InputError, Place, Problem
 
 if TYPE_CHECKING:
     from escrutinio.domain.election import Election
@@ -64,6 +64,20 @@ def _down(named: dict[str, str]) -> dict[str, str]:
         if last is not None:
             out[col] = last
     return out
+
+
+def _report_folder(path: Path) -> None:
+    """Make the report's folder, or refuse it in one line naming the option (exit 2, as any option
+    whose value cannot be taken): it was found only after the whole suite ran, as a bare OS error."""
+    from escrutinio.app.option_files import OptionFileError
+
+    try:
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(0, "a file is there, not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = Problem(Place(f"report: {path}"), f"cannot write the report here ({exc.strerror or exc})")
+        raise OptionFileError([problem], field="report") from None
 
 
 class UnknownLevel(EscrutinioError):
@@ -229,6 +243,8 @@ class ForensicsService:
         from escrutinio.forensics.suite import run_suite
 
         o = options or ForensicsOptions()
+        if o.report is not None:  # before the tests run, not after: a folder that cannot be written is a usage error
+            _report_folder(o.report)
         defaults = dict(self.session.election().forensics)
         if defaults:  # the definition's thresholds, each overridden by --thresholds
             o = replace(o, thresholds={**defaults, **o.thresholds})

@@ -250,3 +250,13 @@ def test_forensics_says_when_the_store_was_loaded_without_the_abroad_split(store
     assert as_csv.returncode == 0 and as_csv.stderr.startswith("note: tables abroad are not marked")
     # The same sheets loaded with the preset: tables abroad read apart, nothing to note.
     assert json.loads(_cli(store, "forensics", "--tests", "anomalies", "-f", "json").stdout)["notes"] == []
+
+
+def test_a_report_folder_that_cannot_be_written_is_refused_before_the_tests_run(store: Path, tmp_path: Path) -> None:
+    """It was a bare OS error ("[Errno 2] No such file or directory"), exit 1, after the whole suite ran."""
+    a_file = tmp_path / "taken"
+    a_file.write_text("")
+    for folder, why in ((a_file, "a file is there, not a folder"), (a_file / "sub", "Not a directory")):
+        out = _cli(store, "forensics", "--tests", "digits", "--report", str(folder))
+        assert out.returncode == 2, out.stderr
+        assert out.stderr == f"error: --report: {folder}: cannot write the report here ({why})\n"
