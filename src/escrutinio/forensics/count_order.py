@@ -478,6 +478,7 @@ def test(
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
     size = fr.as_float(f, tf.ELECTORS) if fr.has_electors(f) else np.ones(f.height)
     size = np.where(np.isfinite(size) & (size > 0), size, np.nanmedian(size) if np.isfinite(size).any() else 1.0)
+    per = "elector" if fr.has_electors(f) else "table"  # without a roll (Chile) each table weighs one
     n = f.height
     final_totals = votes.sum(axis=0)
     rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, final_totals))[0])
@@ -542,7 +543,7 @@ def test(
         )
         reading = (
             f"{where}, the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
-            f"of valid votes. Projecting the other tables at their {finest_word}'s counted votes per elector "
+            f"of valid votes. Projecting the other tables at their {finest_word}'s counted votes per {per} "
             f"(like-sized {_plural(finest_word)} of {wider_word} where nothing of theirs is counted) gives a final "
             f"margin of "
             f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f}); "

@@ -131,3 +131,9 @@ def test_without_electors_the_checks_read_as_sentences() -> None:
     f = simulate.synthetic_election(2000, seed=3).with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ELECTORS))
     assert " have a number of ballots cast more than 4 expected spreads" in anomalies.cast_outliers(f, draws=99).reading
     assert "frame" not in anomalies.turnout_full(f).reading
+
+
+def test_the_projection_without_a_roll_says_votes_per_table() -> None:
+    f = _without_places().with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ELECTORS))
+    r = count_order.test(f, winner="A")
+    assert "at their district's counted votes per table" in r.reading and "elector" not in r.reading
