@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from escrutinio.api import DEFAULT_MAX_BODY, errors
 from escrutinio.api.auth import ACCOUNTS_FRESH, Tokens
 from escrutinio.api.deps import Settings, known_query
+from escrutinio.api.front import FrontedApp
 from escrutinio.api.head import HeadWatch
 from escrutinio.api.hot import HotAnswers, HotReads
 from escrutinio.api.limits import BodyLimit
@@ -42,7 +43,7 @@ def create_app(
     from escrutinio.api.representation import AnswerCache
     from escrutinio.web import app as web
 
-    app = FastAPI(
+    app = FrontedApp(
         title="escrutinio",
         summary="Tally sheets to certified, verifiable election results: the results centre's API.",
         version="1",
@@ -53,11 +54,13 @@ def create_app(
     app.state.tokens = Tokens(app.state.settings, accounts_fresh)
     app.state.answers = AnswerCache()
     app.state.head_watch = HeadWatch()
+    app.state.log_key = None  # ``serve --log-key`` sets it; said here, asking for it raises no AttributeError per write
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=max_body)
     app.state.hot_answers = HotAnswers()
-    app.add_middleware(HotReads, answers=app.state.hot_answers, watch=app.state.head_watch, settings=app.state.settings)
-    app.add_middleware(HotEntries, tokens=app.state.tokens, max_body=max_body)  # outermost: before the rest
+    hot_reads = {"answers": app.state.hot_answers, "watch": app.state.head_watch, "settings": app.state.settings}
+    # Entries first, then the polled reads, both before the framework's own layers (api/front.py).
+    app.shortcuts = lambda framework: HotEntries(HotReads(framework, **hot_reads), tokens=app.state.tokens, max_body=max_body)
 
     app.include_router(routes_meta.router, prefix=PREFIX)
     app.include_router(routes_cases.router, prefix=PREFIX)
