@@ -39,6 +39,9 @@ KEY_LENGTH = range(1, 121)
 """The lengths of ``Idempotency-Key`` the route takes (``routes_intake.KEY``)."""
 FIELDS = tuple(SheetEntry.model_fields)
 SUBMIT = (Action.SUBMIT_SHEET,)
+KEYERS = 100_000
+"""Authorization headers at most remembered (beyond, the memory starts again empty: there are
+only as many as accounts that key sheets)."""
 
 
 class HotEntries:
@@ -48,6 +51,13 @@ class HotEntries:
         self.app = app
         self.tokens = tokens
         self.max_body = max_body
+        self._keyers: dict[bytes, tuple[Any, int]] = {}
+        """The principal of each ``Authorization`` header found in the token cache and allowed to
+        key sheets, with the accounts' stamp it was found at: given again while the stamp is
+        the same (the account is then the same), with no parsing, hashing or role check. Only
+        headers of valid accounts get here (bounded by :data:`KEYERS`); looked up by a keyed
+        hash of the whole header (Python's, randomised per process), as the cache looks up
+        the token's digest."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["query_string"] or scope.get("root_path"):
@@ -79,12 +89,15 @@ class HotEntries:
         sessions = self.tokens.config.sessions(who)
         try:
             answer = await receipted(sessions, entering(found.group(1), sheet, key), log_key(scope["app"]), names_its_events=True)
-            response = JSON(answer, status_code=status_of(answer))
+            status, body = status_of(answer), JSON.encode(answer)
         except EscrutinioError as exc:
-            response = refusal(exc, FIELDS)
+            await refusal(exc, FIELDS)(scope, receive, send)
+            return
         except Exception as exc:  # a bug: answered as the framework answers one
-            response = internal("POST", scope["path"], exc)
-        await response(scope, receive, send)
+            await internal("POST", scope["path"], exc)(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": status, "headers": JSON.headers_of(body)})
+        await send({"type": "http.response.body", "body": body})
 
     async def _in_order(self, scope: dict[str, Any], found: re.Match[str]) -> tuple[Any, str] | None:
         """The principal and the idempotency key of an entry whose headers are in order and whose
@@ -105,10 +118,20 @@ class HotEntries:
         if len(text) not in KEY_LENGTH:
             return None
         try:
+            stamp = await self.tokens.stamp.get()
+        except Exception:  # the store cannot be reached: the route says so
+            return None
+        known = self._keyers.get(authorization)
+        if known is not None and known[1] == stamp:
+            return known[0], text
+        try:
             token = parse_bearer(authorization.decode("latin-1"))
-            who = self.tokens.cache.find(token or "", await self.tokens.stamp.get())
-        except Exception:  # a malformed token, or the store cannot be reached: the route says which
+            who = self.tokens.cache.find(token or "", stamp)
+        except Exception:  # a malformed token: the route says how
             return None
         if who is None or role_refusal(who, SUBMIT) is not None:
             return None
+        if len(self._keyers) >= KEYERS:
+            self._keyers.clear()
+        self._keyers[bytes(authorization)] = (who, stamp)
         return who, text

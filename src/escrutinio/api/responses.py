@@ -19,4 +19,16 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
+        return self.encode(content)
+
+    @staticmethod
+    def encode(content: Any) -> bytes:
+        """The body of ``JSON(content)``."""
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+    @staticmethod
+    def headers_of(body: bytes) -> list[tuple[bytes, bytes]]:
+        """The headers of a ``JSON`` response with ``body`` and no headers of its own, as
+        Starlette makes them (``init_headers``): for an answer sent without building the
+        response object (``api/hot_writes.py``)."""
+        return [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", b"application/json")]
