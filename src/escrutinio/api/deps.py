@@ -22,8 +22,8 @@ import asyncio
 import contextlib
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -31,6 +31,7 @@ import anyio.to_thread
 from fastapi import Depends, Query, Request
 
 from escrutinio.api.errors import UnknownParameter
+from escrutinio.api.threads import threads
 from escrutinio.app import Principal, Session
 from escrutinio.app.serving import Shared
 
@@ -100,16 +101,17 @@ class Sessions:
 
         Why not anyio's threads for the requests (FastAPI's): handing a call to one of them cost
         the event loop more than a third of what it spent on a sheet entry (the capacity
-        limiter, the cancel scope, the asking which event loop runs, each time); the standard
-        library's pool costs a queue and a future. A request whose client goes away still waits
-        here for its call to end (as it did), so no session is left running unawaited."""
+        limiter, the cancel scope, the asking which event loop runs, each time); ours
+        (``api.threads``) cost a queue's put and a future. A request whose client goes away
+        still waits here for its call to end (as it did), so no session is left running
+        unawaited."""
         if limiter is not None:
             return await anyio.to_thread.run_sync(self.call, work, limiter=limiter)
         loop = asyncio.get_running_loop()
         if loop not in _LIMITED:  # once per event loop: the pages' threads (anyio's) within the bound
             anyio.to_thread.current_default_thread_limiter().total_tokens = PAGES
             _LIMITED.add(loop)
-        running = loop.run_in_executor(_pool(), self.call, work)
+        running = threads(WORKERS - PAGES, "session").run(partial(self.call, work))
         try:
             return await asyncio.shield(running)
         except asyncio.CancelledError:
@@ -118,19 +120,10 @@ class Sessions:
             raise
 
 
-_POOL: list[ThreadPoolExecutor] = []
 _LIMITED: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 """The event loops whose anyio threads (FastAPI's and the pages' ``run_in_threadpool``) are
 limited to :data:`PAGES`: the store's connection pools are sized to :data:`WORKERS` threads
 (:func:`escrutinio.store.engine.size_pools`), and a page may open a session on one."""
-
-
-def _pool() -> ThreadPoolExecutor:
-    """This process's threads for the API's sessions (made on first use: a server process forked
-    by ``serve --workers`` makes its own)."""
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(WORKERS - PAGES, thread_name_prefix="session"))
-    return _POOL[0]
 
 
 def settings(request: Request) -> Settings:
