@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from escrutinio.domain.roles import Action, Principal
     from escrutinio.store.reader import Reader
+    from escrutinio.store.shared import Shared
     from escrutinio.store.store import Store
 
 
@@ -25,6 +26,7 @@ class SessionContext(StoreContext, Protocol):
 
     url: str
     principal: Principal
+    shared: Shared | None
 
     @property
     def reader(self) -> Reader: ...

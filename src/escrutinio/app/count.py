@@ -132,6 +132,10 @@ class _FirstLoad:
         raise StoreError(f"{self.store.url}: no store yet")
 
 
+AREA_ROWS = "count.area_rows"
+"""Where the areas' rows and their number are kept in a long-lived process's shared cache."""
+
+
 class CountService:
     """``session.count``: load, results, status, one table, changes."""
 
@@ -356,10 +360,19 @@ class CountService:
         return chain[::-1]
 
     def _area_rows(self) -> list[Any]:
+        """Every area's (code, level, kind, name, parent), read again only when their number
+        changed (areas are only ever added): kept by the service, and in a long-lived process
+        (``escrutinio serve``) by the sessions it shares state with, so that the results polled
+        on election night (a session a computation) cost a count, not the whole list."""
         reader = self.session.reader
         count = reader.area_count()
+        shared = self.session.shared
+        if self._areas is None and shared is not None:
+            self._areas = shared.cache.get(AREA_ROWS)
         if self._areas is None or self._areas[0] != count:
             self._areas = (count, reader.areas())
+            if shared is not None:
+                shared.cache[AREA_ROWS] = self._areas
         return self._areas[1]
 
     def _check_area(self, area: str, parent: dict[str, str | None], election: Election) -> None:

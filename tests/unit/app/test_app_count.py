@@ -165,3 +165,25 @@ def test_the_declared_time_without_a_zone_is_the_election_s(sqlite_db: str, tmp_
     session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff", declared_at=datetime(2021, 6, 6, 22))
     filed = session.count.table("000007")["cases"][0]["filed_at"]
     assert datetime.fromisoformat(filed.replace("Z", "+00:00")).astimezone(UTC) == datetime(2021, 6, 7, 3, tzinfo=UTC)
+
+
+def test_sessions_sharing_a_process_read_the_areas_once_while_their_number_holds(
+    loaded: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from escrutinio.app.count import AREA_ROWS
+    from escrutinio.app.serving import Shared
+    from escrutinio.store.reader import Reader
+
+    shared, expected = Shared(loaded.url), loaded.count.results(Level.DISTRICT)
+    reads: list[int] = []
+    areas = Reader.areas
+    monkeypatch.setattr(Reader, "areas", lambda self: reads.append(1) or areas(self))
+    for _ in range(3):  # a session a request, as a server opens them
+        with Session(loaded.url, shared=shared) as session:
+            assert session.count.results(Level.DISTRICT) == expected
+    assert len(reads) == 1
+    count, rows = shared.cache[AREA_ROWS]
+    shared.cache[AREA_ROWS] = (count - 1, rows[:-1])  # kept when there were fewer areas: read again
+    with Session(loaded.url, shared=shared) as session:
+        assert session.count.results(Level.DISTRICT) == expected
+    assert len(reads) == 2 and shared.cache[AREA_ROWS] == (count, rows)
