@@ -21,7 +21,6 @@ about time (machines are noisy).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import shutil
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_asgi import asgi_request, timed
 from intake import ELECTION, RUNOFF, clerks, drop_made, entries_of, fresh_database, postgres, subset
 
 
@@ -78,30 +78,6 @@ async def _through_the_api(app: Any, sheets: list[dict[str, Any]], tokens: list[
 
     statuses: dict[int, int] = {}
 
-    async def call(path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST" if body else "GET",
-            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-            "headers": [(b"host", b"bench"), *headers], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-        }  # fmt: skip
-        given = False
-        status = 0
-
-        async def receive() -> dict[str, Any]:
-            nonlocal given
-            if given:
-                await asyncio.Event().wait()  # no disconnect: the answer is read to its end
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await app(scope, receive, send)
-        return status
-
     async def clerk(i: int) -> None:
         for sheet in sheets[i::clients]:
             body = orjson.dumps(sheet["body"])
@@ -112,17 +88,12 @@ async def _through_the_api(app: Any, sheets: list[dict[str, Any]], tokens: list[
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
                 ]
-                got = await call(f"/api/v1/tables/{sheet['table']}/entries", headers, body)
+                got = await asgi_request(app, "POST", f"/api/v1/tables/{sheet['table']}/entries", headers, body)
                 statuses[got] = statuses.get(got, 0) + 1
 
-    if await call("/api/v1/health", [], b"") != 200:
+    if await asgi_request(app, "GET", "/api/v1/health") != 200:
         sys.exit("the API does not answer its health check")
-    used = time.process_time()
-    await asyncio.gather(*(clerk(i) for i in range(clients)))
-    used = time.process_time() - used
-    if set(statuses) != {201}:
-        sys.exit(f"entries refused: {statuses}")
-    return used, sum(statuses.values())
+    return await timed([clerk(i) for i in range(clients)], statuses, 201)
 
 
 def options() -> argparse.Namespace:

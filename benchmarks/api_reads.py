@@ -22,7 +22,6 @@ Asserts nothing about time (machines are noisy).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import shutil
 import sys
@@ -32,7 +31,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_asgi import asgi_request, timed
 from intake import ELECTION, READS, RUNOFF, drop_made, fresh_database, postgres, subset
+
+ACCEPT = [(b"accept", b"application/json")]
 
 
 def computed(db: str, times: int) -> tuple[float, int]:
@@ -56,41 +58,23 @@ def computed(db: str, times: int) -> tuple[float, int]:
 async def _polled(app: Any, readers: int, polls: int) -> tuple[float, int]:
     statuses: dict[int, int] = {}
 
-    async def get(target: str) -> int:
-        path, _, query = target.partition("?")
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-            "headers": [(b"host", b"bench"), (b"accept", b"application/json")], "client": ("127.0.0.1", 1),
-            "server": ("127.0.0.1", 80),
-        }  # fmt: skip
-        status = 0
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await app(scope, receive, send)
-        return status
-
     async def reader(i: int) -> None:
         for n in range(polls):
-            got = await get(READS[(i + n) % len(READS)])
+            got = await asgi_request(app, "GET", READS[(i + n) % len(READS)], ACCEPT)
             statuses[got] = statuses.get(got, 0) + 1
 
     for read in READS:  # the first answer of each, computed cold, is not what election night polls
-        if await get(read) != 200:
+        if await asgi_request(app, "GET", read, ACCEPT) != 200:
             sys.exit(f"{read}: the API does not answer it")
-    used = time.process_time()
-    await asyncio.gather(*(reader(i) for i in range(readers)))
-    used = time.process_time() - used
-    if set(statuses) != {200}:
-        sys.exit(f"reads refused: {statuses}")
-    return used, sum(statuses.values())
+    return await timed([reader(i) for i in range(readers)], statuses, 200)
+
+
+def report(engine: str, baseline: tuple[float, int], polled: tuple[float, int]) -> None:
+    """Print the CPU of a computation and of a poll (each: seconds, count), and their ratio."""
+    base_ms, api_ms = baseline[0] / baseline[1] * 1000, polled[0] / polled[1] * 1000
+    print(f"computed by the application ({engine}): {baseline[1]:,} answers, {base_ms:.3f} ms of CPU an answer")
+    print(f"polled through the API in process ({engine}): {polled[1]:,} reads, {api_ms:.4f} ms of CPU a read")
+    print(f"ratio: a poll costs {api_ms / base_ms:.4f}x a computation ({base_ms / api_ms:,.0f} polls for one)")
 
 
 def options() -> argparse.Namespace:
@@ -121,13 +105,8 @@ def main() -> None:
             db = fresh_database(admin) if args.pg else str(folder / "s.db")
             with Session(db) as session:
                 session.count.load(subset(args.tables, folder), ELECTION)
-            base_cpu, base_n = computed(db, args.computations)
-            api_cpu, api_n = uvloop.run(_polled(create_app(db), args.readers, args.polls))
-            engine = "PostgreSQL" if args.pg else "SQLite"
-            base_ms, api_ms = base_cpu / base_n * 1000, api_cpu / api_n * 1000
-            print(f"computed by the application ({engine}): {base_n:,} answers, {base_ms:.3f} ms of CPU an answer")
-            print(f"polled through the API in process ({engine}): {api_n:,} reads, {api_ms:.4f} ms of CPU a read")
-            print(f"ratio: a poll costs {api_ms / base_ms:.4f}x a computation ({base_ms / api_ms:,.0f} polls for one)")
+            baseline = computed(db, args.computations)
+            report("PostgreSQL" if args.pg else "SQLite", baseline, uvloop.run(_polled(create_app(db), args.readers, args.polls)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
