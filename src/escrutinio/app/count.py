@@ -133,7 +133,29 @@ class _FirstLoad:
 
 
 AREA_ROWS = "count.area_rows"
-"""Where the areas' rows and their number are kept in a long-lived process's shared cache."""
+"""Where the areas (:class:`KnownAreas`) are kept in a long-lived process's shared cache."""
+
+
+@dataclass(frozen=True)
+class KnownAreas:
+    """Every area's row (code, level, kind, name, parent), as many as ``count``, and the indexes
+    the results look them up by (made once for all the computations while the areas hold)."""
+
+    count: int
+    rows: list[Any]
+    parent: dict[str, str | None]
+    by_code: dict[str, Any]
+    by_depth: dict[int, tuple[str, ...]]
+    """Each level's codes, sorted."""
+
+    @classmethod
+    def of(cls, count: int, rows: list[Any]) -> KnownAreas:
+        by_depth: dict[int, list[str]] = {}
+        for code, depth, _kind, _name, _parent in rows:
+            by_depth.setdefault(depth, []).append(code)
+        parent = {code: par for code, _lv, _k, _n, par in rows}
+        by_code = {row[0]: row for row in rows}
+        return cls(count, rows, parent, by_code, {depth: tuple(sorted(codes)) for depth, codes in by_depth.items()})
 
 
 class CountService:
@@ -141,7 +163,7 @@ class CountService:
 
     def __init__(self, session: SessionContext) -> None:
         self.session = session
-        self._areas: tuple[int, list[Any]] | None = None  # (number of areas, area rows), kept between calls
+        self._areas: KnownAreas | None = None  # kept between calls
 
     # -- load --------------------------------------------------------------------------------
 
@@ -299,8 +321,8 @@ class CountService:
         if level is not None and depth is None:
             return self.tables(area)
         election = self.session.election()
-        areas = self._area_rows()
-        parent = {code: par for code, _lv, _k, _n, par in areas}
+        areas = self._known_areas()
+        parent = areas.parent
         if area is not None:
             self._check_area(area, parent, election)
         if depth is None:
@@ -308,7 +330,7 @@ class CountService:
         elif depth == 0:
             codes = [election.country]
         else:
-            codes = sorted(code for code, lv, _k, _n, _p in areas if lv == depth)
+            codes = list(areas.by_depth.get(depth, ()))
             if area is not None and area != election.country:
                 codes = [c for c in codes if within(c, area, parent)]
         # The head first: every figure read after it is at least that new, so a result never
@@ -316,7 +338,7 @@ class CountService:
         seq, head = self.session.reader.head()
         tally = self.session.reader.tally(codes=codes, level=depth)
         out = []
-        for r in build(tally, areas, election, codes):
+        for r in build(tally, [areas.by_code[c] for c in codes if c in areas.by_code], election, codes):
             if r.code == election.country:
                 r.extra.update(national_extras(r, election))
                 r.extra["at_dispute_body"] = self.sheets_in_state("observed")
@@ -360,20 +382,24 @@ class CountService:
         return chain[::-1]
 
     def _area_rows(self) -> list[Any]:
-        """Every area's (code, level, kind, name, parent), read again only when their number
-        changed (areas are only ever added): kept by the service, and in a long-lived process
-        (``escrutinio serve``) by the sessions it shares state with, so that the results polled
-        on election night (a session a computation) cost a count, not the whole list."""
+        """Every area's (code, level, kind, name, parent) (see :meth:`_known_areas`)."""
+        return self._known_areas().rows
+
+    def _known_areas(self) -> KnownAreas:
+        """The areas, read again only when their number changed (areas are only ever added):
+        kept by the service, and in a long-lived process (``escrutinio serve``) by the sessions
+        it shares state with, so that the results polled on election night (a session a
+        computation) cost a count, not the whole list and its indexes."""
         reader = self.session.reader
         count = reader.area_count()
         shared = self.session.shared
         if self._areas is None and shared is not None:
             self._areas = shared.cache.get(AREA_ROWS)
-        if self._areas is None or self._areas[0] != count:
-            self._areas = (count, reader.areas())
+        if self._areas is None or self._areas.count != count:
+            self._areas = KnownAreas.of(count, reader.areas())
             if shared is not None:
                 shared.cache[AREA_ROWS] = self._areas
-        return self._areas[1]
+        return self._areas
 
     def _check_area(self, area: str, parent: dict[str, str | None], election: Election) -> None:
         """An unknown area is an error; a table id names the table view instead."""

@@ -170,7 +170,7 @@ def test_the_declared_time_without_a_zone_is_the_election_s(sqlite_db: str, tmp_
 def test_sessions_sharing_a_process_read_the_areas_once_while_their_number_holds(
     loaded: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from escrutinio.app.count import AREA_ROWS
+    from escrutinio.app.count import AREA_ROWS, KnownAreas
     from escrutinio.app.serving import Shared
     from escrutinio.store.reader import Reader
 
@@ -182,8 +182,8 @@ def test_sessions_sharing_a_process_read_the_areas_once_while_their_number_holds
         with Session(loaded.url, shared=shared) as session:
             assert session.count.results(Level.DISTRICT) == expected
     assert len(reads) == 1
-    count, rows = shared.cache[AREA_ROWS]
-    shared.cache[AREA_ROWS] = (count - 1, rows[:-1])  # kept when there were fewer areas: read again
+    known = shared.cache[AREA_ROWS]
+    shared.cache[AREA_ROWS] = KnownAreas.of(known.count - 1, known.rows[:-1])  # kept when there were fewer: read again
     with Session(loaded.url, shared=shared) as session:
         assert session.count.results(Level.DISTRICT) == expected
-    assert len(reads) == 2 and shared.cache[AREA_ROWS] == (count, rows)
+    assert len(reads) == 2 and shared.cache[AREA_ROWS] == known
