@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from escrutinio.domain.errors import EscrutinioError
+from escrutinio.domain.sheet import MAX_COUNT, over_count
 
 if TYPE_CHECKING:
     from escrutinio.audit.entries import Entry, Resolution
@@ -77,10 +78,12 @@ def parse_pairs(text: str | None, what: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for part in text.split(","):
         key, _, value = part.partition("=")
-        if not key.strip() or not value.strip().isdigit():
+        if not key.strip() or not (value.strip().isascii() and value.strip().isdigit()):
             raise InputError(f"{what}: expected NAME=NUMBER pairs separated by commas, got {part!r}")
         if key.strip() in out:
             raise InputError(f"{what}: {key.strip()!r} is given twice")
+        if over_count(value.strip()):
+            raise InputError(f"{what}: {key.strip()} = {value.strip()[:30]} is too large for one table (at most {MAX_COUNT:,})")
         out[key.strip()] = int(value)
     return out
 
@@ -299,6 +302,8 @@ def _audit_options(unit: AuditUnit, text: AuditEntryText) -> None:
             raise InputError(f"{field}: {kind}: give {' and '.join(wanted)}", mentions=wanted)
     if text.ballots is not None and text.ballots < 0:
         raise InputError(f"ballots: expected a whole number, zero or more, got {text.ballots}")
+    if text.ballots is not None and text.ballots > MAX_COUNT:
+        raise InputError(f"ballots: {text.ballots} is too large for one table (at most {MAX_COUNT:,})")
     if text.position is not None and text.position < 1:
         raise InputError(f"position: expected the ballot's number in the table, 1 or more, got {text.position}")
 
@@ -490,6 +495,8 @@ def parse_tally_figure(text: str | None, what: str) -> int:
     if not value.isdigit() or not value.isascii():
         shown = repr(text) if value else "nothing"
         raise InputError(f"{what}: expected a whole number, zero or more, got {shown}")
+    if over_count(value):
+        raise InputError(f"{what}: {value[:30]} is too large for one table (at most {MAX_COUNT:,})")
     return int(value)
 
 

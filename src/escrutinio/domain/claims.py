@@ -32,7 +32,7 @@ from escrutinio.domain.election import Election
 from escrutinio.domain.errors import RuleError
 from escrutinio.domain.ids import CaseNumber, TableId
 from escrutinio.domain.roles import WHO, Role, filer_role
-from escrutinio.domain.sheet import Reason, SheetState, TallySheet
+from escrutinio.domain.sheet import MAX_COUNT, Reason, SheetState, TallySheet
 
 DISPUTE_BODY = "JEE"
 """First instance (Jurado Electoral Especial): rules on observed sheets and nullity requests."""
@@ -147,6 +147,8 @@ class Figures:
         """Why these figures cannot be a sheet (or None): negative, not adding up, over the roll."""
         if any(n < 0 for n in (*self.votes, self.blank, self.null, self.challenged, self.cast)):
             return "figures cannot be negative"
+        if any(n > MAX_COUNT for n in (*self.votes, self.blank, self.null, self.challenged, self.cast)):
+            return f"a figure is too large for one table (at most {MAX_COUNT:,})"
         if not self.adds_up:
             total = sum(self.votes) + self.blank + self.null + self.challenged
             return f"votes + blank + null + challenged = {total}, but cast = {self.cast}"

@@ -16,6 +16,19 @@ from enum import StrEnum
 
 from escrutinio.domain.ids import TableId
 
+MAX_COUNT = 10_000_000
+"""The largest figure one table's sheet may hold (votes of a choice, blank, null, challenged,
+cast): no polling table plausibly has more ballots, so a larger number is a typo or an overflow
+attempt. One limit for every path that takes a table's figures (files, keyed entries, rulings,
+hand counts), refused where the figure is parsed, naming its field."""
+
+
+def over_count(digits: str) -> bool:
+    """Whether a figure's text (digits) exceeds :data:`MAX_COUNT`, read without converting a
+    number of any length (Python refuses to convert more than 4,300 digits)."""
+    significant = digits.lstrip("0")
+    return len(significant) > len(str(MAX_COUNT)) or int(significant or "0") > MAX_COUNT
+
 
 class SheetState(StrEnum):
     """Where a table's sheet stands; the values are the public, scriptable names."""

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from escrutinio.domain.sheet import MAX_COUNT
 from escrutinio.formats.problems import ProblemList
-
-MAX_COUNT = 10_000_000
-"""No single polling table plausibly has more ballots than this; larger numbers are typos or
-overflow attempts and are refused rather than stored."""
 
 VALUE = "__value__"
 

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.domain.sheet import MAX_COUNT, over_count
 from escrutinio.formats.problems import ProblemList
 
 COUNT_COLUMNS = ("table", "entry", "ballots", "by")
@@ -66,6 +67,9 @@ def _whole(problems: ProblemList, line: int, column: str, text: str, *, least: i
         what = "1 or 2" if column == "entry" else f"a whole number, {least} or more"
         problems.add(line, column, f"expected {what}, got {text!r}")
         return None
+    if over_count(value):
+        problems.add(line, column, f"{value[:30]} is too large for one table (at most {MAX_COUNT:,})")
+        return None
     number = int(value)
     if column == "entry" and number not in (1, 2):
         problems.add(line, column, f"expected 1 or 2 (the double entry's first or second), got {text!r}")
@@ -91,6 +95,8 @@ def _pairs(problems: ProblemList, line: int, text: str, choices: Sequence[str]) 
             problems.add(line, COUNTS, f"expected a choice among {', '.join(choices)}, got {key!r}")
         elif key in counts:
             problems.add(line, COUNTS, f"expected each choice once, got {key!r} twice")
+        elif over_count(value):
+            problems.add(line, COUNTS, f"{key} = {value[:30]} is too large for one table (at most {MAX_COUNT:,})")
         else:
             counts[key] = int(value)
     return counts

@@ -22,7 +22,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import RuleError
 from escrutinio.domain.ids import TableId
-from escrutinio.domain.sheet import Reason, SheetState, TallySheet
+from escrutinio.domain.sheet import MAX_COUNT, Reason, SheetState, TallySheet
 from escrutinio.domain.validation import observations
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.pending import PendingEvent
@@ -97,6 +97,8 @@ def keyed_sheet(
     for name, value in named.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise BadFigure(name, f"{value!r} is not a count (a non-negative integer)")
+        if value > MAX_COUNT:
+            raise BadFigure(name, f"{value} is too large for one table (at most {MAX_COUNT:,})")
     return TallySheet(TableId(table), tuple(votes[c] for c in choices), blank, null, challenged, cast)
 
 

@@ -12,12 +12,40 @@ from typing import Any
 
 import orjson
 
+from escrutinio.domain.errors import RuleError
+
 OPTIONS = orjson.OPT_SORT_KEYS
 
 
+INTEGER_RANGE = (-(2**63), 2**64 - 1)
+"""The integers canonical JSON holds (orjson's, and a database's 64-bit column's order)."""
+
+
 def canonical(obj: Any) -> bytes:
-    """The canonical encoding of ``obj``."""
-    return orjson.dumps(obj, option=OPTIONS)
+    """The canonical encoding of ``obj``.
+
+    An integer beyond 64 bits is refused as a :class:`RuleError` naming where it is (a figure
+    nothing upstream bounded), never an encoder's ``TypeError``: the action is bad input and
+    is refused with nothing written, not a failure of the server."""
+    try:
+        return orjson.dumps(obj, option=OPTIONS)
+    except TypeError:
+        where = _oversized(obj, "")
+        if where is None:
+            raise
+        raise RuleError(f"{where}: a number beyond 64 bits cannot be recorded", field=where) from None
+
+
+def _oversized(obj: Any, path: str) -> str | None:
+    """The path of the first integer beyond :data:`INTEGER_RANGE` in ``obj`` (None: none)."""
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return None if INTEGER_RANGE[0] <= obj <= INTEGER_RANGE[1] else (path or "value")
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list | tuple) else ()
+    for key, value in items:
+        found = _oversized(value, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def parse(data: bytes | str) -> Any:
