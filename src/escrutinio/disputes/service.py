@@ -34,6 +34,7 @@ from escrutinio.domain.claims import (
     appeal,
     decide_appeal,
     declared_time_problem,
+    effect_in_force,
     finalise,
     open_case,
     refuse,
@@ -59,6 +60,11 @@ PREFIX = {
     CaseKind.OWN_MOTION: "OFI",
 }
 OPEN = ("filed", "admitted", "ruled", "appealed")
+
+DECIDING = (Action.RULE, Action.DECIDE_APPEAL)
+"""The steps that decide what a case does to the count (they read its tables' sheets)."""
+ON_THE_SHEET = frozenset({EffectKind.COUNT_AS_IS, EffectKind.COUNT_CORRECTED, EffectKind.DECIDE_CHALLENGED, EffectKind.ANNUL})
+"""Decisions that act on a table's sheet, so need one (a dismissal changes no sheet)."""
 
 Step = tuple[Action | str, str, datetime, Any]
 """(action, case number, when, argument): the ruling, the appeal filing, or (refusal, ruling)."""
@@ -293,8 +299,10 @@ class Disputes:
         steps = list(steps)
         self._receive()  # decisions below are taken on this state
         cases = self.cases(sorted({n for _, n, _, _ in steps}))
-        single = sorted({c.tables[0] for c in cases.values() if len(c.tables) == 1})
-        self._prefetch = (self.store.sheet_history(single), self.store.electors(single))
+        deciding = {n for action, n, _, _ in steps if action in DECIDING}
+        tables = sorted({t for n in deciding for t in cases[n].tables})
+        single = sorted({cases[n].tables[0] for n in deciding if len(cases[n].tables) == 1})
+        self._prefetch = (self.store.sheet_history(tables) if tables else {}, self.store.electors(single) if single else {})
         changes: list[Change] = []
         for step in steps:
             try:
@@ -315,13 +323,13 @@ class Disputes:
             case = refuse(case, refusal, ruling, at)
             event = self._event(EventType.CASE_REFUSED, case, at, refusal=refusal_to(refusal), ruling=ruling_to(ruling))
         elif action == Action.RULE:
-            case = rule(case, arg, at, **self._sheet_args(case))
+            case = self._with_sheets(rule(case, arg, at, **self._sheet_args(case)))
             event = self._event(EventType.CASE_RULED, case, at, ruling=ruling_to(arg))
         elif action == Action.APPEAL:
             case = appeal(case, arg, at)
             event = self._event(EventType.CASE_APPEALED, case, at, filing=filing_to(arg))
         elif action == Action.DECIDE_APPEAL:
-            case = decide_appeal(case, arg, at, **self._sheet_args(case))
+            case = self._with_sheets(decide_appeal(case, arg, at, **self._sheet_args(case)))
             event = self._event(EventType.CASE_APPEAL_DECIDED, case, at, ruling=ruling_to(arg))
         elif action == Action.FINALISE:
             case = finalise(case, at)
@@ -332,15 +340,43 @@ class Disputes:
         return Change(case, event)
 
     def _sheet_args(self, case: Case) -> dict[str, Any]:
-        """Electors and current sheet of a one-table case, for checking corrected figures."""
+        """Electors and current sheet of a one-table case, for checking corrected figures: the
+        electors whether or not the table has a sheet yet (figures above the roll are refused
+        either way)."""
         if len(case.tables) != 1:
             return {}
         table = case.tables[0]
         history, electors = self._prefetch
         current = next((v for v in history.get(table, []) if v["current"]), None)
         if current is None:
-            return {}
+            return {"electors": electors.get(table)}
         return {"electors": electors.get(table), "sheet": _sheet(current)}
+
+    def _with_sheets(self, case: Case) -> Case:
+        """``case`` as a decision leaves it, refused (rule ``no_sheet``) when the decision in
+        force acts on a table's sheet (counts it as is, corrects it, decides its challenged
+        ballots, annuls it) and a table of the case has no sheet yet.
+
+        Why: a ruling decides what a table's sheet counts (DOMAIN.md: a sheet is processed,
+        observed, then ruled on; "a sheet may be corrected by a ruling: keep every version").
+        Recorded before the sheet, it would change nothing then, and the sheet keyed or loaded
+        later would count as processed while the record's cases say otherwise: a record that
+        fails ``verify``. The body rules once the sheet is in (keyed, or loaded from a file)."""
+        force = effect_in_force(case)
+        if force is None or force.effect is None or force.effect.kind not in ON_THE_SHEET:
+            return case
+        history, _ = self._prefetch
+        missing = [t for t in case.tables if not history.get(t)]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            refused = ClaimRefused(
+                "no_sheet",
+                f"case {case.number}: table {missing[0]}{more} has no sheet yet, and {force.effect.kind} decides what "
+                "a sheet counts: rule once its sheet is in (keyed twice or loaded)",
+            )
+            refused.field = "effect"
+            raise refused
+        return case
 
     def commit(self, changes: list[Change], extra: Sequence[PendingEvent] = (), keys: Sequence[str] = ()) -> list[Any]:
         """Append the case events, and the count changes they cause, in one transaction, on

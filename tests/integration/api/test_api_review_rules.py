@@ -78,6 +78,54 @@ def verified(db: str, folder: Path) -> None:
         s.log.verify(folder / "record.jsonl")  # raises at the first event the rules refuse
 
 
+# -- 1. a ruling that decides a sheet needs the sheet -----------------------------------------
+
+
+FIGURES = "PL=80,FP=146,blank=0,null=14,challenged=0,cast=240"
+
+
+def test_a_correction_before_the_table_has_a_sheet_is_refused_and_the_record_verifies(desk: Desk, tmp_path: Path) -> None:
+    number = desk.observe(IN)
+    before = desk.head()
+    assert error(desk.rule(number, FIGURES)) == (422, "body.effect", "no_sheet")
+    assert desk.head() == before  # nothing recorded
+    keyed = {"votes": {"PL": 81, "FP": 146}, "blank": 0, "null": 14, "cast": 241}
+    assert desk.enter("ana", IN, "a1", keyed).status_code == 201
+    assert desk.enter("beto", IN, "b1", keyed).json()["sheet_state"] == "counted"
+    # with its sheet in, the body corrects it: a second version, and the record still verifies
+    assert desk.rule(number, FIGURES).status_code == 200
+    with Session(desk.db) as s:
+        versions = s.store.sheet_versions(IN)
+    assert [(v["state"], v["ballots_cast"]) for v in versions] == [("counted", 241), ("resolved", 240)]
+    verified(desk.db, tmp_path)
+
+
+@pytest.mark.parametrize("effect", ["count_as_is", "annul"])
+def test_every_decision_on_a_sheet_waits_for_the_sheet(desk: Desk, effect: str) -> None:
+    number = desk.observe(IN)
+    assert error(desk.rule(number, "", effect)) == (422, "body.effect", "no_sheet")
+
+
+def test_figures_above_the_roll_are_refused_with_or_without_a_sheet(desk: Desk) -> None:
+    number = desk.observe(IN)
+    over = "PL=2147483648,FP=0,blank=0,null=0,challenged=0,cast=2147483648"
+    assert error(desk.rule(number, over)) == (422, "body.figures", "invalid")
+    above = "PL=301,FP=0,blank=0,null=0,challenged=0,cast=301"  # the table has 300 electors
+    got = desk.rule(number, above)
+    assert error(got) == (422, "body.figures", "figures") and "300 registered electors" in got.text
+
+
+def test_the_application_refuses_it_too(desk: Desk) -> None:
+    """The CLI's path: the application, not the API, holds the rule."""
+    from escrutinio.app import RuleError
+    from escrutinio.app.cases import Decision
+    from escrutinio.parsing import parse_effect
+
+    number = desk.observe(IN)
+    with Session(desk.db, "admin") as s, pytest.raises(RuleError, match="no_sheet: case OBS-000001: table 000001 has no sheet"):
+        s.cases.rule(number, Decision("R1", parse_effect("count_corrected", ("PL", "FP"), figures=FIGURES)))
+
+
 # -- 4. one limit for every figure ------------------------------------------------------------
 
 
