@@ -131,7 +131,8 @@ def refusal(exc: application.EscrutinioError, body: tuple[str, ...] = ()) -> JSO
     if isinstance(exc, application.NotAuthenticated):
         return error_response(401, message, field="authorization", rule=exc.rule, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, application.AccessDenied):
-        return error_response(403, message, rule=exc.rule)
+        # Only a field the application named (its message starts with the rule, not a field).
+        return error_response(403, message, field=field if isinstance(exc.field, str) else None, rule=exc.rule)
     if isinstance(exc, application.Conflict):
         return error_response(409, message, field=field, rule=exc.rule)
     if isinstance(exc, application.RuleError):
