@@ -9,9 +9,14 @@ action is taken; this one only reads the role table of ``domain/roles.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from escrutinio.domain.roles import MAY, WHO, AccessDenied, Action, Principal, Role
+
+CREDENTIAL = "authorization"
+"""The field a refusal of the principal's role (or of an area-limited account acting on the
+whole election) is about: the credential the request came with, not a field of its body."""
 
 
 def role_refusal(principal: Principal, actions: Iterable[Action], doing: str | None = None) -> AccessDenied | None:
@@ -24,7 +29,9 @@ def role_refusal(principal: Principal, actions: Iterable[Action], doing: str | N
     if principal.role in allowed:
         return None
     names = ", ".join(sorted(r.value for r in allowed))
-    return AccessDenied("role", f"{WHO[principal.role]} may not {doing} (allowed: {names})")
+    denied = AccessDenied("role", f"{WHO[principal.role]} may not {doing} (allowed: {names})")
+    denied.field = CREDENTIAL
+    return denied
 
 
 def check_role(principal: Principal, actions: Iterable[Action], doing: str | None = None) -> None:
@@ -32,3 +39,17 @@ def check_role(principal: Principal, actions: Iterable[Action], doing: str | Non
     denied = role_refusal(principal, actions, doing)
     if denied is not None:
         raise denied
+
+
+@contextmanager
+def naming(**fields: str) -> Iterator[None]:
+    """Name the request field each access refusal raised inside is about, by its rule
+    (``area="tables"``, ``party="filer"``, ``body="body"``); a ``role`` refusal, or one whose
+    rule is not given, is about the credential (:data:`CREDENTIAL`). The rule stays as it was:
+    the field says where to look, the rule why (``domain/roles.py`` knows no request)."""
+    try:
+        yield
+    except AccessDenied as denied:
+        if denied.field is None:
+            denied.field = fields.get(denied.rule, CREDENTIAL)
+        raise

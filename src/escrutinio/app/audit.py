@@ -36,6 +36,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from escrutinio.app.access import naming
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS
 from escrutinio.domain.roles import Action
 
@@ -117,23 +118,27 @@ class AuditActions:
         """Start an audit: the method, the risk limit and the frozen manifest, which names the
         reported winners and losers (a runoff's pair; in a contest of more choices every choice's
         votes, each winner audited over every loser on one sample)."""
-        self.session.require(Action.PLAN_AUDIT)
+        with naming():
+            self.session.require(Action.PLAN_AUDIT)
         return self._service.plan(risk_limit, method=method, max_rounds=max_rounds)
 
     def seed(self, seed: str, ceremony: str = "") -> dict[str, Any]:
         """Record the seed read out at the public ceremony (20 digits or more), once."""
-        self.session.require(Action.SEED_AUDIT)
+        with naming():
+            self.session.require(Action.SEED_AUDIT)
         return self._service.seed(seed, ceremony)
 
     def draw(self) -> dict[str, Any]:
         """Draw the next round and return its retrieval lists."""
-        self.session.require(Action.DRAW_AUDIT)
+        with naming():
+            self.session.require(Action.DRAW_AUDIT)
         return self._service.draw()
 
     def record(self, entry: Entry) -> dict[str, Any]:
         """Record one entry of a hand count (or a ballot reading); the same entry again with the
         same figures writes nothing (``already_recorded``), with other figures it is refused."""
-        self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [entry.table])
+        with naming(area="table"):
+            self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [entry.table])
         recorded = self._service.record(entry)
         if recorded["status"] == "discrepancy" and "position" not in recorded:
             recorded["differs"] = self._differs(entry.table)
@@ -161,7 +166,8 @@ class AuditActions:
         :mod:`escrutinio.formats.hand_counts` and :meth:`record_csv`)."""
         from escrutinio.domain.errors import InputError, Place, Problem
 
-        self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)  # the role, before reading
+        with naming():
+            self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)  # the role, before reading
         try:
             data = path.read_bytes()
         except OSError as error:
@@ -183,7 +189,8 @@ class AuditActions:
         from escrutinio.domain.errors import Place
         from escrutinio.formats.hand_counts import CountRow, ReadingRow, read_hand_count_rows
 
-        self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)
+        with naming():
+            self.session.require(Action.RECORD_AUDIT_ENTRY, area=self.session.principal.area)
         unit = self.unit()
         choices = (*self.session.election().contest.choice_ids, *EXTRA_COUNT_KEYS)
         read = read_hand_count_rows(data, source, readings=unit == AuditUnit.BALLOTS, choices=choices)
@@ -196,7 +203,8 @@ class AuditActions:
                 entries.append(BallotEntry(row.table, row.position, row.entry, row.vote, row.by, place))
             elif isinstance(row, CountRow):
                 entries.append(HandCountEntry(row.table, row.entry, row.counts, row.ballots, row.by, place))
-        self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [e.table for e in entries])
+        with naming(area="table"):
+            self.session.require_tables(Action.RECORD_AUDIT_ENTRY, [e.table for e in entries])
         keys = [f"audit-file:{digest}:{row.line}" for row in rows]
         recorded = self._service.record_many(
             entries, source=source, keys=keys, problems=read.problems, total_problems=read.total_problems
@@ -205,7 +213,8 @@ class AuditActions:
 
     def resolve(self, resolution: Resolution) -> dict[str, Any]:
         """Settle a table's (ballot's) two differing entries, naming who and why."""
-        self.session.require_tables(Action.RESOLVE_AUDIT_ENTRY, [resolution.table])
+        with naming(area="table"):
+            self.session.require_tables(Action.RESOLVE_AUDIT_ENTRY, [resolution.table])
         return self._service.resolve(resolution)
 
     def measure(self) -> dict[str, Any]:
@@ -216,7 +225,8 @@ class AuditActions:
         still to settle, which is the reason only before the round is measured."""
         from escrutinio.domain.errors import RuleError
 
-        self.session.require(Action.MEASURE_AUDIT)
+        with naming():
+            self.session.require(Action.MEASURE_AUDIT)
         try:
             return self._service.measure()
         except RuleError:
@@ -232,5 +242,6 @@ class AuditActions:
 
     def report(self) -> dict[str, Any]:
         """Issue the final report (or show it again)."""
-        self.session.require(Action.REPORT_AUDIT)
+        with naming():
+            self.session.require(Action.REPORT_AUDIT)
         return self._service.report()

@@ -23,21 +23,25 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from escrutinio.app.access import naming
 from escrutinio.domain import claims
 from escrutinio.domain.claims import FILED_BY, Action, CaseKind, EffectKind, Filing
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, Place, Problem, StaleState
 from escrutinio.domain.roles import Action as Act
 from escrutinio.domain.roles import Role
+from escrutinio.ledger.claims_codec import effect_to
+from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
     from escrutinio.disputes.service import Disputes, Step
+    from escrutinio.ledger.events import Event
 
 
 REQUESTED = {
@@ -63,10 +67,12 @@ CHECK_FIELDS = {
     "late": "deadline",
     "no_fee": "fee_receipt",
     "party": "filer",
+    "body": "filer",
     "area": "tables",
 }
-"""The form field each refusal rule is about (:meth:`CasesService.check`); the others (role,
-body, malformed) are about the filing as a whole."""
+"""The form field each refusal rule is about (:meth:`CasesService.check`; ``body``: an own-motion
+case filed in the name of a body its judge does not sit on); the others (role, malformed) are
+about the filing as a whole."""
 
 FEE_KEY = "fee-receipt:"
 IMPORT_ATTEMPTS = 3
@@ -126,6 +132,27 @@ class Decision:
         object.__setattr__(self, "resolution", resolution)
 
 
+Request = tuple[str, Mapping[str, Any], Mapping[str, Any]]
+"""What a keyed action's recorded event is checked against: its type, the parts of its data that
+say what was asked (read from the event), and what this request asks."""
+Same = Callable[["Event"], Request]
+
+DECIDED = {Action.RULE: EventType.CASE_RULED, Action.DECIDE_APPEAL: EventType.CASE_APPEAL_DECIDED}
+"""The event each decision is recorded as."""
+
+
+def _digests(files: Sequence[Path]) -> list[str]:
+    """The SHA-256 of each evidence file (as the blob store keeps it), read only to compare a
+    resent request with the one its key recorded; an unreadable file is refused as when filed."""
+    out = []
+    for f in files:
+        try:
+            out.append(hashlib.sha256(f.read_bytes()).hexdigest())
+        except OSError as exc:
+            raise EscrutinioError(f"evidence {f}: cannot read ({exc.strerror})", field="evidence") from None
+    return out
+
+
 def is_sha256(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
@@ -156,23 +183,36 @@ class CasesService:
             return received
         # Declaring when something was filed or decided reconstructs history: the
         # administrator's alone; an ordinary action takes the store's clock when received.
-        self.context.require(Act.DECLARE_TIME)
+        with naming(role="declared_at"):
+            self.context.require(Act.DECLARE_TIME)
         problem = claims.declared_time_problem(declared_at, disputes.election, received)
         if problem:
             raise EscrutinioError(f"{what}: {problem}", field=what)
         return declared_at
 
     def _receive(
-        self, action: str, key: str | None, declared_at: datetime | None
+        self, action: str, key: str | None, declared_at: datetime | None, same: Same
     ) -> Written | tuple[list[str], Disputes, datetime]:
         """Start an action: its keys, the docket it is decided on and its time; or, when its
-        key is already recorded, what says so (nothing more is done)."""
+        key is already recorded, what says so (nothing more is done) once ``same`` finds the
+        recorded event is this request's (a key reused for another request is refused)."""
         keys = self._keys(action, key)
         done = self._already(keys)
         if done is not None:
-            return Written(already_done=done)
+            return self._replay(keys, done, same)
         disputes = self.disputes
         return keys, disputes, self._moment(disputes, declared_at, "declared_at")
+
+    def _replay(self, keys: list[str], seq: int, same: Same) -> Written:
+        """The answer to a request whose key marks event ``seq``: it was done before, when the
+        event records this very request (:mod:`escrutinio.app.idempotency`)."""
+        from escrutinio.app.idempotency import replayed
+
+        event = self.context.store.event_at(seq)
+        kind, recorded, asked = same(event)
+        key = keys[0].split(":", 1)[1]
+        replayed(event, kind, recorded, asked, key=key, field="key", actor=str(self.context.actor))
+        return Written(already_done=seq)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -197,8 +237,16 @@ class CasesService:
             raise EscrutinioError(f"grounds: a {kind} names its grounds (this election's: {allowed})", field="grounds")
         if not tables:
             raise EscrutinioError("table: name at least one table", field="table")
-        self._require_filing(FILE_ACTION[kind], tables, filer if kind is CaseKind.NULLITY_REQUEST else None)
-        received = self._receive("file", key, declared_at)
+        self._require_filing(kind, tables, filer)
+        receipt = (fee_receipt or "").strip() or None
+        wanted = requested or REQUESTED[kind]
+
+        def same(event: Event) -> Request:
+            asked = {"kind": kind.value, "tables": list(tables), "filer": filer, "grounds": grounds, "fee_receipt": receipt}
+            asked |= {"requested": wanted.value, "evidence": _digests(evidence)}
+            return EventType.CASE_OPENED, event.data.get("filing") or {}, asked
+
+        received = self._receive("file", key, declared_at, same)
         if isinstance(received, Written):
             return received
         keys, disputes, at = received
@@ -209,11 +257,11 @@ class CasesService:
             FILED_BY[kind],
             at,
             grounds=grounds,
-            fee_receipt=(fee_receipt or "").strip() or None,
+            fee_receipt=receipt,
             evidence=self._blobs(evidence),
-            requested=requested or REQUESTED[kind],
+            requested=wanted,
         )
-        return self._once(keys, lambda: self._file(disputes, [filing], keys))
+        return self._once(keys, lambda: self._file(disputes, [filing], keys), same)
 
     def rules(self) -> dict[str, Any]:
         """The election's claim rules as a filing form shows them before anything is typed: the
@@ -253,7 +301,7 @@ class CasesService:
 
         problems: list[dict[str, Any]] = []
         try:
-            self._require_filing(FILE_ACTION[kind], tables, filer if kind is CaseKind.NULLITY_REQUEST else None)
+            self._require_filing(kind, tables, filer)
         except AccessDenied as exc:
             problems.append({"rule": exc.rule, "field": CHECK_FIELDS.get(exc.rule), "message": exc.message, "access": True})
         disputes = self.disputes
@@ -324,7 +372,7 @@ class CasesService:
         rows = read_requests(path, text, received=None if declared else received, zone=zone)
         for filer in sorted({r.filing.filer for r in rows}):
             tables = [t for r in rows if r.filing.filer == filer for t in r.filing.tables]
-            self._require_filing(Act.FILE_CLAIM, tables, filer)
+            self._require_filing(CaseKind.NULLITY_REQUEST, tables, filer)
         if declared:
             for row in rows:
                 problem = claims.declared_time_problem(row.filing.filed_at, disputes.election, received)
@@ -385,14 +433,23 @@ class CasesService:
     def _decide(self, action: Action, number: str, decision: Decision, key: str | None, declared_at: datetime | None) -> Written:
         case = self.disputes.case(number)
         body = decision.body or (case.dispute_body if action is Action.RULE else case.appeals_body)
-        self.context.require_tables(Act.RULE if action is Action.RULE else Act.DECIDE_APPEAL, case.tables, body=body)
-        received = self._receive(str(action), key, declared_at)
+        with naming(area="number", body="body"):
+            self.context.require_tables(Act.RULE if action is Action.RULE else Act.DECIDE_APPEAL, case.tables, body=body)
+
+        def same(event: Event) -> Request:
+            ruling = event.data.get("ruling") or {}
+            recorded = {k: ruling.get(k) for k in ("resolution", "body", "reasoning", "effect")}
+            recorded["number"] = event.data.get("number")
+            asked = {"number": number, "resolution": decision.resolution, "body": body, "reasoning": decision.reasoning}
+            return DECIDED[action], recorded, {**asked, "effect": effect_to(decision.effect)}
+
+        received = self._receive(str(action), key, declared_at, same)
         if isinstance(received, Written):
             return received
         keys, disputes, at = received
         case = disputes.case(number)
         ruling = claims.Ruling(decision.resolution, body, at, decision.reasoning, decision.effect)
-        return self._once(keys, lambda: disputes.act([(action, number, at, ruling)], keys=keys))
+        return self._once(keys, lambda: disputes.act([(action, number, at, ruling)], keys=keys), same)
 
     def appeal(
         self,
@@ -404,8 +461,15 @@ class CasesService:
         declared_at: datetime | None = None,
     ) -> Written:
         """Appeal the decision on a case to its appeals body, within the appeal window."""
-        self.context.require_tables(Act.APPEAL, self.disputes.case(number).tables, party=filer)
-        received = self._receive("appeal", key, declared_at)
+        with naming(area="number", party="filer"):
+            self.context.require_tables(Act.APPEAL, self.disputes.case(number).tables, party=filer)
+
+        def same(event: Event) -> Request:
+            filing = event.data.get("filing") or {}
+            recorded = {"number": event.data.get("number"), "filer": filing.get("filer"), "evidence": filing.get("evidence")}
+            return EventType.CASE_APPEALED, recorded, {"number": number, "filer": filer, "evidence": _digests(evidence)}
+
+        received = self._receive("appeal", key, declared_at, same)
         if isinstance(received, Written):
             return received
         keys, disputes, at = received
@@ -419,16 +483,21 @@ class CasesService:
             evidence=self._blobs(evidence),
             appeal_of=number,
         )
-        return self._once(keys, lambda: disputes.act([(Action.APPEAL, number, at, filing)], keys=keys))
+        return self._once(keys, lambda: disputes.act([(Action.APPEAL, number, at, filing)], keys=keys), same)
 
     def finalise(self, *, key: str | None = None, declared_at: datetime | None = None) -> Written:
         """Make final every ruling whose appeal window has closed with no appeal."""
-        self.context.require(Act.FINALISE)
-        received = self._receive("finalise", key, declared_at)
+        with naming():
+            self.context.require(Act.FINALISE)
+
+        def same(event: Event) -> Request:
+            return EventType.CASE_FINALISED, {}, {}
+
+        received = self._receive("finalise", key, declared_at, same)
         if isinstance(received, Written):
             return received
         keys, disputes, at = received
-        return self._once(keys, lambda: disputes.finalise_due(at, keys=keys))
+        return self._once(keys, lambda: disputes.finalise_due(at, keys=keys), same)
 
     # -- history (an administrator's reconstruction) ---------------------------------------
 
@@ -552,11 +621,15 @@ class CasesService:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _require_filing(self, action: Act, tables: Sequence[str], party: str | None) -> None:
+    def _require_filing(self, kind: CaseKind, tables: Sequence[str], filer: str) -> None:
         """Refuse a filing its principal may not make: a representative files for their party,
-        a judge opens cases at their body, each within their area."""
-        body = claims.DISPUTE_BODY if action is Act.OPEN_OWN_MOTION else None
-        self.context.require_tables(action, tables, party=party, body=body)
+        a judge opens own-motion cases in the name of the body they sit on (the ``filer``: a
+        judge of the JEE opened one as the JNE), each within their area. The refusal names the
+        field at fault (``filer``, ``tables``)."""
+        party = filer if kind is CaseKind.NULLITY_REQUEST else None
+        body = filer if kind is CaseKind.OWN_MOTION else None
+        with naming(party="filer", body="filer", area="tables"):
+            self.context.require_tables(FILE_ACTION[kind], tables, party=party, body=body)
 
     def _blobs(self, files: Sequence[Path]) -> tuple[str, ...]:
         """Put each evidence file in the blob store; the filing names them by hash.
@@ -583,15 +656,15 @@ class CasesService:
             raise EscrutinioError("key: expected a non-empty idempotency key", field="key")
         return [f"cases.{action}:{key}"]
 
-    @staticmethod
-    def _once(keys: list[str], write: Callable[[], list[dict[str, Any]]]) -> Written:
+    def _once(self, keys: list[str], write: Callable[[], list[dict[str, Any]]], same: Same) -> Written:
         """Run a keyed write; if the same key landed meanwhile (a double submission racing this
-        one), report that instead of an error: the action is done, once."""
+        one), report that instead of an error: the action is done, once (when that key's event
+        records this same request)."""
         try:
             return Written(cases=write())
         except AlreadyDone as exc:
             if exc.key in keys:
-                return Written(already_done=exc.seq)
+                return self._replay(keys, exc.seq, same)
             raise
 
     def _already(self, keys: list[str]) -> int | None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from escrutinio.app.access import naming
 from escrutinio.domain.errors import AlreadyDone, NotFound, RuleError, StaleState, StoreError
 from escrutinio.domain.roles import Action
 from escrutinio.ledger.events import EventType
@@ -172,7 +173,8 @@ class IntakeService:
                 else:
                     written = store.append_grouped([], clerk, keys=[action], decider=decider)
             except AlreadyDone as done:
-                return self._entry_receipt(store.event_at(done.seq), already_done=True)
+                first = self._same_entry(store.event_at(done.seq), sheet, clerk, key)
+                return self._entry_receipt(first, already_done=True)
             except _Observed:
                 apart = True
                 continue
@@ -184,13 +186,24 @@ class IntakeService:
             return self._entry_receipt(written[0], written[1:2], case=case, recorded=written)
         raise StaleState(None, 0, f"table {sheet.table}: the entry was decided {ATTEMPTS} times without being written; retry")
 
+    def _same_entry(self, event: Event, sheet: TallySheet, clerk: str, key: str) -> Event:
+        """The entry ``key`` recorded, when this is the same request (a resend): the same
+        table and figures, by the same clerk; refused otherwise (:func:`replayed`)."""
+        from escrutinio.app.idempotency import replayed
+        from escrutinio.intake.double_entry import sheet_data
+
+        asked = {"table": sheet.table, "figures": sheet_data(sheet, self.session.election())}
+        recorded = {"table": event.data.get("table"), "figures": event.data.get("sheet")}
+        return replayed(event, EventType.SHEET_ENTERED, recorded, asked, key=key, field="Idempotency-Key", actor=clerk)
+
     def _decided(self, sheet: TallySheet, clerk: str, state: EntryState) -> list[PendingEvent]:
         """The events of this clerk's entry of ``sheet`` given its table's ``state`` (called by
         the group commit, under the write lock); raises the entry's refusal, or
         :class:`_Observed` for an entry that needs an observation case."""
         from escrutinio.intake.double_entry import decide_entry
 
-        self.session.require_areas(Action.SUBMIT_SHEET, [state.area])
+        with naming(area="table"):
+            self.session.require_areas(Action.SUBMIT_SHEET, [state.area])
         if not state.on_roll:
             raise NotFound(f"table: {sheet.table} is not on the roll of this election")
         decision = decide_entry(sheet, clerk, state.events, state.state, state.electors, self.session.election())
@@ -213,7 +226,7 @@ class IntakeService:
             if done:
                 raise AlreadyDone(action, done[action]) from None
             raise
-        extra = self._observation(decision.events[1:], sheet.table, decision.reasons)
+        extra = self._observation(decision.events[1:], sheet.table, decision.reasons, decision.differs)
         return store.append_grouped([*decision.events, *extra], clerk, keys=[action])
 
     def check_entry(self, table: str) -> None:
@@ -233,20 +246,26 @@ class IntakeService:
         roll (after the check, which a table off the roll leaves to the clerk's own area, as
         ``require_tables`` does)."""
         on_roll, electors, current, events, area = self.session.store.entry_state(table)
-        self.session.require_areas(action, [area])
+        with naming(area="table"):
+            self.session.require_areas(action, [area])
         if not on_roll:
             raise NotFound(f"table: {table} is not on the roll of this election")
         return electors, current, events
 
-    def _observation(self, recorded: list[PendingEvent], table: str, reasons: list[str]) -> list[PendingEvent]:
-        """An observed sheet goes to the dispute body: an observation case, as a load opens one."""
+    def _observation(
+        self, recorded: list[PendingEvent], table: str, reasons: list[str], differs: list[str]
+    ) -> list[PendingEvent]:
+        """An observed sheet goes to the dispute body: an observation case, as a load opens one;
+        a mismatch's names the fields the entries differ on (``entries_differ: votes.PL, cast``)."""
         if not recorded or not reasons:
             return []
         import polars as pl
 
         from escrutinio.disputes.service import Disputes
+        from escrutinio.intake.double_entry import mismatch_grounds
 
-        rows = pl.DataFrame({"table": [table], "reasons": [",".join(reasons)]})
+        grounds = mismatch_grounds(differs) if differs else reasons[0]
+        rows = pl.DataFrame({"table": [table], "reasons": [",".join(reasons)], "grounds": [grounds]})
         return Disputes(self.session, known_tables={table}).observation_events(rows)
 
     def _entry_receipt(
@@ -305,10 +324,11 @@ class IntakeService:
         store = self.session.store
         clerk = str(self.session.actor)
         action = _action_key("image", clerk, key)
-        self.session.require_tables(Action.ATTACH_IMAGE, [table])
+        with naming(area="table"):
+            self.session.require_tables(Action.ATTACH_IMAGE, [table])
         done = store.known_keys([action])
         if done:
-            return self._image_receipt(store.event_at(done[action]), True)
+            return self._image_receipt(self._same_image(store.event_at(done[action]), table, data, clerk, key), True)
         if table not in store.electors([table]):
             raise NotFound(f"table: {table} is not on the roll of this election")
         sha = store.put_blob(data, media_type)
@@ -318,7 +338,19 @@ class IntakeService:
         try:
             return self._image_receipt(store.append_grouped([event], clerk, keys=[action])[0], False)
         except AlreadyDone as exc:
-            return self._image_receipt(store.event_at(exc.seq), True)
+            return self._image_receipt(self._same_image(store.event_at(exc.seq), table, data, clerk, key), True)
+
+    @staticmethod
+    def _same_image(event: Event, table: str, data: bytes, clerk: str, key: str) -> Event:
+        """The scan ``key`` recorded, when this is the same request: the same bytes for the
+        same table, by the same clerk; refused otherwise (:func:`replayed`)."""
+        import hashlib
+
+        from escrutinio.app.idempotency import replayed
+
+        asked = {"table": table, "image": hashlib.sha256(data).hexdigest()}
+        recorded = {"table": event.data.get("table"), "image": event.data.get("sha256")}
+        return replayed(event, EventType.SHEET_IMAGE_ATTACHED, recorded, asked, key=key, field="Idempotency-Key", actor=clerk)
 
     def _image_receipt(self, event: Event, already_done: bool) -> ImageReceipt:
         if event.type != EventType.SHEET_IMAGE_ATTACHED:

@@ -157,7 +157,7 @@ class Disputes:
                 continue
             if filters.get("filer") and r["filer"] != filters["filer"]:
                 continue
-            if filters.get("grounds") and r["grounds"] != filters["grounds"]:
+            if filters.get("grounds") and filters["grounds"] not in (r["grounds"], r["grounds"].split(":")[0]):
                 continue
             if filters.get("rule") and r["rule"] != filters["rule"]:
                 continue
@@ -256,11 +256,11 @@ class Disputes:
                 )
         return changes
 
-    def observation_filings(self, tables: Sequence[str], reasons: Sequence[str], at: datetime) -> list[Filing]:
-        """The counting authority sends observed sheets to the dispute body: one case each."""
+    def observation_filings(self, tables: Sequence[str], grounds: Sequence[str], at: datetime) -> list[Filing]:
+        """The counting authority sends observed sheets to the dispute body: one case each, on
+        its grounds (an observation reason, perhaps with its detail: ``entries_differ: cast``)."""
         return [
-            Filing(CaseKind.OBSERVATION, (t,), "ONPE", Role.CLERK, at, grounds=(r.split(",")[0] if r else ""))
-            for t, r in zip(tables, reasons, strict=True)
+            Filing(CaseKind.OBSERVATION, (t,), "ONPE", Role.CLERK, at, grounds=g) for t, g in zip(tables, grounds, strict=True)
         ]
 
     def observation_events(self, observed: pl.DataFrame, as_of: datetime | None = None) -> list[PendingEvent]:
@@ -287,7 +287,10 @@ class Disputes:
         }
         rows = observed.filter(~pl.col("table").is_in(sorted(already)))
         at = as_of or received
-        filings = self.observation_filings(rows["table"].to_list(), rows["reasons"].to_list(), at)
+        # The grounds: a ``grounds`` column's (a mismatch's names its fields), else the first reason.
+        reasons = rows["reasons"].to_list()
+        grounds = rows["grounds"].to_list() if "grounds" in rows.columns else [r.split(",")[0] if r else "" for r in reasons]
+        filings = self.observation_filings(rows["table"].to_list(), grounds, at)
         return [c.event for c in self.open_changes(filings, at)]
 
     def step_changes(self, steps: Iterable[Step], refused: list[tuple[Any, ClaimRefused]] | None = None) -> list[Change]:

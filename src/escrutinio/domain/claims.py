@@ -328,7 +328,8 @@ def refusals(
             found.append(Refusal("grounds", f"grounds {filing.grounds!r} are not among this election's ({allowed})"))
     elif kind in (CaseKind.OBSERVATION, CaseKind.CHALLENGED_BALLOTS):
         reasons = {r.value for r in Reason}
-        if filing.grounds and filing.grounds not in reasons:
+        # An observation's grounds are a reason, perhaps with its detail ("entries_differ: cast").
+        if filing.grounds and filing.grounds.split(":")[0] not in reasons:
             found.append(Refusal("grounds", f"observation reason {filing.grounds!r} is not one of {', '.join(sorted(reasons))}"))
 
     if kind is CaseKind.NULLITY_REQUEST:

@@ -33,11 +33,13 @@ BASIS = "double_entry"
 
 class EntryRefused(RuleError):
     """An entry the double entry does not take (``rule`` names which: ``same_clerk``,
-    ``entries_complete``, ``has_sheet``)."""
+    ``entries_complete``, ``has_sheet``); ``field`` the part of the request it is about: the
+    clerk's credential for ``same_clerk`` (the same figures from another clerk are taken), the
+    table for the others."""
 
     def __init__(self, rule: str, message: str) -> None:
         self.rule = rule
-        super().__init__(message)
+        super().__init__(message, field="authorization" if rule == "same_clerk" else "table")
 
 
 class BadFigure(RuleError):
@@ -106,6 +108,24 @@ def differing_fields(first: TallySheet, second: TallySheet, election: Election) 
     """The fields two keyings of one sheet disagree on (``votes.<choice>``, ``blank``, ...)."""
     names = [f"votes.{c}" for c in election.contest.choice_ids] + ["blank", "null", "challenged", "cast"]
     return [n for n, a, b in zip(names, first.counts, second.counts, strict=True) if a != b]
+
+
+GROUNDS_LENGTH = 64
+"""The longest grounds a case holds (the docket's column)."""
+
+
+def mismatch_grounds(differs: Sequence[str]) -> str:
+    """The grounds of the observation a mismatch opens: the reason, then the fields the two
+    entries disagree on (``entries_differ: votes.PL, blank, cast``), so that the docket, the
+    case's page and its CSV say what the body must look at; as many as fit the docket's
+    column, then how many more (the entry event lists them all)."""
+    head = f"{Reason.ENTRIES_DIFFER.value}: "
+    for shown in range(len(differs), 0, -1):
+        rest = len(differs) - shown
+        text = head + ", ".join(differs[:shown]) + (f" +{rest} more" if rest else "")
+        if len(text) <= GROUNDS_LENGTH:
+            return text
+    return Reason.ENTRIES_DIFFER.value
 
 
 def refuse_entry(table: str, clerk: str, earlier: Sequence[Event], has_sheet: str | None) -> list[Event]:

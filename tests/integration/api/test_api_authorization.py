@@ -55,7 +55,16 @@ ACCOUNTS = [
 ]
 
 INTAKE_ENDPOINTS = ["sheet_entry", "sheet_image", "sheet_image_form"]
-CASE_ENDPOINTS = ["file_claim", "own_motion", "observation", "ruling", "appeal", "appeal_decision", "finalise"]
+CASE_ENDPOINTS = [
+    "file_claim",
+    "own_motion",
+    "own_motion_other_body",
+    "observation",
+    "ruling",
+    "appeal",
+    "appeal_decision",
+    "finalise",
+]
 AUDIT_ENDPOINTS = [
     "audit_plan",
     "audit_seed",
@@ -83,6 +92,23 @@ ALLOWED = {
 WHOLE_ELECTION = {"certify", "finalise", "audit_plan", "audit_seed", "audit_draw", "audit_measure", "audit_report"}
 """Endpoints that act on the whole election: an account limited to an area is refused them."""
 
+OTHER_BODY = {"own_motion_other_body": {Role.JUDGE}}
+"""Endpoints a role may take for its own body only, here asked in the name of another (a JEE
+judge opening an own-motion case as the JNE): refused by the ``body`` rule, in its area or not."""
+
+FIELDS = {
+    "role": "authorization",
+    "body": "body.filer",
+    **{e: "table" for e in INTAKE_ENDPOINTS},
+    **{e: "body.tables" for e in ("file_claim", "own_motion", "observation")},
+    **{e: "number" for e in ("ruling", "appeal", "appeal_decision")},
+    **{e: "body.table" for e in ("audit_entry", "audit_resolution")},
+    "audit_entries_csv": "table",
+    **{e: "authorization" for e in WHOLE_ELECTION},
+}
+"""The request field each refusal names: the credential for a role (or an area-limited account
+on the whole election), the filer for another body, else the target the area refuses."""
+
 
 ROUTES = {
     "sheet_entry": "POST /tables/{table}/entries",
@@ -90,6 +116,7 @@ ROUTES = {
     "sheet_image_form": "POST /tables/{table}/image",
     "file_claim": "POST /cases",
     "own_motion": "POST /cases",
+    "own_motion_other_body": "POST /cases",
     "observation": "POST /cases",
     "ruling": "POST /cases/{number}/ruling",
     "appeal": "POST /cases/{number}/appeal",
@@ -111,6 +138,8 @@ ROUTES = {
 
 def expected(account: Account, endpoint: str, target: str) -> str | None:
     """The rule that refuses ``account`` on ``endpoint`` for a table ``target`` (None: allowed)."""
+    if account.role in OTHER_BODY.get(endpoint, ()):
+        return "body"
     if endpoint not in ALLOWED[account.role]:
         return "role"
     if account.area is not None and (endpoint in WHOLE_ELECTION or target == OUT):
@@ -246,6 +275,11 @@ SETUPS: dict[str, Setup] = {
     "sheet_image_form": lambda m, t: ("POST", f"/tables/{t}/image", Form({"image": ("scan.png", PNG, "image/png")}), _keyed()),
     "file_claim": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "FP", "grounds": "b"}),
     "own_motion": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "JEE", "kind": "own_motion", "grounds": "b"}),
+    "own_motion_other_body": lambda m, t: (
+        "POST",
+        "/cases",
+        {"tables": [t], "filer": "JNE", "kind": "own_motion", "grounds": "b"},
+    ),
     "observation": lambda m, t: ("POST", "/cases", {"tables": [t], "filer": "ONPE", "kind": "observation"}),
     "ruling": lambda m, t: ("POST", f"/cases/{_open_case(m, t)}/ruling", {"resolution": "R1", "effect": "dismiss"}),
     "appeal": lambda m, t: ("POST", f"/cases/{_open_case(m, t, ruled=True)}/appeal", {"filer": "FP"}),
@@ -334,6 +368,7 @@ def _run(matrix: Matrix, endpoints: list[str], carried_out_by_someone: list[str]
                         assert got.status_code == 403, where
                         error = got.json()["error"]
                         assert error["rule"] == rule and error["message"].startswith(f"{rule}: "), where
+                        assert error["field"] == FIELDS[rule if rule != "area" else endpoint], where
                         assert _head(matrix) == before, where  # refused: nothing was written
                 # Without a token, a write is 401 whatever the endpoint.
             anonymous = _send(client, SETUPS[endpoint](matrix, IN), None)
@@ -365,7 +400,7 @@ def test_a_representative_acts_for_their_party_only(matrix: Matrix) -> None:
     for got in (other, appeal):
         assert got.status_code == 403
         assert got.json()["error"] == {
-            "field": None,
+            "field": "body.filer",
             "rule": "party",
             "message": "party: representative:rep/FP acts for FP, not for PL",
         }

@@ -6,6 +6,7 @@ the request's field."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,9 @@ class Desk:
     tokens: dict[str, str]
 
     def send(self, who: str, method: str, path: str, *, key: str | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}", **({"Idempotency-Key": key} if key else {})}
+        headers = {"Authorization": f"Bearer {self.tokens[who]}", **kwargs.pop("headers", {})}
+        if key is not None:
+            headers["Idempotency-Key"] = key
         return self.client.request(method, "/api/v1" + path, headers=headers, **kwargs)
 
     def enter(self, who: str, table: str, key: str, body: dict[str, Any] = ENTRY) -> httpx.Response:
@@ -163,3 +166,99 @@ def test_the_record_refuses_an_integer_beyond_64_bits_as_bad_input() -> None:
     with pytest.raises(RuleError, match=r"^ruling.figures.votes\[0\]: a number beyond 64 bits") as found:
         canonical({"ruling": {"figures": {"votes": [10**23]}}})
     assert found.value.field == "ruling.figures.votes[0]"
+
+
+# -- 2. an idempotency key names one request --------------------------------------------------
+
+
+def test_a_resent_entry_gets_its_first_receipt_and_nothing_more(desk: Desk) -> None:
+    first = desk.enter("ana", IN, "a1")
+    again = desk.enter("ana", IN, "a1")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["already_done"] and again.json()["event"] == first.json()["event"]
+
+
+@pytest.mark.parametrize(
+    ("table", "body", "differs"),
+    [(IN, {**ENTRY, "blank": 5, "cast": 225}, "figures"), (OTHER, ENTRY, "table")],
+)
+def test_a_key_reused_for_another_entry_is_refused(desk: Desk, table: str, body: dict[str, Any], differs: str) -> None:
+    desk.enter("ana", IN, "a1")
+    before = desk.head()
+    got = desk.enter("ana", table, "a1", body)
+    assert error(got) == (409, "Idempotency-Key", "key_reused"), got.text
+    assert "was used for a different request" in got.text and f"differs in {differs}" in got.text
+    assert desk.head() == before
+    assert desk.send("ana", "GET", f"/tables/{OTHER}/entries").json() == []
+
+
+def test_a_key_reused_for_another_scan_is_refused(desk: Desk) -> None:
+    def put(data: bytes, table: str = IN) -> httpx.Response:
+        return desk.send("ana", "PUT", f"/tables/{table}/image", key="f1x", content=data, headers={"content-type": "image/png"})
+
+    first = put(PNG)
+    assert first.status_code == 201 and first.json()["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert put(PNG).json()["already_done"]
+    for other in (put(PNG + b"x"), put(PNG, OTHER)):
+        assert error(other) == (409, "Idempotency-Key", "key_reused"), other.text
+
+
+def test_a_key_reused_for_another_ruling_or_by_another_account_is_refused(desk: Desk) -> None:
+    keyed = {"votes": {"PL": 81, "FP": 146}, "blank": 0, "null": 14, "cast": 241}
+    desk.enter("ana", IN, "a1", keyed)
+    desk.enter("beto", IN, "b1", keyed)
+    number = desk.observe(IN)
+    ruling = {"resolution": "R1", "effect": "count_corrected", "figures": FIGURES, "key": "r1"}
+    first = desk.send("luis", "POST", f"/cases/{number}/ruling", json=ruling)
+    assert first.status_code == 200 and desk.send("luis", "POST", f"/cases/{number}/ruling", json=ruling).json()["already_done"]
+    other = desk.send("luis", "POST", f"/cases/{number}/ruling", json={**ruling, "figures": FIGURES.replace("80", "79")})
+    assert error(other) == (409, "body.key", "key_reused"), other.text
+    filing = {"tables": [OTHER], "filer": "ONPE", "kind": "observation", "grounds": "illegible", "key": "f1"}
+    assert desk.send("ana", "POST", "/cases", json=filing).status_code == 200
+    got = desk.send("beto", "POST", "/cases", json=filing)
+    assert error(got) == (409, "body.key", "key_reused") and "the account (clerk:ana@14)" in got.text
+
+
+# -- 3. a mismatch's case names the fields that differ --------------------------------------
+
+
+def test_the_observation_a_mismatch_opens_names_the_fields(desk: Desk) -> None:
+    desk.enter("ana", IN, "a", {"votes": {"PL": 88, "FP": 120}, "blank": 0, "null": 3, "cast": 211})
+    got = desk.enter("beto", IN, "b", {"votes": {"PL": 83, "FP": 120}, "blank": 1, "null": 3, "cast": 207}).json()
+    assert got["differs"] == ["votes.PL", "blank", "cast"] and got["case"] == "OBS-000001"
+    grounds = "entries_differ: votes.PL, blank, cast"
+    assert desk.send("ana", "GET", "/cases/OBS-000001").json()["grounds"] == grounds
+    assert [c["grounds"] for c in desk.send("ana", "GET", "/cases?kind=observation").json()] == [grounds]
+    assert grounds in desk.send("ana", "GET", "/cases", params={"format": "csv"}).text
+    with Session(desk.db) as s:  # the CLI's docket, filtered by the reason alone
+        assert [c["grounds"] for c in s.cases.listing(grounds="entries_differ")] == [grounds]
+
+
+def test_the_grounds_fit_the_docket() -> None:
+    from escrutinio.intake.double_entry import mismatch_grounds
+
+    many = [f"votes.P{i:02d}" for i in range(18)] + ["blank", "cast"]
+    assert mismatch_grounds(["cast"]) == "entries_differ: cast"
+    shown = mismatch_grounds(many)
+    assert len(shown) <= 64 and shown.startswith("entries_differ: votes.P00, votes.P01") and shown.endswith(" more")
+
+
+# -- 5 and 6. a judge files for their own body; every refusal names its field ---------------
+
+
+def test_a_judge_opens_own_motion_cases_only_as_their_body(desk: Desk) -> None:
+    own = {"tables": [IN], "filer": "JNE", "grounds": "a", "kind": "own_motion"}
+    got = desk.send("luis", "POST", "/cases", json=own)
+    assert error(got) == (403, "body.filer", "body") and got.json()["error"]["message"].startswith("body: ")
+    assert desk.send("luis", "POST", "/cases", json={**own, "filer": "JEE"}).status_code == 200
+
+
+def test_refusals_name_the_field_they_are_about(desk: Desk) -> None:
+    assert error(desk.enter("ana", OUT, "k")) == (403, "table", "area")
+    desk.enter("ana", IN, "k1")
+    assert error(desk.enter("ana", IN, "k2")) == (422, "authorization", "same_clerk")
+    desk.enter("beto", IN, "k3")
+    assert error(desk.enter("beto", IN, "k5")) == (422, "table", "entries_complete")
+    observation = {"tables": [OUT], "filer": "ONPE", "kind": "observation", "grounds": "illegible"}
+    assert error(desk.send("ana", "POST", "/cases", json=observation)) == (403, "body.tables", "area")
+    assert error(desk.send("luis", "POST", f"/tables/{IN}/entries", key="k6", json=ENTRY)) == (403, "authorization", "role")

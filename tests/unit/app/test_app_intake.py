@@ -10,7 +10,7 @@ import pytest
 from tests.onpe_sample import write
 
 from escrutinio.app import Session
-from escrutinio.domain.errors import NotFound, RuleError
+from escrutinio.domain.errors import Conflict, NotFound, RuleError
 from escrutinio.domain.ids import TableId
 from escrutinio.domain.roles import AccessDenied, Principal, Role
 from escrutinio.domain.sheet import TallySheet
@@ -77,7 +77,7 @@ def test_differing_entries_become_an_observation_naming_the_fields(roll: str) ->
     with Session(roll) as s:
         table = s.count.table("000001")
         assert table["state"] == "observed" and [c["number"] for c in table["cases"]] == [second.case]
-        assert table["cases"][0]["grounds"] == "entries_differ"
+        assert table["cases"][0]["grounds"] == "entries_differ: votes.PL, null"  # the case names the fields
 
 
 def test_an_agreed_sheet_that_breaks_a_rule_is_observed(roll: str) -> None:
@@ -101,8 +101,10 @@ def test_the_same_clerk_twice_is_not_a_second_entry(roll: str) -> None:
 def test_a_resubmission_returns_the_first_result_and_writes_nothing(roll: str) -> None:
     with clerk(roll, "ana") as a, clerk(roll, "beto") as b:
         first = a.intake.submit_sheet(sheet(), "k1")
-        again = a.intake.submit_sheet(sheet(pl=1), "k1")  # same key: the first action, whatever the body
+        again = a.intake.submit_sheet(sheet(), "k1")  # same key, same request: the first action
         assert again.already_done and (again.event, again.state) == (first.event, first.state)
+        with pytest.raises(Conflict, match="Idempotency-Key: 'k1' was used for a different request"):
+            a.intake.submit_sheet(sheet(pl=1), "k1")  # same key, other figures: refused, not the first receipt
         second = b.intake.submit_sheet(sheet(), "x")
         head = b.store.head()[0]
         repeat = b.intake.submit_sheet(sheet(), "x")
