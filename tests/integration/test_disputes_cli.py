@@ -39,8 +39,11 @@ def test_file_show_and_fetch_evidence(store: str, tmp_path: Path) -> None:
                  "--evidence", str(photo), "--key", "k1", "-f", "json")  # fmt: skip
     assert filed.returncode == 0, filed.stderr
     number = json.loads(filed.stdout)["cases"][0]["number"]
-    again = _run(store, "cases", "file", "-t", "000001", "--filer", "FP", "--grounds", "b", "--key", "k1")
+    again = _run(store, "cases", "file", "-t", "000001", "--filer", "FP", "--grounds", "b", "--fee-receipt", "R-1",
+                 "--evidence", str(photo), "--key", "k1")  # fmt: skip
     assert again.returncode == 0 and "already recorded at event" in again.stderr
+    other = _run(store, "cases", "file", "-t", "000001", "--filer", "FP", "--grounds", "b", "--key", "k1")
+    assert other.returncode != 0 and "'k1' was used for a different request" in other.stderr  # not the same filing
     shown = _run(store, "cases", "show", number)
     assert shown.returncode == 0 and "received" in shown.stdout and "Evidence" in shown.stdout
     got = _run(store, "cases", "evidence", number, "--out", str(tmp_path / "ev"), "-f", "json")
