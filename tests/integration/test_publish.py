@@ -344,3 +344,42 @@ def test_trees_published_while_writes_go_on_each_name_one_head(sample: str, tmp_
         stop.set()
         writer.join()
     assert heads == sorted(heads) and len(set(heads)) > 1
+
+
+def test_two_publish_processes_on_one_directory_take_turns(sample: str, tmp_path: Path) -> None:
+    """Two ``escrutinio publish`` processes started at once on one directory (empty at first):
+    both end well, and the tree ``current`` names holds every file its manifest lists, with
+    its SHA-256; nothing half-built is left. (Before the directory's lock, one's prune removed
+    the other's half-built tree, or its commit the tree the other had just made current.)"""
+    out = tmp_path / "public"
+    session = Session(sample)
+    for round_ in range(3):
+        runs = [
+            subprocess.Popen([*CLI, "--db", sample, "publish", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(2)
+        ]
+        ended = [(run.wait(timeout=600), run.stderr.read().decode() if run.stderr else "") for run in runs]
+        for run in runs:
+            for stream in (run.stdout, run.stderr):
+                if stream:
+                    stream.close()
+        assert [code for code, _ in ended] == [0, 0], ended
+        manifest = _manifest(out)
+        files = {p: e["sha256"] for p, e in manifest["files"].items()}
+        assert files == {p: h for p, h in _tree(out).items() if p != "manifest.json"}
+        assert manifest["head"]["events"] == session.reader.head()[0]
+        assert not [p.name for p in (out / "trees").iterdir() if p.name.startswith(".building-")]
+        session.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt=f"R-turns-{round_}")
+
+
+def test_a_publisher_waits_for_the_one_holding_the_directory_then_refuses_naming_it(sample: str, tmp_path: Path) -> None:
+    from escrutinio.app.static_tree import PublishedTree, publishing
+
+    out = tmp_path / "public"
+    first = Session(sample).publish.write(out)
+    with publishing(out), pytest.raises(EscrutinioError, match=r"public: another `escrutinio publish` \(pid \d+\) is publishing"):
+        Session(sample).publish.write(out, wait=0.1)
+    with pytest.raises(EscrutinioError, match="the current tree has this name"):  # never removed under readers
+        PublishedTree(out, first.tree, None).commit(3)
+    assert (out / "current").resolve().name == first.tree and (out / "current/manifest.json").is_file()
+    assert not [p.name for p in (out / "trees").iterdir() if p.name.startswith(".building-")]

@@ -53,7 +53,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.app.static_tree import PublishedTree, current_tree
+from escrutinio.app.static_tree import WAIT, PublishedTree, current_tree, publishing
 from escrutinio.count.options import Level
 
 if TYPE_CHECKING:
@@ -118,13 +118,16 @@ class PublishService:
     def __init__(self, session: SessionContext) -> None:
         self.session = session
 
-    def write(self, directory: Path, *, keep: int = KEEP, log_key: Any = None) -> PublishReport:
+    def write(self, directory: Path, *, keep: int = KEEP, log_key: Any = None, wait: float = WAIT) -> PublishReport:
         """Publish the store's current head into ``directory`` (created if absent); with
-        ``log_key`` (a key file or a loaded key), sign the log's head first."""
+        ``log_key`` (a key file or a loaded key), sign the log's head first. Another publisher
+        on ``directory`` is waited for up to ``wait`` seconds (see ``app.static_tree``)."""
         started = time.perf_counter()
         if log_key is not None:
             self.session.transparency.sign_head(log_key)  # type: ignore[attr-defined]
-        with self.session.snapshot() as (seq, head):
+        # The lock before the snapshot: a publisher that waited for another must read the store
+        # after that one's tree is current, or it would swap in an older head over it.
+        with publishing(Path(directory), wait), self.session.snapshot() as (seq, head):
             report = self._publish(Path(directory), keep, seq, head)
         report.seconds = round(time.perf_counter() - started, 3)
         return report

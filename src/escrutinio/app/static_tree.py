@@ -20,6 +20,14 @@ Why this is cheap: a file that did not change is a hard link to the previous tre
 (same inode, no bytes written), so a publish costs what changed, not the size of the tree.
 The manifest records, per file, the head at which it was last written.
 
+Two publishers on one ``DIR`` (two ``publish --every`` started by mistake, a round by hand
+beside a running loop) take turns: each holds an exclusive lock on ``DIR/.publish.lock``
+(``flock(2)``, released by the kernel when the process ends, however it ends) from before it
+reads the store until its tree is current and the old ones are pruned. Without it each pruned
+the other's half-built tree as if a killed publish had left it, or removed the tree of the same
+head the other had just made current. So a half-built tree that is not this process's own is
+always a killed one's, and the tree ``current`` names is never removed.
+
 What it does not promise: surviving a power cut mid-publish (files are not fsynced; a
 process killed at any moment leaves the previous tree current and a half-built one under a
 temporary name that the next publish removes).
@@ -29,6 +37,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from escrutinio.domain.errors import StoreError
@@ -36,6 +47,41 @@ from escrutinio.domain.errors import StoreError
 CURRENT = "current"
 TREES = "trees"
 BUILDING = ".building-"
+LOCK = ".publish.lock"
+WAIT = 60.0
+"""Seconds a publish waits for another one on the same ``DIR`` to end (a whole runoff takes a
+few) before it gives up, naming ``DIR``."""
+POLL = 0.05
+
+
+@contextmanager
+def publishing(root: Path, wait: float = WAIT) -> Iterator[None]:
+    """Hold ``DIR``'s publishing lock (see the module's docstring), waiting up to ``wait`` seconds
+    for another publisher to finish; refused in one line naming ``DIR`` past that."""
+    import fcntl
+
+    current_tree(root)  # a directory of other files is refused before a lock file is put in it
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+                    raise StoreError(
+                        f"{root}: another `escrutinio publish` (pid {holder}) is publishing into this directory; "
+                        "retry when it is done (two publishers on one directory take turns)"
+                    ) from None
+                time.sleep(POLL)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class PublishedTree:
@@ -86,8 +132,11 @@ class PublishedTree:
 
     def commit(self, keep: int) -> Path:
         """Make the tree visible: rename it into place, swap ``current`` to it, prune old trees."""
-        if self.final.exists():  # the same head published before but not current: replace it
-            shutil.rmtree(self.final)
+        if self.final.exists():  # the same head published before: replace it, unless it is current
+            if _current_name(self.root) == self.name:  # never: a publish of the current head is "unchanged"
+                self.abandon()
+                raise StoreError(f"{self.final}: the current tree has this name; it is not replaced")
+            _remove(self.root / TREES, self.final)
         os.rename(self.building, self.final)
         link = self.root / f".{CURRENT}-{os.getpid()}"
         if link.is_symlink() or link.exists():
@@ -116,7 +165,7 @@ def current_tree(root: Path) -> Path | None:
     if link.exists():
         raise StoreError(f"{link}: not a link made by `escrutinio publish`; refusing to replace it")
     if root.exists():
-        others = [p.name for p in root.iterdir() if p.name != TREES and not p.name.startswith(f".{CURRENT}-")]
+        others = [p.name for p in root.iterdir() if p.name not in (TREES, LOCK) and not p.name.startswith(f".{CURRENT}-")]
         if others:
             raise StoreError(
                 f"{root}: holds files escrutinio did not publish ({others[0]}, ...): publish into an empty directory"
@@ -124,20 +173,32 @@ def current_tree(root: Path) -> Path | None:
     return None
 
 
+def _current_name(root: Path) -> str:
+    """The name of the tree ``DIR/current`` points at ("" before the first publish)."""
+    link = root / CURRENT
+    return Path(os.readlink(link)).name if link.is_symlink() else ""
+
+
+def _remove(trees: Path, path: Path) -> None:
+    """A tree gone whole: renamed away at once (out of any reader's sight), then deleted."""
+    hidden = trees / f"{BUILDING}pruned-{path.name}-{os.getpid()}"
+    os.rename(path, hidden)
+    shutil.rmtree(hidden, ignore_errors=True)
+
+
 def prune(root: Path, keep: int) -> list[str]:
     """Remove all but the ``keep`` most recently made trees (the current one always stays) and any tree a
-    killed publish left half-built. Returns the names removed."""
+    killed publish left half-built (called under ``DIR``'s lock: no other publisher is building
+    one). Returns the names removed."""
     trees = root / TREES
-    current = os.readlink(root / CURRENT) if (root / CURRENT).is_symlink() else ""
+    current = _current_name(root)
     # Oldest made first (a directory's time is that of its last entry, the manifest): names sort
     # by head, and another store published into DIR may have a shorter log.
     finished = sorted((p for p in trees.iterdir() if not p.name.startswith(BUILDING)), key=lambda p: p.stat().st_mtime_ns)
     stale = [p for p in trees.iterdir() if p.name.startswith(BUILDING) and not p.name.endswith(f"-{os.getpid()}")]
-    old = [p for p in finished[: max(0, len(finished) - max(keep, 1))] if Path(current).name != p.name]
-    for path in old:  # gone whole: renamed away at once, then deleted out of any reader's sight
-        hidden = trees / f"{BUILDING}pruned-{path.name}-{os.getpid()}"
-        os.rename(path, hidden)
-        shutil.rmtree(hidden, ignore_errors=True)
+    old = [p for p in finished[: max(0, len(finished) - max(keep, 1))] if current != p.name]
+    for path in old:
+        _remove(trees, path)
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return [p.name for p in old]
