@@ -123,3 +123,22 @@ def test_peru_s_level_names_still_list_its_areas(tmp_path: Path) -> None:
         assert {r["level"] for r in rows} == {level}
         assert sum(r["votes"]["PL"] for r in rows) == nation["votes"]["PL"] == 8_834_440
     assert [len(rows) for rows in counts.values()] == [30, 273, 2_082]  # abroad: 5 continents, 48 countries, 192 cities
+
+
+def test_a_level_above_the_area_asked_for_lists_nothing_on_both_engines(db_url: str, tmp_path: Path) -> None:
+    """Departments within a district (or provinces within one) are none: an empty listing on
+    SQLite and on PostgreSQL alike, in the application, the CLI and the API (PostgreSQL
+    refused the empty ``IN ()`` the reader built: 409 ``store_state``, a syntax error)."""
+    from tests.onpe_sample import sample_rows, write
+
+    with Session(db_url) as session:
+        session.count.load(write(tmp_path / "sample.csv", sample_rows()), "peru-2021-runoff")
+        assert session.count.results("department", "140101") == []
+        assert session.count.results("province", "140101") == []
+        assert [r["area"] for r in session.count.results("district", "1401")]  # the level below still lists
+    shown = cli(db_url, "results", "--level", "department", "--area", "140101", "--format", "json")
+    assert shown.returncode == 0 and json.loads(shown.stdout) == [], shown.stderr
+    with TestClient(create_app(db_url)) as client:
+        for level in ("department", "province"):
+            got = client.get("/api/v1/results", params={"level": level, "area": "140101"})
+            assert got.status_code == 200 and got.json() == [], got.text

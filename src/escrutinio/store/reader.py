@@ -155,6 +155,8 @@ class Reader:
             return self._tally(codes, level)
 
     def _tally(self, codes: Sequence[str] | None, level: int | None) -> list[tuple[str, str, int]]:
+        if codes is not None and not codes:  # no area asked for (a level's areas within one that holds none)
+            return []
         if codes is not None and len(codes) <= 500:
             marks = ", ".join("?" * len(codes))
             rows = self.rows(f"SELECT area, counts FROM area_tally WHERE area IN ({marks})", codes)
