@@ -40,7 +40,9 @@ POLL = 0.02
 @dataclass(frozen=True)
 class Lag:
     """Where the replica stands: heads (event numbers and hashes) on each server, WAL bytes not yet
-    replayed, events not yet replayed, and seconds since the replica replayed a transaction."""
+    replayed, events not yet replayed, seconds since the replica replayed a transaction, and
+    ``lag_seconds``: how long the replica has been behind (0 when it has replayed all it
+    received and holds every event, however long ago the primary last wrote)."""
 
     primary_events: int
     primary_head: str
@@ -49,6 +51,7 @@ class Lag:
     lag_events: int
     lag_bytes: int | None
     replayed_ago_seconds: float | None
+    lag_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,27 +86,45 @@ class ReplicaService:
         return self.open_session(self.read_url)
 
     def lag(self) -> Lag:
-        """The replica's lag behind the primary, in events and in WAL bytes."""
+        """The replica's lag behind the primary, in events, WAL bytes and seconds. Refused (a
+        :class:`StoreError` naming ``read_db`` and why) when the read store is not a streaming
+        replica of the primary's store: not replaying, a replica of another server, or holding
+        a log that is not the primary's (another database): its reads would be another record's."""
+        from escrutinio.store.location import sqlite_path
         from escrutinio.store.replication import ReplicaProbe
 
+        if sqlite_path(self.session.url) is not None:
+            raise StoreError("read_db: a streaming replica needs a PostgreSQL primary, and db is an SQLite file", field="read_db")
         replica_session = self._replica()
         try:
             primary_reader, replica_reader = self.session.reader, replica_session.reader
             probe = ReplicaProbe(primary_reader, replica_reader)
             replica = probe.replica_position()  # the replica first: its lag is never under-reported
-            replica_seq, replica_head = replica_reader.head()
+            replica_seq, replica_head = _replica_head(replica_reader, self.read_url)
             primary = probe.primary_position()
             primary_seq, primary_head = primary_reader.head()
+            same_log = replica_seq == 0 or primary_reader.event_hash(replica_seq) == replica_head
         finally:
             replica_session.close()
         if not replica.replica or primary.replica:
             which = self.read_url if not replica.replica else self.session.url
-            raise StoreError(
-                f"read_db: {_shown(which)} is not a replica of the primary (pg_is_in_recovery() says otherwise)", field="read_db"
+            raise _not_a_replica(f"{_shown(which)} is not a replica of the primary (pg_is_in_recovery() says otherwise)")
+        if None not in (replica.system, primary.system) and replica.system != primary.system:
+            raise _not_a_replica(
+                f"{_shown(self.read_url)} replicates another server than the primary (system identifiers differ)"
+            )
+        if not same_log or replica_seq > primary_seq:
+            raise _not_a_replica(
+                f"{_shown(self.read_url)} holds another log than the primary's store (event {replica_seq} differs): "
+                "the same database on the primary's replica is expected"
             )
         lag_bytes = None
         if primary.position is not None and replica.position is not None:
             lag_bytes = max(0, primary.position - replica.position)
+        caught_up = primary_seq == replica_seq and (
+            lag_bytes == 0
+            or (replica.received is not None and replica.position is not None and replica.position >= replica.received)
+        )
         return Lag(
             primary_seq,
             primary_head,
@@ -112,6 +133,7 @@ class ReplicaService:
             max(0, primary_seq - replica_seq),
             lag_bytes,
             replica.replayed_ago,
+            0.0 if caught_up else replica.replayed_ago,
         )
 
     def reads(self, at_least: int | None = None, *, wait: float = WAIT) -> ReadSession:
@@ -136,6 +158,22 @@ class ReplicaService:
             primary.close()
             raise StoreError(f"at_least: the log has {events} events; event {at_least} is not recorded yet")
         return ReadSession(primary, "primary", events)
+
+
+def _not_a_replica(why: str) -> StoreError:
+    return StoreError(f"read_db: {why}; its reads are not served", field="read_db")
+
+
+def _replica_head(reader: Any, url: str | None) -> tuple[int, str]:
+    """The replica's head; a database holding no store at all is said so, naming ``read_db``."""
+    from escrutinio.domain.errors import StoreUnavailable
+
+    try:
+        return reader.head()  # type: ignore[no-any-return]
+    except StoreUnavailable:
+        raise
+    except StoreError as exc:
+        raise _not_a_replica(f"{_shown(url)} holds no escrutinio store ({str(exc).rsplit('(', 1)[-1].rstrip(')')})") from exc
 
 
 def _shown(url: str | None) -> str:

@@ -17,7 +17,8 @@ import functools
 import re
 import sqlite3
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import FunctionType
 from typing import Any, TypeVar
@@ -37,6 +38,16 @@ CO_GENERATOR = 0x20
 def shown(url: str) -> str:
     """A store URL as it may be printed: as a person writes it, without its password."""
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url.replace("postgresql+psycopg://", "postgresql://", 1))
+
+
+SERVER_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^\s,;()]*")
+
+
+def without_addresses(message: str) -> str:
+    """A message as an anonymous client may read it: every database server's URL (its user,
+    host, port and database name, even without the password) said as "the database". The
+    operator's own tools (the CLI, the server's log) show the URL, masked by :func:`shown`."""
+    return SERVER_URL.sub("the database", message) if "://" in message else message
 
 
 def is_driver_error(exc: BaseException) -> bool:
@@ -146,6 +157,41 @@ WRITES = frozenset({"append", "append_grouped", "write_group", "create", "put_bl
 """Methods that write (``open`` migrates an older store)."""
 
 
+@contextmanager
+def _probe() -> Iterator[None]:
+    yield
+
+
+CONTEXT_MANAGER = _probe.__code__
+"""The code of every ``@contextmanager`` function (contextlib's one helper): how :func:`guarded`
+tells one, whose failures come at ``__enter__``/``__exit__``, not when it is called."""
+
+
+class _Translated(AbstractContextManager[Any]):
+    """A store's context manager (``snapshot``) whose own failures, entering (connecting, beginning
+    the transaction) and leaving (ending it), leave translated; an error of the ``with`` body
+    passes through as it is (a body's driver error may be another store's)."""
+
+    def __init__(self, inner: AbstractContextManager[Any], url: str, writing: bool) -> None:
+        self.inner, self.url, self.writing = inner, url, writing
+
+    def __enter__(self) -> Any:
+        try:
+            return self.inner.__enter__()
+        except Exception as exc:
+            if not is_driver_error(exc):
+                raise
+            raise translate(exc, self.url, writing=self.writing) from exc
+
+    def __exit__(self, kind: Any, value: Any, trace: Any) -> bool | None:
+        try:
+            return self.inner.__exit__(kind, value, trace)
+        except Exception as exc:
+            if exc is value or not is_driver_error(exc):
+                raise
+            raise translate(exc, self.url, writing=self.writing) from exc
+
+
 def guarded(cls: type[T]) -> type[T]:
     """Translate driver failures in every public method of ``cls`` (see the module's note)."""
     for name, member in list(vars(cls).items()):
@@ -168,6 +214,13 @@ def _url_of(args: tuple[Any, ...]) -> str:
 
 def _wrap(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     writing = name in WRITES
+    if fn.__code__ is CONTEXT_MANAGER:
+
+        @functools.wraps(fn)
+        def managed(*args: Any, **kwargs: Any) -> Any:
+            return _Translated(fn(*args, **kwargs), _url_of(args), writing)
+
+        return managed
     if fn.__code__.co_flags & CO_GENERATOR:
 
         @functools.wraps(fn)

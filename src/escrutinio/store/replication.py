@@ -5,7 +5,8 @@ Two measures of lag, because each answers a different question: bytes of WAL not
 (``pg_current_wal_lsn`` on the primary against ``pg_last_wal_replay_lsn`` on the replica) say how
 far behind the replica's storage is; events (the primary's head against the replica's) say which
 published figures the replica cannot serve yet. The time since the replica replayed its last
-transaction is reported too, but it grows on an idle primary, so it is never used to decide.
+transaction is reported too, but it grows on an idle primary, so it is never used to decide,
+and a replica that has replayed all it received from its primary is 0 seconds behind.
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ def lsn(text: str | None) -> int | None:
 @dataclass(frozen=True)
 class WalPosition:
     """What one server reports: whether it is replaying (a replica), its WAL position (written
-    on a primary, replayed on a replica), and the seconds since its last replayed transaction."""
+    on a primary, replayed on a replica), the seconds since its last replayed transaction, the
+    WAL it has received (a replica), and which cluster it is (``system_identifier``: a
+    replica made by ``pg_basebackup`` has its primary's)."""
 
     replica: bool
     position: int | None
     replayed_ago: float | None
+    received: int | None = None
+    system: int | None = None
 
 
 class ReplicaProbe:
@@ -51,14 +56,16 @@ class ReplicaProbe:
         self.replica = replica
 
     def primary_position(self) -> WalPosition:
-        (recovering, written), *_ = self.primary.rows(
-            "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END"
+        (recovering, written, system), *_ = self.primary.rows(
+            "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END,"
+            " (SELECT system_identifier FROM pg_control_system())"
         )
-        return WalPosition(bool(recovering), lsn(written), None)
+        return WalPosition(bool(recovering), lsn(written), None, system=system)
 
     def replica_position(self) -> WalPosition:
-        (recovering, replayed, ago), *_ = self.replica.rows(
+        (recovering, replayed, ago, received, system), *_ = self.replica.rows(
             "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
-            " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8"
+            " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, pg_last_wal_receive_lsn()::text,"
+            " (SELECT system_identifier FROM pg_control_system())"
         )
-        return WalPosition(bool(recovering), lsn(replayed), None if ago is None else float(ago))
+        return WalPosition(bool(recovering), lsn(replayed), None if ago is None else float(ago), lsn(received), system)
