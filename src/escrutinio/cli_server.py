@@ -75,7 +75,7 @@ def serve_command(
 
     from escrutinio.api.app import create_app
     from escrutinio.app import EscrutinioError, Session
-    from escrutinio.app.serving import one_process_only
+    from escrutinio.app.serving import one_process_only, shown
     from escrutinio.parsing import parse_seconds
 
     levels = ("critical", "error", "warning", "info", "debug", "trace")
@@ -88,6 +88,8 @@ def serve_command(
         )
     if not session.exists():
         raise EscrutinioError(f"{session.url}: no escrutinio store here (create one with: escrutinio load FILE --election NAME)")
+    if read_db is not None:
+        _check_replica(session.url, read_db)
     period = parse_seconds(sign_every, "--sign-every")
     key = signing_key(log_key, passphrase_file) if log_key is not None else None
     if key is not None:
@@ -129,7 +131,8 @@ def serve_command(
         threading.Thread(target=signer.keep_signing, args=(key, period, stop, failed), daemon=True, name="heads").start()
 
     processes = f" ({workers} processes)" if workers > 1 else ""
-    typer.echo(f"escrutinio: serving {session.url} on http://{host}:{port}/api/v1{processes} (OpenAPI: /openapi.json)", err=True)
+    where = shown(session.url)  # never the password in a log
+    typer.echo(f"escrutinio: serving {where} on http://{host}:{port}/api/v1{processes} (OpenAPI: /openapi.json)", err=True)
     _freeze_the_heap()
     try:
         if workers == 1:
@@ -141,6 +144,19 @@ def serve_command(
             )
     finally:
         stop.set()
+
+
+def _check_replica(db: str, read_db: str) -> None:
+    """Refuse to start (one line naming --read-db and why) when --read-db is not a streaming
+    replica of --db: its reads would be another record's. One that cannot be reached now is
+    said and served (its reads answer 503 until it is back; /health says so)."""
+    from escrutinio.app import Session, StoreUnavailable
+
+    with Session(db, read_db=read_db) as session:
+        try:
+            session.replica.lag()
+        except StoreUnavailable as exc:
+            typer.echo(f"escrutinio: --read-db cannot be checked now: {exc}", err=True)
 
 
 def _run_processes(count: int, host: str, port: int, serve: Callable[[Any], None], then: Callable[[], None]) -> None:

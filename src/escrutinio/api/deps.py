@@ -59,6 +59,9 @@ class Settings:
     read_db: str | None = None
     shared: dict[str, Shared] = field(default_factory=dict, compare=False, repr=False)
     """Each store's state shared by this app's sessions (the primary's, the replica's)."""
+    replica_problem: list[str] = field(default_factory=list, compare=False, repr=False)
+    """Why ``read_db`` is not a replica of ``db`` (``/health`` found it; empty: it is): while it
+    is not, public reads go to the primary (``app/replica.py``)."""
 
     def __post_init__(self) -> None:
         from escrutinio.app.serving import size_pools
@@ -70,7 +73,7 @@ class Settings:
     @property
     def reads_from(self) -> str:
         """Where public reads go: the replica when there is one, else the primary."""
-        return self.read_db or self.db
+        return self.db if self.replica_problem else self.read_db or self.db
 
     def sessions(self, actor: Principal = PUBLIC_ACTOR, *, read: bool = False) -> Sessions:
         """Sessions on the primary for ``actor``; with ``read``, the public's on the replica."""

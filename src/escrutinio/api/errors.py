@@ -41,6 +41,7 @@ from starlette.exceptions import HTTPException
 
 import escrutinio.app as application
 from escrutinio.api.responses import JSON
+from escrutinio.app.serving import without_addresses
 from escrutinio.output import error_document
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def refusal(exc: application.EscrutinioError, body: tuple[str, ...] = ()) -> JSO
     """The answer to one of the application's errors (see the module's docstring). A field of
     the request's ``body`` is named by its path there (``body.votes.XX``, as pydantic names
     the body's own refusals), not bare as the application (shared with the CLI) names it."""
-    message = str(exc).split("\n")[0] or type(exc).__name__
+    message = without_addresses(str(exc).split("\n")[0]) or type(exc).__name__  # no database URL to the public
     field = field_of(exc)
     if field is not None and field.split(".")[0] in body:
         message = f"body.{message}" if message.startswith(f"{field}: ") else message

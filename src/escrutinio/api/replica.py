@@ -80,13 +80,21 @@ async def reads_holding(request: Request, config: Any, wanted: int, *, wait: flo
     raise Conflict("not_recorded", f"at_least: the log has {events} events; event {wanted} is not recorded in it", "at_least")
 
 
-def _lag(db: str, read_db: str) -> dict[str, Any]:
+def _lag(db: str, read_db: str, problem: list[str]) -> dict[str, Any]:
+    """The replica's lag; ``problem`` (the app's ``Settings.replica_problem``) says why it is
+    not a replica of the primary (public reads then go to the primary), emptied once it is."""
+    from escrutinio.app import StoreUnavailable
+
     with Session(db, read_db=read_db) as session:
         try:
             lag = session.replica.lag()
-        except StoreError as exc:  # not a streaming replica (a copy of the store): no lag to tell
-            return {"problem": str(exc).split("\n")[0]}
-    seconds = lag.replayed_ago_seconds if lag.lag_events else 0.0
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:  # not a streaming replica of the primary's store: no lag to tell
+            problem[:] = [str(exc).split("\n")[0]]
+            return {"problem": problem[0]}
+    problem.clear()
+    seconds = lag.lag_seconds
     return {
         "lag_events": lag.lag_events,
         "lag_seconds": round(seconds, 3) if seconds is not None else None,
@@ -104,4 +112,4 @@ async def replica_lag(config: Any) -> dict[str, Any] | None:
     ``api.deps.Settings``."""
     if config.read_db is None:
         return None
-    return await run_in_threadpool(_lag, config.db, config.read_db)
+    return await run_in_threadpool(_lag, config.db, config.read_db, config.replica_problem)

@@ -26,4 +26,5 @@ async def health(request: Request, reads: Reads) -> dict[str, Any]:
 
     head = await reads.run(lambda s: s.log.head())
     lag = await replica_lag(settings(request))
-    return {"status": "ok", **head} | ({"replica": lag} if lag is not None else {})
+    status = "replica_refused" if lag is not None and "problem" in lag else "ok"  # its reads go to the primary
+    return {"status": status, **head} | ({"replica": lag} if lag is not None else {})

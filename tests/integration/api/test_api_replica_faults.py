@@ -1,0 +1,169 @@
+"""``serve --read-db`` when the read store is not what it should be, on a real PostgreSQL primary
+and streaming replicas started by the test on loopback (never the shared server):
+
+- a ``--read-db`` that is not a streaming replica of ``--db`` (another database, a database of
+  the primary itself, an SQLite primary) is refused at start in one line naming ``--read-db``;
+- a replica that stops being one (promoted) is no longer read: ``/health`` says so, not "ok",
+  and public reads go to the primary;
+- a replica that goes away answers the public's reads with a retryable 503, never a 500, and no
+  error body names the database's address;
+- an idle replica that has replayed everything is 0 seconds behind;
+- the server's banner never shows the database's password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.integration.api.server import free_port, serving
+from tests.onpe_sample import sample_rows, write
+from tests.pg_servers import Server, create_database, start_replica, start_server
+
+from escrutinio.app import Session
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def primary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
+    """A primary holding two stores: (the server, the store served, another store)."""
+    server = start_server("escrutinio-faults-primary-")
+    try:
+        folder = tmp_path_factory.mktemp("faults")
+        url, other = create_database(server), create_database(server)
+        with Session(url, "admin") as admin:
+            admin.count.load(write(folder / "s.csv", sample_rows()), "peru-2021-runoff")
+        with Session(other, "admin") as admin:
+            admin.count.load(write(folder / "o.csv", sample_rows()[:4]), "peru-2021-runoff")
+        yield server, url, other
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def replica(primary: tuple[Server, str, str]) -> Iterator[Server]:
+    server = start_replica(primary[0])
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # stopped by the test already
+            server.stop()
+
+
+def _copy(replica: Server, url: str) -> str:
+    return replica.database_url(url.rsplit("/", 1)[1])
+
+
+def _caught_up(session: Session, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if session.replica.lag().lag_events == 0:
+                return
+        except Exception:  # the database not yet replayed on the replica
+            pass
+        time.sleep(0.1)
+
+
+def _serve(db: str, read_db: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--read-db", read_db, "--port", str(free_port())]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+
+
+def test_a_read_db_that_is_not_a_replica_of_db_is_refused_at_start(
+    primary: tuple[Server, str, str], replica: Server, tmp_path: Path
+) -> None:
+    _server, url, other = primary
+    _caught_up(Session(url, read_db=_copy(replica, url)))
+    desk = str(tmp_path / "desk.db")
+    Session(desk).count.load(write(tmp_path / "d.csv", sample_rows()), "peru-2021-runoff")
+    cases = [
+        ((url, other), "is not a replica of the primary"),  # a database of the primary itself
+        ((url, _copy(replica, other)), "holds another log than the primary's store"),  # the replica's other store
+        ((desk, _copy(replica, url)), "a streaming replica needs a PostgreSQL primary"),
+    ]
+    for (db, read_db), why in cases:
+        done = _serve(db, read_db)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 1 and len(lines) == 1, done.stderr
+        assert lines[0].startswith("error: --read-db: ") and why in lines[0], lines[0]
+
+
+def test_an_idle_replica_that_has_replayed_everything_is_not_behind(primary: tuple[Server, str, str], replica: Server) -> None:
+    _server, url, _other = primary
+    session = Session(url, read_db=_copy(replica, url))
+    _caught_up(session)
+    session.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt="R-idle")  # a transaction to replay
+    _caught_up(session)
+    time.sleep(1.5)  # nothing written meanwhile: the last replayed transaction grows old
+    lag = session.replica.lag()
+    assert lag.lag_events == 0 and lag.lag_bytes == 0, lag
+    assert lag.lag_seconds == 0 and lag.replayed_ago_seconds is not None and lag.replayed_ago_seconds > 0
+
+
+def test_a_promoted_replica_is_no_longer_read(primary: tuple[Server, str, str], replica: Server) -> None:
+    _server, url, _other = primary
+    _caught_up(Session(url, read_db=_copy(replica, url)))
+    with serving(url, "--read-db", _copy(replica, url)) as server, server.client() as client:
+        assert client.get("/api/v1/health").json()["status"] == "ok"
+        replica.ctl("promote")
+        with Session(url, "admin") as admin:  # written on the primary alone, now that they part
+            admin.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt="R-after-promotion")
+            events = admin.reader.head()[0]
+        health = client.get("/api/v1/health").json()
+        assert health["status"] != "ok" and "is not a replica of the primary" in health["replica"]["problem"], health
+        assert health["events"] < events or client.get("/api/v1/health").json()["events"] == events
+        assert client.get("/api/v1/status").json()["events"] == events  # the primary answers now
+
+
+def test_a_replica_that_goes_away_answers_503_to_retry(primary: tuple[Server, str, str], replica: Server) -> None:
+    _server, url, _other = primary
+    _caught_up(Session(url, read_db=_copy(replica, url)))
+    number = Session(url).cases.listing()[0]["number"]
+    name = url.rsplit("/", 1)[1]
+    paths = ["/api/v1/cases", f"/api/v1/cases/{number}", "/api/v1/tables/000001", "/api/v1/status"]
+    with serving(url, "--read-db", _copy(replica, url)) as server, server.client() as client:
+        for path in paths:  # warmed up
+            assert client.get(path).status_code == 200, path
+        replica.ctl("-m", "fast", "stop")
+        statuses = []
+        for path in [*paths, "/api/v1/tables/000003", "/api/v1/tables/000002", "/api/v1/results?level=district"]:
+            got = client.get(path)
+            statuses.append(got.status_code)
+            assert got.status_code in (200, 503), (path, got.status_code, got.text)
+            if got.status_code == 503:
+                error = got.json()["error"]
+                assert error["rule"] == "store_unavailable" and error["retry"] is True, got.text
+                assert name not in got.text and str(replica.port) not in got.text and "postgres" not in got.text, got.text
+        assert 503 in statuses  # an uncached read asked the replica
+        health = client.get("/api/v1/health")
+        assert health.status_code == 503 and name not in health.text
+
+
+def test_the_banner_never_shows_the_password(primary: tuple[Server, str, str]) -> None:
+    server, url, _other = primary
+    secret = url.replace("postgresql://postgres@", "postgresql://postgres:S3cretPW@")  # trust: any password is taken
+    port = free_port()
+    command = [sys.executable, "-m", "escrutinio.cli", "--db", secret, "serve", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=30)
+    assert f"serving postgresql://postgres:***@127.0.0.1:{server.port}/" in err, err
+    assert "S3cretPW" not in err
