@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests import scans
 from tests.cli_runs import as_command, run_and_collect
 from tests.onpe_sample import Row, render, sample_rows
 
@@ -163,7 +164,7 @@ def write_inputs(folder: Path) -> None:
     rows = [*sample_rows(), Row("000123", ubigeo="140101", cast=220, p1=115, p2=87, blank=2, null=16)]
     (folder / "Resultados_2da_vuelta_Version_PCM.csv.gz").write_bytes(gzip.compress(render(rows)))
     (folder / "fp-highlighted-59-tables.csv").write_text("MESA_DE_VOTACION\n000001\n000004\n", encoding="utf-8")
-    (folder / "acta.jpg").write_bytes(b"\xff\xd8\xff\xe0 a scanned tally sheet \xff\xd9")
+    (folder / "acta.jpg").write_bytes(scans.jpeg())
     (folder / "fp-requests.csv").write_text(
         # Filed when the store receives them: an ordinary import states no filed_at.
         "table,filer,grounds,fee_receipt,evidence_sha256,requested\n000002,FP,b,R-0001,,annul\n000003,FP,b,R-0002,,annul\n",

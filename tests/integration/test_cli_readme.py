@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tests import scans
 from tests.cli_runs import run_and_collect
 from tests.conftest import ROOT, SHARED, need_shared
 
@@ -121,7 +122,7 @@ def readings(folder: Path, db: str, skip: set[str]) -> None:
 @pytest.mark.slow
 def test_every_readme_command_runs(tmp_path: Path) -> None:
     need_shared(SHARED / "data" / "peru-2021-runoff")
-    (tmp_path / "acta-000123.jpg").write_bytes(b"\xff\xd8\xff\xe0 a scanned tally sheet \xff\xd9")
+    (tmp_path / "acta-000123.jpg").write_bytes(scans.jpeg())
     (tmp_path / "fp-requests.csv").write_text(
         "table,filer,grounds,fee_receipt,evidence_sha256,requested\n000123,FP,b,R-0001,,annul\n",  # filed at receipt
         encoding="utf-8",

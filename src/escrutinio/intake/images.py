@@ -21,13 +21,17 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 
 
 def image_media_type(data: bytes) -> str:
-    """The media type of a scan, from its first bytes; refused when empty, too large, or not a
-    JPEG, PNG or PDF (the message names the rule)."""
+    """The media type of a scan, from its first bytes, once its whole structure is checked
+    (``intake.image_content``); refused when empty, too large, or not a whole JPEG, PNG or PDF
+    (the message names the rule)."""
     if not data:
         raise RuleError("image: the file is empty")
     if len(data) > MAX_IMAGE_BYTES:
         raise RuleError(f"image: {len(data):,} bytes; a sheet's scan is at most {MAX_IMAGE_BYTES:,} bytes (10 MB)")
     for magic, media_type in SIGNATURES:
         if data.startswith(magic):
+            from escrutinio.intake.image_content import check_structure
+
+            check_structure(data, media_type)  # the whole file, not only its first bytes
             return media_type
     raise RuleError(f"image: not a JPEG, PNG or PDF (the file starts with {data[:8].hex(' ')})")

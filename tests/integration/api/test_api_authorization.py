@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests import scans
 from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
 from tests.onpe_sample import write
@@ -255,7 +256,7 @@ Request = tuple[str, str, Body] | tuple[str, str, Body, dict[str, str]]
 """(method, path, body[, headers]): a ``bytes`` body is sent as it is (a CSV, an image)."""
 Setup = Callable[[Matrix, str], Request]
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 64
+PNG = scans.png(4)
 _KEYS = iter(range(1_000_000))
 
 

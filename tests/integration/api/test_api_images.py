@@ -12,14 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from tests import scans
 from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
 from tests.onpe_sample import write
 
 from escrutinio.app import Role, Session
 
-PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2048
+PDF = scans.pdf()
+JPEG = scans.jpeg()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -55,6 +56,8 @@ def test_a_scan_uploaded_as_a_form_is_kept_by_its_hash(desk: tuple[Server, str, 
         assert again.status_code == 200 and again.json()["event"] == first.json()["event"]
         kept = client.get(f"/api/v1/images/{sha}")
         assert kept.content == PDF and kept.headers["content-type"] == "application/pdf"
+        assert kept.headers["x-content-type-options"] == "nosniff"  # served as checked, never sniffed as HTML
+        assert kept.headers["content-security-policy"] == "default-src 'none'; sandbox"  # opened in a browser, runs nothing
         history = client.get("/api/v1/tables/000001/entries").json()
     assert [(e["event"], e["sha256"]) for e in history if e.get("sha256")] == [(first.json()["event"], sha)]
 
@@ -95,5 +98,29 @@ def test_the_form_upload_checks_the_caller_first(desk: tuple[Server, str, str], 
         assert nobody.status_code == 401
         wrong_role = upload(client, auditor, "k", content=b"junk")
         assert wrong_role.status_code == 403 and wrong_role.json()["error"]["rule"] == "role"
-        outside = upload(client, callao, "k", files={"image": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 8, "image/png")})
+        outside = upload(client, callao, "k", files={"image": ("a.png", scans.png(), "image/png")})
         assert outside.status_code == 403 and outside.json()["error"]["rule"] == "area"
+
+
+FORGED = {
+    "jpeg": b"\xff\xd8\xff<script>alert(1)</script>",
+    "pdf": b"%PDF-1.4\n<html><script>alert(1)</script></html>\n",
+    "pdf_with_eof": b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n",
+    "png": b"\x89PNG\r\n\x1a\n" + b"<script>alert(1)</script>" * 4,
+    "truncated_jpeg": scans.jpeg()[:-40],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORGED))
+def test_a_file_that_only_starts_like_a_scan_is_refused(desk: tuple[Server, str, str], name: str) -> None:
+    """A scan is judged by its whole structure, not its first bytes: a signature before a script
+    (or a cut-off file) is refused, 422 naming ``image`` and what was expected; nothing recorded."""
+    server, db, token = desk
+    before = head(db)
+    with server.client() as client:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"forged-{name}", "content-type": "image/jpeg"}
+        got = client.put("/api/v1/tables/000001/image", content=FORGED[name], headers=headers)
+    assert got.status_code == 422, got.text
+    error = got.json()["error"]
+    assert error["field"] == "image" and "expected a JPEG, PNG or PDF scan" in error["message"], error
+    assert head(db) == before

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
+from tests import scans
 from tests.onpe_sample import write
 
 from escrutinio.api.app import create_app
@@ -22,7 +23,7 @@ from escrutinio.api.deps import Sessions
 from escrutinio.app import Session
 from escrutinio.domain.roles import Principal, Role
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
+PNG = scans.png(3)
 ENTRY = {"votes": {"PL": 115, "FP": 87}, "blank": 0, "null": 18, "challenged": 0, "cast": 220}
 
 

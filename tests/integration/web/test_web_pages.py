@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from html import unescape
 
 import pytest
+from tests import scans
 from tests.integration.api.server import Server, serving
 from tests.onpe_sample import write
 
@@ -212,7 +213,7 @@ def test_pages_go_gzipped_to_a_browser_that_takes_it(server: Server) -> None:
 
 
 def test_table_page_links_its_scanned_image(server: Server, sample: str) -> None:
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
+    png = scans.png(2)
     with Session(sample) as session:
         sha = session.intake.attach_image("000002", png, "web-test-scan").to_dict()["sha256"]
     with server.client() as client:

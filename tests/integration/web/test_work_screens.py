@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests import scans
 from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
 from tests.integration.web.work_stores import EN, Accounts, Audited, audited_store, hidden, roll_store, sign_in
@@ -178,7 +179,7 @@ def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, A
 
 def test_a_clerk_attaches_a_scan_and_a_file_that_is_no_image_is_refused(server: Server, store: tuple[str, Accounts]) -> None:
     db, accounts = store
-    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    png = scans.png(1)
     with server.client(headers=EN) as client:
         sign_in(client, accounts.ana)
         page = client.get("/work/intake", params={"table": "000004"}).text  # Callao: outside ana's area

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests import scans
 from tests.onpe_sample import write
 
 from escrutinio.app import Session
@@ -15,9 +16,9 @@ from escrutinio.domain.ids import TableId
 from escrutinio.domain.roles import AccessDenied, Principal, Role
 from escrutinio.domain.sheet import TallySheet
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-PDF = b"%PDF-1.7\n" + b"\x00" * 64
+PNG = scans.png()
+JPEG = scans.jpeg()
+PDF = scans.pdf()
 
 
 def sheet(
