@@ -156,6 +156,11 @@ async def upload_image(
     return await _attach(request, clerk, table, await form_file(request, "image"), key, response)
 
 
+SCAN_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+"""A scan is served as the type its content was checked to be, never sniffed as another, and runs
+nothing if opened in a browser (a PDF's or any file's script: no source allowed, sandboxed)."""
+
+
 @router.get(
     "/images/{sha256}",
     summary="A scan, by its SHA-256",
@@ -166,5 +171,5 @@ async def image(
     sha256: Annotated[str, Path(min_length=64, max_length=64, pattern=r"^[0-9a-fA-F]{64}$")], reads: Reads
 ) -> Response:
     data, media_type = await reads.run(lambda s: s.intake.image(sha256))
-    headers = {"ETag": f'"{sha256.lower()}"', "Cache-Control": "public, max-age=31536000, immutable"}
+    headers = {"ETag": f'"{sha256.lower()}"', "Cache-Control": "public, max-age=31536000, immutable", **SCAN_HEADERS}
     return Response(data, media_type=media_type, headers=headers)
