@@ -343,3 +343,13 @@ def test_verify_says_an_unmeasured_audit_in_words(tmp_path: Path) -> None:
     done = subprocess.run([*cli, "verify", str(tmp_path / "log.jsonl")], capture_output=True, text=True)
     assert done.returncode == 0 and "audit macro planned, risk not measured yet" in done.stdout, done.stdout + done.stderr
     assert "None" not in done.stdout
+
+
+def test_a_database_url_is_told_to_export_its_log_first() -> None:
+    """``verify`` reads a record file; given a store's URL it says, in one line, how to get one
+    (it said ``postgresql:/postgres@…: cannot read the log``), and never shows the password."""
+    url = "postgresql://postgres:S3cretPW@127.0.0.1:5432/escrutinio"
+    done = subprocess.run([sys.executable, "-m", "escrutinio.cli", "verify", url], capture_output=True, text=True)
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "not a record: export its log first (escrutinio --db URL log export" in done.stderr
+    assert "S3cretPW" not in done.stderr

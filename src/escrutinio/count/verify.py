@@ -120,6 +120,12 @@ def verify_log(
     from escrutinio.count.results import build, national_extras
 
     progress("verify chain and rules", 0, 3)
+    if str(path).startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):  # a URL, as a Path ("//" folded)
+        raise StoreError(
+            "file: a database URL, not a record: export its log first (escrutinio --db URL log export record.jsonl), "
+            "then verify record.jsonl",
+            field="file",
+        )
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, after the replay
     except OSError as exc:
