@@ -27,6 +27,7 @@ from escrutinio.domain.errors import StoreError
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
+    from escrutinio.store.replication import WalPosition
 
 Opener = Callable[[str], Any]
 """Opens a session (``Session(url, actor)``) on a store URL: how this module makes sessions
@@ -77,13 +78,16 @@ class ReplicaService:
         self.open_session = open_session
 
     def _replica(self) -> Any:
+        return self.open_session(self._replica_url())
+
+    def _replica_url(self) -> str:
         if self.read_url is None:
             raise StoreError("read_db: this session has no read replica (open it with read_db=URL)", field="read_db")
         from escrutinio.store.location import sqlite_path
 
         if sqlite_path(self.read_url) is not None:
             raise StoreError("read_db: a read replica is a PostgreSQL server: give a postgresql:// URL", field="read_db")
-        return self.open_session(self.read_url)
+        return self.read_url
 
     def lag(self) -> Lag:
         """The replica's lag behind the primary, in events, WAL bytes and seconds. Refused (a
@@ -95,32 +99,26 @@ class ReplicaService:
 
         if sqlite_path(self.session.url) is not None:
             raise StoreError("read_db: a streaming replica needs a PostgreSQL primary, and db is an SQLite file", field="read_db")
-        replica_session = self._replica()
+        from escrutinio.store.reader import Reader
+
+        # A bare reader, not a session: a session checks the store's schema first, and whether
+        # the replica holds a store (yet) is one of the things asked here.
+        replica_reader = Reader(self._replica_url())
         try:
-            primary_reader, replica_reader = self.session.reader, replica_session.reader
+            primary_reader = self.session.reader
             probe = ReplicaProbe(primary_reader, replica_reader)
             replica = probe.replica_position()  # the replica first: its lag is never under-reported
-            replica_seq, replica_head = _replica_head(replica_reader, self.read_url)
+            found = _replica_head(replica_reader)
             primary = probe.primary_position()
             primary_seq, primary_head = primary_reader.head()
-            same_log = replica_seq == 0 or primary_reader.event_hash(replica_seq) == replica_head
+            # the replica's last event is the primary's of that number (None past the primary's head)
+            same_log = found is None or found[0] == 0 or primary_reader.event_hash(found[0]) == found[1]
         finally:
-            replica_session.close()
-        if not replica.replica or primary.replica:
-            which = self.read_url if not replica.replica else self.session.url
-            raise _not_a_replica(f"{_shown(which)} is not a replica of the primary (pg_is_in_recovery() says otherwise)")
-        if None not in (replica.system, primary.system) and replica.system != primary.system:
-            raise _not_a_replica(
-                f"{_shown(self.read_url)} replicates another server than the primary (system identifiers differ)"
-            )
-        if not same_log or replica_seq > primary_seq:
-            raise _not_a_replica(
-                f"{_shown(self.read_url)} holds another log than the primary's store (event {replica_seq} differs): "
-                "the same database on the primary's replica is expected"
-            )
+            replica_reader.close()
         lag_bytes = None
         if primary.position is not None and replica.position is not None:
             lag_bytes = max(0, primary.position - replica.position)
+        replica_seq, replica_head = self._check(replica, primary, found, same_log, lag_bytes)
         caught_up = primary_seq == replica_seq and (
             lag_bytes == 0
             or (replica.received is not None and replica.position is not None and replica.position >= replica.received)
@@ -135,6 +133,31 @@ class ReplicaService:
             replica.replayed_ago,
             0.0 if caught_up else replica.replayed_ago,
         )
+
+    def _check(
+        self, replica: WalPosition, primary: WalPosition, found: tuple[int, str] | None, same_log: bool, lag_bytes: int | None
+    ) -> tuple[int, str]:
+        """The replica's head, once it is known to be a streaming replica of the primary's store
+        (see :meth:`lag`); a store not replayed yet by a replica still catching up is
+        :class:`StoreUnavailable` (retry), not a refusal."""
+        from escrutinio.domain.errors import StoreUnavailable
+
+        url = _shown(self.read_url)
+        if not replica.replica or primary.replica:
+            which = url if not replica.replica else _shown(self.session.url)
+            raise _not_a_replica(f"{which} is not a replica of the primary (pg_is_in_recovery() says otherwise)")
+        if None not in (replica.system, primary.system) and replica.system != primary.system:
+            raise _not_a_replica(f"{url} replicates another server than the primary (system identifiers differ)")
+        if found is None and lag_bytes:
+            raise StoreUnavailable(f"read_db: {url} has not replayed the primary's store yet; retry", field="read_db")
+        if found is None:
+            raise _not_a_replica(f"{url} holds no escrutinio store")
+        if not same_log:
+            raise _not_a_replica(
+                f"{url} holds another log than the primary's store (event {found[0]} differs): "
+                "the same database on the primary's replica is expected"
+            )
+        return found
 
     def reads(self, at_least: int | None = None, *, wait: float = WAIT) -> ReadSession:
         """A read-only session on the replica holding event ``at_least`` (any head when None),
@@ -164,16 +187,16 @@ def _not_a_replica(why: str) -> StoreError:
     return StoreError(f"read_db: {why}; its reads are not served", field="read_db")
 
 
-def _replica_head(reader: Any, url: str | None) -> tuple[int, str]:
-    """The replica's head; a database holding no store at all is said so, naming ``read_db``."""
+def _replica_head(reader: Any) -> tuple[int, str] | None:
+    """The replica's head; None when its database holds no store (not one, or not replayed yet)."""
     from escrutinio.domain.errors import StoreUnavailable
 
     try:
         return reader.head()  # type: ignore[no-any-return]
     except StoreUnavailable:
         raise
-    except StoreError as exc:
-        raise _not_a_replica(f"{_shown(url)} holds no escrutinio store ({str(exc).rsplit('(', 1)[-1].rstrip(')')})") from exc
+    except StoreError:
+        return None
 
 
 def _shown(url: str | None) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from tests.integration.api.server import free_port, serving
 from tests.onpe_sample import sample_rows, write
-from tests.pg_servers import Server, create_database, start_replica, start_server
+from tests.pg_servers import Server, as_postgres, create_database, start_replica, start_server
 
 from escrutinio.app import Session
 
@@ -72,6 +72,10 @@ def _caught_up(session: Session, timeout: float = 120) -> None:
         time.sleep(0.1)
 
 
+def _sql(server: Server, sql: str) -> None:
+    as_postgres([str(server.bin / "psql"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "-c", sql])
+
+
 def _serve(db: str, read_db: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--read-db", read_db, "--port", str(free_port())]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=dict(os.environ))
@@ -94,6 +98,36 @@ def test_a_read_db_that_is_not_a_replica_of_db_is_refused_at_start(
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 1 and len(lines) == 1, done.stderr
         assert lines[0].startswith("error: --read-db: ") and why in lines[0], lines[0]
+
+
+def test_a_replica_still_replaying_the_store_is_retried_not_refused(
+    primary: tuple[Server, str, str], replica: Server, tmp_path: Path
+) -> None:
+    """Its database there, the store's tables not replayed yet (replay paused): retry
+    (``StoreUnavailable``, what serve says and serves on), not "holds no escrutinio store"."""
+    from escrutinio.app import StoreUnavailable
+    from escrutinio.store.reader import Reader
+
+    url = create_database(primary[0])
+    copy = _copy(replica, url)
+    deadline = time.monotonic() + 120
+    while True:  # the new database replayed on the replica
+        try:
+            Reader(copy).rows("SELECT 1")
+            break
+        except StoreUnavailable:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    _sql(replica, "SELECT pg_wal_replay_pause()")
+    try:
+        Session(url).count.load(write(tmp_path / "s.csv", sample_rows()), "peru-2021-runoff")
+        with pytest.raises(StoreUnavailable, match="has not replayed the primary's store yet; retry"):
+            Session(url, read_db=copy).replica.lag()
+    finally:
+        _sql(replica, "SELECT pg_wal_replay_resume()")
+    session = Session(url, read_db=copy)
+    _caught_up(session)
+    assert session.replica.lag().lag_events == 0
 
 
 def test_an_idle_replica_that_has_replayed_everything_is_not_behind(primary: tuple[Server, str, str], replica: Server) -> None:
