@@ -3,11 +3,13 @@ the field and the rule, and a body over the limit is refused with 413."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.integration.api.server import Server, serving
+from tests.integration.api.server import Server, free_port, serving
 from tests.onpe_sample import Row, write
 
 from escrutinio.app import Session
@@ -65,15 +67,15 @@ def test_unknown_query_parameters_are_refused(server: Server) -> None:
     assert bare.status_code == 422 and error_of(bare)["field"] == "x"
 
 
-def test_public_reads_come_from_the_read_store(small_db: str, tmp_path: Path) -> None:
-    """``--read-db``: the public's reads are served from the replica (here another store, so
-    that which one answered shows), the primary is left to the writes."""
+def test_a_read_store_that_is_not_a_replica_is_refused_at_start(small_db: str, tmp_path: Path) -> None:
+    """``--read-db`` is a streaming replica of ``--db`` (``test_api_replica.py``: the public's
+    reads come from it). Another store (here an SQLite copy of another record) was served, its
+    figures in place of the primary's: it is refused at start, in one line naming ``--read-db``."""
     replica = str(tmp_path / "replica.db")
     with Session(replica) as session:
         session.count.load(write(tmp_path / "one.csv", [Row("000001")]), "peru-2021-runoff")
-        head = session.log.head()
-    with serving(small_db, "--read-db", replica) as server, server.client() as client:
-        health = client.get("/api/v1/health").json()
-        assert health == {"status": "ok", **head, "replica": {"problem": health["replica"]["problem"]}}
-        assert "a read replica is a PostgreSQL server" in health["replica"]["problem"]  # a copy has no lag to tell
-        assert client.get("/api/v1/results").json()[0]["tables"]["total"] == 1
+    port = str(free_port())
+    command = [sys.executable, "-m", "escrutinio.cli", "--db", small_db, "serve", "--read-db", replica, "--port", port]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: --read-db: "), done.stderr
