@@ -279,19 +279,16 @@ def unanimous(
     major = national >= major_share
     if len(cols) == 2:
         major[:] = False  # with two choices, 0 % for one is 100 % for the other
-    q = np.zeros(f.height)
     flagged = np.zeros(f.height, dtype=bool)
-    n = valid.astype(np.float64)
     for j in range(len(cols)):
-        share = np.where(eligible, fr.safe_ratio(votes[:, j], valid), np.nan)
-        med, sd, _ = nulls.latent_spread(share, n, groups)
-        q += nulls.clipped_normal_power(med, sd, n)
-        flagged |= eligible & (votes[:, j] == valid)
-        if major[j]:
-            q += nulls.clipped_normal_power(1.0 - med, sd, n)
-            flagged |= eligible & (votes[:, j] == 0)
-    q = np.where(eligible, np.minimum(q, 1.0), 0.0)
+        flagged |= eligible & ((votes[:, j] == valid) | (major[j] & (votes[:, j] == 0)))
+    q, q_thin = nulls.unanimity_chances(votes, valid, groups, eligible, major)
     observed = int(flagged.sum())
+    p_thin = nulls.bernoulli_sum_p(q_thin, observed, draws=draws, seed=seed)
+    # How many unanimous tables chance gives rests on the far tail of local voting, which the body of the
+    # peers (median, spread) does not pin down (nulls.unanimity_chances): a count beyond the thin tail
+    # but not the thick one raises no alarm and gives no all-clear either.
+    between = nulls.bernoulli_sum_p(q, observed, draws=draws, seed=seed) >= 0.05 and p_thin < 0.05
     result = _decision(
         test,
         "unanimous_tables",
@@ -299,13 +296,19 @@ def unanimous(
         q,
         draws=draws,
         seed=seed,
-        null="each table's share normal around its peers' median with their spread, clipped to [0, 1]; "
-        "binomial votes",
+        null="each table's share normal around its peers' median with their spread, clipped to [0, 1] "
+        "(a thick tail: p), or normal on the logit scale (a thin tail: p_thin); binomial votes",
         found=f"{observed} counted table(s) with at least {min_votes} valid votes give one choice all of them"
         + (" (or a major choice none)" if major.any() else "")
-        + f"; given how each table's neighbours voted, about {float(q.sum()):.1f} such tables would be expected",
-        pattern="More lopsided tables than local voting explains is a pattern worth checking sheet by sheet.",
-        usual="That count is in line with local voting patterns.",
+        + f"; given how each table's neighbours voted, about {float(q_thin.sum()):.1f} (a thin tail of local "
+        f"voting) to {float(q.sum()):.1f} (a thick tail) such tables would be expected",
+        pattern="More lopsided tables than even the thick tail of local voting explains is a pattern worth "
+        "checking sheet by sheet.",
+        usual=f"Cannot tell: more than a thin tail of local voting explains ({fr.fmt_p(p_thin, 'p_thin')}), not "
+        "more than a thick one; how many unanimous tables honest local voting gives depends on that tail, "
+        "which the other tables of an area do not show."
+        if between
+        else "That count is in line with local voting patterns, even with a thin tail.",
         tables=fr.table_ids(f, flagged),
         caveats=(
             "Small communities can vote unanimously; the null allows for that only as far as the other "
@@ -317,7 +320,13 @@ def unanimous(
             "major_choices": [c.removeprefix(tf.CHOICE_PREFIX) for c, m in zip(cols, major, strict=True) if m],
         },
     )
-    return replace(result, level=start)  # peers are read from this level up (a coarser one for small areas)
+    return replace(
+        result,
+        interval=(float(q_thin.sum()), float(q.sum())),
+        estimates={**result.estimates, "expected_thin_tail": float(q_thin.sum()), "p_thin_tail": p_thin},
+        status="not_applicable" if between else result.status,
+        level=start,  # peers are read from this level up (a coarser one for small areas)
+    )
 
 
 def _pairs_per_draw(draw: np.ndarray, cls: np.ndarray, place: np.ndarray, draws: int) -> np.ndarray:
