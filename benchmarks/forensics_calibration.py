@@ -2,8 +2,8 @@
 on the same elections with stuffing (Klimek et al.) and with target figures written in.
 
 Run: ``python benchmarks/forensics_calibration.py [--clean 100] [--fraud 20] [--elections peru,chile,bolivia,russia-2012]
-[--tests peers,integer_peaks] [--by all]`` (``--tests`` runs only those families: 200 clean elections of one
-family cost a fraction of the whole suite, enough to tell a rate of 10 % from 5 %; ``--by all`` runs
+[--tests peers,integer_peaks] [--by all] [--kinds klimek,unanimous]`` (``--tests`` runs only those families: 200
+clean elections of one family cost a fraction of the whole suite, enough to tell a rate of 10 % from 5 %; ``--by all`` runs
 every level the election offers — department, province, district, polling_place where they split —
 one report per level, ``--by province,district`` some of them; default: each test's paper's level).
 Prints, per election, the false-alarm rate at alpha = 0.05 of every test of every family (clean
@@ -48,6 +48,8 @@ def main() -> None:
     ap.add_argument("--elections", default="peru,chile,bolivia,russia-2012", help=f"some of {','.join(ELECTIONS)}")
     ap.add_argument("--tests", default=",".join(TESTS), help=f"families to run, some of {','.join(TESTS)}")
     ap.add_argument("--seed", type=int, default=0, help="first seed (a later batch of clean elections)")
+    ap.add_argument("--kinds", default="klimek,stuffing,round_numbers",
+                    help="fraud kinds for power, some of klimek,stuffing,round_numbers,unanimous")
     ap.add_argument("--by", default=None, help="all, or frame levels (department,province,district,polling_place)")
     args = ap.parse_args()
     tests = args.tests.split(",")
@@ -71,7 +73,7 @@ def main() -> None:
                 continue
             t = time.perf_counter()
             report = calibrate_shaped(frame, leader, n_clean=args.clean, n_fraud=args.fraud, tests=tests,
-                                      seed=args.seed, by=by)
+                                      seed=args.seed, by=by, kinds=args.kinds.split(","))
             where = by or "each paper's level"
             print(f"== {label}, by {where}: {time.perf_counter() - t:.0f} s")
             print(report.to_text())

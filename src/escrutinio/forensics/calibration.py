@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from escrutinio.forensics import simulate
 from escrutinio.forensics.suite import TESTS, run_suite
@@ -42,6 +43,8 @@ class CalibrationReport:
     false_alarm: dict[str, float | None]
     """Per test, the share of clean elections it flagged (None: it cannot tell on these elections)."""
     detection: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    false_alarm_counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per test, (clean elections flagged, clean elections it decided on): the rate's k/n."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,8 @@ class CalibrationReport:
             "n_tables": self.n_tables,
             "fraud_share": self.share,
             "false_alarm": self.false_alarm,
+            "false_alarm_counts": {t: {"flagged": k, "of": n, "interval_95": list(binomial_interval(k, n))}
+                                   for t, (k, n) in self.false_alarm_counts.items()},
             "detection": self.detection,
         }
 
@@ -65,12 +70,30 @@ class CalibrationReport:
         def cell(x: float | None, width: int, digits: int) -> str:
             return f"{'cannot tell':>{width}}" if x is None else f"{x:{width}.{digits}f}"
 
+        def counts(t: str) -> str:
+            if t not in self.false_alarm_counts or not self.false_alarm_counts[t][1]:
+                return ""
+            k, n = self.false_alarm_counts[t]
+            lo, hi = binomial_interval(k, n)
+            return f"  {k}/{n}, 95 % {lo:.3f}-{hi:.3f}, p(>5 %) {stats.binom.sf(k - 1, n, 0.05):.2g}"
+
         tests = dict.fromkeys([*self.false_alarm, *(t for k in kinds for t in self.detection[k])])
         for t in tests:  # a power-only run (no clean elections) still has a row per test
             row = " ".join(cell(self.detection[k].get(t), 12, 2) for k in kinds)
             fa = cell(self.false_alarm[t], 11, 3) if t in self.false_alarm else f"{'not run':>11}"
-            lines.append(f"{t:34} {fa} {row}")
+            lines.append(f"{t:34} {fa} {row}{counts(t)}")
         return "\n".join(lines)
+
+
+def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The Clopper-Pearson interval of a rate seen k times in n: what a false-alarm count can say about
+    the rate behind it (4/40 and 40/400 read alike as 0.10; only the second tells 10 % from 5 %)."""
+    if n == 0:
+        return (0.0, 1.0)
+    a = (1 - level) / 2
+    lo = float(stats.beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(stats.beta.ppf(1 - a, k + 1, n - k)) if k < n else 1.0
+    return (lo, hi)
 
 
 RULE_LISTINGS = ("anomalies.turnout_full", "anomalies.null_share")
@@ -94,6 +117,11 @@ def _flags(result, alpha: float) -> dict[str, bool | None]:
     }
 
 
+def _counts(flags: Mapping[str, list[bool | None]]) -> dict[str, tuple[int, int]]:
+    """Per test, (runs flagged, runs that decided)."""
+    return {t: (sum(1 for x in v if x), sum(1 for x in v if x is not None)) for t, v in flags.items()}
+
+
 def _rates(flags: Mapping[str, list[bool | None]]) -> dict[str, float | None]:
     """The share flagged among the runs that decided; None for a test that never decided."""
     out: dict[str, float | None] = {}
@@ -109,7 +137,7 @@ def calibrate(
     n_fraud: int = 20,
     n_tables: int = 1500,
     tests: Iterable[str] | None = None,
-    fraud_kinds: Iterable[str] = simulate.FRAUD_KINDS,
+    fraud_kinds: Iterable[str] = ("stuffing", "stealing", "klimek", "round_numbers", "fabricated"),
     share: float = 0.1,
     alpha: float = 0.05,
     claims: int = 40,
@@ -141,7 +169,7 @@ def calibrate(
             for t, f in _flags(res, alpha).items():
                 det.setdefault(t, []).append(f)
         detection[kind] = _rates(det)
-    return CalibrationReport(alpha, n_clean, n_fraud, n_tables, share, false_alarm, detection)
+    return CalibrationReport(alpha, n_clean, n_fraud, n_tables, share, false_alarm, detection, _counts(counts))
 
 
 def calibrate_shaped(
@@ -155,6 +183,8 @@ def calibrate_shaped(
     f_extreme: float = 0.01,
     round_share: float = 0.05,
     stuffing_share: float = 0.02,
+    unanimous_share: float = 0.005,
+    kinds: Iterable[str] = ("klimek", "stuffing", "round_numbers"),
     claims: int = 40,
     counted_share: float = 0.85,
     alpha: float = 0.05,
@@ -164,10 +194,11 @@ def calibrate_shaped(
 ) -> CalibrationReport:
     """False alarms on clean elections shaped like ``frame`` (:mod:`shaped`), and power on the same
     elections with Klimek stuffing (``f_incremental``, ``f_extreme``), with plain stuffing (30-80 % of
-    the non-voters' ballots cast for the leader) in ``stuffing_share`` of the tables, and with target
-    figures written on ``round_share`` of the tables. ``by`` conditions every test on that level
-    (None: each test's paper's level), as ``escrutinio forensics --by`` does: a test must hold its
-    size at every level it offers, not only at its default.
+    the non-voters' ballots cast for the leader) in ``stuffing_share`` of the tables, with target
+    figures written on ``round_share`` of the tables, and (``kinds`` naming ``unanimous``) with every
+    valid vote written for the leader on ``unanimous_share`` of the tables; ``kinds`` picks which.
+    ``by`` conditions every test on that level (None: each test's paper's level), as ``escrutinio
+    forensics --by`` does: a test must hold its size at every level it offers, not only at its default.
 
     Every family runs: the claims test with ``claims`` random tables as the claim list on clean
     elections and the tampered tables under fraud; the count-order projection with whole districts
@@ -198,12 +229,14 @@ def calibrate_shaped(
         for t, x in flags(clean, i, claimed).items():
             counts.setdefault(t, []).append(x)
     detection: dict[str, dict[str, float | None]] = {}
-    kinds = (
-        ("klimek", {"f_incremental": f_incremental, "f_extreme": f_extreme}),
-        ("stuffing", {"share": stuffing_share}),
-        ("round_numbers", {"share": round_share}),
-    )
-    for kind, kw in kinds:
+    settings: dict[str, dict[str, float]] = {
+        "klimek": {"f_incremental": f_incremental, "f_extreme": f_extreme},
+        "stuffing": {"share": stuffing_share},
+        "round_numbers": {"share": round_share},
+        "unanimous": {"share": unanimous_share},
+    }
+    for kind in kinds:
+        kw = settings[kind]
         det: dict[str, list[bool | None]] = {}
         for i in range(n_fraud):
             clean = shaped.clean_like(frame, winner, seed=seed + 50_000 + i)
@@ -211,4 +244,5 @@ def calibrate_shaped(
             for t, x in flags(inj.frame, i, list(inj.tables[:claims])).items():
                 det.setdefault(t, []).append(x)
         detection[kind] = _rates(det)
-    return CalibrationReport(alpha, n_clean, n_fraud, frame.height, f_incremental, _rates(counts), detection)
+    return CalibrationReport(alpha, n_clean, n_fraud, frame.height, f_incremental, _rates(counts), detection,
+                             _counts(counts))

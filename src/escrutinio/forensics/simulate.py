@@ -15,7 +15,9 @@ Fraud kinds (``inject``):
   tables (the model :mod:`fingerprint` fits);
 - ``round_numbers``: turnout and the winner's share pushed up to a multiple of 5 % (the target-figure
   falsification Kobak et al. 2016 found);
-- ``fabricated``: the winner's count rewritten with a human-looking last digit (0 and 5 preferred).
+- ``fabricated``: the winner's count rewritten with a human-looking last digit (0 and 5 preferred);
+- ``unanimous``: every valid vote of the table written for the winner (the sheet that shows a
+  whole table voting as one, which :func:`anomalies.unanimous` counts).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ KLIMEK_SIGMA_INCREMENTAL = 0.2
 with incremental fraud: x ~ |N(0, 0.2)|, capped below 1."""
 KLIMEK_SIGMA_EXTREME = 0.05
 """Extreme fraud: x ~ 1 - |N(0, 0.05)|: almost every non-voter and opposing vote goes to the winner."""
-FRAUD_KINDS = ("stuffing", "stealing", "klimek", "round_numbers", "fabricated")
+FRAUD_KINDS = ("stuffing", "stealing", "klimek", "round_numbers", "fabricated", "unanimous")
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -214,6 +216,8 @@ def inject(
             move(chosen, rng.uniform(0.3, 0.8, n), np.zeros(n))
         elif kind == "stealing":
             move(chosen, np.zeros(n), rng.uniform(0.2, 0.5, n))
+        elif kind == "unanimous":
+            move(chosen, np.zeros(n), np.ones(n))
         elif kind == "round_numbers":
             # Push turnout up to the next multiple of 5 %, the new ballots for the winner ...
             target_t = np.ceil(100 * cast / np.maximum(electors, 1) / 5 + 1e-9) * 5

@@ -62,3 +62,18 @@ def test_forensics_detection_beats_false_alarm():
     assert rep.detection["klimek"]["fingerprint.klimek"] > rep.false_alarm["fingerprint.klimek"]
     assert rep.detection["stealing"]["claims_vs_peers.winner_share"] >= 0.8
     assert np.isfinite(list(rep.false_alarm.values())).all()
+
+
+def test_calibration_intervals_are_clopper_pearson():
+    """A false-alarm count is reported with its exact binomial interval: 0 of 40 cannot rule out 8.8 %,
+    40 of 400 rules out 5 %, and the interval's ends are the beta quantiles."""
+    assert calibration.binomial_interval(0, 40) == (0.0, pytest.approx(0.0881, abs=1e-4))
+    lo, hi = calibration.binomial_interval(40, 400)
+    assert 0.05 < lo < 0.10 < hi
+    assert calibration.binomial_interval(400, 400)[1] == 1.0
+
+
+def test_calibration_report_carries_counts_with_the_rates():
+    rep = calibration.CalibrationReport(0.05, 40, 0, 100, 0.1, {"t": 0.05}, {}, {"t": (2, 40)})
+    assert rep.to_dict()["false_alarm_counts"]["t"]["flagged"] == 2
+    assert "2/40, 95 % 0.006-0.169" in rep.to_text()
