@@ -304,7 +304,7 @@ def unanimous(
         f"voting) to {float(q.sum()):.1f} (a thick tail) such tables would be expected",
         pattern="More lopsided tables than even the thick tail of local voting explains is a pattern worth "
         "checking sheet by sheet.",
-        usual=f"Cannot tell: more than a thin tail of local voting explains ({fr.fmt_p(p_thin, 'p_thin')}), not "
+        usual=f"Cannot tell: more than a thin tail of local voting explains ({fr.fmt_p(p_thin, 'p')}), not "
         "more than a thick one; how many unanimous tables honest local voting gives depends on that tail, "
         "which the other tables of an area do not show."
         if between
