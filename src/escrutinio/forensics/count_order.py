@@ -484,11 +484,11 @@ def test(
     rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, final_totals))[0])
     realised = float((final_totals[w] - final_totals[rival]) / max(final_totals.sum(), 1.0))
     complete = n_listed == n
-    cuts = cut_points(rank[:n_listed], checkpoints)
+    cuts = cut_points(rank[:n_listed], checkpoints, complete=complete)
     content = content_hashes(f[tf.TABLE].cast(pl.Utf8).to_list())
-    # The cut the story is told at: the last one; in a complete count (every counted table in the
-    # order, as the times intake recorded always are) the last one before the end.
-    judged_k = cuts[-1] if not complete or len(cuts) < 2 else cuts[-2]
+    judged_k = judged_cut(cuts, complete)
+    # Real moments (a few snapshots) are each worth a full interval; checkpoints of a long rank are a curve.
+    every_moment = len(cuts) == len(np.unique(rank[:n_listed]))
     proj = []
     for k in cuts:
         # Each cut's draws are seeded by what it holds (the set of tables counted), not by the cuts
@@ -504,7 +504,7 @@ def test(
             level_keys,
             w,
             rival=rival,
-            bootstrap=bootstrap if last else curve_bootstrap,
+            bootstrap=bootstrap if last or every_moment else curve_bootstrap,
             min_donors=min_donors,
             rng=rng,
         )
@@ -541,6 +541,19 @@ def test(
             else f"At the last moment of {order_label} before the end, with {k:,} of the {n:,} counted tables in "
             f"({100 * k / n:.1f} %)"
         )
+        earlier = [c for c in proj if c["tables_counted"] < k]
+        before = (
+            ""
+            if not earlier or len(earlier) > 3
+            else "Earlier in the count: "
+            + "; ".join(
+                f"with {c['tables_counted']:,} tables ({100 * c['fraction_counted']:.1f} %) the margin stood at "
+                f"{c['margin_so_far_points']:+.2f} and the projection gave {c['projected_margin_points']:+.2f} "
+                f"({c['low']:+.2f} to {c['high']:+.2f})"
+                for c in earlier
+            )
+            + "."
+        )
         reading = (
             f"{where}, the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
             f"of valid votes. Projecting the other tables at their {finest_word}'s counted votes per {per} "
@@ -562,6 +575,7 @@ def test(
         )
         if explained is None:
             reading = f"Cannot tell: {reading[0].lower()}{reading[1:]}"
+        reading = f"{reading} {before}".rstrip()
     return ForensicResult(
         test=name,
         statistic=None if not told else last["projected_margin_points"],
@@ -605,18 +619,44 @@ def _plural(word: str) -> str:
     return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
-def cut_points(rank: np.ndarray, checkpoints: tuple[float, ...]) -> list[int]:
+MAX_MOMENTS = 12
+"""An order with at most this many moments is cut at every one of them (a TREP snapshot, the next
+day's, the rest: each is a real moment of the count). More moments (a plain rank, one table after
+another, or the times intake recorded) are cut at the checkpoints instead, plus the last moment
+before the end, where the story is judged."""
+
+
+def cut_points(rank: np.ndarray, checkpoints: tuple[float, ...], *, complete: bool = True) -> list[int]:
     """Where the count can be cut: after the last table of a moment (``rank`` sorted, one per listed
-    table). Each checkpoint (a share of the listed tables) takes the last moment ending at or before
-    it; the last cut is every listed table. Tables of one moment are never split between cuts."""
+    table). Tables of one moment are never split between cuts.
+
+    Every moment the order gives is a cut when there are at most :data:`MAX_MOMENTS` of them: a
+    snapshot is a real moment wherever it falls (the TREP halt at 83.85 % fell past the 75 %
+    checkpoint and was dropped when only checkpoints were cuts). With more, each checkpoint (a share
+    of the listed tables) takes the last moment ending at or before it. The last moment before the
+    end is always a cut: it is where the story is judged (:func:`judged_cut`). ``complete``: every
+    counted table is listed, so the last listed moment is the end itself, and the one before it is
+    the last moment before the end.
+    """
     n = len(rank)
-    ends = np.r_[np.flatnonzero(np.diff(rank)) + 1, n]
+    ends = np.r_[np.flatnonzero(np.diff(rank)) + 1, n].astype(np.int64)
+    if len(ends) <= MAX_MOMENTS:
+        return [int(e) for e in ends]
     cuts = {n}
     for c in checkpoints:
         at = ends[ends <= round(c * n)]
         if len(at):
             cuts.add(int(at[-1]))
+    if complete:
+        cuts.add(int(ends[-2]))
     return sorted(cuts)
+
+
+def judged_cut(cuts: list[int], complete: bool) -> int:
+    """The cut the story is told at: the last moment before the end. In a complete order (every
+    counted table listed) the last cut is the end itself, so the one before it; in an incomplete one
+    the unlisted tables come later, so the last cut listed."""
+    return cuts[-2] if complete and len(cuts) > 1 else cuts[-1]
 
 
 def content_hashes(tables: list[str]) -> np.ndarray:

@@ -31,7 +31,51 @@ def test_forensics_count_order_one_moment_is_one_cut_whatever_the_rows_order() -
 def test_forensics_count_order_cuts_only_where_the_moment_changes() -> None:
     assert count_order.cut_points(np.array([1, 1, 1, 2, 2, 2, 2, 3, 3, 3]), (0.25, 0.5, 0.75)) == [3, 7, 10]
     assert count_order.cut_points(np.array([1] * 10), (0.25, 0.5, 0.75)) == [10]
-    assert count_order.cut_points(np.arange(1, 101), (0.25, 0.5, 0.75)) == [25, 50, 75, 100]
+    # A plain rank (too many moments): the checkpoints, and the last moment before the end.
+    assert count_order.cut_points(np.arange(1, 101), (0.25, 0.5, 0.75)) == [25, 50, 75, 99, 100]
+    assert count_order.cut_points(np.arange(1, 101), (0.25, 0.5, 0.75), complete=False) == [25, 50, 75, 100]
+
+
+def test_forensics_count_order_every_real_moment_is_a_cut() -> None:
+    """A few moments (snapshots) are each a cut wherever they fall: the TREP halt at 83.85 % is past
+    the 75 % checkpoint and was dropped when only checkpoints were cuts."""
+    rank = np.array([1] * 84 + [2] * 11 + [3] * 5)
+    assert count_order.cut_points(rank, (0.25, 0.5, 0.75)) == [84, 95, 100]
+    assert count_order.judged_cut([84, 95, 100], complete=True) == 95
+    assert count_order.judged_cut([84, 95], complete=False) == 95
+    assert count_order.judged_cut([100], complete=True) == 100
+
+
+def test_forensics_count_order_is_judged_at_the_last_moment_before_the_end() -> None:
+    """Every table listed, a first moment past 75 % and the rest at a second: the story is told at
+    the first (the last moment before the end), not 'every table is in the order'."""
+    f = _election()
+    f = f.with_columns(pl.when(pl.col("order") <= 2600).then(1).otherwise(2).cast(pl.Int64).alias("order"))
+    r = count_order.test(f, winner="A")
+    e = r.estimates
+    assert [c["tables_counted"] for c in e["cuts"]] == [2600, 3000]
+    assert e["tables_counted_at_cut"] == 2600 and e["low"] is not None, e
+    assert "before the end, with 2,600 of the 3,000" in r.reading
+
+
+def test_forensics_count_order_an_incomplete_order_reports_every_moment() -> None:
+    """Two snapshots listed (the rest counted later): both are cuts, the story is judged at the second
+    and the first is told as well."""
+    f = _election()
+    f = f.with_columns(
+        pl.when(pl.col("order") <= 2500)
+        .then(1)
+        .when(pl.col("order") <= 2800)
+        .then(2)
+        .otherwise(None)
+        .cast(pl.Int64)
+        .alias("order")
+    )
+    r = count_order.test(f, winner="A")
+    e = r.estimates
+    assert [c["tables_counted"] for c in e["cuts"]] == [2500, 2800]
+    assert e["tables_counted_at_cut"] == 2800
+    assert "Earlier in the count: with 2,500 tables (83.3 %)" in r.reading
 
 
 def test_forensics_count_order_last_interval_does_not_depend_on_the_cuts_before_it() -> None:
