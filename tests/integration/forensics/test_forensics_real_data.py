@@ -198,6 +198,57 @@ def test_forensics_peru_first_districts_by_ubigeo_cannot_tell():
     assert "explained by where" not in r.reading and r.reading.startswith("Cannot tell")
 
 
+def test_forensics_bolivia_trep_then_the_rest_is_judged_at_the_halt():
+    """The TREP actas of 20 Oct 19:40 at ``at`` 1 and every other acta at 2: the halt is the last moment
+    before the end, and the story is told there (it said 'no earlier cut to project from'). The
+    projection is the one from the TREP actas alone (+10.354 against the final +10.565)."""
+    from escrutinio.forensics import count_order
+
+    trep = trep_tables("trep_acta.2019.10.20.19.40.57.csv")
+    f = bolivia().with_columns(pl.when(pl.col("table").is_in(trep)).then(1).otherwise(2).cast(pl.Int64).alias("order"))
+    r = count_order.test(f, winner="MAS", order_label="the TREP then the rest", abroad=bolivia_abroad())
+    e = r.estimates
+    assert [c["tables_counted"] for c in e["cuts"]] == [28_975, 34_555]
+    assert e["tables_counted_at_cut"] == 28_975
+    assert e["projected_margin_points"] == pytest.approx(10.354, abs=0.001)
+    assert e["low"] <= e["realised_margin_points"] <= e["high"] and e["high"] - e["low"] < 1.2, e
+    assert r.flagged() is False and "before the end, with 28,975 of the 34,555" in r.reading
+
+
+def test_forensics_bolivia_first_60_percent_by_geography_cannot_tell():
+    """The reviewer's Bolivian order: the first 60 % of the cómputo by department, province,
+    municipality and acta. Nearly every acta still to count is in a municipality with nothing counted:
+    it read 'the late tables voted unlike the counted tables of their own areas' (+21.47, 12.34 to
+    26.96 against +10.56). Now the interval carries how departments differ, and the answer is cannot
+    tell, saying why."""
+    from escrutinio.forensics import count_order
+
+    f = bolivia()
+    first = f.sort("department", "province", "district", "table").head(round(0.6 * f.height))["table"].implode()
+    g = f.with_columns(pl.when(pl.col("table").is_in(first)).then(1).otherwise(None).cast(pl.Int64).alias("order"))
+    r = count_order.test(g, winner="MAS", order_label="the first 60 % by geography", abroad=bolivia_abroad())
+    e = r.estimates
+    assert e["share_from_coarser_areas"] > 0.5, e
+    assert r.flagged() is None and "too little counted to project them" in r.reading
+    assert "their own areas" not in r.reading
+    assert e["low"] <= e["realised_margin_points"] <= e["high"], e
+
+
+def test_forensics_peru_first_200_tables_give_no_tight_interval():
+    """The first 200 tables by UBIGEO (one district of one department): a half-point interval
+    (21.48 to 22.01) from 0.2 % of the tables. How departments differ cannot be read from one, so the
+    interval spans what the missing votes could give, and holds the final +0.25."""
+    from escrutinio.forensics import count_order
+
+    f = peru(2).filter(pl.col("state").is_in(["counted", "resolved"])).sort("district", "table")
+    first = f.head(200)["table"].implode()
+    frame = peru(2).with_columns(pl.when(pl.col("table").is_in(first)).then(1).otherwise(None).alias("order"))
+    r = count_order.test(frame, winner="PL", order_label="the first 200 by UBIGEO")
+    e = r.estimates
+    assert e["high"] - e["low"] > 50 and e["low"] <= e["realised_margin_points"] <= e["high"], e
+    assert r.flagged() is None
+
+
 def test_forensics_chile_runs_without_electors():
     f = chile()
     res = suite.run_suite(f, winner="KAST", choices=choice_ids(f),
