@@ -47,7 +47,7 @@ def test_stakes_missing_column_lists_the_file_columns(session: Session, tmp_path
     listed = tmp_path / "list.csv"
     listed.write_text("acta,partido\n000004,FP\n")
     with pytest.raises(
-        InputError, match=r"list.csv:1: expected a column MESA_DE_VOTACION, table, mesa; the file has acta, partido$"
+        InputError, match=r"list.csv:1: expected a column MESA_DE_VOTACION, table, mesa, Número Mesa; the file has acta, partido$"
     ):
         session.stakes.report(listed=listed)
 

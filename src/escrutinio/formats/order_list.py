@@ -15,16 +15,12 @@ moment, and tables with equal ``at`` do too: the count is cut only where ``at`` 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from escrutinio.domain.errors import InputError, Place, Problem
-from escrutinio.formats.problems import ProblemList
+from escrutinio.formats.table_list import COLUMNS, read_listed_rows
 
-TABLE_COLUMNS = ("table", "MESA_DE_VOTACION", "mesa", "Número Mesa")
 EXPECTED = "a header line with a column table (optional at: a time or a rank) and one row per counted table"
 
 
@@ -32,46 +28,36 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     """Table id -> rank in the count (1 = counted first; tables counted at one moment share a rank).
 
     Without an ``at`` column every listed table has rank 1 (one set, counted by one moment). With
-    ``known`` (the election's tables), a listed table that is not one of them is an error. Every
-    malformed row is reported, each as ``file:line:field``.
+    ``known`` (the election's tables), a listed table that is not one of them is an error. The file
+    is read as every list of tables is (:func:`~escrutinio.formats.table_list.read_listed_rows`: its
+    header, ragged rows, quotes); every malformed row is reported, each as ``file:line:field``. A
+    table listed twice at one moment is one table counted then, as a claims list weighs a repeat once;
+    listed at two moments it is refused (a table is counted once).
     """
-    from escrutinio.formats.text import decode, read_bytes
-
-    source = str(path)
-    if not path.is_file():
-        what = "a directory" if path.is_dir() else "file not found"
-        raise InputError([Problem(Place(source), f"{what}: expected a CSV file: {EXPECTED}")])
-    text = decode(read_bytes(path), source, "utf-8", "save it as UTF-8")
-    rows = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(rows, [])]
-    column = next((c for c in TABLE_COLUMNS if c in header), None)
-    if column is None:
-        raise InputError(
-            [Problem(Place(source, 1), f"expected a column {', '.join(TABLE_COLUMNS)}; the file has {', '.join(header)}")]
-        )
-    t_at, a_at = header.index(column), (header.index("at") if "at" in header else None)
-    problems = ProblemList(source)
-    seen: dict[str, int] = {}
+    listed = read_listed_rows(path, EXPECTED)
+    problems, column = listed.problems, listed.column
+    with_at = "at" in listed.header
+    seen: dict[str, tuple[int, str]] = {}  # table -> (first line, its at)
     keys: dict[str, tuple[float, bool | None]] = {}  # table -> (key, whether the time carries a UTC offset)
     kinds: dict[str, int] = {}  # "a time" / "a rank" -> first line with it
-    for fields in rows:
-        line = rows.line_num
-        if not any(f.strip() for f in fields):
-            continue
-        table = fields[t_at].strip() if t_at < len(fields) else ""
-        if not table:
-            problems.add(line, column, "expected a table id, found nothing")
-            continue
+    for row in listed.rows:
+        line, table, raw = row.line, row.table, row.fields.get("at", "")
         if table in seen:
-            problems.add(line, column, f"table {table!r} is listed twice (first on line {seen[table]})")
+            first, at = seen[table]
+            if at != raw:
+                problems.add(
+                    line,
+                    column,
+                    f"table {table!r} is listed twice at two moments ({at!r} on line {first}, {raw!r} here): "
+                    "expected one moment a table (a table is counted once)",
+                )
             continue
-        seen[table] = line
+        seen[table] = (line, raw)
         if known is not None and table not in known:
             problems.add(line, column, f"table {table!r} is not in this election")
-        if a_at is None:
+        if not with_at:
             keys[table] = (0.0, None)
             continue
-        raw = fields[a_at].strip() if a_at < len(fields) else ""
         key = _key(raw)
         if isinstance(key, str):
             problems.add(line, "at", f"{key}, got {raw!r}")
@@ -85,7 +71,7 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
         keys[table] = key
     offsets = [(aware, t) for t, (_, aware) in keys.items() if aware is not None]
     if len({aware for aware, _ in offsets}) > 1:  # the first time whose kind differs from the first's
-        line = next(seen[t] for aware, t in offsets if aware != offsets[0][0])
+        line = next(seen[t][0] for aware, t in offsets if aware != offsets[0][0])
         problems.add(line, "at", "expected every time with a UTC offset or every time without one, not both")
     if not seen and not problems.total:
         problems.add(1, column, f"no table is listed under the header: expected {EXPECTED}")
@@ -93,6 +79,10 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     distinct = sorted({k for k, _ in keys.values()})
     rank = {k: r + 1 for r, k in enumerate(distinct)}
     return {t: rank[k] for t, (k, _) in keys.items()}
+
+
+TABLE_COLUMNS = COLUMNS
+"""The table column's names: those of every list of tables (:data:`~escrutinio.formats.table_list.COLUMNS`)."""
 
 
 def _key(text: str) -> tuple[float, bool | None] | str:

@@ -73,9 +73,9 @@ def test_forensics_cli_order_file_errors_name_the_place(store: Path, tmp_path: P
     [
         ("forensics", "--order", None, "error: --order: {path}: file not found"),
         ("forensics", "--order", "table\n999998\n999999\n", "error: --order: {path}:2:table: table '999998' is not"),
-        ("forensics", "--claims", None, "error: --claims: {path}: cannot read the file"),
+        ("forensics", "--claims", None, "error: --claims: {path}: file not found"),
         ("forensics", "--claims", "table\n999998\n999999\n", "error: --claims: {path}:2:table: table '999998' is not"),
-        ("stakes", "--claims", None, "error: --claims: {path}: cannot read the file"),
+        ("stakes", "--claims", None, "error: --claims: {path}: file not found"),
         ("stakes", "--claims", "table\n999998\n999999\n", "error: --claims: {path}:2:table: table '999998' is not"),
     ],
 )
@@ -93,6 +93,28 @@ def test_option_files_that_cannot_be_taken_are_usage_errors_on_one_line(
     assert out.stderr.startswith(start.format(path=path)) and out.stderr.count("\n") == 1, out.stderr
     if content is not None:
         assert out.stderr.endswith("is not in this election (and 1 more)\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "place"),
+    [
+        ("table,at,extra\n000001,1,x,y\n", ":2:field 4: expected 3 fields as the header has"),
+        ("table,table\n000001,000002\n", ":1:table: the header names column 'table' twice"),
+        ('table\n"000001\n', ":2:table: a quote is left open"),
+    ],
+)
+@pytest.mark.parametrize(("command", "option"), [("forensics", "--order"), ("forensics", "--claims"), ("stakes", "--claims")])
+def test_malformed_option_files_are_usage_errors_naming_the_place(
+    store: Path, tmp_path: Path, command: str, option: str, content: str, place: str
+) -> None:
+    """A ragged row, a header naming a column twice and a quote left open all exited 0: each is one
+    line naming FILE:LINE:FIELD, exit 2, for --order and --claims alike."""
+    path = tmp_path / "option.csv"
+    path.write_text(content)
+    args = ("--tests", "count_order,peers") if command == "forensics" else ()
+    out = _cli(store, command, *args, option, str(path))
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(f"error: {option}: {path}{place}") and out.stderr.count("\n") == 1, out.stderr
 
 
 def test_forensics_cli_thresholds_reach_the_anomaly_checks(store: Path) -> None:

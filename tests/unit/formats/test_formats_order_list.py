@@ -80,7 +80,7 @@ def test_forensics_order_reports_every_bad_row(tmp_path: Path) -> None:
         read_order(p)
     text = str(err.value)
     assert f"{p}:3:table: expected a table id" in text
-    assert f"{p}:4:table: table '000001' is listed twice (first on line 2)" in text
+    assert f"{p}:4:table: table '000001' is listed twice at two moments ('5' on line 2, '7' here)" in text
     assert f"{p}:5:at: expected a time (ISO 8601) or a rank (an integer), got 'later'" in text
 
 
@@ -89,3 +89,44 @@ def test_forensics_order_without_a_table_column_lists_the_file_columns(tmp_path:
     p.write_text("acta,hora\n1,2\n")
     with pytest.raises(InputError, match="the file has acta, hora"):
         read_order(p)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A ragged row: more fields than the header names.
+        (
+            "table,at,extra\n000001,1,x,y\n",
+            "order.csv:2:field 4: expected 3 fields as the header has (table, at, extra), found 4",
+        ),
+        # Fewer: the first missing column is named.
+        ("table,at\n000001\n", "order.csv:2:at: expected 2 fields as the header has (table, at), found 1"),
+        ("table,table\n000001,000002\n", "order.csv:1:table: the header names column 'table' twice (columns 1 and 2)"),
+        ('table\n"000001\n', "order.csv:2:table: a quote is left open: expected each quoted field to end with a closing quote"),
+        ('table,at\n000001,"1\n000002,2\n', "order.csv:2:at: a quote is left open"),
+    ],
+)
+def test_a_malformed_list_is_refused_naming_the_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
+    """Each of these gave exit 0 (the reviewer's ragged row, doubled header and open quote): every list
+    of tables, an order or claims, is refused the same way."""
+    from escrutinio.formats.table_list import read_table_list
+
+    p = tmp_path / "order.csv"
+    p.write_text(text)
+    for read in (read_order, read_table_list):
+        with pytest.raises(InputError) as err:
+            read(p)
+        assert str(err.value).startswith(f"{tmp_path}/{expected}"), (read, str(err.value))
+        assert "\n" not in str(err.value)
+
+
+def test_an_order_and_a_claims_list_take_the_same_headers_and_repeats(tmp_path: Path) -> None:
+    """The TREP file's header (Número Mesa, with a BOM) is a list of tables to both readers, and a table
+    listed twice at one moment is one table (claims weigh a repeat once and say so)."""
+    from escrutinio.formats.table_list import read_table_list
+
+    p = tmp_path / "trep.csv"
+    p.write_bytes("\ufeffNúmero Mesa,País\n1001,Bolivia\n1002,Bolivia\n1001,Bolivia\n".encode())
+    assert read_order(p) == {"1001": 1, "1002": 1}
+    assert read_table_list(p) == ["1001", "1002", "1001"]
+    assert read_table_list(p).place(2) == (str(p), 4, "Número Mesa")
