@@ -275,7 +275,8 @@ class SuiteResult:
         ]
         for r in self.results:
             p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
-            iv = "" if r.interval is None else f"  interval=[{_figure(r.interval[0])}, {_figure(r.interval[1])}]"
+            # "a to b", not "[a, b]": a thousands separator made [30,185, 30,717] ambiguous.
+            iv = "" if r.interval is None else f"  interval={_figure(r.interval[0])} to {_figure(r.interval[1])}"
             stat = "" if r.statistic is None else f"  {r.statistic_name}={_figure(r.statistic)}"
             word = status_word(r.flagged(self.alpha), listing=r.listing and r.status == STATUS_OK)
             named = f"  tables named={len(r.tables):,}" if r.tables else ""
