@@ -43,6 +43,9 @@ def forensics_command(
         ),
     ] = None,
     alpha: Annotated[str | None, typer.Option("--alpha", help="Significance level (default 0.05)")] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the resampling: Monte Carlo nulls, the count order's interval")
+    ] = 0,
     thresholds: Annotated[
         str | None,
         typer.Option("--thresholds", help="Anomaly thresholds: turnout=0.95,null_share=0.3,unanimous_votes=50"),
@@ -71,6 +74,7 @@ def forensics_command(
         order=order,
         report=report,
         alpha=parse_alpha(alpha),
+        seed=seed,
         thresholds=parse_forensics_thresholds(thresholds),
     )
     if db is None and ctx.parent is not None:
