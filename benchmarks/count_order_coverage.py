@@ -1,0 +1,96 @@
+"""How often the count-order projection's 95 % interval holds the final margin, and what it says, on
+finished counts with parts held out as if not yet counted.
+
+Run: ``python benchmarks/count_order_coverage.py --db bo.db --db peru.db --db r12.db [--trials 40]
+[--bootstrap 100] [--seed 11] [--kinds random,departments,sorted]`` on stores loaded with their presets
+(``escrutinio load FILE --election PRESET --db X.db``). Each trial holds out a share h of the counted
+tables, h uniform in [0.1, 0.5]:
+
+- ``random``: tables at random;
+- ``departments``: whole top-level areas (departments, regions) drawn at random until h is out;
+- ``sorted``: the count sorted by geography (department, province, district, table), started at a
+  random table and wrapped round, the first 1 - h counted: whole areas late, as a count read
+  area by area gives them.
+
+The projection is the one ``escrutinio forensics --tests count_order --order FILE`` runs (the same
+levels, names and tables abroad apart). Prints, per store and kind: trials, how many intervals hold
+the final margin, and the verdicts (flagged: the final margin outside; explained; cannot tell), with
+the median width. On a finished count nothing is wrong, so every "flagged" is a false alarm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import polars as pl
+
+from escrutinio.app import Session
+from escrutinio.domain import table_frame as tf
+from escrutinio.forensics import count_order
+from escrutinio.forensics import frames as fr
+
+KINDS = ("random", "departments", "sorted")
+
+
+def held_out(kind: str, f: pl.DataFrame, h: float, rng: np.random.Generator) -> np.ndarray:
+    """Which tables count (True) in a trial of ``kind`` holding out about ``h`` of them."""
+    if kind == "random":
+        return rng.random(f.height) >= h
+    if kind == "departments":
+        dept = f[tf.DEPARTMENT].to_numpy()
+        counted = np.ones(f.height, dtype=bool)
+        for d in rng.permutation(np.unique(dept)):
+            if (~counted).mean() >= h:
+                break
+            counted[dept == d] = False
+        return counted
+    geo = f.select(pl.arg_sort_by([tf.DEPARTMENT, tf.PROVINCE, tf.DISTRICT, tf.TABLE])).to_series().to_numpy()
+    first = np.roll(geo, -int(rng.integers(f.height)))[: round((1 - h) * f.height)]
+    counted = np.zeros(f.height, dtype=bool)
+    counted[first] = True
+    return counted
+
+
+def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int) -> None:
+    with Session(db, actor="coverage") as s:
+        frame = s.table_frame()
+        winner, _ = s.forensics.leaders()
+        names = s.forensics.column_names(frame)
+        abroad = s.forensics.abroad()
+    f = fr.counted(frame)
+    rng = np.random.default_rng(seed)
+    for kind in kinds:
+        start = time.perf_counter()
+        covered, verdicts, widths = 0, {True: 0, False: 0, None: 0}, []
+        for t in range(trials):
+            counted = held_out(kind, f, rng.uniform(0.1, 0.5), rng)
+            g = f.with_columns(pl.when(pl.Series(counted)).then(1).otherwise(None).cast(pl.Int64).alias(tf.ORDER))
+            r = count_order.test(g, winner=winner, bootstrap=bootstrap, seed=t, abroad=abroad, level_names=names)
+            e = r.estimates
+            covered += int(e["low"] <= e["realised_margin_points"] <= e["high"])
+            verdicts[r.flagged()] += 1
+            widths.append(e["high"] - e["low"])
+        print(
+            f"{db} {kind}: covered {covered}/{trials}; flagged {verdicts[True]}, explained {verdicts[False]}, "
+            f"cannot tell {verdicts[None]}; median width {float(np.median(widths)):.2f} points "
+            f"({time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", action="append", required=True, help="a store loaded with its preset (repeat for more)")
+    ap.add_argument("--trials", type=int, default=40)
+    ap.add_argument("--bootstrap", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--kinds", default=",".join(KINDS))
+    a = ap.parse_args()
+    for db in a.db:
+        run(db, a.kinds.split(","), a.trials, a.bootstrap, a.seed)
+
+
+if __name__ == "__main__":
+    main()
