@@ -23,7 +23,10 @@ The method (and why each part):
   counted tables, like-sized counted sub-areas stand in, drawn at one shared rank per coarser
   area for all its missing places: places late for the same reason lean together, so their
   unknown leanings must not average out. A small-sample t factor widens the draws when few
-  sub-areas stand in.
+  sub-areas stand in. (3) Where the wider area has too little counted as well (whole
+  municipalities or departments late), its counted areas' mean plus one shared deviation drawn as
+  a multivariate t prediction of how areas of that level differ (:func:`_whole_area_draws`): a draw
+  among a few counted areas never leaves their range, and one area says nothing of the spread.
 - **Calibration.** :func:`coverage` holds out random and geographic parts of finished counts and
   reports how often the 95 % interval holds the realised margin; the real-data tests check the
   interval at both of Bolivia's real cuts (TREP of 20 Oct 19:40 and of 21 Oct 18:29). Drawing a
@@ -34,13 +37,14 @@ The method (and why each part):
 If the final margin falls inside the projection's interval and the margin at the cut does not, the
 late shift is explained by where the late tables are; if the final margin is outside, the late
 tables voted unlike the counted tables of their own areas, which is worth explaining (it is not by
-itself a sign of anything). An interval holding both says nothing either way (cannot tell): with
-whole departments still to count it is 45 to 54 points wide (``coverage``), and "explained" said of
-such an interval would be said of any outcome.
+itself a sign of anything). An interval holding both says nothing either way (cannot tell), and
+where most of what is left is in whole areas late (:data:`MOST_COARSE`) the projection stands on
+how other areas vote, not on the late tables' own: cannot tell, whatever the interval.
 
-Cuts fall only where the order's moment changes (tables counted at one moment are one set), and each
-cut's draws are seeded by the set it holds: the interval depends on what was counted, never on the
-order of a file's rows (docs/forensics-calibration.md).
+Cuts fall only where the order's moment changes (tables counted at one moment are one set): at every
+moment of an order of a few (:data:`MAX_MOMENTS`), else at checkpoints and the last moment before the
+end, where the story is judged. Each cut's draws are seeded by the set it holds: the interval depends
+on what was counted, never on the order of a file's rows (docs/forensics-calibration.md).
 """
 
 from __future__ import annotations
@@ -750,12 +754,12 @@ its wider one, the projection cannot tell (those areas have too little counted t
 
 def _coarser_words(imputed: Mapping[str, float], names: list[str], coarse_idx: list[int]) -> str:
     """The coarser levels the projection stood on, in the election's words (``their province, their
-    department or the tables at home (or abroad)``)."""
+    department or the country (or abroad, for tables abroad)``)."""
     used = [names[li] for li in coarse_idx if imputed.get(names[li])]
     words = [
         "the whole count"
         if nm == "national"
-        else "the tables at home (or abroad)"
+        else "the country (or abroad, for tables abroad)"
         if nm == POPULATION
         else f"their {level_word(nm)}"
         for nm in dict.fromkeys(used)
