@@ -664,7 +664,7 @@ def test(
         electors = fr.has_electors(f)
         n_coarse = last["tables_from_coarser_areas"]
         how = [
-            *([] if electors else ["the file gives no electors, so each table weighs one"]),
+            *([] if electors else ["without a roll each table weighs one"]),
             f"like-sized {_plural(finest_word)} of {wider_word} where nothing of theirs is counted",
             *(
                 [
