@@ -10,8 +10,10 @@ Every result has one of three outcomes, and every skin prints it with the same w
 **cannot tell** (the data do not meet the test's assumptions, or the test could not run). JSON
 carries it as ``flagged``: true, false or null. A p-value of 0.0004 is never printed beside "ok".
 A **listing** (tables over a threshold: 100 % turnout, a null share above a value) decides nothing
-about the election: one table over the line in 46,606 is not a finding. It is ``flagged: null``
-with status "listed", the count and the tables named.
+about the election: one table over the line in 46,606 is not a finding, and it has no verdict. JSON
+gives every result a ``kind``: "test" (with ``flagged``) or "listing" (status "listed", the count and
+the tables named, and no ``flagged`` field a reader could take for a verdict); the text prints the
+listings apart, under their own heading, after the tests' verdicts.
 """
 
 from __future__ import annotations
@@ -101,6 +103,11 @@ class ForensicResult:
         """The test family (the part of the name before the first dot)."""
         return self.test.split(".", 1)[0]
 
+    @property
+    def is_listing(self) -> bool:
+        """A rule listing that ran (one that could not run is a "cannot tell" like any test)."""
+        return self.listing and self.status == STATUS_OK
+
     def flagged(self, alpha: float = 0.05) -> bool | None:
         """True (flagged), False (not flagged) or None (cannot tell) at level ``alpha``.
 
@@ -119,11 +126,13 @@ class ForensicResult:
     def to_dict(self, *, with_figures: bool = True, alpha: float = 0.05) -> dict[str, Any]:
         """A JSON-serialisable dict (numpy values converted, NaN as null); ``flagged`` at ``alpha``."""
         flagged = self.flagged(alpha)
+        listed = self.is_listing
         out: dict[str, Any] = {
             "name": self.test,
+            "kind": "listing" if listed else "test",
             "family": self.family,
             "flagged": flagged,
-            "status": status_word(flagged, listing=self.listing and self.status == STATUS_OK),
+            "status": status_word(flagged, listing=listed),
             "p_value": self.p_value,
             "estimates": self.estimates,
             "null": {"distribution": self.null, "draws": self.draws},
@@ -138,6 +147,8 @@ class ForensicResult:
             "caveats": list(self.caveats),
             "details": self.details,
         }
+        if listed:
+            del out["flagged"]  # a listing has no verdict: no field that reads as "cannot tell"
         if with_figures:
             out["figures"] = self.figures
         return _clean(out)
@@ -160,7 +171,7 @@ CSV_ESTIMATES = (
 in this order: (column, key in ``estimates`` or (key, index into its [low, high] pair))."""
 
 CSV_COLUMNS = (
-    "name", "status", "flagged", "p_value", "level", "population", "null_distribution", "null_draws",
+    "name", "kind", "status", "flagged", "p_value", "level", "population", "null_distribution", "null_draws",
     "statistic_name", "statistic", *(c for c, _ in CSV_ESTIMATES), "n_tables_named", "wording",
 )
 """The stable columns of ``escrutinio forensics --format csv``: one row per result."""
@@ -179,7 +190,7 @@ def csv_row(d: dict[str, Any]) -> dict[str, Any]:
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     null = d.get("null") or {}
-    row = {k: d.get(k) for k in ("name", "status", "flagged", "p_value", "level", "population", "statistic_name",
+    row = {k: d.get(k) for k in ("name", "kind", "status", "flagged", "p_value", "level", "population", "statistic_name",
                                  "statistic", "wording")}
     row.update(null_distribution=null.get("distribution"), null_draws=null.get("draws"),
                n_tables_named=d.get("n_tables_named"))
@@ -273,15 +284,31 @@ class SuiteResult:
             *(f"Note: {n}" for n in self.notes),
             "",
         ]
+        listings = [r for r in self.results if r.is_listing]
         for r in self.results:
-            p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
-            # "a to b", not "[a, b]": a thousands separator made [30,185, 30,717] ambiguous.
-            iv = "" if r.interval is None else f"  interval={_figure(r.interval[0])} to {_figure(r.interval[1])}"
-            stat = "" if r.statistic is None else f"  {r.statistic_name}={_figure(r.statistic)}"
-            word = status_word(r.flagged(self.alpha), listing=r.listing and r.status == STATUS_OK)
-            named = f"  tables named={len(r.tables):,}" if r.tables else ""
-            lines.append(f"{word:>11}  {r.test}{stat}{p}{iv}{named}")
-            lines.append(f"    {r.reading}")
-            for c in r.caveats:
-                lines.append(f"    caveat: {c}")
+            if not r.is_listing:
+                lines += self._block(r, status_word(r.flagged(self.alpha)))
+        if listings:
+            lines += ["", LISTINGS_HEADING]
+            for r in listings:
+                lines += self._block(r, "")
         return "\n".join(lines)
+
+    @staticmethod
+    def _block(r: ForensicResult, word: str) -> list[str]:
+        """One result's lines: its verdict word (none for a listing), figures, wording and caveats."""
+        p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
+        # "a to b", not "[a, b]": a thousands separator made [30,185, 30,717] ambiguous.
+        iv = "" if r.interval is None else f"  interval={_figure(r.interval[0])} to {_figure(r.interval[1])}"
+        stat = "" if r.statistic is None else f"  {r.statistic_name}={_figure(r.statistic)}"
+        named = f"  tables named={len(r.tables):,}" if r.tables else ""
+        return [
+            f"{word:>11}  {r.test}{stat}{p}{iv}{named}",
+            f"    {r.reading}",
+            *(f"    caveat: {c}" for c in r.caveats),
+        ]
+
+
+LISTINGS_HEADING = (
+    "Listed for review (tables over a threshold; a listing is not a test and gives no verdict on the election):"
+)

@@ -29,7 +29,7 @@ def test_forensics_cli_json_has_one_result_shape(store: Path) -> None:
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)["results"]
     for r in results:
-        assert {"name", "flagged", "status", "p_value", "estimates", "null", "level", "wording"} <= set(r)
+        assert {"name", "kind", "flagged", "status", "p_value", "estimates", "null", "level", "wording"} <= set(r)
         assert r["flagged"] in (True, False, None)
         assert r["status"] == {True: "flagged", False: "not flagged", None: "cannot tell"}[r["flagged"]]
     order = next(r for r in results if r["name"] == "count_order.projection")

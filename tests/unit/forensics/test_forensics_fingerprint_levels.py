@@ -105,7 +105,7 @@ def test_calibration_runs_at_each_level_the_election_offers() -> None:
 
 def test_a_rule_listing_names_tables_and_decides_nothing() -> None:
     from escrutinio.forensics import anomalies
-    from escrutinio.forensics.results import SuiteResult
+    from escrutinio.forensics.results import ForensicResult, SuiteResult
 
     frame = simulate.synthetic_election(1000, seed=5)
     one = frame["table"][0]
@@ -116,9 +116,17 @@ def test_a_rule_listing_names_tables_and_decides_nothing() -> None:
     assert r.tables == (one,)
     assert r.flagged() is None  # one table over a line in a thousand is not a finding
     d = r.to_dict()
-    assert d["flagged"] is None and d["status"] == "listed" and d["n_tables_named"] == 1
-    text = SuiteResult((r,), "A", ("A", "B"), None, 1000, 1000, 0.0).to_text()
-    assert text.splitlines()[3].lstrip().startswith("listed  anomalies.null_share")
+    # no "flagged" field a reader of the contract would take for "cannot tell"
+    assert "flagged" not in d and d["kind"] == "listing" and d["status"] == "listed" and d["n_tables_named"] == 1
+    test = ForensicResult(test="t.x", statistic=1.0, statistic_name="s", reading="r", p_value=0.5)
+    assert test.to_dict()["kind"] == "test" and test.to_dict()["flagged"] is False
+    lines = SuiteResult((r, test), "A", ("A", "B"), None, 1000, 1000, 0.0).to_text().splitlines()
+    # the text prints only flagged / not flagged / cannot tell as verdicts; listings come after, apart
+    assert lines[3].lstrip().startswith("not flagged  t.x")
+    heading = lines.index(next(line for line in lines if line.startswith("Listed for review")))
+    assert heading > 3 and lines[heading + 1].lstrip().startswith("anomalies.null_share")
+    assert not any(line.lstrip().startswith("listed") for line in lines)
+    assert SuiteResult((r,), "A", ("A", "B"), None, 1000, 1000, 0.0).csv_rows()[0]["kind"] == "listing"
 
 
 def test_text_and_csv_carry_counts_in_full_and_the_estimates() -> None:
@@ -135,7 +143,7 @@ def test_text_and_csv_carry_counts_in_full_and_the_estimates() -> None:
     assert "e+0" not in text and "tables=0" not in text
     rows = {r["name"]: r for r in res.csv_rows()}
     fp, integer = rows["fingerprint.klimek"], rows["integer_peaks.either"]
-    assert list(fp)[:4] == ["name", "status", "flagged", "p_value"]
+    assert list(fp)[:5] == ["name", "kind", "status", "flagged", "p_value"]
     assert fp["f_i"] is not None and fp["f_i_low"] <= fp["f_i_high"] and fp["excess"] is None
     assert integer["excess"] is not None and integer["z"] is not None and integer["f_i"] is None
     assert set(fp) == set(integer)  # stable columns, empty where a test has no such estimate
