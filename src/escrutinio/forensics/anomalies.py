@@ -274,6 +274,7 @@ def unanimous(
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.int64)
     valid = votes.sum(axis=1)
     eligible = valid >= min_votes
+    start = fr.peer_level(f, start)
     groups, _ = fr.peer_groups(f, start, min_size=min_group, eligible=eligible)
     national = votes.sum(axis=0) / max(int(valid.sum()), 1)
     major = national >= major_share
@@ -560,8 +561,7 @@ def cast_outliers(
         metric = cast
         metric_name = "ballots cast"
     eligible = np.isfinite(metric)
-    if start not in f.columns or f[start].null_count() == f.height:
-        start = tf.DISTRICT
+    start = fr.peer_level(f, start)
     groups, level_of = fr.peer_groups(f, start, min_size=min_group, eligible=eligible)
     if metric_name == "turnout":
         x = np.where(eligible, metric, np.nan)
@@ -607,8 +607,7 @@ def cast_outliers(
         null=f"each table's {metric_name} normal around its peers' median with their spread and its own binomial "
         "noise; t tails for a median and MAD read from a finite group",
         found=f"{int(far.sum()):,} counted table(s) have {'a' if metric_name == 'turnout' else 'a number of'} {metric_name} "
-        f"more than {z_at:g} expected spreads from the "
-        f"other tables of their {level_word(names.get(start, start))} (or coarser area), against about "
+        f"more than {z_at:g} expected spreads from {fr.peers_words(start, names)}, against about "
         f"{float(q.sum()):.1f} expected "
         f"(max |z| = {float(np.abs(z).max()):.1f}; {int(listed.sum())} beyond chance one by one across "
         f"{n_tests:,} tables)",
@@ -717,8 +716,7 @@ def run(
     the areas as the election calls them; ``abroad_names`` the same for the tables abroad, whose
     areas the frame holds in the same columns (Peru's cities abroad in its district column).
     """
-    start = by if by in fr.LEVELS else tf.DISTRICT
-    finer = tf.DISTRICT if fr.LEVELS.index(start) > fr.LEVELS.index(tf.DISTRICT) else start
+    start = by if by in fr.LEVELS else tf.DISTRICT  # the peers of unanimous and cast_outliers (Must have 2)
     parts = populations(frame, abroad)
     out = []
     for population, part in parts:
@@ -728,7 +726,7 @@ def run(
         checks = (
             turnout_full(part, threshold=turnout),
             null_share(part, threshold=null_share_at),
-            unanimous(part, choices=choices, start=finer, min_votes=unanimous_votes, draws=draws, seed=seed),
+            unanimous(part, choices=choices, start=start, min_votes=unanimous_votes, draws=draws, seed=seed),
             identical(part, draws=draws, seed=seed, district_name=district_name),
             cast_outliers(part, start=start, draws=draws, seed=seed, level_names=names),
         )

@@ -9,13 +9,14 @@ a fallback to a coarser level when a group is too small to say anything.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
+from escrutinio.forensics.results import level_word
 
 LEVELS = ("polling_place", tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
 """Geography from finest to coarsest; "national" is the single group every table belongs to."""
@@ -197,6 +198,23 @@ def group_median_mad(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray
         .to_numpy()
     )
     return med.astype(np.float64), 1.4826 * mad.astype(np.float64)
+
+
+def peer_level(frame: pl.DataFrame, level: str) -> str:
+    """``level`` when the frame can group its tables by it ("national": all of them; a column that
+    holds areas), else the district column. A test conditioned by ``--by`` reads its peers at the
+    level asked, and says so; it falls back only when the frame does not hold that level."""
+    if level == "national" or (level in frame.columns and frame[level].null_count() < frame.height):
+        return level
+    return tf.DISTRICT
+
+
+def peers_words(level: str, names: Mapping[str, str]) -> str:
+    """Where a table's peers are, in words: "the other tables of the nation", or "… of their
+    region (or coarser area)" (a small area's tables are read with the area above it)."""
+    if level == "national":
+        return "the other tables of the nation"
+    return f"the other tables of their {level_word(names.get(level, level))} (or coarser area)"
 
 
 def area_labels(frame: pl.DataFrame, level: str) -> np.ndarray:

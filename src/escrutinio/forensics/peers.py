@@ -149,9 +149,12 @@ def test(
                 metrics["turnout_change"] = metrics["turnout"] - fr.safe_ratio(
                     fr.as_int(j, tf.CAST), fr.as_int(j, tf.ELECTORS)
                 )
-    if start not in f.columns or f[start].null_count() == f.height:
-        start = tf.DISTRICT
-    peers_word = level_word(names.get(start, start))
+    start = fr.peer_level(f, start)
+    peers_word = "nation" if start == "national" else level_word(names.get(start, start))
+    where = (  # the nation has no coarser area to fall back on
+        "the other tables of the nation (" if start == "national"
+        else f"the other tables of their {peers_word} (or a coarser area where it has fewer than {min_peers} others; "
+    )
     out = []
     for k, (name, values) in enumerate(metrics.items()):
         groups, level_of = fr.peer_groups(f, start, min_size=min_peers + 1, eligible=np.isfinite(values))
@@ -172,8 +175,7 @@ def test(
         outside = f"{n_extreme:,} " + ("is" if n_extreme == 1 else "are")
         reading = (
             f"On {words}, the {n_used:,} {label} table(s) with a defined value sit on average "
-            f"at percentile {100 * (stat + 0.5):.1f} of the other tables of their {peers_word} (or a coarser "
-            f"area where it has fewer than {min_peers} others; 50 = like their peers; {direction} them by "
+            f"at percentile {100 * (stat + 0.5):.1f} of {where}50 = like their peers; {direction} them by "
             f"{abs(stat) * 100:.1f} points; permutation {fr.fmt_p(p)}). {outside} outside the central 95 % of their peers. "
             + (
                 f"The {label} tables differ from their neighbours more than chance allows: that is a "

@@ -167,7 +167,7 @@ def test_every_result_names_its_null_draws_and_level() -> None:
     peers = out["claims_vs_peers.winner_share"]
     assert peers["null"]["draws"] == 199 and "permutation" in peers["null"]["distribution"]
     assert out["anomalies.cast_outliers"]["level"] == "province"
-    assert out["anomalies.unanimous"]["level"] == "district"  # unanimity is read at the finer level
+    assert out["anomalies.unanimous"]["level"] == "province"  # --by conditions unanimity too (Must have 2)
     assert out["digits.second_digit"]["level"] == "national"
 
 

@@ -1,0 +1,33 @@
+"""``--by LEVEL`` conditions every test that compares tables with peers (issue 13, Must have 2): the
+level a result reports is the level its figures used, "national" included, never a silent district."""
+
+from __future__ import annotations
+
+import pytest
+
+from escrutinio.forensics import anomalies, peers, simulate
+
+
+@pytest.mark.parametrize("by", ["national", "department", "province"])
+def test_peer_checks_read_their_peers_at_the_level_asked(by: str) -> None:
+    frame = simulate.synthetic_election(1500, seed=3)
+    results = {r.test: r for r in anomalies.run(frame, by=by, draws=50)}
+    for name in ("anomalies.unanimous", "anomalies.cast_outliers"):
+        assert results[name].level == by, name
+    assert "their national" not in results["anomalies.cast_outliers"].reading
+
+
+def test_the_level_changes_the_figures() -> None:
+    frame = simulate.synthetic_election(1500, seed=3)
+    district, national = (
+        {r.test: r for r in anomalies.run(frame, by=by, draws=50)} for by in ("district", "national")
+    )
+    assert district["anomalies.cast_outliers"].estimates != national["anomalies.cast_outliers"].estimates
+
+
+def test_claims_against_the_nation_say_so() -> None:
+    frame = simulate.synthetic_election(1500, seed=3)
+    claimed = frame["table"].cast(str).to_list()[:40]
+    r = peers.test(frame, claimed, winner="A", start="national", permutations=200)[0]
+    assert r.level == "national"
+    assert "the other tables of the nation" in r.reading and "their national" not in r.reading
