@@ -40,22 +40,32 @@ centre the clean model on the territorial unit; Kobak et al. and the digit tests
 (each table keeps its own binomial null); peers are the other tables of the same polling place."""
 
 
-def _by_area(frame: pl.DataFrame, by: str | None, winner: str, results: list[ForensicResult]) -> tuple[dict, ...]:
-    """Per-area summary at the ``by`` level: tables, winner share, turnout, tables named by any test."""
+def _by_area(
+    frame: pl.DataFrame, by: str | None, winner: str, results: list[ForensicResult], alpha: float
+) -> tuple[dict, ...]:
+    """Per-area summary at the ``by`` level: tables, winner share, turnout, and what the two counts
+    say: ``tables_flagged``, the tables named by a result whose verdict is flagged (a test that is
+    not flagged, or cannot tell, names tables too, but points to none), and ``tables_listed``, the
+    tables a threshold listing names (no verdict)."""
     f = fr.counted(frame)
     if by is None or by not in f.columns or f.height == 0:
         return ()
-    named: set[str] = set()
+    flagged: set[str] = set()
+    listed: set[str] = set()
     for r in results:
-        if r.family in ("anomalies",):
-            named.update(r.tables)
-    f = f.with_columns(pl.col(tf.TABLE).cast(pl.Utf8).is_in(list(named)).alias("_named"))
+        if r.is_listing:
+            listed.update(r.tables)
+        elif r.flagged(alpha) is True:
+            flagged.update(r.tables)
+    ids = pl.col(tf.TABLE).cast(pl.Utf8)
+    f = f.with_columns(ids.is_in(list(flagged)).alias("_flagged"), ids.is_in(list(listed)).alias("_listed"))
     agg = [
         pl.len().alias("tables"),
         pl.col(tf.choice_column(winner)).sum().alias("winner_votes"),
         pl.col(tf.VALID).sum().alias("valid"),
         pl.col(tf.CAST).sum().alias("cast"),
-        pl.col("_named").sum().alias("tables_flagged"),
+        pl.col("_flagged").sum().alias("tables_flagged"),
+        pl.col("_listed").sum().alias("tables_listed"),
     ]
     if tf.ELECTORS in f.columns:
         agg.append(pl.col(tf.ELECTORS).sum().alias("electors"))
@@ -67,6 +77,7 @@ def _by_area(frame: pl.DataFrame, by: str | None, winner: str, results: list[For
             "tables": row["tables"],
             "winner_share": row["winner_votes"] / row["valid"] if row["valid"] else None,
             "tables_flagged": int(row["tables_flagged"]),
+            "tables_listed": int(row["tables_listed"]),
         }
         if row.get("electors"):
             d["turnout"] = row["cast"] / row["electors"]
@@ -183,7 +194,7 @@ def run_suite(
         n_counted=fr.counted(frame).height,
         elapsed_seconds=time.perf_counter() - t0,
         alpha=alpha,
-        by_area=_by_area(frame, by, winner, results),
+        by_area=_by_area(frame, by, winner, results, alpha),
         level_names=names,
     )
 

@@ -31,3 +31,20 @@ def test_claims_against_the_nation_say_so() -> None:
     r = peers.test(frame, claimed, winner="A", start="national", permutations=200)[0]
     assert r.level == "national"
     assert "the other tables of the nation" in r.reading and "their national" not in r.reading
+
+
+def test_by_area_counts_only_flagged_results_tables_and_the_listed_apart() -> None:
+    import polars as pl
+
+    from escrutinio.forensics import suite
+
+    frame = simulate.synthetic_election(1500, seed=3)
+    full = pl.int_range(pl.len()) < 5  # five tables at 100 % turnout: listed, no verdict
+    frame = frame.with_columns(pl.when(full).then(pl.col("electors")).otherwise(pl.col("cast")).alias("cast"))
+    res = suite.run_suite(frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("order")), winner="A",
+                          choices=["A", "B"], tests=["anomalies"], by="department")
+    flagged = {t for r in res.results if not r.is_listing and r.flagged(res.alpha) for t in r.tables}
+    listed = {t for r in res.results if r.is_listing for t in r.tables}
+    assert sum(a["tables_flagged"] for a in res.by_area) == len(flagged)
+    assert sum(a["tables_listed"] for a in res.by_area) == len(listed)
+    assert len(listed) >= 5
