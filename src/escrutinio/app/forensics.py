@@ -180,14 +180,17 @@ class ForensicsService:
         for this election when ``by`` is not one (an abroad level, polling places it does not have)."""
         if by is None:
             return None
+        from escrutinio.forensics.results import level_word
+
         names = self.level_names(frame)
-        if by in names:
-            return names[by]
+        key = by.strip().replace(" ", "_")  # the words as printed ("territorial commission") work as well as the key
+        if key in names:
+            return names[key]
         election = self.session.election()
-        levels = ", ".join(names)
+        levels = ", ".join(level_word(name) for name in names)
         if by in getattr(election, "abroad_levels", ()):
             why = f"{by!r} is a level of the voting abroad, which the tests read with the nation's levels"
-        elif by == "polling_place":
+        elif key == "polling_place":
             why = "this election's tables have no polling places"
         else:
             why = f"{by!r} is not a level of this election"

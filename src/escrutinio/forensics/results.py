@@ -275,7 +275,7 @@ class SuiteResult:
 
     def to_text(self) -> str:
         """A plain-text summary, one block per test, for the terminal."""
-        where = self.level_names.get(self.by, self.by) if self.by else "the level of each paper"
+        where = level_word(self.level_names.get(self.by, self.by)) if self.by else "the level of each paper"
         lines = [
             f"Forensic tests on {self.n_counted:,} counted tables of {self.n_tables:,} "
             f"(leader {self.winner}, conditioned by {where}; "

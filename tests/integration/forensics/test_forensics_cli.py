@@ -51,7 +51,10 @@ def test_forensics_cli_by_takes_the_election_level_names(store: Path) -> None:
     assert {r["level"] for r in json.loads(ok.stdout)["results"] if r["name"] == "digits.last_digit"} == {"province"}
 
 
-@pytest.mark.parametrize(("by", "why"), [("country", "voting abroad"), ("polling_place", "no polling places")])
+@pytest.mark.parametrize(
+    ("by", "why"),
+    [("country", "voting abroad"), ("polling_place", "no polling places"), ("polling place", "no polling places")],
+)
 def test_forensics_cli_by_refuses_levels_it_would_not_condition_on(store: Path, by: str, why: str) -> None:
     # An abroad level used to be replaced silently by the domestic level in its place (country ->
     # province), and polling_place without polling places gave the district's figures as its own.

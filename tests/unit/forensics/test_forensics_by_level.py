@@ -48,3 +48,10 @@ def test_by_area_counts_only_flagged_results_tables_and_the_listed_apart() -> No
     assert sum(a["tables_flagged"] for a in res.by_area) == len(flagged)
     assert sum(a["tables_listed"] for a in res.by_area) == len(listed)
     assert len(listed) >= 5
+
+
+def test_the_header_names_the_level_in_words_not_its_key() -> None:
+    from escrutinio.forensics.results import SuiteResult
+
+    res = SuiteResult((), "A", ("A", "B"), "district", 1, 1, 0.0, level_names={"district": "territorial_commission"})
+    assert "conditioned by territorial commission;" in res.to_text()
