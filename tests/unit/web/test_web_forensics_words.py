@@ -90,3 +90,26 @@ def test_an_unknown_test_still_gets_its_figures_in_words(result: SuiteResult) ->
     words = sections(html)["novel.check"]
     assert "Su estadístico novel_z vale 2.5" in words and "p < 0.001" in words.replace("&lt;", "<")
     assert "Intervalo: de 1 a 4." in words
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_tables_abroad_are_worded_as_the_domestic_ones(result: SuiteResult, lang: str) -> None:
+    """A check read apart on the tables abroad (``anomalies.turnout_full.abroad``) gets its check's
+    words, not the fallback "Its statistic tables_at_or_over_100 is 1."."""
+    from dataclasses import replace
+
+    abroad = tuple(replace(r, test=f"{r.test}.abroad", population="abroad") for r in result.results
+                   if r.test in ("anomalies.turnout_full", "anomalies.unanimous"))
+    shown = sections(forensics_html(replace(result, results=abroad), lang, CONTEST))
+    es = lang == "es"
+    assert SPECIFIC["es"]["anomalies.turnout_full"] in shown["anomalies.turnout_full-abroad"] or not es
+    assert "tables_at_or_over_100" not in shown["anomalies.turnout_full-abroad"]
+    assert "unanimous_tables" not in shown["anomalies.unanimous-abroad"]
+
+
+def test_the_figures_in_words_are_sentences_apart(result: SuiteResult) -> None:
+    from dataclasses import replace
+
+    odd = replace(result.results[0], test="novel.check", statistic=6.0, statistic_name="novel", p_value=0.2)
+    words = sections(forensics_html(replace(result, results=(odd,)), "en", CONTEST))["novel.check"]
+    assert "6.The" not in words and "6. The" in words
