@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,9 @@ def read_generic(path: Path, election: Election, raw: bytes | None = None) -> Sh
     needed += [abroad_col] if abroad_col else []
     problems = ProblemList(source)
     has = [c for c in rows.columns if c != LINE]
-    shown = ", ".join(has)  # every column: the one the definition meant may be anywhere in the file
+    # Every column, each quoted: the one the definition meant may be anywhere in the file, and a
+    # name can hold commas and quotes (Russia's party columns), so bare names joined by ", " are ambiguous.
+    shown = ", ".join(json.dumps(c, ensure_ascii=False) for c in has)
     for name in dict.fromkeys(needed):
         if name not in rows.columns:
             problems.add(1, name, f"missing column (the election's column map needs it; the file has: {shown})")

@@ -155,8 +155,15 @@ def test_a_missing_column_names_the_columns_the_file_has(tmp_path: Path) -> None
     path = csv_file(tmp_path, [r.rsplit(",", 1)[0] for r in ROWS], HEADER.replace(",estado", ""))
     assert problems(path) == [
         f"{path}:1:estado: missing column (the election's column map needs it; "
-        "the file has: region, town, mesa, electores, ana, beto_box1, beto_box2, blancos, nulos)"
+        'the file has: "region", "town", "mesa", "electores", "ana", "beto_box1", "beto_box2", "blancos", "nulos")'
     ]
+
+
+def test_a_missing_column_quotes_each_name_of_the_file(tmp_path: Path) -> None:
+    """A name with a comma and quotes (Russia's "2. Party \"A, B\"") reads as one column, not two."""
+    header = HEADER.replace(",estado", "").replace("nulos", '"Party ""A, B"""')
+    path = csv_file(tmp_path, [r.rsplit(",", 1)[0] for r in ROWS], header)
+    assert problems(path)[0].endswith('"blancos", "Party \\"A, B\\"")')
 
 
 def test_a_table_repeated_with_other_counts_is_refused_and_an_exact_repeat_is_not(tmp_path: Path) -> None:
@@ -211,4 +218,4 @@ def test_a_missing_column_lists_every_column_of_a_wide_file(tmp_path: Path) -> N
     path = csv_file(tmp_path, [r + "," + ",".join("0" * 15) for r in ROWS], HEADER + "," + ",".join(extra))
     definition = election_from_toml("test", DEFINITION.replace('null = "nulos"', 'null = "nulas"'))
     (line,) = problems(path, definition)
-    assert line.endswith(", estado, " + ", ".join(extra) + ")") and "…" not in line
+    assert line.endswith(', "estado", ' + ", ".join(f'"{e}"' for e in extra) + ")") and "…" not in line
