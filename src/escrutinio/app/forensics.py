@@ -289,6 +289,9 @@ class ForensicsService:
             )
         except ValueError as exc:
             raise EscrutinioError(str(exc)) from None
+        # The text names choices as the report does: the candidate (or the list), not the id alone.
+        names = {c.id: c.candidate or c.name or c.id for c in self.session.election().contest.choices}
+        result = replace(result, choice_names=names)
         note = self.abroad_not_marked()
         return result if note is None else replace(result, notes=(*result.notes, note))
 

@@ -234,6 +234,13 @@ class SuiteResult:
     """The election's own name of each frame level (``department`` -> ``region``), for output."""
     notes: tuple[str, ...] = ()
     """What the reader must know about the run as a whole (tables abroad not marked in this store…)."""
+    choice_names: dict[str, str] = field(default_factory=dict)
+    """Each choice id -> the name a person reads (the candidate, or the list), as the report names them."""
+
+    def who(self, choice: str) -> str:
+        """A choice as the text names it: its name with its id ("Pedro Castillo (PL)"), or the id alone."""
+        name = self.choice_names.get(choice)
+        return f"{name} ({choice})" if name and name != choice else choice
 
     def get(self, test: str) -> ForensicResult:
         """The result named ``test`` (KeyError if absent)."""
@@ -251,6 +258,7 @@ class SuiteResult:
         return _clean(
             {
                 "winner": self.winner,
+                "winner_name": self.choice_names.get(self.winner, self.winner),
                 "choices": list(self.choices),
                 "by": self.level_names.get(self.by, self.by) if self.by else None,
                 "alpha": self.alpha,
@@ -278,7 +286,7 @@ class SuiteResult:
         where = level_word(self.level_names.get(self.by, self.by)) if self.by else "the level of each paper"
         lines = [
             f"Forensic tests on {self.n_counted:,} counted tables of {self.n_tables:,} "
-            f"(leader {self.winner}, conditioned by {where}; "
+            f"(leader {self.who(self.winner)}, conditioned by {where}; "
             f"{self.elapsed_seconds:.1f} s).",
             "Each result is evidence to weigh, never a verdict.",
             *(f"Note: {n}" for n in self.notes),

@@ -55,3 +55,11 @@ def test_the_header_names_the_level_in_words_not_its_key() -> None:
 
     res = SuiteResult((), "A", ("A", "B"), "district", 1, 1, 0.0, level_names={"district": "territorial_commission"})
     assert "conditioned by territorial commission;" in res.to_text()
+
+
+def test_the_header_names_the_leader_as_the_report_does() -> None:
+    from escrutinio.forensics.results import SuiteResult
+
+    res = SuiteResult((), "PL", ("PL", "FP"), None, 1, 1, 0.0, choice_names={"PL": "Pedro Castillo"})
+    assert "(leader Pedro Castillo (PL), " in res.to_text()
+    assert res.to_dict()["winner_name"] == "Pedro Castillo" and res.to_dict()["winner"] == "PL"
