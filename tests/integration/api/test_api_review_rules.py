@@ -15,13 +15,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests import scans
 from tests.onpe_sample import write
 
 from escrutinio.api.app import create_app
 from escrutinio.app import Role, Session
 
 ENTRY = {"votes": {"PL": 115, "FP": 87}, "blank": 0, "null": 18, "cast": 220}
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
+PNG = scans.png(0)
 IN, OTHER, OUT = "000001", "000002", "000004"
 """Tables of area 14 (the accounts') and one of area 24 (300 electors each)."""
 
@@ -199,7 +200,7 @@ def test_a_key_reused_for_another_scan_is_refused(desk: Desk) -> None:
     first = put(PNG)
     assert first.status_code == 201 and first.json()["sha256"] == hashlib.sha256(PNG).hexdigest()
     assert put(PNG).json()["already_done"]
-    for other in (put(PNG + b"x"), put(PNG, OTHER)):
+    for other in (put(scans.png(1)), put(PNG, OTHER)):
         assert error(other) == (409, "Idempotency-Key", "key_reused"), other.text
 
 

@@ -67,7 +67,7 @@ def test_a_call_whose_loop_closed_meanwhile_leaves_the_threads_working() -> None
     async def leave() -> None:
         pool.run(release.wait)  # never awaited: the loop ends while it runs
 
-    asyncio.run(leave())
+    run_alone(leave())
     release.set()
 
     async def again() -> int:
