@@ -20,8 +20,7 @@ import numpy as np
 import polars as pl
 
 from escrutinio.app import Session, StoreError
-from escrutinio.count.options import InvalidSheets, Level
-from escrutinio.parsing import InputError
+from escrutinio.parsing import InputError, parse_invalid
 
 CANDIDATES = {
     "NORTE": ("Partido del Norte", "Ana Quispe"),
@@ -205,11 +204,11 @@ def run_demo(tables: int = 86_000, seed: int = 2021, keep: Path | None = None, p
         session = Session(str(db), actor="demo")
         try:
             progress("loading the early count", 1, 4)
-            first = session.count.load(early, str(definition), invalid=InvalidSheets.OBSERVE)
+            first = session.count.load(early, str(definition), invalid=parse_invalid("observe"))
             progress("loading the late sheets", 2, 4)
-            second = session.count.load(later, invalid=InvalidSheets.OBSERVE, new_tables=True)
+            second = session.count.load(later, invalid=parse_invalid("observe"), new_tables=True)
             progress("results", 3, 4)
-            departments = session.count.results(Level.DEPARTMENT)
+            departments = session.count.results("department")
             national = session.count.results()[0]
             contest = session.count.contest()
         finally:
