@@ -385,23 +385,44 @@ def parse_alpha(text: str | float | None, what: str = "alpha") -> float:
 ANOMALY_THRESHOLDS = {"turnout": float, "null_share": float, "unanimous_votes": int}
 """The anomaly thresholds a person can set (``thresholds``: ``turnout=0.95,null_share=0.3``)."""
 
+THRESHOLD_EXAMPLES = {"turnout": "0.95", "null_share": "0.3", "unanimous_votes": "50"}
+"""A value of each threshold, for the error that shows the form expected (``turnout=0.95``)."""
+
 
 def parse_forensics_thresholds(text: str | None, what: str = "thresholds") -> dict[str, float | int]:
-    """``NAME=VALUE`` pairs for the anomaly checks; shares in (0, 1], vote counts >= 1."""
+    """``NAME=VALUE`` pairs for the anomaly checks; shares in (0, 1], vote counts >= 1.
+
+    Each refusal is one line naming the option, the item at fault and the form expected
+    (``--thresholds: 'turnout' has no value; expected a share in (0, 1], as in turnout=0.95``): a
+    bare ``turnout`` used to be refused as "turnout expects a share, got ''", which does not say
+    that the value is missing nor how to give one."""
     if not text:
         return {}
     out: dict[str, float | int] = {}
+    names = ", ".join(ANOMALY_THRESHOLDS)
     for part in text.split(","):
-        key, _, raw = (x.strip() for x in part.partition("="))
+        item = part.strip()
+        key, eq, raw = (x.strip() for x in part.partition("="))
+        if not item:
+            raise InputError(
+                f"{what}: an empty item in {text!r}; expected NAME=VALUE items separated by commas, "
+                "as in turnout=0.95,null_share=0.3"
+            )
         kind = ANOMALY_THRESHOLDS.get(key)
         if kind is None:
-            raise InputError(f"{what}: expected some of {', '.join(ANOMALY_THRESHOLDS)}, got {key!r}")
+            raise InputError(
+                f"{what}: {item!r} names no threshold; expected NAME=VALUE with NAME one of {names}, as in turnout=0.95"
+            )
+        kind_words = "a share in (0, 1]" if kind is float else "a whole number of votes, at least 1"
+        expects = f"{kind_words}, as in {key}={THRESHOLD_EXAMPLES[key]}"
+        if not eq or not raw:
+            raise InputError(f"{what}: {item!r} has no value; expected {expects}")
         try:
             value = kind(raw)
         except ValueError:
-            raise InputError(f"{what}: {key} expects {'a share' if kind is float else 'a whole number'}, got {raw!r}") from None
+            raise InputError(f"{what}: {key} expects {expects}, got {raw!r}") from None
         if (kind is float and not 0 < value <= 1) or (kind is int and value < 1):
-            raise InputError(f"{what}: {key} expects {'a share in (0, 1]' if kind is float else 'at least 1'}, got {raw!r}")
+            raise InputError(f"{what}: {key} expects {expects}, got {raw!r}")
         out[key] = value
     return out
 
