@@ -761,21 +761,19 @@ def elections_show(
     say(f"{data['name']} ({data['id']}), {data['date']}, {data['country']}; levels: {', '.join(data['levels'])}.")
     emit_table(data["choices"], [("id", "id"), ("name", "name"), ("candidate", "candidate")], title=data["contest"])
     rules = data["rules"]
-    wins = " or ".join(
-        f"{t['share']} of valid votes" + (f" with a lead {t['lead'].replace('%', ' points')}" if t["lead"] else "")
-        for t in rules["thresholds"]
-    )
     void = f"void when null + blank {rules['void']['share']} of ballots cast" if rules["void"] else "no void rule"
-    outcome = (  # a party-list election names no winner: its seats are shared out by a law escrutinio does not apply
-        f"a party-list election ({rules['seats'].removesuffix(': not allocated here')}): seats are not allocated "
-        "here, so no winner rule"
-        if rules.get("seats")
-        else f"wins outright with {wins}, else a runoff of {rules['runoff_size']}"
-    )
-    say(
-        f"Rules: {outcome}; {void}; "
-        f"ties {rules['tie']}; annulled ballots count as {rules['annulled_ballots']}. Source: {rules['source'] or 'not stated'}."
-    )
+    if rules.get("seats"):  # a party-list election names no winner: no threshold, runoff or deciding tie applies
+        outcome = (
+            f"a party-list election ({rules['seats'].removesuffix(': not allocated here')}): seats are not allocated "
+            f"here, so no winner rule; {void}"
+        )
+    else:
+        wins = " or ".join(
+            f"{t['share']} of valid votes" + (f" with a lead {t['lead'].replace('%', ' points')}" if t["lead"] else "")
+            for t in rules["thresholds"]
+        )
+        outcome = f"wins outright with {wins}, else a runoff of {rules['runoff_size']}; {void}; ties {rules['tie']}"
+    say(f"Rules: {outcome}; annulled ballots count as {rules['annulled_ballots']}. Source: {rules['source'] or 'not stated'}.")
 
     def shown(value: float) -> str:  # a share as a percentage, a number of votes as it is
         return f"{100 * value:g} %" if isinstance(value, float) else f"{value:,}"

@@ -93,8 +93,13 @@ class CountingRules:
     allocated here, so a list's plurality is never read as winning the election."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The rules as plain data, as results, the definition view and the certificate quote them."""
-        return {
+        """The rules as plain data, as results, the definition view and the certificate quote them.
+
+        A party-list election (``seats`` set) gets only the rules that apply to it: its seats, the
+        void rule, how annulled ballots count, the audit and the source. The winner thresholds, the
+        runoff's size and what a deciding tie means are left out: no winner is named here, so a
+        default "> 50 %" and "a runoff of 2" quoted beside its seats read as rules it never had."""
+        out: dict[str, Any] = {
             "source": self.source,
             "thresholds": [t.to_dict() for t in self.thresholds],
             "runoff_size": self.runoff_size,
@@ -102,9 +107,12 @@ class CountingRules:
             "tie": self.tie.value,
             "annulled_ballots": self.annulled_ballots.value,
             "audit_risk_limit": None if self.audit_risk_limit is None else str(self.audit_risk_limit),
-            # Only when set, so the recorded rules of every other election keep their exact shape.
-            **({"seats": self.seats} if self.seats else {}),
         }
+        if not self.seats:  # every other election's recorded rules keep their exact shape
+            return out
+        for winner_rule in ("thresholds", "runoff_size", "tie"):
+            del out[winner_rule]
+        return {**out, "seats": self.seats}
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,9 @@ def test_a_party_list_election_names_no_winner_and_says_seats_are_not_allocated(
     assert "seats are not allocated here" in result.describe({})
     assert rules(duma).to_dict()["seats"] == duma["seats"]
     assert "seats" not in rules({}).to_dict()  # other elections' recorded rules keep their shape
+    # Only what applies to a party list: no winner threshold, runoff or deciding tie beside its seats.
+    assert set(rules(duma).to_dict()) == {"source", "seats", "void", "annulled_ballots", "audit_risk_limit"}
+    assert {"thresholds", "runoff_size", "tie"} <= set(rules({}).to_dict())
     russia, _ = load_definition("russia-2011-duma")
     assert russia.rules.seats and "art. 83" in russia.rules.seats
 
