@@ -270,6 +270,8 @@ class ForensicsService:
         if o.tests is None or "count_order" in o.tests or o.order is not None:
             frame, order_label = self._with_order(frame, o.order)
         column_names = self.column_names(frame)
+        # Readings name choices as the report does: the candidate (or the list), not the id alone.
+        names = {c.id: c.candidate or c.name or c.id for c in self.session.election().contest.choices}
         try:
             result = run_suite(
                 frame,
@@ -286,12 +288,10 @@ class ForensicsService:
                 progress=progress,
                 abroad=self.abroad(),
                 abroad_level_names=self.abroad_column_names(),
+                choice_names=names,
             )
         except ValueError as exc:
             raise EscrutinioError(str(exc)) from None
-        # The text names choices as the report does: the candidate (or the list), not the id alone.
-        names = {c.id: c.candidate or c.name or c.id for c in self.session.election().contest.choices}
-        result = replace(result, choice_names=names)
         note = self.abroad_not_marked()
         return result if note is None else replace(result, notes=(*result.notes, note))
 

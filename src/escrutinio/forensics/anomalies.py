@@ -39,7 +39,7 @@ from scipy import stats
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics import nulls
-from escrutinio.forensics.results import ForensicResult, level_word, not_applicable
+from escrutinio.forensics.results import ForensicResult, choice_word, level_word, not_applicable
 from escrutinio.forensics.thresholds import DEFAULTS
 
 POPULATION_WORDS = {"domestic": "Domestic tables", "abroad": "Tables abroad"}
@@ -134,12 +134,14 @@ def resolved_net(
     *,
     choices: list[str] | None = None,
     parts: list[tuple[str | None, pl.DataFrame]] | None = None,
+    choice_names: Mapping[str, str] | None = None,
 ) -> ForensicResult:
     """Votes by choice on sheets counted after a ruling, their net margin, and whether it exceeds the margin.
 
     Flagged when the resolved sheets' net votes for the leader over the runner-up are larger than the
     national margin: without them the runner-up would lead, so the outcome rests on those rulings.
     ``parts`` (:func:`populations`) adds each population's resolved sheets and votes to the estimates.
+    ``choice_names`` (id -> the election's name) words the choices; the estimates keep the ids.
     """
     test = "anomalies.resolved_net"
     if tf.STATE not in frame.columns:
@@ -160,11 +162,12 @@ def resolved_net(
     net = int(res_votes[lead] - res_votes[run])
     names = [c.removeprefix(tf.CHOICE_PREFIX) for c in cols]
     decisive = net > margin
-    votes_text = ", ".join(f"{names[j]} {int(res_votes[j]):,}" for j in order)
+    said = [choice_word(n, choice_names) for n in names]
+    votes_text = ", ".join(f"{said[j]} {int(res_votes[j]):,}" for j in order)
     verdict = "rests on these rulings: they are worth reading one by one" if decisive else "does not rest on them"
     reading = (
         f"{int(resolved.sum()):,} sheets were counted after a ruling; they give {votes_text}: a net {net:+,} for "
-        f"{names[lead]} over {names[run]}, against a national margin of {margin:,} (without them the margin "
+        f"{said[lead]} over {said[run]}, against a national margin of {margin:,} (without them the margin "
         f"would be {margin - net:+,}). The lead {verdict}."
     )
     by_population = {}
@@ -703,6 +706,7 @@ def run(
     seed: int = 0,
     level_names: Mapping[str, str] | None = None,
     abroad_names: Mapping[str, str] | None = None,
+    choice_names: Mapping[str, str] | None = None,
 ) -> list[ForensicResult]:
     """Every anomaly check, with its thresholds: ``turnout`` (list tables at or above it),
     ``null_share_at`` (null ballots as a share of cast), ``unanimous_votes`` (the least valid votes a
@@ -732,7 +736,7 @@ def run(
         )
         out.append([_apart(result, population, part, names if population == "abroad" else None) for result in checks])
     by_check = [result for results in zip(*out, strict=True) for result in results]  # each check's populations together
-    return [*by_check, resolved_net(frame, choices=choices, parts=parts)]
+    return [*by_check, resolved_net(frame, choices=choices, parts=parts, choice_names=choice_names)]
 
 
 def _area_names(level_names: Mapping[str, str] | None) -> dict[str, str]:

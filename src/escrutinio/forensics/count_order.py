@@ -57,7 +57,7 @@ from scipy import stats
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
-from escrutinio.forensics.results import ForensicResult, level_word, not_applicable
+from escrutinio.forensics.results import ForensicResult, choice_word, level_word, not_applicable
 
 STRATA = (tf.POLLING_PLACE, tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
 POPULATION = "domestic_or_abroad"
@@ -526,6 +526,7 @@ def test(
     seed: int = 0,
     abroad: Collection[str] = (),
     level_names: Mapping[str, str] | None = None,
+    choice_names: Mapping[str, str] | None = None,
 ) -> ForensicResult:
     """The final margin projected from the tables counted so far (in the real order) to the rest.
 
@@ -539,6 +540,7 @@ def test(
     The realised margin is the frame's own count of every counted table. ``level_names`` (frame
     column -> the election's name) words the areas used as the election calls them: the finest one
     the election has (Peru: its districts), never a level it does not have (:func:`stratum_names`).
+    ``choice_names`` (id -> the election's name) words the leader and runner-up; the estimates keep the ids.
     """
     name = "count_order.projection"
     f = fr.counted(frame)
@@ -622,7 +624,8 @@ def test(
                 "share_from_coarser_areas": float(size[k:][coarse].sum() / max(float(size[k:].sum()), 1e-9)),
             }
         )
-    w_name, r_name = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
+    w_id, r_id = winner, cols[rival].removeprefix(tf.CHOICE_PREFIX)
+    w_name, r_name = choice_word(w_id, choice_names), choice_word(r_id, choice_names)
     last = next(c for c in proj if c["tables_counted"] == judged_k)
     told = last["tables_counted"] < n  # a cut with tables still to count: a projection to judge
     inside = last["low"] <= 100 * realised <= last["high"]
@@ -724,8 +727,8 @@ def test(
         estimates={
             "order": order_label,
             "finest_level": finest,
-            "leader": w_name,
-            "runner_up": r_name,
+            "leader": w_id,
+            "runner_up": r_id,
             "tables_in_order": n_listed,
             "tables_counted_at_cut": last["tables_counted"],
             "tables_counted_in_all": n,

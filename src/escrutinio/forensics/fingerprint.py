@@ -49,7 +49,7 @@ import polars as pl
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics import nulls
-from escrutinio.forensics.results import ForensicResult, not_applicable
+from escrutinio.forensics.results import ForensicResult, choice_word, level_word, not_applicable
 from escrutinio.forensics.simulate import KLIMEK_SIGMA_EXTREME, KLIMEK_SIGMA_INCREMENTAL
 
 STEP = 0.005
@@ -556,6 +556,7 @@ def test(
     min_group: int = 20,
     cluster: str | None = None,
     level_names: Mapping[str, str] | None = None,
+    choice_names: Mapping[str, str] | None = None,
 ) -> ForensicResult:
     """The fingerprint: decided on its tilt (:mod:`tilt`), fraud fractions read from the same tilt.
 
@@ -563,7 +564,8 @@ def test(
     territorial commissions are where stuffing would act; their differences stay visible). Tables
     are ranked within their area; the bootstrap resamples the clusters of :func:`cluster_level`
     (``cluster`` names another level, for calibration runs that compare choices). ``level_names``
-    maps a frame level to the election's own name for it (wording only).
+    maps a frame level to the election's own name for it, ``choice_names`` a choice id to the
+    election's name for it (wording only: :func:`_reading`).
     """
     from escrutinio.forensics import tilt as tl
 
@@ -609,45 +611,27 @@ def test(
     f_i = float(grid_f[peak]) if beyond else tl.invert(observed, grid_f, grid)
     at_top = not beyond and f_i >= fi_max - 1e-9
     f_i_iv = (tl.invert(lo, grid_f[: peak + 1], grid[: peak + 1]), tl.invert(hi, grid_f[: peak + 1], grid[: peak + 1]))
-    f_i_text = f"f_i ≥ {f_i:.2f} (the top of the range fitted)" if at_top else f"f_i = {f_i:.2f}"
-    model_words = (
-        f"the tilt corresponds to incremental fraud in {f_i_text} of the tables ({f_i_iv[0]:.2f}–{f_i_iv[1]:.2f})"
-        if not beyond
-        else f"the tilt is more than its incremental fraud produces in any share of tables (at most {grid[peak]:+.3f}, "
-        f"at f_i = {f_i:.2f}), so it cannot be read as an f_i: the model's fraud would take at least f_i = {f_i:.2f}, "
-        "and the tilt has another source as well (fraud larger per table than the model's, or a mobilisation "
-        "that raises turnout and share together)"
-    )
     t0, s0 = cast / d.electors, np.where(valid > 0, win / np.maximum(valid, 1), 0.0)
     clean_corner = float(np.mean((t0 >= tl.CORNER) & (s0 >= tl.CORNER)))
     f_e = max(0.0, float(corner[0]) - clean_corner)
     f_e_iv = tuple(max(0.0, float(q) - clean_corner) for q in np.quantile(corner_boot, (0.025, 0.975)))
+    # Beyond the model's ceiling (or at the top of the range fitted) the point is a floor: the interval
+    # has no upper end the model can give, so it is not pinned to the floor (0.80, 0.80, 0.80 read as
+    # an estimate known to the hundredth).
+    f_i_iv_out = [f_i, None] if beyond else ([f_i_iv[0], None] if at_top else list(f_i_iv))
     flagged = p < 0.05
     names = dict(level_names or {})
-    where = (level_label or names.get(level, level)).replace("_", " ")
-    unit = "table" if clevel == "table" else names.get(clevel, clevel).replace("_", " ")
+    where = level_word(level_label or names.get(level, level))
+    unit = "table" if clevel == "table" else level_word(names.get(clevel, clevel))
     units = "tables" if clevel == "table" else fr.plural(unit)
-    if flagged:
-        verdict = (
-            f"Tables with a higher turnout give {winner} a higher share more than independent turnout and share "
-            f"produce: the direction ballot stuffing moves a table, and also the direction of a local "
-            f"mobilisation for one side. Read through Klimek et al.'s model, {model_words}"
-        )
-    else:
-        verdict = (
-            "That is within what independent turnout and share give by chance: read through Klimek et al.'s "
-            f"model, incremental fraud is not distinguishable from 0 (f_i: point {f_i:.2f}, 95 % interval "
-            f"{f_i_iv[0]:.2f}–{f_i_iv[1]:.2f}, an interval that says how little the tilt pins it down)"
-        )
-    scope = "Over all" if level == "national" else f"Within each {where}, the"
-    reading = (
-        f"{scope} {d.electors.size:,} tables were ranked on turnout and on {winner}'s share of valid "
-        f"votes: the two rankings agree with a rank correlation of {observed:+.3f} (95 % bootstrap interval "
-        f"{lo:+.3f} to {hi:+.3f}, resampling {units}; {fr.fmt_p(p)} from {draws:,} draws). "
-        + verdict
-        + f"; {100 * float(corner[0]):.2f} % of the tables report both a turnout and a share of 95 % or more, "
-        f"{100 * f_e:.2f} points more than the clean model gives (f_e)."
-    )
+    said = _Reading(
+        level=level, where=where, n_tables=int(d.electors.size), n_counted=f.height, min_electors=min_electors,
+        who=choice_word(winner, choice_names), tilt=observed, tilt_interval=(lo, hi), units=units, p=p, draws=draws,
+        flagged=flagged, f_i=f_i, f_i_interval=f_i_iv, beyond=beyond, at_top=at_top, ceiling=float(grid[peak]),
+        corner=float(corner[0]), f_e=f_e, f_e_interval=(f_e_iv[0], f_e_iv[1]),
+    )  # fmt: skip
+    reading = _reading(said)
+    clean_where = "the nation's" if level == "national" else f"each {where}'s"
     return ForensicResult(
         test=name,
         statistic=observed,
@@ -659,7 +643,7 @@ def test(
             "A tilt is what stuffing leaves; so does a mobilisation that raises turnout and one side's share "
             "together (a popular local candidate, a company town).",
             f"f_i and f_e are read through Klimek et al.'s fraud model (incremental x ~ |N(0, "
-            f"{KLIMEK_SIGMA_INCREMENTAL})|) on a clean model with each {where}'s observed centre and spread.",
+            f"{KLIMEK_SIGMA_INCREMENTAL})|) on a clean model with {clean_where} observed centre and spread.",
         ),
         estimates={
             "tilt": observed,
@@ -668,12 +652,13 @@ def test(
             "f_incremental_at_top_of_range": bool(at_top),
             "f_incremental_beyond_model": bool(beyond),
             "model_max_tilt": float(grid[peak]),
-            "interval_incremental": list(f_i_iv),
+            "interval_incremental": f_i_iv_out,
             "f_extreme": f_e,
             "interval_extreme": list(f_e_iv),
             "corner_share": float(corner[0]),
             "clean_corner_share": clean_corner,
             "n_tables": int(d.electors.size),
+            "n_counted": f.height,
             "n_areas": int(d.group.max()) + 1,
             "cluster_level": clevel,
             "n_clusters": len(np.unique(cluster)),
@@ -683,6 +668,86 @@ def test(
         draws=draws,
         level=level,
         figures=_figure_data(d, m0, rng),
+    )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the fingerprint's sentence says: the figures of one result, before they are worded."""
+
+    level: str
+    where: str
+    n_tables: int
+    n_counted: int
+    min_electors: int
+    who: str
+    tilt: float
+    tilt_interval: tuple[float, float]
+    units: str
+    p: float
+    draws: int
+    flagged: bool
+    f_i: float
+    f_i_interval: tuple[float, float]
+    beyond: bool
+    at_top: bool
+    ceiling: float
+    corner: float
+    f_e: float
+    f_e_interval: tuple[float, float]
+
+
+def _reading(r: _Reading) -> str:
+    """The fingerprint's reading: what was ranked and where, the tilt, and both fraud fractions as a
+    reader says them ("incremental fraud fraction estimated at 0.36 (95 % interval 0.28–0.47)"), each
+    with its interval, or the bound it is when the tilt is past what the model's fraud produces.
+
+    Why the tables are counted as "N of the M counted tables": the fit keeps the counted tables with
+    at least ``min_electors`` electors, some valid votes and no more ballots than electors, so "all
+    86,234 tables" of an election with 86,249 counted (and 86,488 in all) said more than it did.
+    """
+    kept = f"{r.n_tables:,} counted tables"
+    if r.n_tables < r.n_counted:
+        kept = (
+            f"{r.n_tables:,} of the {r.n_counted:,} counted tables (those with at least {r.min_electors} electors, "
+            "some valid votes and no more ballots cast than electors)"
+        )
+    scope = f"Across the nation as one area, {kept}" if r.level == "national" else f"Within each {r.where}, {kept}"
+    lo, hi = r.tilt_interval
+    i_lo, i_hi = r.f_i_interval
+    if r.beyond:
+        incremental = (
+            f"the tilt is more than its incremental fraud produces in any fraction of the tables (at most "
+            f"{r.ceiling:+.3f}, at a fraction of {r.f_i:.2f}), so the incremental fraud fraction (f_i) is beyond the "
+            f"model: it cannot be estimated, only bounded (at least {r.f_i:.2f}), and the tilt has another source as "
+            "well (fraud larger per table than the model's, or a mobilisation that raises turnout and share together)"
+        )
+    elif r.at_top:
+        incremental = (
+            f"the incremental fraud fraction (f_i) is estimated at {r.f_i:.2f} or more (the top of the range "
+            f"fitted; 95 % interval from {i_lo:.2f}, with no upper end within the range)"
+        )
+    else:
+        incremental = f"the incremental fraud fraction (f_i) is estimated at {r.f_i:.2f} (95 % interval {i_lo:.2f}–{i_hi:.2f})"
+    if r.flagged:
+        verdict = (
+            f"Tables with a higher turnout give {r.who} a higher share more than independent turnout and share "
+            "produce: the direction ballot stuffing moves a table, and also the direction of a local mobilisation "
+            f"for one side. Read through Klimek et al.'s model, {incremental}"
+        )
+    else:
+        verdict = (
+            "That is within what independent turnout and share give by chance. Read through Klimek et al.'s model, "
+            f"incremental fraud is not distinguishable from 0: {incremental}"
+            + ("" if r.beyond or r.at_top else ", an interval that says how little the tilt pins it down")
+        )
+    e_lo, e_hi = r.f_e_interval
+    return (
+        f"{scope} were ranked on turnout and on the share of valid votes for {r.who}: the two rankings agree with "
+        f"a rank correlation of {r.tilt:+.3f} (95 % bootstrap interval {lo:+.3f} to {hi:+.3f}, resampling "
+        f"{r.units}; {fr.fmt_p(r.p)} from {r.draws:,} draws). {verdict}. {100 * r.corner:.2f} % of the tables "
+        f"report both a turnout and a share of 95 % or more, {100 * r.f_e:.2f} points more than the clean model "
+        f"gives: the extreme fraud fraction (f_e) is estimated at {r.f_e:.3f} (95 % interval {e_lo:.3f}–{e_hi:.3f})."
     )
 
 

@@ -23,10 +23,10 @@ import polars as pl
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
-from escrutinio.forensics.results import ForensicResult, level_word, not_applicable
+from escrutinio.forensics.results import ForensicResult, choice_word, level_word, not_applicable
 
 METRIC_WORDS = {
-    "winner_share": "{winner}'s share of valid votes",
+    "winner_share": "the share of valid votes for {winner}",
     "turnout": "turnout",
     "blank_null_share": "the blank and null share of ballots cast",
     "swing_from_first_round": "the swing to {winner} from the first round",
@@ -106,9 +106,11 @@ def test(
     seed: int = 0,
     label: str = "claimed",
     level_names: Mapping[str, str] | None = None,
+    choice_names: Mapping[str, str] | None = None,
 ) -> list[ForensicResult]:
     """Claimed tables vs their peers on each metric; one result per metric. ``level_names`` (frame
-    column -> the election's name) words the peers' areas as the election calls them."""
+    column -> the election's name) words the peers' areas as the election calls them, and
+    ``choice_names`` (id -> name) the winner."""
     names = dict(level_names or {})
     claimed_ids = {str(t) for t in claimed}
     ids = frame[tf.TABLE].cast(pl.Utf8)
@@ -162,7 +164,7 @@ def test(
         used = is_claimed & np.isfinite(u)
         extreme = used & ((u < 0.025) | (u > 0.975))
         n_used = int(used.sum())
-        words = METRIC_WORDS[name].format(winner=winner)
+        words = METRIC_WORDS[name].format(winner=choice_word(winner, choice_names))
         if n_used == 0:
             out.append(not_applicable(f"claims_vs_peers.{name}", f"no {label} table has a defined {words}."))
             continue

@@ -19,6 +19,7 @@ listings apart, under their own heading, after the tests' verdicts.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,13 @@ def level_word(name: str) -> str:
     """A level's name as words are printed (``territorial_commission`` -> ``territorial commission``):
     the key a person types (``--by territorial_commission``) stays in JSON, the words go in sentences."""
     return name.replace("_", " ")
+
+
+def choice_word(choice: str, names: Mapping[str, str] | None) -> str:
+    """A choice as a reading names it: the election's name for it (the candidate, or the list), the
+    id only where the election gives none. Ids (``PL``, ``ER``) stay in JSON's id fields; a sentence
+    that says "PL's share" makes the reader look the party code up."""
+    return (names or {}).get(choice) or choice
 
 
 def _clean(value: Any) -> Any:
@@ -160,6 +168,7 @@ CSV_ESTIMATES = (
     ("f_i", "f_incremental"),
     ("f_i_low", ("interval_incremental", 0)),
     ("f_i_high", ("interval_incremental", 1)),
+    ("f_i_beyond_model", "f_incremental_beyond_model"),
     ("f_e", "f_extreme"),
     ("f_e_low", ("interval_extreme", 0)),
     ("f_e_high", ("interval_extreme", 1)),
@@ -168,7 +177,12 @@ CSV_ESTIMATES = (
     ("high", "high"),
 )
 """The main estimates a CSV row carries as columns of their own (empty where a test has none),
-in this order: (column, key in ``estimates`` or (key, index into its [low, high] pair))."""
+in this order: (column, key in ``estimates`` or (key, index into its [low, high] pair)).
+``f_i_beyond_model`` is true where the fingerprint's tilt is past what Klimek's incremental fraud
+produces: ``f_i`` is then a floor and ``f_i_high`` is empty (no upper end the model can give)."""
+
+CSV_MARKERS = frozenset({"f_i_beyond_model"})
+"""The columns of :data:`CSV_ESTIMATES` that hold true or false, not a figure."""
 
 CSV_COLUMNS = (
     "name", "kind", "status", "flagged", "p_value", "level", "population", "null_distribution", "null_draws",
@@ -181,12 +195,14 @@ def csv_row(d: dict[str, Any]) -> dict[str, Any]:
     """One result's dict (:meth:`ForensicResult.to_dict`) as a row of :data:`CSV_COLUMNS`."""
     est = d.get("estimates") or {}
 
-    def pick(key: str | tuple[str, int]) -> Any:
+    def pick(column: str, key: str | tuple[str, int]) -> Any:
         if isinstance(key, str):
             value = est.get(key)
         else:
             pair = est.get(key[0])
             value = pair[key[1]] if isinstance(pair, list) and len(pair) == 2 else None
+        if column in CSV_MARKERS:
+            return value if isinstance(value, bool) else None
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     null = d.get("null") or {}
@@ -194,7 +210,7 @@ def csv_row(d: dict[str, Any]) -> dict[str, Any]:
                                  "statistic", "wording")}
     row.update(null_distribution=null.get("distribution"), null_draws=null.get("draws"),
                n_tables_named=d.get("n_tables_named"))
-    row.update({column: pick(key) for column, key in CSV_ESTIMATES})
+    row.update({column: pick(column, key) for column, key in CSV_ESTIMATES})
     return {c: row[c] for c in CSV_COLUMNS}
 
 

@@ -103,6 +103,7 @@ def run_suite(
     seed: int = 0,
     abroad: Collection[str] = (),
     abroad_level_names: Mapping[str, str] | None = None,
+    choice_names: Mapping[str, str] | None = None,
 ) -> SuiteResult:
     """Run the chosen test families (all by default) and return a :class:`SuiteResult`.
 
@@ -115,6 +116,8 @@ def run_suite(
     ``abroad``: the top-level area codes of voting abroad; the anomaly checks read those tables apart,
     and the count-order projection projects them from each other before the nation stands in;
     ``abroad_level_names`` maps a column to the election's name for it abroad (wording).
+    ``choice_names`` maps a choice id to the election's name for it (the candidate, or the list): the
+    readings name choices so, and JSON keeps the ids in its id fields.
     """
     chosen = list(tests) if tests is not None else list(TESTS)
     unknown = [t for t in chosen if t not in TESTS]
@@ -137,6 +140,7 @@ def run_suite(
     if missing:
         raise ValueError(f"the frame has no column(s) {missing}")
     opts = {k: dict(v) for k, v in (options or {}).items()}
+    said = dict(choice_names or {})
     t0 = time.perf_counter()
     results: list[ForensicResult] = []
     claimed = list(claimed_tables) if claimed_tables is not None else None
@@ -146,10 +150,10 @@ def run_suite(
         lv, lab = level(name), label(name)
         if name == "anomalies":
             return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, seed=seed,
-                                 level_names=names, abroad_names=abroad_level_names, **o)
+                                 level_names=names, abroad_names=abroad_level_names, choice_names=said, **o)
         if name == "fingerprint":
             return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab,
-                                     level_names=names, **o)]
+                                     level_names=names, choice_names=said, **o)]
         if name == "integer_peaks":
             # Its label only words a sentence ("the excess by polling place"): the words, not the key.
             return integer_peaks.test(frame, winner=winner, by=lv, seed=seed,
@@ -161,10 +165,10 @@ def run_suite(
                 return [not_applicable("claims_vs_peers.winner_share", "no claimed tables were given.")]
             return peers.test(frame, claimed, winner=winner, first_round=first_round,
                               first_round_winner=first_round_winner, start=lv or "polling_place", seed=seed,
-                              level_names=names, **o)
+                              level_names=names, choice_names=said, **o)
         if name == "count_order":
             return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, abroad=abroad,
-                                     level_names=names, **o)]
+                                     level_names=names, choice_names=said, **o)]
         raise AssertionError(name)
 
     for i, name in enumerate(chosen):
@@ -196,6 +200,7 @@ def run_suite(
         alpha=alpha,
         by_area=_by_area(frame, by, winner, results, alpha),
         level_names=names,
+        choice_names=said,
     )
 
 

@@ -114,7 +114,10 @@ def test_forensics_russia_fingerprint_flagged_by_region(year, leader):
     # The observed tilt (0.52, 0.38) is beyond the most the model's incremental fraud produces at any
     # f_i (about 0.18 to 0.21, near f_i = 0.7): said so, not "f_i at the top of the range".
     assert r.estimates["f_incremental_beyond_model"] is True and r.statistic > r.estimates["model_max_tilt"]
-    assert "cannot be read as an f_i" in r.reading and "top of the range" not in r.reading
+    assert "is beyond the model: it cannot be estimated, only bounded (at least" in r.reading
+    assert "top of the range" not in r.reading
+    # The floor is not an estimate: no upper end (it read 0.80, 0.80, 0.80 with nothing saying so).
+    assert r.estimates["interval_incremental"] == [r.estimates["f_incremental"], None]
 
 
 def test_forensics_russia_2018_suite_runs():

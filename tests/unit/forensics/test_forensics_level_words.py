@@ -110,7 +110,7 @@ def test_claims_against_peers_word_the_peers_area_and_the_metric() -> None:
     claimed = f["table"].head(40).to_list()
     results = {r.test: r for r in peers.test(f, claimed, winner="A", permutations=99, level_names=RUSSIAN)}
     share = results["claims_vs_peers.winner_share"]
-    assert share.reading.startswith("On A's share of valid votes, the 40 claimed table(s)")
+    assert share.reading.startswith("On the share of valid votes for A, the 40 claimed table(s)")
     assert "of the other tables of their territorial commission (or a coarser area" in share.reading
     assert "polling place" not in share.reading + (share.null or "")
     assert results["claims_vs_peers.blank_null_share"].reading.startswith("On the blank and null share of ballots cast")

@@ -137,7 +137,12 @@ def test_forensics_fingerprint_tilt_flags_stuffing_not_clean():
     assert 0.15 <= e["f_incremental"] <= 0.5, e
     assert e["interval_incremental"][0] <= e["f_incremental"] <= e["interval_incremental"][1]
     assert 0.005 <= e["f_extreme"] <= 0.04, e
-    assert f"f_i = {e['f_incremental']:.2f}" in r.reading  # the wording states the fitted values
+    # The wording states the fitted values as a reader says them, each fraction with its interval.
+    lo, hi = e["interval_incremental"]
+    said = f"incremental fraud fraction (f_i) is estimated at {e['f_incremental']:.2f} (95 % interval {lo:.2f}–{hi:.2f})"
+    assert said in r.reading
+    lo, hi = e["interval_extreme"]
+    assert f"extreme fraud fraction (f_e) is estimated at {e['f_extreme']:.3f} (95 % interval {lo:.3f}–{hi:.3f})" in r.reading
 
 
 def test_forensics_fingerprint_detects_extreme_fraud():
