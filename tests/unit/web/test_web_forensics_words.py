@@ -22,7 +22,7 @@ SPECIFIC = {
         "anomalies.identical": "tienen actas idénticas",
         "anomalies.cast_outliers": "se alejan de las demás mesas de su ámbito en participación",
         "anomalies.resolved_net": "examina las actas contabilizadas tras una resolución, y no hay ninguna",
-        "fingerprint.klimek": "se ordenaron 1,000 mesas por participación y por el porcentaje de votos válidos de Ana Alba",
+        "fingerprint.klimek": "1,000 mesas contabilizadas por participación y por el porcentaje de votos válidos de Ana Alba",
         "integer_peaks.either": "registran una participación entera o un porcentaje entero para Ana Alba",
         "integer_peaks.turnout": "registran una participación entera (a menos de 0.05 puntos",
         "integer_peaks.winner": "registran un porcentaje entero para Ana Alba",
@@ -88,7 +88,7 @@ def test_an_unknown_test_still_gets_its_figures_in_words(result: SuiteResult) ->
     odd = replace(first, test="novel.check", statistic=2.5, statistic_name="novel_z", p_value=0.0004, interval=(1.0, 4.0))
     html = forensics_html(replace(result, results=(odd,)), "es", CONTEST)
     words = sections(html)["novel.check"]
-    assert "Su estadístico novel_z vale 2.5" in words and "p < 0.001" in words.replace("&lt;", "<")
+    assert "Su estadístico (novel z) vale 2.5" in words and "p < 0.001" in words.replace("&lt;", "<")
     assert "Intervalo: de 1 a 4." in words
 
 
@@ -98,8 +98,11 @@ def test_the_tables_abroad_are_worded_as_the_domestic_ones(result: SuiteResult, 
     words, not the fallback "Its statistic tables_at_or_over_100 is 1."."""
     from dataclasses import replace
 
-    abroad = tuple(replace(r, test=f"{r.test}.abroad", population="abroad") for r in result.results
-                   if r.test in ("anomalies.turnout_full", "anomalies.unanimous"))
+    abroad = tuple(
+        replace(r, test=f"{r.test}.abroad", population="abroad")
+        for r in result.results
+        if r.test in ("anomalies.turnout_full", "anomalies.unanimous")
+    )
     shown = sections(forensics_html(replace(result, results=abroad), lang, CONTEST))
     es = lang == "es"
     assert SPECIFIC["es"]["anomalies.turnout_full"] in shown["anomalies.turnout_full-abroad"] or not es
@@ -113,3 +116,56 @@ def test_the_figures_in_words_are_sentences_apart(result: SuiteResult) -> None:
     odd = replace(result.results[0], test="novel.check", statistic=6.0, statistic_name="novel", p_value=0.2)
     words = sections(forensics_html(replace(result, results=(odd,)), "en", CONTEST))["novel.check"]
     assert "6.The" not in words and "6. The" in words
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_summary_names_each_statistic_in_words_not_by_its_key(result: SuiteResult, lang: str) -> None:
+    """The summary's Statistic column and the figures' captions showed the keys
+    (``within_area_rank_correlation``, ``turnout_histogram``): they stay in the JSON."""
+    html = forensics_html(result, lang, CONTEST)
+    summary = html.split('id="forensics-summary-title"', 1)[1].split("</table>", 1)[0]
+    keys = {r.statistic_name for r in result.results if r.statistic is not None and r.statistic_name}
+    assert keys and not [k for k in keys if k in summary]
+    assert "<code>" not in summary
+    said = {
+        "es": "correlación de rangos entre la participación y el porcentaje de quien lidera dentro de cada ámbito",
+        "en": "rank correlation of turnout and the leader's share within areas",
+    }[lang]
+    assert said in summary.replace("&#39;", "'")
+    captions = re.findall(r"<figcaption>(.*?) —", html)
+    assert captions and not [c for c in captions if "_" in c]
+
+
+def test_a_fraction_beyond_the_model_is_worded_as_a_bound(result: SuiteResult) -> None:
+    """Russia's fingerprint: f_i past the model's ceiling is a floor (it read "f_i = 0.80 (0.80 to
+    0.80)"); f_e gets its interval; the tables ranked are counted as the fit kept them."""
+    from dataclasses import replace
+
+    fp = result.get("fingerprint.klimek")
+    beyond = {
+        **fp.estimates,
+        "f_incremental": 0.8,
+        "interval_incremental": [0.8, None],
+        "f_incremental_beyond_model": True,
+        "model_max_tilt": 0.212,
+        "f_extreme": 0.0096,
+        "interval_extreme": [0.0039, 0.015],
+        "n_tables": 94_973,
+        "n_counted": 95_415,
+    }
+    html = forensics_html(replace(result, results=(replace(fp, estimates=beyond),)), "en", CONTEST)
+    words = sections(html)["fingerprint.klimek"]
+    assert (
+        "the incremental fraud fraction (f_i) is beyond the model, so it cannot be estimated, only bounded (at least 0.80)"
+        in words
+    )
+    assert "0.80 to 0.80" not in words and "f_i = " not in words
+    assert "The extreme fraud fraction (f_e) is estimated at 0.010 (95% interval 0.004 to 0.015)" in words
+    assert "94,973 of the 95,415 counted tables were ranked" in words
+
+
+def test_the_count_order_sentence_says_where_each_table_is_projected_from(result: SuiteResult) -> None:
+    """It read "projecting each other table at its polling place's counted votes per elector"."""
+    words = sections(forensics_html(result, "en", CONTEST))["count_order.projection"]
+    assert "projecting each table not yet counted from the votes per elector already counted in its own area" in words
+    assert "polling place's counted votes" not in words
