@@ -572,7 +572,7 @@ def test(
     # The area a place with nothing counted borrows like-sized places from: the next level up that is
     # another level of the election (the strata repeat a level the election does not split further).
     wider, coarse_idx = wider_and_coarse(names)
-    wider_word = "the nation" if wider == "national" else f"their {level_word(wider)}"
+    wider_word = "the nation" if wider == "national" else f"its {level_word(wider)}"
     f = f[perm]
     rank = rank[perm]
     w = cols.index(wcol)
@@ -668,7 +668,7 @@ def test(
         n_coarse = last["tables_from_coarser_areas"]
         how = [
             *([] if electors else ["without a roll each table weighs one"]),
-            f"like-sized {_plural(finest_word)} of {wider_word} where nothing of theirs is counted",
+            f"or, where nothing there is counted yet, at like-sized {_plural(finest_word)} of {wider_word}",
             *(
                 [
                     f"{n_coarse:,} tables whose {level_word(wider)} has fewer than {min_donors} counted tables from "
@@ -680,8 +680,9 @@ def test(
         ]
         reading = (
             f"{where}, the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
-            f"of valid votes. Projecting the other tables at their {finest_word}'s counted votes per "
-            f"{'elector' if electors else 'table'} ({'; '.join(how)}) gives a final margin of "
+            f"of valid votes. Projecting each table not yet counted from the votes per "
+            f"{'elector' if electors else 'table'} already counted at its own {finest_word} ({'; '.join(how)}) "
+            "gives a final margin of "
             f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f}); "
             f"the final count gave {100 * realised:+.2f}: of the {100 * realised - last['margin_so_far_points']:+.2f} "
             f"points the margin moved after this cut, the projection accounts for "

@@ -37,7 +37,8 @@ RUSSIAN = {"department": "region", "province": "territorial_commission", "distri
 def test_the_projection_without_polling_places_names_the_districts_it_used() -> None:
     r = count_order.test(_without_places(), winner="A")
     assert "polling place" not in r.reading and "place's" not in r.reading
-    assert "at their district's counted votes per elector (like-sized districts of their province" in r.reading
+    said = "already counted at its own district (or, where nothing there is counted yet, at like-sized districts of its province"
+    assert said in r.reading
     used = r.estimates["cuts"][-1]["imputed_by_level"]
     assert "polling_place" not in used and "own_place" not in used
     assert used["district"] > 0 and "own_area" in used
@@ -50,8 +51,8 @@ def test_the_projection_names_the_levels_in_the_elections_words() -> None:
     (r,) = suite.to_dict()["results"]
     assert r["level"] == "territorial_commission" and r["estimates"]["finest_level"] == "territorial_commission"
     assert (
-        "their territorial commission's counted votes per elector (like-sized territorial commissions of their region"
-        in (r["wording"])
+        "per elector already counted at its own territorial commission (or, where nothing there is counted yet, at "
+        "like-sized territorial commissions of its region" in (r["wording"])
     )
     used = r["estimates"]["cuts"][-1]["imputed_by_level"]
     assert set(used) - {"own_area", "like_areas", "shrinkage_tables"} <= {"territorial_commission", "region", "national"}
@@ -62,7 +63,9 @@ def test_the_projection_with_polling_places_still_says_polling_place() -> None:
     f = simulate.synthetic_election(3000, seed=5)
     f = f.with_columns(pl.when(pl.col(tf.ORDER) <= 2000).then(pl.col(tf.ORDER)).otherwise(None).alias(tf.ORDER))
     r = count_order.test(f, winner="A")
-    assert "at their polling place's counted votes per elector (like-sized polling places of their district" in r.reading
+    # It read "at their polling place's counted votes per elector (like-sized polling places of their district …)".
+    said = "from the votes per elector already counted at its own polling place (or, where nothing there is counted yet, "
+    assert said + "at like-sized polling places of its district" in r.reading
     assert r.estimates["finest_level"] == "polling_place"
 
 
@@ -136,4 +139,4 @@ def test_without_electors_the_checks_read_as_sentences() -> None:
 def test_the_projection_without_a_roll_says_votes_per_table() -> None:
     f = _without_places().with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ELECTORS))
     r = count_order.test(f, winner="A")
-    assert "at their district's counted votes per table" in r.reading and "elector" not in r.reading
+    assert "from the votes per table already counted at its own district" in r.reading and "elector" not in r.reading
