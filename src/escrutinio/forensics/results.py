@@ -300,6 +300,8 @@ class SuiteResult:
     def to_text(self) -> str:
         """A plain-text summary, one block per test, for the terminal."""
         where = level_word(self.level_names.get(self.by, self.by)) if self.by else "the level of each paper"
+        if self.by == "national":  # "conditioned by national" named no area: the nation is every table's one area
+            where = "the nation as one area"
         lines = [
             f"Forensic tests on {self.n_counted:,} counted tables of {self.n_tables:,} "
             f"(leader {self.who(self.winner)}, conditioned by {where}; "

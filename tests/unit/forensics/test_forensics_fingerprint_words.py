@@ -86,3 +86,10 @@ def test_the_reading_names_the_choice_as_the_election_does() -> None:
     r = fingerprint.test(f, winner="PL", draws=99, choice_names={"PL": "Pedro Castillo", "FP": "Keiko Fujimori"})
     assert "the share of valid votes for Pedro Castillo" in r.reading and "PL" not in r.reading
     assert isinstance(f, pl.DataFrame) and r.estimates["n_counted"] >= r.estimates["n_tables"]
+
+
+def test_the_text_header_at_national_names_the_nation() -> None:
+    from escrutinio.forensics.results import SuiteResult
+
+    header = SuiteResult((), "PL", ("PL", "FP"), "national", 10, 10, 0.1, choice_names={"PL": "Pedro Castillo"}).to_text()
+    assert "conditioned by the nation as one area" in header and "by national" not in header
