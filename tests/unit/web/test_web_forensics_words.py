@@ -162,6 +162,7 @@ def test_a_fraction_beyond_the_model_is_worded_as_a_bound(result: SuiteResult) -
     assert "0.80 to 0.80" not in words and "f_i = " not in words
     assert "The extreme fraud fraction (f_e) is estimated at 0.010 (95% interval 0.004 to 0.015)" in words
     assert "94,973 of the 95,415 counted tables were ranked" in words
+    assert re.search(r"draws\)\. Read through Klimek", words)  # one sentence after the other, a space between
 
 
 def test_the_count_order_sentence_says_where_each_table_is_projected_from(result: SuiteResult) -> None:
