@@ -239,10 +239,14 @@ def test_forensics_suite_progress_and_subset(clean):
 
 @pytest.mark.slow
 def test_forensics_report_writes_html_png_json(clean, tmp_path):
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"])
+    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"],
+                          choice_names={"A": "Ana Alba"})
     path = report.write_report(res, tmp_path)
     html = path.read_text()
     assert "fingerprint.png" in html and "http" not in html.replace("http-equiv", "")
+    # The leader by name and the statistics in words: it read "winner A" and within_area_rank_correlation.
+    assert "leader <b>Ana Alba (A)</b>" in html and "within area rank correlation" in html
+    assert "within_area_rank_correlation" not in html and "conditioned on the level of each paper" in html
     for name in ("fingerprint", "last_digit", "second_digit"):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
         json.loads((tmp_path / f"{name}.json").read_text())
