@@ -58,6 +58,8 @@ READS = ("/api/v1/results", "/api/v1/results?level=department")
 RUNOFF = ROOT.parent / "shared" / "data" / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz"
 ELECTION = "peru-2021-runoff"
 RETRIES = 20
+TIMEOUT = 60
+"""Seconds a request may wait for its answer before its connection is aborted (and a write retried)."""
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------
@@ -189,10 +191,11 @@ def clerks(db: str, n: int) -> list[str]:
 
 
 # -- the load --------------------------------------------------------------------------------
-# The client is aiohttp on uvloop: httpx cost the client 3 to 5 ms of CPU a request on this
-# machine (at most 200-300 requests/s from one process, a tenth of what the target needs),
-# aiohttp on uvloop about 0.3 ms. With --client-processes P the clerks and readers are shared
-# among P processes, each with its own event loop.
+# The client is benchmarks/http_client.py on uvloop (HTTP/1.1 parsed by llhttp, one keep-alive
+# connection per clerk and per reader): httpx cost the client 3 to 5 ms of CPU a request on
+# this machine, aiohttp about 0.17 ms, this a fraction of that, which the server and PostgreSQL,
+# on the same two cores, get instead. With --client-processes P the clerks and readers are
+# shared among P processes, each with its own event loop.
 
 
 @dataclass
@@ -238,8 +241,10 @@ async def drive(
 ) -> tuple[Tally, Tally, int]:
     """``clients`` clerks (two tokens each) key ``sheets`` twice while ``readers`` poll the
     national and department results; (writes, reads, sheets processed)."""
-    import aiohttp
+    from urllib.parse import urlsplit
+
     import orjson
+    from http_client import Connection, watch
 
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for s in sheets:
@@ -247,67 +252,74 @@ async def drive(
     writes, reads = Tally(), Tally()
     done = asyncio.Event()
     processed = 0
-    connector = aiohttp.TCPConnector(limit=clients + readers, limit_per_host=0)
-    timeout = aiohttp.ClientTimeout(total=60)
-    failures = (aiohttp.ClientError, asyncio.TimeoutError)
+    where = urlsplit(url)
+    host, port = where.hostname or "127.0.0.1", where.port or 80
+    opened: list[Connection] = []
 
-    async with aiohttp.ClientSession(base_url=url, connector=connector, timeout=timeout) as http:
+    def connection() -> Connection:
+        opened.append(Connection(host, port))
+        return opened[-1]
 
-        async def submit(table: str, body: bytes, token: str, key: str) -> bytes | None:
-            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, "Content-Type": "application/json"}
-            for _ in range(RETRIES):
-                start = time.perf_counter()
-                try:
-                    async with http.post(f"/api/v1/tables/{table}/entries", data=body, headers=headers) as got:
-                        status, answer = got.status, await got.read()
-                except failures:
-                    writes.retries += 1
-                    continue
-                writes.latencies.append(time.perf_counter() - start)
-                if status in (200, 201):
-                    return answer
-                if status in (409, 503):
-                    writes.retries += 1
-                    continue
-                writes.error(f"{status} {_rule(answer)}")
-                return None
-            writes.error("gave up after retries")
+    async def submit(http: Connection, table: str, body: bytes, token: str, key: str) -> bytes | None:
+        headers = f"Authorization: Bearer {token}\r\nIdempotency-Key: {key}\r\nContent-Type: application/json\r\n".encode()
+        target = f"/api/v1/tables/{table}/entries"
+        for _ in range(RETRIES):
+            start = time.perf_counter()
+            try:
+                status, answer = await http.request(b"POST", target, headers, body)
+            except OSError:  # a dropped connection (or no answer in TIMEOUT s): resent with the same key
+                writes.retries += 1
+                continue
+            writes.latencies.append(time.perf_counter() - start)
+            if status in (200, 201):
+                return answer
+            if status in (409, 503):
+                writes.retries += 1
+                continue
+            writes.error(f"{status} {_rule(answer)}")
             return None
+        writes.error("gave up after retries")
+        return None
 
-        async def writer(i: int) -> None:
-            nonlocal processed
-            first, second = tokens[2 * i], tokens[2 * i + 1]
-            while time.monotonic() < deadline:
-                try:
-                    sheet = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                table, body = sheet["table"], orjson.dumps(sheet["body"])
-                await submit(table, body, first, f"{table}:1")
-                got = await submit(table, body, second, f"{table}:2")
-                if got is not None and orjson.loads(got).get("state") in ("processed", "mismatch"):
-                    processed += 1
+    async def writer(i: int) -> None:
+        nonlocal processed
+        first, second = tokens[2 * i], tokens[2 * i + 1]
+        http = connection()
+        while time.monotonic() < deadline:
+            try:
+                sheet = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            table, body = sheet["table"], orjson.dumps(sheet["body"])
+            await submit(http, table, body, first, f"{table}:1")
+            got = await submit(http, table, body, second, f"{table}:2")
+            if got is not None and orjson.loads(got).get("state") in ("processed", "mismatch"):
+                processed += 1
 
-        async def reader(i: int) -> None:
-            paths = READS
-            n = i
-            while not done.is_set():
-                start = time.perf_counter()
-                try:
-                    async with http.get(paths[n % 2]) as got:
-                        await got.read()
-                    reads.latencies.append(time.perf_counter() - start)
-                    if got.status not in (200, 304):
-                        reads.error(str(got.status))
-                except failures as exc:
-                    reads.error(type(exc).__name__)
-                n += 1
-                await asyncio.sleep(interval)
+    async def reader(i: int) -> None:
+        paths = READS
+        n = i
+        http = connection()
+        while not done.is_set():
+            start = time.perf_counter()
+            try:
+                status, _ = await http.request(b"GET", paths[n % 2])
+                reads.latencies.append(time.perf_counter() - start)
+                if status not in (200, 304):
+                    reads.error(str(status))
+            except OSError as exc:
+                reads.error(type(exc).__name__)
+            n += 1
+            await asyncio.sleep(interval)
 
-        polling = [asyncio.create_task(reader(i)) for i in range(readers)]
-        await asyncio.gather(*(writer(i) for i in range(clients)))
-        done.set()
-        await asyncio.gather(*polling)
+    watching = asyncio.create_task(watch(opened, TIMEOUT))
+    polling = [asyncio.create_task(reader(i)) for i in range(readers)]
+    await asyncio.gather(*(writer(i) for i in range(clients)))
+    done.set()
+    await asyncio.gather(*polling)
+    watching.cancel()
+    for http in opened:
+        http.close()
     return writes, reads, processed
 
 
@@ -453,7 +465,7 @@ def main() -> None:
             )
             print(f"writes: {spread(writes)}")
             per = used / max(requests + len(reads.latencies), 1) * 1000
-            print(f"server: {used:.1f} s of CPU in {took:.1f} s ({per:.1f} ms a request, reads and writes)")
+            print(f"server: {used:.1f} s of CPU in {took:.1f} s ({per:.2f} ms a request, reads and writes)")
             mine = client / max(requests + len(reads.latencies), 1) * 1000
             print(
                 f"client: {client:.1f} s of CPU in {args.client_processes} process(es) ({mine:.2f} ms a request: "
