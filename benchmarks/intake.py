@@ -23,7 +23,9 @@ Prints sheets/s, p50/p99 of writes and reads, errors, the server's CPU time per 
 a request costs, however busy the machine; with ``--workers``, all its processes), the client's
 own CPU time per request (a client that cannot keep up would measure itself), the load average,
 and the ratio of intake time to the baseline's. Run: ``python benchmarks/intake.py [--tables N]
-[--clients 16] [--readers 200] [--workers N] [--client-processes P] [--max-seconds S]``
+[--clients 16] [--readers 200] [--workers N] [--client-processes P] [--max-seconds S] [--phases]
+[--threads]`` (``--threads``: the server's CPU by thread, the event loop's, the session threads',
+the group commit's, the reads', and the garbage collector's share: ``benchmarks/server_threads.py``)
 (``--tables 2000`` for a quick run). Each read is asked once before the clock starts (the
 server's first answer, cold, is not what election night polls). Asserts nothing about time
 (machines are noisy).
@@ -365,11 +367,13 @@ def server_cpu(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def serving(db: str, workers: int = 1, phases: Path | None = None) -> Iterator[tuple[str, int]]:
+def serving(db: str, workers: int = 1, phases: Path | None = None, threads: Path | None = None) -> Iterator[tuple[str, int]]:
     """``escrutinio serve`` on ``db``: its URL and process id. With ``phases`` the server
-    times its writes' phases into that file (``escrutinio.store.phases``)."""
+    times its writes' phases into that file (``escrutinio.store.phases``); with ``threads`` it
+    runs under ``benchmarks/server_threads.py``, which writes its CPU by thread there."""
     port = free_port()
-    command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
+    run = [str(ROOT / "benchmarks" / "server_threads.py"), str(threads)] if threads else ["-m", "escrutinio.cli"]
+    command = [sys.executable, *run, "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
     command += ["--workers", str(workers)] if workers > 1 else []
     env = {**os.environ, "ESCRUTINIO_WRITE_PHASES": str(phases)} if phases else None
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
@@ -426,6 +430,7 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=1, help="processes the clients and readers are shared among")
     parser.add_argument("--workers", type=int, default=1, help="escrutinio serve --workers")
     parser.add_argument("--phases", action="store_true", help="print the server's timings of its writes' phases")
+    parser.add_argument("--threads", action="store_true", help="print the server's CPU by thread (one server process)")
     args = parser.parse_args()
     if not RUNOFF.exists():
         sys.exit(f"{RUNOFF}: not found (../shared/data)")
@@ -450,14 +455,23 @@ def main() -> None:
                 session.intake.register_roll(path, ELECTION)
             tokens = clerks(db, 2 * args.clients)
             phases = folder / "phases.txt" if args.phases else None
-            with serving(db, args.workers, phases) as (url, pid):
+            threads = folder / "threads.txt" if args.threads and args.workers == 1 else None
+            with serving(db, args.workers, phases, threads) as (url, pid):
                 warm_up(url)
+                if threads is not None:
+                    os.kill(pid, signal.SIGUSR1)
                 start, used = time.perf_counter(), server_cpu(pid)
                 deadline = time.monotonic() + args.max_seconds
                 writes, reads, processed, client = drive_in_processes(
                     args.client_processes, url, sheets, tokens, args.clients, args.readers, args.read_interval, deadline
                 )
                 took, used = time.perf_counter() - start, server_cpu(pid) - used
+                if threads is not None:
+                    os.kill(pid, signal.SIGUSR2)
+                    for _ in range(50):
+                        if threads.exists():
+                            break
+                        time.sleep(0.1)
             requests = len(writes.latencies)
             print(
                 f"intake: {processed:,} of {len(sheets):,} sheets processed by double entry ({requests:,} write requests, "
@@ -472,6 +486,10 @@ def main() -> None:
                 f"at most {1000 / max(mine, 1e-9):,.0f} requests/s a core)"
             )
             print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            if threads is not None and threads.exists():
+                for line in threads.read_text().splitlines():
+                    name, seconds = line.split("\t")
+                    print(f"  server CPU, {name}: {float(seconds) / max(requests, 1) * 1e6:.0f} us a write request")
             if phases is not None and phases.exists():
                 print(phases.read_text(), end="")
             print(f"reads:  {len(reads.latencies):,} by {args.readers} readers, {spread(reads)}")
