@@ -46,6 +46,7 @@ class _Answer(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
+            self.closed = True  # the next request opens a new connection, whenever this one's end is told
             self._fail(Dropped(f"malformed answer: {exc}"))
             if self.transport is not None:
                 self.transport.abort()
@@ -111,6 +112,7 @@ class Connection:
         answer = self._answer
         if answer is None or answer.waiter is None or now - answer.sent < timeout:
             return False
+        answer.closed = True
         answer._fail(Dropped(f"no answer in {timeout:.0f} s"))
         if answer.transport is not None:
             answer.transport.abort()
