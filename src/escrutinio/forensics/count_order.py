@@ -556,14 +556,26 @@ def test(
     cols = fr.choice_columns(f)
     wcol = tf.choice_column(winner)
     n_listed = f.height - f[tf.ORDER].null_count()
-    if wcol not in cols or len(cols) < 2 or n_listed < 50:
-        return not_applicable(name, "needs the leader's column, a runner-up and at least 50 counted tables in the order.")
+    if wcol not in cols or len(cols) < 2:
+        return not_applicable(name, "needs the leader's votes and a runner-up's.")
+    if n_listed < MIN_LISTED:
+        return not_applicable(
+            name,
+            f"{order_label} lists {n_listed:,} counted table{'' if n_listed == 1 else 's'}; "
+            f"at least {MIN_LISTED} are needed to project from.",
+        )
+    # A live count: tables on the roll with no sheet yet are still to count. They join the rest
+    # (after every counted table) at their electors and areas, so the projection is to the whole
+    # roll, and no final margin is reported while any is missing.
+    f, n_pending = with_tables_to_come(frame, f)
     # The counted tables in the order of the count (unlisted ones last). Area keys are read off the
     # counted frame every family shares and permuted, not computed again on a sorted copy (5 s of a
     # million tables).
     # Ties (tables counted at one moment) are put in table order: which of them comes first means
     # nothing, and nothing below may depend on it.
-    rank = f[tf.ORDER].fill_null(np.iinfo(np.int64).max).to_numpy()
+    rank = f[tf.ORDER].fill_null(np.iinfo(np.int64).max - 1).to_numpy().copy()
+    if n_pending:
+        rank[f[tf.STATE].to_numpy() == PENDING] = np.iinfo(np.int64).max
     perm = np.lexsort((f[tf.TABLE].cast(pl.Utf8).to_numpy(), rank))
     level_keys = [k[perm] for k in _keys(f, abroad)]
     strata = _strata(len(level_keys))
@@ -582,6 +594,7 @@ def test(
     n = f.height
     final_totals = votes.sum(axis=0)
     rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, final_totals))[0])
+    final = n_pending == 0
     realised = float((final_totals[w] - final_totals[rival]) / max(final_totals.sum(), 1.0))
     complete = n_listed == n
     cuts = cut_points(rank[:n_listed], checkpoints, complete=complete)
@@ -637,7 +650,7 @@ def test(
     # on how unlike areas vote, which the counted ones cannot say (the first 60 % of Bolivia by
     # department was "not explained" at +21.47 against a final +10.56, projected from the nation).
     too_coarse = last["share_from_coarser_areas"] > MOST_COARSE
-    explained: bool | None = None if too_coarse else (False if not inside else (True if informative else None))
+    explained: bool | None = None if too_coarse or not final else (False if not inside else (True if informative else None))
     if not told:
         reading = (
             f"Every counted table is in {order_label} with no earlier cut to project from, so the count is "
@@ -646,7 +659,10 @@ def test(
     else:
         k = last["tables_counted"]
         where = (
-            f"With the {k:,} tables of {order_label} counted ({100 * k / n:.1f} % of the {n:,} counted tables)"
+            f"With the {k:,} tables of {order_label} counted ({100 * k / n:.1f} % of the {n:,} tables counted or "
+            f"still to come: {n_pending:,} on the roll have no sheet yet)"
+            if not final
+            else f"With the {k:,} tables of {order_label} counted ({100 * k / n:.1f} % of the {n:,} counted tables)"
             if not complete
             else f"At the last moment of {order_label} before the end, with {k:,} of the {n:,} counted tables in "
             f"({100 * k / n:.1f} %)"
@@ -683,12 +699,19 @@ def test(
             f"of valid votes. Projecting each table not yet counted from the votes per "
             f"{'elector' if electors else 'table'} already counted at its own {finest_word} ({'; '.join(how)}) "
             "gives a final margin of "
-            f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f}); "
-            f"the final count gave {100 * realised:+.2f}: of the {100 * realised - last['margin_so_far_points']:+.2f} "
-            f"points the margin moved after this cut, the projection accounts for "
-            f"{last['projected_margin_points'] - last['margin_so_far_points']:+.2f}. "
+            f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f})"
             + (
-                f"Most of the tables still to count ({n_coarse:,} of {n - k:,}, "
+                f"; the final count gave {100 * realised:+.2f}: of the {100 * realised - last['margin_so_far_points']:+.2f} "
+                f"points the margin moved after this cut, the projection accounts for "
+                f"{last['projected_margin_points'] - last['margin_so_far_points']:+.2f}. "
+                if final
+                else ". "
+            )
+            + (
+                f"The count is not complete ({n_pending:,} tables on the roll have no sheet yet): there is no final "
+                "margin to hold the projection against, and no late shift to explain yet."
+                if not final
+                else f"Most of the tables still to count ({n_coarse:,} of {n - k:,}, "
                 f"{100 * last['share_from_coarser_areas']:.0f} % of their {'electors' if electors else 'weight'}) are in "
                 "areas with too little "
                 f"counted to project them: their {level_word(wider)} has fewer than {min_donors} counted tables, so "
@@ -732,12 +755,13 @@ def test(
             "runner_up": r_id,
             "tables_in_order": n_listed,
             "tables_counted_at_cut": last["tables_counted"],
-            "tables_counted_in_all": n,
+            "tables_counted_in_all": n - n_pending,
             "projected_margin_points": None if not told else last["projected_margin_points"],
             "low": None if not told else last["low"],
             "high": None if not told else last["high"],
-            "realised_margin_points": 100 * realised,
-            "realised_inside_interval": None if not told else inside,
+            "tables_without_sheet": n_pending,
+            "realised_margin_points": 100 * realised if final else None,
+            "realised_inside_interval": None if not told or not final else inside,
             "interval_excludes_margin_so_far": None if not told else informative,
             "late_shift_explained": None if not told else explained,
             "share_from_coarser_areas": None if not told else last["share_from_coarser_areas"],
@@ -749,6 +773,30 @@ def test(
         status="ok" if told and explained is not None else "not_applicable",
         decided=None if not told or explained is None else not explained,
     )
+
+
+MIN_LISTED = 50
+"""Fewer counted tables in the order than this leave too few donors to project anything from."""
+
+PENDING = "pending"
+"""The state of a table on the roll with no sheet yet (:data:`escrutinio.domain.table_frame.SHEET_STATES`)."""
+
+
+def with_tables_to_come(frame: pl.DataFrame, counted: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The counted tables and, on a live count, the tables on the roll with no sheet yet (zero votes,
+    their electors and areas), with how many of those there are.
+
+    Why: on election night most of the roll has no sheet; projecting only to the counted tables
+    would call the counted ones "the final count". Tables at the dispute body, annulled or never
+    installed are not among them: what happens to them is a ruling, not a count (``stakes``).
+    """
+    if tf.STATE not in frame.columns:
+        return counted, 0
+    pending = (frame[tf.STATE] == PENDING).to_numpy()
+    n_pending = int(pending.sum())
+    if not n_pending:
+        return counted, 0
+    return fr.subset(frame, pending | frame[tf.STATE].is_in(list(tf.COUNTED_STATES)).to_numpy()), n_pending
 
 
 MOST_COARSE = 0.5

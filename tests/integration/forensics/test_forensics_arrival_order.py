@@ -41,3 +41,24 @@ def test_forensics_count_order_from_the_times_the_log_recorded(tmp_path: Path) -
     assert [c["tables_counted"] for c in e["cuts"]] == [80, 120]  # one cut per moment, none inside a load
     assert e["tables_counted_at_cut"] == 80 and e["low"] <= e["projected_margin_points"] <= e["high"]
     assert "at the last moment of the times the log recorded each sheet before the end, with 80 of" in r.reading
+
+
+def test_forensics_count_order_on_a_live_count_projects_to_the_whole_roll(tmp_path: Path) -> None:
+    """Election night: the roll holds 120 tables and only 80 have a sheet, in two moments. The
+    projection runs from the counted tables to every table still to come (their electors are on the
+    roll), and no final count is claimed while 40 tables have no sheet (it read "the final count
+    gave" the counted tables' own margin, "100.0 %" of them in)."""
+    rows = _rows()
+    with Session(str(tmp_path / "s.db")) as session:
+        session.intake.register_roll(write(tmp_path / "roll.csv", rows), "peru-2021-runoff")
+        session.count.load(write(tmp_path / "first.csv", rows[:40]))
+        session.count.load(write(tmp_path / "later.csv", rows[40:80]))
+        r = _count_order(session)
+    e = r.estimates
+    assert [c["tables_counted"] for c in e["cuts"]] == [40, 80]  # the last moment is judged: nothing follows it yet
+    assert e["tables_counted_at_cut"] == 80 and e["tables_counted_in_all"] == 80 and e["tables_without_sheet"] == 40
+    assert e["cuts"][-1]["fraction_counted"] == 80 / 120
+    assert e["realised_margin_points"] is None and e["realised_inside_interval"] is None
+    assert e["low"] <= e["projected_margin_points"] <= e["high"]
+    assert r.flagged() is None and "40 on the roll have no sheet yet" in r.reading
+    assert "the final count gave" not in r.reading and "no final margin" in r.reading
