@@ -106,6 +106,23 @@ def test_a_server_not_listening_is_named_without_its_password(sheets: tuple[Path
         assert "cannot connect to the PostgreSQL server" in line and "s3cret" not in line
 
 
+@pytest.mark.parametrize(
+    ("url", "expected", "status"),
+    [
+        ("postgresql://clerk:s3cret@127.0.0.1:notaport/x", "port 'notaport' is not a number", 2),
+        ("postgresql://clerk:s3cret@127.0.0.1:99999/x", "port 99999 is not a port number (1 to 65535)", 2),
+        ("postgresql://clerk:s3cret@nohost.invalid/x", "cannot resolve the host 'nohost.invalid'; check the host in the URL", 1),
+    ],
+)
+def test_a_url_that_names_no_server_says_what_is_wrong_with_it(url: str, expected: str, status: int) -> None:
+    """A port that is not a number is a usage error naming --db (it printed Python's "invalid
+    literal for int()", exit 1); a host that does not resolve is not "the server went away during
+    the read; retry", which no retry helps (review11 #14)."""
+    done = _escrutinio(url, "status")
+    assert done.returncode == status and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == f"error: --db: {url.replace(':s3cret', ':***')}: {expected}"
+
+
 def test_postgres_scheme_is_taken_as_libpq_takes_it(sheets: tuple[Path, Path]) -> None:
     url = fresh_pg_database().replace("postgresql://", "postgres://", 1)
     assert _escrutinio(url, "load", str(sheets[0]), "--election", "peru-2021-runoff").returncode == 0

@@ -149,3 +149,13 @@ class NotFound(StoreError):
 class StoreUnavailable(StoreError):
     """The store cannot be reached or opened (a path that is not a store, a server not listening,
     a server gone during a write); the message says whether retrying can help."""
+
+
+class BadStoreUrl(StoreUnavailable):
+    """A store URL that is not of the form a URL takes (a port that is not a number): a usage
+    error, named as the option that gave it (``--db``), and no retry will help."""
+
+    rule = "invalid"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="db")

@@ -68,6 +68,7 @@ def make_engine(url: str) -> sa.Engine:
 
     engine = _SERVER_ENGINES.get(url)
     if engine is None:
+        checked_url(url)
         for_postgresql()
         engine = sa.create_engine(
             url, isolation_level="AUTOCOMMIT", pool_size=_POOL["size"], max_overflow=_POOL["overflow"], pool_timeout=POOL_WAIT
@@ -351,3 +352,19 @@ def migrate(conn: sa.Connection, target: str = "head") -> None:
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, target)
+
+
+def checked_url(url: str) -> None:
+    """Refuse a server URL that is not of a URL's form, naming ``--db``: SQLAlchemy's parser says
+    ``invalid literal for int()`` of a port that is not a number, naming neither."""
+    import sqlalchemy as sa
+
+    from escrutinio.domain.errors import BadStoreUrl
+    from escrutinio.store.failures import shown
+
+    try:
+        sa.engine.make_url(url)
+    except (ValueError, sa.exc.ArgumentError) as exc:
+        port = url.split("@")[-1].split("/")[0].rpartition(":")[2]
+        why = f"port '{port}' is not a number" if "int()" in str(exc) else "not of the form postgresql://user@host:port/database"
+        raise BadStoreUrl(f"db: {shown(url)}: {why}") from exc

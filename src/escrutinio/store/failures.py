@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FunctionType
 from typing import Any, TypeVar
 
-from escrutinio.domain.errors import StoreError, StoreUnavailable
+from escrutinio.domain.errors import BadStoreUrl, StoreError, StoreUnavailable
 from escrutinio.store.location import sqlite_path
 
 NOTHING = "nothing was written"
@@ -116,6 +116,16 @@ def _server(exc: BaseException, url: str, writing: bool, committing: bool) -> St
         or name == "PendingRollbackError"
         or _lost(first)
     )
+    # A URL that names no reachable server is no server going away: say what is wrong with it, and
+    # not "retry" (psycopg reports these at connect time, which SQLAlchemy marks as a disconnect).
+    unresolved = re.search(r"failed to resolve host '([^']*)'", first)
+    if name == "OperationalError" and unresolved:
+        return StoreUnavailable(
+            f"db: {where}: cannot resolve the host '{unresolved.group(1)}'; check the host in the URL", field="db"
+        )
+    bad_port = re.search(r'invalid port number: "?([^"]*)"?', first)
+    if name == "OperationalError" and bad_port:
+        return BadStoreUrl(f"db: {where}: port {bad_port.group(1)} is not a port number (1 to 65535)")
     if name == "OperationalError" and (sqlstate == "53300" or "too many clients" in first):
         return StoreUnavailable(f"{where}: the server takes no more connections now (too many clients){done_}; retry")
     if name == "OperationalError" and not gone and "does not exist" in first:
