@@ -51,9 +51,7 @@ def rank_against_peers(
     ok = np.isfinite(values)
     u = np.full(len(values), np.nan)
     df = pl.DataFrame({"g": groups[ok], "x": values[ok]})
-    r = df.select(
-        ((pl.col("x").rank("average").over("g") - 0.5) / pl.len().over("g")).alias("u")
-    )["u"].to_numpy()
+    r = df.select(((pl.col("x").rank("average").over("g") - 0.5) / pl.len().over("g")).alias("u"))["u"].to_numpy()
     u[ok] = r
     use = claimed & ok
     c = int(use.sum())
@@ -115,8 +113,10 @@ def test(
     claimed_ids = {str(t) for t in claimed}
     ids = frame[tf.TABLE].cast(pl.Utf8)
     is_claimed = ids.is_in(list(claimed_ids)).to_numpy()
-    in_count = frame[tf.STATE].is_in(list(tf.COUNTED_STATES)).to_numpy() if tf.STATE in frame.columns else (
-        np.ones(frame.height, dtype=bool)
+    in_count = (
+        frame[tf.STATE].is_in(list(tf.COUNTED_STATES)).to_numpy()
+        if tf.STATE in frame.columns
+        else (np.ones(frame.height, dtype=bool))
     )
     f = fr.subset(frame, in_count | is_claimed)
     is_claimed = f[tf.TABLE].cast(pl.Utf8).is_in(list(claimed_ids)).to_numpy()
@@ -130,17 +130,26 @@ def test(
         metrics["turnout"] = fr.safe_ratio(cast, fr.as_int(f, tf.ELECTORS))
     metrics["blank_null_share"] = fr.safe_ratio(fr.as_int(f, tf.BLANK) + fr.as_int(f, tf.NULL), cast)
     # Annulled sheets carry all ballots as null: their shares describe the ruling, not the table.
+    # Their turnout is the sheet's own, but a sheet is often annulled for its figures (more ballots
+    # than electors), so comparing it with counted peers reads the ruling's cause back as a finding:
+    # every metric reads counted and resolved sheets, and the reading says how many were left out.
     annulled = (f[tf.STATE] == "annulled").to_numpy() if tf.STATE in f.columns else np.zeros(f.height, bool)
-    metrics["winner_share"][annulled] = np.nan
-    metrics["blank_null_share"][annulled] = np.nan
+    for values in metrics.values():
+        values[annulled] = np.nan
+    n_annulled = int((annulled & is_claimed).sum())
+    left_out = (
+        ""
+        if not n_annulled
+        else f" The {n_annulled:,} annulled {label} table(s) are left out: their figures are not in the count, "
+        "and a sheet is often annulled because of its figures."
+    )
     first_choice = None
     if first_round is not None:
-        j = f.select(tf.TABLE).join(
-            first_round.with_columns(pl.col(tf.TABLE).cast(pl.Utf8)), on=tf.TABLE, how="left"
-        )
+        j = f.select(tf.TABLE).join(first_round.with_columns(pl.col(tf.TABLE).cast(pl.Utf8)), on=tf.TABLE, how="left")
         valid1 = fr.as_int(j, tf.VALID)
         first_choice = (
-            tf.choice_column(first_round_winner) if first_round_winner
+            tf.choice_column(first_round_winner)
+            if first_round_winner
             else _best_first_round_choice(metrics["winner_share"], j, valid1)
         )
         if first_choice and first_choice in j.columns:
@@ -148,13 +157,12 @@ def test(
             s1[(j[tf.STATE] != "counted").to_numpy() & (j[tf.STATE] != "resolved").to_numpy()] = np.nan
             metrics["swing_from_first_round"] = metrics["winner_share"] - s1
             if "turnout" in metrics and tf.ELECTORS in j.columns:
-                metrics["turnout_change"] = metrics["turnout"] - fr.safe_ratio(
-                    fr.as_int(j, tf.CAST), fr.as_int(j, tf.ELECTORS)
-                )
+                metrics["turnout_change"] = metrics["turnout"] - fr.safe_ratio(fr.as_int(j, tf.CAST), fr.as_int(j, tf.ELECTORS))
     start = fr.peer_level(f, start)
     peers_word = "nation" if start == "national" else level_word(names.get(start, start))
     where = (  # the nation has no coarser area to fall back on
-        "the other tables of the nation (" if start == "national"
+        "the other tables of the nation ("
+        if start == "national"
         else f"the other tables of their {peers_word} (or a coarser area where it has fewer than {min_peers} others; "
     )
     out = []
@@ -185,11 +193,9 @@ def test(
                 if p < 0.05
                 else f"The {label} tables look like their neighbours on this measure."
             )
+            + left_out
         )
-        per_table = [
-            {"table": t, "percentile": float(x)}
-            for t, x in zip(fr.table_ids(f, used), u[used], strict=True)
-        ]
+        per_table = [{"table": t, "percentile": float(x)} for t, x in zip(fr.table_ids(f, used), u[used], strict=True)]
         out.append(
             ForensicResult(
                 test=f"claims_vs_peers.{name}",
@@ -211,6 +217,7 @@ def test(
                 details={
                     "claimed_in_frame": n_found,
                     "claimed_with_value": n_used,
+                    "claimed_annulled": n_annulled,
                     "claimed_requested": len(claimed_ids),
                     "peer_levels": levels,
                     "per_table": per_table[:2000],
