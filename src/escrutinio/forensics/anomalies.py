@@ -229,10 +229,12 @@ def _decision(
     tables: tuple[str, ...],
     caveats: tuple[str, ...],
     details: dict[str, Any],
+    p_words: str = "Monte Carlo p",
 ) -> ForensicResult:
     """A count of odd tables against the sum of Bernoulli(q_i) its null gives (``q`` per table):
     the Monte Carlo p (:func:`nulls.bernoulli_sum_p`), and a reading that says ``found`` then
-    ``pattern`` (p < 0.05) or ``usual``. Flagged means the count exceeds what the null explains."""
+    ``pattern`` (p < 0.05) or ``usual``. Flagged means the count exceeds what the null explains.
+    ``p_words`` names the p where a reading gives more than one (which null it belongs to)."""
     expected = float(np.sum(q))
     p = nulls.bernoulli_sum_p(q, observed, draws=draws, seed=seed)
     return ForensicResult(
@@ -240,7 +242,7 @@ def _decision(
         statistic=float(observed),
         statistic_name=name,
         p_value=p,
-        reading=f"{found} ({fr.fmt_p(p, 'Monte Carlo p')}). " + (pattern if p < 0.05 else usual),
+        reading=f"{found} ({fr.fmt_p(p, p_words)}). " + (pattern if p < 0.05 else usual),
         tables=tables,
         caveats=caveats,
         details={"expected": expected, **details},
@@ -308,7 +310,8 @@ def unanimous(
         f"voting) to {float(q.sum()):.1f} (a thick tail) such tables would be expected",
         pattern="More lopsided tables than even the thick tail of local voting explains is a pattern worth "
         "checking sheet by sheet.",
-        usual=f"Cannot tell: more than a thin tail of local voting explains ({fr.fmt_p(p_thin, 'p')}), not "
+        p_words="Monte Carlo p under the thick tail",
+        usual=f"Cannot tell: more than a thin tail of local voting explains ({fr.fmt_p(p_thin, 'p under the thin tail')}), not "
         "more than a thick one; how many unanimous tables honest local voting gives depends on that tail, "
         "which the other tables of an area do not show."
         if between
@@ -423,9 +426,7 @@ def identical(
     district = fr.level_keys(f, tf.DISTRICT)
     near = fr.level_keys(f, "polling_place") if has_place else district
     near = np.where(near >= 0, near, np.max(near) + 1 + np.arange(f.height))  # no place: a place of its own
-    work = f.select(comps).with_columns(
-        pl.Series("_nb", near), pl.Series("_row", np.arange(f.height))
-    )
+    work = f.select(comps).with_columns(pl.Series("_nb", near), pl.Series("_row", np.arange(f.height)))
     # Observed: identical sheets within a neighbourhood.
     dup = work.group_by(["_nb", *comps]).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
     sizes = dup["_row"].list.len().to_numpy() if dup.height else np.zeros(0)
@@ -482,9 +483,7 @@ def identical(
     places = near[order]
     work = work.with_columns(pl.Series("_base", stratum))
     cls_df = work.group_by(["_base", *comps]).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
-    members = (
-        np.concatenate(cls_df["_row"].to_list()).astype(np.int64) if cls_df.height else np.zeros(0, np.int64)
-    )
+    members = np.concatenate(cls_df["_row"].to_list()).astype(np.int64) if cls_df.height else np.zeros(0, np.int64)
     cls = np.repeat(np.arange(cls_df.height), cls_df["_row"].list.len().to_numpy()) if cls_df.height else members
     if len(members):
         observed = int(_pairs_per_draw(np.zeros(len(cls), dtype=np.int64), cls, near[members], 1)[0])
@@ -628,9 +627,7 @@ def cast_outliers(
             "z_at": z_at,
             "top": top,
             "max_abs_z": float(np.abs(z).max()),
-            "levels_used": _tables_by_name(
-                ((fr.LEVELS[i], int((level_of == i).sum())) for i in np.unique(level_of)), names
-            ),
+            "levels_used": _tables_by_name(((fr.LEVELS[i], int((level_of == i).sum())) for i in np.unique(level_of)), names),
         },
     )
     # The statistic stays the largest |z| (what a reader compares tables by); the count is in the estimates.

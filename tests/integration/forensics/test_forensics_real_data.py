@@ -318,3 +318,12 @@ def test_forensics_kobak_figures_for_russia(year, leader, figures):
         assert e["excess"] == pytest.approx(observed - e["expected"]) and res[stat].draws == 1000
         assert res[stat].p_value == pytest.approx(1 / 1001) or (year, stat) == (2011, "turnout")
     assert 0.005 < res["turnout"].p_value < 0.03 or year != 2011
+
+
+def test_forensics_unanimous_names_the_null_of_each_p(runoff):
+    """The runoff's 72 unanimous tables lie beyond the thin tail of local voting, not the thick one:
+    its reading gives two p-values, and says which null each belongs to (it read "(Monte Carlo
+    p = 1). Cannot tell: ... (p = 0.001)", one test with two unnamed p's; review11 #5)."""
+    r = anomalies.unanimous(runoff, choices=["PL", "FP"])
+    assert r.flagged() is None and r.p_value >= 0.05 and r.estimates["p_thin_tail"] < 0.05
+    assert "(Monte Carlo p under the thick tail = " in r.reading and "(p under the thin tail " in r.reading
