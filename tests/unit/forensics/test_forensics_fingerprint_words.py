@@ -31,6 +31,7 @@ RUSSIA_2012 = _Reading(  # the figures of Russia 2012 by region (seed 0)
     at_top=False,
     ceiling=0.212,
     corner=0.034,
+    clean_corner=0.0244,
     f_e=0.0096,
     f_e_interval=(0.0039, 0.0150),
 )

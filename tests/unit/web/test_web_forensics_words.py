@@ -170,3 +170,21 @@ def test_the_count_order_sentence_says_where_each_table_is_projected_from(result
     words = sections(forensics_html(result, "en", CONTEST))["count_order.projection"]
     assert "projecting each table not yet counted from the votes per elector already counted in its own area" in words
     assert "polling place's counted votes" not in words
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_count_order_on_a_live_count_claims_no_final_count(lang: str) -> None:
+    """Election night: tables on the roll with no sheet yet. The page gives the projection to the
+    whole roll and no final margin (it printed "the final count gave" the counted tables' own)."""
+    frame = simulate.synthetic_election(1000, seed=5)
+    late = pl.col("order") >= 700
+    live = frame.with_columns(
+        pl.when(late).then(pl.lit("pending")).otherwise(pl.col("state")).alias("state"),
+        *[pl.when(late).then(0).otherwise(pl.col(c)).alias(c) for c in ("v_A", "v_B", "cast", "valid", "blank", "null")],
+    )
+    r = suite.run_suite(live, winner="A", choices=["A", "B"], tests=["count_order"], order_label="the test's order")
+    words = sections(forensics_html(r, lang, CONTEST))["count_order.projection"]
+    pending = {"es": "del padrón aún no tienen acta", "en": "on the roll have no sheet yet"}[lang]
+    assert f"301 {pending}" in words, words
+    assert {"es": "El cómputo no ha terminado", "en": "The count is not complete"}[lang] in words
+    assert "final count gave" not in words and "el conteo final dio" not in words
