@@ -74,7 +74,7 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
         )
     return ForensicResult(
         test=test,
-        statistic=float(n_over + n_equal),
+        statistic=n_over + n_equal,
         statistic_name="tables_at_or_over_100",
         reading=reading,
         tables=fr.table_ids(f, flagged),
@@ -119,7 +119,7 @@ def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 
     )
     return ForensicResult(
         test=test,
-        statistic=float(n),
+        statistic=n,
         statistic_name="tables_at_or_above_null_threshold",
         reading=reading,
         tables=fr.table_ids(f, flagged),
@@ -193,7 +193,7 @@ def resolved_net(
         )
     return ForensicResult(
         test=test,
-        statistic=float(net),
+        statistic=int(net),
         statistic_name="resolved_net_leader_minus_runner_up",
         reading=reading,
         estimates={
@@ -239,7 +239,7 @@ def _decision(
     p = nulls.bernoulli_sum_p(q, observed, draws=draws, seed=seed)
     return ForensicResult(
         test=test,
-        statistic=float(observed),
+        statistic=observed,
         statistic_name=name,
         p_value=p,
         reading=f"{found} ({fr.fmt_p(p, p_words)}). " + (pattern if p < 0.05 else usual),
@@ -440,7 +440,7 @@ def identical(
     if not has_place and observed == 0:  # nothing to weigh: the check ran and found no pair
         return ForensicResult(
             test=test,
-            statistic=0.0,
+            statistic=0,
             statistic_name="identical_pairs",
             reading=f"No two counted tables in the same {district_word} carry identical sheets (every choice, blank and null).",
             caveats=caveats,
@@ -452,7 +452,7 @@ def identical(
     if not has_place:
         return ForensicResult(
             test=test,
-            statistic=float(observed),
+            statistic=observed,
             statistic_name="identical_pairs",
             reading=f"Cannot tell: {observed:,} pair(s) of counted tables in the same {district_word} carry identical sheets "
             "(every choice, blank and null); without polling places there is no finer neighbourhood to weigh them "
@@ -500,7 +500,7 @@ def identical(
     )
     return ForensicResult(
         test=test,
-        statistic=float(observed),
+        statistic=observed,
         statistic_name="identical_pairs",
         p_value=p,
         reading=f"{found} ({fr.fmt_p(p, 'permutation p')}). "
