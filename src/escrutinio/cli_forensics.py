@@ -79,10 +79,9 @@ def forensics_command(
     )
     if db is None and ctx.parent is not None:
         db = ctx.parent.params.get("db")  # the global ``escrutinio --db X forensics``
-    if report is not None:
-        from escrutinio.web.reports import forensics_html, report_language
+    from escrutinio.web.reports import forensics_html, report_language
 
-        lang = report_language(lang)
+    lang = report_language(lang)  # refused with or without --report: a value not of its form is a usage error
     with Session(db, actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
         result = _run_with_progress(session, options)
         if report is not None:

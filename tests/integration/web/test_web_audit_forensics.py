@@ -87,7 +87,10 @@ def test_the_forensics_report_the_cli_writes(sample: str, tmp_path: Path) -> Non
     assert '<html lang="en">' in html and "<h1>Election forensics</h1>" in html and "<style>" in html
     assert "/forensics/files/" not in html and "<script" not in html
     refused = cli(sample, "forensics", "--report", str(tmp_path / "r2"), "--lang", "fr")
-    assert refused.returncode != 0 and "--lang: expected es or en, got 'fr'" in refused.stderr
+    assert refused.returncode == 2 and "--lang: expected es or en, got 'fr'" in refused.stderr
+    # Without --report the value is still not of its option's form: a usage error too (it ran, exit 0).
+    alone = cli(sample, "forensics", "--tests", "anomalies", "--lang", "fr")
+    assert alone.returncode == 2 and "--lang: expected es or en, got 'fr'" in alone.stderr
 
 
 @pytest.fixture(scope="module")
