@@ -51,7 +51,7 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
     test = "anomalies.turnout_full"
     f = fr.counted(frame)
     if not fr.has_electors(f):
-        return not_applicable(test, "the tables carry no registered electors, so turnout is undefined.")
+        return not_applicable(test, "the tables carry no registered electors, so turnout is undefined.", listing=True)
     electors = fr.as_int(f, tf.ELECTORS)
     cast = fr.as_int(f, tf.CAST)
     big = electors >= min_electors
@@ -102,7 +102,7 @@ def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 
     nulls = fr.as_int(f, tf.NULL)
     use = cast >= min_cast
     if int(use.sum()) == 0:
-        return not_applicable(test, f"no counted table with at least {min_cast} ballots.")
+        return not_applicable(test, f"no counted table with at least {min_cast} ballots.", listing=True)
     share = fr.safe_ratio(nulls, cast)
     flagged = use & (share >= threshold)
     n = int(flagged.sum())

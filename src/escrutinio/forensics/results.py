@@ -113,8 +113,10 @@ class ForensicResult:
 
     @property
     def is_listing(self) -> bool:
-        """A rule listing that ran (one that could not run is a "cannot tell" like any test)."""
-        return self.listing and self.status == STATUS_OK
+        """A rule listing, whether it ran or not: one that could not run (no electors for turnout)
+        is still a listing ("cannot tell" why), so a script that keeps ``kind == "test"`` reads the
+        same set of tests on every election (Chile's ``turnout_full`` was a test, elsewhere a listing)."""
+        return self.listing
 
     def flagged(self, alpha: float = 0.05) -> bool | None:
         """True (flagged), False (not flagged) or None (cannot tell) at level ``alpha``.
@@ -140,7 +142,7 @@ class ForensicResult:
             "kind": "listing" if listed else "test",
             "family": self.family,
             "flagged": flagged,
-            "status": status_word(flagged, listing=listed),
+            "status": status_word(flagged, listing=listed and self.status == STATUS_OK),
             "p_value": self.p_value,
             "estimates": self.estimates,
             "null": {"distribution": self.null, "draws": self.draws},
@@ -221,8 +223,9 @@ def _figure(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
-def not_applicable(test: str, why: str, *, level: str | None = None) -> ForensicResult:
-    """A result for a test the data cannot support (e.g. no electors column for turnout)."""
+def not_applicable(test: str, why: str, *, level: str | None = None, listing: bool = False) -> ForensicResult:
+    """A result for a test (or, with ``listing``, a rule listing) the data cannot support (e.g. no
+    electors column for turnout)."""
     return ForensicResult(
         test=test,
         statistic=None,
@@ -230,6 +233,7 @@ def not_applicable(test: str, why: str, *, level: str | None = None) -> Forensic
         reading=f"Cannot tell: {why}",
         status=STATUS_NOT_APPLICABLE,
         level=level,
+        listing=listing,
     )
 
 

@@ -26,3 +26,13 @@ def test_counts_of_tables_are_integers_in_json_and_csv():
         assert type(d["statistic"]) is int, (r.test, d["statistic"])
         assert "." not in str(csv_row(d)["statistic"]), (r.test, csv_row(d)["statistic"])
     assert results[0].to_dict()["statistic"] == 4  # orders 1 to 4: cast set to the electors
+
+
+def test_a_listing_that_cannot_run_is_still_a_listing():
+    """Chile's file has no electors: turnout_full cannot run, and stays a listing ("cannot tell"
+    why) instead of becoming a test, so ``kind == "test"`` keeps the same set on every election
+    (review11 #9)."""
+    f = simulate.synthetic_election(200, seed=1).drop("electors")
+    d = anomalies.turnout_full(f).to_dict()
+    assert (d["kind"], d["status"], d.get("flagged")) == ("listing", "cannot tell", None)
+    assert d["wording"].startswith("Cannot tell: the tables carry no registered electors")

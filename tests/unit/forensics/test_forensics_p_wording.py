@@ -33,5 +33,5 @@ def test_a_tiny_p_value_reads_p_below_in_the_wording() -> None:
         pl.when(pl.col("table").is_in(ids)).then(0).otherwise(pl.col("v_B")).alias("v_B"),
     )
     reading = anomalies.unanimous(planted, choices=["A", "B"], draws=9999).reading
-    assert "Monte Carlo p < 0.001" in reading
+    assert "Monte Carlo p under the thick tail < 0.001" in reading
     assert "= <" not in reading
