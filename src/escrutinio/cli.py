@@ -758,7 +758,8 @@ def elections_show(
         return
     from escrutinio.output import emit_table, say
 
-    say(f"{data['name']} ({data['id']}), {data['date']}, {data['country']}; levels: {', '.join(data['levels'])}.")
+    abroad = f"; abroad: {', '.join(data['abroad_levels'])}" if data["abroad_levels"] else ""
+    say(f"{data['name']} ({data['id']}), {data['date']}, {data['country']}; levels: {', '.join(data['levels'])}{abroad}.")
     emit_table(data["choices"], [("id", "id"), ("name", "name"), ("candidate", "candidate")], title=data["contest"])
     rules = data["rules"]
     void = f"void when null + blank {rules['void']['share']} of ballots cast" if rules["void"] else "no void rule"

@@ -19,6 +19,7 @@ from escrutinio.api.app import create_app
 from escrutinio.app import EscrutinioError, Session
 
 REFUSED = "level: expected one of this election's levels"
+SJL = "area: 140101 (SAN JUAN DE LURIGANCHO, a district)"
 
 
 @pytest.fixture
@@ -112,33 +113,77 @@ def test_chile_s_regions_and_districts_by_their_names(tmp_path: Path) -> None:
 
 
 @pytest.mark.shared
-def test_peru_s_level_names_still_list_its_areas(tmp_path: Path) -> None:
+def test_peru_s_level_names_list_the_areas_they_name(tmp_path: Path) -> None:
+    """Peru's levels abroad lie as deep as its own (a continent as a department, a country as a
+    province): each name lists its own areas, named by it, and the names of one depth together
+    list every area there once, adding up to the nation. ``country`` listed the provinces too."""
     runoff = need_shared(DATA / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz")
     db = str(tmp_path / "runoff.db")
+    names = ("department", "continent", "province", "country", "district", "city")
     with Session(db) as session:
         session.count.load(runoff, "peru-2021-runoff")
         nation = session.count.results()[0]
-        counts = {lv: session.count.results(lv) for lv in ("department", "province", "district")}
+        counts = {lv: session.count.results(lv) for lv in names}
+        inside_africa = session.count.results("country", "91")
+        below = {where: session.count.below(where)[0] for where in (None, "91", "14", "140101")}
     for level, rows in counts.items():
-        assert {r["level"] for r in rows} == {level}
-        assert sum(r["votes"]["PL"] for r in rows) == nation["votes"]["PL"] == 8_834_440
-    assert [len(rows) for rows in counts.values()] == [30, 273, 2_082]  # abroad: 5 continents, 48 countries, 192 cities
+        assert {(r["level"], r["kind"]) for r in rows} == {(level, level)}
+    for domestic, abroad in zip(names[::2], names[1::2], strict=True):
+        both = counts[domestic] + counts[abroad]
+        assert len({r["area"] for r in both}) == len(both)
+        assert sum(r["votes"]["PL"] for r in both) == nation["votes"]["PL"] == 8_834_440
+    assert [len(counts[lv]) for lv in names] == [25, 5, 196, 77, 1_874, 208]
+    assert [r["name"] for r in inside_africa] == ["ARGELIA", "REPUBLICA ARABE DE EGIPTO", "MARRUECOS", "SUDAFRICA"]
+    assert below == {None: ["department", "continent"], "91": ["country"], "14": ["province"], "140101": ["table"]}
+    with TestClient(create_app(db)) as client:
+        countries = client.get("/api/v1/results", params={"level": "country"})
+        page = client.get("/?lang=en")
+    assert countries.status_code == 200 and countries.json() == counts["country"]
+    assert "level=department" in page.text and "level=continent" in page.text and 'href="/areas/91"' in page.text
 
 
-def test_a_level_above_the_area_asked_for_lists_nothing_on_both_engines(db_url: str, tmp_path: Path) -> None:
-    """Departments within a district (or provinces within one) are none: an empty listing on
-    SQLite and on PostgreSQL alike, in the application, the CLI and the API (PostgreSQL
-    refused the empty ``IN ()`` the reader built: 409 ``store_state``, a syntax error)."""
+def test_a_level_not_within_the_area_asked_for_is_refused_naming_the_field(db_url: str, tmp_path: Path) -> None:
+    """Departments within a district, or provinces within one, are none: a 422 naming ``area``
+    and what would answer (no area), on SQLite and on PostgreSQL alike, in the application, the
+    CLI and the API; an empty listing read as "nothing counted there yet". An area at the level
+    itself lists that area (the district within itself), as the API documents."""
     from tests.onpe_sample import sample_rows, write
 
     with Session(db_url) as session:
         session.count.load(write(tmp_path / "sample.csv", sample_rows()), "peru-2021-runoff")
-        assert session.count.results("department", "140101") == []
-        assert session.count.results("province", "140101") == []
+        for level in ("national", "department", "province"):
+            with pytest.raises(EscrutinioError) as refused:
+                session.count.results(level, "140101")
+            assert refused.value.field == "area" and getattr(refused.value, "rule", None) == "invalid"
+        assert str(refused.value) == (
+            f"{SJL} is not above the province level; expected an area of a level above it (department) or no area"
+        )
         assert [r["area"] for r in session.count.results("district", "1401")]  # the level below still lists
-    shown = cli(db_url, "results", "--level", "department", "--area", "140101", "--format", "json")
-    assert shown.returncode == 0 and json.loads(shown.stdout) == [], shown.stderr
+        assert [r["area"] for r in session.count.results("district", "140101")] == ["140101"]
+    shown = cli(db_url, "--errors", "json", "results", "--level", "department", "--area", "140101", "--format", "json")
+    assert shown.returncode == 2 and json.loads(shown.stderr)["error"]["option"] == "--area", shown.stderr
     with TestClient(create_app(db_url)) as client:
         for level in ("department", "province"):
             got = client.get("/api/v1/results", params={"level": level, "area": "140101"})
-            assert got.status_code == 200 and got.json() == [], got.text
+            error = got.json()["error"]
+            assert got.status_code == 422 and error["field"] == "area" and error["rule"] == "invalid", got.text
+            assert error["message"].startswith(f"{SJL} is not above the") and "--" not in error["message"]
+
+
+@pytest.mark.shared
+def test_a_level_that_is_not_under_the_area_is_refused_naming_the_levels_there(tmp_path: Path) -> None:
+    """Provinces within a continent are none (a continent holds countries): 422 naming ``level``
+    and the levels that are under that area."""
+    runoff = need_shared(DATA / "peru-2021-runoff" / "Resultados_2da_vuelta_Version_PCM.csv.gz")
+    db = str(tmp_path / "runoff.db")
+    with Session(db) as session:
+        session.count.load(runoff, "peru-2021-runoff")
+    with TestClient(create_app(db)) as client:
+        got = client.get("/api/v1/results", params={"level": "province", "area": "91"})
+        city = client.get("/api/v1/results", params={"level": "country", "area": "14"})
+    assert got.status_code == 422 and got.json()["error"] == {
+        "field": "level",
+        "rule": "invalid",
+        "message": "level: no province lies within area 91 (AFRICA, a continent); expected one of country, city, table",
+    }
+    assert city.status_code == 422 and city.json()["error"]["message"].endswith("expected one of province, district, table")

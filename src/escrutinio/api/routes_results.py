@@ -26,12 +26,18 @@ TableId = Annotated[str, Path(description="Polling table id as the source writes
 async def results(
     request: Request,
     reads: Reads,
-    level: Annotated[str | None, Query(description="A level by the election's name (region...), national or table")] = None,
+    level: Annotated[
+        str | None,
+        Query(description="A level by the election's name (department, continent abroad...), national or table"),
+    ] = None,
     area: Annotated[str | None, Query(description="Area code (14 for Lima, 140137 for a district)")] = None,
     fmt: FormatQuery = None,
 ) -> Response:
-    """The nation (no parameter), one area (``area`` alone) in full, or every area of ``level``
-    (within ``area``) one row each: tables by state, ballots, votes, shares, leader and margin.
+    """The nation (no parameter), one area (``area`` alone) in full, or every area ``level``
+    names (within ``area``) one row each: tables by state, ballots, votes, shares, leader and
+    margin. A level lists the areas of its name (Peru's ``department`` its departments,
+    ``continent`` its continents abroad); with ``area``, a level not under that area is a 422
+    naming ``level`` or ``area`` and what would answer (``GET /contest`` names the levels).
     The nation's row also names the log head its figures were computed on."""
     lv, code = parse_level(level, "level"), parse_area(area, "area")
     return await answer(request, reads, fmt, listing(lambda session: session.count.results(lv, code)))

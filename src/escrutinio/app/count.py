@@ -30,6 +30,15 @@ def _quiet(step: str, done: int, total: int) -> None:
     return None
 
 
+class LevelMismatch(InvalidValue):
+    """A level and an area that together name no area (departments within a province, provinces
+    within a continent): refused as an invalid value (a usage error: 422, the CLI's exit 2),
+    naming ``level`` or ``area`` and what would answer."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message, field=field)
+
+
 class NotAnArea(StoreError):
     """``--area`` names a polling table: one table is shown by itself, not as a listing."""
 
@@ -308,14 +317,23 @@ class CountService:
             "country": e.country,
             "contest": e.contest.name,
             "levels": list(e.levels),
+            "abroad_levels": list(e.abroad_levels),
             "timezone": e.timezone,
             "choices": [{"id": c.id, "name": c.name, "party": c.party, "candidate": c.candidate} for c in e.contest.choices],
         }
 
     def results(self, level: Level | str | None = None, area: str | None = None) -> list[dict[str, Any]]:
         """Results for the nation (no level), one area (``area`` alone), or every area of a level
-        within ``area`` (see :meth:`level_depth`); ``table`` lists polling tables (see :meth:`tables`)."""
-        from escrutinio.count.results import build, national_extras, within
+        within ``area`` (see :meth:`level_depth`); ``table`` lists polling tables (see :meth:`tables`).
+
+        A level named as the election names it lists the areas it names: Peru's ``department``
+        its departments, ``continent`` its continents abroad, ``country`` its countries abroad,
+        though continents lie as deep as departments and countries as deep as provinces. A
+        :class:`Level` lists every area at its depth, whatever it is called (code that walks
+        every level). A level with none of its areas within ``area`` (departments within a
+        province, provinces within a continent) is refused naming what would answer
+        (:class:`LevelMismatch`): an empty listing would read as "no results yet"."""
+        from escrutinio.count.results import within
 
         depth = self.level_depth(level) if level is not None else None
         if level is not None and depth is None:
@@ -326,13 +344,80 @@ class CountService:
         if area is not None:
             self._check_area(area, parent, election)
         if depth is None:
-            codes = [area or election.country]
-        elif depth == 0:
-            codes = [election.country]
-        else:
-            codes = list(areas.by_depth.get(depth, ()))
-            if area is not None and area != election.country:
-                codes = [c for c in codes if within(c, area, parent)]
+            return self._rows([area or election.country], None)
+        codes = [election.country] if depth == 0 else self._named(level, depth)
+        if area is not None and area != election.country:
+            codes = [c for c in codes if within(c, area, parent)]
+            if not codes:
+                raise self._mismatch(str(level), depth, area)
+        return self._rows(codes, depth)
+
+    def below(self, area: str | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+        """The areas one level below ``area`` (the nation when None), whatever each is called
+        (the nation's departments and its continents abroad), and the names of their levels, its
+        own first; below the lowest level, its polling tables (``["table"]``). What an area's
+        page lists: each name is a ``results`` level that lists its part of them."""
+        election = self.session.election()
+        where = area or election.country
+        self._check_area(where, self._known_areas().parent, election)
+        row = self._known_areas().by_code.get(where)
+        depth = 0 if where == election.country or row is None else int(row[1])
+        if depth >= len(election.levels):
+            return ["table"], self.tables(area)
+        rows = self.results(Level.at(depth + 1), area)
+        names = list(dict.fromkeys(r["level"] for r in rows)) or [election.level_name(depth + 1)]
+        return names, rows
+
+    def _named(self, level: Level | str | None, depth: int) -> list[str]:
+        """The codes of the areas ``level`` lists (see :meth:`results`), sorted."""
+        areas = self._known_areas()
+        codes = list(areas.by_depth.get(depth, ()))
+        election = self.session.election()
+        if isinstance(level, Level) or len(election.names_at(depth)) < 2:
+            return codes
+        return [c for c in codes if areas.by_code[c][2] == level]
+
+    def _mismatch(self, level: Level | str, depth: int, area: str) -> LevelMismatch:
+        """Why ``level`` lists nothing within ``area``, naming what would: the area lies at or
+        below the level (name an area above it, or none), or the level is not one of those under
+        the area (Peru's provinces are not under a continent: its countries are)."""
+        election = self.session.election()
+        areas = self._known_areas()
+        _code, at, kind, name, _parent = areas.by_code[area]
+        what = f"{area} ({name}, a {election.area_level(int(at), kind)})"
+        if int(at) >= depth:
+            above = self._levels_above(self._named(level, depth)[:1]) if depth else []
+            where = f"an area of a level above it ({', '.join(above)}) or no area" if above else "no area"
+            return LevelMismatch(f"area: {what} is not above the {level} level; expected {where}", "area")
+        below = [*self._levels_below(area), "table"]
+        return LevelMismatch(f"level: no {level} lies within area {what}; expected one of {', '.join(below)}", "level")
+
+    def _levels_above(self, codes: list[str]) -> list[str]:
+        """The names of the levels above the first of ``codes`` (the nation's left out), top down."""
+        election = self.session.election()
+        areas = self._known_areas()
+        names: list[str] = []
+        node = areas.parent.get(codes[0]) if codes else None
+        while node is not None and node in areas.by_code:
+            _code, at, kind, _name, node = areas.by_code[node]
+            names.insert(0, election.area_level(int(at), kind))
+        return names
+
+    def _levels_below(self, area: str) -> list[str]:
+        """The names of the levels of the areas below ``area``, top down."""
+        from escrutinio.count.results import within
+
+        areas = self._known_areas()
+        election = self.session.election()
+        inside = {(int(r[1]), r[2]) for r in areas.rows if r[0] != area and within(r[0], area, areas.parent)}
+        return list(dict.fromkeys(election.area_level(at, kind) for at, kind in sorted(inside)))
+
+    def _rows(self, codes: list[str], depth: int | None) -> list[dict[str, Any]]:
+        """The results rows of ``codes`` (all at ``depth``; None: areas of any depth)."""
+        from escrutinio.count.results import build, national_extras
+
+        election = self.session.election()
+        areas = self._known_areas()
         # The head first: every figure read after it is at least that new, so a result never
         # names a head its figures are older than (on a replica that replays as we read, too).
         seq, head = self.session.reader.head()
@@ -376,7 +461,7 @@ class CountService:
         code: str | None = area
         while code is not None and code != election.country and code in rows:
             depth, kind, name, par = rows[code]
-            chain.append({"area": code, "name": name, "level": election.level_name(depth), "kind": kind})
+            chain.append({"area": code, "name": name, "level": election.area_level(depth, kind), "kind": kind})
             code = par
         chain.append({"area": election.country, "name": election.name, "level": election.level_name(0), "kind": "national"})
         return chain[::-1]

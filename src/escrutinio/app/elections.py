@@ -55,6 +55,7 @@ def describe(name: str, e: Election) -> dict[str, Any]:
         "timezone": e.timezone,
         "country": e.country,
         "levels": list(e.levels),
+        "abroad_levels": list(e.abroad_levels),
         "contest": e.contest.name,
         "choices": [{"id": c.id, "name": c.name, "party": c.party, "candidate": c.candidate} for c in e.contest.choices],
         "rules": e.rules.to_dict(),

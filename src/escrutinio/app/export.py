@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from escrutinio.count.options import Level
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.errors import EscrutinioError, StoreError
 
@@ -68,8 +69,8 @@ class ExportService:
         lowest = len(election.levels) if depth is None else min(depth, len(election.levels))
         parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
         out: list[dict[str, Any]] = []
-        for name in ("national", *election.levels)[: lowest + 1]:
-            for row in self.session.count.results(name):
+        for depth in range(lowest + 1):  # by position: every area at each depth, abroad too
+            for row in self.session.count.results(Level.at(depth)):
                 row["parent"] = parents.get(row["area"])
                 out.append(row)
         return out
@@ -235,8 +236,8 @@ class ExportService:
         election = self.session.election()
         parents = {code: parent for code, _lv, _k, _n, parent in self.session.reader.areas()}
         levels: dict[str, list[dict[str, Any]]] = {}
-        for name in ("national", *election.levels):
-            rows = self.session.count.results(name)
+        for depth, name in enumerate(("national", *election.levels)):  # each with the areas abroad at its depth
+            rows = self.session.count.results(Level.at(depth))
             for row in rows:
                 row["parent"] = parents.get(row["area"])
             levels[name] = rows

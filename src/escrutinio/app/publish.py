@@ -222,7 +222,7 @@ class PublishService:
         country = election.country
         yield "contest.json", _json(count.contest())
         yield from _both("results/national", count.results())
-        for level in election.levels:
+        for level in election.level_depths():  # each name lists its own: departments, then continents abroad
             rows = count.results(level)
             flat = [flatten(r) for r in rows]
             yield from _both(f"results/{level}", rows, flat)

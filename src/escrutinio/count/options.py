@@ -20,6 +20,12 @@ class Level(StrEnum):
         """The geography depth (0 = the nation); None for tables."""
         return None if self is Level.TABLE else list(Level).index(self)
 
+    @classmethod
+    def at(cls, depth: int) -> Level:
+        """The level at ``depth`` by position (0: the nation), every area there whatever the
+        election calls it (Peru's departments and its continents abroad at 1)."""
+        return list(cls)[depth]
+
 
 class InvalidSheets(StrEnum):
     """What a load does with a sheet that breaks a counting rule."""

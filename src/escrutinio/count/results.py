@@ -120,7 +120,7 @@ def build(
             AreaResult(
                 code=code,
                 name=name,
-                level=election.level_name(depth),
+                level=election.area_level(depth, kind),
                 kind=kind,
                 tables=tables,
                 electors=g("electors", 0),

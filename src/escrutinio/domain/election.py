@@ -198,6 +198,18 @@ class Election:
             return "national"
         return self.levels[depth - 1] if depth <= len(self.levels) else str(depth)
 
+    def names_at(self, depth: int) -> tuple[str, ...]:
+        """The names this election gives the level at ``depth`` (1: the first below the nation):
+        its own level's, then its abroad level's when that differs (Peru's ``department`` and
+        ``continent``; Chile's ``district`` alone)."""
+        return tuple(name for name, at in self.level_depths().items() if at == depth)
+
+    def area_level(self, depth: int, kind: str) -> str:
+        """This election's name for the level of an area of ``kind`` at ``depth``: the kind itself
+        when the election names that level so (a country abroad is at Peru's ``country`` level,
+        not at its ``province`` level, although both lie at depth 2), else :meth:`level_name`."""
+        return kind if depth > 0 and kind in self.names_at(depth) else self.level_name(depth)
+
 
 def _get(data: Mapping[str, Any], path: str, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
     if key not in data:

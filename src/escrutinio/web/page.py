@@ -66,6 +66,9 @@ class Download:
     label: str
     fmt: str
     href: str
+    level: str | None = None
+    """The level a listing's link lists, when a page offers several (the nation's departments
+    and its continents abroad): the layout names it in the reader's language."""
 
 
 def downloads(label: str, api_path: str, **params: str | None) -> list[Download]:

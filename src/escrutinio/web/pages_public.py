@@ -8,6 +8,7 @@ the page. URLs are stable and bookmarkable: ``/`` (the nation), ``/areas/{code}`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -21,7 +22,6 @@ from escrutinio.parsing import (
     parse_case_number,
     parse_case_status,
     parse_code,
-    parse_level,
     parse_table_id,
 )
 from escrutinio.web.maps_slot import render_map
@@ -43,9 +43,9 @@ def area_figures(code: str | None) -> Any:
         where = code or country
         lineage = session.count.lineage(where)
         depth = len(lineage) - 1
-        levels = contest["levels"]
-        below = levels[depth] if depth < len(levels) else "table"
-        inside = session.count.results(parse_level(below, "level"), None if where == country else where)
+        # Every area one level down, whatever each is called (the nation's departments and its
+        # continents abroad), and the names of their levels, each a listing of the API.
+        below_levels, inside = session.count.below(None if where == country else where)
         here = session.count.results(None, where)[0]
         nation = here if depth == 0 else session.count.results(None, country)[0]
         return {
@@ -53,7 +53,8 @@ def area_figures(code: str | None) -> Any:
             "area": here,
             "national_leader": nation.get("leader"),
             "lineage": lineage,
-            "below": below,
+            "below": below_levels[0],
+            "below_levels": below_levels,
             "inside": inside,
             "status": session.count.status() if depth == 0 else None,
         }
@@ -96,7 +97,10 @@ async def area_page(page: Page, code: str | None) -> Response:
     if below == "table":
         links += downloads(page.gettext("Tables"), "/results", level="table", area=area["area"])
     else:
-        links += downloads(page.gettext("Areas inside"), "/results", level=below, area=None if national else area["area"])
+        several = len(data["below_levels"]) > 1  # one listing a level (Peru's departments, then its continents)
+        for level in data["below_levels"]:
+            listed = downloads(page.gettext("Areas inside"), "/results", level=level, area=None if national else area["area"])
+            links += [replace(d, level=level) for d in listed] if several else listed
     if national:
         links += downloads(page.gettext("Progress"), "/status")
     map_svg = None
