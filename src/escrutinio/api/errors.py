@@ -111,11 +111,28 @@ def field_of(exc: BaseException) -> str | None:
     return found.group(1).lower().replace("-", "_") if found else None
 
 
+STEPS: dict[application.Action, str] = {
+    application.Action.PLAN_AUDIT: "an auditor or the administrator starts one with POST /api/v1/audit/plan",
+}
+"""How a client takes the step an error says is missing (``step``), in the API's words: the
+application's message tells a person at the command line which command to run."""
+
+
+def api_words(exc: application.EscrutinioError) -> str:
+    """The error's one line as the API says it: an error naming a missing ``step`` is the fact
+    (``what``) and the request that takes the step, not the command the CLI would run."""
+    step, what = getattr(exc, "step", None), getattr(exc, "what", None)
+    if isinstance(step, application.Action) and step in STEPS and isinstance(what, str):
+        named = field_of(exc)
+        return f"{named + ': ' if named else ''}{what}; {STEPS[step]}"
+    return str(exc)
+
+
 def refusal(exc: application.EscrutinioError, body: tuple[str, ...] = ()) -> JSON:
     """The answer to one of the application's errors (see the module's docstring). A field of
     the request's ``body`` is named by its path there (``body.votes.XX``, as pydantic names
     the body's own refusals), not bare as the application (shared with the CLI) names it."""
-    message = without_addresses(str(exc).split("\n")[0]) or type(exc).__name__  # no database URL to the public
+    message = without_addresses(api_words(exc).split("\n")[0]) or type(exc).__name__  # no database URL to the public
     field = field_of(exc)
     if field is not None and field.split(".")[0] in body:
         message = f"body.{message}" if message.startswith(f"{field}: ") else message

@@ -78,7 +78,7 @@ class AuditActions:
 
         state = self._service.state()
         if state.manifest is None:
-            raise NoAudit("no audit in this store: start one with escrutinio audit plan --record")
+            raise NoAudit()
         return state.unit
 
     def retrieval(self, round_number: int | None = None, *, area: str | None = None) -> dict[str, Any]:

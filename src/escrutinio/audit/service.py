@@ -49,6 +49,7 @@ from escrutinio.domain.errors import (
     RuleError,
     StaleState,
 )
+from escrutinio.domain.roles import Action
 from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
@@ -84,7 +85,19 @@ Decide = Callable[["Folded"], Step]
 
 
 class NoAudit(RuleError, NotFound):
-    """The store holds no audit to act on (refused as a rule; not found, to the API: 404)."""
+    """The store holds no audit to act on (refused as a rule; not found, to the API: 404).
+
+    Its message tells a person at the command line what to run; ``what`` is the fact in no
+    skin's words and ``step`` the action that would make one, which each skin words its own way
+    (the API names its request: a client has no command line to run)."""
+
+    what = "no audit in this store"
+
+    def __init__(self, message: str | None = None) -> None:
+        """The store's missing audit (``audit``); with ``message``, a log's (its own words)."""
+        super().__init__(message or f"{self.what}: start one with escrutinio audit plan --record")
+        self.field = "audit" if message is None else None
+        self.step: Action | None = Action.PLAN_AUDIT if message is None else None
 
 
 @dataclass(frozen=True)
@@ -326,7 +339,7 @@ class AuditService:
     def _open(self) -> tuple[Folded, int]:
         folded, head = self._refresh()
         if folded.state.manifest is None:
-            raise NoAudit("no audit in this store: start one with escrutinio audit plan --record")
+            raise NoAudit()
         return folded, head
 
     # -- writing the record ------------------------------------------------------------------

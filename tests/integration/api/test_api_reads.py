@@ -123,7 +123,9 @@ def test_the_docket_filters_by_area_as_the_application_does(server: Server, smal
         ("/api/v1/cases?area=99", 422, "area", "invalid"),  # a filter naming no area: bad input, not a missing case
         ("/api/v1/cases?area=%00", 422, "area", "invalid"),
         ("/api/v1/cases/NUL-999999", 404, "case", "not_found"),
-        ("/api/v1/audit", 404, None, "not_found"),
+        ("/api/v1/audit", 404, "audit", "not_found"),
+        ("/api/v1/results?level=department&area=1401", 422, "area", "invalid"),  # departments within a province
+        ("/api/v1/results?level=national&area=14", 422, "area", "invalid"),
         ("/api/v1/events?heartbeat=x", 422, "heartbeat", "float_parsing"),
     ],
 )
@@ -134,3 +136,13 @@ def test_bad_parameters_name_the_field(server: Server, path: str, status: int, f
     error = error_of(got)
     assert (error["field"], error["rule"]) == (field, rule), error
     assert error["message"]
+
+
+def test_no_audit_is_said_in_the_api_s_words(server: Server) -> None:
+    """The 404 of ``/audit`` says what is missing and which request starts an audit, not which
+    command to run: an API client has no command line (it named ``escrutinio audit plan``)."""
+    with server.client() as client:
+        got = client.get("/api/v1/audit")
+    message = error_of(got)["message"]
+    assert got.status_code == 404 and "escrutinio" not in message, message
+    assert message == "audit: no audit in this store; an auditor or the administrator starts one with POST /api/v1/audit/plan"
