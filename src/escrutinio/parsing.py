@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from escrutinio.domain.errors import EscrutinioError
-from escrutinio.domain.sheet import MAX_COUNT, over_count
+from escrutinio.domain.sheet import MAX_COUNT as MAX_COUNT  # the skins bound figures by it (a request model's le=)
+from escrutinio.domain.sheet import over_count
 
 if TYPE_CHECKING:
     from escrutinio.audit.entries import Entry, Resolution

@@ -23,7 +23,9 @@ from escrutinio.api.bodies import Strict, body_schema, form_file, json_body
 from escrutinio.api.deps import Reads, Sessions
 from escrutinio.api.errors import ERROR_SCHEMA
 from escrutinio.api.receipts import written
+from escrutinio.api.representation import READ_RESPONSES, FormatQuery, answer, listing
 from escrutinio.app import Action, Session
+from escrutinio.parsing import MAX_COUNT
 
 router = APIRouter(tags=["intake"])
 
@@ -45,7 +47,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     ]
 }
 
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A figure of one table's sheet: at most the project's one limit (``MAX_COUNT``), as a file's."""
 
 
 class SheetEntry(Strict):
@@ -94,9 +97,13 @@ def entering(table: str, entry: SheetEntry, key: str) -> Callable[[Session], Any
     )
 
 
-@router.get("/tables/{table}/entries", summary="A table's entries and scans, with their clerks and times", responses=ERRORS)
-async def entries(table: Annotated[str, TABLE], reads: Reads) -> list[dict[str, Any]]:
-    return await reads.run(lambda s: s.intake.entries(table))
+@router.get(
+    "/tables/{table}/entries", summary="A table's entries and scans, with their clerks and times", responses=READ_RESPONSES
+)
+async def entries(request: Request, table: Annotated[str, TABLE], reads: Reads, fmt: FormatQuery = None) -> Response:
+    """Each entry and scan, oldest first, with its event, time and clerk; JSON, or CSV (one row
+    an entry, ``sheet.votes.PL`` a column) with ``?format=csv`` or ``Accept: text/csv``, as every read."""
+    return await answer(request, reads, fmt, listing(lambda s: s.intake.entries(table)))
 
 
 @router.put(

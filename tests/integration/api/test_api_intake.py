@@ -63,6 +63,43 @@ def test_double_entry_over_http(client: TestClient) -> None:
     assert [(e["clerk"], e["outcome"]) for e in history] == [("clerk:ana", "awaiting_second_entry"), ("clerk:beto", "processed")]
 
 
+def test_a_table_s_entries_read_as_csv_as_every_read(client: TestClient) -> None:
+    """``?format=csv`` and ``Accept: text/csv`` give the entries one a row, nested figures as
+    dotted columns (``sheet.votes.PL``), with the ETag and cache headers of every public read (it answered JSON only)."""
+    post(client, "clerk:ana", "a1")
+    post(client, "clerk:beto", "b1")
+    as_json = client.get("/api/v1/tables/000001/entries")
+    by_query = client.get("/api/v1/tables/000001/entries", params={"format": "csv"})
+    by_header = client.get("/api/v1/tables/000001/entries", headers={"Accept": "text/csv"})
+    tag = by_query.headers["etag"]
+    again = client.get("/api/v1/tables/000001/entries", params={"format": "csv"}, headers={"If-None-Match": tag})
+    bad = client.get("/api/v1/tables/000001/entries", params={"format": "xml"})
+    assert by_query.status_code == 200 and by_query.headers["content-type"].startswith("text/csv")
+    assert by_header.text == by_query.text and again.status_code == 304
+    header, *rows = by_query.text.splitlines()
+    columns = header.split(",")
+    assert {"event", "clerk", "sheet.votes.PL", "sheet.votes.FP", "sheet.cast"} <= set(columns)
+    assert len(rows) == len(as_json.json()) == 2
+    assert [dict(zip(columns, r.split(","), strict=True))["clerk"] for r in rows] == ["clerk:ana", "clerk:beto"]
+    assert as_json.headers["etag"] != by_query.headers["etag"] and "max-age" in as_json.headers["cache-control"]
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "format"
+
+
+def test_the_figures_limit_is_the_project_s_one(client: TestClient) -> None:
+    """The entry model's bound is ``MAX_COUNT`` itself (domain/sheet.py), not a copy of it that
+    could drift from what files and rulings are held to."""
+    from escrutinio.api.routes_intake import SheetEntry
+    from escrutinio.domain.sheet import MAX_COUNT
+
+    schema = SheetEntry.model_json_schema()["properties"]
+    assert schema["cast"]["maximum"] == MAX_COUNT
+    over = post(client, "clerk:ana", "big", {**ENTRY, "cast": MAX_COUNT + 1})
+    assert over.status_code == 422 and over.json()["error"]["field"] == "body.cast"
+    api = Path(__file__).parents[3] / "src" / "escrutinio" / "api"
+    copies = [p.name for p in api.glob("*.py") if "10_000_000" in p.read_text() or "10000000" in p.read_text()]
+    assert copies == []
+
+
 def test_a_mismatch_names_the_fields_and_the_case(client: TestClient) -> None:
     post(client, "clerk:ana", "k", table="000002")
     got = post(client, "clerk:beto", "k", {**ENTRY, "blank": 1, "cast": 221}, table="000002").json()
