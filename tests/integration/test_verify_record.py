@@ -353,3 +353,34 @@ def test_a_database_url_is_told_to_export_its_log_first() -> None:
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "not a record: export its log first (escrutinio --db URL log export" in done.stderr
     assert "S3cretPW" not in done.stderr
+
+
+def test_corrected_figures_above_the_roll_fail_on_a_table_with_no_sheet(record: tuple[Path, str], tmp_path: Path) -> None:
+    """A log written by another program: table 000011 (300 electors) is put on the roll with no
+    sheet, and an observation's ruling corrects it to 60,105 ballots. The application refuses that ruling before
+    the table has a sheet too; the replay skipped the electors check without a sheet, so the log
+    verified."""
+    events = read(record[0])
+    roll = next(e for e in events if e.type == "tables.registered")
+    opened, admitted, ruled = (next(e for e in events if e.type == t and e.data["number"] == "OBS-000001") for t in CASE_STEPS)
+    tables = {"area": ["140137"], "electors": [300], "polling_place": [None], "table": ["000011"]}
+    filing = {**opened.data["filing"], "tables": ["000011"]}
+    figures = {"votes": [60_000, 87], "blank": 0, "null": 18, "challenged": 0, "cast": 60_105}
+    effect = {"kind": "count_corrected", "figures": figures, "decided": [], "instead": None}
+
+    def again(event: Event, **changed: Any) -> Event:  # the case's event for OBS-000002, its docket row left out
+        return forged(event, **{**{k: v for k, v in event.data.items() if k != "summary"}, "number": "OBS-000002", **changed})
+
+    extra = [
+        forged(roll, tables=tables, source="forged.csv"),
+        again(opened, filing=filing),
+        again(admitted),
+        again(ruled, ruling={**ruled.data["ruling"], "effect": effect}),
+    ]
+    path = rewritten(record, tmp_path, extra)
+    with pytest.raises(Discrepancy, match=r"figures do not hold: cast = 60105 exceeds the 300 registered electors") as err:
+        verify(path)
+    assert err.value.seq == len(read(path))
+
+
+CASE_STEPS = ("case.opened", "case.admitted", "case.ruled")

@@ -44,7 +44,7 @@ from escrutinio.domain.claims import (
 from escrutinio.domain.errors import NotFound, RuleError
 from escrutinio.domain.roles import Role
 from escrutinio.domain.sheet import SheetState, TallySheet
-from escrutinio.ledger.cases import rebuild_cases, summary
+from escrutinio.ledger.cases import checked_against, rebuild_cases, summary
 from escrutinio.ledger.claims_codec import filing_to, refusal_to, ruling_to
 from escrutinio.ledger.events import EventType
 from escrutinio.ledger.pending import PendingEvent
@@ -343,17 +343,15 @@ class Disputes:
         return Change(case, event)
 
     def _sheet_args(self, case: Case) -> dict[str, Any]:
-        """Electors and current sheet of a one-table case, for checking corrected figures: the
-        electors whether or not the table has a sheet yet (figures above the roll are refused
-        either way)."""
-        if len(case.tables) != 1:
-            return {}
-        table = case.tables[0]
+        """Electors and current sheet of a one-table case, for checking corrected figures
+        (:func:`~escrutinio.ledger.cases.checked_against`, the rule ``verify`` replays too)."""
         history, electors = self._prefetch
-        current = next((v for v in history.get(table, []) if v["current"]), None)
-        if current is None:
-            return {"electors": electors.get(table)}
-        return {"electors": electors.get(table), "sheet": _sheet(current)}
+
+        def sheet_of(table: str) -> TallySheet | None:
+            current = next((v for v in history.get(table, []) if v["current"]), None)
+            return None if current is None else _sheet(current)
+
+        return checked_against(case, electors, sheet_of)
 
     def _with_sheets(self, case: Case) -> Case:
         """``case`` as a decision leaves it, refused (rule ``no_sheet``) when the decision in

@@ -6,7 +6,7 @@ events) and anyone replaying an exported log: a case is what its events make of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,22 @@ from escrutinio.domain.errors import RuleError
 from escrutinio.domain.sheet import TallySheet
 from escrutinio.ledger.claims_codec import filing_from, refusal_from, ruling_from
 from escrutinio.ledger.events import Event, EventType
+
+
+def checked_against(
+    case: Case | None, electors: Mapping[str, int | None], sheet_of: Callable[[str], TallySheet | None]
+) -> dict[str, Any]:
+    """What a ruling on ``case`` is checked against (:func:`apply_case_event`'s ``electors`` and
+    ``sheet``): for a one-table case, the table's electors whether or not it has a sheet yet
+    (corrected figures above the roll are refused either way) and its current sheet when it has
+    one (``sheet_of``: None without). One rule for the application recording a ruling
+    (``disputes.service``) and for the replay judging a record (``ledger.semantic``, which
+    ``verify`` runs), so a log written by another program is judged as this one would have."""
+    if case is None or len(case.tables) != 1:
+        return {}
+    table = case.tables[0]
+    sheet = sheet_of(table)
+    return {"electors": electors.get(table)} if sheet is None else {"electors": electors.get(table), "sheet": sheet}
 
 
 def apply_case_event(

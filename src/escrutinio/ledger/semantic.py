@@ -388,15 +388,12 @@ class SemanticReplay:
         self.case_seq.setdefault(number, event.seq)
 
     def _sheet_args(self, case: Case | None) -> dict[str, Any]:
-        """The table's electors and current sheet for a one-table case: a ruling's corrected
-        figures are checked against them, as when the ruling was recorded."""
-        if case is None or len(case.tables) != 1:
-            return {}
-        table = case.tables[0]
-        cur = self.current.get(table)
-        if cur is None:
-            return {}
-        return {"electors": self.electors.get(table), "sheet": _tally(table, cur)}
+        """What a ruling's corrected figures are checked against, as when the application
+        recorded it (:func:`~escrutinio.ledger.cases.checked_against`: the table's electors even
+        before it has a sheet)."""
+        from escrutinio.ledger.cases import checked_against
+
+        return checked_against(case, self.electors, lambda t: _tally(t, cur) if (cur := self.current.get(t)) else None)
 
     # -- at the end --------------------------------------------------------------------------
 
