@@ -36,8 +36,8 @@ SEED = "73029184650183746529"
 def build(folder: Path) -> tuple[Path, str, dict[str, int]]:
     """The runoff store with the 2021 docket and an audit, exported: (record, head, what it holds)."""
     from escrutinio.app import Session
+    from escrutinio.app.replay_2021 import replay_2021
     from escrutinio.audit.kinds import AuditMethod
-    from escrutinio.demos.dispute_2021 import replay_2021
     from escrutinio.ledger.signing import generate_key, save_private_key
 
     db = str(folder / "runoff.db")

@@ -95,6 +95,7 @@ def test_every_still_broken_mark_names_a_contract() -> None:
         ("database", "escrutinio.intake.plan", "sqlalchemy"),
         ("capabilities", "escrutinio.audit.plan", "escrutinio.count.results"),
         ("skins", "escrutinio.cli", "escrutinio.store.store"),
+        ("skins", "escrutinio.demos.dispute_2021", "escrutinio.domain.claims"),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(contract_id: str, importer: str, imported: str, graph: grimp.ImportGraph) -> None:
@@ -186,3 +187,15 @@ def test_the_formats_contract_names_every_part_of_escrutinio() -> None:
         if not p.name.startswith("_") and (p.suffix == ".py" or (p / "__init__.py").exists())
     }
     assert parts - forbidden - {"escrutinio.domain", "escrutinio.formats"} == set()
+
+
+def test_the_skins_contract_names_every_module_of_the_skins_layers() -> None:
+    """Every module the layers place above ``output | parsing`` (the CLI, the API, the pages, the
+    demos) is a source of the skins contract: one left out (``escrutinio.demos`` was, importing
+    the domain, the definitions and the intake frames) could import a capability unseen, and the
+    contract would still say "kept"."""
+    layers = CONTRACTS["layers"]["layers"]
+    above = layers[: next(i for i, layer in enumerate(layers) if "parsing" in layer.split())]
+    skins = {name.strip("()") for layer in above for name in re.split(r"\s*[|:]\s*", layer.strip())}
+    sources = {m.removeprefix("escrutinio.") for m in CONTRACTS["skins"]["source_modules"]}
+    assert skins - sources == set()

@@ -443,7 +443,8 @@ def demo_dispute_command(
     _check_format(fmt)
     import tempfile
 
-    from escrutinio.demos.dispute_2021 import closing_line, phase_lines, replay_2021
+    from escrutinio.app.replay_2021 import replay_2021
+    from escrutinio.demos.dispute_2021 import closing_line, phase_lines
     from escrutinio.output import emit
 
     if store is not None and store.exists():

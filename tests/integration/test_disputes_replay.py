@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from escrutinio.app import Session
-from escrutinio.demos.dispute_2021 import replay_2021
+from escrutinio.app.replay_2021 import replay_2021
 from escrutinio.domain.claims import CaseKind
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

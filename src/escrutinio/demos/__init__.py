@@ -1,7 +1,7 @@
 """Demonstrations on real data, run through the application layer: not part of the library core.
 
-``scenario_2021`` rebuilds the 2021 runoff's docket (seeded, on the real table frame) and what
-the bodies did with it; ``dispute_2021`` replays it into a store, phase by phase, through
-:class:`escrutinio.app.Session` (``escrutinio demo dispute``). Nothing in ``app/`` or in the
-capabilities imports this package.
+``dispute_2021`` words ``escrutinio demo dispute``: the 2021 runoff's docket (rebuilt, seeded, on
+the real table frame by ``disputes.scenario_2021``) replayed into a store phase by phase by the
+application (``app.replay_2021``). A skin as the CLI is: it imports the application, parsing
+and output only (the import contract's ``skins``), and nothing below imports it.
 """

@@ -16,8 +16,8 @@ from tests.integration.generic_presets import PRESETS
 from escrutinio.app import Session
 from escrutinio.app.cases import Decision
 from escrutinio.app.certify import CertificationRefused
+from escrutinio.app.replay_2021 import ACTOR, replay_2021
 from escrutinio.count.options import InvalidSheets
-from escrutinio.demos.dispute_2021 import ACTOR, replay_2021
 from escrutinio.domain.claims import CaseKind, Effect, EffectKind
 
 pytestmark = pytest.mark.shared

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escrutinio.demos.scenario_2021 import nullity_request
+from escrutinio.disputes.scenario_2021 import nullity_request
 from escrutinio.domain.claims import (
     Case,
     CaseKind,

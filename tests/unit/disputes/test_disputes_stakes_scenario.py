@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from escrutinio.count.stakes import OpenClaim, smallest_overturning_set, stakes
-from escrutinio.demos.scenario_2021 import bodies_2021_rulings, play, processed_base, runoff_2021_docket
+from escrutinio.disputes.scenario_2021 import bodies_2021_rulings, play, processed_base, runoff_2021_docket
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import CaseKind, CaseStatus, EffectKind, Figures, table_outcomes
 from escrutinio.domain.errors import RuleError
