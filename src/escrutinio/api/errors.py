@@ -41,6 +41,7 @@ from starlette.exceptions import HTTPException
 
 import escrutinio.app as application
 from escrutinio.api.responses import JSON
+from escrutinio.app.count import NotAnArea
 from escrutinio.app.serving import without_addresses
 from escrutinio.output import error_document
 
@@ -120,8 +121,11 @@ application's message tells a person at the command line which command to run.""
 
 def api_words(exc: application.EscrutinioError) -> str:
     """The error's one line as the API says it: an error naming a missing ``step`` is the fact
-    (``what``) and the request that takes the step, not the command the CLI would run."""
+    (``what``) and the request that takes the step, not the command the CLI would run; a table's
+    id given as an area points to the table's read."""
     step, what = getattr(exc, "step", None), getattr(exc, "what", None)
+    if isinstance(exc, NotAnArea):
+        return f"area: {exc.what}: read it at GET /api/v1/tables/{exc.table}"
     if isinstance(step, application.Action) and step in STEPS and isinstance(what, str):
         named = field_of(exc)
         return f"{named + ': ' if named else ''}{what}; {STEPS[step]}"
@@ -138,6 +142,8 @@ def refusal(exc: application.EscrutinioError, body: tuple[str, ...] = ()) -> JSO
         message = f"body.{message}" if message.startswith(f"{field}: ") else message
         field = f"body.{field}"
     rule = getattr(exc, "rule", None)
+    if isinstance(exc, NotAnArea):  # bad input, not the store's state: the area names no area
+        return error_response(422, message, field=field, rule="invalid")
     if isinstance(exc, application.AlreadyDone):
         return JSON({"already_done": {"key": exc.key, "event": exc.seq, "message": message}}, status_code=200)
     if isinstance(exc, application.StaleState):

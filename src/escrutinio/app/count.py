@@ -44,7 +44,9 @@ class NotAnArea(StoreError):
 
     def __init__(self, table: str) -> None:
         self.table = table
-        super().__init__(f"area: {table} is a polling table, not an area: show it with `escrutinio table {table}`", field="area")
+        self.what = f"{table} is a polling table, not an area"
+        """The fact in no skin's words: the CLI's message names its command, the API its read."""
+        super().__init__(f"area: {self.what}: show it with `escrutinio table {table}`", field="area")
 
 
 @dataclass(frozen=True)

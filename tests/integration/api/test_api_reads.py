@@ -126,6 +126,7 @@ def test_the_docket_filters_by_area_as_the_application_does(server: Server, smal
         ("/api/v1/audit", 404, "audit", "not_found"),
         ("/api/v1/results?level=department&area=1401", 422, "area", "invalid"),  # departments within a province
         ("/api/v1/results?level=national&area=14", 422, "area", "invalid"),
+        ("/api/v1/results?level=table&area=000004", 422, "area", "invalid"),  # a table's id: input, not the store's state
         ("/api/v1/events?heartbeat=x", 422, "heartbeat", "float_parsing"),
     ],
 )
@@ -146,3 +147,15 @@ def test_no_audit_is_said_in_the_api_s_words(server: Server) -> None:
     message = error_of(got)["message"]
     assert got.status_code == 404 and "escrutinio" not in message, message
     assert message == "audit: no audit in this store; an auditor or the administrator starts one with POST /api/v1/audit/plan"
+
+
+def test_a_table_given_as_an_area_points_to_its_read(server: Server) -> None:
+    """A table's id where an area's is expected names the API's read of that table, not the CLI's
+    command (it said ``show it with `escrutinio table 000004```, 409 ``store_state``)."""
+    with server.client() as client:
+        got = client.get("/api/v1/results", params={"area": "000004"})
+    assert got.status_code == 422 and error_of(got) == {
+        "field": "area",
+        "rule": "invalid",
+        "message": "area: 000004 is a polling table, not an area: read it at GET /api/v1/tables/000004",
+    }
