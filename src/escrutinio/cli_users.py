@@ -32,7 +32,9 @@ COLUMNS = [
 @users_app.command("add")
 def add_command(
     name: Annotated[str, typer.Argument(help="The account's name (a person's; it names them in the log)")],
-    role: Annotated[str, typer.Option("--role", help="administrator, clerk, representative, judge, appeals_judge or auditor")],
+    role: Annotated[
+        str, typer.Option("--role", help="administrator, clerk, representative, judge, appeals_judge, auditor or observer")
+    ],
     area: Annotated[str | None, typer.Option("--area", help="Area code the account acts in (none: the whole nation)")] = None,
     party: Annotated[str | None, typer.Option("--party", help="A representative's party (a choice of the contest)")] = None,
     body: Annotated[str | None, typer.Option("--body", help="A judge's body (JEE, JNE, or a named one)")] = None,

@@ -432,7 +432,8 @@ def parse_forensics_thresholds(text: str | None, what: str = "thresholds") -> di
 
 
 def parse_role(text: str, what: str = "role") -> Role:
-    """An account's role: administrator, clerk, representative, judge, appeals_judge, auditor."""
+    """An account's role: administrator, clerk, representative, judge, appeals_judge, auditor,
+    observer (``public`` parses, and ``users add`` refuses it: the public needs no account)."""
     from escrutinio.domain.roles import Role
 
     return parse_choice(text.replace("-", "_"), Role, what)

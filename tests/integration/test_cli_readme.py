@@ -22,7 +22,7 @@ from tests import scans
 from tests.cli_runs import run_and_collect
 from tests.conftest import ROOT, SHARED, need_shared
 
-from escrutinio.app import Session
+from escrutinio.app import Role, Session
 
 NOT_RUN = ("pip install", "bash scripts/test")
 """The quick start's install and test lines (see the module's docstring)."""
@@ -70,6 +70,12 @@ def test_the_readme_lists_the_commands_it_promises() -> None:
     assert "escrutinio publish public" in commands  # the results centre's static files, run here
     for start in RUN_ELSEWHERE:  # each line skipped for a reason is still in the README
         assert any(c.startswith(start) for c in commands), start
+    # An account of every role users add takes, each with its scope (the walk-through ran the
+    # others): an appeals judge made without --body, as a reader would copy a clerk's line, is refused.
+    made = {m.group(1): c for c in commands if (m := re.search(r"users add \S+ --role (\w+)", c))}
+    assert set(made) == {r.value for r in Role} - {"public"}
+    assert "--body" in made["appeals_judge"] and "--area" not in made["appeals_judge"]
+    assert "--body" in made["judge"] and "--party" in made["representative"]
 
 
 def typed_by_hand(commands: list[str]) -> set[str]:

@@ -55,6 +55,13 @@ def test_add_prints_the_token_once_and_nothing_else_shows_it(store: str) -> None
     ("args", "words", "status"),
     [
         (("add", "x", "--role", "mayor"), "error: --role: expected one of administrator, clerk", 2),
+        # the role as typed, not its enum's repr (it said got <Role.PUBLIC: 'public'>)
+        (
+            ("add", "x", "--role", "public"),
+            "error: --role: expected one of administrator, clerk, representative, "
+            "judge, appeals_judge, auditor, observer, got 'public'\n",
+            1,
+        ),
         (("add", "x", "--role", "representative"), "error: --party: a party representative represents one party", 2),
         (("add", "x", "--role", "clerk", "--area", "77"), "error: --area: no area '77' in this election", 1),
         (("add", "x", "--role", "judge", "--party", "FP", "--body", "JEE"), "error: --party: only a party representative", 2),

@@ -131,7 +131,7 @@ class UsersService:
             area = None
         accountable = [r.value for r in Role if r is not Role.PUBLIC]
         if role not in accountable:
-            raise EscrutinioError(f"role: expected one of {', '.join(accountable)}, got {role!r}", field="role")
+            raise EscrutinioError(f"role: expected one of {', '.join(accountable)}, got {str(role)!r}", field="role")
         principal = Principal(name, Role(role), area=area, party=party, body=body)
         if party is not None and party not in election.contest.choice_ids:
             choices = ", ".join(election.contest.choice_ids)
