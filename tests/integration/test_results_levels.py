@@ -138,8 +138,10 @@ def test_peru_s_level_names_list_the_areas_they_name(tmp_path: Path) -> None:
     with TestClient(create_app(db)) as client:
         countries = client.get("/api/v1/results", params={"level": "country"})
         page = client.get("/?lang=en")
+        africa = client.get("/areas/91?lang=en")
     assert countries.status_code == 200 and countries.json() == counts["country"]
     assert "level=department" in page.text and "level=continent" in page.text and 'href="/areas/91"' in page.text
+    assert "level=country&amp;area=91" in africa.text and 'href="/areas/9101"' in africa.text  # it linked level=province
 
 
 def test_a_level_not_within_the_area_asked_for_is_refused_naming_the_field(db_url: str, tmp_path: Path) -> None:
