@@ -8,7 +8,8 @@ byte, since both come from the same application calls and the same encoders)::
                                    head it was last written at, the log's blocks
     contest.json                   the election and its choices
     results/national.json|csv      escrutinio results
-    results/<level>.json|csv       escrutinio results --level <level>, each level by the election's name
+    results/<level>.json|csv       escrutinio results --level <level>, for each name the election gives a
+                                   level (abroad ones too: continent, country, city)
     areas/<code>.json|csv          escrutinio results --area <code>, every area but the nation
     tables/<area>.json|csv         escrutinio results --level table --area <area>, for each area
                                    polling tables are registered in
