@@ -741,10 +741,16 @@ def _reading(r: _Reading) -> str:
     else:
         incremental = f"the incremental fraud fraction (f_i) is estimated at {r.f_i:.2f} (95 % interval {i_lo:.2f}–{i_hi:.2f})"
     if r.flagged:
+        # Never "the tilt corresponds to fraud in 52 % of the tables": a turnout-share gradient inside
+        # the areas (rural tables turning out more and leaning to one side, Bolivia by municipality)
+        # gives the same tilt, so the fraction is what the model would need, not what was found.
+        area = "area" if r.level == "national" else r.where
         verdict = (
             f"Tables with a higher turnout give {r.who} a higher share more than independent turnout and share "
             "produce: the direction ballot stuffing moves a table, and also the direction of a local mobilisation "
-            f"for one side. Read through Klimek et al.'s model, {incremental}"
+            f"for one side, or of a gradient inside each {area} (tables that turn out more also leaning more to one "
+            f"side, as rural tables often do). Read through Klimek et al.'s model, as if all of the tilt were "
+            f"fraud, {incremental}"
         )
     else:
         verdict = (
