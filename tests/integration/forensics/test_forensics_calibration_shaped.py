@@ -13,7 +13,7 @@ from escrutinio.forensics.calibration import CalibrationReport, calibrate_shaped
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
-ANOMALY_COUNTS = {"anomalies.unanimous", "anomalies.identical", "anomalies.cast_outliers"}
+ANOMALY_COUNTS = {"anomalies.unanimous", "anomalies.identical"}
 """The anomaly checks that weigh a count of odd tables against a null: held to α like every other."""
 
 

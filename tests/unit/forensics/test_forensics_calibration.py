@@ -23,7 +23,8 @@ def test_forensics_false_alarm_rates_at_most_five_percent():
     assert not too_high, rep.to_text()
     assert {"fingerprint.klimek", "integer_peaks.either", "digits.last_digit"} <= set(rep.false_alarm)
     # The anomaly counts decide on these elections (they have polling places) and are held to alpha too.
-    assert all(rep.false_alarm[t] is not None for t in ("anomalies.unanimous", "anomalies.identical", "anomalies.cast_outliers"))
+    assert all(rep.false_alarm[t] is not None for t in ("anomalies.unanimous", "anomalies.identical"))
+    assert "anomalies.cast_outliers" not in rep.false_alarm  # a listing: it decides nothing
 
 
 @pytest.mark.slow

@@ -132,7 +132,7 @@ def test_without_electors_the_checks_read_as_sentences() -> None:
     """Chile's file has no roll: the outlier check said "have a ballots cast", and the checks that
     need electors spoke of "the frame", a word of the code, not of the election."""
     f = simulate.synthetic_election(2000, seed=3).with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ELECTORS))
-    assert " have a number of ballots cast more than 4 expected spreads" in anomalies.cast_outliers(f, draws=99).reading
+    assert " have a number of ballots cast more than 4 expected spreads" in anomalies.cast_outliers(f).reading
     assert "frame" not in anomalies.turnout_full(f).reading
 
 

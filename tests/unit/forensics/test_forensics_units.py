@@ -58,18 +58,21 @@ def test_forensics_identical_detects_copied_sheets(clean):
     assert "000001c" in r.tables
 
 
-def test_forensics_cast_outliers_detects_far_table(clean):
-    assert anomalies.cast_outliers(clean).p_value > 0.01
+def test_forensics_cast_outliers_lists_far_tables_without_a_verdict(clean):
+    """A listing: the tables beyond chance one by one are named, the count beside what the clean model
+    gives, and no verdict (weighed as a test it was flagged on every real election; review11 #22)."""
+    assert anomalies.cast_outliers(clean).tables == ()
     i = clean.filter(pl.col("electors") == 300)["table"][0]
     odd = clean.with_columns(pl.when(pl.col("table") == i).then(20).otherwise(pl.col("cast")).alias("cast"))
     r = anomalies.cast_outliers(odd)
     assert i in r.tables  # listed: beyond chance on its own
-    # The decision weighs the count of far tables against its null: thirty such tables are flagged.
     ids = clean.filter(pl.col("electors") == 300)["table"][:30].to_list()
     many = clean.with_columns(pl.when(pl.col("table").is_in(ids)).then(20).otherwise(pl.col("cast")).alias("cast"))
     m = anomalies.cast_outliers(many)
-    assert m.flagged() is True and r.flagged() is not None
-    assert set(ids) <= set(m.tables)
+    assert set(ids) <= set(m.tables) and m.estimates["observed"] >= 30 > m.estimates["expected"]
+    d = m.to_dict()
+    assert (d["kind"], d["status"], d.get("flagged"), d["p_value"]) == ("listing", "listed", None, None)
+    assert "so the count is not weighed as a test" in m.reading
 
 
 def test_forensics_integer_definition():
@@ -239,8 +242,9 @@ def test_forensics_suite_progress_and_subset(clean):
 
 @pytest.mark.slow
 def test_forensics_report_writes_html_png_json(clean, tmp_path):
-    res = suite.run_suite(clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"],
-                          choice_names={"A": "Ana Alba"})
+    res = suite.run_suite(
+        clean, winner="A", choices=["A", "B"], tests=["fingerprint", "count_order", "digits"], choice_names={"A": "Ana Alba"}
+    )
     path = report.write_report(res, tmp_path)
     html = path.read_text()
     assert "fingerprint.png" in html and "http" not in html.replace("http-equiv", "")
