@@ -529,7 +529,9 @@ def _intake_what(entry: dict[str, Any]) -> str:
     """An entry's figures, the fields two entries differ on, or a scan's hash, in one cell."""
     if "sha256" in entry:
         return f"scan {entry['media_type']} {entry['sha256'][:12]}…"
-    sheet = entry["sheet"]
+    sheet = entry.get("sheet")
+    if sheet is None:
+        return "figures sealed until the second entry"
     figures = " ".join(f"{c}={n}" for c, n in sheet["votes"].items())
     figures += f" blank={sheet['blank']} null={sheet['null']} challenged={sheet['challenged']} cast={sheet['cast']}"
     return figures + (f" (differs: {', '.join(entry['differs'])})" if entry.get("differs") else "")

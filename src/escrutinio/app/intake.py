@@ -304,13 +304,11 @@ class IntakeService:
         )
 
     def entries(self, table: str) -> list[dict[str, Any]]:
-        """A table's entries and scans, oldest first, each with its event, time and clerk."""
-        out = []
-        for e in self.session.store.intake_events(table):
-            row: dict[str, Any] = {"event": e.seq, "type": e.type, "at": e.at, "clerk": e.actor}
-            row.update({k: v for k, v in e.data.items() if k != "table"})
-            out.append(row)
-        return out
+        """A table's entries and scans, oldest first, each with its event, time and clerk; a
+        first entry's figures only once the second entry is in (:func:`shown_entries`)."""
+        from escrutinio.intake.double_entry import shown_entries
+
+        return shown_entries(self.session.store.intake_events(table))
 
     # -- images ------------------------------------------------------------------------------
 

@@ -128,6 +128,28 @@ def mismatch_grounds(differs: Sequence[str]) -> str:
     return Reason.ENTRIES_DIFFER.value
 
 
+SEALED = ("sheet",)
+"""The parts of a first entry no read shows while the table awaits its second: its figures."""
+
+
+def shown_entries(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """A table's intake events (entries and scans, oldest first) as reads show them: event,
+    type, time, clerk, then the event's data but the table.
+
+    Why: double entry is worth something only if the second clerk keys the paper, not the
+    first clerk's figures. While the table awaits its second entry, the first entry is shown
+    by who keyed it and when, never by its figures (no read, API, page, CSV or CLI, shows
+    them); once both are in, agreed or not, both are shown whole, as the history must."""
+    both_in = any(e.type == EventType.SHEET_ENTERED and e.data.get("entry") == 2 for e in events)
+    out = []
+    for e in events:
+        row: dict[str, Any] = {"event": e.seq, "type": e.type, "at": e.at, "clerk": e.actor}
+        hide = () if both_in or e.type != EventType.SHEET_ENTERED else SEALED
+        row.update({k: v for k, v in e.data.items() if k != "table" and k not in hide})
+        out.append(row)
+    return out
+
+
 def refuse_entry(table: str, clerk: str, earlier: Sequence[Event], has_sheet: str | None) -> list[Event]:
     """The table's entry events so far, when ``clerk`` may key an entry of it; else the
     :class:`EntryRefused` the entry would meet (asked before the figures are keyed too, so a

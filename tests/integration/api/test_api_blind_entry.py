@@ -1,0 +1,65 @@
+"""Double entry is blind, through a real ``escrutinio serve`` on SQLite and PostgreSQL: while a
+table awaits its second entry, no read (the table's entries, the table, as JSON or CSV) shows
+the first entry's figures, only who keyed it and when, so the second clerk cannot copy them;
+once both are in, both entries are shown whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import fresh_pg_database
+from tests.integration.api.server import serving
+from tests.onpe_sample import write
+
+from escrutinio.app import Session
+from escrutinio.domain.roles import Role
+
+# Figures no other part of these answers holds (event numbers, ids and times are small or dashed).
+FIRST = {"votes": {"PL": 4321, "FP": 8765}, "blank": 97, "null": 83, "challenged": 0, "cast": 13266}
+READS = ["/api/v1/tables/000001/entries", "/api/v1/tables/000001"]
+
+
+def _figures_in(text: str, sheet: dict) -> list[int]:  # type: ignore[type-arg]
+    return [n for n in [*sheet["votes"].values(), sheet["blank"], sheet["null"], sheet["cast"]] if str(n) in text]
+
+
+def _entries(client: httpx.Client) -> list[dict]:  # type: ignore[type-arg]
+    got = client.get(READS[0])
+    assert got.status_code == 200, got.text
+    return [e for e in got.json() if e["type"] == "sheet.entered"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_first_entry_is_sealed_until_the_second(engine: str, tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db") if engine == "sqlite" else fresh_pg_database()
+    with Session(db, "admin") as admin:
+        admin.intake.register_roll(write(tmp_path / "a.csv"), "peru-2021-runoff")
+        ana = admin.users.add("ana", Role.CLERK).token
+        beto = admin.users.add("beto", Role.CLERK).token
+
+    def post(client: httpx.Client, token: str) -> httpx.Response:
+        headers = {"Idempotency-Key": "k", "Authorization": f"Bearer {token}"}
+        return client.post("/api/v1/tables/000001/entries", json=FIRST, headers=headers)
+
+    with serving(db) as server, server.client() as client:
+        assert post(client, ana).json()["state"] == "awaiting_second_entry"
+        # No token, and the second clerk's token: the first entry by who and when only.
+        for headers in ({}, {"Authorization": f"Bearer {beto}"}):
+            for path in READS:
+                for params in ({}, {"format": "csv"}):
+                    got = client.get(path, params=params, headers=headers)
+                    if got.status_code == 422 and params:
+                        continue  # a read without a CSV form
+                    assert got.status_code == 200, got.text
+                    assert _figures_in(got.text, FIRST) == [], f"{path} {params} shows the first entry's figures"
+        (first,) = _entries(client)
+        assert (first["entry"], first["clerk"], first["outcome"]) == (1, "clerk:ana", "awaiting_second_entry")
+        assert first["at"] and "sheet" not in first
+        assert "sheet" not in client.get(READS[1]).json()["intake"][0]
+
+        assert post(client, beto).json()["state"] == "processed"
+        both = _entries(client)
+        assert [(e["entry"], e["clerk"], e["sheet"]) for e in both] == [(1, "clerk:ana", FIRST), (2, "clerk:beto", FIRST)]
+        assert all(e["at"] for e in both)
