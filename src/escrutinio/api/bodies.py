@@ -14,7 +14,7 @@ integer field takes a JSON integer only, never ``true`` counted as 1, ``"5"`` or
 quietly (votes are integers end to end), while what JSON has no type for (a date, an enum's value)
 still reads from its string, as a global strict mode over decoded Python values would not. Every
 refusal is the API's one error shape, ``field`` the body path (``body.blank``) and ``rule`` what
-was expected (``encoding``, ``json_invalid``, ``unknown_field`` or pydantic's error type).
+was expected (``encoding``, ``json_invalid``, ``duplicate_key``, ``unknown_field`` or pydantic's error type).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import orjson
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from escrutinio.api.json_keys import repeated_key
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -58,9 +60,12 @@ def parse_body(raw: bytes, model: type[M]) -> M:
     only whitespace is not: it is no JSON document, and a client that sent one meant something)."""
     text = text_of(raw) or "{}"
     try:
-        orjson.loads(text)  # RFC 8259 JSON, said where it is not (pydantic's parser takes NaN)
+        parsed = orjson.loads(text)  # RFC 8259 JSON, said where it is not (pydantic's parser takes NaN)
     except orjson.JSONDecodeError as exc:
         raise _refused("json_invalid", (), f"not JSON ({exc.msg} at offset {exc.pos})") from None
+    repeated = repeated_key(text, parsed)
+    if repeated is not None:
+        raise _refused("duplicate_key", repeated, f"the key {repeated[-1]!r} is given twice in one object; give it once")
     try:
         return model.model_validate_json(text)
     except ValidationError as exc:
