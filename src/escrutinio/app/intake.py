@@ -191,9 +191,14 @@ class IntakeService:
         table and figures, by the same clerk; refused otherwise (:func:`replayed`)."""
         from escrutinio.app.idempotency import replayed
         from escrutinio.intake.double_entry import sheet_data
+        from escrutinio.ledger.entry_seal import SEALED
 
         asked = {"table": sheet.table, "figures": sheet_data(sheet, self.session.election())}
         recorded = {"table": event.data.get("table"), "figures": event.data.get("sheet")}
+        if "commitment" in event.data:  # a first entry: its figures are kept store-side
+            kept = self.session.store.entry_state(str(event.data["table"])).events
+            opened = next((e.data.get(SEALED) for e in kept if e.seq == event.seq), None)
+            recorded["figures"] = opened["sheet"] if opened else None
         return replayed(event, EventType.SHEET_ENTERED, recorded, asked, key=key, field="Idempotency-Key", actor=clerk)
 
     def _decided(self, sheet: TallySheet, clerk: str, state: EntryState) -> list[PendingEvent]:

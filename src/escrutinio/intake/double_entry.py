@@ -20,10 +20,11 @@ from typing import Any
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
-from escrutinio.domain.errors import RuleError
+from escrutinio.domain.errors import RuleError, StoreError
 from escrutinio.domain.ids import TableId
 from escrutinio.domain.sheet import MAX_COUNT, Reason, SheetState, TallySheet
 from escrutinio.domain.validation import observations
+from escrutinio.ledger import entry_seal
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.pending import PendingEvent
 
@@ -129,7 +130,12 @@ def mismatch_grounds(differs: Sequence[str]) -> str:
 
 
 SEALED = ("sheet",)
-"""The parts of a first entry no read shows while the table awaits its second: its figures."""
+"""The parts of a first entry no read shows while the table awaits its second: its figures
+(an older log's first entry carried them; a newer one's carries a commitment)."""
+
+HIDDEN = ("table", "first_sheet", "first_salt", entry_seal.SEALED)
+"""What an entry's row leaves out: the table (the read is of one), the second entry's reveal
+(shown as the first entry's ``sheet``), and the kept figures if the event was read with them."""
 
 
 def shown_entries(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -140,12 +146,14 @@ def shown_entries(events: Sequence[Event]) -> list[dict[str, Any]]:
     first clerk's figures. While the table awaits its second entry, the first entry is shown
     by who keyed it and when, never by its figures (no read, API, page, CSV or CLI, shows
     them); once both are in, agreed or not, both are shown whole, as the history must."""
-    both_in = any(e.type == EventType.SHEET_ENTERED and e.data.get("entry") == 2 for e in events)
+    second = next((e for e in events if e.type == EventType.SHEET_ENTERED and e.data.get("entry") == 2), None)
     out = []
     for e in events:
         row: dict[str, Any] = {"event": e.seq, "type": e.type, "at": e.at, "clerk": e.actor}
-        hide = () if both_in or e.type != EventType.SHEET_ENTERED else SEALED
-        row.update({k: v for k, v in e.data.items() if k != "table" and k not in hide})
+        hide = () if second is not None or e.type != EventType.SHEET_ENTERED else SEALED
+        row.update({k: v for k, v in e.data.items() if k not in HIDDEN and k not in hide})
+        if second is not None and e.seq == second.data.get("first") and "first_sheet" in second.data:
+            row["sheet"] = second.data["first_sheet"]  # revealed by the second entry
         out.append(row)
     return out
 
@@ -193,12 +201,18 @@ def decide_entry(
     entries = refuse_entry(table, clerk, earlier, has_sheet)
     data = sheet_data(sheet, election)
     if not entries:
+        # The log is public: the first entry's event commits to its figures, kept store-side
+        # (``private``, in the same transaction), so no read can hand them to the second clerk.
+        committed, salt = entry_seal.seal(data)
         event = PendingEvent(
-            EventType.SHEET_ENTERED, {"table": table, "entry": 1, "sheet": data, "outcome": EntryOutcome.AWAITING.value}
+            EventType.SHEET_ENTERED,
+            {"table": table, "entry": 1, "commitment": committed, "outcome": EntryOutcome.AWAITING.value},
+            private={"salt": salt, "sheet": data},
         )
         return EntryDecision(1, EntryOutcome.AWAITING, [], None, [], [event])
     first = entries[0]
-    keyed = sheet_of(table, first.data["sheet"], election)
+    revealed = _opened(first)
+    keyed = sheet_of(table, revealed.get("first_sheet", first.data.get("sheet")), election)
     differs = differing_fields(keyed, sheet, election)
     if differs:
         outcome, state, reasons = EntryOutcome.MISMATCH, SheetState.OBSERVED, [Reason.ENTRIES_DIFFER.value]
@@ -206,6 +220,7 @@ def decide_entry(
         found = [r.value for r in observations(sheet, electors)]
         outcome, state, reasons = EntryOutcome.PROCESSED, SheetState.OBSERVED if found else SheetState.COUNTED, found
     entry = {"table": table, "entry": 2, "sheet": data, "outcome": outcome.value, "differs": differs, "first": first.seq}
+    entry.update(revealed)  # the first entry's figures and salt, which open its commitment
     # On a mismatch the sheet goes to the dispute body with the first entry's figures, observed
     # (out of the count) until a ruling counts it as is, corrects or annuls it.
     recorded = keyed if differs else sheet
@@ -215,6 +230,18 @@ def decide_entry(
     )
     events = [PendingEvent(EventType.SHEET_ENTERED, entry), records]
     return EntryDecision(2, outcome, differs, state, reasons, events)
+
+
+def _opened(first: Event) -> dict[str, Any]:
+    """What the second entry's event reveals of a first entry that committed to its figures:
+    ``first_sheet`` and ``first_salt``, checked to open its commitment (none for a first entry
+    of an older log, which carried its figures)."""
+    if "commitment" not in first.data:
+        return {}
+    kept = first.data.get(entry_seal.SEALED)
+    if not isinstance(kept, dict) or not entry_seal.opens(first.data["commitment"], kept["sheet"], kept["salt"]):
+        raise StoreError(f"event {first.seq}: the first entry's kept figures do not open its commitment")
+    return {"first_sheet": kept["sheet"], "first_salt": kept["salt"]}
 
 
 def _record(sheet: TallySheet, state: SheetState, reasons: list[str], election: Election) -> dict[str, Any]:

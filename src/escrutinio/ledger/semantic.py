@@ -41,6 +41,7 @@ from escrutinio.domain.claims import Case, table_outcomes
 from escrutinio.domain.errors import EscrutinioError
 from escrutinio.domain.roles import MAY, Action, Principal, Role, refusal
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
+from escrutinio.ledger import entry_seal
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.keys import Registration, event_signature_problem, registry
 from escrutinio.ledger.signing import PublicKey, SigningError
@@ -166,6 +167,8 @@ class SemanticReplay:
         """Officials' keys registered so far (``key.registered``): what a signed act is checked against."""
         self.signed = 0
         """Signed acts whose signature held: by a key registered before them, of a role that may make them."""
+        self.commitments: dict[int, str] = {}
+        """First entries' commitments to their figures, by event (``ledger.entry_seal``)."""
 
     # -- per event ---------------------------------------------------------------------------
 
@@ -217,6 +220,10 @@ class SemanticReplay:
             self._sheets(event)
         elif event.type in EventType.CASE_EVENTS:
             self._case(event)
+        elif event.type == EventType.SHEET_ENTERED:
+            problem = entry_seal.reveal_problem(event.data, self.commitments, event.seq)
+            if problem is not None:
+                raise Discrepancy(event.seq, f"{event.type}: {problem}")
         if event.type in ACTIONS:
             self._actor(event)
         check = self.checks.get(event.type)

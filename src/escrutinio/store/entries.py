@@ -18,10 +18,13 @@ them. An idempotency key already recorded is answered before the decider is aske
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import orjson
+
 from escrutinio.domain.errors import StaleState
+from escrutinio.ledger.entry_seal import SEALED
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.store import chunks, lookup
 
@@ -90,20 +93,22 @@ class InWrite:
             if loaded is not None and (newest is None or loaded[:2] > newest[:2]):  # a row wins a tie
                 newest = loaded
             state = newest[2] if newest is not None else None
-            events = [self.to_event(r) for r in rows]
+            events = [entry_event(self.to_event, r) for r in rows]
         else:
             roll, state, found = lookup.entry_state(self.conn, self.cache, table)
-            events = [self.to_event(r) for r in found]
+            events = [entry_event(self.to_event, r) for r in found]
         area, electors = roll if roll is not None else (None, None)
         mine = self.sheets.get(table)
         if mine is not None:
             state = mine[2]  # sealed in this write: newer than any sheet read
         return EntryState(roll is not None, electors, state, [*events, *self.entries.get(table, [])], area)
 
-    def sealed(self, event: Event) -> None:
-        """Keep the states in step with ``event``, sealed in this write."""
+    def sealed(self, event: Event, private: dict[str, Any] | None = None) -> None:
+        """Keep the states in step with ``event``, sealed in this write (``private``: what its
+        projection keeps store-side, a first entry's sealed figures)."""
         if event.type == EventType.SHEET_ENTERED:
-            self.entries.setdefault(event.data["table"], []).append(event)
+            opened = replace(event, data={**event.data, SEALED: private}) if private is not None else event
+            self.entries.setdefault(event.data["table"], []).append(opened)
         elif event.type in (EventType.TABLES_REGISTERED, EventType.AREAS_REGISTERED):
             self.unknown = True  # the roll as read with the lock is not whole any more
         elif event.type == EventType.SHEETS_RECORDED:
@@ -115,6 +120,16 @@ class InWrite:
                 held = self.sheets.get(table)
                 if held is None or version >= held[0]:
                     self.sheets[table] = (version, event.seq, state)
+
+
+def entry_event(to_event: Callable[[Sequence[Any]], Event], row: Sequence[Any]) -> Event:
+    """An intake event read with its ``sheet_entries.sealed`` (the row's last column): a first
+    entry's kept figures and salt are put in its data under ``SEALED``, for the comparison
+    with the second entry only (the data then no longer hashes to the event's hash; no read
+    that publishes goes through here)."""
+    event = to_event(row[:-1])
+    sealed = row[-1]
+    return event if sealed is None else replace(event, data={**event.data, SEALED: orjson.loads(sealed)})
 
 
 def _newest(rows: Sequence[Sequence[Any]]) -> SheetNewest | None:

@@ -32,16 +32,18 @@ SheetEntry = tuple[int, int, str]
 def entry_state(conn: Any, cache: dict[str, Any], table: str) -> tuple[RollEntry | None, str | None, list[Sequence[Any]]]:
     """``table``'s roll entry (None: not on the roll), the state of its current sheet (None:
     it has none) and its intake events as ``events`` rows (seq, type, at, actor, data, prev,
-    hash), oldest first: one query, so one snapshot, and a few rows.
+    hash) and the entry's ``sealed`` figures (None: a scan, or none kept), oldest first: one
+    query, so one snapshot, and a few rows.
 
     The query also lists the chunks (their seq, kind and hash: no blob is read), which is how
     a process knows its dictionaries of the roll and of the loaded sheets are still whole."""
     m = mark(conn)
     sql = (
-        "SELECT 0, seq, NULL, kind, hash, NULL, NULL, NULL, NULL FROM chunks"
-        f" UNION ALL SELECT 1, version, seq, state, NULL, NULL, NULL, NULL, NULL FROM sheets WHERE table_id = {m}"
+        "SELECT 0, seq, NULL, kind, hash, NULL, NULL, NULL, NULL, NULL FROM chunks"
+        f" UNION ALL SELECT 1, version, seq, state, NULL, NULL, NULL, NULL, NULL, NULL FROM sheets WHERE table_id = {m}"
         " AND current = 1"
-        " UNION ALL SELECT 2, e.seq, NULL, e.type, e.at, e.actor, e.data, e.prev, e.hash FROM events e"
+        " UNION ALL SELECT 2, e.seq, NULL, e.type, e.at, e.actor, e.data, e.prev, e.hash,"
+        " (SELECT s.sealed FROM sheet_entries s WHERE s.seq = e.seq) FROM events e"
         f" WHERE e.seq IN (SELECT seq FROM sheet_entries WHERE table_id = {m}"
         f" UNION ALL SELECT seq FROM sheet_images WHERE table_id = {m})"
         " ORDER BY 1, 2, 3"

@@ -17,6 +17,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import StaleState
 from escrutinio.domain.sheet import SheetState
+from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.sheets_payload import SHEET_COLUMNS, from_payload, record_frame
 from escrutinio.ledger.state import AREA_SCHEMA, TABLE_SCHEMA
@@ -106,7 +107,7 @@ class Projection:
         self.case_event_rows: list[tuple[str, int]] = []
         self.case_table_rows: list[tuple[str, str]] = []
         self.opened: list[str] = []
-        self.entry_rows: list[tuple[str, int, int, str, str, str]] = []
+        self.entry_rows: list[tuple[str, int, int, str, str, str, str | None]] = []
         self.image_rows: list[tuple[str, int, str]] = []
         self.phases: phases.Phases | phases._Off = phases.OFF
         """Where the write's time goes (:mod:`escrutinio.store.phases`; off unless measuring)."""
@@ -340,7 +341,8 @@ def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None =
         conn.exec_driver_sql(sql, (event.at, event.seq, event.data["name"]))
     elif event.type == EventType.SHEET_ENTERED:
         data = event.data
-        proj.entry_rows.append((data["table"], data["entry"], event.seq, event.actor, event.at, data["outcome"]))
+        sealed = canonical(private).decode() if private is not None else None  # ledger.entry_seal
+        proj.entry_rows.append((data["table"], data["entry"], event.seq, event.actor, event.at, data["outcome"], sealed))
     elif event.type == EventType.SHEET_IMAGE_ATTACHED:
         proj.image_rows.append((event.data["table"], event.seq, event.data["sha256"]))
 
@@ -367,7 +369,7 @@ def write_intake(conn: Any, proj: Projection) -> None:
     """The double entries and scans of this write (checked first by :func:`check_writes`)."""
     rows = proj.entry_rows
     if rows:
-        bulk_insert(conn, "sheet_entries", ["table_id", "entry", "seq", "clerk", "at", "outcome"], rows)
+        bulk_insert(conn, "sheet_entries", ["table_id", "entry", "seq", "clerk", "at", "outcome", "sealed"], rows)
     if proj.image_rows:
         bulk_insert(conn, "sheet_images", ["table_id", "seq", "sha256"], proj.image_rows)
 

@@ -124,9 +124,9 @@ def answer(ahead: Ahead, results: Sequence[list[Any]]) -> ReadAhead:
 
 def entries_sql(conn: Any, n: int) -> str:
     """The entry events of ``n`` tables, each row (table, seq, type, at, actor, data, prev,
-    hash), oldest first: what ``store.entries.InWrite`` decides entries on."""
+    hash, sealed), oldest first: what ``store.entries.InWrite`` decides entries on."""
     return (
-        "SELECT s.table_id, e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash FROM sheet_entries s"
+        "SELECT s.table_id, e.seq, e.type, e.at, e.actor, e.data, e.prev, e.hash, s.sealed FROM sheet_entries s"
         f" JOIN events e ON e.seq = s.seq WHERE s.table_id IN ({placeholders(conn, n)}) ORDER BY e.seq"
     )
 

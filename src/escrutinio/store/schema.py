@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0013"
+SCHEMA_REVISION = "0014"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -182,11 +182,16 @@ sheet_entries = sa.Table(
     sa.Column("clerk", sa.String(128), nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
     sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("sealed", sa.Text, nullable=True),
     **ROWID,
 )
 """Each table's double entries (``sheet.entered`` events), by entry number: the second clerk's
 entry is compared with the first without reading the log, and the primary key refuses two
-writers recording the same entry of a table (the loser retries on the state the winner left)."""
+writers recording the same entry of a table (the loser retries on the state the winner left).
+``sealed``: a first entry's figures and salt (canonical JSON ``{"salt", "sheet"}``), which its
+event only commits to (``ledger.entry_seal``) and the second entry's event reveals; written in
+the same transaction as the event, read only to compare the second entry with it, never
+published (as ``accounts.token_hash``, it is not rebuilt from the log)."""
 
 sheet_images = sa.Table(
     "sheet_images",

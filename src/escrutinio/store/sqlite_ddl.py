@@ -4,7 +4,7 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0013'
+SCHEMA_REVISION = '0014'
 
 STATEMENTS = (
     (
@@ -152,6 +152,7 @@ STATEMENTS = (
         '\tclerk VARCHAR(128) NOT NULL, \n'
         '\tat VARCHAR(32) NOT NULL, \n'
         '\toutcome VARCHAR(32) NOT NULL, \n'
+        '\tsealed TEXT, \n'
         '\tPRIMARY KEY (table_id, entry)\n'
         ')\n'
         ' WITHOUT ROWID'

@@ -44,7 +44,7 @@ from escrutinio.store.engine import (
     sqlite_path,
     writing,
 )
-from escrutinio.store.entries import Decider, EntryState, InWrite
+from escrutinio.store.entries import Decider, EntryState, InWrite, entry_event
 from escrutinio.store.failures import guarded, is_driver_error, shown, translate
 from escrutinio.store.field_limits import check_election, check_event
 from escrutinio.store.group_commit import NO_TURN, GroupRequest, Turn, committer
@@ -323,7 +323,7 @@ class Store:
         with self.engine.connect() as conn:
             roll, state, rows = lookup.entry_state(conn, self._cache, table)
         area, electors = roll if roll is not None else (None, None)
-        return EntryState(roll is not None, electors, state, [_event(r) for r in rows], area)
+        return EntryState(roll is not None, electors, state, [entry_event(_event, r) for r in rows], area)
 
     def event_at(self, seq: int) -> Event:
         """One event of the log, by number."""
@@ -488,7 +488,7 @@ class Store:
                 if event.type == EventType.ELECTION_DEFINED:
                     proj.election = election_from_toml(f"event {event.seq}", event.data["definition"])
                     check_election(proj.election)
-                entering.sealed(event)
+                entering.sealed(event, p.private)
                 sealed.append(event)
                 prev = event.hash
             out.append(sealed)

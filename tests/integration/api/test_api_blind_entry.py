@@ -1,15 +1,18 @@
 """Double entry is blind, through a real ``escrutinio serve`` on SQLite and PostgreSQL: while a
-table awaits its second entry, no read (the table's entries, the table, as JSON or CSV) shows
-the first entry's figures, only who keyed it and when, so the second clerk cannot copy them;
-once both are in, both entries are shown whole."""
+table awaits its second entry, no read (the table's entries, the table, the changes, as JSON or
+CSV) nor the public record (the exported log, the published tree) shows the first entry's
+figures, only who keyed it and when and a commitment to them, so the second clerk cannot copy
+them; once both are in, both entries are shown whole and the record verifies."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.conftest import fresh_pg_database
+from tests.integration.api.cli import cli_text
 from tests.integration.api.server import serving
 from tests.onpe_sample import write
 
@@ -18,11 +21,13 @@ from escrutinio.domain.roles import Role
 
 # Figures no other part of these answers holds (event numbers, ids and times are small or dashed).
 FIRST = {"votes": {"PL": 4321, "FP": 8765}, "blank": 97, "null": 83, "challenged": 0, "cast": 13266}
-READS = ["/api/v1/tables/000001/entries", "/api/v1/tables/000001"]
+READS = ["/api/v1/tables/000001/entries", "/api/v1/tables/000001", "/api/v1/changes?since=0"]
 
 
 def _figures_in(text: str, sheet: dict) -> list[int]:  # type: ignore[type-arg]
-    return [n for n in [*sheet["votes"].values(), sheet["blank"], sheet["null"], sheet["cast"]] if str(n) in text]
+    """The sheet's figures that ``text`` holds as numbers of their own (not inside a hash or a time)."""
+    numbers = [*sheet["votes"].values(), sheet["blank"], sheet["null"], sheet["cast"]]
+    return [n for n in numbers if re.search(rf"(?<![0-9A-Za-z.]){n}(?![0-9A-Za-z])", text)]
 
 
 def _entries(client: httpx.Client) -> list[dict]:  # type: ignore[type-arg]
@@ -54,6 +59,11 @@ def test_first_entry_is_sealed_until_the_second(engine: str, tmp_path: Path) -> 
                         continue  # a read without a CSV form
                     assert got.status_code == 200, got.text
                     assert _figures_in(got.text, FIRST) == [], f"{path} {params} shows the first entry's figures"
+        # Nor the public record: the log as exported and as published holds a commitment only.
+        cli_text(db, "log", "export", str(tmp_path / "early.jsonl"))
+        cli_text(db, "publish", str(tmp_path / "site"))
+        for path in [tmp_path / "early.jsonl", *(p for p in (tmp_path / "site").rglob("*") if p.is_file())]:
+            assert _figures_in(path.read_text(errors="replace"), FIRST) == [], f"{path.name} shows the first entry's figures"
         (first,) = _entries(client)
         assert (first["entry"], first["clerk"], first["outcome"]) == (1, "clerk:ana", "awaiting_second_entry")
         assert first["at"] and "sheet" not in first
@@ -63,3 +73,7 @@ def test_first_entry_is_sealed_until_the_second(engine: str, tmp_path: Path) -> 
         both = _entries(client)
         assert [(e["entry"], e["clerk"], e["sheet"]) for e in both] == [(1, "clerk:ana", FIRST), (2, "clerk:beto", FIRST)]
         assert all(e["at"] for e in both)
+    # The second entry revealed the first's figures and salt; the replay checks they open its commitment.
+    record = tmp_path / "log.jsonl"
+    cli_text(db, "log", "export", str(record))
+    cli_text(db, "verify", str(record))
