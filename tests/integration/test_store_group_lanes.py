@@ -25,8 +25,8 @@ from escrutinio.domain.sheet import TallySheet
 from escrutinio.ledger.events import EventType
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.ledger.verify import read_events
-from escrutinio.store import group_commit
-from escrutinio.store.engine import lock_for_write, writing
+from escrutinio.store import group_commit, phases
+from escrutinio.store.engine import lock_for_write, pipelined, run_many, writing
 from escrutinio.store.group_commit import NO_TURN, Turn
 from escrutinio.store.store import Store
 
@@ -225,3 +225,36 @@ def test_a_group_written_apart_commits_after_the_next_group_and_every_caller_hea
     assert store.known_keys(["stale"]) == {}
     with Session(url) as s:
         assert [e["entry"] for e in s.intake.entries("000001")] == [1]
+
+
+def test_round_trips_are_counted_on_the_connection_of_a_write_and_a_group_takes_three(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``store.phases`` counts a write's round trips to the server (the ``trips`` column of
+    ``benchmarks/intake.py --phases``): a statement alone is one, a pipeline of statements is
+    one, and only inside the write's block. A group through the committer takes three:
+    psycopg's own BEGIN (sent and waited for before the pipeline's first statement), the lock
+    with the reads under it, and the write with its COMMIT."""
+    monkeypatch.setattr(phases, "ENABLED", True)
+    store = Store(url)
+    with writing(store.engine) as conn:
+        timing = phases.start()
+        with phases.watching(conn):
+            conn.exec_driver_sql("SELECT 1")
+            with pipelined(conn):
+                run_many(conn, "SELECT %s", [(1,), (2,)])
+                run_many(conn, "SELECT %s", [(3,)])
+        conn.exec_driver_sql("SELECT 2")  # outside: not counted
+        assert isinstance(timing, phases.Phases) and timing.trips == 2
+        assert "wait" not in vars(conn.connection.driver_connection)  # the connection's own again
+    trips: list[int] = []
+    real_done = phases.Phases.done
+
+    def done(timing: phases.Phases, size: int) -> None:
+        trips.append(timing.trips)
+        real_done(timing, size)
+
+    monkeypatch.setattr(phases.Phases, "done", done)
+    store.append_grouped([PendingEvent("test.noted", {"n": 1})], "clerk:x", keys=["note1"])
+    group_commit.stop_all()
+    assert trips == [3]

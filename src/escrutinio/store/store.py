@@ -595,7 +595,7 @@ class Store:
         entered = [r.decider.table for r in requests if r.decider is not None]
         ahead = read_ahead.plan([r.pending for r in requests], self._cache, entered)
         try:
-            with writing(self.engine) as conn, conn.begin():
+            with writing(self.engine) as conn, phases.watching(conn), conn.begin():
                 state = _under_lock(conn, keys, lock=True, ahead=ahead)
                 self._turn.granted()
                 self._phases.mark("lock")
@@ -631,7 +631,7 @@ class Store:
         no client can tell (none of this group's callers is answered before it commits:
         ``group_commit.Committer``)."""
         results: list[list[Event] | BaseException] = []
-        with writing(self.engine) as conn, conn.begin():
+        with writing(self.engine) as conn, phases.watching(conn), conn.begin():
             lock_for_write(conn)
             self._turn.granted()
             for r in requests:
