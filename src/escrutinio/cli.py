@@ -272,6 +272,8 @@ def results(
     check_format(fmt)
     lv = parse_level(level)
     current = session(db)
+    if isinstance(lv, str):
+        lv = current.count.level_name(lv)  # as the election names it, however it was typed
     rows = current.count.results(lv, area)
     if _emit(rows, fmt, rows):
         return
@@ -377,7 +379,7 @@ def _print_listing(rows: list[dict[str, Any]], contest: dict[str, Any], level: s
     optional = [("tables", "tables.total"), ("in count", "tables.in_count"), ("observed", "tables.observed"),
                 ("valid", "valid"), ("cast", "ballots_cast"), ("blank", "blank"), ("null", "null")]  # fmt: skip
     picked = fitted(data, cols, optional)
-    emit_table(data, picked, title=f"{contest['name']}: results by {level}")
+    emit_table(data, picked, title=f"{contest['name']}: results by {str(level).replace('_', ' ')}")
     _print_despite(rows)
 
 

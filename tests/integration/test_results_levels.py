@@ -189,3 +189,24 @@ def test_a_level_that_is_not_under_the_area_is_refused_naming_the_levels_there(t
         "message": "level: no province lies within area 91 (AFRICA, a continent); expected one of country, city, table",
     }
     assert city.status_code == 422 and city.json()["error"]["message"].endswith("expected one of province, district, table")
+
+
+def test_a_level_is_taken_in_its_words_as_forensics_by_takes_it(db_url: str, tmp_path: Path) -> None:
+    """``results --level`` takes a level's name or its words in any case (``Polling town`` for
+    ``polling_town``), as ``forensics --by`` does, and titles the listing in words (review11 #16:
+    Russia's ``territorial commission`` worked for forensics and was refused by results)."""
+    definition = tmp_path / "words.toml"
+    text = DEFINITION.replace('[geography]\nlevels = ["region", "town"]', '[geography]\nlevels = ["region", "polling_town"]')
+    assert text != DEFINITION
+    definition.write_text(text, encoding="utf-8")
+    with Session(db_url) as session:
+        session.count.load(csv_file(tmp_path), str(definition))
+        by_key = session.count.results("polling_town")
+        assert session.count.results("Polling town") == by_key == session.count.results("  POLLING   TOWN ")
+        assert session.count.level_name("Polling town") == "polling_town"
+    assert [r["level"] for r in by_key] == ["polling_town"] * 3
+    listing = cli(db_url, "results", "--level", "polling town")
+    assert listing.returncode == 0, listing.stderr
+    assert "results by polling town" in listing.stdout and "Norte/Bajo" in listing.stdout
+    refused = cli(db_url, "results", "--level", "polling")
+    assert refused.returncode == 2 and "got 'polling'" in refused.stderr

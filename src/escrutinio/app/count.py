@@ -337,6 +337,7 @@ class CountService:
         (:class:`LevelMismatch`): an empty listing would read as "no results yet"."""
         from escrutinio.count.results import within
 
+        level = level if level is None or isinstance(level, Level) else self.level_name(level)
         depth = self.level_depth(level) if level is not None else None
         if level is not None and depth is None:
             return self.tables(area)
@@ -445,12 +446,26 @@ class CountService:
         :class:`Level` counts the levels by position instead, for code that walks every level."""
         if isinstance(level, Level):
             return level.depth
+        return self._depths()[self.level_name(level)]
+
+    def _depths(self) -> dict[str, int | None]:
         depths: dict[str, int | None] = {"national": 0, **self.session.election().level_depths()}
         depths.setdefault("table", None)
-        if level not in depths:
+        return depths
+
+    def level_name(self, level: str) -> str:
+        """The election's name of a level as a person types it: the name itself, or its words
+        (``territorial commission`` for ``territorial_commission``, in any case), as ``forensics
+        --by`` takes them; anything else is refused naming the election's levels."""
+        depths = self._depths()
+        if level in depths:
+            return level
+        words = {_words(name): name for name in depths}
+        found = words.get(_words(level))
+        if found is None:
             names = ", ".join(depths)
             raise InvalidValue(f"level: expected one of this election's levels ({names}), got {level!r}", field="level")
-        return depths[level]
+        return found
 
     def lineage(self, area: str) -> list[dict[str, Any]]:
         """The areas from the nation down to ``area`` (itself last), each with its code, name,
@@ -857,3 +872,8 @@ def _sheet_dict(row: Any, election: Election) -> dict[str, Any]:
         "votes": dict(zip(election.contest.choice_ids, votes, strict=True)),
         "event": row["seq"],
     }
+
+
+def _words(name: str) -> str:
+    """A level's name as words, for matching what a person typed (``Territorial commission``)."""
+    return " ".join(name.replace("_", " ").casefold().split())
