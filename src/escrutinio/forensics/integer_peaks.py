@@ -36,6 +36,11 @@ on round percentages (70 %, 75 %, 80 % …). Following the paper:
 - **Figures.** Excess = observed − mean of the null; z = excess / sd of the null (both exact: Σq and
   √Σq(1 − q)); p = share of replicates at or above the observed count (with the usual +1),
   one-sided: only an excess is a sign of written-in figures.
+- **Misfit.** A statistic :data:`MISFIT_Z` (3) or more of the null's sds **below** its mean cannot tell
+  (``flagged`` null): the null expects far more integer tables than the data hold, so it does not
+  describe them, and an excess of round percentages could hide under it. The Peru 2021 first round's
+  leader's result sits 8.2 sds below: every bit of the deficit is at tables where the leader got 1 to
+  4 votes, whose binomial redraw often lands on 0 votes, a whole percentage the count itself is not.
 
 With ``by`` the excess and z are also given per area at that level (each table keeps its own null,
 so the areas' figures add up to the national ones): the paper's geographical analysis.
@@ -49,12 +54,18 @@ from scipy import special
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
-from escrutinio.forensics.results import ForensicResult, not_applicable
+from escrutinio.forensics.results import STATUS_NOT_APPLICABLE, STATUS_OK, ForensicResult, not_applicable
 
 MIN_DENOMINATOR = 100
 TOLERANCE = 0.05
 """Percentage points either side of a whole number within which a percentage counts as integer."""
 DRAWS = 1000
+MISFIT_Z = -3.0
+"""A statistic this many of the null's sds (or more) **below** the null's mean says the null does not
+describe the data: the test is one-sided (only an excess of round percentages is a trace of written-in
+figures), and a null that expects far more integer tables than there are could hide an excess under
+it. Then the statistic cannot tell. At −3 an honest election that the null describes lands there about
+once in 740 (the normal's lower tail; the null's count is a sum of many independent Bernoullis)."""
 NULL_TEXT = (
     "binomial Monte Carlo: ballots redrawn as Binomial(electors, turnout) where there are electors, "
     "the leader's votes as Binomial(those ballots, result); each table's probabilities under that redraw "
@@ -403,18 +414,30 @@ def _one(
     n_used = int(use.sum())
     by_area = _by_area(flags, q, use, area) if area is not None else []
     label = level_label or by
-    reading = (
+    misfit = figs["z"] <= MISFIT_Z
+    seen = (
         f"{observed:,} of {n_used:,} tables report {what} (within {TOLERANCE} points of a whole percentage), "
         f"against {figs['expected']:,.0f} expected when every table's counts are redrawn binomially around "
-        f"themselves ({draws:,} draws): excess {figs['excess']:+,.0f}, z = {figs['z']:.1f}, {fr.fmt_p(p)}. "
-        + (
-            "Round percentages are more frequent than counting produces by chance; figures written to a "
-            "target leave this trace, and so would any other reason officials round a table's numbers."
-            if p < 0.05
-            else "Round percentages are no more frequent than counting produces by chance."
-        )
-        + (f" The excess by {label} is in the estimates (largest first)." if by_area else "")
+        f"themselves ({draws:,} draws)"
     )
+    if misfit:
+        reading = (
+            f"Cannot tell: {seen}: {-figs['excess']:,.0f} fewer, z = {figs['z']:.1f}. The data sit far below "
+            f"what the null expects ({-MISFIT_Z:.0f} or more of its sds), so the null does not describe how "
+            "these tables' percentages fall, and the test cannot read integer peaks here: an excess of round "
+            "percentages could hide under a null this far above the data."
+        )
+    else:
+        reading = (
+            f"{seen}: excess {figs['excess']:+,.0f}, z = {figs['z']:.1f}, {fr.fmt_p(p)}. "
+            + (
+                "Round percentages are more frequent than counting produces by chance; figures written to a "
+                "target leave this trace, and so would any other reason officials round a table's numbers."
+                if p < 0.05
+                else "Round percentages are no more frequent than counting produces by chance."
+            )
+            + (f" The excess by {label} is in the estimates (largest first)." if by_area else "")
+        )
     null_edges = np.linspace(null.min() - 0.5, max(null.max(), observed) + 0.5, 41)
     figures = {
         f"{name.split('.')[-1]}_integer_null": {
@@ -436,15 +459,25 @@ def _one(
         test=name,
         statistic=float(observed),
         statistic_name="integer_tables",
-        p_value=p,
+        p_value=None if misfit else p,
         interval=(float(np.quantile(null, 0.025)), float(np.quantile(null, 0.975))),
         reading=reading,
-        tables=fr.table_ids(f, flags) if p < 0.05 else (),
+        tables=fr.table_ids(f, flags) if p < 0.05 and not misfit else (),
         caveats=(
             f"Only tables with at least {MIN_DENOMINATOR} electors (turnout) or ballots (result) are used, as in the paper.",
             "An excess spread over tens of thousands of tables can come from a few areas: see the excess by area.",
+            f"A count {-MISFIT_Z:.0f} or more of the null's sds below its mean means the null does not fit: cannot tell.",
         ),
-        estimates={**figs, "n_tables": n_used, "tolerance_points": TOLERANCE, "by_area": by_area[:30]},
+        status=STATUS_NOT_APPLICABLE if misfit else STATUS_OK,
+        estimates={
+            **figs,
+            "p_excess": p,
+            "null_misfit": misfit,
+            "misfit_z": MISFIT_Z,
+            "n_tables": n_used,
+            "tolerance_points": TOLERANCE,
+            "by_area": by_area[:30],
+        },
         null=RESULT_NULL_TEXT if name.endswith(".winner") else NULL_TEXT,
         draws=draws,
         level=by or "national",

@@ -31,13 +31,15 @@ DEFAULT_LEVELS = {
     "anomalies": tf.DISTRICT,
     "fingerprint": tf.DEPARTMENT,
     "integer_peaks": None,
-    "digits": None,
+    "digits": tf.DISTRICT,
     "peers": "polling_place",
     "count_order": tf.DISTRICT,
 }
 """The level each family conditions on when ``by`` is not given: the one its paper used. Klimek et al.
-centre the clean model on the territorial unit; Kobak et al. and the digit tests pool the nation
-(each table keeps its own binomial null); peers are the other tables of the same polling place."""
+centre the clean model on the territorial unit; Kobak et al. pool the nation (each table keeps its own
+binomial null); the digit tests pool the nation too, the last-digit test reading each count against the
+count its district's share of the choice predicts (which counts spread widely enough to read); peers
+are the other tables of the same polling place."""
 
 
 def _by_area(

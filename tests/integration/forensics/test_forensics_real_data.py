@@ -90,8 +90,10 @@ def test_forensics_digit_tests_no_false_alarm_on_chile_and_peru(runoff):
         second, last = digits.test(frame, choices=choices)
         assert last.flagged() is False, last.reading
         assert second.flagged() is not True, second.reading
-        # The flat 10 % rule would have cried wolf on these counts (the old false alarm).
-        assert last.estimates["chi2_vs_uniform"] > 21.7  # chi-square 9 df at p = 0.01
+        # The flat 10 % rule on every count of 10 or more would have cried wolf (the old false alarm);
+        # the test reads only counts whose honest spread makes a flat last digit hold.
+        assert last.estimates["chi2_every_count_of_10_or_more"] > 21.7  # chi-square 9 df at p = 0.01
+        assert last.estimates["n_counts"] > 40_000 and last.estimates["worst_noncentrality"] <= 0.1
 
 
 def test_forensics_chile_fingerprint_cannot_tell_without_electors():
