@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from escrutinio.api import DEFAULT_MAX_BODY, errors
+from escrutinio.api import DEFAULT_MAX_BODY, documented, errors
 from escrutinio.api.auth import ACCOUNTS_FRESH, Tokens
 from escrutinio.api.deps import Settings, known_query
 from escrutinio.api.front import FrontedApp
@@ -71,5 +71,6 @@ def create_app(
     app.include_router(routes_live.router, prefix=PREFIX)
     app.include_router(routes_intake.router, prefix=PREFIX)
     app.include_router(routes_certify.router, prefix=PREFIX)
+    documented.install(app, PREFIX)  # each route's answers by its kind, in the OpenAPI document
     web.install(app)  # the pages (HTML for people), after every API route
     return app

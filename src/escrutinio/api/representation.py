@@ -32,7 +32,6 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Sessions
-from escrutinio.api.errors import ERROR_SCHEMA
 from escrutinio.api.hot import HotAnswers
 from escrutinio.app import Session
 from escrutinio.output import csv_text
@@ -55,16 +54,10 @@ READERS = 4
 """Worker threads that compute public reads at once, apart from the ones the requests share
 (``api.deps.WORKERS``): a read waits for at most these, never for the writes' threads."""
 
-_ERROR = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with ?format=csv"},
     304: {"description": "Not modified: the log has not moved since the ETag sent in If-None-Match"},
-    404: {"description": "What the request names is not in the store", **_ERROR},
-    409: {"description": "The store is not in a state to answer (e.g. nothing loaded yet)", **_ERROR},
-    422: {"description": "A parameter is not what it should be (the error names it and the rule)", **_ERROR},
-    503: {"description": "The store cannot be reached now; retry", **_ERROR},
 }
-"""What every public read may answer, for the OpenAPI document."""
+"""What a read answered here may answer besides a read's (``api/documented.py``) and its 200."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
+from escrutinio.api.documented import RECORD, ROWS
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
 from escrutinio.parsing import parse_area, parse_case_kind, parse_case_number, parse_case_status, parse_code, parse_table_id
 
@@ -21,7 +22,7 @@ router = APIRouter(responses=READ_RESPONSES)
 CaseNumber = Annotated[str, Path(description="Case number, e.g. NUL-000001")]
 
 
-@router.get("/cases", tags=["cases"], summary="The docket, filtered")
+@router.get("/cases", responses=ROWS, tags=["cases"], summary="The docket, filtered")
 async def cases(
     request: Request,
     reads: Reads,
@@ -50,7 +51,7 @@ async def cases(
     return await answer(request, reads, fmt, listing(lambda session: session.cases.listing(**filters)))
 
 
-@router.get("/cases/{number}", tags=["cases"], summary="One case and its whole history")
+@router.get("/cases/{number}", responses=RECORD, tags=["cases"], summary="One case and its whole history")
 async def case(request: Request, reads: Reads, number: CaseNumber, fmt: FormatQuery = None) -> Response:
     """Filing, admissibility, rulings, appeals and its history, each step with the time it took
     effect and the time the store received it (``escrutinio cases show``). CSV: the history."""
@@ -58,14 +59,14 @@ async def case(request: Request, reads: Reads, number: CaseNumber, fmt: FormatQu
     return await answer(request, reads, fmt, detailed(lambda session: session.cases.show(found), "history"))
 
 
-@router.get("/stakes", tags=["cases"], summary="What is at stake: open cases against the margin")
+@router.get("/stakes", responses=RECORD, tags=["cases"], summary="What is at stake: open cases against the margin")
 async def stakes(request: Request, reads: Reads, fmt: FormatQuery = None) -> Response:
     """The margin against the votes in tables under open cases; whether any combination of
     pending outcomes could change the winner, and the smallest such set (``escrutinio stakes``)."""
     return await answer(request, reads, fmt, lambda session: View(session.stakes.report()))
 
 
-@router.get("/audit", tags=["audit"], summary="Where the audit stands, table by table")
+@router.get("/audit", responses=RECORD, tags=["audit"], summary="Where the audit stands, table by table")
 async def audit(request: Request, reads: Reads, fmt: FormatQuery = None) -> Response:
     """The open (or last) audit: its method, risk limit, rounds and measured risk, and each
     sampled table's sheet against its hand count so far (``escrutinio audit status``). CSV: one

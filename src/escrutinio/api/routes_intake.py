@@ -21,7 +21,7 @@ from pydantic import Field
 from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Strict, body_schema, form_file, json_body
 from escrutinio.api.deps import Reads, Sessions
-from escrutinio.api.errors import ERROR_SCHEMA
+from escrutinio.api.documented import ROWS
 from escrutinio.api.receipts import written
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, answer, listing
 from escrutinio.app import Action, Session
@@ -35,18 +35,6 @@ IMAGE_BODY = {
     "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/jpeg", "image/png", "application/pdf")},
     "required": True,
 }
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": what, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-    for code, what in [
-        (401, "no valid token"),
-        (403, "not a clerk of this table's area"),
-        (404, "no such table"),
-        (409, "a concurrent write: retry"),
-        (413, "too large"),
-        (422, "refused: the field and the rule"),
-    ]
-}
-
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A figure of one table's sheet: at most the project's one limit (``MAX_COUNT``), as a file's."""
 
@@ -72,7 +60,6 @@ Scanner = Annotated[Sessions, acting_for(Action.ATTACH_IMAGE)]
 @router.post(
     "/tables/{table}/entries",
     summary="Key a tally sheet (one of its two entries)",
-    responses=ERRORS,
     status_code=201,
     openapi_extra=body_schema(SheetEntry),
 )
@@ -98,7 +85,9 @@ def entering(table: str, entry: SheetEntry, key: str) -> Callable[[Session], Any
 
 
 @router.get(
-    "/tables/{table}/entries", summary="A table's entries and scans, with their clerks and times", responses=READ_RESPONSES
+    "/tables/{table}/entries",
+    summary="A table's entries and scans, with their clerks and times",
+    responses={**READ_RESPONSES, **ROWS},
 )
 async def entries(request: Request, table: Annotated[str, TABLE], reads: Reads, fmt: FormatQuery = None) -> Response:
     """Each entry and scan, oldest first, with its event, time and clerk; JSON, or CSV (one row
@@ -109,7 +98,6 @@ async def entries(request: Request, table: Annotated[str, TABLE], reads: Reads, 
 @router.put(
     "/tables/{table}/image",
     summary="Attach a scan of the sheet (JPEG, PNG or PDF, at most 10 MB)",
-    responses=ERRORS,
     status_code=201,
     openapi_extra={"requestBody": IMAGE_BODY},
 )
@@ -151,7 +139,6 @@ IMAGE_FORM = {
 @router.post(
     "/tables/{table}/image",
     summary="Upload a scan of the sheet as a form (field `image`: JPEG, PNG or PDF, at most 10 MB)",
-    responses=ERRORS,
     status_code=201,
     openapi_extra=body_schema(media_types=IMAGE_FORM),
 )
@@ -171,7 +158,7 @@ nothing if opened in a browser (a PDF's or any file's script: no source allowed,
 @router.get(
     "/images/{sha256}",
     summary="A scan, by its SHA-256",
-    responses={**ERRORS, 200: {"content": {t: {} for t in ("image/jpeg", "image/png", "application/pdf")}}},
+    responses={200: {"content": {t: {} for t in ("image/jpeg", "image/png", "application/pdf")}}},
     response_class=Response,
 )
 async def image(

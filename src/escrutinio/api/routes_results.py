@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
+from escrutinio.api.documented import RECORD, ROWS
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
 from escrutinio.app import Session
 from escrutinio.parsing import parse_area, parse_event_number, parse_level, parse_table_id
@@ -22,7 +23,7 @@ router = APIRouter(tags=["results"], responses=READ_RESPONSES)
 TableId = Annotated[str, Path(description="Polling table id as the source writes it (e.g. 052235)")]
 
 
-@router.get("/results", summary="Results of the nation, an area, or every area of a level")
+@router.get("/results", responses=ROWS, summary="Results of the nation, an area, or every area of a level")
 async def results(
     request: Request,
     reads: Reads,
@@ -43,20 +44,20 @@ async def results(
     return await answer(request, reads, fmt, listing(lambda session: session.count.results(lv, code)))
 
 
-@router.get("/status", summary="Progress: sheets received, in the count, accounted for")
+@router.get("/status", responses=RECORD, summary="Progress: sheets received, in the count, accounted for")
 async def status(request: Request, reads: Reads, fmt: FormatQuery = None) -> Response:
     """Sheets received, in the count and accounted for; electors accounted for; sheets by state
     and by reason; sheets final at source despite a rule (``escrutinio status``)."""
     return await answer(request, reads, fmt, lambda session: View(session.count.status()))
 
 
-@router.get("/contest", summary="The election and its choices")
+@router.get("/contest", responses=RECORD, summary="The election and its choices")
 async def contest(request: Request, reads: Reads, fmt: FormatQuery = None) -> Response:
     """The election, its levels and its choices, as a results page names them."""
     return await answer(request, reads, fmt, lambda session: View(session.count.contest()), max_age=3600)
 
 
-@router.get("/tables/{table}", summary="One polling table and the history of its sheet")
+@router.get("/tables/{table}", responses=RECORD, summary="One polling table and the history of its sheet")
 async def table(request: Request, reads: Reads, table: TableId, fmt: FormatQuery = None) -> Response:
     """Its roll entry and state; every version of its sheet with the event, time and actor that
     recorded it; its cases and audit draws (``escrutinio table ID``). CSV: one row a version."""
@@ -64,7 +65,7 @@ async def table(request: Request, reads: Reads, table: TableId, fmt: FormatQuery
     return await answer(request, reads, fmt, detailed(lambda session: session.count.table(tid), "versions"))
 
 
-@router.get("/changes", summary="What changed after event N")
+@router.get("/changes", responses=RECORD, summary="What changed after event N")
 async def changes(
     request: Request,
     reads: Reads,

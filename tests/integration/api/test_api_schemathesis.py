@@ -1,6 +1,8 @@
 """Schemathesis against the running server's OpenAPI document: for every operation, requests
 drawn from the schema (valid ones and malformed ones) never get a 5xx, malformed ones get a 4xx,
-and every error is the JSON error shape naming field and rule (a 422 always names its field).
+every error is the JSON error shape naming field and rule (a 422 always names its field), and
+every answer is one the document says the operation gives: its status code is documented, its
+body holds to the schema documented for that code (and its Content-Type is one documented).
 Once as the public (every write is then 401 before its body is read) and once with an
 administrator's token, so that the write routes' bodies are drawn and judged too. Bounded: a few
 examples per operation, so it finishes in a few minutes on a loaded machine."""
@@ -11,7 +13,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import negative_data_rejection, not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.generation import GenerationMode
 from tests.integration.api.server import Server
 
@@ -20,6 +28,15 @@ from escrutinio.app import Role, Session
 STREAMS = {"/api/v1/events"}
 """Operations whose answer never ends (server-sent events): tested apart (test_api_live)."""
 EXAMPLES = 10
+CHECKS = [
+    not_a_server_error,
+    negative_data_rejection,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
+"""What every answer is held to: no 5xx, a malformed request refused, and the document's word
+(a status code the operation documents, a body of the schema and a media type it documents)."""
 
 
 def check_errors(response: schemathesis.Response) -> None:
@@ -54,7 +71,7 @@ def test_no_server_errors(server: Server, mode: GenerationMode, who: str, admin_
         @given(case=operation.as_strategy(generation_mode=mode))
         def run(case: schemathesis.Case) -> None:
             response = case.call(base_url=server.url, timeout=30, headers=headers)
-            case.validate_response(response, checks=[not_a_server_error, negative_data_rejection])
+            case.validate_response(response, checks=CHECKS)
             check_errors(response)
 
         try:
