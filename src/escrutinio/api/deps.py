@@ -30,7 +30,7 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, Query, Request
 
-from escrutinio.api.errors import UnknownParameter
+from escrutinio.api.errors import RepeatedParameter, UnknownParameter
 from escrutinio.api.threads import threads
 from escrutinio.app import Principal, Session
 from escrutinio.app.serving import Shared
@@ -166,7 +166,7 @@ def _query_names(dependant: Any) -> set[str]:
 
 
 async def known_query(request: Request) -> None:
-    """Refuse a query parameter the route does not declare (every route: ``create_app`` makes
+    """Refuse a query parameter the route does not declare, or one sent twice (every route: ``create_app`` makes
     this a dependency of the whole app). Async, as the other dependencies here: FastAPI runs a
     plain ``def`` dependency on a worker thread, a hop that costs more than the check."""
     route = request.scope.get("route")
@@ -174,9 +174,13 @@ async def known_query(request: Request) -> None:
     if dependant is None:
         return
     known = _query_names(dependant)
-    for name in request.query_params:
+    params = request.query_params
+    for name in params:
         if name not in known:
             raise UnknownParameter(name, sorted(known))
+    if len(params.multi_items()) > len(params):  # a name sent twice: FastAPI would take the last quietly
+        name = next(n for n in params if len(params.getlist(n)) > 1)
+        raise RepeatedParameter(name, params.getlist(name))
 
 
 Reads = Annotated[Sessions, Depends(reads)]

@@ -8,7 +8,9 @@ never that the request was wrong.
 How each refusal of the application maps:
 
 - a request FastAPI cannot validate (a missing or mistyped parameter): 422, ``field`` is the
-  parameter, ``rule`` pydantic's error type (``missing``, ``int_parsing``, ...); a body that is
+  parameter, ``rule`` pydantic's error type (``missing``, ``int_parsing``, ...); a query
+  parameter the route does not take or sent twice: 422, rule ``unknown_parameter`` or
+  ``repeated`` (``api/deps.py``, every route); a body that is
   not UTF-8, not JSON or holds a field the request does not take: 422, rule ``encoding``,
   ``json_invalid`` or ``unknown_field`` (:mod:`escrutinio.api.bodies`);
 - :class:`~escrutinio.app.InputError` and the parsing module's input errors (a value that is not
@@ -83,6 +85,19 @@ class UnknownParameter(application.EscrutinioError):
         takes = ", ".join(known) if known else "no query parameters"
         label = name if name.isprintable() and name.strip() else repr(name)
         super().__init__(f"{label}: not a parameter of this request (it takes {takes})")
+
+
+class RepeatedParameter(application.EscrutinioError):
+    """A query parameter sent more than once (``?level=department&level=district``): every
+    parameter of the API takes one value, and taking the last one quietly would answer a
+    question the client may not have meant."""
+
+    rule = "repeated"
+
+    def __init__(self, name: str, values: list[str]) -> None:
+        self.field = name
+        sent = ", ".join(repr(v) for v in values)
+        super().__init__(f"{name}: sent {len(values)} times ({sent}); send it once")
 
 
 def error_body(message: str, *, field: str | None = None, rule: str = "invalid", retry: bool | None = None) -> dict[str, Any]:

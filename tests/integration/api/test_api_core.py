@@ -67,6 +67,20 @@ def test_unknown_query_parameters_are_refused(server: Server) -> None:
     assert bare.status_code == 422 and error_of(bare)["field"] == "x"
 
 
+def test_a_repeated_query_parameter_is_refused(server: Server) -> None:
+    """``?level=department&level=district`` is not answered with the last one (districts): the
+    client may have meant either (every route refuses it alike: ``test_api_reads``)."""
+    with server.client() as client:
+        got = client.get("/api/v1/results?level=department&level=district")
+        once = client.get("/api/v1/results?level=department")
+    assert error_of(got) == {
+        "field": "level",
+        "rule": "repeated",
+        "message": "level: sent 2 times ('department', 'district'); send it once",
+    }
+    assert got.status_code == 422 and once.status_code == 200
+
+
 def test_a_read_store_that_is_not_a_replica_is_refused_at_start(small_db: str, tmp_path: Path) -> None:
     """``--read-db`` is a streaming replica of ``--db`` (``test_api_replica.py``: the public's
     reads come from it). Another store (here an SQLite copy of another record) was served, its

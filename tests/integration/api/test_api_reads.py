@@ -117,6 +117,9 @@ def test_the_docket_filters_by_area_as_the_application_does(server: Server, smal
         ("/api/v1/receipts/99999999999999999999999", 422, "seq", "less_than_equal"),
         ("/api/v1/heads/99999999999999999999999", 422, "size", "less_than_equal"),
         ("/api/v1/results?=1", 422, "query", "unknown_parameter"),
+        ("/api/v1/results?level=department&level=district", 422, "level", "repeated"),
+        ("/api/v1/cases?status=filed&kind=observation&status=ruled", 422, "status", "repeated"),
+        ("/api/v1/changes?since=0&since=0", 422, "since", "repeated"),  # the same value twice too
         ("/api/v1/tables/999999", 404, "table", "not_found"),
         ("/api/v1/tables/%01", 422, "table", "invalid"),
         ("/api/v1/cases?status=lost", 422, "status", "invalid"),
