@@ -14,6 +14,7 @@ from escrutinio.api.auth import ACCOUNTS_FRESH, Tokens
 from escrutinio.api.deps import Settings, known_query
 from escrutinio.api.front import FrontedApp
 from escrutinio.api.head import HeadWatch
+from escrutinio.api.head_method import HeadAsGet
 from escrutinio.api.hot import HotAnswers, HotReads
 from escrutinio.api.limits import BodyLimit
 from escrutinio.api.responses import JSON
@@ -57,6 +58,7 @@ def create_app(
     app.state.log_key = None  # ``serve --log-key`` sets it; said here, asking for it raises no AttributeError per write
     errors.install(app)
     app.add_middleware(BodyLimit, max_body=max_body)
+    app.add_middleware(HeadAsGet)  # HEAD wherever GET is allowed (api/head_method.py)
     app.state.hot_answers = HotAnswers()
     hot_reads = {"answers": app.state.hot_answers, "watch": app.state.head_watch, "settings": app.state.settings}
     # Entries first, then the polled reads, both before the framework's own layers (api/front.py).

@@ -1,0 +1,39 @@
+"""``HEAD`` wherever ``GET`` is allowed (``api/head_method.py``), over a real server on loopback:
+the GET's status and headers (ETag, Cache-Control, Content-Type, Content-Length), no body; a 304
+to the ETag sent back; a stream's headers, then the end."""
+
+from __future__ import annotations
+
+import pytest
+from tests.integration.api.server import Server
+
+SAME = ("etag", "cache-control", "content-type", "content-length")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/results", "/api/v1/status", "/api/v1/tables/000003", "/api/v1/results?format=csv", "/api/v1/health"]
+)
+def test_head_answers_the_gets_headers_without_its_body(server: Server, path: str) -> None:
+    with server.client() as client:
+        got = client.get(path)
+        headed = client.head(path)
+        again = client.head(path, headers={"If-None-Match": got.headers.get("etag", '"none"')})
+    assert got.status_code == headed.status_code == 200, headed.text
+    assert headed.content == b""
+    assert {h: headed.headers.get(h) for h in SAME} == {h: got.headers.get(h) for h in SAME}
+    assert int(headed.headers["content-length"]) == len(got.content) > 0
+    if "etag" in got.headers:
+        assert again.status_code == 304 and again.content == b""
+
+
+def test_head_of_a_refused_read_is_its_refusal(server: Server) -> None:
+    with server.client() as client:
+        assert client.head("/api/v1/results?level=bogus").status_code == 422
+        assert client.head("/api/v1/tables/999999").status_code == 404
+
+
+def test_head_of_the_event_stream_ends_after_its_headers(server: Server) -> None:
+    with server.client() as client:
+        headed = client.head("/api/v1/events")
+    assert headed.status_code == 200 and headed.headers["content-type"].startswith("text/event-stream")
+    assert headed.content == b""
