@@ -50,17 +50,18 @@ def emit_error(
     sys.stderr.flush()
 
 
-def emit_csv(rows: Sequence[dict[str, Any]]) -> None:
-    write_csv(rows, sys.stdout)
+def emit_csv(rows: Sequence[dict[str, Any]], empty: Sequence[str] = ()) -> None:
+    """``rows`` as CSV on stdout; ``empty``: the header when there is no row."""
+    write_csv(rows, sys.stdout, empty)
 
 
-def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+def csv_text(rows: Sequence[dict[str, Any]], empty: Sequence[str] = ()) -> str:
     """Rows as CSV text (the API's ``?format=csv``: the same columns the CLI prints, and the
     same bytes ``escrutinio publish`` writes: ``formats.flat``)."""
     import io
 
     out = io.StringIO()
-    write_csv(rows, out)
+    write_csv(rows, out, empty)
     return out.getvalue()
 
 
@@ -226,11 +227,13 @@ def emit(
     rows: Sequence[dict[str, Any]] | None = None,
     columns: Sequence[tuple[str, str]] = (),
     title: str | None = None,
+    empty: Sequence[str] = (),
 ) -> None:
-    """Print ``data`` as JSON, or ``rows`` as CSV or a table."""
+    """Print ``data`` as JSON, or ``rows`` as CSV (``empty``: its header when there is no row)
+    or a table."""
     if fmt == "json":
         emit_json(data)
     elif fmt == "csv":
-        emit_csv(rows if rows is not None else [data])
+        emit_csv(rows if rows is not None else [data], empty)
     else:
         emit_table(rows if rows is not None else [data], columns or [(k, k) for k in flatten((rows or [data])[0])], title)

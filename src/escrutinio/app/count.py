@@ -93,6 +93,10 @@ class Changes:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    COLUMNS = ("what", "table", "area", "number", "kind", "status", "name", "level")
+    """The CSV's header when nothing it lists changed (only other events, or none): its columns
+    every kind of row may start with."""
+
     def rows(self) -> list[dict[str, Any]]:
         """One row per sheet, case and tally that changed, ``what`` saying which (the CSV)."""
         data = self.to_dict()
@@ -786,10 +790,11 @@ class CountService:
             out.setdefault(area, {})[_figure_name(key)] = value
         tallies = []
         for code, change in out.items():
-            level, name = names.get(code, (0, election.name))
-            tallies.append({"area": code, "name": name, "level": level, "change": dict(sorted(change.items()))})
+            depth, name = names.get(code, (0, election.name))
+            tallies.append({"area": code, "name": name, "level": depth, "change": dict(sorted(change.items()))})
         tallies.sort(key=lambda r: (r["level"], r["area"]))
-        return tallies
+        # Named as every other answer names a level (``department``), not by its depth.
+        return [{**t, "level": election.level_name(t["level"])} for t in tallies]
 
 
 def _figure_name(key: str) -> str:

@@ -29,10 +29,16 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def write_csv(rows: Sequence[dict[str, Any]], out: Any) -> None:
+def write_csv(rows: Sequence[dict[str, Any]], out: Any, empty: Sequence[str] = ()) -> None:
     """Write ``rows`` flattened to the text stream ``out``: one header, the union of every row's
-    columns in order of first appearance (a row without a column leaves it empty)."""
-    write_flat_csv([flatten(r) for r in rows], out)
+    columns in order of first appearance (a row without a column leaves it empty); with no row,
+    the header is ``empty`` (the columns a listing always has), so that a reader of an empty
+    listing still finds its header line rather than a blank one."""
+    flat = [flatten(r) for r in rows]
+    if flat or not empty:
+        write_flat_csv(flat, out)
+    else:
+        csv.writer(out, lineterminator="\n").writerow(empty)
 
 
 def write_flat_csv(flat: Sequence[dict[str, Any]], out: Any) -> None:
