@@ -151,6 +151,8 @@ def parse_code(text: str, what: str, kind: str) -> str:
     ``NUL-000001``): kept as text, leading zeros too; printable, no spaces, up to 64 characters
     (a request could carry anything, and a database refuses some characters outright)."""
     value = text.strip()
+    if "\ufffd" in value:  # what a URL's percent-encoded bytes that are no UTF-8 text decode to
+        raise InputError(f"{what}: expected {kind} (up to 64 characters, no spaces), got bytes that are not UTF-8 text")
     if not value or not value.isprintable() or any(c.isspace() for c in value) or len(value) > 64:
         raise InputError(f"{what}: expected {kind} (up to 64 characters, no spaces), got {text!r}")
     return value

@@ -56,8 +56,11 @@ def text_of(raw: bytes) -> str:
 
 
 def parse_body(raw: bytes, model: type[M]) -> M:
-    """``raw`` (a request's bytes) as ``model``; an empty body is an empty object (a body of
-    only whitespace is not: it is no JSON document, and a client that sent one meant something)."""
+    """``raw`` (a request's bytes) as ``model``; an empty body is an empty object when the model
+    requires no field, else refused as empty (not as each field missing); a body of only
+    whitespace is no JSON document (a client that sent one meant something)."""
+    if not raw and any(f.is_required() for f in model.model_fields.values()):
+        raise _refused("missing", (), f"empty; expected a JSON object (it takes {', '.join(model.model_fields)})")
     text = text_of(raw) or "{}"
     try:
         parsed = orjson.loads(text)  # RFC 8259 JSON, said where it is not (pydantic's parser takes NaN)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Empty, Strict, body_schema, json_body
@@ -33,8 +33,17 @@ Measurer = Annotated[Sessions, acting_for(Action.MEASURE_AUDIT)]
 Reporter = Annotated[Sessions, acting_for(Action.REPORT_AUDIT)]
 
 
+def _number_as_text(value: Any) -> Any:
+    """A JSON number as the text the parser reads (``0.05``); a boolean stays refused."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Share = Annotated[str, BeforeValidator(_number_as_text), WithJsonSchema({"type": ["string", "number"]})]
+"""A share as a string (so that ``1/20`` can be written) or as a JSON number."""
+
+
 class PlanBody(Strict):
-    risk_limit: str = Field(description="The risk limit, a share such as 0.05 or 1/20")
+    risk_limit: Share = Field(description='The risk limit, a share: a JSON number (0.05) or a string ("0.05", "1/20")')
     method: str = Field(description="The audit method (macro, bravo, ...)")
     max_rounds: int | None = Field(None, ge=1, le=100)
 

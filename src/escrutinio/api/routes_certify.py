@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from escrutinio.api.auth import Acting, acting_for
+from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Strict, body_schema, json_body
 from escrutinio.api.deps import Reads, Sessions
 from escrutinio.api.receipts import written
@@ -68,7 +68,7 @@ async def open_items(reads: Reads) -> dict[str, Any]:
 
 
 @router.get("/certificate/draft", summary="The certificate of the store's head to sign (refused while anything is open)")
-async def draft(acting: Acting) -> dict[str, Any]:
+async def draft(acting: Proclaimer) -> dict[str, Any]:
     return await acting.run(lambda s: s.certify.draft())
 
 

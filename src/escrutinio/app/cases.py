@@ -84,7 +84,8 @@ class Written:
     """What a write left: the docket rows of the cases it touched.
 
     ``already_done`` is the event at which the same action (same key) was recorded before: then
-    nothing was written now, and ``cases`` is empty. ``skipped`` counts the rows of an import
+    nothing was written now, and ``cases`` is empty (:meth:`to_dict` says ``already_done: true``
+    and that ``event``, as an entry's answer does). ``skipped`` counts the rows of an import
     already on the docket (an earlier run of the same or an overlapping file).
     """
 
@@ -104,7 +105,8 @@ class Written:
     def to_dict(self) -> dict[str, Any]:
         return {
             "cases": self.cases,
-            "already_done": self.already_done,
+            "already_done": self.already_done is not None,  # as an entry's answer says it
+            **({"event": self.already_done} if self.already_done is not None else {}),
             "skipped": self.skipped,
             "source": self.source,
             "by_rule": self.by_rule(),

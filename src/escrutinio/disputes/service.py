@@ -137,7 +137,7 @@ class Disputes:
         events = self.store.case_events(list(numbers))
         missing = [n for n in numbers if not events.get(n)]
         if missing:
-            raise NotFound(f"no case {missing[0]!r} on the docket", "case")
+            raise NotFound(f"no case {missing[0]!r} on the docket", "number")
         out: dict[str, Case] = {}
         for evs in events.values():
             out.update(rebuild_cases(evs, self.election))

@@ -125,7 +125,7 @@ def test_the_docket_filters_by_area_as_the_application_does(server: Server, smal
         ("/api/v1/cases?status=lost", 422, "status", "invalid"),
         ("/api/v1/cases?area=99", 422, "area", "invalid"),  # a filter naming no area: bad input, not a missing case
         ("/api/v1/cases?area=%00", 422, "area", "invalid"),
-        ("/api/v1/cases/NUL-999999", 404, "case", "not_found"),
+        ("/api/v1/cases/NUL-999999", 404, "number", "not_found"),
         ("/api/v1/audit", 404, "audit", "not_found"),
         ("/api/v1/results?level=department&area=1401", 422, "area", "invalid"),  # departments within a province
         ("/api/v1/results?level=national&area=14", 422, "area", "invalid"),
