@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from escrutinio.cli_common import DbOption, FormatOption, check_format, session
+from escrutinio.domain.roles import ACCOUNT_ROLES
 
 users_app = typer.Typer(
     help="Accounts for the HTTP API: each with a role, its area, party or body, and a token shown once.\n\n"
@@ -32,13 +33,14 @@ COLUMNS = [
 @users_app.command("add")
 def add_command(
     name: Annotated[str, typer.Argument(help="The account's name (a person's; it names them in the log)")],
-    role: Annotated[
-        str, typer.Option("--role", help="administrator, clerk, representative, judge, appeals_judge, auditor or observer")
-    ],
+    role: Annotated[str, typer.Option("--role", help=f"One of {', '.join(ACCOUNT_ROLES)}")],
     area: Annotated[str | None, typer.Option("--area", help="Area code the account acts in (none: the whole nation)")] = None,
     party: Annotated[str | None, typer.Option("--party", help="A representative's party (a choice of the contest)")] = None,
-    body: Annotated[str | None, typer.Option("--body", help="A judge's body (JEE, JNE, or a named one)")] = None,
+    body: Annotated[
+        str | None, typer.Option("--body", help="A judge's or an appeals judge's body (JEE, JNE, or a named one)")
+    ] = None,
     db: DbOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Create an account and print its token, once: hand it to the person; it cannot be shown again.
 
@@ -47,12 +49,19 @@ def add_command(
     Example: escrutinio users add maria --role representative --party FP
 
     Example: escrutinio users add luis --role judge --body JEE --area 14
+
+    With --format json, one object on stdout: the token and the account (csv: one row).
     """
+    from escrutinio.output import emit
     from escrutinio.parsing import parse_role
 
+    check_format(fmt)
     with session(db) as current:
         made = current.users.add(name, parse_role(role), area=area, party=party, body=body)
     account = made.account
+    if fmt != "table":
+        emit({"token": made.token, "account": account}, fmt, [{**account, "token": made.token}])
+        return
     scope = "".join(f" {k} {account[k]}" for k in ("party", "body", "area") if account[k])
     typer.echo(
         f"{account['name']}: {account['role']}{scope or ' (national)'}; created at event {account['created_seq']}", err=True
@@ -79,13 +88,20 @@ def list_command(fmt: FormatOption = "table", db: DbOption = None) -> None:
 def revoke_command(
     name: Annotated[str, typer.Argument(help="The account to revoke")],
     db: DbOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Revoke an account: its token is refused from now on; the account stays in the record.
 
-    Example: escrutinio users revoke ana
+    Example: escrutinio users revoke ana --format json
     """
+    from escrutinio.output import emit
+
+    check_format(fmt)
     with session(db) as current:
         done = current.users.revoke(name)
+    if fmt != "table":
+        emit(done, fmt)
+        return
     if done["already_revoked"]:
         typer.echo(f"{name}: already revoked{' at ' + done['revoked_at'] if done['revoked_at'] else ''}; nothing was written")
     else:

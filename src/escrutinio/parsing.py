@@ -434,11 +434,13 @@ def parse_forensics_thresholds(text: str | None, what: str = "thresholds") -> di
 
 
 def parse_role(text: str, what: str = "role") -> Role:
-    """An account's role: administrator, clerk, representative, judge, appeals_judge, auditor,
-    observer (``public`` parses, and ``users add`` refuses it: the public needs no account)."""
-    from escrutinio.domain.roles import Role
+    """A role an account can hold (``domain.roles.ACCOUNT_ROLES``: not the public)."""
+    from escrutinio.domain.roles import ACCOUNT_ROLES, Role
 
-    return parse_choice(text.replace("-", "_"), Role, what)
+    value = text.strip().replace("-", "_").lower()
+    if value not in ACCOUNT_ROLES:
+        raise InputError(f"{what}: expected one of {', '.join(ACCOUNT_ROLES)}, got {text!r}")
+    return Role(value)
 
 
 def parse_bearer(header: str | None) -> str | None:

@@ -73,3 +73,32 @@ def test_refusals_are_one_line(store: str, args: tuple[str, ...], words: str, st
     """A value not of the form its option takes is a usage error (2); what the record refuses, 1."""
     done = _run(store, "users", *args)
     assert done.returncode == status and done.stderr.startswith(words) and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_add_and_revoke_take_a_format(store: str) -> None:
+    """``users add`` and ``users revoke`` print data, so they take ``--format`` as every such
+    command does: add's JSON holds the token and the account (the default output unchanged)."""
+    made = _run(store, "users", "add", "eva", "--role", "auditor", "--format", "json", actor="registry")
+    assert made.returncode == 0, made.stderr
+    answer = json.loads(made.stdout)
+    assert set(answer) == {"token", "account"} and len(answer["token"]) >= 43
+    assert (answer["account"]["name"], answer["account"]["role"]) == ("eva", "auditor")
+    (row,) = csv.DictReader(io.StringIO(_run(store, "users", "add", "ivo", "--role", "observer", "-f", "csv").stdout))
+    assert (row["name"], row["role"]) == ("ivo", "observer") and len(row["token"]) >= 43
+    revoked = _run(store, "users", "revoke", "eva", "--format", "json")
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["already_revoked"] is False
+    (again,) = csv.DictReader(io.StringIO(_run(store, "users", "revoke", "eva", "-f", "csv").stdout))
+    assert (again["name"], again["already_revoked"]) == ("eva", "True")
+
+
+def test_the_roles_offered_are_the_roles_taken(store: str) -> None:
+    """``--role``'s help and its refusal list the same roles (one list, ``ACCOUNT_ROLES``); the
+    public is no account's role; ``--body`` is an appeals judge's too."""
+    from escrutinio.domain.roles import ACCOUNT_ROLES
+
+    names = ", ".join(ACCOUNT_ROLES)
+    helped = _run(store, "users", "add", "--help", actor="registry")
+    refused = _run(store, "users", "add", "x", "--role", "public", actor="registry")
+    assert refused.returncode == 2 and f"error: --role: expected one of {names}, got 'public'" in refused.stderr
+    assert " ".join(helped.stdout.split()).count(f"One of {names}") == 1 and "appeals judge's body" in helped.stdout

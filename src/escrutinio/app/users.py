@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError
-from escrutinio.domain.roles import Action, NotAuthenticated, Principal, Role
+from escrutinio.domain.roles import ACCOUNT_ROLES, Action, NotAuthenticated, Principal, Role
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
@@ -129,7 +129,7 @@ class UsersService:
         election = session.election()
         if area is not None and area == election.country:
             area = None
-        accountable = [r.value for r in Role if r is not Role.PUBLIC]
+        accountable = [r.value for r in ACCOUNT_ROLES]
         if role not in accountable:
             raise EscrutinioError(f"role: expected one of {', '.join(accountable)}, got {str(role)!r}", field="role")
         principal = Principal(name, Role(role), area=area, party=party, body=body)

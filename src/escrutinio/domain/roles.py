@@ -50,6 +50,11 @@ class Role(StrEnum):
     PUBLIC = "public"  # anyone without an account (the press, observers): reads only; no account has it
 
 
+ACCOUNT_ROLES = tuple(r for r in Role if r is not Role.PUBLIC)
+"""The roles an account can hold (the public is whoever has none): what ``users add --role``
+offers and what refusing another names, from this one list."""
+
+
 class Action(StrEnum):
     """Every write the application performs (one value per kind of change to the record)."""
 
