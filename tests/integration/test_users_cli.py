@@ -60,7 +60,7 @@ def test_add_prints_the_token_once_and_nothing_else_shows_it(store: str) -> None
             ("add", "x", "--role", "public"),
             "error: --role: expected one of administrator, clerk, representative, "
             "judge, appeals_judge, auditor, observer, got 'public'\n",
-            1,
+            2,  # no account's role: a value --role does not take, as 'mayor'
         ),
         (("add", "x", "--role", "representative"), "error: --party: a party representative represents one party", 2),
         (("add", "x", "--role", "clerk", "--area", "77"), "error: --area: no area '77' in this election", 1),
