@@ -2,7 +2,8 @@
 on the same elections with stuffing (Klimek et al.) and with target figures written in.
 
 Run: ``python benchmarks/forensics_calibration.py [--clean 100] [--fraud 20] [--elections peru,chile,bolivia,russia-2012]
-[--tests peers,integer_peaks] [--by all] [--kinds klimek,unanimous]`` (``--tests`` runs only those families: 200
+[--tests peers,integer_peaks] [--by all] [--kinds klimek,unanimous] [--log runs.jsonl]``
+(``--tests`` runs only those families: 200
 clean elections of one family cost a fraction of the whole suite, enough to tell a rate of 10 % from 5 %; ``--by all`` runs
 every level the election offers — department, province, district, polling_place where they split —
 one report per level, ``--by province,district`` some of them; default: each test's paper's level).
@@ -10,7 +11,11 @@ Prints, per election, the false-alarm rate at alpha = 0.05 of every test of ever
 elections keep the real tables, areas and each district's turnout and share spread, with the link
 between turnout and share cut: forensics/shaped.py; the claims test gets 40 random tables, the
 count-order projection whole districts in a random order, 85 % counted) and its detection rate per
-fraud kind, with the time taken. Rule listings (tables at 100 % turnout, null shares over a
+fraud kind, with the time taken. ``--log FILE`` appends one JSON line per election as it finishes
+(election, level, kind, seed, each test's flag and p), so a run stopped part-way still counts and
+batches started at later ``--seed`` add up; ``--tally FILE`` prints each cell's k/n, its 95 %
+Clopper-Pearson interval and the one-sided binomial p against 5 % from such logs, and runs nothing.
+Rule listings (tables at 100 % turnout, null shares over a
 threshold) decide nothing and are left out. Every other test of the suite has a row, the anomaly
 counts included; "cannot tell" where the election lacks what the test needs (Chile has no
 electors: its clean elections keep each district's spread of ballots cast, and the tests that need
@@ -20,6 +25,7 @@ turnout cannot tell; identical sheets cannot be weighed without polling places).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -27,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "forensics"))
 
-from escrutinio.forensics.calibration import calibrate_shaped  # noqa: E402
+from escrutinio.forensics.calibration import binomial_interval, calibrate_shaped  # noqa: E402
 from escrutinio.forensics.frames import offered_levels  # noqa: E402
 from escrutinio.forensics.suite import TESTS  # noqa: E402
 
@@ -48,10 +54,18 @@ def main() -> None:
     ap.add_argument("--elections", default="peru,chile,bolivia,russia-2012", help=f"some of {','.join(ELECTIONS)}")
     ap.add_argument("--tests", default=",".join(TESTS), help=f"families to run, some of {','.join(TESTS)}")
     ap.add_argument("--seed", type=int, default=0, help="first seed (a later batch of clean elections)")
-    ap.add_argument("--kinds", default="klimek,stuffing,round_numbers",
-                    help="fraud kinds for power, some of klimek,stuffing,round_numbers,unanimous")
+    ap.add_argument(
+        "--kinds",
+        default="klimek,stuffing,round_numbers",
+        help="fraud kinds for power, some of klimek,stuffing,round_numbers,unanimous",
+    )
     ap.add_argument("--by", default=None, help="all, or frame levels (department,province,district,polling_place)")
+    ap.add_argument("--log", type=Path, default=None, help="append one JSON line per election run to this file")
+    ap.add_argument("--tally", type=Path, nargs="+", default=None, help="summarise --log files and run nothing")
     args = ap.parse_args()
+    if args.tally:
+        print(tally(args.tally))
+        return
     tests = args.tests.split(",")
     unknown = sorted(set(tests) - set(TESTS))
     if unknown:
@@ -72,12 +86,68 @@ def main() -> None:
                 print(f"== {label}, by {by}: not a level of this election (it offers {', '.join(offered)})")
                 continue
             t = time.perf_counter()
-            report = calibrate_shaped(frame, leader, n_clean=args.clean, n_fraud=args.fraud, tests=tests,
-                                      seed=args.seed, by=by, kinds=args.kinds.split(","))
+            log = None if args.log is None else _logger(args.log, key, by, tests)
+            report = calibrate_shaped(
+                frame,
+                leader,
+                n_clean=args.clean,
+                n_fraud=args.fraud,
+                tests=tests,
+                seed=args.seed,
+                by=by,
+                kinds=args.kinds.split(","),
+                on_run=log,
+            )
             where = by or "each paper's level"
             print(f"== {label}, by {where}: {time.perf_counter() - t:.0f} s")
             print(report.to_text())
             sys.stdout.flush()
+
+
+def _logger(path: Path, election: str, by: str | None, families: list[str]):
+    """An ``on_run`` that appends each finished election to ``path`` (flushed: a killed run keeps its lines)."""
+
+    def log(kind: str, seed: int, flags: dict, p_values: dict) -> None:
+        line = {
+            "election": election,
+            "by": by,
+            "families": families,
+            "kind": kind,
+            "seed": seed,
+            "flags": {t: None if f is None else bool(f) for t, f in flags.items()},
+            "p": {t: None if x is None else float(x) for t, x in p_values.items()},
+        }
+        with path.open("a") as fh:
+            fh.write(json.dumps(line) + "\n")
+
+    return log
+
+
+def tally(paths: list[Path]) -> str:
+    """Per election, level, test and kind: k/n flagged over the seeds logged (a seed logged twice counts
+    once), the 95 % Clopper-Pearson interval, the one-sided binomial p against 5 % and the seeds' range."""
+    from scipy import stats
+
+    runs: dict[tuple[str, str, str, str], dict[int, bool | None]] = {}
+    for path in paths:
+        for raw in path.read_text().splitlines():
+            r = json.loads(raw)
+            for test, flag in r["flags"].items():
+                runs.setdefault((r["election"], r["by"] or "default", r["kind"], test), {})[r["seed"]] = flag
+    out = [f"{'election':12} {'by':14} {'kind':14} {'test':34} {'k/n':>9} {'rate':>6} {'95 %':>13} {'p(>5%)':>7} seeds"]
+    for (election, by, kind, test), seeds in sorted(runs.items()):
+        decided = [f for f in seeds.values() if f is not None]
+        if not decided:
+            out.append(f"{election:12} {by:14} {kind:14} {test:34} {'cannot tell':>9}")
+            continue
+        k, n = sum(decided), len(decided)
+        lo, hi = binomial_interval(k, n)
+        p = stats.binom.sf(k - 1, n, 0.05) if kind == "clean" else float("nan")
+        out.append(
+            f"{election:12} {by:14} {kind:14} {test:34} {f'{k}/{n}':>9} {k / n:6.3f} "
+            f"{f'{lo:.3f}-{hi:.3f}':>13} {p:7.2g} {min(seeds)}-{max(seeds)}"
+        )
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

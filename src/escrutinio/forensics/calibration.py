@@ -9,7 +9,7 @@ on clean elections and the tampered tables as its claim list under fraud.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +54,10 @@ class CalibrationReport:
             "n_tables": self.n_tables,
             "fraud_share": self.share,
             "false_alarm": self.false_alarm,
-            "false_alarm_counts": {t: {"flagged": k, "of": n, "interval_95": list(binomial_interval(k, n))}
-                                   for t, (k, n) in self.false_alarm_counts.items()},
+            "false_alarm_counts": {
+                t: {"flagged": k, "of": n, "interval_95": list(binomial_interval(k, n))}
+                for t, (k, n) in self.false_alarm_counts.items()
+            },
             "detection": self.detection,
         }
 
@@ -67,6 +69,7 @@ class CalibrationReport:
             f"{self.n_tables} tables; fraud in {100 * self.share:.0f} % of tables",
             head,
         ]
+
         def cell(x: float | None, width: int, digits: int) -> str:
             return f"{'cannot tell':>{width}}" if x is None else f"{x:{width}.{digits}f}"
 
@@ -96,6 +99,9 @@ def binomial_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float
     return (lo, hi)
 
 
+RunLog = Callable[[str, int, dict[str, bool | None], dict[str, float | None]], None]
+"""Hears one calibration election: its kind ("clean" or a fraud kind), its seed, each test's flag and p."""
+
 RULE_LISTINGS = ("anomalies.turnout_full", "anomalies.null_share")
 """Rule listings (tables at 100 % turnout, null shares over a threshold): they name tables to read
 and decide nothing on an election, so they have no false-alarm rate to calibrate."""
@@ -112,7 +118,9 @@ def _flags(result, alpha: float) -> dict[str, bool | None]:
     return {
         r.test: r.flagged(alpha) if r.status == "ok" else (False if r.interval is not None else None)
         for r in result.results
-        if not r.listing and r.test not in RULE_LISTINGS and not r.test.endswith(".error")
+        if not r.listing
+        and r.test not in RULE_LISTINGS
+        and not r.test.endswith(".error")
         and not (r.status == "ok" and r.p_value is None and r.decided is None)
     }
 
@@ -152,8 +160,9 @@ def calibrate(
         frame = simulate.synthetic_election(n_tables, seed=seed + i)
         rng = np.random.default_rng(seed + 10_000 + i)
         claimed = rng.choice(frame["table"].to_numpy(), size=min(claims, frame.height), replace=False)
-        res = run_suite(frame, winner="A", choices=["A", "B"], tests=tests, claimed_tables=claimed.tolist(),
-                        options=opts, seed=seed + i)
+        res = run_suite(
+            frame, winner="A", choices=["A", "B"], tests=tests, claimed_tables=claimed.tolist(), options=opts, seed=seed + i
+        )
         for t, f in _flags(res, alpha).items():
             counts.setdefault(t, []).append(f)
     false_alarm = _rates(counts)
@@ -164,8 +173,9 @@ def calibrate(
             frame = simulate.synthetic_election(n_tables, seed=seed + 50_000 + i)
             inj = simulate.inject(frame, kind=kind, winner="A", share=share, seed=seed + i)
             claimed = list(inj.tables[:claims])
-            res = run_suite(inj.frame, winner="A", choices=["A", "B"], tests=tests, claimed_tables=claimed,
-                            options=opts, seed=seed + i)
+            res = run_suite(
+                inj.frame, winner="A", choices=["A", "B"], tests=tests, claimed_tables=claimed, options=opts, seed=seed + i
+            )
             for t, f in _flags(res, alpha).items():
                 det.setdefault(t, []).append(f)
         detection[kind] = _rates(det)
@@ -191,6 +201,7 @@ def calibrate_shaped(
     seed: int = 0,
     by: str | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    on_run: RunLog | None = None,
 ) -> CalibrationReport:
     """False alarms on clean elections shaped like ``frame`` (:mod:`shaped`), and power on the same
     elections with Klimek stuffing (``f_incremental``, ``f_extreme``), with plain stuffing (30-80 % of
@@ -204,6 +215,10 @@ def calibrate_shaped(
     elections and the tampered tables under fraud; the count-order projection with whole districts
     in a random order and the first ``counted_share`` of the tables counted (late tables are
     geographic in a real count).
+
+    ``on_run(kind, seed, flags, p_values)`` hears every election as it finishes ("clean" or the fraud
+    kind, the seed that reproduces it alone: ``seed=s, n_clean=1``): a run stopped part-way still
+    counts, and batches of seeds add up to one k/n.
     """
     from escrutinio.forensics import shaped
 
@@ -211,22 +226,35 @@ def calibrate_shaped(
     choices = [shaped.LEADER, shaped.REST]
     opts = {**{k: v for k, v in FAST_OPTIONS.items() if k in ("count_order", "peers")}, **(options or {})}
 
-    def flags(f: Any, i: int, claimed: list[str]) -> dict[str, bool | None]:
+    def flags(f: Any, i: int, claimed: list[str], kind: str) -> dict[str, bool | None]:
         rng = np.random.default_rng(seed + 20_000 + i)
         district = np.unique(f["district"].to_numpy(), return_inverse=True)[1]
         rank = np.argsort(np.argsort(rng.permutation(int(district.max()) + 1)[district] + rng.random(f.height)))
         order = np.where(rank < counted_share * f.height, rank + 1, -1)
         f = f.with_columns(pl.Series("order", order).replace(-1, None).cast(pl.Int64))
-        res = run_suite(f, winner=shaped.LEADER, choices=choices, tests=tests, alpha=alpha, seed=seed + i, by=by,
-                        claimed_tables=claimed, options=opts, order_label="a random order of whole districts")
-        return _flags(res, alpha)
+        res = run_suite(
+            f,
+            winner=shaped.LEADER,
+            choices=choices,
+            tests=tests,
+            alpha=alpha,
+            seed=seed + i,
+            by=by,
+            claimed_tables=claimed,
+            options=opts,
+            order_label="a random order of whole districts",
+        )
+        out = _flags(res, alpha)
+        if on_run is not None:
+            on_run(kind, seed + i, out, {r.test: r.p_value for r in res.results if r.test in out})
+        return out
 
     counts: dict[str, list[bool | None]] = {}
     for i in range(n_clean):
         clean = shaped.clean_like(frame, winner, seed=seed + i)
         rng = np.random.default_rng(seed + 10_000 + i)
         claimed = rng.choice(clean["table"].to_numpy(), size=min(claims, clean.height), replace=False).tolist()
-        for t, x in flags(clean, i, claimed).items():
+        for t, x in flags(clean, i, claimed, "clean").items():
             counts.setdefault(t, []).append(x)
     detection: dict[str, dict[str, float | None]] = {}
     settings: dict[str, dict[str, float]] = {
@@ -241,8 +269,7 @@ def calibrate_shaped(
         for i in range(n_fraud):
             clean = shaped.clean_like(frame, winner, seed=seed + 50_000 + i)
             inj = simulate.inject(clean, kind=kind, winner=shaped.LEADER, seed=seed + i, **kw)
-            for t, x in flags(inj.frame, i, list(inj.tables[:claims])).items():
+            for t, x in flags(inj.frame, i, list(inj.tables[:claims]), kind).items():
                 det.setdefault(t, []).append(x)
         detection[kind] = _rates(det)
-    return CalibrationReport(alpha, n_clean, n_fraud, frame.height, f_incremental, _rates(counts), detection,
-                             _counts(counts))
+    return CalibrationReport(alpha, n_clean, n_fraud, frame.height, f_incremental, _rates(counts), detection, _counts(counts))
