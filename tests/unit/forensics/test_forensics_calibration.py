@@ -78,3 +78,21 @@ def test_calibration_report_carries_counts_with_the_rates():
     rep = calibration.CalibrationReport(0.05, 40, 0, 100, 0.1, {"t": 0.05}, {}, {"t": (2, 40)})
     assert rep.to_dict()["false_alarm_counts"]["t"]["flagged"] == 2
     assert "2/40, 95 % 0.006-0.169" in rep.to_text()
+
+
+def test_forensics_calibration_hears_each_election_by_the_seed_that_reproduces_it():
+    """``on_run`` hears every election as it finishes, with the seed that runs it alone: a batch
+    stopped part-way still counts, and batches at later seeds add up to one k/n (the benchmark's
+    ``--log`` and ``--tally``). Clean election 1 of a batch at seed 0 is the batch of one at seed 1."""
+    frame = simulate.synthetic_election(3000, seed=5)
+    heard: list[tuple[str, int, dict, dict]] = []
+    calibration.calibrate_shaped(
+        frame, "A", n_clean=2, n_fraud=1, kinds=("klimek",), tests=["fingerprint"], on_run=lambda *a: heard.append(a)
+    )
+    assert [(k, s) for k, s, _, _ in heard] == [("clean", 0), ("clean", 1), ("klimek", 0)]
+    assert all(set(f) == {"fingerprint.klimek"} and set(p) == set(f) for _, _, f, p in heard)
+    alone: list[tuple[str, int, dict, dict]] = []
+    calibration.calibrate_shaped(
+        frame, "A", n_clean=1, n_fraud=0, kinds=(), tests=["fingerprint"], seed=1, on_run=lambda *a: alone.append(a)
+    )
+    assert alone == [heard[1]]
