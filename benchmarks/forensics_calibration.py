@@ -124,29 +124,46 @@ def _logger(path: Path, election: str, by: str | None, families: list[str]):
 
 
 def tally(paths: list[Path]) -> str:
-    """Per election, level, test and kind: k/n flagged over the seeds logged (a seed logged twice counts
-    once), the 95 % Clopper-Pearson interval, the one-sided binomial p against 5 % and the seeds' range."""
+    """Per election and level, one row a test: clean elections flagged k/n over the seeds logged (a seed
+    logged twice counts once), its 95 % Clopper-Pearson interval and one-sided binomial p against 5 %,
+    the seeds' range, then k/n flagged per fraud kind."""
     from scipy import stats
 
-    runs: dict[tuple[str, str, str, str], dict[int, bool | None]] = {}
+    runs: dict[tuple[str, str], dict[str, dict[str, dict[int, bool | None]]]] = {}
     for path in paths:
+        if not path.exists():  # a queued run that has not finished its first election yet
+            continue
         for raw in path.read_text().splitlines():
             r = json.loads(raw)
+            cell = runs.setdefault((r["election"], r["by"] or "default"), {})
             for test, flag in r["flags"].items():
-                runs.setdefault((r["election"], r["by"] or "default", r["kind"], test), {})[r["seed"]] = flag
-    out = [f"{'election':12} {'by':14} {'kind':14} {'test':34} {'k/n':>9} {'rate':>6} {'95 %':>13} {'p(>5%)':>7} seeds"]
-    for (election, by, kind, test), seeds in sorted(runs.items()):
+                cell.setdefault(test, {}).setdefault(r["kind"], {})[r["seed"]] = flag
+
+    def kn(seeds: dict[int, bool | None]) -> tuple[int, int]:
         decided = [f for f in seeds.values() if f is not None]
-        if not decided:
-            out.append(f"{election:12} {by:14} {kind:14} {test:34} {'cannot tell':>9}")
-            continue
-        k, n = sum(decided), len(decided)
-        lo, hi = binomial_interval(k, n)
-        p = stats.binom.sf(k - 1, n, 0.05) if kind == "clean" else float("nan")
+        return sum(decided), len(decided)
+
+    out: list[str] = []
+    for (election, by), tests in sorted(runs.items()):
+        kinds = sorted({k for per in tests.values() for k in per} - {"clean"})
+        out.append(f"== {election}, by {by}")
         out.append(
-            f"{election:12} {by:14} {kind:14} {test:34} {f'{k}/{n}':>9} {k / n:6.3f} "
-            f"{f'{lo:.3f}-{hi:.3f}':>13} {p:7.2g} {min(seeds)}-{max(seeds)}"
+            f"{'test':34} {'clean':>9} {'95 %':>13} {'p(>5%)':>7} {'seeds':>9} " + " ".join(f"{k[:13]:>13}" for k in kinds)
         )
+        for test, per in sorted(tests.items()):
+            row = f"{test:34} "
+            k, n = kn(per.get("clean", {}))
+            if n:
+                lo, hi = binomial_interval(k, n)
+                seeds = per["clean"]
+                row += f"{f'{k}/{n}':>9} {f'{lo:.3f}-{hi:.3f}':>13} {stats.binom.sf(k - 1, n, 0.05):7.2g} "
+                row += f"{f'{min(seeds)}-{max(seeds)}':>9} "
+            else:
+                row += f"{'cannot tell' if per.get('clean') else '-':>9} {'':13} {'':7} {'':9} "
+            for kind in kinds:
+                k, n = kn(per.get(kind, {}))
+                row += f"{(f'{k}/{n}' if n else 'cannot tell' if per.get(kind) else '-'):>13} "
+            out.append(row.rstrip())
     return "\n".join(out)
 
 
