@@ -27,9 +27,7 @@ def tiny_store(tmp_path: Path) -> str:
 
 def test_the_licence_named_is_in_the_descriptor(tiny_store: str, tmp_path: Path) -> None:
     out = tmp_path / "package"
-    result = CliRunner().invoke(
-        app, ["--db", tiny_store, "export", "--format", "csv", "--licence", "CC-BY-4.0", str(out)]
-    )
+    result = CliRunner().invoke(app, ["--db", tiny_store, "export", "--format", "csv", "--licence", "CC-BY-4.0", str(out)])
     assert result.exit_code == 0, result.output
     licences = json.loads((out / "datapackage.json").read_text())["licenses"]
     assert licences == [
@@ -91,6 +89,7 @@ def test_format_csv_writes_the_data_package_and_datapackage_is_its_alias(tiny_st
     assert "csv (a data package; datapackage is another name" in " ".join(help_text.split())
     result = CliRunner().invoke(app, ["--db", tiny_store, "export", "--format", "tsv", str(tmp_path / "x")])
     assert result.exit_code == 1
-    assert 'format: expected one of nist-cdf, csv, record-jsonl, record-parquet (datapackage is csv), got "tsv"' in str(
-        result.exception
-    ) + result.output
+    assert (
+        'format: expected one of nist-cdf, csv, record-jsonl, record-parquet (datapackage is csv), got "tsv"'
+        in str(result.exception) + result.output
+    )

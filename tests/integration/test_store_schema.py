@@ -140,7 +140,6 @@ def test_results_on_an_older_store_migrate_it_first(db_url: str) -> None:
     assert nat["votes"]["PL"] == 110 and [s["table"] for s in nat["at_dispute_body"]] == ["000001"]
 
 
-
 def test_the_sheet_column_list_is_the_table_s() -> None:
     from escrutinio.store.columns import SHEET_ROW
     from escrutinio.store.schema import sheets

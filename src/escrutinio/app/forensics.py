@@ -147,9 +147,7 @@ class ForensicsService:
             for name, depth in election.level_depths().items()
             if name in election.levels and depth <= len(FRAME_LEVELS)
         }
-        names = {
-            name: col for name, col in columns.items() if col in frame.columns and frame[col].null_count() < frame.height
-        }
+        names = {name: col for name, col in columns.items() if col in frame.columns and frame[col].null_count() < frame.height}
         if "polling_place" in offered_levels(frame):
             names.setdefault("polling_place", "polling_place")
         names.setdefault("national", "national")

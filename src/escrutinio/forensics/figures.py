@@ -60,8 +60,7 @@ def draw(name: str, data: dict[str, Any], path: Path) -> Path:
         ax.plot(data["x"], data["winner_share"], label=f"{data['winner']} (running share)")
         ax.plot(data["x"], data["rival_share"], label=f"{data['rival']} (running share)", alpha=0.7)
         if data["checkpoints"]:
-            ax.fill_between(data["checkpoints"], data["low"], data["high"], alpha=0.25, color="C2",
-                            label="projection, 95 % band")
+            ax.fill_between(data["checkpoints"], data["low"], data["high"], alpha=0.25, color="C2", label="projection, 95 % band")
             ax.plot(data["checkpoints"], data["projected"], "o-", color="C2", label="projected final share")
         ax.axhline(data["final"], color="black", ls=":", label="final share")
         ax.set_xlabel(data["x_label"])

@@ -187,8 +187,20 @@ CSV_MARKERS = frozenset({"f_i_beyond_model"})
 """The columns of :data:`CSV_ESTIMATES` that hold true or false, not a figure."""
 
 CSV_COLUMNS = (
-    "name", "kind", "status", "flagged", "p_value", "level", "population", "null_distribution", "null_draws",
-    "statistic_name", "statistic", *(c for c, _ in CSV_ESTIMATES), "n_tables_named", "wording",
+    "name",
+    "kind",
+    "status",
+    "flagged",
+    "p_value",
+    "level",
+    "population",
+    "null_distribution",
+    "null_draws",
+    "statistic_name",
+    "statistic",
+    *(c for c, _ in CSV_ESTIMATES),
+    "n_tables_named",
+    "wording",
 )
 """The stable columns of ``escrutinio forensics --format csv``: one row per result."""
 
@@ -208,10 +220,11 @@ def csv_row(d: dict[str, Any]) -> dict[str, Any]:
         return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
     null = d.get("null") or {}
-    row = {k: d.get(k) for k in ("name", "kind", "status", "flagged", "p_value", "level", "population", "statistic_name",
-                                 "statistic", "wording")}
-    row.update(null_distribution=null.get("distribution"), null_draws=null.get("draws"),
-               n_tables_named=d.get("n_tables_named"))
+    row = {
+        k: d.get(k)
+        for k in ("name", "kind", "status", "flagged", "p_value", "level", "population", "statistic_name", "statistic", "wording")
+    }
+    row.update(null_distribution=null.get("distribution"), null_draws=null.get("draws"), n_tables_named=d.get("n_tables_named"))
     row.update({column: pick(column, key) for column, key in CSV_ESTIMATES})
     return {c: row[c] for c in CSV_COLUMNS}
 
@@ -339,6 +352,4 @@ class SuiteResult:
         ]
 
 
-LISTINGS_HEADING = (
-    "Listed for review (tables over a threshold; a listing is not a test and gives no verdict on the election):"
-)
+LISTINGS_HEADING = "Listed for review (tables over a threshold; a listing is not a test and gives no verdict on the election):"

@@ -77,10 +77,7 @@ def synthetic_election(
     dep_eff = rng.normal(0, regional_sd, (n_departments, k))
     prov_eff = rng.normal(0, regional_sd / 2, (n_prov, k))
     dist_eff = rng.normal(0, regional_sd / 3, (n_dist, k))
-    logits = (
-        base + dep_eff[department] + prov_eff[province] + dist_eff[district]
-        + rng.normal(0, table_sd, (n_tables, k))
-    )
+    logits = base + dep_eff[department] + prov_eff[province] + dist_eff[district] + rng.normal(0, table_sd, (n_tables, k))
     logits[:, 1 % k] = logits[:, 1 % k] - 0.0
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)

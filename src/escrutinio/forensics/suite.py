@@ -42,9 +42,7 @@ count its district's share of the choice predicts (which counts spread widely en
 are the other tables of the same polling place."""
 
 
-def _by_area(
-    frame: pl.DataFrame, by: str | None, winner: str, results: list[ForensicResult], alpha: float
-) -> tuple[dict, ...]:
+def _by_area(frame: pl.DataFrame, by: str | None, winner: str, results: list[ForensicResult], alpha: float) -> tuple[dict, ...]:
     """Per-area summary at the ``by`` level: tables, winner share, turnout, and what the two counts
     say: ``tables_flagged``, the tables named by a result whose verdict is flagged (a test that is
     not flagged, or cannot tell, names tables too, but points to none), and ``tables_listed``, the
@@ -135,6 +133,7 @@ def run_suite(
     def label(family: str) -> str | None:
         lv = level(family)
         return None if lv is None else names.get(lv, lv)
+
     choices = list(choices)
     if winner not in choices:
         raise ValueError(f"winner {winner!r} is not among the choices {choices}")
@@ -151,26 +150,65 @@ def run_suite(
         o = opts.get(name, {})
         lv, lab = level(name), label(name)
         if name == "anomalies":
-            return anomalies.run(frame, choices=choices, by=lv or tf.DISTRICT, abroad=abroad, seed=seed,
-                                 level_names=names, abroad_names=abroad_level_names, choice_names=said, **o)
+            return anomalies.run(
+                frame,
+                choices=choices,
+                by=lv or tf.DISTRICT,
+                abroad=abroad,
+                seed=seed,
+                level_names=names,
+                abroad_names=abroad_level_names,
+                choice_names=said,
+                **o,
+            )
         if name == "fingerprint":
-            return [fingerprint.test(frame, winner=winner, by=lv or tf.DISTRICT, seed=seed, level_label=lab,
-                                     level_names=names, choice_names=said, **o)]
+            return [
+                fingerprint.test(
+                    frame,
+                    winner=winner,
+                    by=lv or tf.DISTRICT,
+                    seed=seed,
+                    level_label=lab,
+                    level_names=names,
+                    choice_names=said,
+                    **o,
+                )
+            ]
         if name == "integer_peaks":
             # Its label only words a sentence ("the excess by polling place"): the words, not the key.
-            return integer_peaks.test(frame, winner=winner, by=lv, seed=seed,
-                                      level_label=None if lab is None else level_word(lab), **o)
+            return integer_peaks.test(
+                frame, winner=winner, by=lv, seed=seed, level_label=None if lab is None else level_word(lab), **o
+            )
         if name == "digits":
             return digits.test(frame, choices=choices, by=lv, alpha=alpha, seed=seed, level_label=lab, **o)
         if name == "peers":
             if not claimed:
                 return [not_applicable("claims_vs_peers.winner_share", "no claimed tables were given.")]
-            return peers.test(frame, claimed, winner=winner, first_round=first_round,
-                              first_round_winner=first_round_winner, start=lv or "polling_place", seed=seed,
-                              level_names=names, choice_names=said, **o)
+            return peers.test(
+                frame,
+                claimed,
+                winner=winner,
+                first_round=first_round,
+                first_round_winner=first_round_winner,
+                start=lv or "polling_place",
+                seed=seed,
+                level_names=names,
+                choice_names=said,
+                **o,
+            )
         if name == "count_order":
-            return [count_order.test(frame, winner=winner, order_label=order_label, seed=seed, abroad=abroad,
-                                     level_names=names, choice_names=said, **o)]
+            return [
+                count_order.test(
+                    frame,
+                    winner=winner,
+                    order_label=order_label,
+                    seed=seed,
+                    abroad=abroad,
+                    level_names=names,
+                    choice_names=said,
+                    **o,
+                )
+            ]
         raise AssertionError(name)
 
     for i, name in enumerate(chosen):

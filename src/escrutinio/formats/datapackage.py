@@ -63,7 +63,7 @@ def licence_named(name: str) -> dict[str, str]:
     """The licence with SPDX id ``name`` (case as written in SPDX), or a one-line refusal."""
     found = LICENCES.get(name)
     if found is None:
-        raise ValueError(f"licence: expected one of {', '.join(LICENCES)}, got \"{name}\"")
+        raise ValueError(f'licence: expected one of {", ".join(LICENCES)}, got "{name}"')
     return found
 
 

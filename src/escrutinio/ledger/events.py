@@ -39,7 +39,13 @@ class EventType:
     CASE_APPEAL_DECIDED = "case.appeal_decided"
     CASE_FINALISED = "case.finalised"
     CASE_EVENTS = (
-        CASE_OPENED, CASE_ADMITTED, CASE_REFUSED, CASE_RULED, CASE_APPEALED, CASE_APPEAL_DECIDED, CASE_FINALISED,
+        CASE_OPENED,
+        CASE_ADMITTED,
+        CASE_REFUSED,
+        CASE_RULED,
+        CASE_APPEALED,
+        CASE_APPEAL_DECIDED,
+        CASE_FINALISED,
     )
     KEY_REGISTERED = "key.registered"  # an official's public key, its holder and role
     CERTIFICATE_ISSUED = "certificate.issued"  # the proclamation's signed certificate
@@ -53,8 +59,15 @@ class EventType:
     AUDIT_MEASURED = "audit.measured"
     AUDIT_REPORTED = "audit.reported"
     AUDIT_EVENTS = (
-        AUDIT_PLANNED, AUDIT_SEEDED, AUDIT_SAMPLED, AUDIT_HAND_COUNT, AUDIT_RESOLVED, AUDIT_BALLOT, AUDIT_BALLOT_RESOLVED,
-        AUDIT_MEASURED, AUDIT_REPORTED,
+        AUDIT_PLANNED,
+        AUDIT_SEEDED,
+        AUDIT_SAMPLED,
+        AUDIT_HAND_COUNT,
+        AUDIT_RESOLVED,
+        AUDIT_BALLOT,
+        AUDIT_BALLOT_RESOLVED,
+        AUDIT_MEASURED,
+        AUDIT_REPORTED,
     )
     ACCOUNT_CREATED = "account.created"
     ACCOUNT_REVOKED = "account.revoked"

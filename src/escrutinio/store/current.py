@@ -127,9 +127,7 @@ def _sheet_rows(conn: Any, election: Election, ids: Sequence[str] | None, curren
     return sheet_frame(rows, election)
 
 
-def _entries(
-    conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str] | None, current_only: bool
-) -> pl.DataFrame:
+def _entries(conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str] | None, current_only: bool) -> pl.DataFrame:
     """Chunk entries and rows together (rows last, so they win a tie with their own chunk)."""
     parts = [c.rows_of(ids) for c in chunks.read(conn, chunks.SHEETS, cache)]
     return pl.concat([*(p for p in parts if p.height), _sheet_rows(conn, election, ids, current_only)])
@@ -146,9 +144,7 @@ def newest(entries: pl.DataFrame, by: Sequence[str] = ("table",)) -> pl.DataFram
     return entries.sort([*by, "version", "seq"], maintain_order=True).unique(subset=list(by), keep="last", maintain_order=True)
 
 
-def read_current_sheets(
-    conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str] | None = None
-) -> pl.DataFrame:
+def read_current_sheets(conn: Any, election: Election, cache: dict[str, Any], ids: Sequence[str] | None = None) -> pl.DataFrame:
     """Each table's current sheet (tables with no sheet yet have no row)."""
     return newest(_entries(conn, election, cache, ids, current_only=True))
 

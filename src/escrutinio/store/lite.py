@@ -201,6 +201,7 @@ class _Begun:
 
 _ENGINES: weakref.WeakSet[LiteEngine] = weakref.WeakSet()
 
+
 def checkpoint(connection: sqlite3.Connection | None, path: Path) -> None:
     """Fold the write-ahead log into the file without waiting for anyone.
 
@@ -237,4 +238,3 @@ def close_all() -> None:
 # A command that ends by sys.exit (a refusal after a write, a usage error) folds the log too;
 # the CLI's successful end, which skips the interpreter's teardown, calls close_all itself.
 atexit.register(close_all)
-

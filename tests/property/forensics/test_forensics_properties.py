@@ -10,8 +10,7 @@ from escrutinio.forensics import integer_peaks, peers, simulate
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), kind=st.sampled_from(simulate.FRAUD_KINDS),
-       share=st.floats(0.0, 0.5), k=st.integers(2, 4))
+@given(seed=st.integers(0, 10_000), kind=st.sampled_from(simulate.FRAUD_KINDS), share=st.floats(0.0, 0.5), k=st.integers(2, 4))
 def test_forensics_injected_sheets_stay_consistent(seed, kind, share, k):
     choices = tuple("ABCD"[:k])
     f = simulate.synthetic_election(300, seed=seed, choices=choices)

@@ -19,9 +19,7 @@ def test_peer_checks_read_their_peers_at_the_level_asked(by: str) -> None:
 
 def test_the_level_changes_the_figures() -> None:
     frame = simulate.synthetic_election(1500, seed=3)
-    district, national = (
-        {r.test: r for r in anomalies.run(frame, by=by, draws=50)} for by in ("district", "national")
-    )
+    district, national = ({r.test: r for r in anomalies.run(frame, by=by, draws=50)} for by in ("district", "national"))
     assert district["anomalies.cast_outliers"].estimates != national["anomalies.cast_outliers"].estimates
 
 
@@ -41,8 +39,13 @@ def test_by_area_counts_only_flagged_results_tables_and_the_listed_apart() -> No
     frame = simulate.synthetic_election(1500, seed=3)
     full = pl.int_range(pl.len()) < 5  # five tables at 100 % turnout: listed, no verdict
     frame = frame.with_columns(pl.when(full).then(pl.col("electors")).otherwise(pl.col("cast")).alias("cast"))
-    res = suite.run_suite(frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("order")), winner="A",
-                          choices=["A", "B"], tests=["anomalies"], by="department")
+    res = suite.run_suite(
+        frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("order")),
+        winner="A",
+        choices=["A", "B"],
+        tests=["anomalies"],
+        by="department",
+    )
     flagged = {t for r in res.results if not r.is_listing and r.flagged(res.alpha) for t in r.tables}
     listed = {t for r in res.results if r.is_listing for t in r.tables}
     assert sum(a["tables_flagged"] for a in res.by_area) == len(flagged)

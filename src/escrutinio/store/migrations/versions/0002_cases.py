@@ -42,7 +42,6 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
 
-
     op.create_index(
         "ix_sheets_at_dispute_body",
         "sheets",
