@@ -48,13 +48,15 @@ so the areas' figures add up to the national ones): the paper's geographical ana
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import polars as pl
 from scipy import special
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
-from escrutinio.forensics.results import STATUS_NOT_APPLICABLE, STATUS_OK, ForensicResult, not_applicable
+from escrutinio.forensics.results import STATUS_NOT_APPLICABLE, STATUS_OK, ForensicResult, choice_word, not_applicable
 
 MIN_DENOMINATOR = 100
 TOLERANCE = 0.05
@@ -327,16 +329,19 @@ def test(
     draws: int = DRAWS,
     seed: int = 0,
     level_label: str | None = None,
+    choice_names: Mapping[str, str] | None = None,
 ) -> list[ForensicResult]:
-    """Kobak et al.'s integer-percentage test: one result each for "either", turnout and the result."""
+    """Kobak et al.'s integer-percentage test: one result each for "either", turnout and the result.
+    ``choice_names`` names the leader in the wording as the election does (its id stays in JSON)."""
     f = fr.counted(frame)
+    who = choice_word(winner, choice_names)
     names = ("integer_peaks.either", "integer_peaks.turnout", "integer_peaks.winner")
     if not fr.has_electors(f):
         why = "no registered electors, so turnout is undefined and the paper's statistic cannot be formed"
         return [
             not_applicable(names[0], why + "."),
             not_applicable(names[1], why + "."),
-            _result_only(f, winner, by, draws, seed, level_label),
+            _result_only(f, winner, by, draws, seed, level_label, who),
         ]
     electors, cast = fr.as_int(f, tf.ELECTORS), fr.as_int(f, tf.CAST)
     w = fr.as_int(f, tf.choice_column(winner))
@@ -358,15 +363,17 @@ def test(
     pct_t = 100.0 * cast / np.maximum(electors, 1)
     pct_r = 100.0 * w / np.maximum(cast, 1)
     for name, flags, q, use, what, pct, null in (
-        (names[0], int_t | int_r, q_e, keep, "an integer turnout or an integer result for " + winner, None, null_e),
+        (names[0], int_t | int_r, q_e, keep, "an integer turnout or an integer result for " + who, None, null_e),
         (names[1], int_t, q_t, in_t, "an integer turnout", pct_t, null_t),
-        (names[2], int_r, q_r, in_r, f"an integer result for {winner}", pct_r, null_r),
+        (names[2], int_r, q_r, in_r, f"an integer result for {who}", pct_r, null_r),
     ):
         out.append(_one(f, name, flags & use, q * use, use, what, null, area, by, level_label, pct))
     return out
 
 
-def _result_only(f: pl.DataFrame, winner: str, by: str | None, draws: int, seed: int, level_label: str | None) -> ForensicResult:
+def _result_only(
+    f: pl.DataFrame, winner: str, by: str | None, draws: int, seed: int, level_label: str | None, who: str
+) -> ForensicResult:
     cast = fr.as_int(f, tf.CAST)
     w = fr.as_int(f, tf.choice_column(winner))
     use = (cast >= MIN_DENOMINATOR) & (w <= cast)
@@ -379,7 +386,7 @@ def _result_only(f: pl.DataFrame, winner: str, by: str | None, draws: int, seed:
         use & is_integer_percent(w, cast),
         q,
         use,
-        f"an integer result for {winner}",
+        f"an integer result for {who}",
         null_counts(q, draws, np.random.default_rng(seed)),
         _areas(f, by),
         by,
@@ -467,6 +474,9 @@ def _one(
             f"Only tables with at least {MIN_DENOMINATOR} electors (turnout) or ballots (result) are used, as in the paper.",
             "An excess spread over tens of thousands of tables can come from a few areas: see the excess by area.",
             f"A count {-MISFIT_Z:.0f} or more of the null's sds below its mean means the null does not fit: cannot tell.",
+            "Each table's counts are redrawn around themselves, so the null needs no peers: the count, the "
+            "expected count, z and p are the nation's at any --by, which sets only the areas the excess is split "
+            "by (estimates.by_area).",
         ),
         status=STATUS_NOT_APPLICABLE if misfit else STATUS_OK,
         estimates={
@@ -477,6 +487,7 @@ def _one(
             "n_tables": n_used,
             "tolerance_points": TOLERANCE,
             "by_area": by_area[:30],
+            "null_peers": "none (each table redrawn around itself)",
         },
         null=RESULT_NULL_TEXT if name.endswith(".winner") else NULL_TEXT,
         draws=draws,

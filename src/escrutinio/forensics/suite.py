@@ -177,7 +177,13 @@ def run_suite(
         if name == "integer_peaks":
             # Its label only words a sentence ("the excess by polling place"): the words, not the key.
             return integer_peaks.test(
-                frame, winner=winner, by=lv, seed=seed, level_label=None if lab is None else level_word(lab), **o
+                frame,
+                winner=winner,
+                by=lv,
+                seed=seed,
+                level_label=None if lab is None else level_word(lab),
+                choice_names=said,
+                **o,
             )
         if name == "digits":
             return digits.test(frame, choices=choices, by=lv, alpha=alpha, seed=seed, level_label=lab, **o)

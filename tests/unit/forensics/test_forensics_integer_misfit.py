@@ -51,3 +51,22 @@ def test_forensics_integer_misfit_threshold_is_three_sds_below():
     clean = simulate.synthetic_election(3000, seed=11)
     for r in integer_peaks.test(clean, winner="A"):
         assert r.estimates["z"] > integer_peaks.MISFIT_Z and r.flagged() is False, r.reading
+
+
+def test_the_integer_readings_name_the_leader_and_say_the_null_needs_no_peers():
+    """The leader by the election's name in the wording (it read "an integer result for A"; ids stay
+    in JSON), and the result says the null needs no peers: --by splits the excess by area and
+    leaves every figure as it is (review11 #20: the figures were identical at every --by while
+    the result named the level as if it conditioned them)."""
+    from escrutinio.forensics import integer_peaks, simulate
+
+    f = simulate.synthetic_election(2000, seed=4)
+    national = integer_peaks.test(f, winner="A", choice_names={"A": "Ana Alba"})
+    by_department = integer_peaks.test(f, winner="A", by="department", choice_names={"A": "Ana Alba"})
+    for a, b in zip(national, by_department, strict=True):
+        assert (a.statistic, a.p_value, a.estimates["z"]) == (b.statistic, b.p_value, b.estimates["z"])
+        assert any("the null needs no peers" in c for c in b.caveats)
+        assert b.estimates["null_peers"].startswith("none")
+    either, _, winner = by_department
+    assert "an integer result for Ana Alba" in winner.reading and "for A " not in winner.reading
+    assert "an integer turnout or an integer result for Ana Alba" in either.reading
