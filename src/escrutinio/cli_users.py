@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from escrutinio.cli_common import DbOption, FormatOption, check_format, session
-from escrutinio.domain.roles import ACCOUNT_ROLES
+from escrutinio.parsing import ACCOUNT_ROLES
 
 users_app = typer.Typer(
     help="Accounts for the HTTP API: each with a role, its area, party or body, and a token shown once.\n\n"

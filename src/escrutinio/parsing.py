@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from escrutinio.domain.errors import EscrutinioError
+from escrutinio.domain.roles import ACCOUNT_ROLES as ACCOUNT_ROLES  # the skins list them (a --role's help)
 from escrutinio.domain.sheet import MAX_COUNT as MAX_COUNT  # the skins bound figures by it (a request model's le=)
 from escrutinio.domain.sheet import over_count
 
