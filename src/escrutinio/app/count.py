@@ -461,11 +461,10 @@ class CountService:
         """The election's name of a level as a person types it: the name itself, or its words
         (``territorial commission`` for ``territorial_commission``, in any case), as ``forensics
         --by`` takes them; anything else is refused naming the election's levels."""
+        from escrutinio.app.level_names import matching_level
+
         depths = self._depths()
-        if level in depths:
-            return level
-        words = {_words(name): name for name in depths}
-        found = words.get(_words(level))
+        found = matching_level(level, depths)
         if found is None:
             names = ", ".join(depths)
             raise InvalidValue(f"level: expected one of this election's levels ({names}), got {level!r}", field="level")
@@ -877,8 +876,3 @@ def _sheet_dict(row: Any, election: Election) -> dict[str, Any]:
         "votes": dict(zip(election.contest.choice_ids, votes, strict=True)),
         "event": row["seq"],
     }
-
-
-def _words(name: str) -> str:
-    """A level's name as words, for matching what a person typed (``Territorial commission``)."""
-    return " ".join(name.replace("_", " ").casefold().split())

@@ -178,17 +178,18 @@ class ForensicsService:
         for this election when ``by`` is not one (an abroad level, polling places it does not have)."""
         if by is None:
             return None
+        from escrutinio.app.level_names import matching_level, words
         from escrutinio.forensics.results import level_word
 
         names = self.level_names(frame)
-        key = by.strip().replace(" ", "_")  # the words as printed ("territorial commission") work as well as the key
-        if key in names:
+        key = matching_level(by, names)  # the words as printed ("territorial commission") work as well as the key
+        if key is not None:
             return names[key]
         election = self.session.election()
         levels = ", ".join(level_word(name) for name in names)
         if by in getattr(election, "abroad_levels", ()):
             why = f"{by!r} is a level of the voting abroad, which the tests read with the nation's levels"
-        elif key == "polling_place":
+        elif words(by) == "polling place":
             why = "this election's tables have no polling places"
         else:
             why = f"{by!r} is not a level of this election"
