@@ -312,7 +312,10 @@ async def drive(
             except OSError as exc:
                 reads.error(type(exc).__name__)
             n += 1
-            await asyncio.sleep(interval)
+            # Woken by the writers' end, not after a whole interval: the intake's time stops
+            # when its last sheet is answered (it ran up to one interval long, in whole seconds).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), interval)
 
     watching = asyncio.create_task(watch(opened, TIMEOUT))
     polling = [asyncio.create_task(reader(i)) for i in range(readers)]
