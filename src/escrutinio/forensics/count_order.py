@@ -601,7 +601,8 @@ def test(
     content = content_hashes(f[tf.TABLE].cast(pl.Utf8).to_list())
     judged_k = judged_cut(cuts, complete)
     # Real moments (a few snapshots) are each worth a full interval; checkpoints of a long rank are a curve.
-    every_moment = len(cuts) == len(np.unique(rank[:n_listed]))
+    n_moments = len(np.unique(rank[:n_listed]))
+    every_moment = len(cuts) == n_moments
     proj = []
     for k in cuts:
         # Each cut's draws are seeded by what it holds (the set of tables counted), not by the cuts
@@ -666,6 +667,10 @@ def test(
             if not complete
             else f"At the last moment of {order_label} before the end, with {k:,} of the {n:,} counted tables in "
             f"({100 * k / n:.1f} %)"
+            if every_moment
+            else f"At the last moment of {order_label} that leaves at least {100 * JUDGED_LEFT:.0f} % of the counted "
+            f"tables to count, with {k:,} of the {n:,} in ({100 * k / n:.1f} %; an order of "
+            f"{n_moments:,} moments is judged where a late shift can still show, not with one table left)"
         )
         earlier = [c for c in proj if c["tables_counted"] < k]
         before = (
@@ -829,8 +834,16 @@ def _plural(word: str) -> str:
 MAX_MOMENTS = 12
 """An order with at most this many moments is cut at every one of them (a TREP snapshot, the next
 day's, the rest: each is a real moment of the count). More moments (a plain rank, one table after
-another, or the times intake recorded) are cut at the checkpoints instead, plus the last moment
-before the end, where the story is judged."""
+another, or the times intake recorded) are cut at the checkpoints instead, plus the moment the story
+is judged at (:data:`JUDGED_LEFT`)."""
+
+JUDGED_LEFT = 0.2
+"""An order of more than :data:`MAX_MOMENTS` moments is judged at its last moment that leaves at
+least this share of its tables still to count. Why not the last moment before the end: in a full
+rank (one table a moment, as intake's arrival times give) that leaves one table, whose projection's
+interval holds the margin at the cut and the final one alike, so the story nearly always read
+"cannot tell". A fifth left is about where a count is read for its late shift (Bolivia's TREP
+halted with 16 % of the actas to come)."""
 
 
 def cut_points(rank: np.ndarray, checkpoints: tuple[float, ...], *, complete: bool = True) -> list[int]:
@@ -840,29 +853,37 @@ def cut_points(rank: np.ndarray, checkpoints: tuple[float, ...], *, complete: bo
     Every moment the order gives is a cut when there are at most :data:`MAX_MOMENTS` of them: a
     snapshot is a real moment wherever it falls (the TREP halt at 83.85 % fell past the 75 %
     checkpoint and was dropped when only checkpoints were cuts). With more, each checkpoint (a share
-    of the listed tables) takes the last moment ending at or before it. The last moment before the
-    end is always a cut: it is where the story is judged (:func:`judged_cut`). ``complete``: every
-    counted table is listed, so the last listed moment is the end itself, and the one before it is
-    the last moment before the end.
+    of the listed tables) takes the last moment ending at or before it, up to the moment the story
+    is judged at, which is always a cut (:func:`judged_cut`). ``complete``: every counted table is
+    listed, so the last listed moment is the end itself.
     """
     n = len(rank)
     ends = np.r_[np.flatnonzero(np.diff(rank)) + 1, n].astype(np.int64)
     if len(ends) <= MAX_MOMENTS:
         return [int(e) for e in ends]
-    cuts = {n}
+    judged = last_meaningful_moment(ends) if complete else n
+    cuts = {n, judged}
     for c in checkpoints:
-        at = ends[ends <= round(c * n)]
+        at = ends[ends <= min(round(c * n), judged)]
         if len(at):
             cuts.add(int(at[-1]))
-    if complete:
-        cuts.add(int(ends[-2]))
     return sorted(cuts)
 
 
+def last_meaningful_moment(ends: np.ndarray) -> int:
+    """Of a complete order's moment ends (the last is the end itself), the last that leaves at least
+    :data:`JUDGED_LEFT` of the tables to count; where none does, the first moment (the one leaving
+    the most)."""
+    n = int(ends[-1])
+    early = ends[:-1][ends[:-1] <= np.floor((1 - JUDGED_LEFT) * n)]
+    return int(early[-1]) if len(early) else int(ends[0])
+
+
 def judged_cut(cuts: list[int], complete: bool) -> int:
-    """The cut the story is told at: the last moment before the end. In a complete order (every
-    counted table listed) the last cut is the end itself, so the one before it; in an incomplete one
-    the unlisted tables come later, so the last cut listed."""
+    """The cut the story is told at: the last one before the end. In a complete order (every counted
+    table listed) the last cut is the end itself, so the one before it: the last moment before the
+    end for an order of a few moments, the last leaving a fifth to count for a longer one
+    (:data:`JUDGED_LEFT`); in an incomplete one the unlisted tables come later, so the last cut listed."""
     return cuts[-2] if complete and len(cuts) > 1 else cuts[-1]
 
 

@@ -31,9 +31,16 @@ def test_forensics_count_order_one_moment_is_one_cut_whatever_the_rows_order() -
 def test_forensics_count_order_cuts_only_where_the_moment_changes() -> None:
     assert count_order.cut_points(np.array([1, 1, 1, 2, 2, 2, 2, 3, 3, 3]), (0.25, 0.5, 0.75)) == [3, 7, 10]
     assert count_order.cut_points(np.array([1] * 10), (0.25, 0.5, 0.75)) == [10]
-    # A plain rank (too many moments): the checkpoints, and the last moment before the end.
-    assert count_order.cut_points(np.arange(1, 101), (0.25, 0.5, 0.75)) == [25, 50, 75, 99, 100]
+    # A plain rank (too many moments): the checkpoints, and the last moment leaving a fifth to count
+    # (it was the last moment before the end: 99, one table left).
+    assert count_order.cut_points(np.arange(1, 101), (0.25, 0.5, 0.75)) == [25, 50, 75, 80, 100]
+    assert count_order.cut_points(np.arange(1, 101), ()) == [80, 100]
+    # Checkpoints past the judged moment are not cuts: the curve stops where the story is told.
+    assert count_order.cut_points(np.arange(1, 101), (0.5, 0.9)) == [50, 80, 100]
     assert count_order.cut_points(np.arange(1, 101), (0.25, 0.5, 0.75), complete=False) == [25, 50, 75, 100]
+    # Moments of several tables: the last ending at or before 80 %; none there, the first moment.
+    assert count_order.cut_points(np.repeat(np.arange(1, 21), 5), ()) == [80, 100]
+    assert count_order.cut_points(np.r_[np.ones(90, int), np.arange(2, 15)], ()) == [90, 103]
 
 
 def test_forensics_count_order_every_real_moment_is_a_cut() -> None:
@@ -103,3 +110,26 @@ def test_forensics_count_order_says_when_no_listed_table_is_counted() -> None:
         "there is no count to project from."
     )
     assert "--order" not in r.reading
+
+
+def test_forensics_count_order_full_rank_is_judged_with_a_fifth_left() -> None:
+    """A full rank (one table a moment, as intake's arrival times give), each polling place's tables
+    spread through the count and the places leaning B first at each step: the margin moves toward A
+    late, and the places' own counted tables say why. It was judged with one table left, where the
+    interval (+1.577 to +1.582) held neither much nor the final +1.582, and was flagged; now it is
+    judged at 2,400 of 3,000 and the late shift is explained by where the late tables are."""
+    f = _election()
+    lean = pl.col("v_A").sum().over("polling_place") / pl.col("valid").sum().over("polling_place")
+    position = pl.col("table").rank("ordinal").over("polling_place") / pl.len().over("polling_place")
+    g = f.with_columns((position + 0.5 * lean).rank("ordinal").cast(pl.Int64).alias("order"))
+    r = count_order.test(g, winner="A")
+    e = r.estimates
+    assert [c["tables_counted"] for c in e["cuts"]] == [750, 1500, 2250, 2400, 3000]
+    assert e["tables_counted_at_cut"] == 2400
+    assert e["cuts"][3]["margin_so_far_points"] < 0 < e["realised_margin_points"]
+    assert e["low"] <= e["realised_margin_points"] <= e["high"], e
+    assert not e["low"] <= e["cuts"][3]["margin_so_far_points"] <= e["high"], e
+    assert r.flagged() is False and "explained by where the late tables are" in r.reading
+    assert "that leaves at least 20 % of the counted tables to count, with 2,400 of the 3,000" in r.reading
+    for key in ("projected_margin_points", "low", "high", "realised_margin_points"):
+        assert e[key] is not None
