@@ -156,9 +156,9 @@ def test_forensics_bolivia_suite_runs():
     assert co["cuts"][-1]["margin_so_far_points"] == pytest.approx(7.87, abs=0.05)  # at the TREP halt
     # The projection from where the counted tables are recovers most of the late shift: every
     # uncounted acta of a recinto with a counted one at its recinto's rate (4,475 actas), the 1,105 of
-    # recintos with none from like-sized recintos of their municipality; +10.36 against +10.565
+    # recintos with none from like-sized recintos of their municipality; +10.37 against +10.565
     # (the rule of five counted actas per recinto and the municipality's pooled rate gave +10.17).
-    assert abs(co["projected_margin_points"] - co["realised_margin_points"]) < 0.25
+    assert abs(co["projected_margin_points"] - co["realised_margin_points"]) < 0.2
     assert co["cuts"][-1]["imputed_by_level"]["own_area"] == 4_475
     assert co["cuts"][-1]["imputed_by_level"]["like_areas"] == 1_105
     # Actas abroad with nothing counted in their region abroad stand on the counted actas abroad.
@@ -216,7 +216,10 @@ def test_forensics_peru_first_districts_by_ubigeo_cannot_tell():
 def test_forensics_bolivia_trep_then_the_rest_is_judged_at_the_halt():
     """The TREP actas of 20 Oct 19:40 at ``at`` 1 and every other acta at 2: the halt is the last moment
     before the end, and the story is told there (it said 'no earlier cut to project from'). The
-    projection is the one from the TREP actas alone (+10.354 against the final +10.565)."""
+    projection is the one from the TREP actas alone: +10.371 against the final +10.565, each partly
+    counted recinto at its own counted actas' rate (shrunk toward like recintos it gave +10.354: a pull
+    that, with late actas drawn at random inside their recintos, put the projection 0.02 short on
+    average; ``benchmarks/count_order_point.py``)."""
     from escrutinio.forensics import count_order
 
     trep = trep_tables("trep_acta.2019.10.20.19.40.57.csv")
@@ -225,7 +228,7 @@ def test_forensics_bolivia_trep_then_the_rest_is_judged_at_the_halt():
     e = r.estimates
     assert [c["tables_counted"] for c in e["cuts"]] == [28_975, 34_555]
     assert e["tables_counted_at_cut"] == 28_975
-    assert e["projected_margin_points"] == pytest.approx(10.354, abs=0.001)
+    assert e["projected_margin_points"] == pytest.approx(10.371, abs=0.001)
     assert e["low"] <= e["realised_margin_points"] <= e["high"] and e["high"] - e["low"] < 1.2, e
     assert r.flagged() is False and "before the end, with 28,975 of the 34,555" in r.reading
 
@@ -329,3 +332,21 @@ def test_forensics_unanimous_names_the_null_of_each_p(runoff):
     r = anomalies.unanimous(runoff, choices=["PL", "FP"])
     assert r.flagged() is None and r.p_value >= 0.05 and r.estimates["p_thin_tail"] < 0.05
     assert "(Monte Carlo p under the thick tail = " in r.reading and "(p under the thin tail " in r.reading
+
+
+def test_forensics_peru_full_rank_is_judged_with_a_fifth_left():
+    """The runoff in a full rank (urban first, one table a moment): it was judged at 86,248 of 86,249
+    tables, where a margin that moved by 0.00 was "explained by where the late tables are" with an
+    interval of +0.25 to +0.25. Now it is judged at the last moment leaving a fifth to count, with the
+    projection, its interval and the final margin in the estimates; most of what is left there is in
+    whole provinces late, so it cannot tell, and says why."""
+    from escrutinio.forensics import count_order
+
+    r = count_order.test(peru(2, order="urban_first"), winner="PL", order_label="urban first")
+    e = r.estimates
+    assert e["tables_counted_at_cut"] == 68_999 and e["tables_counted_in_all"] == 86_249
+    assert [c["tables_counted"] for c in e["cuts"]] == [21_562, 43_124, 64_687, 68_999, 86_249]
+    assert None not in (e["projected_margin_points"], e["low"], e["high"], e["realised_margin_points"])
+    assert e["low"] <= e["realised_margin_points"] <= e["high"], e
+    assert r.flagged() is None and "too little counted to project them" in r.reading
+    assert "that leaves at least 20 % of the counted tables to count, with 68,999 of the 86,249" in r.reading
