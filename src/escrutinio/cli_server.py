@@ -155,7 +155,7 @@ def serve_command(
 def _check_replica(db: str, read_db: str) -> None:
     """Refuse to start (one line naming --read-db and why) when --read-db is not a streaming
     replica of --db: its reads would be another record's. One that cannot be reached now is
-    said and served (its reads answer 503 until it is back; /health says so)."""
+    said and served (its reads go to the primary until it is back; /health says so)."""
     from escrutinio.app import Session, StoreUnavailable
 
     with Session(db, read_db=read_db) as session:

@@ -60,8 +60,11 @@ class Settings:
     shared: dict[str, Shared] = field(default_factory=dict, compare=False, repr=False)
     """Each store's state shared by this app's sessions (the primary's, the replica's)."""
     replica_problem: list[str] = field(default_factory=list, compare=False, repr=False)
-    """Why ``read_db`` is not a replica of ``db`` (``/health`` found it; empty: it is): while it
-    is not, public reads go to the primary (``app/replica.py``)."""
+    """Why ``read_db`` is not read now, as ``/health``'s status then the reason (empty: it is
+    read): not a replica of ``db``, or not reachable while ``db`` is. Meanwhile public reads go
+    to the primary (``api/replica.py``, which looks again every second)."""
+    replica_checked: list[float] = field(default_factory=lambda: [0.0], compare=False, repr=False)
+    """When (``time.monotonic``) ``api/replica.py`` last looked at the replica."""
 
     def __post_init__(self) -> None:
         from escrutinio.app.serving import size_pools
@@ -144,9 +147,11 @@ AtLeast = Annotated[
 async def reads(request: Request, at_least: AtLeast = None) -> Sessions:
     """Sessions for the public's reads (on the read replica when there is one); ``at_least``:
     on a server holding that event (``api/replica.py``)."""
+    from escrutinio.api.replica import look_again, reads_holding
+
+    look_again(settings(request))
     if at_least is None:
         return settings(request).sessions(read=True)
-    from escrutinio.api.replica import reads_holding
     from escrutinio.parsing import parse_event_number
 
     return await reads_holding(request, settings(request), parse_event_number(at_least, "at_least"))

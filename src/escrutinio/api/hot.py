@@ -276,8 +276,11 @@ class Keeper:
             self._task = loop.create_task(self._keep())
 
     async def _keep(self) -> None:
+        from escrutinio.api.replica import look_again
+
         while self.answers.wanted():
             await asyncio.sleep(EVERY)
+            look_again(self.settings)  # the polled reads come here, not through ``deps.reads``
             try:
                 head = await self.watch.head(self.settings.sessions(read=True))
             except Exception:

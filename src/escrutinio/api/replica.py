@@ -21,6 +21,7 @@ never mix. ``/health`` reports the replica's lag (:func:`replica_lag`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -60,11 +61,19 @@ async def reads_holding(request: Request, config: Any, wanted: int, *, wait: flo
     """Sessions on a server that holds event ``wanted`` (see the module's docstring); the answer
     is then named by that server's head (``request.state.head_watch``). ``config``: the app's
     ``api.deps.Settings``."""
+    from escrutinio.app import StoreUnavailable
+
     public = config.sessions(read=True)
     watch = request.app.state.head_watch
     deadline = time.monotonic() + (wait if config.read_db else 0.0)
+    events = 0
     while True:
-        events = await _holds(watch, public, wanted)
+        try:
+            events = await _holds(watch, public, wanted)
+        except StoreUnavailable:
+            if public.db == config.db:
+                raise  # the primary itself: retry
+            break  # the replica cannot be reached: the primary answers
         if events >= wanted:
             return public
         if time.monotonic() >= deadline:
@@ -80,19 +89,32 @@ async def reads_holding(request: Request, config: Any, wanted: int, *, wait: flo
     raise Conflict("not_recorded", f"at_least: the log has {events} events; event {wanted} is not recorded in it", "at_least")
 
 
+REFUSED = "replica_refused"
+"""``/health``'s status while the read store is not a streaming replica of the primary's store."""
+UNAVAILABLE = "replica_unavailable"
+"""``/health``'s status while the replica cannot be reached (the primary can)."""
+CHECK_EVERY = 1.0
+"""Seconds between two looks at whether the replica is still one and can be reached."""
+
+
 def _lag(db: str, read_db: str, problem: list[str]) -> dict[str, Any]:
-    """The replica's lag; ``problem`` (the app's ``Settings.replica_problem``) says why it is
-    not a replica of the primary (public reads then go to the primary), emptied once it is."""
+    """The replica's lag; ``problem`` (the app's ``Settings.replica_problem``: the status, then
+    why) says why the replica is not read now, public reads then going to the primary: it is
+    not a replica of the primary (promoted, another server's), or it cannot be reached while the
+    primary can. Emptied once the replica is one again and answers."""
     from escrutinio.app import StoreUnavailable
+    from escrutinio.app.serving import without_addresses  # /health is public: no server's address
 
     with Session(db, read_db=read_db) as session:
         try:
             lag = session.replica.lag()
-        except StoreUnavailable:
-            raise
+        except StoreUnavailable as exc:
+            session.log.head()  # the primary answers (else that is the failure to tell: 503)
+            problem[:] = [UNAVAILABLE, without_addresses(str(exc).split("\n")[0])]
+            return {"problem": problem[1]}
         except StoreError as exc:  # not a streaming replica of the primary's store: no lag to tell
-            problem[:] = [str(exc).split("\n")[0]]
-            return {"problem": problem[0]}
+            problem[:] = [REFUSED, without_addresses(str(exc).split("\n")[0])]
+            return {"problem": problem[1]}
     problem.clear()
     seconds = lag.lag_seconds
     return {
@@ -102,6 +124,40 @@ def _lag(db: str, read_db: str, problem: list[str]) -> dict[str, Any]:
         "primary_events": lag.primary_events,
         "replica_events": lag.replica_events,
     }
+
+
+def status(config: Any) -> str:
+    """``/health``'s status: ``ok``, or why the replica is not read (:data:`REFUSED`, :data:`UNAVAILABLE`)."""
+    problem = list(config.replica_problem)
+    return problem[0] if problem else "ok"
+
+
+_checking: set[asyncio.Task[Any]] = set()
+
+
+def look_again(config: Any) -> None:
+    """Have :func:`replica_lag` look, in the background, whether the replica is still one and
+    answers, at most once per :data:`CHECK_EVERY` seconds; every public read calls this.
+
+    Why here and not only in ``/health``: a replica promoted (or gone) while nobody polls
+    ``/health`` went on being read: its figures froze at the head it had when it parted, and
+    the answers kept for the polled reads were computed again and again from it, forever
+    behind the head the server named elsewhere. Now the reads leave it within a second (and
+    come back once it is a replica again)."""
+    if config.read_db is None:
+        return
+    now = time.monotonic()
+    if now - config.replica_checked[0] < CHECK_EVERY:
+        return
+    config.replica_checked[0] = now
+
+    async def check() -> None:
+        with contextlib.suppress(Exception):  # the primary is down: the reads themselves say so (503)
+            await replica_lag(config)
+
+    task = asyncio.get_running_loop().create_task(check())
+    _checking.add(task)
+    task.add_done_callback(_checking.discard)
 
 
 async def replica_lag(config: Any) -> dict[str, Any] | None:

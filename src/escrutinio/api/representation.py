@@ -31,7 +31,7 @@ import orjson
 from fastapi import Query, Request
 from starlette.responses import Response
 
-from escrutinio.api.deps import Sessions
+from escrutinio.api.deps import Sessions, settings
 from escrutinio.api.hot import HotAnswers
 from escrutinio.app import Session
 from escrutinio.output import csv_text
@@ -201,8 +201,12 @@ async def answer(
         return Response(status_code=304, headers={**headers, "ETag": tag})
 
     async def computed() -> tuple[Response, dict[str, Any]]:
-        """At today's head, in one snapshot: the answer and the head it names."""
-        body, tag, at = await reads.run(lambda s: _computed(s, cache, request, kind, compute), limiter=readers(request))
+        """At today's head, in one snapshot: the answer and the head it names. A kept answer is
+        computed again by this (``api.hot``) for as long as it is asked for: on the store the
+        public reads from *then* (``settings.reads_from``), which is the primary once the
+        replica is no longer read (promoted, or gone: ``api/replica.py``)."""
+        now = reads if other is not None else settings(request).sessions(read=True)
+        body, tag, at = await now.run(lambda s: _computed(s, cache, request, kind, compute), limiter=readers(request))
         return Response(body, media_type=FORMATS[kind], headers={**headers, "ETag": tag}), at
 
     if other is None:  # the app's own watcher: the latest answer kept (``api.hot``), or computed once for all

@@ -10,21 +10,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from escrutinio.api.deps import Reads, settings
+from escrutinio.api.deps import settings
 
 router = APIRouter(tags=["meta"])
 
 
 @router.get("/health", summary="The server is up; the store's head")
-async def health(request: Request, reads: Reads) -> dict[str, Any]:
+async def health(request: Request) -> dict[str, Any]:
     """``{"status": "ok", "events": N, "head": HASH}`` — the last event of the log the public reads
     come from; 503 (retryable) when that store cannot be reached. With a read replica, also
     ``replica``: ``lag_events`` (events the primary holds and the replica has not replayed),
-    ``lag_seconds`` (since the replica last replayed, while it is behind; 0 when it is not),
-    ``lag_bytes`` (WAL not yet replayed) and each server's ``primary_events``/``replica_events``."""
-    from escrutinio.api.replica import replica_lag
+    ``lag_seconds`` (the age of the oldest event the replica has not replayed; 0 when it is
+    not behind), ``lag_bytes`` (WAL not yet replayed) and each server's
+    ``primary_events``/``replica_events``; or ``problem``, when the replica is not read now and
+    the public reads go to the primary: ``status`` is then ``replica_refused`` (not a replica
+    of the primary: promoted, or another's) or ``replica_unavailable`` (cannot be reached)."""
+    from escrutinio.api.replica import replica_lag, status
 
-    head = await reads.run(lambda s: s.log.head())
-    lag = await replica_lag(settings(request))
-    status = "replica_refused" if lag is not None and "problem" in lag else "ok"  # its reads go to the primary
-    return {"status": status, **head} | ({"replica": lag} if lag is not None else {})
+    config = settings(request)
+    lag = await replica_lag(config)  # first: it decides where the public reads go
+    head = await config.sessions(read=True).run(lambda s: s.log.head())
+    return {"status": status(config), **head} | ({"replica": lag} if lag is not None else {})

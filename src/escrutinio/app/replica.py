@@ -42,8 +42,9 @@ POLL = 0.02
 class Lag:
     """Where the replica stands: heads (event numbers and hashes) on each server, WAL bytes not yet
     replayed, events not yet replayed, seconds since the replica replayed a transaction, and
-    ``lag_seconds``: how long the replica has been behind (0 when it has replayed all it
-    received and holds every event, however long ago the primary last wrote)."""
+    ``lag_seconds``: how long the replica has been behind, the age of the oldest event it has
+    not replayed (0 when it has replayed all it received and holds every event, however long
+    ago the primary last wrote)."""
 
     primary_events: int
     primary_head: str
@@ -113,6 +114,7 @@ class ReplicaService:
             primary_seq, primary_head = primary_reader.head()
             # the replica's last event is the primary's of that number (None past the primary's head)
             same_log = found is None or found[0] == 0 or primary_reader.event_hash(found[0]) == found[1]
+            unreplayed = primary_reader.event_at(found[0] + 1) if found is not None and found[0] < primary_seq else None
         finally:
             replica_reader.close()
         lag_bytes = None
@@ -131,7 +133,7 @@ class ReplicaService:
             max(0, primary_seq - replica_seq),
             lag_bytes,
             replica.replayed_ago,
-            0.0 if caught_up else replica.replayed_ago,
+            0.0 if caught_up else _behind_since(unreplayed, replica.replayed_ago),
         )
 
     def _check(
@@ -181,6 +183,23 @@ class ReplicaService:
             primary.close()
             raise StoreError(f"at_least: the log has {events} events; event {at_least} is not recorded yet")
         return ReadSession(primary, "primary", events)
+
+
+def _behind_since(unreplayed: str | None, replayed_ago: float | None) -> float | None:
+    """Seconds the replica has been behind: the age of the oldest event it has not replayed.
+
+    Why not the seconds since it last replayed a transaction (PostgreSQL's own measure): after
+    a quiet spell, a replica that stops replaying a write made one second ago would be said to
+    be as far behind as the quiet spell was long. Without an event to date (the replica holds
+    every event, and only other writes are unreplayed), that measure is all there is."""
+    if unreplayed is None:
+        return replayed_ago
+    from datetime import UTC, datetime
+
+    at = datetime.fromisoformat(unreplayed)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - at).total_seconds())
 
 
 def _not_a_replica(why: str) -> StoreError:

@@ -212,6 +212,12 @@ class Reader:
         found = self.rows("SELECT hash FROM events WHERE seq = ?", (seq,))
         return found[0][0] if found else None
 
+    def event_at(self, seq: int) -> str | None:
+        """When event ``seq`` was recorded (ISO 8601; None when the log is shorter): how old the
+        oldest event a replica has not replayed yet is."""
+        found = self.rows("SELECT at FROM events WHERE seq = ?", (seq,))
+        return str(found[0][0]) if found else None
+
     def event_index(self, after: int = 0) -> list[tuple[int, str, str, str]]:
         """(seq, type, at, actor) of every event after ``after``, oldest first: what happened
         when, without reading any event's data."""

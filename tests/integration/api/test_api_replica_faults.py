@@ -5,9 +5,10 @@ and streaming replicas started by the test on loopback (never the shared server)
   the primary itself, an SQLite primary) is refused at start in one line naming ``--read-db``;
 - a replica that stops being one (promoted) is no longer read: ``/health`` says so, not "ok",
   and public reads go to the primary;
-- a replica that goes away answers the public's reads with a retryable 503, never a 500, and no
-  error body names the database's address;
-- an idle replica that has replayed everything is 0 seconds behind;
+- a replica that goes away is left for the primary within a second (a read meanwhile is a
+  retryable 503, never a 500), and read again once it is back; no body names the database's address;
+- an idle replica that has replayed everything is 0 seconds behind; a paused one, by the age of
+  the oldest event it has not replayed;
 - the server's banner never shows the database's password.
 """
 
@@ -20,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.integration.api.server import free_port, serving
@@ -142,22 +144,70 @@ def test_an_idle_replica_that_has_replayed_everything_is_not_behind(primary: tup
     assert lag.lag_seconds == 0 and lag.replayed_ago_seconds is not None and lag.replayed_ago_seconds > 0
 
 
+def _reaches(client: Any, path: str, events: int, timeout: float = 10) -> dict[str, Any]:
+    """The JSON of ``path`` once it names ``events`` (polled: the server looks at its replica once
+    a second); fails if it never does within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = client.get(path)
+        body = got.json() if got.status_code == 200 else {}
+        row = body[0] if isinstance(body, list) and body else body  # results: the national row names the head
+        named = row.get("events", row.get("log", {}).get("events")) if isinstance(row, dict) else None
+        if named == events:
+            return dict(row)
+        assert time.monotonic() < deadline, (path, got.status_code, named, events)
+        time.sleep(0.2)
+
+
+def test_a_paused_replica_is_behind_by_the_age_of_its_oldest_unreplayed_event(
+    primary: tuple[Server, str, str], replica: Server
+) -> None:
+    """Not by the time since it last replayed: after a quiet spell, a write one second old
+    was said to be as far behind as the spell was long, and a replica that had replayed no
+    transaction yet had no lag in seconds at all (review10c #15)."""
+    _server, url, _other = primary
+    session = Session(url, read_db=_copy(replica, url))
+    _caught_up(session)
+    _sql(replica, "SELECT pg_wal_replay_pause()")
+    try:
+        time.sleep(3.0)  # quiet: nothing written, nothing to replay
+        session.cases.file(tables=["000003"], filer="FP", grounds="b", fee_receipt="R-paused")
+        time.sleep(1.0)
+        lag = session.replica.lag()
+    finally:
+        _sql(replica, "SELECT pg_wal_replay_resume()")
+    assert lag.lag_events >= 1, lag
+    assert lag.lag_seconds is not None and 0.9 <= lag.lag_seconds < 2.5, lag  # was None, or 4 s and more
+
+
 def test_a_promoted_replica_is_no_longer_read(primary: tuple[Server, str, str], replica: Server) -> None:
+    """Without anyone asking ``/health``: the answers kept for the polled reads (computed before
+    the promotion, from the replica) follow the primary's head. They stayed at the head the
+    replica had when it parted, computed again and again from it (review10c #1)."""
     _server, url, _other = primary
     _caught_up(Session(url, read_db=_copy(replica, url)))
     with serving(url, "--read-db", _copy(replica, url)) as server, server.client() as client:
-        assert client.get("/api/v1/health").json()["status"] == "ok"
+        for _ in range(3):  # asked for more than once: kept and kept fresh (``api.hot``)
+            before = client.get("/api/v1/status").json()["events"]
+            assert client.get("/api/v1/results").json()[0]["log"]["events"] == before
         replica.ctl("promote")
         with Session(url, "admin") as admin:  # written on the primary alone, now that they part
             admin.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt="R-after-promotion")
             events = admin.reader.head()[0]
+        assert events > before
+        _reaches(client, "/api/v1/status", events)  # the primary answers now
+        _reaches(client, "/api/v1/results", events)
         health = client.get("/api/v1/health").json()
-        assert health["status"] != "ok" and "is not a replica of the primary" in health["replica"]["problem"], health
-        assert health["events"] < events or client.get("/api/v1/health").json()["events"] == events
-        assert client.get("/api/v1/status").json()["events"] == events  # the primary answers now
+        assert health["status"] == "replica_refused" and "is not a replica of the primary" in health["replica"]["problem"], health
+        assert health["events"] == events
 
 
-def test_a_replica_that_goes_away_answers_503_to_retry(primary: tuple[Server, str, str], replica: Server) -> None:
+def test_a_replica_that_goes_away_is_left_for_the_primary_until_it_is_back(
+    primary: tuple[Server, str, str], replica: Server
+) -> None:
+    """Reads answered while it is gone are a retryable 503 for a moment at most (never a 500,
+    never the database's address), then the primary's; ``/health`` says ``replica_unavailable``
+    with the primary's head (it was a 503 as a whole); once the replica is back, it is read again."""
     _server, url, _other = primary
     _caught_up(Session(url, read_db=_copy(replica, url)))
     number = Session(url).cases.listing()[0]["number"]
@@ -167,18 +217,31 @@ def test_a_replica_that_goes_away_answers_503_to_retry(primary: tuple[Server, st
         for path in paths:  # warmed up
             assert client.get(path).status_code == 200, path
         replica.ctl("-m", "fast", "stop")
-        statuses = []
-        for path in [*paths, "/api/v1/tables/000003", "/api/v1/tables/000002", "/api/v1/results?level=district"]:
-            got = client.get(path)
-            statuses.append(got.status_code)
-            assert got.status_code in (200, 503), (path, got.status_code, got.text)
-            if got.status_code == 503:
+        with Session(url, "admin") as admin:  # the primary moves on meanwhile
+            admin.cases.file(tables=["000002"], filer="FP", grounds="b", fee_receipt="R-replica-gone")
+            events = admin.reader.head()[0]
+        deadline = time.monotonic() + 10
+        for path in [*paths, "/api/v1/tables/000003", "/api/v1/results?level=district", f"/api/v1/status?at_least={events}"]:
+            while True:
+                got = client.get(path)
+                assert got.status_code in (200, 503), (path, got.status_code, got.text)
+                assert name not in got.text and str(replica.port) not in got.text and "postgres" not in got.text, got.text
+                if got.status_code == 200:
+                    break
                 error = got.json()["error"]
                 assert error["rule"] == "store_unavailable" and error["retry"] is True, got.text
-                assert name not in got.text and str(replica.port) not in got.text and "postgres" not in got.text, got.text
-        assert 503 in statuses  # an uncached read asked the replica
+                assert time.monotonic() < deadline, path
+                time.sleep(0.2)
+        assert _reaches(client, "/api/v1/status", events)
         health = client.get("/api/v1/health")
-        assert health.status_code == 503 and name not in health.text
+        assert health.status_code == 200 and health.json()["status"] == "replica_unavailable", health.text
+        assert health.json()["events"] == events and name not in health.text and "postgres" not in health.text
+        replica.ctl("start")
+        deadline = time.monotonic() + 60
+        while (health := client.get("/api/v1/health").json())["status"] != "ok":
+            assert time.monotonic() < deadline, health
+            time.sleep(0.2)
+        assert health["replica"]["replica_events"] == events
 
 
 def test_the_banner_never_shows_the_password(primary: tuple[Server, str, str]) -> None:
