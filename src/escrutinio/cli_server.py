@@ -7,9 +7,15 @@ own event loop, caches and group commit; the store's write lock keeps the log on
 processes: one Python process runs its Python on one core at a time, and on election night the
 server's CPU, not the database, is what limits how many sheets a second it takes in. The
 processes are forked from this one once it has checked the store and loaded the log's key, so
-each starts at once with what it needs; this one waits for them, stops them all on SIGTERM or
-SIGINT, and stops them all (exiting non-zero) if one of them dies, for the service manager to
-restart the whole server.
+each starts at once with what it needs; this one waits for them and stops them all on SIGTERM or
+SIGINT. A server process that dies (the kernel's out-of-memory killer, a crash in a native
+library, a ``kill -9``) is replaced by a new one on the same socket, and the others go on serving
+(one dead process used to take the whole port down); one that dies again and again as soon as
+it starts is not restarted forever: after :data:`RESTARTS` deaths within :data:`WINDOW` seconds
+all are stopped and ``serve`` exits non-zero, naming the last, for the service manager. With
+``--log-key`` the head signer runs as a process of its own beside them, so that this one runs no
+thread and can fork a replacement safely (a fork copies the locks other threads hold, never
+those threads).
 """
 
 import contextlib
@@ -120,16 +126,16 @@ def serve_command(
     }
     stop = threading.Event()
 
+    def failed_round(exc: Exception) -> None:
+        typer.echo(f"escrutinio: signing the log's head failed: {exc}; retrying in {period} s", err=True)
+
     def start_signing() -> None:
         if key is None:
             return
-
-        def failed(exc: Exception) -> None:
-            typer.echo(f"escrutinio: signing the log's head failed: {exc}; retrying in {period} s", err=True)
-
         signer = Session(session.url).transparency
-        threading.Thread(target=signer.keep_signing, args=(key, period, stop, failed), daemon=True, name="heads").start()
+        threading.Thread(target=signer.keep_signing, args=(key, period, stop, failed_round), daemon=True, name="heads").start()
 
+    listening = _listen(host, port)  # before the banner: a port taken is said in one line, naming it
     processes = f" ({workers} processes)" if workers > 1 else ""
     where = shown(session.url)  # never the password in a log
     typer.echo(f"escrutinio: serving {where} on http://{host}:{port}/api/v1{processes} (OpenAPI: /openapi.json)", err=True)
@@ -139,17 +145,21 @@ def serve_command(
         _freeze_the_heap()
         uvicorn.Server(uvicorn.Config(app, **config)).run([sock])
 
+    def signing(until: threading.Event) -> None:  # the head signer's process, beside --workers
+        Session(session.url).transparency.keep_signing(key, period, until, failed_round)
+
     try:
         if workers == 1:
             app = build()
             _freeze_the_heap()
             start_signing()
-            uvicorn.run(app, **config)
+            uvicorn.Server(uvicorn.Config(app, **config)).run([listening])
         else:
             _freeze_the_heap()  # before forking too: the processes share the frozen pages unwritten
-            _run_processes(workers, host, port, serving, start_signing)
+            _run_processes(workers, listening, serving, signing if key is not None else None)
     finally:
         stop.set()
+        listening.close()
 
 
 def _check_replica(db: str, read_db: str) -> None:
@@ -165,60 +175,116 @@ def _check_replica(db: str, read_db: str) -> None:
             typer.echo(f"escrutinio: --read-db cannot be checked now: {exc}", err=True)
 
 
-def _run_processes(count: int, host: str, port: int, serve: Callable[[Any], None], then: Callable[[], None]) -> None:
-    """Fork ``count`` processes that each ``serve`` one listening socket on ``host:port``; call
-    ``then`` here once they are started (threads are started after forking, never before: a
-    fork copies a lock another thread holds, never that thread); wait for them (see the module
-    docstring)."""
-    import os
-    import signal
+RESTARTS = 5
+"""Deaths of the server's processes within :data:`WINDOW` seconds after which ``serve`` stops
+replacing them and exits (a process that cannot start would otherwise be forked forever)."""
+WINDOW = 60.0
+
+
+def _listen(host: str, port: int) -> Any:
+    """The listening socket on ``host:port``; refused in one line naming ``--host`` or ``--port``.
+
+    Why made here and not by Uvicorn: Uvicorn said a port taken after the banner, in several
+    lines of its own log, and exited with its own status (3), whatever ``--errors`` asked for."""
+    import errno
     import socket
 
     from escrutinio.app import EscrutinioError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        listening = socket.create_server((host, port), family=family, backlog=2048)
-    except OSError as exc:
-        raise EscrutinioError(f"--port: cannot listen on {host}:{port} ({exc.strerror})") from None
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:  # ``create_server`` words every failure, resolving the host included, as an OSError
+        why = str(exc.strerror or exc).split(" (while attempting")[0]
+        if isinstance(exc, socket.gaierror) or (exc.errno or 0) < 0:  # getaddrinfo's codes are negative
+            expected = "expected an address such as 127.0.0.1 or 0.0.0.0"
+            raise EscrutinioError(f"--host: {host!r} is not an address to listen on ({why}); {expected}", field="host") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise EscrutinioError(f"--host: {host} is not an address of this machine ({why})", field="host") from None
+        taken = "; another server listens there: stop it or choose another --port" if exc.errno == errno.EADDRINUSE else ""
+        raise EscrutinioError(f"--port: cannot listen on {host}:{port} ({why}){taken}", field="port") from None
+
+
+def _run_processes(
+    count: int, listening: Any, serve: Callable[[Any], None], sign: Callable[[threading.Event], None] | None
+) -> None:
+    """Fork ``count`` processes that each ``serve`` the ``listening`` socket, and one that runs
+    ``sign`` (when given) until it is stopped; replace any that dies; wait for them (see the
+    module docstring). This process starts no thread: it may fork at any time."""
+    import os
+    import signal
+    import time
+
+    from escrutinio.app import EscrutinioError
+
     parent = os.getpid()
-    children: set[int] = set()
-    for _ in range(count):
+    running: dict[int, str] = {}
+
+    def start(role: str) -> None:
         pid = os.fork()
-        if pid == 0:  # a server process: it ends here, whatever happens
+        if pid == 0:  # a process of the server: it ends here, whatever happens
             code = 1
             try:
                 _end_with(parent)
-                serve(listening)
+                if role == "server":
+                    serve(listening)
+                else:
+                    assert sign is not None
+                    sign(_stopped_by_signal())
                 code = 0
             finally:
                 os._exit(code)
-        children.add(pid)
-    listening.close()
+        running[pid] = role
+
+    for _ in range(count):
+        start("server")
+    if sign is not None:
+        start("signer")
     stopping = False
 
     def stop_all(signum: int = signal.SIGTERM, _frame: Any = None) -> None:
         nonlocal stopping
         stopping = True
-        for pid in children:
+        for pid in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
-    then()
-    died = None
-    while children:
+    deaths: list[float] = []
+    gave_up = None
+    while running:
         try:
             pid, status = os.wait()
         except ChildProcessError:
             break
-        children.discard(pid)
-        if not stopping:
-            died = (pid, os.waitstatus_to_exitcode(status))
+        role = running.pop(pid, None)
+        if role is None or stopping:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        now = time.monotonic()
+        deaths = [at for at in deaths if now - at < WINDOW] + [now]
+        if len(deaths) > RESTARTS:
+            gave_up = (role, pid, code)
             stop_all()
-    if died is not None:
-        raise EscrutinioError(f"server process {died[0]} exited with {died[1]}; the others were stopped")
+            continue
+        typer.echo(f"escrutinio: {role} process {pid} exited with {code}; starting another", err=True)
+        start(role)
+    if gave_up is not None:
+        role, pid, code = gave_up
+        raise EscrutinioError(
+            f"{role} process {pid} exited with {code}, the {len(deaths)}th death within {WINDOW:.0f} s; the others were stopped"
+        )
+
+
+def _stopped_by_signal() -> threading.Event:
+    """An event set when this process is asked to stop (SIGTERM, SIGINT): the signer's ``until``."""
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return stop
 
 
 def _end_with(parent: int) -> None:

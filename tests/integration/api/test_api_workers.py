@@ -16,8 +16,10 @@ import pytest
 from tests.conftest import fresh_pg_database
 from tests.integration.api.server import serving
 from tests.onpe_sample import write
+from tests.signers import registered_key
 
 from escrutinio.app import Role, Session
+from escrutinio.ledger.signing import save_private_key
 
 pytestmark = pytest.mark.postgres
 
@@ -85,6 +87,45 @@ def test_a_killed_server_leaves_no_process_on_its_port(tmp_path: Path) -> None:
         assert not any(_alive(pid) for pid in workers)
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{server.url}/api/v1/health", timeout=5)
+
+
+def test_a_dead_server_process_is_replaced_and_the_others_serve_on(tmp_path: Path) -> None:
+    """``kill -9`` of one of the processes (a server process, or the head signer beside them)
+    took the whole port down (review10c #4): now the others answer all along and a new process
+    takes its place; the server still stops as a whole on SIGTERM."""
+    db = fresh_pg_database()
+    with Session(db, "admin") as admin:
+        admin.intake.register_roll(write(tmp_path / "a.csv"), "peru-2021-runoff")
+        save_private_key(registered_key(admin, "administrator", "ONPE results centre"), tmp_path / "log.key")
+    key = ["--log-key", str(tmp_path / "log.key"), "--sign-every", "0.2"]
+    with serving(db, "--workers", "2", *key) as server:
+        first = _children(server.process.pid)
+        assert len(first) == 3  # two server processes and the signer
+        for victim in first:
+            os.kill(victim, 9)
+            deadline = time.monotonic() + 30
+            while True:
+                # Each request on a connection of its own (the kernel hands new connections to the
+                # processes alive): none fails while one process is dead and the other serves.
+                assert httpx.get(f"{server.url}/api/v1/health", timeout=30).status_code == 200
+                now = _children(server.process.pid)
+                if victim not in now and len([p for p in now if _alive(p)]) == 3:
+                    break
+                assert time.monotonic() < deadline, now
+                time.sleep(0.1)
+        last = _children(server.process.pid)
+        assert not set(last) & set(first)
+        with Session(db) as session:  # the signer that took the killed one's place signs on
+            before = len(session.transparency.heads())
+            with Session(db, "admin") as admin:  # the log moves: a new head to sign
+                admin.cases.file(tables=["000001"], filer="FP", grounds="b", fee_receipt="R-w")
+            deadline = time.monotonic() + 30
+            while len(session.transparency.heads()) == before:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        server.process.terminate()
+        assert server.process.wait(30) == 0
+    assert not any(_alive(pid) for pid in last)
 
 
 def test_sqlite_is_served_by_one_process(tmp_path: Path) -> None:
