@@ -24,8 +24,10 @@ a request costs, however busy the machine; with ``--workers``, all its processes
 own CPU time per request (a client that cannot keep up would measure itself), the load average,
 and the ratio of intake time to the baseline's. Run: ``python benchmarks/intake.py [--tables N]
 [--clients 16] [--readers 200] [--workers N] [--client-processes P] [--max-seconds S] [--phases]
-[--threads]`` (``--threads``: the server's CPU by thread, the event loop's, the session threads',
-the group commit's, the reads', and the garbage collector's share: ``benchmarks/server_threads.py``)
+[--timeline] [--threads]`` (``--timeline``: each sheet entry's steps in the server, from its
+arrival to its answer, ``escrutinio.store.timeline``; ``--threads``: the server's CPU by
+thread, the event loop's, the session threads', the group commit's, the reads', and the garbage
+collector's share: ``benchmarks/server_threads.py``)
 (``--tables 2000`` for a quick run). Each read is asked once before the clock starts (the
 server's first answer, cold, is not what election night polls). Asserts nothing about time
 (machines are noisy).
@@ -370,15 +372,19 @@ def server_cpu(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def serving(db: str, workers: int = 1, phases: Path | None = None, threads: Path | None = None) -> Iterator[tuple[str, int]]:
+def serving(
+    db: str, workers: int = 1, phases: Path | None = None, threads: Path | None = None, timeline: Path | None = None
+) -> Iterator[tuple[str, int]]:
     """``escrutinio serve`` on ``db``: its URL and process id. With ``phases`` the server
-    times its writes' phases into that file (``escrutinio.store.phases``); with ``threads`` it
-    runs under ``benchmarks/server_threads.py``, which writes its CPU by thread there."""
+    times its writes' phases into that file (``escrutinio.store.phases``), with ``timeline``
+    each sheet entry's steps from arrival to answer (``escrutinio.store.timeline``); with
+    ``threads`` it runs under ``benchmarks/server_threads.py``, which writes its CPU by thread there."""
     port = free_port()
     run = [str(ROOT / "benchmarks" / "server_threads.py"), str(threads)] if threads else ["-m", "escrutinio.cli"]
     command = [sys.executable, *run, "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
     command += ["--workers", str(workers)] if workers > 1 else []
-    env = {**os.environ, "ESCRUTINIO_WRITE_PHASES": str(phases)} if phases else None
+    env = {**os.environ, **({"ESCRUTINIO_WRITE_PHASES": str(phases)} if phases else {})}
+    env |= {"ESCRUTINIO_REQUEST_TIMELINE": str(timeline)} if timeline else {}
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     import httpx
@@ -433,6 +439,7 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=1, help="processes the clients and readers are shared among")
     parser.add_argument("--workers", type=int, default=1, help="escrutinio serve --workers")
     parser.add_argument("--phases", action="store_true", help="print the server's timings of its writes' phases")
+    parser.add_argument("--timeline", action="store_true", help="print each sheet entry's steps in the server, mean and p99")
     parser.add_argument("--threads", action="store_true", help="print the server's CPU by thread (one server process)")
     args = parser.parse_args()
     if not RUNOFF.exists():
@@ -459,7 +466,8 @@ def main() -> None:
             tokens = clerks(db, 2 * args.clients)
             phases = folder / "phases.txt" if args.phases else None
             threads = folder / "threads.txt" if args.threads and args.workers == 1 else None
-            with serving(db, args.workers, phases, threads) as (url, pid):
+            timeline = folder / "timeline.txt" if args.timeline else None
+            with serving(db, args.workers, phases, threads, timeline) as (url, pid):
                 warm_up(url)
                 if threads is not None:
                     os.kill(pid, signal.SIGUSR1)
@@ -495,6 +503,8 @@ def main() -> None:
                     print(f"  server CPU, {name}: {float(seconds) / max(requests, 1) * 1e6:.0f} us a write request")
             if phases is not None and phases.exists():
                 print(phases.read_text(), end="")
+            if timeline is not None and timeline.exists():
+                print(timeline.read_text(), end="")
             print(f"reads:  {len(reads.latencies):,} by {args.readers} readers, {spread(reads)}")
             ratio = (processed / took) / rate if processed else 0.0
             print(f"ratio: intake over HTTP ran at {ratio:.3f}x the one-file load's sheets/s (same sheets, same run)")

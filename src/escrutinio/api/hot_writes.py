@@ -31,6 +31,7 @@ from escrutinio.api.responses import JSON
 from escrutinio.api.routes_intake import SheetEntry, entering, status_of
 from escrutinio.app import Action, EscrutinioError
 from escrutinio.app.access import role_refusal
+from escrutinio.app.serving import timeline
 from escrutinio.parsing import parse_bearer
 
 ENTRIES = re.compile(r"/api/v1/tables/([A-Za-z0-9_.\-]{1,64})/entries")
@@ -63,6 +64,7 @@ class HotEntries:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["query_string"] or scope.get("root_path"):
             await self.app(scope, receive, send)
             return
+        timed = timeline.begin() if timeline.ENABLED else None
         found = ENTRIES.fullmatch(scope["path"])
         entry = await self._in_order(scope, found) if found is not None else None
         if entry is None:
@@ -87,8 +89,13 @@ class HotEntries:
             return
         assert found is not None
         sessions = self.tokens.config.sessions(who)
+        if timed is not None:
+            timed.mark("parsed")
+            timeline.hand(timed)  # to the session thread the call is handed to (api.threads)
         try:
             answer = await receipted(sessions, entering(found.group(1), sheet, key), log_key(scope["app"]), names_its_events=True)
+            if timed is not None:
+                timed.mark("resumed")
             status, body = status_of(answer), JSON.encode(answer)
         except EscrutinioError as exc:
             await refusal(exc, FIELDS)(scope, receive, send)
@@ -98,6 +105,8 @@ class HotEntries:
             return
         await send({"type": "http.response.start", "status": status, "headers": JSON.headers_of(body)})
         await send({"type": "http.response.body", "body": body})
+        if timed is not None:
+            timed.done()
 
     async def _in_order(self, scope: dict[str, Any], found: re.Match[str]) -> tuple[Any, str] | None:
         """The principal and the idempotency key of an entry whose headers are in order and whose

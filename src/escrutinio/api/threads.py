@@ -24,7 +24,10 @@ import os
 import queue
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
+
+from escrutinio.app.serving import timeline
 
 T = TypeVar("T")
 
@@ -44,6 +47,8 @@ class Threads:
         the threads has run it."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        if timeline.ENABLED and (timed := timeline.take()) is not None:
+            call = partial(timeline.running, timed, call)
         self._jobs.put((loop, future, call))
         return future
 

@@ -5,12 +5,13 @@ database pools to its worker threads, whether a store may be served by several p
 how a store's URL may be shown (``shown``: without its password, for the operator's log;
 ``without_addresses``: without any database URL, for an anonymous client's error body)."""
 
+from escrutinio.store import timeline
 from escrutinio.store.engine import size_pools
 from escrutinio.store.failures import shown, without_addresses
 from escrutinio.store.location import sqlite_path
 from escrutinio.store.shared import Shared
 
-__all__ = ["Shared", "one_process_only", "shown", "size_pools", "without_addresses"]
+__all__ = ["Shared", "one_process_only", "shown", "size_pools", "timeline", "without_addresses"]
 
 
 def one_process_only(url: str) -> bool:

@@ -28,6 +28,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from escrutinio.store import timeline
 from escrutinio.store.location import sqlite_path
 
 if TYPE_CHECKING:
@@ -100,6 +101,8 @@ class _Waiting:
     keys: list[str]
     decider: Decider | None
     future: Future[list[Event]]
+    timeline: timeline.Timeline | None = None
+    """Its request's moments, when they are timed (``store.timeline``)."""
 
 
 ASKING, GRANTED, WRITING, DONE = range(4)
@@ -115,8 +118,12 @@ class Flight:
     def __init__(self, changed: threading.Condition) -> None:
         self._changed = changed
         self.state = ASKING
+        self.granted_at: float | None = None
+        """When the lock was granted (``perf_counter``), noted when requests are timed."""
 
     def granted(self) -> None:
+        if timeline.ENABLED:
+            self.granted_at = time.perf_counter()
         self._move(GRANTED)
 
     def writing(self) -> None:
@@ -195,7 +202,10 @@ class Committer:
         decider: Decider | None = None,
     ) -> list[Event]:
         """Queue an append and wait for the commit that makes it durable (or for its refusal)."""
-        waiting = _Waiting(list(pending), actor, expect_seq, keys, decider, Future())
+        timed = timeline.current() if timeline.ENABLED else None
+        waiting = _Waiting(list(pending), actor, expect_seq, keys, decider, Future(), timed)
+        if timed is not None:
+            timed.mark("queued")
         with self._changed:
             self._waiting.append(waiting)
             for lane in range(self._lanes):
@@ -204,7 +214,12 @@ class Committer:
                     self._threads[lane] = thread
                     thread.start()
             self._changed.notify_all()
-        return waiting.future.result()
+        if timed is None:
+            return waiting.future.result()
+        try:
+            return waiting.future.result()
+        finally:
+            timed.mark("woken")
 
     def stop(self) -> None:
         """Finish what is queued, then stop the lanes (at exit, or when a test ends)."""
@@ -243,6 +258,11 @@ class Committer:
                     return None
                 group = self._gather(self._last[lane])
                 self._last[lane] = len(group)
+                if timeline.ENABLED:
+                    taken = time.perf_counter()
+                    for w in group:
+                        if w.timeline is not None:
+                            w.timeline.mark("taken", taken)
                 flight = self._newest = Flight(self._changed)
                 return group, flight
             finally:
@@ -300,17 +320,22 @@ class Committer:
 
     def _commit(self, store: GroupWriter, group: list[_Waiting], flight: Flight) -> None:
         requests = [GroupRequest(w.pending, w.actor, w.expect_seq, w.keys, w.decider) for w in group]
+        started = time.perf_counter() if timeline.ENABLED else 0.0
         try:
             results = store.write_group(requests, flight)
         except BaseException as exc:
             results = [exc] * len(group)
         finally:
             flight.done()
+        if timeline.ENABLED:
+            timeline.group_marks([w.timeline for w in group], started, timeline.asked(), flight.granted_at, time.perf_counter())
         for waiting, result in zip(group, results, strict=True):
             if isinstance(result, BaseException):
                 waiting.future.set_exception(result)
             else:
                 waiting.future.set_result(result)
+            if waiting.timeline is not None:
+                waiting.timeline.mark("settled")
 
 
 _COMMITTERS: dict[str, Committer] = {}

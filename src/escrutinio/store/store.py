@@ -24,7 +24,7 @@ from escrutinio.domain.limits import MAX_BLOB_BYTES, MAX_KEY, check_length, chec
 from escrutinio.ledger.canonical import canonical
 from escrutinio.ledger.events import GENESIS, Event, EventType, seal_encoded, timestamp
 from escrutinio.ledger.pending import PendingEvent
-from escrutinio.store import chunks, lookup, phases, read_ahead, tally_digest
+from escrutinio.store import chunks, lookup, phases, read_ahead, tally_digest, timeline
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
     bulk_insert,
@@ -596,6 +596,7 @@ class Store:
         ahead = read_ahead.plan([r.pending for r in requests], self._cache, entered)
         try:
             with writing(self.engine) as conn, phases.watching(conn), conn.begin():
+                timeline.asking()
                 state = _under_lock(conn, keys, lock=True, ahead=ahead)
                 self._turn.granted()
                 self._phases.mark("lock")
