@@ -26,7 +26,7 @@ from escrutinio.api.auth import Tokens
 from escrutinio.api.bodies import parse_body
 from escrutinio.api.errors import internal, refusal
 from escrutinio.api.limits import replay
-from escrutinio.api.receipts import log_key, receipted
+from escrutinio.api.receipts import log_key, receipted, with_receipts
 from escrutinio.api.responses import JSON
 from escrutinio.api.routes_intake import SheetEntry, entering, status_of
 from escrutinio.app import Action, EscrutinioError
@@ -93,7 +93,7 @@ class HotEntries:
             timed.mark("parsed")
             timeline.hand(timed)  # to the session thread the call is handed to (api.threads)
         try:
-            answer = await receipted(sessions, entering(found.group(1), sheet, key), log_key(scope["app"]), names_its_events=True)
+            answer = await self._entered(sessions, found.group(1), sheet, key, log_key(scope["app"]))
             if timed is not None:
                 timed.mark("resumed")
             status, body = status_of(answer), JSON.encode(answer)
@@ -107,6 +107,22 @@ class HotEntries:
         await send({"type": "http.response.body", "body": body})
         if timed is not None:
             timed.done()
+
+    async def _entered(self, sessions: Any, table: str, sheet: SheetEntry, key: str, signer: Any) -> dict[str, Any]:
+        """The route's answer to the entry: decided and committed with no session thread when the
+        application can (``session.intake.submit_entry_soon``: no receipt to sign, no read of
+        its own), else on one, as the route does."""
+        if signer is None:
+            session = sessions.open()
+            try:
+                found = await session.intake.submit_entry_soon(
+                    table, sheet.votes, blank=sheet.blank, null=sheet.null, challenged=sheet.challenged, cast=sheet.cast, key=key
+                )
+                if found is not None:
+                    return with_receipts(session, found, list(found.recorded), None)
+            finally:
+                session.close()
+        return await receipted(sessions, entering(table, sheet, key), signer, names_its_events=True)
 
     async def _in_order(self, scope: dict[str, Any], found: re.Match[str]) -> tuple[Any, str] | None:
         """The principal and the idempotency key of an entry whose headers are in order and whose

@@ -73,17 +73,22 @@ async def receipted(
     def done(session: Session) -> dict[str, Any]:
         before = None if names_its_events else int(session.log.head()["events"])
         result = work(session)
-        answer = _answer(result)
         events = list(result.recorded) if before is None else session.log.recorded_since(before)
-        events = events or _earlier_event(answer)
-        receipts = []
-        for seq in events:
-            entry: dict[str, Any] = {"event": seq, "url": f"{RECEIPTS}{seq}"}
-            if key is not None:
-                entry["receipt"] = session.log.receipt(seq, key=key).to_dict()
-            else:
-                entry |= {"receipt": None, "note": LATER}
-            receipts.append(entry)
-        return answer | {"receipts": receipts}
+        return with_receipts(session, result, events, key)
 
     return await acting.run(done)
+
+
+def with_receipts(session: Session, result: Any, events: list[int], key: Any) -> dict[str, Any]:
+    """The answer of ``result`` with the receipts of ``events`` (the ones it recorded; none:
+    the one it recorded before); with no ``key``, the session is not asked anything."""
+    answer = _answer(result)
+    receipts = []
+    for seq in events or _earlier_event(answer):
+        entry: dict[str, Any] = {"event": seq, "url": f"{RECEIPTS}{seq}"}
+        if key is not None:
+            entry["receipt"] = session.log.receipt(seq, key=key).to_dict()
+        else:
+            entry |= {"receipt": None, "note": LATER}
+        receipts.append(entry)
+    return answer | {"receipts": receipts}

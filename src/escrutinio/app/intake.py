@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from escrutinio.domain.sheet import TallySheet
     from escrutinio.ledger.events import Event
     from escrutinio.ledger.pending import PendingEvent
-    from escrutinio.store.entries import EntryState
+    from escrutinio.store.entries import Decider, EntryState
 
 ATTEMPTS = 50
 """How often an entry is tried again when its write was refused as stale (an entry decided
@@ -154,17 +154,8 @@ class IntakeService:
         it) needs its observation case, whose number is chosen from the docket: that entry is
         decided again outside the committer (:meth:`_decided_apart`), as every entry was.
         """
-        from escrutinio.store.entries import Decider
-
         store = self.session.store
-        election = self.session.election()
-        clerk = str(self.session.actor)
-        if len(sheet.votes) != len(election.contest.choice_ids):
-            raise RuleError(
-                f"votes: {len(sheet.votes)} figures for the {len(election.contest.choice_ids)} choices of the contest"
-            )
-        action = _action_key("sheet", clerk, key)
-        decider = Decider(sheet.table, lambda state: self._decided(sheet, clerk, state))
+        clerk, action, decider = self._entry_action(sheet, key)
         apart = False
         for attempt in range(ATTEMPTS):
             try:
@@ -182,9 +173,54 @@ class IntakeService:
                 if attempt == ATTEMPTS - 1:
                     raise
                 continue
-            case = next((e.data["number"] for e in written if e.type == EventType.CASE_OPENED), None)
-            return self._entry_receipt(written[0], written[1:2], case=case, recorded=written)
+            return self._written_receipt(written)
         raise StaleState(None, 0, f"table {sheet.table}: the entry was decided {ATTEMPTS} times without being written; retry")
+
+    async def submit_entry_soon(
+        self, table: str, votes: Mapping[str, int], *, blank: int, null: int, challenged: int, cast: int, key: str
+    ) -> EntryReceipt | None:
+        """:meth:`submit_entry` from an event loop (a server's), for the entries that need no
+        read of their own: handed to the group commit with no thread to wait on it
+        (``Store.append_grouped_soon``), answered once their group is committed.
+
+        None, with nothing written, when this entry needs what only a thread may do (it
+        blocks on the store): the store is an SQLite file or not set up in this process yet,
+        the key was used before (the first result is read), the entry opens an observation
+        case (numbered from the docket) or its head moved; the caller then runs
+        :meth:`submit_entry` on a thread, which does all of that as before. A refusal by the
+        rules is raised as :meth:`submit_entry` raises it."""
+        from escrutinio.intake.double_entry import keyed_sheet
+        from escrutinio.store.location import sqlite_path
+
+        shared = self.session.shared
+        if shared is None or not shared.ready or shared.definition is None or sqlite_path(self.session.url) is not None:
+            return None
+        sheet = keyed_sheet(table, votes, blank, null, challenged, cast, self.session.election())
+        clerk, action, decider = self._entry_action(sheet, key)
+        try:
+            written = await self.session.store.append_grouped_soon(clerk, [action], decider)
+        except (AlreadyDone, _Observed, StaleState):
+            return None
+        return self._written_receipt(written)
+
+    def _entry_action(self, sheet: TallySheet, key: str) -> tuple[str, str, Decider]:
+        """The clerk, the store's action key and the decider of this clerk's entry of ``sheet``
+        (refused at once when its figures do not fit the contest)."""
+        from escrutinio.store.entries import Decider
+
+        election = self.session.election()
+        clerk = str(self.session.actor)
+        if len(sheet.votes) != len(election.contest.choice_ids):
+            raise RuleError(
+                f"votes: {len(sheet.votes)} figures for the {len(election.contest.choice_ids)} choices of the contest"
+            )
+        action = _action_key("sheet", clerk, key)
+        return clerk, action, Decider(sheet.table, lambda state: self._decided(sheet, clerk, state))
+
+    def _written_receipt(self, written: list[Event]) -> EntryReceipt:
+        """The receipt of an entry the group commit wrote (its events, in order)."""
+        case = next((e.data["number"] for e in written if e.type == EventType.CASE_OPENED), None)
+        return self._entry_receipt(written[0], written[1:2], case=case, recorded=written)
 
     def _same_entry(self, event: Event, sheet: TallySheet, clerk: str, key: str) -> Event:
         """The entry ``key`` recorded, when this is the same request (a resend): the same

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import polars as pl
@@ -69,6 +69,9 @@ ACCOUNT_COLUMNS = "name, role, area, party, body, created_at, created_seq, revok
 BESIDE_SHEETS = EventType.INTAKE_EVENTS
 """Events no projected sheet depends on: a run of sheet events goes on across them (a group
 of double entries interleaves entries and the sheets they process)."""
+if TYPE_CHECKING:
+    import asyncio
+
 T = TypeVar("T")
 
 
@@ -549,6 +552,13 @@ class Store:
         wanted = _checked_keys(keys, pending, decided=decider is not None)
         url, shared = self.url, self._shared
         return committer(url, lambda: Store(url, shared)).submit(pending, actor, expect_seq, wanted, decider)
+
+    def append_grouped_soon(self, actor: str, keys: Sequence[str], decider: Decider) -> asyncio.Future[list[Event]]:
+        """:meth:`append_grouped` of an append decided under the lock, from an event loop: a future
+        of the running loop, settled once the commit is done (``Committer.submit_soon``)."""
+        wanted = _checked_keys(keys, (), decided=True)
+        url, shared = self.url, self._shared
+        return committer(url, lambda: Store(url, shared)).submit_soon([], actor, wanted, decider)
 
     def write_group(self, requests: Sequence[GroupRequest], turn: Turn = NO_TURN) -> list[list[Event] | BaseException]:
         """Append each request in turn in ONE transaction and one commit, each with its own
