@@ -8,6 +8,7 @@ all of it or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from escrutinio.store.engine import (
     locked_reads,
     make_engine,
     mark,
+    may_reuse,
     migrate,
     open_engine,
     parts,
@@ -90,6 +92,8 @@ class Store:
         self._turn: Turn = NO_TURN
         """The committer lane's group being written (:meth:`write_group`), told when the lock is
         granted and when the write goes."""
+        self._held: Any = None
+        """A committer lane's own server connection (:meth:`_lane_connection`), kept between groups."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -164,7 +168,33 @@ class Store:
         return moment
 
     def close(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            with contextlib.suppress(Exception):  # a connection the server dropped closes as well as it can
+                held.close()
         release(self.engine)
+
+    def _lane_connection(self) -> Any:
+        """The connection a committer lane writes its groups on (:meth:`write_group`): on a
+        server, its own, kept from one group to the next (made again once the server dropped it);
+        on SQLite, a new one each time, as every write's.
+
+        Why kept: taken from the process's pool for each group, it went back to the pool after
+        each, where the reads' snapshots end theirs with a ROLLBACK, on which psycopg drops every
+        statement it prepared on the connection (``DEALLOCATE ALL``). Each group then had the
+        server parse and plan its statements again, with the write lock held; and each checkout
+        and checkin cost the lane's thread its pool's bookkeeping (a ping check, the isolation
+        level set and reset), on the path every clerk waits for."""
+        if self.engine.dialect.name != "postgresql":
+            return writing(self.engine)
+        held = self._held
+        if held is not None and not may_reuse(held):
+            with contextlib.suppress(Exception):
+                held.close()  # back to the pool, whose checkout pings or replaces it
+            held = None
+        if held is None:
+            held = self._held = writing(self.engine)
+        return contextlib.nullcontext(held)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -605,7 +635,7 @@ class Store:
         entered = [r.decider.table for r in requests if r.decider is not None]
         ahead = read_ahead.plan([r.pending for r in requests], self._cache, entered)
         try:
-            with writing(self.engine) as conn, phases.watching(conn), conn.begin():
+            with self._lane_connection() as conn, phases.watching(conn), conn.begin():
                 timeline.asking()
                 state = _under_lock(conn, keys, lock=True, ahead=ahead)
                 self._turn.granted()
