@@ -428,7 +428,7 @@ def identical(
     near = np.where(near >= 0, near, np.max(near) + 1 + np.arange(f.height))  # no place: a place of its own
     work = f.select(comps).with_columns(pl.Series("_nb", near), pl.Series("_row", np.arange(f.height)))
     # Observed: identical sheets within a neighbourhood.
-    dup = work.group_by(["_nb", *comps]).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
+    dup = work.group_by(["_nb", *comps], maintain_order=True).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
     sizes = dup["_row"].list.len().to_numpy() if dup.height else np.zeros(0)
     observed = int((sizes * (sizes - 1) // 2).sum())
     rows = np.concatenate(dup["_row"].to_list()).astype(np.int64) if dup.height else np.zeros(0, np.int64)
@@ -482,7 +482,7 @@ def identical(
     count = np.bincount(stratum, minlength=int(stratum.max()) + 1)
     places = near[order]
     work = work.with_columns(pl.Series("_base", stratum))
-    cls_df = work.group_by(["_base", *comps]).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
+    cls_df = work.group_by(["_base", *comps], maintain_order=True).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
     members = np.concatenate(cls_df["_row"].to_list()).astype(np.int64) if cls_df.height else np.zeros(0, np.int64)
     cls = np.repeat(np.arange(cls_df.height), cls_df["_row"].list.len().to_numpy()) if cls_df.height else members
     if len(members):

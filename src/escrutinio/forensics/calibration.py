@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from escrutinio.forensics import frames as fr
 from escrutinio.forensics import simulate
 from escrutinio.forensics.suite import TESTS, run_suite
 
@@ -231,7 +232,7 @@ def calibrate_shaped(
         district = np.unique(f["district"].to_numpy(), return_inverse=True)[1]
         rank = np.argsort(np.argsort(rng.permutation(int(district.max()) + 1)[district] + rng.random(f.height)))
         order = np.where(rank < counted_share * f.height, rank + 1, -1)
-        f = f.with_columns(pl.Series("order", order).replace(-1, None).cast(pl.Int64))
+        f = fr.same_rows(f.with_columns(pl.Series("order", order).replace(-1, None).cast(pl.Int64)), f)
         res = run_suite(
             f,
             winner=shaped.LEADER,

@@ -48,18 +48,29 @@ def clean_like(frame: pl.DataFrame, winner: str, *, seed: int = 0, min_electors:
     each district's median and spread of ballots cast instead, and the electors column stays empty,
     so the tests that need turnout cannot tell on these elections as on the real one.
     """
-    from escrutinio.forensics.fingerprint import _fit_clean_symmetric, _kept, _prepare, _simulate_clean
+    from escrutinio.forensics.fingerprint import _simulate_clean
 
     rng = np.random.default_rng(seed)
     if not fr.has_electors(frame):
         return _clean_without_electors(rng, frame, winner)
-    f = _kept(fr.counted(frame), winner, min_electors)
-    d = _prepare(frame, winner, tf.DISTRICT, min_electors, 20)
-    m = _fit_clean_symmetric(d)
-    mu_s, sd_s = _shuffled(rng, d.group, fr.level_keys(f, tf.DEPARTMENT), m.mu_s, m.sd_s)
+    f, d, m, top = fr.memo(frame, ("shaped", winner, min_electors), lambda: _shape(frame, winner, min_electors))
+    mu_s, sd_s = _shuffled(rng, d.group, top, m.mu_s, m.sd_s)
     model = type(m)(m.mu_t, m.sd_t, mu_s, sd_s, m.valid_ratio)
     cast, valid, win = _simulate_clean(rng, d, model)
-    return _frame(f, d.electors, cast, valid, win)
+    return fr.same_rows(_frame(f, d.electors, cast, valid, win), f)
+
+
+def _shape(frame: pl.DataFrame, winner: str, min_electors: int) -> tuple:
+    """What every clean election shaped like ``frame`` reads off it: the tables kept, their districts'
+    clean model (centre and spread of turnout and share) and their top-level areas.
+
+    Why once per frame: it depends on the real frame alone, and a calibration run draws hundreds of
+    elections from one frame (a fifth of a fingerprint-only run on Russia was spent reading it again)."""
+    from escrutinio.forensics.fingerprint import _fit_clean_symmetric, _kept, _prepare
+
+    f = _kept(fr.counted(frame), winner, min_electors)
+    d = _prepare(frame, winner, tf.DISTRICT, min_electors, 20)
+    return f, d, _fit_clean_symmetric(d), fr.level_keys(f, tf.DEPARTMENT)
 
 
 def _clean_without_electors(rng: np.random.Generator, frame: pl.DataFrame, winner: str) -> pl.DataFrame:
@@ -75,7 +86,7 @@ def _clean_without_electors(rng: np.random.Generator, frame: pl.DataFrame, winne
     cast = np.maximum(np.round(rng.normal(mu_c, np.maximum(sd_c, 1.0))), 1).astype(np.int64)
     valid = rng.binomial(cast, np.clip(valid0 / np.maximum(cast0, 1), 0.0, 1.0))
     win = rng.binomial(valid, np.clip(rng.normal(mu_s, sd_s), 0.0, 1.0))
-    return _frame(f, None, cast, valid, win)
+    return fr.same_rows(_frame(f, None, cast, valid, win), f)
 
 
 def _frame(f: pl.DataFrame, electors: np.ndarray | None, cast: np.ndarray, valid: np.ndarray, win: np.ndarray) -> pl.DataFrame:

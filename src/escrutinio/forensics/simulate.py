@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
+from escrutinio.forensics import frames as fr
 
 KLIMEK_SIGMA_INCREMENTAL = 0.2
 """Spread of the fraction x of non-voters (and of opponents' votes) moved to the winner in a table
@@ -245,4 +246,4 @@ def inject(
         + [pl.Series(tf.CAST, cast), pl.Series(tf.VALID, votes.sum(axis=1))]
     )
     ids = frame[tf.TABLE].cast(pl.Utf8).to_numpy()[chosen]
-    return Injected(frame=out, tables=tuple(str(t) for t in ids), kind=kind)
+    return Injected(frame=fr.same_rows(out, frame), tables=tuple(str(t) for t in ids), kind=kind)
