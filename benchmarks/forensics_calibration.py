@@ -60,6 +60,9 @@ def main() -> None:
         help="fraud kinds for power, some of klimek,stuffing,round_numbers,unanimous",
     )
     ap.add_argument("--by", default=None, help="all, or frame levels (department,province,district,polling_place)")
+    strengths = ap.add_argument_group("fraud strength (power at weaker fraud than the defaults; --log names it in the kind)")
+    for flag, value, what in STRENGTHS:
+        strengths.add_argument(f"--{flag.replace('_', '-')}", type=float, default=value, help=f"{what} (default {value})")
     ap.add_argument("--log", type=Path, default=None, help="append one JSON line per election run to this file")
     ap.add_argument("--tally", type=Path, nargs="+", default=None, help="summarise --log files and run nothing")
     args = ap.parse_args()
@@ -86,7 +89,8 @@ def main() -> None:
                 print(f"== {label}, by {by}: not a level of this election (it offers {', '.join(offered)})")
                 continue
             t = time.perf_counter()
-            log = None if args.log is None else _logger(args.log, key, by, tests)
+            strength = {flag: getattr(args, flag) for flag, _, _ in STRENGTHS}
+            log = None if args.log is None else _logger(args.log, key, by, tests, _kind_names(strength))
             report = calibrate_shaped(
                 frame,
                 leader,
@@ -96,6 +100,7 @@ def main() -> None:
                 seed=args.seed,
                 by=by,
                 kinds=args.kinds.split(","),
+                **strength,
                 on_run=log,
             )
             where = by or "each paper's level"
@@ -104,7 +109,35 @@ def main() -> None:
             sys.stdout.flush()
 
 
-def _logger(path: Path, election: str, by: str | None, families: list[str]):
+STRENGTHS = (
+    ("f_incremental", 0.1, "Klimek's incremental fraud: share of tables"),
+    ("f_extreme", 0.01, "Klimek's extreme fraud: share of tables"),
+    ("stuffing_share", 0.02, "plain stuffing: share of tables"),
+    ("round_share", 0.05, "target figures: share of tables"),
+    ("unanimous_share", 0.005, "unanimous sheets: share of tables"),
+)
+"""The fraud strengths calibrate_shaped takes, with its defaults."""
+
+KIND_STRENGTHS = {
+    "klimek": ("f_incremental", "f_extreme"),
+    "stuffing": ("stuffing_share",),
+    "round_numbers": ("round_share",),
+    "unanimous": ("unanimous_share",),
+}
+
+
+def _kind_names(strength: dict[str, float]) -> dict[str, str]:
+    """Each fraud kind as the log names it: its name at the default strength, with its settings
+    otherwise ("klimek f_incremental=0.02 f_extreme=0"), so --tally never adds up runs of two strengths."""
+    default = {flag: value for flag, value, _ in STRENGTHS}
+    out = {}
+    for kind, flags in KIND_STRENGTHS.items():
+        changed = any(strength[f] != default[f] for f in flags)
+        out[kind] = " ".join([kind, *(f"{f}={strength[f]:g}" for f in flags)]) if changed else kind
+    return out
+
+
+def _logger(path: Path, election: str, by: str | None, families: list[str], kind_names: dict[str, str]):
     """An ``on_run`` that appends each finished election to ``path`` (flushed: a killed run keeps its lines)."""
 
     def log(kind: str, seed: int, flags: dict, p_values: dict) -> None:
@@ -112,7 +145,7 @@ def _logger(path: Path, election: str, by: str | None, families: list[str]):
             "election": election,
             "by": by,
             "families": families,
-            "kind": kind,
+            "kind": kind_names.get(kind, kind),
             "seed": seed,
             "flags": {t: None if f is None else bool(f) for t, f in flags.items()},
             "p": {t: None if x is None else float(x) for t, x in p_values.items()},
@@ -147,9 +180,9 @@ def tally(paths: list[Path]) -> str:
     for (election, by), tests in sorted(runs.items()):
         kinds = sorted({k for per in tests.values() for k in per} - {"clean"})
         out.append(f"== {election}, by {by}")
-        out.append(
-            f"{'test':34} {'clean':>9} {'95 %':>13} {'p(>5%)':>7} {'seeds':>9} " + " ".join(f"{k[:13]:>13}" for k in kinds)
-        )
+        # A kind run at another strength has a long name: its column is headed by a number, named below.
+        heads = [k if len(k) <= 13 else f"[{i}]" for i, k in enumerate(kinds, start=1)]
+        out.append(f"{'test':34} {'clean':>9} {'95 %':>13} {'p(>5%)':>7} {'seeds':>9} " + " ".join(f"{h:>13}" for h in heads))
         for test, per in sorted(tests.items()):
             row = f"{test:34} "
             k, n = kn(per.get("clean", {}))
@@ -164,6 +197,7 @@ def tally(paths: list[Path]) -> str:
                 k, n = kn(per.get(kind, {}))
                 row += f"{(f'{k}/{n}' if n else 'cannot tell' if per.get(kind) else '-'):>13} "
             out.append(row.rstrip())
+        out += [f"  {h}: {k}" for h, k in zip(heads, kinds, strict=True) if h != k]
     return "\n".join(out)
 
 
