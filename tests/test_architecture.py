@@ -199,3 +199,42 @@ def test_the_skins_contract_names_every_module_of_the_skins_layers() -> None:
     skins = {name.strip("()") for layer in above for name in re.split(r"\s*[|:]\s*", layer.strip())}
     sources = {m.removeprefix("escrutinio.") for m in CONTRACTS["skins"]["source_modules"]}
     assert skins - sources == set()
+
+
+def reexports_reached(package: Path, bridge: str, forbidden: list[str]) -> list[str]:
+    """Each skin's ``from escrutinio.<bridge> import NAME`` where ``bridge`` holds NAME only as an
+    import from a module the skins may not import: the contract allows indirect imports (the
+    skins call the app, which calls the domain), so a value re-exported through ``bridge``
+    reaches a skin with no import the linter sees as breaking it."""
+    tree = ast.parse((package / f"{bridge}.py").read_text())
+    laundered = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module and any(node.module.startswith(f) for f in forbidden)
+        for alias in node.names
+    }
+    skins = {m.removeprefix("escrutinio.") for m in CONTRACTS["skins"]["source_modules"]}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        module = ".".join(path.relative_to(package).with_suffix("").parts)
+        if not any(module == s or module.startswith(f"{s}.") for s in skins):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == f"escrutinio.{bridge}":
+                found += [f"{module}:{node.lineno}: {a.name}" for a in node.names if a.name in laundered]
+    return found
+
+
+def test_no_skin_reaches_the_domain_through_parsing() -> None:
+    """``parsing`` sits beside ``output`` above the app: a domain value a skin needs (the roles an
+    account may hold, the largest count) is the application's public value, not one ``parsing``
+    imports and passes on (``MAX_COUNT`` and ``ACCOUNT_ROLES`` reached the CLI and the API so)."""
+    forbidden = [m for m in CONTRACTS["skins"]["forbidden_modules"] if m.startswith("escrutinio.")]
+    assert reexports_reached(PACKAGE, "parsing", forbidden) == []
+
+
+def test_a_reexport_reaching_a_skin_is_named(tmp_path: Path) -> None:
+    (tmp_path / "parsing.py").write_text("from escrutinio.domain.sheet import MAX_COUNT as MAX_COUNT\n")
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "routes.py").write_text("\n\nfrom escrutinio.parsing import MAX_COUNT\n")
+    assert reexports_reached(tmp_path, "parsing", ["escrutinio.domain"]) == ["api.routes:3: MAX_COUNT"]

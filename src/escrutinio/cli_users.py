@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
+from escrutinio.app import ACCOUNT_ROLES
 from escrutinio.cli_common import DbOption, FormatOption, check_format, session
-from escrutinio.parsing import ACCOUNT_ROLES
 
 users_app = typer.Typer(
     help="Accounts for the HTTP API: each with a role, its area, party or body, and a token shown once.\n\n"

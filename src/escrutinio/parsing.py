@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from escrutinio.domain.errors import EscrutinioError
-from escrutinio.domain.roles import ACCOUNT_ROLES as ACCOUNT_ROLES  # the skins list them (a --role's help)
-from escrutinio.domain.sheet import MAX_COUNT as MAX_COUNT  # the skins bound figures by it (a request model's le=)
-from escrutinio.domain.sheet import over_count
+from escrutinio.domain.sheet import MAX_COUNT, over_count
 
 if TYPE_CHECKING:
     from escrutinio.audit.entries import Entry, Resolution
@@ -99,6 +97,22 @@ def parse_choice(text: str, kind: type[E], what: str) -> E:
         except ValueError:
             continue
     raise InputError(f"{what}: expected one of {', '.join(str(e.value) for e in kind)}, got {text!r}")
+
+
+def names_of(what: str) -> tuple[str, ...]:
+    """The names this module's parser of ``what`` takes (``case_kind``, ``case_status``,
+    ``effect``, ``audit_method``): for a skin that states them before it parses (the OpenAPI
+    document's ``enum``) without reaching the domain for them."""
+    from escrutinio.audit.kinds import AuditMethod
+    from escrutinio.domain.claims import CaseKind, CaseStatus, EffectKind
+
+    kinds: dict[str, type[Enum]] = {
+        "case_kind": CaseKind,
+        "case_status": CaseStatus,
+        "effect": EffectKind,
+        "audit_method": AuditMethod,
+    }
+    return tuple(str(e.value) for e in kinds[what])
 
 
 def parse_iso_time(text: str, what: str) -> datetime:

@@ -30,6 +30,7 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, Query, Request
 
+from escrutinio.api.documented import EVENT_NUMBER
 from escrutinio.api.errors import RepeatedParameter, UnknownParameter
 from escrutinio.api.threads import threads
 from escrutinio.app import Principal, Session
@@ -141,6 +142,7 @@ def settings(request: Request) -> Settings:
 AtLeast = Annotated[
     str | None,
     Query(description="Event number the answer must include (read your writes): waits for the replica, else the primary"),
+    EVENT_NUMBER,
 ]
 
 

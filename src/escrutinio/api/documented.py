@@ -20,11 +20,14 @@ read answered as JSON or CSV (``api/representation.py``).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import WithJsonSchema
 
 from escrutinio.api.errors import ERROR_SCHEMA
+from escrutinio.parsing import MAX_EVENT_NUMBER, names_of
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -71,6 +74,24 @@ RECORD = _read_ok(_object("the answer"), "a header line, then the object's rows 
 """The 200 of a read that answers one object (progress, one table, one case, the stakes)."""
 
 
+EVENT_NUMBER = WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_EVENT_NUMBER})
+"""The documented schema of a query parameter the server reads as an event number
+(``parsing.parse_event_number``: ``at_least``, ``since``). The route takes it as text so that a
+bad one is refused in the parser's words (``since: expected an event number (0 to ...)``), not
+pydantic's; the document says what it accepts, or a client (Schemathesis) drawing from a free
+string sends ``?since=`` and is refused for a request the document called valid."""
+
+
+def one_of(what: str) -> WithJsonSchema:
+    """The documented schema of a name the server reads with one of ``parsing``'s choices
+    (:func:`~escrutinio.parsing.names_of`): its ``enum``."""
+    return WithJsonSchema({"type": "string", "enum": list(names_of(what))})
+
+
+NAMED = WithJsonSchema({"type": "string", "pattern": r"\S"})
+"""The documented schema of a text the server refuses blank (a resolution's number, a holder)."""
+
+
 def kind_of(operation: dict[str, Any]) -> Responses:
     """The answers of an operation's kind: a write with a key when it takes ``Idempotency-Key``,
     a write with a role when it reads the bearer token (``Authorization``: only the routes that
@@ -85,16 +106,34 @@ def _framework_default(response: dict[str, Any]) -> bool:
     return "HTTPValidationError" in str(response.get("content", {}))
 
 
+def head_of(get: dict[str, Any]) -> dict[str, Any]:
+    """The ``HEAD`` of a ``GET`` operation, as ``api/head_method.py`` answers it on every path
+    (FastAPI documents none: the middleware, not a route, answers it): the GET's parameters and
+    status codes, no body in any answer."""
+    head = copy.deepcopy(get)
+    head["operationId"] = f"{get.get('operationId', 'get')}_head"
+    head["summary"] = f"The headers of GET: {get.get('summary', '')}".rstrip(": ")
+    head["description"] = "The GET's status and headers (ETag, Cache-Control, Content-Type, Content-Length), no body."
+    for response in head.get("responses", {}).values():
+        response.pop("content", None)
+    return head
+
+
 def documented(document: dict[str, Any], prefix: str) -> dict[str, Any]:
     """``document`` (FastAPI's) with every operation under ``prefix`` answering its kind's
-    errors; its own responses (a 200's shape, a 304) are kept. Idempotent."""
+    errors, and a ``HEAD`` beside every ``GET``; its own responses (a 200's shape, a 304) are
+    kept. Idempotent."""
     for path, operations in document.get("paths", {}).items():
         if not path.startswith(prefix):
             continue
-        for operation in operations.values():
+        for method, operation in operations.items():
+            if method == "head":
+                continue
             own = {code: r for code, r in operation.get("responses", {}).items() if not _framework_default(r)}
             kind = {str(code): r for code, r in kind_of(operation).items() if code != 413 or "requestBody" in operation}
             operation["responses"] = dict(sorted({**kind, **own}.items()))
+        if "get" in operations:
+            operations["head"] = head_of(operations["get"])
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         if name in schemas and f"schemas/{name}" not in str(document.get("paths")):

@@ -54,6 +54,9 @@ _FIELD = re.compile(r"^(?:--)?([A-Za-z_][\w.\-]*)(?:, (?:--)?[A-Za-z_][\w.\-]*)*
 """A message that starts by naming its option or field (``--area: no area ...``, ``TABLE: ...``),
 as every one-line error of escrutinio does when there is one; of several (``first, second:
 ...``), the first."""
+_PLACE = re.compile(r"^([A-Za-z_][\w.\-]*):\d+(?::[^\s:]+)?: ")
+"""A message that starts with the place in a file the API was sent (``body:3:votes: ...``, as
+every file error names file, line and column): the field is the file (``body``)."""
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -123,7 +126,7 @@ def field_of(exc: BaseException) -> str | None:
     named = getattr(exc, "field", None)
     if isinstance(named, str):
         return named
-    found = _FIELD.match(str(exc))
+    found = _FIELD.match(str(exc)) or _PLACE.match(str(exc))
     return found.group(1).lower().replace("-", "_") if found else None
 
 

@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Empty, Strict, body_schema, json_body
 from escrutinio.api.deps import Sessions
+from escrutinio.api.documented import one_of
 from escrutinio.api.receipts import written
 from escrutinio.app import Action
 
@@ -38,18 +39,29 @@ def _number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-Share = Annotated[str, BeforeValidator(_number_as_text), WithJsonSchema({"type": ["string", "number"]})]
-"""A share as a string (so that ``1/20`` can be written) or as a JSON number."""
+SHARE_TEXT = r"^(0?\.[0-9]*[1-9][0-9]*|1/([2-9]|[1-9][0-9]+))$"
+"""A risk limit as text, as the document states it: a decimal or a ``1/N`` strictly between 0
+and 1 (the parser takes any fraction in that range; the document names the common ones)."""
+Share = Annotated[
+    str,
+    BeforeValidator(_number_as_text),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}, {"type": "string", "pattern": SHARE_TEXT}]}
+    ),
+]
+"""A share strictly between 0 and 1 as a string (so that ``1/20`` can be written) or as a JSON number."""
 
 
 class PlanBody(Strict):
     risk_limit: Share = Field(description='The risk limit, a share: a JSON number (0.05) or a string ("0.05", "1/20")')
-    method: str = Field(description="The audit method (macro, bravo, ...)")
+    method: Annotated[str, one_of("audit_method")] = Field(description="The audit method (macro, bravo, ...)")
     max_rounds: int | None = Field(None, ge=1, le=100)
 
 
 class SeedBody(Strict):
-    seed: str = Field(description="The seed read out at the public ceremony (20 digits or more)")
+    seed: str = Field(
+        description="The seed read out at the public ceremony (20 digits or more)", json_schema_extra={"pattern": "^[0-9]{20,}$"}
+    )
     ceremony: str = ""
 
 

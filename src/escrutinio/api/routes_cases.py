@@ -19,6 +19,7 @@ from pydantic import Field
 from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Strict, body_schema, json_body
 from escrutinio.api.deps import Sessions
+from escrutinio.api.documented import NAMED, one_of
 from escrutinio.api.receipts import written
 from escrutinio.app import Action
 
@@ -31,22 +32,22 @@ Appellant = Annotated[Sessions, acting_for(Action.APPEAL)]
 AppealsJudge = Annotated[Sessions, acting_for(Action.DECIDE_APPEAL)]
 Finaliser = Annotated[Sessions, acting_for(Action.FINALISE)]
 
-Key = Field(None, description="Idempotency key: the same action sent again with the same key is recorded once")
+Key = Field(None, min_length=1, description="Idempotency key: the same action sent again with the same key is recorded once")
 
 
 class FilingBody(Strict):
-    tables: list[str] = Field(min_length=1, max_length=10_000, description="The polling tables the case is about")
+    tables: list[str] = Field(min_length=1, max_length=10_000, description="The tables the case is about")
     filer: str = Field(description="Who files: a party (a choice of the contest) for a nullity request")
-    kind: str = Field("nullity_request", description="nullity_request, own_motion, observation or challenged_ballots")
+    kind: Annotated[str, one_of("case_kind")] = Field("nullity_request", description="The kind of case")
     grounds: str = Field("", description="The grounds (this election's, e.g. LOE art. 363 a to d)")
     fee_receipt: str | None = Field(None, description="The fee's receipt, when a fee is due")
-    requested: str | None = Field(None, description="What the filer asks for (an effect); the kind's default if none")
+    requested: Annotated[str, one_of("effect")] | None = Field(None, description="The effect asked for; the kind's if none")
     key: str | None = Key
 
 
 class DecisionBody(Strict):
-    resolution: str = Field(description="The resolution's number")
-    effect: str = Field(description="count_as_is, count_corrected, annul, decide_challenged, dismiss; confirm or reverse")
+    resolution: Annotated[str, NAMED] = Field(description="The resolution's number")
+    effect: Annotated[str, one_of("effect")] = Field(description="What the decision does; confirm or reverse on appeal")
     figures: str | None = Field(None, description="count_corrected: PL=..,FP=..,blank=..,null=..,challenged=..,cast=..")
     decided: str | None = Field(None, description="decide_challenged: ballots per choice or null, PL=1,null=2")
     instead: str | None = Field(None, description="reverse: the decision that stands instead")

@@ -22,6 +22,7 @@ from pydantic import Field
 from escrutinio.api.auth import acting_for
 from escrutinio.api.bodies import Strict, body_schema, json_body
 from escrutinio.api.deps import Reads, Sessions
+from escrutinio.api.documented import NAMED
 from escrutinio.api.receipts import written
 from escrutinio.app import Action
 
@@ -35,8 +36,12 @@ Proclaimer = Annotated[Sessions, acting_for(Action.CERTIFY)]
 
 
 class KeyBody(Strict):
-    public_key: str = Field(description="The public key: PEM (as keys generate writes FILE.pub) or its 64 hex digits")
-    holder: str = Field(description="Who holds the key (a person or a body)")
+    public_key: str = Field(
+        description="The public key: PEM (as keys generate writes FILE.pub) or its 64 hex digits",
+        # The document states the hex form; a PEM is taken too, but a pattern cannot say which are keys.
+        json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"},
+    )
+    holder: Annotated[str, NAMED] = Field(description="Who holds the key (a person or a body)")
     role: str = Field(description="judge, appeals_judge, auditor, administrator, representative or observer")
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
-from escrutinio.api.documented import RECORD, ROWS
+from escrutinio.api.documented import RECORD, ROWS, one_of
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
 from escrutinio.parsing import parse_area, parse_case_kind, parse_case_number, parse_case_status, parse_code, parse_table_id
 
@@ -26,8 +26,8 @@ CaseNumber = Annotated[str, Path(description="Case number, e.g. NUL-000001")]
 async def cases(
     request: Request,
     reads: Reads,
-    status: Annotated[str | None, Query(description="filed, admitted, inadmissible, ruled, appealed, final")] = None,
-    kind: Annotated[str | None, Query(description="observation, nullity_request, challenged_ballots, own_motion")] = None,
+    status: Annotated[str | None, Query(description="Cases in this status"), one_of("case_status")] = None,
+    kind: Annotated[str | None, Query(description="Cases of this kind"), one_of("case_kind")] = None,
     filer: Annotated[str | None, Query(description="Party or body that filed")] = None,
     rule: Annotated[str | None, Query(description="Refused by this rule: late, no_fee, no_standing, grounds, ...")] = None,
     table: Annotated[str | None, Query(description="Cases on this table")] = None,

@@ -24,8 +24,7 @@ from escrutinio.api.deps import Reads, Sessions
 from escrutinio.api.documented import ROWS
 from escrutinio.api.receipts import written
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, answer, listing
-from escrutinio.app import Action, Session
-from escrutinio.parsing import MAX_COUNT
+from escrutinio.app import MAX_COUNT, Action, Session
 
 router = APIRouter(tags=["intake"])
 
@@ -129,7 +128,9 @@ IMAGE_FORM = {
         "schema": {
             "type": "object",
             "required": ["image"],
-            "properties": {"image": {"type": "string", "format": "binary", "description": "the scan: JPEG, PNG or PDF"}},
+            "properties": {
+                "image": {"type": "string", "format": "binary", "minLength": 1, "description": "the scan: JPEG, PNG or PDF"}
+            },
             "additionalProperties": False,
         }
     }

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
-from escrutinio.api.documented import RECORD, ROWS
+from escrutinio.api.documented import EVENT_NUMBER, RECORD, ROWS
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
 from escrutinio.app import Session
 from escrutinio.parsing import parse_area, parse_event_number, parse_level, parse_table_id
@@ -69,12 +69,12 @@ async def table(request: Request, reads: Reads, table: TableId, fmt: FormatQuery
 async def changes(
     request: Request,
     reads: Reads,
-    since: Annotated[str, Query(description="Event number: what changed after it (0: everything)")] = "0",
+    since: Annotated[str | None, Query(description="Event number: what changed after it (0: everything)"), EVENT_NUMBER] = None,
     fmt: FormatQuery = None,
 ) -> Response:
     """Sheets recorded, cases acted on and the tallies that moved after event ``since`` (a live
     page polls with the last number it saw; ``/events`` says when to)."""
-    after = parse_event_number(since, "since")
+    after = parse_event_number(since if since is not None else 0, "since")
 
     def compute(session: Session) -> View:
         found = session.count.changes(after)

@@ -21,7 +21,7 @@ from escrutinio.audit.manifest import AuditManifest
 from escrutinio.audit.methods import rules_of
 from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, format_risk, fraction_text
 from escrutinio.audit.sampler import BALLOTS, PPEB, weighted_draws
-from escrutinio.audit.state import AuditRefused, AuditState
+from escrutinio.audit.state import AuditRefused, AuditState, OutOfPhase
 from escrutinio.ledger.events import EventType
 
 MIN_GROWTH = Fraction(1, 10)
@@ -76,7 +76,7 @@ def check_ceremony_seed(seed: str) -> str:
     """
     if not isinstance(seed, str) or not seed.isascii() or not seed.isdigit():
         bad = next((c for c in str(seed) if not ("0" <= c <= "9")), "")
-        raise AuditRefused(f"a ceremony seed holds decimal digits only (0-9); found {bad!r} in {seed!r}")
+        raise AuditRefused(f"a ceremony seed holds decimal digits only (0-9); found {bad!r} in {seed!r}", "seed")
     if len(seed) < MIN_CEREMONY_SEED_DIGITS:
         raise AuditRefused(
             f"a ceremony seed needs at least {MIN_CEREMONY_SEED_DIGITS} digits (one per roll of a ten-sided die), "
@@ -103,7 +103,7 @@ def sample_event(state: AuditState) -> dict[str, Any]:
     elif state.phase == Decision.NEXT_ROUND:
         count = state.measurements[-1].next_round_draws
     else:
-        raise AuditRefused(f"a sample is drawn after the seed or after a next_round decision, not in phase {state.phase}")
+        raise OutOfPhase(f"a sample is drawn after the seed or after a next_round decision, not in phase {state.phase}")
     assert state.seed is not None
     first = len(state.draw_indices) + 1
     batches = state.planned_manifest().batches
@@ -172,7 +172,7 @@ def measure_event(state: AuditState) -> dict[str, Any]:
         unsettled = state.unsettled() if state.rounds else []
         what = "a settled reading" if state.polling else "a settled hand count"
         detail = f": {unit}s without {what}: {', '.join(unsettled[:10])}" if unsettled else ""
-        raise AuditRefused(f"the risk is measured once every sampled {unit} is settled (phase {state.phase}){detail}")
+        raise OutOfPhase(f"the risk is measured once every sampled {unit} is settled (phase {state.phase}){detail}")
     rules = rules_of(state)
     risk = rules.risk(state)
     draws = len(state.draw_indices)
@@ -203,7 +203,7 @@ def measure_event(state: AuditState) -> dict[str, Any]:
 def report_event(state: AuditState) -> dict[str, Any]:
     """The final report, once the audit confirmed the result or ordered a full hand count."""
     if state.phase not in (Decision.CONFIRMED, Decision.FULL_HAND_COUNT):
-        raise AuditRefused(f"the report comes after a confirmed or full_hand_count decision, not in phase {state.phase}")
+        raise OutOfPhase(f"the report comes after a confirmed or full_hand_count decision, not in phase {state.phase}")
     last = state.measurements[-1]
     head: dict[str, Any] = {
         "type": EventType.AUDIT_REPORTED,

@@ -26,6 +26,7 @@ from escrutinio.audit.state import (
     Entered,
     HandCount,
     Measurement,
+    OutOfPhase,
     Round,
     ballot_id,
 )
@@ -98,7 +99,8 @@ def _apply_planned(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
 
 
 def _apply_seed(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
-    _require(state.phase == "planned", f"the seed is recorded once, right after the plan (phase {state.phase})")
+    if state.phase != "planned":
+        raise OutOfPhase(f"the seed is recorded once, right after the plan (phase {state.phase})")
     check_ceremony_seed(payload["seed"])
     return replace(state, seed=payload["seed"], ceremony=payload.get("ceremony", ""))
 

@@ -37,7 +37,7 @@ from escrutinio.audit.plan import AuditPlan, ContestPlan, plan_from_manifest
 from escrutinio.audit.replay import apply
 from escrutinio.audit.retrieval import retrieval_lists
 from escrutinio.audit.risk import RiskLimitLike, fraction_text
-from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, Measurement, ballot_id
+from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, Measurement, OutOfPhase, ballot_id
 from escrutinio.domain.errors import (
     AlreadyDone,
     Conflict,
@@ -112,7 +112,13 @@ class Folded:
 
 
 def _refused(error: AuditRefused, where: str = "") -> RuleError:
-    return RuleError(f"{where}{error}" if where else str(error))
+    """The record's refusal as the application's: a step out of its phase is a :class:`Conflict`
+    with the recorded state (rule ``audit_phase``), any other a :class:`RuleError` naming the
+    field the record named."""
+    message = f"{where}{error}" if where else str(error)
+    if isinstance(error, OutOfPhase):
+        return Conflict("audit_phase", message, error.field)
+    return RuleError(message, field=error.field)
 
 
 def _step(build: Callable[..., T], *args: Any) -> T:

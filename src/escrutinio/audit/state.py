@@ -38,6 +38,12 @@ class AuditRefused(ValueError):
         self.field = field
 
 
+class OutOfPhase(AuditRefused):
+    """A step the audit's phase does not take yet (or any more): a draw before the seed, a report
+    before a decision. The request is well formed and would be taken in another phase, so a skin
+    tells it apart from a malformed one (the API answers 409, rule ``audit_phase``, not 422)."""
+
+
 class DuplicateEntry(AuditRefused):
     """An entry (1 or 2) of a table's count or a ballot's reading that is already recorded."""
 

@@ -37,3 +37,19 @@ def test_head_of_the_event_stream_ends_after_its_headers(server: Server) -> None
         headed = client.head("/api/v1/events")
     assert headed.status_code == 200 and headed.headers["content-type"].startswith("text/event-stream")
     assert headed.content == b""
+
+
+def test_the_document_names_a_head_beside_every_get(server: Server) -> None:
+    """The OpenAPI document says what the server answers: ``HEAD`` wherever ``GET`` (no body in
+    any of its answers), the GET's parameters and status codes."""
+    with server.client() as client:
+        paths = client.get("/openapi.json").json()["paths"]
+    gets = {p: ops for p, ops in paths.items() if p.startswith("/api/v1/") and "get" in ops}
+    assert len(gets) >= 15
+    for path, operations in gets.items():
+        head = operations.get("head")
+        assert head is not None, path
+        assert head["parameters"] == operations["get"].get("parameters", head["parameters"]), path
+        assert set(head["responses"]) == set(operations["get"]["responses"]), path
+        assert not any("content" in r for r in head["responses"].values()), path
+    assert len({op["operationId"] for ops in paths.values() for op in ops.values()}) == sum(len(ops) for ops in paths.values())

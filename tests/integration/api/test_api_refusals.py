@@ -134,3 +134,20 @@ def test_a_second_audit_plan_is_409_naming_the_rule(server: Server, tokens: dict
     error = error_of(again, 409)
     assert error["rule"] == "audit_open" and error["message"].startswith("an audit is already open in this store")
     assert head(small_db) == before
+
+
+def test_an_audit_step_out_of_its_phase_is_409_and_a_bad_seed_names_its_field(
+    server: Server, tokens: dict[str, str], small_db: str
+) -> None:
+    """A draw before the seed is well formed and would be taken later: 409 naming the state
+    (``audit_phase``), not a 422 naming no field; a seed that is no ceremony's names ``body.seed``."""
+    root = bearer(tokens["root"])
+    with server.client() as client:
+        client.post("/api/v1/audit/plan", json={"risk_limit": "0.1", "method": "macro"}, headers=root)  # or already open
+        before = head(small_db)
+        draw = client.post("/api/v1/audit/draw", headers=root)
+        seed = client.post("/api/v1/audit/seed", json={"seed": "0" * 20 + "*"}, headers=root)
+    error = error_of(draw, 409)
+    assert error["rule"] == "audit_phase" and "not in phase planned" in error["message"], error
+    assert error_of(seed, 422)["field"] == "body.seed"
+    assert head(small_db) == before
