@@ -169,6 +169,10 @@ class SemanticReplay:
         """Signed acts whose signature held: by a key registered before them, of a role that may make them."""
         self.commitments: dict[int, str] = {}
         """First entries' commitments to their figures, by event (``ledger.entry_seal``)."""
+        self.first_entries: dict[int, dict[str, Any]] = {}
+        self.second_entries: dict[int, dict[str, Any]] = {}
+        """Double entry: first entries' data by their event, second entries' by their first's
+        (what the sheet recorded from the pair is held to); both let go once it is."""
 
     # -- per event ---------------------------------------------------------------------------
 
@@ -218,12 +222,18 @@ class SemanticReplay:
             self._tables(event)
         elif event.type == EventType.SHEETS_RECORDED:
             self._sheets(event)
+            self._from_double_entry(event)
         elif event.type in EventType.CASE_EVENTS:
             self._case(event)
         elif event.type == EventType.SHEET_ENTERED:
             problem = entry_seal.reveal_problem(event.data, self.commitments, event.seq)
             if problem is not None:
                 raise Discrepancy(event.seq, f"{event.type}: {problem}")
+            first = event.data.get("first")
+            if first is None:
+                self.first_entries[event.seq] = event.data
+            else:
+                self.second_entries[int(first)] = event.data
         if event.type in ACTIONS:
             self._actor(event)
         check = self.checks.get(event.type)
@@ -325,6 +335,38 @@ class SemanticReplay:
                 self.despite_rules.add(table)
             else:
                 self.despite_rules.discard(table)
+
+    def _from_double_entry(self, event: Event) -> None:
+        """A sheet recorded from a double entry (``source.double_entry``: the first entry's event)
+        is the sheet its entries decided: on a mismatch, the first entry's figures (revealed by
+        the second entry, which opened their commitment; an older log's first entry carried
+        them), else the second entry's, which agreed. Without this check a log could reveal one
+        sheet, open the commitment with it, and record another: every hash and the commitment
+        would hold while the count took figures no clerk keyed."""
+        source = event.data.get("source")
+        if not isinstance(source, dict) or "double_entry" not in source:
+            return
+        first = int(source["double_entry"])
+        second = self.second_entries.pop(first, None)
+        older = self.first_entries.pop(first, {})
+        if second is None:
+            raise Discrepancy(event.seq, f"{event.type}: source.double_entry names event {first}, which no second entry names")
+        mismatch = second.get("outcome") == "mismatch"
+        keyed = second.get("first_sheet", older.get("sheet")) if mismatch else second.get("sheet")
+        s = event.data["sheets"]
+        if s["table"] != [second["table"]]:
+            raise Discrepancy(
+                event.seq, f"{event.type}: the double entry of event {first} is of table {second['table']}, not {s['table']}"
+            )
+        recorded = {
+            "votes": {c: v[0] for c, v in s["votes"].items()},
+            **{k: s[k][0] for k in (tf.BLANK, tf.NULL, tf.CHALLENGED, tf.CAST)},
+        }
+        if recorded != keyed:
+            which = "the first entry's revealed first_sheet (the entries differed)" if mismatch else "the entries' agreed sheet"
+            raise Discrepancy(
+                event.seq, f"{event.type}: table {second['table']}'s sheet from the double entry of event {first} is not {which}"
+            )
 
     def _arrays(self, tables: list[str], figures: list[list[int]]) -> tuple[Any, ...]:
         """(valid, blank, null, challenged, cast, electors) as int64 columns; electors -1 when unknown."""

@@ -91,3 +91,21 @@ def test_an_older_record_with_the_figures_in_the_first_entry_verifies(db_url: st
                 data["sheet"] = revealed[e["seq"]]["first_sheet"] if e["seq"] in revealed else FIGURES
         older.append({**e, "data": data})
     _verify(older, tmp_path / "older.jsonl")
+
+
+def test_a_mismatch_recorded_with_other_figures_than_the_revealed_first_sheet_is_found(db_url: str, tmp_path: Path) -> None:
+    """The reveal opens the commitment, every hash holds, yet the sheet the mismatch sent to the
+    dispute body is not the first entry's (here the second's, as if the clerks had agreed on
+    it): ``verify`` names the sheets.recorded event."""
+    events = _record(db_url, tmp_path)
+    mismatch = next(e for e in events if e["type"] == "sheet.entered" and e["data"].get("outcome") == "mismatch")
+    recorded = next(e for e in events if e["type"] == "sheets.recorded" and e["seq"] > mismatch["seq"])
+    assert recorded["data"]["source"] == {"double_entry": mismatch["data"]["first"]}
+    assert recorded["data"]["sheets"]["blank"] == [0]  # the first entry's figures, as decided
+    forged = [dict(e, data=dict(e["data"])) for e in events]
+    at = next(i for i, e in enumerate(forged) if e["seq"] == recorded["seq"])
+    sheets = {**recorded["data"]["sheets"], "blank": [1], "cast": [221]}  # the second entry's
+    forged[at]["data"] = {**recorded["data"], "sheets": sheets}
+    with pytest.raises(Discrepancy, match="is not the first entry's revealed first_sheet") as found:
+        _verify(forged, tmp_path / "forged.jsonl")
+    assert found.value.seq == recorded["seq"] and f"event {recorded['seq']}" in str(found.value)
