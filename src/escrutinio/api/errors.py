@@ -130,23 +130,27 @@ def field_of(exc: BaseException) -> str | None:
     return found.group(1).lower().replace("-", "_") if found else None
 
 
-STEPS: dict[application.Action, str] = {
+STEPS: dict[object, str] = {
     application.Action.PLAN_AUDIT: "an auditor or the administrator starts one with POST /api/v1/audit/plan",
+    application.Action.DRAW_AUDIT: "draw one with POST /api/v1/audit/draw",
+    application.Action.REPORT_AUDIT: "finish it with POST /api/v1/audit/report",
+    application.Action.RESOLVE_AUDIT_ENTRY: "if the first was a mistake, settle it with POST /api/v1/audit/resolutions",
+    "sign_head": "ask again once the administrator has signed a head (GET /api/v1/heads/latest)",
+    "list_heads": "GET /api/v1/heads lists those that were",
 }
-"""How a client takes the step an error says is missing (``step``), in the API's words: the
-application's message tells a person at the command line which command to run."""
+"""How a client takes the step an error tells (``step``, ``domain.errors.stepped``), in the
+API's words: the application's message tells a person at the command line which command to run."""
 
 
 def api_words(exc: application.EscrutinioError) -> str:
-    """The error's one line as the API says it: an error naming a missing ``step`` is the fact
+    """The error's one line as the API says it: an error telling a ``step`` is the fact
     (``what``) and the request that takes the step, not the command the CLI would run; a table's
     id given as an area points to the table's read."""
-    step, what = getattr(exc, "step", None), getattr(exc, "what", None)
     if isinstance(exc, NotAnArea):
         return f"area: {exc.what}: read it at GET /api/v1/tables/{exc.table}"
-    if isinstance(step, application.Action) and step in STEPS and isinstance(what, str):
+    if exc.step in STEPS and isinstance(exc.what, str):
         named = field_of(exc)
-        return f"{named + ': ' if named else ''}{what}; {STEPS[step]}"
+        return f"{named + ': ' if named else ''}{exc.what}; {STEPS[exc.step]}"
     return str(exc)
 
 

@@ -53,4 +53,6 @@ def _receipt(session: Session, seq: int) -> dict[str, Any]:
     try:
         return session.log.receipt(seq).to_dict()
     except RuleError as exc:
-        raise Conflict("no_signed_head", f"seq: {exc}", "seq") from None
+        conflict = Conflict("no_signed_head", f"seq: {exc}", "seq")
+        conflict.what, conflict.step = exc.what, exc.step  # the step it tells, in the API's words (api/errors.py)
+        raise conflict from None

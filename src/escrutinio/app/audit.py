@@ -48,10 +48,10 @@ if TYPE_CHECKING:
 
 
 NEXT_STEP = {
-    "next_round": "next: escrutinio audit draw (the next round)",
-    "reported": "the audit is reported; a new one starts with escrutinio audit plan --record",
+    "next_round": ("next: escrutinio audit draw (the next round)", Action.DRAW_AUDIT),
+    "reported": ("the audit is reported; a new one starts with escrutinio audit plan --record", Action.PLAN_AUDIT),
 }
-"""After a measured round, what comes next by phase (else: the report)."""
+"""After a measured round, what comes next by phase, as the CLI says it, and its action (else: the report)."""
 
 
 class AuditActions:
@@ -223,7 +223,7 @@ class AuditActions:
         A round measured already (a second run, or another auditor first) is refused with what
         was decided and the step that follows it: the record's refusal speaks of hand counts
         still to settle, which is the reason only before the round is measured."""
-        from escrutinio.domain.errors import RuleError
+        from escrutinio.domain.errors import RuleError, stepped
 
         with naming():
             self.session.require(Action.MEASURE_AUDIT)
@@ -234,11 +234,12 @@ class AuditActions:
             if state.manifest is None or not state.measurements or state.round_open:
                 raise
             last = state.measurements[-1]
-            follows = NEXT_STEP.get(state.phase, "next: escrutinio audit report")
-            raise RuleError(
+            follows, step = NEXT_STEP.get(state.phase, ("next: escrutinio audit report", Action.REPORT_AUDIT))
+            what = (
                 f"round {last.round} is already measured (risk {last.risk}, decision {last.decision}, "
-                f"phase {state.phase}): nothing was written; {follows}"
-            ) from None
+                f"phase {state.phase}): nothing was written"
+            )
+            raise stepped(RuleError(f"{what}; {follows}"), what, step) from None
 
     def report(self) -> dict[str, Any]:
         """Issue the final report (or show it again)."""

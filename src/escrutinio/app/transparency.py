@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.errors import EscrutinioError, NotFound, RuleError, StoreError
+from escrutinio.domain.errors import EscrutinioError, NotFound, RuleError, StoreError, stepped
 from escrutinio.domain.roles import COSIGNATURE, TREE_HEAD
 from escrutinio.ledger.canonical import canonical, parse
 from escrutinio.ledger.events import timestamp
@@ -165,11 +165,14 @@ class TransparencyService:
         if size is None:
             found = self._heads.latest()
             if found is None:
-                raise NotFound("no head has been signed yet (escrutinio head sign --key FILE)")
+                what = "no head has been signed yet"
+                raise stepped(NotFound(f"{what} (escrutinio head sign --key FILE)"), what, "sign_head")
             return found
         heads = self.heads(size)
         if not heads:
-            raise NotFound(f"size: no head of size {size} was signed (escrutinio head list shows those that were)", "size")
+            what = f"no head of size {size} was signed"
+            error = NotFound(f"size: {what} (escrutinio head list shows those that were)", "size")
+            raise stepped(error, what, "list_heads")
         return heads[-1]
 
     def consistency_proof(self, first: int, second: int) -> dict[str, Any]:
@@ -207,9 +210,9 @@ class TransparencyService:
         latest = self._heads.latest()
         if latest is None or latest.head.size < seq:
             if key is None:
-                raise RuleError(
-                    f"event {seq} is not in a signed head yet: sign one (escrutinio head sign --key FILE), then ask again"
-                )
+                what = f"event {seq} is not in a signed head yet"
+                error = RuleError(f"{what}: sign one (escrutinio head sign --key FILE), then ask again")
+                raise stepped(error, what, "sign_head")
             latest = self.sign_head(key)
         return issue(event, self.tree(), latest)
 

@@ -48,6 +48,7 @@ from escrutinio.domain.errors import (
     Problem,
     RuleError,
     StaleState,
+    stepped,
 )
 from escrutinio.domain.roles import Action
 from escrutinio.ledger.events import EventType
@@ -97,7 +98,7 @@ class NoAudit(RuleError, NotFound):
         """The store's missing audit (``audit``); with ``message``, a log's (its own words)."""
         super().__init__(message or f"{self.what}: start one with escrutinio audit plan --record")
         self.field = "audit" if message is None else None
-        self.step: Action | None = Action.PLAN_AUDIT if message is None else None
+        self.step = Action.PLAN_AUDIT if message is None else None
 
 
 @dataclass(frozen=True)
@@ -466,11 +467,9 @@ class AuditService:
         def decide(folded: Folded) -> Step:
             state = folded.state
             if state.manifest is not None and state.report is None:
-                raise Conflict(
-                    "audit_open",
-                    f"an audit is already open in this store (phase {state.phase}, manifest {state.manifest.sha256[:16]}): "
-                    "finish it with escrutinio audit report before planning another",
-                )
+                what = f"an audit is already open in this store (phase {state.phase}, manifest {state.manifest.sha256[:16]})"
+                error = Conflict("audit_open", f"{what}: finish it with escrutinio audit report before planning another")
+                raise stepped(error, what, Action.REPORT_AUDIT)
             try:
                 payload = planned_event(
                     manifest, winner, loser, risk_limit, method=method, contest=contest, max_rounds=max_rounds
@@ -507,7 +506,8 @@ class AuditService:
         district's name when the store knows it."""
         state = self._open()[0].state
         if not state.rounds:
-            raise RuleError(f"no sample drawn yet (phase {state.phase}): draw one with escrutinio audit draw")
+            what = f"no sample drawn yet (phase {state.phase})"
+            raise stepped(RuleError(f"{what}: draw one with escrutinio audit draw"), what, Action.DRAW_AUDIT)
         centres = _step(retrieval_lists, state, round_number)
         areas = self.context.store.areas()
         names = dict(zip(areas["code"].to_list(), areas["name"].to_list(), strict=True))
@@ -697,7 +697,6 @@ def _already_recorded(entry: Entry, state: AuditState) -> bool:
         return False
     if entry.same_as(recorded):
         return True
-    raise RuleError(
-        f"entry {entry.entry} of {entry.subject} is already recorded with other figures: "
-        f"nothing was written; if the first was a mistake, settle the table with escrutinio audit resolve ({entry.figures()})"
-    )
+    what = f"entry {entry.entry} of {entry.subject} is already recorded with other figures: nothing was written"
+    how = f"if the first was a mistake, settle the table with escrutinio audit resolve ({entry.figures()})"
+    raise stepped(RuleError(f"{what}; {how}"), what, Action.RESOLVE_AUDIT_ENTRY)

@@ -7,6 +7,7 @@ Every refusal in escrutinio is one of these: the CLI prints ``str(error)`` as on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 class EscrutinioError(Exception):
@@ -20,11 +21,26 @@ class EscrutinioError(Exception):
     """
 
     field: str | None = None
+    what: str | None = None
+    """The fact, in no skin's words, when the message also tells a step to take (:func:`stepped`)."""
+    step: object = None
+    """The step that message tells a person to take (an ``Action``, or a name), when it tells one."""
 
     def __init__(self, *args: object, field: str | None = None) -> None:
         super().__init__(*args)
         if field is not None:
             self.field = field
+
+
+E = TypeVar("E", bound=EscrutinioError)
+
+
+def stepped(error: E, what: str, step: object) -> E:
+    """``error``, whose message tells a person at the command line which command to run next,
+    told apart as the fact (``what``) and the step (``step``), so that every other skin words
+    the step its own way (the API names its request: a client has no command line to run)."""
+    error.what, error.step = what, step
+    return error
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,28 @@ def test_an_audit_step_out_of_its_phase_is_409_and_a_bad_seed_names_its_field(
     assert error["rule"] == "audit_phase" and "not in phase planned" in error["message"], error
     assert error_of(seed, 422)["field"] == "body.seed"
     assert head(small_db) == before
+
+
+def test_a_refusal_telling_a_next_step_names_the_api_s_request_not_a_command(server: Server, tokens: dict[str, str]) -> None:
+    """The application's message tells a person at the command line what to run (``escrutinio
+    audit report``, ``escrutinio head sign``); an API client has none, so the answer names the
+    request instead (``api/errors.py``'s STEPS)."""
+    root = bearer(tokens["root"])
+    plan = {"risk_limit": "0.1", "method": "macro"}
+    with server.client() as client:
+        client.post("/api/v1/audit/plan", json=plan, headers=root)  # or already open
+        answers = {
+            "plan again": client.post("/api/v1/audit/plan", json=plan, headers=root),
+            "no head": client.get("/api/v1/heads/latest"),
+            "no head of a size": client.get("/api/v1/heads/3"),
+            "no head for a receipt": client.get("/api/v1/receipts/1"),
+        }
+    said = {what: got.json()["error"]["message"] for what, got in answers.items()}
+    assert not [m for m in said.values() if "escrutinio" in m or "--" in m], said
+    assert said["plan again"].endswith("; finish it with POST /api/v1/audit/report"), said
+    assert (
+        said["no head"]
+        == "no head has been signed yet; ask again once the administrator has signed a head (GET /api/v1/heads/latest)"
+    )
+    assert said["no head of a size"] == "size: no head of size 3 was signed; GET /api/v1/heads lists those that were"
+    assert said["no head for a receipt"].startswith("seq: event 1 is not in a signed head yet; ask again once"), said
