@@ -187,14 +187,14 @@ def main_options(
     STATE["format"] = None  # set by the command's check_format (its errors are printed in it)
 
 
-def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None, empty: tuple[str, ...] = ()) -> bool:
-    """Print JSON or CSV (``empty``: its header when there is no row); True when done (the table
-    format is the caller's to draw)."""
+def _emit(data: Any, fmt: str, rows: list[dict[str, Any]] | None = None) -> bool:
+    """Print JSON or CSV (an empty listing's header: its columns, ``domain.rows.Rows``); True when
+    done (the table format is the caller's to draw)."""
     from escrutinio.output import emit
 
     if fmt == "table":
         return False
-    emit(data, fmt, rows=rows, empty=empty)
+    emit(data, fmt, rows=rows)
     return True
 
 
@@ -556,7 +556,7 @@ def changes(
     current = session(db)
     found = current.count.changes(parse_event_number(since))
     data = found.to_dict()
-    if _emit(data, fmt, found.rows(), found.COLUMNS):
+    if _emit(data, fmt, found.rows()):
         return
     from escrutinio.output import emit_table, fitted, nonempty, say
 

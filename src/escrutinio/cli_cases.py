@@ -69,6 +69,9 @@ def _declared(session: Any, text: str | None) -> Any:
 
 
 def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose ``tables`` is one text; the docket's own as they are (its CSV header kept when empty)."""
+    if all(isinstance(r["tables"], str) for r in rows):
+        return rows
     return [{**r, "tables": r["tables"] if isinstance(r["tables"], str) else ",".join(r["tables"])} for r in rows]
 
 

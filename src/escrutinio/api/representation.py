@@ -67,8 +67,7 @@ class View:
 
     data: Any
     rows: list[dict[str, Any]] | None = None
-    empty: tuple[str, ...] = ()
-    """The CSV's header when ``rows`` is empty."""
+    """An empty listing's CSV header is its ``domain.rows.Rows``' columns (``formats.flat``)."""
 
 
 Read = Callable[[Session], Any]
@@ -97,7 +96,7 @@ def chosen_format(request: Request, fmt: str | None) -> str:
 def encode(view: View, fmt: str) -> bytes:
     if fmt == "csv":
         rows = view.rows if view.rows is not None else [view.data]
-        return csv_text(rows, view.empty).encode()
+        return csv_text(rows).encode()
     return orjson.dumps(view.data, option=orjson.OPT_NON_STR_KEYS)
 
 

@@ -78,6 +78,6 @@ async def changes(
 
     def compute(session: Session) -> View:
         found = session.count.changes(after)
-        return View(found.to_dict(), found.rows(), found.COLUMNS)
+        return View(found.to_dict(), found.rows())
 
     return await answer(request, reads, fmt, compute, max_age=0)

@@ -35,6 +35,8 @@ from escrutinio.domain.claims import FILED_BY, Action, CaseKind, EffectKind, Fil
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, Place, Problem, StaleState
 from escrutinio.domain.roles import Action as Act
 from escrutinio.domain.roles import Role
+from escrutinio.domain.rows import Rows
+from escrutinio.ledger.cases import DOCKET_COLUMNS
 from escrutinio.ledger.claims_codec import effect_to
 from escrutinio.ledger.events import EventType
 
@@ -550,7 +552,7 @@ class CasesService:
             body=body,
             overdue=overdue.isoformat() if overdue else None,
         )
-        return rows if area is None else self._within(rows, area)
+        return Rows(rows if area is None else self._within(rows, area), (*DOCKET_COLUMNS, "updated_seq"))
 
     def _within(self, rows: list[dict[str, Any]], area: str) -> list[dict[str, Any]]:
         """The rows with a table inside ``area``. An unknown area is bad input (the API's 422

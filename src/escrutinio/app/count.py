@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from escrutinio.count.options import InvalidSheets, Level
 from escrutinio.domain.errors import NotFound, StoreError
 from escrutinio.domain.roles import Action, InvalidValue
+from escrutinio.domain.rows import Rows
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
@@ -97,11 +98,11 @@ class Changes:
     """The CSV's header when nothing it lists changed (only other events, or none): its columns
     every kind of row may start with."""
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self) -> Rows:
         """One row per sheet, case and tally that changed, ``what`` saying which (the CSV)."""
         data = self.to_dict()
         rows = [{"what": "sheet", **s} for s in data["sheets"]] + [{"what": "case", **c} for c in data["cases"]]
-        return rows + [{"what": "tally", **t} for t in data["tallies"]]
+        return Rows(rows + [{"what": "tally", **t} for t in data["tallies"]], self.COLUMNS)
 
 
 class _NoStoreYet:
@@ -635,7 +636,9 @@ class CountService:
             raise NotFound(f"no polling table {table!r} in this election", "table")
         history = session.store.sheet_history([table])[table]
         index = {seq: (type_, at, actor) for seq, type_, at, actor in session.reader.event_index()}
-        versions = []
+        fixed = ("table", "area", "version", "state", "reasons", "basis", "electors", "ballots_cast", "blank", "null")
+        after = ("challenged", *(f"votes.{c}" for c in election.contest.choice_ids), "event", "current", "at", "actor", "despite")
+        versions = Rows(columns=(*fixed, *after))
         for row in history:
             entry = _sheet_dict(row, election)
             entry["current"] = bool(row.get("current"))

@@ -51,6 +51,7 @@ from escrutinio.domain.errors import (
     stepped,
 )
 from escrutinio.domain.roles import Action
+from escrutinio.domain.rows import Rows
 from escrutinio.ledger.events import EventType
 
 if TYPE_CHECKING:
@@ -686,7 +687,8 @@ class AuditService:
         folded = self._open()[0]
         state = folded.state
         rows = (state.ballot_rows() if state.polling else state.comparisons()) if state.rounds else []
-        return {**summary(folded), "tables": rows}
+        columns = state.BALLOT_COLUMNS if state.polling else state.TABLE_COLUMNS
+        return {**summary(folded), "tables": Rows(rows, columns)}
 
 
 def _already_recorded(entry: Entry, state: AuditState) -> bool:

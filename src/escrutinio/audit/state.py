@@ -242,6 +242,11 @@ class AuditState:
             result.append(vote)
         return result
 
+    BALLOT_COLUMNS = ("ballot", "table", "position", "times_drawn", "status")
+    """The columns every row of :meth:`ballot_rows` has (a read ballot adds its vote)."""
+    TABLE_COLUMNS = ("table", "times_drawn", "status", "sheet_winner", "sheet_loser", "sheet_ballots")
+    """The columns every row of :meth:`comparisons` has (a counted table adds its hand count)."""
+
     def ballot_rows(self) -> list[dict[str, Any]]:
         """Each sampled ballot with what it shows (what a polling audit shows the public)."""
         times = Counter(self.draw_ballots())

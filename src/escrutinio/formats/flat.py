@@ -12,6 +12,8 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from escrutinio.domain.rows import columns_of
+
 
 def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"votes": {"PL": 1}}`` -> ``{"votes.PL": 1}``; a list of scalars joined with ``;``
@@ -32,8 +34,9 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def write_csv(rows: Sequence[dict[str, Any]], out: Any, empty: Sequence[str] = ()) -> None:
     """Write ``rows`` flattened to the text stream ``out``: one header, the union of every row's
     columns in order of first appearance (a row without a column leaves it empty); with no row,
-    the header is ``empty`` (the columns a listing always has), so that a reader of an empty
-    listing still finds its header line rather than a blank one."""
+    the header is ``empty``, else the columns the listing always has (``domain.rows.Rows``), so
+    that a reader of an empty listing still finds its header line rather than a blank one."""
+    empty = empty or columns_of(rows)
     flat = [flatten(r) for r in rows]
     if flat or not empty:
         write_flat_csv(flat, out)

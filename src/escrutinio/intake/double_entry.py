@@ -22,6 +22,7 @@ from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
 from escrutinio.domain.errors import RuleError, StoreError
 from escrutinio.domain.ids import TableId
+from escrutinio.domain.rows import Rows
 from escrutinio.domain.sheet import MAX_COUNT, Reason, SheetState, TallySheet
 from escrutinio.domain.validation import observations
 from escrutinio.ledger import entry_seal
@@ -138,7 +139,11 @@ HIDDEN = ("table", "first_sheet", "first_salt", entry_seal.SEALED)
 (shown as the first entry's ``sheet``), and the kept figures if the event was read with them."""
 
 
-def shown_entries(events: Sequence[Event]) -> list[dict[str, Any]]:
+ENTRY_COLUMNS = ("event", "type", "at", "clerk")
+"""The columns every row of a table's intake history starts with (the event's data follows)."""
+
+
+def shown_entries(events: Sequence[Event]) -> Rows:
     """A table's intake events (entries and scans, oldest first) as reads show them: event,
     type, time, clerk, then the event's data but the table.
 
@@ -155,7 +160,7 @@ def shown_entries(events: Sequence[Event]) -> list[dict[str, Any]]:
         if second is not None and e.seq == second.data.get("first") and "first_sheet" in second.data:
             row["sheet"] = second.data["first_sheet"]  # revealed by the second entry
         out.append(row)
-    return out
+    return Rows(out, ENTRY_COLUMNS)
 
 
 def refuse_entry(table: str, clerk: str, earlier: Sequence[Event], has_sheet: str | None) -> list[Event]:

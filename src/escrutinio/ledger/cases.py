@@ -72,6 +72,22 @@ def rebuild_cases(events: Iterable[Event], election: Election) -> dict[str, Case
     return cases
 
 
+DOCKET_COLUMNS = (
+    "number",
+    "kind",
+    "status",
+    "filer",
+    "tables",
+    "filed_at",
+    "grounds",
+    "rule",
+    "resolution",
+    "effect",
+    "appeal_until",
+)
+"""The columns of a docket row, as :func:`summary` makes them (the store adds ``updated_seq``)."""
+
+
 def summary(case: Case) -> dict[str, Any]:
     """The docket row of a case (what the store's ``cases`` table holds)."""
     effect = case.appeal_ruling.effect if case.appeal_ruling else case.ruling.effect if case.ruling else None
