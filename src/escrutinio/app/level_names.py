@@ -15,11 +15,24 @@ def words(name: str) -> str:
     return " ".join(name.replace("_", " ").casefold().split())
 
 
+FORMER_NAMES = (
+    ("region abroad", "territory abroad"),  # Russia's presets: the territory outside the RF
+    ("region abroad", "department abroad"),  # Bolivia's: its Departamento column abroad
+)
+"""(former, present) names of presets' levels abroad: a store holds its election's definition as
+loaded, so one loaded before the rename names the level the former way; either name finds the
+level in either store (``territorial_commission abroad`` needs none: its words are the same)."""
+
+
 def matching_level(typed: str, names: Iterable[str]) -> str | None:
-    """The one of ``names`` that ``typed`` names: the name itself, or its words in any case; None
-    when it names none of them."""
+    """The one of ``names`` that ``typed`` names: the name itself, or its words in any case, or
+    the other name of a renamed level (:data:`FORMER_NAMES`); None when it names none of them."""
     names = list(names)
     if typed in names:
         return typed
     wanted = words(typed)
-    return next((name for name in names if words(name) == wanted), None)
+    found = next((name for name in names if words(name) == wanted), None)
+    if found is not None:
+        return found
+    others = {b if words(a) == wanted else a for a, b in FORMER_NAMES if wanted in (words(a), words(b))}
+    return next((name for name in names if words(name) in {words(o) for o in others}), None)

@@ -97,5 +97,5 @@ def test_the_russia_presets_read_the_territory_abroad_apart(preset: str, region:
     from escrutinio.formats.definition import load_definition
 
     election, _ = load_definition(preset)
-    assert election.abroad_levels[0] == "region abroad"
+    assert election.abroad_levels == ("territory abroad", "territorial commission abroad")
     assert election.source.columns["abroad"] == {"column": "region", "abroad": region}
