@@ -463,13 +463,15 @@ def parse_bearer(header: str | None) -> str | None:
 
     Any other scheme, or a header with no token, is refused (it is someone trying to sign in,
     not the public reading)."""
+    from escrutinio.domain.errors import stepped
     from escrutinio.domain.roles import NotAuthenticated
 
     if header is None:
         return None
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("token", "Authorization: expected 'Bearer <token>' (the token escrutinio users add printed)")
+        what = "expected Authorization: Bearer <token>"
+        raise stepped(NotAuthenticated("token", f"{what} (the token escrutinio users add printed)"), what, "account_token")
     return token.strip()
 
 

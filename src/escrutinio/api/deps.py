@@ -172,10 +172,20 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
+ONCE_HEADERS = {"authorization": "authorization", "idempotency-key": "Idempotency-Key"}
+"""Headers a request names one of (by the field its errors name them with): sent twice, which one
+counted would be the server's guess (who is acting, which action a resend repeats)."""
+
+
 async def known_query(request: Request) -> None:
-    """Refuse a query parameter the route does not declare, or one sent twice (every route: ``create_app`` makes
-    this a dependency of the whole app). Async, as the other dependencies here: FastAPI runs a
-    plain ``def`` dependency on a worker thread, a hop that costs more than the check."""
+    """Refuse a query parameter the route does not declare, or one sent twice, and a header of
+    :data:`ONCE_HEADERS` sent twice (every route: ``create_app`` makes this a dependency of the
+    whole app). Async, as the other dependencies here: FastAPI runs a plain ``def`` dependency on
+    a worker thread, a hop that costs more than the check."""
+    for header, field_name in ONCE_HEADERS.items():
+        sent = request.headers.getlist(header)
+        if len(sent) > 1:
+            raise RepeatedParameter(field_name, sent, secret=header == "authorization")
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:

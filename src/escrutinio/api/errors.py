@@ -97,10 +97,10 @@ class RepeatedParameter(application.EscrutinioError):
 
     rule = "repeated"
 
-    def __init__(self, name: str, values: list[str]) -> None:
+    def __init__(self, name: str, values: list[str], *, secret: bool = False) -> None:
         self.field = name
-        sent = ", ".join(repr(v) for v in values)
-        super().__init__(f"{name}: sent {len(values)} times ({sent}); send it once")
+        sent = "" if secret else f" ({', '.join(repr(v) for v in values)})"  # a token is never repeated back
+        super().__init__(f"{name}: sent {len(values)} times{sent}; send it once")
 
 
 def error_body(message: str, *, field: str | None = None, rule: str = "invalid", retry: bool | None = None) -> dict[str, Any]:
@@ -137,6 +137,7 @@ STEPS: dict[object, str] = {
     application.Action.RESOLVE_AUDIT_ENTRY: "if the first was a mistake, settle it with POST /api/v1/audit/resolutions",
     "sign_head": "ask again once the administrator has signed a head (GET /api/v1/heads/latest)",
     "list_heads": "GET /api/v1/heads lists those that were",
+    "account_token": "a client sends the token an administrator made its account with",
 }
 """How a client takes the step an error tells (``step``, ``domain.errors.stepped``), in the
 API's words: the application's message tells a person at the command line which command to run."""

@@ -31,7 +31,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, stepped
 from escrutinio.domain.roles import ACCOUNT_ROLES, Action, NotAuthenticated, Principal, Role
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ def presented_hash(token: str) -> str:
     """The hash of a token a request presents; :class:`NotAuthenticated` when it cannot be one of
     ours (refused before it is hashed; the message never repeats it)."""
     if not token or len(token) > MAX_TOKEN or not token.isascii():
-        raise NotAuthenticated("token", "expected a token as escrutinio users add printed it")
+        error = NotAuthenticated("token", "expected a token as escrutinio users add printed it")
+        raise stepped(error, "expected the token of an account", "account_token")
     return token_hash(token)
 
 

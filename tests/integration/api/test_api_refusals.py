@@ -176,3 +176,27 @@ def test_a_refusal_telling_a_next_step_names_the_api_s_request_not_a_command(ser
     )
     assert said["no head of a size"] == "size: no head of size 3 was signed; GET /api/v1/heads lists those that were"
     assert said["no head for a receipt"].startswith("seq: event 1 is not in a signed head yet; ask again once"), said
+
+
+def test_a_header_that_names_who_or_which_action_is_refused_sent_twice(server: Server, tokens: dict[str, str]) -> None:
+    """Two ``Authorization`` headers (which one acts?) or two ``Idempotency-Key`` (which action
+    does a resend repeat?) are a 422 naming the header, as a repeated query parameter is; a token
+    is never repeated back. A wrong scheme's 401 names no CLI command."""
+    root = f"Bearer {tokens['root']}"
+    with server.client() as client:
+        two_tokens = client.get("/api/v1/certificate/draft", headers=[("Authorization", root), ("Authorization", "Bearer x")])
+        two_keys = client.put(
+            "/api/v1/tables/000001/image",
+            content=b"%PDF-1.4\n",
+            headers=[("Authorization", root), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")],
+        )
+        basic = client.get("/api/v1/certificate/draft", headers={"Authorization": "Basic Zm9vOmJhcg=="})
+    error = error_of(two_tokens, 422)
+    assert (error["field"], error["rule"]) == ("authorization", "repeated") and tokens["root"] not in error["message"]
+    assert error_of(two_keys, 422) == {
+        "field": "Idempotency-Key",
+        "rule": "repeated",
+        "message": "Idempotency-Key: sent 2 times ('a', 'b'); send it once",
+    }
+    said = error_of(basic, 401)["message"]
+    assert said.startswith("token: expected Authorization: Bearer <token>; ") and "escrutinio" not in said, said
