@@ -129,9 +129,13 @@ class HotEntries:
         token is known and allowed to key sheets; else None (the framework answers it)."""
         authorization = key = length = None
         for name, value in scope["headers"]:
-            if name == b"authorization" and authorization is None:
+            if name == b"authorization":
+                if authorization is not None:
+                    return None  # sent twice: the route refuses it (422 ``repeated``), never takes one
                 authorization = value
-            elif name == b"idempotency-key" and key is None:
+            elif name == b"idempotency-key":
+                if key is not None:
+                    return None
                 key = value
             elif name == b"content-length" and length is None:
                 length = value
