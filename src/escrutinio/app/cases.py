@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from escrutinio.app.access import naming
 from escrutinio.domain import claims
-from escrutinio.domain.claims import FILED_BY, Action, CaseKind, EffectKind, Filing
+from escrutinio.domain.claims import FILE_ACTION, FILED_BY, Action, CaseKind, EffectKind, Filing, filing_target
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, Place, Problem, StaleState
 from escrutinio.domain.roles import Action as Act
 from escrutinio.domain.roles import Role
@@ -53,14 +53,6 @@ REQUESTED = {
     CaseKind.CHALLENGED_BALLOTS: EffectKind.DECIDE_CHALLENGED,
 }
 """What each kind of case asks for when the filer does not say."""
-
-FILE_ACTION = {
-    CaseKind.NULLITY_REQUEST: Act.FILE_CLAIM,
-    CaseKind.OWN_MOTION: Act.OPEN_OWN_MOTION,
-    CaseKind.OBSERVATION: Act.OPEN_OBSERVATION,
-    CaseKind.CHALLENGED_BALLOTS: Act.OPEN_OBSERVATION,
-}
-"""The action (domain/roles.py) filing each kind of case is: who may file it."""
 
 CHECK_FIELDS = {
     "unknown_table": "tables",
@@ -466,7 +458,8 @@ class CasesService:
     ) -> Written:
         """Appeal the decision on a case to its appeals body, within the appeal window."""
         with naming(area="number", party="filer"):
-            self.context.require_tables(Act.APPEAL, self.disputes.case(number).tables, party=filer)
+            tables = self.disputes.case(number).tables
+            self.context.require_tables(FILE_ACTION[CaseKind.APPEAL], tables, **filing_target(CaseKind.APPEAL, filer))
 
         def same(event: Event) -> Request:
             filing = event.data.get("filing") or {}
@@ -630,10 +623,8 @@ class CasesService:
         a judge opens own-motion cases in the name of the body they sit on (the ``filer``: a
         judge of the JEE opened one as the JNE), each within their area. The refusal names the
         field at fault (``filer``, ``tables``)."""
-        party = filer if kind is CaseKind.NULLITY_REQUEST else None
-        body = filer if kind is CaseKind.OWN_MOTION else None
         with naming(party="filer", body="filer", area="tables"):
-            self.context.require_tables(FILE_ACTION[kind], tables, party=party, body=body)
+            self.context.require_tables(FILE_ACTION[kind], tables, **filing_target(kind, filer))
 
     def _blobs(self, files: Sequence[Path]) -> tuple[str, ...]:
         """Put each evidence file in the blob store; the filing names them by hash.

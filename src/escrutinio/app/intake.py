@@ -13,6 +13,7 @@ each is decided there, under the write lock, on the state of its table read with
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -370,13 +371,20 @@ class IntakeService:
             return self._image_receipt(self._same_image(store.event_at(done[action]), table, data, clerk, key), True)
         if table not in store.electors([table]):
             raise NotFound(f"table: {table} is not on the roll of this election")
+        sha = hashlib.sha256(data).hexdigest()
+        kept = _kept_scan(store.intake_events(table), sha)
+        if kept is not None:
+            return self._image_receipt(kept, True)
         sha = store.put_blob(data, media_type)
         event = PendingEvent(
             EventType.SHEET_IMAGE_ATTACHED, {"table": table, "sha256": sha, "media_type": media_type, "size": len(data)}
         )
+        scan = _scan_key(table, sha)
         try:
-            return self._image_receipt(store.append_grouped([event], clerk, keys=[action])[0], False)
+            return self._image_receipt(store.append_grouped([event], clerk, keys=[action, scan])[0], False)
         except AlreadyDone as exc:
+            if exc.key == scan:  # the same scan, attached meanwhile under another key
+                return self._image_receipt(store.event_at(exc.seq), True)
             return self._image_receipt(self._same_image(store.event_at(exc.seq), table, data, clerk, key), True)
 
     @staticmethod
@@ -409,6 +417,18 @@ class IntakeService:
         except StoreError as exc:
             raise NotFound(f"sha256: {exc}") from None
         return store.blob(sha256), info.media_type
+
+
+def _kept_scan(events: list[Event], sha256: str) -> Event | None:
+    """The event that attached this very scan (by its SHA-256) to the table, if one did: the same
+    file sent again, under any key and by anyone, is already done, not a second scan."""
+    return next((e for e in events if e.type == EventType.SHEET_IMAGE_ATTACHED and e.data.get("sha256") == sha256), None)
+
+
+def _scan_key(table: str, sha256: str) -> str:
+    """The store's key for a table's scan by content: two requests racing with one file (under
+    two idempotency keys) record it once; the second meets ``AlreadyDone`` naming the first."""
+    return f"scan:{table}:{sha256}"
 
 
 class _Observed(Exception):

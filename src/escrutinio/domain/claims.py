@@ -28,8 +28,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from escrutinio.domain import roles
 from escrutinio.domain.election import Election
-from escrutinio.domain.errors import RuleError
+from escrutinio.domain.errors import Conflict, RuleError
 from escrutinio.domain.ids import CaseNumber, TableId
 from escrutinio.domain.roles import WHO, Role, filer_role
 from escrutinio.domain.sheet import MAX_COUNT, Reason, SheetState, TallySheet
@@ -69,6 +70,27 @@ FILED_BY: dict[CaseKind, Role] = {
 }
 """Who files each kind of case, in the roles' one vocabulary (a case a dispute body opens of its
 own motion is its judge's; the counting authority's observations are its clerks')."""
+
+FILE_ACTION: Mapping[CaseKind, roles.Action] = {
+    CaseKind.NULLITY_REQUEST: roles.Action.FILE_CLAIM,
+    CaseKind.OWN_MOTION: roles.Action.OPEN_OWN_MOTION,
+    CaseKind.OBSERVATION: roles.Action.OPEN_OBSERVATION,
+    CaseKind.CHALLENGED_BALLOTS: roles.Action.OPEN_OBSERVATION,
+    CaseKind.APPEAL: roles.Action.APPEAL,
+}
+"""The action (``domain/roles.py``) filing each kind of case is: who may file it. One table for
+the application, which asks it before it writes, and the replay, which asks it of every
+``case.opened`` and ``case.appealed`` of a record."""
+
+
+def filing_target(kind: CaseKind | str, filer: str) -> dict[str, str | None]:
+    """The scope a filing acts in besides its tables' areas (``roles.refusal``'s ``party`` and
+    ``body``): a representative files for the party named as filer, a judge opens own-motion
+    cases in the name of the body named as filer."""
+    kind = CaseKind(kind)
+    party = filer if kind in (CaseKind.NULLITY_REQUEST, CaseKind.APPEAL) else None
+    body = filer if kind is CaseKind.OWN_MOTION else None
+    return {"party": party, "body": body}
 
 
 class CaseStatus(StrEnum):
@@ -503,11 +525,25 @@ def refuse(case: Case, refusal: Refusal, ruling: Ruling, now: datetime) -> Case:
     return _step(case, now, CaseStatus.INADMISSIBLE, note, refusal=refusal, ruling=ruling, rulings=(*case.rulings, ruling))
 
 
+def entries_differ(case: Case) -> bool:
+    """Whether ``case`` is the observation a double entry's mismatch opened (its grounds start
+    with ``entries_differ``): the two clerks keyed different figures for its table."""
+    return case.kind is CaseKind.OBSERVATION and case.filing.grounds.startswith(Reason.ENTRIES_DIFFER.value)
+
+
 def _check_effect(case: Case, effect: Effect, electors: int | None, sheet: TallySheet | None) -> None:
     allowed = FIRST_INSTANCE_EFFECTS[case.kind]
     if effect.kind not in allowed:
         names = ", ".join(sorted(allowed))
         raise ClaimRefused("effect", f"a {case.kind} ends in one of {names}, not {effect.kind}")
+    if effect.kind is EffectKind.COUNT_AS_IS and entries_differ(case):
+        # The sheet at the body is the first entry's figures (the table has no other): counting
+        # it "as is" would count the first clerk's keying and silently drop the second's.
+        raise ClaimRefused(
+            "effect",
+            f"case {case.number}: its two entries differ ({case.filing.grounds}), so there is no sheet to count as is: "
+            "rule count_corrected with the figures read from the paper (or annul)",
+        )
     if effect.kind in (EffectKind.COUNT_CORRECTED, EffectKind.DECIDE_CHALLENGED) and len(case.tables) != 1:
         raise ClaimRefused("effect", f"{effect.kind} applies to one table; case {case.number} has {len(case.tables)}")
     if effect.figures is not None:
@@ -545,11 +581,34 @@ def rule(case: Case, ruling: Ruling, now: datetime, *, electors: int | None = No
     )
 
 
-def appeal(case: Case, filing: Filing, now: datetime) -> Case:
-    """ruled/inadmissible → appealed: a party to the case appeals within ``appeal_days`` of the ruling.
+class AlreadyAppealed(ClaimRefused, Conflict):
+    """An appeal of a case already under appeal (HTTP 409 naming the case: ``field`` is ``number``)."""
 
-    A second party may join while the case is under appeal (status stays ``appealed``). The
-    appeal goes to the appeals body: only its ruling (:func:`decide_appeal`) settles it.
+    def __init__(self, message: str) -> None:
+        self.rule = "already_appealed"
+        self.field = "number"
+        RuleError.__init__(self, f"{self.rule}: {message}")
+
+
+def appeal_standing(case: Case) -> tuple[str, ...]:
+    """The parties with standing to appeal the decision in force on ``case``: those it goes
+    against. A nullity request's filer when it is dismissed or inadmissible (no other party
+    is harmed by a table left in the count), every other party when it is founded (the filer
+    won what it asked); any party of an observation, challenged ballots or an own-motion case,
+    which no party asked for (the count changes, or not, for all of them)."""
+    assert case.ruling is not None
+    if case.kind is not CaseKind.NULLITY_REQUEST:
+        return case.parties
+    if case.ruling.effect.kind is EffectKind.ANNUL:
+        return tuple(p for p in case.parties if p != case.filer)
+    return (case.filer,)
+
+
+def appeal(case: Case, filing: Filing, now: datetime) -> Case:
+    """ruled/inadmissible → appealed: a party with standing (:func:`appeal_standing`) appeals
+    within ``appeal_days`` of the ruling, once: a case under appeal is not appealed again
+    (:class:`AlreadyAppealed`). The appeal goes to the appeals body: only its ruling
+    (:func:`decide_appeal`) settles it.
     """
     _aware(filing.filed_at, "filed_at")
     if filing.kind is not CaseKind.APPEAL or filing.appeal_of != case.number:
@@ -558,9 +617,17 @@ def appeal(case: Case, filing: Filing, now: datetime) -> Case:
         raise ClaimRefused("closed", f"case {case.number} is final: there is no appeal")
     if case.status not in (CaseStatus.RULED, CaseStatus.INADMISSIBLE, CaseStatus.APPEALED) or case.ruling is None:
         raise ClaimRefused("status", f"case {case.number} is {case.status}: there is no ruling to appeal yet")
-    if filing.filer_role is not Role.REPRESENTATIVE or filing.filer not in case.parties:
+    if case.status is CaseStatus.APPEALED:
+        first = case.appeals[0] if case.appeals else None
+        by = f" by {first.filer} ({first.filed_at.isoformat()})" if first is not None else ""
+        raise AlreadyAppealed(f"case {case.number} was appealed{by}: the appeals body decides it; it is not appealed twice")
+    standing = appeal_standing(case)
+    if filing.filer_role is not Role.REPRESENTATIVE or filing.filer not in standing:
+        who = ", ".join(standing) or "no party"
         raise ClaimRefused(
-            "no_standing", f"{filing.filer!r} is not a party to case {case.number} (parties: {', '.join(case.parties)})"
+            "no_standing",
+            f"{filing.filer!r} has no standing to appeal {case.ruling.effect.kind} in case {case.number} "
+            f"(only a party the decision goes against may: {who})",
         )
     until = case.appeal_until
     assert until is not None

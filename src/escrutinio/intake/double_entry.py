@@ -26,6 +26,7 @@ from escrutinio.domain.rows import Rows
 from escrutinio.domain.sheet import MAX_COUNT, Reason, SheetState, TallySheet
 from escrutinio.domain.validation import observations
 from escrutinio.ledger import entry_seal
+from escrutinio.ledger.actors import same_person
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.pending import PendingEvent
 
@@ -178,7 +179,7 @@ def refuse_entry(table: str, clerk: str, earlier: Sequence[Event], has_sheet: st
             f"table {table}: both entries are in (event {last.seq}, {last.data['outcome']}): "
             "a correction goes to the dispute body",
         )
-    if entries and entries[0].actor == clerk:
+    if entries and same_person(entries[0].actor, clerk):
         first = entries[0]
         raise EntryRefused(
             "same_clerk",

@@ -15,10 +15,11 @@ written by escrutinio fails at its first impossible event:
 - case events only for cases opened, each transition legal in ``domain.claims`` (rulings by the
   body allowed to make them, corrected figures that hold), and the docket row each event states
   equal to the one the transition gives;
-- rulings, appeal decisions, appeals, finalisations and audit steps by an actor whose role may
-  take them (``domain.roles``: a ruling by a judge of the body that signs it, in the area of its
-  tables; an appeal by a representative of the party that files it); an actor recorded without a
-  role (``cli``: a record written before accounts, the store's administrator) is counted apart;
+- every act by an actor whose role may take it and who held an account then (``ledger.actors``:
+  a sheet keyed or scanned by a clerk of the table's area, a second entry by another clerk, a
+  filing by its party's representative, a ruling by a judge of the body that signs it, in the
+  area of its tables); an actor recorded without a role (``cli``: a record written before
+  accounts, the store's administrator) is counted apart;
 - at the end, every table under a case holds the sheet and state its cases decide
   (``claims.table_outcomes``).
 
@@ -28,10 +29,8 @@ ledger stays below them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -39,9 +38,9 @@ import numpy as np
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.claims import Case, table_outcomes
 from escrutinio.domain.errors import EscrutinioError
-from escrutinio.domain.roles import MAY, Action, Principal, Role, refusal
 from escrutinio.domain.sheet import Reason, SheetState, TallySheet
 from escrutinio.ledger import entry_seal
+from escrutinio.ledger.actors import EVENT_ACTIONS, Actors
 from escrutinio.ledger.events import Event, EventType
 from escrutinio.ledger.keys import Registration, event_signature_problem, registry
 from escrutinio.ledger.signing import PublicKey, SigningError
@@ -56,45 +55,8 @@ RULES_DECIDE = ("validation", "double_entry")
 """Bases on which the rules alone decide whether a sheet counts: one that breaks a rule is observed."""
 RULE_REASONS = (Reason.ARITHMETIC.value, Reason.EXCEEDS_ELECTORS.value, Reason.CHALLENGED.value)
 
-ACTOR = re.compile(r"(?P<role>[a-z_]+):(?P<name>[^/@]+)(?:/(?P<scope>[^@]+))?(?:@(?P<area>.+))?")
-"""``Principal.actor``: ``role:name``, then ``/party`` or ``/body``, then ``@area``."""
-ACTIONS = {
-    EventType.CASE_RULED: Action.RULE,
-    EventType.CASE_APPEAL_DECIDED: Action.DECIDE_APPEAL,
-    EventType.CASE_APPEALED: Action.APPEAL,
-    EventType.CASE_FINALISED: Action.FINALISE,
-    EventType.AUDIT_PLANNED: Action.PLAN_AUDIT,
-    EventType.AUDIT_SEEDED: Action.SEED_AUDIT,
-    EventType.AUDIT_SAMPLED: Action.DRAW_AUDIT,
-    EventType.AUDIT_HAND_COUNT: Action.RECORD_AUDIT_ENTRY,
-    EventType.AUDIT_BALLOT: Action.RECORD_AUDIT_ENTRY,
-    EventType.AUDIT_RESOLVED: Action.RESOLVE_AUDIT_ENTRY,
-    EventType.AUDIT_BALLOT_RESOLVED: Action.RESOLVE_AUDIT_ENTRY,
-    EventType.AUDIT_MEASURED: Action.MEASURE_AUDIT,
-    EventType.AUDIT_REPORTED: Action.REPORT_AUDIT,
-    EventType.KEY_REGISTERED: Action.REGISTER_KEY,
-    EventType.CERTIFICATE_ISSUED: Action.CERTIFY,
-}
-"""The events that only some roles may cause, and the action of ``domain.roles`` each is. (An
-admission or refusal is written with the filing that causes it, by the filer: not listed.)"""
-
-
-ROLE_NAMES = frozenset(r.value for r in Role)
-
-
-@lru_cache(maxsize=4096)
-def principal_of(actor: str) -> Principal | None:
-    """The principal an event's actor string names; None for an actor recorded without a role.
-    (Cached: a record names a few hundred actors over thousands of events.)"""
-    found = ACTOR.fullmatch(actor)
-    if found is None or found["role"] not in ROLE_NAMES:
-        return None
-    role, scope = Role(found["role"]), found["scope"]
-    judge = role in (Role.JUDGE, Role.APPEALS_JUDGE)
-    party, body = (scope, None) if role is Role.REPRESENTATIVE else (None, scope) if judge else (None, None)
-    if scope is not None and party is None and body is None:
-        raise ValueError(f"actor {actor!r}: a {role.value} has no party or body")
-    return Principal(found["name"], role, found["area"], party=party, body=body)
+ACTIONS = EVENT_ACTIONS
+"""The events that only some roles may cause (``ledger.actors``, with the filings besides)."""
 
 
 Check = Callable[[Event, "SemanticReplay"], None]
@@ -159,8 +121,8 @@ class SemanticReplay:
         self.area_of: dict[str, str] = {}
         self.hashes: list[str] = []
         """Every event's hash, oldest first (the Merkle tree's leaves, for signed heads)."""
-        self.without_role = 0
-        """Events that need a role, by actors recorded without one (before accounts)."""
+        self.actors = Actors(self.area_of.get, lambda n: c.tables if (c := self.cases.get(n)) else ())
+        """Who acted: the accounts the record created, and each event's actor checked against them."""
         self.despite_rules: set[str] = set()
         """Tables in the count despite a rule their figures break (stated by the source)."""
         self.keys: dict[str, Registration] = {}
@@ -234,44 +196,21 @@ class SemanticReplay:
                 self.first_entries[event.seq] = event.data
             else:
                 self.second_entries[int(first)] = event.data
-        if event.type in ACTIONS:
-            self._actor(event)
+        self._actor(event)
         check = self.checks.get(event.type)
         if check is not None:
             check(event, self)
 
     def _actor(self, event: Event) -> None:
-        """The event's actor holds a role that may cause it (for its body, party and area)."""
-        try:
-            principal = principal_of(event.actor)
-        except (ValueError, EscrutinioError) as exc:
-            raise Discrepancy(event.seq, f"actor {event.actor!r} names a role but no valid account: {exc}") from None
-        if principal is None:
-            self.without_role += 1
-            return
-        action = ACTIONS[event.type]
-        if event.type not in EventType.CASE_EVENTS:
-            allowed = principal.role is Role.ADMINISTRATOR or principal.role in MAY[action]
-            if not allowed:
-                what = action.value.replace("_", " ")
-                raise Discrepancy(
-                    event.seq,
-                    f"{event.type} by {event.actor} is refused by the rule role: a {principal.role.value} may not {what}",
-                )
-            return
-        target: dict[str, str | None] = {}
-        if event.type in (EventType.CASE_RULED, EventType.CASE_APPEAL_DECIDED):
-            target["body"] = event.data["ruling"]["body"]
-        elif event.type == EventType.CASE_APPEALED:
-            target["party"] = event.data["filing"]["filer"]
-        case = self.cases.get(event.data["number"])
-        areas: list[str | None] = [None]
-        if principal.area is not None and case is not None and event.type != EventType.CASE_FINALISED:
-            areas = sorted({a for t in case.tables if (a := self.area_of.get(t)) is not None}) or [principal.area]
-        for area in areas:
-            denied = refusal(principal, action, area=area, **target)
-            if denied is not None:
-                raise Discrepancy(event.seq, f"{event.type} by {event.actor} is refused by the rule {denied}")
+        """The event's actor may have caused it: role, scope and account (``ledger.actors``)."""
+        problem = self.actors.check(event)
+        if problem is not None:
+            raise Discrepancy(event.seq, problem)
+
+    @property
+    def without_role(self) -> int:
+        """Events that need a role, by actors recorded without one (before accounts)."""
+        return self.actors.without_role
 
     def _areas(self, event: Event) -> None:
         areas = event.data["areas"]

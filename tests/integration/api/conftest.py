@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import fresh_pg_database
 from tests.integration.api.server import Server, serving
 from tests.onpe_sample import write
 
-from escrutinio.app import Session
+from escrutinio.app import Role, Session
 
 
 def small_store(db: str, folder: Path) -> str:
@@ -33,3 +35,17 @@ def server(small_db: str) -> Iterator[Server]:
     """``escrutinio serve`` on the sample store, on a loopback port."""
     with serving(small_db) as running:
         yield running
+
+
+@contextmanager
+def roll_served(
+    engine: str, folder: Path, accounts: Mapping[str, tuple[Role, dict[str, Any]]]
+) -> Iterator[tuple[str, Server, dict[str, str]]]:
+    """A store on ``engine`` holding the sample's roll and no sheet, the ``accounts`` (name: role
+    and scope) made on it, and a server on it: (db, server, each account's token)."""
+    db = str(folder / "s.db") if engine == "sqlite" else fresh_pg_database()
+    with Session(db, "admin") as admin:
+        admin.intake.register_roll(write(folder / "a.csv"), "peru-2021-runoff")
+        tokens = {name: admin.users.add(name, role, **scope).token for name, (role, scope) in accounts.items()}
+    with serving(db) as server:
+        yield db, server, tokens

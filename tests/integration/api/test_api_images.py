@@ -124,3 +124,22 @@ def test_a_file_that_only_starts_like_a_scan_is_refused(desk: tuple[Server, str,
     error = got.json()["error"]
     assert error["field"] == "image" and "expected a JPEG, PNG or PDF scan" in error["message"], error
     assert head(db) == before
+
+
+def test_the_same_scan_under_new_keys_is_already_done(desk: tuple[Server, str, str]) -> None:
+    """review10c #5: one PNG sent four times, each under a new Idempotency-Key, added four events
+    with the same SHA-256. The table has that scan: each resend answers already done with the
+    first receipt, and the log gains one event."""
+    server, db, token = desk
+    scan = scans.png(77)
+    with server.client() as client:
+        before = head(db)
+        first = upload(client, token, "png-a", files={"image": ("a.png", scan, "image/png")})
+        assert first.status_code == 201, first.text
+        for key in ("png-b", "png-c", "png-d"):
+            again = upload(client, token, key, files={"image": ("a.png", scan, "image/png")})
+            assert again.status_code == 200, again.text
+            assert again.json()["event"] == first.json()["event"] and again.json()["already_done"] is True
+        assert head(db) == before + 1
+        other = upload(client, token, "png-e", files={"image": ("b.png", scans.png(78), "image/png")})
+        assert other.status_code == 201 and other.json()["event"] != first.json()["event"]  # another scan is another event

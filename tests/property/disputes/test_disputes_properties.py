@@ -126,6 +126,8 @@ def scripts(draw: st.DrawFn, base: dict[str, tuple[SheetState, TallySheet | None
             steps.append(("finalise", ruled_at + timedelta(days=4)))
         elif end in ("appealed", "confirmed"):
             filing = replace(filing_for(CaseKind.NULLITY_REQUEST, table, ruled_at + timedelta(days=1)), kind=CaseKind.APPEAL)
+            if kind is CaseKind.NULLITY_REQUEST and effect.kind is EffectKind.ANNUL:
+                filing = replace(filing, filer="PL")  # FP's request founded: the party it goes against appeals
             steps.append(("appeal", replace(filing, appeal_of=case.number), ruled_at + timedelta(days=1)))
             if end == "confirmed":
                 jne = Ruling(f"{n:04d}-2021-JNE", "JNE", ruled_at + timedelta(days=5), "r", Effect(EffectKind.CONFIRM))

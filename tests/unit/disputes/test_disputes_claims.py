@@ -10,6 +10,7 @@ import pytest
 
 from escrutinio.disputes.scenario_2021 import nullity_request
 from escrutinio.domain.claims import (
+    AlreadyAppealed,
     Case,
     CaseKind,
     CaseStatus,
@@ -35,6 +36,7 @@ from escrutinio.domain.claims import (
     table_outcomes,
 )
 from escrutinio.domain.election import Election
+from escrutinio.domain.errors import Conflict
 from escrutinio.domain.roles import Role
 from escrutinio.domain.sheet import SheetState, TallySheet
 from escrutinio.formats.definition import load_definition
@@ -306,11 +308,28 @@ def test_appeal_within_the_window_by_a_party() -> None:
     appealed = appeal(case, appeal_filing(at(15, 12)), at(15, 12))  # the last minute of the window
     assert appealed.status is CaseStatus.APPEALED
     assert effect_in_force(appealed).under_appeal  # type: ignore[union-attr]
-    both = appeal(appealed, appeal_filing(at(15, 12), filer="PL"), at(15, 12))
-    assert len(both.appeals) == 2
+    for filer in ("FP", "PL"):  # the same party again, or another: the appeals body already has it
+        with pytest.raises(AlreadyAppealed) as err:
+            appeal(appealed, appeal_filing(at(15, 12), filer=filer), at(15, 12))
+        assert (
+            err.value.rule == "already_appealed"
+            and err.value.field == "number"
+            and "case C1 was appealed by FP" in str(err.value)
+        )
+        assert isinstance(err.value, Conflict)  # 409 in the API
+
+
+def test_only_a_party_the_decision_goes_against_may_appeal_it() -> None:
+    """FP's request dismissed: PL, which the dismissal does not harm, has no standing (review10c
+    #4); FP's request founded (the table annulled): PL may appeal, FP (who won) may not."""
     with pytest.raises(ClaimRefused) as err:
-        appeal(both, appeal_filing(at(15, 12)), at(15, 12))
-    assert err.value.rule == "duplicate"
+        appeal(ruled(), appeal_filing(at(13), filer="PL"), at(13))
+    assert err.value.rule == "no_standing" and "only a party the decision goes against may: FP" in str(err.value)
+    annulled = ruled(Effect(EffectKind.ANNUL))
+    assert appeal(annulled, appeal_filing(at(13), filer="PL"), at(13)).status is CaseStatus.APPEALED
+    with pytest.raises(ClaimRefused) as err:
+        appeal(annulled, appeal_filing(at(13)), at(13))
+    assert err.value.rule == "no_standing"
 
 
 def test_appeal_out_of_time() -> None:

@@ -1,0 +1,140 @@
+"""Rules of the record review10c found broken, through a real ``escrutinio serve`` on SQLite and
+PostgreSQL with real tokens, and the same rules in ``verify``'s replay: a double entry's
+mismatch is not "counted as is" (that counted the first clerk's figures and dropped the
+second's), and only a party the decision goes against appeals it, once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from tests.integration.api.conftest import roll_served
+from tests.integration.api.server import Server
+from tests.records import read, reseal
+from tests.records import write as write_record
+
+from escrutinio.app import Role, Session
+from escrutinio.ledger.events import Event
+from escrutinio.ledger.semantic import Discrepancy
+
+ACCOUNTS: dict[str, tuple[Role, dict[str, Any]]] = {
+    "ana": (Role.CLERK, {"area": "14"}),
+    "beto": (Role.CLERK, {"area": "14"}),
+    "luis": (Role.JUDGE, {"area": "14", "body": "JEE"}),
+    "maria": (Role.REPRESENTATIVE, {"party": "FP"}),
+    "pedro": (Role.REPRESENTATIVE, {"party": "PL"}),
+}
+
+
+@dataclass
+class Desk:
+    server: Server
+    db: str
+    tokens: dict[str, str]
+    folder: Path
+
+    def post(self, who: str, path: str, body: dict[str, Any], key: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        with self.server.client() as client:
+            return client.post("/api/v1" + path, json=body, headers=headers)
+
+    def record(self, name: str) -> Path:
+        path = self.folder / name
+        with Session(self.db) as s:
+            s.log.export(path)
+        return path
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    folder = tmp_path_factory.mktemp("rules")
+    with roll_served(request.param, folder, ACCOUNTS) as (db, server, tokens):
+        yield Desk(server, db, tokens, folder)
+
+
+def refused(got: httpx.Response) -> tuple[int, str | None, str]:
+    body = got.json()["error"]
+    return got.status_code, body["field"], body["rule"]
+
+
+def verify(path: Path) -> None:
+    with Session(str(path.parent / "none.db")) as s:
+        s.log.verify(path)  # raises at the first event the rules refuse
+
+
+def sheet(pl: int) -> dict[str, Any]:
+    return {"votes": {"PL": pl, "FP": 140}, "blank": 3, "null": 9, "cast": 152 + pl}
+
+
+def test_a_mismatch_is_not_counted_as_is(desk: Desk) -> None:
+    """review10c #3: entries PL 77 and PL 70, ruled count_as_is, counted 77 (the first clerk's)
+    and dropped the second entry silently. The body must read the paper: count_corrected."""
+    assert desk.post("ana", "/tables/000001/entries", sheet(77), key="e1").status_code in (200, 201)
+    mismatch = desk.post("beto", "/tables/000001/entries", sheet(70), key="e2").json()
+    assert mismatch["differs"] == ["votes.PL", "cast"], mismatch
+    number = mismatch["case"]
+    as_is = desk.post("luis", f"/cases/{number}/ruling", {"resolution": "R-1", "effect": "count_as_is"})
+    assert refused(as_is) == (422, "body.effect", "effect"), as_is.text
+    assert "count_corrected" in as_is.json()["error"]["message"]
+    figures = "PL=70,FP=140,blank=3,null=9,challenged=0,cast=222"
+    corrected = desk.post(
+        "luis", f"/cases/{number}/ruling", {"resolution": "R-2", "effect": "count_corrected", "figures": figures}
+    )
+    assert corrected.status_code == 200, corrected.text
+    path = desk.record("mismatch.jsonl")
+    verify(path)
+
+    # The replay holds the same rule: the ruling rewritten to count_as_is (and its sheet to the
+    # first entry's figures, every hash recomputed) fails at the ruling.
+    events = read(path)
+    i, ruled = next((i, e) for i, e in enumerate(events) if e.type == "case.ruled" and e.data["number"] == number)
+    data = orjson.loads(orjson.dumps(ruled.data))
+    data["ruling"]["effect"] = {"kind": "count_as_is"}
+    events[i] = Event(ruled.seq, ruled.type, ruled.at, ruled.actor, data, ruled.prev, ruled.hash)
+    forged = write_record(desk.folder / "as-is.jsonl", reseal(events))
+    with pytest.raises(Discrepancy, match=f"event {ruled.seq}: .*effect: case {number}: its two entries differ"):
+        verify(forged)
+
+
+def test_only_the_party_the_decision_goes_against_appeals_and_once(desk: Desk) -> None:
+    """review10c #4: PL appealed the dismissal of FP's nullity request (200), then FP appealed the
+    same case again (200, another event). PL has no standing; FP appeals once; a second appeal of
+    a case under appeal is a 409 naming the case."""
+    filed = desk.post("maria", "/cases", {"tables": ["000002"], "filer": "FP", "grounds": "b", "fee_receipt": "R-9"})
+    assert filed.status_code == 200, filed.text
+    case = filed.json()["cases"][0]
+    assert case["status"] == "inadmissible"  # filed years after the deadline: refused, and appealable
+    number = case["number"]
+    pl = desk.post("pedro", f"/cases/{number}/appeal", {"filer": "PL", "key": "pl"})
+    assert refused(pl)[0] == 422 and refused(pl)[2] == "no_standing", pl.text
+    fp = desk.post("maria", f"/cases/{number}/appeal", {"filer": "FP", "key": "fp"})
+    assert fp.status_code == 200 and fp.json()["cases"][0]["status"] == "appealed", fp.text
+    done = desk.post("maria", f"/cases/{number}/appeal", {"filer": "FP", "key": "fp"})  # the same request again
+    assert done.status_code == 200 and done.json()["already_done"], done.text
+    again = desk.post("maria", f"/cases/{number}/appeal", {"filer": "FP", "key": "fp-2"})
+    assert refused(again) == (409, "number", "already_appealed"), again.text
+    assert number in again.json()["error"]["message"]
+    path = desk.record("appeal.jsonl")
+    verify(path)
+    assert sum(1 for e in read(path) if e.type == "case.appealed") == 1
+
+    # The replay: the appeal's filer rewritten to PL (a party without standing) fails there; an
+    # appeal appended twice fails at the second.
+    events = read(path)
+    i, appealed = next((i, e) for i, e in enumerate(events) if e.type == "case.appealed")
+    data = orjson.loads(orjson.dumps(appealed.data))
+    data["filing"]["filer"] = "PL"
+    events[i] = Event(appealed.seq, appealed.type, appealed.at, "representative:pedro/PL", data, appealed.prev, "")
+    with pytest.raises(Discrepancy, match=f"event {appealed.seq}: .*no_standing"):
+        verify(write_record(desk.folder / "pl.jsonl", reseal(events)))
+    twice = [*events[: i + 1], *read(path)[i : i + 1], *events[i + 1 :]]
+    twice[i] = appealed
+    with pytest.raises(Discrepancy, match=f"event {appealed.seq + 1}: .*already_appealed: case {number}"):
+        verify(write_record(desk.folder / "twice.jsonl", reseal(twice)))
