@@ -15,7 +15,18 @@ from typing import Any
 from escrutinio.audit.kinds import AuditUnit
 from escrutinio.audit.payloads import ballot_event, ballot_resolution_event, hand_count_event, resolution_event
 from escrutinio.audit.state import AuditState, BallotReading, HandCount, ballot_id
-from escrutinio.domain.errors import Place
+from escrutinio.domain.errors import Place, RuleError
+
+
+class SameCounter(RuleError):
+    """A second entry (hand count or ballot reading) by the account that made the first: the two
+    must be independent, as a sheet's two keyings are (the sheets' ``same_clerk``, for auditors).
+    ``field`` is the credential the request came with, as for ``same_clerk``."""
+
+    rule = "same_auditor"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="authorization")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from escrutinio.audit.contest import pair_label
-from escrutinio.audit.entries import Entry, HandCountEntry, HandCountResolution, Resolution
+from escrutinio.audit.entries import Entry, HandCountEntry, HandCountResolution, Resolution, SameCounter
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit
 from escrutinio.audit.payloads import first_round_draws, measure_event, planned_event, report_event, sample_event, seed_event
 from escrutinio.audit.plan import AuditPlan, ContestPlan, plan_from_manifest
@@ -322,6 +322,8 @@ class AuditService:
         self._folded = Folded()
         self._seq = 0
         """The last event read: later audit events are folded in incrementally."""
+        self._first_entries: dict[tuple[str, Any], tuple[int, str]] = {}
+        """Each first entry of the open audit (by table and ballot position): its event and actor."""
 
     # -- reading the record ------------------------------------------------------------------
 
@@ -338,6 +340,11 @@ class AuditService:
         if events:
             self._folded = fold(self._folded, ((e.seq, e.type, e.data) for e in events))
             self._seq = events[-1].seq
+            for e in events:
+                if e.type == EventType.AUDIT_PLANNED:
+                    self._first_entries.clear()
+                elif e.type in (EventType.AUDIT_HAND_COUNT, EventType.AUDIT_BALLOT) and e.data.get("entry") == 1:
+                    self._first_entries[(e.data["table"], e.data.get("position"))] = (e.seq, e.actor)
         return self._folded, head
 
     def state(self) -> AuditState:
@@ -552,6 +559,7 @@ class AuditService:
             self._check_unit(entry.unit, folded.state)
             if _already_recorded(entry, folded.state):
                 return Step([])
+            self._refuse_same_counter(entry, {})
             return Step([entry.payload()], [entry.key(folded.plan_seq)])
 
         written = self._write(decide)
@@ -588,6 +596,7 @@ class AuditService:
             if chosen:
                 self._check_unit(chosen[0][0].unit, state)
             payloads, action_keys = [], []
+            in_file: dict[tuple[str, Any], tuple[int, str]] = {}
             for entry, key in chosen:
                 place = entry.place or Place(source or "entries")
                 try:
@@ -596,6 +605,7 @@ class AuditService:
                         continue
                     if isinstance(entry, HandCountEntry):
                         self._check_counts(entry.counts, place)
+                    self._refuse_same_counter(entry, in_file)
                     payload = entry.payload()
                     state = apply(state, payload)
                 except InputError as error:
@@ -625,6 +635,25 @@ class AuditService:
             "phase": state.phase,
             "unsettled": len(state.unsettled()) if state.rounds else 0,
         }
+
+    def _refuse_same_counter(self, entry: Entry, in_file: dict[tuple[str, Any], tuple[int, str]]) -> None:
+        """Refuse a second entry by the account that made the first (``SameCounter``): two counts
+        by one person check nothing, whatever names ``by`` gives. The account is who acted; the
+        store's administrator, transcribing both counters' signed forms, is not refused (the
+        replay holds the same rule: ``ledger.actors``). ``in_file``: first entries made earlier
+        in the same write (a bulk file), kept by this call."""
+        from escrutinio.ledger.actors import is_administrator, same_person
+
+        actor = str(self.context.actor)
+        what = (entry.table, getattr(entry, "position", None))
+        if entry.entry == 1:
+            in_file[what] = (0, actor)
+            return
+        first = in_file.get(what) or self._first_entries.get(what)
+        if first is None or is_administrator(actor) or not same_person(first[1], actor):
+            return
+        made = f"event {first[0]}" if first[0] else "earlier in this file"
+        raise SameCounter(f"{entry.subject}: {actor} made its first entry ({made}); the second count must be another auditor's")
 
     def resolve(self, resolution: Resolution) -> dict[str, Any]:
         """Settle a table (ballot) whose two entries (readings) disagree (``audit.resolved``,

@@ -102,7 +102,8 @@ def same_person(first: str, second: str) -> bool:
     return first == second
 
 
-def _is_administrator(actor: str) -> bool:
+def is_administrator(actor: str) -> bool:
+    """Whether ``actor`` is the store's administrator (the local CLI, or an administrator's account)."""
     found = _safe_principal(actor)
     return found is not None and found.role is Role.ADMINISTRATOR
 
@@ -220,7 +221,7 @@ class Actors:
             self.entry_actors[what] = (event.seq, event.actor)
             return None
         first = self.entry_actors.get(what)
-        if event.type != EventType.SHEET_ENTERED and _is_administrator(event.actor):
+        if event.type != EventType.SHEET_ENTERED and is_administrator(event.actor):
             return None  # the store's administrator transcribes both counters' signed forms (``by`` names them)
         if event.data.get("entry") == 2 and first is not None and same_person(first[1], event.actor):
             return (

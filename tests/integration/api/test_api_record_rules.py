@@ -138,3 +138,57 @@ def test_only_the_party_the_decision_goes_against_appeals_and_once(desk: Desk) -
     twice[i] = appealed
     with pytest.raises(Discrepancy, match=f"event {appealed.seq + 1}: .*already_appealed: case {number}"):
         verify(write_record(desk.folder / "twice.jsonl", reseal(twice)))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def audited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """The sample store, every sheet counted, two national auditors, and a MACRO audit drawn."""
+    from tests.conftest import fresh_pg_database
+    from tests.integration.api.conftest import small_store
+    from tests.integration.api.server import serving
+
+    folder = tmp_path_factory.mktemp("audited")
+    db = small_store(str(folder / "s.db") if request.param == "sqlite" else fresh_pg_database(), folder)
+    with Session(db, "admin") as admin:
+        tokens = {name: admin.users.add(name, Role.AUDITOR).token for name in ("carla", "dora")}
+    with serving(db) as server:
+        desk = Desk(server, db, tokens, folder)
+        assert desk.post("carla", "/audit/plan", {"risk_limit": 0.05, "method": "macro"}).status_code == 200
+        assert desk.post("carla", "/audit/seed", {"seed": "73029184650183746529"}).status_code == 200
+        assert desk.post("carla", "/audit/draw", {}).status_code == 200
+        yield desk
+
+
+def test_one_account_is_not_both_counters(audited: Desk) -> None:
+    """review10c #2: carla sent entry 1 ``by`` "A. Quispe" and entry 2 ``by`` "B. Mamani" with her
+    own token; both were taken and the table agreed. The account is who counted: her second entry
+    is refused (``same_auditor``, as ``same_clerk`` for sheets), another auditor's is taken, and
+    ``verify`` refuses the record with carla's second entry put back."""
+    with Session(audited.db) as s:
+        row = s.audit.status()["tables"][0]
+    other = row["sheet_ballots"] - row["sheet_winner"] - row["sheet_loser"]
+    counts = f"FP={row['sheet_winner']},PL={row['sheet_loser']},other={other}"
+    entry = {"table": row["table"], "counts": counts, "ballots": row["sheet_ballots"]}
+    first = audited.post("carla", "/audit/entries", {**entry, "entry": 1, "by": "A. Quispe"})
+    assert first.status_code == 200, first.text
+    same = audited.post("carla", "/audit/entries", {**entry, "entry": 2, "by": "B. Mamani"})
+    assert refused(same) == (422, "authorization", "same_auditor"), same.text
+    assert f"auditor:carla made its first entry (event {first.json()['event']})" in same.json()["error"]["message"]
+    csv = f'table,entry,counts,ballots,by\n{row["table"]},2,"{counts}",{row["sheet_ballots"]},B. Mamani\n'
+    with audited.server.client() as client:
+        bulk = client.post(
+            "/api/v1/audit/entries.csv",
+            content=csv.encode(),
+            headers={"Authorization": f"Bearer {audited.tokens['carla']}", "content-type": "text/csv"},
+        )
+    assert bulk.status_code == 422 and "another auditor's" in bulk.text, bulk.text
+    second = audited.post("dora", "/audit/entries", {**entry, "entry": 2, "by": "B. Mamani"})
+    assert second.status_code == 200 and second.json()["status"] == "agreed", second.text
+    path = audited.record("audit.jsonl")
+    verify(path)
+
+    events = read(path)
+    i, by_dora = next((i, e) for i, e in enumerate(events) if e.type == "audit.hand_count" and e.data["entry"] == 2)
+    events[i] = Event(by_dora.seq, by_dora.type, by_dora.at, "auditor:carla", by_dora.data, by_dora.prev, by_dora.hash)
+    with pytest.raises(Discrepancy, match=f"event {by_dora.seq}: audit.hand_count by auditor:carla: they made the first entry"):
+        verify(write_record(audited.folder / "carla.jsonl", reseal(events)))

@@ -163,16 +163,27 @@ def test_an_auditor_enters_hand_counts_one_and_in_bulk(audit_store: tuple[str, A
         assert refused.status_code == 422
         assert "pasted CSV:4:table: table 999999 is not in the sample" in refused.text
         assert head(db) == before
-        pasted = "\n".join(lines) + "\n"
+        firsts = [lines[0], *(line for line in lines[1:] if line.split(",")[1] == "1")]
+        seconds = [lines[0], *(line for line in lines[1:] if line.split(",")[1] == "2")]
+        pasted = "\n".join(firsts) + "\n"
         bulk = client.post("/work/audit/entries", data={"csrf": hidden(screen.text, "csrf"), "csv": pasted})
         assert bulk.status_code == 201, bulk.text
-        assert f"{len(lines) - 1} entries recorded" in bulk.text
+        assert f"{len(firsts) - 1} entries recorded" in bulk.text
+        # The second counts are another auditor's: olga's own are refused, whatever ``by`` says.
+        own = client.post("/work/audit/entries", data={"csrf": hidden(screen.text, "csrf"), "csv": "\n".join(seconds)})
+        assert own.status_code == 422 and "the second count must be another auditor" in own.text
+    with serving(db) as own, own.client(headers=EN) as client:
+        sign_in(client, audited.second)
+        screen = client.get("/work/audit")
+        pasted = "\n".join(seconds) + "\n"
+        bulk = client.post("/work/audit/entries", data={"csrf": hidden(screen.text, "csrf"), "csv": pasted})
+        assert bulk.status_code == 201 and f"{len(seconds) - 1} entries recorded" in bulk.text, bulk.text
         again = client.post(
             "/work/audit/entries",
             data={"csrf": hidden(screen.text, "csrf")},
             files={"file": ("counts.csv", pasted.encode(), "text/csv")},
         )
-        assert again.status_code == 201 and f"0 entries recorded, {len(lines) - 1} already recorded" in again.text
+        assert again.status_code == 201 and f"0 entries recorded, {len(seconds) - 1} already recorded" in again.text
     with Session(db) as s:
         assert s.audit.status()["phase"] == "measurable" and s.store.head()[0] == before + len(lines) - 1
 
@@ -296,6 +307,11 @@ def test_an_audit_entry_reads_as_a_result_and_every_bad_field_is_named(tmp_path:
         assert one.status_code == 201 and "Awaiting the second entry" in one.text
         assert "already_recorded" not in one.text and "False" not in one.text
         other = figures.replace(f"PL={pl}", f"PL={pl - 1}")
+        same = client.post("/work/audit/entry", data=single | {"entry": "2", "counts": other, "by": "B"})
+        assert same.status_code == 422 and "another auditor" in same.text  # one account is not both counters
+    with serving(db) as own, own.client(headers=EN) as client:
+        sign_in(client, audited.second)
+        single["csrf"] = hidden(client.get("/work/audit").text, "csrf")
         two = client.post("/work/audit/entry", data=single | {"entry": "2", "counts": other, "by": "B"})
         assert two.status_code == 201 and "The two entries differ" in two.text
         assert f"<code>PL</code>: {pl} (entry 1) vs {pl - 1} (entry 2)" in two.text
@@ -354,6 +370,10 @@ def test_an_auditor_settles_two_differing_entries_on_the_screen(tmp_path: Path) 
             single = {"csrf": csrf, "table": table, "ballots": ballots}
             client.post("/work/audit/entry", data=single | {"entry": "1", "counts": figures, "by": "A"})
             other = figures.replace(f"PL={pl}", f"PL={pl - 1}")
+        with own.client(headers=EN) as client:
+            sign_in(client, audited.second)  # the second count is another auditor's
+            csrf = hidden(client.get("/work/audit").text, "csrf")
+            single["csrf"] = csrf
             differ = client.post("/work/audit/entry", data=single | {"entry": "2", "counts": other, "by": "B"})
             assert differ.status_code == 201 and f'id="r-table" name="table" value="{table}"' in differ.text
             assert f"Tables whose two entries differ: {table}." in differ.text

@@ -73,12 +73,14 @@ def sign_in(client: httpx.Client, token: str) -> httpx.Response:
 
 @dataclass(frozen=True)
 class Audited:
-    """A store with an audit drawn: the auditor's token, the drawn tables, and the hand-count
-    CSV of the sample (both entries of every drawn table, equal to its sheet)."""
+    """A store with an audit drawn: the auditor's token, the drawn tables, the hand-count CSV of
+    the sample (both entries of every drawn table, equal to its sheet), a second auditor's token."""
 
     token: str
     drawn: list[str]
     csv: list[str]
+    second: str = ""
+    """Another auditor's token: a table's second count is another person's (``same_auditor``)."""
 
 
 def audited_store(db: str, folder: Path) -> Audited:
@@ -94,8 +96,9 @@ def audited_store(db: str, folder: Path) -> Audited:
         admin.audit.seed(SEED)
         drawn = [t["table"] for c in admin.audit.draw()["centres"] for t in c["tables"]]
         token = admin.users.add("olga", Role.AUDITOR).token
+        second = admin.users.add("pia", Role.AUDITOR).token
     lines = ["table,entry,counts,ballots,by"]
     for t in drawn:
         pl, fp = int(rows[t].p1), int(rows[t].p2)
         lines += [f'{t},{entry},"PL={pl},FP={fp},other={200 - pl - fp}",200,clerk {entry}' for entry in (1, 2)]
-    return Audited(token, drawn, lines)
+    return Audited(token, drawn, lines, second)
