@@ -505,3 +505,17 @@ def test_a_token_is_never_in_the_log_the_listing_or_the_server_output(small_db: 
         listing = str(s.users.listing())
     for text in (logged, events, listing):
         assert token not in text
+
+
+def test_every_write_the_matrix_allowed_verifies(matrix: Matrix, intake_matrix: Matrix, tmp_path: Any) -> None:
+    """The replay applies the application's rules (``ledger/actors.py`` reads ``domain/roles.py``):
+    every write the matrix's accounts were allowed, in and out of their areas, makes a record
+    ``verify`` accepts, actors, accounts and all. (Run after the matrices above: the module's
+    stores hold their writes.)"""
+    for m in (matrix, intake_matrix):
+        path = tmp_path / f"{id(m)}.jsonl"
+        with m.admin() as s:
+            s.log.export(path)
+        with Session(str(tmp_path / "none.db")) as s:
+            report = s.log.verify(path)
+        assert report.ok and report.checked["acts_by_actors_without_role"] == 0
