@@ -10,7 +10,13 @@ from typing import Annotated
 import typer
 
 from escrutinio.app import Session
-from escrutinio.parsing import InputError, parse_alpha, parse_forensics_tests, parse_forensics_thresholds
+from escrutinio.parsing import (
+    FORENSIC_TEST_NAMES,
+    InputError,
+    parse_alpha,
+    parse_forensics_tests,
+    parse_forensics_thresholds,
+)
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Store: SQLite path or PostgreSQL URL [env ESCRUTINIO_DB; default ./escrutinio.db]")
@@ -21,7 +27,7 @@ def forensics_command(
     ctx: typer.Context,
     tests: Annotated[
         str | None,
-        typer.Option("--tests", help="Comma-separated families: anomalies, fingerprint, integer, digits, peers, count_order"),
+        typer.Option("--tests", help=f"Comma-separated families: {FORENSIC_TEST_NAMES}; default: all"),
     ] = None,
     by: Annotated[
         str | None,

@@ -368,20 +368,35 @@ def parse_counts(text: str | None, what: str = "counts") -> dict[str, int]:
 # -- forensics --------------------------------------------------------------------------
 
 
-FORENSIC_TESTS = ("anomalies", "fingerprint", "integer_peaks", "digits", "peers", "count_order")
-"""The forensic test families (``tests`` takes a subset), in the order the suite runs them."""
+FORENSIC_TESTS = {
+    "anomalies": ("anomalies", "anomalies"),
+    "fingerprint": ("fingerprint", "fingerprint"),
+    "integer": ("integer_peaks", "integer_peaks"),
+    "digits": ("digits", "digits"),
+    "peers": ("peers", "claims_vs_peers"),
+    "count_order": ("count_order", "count_order"),
+}
+"""The forensic test families a person names (``tests`` takes a subset), in the order the suite runs
+them -> (the suite's family, the family its results are named after). One table, so the option's
+help, its refusal and what it accepts say the same names: a family is named by its short name or by
+its results' (``integer`` or ``integer_peaks``, ``peers`` or ``claims_vs_peers``)."""
+
+FORENSIC_TEST_NAMES = ", ".join(name if result == name else f"{name} ({result})" for name, (_, result) in FORENSIC_TESTS.items())
+"""The families as help and errors list them: ``integer (integer_peaks)`` names both of its names."""
 
 
 def parse_forensics_tests(text: str | None, what: str = "tests") -> tuple[str, ...] | None:
-    """``tests``: ``integer,digits``: families by name (``integer`` for ``integer_peaks``); None = all."""
-    if text is None or not text.strip():
+    """``tests``: ``integer,digits``: families by name (:data:`FORENSIC_TESTS`); None = all. An empty
+    value is refused (it ran every test, as if the option were not given)."""
+    if text is None:
         return None
-    aliases = {"integer": "integer_peaks", "integers": "integer_peaks", "count-order": "count_order", "claims": "peers"}
+    accepted = {n: family for name, (family, result) in FORENSIC_TESTS.items() for n in (name, result)}
     out: list[str] = []
     for part in text.split(","):
-        name = aliases.get(part.strip(), part.strip())
-        if name not in FORENSIC_TESTS:
-            raise InputError(f"{what}: expected some of {', '.join(FORENSIC_TESTS)}, got {part.strip()!r}")
+        name = accepted.get(part.strip())
+        if name is None:
+            got = f"got {part.strip()!r}" if part.strip() else "got nothing" if not text.strip() else f"an empty name in {text!r}"
+            raise InputError(f"{what}: expected some of {FORENSIC_TEST_NAMES}, separated by commas; {got}")
         if name not in out:
             out.append(name)
     return tuple(out)
@@ -414,10 +429,12 @@ def parse_forensics_thresholds(text: str | None, what: str = "thresholds") -> di
     (``--thresholds: 'turnout' has no value; expected a share in (0, 1], as in turnout=0.95``): a
     bare ``turnout`` used to be refused as "turnout expects a share, got ''", which does not say
     that the value is missing nor how to give one."""
-    if not text:
+    if text is None:
         return {}
     out: dict[str, float | int] = {}
     names = ", ".join(ANOMALY_THRESHOLDS)
+    if not text.strip():
+        raise InputError(f"{what}: got nothing; expected NAME=VALUE items separated by commas, as in turnout=0.95,null_share=0.3")
     for part in text.split(","):
         item = part.strip()
         key, eq, raw = (x.strip() for x in part.partition("="))
@@ -441,6 +458,8 @@ def parse_forensics_thresholds(text: str | None, what: str = "thresholds") -> di
             raise InputError(f"{what}: {key} expects {expects}, got {raw!r}") from None
         if (kind is float and not 0 < value <= 1) or (kind is int and value < 1):
             raise InputError(f"{what}: {key} expects {expects}, got {raw!r}")
+        if key in out:  # the last would silently win
+            raise InputError(f"{what}: {key} is given twice ({key}={out[key]} and {item}); expected each threshold once")
         out[key] = value
     return out
 

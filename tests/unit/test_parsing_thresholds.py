@@ -30,6 +30,13 @@ from escrutinio.parsing import InputError, parse_forensics_thresholds
             "turnout=0.9,,null_share=0.2",
             "--thresholds: an empty item in 'turnout=0.9,,null_share=0.2'; expected NAME=VALUE items separated by commas",
         ),
+        # review13c #3: the last of two silently won, and an empty value ran with the defaults.
+        (
+            "turnout=0.9,turnout=0.95",
+            "--thresholds: turnout is given twice (turnout=0.9 and turnout=0.95); expected each threshold once",
+        ),
+        ("", "--thresholds: got nothing; expected NAME=VALUE items separated by commas"),
+        ("  ", "--thresholds: got nothing; expected NAME=VALUE items separated by commas"),
     ],
 )
 def test_thresholds_refusal_names_the_item_and_the_form(text: str, message: str) -> None:

@@ -60,22 +60,22 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
     high = big & (cast >= threshold * electors) & ~over & ~equal
     flagged = over | equal | high
     n_over, n_equal, n_high = int(over.sum()), int(equal.sum()), int(high.sum())
-    below = f" and {n_high:,} more report a turnout of {100 * threshold:.0f} % or more" if threshold < 1 else ""
-    if n_over == 0 and n_equal == 0 and n_high == 0:
-        reading = (
-            f"No counted table with at least {min_electors} electors reports a turnout of "
-            f"{100 * min(threshold, 1.0):.0f} % or more."
-        )
+    pct = f"{100 * threshold:.10g}"
+    total = n_over + n_equal + n_high
+    if total == 0:
+        reading = f"No counted table with at least {min_electors} electors reports a turnout of {pct} % or more."
     else:
+        below = f", and {n_high:,} a turnout from {pct} % to under 100 %" if threshold < 1 else ""
         reading = (
-            f"{n_over:,} counted table(s) report more ballots cast than registered electors, which a correct "
-            f"sheet cannot show, {n_equal:,} report exactly 100 % turnout, which is possible but rare{below}. "
+            f"{total:,} counted table(s) with at least {min_electors} electors report a turnout of {pct} % or more: "
+            f"{n_over:,} more ballots cast than registered electors, which a correct sheet cannot show, "
+            f"{n_equal:,} exactly 100 %, which is possible but rare{below}. "
             "Each is worth checking against the sheet image and the roll."
         )
     return ForensicResult(
         test=test,
-        statistic=n_over + n_equal,
-        statistic_name="tables_at_or_over_100",
+        statistic=n_over + n_equal + n_high,  # the figure asked for: the tables at or over the threshold
+        statistic_name=f"tables_at_or_over_{_percent_key(threshold)}",
         reading=reading,
         tables=fr.table_ids(f, flagged),
         caveats=(
@@ -92,6 +92,11 @@ def turnout_full(frame: pl.DataFrame, *, min_electors: int = 20, threshold: floa
         null=None,
         listing=True,
     )
+
+
+def _percent_key(share: float) -> str:
+    """A threshold as the percentage a statistic's name carries: 1.0 -> ``100``, 0.955 -> ``95_5``."""
+    return f"{100 * share:.10g}".replace(".", "_")
 
 
 def null_share(frame: pl.DataFrame, *, threshold: float = 0.25, min_cast: int = 20) -> ForensicResult:
@@ -138,21 +143,22 @@ def resolved_net(
 ) -> ForensicResult:
     """Votes by choice on sheets counted after a ruling, their net margin, and whether it exceeds the margin.
 
-    Flagged when the resolved sheets' net votes for the leader over the runner-up are larger than the
-    national margin: without them the runner-up would lead, so the outcome rests on those rulings.
+    A summary, not a test (a listing: no verdict, no null): whether the resolved sheets' net votes for
+    the leader over the runner-up exceed the national margin is arithmetic, said in the wording and in
+    ``estimates.lead_rests_on_rulings``; there is no chance to weigh it against.
     ``parts`` (:func:`populations`) adds each population's resolved sheets and votes to the estimates.
     ``choice_names`` (id -> the election's name) words the choices; the estimates keep the ids.
     """
     test = "anomalies.resolved_net"
     if tf.STATE not in frame.columns:
-        return not_applicable(test, "the tables carry no sheet states (counted, annulled, resolved…).")
+        return not_applicable(test, "the tables carry no sheet states (counted, annulled, resolved…).", listing=True)
     f = fr.counted(frame)
     cols = [tf.choice_column(c) for c in choices] if choices else fr.choice_columns(f)
     if len(cols) < 2:
-        return not_applicable(test, "needs at least two choices.")
+        return not_applicable(test, "needs at least two choices.", listing=True)
     resolved = (f[tf.STATE] == "resolved").to_numpy()
     if not resolved.any():
-        return not_applicable(test, "no sheet was counted after a ruling.")
+        return not_applicable(test, "no sheet was counted after a ruling.", listing=True)
     votes = np.column_stack([fr.as_int(f, c) for c in cols])
     total = votes.sum(axis=0)
     order = np.argsort(-total)
@@ -201,13 +207,17 @@ def resolved_net(
             "votes": {names[j]: int(res_votes[j]) for j in order},
             "net_leader_minus_runner_up": net,
             "national_margin": margin,
+            "lead_rests_on_rulings": bool(decisive),
             **({"by_population": by_population} if by_population else {}),
         },
-        decided=decisive,
+        listing=True,
     )
 
 
 NULL_DRAWS = 999
+MAX_GROUPS = 50
+"""The identical-sheet groups a result names, the first in the order of the tables (the count of all
+of them beside, and whether the list is cut)."""
 """Monte Carlo draws of each count's null (p resolution 0.001)."""
 OUTLIER_Z = 4.0
 """A table is a turnout outlier when it lies more than this many of its expected spreads from its
@@ -330,7 +340,14 @@ def unanimous(
     return replace(
         result,
         interval=(float(q_thin.sum()), float(q.sum())),
-        estimates={**result.estimates, "expected_thin_tail": float(q_thin.sum()), "p_thin_tail": p_thin},
+        # A cannot-tell has no p (as the integer test's): the two tails' p stay in the estimates.
+        p_value=None if between else result.p_value,
+        estimates={
+            **result.estimates,
+            "expected_thin_tail": float(q_thin.sum()),
+            "p_thick_tail": result.p_value,
+            "p_thin_tail": p_thin,
+        },
         status="not_applicable" if between else result.status,
         level=start,  # peers are read from this level up (a coarser one for small areas)
     )
@@ -428,14 +445,22 @@ def identical(
     near = np.where(near >= 0, near, np.max(near) + 1 + np.arange(f.height))  # no place: a place of its own
     work = f.select(comps).with_columns(pl.Series("_nb", near), pl.Series("_row", np.arange(f.height)))
     # Observed: identical sheets within a neighbourhood.
-    dup = work.group_by(["_nb", *comps], maintain_order=True).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
+    # In the order of the tables (each group's first row): a group_by's order changes from run to run,
+    # and so did the groups the output names (and, through the classes below, the null's draws).
+    dup = (
+        work.group_by(["_nb", *comps])
+        .agg(pl.col("_row"))
+        .filter(pl.col("_row").list.len() >= 2)
+        .sort(pl.col("_row").list.first())
+    )
     sizes = dup["_row"].list.len().to_numpy() if dup.height else np.zeros(0)
     observed = int((sizes * (sizes - 1) // 2).sum())
     rows = np.concatenate(dup["_row"].to_list()).astype(np.int64) if dup.height else np.zeros(0, np.int64)
     where = "polling_place" if has_place else district_name
     district_word = level_word(district_name)
     tables = fr.table_ids(f, np.isin(np.arange(f.height), rows))
-    groups = [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:50]]
+    groups = [fr.table_ids(f, np.isin(np.arange(f.height), np.asarray(r))) for r in dup["_row"].to_list()[:MAX_GROUPS]]
+    listed = {"groups": groups, "n_groups": dup.height, "groups_cut": dup.height > MAX_GROUPS}
     caveats = (f"Only tables with at least {min_votes} ballots cast are compared.",)
     if not has_place and observed == 0:  # nothing to weigh: the check ran and found no pair
         return ForensicResult(
@@ -444,7 +469,7 @@ def identical(
             statistic_name="identical_pairs",
             reading=f"No two counted tables in the same {district_word} carry identical sheets (every choice, blank and null).",
             caveats=caveats,
-            details={"neighbourhood": where, "groups": []},
+            details={"neighbourhood": where, "groups": [], "n_groups": 0, "groups_cut": False},
             estimates={"observed": 0},
             decided=False,
             level=tf.DISTRICT,
@@ -456,10 +481,10 @@ def identical(
             statistic_name="identical_pairs",
             reading=f"Cannot tell: {observed:,} pair(s) of counted tables in the same {district_word} carry identical sheets "
             "(every choice, blank and null); without polling places there is no finer neighbourhood to weigh them "
-            "against, so they are listed for a look, not weighed.",
+            "against, so this test gives no verdict; the tables are named so that each pair can be read.",
             tables=tables,
             caveats=caveats,
-            details={"neighbourhood": where, "groups": groups},
+            details={"neighbourhood": where, **listed},
             estimates={"observed": observed},
             decided=None,
             status="not_applicable",
@@ -482,7 +507,12 @@ def identical(
     count = np.bincount(stratum, minlength=int(stratum.max()) + 1)
     places = near[order]
     work = work.with_columns(pl.Series("_base", stratum))
-    cls_df = work.group_by(["_base", *comps], maintain_order=True).agg(pl.col("_row")).filter(pl.col("_row").list.len() >= 2)
+    cls_df = (
+        work.group_by(["_base", *comps])
+        .agg(pl.col("_row"))
+        .filter(pl.col("_row").list.len() >= 2)
+        .sort(pl.col("_row").list.first())
+    )
     members = np.concatenate(cls_df["_row"].to_list()).astype(np.int64) if cls_df.height else np.zeros(0, np.int64)
     cls = np.repeat(np.arange(cls_df.height), cls_df["_row"].list.len().to_numpy()) if cls_df.height else members
     if len(members):
@@ -516,7 +546,7 @@ def identical(
             "Tables of one polling place share a neighbourhood and often a size, so they can coincide more "
             "than tables of different places without anyone copying.",
         ),
-        details={"neighbourhood": where, "expected": expected, "groups": groups},
+        details={"neighbourhood": where, "expected": expected, **listed},
         estimates={"observed": observed, "expected": expected},
         null=f"tables of each {district_word} placed in its polling places at random (permutation)",
         draws=draws,

@@ -670,7 +670,7 @@ def test(
             "n_tables": int(d.electors.size),
             "n_counted": f.height,
             "n_areas": int(d.group.max()) + 1,
-            "cluster_level": clevel,
+            "cluster_level": names.get(clevel, clevel),  # the election's name, as the null's wording gives it
             "n_clusters": len(np.unique(cluster)),
             "tilt_by_f_incremental": {f"{x:.2f}": float(y) for x, y in zip(grid_f, grid, strict=True)},
         },

@@ -16,7 +16,7 @@ round and the change in turnout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import numpy as np
 import polars as pl
@@ -33,6 +33,34 @@ METRIC_WORDS = {
     "turnout_change": "the change in turnout from the first round",
 }
 """How a reading names each metric (the result's name keeps the key)."""
+
+
+LEFT_OUT_WORDS = {
+    "annulled": "The {n} annulled {label} table(s) are left out: their figures are not in the count, and a sheet "
+    "is often annulled because of its figures.",
+    "observed": "The {n} {label} table(s) still at the dispute body are left out: their figures are provisional until it rules.",
+    "not_installed": "The {n} {label} table(s) never installed are left out: they have no sheet, so no figures.",
+    "pending": "The {n} {label} table(s) with no sheet yet are left out: they have no figures yet.",
+}
+"""Why a claimed table whose sheet is not settled (not counted nor resolved) is left out of every
+metric, in words, by its sheet's state."""
+
+
+def _left_out_words(counts: Mapping[str, int], label: str) -> str:
+    """The sentences a reading ends with when claimed tables were left out: how many, in which
+    state, and why (empty when none was)."""
+    return "".join(" " + LEFT_OUT_WORDS[st].format(n=f"{n:,}", label=label) for st, n in counts.items())
+
+
+def _peers_word(start: str, names: Mapping[str, str], names_abroad: Mapping[str, str], abroad: np.ndarray) -> str:
+    """The peers' area in words, as the election calls it where the compared claimed tables are
+    (``abroad``: one flag each): "district", "city" abroad, or "district (city abroad)" for both."""
+    if start == "national":
+        return "nation"
+    home, away = level_word(names.get(start, start)), level_word(names_abroad.get(start, start))
+    if home == away or not abroad.any():
+        return home
+    return away if abroad.all() else f"{home} ({away} abroad)"
 
 
 def rank_against_peers(
@@ -105,10 +133,18 @@ def test(
     label: str = "claimed",
     level_names: Mapping[str, str] | None = None,
     choice_names: Mapping[str, str] | None = None,
+    abroad: Collection[str] = (),
+    abroad_names: Mapping[str, str] | None = None,
 ) -> list[ForensicResult]:
     """Claimed tables vs their peers on each metric; one result per metric. ``level_names`` (frame
     column -> the election's name) words the peers' areas as the election calls them, and
-    ``choice_names`` (id -> name) the winner."""
+    ``choice_names`` (id -> name) the winner. ``abroad`` (the top-level codes of voting abroad) and
+    ``abroad_names`` (frame column -> the election's name abroad) word a claimed table abroad's
+    peers as the election calls its areas there (a city, not a district).
+
+    Only claimed tables whose figures are settled (a counted or resolved sheet) are compared; the
+    others (annulled, still at the dispute body, never installed, no sheet yet) are left out of
+    every metric, counted by state in ``estimates.claimed_left_out``, and the reading says so."""
     names = dict(level_names or {})
     claimed_ids = {str(t) for t in claimed}
     ids = frame[tf.TABLE].cast(pl.Utf8)
@@ -129,20 +165,21 @@ def test(
     if fr.has_electors(f):
         metrics["turnout"] = fr.safe_ratio(cast, fr.as_int(f, tf.ELECTORS))
     metrics["blank_null_share"] = fr.safe_ratio(fr.as_int(f, tf.BLANK) + fr.as_int(f, tf.NULL), cast)
-    # Annulled sheets carry all ballots as null: their shares describe the ruling, not the table.
-    # Their turnout is the sheet's own, but a sheet is often annulled for its figures (more ballots
-    # than electors), so comparing it with counted peers reads the ruling's cause back as a finding:
-    # every metric reads counted and resolved sheets, and the reading says how many were left out.
-    annulled = (f[tf.STATE] == "annulled").to_numpy() if tf.STATE in f.columns else np.zeros(f.height, bool)
+    # Only settled figures are compared: a counted or resolved sheet. Annulled sheets carry all
+    # ballots as null: their shares describe the ruling, not the table, and a sheet is often annulled
+    # for its figures (more ballots than electors), so comparing it with counted peers reads the
+    # ruling's cause back as a finding. A table never installed has no sheet (its zeros are no
+    # turnout), and a sheet still at the dispute body holds provisional figures the ruling may change:
+    # neither is compared, and the reading says how many of each were left out.
+    state = f[tf.STATE].cast(pl.Utf8).to_numpy() if tf.STATE in f.columns else np.full(f.height, "counted", dtype=object)
+    unsettled = ~np.isin(state, list(tf.COUNTED_STATES))
     for values in metrics.values():
-        values[annulled] = np.nan
-    n_annulled = int((annulled & is_claimed).sum())
-    left_out = (
-        ""
-        if not n_annulled
-        else f" The {n_annulled:,} annulled {label} table(s) are left out: their figures are not in the count, "
-        "and a sheet is often annulled because of its figures."
-    )
+        values[unsettled] = np.nan
+    left_out_by_state = {
+        st: int(((state == st) & is_claimed).sum()) for st in LEFT_OUT_WORDS if ((state == st) & is_claimed).any()
+    }
+    n_annulled = left_out_by_state.get("annulled", 0)
+    left_out = _left_out_words(left_out_by_state, label)
     first_choice = None
     if first_round is not None:
         j = f.select(tf.TABLE).join(first_round.with_columns(pl.col(tf.TABLE).cast(pl.Utf8)), on=tf.TABLE, how="left")
@@ -159,7 +196,13 @@ def test(
             if "turnout" in metrics and tf.ELECTORS in j.columns:
                 metrics["turnout_change"] = metrics["turnout"] - fr.safe_ratio(fr.as_int(j, tf.CAST), fr.as_int(j, tf.ELECTORS))
     start = fr.peer_level(f, start)
-    peers_word = "nation" if start == "national" else level_word(names.get(start, start))
+    is_abroad = (
+        f[tf.DEPARTMENT].cast(pl.Utf8).is_in(list(abroad)).to_numpy()
+        if abroad and tf.DEPARTMENT in f.columns
+        else np.zeros(f.height, dtype=bool)
+    )
+    names_abroad = {**names, **(abroad_names or {})}
+    peers_word = _peers_word(start, names, names_abroad, is_abroad[is_claimed & ~unsettled])
     where = (  # the nation has no coarser area to fall back on
         "the other tables of the nation ("
         if start == "national"
@@ -174,13 +217,14 @@ def test(
         n_used = int(used.sum())
         words = METRIC_WORDS[name].format(winner=choice_word(winner, choice_names))
         if n_used == 0:
-            out.append(not_applicable(f"claims_vs_peers.{name}", f"no {label} table has a defined {words}."))
+            why = f"none of the {label} tables has a value of {words}.{left_out}"
+            out.append(not_applicable(f"claims_vs_peers.{name}", why))
             continue
         direction = "above" if stat > 0 else "below"
         levels: dict[str, int] = {}
-        for i in np.unique(level_of[used]):
-            key = names.get(fr.LEVELS[i], fr.LEVELS[i])
-            levels[key] = levels.get(key, 0) + int((level_of[used] == i).sum())
+        for i, away in zip(level_of[used], is_abroad[used], strict=True):
+            key = (names_abroad if away else names).get(fr.LEVELS[i], fr.LEVELS[i])
+            levels[key] = levels.get(key, 0) + 1
         n_extreme = int(extreme.sum())
         outside = f"{n_extreme:,} " + ("is" if n_extreme == 1 else "are")
         reading = (
@@ -214,10 +258,18 @@ def test(
                         else ()
                     ),
                 ),
+                estimates={
+                    "mean_percentile": 100 * (stat + 0.5),
+                    "mean_percentile_minus_half": stat,
+                    "claimed_with_value": n_used,
+                    "outside_central_95": n_extreme,
+                    "claimed_left_out": left_out_by_state,
+                },
                 details={
                     "claimed_in_frame": n_found,
                     "claimed_with_value": n_used,
                     "claimed_annulled": n_annulled,
+                    "claimed_left_out": left_out_by_state,
                     "claimed_requested": len(claimed_ids),
                     "peer_levels": levels,
                     "per_table": per_table[:2000],

@@ -200,6 +200,8 @@ def run_suite(
                 seed=seed,
                 level_names=names,
                 choice_names=said,
+                abroad=abroad,
+                abroad_names=abroad_level_names,
                 **o,
             )
         if name == "count_order":

@@ -136,6 +136,8 @@ def read_table_list(path: Path) -> TableList:
     """The table ids in the file, in order, kept as text (leading zeros matter). A table listed twice
     is kept twice: what a repeat means is the caller's (stakes weighs it once and says so)."""
     listed = read_listed_rows(path)
+    if not listed.rows and not listed.problems.total:  # a header alone lists nothing: refused as --order refuses it
+        listed.problems.add(1, listed.column, f"no table is listed under the header: expected {EXPECTED}")
     listed.problems.raise_if_any()
     out = TableList(TableId(r.table) for r in listed.rows)
     out.source, out.column, out.lines = listed.source, listed.column, [r.line for r in listed.rows]

@@ -275,7 +275,9 @@ def test_forensics_anomaly_thresholds_are_applied(clean):
     assert {r.test for r in base} >= {"anomalies.null_share", "anomalies.resolved_net", "anomalies.turnout_full"}
 
 
-def test_forensics_resolved_net_flags_only_a_lead_that_rests_on_rulings(clean):
+def test_forensics_resolved_net_says_whether_the_lead_rests_on_rulings_without_a_verdict(clean):
+    """Whether the resolved sheets' net exceeds the margin is arithmetic, not a test: the result is a
+    summary with no ``flagged`` (review13c #9: it was a test, flagged with no null)."""
     totals = {c: int(clean[f"v_{c}"].sum()) for c in ("A", "B")}
     lead, other = sorted(totals, key=totals.get, reverse=True)
 
@@ -284,9 +286,11 @@ def test_forensics_resolved_net_flags_only_a_lead_that_rests_on_rulings(clean):
 
     # One resolved table cannot carry the lead; every table the leader won, resolved, does.
     one = anomalies.resolved_net(resolved_where(pl.col("table") == clean["table"][0]), choices=["A", "B"])
-    assert one.flagged() is False and "does not rest" in one.reading
+    assert one.estimates["lead_rests_on_rulings"] is False and "does not rest" in one.reading
+    assert one.is_listing and one.flagged() is None and "flagged" not in one.to_dict()
     won = anomalies.resolved_net(resolved_where(pl.col(f"v_{lead}") > pl.col(f"v_{other}")), choices=["A", "B"])
-    assert won.flagged() is True and "rests on these rulings" in won.reading
+    assert won.estimates["lead_rests_on_rulings"] is True and "rests on these rulings" in won.reading
+    assert won.to_dict()["kind"] == "listing" and won.to_dict()["p_value"] is None
     assert won.estimates["national_margin"] == totals[lead] - totals[other]
 
 
