@@ -38,14 +38,21 @@ def forensics_command(
         ),
     ] = None,
     claims: Annotated[
-        Path | None, typer.Option("--claims", help="CSV of claimed tables (column MESA_DE_VOTACION or table)")
+        Path | None,
+        typer.Option(
+            "--claims",
+            help="CSV of claimed tables (a table column: table, MESA_DE_VOTACION, mesa or Número Mesa); only those "
+            "with settled figures (counted or resolved) are compared, the others are counted and said",
+        ),
     ] = None,
     order: Annotated[
         Path | None,
         typer.Option(
             "--order",
-            help="CSV of the real count order: column table, optional at (time or rank; without it, one moment); "
-            "tables not listed are not yet counted. Default: the times the log recorded each sheet",
+            help="CSV of the real count order: a table column (table, MESA_DE_VOTACION, mesa, or Número Mesa as in "
+            "the TREP files, taken as they are), optional at (time or rank; without it, one moment); tables not "
+            "listed are not yet counted, and the listed ones are read with the store's figures (the final count's, "
+            "not a snapshot's own). Default: the times the log recorded each sheet",
         ),
     ] = None,
     alpha: Annotated[str | None, typer.Option("--alpha", help="Significance level (default 0.05)")] = None,

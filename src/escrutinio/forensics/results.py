@@ -181,7 +181,8 @@ CSV_ESTIMATES = (
 """The main estimates a CSV row carries as columns of their own (empty where a test has none),
 in this order: (column, key in ``estimates`` or (key, index into its [low, high] pair)).
 ``f_i_beyond_model`` is true where the fingerprint's tilt is past what Klimek's incremental fraud
-produces: ``f_i`` is then a floor and ``f_i_high`` is empty (no upper end the model can give)."""
+produces: ``f_i`` is then a floor and ``f_i_high`` is empty (no upper end the model can give).
+``low`` and ``high`` hold the result's interval where its estimates name no ends of their own."""
 
 CSV_MARKERS = frozenset({"f_i_beyond_model"})
 """The columns of :data:`CSV_ESTIMATES` that hold true or false, not a figure."""
@@ -226,14 +227,24 @@ def csv_row(d: dict[str, Any]) -> dict[str, Any]:
     }
     row.update(null_distribution=null.get("distribution"), null_draws=null.get("draws"), n_tables_named=d.get("n_tables_named"))
     row.update({column: pick(column, key) for column, key in CSV_ESTIMATES})
+    interval = d.get("interval")
+    if row["low"] is None and row["high"] is None and isinstance(interval, list) and len(interval) == 2:
+        row.update(low=interval[0], high=interval[1])  # the result's interval, where its estimates name no other
     return {c: row[c] for c in CSV_COLUMNS}
 
 
 def _figure(x: float) -> str:
-    """A figure for the text output: counts and large figures in full (30,398, not 3.04e+04), else 4 digits."""
+    """A figure for the text output: counts in full (30,398, not 3.04e+04), large figures with the
+    one decimal the readings give them (2,358.6, which the header rounded to 2,359), else 4 digits."""
     if float(x).is_integer() and abs(x) < 1e15:
         return f"{int(x):,}"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+    return f"{x:,.1f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def _p_figure(p: float) -> str:
+    """A p-value for the text output's header, as the readings give it (:func:`frames.fmt_p`):
+    ``p=0.042``, ``p<0.001`` (it printed ``p=0.000999`` beside a reading's "p < 0.001")."""
+    return f"p={p:.2g}" if p >= 0.001 else "p<0.001"
 
 
 def not_applicable(test: str, why: str, *, level: str | None = None, listing: bool = False) -> ForensicResult:
@@ -340,7 +351,7 @@ class SuiteResult:
     @staticmethod
     def _block(r: ForensicResult, word: str) -> list[str]:
         """One result's lines: its verdict word (none for a listing), figures, wording and caveats."""
-        p = "" if r.p_value is None else f"  p={r.p_value:.3g}"
+        p = "" if r.p_value is None else f"  {_p_figure(r.p_value)}"
         # "a to b", not "[a, b]": a thousands separator made [30,185, 30,717] ambiguous.
         iv = "" if r.interval is None else f"  interval={_figure(r.interval[0])} to {_figure(r.interval[1])}"
         stat = "" if r.statistic is None else f"  {r.statistic_name}={_figure(r.statistic)}"

@@ -296,3 +296,27 @@ def test_forensics_cli_seed_makes_the_resampling_reproducible(store: Path) -> No
     assert strip[0] == strip[1]
     bad = _cli(store, "forensics", "--tests", "digits", "--seed", "-1")
     assert bad.returncode == 2 and "--seed" in bad.stderr
+
+
+@pytest.mark.parametrize(("command", "option"), [("forensics", "--claims"), ("forensics", "--order"), ("stakes", "--claims")])
+def test_a_list_with_a_header_and_no_table_is_refused_alike(store: Path, tmp_path: Path, command: str, option: str) -> None:
+    """--order refused a header with no row (file:1:table: no table is listed); --claims took it and
+    the suite said "no claimed tables were given", exit 0 (review13c #8)."""
+    path = tmp_path / "empty.csv"
+    path.write_text("table\n")
+    args = ("--tests", "count_order,peers") if command == "forensics" else ()
+    out = _cli(store, command, *args, option, str(path))
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.startswith(f"error: {option}: {path}:1:table: no table is listed under the header")
+    assert out.stderr.count("\n") == 1
+
+
+def test_python_m_escrutinio_runs_the_cli(store: Path) -> None:
+    """``python -m escrutinio`` failed: the package had no __main__ (review13c #10)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "escrutinio", "--db", str(store), "forensics", "--tests", "digits", "-f", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["results"][0]["family"] == "digits"
