@@ -25,7 +25,7 @@ def test_the_russia_fingerprint_stays_flagged_at_both_levels(year: int, leader: 
     names = {"department": "region", "province": "territorial_commission"}
     r = fingerprint.test(russia(year), winner=leader, by=level, level_names=names)
     assert r.flagged() is True, r.reading
-    assert r.estimates["cluster_level"] == clusters
+    assert r.estimates["cluster_level"] == names[clusters]  # the election's name (review13c #7: it said province)
     assert "province" not in r.reading + (r.null or "")
 
 

@@ -11,4 +11,4 @@ def test_an_interval_prints_as_low_to_high() -> None:
         test="novel.count", statistic=30_400.5, statistic_name="expected", interval=(30_185.2, 30_717.4), reading="."
     )
     text = SuiteResult((r,), "A", ("A", "B"), None, 1000, 1000, 0.0).to_text()
-    assert "interval=30,185 to 30,717" in text and "[" not in text.splitlines()[3]
+    assert "interval=30,185.2 to 30,717.4" in text and "[" not in text.splitlines()[3]  # one decimal, as readings give it
