@@ -381,6 +381,14 @@ def stakes_command(
             "count the annulled ones (at their district's rates, at worst case)"
         ),
     ] = None,
+    per_table: Annotated[
+        Path | None,
+        typer.Option(
+            "--per-table",
+            help="With --claims: write each listed table's outcomes here, one CSV row per table (the margin "
+            "change of each outcome: annul, count as is, at its area's rates, at worst and best case)",
+        ),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -392,7 +400,13 @@ def stakes_command(
     _check_format(fmt)
     from escrutinio.output import emit
 
+    if per_table is not None and claims is None:
+        from escrutinio.parsing import InputError
+
+        raise InputError("--per-table: expected --claims too: it writes the outcomes of the tables a list names")
     result = _session(db).stakes.report(listed=claims)
+    if per_table is not None:
+        _write_per_table(result["listed"]["per_table"], per_table)
     if fmt != "table":
         emit(result, fmt)
         return
@@ -427,6 +441,29 @@ def stakes_command(
         from escrutinio.app.stakes import listed_lines
 
         typer.echo("\n".join(listed_lines(result["listed"])))
+
+
+def _write_per_table(rows: list[dict[str, Any]], path: Path) -> None:
+    """Each listed table as one CSV row: its state, area and ballots, and the margin change of each
+    of its outcomes (``margin_change_annul``…; empty where the outcome is not one of the table's).
+    Why a file of its own: the report's CSV is one row of figures, and a list of tables has no
+    place in it (the flat form leaves lists of records out)."""
+    from escrutinio.output import csv_text
+
+    names = [o["outcome"] for row in rows for o in row["outcomes"]]
+    kinds = list(dict.fromkeys(names))
+    flat = [
+        {
+            "table": row["table"],
+            "state": row["state"],
+            "area": row.get("area"),
+            "ballots": row.get("ballots"),
+            **{f"margin_change_{k}": {o["outcome"]: o["margin_change"] for o in row["outcomes"]}.get(k) for k in kinds},
+        }
+        for row in rows
+    ]
+    path.write_text(csv_text(flat, ["table", "state", "area", "ballots"]), encoding="utf-8")
+    sys.stderr.write(f"per table: {path}\n")
 
 
 def demo_dispute_command(

@@ -1,0 +1,36 @@
+"""``stakes --claims FILE --per-table OUT``: each listed table's outcomes as one CSV row; the report's
+CSV had no room for them (its flat form drops lists of records) and they were only in JSON
+(review13c #10)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.onpe_sample import write
+
+
+def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "escrutinio.cli", "--db", str(db), *args], capture_output=True, text=True)
+
+
+def test_each_listed_table_is_a_row_of_the_per_table_csv(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    assert _cli(db, "load", str(write(tmp_path / "a.csv")), "--election", "peru-2021-runoff").returncode == 0
+    listed = tmp_path / "list.csv"
+    listed.write_text("MESA_DE_VOTACION\n000004\n000001\n")
+    out_csv = tmp_path / "per_table.csv"
+    out = _cli(db, "stakes", "--claims", str(listed), "--per-table", str(out_csv), "-f", "json")
+    assert out.returncode == 0, out.stderr
+    per_table = json.loads(out.stdout)["listed"]["per_table"]
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8")))
+    assert [r["table"] for r in rows] == [t["table"] for t in per_table]
+    for row, table in zip(rows, per_table, strict=True):
+        assert row["state"] == table["state"]
+        for o in table["outcomes"]:
+            assert int(row[f"margin_change_{o['outcome']}"]) == o["margin_change"]
+    alone = _cli(db, "stakes", "--per-table", str(out_csv))
+    assert alone.returncode == 2 and alone.stderr.startswith("error: --per-table: expected --claims too")
