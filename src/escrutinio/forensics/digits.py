@@ -17,8 +17,13 @@ Both look at the vote counts of the choices at every counted table.
   way, they would add :data:`SPREAD_BOUND` (0.1) to the chi-square (:func:`worst_noncentrality`):
   about a spread of 5 votes. Of those, the counts of 10 or more are tested as the paper does (a
   choice with no vote at a table puts a point mass on 0; the cut takes the whole run 0-9, where the
-  counts read are rare): chi-square against 10 % a digit, 9 degrees of freedom (Peru's first round:
-  50,574 of 1,530,090 counts, spread 5.4 votes or more).
+  counts read are rare): chi-square against 10 % a digit (Peru's first round: 50,574 of 1,530,090
+  counts, spread 5.4 votes or more). Its null is not the chi-square table but the digits those very
+  counts give honestly (:func:`last_digit_null`): each a binomial around the count its area's share
+  predicts, its last digit's distribution exact (:func:`last_digit_shares`), their histogram drawn
+  :data:`NULL_DRAWS` times. Whatever the counts' sizes still do to their digits after the spread cut is
+  then in the null rather than a false alarm, at any number of counts; on clean elections shaped like
+  the real ones it is 9.0 on average to within a few hundredths, the table's mean.
   Fewer than :data:`MIN_READ` (100) counts read: cannot tell, and the wording says why. Until this
   change the test read every count of 10 or more against its own histogram smoothed over 11 values;
   that null misfit curved histograms and flagged 5 of 6 clean elections shaped like Peru's first round.
@@ -35,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special, stats
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import frames as fr
@@ -112,6 +117,89 @@ def worst_noncentrality(departure: np.ndarray) -> np.ndarray:
     return n * (2.0 * (mean[:4] ** 2).sum(axis=0) + mean[4] ** 2)
 
 
+NULL_DRAWS = 9_999
+"""Draws of the last-digit test's Monte-Carlo null (its p-value is (1 + draws at least as far from
+flat as the observed digits) / (1 + draws), so it resolves 1e-4)."""
+BELOW_TEN = 10
+"""The column of :func:`last_digit_shares` that holds P(count < 10): the counts the test leaves out."""
+
+
+_K = np.arange(1, 6)
+_WAVES = 2.0 * np.pi * np.outer(_K, np.arange(10)) / 10.0
+"""2πkd/10 for k = 1..5 (rows) and d = 0..9 (columns)."""
+
+
+def last_digit_shares(n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """For X ~ Binomial(n, p), one row per count: P(X ≥ 10 and X ends in d) for d = 0..9, then
+    P(X < 10) (column :data:`BELOW_TEN`).
+
+    X mod 10 = d with probability (1/10)·Σ_{k=0..9} φ_k·e^{−2πikd/10}, φ_k = (1 − p + p·e^{2πik/10})^n
+    the binomial's characteristic function at 2πk/10 (its moduli are :func:`digit_departure`'s), and
+    φ_{10−k} its conjugate: (1/10)·(1 + Σ_{k=1..5} w_k·|φ_k|·cos(n·θ_k − 2πkd/10)), θ_k the angle of
+    1 − p + p·e^{2πik/10}, w = 2 for k = 1..4 and 1 for k = 5. The single-digit counts the test leaves
+    out are taken off their digit (the exact pmf, where P(X < 10) can exceed 1e-15), so the row is the
+    honest count's distribution over what the test sees of it.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
+    out = np.zeros((len(n), 11))
+    out[:, :10] = 0.1
+    for i, k in enumerate(_K):
+        # |φ_k| (a count's pull on its last digit at frequency k) falls fast with k and with the spread;
+        # only the counts where it reaches 1e-17 move their row off 10 % in double precision.
+        re = 1.0 - p + p * np.cos(2.0 * np.pi * k / 10.0)
+        im = p * np.sin(2.0 * np.pi * k / 10.0)
+        log_modulus = 0.5 * n * np.log(np.maximum(re * re + im * im, 1e-300))
+        rough = np.flatnonzero(log_modulus > -39.0)
+        if not len(rough):  # |φ_k| falls with k up to 5 (1 − cos 2πk/10 rises): none rough further on
+            break
+        weight = (2.0 if k < 5 else 1.0) * 0.1 * np.exp(log_modulus[rough])
+        angle = n[rough] * np.arctan2(im[rough], re[rough])
+        # cos(nθ − 2πkd/10) = cos nθ·cos 2πkd/10 + sin nθ·sin 2πkd/10
+        out[rough, :10] += (weight * np.cos(angle))[:, None] * np.cos(_WAVES[i])[None, :]
+        out[rough, :10] += (weight * np.sin(angle))[:, None] * np.sin(_WAVES[i])[None, :]
+    # P(X ≤ 9) ≤ exp(−t²/(2(σ² + t/3))), t = μ − 9 (Bernstein): the exact pmf only where that passes 1e-15.
+    t = n * p - (MIN_COUNT - 1)
+    small = np.flatnonzero((t <= 0) | (t * t <= 69.1 * (n * p * (1.0 - p) + t / 3.0)))
+    if len(small):
+        k, m, q = np.arange(MIN_COUNT)[None, :], n[small, None], p[small, None]
+        log_pmf = special.gammaln(m + 1) - special.gammaln(k + 1) - special.gammaln(np.maximum(m - k, 0) + 1)
+        pmf = np.where(k <= m, np.exp(log_pmf + special.xlogy(k, q) + special.xlog1py(m - k, -q)), 0.0)
+        out[small, :10] -= pmf
+        out[small, BELOW_TEN] = pmf.sum(axis=1)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def chi2_flat(histogram: np.ndarray) -> np.ndarray:
+    """Chi-square of last-digit histograms (rows; columns 0..9, any further column ignored) against
+    10 % a digit, each against its own total."""
+    h = np.atleast_2d(np.asarray(histogram, dtype=np.float64))[:, :10]
+    e = np.maximum(h.sum(axis=1, keepdims=True) / 10.0, 1e-300)
+    return ((h - e) ** 2 / e).sum(axis=1)
+
+
+def last_digit_null(shares: np.ndarray, draws: int = NULL_DRAWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The honest histogram of the counts read and ``draws`` chi-squares (:func:`chi2_flat`) it gives.
+
+    Each count falls in one of :func:`last_digit_shares`' eleven columns, independently of the others
+    (the honest count is binomial around its prediction; the counts of one table are tied through its
+    valid votes, but a count spread over 5 votes or more ends in a digit all but independent of the
+    table's other counts). The histogram, a sum of such independent draws, is Gaussian to within the
+    central limit theorem's error at the hundreds of counts the test needs: mean Σ qᵢ, covariance
+    Σ (diag qᵢ − qᵢqᵢᵀ). So it is drawn ``draws`` times from that Gaussian (vectorised: draws × 11),
+    and each draw's chi-square against 10 % a digit is the null of the observed chi-square. What the
+    honest counts' own sizes do to their last digits is in the null, not a false alarm.
+    """
+    q = np.asarray(shares, dtype=np.float64)
+    mean = q.sum(axis=0)
+    cov = np.diag(mean) - q.T @ q
+    w, v = np.linalg.eigh(cov)
+    root = v * np.sqrt(np.clip(w, 0.0, None))[None, :]
+    z = np.random.default_rng(seed).standard_normal((draws, len(mean)))
+    return mean, chi2_flat(mean[None, :] + z @ root.T)
+
+
 def expected_counts(frame: pl.DataFrame, cols: list[str], level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every choice's count at every counted table (``frame`` already counted), its table's valid
     votes, the choice's share of the valid votes at the **other** tables of the table's area at
@@ -136,6 +224,55 @@ def expected_counts(frame: pl.DataFrame, cols: list[str], level: str) -> tuple[n
         p.append(np.clip(np.divide(area_x[groups] - x, others, out=np.zeros(len(x)), where=others > 0), 0.0, 1.0))
     which = np.repeat(np.arange(len(cols)), frame.height)
     return np.concatenate(v), np.tile(valid, len(cols)), np.concatenate(p), which
+
+
+PEER_DRAWS = 4
+"""Tables of its area each count's honest share is drawn from in the last-digit test's null (the sum of
+many counts' digit distributions varies little with it: what matters is the area's spread of shares)."""
+
+
+def peer_shares(
+    frame: pl.DataFrame, cols: list[str], level: str, predicted: np.ndarray, draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """For every choice's count at every counted table (stacked as :func:`expected_counts` stacks them,
+    ``predicted`` its area's share there), ``draws`` shares an honest table of its area could have:
+    the prediction plus the deviation of a random other table of the area from the area's mean share,
+    shrunk by the part of the tables' spread that their own binomial noise explains.
+
+    Why: an honest count is binomial around its *table's* share, and tables of one area differ (a
+    village votes apart from its neighbours; a choice gets 2 % at one table and 30 % at the next).
+    That spread puts some of an honest count's mass near 10, where the test's single-digit cut makes
+    its digits uneven, and near 0 or all the valid votes: a binomial around the area's share misses it
+    (clean Bolivias flagged 9.6 %). The other tables' shares carry that spread in its real shape, but
+    also their own binomial noise, which would count the noise twice (a null spread too wide has digits
+    flatter than honest counts): each deviation is shrunk by √(1 − binomial variance / variance of the
+    shares) of its area (method of moments; 0 where the noise explains all the spread, which leaves the
+    binomial around the area's share).
+    """
+    valid = fr.as_int(frame, tf.VALID)
+    groups, _ = fr.peer_groups(frame, level, min_size=MIN_PEERS)
+    h = frame.height
+    order = np.argsort(groups, kind="stable")
+    size = np.bincount(groups)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    position = np.empty(h, dtype=np.int64)
+    position[order] = np.arange(h) - start[groups[order]]
+    g = groups[:, None]
+    pick = np.floor(rng.random((h, draws)) * np.maximum(size[g] - 1, 1)).astype(np.int64)
+    pick += (pick >= position[:, None]) & (size[g] > 1)  # another table of the area, never the table itself
+    peer = order[start[g] + np.minimum(pick, size[g] - 1)]
+    has = (valid > 0).astype(np.float64)
+    tables = np.maximum(np.bincount(groups, weights=has), 1.0)
+    out = []
+    for i, c in enumerate(cols):
+        share = np.divide(fr.as_int(frame, c), valid, out=np.zeros(h), where=valid > 0)
+        mean = np.bincount(groups, weights=share * has) / tables
+        spread = np.bincount(groups, weights=(share - mean[groups]) ** 2 * has) / tables
+        noise = np.bincount(groups, weights=np.divide(share * (1 - share), valid, out=np.zeros(h), where=valid > 0)) / tables
+        shrink = np.sqrt(np.clip(1.0 - np.divide(noise, spread, out=np.ones_like(noise), where=spread > 0), 0.0, 1.0))
+        deviation = np.where(valid[peer] > 0, share[peer] - mean[g], 0.0) * shrink[g]
+        out.append(np.clip(predicted[i * h : (i + 1) * h, None] + deviation, 0.0, 1.0))
+    return np.concatenate(out) if out else np.zeros((0, draws))
 
 
 def second_digit_test(
@@ -252,6 +389,8 @@ def last_digit_test(
     alpha: float = 0.05,
     level_label: str | None = None,
     spread_bound: float = SPREAD_BOUND,
+    draws: int = NULL_DRAWS,
+    seed: int = 0,
 ) -> ForensicResult:
     """Beber & Scacco's last-digit test (chi-square against 10 % a digit), on the counts whose honest
     spread makes a flat last digit hold: see the module's docstring."""
@@ -265,13 +404,13 @@ def last_digit_test(
     order = np.argsort(departure[0], kind="stable")  # widest honest spread first
     worst = worst_noncentrality(departure[:, order])
     fits = np.flatnonzero(worst <= spread_bound)
-    read = np.zeros(len(v), dtype=bool)
+    chosen = np.zeros(len(v), dtype=bool)
     if len(fits):
-        read[order[: fits[-1] + 1]] = True
+        chosen[order[: fits[-1] + 1]] = True
     # Single-digit counts are left out, as Beber & Scacco do: a choice with no vote at a table (a
     # community voting as one) puts a point mass on 0 that says nothing of how figures were written,
     # and the cut takes a whole run of ten values (0-9), below the counts read, where they are rare.
-    read &= v >= MIN_COUNT
+    read = chosen & (v >= MIN_COUNT)
     spread = np.sqrt(n * p * (1.0 - p))
     total = int(read.sum())
     flat_all = v >= MIN_COUNT
@@ -329,16 +468,29 @@ def last_digit_test(
             level=level,
         )
     obs = np.bincount(v[read] % 10, minlength=10)
-    expected = np.full(10, total / 10)
-    stat = float(((obs - expected) ** 2 / expected).sum())
-    p_value = float(stats.chi2.sf(stat, 9))
+    stat = float(chi2_flat(obs)[0])
+    peers = peer_shares(f, cols, level, p, PEER_DRAWS, np.random.default_rng([seed, 1]))[chosen]
+    shares = sum(last_digit_shares(n[chosen], peers[:, k]) for k in range(PEER_DRAWS)) / PEER_DRAWS
+    honest, null_chi2 = last_digit_null(shares, draws, seed)
+    honest_share = honest[:10] / honest[:10].sum()
+    p_value = float((1 + np.count_nonzero(null_chi2 >= stat)) / (1 + draws))
     top = int(obs.argmax())
-    estimates |= {"observed": obs.tolist(), "expected": expected.tolist(), "chi2_vs_uniform": stat}
+    estimates |= {
+        "observed": obs.tolist(),
+        "expected": (honest_share * total).tolist(),
+        "chi2_vs_uniform": stat,
+        "null_chi2_mean": float(null_chi2.mean()),
+        "null_chi2_95": float(np.quantile(null_chi2, 0.95)),
+        "p_chi2_9df": float(stats.chi2.sf(stat, 9)),
+        "min_count": MIN_COUNT,
+    }
     reading = (
         f"{total:,} of {len(v):,} counts are expected to spread widely enough for an honest last digit to be "
         f"flat (a binomial spread of at least {estimates['min_spread_votes']:.1f} votes around the count "
-        f"the {where}'s share predicts). Their final digits differ from 10 % each by chi-square {stat:.1f} on "
-        f"9 degrees of freedom ({fr.fmt_p(p_value)}); the most frequent is {top} ({obs[top] / total:.2%}). "
+        f"the {where}'s share predicts). Their final digits differ from 10 % each by chi-square {stat:.1f}; "
+        f"honest counts of these sizes, spread as the {where}'s tables are, give "
+        f"{null_chi2.mean():.1f} on average "
+        f"({fr.fmt_p(p_value)}, from {draws:,} draws); the most frequent is {top} ({obs[top] / total:.2%}). "
         + (
             "Some final digits appear more often than counting gives: numbers written without counting "
             "leave this trace, and so does a habit of rounding. Evidence to weigh."
@@ -354,7 +506,13 @@ def last_digit_test(
         reading=reading,
         caveats=caveats,
         estimates=estimates,
-        null="10 % a final digit (Beber & Scacco), on the counts whose honest spread makes it hold; chi-square, 9 df",
+        null=(
+            "chi-square against 10 % a final digit (Beber & Scacco), on the counts whose honest spread makes it "
+            f"hold, against the digits those counts give honestly: each binomial over its table's valid votes "
+            f"at its {where}'s share moved as a random other table of the {where} stands from it (less that "
+            f"table's binomial noise; {PEER_DRAWS} such tables a count; their histogram drawn as a Gaussian)"
+        ),
+        draws=draws,
         level=level,
         figures={
             "last_digit": {
@@ -362,7 +520,7 @@ def last_digit_test(
                 "x_label": "last digit",
                 "categories": list(range(10)),
                 "observed_share": (obs / total).tolist(),
-                "null_share": [0.1] * 10,
+                "null_share": honest_share.tolist(),
             }
         },
     )
@@ -382,5 +540,5 @@ def test(
     test expects, and so which it reads; the district by default)."""
     return [
         second_digit_test(frame, choices=choices, replicates=replicates, alpha=alpha, seed=seed),
-        last_digit_test(frame, choices=choices, by=by, alpha=alpha, level_label=level_label),
+        last_digit_test(frame, choices=choices, by=by, alpha=alpha, level_label=level_label, seed=seed),
     ]
