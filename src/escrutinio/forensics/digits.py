@@ -19,8 +19,9 @@ Both look at the vote counts of the choices at every counted table.
   choice with no vote at a table puts a point mass on 0; the cut takes the whole run 0-9, where the
   counts read are rare): chi-square against 10 % a digit (Peru's first round: 50,574 of 1,530,090
   counts, spread 5.4 votes or more). Its null is not the chi-square table but the digits those very
-  counts give honestly (:func:`last_digit_null`): each a binomial around the count its area's share
-  predicts, its last digit's distribution exact (:func:`last_digit_shares`), their histogram drawn
+  counts give honestly (:func:`last_digit_null`): each a binomial over its table's valid votes at a
+  share its area's tables could have (:func:`peer_shares`), its last digit's distribution exact
+  (:func:`last_digit_shares`), their histogram drawn
   :data:`NULL_DRAWS` times. Whatever the counts' sizes still do to their digits after the spread cut is
   then in the null rather than a false alarm, at any number of counts; on clean elections shaped like
   the real ones it is 9.0 on average to within a few hundredths, the table's mean.
@@ -179,8 +180,30 @@ def chi2_flat(histogram: np.ndarray) -> np.ndarray:
     return ((h - e) ** 2 / e).sum(axis=1)
 
 
-def last_digit_null(shares: np.ndarray, draws: int = NULL_DRAWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The honest histogram of the counts read and ``draws`` chi-squares (:func:`chi2_flat`) it gives.
+_FLAT = np.append(np.full(10, 0.1), 0.0)
+"""A count spread widely: 10 % a final digit, never below ten."""
+
+
+def last_digit_moments(n: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Σ qᵢ and Σ qᵢqᵢᵀ over counts X ~ Binomial(nᵢ, pᵢ), qᵢ their :func:`last_digit_shares` rows:
+    what the histogram of their last digits needs (:func:`last_digit_null`). Only counts whose row is
+    off :data:`_FLAT` in double precision (|φ_1| ≥ e^−39, or P(X < 10) possibly ≥ 1e-15) are computed;
+    the others add the flat row."""
+    n = np.asarray(n, dtype=np.float64)
+    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
+    re = 1.0 - p + p * np.cos(2.0 * np.pi / 10.0)
+    im = p * np.sin(2.0 * np.pi / 10.0)
+    t = n * p - (MIN_COUNT - 1)
+    near_ten = (t <= 0) | (t * t <= 69.1 * (n * p * (1.0 - p) + t / 3.0))
+    rough = np.flatnonzero((0.5 * n * np.log(np.maximum(re * re + im * im, 1e-300)) > -39.0) | near_ten)
+    q = last_digit_shares(n[rough], p[rough])
+    flat = len(n) - len(rough)
+    return q.sum(axis=0) + flat * _FLAT, q.T @ q + flat * np.outer(_FLAT, _FLAT)
+
+
+def last_digit_null(mean: np.ndarray, second: np.ndarray, draws: int = NULL_DRAWS, seed: int = 0) -> np.ndarray:
+    """``draws`` chi-squares (:func:`chi2_flat`) of the honest histogram of the counts read, from its
+    :func:`last_digit_moments` (``mean`` = Σ qᵢ, ``second`` = Σ qᵢqᵢᵀ).
 
     Each count falls in one of :func:`last_digit_shares`' eleven columns, independently of the others
     (the honest count is binomial around its prediction; the counts of one table are tied through its
@@ -189,15 +212,12 @@ def last_digit_null(shares: np.ndarray, draws: int = NULL_DRAWS, seed: int = 0) 
     central limit theorem's error at the hundreds of counts the test needs: mean Σ qᵢ, covariance
     Σ (diag qᵢ − qᵢqᵢᵀ). So it is drawn ``draws`` times from that Gaussian (vectorised: draws × 11),
     and each draw's chi-square against 10 % a digit is the null of the observed chi-square. What the
-    honest counts' own sizes do to their last digits is in the null, not a false alarm.
+    honest counts' own sizes do to their digits is in the null, not a false alarm.
     """
-    q = np.asarray(shares, dtype=np.float64)
-    mean = q.sum(axis=0)
-    cov = np.diag(mean) - q.T @ q
-    w, v = np.linalg.eigh(cov)
+    w, v = np.linalg.eigh(np.diag(mean) - second)
     root = v * np.sqrt(np.clip(w, 0.0, None))[None, :]
     z = np.random.default_rng(seed).standard_normal((draws, len(mean)))
-    return mean, chi2_flat(mean[None, :] + z @ root.T)
+    return chi2_flat(mean[None, :] + z @ root.T)
 
 
 def expected_counts(frame: pl.DataFrame, cols: list[str], level: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -226,9 +246,11 @@ def expected_counts(frame: pl.DataFrame, cols: list[str], level: str) -> tuple[n
     return np.concatenate(v), np.tile(valid, len(cols)), np.concatenate(p), which
 
 
-PEER_DRAWS = 4
-"""Tables of its area each count's honest share is drawn from in the last-digit test's null (the sum of
-many counts' digit distributions varies little with it: what matters is the area's spread of shares)."""
+PEER_DRAWS = 1
+"""Tables of its area each count's honest share is drawn from in the last-digit test's null. One is
+enough: the null needs the sum of the counts' digit distributions, and a random table a count adds to
+that sum what the area's whole spread would on average (the draw's noise, at most a few counts a digit
+over thousands of counts that are not flat, is far below the histogram's own)."""
 
 
 def peer_shares(
@@ -470,8 +492,9 @@ def last_digit_test(
     obs = np.bincount(v[read] % 10, minlength=10)
     stat = float(chi2_flat(obs)[0])
     peers = peer_shares(f, cols, level, p, PEER_DRAWS, np.random.default_rng([seed, 1]))[chosen]
-    shares = sum(last_digit_shares(n[chosen], peers[:, k]) for k in range(PEER_DRAWS)) / PEER_DRAWS
-    honest, null_chi2 = last_digit_null(shares, draws, seed)
+    moments = [last_digit_moments(n[chosen], peers[:, k]) for k in range(PEER_DRAWS)]
+    honest = sum(m for m, _ in moments) / PEER_DRAWS
+    null_chi2 = last_digit_null(honest, sum(s for _, s in moments) / PEER_DRAWS, draws, seed)
     honest_share = honest[:10] / honest[:10].sum()
     p_value = float((1 + np.count_nonzero(null_chi2 >= stat)) / (1 + draws))
     top = int(obs.argmax())

@@ -42,9 +42,11 @@ def test_forensics_last_digit_shares_are_the_binomial_folded_on_its_last_digit(n
 def test_forensics_last_digit_null_of_flat_counts_is_the_chi_square_table():
     """Counts spread over 20 votes end in each digit with 10 % to double precision: their null is
     Pearson's chi-square on 9 degrees of freedom (mean 9, 95th percentile 16.92)."""
-    shares = digits.last_digit_shares(np.full(50_000, 1600), np.full(50_000, 0.5))
+    n, p = np.full(50_000, 1600), np.full(50_000, 0.5)
+    shares = digits.last_digit_shares(n, p)
     assert np.abs(shares[:, :10] - 0.1).max() < 1e-15 and shares[:, digits.BELOW_TEN].max() == 0
-    mean, chi2 = digits.last_digit_null(shares, draws=20_000, seed=3)
+    mean, second = digits.last_digit_moments(n, p)
+    chi2 = digits.last_digit_null(mean, second, draws=20_000, seed=3)
     assert mean[:10] == pytest.approx(np.full(10, 5_000.0))
     assert chi2.mean() == pytest.approx(9.0, abs=0.2)
     assert np.quantile(chi2, 0.95) == pytest.approx(stats.chi2.ppf(0.95, 9), abs=0.5)
@@ -55,7 +57,7 @@ def test_forensics_last_digit_null_matches_counts_drawn_one_by_one():
     the Gaussian histogram's chi-squares against 10 % a digit agree with drawing the counts themselves
     (mean about 41, not 9), so what their sizes do to their digits is in the null."""
     n, p = np.full(3000, 60), np.full(3000, 0.1)
-    _, chi2 = digits.last_digit_null(digits.last_digit_shares(n, p), draws=4000, seed=1)
+    chi2 = digits.last_digit_null(*digits.last_digit_moments(n, p), draws=4000, seed=1)
     rng = np.random.default_rng(2)
     x = rng.binomial(n, p, size=(4000, 3000))
     hist = np.stack([np.bincount(row[row >= 10] % 10, minlength=10) for row in x])
@@ -65,9 +67,18 @@ def test_forensics_last_digit_null_matches_counts_drawn_one_by_one():
         assert np.quantile(chi2, q) == pytest.approx(np.quantile(brute, q), rel=0.08), q
 
 
+def test_forensics_last_digit_moments_skip_only_flat_counts():
+    """The moments computed on the counts off 10 % alone equal those of every count's row."""
+    rng = np.random.default_rng(0)
+    n, p = rng.integers(0, 3000, 20_000), rng.random(20_000) ** 2
+    q = digits.last_digit_shares(n, p)
+    mean, second = digits.last_digit_moments(n, p)
+    assert mean == pytest.approx(q.sum(axis=0), abs=1e-8) and second == pytest.approx(q.T @ q, abs=1e-8)
+
+
 def test_forensics_last_digit_null_is_the_seeds():
-    shares = digits.last_digit_shares(np.full(500, 80), np.full(500, 0.2))
-    a, b, c = (digits.last_digit_null(shares, draws=100, seed=s)[1] for s in (7, 7, 8))
+    moments = digits.last_digit_moments(np.full(500, 80), np.full(500, 0.2))
+    a, b, c = (digits.last_digit_null(*moments, draws=100, seed=s) for s in (7, 7, 8))
     assert (a == b).all() and not (a == c).all()
 
 
