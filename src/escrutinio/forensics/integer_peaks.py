@@ -6,41 +6,46 @@ on round percentages (70 %, 75 %, 80 % …). Following the paper:
 - **Quantities.** Turnout = ballots cast / registered electors; the leader's result = the leader's
   votes / ballots cast (valid plus invalid: the ballots found in the boxes, as the paper uses).
 - **Inclusion.** Tables with at least :data:`MIN_DENOMINATOR` (100) registered electors for turnout
-  and at least 100 ballots for the result: below that a single vote moves the percentage by more
-  than a point and almost every value is near some integer.
+  and at least 100 ballots for the result (the paper's rule: below that a single vote moves the
+  percentage by more than a point and almost every value is near some integer); the result also
+  needs at least :data:`MIN_SIDE` (10) votes for the leader and 10 other ballots
+  (:func:`result_included`, ours: the binomial redraw is not smooth at 0 votes, see there).
 - **Integer.** A percentage x = 100·v/n is *integer* when it is within :data:`TOLERANCE` (0.05)
   percentage points of a whole number — it reads "k.0 %" at one decimal. This does not depend on the
   table's size the way "v is the count nearest to k % of n" does (on tables of 200 electors every
-  other count is nearest to some integer percentage).
+  other count is nearest to some integer percentage). For the leader's result the whole numbers are
+  1 to 99 (:data:`RESULT_WHOLE`): 0 % and 100 % are not counted, on the observed side or the null's;
+  the turnout counts 0 to 100 (:data:`TURNOUT_WHOLE`). The paper's treatment of 0 % and 100 % is not
+  in the text we could read (docs/forensics-integer-percentages.md); these rules are ours, and why.
 - **Statistics.** The number of tables with an integer turnout, with an integer leader's result, and
   with either (the paper's headline statistic: "turnout and/or leader's result").
-- **Null.** The paper's binomial Monte Carlo, redrawn jointly: every table's ballots are redrawn as
-  c* ~ Binomial(electors, c/electors) and the leader's votes **from those ballots** as
-  w* ~ Binomial(c*, w/c), and the integer-ness of turnout and result is read off the same draw. This
-  keeps each table's size and level but smooths away any preference for round figures. The redraw is
-  not simulated table by table (1,000 draws of Peru's 86,000 tables took 45 s): each table's
-  probability of an integer turnout, an integer result and either under it is computed exactly
-  (:func:`joint_probabilities`: a sum over the likely c* of P(c*) × the binomial mass of w* on c*'s
-  integer counts), and each of the ``draws`` (≥ 1,000) replicates draws the three counts from those
-  probabilities (:func:`null_counts`): the redraw's own distribution, tables being independent under
-  it. Drawing the two indicators independently instead (the result at the observed ballots,
-  P(either) = q_t + q_r − q_t·q_r) under-expected "either" — whether c* is a whole percentage of the
-  electors and whether w* is one of c* both depend on c* — and flagged 9.5 % of 200 clean elections
-  shaped like Peru's at α = 5 %. The result **alone** is weighed at its observed ballots
-  (w* ~ Binomial(c, w/c), :func:`integer_probability`): given the ballots that null is exactly the
-  count's binomial, while redrawing the ballots as well smooths the denominator's arithmetic a second
-  time (the observed ballots are already one draw around the truth, and whether w* is a whole
-  percentage of c* swings with c*: multiples of 12 votes only at 1,200 ballots, none between 16 % and
-  84 % at 301), which flagged 18 of 200 clean elections shaped like Bolivia's (9 %) at α = 5 %. So is
-  it where there are no electors (turnout undefined), the only statistic then.
+- **Null.** The paper's binomial Monte Carlo: a table's ballots redrawn as
+  c* ~ Binomial(electors, c/electors), the leader's votes as w* ~ Binomial(ballots, w/c). This keeps
+  each table's size and level but smooths away any preference for round figures. The redraw is not
+  simulated table by table (1,000 draws of Peru's 86,000 tables took 45 s): each table's probability
+  of an integer turnout, an integer result and both is computed exactly, and each of the ``draws``
+  (≥ 1,000) replicates draws the counts from those probabilities (:func:`null_counts`), tables being
+  independent under the redraw. Each probability is taken where it is unbiased on clean elections:
+
+  - the turnout, and the turnout and result together, under the joint redraw (w* drawn from the
+    redrawn ballots c*, :func:`joint_probabilities`): both integer-nesses depend on c*, so their
+    overlap needs one draw of c* (drawing them independently, q_t·q_r, under-expected "either" and
+    flagged 9.5 % of 200 clean Peru-shaped elections at α = 5 %);
+  - the result at the **observed** ballots (w* ~ Binomial(c, w/c), :func:`integer_probability`), alone
+    and inside "either" (:func:`either_probability`). Redrawing the ballots as well smooths the
+    denominator's arithmetic a second time (the observed ballots are already one draw around the
+    truth, and the share of counts that are whole percentages swings with the ballots: half of them
+    at 200, one in ten at 201, multiples of 12 only at 1,200), and falls short where ballots pile up
+    near such a count: alone it flagged 18 of 200 clean Bolivias (9 %), inside "either" 41 of 595
+    (6.9 %). So is the result weighed where there are no electors (turnout undefined), the only
+    statistic then.
 - **Figures.** Excess = observed − mean of the null; z = excess / sd of the null (both exact: Σq and
   √Σq(1 − q)); p = share of replicates at or above the observed count (with the usual +1),
   one-sided: only an excess is a sign of written-in figures.
 - **Misfit.** A statistic :data:`MISFIT_Z` (3) or more of the null's sds **below** its mean cannot tell
   (``flagged`` null): the null expects far more integer tables than the data hold, so it does not
-  describe them, and an excess of round percentages could hide under it. The Peru 2021 first round's
-  leader's result sits 8.2 sds below: every bit of the deficit is at tables where the leader got 1 to
-  4 votes, whose binomial redraw often lands on 0 votes, a whole percentage the count itself is not.
+  describe them, and an excess of round percentages could hide under it. (The Peru 2021 first round's
+  result sat 8.2 sds below before the boundary rules above; it now fits, z +1.4.)
 
 With ``by`` the excess and z are also given per area at that level (each table keeps its own null,
 so the areas' figures add up to the national ones): the paper's geographical analysis.
@@ -59,6 +64,9 @@ from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import STATUS_NOT_APPLICABLE, STATUS_OK, ForensicResult, choice_word, not_applicable
 
 MIN_DENOMINATOR = 100
+MIN_SIDE = 10
+"""The leader's result is read only where the leader has at least this many votes and the other
+ballots number at least this many: :func:`result_included`."""
 TOLERANCE = 0.05
 """Percentage points either side of a whole number within which a percentage counts as integer."""
 DRAWS = 1000
@@ -79,12 +87,34 @@ RESULT_NULL_TEXT = (
 )
 
 
-def is_integer_percent(v: np.ndarray, n: np.ndarray, tolerance: float = TOLERANCE) -> np.ndarray:
-    """Whether 100·v/n is within ``tolerance`` points of a whole number (False where n is 0)."""
+RESULT_WHOLE = (1, 99)
+"""The whole percentages the leader's result is integer at: 1 % to 99 %. A result of 0 % or 100 % is not
+counted, on the observed side or the null's. The binomial redraw cannot reproduce that boundary: a
+count of 0 (or of every ballot) redraws onto itself with certainty, and a count of 1 to 4 lands on 0
+with a probability of about e^(−count), convex in the count, so around the boundary the redraw puts far
+more tables on it than counting does (a leader at a share λ/c per table has 0 votes with probability
+e^(−λ), the redraw of its count e^(−0.63·λ) on average). The Peru 2021 first round's result sat 8.2
+sds below its null from the tables where Perú Libre got 1 to 4 votes alone. A choice at 0 % or 100 %
+is not the round figure this test looks for; the anomaly checks report a choice at 100 %."""
+TURNOUT_WHOLE = (0, 100)
+"""The whole percentages the turnout is integer at: every one, 100 % included. Counting 100 % is kept
+because the turnout's null fits with it on the clean elections measured: on 150 clean Bolivias the
+turnout's z has mean −0.05 with 100 % counted and +0.26 without it (8 % flagged at α = 5 %), the
+redraw's overshoot onto 100 % offsetting a shortfall of its own nearer the peak of the turnouts
+(docs/forensics-integer-percentages.md, "0 % and 100 %"). A turnout of 0 % is below the inclusion rule's
+reach in practice (a table of 100 electors or more with no ballot)."""
+
+
+def is_integer_percent(
+    v: np.ndarray, n: np.ndarray, tolerance: float = TOLERANCE, whole: tuple[int, int] = TURNOUT_WHOLE
+) -> np.ndarray:
+    """Whether 100·v/n is within ``tolerance`` points of a whole number k with whole[0] ≤ k ≤ whole[1]
+    (False where n is 0): :data:`TURNOUT_WHOLE` for the turnout, :data:`RESULT_WHOLE` for the result."""
     v = np.asarray(v, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     x = 100.0 * v / np.maximum(n, 1)
-    return (n > 0) & (np.abs(x - np.round(x)) <= tolerance + 1e-9)
+    k = np.round(x)
+    return (n > 0) & (np.abs(x - k) <= tolerance + 1e-9) & (k >= whole[0]) & (k <= whole[1])
 
 
 WIDTH = 5.3
@@ -95,7 +125,9 @@ SLACK = 3
 """Counts added to every window: the binomial's tails are longer than the normal's where p is near 0 or 1."""
 
 
-def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLERANCE) -> np.ndarray:
+def integer_probability(
+    v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLERANCE, whole: tuple[int, int] = TURNOUT_WHOLE
+) -> np.ndarray:
     """P(100·v*/n is integer) per table for v* ~ Binomial(n, v/n), exactly (within :data:`WIDTH` sd).
 
     Tables with the same count and denominator have the same probability: it is computed once per
@@ -108,7 +140,7 @@ def integer_probability(v: np.ndarray, n: np.ndarray, *, tolerance: float = TOLE
     pairs, where = np.unique(np.stack([n, v]), axis=1, return_inverse=True)
     nn, vv = pairs
     p = vv / np.maximum(nn, 1)
-    lattice = _IntegerLattice(np.unique(nn[nn > 0]), tolerance)
+    lattice = _IntegerLattice(np.unique(nn[nn > 0]), tolerance, whole)
     half = WIDTH * np.sqrt(nn * p * (1 - p)) + SLACK
     return np.minimum(lattice.sums(nn, p, np.zeros(len(nn)), half), 1.0)[where.reshape(-1)]
 
@@ -123,8 +155,9 @@ class _IntegerLattice:
     count in ten is integer, and the others are never visited.
     """
 
-    def __init__(self, n_values: np.ndarray, tolerance: float) -> None:
+    def __init__(self, n_values: np.ndarray, tolerance: float, whole: tuple[int, int] = TURNOUT_WHOLE) -> None:
         self.n_values = np.asarray(n_values, dtype=np.int64)
+        self.tolerance, self.whole = tolerance, whole
         n = np.repeat(self.n_values, 101)
         k = np.tile(np.arange(101, dtype=np.float64), len(self.n_values))
         # Each whole percentage k holds the counts in [(k − tol)·n/100, (k + tol)·n/100]; the slack
@@ -134,7 +167,7 @@ class _IntegerLattice:
         cnt = np.maximum(last - first + 1, 0)
         rows = np.repeat(np.arange(len(n)), cnt)
         x = first[rows] + (np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-        ok = is_integer_percent(x, n[rows], tolerance)
+        ok = is_integer_percent(x, n[rows], tolerance, whole)
         rows, x = rows[ok], x[ok]
         self.stride = int(self.n_values.max(initial=0)) + 1
         self.index = np.zeros(self.stride, dtype=np.int64)  # n → its place in n_values
@@ -156,7 +189,8 @@ class _IntegerLattice:
         p = np.asarray(p, dtype=np.float64)
         out = np.zeros(len(n))
         degenerate = (n > 0) & ((p <= 0) | (p >= 1))
-        out[degenerate] = np.exp(log_weight[degenerate])  # X is 0 or n: 0 % or 100 %
+        at = np.where(p[degenerate] <= 0, 0, n[degenerate])  # X is 0 or n: 0 % or 100 %, not integer
+        out[degenerate] = np.exp(log_weight[degenerate]) * is_integer_percent(at, n[degenerate], self.tolerance, self.whole)
         live = np.flatnonzero((n > 0) & ~degenerate)
         if len(live) == 0:
             return out
@@ -274,7 +308,7 @@ def _joint_rows(
     np.add.at(cover, lo[r], 1)
     np.add.at(cover, hi[r] + 1, -1)
     needed = np.flatnonzero(np.cumsum(cover)[:-1] > 0)
-    lattice = _IntegerLattice(needed[needed > 0], tolerance)
+    lattice = _IntegerLattice(needed[needed > 0], tolerance, RESULT_WHOLE)
     log_fact = special.gammaln(np.arange(max(int(e.max()), 1) + 1, dtype=np.float64) + 1)
     head = np.where(moving, log_fact[e] + e * np.log1p(-p_t), 0.0)
     logit = np.where(moving, np.log(p_t) - np.log1p(-p_t), 0.0)
@@ -303,6 +337,49 @@ def _joint_rows(
         q[1, a:b] = np.bincount(local, weights=joint, minlength=b - a)
         q[2, a:b] = turnout + q[1, a:b] - np.bincount(local, weights=joint * it, minlength=b - a)
     return np.clip(q, 0.0, 1.0)
+
+
+def result_included(cast: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The tables whose leader's result is read: at least :data:`MIN_DENOMINATOR` ballots (the paper's
+    rule) and at least :data:`MIN_SIDE` votes for the leader and :data:`MIN_SIDE` other ballots.
+
+    Why the second rule: the binomial redraw of a count near 0 (or near every ballot) is not smooth
+    there. Counting tables near the boundary pile up on it — a leader with a share of λ/c a table has
+    0 votes with probability e^(−λ) — while the redraw of an observed count w lands on 0 with
+    probability about e^(−w), and that is convex in w, so the null puts more tables on 0 than counting
+    does and fewer on the whole percentages next to it (1 %, 2 % …). With 0 % counted as a whole
+    percentage that sank the null 8.2 sds below the Peru 2021 first round's result (tables where Perú
+    Libre got 1 to 4 votes); without it, clean elections with a leader of a few votes a table ran the
+    other way (z +4 on 6,000 tables at a 0.9 % share). A table left out at w < 10 costs nothing else: the
+    integer counts are as dense just above 10 votes as anywhere, so a null whose redraws cross the
+    cut-off still expects the count the included tables give (the redraw from 10 votes reaches 0 with
+    probability 5e-5).
+    """
+    cast, w = np.asarray(cast), np.asarray(w)
+    return (cast >= MIN_DENOMINATOR) & (w >= MIN_SIDE) & (cast - w >= MIN_SIDE)
+
+
+def either_probability(q_t: np.ndarray, q_r: np.ndarray, both: np.ndarray) -> np.ndarray:
+    """P(integer turnout or integer result) per table: q_t + q_r − P(both), each term from the null that
+    measures it without bias on clean elections.
+
+    - q_t, the turnout, and ``both``, the two together, from the joint redraw
+      (:func:`joint_probabilities`): whether c* is a whole percentage of the electors and whether w* is
+      one of c* both depend on c*, so the overlap must come from one draw of c* (drawing the two
+      independently, q_t·q_r, over-expected the overlap by 16 tables an election on clean Bolivias and
+      under-expected "either" by as much).
+    - q_r, the result, at the **observed** ballots (:func:`integer_probability`), as for the result alone.
+      The joint redraw's own result probability smooths the ballots a second time (the observed
+      ballots are already one draw around the truth), and the share of integer counts swings with the
+      ballots — half of them at 200 ballots, one in ten at 201 —, so its total falls short where the
+      ballots pile up near such a count: 25 integer results an election short on clean Bolivias (whose
+      median is 203 ballots), which put "either" a third of an sd low and flagged 6.9 % of 595 clean
+      Bolivias at α = 5 %.
+
+    Each term's sum is the expected count it stands for, so the sum of the result is the expected count
+    of "either"; a table's own value is clipped to [0, 1].
+    """
+    return np.clip(q_t + q_r - both, 0.0, 1.0)
 
 
 def _figures(observed: int, null: np.ndarray, q: np.ndarray) -> dict[str, float]:
@@ -346,17 +423,18 @@ def test(
     electors, cast = fr.as_int(f, tf.ELECTORS), fr.as_int(f, tf.CAST)
     w = fr.as_int(f, tf.choice_column(winner))
     in_t = (electors >= MIN_DENOMINATOR) & (cast <= electors)
-    in_r = (cast >= MIN_DENOMINATOR) & (w <= cast)
+    in_r = result_included(cast, w)
     keep = in_t | in_r
     if keep.sum() < 50:
         why = f"fewer than 50 tables with at least {MIN_DENOMINATOR} electors or ballots."
         return [not_applicable(n, why) for n in names]
     rng = np.random.default_rng(seed)
     int_t = in_t & is_integer_percent(cast, electors)
-    int_r = in_r & is_integer_percent(w, cast)
-    q_t, _, q_e = joint_probabilities(electors, cast, w, in_t, in_r)
-    # The result alone is weighed at its observed ballots (see the module's docstring).
-    q_r = np.where(in_r, integer_probability(w, cast), 0.0)
+    int_r = in_r & is_integer_percent(w, cast, whole=RESULT_WHOLE)
+    q_t, q_rj, q_ej = joint_probabilities(electors, cast, w, in_t, in_r)
+    # The result is weighed at its observed ballots, alone and inside "either" (the module's docstring).
+    q_r = np.where(in_r, integer_probability(w, cast, whole=RESULT_WHOLE), 0.0)
+    q_e = either_probability(q_t, q_r, q_t + q_rj - q_ej)
     null_t, null_r, null_e = (null_counts(q, draws, rng) for q in (q_t, q_r, q_e))
     area = _areas(f, by)
     out = []
@@ -376,14 +454,14 @@ def _result_only(
 ) -> ForensicResult:
     cast = fr.as_int(f, tf.CAST)
     w = fr.as_int(f, tf.choice_column(winner))
-    use = (cast >= MIN_DENOMINATOR) & (w <= cast)
+    use = result_included(cast, w)
     if use.sum() < 50:
         return not_applicable("integer_peaks.winner", f"fewer than 50 tables with at least {MIN_DENOMINATOR} ballots.")
-    q = np.where(use, integer_probability(w, cast), 0.0)
+    q = np.where(use, integer_probability(w, cast, whole=RESULT_WHOLE), 0.0)
     return _one(
         f,
         "integer_peaks.winner",
-        use & is_integer_percent(w, cast),
+        use & is_integer_percent(w, cast, whole=RESULT_WHOLE),
         q,
         use,
         f"an integer result for {who}",

@@ -37,26 +37,31 @@ def test_forensics_peru_first_round_last_digit_reads_only_widely_spread_counts()
         assert word not in r.reading
 
 
-def test_forensics_peru_first_round_integer_either_and_result_cannot_tell():
-    """The leader's result sits 8.2 sds below the binomial null, "either" 5.2: the null does not fit,
-    so the test cannot tell (before: "not more frequent than chance"). The whole deficit is at tables
-    where Perú Libre got 1 to 4 votes: redrawn, such a count often lands on 0 votes, a whole
-    percentage (0 %) the count itself is not. The turnout alone fits (z −2.2) and is not flagged."""
+def test_forensics_peru_first_round_integer_null_fits_at_the_boundary():
+    """The leader's result and "either" fit their null (before: z −8.2 and −5.16, "cannot tell"). The
+    whole deficit was at the tables where Perú Libre got 1 to 4 votes: redrawn, such a count lands on
+    0 votes (e^(−count)) far more often than counting does, and 0 % counted as a whole percentage.
+    Now 0 % and 100 % of the result are not whole percentages and the result is read from 10 votes
+    and 10 other ballots up (integer_peaks.result_included): 63,309 of the 81,094 tables of 100
+    ballots or more. The turnout is unchanged (z −2.24)."""
     f = peru(1)
     res = {r.test: r for r in integer_peaks.test(f, winner="PL")}
-    for name, z in (("integer_peaks.winner", -8.2), ("integer_peaks.either", -5.16)):
+    figures = {"integer_peaks.winner": (63_309, 6_476, -0.10), "integer_peaks.either": (84_527, 28_382, -2.11)}
+    for name, (used, observed, z) in figures.items():
         r = res[name]
-        assert r.flagged() is None and r.p_value is None, r.reading
-        assert round(r.estimates["z"], 2) == pytest.approx(z, abs=0.006) and r.estimates["null_misfit"] is True
-        assert "far below what the null expects" in r.reading and "cannot read integer peaks here" in r.reading
-        assert r.to_dict()["status"] == "cannot tell"
+        e = r.estimates
+        assert (e["n_tables"], e["observed"]) == (used, observed), e
+        assert round(e["z"], 2) == pytest.approx(z, abs=0.006) and e["null_misfit"] is False, r.reading
+        assert r.flagged() is False and r.p_value is not None, r.reading
     turnout = res["integer_peaks.turnout"]
     assert turnout.flagged() is False and round(turnout.estimates["z"], 2) == -2.24
     c = fr.counted(f)
     cast, w = fr.as_int(c, tf.CAST), fr.as_int(c, tf.choice_column("PL"))
-    use = (cast >= integer_peaks.MIN_DENOMINATOR) & (w <= cast)
-    q = integer_peaks.integer_probability(w, cast)
-    deficit = integer_peaks.is_integer_percent(w, cast) - q
-    small = use & (w >= 1) & (w <= 4)
-    assert deficit[small].sum() < -700 and abs(deficit[use & ~small].sum()) < 50
-    assert np.isclose(deficit[use].sum(), res["integer_peaks.winner"].estimates["excess"])
+    use = integer_peaks.result_included(cast, w)
+    whole = integer_peaks.RESULT_WHOLE
+    gap = integer_peaks.is_integer_percent(w, cast, whole=whole) - integer_peaks.integer_probability(w, cast, whole=whole)
+    assert np.isclose(gap[use].sum(), res["integer_peaks.winner"].estimates["excess"])
+    # Read at every table of 100 ballots with 0 % and 100 % counted, as before, the deficit returns.
+    old = (cast >= integer_peaks.MIN_DENOMINATOR) & (w <= cast)
+    before = integer_peaks.is_integer_percent(w, cast) - integer_peaks.integer_probability(w, cast)
+    assert before[old & (w >= 1) & (w <= 4)].sum() < -700
