@@ -45,7 +45,7 @@ on round percentages (70 %, 75 %, 80 % …). Following the paper:
 - **Misfit.** A statistic :data:`MISFIT_Z` (3) or more of the null's sds **below** its mean cannot tell
   (``flagged`` null): the null expects far more integer tables than the data hold, so it does not
   describe them, and an excess of round percentages could hide under it. (The Peru 2021 first round's
-  result sat 8.2 sds below before the boundary rules above; it now fits, z +1.4.)
+  result sat 8.2 sds below before the boundary rules above; it now fits, z −0.10.)
 
 With ``by`` the excess and z are also given per area at that level (each table keeps its own null,
 so the areas' figures add up to the national ones): the paper's geographical analysis.
@@ -99,7 +99,7 @@ is not the round figure this test looks for; the anomaly checks report a choice 
 TURNOUT_WHOLE = (0, 100)
 """The whole percentages the turnout is integer at: every one, 100 % included. Counting 100 % is kept
 because the turnout's null fits with it on the clean elections measured: on 150 clean Bolivias the
-turnout's z has mean −0.05 with 100 % counted and +0.26 without it (8 % flagged at α = 5 %), the
+turnout's z has mean −0.05 with 100 % counted and +0.26 without it (above 1.645 on 8 % of them), the
 redraw's overshoot onto 100 % offsetting a shortfall of its own nearer the peak of the turnouts
 (docs/forensics-integer-percentages.md, "0 % and 100 %"). A turnout of 0 % is below the inclusion rule's
 reach in practice (a table of 100 electors or more with no ballot)."""
@@ -366,13 +366,13 @@ def either_probability(q_t: np.ndarray, q_r: np.ndarray, both: np.ndarray) -> np
     - q_t, the turnout, and ``both``, the two together, from the joint redraw
       (:func:`joint_probabilities`): whether c* is a whole percentage of the electors and whether w* is
       one of c* both depend on c*, so the overlap must come from one draw of c* (drawing the two
-      independently, q_t·q_r, over-expected the overlap by 16 tables an election on clean Bolivias and
+      independently, q_t·q_r, over-expected the overlap by 17 tables an election on clean Bolivias and
       under-expected "either" by as much).
     - q_r, the result, at the **observed** ballots (:func:`integer_probability`), as for the result alone.
       The joint redraw's own result probability smooths the ballots a second time (the observed
       ballots are already one draw around the truth), and the share of integer counts swings with the
       ballots — half of them at 200 ballots, one in ten at 201 —, so its total falls short where the
-      ballots pile up near such a count: 25 integer results an election short on clean Bolivias (whose
+      ballots pile up near such a count: 24 integer results an election short on clean Bolivias (whose
       median is 203 ballots), which put "either" a third of an sd low and flagged 6.9 % of 595 clean
       Bolivias at α = 5 %.
 

@@ -49,6 +49,23 @@ def test_forensics_integer_probability_is_the_binomial_mass_on_integer_counts(n,
     assert abs(q - mass) < 1e-6
 
 
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(100, 2500), v=st.integers(0, 2500))
+def test_forensics_integer_result_probability_leaves_out_0_and_100_percent(n, v):
+    """The result's null puts no mass on 0 % or 100 % (a count of 0 or of every ballot is not a whole
+    percentage of the result): the binomial mass on the integer counts 1 % to 99 % only."""
+    from scipy import stats
+
+    v = min(v, n)
+    counts = np.arange(n + 1)
+    whole = integer_peaks.RESULT_WHOLE
+    flags = integer_peaks.is_integer_percent(counts, np.full(n + 1, n), whole=whole)
+    assert not flags[0] and not flags[n]
+    q = integer_peaks.integer_probability(np.array([v]), np.array([n]), whole=whole)[0]
+    assert abs(q - stats.binom.pmf(counts, n, v / n)[flags].sum()) < 1e-6
+    assert (q == 0) if v in (0, n) else q >= 0
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_forensics_percentiles_are_in_unit_interval_and_centred(seed):
