@@ -275,8 +275,8 @@ def results(
     current = session(db)
     if isinstance(lv, str):
         lv = current.count.level_name(lv)  # as the election names it, however it was typed
-    rows = current.count.results(lv, area)
-    if _emit(rows, fmt, rows):
+    data, rows = current.count.results_json_csv(lv, area)
+    if _emit(data, fmt, rows):
         return
     contest = current.count.contest()
     if lv is None:
@@ -487,8 +487,9 @@ def table_command(
     from escrutinio.parsing import parse_table_id
 
     check_format(fmt)
-    data = session(db).count.table(parse_table_id(table))
-    if _emit(data, fmt, data["versions"]):
+    current = session(db)
+    data = current.count.table(parse_table_id(table))
+    if _emit(data, fmt, current.count.table_rows(data)):
         return
     from escrutinio.output import emit_table, nonempty, say
 

@@ -30,10 +30,29 @@ def session(db: str | None = None) -> Session:
     results it records from ``escrutinio --key FILE`` or ``ESCRUTINIO_KEY`` (an encrypted one
     opened with ``--passphrase-file``, ``ESCRUTINIO_KEY_PASSPHRASE`` or, on a terminal, a prompt)."""
     key = STATE.get("key") or os.environ.get("ESCRUTINIO_KEY") or None
-    current = Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli"))
+    current = Session(db or STATE["db"], actor=actor_name())
     if not key:
         return current
     return current.sign_with(Path(key), passphrase_for(Path(key), STATE.get("passphrase_file")))
+
+
+ACTOR_ENV = "ESCRUTINIO_ACTOR"
+
+
+def actor_name() -> str:
+    """The name a command acts under (``ESCRUTINIO_ACTOR``, else ``cli``): a name that cannot
+    name the administrator is refused naming the variable, which is what the user set (the
+    application would name its own field, ``name``, which no option of the command takes)."""
+    from escrutinio.app.session import local_administrator
+    from escrutinio.parsing import InputError
+
+    name = os.environ.get(ACTOR_ENV, "cli")
+    try:
+        local_administrator(name)
+    except EscrutinioError as exc:
+        why = str(exc).split(": ", 1)[-1]
+        raise InputError(f"{ACTOR_ENV}: {why}", field=ACTOR_ENV) from None
+    return name
 
 
 # -- keys and passphrases: a passphrase is read from a file, the environment or a prompt, never argv

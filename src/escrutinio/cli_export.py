@@ -1,13 +1,12 @@
 """``escrutinio export``: the results as open data (NIST SP 1500-100 JSON, Frictionless data
 package), a thin skin over ``session.export``."""
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from escrutinio.cli_common import STATE, DbOption
+from escrutinio.cli_common import STATE, DbOption, actor_name
 
 
 def export_command(
@@ -67,7 +66,7 @@ def export_command(
     """
     from escrutinio.app import Session
 
-    with Session(db or STATE["db"], actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
+    with Session(db or STATE["db"], actor=actor_name()) as session:
         summary = session.export.write(fmt, out, level=level, validate=validate, licence=licence)
     if summary.format.startswith("record-"):
         typer.echo(f"{summary.path}: {summary.format}, {summary.units:,} events; {summary.bytes:,} bytes")

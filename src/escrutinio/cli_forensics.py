@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from escrutinio.app import Session
+from escrutinio.cli_common import actor_name
 from escrutinio.parsing import (
     FORENSIC_TEST_NAMES,
     InputError,
@@ -95,7 +96,7 @@ def forensics_command(
     from escrutinio.web.reports import forensics_html, report_language
 
     lang = report_language(lang)  # refused with or without --report: a value not of its form is a usage error
-    with Session(db, actor=os.environ.get("ESCRUTINIO_ACTOR", "cli")) as session:
+    with Session(db, actor=actor_name()) as session:
         result = _run_with_progress(session, options)
         if report is not None:
             index = session.forensics.write_report(result, report)  # the figures (PNG) and their data (JSON)

@@ -79,6 +79,7 @@ def serve_command(
     """
     import uvicorn
 
+    from escrutinio.api.access_log import log_config
     from escrutinio.api.app import create_app
     from escrutinio.app import EscrutinioError, Session
     from escrutinio.app.serving import one_process_only, shown
@@ -120,6 +121,7 @@ def serve_command(
         "port": port,
         "log_level": log_level,
         "access_log": access_log,
+        "log_config": log_config(),  # the access log without query values: a token sent in one (api/access_log.py)
         "proxy_headers": access_log,
         "server_header": False,
         "timeout_keep_alive": KEEP_ALIVE,

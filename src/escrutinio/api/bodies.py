@@ -110,11 +110,42 @@ async def form_file(request: Request, name: str) -> bytes:
         await form.close()
 
 
+JSON_TYPE = "application/json"
+
+
+def json_media_type(content_type: str | None) -> bool:
+    """Whether a request declaring this ``Content-Type`` may hold a JSON body: ``application/json``,
+    with no parameter or a UTF-8 ``charset`` (RFC 8259: JSON is UTF-8), or none declared (a
+    client that names no type is read as JSON, and refused as not JSON when it is not)."""
+    if content_type is None:
+        return True
+    kind, _, parameters = content_type.partition(";")
+    if kind.strip().lower() != JSON_TYPE:
+        return False
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def check_media_type(request: Request) -> None:
+    """Refuse (415 ``media_type``, naming ``content-type``) a body declared as anything but JSON,
+    before anything is read or recorded: a form or text sent to a JSON endpoint is a client
+    that meant something else, not a JSON document to take as it happens to parse."""
+    from starlette.exceptions import HTTPException
+
+    declared = request.headers.get("content-type")
+    if not json_media_type(declared):
+        raise HTTPException(415, f"content-type: {declared!r} is not what this request takes; expected {JSON_TYPE}")
+
+
 def json_body(model: type[M]) -> Any:
     """A dependency reading the request's body as ``model`` (declare it after the route's
-    authorization dependency, which then runs first)."""
+    authorization dependency, which then runs first), declared as JSON (:func:`check_media_type`)."""
 
     async def parsed(request: Request) -> M:
+        check_media_type(request)
         # The application's refusals that name one of these fields are named as the body's
         # (``body.votes.XX``), as the body's own refusals are (api/errors.py).
         request.state.body_fields = tuple(model.model_fields)

@@ -51,6 +51,7 @@ WRITE: Responses = {
     403: _error("The account's role or scope does not allow it (rule role, area, party or body)"),
     409: _error("Refused by the recorded state (the rule names it), or a concurrent write (stale_state: retry)"),
     413: _error("The request body is over the server's limit"),
+    415: _error("A JSON body declared as another type (rule media_type, field content-type)"),
     422: _error("A parameter or body field is not what it should be, or a rule of the election refuses it"),
 }
 """What a write with a role may answer."""
@@ -63,9 +64,21 @@ def _object(what: str) -> dict[str, Any]:
     return {"type": "object", "description": what}
 
 
+HEAD_HEADERS = {
+    "Escrutinio-Head": {
+        "description": "The log head the answer was computed at: the number of events, a space, the hash the log ends at",
+        "schema": {"type": "string", "pattern": "^[0-9]+ [0-9a-f]+$"},
+    },
+    "ETag": {"description": "Names the head and the request: send it back in If-None-Match", "schema": {"type": "string"}},
+}
+"""The headers of every read's answer (``api/representation.py``)."""
+
+
 def _read_ok(schema: dict[str, Any], csv: str) -> Responses:
     content = {"application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string", "description": csv}}}
-    return {200: {"description": "JSON, or CSV with ?format=csv (or Accept: text/csv)", "content": content}}
+    return {
+        200: {"description": "JSON, or CSV with ?format=csv (or Accept: text/csv)", "content": content, "headers": HEAD_HEADERS}
+    }
 
 
 ROWS = _read_ok({"type": "array", "items": _object("one row")}, "a header line, then one line a row")
@@ -119,6 +132,15 @@ def head_of(get: dict[str, Any]) -> dict[str, Any]:
     return head
 
 
+def _answers(operation: dict[str, Any], code: int | str) -> bool:
+    """Whether an operation may answer ``code`` of its kind: 413 only with a body, 415 only with
+    a JSON body (``api/bodies.py``)."""
+    body = operation.get("requestBody", {})
+    if code == 415:
+        return "application/json" in body.get("content", {})
+    return code != 413 or bool(body)
+
+
 def documented(document: dict[str, Any], prefix: str) -> dict[str, Any]:
     """``document`` (FastAPI's) with every operation under ``prefix`` answering its kind's
     errors, and a ``HEAD`` beside every ``GET``; its own responses (a 200's shape, a 304) are
@@ -130,7 +152,7 @@ def documented(document: dict[str, Any], prefix: str) -> dict[str, Any]:
             if method == "head":
                 continue
             own = {code: r for code, r in operation.get("responses", {}).items() if not _framework_default(r)}
-            kind = {str(code): r for code, r in kind_of(operation).items() if code != 413 or "requestBody" in operation}
+            kind = {str(code): r for code, r in kind_of(operation).items() if _answers(operation, code)}
             operation["responses"] = dict(sorted({**kind, **own}.items()))
         if "get" in operations:
             operations["head"] = head_of(operations["get"])

@@ -202,16 +202,31 @@ def _validation(request: Request, exc: Exception) -> JSON:
     loc = [str(p) for p in first.get("loc", ())]
     where = loc[1:] if loc and loc[0] in ("query", "path", "header", "cookie") else loc
     field = ".".join(where) or None
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    left = len(errors) - 1
+    more = f" (and {left} more problem{'s' if left > 1 else ''})" if left else ""
     message = f"{field or 'request'}: {first.get('msg', 'invalid')}{more}"
     return error_response(422, message, field=field, rule=str(first.get("type", "invalid")))
 
 
 def _http(request: Request, exc: Exception) -> JSON:
+    """The framework's own refusals: a path no route takes (404) names ``path``, a method the
+    path does not take (405) names ``method`` and the ones it does, a body declared as a type
+    the request does not take (415, ``api/bodies.py``) names ``content-type``."""
     assert isinstance(exc, HTTPException)
-    rules = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable", 413: "too_large", 401: "unauthenticated"}
+    rules = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable", 413: "too_large", 401: "unauthenticated",
+             415: "media_type"}  # fmt: skip
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return error_response(exc.status_code, detail, rule=rules.get(exc.status_code, "refused"), headers=exc.headers)
+    field = "content-type" if exc.status_code == 415 else None
+    if exc.status_code == 404 and detail == "Not Found":
+        field, detail = "path", f"path: {request.url.path!r} is not a path of this API (GET {DOCS} lists them)"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        field, detail = "method", f"method: {request.method} is not taken here" + (f" (it takes {allowed})" if allowed else "")
+    return error_response(exc.status_code, detail, field=field, rule=rules.get(exc.status_code, "refused"), headers=exc.headers)
+
+
+DOCS = "/openapi.json"
+"""Where the API lists its paths (said by a 404 for a path it does not have)."""
 
 
 def _escrutinio(request: Request, exc: Exception) -> JSON:

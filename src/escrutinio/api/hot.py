@@ -143,7 +143,7 @@ class HotAnswers:
         tag = response.headers.get("etag")
         if tag is None or len(response.body) > self.budget // 16:
             return
-        headers = {k: v for k, v in response.headers.items() if k in ("cache-control", "vary", "etag")}
+        headers = {k: v for k, v in response.headers.items() if k in ("cache-control", "vary", "etag", "escrutinio-head")}
         unchanged = Response(status_code=304, headers=headers).raw_headers
         kept = Kept(int(head["events"]), tag.encode(), list(response.raw_headers), unchanged, bytes(response.body), made, again)
         old = self._kept.get(key)

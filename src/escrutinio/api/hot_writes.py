@@ -5,7 +5,8 @@ the 2021 runoff), and going through the framework for each (routing among every 
 the route's tree of dependencies, building a request and a response) cost the server more CPU
 than the write itself. :class:`HotEntries` takes a ``POST /api/v1/tables/{table}/entries`` that
 is in order in every respect the route checks (the table's pattern, no query string, an
-``Idempotency-Key`` of 1 to 120 characters, a declared length within the limit, a bearer token
+``Idempotency-Key`` of 1 to 120 characters, a declared length within the limit, a JSON
+``Content-Type`` (``bodies.json_media_type``) or none, a bearer token
 of an account already authenticated and not changed since (``api/auth.py``), a role that keys
 sheets, a body the route's model takes) and does what the route does: the same application
 call (``routes_intake.entering``), the same receipts (``api/receipts.py``), the same answers to
@@ -23,7 +24,7 @@ import re
 from typing import Any
 
 from escrutinio.api.auth import Tokens
-from escrutinio.api.bodies import parse_body
+from escrutinio.api.bodies import json_media_type, parse_body
 from escrutinio.api.errors import internal, refusal
 from escrutinio.api.limits import replay
 from escrutinio.api.receipts import log_key, receipted, with_receipts
@@ -127,7 +128,7 @@ class HotEntries:
     async def _in_order(self, scope: dict[str, Any], found: re.Match[str]) -> tuple[Any, str] | None:
         """The principal and the idempotency key of an entry whose headers are in order and whose
         token is known and allowed to key sheets; else None (the framework answers it)."""
-        authorization = key = length = None
+        authorization = key = length = kind = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 if authorization is not None:
@@ -139,10 +140,14 @@ class HotEntries:
                 key = value
             elif name == b"content-length" and length is None:
                 length = value
+            elif name == b"content-type" and kind is None:
+                kind = value
             elif name == b"transfer-encoding":
                 return None
         if authorization is None or key is None or length is None or not length.isdigit() or int(length) > self.max_body:
             return None
+        if kind is not None and kind != b"application/json" and not json_media_type(kind.decode("latin-1")):
+            return None  # the route refuses it (415)
         text = key.decode("latin-1")
         if len(text) not in KEY_LENGTH:
             return None

@@ -6,6 +6,9 @@ ETag back (``If-None-Match``) gets ``304 Not Modified`` for the price of one ind
 the encoded answer is kept in memory under its ETag, so a thousand pages polling the national
 results between two events cost one computation, not a thousand.
 
+Each answer names the head it was computed at in its ``Escrutinio-Head`` header
+(:data:`HEAD_HEADER`), as its ETag names it by number.
+
 The head comes from the app's shared watcher (``api.head``: at most a tenth of a second old),
 so a 304 or a kept answer costs no query at all. An answer not yet kept is computed inside one
 read snapshot of the store (``session.snapshot``): every figure is of the head the snapshot
@@ -107,6 +110,18 @@ def etag(head: dict[str, Any], request: Request, fmt: str) -> str:
     return f'"{head["events"]}-{digest}"'
 
 
+HEAD_HEADER = "Escrutinio-Head"
+"""The response header that names the log head an answer was computed at: ``<events> <hash>``
+(the number of events, then the hash the log ends at: ``/health``'s ``events`` and ``head``).
+Every read answered here carries it, whatever its body's shape (a listing has no room for it,
+and a CSV none at all), and an answer kept for the polled reads (``api.hot``) keeps it."""
+
+
+def named_head(head: dict[str, Any]) -> str:
+    """:data:`HEAD_HEADER`'s value for ``head`` (``{"events", "head"}``)."""
+    return f"{head['events']} {head['head']}"
+
+
 def matches(if_none_match: str | None, tag: str) -> bool:
     if not if_none_match:
         return False
@@ -197,7 +212,7 @@ async def answer(
     head = await (other or request.app.state.head_watch).head(reads)
     tag = etag(head, request, kind)
     if matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers={**headers, "ETag": tag})
+        return Response(status_code=304, headers={**headers, "ETag": tag, HEAD_HEADER: named_head(head)})
 
     async def computed() -> tuple[Response, dict[str, Any]]:
         """At today's head, in one snapshot: the answer and the head it names. A kept answer is
@@ -206,12 +221,13 @@ async def answer(
         replica is no longer read (promoted, or gone: ``api/replica.py``)."""
         now = reads if other is not None else settings(request).sessions(read=True)
         body, tag, at = await now.run(lambda s: _computed(s, cache, request, kind, compute), limiter=readers(request))
-        return Response(body, media_type=FORMATS[kind], headers={**headers, "ETag": tag}), at
+        named = {"ETag": tag, HEAD_HEADER: named_head(at)}
+        return Response(body, media_type=FORMATS[kind], headers={**headers, **named}), at
 
     if other is None:  # the app's own watcher: the latest answer kept (``api.hot``), or computed once for all
         hot: HotAnswers = request.app.state.hot_answers
         return await hot.latest(request.scope, int(head["events"]), computed)
     body = cache.get(tag)
-    if body is not None:
-        return Response(body, media_type=FORMATS[kind], headers={**headers, "ETag": tag})
+    if body is not None:  # kept under the tag of ``head``: computed at it
+        return Response(body, media_type=FORMATS[kind], headers={**headers, "ETag": tag, HEAD_HEADER: named_head(head)})
     return (await computed())[0]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
 from escrutinio.api.documented import EVENT_NUMBER, RECORD, ROWS
-from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
+from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer
 from escrutinio.app import Session
 from escrutinio.parsing import parse_area, parse_event_number, parse_level, parse_table_id
 
@@ -41,7 +41,7 @@ async def results(
     naming ``level`` or ``area`` and what would answer (``GET /contest`` names the levels).
     The nation's row also names the log head its figures were computed on."""
     lv, code = parse_level(level, "level"), parse_area(area, "area")
-    return await answer(request, reads, fmt, listing(lambda session: session.count.results(lv, code)))
+    return await answer(request, reads, fmt, lambda session: View(*session.count.results_json_csv(lv, code)))
 
 
 @router.get("/status", responses=RECORD, summary="Progress: sheets received, in the count, accounted for")
@@ -62,7 +62,12 @@ async def table(request: Request, reads: Reads, table: TableId, fmt: FormatQuery
     """Its roll entry and state; every version of its sheet with the event, time and actor that
     recorded it; its cases and audit draws (``escrutinio table ID``). CSV: one row a version."""
     tid = parse_table_id(table, "table")
-    return await answer(request, reads, fmt, detailed(lambda session: session.count.table(tid), "versions"))
+
+    def compute(session: Session) -> View:
+        found = session.count.table(tid)
+        return View(found, session.count.table_rows(found))
+
+    return await answer(request, reads, fmt, compute)
 
 
 @router.get("/changes", responses=RECORD, summary="What changed after event N")

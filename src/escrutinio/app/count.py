@@ -91,18 +91,35 @@ class Changes:
     cases: list[dict[str, Any]] = field(default_factory=list)
     tallies: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    figures: tuple[str, ...] = ()
+    """Every figure a tally of this election holds, named as the results name it (``votes.PL``,
+    ``tables.counted``): the CSV has a column for each, whichever moved (not in the JSON)."""
 
-    COLUMNS = ("what", "table", "area", "number", "kind", "status", "name", "level")
-    """The CSV's header when nothing it lists changed (only other events, or none): its columns
-    every kind of row may start with."""
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["figures"]
+        return data
+
+    CASE_COLUMNS = ("number", "kind", "status", "filer", "tables", "rule", "resolution", "effect")
+    SHEET_COLUMNS = tuple(f"{when}.{what}" for when in ("before", "after") for what in ("version", "state", "event"))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The CSV's header, the same whatever changed (a script reads a column by its place as
+        often as by its name): the sheets', the cases' and the tallies' columns, in that order."""
+        return ("what", "table", "area", *self.SHEET_COLUMNS, *self.CASE_COLUMNS, "name", "level",
+                *(f"change.{f}" for f in self.figures))  # fmt: skip
 
     def rows(self) -> Rows:
-        """One row per sheet, case and tally that changed, ``what`` saying which (the CSV)."""
+        """One row per sheet, case and tally that changed, ``what`` saying which (the CSV), each
+        with every one of :attr:`columns`."""
+        from escrutinio.formats.flat import flatten
+
         data = self.to_dict()
         rows = [{"what": "sheet", **s} for s in data["sheets"]] + [{"what": "case", **c} for c in data["cases"]]
-        return Rows(rows + [{"what": "tally", **t} for t in data["tallies"]], self.COLUMNS)
+        rows += [{"what": "tally", **t} for t in data["tallies"]]
+        columns = self.columns
+        return Rows([dict(zip(columns, map(flatten(r).get, columns), strict=True)) for r in rows], columns)
 
 
 class _NoStoreYet:
@@ -359,6 +376,31 @@ class CountService:
             if not codes:
                 raise self._mismatch(str(level), depth, area)
         return self._rows(codes, depth)
+
+    def results_json_csv(
+        self, level: Level | str | None = None, area: str | None = None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """:meth:`results` as JSON and as CSV give them: the same rows, but a listing of polling
+        tables, whose JSON rows are shaped as the other results rows (``app.table_rows``)."""
+        rows = self.results(level, area)
+        named = level if level is None or isinstance(level, Level) else self.level_name(level)
+        if named is None or self.level_depth(named) is not None:
+            return rows, rows
+        return self.tables_json(rows), rows
+
+    def tables_json(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows of :meth:`tables` as JSON gives them (``app.table_rows.table_json``)."""
+        from escrutinio.app.table_rows import table_json
+
+        choices = self.session.election().contest.choice_ids
+        return [table_json(r, choices) for r in rows]
+
+    def table_rows(self, table: dict[str, Any]) -> list[dict[str, Any]]:
+        """The CSV rows of :meth:`table`'s answer: its versions, or one row with its state
+        before it has any (``app.table_rows.version_rows``)."""
+        from escrutinio.app.table_rows import version_rows
+
+        return version_rows(table, self.session.election().contest.choice_ids)
 
     def below(self, area: str | None = None) -> tuple[list[str], list[dict[str, Any]]]:
         """The areas one level below ``area`` (the nation when None), whatever each is called
@@ -708,7 +750,7 @@ class CountService:
         if since > head:
             raise StoreError(f"since: the log has {head} events; nothing after event {since}", field="since")
         index = session.reader.event_index(since)
-        out = Changes(since=since, head=head)
+        out = Changes(since=since, head=head, figures=self._figure_names())
         out.events = [{"event": s, "type": t, "at": at, "actor": a} for s, t, at, a in index]
         sheet_seqs = [s for s, t, _at, _a in index if t == EventType.SHEETS_RECORDED]
         case_seqs = [s for s, t, _at, _a in index if t in EventType.CASE_EVENTS]
@@ -722,6 +764,14 @@ class CountService:
                 if r["number"] in numbers
             ]
         return out
+
+    def _figure_names(self) -> tuple[str, ...]:
+        """Every figure a sheet can move in a tally, as the results name it, sorted (as a
+        change lists its own)."""
+        from escrutinio.aggregation.tally import tally_keys
+
+        registered = ("tables", "electors")  # moved by registering tables, never by a sheet
+        return tuple(sorted(_figure_name(k) for k in tally_keys(self.session.election()) if k not in registered))
 
     def _sheet_changes(self, seqs: list[int], since: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Each table a sheet event after ``since`` touched: its current sheet as of ``since``

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from escrutinio.app.static_tree import WAIT, PublishedTree, current_tree, publishing
 from escrutinio.count.options import Level
+from escrutinio.domain.errors import EscrutinioError
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
@@ -128,8 +129,16 @@ class PublishService:
             self.session.transparency.sign_head(log_key)  # type: ignore[attr-defined]
         # The lock before the snapshot: a publisher that waited for another must read the store
         # after that one's tree is current, or it would swap in an older head over it.
-        with publishing(Path(directory), wait), self.session.snapshot() as (seq, head):
-            report = self._publish(Path(directory), keep, seq, head)
+        try:
+            with publishing(Path(directory), wait), self.session.snapshot() as (seq, head):
+                report = self._publish(Path(directory), keep, seq, head)
+        except OSError as exc:  # the directory cannot be made or written (a bad path, no room, no right)
+            why = exc.strerror or type(exc).__name__
+            where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(directory) else ""
+            raise EscrutinioError(
+                f"directory: cannot publish into {directory}: {why}{where}; expected a directory this user may create and write",
+                field="directory",
+            ) from None
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -145,9 +154,8 @@ class PublishService:
         same_heads = previous is not None and previous["files"].get(HEADS, {}).get("sha256") == hashlib.sha256(heads).hexdigest()
         if previous is not None and previous["head"] == {"events": seq, "hash": head} and same_heads:
             assert previous_dir is not None
-            return PublishReport(
-                str(root), previous_dir.name, seq, head, len(previous["files"]), unchanged=True, incremental=True
-            )
+            files = len(previous["files"])  # every one kept as it is
+            return PublishReport(str(root), previous_dir.name, seq, head, files, kept=files, unchanged=True, incremental=True)
         if previous_dir is not None and previous_dir.name.startswith(name):  # same events, new cosignatures
             name = f"{name}-{hashlib.sha256(heads).hexdigest()[:8]}"
         base = previous if previous is not None and self._continues(previous) else None
@@ -238,7 +246,7 @@ class PublishService:
                 if tables is None or row["area"] in tables:
                     by_area.setdefault(row["area"], []).append(row)
         for area, rows in by_area.items():
-            yield from _both(f"tables/{area}", rows, rows)  # a table's row is flat already
+            yield from _both(f"tables/{area}", count.tables_json(rows), rows)  # the CSV's row is flat already
         yield "status.json", _json(count.status())
         docket = self.session.cases.listing()  # type: ignore[attr-defined]
         yield from _both("docket", docket)

@@ -206,7 +206,7 @@ class TransparencyService:
         when none covers the event yet (what a write route returns to the clerk or party)."""
         event = self._heads.event(seq)
         if event is None:
-            raise NotFound(f"SEQ: there is no event {seq} in this log", "seq")
+            raise NotFound(f"seq: there is no event {seq} in this log", "seq")
         latest = self._heads.latest()
         if latest is None or latest.head.size < seq:
             if key is None:

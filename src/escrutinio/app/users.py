@@ -31,7 +31,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.domain.errors import AlreadyDone, EscrutinioError, stepped
+from escrutinio.domain.errors import AlreadyDone, EscrutinioError, NotFound, stepped
 from escrutinio.domain.roles import ACCOUNT_ROLES, Action, NotAuthenticated, Principal, Role
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class UsersService:
         session.require(Action.MANAGE_USERS)
         found = {a["name"]: a for a in session.store.accounts()}.get(name)
         if found is None:
-            raise EscrutinioError(f"name: no account {name!r} (escrutinio users list shows them)")
+            raise NotFound(f"name: no account {name!r} (escrutinio users list shows them)", "name")
         if found["revoked_at"] is not None:
             return {"name": name, "revoked_at": found["revoked_at"], "already_revoked": True}
         event = PendingEvent(EventType.ACCOUNT_REVOKED, {"name": name, "role": found["role"], "area": found["area"]})

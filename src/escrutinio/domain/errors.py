@@ -85,8 +85,13 @@ class InputError(EscrutinioError):
         self.total = total if total is not None else len(problems)
         lines = [str(p) for p in problems]
         if self.total > len(problems):
-            lines.append(f"... and {self.total - len(problems)} more problems")
+            lines.append(f"... and {more_problems(self.total - len(problems))}")
         super().__init__("\n".join(lines), field=field)
+
+
+def more_problems(n: int) -> str:
+    """``1 more problem``, ``30 more problems``: how a message counts the problems it leaves out."""
+    return f"{n} more problem{'' if n == 1 else 's'}"
 
 
 class DefinitionError(EscrutinioError):

@@ -1,4 +1,5 @@
-"""Nested records as flat CSV rows: nested fields named with dots (``votes.PL``).
+"""Nested records as flat CSV rows: nested fields named with dots (``votes.PL``), booleans
+``true``/``false`` as in JSON.
 
 One spelling for every CSV escrutinio writes: the CLI's ``--format csv`` (``output``) and the
 static files ``escrutinio publish`` writes (``app.publish``) flatten the same way, so a
@@ -53,7 +54,12 @@ def write_flat_csv(flat: Sequence[dict[str, Any]], out: Any) -> None:
     names = list(columns)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
-    writer.writerows([[r.get(c, "") for c in names] for r in flat])
+    writer.writerows([[_BOOLEANS[v] if v.__class__ is bool else v for v in map(r.get, names)] for r in flat])
+
+
+_BOOLEANS = {True: "true", False: "false"}
+"""How a CSV cell spells a boolean: as JSON does (and polars' CSV writer, ``escrutinio export``),
+never Python's ``True``; a row without a column leaves it empty (None is written empty)."""
 
 
 def csv_bytes(flat: Sequence[dict[str, Any]]) -> bytes:

@@ -1,6 +1,7 @@
-"""``changes`` as CSV, over a real server on loopback and from the CLI: its header line even when
-only events that list no row happened (an account added), and its tallies' ``level`` named as
-every other answer names a level (``department``), not by depth."""
+"""``changes`` as CSV, over a real server on loopback and from the CLI: one header line, the same
+whatever changed (only events that list no row, an account added, or sheets, cases and
+tallies), and its tallies' ``level`` named as every other answer names a level
+(``department``), not by depth."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from tests.integration.api.server import Server
 
 from escrutinio.app import Role, Session
 
-HEADER = "what,table,area,number,kind,status,name,level"
+HEADER = (
+    "what,table,area,before.version,before.state,before.event,after.version,after.state,after.event,"
+    "number,kind,status,filer,tables,rule,resolution,effect,name,level,change.ballots_cast,"
+)
+"""How the header starts (then a ``change.`` column for each figure of a tally, sorted)."""
 
 
 def test_changes_after_only_other_events_is_a_header(server: Server, small_db: str) -> None:
@@ -20,8 +25,12 @@ def test_changes_after_only_other_events_is_a_header(server: Server, small_db: s
         got = client.get("/api/v1/changes", params={"since": since, "format": "csv", "at_least": since + 1})
         listed = client.get("/api/v1/changes", params={"since": since, "at_least": since + 1}).json()
     assert listed["events"] and not (listed["sheets"] or listed["cases"] or listed["tallies"])
-    assert got.status_code == 200 and got.text == HEADER + "\n"
-    assert cli_text(small_db, "changes", "--since", str(since), "--format", "csv") == HEADER + "\n"
+    with server.client() as client:
+        everything = client.get("/api/v1/changes", params={"since": 0, "format": "csv"}).text.splitlines()
+    assert len(everything) > 1 and everything[0].startswith(HEADER) and "change.votes.PL" in everything[0].split(",")
+    assert got.status_code == 200 and got.text == everything[0] + "\n"
+    assert cli_text(small_db, "changes", "--since", str(since), "--format", "csv") == everything[0] + "\n"
+    assert cli_text(small_db, "changes", "--since", "0", "--format", "csv").splitlines()[0] == everything[0]
 
 
 def test_tallies_name_their_level(server: Server) -> None:

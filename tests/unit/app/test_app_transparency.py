@@ -122,7 +122,7 @@ def test_a_receipt_needs_a_head_that_covers_its_event(log: Session, body: Signin
         log.log.receipt(3)
     receipt = log.log.receipt(3, key=body)  # a write route signs one on the spot
     assert receipt.head.head.size == log.store.head()[0]
-    with pytest.raises(NotFound, match="SEQ: there is no event 500"):
+    with pytest.raises(NotFound, match="seq: there is no event 500"):
         log.log.receipt(500)
 
 
