@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -33,12 +34,13 @@ class Server:
 
 
 @contextmanager
-def serving(db: str, *args: str, wait: float = 180.0) -> Iterator[Server]:
+def serving(db: str, *args: str, wait: float = 180.0, output: Any = subprocess.DEVNULL) -> Iterator[Server]:
     """Start ``escrutinio --db DB serve --port P ARGS`` and wait until /api/v1/health answers;
-    stop it (SIGTERM, then SIGKILL) on the way out."""
+    stop it (SIGTERM, then SIGKILL) on the way out. ``output``: where its stdout goes (Uvicorn's
+    access log)."""
     port = free_port()
     command = [sys.executable, "-m", "escrutinio.cli", "--db", db, "serve", "--port", str(port), "--log-level", "warning", *args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
+    process = subprocess.Popen(command, stdout=output, stderr=subprocess.PIPE, env=dict(os.environ))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait
     try:
