@@ -34,14 +34,15 @@ def _bodies() -> list[type[Strict]]:
 def _valid(model: type[Strict]) -> dict[str, Any]:
     """A body ``model`` accepts: its required fields, from its own JSON schema's types."""
     schema = model.model_json_schema()
-    sample = {"string": "x", "integer": 1, "array": ["x"], "object": {}}
+    sample = {"string": "x", "integer": 1, "number": 0.5, "array": ["x"], "object": {}}
     body: dict[str, Any] = {}
     for name in schema.get("required", []):
         prop = schema["properties"][name]
         if name == "votes":
             body[name] = {"PL": 1}
         else:
-            kind = prop.get("type", "object")
+            # A field that takes either of two types (a share: a number or a string) says them in anyOf.
+            kind = prop.get("type") or prop.get("anyOf", [{}])[0].get("type", "object")
             body[name] = sample[kind[0] if isinstance(kind, list) else kind]  # ["string", "number"]: the first
     return body
 
