@@ -547,7 +547,10 @@ def _one(
         p_value=None if misfit else p,
         interval=(float(np.quantile(null, 0.025)), float(np.quantile(null, 0.975))),
         reading=reading,
-        tables=fr.table_ids(f, flags) if p < 0.05 and not misfit else (),
+        # No table: the test weighs the whole election, and most tables with a round percentage
+        # have it by chance (Russia 2011: 20,208 of them for an excess of about 900). Naming them
+        # read as "table X was flagged"; where the excess lies is in ``by_area``.
+        tables=(),
         caveats=(
             f"Only tables with at least {MIN_DENOMINATOR} electors (turnout) or ballots (result) are used, as in the paper.",
             "An excess spread over tens of thousands of tables can come from a few areas: see the excess by area.",
@@ -555,6 +558,12 @@ def _one(
             "Each table's counts are redrawn around themselves, so the null needs no peers: the count, the "
             "expected count, z and p are the nation's at any --by, which sets only the areas the excess is split "
             "by (estimates.by_area).",
+            "It names no table: most tables with a round percentage have it by chance, as the expected count says.",
+        )
+        + (
+            (f"estimates.by_area lists the {BY_AREA_MOST} {label} areas of largest excess, of {len(by_area):,}.",)
+            if len(by_area) > BY_AREA_MOST
+            else ()
         ),
         status=STATUS_NOT_APPLICABLE if misfit else STATUS_OK,
         estimates={
@@ -564,15 +573,23 @@ def _one(
             "misfit_z": MISFIT_Z,
             "n_tables": n_used,
             "tolerance_points": TOLERANCE,
-            "by_area": by_area[:30],
+            "by_area": by_area[:BY_AREA_MOST],
+            "by_area_level": label,
+            "by_area_areas": len(by_area),
+            "by_area_cut": len(by_area) > BY_AREA_MOST,
             "null_peers": "none (each table redrawn around itself)",
         },
         null=RESULT_NULL_TEXT if name.endswith(".winner") else NULL_TEXT,
         draws=draws,
-        level=by or "national",
+        level="national",  # the level its figures are of, at any --by (which only splits the excess)
         details={},
         figures=figures,
     )
+
+
+BY_AREA_MOST = 30
+"""Areas of largest excess the result lists (Russia has about 2,700 territorial commissions); the
+result says how many there are and that the list is cut."""
 
 
 def _by_area(flags: np.ndarray, q: np.ndarray, use: np.ndarray, area: np.ndarray) -> list[dict]:

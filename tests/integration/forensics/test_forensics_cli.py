@@ -149,7 +149,10 @@ def test_forensics_cli_russia_preset_by_region(preset: str, tmp_path: Path) -> N
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     either = next(r for r in data["results"] if r["name"] == "integer_peaks.either")
-    assert data["by"] == "region" and either["level"] == "region"
+    # Its figures are the nation's at any --by, which splits the excess by region (review13c #11),
+    # and it names no table: most round percentages are chance (review13c #4: 20,208 were named).
+    assert data["by"] == "region" and either["level"] == "national" and either["estimates"]["by_area_level"] == "region"
+    assert either["tables"] == [] and either["estimates"]["by_area_areas"] >= 80 and either["estimates"]["by_area_cut"]
     assert either["flagged"] is True and either["estimates"]["z"] > 5 and either["null"]["draws"] >= 1000
     assert either["estimates"]["by_area"][0]["area"]  # the regions with the largest excess, by name
     # The anomaly checks word the commissions as the election calls them: they said "district" (a
