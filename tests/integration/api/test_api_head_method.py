@@ -49,7 +49,7 @@ def test_the_document_names_a_head_beside_every_get(server: Server) -> None:
     for path, operations in gets.items():
         head = operations.get("head")
         assert head is not None, path
-        assert head["parameters"] == operations["get"].get("parameters", head["parameters"]), path
+        assert head.get("parameters", []) == operations["get"].get("parameters", []), path  # /health takes none
         assert set(head["responses"]) == set(operations["get"]["responses"]), path
         assert not any("content" in r for r in head["responses"].values()), path
     assert len({op["operationId"] for ops in paths.values() for op in ops.values()}) == sum(len(ops) for ops in paths.values())

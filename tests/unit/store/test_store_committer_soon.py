@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from escrutinio.store.group_commit import NO_TURN, Committer, GroupRequest, Turn
+
+T = TypeVar("T")
 
 
 class Refused(Exception):
@@ -21,15 +24,25 @@ class Writer:
 
     def __init__(self) -> None:
         self.go = threading.Event()
+        self.entered = threading.Event()
         self.sizes: list[int] = []
 
     def write_group(self, requests: Sequence[GroupRequest], turn: Turn = NO_TURN) -> list[Any]:
+        self.entered.set()
         assert self.go.wait(30)
         self.sizes.append(len(requests))
         return [Refused(r.actor) if r.actor == "refused" else [r.actor] for r in requests]
 
     def close(self) -> None:
         pass
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` on a thread of its own: a test run before this one in the same
+    process may leave an event loop running on the main thread (Playwright's sync API does, for
+    the browser tests' session), and ``asyncio.run`` refuses to start beside it."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def test_a_group_of_loop_requests_is_settled_at_once_each_with_its_own_result() -> None:
@@ -46,17 +59,22 @@ def test_a_group_of_loop_requests_is_settled_at_once_each_with_its_own_result() 
             return plain(callback, *args)
 
         loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        # A group being written holds the committer while the three queue up behind it: else the
+        # committer may take the first alone before the others are asked (a group of 1, then 2).
+        blocker = committer.submit_soon([], "blocker", [], None)
+        await loop.run_in_executor(None, writer.entered.wait, 30)
         futures = [committer.submit_soon([], actor, [], None) for actor in ("a", "refused", "c")]
         writer.go.set()
-        return await asyncio.gather(*futures, return_exceptions=True)
+        return await asyncio.gather(blocker, *futures, return_exceptions=True)
 
     try:
-        first, refused, third = asyncio.run(main())
+        blocked, first, refused, third = _run(main)
     finally:
         committer.stop()
-    assert (first, third) == (["a"], ["c"])
+    assert (blocked, first, third) == (["blocker"], ["a"], ["c"])
     assert isinstance(refused, Refused)
-    assert writer.sizes == [3] and calls == [3]  # one group, its three futures settled by one call
+    settled = [n for n in calls if n >= 0]  # the loop's own hand-offs (the executor's) carry no list
+    assert writer.sizes == [1, 3] and settled == [1, 3]  # the three in one group, settled by one call
 
 
 def test_a_cancelled_request_leaves_the_others_of_its_group_settled() -> None:
@@ -70,6 +88,6 @@ def test_a_cancelled_request_leaves_the_others_of_its_group_settled() -> None:
         return await kept
 
     try:
-        assert asyncio.run(main()) == ["kept"]
+        assert _run(main) == ["kept"]
     finally:
         committer.stop()
