@@ -15,7 +15,9 @@ tables, h uniform in [0.1, 0.5]:
 The projection is the one ``escrutinio forensics --tests count_order --order FILE`` runs (the same
 levels, names and tables abroad apart). Prints, per store and kind: trials, how many intervals hold
 the final margin, and the verdicts (flagged: the final margin outside; explained; cannot tell), with
-the median width. On a finished count nothing is wrong, so every "flagged" is a false alarm.
+the median width, and the point's error (projected minus final margin, points): its mean (with its
+standard error: a bias shows as a mean several of them from zero) and root-mean-square. On a finished
+count nothing is wrong, so every "flagged" is a false alarm.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int) -> No
     rng = np.random.default_rng(seed)
     for kind in kinds:
         start = time.perf_counter()
-        covered, verdicts, widths = 0, {True: 0, False: 0, None: 0}, []
+        covered, verdicts, widths, errors = 0, {True: 0, False: 0, None: 0}, [], []
         for t in range(trials):
             counted = held_out(kind, f, rng.uniform(0.1, 0.5), rng)
             g = f.with_columns(pl.when(pl.Series(counted)).then(1).otherwise(None).cast(pl.Int64).alias(tf.ORDER))
@@ -72,9 +74,12 @@ def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int) -> No
             covered += int(e["low"] <= e["realised_margin_points"] <= e["high"])
             verdicts[r.flagged()] += 1
             widths.append(e["high"] - e["low"])
+            errors.append(e["projected_margin_points"] - e["realised_margin_points"])
         print(
             f"{db} {kind}: covered {covered}/{trials}; flagged {verdicts[True]}, explained {verdicts[False]}, "
-            f"cannot tell {verdicts[None]}; median width {float(np.median(widths)):.2f} points "
+            f"cannot tell {verdicts[None]}; median width {float(np.median(widths)):.2f} points; point error mean "
+            f"{float(np.mean(errors)):+.3f} (± {float(np.std(errors)) / np.sqrt(trials):.3f}), root-mean-square "
+            f"{float(np.sqrt(np.mean(np.square(errors)))):.3f} "
             f"({time.perf_counter() - start:.0f} s)",
             flush=True,
         )

@@ -1,5 +1,7 @@
 """Where the count-order projection's point misses the final margin, measured: its error split by
-how each late table was projected, by top-level area, and into share and turnout; and how much of it
+how each late table was projected (with each part's projected and real turnout and margin share), by
+top-level area, by the polling place's size (the small ones rural) and by the share of the place late,
+and into share and turnout; and how much of it
 a count that was late at random inside the same areas would give (the estimator's own bias) against
 what the late tables' lean adds.
 
@@ -34,7 +36,7 @@ import polars as pl
 
 from escrutinio.app import Session
 from escrutinio.domain import table_frame as tf
-from escrutinio.forensics import count_order
+from escrutinio.forensics import count_order, count_order_error
 from escrutinio.forensics import frames as fr
 from escrutinio.formats.order_list import read_order
 
@@ -65,26 +67,18 @@ def setup(db: str, order: Path) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, n
 
 def per_table_error(votes: np.ndarray, size: np.ndarray, counted: np.ndarray, keys: list[np.ndarray]) -> dict:
     """Each late table's part of the error (points), its share and turnout parts, and whether its own
-    place projected it; and the projection as the module computes it."""
+    place projected it (:mod:`escrutinio.forensics.count_order_error`); and the projection as the
+    module computes it."""
     place = keys[0]
     rate, own = count_order.place_rates(votes, size, counted, keys)
-    projected = rate[place] * size[:, None]
-    totals = votes.sum(axis=0)
-    margin = (totals[0] - totals[1]) / totals.sum()
-    valid, valid_p = votes.sum(axis=1), projected.sum(axis=1)
-    share = (votes[:, 0] - votes[:, 1]) / np.maximum(valid, 1e-9)
-    share_p = (projected[:, 0] - projected[:, 1]) / np.maximum(valid_p, 1e-9)
-    scale = 100 / totals.sum()
-    imputed, _ = count_order.point_imputation(votes, size, counted, keys)
-    whole = votes[counted].sum(axis=0) + imputed
+    projected = np.where(counted[:, None], votes, rate[place] * size[:, None])
+    totals, whole = votes.sum(axis=0), projected.sum(axis=0)
     return {
-        "error": scale
-        * (((projected[:, 0] - projected[:, 1]) - margin * valid_p) - ((votes[:, 0] - votes[:, 1]) - margin * valid)),
-        "share": scale * (share_p - share) * valid,
-        "turnout": scale * (share_p - margin) * (valid_p - valid),
+        **count_order_error.per_table_error(votes, projected),
         "own": own[place],
         "projected": 100 * (whole[0] - whole[1]) / whole.sum(),
-        "final": 100 * margin,
+        "final": 100 * (totals[0] - totals[1]) / totals.sum(),
+        "rate": rate[place],
     }
 
 
@@ -129,16 +123,38 @@ def main() -> None:
         f"  first-order sum {e['error'][late].sum():+.4f} = share {e['share'][late].sum():+.4f}",
         f"+ turnout {e['turnout'][late].sum():+.4f}",
     )
+    valid, margin_votes = votes.sum(axis=1), votes[:, 0] - votes[:, 1]
+    rate = e["rate"]
     for name, mask in zip(SOURCES, (e["own"], ~e["own"]), strict=True):
         m = late & mask
         print(
             f"  {name}: {int(m.sum()):,} tables, {int(size[m].sum()):,} electors: {e['error'][m].sum():+.4f} "
-            f"(share {e['share'][m].sum():+.4f}, turnout {e['turnout'][m].sum():+.4f})"
+            f"(share {e['share'][m].sum():+.4f}, turnout {e['turnout'][m].sum():+.4f}); turnout (valid per elector) "
+            f"projected {100 * (rate[m].sum(axis=1) * size[m]).sum() / size[m].sum():.2f} %, real "
+            f"{100 * valid[m].sum() / size[m].sum():.2f} %; margin share projected "
+            f"{100 * ((rate[m, 0] - rate[m, 1]) * size[m]).sum() / (rate[m].sum(axis=1) * size[m]).sum():+.2f}, "
+            f"real {100 * margin_votes[m].sum() / valid[m].sum():+.2f}"
         )
+    place = keys[0]
+    n_place = np.bincount(place)
+    size_class = np.minimum(np.log2(n_place[place]).astype(np.int64), count_order.SIZE_CLASSES - 1)
+    print("  by the size of the polling place (tables in it; the small ones rural), own place / like places:")
+    for c, label in enumerate(("1", "2-3", "4-7", "8-15", "16+")):
+        m = late & (size_class == c)
+        print(
+            f"    {label} tables: {int(m.sum()):,} late tables: {e['error'][m & e['own']].sum():+.4f} / "
+            f"{e['error'][m & ~e['own']].sum():+.4f}"
+        )
+    late_share = 1 - np.bincount(place, weights=counted.astype(np.float64)) / n_place
+    print("  own place, by the share of its tables late:")
+    for lo, hi in ((0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)):
+        m = late & e["own"] & (late_share[place] > lo) & (late_share[place] <= hi)
+        print(f"    {lo:.0%}-{hi:.0%}: {int(m.sum()):,} tables {e['error'][m].sum():+.4f}")
     strata = count_order._strata(len(keys))
     area = f[tf.DEPARTMENT].to_numpy().astype(object)
     if count_order.POPULATION in strata:  # tables abroad as one area: their cities are not departments
         area[keys[strata.index(count_order.POPULATION)] == 1] = "abroad"
+    print("  by top-level area:")
     parts = pl.DataFrame({"area": area[late].astype(str), "error": e["error"][late], "tables": np.ones(int(late.sum()))})
     for row in parts.group_by("area").agg(pl.col("tables").sum(), pl.col("error").sum()).sort("error").iter_rows(named=True):
         print(f"    {row['area']}: {int(row['tables']):,} tables {row['error']:+.4f}")

@@ -56,6 +56,7 @@ import polars as pl
 from scipy import stats
 
 from escrutinio.domain import table_frame as tf
+from escrutinio.forensics import count_order_error
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import ForensicResult, choice_word, level_word, not_applicable
 
@@ -163,7 +164,30 @@ def place_rates(
             g_n = np.bincount(group[has], minlength=n_groups)
             todo = np.isnan(prior[:, 0]) & (g_n[group] > 0)
             prior[todo] = g_sum[group[todo]] / g_n[group[todo]][:, None]
-    return np.where((pe > 0)[:, None], rate, prior), pe > 0
+    return np.where((pe > 0)[:, None], _jackknifed(votes, size, counted, place, pv, pe), prior), pe > 0
+
+
+def _jackknifed(
+    votes: np.ndarray, size: np.ndarray, counted: np.ndarray, place: np.ndarray, pv: np.ndarray, pe: np.ndarray
+) -> np.ndarray:
+    """Each place's votes per elector from its counted tables, with the ratio's small-sample bias taken
+    out (Quenouille's jackknife: n·R − (n − 1)·mean of the n rates leaving one table out; a place with
+    one counted table keeps its ratio; no rate below zero).
+
+    Why: a ratio of sums is biased by about 1/n of its tables' spread when votes are not proportional
+    to electors, and the bias of every place adds up in the total. Where small tables vote more per
+    elector (Russia 2012: turnout falls with a table's size, correlation −0.40 over the
+    territorial commissions' 35 tables) the ratio put a random hold-out's projection +0.029 points
+    off on average (± 0.005, 40 hold-outs of 10 to 50 %); the jackknifed rate +0.004 (± 0.005), its
+    root-mean-square error 0.030 instead of 0.043. On Bolivia and Peru, whose places' votes are close
+    to proportional to electors, it changes the projection by about 0.001 points."""
+    n_places = len(pe)
+    n = np.bincount(place[counted], minlength=n_places).astype(np.float64)
+    rate = pv / np.maximum(pe, 1e-9)[:, None]
+    idx = np.flatnonzero(counted & (n[place] >= 2))
+    left_out = (pv[place[idx]] - votes[idx]) / np.maximum(pe[place[idx]] - size[idx], 1e-9)[:, None]
+    mean_left_out = _per_group(place[idx], left_out, n_places) / np.maximum(n, 1)[:, None]
+    return np.where((n >= 2)[:, None], np.maximum(n[:, None] * rate - (n[:, None] - 1) * mean_left_out, 0.0), rate)
 
 
 def imputation_levels(counted: np.ndarray, level_keys: list[np.ndarray], min_donors: int = MIN_DONORS) -> np.ndarray:
@@ -623,6 +647,7 @@ def test(
     # department was "not explained" at +21.47 against a final +10.56, projected from the nation).
     too_coarse = last["share_from_coarser_areas"] > MOST_COARSE
     explained: bool | None = None if too_coarse or not final else (False if not inside else (True if informative else None))
+    point_error: dict[str, dict[str, float]] | None = None
     if not told:
         reading = (
             f"Every counted table is in {order_label} with no earlier cut to project from, so the count is "
@@ -712,6 +737,9 @@ def test(
         )
         if explained is None:
             reading = f"Cannot tell: {reading[0].lower()}{reading[1:]}"
+        if final:
+            point_error = _point_error(votes, size, k, level_keys, w, rival)
+            reading = f"{reading} {_point_error_words(point_error, 100 * realised, last, w_name, finest_word, wider_word)}"
         reading = f"{reading} {before}".rstrip()
     return ForensicResult(
         test=name,
@@ -738,6 +766,8 @@ def test(
             "tables_without_sheet": n_pending,
             "realised_margin_points": 100 * realised if final else None,
             "realised_inside_interval": None if not told or not final else inside,
+            "point_error_points": None if point_error is None else last["projected_margin_points"] - 100 * realised,
+            "point_error_by_source": point_error,
             "interval_excludes_margin_so_far": None if not told else informative,
             "late_shift_explained": None if not told else explained,
             "share_from_coarser_areas": None if not told else last["share_from_coarser_areas"],
@@ -748,6 +778,40 @@ def test(
         level=stratum_columns(f, len(level_keys))[0],
         status="ok" if told and explained is not None else "not_applicable",
         decided=None if not told or explained is None else not explained,
+    )
+
+
+def _point_error(
+    votes: np.ndarray, size: np.ndarray, k: int, level_keys: list[np.ndarray], winner: int, rival: int
+) -> dict[str, dict[str, float]]:
+    """At a finished count, the point's error at the cut of the first ``k`` tables split by where each
+    late table's rate came from (:mod:`escrutinio.forensics.count_order_error`)."""
+    rest = votes.sum(axis=1) - votes[:, winner] - votes[:, rival]
+    three = np.column_stack([votes[:, winner], votes[:, rival], rest])
+    counted = np.arange(len(three)) < k
+    rate, own = place_rates(three, size, counted, level_keys)
+    place = level_keys[0]
+    projected = np.where(counted[:, None], three, rate[place] * size[:, None])
+    return count_order_error.by_source(count_order_error.per_table_error(three, projected), ~counted, own[place])
+
+
+def _point_error_words(
+    parts: Mapping[str, Mapping[str, float]], realised: float, last: Mapping, w_name: str, finest: str, wider: str
+) -> str:
+    """The point's miss in words: how far, from which late tables, and that the tables counted cannot
+    show it. Why: "explained" says the interval holds the final margin; a reader must also see how much
+    of the shift the point left out (Bolivia's TREP halt: 0.19 points) and where, not guess it."""
+    miss = last["projected_margin_points"] - realised
+    own, like = parts["own_area"], parts["like_areas"]
+    share = own["share_points"] + like["share_points"]
+    turnout = own["turnout_points"] + like["turnout_points"]
+    return (
+        f"The projection's point is {miss:+.2f} points off the final margin: {own['points']:+.2f} from the "
+        f"{own['tables']:,} late tables of {_plural(finest)} with counted tables and {like['points']:+.2f} from the "
+        f"{like['tables']:,} of {_plural(finest)} with nothing counted (projected from like-sized ones of {wider}); "
+        f"{share:+.2f} of it in the margin's share of valid votes, {turnout:+.2f} in turnout. A part below zero is "
+        f"late tables adding more to {w_name}'s margin than the counted tables they were projected from gave, a "
+        "lean the tables counted at this cut cannot show."
     )
 
 

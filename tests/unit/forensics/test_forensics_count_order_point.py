@@ -72,3 +72,26 @@ def test_forensics_count_order_interval_ends_hold_a_new_draw_95_percent_of_the_t
     lo, hi = np.quantile(draws, (0.025, 0.975), axis=1, method=count_order.INTERVAL_QUANTILE)
     miss = float(np.mean((new < lo) | (new > hi)))
     assert 0.045 <= miss <= 0.055, miss
+
+
+def test_forensics_point_takes_out_the_ratio_bias_where_small_tables_vote_more_per_elector():
+    """Places of six tables (electors log-normal, about 50 to 2,000) where A's votes do not grow in
+    proportion to electors (60 + 0.3 per elector: small tables give A more per elector, as Russia
+    2012's small tables did), three tables of each counted at random. A place's ratio of sums is then
+    biased by about 1/n of its tables' spread, and the bias of every place adds up: the plain ratio
+    put the late tables' 191,500 votes for A about 6,800 over on average (± 340 over 40 draws); the
+    jackknifed rate about 460 under (± 320)."""
+    place = np.repeat(np.arange(200), 6)
+    district = np.zeros(len(place), dtype=np.int64)
+    errors = []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        sizes = np.round(np.exp(rng.normal(6.5, 0.7, len(place))))
+        a = np.round(60 + 0.3 * sizes + rng.normal(0, 15, len(place)))
+        votes = np.column_stack([a, np.round(0.4 * sizes)])
+        counted = np.zeros(len(place), dtype=bool)
+        for p in range(200):
+            counted[6 * p + rng.choice(6, 3, replace=False)] = True
+        imputed, _ = count_order.point_imputation(votes, sizes, counted, _keys(place, district))
+        errors.append(imputed[0] - votes[~counted, 0].sum())
+    assert abs(float(np.mean(errors))) < 1_500, np.mean(errors)
