@@ -243,6 +243,7 @@ def project(
     lvl = imputation_levels(counted, level_keys, min_donors)
     draws = np.zeros((bootstrap, votes.shape[1]))
     whole_areas = np.zeros((bootstrap, votes.shape[1]))  # the draws of tables in whole areas late
+    stand_ins = np.zeros((bootstrap, votes.shape[1]))  # the draws of places like-sized sub-areas stand in for
     used: dict[str, float] = {}
     cluster_counts: list[tuple[np.ndarray, np.ndarray]] = []  # (donor sub-areas, electors they stand in for)
     for li, keys in enumerate(level_keys):
@@ -333,18 +334,22 @@ def project(
         for b in range(bootstrap):
             at = first + np.floor(rng.random(len(shared))[shared_inv] * among).astype(np.int64)
             pick = np.where(pool[:, 0] == 0, s_order[np.minimum(at, len(s_order) - 1)], a_order[np.minimum(at, len(a_order) - 1)])
-            draws[b] += (sub_ratio[pick] * miss_size[:, None]).sum(axis=0)
+            stand_ins[b] += (sub_ratio[pick] * miss_size[:, None]).sum(axis=0)
     imputed, how = point_imputation(votes, size, counted, level_keys)
     point = float(_stat((wc + imputed)[None, :], winner, rival)[0])
-    tot_b = wc[None, :] + draws + whole_areas.mean(axis=0)
+    tot_b = wc[None, :] + draws + stand_ins.mean(axis=0) + whole_areas.mean(axis=0)
     shares = _stat(tot_b, winner, rival)
     if cluster_counts:
         # Few counted sub-areas stand in for the missing ones: the bootstrap understates their spread
-        # (a small-sample cluster bootstrap); widen the draws by sqrt(m/(m-1)) and a t quantile, m the
-        # typical number of donor sub-areas (weighted by the electors they stand in for).
+        # (a small-sample cluster bootstrap); widen their draws by sqrt(m/(m-1)) and a t quantile, m the
+        # typical number of donor sub-areas (weighted by the electors they stand in for). Only theirs:
+        # widening every draw let a few places (147 of Russia 2012's 28,700 late tables in a random
+        # hold-out, m = 2: a factor of 9) multiply the spread of the places projected from their own
+        # counted tables, and the interval was four times as wide as the point's error.
         m = max(int(_weighted_median(*map(np.concatenate, zip(*cluster_counts, strict=True)))), 2)
         kappa = np.sqrt(m / (m - 1)) * stats.t.ppf(0.975, m - 1) / stats.norm.ppf(0.975)
-        shares = shares.mean() + kappa * (shares - shares.mean())
+        apart = _stat(tot_b + stand_ins - stand_ins.mean(axis=0), winner, rival) - shares
+        shares = shares + kappa * (apart - apart.mean())
     # Whole areas late carry their own small-sample t (:func:`_whole_area_draws`): their spread is
     # added after the widening above, not widened again.
     shares = shares + _stat(tot_b + whole_areas - whole_areas.mean(axis=0), winner, rival) - _stat(tot_b, winner, rival)

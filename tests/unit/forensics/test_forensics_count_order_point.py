@@ -95,3 +95,22 @@ def test_forensics_point_takes_out_the_ratio_bias_where_small_tables_vote_more_p
         imputed, _ = count_order.point_imputation(votes, sizes, counted, _keys(place, district))
         errors.append(imputed[0] - votes[~counted, 0].sum())
     assert abs(float(np.mean(errors))) < 1_500, np.mean(errors)
+
+
+def test_forensics_interval_widens_only_the_places_few_sub_areas_stand_in_for():
+    """Fifty places of twenty tables, 30 % of them late, projected from their own counted tables, and
+    one late one-table place whose district has two counted one-table places to stand in for it
+    (m = 2: a t factor of 9). The small-sample widening is for that place's draws: it multiplied every
+    draw, and the one place made the interval nine times as wide as without it."""
+    rng = np.random.default_rng(1)
+    place = np.r_[np.repeat(np.arange(50), 20), 50, 51, np.full(8, 53), 54]
+    district = np.r_[np.repeat(np.arange(5), 200), 5, 5, np.full(8, 5), 5]
+    a = np.round(100 * np.clip(0.5 + 0.1 * rng.standard_normal(len(place)), 0, 1))
+    votes = np.column_stack([a, 100 - a])
+    late = np.r_[rng.random(1000) < 0.3, np.zeros(10, dtype=bool), True]
+    keys = _keys(place, district)
+    widths = []
+    for counted in (~late, ~late | (place == 54)):
+        _, draws, _ = count_order.project(votes, np.full(len(place), 100.0), counted, keys, 0, rival=1, bootstrap=400)
+        widths.append(float(np.subtract(*np.quantile(draws, (0.975, 0.025)))))
+    assert widths[0] < 1.5 * widths[1], widths
