@@ -807,17 +807,24 @@ def _point_error_words(
     show it. Why: "explained" says the interval holds the final margin; a reader must also see how much
     of the shift the point left out (Bolivia's TREP halt: 0.19 points) and where, not guess it."""
     miss = last["projected_margin_points"] - realised
+    if abs(miss) < 0.005:
+        return "The projection's point is within 0.005 points of the final margin."
     own, like = parts["own_area"], parts["like_areas"]
     share = own["share_points"] + like["share_points"]
     turnout = own["turnout_points"] + like["turnout_points"]
     return (
-        f"The projection's point is {miss:+.2f} points off the final margin: {own['points']:+.2f} from the "
-        f"{own['tables']:,} late tables of {_plural(finest)} with counted tables and {like['points']:+.2f} from the "
-        f"{like['tables']:,} of {_plural(finest)} with nothing counted (projected from like-sized ones of {wider}); "
-        f"{share:+.2f} of it in the margin's share of valid votes, {turnout:+.2f} in turnout. A part below zero is "
-        f"late tables adding more to {w_name}'s margin than the counted tables they were projected from gave, a "
-        "lean the tables counted at this cut cannot show."
+        f"The projection's point is {miss:+.2f} points off the final margin: {_points(own['points'])} from the "
+        f"{own['tables']:,} late tables of {_plural(finest)} with counted tables and {_points(like['points'])} from "
+        f"the {like['tables']:,} of {_plural(finest)} with nothing counted (projected from like-sized ones of "
+        f"{wider}); {_points(share)} of it in the margin's share of valid votes, {_points(turnout)} in turnout. A "
+        f"part below zero is late tables adding more to {w_name}'s margin than the counted tables they were "
+        "projected from gave, a lean the tables counted at this cut cannot show."
     )
+
+
+def _points(x: float) -> str:
+    """Points with a sign and two decimals, never "-0.00"."""
+    return f"{0.0 if abs(x) < 0.005 else x:+.2f}"
 
 
 MIN_LISTED = 50
