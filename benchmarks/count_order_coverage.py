@@ -2,7 +2,7 @@
 finished counts with parts held out as if not yet counted.
 
 Run: ``python benchmarks/count_order_coverage.py --db bo.db --db peru.db --db r12.db [--trials 40]
-[--bootstrap 100] [--seed 11] [--kinds random,departments,sorted]`` on stores loaded with their presets
+[--bootstrap 100] [--seed 11] [--kinds random,departments,sorted] [--min-donors 5]`` on stores loaded with their presets
 (``escrutinio load FILE --election PRESET --db X.db``). Each trial holds out a share h of the counted
 tables, h uniform in [0.1, 0.5]:
 
@@ -55,7 +55,7 @@ def held_out(kind: str, f: pl.DataFrame, h: float, rng: np.random.Generator) -> 
     return counted
 
 
-def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int) -> None:
+def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int, min_donors: int) -> None:
     with Session(db, actor="coverage") as s:
         frame = s.table_frame()
         winner, _ = s.forensics.leaders()
@@ -69,7 +69,9 @@ def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int) -> No
         for t in range(trials):
             counted = held_out(kind, f, rng.uniform(0.1, 0.5), rng)
             g = f.with_columns(pl.when(pl.Series(counted)).then(1).otherwise(None).cast(pl.Int64).alias(tf.ORDER))
-            r = count_order.test(g, winner=winner, bootstrap=bootstrap, seed=t, abroad=abroad, level_names=names)
+            r = count_order.test(
+                g, winner=winner, bootstrap=bootstrap, seed=t, abroad=abroad, level_names=names, min_donors=min_donors
+            )
             e = r.estimates
             covered += int(e["low"] <= e["realised_margin_points"] <= e["high"])
             verdicts[r.flagged()] += 1
@@ -92,9 +94,15 @@ def main() -> None:
     ap.add_argument("--bootstrap", type=int, default=100)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument(
+        "--min-donors",
+        type=int,
+        default=count_order.MIN_DONORS,
+        help="counted tables a place needs for its interval's draws to come from them (else like places stand in)",
+    )
     a = ap.parse_args()
     for db in a.db:
-        run(db, a.kinds.split(","), a.trials, a.bootstrap, a.seed)
+        run(db, a.kinds.split(","), a.trials, a.bootstrap, a.seed, a.min_donors)
 
 
 if __name__ == "__main__":
