@@ -290,7 +290,7 @@ def project(
             n_don = np.maximum(cnt, 2)
             weight = ((s_rest / np.maximum(gs, 1e-9)) ** 2 + m_rest / n_don) * n_don / (n_don - 1)
             w_d = weight[gk]
-            cov = np.array([[float((w_d * resid[:, a] * resid[:, c]).sum()) for c in range(k)] for a in range(k)])
+            cov = _residual_cov(resid, size[order], w_d, cnt[gk])
             draws += (gv[g] / np.maximum(gs[g], 1e-9)[:, None] * size[sel][:, None]).sum(axis=0)
             draws += rng.multivariate_normal(np.zeros(k), cov, size=bootstrap, method="eigh")
             continue
@@ -361,6 +361,29 @@ def project(
     # A margin (or share) of valid votes lies in [-1, 1]: recentring must not carry a draw past it.
     shares = np.clip(shares - float(np.median(shares)) + point, -1.0, 1.0)
     return point, shares, {**used, **how}
+
+
+def _residual_cov(resid: np.ndarray, size: np.ndarray, weight: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The covariance of the imputed votes of areas projected from their own counted tables: each
+    donor's residual outer product times its area's ``weight`` (:func:`project`), summed.
+
+    An area with fewer than :data:`MIN_DONORS` donors (only when a caller lowers ``min_donors``) has
+    too few residuals to say its own spread (one donor's residual is zero: no spread at all), so it
+    takes the residual covariance per elector pooled over every donor of an area with two or more,
+    times its donors' electors squared. Why: with each place drawn from its own counted tables, as
+    the point is, a place with one counted table added nothing to the interval (docs/forensics.md,
+    "What holds the halt's final margin inside its interval")."""
+    few = n < MIN_DONORS
+    own = resid[~few].T @ (resid[~few] * weight[~few][:, None])
+    if not few.any():
+        return own
+    per_elector = resid / np.maximum(size, 1e-9)[:, None]
+    pool = n >= 2
+    correction = n[pool] / np.maximum(n[pool] - 1, 1)
+    pooled = per_elector[pool].T @ (per_elector[pool] * correction[:, None]) / max(int(pool.sum()), 1)
+    # ``weight`` carries n/(n-1) for the area's own residuals; the pooled ones have theirs already.
+    scale = float((weight[few] * (np.maximum(n[few], 2) - 1) / np.maximum(n[few], 2) * size[few] ** 2).sum())
+    return own + scale * pooled
 
 
 def _whole_area_draws(
