@@ -22,7 +22,7 @@ The method (and why each part):
   normal draw with their covariance (the delta method, with n/(n-1)). (2) For areas with too few
   counted tables, like-sized counted sub-areas stand in, drawn at one shared rank per coarser
   area for all its missing places: places late for the same reason lean together, so their
-  unknown leanings must not average out. A small-sample t factor widens the draws when few
+  unknown leanings must not average out. A small-sample t factor widens those draws (theirs only) when few
   sub-areas stand in. (3) Where the wider area has too little counted as well (whole
   municipalities or departments late), its counted areas' mean plus one shared deviation drawn as
   a multivariate t prediction of how areas of that level differ (:func:`_whole_area_draws`): a draw
