@@ -55,6 +55,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from tenths import Sampler  # noqa: E402
+from tenths import table as tenths  # noqa: E402
 from timing import cpu_seconds  # noqa: E402
 
 READS = ("/api/v1/results", "/api/v1/results?level=department")
@@ -205,14 +207,23 @@ def clerks(db: str, n: int) -> list[str]:
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
+    """When each of ``latencies`` ended (``time.monotonic()``)."""
     errors: dict[str, int] = field(default_factory=dict)
     retries: int = 0
+
+    def took(self, start: float) -> None:
+        """A request sent at ``start`` (``time.monotonic()``) was answered now."""
+        now = time.monotonic()
+        self.latencies.append(now - start)
+        self.answered.append(now)
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
     def add(self, other: Tally) -> None:
         self.latencies += other.latencies
+        self.answered += other.answered
         self.retries += other.retries
         for what, n in other.errors.items():
             self.errors[what] = self.errors.get(what, 0) + n
@@ -242,9 +253,9 @@ def _rule(body: bytes) -> str | None:
 
 async def drive(
     url: str, sheets: list[dict[str, Any]], tokens: list[str], clients: int, readers: int, interval: float, deadline: float
-) -> tuple[Tally, Tally, int]:
+) -> tuple[Tally, Tally, list[float]]:
     """``clients`` clerks (two tokens each) key ``sheets`` twice while ``readers`` poll the
-    national and department results; (writes, reads, sheets processed)."""
+    national and department results; (writes, reads, when each sheet was processed)."""
     from urllib.parse import urlsplit
 
     import orjson
@@ -255,7 +266,7 @@ async def drive(
         queue.put_nowait(s)
     writes, reads = Tally(), Tally()
     done = asyncio.Event()
-    processed = 0
+    processed: list[float] = []
     where = urlsplit(url)
     host, port = where.hostname or "127.0.0.1", where.port or 80
     opened: list[Connection] = []
@@ -268,13 +279,13 @@ async def drive(
         headers = f"Authorization: Bearer {token}\r\nIdempotency-Key: {key}\r\nContent-Type: application/json\r\n".encode()
         target = f"/api/v1/tables/{table}/entries"
         for _ in range(RETRIES):
-            start = time.perf_counter()
+            start = time.monotonic()
             try:
                 status, answer = await http.request(b"POST", target, headers, body)
             except OSError:  # a dropped connection (or no answer in TIMEOUT s): resent with the same key
                 writes.retries += 1
                 continue
-            writes.latencies.append(time.perf_counter() - start)
+            writes.took(start)
             if status in (200, 201):
                 return answer
             if status in (409, 503):
@@ -286,7 +297,6 @@ async def drive(
         return None
 
     async def writer(i: int) -> None:
-        nonlocal processed
         first, second = tokens[2 * i], tokens[2 * i + 1]
         http = connection()
         while time.monotonic() < deadline:
@@ -298,17 +308,17 @@ async def drive(
             await submit(http, table, body, first, f"{table}:1")
             got = await submit(http, table, body, second, f"{table}:2")
             if got is not None and orjson.loads(got).get("state") in ("processed", "mismatch"):
-                processed += 1
+                processed.append(time.monotonic())
 
     async def reader(i: int) -> None:
         paths = READS
         n = i
         http = connection()
         while not done.is_set():
-            start = time.perf_counter()
+            start = time.monotonic()
             try:
                 status, _ = await http.request(b"GET", paths[n % 2])
-                reads.latencies.append(time.perf_counter() - start)
+                reads.took(start)
                 if status not in (200, 304):
                     reads.error(str(status))
             except OSError as exc:
@@ -330,7 +340,7 @@ async def drive(
     return writes, reads, processed
 
 
-def run_drive(*args: Any) -> tuple[Tally, Tally, int, float]:
+def run_drive(*args: Any) -> tuple[Tally, Tally, list[float], float]:
     """:func:`drive` on uvloop in this process; its figures and the CPU time it took."""
     import uvloop
 
@@ -341,7 +351,7 @@ def run_drive(*args: Any) -> tuple[Tally, Tally, int, float]:
 
 def drive_in_processes(
     processes: int, url: str, sheets: list[dict[str, Any]], tokens: list[str], clients: int, readers: int, *rest: Any
-) -> tuple[Tally, Tally, int, float]:
+) -> tuple[Tally, Tally, list[float], float]:
     """:func:`run_drive` in ``processes`` processes at once, the sheets, clerks and readers
     shared among them: the summed figures and the CPU time they took together."""
     if processes == 1:
@@ -354,7 +364,7 @@ def drive_in_processes(
         mine = range(p, clients, processes)
         mine_tokens = [t for i in mine for t in tokens[2 * i : 2 * i + 2]]
         shares.append((url, sheets[p::processes], mine_tokens, len(mine), len(range(p, readers, processes)), *rest))
-    writes, reads, processed, used = Tally(), Tally(), 0, 0.0
+    writes, reads, processed, used = Tally(), Tally(), [], 0.0
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         for w, r, n, cpu in pool.map(run_drive, *zip(*shares, strict=True)):
             writes.add(w)
@@ -464,6 +474,7 @@ def main() -> None:
             with Session(db, "bench") as session:
                 session.intake.register_roll(path, ELECTION)
             tokens = clerks(db, 2 * args.clients)
+            sampler: Sampler | None = None
             phases = folder / "phases.txt" if args.phases else None
             threads = folder / "threads.txt" if args.threads and args.workers == 1 else None
             timeline = folder / "timeline.txt" if args.timeline else None
@@ -471,12 +482,17 @@ def main() -> None:
                 warm_up(url)
                 if threads is not None:
                     os.kill(pid, signal.SIGUSR1)
+                sampler = Sampler(lambda pid=pid: server_cpu(pid), db.rsplit("/", 1)[1])
+                sampler.start()
                 start, used = time.perf_counter(), server_cpu(pid)
-                deadline = time.monotonic() + args.max_seconds
-                writes, reads, processed, client = drive_in_processes(
+                began = time.monotonic()
+                deadline = began + args.max_seconds
+                writes, reads, moments, client = drive_in_processes(
                     args.client_processes, url, sheets, tokens, args.clients, args.readers, args.read_interval, deadline
                 )
                 took, used = time.perf_counter() - start, server_cpu(pid) - used
+                sampler.stop()
+                processed = len(moments)
                 if threads is not None:
                     os.kill(pid, signal.SIGUSR2)
                     for _ in range(50):
@@ -506,6 +522,8 @@ def main() -> None:
             if timeline is not None and timeline.exists():
                 print(timeline.read_text(), end="")
             print(f"reads:  {len(reads.latencies):,} by {args.readers} readers, {spread(reads)}")
+            if sampler is not None:
+                print(tenths(began, moments, list(zip(writes.answered, writes.latencies, strict=True)), reads.answered, sampler))
             ratio = (processed / took) / rate if processed else 0.0
             print(f"ratio: intake over HTTP ran at {ratio:.3f}x the one-file load's sheets/s (same sheets, same run)")
 
