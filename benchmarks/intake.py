@@ -22,7 +22,9 @@ What it does, on loopback only, bounded in time (``--max-seconds``) and count, s
 Prints sheets/s, p50/p99 of writes and reads, errors, the server's CPU time per request (what
 a request costs, however busy the machine; with ``--workers``, all its processes), the client's
 own CPU time per request (a client that cannot keep up would measure itself), the load average,
-and the ratio of intake time to the baseline's. Run: ``python benchmarks/intake.py [--tables N]
+the ratio of intake time to the baseline's, and the run by tenth of its sheets (sheets/s, write
+latency, CPU a sheet of the server and of PostgreSQL: whether the store slows as it fills,
+``benchmarks/tenths.py``). Run: ``python benchmarks/intake.py [--tables N]
 [--clients 16] [--readers 200] [--workers N] [--client-processes P] [--max-seconds S] [--phases]
 [--timeline] [--threads]`` (``--timeline``: each sheet entry's steps in the server, from its
 arrival to its answer, ``escrutinio.store.timeline``; ``--threads``: the server's CPU by
