@@ -13,6 +13,16 @@ of 10 or more against its smoothed histogram) flagged 5 of the first 6.
 
 Run: ``python benchmarks/last_digit_calibration.py --clean 100 [--seed 0] [--by district]`` (about
 3 s of CPU an election).
+
+``--shaped bolivia`` (or ``peru``: the runoff) diagnoses the test on forensics/shaped.py's clean
+elections instead, the ones the calibration suite flags: beside k/n it prints the mean chi-square
+against the null's mean, and what would make them differ, from the latent share each table was drawn
+at (the truth the null estimates): the digit shares observed, expected by the null and expected by the
+truth, pooled over the elections by expected count (n × area share; a miss in the null's mean shows as
+a chi-square far above 9 in one class), Pearson's chi-square of each election's digits against the
+null's and the truth's expected digits (9 on average when only chance separates them), and how often
+a table's two counts end in the same digit when both are read (10 % if they are independent, as the
+null assumes). About 1.5 s of CPU an election.
 """
 
 from __future__ import annotations
@@ -69,30 +79,142 @@ class FirstRoundShape:
         return self.frame.with_columns([pl.Series(c, out[:, i]) for i, c in enumerate(self.cols)])
 
 
+def rate(label: str, k: int, n: int) -> str:
+    """k/n with its exact (Clopper-Pearson) 95 % interval and the one-sided binomial p against 5 %."""
+    low = stats.beta.ppf(0.025, k, n - k + 1) if k else 0.0
+    high = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    return (
+        f"{label} {k}/{n} = {k / n:.3f} (95 % interval {low:.3f}-{high:.3f}; one-sided binomial p against "
+        f"5 %: {stats.binom.sf(k - 1, n, 0.05):.3f})"
+    )
+
+
+SIZE_CLASSES = (15, 25, 50, 100, 200)
+"""Bounds of the expected-count classes (n × area share) the diagnosis pools digits by."""
+
+
+class ShapedDiagnosis:
+    """The shaped clean elections of ``frame`` with the latent share each table was drawn at, and the
+    digit figures of the last-digit test on them (observed, the null's, the truth's), pooled."""
+
+    def __init__(self, frame: pl.DataFrame, winner: str) -> None:
+        from escrutinio.forensics import shaped
+
+        self.frame, self.winner = frame, winner
+        self.f, self.d, self.m, self.top = fr.memo(frame, ("shaped", winner, 20), lambda: shaped._shape(frame, winner, 20))
+        self.pooled = np.zeros((3, len(SIZE_CLASSES) + 1, 10))  # observed, null, truth
+        self.pearson: list[tuple[float, float]] = []
+        self.stat: list[tuple[float, float]] = []
+        self.same = self.both = 0
+
+    def latent(self, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+        """``shaped.clean_like(frame, winner, seed=seed)`` and each table's latent share of the leader
+        (its draws replayed, and checked against the election's own counts)."""
+        from escrutinio.forensics import shaped
+
+        clean = shaped.clean_like(self.frame, self.winner, seed=seed)
+        rng = np.random.default_rng(seed)
+        mu_s, sd_s = shaped._shuffled(rng, self.d.group, self.top, self.m.mu_s, self.m.sd_s)
+        tau = np.clip(rng.normal(self.m.mu_t, self.m.sd_t), 0.0, 1.0)
+        nu = np.clip(rng.normal(mu_s, sd_s), 0.0, 1.0)
+        valid = rng.binomial(rng.binomial(self.d.electors, tau), self.m.valid_ratio)
+        if not (rng.binomial(valid, nu) == fr.as_int(clean, tf.choice_column(shaped.LEADER))).all():
+            raise SystemExit("the replayed draws are not shaped.clean_like's: update ShapedDiagnosis.latent")
+        return clean, nu
+
+    def add(self, seed: int, r: digits.ForensicResult, clean: pl.DataFrame, nu: np.ndarray) -> None:
+        """Pool one election's digits (the test's result ``r`` on ``clean``)."""
+        cols = fr.choice_columns(clean)  # LEADER, REST: the latent shares nu and 1 - nu
+        level = fr.peer_level(clean, tf.DISTRICT)
+        v, n, p, _ = digits.expected_counts(clean, cols, level)
+        chosen, _ = digits.spread_enough(n, p)
+        read = chosen & (v >= digits.MIN_COUNT)
+        null_p = digits.peer_shares(clean, cols, level, p, 1, np.random.default_rng([seed, 1]))[:, 0]
+        truth_p = np.concatenate([nu, 1.0 - nu])
+        size = np.digitize(n * p, SIZE_CLASSES)
+        observed = np.zeros((len(SIZE_CLASSES) + 1, 10))
+        np.add.at(observed, (size[read], v[read] % 10), 1)
+        self.pooled[0] += observed
+        for row, shares in ((1, null_p), (2, truth_p)):
+            q = digits.last_digit_shares(n[chosen], shares[chosen])[:, :10]
+            np.add.at(self.pooled[row], size[chosen], q)
+        h, total = observed.sum(axis=0), read.sum()
+        pearson = []
+        for shares in (null_p, truth_p):
+            e = digits.last_digit_moments(n[chosen], shares[chosen])[0][:10]
+            e = e / e.sum() * total
+            pearson.append(float(((h - e) ** 2 / e).sum()))
+        self.pearson.append((pearson[0], pearson[1]))
+        self.stat.append((float(r.statistic), float(r.estimates["null_chi2_mean"])))
+        tables = clean.height
+        both = read[:tables] & read[tables:]
+        self.both += int(both.sum())
+        self.same += int((v[:tables] % 10 == v[tables:] % 10)[both].sum())
+
+    def report(self) -> str:
+        stat, null_mean = np.array(self.stat).T
+        pearson = np.array(self.pearson)
+        k = len(stat)
+        lines = [
+            f"chi-square against 10 % a digit: mean {stat.mean():.3f} (standard error {stat.std() / np.sqrt(k):.3f}); "
+            f"the null's mean {null_mean.mean():.3f}",
+            f"Pearson's chi-square of each election's digits against the null's expected digits: mean "
+            f"{pearson[:, 0].mean():.3f}; against the truth's (the latent shares): {pearson[:, 1].mean():.3f} "
+            f"(9 when only chance separates them; standard error {pearson[:, 1].std() / np.sqrt(k):.3f})",
+            f"a table's two counts, both read, end in the same digit {self.same / max(self.both, 1):.4%} of "
+            f"{self.both:,} times (10 % if independent)",
+            "digit shares (%) pooled by expected count: observed / null / truth; chi-square of the observed against each on 9 df",
+        ]
+        bounds = ("<", *SIZE_CLASSES)
+        for c in range(len(SIZE_CLASSES) + 1):
+            o = self.pooled[0, c]
+            if o.sum() == 0:
+                continue
+            label = f"< {SIZE_CLASSES[0]}" if c == 0 else f">= {bounds[c]}"
+            figures = []
+            for row in (1, 2):
+                e = self.pooled[row, c] / self.pooled[row, c].sum() * o.sum()
+                figures.append(((o - e) ** 2 / e).sum())
+            lines.append(f"  {label:>6}: {int(o.sum()):,} counts; chi-square vs null {figures[0]:.1f}, vs truth {figures[1]:.1f}")
+            for row, name in ((0, "observed"), (1, "null"), (2, "truth")):
+                share = self.pooled[row, c] / self.pooled[row, c].sum() * 100
+                lines.append(f"    {name:>8} " + " ".join(f"{x:6.3f}" for x in share))
+        return "\n".join(lines)
+
+
+SHAPED = {"bolivia": (lambda ff: ff.bolivia(), "MAS"), "peru": (lambda ff: ff.peru(2), "PL")}
+"""The elections ``--shaped`` diagnoses: those with electors, whose clean draws have a latent share per table."""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clean", type=int, default=100, help="clean elections")
     ap.add_argument("--seed", type=int, default=0, help="first seed")
     ap.add_argument("--by", default=None, help="the level the test reads expected counts at (default: district)")
+    ap.add_argument("--shaped", choices=sorted(SHAPED), default=None, help="diagnose on forensics/shaped.py's elections")
     args = ap.parse_args()
     import frames_forensics as ff
 
-    shape = FirstRoundShape(ff.peru(1))
+    if args.shaped:
+        frame_of, winner = SHAPED[args.shaped]
+        diagnosis = ShapedDiagnosis(frame_of(ff), winner)
+    else:
+        shape = FirstRoundShape(ff.peru(1))
     flagged, table, t0 = 0, 0, time.perf_counter()
     for seed in range(args.seed, args.seed + args.clean):
-        r = digits.last_digit_test(shape.clean(seed), by=args.by, seed=seed)
+        clean, nu = diagnosis.latent(seed) if args.shaped else (shape.clean(seed), None)
+        r = digits.last_digit_test(clean, by=args.by, seed=seed)
         e = r.estimates
         flagged += r.flagged() is True
         table += e.get("p_chi2_9df") is not None and e["p_chi2_9df"] < 0.05
+        if nu is not None:
+            diagnosis.add(seed, r, clean, nu)
         print(seed, r.flagged(), r.p_value, e.get("p_chi2_9df"), e["n_counts"], e["min_spread_votes"], flush=True)
     n = args.clean
     for label, k in (("flagged", flagged), ("by the chi-square table", table)):
-        low = stats.beta.ppf(0.025, k, n - k + 1) if k else 0.0
-        high = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
-        print(
-            f"{label} {k}/{n} = {k / n:.3f} (95 % interval {low:.3f}-{high:.3f}; one-sided binomial p against "
-            f"5 %: {stats.binom.sf(k - 1, n, 0.05):.3f}); {time.perf_counter() - t0:.0f} s"
-        )
+        print(f"{rate(label, k, n)}; {time.perf_counter() - t0:.0f} s")
+    if args.shaped:
+        print(diagnosis.report())
 
 
 if __name__ == "__main__":

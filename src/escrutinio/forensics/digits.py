@@ -119,6 +119,23 @@ def worst_noncentrality(departure: np.ndarray) -> np.ndarray:
     return n * (2.0 * (mean[:4] ** 2).sum(axis=0) + mean[4] ** 2)
 
 
+def spread_enough(n: np.ndarray, p: np.ndarray, spread_bound: float = SPREAD_BOUND) -> tuple[np.ndarray, float | None]:
+    """Which counts (Binomial(``n``, ``p``) honestly, ``p`` their area's share) the last-digit test
+    chooses: the widest spread first, down to where :func:`worst_noncentrality` reaches
+    ``spread_bound``; and that noncentrality (None when no count fits). Apart from the test so that
+    the calibration's diagnosis (``benchmarks/last_digit_calibration.py --shaped``) reads the very
+    counts the test reads."""
+    departure = digit_departure(n, p)
+    order = np.argsort(departure[0], kind="stable")  # widest honest spread first
+    worst = worst_noncentrality(departure[:, order])
+    fits = np.flatnonzero(worst <= spread_bound)
+    chosen = np.zeros(len(n), dtype=bool)
+    if not len(fits):
+        return chosen, None
+    chosen[order[: fits[-1] + 1]] = True
+    return chosen, float(worst[fits[-1]])
+
+
 NULL_DRAWS = 9_999
 """Draws of the last-digit test's Monte-Carlo null (its p-value is (1 + draws at least as far from
 flat as the observed digits) / (1 + draws), so it resolves 1e-4)."""
@@ -423,13 +440,7 @@ def last_digit_test(
     level = fr.peer_level(f, by or tf.DISTRICT)
     where = "nation" if level == "national" else level_word(level_label or level)
     v, n, p, which = expected_counts(f, cols, level)
-    departure = digit_departure(n, p)
-    order = np.argsort(departure[0], kind="stable")  # widest honest spread first
-    worst = worst_noncentrality(departure[:, order])
-    fits = np.flatnonzero(worst <= spread_bound)
-    chosen = np.zeros(len(v), dtype=bool)
-    if len(fits):
-        chosen[order[: fits[-1] + 1]] = True
+    chosen, worst = spread_enough(n, p, spread_bound)
     # Single-digit counts are left out, as Beber & Scacco do: a choice with no vote at a table (a
     # community voting as one) puts a point mass on 0 that says nothing of how figures were written,
     # and the cut takes a whole run of ten values (0-9), below the counts read, where they are rare.
@@ -457,7 +468,7 @@ def last_digit_test(
         "min_spread_votes": float(spread[read].min()) if total else None,
         "widest_spread_votes": float(spread.max()) if len(v) else None,
         "spread_bound": spread_bound,
-        "worst_noncentrality": float(worst[fits[-1]]) if len(fits) else None,
+        "worst_noncentrality": worst,
         "chi2_every_count_of_10_or_more": every_chi2,
         "by_choice": by_choice,
         "columns": cols,
