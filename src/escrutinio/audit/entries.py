@@ -16,6 +16,7 @@ from escrutinio.audit.kinds import AuditUnit
 from escrutinio.audit.payloads import ballot_event, ballot_resolution_event, hand_count_event, resolution_event
 from escrutinio.audit.state import AuditState, BallotReading, HandCount, ballot_id
 from escrutinio.domain.errors import Place, RuleError
+from escrutinio.ledger import entry_seal
 
 
 class SameCounter(RuleError):
@@ -54,9 +55,13 @@ class HandCountEntry:
         """The action's idempotency key within the audit planned at event ``audit``."""
         return f"audit:{audit}:table:{self.table}:entry:{self.entry}"
 
-    def recorded(self, state: AuditState) -> HandCount | None:
-        """What the record already holds for this entry, if anything."""
-        return state.entries.get(self.table, {}).get(self.entry)
+    def recorded(self, state: AuditState, entry: int | None = None) -> HandCount | None:
+        """What the record already holds for this entry (or for entry ``entry``), if anything."""
+        return state.entries.get(self.table, {}).get(entry or self.entry)
+
+    def entered(self) -> HandCount:
+        """The count this entry records."""
+        return HandCount(dict(self.counts), self.ballots, self.by)
 
     def same_as(self, recorded: HandCount | BallotReading) -> bool:
         return isinstance(recorded, HandCount) and recorded.same_count(HandCount(dict(self.counts), self.ballots))
@@ -88,8 +93,12 @@ class BallotEntry:
     def key(self, audit: int) -> str:
         return f"audit:{audit}:ballot:{self.table}:{self.position}:entry:{self.entry}"
 
-    def recorded(self, state: AuditState) -> BallotReading | None:
-        return state.ballot_entries.get(ballot_id(self.table, self.position), {}).get(self.entry)
+    def recorded(self, state: AuditState, entry: int | None = None) -> BallotReading | None:
+        return state.ballot_entries.get(ballot_id(self.table, self.position), {}).get(entry or self.entry)
+
+    def entered(self) -> BallotReading:
+        """The reading this entry records."""
+        return BallotReading(self.vote, self.by)
 
     def same_as(self, recorded: HandCount | BallotReading) -> bool:
         return isinstance(recorded, BallotReading) and recorded.vote == self.vote
@@ -100,6 +109,30 @@ class BallotEntry:
 
 Entry = HandCountEntry | BallotEntry
 """Either kind of entry; an audit takes only the kind its method samples (see ``unit``)."""
+
+
+def sealed_payload(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The payload of an entry recorded while the other is awaited, and what the store keeps.
+
+    Why: the record is public (the log as exported and published, the changes feed); an entry
+    whose event carried its figures could be handed to the second counter, whose "agreement"
+    would then check nothing. Its event carries a commitment instead (``ledger.entry_seal``,
+    as a sheet's first keying does); the figures and salt are kept store-side
+    (``PendingEvent.private``) until the other entry reveals them (:func:`revealing_payload`)."""
+    figures = entry.entered().figures()
+    committed, kept = entry_seal.sealed(figures)
+    payload = {k: v for k, v in entry.payload().items() if k not in figures}
+    return {**payload, "commitment": committed}, kept
+
+
+def revealing_payload(entry: Entry, other: HandCount | BallotReading, kept: object, where: str) -> dict[str, Any]:
+    """The payload of an entry recorded after ``other``, a sealed one whose kept figures are
+    ``kept``: its own figures, the other's revealed (checked to open its commitment) and the
+    fields the two disagree on (``differs``, as a sheet's second keying names them)."""
+    assert other.commitment is not None
+    revealed = entry_seal.reveal(other.commitment, kept, where)
+    opened = type(other).from_figures(revealed[entry_seal.FIRST_FIGURES])
+    return {**entry.payload(), **revealed, "differs": opened.differing(entry.entered())}  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

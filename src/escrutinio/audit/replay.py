@@ -9,8 +9,9 @@ not the one the seed gives, a risk that is not the one the hand counts give, all
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from escrutinio.audit.kinds import OTHER_READINGS, AuditMethod, Decision, RoundSizing
@@ -30,6 +31,7 @@ from escrutinio.audit.state import (
     Round,
     ballot_id,
 )
+from escrutinio.ledger import entry_seal
 from escrutinio.ledger.events import EventType
 from escrutinio.ledger.keys import SIGNATURE
 
@@ -138,17 +140,57 @@ def _apply_entry(state: AuditState, payload: Mapping[str, Any]) -> AuditState:
     _require(table in state.sampled, f"table {table} is not in the sample", "table")
     _require(entry in (1, 2), "a hand count has two independent entries, numbered 1 and 2", "entry")
     _require(table not in state.resolutions, f"table {table} is already resolved", "table")
-    return replace(state, entries=_double_entry(state.entries, f"table {table}", table, entry, _hand_count(payload, state)))
+    read = partial(_hand_count, state=state)
+    return replace(state, entries=_entered(state.entries, f"table {table}", table, payload, HandCount, read))
+
+
+def _entered(
+    entries: Mapping[str, Mapping[int, Entered]],
+    name: str,
+    key: str,
+    payload: Mapping[str, Any],
+    kind: type[Entered],
+    read: Callable[[Mapping[str, Any]], Entered],
+) -> dict[str, Mapping[int, Entered]]:
+    """The entries after one more of ``key`` (a table's count, a ballot's reading), sealed or not.
+
+    Why: the record is public while the other entry is awaited, so the entry recorded first
+    carries a commitment to its figures (``ledger.entry_seal``), not the figures; the entry
+    recorded after it reveals them and names the fields the two disagree on (``differs``), and
+    here the reveal must open the commitment and ``differs`` be what the figures give. A log
+    written before the seal (entries carrying their figures) folds as it did."""
+    entry = payload["entry"]
+    existing = entries.get(key, {})
+    if entry in existing:
+        raise DuplicateEntry(f"entry {entry} of {name} is already recorded (resolve a mistake instead)", "entry")
+    other = existing.get(3 - entry)
+    if "commitment" in payload:
+        _require(other is None, f"{name}: the entry recorded second reveals the first, it seals nothing", "commitment")
+        value = kind.sealed_as(str(payload.get("by", "")), str(payload["commitment"]))
+        return _double_entry(entries, name, key, entry, value)
+    value = read(payload)
+    if other is None or other.commitment is None:
+        revealing = entry_seal.FIRST_FIGURES in payload or entry_seal.FIRST_SALT in payload
+        _require(not revealing, f"{name}: the entry reveals no sealed entry", entry_seal.FIRST_FIGURES)
+        return _double_entry(entries, name, key, entry, value)
+    problem = entry_seal.opening_problem(other.commitment, dict(payload), f"entry {3 - entry} of {name}")
+    _require(problem is None, f"{name}: {problem}", entry_seal.FIRST_FIGURES)
+    figures = payload[entry_seal.FIRST_FIGURES]
+    _require(isinstance(figures, Mapping), f"{name}: first_sheet holds the first entry's figures", entry_seal.FIRST_FIGURES)
+    opened = read({**figures, "by": other.by})
+    differs = opened.differing(value)
+    _require(
+        payload.get("differs") == differs, f"{name}: differs must name the fields the entries disagree on: {differs}", "differs"
+    )
+    return _double_entry({**entries, key: {**existing, 3 - entry: opened}}, name, key, entry, value)
 
 
 def _double_entry(
     entries: Mapping[str, Mapping[int, Entered]], name: str, key: str, entry: int, value: Entered
 ) -> dict[str, Mapping[int, Entered]]:
-    """The one rule of double entry, for a table's count and a ballot's reading alike: each of the
-    two entries is recorded once, and the two come from two different people."""
+    """The one rule of double entry, for a table's count and a ballot's reading alike: the two
+    come from two different people (:func:`_entered` has refused an entry recorded twice)."""
     existing = entries.get(key, {})
-    if entry in existing:
-        raise DuplicateEntry(f"entry {entry} of {name} is already recorded (resolve a mistake instead)", "entry")
     other = existing.get(3 - entry)
     _require(
         other is None or not value.by or value.by != other.by,
@@ -194,8 +236,9 @@ def _apply_ballot_entry(state: AuditState, payload: Mapping[str, Any]) -> AuditS
     _require(state.round_open, "ballot readings are entered while a round is open (drawn, not yet measured)")
     _require(entry in (1, 2), "a ballot has two independent readings, numbered 1 and 2", "entry")
     _require(ballot not in state.ballot_resolutions, f"ballot {ballot} is already resolved", "position")
-    reading = _reading(payload, state)
-    return replace(state, ballot_entries=_double_entry(state.ballot_entries, f"ballot {ballot}", ballot, entry, reading))
+    read = partial(_reading, state=state)
+    entries = _entered(state.ballot_entries, f"ballot {ballot}", ballot, payload, BallotReading, read)
+    return replace(state, ballot_entries=entries)
 
 
 def _apply_ballot_resolution(state: AuditState, payload: Mapping[str, Any]) -> AuditState:

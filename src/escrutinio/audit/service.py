@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from escrutinio.audit.contest import pair_label
-from escrutinio.audit.entries import Entry, HandCountEntry, HandCountResolution, Resolution, SameCounter
+from escrutinio.audit.entries import (
+    Entry,
+    HandCountEntry,
+    HandCountResolution,
+    Resolution,
+    SameCounter,
+    revealing_payload,
+    sealed_payload,
+)
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, AuditMethod, AuditUnit
 from escrutinio.audit.payloads import first_round_draws, measure_event, planned_event, report_event, sample_event, seed_event
 from escrutinio.audit.plan import AuditPlan, ContestPlan, plan_from_manifest
@@ -80,6 +88,8 @@ class Step:
     payloads: list[dict[str, Any]]
     keys: list[str] = field(default_factory=list)
     after: AuditState | None = None
+    kept: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """By payload index: what the store keeps of a sealed entry (``PendingEvent.private``)."""
 
 
 Decide = Callable[["Folded"], Step]
@@ -322,8 +332,8 @@ class AuditService:
         self._folded = Folded()
         self._seq = 0
         """The last event read: later audit events are folded in incrementally."""
-        self._first_entries: dict[tuple[str, Any], tuple[int, str]] = {}
-        """Each first entry of the open audit (by table and ballot position): its event and actor."""
+        self._entries_made: dict[EntryKey, tuple[int, str]] = {}
+        """Each entry of the open audit (by table, ballot position and entry number): its event and actor."""
 
     # -- reading the record ------------------------------------------------------------------
 
@@ -340,12 +350,16 @@ class AuditService:
         if events:
             self._folded = fold(self._folded, ((e.seq, e.type, e.data) for e in events))
             self._seq = events[-1].seq
-            for e in events:
-                if e.type == EventType.AUDIT_PLANNED:
-                    self._first_entries.clear()
-                elif e.type in (EventType.AUDIT_HAND_COUNT, EventType.AUDIT_BALLOT) and e.data.get("entry") == 1:
-                    self._first_entries[(e.data["table"], e.data.get("position"))] = (e.seq, e.actor)
+            self._note_entries(events)
         return self._folded, head
+
+    def _note_entries(self, events: Sequence[Event]) -> None:
+        """Keep :attr:`_entries_made` in step with ``events`` (read, or written by this service)."""
+        for e in events:
+            if e.type == EventType.AUDIT_PLANNED:
+                self._entries_made.clear()
+            elif e.type in (EventType.AUDIT_HAND_COUNT, EventType.AUDIT_BALLOT):
+                self._entries_made[(e.data["table"], e.data.get("position"), e.data.get("entry"))] = (e.seq, e.actor)
 
     def state(self) -> AuditState:
         """The audit as the log says now (the last one planned; empty when there is none)."""
@@ -379,7 +393,7 @@ class AuditService:
             planned = step.payloads[0]["type"] == EventType.AUDIT_PLANNED
             state = AuditState() if planned else folded.state
             pending = []
-            for payload in step.payloads:
+            for index, payload in enumerate(step.payloads):
                 if step.after is None:
                     try:
                         state = apply(state, payload)
@@ -387,7 +401,7 @@ class AuditService:
                         raise _refused(error) from None
                 event_type, data = to_event(payload)
                 check_no_floats(data, event_type)
-                pending.append(PendingEvent(event_type, data))
+                pending.append(PendingEvent(event_type, data, private=step.kept.get(index)))
             try:
                 written = self.context.store.append(pending, self.context.actor, expect_seq=head, keys=step.keys)
             except (StaleState, AlreadyDone):
@@ -399,6 +413,7 @@ class AuditService:
                 plan_seq = written[0].seq if planned else folded.plan_seq
                 ignored = () if planned else folded.ignored
                 self._folded, self._seq = Folded(step.after or state, plan_seq, ignored), written[-1].seq
+                self._note_entries(written)
             return written
         raise AssertionError("unreachable")
 
@@ -557,10 +572,11 @@ class AuditService:
 
         def decide(folded: Folded) -> Step:
             self._check_unit(entry.unit, folded.state)
-            if _already_recorded(entry, folded.state):
+            if self._already_recorded(entry, folded.state, {}):
                 return Step([])
             self._refuse_same_counter(entry, {})
-            return Step([entry.payload()], [entry.key(folded.plan_seq)])
+            payload, kept = _step(self._entry_payload, entry, folded.state, {})
+            return Step([payload], [entry.key(folded.plan_seq)], kept={0: kept} if kept is not None else {})
 
         written = self._write(decide)
         return self._entry_result(entry, written[-1].seq if written else None)
@@ -595,18 +611,19 @@ class AuditService:
             state = folded.state
             if chosen:
                 self._check_unit(chosen[0][0].unit, state)
-            payloads, action_keys = [], []
-            in_file: dict[tuple[str, Any], tuple[int, str]] = {}
+            payloads, action_keys, kept_by_index = [], [], {}
+            in_file: dict[EntryKey, tuple[int, str]] = {}
+            kept_in_file: dict[EntryKey, dict[str, Any]] = {}
             for entry, key in chosen:
                 place = entry.place or Place(source or "entries")
                 try:
-                    if _already_recorded(entry, state):
+                    if self._already_recorded(entry, state, kept_in_file):
                         skipped[0] += 1
                         continue
                     if isinstance(entry, HandCountEntry):
                         self._check_counts(entry.counts, place)
                     self._refuse_same_counter(entry, in_file)
-                    payload = entry.payload()
+                    payload, kept = self._entry_payload(entry, state, kept_in_file)
                     state = apply(state, payload)
                 except InputError as error:
                     found.extend(error.problems)
@@ -617,12 +634,14 @@ class AuditService:
                 except RuleError as error:  # already recorded with other figures
                     found.append(Problem(replace(place, field="entry"), str(error)))
                     continue
+                if kept is not None:
+                    kept_by_index[len(payloads)] = kept
                 payloads.append(payload)
                 action_keys.append(key or entry.key(folded.plan_seq))
             if found or total_problems:
                 every = sorted([*problems, *found], key=lambda p: p.place.line or 0)
                 raise InputError(every[:MAX_PROBLEMS], total_problems + len(found))
-            return Step(payloads, action_keys, state)
+            return Step(payloads, action_keys, state, kept_by_index)
 
         written = self._write(decide)
         state = self.state()
@@ -636,7 +655,7 @@ class AuditService:
             "unsettled": len(state.unsettled()) if state.rounds else 0,
         }
 
-    def _refuse_same_counter(self, entry: Entry, in_file: dict[tuple[str, Any], tuple[int, str]]) -> None:
+    def _refuse_same_counter(self, entry: Entry, in_file: dict[EntryKey, tuple[int, str]]) -> None:
         """Refuse a second entry by the account that made the first (``SameCounter``): two counts
         by one person check nothing, whatever names ``by`` gives. The account is who acted; the
         store's administrator, transcribing both counters' signed forms, is not refused (the
@@ -645,15 +664,67 @@ class AuditService:
         from escrutinio.ledger.actors import is_administrator, same_person
 
         actor = str(self.context.actor)
-        what = (entry.table, getattr(entry, "position", None))
+        what = _entry_key(entry, 1)
         if entry.entry == 1:
             in_file[what] = (0, actor)
             return
-        first = in_file.get(what) or self._first_entries.get(what)
+        first = in_file.get(what) or self._entries_made.get(what)
         if first is None or is_administrator(actor) or not same_person(first[1], actor):
             return
         made = f"event {first[0]}" if first[0] else "earlier in this file"
         raise SameCounter(f"{entry.subject}: {actor} made its first entry ({made}); the second count must be another auditor's")
+
+    def _entry_payload(
+        self, entry: Entry, state: AuditState, kept_in_write: dict[EntryKey, dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """An entry's payload, and what the store keeps of it if it is sealed: the entry recorded
+        while the other is awaited is sealed (:func:`sealed_payload`); the one recorded after a
+        sealed one reveals it (:func:`revealing_payload`), the kept figures read from the store
+        (or from this write, ``kept_in_write``, which this call keeps); after an entry of an
+        older log, recorded with its figures, the entry is as it was."""
+        other = entry.recorded(state, 3 - entry.entry)
+        if other is None:
+            apply(state, entry.payload())  # the record's checks of the figures, which the seal hides from it
+            payload, kept = sealed_payload(entry)
+            kept_in_write[_entry_key(entry)] = kept
+            return payload, kept
+        if other.commitment is None:
+            return entry.payload(), None
+        return revealing_payload(entry, other, self._kept(entry, 3 - entry.entry, kept_in_write), entry.subject), None
+
+    def _kept(self, entry: Entry, number: int, kept_in_write: dict[EntryKey, dict[str, Any]]) -> dict[str, Any] | None:
+        """The figures and salt the store keeps of entry ``number`` of ``entry``'s table (ballot)."""
+        key = _entry_key(entry, number)
+        if key in kept_in_write:
+            return kept_in_write[key]
+        made = self._entries_made.get(key)
+        return self.context.store.kept_figures(made[0]) if made is not None else None
+
+    def _already_recorded(self, entry: Entry, state: AuditState, kept_in_write: dict[EntryKey, dict[str, Any]]) -> bool:
+        """Whether the record holds this very entry with the same figures; refused when it holds
+        it with other figures (a mistake is corrected by a resolution, never by a second entry).
+
+        A sealed entry is compared only for the account that made it: anyone else would learn
+        from the answer whether their figures are the sealed ones, which is what the seal keeps
+        from the other counter. They are told it is recorded, by whom, and nothing more."""
+        from escrutinio.ledger.actors import same_person
+
+        recorded = entry.recorded(state)
+        if recorded is None:
+            return False
+        if recorded.commitment is not None:
+            seq, actor = self._entries_made.get(_entry_key(entry), (0, str(self.context.actor)))
+            if not same_person(actor, str(self.context.actor)):
+                made = f"event {seq}" if seq else "earlier in this write"
+                what = f"entry {entry.entry} of {entry.subject} is already recorded ({made}, by {actor}): nothing was written"
+                raise RuleError(what, field="entry")
+            kept = self._kept(entry, entry.entry, kept_in_write)
+            recorded = type(recorded).from_figures(kept["sheet"]) if kept is not None else recorded
+        if entry.same_as(recorded):
+            return True
+        what = f"entry {entry.entry} of {entry.subject} is already recorded with other figures: nothing was written"
+        how = f"if the first was a mistake, settle the table with escrutinio audit resolve ({entry.figures()})"
+        raise stepped(RuleError(f"{what}; {how}"), what, Action.RESOLVE_AUDIT_ENTRY)
 
     def resolve(self, resolution: Resolution) -> dict[str, Any]:
         """Settle a table (ballot) whose two entries (readings) disagree (``audit.resolved``,
@@ -720,14 +791,10 @@ class AuditService:
         return {**summary(folded), "tables": Rows(rows, columns)}
 
 
-def _already_recorded(entry: Entry, state: AuditState) -> bool:
-    """Whether the record holds this very entry with the same figures; refused when it holds
-    it with other figures (a mistake is corrected by a resolution, never by a second entry)."""
-    recorded = entry.recorded(state)
-    if recorded is None:
-        return False
-    if entry.same_as(recorded):
-        return True
-    what = f"entry {entry.entry} of {entry.subject} is already recorded with other figures: nothing was written"
-    how = f"if the first was a mistake, settle the table with escrutinio audit resolve ({entry.figures()})"
-    raise stepped(RuleError(f"{what}; {how}"), what, Action.RESOLVE_AUDIT_ENTRY)
+EntryKey = tuple[str, Any, Any]
+"""An entry of the open audit: its table, its ballot's position (None for a table's count), its number."""
+
+
+def _entry_key(entry: Entry, number: int | None = None) -> EntryKey:
+    """``entry`` (or entry ``number`` of the same table or ballot) as an :data:`EntryKey`."""
+    return (entry.table, getattr(entry, "position", None), number or entry.entry)

@@ -50,26 +50,72 @@ class DuplicateEntry(AuditRefused):
 
 @dataclass(frozen=True)
 class HandCount:
-    """A hand count of one table: votes per choice (at least the pair), ballots found, who."""
+    """A hand count of one table: votes per choice (at least the pair), ballots found, who.
+
+    ``commitment``: the count is sealed (``ledger.entry_seal``): the record holds only a
+    commitment to its figures until the other entry reveals them, so the second counter
+    cannot copy the first; its ``counts`` and ``ballots`` are then unknown (empty, 0)."""
 
     counts: Mapping[str, int]
     ballots: int
     by: str = ""
+    commitment: str | None = None
 
     def same_count(self, other: HandCount) -> bool:
         return dict(self.counts) == dict(other.counts) and self.ballots == other.ballots
 
+    @classmethod
+    def sealed_as(cls, by: str, commitment: str) -> HandCount:
+        """A count the record holds as a commitment only."""
+        return cls({}, 0, by, commitment)
+
+    def figures(self) -> dict[str, Any]:
+        """What an entry's seal commits to: the counts and the ballots."""
+        return {"counts": dict(self.counts), "ballots": self.ballots}
+
+    @classmethod
+    def from_figures(cls, figures: Mapping[str, Any], by: str = "") -> HandCount:
+        """The count :meth:`figures` gave (a sealed entry's, as the store kept it)."""
+        return cls(dict(figures["counts"]), int(figures["ballots"]), by)
+
+    def differing(self, other: HandCount) -> list[str]:
+        """The fields two counts of one table disagree on: each choice (a choice one count
+        leaves out counts 0), then ``ballots``."""
+        names = list(dict.fromkeys([*self.counts, *other.counts]))
+        differ = [n for n in names if self.counts.get(n, 0) != other.counts.get(n, 0)]
+        return [*differ, "ballots"] if self.ballots != other.ballots else differ
+
 
 @dataclass(frozen=True)
 class BallotReading:
-    """One reading of a sampled ballot: what it shows (a choice id, blank, null or other), who."""
+    """One reading of a sampled ballot: what it shows (a choice id, blank, null or other), who;
+    ``commitment`` as for :class:`HandCount` (a sealed reading's ``vote`` is empty)."""
 
     vote: str
     by: str = ""
+    commitment: str | None = None
 
     def same_count(self, other: BallotReading) -> bool:
         """Two readings agree when they say the ballot shows the same thing (whoever read it)."""
         return self.vote == other.vote
+
+    @classmethod
+    def sealed_as(cls, by: str, commitment: str) -> BallotReading:
+        """A reading the record holds as a commitment only."""
+        return cls("", by, commitment)
+
+    def figures(self) -> dict[str, Any]:
+        """What a reading's seal commits to: the vote."""
+        return {"vote": self.vote}
+
+    @classmethod
+    def from_figures(cls, figures: Mapping[str, Any], by: str = "") -> BallotReading:
+        """The reading :meth:`figures` gave."""
+        return cls(str(figures["vote"]), by)
+
+    def differing(self, other: BallotReading) -> list[str]:
+        """``["vote"]`` when two readings disagree."""
+        return [] if self.same_count(other) else ["vote"]
 
 
 @dataclass(frozen=True)

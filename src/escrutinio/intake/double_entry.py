@@ -20,7 +20,7 @@ from typing import Any
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.domain.election import Election
-from escrutinio.domain.errors import RuleError, StoreError
+from escrutinio.domain.errors import RuleError
 from escrutinio.domain.ids import TableId
 from escrutinio.domain.rows import Rows
 from escrutinio.domain.sheet import MAX_COUNT, Reason, SheetState, TallySheet
@@ -209,11 +209,11 @@ def decide_entry(
     if not entries:
         # The log is public: the first entry's event commits to its figures, kept store-side
         # (``private``, in the same transaction), so no read can hand them to the second clerk.
-        committed, salt = entry_seal.seal(data)
+        committed, kept = entry_seal.sealed(data)
         event = PendingEvent(
             EventType.SHEET_ENTERED,
             {"table": table, "entry": 1, "commitment": committed, "outcome": EntryOutcome.AWAITING.value},
-            private={"salt": salt, "sheet": data},
+            private=kept,
         )
         return EntryDecision(1, EntryOutcome.AWAITING, [], None, [], [event])
     first = entries[0]
@@ -244,10 +244,7 @@ def _opened(first: Event) -> dict[str, Any]:
     of an older log, which carried its figures)."""
     if "commitment" not in first.data:
         return {}
-    kept = first.data.get(entry_seal.SEALED)
-    if not isinstance(kept, dict) or not entry_seal.opens(first.data["commitment"], kept["sheet"], kept["salt"]):
-        raise StoreError(f"event {first.seq}: the first entry's kept figures do not open its commitment")
-    return {"first_sheet": kept["sheet"], "first_salt": kept["salt"]}
+    return entry_seal.reveal(first.data["commitment"], first.data.get(entry_seal.SEALED), f"event {first.seq}")
 
 
 def _record(sheet: TallySheet, state: SheetState, reasons: list[str], election: Election) -> dict[str, Any]:

@@ -9,6 +9,10 @@ are kept store-side. The second entry's event reveals both (``first_sheet``, ``f
 and whoever replays the log checks that they open the commitment: the first entry cannot be
 changed after the fact, nor read before it is compared. The salt keeps the commitment from
 being opened by trying every plausible sheet (a table's figures are few and small).
+
+The same seal serves every double entry of the record: a sheet's two keyings
+(``intake.double_entry``) and an audit's two hand counts or ballot readings
+(``audit.entries``), whose first-recorded entry is as copyable as a sheet's.
 """
 
 from __future__ import annotations
@@ -18,9 +22,14 @@ import hmac
 import secrets
 from typing import Any
 
+from escrutinio.domain.errors import StoreError
 from escrutinio.ledger.canonical import canonical
 
 SALT_BYTES = 32
+
+FIRST_FIGURES = "first_sheet"
+FIRST_SALT = "first_salt"
+"""Where a second entry's event reveals the first's figures and salt."""
 
 SEALED = "sealed"
 """Where a first entry's kept figures and salt (``{"salt", "sheet"}``) sit in its event's data
@@ -47,6 +56,32 @@ def opens(committed: str, sheet: dict[str, Any], salt: str) -> bool:
     return hmac.compare_digest(made, committed)
 
 
+def sealed(figures: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A first entry's commitment to ``figures`` and what the store keeps to open it later
+    (``{"salt", "sheet"}``: a ``PendingEvent.private``, never logged)."""
+    committed, salt = seal(figures)
+    return committed, {"salt": salt, "sheet": figures}
+
+
+def reveal(committed: str, kept: object, where: str) -> dict[str, Any]:
+    """What the second entry's event carries of a first entry that committed to its figures:
+    the kept figures and salt (``first_sheet``, ``first_salt``), checked to open the
+    commitment (a store whose kept figures do not is refused, naming ``where``)."""
+    if not isinstance(kept, dict) or not opens(committed, kept.get("sheet"), kept.get("salt")):  # type: ignore[arg-type]
+        raise StoreError(f"{where}: the first entry's kept figures do not open its commitment")
+    return {FIRST_FIGURES: kept["sheet"], FIRST_SALT: kept["salt"]}
+
+
+def opening_problem(committed: str, data: dict[str, Any], first: str) -> str | None:
+    """What is wrong with a second entry's reveal of the first entry (``first`` names it, for
+    the message) that committed to ``committed``; None when the reveal opens it."""
+    if FIRST_FIGURES not in data or FIRST_SALT not in data:
+        return f"first_sheet: the first entry ({first}) committed to its figures; the second must reveal them"
+    if not opens(committed, data[FIRST_FIGURES], data[FIRST_SALT]):
+        return f"first_sheet: with first_salt it does not open the commitment of the first entry ({first})"
+    return None
+
+
 def reveal_problem(data: dict[str, Any], commitments: dict[int, str], seq: int) -> str | None:
     """What is wrong with a ``sheet.entered`` event's commitment or reveal, for a replay that
     has seen ``commitments`` (first entries' commitments by event number; this one's is added):
@@ -58,8 +93,4 @@ def reveal_problem(data: dict[str, Any], commitments: dict[int, str], seq: int) 
     committed = commitments.get(data.get("first"))  # type: ignore[arg-type]
     if committed is None:
         return "first_salt: reveals no committed first entry" if "first_salt" in data else None
-    if "first_sheet" not in data or "first_salt" not in data:
-        return f"first_sheet: the first entry (event {data['first']}) committed to its figures; the second must reveal them"
-    if not opens(committed, data["first_sheet"], data["first_salt"]):
-        return f"first_sheet: with first_salt it does not open the commitment of the first entry (event {data['first']})"
-    return None
+    return opening_problem(committed, data, f"event {data['first']}")

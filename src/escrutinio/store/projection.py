@@ -345,6 +345,8 @@ def apply_event(proj: Projection, event: Event, private: dict[str, Any] | None =
         proj.entry_rows.append((data["table"], data["entry"], event.seq, event.actor, event.at, data["outcome"], sealed))
     elif event.type == EventType.SHEET_IMAGE_ATTACHED:
         proj.image_rows.append((event.data["table"], event.seq, event.data["sha256"]))
+    elif event.type in (EventType.AUDIT_HAND_COUNT, EventType.AUDIT_BALLOT) and private is not None:
+        bulk_insert(conn, "audit_seals", ["seq", "sealed"], [(event.seq, canonical(private).decode())])  # ledger.entry_seal
 
 
 def _check_entries(conn: Any, proj: Projection) -> None:

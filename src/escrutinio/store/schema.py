@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_REVISION = "0014"
+SCHEMA_REVISION = "0015"
 """The Alembic revision this code expects (see store/migrations/versions)."""
 
 ROWID = {"sqlite_with_rowid": False}
@@ -192,6 +192,18 @@ writers recording the same entry of a table (the loser retries on the state the 
 event only commits to (``ledger.entry_seal``) and the second entry's event reveals; written in
 the same transaction as the event, read only to compare the second entry with it, never
 published (as ``accounts.token_hash``, it is not rebuilt from the log)."""
+
+audit_seals = sa.Table(
+    "audit_seals",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sealed", sa.Text, nullable=False),
+)
+"""An audit entry's figures and salt (canonical JSON ``{"salt", "sheet"}``), by its event: the
+entry recorded while the other is awaited (a table's hand count, a ballot's reading) carries
+only a commitment to them (``ledger.entry_seal``), which the other entry's event reveals. As
+``sheet_entries.sealed``: written in the event's transaction, read only to compare the other
+entry with it, never published, not rebuilt from the log."""
 
 sheet_images = sa.Table(
     "sheet_images",

@@ -4,7 +4,7 @@
 A new SQLite store is created from this text, so creating one needs no SQLAlchemy import.
 """
 
-SCHEMA_REVISION = '0014'
+SCHEMA_REVISION = '0015'
 
 STATEMENTS = (
     (
@@ -54,6 +54,13 @@ STATEMENTS = (
     ),
     (
         'CREATE INDEX ix_areas_level ON areas (level)'
+    ),
+    (
+        'CREATE TABLE audit_seals (\n'
+        '\tseq INTEGER NOT NULL, \n'
+        '\tsealed TEXT NOT NULL, \n'
+        '\tPRIMARY KEY (seq)\n'
+        ')'
     ),
     (
         'CREATE TABLE blobs (\n'

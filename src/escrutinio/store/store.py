@@ -358,6 +358,14 @@ class Store:
         area, electors = roll if roll is not None else (None, None)
         return EntryState(roll is not None, electors, state, [entry_event(_event, r) for r in rows], area)
 
+    def kept_figures(self, seq: int) -> dict[str, Any] | None:
+        """What the store keeps of the sealed audit entry of event ``seq`` (``audit_seals``: its
+        figures and salt), None when it keeps nothing; read only to compare the other entry with
+        it, never for a read that publishes."""
+        with self.engine.connect() as conn:
+            found = conn.exec_driver_sql(f"SELECT sealed FROM audit_seals WHERE seq = {mark(conn)}", (int(seq),)).scalar()
+        return None if found is None else dict(orjson.loads(found))
+
     def event_at(self, seq: int) -> Event:
         """One event of the log, by number."""
         with self.engine.connect() as conn:

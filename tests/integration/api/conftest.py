@@ -49,3 +49,22 @@ def roll_served(
         tokens = {name: admin.users.add(name, role, **scope).token for name, (role, scope) in accounts.items()}
     with serving(db) as server:
         yield db, server, tokens
+
+
+@contextmanager
+def audit_drawn(engine: str, folder: Path, auditors: tuple[str, ...]) -> Iterator[tuple[str, Server, dict[str, str]]]:
+    """The sample store on ``engine``, every sheet counted, national ``auditors``, and a MACRO
+    audit planned, seeded and drawn by the first of them through a server on it: (db, server,
+    each auditor's token)."""
+    import httpx
+
+    db = small_store(str(folder / "s.db") if engine == "sqlite" else fresh_pg_database(), folder)
+    with Session(db, "admin") as admin:
+        tokens = {name: admin.users.add(name, Role.AUDITOR).token for name in auditors}
+    with serving(db) as server, server.client() as client:
+        headers = {"Authorization": f"Bearer {tokens[auditors[0]]}"}
+        steps = [("plan", {"risk_limit": 0.05, "method": "macro"}), ("seed", {"seed": "73029184650183746529"}), ("draw", {})]
+        for step, body in steps:
+            done: httpx.Response = client.post(f"/api/v1/audit/{step}", json=body, headers=headers)
+            assert done.status_code == 200, done.text
+        yield db, server, tokens

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from tests.integration.api.conftest import roll_served
+from tests.integration.api.conftest import audit_drawn, roll_served
 from tests.integration.api.server import Server
 from tests.records import read, reseal
 from tests.records import write as write_record
@@ -143,20 +143,9 @@ def test_only_the_party_the_decision_goes_against_appeals_and_once(desk: Desk) -
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def audited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     """The sample store, every sheet counted, two national auditors, and a MACRO audit drawn."""
-    from tests.conftest import fresh_pg_database
-    from tests.integration.api.conftest import small_store
-    from tests.integration.api.server import serving
-
     folder = tmp_path_factory.mktemp("audited")
-    db = small_store(str(folder / "s.db") if request.param == "sqlite" else fresh_pg_database(), folder)
-    with Session(db, "admin") as admin:
-        tokens = {name: admin.users.add(name, Role.AUDITOR).token for name in ("carla", "dora")}
-    with serving(db) as server:
-        desk = Desk(server, db, tokens, folder)
-        assert desk.post("carla", "/audit/plan", {"risk_limit": 0.05, "method": "macro"}).status_code == 200
-        assert desk.post("carla", "/audit/seed", {"seed": "73029184650183746529"}).status_code == 200
-        assert desk.post("carla", "/audit/draw", {}).status_code == 200
-        yield desk
+    with audit_drawn(request.param, folder, ("carla", "dora")) as (db, server, tokens):
+        yield Desk(server, db, tokens, folder)
 
 
 def test_one_account_is_not_both_counters(audited: Desk) -> None:
