@@ -93,13 +93,16 @@ async def acting(request: Request, who: Annotated[Principal, Depends(principal)]
     return settings(request).sessions(who)
 
 
-def acting_for(*actions: Action, doing: str | None = None) -> Any:
+def acting_for(*actions: Action, doing: str | None = None, whole_election: bool = False) -> Any:
     """A dependency: :func:`acting`'s sessions, refused (403, rule ``role``) when the principal's
-    role may take none of ``actions`` whatever the target (``doing`` words the refusal)."""
+    role may take none of ``actions`` whatever the target (``doing`` words the refusal); with
+    ``whole_election`` (the route acts on the whole election), refused (403, rule ``area``) for
+    an account limited to an area too. Declared before the body, it runs first: a caller who
+    may not write here is told so, never how the body must be spelled (401, 403, then 422)."""
     from escrutinio.app.access import check_role
 
     async def allowed(sessions: Annotated[Sessions, Depends(acting)]) -> Sessions:
-        check_role(sessions.actor, actions, doing)
+        check_role(sessions.actor, actions, doing, whole_election=whole_election)
         return sessions
 
     return Depends(allowed)

@@ -5,7 +5,8 @@ administrator's); hand-count entries and resolutions act on one table (an audito
 Entries come one at a time (JSON) or many at once (the hand-count CSV as the body, recorded in
 one transaction, idempotent by content). Each route parses with :mod:`escrutinio.parsing` and
 calls ``session.audit``. A role that may not take the route's step is refused (403) before the
-body is read; the application then checks the area of what is acted on (403 naming the rule).
+body is read, and so is an account limited to an area on a step of the whole audit; the
+application then checks the area of the table acted on (403 naming the rule).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from escrutinio.app import Action
 router = APIRouter(tags=["audit"])
 
 
-Planner = Annotated[Sessions, acting_for(Action.PLAN_AUDIT)]
-Seeder = Annotated[Sessions, acting_for(Action.SEED_AUDIT)]
-Drawer = Annotated[Sessions, acting_for(Action.DRAW_AUDIT)]
+Planner = Annotated[Sessions, acting_for(Action.PLAN_AUDIT, whole_election=True)]
+Seeder = Annotated[Sessions, acting_for(Action.SEED_AUDIT, whole_election=True)]
+Drawer = Annotated[Sessions, acting_for(Action.DRAW_AUDIT, whole_election=True)]
 Recorder = Annotated[Sessions, acting_for(Action.RECORD_AUDIT_ENTRY)]
 Resolver = Annotated[Sessions, acting_for(Action.RESOLVE_AUDIT_ENTRY)]
-Measurer = Annotated[Sessions, acting_for(Action.MEASURE_AUDIT)]
-Reporter = Annotated[Sessions, acting_for(Action.REPORT_AUDIT)]
+Measurer = Annotated[Sessions, acting_for(Action.MEASURE_AUDIT, whole_election=True)]
+Reporter = Annotated[Sessions, acting_for(Action.REPORT_AUDIT, whole_election=True)]
 
 
 def _number_as_text(value: Any) -> Any:

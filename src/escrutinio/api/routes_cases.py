@@ -30,7 +30,7 @@ Filer = Annotated[Sessions, acting_for(Action.FILE_CLAIM, Action.OPEN_OWN_MOTION
 Ruler = Annotated[Sessions, acting_for(Action.RULE)]
 Appellant = Annotated[Sessions, acting_for(Action.APPEAL)]
 AppealsJudge = Annotated[Sessions, acting_for(Action.DECIDE_APPEAL)]
-Finaliser = Annotated[Sessions, acting_for(Action.FINALISE)]
+Finaliser = Annotated[Sessions, acting_for(Action.FINALISE, whole_election=True)]
 
 Key = Field(None, min_length=1, description="Idempotency key: the same action sent again with the same key is recorded once")
 

@@ -32,7 +32,7 @@ Lang = Annotated[Literal["es", "en"], Query(description="Language of the printed
 
 
 Registrar = Annotated[Sessions, acting_for(Action.REGISTER_KEY)]
-Proclaimer = Annotated[Sessions, acting_for(Action.CERTIFY)]
+Proclaimer = Annotated[Sessions, acting_for(Action.CERTIFY, whole_election=True)]
 
 
 class KeyBody(Strict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from escrutinio.domain.roles import MAY, WHO, AccessDenied, Action, Principal, Role
+from escrutinio.domain.roles import MAY, WHO, AccessDenied, Action, Principal, Role, refusal
 
 CREDENTIAL = "authorization"
 """The field a refusal of the principal's role (or of an area-limited account acting on the
@@ -34,9 +34,19 @@ def role_refusal(principal: Principal, actions: Iterable[Action], doing: str | N
     return denied
 
 
-def check_role(principal: Principal, actions: Iterable[Action], doing: str | None = None) -> None:
-    """Raise :func:`role_refusal`'s refusal, if there is one."""
-    denied = role_refusal(principal, actions, doing)
+def check_role(
+    principal: Principal, actions: Iterable[Action], doing: str | None = None, *, whole_election: bool = False
+) -> None:
+    """Raise :func:`role_refusal`'s refusal, if there is one; with ``whole_election`` (an action
+    whose target is the whole election: planning the audit, finalising every due case), then
+    the area refusal of an account limited to an area (the domain's rule, ``refusal`` with no
+    area), which needs nothing of the request either."""
+    wanted = list(actions)
+    denied = role_refusal(principal, wanted, doing)
+    if denied is None and whole_election:
+        denied = next((d for a in wanted if (d := refusal(principal, a)) is not None), None)
+        if denied is not None:
+            denied.field = CREDENTIAL
     if denied is not None:
         raise denied
 

@@ -360,12 +360,12 @@ class IntakeService:
         from escrutinio.intake.images import image_media_type
         from escrutinio.ledger.pending import PendingEvent
 
-        media_type = image_media_type(data)
         store = self.session.store
         clerk = str(self.session.actor)
         action = _action_key("image", clerk, key)
-        with naming(area="table"):
+        with naming(area="table"):  # before the file is judged: a clerk of another area learns nothing of it
             self.session.require_tables(Action.ATTACH_IMAGE, [table])
+        media_type = image_media_type(data)
         done = store.known_keys([action])
         if done:
             return self._image_receipt(self._same_image(store.event_at(done[action]), table, data, clerk, key), True)

@@ -519,3 +519,44 @@ def test_every_write_the_matrix_allowed_verifies(matrix: Matrix, intake_matrix: 
         with Session(str(tmp_path / "none.db")) as s:
             report = s.log.verify(path)
         assert report.ok and report.checked["acts_by_actors_without_role"] == 0
+
+
+BAD_BODY: dict[str, Any] = {"no_such_field": 1}
+"""A body every JSON write route refuses (422, its models are strict), and no image either."""
+AREA_BEFORE_BODY = {"PUT /tables/{table}/image"}
+"""Routes on one table whose area is judged before the body, besides the whole election's (the
+other routes on a table or a case read their target, or judge its area, with the body)."""
+
+
+def test_a_refused_caller_learns_nothing_of_the_body(matrix: Matrix, intake_matrix: Matrix) -> None:
+    """The order of the checks is 401 (who), 403 (may they, here), then 422 (what they sent): a
+    caller without a token, of a role no request on the route may come from, or limited to an
+    area on a route that acts on the whole election (or on a table of another area, named in
+    the path) is refused before the body is read, so a refusal never teaches the body's rules
+    to someone who may not write there."""
+    wrong: list[str] = []
+    by_route: dict[str, list[str]] = {}
+    for endpoint, route in ROUTES.items():
+        by_route.setdefault(route, []).append(endpoint)
+    for route, endpoints in by_route.items():
+        m = intake_matrix if endpoints[0] in INTAKE_ENDPOINTS else matrix
+        method, path = route.split(" ")
+        if "{number}" in path:
+            path = path.replace("{number}", _open_case(m, OUT))
+        path = path.replace("{table}", OUT)
+        with m.server.client() as client:
+            for account in [None, *ACCOUNTS]:
+                if account is None:
+                    rule: str | None = "token"
+                elif all(account.role not in OTHER_BODY.get(e, ()) and e not in ALLOWED[account.role] for e in endpoints):
+                    rule = "role"
+                elif account.area is not None and (set(endpoints) <= WHOLE_ELECTION or route in AREA_BEFORE_BODY):
+                    rule = "area"
+                else:
+                    continue  # the body says what is acted on: it is read first
+                got = _send(client, (method, path, BAD_BODY, _keyed()), None if account is None else m.tokens[account.name])
+                status = 401 if account is None else 403
+                if got.status_code != status or got.json()["error"]["rule"] != rule:
+                    who = account.name if account else "no token"
+                    wrong.append(f"{who} {route} ({rule}): {got.status_code} {got.text[:160]}")
+    assert wrong == [], "\n".join(wrong)
