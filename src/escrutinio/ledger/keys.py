@@ -133,7 +133,8 @@ def sign_events(pending: Sequence[PendingEvent], key: SigningKey, known: Mapping
             out.append(p)
             continue
         data = p.payload()
-        out.append(PendingEvent(p.type, {**data, SIGNATURE: sign(key, p.type, data, known)}))
+        # What the store keeps of the event (a sealed entry's figures) goes with it, unsigned: never logged.
+        out.append(PendingEvent(p.type, {**data, SIGNATURE: sign(key, p.type, data, known)}, private=p.private))
     return out
 
 
