@@ -88,6 +88,12 @@ def test_the_desk_record_verifies(desk: list[Event], tmp_path: Path) -> None:
         ("sheet.image_attached", 0, "clerk:zoe@24", "area: area 140137 is outside"),
         ("case.opened", 0, "clerk:ana@14", "role: a clerk may not file claim"),
         ("case.opened", 0, "representative:pedro/PL", "party: representative:pedro/PL acts for PL, not for FP"),
+        # The sheet a double entry decided is the second clerk's act; a filing's refusal on
+        # receipt is the filer's, and anyone else's is a ruling.
+        ("sheets.recorded", 0, "observer:pablo", "role: an observer may not submit sheet"),
+        ("sheets.recorded", 0, "clerk:zoe@24", "area: area 140137 is outside clerk:zoe@24's area 24"),
+        ("case.refused", 0, "representative:pedro/PL", "role: a party representative may not rule"),
+        ("case.refused", 0, "clerk:ana@14", "role: a clerk may not rule"),
     ],
 )
 def test_a_forged_actor_fails_at_its_event(
@@ -119,4 +125,26 @@ def test_a_hand_count_is_by_an_auditor_of_its_table_s_area(tmp_path: Path, actor
     assert tables  # the sample's tables are all in area 14 (140137 and the like)
     with pytest.raises(Discrepancy, match=refused) as err:
         verify(events, tmp_path / "a.jsonl")
+    assert err.value.seq == seq
+
+
+@pytest.mark.parametrize(
+    ("kind", "actor", "refused"),
+    [
+        ("file", "representative:maria/FP", "role: a party representative may not load sheets"),
+        ("file", "clerk:ana@15", "area: area 14[0-9]+ is outside clerk:ana@15's area 15"),
+        ("cases", "judge:luis/JEE", "a ruling's sheets are recorded with the ruling, by its author"),
+    ],
+)
+def test_recorded_sheets_are_by_who_may_record_them(tmp_path: Path, kind: str, actor: str, refused: str) -> None:
+    """A file's sheets are a load (a clerk of their tables' area, the administrator); a ruling's
+    are written with the ruling, by its author. An older record (no accounts): the rules hold."""
+    events = read(small_record(tmp_path)[0])
+    recorded = [e for e in events if e.type == "sheets.recorded"]
+    nth = next(
+        i for i, e in enumerate(recorded) if kind in e.data["source"] or (kind == "file" and "file" in str(e.data["source"]))
+    )
+    events, seq = forged(events, "sheets.recorded", actor, nth)
+    with pytest.raises(Discrepancy, match=refused) as err:
+        verify(events, tmp_path / "s.jsonl")
     assert err.value.seq == seq

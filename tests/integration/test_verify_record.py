@@ -190,10 +190,13 @@ def test_a_ruling_is_by_a_judge_of_its_body_and_area(
     record: tuple[Path, str], tmp_path: Path, actor: str, refused: str | None
 ) -> None:
     """The actor of a ruling, rewritten with every hash recomputed: only a judge of the body that
-    signs it, with the table in their area, could have recorded it."""
+    signs it, with the table in their area, could have recorded it. (The sheets it records are
+    rewritten with it: the application writes them with the ruling, by its author.)"""
     events = read(record[0])
-    i, ruled = next((i, e) for i, e in enumerate(events) if e.type == "case.ruled")
-    events[i] = Event(ruled.seq, ruled.type, ruled.at, actor, ruled.data, ruled.prev, ruled.hash)
+    i = next(i for i, e in enumerate(events) if e.type == "case.ruled")
+    for k in [i, i + 1] if events[i + 1].type == "sheets.recorded" else [i]:
+        e = events[k]
+        events[k] = Event(e.seq, e.type, e.at, actor, e.data, e.prev, e.hash)
     path = write(tmp_path / "actor.jsonl", reseal(events))
     if refused is None:
         assert verify(path).ok

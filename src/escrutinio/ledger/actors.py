@@ -16,7 +16,13 @@ hash must still meet, at that event, the rules the application applied when it w
   (written before accounts, or by a program acting as a role without one) cannot say who its
   role actors were: their events are counted (:attr:`Actors.unregistered`), not refused;
 - a second entry (of a sheet or of an audit hand count) is by another person than the first
-  (:func:`same_person`, the rule the application's double entry applies).
+  (:func:`same_person`, the rule the application's double entry applies);
+- what an act writes as its consequence, in its own write, is by the act's author: a filing's
+  admission or refusal on receipt (``case.admitted``, ``case.refused`` right after its
+  ``case.opened``), a ruling's sheets (``sheets.recorded`` from ``cases``, right after the
+  case events it follows from). An admission or refusal on its own is a body's ruling
+  (``Action.RULE``); sheets from a file are a load (``LOAD_SHEETS``), from a double entry the
+  second clerk's (``SUBMIT_SHEET``), both on the tables' areas.
 """
 
 from __future__ import annotations
@@ -57,10 +63,19 @@ EVENT_ACTIONS: Mapping[str, Action] = {
     EventType.ACCOUNT_REVOKED: Action.MANAGE_USERS,
 }
 """The events that only some roles may cause, and the action of ``domain.roles`` each is. A
-filing's (``case.opened``, ``case.appealed``) depends on its kind (:func:`action_of`); an
-admission or refusal written with the filing, by the filer, is the filing's own act: not listed."""
+filing's (``case.opened``, ``case.appealed``) depends on its kind, a sheet's on its source, an
+admission's or refusal's on the act it was written with (:func:`action_of`, :meth:`Actors.check`)."""
+
+JUDGED = (EventType.CASE_ADMITTED, EventType.CASE_REFUSED)
+"""A case judged admissible or not: on receipt, with its filing (the filing's own act), or later
+by the body (a ruling)."""
 
 FILINGS = (EventType.CASE_OPENED, EventType.CASE_APPEALED)
+SHEET_SOURCES: Mapping[str, Action] = {"double_entry": Action.SUBMIT_SHEET}
+"""A ``sheets.recorded``'s action by its source (the key of its ``source``): a double entry's is
+the second clerk's entry; a file's (any other source) is a load; a ruling's (``cases``) is no
+action of its own (see :meth:`Actors.check`)."""
+
 TABLE_EVENTS = frozenset(
     {
         EventType.SHEET_ENTERED,
@@ -116,9 +131,16 @@ def _safe_principal(actor: str) -> Principal | None:
 
 
 def action_of(event: Event) -> Action | None:
-    """The action of ``domain.roles`` that ``event`` is, or None for one any writer may cause."""
+    """The action of ``domain.roles`` that ``event`` is, or None for one any writer may cause
+    (or one that is another act's consequence: a ruling's sheets)."""
     if event.type in FILINGS:
         return FILE_ACTION[event.data["filing"]["kind"]]
+    if event.type == EventType.SHEETS_RECORDED:
+        source = event.data.get("source")
+        named = next(iter(source), None) if isinstance(source, dict) else None
+        return None if named == "cases" else SHEET_SOURCES.get(str(named), Action.LOAD_SHEETS)
+    if event.type in JUDGED:
+        return Action.RULE
     return EVENT_ACTIONS.get(event.type)
 
 
@@ -138,6 +160,8 @@ class Actors:
     """Events that need a role, by actors recorded without one (``cli``: before accounts)."""
     unregistered: int = 0
     """Events by role actors of a record that creates no account (it cannot say who they were)."""
+    previous: Event | None = None
+    """The event checked before: what an act's consequence follows."""
 
     def check(self, event: Event) -> str | None:
         """Why ``event``'s actor could not have caused it (None: they could). Call after the
@@ -147,12 +171,29 @@ class Actors:
         except (ValueError, EscrutinioError) as exc:
             return f"actor {event.actor!r} names a role but no valid account: {exc}"
         problem = self._account(event, principal)
-        if problem is None:
+        follows = self._follows(event)
+        if problem is None and not follows:
             problem = self._scope(event, principal)
         if problem is None:
             problem = self._second_entry(event)
+        if problem is None and event.type == EventType.SHEETS_RECORDED and action_of(event) is None and not follows:
+            problem = f"{event.type} by {event.actor}: a ruling's sheets are recorded with the ruling, by its author"
         self._accounts(event)
+        self.previous = event
         return problem
+
+    def _follows(self, event: Event) -> bool:
+        """Whether ``event`` is the consequence of the act just before it, by the same actor: a
+        filing judged on receipt, or a ruling's (an appeal's, a finalisation's) sheets."""
+        before = self.previous
+        if before is None or before.actor != event.actor or before.type not in EventType.CASE_EVENTS:
+            return False
+        if event.type in JUDGED:
+            return before.type == EventType.CASE_OPENED and before.data.get("number") == event.data.get("number")
+        if event.type == EventType.SHEETS_RECORDED:
+            source = event.data.get("source")
+            return isinstance(source, dict) and before.data.get("number") in source.get("cases", ())
+        return False
 
     def _account(self, event: Event, principal: Principal | None) -> str | None:
         """An actor in a role (not the administrator) must be an account the record created with
@@ -180,7 +221,7 @@ class Actors:
         if principal is None:
             self.without_role += 1
             return None
-        target = self._target(event)
+        target = self._target(event, principal)
         for area in self._areas(event, principal):
             denied = refusal(principal, action, area=area, **target)
             if denied is not None:
@@ -188,12 +229,15 @@ class Actors:
         return None
 
     @staticmethod
-    def _target(event: Event) -> dict[str, str | None]:
+    def _target(event: Event, principal: Principal) -> dict[str, str | None]:
         if event.type in FILINGS:
             filing = event.data["filing"]
             return filing_target(filing["kind"], filing["filer"])
         if event.type in (EventType.CASE_RULED, EventType.CASE_APPEAL_DECIDED):
             return {"body": event.data["ruling"]["body"]}
+        if event.type in JUDGED:  # a refusal names its ruling's body; an admission names none: the judge's own
+            ruling = event.data.get("ruling")
+            return {"body": ruling["body"] if isinstance(ruling, dict) else principal.body}
         return {}
 
     def _areas(self, event: Event, principal: Principal) -> list[str | None]:
@@ -204,6 +248,8 @@ class Actors:
             return [None]
         if event.type in TABLE_EVENTS:
             tables: tuple[str, ...] = (str(event.data["table"]),)
+        elif event.type == EventType.SHEETS_RECORDED:
+            tables = tuple(str(t) for t in event.data["sheets"]["table"])
         elif event.type in EventType.CASE_EVENTS and event.type != EventType.CASE_FINALISED:
             tables = self.case_tables(event.data["number"])
         else:
