@@ -64,3 +64,37 @@ def test_a_connection_the_server_dropped_is_replaced_before_a_read_uses_it() -> 
     finally:
         store.close()
         admin.dispose()
+
+
+def test_a_read_gives_its_connection_back_as_it_took_it() -> None:
+    """Reads share the pool's connections, so what one read set on its connection must not reach
+    the next read there: a snapshot's REPEATABLE READ and read-only mode, its transaction, and
+    the transaction a failed statement aborted inside it are undone at checkin (SQLAlchemy's
+    reset of the connection's characteristics, and its rollback on return), while the setting
+    every connection is opened with (``plan_cache_mode``, ``store.engine._custom_plans``) stays.
+    No ``DISCARD ALL``/``DEALLOCATE ALL`` on checkin: it would undo that setting, and the
+    statements psycopg prepared are keyed by their text and planned for each call's parameters,
+    so one read's cannot change another's answer (and re-preparing them would cost every read
+    a round trip)."""
+    from psycopg.pq import TransactionStatus
+
+    url = resolve_url(fresh_pg_database())
+    store = Store.create(url, load_definition("peru-2021-runoff")[1], "clerk")
+    try:
+        with store.snapshot(), store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+            with pytest.raises(sa.exc.DBAPIError):
+                conn.exec_driver_sql("SELECT 1 / 0")
+        held = [store.engine.connect() for _ in range(store.engine.pool.checkedin())]
+        try:
+            assert held
+            for conn in held:
+                assert conn.connection.dbapi_connection.info.transaction_status == TransactionStatus.IDLE
+                sql = "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only'),"
+                sql += " current_setting('plan_cache_mode')"
+                assert tuple(conn.exec_driver_sql(sql).one()) == ("read committed", "off", "force_custom_plan")
+        finally:
+            for conn in held:
+                conn.close()
+    finally:
+        store.close()
