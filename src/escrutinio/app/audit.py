@@ -151,15 +151,8 @@ class AuditActions:
         if len(entries) < 2:
             return []
         first, second = entries[1], entries[2]
-        names = list(dict.fromkeys([*first.counts, *second.counts]))
-        out = [
-            {"field": n, "first": first.counts.get(n, 0), "second": second.counts.get(n, 0)}
-            for n in names
-            if first.counts.get(n, 0) != second.counts.get(n, 0)
-        ]
-        if first.ballots != second.ballots:
-            out.append({"field": "ballots", "first": first.ballots, "second": second.ballots})
-        return out
+        figures = [{**e.counts, "ballots": e.ballots} for e in (first, second)]
+        return [{"field": n, "first": figures[0].get(n, 0), "second": figures[1].get(n, 0)} for n in first.differing(second)]
 
     def record_file(self, path: Path) -> dict[str, Any]:
         """Record every row of a hand-count CSV in one transaction (see

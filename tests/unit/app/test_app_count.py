@@ -131,14 +131,17 @@ def test_audit_draws_show_on_the_table(sqlite_db: str, tmp_path: Path) -> None:
     first = sorted(drawn)[0]
     mention = session.count.table(first)["audit"][0]
     assert mention["type"].startswith("audit.") and mention["round"] == 1 and mention["draws"]
-    # A hand count recorded for it (its event's ``ballots`` is a number, not drawn ballots) shows too.
+    # A hand count recorded for it shows too (its event's ``ballots`` is a number, not drawn
+    # ballots): the first sealed (a commitment, no figure), the second with its figures.
     sheet = session.count.table(first)["current"]
     counts = ",".join(f"{c}={v}" for c, v in sheet["votes"].items()) + f",blank={sheet['blank']},null={sheet['null']}"
-    entry = ["record", first, "--entry", "1", "--counts", counts, "--ballots", str(sheet["ballots_cast"]), "--by", "A. Quispe"]
-    done = subprocess.run([*cli, *entry], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    mentions = Session(sqlite_db).count.table(first)["audit"]
-    assert [m["entry"] for m in mentions if "entry" in m] == [1] and mentions[-1]["ballots"] == sheet["ballots_cast"]
+    for n, by in ((1, "A. Quispe"), (2, "B. Mamani")):
+        entry = ["record", first, "--entry", str(n), "--counts", counts, "--ballots", str(sheet["ballots_cast"]), "--by", by]
+        done = subprocess.run([*cli, *entry], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        mentions = Session(sqlite_db).count.table(first)["audit"]
+        assert [m["entry"] for m in mentions if "entry" in m] == list(range(1, n + 1))
+        assert mentions[-1].get("ballots") == (None if n == 1 else sheet["ballots_cast"]), mentions[-1]
 
 
 def test_log_export_and_verify(loaded: Session, tmp_path: Path) -> None:
