@@ -13,13 +13,13 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
-from escrutinio.api.documented import RECORD, ROWS, one_of
+from escrutinio.api.documented import NAMED, RECORD, ROWS, one_of
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer, detailed, listing
 from escrutinio.parsing import parse_area, parse_case_kind, parse_case_number, parse_case_status, parse_code, parse_table_id
 
 router = APIRouter(responses=READ_RESPONSES)
 
-CaseNumber = Annotated[str, Path(description="Case number, e.g. NUL-000001")]
+CaseNumber = Annotated[str, Path(description="Case number, e.g. NUL-000001"), NAMED]
 
 
 @router.get("/cases", responses=ROWS, tags=["cases"], summary="The docket, filtered")
@@ -28,12 +28,13 @@ async def cases(
     reads: Reads,
     status: Annotated[str | None, Query(description="Cases in this status"), one_of("case_status")] = None,
     kind: Annotated[str | None, Query(description="Cases of this kind"), one_of("case_kind")] = None,
-    filer: Annotated[str | None, Query(description="Party or body that filed")] = None,
-    rule: Annotated[str | None, Query(description="Refused by this rule: late, no_fee, no_standing, grounds, ...")] = None,
-    table: Annotated[str | None, Query(description="Cases on this table")] = None,
+    filer: Annotated[str | None, Query(description="Party or body that filed"), NAMED] = None,
+    rule: Annotated[str | None, Query(description="Refused by this rule: late, no_fee, no_standing, grounds, ..."), NAMED] = None,
+    table: Annotated[str | None, Query(description="Cases on this table"), NAMED] = None,
     area: Annotated[
         str | None,
         Query(description="Cases on at least one table within this area (14 for Lima, 140137 for a district); 422 if unknown"),
+        NAMED,
     ] = None,
     fmt: FormatQuery = None,
 ) -> Response:

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from escrutinio.api.deps import Reads
-from escrutinio.api.documented import EVENT_NUMBER, RECORD, ROWS
+from escrutinio.api.documented import EVENT_NUMBER, NAMED, RECORD, ROWS
 from escrutinio.api.representation import READ_RESPONSES, FormatQuery, View, answer
 from escrutinio.app import Session
 from escrutinio.parsing import parse_area, parse_event_number, parse_level, parse_table_id
 
 router = APIRouter(tags=["results"], responses=READ_RESPONSES)
 
-TableId = Annotated[str, Path(description="Polling table id as the source writes it (e.g. 052235)")]
+TableId = Annotated[str, Path(description="Polling table id as the source writes it (e.g. 052235)"), NAMED]
 
 
 @router.get("/results", responses=ROWS, summary="Results of the nation, an area, or every area of a level")
@@ -31,7 +31,7 @@ async def results(
         str | None,
         Query(description="A level by the election's name (department, continent abroad...), national or table"),
     ] = None,
-    area: Annotated[str | None, Query(description="Area code (14 for Lima, 140137 for a district)")] = None,
+    area: Annotated[str | None, Query(description="Area code (14 for Lima, 140137 for a district)"), NAMED] = None,
     fmt: FormatQuery = None,
 ) -> Response:
     """The nation (no parameter), one area (``area`` alone) in full, or every area ``level``
