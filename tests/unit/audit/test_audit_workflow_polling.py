@@ -334,3 +334,34 @@ def test_ballot_ids_round_trip() -> None:
     for bad in ("000123", "000123:", "000123:x"):
         with pytest.raises(AuditRefused):
             split_ballot_id(bad)
+
+
+def test_a_sealed_reading_is_revealed_by_the_second_and_the_replay_holds_both(manifest: AuditManifest) -> None:
+    """A ballot's first reading as the service writes it (``audit.entries.sealed_payload``): a
+    commitment, no vote, so the second reader cannot copy it; the second reveals it and names
+    where they differ, and the replay refuses a reveal that does not open the commitment, a
+    ``differs`` that says otherwise, or a second sealed reading."""
+    from escrutinio.audit.entries import BallotEntry, revealing_payload, sealed_payload
+
+    record = Record(manifest)
+    record.add(sample_event(record.state))
+    table, position = split_ballot_id(record.state.sampled_ballots()[0])
+    sealed, kept = sealed_payload(BallotEntry(table, position, 1, "A", "clerk 1"))
+    assert "vote" not in sealed and kept["sheet"] == {"vote": "A"}
+    record.add(sealed)
+    ballot = ballot_id(table, position)
+    assert record.state.ballot_status(ballot) == "awaiting_second_entry" and record.state.ballot_vote(ballot) is None
+    with pytest.raises(AuditRefused, match="reveals the first"):
+        apply(record.state, sealed_payload(BallotEntry(table, position, 2, "B", "clerk 2"))[0])
+    with pytest.raises(AuditRefused, match="must reveal them"):
+        apply(record.state, ballot_event(table, position, 2, "B", "clerk 2"))
+    first = record.state.ballot_entries[ballot][1]
+    second = revealing_payload(BallotEntry(table, position, 2, "B", "clerk 2"), first, kept, ballot)
+    assert second["first_sheet"] == {"vote": "A"} and second["differs"] == ["vote"]
+    with pytest.raises(AuditRefused, match="does not open"):
+        apply(record.state, {**second, "first_sheet": {"vote": "B"}})
+    with pytest.raises(AuditRefused, match="differs must name"):
+        apply(record.state, {**second, "differs": []})
+    record.add(second)
+    assert record.state.ballot_status(ballot) == "discrepancy"
+    assert replay(json.loads(json.dumps(record.payloads))).ballot_entries[ballot][1].vote == "A"
