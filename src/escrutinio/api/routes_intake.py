@@ -147,7 +147,9 @@ async def upload_image(
     table: Annotated[str, TABLE], request: Request, key: Annotated[str, KEY], clerk: Scanner, response: Response
 ) -> dict[str, Any]:
     """What a browser's file input sends (``multipart/form-data``); the same action as ``PUT``
-    with the raw bytes: judged by content, kept by SHA-256, idempotent by key."""
+    with the raw bytes: judged by content, kept by SHA-256, idempotent by key. The clerk's area
+    is judged before the form is read (401, 403, then 422)."""
+    await clerk.run(lambda s: s.intake.check_scan(table))
     return await _attach(request, clerk, table, await form_file(request, "image"), key, response)
 
 

@@ -354,6 +354,13 @@ class IntakeService:
 
     # -- images ------------------------------------------------------------------------------
 
+    def check_scan(self, table: str) -> None:
+        """Refuse, before a scan's file is read, a scan of ``table`` this clerk may not attach
+        (outside their area): a skin asks it first, so a refused caller is told so, never what
+        the file must be."""
+        with naming(area="table"):
+            self.session.require_tables(Action.ATTACH_IMAGE, [table])
+
     def attach_image(self, table: str, data: bytes, key: str) -> ImageReceipt:
         """Keep a scan of ``table``'s sheet (JPEG, PNG or PDF by its bytes, at most 10 MB) in
         the blob store and record its SHA-256 in a ``sheet.image_attached`` event."""
@@ -363,8 +370,7 @@ class IntakeService:
         store = self.session.store
         clerk = str(self.session.actor)
         action = _action_key("image", clerk, key)
-        with naming(area="table"):  # before the file is judged: a clerk of another area learns nothing of it
-            self.session.require_tables(Action.ATTACH_IMAGE, [table])
+        self.check_scan(table)  # before the file is judged: a clerk of another area learns nothing of it
         media_type = image_media_type(data)
         done = store.known_keys([action])
         if done:
