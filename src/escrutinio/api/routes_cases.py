@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import Field
 
-from escrutinio.api.auth import acting_for
+from escrutinio.api.auth import acting_for, acting_on_case
 from escrutinio.api.bodies import Strict, body_schema, json_body
 from escrutinio.api.deps import Sessions
 from escrutinio.api.documented import NAMED, one_of
@@ -27,9 +27,9 @@ router = APIRouter(tags=["cases"])
 
 Filer = Annotated[Sessions, acting_for(Action.FILE_CLAIM, Action.OPEN_OWN_MOTION, Action.OPEN_OBSERVATION, doing="file a case")]
 """Who may file some kind of case; which kind the principal may file is the application's check."""
-Ruler = Annotated[Sessions, acting_for(Action.RULE)]
-Appellant = Annotated[Sessions, acting_for(Action.APPEAL)]
-AppealsJudge = Annotated[Sessions, acting_for(Action.DECIDE_APPEAL)]
+Ruler = Annotated[Sessions, acting_on_case(Action.RULE)]
+Appellant = Annotated[Sessions, acting_on_case(Action.APPEAL)]
+AppealsJudge = Annotated[Sessions, acting_on_case(Action.DECIDE_APPEAL)]
 Finaliser = Annotated[Sessions, acting_for(Action.FINALISE, whole_election=True)]
 
 Key = Field(None, min_length=1, description="Idempotency key: the same action sent again with the same key is recorded once")

@@ -418,6 +418,16 @@ class CasesService:
             return {}
         return disputes.spent(k.removeprefix(FEE_KEY) for k in used)
 
+    def check_area(self, number: str, action: Act) -> None:
+        """Refuse, before a request's body is read, ``action`` on case ``number`` when its tables
+        lie outside the principal's area (the party or body it acts for is judged with the
+        request, as :meth:`rule`, :meth:`decide` and :meth:`appeal` do): a skin asks it first,
+        so a refused caller is told so, never how the request must be spelled."""
+        principal = self.context.principal
+        with naming(area="number"):
+            tables = self.disputes.case(number).tables
+            self.context.require_tables(action, tables, party=principal.party, body=principal.body)
+
     def rule(self, number: str, decision: Decision, *, key: str | None = None, declared_at: datetime | None = None) -> Written:
         """Rule on a case (first instance: the case's dispute body unless the decision names one)."""
         return self._decide(Action.RULE, number, decision, key, declared_at)

@@ -523,9 +523,16 @@ def test_every_write_the_matrix_allowed_verifies(matrix: Matrix, intake_matrix: 
 
 BAD_BODY: dict[str, Any] = {"no_such_field": 1}
 """A body every JSON write route refuses (422, its models are strict), and no image either."""
-AREA_BEFORE_BODY = {"PUT /tables/{table}/image", "POST /tables/{table}/image"}
-"""Routes on one table whose area is judged before the body, besides the whole election's (the
-other routes on a table or a case read their target, or judge its area, with the body)."""
+AREA_BEFORE_BODY = {
+    "PUT /tables/{table}/image",
+    "POST /tables/{table}/image",
+    "POST /cases/{number}/ruling",
+    "POST /cases/{number}/appeal",
+    "POST /cases/{number}/appeal-decision",
+}
+"""Routes on one table or case, named in the path, whose area is judged before the body, besides
+the whole election's (the other routes read their target with the body; the sheet entry's hot
+path, ``api/hot_writes.py``, parses the body first)."""
 
 
 def test_a_refused_caller_learns_nothing_of_the_body(matrix: Matrix, intake_matrix: Matrix) -> None:
