@@ -62,4 +62,5 @@ def test_stakes_cli_names_the_sheets_at_the_dispute_body(runoff: str) -> None:
     assert out.returncode == 0, out.stderr
     assert "20 open claims (of which 20 are sheets still at the dispute body) on 20 tables" in out.stdout
     assert "Sheets still at the dispute body (20): 026140, 052363," in out.stdout
-    assert "The 39 annulled ones hold 9,820 ballots" in out.stdout and "cannot change the winner" in out.stdout
+    assert "The 39 annulled ones hold 9,820 ballots" in out.stdout and "cannot put FP level with or ahead of PL" in out.stdout
+    assert "the listed tables cannot change it" in out.stdout

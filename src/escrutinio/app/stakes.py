@@ -65,6 +65,11 @@ class StakesService:
             margin = report["votes"][leader] - report["votes"][runner_up]
             report["listed"] = listed_stakes(frame, named, leader, runner_up, margin)
             report["listed"]["repeated"] = _repeated(named)
+            # The winner is not the whole outcome: a rule with thresholds (Bolivia: 40 % and a
+            # 10-point lead) or runoff places (Peru's first round) can change with the leader ahead.
+            from escrutinio.disputes.listed_outcomes import listed_outcomes
+
+            report["listed"].update(listed_outcomes(frame, named, election))
             # The areas whose rates an annulled table is counted at, as the election calls them: the
             # frame's district column holds its finest level up to the third (Russia's commissions).
             report["listed"]["area_level"] = election.levels[min(len(election.levels), 3) - 1]
@@ -109,8 +114,19 @@ def listed_lines(listed: dict[str, Any]) -> list[str]:
     could = "COULD" if listed["can_change_winner"] else "cannot"
     lines.append(
         f"Whatever becomes of them, the margin stays between {listed['lowest_margin']:,} and {listed['highest_margin']:,} "
-        f"(now {listed['margin']:,}): the listed tables {could} change the winner."
+        f"(now {listed['margin']:,}): the listed tables {could} put {listed['runner_up']} level with or ahead of "
+        f"{listed['leader']}."
     )
+    if "can_change_outcome" in listed:
+        if listed["can_change_outcome"]:
+            lines.append(
+                f"Under the election's rule the outcome is now: {listed['outcome_now']}. The listed tables COULD change it; "
+                f"reachable: {'; '.join(listed['reachable_outcomes'])}."
+            )
+        else:
+            lines.append(
+                f"Under the election's rule the outcome is now: {listed['outcome_now']}; the listed tables cannot change it."
+            )
     for r in listed.get("repeated", []):
         at = " and ".join(map(str, r["lines"]))
         times = "twice" if len(r["lines"]) == 2 else f"{len(r['lines'])} times"

@@ -1,0 +1,124 @@
+"""Could a published list of tables change the election's outcome, as its rule reads it?
+
+:mod:`escrutinio.disputes.listed_stakes` bounds the margin between the leader and the runner-up;
+that answers "could the winner change" only for a contest decided by more valid votes. Bolivia
+2019 elects with more than 50 %, or 40 % and a 10-point lead: annulling the 5,580 actas missing
+from the TREP snapshot of 20 Oct 19:40 leaves MAS ahead (the margin bound never reaches 0) but at
+45.74 % with a 7.88-point lead, which is a runoff. Peru's first round has no winner to change, but
+its two runoff places could. So the list is weighed against the contest's rules
+(:func:`escrutinio.domain.rules.decide`), with every choice's votes.
+
+How. Every listed table has a few possible outcomes (the ones ``listed_stakes`` names: annul a
+counted table, count or annul an observed one, count an annulled one at its area's rates or with
+every ballot for one choice), each a change of the choices' votes. Each condition the rule reads
+is linear in the votes once multiplied out: "a ahead of b" is ``v_a − v_b > 0``, "share of valid
+votes ≥ 40 %" is ``5·v_a − 2·valid ≥ 0``, "lead ≥ 10 points" is ``10·(v_a − v_b) − valid ≥ 0``.
+A linear sum over tables is pushed furthest by picking, table by table, the outcome that pushes
+it furthest, so for each condition (each pair of choices, each choice's share and lead under each
+alternative, both ways) the scenario that pushes it furthest is exact. The rule is applied to
+each such scenario; the outcomes found are ``reachable_outcomes``. Each is reachable (its
+scenario is a real combination of the tables' outcomes); a change that needs two conditions
+pushed at once where no single push reaches it would not be found, which the docstring of the
+result says (``found_by``).
+
+The void rule is left to the docket's weighing (``stakes``' ``void``): a list's annulled sheets
+already hold their ballots as the rules count them, so moving them changes null and cast in ways
+a list does not say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from escrutinio.domain import table_frame as tf
+from escrutinio.domain.election import Election
+from escrutinio.domain.rules import Outcome, decide
+
+FOUND_BY = "each condition of the rule pushed as far as the listed tables' outcomes allow, one at a time"
+
+
+def _conditions(n: int, election: Election) -> np.ndarray:
+    """The linear conditions the rule reads, as rows of coefficients over the choices' votes
+    (valid votes are the sum of them, so a share's ``− num·valid`` spreads over every column)."""
+    rows: list[np.ndarray] = []
+    eye = np.eye(n, dtype=np.int64)
+    for a in range(n):
+        for b in range(n):
+            if a != b:
+                rows.append(eye[a] - eye[b])
+    for t in election.rules.thresholds:
+        share = t.share.value
+        for a in range(n):
+            rows.append(share.denominator * eye[a] - share.numerator)
+            if t.lead is not None:
+                lead = t.lead.value
+                for b in range(n):
+                    if a != b:
+                        rows.append(lead.denominator * (eye[a] - eye[b]) - lead.numerator)
+    w = np.array(rows, dtype=np.int64).reshape(-1, n)
+    return np.vstack([w, -w])  # pushed down and pushed up
+
+
+def _key(o: Outcome) -> tuple[Any, ...]:
+    return (o.kind, o.winner, o.runoff)
+
+
+def listed_outcomes(frame: pl.DataFrame, tables: Sequence[str], election: Election) -> dict[str, Any]:
+    """The outcome now, whether the listed tables can change it, and the outcomes found reachable."""
+    ids = list(election.contest.choice_ids)
+    names = {c.id: c.name or c.id for c in election.contest.choices}
+    cols = [tf.choice_column(c) for c in ids]
+    rules = replace(election.rules, void=None)
+    counted = frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES)))
+    now_votes = np.array([int(counted[c].sum() or 0) for c in cols], dtype=np.int64)
+    named = list(dict.fromkeys(tables))
+    rows = frame.filter(pl.col(tf.TABLE).is_in(named))
+    state = rows[tf.STATE].to_numpy()
+    votes = rows.select(pl.col(cols).fill_null(0)).to_numpy().astype(np.int64).reshape(-1, len(ids))
+    cast = rows[tf.CAST].fill_null(0).to_numpy().astype(np.int64)
+    # Counting an annulled sheet at its area's rates: its ballots split as the area's counted tables voted.
+    area = counted.group_by(tf.DISTRICT).agg(pl.col(tf.CAST).sum().alias("_cast"), *(pl.col(c).sum() for c in cols))
+    rates = {r[0]: (int(r[1] or 0), np.array([int(v or 0) for v in r[2:]], dtype=np.int64)) for r in area.iter_rows()}
+    at_rates = np.zeros_like(votes)
+    for i, (s, a) in enumerate(zip(state, rows[tf.DISTRICT].to_list(), strict=True)):
+        area_cast, area_votes = rates.get(a, (0, None))
+        if s == "annulled" and area_cast > 0 and area_votes is not None:
+            at_rates[i] = np.rint(cast[i] * area_votes / area_cast).astype(np.int64)
+    is_counted = np.isin(state, list(tf.COUNTED_STATES))
+    is_observed = state == "observed"
+    is_annulled = state == "annulled"
+
+    w = _conditions(len(ids), election)  # K conditions × n choices
+    # Each table's change of each condition under each of its outcomes (staying as it is: 0).
+    annul = np.where(is_counted, -(w @ votes.T), 0)  # K × T
+    count = np.where(is_observed, w @ votes.T, 0)
+    rated = np.where(is_annulled, w @ at_rates.T, 0)
+    best_choice = w.argmin(axis=1)  # every ballot for the choice that pushes the condition furthest
+    one_choice = np.where(is_annulled, np.outer(w.min(axis=1), cast), 0)
+    options = np.stack([np.zeros_like(annul), annul, count, rated, one_choice])  # 5 × K × T
+    pick = options.argmin(axis=0)
+    delta = (
+        -((pick == 1).astype(np.int64) @ votes) + (pick == 2).astype(np.int64) @ votes + (pick == 3).astype(np.int64) @ at_rates
+    )
+    delta[np.arange(len(w)), best_choice] += (pick == 4).astype(np.int64) @ cast
+
+    def outcome(v: np.ndarray) -> Outcome:
+        return decide(dict(zip(ids, (int(x) for x in v), strict=True)), 0, 0, int(v.sum()), rules)
+
+    now = outcome(now_votes)
+    found = {_key(now): now}
+    for scenario in now_votes + delta:
+        o = outcome(scenario)
+        found.setdefault(_key(o), o)
+    reachable = [o.describe(names) for k, o in found.items() if k != _key(now)]
+    return {
+        "outcome_now": now.describe(names),
+        "can_change_outcome": bool(reachable),
+        "reachable_outcomes": reachable,
+        "found_by": FOUND_BY,
+    }
