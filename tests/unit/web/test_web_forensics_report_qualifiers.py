@@ -1,0 +1,82 @@
+"""The report says what the CLI says about each test (review13d #2–#4, #6): the fingerprint's
+"not distinguishable from 0" and that not flagged is not evidence of absence, the last digit's
+"and so does a habit of rounding"; resolved sheets' net as the votes they brought into the count
+(not what the rulings "moved"); and a test that cannot tell, or a listing, names tables without
+"pointing to" them; identical sheets give their pairs as the CLI does."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from escrutinio.forensics import anomalies, simulate, suite
+from escrutinio.forensics.results import ForensicResult, SuiteResult
+from escrutinio.web.reports import forensics_html
+
+CONTEST = {"country": "PE", "choices": [{"id": "A", "candidate": "Ana Alba"}, {"id": "B", "candidate": "Bruno Beltrán"}]}
+
+
+@pytest.fixture(scope="module")
+def result() -> SuiteResult:
+    frame = simulate.synthetic_election(1000, seed=5)
+    return suite.run_suite(frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("order")), winner="A", choices=["A", "B"])
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("<body>", 1)[1])).replace("&#39;", "'")
+
+
+def _one(result: SuiteResult, name: str) -> ForensicResult:
+    return next(r for r in result.results if r.test == name)
+
+
+def test_a_fingerprint_not_flagged_says_what_it_cannot_rule_out(result: SuiteResult) -> None:
+    fp = _one(result, "fingerprint.klimek")
+    assert fp.flagged(result.alpha) is False
+    for words in ("not distinguishable from 0", "not flagged is not evidence that there was no stuffing"):
+        assert words in fp.reading  # the CLI's sentence...
+        assert words in _text(forensics_html(replace(result, results=(fp,)), "en", CONTEST))  # ...and the report's
+    assert "within what independent turnout and share give by chance" not in fp.reading
+    high = re.search(r"cannot rule out incremental fraud in up to (\d\.\d\d)", fp.reading)
+    assert high is not None and f"in up to {high.group(1)} of the tables" in _text(
+        forensics_html(replace(result, results=(fp,)), "en", CONTEST)
+    )
+    es = _text(forensics_html(replace(result, results=(fp,)), "es", CONTEST))
+    assert "no señalado no es prueba de que no hubo relleno" in es and "no se distingue de 0" in es
+
+
+def test_a_flagged_last_digit_keeps_its_other_cause(result: SuiteResult) -> None:
+    digit = replace(_one(result, "digits.last_digit"), p_value=0.0001)
+    assert digit.flagged(result.alpha)
+    en = _text(forensics_html(replace(result, results=(digit,)), "en", CONTEST))
+    assert "and so does a habit of rounding" in en
+    assert "y también la deja la costumbre de redondear" in _text(
+        forensics_html(replace(result, results=(digit,)), "es", CONTEST)
+    )
+
+
+@pytest.mark.parametrize(("lang", "said", "unsaid"), [
+    ("en", "the votes these sheets brought into the count", "what those decisions moved"),
+    ("es", "los votos que estas actas aportaron al conteo", "lo que esas decisiones movieron"),
+])  # fmt: skip
+def test_resolved_sheets_net_is_what_they_brought_in(result: SuiteResult, lang: str, said: str, unsaid: str) -> None:
+    text = _text(forensics_html(replace(result, results=(_one(result, "anomalies.resolved_net"),)), lang, CONTEST))
+    assert said in text and unsaid not in text
+
+
+def test_cannot_tell_and_listings_name_tables_without_pointing_to_them(result: SuiteResult) -> None:
+    frame = simulate.synthetic_election(1000, seed=5).drop("polling_place", strict=False)
+    twin = frame.row(0, named=True)
+    copied = pl.concat([frame, pl.DataFrame([{**twin, "table": "T-COPY"}], schema=frame.schema)])
+    identical = anomalies.identical(copied)
+    assert identical.flagged(result.alpha) is None and identical.statistic >= 1
+    listing = anomalies.turnout_full(frame, threshold=0.9)
+    for lang, pointed, listed in (("en", "Tables it points to", "Tables listed"), ("es", "Mesas que señala", "Mesas listadas")):
+        text = _text(forensics_html(replace(result, results=(identical, listing)), lang, CONTEST))
+        assert pointed not in text and listed in text
+    text = _text(forensics_html(replace(result, results=(identical,)), "en", CONTEST))
+    assert f"{identical.statistic:,} pairs of counted tables in the same district carry identical sheets" in text
+    assert f"{twin['table']} = T-COPY" in text or f"T-COPY = {twin['table']}" in text
