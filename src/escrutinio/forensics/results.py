@@ -305,6 +305,7 @@ class SuiteResult:
                 "winner_name": self.choice_names.get(self.winner, self.winner),
                 "choices": list(self.choices),
                 "by": self.level_names.get(self.by, self.by) if self.by else None,
+                "level_names": dict(self.level_names),  # the frame's levels as this election names them
                 "alpha": self.alpha,
                 "n_tables": self.n_tables,
                 "n_counted": self.n_counted,

@@ -80,3 +80,24 @@ def test_cannot_tell_and_listings_name_tables_without_pointing_to_them(result: S
     text = _text(forensics_html(replace(result, results=(identical,)), "en", CONTEST))
     assert f"{identical.statistic:,} pairs of counted tables in the same district carry identical sheets" in text
     assert f"{twin['table']} = T-COPY" in text or f"T-COPY = {twin['table']}" in text
+
+
+@pytest.mark.parametrize(("lang", "level"), [("en", "how each municipality voted"), ("es", "cómo votó cada municipio")])
+def test_the_report_names_the_elections_own_level(result: SuiteResult, lang: str, level: str) -> None:
+    """Bolivia compares a table with its municipality: the report said "district" (Peru's word)."""
+    unanimous = _one(result, "anomalies.unanimous")
+    bolivian = replace(result, results=(unanimous,), level_names={"department": "department", "district": "municipality"})
+    text = _text(forensics_html(bolivian, lang, CONTEST))
+    assert level in text
+    assert "district" not in text and "distrito" not in text
+
+
+def test_unanimous_tables_with_a_p_value_keep_the_thin_tail(result: SuiteResult) -> None:
+    """Bolivia abroad: the CLI says "about 6.1 (a thin tail...) to 49.1 (a thick tail)"; the report said only 49.1."""
+    unanimous = _one(result, "anomalies.unanimous")
+    assert unanimous.p_value is not None and "expected_thin_tail" in unanimous.estimates
+    thin = f"{unanimous.estimates['expected_thin_tail']:.1f}"
+    assert f"about {thin} (a thin tail of local voting)" in unanimous.reading
+    assert f"about {thin} (a thin tail of local voting)" in _text(
+        forensics_html(replace(result, results=(unanimous,)), "en", CONTEST)
+    )
