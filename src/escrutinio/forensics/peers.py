@@ -208,6 +208,9 @@ def test(
         if start == "national"
         else f"the other tables of their {peers_word} (or a coarser area where it has fewer than {min_peers} others; "
     )
+    # Who the claimed tables are compared with, named by the conditioning level: "their neighbours"
+    # called the whole nation neighbours under --by national.
+    peers = "the other tables of the nation" if start == "national" else f"the other tables of their {peers_word}"
     out = []
     for k, (name, values) in enumerate(metrics.items()):
         groups, level_of = fr.peer_groups(f, start, min_size=min_peers + 1, eligible=np.isfinite(values))
@@ -232,10 +235,10 @@ def test(
             f"at percentile {100 * (stat + 0.5):.1f} of {where}50 = like their peers; {direction} them by "
             f"{abs(stat) * 100:.1f} points; permutation {fr.fmt_p(p)}). {outside} outside the central 95 % of their peers. "
             + (
-                f"The {label} tables differ from their neighbours more than chance allows: that is a "
+                f"The {label} tables differ from {peers} more than chance allows: that is a "
                 "pattern to explain, not proof that they are wrong."
                 if p < 0.05
-                else f"The {label} tables look like their neighbours on this measure."
+                else f"The {label} tables look like {peers} on this measure."
             )
             + left_out
         )

@@ -76,3 +76,17 @@ def test_claimed_tables_abroad_are_worded_with_the_levels_abroad():
     assert set(r.details["peer_levels"]) <= {"city", "country", "continent", "province", "department", "national"}
     assert "city" in r.details["peer_levels"], r.details["peer_levels"]
     assert "of their city" in r.reading and "district" not in r.reading, r.reading
+
+
+def test_the_conclusion_names_who_the_claimed_tables_are_compared_with():
+    """Under --by national it said the claimed tables differ "from their neighbours" (the whole nation)."""
+    f = simulate.synthetic_election(3000, seed=5)
+    claimed = f["table"].cast(pl.Utf8).to_list()[::50]
+    for start, peers_are in (
+        ("national", "the other tables of the nation"),
+        ("district", "the other tables of their municipality"),
+    ):
+        rs = peers.test(f, claimed, winner="A", permutations=199, start=start, level_names={"district": "municipality"})
+        for r in rs:
+            assert "neighbours" not in r.reading, r.reading
+            assert f"claimed tables look like {peers_are}" in r.reading or f"differ from {peers_are}" in r.reading, r.reading
