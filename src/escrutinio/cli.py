@@ -324,8 +324,10 @@ def _print_area(r: dict[str, Any], contest: dict[str, Any]) -> None:
     if prov["tables"]:
         say(f"Provisional: the {prov['tables']:,} observed sheets at the dispute body, not in the totals.")
     _print_despite([r])
+    base = r.get("share_base", "valid votes")
+    say(f"Shares (%) are of {base}.")
     if r["leader"]:
-        say(f"Leader {r['leader']} by {r['margin_votes']:,} votes ({r['margin_points']} points of valid votes).")
+        say(f"Leader {r['leader']} by {r['margin_votes']:,} votes ({r['margin_points']} points of {base.split(' (')[0]}).")
     if "outcome" in r:
         _print_national_notes(r)
 

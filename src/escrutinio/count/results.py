@@ -1,6 +1,7 @@
 """Results per area from the stored tallies: tables by state, ballots, votes, shares, margins.
 
-Everything here is integer arithmetic on tallies; shares (percent of valid votes) and margins in
+Everything here is integer arithmetic on tallies; shares (percent of valid votes, or of ballots cast
+where the election's rules count so: ``share_base``) and margins in
 points are rounded for display only. Sheets still at the dispute body are not in the totals:
 their provisional figures are reported apart.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from escrutinio.aggregation.keys import DESPITE_PREFIX, DESPITE_RULES, FIGURES, STATE_KEYS
 from escrutinio.count.states import ACCOUNTED, IN_COUNT
 from escrutinio.domain import table_frame as tf
+from escrutinio.domain.contest_rules import ShareBase
 from escrutinio.domain.election import Election
 from escrutinio.domain.rules import decide, ranking
 
@@ -46,9 +48,14 @@ class AreaResult:
     despite: dict[str, int] = field(default_factory=dict)
     """Sheets in the count final at source despite each counting rule (zero for most areas)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    share_base: ShareBase = ShareBase.VALID
+    """What the shares and the margin in points are of: valid votes, or every ballot cast where the
+    law counts so (Russia, 19-FZ art. 76); said in ``share_base`` so a share is never read on the
+    wrong base."""
 
     def shares(self) -> dict[str, float | None]:
-        return {c: share(v, self.valid) for c, v in self.votes.items()}
+        whole = self.share_base.whole(self.valid, self.cast)
+        return {c: share(v, whole) for c, v in self.votes.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,10 +73,11 @@ class AreaResult:
             "challenged": self.challenged,
             "votes": self.votes,
             "shares": self.shares(),
+            "share_base": self.share_base.words,
             "leader": self.leader,
             "runner_up": self.runner_up,
             "margin_votes": self.margin,
-            "margin_points": share(self.margin, self.valid),
+            "margin_points": share(self.margin, self.share_base.whole(self.valid, self.cast)),
             "provisional": self.provisional,
             "final_at_source_despite": self.despite,
             **self.extra,
@@ -136,6 +144,7 @@ def build(
                 runner_up=runner,
                 margin=(ranked[0][1] - ranked[1][1]) if runner else 0,
                 despite={rule: g(k, 0) for rule, k in despite_keys},
+                share_base=election.rules.share_base,
             )
         )
     return out

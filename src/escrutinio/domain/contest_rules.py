@@ -81,25 +81,51 @@ def parse_share(text: Any, path: str) -> Fraction:
     return _share(match.group(1), bool(match.group(2)), text, path)
 
 
+class ShareBase(StrEnum):
+    """What a share is a share of, as the law counts it.
+
+    Most laws count shares of valid votes (Peru, Bolivia, Chile). Russia's count shares of all the
+    ballots of the voters who took part, invalid ones included (19-FZ art. 76, 51-FZ): the CEC's
+    49.32 % for United Russia in 2011 and 63.60 % for Putin in 2012, where shares of valid votes
+    give 50.10 % and 64.35 %. The base decides both the outcome line and the shares results shows.
+    """
+
+    VALID = "valid"
+    BALLOTS = "ballots"
+
+    @property
+    def words(self) -> str:
+        return "valid votes" if self is ShareBase.VALID else "ballots cast (all ballots of the voters who took part)"
+
+    def whole(self, valid: int, cast: int) -> int:
+        """The denominator of a share on this base."""
+        return valid if self is ShareBase.VALID else cast
+
+
 @dataclass(frozen=True)
 class Threshold:
-    """One way to win outright: the leader's share of valid votes meets ``share`` and, when
-    ``lead`` is set, the leader's lead over the second, in points of valid votes, meets it."""
+    """One way to win outright: the leader's share of ``base`` (valid votes unless the law says
+    otherwise) meets ``share`` and, when ``lead`` is set, the leader's lead over the second, in
+    points of the same base, meets it."""
 
     share: Bound
     lead: Bound | None = None
+    base: ShareBase = ShareBase.VALID
 
-    def met(self, top: int, second: int, valid: int) -> bool:
-        if valid <= 0 or not self.share.holds(top, valid):
+    def met(self, top: int, second: int, whole: int) -> bool:
+        """``whole``: the base's total (valid votes, or ballots cast under ``ShareBase.BALLOTS``)."""
+        if whole <= 0 or not self.share.holds(top, whole):
             return False
-        return self.lead is None or self.lead.holds(top - second, valid)
+        return self.lead is None or self.lead.holds(top - second, whole)
 
     def __str__(self) -> str:
-        text = f"share of valid votes {self.share}"
+        text = f"share of {'valid votes' if self.base is ShareBase.VALID else 'ballots cast'} {self.share}"
         return text if self.lead is None else f"{text} with a lead {str(self.lead).replace('%', ' points')}"
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"share": str(self.share), "lead": None if self.lead is None else str(self.lead)}
+        out = {"share": str(self.share), "lead": None if self.lead is None else str(self.lead)}
+        # Only a base other than valid votes is said: every other election's recorded rules keep their shape.
+        return out if self.base is ShareBase.VALID else {**out, "of": self.base.value}
 
 
 @dataclass(frozen=True)

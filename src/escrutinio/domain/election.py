@@ -8,7 +8,7 @@ is strict: an unknown or missing key is refused with its dotted path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from fractions import Fraction
@@ -20,6 +20,7 @@ from escrutinio.domain.contest_rules import (
     TWO_THIRDS_VOID,
     Bound,
     Comparison,
+    ShareBase,
     Threshold,
     TieRule,
     VoidRule,
@@ -87,6 +88,9 @@ class CountingRules:
     source: str = ""
     audit_risk_limit: Fraction | None = None
     """When set, proclamation waits for a risk-limiting audit confirmed at this risk limit or lower."""
+    share_base: ShareBase = ShareBase.VALID
+    """What shares are of (valid votes; Russia: all ballots cast), for the thresholds and the
+    shares results shows (:class:`~escrutinio.domain.contest_rules.ShareBase`)."""
     seats: str = ""
     """A party-list election (Russia's State Duma 2011): how the law shares out the seats, which
     escrutinio does not do. When set, the count names no winner: it says the seats are not
@@ -108,6 +112,8 @@ class CountingRules:
             "annulled_ballots": self.annulled_ballots.value,
             "audit_risk_limit": None if self.audit_risk_limit is None else str(self.audit_risk_limit),
         }
+        if self.share_base is not ShareBase.VALID:
+            out["share_base"] = self.share_base.value
         if not self.seats:  # every other election's recorded rules keep their exact shape
             return out
         for winner_rule in ("thresholds", "runoff_size", "tie"):
@@ -263,7 +269,7 @@ def _fraction(text: str, path: str) -> Fraction:
 
 RULE_KEYS = {
     "annulled_ballots", "thresholds", "majority", "runoff_size", "void", "void_threshold", "tie", "source", "audit_risk_limit",
-    "seats",
+    "seats", "share_base",
 }  # fmt: skip
 
 
@@ -293,6 +299,10 @@ def _parse_rules(r: Mapping[str, Any]) -> CountingRules:
     tie = _get(r, "rules.", "tie", str, TieRule.UNDECIDED.value)
     if tie not in set(TieRule):
         raise DefinitionError(f"rules.tie: expected one of {', '.join(repr(t.value) for t in TieRule)}, got {tie!r}")
+    base = _get(r, "rules.", "share_base", str, ShareBase.VALID.value)
+    if base not in set(ShareBase):
+        raise DefinitionError(f'rules.share_base: expected "valid" or "ballots", got {base!r}')
+    thresholds = tuple(replace(t, base=ShareBase(base)) for t in thresholds)
     runoff_size = _get(r, "rules.", "runoff_size", int, 2)
     if runoff_size < 2:
         raise DefinitionError(f"rules.runoff_size: expected 2 or more choices in a runoff, got {runoff_size}")
@@ -305,6 +315,7 @@ def _parse_rules(r: Mapping[str, Any]) -> CountingRules:
         source=_get(r, "rules.", "source", str, ""),
         audit_risk_limit=None if "audit_risk_limit" not in r else parse_share(r["audit_risk_limit"], "rules.audit_risk_limit"),
         seats=_get(r, "rules.", "seats", str, ""),
+        share_base=ShareBase(base),
     )
 
 

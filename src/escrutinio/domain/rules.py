@@ -86,7 +86,8 @@ def decide(votes: Mapping[ChoiceId, int], blank: int, null: int, cast: int, rule
         return outcome(OutcomeKind.VOID)
     if rules.seats:
         return outcome(OutcomeKind.SEATS)
-    met = next((t for t in rules.thresholds if t.met(top, second, valid)), None)
+    whole = rules.share_base.whole(valid, cast)  # Russia: shares of all ballots of those who took part
+    met = next((t for t in rules.thresholds if t.met(top, second, whole)), None)
     if met is not None and margin > 0:
         return outcome(OutcomeKind.WINNER, leader, met=met)
     size = rules.runoff_size

@@ -130,3 +130,16 @@ def test_the_older_spellings_still_read_as_one_threshold_and_a_void_share() -> N
 def test_rule_errors_name_the_key(raw: dict, message: str) -> None:
     with pytest.raises(DefinitionError, match=message):
         rules(raw)
+
+
+def test_a_share_of_ballots_cast_counts_invalid_ballots_in_the_whole() -> None:
+    """Russia's rule (19-FZ art. 76): more than half of every ballot of those who took part. 50 of 90
+    valid votes is a majority of valid votes, but 50 of 102 ballots cast is not."""
+    from escrutinio.domain.contest_rules import ShareBase
+    from escrutinio.domain.election import CountingRules
+    from escrutinio.domain.rules import OutcomeKind, decide
+
+    votes = {"A": 50, "B": 30, "C": 10}
+    assert decide(votes, 0, 12, 102, CountingRules()).kind is OutcomeKind.WINNER
+    assert decide(votes, 0, 12, 102, CountingRules(share_base=ShareBase.BALLOTS)).kind is OutcomeKind.RUNOFF
+    assert decide(votes, 0, 8, 98, CountingRules(share_base=ShareBase.BALLOTS)).kind is OutcomeKind.WINNER
