@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
+from escrutinio.domain.contest_rules import ShareBase
 from escrutinio.domain.election import Election
 from escrutinio.domain.rules import Outcome, decide
 
@@ -43,10 +44,14 @@ FOUND_BY = "each condition of the rule pushed as far as the listed tables' outco
 
 
 def _conditions(n: int, election: Election) -> np.ndarray:
-    """The linear conditions the rule reads, as rows of coefficients over the choices' votes
-    (valid votes are the sum of them, so a share's ``− num·valid`` spreads over every column)."""
+    """The linear conditions the rule reads, as rows of coefficients over the choices' votes and,
+    last, the ballots that are not valid votes (valid votes are the sum of the choices, ballots cast
+    that plus the last column, so a share's ``− num·whole`` spreads over the base's columns)."""
     rows: list[np.ndarray] = []
-    eye = np.eye(n, dtype=np.int64)
+    eye = np.eye(n + 1, dtype=np.int64)[:n]
+    base = np.ones(n + 1, dtype=np.int64)
+    if election.rules.share_base is ShareBase.VALID:
+        base[n] = 0
     for a in range(n):
         for b in range(n):
             if a != b:
@@ -54,13 +59,13 @@ def _conditions(n: int, election: Election) -> np.ndarray:
     for t in election.rules.thresholds:
         share = t.share.value
         for a in range(n):
-            rows.append(share.denominator * eye[a] - share.numerator)
+            rows.append(share.denominator * eye[a] - share.numerator * base)
             if t.lead is not None:
                 lead = t.lead.value
                 for b in range(n):
                     if a != b:
-                        rows.append(lead.denominator * (eye[a] - eye[b]) - lead.numerator)
-    w = np.array(rows, dtype=np.int64).reshape(-1, n)
+                        rows.append(lead.denominator * (eye[a] - eye[b]) - lead.numerator * base)
+    w = np.array(rows, dtype=np.int64).reshape(-1, n + 1)
     return np.vstack([w, -w])  # pushed down and pushed up
 
 
@@ -75,20 +80,24 @@ def listed_outcomes(frame: pl.DataFrame, tables: Sequence[str], election: Electi
     cols = [tf.choice_column(c) for c in ids]
     rules = replace(election.rules, void=None)
     counted = frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES)))
+    other = (pl.col(tf.CAST).fill_null(0) - pl.sum_horizontal(pl.col(cols).fill_null(0))).alias("_other")
+    counted = counted.with_columns(other)
+    cols = [*cols, "_other"]  # the ballots cast that are no choice's votes (blank, null)
     now_votes = np.array([int(counted[c].sum() or 0) for c in cols], dtype=np.int64)
     named = list(dict.fromkeys(tables))
-    rows = frame.filter(pl.col(tf.TABLE).is_in(named))
+    rows = frame.filter(pl.col(tf.TABLE).is_in(named)).with_columns(other)
     state = rows[tf.STATE].to_numpy()
-    votes = rows.select(pl.col(cols).fill_null(0)).to_numpy().astype(np.int64).reshape(-1, len(ids))
+    votes = rows.select(pl.col(cols).fill_null(0)).to_numpy().astype(np.int64).reshape(-1, len(cols))
     cast = rows[tf.CAST].fill_null(0).to_numpy().astype(np.int64)
     # Counting an annulled sheet at its area's rates: its ballots split as the area's counted tables voted.
-    area = counted.group_by(tf.DISTRICT).agg(pl.col(tf.CAST).sum().alias("_cast"), *(pl.col(c).sum() for c in cols))
+    area = counted.group_by(tf.DISTRICT).agg(pl.col(tf.CAST).sum().alias("_cast"), *(pl.col(c).sum() for c in cols[:-1]))
     rates = {r[0]: (int(r[1] or 0), np.array([int(v or 0) for v in r[2:]], dtype=np.int64)) for r in area.iter_rows()}
     at_rates = np.zeros_like(votes)
     for i, (s, a) in enumerate(zip(state, rows[tf.DISTRICT].to_list(), strict=True)):
         area_cast, area_votes = rates.get(a, (0, None))
         if s == "annulled" and area_cast > 0 and area_votes is not None:
-            at_rates[i] = np.rint(cast[i] * area_votes / area_cast).astype(np.int64)
+            at_rates[i, :-1] = np.rint(cast[i] * area_votes / area_cast).astype(np.int64)
+            at_rates[i, -1] = cast[i] - at_rates[i, :-1].sum()
     is_counted = np.isin(state, list(tf.COUNTED_STATES))
     is_observed = state == "observed"
     is_annulled = state == "annulled"
@@ -98,8 +107,8 @@ def listed_outcomes(frame: pl.DataFrame, tables: Sequence[str], election: Electi
     annul = np.where(is_counted, -(w @ votes.T), 0)  # K × T
     count = np.where(is_observed, w @ votes.T, 0)
     rated = np.where(is_annulled, w @ at_rates.T, 0)
-    best_choice = w.argmin(axis=1)  # every ballot for the choice that pushes the condition furthest
-    one_choice = np.where(is_annulled, np.outer(w.min(axis=1), cast), 0)
+    best_choice = w[:, :-1].argmin(axis=1)  # every ballot for the choice that pushes the condition furthest
+    one_choice = np.where(is_annulled, np.outer(w[:, :-1].min(axis=1), cast), 0)
     options = np.stack([np.zeros_like(annul), annul, count, rated, one_choice])  # 5 × K × T
     pick = options.argmin(axis=0)
     delta = (
@@ -108,7 +117,7 @@ def listed_outcomes(frame: pl.DataFrame, tables: Sequence[str], election: Electi
     delta[np.arange(len(w)), best_choice] += (pick == 4).astype(np.int64) @ cast
 
     def outcome(v: np.ndarray) -> Outcome:
-        return decide(dict(zip(ids, (int(x) for x in v), strict=True)), 0, 0, int(v.sum()), rules)
+        return decide(dict(zip(ids, (int(x) for x in v[:-1]), strict=True)), 0, 0, int(v.sum()), rules)
 
     now = outcome(now_votes)
     found = {_key(now): now}
