@@ -386,7 +386,9 @@ def stakes_command(
         typer.Option(
             "--per-table",
             help="With --claims: write each listed table's outcomes here, one CSV row per table (the margin "
-            "change of each outcome: annul, count as is, at its area's rates, at worst and best case)",
+            "change of each outcome its state allows: annul a counted one; count as is or annul one at the dispute "
+            "body; count an annulled one at its area's rates, at worst and best case; a column only for outcomes "
+            "some listed table has)",
         ),
     ] = None,
     db: DbOption = None,

@@ -717,7 +717,9 @@ def _apart(
     name = result.test if population == "domestic" else f"{result.test}.{population}"
     counted = fr.counted(part).height
     reading = f"{POPULATION_WORDS[population]} ({counted:,} counted), read on their own: {_mid_sentence(result.reading)}"
-    level = (names or {}).get(result.level, result.level) if result.level is not None else None
+    # A key, as every other result's level is ("territorial_commission_abroad"), not the words
+    # the names hold ("territorial commission abroad"): the JSON mixed the two.
+    level = (names or {}).get(result.level, result.level).replace(" ", "_") if result.level is not None else None
     return replace(result, test=name, population=population, reading=reading, level=level)
 
 

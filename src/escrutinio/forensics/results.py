@@ -67,6 +67,20 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
+COUNT_STATISTICS = frozenset({"identical_pairs", "integer_tables", "unanimous_tables", "resolved_net_leader_minus_runner_up"})
+"""Statistics that count tables, pairs or votes: integers in the JSON (``30326``, never ``30326.0``)."""
+
+
+def is_count(statistic_name: str) -> bool:
+    """Whether a statistic counts something (``tables_at_or_over_95`` and the names above)."""
+    return statistic_name in COUNT_STATISTICS or statistic_name.startswith("tables_")
+
+
+def _as_count(value: float | None) -> int | float | None:
+    """A count held as a float (numpy sums) as the integer it is; anything else unchanged."""
+    return int(value) if value is not None and math.isfinite(value) and float(value).is_integer() else value
+
+
 @dataclass(frozen=True)
 class ForensicResult:
     """One test's outcome.
@@ -150,7 +164,7 @@ class ForensicResult:
             "population": self.population,
             "wording": self.reading,
             "statistic_name": self.statistic_name,
-            "statistic": self.statistic,
+            "statistic": _as_count(self.statistic) if is_count(self.statistic_name) else self.statistic,
             "interval": list(self.interval) if self.interval is not None else None,
             "n_tables_named": len(self.tables),
             "tables": list(self.tables),
