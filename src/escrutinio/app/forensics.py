@@ -265,9 +265,9 @@ class ForensicsService:
                 claimed = read_known_tables(o.claims, set(frame[tf.TABLE].cast(pl.Utf8).to_list()), "claims")
             except InputError as exc:
                 raise option_file_error(exc, "claims") from None
-        order_label = None
+        order_label = order_note = None
         if o.tests is None or "count_order" in o.tests or o.order is not None:
-            frame, order_label = self._with_order(frame, o.order)
+            frame, order_label, order_note = self._with_order(frame, o.order)
         column_names = self.column_names(frame)
         # Readings name choices as the report does: the candidate (or the list), not the id alone.
         names = {c.id: c.candidate or c.name or c.id for c in self.session.election().contest.choices}
@@ -291,8 +291,8 @@ class ForensicsService:
             )
         except ValueError as exc:
             raise EscrutinioError(str(exc)) from None
-        note = self.abroad_not_marked()
-        return result if note is None else replace(result, notes=(*result.notes, note))
+        notes = [n for n in (order_note, self.abroad_not_marked()) if n is not None]
+        return replace(result, notes=(*result.notes, *notes)) if notes else result
 
     def write_report(self, result: SuiteResult, directory: Path) -> Path:
         """The offline HTML report (figures as PNG, data as JSON) in ``directory``; returns its index."""
@@ -300,18 +300,20 @@ class ForensicsService:
 
         return write_report(result, directory)
 
-    def _with_order(self, frame: Any, order: Path | None) -> tuple[Any, str | None]:
+    def _with_order(self, frame: Any, order: Path | None) -> tuple[Any, str | None, str | None]:
         """The frame with the real count order: from ``order``, else from the times intake recorded.
 
         Without ``--order`` the frame's own order column is never used: in a store loaded from a
         file it is the file's row order, not the order of the count. The times the log recorded
         each table's current sheet are (:func:`arrival_order`); a whole file loaded at once is one
-        moment, and then no count-order story is told and the result says why.
+        moment, and then no count-order story is told and the result says why. The third value is a
+        note for the result, or None: how many listed tables have no sheet in the count.
         """
         import polars as pl
 
         from escrutinio.domain import table_frame as tf
 
+        note = None
         if order is None:
             ranks, label = self.arrival_order()
         else:
@@ -324,8 +326,17 @@ class ForensicsService:
 
                 raise option_file_error(exc, "order") from None
             label = f"the order given in {order.name}"
+            # A listed table with no sheet in the count (pending, never installed, annulled) has no
+            # figures to cut at: it is left out, and the note says how many (they were dropped silently).
+            counted = frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES)))[tf.TABLE].cast(pl.Utf8)
+            left = len(ranks) - int(pl.Series(list(ranks), dtype=pl.Utf8).is_in(counted).sum())
+            if left:
+                note = (
+                    f"{left:,} of the {len(ranks):,} tables listed in {order.name} have no sheet in the count (no sheet "
+                    "yet, never installed, annulled or at the dispute body): the count order leaves them out."
+                )
         if ranks is None:
-            return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), label
+            return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), label, note
         mapping = pl.DataFrame(
             {tf.TABLE: list(ranks), "_rank": list(ranks.values())}, schema={tf.TABLE: pl.Utf8, "_rank": pl.Int64}
         )
@@ -335,7 +346,7 @@ class ForensicsService:
             .join(mapping, on=tf.TABLE, how="left")
             .rename({"_rank": tf.ORDER})
         )
-        return out, label
+        return out, label, note
 
     def arrival_order(self) -> tuple[dict[str, int] | None, str | None]:
         """Table -> rank of the moment the log recorded its current sheet (ties share a rank), and

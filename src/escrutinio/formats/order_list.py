@@ -30,27 +30,33 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     Without an ``at`` column every listed table has rank 1 (one set, counted by one moment). With
     ``known`` (the election's tables), a listed table that is not one of them is an error. The file
     is read as every list of tables is (:func:`~escrutinio.formats.table_list.read_listed_rows`: its
-    header, ragged rows, quotes); every malformed row is reported, each as ``file:line:field``. A
-    table listed twice at one moment is one table counted then, as a claims list weighs a repeat once;
-    listed at two moments it is refused (a table is counted once).
+    header, in any case, ragged rows, quotes); every malformed row is reported, each as
+    ``file:line:field``.
+
+    A table listed twice is refused, at one moment or at two. Why not "weighed once", as a claims
+    list does: a party's list of complaints can name a table twice for two complaints, but an order
+    is the record of a count, where each table is counted once; a repeat says the file is not that
+    record (two snapshots concatenated, a join that doubled rows), and the projection's cuts would
+    rest on a file nobody checked.
     """
     listed = read_listed_rows(path, EXPECTED)
     problems, column = listed.problems, listed.column
-    with_at = "at" in listed.header
+    at_name = next((h for h in listed.header if h.casefold() == "at"), None)  # "AT" as any CSV reader takes it
+    with_at = at_name is not None
     seen: dict[str, tuple[int, str]] = {}  # table -> (first line, its at)
     keys: dict[str, tuple[float, bool | None]] = {}  # table -> (key, whether the time carries a UTC offset)
     kinds: dict[str, int] = {}  # "a time" / "a rank" -> first line with it
     for row in listed.rows:
-        line, table, raw = row.line, row.table, row.fields.get("at", "")
+        line, table, raw = row.line, row.table, row.fields.get(at_name or "at", "")
         if table in seen:
             first, at = seen[table]
-            if at != raw:
-                problems.add(
-                    line,
-                    column,
-                    f"table {table!r} is listed twice at two moments ({at!r} on line {first}, {raw!r} here): "
-                    "expected one moment a table (a table is counted once)",
-                )
+            when = "at one moment" if at == raw else f"at two moments ({at!r} on line {first}, {raw!r} here)"
+            problems.add(
+                line,
+                column,
+                f"table {table!r} is listed twice {when}, first on line {first}: expected each counted table once "
+                "(an order records a count, where a table is counted once)",
+            )
             continue
         seen[table] = (line, raw)
         if known is not None and table not in known:
@@ -60,19 +66,21 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
             continue
         key = _key(raw)
         if isinstance(key, str):
-            problems.add(line, "at", f"{key}, got {raw!r}")
+            problems.add(line, at_name, f"{key}, got {raw!r}")
             continue
         kind = "a rank" if key[1] is None else "a time"
         first = kinds.setdefault(kind, line)
         other = next((k for k in kinds if k != kind), None)
         if other is not None and first == line:
-            problems.add(line, "at", f"expected {other} as on line {kinds[other]} (times and ranks cannot be mixed), got {raw!r}")
+            problems.add(
+                line, at_name, f"expected {other} as on line {kinds[other]} (times and ranks cannot be mixed), got {raw!r}"
+            )
             continue
         keys[table] = key
     offsets = [(aware, t) for t, (_, aware) in keys.items() if aware is not None]
     if len({aware for aware, _ in offsets}) > 1:  # the first time whose kind differs from the first's
         line = next(seen[t][0] for aware, t in offsets if aware != offsets[0][0])
-        problems.add(line, "at", "expected every time with a UTC offset or every time without one, not both")
+        problems.add(line, at_name, "expected every time with a UTC offset or every time without one, not both")
     if not seen and not problems.total:
         problems.add(1, column, f"no table is listed under the header: expected {EXPECTED}")
     problems.raise_if_any()

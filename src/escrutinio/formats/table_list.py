@@ -25,7 +25,7 @@ from escrutinio.formats.text import decode, read_bytes
 
 COLUMNS = ("MESA_DE_VOTACION", "table", "mesa", "Número Mesa")
 """The names a list's table column goes by: ONPE's, ours, the short Spanish one and the Bolivian
-OEP's (its TREP files). The first of them the header holds is the table column."""
+OEP's (its TREP files). The first of them the header holds, in any case, is the table column."""
 EXPECTED = "a header line with a column of table ids and one row per table"
 
 
@@ -70,7 +70,9 @@ def read_listed_rows(path: Path, expected: str = EXPECTED) -> ListedRows:
         if name in seen:
             problems.add(1, name, f"the header names column {name!r} twice (columns {seen[name]} and {i}): expected each once")
         seen.setdefault(name, i)
-    column = next((c for c in COLUMNS if c in header), None)
+    # A header's case is not its name (``TABLE``, ``Mesa``), as any CSV reader that matches names takes it.
+    folded = {h.casefold(): h for h in reversed(header)}
+    column = next((folded[c.casefold()] for c in COLUMNS if c.casefold() in folded), None)
     if column is None:
         problems.add(1, None, f"expected a column {', '.join(COLUMNS)}; the file has {', '.join(header)}")
     problems.raise_if_any()

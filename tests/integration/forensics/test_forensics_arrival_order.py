@@ -62,3 +62,18 @@ def test_forensics_count_order_on_a_live_count_projects_to_the_whole_roll(tmp_pa
     assert e["low"] <= e["projected_margin_points"] <= e["high"]
     assert r.flagged() is None and "40 on the roll have no sheet yet" in r.reading
     assert "the final count gave" not in r.reading and "no final margin" in r.reading
+
+
+def test_forensics_order_says_how_many_listed_tables_have_no_sheet_in_the_count(tmp_path: Path) -> None:
+    """Listed tables with no sheet in the count were dropped from the order silently (review13d #10)."""
+    rows = _rows()
+    rows[5] = Row("000006", status="ANULADA", cast=30, p1=0, p2=0, blank=0, null=30)
+    rows[7] = Row("000008", status="SIN INSTALAR", cast="", electors=300, p1="", p2="", blank="", null="")
+    order = tmp_path / "order.csv"
+    order.write_text("TABLE,AT\n" + "".join(f"{r.table},{1 + i // 40}\n" for i, r in enumerate(rows[:100])))
+    with Session(str(tmp_path / "s.db")) as session:
+        session.count.load(write(tmp_path / "all.csv", rows), "peru-2021-runoff")
+        result = session.forensics.run(ForensicsOptions(tests=("count_order",), order=order))
+    assert any(n.startswith("2 of the 100 tables listed in order.csv have no sheet in the count") for n in result.notes), (
+        result.notes
+    )

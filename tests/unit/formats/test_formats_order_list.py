@@ -80,7 +80,7 @@ def test_forensics_order_reports_every_bad_row(tmp_path: Path) -> None:
         read_order(p)
     text = str(err.value)
     assert f"{p}:3:table: expected a table id" in text
-    assert f"{p}:4:table: table '000001' is listed twice at two moments ('5' on line 2, '7' here)" in text
+    assert f"{p}:4:table: table '000001' is listed twice at two moments ('5' on line 2, '7' here), first on line 2" in text
     assert f"{p}:5:at: expected a time (ISO 8601) or a rank (an integer), got 'later'" in text
 
 
@@ -120,13 +120,29 @@ def test_a_malformed_list_is_refused_naming_the_line_and_field(tmp_path: Path, t
         assert "\n" not in str(err.value)
 
 
-def test_an_order_and_a_claims_list_take_the_same_headers_and_repeats(tmp_path: Path) -> None:
-    """The TREP file's header (Número Mesa, with a BOM) is a list of tables to both readers, and a table
-    listed twice at one moment is one table (claims weigh a repeat once and say so)."""
+def test_an_order_and_a_claims_list_take_the_same_headers(tmp_path: Path) -> None:
+    """The TREP file's header (Número Mesa, with a BOM) is a list of tables to both readers. A table
+    listed twice is weighed once by claims (a party can complain twice about one table) but refused
+    in an order, the record of a count where each table is counted once (review13d #10: it was
+    accepted silently)."""
     from escrutinio.formats.table_list import read_table_list
 
     p = tmp_path / "trep.csv"
     p.write_bytes("\ufeffNúmero Mesa,País\n1001,Bolivia\n1002,Bolivia\n1001,Bolivia\n".encode())
-    assert read_order(p) == {"1001": 1, "1002": 1}
+    with pytest.raises(InputError) as err:
+        read_order(p)
+    assert str(err.value).startswith(f"{p}:4:Número Mesa: table '1001' is listed twice at one moment, first on line 2")
     assert read_table_list(p) == ["1001", "1002", "1001"]
     assert read_table_list(p).place(2) == (str(p), 4, "Número Mesa")
+
+
+def test_a_header_in_capitals_is_the_same_header(tmp_path: Path) -> None:
+    """``TABLE,AT`` was refused ("expected a column MESA_DE_VOTACION, table, ...") where any CSV
+    reader that matches names would take it (review13d #10)."""
+    p = tmp_path / "order.csv"
+    p.write_text("TABLE,AT\n000001,2\n000002,1\n")
+    assert read_order(p) == {"000001": 2, "000002": 1}
+    p.write_text("TABLE,AT\n000001,soon\n")
+    with pytest.raises(InputError) as err:
+        read_order(p)
+    assert str(err.value).startswith(f"{p}:2:AT: expected a time")
