@@ -719,8 +719,8 @@ def test(
             f"or, where nothing there is counted yet, at like-sized {_plural(finest_word)} of {wider_word}",
             *(
                 [
-                    f"{n_coarse:,} tables whose {level_word(wider)} has fewer than {min_donors} counted tables from "
-                    f"like-sized areas within {_coarser_words(last['imputed_by_level'], names, coarse_idx)}"
+                    f"{n_coarse:,} tables whose {level_word(wider)} has fewer than {min_donors} counted tables are "
+                    f"projected from like-sized areas within {_coarser_words(last['imputed_by_level'], names, coarse_idx)}"
                 ]
                 if n_coarse
                 else []

@@ -25,6 +25,9 @@ def test_forensics_count_order_whole_departments_late_cannot_tell() -> None:
     assert r.flagged() is None and e["late_shift_explained"] is None
     assert r.reading.startswith("Cannot tell") and "too little counted to project them" in r.reading
     assert "their own areas" not in r.reading
+    # A sentence with its verb: "N tables whose district has fewer than 5 counted tables from like-sized
+    # areas within ..." named the tables and never said what is done with them (review13d #11).
+    assert "counted tables are projected from like-sized areas within" in r.reading, r.reading
     assert e["low"] <= e["realised_margin_points"] <= e["high"], e
 
 
