@@ -67,9 +67,11 @@ class StakesService:
             report["listed"]["repeated"] = _repeated(named)
             # The winner is not the whole outcome: a rule with thresholds (Bolivia: 40 % and a
             # 10-point lead) or runoff places (Peru's first round) can change with the leader ahead.
-            from escrutinio.disputes.listed_outcomes import listed_outcomes
+            # A party-list election's seats are not allocated here, so no outcome is weighed for it.
+            if not election.rules.seats:
+                from escrutinio.disputes.listed_outcomes import listed_outcomes
 
-            report["listed"].update(listed_outcomes(frame, named, election))
+                report["listed"].update(listed_outcomes(frame, named, election))
             # The areas whose rates an annulled table is counted at, as the election calls them: the
             # frame's district column holds its finest level up to the third (Russia's commissions).
             report["listed"]["area_level"] = election.levels[min(len(election.levels), 3) - 1]
