@@ -103,18 +103,20 @@ def listed_outcomes(frame: pl.DataFrame, tables: Sequence[str], election: Electi
     is_annulled = state == "annulled"
 
     w = _conditions(len(ids), election)  # K conditions × n choices
-    # Each table's change of each condition under each of its outcomes (staying as it is: 0).
-    annul = np.where(is_counted, -(w @ votes.T), 0)  # K × T
-    count = np.where(is_observed, w @ votes.T, 0)
-    rated = np.where(is_annulled, w @ at_rates.T, 0)
-    best_choice = w[:, :-1].argmin(axis=1)  # every ballot for the choice that pushes the condition furthest
-    one_choice = np.where(is_annulled, np.outer(w[:, :-1].min(axis=1), cast), 0)
-    options = np.stack([np.zeros_like(annul), annul, count, rated, one_choice])  # 5 × K × T
-    pick = options.argmin(axis=0)
-    delta = (
-        -((pick == 1).astype(np.int64) @ votes) + (pick == 2).astype(np.int64) @ votes + (pick == 3).astype(np.int64) @ at_rates
-    )
-    delta[np.arange(len(w)), best_choice] += (pick == 4).astype(np.int64) @ cast
+    # Table by table, the outcome that pushes each condition furthest (staying as it is: 0), by the
+    # tables' states: each state has its own few outcomes, so no K × T array of every outcome.
+    delta = np.zeros((len(w), votes.shape[1]), dtype=np.int64)
+    for sign, held in ((-1, is_counted), (1, is_observed)):  # annul a counted table; count an observed one
+        v = votes[held]
+        delta += sign * ((sign * (w @ v.T) < 0).astype(np.int64) @ v)
+    if is_annulled.any():  # count an annulled one: at its area's rates, or every ballot for one choice
+        rates_a, cast_a = at_rates[is_annulled], cast[is_annulled]
+        rated = w @ rates_a.T
+        one = np.outer(w[:, :-1].min(axis=1), cast_a)
+        use_rated = (rated < 0) & (rated <= one)
+        use_one = (one < 0) & ~use_rated
+        delta += use_rated.astype(np.int64) @ rates_a
+        delta[np.arange(len(w)), w[:, :-1].argmin(axis=1)] += use_one.astype(np.int64) @ cast_a
 
     def outcome(v: np.ndarray) -> Outcome:
         return decide(dict(zip(ids, (int(x) for x in v[:-1]), strict=True)), 0, 0, int(v.sum()), rules)
