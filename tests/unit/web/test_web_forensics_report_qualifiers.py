@@ -101,3 +101,18 @@ def test_unanimous_tables_with_a_p_value_keep_the_thin_tail(result: SuiteResult)
     assert f"about {thin} (a thin tail of local voting)" in _text(
         forensics_html(replace(result, results=(unanimous,)), "en", CONTEST)
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "verdicts"),
+    [
+        ("integer_peaks.either", ("Round percentages are more frequent", "Round percentages are no more frequent")),
+        ("anomalies.identical", ("Identical sheets gather in polling places", "That is in line with chance coincidences")),
+    ],
+)
+def test_the_verdict_sentence_the_cli_gives_is_in_the_report(result: SuiteResult, name: str, verdicts: tuple[str, str]) -> None:
+    """The integer test's "no more frequent than counting produces by chance" and identical sheets'
+    "in line with chance coincidences" were the CLI's alone."""
+    r = _one(result, name)
+    said = next(v for v in verdicts if v in r.reading)
+    assert said in _text(forensics_html(replace(result, results=(r,)), "en", CONTEST))
