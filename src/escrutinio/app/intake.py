@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from escrutinio.domain.sheet import TallySheet
     from escrutinio.ledger.events import Event
     from escrutinio.ledger.pending import PendingEvent
-    from escrutinio.store.entries import Decider, EntryState
+    from escrutinio.store.entries import Decide, Decider, EntryState
 
 ATTEMPTS = 50
 """How often an entry is tried again when its write was refused as stale (an entry decided
@@ -256,8 +256,10 @@ class IntakeService:
     def _decided_apart(self, sheet: TallySheet, clerk: str, action: str) -> list[Event]:
         """The entry decided on its table's state read by this request, with the observation
         case it opens, then appended (``StaleState`` when another writer recorded an entry of
-        the table meanwhile: the caller decides again)."""
+        the table meanwhile, or a sheet: the caller decides again). The state it was decided on
+        is checked again under the write lock (:func:`_unchanged`), not only read before."""
         from escrutinio.intake.double_entry import EntryRefused, decide_entry
+        from escrutinio.store.entries import Decider
 
         store = self.session.store
         electors, current, earlier = self._entry_state(sheet.table, Action.SUBMIT_SHEET)
@@ -269,7 +271,8 @@ class IntakeService:
                 raise AlreadyDone(action, done[action]) from None
             raise
         extra = self._observation(decision.events[1:], sheet.table, decision.reasons, decision.differs)
-        return store.append_grouped([*decision.events, *extra], clerk, keys=[action])
+        events = [*decision.events, *extra]
+        return store.append_grouped([], clerk, keys=[action], decider=Decider(sheet.table, _unchanged(current, earlier, events)))
 
     def check_entry(self, table: str) -> None:
         """Refuse, before anything is keyed, an entry of ``table`` this clerk could not record:
@@ -435,6 +438,21 @@ def _scan_key(table: str, sha256: str) -> str:
     """The store's key for a table's scan by content: two requests racing with one file (under
     two idempotency keys) record it once; the second meets ``AlreadyDone`` naming the first."""
     return f"scan:{table}:{sha256}"
+
+
+def _unchanged(state: str | None, earlier: list[Event], events: list[PendingEvent]) -> Decide:
+    """A decider that appends ``events`` (an entry decided apart, on a table whose sheet was in
+    ``state`` with the entries ``earlier``) only if the table is still so under the write lock;
+    else :class:`StaleState`, and the entry is decided again. Why: a sheet recorded between
+    the read and the write (a file loaded meanwhile) would otherwise get a second version 1."""
+    entered = [e.seq for e in earlier if e.type == EventType.SHEET_ENTERED]
+
+    def decide(now: EntryState) -> list[PendingEvent]:
+        if now.state != state or [e.seq for e in now.events if e.type == EventType.SHEET_ENTERED] != entered:
+            raise StaleState(None, 0, "the table changed while its entry was decided: nothing was written; retry")
+        return events
+
+    return decide
 
 
 class _Observed(Exception):

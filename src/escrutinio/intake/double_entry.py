@@ -170,14 +170,20 @@ def refuse_entry(table: str, clerk: str, earlier: Sequence[Event], has_sheet: st
     screen says why up front): a table with a sheet from elsewhere, both entries in, or the
     first entry's own clerk (the second entry must be independent)."""
     entries = [e for e in earlier if e.type == EventType.SHEET_ENTERED]
-    if not entries and has_sheet is not None:
-        raise EntryRefused("has_sheet", f"table {table} already has a sheet ({has_sheet}): a correction goes to the dispute body")
     if entries and entries[-1].data["outcome"] != EntryOutcome.AWAITING:
         last = entries[-1]
         raise EntryRefused(
             "entries_complete",
             f"table {table}: both entries are in (event {last.seq}, {last.data['outcome']}): "
             "a correction goes to the dispute body",
+        )
+    # A sheet recorded while the first entry waited (a file's, loaded meanwhile) processed the
+    # table: version 1 is recorded once, so the awaited second entry is moot, as a first is.
+    if has_sheet is not None:
+        waiting = f" while its first entry (event {entries[0].seq}) awaited the second" if entries else ""
+        raise EntryRefused(
+            "has_sheet",
+            f"table {table} already has a sheet ({has_sheet}){waiting}: a correction goes to the dispute body",
         )
     if entries and same_person(entries[0].actor, clerk):
         first = entries[0]

@@ -1,0 +1,77 @@
+"""A file loaded while a table's double entry is under way, on SQLite and PostgreSQL.
+
+The domain's rule: a table's sheet is processed once (version 1 recorded once); what comes
+after goes to the dispute body. A file's sheet recorded while the first entry awaits the
+second processes the table, so the second entry is refused (``has_sheet``) as a first entry
+already was, and the record still verifies. The rule holds where the append is sealed: an
+entry decided on the table before the load and written after it is decided again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.integration import test_intake_decided_in_commit as decided_in_commit
+from tests.onpe_sample import Row, write
+
+from escrutinio.app import Session
+from escrutinio.app.intake import IntakeService
+from escrutinio.domain.ids import TableId
+from escrutinio.domain.sheet import TallySheet
+from escrutinio.intake.double_entry import EntryRefused
+
+clerk = decided_in_commit.clerk
+roll = decided_in_commit.roll  # the fixture: a store holding the sample's roll
+
+
+def keyed(pl: int = 115) -> TallySheet:
+    return TallySheet(TableId("000001"), (pl, 87), 0, 18, 0, 220)
+
+
+def load_one(url: str, tmp_path: Path) -> None:
+    with Session(url, "admin") as s:
+        s.count.load(write(tmp_path / "one.csv", [Row("000001")]))
+
+
+def recorded_and_verified(url: str, tmp_path: Path) -> list[dict[str, Any]]:
+    """The table's sheet versions, once the exported record is found to verify."""
+    with Session(url, "admin") as s:
+        s.log.export(tmp_path / "rec.jsonl")
+        report = s.log.verify(tmp_path / "rec.jsonl")
+        assert report.ok, report
+        return s.store.sheet_versions("000001")
+
+
+@pytest.mark.parametrize("second", [115, 116], ids=["agreeing", "mismatched"])
+def test_a_file_loaded_between_the_entries_makes_the_second_moot(roll: str, tmp_path: Path, second: int) -> None:
+    with clerk(roll, "ana") as s:
+        assert s.intake.submit_sheet(keyed(), "r1").state == "awaiting_second_entry"
+    load_one(roll, tmp_path)
+    with clerk(roll, "beto") as s, pytest.raises(EntryRefused, match=r"already has a sheet .* first entry") as refused:
+        s.intake.submit_sheet(keyed(second), "r2")
+    assert refused.value.rule == "has_sheet"
+    versions = recorded_and_verified(roll, tmp_path)
+    assert [v["version"] for v in versions] == [1]
+
+
+def test_a_mismatch_decided_before_the_load_and_written_after_is_decided_again(
+    roll: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mismatch is decided apart (its observation case is numbered from the docket): the
+    file lands between that decision and its write, which must not record version 1 again."""
+    with clerk(roll, "ana") as s:
+        s.intake.submit_sheet(keyed(), "r1")
+    real = IntakeService._observation
+    loads = []
+
+    def load_meanwhile(self: IntakeService, *args: Any) -> Any:
+        if not loads:
+            loads.append(load_one(roll, tmp_path))
+        return real(self, *args)
+
+    monkeypatch.setattr(IntakeService, "_observation", load_meanwhile)
+    with clerk(roll, "beto") as s, pytest.raises(EntryRefused, match="already has a sheet"):
+        s.intake.submit_sheet(keyed(116), "r2")
+    assert loads
+    assert [v["version"] for v in recorded_and_verified(roll, tmp_path)] == [1]
