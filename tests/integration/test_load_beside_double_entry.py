@@ -16,6 +16,7 @@ from tests.integration import test_intake_decided_in_commit as decided_in_commit
 from tests.onpe_sample import Row, write
 
 from escrutinio.app import Session
+from escrutinio.app.count import CountService
 from escrutinio.app.intake import IntakeService
 from escrutinio.domain.ids import TableId
 from escrutinio.domain.sheet import TallySheet
@@ -75,3 +76,57 @@ def test_a_mismatch_decided_before_the_load_and_written_after_is_decided_again(
         s.intake.submit_sheet(keyed(116), "r2")
     assert loads
     assert [v["version"] for v in recorded_and_verified(roll, tmp_path)] == [1]
+
+
+def writes_during_plan(monkeypatch: pytest.MonkeyPatch, write_once: Any) -> list[int]:
+    """Run ``write_once`` (another writer's append) after the load's first plan, before its
+    write; the plans that got as far as opening cases (a plan with events to write)."""
+    real = CountService._observation_cases
+    plans: list[int] = []
+
+    def meanwhile(events: Any, declared_at: Any, context: Any) -> Any:
+        plans.append(len(plans) + 1)
+        if len(plans) == 1:
+            write_once()
+        return real(events, declared_at, context)
+
+    monkeypatch.setattr(CountService, "_observation_cases", staticmethod(meanwhile))
+    return plans
+
+
+def test_entries_of_other_tables_written_meanwhile_do_not_stop_a_load(
+    roll: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clerks keying other tables (an entry, a processed sheet) while the load is planned: it
+    is written after them, planned once."""
+
+    def key_another() -> None:
+        other = TallySheet(TableId("000002"), (100, 90), 2, 8, 0, 200)
+        with clerk(roll, "ana") as s:
+            s.intake.submit_sheet(other, "o1")
+        with clerk(roll, "beto") as s:
+            assert s.intake.submit_sheet(other, "o2").state == "processed"
+
+    plans = writes_during_plan(monkeypatch, key_another)
+    load_one(roll, tmp_path)
+    assert plans == [1]
+    assert [v["version"] for v in recorded_and_verified(roll, tmp_path)] == [1]
+
+
+def test_a_sheet_of_the_file_recorded_meanwhile_makes_the_load_plan_again(
+    roll: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second entry lands between the load's plan and its write: the load plans again, finds
+    the same figures recorded, and records no second version 1."""
+    with clerk(roll, "ana") as s:
+        s.intake.submit_sheet(keyed(), "r1")
+
+    def second_entry() -> None:
+        with clerk(roll, "beto") as s:
+            assert s.intake.submit_sheet(keyed(), "r2").state == "processed"
+
+    plans = writes_during_plan(monkeypatch, second_entry)
+    load_one(roll, tmp_path)  # planned again: nothing to record (no cases to open this time)
+    assert plans == [1]
+    versions = recorded_and_verified(roll, tmp_path)
+    assert [(v["version"], v["basis"]) for v in versions] == [(1, "double_entry")]

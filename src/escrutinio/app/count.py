@@ -14,17 +14,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from escrutinio.count.options import InvalidSheets, Level
-from escrutinio.domain.errors import NotFound, StoreError
+from escrutinio.domain.errors import NotFound, StaleState, StoreError
 from escrutinio.domain.roles import Action, InvalidValue
 from escrutinio.domain.rows import Rows
 
 if TYPE_CHECKING:
     from escrutinio.app.context import SessionContext
     from escrutinio.domain.election import Election
+    from escrutinio.formats.sheets import SheetFile
+    from escrutinio.intake.plan import LoadPlan
+    from escrutinio.ledger.events import Event
     from escrutinio.store.context import StoreContext
 
 Progress = Callable[[str, int, int], None]
 """progress(step, done, total): how long work reports itself (a skin may draw a bar)."""
+
+LOAD_ATTEMPTS = 3
+"""How often a load is planned when writes on its own tables (or the docket it opens cases on)
+overtake its plan: each try plans on the state the others left, so a few suffice unless the
+same tables keep changing, which a retry later, not now, can get past."""
 
 
 def _quiet(step: str, done: int, total: int) -> None:
@@ -258,23 +266,14 @@ class CountService:
             intake.restore()
         progress("plan", 1, 4)
         session.require_areas(Action.LOAD_SHEETS, _file_areas(parsed))
-        seen = None
-        if plan is None:
-            from escrutinio.intake.plan import plan_load, tables_in_conflict
-
-            seen = session.store.head()[0]  # the plan is made on this state; a racing writer makes us retry
-            areas, roll, sheets = session.store.frames()
-            earlier = self._versions(tables_in_conflict(sheets, parsed), defined)
-            plan = plan_load(defined, areas, roll, sheets, parsed, mode=mode, new_tables=new_tables, earlier=earlier)
-        progress("write", 2, 4)
         when = _in_zone(declared_at, defined) if declared_at is not None else None
-        if exists:
-            extra = self._observation_cases(plan.events, when, self.session)
-            written = session.store.append([*plan.events, *extra], session.actor, expect_seq=seen) if plan.events else []
+        if plan is None:
+            plan, written = self._planned_and_written(parsed, defined, mode, new_tables, when, progress)
             events, head = len(written), (written[-1].hash if written else session.store.head()[1])
         else:
             # A new store is created with its first load in ONE transaction: killed at any
             # moment, the load leaves a whole store or none (never an election with no roll).
+            progress("write", 2, 4)
             assert text is not None
             extra = self._observation_cases(plan.events, when, _FirstLoad(session.url, session.actor, defined))
             session.created(Store.create(session.url, text, session.actor, [*plan.events, *extra]))
@@ -295,6 +294,57 @@ class CountService:
             observations=list(s.get("observations", [])),
             observed=s.get("observed", 0),
         )
+
+    def _planned_and_written(
+        self,
+        parsed: SheetFile,
+        defined: Election,
+        mode: str,
+        new_tables: bool,
+        when: datetime | None,
+        progress: Progress,
+    ) -> tuple[LoadPlan, list[Event]]:
+        """The load's plan on what the store holds, and the events it wrote.
+
+        Written on the head the plan was made on, or on a newer one when nothing written
+        meanwhile touches the plan (:mod:`escrutinio.intake.written_meanwhile`, judged under
+        the write lock): clerks keying other tables do not stop a load. When something did,
+        the file is planned again on the new state, up to :data:`LOAD_ATTEMPTS` times; a real
+        conflict then shows as the plan's own refusal (the table's sheet, recorded meanwhile,
+        has other figures), naming the file's line."""
+        from escrutinio.intake.plan import LoadMode, plan_load, tables_in_conflict
+        from escrutinio.intake.written_meanwhile import conflict
+
+        session, store = self.session, self.session.store
+        tables = frozenset(parsed.sheets["table"].to_list())
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            seen = store.head()[0]  # the plan is made on this state
+            areas, roll, sheets = store.frames()
+            earlier = self._versions(tables_in_conflict(sheets, parsed), defined)
+            plan = plan_load(defined, areas, roll, sheets, parsed, mode=LoadMode(mode), new_tables=new_tables, earlier=earlier)
+            progress("write", 2, 4)
+            if not plan.events:
+                return plan, []
+            extra = self._observation_cases(plan.events, when, session)
+            opens = bool(extra)
+            try:
+                written = store.append(
+                    [*plan.events, *extra],
+                    session.actor,
+                    expect_seq=seen,
+                    moved=lambda events, opens=opens: conflict(events, tables, opens),
+                )
+            except StaleState as exc:
+                if attempt < LOAD_ATTEMPTS:
+                    continue
+                raise StaleState(
+                    exc.expected,
+                    exc.now,
+                    f"{exc} (planned {LOAD_ATTEMPTS} times, each time overtaken by writes on this file's tables "
+                    "or the docket): load again once they pause",
+                ) from None
+            return plan, written
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _versions(self, tables: list[str], election: Election) -> Any:
         """Every recorded version of these tables' sheets, as a frame of current sheets (a load

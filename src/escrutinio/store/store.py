@@ -397,6 +397,7 @@ class Store:
         expect_seq: int | None = None,
         keys: Sequence[str] = (),
         create: bool = False,
+        moved: Moved | None = None,
     ) -> list[Event]:
         """Append events and apply them to the projections, all in one transaction.
 
@@ -411,6 +412,12 @@ class Store:
         :class:`AlreadyDone` and writes nothing. A key already recorded is checked before the
         head, since an action already done is not one to retry.
 
+        ``moved`` lets a long-prepared action (a file's load) land while others write: when the
+        head moved since ``expect_seq``, the events written since are read under the write lock
+        and handed to it; it names the first that touches what the action was decided on (then
+        :class:`StaleState` says so), or None, and the action is written on the new head in
+        the same transaction, before any other writer can move it again.
+
         ``create`` creates the schema first, in the same transaction; if another command created
         the store meanwhile, :class:`StaleState` again (nothing written; retry).
 
@@ -419,7 +426,7 @@ class Store:
         """
         wanted = _checked_keys(keys, pending)
         try:
-            return self._append(pending, actor, expect_seq, wanted, create)
+            return self._append(pending, actor, expect_seq, wanted, create, moved=moved)
         except Exception as exc:
             forget_uncommitted(self._cache)
             if not is_driver_error(exc):
@@ -430,7 +437,14 @@ class Store:
             self._committing = False
 
     def _append(
-        self, pending: Sequence[PendingEvent], actor: str, expect_seq: int | None, wanted: list[str], create: bool
+        self,
+        pending: Sequence[PendingEvent],
+        actor: str,
+        expect_seq: int | None,
+        wanted: list[str],
+        create: bool,
+        *,
+        moved: Moved | None = None,
     ) -> list[Event]:
         with writing(self.engine) as conn, conn.begin():
             lock_for_write(conn)
@@ -438,6 +452,8 @@ class Store:
                 if has_schema(conn):
                     raise StaleState.created_meanwhile(shown(self.url), _head(conn)[0])
                 create_schema(conn)
+            if moved is not None and expect_seq is not None:
+                expect_seq = _moved_on(conn, expect_seq, moved)
             sealed = self._write(conn, GroupRequest(pending, actor, expect_seq, wanted))
             # Past here only the commit is left: a failure now leaves the outcome unknown.
             self._committing = True
@@ -892,6 +908,25 @@ def _clock(conn: Any) -> datetime:
         moment = conn.exec_driver_sql("SELECT clock_timestamp()").scalar()
         return moment.astimezone(UTC)
     return datetime.now(UTC)
+
+
+Moved = Callable[[list[Event]], str | None]
+"""What an append asks of the events written since the head it was decided on: the one that
+conflicts with it, described (``event 812 (sheets.recorded) recorded table 033688``), or None."""
+
+
+def _moved_on(conn: Any, expect_seq: int, moved: Moved) -> int:
+    """The head to write on, under the write lock: ``expect_seq``'s, or the newer one when
+    ``moved`` finds none of the events written since in conflict; else :class:`StaleState`
+    naming the conflict."""
+    now = _head(conn)[0]
+    if now == expect_seq:
+        return now
+    sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > {mark(conn)} ORDER BY seq"
+    conflict = moved([_event(r) for r in conn.exec_driver_sql(sql, (int(expect_seq),)).fetchall()])
+    if conflict is not None:
+        raise StaleState(expect_seq, now, f"the store changed while this action was prepared: {conflict}: nothing was written")
+    return now
 
 
 def _head(conn: Any) -> tuple[int, str]:

@@ -22,9 +22,9 @@ def test_a_first_load_appends_once_with_everything(sqlite_db: str, tmp_path: Pat
     appended: list[list[str]] = []
     real = Store._append
 
-    def spy(self: Store, pending, actor, expect_seq, wanted, create):  # type: ignore[no-untyped-def]
+    def spy(self: Store, pending, actor, *rest, **named):  # type: ignore[no-untyped-def]
         appended.append([p.type for p in pending])
-        return real(self, pending, actor, expect_seq, wanted, create)
+        return real(self, pending, actor, *rest, **named)
 
     monkeypatch.setattr(Store, "_append", spy)
     summary = Session(sqlite_db).count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
