@@ -5,6 +5,7 @@ publish after 10 rulings rewrites a few dozen of its ~9,000 files)."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,16 +132,42 @@ def test_each_tree_carries_the_signed_heads_and_a_new_cosignature_is_published(s
     assert report.checked["signed_heads"]["witnesses"] == [witness.key_id]
 
 
-def test_another_store_is_published_whole_and_old_trees_are_pruned(sample: str, tmp_path: Path) -> None:
+def test_another_store_is_refused_and_old_trees_are_pruned(sample: str, tmp_path: Path) -> None:
     out = tmp_path / "public"
-    Session(sample).publish.write(out)
+    first = Session(sample).publish.write(out)
     other = str(tmp_path / "other.db")
-    rows = sample_rows()[:5]
-    Session(other).count.load(write(tmp_path / "other.csv", rows), "peru-2021-runoff")
-    report = Session(other).publish.write(out, keep=1)
-    assert not report.incremental and len(report.written) == report.files
+    Session(other).count.load(write(tmp_path / "other.csv", sample_rows()[:5]), "peru-2021-runoff")
+    with pytest.raises(EscrutinioError, match=f"directory: {out} publishes event {first.events} .* does not extend"):
+        Session(other).publish.write(out)
+    assert _manifest(out)["head"]["hash"] == first.head  # the tree left as it was
+    Session(other).publish.write(tmp_path / "fresh")  # a new directory starts over
+    session = Session(sample)
+    _rule(session, [session.cases.listing()[0]["number"]])
+    report = session.publish.write(out, keep=1)
     assert [p.name for p in (out / "trees").iterdir()] == [report.tree]
-    assert _manifest(out)["head"]["hash"] == report.head
+
+
+def test_an_older_head_or_a_fork_of_the_published_one_is_refused(sqlite_db: str, tmp_path: Path) -> None:
+    """A promoted replica behind the primary that published, then written to: the same store's
+    log, older, then forked at the published number; refused both times, rc 1 from the CLI."""
+    with Session(sqlite_db) as loading:
+        loading.count.load(write(tmp_path / "sample.csv", sample_rows()), "peru-2021-runoff")
+    replica = tmp_path / "replica.db"
+    shutil.copyfile(sqlite_db, replica)  # closed: the file alone holds the store
+    session = Session(sqlite_db)
+    _rule(session, [session.cases.listing()[0]["number"]])
+    out = tmp_path / "www"
+    published = session.publish.write(out)
+    behind = subprocess.run([*CLI, "--db", str(replica), "publish", str(out)], capture_output=True, text=True, check=False)
+    assert behind.returncode == 1
+    assert behind.stderr.count("\n") == 1 and "is older; nothing was published" in behind.stderr, behind.stderr
+    forked = Session(str(replica))
+    (case,) = forked.cases.listing()
+    forked.cases.rule(case["number"], Decision("R-fork", Effect(EffectKind.COUNT_AS_IS)))
+    assert forked.reader.head()[0] == published.events
+    with pytest.raises(EscrutinioError, match=f"event {published.events} is another one"):
+        forked.publish.write(out)
+    assert _manifest(out)["head"] == {"events": published.events, "hash": published.head}
 
 
 def test_a_reader_never_sees_a_mixed_tree(sample: str, tmp_path: Path) -> None:

@@ -37,8 +37,9 @@ again; the national figures, each level's listing, progress, the docket and stak
 and always rendered. Every rendered file is then compared by SHA-256 with the previous one, so
 a file is rewritten only when its bytes change. An event of a kind that publishing does not
 know to map to areas (a new registration, a type added later) makes it render every file; the
-hash comparison still rewrites only what changed. A store whose log is not the one the
-previous tree was made from (another store, a rebuilt one) is published whole.
+hash comparison still rewrites only what changed. A tree made in an older layout is published
+whole. A store whose log does not extend the published head (an older head, a fork, another
+store) is refused: the public view never goes backwards (:meth:`PublishService._check_extends`).
 
 Consistency: every figure of a tree is computed at one head: the whole publish reads one
 state of the store (``session.snapshot``, a read transaction held while it renders), so writes
@@ -158,7 +159,9 @@ class PublishService:
             return PublishReport(str(root), previous_dir.name, seq, head, files, kept=files, unchanged=True, incremental=True)
         if previous_dir is not None and previous_dir.name.startswith(name):  # same events, new cosignatures
             name = f"{name}-{hashlib.sha256(heads).hexdigest()[:8]}"
-        base = previous if previous is not None and self._continues(previous) else None
+        if previous is not None:
+            self._check_extends(root, previous, seq)
+        base = previous if previous is not None and previous.get("format") == FORMAT else None
         tree = PublishedTree(root, name, previous_dir if base is not None else None)
         try:
             files = self._files(tree, base, seq, heads)
@@ -179,12 +182,28 @@ class PublishService:
         written = [p for p in tree.written if p != MANIFEST]
         return PublishReport(str(root), name, seq, head, len(files), written, tree.linked, base is not None)
 
-    def _continues(self, previous: dict[str, Any]) -> bool:
-        """Whether the store's log extends the one the previous tree was made from."""
-        if previous.get("format") != FORMAT or previous.get("election") != self.session.election().id:
-            return False
-        seq, digest = previous["head"]["events"], previous["head"]["hash"]
-        return self.session.reader.event_hash(seq) == digest
+    def _check_extends(self, root: Path, previous: dict[str, Any], seq: int) -> None:
+        """Refuse to publish over a tree whose head this store's log does not extend: an older
+        head (a replica behind the primary that published), the same event number with another
+        hash (a fork: a promoted replica written to), another election or store. Why: the
+        public view must never go backwards or jump to another history; readers and mirrors
+        take each tree as a continuation of the last. Checked with the store's own hash of its
+        event at the published number."""
+        election = self.session.election().id
+        number, digest = previous["head"]["events"], previous["head"]["hash"]
+        if previous.get("election") != election:
+            why = f"it publishes election {previous.get('election')}, this store holds {election}"
+        elif number > seq:
+            why = f"this store's head, event {seq}, is older"
+        elif self.session.reader.event_hash(number) != digest:
+            why = f"this store's event {number} is another one (another store's log, or a fork of it)"
+        else:
+            return
+        raise EscrutinioError(
+            f"directory: {root} publishes event {number} ({digest[:16]}…), which this store's log does not extend: "
+            f"{why}; nothing was published (to start over from this store, publish into a new directory)",
+            field="directory",
+        )
 
     def _files(self, tree: PublishedTree, base: dict[str, Any] | None, seq: int, heads: bytes) -> dict[str, dict[str, Any]]:
         """Render what may have changed, keep the rest; returns the manifest's file entries."""
