@@ -8,12 +8,14 @@ entry decided on the table before the load and written after it is decided again
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.integration import test_intake_decided_in_commit as decided_in_commit
-from tests.onpe_sample import Row, write
+from tests.onpe_sample import Row, sample_rows, write
 
 from escrutinio.app import Session
 from escrutinio.app.count import CountService
@@ -130,3 +132,46 @@ def test_a_sheet_of_the_file_recorded_meanwhile_makes_the_load_plan_again(
     assert plans == [1]
     versions = recorded_and_verified(roll, tmp_path)
     assert [(v["version"], v["basis"]) for v in versions] == [(1, "double_entry")]
+
+
+def test_second_entries_racing_loads_of_their_tables_record_each_version_1_once(roll: str, tmp_path: Path) -> None:
+    """No hook: each table's second entry and a load of its row start together, in threads,
+    the entry later each time (so that it lands before the load's plan, during it, after its
+    write); whichever lands first processes the table, and the other records no second
+    version 1 (the entry is refused, or the load finds the same figures recorded)."""
+    rows = [r for r in sample_rows() if r.table in ("000001", "000002", "000003", "000004", "000009")]
+    figures = [TallySheet(TableId(r.table), (int(r.p1), int(r.p2)), int(r.blank or 0), int(r.null), 0, int(r.cast)) for r in rows]
+    for sheet in figures:
+        with clerk(roll, "ana") as s:
+            s.intake.submit_sheet(sheet, f"a-{sheet.table}")
+    for row, sheet, delay in zip(rows, figures, (0.0, 0.15, 0.3, 0.6, 1.0), strict=True):
+        start = threading.Barrier(2)
+        outcomes: list[object] = []
+
+        def enter(
+            sheet: TallySheet = sheet, start: threading.Barrier = start, outcomes: list[object] = outcomes, delay: float = delay
+        ) -> None:
+            with clerk(roll, "beto") as s:
+                start.wait()
+                time.sleep(delay)
+                try:
+                    outcomes.append(s.intake.submit_sheet(sheet, f"b-{sheet.table}").state)
+                except EntryRefused as refused:
+                    outcomes.append(refused.rule)
+
+        def load(row: Row = row, start: threading.Barrier = start, outcomes: list[object] = outcomes) -> None:
+            with Session(roll, "admin") as s:
+                start.wait()
+                outcomes.append(s.count.load(write(tmp_path / f"{row.table}.csv", [row])).recorded)
+
+        threads = [threading.Thread(target=enter), threading.Thread(target=load)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert sorted(map(str, outcomes)) in (["1", "has_sheet"], ["0", "processed"]), outcomes
+    with Session(roll, "admin") as s:
+        s.log.export(tmp_path / "rec.jsonl")
+        assert s.log.verify(tmp_path / "rec.jsonl").ok
+        history = s.store.sheet_history([r.table for r in rows])
+    assert {t: [v["version"] for v in vs] for t, vs in history.items()} == {r.table: [1] for r in rows}
