@@ -194,7 +194,7 @@ class PublishService:
         if previous.get("election") != election:
             why = f"it publishes election {previous.get('election')}, this store holds {election}"
         elif number > seq:
-            why = f"this store's head, event {seq}, is older"
+            why = f"this store's head, event {seq}, is behind it (an older copy of that log, or another store's)"
         elif self.session.reader.event_hash(number) != digest:
             why = f"this store's event {number} is another one (another store's log, or a fork of it)"
         else:
