@@ -30,8 +30,8 @@ def _page(order: pl.Expr, lang: str) -> str:
     ],
 )
 def test_web_count_order_words_say_cannot_tell_for_an_interval_holding_the_cut(lang: str, explained: str, cannot: str) -> None:
-    # Whole areas still to count: the interval (-6.4 to +14.3) holds the cut's +6.3 and the final +4.0.
-    wide = _page(pl.when(pl.col("order") <= 2500).then(pl.col("order")).otherwise(None), lang)
+    # Whole provinces still to count: the interval (+1.6 to +15.2) holds the cut's +10.2 and the final +4.0.
+    wide = _page(pl.when(pl.col("province").rank("dense") % 2 != 0).then(pl.col("order")).otherwise(None), lang)
     assert cannot in wide and explained not in wide
     # Each place counted in part, those leaning to A further: the interval holds the final margin only.
     share = (pl.col("v_A").sum() / (pl.col("v_A").sum() + pl.col("v_B").sum())).over("polling_place")
