@@ -841,11 +841,13 @@ def _outside_words(realised: float, last: Mapping, w_name: str, r_name: str, pro
     and what the projection cannot see. Why: the miss says that the late tables voted unlike
     ``projected_from``, not why; it is no accusation, and Bolivia's TREP halt misses by 0.006 points."""
     above = realised > last["high"]
-    beyond = realised - last["high"] if above else last["low"] - realised
+    end = last["high"] if above else last["low"]
+    beyond = abs(realised - end)
     return (
         f"The final margin is outside the projection: the late tables moved the margin further toward "
         f"{w_name if above else r_name} than where they are explains, by {beyond:.3f} points beyond the interval's "
-        f"{'upper' if above else 'lower'} end (they voted unlike {projected_from}). That is what is observed, not "
+        f"{'upper' if above else 'lower'} end (the final {realised:+.3f} against {end:+.3f}; they voted unlike "
+        f"{projected_from}). That is what is observed, not "
         "its cause: the projection "
         "sees only where the late tables are, and late tables can differ from the early ones of their own areas for "
         f"plain reasons (remote tables travel further and are counted last); {HELD_OUT_BY_AREA}."

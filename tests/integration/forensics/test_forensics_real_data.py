@@ -261,6 +261,7 @@ def test_forensics_bolivia_trep_then_the_rest_is_judged_at_the_halt():
     assert (e["low"], e["high"]) == pytest.approx((10.192, 10.559), abs=0.001), e
     assert e["outside_interval_by_points"] == pytest.approx(0.006, abs=0.001)
     assert r.flagged() is True and "before the end, with 28,975 of the 34,555" in r.reading
+    assert "by 0.006 points beyond the interval's upper end (the final +10.565 against +10.559;" in r.reading
 
 
 def test_forensics_bolivia_first_60_percent_by_geography_cannot_tell():
