@@ -17,7 +17,8 @@ RESULT = integer_peaks.RESULT_WHOLE
 def _joint_redraw(e, c, w, in_t, in_r, draws: int, rng: np.random.Generator) -> np.ndarray:
     """The paper's Monte Carlo, table by table: ballots c* ~ Binomial(electors, c/electors) (kept where
     the turnout is undefined or above 100 %), the leader's votes w* ~ Binomial(c*, w/c), the integer
-    indicators read off that one draw. Returns each table's share of draws integer on
+    indicators read off that one draw (the result's count reflected into the range it is read in,
+    :func:`integer_peaks.reflected`). Returns each table's share of draws integer on
     (turnout, result, either). The brute-force reference of :func:`integer_peaks.joint_probabilities`."""
     redraw = (e > 0) & (c <= e)
     p_t = np.where(redraw, c / np.maximum(e, 1), 0.0)
@@ -29,7 +30,7 @@ def _joint_redraw(e, c, w, in_t, in_r, draws: int, rng: np.random.Generator) -> 
         cs = np.where(redraw, rng.binomial(np.where(redraw, e, 0), p_t, size=(k, len(c))), c)
         ws = rng.binomial(cs, p_r)
         it = in_t & integer_peaks.is_integer_percent(cs, e)
-        ir = in_r & integer_peaks.is_integer_percent(ws, cs, whole=integer_peaks.RESULT_WHOLE)
+        ir = in_r & integer_peaks.is_integer_percent(integer_peaks.reflected(ws, cs), cs, whole=RESULT)
         for j, x in enumerate((it, ir, it | ir)):
             hits[j] += x.sum(axis=0)
     return hits / draws
@@ -52,7 +53,7 @@ def test_forensics_integer_joint_probabilities_are_the_exact_sums():
     e = np.r_[e, 300, 300, 300, 250, 300, 0, 200, 150]
     c = np.r_[c, 300, 240, 240, 0, 120, 180, 230, 150]
     w = np.r_[w, 150, 1, 239, 0, 120, 90, 100, 75]
-    in_t, in_r = (e >= 100) & (c <= e), (c >= 100) & (w <= c)
+    in_t, in_r = (e >= 100) & (c <= e), integer_peaks.result_included(c, w)  # the range the redraw reflects at
     q = np.vstack(integer_peaks.joint_probabilities(e, c, w, in_t, in_r))
     for i in range(len(e)):
         redraw = e[i] > 0 and c[i] <= e[i]
@@ -64,7 +65,7 @@ def test_forensics_integer_joint_probabilities_are_the_exact_sums():
             for j, n in enumerate(cs):
                 ws = np.arange(n + 1)
                 g[j] = stats.binom.pmf(ws, n, w[i] / c[i])[
-                    integer_peaks.is_integer_percent(ws, np.full(n + 1, n), whole=RESULT)
+                    integer_peaks.is_integer_percent(integer_peaks.reflected(ws, n), np.full(n + 1, n), whole=RESULT)
                 ].sum()
         exact = [np.sum(p_c * it), np.sum(p_c * g), np.sum(p_c * (it + g - it * g))]
         assert np.abs(q[:, i] - exact).max() < 1e-6, (e[i], c[i], w[i], q[:, i], exact)
@@ -94,7 +95,7 @@ def test_forensics_integer_joint_probabilities_match_the_paper_monte_carlo(peru_
         n = int(sure.sum())
         assert n > 1000 and abs(chi - n) < 5 * np.sqrt(2 * n), (name, chi, n)
     q_t = np.where(in_t, integer_peaks.integer_probability(c, e), 0.0)
-    q_r = np.where(in_r, integer_peaks.integer_probability(w, c, whole=RESULT), 0.0)
+    q_r = np.where(in_r, integer_peaks.integer_probability(w, c, whole=RESULT, side=integer_peaks.MIN_SIDE), 0.0)
     independent = 1 - (1 - q_t) * (1 - q_r)
     assert abs(share[2].sum() - independent.sum()) > 6 * np.sqrt(var[2].sum())
 
@@ -118,7 +119,7 @@ def test_forensics_integer_result_alone_is_weighed_at_its_observed_ballots():
     e, c, w, in_t, in_r = _inputs(frame)
     res = {r.test.split(".")[1]: r.estimates["expected"] for r in integer_peaks.test(frame, winner="A")}
     q_t, q_rj, q_ej = integer_peaks.joint_probabilities(e, c, w, in_t, in_r)
-    q_r = np.where(in_r, integer_peaks.integer_probability(w, c, whole=RESULT), 0.0)
+    q_r = np.where(in_r, integer_peaks.integer_probability(w, c, whole=RESULT, side=integer_peaks.MIN_SIDE), 0.0)
     assert res["turnout"] == pytest.approx(q_t.sum())
     assert res["either"] == pytest.approx(integer_peaks.either_probability(q_t, q_r, q_t + q_rj - q_ej).sum())
     assert res["winner"] == pytest.approx(q_r.sum()) and abs(q_r.sum() - q_rj.sum()) > 0.5
