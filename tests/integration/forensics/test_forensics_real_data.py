@@ -76,9 +76,9 @@ def test_forensics_peru_runoff_bolivia_and_chile_integer_percentages_not_flagged
         either[name] = res["integer_peaks.either"]
         assert either[name].flagged() is False, either[name].reading
         assert abs(either[name].estimates["z"]) < 3
-    # Peru's figures, exact (docs/forensics-integer-percentages.md): 30,326 of 85,770 tables, 30,419.3 expected.
+    # Peru's figures, exact (docs/forensics-integer-percentages.md): 30,326 of 85,770 tables, 30,420.3 expected.
     e = either["peru"].estimates
-    assert (e["n_tables"], e["observed"], round(e["expected"], 1), round(e["z"], 2)) == (85_770, 30_326, 30_419.3, -0.69)
+    assert (e["n_tables"], e["observed"], round(e["expected"], 1), round(e["z"], 2)) == (85_770, 30_326, 30_420.3, -0.69)
     # Chile has no electors: the result alone is tested (Kobak et al.'s leader's share), and not flagged.
     chile_res = {r.test: r for r in integer_peaks.test(chile(), winner="KAST")}
     assert chile_res["integer_peaks.winner"].flagged() is False and chile_res["integer_peaks.either"].flagged() is None
@@ -330,27 +330,27 @@ def test_forensics_chile_runs_without_electors():
             2011,
             "ER",
             {
-                "either": (91_082, 20_013, 19_191.4, 7.15),
+                "either": (91_082, 20_013, 19_196.5, 7.11),
                 "turnout": (91_082, 11_640, 11_434.2, 2.31),
-                "winner": (85_727, 9_655, 8_812.7, 9.64),
+                "winner": (85_727, 9_655, 8_818.1, 9.58),
             },
         ),
         (
             2012,
             "PUTIN",
             {
-                "either": (91_114, 19_818, 18_788.7, 8.95),
+                "either": (91_114, 19_818, 18_786.5, 8.97),
                 "turnout": (91_114, 11_516, 11_044.5, 5.29),
-                "winner": (86_067, 9_544, 8_762.5, 8.94),
+                "winner": (86_067, 9_544, 8_759.3, 8.98),
             },
         ),
         (
             2018,
             "PUTIN",
             {
-                "either": (93_601, 20_373, 18_840.9, 13.08),
+                "either": (93_601, 20_373, 18_836.8, 13.12),
                 "turnout": (93_601, 11_907, 10_823.0, 11.93),
-                "winner": (89_256, 9_945, 9_053.7, 10.04),
+                "winner": (89_256, 9_945, 9_049.2, 10.09),
             },
         ),
     ],
