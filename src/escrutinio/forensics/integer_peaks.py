@@ -38,7 +38,9 @@ on round percentages (70 %, 75 %, 80 % …). Following the paper:
     at 200, one in ten at 201, multiples of 12 only at 1,200), and falls short where ballots pile up
     near such a count: alone it flagged 18 of 200 clean Bolivias (9 %), inside "either" 41 of 595
     (6.9 %). So is the result weighed where there are no electors (turnout undefined), the only
-    statistic then.
+    statistic then. The result's redraw is reflected at the edges of the range it is read in
+    (:func:`result_included`; :class:`_IntegerLattice`): counted on the whole percentages outside
+    it, it was 11 integer results an election short on clean Peru-first-round shapes.
 - **Figures.** Excess = observed − mean of the null; z = excess / sd of the null (both exact: Σq and
   √Σq(1 − q)); p = share of replicates at or above the observed count (with the usual +1),
   one-sided: only an excess is a sign of written-in figures.
