@@ -156,17 +156,24 @@ async def upload_image(
 SCAN_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 """A scan is served as the type its content was checked to be, never sniffed as another, and runs
 nothing if opened in a browser (a PDF's or any file's script: no source allowed, sandboxed)."""
+DOWNLOAD = {"Content-Disposition": "attachment", "Content-Type": "application/octet-stream"}
+"""Any other kept file (a case's evidence: ``ev.html`` was served as ``text/html``) is bytes to
+save, never a page this origin opens."""
 
 
 @router.get(
     "/images/{sha256}",
     summary="A scan, by its SHA-256",
-    responses={200: {"content": {t: {} for t in ("image/jpeg", "image/png", "application/pdf")}}},
+    responses={200: {"content": {t: {} for t in ("image/jpeg", "image/png", "application/pdf", "application/octet-stream")}}},
     response_class=Response,
 )
 async def image(
     sha256: Annotated[str, Path(min_length=64, max_length=64, pattern=r"^[0-9a-fA-F]{64}$")], reads: Reads
 ) -> Response:
-    data, media_type = await reads.run(lambda s: s.intake.image(sha256))
+    """A scan with its type (checked by content); any other kept file by that hash (a case's
+    evidence) as ``application/octet-stream`` to download."""
+    data, scan_type = await reads.run(lambda s: s.intake.image(sha256))
     headers = {"ETag": f'"{sha256.lower()}"', "Cache-Control": "public, max-age=31536000, immutable", **SCAN_HEADERS}
-    return Response(data, media_type=media_type, headers=headers)
+    if scan_type is None:
+        return Response(data, headers=headers | DOWNLOAD)
+    return Response(data, media_type=scan_type, headers=headers)

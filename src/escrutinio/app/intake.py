@@ -414,9 +414,12 @@ class IntakeService:
         d = event.data
         return ImageReceipt(d["table"], event.seq, d["sha256"], d["media_type"], d["size"], event.at, already_done)
 
-    def image(self, sha256: str) -> tuple[bytes, str]:
-        """A kept scan's bytes and media type, by its SHA-256 (checked as it is read)."""
+    def image(self, sha256: str) -> tuple[bytes, str | None]:
+        """A kept file's bytes, by its SHA-256 (checked as it is read), and its media type when it
+        is a scan (``intake.images.served_scan_type``); ``None`` for any other kept file (a case's
+        evidence), whose bytes are not to be opened as their name's type."""
         from escrutinio.app.cases import is_sha256
+        from escrutinio.intake.images import served_scan_type
 
         store = self.session.store
         if not is_sha256(sha256.lower()):
@@ -425,7 +428,8 @@ class IntakeService:
             info = store.blob_info(sha256)
         except StoreError as exc:
             raise NotFound(f"sha256: {exc}") from None
-        return store.blob(sha256), info.media_type
+        data = store.blob(sha256)
+        return data, served_scan_type(data, info.media_type)
 
 
 def _kept_scan(events: list[Event], sha256: str) -> Event | None:

@@ -35,3 +35,15 @@ def image_media_type(data: bytes) -> str:
             check_structure(data, media_type)  # the whole file, not only its first bytes
             return media_type
     raise RuleError(f"image: not a JPEG, PNG or PDF (the file starts with {data[:8].hex(' ')})")
+
+
+def served_scan_type(data: bytes, kept_type: str) -> str | None:
+    """The type to serve kept bytes as when they are a scan: the type they were kept under, when
+    it is a scan's and their first bytes agree; ``None`` for any other file (evidence, whatever
+    its name said), which is served as bytes to download, never as a page.
+
+    Why not the kept type alone: evidence is kept under the type its file name guessed
+    (``ev.html`` as ``text/html``), and the images route is public. The structure was checked
+    when the scan arrived (:func:`image_media_type`); the signature is checked again on the way
+    out, cheaply, so a kept type alone never decides how a browser opens the bytes."""
+    return next((t for magic, t in SIGNATURES if t == kept_type and data.startswith(magic)), None)

@@ -143,3 +143,43 @@ def test_the_same_scan_under_new_keys_is_already_done(desk: tuple[Server, str, s
         assert head(db) == before + 1
         other = upload(client, token, "png-e", files={"image": ("b.png", scans.png(78), "image/png")})
         assert other.status_code == 201 and other.json()["event"] != first.json()["event"]  # another scan is another event
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "kept_as"),
+    [
+        ("ev.html", b"<html><script>alert(document.cookie)</script></html>", "text/html"),
+        ("ev.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "image/svg+xml"),
+        ("ev.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"),  # named as a JPEG, is not one
+    ],
+    ids=["html", "svg", "html_named_jpg"],
+)
+def test_a_kept_file_that_is_not_a_scan_is_served_to_download(
+    desk: tuple[Server, str, str], name: str, data: bytes, kept_as: str
+) -> None:
+    """review10d #1: a case's evidence (``cases file --evidence ev.html``) is kept in the same blob
+    store, under the type its name guessed, and ``/images/{sha256}`` served it as 200 ``text/html``
+    on the API's origin. Only a scan, checked by content, is served with its type; anything else
+    is ``application/octet-stream`` to download, still sandboxed and never sniffed."""
+    server, db, _token = desk
+    with Session(db, "admin") as admin:
+        sha = admin.store.put_blob(data, kept_as)  # what ``cases file --evidence`` does with the file
+    with server.client() as client:
+        got = client.get(f"/api/v1/images/{sha}")
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-type"] == "application/octet-stream", name
+    assert got.headers["content-disposition"] == "attachment"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+def test_a_scan_kept_as_evidence_is_served_with_its_type(desk: tuple[Server, str, str]) -> None:
+    """A real PNG filed as evidence is a picture: served as ``image/png``, not as a download."""
+    server, db, _token = desk
+    png = scans.png(91)
+    with Session(db, "admin") as admin:
+        sha = admin.store.put_blob(png, "image/png")
+    with server.client() as client:
+        got = client.get(f"/api/v1/images/{sha}")
+    assert got.status_code == 200 and got.headers["content-type"] == "image/png"
+    assert "content-disposition" not in got.headers
