@@ -140,10 +140,9 @@ def certify_command(
     from escrutinio.app.certify import CertificationRefused
 
     check_format(fmt)
-    chosen_passphrase = passphrase_file or STATE.get("passphrase_file")
 
     def opened() -> object:  # asked for only when there is a certificate to sign
-        return signing_key(_key_file(key), chosen_passphrase)
+        return signing_key(_key_file(key), passphrase_file)
 
     try:
         done = session(db).certify.certify(opened, out, lang=lang)

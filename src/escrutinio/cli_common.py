@@ -69,10 +69,14 @@ PassphraseFileOption = Annotated[
 
 
 def read_passphrase(file: Path | None) -> bytes | None:
-    """The passphrase in ``file`` (its first line) or in ``ESCRUTINIO_KEY_PASSPHRASE``; None when neither.
+    """The passphrase in ``file`` (its first line), else in the global ``escrutinio
+    --passphrase-file``, else in ``ESCRUTINIO_KEY_PASSPHRASE``; None when none is given.
 
     Why not an option's value: the command line is visible to every user of the machine (``ps``)
-    and kept in shell histories; a file (mode 0600) or the environment is not."""
+    and kept in shell histories; a file (mode 0600) or the environment is not. Why the global
+    here, for every command: ``escrutinio --passphrase-file pp keys generate`` wrote its key
+    unencrypted, the global option read by ``certify`` alone (review10d #4)."""
+    file = file if file is not None else STATE.get("passphrase_file")
     if file is not None:
         try:
             lines = file.read_bytes().splitlines()

@@ -57,6 +57,20 @@ def test_an_encrypted_key_signs_with_its_passphrase_from_a_file_or_the_environme
     assert again.returncode == 0 and json.loads(again.stdout) == json.loads(signed.stdout)  # nothing new: the same head
 
 
+def test_the_global_passphrase_file_encrypts_a_new_key(tmp_path: Path) -> None:
+    """review10d #4: ``escrutinio --passphrase-file pp keys generate --out rk`` wrote the key
+    unencrypted (only ``certify`` read the global option). Every command reads it now."""
+    (tmp_path / "pp").write_text("correct horse battery staple\n")
+    made = run(tmp_path, "--passphrase-file", "pp", "keys", "generate", "--out", "rk", "--format", "json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["encrypted"] is True and b"ENCRYPTED PRIVATE KEY" in (tmp_path / "rk").read_bytes()
+    with Session(str(tmp_path / "a.db")) as session:
+        session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
+    assert run(tmp_path, "keys", "register", "rk.pub", "--holder", "ONPE", "--role", "administrator").returncode == 0
+    signed = run(tmp_path, "--passphrase-file", "pp", "head", "sign", "--key", "rk", "--format", "json")
+    assert signed.returncode == 0, signed.stderr  # the global option opens it for signing too
+
+
 def test_a_ruling_is_signed_with_an_encrypted_key_given_before_the_command(tmp_path: Path) -> None:
     with Session(str(tmp_path / "a.db")) as session:
         session.count.load(write(tmp_path / "a.csv"), "peru-2021-runoff")
