@@ -70,19 +70,29 @@ async def table(request: Request, reads: Reads, table: TableId, fmt: FormatQuery
     return await answer(request, reads, fmt, compute)
 
 
-@router.get("/changes", responses=RECORD, summary="What changed after event N")
+CHANGES_PAGE = 1000
+"""The most events one ``/changes`` answer covers, and its default: a page behind by a whole
+night follows ``next_since`` rather than asking one reader for megabytes at once."""
+
+
+@router.get("/changes", responses=RECORD, summary="What changed after event N, a page of events at a time")
 async def changes(
     request: Request,
     reads: Reads,
     since: Annotated[str | None, Query(description="Event number: what changed after it (0: everything)"), EVENT_NUMBER] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=CHANGES_PAGE, description=f"At most this many events (default and maximum {CHANGES_PAGE})")
+    ] = CHANGES_PAGE,
     fmt: FormatQuery = None,
 ) -> Response:
-    """Sheets recorded, cases acted on and the tallies that moved after event ``since`` (a live
-    page polls with the last number it saw; ``/events`` says when to)."""
+    """Sheets recorded, cases acted on and the tallies that moved in the first ``limit`` events
+    after event ``since`` (a live page polls with the last number it saw; ``/events`` says when
+    to). ``next_since`` is the ``since`` of the next page and ``more`` whether there is one: a
+    client follows pages until ``more`` is false."""
     after = parse_event_number(since if since is not None else 0, "since")
 
     def compute(session: Session) -> View:
-        found = session.count.changes(after)
+        found = session.count.changes(after, limit)
         return View(found.to_dict(), found.rows())
 
     return await answer(request, reads, fmt, compute, max_age=0)

@@ -99,6 +99,12 @@ class Changes:
     cases: list[dict[str, Any]] = field(default_factory=list)
     tallies: list[dict[str, Any]] = field(default_factory=list)
 
+    next_since: int = 0
+    """The ``since`` that asks for what follows this answer: its last event's number (``since``
+    itself when nothing happened after it)."""
+    more: bool = False
+    """Whether events after ``next_since`` were left for the next page (a ``limit`` was met)."""
+
     figures: tuple[str, ...] = ()
     """Every figure a tally of this election holds, named as the results name it (``votes.PL``,
     ``tables.counted``): the CSV has a column for each, whichever moved (not in the JSON)."""
@@ -790,9 +796,14 @@ class CountService:
 
     # -- changes -----------------------------------------------------------------------------
 
-    def changes(self, since: int) -> Changes:
+    def changes(self, since: int, limit: int | None = None) -> Changes:
         """What changed after event ``since``: sheets recorded (with the state each table had
-        before), cases acted on (and where each stands now), and the tallies that moved."""
+        before), cases acted on (and where each stands now), and the tallies that moved.
+
+        ``limit``: at most that many events, the first after ``since`` (``more`` says whether
+        others follow; ``next_since`` is where the next page starts). Why a page: a live page
+        that fell behind by a whole election night asked for every event at once (27,000 events,
+        2 MB, seconds of a reader each), and ten of them slowed every other read."""
         from escrutinio.ledger.events import EventType
 
         session = self.session
@@ -800,7 +811,10 @@ class CountService:
         if since > head:
             raise StoreError(f"since: the log has {head} events; nothing after event {since}", field="since")
         index = session.reader.event_index(since)
-        out = Changes(since=since, head=head, figures=self._figure_names())
+        more = limit is not None and len(index) > limit
+        index = index[:limit] if more else index
+        last = index[-1][0] if index else since
+        out = Changes(since=since, head=head, next_since=last, more=more, figures=self._figure_names())
         out.events = [{"event": s, "type": t, "at": at, "actor": a} for s, t, at, a in index]
         sheet_seqs = [s for s, t, _at, _a in index if t == EventType.SHEETS_RECORDED]
         case_seqs = [s for s, t, _at, _a in index if t in EventType.CASE_EVENTS]
