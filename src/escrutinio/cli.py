@@ -417,11 +417,11 @@ def _print_tables(rows: list[dict[str, Any]], contest: dict[str, Any]) -> None:
     from escrutinio.output import emit_table, fitted
 
     ids = [c["id"] for c in contest["choices"]]
-    data = [{**r, "votes": {c: r.get(f"v_{c}") or 0 for c in ids}} for r in rows]
+    data = [{**r, "votes": {c: r.get(f"votes.{c}") or 0 for c in ids}} for r in rows]
     order = _choice_order(_summed(data), contest)
     required = [("table", "table"), ("area", "area"), ("state", "state")]
     data, cols = _choice_columns(data, order, "votes.{}", required, [])
-    optional = [("electors", "electors"), ("cast", "cast"), ("event", "event")]
+    optional = [("electors", "electors"), ("cast", "ballots_cast"), ("event", "event")]
     if any(r["final_at_source_despite"] for r in rows):
         optional.insert(0, ("final at source despite", "final_at_source_despite"))
     picked = fitted(data, cols, optional)

@@ -437,12 +437,13 @@ class CountService:
         self, level: Level | str | None = None, area: str | None = None
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """:meth:`results` as JSON and as CSV give them: the same rows, but a listing of polling
-        tables, whose JSON rows are shaped as the other results rows (``app.table_rows``)."""
+        tables, whose rows are shaped (and named, in CSV) as the other results rows
+        (``app.table_rows``)."""
         rows = self.results(level, area)
         named = level if level is None or isinstance(level, Level) else self.level_name(level)
         if named is None or self.level_depth(named) is not None:
             return rows, rows
-        return self.tables_json(rows), rows
+        return self.tables_json(rows), self.tables_csv(rows)
 
     def tables_json(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Rows of :meth:`tables` as JSON gives them (``app.table_rows.table_json``)."""
@@ -450,6 +451,13 @@ class CountService:
 
         choices = self.session.election().contest.choice_ids
         return [table_json(r, choices) for r in rows]
+
+    def tables_csv(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows of :meth:`tables` as CSV gives them, named as their JSON flattened
+        (``app.table_rows.table_csv``)."""
+        from escrutinio.app.table_rows import table_csv
+
+        return table_csv(rows, self.session.election().contest.choice_ids)
 
     def table_rows(self, table: dict[str, Any]) -> list[dict[str, Any]]:
         """The CSV rows of :meth:`table`'s answer: its versions, or one row with its state

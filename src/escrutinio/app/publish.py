@@ -265,7 +265,7 @@ class PublishService:
                 if tables is None or row["area"] in tables:
                     by_area.setdefault(row["area"], []).append(row)
         for area, rows in by_area.items():
-            yield from _both(f"tables/{area}", count.tables_json(rows), rows)  # the CSV's row is flat already
+            yield from _both(f"tables/{area}", count.tables_json(rows), count.tables_csv(rows))
         yield "status.json", _json(count.status())
         docket = self.session.cases.listing()  # type: ignore[attr-defined]
         yield from _both("docket", docket)

@@ -2,8 +2,9 @@
 
 Why two shapes: the listing of tables (:meth:`CountService.tables`) is a frame's rows, flat as
 their CSV (``v_PL``, ``reasons`` joined with commas, ``final_at_source_despite`` empty when no
-rule is broken), which is what a spreadsheet reads; a JSON reader expects what every other
-results row gives (``votes.PL`` nested, lists as lists, ``ballots_cast``). And a table with no
+rule is broken), which the count reads; a JSON reader expects what every other
+results row gives (``votes.PL`` nested, lists as lists, ``ballots_cast``), and a CSV reader the
+JSON's keys flattened with dots, as every other CSV (``votes.PL``, ``ballots_cast``). And a table with no
 sheet yet has no version to list: its CSV still says what its JSON says (a header, and one row
 with its state and electors), never an empty body.
 """
@@ -36,6 +37,29 @@ def table_json(row: dict[str, Any], choices: Sequence[str]) -> dict[str, Any]:
             out[key] = _listed(value)
         else:
             out[FLAT_ONLY.get(key, key)] = value
+    return out
+
+
+LISTED = ("reasons", "final_at_source_despite")
+"""The flat row's comma-joined lists: the JSON's lists, which a CSV joins with ``;``
+(``formats.flat.flatten``)."""
+
+
+def table_csv(rows: Sequence[dict[str, Any]], choices: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of the tables listing as CSV: the JSON row's keys flattened with dots (``votes.PL``,
+    ``ballots_cast``), as every other CSV names them, not the flat row's own (``v_PL``, ``cast``).
+
+    Why not ``flatten(table_json(row))``: the same names, but a national listing (86,488 tables,
+    published every minute) would build each row twice; renaming the flat row's keys is one pass.
+    A table without a sheet keeps its ``votes.PL`` columns, empty (its JSON's ``votes`` is null)."""
+    names = {f"{CHOICE_PREFIX}{c}": f"votes.{c}" for c in choices} | FLAT_ONLY
+    out = []
+    for row in rows:
+        flat = {names.get(key, key): value for key, value in row.items()}
+        for key in LISTED:
+            if key in flat:
+                flat[key] = ";".join(_listed(flat[key]))
+        out.append(flat)
     return out
 
 

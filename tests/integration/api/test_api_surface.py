@@ -97,8 +97,23 @@ def test_the_tables_json_rows_are_shaped_as_every_results_row(
     assert sheet["votes"] == ENTRY["votes"] and sheet["ballots_cast"] == 220 and sheet["reasons"] == []
     assert sheet["final_at_source_despite"] == [] and not any(k.startswith("v_") for k in sheet)
     assert none["votes"] is None and none["state"] == "pending"
-    assert (flat[KEYED]["v_PL"], flat[KEYED]["cast"], flat[KEYED]["final_at_source_despite"]) == ("115", "220", "")
+    assert (flat[KEYED]["votes.PL"], flat[KEYED]["ballots_cast"], flat[KEYED]["final_at_source_despite"]) == ("115", "220", "")
     assert orjson.loads(cli_text(roll[0], "results", "--level", "table", "--format", "json")) == list(rows.values())
+
+
+def test_every_csv_names_a_tables_figures_as_its_json_flattened(
+    server: Server, roll: tuple[str, dict[str, str]], entered: Any
+) -> None:
+    """review10d #3: the tables listing's CSV said ``cast``, ``v_PL`` while its JSON said
+    ``ballots_cast``, ``votes`` and ``/tables/{id}?format=csv`` said ``ballots_cast``,
+    ``votes.PL``. Every CSV now names a column as the JSON key flattened with dots (README)."""
+    with server.client() as client:
+        listed = client.get("/api/v1/results?level=table&format=csv").text
+        one = client.get(f"/api/v1/tables/{KEYED}", params={"format": "csv"}).text
+    header, version_header = listed.splitlines()[0].split(","), one.splitlines()[0].split(",")
+    assert {"ballots_cast", "votes.PL", "votes.FP"} <= set(header) & set(version_header)
+    assert not {"cast", "v_PL", "v_FP"} & set(header), header
+    assert cli_text(roll[0], "results", "--level", "table", "--format", "csv") == listed
 
 
 READS = (

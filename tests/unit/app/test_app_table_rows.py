@@ -3,8 +3,9 @@ message leaves out (``1 more problem``)."""
 
 from __future__ import annotations
 
-from escrutinio.app.table_rows import table_json, version_rows
+from escrutinio.app.table_rows import table_csv, table_json, version_rows
 from escrutinio.domain.errors import InputError, Place, Problem
+from escrutinio.formats.flat import flatten
 
 FLAT = {"table": "000001", "version": 2, "state": "counted", "reasons": "arithmetic_error,late", "cast": 10,
         "v_PL": 4, "v_FP": 6, "event": 7, "final_at_source_despite": "arithmetic_error"}  # fmt: skip
@@ -19,6 +20,14 @@ def test_a_flat_row_as_json() -> None:
         {**FLAT, "version": None, "v_PL": None, "v_FP": None, "reasons": None, "final_at_source_despite": ""}, ["PL", "FP"]
     )
     assert (pending["votes"], pending["reasons"], pending["final_at_source_despite"]) == (None, [], [])
+
+
+def test_a_flat_row_as_csv_is_its_json_flattened() -> None:
+    """One naming for CSV (review10d #3): the JSON's keys flattened with dots, lists joined by ``;``."""
+    (row,) = table_csv([FLAT], ["PL", "FP"])
+    assert row == flatten(table_json(FLAT, ["PL", "FP"]))
+    (pending,) = table_csv([{**FLAT, "version": None, "v_PL": None, "v_FP": None, "reasons": None}], ["PL", "FP"])
+    assert (pending["votes.PL"], pending["reasons"]) == (None, "")  # the columns a sheet has, empty
 
 
 def test_a_table_with_no_version_has_one_row_of_a_versions_columns() -> None:
