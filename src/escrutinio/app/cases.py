@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from escrutinio.app.access import naming
+from escrutinio.app.access import check_role, naming
 from escrutinio.domain import claims
 from escrutinio.domain.claims import FILE_ACTION, FILED_BY, Action, CaseKind, EffectKind, Filing, filing_target
 from escrutinio.domain.errors import AlreadyDone, EscrutinioError, InputError, Place, Problem, StaleState
@@ -228,9 +228,12 @@ class CasesService:
         """File a case (admissibility is decided at once, on the time of receipt)."""
         if kind is CaseKind.APPEAL:
             raise EscrutinioError("kind: an appeal is filed against a case: use appeal", field="kind")
+        # Who first, then what (401, 403, 422): a representative opening an own-motion case is
+        # refused for their role, never told how its grounds must be spelled (review10d #5).
+        check_role(self.context.principal, [FILE_ACTION[kind]], f"open {_a(kind.value)}")
         if kind in (CaseKind.NULLITY_REQUEST, CaseKind.OWN_MOTION) and not grounds:
             allowed = ", ".join(self.context.election().claims.grounds) or "none"
-            raise EscrutinioError(f"grounds: a {kind} names its grounds (this election's: {allowed})", field="grounds")
+            raise EscrutinioError(f"grounds: {_a(kind.value)} names its grounds (this election's: {allowed})", field="grounds")
         if not tables:
             raise EscrutinioError("table: name at least one table", field="table")
         self._require_filing(kind, tables, filer)
@@ -676,3 +679,9 @@ class CasesService:
         if not keys:
             return None
         return self.context.store.known_keys(keys).get(keys[0])
+
+
+def _a(word: str) -> str:
+    """``word`` (a kind of case, as the API spells it) after its article: "an own_motion", "a
+    nullity_request"."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
