@@ -55,7 +55,7 @@ class OneLineUsageError(click_errors.ClickException):
     exit_code = 2
 
     def __init__(self, error: click_errors.UsageError) -> None:
-        said = " ".join(error.format_message().split()).rstrip(".")
+        said = _range_in_words(" ".join(error.format_message().split()).rstrip("."), getattr(error, "param", None))
         where = error.ctx.command_path if error.ctx is not None else "escrutinio"
         super().__init__(f"{said[:1].lower()}{said[1:]} (see {where} --help)")
         param = getattr(error, "param", None)
@@ -75,6 +75,27 @@ class OneLineUsageError(click_errors.ClickException):
             return
         as_json = error_format(sys.argv[1:]) == "json"
         emit_error(self.message, as_json=as_json, field=self.field, rule=self.rule, option=self.option)
+
+
+def _range_in_words(said: str, param: Any) -> str:
+    """Click's refusal of a bounded number (``'abc' is not a valid int range``) as what is
+    expected: ``'abc' is not a whole number from 1 up``; any other message as it is."""
+    import re
+
+    kind = getattr(param, "type", None)
+    name = type(kind).__name__  # click's, or typer's own copy of click's (``click_errors``)
+    if name not in ("IntRange", "FloatRange"):
+        return said
+    low, high = kind.min, kind.max  # type: ignore[union-attr]
+    bounds = (
+        f"from {low} to {high}"
+        if low is not None and high is not None
+        else f"from {low} up"
+        if low is not None
+        else f"up to {high}"
+    )
+    number = "a whole number" if name == "IntRange" else "a number"
+    return re.sub(r"is not a valid (?:int|float) range", f"is not {number} {bounds}", said)
 
 
 NO_ARGS_IS_HELP: Any = getattr(click_errors, "NoArgsIsHelpError", ())

@@ -28,6 +28,8 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (["load", "a.csv", "b.csv"], "unexpected extra argument"),
         (["tabel", "000001"], "no such command 'tabel'"),
         (["users", "add", "ana", "--role", "clerk", "--area"], "option '--area' requires an argument"),
+        (["serve", "--max-body", "abc"], "'--max-body': 'abc' is not a whole number from 1 up"),  # not "a valid int range"
+        (["serve", "--port", "x"], "'--port': 'x' is not a whole number from 0 to 65535"),
     ],
 )
 def test_a_usage_error_is_one_line_naming_the_option_with_status_2(tmp_path: Path, args: list[str], names: str) -> None:

@@ -220,9 +220,26 @@ def _http(request: Request, exc: Exception) -> JSON:
     if exc.status_code == 404 and detail == "Not Found":
         field, detail = "path", f"path: {request.url.path!r} is not a path of this API (GET {DOCS} lists them)"
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
+        allowed = _methods_at(request) or (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
         field, detail = "method", f"method: {request.method} is not taken here" + (f" (it takes {allowed})" if allowed else "")
+        return error_response(405, detail, field=field, rule=rules[405], headers={**(exc.headers or {}), "Allow": allowed or ""})
     return error_response(exc.status_code, detail, field=field, rule=rules.get(exc.status_code, "refused"), headers=exc.headers)
+
+
+def _methods_at(request: Request) -> str:
+    """Every method some route takes at the request's path, e.g. ``GET, HEAD, POST``. Why not the
+    framework's ``Allow``: it names the methods of the first route whose path matched, and a path
+    read by one route and written by another (``/tables/{id}/entries``) said "it takes POST"."""
+    from starlette.routing import Match
+
+    routes = request.app.router.routes  # included routers too: each matches as a whole (FastAPI 0.165)
+    taken = {m for m in METHODS if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)}
+    taken |= {"HEAD"} if "GET" in taken else set()  # every GET is answered for HEAD too (``api/head_method.py``)
+    return ", ".join(sorted(taken))
+
+
+METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+"""The methods a route of this API may take (``HEAD`` follows ``GET``)."""
 
 
 DOCS = "/openapi.json"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from escrutinio.api.auth import acting_for, acting_on_case
@@ -76,14 +76,22 @@ Appealing = Annotated[AppealBody, json_body(AppealBody)]
 Keyed = Annotated[KeyBody, json_body(KeyBody)]
 
 
-@_post("/cases", "File a case: a nullity request, an own-motion case or an observation", FilingBody)
-async def file_case(request: Request, acting: Filer, body: Filing) -> dict[str, Any]:
+@router.post(
+    "/cases",
+    summary="File a case: a nullity request, an own-motion case or an observation",
+    status_code=201,
+    openapi_extra=body_schema(FilingBody),
+)
+async def file_case(request: Request, acting: Filer, body: Filing, response: Response) -> dict[str, Any]:
+    """The case's receipt: 201 for a new case (a created resource, as a sheet's entry), 200 for
+    one recorded before under the same ``key``."""
+    from escrutinio.api.routes_intake import status_of
     from escrutinio.parsing import parse_case_kind, parse_effect_kind, parse_table_id
 
     kind = parse_case_kind(body.kind, "kind")
     requested = parse_effect_kind(body.requested, "requested") if body.requested else None
     tables = [parse_table_id(t, "tables") for t in body.tables]
-    return await written(
+    answer = await written(
         request,
         acting,
         lambda s: s.cases.file(
@@ -96,6 +104,8 @@ async def file_case(request: Request, acting: Filer, body: Filing) -> dict[str, 
             key=body.key,
         ),
     )
+    response.status_code = status_of(answer)
+    return answer
 
 
 def _decision(session: Any, body: DecisionBody) -> Any:

@@ -40,7 +40,9 @@ def shown(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url.replace("postgresql+psycopg://", "postgresql://", 1))
 
 
-SERVER_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^\s,;()]*")
+SERVER_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^\s,;()]*[^\s,;():]")
+"""A server's URL in a message, never the colon after it (``postgresql://h/db: the server went
+away`` is said "the database: the server went away", not "the database the server ...")."""
 
 
 def without_addresses(message: str) -> str:

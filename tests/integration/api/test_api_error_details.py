@@ -44,7 +44,7 @@ def test_already_done_is_a_boolean_in_case_answers(server: Server, tokens: dict[
     with server.client() as client:
         first = client.post("/api/v1/cases", json=body, headers=bearer(tokens["root"]))
         again = client.post("/api/v1/cases", json=body, headers=bearer(tokens["root"]))
-    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert (first.status_code, again.status_code) == (201, 200), (first.text, again.text)  # created, then already done
     assert first.json()["already_done"] is False and "event" not in first.json()
     assert again.json()["already_done"] is True and isinstance(again.json()["event"], int)
     assert [r["event"] for r in again.json()["receipts"]] == [again.json()["event"]]

@@ -78,7 +78,7 @@ def test_every_write_answers_with_the_receipts_of_its_events(desk: tuple[str, di
             json={"tables": ["000002"], "filer": "JEE", "kind": "own_motion", "grounds": "b"},
             headers={"Authorization": f"Bearer {tokens['luis']}"},
         )
-        assert filed.status_code == 200, filed.text
+        assert filed.status_code == 201, filed.text
         assert len(checked(filed.json()["receipts"], "judge:luis/JEE")) >= 1
     with Session(db) as s:  # each receipt also holds against the log's latest head
         for item in [*first.json()["receipts"], *second.json()["receipts"], *filed.json()["receipts"]]:

@@ -57,7 +57,7 @@ def own_motion(client: httpx.Client, token: str) -> int:
     client then asks ``at_least`` for, to read its own write)."""
     body = {"tables": ["000001"], "filer": "JEE", "kind": "own_motion", "grounds": "b"}
     got = client.post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {token}"})
-    assert got.status_code == 200, got.text
+    assert got.status_code == 201, got.text
     return max(int(r["event"]) for r in got.json()["receipts"])
 
 

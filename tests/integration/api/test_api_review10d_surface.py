@@ -37,3 +37,28 @@ def test_an_own_motion_case_from_a_representative_is_refused_for_the_role_first(
     for got in (without_grounds, with_grounds):
         assert got.status_code == 403, got.text
         assert got.json()["error"]["rule"] == "role" and got.json()["error"]["field"] == "authorization"
+
+
+def test_a_method_a_path_does_not_take_names_every_one_it_does(desk: tuple[Server, dict[str, str]]) -> None:
+    """``/tables/{id}/entries`` is read (GET) and written (POST): a DELETE was told "it takes
+    POST", the methods of the first route whose path matched."""
+    server, _tokens = desk
+    with server.client() as client:
+        got = client.delete("/api/v1/tables/000001/entries")
+    assert got.status_code == 405 and got.json()["error"]["field"] == "method"
+    assert "(it takes GET, HEAD, POST)" in got.json()["error"]["message"], got.text
+    assert got.headers["allow"] == "GET, HEAD, POST"
+
+
+def test_a_new_case_is_created_201_and_a_resent_one_200(desk: tuple[Server, dict[str, str]]) -> None:
+    """A created resource is 201, as a sheet's entry already was (a case answered 200); sent again
+    under its key, 200 naming the first."""
+    server, tokens = desk
+    body = {"kind": "nullity_request", "tables": ["000002"], "filer": "FP", "grounds": "a", "key": "c-1"}
+    with server.client() as client:
+        first = client.post("/api/v1/cases", json=body, headers=bearer(tokens["rep"]))
+        again = client.post("/api/v1/cases", json=body, headers=bearer(tokens["rep"]))
+        documented = client.get("/openapi.json").json()["paths"]["/api/v1/cases"]["post"]["responses"]
+    assert first.status_code == 201, first.text
+    assert again.status_code == 200 and again.json()["already_done"] is True
+    assert "201" in documented
