@@ -421,7 +421,7 @@ def test_a_judge_of_another_body_is_refused(matrix: Matrix) -> None:
 def test_events_name_the_authenticated_account(matrix: Matrix) -> None:
     with matrix.server.client() as client:
         got = _send(client, ("POST", "/cases", {"tables": [IN], "filer": "FP", "grounds": "b"}), matrix.tokens["rep14"])
-    assert got.status_code == 200, got.text
+    assert got.status_code == 201, got.text  # a case created
     number = got.json()["cases"][0]["number"]
     with Session(matrix.db) as s:
         actors = {h["actor"] for h in s.cases.show(number)["history"]}
