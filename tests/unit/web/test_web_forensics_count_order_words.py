@@ -38,3 +38,21 @@ def test_web_count_order_words_say_cannot_tell_for_an_interval_holding_the_cut(l
     position = pl.int_range(pl.len()).over("polling_place") / pl.len().over("polling_place")
     narrow = _page(pl.when(position < pl.when(share > 0.55).then(0.9).otherwise(0.4)).then(pl.col("order")).otherwise(None), lang)
     assert explained in narrow and cannot not in narrow
+
+
+@pytest.mark.parametrize(
+    ("lang", "outside", "no_cause"),
+    [
+        ("en", "points beyond its interval", "That is what is observed, not its cause."),
+        ("es", "puntos más allá de su intervalo", "Es lo que se observa, no su causa."),
+    ],
+)
+def test_web_count_order_words_for_a_final_margin_outside_state_no_cause(lang: str, outside: str, no_cause: str) -> None:
+    # In every polling place the tables leaning least to A are counted first: the late ones lean to A beyond
+    # what their own place's counted tables show, so the final margin falls outside the interval. The page
+    # says by how much and that this is observed, never that it is "worth explaining" (the CLI's words).
+    share = pl.col("v_A") / (pl.col("v_A") + pl.col("v_B"))
+    rank = share.rank("ordinal").over("polling_place") / pl.len().over("polling_place")
+    page = _page(pl.when(rank <= 0.6).then(pl.col("order")).otherwise(None), lang)
+    assert outside in page and no_cause in page
+    assert "worth explaining" not in page and "merece explicarse" not in page
