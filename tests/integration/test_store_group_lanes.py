@@ -227,14 +227,14 @@ def test_a_group_written_apart_commits_after_the_next_group_and_every_caller_hea
         assert [e["entry"] for e in s.intake.entries("000001")] == [1]
 
 
-def test_round_trips_are_counted_on_the_connection_of_a_write_and_a_group_takes_three(
+def test_round_trips_are_counted_on_the_connection_of_a_write_and_a_group_takes_two(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``store.phases`` counts a write's round trips to the server (the ``trips`` column of
     ``benchmarks/intake.py --phases``): a statement alone is one, a pipeline of statements is
-    one, and only inside the write's block. A group through the committer takes three:
-    psycopg's own BEGIN (sent and waited for before the pipeline's first statement), the lock
-    with the reads under it, and the write with its COMMIT."""
+    one, and only inside the write's block. A group through the committer takes two: its BEGIN
+    with the lock and the reads under it (``engine.begun_with_lock``; psycopg's own BEGIN was a
+    third, sent and waited for before the lock's request), and the write with its COMMIT."""
     monkeypatch.setattr(phases, "ENABLED", True)
     store = Store(url)
     with writing(store.engine) as conn:
@@ -257,4 +257,4 @@ def test_round_trips_are_counted_on_the_connection_of_a_write_and_a_group_takes_
     monkeypatch.setattr(phases.Phases, "done", done)
     store.append_grouped([PendingEvent("test.noted", {"n": 1})], "clerk:x", keys=["note1"])
     group_commit.stop_all()
-    assert trips == [3]
+    assert trips == [2]

@@ -1,6 +1,8 @@
 """A committer lane writes its groups on a server connection of its own, kept from one group to
 the next (``Store._lane_connection``), replaced once the server dropped it; every server
-connection has its statements planned for their parameters (``engine._custom_plans``)."""
+connection has its statements planned for their parameters (``engine._custom_plans``); a group
+has its BEGIN sent with the lock's request (``engine.begun_with_lock``) and leaves its
+connection as it was."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from psycopg.pq import TransactionStatus
 from tests.conftest import _pg_admin_url, fresh_pg_database
 
+from escrutinio.domain.errors import AlreadyDone, StaleState
 from escrutinio.formats.definition import load_definition
 from escrutinio.ledger.pending import PendingEvent
 from escrutinio.store.engine import resolve_url
@@ -63,3 +67,28 @@ def test_a_lane_s_connection_the_server_dropped_is_replaced_before_its_next_grou
     finally:
         store.close()
         admin.dispose()
+
+
+def test_a_lane_s_connection_is_back_to_psycopg_s_transactions_after_each_group() -> None:
+    """A group's BEGIN is sent with the lock's request (``engine.begun_with_lock``, psycopg's
+    autocommit on for the group): the connection is as it was afterwards, whether the group was
+    written, found done already (nothing to write: its transaction ended all the same) or
+    written apart, and the lane goes on writing on it."""
+    store = Store.create(resolve_url(fresh_pg_database()), load_definition("peru-2021-runoff")[1], "clerk")
+    try:
+        _group(store, "a")
+        with store._lane_connection() as conn:
+            driver = conn.connection.driver_connection
+        assert driver.autocommit is False
+        again = store.write_group([GroupRequest([PendingEvent("test.noted", {"key": "a"})], "clerk", None, ["a"])])
+        assert isinstance(again[0], AlreadyDone)
+        assert driver.autocommit is False and driver.info.transaction_status == TransactionStatus.IDLE
+        apart = store.write_group([GroupRequest([PendingEvent("test.noted", {})], "clerk", 1, ["c"])])
+        assert isinstance(apart[0], StaleState)  # a group expecting a head is written apart
+        _group(store, "d")
+        assert driver.autocommit is False and driver.info.transaction_status == TransactionStatus.IDLE
+        assert store.known_keys(["a", "c", "d"]) == {"a": 2, "d": 3}
+        with store._lane_connection() as conn:
+            assert conn.connection.driver_connection is driver  # the same connection all along
+    finally:
+        store.close()

@@ -320,14 +320,18 @@ def locked_rows(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
 
 def locked_reads(conn: Any, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
     """:func:`locked_rows` of several queries: the lock and every query sent at once, each
-    query's rows in order (each a statement of its own, all after the lock)."""
+    query's rows in order (each a statement of its own, all after the lock). Inside
+    :func:`begun_with_lock`, the transaction's BEGIN goes in that round trip too."""
     if conn.dialect.name != "postgresql":
         lock_for_write(conn)
         return [list(conn.exec_driver_sql(sql, tuple(params)).fetchall()) for sql, params in queries]
     cursors = [conn.connection.cursor() for _ in queries]
+    driver = conn.connection.driver_connection
     try:
         with as_sqlalchemy_errors(conn):
-            with conn.connection.driver_connection.pipeline():
+            with driver.pipeline():
+                if driver.autocommit and driver.info.transaction_status == _idle():
+                    cursors[0].execute(BEGIN)  # begun_with_lock's: psycopg does not begin in autocommit
                 cursors[0].execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
                 for cursor, (sql, params) in zip(cursors, queries, strict=True):
                     cursor.execute(sql, tuple(params))
@@ -335,6 +339,49 @@ def locked_reads(conn: Any, queries: Sequence[tuple[str, Sequence[Any]]]) -> lis
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
+"""A write transaction's start on PostgreSQL, as psycopg sends it for :func:`writing`."""
+
+
+@contextmanager
+def begun_with_lock(conn: Any) -> Iterator[None]:
+    """Inside, the transaction's BEGIN is sent with the write lock's request and its reads
+    (:func:`locked_reads`), in their round trip; on SQLite, or a connection already in a
+    transaction, nothing changes. To be entered before the SQLAlchemy transaction, so that
+    it leaves after that transaction's commit or rollback.
+
+    Why: psycopg begins a transaction in pipeline mode with a round trip of its own (it sends
+    BEGIN and waits for its answer before the first statement). On a committer lane that wait
+    came before the lock's request, so the next group's request reached the server later,
+    and under load a round trip is also a wait for the server's process and for the GIL: the
+    write lock sat free for it after each commit. With psycopg's autocommit on for the block,
+    it sends no BEGIN of its own and ours goes in the lock's round trip; the COMMIT (or
+    ROLLBACK) psycopg sends on the transaction's status, whatever the setting. The setting
+    is restored on the way out (the connection goes on to serve others); if it cannot be
+    (the connection is not idle: the server dropped it), the connection is invalidated."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    if driver.autocommit or driver.info.transaction_status != _idle():
+        yield
+        return
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        try:
+            driver.autocommit = False
+        except Exception:
+            conn.invalidate()
+
+
+def _idle() -> Any:
+    from psycopg.pq import TransactionStatus
+
+    return TransactionStatus.IDLE
 
 
 def has_schema(conn: Any) -> bool:

@@ -28,6 +28,7 @@ from escrutinio.ledger.pending import PendingEvent
 from escrutinio.store import chunks, lookup, phases, read_ahead, tally_digest, timeline
 from escrutinio.store.current import read_areas, read_current_sheets, read_tables, sheet_history
 from escrutinio.store.engine import (
+    begun_with_lock,
     bulk_insert,
     commit_in_pipeline,
     create_schema,
@@ -659,7 +660,7 @@ class Store:
         entered = [r.decider.table for r in requests if r.decider is not None]
         ahead = read_ahead.plan([r.pending for r in requests], self._cache, entered)
         try:
-            with self._lane_connection() as conn, phases.watching(conn), conn.begin():
+            with self._lane_connection() as conn, phases.watching(conn), begun_with_lock(conn), conn.begin():
                 timeline.asking()
                 state = _under_lock(conn, keys, lock=True, ahead=ahead)
                 self._turn.granted()
