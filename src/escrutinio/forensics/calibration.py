@@ -24,7 +24,6 @@ from escrutinio.forensics.suite import TESTS, run_suite
 FAST_OPTIONS: dict[str, dict[str, Any]] = {
     "fingerprint": {"draws": 999},
     "integer_peaks": {"draws": 1000},
-    "digits": {"replicates": 3},
     "peers": {"permutations": 499},
     "count_order": {"bootstrap": 100, "checkpoints": ()},
 }

@@ -161,14 +161,14 @@ def test_every_result_names_its_null_draws_and_level() -> None:
         tests=["anomalies", "digits", "peers"],
         by="province",
         claimed_tables=claimed,
-        options={"peers": {"permutations": 199}, "digits": {"replicates": 2}},
+        options={"peers": {"permutations": 199}},
     )
     out = {r["name"]: r for r in res.to_dict()["results"]}
     peers = out["claims_vs_peers.winner_share"]
     assert peers["null"]["draws"] == 199 and "permutation" in peers["null"]["distribution"]
     assert out["anomalies.cast_outliers"]["level"] == "province"
     assert out["anomalies.unanimous"]["level"] == "province"  # --by conditions unanimity too (Must have 2)
-    assert out["digits.second_digit"]["level"] == "national"
+    assert out["digits.second_digit"]["level"] == "province"  # its null reads peers too: conditioned by --by
 
 
 def test_peers_wording_reads_as_english() -> None:
