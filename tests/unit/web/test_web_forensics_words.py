@@ -26,7 +26,7 @@ SPECIFIC = {
         "integer_peaks.either": "registran una participación entera o un porcentaje entero para Ana Alba",
         "integer_peaks.turnout": "registran una participación entera (a menos de 0.05 puntos",
         "integer_peaks.winner": "registran un porcentaje entero para Ana Alba",
-        "digits.second_digit": "no siguen la ley del segundo dígito",
+        "digits.second_digit": "Los segundos dígitos de",
         "digits.last_digit": "el dígito más sobrerrepresentado es el",
         "claims_vs_peers.winner_share": "las 40 mesas reclamadas con un valor se sitúan en promedio en el percentil",
         "count_order.projection": "el margen Ana Alba − Bruno Beltrán estaba en",
