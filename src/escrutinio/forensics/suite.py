@@ -37,8 +37,8 @@ DEFAULT_LEVELS = {
 }
 """The level each family conditions on when ``by`` is not given: the one its paper used. Klimek et al.
 centre the clean model on the territorial unit; Kobak et al. pool the nation (each table keeps its own
-binomial null); the digit tests pool the nation too, the last-digit test reading each count against the
-count its district's share of the choice predicts (which counts spread widely enough to read); peers
+binomial null); the digit tests read each count against the count its district's share of the choice
+predicts (at most department-sized: at "national" they cannot tell); peers
 are the other tables of the same polling place."""
 
 
