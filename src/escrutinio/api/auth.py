@@ -122,5 +122,23 @@ def acting_on_case(action: Action) -> Any:
     return Depends(allowed)
 
 
+def acting_on_table(action: Action) -> Any:
+    """A dependency: :func:`acting_for` ``action``, then refused (403, rule ``area``) when the
+    table the path names lies outside the principal's area, before the body is read, as for a
+    case (:func:`acting_on_case`). Asked of the roll this process holds first
+    (``app.serving.held_within``: no store read, no thread), of the application only when that
+    cannot say yes."""
+    from escrutinio.app.serving import held_within
+
+    role_checked = acting_for(action)
+
+    async def allowed(table: str, sessions: Sessions = role_checked) -> Sessions:
+        if not held_within(sessions.actor, action, table, sessions.shared):
+            await sessions.run(lambda s: s.intake.check_area(table, action))
+        return sessions
+
+    return Depends(allowed)
+
+
 Who = Annotated[Principal, Depends(principal)]
 Acting = Annotated[Sessions, Depends(acting)]

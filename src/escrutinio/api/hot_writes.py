@@ -8,9 +8,11 @@ is in order in every respect the route checks (the table's pattern, no query str
 ``Idempotency-Key`` of 1 to 120 characters, a declared length within the limit, a JSON
 ``Content-Type`` (``bodies.json_media_type``) or none, a bearer token
 of an account already authenticated and not changed since (``api/auth.py``), a role that keys
-sheets, a body the route's model takes) and does what the route does: the same application
-call (``routes_intake.entering``), the same receipts (``api/receipts.py``), the same answers to
-the application's refusals (``api/errors.py``), the same JSON.
+sheets, a table in the clerk's area on the roll this process holds (``serving.held_within``,
+asked before the body is read, as the route asks it), a body the route's model takes) and does
+what the route does: the same application call (``routes_intake.entering``), the same receipts
+(``api/receipts.py``), the same answers to the application's refusals (``api/errors.py``), the
+same JSON.
 
 Anything else (a first request of a token, a bad header, a body the model refuses, a refusal by
 role) goes through the framework as before, the body given again as it arrived, so every
@@ -32,7 +34,7 @@ from escrutinio.api.responses import JSON
 from escrutinio.api.routes_intake import SheetEntry, entering, status_of
 from escrutinio.app import Action, EscrutinioError
 from escrutinio.app.access import role_refusal
-from escrutinio.app.serving import timeline
+from escrutinio.app.serving import held_within, timeline
 from escrutinio.parsing import parse_bearer
 
 ENTRIES = re.compile(r"/api/v1/tables/([A-Za-z0-9_.\-]{1,64})/entries")
@@ -72,6 +74,11 @@ class HotEntries:
             await self.app(scope, receive, send)
             return
         who, key = entry
+        assert found is not None
+        sessions = self.tokens.config.sessions(who)
+        if not held_within(who, Action.SUBMIT_SHEET, found.group(1), sessions.shared):
+            await self.app(scope, receive, send)  # outside the clerk's area, or not known here: the route judges it first
+            return
         chunks = []
         while True:
             message = await receive()
@@ -88,8 +95,6 @@ class HotEntries:
         if sheet is None:
             await self.app(scope, replay(body, receive), send)
             return
-        assert found is not None
-        sessions = self.tokens.config.sessions(who)
         if timed is not None:
             timed.mark("parsed")
             timeline.hand(timed)  # to the session thread the call is handed to (api.threads)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import Field
 
-from escrutinio.api.auth import acting_for
+from escrutinio.api.auth import acting_for, acting_on_table
 from escrutinio.api.bodies import Strict, body_schema, form_file, json_body
 from escrutinio.api.deps import Reads, Sessions
 from escrutinio.api.documented import ROWS
@@ -50,9 +50,9 @@ class SheetEntry(Strict):
     cast: Count = Field(description="ballots cast (ciudadanos que votaron)")
 
 
-Keyer = Annotated[Sessions, acting_for(Action.SUBMIT_SHEET)]
-"""Sessions for the bearer token's account, refused at once unless its role keys sheets; the
-application checks it is a clerk of the table's area."""
+Keyer = Annotated[Sessions, acting_on_table(Action.SUBMIT_SHEET)]
+"""Sessions for the bearer token's account, refused at once unless its role keys sheets and the
+table the path names lies in its area: both before the body is read (401, 403, then 422)."""
 Scanner = Annotated[Sessions, acting_for(Action.ATTACH_IMAGE)]
 
 
@@ -149,7 +149,7 @@ async def upload_image(
     """What a browser's file input sends (``multipart/form-data``); the same action as ``PUT``
     with the raw bytes: judged by content, kept by SHA-256, idempotent by key. The clerk's area
     is judged before the form is read (401, 403, then 422)."""
-    await clerk.run(lambda s: s.intake.check_scan(table))
+    await clerk.run(lambda s: s.intake.check_area(table, Action.ATTACH_IMAGE))
     return await _attach(request, clerk, table, await form_file(request, "image"), key, response)
 
 

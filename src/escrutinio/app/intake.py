@@ -357,12 +357,12 @@ class IntakeService:
 
     # -- images ------------------------------------------------------------------------------
 
-    def check_scan(self, table: str) -> None:
-        """Refuse, before a scan's file is read, a scan of ``table`` this clerk may not attach
-        (outside their area): a skin asks it first, so a refused caller is told so, never what
-        the file must be."""
+    def check_area(self, table: str, action: Action) -> None:
+        """Refuse, before a scan's file or a sheet's body is read, ``action`` (attaching a scan,
+        keying a sheet) on ``table`` by a clerk of another area: a skin asks it first, so a
+        refused caller is told so, never what the file or the body must be."""
         with naming(area="table"):
-            self.session.require_tables(Action.ATTACH_IMAGE, [table])
+            self.session.require_tables(action, [table])
 
     def attach_image(self, table: str, data: bytes, key: str) -> ImageReceipt:
         """Keep a scan of ``table``'s sheet (JPEG, PNG or PDF by its bytes, at most 10 MB) in
@@ -373,7 +373,7 @@ class IntakeService:
         store = self.session.store
         clerk = str(self.session.actor)
         action = _action_key("image", clerk, key)
-        self.check_scan(table)  # before the file is judged: a clerk of another area learns nothing of it
+        self.check_area(table, Action.ATTACH_IMAGE)  # before the file is judged: a clerk of another area learns nothing of it
         media_type = image_media_type(data)
         done = store.known_keys([action])
         if done:

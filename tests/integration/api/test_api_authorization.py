@@ -524,6 +524,7 @@ def test_every_write_the_matrix_allowed_verifies(matrix: Matrix, intake_matrix: 
 BAD_BODY: dict[str, Any] = {"no_such_field": 1}
 """A body every JSON write route refuses (422, its models are strict), and no image either."""
 AREA_BEFORE_BODY = {
+    "POST /tables/{table}/entries",
     "PUT /tables/{table}/image",
     "POST /tables/{table}/image",
     "POST /cases/{number}/ruling",
@@ -531,8 +532,7 @@ AREA_BEFORE_BODY = {
     "POST /cases/{number}/appeal-decision",
 }
 """Routes on one table or case, named in the path, whose area is judged before the body, besides
-the whole election's (the other routes read their target with the body; the sheet entry's hot
-path, ``api/hot_writes.py``, parses the body first)."""
+the whole election's (the other routes read their target with the body)."""
 
 
 def test_a_refused_caller_learns_nothing_of_the_body(matrix: Matrix, intake_matrix: Matrix) -> None:
@@ -567,3 +567,17 @@ def test_a_refused_caller_learns_nothing_of_the_body(matrix: Matrix, intake_matr
                     who = account.name if account else "no token"
                     wrong.append(f"{who} {route} ({rule}): {got.status_code} {got.text[:160]}")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_a_clerk_of_another_area_learns_nothing_of_a_sheet_the_fast_path_takes(intake_matrix: Matrix) -> None:
+    """A body the route's model takes but the contest refuses (a choice it lacks), from a clerk
+    of area 14 for a table of area 24: 403 naming the area, never the 422 naming the choice,
+    for the token's first request (the framework's route) and the next ones (the fast path of
+    ``api/hot_writes.py``, which takes a known token's well-formed entry); the clerk of the
+    table's area is told the 422."""
+    body = {"votes": {"PL": 100, "XX": 90}, "blank": 1, "null": 2, "challenged": 0, "cast": 193}
+    m = intake_matrix
+    with m.server.client() as client:
+        for clerk, answer in (("clerk14", (403, "area")), ("clerk14", (403, "area")), ("clerk", (422, "refused"))):
+            got = _send(client, ("POST", f"/tables/{OUT}/entries", body, _keyed()), m.tokens[clerk])
+            assert (got.status_code, got.json()["error"]["rule"]) == answer, f"{clerk}: {got.text}"
