@@ -93,7 +93,9 @@ def audit_plan(
     (ballot polling in ballots; batch comparison with tables as batches, in tables and ballots).
     With --record, start an audit of the chosen method (batch comparison: macro, alpha_batch;
     ballot polling: bravo, alpha_polling, minerva): the manifest of every table in the count (its sheet's
-    figures and ballots) is frozen into the log, ready for the seed.
+    figures and ballots) is frozen into the log, ready for the seed. --record is refused while
+    tables are pending, with no sheet yet (an audit checks the reported outcome), and for a risk limit
+    below 0.0001; the preview still shows the sizes, saying the count is not complete.
 
     Example: escrutinio audit plan --risk-limit 0.05 --format json
     Example: escrutinio audit plan --risk-limit 0.05 --method macro --record
@@ -146,6 +148,8 @@ def audit_plan(
     emit(rows, fmt, rows=rows, columns=cols, title=title)
     if fmt == "table":
         typer.echo(footer)
+        if "count_open" in data:  # sizes of a count still moving: --record is refused until it is complete
+            typer.echo(f"Not yet an audit: {data['count_open']}; plan --record is refused (count_open) until it is complete")
 
 
 @audit_app.command("seed")

@@ -259,13 +259,16 @@ def parse_effect(
 
 
 def parse_risk_limit(text: str | float, what: str = "risk_limit") -> Fraction:
-    """A risk limit strictly between 0 and 1, kept exact (``0.05`` is 1/20, not a float)."""
+    """A risk limit from 0.0001 up to 1 (``audit.risk.MIN_RISK_LIMIT``), kept exact (``0.05``
+    is 1/20, not a float)."""
+    from escrutinio.audit.risk import MIN_RISK_LIMIT, risk_limit_range
+
     try:
         value = Fraction(str(text).strip())
     except (ValueError, ZeroDivisionError):
-        raise InputError(f"{what}: expected a number between 0 and 1 such as 0.05, got {text!r}") from None
-    if not 0 < value < 1:
-        raise InputError(f"{what}: expected a number between 0 and 1 such as 0.05, got {text!r}")
+        raise InputError(risk_limit_range(what, text)) from None
+    if not MIN_RISK_LIMIT <= value < 1:
+        raise InputError(risk_limit_range(what, text))
     return value
 
 

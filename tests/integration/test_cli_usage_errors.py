@@ -67,7 +67,7 @@ MALFORMED = [
     (["changes", "--since", "-1"], "--since", "since", "expected an event number"),
     (["table", "a b"], "TABLE", "table", "expected a table id"),
     (["cases", "list", "--status", "lost"], "--status", "status", "expected one of filed"),
-    (["audit", "plan", "--risk-limit", "2"], "--risk-limit", "risk_limit", "expected a number between 0 and 1"),
+    (["audit", "plan", "--risk-limit", "2"], "--risk-limit", "risk_limit", "expected a number from 0.0001 up to"),
     (["users", "add", "x", "--role", "mayor"], "--role", "role", "expected one of administrator"),
     (["users", "add", "x", "--role", "clerk", "--party", "FP"], "--party", "party", "only a party representative"),
     (["publish", "out", "--keep", "0"], "--keep", "keep", "expected a whole number of at least 1"),

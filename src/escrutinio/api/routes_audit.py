@@ -40,17 +40,18 @@ def _number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-SHARE_TEXT = r"^(0?\.[0-9]*[1-9][0-9]*|1/([2-9]|[1-9][0-9]+))$"
-"""A risk limit as text, as the document states it: a decimal or a ``1/N`` strictly between 0
-and 1 (the parser takes any fraction in that range; the document names the common ones)."""
+SHARE_TEXT = r"^(0?\.0{0,3}[1-9][0-9]*|1/([2-9]|[1-9][0-9]{1,3}|10000))$"
+"""A risk limit as text, as the document states it: a decimal or a ``1/N`` from 0.0001
+(``audit.risk.MIN_RISK_LIMIT``) up to 1 (the parser takes any fraction in that range; the
+document names the common ones)."""
 Share = Annotated[
     str,
     BeforeValidator(_number_as_text),
     WithJsonSchema(
-        {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}, {"type": "string", "pattern": SHARE_TEXT}]}
+        {"anyOf": [{"type": "number", "minimum": 0.0001, "exclusiveMaximum": 1}, {"type": "string", "pattern": SHARE_TEXT}]}
     ),
 ]
-"""A share strictly between 0 and 1 as a string (so that ``1/20`` can be written) or as a JSON number."""
+"""A risk limit from 0.0001 up to 1 as a string (so that ``1/20`` can be written) or as a JSON number."""
 
 
 class PlanBody(Strict):
@@ -83,6 +84,11 @@ class EntryBody(Strict):
     openapi_extra=body_schema(PlanBody),
 )
 async def plan(request: Request, acting: Planner, body: Annotated[PlanBody, json_body(PlanBody)]) -> dict[str, Any]:
+    """Records the plan at once (``audit.planned``): the API has no preview, so the body takes no
+    ``record`` (the CLI's ``audit plan`` previews the sizes unless given ``--record``). Refused
+    with 409 ``count_open`` while tables are pending, with no sheet yet (an audit checks the
+    reported outcome), with 409 ``audit_open`` while an audit is open, and with 422 for a risk limit
+    below 0.0001 (a full hand count is then the audit)."""
     from escrutinio.parsing import parse_audit_method, parse_risk_limit
 
     risk, method = parse_risk_limit(body.risk_limit, "risk_limit"), parse_audit_method(body.method, "method")

@@ -69,8 +69,12 @@ class AuditActions:
     # -- reading ---------------------------------------------------------------------------
 
     def preview(self, risk_limit: Fraction) -> dict[str, Any]:
-        """Every method's sample size for the loaded count, side by side; records nothing."""
-        return self._service.preview(risk_limit).to_dict()
+        """Every method's sample size for the loaded count, side by side; records nothing. While
+        tables have no sheet yet, ``count_open`` says how far the count is (a plan is refused)."""
+        from escrutinio.audit.service import count_open
+
+        still_open = count_open(self.session.table_frame())
+        return {**self._service.preview(risk_limit).to_dict(), **({"count_open": still_open} if still_open else {})}
 
     def unit(self) -> AuditUnit:
         """What the open audit samples (tables or ballots): which kind of entry it takes."""

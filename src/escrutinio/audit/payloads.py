@@ -19,7 +19,7 @@ from escrutinio.audit.contest import pair_label
 from escrutinio.audit.kinds import DEFAULT_MAX_ROUNDS, MIN_CEREMONY_SEED_DIGITS, AuditMethod, Decision, RoundSizing
 from escrutinio.audit.manifest import AuditManifest
 from escrutinio.audit.methods import rules_of
-from escrutinio.audit.risk import RiskLimitLike, as_risk_limit, format_risk, fraction_text
+from escrutinio.audit.risk import RiskLimitLike, format_risk, fraction_text, plannable_risk_limit
 from escrutinio.audit.sampler import BALLOTS, PPEB, weighted_draws
 from escrutinio.audit.state import AuditRefused, AuditState, OutOfPhase
 from escrutinio.ledger.events import EventType
@@ -59,7 +59,7 @@ def planned_event(
         "contest": contest,
         "winner": winner,
         "loser": loser,
-        "risk_limit": fraction_text(as_risk_limit(risk_limit)),
+        "risk_limit": fraction_text(plannable_risk_limit(risk_limit)),
         "max_rounds": max_rounds,
         "round_sizing": RoundSizing.METHOD.value,
         "manifest": manifest.to_columns(),

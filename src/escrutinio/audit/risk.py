@@ -45,6 +45,30 @@ def as_risk_limit(value: RiskLimitLike) -> Fraction:
     return limit
 
 
+MIN_RISK_LIMIT = Fraction(1, 10_000)
+"""The smallest risk limit an audit is planned at (0.0001). Why: below it the sample is most of
+the count, and a limit such as 1e-300 is no audit but a full hand count written down as a
+300-digit number: a full hand count is then the audit. Only new plans are held to it; a
+record's limit is read with :func:`as_risk_limit` alone, so a log planned before still replays."""
+
+
+def risk_limit_range(what: str, given: object) -> str:
+    """The one-line refusal of a risk limit out of the range a plan takes, naming ``what``."""
+    return (
+        f"{what}: expected a number from 0.0001 up to (not including) 1, such as 0.05, got {given!r}"
+        " (below 0.0001 a full hand count is the audit, not a sample)"
+    )
+
+
+def plannable_risk_limit(value: RiskLimitLike) -> Fraction:
+    """:func:`as_risk_limit`, refused (``ValueError``) below :data:`MIN_RISK_LIMIT`: what a new
+    audit may be planned at."""
+    limit = as_risk_limit(value)
+    if limit < MIN_RISK_LIMIT:
+        raise ValueError(risk_limit_range("risk_limit", f"{float(limit):.3g}"))  # 1e-300, not its 300 digits
+    return limit
+
+
 def format_risk(risk: float) -> str:
     """Write a measured risk as a decimal string with :data:`RISK_DIGITS` significant digits,
     rounded up and capped at 1 (a risk above 1 carries no more information than 1)."""

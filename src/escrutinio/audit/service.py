@@ -44,7 +44,7 @@ from escrutinio.audit.payloads import first_round_draws, measure_event, planned_
 from escrutinio.audit.plan import AuditPlan, ContestPlan, plan_from_manifest
 from escrutinio.audit.replay import apply
 from escrutinio.audit.retrieval import retrieval_lists
-from escrutinio.audit.risk import RiskLimitLike, fraction_text
+from escrutinio.audit.risk import RiskLimitLike, fraction_text, plannable_risk_limit
 from escrutinio.audit.state import AuditRefused, AuditState, DuplicateEntry, Measurement, OutOfPhase, ballot_id
 from escrutinio.domain.errors import (
     AlreadyDone,
@@ -324,6 +324,28 @@ def reported_winners(frame: Any, election: Any) -> tuple[str, ...]:
     raise RuleError(f"the count reports no winner to confirm ({outcome.kind}): a full hand count decides it, not a sample")
 
 
+def count_open(frame: Any) -> str | None:
+    """How far the count is from the outcome an audit checks, while tables have no sheet yet
+    (pending): how many, and how many sheets are at the dispute body (observed); None once every
+    table has a sheet. Why: a risk-limiting audit checks the *reported* outcome, and a count
+    with tables still to come has not reported one: a manifest frozen then leaves those tables
+    out of the sample for good. Observed sheets alone do not hold a plan back (a count is
+    reported with some still at the dispute body; the record's own audits plan then)."""
+    import polars as pl
+
+    from escrutinio.domain import table_frame as tf
+    from escrutinio.domain.sheet import SheetState
+
+    states = frame.filter(pl.col(tf.STATE).is_in([SheetState.PENDING.value, SheetState.OBSERVED.value]))[tf.STATE]
+    pending, observed = int((states == SheetState.PENDING.value).sum()), int((states == SheetState.OBSERVED.value).sum())
+    if not pending:
+        return None
+    return (
+        f"the count is not complete: {pending:,} of {frame.height:,} tables pending (no sheet yet), "
+        f"{observed:,} observed (at the dispute body)"
+    )
+
+
 class AuditService:
     """The audit of one store seen by one actor: one method per user action, each one event (or a batch)."""
 
@@ -482,8 +504,19 @@ class AuditService:
         :meth:`manifest`: a runoff's pair, or every choice and the reported winners).
 
         The manifest is copied into the event, so later loads or rulings cannot move the tables
-        the sample is drawn from, and a reader of the log needs nothing else.
+        the sample is drawn from, and a reader of the log needs nothing else. Refused (422) for a
+        risk limit below ``audit.risk.MIN_RISK_LIMIT``, and (409 ``count_open``) while tables
+        have no sheet yet: the count has not reported its outcome (:func:`count_open`).
         """
+        try:
+            plannable_risk_limit(risk_limit)
+        except ValueError as error:
+            raise RuleError(str(error)) from None
+        still_open = count_open(self.context.table_frame())
+        if still_open is not None:
+            raise Conflict(
+                "count_open", f"{still_open}: an audit checks the reported outcome; plan it once the count is complete"
+            )
         manifest, winner, loser = self.manifest()
         contest = self.context.election().contest.id
 
