@@ -74,6 +74,8 @@ def test_a_ruling_with_a_bad_effect_names_the_field_to_the_api_and_the_option_to
 
     with Session(store, actor="setup") as admin:
         judge = admin.users.add("luis", Role.JUDGE, body="JEE").token
+        # A case on the docket: a ruling's target is checked before its body (401, 403/404, then 422).
+        admin.cases.file(tables=["000002"], filer="FP", grounds="b", fee_receipt="R-1")
     bearer = {"Authorization": f"Bearer {judge}"}
     with TestClient(create_app(store)) as client:
         for body, field, start in (

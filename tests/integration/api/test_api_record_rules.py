@@ -108,7 +108,7 @@ def test_only_the_party_the_decision_goes_against_appeals_and_once(desk: Desk) -
     same case again (200, another event). PL has no standing; FP appeals once; a second appeal of
     a case under appeal is a 409 naming the case."""
     filed = desk.post("maria", "/cases", {"tables": ["000002"], "filer": "FP", "grounds": "b", "fee_receipt": "R-9"})
-    assert filed.status_code == 200, filed.text
+    assert filed.status_code == 201, filed.text
     case = filed.json()["cases"][0]
     assert case["status"] == "inadmissible"  # filed years after the deadline: refused, and appealable
     number = case["number"]

@@ -48,7 +48,7 @@ class Desk:
         got = self.send(
             "ana", "POST", "/cases", json={"tables": [table], "filer": "ONPE", "kind": "observation", "grounds": "illegible"}
         )
-        assert got.status_code == 200, got.text
+        assert got.status_code == 201, got.text
         return str(got.json()["cases"][0]["number"])
 
     def rule(self, number: str, figures: str, effect: str = "count_corrected") -> httpx.Response:
@@ -215,7 +215,7 @@ def test_a_key_reused_for_another_ruling_or_by_another_account_is_refused(desk: 
     other = desk.send("luis", "POST", f"/cases/{number}/ruling", json={**ruling, "figures": FIGURES.replace("80", "79")})
     assert error(other) == (409, "body.key", "key_reused"), other.text
     filing = {"tables": [OTHER], "filer": "ONPE", "kind": "observation", "grounds": "illegible", "key": "f1"}
-    assert desk.send("ana", "POST", "/cases", json=filing).status_code == 200
+    assert desk.send("ana", "POST", "/cases", json=filing).status_code == 201
     got = desk.send("beto", "POST", "/cases", json=filing)
     assert error(got) == (409, "body.key", "key_reused") and "the account (clerk:ana@14)" in got.text
 
@@ -251,7 +251,7 @@ def test_a_judge_opens_own_motion_cases_only_as_their_body(desk: Desk) -> None:
     own = {"tables": [IN], "filer": "JNE", "grounds": "a", "kind": "own_motion"}
     got = desk.send("luis", "POST", "/cases", json=own)
     assert error(got) == (403, "body.filer", "body") and got.json()["error"]["message"].startswith("body: ")
-    assert desk.send("luis", "POST", "/cases", json={**own, "filer": "JEE"}).status_code == 200
+    assert desk.send("luis", "POST", "/cases", json={**own, "filer": "JEE"}).status_code == 201
 
 
 def test_refusals_name_the_field_they_are_about(desk: Desk) -> None:

@@ -91,6 +91,8 @@ def test_changes_since_an_event(db_url: str, tmp_path: Path) -> None:
     assert session.count.changes(before).to_dict() == {
         "since": before,
         "head": before,
+        "next_since": before,
+        "more": False,
         "events": [],
         "sheets": [],
         "cases": [],

@@ -12,6 +12,7 @@ def _listed(area_level: str) -> dict[str, object]:
         "by_state": {"annulled": {"tables": 2, "ballots": 900}, "counted": {"tables": 1}},
         "margin_if_claimed_at_area_rates": 1_000,
         "runner_up": "ZYUGANOV",
+        "leader": "PUTIN",
         "sheets_at_dispute_body": 0,
         "can_change_winner": False,
         "lowest_margin": 500,
