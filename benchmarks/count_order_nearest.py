@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 import count_order_coverage
+import count_order_point
 import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
@@ -65,14 +66,7 @@ def load(db: str, coordinates: Path) -> dict:
     geo = pl.read_csv(coordinates, infer_schema_length=0, encoding="utf8-lossy")
     geo = geo.rename({geo.columns[0]: tf.TABLE}).select(tf.TABLE, "lat", "lon", "Municipio", "Localidad")
     f = f.join(geo, on=tf.TABLE, how="left", maintain_order="left")
-    cols = fr.choice_columns(f)
-    votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
-    w = cols.index(tf.choice_column(winner))
-    totals = votes.sum(axis=0)
-    rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, totals))[0])
-    three = np.column_stack([votes[:, w], votes[:, rival], votes.sum(axis=1) - votes[:, w] - votes[:, rival]])
-    size = fr.as_float(f, tf.ELECTORS)
-    size = np.where(np.isfinite(size) & (size > 0), size, np.nanmedian(size))
+    three, size = count_order_point.leader_runner_up_rest(f, winner)
     keys = count_order._keys(f, abroad)
     lat = np.radians(f["lat"].cast(pl.Float64, strict=False).to_numpy())
     lon = np.radians(f["lon"].cast(pl.Float64, strict=False).to_numpy())
@@ -89,7 +83,7 @@ def load(db: str, coordinates: Path) -> dict:
         "xyz": xyz,
         "domestic": domestic,
         "locality": locality,
-        "final": 100 * (totals[w] - totals[rival]) / totals.sum(),
+        "final": 100 * (three[:, 0].sum() - three[:, 1].sum()) / three.sum(),
     }
 
 

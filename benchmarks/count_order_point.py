@@ -54,6 +54,13 @@ def setup(db: str, order: Path) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, n
     ranks = read_order(order, known=set(f[tf.TABLE].cast(pl.Utf8).to_list()))
     last = max(ranks.values())
     counted = f[tf.TABLE].cast(pl.Utf8).is_in([t for t, r in ranks.items() if r <= last]).to_numpy()
+    three, size = leader_runner_up_rest(f, winner)
+    return f, three, size, counted, count_order._keys(f, abroad), winner
+
+
+def leader_runner_up_rest(f: pl.DataFrame, winner: str) -> tuple[np.ndarray, np.ndarray]:
+    """The counted tables' (leader, runner-up, rest) votes, the runner-up the final count's, and their
+    electors (a table without any at the median)."""
     cols = fr.choice_columns(f)
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
     w = cols.index(tf.choice_column(winner))
@@ -61,8 +68,7 @@ def setup(db: str, order: Path) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, n
     rival = int(np.argsort(-np.where(np.arange(len(cols)) == w, -np.inf, totals))[0])
     three = np.column_stack([votes[:, w], votes[:, rival], votes.sum(axis=1) - votes[:, w] - votes[:, rival]])
     size = fr.as_float(f, tf.ELECTORS)
-    size = np.where(np.isfinite(size) & (size > 0), size, np.nanmedian(size))
-    return f, three, size, counted, count_order._keys(f, abroad), winner
+    return three, np.where(np.isfinite(size) & (size > 0), size, np.nanmedian(size))
 
 
 def per_table_error(votes: np.ndarray, size: np.ndarray, counted: np.ndarray, keys: list[np.ndarray]) -> dict:

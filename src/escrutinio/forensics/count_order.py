@@ -415,11 +415,21 @@ def _whole_area_draws(
     sub-areas' mean rate plus one deviation shared by all of them (late areas lean together), drawn
     as a multivariate t prediction: the sub-areas' between-area covariance times (1 + 1/m), m of
     them, with m - 1 degrees of freedom; where a group has fewer than :data:`OWN_SPREAD` counted
-    sub-areas the covariance is pooled over every group of the level (its degrees of freedom
-    summed). Where no group has two counted sub-areas the spread cannot be estimated at all, and the
-    missing votes are drawn over every margin they could give (all to the leader or all to the
-    runner-up): an interval that says so, not a tight one from one area (Peru's first 200 tables
-    gave +21.48 to +22.01).
+    sub-areas (effective ones: below) the covariance is pooled over every group of the level (its
+    degrees of freedom summed). Where no group has two counted sub-areas the spread cannot be
+    estimated at all, and the missing votes are drawn over every margin they could give (all to the
+    leader or all to the runner-up): an interval that says so, not a tight one from one area (Peru's
+    first 200 tables gave +21.48 to +22.01).
+
+    The mean and the covariance weigh each counted sub-area by its counted electors, and m is the
+    effective number of them, (Σw)²/Σw² (Kish): what is projected is votes, and the missing votes
+    sit mostly in the big areas, which differ from their neighbours more than small ones differ from
+    one another (a city among rural municipalities). Unweighted, the spread was that of a typical
+    (small, rural) area: on Bolivia's count sorted by geography, whole municipalities late were off
+    by 1.74 times the spread drawn for them (the standard deviation of error over spread, 73
+    hold-outs; La Paz projected from El Alto and the rural municipalities of Murillo, or the other
+    way round: 4 and 3.4 points), and the intervals held the final margin 91 times in 100; weighted,
+    1.13 times, and 97 in 100 (docs/forensics.md, "Coverage").
     """
     k = votes.shape[1]
     don = np.flatnonzero(counted)
@@ -431,18 +441,26 @@ def _whole_area_draws(
     s_group[s_inv] = group[don]
     ng = int(group.max()) + 1
     m = np.bincount(s_group, minlength=ng)
-    mean = _per_group(s_group, s_rate, ng) / np.maximum(m, 1)[:, None]
+    # Each sub-area weighs its counted electors: v1 = Σw and v2 = Σw² per group, the effective number
+    # of sub-areas v1²/v2, and the unbiased weighted covariance Σw·dev·devᵀ / (v1 − v2/v1).
+    v1 = np.bincount(s_group, weights=s_size, minlength=ng)
+    v2 = np.bincount(s_group, weights=s_size**2, minlength=ng)
+    m_eff = np.where(m > 0, v1**2 / np.maximum(v2, 1e-18), 0.0)
+    mean = _per_group(s_group, s_rate * s_size[:, None], ng) / np.maximum(v1, 1e-9)[:, None]
     dev = s_rate - mean[s_group]
-    df_pool = int((m[m > 0] - 1).sum())
-    pooled = dev.T @ dev / max(df_pool, 1)
+    w_dev = dev * s_size[:, None]
+    denom = v1 - v2 / np.maximum(v1, 1e-9)
+    several = (m >= 2)[s_group]
+    df_pool = float((m_eff[m >= 2] - 1).sum())
+    pooled = dev[several].T @ w_dev[several] / max(float(denom[m >= 2].sum()), 1e-9)
     g_need, g_inv = np.unique(group[sel], return_inverse=True)
     s_miss = np.bincount(g_inv, weights=size[sel])
     everyone = votes[don].sum(axis=0) / max(float(size[don].sum()), 1e-9)
     out = np.zeros((bootstrap, k))
     for g, s_g in zip(g_need, s_miss, strict=True):
         mu = mean[g] if m[g] > 0 else everyone
-        own = m[g] >= OWN_SPREAD
-        df = int(m[g] - 1) if own else df_pool
+        own = m_eff[g] >= OWN_SPREAD
+        df = m_eff[g] - 1 if own else df_pool
         if df < 1:
             # Nothing to estimate how areas vary from: every margin the missing votes could give.
             rate = np.tile(mu, (bootstrap, 1))
@@ -451,7 +469,8 @@ def _whole_area_draws(
             rate[:, 0] = rng.uniform(0.0, 1.0, bootstrap) * two
             rate[:, other] = two - rate[:, 0]
         else:
-            cov = (dev[s_group == g].T @ dev[s_group == g] / df if own else pooled) * (1 + 1 / max(int(m[g]), 1))
+            mine = s_group == g
+            cov = (dev[mine].T @ w_dev[mine] / max(float(denom[g]), 1e-9) if own else pooled) * (1 + 1 / max(m_eff[g], 1.0))
             z = rng.multivariate_normal(np.zeros(k), cov, size=bootstrap, method="eigh")
             # A rate is votes per elector: none below zero (a t draw's tail would give negative votes).
             rate = np.maximum(mu + z * np.sqrt(df / rng.chisquare(df, bootstrap))[:, None], 0.0)

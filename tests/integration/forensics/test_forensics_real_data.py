@@ -171,15 +171,16 @@ def test_forensics_bolivia_suite_runs():
 @pytest.mark.parametrize(
     ("snapshot", "listed", "low", "high"),
     [
-        ("trep_acta.2019.10.20.19.40.57.csv", 28_975, 10.203, 10.561),
-        ("trep_acta.2019.10.21.18.29.53.csv", 32_806, 10.492, 10.649),
+        ("trep_acta.2019.10.20.19.40.57.csv", 28_975, 10.208, 10.562),
+        ("trep_acta.2019.10.21.18.29.53.csv", 32_806, 10.492, 10.648),
     ],
 )
 def test_forensics_bolivia_projection_at_both_real_cuts(snapshot, listed, low, high):
     """The backtest on Bolivia's two real cuts of the count (TREP halt at 83.85 %, and the next day at
     94.94 %), each place drawn from its own counted actas (``MIN_DONORS`` = 1, chosen on hold-outs of
     finished counts). The next day's interval holds the final count's 10.565: explained. The halt's
-    ends just short of it, 0.004 points: the late actas moved the margin further toward MAS than where
+    ends just short of it, 0.003 points (0.004 before whole areas late were drawn weighing their
+    electors: ``_whole_area_draws``): the late actas moved the margin further toward MAS than where
     they are explains, said as what is observed (with five counted actas a recinto, the default chosen
     on the halt itself, and 200 draws, it was 9.964 to 10.848 and "explained")."""
     from escrutinio.forensics import count_order
@@ -193,8 +194,8 @@ def test_forensics_bolivia_projection_at_both_real_cuts(snapshot, listed, low, h
     halt = listed == 28_975
     assert e["realised_inside_interval"] is not halt
     if halt:
-        assert e["outside_interval_by_points"] == pytest.approx(0.004, abs=0.001)
-        assert r.flagged() is True and "further toward MAS than where they are explains, by 0.004 points" in r.reading
+        assert e["outside_interval_by_points"] == pytest.approx(0.003, abs=0.001)
+        assert r.flagged() is True and "further toward MAS than where they are explains, by 0.003 points" in r.reading
         assert "not its cause" in r.reading and "worth explaining" not in r.reading
     else:
         assert r.flagged() is False and "explained by where the late tables are" in r.reading
@@ -202,20 +203,25 @@ def test_forensics_bolivia_projection_at_both_real_cuts(snapshot, listed, low, h
     assert ("within 0.005 points of the final margin" in r.reading) == (not halt), r.reading
 
 
-def test_forensics_bolivia_halt_verdict_does_not_depend_on_the_seed():
+def test_forensics_bolivia_halt_upper_end_over_seeds():
     """The interval's ends are the 2.5 and 97.5 % quantiles of the bootstrap draws: with 200 of them
     the halt's upper end moved from 10.553 to 10.588 over seeds 0-9 and the final +10.565 was outside
-    for 7 of them, inside for 3. With 2,000 (the default) it is outside for every seed."""
+    for 7 of them, inside for 3. With 2,000 (the default) the upper end moves by less than 0.025
+    points, and the final margin sits at it: outside the interval for 9 seeds of 10, inside for
+    seed 6 (10.569), since whole areas late are drawn weighing their electors (the 29 actas of the
+    halt projected from coarser areas, 21 of them abroad; outside for all ten before). A verdict
+    this close to the interval's end is Monte-Carlo-close: docs/forensics.md says so."""
     from escrutinio.forensics import count_order
 
     trep = trep_tables("trep_acta.2019.10.20.19.40.57.csv")
     f = bolivia().with_columns(pl.when(pl.col("table").is_in(trep)).then(1).otherwise(2).cast(pl.Int64).alias("order"))
-    highs = []
+    highs, flagged = [], []
     for seed in range(10):
         r = count_order.test(f, winner="MAS", checkpoints=(), order_label="the halt", abroad=bolivia_abroad(), seed=seed)
-        assert r.flagged() is True, r.estimates
+        flagged.append(r.flagged())
         highs.append(r.estimates["high"])
     assert max(highs) - min(highs) < 0.025, highs
+    assert flagged == [True] * 6 + [False] + [True] * 3, (flagged, highs)
 
 
 def test_forensics_bolivia_projection_coverage_on_the_finished_count():
@@ -272,12 +278,14 @@ def test_forensics_bolivia_trep_then_the_rest_is_judged_at_the_halt():
     assert parts["own_area"]["points"] == pytest.approx(-0.072, abs=0.001)
     assert parts["like_areas"]["points"] == pytest.approx(-0.120, abs=0.001)
     assert "point is -0.19 points off the final margin: -0.07 from the 4,475 late tables of polling places" in r.reading
-    # The interval (actas abroad apart, as the preset reads them): 10.198 to 10.556, the final +10.565
-    # 0.009 points above it (9.955 to 10.841 with five counted actas a recinto, chosen on this halt).
-    assert (e["low"], e["high"]) == pytest.approx((10.198, 10.556), abs=0.001), e
-    assert e["outside_interval_by_points"] == pytest.approx(0.009, abs=0.001)
+    # The interval (actas abroad apart, as the preset reads them): 10.196 to 10.559, the final +10.565
+    # 0.006 points above it (10.198 to 10.556 before whole areas late were drawn weighing their
+    # electors, the 21 actas abroad among them; 9.955 to 10.841 with five counted actas a recinto,
+    # chosen on this halt).
+    assert (e["low"], e["high"]) == pytest.approx((10.196, 10.559), abs=0.001), e
+    assert e["outside_interval_by_points"] == pytest.approx(0.006, abs=0.001)
     assert r.flagged() is True and "before the end, with 28,975 of the 34,555" in r.reading
-    assert "by 0.009 points beyond the interval's upper end (the final +10.565 against +10.556;" in r.reading
+    assert "by 0.006 points beyond the interval's upper end (the final +10.565 against +10.559;" in r.reading
 
 
 def test_forensics_bolivia_first_60_percent_by_geography_cannot_tell():

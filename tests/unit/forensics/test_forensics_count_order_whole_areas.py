@@ -5,6 +5,7 @@ late tables voted unlike the counted tables of their own areas" (they have none)
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from escrutinio.forensics import count_order, simulate
@@ -50,3 +51,32 @@ def test_forensics_count_order_coarse_levels_are_those_above_the_wider_area() ->
     assert count_order.wider_and_coarse(bolivia) == ("municipality", [2, 3, 4, 5])
     peru = ["district", "district", "province", "department", "national"]
     assert count_order.wider_and_coarse(peru) == ("province", [3, 4])
+
+
+def _city_among_rural(city_electors: int) -> np.ndarray:
+    """Ten provinces of two rural municipalities (100 electors each: leader 60 %, runner-up 20 % of
+    electors) and a city (30 % and 50 %), each municipality one table; the first province's city late.
+    Returns the draws of the city's (leader, runner-up, rest) votes."""
+    rates = np.array([[0.6, 0.2, 0.1], [0.6, 0.2, 0.1], [0.3, 0.5, 0.1]])
+    size = np.tile([100.0, 100.0, float(city_electors)], 10)
+    votes = np.tile(rates, (10, 1)) * size[:, None]
+    sub = np.arange(30)
+    group = np.repeat(np.arange(10), 3)
+    counted = sub != 2
+    return count_order._whole_area_draws(
+        votes, size, counted, sub, group, np.flatnonzero(~counted), 2000, np.random.default_rng(3)
+    )
+
+
+def test_forensics_count_order_whole_areas_spread_weighs_the_electors() -> None:
+    """A whole area late is drawn with how the areas of its level differ, each weighed by its
+    electors: the missing votes sit mostly in the big areas (cities), which differ from their rural
+    neighbours more than those differ from one another. Unweighted, the spread was that of a typical
+    small area: Bolivia's count sorted by geography left La Paz or El Alto late, 3 to 4 points off
+    against a spread drawn at 1.1, and its intervals held the final margin 91 times in 100. Here the
+    same rates give a wider spread when the cities are big than when they are small; the old
+    draws were the same for both (their spread read the rates alone)."""
+    big, small = (_city_among_rural(n) for n in (3000, 100))
+    spread_big = np.std((big[:, 0] - big[:, 1]) / big.sum(axis=1))
+    spread_small = np.std((small[:, 0] - small[:, 1]) / small.sum(axis=1))
+    assert spread_big > 1.15 * spread_small, (spread_big, spread_small)
