@@ -12,7 +12,8 @@ whole areas late, drawn by :func:`escrutinio.forensics.count_order._whole_area_d
 the error its late tables make (``escrutinio.forensics.count_order_error``: the parts add up to the
 error to first order) over the standard deviation of that level's draws (the margin's linear part);
 levels 0 and 1 together, against the spread of the draws left once the whole areas' are taken out
-(they are drawn from a stream of their own). Printed per level: hold-outs with tables there, the
+(they are drawn from a stream of their own), where that is at least half the
+variance. Printed per level: hold-outs with tables there, the
 standard deviation of error over spread (1 where the spread is right), how many beyond 1.96, and
 root-mean-squares of error and spread; then the correlation of the levels' errors (the draws take the
 levels as independent) and how many intervals held the final margin.
@@ -78,8 +79,11 @@ def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int) -> No
                 if spread:
                     ratios.setdefault(f"level {li}", []).append((parts[li] / spread, parts[li], spread))
                     whole_var += spread**2
-            rest = float(np.sqrt(max(float(np.var(100 * draws)) - whole_var, 0.0)))
-            if rest > 0.02 and (level == 0).any() | (level == 1).any():
+            total_var = float(np.var(100 * draws))
+            rest = float(np.sqrt(max(total_var - whole_var, 0.0)))
+            # The remainder is read only where it is most of the spread: a difference of two large
+            # variances (whole areas late, drawn apart and not quite additive on the margin) says little.
+            if rest**2 >= total_var / 2 and rest > 0.02 and ((level == 0).any() or (level == 1).any()):
                 fine = parts[0] + parts[1]
                 ratios.setdefault("levels 0-1", []).append((fine / rest, fine, rest))
         print(f"{db} {kind}: covered {covered}/{trials} (draws {bootstrap})")

@@ -135,7 +135,7 @@ def nearest_rates(d: dict, counted: np.ndarray, k: int, within: bool, like_sized
             tm = todo[group[todo] == g]
             _, idx = cKDTree(p_xyz[dm]).query(p_xyz[tm], k=min(k, len(dm)))
             out[tm] = raw[dm[np.asarray(idx).reshape(len(tm), -1)]].mean(axis=1)
-    elif len(donors):
+    elif len(donors) and len(todo):
         _, idx = cKDTree(p_xyz[donors]).query(p_xyz[todo], k=min(k, len(donors)))
         out[todo] = raw[donors[np.asarray(idx).reshape(len(todo), -1)]].mean(axis=1)
     return out, own
