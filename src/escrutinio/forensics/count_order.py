@@ -853,10 +853,10 @@ def test(
 
 HELD_OUT_BY_AREA = (
     "on finished counts read area by area (sorted by geography, 10 to 50 % held out), its interval held the final "
-    "margin 91 times in 100 on Bolivia 2019, 99 on the Peru 2021 runoff and 100 on Russia 2012"
+    "margin 97 times in 100 on Bolivia 2019, 99 on the Peru 2021 runoff and 100 on Russia 2012"
 )
 """What the projection misses where the late tables are whole stretches of the map, measured
-(``benchmarks/count_order_coverage.py --kinds sorted --trials 100``, docs/forensics.md): said beside a
+(``benchmarks/count_order_coverage.py --trials 100``, its "sorted" rows; docs/forensics.md): said beside a
 final margin outside the interval, so that a reader weighs the miss against how often the method
 misses on clean counts."""
 
