@@ -55,13 +55,18 @@ def held_out(kind: str, f: pl.DataFrame, h: float, rng: np.random.Generator) -> 
     return counted
 
 
-def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int, min_donors: int) -> None:
-    with Session(db, actor="coverage") as s:
+def read_store(db: str, actor: str) -> tuple[pl.DataFrame, str, dict[str, str], tuple[str, ...]]:
+    """A finished count's counted tables, its leader, the election's level names and its areas abroad."""
+    with Session(db, actor=actor) as s:
         frame = s.table_frame()
         winner, _ = s.forensics.leaders()
         names = s.forensics.column_names(frame)
-        abroad = s.forensics.abroad()
-    f = fr.counted(frame)
+        abroad = tuple(s.forensics.abroad())
+    return fr.counted(frame), winner, names, abroad
+
+
+def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int, min_donors: int) -> None:
+    f, winner, names, abroad = read_store(db, "coverage")
     rng = np.random.default_rng(seed)
     for kind in kinds:
         start = time.perf_counter()

@@ -27,18 +27,11 @@ import count_order_coverage
 import count_order_point
 import numpy as np
 
-from escrutinio.app import Session
 from escrutinio.forensics import count_order, count_order_error
-from escrutinio.forensics import frames as fr
 
 
 def run(db: str, kinds: list[str], trials: int, bootstrap: int, seed: int) -> None:
-    with Session(db, actor="count-order-levels") as s:
-        frame = s.table_frame()
-        winner, _ = s.forensics.leaders()
-        names = s.forensics.column_names(frame)
-        abroad = s.forensics.abroad()
-    f = fr.counted(frame)
+    f, winner, names, abroad = count_order_coverage.read_store(db, "count-order-levels")
     three, size = count_order_point.leader_runner_up_rest(f, winner)
     keys = count_order._keys(f, abroad)
     _, coarse = count_order.wider_and_coarse(count_order.stratum_names(f, len(keys), names))
