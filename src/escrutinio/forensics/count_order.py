@@ -27,7 +27,8 @@ The method (and why each part):
   unknown leanings must not average out. A small-sample t factor widens those draws (theirs only) when few
   sub-areas stand in. (3) Where the wider area has too little counted as well (whole
   municipalities or departments late), its counted areas' mean plus one shared deviation drawn as
-  a multivariate t prediction of how areas of that level differ (:func:`_whole_area_draws`): a draw
+  a multivariate t prediction of how areas of that level differ, each weighing its electors
+  (:func:`_whole_area_draws`): a draw
   among a few counted areas never leaves their range, and one area says nothing of the spread.
 - **Calibration.** :func:`coverage` holds out random and geographic parts of finished counts and
   reports how often the 95 % interval holds the realised margin; the real-data tests check the
