@@ -865,7 +865,7 @@ misses on clean counts."""
 def _outside_words(realised: float, last: Mapping, w_name: str, r_name: str, projected_from: str) -> str:
     """A final margin outside the interval, as what is observed and no more: by how much, which way,
     and what the projection cannot see. Why: the miss says that the late tables voted unlike
-    ``projected_from``, not why; it is no accusation, and Bolivia's TREP halt misses by 0.009 points."""
+    ``projected_from``, not why; it is no accusation, and Bolivia's TREP halt misses by 0.006 points."""
     above = realised > last["high"]
     end = last["high"] if above else last["low"]
     beyond = abs(realised - end)
