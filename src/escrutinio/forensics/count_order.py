@@ -427,10 +427,11 @@ def _whole_area_draws(
     sit mostly in the big areas, which differ from their neighbours more than small ones differ from
     one another (a city among rural municipalities). Unweighted, the spread was that of a typical
     (small, rural) area: on Bolivia's count sorted by geography, whole municipalities late were off
-    by 1.74 times the spread drawn for them (the standard deviation of error over spread, 73
-    hold-outs; La Paz projected from El Alto and the rural municipalities of Murillo, or the other
-    way round: 4 and 3.4 points), and the intervals held the final margin 91 times in 100; weighted,
-    1.13 times, and 97 in 100 (docs/forensics.md, "Coverage").
+    by 1.67 times the spread drawn for them (the standard deviation of error over spread, 85
+    hold-outs: ``benchmarks/count_order_levels.py``; La Paz projected from El Alto and the rural
+    municipalities of Murillo, or the other way round: 4 and 3.4 points), and the intervals held the
+    final margin 91 times in 100; weighted, 1.11 times, and 97 in 100 (docs/forensics.md, "Whole
+    areas late weigh their electors").
     """
     k = votes.shape[1]
     don = np.flatnonzero(counted)

@@ -73,7 +73,7 @@ def test_forensics_count_order_whole_areas_spread_weighs_the_electors() -> None:
     electors: the missing votes sit mostly in the big areas (cities), which differ from their rural
     neighbours more than those differ from one another. Unweighted, the spread was that of a typical
     small area: Bolivia's count sorted by geography left La Paz or El Alto late, 3 to 4 points off
-    against a spread drawn at 1.1, and its intervals held the final margin 91 times in 100. Here the
+    against a spread drawn at about 1, and its intervals held the final margin 91 times in 100. Here the
     same rates give a wider spread when the cities are big than when they are small; the old
     draws were the same for both (their spread read the rates alone)."""
     big, small = (_city_among_rural(n) for n in (3000, 100))
