@@ -20,6 +20,10 @@ Columns (all vote counts are non-negative Int64; never floats):
 - ``v_<choice_id>``: votes for each choice (Int64), in the election's ballot order.
 - ``order``: position of the sheet's latest state change in the event log (Int64; the count
   order), null for tables with no sheet.
+- ``latitude``, ``longitude`` (optional, Float64 degrees): the table's polling place as its source
+  gives it, null where unknown. No reader fills them yet; the count-order projection uses them where
+  a frame has them (``forensics.count_order.place_coordinates``). Their origin is the source's to
+  document (Bolivia's recintos': not documented).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ CHALLENGED = "challenged"
 VALID = "valid"
 STATE = "state"
 ORDER = "order"
+LATITUDE = "latitude"
+LONGITUDE = "longitude"
 SHEET_COUNTS = (CAST, BLANK, NULL, CHALLENGED)
 """The counts every tally sheet carries besides the votes per choice, in sheet order."""
 CHOICE_PREFIX = "v_"

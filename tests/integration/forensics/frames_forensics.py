@@ -8,6 +8,7 @@ presets' ids (Peru ``PL``/``FP``, Russia ``ER``/``PUTIN``, Bolivia ``MAS``/``CC`
 from __future__ import annotations
 
 import functools
+import gzip
 import io
 import os
 from pathlib import Path
@@ -159,6 +160,20 @@ def abroad_codes(name: str, file: str) -> tuple[str, ...]:
 def bolivia_abroad() -> tuple[str, ...]:
     """Bolivia 2019's regions abroad (1,507 actas in 33 countries)."""
     return abroad_codes("bolivia-2019-first-round", "final_computo.csv.gz")
+
+
+@functools.cache
+def bolivia_places() -> pl.DataFrame:
+    """Each acta's recinto coordinates in Bolivia's final cómputo (``table``, ``latitude``,
+    ``longitude``): the file's ``lat`` and ``lon``, whose origin PROVENANCE.md cannot say. No reader
+    fills these frame columns yet (docs/forensics.md, "Nearest counted places")."""
+    text = gzip.decompress(shared("bolivia-2019-first-round/final_computo.csv.gz").read_bytes()).decode("utf-8-sig")
+    rows = pl.read_csv(io.StringIO(text), infer_schema=False)
+    return rows.select(
+        pl.col("Número Mesa").alias(tf.TABLE),
+        pl.col("lat").cast(pl.Float64).alias(tf.LATITUDE),
+        pl.col("lon").cast(pl.Float64).alias(tf.LONGITUDE),
+    )
 
 
 def trep_tables(snapshot: str) -> list[str]:
