@@ -15,8 +15,10 @@ until h is out: ``places`` (polling places, recintos) or ``localities`` (Municip
 held-out place then has nothing counted, so the whole point error is the fallback's. Compared, each
 place with nothing counted at:
 
-- ``like-sized``: the module's rule (the mean rate of the counted places of like size in its
-  municipality, else coarser: :func:`escrutinio.forensics.count_order.place_rates`);
+- ``like-sized``: the module's rule without coordinates (the mean rate of the counted places of
+  like size in its municipality, else coarser: :func:`escrutinio.forensics.count_order.place_rates`);
+- ``the module, with coordinates``: what the module does where the frame has them (``nearest 1,
+  anywhere``, places abroad too, each from its own side);
 - ``nearest k, municipality``: the mean rate of its k nearest counted places in its municipality
   (where the municipality has none counted, the module's rule);
 - ``nearest k, anywhere``: of its k nearest counted places in the country, where its municipality
@@ -150,11 +152,15 @@ def margin(d: dict, counted: np.ndarray, rate: np.ndarray) -> float:
 
 RULES = {
     "like-sized": None,
+    "the module, with coordinates": "module",
     **{f"nearest {k}, municipality": (k, True, False) for k in NEAREST},
     **{f"nearest {k} like-sized, municipality": (k, True, True) for k in (1, 3)},
     **{f"nearest {k}, anywhere": (k, False, False) for k in NEAREST},
 }
-"""Each rule's (k, within the municipality, like-sized first); None: the module's own."""
+"""Each rule's (k, within the municipality, like-sized first); None: the module's own rule;
+"module": the module given the coordinates (:func:`escrutinio.forensics.count_order.place_rates`:
+the nearest counted place anywhere on its side, domestic or abroad, where the municipality has
+counted places; "nearest 1, anywhere" leaves places abroad to the like-sized rule)."""
 
 
 def points(d: dict, counted: np.ndarray) -> dict[str, tuple[float, float, float]]:
@@ -165,8 +171,9 @@ def points(d: dict, counted: np.ndarray) -> dict[str, tuple[float, float, float]
     muni_counted = np.bincount(muni[counted], minlength=int(muni.max()) + 1) > 0
     out = {}
     for rule, how in RULES.items():
-        if how is None:
-            rate, own = count_order.place_rates(d["votes"], d["size"], counted, d["keys"])
+        if how is None or how == "module":
+            xyz = d["xyz"] if how == "module" else None
+            rate, own = count_order.place_rates(d["votes"], d["size"], counted, d["keys"], xyz)
         else:
             rate, own = nearest_rates(d, counted, *how)
         projected = np.where(counted[:, None], d["votes"], rate[place] * d["size"][:, None])
