@@ -292,8 +292,8 @@ def test_forensics_bolivia_halt_with_the_recintos_coordinates():
     """The halt with the final cómputo's recinto coordinates in the frame (``latitude``, ``longitude``;
     their origin is not documented, and no reader fills these columns yet): each recinto with nothing
     counted in a municipality with counted recintos is projected from its nearest counted recinto,
-    the rule that did better on hold-outs of the finished count, chosen there before the halt was
-    looked at (docs/forensics.md, "Nearest counted places"). The 1,105 late actas of recintos with
+    the rule that did better on hold-outs of the finished count, chosen on them (docs/forensics.md,
+    "Nearest counted places"). The 1,105 late actas of recintos with
     nothing counted are 0.017 points off instead of 0.120; the point +10.475 (10.299 to 10.662)
     against the final +10.565: explained."""
     from escrutinio.forensics import count_order
