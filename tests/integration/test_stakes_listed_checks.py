@@ -62,3 +62,16 @@ def test_stakes_says_a_repeated_table_is_weighed_once_and_names_the_sheets_at_th
     assert "Table 000004 is listed twice (lines 2 and 4): weighed once." in listed_lines(report["listed"])
     assert report["sheets_at_dispute_body_tables"] == ["000007"]  # EN PROCESO in the sample: at the dispute body
     assert dispute_body_line(report) == "Sheets still at the dispute body (1): 000007."
+
+
+def test_stakes_and_forensics_read_a_listed_id_without_its_leading_zeros(session: Session, tmp_path: Path) -> None:
+    """A list saved from a spreadsheet writes table 000004 as 4: stakes weighs it as 000004, and the
+    same table written both ways is a repeat, weighed once."""
+    from escrutinio.app.forensics import ForensicsOptions
+
+    listed = tmp_path / "list.csv"
+    listed.write_text("table\n4\n000001\n000004\n")
+    report = session.stakes.report(listed=listed)
+    assert report["listed"]["tables"] == 2 and report["listed"]["repeated"] == [{"table": "000004", "lines": [2, 4]}]
+    result = session.forensics.run(ForensicsOptions(tests=("peers",), claims=listed))
+    assert [t["table"] for t in result.results[0].details["per_table"]] == ["000001", "000004"]

@@ -328,12 +328,15 @@ class ForensicsService:
             label = f"the order given in {order.name}"
             # A listed table with no sheet in the count (pending, never installed, annulled) has no
             # figures to cut at: it is left out, and the note says how many (they were dropped silently).
-            counted = frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES)))[tf.TABLE].cast(pl.Utf8)
-            left = len(ranks) - int(pl.Series(list(ranks), dtype=pl.Utf8).is_in(counted).sum())
+            # The first few are named, in the file's order, so a reader can look them up.
+            counted = set(frame.filter(pl.col(tf.STATE).is_in(list(tf.COUNTED_STATES)))[tf.TABLE].cast(pl.Utf8).to_list())
+            left = [t for t in ranks if t not in counted]
             if left:
+                named = ", ".join(left[:5]) + (", …" if len(left) > 5 else "")
                 note = (
-                    f"{left:,} of the {len(ranks):,} tables listed in {order.name} have no sheet in the count (no sheet "
-                    "yet, never installed, annulled or at the dispute body): the count order leaves them out."
+                    f"{len(left):,} of the {len(ranks):,} tables listed in {order.name} have no sheet in the count (no "
+                    f"sheet yet, never installed, annulled or at the dispute body): the count order leaves them out "
+                    f"({named})."
                 )
         if ranks is None:
             return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(tf.ORDER)), label, note

@@ -26,3 +26,18 @@ CaseNumber = NewType("CaseNumber", str)
 
 ElectionId = NewType("ElectionId", str)
 """An election definition's ``election.id``, e.g. ``"peru-2021-runoff"``."""
+
+
+def table_key(table: str) -> str:
+    """The key a table id written in a list is matched to the election's tables by: the id as the
+    readers store it (stripped, as every reader strips a table field), with each part of digits
+    (``/`` joins a generic file's columns: ``region/uik``) read without its leading zeros.
+
+    Why: the store keeps an id as its source writes it (ONPE's ``052235``: six digits, zero-padded),
+    but a list of tables people publish has often been through a spreadsheet, which writes the
+    number 52235. Both name one table. Only list readers match by this key; the store and every
+    lookup by id keep the id as written, so two stored tables whose keys collide (``052235`` and
+    ``52235`` in one file) stay two tables, and a list naming either is refused as ambiguous.
+    """
+    parts = table.strip().split("/")
+    return "/".join((p.lstrip("0") or "0") if p.isascii() and p.isdigit() else p for p in parts)

@@ -19,7 +19,7 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from escrutinio.formats.table_list import COLUMNS, read_listed_rows
+from escrutinio.formats.table_list import COLUMNS, KnownTables, read_listed_rows
 
 EXPECTED = "a header line with a column table (optional at: a time or a rank) and one row per counted table"
 
@@ -28,7 +28,9 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     """Table id -> rank in the count (1 = counted first; tables counted at one moment share a rank).
 
     Without an ``at`` column every listed table has rank 1 (one set, counted by one moment). With
-    ``known`` (the election's tables), a listed table that is not one of them is an error. The file
+    ``known`` (the election's tables), each listed id is matched to one of them
+    (:class:`~escrutinio.formats.table_list.KnownTables`: ``52235`` is ``052235``) and the ranks are
+    keyed by the election's id; an id that matches none, or two, is an error. The file
     is read as every list of tables is (:func:`~escrutinio.formats.table_list.read_listed_rows`: its
     header, in any case, ragged rows, quotes); every malformed row is reported, each as
     ``file:line:field``.
@@ -41,6 +43,7 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     """
     listed = read_listed_rows(path, EXPECTED)
     problems, column = listed.problems, listed.column
+    tables = KnownTables(known) if known is not None else None
     at_name = next((h for h in listed.header if h.casefold() == "at"), None)  # "AT" as any CSV reader takes it
     with_at = at_name is not None
     seen: dict[str, tuple[int, str]] = {}  # table -> (first line, its at)
@@ -48,19 +51,24 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     kinds: dict[str, int] = {}  # "a time" / "a rank" -> first line with it
     for row in listed.rows:
         line, table, raw = row.line, row.table, row.fields.get(at_name or "at", "")
+        written = table
+        if tables is not None:  # a repeat is judged on the table named, however its id is written
+            found = tables.find(table)
+            if found is None:  # refused; its ``at`` is still read, so that every fault of the row is named
+                problems.add(line, column, tables.why_not(table))
+            table = found or table
         if table in seen:
             first, at = seen[table]
             when = "at one moment" if at == raw else f"at two moments ({at!r} on line {first}, {raw!r} here)"
+            named = f"{table!r}" if written == table else f"{table!r} (written {written!r} here)"
             problems.add(
                 line,
                 column,
-                f"table {table!r} is listed twice {when}, first on line {first}: expected each counted table once "
+                f"table {named} is listed twice {when}, first on line {first}: expected each counted table once "
                 "(an order records a count, where a table is counted once)",
             )
             continue
         seen[table] = (line, raw)
-        if known is not None and table not in known:
-            problems.add(line, column, f"table {table!r} is not in this election")
         if not with_at:
             keys[table] = (0.0, None)
             continue

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from escrutinio.domain.errors import InputError, Place, Problem
-from escrutinio.domain.ids import TableId
+from escrutinio.domain.ids import TableId, table_key
 from escrutinio.formats.problems import ProblemList
 from escrutinio.formats.sniff import TEXT_KINDS, kind_of
 from escrutinio.formats.text import decode, read_bytes
@@ -146,17 +146,53 @@ def read_table_list(path: Path) -> TableList:
     return out
 
 
+class KnownTables:
+    """The election's tables, found by the id a list writes (:func:`~escrutinio.domain.ids.table_key`:
+    ``52235`` finds ``052235``). Every reader of a list of tables matches through this, so that
+    ``--order`` and ``--claims`` (in ``forensics`` and ``stakes``) take the same ids."""
+
+    def __init__(self, known: Collection[str]) -> None:
+        self._by_key: dict[str, list[str]] = {}
+        for table in known:
+            self._by_key.setdefault(table_key(table), []).append(table)
+
+    def find(self, table: str) -> TableId | None:
+        """The election's id of the listed ``table``; None when it names no table, or more than one
+        once leading zeros are dropped (:meth:`why_not` says which)."""
+        found = self._by_key.get(table_key(table), [])
+        return TableId(found[0]) if len(found) == 1 else None
+
+    def why_not(self, table: str) -> str:
+        """Why :meth:`find` found no one table for ``table``. Ambiguous even when written exactly as
+        one of them: a list that went through a spreadsheet cannot say which it meant."""
+        found = sorted(self._by_key.get(table_key(table), []))
+        if not found:
+            return f"table {table!r} is not in this election"
+        named = " and ".join(repr(t) for t in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        return (
+            f"table {table!r} matches {len(found)} tables of this election once leading zeros are dropped "
+            f"({named}): expected an id that names one table"
+        )
+
+
 def read_known_tables(path: Path, known: Collection[str], field: str) -> TableList:
-    """The table ids of ``path`` (:func:`read_table_list`), each one of ``known`` (the election's
-    tables): one that is not is an error naming its line. Every error names the field the file came
-    from (``claims: FILE:LINE:FIELD: ...``; a skin words it as its option), so that every command
-    refuses a file the same way."""
+    """The table ids of ``path`` (:func:`read_table_list`), each matched to one of ``known`` (the
+    election's tables, :class:`KnownTables`: ``52235`` is ``052235``) and returned as the election
+    writes it; one that matches none, or two, is an error naming its line. Every error names the
+    field the file came from (``claims: FILE:LINE:FIELD: ...``; a skin words it as its option), so
+    that every command refuses a file the same way."""
     try:
         found = read_table_list(path)
-        unknown = [i for i, t in enumerate(found) if t not in known]
-        if unknown:
-            named = [Problem(Place(*found.place(i)), f"table {found[i]!r} is not in this election") for i in unknown[:100]]
-            raise InputError(named, len(unknown))
+        tables = KnownTables(known)
+        named: list[Problem] = []
+        for i, listed in enumerate(found):
+            table = tables.find(listed)
+            if table is None:
+                named.append(Problem(Place(*found.place(i)), tables.why_not(listed)))
+            else:
+                found[i] = table
+        if named:
+            raise InputError(named[:100], len(named))
     except InputError as exc:
         problems = [Problem(Place(f"{field}: {p.place.source}", p.place.line, p.place.field), p.message) for p in exc.problems]
         raise InputError(problems, exc.total, field=field) from None

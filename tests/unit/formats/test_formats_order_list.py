@@ -146,3 +146,41 @@ def test_a_header_in_capitals_is_the_same_header(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_order(p)
     assert str(err.value).startswith(f"{p}:2:AT: expected a time")
+
+
+def test_an_id_without_its_leading_zeros_names_the_same_table(tmp_path: Path) -> None:
+    """ONPE writes 052235; a list that went through a spreadsheet writes 52235. Both name one table,
+    in an order and in a claims list alike, and each reader answers with the election's id (the
+    52235 of a published list was refused as "not in this election")."""
+    from escrutinio.formats.table_list import read_known_tables
+
+    p = tmp_path / "order.csv"
+    p.write_text("table\n52235\n000001\n")
+    known = {"052235", "000001", "000002"}
+    assert read_order(p, known=known) == {"052235": 1, "000001": 1}
+    assert read_known_tables(p, known, "claims") == ["052235", "000001"]
+
+
+def test_an_id_matching_two_tables_once_zeros_are_dropped_is_refused(tmp_path: Path) -> None:
+    from escrutinio.formats.table_list import read_known_tables
+
+    p = tmp_path / "order.csv"
+    p.write_text("table\n000001\n052235\n")
+    known = {"052235", "52235", "000001"}
+    why = "table '052235' matches 2 tables of this election once leading zeros are dropped ('052235' and '52235'): "
+    with pytest.raises(InputError) as err:
+        read_order(p, known=known)
+    assert str(err.value) == f"{p}:3:table: {why}expected an id that names one table"
+    with pytest.raises(InputError) as err:
+        read_known_tables(p, known, "claims")
+    assert str(err.value) == f"claims: {p}:3:table: {why}expected an id that names one table"
+
+
+def test_a_table_listed_twice_in_two_spellings_is_listed_twice(tmp_path: Path) -> None:
+    p = tmp_path / "order.csv"
+    p.write_text("table\n052235\n52235\n")
+    with pytest.raises(InputError) as err:
+        read_order(p, known={"052235"})
+    assert str(err.value).startswith(
+        f"{p}:3:table: table '052235' (written '52235' here) is listed twice at one moment, first on line 2"
+    )
