@@ -202,6 +202,11 @@ def resolved_net(
         statistic=int(net),
         statistic_name="resolved_net_leader_minus_runner_up",
         reading=reading,
+        # The report said this and the CLI did not; the report now gives the result's own words.
+        caveats=(
+            "Their net is the votes these sheets brought into the count, not votes the rulings changed, "
+            "nor a sign of how they were decided.",
+        ),
         estimates={
             "resolved_sheets": int(resolved.sum()),
             "votes": {names[j]: int(res_votes[j]) for j in order},
