@@ -17,9 +17,21 @@ A linear sum over tables is pushed furthest by picking, table by table, the outc
 it furthest, so for each condition (each pair of choices, each choice's share and lead under each
 alternative, both ways) the scenario that pushes it furthest is exact. The rule is applied to
 each such scenario; the outcomes found are ``reachable_outcomes``. Each is reachable (its
-scenario is a real combination of the tables' outcomes); a change that needs two conditions
-pushed at once where no single push reaches it would not be found, which the docstring of the
-result says (``found_by``).
+scenario is a real combination of the tables' outcomes).
+
+Two conditions at once. An outcome is a conjunction: Bolivia's "40 % with a 10-point lead" is a
+share and a lead, both met; a runoff between A and C instead of A and B needs C ahead of B and A
+short of every threshold. Pushed one at a time, a condition can be met while the other is lost:
+counting the sheets that lift the leader's lead can drop its share under 40 %, and those that lift
+its share can lose the lead (``tests/unit/disputes/test_disputes_listed_outcomes.py``: five
+observed sheets, the outright win found only with both pushed). So each pair of conditions that
+name only the choices reaching the top places (the runoff's and one more, now or in a single push)
+is pushed too, as one sum with both in votes. That finds every outcome brute force finds on 300
+random four-choice cases under Bolivia's rule near its thresholds (seven listed sheets each; 171
+with more than one outcome; one at a time missed one). It is not exhaustive: meeting two linear
+conditions at once over the tables' few outcomes each is a knapsack, and an outcome that only a
+trade-off other than equal weight reaches, or that needs three conditions pushed together, can
+still be missed (``found_by`` says how the search went).
 
 The void rule is left to the docket's weighing (``stakes``' ``void``): a list's annulled sheets
 already hold their ballots as the rules count them, so moving them changes null and cast in ways
@@ -29,7 +41,7 @@ a list does not say.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,14 +52,46 @@ from escrutinio.domain.contest_rules import ShareBase
 from escrutinio.domain.election import Election
 from escrutinio.domain.rules import Outcome, decide
 
-FOUND_BY = "each condition of the rule pushed as far as the listed tables' outcomes allow, one at a time"
+FOUND_BY = (
+    "each condition of the rule pushed as far as the listed tables' outcomes allow, then each pair of conditions "
+    "of the choices that can reach the top places pushed together"
+)
+CHUNK = 512
+"""Conditions pushed at once: a chunk's table of conditions × tables stays a few tens of megabytes."""
 
 
-def _conditions(n: int, election: Election) -> np.ndarray:
-    """The linear conditions the rule reads, as rows of coefficients over the choices' votes and,
-    last, the ballots that are not valid votes (valid votes are the sum of the choices, ballots cast
-    that plus the last column, so a share's ``− num·whole`` spreads over the base's columns)."""
+@dataclass(frozen=True)
+class _Conditions:
+    """The linear conditions the rule reads, as integer rows of coefficients over the choices' votes
+    and, last, the ballots that are not valid votes (valid votes are the sum of the choices, ballots
+    cast that plus the last column, so a share's ``− num·whole`` spreads over the base's columns);
+    each row's unit (the denominator it was multiplied by: a row divided by it is in votes) and the
+    choices it names (a share condition names one, the others two)."""
+
+    rows: np.ndarray
+    units: np.ndarray
+    names: tuple[tuple[int, ...], ...]
+
+    def among(self, choices: set[int]) -> np.ndarray:
+        """The indices of the rows that name only ``choices``."""
+        return np.array([i for i, named in enumerate(self.names) if set(named) <= choices], dtype=np.int64)
+
+    def pairs(self, index: np.ndarray) -> np.ndarray:
+        """Every two of the rows ``index`` pushed together, each in votes (row i times unit j plus row
+        j times unit i: integers, equal weight); a row and its opposite (``-w``) add up to nothing."""
+        out = []
+        for x, i in enumerate(index):
+            for j in index[x + 1 :]:
+                if not np.array_equal(self.rows[i], -self.rows[j]):
+                    out.append(self.rows[i] * self.units[j] + self.rows[j] * self.units[i])
+        return np.array(out, dtype=np.int64).reshape(-1, self.rows.shape[1])
+
+
+def _conditions(n: int, election: Election) -> _Conditions:
+    """The rule's conditions (:class:`_Conditions`), each pushed down and (its opposite) up."""
     rows: list[np.ndarray] = []
+    units: list[int] = []
+    names: list[tuple[int, ...]] = []
     eye = np.eye(n + 1, dtype=np.int64)[:n]
     base = np.ones(n + 1, dtype=np.int64)
     if election.rules.share_base is ShareBase.VALID:
@@ -56,17 +100,58 @@ def _conditions(n: int, election: Election) -> np.ndarray:
         for b in range(n):
             if a != b:
                 rows.append(eye[a] - eye[b])
+                units.append(1)
+                names.append((a, b))
     for t in election.rules.thresholds:
         share = t.share.value
         for a in range(n):
             rows.append(share.denominator * eye[a] - share.numerator * base)
+            units.append(share.denominator)
+            names.append((a,))
             if t.lead is not None:
                 lead = t.lead.value
                 for b in range(n):
                     if a != b:
                         rows.append(lead.denominator * (eye[a] - eye[b]) - lead.numerator * base)
+                        units.append(lead.denominator)
+                        names.append((a, b))
     w = np.array(rows, dtype=np.int64).reshape(-1, n + 1)
-    return np.vstack([w, -w])  # pushed down and pushed up
+    return _Conditions(np.vstack([w, -w]), np.array(units * 2, dtype=np.int64), tuple(names * 2))
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """The listed tables' figures by state: what each of their outcomes does to the choices' votes."""
+
+    votes: np.ndarray
+    cast: np.ndarray
+    at_rates: np.ndarray
+    counted: np.ndarray
+    observed: np.ndarray
+    annulled: np.ndarray
+
+    def push(self, w: np.ndarray) -> np.ndarray:
+        """For each row of ``w``, the change of votes that pushes ``w · votes`` furthest down: table by
+        table the outcome that lowers it most (staying as it is: 0), by the tables' states (each state
+        has its own few outcomes, so no rows × tables array of every outcome)."""
+        delta = np.zeros((len(w), self.votes.shape[1]), dtype=np.int64)
+        for sign, held in ((-1, self.counted), (1, self.observed)):  # annul a counted table; count an observed one
+            v = self.votes[held]
+            delta += sign * ((sign * (w @ v.T) < 0).astype(np.int64) @ v)
+        if self.annulled.any():  # count an annulled one: at its area's rates, or every ballot for one choice
+            rates_a, cast_a = self.at_rates[self.annulled], self.cast[self.annulled]
+            rated = w @ rates_a.T
+            one = np.outer(w[:, :-1].min(axis=1), cast_a)
+            use_rated = (rated < 0) & (rated <= one)
+            use_one = (one < 0) & ~use_rated
+            delta += use_rated.astype(np.int64) @ rates_a
+            delta[np.arange(len(w)), w[:, :-1].argmin(axis=1)] += use_one.astype(np.int64) @ cast_a
+        return delta
+
+    def scenarios(self, w: np.ndarray) -> np.ndarray:
+        """:meth:`push` a chunk of rows at a time."""
+        parts = [self.push(w[i : i + CHUNK]) for i in range(0, len(w), CHUNK)]
+        return np.vstack(parts) if parts else np.zeros((0, self.votes.shape[1]), dtype=np.int64)
 
 
 def _key(o: Outcome) -> tuple[Any, ...]:
@@ -98,32 +183,21 @@ def listed_outcomes(frame: pl.DataFrame, tables: Sequence[str], election: Electi
         if s == "annulled" and area_cast > 0 and area_votes is not None:
             at_rates[i, :-1] = np.rint(cast[i] * area_votes / area_cast).astype(np.int64)
             at_rates[i, -1] = cast[i] - at_rates[i, :-1].sum()
-    is_counted = np.isin(state, list(tf.COUNTED_STATES))
-    is_observed = state == "observed"
-    is_annulled = state == "annulled"
-
-    w = _conditions(len(ids), election)  # K conditions × n choices
-    # Table by table, the outcome that pushes each condition furthest (staying as it is: 0), by the
-    # tables' states: each state has its own few outcomes, so no K × T array of every outcome.
-    delta = np.zeros((len(w), votes.shape[1]), dtype=np.int64)
-    for sign, held in ((-1, is_counted), (1, is_observed)):  # annul a counted table; count an observed one
-        v = votes[held]
-        delta += sign * ((sign * (w @ v.T) < 0).astype(np.int64) @ v)
-    if is_annulled.any():  # count an annulled one: at its area's rates, or every ballot for one choice
-        rates_a, cast_a = at_rates[is_annulled], cast[is_annulled]
-        rated = w @ rates_a.T
-        one = np.outer(w[:, :-1].min(axis=1), cast_a)
-        use_rated = (rated < 0) & (rated <= one)
-        use_one = (one < 0) & ~use_rated
-        delta += use_rated.astype(np.int64) @ rates_a
-        delta[np.arange(len(w)), w[:, :-1].argmin(axis=1)] += use_one.astype(np.int64) @ cast_a
+    listed = _Listed(votes, cast, at_rates, np.isin(state, list(tf.COUNTED_STATES)), state == "observed", state == "annulled")
 
     def outcome(v: np.ndarray) -> Outcome:
         return decide(dict(zip(ids, (int(x) for x in v[:-1]), strict=True)), 0, 0, int(v.sum()), rules)
 
     now = outcome(now_votes)
     found = {_key(now): now}
-    for scenario in now_votes + delta:
+    conditions = _conditions(len(ids), election)
+    singles = now_votes + listed.scenarios(conditions.rows)
+    # The choices that reach the top places (the runoff's, and one more) now or in a single push:
+    # only their conditions can decide an outcome, so only theirs are pushed two at a time.
+    places = rules.runoff_size + 1
+    tops = np.argsort(-np.vstack([now_votes, singles])[:, :-1], axis=1, kind="stable")[:, :places]
+    doubles = now_votes + listed.scenarios(conditions.pairs(conditions.among({int(c) for c in tops.ravel()})))
+    for scenario in (*singles, *doubles):
         o = outcome(scenario)
         found.setdefault(_key(o), o)
     reachable = [o.describe(names) for k, o in found.items() if k != _key(now)]
