@@ -14,11 +14,12 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "forensics.md"
 
 
 def test_the_count_order_wording_quotes_the_measured_coverage() -> None:
+    """count_order still holds its own copy of the words (its owner's file): until it imports them,
+    the two must say the same figures."""
     said = held_out_by_area()
-    assert said.endswith(
-        "held the final margin 91 times in 100 on Bolivia 2019, 99 on the Peru 2021 runoff and 100 on Russia 2012"
-    )
-    assert said == count_order.HELD_OUT_BY_AREA  # until count_order imports it: the same words, not a second figure
+    for election, covered in SORTED_HOLD_OUTS.covered.items():
+        assert f"{covered} on {election}" in said or f"{covered} times in 100 on {election}" in said
+    assert said == count_order.HELD_OUT_BY_AREA
 
 
 def test_the_docs_coverage_table_gives_the_same_figures() -> None:
