@@ -23,20 +23,20 @@ Two conditions at once. An outcome is a conjunction: Bolivia's "40 % with a 10-p
 share and a lead, both met; a runoff between A and C instead of A and B needs C ahead of B and A
 short of every threshold. Pushed one at a time, a condition can be met while the other is lost:
 counting the sheets that lift the leader's lead can drop its share under 40 %, and those that lift
-its share can lose the lead (``tests/unit/disputes/test_disputes_listed_outcomes.py``: five
-observed sheets, the outright win found only with both pushed). So each pair of conditions that
-name only the choices reaching the top places (the runoff's and one more, now or in a single push)
-is pushed too, as one sum with both in votes. Against brute force on random four-choice cases
-(``benchmarks/listed_outcomes_brute.py``: seven listed sheets, each counted or not, 300 cases a rule
-and profile near its thresholds with close places: Bolivia's rule at two profiles, Chile's, Russia
-2012's on ballots), one condition at a time missed an outcome in 1 of the 1,200 cases (Bolivia's
-outright win above), two at a time in none. It is not exhaustive: meeting two linear conditions at
-once over the tables' few outcomes each is a knapsack, and an outcome that only a trade-off other
-than equal weight reaches, or that needs three conditions pushed together, can still be missed. Nor
-does it look for **ties** (the deciding places exactly level: the count names nobody): a push goes
-as far as it can, past a tie, and an exact equality is a sum of the tables' outcomes hitting one
-value; brute force reached a tie the search did not in 0, 4, 79 and 86 of those cases a rule.
-``found_by`` says how the search went.
+its share can lose the lead (``tests/unit/disputes/test_disputes_listed_outcomes.py``: five observed
+sheets, the outright win found only with both pushed). So each pair of conditions that name only the
+choices at the deciding places (now or in an outcome found one at a time, and the next one now; at
+most :data:`PAIRED`) is pushed too, as one sum with both in votes. Against brute force on random
+four-choice cases (``benchmarks/listed_outcomes_brute.py``: seven listed sheets, each counted or
+not, 300 cases a rule and profile near its thresholds with close places: Bolivia's rule at two
+profiles, Chile's, Russia 2012's on ballots), one condition at a time missed an outcome in 1 of the
+1,200 cases (Bolivia's outright win above), two at a time in none. It is not exhaustive: meeting two
+linear conditions at once over the tables' few outcomes each is a knapsack, and an outcome that only
+a trade-off other than equal weight reaches, or that needs three conditions pushed together, can
+still be missed. Nor does it look for **ties** (the deciding places exactly level: the count names
+nobody): a push goes as far as it can, past a tie, and an exact equality is a sum of the tables'
+outcomes hitting one value; brute force reached a tie the search did not in 0, 4, 80 and 86 of those
+cases a rule. ``found_by`` says how the search went.
 
 The void rule is left to the docket's weighing (``stakes``' ``void``): a list's annulled sheets
 already hold their ballots as the rules count them, so moving them changes null and cast in ways
@@ -59,10 +59,14 @@ from escrutinio.domain.rules import Outcome, decide
 
 FOUND_BY = (
     "each condition of the rule pushed as far as the listed tables' outcomes allow, then each pair of conditions "
-    "of the choices that can reach the top places pushed together"
+    "of the choices at the deciding places pushed together"
 )
-CHUNK = 512
-"""Conditions pushed at once: a chunk's table of conditions × tables stays a few tens of megabytes."""
+CELLS = 2_000_000
+"""Conditions × listed tables weighed at once: a chunk's table stays at 16 MB, however long the list."""
+PAIRED = 4
+"""The most choices whose conditions are pushed two at a time (those at the deciding places now or
+in an outcome found one condition at a time, and the next one now; the most voted first): four
+keep the pairs at about 1,500 under Bolivia's rule, a few seconds on a list of every table."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,8 @@ class _Listed:
 
     def scenarios(self, w: np.ndarray) -> np.ndarray:
         """:meth:`push` a chunk of rows at a time."""
-        parts = [self.push(w[i : i + CHUNK]) for i in range(0, len(w), CHUNK)]
+        chunk = max(1, CELLS // max(1, len(self.votes)))
+        parts = [self.push(w[i : i + chunk]) for i in range(0, len(w), chunk)]
         return np.vstack(parts) if parts else np.zeros((0, self.votes.shape[1]), dtype=np.int64)
 
 
@@ -196,13 +201,16 @@ def listed_outcomes(frame: pl.DataFrame, tables: Sequence[str], election: Electi
     now = outcome(now_votes)
     found = {_key(now): now}
     conditions = _conditions(len(ids), election)
-    singles = now_votes + listed.scenarios(conditions.rows)
-    # The choices that reach the top places (the runoff's, and one more) now or in a single push:
-    # only their conditions can decide an outcome, so only theirs are pushed two at a time.
-    places = rules.runoff_size + 1
-    tops = np.argsort(-np.vstack([now_votes, singles])[:, :-1], axis=1, kind="stable")[:, :places]
-    doubles = now_votes + listed.scenarios(conditions.pairs(conditions.among({int(c) for c in tops.ravel()})))
-    for scenario in (*singles, *doubles):
+    for scenario in now_votes + listed.scenarios(conditions.rows):
+        o = outcome(scenario)
+        found.setdefault(_key(o), o)
+    # The choices at the deciding places now or in an outcome found, and the next one now: only
+    # their conditions decide those outcomes, so only theirs are pushed two at a time.
+    order = [int(c) for c in np.argsort(-now_votes[:-1], kind="stable")]
+    position = {c: i for i, c in enumerate(ids)}
+    deciding = {position[c] for o in found.values() for c in (o.winner, *o.runoff) if c is not None}
+    paired = sorted(deciding | set(order[: rules.runoff_size + 1]), key=order.index)[:PAIRED]
+    for scenario in now_votes + listed.scenarios(conditions.pairs(conditions.among(set(paired)))):
         o = outcome(scenario)
         found.setdefault(_key(o), o)
     reachable = [o.describe(names) for k, o in found.items() if k != _key(now)]
