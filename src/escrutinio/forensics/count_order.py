@@ -63,6 +63,7 @@ from scipy.spatial import cKDTree
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import count_order_error
 from escrutinio.forensics import frames as fr
+from escrutinio.forensics.measured import held_out_by_area
 from escrutinio.forensics.results import ForensicResult, choice_word, level_word, not_applicable
 
 STRATA = (tf.POLLING_PLACE, tf.DISTRICT, tf.PROVINCE, tf.DEPARTMENT, "national")
@@ -924,16 +925,6 @@ def test(
     )
 
 
-HELD_OUT_BY_AREA = (
-    "on finished counts read area by area (sorted by geography, 10 to 50 % held out), its interval held the final "
-    "margin 97 times in 100 on Bolivia 2019, 99 on the Peru 2021 runoff and 100 on Russia 2012"
-)
-"""What the projection misses where the late tables are whole stretches of the map, measured
-(``benchmarks/count_order_coverage.py --trials 100``, its "sorted" rows; docs/forensics.md): said beside a
-final margin outside the interval, so that a reader weighs the miss against how often the method
-misses on clean counts."""
-
-
 def _outside_words(realised: float, last: Mapping, w_name: str, r_name: str, projected_from: str) -> str:
     """A final margin outside the interval, as what is observed and no more: by how much, which way,
     and what the projection cannot see. Why: the miss says that the late tables voted unlike
@@ -948,7 +939,7 @@ def _outside_words(realised: float, last: Mapping, w_name: str, r_name: str, pro
         f"{projected_from}). That is what is observed, not "
         "its cause: the projection "
         "sees only where the late tables are, and late tables can differ from the early ones of their own areas for "
-        f"plain reasons (remote tables travel further and are counted last); {HELD_OUT_BY_AREA}."
+        f"plain reasons (remote tables travel further and are counted last); {held_out_by_area()}."
     )
 
 

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from escrutinio.forensics import count_order, simulate
+from escrutinio.forensics.measured import held_out_by_area
 
 
 def test_count_order_final_margin_outside_says_by_how_much_and_no_cause() -> None:
@@ -28,7 +29,7 @@ def test_count_order_final_margin_outside_says_by_how_much_and_no_cause() -> Non
     assert e["outside_interval_by_points"] == pytest.approx(e["realised_margin_points"] - e["high"])
     beyond = f"by {e['outside_interval_by_points']:.3f} points beyond the interval's upper end"
     assert f"the late tables moved the margin further toward A than where they are explains, {beyond}" in r.reading
-    assert "That is what is observed, not its cause" in r.reading and count_order.HELD_OUT_BY_AREA in r.reading
+    assert "That is what is observed, not its cause" in r.reading and held_out_by_area() in r.reading
     assert "worth explaining" not in r.reading
 
 
