@@ -56,6 +56,16 @@ def forensics_command(
             "not a snapshot's own). Default: the times the log recorded each sheet",
         ),
     ] = None,
+    places: Annotated[
+        Path | None,
+        typer.Option(
+            "--places",
+            help="CSV (or .csv.gz) of each table's polling-place coordinates for the count order: a table column "
+            "(as --order takes) and latitude and longitude, or lat and lon, in degrees (empty: unknown), e.g. "
+            "Bolivia's final_computo.csv.gz as it is. A place with nothing counted is then projected from its "
+            "nearest counted place; the result names the file, whose coordinates are taken as it gives them",
+        ),
+    ] = None,
     alpha: Annotated[str | None, typer.Option("--alpha", help="Significance level (default 0.05)")] = None,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Seed of the resampling: Monte Carlo nulls, the count order's interval")
@@ -86,6 +96,7 @@ def forensics_command(
         by=by,
         claims=claims,
         order=order,
+        places=places,
         report=report,
         alpha=parse_alpha(alpha),
         seed=seed,

@@ -37,6 +37,7 @@ class ForensicsOptions:
     by: str | None = None
     claims: Path | None = None
     order: Path | None = None
+    places: Path | None = None
     report: Path | None = None
     alpha: float = 0.05
     seed: int = 0
@@ -268,6 +269,9 @@ class ForensicsService:
         order_label = order_note = None
         if o.tests is None or "count_order" in o.tests or o.order is not None:
             frame, order_label, order_note = self._with_order(frame, o.order)
+        places_note = None
+        if o.places is not None:  # read whenever given (its errors are the option's), joined for count order only
+            frame, places_note, o = self._with_places(frame, o)
         column_names = self.column_names(frame)
         # Readings name choices as the report does: the candidate (or the list), not the id alone.
         names = {c.id: c.candidate or c.name or c.id for c in self.session.election().contest.choices}
@@ -291,7 +295,7 @@ class ForensicsService:
             )
         except ValueError as exc:
             raise EscrutinioError(str(exc)) from None
-        notes = [n for n in (order_note, self.abroad_not_marked()) if n is not None]
+        notes = [n for n in (order_note, places_note, self.abroad_not_marked()) if n is not None]
         return replace(result, notes=(*result.notes, *notes)) if notes else result
 
     def write_report(self, result: SuiteResult, directory: Path) -> Path:
@@ -350,6 +354,53 @@ class ForensicsService:
             .rename({"_rank": tf.ORDER})
         )
         return out, label, note
+
+    def _with_places(self, frame: Any, o: ForensicsOptions) -> tuple[Any, str | None, ForensicsOptions]:
+        """The frame with each table's polling-place coordinates from ``o.places`` (``latitude``,
+        ``longitude``; NaN where unknown), and the options telling count order the file's name.
+
+        Why only for count order: it is the one test that reads where places are (a place with
+        nothing counted projected from its nearest counted place); the others never see the columns.
+        Why the file's name goes with them: the coordinates are the file's, vouched for by nobody
+        here (Bolivia's have no documented origin), and the result must say whose they are. The
+        second value is a note, or None: how many of the file's tables are not in this election.
+        """
+        import polars as pl
+
+        from escrutinio.domain import table_frame as tf
+        from escrutinio.formats.places_list import read_places
+
+        assert o.places is not None
+        try:
+            places = read_places(o.places, known=set(frame[tf.TABLE].cast(pl.Utf8).to_list()))
+        except InputError as exc:  # one line, its first problem: "--places: FILE:LINE:FIELD: ... (and N more)"
+            from escrutinio.app.option_files import option_file_error
+
+            raise option_file_error(exc, "places") from None
+        left = places.not_in_election
+        note = (
+            None
+            if not left
+            else f"{left:,} of the {left + len(places.coordinates):,} tables in {places.source} are not in this "
+            "election: their coordinates are not used."
+        )
+        if o.tests is not None and "count_order" not in o.tests:
+            return frame, note, o
+        located = pl.DataFrame(
+            {
+                tf.TABLE: list(places.coordinates),
+                tf.LATITUDE: [lat for lat, _ in places.coordinates.values()],
+                tf.LONGITUDE: [lon for _, lon in places.coordinates.values()],
+            },
+            schema={tf.TABLE: pl.Utf8, tf.LATITUDE: pl.Float64, tf.LONGITUDE: pl.Float64},
+        )
+        out = (
+            frame.drop([c for c in (tf.LATITUDE, tf.LONGITUDE) if c in frame.columns])
+            .with_columns(pl.col(tf.TABLE).cast(pl.Utf8))
+            .join(located, on=tf.TABLE, how="left")
+        )
+        tuning = {**o.tuning, "count_order": {**o.tuning.get("count_order", {}), "places_source": places.source}}
+        return out, note, replace(o, tuning=tuning)
 
     def arrival_order(self) -> tuple[dict[str, int] | None, str | None]:
         """Table -> rank of the moment the log recorded its current sheet (ties share a rank), and

@@ -219,6 +219,16 @@ def _nearest_rates(
     (0.655 against 1.107 on sorted stretches, 5.7 against 9.7 on whole localities). Only where the
     district has counted places: a whole municipality or department late would take the rates of a
     few places across its border (whole departments late: 25 points off)."""
+    for mine, donor in nearest_counted(has, place, level_keys, xyz):
+        out[mine] = rate[donor]
+
+
+def nearest_counted(
+    has: np.ndarray, place: np.ndarray, level_keys: list[np.ndarray], xyz: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(places with nothing counted that :func:`_nearest_rates` projects from a neighbour, the nearest
+    counted place of each), one pair per side (domestic, abroad): apart so that the result can say
+    how many late tables stood on a neighbour."""
     n_places = len(has)
     p_xyz = np.full((n_places, 3), np.nan)
     p_xyz[place] = xyz
@@ -230,13 +240,15 @@ def _nearest_rates(
     located = np.isfinite(p_xyz).all(axis=1)
     district_counted = np.bincount(district[has], minlength=int(district.max()) + 1) > 0
     todo = np.flatnonzero(~has & located & district_counted[district])
+    out = []
     for s in np.unique(side[todo]):
         donors = np.flatnonzero(has & located & (side == s))
         if len(donors) == 0:
             continue
         mine = todo[side[todo] == s]
         _, nearest = cKDTree(p_xyz[donors]).query(p_xyz[mine])
-        out[mine] = rate[donors[nearest]]
+        out.append((mine, donors[nearest]))
+    return out
 
 
 def _jackknifed(
@@ -645,6 +657,7 @@ def test(
     abroad: Collection[str] = (),
     level_names: Mapping[str, str] | None = None,
     choice_names: Mapping[str, str] | None = None,
+    places_source: str | None = None,
 ) -> ForensicResult:
     """The final margin projected from the tables counted so far (in the real order) to the rest.
 
@@ -665,6 +678,8 @@ def test(
     column -> the election's name) words the areas used as the election calls them: the finest one
     the election has (Peru: its districts), never a level it does not have (:func:`stratum_names`).
     ``choice_names`` (id -> the election's name) words the leader and runner-up; the estimates keep the ids.
+    ``places_source`` names the file the frame's ``latitude`` and ``longitude`` came from (``--places``):
+    the result says whose coordinates they are and how many late tables stood on a nearest place.
     """
     name = "count_order.projection"
     f = fr.counted(frame)
@@ -717,8 +732,8 @@ def test(
     fallback = f"like-sized {_plural(finest_word)} of {wider_word}"
     if coordinates is not None:
         fallback = (
-            f"the nearest counted {finest_word} where {wider_word} has counted ones (by the places' coordinates as "
-            f"the source gives them), else {fallback}"
+            f"the nearest counted {finest_word} where {wider_word} has counted ones (by the places' coordinates "
+            f"{_whose(places_source)}), else {fallback}"
         )
     w = cols.index(wcol)
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.float64)
@@ -878,6 +893,14 @@ def test(
         )
         if explained is None:
             reading = f"Cannot tell: {reading[0].lower()}{reading[1:]}"
+        if coordinates is not None:
+            n_near = _late_from_nearest(k, level_keys, coordinates)
+            reading = (
+                f"{reading} {n_near:,} of the {n - k:,} tables still to count {'was' if n_near == 1 else 'were'} "
+                f"projected from the nearest counted {finest_word}, by the coordinates {_whose(places_source)}"
+                + ("" if places_source is None else ": taken as that file gives them; where they come from is for it to say")
+                + "."
+            )
         if final:
             point_error = _point_error(votes, size, k, level_keys, w, rival, coordinates)
             reading = f"{reading} {_point_error_words(point_error, 100 * realised, last, w_name, finest_word, fallback)}"
@@ -916,6 +939,13 @@ def test(
             "late_shift_explained": None if not told else explained,
             "share_from_coarser_areas": None if not told else last["share_from_coarser_areas"],
             "cuts": proj,
+            "places": None
+            if coordinates is None
+            else {
+                "source": places_source,
+                "tables_located": int(np.isfinite(coordinates).all(axis=1).sum()),
+                "late_tables_from_nearest_place": None if not told else _late_from_nearest(judged_k, level_keys, coordinates),
+            },
         },
         null="two-stage bootstrap within areas (donor tables, then each uncounted table)",
         draws=bootstrap,
@@ -923,6 +953,22 @@ def test(
         status="ok" if told and explained is not None else "not_applicable",
         decided=None if not told or explained is None else not explained,
     )
+
+
+def _whose(places_source: str | None) -> str:
+    """Whose the coordinates are, in words: the person's file (``--places``), or the frame's source.
+    Why said at all: nobody here vouches for them (Bolivia's cómputo gives no origin for its own)."""
+    if places_source is None:
+        return "as the source gives them"
+    return f"in {places_source}, the file given"
+
+
+def _late_from_nearest(k: int, level_keys: list[np.ndarray], coordinates: np.ndarray) -> int:
+    """How many of the tables after the first ``k`` (counted) are projected from a nearest counted place."""
+    place = level_keys[0]
+    has = np.bincount(place[:k], minlength=int(place.max()) + 1) > 0
+    near = [mine for mine, _ in nearest_counted(has, place, level_keys, coordinates)]
+    return int(np.isin(place[k:], np.concatenate(near)).sum()) if near else 0
 
 
 def _outside_words(realised: float, last: Mapping, w_name: str, r_name: str, projected_from: str) -> str:
