@@ -21,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from escrutinio.formats.table_list import COLUMNS, read_listed_rows
+from escrutinio.formats.table_list import COLUMNS, KnownTables, read_listed_rows
 
 LATITUDE_NAMES = ("latitude", "lat")
 LONGITUDE_NAMES = ("longitude", "lon")
@@ -45,8 +45,11 @@ def read_places(path: Path, known: Collection[str] | None = None) -> Places:
     """The coordinates of each listed table; every malformed row is an error naming ``file:line:field``.
 
     The file is read as every list of tables is (:func:`~escrutinio.formats.table_list.read_listed_rows`:
-    its header in any case, ragged rows, quotes, gzip). A table not in ``known`` (the election's
-    tables) is counted, not refused: a file of places can cover more than one contest's tables.
+    its header in any case, ragged rows, quotes, gzip). With ``known`` (the election's tables) each id
+    is matched as ``--order`` matches it (:class:`~escrutinio.formats.table_list.KnownTables`:
+    ``52235`` is ``052235``) and the coordinates are keyed by the election's id; a table not in the
+    election is counted, not refused (a file of places can cover more than one contest's tables), and
+    an id that matches two of its tables is an error.
     """
     listed = read_listed_rows(path, EXPECTED)
     problems = listed.problems
@@ -63,26 +66,34 @@ def read_places(path: Path, known: Collection[str] | None = None) -> Places:
     found: dict[str, tuple[float, float]] = {}
     first_line: dict[str, int] = {}
     unknown: set[str] = set()
+    tables = KnownTables(known) if known is not None else None
     for row in listed.rows:
         where = _coordinates(row.fields.get(lat_name, ""), row.fields.get(lon_name, ""), lat_name, lon_name)
         if isinstance(where, _Bad):
             problems.add(row.line, where.field, where.message)
             continue
         lat, lon = where
-        if known is not None and row.table not in known:
-            unknown.add(row.table)
-            continue
-        before = found.get(row.table)
+        table = row.table
+        if tables is not None:  # matched as --order matches (``52235`` is ``052235``), keyed by the election's id
+            match = tables.find(table)
+            if match is None:
+                why = tables.why_not(table)
+                if why != f"table {table!r} is not in this election":  # two of its tables: which is meant?
+                    problems.add(row.line, listed.column, why)
+                unknown.add(table)
+                continue
+            table = match
+        before = found.get(table)
         if before is not None and not math.isnan(before[0]) and not math.isnan(lat) and before != (lat, lon):
             problems.add(
                 row.line,
                 lat_name,
-                f"table {row.table!r} is given two places' coordinates: {before[0]}, {before[1]} on line "
-                f"{first_line[row.table]} and {lat}, {lon} here: expected one place per table",
+                f"table {table!r} is given two places' coordinates: {before[0]}, {before[1]} on line "
+                f"{first_line[table]} and {lat}, {lon} here: expected one place per table",
             )
             continue
         if before is None or math.isnan(before[0]):
-            found[row.table], first_line[row.table] = (lat, lon), row.line
+            found[table], first_line[table] = (lat, lon), row.line
     if not listed.rows and not problems.total:
         problems.add(1, listed.column, f"no table is listed under the header: expected {EXPECTED}")
     problems.raise_if_any()

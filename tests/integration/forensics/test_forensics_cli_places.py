@@ -31,6 +31,10 @@ TREP_HALT = "trep_acta.2019.10.20.19.40.57.csv"
             "table,lat,lon\n000001,-12,-77\n000002,-13,-76\n000001,-12.5,-77\n",
             ":4:lat: table '000001' is given two places' coordinates: -12.0, -77.0 on line 2 and -12.5, -77.0 here",
         ),
+        (
+            "table,lat,lon\n1,-12,-77\n000001,-12.5,-77\n",
+            ":3:lat: table '000001' is given two places' coordinates: -12.0, -77.0 on line 2",
+        ),
         ("table,lat,lon,extra\n000001,-12,-77\n", ":2:extra: expected 4 fields as the header has"),
         ("table,lat,lon\n", ":1:table: no table is listed under the header"),
     ],

@@ -55,3 +55,12 @@ def test_places_file_gzip_with_a_byte_order_mark_and_empty_cells(tmp_path: Path)
     places = read_places(path, known={"1001", "1002"})
     assert places.source == "places.csv.gz" and places.not_in_election == 0
     assert places.coordinates["1001"] == (52.5, 13.3) and all(math.isnan(v) for v in places.coordinates["1002"])
+
+
+def test_places_ids_match_the_election_as_order_matches_them(tmp_path: Path):
+    """``52235`` is ONPE's ``052235`` (a list through a spreadsheet): keyed by the election's id; an id
+    matching none is counted apart."""
+    path = tmp_path / "places.csv"
+    path.write_text("table,lat,lon\n52235,-12,-77\n7,1,1\n")
+    places = read_places(path, known={"052235", "052236"})
+    assert places.coordinates == {"052235": (-12.0, -77.0)} and places.not_in_election == 1
