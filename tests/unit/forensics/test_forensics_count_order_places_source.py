@@ -7,7 +7,6 @@ import gzip
 import math
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
@@ -18,18 +17,16 @@ from escrutinio.formats.places_list import read_places
 def test_forensics_count_order_names_the_places_file_and_counts_the_late_tables_on_a_neighbour():
     """Every late table of a place with nothing counted, in a district with counted places, stands on
     a neighbour: counted here by hand over the frame and held against the result's figure."""
-    f = simulate.synthetic_election(3000, seed=5)
-    rng = np.random.default_rng(1)
-    places = f[tf.POLLING_PLACE].unique().sort()
-    spot = pl.DataFrame(
-        {
-            tf.POLLING_PLACE: places,
-            tf.LATITUDE: rng.uniform(-20, -10, len(places)),
-            tf.LONGITUDE: rng.uniform(-70, -60, len(places)),
-        }
+    f = simulate.synthetic_election(2000, seed=7)
+    # Each place somewhere in a 10-degree square, by its rank among the places (any spread will do).
+    rank = pl.col(tf.POLLING_PLACE).rank("dense").cast(pl.Float64)
+    spot = (
+        f.select(tf.POLLING_PLACE)
+        .unique()
+        .with_columns((-10 - (rank * 7.3) % 10).alias(tf.LATITUDE), (-60 - (rank * 3.1) % 10).alias(tf.LONGITUDE))
     )
-    first = f.sample(fraction=0.8, seed=3)["table"].implode()
-    f = f.with_columns(pl.when(pl.col("table").is_in(first)).then(1).otherwise(None).cast(pl.Int64).alias("order"))
+    late = set(f.sample(fraction=0.25, seed=4)["table"].to_list())
+    f = f.with_columns(pl.when(pl.col("table").is_in(list(late))).then(None).otherwise(1).cast(pl.Int64).alias("order"))
     located = f.join(spot, on=tf.POLLING_PLACE, how="left")
     r = count_order.test(located, winner="A", checkpoints=(), places_source="places.csv")
     late = located.filter(pl.col("order").is_null())
