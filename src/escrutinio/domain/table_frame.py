@@ -21,9 +21,10 @@ Columns (all vote counts are non-negative Int64; never floats):
 - ``order``: position of the sheet's latest state change in the event log (Int64; the count
   order), null for tables with no sheet.
 - ``latitude``, ``longitude`` (optional, Float64 degrees): the table's polling place as its source
-  gives it, null where unknown. No reader fills them yet; the count-order projection uses them where
-  a frame has them (``forensics.count_order.place_coordinates``). Their origin is the source's to
-  document (Bolivia's recintos': not documented).
+  gives it, null where unknown. No load fills them; ``forensics --places FILE`` joins them from a
+  person's file for the count order (``app.forensics``), whose projection uses them where a frame
+  has them (``forensics.count_order.place_coordinates``). Their origin is the source's to document
+  (Bolivia's recintos': not documented).
 """
 
 from __future__ import annotations
