@@ -802,6 +802,8 @@ def test(
     too_coarse = last["share_from_coarser_areas"] > MOST_COARSE
     explained: bool | None = None if too_coarse or not final else (False if not inside else (True if informative else None))
     point_error: dict[str, dict[str, float]] | None = None
+    # How many late tables stood on a neighbour's rate, said in words and in the estimates (whose places).
+    n_near = _late_from_nearest(judged_k, level_keys, coordinates) if told and coordinates is not None else None
     if not told:
         reading = (
             f"Every counted table is in {order_label} with no earlier cut to project from, so the count is "
@@ -893,8 +895,7 @@ def test(
         )
         if explained is None:
             reading = f"Cannot tell: {reading[0].lower()}{reading[1:]}"
-        if coordinates is not None:
-            n_near = _late_from_nearest(k, level_keys, coordinates)
+        if n_near is not None:
             reading = (
                 f"{reading} {n_near:,} of the {n - k:,} tables still to count {'was' if n_near == 1 else 'were'} "
                 f"projected from the nearest counted {finest_word}, by the coordinates {_whose(places_source)}"
@@ -944,7 +945,7 @@ def test(
             else {
                 "source": places_source,
                 "tables_located": int(np.isfinite(coordinates).all(axis=1).sum()),
-                "late_tables_from_nearest_place": None if not told else _late_from_nearest(judged_k, level_keys, coordinates),
+                "late_tables_from_nearest_place": n_near,
             },
         },
         null="two-stage bootstrap within areas (donor tables, then each uncounted table)",
