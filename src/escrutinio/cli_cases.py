@@ -406,6 +406,8 @@ def stakes_command(
         from escrutinio.parsing import InputError
 
         raise InputError("--per-table: expected --claims too: it writes the outcomes of the tables a list names")
+    if per_table is not None:
+        _check_per_table(per_table)
     result = _session(db).stakes.report(listed=claims)
     if per_table is not None:
         _write_per_table(result["listed"]["per_table"], per_table)
@@ -443,6 +445,28 @@ def stakes_command(
         from escrutinio.app.stakes import listed_lines
 
         typer.echo("\n".join(listed_lines(result["listed"])))
+
+
+def _check_per_table(path: Path) -> None:
+    """Refuse a ``--per-table`` file that cannot be written before the stakes are weighed, in one line
+    naming the option (exit 2, as ``forensics --report``): it failed only after the computation, as a
+    bare OS error (exit 1) with nothing written."""
+    import os
+
+    from escrutinio.parsing import InputError
+
+    target = path if path.exists() else path.parent
+    why = (
+        "a folder is there, not a file"
+        if path.is_dir()
+        else "no such folder"
+        if not path.parent.is_dir()
+        else "permission denied"
+        if not os.access(target, os.W_OK)
+        else None
+    )
+    if why is not None:
+        raise InputError(f"--per-table: cannot write {path} ({why})")
 
 
 def _write_per_table(rows: list[dict[str, Any]], path: Path) -> None:

@@ -34,3 +34,16 @@ def test_each_listed_table_is_a_row_of_the_per_table_csv(tmp_path: Path) -> None
             assert int(row[f"margin_change_{o['outcome']}"]) == o["margin_change"]
     alone = _cli(db, "stakes", "--per-table", str(out_csv))
     assert alone.returncode == 2 and alone.stderr.startswith("error: --per-table: expected --claims too")
+
+
+def test_a_per_table_file_that_cannot_be_written_is_refused_before_the_stakes(tmp_path: Path) -> None:
+    """A path in no folder, or a folder, is a usage error named in one line (exit 2), found before the
+    stakes are weighed: it failed after them with a bare ``[Errno 2]`` and exit 1."""
+    db = tmp_path / "s.db"
+    assert _cli(db, "load", str(write(tmp_path / "a.csv")), "--election", "peru-2021-runoff").returncode == 0
+    listed = tmp_path / "list.csv"
+    listed.write_text("MESA_DE_VOTACION\n000004\n")
+    for path, why in ((tmp_path / "nope" / "pt.csv", "no such folder"), (tmp_path, "a folder is there, not a file")):
+        out = _cli(db, "stakes", "--claims", str(listed), "--per-table", str(path))
+        assert out.returncode == 2, out.stderr
+        assert out.stderr == f"error: --per-table: cannot write {path} ({why})\n", out.stderr
