@@ -123,6 +123,10 @@ def forensics_command(
             sys.stderr.write(f"note: {note}\n")
     else:
         typer.echo(result.to_text())
+    if failed := result.failed:  # the other families' results are printed above; exit 0 only on success
+        names = ", ".join(r.family for r in failed)
+        sys.stderr.write(f"error: the {names} test{'s' if len(failed) > 1 else ''} failed to run (see its result)\n")
+        raise typer.Exit(1)
 
 
 def _run_with_progress(session: Session, options):  # type: ignore[no-untyped-def]

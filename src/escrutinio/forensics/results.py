@@ -27,11 +27,14 @@ STATUS_OK = "ok"
 STATUS_NOT_APPLICABLE = "not_applicable"
 STATUS_ERROR = "error"
 
-FLAGGED, NOT_FLAGGED, CANNOT_TELL, LISTED = "flagged", "not flagged", "cannot tell", "listed"
+FLAGGED, NOT_FLAGGED, CANNOT_TELL, LISTED, ERROR = "flagged", "not flagged", "cannot tell", "listed", "error"
 
 
-def status_word(flagged: bool | None, *, listing: bool = False) -> str:
-    """The one word every skin prints for a test's outcome (a listing that ran: "listed")."""
+def status_word(flagged: bool | None, *, listing: bool = False, error: bool = False) -> str:
+    """The one word every skin prints for a test's outcome (a listing that ran: "listed"; a family
+    that failed: "error", never "cannot tell", which says the data could not answer)."""
+    if error:
+        return ERROR
     if listing:
         return LISTED
     return CANNOT_TELL if flagged is None else (FLAGGED if flagged else NOT_FLAGGED)
@@ -156,7 +159,7 @@ class ForensicResult:
             "kind": "listing" if listed else "test",
             "family": self.family,
             "flagged": flagged,
-            "status": status_word(flagged, listing=listed and self.status == STATUS_OK),
+            "status": status_word(flagged, listing=listed and self.status == STATUS_OK, error=self.status == STATUS_ERROR),
             "p_value": self.p_value,
             "estimates": self.estimates,
             "null": {"distribution": self.null, "draws": self.draws},
@@ -330,6 +333,11 @@ class SuiteResult:
             }
         )
 
+    @property
+    def failed(self) -> list[ForensicResult]:
+        """The results of families that failed to run (status "error"): the CLI exits non-zero on any."""
+        return [r for r in self.results if r.status == STATUS_ERROR]
+
     def csv_rows(self) -> list[dict[str, Any]]:
         """One row per result with the stable columns of :data:`CSV_COLUMNS` (estimates included)."""
         return [csv_row(d) for d in self.to_dict(with_figures=False)["results"]]
@@ -356,7 +364,7 @@ class SuiteResult:
         listings = [r for r in self.results if r.is_listing]
         for r in self.results:
             if not r.is_listing:
-                lines += self._block(r, status_word(r.flagged(self.alpha)))
+                lines += self._block(r, status_word(r.flagged(self.alpha), error=r.status == STATUS_ERROR))
         if listings:
             lines += ["", LISTINGS_HEADING]
             for r in listings:

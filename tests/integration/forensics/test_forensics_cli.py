@@ -325,3 +325,33 @@ def test_python_m_escrutinio_runs_the_cli(store: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["results"][0]["family"] == "digits"
+
+
+_FAILING_FINGERPRINT = (
+    "import sys\n"
+    "from escrutinio.forensics import fingerprint\n"
+    "def broken(*args, **kwargs):\n"
+    "    raise RuntimeError('a bug in the fingerprint')\n"
+    "fingerprint.test = broken\n"
+    "from escrutinio.cli import main\n"
+    "sys.argv[0] = 'escrutinio'\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_family_that_fails_is_an_error_and_the_command_exits_non_zero(store: Path, fmt: str) -> None:
+    """A family that raises (here the fingerprint, made to fail) is shown as "error", not "cannot tell"
+    (which says the data could not answer), the other families' results are still printed, and the
+    command exits 1 naming the family: it printed "cannot tell" and exited 0."""
+    args = ["--db", str(store), "forensics", "--tests", "fingerprint,integer", "--format", fmt]
+    out = subprocess.run([sys.executable, "-c", _FAILING_FINGERPRINT, *args], capture_output=True, text=True)
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    assert out.stderr.endswith("error: the fingerprint test failed to run (see its result)\n"), out.stderr
+    if fmt == "json":
+        results = {r["name"]: r for r in json.loads(out.stdout)["results"]}
+        assert results["fingerprint.error"]["status"] == "error" and results["fingerprint.error"]["flagged"] is None
+        assert "a bug in the fingerprint" in results["fingerprint.error"]["wording"]
+        assert results["integer_peaks.either"]["status"] in ("flagged", "not flagged", "cannot tell")
+    else:
+        assert "      error  fingerprint.error" in out.stdout and "integer_peaks.either" in out.stdout, out.stdout

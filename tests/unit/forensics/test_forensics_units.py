@@ -231,6 +231,19 @@ def test_forensics_result_to_dict_is_json(clean):
     assert "never a verdict" in res.to_text()
 
 
+def test_forensics_a_failing_family_is_an_error_not_cannot_tell(clean):
+    """A family that raises (an option it does not take) is "error" in JSON, the text and ``failed``, not
+    "cannot tell" (which says the data could not answer); the other families still run."""
+    res = suite.run_suite(
+        clean, winner="A", choices=["A", "B"], tests=["fingerprint", "digits"], options={"fingerprint": {"bogus": 1}}
+    )
+    assert [r.test for r in res.failed] == ["fingerprint.error"]
+    d = {r["name"]: r for r in res.to_dict()["results"]}
+    assert d["fingerprint.error"]["status"] == "error" and d["fingerprint.error"]["flagged"] is None
+    assert "      error  fingerprint.error" in res.to_text()
+    assert any(r.family == "digits" and r.status == "ok" for r in res.results)
+
+
 def test_forensics_suite_progress_and_subset(clean):
     seen = []
     res = suite.run_suite(
