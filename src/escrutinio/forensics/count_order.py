@@ -62,6 +62,7 @@ from scipy.spatial import cKDTree
 
 from escrutinio.domain import table_frame as tf
 from escrutinio.forensics import count_order_error
+from escrutinio.forensics import count_order_verdict as verdicts
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics.measured import held_out_by_area
 from escrutinio.forensics.results import ForensicResult, choice_word, level_word, not_applicable
@@ -772,6 +773,9 @@ def test(
             coarse=coarse_idx,
             coordinates=coordinates,
         )
+        if last:
+            judged_draws, judged_counted = draws, counted
+        ends = verdicts.interval_ends(draws, alpha, INTERVAL_QUANTILE)
         so_far = votes[:k].sum(axis=0)
         coarse = np.isin(imputation_levels(counted, level_keys, min_donors), coarse_idx)
         proj.append(
@@ -780,8 +784,8 @@ def test(
                 "fraction_counted": k / n,
                 "margin_so_far_points": 100 * float(_stat(so_far[None, :], w, rival)[0]),
                 "projected_margin_points": 100 * point,
-                "low": 100 * float(np.quantile(draws, 0.025, method=INTERVAL_QUANTILE)),
-                "high": 100 * float(np.quantile(draws, 0.975, method=INTERVAL_QUANTILE)),
+                "low": 100 * ends[0],
+                "high": 100 * ends[1],
                 "imputed_by_level": _by_name(used, strata, names),
                 "tables_from_coarser_areas": int(coarse.sum()),
                 "share_from_coarser_areas": float(size[k:][coarse].sum() / max(float(size[k:].sum()), 1e-9)),
@@ -791,7 +795,34 @@ def test(
     w_name, r_name = choice_word(w_id, choice_names), choice_word(r_id, choice_names)
     last = next(c for c in proj if c["tables_counted"] == judged_k)
     told = last["tables_counted"] < n  # a cut with tables still to count: a projection to judge
-    inside = last["low"] <= 100 * realised <= last["high"]
+    # The final margin against the judged cut's draws: a p-value, with more draws while it is at alpha
+    # (count_order_verdict), so the verdict does not turn on the seed; the interval's ends from all of them.
+    verdict = (
+        verdicts.decide(
+            judged_draws,
+            realised,
+            alpha,
+            lambda b, r: project(
+                votes,
+                size,
+                judged_counted,
+                level_keys,
+                w,
+                rival=rival,
+                bootstrap=b,
+                min_donors=min_donors,
+                rng=np.random.default_rng([seed, int(content[judged_k - 1]), r]),
+                coarse=coarse_idx,
+            )[1],
+            method=INTERVAL_QUANTILE,
+        )
+        if told and final
+        else None
+    )
+    if verdict is not None:
+        last.update(low=100 * verdict.low, high=100 * verdict.high)
+    at_edge = verdict is not None and verdict.outside is None
+    inside = verdict.outside is False if verdict is not None else last["low"] <= 100 * realised <= last["high"]
     informative = not last["low"] <= last["margin_so_far_points"] <= last["high"]
     # "Explained" needs an interval that says something: one that holds the final margin and leaves
     # out the margin at the cut (so it tells a late shift from none). Outside it: not explained. And
@@ -800,7 +831,9 @@ def test(
     # on how unlike areas vote, which the counted ones cannot say (the first 60 % of Bolivia by
     # department was "not explained" at +21.47 against a final +10.56, projected from the nation).
     too_coarse = last["share_from_coarser_areas"] > MOST_COARSE
-    explained: bool | None = None if too_coarse or not final else (False if not inside else (True if informative else None))
+    explained: bool | None = (
+        None if too_coarse or not final or at_edge else (False if not inside else (True if informative else None))
+    )
     point_error: dict[str, dict[str, float]] | None = None
     # How many late tables stood on a neighbour's rate, said in words and in the estimates (whose places).
     n_near = _late_from_nearest(judged_k, level_keys, coordinates) if told and coordinates is not None else None
@@ -857,10 +890,12 @@ def test(
             f"of valid votes. Projecting each table not yet counted from the votes per "
             f"{'elector' if electors else 'table'} already counted at its own {finest_word} ({'; '.join(how)}) "
             "gives a final margin of "
-            f"{last['projected_margin_points']:+.2f} points (95 % interval {last['low']:+.2f} to {last['high']:+.2f})"
+            f"{last['projected_margin_points']:+.2f} points ({100 * (1 - alpha):g} % interval {last['low']:+.2f} to "
+            f"{last['high']:+.2f})"
             + (
-                f"; the final count gave {100 * realised:+.2f}: of the {100 * realised - last['margin_so_far_points']:+.2f} "
-                f"points the margin moved after this cut, the projection accounts for "
+                f"; the final count gave {100 * realised:+.2f} ({verdicts.p_words(verdict, alpha)}): of the "
+                f"{100 * realised - last['margin_so_far_points']:+.2f} points the margin moved after this cut, the "
+                "projection accounts for "
                 f"{last['projected_margin_points'] - last['margin_so_far_points']:+.2f}. "
                 if final
                 else ". "
@@ -876,6 +911,8 @@ def test(
                 "they stand on how other areas voted, and the projection cannot say whether where the late tables "
                 "are explains the shift."
                 if too_coarse
+                else verdicts.edge_words(verdict, alpha, realised)
+                if verdict is not None and at_edge
                 else {
                     True: "The late shift is explained by where the late tables are: the interval holds the final "
                     "margin and not the margin at this cut.",
@@ -910,7 +947,7 @@ def test(
         test=name,
         statistic=None if not told else last["projected_margin_points"],
         statistic_name="projected_margin_points",
-        p_value=None,
+        p_value=None if verdict is None else verdict.p_value,
         interval=None if not told else (last["low"], last["high"]),
         reading=reading,
         caveats=(
@@ -930,9 +967,11 @@ def test(
             "high": None if not told else last["high"],
             "tables_without_sheet": n_pending,
             "realised_margin_points": 100 * realised if final else None,
-            "realised_inside_interval": None if not told or not final else inside,
+            "realised_inside_interval": None if not told or not final or at_edge else inside,
+            "p_value_monte_carlo_interval": None if verdict is None else [verdict.p_low, verdict.p_high],
+            "at_edge_of_interval": None if verdict is None else at_edge,
             "outside_interval_by_points": None
-            if not told or not final or inside
+            if not told or not final or inside or at_edge
             else max(100 * realised - last["high"], last["low"] - 100 * realised),
             "point_error_points": None if point_error is None else last["projected_margin_points"] - 100 * realised,
             "point_error_by_source": point_error,
@@ -949,7 +988,7 @@ def test(
             },
         },
         null="two-stage bootstrap within areas (donor tables, then each uncounted table)",
-        draws=bootstrap,
+        draws=bootstrap if verdict is None else verdict.draws,
         level=stratum_columns(f, len(level_keys))[0],
         status="ok" if told and explained is not None else "not_applicable",
         decided=None if not told or explained is None else not explained,

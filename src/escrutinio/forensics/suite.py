@@ -210,6 +210,7 @@ def run_suite(
                     frame,
                     winner=winner,
                     order_label=order_label,
+                    alpha=alpha,
                     seed=seed,
                     abroad=abroad,
                     level_names=names,
