@@ -245,10 +245,11 @@ def _decision(
     caveats: tuple[str, ...],
     details: dict[str, Any],
     p_words: str = "Monte Carlo p",
+    alpha: float = 0.05,
 ) -> ForensicResult:
     """A count of odd tables against the sum of Bernoulli(q_i) its null gives (``q`` per table):
     the Monte Carlo p (:func:`nulls.bernoulli_sum_p`), and a reading that says ``found`` then
-    ``pattern`` (p < 0.05) or ``usual``. Flagged means the count exceeds what the null explains.
+    ``pattern`` (p < ``alpha``, the run's level) or ``usual``. Flagged means the count exceeds what the null explains.
     ``p_words`` names the p where a reading gives more than one (which null it belongs to)."""
     expected = float(np.sum(q))
     p = nulls.bernoulli_sum_p(q, observed, draws=draws, seed=seed)
@@ -257,7 +258,7 @@ def _decision(
         statistic=observed,
         statistic_name=name,
         p_value=p,
-        reading=f"{found} ({fr.fmt_p(p, p_words)}). " + (pattern if p < 0.05 else usual),
+        reading=f"{found} ({fr.fmt_p(p, p_words)}). " + (pattern if p < alpha else usual),
         tables=tables,
         caveats=caveats,
         details={"expected": expected, **details},
@@ -277,9 +278,10 @@ def unanimous(
     min_group: int = 10,
     draws: int = NULL_DRAWS,
     seed: int = 0,
+    alpha: float = 0.05,
 ) -> ForensicResult:
     """Tables where one choice has 100 % of the valid votes, or a major choice 0 %, against the number
-    a clean election with the same local voting gives.
+    a clean election with the same local voting gives (flagged at p < ``alpha``).
 
     The null (:mod:`nulls`): each table's share for each choice is normal around its peers' median,
     with their spread less binomial noise, clipped to [0, 1] (so areas that vote nearly as one give
@@ -309,7 +311,7 @@ def unanimous(
     # How many unanimous tables chance gives rests on the far tail of local voting, which the body of the
     # peers (median, spread) does not pin down (nulls.unanimity_chances): a count beyond the thin tail
     # but not the thick one raises no alarm and gives no all-clear either.
-    between = nulls.bernoulli_sum_p(q, observed, draws=draws, seed=seed) >= 0.05 and p_thin < 0.05
+    between = nulls.bernoulli_sum_p(q, observed, draws=draws, seed=seed) >= alpha and p_thin < alpha
     result = _decision(
         test,
         "unanimous_tables",
@@ -326,6 +328,7 @@ def unanimous(
         pattern="More lopsided tables than even the thick tail of local voting explains is a pattern worth "
         "checking sheet by sheet.",
         p_words="Monte Carlo p under the thick tail",
+        alpha=alpha,
         usual=f"Cannot tell: more than a thin tail of local voting explains ({fr.fmt_p(p_thin, 'p under the thin tail')}), not "
         "more than a thick one; how many unanimous tables honest local voting gives depends on that tail, "
         "which the other tables of an area do not show."
@@ -425,7 +428,13 @@ def _permuted_pairs(
 
 
 def identical(
-    frame: pl.DataFrame, *, min_votes: int = 20, draws: int = NULL_DRAWS, seed: int = 0, district_name: str = "district"
+    frame: pl.DataFrame,
+    *,
+    min_votes: int = 20,
+    draws: int = NULL_DRAWS,
+    seed: int = 0,
+    district_name: str = "district",
+    alpha: float = 0.05,
 ) -> ForensicResult:
     """Pairs of tables in the same polling place with identical sheets, against the pairs the same
     identical sheets would make if the tables of each district sat in its polling places at random.
@@ -542,7 +551,7 @@ def identical(
         + (
             "Identical sheets gather in polling places more than chance places them: copied sheets are one way "
             "this arises; so are tiny, homogeneous places."
-            if p < 0.05
+            if p < alpha
             else "That is in line with chance coincidences."
         ),
         tables=tables,
@@ -742,8 +751,10 @@ def run(
     level_names: Mapping[str, str] | None = None,
     abroad_names: Mapping[str, str] | None = None,
     choice_names: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
 ) -> list[ForensicResult]:
-    """Every anomaly check, with its thresholds: ``turnout`` (list tables at or above it),
+    """Every anomaly check, with its thresholds (and the run's ``alpha``, which the tests' words follow):
+    ``turnout`` (list tables at or above it),
     ``null_share_at`` (null ballots as a share of cast), ``unanimous_votes`` (the least valid votes a
     table needs before one choice's 100 % counts). ``by`` is the level peers are read at.
 
@@ -765,9 +776,9 @@ def run(
         checks = (
             turnout_full(part, threshold=turnout),
             null_share(part, threshold=null_share_at),
-            unanimous(part, choices=choices, start=start, min_votes=unanimous_votes, draws=draws, seed=seed),
-            identical(part, draws=draws, seed=seed, district_name=district_name),
-            cast_outliers(part, start=start, level_names=names),
+            unanimous(part, choices=choices, start=start, min_votes=unanimous_votes, draws=draws, seed=seed, alpha=alpha),
+            identical(part, draws=draws, seed=seed, district_name=district_name, alpha=alpha),
+            cast_outliers(part, start=start, level_names=names, alpha=alpha),
         )
         out.append([_apart(result, population, part, names if population == "abroad" else None) for result in checks])
     by_check = [result for results in zip(*out, strict=True) for result in results]  # each check's populations together

@@ -567,6 +567,7 @@ def test(
     cluster: str | None = None,
     level_names: Mapping[str, str] | None = None,
     choice_names: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
 ) -> ForensicResult:
     """The fingerprint: decided on its tilt (:mod:`tilt`), fraud fractions read from the same tilt.
 
@@ -629,7 +630,7 @@ def test(
     # has no upper end the model can give, so it is not pinned to the floor (0.80, 0.80, 0.80 read as
     # an estimate known to the hundredth).
     f_i_iv_out = [f_i, None] if beyond else ([f_i_iv[0], None] if at_top else list(f_i_iv))
-    flagged = p < 0.05
+    flagged = p < alpha  # the run's level: the words follow the verdict (they said flagged at --alpha 0.2's p = 0.1)
     names = dict(level_names or {})
     where = level_word(level_label or names.get(level, level))
     unit = "table" if clevel == "table" else level_word(names.get(clevel, clevel))

@@ -456,9 +456,11 @@ def test(
     seed: int = 0,
     level_label: str | None = None,
     choice_names: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
 ) -> list[ForensicResult]:
     """Kobak et al.'s integer-percentage test: one result each for "either", turnout and the result.
-    ``choice_names`` names the leader in the wording as the election does (its id stays in JSON)."""
+    ``choice_names`` names the leader in the wording as the election does (its id stays in JSON);
+    ``alpha`` is the run's level, which the wording follows (the verdict is p < alpha)."""
     f = fr.counted(frame)
     who = choice_word(winner, choice_names)
     names = ("integer_peaks.either", "integer_peaks.turnout", "integer_peaks.winner")
@@ -467,7 +469,7 @@ def test(
         return [
             not_applicable(names[0], why + "."),
             not_applicable(names[1], why + "."),
-            _result_only(f, winner, by, draws, seed, level_label, who),
+            _result_only(f, winner, by, draws, seed, level_label, who, alpha),
         ]
     electors, cast = fr.as_int(f, tf.ELECTORS), fr.as_int(f, tf.CAST)
     w = fr.as_int(f, tf.choice_column(winner))
@@ -494,12 +496,12 @@ def test(
         (names[1], int_t, q_t, in_t, "an integer turnout", pct_t, null_t),
         (names[2], int_r, q_r, in_r, f"an integer result for {who}", pct_r, null_r),
     ):
-        out.append(_one(f, name, flags & use, q * use, use, what, null, area, by, level_label, pct))
+        out.append(_one(f, name, flags & use, q * use, use, what, null, area, by, level_label, pct, alpha))
     return out
 
 
 def _result_only(
-    f: pl.DataFrame, winner: str, by: str | None, draws: int, seed: int, level_label: str | None, who: str
+    f: pl.DataFrame, winner: str, by: str | None, draws: int, seed: int, level_label: str | None, who: str, alpha: float
 ) -> ForensicResult:
     cast = fr.as_int(f, tf.CAST)
     w = fr.as_int(f, tf.choice_column(winner))
@@ -519,6 +521,7 @@ def _result_only(
         by,
         level_label,
         100.0 * w / np.maximum(cast, 1),
+        alpha,
     )
 
 
@@ -540,6 +543,7 @@ def _one(
     by: str | None,
     level_label: str | None,
     pct: np.ndarray | None,
+    alpha: float,
 ) -> ForensicResult:
     observed = int(flags.sum())
     draws = len(null)
@@ -567,7 +571,7 @@ def _one(
             + (
                 "Round percentages are more frequent than counting produces by chance; figures written to a "
                 "target leave this trace, and so would any other reason officials round a table's numbers."
-                if p < 0.05
+                if p < alpha
                 else "Round percentages are no more frequent than counting produces by chance."
             )
             + (f" The excess by {label} is in the estimates (largest first)." if by_area else "")

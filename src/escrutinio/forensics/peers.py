@@ -135,8 +135,9 @@ def test(
     choice_names: Mapping[str, str] | None = None,
     abroad: Collection[str] = (),
     abroad_names: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
 ) -> list[ForensicResult]:
-    """Claimed tables vs their peers on each metric; one result per metric. ``level_names`` (frame
+    """Claimed tables vs their peers on each metric; one result per metric (flagged at p < ``alpha``). ``level_names`` (frame
     column -> the election's name) words the peers' areas as the election calls them, and
     ``choice_names`` (id -> name) the winner. ``abroad`` (the top-level codes of voting abroad) and
     ``abroad_names`` (frame column -> the election's name abroad) word a claimed table abroad's
@@ -237,8 +238,10 @@ def test(
             + (
                 f"The {label} tables differ from {peers} more than chance allows: that is a "
                 "pattern to explain, not proof that they are wrong."
-                if p < 0.05
-                else f"The {label} tables look like {peers} on this measure."
+                if p < alpha
+                else f"The {label} tables differ from {peers} no more than chance allows at α = {alpha:g}: no "
+                "difference is shown on this measure, and not flagged is not evidence that there is none (a "
+                "difference smaller than chance's spread over these tables would not show)."
             )
             + left_out
         )

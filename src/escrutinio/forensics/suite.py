@@ -159,6 +159,7 @@ def run_suite(
                 level_names=names,
                 abroad_names=abroad_level_names,
                 choice_names=said,
+                alpha=alpha,
                 **o,
             )
         if name == "fingerprint":
@@ -171,6 +172,7 @@ def run_suite(
                     level_label=lab,
                     level_names=names,
                     choice_names=said,
+                    alpha=alpha,
                     **o,
                 )
             ]
@@ -183,6 +185,7 @@ def run_suite(
                 seed=seed,
                 level_label=None if lab is None else level_word(lab),
                 choice_names=said,
+                alpha=alpha,
                 **o,
             )
         if name == "digits":
@@ -202,6 +205,7 @@ def run_suite(
                 choice_names=said,
                 abroad=abroad,
                 abroad_names=abroad_level_names,
+                alpha=alpha,
                 **o,
             )
         if name == "count_order":
