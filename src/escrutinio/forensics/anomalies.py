@@ -296,6 +296,12 @@ def unanimous(
     votes = np.column_stack([fr.as_int(f, c) for c in cols]).astype(np.int64)
     valid = votes.sum(axis=1)
     eligible = valid >= min_votes
+    if (n_eligible := int(eligible.sum())) < min_group:  # no power: "not flagged" would be no reading at all
+        return not_applicable(
+            test,
+            f"{n_eligible:,} counted table{'' if n_eligible == 1 else 's'} with at least {min_votes} valid votes; the "
+            f"test reads local voting from groups of such tables, and needs at least {min_group} of them.",
+        )
     start = fr.peer_level(f, start)
     groups, _ = fr.peer_groups(f, start, min_size=min_group, eligible=eligible)
     national = votes.sum(axis=0) / max(int(valid.sum()), 1)
@@ -516,6 +522,15 @@ def identical(
     for key in keys:  # one int64 code (mixed radix), not a row-wise unique: a million rows in 0.1 s
         code = code * (int(key.max()) + 1) + key
     stratum = np.unique(code, return_inverse=True)[1].ravel()
+    if not _can_gather(stratum, near):
+        return not_applicable(
+            test,
+            f"the null moves identical sheets among the polling places of tables of about the same size and null rate "
+            f"in their {district_word}, and no polling place here has two compared tables (at least {min_votes} "
+            "ballots) with such tables in another place: it needs at least one, so identical sheets could gather "
+            "in a place more than chance places them.",
+            level="polling_place",
+        )
     order = np.argsort(stratum, kind="stable")
     first = np.searchsorted(stratum[order], np.arange(int(stratum.max()) + 1))
     count = np.bincount(stratum, minlength=int(stratum.max()) + 1)
@@ -566,6 +581,17 @@ def identical(
         draws=draws,
         level="polling_place",
     )
+
+
+def _can_gather(stratum: np.ndarray, place: np.ndarray) -> bool:
+    """Whether the identical-sheets test has any power: some polling place holds two compared tables
+    whose stratum (``stratum`` per table) has tables in another place too. Without one, no count of
+    pairs is more than the permutation gives, and "not flagged" (a 2-table store's) said nothing."""
+    width = int(place.max()) + 1
+    key, in_place = np.unique(stratum.astype(np.int64) * width + place, return_counts=True)
+    of = key // width
+    places = np.bincount(of)
+    return bool(((in_place >= 2) & (places[of] >= 2)).any())
 
 
 def cast_outliers(
