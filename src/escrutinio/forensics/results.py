@@ -70,6 +70,24 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
+INTERVALS: dict[str, tuple[str | None, str]] = {
+    "integer_peaks": ("null_range", "null's 2.5-97.5 % range of the count"),
+    "fingerprint": ("tilt_interval", "tilt's 95 % bootstrap interval"),
+    "anomalies.unanimous": ("expected_range", "expected count, thin to thick tail"),
+    "count_order": (None, "projected margin's interval"),
+}
+"""What a result's ``interval`` is, by test name (prefix): its JSON key and its label in the text.
+Why: one ``interval`` meant four things (the integer test's null range of the count, the fingerprint's
+bootstrap interval of the tilt, the unanimous check's expected counts under a thin and a thick tail,
+the count order's projection), all printed as ``interval=``. The count order's interval is its
+estimates' ``low`` and ``high`` (no key of its own); a test not listed keeps ``interval``."""
+
+
+def interval_meaning(test: str) -> tuple[str | None, str]:
+    """The JSON key (None: none, the estimates carry it) and the text label of ``test``'s interval."""
+    return next((m for prefix, m in INTERVALS.items() if test.startswith(prefix)), ("interval", "interval"))
+
+
 COUNT_STATISTICS = frozenset({"identical_pairs", "integer_tables", "unanimous_tables", "resolved_net_leader_minus_runner_up"})
 """Statistics that count tables, pairs or votes: integers in the JSON (``30326``, never ``30326.0``)."""
 
@@ -168,12 +186,14 @@ class ForensicResult:
             "wording": self.reading,
             "statistic_name": self.statistic_name,
             "statistic": _as_count(self.statistic) if is_count(self.statistic_name) else self.statistic,
-            "interval": list(self.interval) if self.interval is not None else None,
             "n_tables_named": len(self.tables),
             "tables": list(self.tables),
             "caveats": list(self.caveats),
             "details": self.details,
         }
+        key = interval_meaning(self.test)[0]
+        if key is not None and self.interval is not None:
+            out[key] = list(self.interval)  # named for what it is (INTERVALS), never a bare "interval" of four meanings
         if listed:
             del out["flagged"]  # a listing has no verdict: no field that reads as "cannot tell"
         if with_figures:
@@ -199,7 +219,8 @@ CSV_ESTIMATES = (
 in this order: (column, key in ``estimates`` or (key, index into its [low, high] pair)).
 ``f_i_beyond_model`` is true where the fingerprint's tilt is past what Klimek's incremental fraud
 produces: ``f_i`` is then a floor and ``f_i_high`` is empty (no upper end the model can give).
-``low`` and ``high`` hold the result's interval where its estimates name no ends of their own."""
+``low`` and ``high`` hold the result's interval (its ``null_range``, ``tilt_interval`` or
+``expected_range``: :data:`INTERVALS`) where its estimates name no ends of their own."""
 
 CSV_MARKERS = frozenset({"f_i_beyond_model"})
 """The columns of :data:`CSV_ESTIMATES` that hold true or false, not a figure."""
@@ -244,7 +265,7 @@ def csv_row(d: dict[str, Any]) -> dict[str, Any]:
     }
     row.update(null_distribution=null.get("distribution"), null_draws=null.get("draws"), n_tables_named=d.get("n_tables_named"))
     row.update({column: pick(column, key) for column, key in CSV_ESTIMATES})
-    interval = d.get("interval")
+    interval = next((d[k] for k, _ in INTERVALS.values() if k is not None and d.get(k) is not None), d.get("interval"))
     if row["low"] is None and row["high"] is None and isinstance(interval, list) and len(interval) == 2:
         row.update(low=interval[0], high=interval[1])  # the result's interval, where its estimates name no other
     return {c: row[c] for c in CSV_COLUMNS}
@@ -376,7 +397,7 @@ class SuiteResult:
         """One result's lines: its verdict word (none for a listing), figures, wording and caveats."""
         p = "" if r.p_value is None else f"  {_p_figure(r.p_value)}"
         # "a to b", not "[a, b]": a thousands separator made [30,185, 30,717] ambiguous.
-        iv = "" if r.interval is None else f"  interval={_figure(r.interval[0])} to {_figure(r.interval[1])}"
+        iv = "" if r.interval is None else f"  {interval_meaning(r.test)[1]}={_figure(r.interval[0])} to {_figure(r.interval[1])}"
         stat = "" if r.statistic is None else f"  {r.statistic_name}={_figure(r.statistic)}"
         named = f"  tables named={len(r.tables):,}" if r.tables else ""
         return [
