@@ -798,8 +798,10 @@ def elections_show(
             f"here, so no winner rule; {void}"
         )
     else:
+        # The law's base (Russia counts shares of all ballots cast, as results says), not always valid votes.
+        base = "ballots cast" if rules.get("share_base") == "ballots" else "valid votes"
         wins = " or ".join(
-            f"{t['share']} of valid votes" + (f" with a lead {t['lead'].replace('%', ' points')}" if t["lead"] else "")
+            f"{t['share']} of {base}" + (f" with a lead {t['lead'].replace('%', ' points')}" if t["lead"] else "")
             for t in rules["thresholds"]
         )
         outcome = f"wins outright with {wins}, else a runoff of {rules['runoff_size']}; {void}; ties {rules['tie']}"

@@ -70,3 +70,12 @@ def test_a_preset_without_forensics_shows_every_default() -> None:
     out = _show("chile-2021-first-round", "--format", "json")
     assert out.returncode == 0, out.stderr
     assert {v["set_by"] for v in json.loads(out.stdout)["forensics"].values()} == {"default"}
+
+
+@pytest.mark.parametrize("preset", ["russia-2012-presidential", "russia-2018-presidential"])
+def test_the_outcome_line_reads_the_rules_share_base(preset: str) -> None:
+    """Russia's law counts shares of all ballots cast (share_base "ballots"), as results says: the
+    outcome line said "> 50% of valid votes"."""
+    out = _show(preset)
+    assert out.returncode == 0, out.stderr
+    assert "wins outright with > 50% of ballots cast" in out.stdout and "of valid votes" not in out.stdout, out.stdout
