@@ -99,20 +99,35 @@ def _repeated(named: Sequence[str]) -> list[dict[str, Any]]:
     return [{"table": t, "lines": lines} for t, lines in where.items() if len(lines) > 1]
 
 
+def _s(n: int) -> str:
+    """The plural ending of a count's noun: "1 table", "2 tables"."""
+    return "" if n == 1 else "s"
+
+
 def listed_lines(listed: dict[str, Any]) -> list[str]:
     """A listed-table report (``report()["listed"]``) in a few plain lines, as every skin words it."""
     s = listed["by_state"]
     parts = [f"{v['tables']:,} {k.replace('_', ' ')}" for k, v in s.items()]
-    lines = [f"The {listed['tables']:,} listed tables: {', '.join(parts) or 'none in this election'}."]
+    n = listed["tables"]
+    lines = [f"The {n:,} listed table{_s(n)}: {', '.join(parts) or 'none in this election'}."]
     if "annulled" in s:
+        a, ballots = s["annulled"]["tables"], s["annulled"]["ballots"]
+        # The others: the listed tables that count now (annulled in this case); a sheet at the dispute body stays as is.
+        others = sum(v["tables"] for k, v in s.items() if k not in ("annulled", "observed"))
         lines.append(
-            f"The {s['annulled']['tables']:,} annulled ones hold {s['annulled']['ballots']:,} ballots: counted each at its "
+            (f"The {a:,} annulled ones hold" if a != 1 else "The annulled one holds")
+            + f" {ballots:,} ballot{_s(ballots)}: counted {'each ' if a != 1 else ''}at its "
             f"{listed.get('area_level', 'district').replace('_', ' ')}'s rates the margin would be "
-            f"{listed['margin_if_claimed_at_area_rates']:,} (the others annulled); "
-            f"every ballot for {listed['runner_up']} is the worst case."
+            f"{listed['margin_if_claimed_at_area_rates']:,}"
+            + ("" if not others else " (the other one annulled)" if others == 1 else f" (the {others:,} others annulled)")
+            + f"; every ballot for {listed['runner_up']} is the worst case."
         )
-    if listed["sheets_at_dispute_body"]:
-        lines.append(f"{listed['sheets_at_dispute_body']:,} of them are sheets still at the dispute body.")
+    if at_body := listed["sheets_at_dispute_body"]:
+        lines.append(
+            f"{at_body:,} of them {'are sheets' if at_body != 1 else 'is a sheet'} still at the dispute body."
+            if n != 1
+            else "It is a sheet still at the dispute body."
+        )
     could = "COULD" if listed["can_change_winner"] else "cannot"
     lines.append(
         f"Whatever becomes of them, the margin stays between {listed['lowest_margin']:,} and {listed['highest_margin']:,} "

@@ -30,3 +30,21 @@ def test_annulled_tables_are_counted_at_the_rates_of_the_election_s_own_areas() 
 
 def test_peru_s_areas_are_its_districts() -> None:
     assert "counted each at its district's rates" in "\n".join(listed_lines(_listed("district")))
+
+
+def test_one_table_is_said_in_the_singular_and_no_others_when_there_are_none() -> None:
+    """ "The 1 listed tables: 1 annulled", "(the others annulled)" with no others, "1 of them are sheets…"."""
+    one = {**_listed("district"), "tables": 1, "by_state": {"annulled": {"tables": 1, "ballots": 1}}}
+    text = "\n".join(listed_lines(one))
+    assert "The 1 listed table: 1 annulled." in text
+    assert "The annulled one holds 1 ballot: counted at its district's rates the margin would be 1,000; every" in text
+    assert "others" not in text and "other one" not in text
+    two = {
+        **_listed("district"),
+        "sheets_at_dispute_body": 1,
+        "by_state": {**_listed("district")["by_state"], "observed": {"tables": 1}},
+    }
+    text = "\n".join(listed_lines(two))
+    assert "1 of them is a sheet still at the dispute body." in text
+    assert "(the other one annulled)" in text  # the one counted table: the observed sheet stays as it is
+    assert "The 2 annulled ones hold 900 ballots: counted each at" in "\n".join(listed_lines(_listed("district")))
