@@ -41,6 +41,7 @@ def test_one_table_is_said_in_the_singular_and_no_others_when_there_are_none() -
     assert "others" not in text and "other one" not in text
     two = {
         **_listed("district"),
+        "tables": 4,
         "sheets_at_dispute_body": 1,
         "by_state": {**_listed("district")["by_state"], "observed": {"tables": 1}},
     }
