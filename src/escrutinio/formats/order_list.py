@@ -47,7 +47,7 @@ def read_order(path: Path, known: Collection[str] | None = None) -> dict[str, in
     at_name = next((h for h in listed.header if h.casefold() == "at"), None)  # "AT" as any CSV reader takes it
     with_at = at_name is not None
     seen: dict[str, tuple[int, str]] = {}  # table -> (first line, its at)
-    keys: dict[str, tuple[float, bool | None]] = {}  # table -> (key, whether the time carries a UTC offset)
+    keys: dict[str, tuple[int | float, bool | None]] = {}  # table -> (key, whether the time carries a UTC offset)
     kinds: dict[str, int] = {}  # "a time" / "a rank" -> first line with it
     for row in listed.rows:
         line, table, raw = row.line, row.table, row.fields.get(at_name or "at", "")
@@ -101,12 +101,13 @@ TABLE_COLUMNS = COLUMNS
 """The table column's names: those of every list of tables (:data:`~escrutinio.formats.table_list.COLUMNS`)."""
 
 
-def _key(text: str) -> tuple[float, bool | None] | str:
-    """(sort key, whether a time carries a UTC offset; None for a rank), or what was expected."""
+def _key(text: str) -> tuple[int | float, bool | None] | str:
+    """(sort key, whether a time carries a UTC offset; None for a rank), or what was expected. A rank
+    stays the integer it is: as a float, ranks above 2**53 collapsed into one."""
     if text.lstrip("-").isdigit():
         if text.startswith("-"):
             return "expected a rank of 0 or more"
-        return float(int(text)), None
+        return int(text), None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -184,3 +184,10 @@ def test_a_table_listed_twice_in_two_spellings_is_listed_twice(tmp_path: Path) -
     assert str(err.value).startswith(
         f"{p}:3:table: table '052235' (written '52235' here) is listed twice at one moment, first on line 2"
     )
+
+
+def test_forensics_order_ranks_above_2_to_the_53_stay_apart(tmp_path: Path) -> None:
+    """Ranks are read as the integers they are: as floats, 2**53 and 2**53 + 1 were one moment."""
+    p = tmp_path / "order.csv"
+    p.write_text(f"table,at\n000001,{2**53 + 1}\n000002,{2**53}\n000003,{2**64}\n")
+    assert read_order(p) == {"000002": 1, "000001": 2, "000003": 3}
