@@ -605,7 +605,10 @@ def _one(
         # read as "table X was flagged"; where the excess lies is in ``by_area``.
         tables=(),
         caveats=(
-            f"Only tables with at least {MIN_DENOMINATOR} electors (turnout) or ballots (result) are used, as in the paper.",
+            f"Only tables with at least {MIN_DENOMINATOR} electors (turnout) or ballots (result) are used, as in the "
+            f"paper; the result is read only where the leader has at least {MIN_SIDE} votes and the other ballots number "
+            f"at least {MIN_SIDE}, a rule of this project's, not the paper's (near 0 the binomial redraw of a count "
+            "misplaces the whole percentages: result_included).",
             "An excess spread over tens of thousands of tables can come from a few areas: see the excess by area.",
             f"A count {-MISFIT_Z:.0f} or more of the null's sds below its mean means the null does not fit: cannot tell.",
             "Each table's counts are redrawn around themselves, so the null needs no peers: the count, the "

@@ -103,6 +103,8 @@ def test_forensics_integer_result_of_a_leader_near_0_votes_fits_its_null():
     for name in ("integer_peaks.winner", "integer_peaks.either"):
         r = res[name]
         assert abs(r.estimates["z"]) < 3 and r.flagged() is False and r.estimates["null_misfit"] is False, r.reading
+        # The caveat says whose rule the 10 votes and 10 other ballots are: the project's, not the paper's.
+        assert any("at least 10 votes and the other ballots number at least 10, a rule of this project's" in c for c in r.caveats)
 
 
 def test_forensics_integer_result_redraw_is_reflected_at_the_edge_it_is_read_from():
