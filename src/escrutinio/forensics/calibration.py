@@ -62,11 +62,13 @@ class CalibrationReport:
         }
 
     def to_text(self) -> str:
-        kinds = list(self.detection)
+        kinds = list(self.detection) if self.n_fraud else []  # no fraud run (--fraud 0): no power to show
         head = f"{'test':34} {'false alarm':>11} " + " ".join(f"{k[:12]:>12}" for k in kinds)
         lines = [
             f"alpha={self.alpha}; {self.n_clean} clean and {self.n_fraud} fraudulent elections per kind of "
-            f"{self.n_tables} tables; fraud in {100 * self.share:.0f} % of tables",
+            f"{self.n_tables} tables; fraud in {100 * self.share:.0f} % of tables"
+            if self.n_fraud
+            else f"alpha={self.alpha}; {self.n_clean} clean elections of {self.n_tables} tables; no fraud simulated, so no power",
             head,
         ]
 

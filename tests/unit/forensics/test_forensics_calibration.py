@@ -80,6 +80,15 @@ def test_calibration_report_carries_counts_with_the_rates():
     assert "2/40, 95 % 0.006-0.169" in rep.to_text()
 
 
+def test_calibration_report_without_fraud_runs_shows_no_fraud_share_or_power():
+    """``--clean 3 --fraud 0`` printed "fraud in 10 % of tables" and a power column per kind, though no
+    fraud ran."""
+    rep = calibration.CalibrationReport(0.05, 3, 0, 100, 0.1, {"t": 0.0}, {"klimek": {"t": None}}, {"t": (0, 3)})
+    head = rep.to_text().splitlines()[:2]
+    assert head[0] == "alpha=0.05; 3 clean elections of 100 tables; no fraud simulated, so no power", head
+    assert "klimek" not in rep.to_text() and "fraud in" not in rep.to_text()
+
+
 def test_forensics_calibration_hears_each_election_by_the_seed_that_reproduces_it():
     """``on_run`` hears every election as it finishes, with the seed that runs it alone: a batch
     stopped part-way still counts, and batches at later seeds add up to one k/n (the benchmark's
