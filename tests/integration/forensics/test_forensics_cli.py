@@ -173,7 +173,7 @@ def test_forensics_cli_russia_preset_by_region(preset: str, tmp_path: Path) -> N
 def test_forensics_cli_bolivia_order_from_the_trep_halt(tmp_path: Path) -> None:
     """Bolivia 2019 through its preset, with --order the actas of the TREP at its halt (20 Oct 19:40,
     83.85 %): the projected MAS − CC margin's interval (10.198 to 10.557) ends 0.008 points short of the
-    final count's +10.565 (p = 0.040 from 16,000 draws, its Monte Carlo interval below 0.05), and the
+    final count's +10.565 (p = 0.040 from 32,000 draws, its Monte Carlo interval below 0.05), and the
     wording says what is observed, no cause."""
     from tests.conftest import DATA, need_shared
 

@@ -212,7 +212,8 @@ def test_forensics_bolivia_halt_verdict_does_not_depend_on_the_seed(monkeypatch)
     final one, with more draws while its Monte Carlo interval holds alpha (count_order_verdict). With
     the final margin outside the 2.5-97.5 % quantiles of 2,000 draws as the verdict, the halt was
     flagged at seeds 0-14 and 16-20 and explained at seed 15 (upper ends 10.556 to 10.567 against the
-    final 10.565). Now p is about 0.04 (its Monte Carlo interval below 0.05 after 16,000 draws) at
+    final 10.565; seed 6 of 0-9 once whole areas late weighed their electors). Now p is about 0.04 (its
+    Monte Carlo interval below 0.05 after 2,000 to 32,000 draws) at
     every seed: checked by the suite's own run at a few seeds (15 among them), and at 300 seeds by the
     verdict on a stored pool of the halt's draws (cheap: no projection per seed)."""
     from escrutinio.forensics import count_order, count_order_verdict
@@ -227,7 +228,7 @@ def test_forensics_bolivia_halt_verdict_does_not_depend_on_the_seed(monkeypatch)
         return real_decide(first, realised, alpha, more, **kw)
 
     monkeypatch.setattr(count_order_verdict, "decide", keep)
-    for seed in (0, 7, 15):
+    for seed in (0, 6, 15):
         r = count_order.test(f, winner="MAS", checkpoints=(), order_label="the halt", abroad=bolivia_abroad(), seed=seed)
         e = r.estimates
         assert r.flagged() is True and 0.02 < r.p_value < 0.05, (seed, r.p_value, e["p_value_monte_carlo_interval"])
@@ -298,13 +299,37 @@ def test_forensics_bolivia_trep_then_the_rest_is_judged_at_the_halt():
     assert parts["own_area"]["points"] == pytest.approx(-0.072, abs=0.001)
     assert parts["like_areas"]["points"] == pytest.approx(-0.120, abs=0.001)
     assert "point is -0.19 points off the final margin: -0.07 from the 4,475 late tables of polling places" in r.reading
-    # The interval (actas abroad apart, as the preset reads them): 10.198 to 10.557 from the 16,000 draws
-    # the verdict took (p = 0.040, its Monte Carlo interval 0.033 to 0.047), the final +10.565 0.008 points
-    # above it (9.955 to 10.841 with five counted actas a recinto, chosen on this halt).
-    assert (e["low"], e["high"]) == pytest.approx((10.198, 10.557), abs=0.001), e
+    # The interval (actas abroad apart, as the preset reads them): 10.197 to 10.557 from the 32,000 draws
+    # the verdict took (p = 0.040, its Monte Carlo interval 0.035 to 0.045), the final +10.565 0.008 points
+    # above it (10.196 to 10.559 from 2,000 draws; 10.198 to 10.556 before whole areas late were drawn
+    # weighing their electors; 9.955 to 10.841 with five counted actas a recinto, chosen on this halt).
+    assert (e["low"], e["high"]) == pytest.approx((10.197, 10.557), abs=0.001), e
     assert e["outside_interval_by_points"] == pytest.approx(0.008, abs=0.001)
     assert r.flagged() is True and "before the end, with 28,975 of the 34,555" in r.reading
     assert "by 0.008 points beyond the interval's upper end (the final +10.565 against +10.557;" in r.reading
+
+
+def test_forensics_bolivia_halt_with_the_recintos_coordinates():
+    """The halt with the final cómputo's recinto coordinates in the frame (``latitude``, ``longitude``;
+    their origin is not documented, and no reader fills these columns yet): each recinto with nothing
+    counted in a municipality with counted recintos is projected from its nearest counted recinto,
+    the rule that did better on hold-outs of the finished count, chosen on them (docs/forensics.md,
+    "Nearest counted places"). The 1,105 late actas of recintos with
+    nothing counted are 0.017 points off instead of 0.120; the point +10.475 (10.299 to 10.662)
+    against the final +10.565: explained."""
+    from escrutinio.forensics import count_order
+
+    trep = trep_tables("trep_acta.2019.10.20.19.40.57.csv")
+    f = bolivia().with_columns(pl.when(pl.col("table").is_in(trep)).then(1).otherwise(2).cast(pl.Int64).alias("order"))
+    located = f.join(bolivia_places(), on="table", how="left")
+    r = count_order.test(located, winner="MAS", checkpoints=(), order_label="the halt", abroad=bolivia_abroad())
+    e = r.estimates
+    assert e["projected_margin_points"] == pytest.approx(10.475, abs=0.001)
+    assert (e["low"], e["high"]) == pytest.approx((10.299, 10.662), abs=0.001), e
+    parts = e["point_error_by_source"]
+    assert parts["own_area"]["points"] == pytest.approx(-0.072, abs=0.001)
+    assert parts["like_areas"]["points"] == pytest.approx(-0.017, abs=0.001)
+    assert r.flagged() is False and "nearest counted polling place" in r.reading
 
 
 def test_forensics_bolivia_first_60_percent_by_geography_cannot_tell():
