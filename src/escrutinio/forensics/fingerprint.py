@@ -40,7 +40,7 @@ grid point a cheap sum of pre-computed cumulative histograms and the profile smo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,14 +130,6 @@ def _approx_binomial(size: np.ndarray, p: np.ndarray, z: np.ndarray) -> np.ndarr
     return np.clip(x, 0, size).astype(np.int64)
 
 
-def _bins(electors: np.ndarray, cast: np.ndarray, valid: np.ndarray, win: np.ndarray, nb: int) -> np.ndarray:
-    t = cast / np.maximum(electors, 1)
-    s = np.where(valid > 0, win / np.maximum(valid, 1), 0.0)
-    bt = np.minimum((t * nb).astype(np.int64), nb - 1)
-    bs = np.minimum((s * nb).astype(np.int64), nb - 1)
-    return bt * nb + bs
-
-
 def _fraud(
     cast: np.ndarray, valid: np.ndarray, win: np.ndarray, electors: np.ndarray, x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,10 +144,6 @@ def _fraud_sizes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarr
     x_inc = np.minimum(np.abs(rng.normal(0, KLIMEK_SIGMA_INCREMENTAL, n)), 0.95)
     x_ext = 1 - np.minimum(np.abs(rng.normal(0, KLIMEK_SIGMA_EXTREME, n)), 1.0)
     return x_inc, x_ext
-
-
-Binner = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-"""(cast, valid, winner votes) of every table -> its bin in a 2-D histogram."""
 
 
 @dataclass(frozen=True)
@@ -183,79 +171,6 @@ def _area_stats(
         lo[g], mid[g], hi[g] = (agg[f"{v}{i}"].to_numpy() for i in range(3))
         out += [mid, np.maximum((hi - lo) / 1.3489795003921634, 1e-4)]
     return _AreaStats(*out)
-
-
-def _raw_binner(d: _Data, nb: int) -> Binner:
-    """The paper's fingerprint: turnout × winner share on [0, 1]², nb × nb bins."""
-    return lambda cast, valid, win: _bins(d.electors, cast, valid, win, nb)
-
-
-_RES_LO, _RES_HI = -4.0, 8.0
-"""Range of the area-standardised residuals binned by :func:`_residual_binner` (fraud only moves up)."""
-
-
-def _residual_binner(d: _Data, ref: _AreaStats, nb: int) -> Binner:
-    """The fingerprint in each area's own coordinates: (x - area centre) / area width, on [-4, 8]².
-
-    Within an area turnout and share spread by a few points, much less than a bin of the raw
-    histogram, so the raw fingerprint pooled over areas blurs the shape incremental fraud gives each
-    area (a tail up and to the right). Standardising by fixed references read once off the observed
-    data keeps that shape; observed and simulated tables go through the same map, so the comparison
-    stays fair whatever the references are.
-    """
-    ct, wt, cs, ws = ref.centre_t[d.group], ref.width_t[d.group], ref.centre_s[d.group], ref.width_s[d.group]
-    wt, ws = np.maximum(wt, 1e-3), np.maximum(ws, 1e-3)
-    scale = nb / (_RES_HI - _RES_LO)
-
-    def binner(cast: np.ndarray, valid: np.ndarray, win: np.ndarray) -> np.ndarray:
-        t = cast / d.electors
-        s = np.where(valid > 0, win / np.maximum(valid, 1), 0.0)
-        bt = np.clip(((t - ct) / wt - _RES_LO) * scale, 0, nb - 1).astype(np.int64)
-        bs = np.clip(((s - cs) / ws - _RES_LO) * scale, 0, nb - 1).astype(np.int64)
-        return bt * nb + bs
-
-    return binner
-
-
-def _grid(
-    rng: np.random.Generator,
-    d: _Data,
-    m: _CleanModel,
-    k_i: np.ndarray,
-    k_e: np.ndarray,
-    binner: Binner,
-    nbins: int,
-    replicates: int,
-    smooth: bool = False,
-) -> np.ndarray:
-    """Simulated normalised histograms for every (f_i, f_e) on the grid, shape (len(k_i), len(k_e), nbins).
-
-    Common random numbers: one clean draw, one uniform and one fraud size per table; a table is in
-    incremental fraud when u < f_i and in extreme fraud when f_i <= u < f_i + f_e, so the histogram at
-    any grid point is a difference of cumulative histograms over the u-segments.
-    """
-    n = len(d.electors)
-    kmax = int(k_i.max() + k_e.max())
-    sim = np.zeros((len(k_i), len(k_e), nbins))
-    ki = np.broadcast_to(k_i[:, None], (len(k_i), len(k_e)))
-    ke = np.broadcast_to(k_e[None, :], (len(k_i), len(k_e)))
-    for _ in range(replicates):
-        cast, valid, win = _simulate_clean(rng, d, m, smooth=smooth)
-        seg = np.minimum((rng.random(n) / STEP).astype(np.int64), kmax)
-        x_inc, x_ext = _fraud_sizes(rng, n)
-        cums = []
-        for b in (
-            binner(cast, valid, win),
-            binner(*_fraud(cast, valid, win, d.electors, x_inc)),
-            binner(*_fraud(cast, valid, win, d.electors, x_ext)),
-        ):
-            h = np.bincount(seg * nbins + b, minlength=(kmax + 1) * nbins).reshape(kmax + 1, nbins)
-            c = np.zeros((kmax + 2, nbins))
-            c[1:] = np.cumsum(h, axis=0)  # c[k] = histogram of tables with seg < k
-            cums.append(c)
-        c_clean, c_inc, c_ext = cums
-        sim += c_clean[-1] - c_clean[ki + ke] + c_inc[ki] + c_ext[ki + ke] - c_ext[ki]
-    return sim / (replicates * n)
 
 
 @dataclass(frozen=True)
@@ -319,36 +234,6 @@ def _match(d_rep: _Data, obs: _AreaStats, start: _Params, f_i: float, f_e: float
     return p
 
 
-def _vertex(xs: np.ndarray, ys: np.ndarray) -> float:
-    """Minimum of the parabola through the lowest point of (xs, ys) and its two neighbours (xs sorted)."""
-    j = int(np.argmin(ys))
-    if len(xs) < 3:
-        return float(xs[j])
-    k = min(max(j, 1), len(xs) - 2)
-    x0, x1, x2 = xs[k - 1 : k + 2]
-    y0, y1, y2 = ys[k - 1 : k + 2]
-    den = (x0 - x1) * (x0 - x2) * (x1 - x2)
-    a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / den
-    if a <= 0:
-        return float(xs[j])
-    b = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / den
-    lo, hi = xs[max(j - 1, 0)], xs[min(j + 1, len(xs) - 1)]
-    return float(np.clip(-b / (2 * a), lo, hi))
-
-
-@dataclass(frozen=True)
-class FingerprintFit:
-    """The fitted fractions, their bootstrap interval and the p-value of f > 0."""
-
-    f_incremental: float
-    f_extreme: float
-    interval_incremental: tuple[float, float]
-    interval_extreme: tuple[float, float]
-    p_value: float
-    improvement: float
-    n_tables: int
-
-
 def _replicate(d: _Data, reps: int) -> _Data:
     """The tables repeated ``reps`` times (same areas), for lower-noise simulations of small elections."""
     if reps == 1:
@@ -363,148 +248,162 @@ def _replicate(d: _Data, reps: int) -> _Data:
     )
 
 
-def fit(
-    frame: pl.DataFrame,
-    *,
-    winner: str,
-    by: str = tf.DISTRICT,
-    nb: int = 40,
-    fi_max: float = 0.6,
-    fe_max: float = 0.2,
-    replicates: int = 1,
-    bootstrap: int = 200,
-    null_replicates: int = 49,
-    min_electors: int = 20,
-    min_group: int = 20,
-    estimate: bool = True,
-    profile_step: float = 0.05,
-    match_tables: int = 200_000,
-    seed: int = 0,
-) -> tuple[FingerprintFit, dict]:
-    """Fit (f_i, f_e) by simulation; returns the fit and the figure data.
+MATCH_TABLES = 200_000
+"""The matching of the clean model simulates at least this many tables (small elections replicated),
+so that an area's simulated quartiles are not noisier than its observed ones."""
 
-    Two parts. The **test of f = 0** (the p-value) compares the raw fingerprint with clean elections
-    from each area's median and MAD (no fraud assumed) and with the best fraud fit on that model; its
-    null is parametric (clean elections from the same model, refitted). The **estimate** profiles f_i:
-    for each candidate f_i (every ``profile_step``, stopping once the loss has risen twice, then
-    halfway points around the best) the clean model is solved so that, with that fraud added, every
-    area's quartiles match the observed ones (:func:`_match`); the loss of that candidate is the
-    distance between the observed and simulated area-standardised fingerprints at the best f_e. The
-    estimate is the vertex of a parabola through the best candidates; the intervals re-run that
-    choice on multinomial resamples of the observed histogram. ``estimate=False`` skips the profile
-    (calibration runs that only read the p-value) and reports the test's own fit instead.
-    ``match_tables``: the matching simulates at least this many tables (small elections are
-    replicated) so that an area's simulated quartiles are not noisier than its observed ones.
+MATCH_ROUNDS = 2
+"""How many times the clean model is matched to the fractions read on the previous one (a fixed-point
+iteration: matched once, at the fractions the unmatched model gives, it overcorrected)."""
+
+FI_STEP = 0.05
+"""Step of the grid of incremental-fraud fractions the tilt is read on."""
+
+FE_COLUMNS_APART = 0.002
+"""Below this width of the f_e interval the tilt grid is simulated at the f_e read alone; above it, at
+both ends of the interval, and each bootstrap draw's grid is interpolated between them."""
+
+
+@dataclass(frozen=True)
+class _Fractions:
+    """Klimek's two fractions as the tilt and the far corner give them, with bootstrap intervals.
+
+    ``f_i`` is None when the tilt is more than the model's incremental fraud gives at any fraction
+    (``beyond``); an end of its interval is None where the bootstrap draws there are beyond it too
+    (the top end: ``censored``, the interval reaches the model's limit)."""
+
+    f_i: float | None
+    f_i_interval: tuple[float | None, float | None]
+    censored: bool
+    ceiling: float
+    ceiling_f_i: float
+    f_e: float
+    f_e_interval: tuple[float, float]
+    clean_corner: float
+    grid_f: np.ndarray
+    grid: np.ndarray
+    model: _CleanModel
+
+    @property
+    def beyond(self) -> bool:
+        return self.f_i is None
+
+
+def _fractions(d: _Data, tilts: np.ndarray, corners: np.ndarray, *, fi_max: float, seed: int, model: _CleanModel) -> _Fractions:
+    """f_e and f_i read off the observed tilt and far corner (first entry) and their bootstrap draws.
+
+    Read again on a matched clean model, because the clean model read straight off the data
+    (``model``) holds the fraud: stuffed tables drag each area's median up and widen its spread, and a
+    wider clean spread makes the same fraud tilt the simulated election less, so f_i read on it came
+    out high (0.42 for an injected 0.3). So the clean model is solved that, with the fractions read,
+    reproduces every area's observed quartiles (:func:`_match`, indirect inference: Klimek et al.
+    fit the clean parameters together with the fraud), and the fractions are read again on it,
+    ``MATCH_ROUNDS`` times. An election where the first reading finds no fraud keeps that model.
     """
-    rng = np.random.default_rng(seed)
-    d = _prepare(frame, winner, by, min_electors, min_group)
-    n = len(d.electors)
-    nbins = nb * nb
-    k_i = np.arange(0, round(fi_max / STEP) + 1, 2)  # f_i every 0.01
-    k_e = np.arange(0, round(fe_max / STEP) + 1)  # f_e every 0.005
-    raw = _raw_binner(d, nb)
-    obs = np.bincount(raw(d.cast, d.valid, d.winner), minlength=nbins) / n
-    # The test of f = 0, on the clean model read straight off the data (binomials by their normal
-    # approximation: several times faster than numpy's exact sampler, same false-alarm rate in calibration).
-    m0 = _fit_clean_symmetric(d)
-    sim0 = _grid(rng, d, m0, k_i, k_e, raw, nbins, replicates, smooth=True)
-    s_flat0 = sim0.reshape(-1, nbins)
-    s_norm0 = (s_flat0**2).sum(axis=1)
-
-    def improvement(o: np.ndarray) -> np.ndarray:
-        loss = s_norm0[:, None] - 2 * s_flat0 @ o
-        return loss[0] - loss.min(axis=0)
-
-    imp = improvement(obs[:, None])
-    nulls = np.empty((nbins, null_replicates))
-    for r in range(null_replicates):
-        nulls[:, r] = np.bincount(raw(*_simulate_clean(rng, d, m0, smooth=True)), minlength=nbins) / n
-    imp_null = improvement(nulls)
-    p = float((1 + np.sum(imp_null >= imp[0] - 1e-15)) / (1 + null_replicates))
-    # The fit on that model: f_e is well identified there (extreme fraud piles tables in the far
-    # corner, whatever the clean centres), f_i is not (the no-fraud model has absorbed part of it).
-    boots = rng.multinomial(n, obs, size=bootstrap).T / n
-    loss = s_norm0[:, None] - 2 * s_flat0 @ np.column_stack([obs, boots])
-    gi, ge = np.unravel_index(loss.argmin(axis=0), (len(k_i), len(k_e)))
-    fi_all, fe_all = k_i[gi] * STEP, k_e[ge] * STEP
-    f_i, f_e = float(fi_all[0]), float(fe_all[0])
-    model = m0
-    if estimate:
-        f_i, fi_all, model = _profile(d, rng, nb, f_e, fi_max, profile_step, bootstrap, match_tables, replicates, seed)
-    result = FingerprintFit(
-        f_incremental=f_i,
-        f_extreme=f_e,
-        interval_incremental=_interval(fi_all[1:], f_i),
-        interval_extreme=_interval(fe_all[1:], f_e),
-        p_value=p,
-        improvement=float(imp[0]),
-        n_tables=n,
-    )
-    return result, _figure_data(d, model, rng)
-
-
-def _interval(draws: np.ndarray, point: float) -> tuple[float, float]:
-    """The 95 % percentile interval of bootstrap draws (the point itself without draws)."""
-    if len(draws) == 0:
-        return (point, point)
-    return (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))
-
-
-def _profile(
-    d: _Data,
-    rng: np.random.Generator,
-    nb: int,
-    f_e: float,
-    fi_max: float,
-    step: float,
-    bootstrap: int,
-    match_tables: int,
-    replicates: int,
-    seed: int,
-) -> tuple[float, np.ndarray, _CleanModel]:
-    """The profile estimate of f_i at a given f_e: (estimate, estimates on [observed, *resamples], model)."""
-    n = len(d.electors)
-    nbins = nb * nb
+    read = _read_fractions(d, model, tilts, corners, fi_max=fi_max, seed=seed)
+    if not (read.f_i or read.f_e or read.beyond):
+        return read
     ng = int(d.group.max()) + 1
-    obs_stats = _area_stats(d.electors, d.cast, d.valid, d.winner, d.group, ng)
-    res = _residual_binner(d, obs_stats, nb)
-    obs = np.bincount(res(d.cast, d.valid, d.winner), minlength=nbins) / n
-    hists = np.column_stack([obs, rng.multinomial(n, obs, size=bootstrap).T / n])
-    d_rep = _replicate(d, max(1, -(-match_tables // n)))
-    reps_hist = max(replicates, -(-match_tables // (2 * n)))
-    start = _start_params(d, obs_stats)
-    k_e = np.array([round(f_e / STEP)])
-    evaluated: dict[int, tuple[np.ndarray, _Params]] = {}  # k (f_i = k·STEP) -> (loss per histogram, params)
+    obs = _area_stats(d.electors, d.cast, d.valid, d.winner, d.group, ng)
+    d_rep = _replicate(d, max(1, -(-MATCH_TABLES // len(d.electors))))
+    params = _start_params(d, obs)
+    for _ in range(MATCH_ROUNDS):
+        f_i = read.ceiling_f_i if read.f_i is None else read.f_i
+        params = _match(d_rep, obs, params, f_i, read.f_e, 5, seed + 1)
+        read = _read_fractions(d, params.model(d), tilts, corners, fi_max=fi_max, seed=seed)
+    return read
 
-    def evaluate(k: int) -> float:
-        near = min(evaluated, key=lambda j: abs(j - k), default=None)
-        p0 = start if near is None else evaluated[near][1]
-        params = _match(d_rep, obs_stats, p0, k * STEP, f_e, 5 if near is None else 3, seed + 1)
-        sf = _grid(np.random.default_rng(seed + 2), d, params.model(d), np.array([k]), k_e, res, nbins, reps_hist, smooth=True)[
-            0, 0
-        ]
-        loss = (sf**2).sum() - 2 * sf @ hists
-        evaluated[k] = (loss, params)
-        return float(loss[0])
 
-    dk = max(1, round(step / STEP))
-    kmax = round(fi_max / STEP)
-    worse, best = 0, np.inf
-    for k in range(0, kmax + 1, dk):
-        cur = evaluate(k)
-        worse = 0 if cur < best else worse + 1
-        best = min(best, cur)
-        if worse >= 2:
+def _read_fractions(d: _Data, m: _CleanModel, tilts: np.ndarray, corners: np.ndarray, *, fi_max: float, seed: int) -> _Fractions:
+    """One reading of (f_e, f_i) on the clean model ``m``, for the observed values and every draw.
+
+    f_e first, from the far corner: an observed share c of tables at 95 % turnout and share or more
+    is (1 - f_i - f_e)·c0 + f_i·ci + f_e·ce, with c0, ci and ce the shares of the clean election's
+    tables that land there clean, with incremental and with extreme fraud. Then f_i, from the tilt
+    that incremental fraud in f_i of the tables gives *with that extreme fraud added* (extreme-fraud
+    tables tilt an election too: read on incremental fraud alone, f_e = 0.05 and no incremental
+    fraud gave f_i = 0.22). f_e is read again with that f_i (incremental tables reach the corner
+    too, rarely). Common random numbers: one clean draw, one uniform and one fraud size per table
+    for every grid point, so the grid is smooth in both fractions.
+    """
+    from escrutinio.forensics import tilt as tl
+
+    rng = np.random.default_rng(seed + 1)
+    n = len(d.electors)
+    cast, valid, win = _simulate_clean(rng, d, m, smooth=True)
+    u = rng.random(n)
+    x_inc, x_ext = _fraud_sizes(rng, n)
+
+    def corner_share(c: np.ndarray, v: np.ndarray, w: np.ndarray) -> float:
+        s = np.where(v > 0, w / np.maximum(v, 1), 0.0)
+        return float(np.mean((c / d.electors >= tl.CORNER) & (s >= tl.CORNER)))
+
+    c0 = corner_share(cast, valid, win)
+    ci = corner_share(*_fraud(cast, valid, win, d.electors, x_inc))
+    ce = corner_share(*_fraud(cast, valid, win, d.electors, x_ext))
+
+    def f_e_of(f_i: np.ndarray) -> np.ndarray:
+        return np.clip((corners - c0 - f_i * (ci - c0)) / max(ce - c0, 1e-9), 0.0, 1.0 - f_i)
+
+    def tilt_at(f_i: float, f_e: float) -> float:
+        x = np.where(u < f_i, x_inc, np.where(u < f_i + f_e, x_ext, 0.0))
+        c2, v2, w2 = _fraud(cast, valid, win, d.electors, x)
+        return tl.tilt_of(c2 / d.electors, np.where(v2 > 0, w2 / np.maximum(v2, 1), 0.0), d.group)
+
+    fe = f_e_of(np.zeros(len(corners)))
+    lo, hi = np.quantile(fe[1:], (0.025, 0.975)) if len(fe) > 1 else (fe[0], fe[0])
+    cols = np.array([fe[0]]) if hi - lo < FE_COLUMNS_APART else np.array([lo, hi])
+    # The grid stops at its first point past the tilts it must read (the observed one and all but the
+    # top 1 % of the draws): a clean election stops at f_i = 0.05 instead of ranking 19 elections.
+    target = max(float(tilts[0]), float(np.quantile(tilts[1:], 0.99)) if len(tilts) > 1 else -1.0)
+    grid_f = np.arange(0.0, fi_max + 1e-9, FI_STEP)
+    rows: list[list[float]] = []
+    for f in grid_f:
+        rows.append([tilt_at(float(f), float(c)) for c in cols])
+        if len(rows) >= 2 and np.max(rows, axis=0).min() >= target:
             break
-    k_best = min(evaluated, key=lambda j: evaluated[j][0][0])
-    for k in (k_best - dk // 2, k_best + dk // 2):
-        if 0 <= k <= kmax and k not in evaluated:
-            evaluate(k)
-    ks = np.array(sorted(evaluated))
-    prof = np.stack([evaluated[int(k)][0] for k in ks])  # (candidates, 1 + bootstrap)
-    fi_all = np.array([_vertex(ks * STEP, prof[:, b]) for b in range(prof.shape[1])])
-    model = evaluated[int(ks[prof[:, 0].argmin()])][1].model(d)
-    return round(float(fi_all[0]) / STEP) * STEP, fi_all, model
+    grid = np.array(rows)
+    grid_f = grid_f[: len(rows)]
+    complete = len(rows) == len(np.arange(0.0, fi_max + 1e-9, FI_STEP))
+
+    def grids(f_e: np.ndarray) -> np.ndarray:
+        if len(cols) == 1:
+            return np.broadcast_to(grid[:, 0], (len(f_e), len(grid_f)))
+        w = (f_e - cols[0]) / (cols[1] - cols[0])
+        return grid[:, 0][None, :] + w[:, None] * (grid[:, 1] - grid[:, 0])[None, :]
+
+    def f_i_of(f_e: np.ndarray) -> np.ndarray:
+        g = grids(f_e)
+        return np.array([tl.invert(float(t), grid_f, g[b], complete=complete) for b, t in enumerate(tilts)])
+
+    fi = f_i_of(fe)
+    g0 = grids(fe[:1])[0]
+    cap = float(grid_f[int(np.argmax(g0))])
+    fe = f_e_of(np.where(np.isfinite(fi), fi, cap))
+    fi = f_i_of(fe)
+    g0 = grids(fe[:1])[0]
+    peak = int(np.argmax(g0))
+    f_i_iv: tuple[float | None, float | None] = (None, None)
+    f_e_iv = (float(fe[0]), float(fe[0]))
+    if len(fi) > 1:
+        # A draw beyond the model is above every fraction: a percentile among such draws is no fraction.
+        q = np.quantile(np.where(np.isfinite(fi[1:]), fi[1:], 2.0), (0.025, 0.975))
+        f_i_iv = (float(q[0]) if q[0] <= fi_max else None, float(q[1]) if q[1] <= fi_max else None)
+        f_e_iv = (float(np.quantile(fe[1:], 0.025)), float(np.quantile(fe[1:], 0.975)))
+    point = float(fi[0]) if np.isfinite(fi[0]) else None
+    return _Fractions(
+        f_i=point,
+        f_i_interval=f_i_iv if point is not None else (None, None),
+        censored=point is not None and f_i_iv[1] is None and len(fi) > 1,
+        ceiling=float(g0[peak]),
+        ceiling_f_i=float(grid_f[peak]),
+        f_e=float(fe[0]),
+        f_e_interval=f_e_iv,
+        clean_corner=c0,
+        grid_f=grid_f,
+        grid=g0,
+        model=m,
+    )
 
 
 def _figure_data(d: _Data, m: _CleanModel, rng: np.random.Generator) -> dict:
@@ -595,41 +494,11 @@ def test(
     observed, boot, null, corner_boot, corner = tl.measure(t, s, d.group, cluster, draws=draws, seed=seed)
     p = float((1 + np.sum(null >= observed)) / (1 + draws))
     lo, hi = (float(x) for x in np.quantile(boot, (0.025, 0.975)))
-    # The clean election shaped like this one, with Klimek's incremental fraud added in growing shares.
-    rng = np.random.default_rng(seed + 1)
+    # The fractions: f_e from the far corner, then f_i from the tilt that incremental fraud gives with
+    # that extreme fraud added, each bootstrap draw carrying both (:func:`_fractions`).
     m0 = _fit_clean_symmetric(d)
-    cast, valid, win = _simulate_clean(rng, d, m0, smooth=True)
-    u = rng.random(len(t))
-    x_inc, _ = _fraud_sizes(rng, len(t))
-    grid_f = np.arange(0.0, fi_max + 1e-9, 0.05)
-    grid_tilt: list[float] = []
-    for fi in grid_f:
-        c2, v2, w2 = _fraud(cast, valid, win, d.electors, np.where(u < fi, x_inc, 0.0))
-        grid_tilt.append(tl.tilt_of(c2 / d.electors, np.where(v2 > 0, w2 / np.maximum(v2, 1), 0.0), d.group))
-        if len(grid_tilt) >= 2 and max(grid_tilt) >= max(observed, hi):
-            # The inversion reads the grid only up to its first point past the observed tilt and the
-            # interval's top: a clean election stops at f_i = 0.05 instead of ranking 19 elections
-            # (20 s of a million tables' 50).
-            break
-    grid_f = grid_f[: len(grid_tilt)]
-    grid = np.array(grid_tilt)
-    # The model's incremental fraud tilts a clean election only so far: past some f_i the stuffed
-    # tables are the majority and the ranking within an area flattens again (Russia: a ceiling of
-    # 0.18 to 0.21 near f_i = 0.7, against observed tilts of 0.38 to 0.52). A tilt beyond the ceiling
-    # cannot be read as an f_i at all, so the estimate is the ceiling's f_i, named as a floor.
-    peak = int(np.argmax(grid))
-    beyond = peak < len(grid) - 1 and observed > grid[peak]
-    f_i = float(grid_f[peak]) if beyond else tl.invert(observed, grid_f, grid)
-    at_top = not beyond and f_i >= fi_max - 1e-9
-    f_i_iv = (tl.invert(lo, grid_f[: peak + 1], grid[: peak + 1]), tl.invert(hi, grid_f[: peak + 1], grid[: peak + 1]))
-    t0, s0 = cast / d.electors, np.where(valid > 0, win / np.maximum(valid, 1), 0.0)
-    clean_corner = float(np.mean((t0 >= tl.CORNER) & (s0 >= tl.CORNER)))
-    f_e = max(0.0, float(corner[0]) - clean_corner)
-    f_e_iv = tuple(max(0.0, float(q) - clean_corner) for q in np.quantile(corner_boot, (0.025, 0.975)))
-    # Beyond the model's ceiling (or at the top of the range fitted) the point is a floor: the interval
-    # has no upper end the model can give, so it is not pinned to the floor (0.80, 0.80, 0.80 read as
-    # an estimate known to the hundredth).
-    f_i_iv_out = [f_i, None] if beyond else ([f_i_iv[0], None] if at_top else list(f_i_iv))
+    fx = _fractions(d, np.r_[observed, boot], np.r_[corner[0], corner_boot], fi_max=fi_max, seed=seed, model=m0)
+    rng = np.random.default_rng(seed + 1)
     flagged = p < alpha  # the run's level: the words follow the verdict (they said flagged at --alpha 0.2's p = 0.1)
     names = dict(level_names or {})
     where = level_word(level_label or names.get(level, level))
@@ -638,8 +507,9 @@ def test(
     said = _Reading(
         level=level, where=where, n_tables=int(d.electors.size), n_counted=f.height, min_electors=min_electors,
         who=choice_word(winner, choice_names), tilt=observed, tilt_interval=(lo, hi), units=units, p=p, draws=draws,
-        flagged=flagged, f_i=f_i, f_i_interval=f_i_iv, beyond=beyond, at_top=at_top, ceiling=float(grid[peak]),
-        corner=float(corner[0]), clean_corner=clean_corner, f_e=f_e, f_e_interval=(f_e_iv[0], f_e_iv[1]),
+        flagged=flagged, f_i=fx.f_i, f_i_interval=fx.f_i_interval, censored=fx.censored, ceiling=fx.ceiling,
+        ceiling_f_i=fx.ceiling_f_i, corner=float(corner[0]), clean_corner=fx.clean_corner, f_e=fx.f_e,
+        f_e_interval=fx.f_e_interval,
     )  # fmt: skip
     reading = _reading(said)
     clean_where = "the nation's" if level == "national" else f"each {where}'s"
@@ -654,37 +524,42 @@ def test(
             "A tilt is what stuffing leaves; so does a mobilisation that raises turnout and one side's share "
             "together (a popular local candidate, a company town).",
             f"f_i and f_e are read through Klimek et al.'s fraud model (incremental x ~ |N(0, "
-            f"{KLIMEK_SIGMA_INCREMENTAL})|) on a clean model with {clean_where} observed centre and spread.",
+            f"{KLIMEK_SIGMA_INCREMENTAL})|) on a clean model whose centre and spread, with the fraud read added, "
+            f"give {clean_where} observed quartiles of turnout and share.",
         ),
         estimates={
             "tilt": observed,
             "tilt_interval": [lo, hi],
-            "f_incremental": f_i,
-            "f_incremental_at_top_of_range": bool(at_top),
-            "f_incremental_beyond_model": bool(beyond),
-            "model_max_tilt": float(grid[peak]),
-            "interval_incremental": f_i_iv_out,
-            "f_extreme": f_e,
-            "interval_extreme": list(f_e_iv),
+            "f_incremental": fx.f_i,
+            "f_incremental_beyond_model": fx.beyond,
+            "interval_incremental": list(fx.f_i_interval),
+            "interval_incremental_censored": fx.censored,
+            "model_max_tilt": fx.ceiling,
+            "model_max_tilt_f_incremental": fx.ceiling_f_i,
+            "f_extreme": fx.f_e,
+            "interval_extreme": list(fx.f_e_interval),
             "corner_share": float(corner[0]),
-            "clean_corner_share": clean_corner,
+            "clean_corner_share": fx.clean_corner,
             "n_tables": int(d.electors.size),
             "n_counted": f.height,
             "n_areas": int(d.group.max()) + 1,
             "cluster_level": names.get(clevel, clevel),  # the election's name, as the null's wording gives it
             "n_clusters": len(np.unique(cluster)),
-            "tilt_by_f_incremental": {f"{x:.2f}": float(y) for x, y in zip(grid_f, grid, strict=True)},
+            "tilt_by_f_incremental": {f"{x:.2f}": float(y) for x, y in zip(fx.grid_f, fx.grid, strict=True)},
         },
         null=f"wild cluster bootstrap of the tilt: each {unit}'s contribution with a random sign",
         draws=draws,
         level=level,
-        figures=_figure_data(d, m0, rng),
+        figures=_figure_data(d, fx.model, rng),
     )
 
 
 @dataclass(frozen=True)
 class _Reading:
-    """What the fingerprint's sentence says: the figures of one result, before they are worded."""
+    """What the fingerprint's sentence says: the figures of one result, before they are worded.
+
+    ``f_i`` None: no fraction of incremental fraud gives the tilt; an end of ``f_i_interval`` None:
+    none gives the tilt there; ``censored``: the interval's top reaches the model's limit."""
 
     level: str
     where: str
@@ -698,11 +573,11 @@ class _Reading:
     p: float
     draws: int
     flagged: bool
-    f_i: float
-    f_i_interval: tuple[float, float]
-    beyond: bool
-    at_top: bool
+    f_i: float | None
+    f_i_interval: tuple[float | None, float | None]
+    censored: bool
     ceiling: float
+    ceiling_f_i: float
     corner: float
     clean_corner: float
     f_e: float
@@ -710,9 +585,16 @@ class _Reading:
 
 
 def _reading(r: _Reading) -> str:
-    """The fingerprint's reading: what was ranked and where, the tilt, and both fraud fractions as a
-    reader says them ("incremental fraud fraction estimated at 0.36 (95 % interval 0.28–0.47)"), each
-    with its interval, or the bound it is when the tilt is past what the model's fraud produces.
+    """The fingerprint's reading: what was ranked and where, the tilt, and what Klimek et al.'s model
+    makes of it, in words that agree with the decision.
+
+    Flagged, both fractions are read as the model reads them ("incremental fraud fraction estimated at
+    0.36 (95 % interval 0.28–0.47)"), as if all of the tilt and of the far corner's excess were fraud,
+    with what else gives them. Not flagged, no fraction of fraud is estimated (Bolivia by department
+    read "f_i is estimated at 0.50" on a tilt within chance): the words give only how much incremental
+    fraud the interval cannot rule out, and the far corner as an observation. A tilt past the most the
+    model's incremental fraud gives at any fraction has no f_i at all (a larger fraction tilts less,
+    so "at least 0.80" was no bound), and an interval whose top is past it reaches the model's limit.
 
     Why the tables are counted as "N of the M counted tables": the fit keeps the counted tables with
     at least ``min_electors`` electors, some valid votes and no more ballots than electors, so "all
@@ -727,25 +609,42 @@ def _reading(r: _Reading) -> str:
     scope = f"Across the nation as one area, {kept}" if r.level == "national" else f"Within each {r.where}, {kept}"
     lo, hi = r.tilt_interval
     i_lo, i_hi = r.f_i_interval
-    if r.beyond:
-        incremental = (
-            f"the tilt is more than its incremental fraud produces in any fraction of the tables (at most "
-            f"{r.ceiling:+.3f}, at a fraction of {r.f_i:.2f}), so the incremental fraud fraction (f_i) is beyond the "
-            f"model: it cannot be estimated, only bounded (at least {r.f_i:.2f}), and the tilt has another source as "
-            "well (fraud larger per table than the model's, or a mobilisation that raises turnout and share together)"
-        )
-    elif r.at_top:
-        incremental = (
-            f"the incremental fraud fraction (f_i) is estimated at {r.f_i:.2f} or more (the top of the range "
-            f"fitted; 95 % interval from {i_lo:.2f}, with no upper end within the range)"
-        )
-    else:
-        incremental = f"the incremental fraud fraction (f_i) is estimated at {r.f_i:.2f} (95 % interval {i_lo:.2f}–{i_hi:.2f})"
+    limit = (
+        f"its incremental fraud tilts an election at most {r.ceiling:+.3f} (in {r.ceiling_f_i:.2f} of the tables), "
+        "and more stuffed tables than that tilt it less, not more"
+    )
+    other = (
+        "fraud larger per table than the model's, whole areas stuffed to different degrees, or a mobilisation or "
+        "gradient that raises turnout and share together"
+    )
+    e_lo, e_hi = r.f_e_interval
+    corner = (
+        f"{100 * r.corner:.2f} % of the tables report both a turnout and a share of 95 % or more, "
+        f"{_against_clean(r.corner, r.clean_corner)}"
+    )
+    unanimous = (
+        "communities that turn out and vote almost as one (as many small rural ones do) give such tables without any fraud"
+    )
     if r.flagged:
         # Never "the tilt corresponds to fraud in 52 % of the tables": a turnout-share gradient inside
         # the areas (rural tables turning out more and leaning to one side, Bolivia by municipality)
         # gives the same tilt, so the fraction is what the model would need, not what was found.
         area = "area" if r.level == "national" else r.where
+        if r.f_i is None:
+            incremental = (
+                f"no fraction of incremental fraud (f_i) gives this tilt, so none is estimated and none is a bound: "
+                f"{limit}. Something else tilts it as well: {other}"
+            )
+        elif r.censored:
+            incremental = (
+                f"the incremental fraud fraction (f_i) is estimated at {r.f_i:.2f} (95 % interval from {i_lo:.2f}, "
+                f"reaching the model's limit: {limit}, and the top of the tilt's interval is beyond that, so the "
+                "interval has no upper end)"
+            )
+        else:
+            incremental = (
+                f"the incremental fraud fraction (f_i) is estimated at {r.f_i:.2f} (95 % interval {i_lo:.2f}–{i_hi:.2f})"
+            )
         verdict = (
             f"Tables with a higher turnout give {r.who} a higher share more than independent turnout and share "
             "produce: the direction ballot stuffing moves a table, and also the direction of a local mobilisation "
@@ -753,28 +652,39 @@ def _reading(r: _Reading) -> str:
             f"side, as rural tables often do). Read through Klimek et al.'s model, as if all of the tilt were "
             f"fraud, {incremental}"
         )
+        extreme = (
+            f"{corner}: read through the same model as if all of that excess were extreme fraud (nearly every "
+            f"non-voter and opposing vote written for {r.who}), the extreme fraud fraction (f_e) is estimated at "
+            f"{r.f_e:.3f} (95 % interval {e_lo:.3f}–{e_hi:.3f}); {unanimous}."
+        )
     else:
         # Not flagged is not a clean bill of health: at a coarse level (Bolivia by department: 10
         # areas, no power on simulated stuffing in docs/forensics-calibration.md) the same tilt
-        # is "not flagged" whatever happened. The fit's own interval says how much it can rule out,
-        # so the wording gives its upper end instead of "within what chance gives".
-        ceiling = (
-            "with no upper end within the range fitted, so it rules out no fraction of stuffed tables"
-            if r.at_top or r.beyond
-            else f"so it cannot rule out incremental fraud in up to {i_hi:.2f} of the tables"
-        )
+        # is "not flagged" whatever happened. The interval says how much it can rule out, so the
+        # wording gives its upper end, and estimates no fraction of fraud.
+        if r.f_i is None or r.censored:
+            ceiling = (
+                f"the top of the tilt's interval is beyond what the model gives ({limit}), so the interval reaches "
+                "the model's limit and rules out no fraction of stuffed tables"
+            )
+        else:
+            ceiling = (
+                f"the tilts in its interval are what incremental fraud in {i_lo:.2f} to {i_hi:.2f} of the tables "
+                f"gives, so it cannot rule out incremental fraud in up to {i_hi:.2f} of the tables"
+            )
         verdict = (
             "That is not more than independent turnout and share give by chance at this level; not flagged is not "
             "evidence that there was no stuffing. Read through Klimek et al.'s model, incremental fraud is not "
-            f"distinguishable from 0: {incremental}, {ceiling}"
+            f"distinguishable from 0, so no fraction of it is estimated: {ceiling}"
         )
-    e_lo, e_hi = r.f_e_interval
+        extreme = (
+            f"{corner}; the test does not weigh that against chance, and {unanimous}, as extreme fraud would, so "
+            "no fraction of extreme fraud is read from it."
+        )
     return (
         f"{scope} were ranked on turnout and on the share of valid votes for {r.who}: the two rankings agree with "
         f"a rank correlation of {r.tilt:+.3f} (95 % bootstrap interval {lo:+.3f} to {hi:+.3f}, resampling "
-        f"{r.units}; {fr.fmt_p(r.p)} from {r.draws:,} draws). {verdict}. {100 * r.corner:.2f} % of the tables "
-        f"report both a turnout and a share of 95 % or more, {_against_clean(r.corner, r.clean_corner)}: the extreme "
-        f"fraud fraction (f_e) is estimated at {r.f_e:.3f} (95 % interval {e_lo:.3f}–{e_hi:.3f})."
+        f"{r.units}; {fr.fmt_p(r.p)} from {r.draws:,} draws). {verdict}. {extreme}"
     )
 
 

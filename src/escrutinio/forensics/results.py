@@ -218,7 +218,8 @@ CSV_ESTIMATES = (
 """The main estimates a CSV row carries as columns of their own (empty where a test has none),
 in this order: (column, key in ``estimates`` or (key, index into its [low, high] pair)).
 ``f_i_beyond_model`` is true where the fingerprint's tilt is past what Klimek's incremental fraud
-produces: ``f_i`` is then a floor and ``f_i_high`` is empty (no upper end the model can give).
+produces at any fraction: ``f_i`` and its ends are then empty (no fraction gives it). ``f_i_high``
+empty with ``f_i`` given: the interval reaches the model's limit (``interval_incremental_censored``).
 ``low`` and ``high`` hold the result's interval (its ``null_range``, ``tilt_interval`` or
 ``expected_range``: :data:`INTERVALS`) where its estimates name no ends of their own."""
 

@@ -20,14 +20,19 @@ clusters with Poisson(1) weights.
 
 The fraction estimates agree with the decision by construction:
 
-- ``f_i`` is the share of tables with Klimek's incremental fraud that, added to a clean election
-  with each area's observed centre and spread, gives the observed tilt (0 when the tilt is not
-  positive); its interval maps the bootstrap interval of the tilt the same way.
-- ``f_e`` is the excess share of tables at 95 % turnout or more *and* a 95 % winner share or more
-  over what that clean election gives, with a bootstrap interval.
+- ``f_e`` is read first, from what only extreme fraud produces: the excess share of tables at 95 %
+  turnout or more *and* a 95 % winner share or more over what the clean election gives, divided by
+  the share of extreme-fraud tables that land there (Klimek et al.'s reading of the far corner).
+- ``f_i`` is the share of tables with Klimek's incremental fraud that, added with that extreme
+  fraud to the clean election, gives the observed tilt (0 when the tilt is not above the clean
+  one's): extreme-fraud tables tilt an election too, so a tilt read on incremental fraud alone
+  took them for incremental fraud. Each bootstrap draw gives its own (f_e, f_i) pair, and the
+  intervals are their percentiles (:func:`fingerprint._fractions`).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import polars as pl
@@ -124,11 +129,20 @@ def measure(
     return tilt, boot, null, corner_boot, np.array([corner.sum() / max(size.sum(), 1.0)])
 
 
-def invert(observed: float, grid_f: np.ndarray, grid_tilt: np.ndarray) -> float:
-    """The fraud fraction whose simulated tilt equals ``observed`` (grid made monotone; 0 below it)."""
-    g = np.maximum.accumulate(grid_tilt)
+def invert(observed: float, grid_f: np.ndarray, grid_tilt: np.ndarray, *, complete: bool = True) -> float:
+    """The fraud fraction whose simulated tilt equals ``observed``, read on the grid up to its peak.
+
+    0 below the grid. Past the peak a larger fraction tilts an election less (the stuffed tables
+    become the majority of their area and the ranking flattens again), so a tilt above the peak is
+    given by no fraction at all: ``inf``, when the grid is ``complete`` (it reached the top of the
+    range fitted) or its peak lies inside it. A grid cut short below its peak (the simulation stops
+    once it has passed the tilts it must read) gives its last fraction for a tilt above it: a lower
+    bound that only the far tail of the bootstrap draws can reach.
+    """
+    peak = int(np.argmax(grid_tilt))
+    g = np.maximum.accumulate(grid_tilt[: peak + 1])
     if observed <= g[0]:
         return 0.0
-    if observed >= g[-1]:
-        return float(grid_f[-1])
-    return float(np.interp(observed, g, grid_f))
+    if observed > g[-1]:
+        return math.inf if complete or peak < len(grid_tilt) - 1 else float(grid_f[peak])
+    return float(np.interp(observed, g, grid_f[: peak + 1]))

@@ -58,8 +58,9 @@ def test_forensics_readings_name_the_runoff_choices_not_their_ids(tmp_path: Path
 @pytest.mark.shared
 @pytest.mark.slow
 def test_forensics_fingerprint_past_the_model_is_a_bound_in_json_csv_and_text(tmp_path: Path) -> None:
-    """Russia 2012 by region: the tilt is past what Klimek's incremental fraud produces, so f_i is a
-    floor; JSON and CSV marked nothing and read f_i, low, high = 0.8, 0.8, 0.8."""
+    """Russia 2012 by region: the tilt is past what Klimek's incremental fraud produces at any fraction,
+    so no f_i is given (it was a "floor", 0.80, which no larger fraction reaches: no bound); JSON and CSV
+    once marked nothing and read f_i, low, high = 0.8, 0.8, 0.8."""
     from tests.conftest import DATA, need_shared
 
     db = tmp_path / "r.db"
@@ -71,13 +72,13 @@ def test_forensics_fingerprint_past_the_model_is_a_bound_in_json_csv_and_text(tm
     (r,) = json.loads(out.stdout)["results"]
     e = r["estimates"]
     assert r["flagged"] is True and e["f_incremental_beyond_model"] is True
-    assert e["interval_incremental"] == [e["f_incremental"], None]
+    assert e["f_incremental"] is None and e["interval_incremental"] == [None, None]
     assert e["n_tables"] == 94_973 and e["n_counted"] == 95_415
     (row,) = csv.DictReader(io.StringIO(_cli(db, "forensics", "--tests", "fingerprint", "-f", "csv").stdout))
-    assert row["f_i_beyond_model"] == "true" and row["f_i_high"] == "" and float(row["f_i"]) == e["f_incremental"]
+    assert row["f_i_beyond_model"] == "true" and row["f_i"] == row["f_i_low"] == row["f_i_high"] == ""
     assert row["f_e_low"] != "" and row["f_e_high"] != ""
     text = _cli(db, "forensics", "--tests", "fingerprint").stdout
-    assert f"only bounded (at least {e['f_incremental']:.2f})" in text
+    assert "no fraction of incremental fraud (f_i) gives this tilt, so none is estimated and none is a bound" in text
     assert "Within each region, 94,973 of the 95,415 counted tables" in text
     assert "the share of valid votes for Vladimir Putin" in text and "PUTIN's" not in text
     lo, hi = e["interval_extreme"]

@@ -116,15 +116,31 @@ def test_forensics_russia_fingerprint_flagged_by_region(year, leader):
     r = fingerprint.test(russia(year), winner=leader, by="department")
     assert r.flagged() is True, r.reading
     assert r.estimates["cluster_level"] == "province"  # territorial commissions resampled
-    assert r.estimates["f_incremental"] >= 0.3 and r.estimates["f_extreme"] > 0
+    assert r.estimates["f_extreme"] > 0
     assert "no fingerprint" not in r.reading
     # The observed tilt (0.52, 0.38) is beyond the most the model's incremental fraud produces at any
-    # f_i (about 0.18 to 0.21, near f_i = 0.7): said so, not "f_i at the top of the range".
+    # f_i (0.29 and 0.36, near f_i = 0.7): no fraction gives it, so none is given, not even as a floor
+    # (a larger fraction tilts less: it read "at least 0.80", no bound).
     assert r.estimates["f_incremental_beyond_model"] is True and r.statistic > r.estimates["model_max_tilt"]
-    assert "is beyond the model: it cannot be estimated, only bounded (at least" in r.reading
-    assert "top of the range" not in r.reading
-    # The floor is not an estimate: no upper end (it read 0.80, 0.80, 0.80 with nothing saying so).
-    assert r.estimates["interval_incremental"] == [r.estimates["f_incremental"], None]
+    assert r.estimates["f_incremental"] is None and r.estimates["interval_incremental"] == [None, None]
+    assert "no fraction of incremental fraud (f_i) gives this tilt, so none is estimated and none is a bound" in r.reading
+    assert "at least 0." not in r.reading and "top of the range" not in r.reading
+
+
+def test_forensics_bolivia_fingerprint_by_department_estimates_no_fraud_and_is_censored():
+    """Bolivia by department is not flagged (p 0.13): it read "the incremental fraud fraction (f_i) is
+    estimated at 0.48 (95 % interval 0.00–0.80)", 0.80 being only the grid's cap (the tilt's interval
+    tops +0.216, past the most the model's incremental fraud gives)."""
+    from escrutinio.forensics import fingerprint
+
+    r = fingerprint.test(bolivia(), winner="MAS", by="department")
+    e = r.estimates
+    assert r.flagged() is False and r.p_value == 0.132, r.reading
+    assert e["interval_incremental_censored"] is True and e["interval_incremental"] == [0.0, None]
+    assert e["tilt_interval"][1] > e["model_max_tilt"]
+    assert "estimated at" not in r.reading
+    assert "the interval reaches the model's limit and rules out no fraction of stuffed tables" in r.reading
+    assert "communities that turn out and vote almost as one" in r.reading
 
 
 def test_forensics_russia_2018_suite_runs():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from escrutinio.forensics import calibration, fingerprint, simulate
+from escrutinio.forensics import calibration, simulate
 
 
 @pytest.mark.slow
@@ -25,29 +25,6 @@ def test_forensics_false_alarm_rates_at_most_five_percent():
     # The anomaly counts decide on these elections (they have polling places) and are held to alpha too.
     assert all(rep.false_alarm[t] is not None for t in ("anomalies.unanimous", "anomalies.identical"))
     assert "anomalies.cast_outliers" not in rep.false_alarm  # a listing: it decides nothing
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("f_i", "f_e", "seed"),
-    [(0.0, 0.0, 1), (0.2, 0.02, 2), (0.1, 0.05, 3), (0.3, 0.0, 4), (0.0, 0.05, 5), (0.3, 0.05, 6)],
-)
-def test_forensics_klimek_fit_recovers_injected_fractions(f_i, f_e, seed):
-    frame = simulate.synthetic_election(20_000, seed=100 + seed)
-    inj = simulate.inject(frame, kind="klimek", winner="A", f_incremental=f_i, f_extreme=f_e, seed=seed)
-    fit, _ = fingerprint.fit(inj.frame, winner="A", bootstrap=20, null_replicates=9, seed=seed)
-    assert abs(fit.f_extreme - f_e) <= 0.05, fit
-    assert abs(fit.f_incremental - f_i) <= 0.05, fit
-    assert fit.interval_incremental[0] <= fit.f_incremental + 1e-9 <= fit.interval_incremental[1] + 2e-9, fit
-
-
-def test_forensics_klimek_fit_can_fail():
-    """The recovery test is not vacuous: the fit without the profile (the clean model read off the
-    fraudulent data as if it were clean) misses f_i = 0.3 by more than the 0.05 allowed."""
-    frame = simulate.synthetic_election(20_000, seed=104)
-    inj = simulate.inject(frame, kind="klimek", winner="A", f_incremental=0.3, f_extreme=0.0, seed=4)
-    fit, _ = fingerprint.fit(inj.frame, winner="A", bootstrap=0, null_replicates=1, estimate=False, seed=4)
-    assert abs(fit.f_incremental - 0.3) > 0.05, fit
 
 
 def test_forensics_detection_beats_false_alarm():

@@ -28,7 +28,7 @@ def test_a_flagged_tilt_is_worded_as_what_the_model_would_need_not_as_fraud_foun
 
     from escrutinio.forensics.fingerprint import _reading
 
-    bolivia = replace(RUSSIA_2012, where="municipality", who="Evo Morales", beyond=False, f_i=0.52, f_i_interval=(0.28, 0.85))
+    bolivia = replace(RUSSIA_2012, where="municipality", who="Evo Morales", f_i=0.52, f_i_interval=(0.28, 0.85))
     text = _reading(bolivia)
     assert "a gradient inside each municipality (tables that turn out more also leaning more to one side" in text
     assert "as if all of the tilt were fraud, the incremental fraud fraction (f_i) is estimated at 0.52" in text
