@@ -297,10 +297,14 @@ def _fractions(d: _Data, tilts: np.ndarray, corners: np.ndarray, *, fi_max: floa
     out high (0.42 for an injected 0.3). So the clean model is solved that, with the fractions read,
     reproduces every area's observed quartiles (:func:`_match`, indirect inference: Klimek et al.
     fit the clean parameters together with the fraud), and the fractions are read again on it,
-    ``MATCH_ROUNDS`` times. An election where the first reading finds no fraud keeps that model.
+    ``MATCH_ROUNDS`` times. An election whose first reading tells neither fraction from 0 keeps that
+    model (on the clean synthetic elections of the recovery tests the top of f_i's interval moved by
+    0.002 at most against the matched model's, at a third of the cost).
     """
     read = _read_fractions(d, model, tilts, corners, fi_max=fi_max, seed=seed)
-    if not (read.f_i or read.f_e or read.beyond):
+    if read.f_i_interval[0] == 0.0 and read.f_e_interval[0] == 0.0:
+        # Neither fraction is told from 0, so the no-fraud model read off the data fits it as well as
+        # any: kept (matching it costs twice a clean election's test, and calibration runs hundreds).
         return read
     ng = int(d.group.max()) + 1
     obs = _area_stats(d.electors, d.cast, d.valid, d.winner, d.group, ng)
