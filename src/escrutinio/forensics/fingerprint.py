@@ -527,8 +527,9 @@ def test(
             "A tilt is what stuffing leaves; so does a mobilisation that raises turnout and one side's share "
             "together (a popular local candidate, a company town).",
             f"f_i and f_e are read through Klimek et al.'s fraud model (incremental x ~ |N(0, "
-            f"{KLIMEK_SIGMA_INCREMENTAL})|) on a clean model whose centre and spread, with the fraud read added, "
-            f"give {clean_where} observed quartiles of turnout and share.",
+            f"{KLIMEK_SIGMA_INCREMENTAL})|) on a clean model with {clean_where} observed centre and spread of "
+            "turnout and share (once either fraction is told from 0: the centre and spread that, with the fraud "
+            "read added, give them).",
         ),
         estimates={
             "tilt": observed,
