@@ -394,6 +394,10 @@ def _read_fractions(d: _Data, m: _CleanModel, tilts: np.ndarray, corners: np.nda
         f_i_iv = (float(q[0]) if q[0] <= fi_max else None, float(q[1]) if q[1] <= fi_max else None)
         f_e_iv = (float(np.quantile(fe[1:], 0.025)), float(np.quantile(fe[1:], 0.975)))
     point = float(fi[0]) if np.isfinite(fi[0]) else None
+    if point is not None and f_i_iv[0] is None:
+        # The observed tilt within the model, most draws past it: the interval has no end the model
+        # gives but the point's (words and JSON need a lower end to say "from").
+        f_i_iv = (point, None)
     return _Fractions(
         f_i=point,
         f_i_interval=f_i_iv if point is not None else (None, None),
