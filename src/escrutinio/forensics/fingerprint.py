@@ -516,7 +516,7 @@ def test(
         who=choice_word(winner, choice_names), tilt=observed, tilt_interval=(lo, hi), units=units, p=p, draws=draws,
         flagged=flagged, f_i=fx.f_i, f_i_interval=fx.f_i_interval, censored=fx.censored, ceiling=fx.ceiling,
         ceiling_f_i=fx.ceiling_f_i, corner=float(corner[0]), clean_corner=fx.clean_corner, f_e=fx.f_e,
-        f_e_interval=fx.f_e_interval,
+        f_e_interval=fx.f_e_interval, peak_at_top=fx.ceiling_f_i >= fi_max - 1e-9,
     )  # fmt: skip
     reading = _reading(said)
     clean_where = "the nation's" if level == "national" else f"each {where}'s"
@@ -590,6 +590,8 @@ class _Reading:
     clean_corner: float
     f_e: float
     f_e_interval: tuple[float, float]
+    peak_at_top: bool = False
+    """The model's tilt still rises at the top of the range fitted (``fi_max``): no decline was seen."""
 
 
 def _reading(r: _Reading) -> str:
@@ -618,7 +620,10 @@ def _reading(r: _Reading) -> str:
     lo, hi = r.tilt_interval
     i_lo, i_hi = r.f_i_interval
     limit = (
-        f"its incremental fraud tilts an election at most {r.ceiling:+.3f} (in {r.ceiling_f_i:.2f} of the tables), "
+        f"its incremental fraud tilts an election at most {r.ceiling:+.3f}, with {r.ceiling_f_i:.2f} of the tables "
+        "stuffed, the most the range fitted stuffs"
+        if r.peak_at_top
+        else f"its incremental fraud tilts an election at most {r.ceiling:+.3f} (in {r.ceiling_f_i:.2f} of the tables), "
         "and more stuffed tables than that tilt it less, not more"
     )
     other = (

@@ -67,6 +67,10 @@ def test_an_interval_reaching_the_models_limit_is_censored_in_words() -> None:
     text = _reading(flagged)
     assert "estimated at 0.34 (95 % interval from 0.00, reaching the model's limit: its incremental fraud tilts" in text
     assert "so the interval has no upper end)" in text and "0.00–0.80" not in text
+    # By province the model's tilt still rises at the top of the range fitted (0.90): no decline is claimed.
+    at_top = _reading(dataclasses.replace(flagged, ceiling=0.252, ceiling_f_i=0.9, peak_at_top=True))
+    assert "at most +0.252, with 0.90 of the tables stuffed, the most the range fitted stuffs" in at_top
+    assert "tilt it less" not in at_top
     bolivia = dataclasses.replace(flagged, flagged=False)
     text = _reading(bolivia)
     assert "the interval reaches the model's limit and rules out no fraction of stuffed tables" in text
