@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from escrutinio.domain import table_frame as tf
-from escrutinio.forensics import anomalies, count_order, digits, fingerprint, integer_peaks, peers
+from escrutinio.forensics import anomalies, count_order, digits, fingerprint, integer_peaks, peers, second_digit
 from escrutinio.forensics import frames as fr
 from escrutinio.forensics.results import STATUS_ERROR, ForensicResult, SuiteResult, level_word, not_applicable
 
@@ -189,7 +189,11 @@ def run_suite(
                 **o,
             )
         if name == "digits":
-            return digits.test(frame, choices=choices, by=lv, alpha=alpha, seed=seed, level_label=lab, **o)
+            # The second digit, then the last (the second-digit module builds on the last-digit one's helpers).
+            return [
+                one(frame, choices=choices, by=lv, alpha=alpha, seed=seed, level_label=lab, **o)
+                for one in (second_digit.second_digit_test, digits.last_digit_test)
+            ]
         if name == "peers":
             if not claimed:
                 return [not_applicable("claims_vs_peers.winner_share", "no claimed tables were given.")]

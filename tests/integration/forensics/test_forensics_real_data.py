@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from frames_forensics import bolivia, bolivia_abroad, bolivia_places, chile, choice_ids, claimed_59, peru, russia, trep_tables
 
-from escrutinio.forensics import anomalies, digits, integer_peaks, peers, suite
+from escrutinio.forensics import anomalies, digits, integer_peaks, peers, second_digit, suite
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
@@ -88,7 +88,8 @@ def test_forensics_peru_runoff_bolivia_and_chile_integer_percentages_not_flagged
 def test_forensics_digit_tests_no_false_alarm_on_chile_and_peru(runoff):
     chile_choices = choice_ids(chile())
     for frame, choices in ((runoff, ["PL", "FP"]), (chile(), chile_choices)):
-        second, last = digits.test(frame, choices=choices)
+        second = second_digit.second_digit_test(frame, choices=choices)
+        last = digits.last_digit_test(frame, choices=choices)
         assert last.flagged() is False, last.reading
         assert second.flagged() is not True, second.reading
         # The flat 10 % rule on every count of 10 or more would have cried wolf (the old false alarm);
@@ -105,7 +106,7 @@ def test_forensics_chile_fingerprint_cannot_tell_without_electors():
 
 
 def test_forensics_last_digit_flagged_on_russia_2012():
-    _second, last = digits.test(russia(2012), choices=choice_ids(russia(2012)))
+    last = digits.last_digit_test(russia(2012), choices=choice_ids(russia(2012)))
     assert last.flagged() is True, last.reading
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from frames_forensics import chile, choice_ids, peru
 
-from escrutinio.forensics import digits
+from escrutinio.forensics import digits, second_digit
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
@@ -17,7 +17,7 @@ def test_forensics_second_digit_not_flagged_on_chile_2021_and_the_peru_runoff(el
     sizes (their first digits and decades) on both files, so its second digits are not honest counts'
     either, and the test cannot tell, saying why and giving the second-digit figures beside it."""
     frame = chile() if election == "chile" else peru(2)
-    r = digits.second_digit_test(frame, choices=choice_ids(frame))
+    r = second_digit.second_digit_test(frame, choices=choice_ids(frame))
     e = r.estimates
     assert r.flagged() is None and r.p_value is None, r.reading
     assert r.level == "district" and r.draws == digits.NULL_DRAWS
