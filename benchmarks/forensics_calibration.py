@@ -39,6 +39,7 @@ from escrutinio.forensics.suite import TESTS  # noqa: E402
 
 ELECTIONS = {
     "peru": ("Peru 2021 runoff", lambda ff: ff.peru(2), "PL"),
+    "peru-1": ("Peru 2021 first round", lambda ff: ff.peru(1), "PL"),
     "chile": ("Chile 2021 first round", lambda ff: ff.chile(), "KAST"),
     "bolivia": ("Bolivia 2019", lambda ff: ff.bolivia(), "MAS"),
     "russia-2011": ("Russia 2011 (State Duma)", lambda ff: ff.russia(2011), "ER"),
