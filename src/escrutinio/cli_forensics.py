@@ -66,7 +66,13 @@ def forensics_command(
             "nearest counted place; the result names the file, whose coordinates are taken as it gives them",
         ),
     ] = None,
-    alpha: Annotated[str | None, typer.Option("--alpha", help="Significance level (default 0.05)")] = None,
+    alpha: Annotated[
+        str | None,
+        typer.Option(
+            "--alpha",
+            help="Significance level, more than 0.001 (the Monte Carlo nulls' 999 draws give no p below 1/1000; default 0.05)",
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Seed of the resampling: Monte Carlo nulls, the count order's interval")
     ] = 0,

@@ -406,7 +406,10 @@ def parse_forensics_tests(text: str | None, what: str = "tests") -> tuple[str, .
 
 
 def parse_alpha(text: str | float | None, what: str = "alpha") -> float:
-    """A significance level in (0, 0.5]."""
+    """A significance level in (0, 0.5], above what the forensic suite's Monte Carlo nulls resolve
+    (:func:`escrutinio.app.forensics.alpha_refusal`)."""
+    from escrutinio.app.forensics import alpha_refusal
+
     if text is None:
         return 0.05
     try:
@@ -415,6 +418,9 @@ def parse_alpha(text: str | float | None, what: str = "alpha") -> float:
         raise InputError(f"{what}: expected a number between 0 and 0.5, got {text!r}") from None
     if not 0 < value <= 0.5:
         raise InputError(f"{what}: expected a number between 0 and 0.5, got {text!r}")
+    why = alpha_refusal(value)
+    if why is not None:
+        raise InputError(f"{what}: {why}")
     return value
 
 

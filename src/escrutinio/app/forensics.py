@@ -44,6 +44,11 @@ class ForensicsOptions:
     thresholds: dict[str, float | int] = field(default_factory=dict)
     tuning: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        why = alpha_refusal(self.alpha)
+        if why is not None:
+            raise InputError([Problem(Place("alpha"), why)], field="alpha")
+
     def options(self) -> dict[str, dict[str, Any]]:
         """Keyword overrides per test family: the anomaly thresholds and any tuning."""
         out = {k: dict(v) for k, v in self.tuning.items()}
@@ -51,6 +56,20 @@ class ForensicsOptions:
         anomalies = out.setdefault("anomalies", {})
         anomalies.update({names[k]: v for k, v in self.thresholds.items()})
         return out
+
+
+def alpha_refusal(alpha: float) -> str | None:
+    """Why ``alpha`` cannot be used, or None: at or below what the suite's fixed-draw Monte Carlo nulls
+    can resolve (999 draws give p >= 0.001, so at alpha 0.001 every such test read "not flagged" at its
+    smallest p, words that said nothing was there). One rule for every skin (the CLI's ``--alpha``)."""
+    from escrutinio.forensics.nulls import FEWEST_DRAWS, SMALLEST_ALPHA
+
+    if alpha > SMALLEST_ALPHA:
+        return None
+    return (
+        f"expected more than {SMALLEST_ALPHA:g} (the Monte Carlo nulls' {FEWEST_DRAWS} draws give no p below "
+        f"1/{FEWEST_DRAWS + 1}, so nothing could be flagged), got {alpha:g}"
+    )
 
 
 def _down(named: dict[str, str]) -> dict[str, str]:

@@ -219,7 +219,7 @@ def resolved_net(
     )
 
 
-NULL_DRAWS = 999
+NULL_DRAWS = nulls.FEWEST_DRAWS
 MAX_GROUPS = 50
 """The identical-sheet groups a result names, the first in the order of the tables (the count of all
 of them beside, and whether the list is cut)."""

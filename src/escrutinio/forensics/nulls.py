@@ -22,6 +22,14 @@ from scipy import special
 
 from escrutinio.forensics import frames as fr
 
+FEWEST_DRAWS = 999
+"""The fewest draws a fixed-draw Monte Carlo null of the suite takes (the anomaly counts', the
+fingerprint's bootstrap): its p-value is (1 + k) / (draws + 1), never below 1 / 1,000."""
+
+SMALLEST_ALPHA = 1 / (FEWEST_DRAWS + 1)
+"""An alpha must be above this: at or below it a fixed-draw null cannot reach p < alpha, and a test
+would say "not flagged" at its smallest p (``--alpha 0.001`` read "not flagged … p=0.001")."""
+
 MIN_LATENT_SD = 1e-4
 """Floor of a group's latent spread: a group whose tables agree to the vote still has some."""
 
