@@ -232,7 +232,8 @@ def nearest_counted(
     how many late tables stood on a neighbour."""
     n_places = len(has)
     p_xyz = np.full((n_places, 3), np.nan)
-    p_xyz[place] = xyz
+    known = np.isfinite(xyz).all(axis=1)  # a place is where any of its tables is (not its last table: NaN there)
+    p_xyz[place[known]] = xyz[known]
     district = np.zeros(n_places, dtype=np.int64)
     district[place] = level_keys[1]
     side = np.zeros(n_places, dtype=np.int64)
@@ -837,6 +838,7 @@ def test(
     point_error: dict[str, dict[str, float]] | None = None
     # How many late tables stood on a neighbour's rate, said in words and in the estimates (whose places).
     n_near = _late_from_nearest(judged_k, level_keys, coordinates) if told and coordinates is not None else None
+    n_unlocated = 0 if coordinates is None else int((~np.isfinite(coordinates).all(axis=1)).sum())
     if not told:
         reading = (
             f"Every counted table is in {order_label} with no earlier cut to project from, so the count is "
@@ -937,7 +939,7 @@ def test(
                 f"{reading} {n_near:,} of the {n - k:,} tables still to count {'was' if n_near == 1 else 'were'} "
                 f"projected from the nearest counted {finest_word}, by the coordinates {_whose(places_source)}"
                 + ("" if places_source is None else ": taken as that file gives them; where they come from is for it to say")
-                + "."
+                + f"; {_unlocated_words(n_unlocated, len(coordinates))}."
             )
         if final:
             point_error = _point_error(votes, size, k, level_keys, w, rival, coordinates)
@@ -984,6 +986,7 @@ def test(
             else {
                 "source": places_source,
                 "tables_located": int(np.isfinite(coordinates).all(axis=1).sum()),
+                "tables_without_coordinates": n_unlocated,
                 "late_tables_from_nearest_place": n_near,
             },
         },
@@ -993,6 +996,14 @@ def test(
         status="ok" if told and explained is not None else "not_applicable",
         decided=None if not told or explained is None else not explained,
     )
+
+
+def _unlocated_words(n_unlocated: int, n: int) -> str:
+    """How many of the election's tables have no coordinates, in words: their places cannot be a
+    neighbour's or take one (a reader weighs the projection by how much of the map is known)."""
+    if not n_unlocated:
+        return f"every one of the election's {n:,} tables has coordinates"
+    return f"{n_unlocated:,} of the election's {n:,} tables {'has' if n_unlocated == 1 else 'have'} no coordinates"
 
 
 def _whose(places_source: str | None) -> str:

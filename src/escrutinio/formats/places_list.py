@@ -39,6 +39,13 @@ class Places:
     source: str
     coordinates: dict[str, tuple[float, float]] = field(default_factory=dict)
     not_in_election: int = 0
+    lines: dict[str, int] = field(default_factory=dict)
+    """Table id -> the line its coordinates were read from: a later check (tables of one polling place
+    placed apart, which only the election knows) names it as every other fault of the file."""
+    columns: tuple[str, str] = ("latitude", "longitude")
+    """The file's own names of its latitude and longitude columns (``lat``, ``lon`` in Bolivia's)."""
+    path: str = ""
+    """The file as given, for a problem's ``file:line:field``."""
 
 
 def read_places(path: Path, known: Collection[str] | None = None) -> Places:
@@ -54,6 +61,11 @@ def read_places(path: Path, known: Collection[str] | None = None) -> Places:
     listed = read_listed_rows(path, EXPECTED)
     problems = listed.problems
     folded = {h.casefold(): h for h in reversed(listed.header)}
+    for names in (LATITUDE_NAMES, LONGITUDE_NAMES):  # both spellings: which one holds the place?
+        if all(n in folded for n in names):
+            both = " and ".join(folded[n] for n in names)
+            problems.add(1, folded[names[1]], f"the header has both {both}: expected one column for each coordinate")
+            problems.raise_if_any()
     lat_name = next((folded[n] for n in LATITUDE_NAMES if n in folded), None)
     lon_name = next((folded[n] for n in LONGITUDE_NAMES if n in folded), None)
     if lat_name is None or lon_name is None:
@@ -97,7 +109,7 @@ def read_places(path: Path, known: Collection[str] | None = None) -> Places:
     if not listed.rows and not problems.total:
         problems.add(1, listed.column, f"no table is listed under the header: expected {EXPECTED}")
     problems.raise_if_any()
-    return Places(path.name, found, len(unknown))
+    return Places(path.name, found, len(unknown), first_line, (lat_name, lon_name), listed.source)
 
 
 @dataclass(frozen=True)

@@ -91,12 +91,17 @@ def test_forensics_cli_bolivia_halt_with_the_computo_as_places(tmp_path: Path) -
     e = r["estimates"]
     assert e["projected_margin_points"] == pytest.approx(10.475, abs=0.001)
     assert (e["low"], e["high"]) == pytest.approx((10.299, 10.662), abs=0.001), e
-    assert e["places"] == {"source": "final_computo.csv.gz", "tables_located": 34_555, "late_tables_from_nearest_place": 1_076}
+    assert e["places"] == {
+        "source": "final_computo.csv.gz",
+        "tables_located": 34_555,
+        "tables_without_coordinates": 0,
+        "late_tables_from_nearest_place": 1_076,
+    }
     assert r["flagged"] is False and "explained by where the late tables are" in r["wording"]
     assert (
         "1,076 of the 5,580 tables still to count were projected from the nearest counted polling place, by the "
         "coordinates in final_computo.csv.gz, the file given: taken as that file gives them; where they come from "
-        "is for it to say."
+        "is for it to say; every one of the election's 34,555 tables has coordinates."
     ) in r["wording"]
 
 

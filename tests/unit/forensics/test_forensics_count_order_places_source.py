@@ -39,6 +39,7 @@ def test_forensics_count_order_names_the_places_file_and_counts_the_late_tables_
     assert r.estimates["places"] == {
         "source": "places.csv",
         "tables_located": located.height,
+        "tables_without_coordinates": 0,
         "late_tables_from_nearest_place": by_hand,
     }
     assert f"{by_hand:,} of the {late.height:,} tables still to count were projected from the nearest counted" in r.reading
