@@ -382,7 +382,7 @@ def stakes_command(
         ),
     ] = None,
     per_table: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--per-table",
             help="With --claims: write each listed table's outcomes here, one CSV row per table (the margin "
@@ -406,11 +406,10 @@ def stakes_command(
         from escrutinio.parsing import InputError
 
         raise InputError("--per-table: expected --claims too: it writes the outcomes of the tables a list names")
-    if per_table is not None:
-        _check_per_table(per_table)
+    per_table_path = None if per_table is None else _check_per_table(per_table)
     result = _session(db).stakes.report(listed=claims)
-    if per_table is not None:
-        _write_per_table(result["listed"]["per_table"], per_table)
+    if per_table_path is not None:
+        _write_per_table(result["listed"]["per_table"], per_table_path)
     if fmt != "table":
         emit(result, fmt)
         return
@@ -447,26 +446,36 @@ def stakes_command(
         typer.echo("\n".join(listed_lines(result["listed"])))
 
 
-def _check_per_table(path: Path) -> None:
-    """Refuse a ``--per-table`` file that cannot be written before the stakes are weighed, in one line
-    naming the option (exit 2, as ``forensics --report``): it failed only after the computation, as a
-    bare OS error (exit 1) with nothing written."""
-    import os
-
+def _check_per_table(text: str) -> Path:
+    """The ``--per-table`` file, or a refusal in one line naming the option (exit 2, as ``forensics
+    --report``) before the stakes are weighed: it failed only after the computation, as a bare OS
+    error (exit 1) with nothing written. Why open it rather than ask ``os.access``: that says yes
+    for root, and in ``/proc`` or ``/sys`` where nothing can be created (``[Errno 2]``, ``[Errno 13]``
+    after the stakes); an empty path read as ``.``, "cannot write .". A file opened here that was not
+    there before is removed again."""
     from escrutinio.parsing import InputError
 
-    target = path if path.exists() else path.parent
-    why = (
-        "a folder is there, not a file"
-        if path.is_dir()
-        else "no such folder"
-        if not path.parent.is_dir()
-        else "permission denied"
-        if not os.access(target, os.W_OK)
-        else None
-    )
-    if why is not None:
-        raise InputError(f"--per-table: cannot write {path} ({why})")
+    if not text.strip():
+        raise InputError("--per-table: expected a file name, got an empty path")
+    path = Path(text)
+    if path.is_dir():
+        raise InputError(f"--per-table: cannot write {path} (a folder is there, not a file)")
+    if not path.parent.is_dir():
+        raise InputError(f"--per-table: cannot write {path} (no such folder)")
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(f"--per-table: cannot write {path} ({_os_why(exc)})") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+    return path
+
+
+def _os_why(exc: OSError) -> str:
+    """An OS error's reason in lower case words (``permission denied``), without its ``[Errno N]``."""
+    return (exc.strerror or str(exc)).lower()
 
 
 def _write_per_table(rows: list[dict[str, Any]], path: Path) -> None:
@@ -488,7 +497,12 @@ def _write_per_table(rows: list[dict[str, Any]], path: Path) -> None:
         }
         for row in rows
     ]
-    path.write_text(csv_text(flat, ["table", "state", "area", "ballots"]), encoding="utf-8")
+    try:
+        path.write_text(csv_text(flat, ["table", "state", "area", "ballots"]), encoding="utf-8")
+    except OSError as exc:  # the folder changed since the check, a full disk: one line, not a bare OS error
+        from escrutinio.parsing import InputError
+
+        raise InputError(f"--per-table: cannot write {path} ({_os_why(exc)})") from None
     sys.stderr.write(f"per table: {path}\n")
 
 

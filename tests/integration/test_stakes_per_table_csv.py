@@ -47,3 +47,34 @@ def test_a_per_table_file_that_cannot_be_written_is_refused_before_the_stakes(tm
         out = _cli(db, "stakes", "--claims", str(listed), "--per-table", str(path))
         assert out.returncode == 2, out.stderr
         assert out.stderr == f"error: --per-table: cannot write {path} ({why})\n", out.stderr
+
+
+def test_a_per_table_file_the_system_will_not_create_is_refused_up_front(tmp_path: Path) -> None:
+    """``os.access`` said yes for root in /proc and /sys, so the file failed after the stakes with a bare
+    ``[Errno 2]`` / ``[Errno 13]`` (exit 1); an empty path read as ``.``. Each is now one line, exit 2,
+    and a probe file the check made is gone again."""
+    db = tmp_path / "s.db"
+    assert _cli(db, "load", str(write(tmp_path / "a.csv")), "--election", "peru-2021-runoff").returncode == 0
+    listed = tmp_path / "list.csv"
+    listed.write_text("MESA_DE_VOTACION\n000004\n")
+    cases = [("", "error: --per-table: expected a file name, got an empty path\n")]
+    cases += [(p, f"error: --per-table: cannot write {p} (") for p in ("/proc/x.csv", "/sys/x.csv") if Path(p).parent.is_dir()]
+    for path, line in cases:
+        out = _cli(db, "stakes", "--claims", str(listed), "--per-table", path)
+        assert out.returncode == 2 and out.stderr.startswith(line) and out.stderr.count("\n") == 1, out.stderr
+        assert "Errno" not in out.stderr
+    assert _cli(db, "stakes", "--claims", str(listed), "--per-table", str(tmp_path / "pt.csv")).returncode == 0
+    assert (tmp_path / "pt.csv").read_text(encoding="utf-8").startswith("table,state,area,ballots")
+
+
+def test_a_per_table_file_that_fails_at_the_write_is_one_line_naming_the_option(tmp_path: Path) -> None:
+    from escrutinio.cli_cases import _write_per_table
+    from escrutinio.parsing import InputError
+
+    gone = tmp_path / "gone" / "pt.csv"  # the folder went away after the check
+    try:
+        _write_per_table([], gone)
+    except InputError as exc:
+        assert str(exc) == f"--per-table: cannot write {gone} (no such file or directory)"
+    else:
+        raise AssertionError("no error")
