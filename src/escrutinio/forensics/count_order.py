@@ -887,15 +887,17 @@ def test(
                 else []
             ),
         ]
+        # Margins held against the interval's ends are given to 3 decimals: at 2, a final +10.565 read
+        # "+10.56" beside an upper end of "+10.56" (+10.559) though it was outside.
         reading = (
-            f"{where}, the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.2f} points "
+            f"{where}, the margin {w_name} − {r_name} stood at {last['margin_so_far_points']:+.3f} points "
             f"of valid votes. Projecting each table not yet counted from the votes per "
             f"{'elector' if electors else 'table'} already counted at its own {finest_word} ({'; '.join(how)}) "
             "gives a final margin of "
-            f"{last['projected_margin_points']:+.2f} points ({100 * (1 - alpha):g} % interval {last['low']:+.2f} to "
-            f"{last['high']:+.2f})"
+            f"{last['projected_margin_points']:+.3f} points ({100 * (1 - alpha):g} % interval {last['low']:+.3f} to "
+            f"{last['high']:+.3f})"
             + (
-                f"; the final count gave {100 * realised:+.2f} ({verdicts.p_words(verdict, alpha)}): of the "
+                f"; the final count gave {100 * realised:+.3f} ({verdicts.p_words(verdict, alpha)}): of the "
                 f"{100 * realised - last['margin_so_far_points']:+.2f} points the margin moved after this cut, the "
                 "projection accounts for "
                 f"{last['projected_margin_points'] - last['margin_so_far_points']:+.2f}. "

@@ -105,8 +105,8 @@ def decide(
 def p_words(v: Verdict, alpha: float) -> str:
     """The p-value as the reading says it: what it is, its Monte Carlo interval and draws."""
     return (
-        f"p = {_p(v.p_value)}: the two-sided share of the projection's {v.draws:,} draws beyond the final margin, "
-        f"Monte Carlo {100 * MC_CONFIDENCE:g} % interval {_p(v.p_low)} to {_p(v.p_high)}, α = {alpha:g}"
+        f"p {_p(v.p_value)}: the two-sided share of the projection's {v.draws:,} draws beyond the final margin, "
+        f"Monte Carlo {100 * MC_CONFIDENCE:g} % interval {_end(v.p_low)} to {_end(v.p_high)}, α = {alpha:g}"
     )
 
 
@@ -123,11 +123,17 @@ def edge_words(v: Verdict, alpha: float, realised: float) -> str:
         )
     return (
         f"The final margin {100 * realised:+.3f} is at the edge of the interval ({100 * v.low:+.3f} to "
-        f"{100 * v.high:+.3f}): after {v.draws:,} draws the p-value's Monte Carlo interval ({_p(v.p_low)} to "
-        f"{_p(v.p_high)}) still holds α = {alpha:g}, so the projection can say neither that the late tables moved "
+        f"{100 * v.high:+.3f}): after {v.draws:,} draws the p-value's Monte Carlo interval ({_end(v.p_low)} to "
+        f"{_end(v.p_high)}) still holds α = {alpha:g}, so the projection can say neither that the late tables moved "
         "the margin further than where they are explains nor that where they are explains the shift."
     )
 
 
 def _p(p: float) -> str:
-    return f"{p:.4f}" if p >= 0.0001 else "< 0.0001"
+    """A p-value with its relation: ``= 0.0420``, ``< 0.0001`` (it read "p = < 0.0001")."""
+    return f"= {p:.4f}" if p >= 0.0001 else "< 0.0001"
+
+
+def _end(p: float) -> str:
+    """An end of the p-value's Monte Carlo interval: a figure, 0 where it is 0 (it read "< 0.0001 to 0.0076")."""
+    return "0" if p == 0 else f"{p:.4f}" if p >= 0.0001 else f"{p:.1e}"

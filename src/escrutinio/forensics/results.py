@@ -280,6 +280,12 @@ def _figure(x: float) -> str:
     return f"{x:,.1f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
+def _margin_figure(x: float) -> str:
+    """A count-order margin in points, to 3 decimals as its reading compares it with the interval's ends:
+    ``interval=10.2 to 10.56`` read as if a final +10.56 sat on the upper end (+10.559)."""
+    return f"{x:+.3f}"
+
+
 def _p_figure(p: float) -> str:
     """A p-value for the text output's header, as the readings give it (:func:`frames.fmt_p`):
     ``p=0.042``, ``p<0.001`` (it printed ``p=0.000999`` beside a reading's "p < 0.001")."""
@@ -398,8 +404,9 @@ class SuiteResult:
         """One result's lines: its verdict word (none for a listing), figures, wording and caveats."""
         p = "" if r.p_value is None else f"  {_p_figure(r.p_value)}"
         # "a to b", not "[a, b]": a thousands separator made [30,185, 30,717] ambiguous.
-        iv = "" if r.interval is None else f"  {interval_meaning(r.test)[1]}={_figure(r.interval[0])} to {_figure(r.interval[1])}"
-        stat = "" if r.statistic is None else f"  {r.statistic_name}={_figure(r.statistic)}"
+        fig = _margin_figure if r.test.startswith("count_order") else _figure
+        iv = "" if r.interval is None else f"  {interval_meaning(r.test)[1]}={fig(r.interval[0])} to {fig(r.interval[1])}"
+        stat = "" if r.statistic is None else f"  {r.statistic_name}={fig(r.statistic)}"
         named = f"  tables named={len(r.tables):,}" if r.tables else ""
         return [
             f"{word:>11}  {r.test}{stat}{p}{iv}{named}",
