@@ -269,6 +269,12 @@ FE_COLUMNS_APART = 0.002
 both ends of the interval, and each bootstrap draw's grid is interpolated between them."""
 
 
+def _f_grid(fi_max: float) -> np.ndarray:
+    """The fractions f_i the tilt is simulated at, 0 to ``fi_max`` by :data:`FI_STEP`, rounded to the
+    step's decimals: ``np.arange`` gave 0.7000000000000001, which the JSON printed as it was."""
+    return np.round(np.arange(0.0, fi_max + 1e-9, FI_STEP), 6)
+
+
 def declines_past_peak(grid: np.ndarray) -> bool:
     """Whether the model's tilt over the grid of f_i falls past its peak by more than the grid's noise.
 
@@ -379,7 +385,7 @@ def _read_fractions(d: _Data, m: _CleanModel, tilts: np.ndarray, corners: np.nda
     # The grid stops at its first point past the tilts it must read (the observed one and all but the
     # top 1 % of the draws): a clean election stops at f_i = 0.05 instead of ranking 19 elections.
     target = max(float(tilts[0]), float(np.quantile(tilts[1:], 0.99)) if len(tilts) > 1 else -1.0)
-    grid_f = np.arange(0.0, fi_max + 1e-9, FI_STEP)
+    grid_f = _f_grid(fi_max)
     rows: list[list[float]] = []
     for f in grid_f:
         rows.append([tilt_at(float(f), float(c)) for c in cols])
@@ -387,7 +393,7 @@ def _read_fractions(d: _Data, m: _CleanModel, tilts: np.ndarray, corners: np.nda
             break
     grid = np.array(rows)
     grid_f = grid_f[: len(rows)]
-    complete = len(rows) == len(np.arange(0.0, fi_max + 1e-9, FI_STEP))
+    complete = len(rows) == len(_f_grid(fi_max))
 
     def grids(f_e: np.ndarray) -> np.ndarray:
         if len(cols) == 1:

@@ -6,6 +6,7 @@ than that tilt it less"; Russia 2012 by region falls 0.006 from its peak at 0.75
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 from test_forensics_fingerprint_words import RUSSIA_2012
@@ -34,3 +35,11 @@ def test_the_words_say_the_tilt_levels_off_where_no_decline_is_seen():
     assert "at most +0.165 (in 0.80 of the tables), and about as much up to 0.90, the most the range fitted" in text
     assert "tilt it less" not in text
     assert "tilt it less" in _reading(dataclasses.replace(level, peak_at_top=False))
+
+
+def test_the_grid_of_fractions_is_rounded_to_its_step():
+    """``np.arange`` gave 0.7000000000000001, printed in the JSON as ``model_max_tilt_f_incremental``."""
+    from escrutinio.forensics.fingerprint import _f_grid
+
+    grid = [float(x) for x in _f_grid(0.9)]
+    assert grid == [i / 20 for i in range(19)] and json.dumps(grid[14]) == "0.7"
