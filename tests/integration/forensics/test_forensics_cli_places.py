@@ -13,6 +13,8 @@ import pytest
 from test_forensics_cli import _cli, store  # noqa: F401 (store is the fixture: a Peru sample loaded)
 from tests.conftest import DATA, ROOT, need_shared
 
+pytestmark = pytest.mark.shared  # the store fixture is a sample of the Peru runoff file in ../shared
+
 TREP_HALT = "trep_acta.2019.10.20.19.40.57.csv"
 
 
