@@ -39,13 +39,6 @@ class Places:
     source: str
     coordinates: dict[str, tuple[float, float]] = field(default_factory=dict)
     not_in_election: int = 0
-    lines: dict[str, int] = field(default_factory=dict)
-    """Table id -> the line its coordinates were read from: a later check (tables of one polling place
-    placed apart, which only the election knows) names it as every other fault of the file."""
-    columns: tuple[str, str] = ("latitude", "longitude")
-    """The file's own names of its latitude and longitude columns (``lat``, ``lon`` in Bolivia's)."""
-    path: str = ""
-    """The file as given, for a problem's ``file:line:field``."""
 
 
 def read_places(path: Path, known: Collection[str] | None = None) -> Places:
@@ -89,9 +82,8 @@ def read_places(path: Path, known: Collection[str] | None = None) -> Places:
         if tables is not None:  # matched as --order matches (``52235`` is ``052235``), keyed by the election's id
             match = tables.find(table)
             if match is None:
-                why = tables.why_not(table)
-                if why != f"table {table!r} is not in this election":  # two of its tables: which is meant?
-                    problems.add(row.line, listed.column, why)
+                if tables.ambiguous(table):  # two of its tables: which is meant?
+                    problems.add(row.line, listed.column, tables.why_not(table))
                 unknown.add(table)
                 continue
             table = match
@@ -109,7 +101,7 @@ def read_places(path: Path, known: Collection[str] | None = None) -> Places:
     if not listed.rows and not problems.total:
         problems.add(1, listed.column, f"no table is listed under the header: expected {EXPECTED}")
     problems.raise_if_any()
-    return Places(path.name, found, len(unknown), first_line, (lat_name, lon_name), listed.source)
+    return Places(path.name, found, len(unknown))
 
 
 @dataclass(frozen=True)

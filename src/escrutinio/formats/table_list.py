@@ -162,6 +162,11 @@ class KnownTables:
         found = self._by_key.get(table_key(table), [])
         return TableId(found[0]) if len(found) == 1 else None
 
+    def ambiguous(self, table: str) -> bool:
+        """Whether ``table`` names more than one of the election's tables once leading zeros are dropped
+        (a reader that takes unknown tables still refuses these: it cannot say which was meant)."""
+        return len(self._by_key.get(table_key(table), [])) > 1
+
     def why_not(self, table: str) -> str:
         """Why :meth:`find` found no one table for ``table``. Ambiguous even when written exactly as
         one of them: a list that went through a spreadsheet cannot say which it meant."""
